@@ -1,0 +1,1 @@
+/* case.c - placeholder, being written. */

@@ -1,0 +1,299 @@
+/*
+ * case.h - the case state machine: who may do what to a case, and what
+ * follows.  Pure code: no I/O, no clock, no allocation, no global state.
+ *
+ * The county applies it with authority (server/); relays use it to pre-check
+ * scope before they store anything; clients use it to show which actions are
+ * allowed now.  No tier keeps its own copy of these rules.
+ *
+ * Model (DESIGN.md "Cases", DOMAIN.md "Handling types"):
+ *
+ *   A case is held by one level and unit at a time (holder_level/holder_unit).
+ *   Actors are persons with a role; the role fixes their level, and their org
+ *   unit fixes their scope: a village cadre acts only on cases of their own
+ *   village, township staff on cases of their township's villages, county
+ *   operators on every case of their county.
+ *
+ *   "V" below is a village cadre of the case's village, "T" a township staff
+ *   member of its township, "C" a county operator of its county, "S" the
+ *   system (the county's supervision sweep).  "open" statuses are REGISTERED,
+ *   ESCALATED_TOWNSHIP, ACCEPTED_TOWNSHIP, ESCALATED_COUNTY, ACCEPTED_COUNTY
+ *   and WAITING_MATERIALS; "active" is open plus UNSATISFIED.  The handling
+ *   status of a level is REGISTERED (village), ACCEPTED_TOWNSHIP (township),
+ *   ACCEPTED_COUNTY (county).
+ *
+ *   action            by          from                      to / effect
+ *   ----------------  ----------  ------------------------  -------------------------------
+ *   REGISTER          V           (new)                     REGISTERED, held by the village
+ *   RESOLVE_AT_ONCE   V           REGISTERED                RESOLVED; item level must be
+ *                                                           village; result required
+ *   ESCALATE          V           REGISTERED                ESCALATED_TOWNSHIP, held by T
+ *                     T           ACCEPTED_TOWNSHIP         ESCALATED_COUNTY, held by C
+ *   ACCEPT            T           ESCALATED_TOWNSHIP        ACCEPTED_TOWNSHIP
+ *                     C           ESCALATED_COUNTY          ACCEPTED_COUNTY; department
+ *                                                           required
+ *   RETURN_DOWN       T           ESCALATED_/ACCEPTED_TOWNSHIP  REGISTERED, held by V; note
+ *                     C           ESCALATED_/ACCEPTED_COUNTY    ACCEPTED_TOWNSHIP, held by T;
+ *                                                           note; department cleared
+ *   REQUEST_MATERIALS holder      its handling status       WAITING_MATERIALS; full list
+ *                                                           (>= 1 item); resume_status kept;
+ *                                                           materials_rounds + 1; a second
+ *                                                           list that differs from the last
+ *                                                           one is flagged (一次告知 broken)
+ *   SUPPLEMENT        V, holder   WAITING_MATERIALS         resume_status
+ *   RESOLVE           holder      its handling status       RESOLVED, held by V; result
+ *                                                           required; item level must be
+ *                                                           <= actor's level
+ *   RETURN_UNDOABLE   holder      its handling status, or   RETURNED, held by V; note
+ *                                 WAITING_MATERIALS held    (the 退办 reason) required
+ *                                 at its level
+ *   WITHDRAW          V           any open                  WITHDRAWN, held by V; note
+ *   URGE              any in      any active, actor's unit  urge_count + 1 (no version
+ *                     scope       is not the holder         change, no version check)
+ *   FEEDBACK          V           RESOLVED, RETURNED        CLOSED if (basically) satisfied;
+ *                                                           UNSATISFIED, held by the resolver,
+ *                                                           if not; satisfaction required
+ *   REOPEN            resolver    UNSATISFIED               resolver's handling status, held
+ *                     level, C                              by the resolver; note; result,
+ *                                                           reason and satisfaction cleared
+ *   CLOSE             resolver    UNSATISFIED               CLOSED; note (follow-up result)
+ *                     level, C
+ *                     V           RESOLVED, RETURNED        CLOSED without satisfaction;
+ *                                                           note (why no feedback)
+ *   SUPERVISE         C           any active, not yet       supervised (no version change,
+ *                                 supervised                no version check)
+ *   OVERDUE           S           any active, not overdue   overdue (no version change)
+ *   WARN              S           any active                warn_level = warn_percent, which
+ *                                                           must exceed the current one
+ *
+ *   "resolver" is the level and unit that resolved or returned the case
+ *   (resolved_level/resolved_unit).  CLOSED and WITHDRAWN are terminal.
+ *
+ * Checks, in this order, each with its own refusal code:
+ *   1. the actor is well formed (role and unit agree)       SJ_EINVAL
+ *   2. the case lies in the actor's scope                   SJ_ESCOPE
+ *   3. the case is not terminal                             SJ_ETERMINAL
+ *   4. expected_version == version (except URGE, SUPERVISE,
+ *      OVERDUE, WARN)                                       SJ_ESTALE_VERSION
+ *   5. the actor's role may do the action at all            SJ_EWRONG_ROLE
+ *   6. the status allows it                                 SJ_ENOT_ALLOWED
+ *   7. the case is held at the actor's level/unit           SJ_EWRONG_LEVEL
+ *   8. the item may be finished at this level               SJ_ELEVEL_TOO_LOW
+ *   9. required fields present, text valid UTF-8 and within
+ *      limits                                               SJ_EMISSING_FIELD /
+ *                                                           SJ_EBAD_FIELD
+ *
+ * Handling type (set when a case is resolved or returned): RETURNED if
+ * returned; else SUPPLEMENTED if materials were ever requested; else by the
+ * resolver's level: village AT_ONCE (即办), township UNDERTAKEN (承办), county
+ * ON_BEHALF (代办).
+ *
+ * Ownership: sj_case holds its text by borrowed pointers.  After
+ * sj_case_apply() the text pointers of out->next point either into `current`
+ * or into `action`; copy them before either goes away.  Refusal messages are
+ * constant English strings, marked for translation (the caller translates
+ * them at the edge, e.g. the county into Chinese for the Ack reason).
+ *
+ * Entry points: sj_case_register(), sj_case_apply(), sj_case_check(),
+ * sj_case_allowed_actions(), sj_case_in_scope(), sj_case_is_terminal(),
+ * sj_case_is_active(), and the name functions.
+ */
+#ifndef SJ_CASE_H
+#define SJ_CASE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "err.h"
+
+/* The numbering mirrors proto/sanji.proto; case.c checks it at compile time. */
+typedef enum sj_level {
+    SJ_LEVEL_NONE = 0,
+    SJ_LEVEL_VILLAGE = 1,
+    SJ_LEVEL_TOWNSHIP = 2,
+    SJ_LEVEL_COUNTY = 3,
+} sj_level;
+
+typedef enum sj_person_role {
+    SJ_ROLE_NONE = 0,
+    SJ_ROLE_VILLAGE_CADRE = 1,
+    SJ_ROLE_TOWNSHIP_STAFF = 2,
+    SJ_ROLE_COUNTY_OPERATOR = 3,
+    SJ_ROLE_SYSTEM = 9,
+} sj_person_role;
+
+typedef enum sj_case_status {
+    SJ_STATUS_NONE = 0,
+    SJ_STATUS_REGISTERED = 1,
+    SJ_STATUS_ESCALATED_TOWNSHIP = 2,
+    SJ_STATUS_ACCEPTED_TOWNSHIP = 3,
+    SJ_STATUS_ESCALATED_COUNTY = 4,
+    SJ_STATUS_ACCEPTED_COUNTY = 5,
+    SJ_STATUS_WAITING_MATERIALS = 6,
+    SJ_STATUS_RESOLVED = 7,
+    SJ_STATUS_RETURNED = 8,
+    SJ_STATUS_UNSATISFIED = 9,
+    SJ_STATUS_CLOSED = 10,
+    SJ_STATUS_WITHDRAWN = 11,
+} sj_case_status;
+#define SJ_STATUS_COUNT 12
+
+typedef enum sj_case_action {
+    SJ_ACTION_NONE = 0,
+    SJ_ACTION_REGISTER = 1,
+    SJ_ACTION_RESOLVE_AT_ONCE = 2,
+    SJ_ACTION_ESCALATE = 3,
+    SJ_ACTION_ACCEPT = 4,
+    SJ_ACTION_RETURN_DOWN = 5,
+    SJ_ACTION_REQUEST_MATERIALS = 6,
+    SJ_ACTION_SUPPLEMENT = 7,
+    SJ_ACTION_RESOLVE = 8,
+    SJ_ACTION_RETURN_UNDOABLE = 9,
+    SJ_ACTION_WITHDRAW = 10,
+    SJ_ACTION_URGE = 11,
+    SJ_ACTION_FEEDBACK = 12,
+    SJ_ACTION_REOPEN = 13,
+    SJ_ACTION_CLOSE = 14,
+    SJ_ACTION_SUPERVISE = 15,
+    SJ_ACTION_OVERDUE = 16,
+    SJ_ACTION_WARN = 17,
+} sj_case_action;
+#define SJ_ACTION_COUNT 18
+
+typedef enum sj_handling {
+    SJ_HANDLING_NONE = 0,
+    SJ_HANDLING_AT_ONCE = 1,
+    SJ_HANDLING_UNDERTAKEN = 2,
+    SJ_HANDLING_ON_BEHALF = 3,
+    SJ_HANDLING_SUPPLEMENTED = 4,
+    SJ_HANDLING_RETURNED = 5,
+} sj_handling;
+
+typedef enum sj_satisfaction {
+    SJ_SATISFACTION_NONE = 0,
+    SJ_SATISFACTION_SATISFIED = 1,
+    SJ_SATISFACTION_BASICALLY = 2,
+    SJ_SATISFACTION_UNSATISFIED = 3,
+} sj_satisfaction;
+
+/* Limits on text carried by actions (bytes of UTF-8). */
+#define SJ_CASE_TEXT_MAX 4000      /* note, result, request text */
+#define SJ_CASE_NAME_MAX 200       /* department, material name */
+#define SJ_CASE_MATERIALS_MAX 50   /* items in one materials list */
+#define SJ_CASE_EVENTS_MAX 2
+
+#define SJ_UNIT_CODE_SIZE 13
+
+/* Who acts: a person's role and org unit (12-digit code). */
+typedef struct sj_actor {
+    sj_person_role role;
+    char unit[SJ_UNIT_CODE_SIZE];
+} sj_actor;
+
+/* The lifecycle-relevant part of a case (the rest: applicant, request text,
+ * item name ... is data the state machine does not judge). */
+typedef struct sj_case {
+    char village[SJ_UNIT_CODE_SIZE];
+    sj_level item_min_level;           /* lowest level that can finish the item */
+    sj_case_status status;
+    sj_case_status resume_status;      /* WAITING_MATERIALS only */
+    sj_level holder_level;
+    char holder_unit[SJ_UNIT_CODE_SIZE];
+    uint64_t version;                  /* 1 after REGISTER */
+    sj_handling handling;
+    bool overdue;
+    bool supervised;
+    bool escalated;                    /* has ever left the village */
+    bool reached_county;               /* has ever been escalated to the county */
+    uint32_t warn_level;               /* percent */
+    uint32_t urge_count;
+    uint32_t materials_rounds;
+    sj_satisfaction satisfaction;
+    sj_level resolved_level;
+    char resolved_unit[SJ_UNIT_CODE_SIZE];
+    int64_t updated_at_ms;
+    int64_t closed_at_ms;
+    /* Borrowed text; NULL means empty. */
+    const char *department;
+    const char *result;
+    const char *return_reason;
+    const char *const *materials;      /* last list requested */
+    size_t n_materials;
+} sj_case;
+
+/* One action as requested. */
+typedef struct sj_action {
+    sj_case_action type;
+    uint64_t expected_version;
+    int64_t at_ms;                     /* when it was done; becomes updated_at/closed_at */
+    const char *note;
+    const char *result;
+    const char *department;
+    const char *const *materials;
+    size_t n_materials;
+    sj_satisfaction satisfaction;
+    uint32_t warn_percent;             /* WARN only: 1..99 */
+} sj_action;
+
+/* One history entry produced by an action (the caller adds who/where/when). */
+typedef struct sj_case_event {
+    sj_case_action action;
+    sj_case_status from_status;
+    sj_case_status to_status;
+    bool repeat_materials_request;
+} sj_case_event;
+
+typedef struct sj_case_outcome {
+    sj_case next;
+    sj_case_event events[SJ_CASE_EVENTS_MAX];
+    size_t n_events;
+} sj_case_outcome;
+
+/* REGISTER: makes the initial case for `village` (must equal the actor's
+ * unit) and an item whose lowest level is item_min_level.  Returns 0 and
+ * fills out, or a refusal code with err set. */
+int sj_case_register(const char *village, sj_level item_min_level, int64_t at_ms,
+                     const sj_actor *actor, sj_case_outcome *out, sj_error *err);
+
+/* Every other action.  Returns 0 and fills out, or a refusal code (see the
+ * order of checks above) with err set; out is then untouched. */
+int sj_case_apply(const sj_case *current, const sj_action *action, const sj_actor *actor,
+                  sj_case_outcome *out, sj_error *err);
+
+/* Checks 1-8 only (no fields, no version): could this actor do this action
+ * now?  For showing buttons.  Returns 0 or the refusal code. */
+int sj_case_check(const sj_case *current, sj_case_action action, const sj_actor *actor,
+                  sj_error *err);
+
+/* Fills out (room for max) with the actions the actor may take now, in enum
+ * order, and returns how many. */
+size_t sj_case_allowed_actions(const sj_case *current, const sj_actor *actor,
+                               sj_case_action *out, size_t max);
+
+/* True if the actor may see and act on cases of this village at all. */
+bool sj_case_in_scope(const char *village, const sj_actor *actor);
+
+bool sj_case_is_terminal(sj_case_status status);
+bool sj_case_is_active(sj_case_status status);
+
+/* Level of a person role (SYSTEM is county level). */
+sj_level sj_role_level(sj_person_role role);
+
+/* Stable lower-case names, for logs, the CLI and JSON ("escalated_township").
+ * The *_from_name functions return the NONE value for an unknown name. */
+const char *sj_case_status_name(sj_case_status status);
+const char *sj_case_action_name(sj_case_action action);
+const char *sj_level_name(sj_level level);
+const char *sj_role_name(sj_person_role role);
+const char *sj_handling_name(sj_handling handling);
+const char *sj_satisfaction_name(sj_satisfaction satisfaction);
+sj_case_status sj_case_status_from_name(const char *name);
+sj_case_action sj_case_action_from_name(const char *name);
+sj_person_role sj_role_from_name(const char *name);
+sj_satisfaction sj_satisfaction_from_name(const char *name);
+
+/* True if s is valid UTF-8 of at most max bytes (NULL counts as empty). */
+bool sj_text_valid(const char *s, size_t max);
+
+#endif

@@ -1,0 +1,1 @@
+/* dialer.c - placeholder, being written. */

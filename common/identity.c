@@ -1,0 +1,1 @@
+/* identity.c - placeholder, being written. */

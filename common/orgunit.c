@@ -1,0 +1,1 @@
+/* orgunit.c - placeholder, being written. */

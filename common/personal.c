@@ -1,0 +1,1 @@
+/* personal.c - placeholder, being written. */

@@ -1,0 +1,1 @@
+/* tls.c - placeholder, being written. */

@@ -1,0 +1,1 @@
+/* uuid.c - placeholder, being written. */
