@@ -1,0 +1,154 @@
+/*
+ * tls.h - the TLS 1.3 engine: mutual TLS with the county CA, sans I/O.
+ *
+ * The engine never touches a socket.  The connection layer (conn.c) moves
+ * bytes: what arrives from the network goes in with sj_tls_feed(), what the
+ * engine wants sent comes out with sj_tls_take().  Everything else is OpenSSL
+ * 3 behind two memory BIOs, so tier code never calls OpenSSL directly.
+ *
+ * Policy (DESIGN.md G5): TLS 1.3 only; both sides present a certificate; the
+ * county CA (ca_file) is the only trust anchor; an optional CRL is checked;
+ * and after the chain is verified, the peer certificate must carry exactly
+ * one Sanji URI in its subjectAltName (identity.h), whose role is one of
+ * allowed_peer_roles and, on the client side, whose node id equals
+ * expected_peer_node when one is given.  Each refusal has its own code:
+ *
+ *   SJ_ETLS_NO_CERT       the peer sent no certificate
+ *   SJ_ETLS_UNTRUSTED     not issued by our county CA
+ *   SJ_ETLS_EXPIRED       expired or not yet valid
+ *   SJ_ETLS_REVOKED       listed in the CRL
+ *   SJ_ETLS_BAD_IDENTITY  no Sanji URI, several, or a malformed one
+ *   SJ_ETLS_WRONG_ROLE    a role not allowed on this link
+ *   SJ_ETLS_WRONG_PEER    another node than expected_peer_node
+ *   SJ_ETLS_PROTOCOL      the peer speaks TLS < 1.3 only
+ *   SJ_ETLS_KEY           our own certificate or key cannot be loaded
+ *   SJ_ETLS_HANDSHAKE     any other handshake failure (text says which)
+ *   SJ_ETLS               any other TLS failure after the handshake
+ *
+ * The side that finds the fault reports it from sj_tls_handshake(); the
+ * other side learns it from the TLS alert, and reports the same code from
+ * sj_tls_handshake() or, on the client (whose handshake ends before the
+ * server has judged its certificate), from the first sj_tls_read().  The
+ * message then says that the peer refused us and why.
+ *
+ * Driving an engine:
+ *
+ *     feed(bytes from the network)
+ *     handshake() until 0  (SJ_EAGAIN: feed more)     \  after each call,
+ *     write(plain) / read(plain) until SJ_EAGAIN       > send everything
+ *     shutdown()                                      /  sj_tls_take() gives
+ *
+ * After a refusal, still send what sj_tls_take() gives (it holds the alert
+ * that tells the peer why), then close the connection and free the engine.
+ *
+ * Threads: an sj_tls belongs to one thread (its loop).  An sj_tls_ctx may be
+ * shared by the engines of one thread; sj_tls_ctx_reload_crl() must run on
+ * that thread.
+ *
+ * Entry points: sj_tls_ctx_new(), sj_tls_ctx_free(), sj_tls_ctx_reload_crl(),
+ * sj_tls_ctx_identity(), sj_tls_new(), sj_tls_free(), sj_tls_feed(),
+ * sj_tls_handshake(), sj_tls_read(), sj_tls_write(), sj_tls_pending(),
+ * sj_tls_take(), sj_tls_shutdown(), sj_tls_peer(), sj_tls_last_error(),
+ * sj_tls_is_established().
+ */
+#ifndef SJ_TLS_H
+#define SJ_TLS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "err.h"
+#include "identity.h"
+
+typedef struct sj_tls_config {
+    const char *ca_file;   /* PEM: the county CA certificate (the only anchor) */
+    const char *cert_file; /* PEM: this node's certificate; NULL only on a
+                            * client that has none (a server will refuse it) */
+    const char *key_file;  /* PEM: this node's private key (NULL with cert_file) */
+    const char *crl_file;  /* PEM CRL of the county CA; NULL: no revocation check */
+    bool is_server;
+    /* Roles a peer may have on this link (at least one). */
+    const sj_node_role *allowed_peer_roles;
+    size_t n_allowed_peer_roles;
+} sj_tls_config;
+
+typedef struct sj_tls_ctx sj_tls_ctx;
+typedef struct sj_tls sj_tls;
+
+/* Loads CA, certificate, key and CRL, and checks that the key matches the
+ * certificate and that the certificate carries a valid Sanji identity.
+ * The config and its strings are copied; the caller may free them after.
+ * Returns a new context (free with sj_tls_ctx_free() after every engine made
+ * from it is freed), or NULL with err set: SJ_ETLS_KEY for an unreadable or
+ * mismatched file, SJ_ETLS_BAD_IDENTITY for a certificate without identity,
+ * SJ_EINVAL for a bad config, SJ_ENOMEM. */
+sj_tls_ctx *sj_tls_ctx_new(const sj_tls_config *config, sj_error *err);
+
+/* Frees ctx; NULL is ignored.  Every sj_tls made from it must be freed first. */
+void sj_tls_ctx_free(sj_tls_ctx *ctx);
+
+/* Re-reads crl_file (after `sanji-pki revoke` or `sanji-pki crl`).  It
+ * applies to every handshake from now on, including those of existing
+ * engines.  On failure the old CRL stays in force and err says why
+ * (SJ_ETLS_KEY for an unreadable file, SJ_EINVAL when ctx has no CRL). */
+int sj_tls_ctx_reload_crl(sj_tls_ctx *ctx, sj_error *err);
+
+/* This node's identity, from its certificate; NULL on a client without one.
+ * Owned by ctx, valid until sj_tls_ctx_free(). */
+const sj_identity *sj_tls_ctx_identity(const sj_tls_ctx *ctx);
+
+/* A new engine for one connection.  expected_peer_node (client side only,
+ * copied): the node id the server must have, e.g. "county:410423000000";
+ * NULL accepts any node of an allowed role.  Returns NULL with err set
+ * (SJ_EINVAL for a malformed expected_peer_node or one given to a server
+ * engine, SJ_ENOMEM).  Free with sj_tls_free(); not reusable for another
+ * connection. */
+sj_tls *sj_tls_new(sj_tls_ctx *ctx, const char *expected_peer_node, sj_error *err);
+
+/* Frees the engine and whatever it buffers; NULL is ignored. */
+void sj_tls_free(sj_tls *tls);
+
+/* Hands the engine len bytes received from the network (copied).  Always
+ * takes all of them: returns 0, or SJ_ENOMEM. */
+int sj_tls_feed(sj_tls *tls, const void *cipher, size_t len);
+
+/* Advances the handshake.  Returns 0 once it is done (again 0 on later
+ * calls), SJ_EAGAIN when it needs bytes from the peer, or a refusal code
+ * (see the table above) with err saying who is at fault and what to do.
+ * After a refusal the engine is dead: every call returns the same code. */
+int sj_tls_handshake(sj_tls *tls, sj_error *err);
+
+/* True after sj_tls_handshake() returned 0. */
+bool sj_tls_is_established(const sj_tls *tls);
+
+/* Reads decrypted bytes into buf.  Returns 0 with *nread > 0, SJ_EAGAIN when
+ * there are none yet, SJ_ECLOSED after the peer's close_notify, or a failure
+ * code (details in sj_tls_last_error()).  Before the handshake is done:
+ * SJ_EINVAL. */
+int sj_tls_read(sj_tls *tls, void *buf, size_t cap, size_t *nread);
+
+/* Encrypts len bytes (all of them) for sending; fetch them with
+ * sj_tls_take().  SJ_EINVAL before the handshake is done or after
+ * sj_tls_shutdown(); a failure code after a fatal error. */
+int sj_tls_write(sj_tls *tls, const void *plain, size_t len);
+
+/* Number of ciphertext bytes waiting to be sent. */
+size_t sj_tls_pending(const sj_tls *tls);
+
+/* Moves up to cap bytes of waiting ciphertext into buf; *n says how many
+ * (0 when nothing waits).  Returns 0. */
+int sj_tls_take(sj_tls *tls, void *buf, size_t cap, size_t *n);
+
+/* Queues close_notify (send it with sj_tls_take()); further writes are
+ * refused.  Returns 0; calling it twice is harmless. */
+int sj_tls_shutdown(sj_tls *tls);
+
+/* The peer's identity, once the handshake is done (NULL before).  Owned by
+ * the engine; valid until sj_tls_free(). */
+const sj_identity *sj_tls_peer(const sj_tls *tls);
+
+/* The last failure of this engine (code SJ_EOK if none), for the log after
+ * sj_tls_read()/sj_tls_write() returned a failure code.  Owned by the engine. */
+const sj_error *sj_tls_last_error(const sj_tls *tls);
+
+#endif
