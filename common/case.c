@@ -1,1 +1,1074 @@
-/* case.c - placeholder, being written. */
+/*
+ * case.c - the case state machine (see case.h for the rules table and the
+ * order of checks; docs/LIFECYCLE.md for the same in prose).
+ *
+ * Pure: no I/O, no clock, no allocation, no global state.  Every refusal is
+ * a constant English string marked with N_() so that the message catalogue
+ * can translate it at the edge, keyed by the English text.
+ *
+ * Entry points: sj_case_register(), sj_case_apply(), sj_case_check(),
+ * sj_case_allowed_actions(), sj_case_in_scope(), sj_case_is_terminal(),
+ * sj_case_is_active(), sj_role_level(), sj_text_valid(), and the name
+ * functions.
+ */
+#include "case.h"
+
+#include <string.h>
+
+#include "orgunit.h"
+#include "sanji.pb-c.h"
+
+/* Marks a string for xgettext without translating it here. */
+#ifndef N_
+#define N_(s) (s)
+#endif
+
+/* --- the numbering mirrors proto/sanji.proto ------------------------------ */
+
+#define SJ__SAME(a, b) _Static_assert((int)(a) == (int)(b), #a " differs from " #b)
+
+SJ__SAME(SJ_LEVEL_NONE, SANJI__LEVEL__LEVEL_UNSPECIFIED);
+SJ__SAME(SJ_LEVEL_VILLAGE, SANJI__LEVEL__LEVEL_VILLAGE);
+SJ__SAME(SJ_LEVEL_TOWNSHIP, SANJI__LEVEL__LEVEL_TOWNSHIP);
+SJ__SAME(SJ_LEVEL_COUNTY, SANJI__LEVEL__LEVEL_COUNTY);
+
+SJ__SAME(SJ_ROLE_NONE, SANJI__PERSON_ROLE__PERSON_ROLE_UNSPECIFIED);
+SJ__SAME(SJ_ROLE_VILLAGE_CADRE, SANJI__PERSON_ROLE__PERSON_ROLE_VILLAGE_CADRE);
+SJ__SAME(SJ_ROLE_TOWNSHIP_STAFF, SANJI__PERSON_ROLE__PERSON_ROLE_TOWNSHIP_STAFF);
+SJ__SAME(SJ_ROLE_COUNTY_OPERATOR, SANJI__PERSON_ROLE__PERSON_ROLE_COUNTY_OPERATOR);
+SJ__SAME(SJ_ROLE_SYSTEM, SANJI__PERSON_ROLE__PERSON_ROLE_SYSTEM);
+
+SJ__SAME(SJ_STATUS_NONE, SANJI__CASE_STATUS__CASE_STATUS_UNSPECIFIED);
+SJ__SAME(SJ_STATUS_REGISTERED, SANJI__CASE_STATUS__CASE_STATUS_REGISTERED);
+SJ__SAME(SJ_STATUS_ESCALATED_TOWNSHIP, SANJI__CASE_STATUS__CASE_STATUS_ESCALATED_TOWNSHIP);
+SJ__SAME(SJ_STATUS_ACCEPTED_TOWNSHIP, SANJI__CASE_STATUS__CASE_STATUS_ACCEPTED_TOWNSHIP);
+SJ__SAME(SJ_STATUS_ESCALATED_COUNTY, SANJI__CASE_STATUS__CASE_STATUS_ESCALATED_COUNTY);
+SJ__SAME(SJ_STATUS_ACCEPTED_COUNTY, SANJI__CASE_STATUS__CASE_STATUS_ACCEPTED_COUNTY);
+SJ__SAME(SJ_STATUS_WAITING_MATERIALS, SANJI__CASE_STATUS__CASE_STATUS_WAITING_MATERIALS);
+SJ__SAME(SJ_STATUS_RESOLVED, SANJI__CASE_STATUS__CASE_STATUS_RESOLVED);
+SJ__SAME(SJ_STATUS_RETURNED, SANJI__CASE_STATUS__CASE_STATUS_RETURNED);
+SJ__SAME(SJ_STATUS_UNSATISFIED, SANJI__CASE_STATUS__CASE_STATUS_UNSATISFIED);
+SJ__SAME(SJ_STATUS_CLOSED, SANJI__CASE_STATUS__CASE_STATUS_CLOSED);
+SJ__SAME(SJ_STATUS_WITHDRAWN, SANJI__CASE_STATUS__CASE_STATUS_WITHDRAWN);
+SJ__SAME(SJ_STATUS_COUNT, SANJI__CASE_STATUS__CASE_STATUS_WITHDRAWN + 1);
+
+SJ__SAME(SJ_ACTION_NONE, SANJI__CASE_ACTION_TYPE__CASE_ACTION_UNSPECIFIED);
+SJ__SAME(SJ_ACTION_REGISTER, SANJI__CASE_ACTION_TYPE__CASE_ACTION_REGISTER);
+SJ__SAME(SJ_ACTION_RESOLVE_AT_ONCE, SANJI__CASE_ACTION_TYPE__CASE_ACTION_RESOLVE_AT_ONCE);
+SJ__SAME(SJ_ACTION_ESCALATE, SANJI__CASE_ACTION_TYPE__CASE_ACTION_ESCALATE);
+SJ__SAME(SJ_ACTION_ACCEPT, SANJI__CASE_ACTION_TYPE__CASE_ACTION_ACCEPT);
+SJ__SAME(SJ_ACTION_RETURN_DOWN, SANJI__CASE_ACTION_TYPE__CASE_ACTION_RETURN_DOWN);
+SJ__SAME(SJ_ACTION_REQUEST_MATERIALS, SANJI__CASE_ACTION_TYPE__CASE_ACTION_REQUEST_MATERIALS);
+SJ__SAME(SJ_ACTION_SUPPLEMENT, SANJI__CASE_ACTION_TYPE__CASE_ACTION_SUPPLEMENT);
+SJ__SAME(SJ_ACTION_RESOLVE, SANJI__CASE_ACTION_TYPE__CASE_ACTION_RESOLVE);
+SJ__SAME(SJ_ACTION_RETURN_UNDOABLE, SANJI__CASE_ACTION_TYPE__CASE_ACTION_RETURN_UNDOABLE);
+SJ__SAME(SJ_ACTION_WITHDRAW, SANJI__CASE_ACTION_TYPE__CASE_ACTION_WITHDRAW);
+SJ__SAME(SJ_ACTION_URGE, SANJI__CASE_ACTION_TYPE__CASE_ACTION_URGE);
+SJ__SAME(SJ_ACTION_FEEDBACK, SANJI__CASE_ACTION_TYPE__CASE_ACTION_FEEDBACK);
+SJ__SAME(SJ_ACTION_REOPEN, SANJI__CASE_ACTION_TYPE__CASE_ACTION_REOPEN);
+SJ__SAME(SJ_ACTION_CLOSE, SANJI__CASE_ACTION_TYPE__CASE_ACTION_CLOSE);
+SJ__SAME(SJ_ACTION_SUPERVISE, SANJI__CASE_ACTION_TYPE__CASE_ACTION_SUPERVISE);
+SJ__SAME(SJ_ACTION_OVERDUE, SANJI__CASE_ACTION_TYPE__CASE_ACTION_OVERDUE);
+SJ__SAME(SJ_ACTION_WARN, SANJI__CASE_ACTION_TYPE__CASE_ACTION_WARN);
+SJ__SAME(SJ_ACTION_COUNT, SANJI__CASE_ACTION_TYPE__CASE_ACTION_WARN + 1);
+
+SJ__SAME(SJ_HANDLING_NONE, SANJI__HANDLING_TYPE__HANDLING_UNSPECIFIED);
+SJ__SAME(SJ_HANDLING_AT_ONCE, SANJI__HANDLING_TYPE__HANDLING_AT_ONCE);
+SJ__SAME(SJ_HANDLING_UNDERTAKEN, SANJI__HANDLING_TYPE__HANDLING_UNDERTAKEN);
+SJ__SAME(SJ_HANDLING_ON_BEHALF, SANJI__HANDLING_TYPE__HANDLING_ON_BEHALF);
+SJ__SAME(SJ_HANDLING_SUPPLEMENTED, SANJI__HANDLING_TYPE__HANDLING_SUPPLEMENTED);
+SJ__SAME(SJ_HANDLING_RETURNED, SANJI__HANDLING_TYPE__HANDLING_RETURNED);
+
+SJ__SAME(SJ_SATISFACTION_NONE, SANJI__SATISFACTION__SATISFACTION_UNSPECIFIED);
+SJ__SAME(SJ_SATISFACTION_SATISFIED, SANJI__SATISFACTION__SATISFACTION_SATISFIED);
+SJ__SAME(SJ_SATISFACTION_BASICALLY, SANJI__SATISFACTION__SATISFACTION_BASICALLY_SATISFIED);
+SJ__SAME(SJ_SATISFACTION_UNSATISFIED, SANJI__SATISFACTION__SATISFACTION_UNSATISFIED);
+
+_Static_assert(SJ_UNIT_CODE_SIZE == SJ_ORGUNIT_CODE_SIZE, "unit code sizes differ");
+
+/* --- names ---------------------------------------------------------------- */
+
+static const char *const status_names[SJ_STATUS_COUNT] = {
+    "none",     "registered", "escalated_township", "accepted_township",
+    "escalated_county", "accepted_county", "waiting_materials", "resolved",
+    "returned", "unsatisfied", "closed", "withdrawn",
+};
+
+static const char *const action_names[SJ_ACTION_COUNT] = {
+    "none",   "register", "resolve_at_once", "escalate", "accept",  "return_down",
+    "request_materials", "supplement", "resolve", "return_undoable", "withdraw",
+    "urge",   "feedback", "reopen", "close", "supervise", "overdue", "warn",
+};
+
+static const char *const level_names[] = {"none", "village", "township", "county"};
+
+static const char *const handling_names[] = {
+    "none", "at_once", "undertaken", "on_behalf", "supplemented", "returned",
+};
+
+static const char *const satisfaction_names[] = {
+    "none", "satisfied", "basically_satisfied", "unsatisfied",
+};
+
+#define SJ__COUNT(a) (sizeof(a) / sizeof((a)[0]))
+
+static const char *name_of(const char *const *names, size_t n, int value)
+{
+    if (value < 0 || (size_t)value >= n)
+        return "unknown";
+    return names[value];
+}
+
+static int value_of(const char *const *names, size_t n, const char *name)
+{
+    if (!name)
+        return 0;
+    for (size_t i = 1; i < n; i++)
+        if (strcmp(names[i], name) == 0)
+            return (int)i;
+    return 0;
+}
+
+const char *sj_case_status_name(sj_case_status status)
+{
+    return name_of(status_names, SJ__COUNT(status_names), (int)status);
+}
+
+const char *sj_case_action_name(sj_case_action action)
+{
+    return name_of(action_names, SJ__COUNT(action_names), (int)action);
+}
+
+const char *sj_level_name(sj_level level)
+{
+    return name_of(level_names, SJ__COUNT(level_names), (int)level);
+}
+
+const char *sj_handling_name(sj_handling handling)
+{
+    return name_of(handling_names, SJ__COUNT(handling_names), (int)handling);
+}
+
+const char *sj_satisfaction_name(sj_satisfaction satisfaction)
+{
+    return name_of(satisfaction_names, SJ__COUNT(satisfaction_names), (int)satisfaction);
+}
+
+const char *sj_role_name(sj_person_role role)
+{
+    switch (role) {
+    case SJ_ROLE_NONE:
+        return "none";
+    case SJ_ROLE_VILLAGE_CADRE:
+        return "village_cadre";
+    case SJ_ROLE_TOWNSHIP_STAFF:
+        return "township_staff";
+    case SJ_ROLE_COUNTY_OPERATOR:
+        return "county_operator";
+    case SJ_ROLE_SYSTEM:
+        return "system";
+    }
+    return "unknown";
+}
+
+sj_case_status sj_case_status_from_name(const char *name)
+{
+    return (sj_case_status)value_of(status_names, SJ__COUNT(status_names), name);
+}
+
+sj_case_action sj_case_action_from_name(const char *name)
+{
+    return (sj_case_action)value_of(action_names, SJ__COUNT(action_names), name);
+}
+
+sj_level sj_level_from_name(const char *name)
+{
+    return (sj_level)value_of(level_names, SJ__COUNT(level_names), name);
+}
+
+sj_handling sj_handling_from_name(const char *name)
+{
+    return (sj_handling)value_of(handling_names, SJ__COUNT(handling_names), name);
+}
+
+sj_satisfaction sj_satisfaction_from_name(const char *name)
+{
+    return (sj_satisfaction)value_of(satisfaction_names, SJ__COUNT(satisfaction_names), name);
+}
+
+sj_person_role sj_role_from_name(const char *name)
+{
+    static const sj_person_role roles[] = {SJ_ROLE_VILLAGE_CADRE, SJ_ROLE_TOWNSHIP_STAFF,
+                                           SJ_ROLE_COUNTY_OPERATOR, SJ_ROLE_SYSTEM};
+    if (!name)
+        return SJ_ROLE_NONE;
+    for (size_t i = 0; i < SJ__COUNT(roles); i++)
+        if (strcmp(sj_role_name(roles[i]), name) == 0)
+            return roles[i];
+    return SJ_ROLE_NONE;
+}
+
+/* --- small predicates ------------------------------------------------------ */
+
+#define SJ__BIT(x) (1u << (unsigned)(x))
+
+#define SJ__OPEN                                                                                   \
+    (SJ__BIT(SJ_STATUS_REGISTERED) | SJ__BIT(SJ_STATUS_ESCALATED_TOWNSHIP) |                      \
+     SJ__BIT(SJ_STATUS_ACCEPTED_TOWNSHIP) | SJ__BIT(SJ_STATUS_ESCALATED_COUNTY) |                 \
+     SJ__BIT(SJ_STATUS_ACCEPTED_COUNTY) | SJ__BIT(SJ_STATUS_WAITING_MATERIALS))
+#define SJ__ACTIVE (SJ__OPEN | SJ__BIT(SJ_STATUS_UNSATISFIED))
+#define SJ__HANDLING                                                                               \
+    (SJ__BIT(SJ_STATUS_REGISTERED) | SJ__BIT(SJ_STATUS_ACCEPTED_TOWNSHIP) |                       \
+     SJ__BIT(SJ_STATUS_ACCEPTED_COUNTY))
+
+static bool status_in(sj_case_status status, unsigned mask)
+{
+    return status > SJ_STATUS_NONE && status < SJ_STATUS_COUNT && (mask & SJ__BIT(status));
+}
+
+bool sj_case_is_terminal(sj_case_status status)
+{
+    return status == SJ_STATUS_CLOSED || status == SJ_STATUS_WITHDRAWN;
+}
+
+bool sj_case_is_active(sj_case_status status)
+{
+    return status_in(status, SJ__ACTIVE);
+}
+
+sj_level sj_role_level(sj_person_role role)
+{
+    switch (role) {
+    case SJ_ROLE_VILLAGE_CADRE:
+        return SJ_LEVEL_VILLAGE;
+    case SJ_ROLE_TOWNSHIP_STAFF:
+        return SJ_LEVEL_TOWNSHIP;
+    case SJ_ROLE_COUNTY_OPERATOR:
+    case SJ_ROLE_SYSTEM:
+        return SJ_LEVEL_COUNTY;
+    case SJ_ROLE_NONE:
+        break;
+    }
+    return SJ_LEVEL_NONE;
+}
+
+/* The status in which a level handles a case (and to which REOPEN and
+ * SUPPLEMENT return). */
+static sj_case_status handling_status(sj_level level)
+{
+    switch (level) {
+    case SJ_LEVEL_VILLAGE:
+        return SJ_STATUS_REGISTERED;
+    case SJ_LEVEL_TOWNSHIP:
+        return SJ_STATUS_ACCEPTED_TOWNSHIP;
+    case SJ_LEVEL_COUNTY:
+        return SJ_STATUS_ACCEPTED_COUNTY;
+    case SJ_LEVEL_NONE:
+        break;
+    }
+    return SJ_STATUS_NONE;
+}
+
+/* Levels at which a case in `status` can be held (bit per sj_level). */
+static unsigned holder_levels(sj_case_status status)
+{
+    const unsigned v = SJ__BIT(SJ_LEVEL_VILLAGE), t = SJ__BIT(SJ_LEVEL_TOWNSHIP),
+                   c = SJ__BIT(SJ_LEVEL_COUNTY);
+    switch (status) {
+    case SJ_STATUS_REGISTERED:
+    case SJ_STATUS_RESOLVED:
+    case SJ_STATUS_RETURNED:
+    case SJ_STATUS_WITHDRAWN:
+        return v;
+    case SJ_STATUS_ESCALATED_TOWNSHIP:
+    case SJ_STATUS_ACCEPTED_TOWNSHIP:
+        return t;
+    case SJ_STATUS_ESCALATED_COUNTY:
+    case SJ_STATUS_ACCEPTED_COUNTY:
+        return c;
+    case SJ_STATUS_WAITING_MATERIALS:
+    case SJ_STATUS_UNSATISFIED:
+    case SJ_STATUS_CLOSED:
+        return v | t | c;
+    case SJ_STATUS_NONE:
+        break;
+    }
+    return 0;
+}
+
+/* True if `unit` is exactly the unit at `level` above (or equal to) village. */
+static bool unit_is(const char *village, sj_level level, const char *unit)
+{
+    char want[SJ_ORGUNIT_CODE_SIZE];
+    if (sj_orgunit_at_level(village, level, want) != 0)
+        return false;
+    return strncmp(want, unit, SJ_ORGUNIT_CODE_SIZE) == 0;
+}
+
+static bool valid_level(sj_level level)
+{
+    return level >= SJ_LEVEL_VILLAGE && level <= SJ_LEVEL_COUNTY;
+}
+
+static bool actor_valid(const sj_actor *actor)
+{
+    sj_level level = sj_role_level(actor->role);
+    return level != SJ_LEVEL_NONE && sj_orgunit_level(actor->unit) == level;
+}
+
+/* Returns NULL if the case record is consistent, else what is wrong.  The
+ * machine relies on these invariants, and every case it produces keeps
+ * them; a record that breaks one was built wrongly by its caller. */
+static const char *case_problem(const sj_case *c)
+{
+    if (sj_orgunit_level(c->village) != SJ_LEVEL_VILLAGE)
+        return N_("the case record has no valid village code; reload the case from the county");
+    if (!valid_level(c->item_min_level))
+        return N_("the case record has no valid item level; reload the case from the county");
+    if (c->status <= SJ_STATUS_NONE || c->status >= SJ_STATUS_COUNT)
+        return N_("the case record has an unknown status; update the program or reload the case");
+    if (!valid_level(c->holder_level) || !(holder_levels(c->status) & SJ__BIT(c->holder_level)) ||
+        !unit_is(c->village, c->holder_level, c->holder_unit))
+        return N_("the case record's holder does not fit its status or village; reload the case "
+                  "from the county");
+    if (c->status == SJ_STATUS_WAITING_MATERIALS &&
+        c->resume_status != handling_status(c->holder_level))
+        return N_("the case record waits for materials but has no valid status to resume; "
+                  "reload the case from the county");
+    if (c->status == SJ_STATUS_RESOLVED || c->status == SJ_STATUS_RETURNED ||
+        c->status == SJ_STATUS_UNSATISFIED) {
+        if (!valid_level(c->resolved_level) ||
+            !unit_is(c->village, c->resolved_level, c->resolved_unit))
+            return N_("the case record is resolved but does not say by whom; reload the case "
+                      "from the county");
+        if (c->status == SJ_STATUS_UNSATISFIED && c->resolved_level != c->holder_level)
+            return N_("the case record is unsatisfied but not held by its resolver; reload the "
+                      "case from the county");
+    }
+    if (c->n_materials > 0 && !c->materials)
+        return N_("the case record counts materials but has no list; reload the case from the "
+                  "county");
+    return NULL;
+}
+
+bool sj_case_in_scope(const char *village, const sj_actor *actor)
+{
+    if (!village || !actor || !actor_valid(actor) ||
+        sj_orgunit_level(village) != SJ_LEVEL_VILLAGE)
+        return false;
+    return sj_orgunit_contains(actor->unit, village);
+}
+
+/* --- the rules ------------------------------------------------------------- */
+
+#define SJ__V SJ__BIT(SJ_ROLE_VILLAGE_CADRE)
+#define SJ__T SJ__BIT(SJ_ROLE_TOWNSHIP_STAFF)
+#define SJ__C SJ__BIT(SJ_ROLE_COUNTY_OPERATOR)
+#define SJ__S SJ__BIT(SJ_ROLE_SYSTEM)
+
+/* Checks 5 and 6 for each action, and the messages of checks 5-7. */
+typedef struct rule {
+    unsigned roles;    /* bit per sj_person_role */
+    unsigned statuses; /* bit per sj_case_status */
+    const char *wrong_role;
+    const char *not_allowed;
+    const char *wrong_level;
+} rule;
+
+static const rule rules[SJ_ACTION_COUNT] = {
+    [SJ_ACTION_REGISTER] = {
+        SJ__V, 0,
+        N_("only a village duty cadre registers a case, at the station of the applicant's village"),
+        N_("the case is already registered; act on the existing case instead of registering it "
+           "again"),
+        NULL,
+    },
+    [SJ_ACTION_RESOLVE_AT_ONCE] = {
+        SJ__V, SJ__BIT(SJ_STATUS_REGISTERED),
+        N_("only a village duty cadre resolves a case at once (即办); the township and the "
+           "county use resolve"),
+        N_("a case can be resolved at once only while it is registered at the village; use an "
+           "action that fits its current status"),
+        N_("only the village holding the case can resolve it at once; it is held at another "
+           "level"),
+    },
+    [SJ_ACTION_ESCALATE] = {
+        SJ__V | SJ__T, SJ__BIT(SJ_STATUS_REGISTERED) | SJ__BIT(SJ_STATUS_ACCEPTED_TOWNSHIP),
+        N_("only a village cadre or township staff can escalate a case; the county is the top "
+           "level"),
+        N_("a case can be escalated only while the village holds it or after the township "
+           "accepted it; accept it first"),
+        N_("only the level holding the case can escalate it; it is waiting at another level"),
+    },
+    [SJ_ACTION_ACCEPT] = {
+        SJ__T | SJ__C, SJ__BIT(SJ_STATUS_ESCALATED_TOWNSHIP) | SJ__BIT(SJ_STATUS_ESCALATED_COUNTY),
+        N_("only township staff or a county operator can accept a case"),
+        N_("a case can be accepted only after it was escalated and before it was accepted"),
+        N_("only the township or county that holds the case can accept it; it is waiting at "
+           "another level"),
+    },
+    [SJ_ACTION_RETURN_DOWN] = {
+        SJ__T | SJ__C,
+        SJ__BIT(SJ_STATUS_ESCALATED_TOWNSHIP) | SJ__BIT(SJ_STATUS_ACCEPTED_TOWNSHIP) |
+            SJ__BIT(SJ_STATUS_ESCALATED_COUNTY) | SJ__BIT(SJ_STATUS_ACCEPTED_COUNTY),
+        N_("only township staff or a county operator can send a case back down one level"),
+        N_("a case can be sent back down only while it is escalated to or accepted by the "
+           "township or the county"),
+        N_("only the level holding the case can send it back down; it is held at another level"),
+    },
+    [SJ_ACTION_REQUEST_MATERIALS] = {
+        SJ__V | SJ__T | SJ__C, SJ__HANDLING,
+        N_("the supervision sweep cannot request materials; the level handling the case does"),
+        N_("materials can be requested only while a level handles the case (registered at the "
+           "village, or accepted by the township or county); accept it first"),
+        N_("only the level holding the case can request materials; it is held at another level"),
+    },
+    [SJ_ACTION_SUPPLEMENT] = {
+        SJ__V | SJ__T | SJ__C, SJ__BIT(SJ_STATUS_WAITING_MATERIALS),
+        N_("the supervision sweep cannot record materials; the village or the level that asked "
+           "for them does"),
+        N_("materials can be supplemented only while the case waits for materials"),
+        N_("only the case's village or the level that asked for the materials can record that "
+           "they came in"),
+    },
+    [SJ_ACTION_RESOLVE] = {
+        SJ__V | SJ__T | SJ__C, SJ__HANDLING,
+        N_("the supervision sweep cannot resolve a case; the level handling it does"),
+        N_("a case can be resolved only while a level handles it (registered at the village, or "
+           "accepted by the township or county); accept it first"),
+        N_("only the level holding the case can resolve it; it is held at another level"),
+    },
+    [SJ_ACTION_RETURN_UNDOABLE] = {
+        SJ__V | SJ__T | SJ__C, SJ__HANDLING | SJ__BIT(SJ_STATUS_WAITING_MATERIALS),
+        N_("the supervision sweep cannot return a case as undoable; the level handling it does"),
+        N_("a case can be returned as undoable (退办) only while a level handles it or waits "
+           "for its materials; accept it first"),
+        N_("only the level holding the case can return it as undoable; it is held at another "
+           "level"),
+    },
+    [SJ_ACTION_WITHDRAW] = {
+        SJ__V, SJ__OPEN,
+        N_("only the village duty cadre records that the applicant withdraws a case"),
+        N_("a case can be withdrawn only while it is open; a resolved or returned case gets "
+           "feedback or is closed"),
+        NULL,
+    },
+    [SJ_ACTION_URGE] = {
+        SJ__V | SJ__T | SJ__C, SJ__ACTIVE,
+        N_("urging (催办) is done by a person; the supervision sweep marks cases overdue instead"),
+        N_("only an active case can be urged; this one is already resolved or returned"),
+        N_("the level holding the case cannot urge itself; urge a case held at another level"),
+    },
+    [SJ_ACTION_FEEDBACK] = {
+        SJ__V, SJ__BIT(SJ_STATUS_RESOLVED) | SJ__BIT(SJ_STATUS_RETURNED),
+        N_("only the village duty cadre records the villager's feedback"),
+        N_("feedback can be recorded only after the case is resolved or returned"),
+        N_("only the village holding the resolved case can record feedback"),
+    },
+    [SJ_ACTION_REOPEN] = {
+        SJ__V | SJ__T | SJ__C, SJ__BIT(SJ_STATUS_UNSATISFIED),
+        N_("the supervision sweep cannot reopen a case; the level that resolved it or the "
+           "county does"),
+        N_("only a case with unsatisfied feedback can be reopened"),
+        N_("only the level that resolved the case, or the county, can reopen it"),
+    },
+    [SJ_ACTION_CLOSE] = {
+        SJ__V | SJ__T | SJ__C,
+        SJ__BIT(SJ_STATUS_RESOLVED) | SJ__BIT(SJ_STATUS_RETURNED) | SJ__BIT(SJ_STATUS_UNSATISFIED),
+        N_("the supervision sweep cannot close a case; the village, the resolving level or the "
+           "county does"),
+        N_("a case can be closed only after it is resolved or returned, or after unsatisfied "
+           "feedback"),
+        N_("a resolved or returned case is closed by its village; after unsatisfied feedback, by "
+           "the level that resolved it or the county"),
+    },
+    [SJ_ACTION_SUPERVISE] = {
+        SJ__C, SJ__ACTIVE,
+        N_("only a county operator can put a case under supervision (督办)"),
+        N_("only an active case can be put under supervision"),
+        NULL,
+    },
+    [SJ_ACTION_OVERDUE] = {
+        SJ__S, SJ__ACTIVE,
+        N_("only the county's supervision sweep marks a case overdue"),
+        N_("only an active case can be marked overdue"),
+        NULL,
+    },
+    [SJ_ACTION_WARN] = {
+        SJ__S, SJ__ACTIVE,
+        N_("only the county's supervision sweep issues time-limit warnings"),
+        N_("only an active case can be warned about its time limit"),
+        NULL,
+    },
+};
+
+/* Actions that record a fact about a case without moving it: they neither
+ * check nor raise the version, so that a sweep or an urge never collides
+ * with the handler's work. */
+static bool version_exempt(sj_case_action action)
+{
+    return action == SJ_ACTION_URGE || action == SJ_ACTION_SUPERVISE ||
+           action == SJ_ACTION_OVERDUE || action == SJ_ACTION_WARN;
+}
+
+static int refuse(sj_error *err, int code, const char *message)
+{
+    return sj_error_set(err, code, "%s", message);
+}
+
+/* Check 7: is the case held where this actor may do this action? */
+static bool level_ok(const sj_case *c, sj_case_action action, const sj_actor *actor)
+{
+    sj_level level = sj_role_level(actor->role);
+    bool holder = c->holder_level == level &&
+                  strncmp(c->holder_unit, actor->unit, SJ_UNIT_CODE_SIZE) == 0;
+    bool resolver = c->resolved_level == level &&
+                    strncmp(c->resolved_unit, actor->unit, SJ_UNIT_CODE_SIZE) == 0;
+    bool county = actor->role == SJ_ROLE_COUNTY_OPERATOR;
+    switch (action) {
+    case SJ_ACTION_SUPPLEMENT:
+        /* The villager usually brings the materials to the village station. */
+        return actor->role == SJ_ROLE_VILLAGE_CADRE || holder;
+    case SJ_ACTION_URGE:
+        return !holder;
+    case SJ_ACTION_REOPEN:
+        return resolver || county;
+    case SJ_ACTION_CLOSE:
+        if (c->status == SJ_STATUS_UNSATISFIED)
+            return resolver || county;
+        return actor->role == SJ_ROLE_VILLAGE_CADRE;
+    case SJ_ACTION_WITHDRAW:
+    case SJ_ACTION_SUPERVISE:
+    case SJ_ACTION_OVERDUE:
+    case SJ_ACTION_WARN:
+    case SJ_ACTION_REGISTER:
+        return true;
+    default:
+        return holder;
+    }
+}
+
+/* Checks 1-8 (4 only when check_version). */
+static int check(const sj_case *c, sj_case_action action, const sj_actor *actor,
+                 bool check_version, uint64_t expected_version, sj_error *err)
+{
+    if (!c || !actor)
+        return refuse(err, SJ_EINVAL, N_("no case or no actor given; this is a program error"));
+    if (action <= SJ_ACTION_NONE || action >= SJ_ACTION_COUNT)
+        return refuse(err, SJ_EINVAL, N_("unknown action; update the program"));
+    if (!actor_valid(actor))
+        return refuse(err, SJ_EINVAL,
+                      N_("the actor's role and org unit do not agree (a village cadre needs a "
+                         "village code, township staff a township code, the county a county "
+                         "code); log in again"));
+    const char *problem = case_problem(c);
+    if (problem)
+        return refuse(err, SJ_EINVAL, problem);
+    /* 2 */
+    if (!sj_case_in_scope(c->village, actor))
+        return refuse(err, SJ_ESCOPE,
+                      N_("the case belongs to a village outside your scope; only its village, "
+                         "its township and its county may see or act on it"));
+    /* 3 */
+    if (sj_case_is_terminal(c->status))
+        return refuse(err, SJ_ETERMINAL,
+                      N_("the case is closed or withdrawn and takes no further action; register "
+                         "a new case if the villager asks again"));
+    /* 4 */
+    if (check_version && !version_exempt(action) && expected_version != c->version)
+        return refuse(err, SJ_ESTALE_VERSION,
+                      N_("the case was changed by someone else since you saw it; look at it "
+                         "again and decide anew"));
+    const rule *r = &rules[action];
+    /* 5 */
+    if (!(r->roles & SJ__BIT(actor->role)))
+        return refuse(err, SJ_EWRONG_ROLE, r->wrong_role);
+    /* 6 */
+    if (!status_in(c->status, r->statuses))
+        return refuse(err, SJ_ENOT_ALLOWED, r->not_allowed);
+    if (action == SJ_ACTION_SUPERVISE && c->supervised)
+        return refuse(err, SJ_ENOT_ALLOWED,
+                      N_("the case is already under supervision; urge it instead"));
+    if (action == SJ_ACTION_OVERDUE && c->overdue)
+        return refuse(err, SJ_ENOT_ALLOWED, N_("the case is already marked overdue"));
+    /* 7 */
+    if (!level_ok(c, action, actor))
+        return refuse(err, SJ_EWRONG_LEVEL, r->wrong_level);
+    /* 8 */
+    if (action == SJ_ACTION_RESOLVE_AT_ONCE && c->item_min_level > SJ_LEVEL_VILLAGE)
+        return refuse(err, SJ_ELEVEL_TOO_LOW,
+                      N_("this item cannot be finished at the village; escalate it to the "
+                         "township"));
+    if (action == SJ_ACTION_RESOLVE && c->item_min_level > sj_role_level(actor->role))
+        return refuse(err, SJ_ELEVEL_TOO_LOW,
+                      N_("this item cannot be finished at this level; escalate the case to the "
+                         "level the catalogue names"));
+    return 0;
+}
+
+int sj_case_check(const sj_case *current, sj_case_action action, const sj_actor *actor,
+                  sj_error *err)
+{
+    return check(current, action, actor, false, 0, err);
+}
+
+size_t sj_case_allowed_actions(const sj_case *current, const sj_actor *actor,
+                               sj_case_action *out, size_t max)
+{
+    size_t n = 0;
+    for (int a = SJ_ACTION_NONE + 1; a < SJ_ACTION_COUNT && n < max; a++)
+        if (check(current, (sj_case_action)a, actor, false, 0, NULL) == 0)
+            out[n++] = (sj_case_action)a;
+    return n;
+}
+
+/* --- text ------------------------------------------------------------------ */
+
+/* Strict UTF-8 (RFC 3629): no overlong forms, no surrogates, nothing above
+ * U+10FFFF.  Reads up to the NUL. */
+static bool utf8_valid(const char *s)
+{
+    const unsigned char *p = (const unsigned char *)s;
+    while (*p) {
+        unsigned char b = *p;
+        if (b < 0x80) {
+            p++;
+            continue;
+        }
+        size_t len;
+        unsigned char lo = 0x80, hi = 0xBF; /* allowed range of the second byte */
+        if (b >= 0xC2 && b <= 0xDF) {
+            len = 2;
+        } else if (b >= 0xE0 && b <= 0xEF) {
+            len = 3;
+            if (b == 0xE0)
+                lo = 0xA0; /* overlong */
+            else if (b == 0xED)
+                hi = 0x9F; /* surrogates */
+        } else if (b >= 0xF0 && b <= 0xF4) {
+            len = 4;
+            if (b == 0xF0)
+                lo = 0x90; /* overlong */
+            else if (b == 0xF4)
+                hi = 0x8F; /* above U+10FFFF */
+        } else {
+            return false; /* continuation byte, C0/C1 overlong, F5..FF */
+        }
+        if (p[1] < lo || p[1] > hi)
+            return false;
+        for (size_t i = 2; i < len; i++)
+            if (p[i] < 0x80 || p[i] > 0xBF)
+                return false;
+        p += len;
+    }
+    return true;
+}
+
+bool sj_text_valid(const char *s, size_t max)
+{
+    if (!s)
+        return true;
+    return strnlen(s, max + 1) <= max && utf8_valid(s);
+}
+
+/* True if s is NULL, empty, or only white space (ASCII, NBSP, and the
+ * ideographic space U+3000 that Chinese input methods type). */
+static bool blank(const char *s)
+{
+    if (!s)
+        return true;
+    const unsigned char *p = (const unsigned char *)s;
+    while (*p) {
+        if (*p == ' ' || (*p >= '\t' && *p <= '\r')) {
+            p++;
+        } else if (p[0] == 0xC2 && p[1] == 0xA0) {
+            p += 2;
+        } else if (p[0] == 0xE3 && p[1] == 0x80 && p[2] == 0x80) {
+            p += 3;
+        } else {
+            return false;
+        }
+    }
+    return true;
+}
+
+/* Too long, or not UTF-8: the two messages of one text field. */
+typedef struct text_field {
+    const char *text;
+    size_t max;
+    const char *too_long;
+    const char *bad_utf8;
+} text_field;
+
+static int check_text(const text_field *f, sj_error *err)
+{
+    if (!f->text)
+        return 0;
+    if (strnlen(f->text, f->max + 1) > f->max)
+        return refuse(err, SJ_EBAD_FIELD, f->too_long);
+    if (!utf8_valid(f->text))
+        return refuse(err, SJ_EBAD_FIELD, f->bad_utf8);
+    return 0;
+}
+
+/* Two materials lists are the same if they hold the same names, in any order. */
+static bool same_materials(const char *const *a, size_t na, const char *const *b, size_t nb)
+{
+    if (na != nb)
+        return false;
+    for (size_t i = 0; i < na; i++) {
+        size_t in_a = 0, in_b = 0;
+        for (size_t j = 0; j < na; j++) {
+            in_a += strcmp(a[i], a[j]) == 0;
+            in_b += strcmp(a[i], b[j]) == 0;
+        }
+        if (in_a != in_b)
+            return false;
+    }
+    return true;
+}
+
+/* Check 9: required fields present, all text valid and within limits. */
+static int check_fields(const sj_case *c, const sj_action *a, sj_error *err)
+{
+    if (a->at_ms <= 0)
+        return refuse(err, SJ_EMISSING_FIELD,
+                      N_("the action has no time; set it from the clock of the device where it "
+                         "was done"));
+
+    /* Required fields first: "missing" tells the person what to add. */
+    const char *missing = NULL;
+    switch (a->type) {
+    case SJ_ACTION_RESOLVE_AT_ONCE:
+    case SJ_ACTION_RESOLVE:
+        if (blank(a->result))
+            missing = N_("a result is required: say what was done for the villager");
+        break;
+    case SJ_ACTION_ACCEPT:
+        if (c->status == SJ_STATUS_ESCALATED_COUNTY && blank(a->department))
+            missing = N_("a department is required when the county accepts a case: assign the "
+                         "county department that will handle it");
+        break;
+    case SJ_ACTION_RETURN_DOWN:
+        if (blank(a->note))
+            missing = N_("a note is required to send a case back down: say why it was escalated "
+                         "wrongly and where it belongs");
+        break;
+    case SJ_ACTION_RETURN_UNDOABLE:
+        if (blank(a->note))
+            missing = N_("a reason is required to return a case as undoable (退办): say in "
+                         "writing why the matter cannot be done");
+        break;
+    case SJ_ACTION_WITHDRAW:
+        if (blank(a->note))
+            missing = N_("a note is required when the applicant withdraws: record why");
+        break;
+    case SJ_ACTION_REOPEN:
+        if (blank(a->note))
+            missing = N_("a note is required to reopen a case: say what the follow-up found");
+        break;
+    case SJ_ACTION_CLOSE:
+        if (blank(a->note))
+            missing = c->status == SJ_STATUS_UNSATISFIED
+                          ? N_("a note is required to close after unsatisfied feedback: record "
+                               "the result of the follow-up")
+                          : N_("a note is required to close without feedback: say why the "
+                               "villager's satisfaction was not recorded");
+        break;
+    case SJ_ACTION_REQUEST_MATERIALS:
+        if (a->n_materials == 0)
+            missing = N_("the full list of missing materials is required (一次告知): list "
+                         "every item at once");
+        break;
+    case SJ_ACTION_FEEDBACK:
+        if (a->satisfaction == SJ_SATISFACTION_NONE)
+            missing = N_("the villager's satisfaction is required: satisfied, basically "
+                         "satisfied or unsatisfied");
+        break;
+    case SJ_ACTION_WARN:
+        if (a->warn_percent == 0)
+            missing = N_("a warning needs the share of the time limit used, 1 to 99 percent");
+        break;
+    default:
+        break;
+    }
+    if (missing)
+        return refuse(err, SJ_EMISSING_FIELD, missing);
+
+    /* Every text given is checked, used or not: it may end up in the history. */
+    const text_field fields[] = {
+        {a->note, SJ_CASE_TEXT_MAX, N_("the note is too long; shorten it to 4000 bytes"),
+         N_("the note is not valid UTF-8 text; type it again")},
+        {a->result, SJ_CASE_TEXT_MAX, N_("the result is too long; shorten it to 4000 bytes"),
+         N_("the result is not valid UTF-8 text; type it again")},
+        {a->department, SJ_CASE_NAME_MAX,
+         N_("the department name is too long; shorten it to 200 bytes"),
+         N_("the department name is not valid UTF-8 text; type it again")},
+    };
+    for (size_t i = 0; i < SJ__COUNT(fields); i++) {
+        int rc = check_text(&fields[i], err);
+        if (rc != 0)
+            return rc;
+    }
+    if (a->n_materials > SJ_CASE_MATERIALS_MAX)
+        return refuse(err, SJ_EBAD_FIELD,
+                      N_("the materials list is longer than 50 items; merge related items"));
+    if (a->n_materials > 0 && !a->materials)
+        return refuse(err, SJ_EBAD_FIELD, N_("the materials list is missing its items"));
+    for (size_t i = 0; i < a->n_materials; i++) {
+        const text_field f = {a->materials[i], SJ_CASE_NAME_MAX,
+                              N_("a material name is too long; shorten it to 200 bytes"),
+                              N_("a material name is not valid UTF-8 text; type it again")};
+        if (blank(a->materials[i]))
+            return refuse(err, SJ_EBAD_FIELD,
+                          N_("a material in the list has no name; remove the empty line or "
+                             "name the material"));
+        int rc = check_text(&f, err);
+        if (rc != 0)
+            return rc;
+    }
+
+    /* Values. */
+    if (a->type == SJ_ACTION_FEEDBACK && a->satisfaction != SJ_SATISFACTION_SATISFIED &&
+        a->satisfaction != SJ_SATISFACTION_BASICALLY &&
+        a->satisfaction != SJ_SATISFACTION_UNSATISFIED)
+        return refuse(err, SJ_EBAD_FIELD,
+                      N_("unknown satisfaction; choose satisfied, basically satisfied or "
+                         "unsatisfied"));
+    if (a->type == SJ_ACTION_WARN) {
+        if (a->warn_percent > 99)
+            return refuse(err, SJ_EBAD_FIELD,
+                          N_("a warning is for 1 to 99 percent of the time limit; at 100 the "
+                             "case is overdue"));
+        if (a->warn_percent <= c->warn_level)
+            return refuse(err, SJ_EBAD_FIELD,
+                          N_("a warning at this share of the time limit was already issued"));
+    }
+    return 0;
+}
+
+/* --- transitions ------------------------------------------------------------ */
+
+static void set_unit(char dst[SJ_UNIT_CODE_SIZE], const char *src)
+{
+    memcpy(dst, src, SJ_UNIT_CODE_SIZE - 1);
+    dst[SJ_UNIT_CODE_SIZE - 1] = '\0';
+}
+
+/* Moves the case to the unit at `level` above its village. */
+static void hold_at(sj_case *c, sj_level level)
+{
+    char unit[SJ_ORGUNIT_CODE_SIZE];
+    /* Cannot fail: case_problem() has checked the village code. */
+    (void)sj_orgunit_at_level(c->village, level, unit);
+    c->holder_level = level;
+    set_unit(c->holder_unit, unit);
+}
+
+static sj_handling handling_of(const sj_case *c, bool returned, sj_level level)
+{
+    if (returned)
+        return SJ_HANDLING_RETURNED;
+    if (c->materials_rounds > 0)
+        return SJ_HANDLING_SUPPLEMENTED;
+    switch (level) {
+    case SJ_LEVEL_VILLAGE:
+        return SJ_HANDLING_AT_ONCE;
+    case SJ_LEVEL_TOWNSHIP:
+        return SJ_HANDLING_UNDERTAKEN;
+    default:
+        return SJ_HANDLING_ON_BEHALF;
+    }
+}
+
+/* Records the actor as the one who resolved or returned the case. */
+static void finish(sj_case *c, const sj_actor *actor, bool returned)
+{
+    sj_level level = sj_role_level(actor->role);
+    c->resolved_level = level;
+    set_unit(c->resolved_unit, actor->unit);
+    c->handling = handling_of(c, returned, level);
+    c->resume_status = SJ_STATUS_NONE;
+    c->satisfaction = SJ_SATISFACTION_NONE;
+    hold_at(c, SJ_LEVEL_VILLAGE);
+}
+
+static void transition(sj_case *n, const sj_case *c, const sj_action *a, const sj_actor *actor,
+                       sj_case_event *ev)
+{
+    switch (a->type) {
+    case SJ_ACTION_RESOLVE_AT_ONCE:
+    case SJ_ACTION_RESOLVE:
+        n->status = SJ_STATUS_RESOLVED;
+        n->result = a->result;
+        n->return_reason = NULL;
+        finish(n, actor, false);
+        break;
+    case SJ_ACTION_ESCALATE:
+        if (c->status == SJ_STATUS_REGISTERED) {
+            n->status = SJ_STATUS_ESCALATED_TOWNSHIP;
+            n->escalated = true;
+            hold_at(n, SJ_LEVEL_TOWNSHIP);
+        } else {
+            n->status = SJ_STATUS_ESCALATED_COUNTY;
+            n->reached_county = true;
+            hold_at(n, SJ_LEVEL_COUNTY);
+        }
+        break;
+    case SJ_ACTION_ACCEPT:
+        if (c->status == SJ_STATUS_ESCALATED_TOWNSHIP) {
+            n->status = SJ_STATUS_ACCEPTED_TOWNSHIP;
+        } else {
+            n->status = SJ_STATUS_ACCEPTED_COUNTY;
+            n->department = a->department;
+        }
+        break;
+    case SJ_ACTION_RETURN_DOWN:
+        if (c->holder_level == SJ_LEVEL_TOWNSHIP) {
+            n->status = SJ_STATUS_REGISTERED;
+            hold_at(n, SJ_LEVEL_VILLAGE);
+        } else {
+            n->status = SJ_STATUS_ACCEPTED_TOWNSHIP;
+            n->department = NULL;
+            hold_at(n, SJ_LEVEL_TOWNSHIP);
+        }
+        break;
+    case SJ_ACTION_REQUEST_MATERIALS:
+        ev->repeat_materials_request =
+            c->materials_rounds > 0 &&
+            !same_materials(c->materials, c->n_materials, a->materials, a->n_materials);
+        n->resume_status = c->status;
+        n->status = SJ_STATUS_WAITING_MATERIALS;
+        n->materials_rounds = c->materials_rounds + 1;
+        n->materials = a->materials;
+        n->n_materials = a->n_materials;
+        break;
+    case SJ_ACTION_SUPPLEMENT:
+        n->status = c->resume_status;
+        n->resume_status = SJ_STATUS_NONE;
+        break;
+    case SJ_ACTION_RETURN_UNDOABLE:
+        n->status = SJ_STATUS_RETURNED;
+        n->result = NULL;
+        n->return_reason = a->note;
+        finish(n, actor, true);
+        break;
+    case SJ_ACTION_WITHDRAW:
+        n->status = SJ_STATUS_WITHDRAWN;
+        n->resume_status = SJ_STATUS_NONE;
+        hold_at(n, SJ_LEVEL_VILLAGE);
+        break;
+    case SJ_ACTION_URGE:
+        n->urge_count = c->urge_count + 1;
+        break;
+    case SJ_ACTION_FEEDBACK:
+        n->satisfaction = a->satisfaction;
+        if (a->satisfaction == SJ_SATISFACTION_UNSATISFIED) {
+            n->status = SJ_STATUS_UNSATISFIED;
+            hold_at(n, c->resolved_level);
+        } else {
+            n->status = SJ_STATUS_CLOSED;
+        }
+        break;
+    case SJ_ACTION_REOPEN:
+        /* Back to the resolver, who handles it again from the start. */
+        n->status = handling_status(c->resolved_level);
+        n->result = NULL;
+        n->return_reason = NULL;
+        n->satisfaction = SJ_SATISFACTION_NONE;
+        n->handling = SJ_HANDLING_NONE;
+        n->resolved_level = SJ_LEVEL_NONE;
+        memset(n->resolved_unit, 0, sizeof(n->resolved_unit));
+        break;
+    case SJ_ACTION_CLOSE:
+        n->status = SJ_STATUS_CLOSED;
+        break;
+    case SJ_ACTION_SUPERVISE:
+        n->supervised = true;
+        break;
+    case SJ_ACTION_OVERDUE:
+        n->overdue = true;
+        break;
+    case SJ_ACTION_WARN:
+        n->warn_level = a->warn_percent;
+        break;
+    case SJ_ACTION_REGISTER:
+    case SJ_ACTION_NONE:
+        break; /* refused by check() */
+    }
+}
+
+int sj_case_apply(const sj_case *current, const sj_action *action, const sj_actor *actor,
+                  sj_case_outcome *out, sj_error *err)
+{
+    if (!action || !out)
+        return refuse(err, SJ_EINVAL, N_("no action or no outcome given; this is a program error"));
+    int rc = check(current, action->type, actor, true, action->expected_version, err);
+    if (rc != 0)
+        return rc;
+    rc = check_fields(current, action, err);
+    if (rc != 0)
+        return rc;
+
+    sj_case_outcome o;
+    memset(&o, 0, sizeof(o));
+    o.next = *current;
+    o.n_events = 1;
+    o.events[0].action = action->type;
+    o.events[0].from_status = current->status;
+    transition(&o.next, current, action, actor, &o.events[0]);
+    o.events[0].to_status = o.next.status;
+    if (!version_exempt(action->type))
+        o.next.version = current->version + 1;
+    o.next.updated_at_ms = action->at_ms;
+    if (sj_case_is_terminal(o.next.status))
+        o.next.closed_at_ms = action->at_ms;
+    *out = o;
+    return 0;
+}
+
+int sj_case_register(const char *village, sj_level item_min_level, int64_t at_ms,
+                     const sj_actor *actor, sj_case_outcome *out, sj_error *err)
+{
+    if (!village || !actor || !out)
+        return refuse(err, SJ_EINVAL, N_("no village, actor or outcome given; this is a program "
+                                         "error"));
+    if (!actor_valid(actor))
+        return refuse(err, SJ_EINVAL,
+                      N_("the actor's role and org unit do not agree (a village cadre needs a "
+                         "village code, township staff a township code, the county a county "
+                         "code); log in again"));
+    if (sj_orgunit_level(village) != SJ_LEVEL_VILLAGE)
+        return refuse(err, SJ_EINVAL,
+                      N_("the village code is not a valid 12-digit village code; check the "
+                         "station's configuration"));
+    if (!sj_case_in_scope(village, actor))
+        return refuse(err, SJ_ESCOPE,
+                      N_("the case belongs to a village outside your scope; only its village, "
+                         "its township and its county may see or act on it"));
+    if (actor->role != SJ_ROLE_VILLAGE_CADRE)
+        return refuse(err, SJ_EWRONG_ROLE, rules[SJ_ACTION_REGISTER].wrong_role);
+    if (!valid_level(item_min_level))
+        return refuse(err, SJ_EBAD_FIELD,
+                      N_("the catalogue item has no valid lowest level (village, township or "
+                         "county); fix the catalogue"));
+    if (at_ms <= 0)
+        return refuse(err, SJ_EMISSING_FIELD,
+                      N_("the action has no time; set it from the clock of the device where it "
+                         "was done"));
+
+    sj_case_outcome o;
+    memset(&o, 0, sizeof(o));
+    set_unit(o.next.village, village);
+    o.next.item_min_level = item_min_level;
+    o.next.status = SJ_STATUS_REGISTERED;
+    o.next.version = 1;
+    o.next.updated_at_ms = at_ms;
+    hold_at(&o.next, SJ_LEVEL_VILLAGE);
+    o.n_events = 1;
+    o.events[0].action = SJ_ACTION_REGISTER;
+    o.events[0].from_status = SJ_STATUS_NONE;
+    o.events[0].to_status = SJ_STATUS_REGISTERED;
+    *out = o;
+    return 0;
+}

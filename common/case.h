@@ -291,6 +291,8 @@ const char *sj_satisfaction_name(sj_satisfaction satisfaction);
 sj_case_status sj_case_status_from_name(const char *name);
 sj_case_action sj_case_action_from_name(const char *name);
 sj_person_role sj_role_from_name(const char *name);
+sj_level sj_level_from_name(const char *name);
+sj_handling sj_handling_from_name(const char *name);
 sj_satisfaction sj_satisfaction_from_name(const char *name);
 
 /* True if s is valid UTF-8 of at most max bytes (NULL counts as empty). */

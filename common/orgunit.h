@@ -13,7 +13,13 @@
  * pure string work; no I/O.
  *
  * Entry points: sj_orgunit_valid(), sj_orgunit_level(), sj_orgunit_parent(),
- * sj_orgunit_township_of(), sj_orgunit_county_of(), sj_orgunit_contains().
+ * sj_orgunit_township_of(), sj_orgunit_county_of(), sj_orgunit_at_level(),
+ * sj_orgunit_contains().
+ *
+ * Ownership: codes are NUL-terminated strings owned by the caller; output
+ * codes are written into caller buffers of SJ_ORGUNIT_CODE_SIZE bytes.  A code
+ * is read only up to SJ_ORGUNIT_CODE_SIZE bytes, so a fixed 13-byte field that
+ * lacks its NUL is simply invalid, never overrun.
  */
 #ifndef SJ_ORGUNIT_H
 #define SJ_ORGUNIT_H
@@ -38,9 +44,16 @@ sj_level sj_orgunit_level(const char *code);
  * or a county (which has no parent in Sanji). */
 int sj_orgunit_parent(const char *code, char out[SJ_ORGUNIT_CODE_SIZE]);
 
-/* Township and county containing a valid village or township code. */
+/* Township and county containing a valid village or township code (a
+ * township is its own township).  Return 0, or SJ_EINVAL for an invalid code
+ * or a county. */
 int sj_orgunit_township_of(const char *code, char out[SJ_ORGUNIT_CODE_SIZE]);
 int sj_orgunit_county_of(const char *code, char out[SJ_ORGUNIT_CODE_SIZE]);
+
+/* The unit at `level` that contains `code` (code itself when it is at that
+ * level).  Returns 0, or SJ_EINVAL for an invalid code, a level outside
+ * VILLAGE..COUNTY, or a level below the code's own. */
+int sj_orgunit_at_level(const char *code, sj_level level, char out[SJ_ORGUNIT_CODE_SIZE]);
 
 /* True if `unit` is `outer` or lies below it.  False if either is invalid. */
 bool sj_orgunit_contains(const char *outer, const char *unit);
