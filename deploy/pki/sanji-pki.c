@@ -1,0 +1,948 @@
+/*
+ * sanji-pki.c - the county's certificate authority on the command line.
+ *
+ * One directory holds one county CA:
+ *
+ *   ca.crt    the CA certificate (the trust anchor every node is given)
+ *   ca.key    its P-256 private key, mode 0600
+ *   serial    the next certificate serial number, in hex
+ *   index     revoked certificates, one per line: <serial hex> <unix time> <node id>
+ *   crl.pem   the CRL made from index, published to every county server and relay
+ *
+ * Commands: init, issue, revoke, crl, show (see usage() or docs/PKI.md).
+ * Every node certificate carries exactly one identity URI in its
+ * subjectAltName, "sanji:<role>:<unit>[:<name>]" (common/identity.h), plus
+ * DNS names and IP addresses for the hosts a server or relay listens on.
+ *
+ * Private keys are created with O_CREAT|O_EXCL and mode 0600 and are never
+ * overwritten.  Every failure prints what was wrong and what to do, and
+ * exits with status 1 (2 for a usage error).
+ *
+ * Entry point: main().
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <openssl/bn.h>
+#include <openssl/err.h>
+#include <openssl/evp.h>
+#include <openssl/pem.h>
+#include <openssl/x509.h>
+#include <openssl/x509v3.h>
+
+#include "identity.h"
+
+#define PROG "sanji-pki"
+
+/* ---------- messages ---------------------------------------------------- */
+
+static void die_usage(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
+static void fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+static void usage(FILE *f)
+{
+    fputs("用法 / usage:\n"
+          "  " PROG " init   --dir D --county CODE [--name 县名] [--days 3650]\n"
+          "  " PROG " issue  --dir D --role ROLE --unit CODE [--name N] [--host H,H...]\n"
+          "                  [--days 825] [--not-before UNIX] [--not-after UNIX] --out PREFIX\n"
+          "  " PROG " revoke --dir D --cert FILE\n"
+          "  " PROG " crl    --dir D [--days 30]\n"
+          "  " PROG " show   --cert FILE\n"
+          "\n"
+          "  ROLE: village | relay | township-desk | county-desk | county\n"
+          "  CODE: 12-digit org unit code (county codes end in 000000, township codes in 000)\n"
+          "  init   creates D/ca.crt, D/ca.key (0600), D/serial, D/index, D/crl.pem\n"
+          "  issue  creates PREFIX.crt and PREFIX.key (0600) for one node\n"
+          "  revoke adds the certificate to D/index and rewrites D/crl.pem\n"
+          "  crl    re-publishes D/crl.pem (do it before the old one expires)\n"
+          "  show   prints a certificate's identity, serial and validity\n",
+          f);
+}
+
+static void die_usage(const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    fputs(PROG ": ", stderr);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fputs("\n(" PROG " --help 查看用法 / shows usage)\n", stderr);
+    exit(2);
+}
+
+/* Prints the message and the OpenSSL error queue (if any) to stderr. */
+static void fail(const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    fputs(PROG ": ", stderr);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fputc('\n', stderr);
+    unsigned long e;
+    char buf[256];
+    while ((e = ERR_get_error()) != 0) {
+        ERR_error_string_n(e, buf, sizeof buf);
+        fprintf(stderr, "  openssl: %s\n", buf);
+    }
+}
+
+/* ---------- options ----------------------------------------------------- */
+
+struct opts {
+    const char *dir, *county, *name, *role, *unit, *hosts, *out, *cert;
+    long days;
+    bool have_days;
+    long long not_before, not_after;
+    bool have_nb, have_na;
+};
+
+static long long parse_num(const char *opt, const char *s, long long min, long long max)
+{
+    char *end;
+    errno = 0;
+    long long v = strtoll(s, &end, 10);
+    if (errno != 0 || end == s || *end != '\0' || v < min || v > max)
+        die_usage("%s 的值 \"%s\" 无效 (must be an integer from %lld to %lld)", opt, s, min,
+                  max);
+    return v;
+}
+
+static void parse_opts(int argc, char **argv, struct opts *o)
+{
+    static const struct option longopts[] = {
+        {"dir", required_argument, NULL, 'd'},
+        {"county", required_argument, NULL, 'c'},
+        {"name", required_argument, NULL, 'n'},
+        {"days", required_argument, NULL, 'D'},
+        {"role", required_argument, NULL, 'r'},
+        {"unit", required_argument, NULL, 'u'},
+        {"host", required_argument, NULL, 'H'},
+        {"not-before", required_argument, NULL, 'b'},
+        {"not-after", required_argument, NULL, 'a'},
+        {"out", required_argument, NULL, 'o'},
+        {"cert", required_argument, NULL, 'C'},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
+    };
+    memset(o, 0, sizeof *o);
+    opterr = 0;
+    optind = 2; /* argv[1] is the command */
+    int c;
+    while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
+        switch (c) {
+        case 'd': o->dir = optarg; break;
+        case 'c': o->county = optarg; break;
+        case 'n': o->name = optarg; break;
+        case 'D':
+            o->days = (long)parse_num("--days", optarg, 1, 36500);
+            o->have_days = true;
+            break;
+        case 'r': o->role = optarg; break;
+        case 'u': o->unit = optarg; break;
+        case 'H': o->hosts = optarg; break;
+        case 'b':
+            o->not_before = parse_num("--not-before", optarg, 0, 253402300799LL);
+            o->have_nb = true;
+            break;
+        case 'a':
+            o->not_after = parse_num("--not-after", optarg, 0, 253402300799LL);
+            o->have_na = true;
+            break;
+        case 'o': o->out = optarg; break;
+        case 'C': o->cert = optarg; break;
+        case 'h':
+            usage(stdout);
+            exit(0);
+        default:
+            die_usage("未知或不完整的选项 \"%s\" (unknown option or missing value)",
+                      argv[optind - 1]);
+        }
+    }
+    if (optind < argc)
+        die_usage("多余的参数 \"%s\" (unexpected argument)", argv[optind]);
+}
+
+static void need(const char *v, const char *opt, const char *cmd)
+{
+    if (v == NULL)
+        die_usage("%s 需要 %s (%s requires %s)", cmd, opt, cmd, opt);
+}
+
+/* ---------- files ------------------------------------------------------- */
+
+static char *path_in(const char *dir, const char *file)
+{
+    char *p = NULL;
+    if (asprintf(&p, "%s/%s", dir, file) < 0) {
+        fail("内存不足 (out of memory)");
+        exit(1);
+    }
+    return p;
+}
+
+/* Opens path for writing, creating it; never replaces an existing file. */
+static FILE *create_excl(const char *path, mode_t mode)
+{
+    int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode);
+    if (fd < 0) {
+        if (errno == EEXIST)
+            fail("%s 已存在，不会覆盖 (file exists; it is never overwritten — move it away or "
+                 "choose another name)",
+                 path);
+        else
+            fail("无法创建 %s: %s (check the directory and its permissions)", path,
+                 strerror(errno));
+        return NULL;
+    }
+    /* The umask may have narrowed mode; make sure a key is never wider either. */
+    if (fchmod(fd, mode) != 0) {
+        fail("无法设置 %s 的权限: %s", path, strerror(errno));
+        close(fd);
+        unlink(path);
+        return NULL;
+    }
+    FILE *f = fdopen(fd, "w");
+    if (f == NULL) {
+        fail("无法打开 %s: %s", path, strerror(errno));
+        close(fd);
+        unlink(path);
+    }
+    return f;
+}
+
+/* Closes f; on a write error removes path.  Returns 0 or -1. */
+static int close_checked(FILE *f, const char *path, bool ok)
+{
+    if (fflush(f) != 0 || fsync(fileno(f)) != 0)
+        ok = false;
+    if (fclose(f) != 0)
+        ok = false;
+    if (!ok) {
+        fail("写入 %s 失败 (write failed; disk full?)", path);
+        unlink(path);
+        return -1;
+    }
+    return 0;
+}
+
+/* Replaces path atomically with the given text-writing callback's output, so
+ * that a daemon reloading the file never sees half of it. */
+typedef bool (*writer_fn)(FILE *f, void *arg);
+
+static int replace_file(const char *path, mode_t mode, writer_fn fn, void *arg)
+{
+    char *tmp = NULL;
+    if (asprintf(&tmp, "%s.tmp.%ld", path, (long)getpid()) < 0)
+        return -1;
+    FILE *f = create_excl(tmp, mode);
+    if (f == NULL) {
+        free(tmp);
+        return -1;
+    }
+    bool ok = fn(f, arg);
+    if (close_checked(f, tmp, ok) != 0) {
+        free(tmp);
+        return -1;
+    }
+    if (rename(tmp, path) != 0) {
+        fail("无法替换 %s: %s", path, strerror(errno));
+        unlink(tmp);
+        free(tmp);
+        return -1;
+    }
+    free(tmp);
+    return 0;
+}
+
+static X509 *read_cert(const char *path)
+{
+    FILE *f = fopen(path, "r");
+    if (f == NULL) {
+        fail("无法读取证书 %s: %s (check the path)", path, strerror(errno));
+        return NULL;
+    }
+    X509 *x = PEM_read_X509(f, NULL, NULL, NULL);
+    fclose(f);
+    if (x == NULL)
+        fail("%s 不是 PEM 证书 (not a PEM certificate)", path);
+    return x;
+}
+
+static EVP_PKEY *read_key(const char *path)
+{
+    FILE *f = fopen(path, "r");
+    if (f == NULL) {
+        fail("无法读取私钥 %s: %s (is this the CA directory? run '" PROG
+             " init' to make one)",
+             path, strerror(errno));
+        return NULL;
+    }
+    EVP_PKEY *k = PEM_read_PrivateKey(f, NULL, NULL, NULL);
+    fclose(f);
+    if (k == NULL)
+        fail("%s 不是 PEM 私钥 (not a PEM private key)", path);
+    return k;
+}
+
+static bool write_key_fn(FILE *f, void *arg)
+{
+    return PEM_write_PrivateKey(f, arg, NULL, NULL, 0, NULL, NULL) == 1;
+}
+
+static bool write_cert_fn(FILE *f, void *arg)
+{
+    return PEM_write_X509(f, arg) == 1;
+}
+
+static bool write_crl_fn(FILE *f, void *arg)
+{
+    return PEM_write_X509_CRL(f, arg) == 1;
+}
+
+static int write_new(const char *path, mode_t mode, writer_fn fn, void *arg)
+{
+    FILE *f = create_excl(path, mode);
+    if (f == NULL)
+        return -1;
+    return close_checked(f, path, fn(f, arg));
+}
+
+/* ---------- the CA directory -------------------------------------------- */
+
+struct ca {
+    char *dir;
+    X509 *cert;
+    EVP_PKEY *key;
+    char county[SJ_IDENTITY_UNIT_LEN + 1];
+};
+
+static void ca_free(struct ca *ca)
+{
+    X509_free(ca->cert);
+    EVP_PKEY_free(ca->key);
+    free(ca->dir);
+    memset(ca, 0, sizeof *ca);
+}
+
+static int ca_load(const char *dir, struct ca *ca)
+{
+    memset(ca, 0, sizeof *ca);
+    ca->dir = strdup(dir);
+    char *cp = path_in(dir, "ca.crt"), *kp = path_in(dir, "ca.key");
+    int rc = -1;
+    ca->cert = read_cert(cp);
+    if (ca->cert == NULL)
+        goto out;
+    ca->key = read_key(kp);
+    if (ca->key == NULL)
+        goto out;
+    if (X509_check_private_key(ca->cert, ca->key) != 1) {
+        fail("%s 与 %s 不匹配 (CA key does not match CA certificate)", kp, cp);
+        goto out;
+    }
+    /* The county code is the CA subject's OU (written by init). */
+    X509_NAME *subj = X509_get_subject_name(ca->cert);
+    int i = X509_NAME_get_index_by_NID(subj, NID_organizationalUnitName, -1);
+    ASN1_STRING *ou = i >= 0 ? X509_NAME_ENTRY_get_data(X509_NAME_get_entry(subj, i)) : NULL;
+    if (ou == NULL || ASN1_STRING_length(ou) != SJ_IDENTITY_UNIT_LEN) {
+        fail("%s 不是 sanji-pki 生成的 CA (CA certificate has no county code)", cp);
+        goto out;
+    }
+    memcpy(ca->county, ASN1_STRING_get0_data(ou), SJ_IDENTITY_UNIT_LEN);
+    ca->county[SJ_IDENTITY_UNIT_LEN] = '\0';
+    rc = 0;
+out:
+    free(cp);
+    free(kp);
+    if (rc != 0)
+        ca_free(ca);
+    return rc;
+}
+
+static bool write_text_fn(FILE *f, void *arg)
+{
+    return fputs(arg, f) >= 0;
+}
+
+/* Takes the next serial from D/serial and advances it. */
+static int next_serial(const char *dir, BIGNUM **out)
+{
+    char *p = path_in(dir, "serial");
+    char line[128];
+    int rc = -1;
+    BIGNUM *bn = NULL;
+    char *hex = NULL;
+    FILE *f = fopen(p, "r");
+    if (f == NULL) {
+        fail("无法读取 %s: %s (the CA directory is incomplete; was it made by '" PROG
+             " init'?)",
+             p, strerror(errno));
+        goto out;
+    }
+    bool got = fgets(line, sizeof line, f) != NULL;
+    fclose(f);
+    line[strcspn(line, "\r\n")] = '\0';
+    int digits = got ? BN_hex2bn(&bn, line) : 0;
+    if (digits == 0 || (size_t)digits != strlen(line)) {
+        fail("%s 内容损坏 (serial file must hold one hex number)", p);
+        goto out;
+    }
+    BIGNUM *next = BN_dup(bn);
+    if (next == NULL || !BN_add_word(next, 1) || (hex = BN_bn2hex(next)) == NULL) {
+        BN_free(next);
+        fail("内存不足 (out of memory)");
+        goto out;
+    }
+    BN_free(next);
+    char text[140];
+    snprintf(text, sizeof text, "%s\n", hex);
+    if (replace_file(p, 0644, write_text_fn, text) != 0)
+        goto out;
+    *out = bn;
+    bn = NULL;
+    rc = 0;
+out:
+    OPENSSL_free(hex);
+    BN_free(bn);
+    free(p);
+    return rc;
+}
+
+/* ---------- certificates ------------------------------------------------ */
+
+static EVP_PKEY *new_p256_key(void)
+{
+    EVP_PKEY *k = EVP_EC_gen("P-256");
+    if (k == NULL)
+        fail("无法生成 P-256 密钥 (key generation failed)");
+    return k;
+}
+
+static int add_ext(X509 *cert, X509 *issuer, int nid, const char *value)
+{
+    X509V3_CTX v3;
+    X509V3_set_ctx(&v3, issuer, cert, NULL, NULL, 0);
+    X509_EXTENSION *ext = X509V3_EXT_conf_nid(NULL, &v3, nid, value);
+    if (ext == NULL) {
+        fail("无法生成扩展 %s=%s", OBJ_nid2sn(nid), value);
+        return -1;
+    }
+    int ok = X509_add_ext(cert, ext, -1);
+    X509_EXTENSION_free(ext);
+    if (!ok) {
+        fail("无法添加扩展 %s", OBJ_nid2sn(nid));
+        return -1;
+    }
+    return 0;
+}
+
+static int set_validity(X509 *x, time_t nb, time_t na)
+{
+    if (ASN1_TIME_set(X509_getm_notBefore(x), nb) == NULL ||
+        ASN1_TIME_set(X509_getm_notAfter(x), na) == NULL) {
+        fail("无法设置有效期 (cannot set validity)");
+        return -1;
+    }
+    return 0;
+}
+
+static int name_add(X509_NAME *n, const char *field, const char *value)
+{
+    if (!X509_NAME_add_entry_by_txt(n, field, MBSTRING_UTF8, (const unsigned char *)value, -1,
+                                    -1, 0)) {
+        fail("无法设置证书名称 %s=%s (is it valid UTF-8?)", field, value);
+        return -1;
+    }
+    return 0;
+}
+
+/* ---------- CRL --------------------------------------------------------- */
+
+/* Rewrites D/crl.pem from D/index, valid for days. */
+static int publish_crl(struct ca *ca, long days)
+{
+    char *ip = path_in(ca->dir, "index"), *cp = path_in(ca->dir, "crl.pem");
+    X509_CRL *crl = X509_CRL_new();
+    FILE *f = NULL;
+    int rc = -1, n = 0;
+    if (crl == NULL || !X509_CRL_set_version(crl, X509_CRL_VERSION_2) ||
+        !X509_CRL_set_issuer_name(crl, X509_get_subject_name(ca->cert))) {
+        fail("内存不足 (out of memory)");
+        goto out;
+    }
+    time_t now = time(NULL);
+    ASN1_TIME *t1 = ASN1_TIME_set(NULL, now), *t2 = ASN1_TIME_set(NULL, now + days * 86400L);
+    bool ok = t1 && t2 && X509_CRL_set1_lastUpdate(crl, t1) && X509_CRL_set1_nextUpdate(crl, t2);
+    ASN1_TIME_free(t1);
+    ASN1_TIME_free(t2);
+    if (!ok) {
+        fail("无法设置 CRL 时间");
+        goto out;
+    }
+    f = fopen(ip, "r");
+    if (f == NULL) {
+        fail("无法读取 %s: %s (the CA directory is incomplete)", ip, strerror(errno));
+        goto out;
+    }
+    char line[256];
+    int lineno = 0;
+    while (fgets(line, sizeof line, f) != NULL) {
+        lineno++;
+        char hex[80];
+        long long when;
+        if (line[0] == '#' || line[0] == '\n')
+            continue;
+        if (sscanf(line, "%79s %lld", hex, &when) != 2) {
+            fail("%s 第 %d 行损坏 (index line must be: <serial hex> <unix time> <node id>)", ip,
+                 lineno);
+            goto out;
+        }
+        BIGNUM *bn = NULL;
+        X509_REVOKED *r = X509_REVOKED_new();
+        ASN1_INTEGER *serial = NULL;
+        ASN1_TIME *rt = ASN1_TIME_set(NULL, (time_t)when);
+        ok = r && rt && BN_hex2bn(&bn, hex) && (serial = BN_to_ASN1_INTEGER(bn, NULL)) &&
+             X509_REVOKED_set_serialNumber(r, serial) && X509_REVOKED_set_revocationDate(r, rt);
+        BN_free(bn);
+        ASN1_INTEGER_free(serial);
+        ASN1_TIME_free(rt);
+        if (!ok || !X509_CRL_add0_revoked(crl, r)) {
+            X509_REVOKED_free(r);
+            fail("%s 第 %d 行无法处理 (bad serial?)", ip, lineno);
+            goto out;
+        }
+        n++;
+    }
+    X509_CRL_sort(crl);
+    /* crlNumber: the publication time is monotonic enough for one county. */
+    ASN1_INTEGER *num = ASN1_INTEGER_new();
+    ok = num && ASN1_INTEGER_set_int64(num, (int64_t)now) &&
+         X509_CRL_add1_ext_i2d(crl, NID_crl_number, num, 0, 0) == 1;
+    ASN1_INTEGER_free(num);
+    if (!ok || !X509_CRL_sign(crl, ca->key, EVP_sha256())) {
+        fail("无法签署 CRL (CRL signing failed)");
+        goto out;
+    }
+    if (replace_file(cp, 0644, write_crl_fn, crl) != 0)
+        goto out;
+    printf("%s: %d revoked, valid until %lld (re-run '" PROG " crl' before then)\n", cp, n,
+           (long long)(now + days * 86400L));
+    rc = 0;
+out:
+    if (f)
+        fclose(f);
+    X509_CRL_free(crl);
+    free(ip);
+    free(cp);
+    return rc;
+}
+
+/* ---------- commands ---------------------------------------------------- */
+
+static int cmd_init(const struct opts *o)
+{
+    need(o->dir, "--dir", "init");
+    need(o->county, "--county", "init");
+    sj_identity id;
+    sj_error err;
+    if (sj_identity_make(SJ_NODE_ROLE_COUNTY, o->county, NULL, &id, &err) != 0)
+        die_usage("--county: %s", err.message);
+    long days = o->have_days ? o->days : 3650;
+
+    if (mkdir(o->dir, 0700) != 0 && errno != EEXIST) {
+        fail("无法创建目录 %s: %s", o->dir, strerror(errno));
+        return 1;
+    }
+    char *kp = path_in(o->dir, "ca.key"), *cp = path_in(o->dir, "ca.crt");
+    char *sp = path_in(o->dir, "serial"), *ip = path_in(o->dir, "index");
+    EVP_PKEY *key = NULL;
+    X509 *x = NULL;
+    struct ca ca = {0};
+    int rc = 1;
+    if (access(kp, F_OK) == 0) {
+        fail("%s 已存在：此目录已有 CA (a CA already exists here; use another --dir)", kp);
+        goto out;
+    }
+    if ((key = new_p256_key()) == NULL)
+        goto out;
+    x = X509_new();
+    BIGNUM *bn = BN_new();
+    ASN1_INTEGER *serial = NULL;
+    bool ok = x && bn && BN_rand(bn, 63, BN_RAND_TOP_ANY, BN_RAND_BOTTOM_ANY) &&
+              (serial = BN_to_ASN1_INTEGER(bn, NULL)) && X509_set_serialNumber(x, serial) &&
+              X509_set_version(x, X509_VERSION_3);
+    BN_free(bn);
+    ASN1_INTEGER_free(serial);
+    if (!ok) {
+        fail("内存不足 (out of memory)");
+        goto out;
+    }
+    char cn[200];
+    snprintf(cn, sizeof cn, "Sanji CA %s%s%s", o->county, o->name ? " " : "",
+             o->name ? o->name : "");
+    X509_NAME *nm = X509_get_subject_name(x);
+    if (name_add(nm, "O", "Sanji") != 0 || name_add(nm, "OU", o->county) != 0 ||
+        name_add(nm, "CN", cn) != 0 || !X509_set_issuer_name(x, nm))
+        goto out;
+    time_t now = time(NULL);
+    if (set_validity(x, now - 300, now + days * 86400L) != 0 || !X509_set_pubkey(x, key))
+        goto out;
+    if (add_ext(x, x, NID_basic_constraints, "critical,CA:TRUE,pathlen:0") != 0 ||
+        add_ext(x, x, NID_key_usage, "critical,keyCertSign,cRLSign") != 0 ||
+        add_ext(x, x, NID_subject_key_identifier, "hash") != 0 ||
+        add_ext(x, x, NID_authority_key_identifier, "keyid:always") != 0)
+        goto out;
+    if (!X509_sign(x, key, EVP_sha256())) {
+        fail("无法签署 CA 证书");
+        goto out;
+    }
+    if (write_new(kp, 0600, write_key_fn, key) != 0)
+        goto out;
+    if (write_new(cp, 0644, write_cert_fn, x) != 0 ||
+        write_new(sp, 0644, write_text_fn, "1000\n") != 0 ||
+        write_new(ip, 0644, write_text_fn, "") != 0)
+        goto out;
+    if (ca_load(o->dir, &ca) != 0 || publish_crl(&ca, 30) != 0)
+        goto out;
+    printf("%s: county CA for %s, valid %ld days\n", cp, o->county, days);
+    rc = 0;
+out:
+    ca_free(&ca);
+    X509_free(x);
+    EVP_PKEY_free(key);
+    free(kp);
+    free(cp);
+    free(sp);
+    free(ip);
+    return rc;
+}
+
+/* Adds "URI:sanji:..." and DNS:/IP: entries for each host to the SAN value. */
+static char *san_value(const sj_identity *id, const char *hosts)
+{
+    char uri[SJ_IDENTITY_URI_MAX];
+    if (sj_identity_format_uri(id, uri, sizeof uri) != 0)
+        return NULL;
+    size_t cap = strlen(uri) + 8 + (hosts ? strlen(hosts) * 2 + 64 : 0);
+    char *v = malloc(cap);
+    if (v == NULL)
+        return NULL;
+    snprintf(v, cap, "URI:%s", uri);
+    if (hosts == NULL)
+        return v;
+    char *copy = strdup(hosts), *save = NULL;
+    if (copy == NULL) {
+        free(v);
+        return NULL;
+    }
+    for (char *h = strtok_r(copy, ",", &save); h; h = strtok_r(NULL, ",", &save)) {
+        unsigned char addr[16];
+        bool ip = inet_pton(AF_INET, h, addr) == 1 || inet_pton(AF_INET6, h, addr) == 1;
+        /* Refuse what would smuggle another SAN entry into the config string. */
+        if (strpbrk(h, ",:= \t") != NULL && !ip) {
+            fprintf(stderr, PROG ": --host \"%s\" 无效 (not a host name or IP address)\n", h);
+            free(copy);
+            free(v);
+            return NULL;
+        }
+        size_t len = strlen(v);
+        snprintf(v + len, cap - len, ",%s:%s", ip ? "IP" : "DNS", h);
+    }
+    free(copy);
+    return v;
+}
+
+static int cmd_issue(const struct opts *o)
+{
+    need(o->dir, "--dir", "issue");
+    need(o->role, "--role", "issue");
+    need(o->unit, "--unit", "issue");
+    need(o->out, "--out", "issue");
+    sj_node_role role;
+    if (sj_node_role_parse(o->role, strlen(o->role), &role) != 0)
+        die_usage("--role \"%s\" 无效 (use village, relay, township-desk, county-desk or county)",
+                  o->role);
+    sj_identity id;
+    sj_error err;
+    if (sj_identity_make(role, o->unit, o->name, &id, &err) != 0)
+        die_usage("%s", err.message);
+    long days = o->have_days ? o->days : 825;
+    time_t now = time(NULL);
+    long long nb = o->have_nb ? o->not_before
+                   : o->have_na ? o->not_after - days * 86400LL
+                                : (long long)now - 300;
+    long long na = o->have_na ? o->not_after : nb + days * 86400LL;
+    if (na <= nb)
+        die_usage("--not-after 必须晚于 --not-before (validity would be empty)");
+
+    struct ca ca;
+    if (ca_load(o->dir, &ca) != 0)
+        return 1;
+    int rc = 1;
+    char *kp = NULL, *cp = NULL, *san = NULL;
+    EVP_PKEY *key = NULL;
+    X509 *x = NULL;
+    BIGNUM *bn = NULL;
+    ASN1_INTEGER *serial = NULL;
+    if (memcmp(id.unit, ca.county, 6) != 0) {
+        fail("单位 %s 不属于本县 %s (unit is outside this CA's county; use the CA of that "
+             "county)",
+             id.unit, ca.county);
+        goto out;
+    }
+    if (asprintf(&kp, "%s.key", o->out) < 0 || asprintf(&cp, "%s.crt", o->out) < 0)
+        goto out;
+    if (access(kp, F_OK) == 0 || access(cp, F_OK) == 0) {
+        fail("%s 或 %s 已存在，不会覆盖 (choose another --out, or move the old files away)", kp,
+             cp);
+        goto out;
+    }
+    if ((san = san_value(&id, o->hosts)) == NULL)
+        goto out;
+    if ((key = new_p256_key()) == NULL || next_serial(o->dir, &bn) != 0)
+        goto out;
+    x = X509_new();
+    if (x == NULL || (serial = BN_to_ASN1_INTEGER(bn, NULL)) == NULL ||
+        !X509_set_serialNumber(x, serial) || !X509_set_version(x, X509_VERSION_3) ||
+        !X509_set_issuer_name(x, X509_get_subject_name(ca.cert)) || !X509_set_pubkey(x, key)) {
+        fail("内存不足 (out of memory)");
+        goto out;
+    }
+    X509_NAME *nm = X509_get_subject_name(x);
+    if (name_add(nm, "O", "Sanji") != 0 || name_add(nm, "OU", id.unit) != 0 ||
+        name_add(nm, "CN", id.node_id) != 0)
+        goto out;
+    if (set_validity(x, (time_t)nb, (time_t)na) != 0)
+        goto out;
+    if (add_ext(x, ca.cert, NID_basic_constraints, "critical,CA:FALSE") != 0 ||
+        add_ext(x, ca.cert, NID_key_usage, "critical,digitalSignature") != 0 ||
+        add_ext(x, ca.cert, NID_ext_key_usage, "serverAuth,clientAuth") != 0 ||
+        add_ext(x, ca.cert, NID_subject_key_identifier, "hash") != 0 ||
+        add_ext(x, ca.cert, NID_authority_key_identifier, "keyid:always") != 0 ||
+        add_ext(x, ca.cert, NID_subject_alt_name, san) != 0)
+        goto out;
+    if (!X509_sign(x, ca.key, EVP_sha256())) {
+        fail("无法签署证书 (signing failed)");
+        goto out;
+    }
+    if (write_new(kp, 0600, write_key_fn, key) != 0)
+        goto out;
+    if (write_new(cp, 0644, write_cert_fn, x) != 0) {
+        unlink(kp);
+        goto out;
+    }
+    char *hex = BN_bn2hex(bn);
+    printf("%s: %s serial %s, valid %lld..%lld\n", cp, id.node_id, hex ? hex : "?", nb, na);
+    OPENSSL_free(hex);
+    rc = 0;
+out:
+    ASN1_INTEGER_free(serial);
+    BN_free(bn);
+    X509_free(x);
+    EVP_PKEY_free(key);
+    free(san);
+    free(kp);
+    free(cp);
+    ca_free(&ca);
+    return rc;
+}
+
+/* The identity in x's SAN: fills id (or err) and returns 0 / -1.  Also
+ * prints the hosts when print is true. */
+static int cert_identity(X509 *x, sj_identity *id, sj_error *err, bool print)
+{
+    GENERAL_NAMES *gens = X509_get_ext_d2i(x, NID_subject_alt_name, NULL, NULL);
+    int uris = 0, rc = -1;
+    for (int i = 0; gens && i < sk_GENERAL_NAME_num(gens); i++) {
+        const GENERAL_NAME *g = sk_GENERAL_NAME_value(gens, i);
+        if (g->type == GEN_URI) {
+            uris++;
+            const ASN1_IA5STRING *s = g->d.uniformResourceIdentifier;
+            if (sj_identity_parse_uri((const char *)ASN1_STRING_get0_data(s),
+                                      (size_t)ASN1_STRING_length(s), id, err) == 0)
+                rc = 0;
+        } else if (print && g->type == GEN_DNS) {
+            printf("host:       %.*s\n", ASN1_STRING_length(g->d.dNSName),
+                   ASN1_STRING_get0_data(g->d.dNSName));
+        } else if (print && g->type == GEN_IPADD) {
+            char buf[64] = "?";
+            int len = ASN1_STRING_length(g->d.iPAddress);
+            inet_ntop(len == 4 ? AF_INET : AF_INET6, ASN1_STRING_get0_data(g->d.iPAddress), buf,
+                      sizeof buf);
+            printf("host:       %s\n", buf);
+        }
+    }
+    GENERAL_NAMES_free(gens);
+    if (uris != 1) {
+        sj_error_set(err, SJ_ETLS_BAD_IDENTITY, "证书含有 %d 个身份 URI (must hold exactly one)",
+                     uris);
+        return -1;
+    }
+    return rc;
+}
+
+static int cmd_revoke(const struct opts *o)
+{
+    need(o->dir, "--dir", "revoke");
+    need(o->cert, "--cert", "revoke");
+    struct ca ca;
+    if (ca_load(o->dir, &ca) != 0)
+        return 1;
+    int rc = 1;
+    char *ip = path_in(o->dir, "index");
+    char *hex = NULL;
+    FILE *f = NULL;
+    X509 *x = read_cert(o->cert);
+    if (x == NULL)
+        goto out;
+    EVP_PKEY *capub = X509_get0_pubkey(ca.cert);
+    if (capub == NULL || X509_verify(x, capub) != 1) {
+        ERR_clear_error();
+        fail("%s 不是本 CA 签发的 (certificate was not issued by the CA in %s)", o->cert,
+             o->dir);
+        goto out;
+    }
+    BIGNUM *bn = ASN1_INTEGER_to_BN(X509_get0_serialNumber(x), NULL);
+    hex = bn ? BN_bn2hex(bn) : NULL;
+    BN_free(bn);
+    if (hex == NULL) {
+        fail("内存不足 (out of memory)");
+        goto out;
+    }
+    sj_identity id;
+    sj_error err;
+    const char *who = cert_identity(x, &id, &err, false) == 0 ? id.node_id : "-";
+    f = fopen(ip, "a+");
+    if (f == NULL) {
+        fail("无法打开 %s: %s", ip, strerror(errno));
+        goto out;
+    }
+    char line[256];
+    bool already = false;
+    rewind(f);
+    while (fgets(line, sizeof line, f) != NULL) {
+        char h[80];
+        if (sscanf(line, "%79s", h) == 1 && strcmp(h, hex) == 0)
+            already = true;
+    }
+    if (already) {
+        printf("%s: serial %s was already revoked\n", o->cert, hex);
+    } else {
+        fprintf(f, "%s %lld %s\n", hex, (long long)time(NULL), who);
+        if (fflush(f) != 0 || fsync(fileno(f)) != 0) {
+            fail("写入 %s 失败 (write failed)", ip);
+            goto out;
+        }
+        printf("%s: serial %s (%s) revoked\n", o->cert, hex, who);
+    }
+    if (publish_crl(&ca, o->have_days ? o->days : 30) != 0)
+        goto out;
+    rc = 0;
+out:
+    if (f && fclose(f) != 0)
+        rc = 1;
+    OPENSSL_free(hex);
+    X509_free(x);
+    free(ip);
+    ca_free(&ca);
+    return rc;
+}
+
+static int cmd_crl(const struct opts *o)
+{
+    need(o->dir, "--dir", "crl");
+    struct ca ca;
+    if (ca_load(o->dir, &ca) != 0)
+        return 1;
+    int rc = publish_crl(&ca, o->have_days ? o->days : 30) == 0 ? 0 : 1;
+    ca_free(&ca);
+    return rc;
+}
+
+static void print_time(const char *label, const ASN1_TIME *t)
+{
+    struct tm tm;
+    if (ASN1_TIME_to_tm(t, &tm) != 1) {
+        printf("%s?\n", label);
+        return;
+    }
+    char buf[64];
+    strftime(buf, sizeof buf, "%Y-%m-%d %H:%M:%S UTC", &tm);
+    printf("%s%s (%lld)\n", label, buf, (long long)timegm(&tm));
+}
+
+static int cmd_show(const struct opts *o)
+{
+    need(o->cert, "--cert", "show");
+    X509 *x = read_cert(o->cert);
+    if (x == NULL)
+        return 1;
+    sj_identity id;
+    sj_error err;
+    sj_error_clear(&err);
+    int ok = cert_identity(x, &id, &err, true);
+    if (ok == 0) {
+        printf("identity:   sanji:%s\n", id.node_id);
+        printf("node id:    %s\n", id.node_id);
+        printf("role:       %s\n", sj_node_role_name(id.role));
+        printf("unit:       %s\n", id.unit);
+        if (id.name[0])
+            printf("name:       %s\n", id.name);
+    }
+    char subj[256], iss[256];
+    X509_NAME_oneline(X509_get_subject_name(x), subj, sizeof subj);
+    X509_NAME_oneline(X509_get_issuer_name(x), iss, sizeof iss);
+    BIGNUM *bn = ASN1_INTEGER_to_BN(X509_get0_serialNumber(x), NULL);
+    char *hex = bn ? BN_bn2hex(bn) : NULL;
+    printf("subject:    %s\nissuer:     %s\nserial:     %s\n", subj, iss, hex ? hex : "?");
+    print_time("not before: ", X509_get0_notBefore(x));
+    print_time("not after:  ", X509_get0_notAfter(x));
+    OPENSSL_free(hex);
+    BN_free(bn);
+    X509_free(x);
+    if (ok != 0) {
+        fail("%s 没有有效的 Sanji 身份: %s (reissue it with '" PROG " issue')", o->cert,
+             err.message);
+        return 1;
+    }
+    return 0;
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 2) {
+        usage(stderr);
+        return 2;
+    }
+    const char *cmd = argv[1];
+    if (strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0 || strcmp(cmd, "help") == 0) {
+        usage(stdout);
+        return 0;
+    }
+    struct opts o;
+    parse_opts(argc, argv, &o);
+    if (strcmp(cmd, "init") == 0)
+        return cmd_init(&o);
+    if (strcmp(cmd, "issue") == 0)
+        return cmd_issue(&o);
+    if (strcmp(cmd, "revoke") == 0)
+        return cmd_revoke(&o);
+    if (strcmp(cmd, "crl") == 0)
+        return cmd_crl(&o);
+    if (strcmp(cmd, "show") == 0)
+        return cmd_show(&o);
+    die_usage("未知命令 \"%s\" (unknown command; use init, issue, revoke, crl or show)", cmd);
+}
