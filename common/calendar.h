@@ -65,7 +65,7 @@ int sj_calendar_add(sj_calendar *cal, int32_t day, sj_calendar_kind kind, const 
 
 /* Loads lines "date,kind,name" (e.g. "2026-02-16,holiday,春节"): kind is
  * holiday or workday; the name is the rest of the line and may be empty;
- * blank lines and lines starting with '#' are skipped, as is a first line
+ * blank lines and lines starting with '#' are skipped, as is a header line
  * "date,kind,name".  Errors name "file:line".  On error, lines before the
  * bad one stay added. */
 int sj_calendar_load_csv(sj_calendar *cal, const char *path, sj_error *err);
