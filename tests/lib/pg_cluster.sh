@@ -67,6 +67,11 @@ start() {
     runuser -u "$TEST_USER" -- test -w "$dir" \
       || die "user $TEST_USER cannot write $dir (a parent directory is not searchable?)"
   fi
+  # A cluster left running by an interrupted run is stopped first, so that
+  # a start always yields a fresh, known port.
+  if [ -f "$dir/data/postmaster.pid" ]; then
+    as_owner "$PGBIN/pg_ctl" -D "$dir/data" -m immediate -w stop >/dev/null 2>&1 || true
+  fi
   if [ ! -f "$dir/data/PG_VERSION" ]; then
     as_owner "$PGBIN/initdb" -D "$dir/data" -U postgres --auth=trust \
       --encoding=UTF8 --locale=C.UTF-8 >"$dir/initdb.log" 2>&1 \

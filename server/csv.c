@@ -1,0 +1,243 @@
+/*
+ * csv.c - RFC 4180 reader for the county's reference data (see csv.h).
+ *
+ * Entry points: countyd_csv_read(), countyd_csv_parse(), countyd_csv_free().
+ */
+#include "csv.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "case.h"
+
+/* A growable byte buffer for the field being read. */
+typedef struct buf {
+    char *p;
+    size_t n, cap;
+} buf;
+
+static int buf_put(buf *b, char c)
+{
+    if (b->n + 1 >= b->cap) {
+        size_t cap = b->cap ? b->cap * 2 : 64;
+        char *p = realloc(b->p, cap);
+        if (!p)
+            return SJ_ENOMEM;
+        b->p = p;
+        b->cap = cap;
+    }
+    b->p[b->n++] = c;
+    b->p[b->n] = '\0';
+    return 0;
+}
+
+static int record_add_field(countyd_csv_record *r, buf *b)
+{
+    char **f = realloc(r->fields, (r->n + 1) * sizeof(*f));
+    if (!f)
+        return SJ_ENOMEM;
+    r->fields = f;
+    f[r->n] = strndup(b->p ? b->p : "", b->n);
+    if (!f[r->n])
+        return SJ_ENOMEM;
+    r->n++;
+    b->n = 0;
+    if (b->p)
+        b->p[0] = '\0';
+    return 0;
+}
+
+static void record_free(countyd_csv_record *r)
+{
+    for (size_t i = 0; i < r->n; i++)
+        free(r->fields[i]);
+    free(r->fields);
+    r->fields = NULL;
+    r->n = 0;
+}
+
+static int csv_add_record(countyd_csv *csv, countyd_csv_record *r)
+{
+    /* A record of one empty field is a blank line: skipped. */
+    if (r->n == 1 && r->fields[0][0] == '\0') {
+        record_free(r);
+        return 0;
+    }
+    countyd_csv_record *recs = realloc(csv->records, (csv->n + 1) * sizeof(*recs));
+    if (!recs)
+        return SJ_ENOMEM;
+    csv->records = recs;
+    recs[csv->n++] = *r;
+    memset(r, 0, sizeof(*r));
+    return 0;
+}
+
+void countyd_csv_free(countyd_csv *csv)
+{
+    if (!csv)
+        return;
+    for (size_t i = 0; i < csv->n; i++)
+        record_free(&csv->records[i]);
+    free(csv->records);
+    csv->records = NULL;
+    csv->n = 0;
+}
+
+int countyd_csv_parse(const char *name, const char *text, size_t len, countyd_csv *out,
+                      sj_error *err)
+{
+    memset(out, 0, sizeof(*out));
+    buf b = {0};
+    countyd_csv_record rec = {0};
+    size_t line = 1;
+    size_t i = 0;
+    int rc = 0;
+    if (len >= 3 && memcmp(text, "\xEF\xBB\xBF", 3) == 0)
+        i = 3;
+    if (memchr(text, '\0', len)) {
+        rc = sj_error_set(err, SJ_EINVAL, "%s: 文件含有 NUL 字节，不是文本 (file holds a NUL byte; "
+                          "not a text file)", name);
+        goto done;
+    }
+    rec.line = line;
+    while (i < len) {
+        /* A line starting with '#' is a comment (the demo files carry their
+         * sources that way); no code in these files starts with '#'. */
+        if (rec.n == 0 && text[i] == '#') {
+            while (i < len && text[i] != '\n')
+                i++;
+            i += i < len;
+            line++;
+            rec.line = line;
+            continue;
+        }
+        /* At the start of a field. */
+        if (text[i] == '"') {
+            size_t start_line = line;
+            i++;
+            for (;;) {
+                if (i >= len) {
+                    rc = sj_error_set(err, SJ_EINVAL,
+                                      "%s:%zu: 引号未闭合 (quoted field not closed before end of file)",
+                                      name, start_line);
+                    goto done;
+                }
+                if (text[i] == '"') {
+                    if (i + 1 < len && text[i + 1] == '"') {
+                        if ((rc = buf_put(&b, '"')) != 0)
+                            goto nomem;
+                        i += 2;
+                        continue;
+                    }
+                    i++;
+                    break;
+                }
+                if (text[i] == '\n')
+                    line++;
+                if ((rc = buf_put(&b, text[i])) != 0)
+                    goto nomem;
+                i++;
+            }
+            if (i < len && text[i] != ',' && text[i] != '\n' && text[i] != '\r') {
+                rc = sj_error_set(err, SJ_EINVAL,
+                                  "%s:%zu: 引号后有多余字符 (text after the closing quote; "
+                                  "double a quote inside a quoted field as \"\")",
+                                  name, line);
+                goto done;
+            }
+        } else {
+            while (i < len && text[i] != ',' && text[i] != '\n' && text[i] != '\r') {
+                if (text[i] == '"') {
+                    rc = sj_error_set(err, SJ_EINVAL,
+                                      "%s:%zu: 未加引号的字段中有引号 (quote inside an unquoted "
+                                      "field; quote the whole field)",
+                                      name, line);
+                    goto done;
+                }
+                if ((rc = buf_put(&b, text[i])) != 0)
+                    goto nomem;
+                i++;
+            }
+        }
+        if (!sj_text_valid(b.p ? b.p : "", (size_t)-1)) {
+            rc = sj_error_set(err, SJ_EINVAL, "%s:%zu: 不是有效的 UTF-8 文本 (not valid UTF-8; "
+                              "save the file as UTF-8)", name, rec.line);
+            goto done;
+        }
+        if ((rc = record_add_field(&rec, &b)) != 0)
+            goto nomem;
+        /* After a field: a comma, a line end, or the end. */
+        if (i < len && text[i] == ',') {
+            i++;
+            if (i == len && (rc = record_add_field(&rec, &b)) != 0)
+                goto nomem;
+            continue;
+        }
+        if (i < len && text[i] == '\r')
+            i++;
+        if (i < len && text[i] == '\n')
+            i++;
+        line++;
+        if ((rc = csv_add_record(out, &rec)) != 0)
+            goto nomem;
+        rec.line = line;
+    }
+    if (rec.n > 0 && (rc = csv_add_record(out, &rec)) != 0)
+        goto nomem;
+    goto done;
+nomem:
+    rc = sj_error_set(err, SJ_ENOMEM, "%s: out of memory while reading", name);
+done:
+    free(b.p);
+    record_free(&rec);
+    if (rc != 0)
+        countyd_csv_free(out);
+    return rc;
+}
+
+int countyd_csv_read(const char *path, countyd_csv *out, sj_error *err)
+{
+    memset(out, 0, sizeof(*out));
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return sj_error_set(err, SJ_EIO, "%s: 无法打开文件 (cannot open): %s", path, strerror(errno));
+    char *text = NULL;
+    size_t n = 0, cap = 0;
+    int rc = 0;
+    for (;;) {
+        if (n + 65536 > cap) {
+            cap = cap ? cap * 2 : 65536;
+            if (cap > COUNTYD_CSV_MAX_BYTES + 65536) {
+                rc = sj_error_set(err, SJ_ETOOBIG, "%s: 文件过大 (larger than %u bytes)", path,
+                                  COUNTYD_CSV_MAX_BYTES);
+                goto out;
+            }
+            char *p = realloc(text, cap);
+            if (!p) {
+                rc = sj_error_set(err, SJ_ENOMEM, "%s: out of memory", path);
+                goto out;
+            }
+            text = p;
+        }
+        size_t got = fread(text + n, 1, cap - n, f);
+        n += got;
+        if (got == 0)
+            break;
+    }
+    if (ferror(f)) {
+        rc = sj_error_set(err, SJ_EIO, "%s: 读取失败 (read error): %s", path, strerror(errno));
+        goto out;
+    }
+    if (n > COUNTYD_CSV_MAX_BYTES) {
+        rc = sj_error_set(err, SJ_ETOOBIG, "%s: 文件过大 (larger than %u bytes)", path,
+                          COUNTYD_CSV_MAX_BYTES);
+        goto out;
+    }
+    rc = countyd_csv_parse(path, text ? text : "", n, out, err);
+out:
+    free(text);
+    fclose(f);
+    return rc;
+}

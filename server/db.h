@@ -1,0 +1,48 @@
+/*
+ * db.h - the county's libpq boundary: connecting, running parameterised SQL,
+ * and mapping libpq failures into the Sanji error table.
+ *
+ * Every statement the county runs goes through countyd_db_exec() or
+ * countyd_db_query() with parameters passed separately from the SQL text
+ * (never spliced into it), so hostile text cannot change a statement.
+ *
+ * Ownership: countyd_db_connect() returns a PGconn the caller closes with
+ * PQfinish().  countyd_db_query() returns a PGresult the caller frees with
+ * PQclear(); on failure nothing is returned and nothing needs freeing.
+ *
+ * Entry points: countyd_db_connect(), countyd_db_exec(), countyd_db_query(),
+ * countyd_db_fail(), countyd_db_sqlstate().
+ */
+#ifndef COUNTYD_DB_H
+#define COUNTYD_DB_H
+
+#include <libpq-fe.h>
+
+#include "err.h"
+
+/* Connects with a libpq conninfo string, sets client_encoding UTF8 and the
+ * session time zone Asia/Shanghai (case numbers use the China date).
+ * Returns 0 and *out, or SJ_EDB_CONN with libpq's text in err. */
+int countyd_db_connect(const char *conninfo, PGconn **out, sj_error *err);
+
+/* Runs one statement with n text parameters (params may be NULL when n is
+ * 0; a NULL element is SQL NULL) and discards the result.  Returns 0,
+ * SJ_EDB (the statement failed: SQLSTATE and message in err) or
+ * SJ_EDB_CONN (the connection is gone). */
+int countyd_db_exec(PGconn *db, const char *sql, int n, const char *const *params, sj_error *err);
+
+/* Same, keeping the result (command or rows) in *out for the caller. */
+int countyd_db_query(PGconn *db, const char *sql, int n, const char *const *params,
+                     PGresult **out, sj_error *err);
+
+/* Fills err from a failed result (may be NULL) and the connection's state;
+ * returns SJ_EDB_CONN if the connection is bad, else SJ_EDB.  `what` says
+ * what was being done. */
+int countyd_db_fail(PGconn *db, const PGresult *res, const char *what, sj_error *err);
+
+/* SQLSTATE of the last failure kept in err by the functions above ("" if
+ * none): the first five characters of err->message when it starts with
+ * "SQLSTATE ". */
+const char *countyd_db_sqlstate(const sj_error *err, char out[6]);
+
+#endif

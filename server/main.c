@@ -1,0 +1,128 @@
+/*
+ * main.c - sanji-countyd, the county server: command line.
+ *
+ *   sanji-countyd [--config FILE] [--database CONNINFO] migrate
+ *   sanji-countyd [--config FILE] [--database CONNINFO] import KIND FILE
+ *       KIND: orgunits | categories | catalogue | persons | holidays
+ *   sanji-countyd [--config FILE] [--database CONNINFO] demo-load DIR
+ *   sanji-countyd --config FILE run
+ *   sanji-countyd --print-config-doc
+ *
+ * The database conninfo comes from --database, else the configuration file
+ * (database.conninfo), else the environment (libpq's PG* variables).
+ *
+ * Exit status: 0 success; 1 the command failed (message on stderr);
+ * 2 usage error.
+ *
+ * Entry point: main().
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "db.h"
+#include "import.h"
+#include "migrate.h"
+#include "server_config.h"
+
+static void usage(FILE *out)
+{
+    fprintf(out,
+            "用法 (usage):\n"
+            "  sanji-countyd [--config FILE] [--database CONNINFO] migrate\n"
+            "  sanji-countyd [--config FILE] [--database CONNINFO] import "
+            "orgunits|categories|catalogue|persons|holidays FILE\n"
+            "  sanji-countyd [--config FILE] [--database CONNINFO] demo-load DIR\n"
+            "  sanji-countyd --config FILE run\n"
+            "  sanji-countyd --print-config-doc\n");
+}
+
+static int fail(const sj_error *err)
+{
+    fprintf(stderr, "sanji-countyd: %s: %s\n", sj_err_name(err->code), err->message);
+    return 1;
+}
+
+int main(int argc, char **argv)
+{
+    const char *config_path = NULL, *conninfo = NULL;
+    int i = 1;
+    for (; i < argc && argv[i][0] == '-'; i++) {
+        if (strcmp(argv[i], "--config") == 0 && i + 1 < argc) {
+            config_path = argv[++i];
+        } else if (strcmp(argv[i], "--database") == 0 && i + 1 < argc) {
+            conninfo = argv[++i];
+        } else if (strcmp(argv[i], "--print-config-doc") == 0) {
+            return countyd_config_print_doc(stdout) == 0 ? 0 : 1;
+        } else if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
+            usage(stdout);
+            return 0;
+        } else {
+            usage(stderr);
+            return 2;
+        }
+    }
+    if (i >= argc) {
+        usage(stderr);
+        return 2;
+    }
+    const char *cmd = argv[i++];
+    sj_error err;
+    sj_error_clear(&err);
+
+    countyd_config cfg;
+    if (countyd_config_load(config_path, &cfg, &err) != 0)
+        return fail(&err);
+    if (!conninfo)
+        conninfo = cfg.database;
+
+    int status = 1;
+    PGconn *db = NULL;
+    if (strcmp(cmd, "migrate") == 0 && i == argc) {
+        int from, to;
+        if (countyd_db_connect(conninfo, &db, &err) != 0 || countyd_migrate(db, &from, &to, &err) != 0)
+            goto out_fail;
+        printf("数据库结构版本 %d -> %d (schema version %d -> %d)\n", from, to, from, to);
+        status = 0;
+    } else if (strcmp(cmd, "import") == 0 && i + 2 == argc) {
+        countyd_import_kind kind;
+        if (countyd_import_kind_parse(argv[i], &kind) != 0) {
+            usage(stderr);
+            status = 2;
+            goto out;
+        }
+        size_t changed;
+        if (countyd_db_connect(conninfo, &db, &err) != 0 || countyd_migrate_check(db, &err) != 0 ||
+            countyd_import_file(db, kind, argv[i + 1], stderr, &changed, &err) != 0)
+            goto out_fail;
+        printf("%s: 导入完成，%zu 行有变化 (imported; %zu rows changed)\n", argv[i + 1], changed,
+               changed);
+        status = 0;
+    } else if (strcmp(cmd, "demo-load") == 0 && i + 1 == argc) {
+        if (countyd_db_connect(conninfo, &db, &err) != 0 || countyd_migrate_check(db, &err) != 0 ||
+            countyd_import_demo(db, argv[i], stdout, &err) != 0)
+            goto out_fail;
+        status = 0;
+    } else if (strcmp(cmd, "run") == 0 && i == argc) {
+        if (!config_path) {
+            usage(stderr);
+            status = 2;
+            goto out;
+        }
+        if (countyd_db_connect(conninfo, &db, &err) != 0 || countyd_migrate_check(db, &err) != 0)
+            goto out_fail;
+        fprintf(stderr, "sanji-countyd: 网络服务尚未实现 (the network service is not built yet)\n");
+        status = 1;
+    } else {
+        usage(stderr);
+        status = 2;
+    }
+    goto out;
+out_fail:
+    status = fail(&err);
+out:
+    if (db)
+        PQfinish(db);
+    countyd_config_free(&cfg);
+    return status;
+}

@@ -1,0 +1,120 @@
+/*
+ * server_config.c - sanji-countyd's configuration keys (see server_config.h).
+ *
+ * Entry points: countyd_config_load(), countyd_config_free(),
+ * countyd_config_print_doc(), countyd_config_keys().
+ */
+#include "server_config.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+static const sj_config_key KEYS[] = {
+    {"listen.address", SJ_CONFIG_STRING, "0.0.0.0:7443", 0, 0,
+     "address and port the county server accepts relay and desk links on"},
+    {"tls.ca", SJ_CONFIG_PATH, "/etc/sanji/ca.pem", 0, 0,
+     "the county CA certificate that every peer's certificate must chain to"},
+    {"tls.cert", SJ_CONFIG_PATH, "/etc/sanji/county.pem", 0, 0,
+     "this server's certificate (sanji:county:<code> identity)"},
+    {"tls.key", SJ_CONFIG_PATH, "/etc/sanji/county.key", 0, 0, "this server's private key"},
+    {"tls.crl", SJ_CONFIG_STRING, "", 0, 0,
+     "certificate revocation list file; empty for none"},
+    {"database.conninfo", SJ_CONFIG_STRING, "dbname=sanji", 0, 0,
+     "libpq connection string of the county's PostgreSQL 15 database"},
+    {"county.code", SJ_CONFIG_STRING, NULL, 0, 0,
+     "the county's 6-digit code, first part of every case number (e.g. 410423)"},
+    {"apply.batch_size", SJ_CONFIG_INT, "64", 1, 10000,
+     "most upward messages applied in one database commit"},
+    {"apply.batch_wait", SJ_CONFIG_DURATION, "5ms", 0, 1000,
+     "how long a batch waits for more messages before it commits"},
+    {"sweep.interval", SJ_CONFIG_DURATION, "60s", 1000, 86400000,
+     "how often overdue cases and time-limit warnings are checked"},
+    {"sweep.warn_percents", SJ_CONFIG_STRING, "50,80", 0, 0,
+     "fractions of the time limit, in percent, at which a warning goes out (ascending)"},
+    {"limits.max_frame", SJ_CONFIG_SIZE, "1MiB", 1024, 64 * 1024 * 1024,
+     "largest frame accepted from a peer; larger ones are refused unread"},
+    {"log.level", SJ_CONFIG_STRING, "info", 0, 0, "debug, info, warn or error"},
+};
+
+const sj_config_key *countyd_config_keys(size_t *n)
+{
+    *n = sizeof(KEYS) / sizeof(KEYS[0]);
+    return KEYS;
+}
+
+int countyd_config_print_doc(FILE *out)
+{
+    return sj_config_print_doc(KEYS, sizeof(KEYS) / sizeof(KEYS[0]), out);
+}
+
+static int parse_percents(const char *path, const char *text, countyd_config *c, sj_error *err)
+{
+    c->n_warn = 0;
+    const char *p = text;
+    while (*p) {
+        char *end;
+        long v = strtol(p, &end, 10);
+        uint32_t last = c->n_warn ? c->warn_percents[c->n_warn - 1] : 0;
+        if (end == p || v < 1 || v > 99 || (uint32_t)v <= last || c->n_warn == COUNTYD_WARN_MAX)
+            return sj_error_set(err, SJ_ECONFIG_BAD_VALUE,
+                                "%s: sweep.warn_percents “%s” 无效 (must be up to %d ascending "
+                                "percents 1..99, e.g. 50,80)",
+                                path, text, COUNTYD_WARN_MAX);
+        c->warn_percents[c->n_warn++] = (uint32_t)v;
+        p = end;
+        while (*p == ' ')
+            p++;
+        if (*p == ',')
+            p++;
+        while (*p == ' ')
+            p++;
+    }
+    return 0;
+}
+
+int countyd_config_load(const char *path, countyd_config *out, sj_error *err)
+{
+    memset(out, 0, sizeof(*out));
+    if (!path)
+        return 0;
+    int rc = sj_config_new(KEYS, sizeof(KEYS) / sizeof(KEYS[0]), &out->cfg, err);
+    if (rc != 0)
+        return rc;
+    if ((rc = sj_config_load_file(out->cfg, path, err)) != 0)
+        goto fail;
+    const sj_config *c = out->cfg;
+    out->listen = sj_config_get_string(c, "listen.address");
+    out->tls_ca = sj_config_get_path(c, "tls.ca");
+    out->tls_cert = sj_config_get_path(c, "tls.cert");
+    out->tls_key = sj_config_get_path(c, "tls.key");
+    out->tls_crl = sj_config_get_string(c, "tls.crl");
+    out->database = sj_config_get_string(c, "database.conninfo");
+    const char *county = sj_config_get_string(c, "county.code");
+    if (strlen(county) != 6 || strspn(county, "0123456789") != 6 || strcmp(county, "000000") == 0) {
+        rc = sj_error_set(err, SJ_ECONFIG_BAD_VALUE,
+                          "%s: county.code “%s” 无效，应为6位县级区划代码 (must be the 6-digit "
+                          "county code, e.g. 410423)",
+                          path, county);
+        goto fail;
+    }
+    memcpy(out->county, county, 7);
+    out->batch_size = (int)sj_config_get_int(c, "apply.batch_size");
+    out->batch_wait_ms = sj_config_get_duration_ms(c, "apply.batch_wait");
+    out->sweep_interval_ms = sj_config_get_duration_ms(c, "sweep.interval");
+    if ((rc = parse_percents(path, sj_config_get_string(c, "sweep.warn_percents"), out, err)) != 0)
+        goto fail;
+    out->max_frame = sj_config_get_size(c, "limits.max_frame");
+    out->log_level = sj_config_get_string(c, "log.level");
+    return 0;
+fail:
+    countyd_config_free(out);
+    return rc;
+}
+
+void countyd_config_free(countyd_config *c)
+{
+    if (c && c->cfg)
+        sj_config_free(c->cfg);
+    if (c)
+        memset(c, 0, sizeof(*c));
+}

@@ -1,0 +1,58 @@
+/*
+ * server_config.h - the configuration of sanji-countyd: its documented key
+ * table (common/config.h) and the values read from it.
+ *
+ * Keys (docs/SERVER.md lists them with their defaults; `sanji-countyd
+ * --print-config-doc` prints them as a commented example file):
+ *   listen.address, tls.ca, tls.cert, tls.key, tls.crl, database.conninfo,
+ *   county.code, apply.batch_size, apply.batch_wait, sweep.interval,
+ *   sweep.warn_percents, limits.max_frame, log.level
+ *
+ * Ownership: countyd_config_load() fills a countyd_config whose strings
+ * belong to it until countyd_config_free() (which is safe on a zeroed or
+ * failed one).
+ *
+ * Entry points: countyd_config_load(), countyd_config_free(),
+ * countyd_config_print_doc(), countyd_config_keys().
+ */
+#ifndef COUNTYD_SERVER_CONFIG_H
+#define COUNTYD_SERVER_CONFIG_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "config.h"
+#include "err.h"
+
+#define COUNTYD_WARN_MAX 8
+
+typedef struct countyd_config {
+    sj_config *cfg;             /* NULL when no file was given */
+    const char *listen;         /* "host:port" */
+    const char *tls_ca, *tls_cert, *tls_key, *tls_crl; /* crl: "" for none */
+    const char *database;       /* libpq conninfo; NULL: libpq's PG* environment */
+    char county[7];             /* 6-digit county code; "" when no file was given */
+    int batch_size;             /* messages applied per commit, at most */
+    int64_t batch_wait_ms;      /* how long a batch waits to fill */
+    int64_t sweep_interval_ms;  /* overdue/warning sweep period */
+    uint32_t warn_percents[COUNTYD_WARN_MAX]; /* ascending, 1..99 */
+    size_t n_warn;
+    uint64_t max_frame;         /* bytes */
+    const char *log_level;
+} countyd_config;
+
+/* The key table (static storage). */
+const sj_config_key *countyd_config_keys(size_t *n);
+
+/* Loads path (NULL: no file; only `database` is then NULL and the rest is
+ * unset, enough for migrate and import).  Returns 0 or an SJ_ECONFIG_* /
+ * SJ_EIO code with err "file:line: ...". */
+int countyd_config_load(const char *path, countyd_config *out, sj_error *err);
+
+void countyd_config_free(countyd_config *c);
+
+/* Prints the documented keys as a commented example file. */
+int countyd_config_print_doc(FILE *out);
+
+#endif
