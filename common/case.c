@@ -15,13 +15,9 @@
 
 #include <string.h>
 
+#include "i18n.h" /* N_(): marks refusals for xgettext; translated at the edge */
 #include "orgunit.h"
 #include "sanji.pb-c.h"
-
-/* Marks a string for xgettext without translating it here. */
-#ifndef N_
-#define N_(s) (s)
-#endif
 
 /* --- the numbering mirrors proto/sanji.proto ------------------------------ */
 
