@@ -1,0 +1,161 @@
+/*
+ * conn.h - one Sanji link: a TLS 1.3 stream over a libuv TCP handle that
+ * carries framed Envelopes.
+ *
+ * A connection reads ciphertext from its uv_tcp_t, feeds the TLS engine
+ * (tls.h), decodes frames (frame.h) from the plaintext, unpacks and
+ * validates each Envelope (envelope.h) and delivers it to on_message.
+ * sj_conn_send() packs an Envelope into a frame, encrypts it and queues the
+ * ciphertext on the socket.
+ *
+ * Life cycle:
+ *
+ *     sj_conn_new()        allocates; the TCP handle is initialised but idle
+ *     (listener accepts / dialer connects on sj_conn_tcp())
+ *     sj_conn_start()      starts reading and the handshake timer
+ *     on_ready(peer)       handshake done, peer identity verified
+ *     on_message(...)      once per valid Envelope, in order
+ *     sj_conn_close()      or any failure, timeout or the peer closing
+ *     on_close(status)     ALWAYS exactly once, as the very last callback
+ *     sj_conn_free()       only in or after on_close
+ *
+ * Close status (the `status` of on_close) says why the link ended:
+ *   the code given to sj_conn_close() (0 for a normal local close);
+ *   SJ_ECLOSED           the peer closed cleanly (close_notify, or Goodbye 0);
+ *   SJ_EPEER_RESET       the peer vanished (RST, or EOF without close_notify);
+ *   SJ_EFRAME_TRUNCATED  the peer closed in the middle of a frame;
+ *   SJ_ETIMEOUT          the handshake did not finish in time;
+ *   SJ_EIDLE             nothing received for idle_timeout_ms;
+ *   SJ_ETLS_*            the handshake refused the peer or the peer refused
+ *                        us (tls.h has the table);
+ *   SJ_EFRAME_*          the peer sent a bad frame (we send it a Goodbye
+ *                        with the code before closing);
+ *   a peer's Goodbye code when the peer closed saying why;
+ *   SJ_EBACKPRESSURE     never: backpressure does not close the link;
+ *   SJ_EIO / SJ_ENOMEM   local failures.
+ * The sj_error given to on_close carries a message for the log.
+ *
+ * Backpressure: sj_conn_send() queues and returns 0 while the unsent bytes
+ * are under write_high_water.  Once they pass it the link is "blocked":
+ * reading from the peer stops (a peer that does not read our acks must not
+ * make us buffer more of its messages) and sj_conn_send() refuses with
+ * SJ_EBACKPRESSURE, queuing nothing.  When the socket drains below
+ * write_low_water, reading resumes and on_drain is called.
+ *
+ * Memory per idle link: this struct (about 600 bytes with the uv handles),
+ * the TLS engine (OpenSSL releases its buffers when idle), and no frame
+ * buffer.  Reads use one per-thread buffer shared by all links.
+ *
+ * Threads: a connection belongs to the thread running its loop.
+ *
+ * Entry points: sj_conn_new(), sj_conn_tcp(), sj_conn_start(),
+ * sj_conn_send(), sj_conn_send_payload(), sj_conn_close(), sj_conn_free(),
+ * sj_conn_peer(), sj_conn_set_data(), sj_conn_data(), sj_conn_owner(),
+ * sj_conn_blocked(), sj_conn_queued_bytes(), sj_conn_options_default().
+ */
+#ifndef SJ_CONN_H
+#define SJ_CONN_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <uv.h>
+
+#include "envelope.h"
+#include "err.h"
+#include "identity.h"
+#include "tls.h"
+
+typedef struct sj_conn sj_conn;
+
+/* Tunables of one link.  Start from sj_conn_options_default(). */
+typedef struct sj_conn_options {
+    uint32_t max_frame;            /* largest payload accepted and sent */
+    uint64_t handshake_timeout_ms; /* from sj_conn_start() to on_ready; 0: none */
+    uint64_t idle_timeout_ms;      /* nothing received this long: close; 0: none */
+    size_t write_high_water;       /* unsent bytes that block the link */
+    size_t write_low_water;        /* unsent bytes that unblock it */
+    uint64_t linger_ms;            /* how long a closing link may take to flush */
+} sj_conn_options;
+
+/* max_frame 1 MiB, handshake 10 s, idle off, high 1 MiB, low 256 KiB,
+ * linger 2 s. */
+sj_conn_options sj_conn_options_default(void);
+
+/* Events of a link.  Every member may be NULL except on_close.  The
+ * pointers passed in are borrowed: env, payload and peer are valid only
+ * during the call (copy what must outlive it; payload is the exact bytes of
+ * the frame, for stores that keep messages as received).  Any callback may
+ * call sj_conn_send() or sj_conn_close(); only on_close may free. */
+typedef struct sj_conn_callbacks {
+    void (*on_ready)(sj_conn *conn, const sj_identity *peer);
+    void (*on_message)(sj_conn *conn, const Sanji__Envelope *env, const uint8_t *payload,
+                       size_t len);
+    void (*on_drain)(sj_conn *conn);
+    void (*on_close)(sj_conn *conn, int status, const sj_error *why);
+} sj_conn_callbacks;
+
+/* Makes a link on loop with a TLS engine from ctx (server or client as ctx
+ * says; expected_peer_node as in sj_tls_new(), client side only).  cbs must
+ * stay valid for the life of the link (it is not copied; usually a static
+ * table).  owner is for the object that made the link (listener, dialer)
+ * and data for the application; both are opaque here.  opts may be NULL for
+ * the defaults.  Returns NULL with err set (SJ_EINVAL, SJ_ENOMEM, or the
+ * engine's code).  The caller owns the link and must connect or accept on
+ * sj_conn_tcp() and call sj_conn_start(), or call sj_conn_close(); it frees
+ * it with sj_conn_free() only after on_close. */
+sj_conn *sj_conn_new(uv_loop_t *loop, sj_tls_ctx *ctx, const char *expected_peer_node,
+                     const sj_conn_options *opts, const sj_conn_callbacks *cbs, void *owner,
+                     sj_error *err);
+
+/* The TCP handle, initialised on the link's loop, for uv_accept() or
+ * uv_tcp_connect().  Do not close it yourself. */
+uv_tcp_t *sj_conn_tcp(sj_conn *conn);
+
+/* Starts the handshake on a connected TCP handle.  Returns 0, or a code
+ * after which the link is closing (on_close will follow). */
+int sj_conn_start(sj_conn *conn);
+
+/* Queues env (stamped as in sj_envelope_pack() with this node's id).
+ * Returns 0 when queued (id_out, may be NULL, gets the message id);
+ * SJ_EBACKPRESSURE when blocked (nothing queued; wait for on_drain);
+ * SJ_ECLOSED when closing or not yet ready; SJ_EFRAME_TOO_LARGE and the
+ * other sj_envelope_pack() codes for a message that cannot be sent.
+ * Only the last kind is the caller's to fix; none closes the link. */
+int sj_conn_send(sj_conn *conn, const Sanji__Envelope *env, uint8_t id_out[SJ_ENVELOPE_ID_SIZE],
+                 sj_error *err);
+
+/* Queues an already serialised payload (e.g. as stored by a relay) as one
+ * frame, without checking it.  Same returns as sj_conn_send(); a payload
+ * over max_frame is refused with SJ_EFRAME_TOO_LARGE. */
+int sj_conn_send_payload(sj_conn *conn, const uint8_t *payload, size_t len, sj_error *err);
+
+/* Closes the link: when established, sends Goodbye(status, reason) if
+ * status != 0, then close_notify, lets queued data drain (at most
+ * linger_ms), then closes the socket.  on_close later reports status.
+ * reason may be NULL.  Closing a link that is already closing does
+ * nothing (the first reason wins). */
+void sj_conn_close(sj_conn *conn, int status, const char *reason);
+
+/* Frees a link after its on_close (may be called inside on_close).  Calling
+ * it earlier is a caller bug and aborts.  NULL is ignored. */
+void sj_conn_free(sj_conn *conn);
+
+/* The verified peer identity (NULL before on_ready). Owned by the link. */
+const sj_identity *sj_conn_peer(const sj_conn *conn);
+
+void sj_conn_set_data(sj_conn *conn, void *data);
+void *sj_conn_data(const sj_conn *conn);
+void *sj_conn_owner(const sj_conn *conn);
+
+/* True while sends are refused for backpressure. */
+bool sj_conn_blocked(const sj_conn *conn);
+
+/* Ciphertext bytes queued on the socket and not yet written. */
+size_t sj_conn_queued_bytes(const sj_conn *conn);
+
+/* The options in force (for owners that print them). */
+const sj_conn_options *sj_conn_options_of(const sj_conn *conn);
+
+#endif
