@@ -1,27 +1,837 @@
 /*
- * test_case_paths.c - whole case lifecycles through the state machine.
+ * test_case_paths.c - whole case lifecycles through the state machine (即办,
+ * 承办, 代办, 补办 with 一次告知, 退办, return down, withdraw, unsatisfied
+ * follow-up), the version rule, and the checks of required fields and text
+ * (length, UTF-8, hostile but valid text).
+ *
+ * The exhaustive status x action x actor table is in test_case.c.
  */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <cmocka.h>
 
 #include "case.h"
 
-static void test_register(void **state)
+#define COUNTY "410423000000"
+#define TOWNSHIP "410423101000"
+#define VILLAGE "410423101201"
+
+static const sj_actor V = {SJ_ROLE_VILLAGE_CADRE, VILLAGE};
+static const sj_actor T = {SJ_ROLE_TOWNSHIP_STAFF, TOWNSHIP};
+static const sj_actor C = {SJ_ROLE_COUNTY_OPERATOR, COUNTY};
+static const sj_actor S = {SJ_ROLE_SYSTEM, COUNTY};
+
+/* --- helpers -------------------------------------------------------------------- */
+
+static int64_t clock_ms = 1700000000000;
+
+static sj_case registered(sj_level item_level)
 {
-    sj_actor v = {SJ_ROLE_VILLAGE_CADRE, "410423101201"};
     sj_case_outcome out;
-    assert_int_equal(sj_case_register("410423101201", SJ_LEVEL_VILLAGE, 5, &v, &out, NULL), 0);
+    sj_error err;
+    int rc = sj_case_register(VILLAGE, item_level, ++clock_ms, &V, &out, &err);
+    if (rc != 0)
+        print_error("register: %s %s\n", sj_err_name(rc), err.message);
+    assert_int_equal(rc, 0);
+    return out.next;
+}
+
+/* An action on c at its current version, with no fields. */
+static sj_action on(const sj_case *c, sj_case_action type)
+{
+    sj_action a;
+    memset(&a, 0, sizeof(a));
+    a.type = type;
+    a.expected_version = c->version;
+    a.at_ms = ++clock_ms;
+    return a;
+}
+
+static sj_case_outcome last;
+
+/* Applies a and moves c on; fails the test with the refusal otherwise. */
+static void ok(sj_case *c, const sj_action *a, const sj_actor *who)
+{
+    sj_error err;
+    sj_error_clear(&err);
+    int rc = sj_case_apply(c, a, who, &last, &err);
+    if (rc != 0)
+        print_error("%s by %s in %s: %s %s\n", sj_case_action_name(a->type),
+                    sj_role_name(who->role), sj_case_status_name(c->status), sj_err_name(rc),
+                    err.message);
+    assert_int_equal(rc, 0);
+    assert_int_equal(last.n_events, 1);
+    assert_int_equal(last.events[0].action, a->type);
+    assert_int_equal(last.events[0].from_status, c->status);
+    assert_int_equal(last.events[0].to_status, last.next.status);
+    *c = last.next;
+}
+
+/* Applies a, expects refusal `code`, and checks c is unchanged. */
+static void refused(const sj_case *c, const sj_action *a, const sj_actor *who, int code)
+{
+    sj_error err;
+    sj_error_clear(&err);
+    sj_case_outcome out;
+    memset(&out, 0x5A, sizeof(out));
+    sj_case_outcome before = out;
+    int rc = sj_case_apply(c, a, who, &out, &err);
+    if (rc != code)
+        print_error("%s by %s in %s: got %s (%s), want %s\n", sj_case_action_name(a->type),
+                    sj_role_name(who->role), sj_case_status_name(c->status), sj_err_name(rc),
+                    err.message, sj_err_name(code));
+    assert_int_equal(rc, code);
+    assert_int_equal(err.code, code);
+    assert_true(strlen(err.message) > 10);
+    assert_memory_equal(&out, &before, sizeof(out));
+}
+
+static void escalate(sj_case *c, const sj_actor *who)
+{
+    sj_action a = on(c, SJ_ACTION_ESCALATE);
+    ok(c, &a, who);
+}
+
+static void accept(sj_case *c, const sj_actor *who)
+{
+    sj_action a = on(c, SJ_ACTION_ACCEPT);
+    a.department = "县民政局";
+    ok(c, &a, who);
+}
+
+static void resolve(sj_case *c, const sj_actor *who)
+{
+    sj_action a = on(c, SJ_ACTION_RESOLVE);
+    a.result = "已办结，低保证已送达";
+    ok(c, &a, who);
+}
+
+static void feedback(sj_case *c, sj_satisfaction s)
+{
+    sj_action a = on(c, SJ_ACTION_FEEDBACK);
+    a.satisfaction = s;
+    ok(c, &a, &V);
+}
+
+/* A case accepted by the county, through the township. */
+static sj_case at_county(sj_level item_level)
+{
+    sj_case c = registered(item_level);
+    escalate(&c, &V);
+    accept(&c, &T);
+    escalate(&c, &T);
+    accept(&c, &C);
+    return c;
+}
+
+/* --- register ------------------------------------------------------------------- */
+
+static void test_register_initial_case(void **state)
+{
+    sj_case_outcome out;
+    assert_int_equal(sj_case_register(VILLAGE, SJ_LEVEL_TOWNSHIP, 42, &V, &out, NULL), 0);
+    assert_string_equal(out.next.village, VILLAGE);
+    assert_int_equal(out.next.item_min_level, SJ_LEVEL_TOWNSHIP);
     assert_int_equal(out.next.status, SJ_STATUS_REGISTERED);
+    assert_int_equal(out.next.holder_level, SJ_LEVEL_VILLAGE);
+    assert_string_equal(out.next.holder_unit, VILLAGE);
+    assert_int_equal(out.next.version, 1);
+    assert_int_equal(out.next.updated_at_ms, 42);
+    assert_int_equal(out.next.closed_at_ms, 0);
+    assert_int_equal(out.next.handling, SJ_HANDLING_NONE);
+    assert_false(out.next.escalated);
+    assert_int_equal(out.n_events, 1);
+    assert_int_equal(out.events[0].action, SJ_ACTION_REGISTER);
+    assert_int_equal(out.events[0].from_status, SJ_STATUS_NONE);
+    assert_int_equal(out.events[0].to_status, SJ_STATUS_REGISTERED);
+    assert_false(out.events[0].repeat_materials_request);
+}
+
+static void test_register_refusals_table(void **state)
+{
+    static const sj_actor other_village = {SJ_ROLE_VILLAGE_CADRE, "410423101202"};
+    static const sj_actor bad_actor = {SJ_ROLE_VILLAGE_CADRE, TOWNSHIP};
+    static const struct {
+        const char *village;
+        sj_level item;
+        int64_t at;
+        const sj_actor *who;
+        int code;
+    } cases[] = {
+        {VILLAGE, SJ_LEVEL_VILLAGE, 1, &other_village, SJ_ESCOPE},
+        {VILLAGE, SJ_LEVEL_VILLAGE, 1, &T, SJ_EWRONG_ROLE},
+        {VILLAGE, SJ_LEVEL_VILLAGE, 1, &C, SJ_EWRONG_ROLE},
+        {VILLAGE, SJ_LEVEL_VILLAGE, 1, &S, SJ_EWRONG_ROLE},
+        {VILLAGE, SJ_LEVEL_VILLAGE, 1, &bad_actor, SJ_EINVAL},
+        {TOWNSHIP, SJ_LEVEL_VILLAGE, 1, &V, SJ_EINVAL},
+        {"4104231012010", SJ_LEVEL_VILLAGE, 1, &V, SJ_EINVAL},
+        {NULL, SJ_LEVEL_VILLAGE, 1, &V, SJ_EINVAL},
+        {VILLAGE, SJ_LEVEL_NONE, 1, &V, SJ_EBAD_FIELD},
+        {VILLAGE, (sj_level)4, 1, &V, SJ_EBAD_FIELD},
+        {VILLAGE, SJ_LEVEL_COUNTY, 0, &V, SJ_EMISSING_FIELD},
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        sj_case_outcome out;
+        sj_error err;
+        print_message("register case %zu\n", i);
+        int rc = sj_case_register(cases[i].village, cases[i].item, cases[i].at, cases[i].who,
+                                  &out, &err);
+        assert_int_equal(rc, cases[i].code);
+        assert_int_equal(err.code, cases[i].code);
+    }
+}
+
+static void test_register_again_is_refused(void **state)
+{
+    sj_case c = registered(SJ_LEVEL_VILLAGE);
+    sj_action a = on(&c, SJ_ACTION_REGISTER);
+    refused(&c, &a, &V, SJ_ENOT_ALLOWED);
+}
+
+/* --- lifecycles ----------------------------------------------------------------- */
+
+static void test_path_at_once(void **state)
+{
+    sj_case c = registered(SJ_LEVEL_VILLAGE);
+    sj_action a = on(&c, SJ_ACTION_RESOLVE_AT_ONCE);
+    a.result = "当场开具证明";
+    ok(&c, &a, &V);
+    assert_int_equal(c.status, SJ_STATUS_RESOLVED);
+    assert_int_equal(c.handling, SJ_HANDLING_AT_ONCE);
+    assert_int_equal(c.resolved_level, SJ_LEVEL_VILLAGE);
+    assert_string_equal(c.resolved_unit, VILLAGE);
+    assert_string_equal(c.result, "当场开具证明");
+    assert_int_equal(c.version, 2);
+    feedback(&c, SJ_SATISFACTION_SATISFIED);
+    assert_int_equal(c.status, SJ_STATUS_CLOSED);
+    assert_int_equal(c.satisfaction, SJ_SATISFACTION_SATISFIED);
+    assert_int_equal(c.closed_at_ms, clock_ms);
+    assert_int_equal(c.handling, SJ_HANDLING_AT_ONCE);
+    assert_int_equal(c.version, 3);
+    assert_int_equal(sj_case_allowed_actions(&c, &V, (sj_case_action[18]){0}, 18), 0);
+}
+
+static void test_path_township_undertakes(void **state)
+{
+    sj_case c = registered(SJ_LEVEL_TOWNSHIP);
+    escalate(&c, &V);
+    assert_int_equal(c.status, SJ_STATUS_ESCALATED_TOWNSHIP);
+    assert_string_equal(c.holder_unit, TOWNSHIP);
+    assert_true(c.escalated);
+    accept(&c, &T);
+    assert_int_equal(c.status, SJ_STATUS_ACCEPTED_TOWNSHIP);
+    assert_null(c.department); /* the township does not assign a department */
+    resolve(&c, &T);
+    assert_int_equal(c.status, SJ_STATUS_RESOLVED);
+    assert_int_equal(c.holder_level, SJ_LEVEL_VILLAGE);
+    assert_string_equal(c.holder_unit, VILLAGE);
+    assert_int_equal(c.handling, SJ_HANDLING_UNDERTAKEN);
+    assert_int_equal(c.resolved_level, SJ_LEVEL_TOWNSHIP);
+    assert_string_equal(c.resolved_unit, TOWNSHIP);
+    assert_false(c.reached_county);
+    feedback(&c, SJ_SATISFACTION_BASICALLY);
+    assert_int_equal(c.status, SJ_STATUS_CLOSED);
+    assert_int_equal(c.version, 5);
+}
+
+static void test_path_county_on_behalf(void **state)
+{
+    sj_case c = at_county(SJ_LEVEL_COUNTY);
+    assert_int_equal(c.status, SJ_STATUS_ACCEPTED_COUNTY);
+    assert_string_equal(c.department, "县民政局");
+    assert_true(c.reached_county);
+    assert_string_equal(c.holder_unit, COUNTY);
+    resolve(&c, &C);
+    assert_int_equal(c.handling, SJ_HANDLING_ON_BEHALF);
+    assert_int_equal(c.resolved_level, SJ_LEVEL_COUNTY);
+    assert_string_equal(c.holder_unit, VILLAGE);
+    feedback(&c, SJ_SATISFACTION_SATISFIED);
+    assert_int_equal(c.status, SJ_STATUS_CLOSED);
+    assert_int_equal(c.version, 7);
+}
+
+static void test_path_materials_once_and_again(void **state)
+{
+    static const char *const list[] = {"户口簿复印件", "身份证复印件"};
+    static const char *const same_reordered[] = {"身份证复印件", "户口簿复印件"};
+    static const char *const other[] = {"户口簿复印件", "身份证复印件", "残疾证"};
+    sj_case c = registered(SJ_LEVEL_TOWNSHIP);
+    escalate(&c, &V);
+    accept(&c, &T);
+
+    sj_action a = on(&c, SJ_ACTION_REQUEST_MATERIALS);
+    a.materials = list;
+    a.n_materials = 2;
+    ok(&c, &a, &T);
+    assert_int_equal(c.status, SJ_STATUS_WAITING_MATERIALS);
+    assert_int_equal(c.resume_status, SJ_STATUS_ACCEPTED_TOWNSHIP);
+    assert_int_equal(c.materials_rounds, 1);
+    assert_int_equal(c.n_materials, 2);
+    assert_false(last.events[0].repeat_materials_request);
+    assert_string_equal(c.holder_unit, TOWNSHIP);
+
+    /* The villager brings them to the village station. */
+    a = on(&c, SJ_ACTION_SUPPLEMENT);
+    ok(&c, &a, &V);
+    assert_int_equal(c.status, SJ_STATUS_ACCEPTED_TOWNSHIP);
+    assert_int_equal(c.resume_status, SJ_STATUS_NONE);
+
+    /* The same list again, in another order: not a broken 一次告知. */
+    a = on(&c, SJ_ACTION_REQUEST_MATERIALS);
+    a.materials = same_reordered;
+    a.n_materials = 2;
+    ok(&c, &a, &T);
+    assert_false(last.events[0].repeat_materials_request);
+    a = on(&c, SJ_ACTION_SUPPLEMENT);
+    ok(&c, &a, &T); /* brought to the township office this time */
+
+    /* A different list: flagged. */
+    a = on(&c, SJ_ACTION_REQUEST_MATERIALS);
+    a.materials = other;
+    a.n_materials = 3;
+    ok(&c, &a, &T);
+    assert_true(last.events[0].repeat_materials_request);
+    assert_int_equal(c.materials_rounds, 3);
+    a = on(&c, SJ_ACTION_SUPPLEMENT);
+    ok(&c, &a, &V);
+
+    resolve(&c, &T);
+    assert_int_equal(c.handling, SJ_HANDLING_SUPPLEMENTED);
+    assert_int_equal(c.version, 10);
+}
+
+static void test_path_materials_at_the_village(void **state)
+{
+    static const char *const list[] = {"结婚证"};
+    sj_case c = registered(SJ_LEVEL_VILLAGE);
+    sj_action a = on(&c, SJ_ACTION_REQUEST_MATERIALS);
+    a.materials = list;
+    a.n_materials = 1;
+    ok(&c, &a, &V);
+    assert_int_equal(c.resume_status, SJ_STATUS_REGISTERED);
+    a = on(&c, SJ_ACTION_SUPPLEMENT);
+    ok(&c, &a, &V);
+    assert_int_equal(c.status, SJ_STATUS_REGISTERED);
+    a = on(&c, SJ_ACTION_RESOLVE_AT_ONCE);
+    a.result = "已办";
+    ok(&c, &a, &V);
+    assert_int_equal(c.handling, SJ_HANDLING_SUPPLEMENTED);
+}
+
+static void test_path_returned_undoable(void **state)
+{
+    sj_case c = registered(SJ_LEVEL_TOWNSHIP);
+    escalate(&c, &V);
+    accept(&c, &T);
+    sj_action a = on(&c, SJ_ACTION_RETURN_UNDOABLE);
+    a.note = "申请人家庭收入超过低保标准，不符合条件";
+    ok(&c, &a, &T);
+    assert_int_equal(c.status, SJ_STATUS_RETURNED);
+    assert_int_equal(c.handling, SJ_HANDLING_RETURNED);
+    assert_string_equal(c.return_reason, "申请人家庭收入超过低保标准，不符合条件");
+    assert_null(c.result);
+    assert_int_equal(c.holder_level, SJ_LEVEL_VILLAGE);
+    assert_int_equal(c.resolved_level, SJ_LEVEL_TOWNSHIP);
+    feedback(&c, SJ_SATISFACTION_BASICALLY);
+    assert_int_equal(c.status, SJ_STATUS_CLOSED);
+    assert_int_equal(c.handling, SJ_HANDLING_RETURNED);
+}
+
+static void test_path_returned_while_waiting_for_materials(void **state)
+{
+    static const char *const list[] = {"土地承包合同"};
+    sj_case c = at_county(SJ_LEVEL_COUNTY);
+    sj_action a = on(&c, SJ_ACTION_REQUEST_MATERIALS);
+    a.materials = list;
+    a.n_materials = 1;
+    ok(&c, &a, &C);
+    a = on(&c, SJ_ACTION_RETURN_UNDOABLE);
+    a.note = "三十日内未补齐材料";
+    ok(&c, &a, &C);
+    assert_int_equal(c.status, SJ_STATUS_RETURNED);
+    assert_int_equal(c.resume_status, SJ_STATUS_NONE);
+    assert_int_equal(c.handling, SJ_HANDLING_RETURNED); /* returned beats supplemented */
+}
+
+static void test_path_return_down_county_then_township(void **state)
+{
+    sj_case c = at_county(SJ_LEVEL_TOWNSHIP);
+    sj_action a = on(&c, SJ_ACTION_RETURN_DOWN);
+    a.note = "此事项乡镇可办";
+    ok(&c, &a, &C);
+    assert_int_equal(c.status, SJ_STATUS_ACCEPTED_TOWNSHIP);
+    assert_int_equal(c.holder_level, SJ_LEVEL_TOWNSHIP);
+    assert_string_equal(c.holder_unit, TOWNSHIP);
+    assert_null(c.department);
+    a = on(&c, SJ_ACTION_RETURN_DOWN);
+    a.note = "村里可以即办";
+    ok(&c, &a, &T);
+    assert_int_equal(c.status, SJ_STATUS_REGISTERED);
+    assert_string_equal(c.holder_unit, VILLAGE);
+    assert_true(c.escalated);
+    assert_true(c.reached_county);
+}
+
+static void test_path_return_down_before_accepting(void **state)
+{
+    sj_case c = registered(SJ_LEVEL_VILLAGE);
+    escalate(&c, &V);
+    sj_action a = on(&c, SJ_ACTION_RETURN_DOWN);
+    a.note = "村级即可办理";
+    ok(&c, &a, &T);
+    assert_int_equal(c.status, SJ_STATUS_REGISTERED);
+
+    /* Returned from the county, escalated again, and returned before the
+     * county accepted it this time. */
+    c = at_county(SJ_LEVEL_COUNTY);
+    a = on(&c, SJ_ACTION_RETURN_DOWN);
+    a.note = "请乡镇先核实";
+    ok(&c, &a, &C);
+    escalate(&c, &T);
+    assert_int_equal(c.status, SJ_STATUS_ESCALATED_COUNTY);
+    a = on(&c, SJ_ACTION_RETURN_DOWN);
+    a.note = "材料应在乡镇审核";
+    ok(&c, &a, &C);
+    assert_int_equal(c.status, SJ_STATUS_ACCEPTED_TOWNSHIP);
+}
+
+static void test_path_withdraw(void **state)
+{
+    sj_case c = registered(SJ_LEVEL_TOWNSHIP);
+    escalate(&c, &V);
+    sj_action a = on(&c, SJ_ACTION_WITHDRAW);
+    a.note = "申请人已自行办理";
+    ok(&c, &a, &V);
+    assert_int_equal(c.status, SJ_STATUS_WITHDRAWN);
+    assert_int_equal(c.holder_level, SJ_LEVEL_VILLAGE);
+    assert_int_equal(c.closed_at_ms, clock_ms);
+    a = on(&c, SJ_ACTION_ACCEPT);
+    a.department = "x";
+    refused(&c, &a, &T, SJ_ETERMINAL);
+    a = on(&c, SJ_ACTION_URGE);
+    refused(&c, &a, &V, SJ_ETERMINAL);
+}
+
+static void test_path_unsatisfied_reopen_resolve_satisfied(void **state)
+{
+    sj_case c = registered(SJ_LEVEL_TOWNSHIP);
+    escalate(&c, &V);
+    accept(&c, &T);
+    resolve(&c, &T);
+    feedback(&c, SJ_SATISFACTION_UNSATISFIED);
+    assert_int_equal(c.status, SJ_STATUS_UNSATISFIED);
+    assert_int_equal(c.holder_level, SJ_LEVEL_TOWNSHIP);
+    assert_string_equal(c.holder_unit, TOWNSHIP);
+    assert_int_equal(c.satisfaction, SJ_SATISFACTION_UNSATISFIED);
+    assert_int_equal(c.closed_at_ms, 0);
+
+    sj_action a = on(&c, SJ_ACTION_REOPEN);
+    a.note = "回访：补助金额计算有误";
+    ok(&c, &a, &T);
+    assert_int_equal(c.status, SJ_STATUS_ACCEPTED_TOWNSHIP);
+    assert_null(c.result);
+    assert_int_equal(c.satisfaction, SJ_SATISFACTION_NONE);
+    assert_int_equal(c.handling, SJ_HANDLING_NONE);
+    assert_int_equal(c.resolved_level, SJ_LEVEL_NONE);
+
+    resolve(&c, &T);
+    assert_int_equal(c.handling, SJ_HANDLING_UNDERTAKEN);
+    feedback(&c, SJ_SATISFACTION_SATISFIED);
+    assert_int_equal(c.status, SJ_STATUS_CLOSED);
+    assert_int_equal(c.version, 8);
+}
+
+static void test_path_county_reopens_township_case(void **state)
+{
+    sj_case c = registered(SJ_LEVEL_TOWNSHIP);
+    escalate(&c, &V);
+    accept(&c, &T);
+    resolve(&c, &T);
+    feedback(&c, SJ_SATISFACTION_UNSATISFIED);
+    sj_action a = on(&c, SJ_ACTION_REOPEN);
+    a.note = "县督察组要求重办";
+    ok(&c, &a, &C);
+    /* Back to the township that resolved it, not pulled up to the county. */
+    assert_int_equal(c.status, SJ_STATUS_ACCEPTED_TOWNSHIP);
+    assert_string_equal(c.holder_unit, TOWNSHIP);
+}
+
+static void test_path_unsatisfied_closed_with_follow_up(void **state)
+{
+    sj_case c = registered(SJ_LEVEL_TOWNSHIP);
+    escalate(&c, &V);
+    accept(&c, &T);
+    resolve(&c, &T);
+    feedback(&c, SJ_SATISFACTION_UNSATISFIED);
+    sj_action a = on(&c, SJ_ACTION_CLOSE);
+    refused(&c, &a, &T, SJ_EMISSING_FIELD);
+    a.note = "已回访解释政策，村民表示理解";
+    ok(&c, &a, &T);
+    assert_int_equal(c.status, SJ_STATUS_CLOSED);
+    assert_int_equal(c.satisfaction, SJ_SATISFACTION_UNSATISFIED);
+    assert_int_equal(c.closed_at_ms, clock_ms);
+}
+
+static void test_path_closed_without_feedback(void **state)
+{
+    sj_case c = registered(SJ_LEVEL_VILLAGE);
+    sj_action a = on(&c, SJ_ACTION_RESOLVE_AT_ONCE);
+    a.result = "已办";
+    ok(&c, &a, &V);
+    a = on(&c, SJ_ACTION_CLOSE);
+    a.note = "村民外出务工，联系不上";
+    ok(&c, &a, &V);
+    assert_int_equal(c.status, SJ_STATUS_CLOSED);
+    assert_int_equal(c.satisfaction, SJ_SATISFACTION_NONE);
+}
+
+/* --- version-free actions --------------------------------------------------------- */
+
+static void test_urge_counts_without_version_change(void **state)
+{
+    sj_case c = registered(SJ_LEVEL_TOWNSHIP);
+    escalate(&c, &V);
+    uint64_t version = c.version;
+    for (int i = 1; i <= 3; i++) {
+        sj_action a = on(&c, SJ_ACTION_URGE);
+        a.expected_version = 999; /* not checked */
+        ok(&c, &a, i == 2 ? &C : &V);
+        assert_int_equal(c.urge_count, i);
+        assert_int_equal(c.version, version);
+        assert_int_equal(c.updated_at_ms, clock_ms);
+    }
+    sj_action a = on(&c, SJ_ACTION_URGE);
+    refused(&c, &a, &T, SJ_EWRONG_LEVEL); /* the holder does not urge itself */
+}
+
+static void test_supervise_overdue_warn(void **state)
+{
+    sj_case c = registered(SJ_LEVEL_TOWNSHIP);
+    escalate(&c, &V);
+    uint64_t version = c.version;
+
+    sj_action a = on(&c, SJ_ACTION_SUPERVISE);
+    ok(&c, &a, &C);
+    assert_true(c.supervised);
+    a = on(&c, SJ_ACTION_SUPERVISE);
+    refused(&c, &a, &C, SJ_ENOT_ALLOWED);
+
+    a = on(&c, SJ_ACTION_OVERDUE);
+    ok(&c, &a, &S);
+    assert_true(c.overdue);
+    a = on(&c, SJ_ACTION_OVERDUE);
+    refused(&c, &a, &S, SJ_ENOT_ALLOWED);
+
+    static const struct {
+        uint32_t percent;
+        int code;
+    } warns[] = {{0, SJ_EMISSING_FIELD}, {100, SJ_EBAD_FIELD}, {50, 0},
+                 {50, SJ_EBAD_FIELD},    {30, SJ_EBAD_FIELD},  {80, 0}};
+    for (size_t i = 0; i < sizeof(warns) / sizeof(warns[0]); i++) {
+        a = on(&c, SJ_ACTION_WARN);
+        a.warn_percent = warns[i].percent;
+        if (warns[i].code == 0) {
+            ok(&c, &a, &S);
+            assert_int_equal(c.warn_level, warns[i].percent);
+        } else {
+            refused(&c, &a, &S, warns[i].code);
+        }
+    }
+    assert_int_equal(c.version, version);
+}
+
+static void test_stale_version_refused(void **state)
+{
+    sj_case c = registered(SJ_LEVEL_TOWNSHIP);
+    escalate(&c, &V);
+    static const int64_t deltas[] = {-1, +1, -2};
+    for (size_t i = 0; i < sizeof(deltas) / sizeof(deltas[0]); i++) {
+        sj_action a = on(&c, SJ_ACTION_ACCEPT);
+        a.expected_version = (uint64_t)((int64_t)c.version + deltas[i]);
+        refused(&c, &a, &T, SJ_ESTALE_VERSION);
+    }
+    /* Two levels acting at once: the township accepts, the village's
+     * withdrawal made against the old version is refused. */
+    sj_action withdraw = on(&c, SJ_ACTION_WITHDRAW);
+    withdraw.note = "不办了";
+    accept(&c, &T);
+    refused(&c, &withdraw, &V, SJ_ESTALE_VERSION);
+}
+
+static void test_item_level_too_low(void **state)
+{
+    sj_case c = registered(SJ_LEVEL_TOWNSHIP);
+    sj_action a = on(&c, SJ_ACTION_RESOLVE_AT_ONCE);
+    a.result = "已办";
+    refused(&c, &a, &V, SJ_ELEVEL_TOO_LOW);
+    a.type = SJ_ACTION_RESOLVE;
+    refused(&c, &a, &V, SJ_ELEVEL_TOO_LOW);
+
+    c = registered(SJ_LEVEL_COUNTY);
+    escalate(&c, &V);
+    accept(&c, &T);
+    a = on(&c, SJ_ACTION_RESOLVE);
+    a.result = "已办";
+    refused(&c, &a, &T, SJ_ELEVEL_TOO_LOW);
+    /* 退办 is not finishing the item: the township may still refuse it. */
+    a.type = SJ_ACTION_RETURN_UNDOABLE;
+    a.note = "不符合条件";
+    ok(&c, &a, &T);
+}
+
+/* --- required fields ----------------------------------------------------------------- */
+
+typedef enum setup { AT_VILLAGE, AT_TOWNSHIP, ESCALATED_TO_COUNTY, AT_COUNTY, RESOLVED } setup;
+
+static sj_case set_up(setup s)
+{
+    sj_case c = registered(SJ_LEVEL_VILLAGE);
+    if (s == RESOLVED) {
+        sj_action a = on(&c, SJ_ACTION_RESOLVE_AT_ONCE);
+        a.result = "已办";
+        ok(&c, &a, &V);
+        return c;
+    }
+    if (s == AT_VILLAGE)
+        return c;
+    escalate(&c, &V);
+    accept(&c, &T);
+    if (s == AT_TOWNSHIP)
+        return c;
+    escalate(&c, &T);
+    if (s == AT_COUNTY)
+        accept(&c, &C);
+    return c;
+}
+
+static void test_missing_fields_table(void **state)
+{
+    static const struct {
+        const char *what;
+        setup setup;
+        sj_case_action action;
+        const sj_actor *who;
+        const char *text; /* put into the field under test */
+    } cases[] = {
+        {"result of resolve at once", AT_VILLAGE, SJ_ACTION_RESOLVE_AT_ONCE, &V, NULL},
+        {"blank result", AT_VILLAGE, SJ_ACTION_RESOLVE_AT_ONCE, &V, " \t\r\n"},
+        {"ideographic-space result", AT_VILLAGE, SJ_ACTION_RESOLVE_AT_ONCE, &V, "\u3000\u3000"},
+        {"result of resolve", AT_TOWNSHIP, SJ_ACTION_RESOLVE, &T, ""},
+        {"reason of 退办", AT_TOWNSHIP, SJ_ACTION_RETURN_UNDOABLE, &T, NULL},
+        {"note of return down", AT_TOWNSHIP, SJ_ACTION_RETURN_DOWN, &T, "  "},
+        {"department", ESCALATED_TO_COUNTY, SJ_ACTION_ACCEPT, &C, NULL},
+        {"blank department", ESCALATED_TO_COUNTY, SJ_ACTION_ACCEPT, &C, "\u00a0"},
+        {"materials", AT_COUNTY, SJ_ACTION_REQUEST_MATERIALS, &C, NULL},
+        {"satisfaction", RESOLVED, SJ_ACTION_FEEDBACK, &V, NULL},
+        {"note of withdraw", AT_TOWNSHIP, SJ_ACTION_WITHDRAW, &V, NULL},
+        {"note of close without feedback", RESOLVED, SJ_ACTION_CLOSE, &V, NULL},
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        print_message("missing %s\n", cases[i].what);
+        sj_case c = set_up(cases[i].setup);
+        sj_action a = on(&c, cases[i].action);
+        a.note = a.result = a.department = cases[i].text;
+        refused(&c, &a, cases[i].who, SJ_EMISSING_FIELD);
+    }
+}
+
+static void test_feedback_unknown_satisfaction(void **state)
+{
+    sj_case c = set_up(RESOLVED);
+    sj_action a = on(&c, SJ_ACTION_FEEDBACK);
+    a.satisfaction = (sj_satisfaction)4;
+    refused(&c, &a, &V, SJ_EBAD_FIELD);
+}
+
+static void test_action_without_time(void **state)
+{
+    sj_case c = set_up(AT_VILLAGE);
+    sj_action a = on(&c, SJ_ACTION_ESCALATE);
+    a.at_ms = 0;
+    refused(&c, &a, &V, SJ_EMISSING_FIELD);
+}
+
+static void test_bad_materials_table(void **state)
+{
+    static char long_name[SJ_CASE_NAME_MAX + 2];
+    memset(long_name, 'x', SJ_CASE_NAME_MAX + 1);
+    static const char *many[SJ_CASE_MATERIALS_MAX + 1];
+    for (size_t i = 0; i < SJ_CASE_MATERIALS_MAX + 1; i++)
+        many[i] = "材料";
+    static const char *const empty_name[] = {"户口簿", ""};
+    static const char *const blank_name[] = {"\u3000"};
+    static const char *const null_name[] = {"户口簿", NULL};
+    static const char *const bad_utf8[] = {"\xe6\x88"};
+    const char *const long_list[] = {long_name};
+    const struct {
+        const char *what;
+        const char *const *list;
+        size_t n;
+        int code;
+    } cases[] = {
+        {"51 items", many, SJ_CASE_MATERIALS_MAX + 1, SJ_EBAD_FIELD},
+        {"50 items", many, SJ_CASE_MATERIALS_MAX, 0},
+        {"empty name", empty_name, 2, SJ_EBAD_FIELD},
+        {"blank name", blank_name, 1, SJ_EBAD_FIELD},
+        {"NULL name", null_name, 2, SJ_EBAD_FIELD},
+        {"NULL list", NULL, 2, SJ_EBAD_FIELD},
+        {"201-byte name", long_list, 1, SJ_EBAD_FIELD},
+        {"bad UTF-8", bad_utf8, 1, SJ_EBAD_FIELD},
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        print_message("materials: %s\n", cases[i].what);
+        sj_case c = set_up(AT_TOWNSHIP);
+        sj_action a = on(&c, SJ_ACTION_REQUEST_MATERIALS);
+        a.materials = cases[i].list;
+        a.n_materials = cases[i].n;
+        if (cases[i].code == 0)
+            ok(&c, &a, &T);
+        else
+            refused(&c, &a, &T, cases[i].code);
+    }
+}
+
+/* --- text --------------------------------------------------------------------------- */
+
+static void test_text_length_limits(void **state)
+{
+    char *big = malloc(10 * 1024 + 1);
+    assert_non_null(big);
+    memset(big, 'a', 10 * 1024);
+    big[10 * 1024] = '\0';
+    char *edge = malloc(SJ_CASE_TEXT_MAX + 1);
+    assert_non_null(edge);
+    /* 4000 bytes exactly, made of 3-byte characters plus one ASCII byte. */
+    for (size_t i = 0; i + 3 <= SJ_CASE_TEXT_MAX; i += 3)
+        memcpy(edge + i, "办", 3);
+    edge[SJ_CASE_TEXT_MAX - 1] = '.';
+    edge[SJ_CASE_TEXT_MAX] = '\0';
+    assert_int_equal(strlen(edge), SJ_CASE_TEXT_MAX);
+    char dept[SJ_CASE_NAME_MAX + 2];
+    memset(dept, 'd', SJ_CASE_NAME_MAX + 1);
+    dept[SJ_CASE_NAME_MAX + 1] = '\0';
+
+    sj_case c = set_up(AT_TOWNSHIP);
+    sj_action a = on(&c, SJ_ACTION_ESCALATE);
+    a.note = big;
+    refused(&c, &a, &T, SJ_EBAD_FIELD);
+    a = on(&c, SJ_ACTION_RESOLVE);
+    a.result = big;
+    refused(&c, &a, &T, SJ_EBAD_FIELD);
+    a.result = edge;
+    ok(&c, &a, &T);
+    assert_ptr_equal(c.result, edge);
+
+    c = set_up(ESCALATED_TO_COUNTY);
+    a = on(&c, SJ_ACTION_ACCEPT);
+    a.department = dept;
+    refused(&c, &a, &C, SJ_EBAD_FIELD);
+    dept[SJ_CASE_NAME_MAX] = '\0';
+    ok(&c, &a, &C);
+
+    assert_false(sj_text_valid(big, SJ_CASE_TEXT_MAX));
+    assert_true(sj_text_valid(edge, SJ_CASE_TEXT_MAX));
+    free(big);
+    free(edge);
+}
+
+static void test_utf8_table(void **state)
+{
+    static const struct {
+        const char *what;
+        const char *text;
+        bool valid;
+    } cases[] = {
+        {"ASCII", "plain", true},
+        {"Chinese", "鲁山县张官营镇", true},
+        {"emoji", "\xf0\x9f\x98\x80", true},
+        {"U+10FFFF", "\xf4\x8f\xbf\xbf", true},
+        {"U+E000 after the surrogates", "\xee\x80\x80", true},
+        {"U+D7FF before the surrogates", "\xed\x9f\xbf", true},
+        {"empty", "", true},
+        {"overlong slash", "\xc0\xaf", false},
+        {"overlong C1", "\xc1\xbf", false},
+        {"overlong 3-byte", "\xe0\x80\xaf", false},
+        {"overlong 4-byte", "\xf0\x80\x80\xaf", false},
+        {"surrogate D800", "\xed\xa0\x80", false},
+        {"surrogate DFFF", "\xed\xbf\xbf", false},
+        {"above U+10FFFF", "\xf4\x90\x80\x80", false},
+        {"F5 lead", "\xf5\x80\x80\x80", false},
+        {"lone continuation", "a\x80", false},
+        {"truncated 3-byte", "\xe4\xb8", false},
+        {"truncated at end", "ok\xe4", false},
+        {"bad continuation", "\xe4\x41\x80", false},
+        {"FF", "\xff", false},
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        print_message("utf-8: %s\n", cases[i].what);
+        assert_int_equal(sj_text_valid(cases[i].text, 100), cases[i].valid);
+        sj_case c = set_up(AT_VILLAGE);
+        sj_action a = on(&c, SJ_ACTION_ESCALATE);
+        a.note = cases[i].text;
+        if (cases[i].valid)
+            ok(&c, &a, &V);
+        else
+            refused(&c, &a, &V, SJ_EBAD_FIELD);
+    }
+    assert_true(sj_text_valid(NULL, 0));
+    assert_false(sj_text_valid("ab", 1));
+}
+
+static void test_hostile_but_valid_text_is_plain_text(void **state)
+{
+    static const char *const texts[] = {
+        "'; DROP TABLE cases; --",
+        "Robert\"); DELETE FROM events WHERE 1=1; /*",
+        "%s%s%n%x 😀👍🏻 \\0 <script>alert(1)</script>",
+        "家人👨‍👩‍👧 已办 ✅",
+    };
+    for (size_t i = 0; i < sizeof(texts) / sizeof(texts[0]); i++) {
+        sj_case c = set_up(AT_VILLAGE);
+        sj_action a = on(&c, SJ_ACTION_RESOLVE_AT_ONCE);
+        a.result = texts[i];
+        a.note = texts[i];
+        ok(&c, &a, &V);
+        assert_string_equal(c.result, texts[i]);
+    }
 }
 
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_register),
+        cmocka_unit_test(test_register_initial_case),
+        cmocka_unit_test(test_register_refusals_table),
+        cmocka_unit_test(test_register_again_is_refused),
+        cmocka_unit_test(test_path_at_once),
+        cmocka_unit_test(test_path_township_undertakes),
+        cmocka_unit_test(test_path_county_on_behalf),
+        cmocka_unit_test(test_path_materials_once_and_again),
+        cmocka_unit_test(test_path_materials_at_the_village),
+        cmocka_unit_test(test_path_returned_undoable),
+        cmocka_unit_test(test_path_returned_while_waiting_for_materials),
+        cmocka_unit_test(test_path_return_down_county_then_township),
+        cmocka_unit_test(test_path_return_down_before_accepting),
+        cmocka_unit_test(test_path_withdraw),
+        cmocka_unit_test(test_path_unsatisfied_reopen_resolve_satisfied),
+        cmocka_unit_test(test_path_county_reopens_township_case),
+        cmocka_unit_test(test_path_unsatisfied_closed_with_follow_up),
+        cmocka_unit_test(test_path_closed_without_feedback),
+        cmocka_unit_test(test_urge_counts_without_version_change),
+        cmocka_unit_test(test_supervise_overdue_warn),
+        cmocka_unit_test(test_stale_version_refused),
+        cmocka_unit_test(test_item_level_too_low),
+        cmocka_unit_test(test_missing_fields_table),
+        cmocka_unit_test(test_feedback_unknown_satisfaction),
+        cmocka_unit_test(test_action_without_time),
+        cmocka_unit_test(test_bad_materials_table),
+        cmocka_unit_test(test_text_length_limits),
+        cmocka_unit_test(test_utf8_table),
+        cmocka_unit_test(test_hostile_but_valid_text_is_plain_text),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
