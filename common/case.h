@@ -83,6 +83,36 @@
  *      limits                                               SJ_EMISSING_FIELD /
  *                                                           SJ_EBAD_FIELD
  *
+ * How the checks read, and what the table leaves open (docs/LIFECYCLE.md):
+ *   - Check 1 also refuses an unknown action and a case record that breaks
+ *     the machine's invariants (village code, holder fitting status and
+ *     village, resume_status while waiting, resolver while resolved/returned/
+ *     unsatisfied, materials list present when counted): SJ_EINVAL.
+ *   - Check 6 asks whether the status allows the action for anyone; check 7
+ *     then refuses an actor of the wrong level or unit.  So township staff
+ *     accepting a case escalated to the county get SJ_EWRONG_LEVEL, not
+ *     SJ_ENOT_ALLOWED.  SUPERVISE on a supervised case and OVERDUE on an
+ *     overdue one are SJ_ENOT_ALLOWED (check 6).
+ *   - URGE is a person's act (V, T, C); the system only marks OVERDUE/WARN.
+ *   - RESOLVE by the village holding a REGISTERED case has the same effect as
+ *     RESOLVE_AT_ONCE (clients may show only 即办 at the village).
+ *   - ACCEPT by the township takes no department (one given is not stored).
+ *   - CLOSE keeps the holder.  REOPEN clears result, return_reason,
+ *     satisfaction, handling and the resolver: they are set again by the
+ *     next resolution.
+ *   - Two materials lists are the same if they hold the same names in any
+ *     order.  A caller must fill `materials` with the last list whenever
+ *     materials_rounds > 0, or every new request counts as a different list.
+ *   - Check 9: at_ms must be > 0 (SJ_EMISSING_FIELD).  A required text that is
+ *     NULL, empty, or only white space (ASCII, U+00A0, U+3000) is missing.
+ *     Every text the action carries is checked, used or not (it may go into
+ *     the history): too long or not UTF-8 is SJ_EBAD_FIELD; so are an empty
+ *     material name and a list longer than SJ_CASE_MATERIALS_MAX.  WARN:
+ *     warn_percent 0 is missing; above 99, or not above warn_level, is
+ *     SJ_EBAD_FIELD.  FEEDBACK: a satisfaction outside 1..3 is SJ_EBAD_FIELD.
+ *   - Every action produces exactly one event today; SJ_CASE_EVENTS_MAX
+ *     leaves room for compound actions.
+ *
  * Handling type (set when a case is resolved or returned): RETURNED if
  * returned; else SUPPLEMENTED if materials were ever requested; else by the
  * resolver's level: village AT_ONCE (即办), township UNDERTAKEN (承办), county
