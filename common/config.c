@@ -462,8 +462,11 @@ typedef struct cfg_load {
 
 static int load_fail(cfg_load *L, int code, const char *fmt, const char *a, const char *b)
 {
-    char msg[SJ_ERROR_MESSAGE_MAX];
-    snprintf(msg, sizeof(msg), fmt, a ? a : "", b ? b : "");
+    /* Bounded copies: a hostile or broken file cannot overflow the message. */
+    char as[400], bs[64], msg[SJ_ERROR_MESSAGE_MAX];
+    snprintf(as, sizeof(as), "%.399s", a ? a : "");
+    snprintf(bs, sizeof(bs), "%.63s", b ? b : "");
+    snprintf(msg, sizeof(msg), fmt, as, bs);
     return sj_error_set(L->err, code, "%s:%zu: %s", L->name, L->lineno, msg);
 }
 
@@ -570,7 +573,7 @@ static int load_line(cfg_load *L, char *line)
         return load_fail(L, SJ_ECONFIG_SYNTAX,
                          "配置项 %s 不在任何节中 (put keys under a [section] header)", key, NULL);
     char full[256];
-    snprintf(full, sizeof(full), "%s.%s", L->section, key);
+    snprintf(full, sizeof(full), "%.120s.%.120s", L->section, key);
     ssize_t idx = key_index(L->cfg->keys, L->cfg->nkeys, full);
     if (idx < 0)
         return load_fail(L, SJ_ECONFIG_UNKNOWN_KEY,
