@@ -1,0 +1,466 @@
+/*
+ * test_tls.c - the TLS engine (common/tls.c) with real OpenSSL and real
+ * certificates from sanji-pki (tests/lib/certs.c): a client engine and a
+ * server engine talk to each other in memory, bytes pumped between
+ * sj_tls_take() and sj_tls_feed().
+ *
+ * The refusal cases are one table: who connects with which certificate to
+ * whom, and which code (and word of the message) each side must report.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include <openssl/err.h>
+#include <openssl/ssl.h>
+
+#include "certs.h"
+#include "tls.h"
+
+static sj_test_certs certs;
+
+static int setup_certs(void **state)
+{
+    (void)state;
+    return sj_test_certs_setup(&certs);
+}
+
+static int teardown_certs(void **state)
+{
+    (void)state;
+    sj_test_certs_cleanup(&certs);
+    return 0;
+}
+
+/* ---------- helpers ----------------------------------------------------- */
+
+static const sj_node_role relay_listener_roles[] = {SJ_NODE_ROLE_VILLAGE,
+                                                    SJ_NODE_ROLE_TOWNSHIP_DESK};
+static const sj_node_role upstream_roles[] = {SJ_NODE_ROLE_RELAY};
+
+/* A context for the named certificate ("" = none), or fails the test. */
+static sj_tls_ctx *make_ctx(const char *cert, bool is_server, bool with_crl,
+                            const sj_node_role *roles, size_t n_roles, const char *ca_file)
+{
+    char crt[PATH_MAX], key[PATH_MAX];
+    sj_tls_config cfg = {
+        .ca_file = ca_file ? ca_file : certs.ca_file,
+        .cert_file = cert[0] ? sj_test_certs_path(&certs, cert, "crt", crt, sizeof crt) : NULL,
+        .key_file = cert[0] ? sj_test_certs_path(&certs, cert, "key", key, sizeof key) : NULL,
+        .crl_file = with_crl ? certs.crl_file : NULL,
+        .is_server = is_server,
+        .allowed_peer_roles = roles,
+        .n_allowed_peer_roles = n_roles,
+    };
+    sj_error err;
+    sj_error_clear(&err);
+    sj_tls_ctx *ctx = sj_tls_ctx_new(&cfg, &err);
+    if (ctx == NULL)
+        fail_msg("sj_tls_ctx_new(%s): %s %s", cert, sj_err_name(err.code), err.message);
+    return ctx;
+}
+
+/* Moves everything a wants sent into b. */
+static size_t transfer(sj_tls *a, sj_tls *b)
+{
+    unsigned char buf[4096];
+    size_t total = 0, n;
+    while (sj_tls_pending(a) > 0) {
+        assert_int_equal(sj_tls_take(a, buf, sizeof buf, &n), 0);
+        assert_true(n > 0);
+        assert_int_equal(sj_tls_feed(b, buf, n), 0);
+        total += n;
+    }
+    return total;
+}
+
+struct outcome {
+    int client_rc, server_rc;
+    sj_error client_err, server_err;
+};
+
+/* Runs both handshakes to their end.  If the client finished but the server
+ * refused it, the client learns it from the alert on its first read; that
+ * code becomes client_rc. */
+static void run_handshake(sj_tls *c, sj_tls *s, struct outcome *o)
+{
+    memset(o, 0, sizeof *o);
+    o->client_rc = o->server_rc = SJ_EAGAIN;
+    for (int round = 0; round < 20; round++) {
+        if (o->client_rc == SJ_EAGAIN)
+            o->client_rc = sj_tls_handshake(c, &o->client_err);
+        size_t moved = transfer(c, s);
+        if (o->server_rc == SJ_EAGAIN)
+            o->server_rc = sj_tls_handshake(s, &o->server_err);
+        moved += transfer(s, c);
+        if (moved == 0 && o->client_rc != SJ_EAGAIN && o->server_rc != SJ_EAGAIN)
+            break;
+        if (moved == 0 && round > 0)
+            break;
+    }
+    if (o->client_rc == 0 && o->server_rc != 0) {
+        unsigned char buf[64];
+        size_t n;
+        o->client_rc = sj_tls_read(c, buf, sizeof buf, &n);
+        o->client_err = *sj_tls_last_error(c);
+    }
+}
+
+static void assert_mentions(const sj_error *e, const char *word, const char *side)
+{
+    if (word != NULL && strstr(e->message, word) == NULL)
+        fail_msg("%s message \"%s\" does not mention \"%s\"", side, e->message, word);
+}
+
+/* ---------- a good pair ------------------------------------------------- */
+
+static void test_good_pair_talks_both_ways_and_closes(void **state)
+{
+    (void)state;
+    sj_tls_ctx *sctx = make_ctx("relay", true, true, relay_listener_roles, 2, NULL);
+    sj_tls_ctx *cctx = make_ctx("village", false, true, upstream_roles, 1, NULL);
+    sj_error err;
+    sj_tls *s = sj_tls_new(sctx, NULL, &err);
+    sj_tls *c = sj_tls_new(cctx, "relay:410423101000", &err);
+    assert_non_null(s);
+    assert_non_null(c);
+    assert_null(sj_tls_peer(c));
+
+    struct outcome o;
+    run_handshake(c, s, &o);
+    if (o.client_rc != 0 || o.server_rc != 0)
+        fail_msg("client %s (%s), server %s (%s)", sj_err_name(o.client_rc),
+                 o.client_err.message, sj_err_name(o.server_rc), o.server_err.message);
+    assert_true(sj_tls_is_established(c));
+    assert_string_equal(sj_tls_peer(c)->node_id, "relay:410423101000");
+    assert_string_equal(sj_tls_peer(s)->node_id, "village:410423101201");
+    assert_int_equal(sj_tls_peer(s)->role, SJ_NODE_ROLE_VILLAGE);
+    assert_string_equal(sj_tls_ctx_identity(sctx)->node_id, "relay:410423101000");
+
+    unsigned char buf[256];
+    size_t n;
+    assert_int_equal(sj_tls_read(s, buf, sizeof buf, &n), SJ_EAGAIN);
+
+    assert_int_equal(sj_tls_write(c, "上行 hello", strlen("上行 hello")), 0);
+    transfer(c, s);
+    assert_int_equal(sj_tls_read(s, buf, sizeof buf, &n), 0);
+    assert_int_equal(n, strlen("上行 hello"));
+    assert_memory_equal(buf, "上行 hello", n);
+
+    /* A message larger than one TLS record (16 KiB) arrives whole. */
+    static unsigned char big[40000], got[40000];
+    for (size_t i = 0; i < sizeof big; i++)
+        big[i] = (unsigned char)(i * 7);
+    assert_int_equal(sj_tls_write(s, big, sizeof big), 0);
+    transfer(s, c);
+    size_t total = 0;
+    while (total < sizeof got) {
+        int rc = sj_tls_read(c, got + total, sizeof got - total, &n);
+        assert_int_equal(rc, 0);
+        total += n;
+    }
+    assert_memory_equal(got, big, sizeof big);
+    assert_int_equal(sj_tls_read(c, buf, sizeof buf, &n), SJ_EAGAIN);
+
+    assert_int_equal(sj_tls_shutdown(c), 0);
+    assert_int_equal(sj_tls_shutdown(c), 0);
+    assert_int_equal(sj_tls_write(c, "x", 1), SJ_EINVAL);
+    transfer(c, s);
+    assert_int_equal(sj_tls_read(s, buf, sizeof buf, &n), SJ_ECLOSED);
+    assert_int_equal(sj_tls_read(s, buf, sizeof buf, &n), SJ_ECLOSED);
+    assert_int_equal(sj_tls_shutdown(s), 0);
+    transfer(s, c);
+    assert_int_equal(sj_tls_read(c, buf, sizeof buf, &n), SJ_ECLOSED);
+
+    sj_tls_free(c);
+    sj_tls_free(s);
+    sj_tls_ctx_free(cctx);
+    sj_tls_ctx_free(sctx);
+}
+
+/* ---------- refusals ---------------------------------------------------- */
+
+struct refusal_case {
+    const char *what;
+    const char *client_cert;  /* "" = none */
+    const char *server_cert;
+    bool server_crl;
+    bool client_trusts_foreign; /* client's anchor is the foreign CA */
+    const sj_node_role *server_allows;
+    size_t n_server_allows;
+    const sj_node_role *client_allows;
+    size_t n_client_allows;
+    const char *expected_node;
+    int server_want, client_want;
+    const char *server_word, *client_word;
+};
+
+static const sj_node_role village_only[] = {SJ_NODE_ROLE_VILLAGE};
+static const sj_node_role county_only[] = {SJ_NODE_ROLE_COUNTY};
+
+static const struct refusal_case refusal_cases[] = {
+    {"client without certificate", "", "relay", false, false, relay_listener_roles, 2,
+     upstream_roles, 1, NULL, SJ_ETLS_NO_CERT, SJ_ETLS_NO_CERT, "no certificate",
+     "requires a certificate"},
+    {"client certificate from a foreign CA", "foreign-village", "relay", false, false,
+     relay_listener_roles, 2, upstream_roles, 1, NULL, SJ_ETLS_UNTRUSTED, SJ_ETLS_UNTRUSTED,
+     "another CA", "not from the peer's CA"},
+    {"server certificate from a foreign CA", "village", "relay", false, true,
+     relay_listener_roles, 2, upstream_roles, 1, NULL, SJ_ETLS_UNTRUSTED, SJ_ETLS_UNTRUSTED,
+     "not from the peer's CA", "another CA"},
+    {"expired client certificate", "expired-village", "relay", false, false,
+     relay_listener_roles, 2, upstream_roles, 1, NULL, SJ_ETLS_EXPIRED, SJ_ETLS_EXPIRED,
+     "expired", "expired"},
+    {"client certificate not yet valid", "future-village", "relay", false, false,
+     relay_listener_roles, 2, upstream_roles, 1, NULL, SJ_ETLS_EXPIRED, SJ_ETLS_EXPIRED,
+     "not yet valid", "not yet valid"},
+    {"revoked client certificate", "revoked-village", "relay", true, false,
+     relay_listener_roles, 2, upstream_roles, 1, NULL, SJ_ETLS_REVOKED, SJ_ETLS_REVOKED,
+     "revoked", "revoked"},
+    {"client role not allowed on the listener", "county-desk", "relay", true, false,
+     relay_listener_roles, 2, upstream_roles, 1, NULL, SJ_ETLS_WRONG_ROLE, SJ_ETLS_WRONG_ROLE,
+     "county-desk", "role is not allowed"},
+    {"server of a role the client does not accept", "village", "county", false, false,
+     village_only, 1, upstream_roles, 1, NULL, SJ_ETLS_WRONG_ROLE, SJ_ETLS_WRONG_ROLE,
+     "role is not allowed", "has role county"},
+    {"client expecting another node", "village", "relay2", false, false, relay_listener_roles,
+     2, upstream_roles, 1, "relay:410423101000", SJ_ETLS_HANDSHAKE, SJ_ETLS_WRONG_PEER,
+     "another node", "expected relay:410423101000, but the peer is relay:410423102000"},
+    {"desk expecting the county reaches the county", "county-desk", "county", true, false,
+     (const sj_node_role[]){SJ_NODE_ROLE_COUNTY_DESK}, 1, county_only, 1,
+     "county:410423000000", 0, 0, NULL, NULL},
+    {"revoked client accepted without a CRL", "revoked-village", "relay", false, false,
+     relay_listener_roles, 2, upstream_roles, 1, NULL, 0, 0, NULL, NULL},
+};
+
+static void run_refusal_case(const struct refusal_case *rc)
+{
+    /* A client whose anchor is the foreign CA sees the county-issued server
+     * certificate exactly as a server sees a foreign client certificate. */
+    const char *client_ca = rc->client_trusts_foreign ? certs.foreign_ca_file : NULL;
+    sj_tls_ctx *sctx =
+        make_ctx(rc->server_cert, true, rc->server_crl, rc->server_allows, rc->n_server_allows,
+                 NULL);
+    sj_tls_ctx *cctx = make_ctx(rc->client_cert, false, false, rc->client_allows,
+                                rc->n_client_allows, client_ca);
+    sj_error err;
+    sj_tls *s = sj_tls_new(sctx, NULL, &err);
+    sj_tls *c = sj_tls_new(cctx, rc->expected_node, &err);
+    assert_non_null(s);
+    assert_non_null(c);
+    struct outcome o;
+    run_handshake(c, s, &o);
+    print_message("%-50s server %s: %s\n%-50s client %s: %s\n", rc->what,
+                  sj_err_name(o.server_rc), o.server_err.message, "", sj_err_name(o.client_rc),
+                  o.client_err.message);
+    if (o.server_rc != rc->server_want || o.client_rc != rc->client_want)
+        fail_msg("%s: server got %s want %s; client got %s want %s", rc->what,
+                 sj_err_name(o.server_rc), sj_err_name(rc->server_want),
+                 sj_err_name(o.client_rc), sj_err_name(rc->client_want));
+    if (rc->server_want != 0) {
+        assert_int_equal(o.server_err.code, rc->server_want);
+        assert_mentions(&o.server_err, rc->server_word, "server");
+        assert_null(sj_tls_peer(s));
+        /* The engine stays dead. */
+        assert_int_equal(sj_tls_handshake(s, &err), rc->server_want);
+        assert_int_equal(sj_tls_write(s, "x", 1), rc->server_want);
+    }
+    if (rc->client_want != 0) {
+        assert_int_equal(o.client_err.code, rc->client_want);
+        assert_mentions(&o.client_err, rc->client_word, "client");
+    }
+    sj_tls_free(c);
+    sj_tls_free(s);
+    sj_tls_ctx_free(cctx);
+    sj_tls_ctx_free(sctx);
+}
+
+#define REFUSAL_TEST(i)                                                                        \
+    static void test_refusal_##i(void **state)                                                 \
+    {                                                                                          \
+        (void)state;                                                                           \
+        run_refusal_case(&refusal_cases[i]);                                                   \
+    }
+REFUSAL_TEST(0)
+REFUSAL_TEST(1)
+REFUSAL_TEST(2)
+REFUSAL_TEST(3)
+REFUSAL_TEST(4)
+REFUSAL_TEST(5)
+REFUSAL_TEST(6)
+REFUSAL_TEST(7)
+REFUSAL_TEST(8)
+REFUSAL_TEST(9)
+REFUSAL_TEST(10)
+
+/* ---------- TLS 1.2 ----------------------------------------------------- */
+
+/* A TLS 1.2-only client (plain OpenSSL, not our engine) is refused. */
+static void test_tls12_client_refused(void **state)
+{
+    (void)state;
+    sj_tls_ctx *sctx = make_ctx("relay", true, false, relay_listener_roles, 2, NULL);
+    sj_error err;
+    sj_tls *s = sj_tls_new(sctx, NULL, &err);
+    assert_non_null(s);
+
+    SSL_CTX *oc = SSL_CTX_new(TLS_client_method());
+    assert_non_null(oc);
+    assert_int_equal(SSL_CTX_set_max_proto_version(oc, TLS1_2_VERSION), 1);
+    SSL *ssl = SSL_new(oc);
+    BIO *in = BIO_new(BIO_s_mem()), *out = BIO_new(BIO_s_mem());
+    BIO_set_mem_eof_return(in, -1);
+    SSL_set_bio(ssl, in, out);
+    SSL_set_connect_state(ssl);
+    assert_int_equal(SSL_do_handshake(ssl), -1); /* ClientHello written, waits */
+
+    unsigned char buf[4096];
+    int n;
+    while ((n = BIO_read(out, buf, sizeof buf)) > 0)
+        assert_int_equal(sj_tls_feed(s, buf, (size_t)n), 0);
+    int rc = sj_tls_handshake(s, &err);
+    assert_int_equal(rc, SJ_ETLS_PROTOCOL);
+    assert_mentions(&err, "TLS 1.3", "server");
+
+    SSL_free(ssl);
+    SSL_CTX_free(oc);
+    ERR_clear_error();
+    sj_tls_free(s);
+    sj_tls_ctx_free(sctx);
+}
+
+/* ---------- contexts ---------------------------------------------------- */
+
+static void test_ctx_refuses_unreadable_or_mismatched_key(void **state)
+{
+    (void)state;
+    char crt[PATH_MAX], key[PATH_MAX], other[PATH_MAX];
+    sj_tls_config cfg = {
+        .ca_file = certs.ca_file,
+        .cert_file = sj_test_certs_path(&certs, "relay", "crt", crt, sizeof crt),
+        .key_file = "/nonexistent/relay.key",
+        .is_server = true,
+        .allowed_peer_roles = relay_listener_roles,
+        .n_allowed_peer_roles = 2,
+    };
+    sj_error err;
+    assert_null(sj_tls_ctx_new(&cfg, &err));
+    assert_int_equal(err.code, SJ_ETLS_KEY);
+    assert_mentions(&err, "/nonexistent/relay.key", "ctx");
+
+    cfg.key_file = sj_test_certs_path(&certs, "village", "key", other, sizeof other);
+    assert_null(sj_tls_ctx_new(&cfg, &err));
+    assert_int_equal(err.code, SJ_ETLS_KEY);
+    assert_mentions(&err, "does not match", "ctx");
+
+    cfg.key_file = sj_test_certs_path(&certs, "relay", "key", key, sizeof key);
+    cfg.ca_file = "/nonexistent/ca.crt";
+    assert_null(sj_tls_ctx_new(&cfg, &err));
+    assert_int_equal(err.code, SJ_ETLS_KEY);
+    assert_mentions(&err, "/nonexistent/ca.crt", "ctx");
+    ERR_clear_error();
+}
+
+static void test_ctx_refuses_bad_config(void **state)
+{
+    (void)state;
+    char crt[PATH_MAX], key[PATH_MAX];
+    sj_tls_config cfg = {
+        .ca_file = certs.ca_file,
+        .cert_file = sj_test_certs_path(&certs, "relay", "crt", crt, sizeof crt),
+        .key_file = sj_test_certs_path(&certs, "relay", "key", key, sizeof key),
+        .is_server = true,
+        .allowed_peer_roles = relay_listener_roles,
+        .n_allowed_peer_roles = 0,
+    };
+    sj_error err;
+    assert_null(sj_tls_ctx_new(&cfg, &err));
+    assert_int_equal(err.code, SJ_EINVAL);
+    cfg.n_allowed_peer_roles = 2;
+    cfg.key_file = NULL;
+    assert_null(sj_tls_ctx_new(&cfg, &err));
+    assert_int_equal(err.code, SJ_EINVAL);
+    cfg.key_file = key;
+    sj_tls_ctx *ctx = sj_tls_ctx_new(&cfg, &err);
+    assert_non_null(ctx);
+    /* A server engine takes no expected peer; a client's must be well formed. */
+    assert_null(sj_tls_new(ctx, "village:410423101201", &err));
+    assert_int_equal(err.code, SJ_EINVAL);
+    sj_tls_ctx_free(ctx);
+    sj_tls_ctx *cctx = make_ctx("village", false, false, upstream_roles, 1, NULL);
+    assert_null(sj_tls_new(cctx, "relay:4104231010", &err));
+    assert_int_equal(err.code, SJ_EINVAL);
+    sj_tls_ctx_free(cctx);
+}
+
+/* ---------- CRL reload -------------------------------------------------- */
+
+static void test_reload_crl_applies_to_new_handshakes(void **state)
+{
+    (void)state;
+    char out[PATH_MAX], crt[PATH_MAX];
+    snprintf(out, sizeof out, "%s/reload-village", certs.dir);
+    const char *issue[] = {"issue", "--dir", certs.ca_dir, "--role", "village", "--unit",
+                           "410423101205", "--out", out, NULL};
+    assert_int_equal(sj_test_certs_pki(&certs, issue), 0);
+
+    sj_tls_ctx *sctx = make_ctx("relay", true, true, relay_listener_roles, 2, NULL);
+    sj_tls_ctx *cctx = make_ctx("reload-village", false, false, upstream_roles, 1, NULL);
+    sj_error err;
+    struct outcome o;
+    sj_tls *s = sj_tls_new(sctx, NULL, &err), *c = sj_tls_new(cctx, NULL, &err);
+    run_handshake(c, s, &o);
+    assert_int_equal(o.server_rc, 0);
+    assert_int_equal(o.client_rc, 0);
+    sj_tls_free(c);
+    sj_tls_free(s);
+
+    const char *revoke[] = {"revoke", "--dir", certs.ca_dir, "--cert",
+                            sj_test_certs_path(&certs, "reload-village", "crt", crt, sizeof crt),
+                            NULL};
+    assert_int_equal(sj_test_certs_pki(&certs, revoke), 0);
+    assert_int_equal(sj_tls_ctx_reload_crl(sctx, &err), 0);
+
+    s = sj_tls_new(sctx, NULL, &err);
+    c = sj_tls_new(cctx, NULL, &err);
+    run_handshake(c, s, &o);
+    assert_int_equal(o.server_rc, SJ_ETLS_REVOKED);
+    assert_int_equal(o.client_rc, SJ_ETLS_REVOKED);
+    sj_tls_free(c);
+    sj_tls_free(s);
+
+    /* A reload that cannot read the file keeps the old CRL. */
+    sj_tls_ctx *nctx = make_ctx("relay", true, false, relay_listener_roles, 2, NULL);
+    assert_int_equal(sj_tls_ctx_reload_crl(nctx, &err), SJ_EINVAL);
+    sj_tls_ctx_free(nctx);
+    sj_tls_ctx_free(cctx);
+    sj_tls_ctx_free(sctx);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_good_pair_talks_both_ways_and_closes),
+        cmocka_unit_test(test_refusal_0),
+        cmocka_unit_test(test_refusal_1),
+        cmocka_unit_test(test_refusal_2),
+        cmocka_unit_test(test_refusal_3),
+        cmocka_unit_test(test_refusal_4),
+        cmocka_unit_test(test_refusal_5),
+        cmocka_unit_test(test_refusal_6),
+        cmocka_unit_test(test_refusal_7),
+        cmocka_unit_test(test_refusal_8),
+        cmocka_unit_test(test_refusal_9),
+        cmocka_unit_test(test_refusal_10),
+        cmocka_unit_test(test_tls12_client_refused),
+        cmocka_unit_test(test_ctx_refuses_unreadable_or_mismatched_key),
+        cmocka_unit_test(test_ctx_refuses_bad_config),
+        cmocka_unit_test(test_reload_crl_applies_to_new_handshakes),
+    };
+    return cmocka_run_group_tests(tests, setup_certs, teardown_certs);
+}
