@@ -241,8 +241,12 @@ static void on_timer(uv_timer_t *t)
                     (unsigned long long)c->opt.handshake_timeout_ms);
         break;
     case ST_READY:
-        begin_close(c, SJ_EIDLE, "nothing received from the peer for %llu ms",
-                    (unsigned long long)c->opt.idle_timeout_ms);
+        {
+            char msg[96];
+            snprintf(msg, sizeof(msg), "nothing received from the peer for %llu ms",
+                     (unsigned long long)c->opt.idle_timeout_ms);
+            sj_conn_close(c, SJ_EIDLE, msg); /* with a Goodbye: the peer learns why */
+        }
         break;
     default:
         hard_close(c); /* linger over */
