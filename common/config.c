@@ -270,11 +270,13 @@ static int parse_hostports(const char *s, cfg_value *v, char *why, size_t whycap
 static void range_text(const sj_config_key *k, char *buf, size_t cap)
 {
     buf[0] = '\0';
-    if (k->type == SJ_CONFIG_INT || ((k->type == SJ_CONFIG_DURATION || k->type == SJ_CONFIG_SIZE) &&
-                                     k->max > k->min)) {
-        const char *unit = k->type == SJ_CONFIG_DURATION ? " ms" : k->type == SJ_CONFIG_SIZE ? " bytes" : "";
+    const char *unit = k->type == SJ_CONFIG_DURATION ? " ms" : " bytes";
+    if (k->type == SJ_CONFIG_INT)
+        snprintf(buf, cap, "%" PRId64 "..%" PRId64, k->min, k->max);
+    else if ((k->type == SJ_CONFIG_DURATION || k->type == SJ_CONFIG_SIZE) && k->max > 0)
         snprintf(buf, cap, "%" PRId64 "..%" PRId64 "%s", k->min, k->max, unit);
-    }
+    else if ((k->type == SJ_CONFIG_DURATION || k->type == SJ_CONFIG_SIZE) && k->min > 0)
+        snprintf(buf, cap, "at least %" PRId64 "%s", k->min, unit);
 }
 
 static const char *expected_text(sj_config_type t)
@@ -339,13 +341,12 @@ static int parse_value(const sj_config_key *k, const char *text, const char *bas
         bad = parse_bool(text, &v->flag) != 0;
         break;
     case SJ_CONFIG_DURATION:
-        bad = parse_duration(text, &v->num) != 0 ||
-              (k->max > k->min && (v->num < k->min || v->num > k->max));
+        bad = parse_duration(text, &v->num) != 0 || v->num < k->min ||
+              (k->max > 0 && v->num > k->max);
         break;
     case SJ_CONFIG_SIZE:
-        bad = parse_size(text, &v->size) != 0 ||
-              (k->max > k->min &&
-               (v->size < (uint64_t)k->min || v->size > (uint64_t)k->max));
+        bad = parse_size(text, &v->size) != 0 || (k->min > 0 && v->size < (uint64_t)k->min) ||
+              (k->max > 0 && v->size > (uint64_t)k->max);
         break;
     case SJ_CONFIG_HOSTPORT_LIST: {
         char item[160];
@@ -362,7 +363,8 @@ static int parse_value(const sj_config_key *k, const char *text, const char *bas
     if (bad) {
         value_clear(v);
         snprintf(why, whycap, "值 \"%.60s\" 不正确 (bad value for %s; expected %s%s%s)", text,
-                 k->name, expected_text(k->type), range[0] ? " in " : "", range);
+                 k->name, expected_text(k->type),
+                 range[0] == '\0' ? "" : range[0] == 'a' ? ", " : " in ", range);
         return SJ_ECONFIG_BAD_VALUE;
     }
     v->present = true;
@@ -405,7 +407,9 @@ int sj_config_new(const sj_config_key *keys, size_t nkeys, sj_config **out, sj_e
             return sj_error_set(err, SJ_EINVAL, "config key table: entry %zu name \"%s\" is not "
                                 "section.key in [a-z0-9_]", i, k->name ? k->name : "(null)");
         if (k->type < SJ_CONFIG_STRING || k->type > SJ_CONFIG_HOSTPORT_LIST ||
-            k->description == NULL || (k->type == SJ_CONFIG_INT && k->min > k->max))
+            k->description == NULL || (k->type == SJ_CONFIG_INT && k->min > k->max) ||
+            ((k->type == SJ_CONFIG_DURATION || k->type == SJ_CONFIG_SIZE) &&
+             (k->min < 0 || k->max < 0 || (k->max > 0 && k->min > k->max))))
             return sj_error_set(err, SJ_EINVAL, "config key table: %s has a bad type, range or "
                                 "no description", k->name);
         if (key_index(keys, i, k->name) >= 0)
@@ -782,7 +786,8 @@ int sj_config_print_doc(const sj_config_key *keys, size_t nkeys, FILE *out)
             char range[96];
             range_text(k, range, sizeof(range));
             fprintf(out, "# %s\n# type: %s%s%s; %s%s%s\n", k->description,
-                    sj_config_type_name(k->type), range[0] ? ", range " : "", range,
+                    sj_config_type_name(k->type),
+                    range[0] == '\0' ? "" : range[0] == 'a' ? ", " : ", range ", range,
                     k->def ? "default: " : "required", k->def ? (k->def[0] ? k->def : "(empty)") : "",
                     "");
             if (k->def == NULL)

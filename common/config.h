@@ -62,7 +62,8 @@ typedef struct sj_config_key {
     sj_config_type type;
     const char *def;         /* default, written as in a file; NULL = required */
     int64_t min, max;        /* INT: the range (both inclusive).  DURATION (ms) and
-                                SIZE (bytes): checked when max > min; 0,0 = any. */
+                                SIZE (bytes): at least min, and at most max unless
+                                max is 0 (no upper bound); 0,0 = any. */
     const char *description; /* one line, English, for the documentation */
 } sj_config_key;
 
