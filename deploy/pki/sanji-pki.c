@@ -902,12 +902,15 @@ static int cmd_show(const struct opts *o)
         if (id.name[0])
             printf("name:       %s\n", id.name);
     }
-    char subj[256], iss[256];
-    X509_NAME_oneline(X509_get_subject_name(x), subj, sizeof subj);
-    X509_NAME_oneline(X509_get_issuer_name(x), iss, sizeof iss);
+    /* Print names as UTF-8 (a CA name is usually Chinese), not escaped. */
+    unsigned long flags = XN_FLAG_ONELINE & ~ASN1_STRFLGS_ESC_MSB;
+    fputs("subject:    ", stdout);
+    X509_NAME_print_ex_fp(stdout, X509_get_subject_name(x), 0, flags);
+    fputs("\nissuer:     ", stdout);
+    X509_NAME_print_ex_fp(stdout, X509_get_issuer_name(x), 0, flags);
     BIGNUM *bn = ASN1_INTEGER_to_BN(X509_get0_serialNumber(x), NULL);
     char *hex = bn ? BN_bn2hex(bn) : NULL;
-    printf("subject:    %s\nissuer:     %s\nserial:     %s\n", subj, iss, hex ? hex : "?");
+    printf("\nserial:     %s\n", hex ? hex : "?");
     print_time("not before: ", X509_get0_notBefore(x));
     print_time("not after:  ", X509_get0_notAfter(x));
     OPENSSL_free(hex);

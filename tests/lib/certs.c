@@ -8,12 +8,18 @@
 #include "certs.h"
 
 #include <fcntl.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
+
+#include <openssl/evp.h>
+#include <openssl/pem.h>
+#include <openssl/x509.h>
+#include <openssl/x509v3.h>
 
 int sj_test_certs_pki(const sj_test_certs *c, const char *const args[])
 {
@@ -63,6 +69,68 @@ static int issue(sj_test_certs *c, const char *ca, const char *name, const char 
     if (rc != 0)
         fprintf(stderr, "certs: issuing %s failed (%d); see %s/pki.log\n", name, rc, c->dir);
     return rc == 0 ? 0 : -1;
+}
+
+/* sanji-pki only makes certificates with a valid identity, so the one
+ * without is made here, signed by the county CA: <dir>/<name>.crt/.key with
+ * san as its subjectAltName (e.g. "DNS:localhost"). */
+static int issue_raw(sj_test_certs *c, const char *name, const char *san)
+{
+    char path[PATH_MAX];
+    int rc = -1;
+    FILE *f = NULL;
+    X509 *ca = NULL, *x = NULL;
+    EVP_PKEY *cakey = NULL, *key = NULL;
+    X509_EXTENSION *ext = NULL;
+    snprintf(path, sizeof path, "%s/ca/ca.crt", c->dir);
+    if ((f = fopen(path, "r")) == NULL)
+        goto out;
+    ca = PEM_read_X509(f, NULL, NULL, NULL);
+    fclose(f);
+    snprintf(path, sizeof path, "%s/ca/ca.key", c->dir);
+    if ((f = fopen(path, "r")) == NULL)
+        goto out;
+    cakey = PEM_read_PrivateKey(f, NULL, NULL, NULL);
+    fclose(f);
+    key = EVP_EC_gen("P-256");
+    x = X509_new();
+    if (!ca || !cakey || !key || !x)
+        goto out;
+    X509V3_CTX v3;
+    X509V3_set_ctx(&v3, ca, x, NULL, NULL, 0);
+    time_t now = time(NULL);
+    if (!X509_set_version(x, X509_VERSION_3) ||
+        !ASN1_INTEGER_set(X509_get_serialNumber(x), 0x7f0001) ||
+        !X509_set_issuer_name(x, X509_get_subject_name(ca)) ||
+        !X509_NAME_add_entry_by_txt(X509_get_subject_name(x), "CN", MBSTRING_ASC,
+                                    (const unsigned char *)name, -1, -1, 0) ||
+        !ASN1_TIME_set(X509_getm_notBefore(x), now - 300) ||
+        !ASN1_TIME_set(X509_getm_notAfter(x), now + 86400) || !X509_set_pubkey(x, key) ||
+        (ext = X509V3_EXT_conf_nid(NULL, &v3, NID_subject_alt_name, san)) == NULL ||
+        !X509_add_ext(x, ext, -1) || !X509_sign(x, cakey, EVP_sha256()))
+        goto out;
+    snprintf(path, sizeof path, "%s/%s.crt", c->dir, name);
+    if ((f = fopen(path, "w")) == NULL)
+        goto out;
+    bool ok = PEM_write_X509(f, x) == 1;
+    if (fclose(f) != 0 || !ok)
+        goto out;
+    snprintf(path, sizeof path, "%s/%s.key", c->dir, name);
+    if ((f = fopen(path, "w")) == NULL)
+        goto out;
+    ok = PEM_write_PrivateKey(f, key, NULL, NULL, 0, NULL, NULL) == 1;
+    if (fclose(f) != 0 || !ok)
+        goto out;
+    rc = 0;
+out:
+    if (rc != 0)
+        fprintf(stderr, "certs: making %s failed\n", name);
+    X509_EXTENSION_free(ext);
+    X509_free(x);
+    X509_free(ca);
+    EVP_PKEY_free(key);
+    EVP_PKEY_free(cakey);
+    return rc;
 }
 
 int sj_test_certs_setup(sj_test_certs *c)
@@ -117,7 +185,9 @@ int sj_test_certs_setup(sj_test_certs *c)
         issue(c, "ca", "expired-village", "village", "410423101202", "--not-after", past_na) ||
         issue(c, "ca", "future-village", "village", "410423101203", "--not-before",
               future_nb) ||
-        issue(c, "ca", "revoked-village", "village", "410423101204", NULL, NULL))
+        issue(c, "ca", "revoked-village", "village", "410423101204", NULL, NULL) ||
+        issue_raw(c, "no-identity", "DNS:localhost") ||
+        issue_raw(c, "bad-identity", "URI:sanji:village:410423101000"))
         return -1;
     char rv[PATH_MAX];
     const char *revoke[] = {"revoke", "--dir", c->ca_dir, "--cert",

@@ -18,6 +18,8 @@
  *     expired-village village:410423101202, expired a year ago
  *     future-village  village:410423101203, valid from a year ahead
  *     revoked-village village:410423101204, revoked in ca/crl.pem
+ *     no-identity     from ca/, but with only DNS:localhost in subjectAltName
+ *     bad-identity    from ca/, URI sanji:village:410423101000 (a township code)
  *
  * The struct is filled by setup and owned by the caller (usually on the
  * stack); sj_test_certs_cleanup() removes the directory.  Loopback tests use

@@ -334,6 +334,87 @@ static void test_tls12_client_refused(void **state)
     sj_tls_ctx_free(sctx);
 }
 
+/* ---------- certificates without a valid identity ---------------------- */
+
+/* Our engine will not even load such a certificate, so the client here is
+ * plain OpenSSL presenting it: a CA-signed certificate that is not a Sanji
+ * node. */
+static void test_identityless_client_refused(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *cert;
+        const char *word;
+    } rows[] = {
+        {"no-identity", "no Sanji identity URI"},
+        {"bad-identity", "needs a village"},
+    };
+    for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++) {
+        sj_tls_ctx *sctx = make_ctx("relay", true, false, relay_listener_roles, 2, NULL);
+        sj_error err;
+        sj_tls *s = sj_tls_new(sctx, NULL, &err);
+        assert_non_null(s);
+        char crt[PATH_MAX], key[PATH_MAX];
+        SSL_CTX *oc = SSL_CTX_new(TLS_client_method());
+        assert_non_null(oc);
+        assert_int_equal(SSL_CTX_use_certificate_file(
+                             oc, sj_test_certs_path(&certs, rows[i].cert, "crt", crt, sizeof crt),
+                             SSL_FILETYPE_PEM),
+                         1);
+        assert_int_equal(SSL_CTX_use_PrivateKey_file(
+                             oc, sj_test_certs_path(&certs, rows[i].cert, "key", key, sizeof key),
+                             SSL_FILETYPE_PEM),
+                         1);
+        SSL *ssl = SSL_new(oc);
+        BIO *in = BIO_new(BIO_s_mem()), *out = BIO_new(BIO_s_mem());
+        BIO_set_mem_eof_return(in, -1);
+        SSL_set_bio(ssl, in, out);
+        SSL_set_connect_state(ssl);
+
+        int rc = SJ_EAGAIN;
+        unsigned char buf[4096];
+        for (int round = 0; round < 10 && rc == SJ_EAGAIN; round++) {
+            (void)SSL_do_handshake(ssl);
+            int n;
+            while ((n = BIO_read(out, buf, sizeof buf)) > 0)
+                assert_int_equal(sj_tls_feed(s, buf, (size_t)n), 0);
+            rc = sj_tls_handshake(s, &err);
+            size_t m;
+            while (sj_tls_pending(s) > 0) {
+                assert_int_equal(sj_tls_take(s, buf, sizeof buf, &m), 0);
+                assert_int_equal(BIO_write(in, buf, (int)m), (int)m);
+            }
+        }
+        print_message("%s: %s %s\n", rows[i].cert, sj_err_name(rc), err.message);
+        assert_int_equal(rc, SJ_ETLS_BAD_IDENTITY);
+        assert_mentions(&err, rows[i].word, "server");
+        assert_null(sj_tls_peer(s));
+        SSL_free(ssl);
+        SSL_CTX_free(oc);
+        ERR_clear_error();
+        sj_tls_free(s);
+        sj_tls_ctx_free(sctx);
+    }
+}
+
+static void test_ctx_refuses_own_certificate_without_identity(void **state)
+{
+    (void)state;
+    char crt[PATH_MAX], key[PATH_MAX];
+    sj_tls_config cfg = {
+        .ca_file = certs.ca_file,
+        .cert_file = sj_test_certs_path(&certs, "no-identity", "crt", crt, sizeof crt),
+        .key_file = sj_test_certs_path(&certs, "no-identity", "key", key, sizeof key),
+        .is_server = false,
+        .allowed_peer_roles = upstream_roles,
+        .n_allowed_peer_roles = 1,
+    };
+    sj_error err;
+    assert_null(sj_tls_ctx_new(&cfg, &err));
+    assert_int_equal(err.code, SJ_ETLS_BAD_IDENTITY);
+    assert_mentions(&err, "no-identity.crt", "ctx");
+}
+
 /* ---------- contexts ---------------------------------------------------- */
 
 static void test_ctx_refuses_unreadable_or_mismatched_key(void **state)
@@ -457,6 +538,8 @@ int main(void)
         cmocka_unit_test(test_refusal_8),
         cmocka_unit_test(test_refusal_9),
         cmocka_unit_test(test_refusal_10),
+        cmocka_unit_test(test_identityless_client_refused),
+        cmocka_unit_test(test_ctx_refuses_own_certificate_without_identity),
         cmocka_unit_test(test_tls12_client_refused),
         cmocka_unit_test(test_ctx_refuses_unreadable_or_mismatched_key),
         cmocka_unit_test(test_ctx_refuses_bad_config),
