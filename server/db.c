@@ -2,11 +2,12 @@
  * db.c - libpq boundary of the county server (see db.h).
  *
  * Entry points: countyd_db_connect(), countyd_db_exec(), countyd_db_query(),
- * countyd_db_fail(), countyd_db_sqlstate().
+ * countyd_db_fail(), countyd_db_sqlstate(), countyd_db_text_array().
  */
 #include "db.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 static void strip_newline(char *s)
@@ -100,4 +101,31 @@ int countyd_db_exec(PGconn *db, const char *sql, int n, const char *const *param
     int rc = countyd_db_query(db, sql, n, params, &res, err);
     PQclear(res);
     return rc;
+}
+
+int countyd_db_text_array(const char *const *items, size_t n, char **out)
+{
+    size_t cap = 3;
+    for (size_t i = 0; i < n; i++)
+        cap += 2 * strlen(items[i] ? items[i] : "") + 3;
+    char *a = malloc(cap);
+    if (!a)
+        return SJ_ENOMEM;
+    size_t k = 0;
+    a[k++] = '{';
+    for (size_t i = 0; i < n; i++) {
+        if (i)
+            a[k++] = ',';
+        a[k++] = '"';
+        for (const char *p = items[i] ? items[i] : ""; *p; p++) {
+            if (*p == '"' || *p == '\\')
+                a[k++] = '\\';
+            a[k++] = *p;
+        }
+        a[k++] = '"';
+    }
+    a[k++] = '}';
+    a[k] = '\0';
+    *out = a;
+    return 0;
 }

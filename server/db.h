@@ -11,10 +11,12 @@
  * PQclear(); on failure nothing is returned and nothing needs freeing.
  *
  * Entry points: countyd_db_connect(), countyd_db_exec(), countyd_db_query(),
- * countyd_db_fail(), countyd_db_sqlstate().
+ * countyd_db_fail(), countyd_db_sqlstate(), countyd_db_text_array().
  */
 #ifndef COUNTYD_DB_H
 #define COUNTYD_DB_H
+
+#include <stddef.h>
 
 #include <libpq-fe.h>
 
@@ -44,5 +46,10 @@ int countyd_db_fail(PGconn *db, const PGresult *res, const char *what, sj_error 
  * none): the first five characters of err->message when it starts with
  * "SQLSTATE ". */
 const char *countyd_db_sqlstate(const sj_error *err, char out[6]);
+
+/* Writes items as a PostgreSQL array literal ({"a","b"}, every item quoted
+ * and escaped) into a malloc'ed string the caller frees, to be passed as a
+ * text[] parameter.  Returns 0 or SJ_ENOMEM. */
+int countyd_db_text_array(const char *const *items, size_t n, char **out);
 
 #endif

@@ -1,0 +1,634 @@
+/*
+ * apply.c - applies upward case messages in batched transactions (see
+ * apply.h for the contract).
+ *
+ * Inside apply_one() a refusal is a positive outcome of the message, not a
+ * failure of the batch: it returns REFUSED (> 0) after filling the result,
+ * and the caller rolls back to the message's savepoint and records it.  A
+ * negative return is a database failure of the batch.
+ *
+ * Entry points: countyd_apply_open(), countyd_apply_close(),
+ * countyd_apply_batch().
+ */
+#include "apply.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "clock.h"
+#include "db.h"
+#include "orgunit.h"
+#include "personal.h"
+#include "uuid.h"
+
+#define REFUSED 1
+
+/* Bound on how far the client's clock may run ahead of the county's when
+ * the registration time is taken as the start of the time limit. */
+#define CLIENT_CLOCK_SLACK_MS (10 * 60 * 1000)
+
+int countyd_apply_open(countyd_apply *a, PGconn *db, const char *county, sj_error *err)
+{
+    memset(a, 0, sizeof(*a));
+    if (!county || strlen(county) != 6 || strspn(county, "0123456789") != 6)
+        return sj_error_set(err, SJ_EINVAL, "county code must be 6 digits");
+    a->db = db;
+    memcpy(a->county, county, 7);
+    a->calendar = sj_calendar_new();
+    if (!a->calendar)
+        return sj_error_set(err, SJ_ENOMEM, "out of memory");
+    PGresult *res;
+    int rc = countyd_db_query(db, "SELECT day::text, kind, name FROM holiday ORDER BY day", 0, NULL,
+                              &res, err);
+    for (int i = 0; rc == 0 && i < PQntuples(res); i++) {
+        int32_t day;
+        if ((rc = sj_clock_parse_date(PQgetvalue(res, i, 0), &day, err)) == 0)
+            rc = sj_calendar_add(a->calendar, day,
+                                 strcmp(PQgetvalue(res, i, 1), "workday") == 0 ? SJ_CALENDAR_WORKDAY
+                                                                              : SJ_CALENDAR_HOLIDAY,
+                                 PQgetvalue(res, i, 2), err);
+    }
+    PQclear(res);
+    if (rc != 0)
+        countyd_apply_close(a);
+    return rc;
+}
+
+void countyd_apply_close(countyd_apply *a)
+{
+    sj_calendar_free(a->calendar);
+    a->calendar = NULL;
+}
+
+/* --- small helpers ---------------------------------------------------------- */
+
+static const char *chinese_for(int code)
+{
+    switch (code) {
+    case SJ_ESCOPE: return "超出本单位办理范围";
+    case SJ_ESTALE_VERSION: return "案件已被他人更新，请刷新后重试";
+    case SJ_ENOT_ALLOWED: return "当前状态不允许此操作";
+    case SJ_EWRONG_ROLE: return "您的角色不能进行此操作";
+    case SJ_EWRONG_LEVEL: return "案件不在本级办理";
+    case SJ_EMISSING_FIELD: return "缺少必填内容";
+    case SJ_EBAD_FIELD: return "填写内容有误";
+    case SJ_ELEVEL_TOO_LOW: return "此事项不能在本级办结";
+    case SJ_EUNKNOWN_CASE: return "案件不存在";
+    case SJ_EUNKNOWN_ITEM: return "服务事项不存在或已停用";
+    case SJ_EUNKNOWN_PERSON: return "经办人不存在或不属于本站点";
+    case SJ_ECASE_EXISTS: return "案件编号已存在";
+    case SJ_EBAD_ID_NUMBER: return "身份证号码有误";
+    case SJ_EBAD_PHONE: return "电话号码有误";
+    case SJ_ETERMINAL: return "案件已办结归档，不能再操作";
+    default: return "操作被拒绝";
+    }
+}
+
+/* Fills r as a refusal and returns REFUSED. */
+static int refuse(countyd_apply_result *r, int code, const char *why)
+{
+    r->status = SANJI__ACK_STATUS__ACK_STATUS_REFUSED;
+    r->code = code;
+    snprintf(r->reason, sizeof(r->reason), "%s (%.440s)", chinese_for(code),
+             why && *why ? why : sj_err_text(code));
+    r->feed_seq = 0;
+    r->village[0] = '\0';
+    return REFUSED;
+}
+
+static void fmt_i64(char *buf, size_t cap, int64_t v)
+{
+    snprintf(buf, cap, "%" PRId64, v);
+}
+
+static const char *b(bool v)
+{
+    return v ? "t" : "f";
+}
+
+static bool text_ok(const char *s, size_t max, bool required)
+{
+    if (!s || !*s)
+        return !required;
+    return sj_text_valid(s, max);
+}
+
+static sj_person_role role_of_node(Sanji__NodeRole role)
+{
+    switch (role) {
+    case SANJI__NODE_ROLE__NODE_ROLE_VILLAGE: return SJ_ROLE_VILLAGE_CADRE;
+    case SANJI__NODE_ROLE__NODE_ROLE_TOWNSHIP_DESK: return SJ_ROLE_TOWNSHIP_STAFF;
+    case SANJI__NODE_ROLE__NODE_ROLE_COUNTY_DESK: return SJ_ROLE_COUNTY_OPERATOR;
+    default: return SJ_ROLE_NONE;
+    }
+}
+
+/* Is the SQLSTATE in err a data problem of this one message? */
+static bool data_error(const sj_error *err)
+{
+    char st[6];
+    countyd_db_sqlstate(err, st);
+    return err->code == SJ_EDB && (strncmp(st, "22", 2) == 0 || strncmp(st, "23", 2) == 0);
+}
+
+/* --- the acting person ------------------------------------------------------ */
+
+/* Checks the person against the sending node; fills actor and name. */
+static int check_person(countyd_apply *a, const countyd_peer *peer, const char *person,
+                        sj_actor *actor, char *name, size_t name_cap, countyd_apply_result *r,
+                        sj_error *err)
+{
+    sj_person_role want = role_of_node(peer->role);
+    if (want == SJ_ROLE_NONE)
+        return refuse(r, SJ_EWRONG_ROLE, "node role may not act on cases");
+    if (!person || !*person || strlen(person) > 64)
+        return refuse(r, SJ_EMISSING_FIELD, "actor_person missing");
+    PGresult *res;
+    const char *p[] = {person};
+    int rc = countyd_db_query(a->db, "SELECT name, role, org_unit, active FROM person WHERE id = $1",
+                              1, p, &res, err);
+    if (rc != 0)
+        return rc;
+    if (PQntuples(res) != 1 || PQgetvalue(res, 0, 3)[0] != 't' ||
+        strcmp(PQgetvalue(res, 0, 2), peer->unit) != 0 ||
+        atoi(PQgetvalue(res, 0, 1)) != (int)want) {
+        PQclear(res);
+        return refuse(r, SJ_EUNKNOWN_PERSON, "person unknown, inactive, or not of the sending node");
+    }
+    snprintf(name, name_cap, "%s", PQgetvalue(res, 0, 0));
+    PQclear(res);
+    actor->role = want;
+    snprintf(actor->unit, sizeof(actor->unit), "%s", peer->unit);
+    return 0;
+}
+
+/* --- shared writes ---------------------------------------------------------- */
+
+typedef struct event_row {
+    const char *case_id;   /* text uuid */
+    int seq;
+    const sj_case_event *ev;
+    const char *person, *person_name, *node;
+    sj_level level;
+    const char *unit;
+    int64_t at_ms, recorded_ms;
+    const char *note, *result, *department;
+    const char *const *materials;
+    size_t n_materials;
+    sj_satisfaction satisfaction;
+    const char *message_id; /* text uuid */
+} event_row;
+
+/* Writes one event and its feed row; r->village/feed_seq are updated. */
+static int write_event(countyd_apply *a, const char *village, const event_row *e,
+                       countyd_apply_result *r, sj_error *err)
+{
+    char seq[16], action[8], level[8], at[24], rec[24], from[8], to[8], sat[8], *mats = NULL;
+    snprintf(seq, sizeof(seq), "%d", e->seq);
+    snprintf(action, sizeof(action), "%d", (int)e->ev->action);
+    snprintf(level, sizeof(level), "%d", (int)e->level);
+    fmt_i64(at, sizeof(at), e->at_ms);
+    fmt_i64(rec, sizeof(rec), e->recorded_ms);
+    snprintf(from, sizeof(from), "%d", (int)e->ev->from_status);
+    snprintf(to, sizeof(to), "%d", (int)e->ev->to_status);
+    snprintf(sat, sizeof(sat), "%d", (int)e->satisfaction);
+    if (countyd_db_text_array(e->materials, e->n_materials, &mats) != 0)
+        return sj_error_set(err, SJ_ENOMEM, "out of memory");
+    const char *p[] = {e->case_id, seq, action, e->person, e->person_name, e->node, level, e->unit,
+                       at, rec, from, to, e->note ? e->note : "", e->result ? e->result : "",
+                       mats, sat, e->department ? e->department : "", e->message_id,
+                       b(e->ev->repeat_materials_request)};
+    int rc = countyd_db_exec(
+        a->db,
+        "INSERT INTO case_event (case_id, seq, action, actor_person, actor_name, actor_node,"
+        " actor_level, actor_unit, at_ms, recorded_at_ms, from_status, to_status, note, result,"
+        " materials, satisfaction, department, message_id, repeat_materials_request)"
+        " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17,"
+        " $18, $19)",
+        19, p, err);
+    free(mats);
+    if (rc != 0)
+        return rc;
+    /* The counter row stays locked until COMMIT: no two transactions take
+     * the same number, and a rolled-back one leaves no gap. */
+    PGresult *res;
+    const char *pv[] = {village};
+    rc = countyd_db_query(a->db,
+                          "INSERT INTO feed_counter (village, last_seq) VALUES ($1, 1)"
+                          " ON CONFLICT (village) DO UPDATE SET last_seq = feed_counter.last_seq + 1"
+                          " RETURNING last_seq",
+                          1, pv, &res, err);
+    if (rc != 0)
+        return rc;
+    char fseq[24];
+    snprintf(fseq, sizeof(fseq), "%s", PQgetvalue(res, 0, 0));
+    PQclear(res);
+    const char *pf[] = {village, fseq, e->case_id, seq};
+    if ((rc = countyd_db_exec(a->db, "INSERT INTO feed (village, seq, case_id, event_seq)"
+                                     " VALUES ($1, $2, $3, $4)", 4, pf, err)) != 0)
+        return rc;
+    snprintf(r->village, sizeof(r->village), "%s", village);
+    r->feed_seq = strtoull(fseq, NULL, 10);
+    return 0;
+}
+
+static int record_result(countyd_apply *a, const char *message_id, const countyd_peer *peer,
+                         const countyd_apply_result *r, sj_error *err)
+{
+    char status[8], code[16], version[24], cid[SJ_UUID_TEXT_SIZE];
+    static const uint8_t zero[16];
+    snprintf(status, sizeof(status), "%d", (int)r->status);
+    snprintf(code, sizeof(code), "%d", r->code);
+    snprintf(version, sizeof(version), "%" PRIu64, r->case_version);
+    sj_uuid_format(r->case_id, cid);
+    const char *p[] = {message_id, status, code, r->reason,
+                       memcmp(r->case_id, zero, 16) ? cid : NULL, r->case_number, version,
+                       peer->node ? peer->node : ""};
+    return countyd_db_exec(a->db,
+                           "INSERT INTO processed_message (message_id, status, code, reason, case_id,"
+                           " case_number, case_version, sender_node)"
+                           " VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+                           8, p, err);
+}
+
+/* Answers from processed_message; returns 1 if the id was found. */
+static int lookup_processed(countyd_apply *a, const char *message_id, countyd_apply_result *r,
+                            sj_error *err)
+{
+    PGresult *res;
+    const char *p[] = {message_id};
+    int rc = countyd_db_query(a->db,
+                              "SELECT status, code, reason, coalesce(case_id::text, ''),"
+                              " case_number, case_version FROM processed_message"
+                              " WHERE message_id = $1",
+                              1, p, &res, err);
+    if (rc != 0)
+        return rc;
+    int found = PQntuples(res) == 1;
+    if (found) {
+        r->status = (Sanji__AckStatus)atoi(PQgetvalue(res, 0, 0));
+        r->code = atoi(PQgetvalue(res, 0, 1));
+        snprintf(r->reason, sizeof(r->reason), "%s", PQgetvalue(res, 0, 2));
+        if (PQgetvalue(res, 0, 3)[0])
+            (void)sj_uuid_parse(PQgetvalue(res, 0, 3), r->case_id, NULL);
+        snprintf(r->case_number, sizeof(r->case_number), "%s", PQgetvalue(res, 0, 4));
+        r->case_version = strtoull(PQgetvalue(res, 0, 5), NULL, 10);
+        r->redelivered = true;
+    }
+    PQclear(res);
+    return found;
+}
+
+/* --- CaseSubmit ------------------------------------------------------------- */
+
+static int apply_submit(countyd_apply *a, const countyd_apply_msg *m, const char *mid,
+                        countyd_apply_result *r, sj_error *err)
+{
+    const Sanji__CaseSubmit *s = m->submit;
+    if (s->case_id.len != 16)
+        return refuse(r, SJ_EBAD_FIELD, "case_id must be 16 bytes");
+    memcpy(r->case_id, s->case_id.data, 16);
+    sj_actor actor;
+    char person_name[256];
+    int rc = check_person(a, m->peer, s->actor_person, &actor, person_name, sizeof(person_name), r,
+                          err);
+    if (rc != 0)
+        return rc;
+    if (!s->village || !sj_orgunit_valid(s->village) ||
+        sj_orgunit_level(s->village) != SJ_LEVEL_VILLAGE || strncmp(s->village, a->county, 6) != 0)
+        return refuse(r, SJ_ESCOPE, "village is not a village of this county");
+    const Sanji__Applicant *ap = s->applicant;
+    if (!ap || !ap->name || !*ap->name)
+        return refuse(r, SJ_EMISSING_FIELD, "applicant name missing");
+    if (!text_ok(ap->name, SJ_CASE_NAME_MAX, true))
+        return refuse(r, SJ_EBAD_FIELD, "applicant name too long or not UTF-8");
+    char id_number[SJ_PERSONAL_ID_SIZE];
+    sj_error why;
+    if (sj_personal_check_id(ap->id_number ? ap->id_number : "", id_number, &why) != 0)
+        return refuse(r, SJ_EBAD_ID_NUMBER, why.message);
+    if (sj_personal_check_phone(ap->phone ? ap->phone : "", &why) != 0)
+        return refuse(r, SJ_EBAD_PHONE, why.message);
+    if (!text_ok(s->request_text, SJ_CASE_TEXT_MAX, true))
+        return refuse(r, s->request_text && *s->request_text ? SJ_EBAD_FIELD : SJ_EMISSING_FIELD,
+                      "request text missing, too long or not UTF-8");
+
+    char cid[SJ_UUID_TEXT_SIZE];
+    sj_uuid_format(r->case_id, cid);
+    PGresult *res;
+    const char *pc[] = {cid};
+    if ((rc = countyd_db_query(a->db, "SELECT 1 FROM cases WHERE case_id = $1", 1, pc, &res, err)) != 0)
+        return rc;
+    int exists = PQntuples(res);
+    PQclear(res);
+    if (exists)
+        return refuse(r, SJ_ECASE_EXISTS, "a case with this id already exists");
+    const char *pi[] = {s->item_code ? s->item_code : ""};
+    if ((rc = countyd_db_query(a->db, "SELECT name, min_level, limit_days, urgent_limit_days"
+                                      " FROM catalogue_item WHERE code = $1 AND active",
+                               1, pi, &res, err)) != 0)
+        return rc;
+    if (PQntuples(res) != 1) {
+        PQclear(res);
+        return refuse(r, SJ_EUNKNOWN_ITEM, "no such active catalogue item");
+    }
+    char item_name[512];
+    snprintf(item_name, sizeof(item_name), "%s", PQgetvalue(res, 0, 0));
+    sj_level min_level = (sj_level)atoi(PQgetvalue(res, 0, 1));
+    int limit = atoi(PQgetvalue(res, 0, 2)), urgent_limit = atoi(PQgetvalue(res, 0, 3));
+    PQclear(res);
+
+    int64_t now = sj_clock_real_ms();
+    /* The time limit runs from registration as the cadre saved it (the
+     * station may have been offline), but never from the future. */
+    int64_t start = s->registered_at_ms > 0 && s->registered_at_ms <= now + CLIENT_CLOCK_SLACK_MS
+                        ? s->registered_at_ms
+                        : now;
+    sj_case_outcome out;
+    if ((rc = sj_case_register(s->village, min_level, start, &actor, &out, &why)) != 0)
+        return refuse(r, rc, why.message);
+    int64_t due;
+    int days = s->urgent && urgent_limit > 0 ? urgent_limit : limit;
+    if (sj_calendar_add_working_days(a->calendar, start, days, &due) != 0)
+        return refuse(r, SJ_EBAD_FIELD, "registration time out of range");
+
+    /* Case number: per county per China day of the county's clock. */
+    char day[SJ_CLOCK_DATE_SIZE];
+    sj_clock_format_date(sj_clock_china_day(now), day);
+    const char *pn[] = {a->county, day};
+    if ((rc = countyd_db_query(a->db,
+                               "INSERT INTO case_number_seq (county, day, last_seq) VALUES ($1, $2, 1)"
+                               " ON CONFLICT (county, day) DO UPDATE"
+                               " SET last_seq = case_number_seq.last_seq + 1 RETURNING last_seq",
+                               2, pn, &res, err)) != 0)
+        return rc;
+    int seq = atoi(PQgetvalue(res, 0, 0));
+    PQclear(res);
+    snprintf(r->case_number, sizeof(r->case_number), "%s-%.4s%.2s%.2s-%05d", a->county, day,
+             day + 5, day + 8, seq);
+
+    const sj_case *c = &out.next;
+    char minl[8], hl[8], st[8], ver[24], reg[24], due_s[24], upd[24], appt[24];
+    snprintf(minl, sizeof(minl), "%d", (int)min_level);
+    snprintf(hl, sizeof(hl), "%d", (int)c->holder_level);
+    snprintf(st, sizeof(st), "%d", (int)c->status);
+    snprintf(ver, sizeof(ver), "%" PRIu64, c->version);
+    fmt_i64(reg, sizeof(reg), start);
+    fmt_i64(due_s, sizeof(due_s), due);
+    fmt_i64(upd, sizeof(upd), c->updated_at_ms);
+    fmt_i64(appt, sizeof(appt), s->appointment_at_ms > 0 ? s->appointment_at_ms : 0);
+    const char *p[] = {cid, r->case_number, s->village, pi[0], item_name, minl, ap->name, id_number,
+                       ap->phone, s->request_text, s->actor_person, person_name, hl,
+                       c->holder_unit, st, ver, reg, due_s, upd, b(s->urgent), appt};
+    if ((rc = countyd_db_exec(
+             a->db,
+             "INSERT INTO cases (case_id, number, village, item_code, item_name, item_min_level,"
+             " applicant_name, applicant_id_number, applicant_phone, request_text, first_receiver,"
+             " first_receiver_name, holder_level, holder_unit, status, version, registered_at_ms,"
+             " due_at_ms, updated_at_ms, urgent, appointment_at_ms) VALUES ($1, $2, $3, $4, $5,"
+             " $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21)",
+             21, p, err)) != 0)
+        return rc;
+    for (size_t i = 0; i < out.n_events; i++) {
+        event_row e = {.case_id = cid, .seq = (int)i + 1, .ev = &out.events[i],
+                       .person = s->actor_person, .person_name = person_name,
+                       .node = m->peer->node ? m->peer->node : "", .level = SJ_LEVEL_VILLAGE,
+                       .unit = actor.unit, .at_ms = start, .recorded_ms = now,
+                       .note = s->request_text, .message_id = mid};
+        if ((rc = write_event(a, s->village, &e, r, err)) != 0)
+            return rc;
+    }
+    r->status = SANJI__ACK_STATUS__ACK_STATUS_APPLIED;
+    r->case_version = c->version;
+    return 0;
+}
+
+/* --- CaseAction ------------------------------------------------------------- */
+
+enum {
+    C_VILLAGE, C_MIN_LEVEL, C_STATUS, C_RESUME, C_HOLDER_LEVEL, C_HOLDER_UNIT, C_VERSION,
+    C_HANDLING, C_OVERDUE, C_SUPERVISED, C_ESCALATED, C_REACHED_COUNTY, C_WARN, C_URGE,
+    C_ROUNDS, C_SATISFACTION, C_RESOLVED_LEVEL, C_RESOLVED_UNIT, C_UPDATED, C_CLOSED,
+    C_DEPARTMENT, C_RESULT, C_RETURN_REASON, C_NUMBER,
+};
+
+static int apply_action(countyd_apply *a, const countyd_apply_msg *m, const char *mid,
+                        countyd_apply_result *r, sj_error *err)
+{
+    const Sanji__CaseAction *act = m->action;
+    if (act->case_id.len != 16)
+        return refuse(r, SJ_EBAD_FIELD, "case_id must be 16 bytes");
+    memcpy(r->case_id, act->case_id.data, 16);
+    if (act->action == SANJI__CASE_ACTION_TYPE__CASE_ACTION_REGISTER ||
+        act->action == SANJI__CASE_ACTION_TYPE__CASE_ACTION_OVERDUE ||
+        act->action == SANJI__CASE_ACTION_TYPE__CASE_ACTION_WARN || act->action <= 0 ||
+        act->action >= SJ_ACTION_COUNT)
+        return refuse(r, SJ_EWRONG_ROLE, "this action cannot be sent by a node");
+    if (act->n_materials > SJ_CASE_MATERIALS_MAX)
+        return refuse(r, SJ_EBAD_FIELD, "too many materials");
+    sj_actor actor;
+    char person_name[256];
+    int rc = check_person(a, m->peer, act->actor_person, &actor, person_name, sizeof(person_name),
+                          r, err);
+    if (rc != 0)
+        return rc;
+    char cid[SJ_UUID_TEXT_SIZE];
+    sj_uuid_format(r->case_id, cid);
+    const char *pc[] = {cid};
+    PGresult *res = NULL, *mres = NULL;
+    if ((rc = countyd_db_query(
+             a->db,
+             "SELECT village, item_min_level, status, resume_status, holder_level, holder_unit,"
+             " version, handling, overdue, supervised, escalated, reached_county, warn_level,"
+             " urge_count, materials_rounds, satisfaction, resolved_level, resolved_unit,"
+             " updated_at_ms, closed_at_ms, department, result, return_reason, coalesce(number, '')"
+             " FROM cases WHERE case_id = $1 FOR UPDATE",
+             1, pc, &res, err)) != 0)
+        return rc;
+    if (PQntuples(res) != 1) {
+        PQclear(res);
+        return refuse(r, SJ_EUNKNOWN_CASE, "no such case");
+    }
+    if ((rc = countyd_db_query(a->db,
+                               "SELECT m FROM cases, unnest(materials) WITH ORDINALITY AS u(m, i)"
+                               " WHERE case_id = $1 ORDER BY i",
+                               1, pc, &mres, err)) != 0) {
+        PQclear(res);
+        return rc;
+    }
+    size_t n_mat = (size_t)PQntuples(mres);
+    const char **mat = calloc(n_mat + 1, sizeof(*mat));
+    if (!mat) {
+        rc = sj_error_set(err, SJ_ENOMEM, "out of memory");
+        goto out;
+    }
+    for (size_t i = 0; i < n_mat; i++)
+        mat[i] = PQgetvalue(mres, (int)i, 0);
+#define V(col) PQgetvalue(res, 0, (col))
+#define I(col) atoi(V(col))
+#define B(col) (V(col)[0] == 't')
+    sj_case cur = {
+        .item_min_level = (sj_level)I(C_MIN_LEVEL), .status = (sj_case_status)I(C_STATUS),
+        .resume_status = (sj_case_status)I(C_RESUME), .holder_level = (sj_level)I(C_HOLDER_LEVEL),
+        .version = strtoull(V(C_VERSION), NULL, 10), .handling = (sj_handling)I(C_HANDLING),
+        .overdue = B(C_OVERDUE), .supervised = B(C_SUPERVISED), .escalated = B(C_ESCALATED),
+        .reached_county = B(C_REACHED_COUNTY), .warn_level = (uint32_t)I(C_WARN),
+        .urge_count = (uint32_t)I(C_URGE), .materials_rounds = (uint32_t)I(C_ROUNDS),
+        .satisfaction = (sj_satisfaction)I(C_SATISFACTION),
+        .resolved_level = (sj_level)I(C_RESOLVED_LEVEL),
+        .updated_at_ms = strtoll(V(C_UPDATED), NULL, 10),
+        .closed_at_ms = strtoll(V(C_CLOSED), NULL, 10), .department = V(C_DEPARTMENT),
+        .result = V(C_RESULT), .return_reason = V(C_RETURN_REASON), .materials = mat,
+        .n_materials = n_mat};
+    snprintf(cur.village, sizeof(cur.village), "%s", V(C_VILLAGE));
+    snprintf(cur.holder_unit, sizeof(cur.holder_unit), "%s", V(C_HOLDER_UNIT));
+    snprintf(cur.resolved_unit, sizeof(cur.resolved_unit), "%s", V(C_RESOLVED_UNIT));
+    snprintf(r->case_number, sizeof(r->case_number), "%s", V(C_NUMBER));
+#undef V
+#undef I
+#undef B
+    int64_t now = sj_clock_real_ms();
+    /* The client's time is kept in the history, but never later than the
+     * county's clock: "updated" must not lie in the future. */
+    int64_t at = act->acted_at_ms > 0 && act->acted_at_ms <= now ? act->acted_at_ms : now;
+    sj_action action = {.type = (sj_case_action)act->action,
+                        .expected_version = act->expected_version, .at_ms = at,
+                        .note = act->note, .result = act->result, .department = act->department,
+                        .materials = (const char *const *)act->materials,
+                        .n_materials = act->n_materials,
+                        .satisfaction = (sj_satisfaction)act->satisfaction};
+    sj_case_outcome out;
+    sj_error why;
+    sj_error_clear(&why);
+    if ((rc = sj_case_apply(&cur, &action, &actor, &out, &why)) != 0) {
+        r->case_version = cur.version;
+        rc = refuse(r, rc, why.message);
+        goto out;
+    }
+    const sj_case *c = &out.next;
+    char *mats = NULL;
+    if (countyd_db_text_array(c->materials, c->n_materials, &mats) != 0) {
+        rc = sj_error_set(err, SJ_ENOMEM, "out of memory");
+        goto out;
+    }
+    char st[8], rs[8], hl[8], ver[24], hd[8], wl[16], uc[16], mr[16], sat[8], rl[8], upd[24], cl[24];
+    snprintf(st, sizeof(st), "%d", (int)c->status);
+    snprintf(rs, sizeof(rs), "%d", (int)c->resume_status);
+    snprintf(hl, sizeof(hl), "%d", (int)c->holder_level);
+    snprintf(ver, sizeof(ver), "%" PRIu64, c->version);
+    snprintf(hd, sizeof(hd), "%d", (int)c->handling);
+    snprintf(wl, sizeof(wl), "%u", c->warn_level);
+    snprintf(uc, sizeof(uc), "%u", c->urge_count);
+    snprintf(mr, sizeof(mr), "%u", c->materials_rounds);
+    snprintf(sat, sizeof(sat), "%d", (int)c->satisfaction);
+    snprintf(rl, sizeof(rl), "%d", (int)c->resolved_level);
+    fmt_i64(upd, sizeof(upd), c->updated_at_ms);
+    fmt_i64(cl, sizeof(cl), c->closed_at_ms);
+    const char *p[] = {cid, st, rs, hl, c->holder_unit, ver, hd, b(c->overdue), b(c->supervised),
+                       b(c->escalated), b(c->reached_county), wl, uc, mr, sat, rl,
+                       c->resolved_unit, upd, cl, c->department ? c->department : "",
+                       c->result ? c->result : "", c->return_reason ? c->return_reason : "", mats};
+    rc = countyd_db_exec(
+        a->db,
+        "UPDATE cases SET status = $2, resume_status = $3, holder_level = $4, holder_unit = $5,"
+        " version = $6, handling = $7, overdue = $8, supervised = $9, escalated = $10,"
+        " reached_county = $11, warn_level = $12, urge_count = $13, materials_rounds = $14,"
+        " satisfaction = $15, resolved_level = $16, resolved_unit = $17, updated_at_ms = $18,"
+        " closed_at_ms = $19, department = $20, result = $21, return_reason = $22,"
+        " materials = $23 WHERE case_id = $1",
+        23, p, err);
+    free(mats);
+    if (rc != 0)
+        goto out;
+    PGresult *sres;
+    if ((rc = countyd_db_query(a->db, "SELECT coalesce(max(seq), 0) FROM case_event WHERE case_id = $1",
+                               1, pc, &sres, err)) != 0)
+        goto out;
+    int next = atoi(PQgetvalue(sres, 0, 0)) + 1;
+    PQclear(sres);
+    for (size_t i = 0; i < out.n_events; i++) {
+        event_row e = {.case_id = cid, .seq = next + (int)i, .ev = &out.events[i],
+                       .person = act->actor_person, .person_name = person_name,
+                       .node = m->peer->node ? m->peer->node : "",
+                       .level = sj_role_level(actor.role), .unit = actor.unit, .at_ms = at,
+                       .recorded_ms = now, .note = act->note, .result = act->result,
+                       .department = act->department,
+                       .materials = (const char *const *)act->materials,
+                       .n_materials = act->n_materials,
+                       .satisfaction = (sj_satisfaction)act->satisfaction, .message_id = mid};
+        if ((rc = write_event(a, cur.village, &e, r, err)) != 0)
+            goto out;
+    }
+    r->status = SANJI__ACK_STATUS__ACK_STATUS_APPLIED;
+    r->case_version = c->version;
+    rc = 0;
+out:
+    free(mat);
+    PQclear(mres);
+    PQclear(res);
+    return rc;
+}
+
+/* --- the batch -------------------------------------------------------------- */
+
+static int apply_one(countyd_apply *a, const countyd_apply_msg *m, countyd_apply_result *r,
+                     sj_error *err)
+{
+    char mid[SJ_UUID_TEXT_SIZE];
+    sj_uuid_format(m->message_id, mid);
+    int rc = lookup_processed(a, mid, r, err);
+    if (rc != 0)
+        return rc < 0 ? rc : 0;
+    if ((rc = countyd_db_exec(a->db, "SAVEPOINT msg", 0, NULL, err)) != 0)
+        return rc;
+    if (!m->peer || (!m->submit == !m->action))
+        rc = refuse(r, SJ_EPROTOCOL, "message carries neither a CaseSubmit nor a CaseAction");
+    else if (m->submit)
+        rc = apply_submit(a, m, mid, r, err);
+    else
+        rc = apply_action(a, m, mid, r, err);
+    if (rc < 0 && data_error(err)) {
+        /* The database refused this message's data (e.g. text it cannot
+         * store): a refusal of the message, not a failure of the batch. */
+        rc = refuse(r, SJ_EBAD_FIELD, err->message);
+        if (m->submit) {
+            /* The number taken was rolled back with the savepoint. */
+            r->case_number[0] = '\0';
+            r->case_version = 0;
+        }
+    }
+    if (rc < 0)
+        return rc;
+    if (rc == REFUSED) {
+        if ((rc = countyd_db_exec(a->db, "ROLLBACK TO SAVEPOINT msg", 0, NULL, err)) != 0)
+            return rc;
+    }
+    if ((rc = countyd_db_exec(a->db, "RELEASE SAVEPOINT msg", 0, NULL, err)) != 0)
+        return rc;
+    return record_result(a, mid, m->peer ? m->peer : &(countyd_peer){0}, r, err);
+}
+
+int countyd_apply_batch(countyd_apply *a, const countyd_apply_msg *msgs, size_t n,
+                        countyd_apply_result *results, sj_error *err)
+{
+    int rc = countyd_db_exec(a->db, "BEGIN", 0, NULL, err);
+    if (rc != 0)
+        return rc;
+    for (size_t i = 0; i < n; i++) {
+        memset(&results[i], 0, sizeof(results[i]));
+        if ((rc = apply_one(a, &msgs[i], &results[i], err)) != 0)
+            goto fail;
+    }
+    if ((rc = countyd_db_exec(a->db, "COMMIT", 0, NULL, err)) != 0)
+        goto fail;
+    return 0;
+fail:
+    {
+        sj_error ignored;
+        (void)countyd_db_exec(a->db, "ROLLBACK", 0, NULL, &ignored);
+    }
+    for (size_t i = 0; i < n; i++)
+        memset(&results[i], 0, sizeof(results[i]));
+    return rc;
+}

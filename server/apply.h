@@ -1,0 +1,100 @@
+/*
+ * apply.h - the county's apply path: upward CaseSubmit / CaseAction
+ * messages applied to PostgreSQL with authority (DESIGN.md G2, G3, G5).
+ *
+ * countyd_apply_batch() applies many messages in ONE transaction: BEGIN;
+ * for each message a SAVEPOINT, then apply or refuse, RELEASE or ROLLBACK
+ * TO it; then one COMMIT.  For each message, in order:
+ *   1. already processed (its message id is recorded)?  Its stored result
+ *      is returned and nothing is applied (G2: a redelivery gets the
+ *      original Ack);
+ *   2. the acting person exists, is active, belongs to the sender's org
+ *      unit and has the role of the sender's node;
+ *   3. CaseSubmit: the item exists and is active, the applicant's ID number
+ *      and phone are valid, the case id is new; sj_case_register(); a case
+ *      number <county 6>-<yyyymmdd>-<seq 5> (China date of the county's
+ *      clock) and a due time (limit or urgent limit in working days on the
+ *      holiday calendar) are assigned;
+ *      CaseAction: the case is loaded FOR UPDATE and sj_case_apply() checks
+ *      scope, version (G3), role, status and fields;
+ *   4. the case, its event(s), one feed row per event for the village (next
+ *      seq of a locked per-village counter: gapless) and the message id
+ *      with its result are written.
+ * A refusal rolls back to the savepoint and records only the message id
+ * with the refusal, so a redelivery gets the same refusal.  Data errors the
+ * database reports for one message (SQLSTATE class 22/23) refuse that
+ * message; any other database failure rolls back the whole batch and is
+ * returned, so that the caller can retry it later (nothing was applied).
+ * Results are valid only when the call returns 0, i.e. after COMMIT.
+ *
+ * Ownership: countyd_apply_open() loads the holiday calendar into a
+ * countyd_apply that countyd_apply_close() frees; the connection is
+ * borrowed (the caller closes it) and must not be in a transaction.
+ * Messages are borrowed for the call; results are caller storage.
+ * Reload the calendar (close, open) after importing holidays.
+ *
+ * Entry points: countyd_apply_open(), countyd_apply_close(),
+ * countyd_apply_batch().
+ */
+#ifndef COUNTYD_APPLY_H
+#define COUNTYD_APPLY_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <libpq-fe.h>
+
+#include "calendar.h"
+#include "case.h"
+#include "err.h"
+#include "sanji.pb-c.h"
+
+/* Who sent a message: the node proved by its certificate (for a message a
+ * relay forwarded, the original node, after the relay's scope was checked). */
+typedef struct countyd_peer {
+    Sanji__NodeRole role;          /* VILLAGE, TOWNSHIP_DESK or COUNTY_DESK */
+    char unit[SJ_UNIT_CODE_SIZE];  /* org unit of the node */
+    const char *node;              /* "village:410423101201", for the history */
+} countyd_peer;
+
+/* One upward message: exactly one of submit and action is set. */
+typedef struct countyd_apply_msg {
+    uint8_t message_id[16];
+    const countyd_peer *peer;
+    const Sanji__CaseSubmit *submit;
+    const Sanji__CaseAction *action;
+} countyd_apply_msg;
+
+/* What the Ack says. */
+typedef struct countyd_apply_result {
+    Sanji__AckStatus status;       /* APPLIED or REFUSED */
+    int code;                      /* 0, or the SJ_E* refusal */
+    char reason[SJ_ERROR_MESSAGE_MAX]; /* Chinese first, then English */
+    uint8_t case_id[16];
+    char case_number[32];          /* "" until a number is assigned */
+    uint64_t case_version;
+    bool redelivered;              /* answered from the stored result */
+    /* Downward feed rows written (0 if none): the village and its last seq. */
+    char village[SJ_UNIT_CODE_SIZE];
+    uint64_t feed_seq;
+} countyd_apply_result;
+
+typedef struct countyd_apply {
+    PGconn *db;
+    char county[7];                /* only villages of this county are served */
+    sj_calendar *calendar;
+} countyd_apply;
+
+/* Binds to db and county (6 digits) and loads the holiday table.  Returns
+ * 0, SJ_EINVAL, SJ_ENOMEM or SJ_EDB/SJ_EDB_CONN. */
+int countyd_apply_open(countyd_apply *a, PGconn *db, const char *county, sj_error *err);
+void countyd_apply_close(countyd_apply *a);
+
+/* Applies n messages in one transaction (see above) and fills results[i]
+ * for msgs[i].  Returns 0 after COMMIT, or SJ_EDB/SJ_EDB_CONN/SJ_ENOMEM
+ * with nothing applied. */
+int countyd_apply_batch(countyd_apply *a, const countyd_apply_msg *msgs, size_t n,
+                        countyd_apply_result *results, sj_error *err);
+
+#endif

@@ -1,0 +1,438 @@
+/*
+ * test_server_apply.c - the county's apply path (server/apply.c) against a
+ * real PostgreSQL 15, without the network: lifecycle paths, redelivery
+ * applied once (G2), stale versions refused (G3), scope refusals (G5), and
+ * a batch that mixes applied and refused messages.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "apply.h"
+#include "clock.h"
+#include "db.h"
+#include "migrate.h"
+#include "personal.h"
+#include "pg_test.h"
+
+#define VA "410423101201" /* village A, township X */
+#define VB "410423101202" /* village B, township X */
+#define VC "410423102201" /* village C, township Y */
+#define TX "410423101000"
+#define TY "410423102000"
+#define CO "410423000000"
+
+static const countyd_peer P_VA = {SANJI__NODE_ROLE__NODE_ROLE_VILLAGE, VA, "village:" VA};
+static const countyd_peer P_VB = {SANJI__NODE_ROLE__NODE_ROLE_VILLAGE, VB, "village:" VB};
+static const countyd_peer P_TX = {SANJI__NODE_ROLE__NODE_ROLE_TOWNSHIP_DESK, TX, "township-desk:" TX};
+static const countyd_peer P_TY = {SANJI__NODE_ROLE__NODE_ROLE_TOWNSHIP_DESK, TY, "township-desk:" TY};
+static const countyd_peer P_CO = {SANJI__NODE_ROLE__NODE_ROLE_COUNTY_DESK, CO, "county-desk:" CO};
+
+typedef struct fx {
+    PGconn *db;
+    countyd_apply ap;
+    char conninfo[1024];
+    uint8_t next_mid;
+    char id_number[SJ_PERSONAL_ID_SIZE];
+} fx;
+
+static int setup(void **state)
+{
+    static int n;
+    fx *f = calloc(1, sizeof(*f));
+    char name[64];
+    snprintf(name, sizeof(name), "t_apply_%d_%d", (int)getpid(), ++n);
+    f->db = pgt_fresh_db(name, f->conninfo, sizeof(f->conninfo));
+    sj_error err;
+    if (countyd_migrate(f->db, NULL, NULL, &err) != 0)
+        fail_msg("migrate: %s", err.message);
+    pgt_exec(f->db, "INSERT INTO org_unit (code, name, level, parent) VALUES"
+                    " ('" CO "', '鲁山县', 3, NULL), ('" TX "', '张官营镇', 2, '" CO "'),"
+                    " ('" TY "', '下汤镇', 2, '" CO "'), ('" VA "', '甲村', 1, '" TX "'),"
+                    " ('" VB "', '乙村', 1, '" TX "'), ('" VC "', '丙村', 1, '" TY "')");
+    pgt_exec(f->db, "INSERT INTO catalogue_category VALUES ('MZ', '民政救助')");
+    pgt_exec(f->db, "INSERT INTO catalogue_item (code, category, name, min_level, department,"
+                    " limit_days, urgent_limit_days) VALUES"
+                    " ('V-1', 'MZ', '咨询', 1, '县民政局', 1, 0),"
+                    " ('T-1', 'MZ', '证明', 2, '县民政局', 5, 2),"
+                    " ('C-1', 'MZ', '低保', 3, '县民政局', 20, 10)");
+    pgt_exec(f->db, "INSERT INTO person (id, name, role, org_unit, verifier) VALUES"
+                    " ('pa', '甲干部', 1, '" VA "', 'scrypt$x'), ('pb', '乙干部', 1, '" VB "', 'scrypt$x'),"
+                    " ('tx', '镇员X', 2, '" TX "', 'scrypt$x'), ('ty', '镇员Y', 2, '" TY "', 'scrypt$x'),"
+                    " ('co', '县员', 3, '" CO "', 'scrypt$x')");
+    /* 2026-04-30 (Thursday) is followed by the May Day holiday. */
+    pgt_exec(f->db, "INSERT INTO holiday VALUES ('2026-05-01', 'holiday', '劳动节'),"
+                    " ('2026-05-04', 'holiday', '劳动节'), ('2026-05-05', 'holiday', '劳动节'),"
+                    " ('2026-05-09', 'workday', '调休')");
+    int64_t now;
+    assert_int_equal(sj_clock_parse_iso("2026-04-30T10:00:00+08:00", &now, &err), 0);
+    sj_clock_set_fake_now_ms(now);
+    if (countyd_apply_open(&f->ap, f->db, "410423", &err) != 0)
+        fail_msg("apply_open: %s", err.message);
+    snprintf(f->id_number, sizeof(f->id_number), "41042319900101123%c",
+             sj_personal_id_check_char("41042319900101123"));
+    *state = f;
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    fx *f = *state;
+    countyd_apply_close(&f->ap);
+    PQfinish(f->db);
+    free(f);
+    sj_clock_set_fake_offset_ms(0);
+    return 0;
+}
+
+static void case_id(uint8_t out[16], int n)
+{
+    memset(out, 0, 16);
+    out[0] = 0x01;
+    out[6] = 0x70;
+    out[15] = (uint8_t)n;
+}
+
+/* Message builders; the protobuf structs live in the caller's frame. */
+typedef struct sub {
+    Sanji__CaseSubmit s;
+    Sanji__Applicant a;
+    uint8_t id[16];
+} sub;
+
+static void make_submit(fx *f, sub *x, int n, const char *village, const char *person,
+                        const char *item)
+{
+    sanji__case_submit__init(&x->s);
+    sanji__applicant__init(&x->a);
+    case_id(x->id, n);
+    x->s.case_id.data = x->id;
+    x->s.case_id.len = 16;
+    x->s.village = (char *)village;
+    x->s.item_code = (char *)item;
+    x->a.name = "王大妈";
+    x->a.id_number = f->id_number;
+    x->a.phone = "13800138000";
+    x->s.applicant = &x->a;
+    x->s.request_text = "申请低保'); DROP TABLE cases; --";
+    x->s.actor_person = (char *)person;
+    x->s.registered_at_ms = sj_clock_real_ms();
+}
+
+typedef struct act {
+    Sanji__CaseAction a;
+    uint8_t id[16];
+} act;
+
+static void make_action(act *x, int n, Sanji__CaseActionType type, uint64_t expected,
+                        const char *person)
+{
+    sanji__case_action__init(&x->a);
+    case_id(x->id, n);
+    x->a.case_id.data = x->id;
+    x->a.case_id.len = 16;
+    x->a.action = type;
+    x->a.expected_version = expected;
+    x->a.actor_person = (char *)person;
+    x->a.acted_at_ms = sj_clock_real_ms();
+}
+
+static countyd_apply_msg msg(fx *f, const countyd_peer *peer, const Sanji__CaseSubmit *s,
+                             const Sanji__CaseAction *a)
+{
+    countyd_apply_msg m = {.peer = peer, .submit = s, .action = a};
+    m.message_id[0] = 0xAA;
+    m.message_id[6] = 0x70;
+    m.message_id[15] = ++f->next_mid;
+    return m;
+}
+
+static countyd_apply_result run1(fx *f, const countyd_apply_msg *m)
+{
+    countyd_apply_result r;
+    sj_error err;
+    sj_error_clear(&err);
+    if (countyd_apply_batch(&f->ap, m, 1, &r, &err) != 0)
+        fail_msg("apply_batch: %s", err.message);
+    return r;
+}
+
+static void expect_applied(const countyd_apply_result *r, uint64_t version)
+{
+    if (r->status != SANJI__ACK_STATUS__ACK_STATUS_APPLIED)
+        fail_msg("expected APPLIED, got status %d code %s: %s", r->status, sj_err_name(r->code),
+                 r->reason);
+    assert_int_equal(r->case_version, version);
+}
+
+static void expect_refused(const countyd_apply_result *r, int code)
+{
+    if (r->status != SANJI__ACK_STATUS__ACK_STATUS_REFUSED || r->code != code)
+        fail_msg("expected REFUSED %s, got status %d code %s: %s", sj_err_name(code), r->status,
+                 sj_err_name(r->code), r->reason);
+}
+
+/* Applies an action and checks it was applied at the expected version. */
+static void step(fx *f, const countyd_peer *peer, int n, Sanji__CaseActionType type,
+                 uint64_t expected, const char *person, const char *field, uint64_t want_version)
+{
+    act x;
+    make_action(&x, n, type, expected, person);
+    char *mats[] = {"户口簿", "收入证明"};
+    x.a.note = (char *)field;
+    x.a.result = (char *)field;
+    x.a.department = (char *)field;
+    if (type == SANJI__CASE_ACTION_TYPE__CASE_ACTION_REQUEST_MATERIALS) {
+        x.a.materials = mats;
+        x.a.n_materials = 2;
+    }
+    if (type == SANJI__CASE_ACTION_TYPE__CASE_ACTION_FEEDBACK)
+        x.a.satisfaction = SANJI__SATISFACTION__SATISFACTION_SATISFIED;
+    countyd_apply_msg m = msg(f, peer, NULL, &x.a);
+    countyd_apply_result r = run1(f, &m);
+    expect_applied(&r, want_version);
+}
+
+static char *case_field(fx *f, int n, const char *column)
+{
+    char sql[256];
+    snprintf(sql, sizeof(sql), "SELECT %s::text FROM cases WHERE case_id ="
+                               " '01000000-0000-7000-0000-0000000000%02x'", column, n);
+    return pgt_scalar(f->db, sql);
+}
+
+static void expect_field(fx *f, int n, const char *column, const char *want)
+{
+    char *v = case_field(f, n, column);
+    if (!v || strcmp(v, want) != 0)
+        fail_msg("case %d: %s = \"%s\", want \"%s\"", n, column, v ? v : "(null)", want);
+    free(v);
+}
+
+/* The feed of a village is 1..n without gaps. */
+static void expect_feed_gapless(fx *f, const char *village, long n)
+{
+    char q[256];
+    snprintf(q, sizeof(q), "feed WHERE village = '%s'", village);
+    assert_int_equal(pgt_count(f->db, q), n);
+    snprintf(q, sizeof(q), "feed WHERE village = '%s' AND seq BETWEEN 1 AND %ld", village, n);
+    assert_int_equal(pgt_count(f->db, q), n);
+}
+
+static void test_register_assigns_number_due_and_feed(void **state)
+{
+    fx *f = *state;
+    sub x;
+    make_submit(f, &x, 1, VA, "pa", "T-1");
+    countyd_apply_msg m = msg(f, &P_VA, &x.s, NULL);
+    countyd_apply_result r = run1(f, &m);
+    expect_applied(&r, 1);
+    assert_string_equal(r.case_number, "410423-20260430-00001");
+    assert_string_equal(r.village, VA);
+    assert_int_equal(r.feed_seq, 1);
+    expect_field(f, 1, "status", "1");
+    expect_field(f, 1, "holder_unit", VA);
+    expect_field(f, 1, "first_receiver_name", "甲干部");
+    expect_field(f, 1, "request_text", "申请低保'); DROP TABLE cases; --");
+    /* 5 working days after Thursday 2026-04-30: 5/1, 5/4, 5/5 are holidays,
+     * 5/2-3 a weekend, 5/9 a make-up Saturday: 5/6, 5/7, 5/8, 5/9, 5/11. */
+    int64_t want;
+    sj_error err;
+    assert_int_equal(sj_clock_parse_iso("2026-05-11T23:59:59.999+08:00", &want, &err), 0);
+    char wbuf[32];
+    snprintf(wbuf, sizeof(wbuf), "%lld", (long long)want);
+    expect_field(f, 1, "due_at_ms", wbuf);
+    assert_int_equal(pgt_count(f->db, "case_event"), 1);
+    assert_int_equal(pgt_count(f->db, "processed_message WHERE status = 2"), 1);
+    /* The second case of the day takes the next number. */
+    make_submit(f, &x, 2, VA, "pa", "T-1");
+    m = msg(f, &P_VA, &x.s, NULL);
+    r = run1(f, &m);
+    assert_string_equal(r.case_number, "410423-20260430-00002");
+    expect_feed_gapless(f, VA, 2);
+}
+
+static void test_lifecycle_to_county_and_closed(void **state)
+{
+    fx *f = *state;
+    sub x;
+    make_submit(f, &x, 1, VA, "pa", "C-1");
+    countyd_apply_msg m = msg(f, &P_VA, &x.s, NULL);
+    expect_applied((countyd_apply_result[]){run1(f, &m)}, 1);
+    step(f, &P_VA, 1, SANJI__CASE_ACTION_TYPE__CASE_ACTION_ESCALATE, 1, "pa", "", 2);
+    step(f, &P_TX, 1, SANJI__CASE_ACTION_TYPE__CASE_ACTION_ACCEPT, 2, "tx", "", 3);
+    step(f, &P_TX, 1, SANJI__CASE_ACTION_TYPE__CASE_ACTION_ESCALATE, 3, "tx", "", 4);
+    step(f, &P_CO, 1, SANJI__CASE_ACTION_TYPE__CASE_ACTION_ACCEPT, 4, "co", "县民政局", 5);
+    expect_field(f, 1, "department", "县民政局");
+    step(f, &P_CO, 1, SANJI__CASE_ACTION_TYPE__CASE_ACTION_RESOLVE, 5, "co", "已批准", 6);
+    expect_field(f, 1, "status", "7");
+    expect_field(f, 1, "handling", "3"); /* 代办 */
+    expect_field(f, 1, "holder_unit", VA);
+    step(f, &P_VA, 1, SANJI__CASE_ACTION_TYPE__CASE_ACTION_FEEDBACK, 6, "pa", "", 7);
+    expect_field(f, 1, "status", "10");
+    expect_field(f, 1, "reached_county", "true");
+    assert_int_equal(pgt_count(f->db, "case_event"), 7);
+    expect_feed_gapless(f, VA, 7);
+}
+
+static void test_resolve_at_once_and_materials_round(void **state)
+{
+    fx *f = *state;
+    sub x;
+    make_submit(f, &x, 1, VA, "pa", "V-1");
+    countyd_apply_msg m = msg(f, &P_VA, &x.s, NULL);
+    run1(f, &m);
+    step(f, &P_VA, 1, SANJI__CASE_ACTION_TYPE__CASE_ACTION_RESOLVE_AT_ONCE, 1, "pa", "已答复", 2);
+    expect_field(f, 1, "handling", "1"); /* 即办 */
+    make_submit(f, &x, 2, VA, "pa", "T-1");
+    m = msg(f, &P_VA, &x.s, NULL);
+    run1(f, &m);
+    step(f, &P_VA, 2, SANJI__CASE_ACTION_TYPE__CASE_ACTION_ESCALATE, 1, "pa", "", 2);
+    step(f, &P_TX, 2, SANJI__CASE_ACTION_TYPE__CASE_ACTION_ACCEPT, 2, "tx", "", 3);
+    step(f, &P_TX, 2, SANJI__CASE_ACTION_TYPE__CASE_ACTION_REQUEST_MATERIALS, 3, "tx", "缺材料", 4);
+    expect_field(f, 2, "materials", "{户口簿,收入证明}");
+    step(f, &P_VA, 2, SANJI__CASE_ACTION_TYPE__CASE_ACTION_SUPPLEMENT, 4, "pa", "已补齐", 5);
+    step(f, &P_TX, 2, SANJI__CASE_ACTION_TYPE__CASE_ACTION_RESOLVE, 5, "tx", "已出具证明", 6);
+    expect_field(f, 2, "handling", "4"); /* 补办 */
+    expect_feed_gapless(f, VA, 8);
+}
+
+static void test_redelivery_applied_once(void **state)
+{
+    fx *f = *state;
+    sub x;
+    make_submit(f, &x, 1, VA, "pa", "T-1");
+    countyd_apply_msg m = msg(f, &P_VA, &x.s, NULL);
+    countyd_apply_result r1 = run1(f, &m);
+    expect_applied(&r1, 1);
+    assert_false(r1.redelivered);
+    countyd_apply_result r2 = run1(f, &m); /* same message id again */
+    expect_applied(&r2, 1);
+    assert_true(r2.redelivered);
+    assert_string_equal(r2.case_number, r1.case_number);
+    assert_memory_equal(r2.case_id, r1.case_id, 16);
+    assert_int_equal(pgt_count(f->db, "cases"), 1);
+    assert_int_equal(pgt_count(f->db, "case_event"), 1);
+    assert_int_equal(pgt_count(f->db, "feed"), 1);
+    /* An action redelivered is applied once too. */
+    act a;
+    make_action(&a, 1, SANJI__CASE_ACTION_TYPE__CASE_ACTION_ESCALATE, 1, "pa");
+    m = msg(f, &P_VA, NULL, &a.a);
+    expect_applied((countyd_apply_result[]){run1(f, &m)}, 2);
+    countyd_apply_result r3 = run1(f, &m);
+    expect_applied(&r3, 2);
+    assert_true(r3.redelivered);
+    expect_field(f, 1, "version", "2");
+    assert_int_equal(pgt_count(f->db, "case_event"), 2);
+}
+
+static void test_stale_version_refused_and_remembered(void **state)
+{
+    fx *f = *state;
+    sub x;
+    make_submit(f, &x, 1, VA, "pa", "T-1");
+    countyd_apply_msg m = msg(f, &P_VA, &x.s, NULL);
+    run1(f, &m);
+    step(f, &P_VA, 1, SANJI__CASE_ACTION_TYPE__CASE_ACTION_ESCALATE, 1, "pa", "", 2);
+    act a;
+    make_action(&a, 1, SANJI__CASE_ACTION_TYPE__CASE_ACTION_WITHDRAW, 1, "pa");
+    a.a.note = "申请人撤回";
+    m = msg(f, &P_VA, NULL, &a.a);
+    countyd_apply_result r = run1(f, &m);
+    expect_refused(&r, SJ_ESTALE_VERSION);
+    assert_int_equal(r.case_version, 2);
+    expect_field(f, 1, "status", "2");
+    assert_int_equal(pgt_count(f->db, "processed_message WHERE status = 3 AND code = -81"), 1);
+    countyd_apply_result again = run1(f, &m);
+    expect_refused(&again, SJ_ESTALE_VERSION);
+    assert_true(again.redelivered);
+    assert_string_equal(again.reason, r.reason);
+    assert_int_equal(pgt_count(f->db, "case_event"), 2);
+    expect_feed_gapless(f, VA, 2);
+}
+
+static void test_scope_refusals(void **state)
+{
+    fx *f = *state;
+    sub x;
+    make_submit(f, &x, 1, VA, "pa", "T-1");
+    countyd_apply_msg m = msg(f, &P_VA, &x.s, NULL);
+    run1(f, &m);
+    /* Village B's cadre on village A's case. */
+    act a;
+    make_action(&a, 1, SANJI__CASE_ACTION_TYPE__CASE_ACTION_ESCALATE, 1, "pb");
+    m = msg(f, &P_VB, NULL, &a.a);
+    expect_refused((countyd_apply_result[]){run1(f, &m)}, SJ_ESCOPE);
+    step(f, &P_VA, 1, SANJI__CASE_ACTION_TYPE__CASE_ACTION_ESCALATE, 1, "pa", "", 2);
+    /* Township Y on a village of township X. */
+    make_action(&a, 1, SANJI__CASE_ACTION_TYPE__CASE_ACTION_ACCEPT, 2, "ty");
+    m = msg(f, &P_TY, NULL, &a.a);
+    expect_refused((countyd_apply_result[]){run1(f, &m)}, SJ_ESCOPE);
+    /* A person acting through another village's node. */
+    make_action(&a, 1, SANJI__CASE_ACTION_TYPE__CASE_ACTION_URGE, 0, "pa");
+    m = msg(f, &P_VB, NULL, &a.a);
+    expect_refused((countyd_apply_result[]){run1(f, &m)}, SJ_EUNKNOWN_PERSON);
+    /* Registering for another village. */
+    make_submit(f, &x, 2, VA, "pb", "T-1");
+    m = msg(f, &P_VB, &x.s, NULL);
+    expect_refused((countyd_apply_result[]){run1(f, &m)}, SJ_ESCOPE);
+    expect_field(f, 1, "status", "2");
+    assert_int_equal(pgt_count(f->db, "cases"), 1);
+    assert_int_equal(pgt_count(f->db, "case_event"), 2);
+    assert_int_equal(pgt_count(f->db, "processed_message WHERE status = 3"), 4);
+}
+
+static void test_batch_mixing_applied_and_refused(void **state)
+{
+    fx *f = *state;
+    sub s1, s2;
+    act a1, a2;
+    make_submit(f, &s1, 1, VA, "pa", "T-1");
+    make_submit(f, &s2, 2, VA, "pa", "T-1");
+    s2.a.id_number = "410423199001011230"; /* wrong check character */
+    if (sj_personal_id_check_char("41042319900101123") == '0')
+        s2.a.id_number = "410423199001011231";
+    make_action(&a1, 9, SANJI__CASE_ACTION_TYPE__CASE_ACTION_ESCALATE, 1, "pa"); /* no such case */
+    make_action(&a2, 1, SANJI__CASE_ACTION_TYPE__CASE_ACTION_ESCALATE, 1, "pa");
+    countyd_apply_msg m[5];
+    m[0] = msg(f, &P_VA, &s1.s, NULL);
+    m[1] = msg(f, &P_VA, &s2.s, NULL);
+    m[2] = msg(f, &P_VA, NULL, &a1.a);
+    m[3] = msg(f, &P_VA, NULL, &a2.a);
+    m[4] = m[0]; /* the same message twice in one batch */
+    countyd_apply_result r[5];
+    sj_error err;
+    if (countyd_apply_batch(&f->ap, m, 5, r, &err) != 0)
+        fail_msg("batch: %s", err.message);
+    expect_applied(&r[0], 1);
+    expect_refused(&r[1], SJ_EBAD_ID_NUMBER);
+    expect_refused(&r[2], SJ_EUNKNOWN_CASE);
+    expect_applied(&r[3], 2);
+    expect_applied(&r[4], 1);
+    assert_true(r[4].redelivered);
+    assert_int_equal(pgt_count(f->db, "cases"), 1);
+    assert_int_equal(pgt_count(f->db, "case_event"), 2);
+    assert_int_equal(pgt_count(f->db, "processed_message"), 4);
+    assert_int_equal(pgt_count(f->db, "case_number_seq WHERE last_seq = 1"), 1);
+    expect_feed_gapless(f, VA, 2);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_register_assigns_number_due_and_feed, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_lifecycle_to_county_and_closed, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_resolve_at_once_and_materials_round, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_redelivery_applied_once, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_stale_version_refused_and_remembered, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_scope_refusals, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_batch_mixing_applied_and_refused, setup, teardown),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
