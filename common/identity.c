@@ -7,6 +7,7 @@
  * sj_node_role_name(), sj_node_role_parse(), sj_node_role_level().
  */
 #include "identity.h"
+#include "orgunit.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -57,32 +58,15 @@ sj_level sj_node_role_level(sj_node_role role)
     return SJ_LEVEL_NONE;
 }
 
-static bool all_char(const char *s, size_t n, char c)
-{
-    for (size_t i = 0; i < n; i++)
-        if (s[i] != c)
-            return false;
-    return true;
-}
-
-/* Level of a 12-digit code, by the same rules as orgunit.c; kept here so that
- * identity checks depend on nothing but this file. */
+/* Level of a code given as (pointer, length); orgunit.c owns the rules. */
 static sj_level unit_level(const char *s, size_t len)
 {
-    if (len != SJ_IDENTITY_UNIT_LEN)
+    char code[SJ_ORGUNIT_CODE_SIZE];
+    if (len != SJ_ORGUNIT_CODE_LEN)
         return SJ_LEVEL_NONE;
-    for (size_t i = 0; i < len; i++)
-        if (s[i] < '0' || s[i] > '9')
-            return SJ_LEVEL_NONE;
-    if (all_char(s, 6, '0'))
-        return SJ_LEVEL_NONE;
-    if (all_char(s + 6, 6, '0'))
-        return SJ_LEVEL_COUNTY;
-    if (all_char(s + 9, 3, '0'))
-        return SJ_LEVEL_TOWNSHIP;
-    if (all_char(s + 6, 3, '0'))
-        return SJ_LEVEL_NONE; /* a village needs a township */
-    return SJ_LEVEL_VILLAGE;
+    memcpy(code, s, len);
+    code[len] = '\0';
+    return sj_orgunit_level(code);
 }
 
 static bool name_ok(const char *s, size_t len)
