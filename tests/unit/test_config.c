@@ -316,8 +316,8 @@ static void test_print_doc(void **state)
     static const char *const want[] = {
         "[node]\n# Display name of this node.\n# type: string; default: (empty)\n#name = \"\"\n",
         "# 12-digit org unit code (required).\n# type: string; required\n#unit =\n",
-        "[listen]\n# Addresses to listen on.\n# type: host:port list; default: 0.0.0.0:7443\n"
-        "#address = 0.0.0.0:7443\n",
+        ("[listen]\n# Addresses to listen on.\n# type: host:port list; default: 0.0.0.0:7443\n"
+         "#address = 0.0.0.0:7443\n"),
         "# type: integer, range 1..10000; default: 200\n#max_peers = 200\n",
         "# type: duration, range 1000..86400000 ms; default: 90s\n#idle = 90s\n",
         "# type: size, at least 1048576 bytes; default: 512MiB\n#quota = 512MiB\n",
