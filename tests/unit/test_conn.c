@@ -418,6 +418,100 @@ static void test_idle_timeout(void **state)
     assert_true(ms < 5000);
 }
 
+/* Backpressure: both ends share one thread, so while the client sends a
+ * burst the server cannot read; the kernel buffers fill, the link blocks
+ * (SJ_EBACKPRESSURE, nothing queued), reading resumes and on_drain lets the
+ * client finish.  Every message arrives once, in order. */
+static int bp_refusals, bp_drains;
+static char *bp_filler;
+
+static void bp_pump(sj_conn *c)
+{
+    Sanji__NodeStatus ns = SANJI__NODE_STATUS__INIT;
+    Sanji__Heartbeat hb = SANJI__HEARTBEAT__INIT;
+    Sanji__Envelope env = SANJI__ENVELOPE__INIT;
+    ns.software = bp_filler;
+    hb.status = &ns;
+    env.body_case = SANJI__ENVELOPE__BODY_HEARTBEAT;
+    env.heartbeat = &hb;
+    while (W->client_sent < W->want) {
+        hb.seq = W->client_sent;
+        sj_error err;
+        int rc = sj_conn_send(c, &env, NULL, &err);
+        if (rc == SJ_EBACKPRESSURE) {
+            assert_true(sj_conn_blocked(c));
+            bp_refusals++;
+            return;
+        }
+        assert_int_equal(rc, 0);
+        W->client_sent++;
+    }
+}
+
+static void bp_ready(sj_conn *c, const sj_identity *peer)
+{
+    W->client.ready++;
+    bp_pump(c);
+}
+
+static void bp_drain(sj_conn *c)
+{
+    bp_drains++;
+    assert_false(sj_conn_blocked(c));
+    bp_pump(c);
+}
+
+static void bp_srv_message(sj_conn *c, const Sanji__Envelope *env, const uint8_t *p, size_t len)
+{
+    if (env->heartbeat->seq != W->server.next_seq)
+        W->server.out_of_order++;
+    W->server.next_seq = env->heartbeat->seq + 1;
+    if (++W->server.received == W->want)
+        sj_conn_close(c, 0, NULL);
+}
+
+static const sj_conn_callbacks bp_server_cbs = {
+    .on_ready = srv_ready, .on_message = bp_srv_message, .on_close = srv_close};
+
+static const sj_conn_callbacks bp_client_cbs = {
+    .on_ready = bp_ready, .on_drain = bp_drain, .on_close = cli_close};
+
+static void test_backpressure_blocks_and_drains(void **state)
+{
+    world w;
+    world_init(&w);
+    w.sctx = server_ctx();
+    w.cctx = client_ctx("village");
+    w.want = 2000; /* 2000 x 16 KiB: far more than the socket buffers */
+    bp_filler = malloc(16001);
+    memset(bp_filler, 'b', 16000);
+    bp_filler[16000] = '\0';
+    sj_error err;
+    sj_listener *l = sj_listener_new(&w.loop, w.sctx, NULL, &bp_server_cbs, &w, &err);
+    assert_non_null(l);
+    w.listener = l;
+    assert_int_equal(sj_listener_listen(l, "127.0.0.1", 0, 0, &err), 0);
+    sj_conn_options co = sj_conn_options_default();
+    co.write_high_water = 256 * 1024;
+    co.write_low_water = 64 * 1024;
+    sj_conn *c = sj_conn_new(&w.loop, w.cctx, RELAY_NODE, &co, &bp_client_cbs, NULL, &err);
+    assert_non_null(c);
+    struct sockaddr_in sa;
+    uv_ip4_addr("127.0.0.1", sj_listener_port(l), &sa);
+    uv_connect_t *req = malloc(sizeof(*req));
+    req->data = c;
+    assert_int_equal(uv_tcp_connect(req, sj_conn_tcp(c), (struct sockaddr *)&sa, on_connected), 0);
+    world_run_and_free(&w);
+    free(bp_filler);
+    print_message("refusals %d drains %d received %llu\n", bp_refusals, bp_drains,
+                  (unsigned long long)w.server.received);
+    assert_true(bp_refusals >= 1);
+    assert_int_equal(bp_drains, bp_refusals);
+    assert_int_equal(w.server.received, w.want);
+    assert_int_equal(w.server.out_of_order, 0);
+    assert_int_equal(w.client.status, SJ_ECLOSED);
+}
+
 /* ---- dialer -------------------------------------------------------------- */
 
 typedef struct dial_state {
@@ -571,6 +665,7 @@ int main(void)
         cmocka_unit_test(test_refusals),
         cmocka_unit_test(test_oversized_frame_closes_link),
         cmocka_unit_test(test_idle_timeout),
+        cmocka_unit_test(test_backpressure_blocks_and_drains),
         cmocka_unit_test(test_dialer_reconnects_after_restart),
     };
     return cmocka_run_group_tests(tests, make_certs, remove_certs);
