@@ -1,0 +1,1028 @@
+/*
+ * store.c - the township relay's SQLite store: schema, the start-up check
+ * (integrity and ownership), and the queue, results, feed, cursors, case
+ * cache, reference data, stations and status tables.  See store.h.
+ *
+ * Entry points: the relay_store_* functions of store.h.
+ */
+#include "store.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <sqlite3.h>
+
+#include "orgunit.h"
+
+#define STMT_CACHE 48
+
+struct relay_store {
+    sqlite3 *db;
+    char path[1024];
+    char node_id[RELAY_NODE_MAX];
+    bool in_tx;
+    bool read_only;
+    uint64_t queue_bytes; /* kept in memory: SUM(length(payload)) of the queue */
+    struct {
+        const char *sql;
+        sqlite3_stmt *stmt;
+    } cache[STMT_CACHE];
+};
+
+static const char SCHEMA[] =
+    "CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);\n"
+    "CREATE TABLE queue (seq INTEGER PRIMARY KEY AUTOINCREMENT,"
+    " message_id BLOB NOT NULL UNIQUE, origin_node TEXT NOT NULL, village TEXT NOT NULL,"
+    " case_id BLOB NOT NULL, stored_at_ms INTEGER NOT NULL, payload BLOB NOT NULL);\n"
+    "CREATE INDEX queue_case ON queue(case_id);\n"
+    "CREATE TABLE results (message_id BLOB PRIMARY KEY, origin_node TEXT NOT NULL,"
+    " village TEXT NOT NULL, case_id BLOB NOT NULL, ack BLOB NOT NULL,"
+    " stored_at_ms INTEGER NOT NULL, delivered INTEGER NOT NULL DEFAULT 0);\n"
+    "CREATE INDEX results_undelivered ON results(origin_node, delivered, stored_at_ms);\n"
+    "CREATE INDEX results_case ON results(case_id);\n"
+    "CREATE TABLE feed (village TEXT NOT NULL, seq INTEGER NOT NULL, update_pb BLOB NOT NULL,"
+    " PRIMARY KEY (village, seq)) WITHOUT ROWID;\n"
+    "CREATE TABLE cursors (village TEXT PRIMARY KEY, seq INTEGER NOT NULL);\n"
+    "CREATE TABLE cases (case_id BLOB PRIMARY KEY, village TEXT NOT NULL, number TEXT,"
+    " registered_at_ms INTEGER NOT NULL, snapshot BLOB NOT NULL);\n"
+    "CREATE INDEX cases_village ON cases(village, registered_at_ms);\n"
+    "CREATE INDEX cases_number ON cases(number);\n"
+    "CREATE TABLE events (case_id BLOB NOT NULL, seq INTEGER NOT NULL, event_pb BLOB NOT NULL,"
+    " PRIMARY KEY (case_id, seq)) WITHOUT ROWID;\n"
+    "CREATE TABLE refdata (kind INTEGER PRIMARY KEY, version INTEGER NOT NULL,"
+    " payload BLOB NOT NULL);\n"
+    "CREATE TABLE stations (node TEXT PRIMARY KEY, connected INTEGER NOT NULL,"
+    " last_seen_ms INTEGER NOT NULL, outbox_depth INTEGER NOT NULL);\n";
+
+/* ---- helpers ------------------------------------------------------------- */
+
+static int db_fail(relay_store *st, sj_error *err, const char *what)
+{
+    return sj_error_set(err, SJ_EDB, "中继存储出错 (relay store error): %s: %s (%s)", what,
+                        sqlite3_errmsg(st->db), st->path);
+}
+
+/* Prepared statements are cached by the address of their SQL text (always a
+ * string literal here). */
+static sqlite3_stmt *prep(relay_store *st, const char *sql, sj_error *err)
+{
+    for (int i = 0; i < STMT_CACHE; i++) {
+        if (st->cache[i].sql == sql) {
+            sqlite3_reset(st->cache[i].stmt);
+            sqlite3_clear_bindings(st->cache[i].stmt);
+            return st->cache[i].stmt;
+        }
+    }
+    sqlite3_stmt *s = NULL;
+    if (sqlite3_prepare_v2(st->db, sql, -1, &s, NULL) != SQLITE_OK) {
+        db_fail(st, err, "prepare");
+        return NULL;
+    }
+    for (int i = 0; i < STMT_CACHE; i++) {
+        if (st->cache[i].sql == NULL) {
+            st->cache[i].sql = sql;
+            st->cache[i].stmt = s;
+            return s;
+        }
+    }
+    abort(); /* more distinct statements than STMT_CACHE: a bug here */
+}
+
+static int begin(relay_store *st, sj_error *err)
+{
+    if (st->in_tx)
+        return 0;
+    if (st->read_only)
+        return sj_error_set(err, SJ_EINVAL, "store opened read-only");
+    if (sqlite3_exec(st->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK)
+        return db_fail(st, err, "BEGIN");
+    st->in_tx = true;
+    return 0;
+}
+
+static int exec_simple(relay_store *st, const char *sql, sj_error *err)
+{
+    char *msg = NULL;
+    if (sqlite3_exec(st->db, sql, NULL, NULL, &msg) != SQLITE_OK) {
+        int rc = sj_error_set(err, SJ_EDB, "中继存储出错 (relay store error): %s (%s)",
+                              msg ? msg : sqlite3_errmsg(st->db), st->path);
+        sqlite3_free(msg);
+        return rc;
+    }
+    return 0;
+}
+
+static int step_done(relay_store *st, sqlite3_stmt *s, sj_error *err, const char *what)
+{
+    int rc = sqlite3_step(s);
+    sqlite3_reset(s);
+    if (rc != SQLITE_DONE)
+        return db_fail(st, err, what);
+    return 0;
+}
+
+static void copy_text(char *dst, size_t cap, const unsigned char *src)
+{
+    snprintf(dst, cap, "%s", src ? (const char *)src : "");
+}
+
+static uint8_t *dup_blob(const void *p, size_t n)
+{
+    uint8_t *b = malloc(n ? n : 1);
+    if (b && n)
+        memcpy(b, p, n);
+    return b;
+}
+
+/* ---- open and check ------------------------------------------------------ */
+
+static int meta_get_raw(relay_store *st, const char *key, char *buf, size_t cap)
+{
+    sqlite3_stmt *s = NULL;
+    if (sqlite3_prepare_v2(st->db, "SELECT value FROM meta WHERE key = ?", -1, &s, NULL) !=
+        SQLITE_OK)
+        return SJ_EDB;
+    sqlite3_bind_text(s, 1, key, -1, SQLITE_STATIC);
+    int rc = SJ_ENOTFOUND;
+    if (sqlite3_step(s) == SQLITE_ROW) {
+        copy_text(buf, cap, sqlite3_column_text(s, 0));
+        rc = 0;
+    }
+    sqlite3_finalize(s);
+    return rc;
+}
+
+static int count_tables(relay_store *st, int *n)
+{
+    sqlite3_stmt *s = NULL;
+    int rc = sqlite3_prepare_v2(st->db, "SELECT count(*) FROM sqlite_master", -1, &s, NULL);
+    if (rc == SQLITE_OK && (rc = sqlite3_step(s)) == SQLITE_ROW) {
+        *n = sqlite3_column_int(s, 0);
+        rc = SQLITE_OK;
+    }
+    sqlite3_finalize(s);
+    return rc;
+}
+
+static int corrupt(relay_store *st, sj_error *err, const char *detail)
+{
+    return sj_error_set(err, SJ_ESTORE_CORRUPT,
+                        "中继存储已损坏，未做任何改动；请停止服务，保留该文件以便排查，"
+                        "从备份恢复或移走该文件后重新启动（移走后尚未上传的消息会由各村站重发）"
+                        " (the relay store %s is damaged: %s; nothing was changed. Stop the "
+                        "relay, keep the file for inspection, restore it from a backup or move "
+                        "it away and start again; stations resend what was not yet recorded)",
+                        st->path, detail);
+}
+
+static int check_integrity(relay_store *st, sj_error *err)
+{
+    sqlite3_stmt *s = NULL;
+    int rc = sqlite3_prepare_v2(st->db, "PRAGMA integrity_check", -1, &s, NULL);
+    if (rc != SQLITE_OK)
+        return corrupt(st, err, sqlite3_errmsg(st->db));
+    char first[256] = "";
+    rc = sqlite3_step(s);
+    if (rc == SQLITE_ROW)
+        copy_text(first, sizeof first, sqlite3_column_text(s, 0));
+    else
+        snprintf(first, sizeof first, "%s", sqlite3_errmsg(st->db));
+    sqlite3_finalize(s);
+    if (strcmp(first, "ok") != 0)
+        return corrupt(st, err, first);
+    return 0;
+}
+
+static int check_meta(relay_store *st, bool check_node, sj_error *err)
+{
+    char format[64] = "", version[32] = "", node[RELAY_NODE_MAX] = "";
+    if (meta_get_raw(st, "format", format, sizeof format) != 0 ||
+        strcmp(format, RELAY_STORE_FORMAT) != 0)
+        return sj_error_set(err, SJ_ESTORE_FOREIGN,
+                            "%s 不是三级乡镇中继的存储文件，未做任何改动；请检查 store.path "
+                            "(%s is not a Sanji relay store; nothing was changed. Check "
+                            "store.path in the configuration)",
+                            st->path, st->path);
+    if (meta_get_raw(st, "format_version", version, sizeof version) != 0 ||
+        atoi(version) != RELAY_STORE_FORMAT_VERSION)
+        return sj_error_set(err, SJ_ESTORE_FOREIGN,
+                            "%s 的格式版本为 %s，本程序只认识 %d；请使用匹配的 sanji-relayd 版本 "
+                            "(%s has store format version %s; this program knows %d. Run the "
+                            "matching sanji-relayd)",
+                            st->path, version, RELAY_STORE_FORMAT_VERSION, st->path, version,
+                            RELAY_STORE_FORMAT_VERSION);
+    if (meta_get_raw(st, "node_id", node, sizeof node) != 0)
+        return sj_error_set(err, SJ_ESTORE_FOREIGN, "%s: meta table names no node", st->path);
+    if (check_node && strcmp(node, st->node_id) != 0)
+        return sj_error_set(err, SJ_ESTORE_FOREIGN,
+                            "%s 属于另一个中继 %s，而本机证书是 %s；未做任何改动。请检查 store.path "
+                            "和证书是否配错 (%s belongs to relay %s but this relay's certificate "
+                            "says %s; nothing was changed. Check store.path and the certificate)",
+                            st->path, node, st->node_id, st->path, node, st->node_id);
+    snprintf(st->node_id, sizeof st->node_id, "%s", node);
+    return 0;
+}
+
+static int create_schema(relay_store *st, sj_error *err)
+{
+    int rc = exec_simple(st, "BEGIN IMMEDIATE", err);
+    if (rc != 0)
+        return rc;
+    rc = exec_simple(st, SCHEMA, err);
+    if (rc == 0) {
+        char sql[512];
+        sqlite3_stmt *s = NULL;
+        snprintf(sql, sizeof sql, "INSERT INTO meta (key, value) VALUES (?, ?)");
+        if (sqlite3_prepare_v2(st->db, sql, -1, &s, NULL) != SQLITE_OK) {
+            rc = db_fail(st, err, "meta");
+        } else {
+            char ver[16];
+            snprintf(ver, sizeof ver, "%d", RELAY_STORE_FORMAT_VERSION);
+            const char *kv[][2] = {{"format", RELAY_STORE_FORMAT},
+                                   {"format_version", ver},
+                                   {"node_id", st->node_id}};
+            for (size_t i = 0; rc == 0 && i < 3; i++) {
+                sqlite3_reset(s);
+                sqlite3_bind_text(s, 1, kv[i][0], -1, SQLITE_STATIC);
+                sqlite3_bind_text(s, 2, kv[i][1], -1, SQLITE_STATIC);
+                if (sqlite3_step(s) != SQLITE_DONE)
+                    rc = db_fail(st, err, "meta");
+            }
+            sqlite3_finalize(s);
+        }
+    }
+    if (rc == 0)
+        rc = exec_simple(st, "COMMIT", err);
+    else
+        sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
+    return rc;
+}
+
+static int load_queue_bytes(relay_store *st, sj_error *err)
+{
+    relay_queue_stats qs;
+    int rc = relay_store_queue_stats(st, &qs, err);
+    if (rc == 0)
+        st->queue_bytes = qs.bytes;
+    return rc;
+}
+
+static int open_common(const char *path, const char *node_id, bool read_only, relay_store **out,
+                       sj_error *err)
+{
+    *out = NULL;
+    if (path == NULL || path[0] == '\0' || (!read_only && (node_id == NULL || node_id[0] == 0)))
+        return sj_error_set(err, SJ_EINVAL, "relay_store_open: path and node id are required");
+    relay_store *st = calloc(1, sizeof *st);
+    if (st == NULL)
+        return sj_error_set(err, SJ_ENOMEM, NULL);
+    snprintf(st->path, sizeof st->path, "%s", path);
+    snprintf(st->node_id, sizeof st->node_id, "%s", node_id ? node_id : "");
+    st->read_only = read_only;
+    int flags = read_only ? SQLITE_OPEN_READONLY : (SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE);
+    int rc;
+    if (sqlite3_open_v2(path, &st->db, flags | SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK) {
+        rc = sj_error_set(err, SJ_EIO, "无法打开中继存储 %s：%s (cannot open the relay store)",
+                          path, st->db ? sqlite3_errmsg(st->db) : "out of memory");
+        goto fail;
+    }
+    sqlite3_busy_timeout(st->db, 5000);
+    sqlite3_extended_result_codes(st->db, 1);
+    int ntables = 0;
+    int src = count_tables(st, &ntables);
+    if (src == SQLITE_NOTADB || src == SQLITE_CORRUPT || (src & 0xff) == SQLITE_CORRUPT ||
+        (src & 0xff) == SQLITE_NOTADB) {
+        rc = corrupt(st, err, sqlite3_errmsg(st->db));
+        goto fail;
+    }
+    if (src != SQLITE_OK) {
+        rc = sj_error_set(err, SJ_EIO, "无法读取中继存储 %s：%s (cannot read the relay store)",
+                          path, sqlite3_errmsg(st->db));
+        goto fail;
+    }
+    if (ntables == 0) {
+        if (read_only) {
+            rc = sj_error_set(err, SJ_ENOTFOUND,
+                              "%s 中没有中继数据；中继是否启动过？(%s holds no relay data; has "
+                              "the relay ever run with this store?)",
+                              path, path);
+            goto fail;
+        }
+        if ((rc = exec_simple(st, "PRAGMA journal_mode=WAL", err)) != 0 ||
+            (rc = create_schema(st, err)) != 0)
+            goto fail;
+    } else {
+        if ((rc = check_integrity(st, err)) != 0 || (rc = check_meta(st, !read_only, err)) != 0)
+            goto fail;
+        if (!read_only && (rc = exec_simple(st, "PRAGMA journal_mode=WAL", err)) != 0)
+            goto fail;
+    }
+    if (!read_only && (rc = exec_simple(st, "PRAGMA synchronous=FULL", err)) != 0)
+        goto fail;
+    if ((rc = load_queue_bytes(st, err)) != 0)
+        goto fail;
+    *out = st;
+    return 0;
+fail:
+    relay_store_close(st);
+    return rc;
+}
+
+int relay_store_open(const char *path, const char *node_id, relay_store **out, sj_error *err)
+{
+    return open_common(path, node_id, false, out, err);
+}
+
+int relay_store_open_readonly(const char *path, relay_store **out, sj_error *err)
+{
+    return open_common(path, NULL, true, out, err);
+}
+
+void relay_store_close(relay_store *st)
+{
+    if (st == NULL)
+        return;
+    if (st->in_tx)
+        relay_store_rollback(st);
+    for (int i = 0; i < STMT_CACHE; i++)
+        if (st->cache[i].stmt)
+            sqlite3_finalize(st->cache[i].stmt);
+    if (st->db)
+        sqlite3_close(st->db);
+    free(st);
+}
+
+const char *relay_store_node_id(const relay_store *st)
+{
+    return st->node_id;
+}
+
+int relay_store_commit(relay_store *st, sj_error *err)
+{
+    if (!st->in_tx)
+        return 0;
+    st->in_tx = false;
+    if (sqlite3_exec(st->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK) {
+        int rc = db_fail(st, err, "COMMIT");
+        sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
+        sj_error scratch;
+        load_queue_bytes(st, &scratch);
+        return rc;
+    }
+    return 0;
+}
+
+void relay_store_rollback(relay_store *st)
+{
+    if (!st->in_tx)
+        return;
+    st->in_tx = false;
+    sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
+    sj_error scratch;
+    load_queue_bytes(st, &scratch);
+}
+
+bool relay_store_in_tx(const relay_store *st)
+{
+    return st->in_tx;
+}
+
+/* ---- queue --------------------------------------------------------------- */
+
+static const char SQL_Q_EXISTS[] = "SELECT 1 FROM queue WHERE message_id = ?";
+static const char SQL_Q_INSERT[] =
+    "INSERT INTO queue (message_id, origin_node, village, case_id, stored_at_ms, payload)"
+    " VALUES (?, ?, ?, ?, ?, ?)";
+
+int relay_store_queue_add(relay_store *st, relay_queue_item *item, uint64_t quota_bytes,
+                          int64_t now_ms, sj_error *err)
+{
+    sqlite3_stmt *s = prep(st, SQL_Q_EXISTS, err);
+    if (s == NULL)
+        return SJ_EDB;
+    sqlite3_bind_blob(s, 1, item->message_id, 16, SQLITE_STATIC);
+    int rc = sqlite3_step(s);
+    sqlite3_reset(s);
+    if (rc == SQLITE_ROW)
+        return sj_error_set(err, SJ_EEXISTS, "message already queued");
+    if (rc != SQLITE_DONE)
+        return db_fail(st, err, "queue lookup");
+    if (quota_bytes > 0 && st->queue_bytes + item->len > quota_bytes)
+        return sj_error_set(err, SJ_EQUOTA,
+                            "乡镇中继队列已满（%llu / %llu 字节），新提交被拒绝，已存的消息不会丢失；"
+                            "请检查县里链路 (the township relay queue is full; new submissions "
+                            "are refused and nothing stored is dropped; check the county link)",
+                            (unsigned long long)st->queue_bytes,
+                            (unsigned long long)quota_bytes);
+    if ((rc = begin(st, err)) != 0)
+        return rc;
+    if ((s = prep(st, SQL_Q_INSERT, err)) == NULL)
+        return SJ_EDB;
+    sqlite3_bind_blob(s, 1, item->message_id, 16, SQLITE_STATIC);
+    sqlite3_bind_text(s, 2, item->origin_node, -1, SQLITE_STATIC);
+    sqlite3_bind_text(s, 3, item->village, -1, SQLITE_STATIC);
+    sqlite3_bind_blob(s, 4, item->case_id, 16, SQLITE_STATIC);
+    sqlite3_bind_int64(s, 5, now_ms);
+    sqlite3_bind_blob(s, 6, item->payload, (int)item->len, SQLITE_STATIC);
+    if ((rc = step_done(st, s, err, "queue insert")) != 0)
+        return rc;
+    item->seq = sqlite3_last_insert_rowid(st->db);
+    item->stored_at_ms = now_ms;
+    st->queue_bytes += item->len;
+    return 0;
+}
+
+static void read_item(sqlite3_stmt *s, relay_queue_item *item)
+{
+    item->seq = sqlite3_column_int64(s, 0);
+    const void *id = sqlite3_column_blob(s, 1);
+    if (id && sqlite3_column_bytes(s, 1) == 16)
+        memcpy(item->message_id, id, 16);
+    copy_text(item->origin_node, sizeof item->origin_node, sqlite3_column_text(s, 2));
+    copy_text(item->village, sizeof item->village, sqlite3_column_text(s, 3));
+    const void *cid = sqlite3_column_blob(s, 4);
+    if (cid && sqlite3_column_bytes(s, 4) == 16)
+        memcpy(item->case_id, cid, 16);
+    item->stored_at_ms = sqlite3_column_int64(s, 5);
+}
+
+static const char SQL_Q_NEXT[] =
+    "SELECT seq, message_id, origin_node, village, case_id, stored_at_ms, payload FROM queue"
+    " WHERE seq > ? ORDER BY seq LIMIT 1";
+
+int relay_store_queue_next(relay_store *st, int64_t after_seq, relay_queue_item *item,
+                           sj_error *err)
+{
+    memset(item, 0, sizeof *item);
+    sqlite3_stmt *s = prep(st, SQL_Q_NEXT, err);
+    if (s == NULL)
+        return SJ_EDB;
+    sqlite3_bind_int64(s, 1, after_seq);
+    int rc = sqlite3_step(s);
+    if (rc == SQLITE_DONE) {
+        sqlite3_reset(s);
+        return SJ_ENOTFOUND;
+    }
+    if (rc != SQLITE_ROW) {
+        sqlite3_reset(s);
+        return db_fail(st, err, "queue read");
+    }
+    read_item(s, item);
+    item->len = (size_t)sqlite3_column_bytes(s, 6);
+    item->payload = dup_blob(sqlite3_column_blob(s, 6), item->len);
+    sqlite3_reset(s);
+    if (item->payload == NULL)
+        return sj_error_set(err, SJ_ENOMEM, NULL);
+    return 0;
+}
+
+static const char SQL_Q_FIND[] =
+    "SELECT seq, message_id, origin_node, village, case_id, stored_at_ms FROM queue"
+    " WHERE message_id = ?";
+
+int relay_store_queue_find(relay_store *st, const uint8_t id[16], relay_queue_item *item,
+                           sj_error *err)
+{
+    memset(item, 0, sizeof *item);
+    sqlite3_stmt *s = prep(st, SQL_Q_FIND, err);
+    if (s == NULL)
+        return SJ_EDB;
+    sqlite3_bind_blob(s, 1, id, 16, SQLITE_STATIC);
+    int rc = sqlite3_step(s);
+    if (rc == SQLITE_ROW)
+        read_item(s, item);
+    sqlite3_reset(s);
+    if (rc == SQLITE_ROW)
+        return 0;
+    if (rc == SQLITE_DONE)
+        return SJ_ENOTFOUND;
+    return db_fail(st, err, "queue find");
+}
+
+static const char SQL_Q_LEN[] = "SELECT length(payload) FROM queue WHERE message_id = ?";
+static const char SQL_Q_DELETE[] = "DELETE FROM queue WHERE message_id = ?";
+
+int relay_store_queue_remove(relay_store *st, const uint8_t id[16], sj_error *err)
+{
+    sqlite3_stmt *s = prep(st, SQL_Q_LEN, err);
+    if (s == NULL)
+        return SJ_EDB;
+    sqlite3_bind_blob(s, 1, id, 16, SQLITE_STATIC);
+    int rc = sqlite3_step(s);
+    int64_t len = rc == SQLITE_ROW ? sqlite3_column_int64(s, 0) : 0;
+    sqlite3_reset(s);
+    if (rc == SQLITE_DONE)
+        return SJ_ENOTFOUND;
+    if (rc != SQLITE_ROW)
+        return db_fail(st, err, "queue length");
+    if ((rc = begin(st, err)) != 0)
+        return rc;
+    if ((s = prep(st, SQL_Q_DELETE, err)) == NULL)
+        return SJ_EDB;
+    sqlite3_bind_blob(s, 1, id, 16, SQLITE_STATIC);
+    if ((rc = step_done(st, s, err, "queue delete")) != 0)
+        return rc;
+    st->queue_bytes -= (uint64_t)len <= st->queue_bytes ? (uint64_t)len : st->queue_bytes;
+    return 0;
+}
+
+static const char SQL_Q_HAS_CASE[] = "SELECT village FROM queue WHERE case_id = ? LIMIT 1";
+
+bool relay_store_queue_has_case(relay_store *st, const uint8_t case_id[16],
+                                char village[RELAY_UNIT_SIZE])
+{
+    sj_error e;
+    sqlite3_stmt *s = prep(st, SQL_Q_HAS_CASE, &e);
+    if (s == NULL)
+        return false;
+    sqlite3_bind_blob(s, 1, case_id, 16, SQLITE_STATIC);
+    bool found = sqlite3_step(s) == SQLITE_ROW;
+    if (found && village)
+        copy_text(village, RELAY_UNIT_SIZE, sqlite3_column_text(s, 0));
+    sqlite3_reset(s);
+    return found;
+}
+
+static const char SQL_Q_STATS[] =
+    "SELECT count(*), coalesce(sum(length(payload)), 0), coalesce(min(stored_at_ms), 0)"
+    " FROM queue";
+
+int relay_store_queue_stats(relay_store *st, relay_queue_stats *out, sj_error *err)
+{
+    memset(out, 0, sizeof *out);
+    sqlite3_stmt *s = prep(st, SQL_Q_STATS, err);
+    if (s == NULL)
+        return SJ_EDB;
+    int rc = sqlite3_step(s);
+    if (rc == SQLITE_ROW) {
+        out->depth = (uint32_t)sqlite3_column_int64(s, 0);
+        out->bytes = (uint64_t)sqlite3_column_int64(s, 1);
+        out->oldest_stored_at_ms = sqlite3_column_int64(s, 2);
+    }
+    sqlite3_reset(s);
+    return rc == SQLITE_ROW ? 0 : db_fail(st, err, "queue stats");
+}
+
+/* ---- results ------------------------------------------------------------- */
+
+static const char SQL_R_PUT[] =
+    "INSERT OR REPLACE INTO results (message_id, origin_node, village, case_id, ack,"
+    " stored_at_ms, delivered) VALUES (?, ?, ?, ?, ?, ?, 0)";
+
+int relay_store_result_put(relay_store *st, const uint8_t id[16], const char *origin_node,
+                           const char *village, const uint8_t case_id[16],
+                           const uint8_t *ack, size_t ack_len, int64_t now_ms, sj_error *err)
+{
+    int rc = begin(st, err);
+    if (rc != 0)
+        return rc;
+    sqlite3_stmt *s = prep(st, SQL_R_PUT, err);
+    if (s == NULL)
+        return SJ_EDB;
+    sqlite3_bind_blob(s, 1, id, 16, SQLITE_STATIC);
+    sqlite3_bind_text(s, 2, origin_node, -1, SQLITE_STATIC);
+    sqlite3_bind_text(s, 3, village ? village : "", -1, SQLITE_STATIC);
+    sqlite3_bind_blob(s, 4, case_id, 16, SQLITE_STATIC);
+    sqlite3_bind_blob(s, 5, ack_len ? (const void *)ack : "", (int)ack_len, SQLITE_STATIC);
+    sqlite3_bind_int64(s, 6, now_ms);
+    return step_done(st, s, err, "result insert");
+}
+
+static const char SQL_R_GET[] = "SELECT ack, village FROM results WHERE message_id = ?";
+
+int relay_store_result_get(relay_store *st, const uint8_t id[16], uint8_t **ack,
+                           size_t *ack_len, char village[RELAY_UNIT_SIZE], sj_error *err)
+{
+    *ack = NULL;
+    *ack_len = 0;
+    sqlite3_stmt *s = prep(st, SQL_R_GET, err);
+    if (s == NULL)
+        return SJ_EDB;
+    sqlite3_bind_blob(s, 1, id, 16, SQLITE_STATIC);
+    int rc = sqlite3_step(s);
+    if (rc == SQLITE_ROW) {
+        *ack_len = (size_t)sqlite3_column_bytes(s, 0);
+        *ack = dup_blob(sqlite3_column_blob(s, 0), *ack_len);
+        if (village)
+            copy_text(village, RELAY_UNIT_SIZE, sqlite3_column_text(s, 1));
+    }
+    sqlite3_reset(s);
+    if (rc == SQLITE_DONE)
+        return SJ_ENOTFOUND;
+    if (rc != SQLITE_ROW)
+        return db_fail(st, err, "result read");
+    return *ack ? 0 : sj_error_set(err, SJ_ENOMEM, NULL);
+}
+
+static const char SQL_R_CASE[] = "SELECT village FROM results WHERE case_id = ? LIMIT 1";
+
+int relay_store_result_case_village(relay_store *st, const uint8_t case_id[16],
+                                    char village[RELAY_UNIT_SIZE])
+{
+    sj_error e;
+    sqlite3_stmt *s = prep(st, SQL_R_CASE, &e);
+    if (s == NULL)
+        return SJ_EDB;
+    sqlite3_bind_blob(s, 1, case_id, 16, SQLITE_STATIC);
+    int rc = sqlite3_step(s) == SQLITE_ROW ? 0 : SJ_ENOTFOUND;
+    if (rc == 0)
+        copy_text(village, RELAY_UNIT_SIZE, sqlite3_column_text(s, 0));
+    sqlite3_reset(s);
+    return rc;
+}
+
+static const char SQL_R_UNDELIVERED[] =
+    "SELECT message_id, ack FROM results WHERE origin_node = ? AND delivered = 0"
+    " ORDER BY stored_at_ms, rowid";
+
+int relay_store_result_each_undelivered(relay_store *st, const char *origin_node,
+                                        relay_store_result_cb cb, void *arg, sj_error *err)
+{
+    /* Not a cached statement: cb may write to the store (mark delivered). */
+    sqlite3_stmt *s = NULL;
+    if (sqlite3_prepare_v2(st->db, SQL_R_UNDELIVERED, -1, &s, NULL) != SQLITE_OK)
+        return db_fail(st, err, "results read");
+    sqlite3_bind_text(s, 1, origin_node, -1, SQLITE_STATIC);
+    int rc = 0, src;
+    while ((src = sqlite3_step(s)) == SQLITE_ROW) {
+        uint8_t id[16] = {0};
+        const void *p = sqlite3_column_blob(s, 0);
+        if (p && sqlite3_column_bytes(s, 0) == 16)
+            memcpy(id, p, 16);
+        rc = cb(arg, id, sqlite3_column_blob(s, 1), (size_t)sqlite3_column_bytes(s, 1));
+        if (rc != 0)
+            break;
+    }
+    if (rc == 0 && src != SQLITE_DONE)
+        rc = db_fail(st, err, "results read");
+    sqlite3_finalize(s);
+    return rc;
+}
+
+static const char SQL_R_DELIVERED[] = "UPDATE results SET delivered = 1 WHERE message_id = ?";
+
+int relay_store_result_mark_delivered(relay_store *st, const uint8_t id[16], sj_error *err)
+{
+    int rc = begin(st, err);
+    if (rc != 0)
+        return rc;
+    sqlite3_stmt *s = prep(st, SQL_R_DELIVERED, err);
+    if (s == NULL)
+        return SJ_EDB;
+    sqlite3_bind_blob(s, 1, id, 16, SQLITE_STATIC);
+    return step_done(st, s, err, "result update");
+}
+
+static const char SQL_R_EXPIRE[] = "DELETE FROM results WHERE stored_at_ms < ?";
+
+int relay_store_result_expire(relay_store *st, int64_t before_ms, size_t *removed,
+                              sj_error *err)
+{
+    int rc = begin(st, err);
+    if (rc != 0)
+        return rc;
+    sqlite3_stmt *s = prep(st, SQL_R_EXPIRE, err);
+    if (s == NULL)
+        return SJ_EDB;
+    sqlite3_bind_int64(s, 1, before_ms);
+    if ((rc = step_done(st, s, err, "result expiry")) != 0)
+        return rc;
+    if (removed)
+        *removed = (size_t)sqlite3_changes(st->db);
+    return 0;
+}
+
+/* ---- feed, cursors, cases ------------------------------------------------ */
+
+static const char SQL_CUR_GET[] = "SELECT seq FROM cursors WHERE village = ?";
+static const char SQL_CUR_SET[] = "INSERT OR REPLACE INTO cursors (village, seq) VALUES (?, ?)";
+static const char SQL_FEED_PUT[] = "INSERT INTO feed (village, seq, update_pb) VALUES (?, ?, ?)";
+static const char SQL_CASE_PUT[] =
+    "INSERT OR REPLACE INTO cases (case_id, village, number, registered_at_ms, snapshot)"
+    " VALUES (?, ?, ?, ?, ?)";
+static const char SQL_EVENT_PUT[] =
+    "INSERT OR REPLACE INTO events (case_id, seq, event_pb) VALUES (?, ?, ?)";
+
+uint64_t relay_store_cursor_get(relay_store *st, const char *village)
+{
+    sj_error e;
+    sqlite3_stmt *s = prep(st, SQL_CUR_GET, &e);
+    if (s == NULL)
+        return 0;
+    sqlite3_bind_text(s, 1, village, -1, SQLITE_STATIC);
+    uint64_t seq = 0;
+    if (sqlite3_step(s) == SQLITE_ROW)
+        seq = (uint64_t)sqlite3_column_int64(s, 0);
+    sqlite3_reset(s);
+    return seq;
+}
+
+static int put_blob_msg(relay_store *st, sqlite3_stmt *s, int col, const ProtobufCMessage *m,
+                        uint8_t **buf, sj_error *err)
+{
+    size_t n = protobuf_c_message_get_packed_size(m);
+    *buf = malloc(n ? n : 1);
+    if (*buf == NULL)
+        return sj_error_set(err, SJ_ENOMEM, NULL);
+    protobuf_c_message_pack(m, *buf);
+    sqlite3_bind_blob(s, col, *buf, (int)n, SQLITE_STATIC);
+    return 0;
+}
+
+int relay_store_feed_put(relay_store *st, const Sanji__FeedUpdate *u, sj_error *err)
+{
+    if (u->village == NULL || !sj_orgunit_valid(u->village) || u->seq == 0)
+        return sj_error_set(err, SJ_EINVAL, "feed update without a village or sequence");
+    uint64_t cur = relay_store_cursor_get(st, u->village);
+    if (u->seq <= cur)
+        return SJ_EEXISTS;
+    if (u->seq != cur + 1)
+        return sj_error_set(err, SJ_EAGAIN, "feed gap for %s: have %llu, got %llu", u->village,
+                            (unsigned long long)cur, (unsigned long long)u->seq);
+    int rc = begin(st, err);
+    if (rc != 0)
+        return rc;
+    uint8_t *buf = NULL;
+    sqlite3_stmt *s = prep(st, SQL_FEED_PUT, err);
+    if (s == NULL)
+        return SJ_EDB;
+    sqlite3_bind_text(s, 1, u->village, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(s, 2, (int64_t)u->seq);
+    if ((rc = put_blob_msg(st, s, 3, &u->base, &buf, err)) != 0)
+        return rc;
+    rc = step_done(st, s, err, "feed insert");
+    free(buf);
+    if (rc != 0)
+        return rc;
+    const Sanji__Case *c = u->snapshot;
+    if (c && c->case_id.len == 16) {
+        if ((s = prep(st, SQL_CASE_PUT, err)) == NULL)
+            return SJ_EDB;
+        sqlite3_bind_blob(s, 1, c->case_id.data, 16, SQLITE_STATIC);
+        sqlite3_bind_text(s, 2, c->village && c->village[0] ? c->village : u->village, -1,
+                          SQLITE_STATIC);
+        sqlite3_bind_text(s, 3, c->number ? c->number : "", -1, SQLITE_STATIC);
+        sqlite3_bind_int64(s, 4, c->registered_at_ms);
+        if ((rc = put_blob_msg(st, s, 5, &c->base, &buf, err)) != 0)
+            return rc;
+        rc = step_done(st, s, err, "case upsert");
+        free(buf);
+        if (rc != 0)
+            return rc;
+    }
+    const Sanji__CaseEvent *e = u->event;
+    if (e && e->case_id.len == 16 && e->seq > 0) {
+        if ((s = prep(st, SQL_EVENT_PUT, err)) == NULL)
+            return SJ_EDB;
+        sqlite3_bind_blob(s, 1, e->case_id.data, 16, SQLITE_STATIC);
+        sqlite3_bind_int64(s, 2, e->seq);
+        if ((rc = put_blob_msg(st, s, 3, &e->base, &buf, err)) != 0)
+            return rc;
+        rc = step_done(st, s, err, "event insert");
+        free(buf);
+        if (rc != 0)
+            return rc;
+    }
+    if ((s = prep(st, SQL_CUR_SET, err)) == NULL)
+        return SJ_EDB;
+    sqlite3_bind_text(s, 1, u->village, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(s, 2, (int64_t)u->seq);
+    return step_done(st, s, err, "cursor update");
+}
+
+static const char SQL_FEED_NEXT[] =
+    "SELECT update_pb FROM feed WHERE village = ? AND seq > ? ORDER BY seq LIMIT 1";
+
+int relay_store_feed_next(relay_store *st, const char *village, uint64_t after_seq,
+                          Sanji__FeedUpdate **out, sj_error *err)
+{
+    *out = NULL;
+    sqlite3_stmt *s = prep(st, SQL_FEED_NEXT, err);
+    if (s == NULL)
+        return SJ_EDB;
+    sqlite3_bind_text(s, 1, village, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(s, 2, (int64_t)after_seq);
+    int rc = sqlite3_step(s);
+    if (rc == SQLITE_ROW)
+        *out = sanji__feed_update__unpack(NULL, (size_t)sqlite3_column_bytes(s, 0),
+                                          sqlite3_column_blob(s, 0));
+    sqlite3_reset(s);
+    if (rc == SQLITE_DONE)
+        return SJ_ENOTFOUND;
+    if (rc != SQLITE_ROW)
+        return db_fail(st, err, "feed read");
+    if (*out == NULL)
+        return corrupt(st, err, "a stored feed update does not decode");
+    return 0;
+}
+
+int relay_store_cursor_each(relay_store *st, relay_store_cursor_cb cb, void *arg, sj_error *err)
+{
+    sqlite3_stmt *s = NULL;
+    if (sqlite3_prepare_v2(st->db, "SELECT village, seq FROM cursors ORDER BY village", -1, &s,
+                           NULL) != SQLITE_OK)
+        return db_fail(st, err, "cursor read");
+    int rc = 0;
+    while (rc == 0 && sqlite3_step(s) == SQLITE_ROW)
+        rc = cb(arg, (const char *)sqlite3_column_text(s, 0),
+                (uint64_t)sqlite3_column_int64(s, 1));
+    sqlite3_finalize(s);
+    return rc;
+}
+
+static int case_from_stmt(relay_store *st, sqlite3_stmt *s, Sanji__Case **out, sj_error *err)
+{
+    int rc = sqlite3_step(s);
+    if (rc == SQLITE_ROW)
+        *out = sanji__case__unpack(NULL, (size_t)sqlite3_column_bytes(s, 0),
+                                   sqlite3_column_blob(s, 0));
+    sqlite3_reset(s);
+    if (rc == SQLITE_DONE)
+        return SJ_ENOTFOUND;
+    if (rc != SQLITE_ROW)
+        return db_fail(st, err, "case read");
+    return *out ? 0 : corrupt(st, err, "a cached case does not decode");
+}
+
+static const char SQL_CASE_GET[] = "SELECT snapshot FROM cases WHERE case_id = ?";
+static const char SQL_CASE_NUM[] = "SELECT snapshot FROM cases WHERE number = ? AND number <> ''";
+
+int relay_store_case_get(relay_store *st, const uint8_t case_id[16], Sanji__Case **out,
+                         sj_error *err)
+{
+    *out = NULL;
+    sqlite3_stmt *s = prep(st, SQL_CASE_GET, err);
+    if (s == NULL)
+        return SJ_EDB;
+    sqlite3_bind_blob(s, 1, case_id, 16, SQLITE_STATIC);
+    return case_from_stmt(st, s, out, err);
+}
+
+int relay_store_case_get_by_number(relay_store *st, const char *number, Sanji__Case **out,
+                                   sj_error *err)
+{
+    *out = NULL;
+    sqlite3_stmt *s = prep(st, SQL_CASE_NUM, err);
+    if (s == NULL)
+        return SJ_EDB;
+    sqlite3_bind_text(s, 1, number, -1, SQLITE_STATIC);
+    return case_from_stmt(st, s, out, err);
+}
+
+int relay_store_case_each(relay_store *st, const char *unit, relay_store_case_cb cb, void *arg,
+                          sj_error *err)
+{
+    sqlite3_stmt *s = NULL;
+    if (sqlite3_prepare_v2(st->db,
+                           "SELECT snapshot, village FROM cases"
+                           " ORDER BY registered_at_ms DESC, case_id DESC",
+                           -1, &s, NULL) != SQLITE_OK)
+        return db_fail(st, err, "case list");
+    int rc = 0;
+    while (rc == 0 && sqlite3_step(s) == SQLITE_ROW) {
+        const char *village = (const char *)sqlite3_column_text(s, 1);
+        if (unit && !sj_orgunit_contains(unit, village))
+            continue;
+        Sanji__Case *c = sanji__case__unpack(NULL, (size_t)sqlite3_column_bytes(s, 0),
+                                             sqlite3_column_blob(s, 0));
+        if (c == NULL) {
+            rc = corrupt(st, err, "a cached case does not decode");
+            break;
+        }
+        rc = cb(arg, c);
+        sanji__case__free_unpacked(c, NULL);
+    }
+    sqlite3_finalize(s);
+    return rc;
+}
+
+int relay_store_case_events(relay_store *st, const uint8_t case_id[16], relay_store_event_cb cb,
+                            void *arg, sj_error *err)
+{
+    sqlite3_stmt *s = NULL;
+    if (sqlite3_prepare_v2(st->db, "SELECT event_pb FROM events WHERE case_id = ? ORDER BY seq",
+                           -1, &s, NULL) != SQLITE_OK)
+        return db_fail(st, err, "event list");
+    sqlite3_bind_blob(s, 1, case_id, 16, SQLITE_STATIC);
+    int rc = 0;
+    while (rc == 0 && sqlite3_step(s) == SQLITE_ROW) {
+        Sanji__CaseEvent *e = sanji__case_event__unpack(NULL, (size_t)sqlite3_column_bytes(s, 0),
+                                                        sqlite3_column_blob(s, 0));
+        if (e == NULL) {
+            rc = corrupt(st, err, "a cached event does not decode");
+            break;
+        }
+        rc = cb(arg, e);
+        sanji__case_event__free_unpacked(e, NULL);
+    }
+    sqlite3_finalize(s);
+    return rc;
+}
+
+/* ---- reference data ------------------------------------------------------ */
+
+static const char SQL_REF_PUT[] =
+    "INSERT OR REPLACE INTO refdata (kind, version, payload) VALUES (?, ?, ?)";
+static const char SQL_REF_GET[] = "SELECT version, payload FROM refdata WHERE kind = ?";
+
+int relay_store_ref_put(relay_store *st, relay_ref_kind kind, uint64_t version,
+                        const uint8_t *payload, size_t len, sj_error *err)
+{
+    int rc = begin(st, err);
+    if (rc != 0)
+        return rc;
+    sqlite3_stmt *s = prep(st, SQL_REF_PUT, err);
+    if (s == NULL)
+        return SJ_EDB;
+    sqlite3_bind_int(s, 1, (int)kind);
+    sqlite3_bind_int64(s, 2, (int64_t)version);
+    sqlite3_bind_blob(s, 3, len ? (const void *)payload : "", (int)len, SQLITE_STATIC);
+    return step_done(st, s, err, "reference data");
+}
+
+int relay_store_ref_get(relay_store *st, relay_ref_kind kind, uint64_t *version,
+                        uint8_t **payload, size_t *len, sj_error *err)
+{
+    *version = 0;
+    *payload = NULL;
+    *len = 0;
+    sqlite3_stmt *s = prep(st, SQL_REF_GET, err);
+    if (s == NULL)
+        return SJ_EDB;
+    sqlite3_bind_int(s, 1, (int)kind);
+    int rc = sqlite3_step(s);
+    if (rc == SQLITE_ROW) {
+        *version = (uint64_t)sqlite3_column_int64(s, 0);
+        *len = (size_t)sqlite3_column_bytes(s, 1);
+        *payload = dup_blob(sqlite3_column_blob(s, 1), *len);
+    }
+    sqlite3_reset(s);
+    if (rc == SQLITE_DONE)
+        return 0;
+    if (rc != SQLITE_ROW)
+        return db_fail(st, err, "reference data");
+    return *payload ? 0 : sj_error_set(err, SJ_ENOMEM, NULL);
+}
+
+/* ---- stations and meta --------------------------------------------------- */
+
+static const char SQL_ST_PUT[] =
+    "INSERT OR REPLACE INTO stations (node, connected, last_seen_ms, outbox_depth)"
+    " VALUES (?, ?, ?, ?)";
+
+int relay_store_station_put(relay_store *st, const char *node, bool connected,
+                            int64_t last_seen_ms, uint32_t outbox_depth, sj_error *err)
+{
+    int rc = begin(st, err);
+    if (rc != 0)
+        return rc;
+    sqlite3_stmt *s = prep(st, SQL_ST_PUT, err);
+    if (s == NULL)
+        return SJ_EDB;
+    sqlite3_bind_text(s, 1, node, -1, SQLITE_STATIC);
+    sqlite3_bind_int(s, 2, connected ? 1 : 0);
+    sqlite3_bind_int64(s, 3, last_seen_ms);
+    sqlite3_bind_int64(s, 4, outbox_depth);
+    return step_done(st, s, err, "station");
+}
+
+int relay_store_station_each(relay_store *st, relay_store_station_cb cb, void *arg,
+                             sj_error *err)
+{
+    sqlite3_stmt *s = NULL;
+    if (sqlite3_prepare_v2(st->db,
+                           "SELECT node, connected, last_seen_ms, outbox_depth FROM stations"
+                           " ORDER BY node",
+                           -1, &s, NULL) != SQLITE_OK)
+        return db_fail(st, err, "stations");
+    int rc = 0;
+    while (rc == 0 && sqlite3_step(s) == SQLITE_ROW)
+        rc = cb(arg, (const char *)sqlite3_column_text(s, 0), sqlite3_column_int(s, 1) != 0,
+                sqlite3_column_int64(s, 2), (uint32_t)sqlite3_column_int64(s, 3));
+    sqlite3_finalize(s);
+    return rc;
+}
+
+static const char SQL_META_SET[] = "INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)";
+
+int relay_store_meta_set(relay_store *st, const char *key, const char *value, sj_error *err)
+{
+    if (strcmp(key, "format") == 0 || strcmp(key, "format_version") == 0 ||
+        strcmp(key, "node_id") == 0)
+        return sj_error_set(err, SJ_EINVAL, "meta key %s is fixed", key);
+    int rc = begin(st, err);
+    if (rc != 0)
+        return rc;
+    sqlite3_stmt *s = prep(st, SQL_META_SET, err);
+    if (s == NULL)
+        return SJ_EDB;
+    sqlite3_bind_text(s, 1, key, -1, SQLITE_STATIC);
+    sqlite3_bind_text(s, 2, value, -1, SQLITE_STATIC);
+    return step_done(st, s, err, "meta");
+}
+
+int relay_store_meta_get(relay_store *st, const char *key, char *buf, size_t cap)
+{
+    return meta_get_raw(st, key, buf, cap);
+}

@@ -1,0 +1,462 @@
+/*
+ * test_relay_store.c - unit tests of relay/store.c against real SQLite files
+ * in a temporary directory: creation and the start-up checks (a damaged
+ * file, a foreign file, a store of another relay), the queue (order, dedup,
+ * quota, durability only after commit), results, the feed with its cursor
+ * rules, the case cache, reference data and read-only opening.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+#include <sqlite3.h>
+
+#include "store.h"
+
+#define NODE "relay:410423101000"
+
+typedef struct fixture {
+    char dir[64];
+    char path[128];
+} fixture;
+
+static int setup(void **state)
+{
+    fixture *f = calloc(1, sizeof *f);
+    snprintf(f->dir, sizeof f->dir, "/tmp/sj-relay-store-XXXXXX");
+    if (mkdtemp(f->dir) == NULL)
+        return -1;
+    snprintf(f->path, sizeof f->path, "%s/relay.db", f->dir);
+    *state = f;
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    fixture *f = *state;
+    char cmd[160];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", f->dir);
+    if (system(cmd) != 0)
+        fprintf(stderr, "could not remove %s\n", f->dir);
+    free(f);
+    return 0;
+}
+
+static relay_store *open_ok(const fixture *f)
+{
+    relay_store *st = NULL;
+    sj_error err;
+    int rc = relay_store_open(f->path, NODE, &st, &err);
+    if (rc != 0)
+        fail_msg("open: %s: %s", sj_err_name(rc), err.message);
+    return st;
+}
+
+static void fill_id(uint8_t id[16], int n)
+{
+    memset(id, 0, 16);
+    id[0] = 0x01;
+    id[15] = (uint8_t)n;
+    id[14] = (uint8_t)(n >> 8);
+}
+
+static int add_msg(relay_store *st, int n, size_t len, uint64_t quota, sj_error *err)
+{
+    uint8_t payload[4096];
+    memset(payload, 'a' + n % 26, sizeof payload);
+    relay_queue_item it;
+    memset(&it, 0, sizeof it);
+    fill_id(it.message_id, n);
+    fill_id(it.case_id, 1000 + n);
+    snprintf(it.origin_node, sizeof it.origin_node, "village:410423101201");
+    snprintf(it.village, sizeof it.village, "410423101201");
+    it.payload = payload;
+    it.len = len;
+    return relay_store_queue_add(st, &it, quota, 1000 + n, err);
+}
+
+/* ---- opening and checking ------------------------------------------------ */
+
+static void test_new_store_reopens(void **state)
+{
+    fixture *f = *state;
+    relay_store *st = open_ok(f);
+    assert_string_equal(relay_store_node_id(st), NODE);
+    relay_store_close(st);
+    st = open_ok(f);
+    relay_store_close(st);
+}
+
+static void test_store_of_another_relay_refused(void **state)
+{
+    fixture *f = *state;
+    relay_store_close(open_ok(f));
+    relay_store *st = NULL;
+    sj_error err;
+    int rc = relay_store_open(f->path, "relay:410423102000", &st, &err);
+    assert_int_equal(rc, SJ_ESTORE_FOREIGN);
+    assert_null(st);
+    assert_non_null(strstr(err.message, "relay:410423101000"));
+    /* Refusing changed nothing: the right relay still opens it. */
+    relay_store_close(open_ok(f));
+}
+
+static void test_foreign_sqlite_file_refused(void **state)
+{
+    fixture *f = *state;
+    sqlite3 *db;
+    assert_int_equal(sqlite3_open(f->path, &db), SQLITE_OK);
+    assert_int_equal(sqlite3_exec(db, "CREATE TABLE t (x); INSERT INTO t VALUES (1);", NULL,
+                                  NULL, NULL),
+                     SQLITE_OK);
+    sqlite3_close(db);
+    relay_store *st = NULL;
+    sj_error err;
+    assert_int_equal(relay_store_open(f->path, NODE, &st, &err), SJ_ESTORE_FOREIGN);
+    /* The foreign table is still there: nothing was reset. */
+    assert_int_equal(sqlite3_open(f->path, &db), SQLITE_OK);
+    assert_int_equal(sqlite3_exec(db, "SELECT x FROM t", NULL, NULL, NULL), SQLITE_OK);
+    sqlite3_close(db);
+}
+
+static void test_not_a_database_refused(void **state)
+{
+    fixture *f = *state;
+    FILE *fp = fopen(f->path, "w");
+    for (int i = 0; i < 200; i++)
+        fputs("this is not an SQLite file at all\n", fp);
+    fclose(fp);
+    relay_store *st = NULL;
+    sj_error err;
+    int rc = relay_store_open(f->path, NODE, &st, &err);
+    assert_int_equal(rc, SJ_ESTORE_CORRUPT);
+    assert_non_null(strstr(err.message, "备份"));
+}
+
+static void test_damaged_pages_refused(void **state)
+{
+    fixture *f = *state;
+    relay_store *st = open_ok(f);
+    sj_error err;
+    for (int i = 0; i < 300; i++)
+        assert_int_equal(add_msg(st, i, 1000, 0, &err), 0);
+    assert_int_equal(relay_store_commit(st, &err), 0);
+    relay_store_close(st); /* the last close checkpoints the WAL into the file */
+    FILE *fp = fopen(f->path, "r+b");
+    assert_non_null(fp);
+    fseek(fp, 0, SEEK_END);
+    long size = ftell(fp);
+    assert_true(size > 64 * 1024);
+    /* Scribble over the middle of the file, page headers included. */
+    for (long off = 8192; off < size - 4096; off += 4096) {
+        fseek(fp, off, SEEK_SET);
+        fwrite("\xff\xfe\xfd\xfc\x00\x13\x37garbage", 1, 14, fp);
+    }
+    fclose(fp);
+    st = NULL;
+    int rc = relay_store_open(f->path, NODE, &st, &err);
+    assert_int_equal(rc, SJ_ESTORE_CORRUPT);
+    assert_null(st);
+}
+
+/* ---- queue --------------------------------------------------------------- */
+
+static void test_queue_order_and_remove(void **state)
+{
+    fixture *f = *state;
+    relay_store *st = open_ok(f);
+    sj_error err;
+    for (int i = 1; i <= 5; i++)
+        assert_int_equal(add_msg(st, i, 100, 0, &err), 0);
+    relay_queue_item it;
+    int64_t after = 0;
+    for (int i = 1; i <= 5; i++) {
+        assert_int_equal(relay_store_queue_next(st, after, &it, &err), 0);
+        uint8_t want[16];
+        fill_id(want, i);
+        assert_memory_equal(it.message_id, want, 16);
+        assert_int_equal(it.len, 100);
+        assert_string_equal(it.origin_node, "village:410423101201");
+        after = it.seq;
+        free(it.payload);
+    }
+    assert_int_equal(relay_store_queue_next(st, after, &it, &err), SJ_ENOTFOUND);
+    uint8_t id3[16];
+    fill_id(id3, 3);
+    assert_int_equal(relay_store_queue_remove(st, id3, &err), 0);
+    assert_int_equal(relay_store_queue_remove(st, id3, &err), SJ_ENOTFOUND);
+    relay_queue_stats qs;
+    assert_int_equal(relay_store_queue_stats(st, &qs, &err), 0);
+    assert_int_equal(qs.depth, 4);
+    assert_int_equal(qs.bytes, 400);
+    assert_int_equal(qs.oldest_stored_at_ms, 1001);
+    relay_store_close(st);
+}
+
+static void test_queue_duplicate_not_stored_twice(void **state)
+{
+    fixture *f = *state;
+    relay_store *st = open_ok(f);
+    sj_error err;
+    assert_int_equal(add_msg(st, 7, 100, 0, &err), 0);
+    assert_int_equal(add_msg(st, 7, 100, 0, &err), SJ_EEXISTS);
+    relay_queue_stats qs;
+    assert_int_equal(relay_store_queue_stats(st, &qs, &err), 0);
+    assert_int_equal(qs.depth, 1);
+    relay_store_close(st);
+}
+
+static void test_queue_quota_refuses_new_keeps_old(void **state)
+{
+    fixture *f = *state;
+    relay_store *st = open_ok(f);
+    sj_error err;
+    assert_int_equal(add_msg(st, 1, 400, 1000, &err), 0);
+    assert_int_equal(add_msg(st, 2, 400, 1000, &err), 0);
+    assert_int_equal(add_msg(st, 3, 400, 1000, &err), SJ_EQUOTA);
+    assert_non_null(strstr(err.message, "队列已满"));
+    assert_int_equal(relay_store_commit(st, &err), 0);
+    relay_store_close(st);
+    /* Reopened, the quota is computed from what is stored. */
+    st = open_ok(f);
+    assert_int_equal(add_msg(st, 3, 400, 1000, &err), SJ_EQUOTA);
+    uint8_t id1[16];
+    fill_id(id1, 1);
+    assert_int_equal(relay_store_queue_remove(st, id1, &err), 0);
+    assert_int_equal(add_msg(st, 3, 400, 1000, &err), 0);
+    relay_queue_stats qs;
+    assert_int_equal(relay_store_queue_stats(st, &qs, &err), 0);
+    assert_int_equal(qs.depth, 2);
+    relay_store_close(st);
+}
+
+static void test_queue_durable_only_after_commit(void **state)
+{
+    fixture *f = *state;
+    relay_store *st = open_ok(f);
+    sj_error err;
+    assert_int_equal(add_msg(st, 1, 10, 0, &err), 0);
+    assert_int_equal(relay_store_commit(st, &err), 0);
+    assert_int_equal(add_msg(st, 2, 10, 0, &err), 0);
+    assert_true(relay_store_in_tx(st));
+    relay_store_close(st); /* not committed: message 2 is gone */
+    st = open_ok(f);
+    relay_queue_stats qs;
+    assert_int_equal(relay_store_queue_stats(st, &qs, &err), 0);
+    assert_int_equal(qs.depth, 1);
+    assert_int_equal(qs.bytes, 10);
+    relay_store_close(st);
+}
+
+/* ---- results ------------------------------------------------------------- */
+
+typedef struct seen {
+    int n;
+    uint8_t ids[8][16];
+} seen;
+
+static int collect(void *arg, const uint8_t id[16], const uint8_t *ack, size_t len)
+{
+    seen *s = arg;
+    memcpy(s->ids[s->n++], id, 16);
+    return 0;
+}
+
+static void test_results_delivery_and_expiry(void **state)
+{
+    fixture *f = *state;
+    relay_store *st = open_ok(f);
+    sj_error err;
+    uint8_t a[16], b[16], c[16], cid[16];
+    fill_id(a, 1);
+    fill_id(b, 2);
+    fill_id(c, 3);
+    fill_id(cid, 99);
+    const uint8_t ack[] = {0x08, 0x02};
+    assert_int_equal(relay_store_result_put(st, a, "village:410423101201", "410423101201", cid,
+                                            ack, sizeof ack, 100, &err),
+                     0);
+    assert_int_equal(relay_store_result_put(st, b, "village:410423101201", "410423101201", cid,
+                                            ack, sizeof ack, 200, &err),
+                     0);
+    assert_int_equal(relay_store_result_put(st, c, "village:410423101202", "410423101202", cid,
+                                            ack, sizeof ack, 300, &err),
+                     0);
+    seen s = {0};
+    assert_int_equal(
+        relay_store_result_each_undelivered(st, "village:410423101201", collect, &s, &err), 0);
+    assert_int_equal(s.n, 2);
+    assert_memory_equal(s.ids[0], a, 16);
+    assert_int_equal(relay_store_result_mark_delivered(st, a, &err), 0);
+    memset(&s, 0, sizeof s);
+    relay_store_result_each_undelivered(st, "village:410423101201", collect, &s, &err);
+    assert_int_equal(s.n, 1);
+    assert_memory_equal(s.ids[0], b, 16);
+    uint8_t *got;
+    size_t len;
+    char village[RELAY_UNIT_SIZE];
+    assert_int_equal(relay_store_result_get(st, a, &got, &len, village, &err), 0);
+    assert_int_equal(len, sizeof ack);
+    assert_memory_equal(got, ack, len);
+    assert_string_equal(village, "410423101201");
+    free(got);
+    size_t removed = 0;
+    assert_int_equal(relay_store_result_expire(st, 250, &removed, &err), 0);
+    assert_int_equal(removed, 2);
+    assert_int_equal(relay_store_result_get(st, a, &got, &len, NULL, &err), SJ_ENOTFOUND);
+    assert_int_equal(relay_store_result_get(st, c, &got, &len, NULL, &err), 0);
+    free(got);
+    relay_store_close(st);
+}
+
+/* ---- feed and cache ------------------------------------------------------ */
+
+static int put_update(relay_store *st, const char *village, uint64_t seq, int case_n,
+                      uint64_t version, sj_error *err)
+{
+    uint8_t cid[16];
+    fill_id(cid, case_n);
+    Sanji__Case c = SANJI__CASE__INIT;
+    c.case_id.data = cid;
+    c.case_id.len = 16;
+    c.village = (char *)village;
+    c.version = version;
+    c.number = (char *)"410423-20260213-0001";
+    c.status = SANJI__CASE_STATUS__CASE_STATUS_REGISTERED;
+    Sanji__CaseEvent e = SANJI__CASE_EVENT__INIT;
+    e.case_id = c.case_id;
+    e.seq = (uint32_t)version;
+    e.action = SANJI__CASE_ACTION_TYPE__CASE_ACTION_REGISTER;
+    Sanji__FeedUpdate u = SANJI__FEED_UPDATE__INIT;
+    u.village = (char *)village;
+    u.seq = seq;
+    u.snapshot = &c;
+    u.event = &e;
+    return relay_store_feed_put(st, &u, err);
+}
+
+static int count_events(void *arg, const Sanji__CaseEvent *e)
+{
+    (*(int *)arg)++;
+    return 0;
+}
+
+static void test_feed_cursor_rules(void **state)
+{
+    fixture *f = *state;
+    relay_store *st = open_ok(f);
+    sj_error err;
+    const char *v = "410423101201";
+    assert_int_equal(relay_store_cursor_get(st, v), 0);
+    assert_int_equal(put_update(st, v, 2, 1, 1, &err), SJ_EAGAIN); /* gap */
+    assert_int_equal(relay_store_cursor_get(st, v), 0);
+    assert_int_equal(put_update(st, v, 1, 1, 1, &err), 0);
+    assert_int_equal(put_update(st, v, 1, 1, 1, &err), SJ_EEXISTS); /* duplicate */
+    assert_int_equal(put_update(st, v, 2, 1, 2, &err), 0);
+    assert_int_equal(relay_store_cursor_get(st, v), 2);
+    assert_int_equal(relay_store_commit(st, &err), 0);
+
+    Sanji__FeedUpdate *u = NULL;
+    assert_int_equal(relay_store_feed_next(st, v, 1, &u, &err), 0);
+    assert_int_equal(u->seq, 2);
+    sanji__feed_update__free_unpacked(u, NULL);
+    assert_int_equal(relay_store_feed_next(st, v, 2, &u, &err), SJ_ENOTFOUND);
+
+    uint8_t cid[16];
+    fill_id(cid, 1);
+    Sanji__Case *c = NULL;
+    assert_int_equal(relay_store_case_get(st, cid, &c, &err), 0);
+    assert_int_equal(c->version, 2); /* the cache holds the latest snapshot */
+    sanji__case__free_unpacked(c, NULL);
+    assert_int_equal(relay_store_case_get_by_number(st, "410423-20260213-0001", &c, &err), 0);
+    sanji__case__free_unpacked(c, NULL);
+    int n = 0;
+    assert_int_equal(relay_store_case_events(st, cid, count_events, &n, &err), 0);
+    assert_int_equal(n, 2);
+    relay_store_close(st);
+}
+
+static int count_cases(void *arg, const Sanji__Case *c)
+{
+    (*(int *)arg)++;
+    return 0;
+}
+
+static void test_case_list_by_unit(void **state)
+{
+    fixture *f = *state;
+    relay_store *st = open_ok(f);
+    sj_error err;
+    assert_int_equal(put_update(st, "410423101201", 1, 1, 1, &err), 0);
+    assert_int_equal(put_update(st, "410423101201", 2, 2, 1, &err), 0);
+    assert_int_equal(put_update(st, "410423101202", 1, 3, 1, &err), 0);
+    int n = 0;
+    assert_int_equal(relay_store_case_each(st, "410423101201", count_cases, &n, &err), 0);
+    assert_int_equal(n, 2);
+    n = 0;
+    assert_int_equal(relay_store_case_each(st, "410423101000", count_cases, &n, &err), 0);
+    assert_int_equal(n, 3);
+    relay_store_close(st);
+}
+
+static void test_readonly_sees_committed_and_refuses_writes(void **state)
+{
+    fixture *f = *state;
+    relay_store *st = open_ok(f);
+    sj_error err;
+    const uint8_t cat[] = {1, 2, 3};
+    assert_int_equal(relay_store_ref_put(st, RELAY_REF_CATALOGUE, 7, cat, sizeof cat, &err), 0);
+    assert_int_equal(add_msg(st, 1, 10, 0, &err), 0);
+    assert_int_equal(relay_store_meta_set(st, "upstream_online", "1", &err), 0);
+    assert_int_equal(relay_store_meta_set(st, "node_id", "x", &err), SJ_EINVAL);
+    assert_int_equal(relay_store_commit(st, &err), 0);
+
+    relay_store *ro = NULL;
+    int rc = relay_store_open_readonly(f->path, &ro, &err);
+    if (rc != 0)
+        fail_msg("readonly: %s", err.message);
+    assert_string_equal(relay_store_node_id(ro), NODE);
+    uint64_t ver;
+    uint8_t *p;
+    size_t len;
+    assert_int_equal(relay_store_ref_get(ro, RELAY_REF_CATALOGUE, &ver, &p, &len, &err), 0);
+    assert_int_equal(ver, 7);
+    assert_memory_equal(p, cat, sizeof cat);
+    free(p);
+    assert_int_equal(relay_store_ref_get(ro, RELAY_REF_PERSONS, &ver, &p, &len, &err), 0);
+    assert_null(p);
+    char buf[16];
+    assert_int_equal(relay_store_meta_get(ro, "upstream_online", buf, sizeof buf), 0);
+    assert_string_equal(buf, "1");
+    assert_int_equal(add_msg(ro, 2, 10, 0, &err), SJ_EINVAL);
+    relay_store_close(ro);
+    relay_store_close(st);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+#define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
+        T(test_new_store_reopens),
+        T(test_store_of_another_relay_refused),
+        T(test_foreign_sqlite_file_refused),
+        T(test_not_a_database_refused),
+        T(test_damaged_pages_refused),
+        T(test_queue_order_and_remove),
+        T(test_queue_duplicate_not_stored_twice),
+        T(test_queue_quota_refuses_new_keeps_old),
+        T(test_queue_durable_only_after_commit),
+        T(test_results_delivery_and_expiry),
+        T(test_feed_cursor_rules),
+        T(test_case_list_by_unit),
+        T(test_readonly_sees_committed_and_refuses_writes),
+#undef T
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
