@@ -1,0 +1,1437 @@
+/*
+ * sanji_client.c - the Sanji client library (see sanji_client.h): the
+ * link to the relay or county (docs/PROTOCOL.md, the dialing side), the
+ * outbox flow, the feed, log-in against cached verifiers, and reads of the
+ * local copy.
+ *
+ * Entry points: the sc_* functions of sanji_client.h.
+ */
+#include "sanji_client.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "clock.h"
+#include "conn.h"
+#include "dialer.h"
+#include "envelope.h"
+#include "i18n.h"
+#include "log.h"
+#include "orgunit.h"
+#include "password.h"
+#include "personal.h"
+#include "tls.h"
+#include "uuid.h"
+
+#define MOD "client"
+#define MAX_FRAME (1u << 20)
+#define HEARTBEAT_MS 15000
+#define IDLE_MS 60000
+
+typedef struct pending_query {
+    struct pending_query *next;
+    uint8_t id[16];
+    sc_query_cb cb;
+    void *data;
+} pending_query;
+
+struct sc_client {
+    uv_loop_t *loop;
+    sc_event_cb cb;
+    void *data;
+    sc_store *st;
+    sj_tls_ctx *tls;
+    sj_dialer *dialer;
+    sj_identity node;
+    char **addresses;
+    size_t n_addresses;
+    char *expected_peer;
+    uint64_t backoff_base_ms, backoff_cap_ms;
+
+    sj_conn *conn;            /* the link, once up */
+    bool welcomed;
+    bool caught_up;
+    bool gap_requested;
+    bool upstream_online;
+    int64_t upstream_last_ms;
+    char peer_node[SJ_IDENTITY_NODE_ID_MAX];
+    int last_error;
+    char last_error_text[SJ_ERROR_MESSAGE_MAX];
+    int64_t sent_upto;        /* outbox seq sent on this link */
+
+    Sanji__CatalogueSync *catalogue;
+    Sanji__OrgTreeSync *org_tree;
+    Sanji__PersonSync *persons;
+    uint64_t catalogue_version, org_tree_version, person_version;
+    char person_id[128];      /* "" when nobody is logged in */
+
+    uv_timer_t heartbeat;
+    bool started;
+    bool stopping;
+    unsigned busy;            /* handles and works that must finish before on_stopped */
+    uint64_t heartbeat_seq;
+    pending_query *queries;
+    void (*on_stopped)(sc_client *c, void *data);
+};
+
+/* ---- small helpers ----------------------------------------------------- */
+
+static void emit(sc_client *c, sc_event *ev)
+{
+    if (c->cb)
+        c->cb(c, ev, c->data);
+}
+
+static const char *nz(const char *s)
+{
+    return s ? s : "";
+}
+
+static bool blank(const char *s)
+{
+    if (!s)
+        return true;
+    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+        if (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r')
+            continue;
+        if (p[0] == 0xE3 && p[1] == 0x80 && p[2] == 0x80) { /* U+3000 */
+            p += 2;
+            continue;
+        }
+        return false;
+    }
+    return true;
+}
+
+static sj_person_role role_for_node(sj_node_role r)
+{
+    switch (r) {
+    case SJ_NODE_ROLE_VILLAGE: return SJ_ROLE_VILLAGE_CADRE;
+    case SJ_NODE_ROLE_TOWNSHIP_DESK: return SJ_ROLE_TOWNSHIP_STAFF;
+    case SJ_NODE_ROLE_COUNTY_DESK: return SJ_ROLE_COUNTY_OPERATOR;
+    default: return SJ_ROLE_NONE;
+    }
+}
+
+static void load_ref(sc_client *c, const char *kind)
+{
+    uint64_t version = 0;
+    uint8_t *data = NULL;
+    size_t len = 0;
+    if (sc_store_ref_get(c->st, kind, &version, &data, &len, NULL) != 0)
+        return;
+    if (strcmp(kind, "catalogue") == 0) {
+        Sanji__CatalogueSync *m = sanji__catalogue_sync__unpack(NULL, len, data);
+        if (m) {
+            if (c->catalogue)
+                sanji__catalogue_sync__free_unpacked(c->catalogue, NULL);
+            c->catalogue = m;
+            c->catalogue_version = version;
+        }
+    } else if (strcmp(kind, "org_tree") == 0) {
+        Sanji__OrgTreeSync *m = sanji__org_tree_sync__unpack(NULL, len, data);
+        if (m) {
+            if (c->org_tree)
+                sanji__org_tree_sync__free_unpacked(c->org_tree, NULL);
+            c->org_tree = m;
+            c->org_tree_version = version;
+        }
+    } else {
+        Sanji__PersonSync *m = sanji__person_sync__unpack(NULL, len, data);
+        if (m) {
+            if (c->persons)
+                sanji__person_sync__free_unpacked(c->persons, NULL);
+            c->persons = m;
+            c->person_version = version;
+        }
+    }
+    free(data);
+}
+
+const Sanji__CatalogueItem *sc_catalogue_item(const sc_client *c, const char *code)
+{
+    if (!c->catalogue || !code)
+        return NULL;
+    for (size_t i = 0; i < c->catalogue->n_items; i++)
+        if (strcmp(nz(c->catalogue->items[i]->code), code) == 0)
+            return c->catalogue->items[i];
+    return NULL;
+}
+
+static const Sanji__Person *person_by_id(const sc_client *c, const char *id)
+{
+    if (!c->persons || !id || !*id)
+        return NULL;
+    for (size_t i = 0; i < c->persons->n_persons; i++)
+        if (strcmp(nz(c->persons->persons[i]->id), id) == 0)
+            return c->persons->persons[i];
+    return NULL;
+}
+
+/* A person who may log in at this node: same org unit, the role of this
+ * node, active. */
+static bool person_fits(const sc_client *c, const Sanji__Person *p)
+{
+    return p && p->active && strcmp(nz(p->org_unit), c->node.unit) == 0 &&
+           (sj_person_role)p->role == role_for_node(c->node.role);
+}
+
+const Sanji__Person *sc_person(const sc_client *c)
+{
+    const Sanji__Person *p = person_by_id(c, c->person_id);
+    return person_fits(c, p) ? p : NULL;
+}
+
+const sj_identity *sc_client_node(const sc_client *c)
+{
+    return &c->node;
+}
+
+const Sanji__CatalogueSync *sc_catalogue(const sc_client *c)
+{
+    return c->catalogue;
+}
+
+/* Case record <-> state machine view.  The state machine view borrows the
+ * record's text. */
+static void case_to_sm(const sc_client *c, const Sanji__Case *p, sj_case *o)
+{
+    memset(o, 0, sizeof(*o));
+    snprintf(o->village, sizeof(o->village), "%s", nz(p->village));
+    const Sanji__CatalogueItem *it = sc_catalogue_item(c, p->item_code);
+    /* An item this node does not know: assume only the county can finish
+     * it; the county decides anyway. */
+    o->item_min_level = it ? (sj_level)it->min_level : SJ_LEVEL_COUNTY;
+    o->status = (sj_case_status)p->status;
+    o->resume_status = (sj_case_status)p->resume_status;
+    o->holder_level = (sj_level)p->holder_level;
+    snprintf(o->holder_unit, sizeof(o->holder_unit), "%s", nz(p->holder_unit));
+    o->version = p->version;
+    o->handling = (sj_handling)p->handling;
+    o->overdue = p->overdue;
+    o->supervised = p->supervised;
+    o->escalated = p->escalated;
+    o->reached_county = p->reached_county;
+    o->warn_level = p->warn_level;
+    o->urge_count = p->urge_count;
+    o->materials_rounds = p->materials_rounds;
+    o->satisfaction = (sj_satisfaction)p->satisfaction;
+    o->resolved_level = (sj_level)p->resolved_level;
+    snprintf(o->resolved_unit, sizeof(o->resolved_unit), "%s", nz(p->resolved_unit));
+    o->updated_at_ms = p->updated_at_ms;
+    o->closed_at_ms = p->closed_at_ms;
+    o->department = p->department;
+    o->result = p->result;
+    o->return_reason = p->return_reason;
+    o->materials = (const char *const *)p->materials;
+    o->n_materials = p->n_materials;
+}
+
+/* Writes the state machine's fields of n into t (a shallow copy of a case
+ * record that is about to be packed); t's text then points into n. */
+static void sm_to_case(const sj_case *n, Sanji__Case *t)
+{
+    t->status = (Sanji__CaseStatus)n->status;
+    t->resume_status = (Sanji__CaseStatus)n->resume_status;
+    t->holder_level = (Sanji__Level)n->holder_level;
+    t->holder_unit = (char *)n->holder_unit;
+    t->version = n->version;
+    t->handling = (Sanji__HandlingType)n->handling;
+    t->overdue = n->overdue;
+    t->supervised = n->supervised;
+    t->escalated = n->escalated;
+    t->reached_county = n->reached_county;
+    t->warn_level = n->warn_level;
+    t->urge_count = n->urge_count;
+    t->materials_rounds = n->materials_rounds;
+    t->satisfaction = (Sanji__Satisfaction)n->satisfaction;
+    t->resolved_level = (Sanji__Level)n->resolved_level;
+    t->resolved_unit = (char *)n->resolved_unit;
+    t->updated_at_ms = n->updated_at_ms;
+    t->closed_at_ms = n->closed_at_ms;
+    t->department = (char *)nz(n->department);
+    t->result = (char *)nz(n->result);
+    t->return_reason = (char *)nz(n->return_reason);
+    t->materials = (char **)n->materials;
+    t->n_materials = n->n_materials;
+}
+
+/* Translates a state-machine refusal for the cadre: the code's Chinese
+ * name first, then the machine's English detail. */
+static int refuse_local(sj_error *err, const sj_error *sm)
+{
+    int code = sm->code;
+    const char *what;
+    switch (code) {
+    case SJ_ESCOPE: what = _("This case is outside what this station may handle."); break;
+    case SJ_ETERMINAL: what = _("This case is finished; no further action is possible."); break;
+    case SJ_ESTALE_VERSION: what = _("The case has changed; look at it again (sanji show) and retry."); break;
+    case SJ_EWRONG_ROLE: what = _("Your role may not take this action."); break;
+    case SJ_ENOT_ALLOWED: what = _("This action is not allowed in the case's current status."); break;
+    case SJ_EWRONG_LEVEL: what = _("The case is not held at your level now."); break;
+    case SJ_ELEVEL_TOO_LOW: what = _("This item cannot be finished at your level; escalate it instead."); break;
+    case SJ_EMISSING_FIELD: what = _("A required field is missing for this action."); break;
+    case SJ_EBAD_FIELD: what = _("A field has a bad value (too long, or not valid text)."); break;
+    default: what = _("The action was refused."); break;
+    }
+    return sj_error_set(err, code, "%s (%s)", what, sm->message);
+}
+
+/* ---- the link ---------------------------------------------------------- */
+
+static int send_env(sc_client *c, Sanji__Envelope *env, uint8_t id_out[16], sj_error *err)
+{
+    if (!c->conn)
+        return sj_error_set(err, SJ_ECLOSED, "%s", _("Not connected to the township relay or the county."));
+    return sj_conn_send(c->conn, env, id_out, err);
+}
+
+static void flush_outbox(sc_client *c)
+{
+    if (!c->conn || !c->welcomed || sj_conn_blocked(c->conn))
+        return;
+    sc_outbox_entry *e = NULL;
+    size_t n = 0;
+    sj_error err;
+    if (sc_store_outbox_list(c->st, true, &e, &n, &err) != 0) {
+        SJ_LOG_WARN(MOD, "outbox read failed", "error", err.message);
+        return;
+    }
+    for (size_t i = 0; i < n; i++) {
+        if (e[i].seq <= c->sent_upto)
+            continue;
+        int rc = sj_conn_send_payload(c->conn, e[i].payload, e[i].payload_len, &err);
+        if (rc == SJ_EBACKPRESSURE || rc == SJ_ECLOSED)
+            break; /* on_drain or the next link resumes */
+        if (rc != 0) {
+            /* A payload that cannot be sent at all (over the frame limit):
+             * it was checked when saved, so this is a damaged row.  Skip it
+             * on this link and say so; it stays in the outbox. */
+            SJ_LOG_ERROR(MOD, "outbox message cannot be sent", "error", err.message);
+        }
+        c->sent_upto = e[i].seq;
+    }
+    sc_store_outbox_free(e, n);
+}
+
+static void send_hello(sc_client *c)
+{
+    sc_cursor *cur = NULL;
+    size_t n = 0;
+    sj_error err;
+    if (sc_store_cursors(c->st, &cur, &n, &err) != 0)
+        SJ_LOG_WARN(MOD, "cursor read failed", "error", err.message);
+    Sanji__FeedCursor *fc = calloc(n ? n : 1, sizeof(*fc));
+    Sanji__FeedCursor **pfc = calloc(n ? n : 1, sizeof(*pfc));
+    if (!fc || !pfc) {
+        free(fc);
+        free(pfc);
+        free(cur);
+        sj_conn_close(c->conn, SJ_ENOMEM, NULL);
+        return;
+    }
+    for (size_t i = 0; i < n; i++) {
+        sanji__feed_cursor__init(&fc[i]);
+        fc[i].village = cur[i].village;
+        fc[i].after_seq = cur[i].after_seq;
+        pfc[i] = &fc[i];
+    }
+    Sanji__Hello h = SANJI__HELLO__INIT;
+    h.min_version = 1;
+    h.max_version = 1;
+    h.software = (char *)"sanji-client " SANJI_VERSION;
+    h.cursors = pfc;
+    h.n_cursors = n;
+    h.catalogue_version = c->catalogue_version;
+    h.org_tree_version = c->org_tree_version;
+    h.person_version = c->person_version;
+    Sanji__Envelope env = SANJI__ENVELOPE__INIT;
+    env.body_case = SANJI__ENVELOPE__BODY_HELLO;
+    env.hello = &h;
+    if (send_env(c, &env, NULL, &err) != 0)
+        SJ_LOG_WARN(MOD, "hello not sent", "error", err.message);
+    free(fc);
+    free(pfc);
+    free(cur);
+}
+
+static void send_feed_request(sc_client *c)
+{
+    sc_cursor *cur = NULL;
+    size_t n = 0;
+    sj_error err;
+    if (sc_store_cursors(c->st, &cur, &n, &err) != 0)
+        return;
+    Sanji__FeedCursor *fc = calloc(n ? n : 1, sizeof(*fc));
+    Sanji__FeedCursor **pfc = calloc(n ? n : 1, sizeof(*pfc));
+    if (fc && pfc) {
+        for (size_t i = 0; i < n; i++) {
+            sanji__feed_cursor__init(&fc[i]);
+            fc[i].village = cur[i].village;
+            fc[i].after_seq = cur[i].after_seq;
+            pfc[i] = &fc[i];
+        }
+        Sanji__FeedRequest fr = SANJI__FEED_REQUEST__INIT;
+        fr.cursors = pfc;
+        fr.n_cursors = n;
+        Sanji__Envelope env = SANJI__ENVELOPE__INIT;
+        env.body_case = SANJI__ENVELOPE__BODY_FEED_REQUEST;
+        env.feed_request = &fr;
+        if (send_env(c, &env, NULL, &err) == 0)
+            c->gap_requested = true;
+    }
+    free(fc);
+    free(pfc);
+    free(cur);
+}
+
+static void on_ref(sc_client *c, const char *kind, uint64_t version, const ProtobufCMessage *m)
+{
+    size_t len = protobuf_c_message_get_packed_size(m);
+    uint8_t *buf = malloc(len ? len : 1);
+    sj_error err;
+    if (!buf)
+        return;
+    protobuf_c_message_pack(m, buf);
+    if (sc_store_ref_put(c->st, kind, version, buf, len, &err) != 0)
+        SJ_LOG_WARN(MOD, "reference data not stored", "kind", kind, "error", err.message);
+    else
+        load_ref(c, kind);
+    free(buf);
+    sc_event ev = {.type = SC_EV_REFDATA, .kind = kind};
+    emit(c, &ev);
+}
+
+static void on_feed(sc_client *c, const Sanji__FeedUpdate *u)
+{
+    if (u->caught_up) {
+        c->caught_up = true;
+        c->gap_requested = false;
+        sc_event ev = {.type = SC_EV_CAUGHT_UP};
+        emit(c, &ev);
+        return;
+    }
+    /* Only feeds of this node's scope are kept (G5: a peer that sends
+     * others' cases is ignored, not obeyed). */
+    if (!u->village || !sj_orgunit_contains(c->node.unit, u->village) || !u->snapshot ||
+        strcmp(nz(u->snapshot->village), u->village) != 0) {
+        SJ_LOG_WARN(MOD, "feed update outside scope ignored", "village", nz(u->village));
+        return;
+    }
+    sc_feed_result r;
+    sj_error err;
+    if (sc_store_feed_apply(c->st, u, &r, &err) != 0) {
+        SJ_LOG_WARN(MOD, "feed update not stored", "error", err.message);
+        return;
+    }
+    if (r == SC_FEED_GAP) {
+        if (!c->gap_requested)
+            send_feed_request(c);
+        return;
+    }
+    if (r != SC_FEED_STORED)
+        return;
+    sc_event ev = {.type = SC_EV_CASE_CHANGED,
+                   .case_id = u->snapshot->case_id.data,
+                   .case_number = nz(u->snapshot->number),
+                   .snapshot = u->snapshot,
+                   .event = u->event};
+    emit(c, &ev);
+}
+
+static void on_ack(sc_client *c, const Sanji__Ack *a)
+{
+    if (a->message_id.len != 16)
+        return;
+    sc_out_state state;
+    switch (a->status) {
+    case SANJI__ACK_STATUS__ACK_STATUS_STORED: state = SC_OUT_STORED; break;
+    case SANJI__ACK_STATUS__ACK_STATUS_APPLIED: state = SC_OUT_APPLIED; break;
+    case SANJI__ACK_STATUS__ACK_STATUS_REFUSED: state = SC_OUT_REFUSED; break;
+    default: return;
+    }
+    sc_outbox_entry *e = NULL;
+    sj_error err;
+    if (sc_store_outbox_get(c->st, a->message_id.data, &e, &err) != 0)
+        return; /* not ours, or already pruned: nothing to do */
+    bool changed = false;
+    const char *reason = nz(a->reason);
+    if (state == SC_OUT_REFUSED && !*reason)
+        reason = _(sj_err_text(a->code));
+    if (sc_store_outbox_mark(c->st, a->message_id.data, state, state == SC_OUT_REFUSED ? a->code : 0,
+                             state == SC_OUT_REFUSED ? reason : "", nz(a->case_number),
+                             a->case_version, sj_clock_real_ms(), &changed, &err) != 0) {
+        SJ_LOG_WARN(MOD, "outbox update failed", "error", err.message);
+        sc_store_outbox_free(e, 1);
+        return;
+    }
+    if (changed) {
+        if (state == SC_OUT_REFUSED && a->current && a->current->case_id.len == 16 &&
+            sj_orgunit_contains(c->node.unit, nz(a->current->village))) {
+            if (sc_store_case_put(c->st, a->current, &err) == 0) {
+                sc_event cev = {.type = SC_EV_CASE_CHANGED,
+                                .case_id = a->current->case_id.data,
+                                .case_number = nz(a->current->number),
+                                .snapshot = a->current};
+                emit(c, &cev);
+            }
+        }
+        if (state >= SC_OUT_APPLIED &&
+            sc_store_outbox_unfinished_for_case(c->st, e->case_id) == 0)
+            sc_store_case_put_predicted(c->st, e->case_id, NULL, &err);
+        sc_event ev = {.type = state == SC_OUT_STORED    ? SC_EV_STORED
+                               : state == SC_OUT_APPLIED ? SC_EV_APPLIED
+                                                         : SC_EV_REFUSED,
+                       .message_id = a->message_id.data,
+                       .case_id = e->case_id,
+                       .action = (sj_case_action)e->action,
+                       .case_number = nz(a->case_number),
+                       .case_version = a->case_version,
+                       .code = state == SC_OUT_REFUSED ? a->code : 0,
+                       .reason = state == SC_OUT_REFUSED ? reason : ""};
+        emit(c, &ev);
+    }
+    sc_store_outbox_free(e, 1);
+}
+
+static void on_query_result(sc_client *c, const Sanji__QueryResult *r)
+{
+    pending_query **pp = &c->queries;
+    while (*pp) {
+        pending_query *q = *pp;
+        if (r->in_reply_to.len == 16 && memcmp(q->id, r->in_reply_to.data, 16) == 0) {
+            *pp = q->next;
+            q->cb(c, r->code, r, q->data);
+            free(q);
+            return;
+        }
+        pp = &q->next;
+    }
+}
+
+static void fail_queries(sc_client *c, int status)
+{
+    while (c->queries) {
+        pending_query *q = c->queries;
+        c->queries = q->next;
+        q->cb(c, status, NULL, q->data);
+        free(q);
+    }
+}
+
+static void d_on_up(sj_dialer *d, sj_conn *conn, const sj_identity *peer)
+{
+    sc_client *c = sj_dialer_data(d);
+    c->conn = conn;
+    c->welcomed = false;
+    c->caught_up = false;
+    c->gap_requested = false;
+    c->sent_upto = 0;
+    snprintf(c->peer_node, sizeof(c->peer_node), "%s", peer->node_id);
+    send_hello(c);
+}
+
+static void d_on_message(sj_dialer *d, sj_conn *conn, const Sanji__Envelope *env,
+                         const uint8_t *payload, size_t len)
+{
+    sc_client *c = sj_dialer_data(d);
+    (void)payload;
+    (void)len;
+    if (!c->welcomed && env->body_case != SANJI__ENVELOPE__BODY_WELCOME &&
+        env->body_case != SANJI__ENVELOPE__BODY_GOODBYE) {
+        sj_conn_close(conn, SJ_EPROTOCOL, "Welcome expected");
+        return;
+    }
+    switch (env->body_case) {
+    case SANJI__ENVELOPE__BODY_WELCOME: {
+        const Sanji__Welcome *w = env->welcome;
+        if (c->welcomed || w->version != 1) {
+            sj_conn_close(conn, SJ_EPROTOCOL, "unexpected Welcome");
+            return;
+        }
+        c->welcomed = true;
+        /* A county answers for itself; a relay says whether the county is
+         * reachable behind it. */
+        bool county = sj_conn_peer(conn) && sj_conn_peer(conn)->role == SJ_NODE_ROLE_COUNTY;
+        c->upstream_online = county ? true : w->upstream_online;
+        c->upstream_last_ms = county ? w->server_time_ms : w->upstream_last_contact_ms;
+        c->last_error = 0;
+        c->last_error_text[0] = '\0';
+        sc_event ev = {.type = SC_EV_LINK_UP,
+                       .peer_node = c->peer_node,
+                       .upstream_online = c->upstream_online};
+        emit(c, &ev);
+        flush_outbox(c);
+        break;
+    }
+    case SANJI__ENVELOPE__BODY_ACK: on_ack(c, env->ack); break;
+    case SANJI__ENVELOPE__BODY_FEED_UPDATE: on_feed(c, env->feed_update); break;
+    case SANJI__ENVELOPE__BODY_QUERY_RESULT: on_query_result(c, env->query_result); break;
+    case SANJI__ENVELOPE__BODY_CATALOGUE_SYNC:
+        on_ref(c, "catalogue", env->catalogue_sync->version, &env->catalogue_sync->base);
+        break;
+    case SANJI__ENVELOPE__BODY_ORG_TREE_SYNC:
+        on_ref(c, "org_tree", env->org_tree_sync->version, &env->org_tree_sync->base);
+        break;
+    case SANJI__ENVELOPE__BODY_PERSON_SYNC:
+        on_ref(c, "persons", env->person_sync->version, &env->person_sync->base);
+        break;
+    case SANJI__ENVELOPE__BODY_HEARTBEAT:
+        if (env->heartbeat->status) {
+            c->upstream_online = env->heartbeat->status->upstream_online;
+            c->upstream_last_ms = env->heartbeat->status->upstream_last_contact_ms;
+        }
+        break;
+    case SANJI__ENVELOPE__BODY_GOODBYE: break; /* the link reports it on close */
+    default:
+        /* Upward-only messages from our upstream: a protocol breach. */
+        sj_conn_close(conn, SJ_EPROTOCOL, "message not allowed downward");
+        break;
+    }
+}
+
+static void d_on_drain(sj_dialer *d, sj_conn *conn)
+{
+    (void)conn;
+    flush_outbox(sj_dialer_data(d));
+}
+
+static void d_on_down(sj_dialer *d, int status, const sj_error *why, uint64_t retry_in_ms)
+{
+    sc_client *c = sj_dialer_data(d);
+    bool was_up = c->conn != NULL;
+    c->conn = NULL;
+    c->welcomed = false;
+    c->caught_up = false;
+    c->last_error = status;
+    snprintf(c->last_error_text, sizeof(c->last_error_text), "%s", why ? why->message : "");
+    fail_queries(c, status ? status : SJ_ECLOSED);
+    sc_event ev = {.type = SC_EV_LINK_DOWN,
+                   .code = status,
+                   .reason = why ? why->message : "",
+                   .retry_in_ms = retry_in_ms,
+                   .upstream_online = false};
+    (void)was_up;
+    emit(c, &ev);
+}
+
+static void maybe_stopped(sc_client *c)
+{
+    if (c->stopping && c->busy == 0 && c->on_stopped) {
+        void (*cb)(sc_client *, void *) = c->on_stopped;
+        c->on_stopped = NULL;
+        cb(c, c->data);
+    }
+}
+
+static void d_on_stopped(sj_dialer *d)
+{
+    sc_client *c = sj_dialer_data(d);
+    c->busy--;
+    maybe_stopped(c);
+}
+
+static const sj_dialer_callbacks DIALER_CBS = {
+    .on_up = d_on_up,
+    .on_message = d_on_message,
+    .on_drain = d_on_drain,
+    .on_down = d_on_down,
+    .on_stopped = d_on_stopped,
+};
+
+static void on_heartbeat(uv_timer_t *t)
+{
+    sc_client *c = t->data;
+    if (!c->conn || !c->welcomed)
+        return;
+    sc_outbox_counts oc;
+    sj_error err;
+    sc_store_outbox_counts(c->st, &oc, &err);
+    Sanji__NodeStatus ns = SANJI__NODE_STATUS__INIT;
+    ns.node = c->node.node_id;
+    ns.role = (Sanji__NodeRole)c->node.role;
+    ns.org_unit = c->node.unit;
+    ns.queue_depth = oc.saved + oc.stored;
+    ns.oldest_queued_age_ms = oc.oldest_unfinished_ms ? sj_clock_real_ms() - oc.oldest_unfinished_ms : 0;
+    ns.software = (char *)"sanji-client " SANJI_VERSION;
+    ns.reported_at_ms = sj_clock_real_ms();
+    Sanji__Heartbeat hb = SANJI__HEARTBEAT__INIT;
+    hb.seq = ++c->heartbeat_seq;
+    hb.status = &ns;
+    Sanji__Envelope env = SANJI__ENVELOPE__INIT;
+    env.body_case = SANJI__ENVELOPE__BODY_HEARTBEAT;
+    env.heartbeat = &hb;
+    send_env(c, &env, NULL, &err);
+}
+
+static void on_timer_closed(uv_handle_t *h)
+{
+    sc_client *c = h->data;
+    c->busy--;
+    maybe_stopped(c);
+}
+
+/* ---- life cycle -------------------------------------------------------- */
+
+int sc_client_new(uv_loop_t *loop, const sc_config *cfg, sc_event_cb cb, void *data,
+                  sc_client **out, sj_error *err)
+{
+    *out = NULL;
+    if (!loop || !cfg || !cfg->cert_file || !cfg->key_file || !cfg->ca_file || !cfg->store_path)
+        return sj_error_set(err, SJ_EINVAL,
+                            "配置不完整：需要证书、私钥、CA 证书和本地存储路径 / certificate, key, CA "
+                            "and store path are required");
+    sc_client *c = calloc(1, sizeof(*c));
+    if (!c)
+        return sj_error_set(err, SJ_ENOMEM, NULL);
+    c->loop = loop;
+    c->cb = cb;
+    c->data = data;
+    c->backoff_base_ms = cfg->backoff_base_ms;
+    c->backoff_cap_ms = cfg->backoff_cap_ms;
+    static const sj_node_role peers[] = {SJ_NODE_ROLE_RELAY, SJ_NODE_ROLE_COUNTY};
+    sj_tls_config tc = {
+        .ca_file = cfg->ca_file,
+        .cert_file = cfg->cert_file,
+        .key_file = cfg->key_file,
+        .crl_file = cfg->crl_file && *cfg->crl_file ? cfg->crl_file : NULL,
+        .is_server = false,
+        .allowed_peer_roles = peers,
+        .n_allowed_peer_roles = 2,
+    };
+    c->tls = sj_tls_ctx_new(&tc, err);
+    if (!c->tls)
+        goto fail;
+    const sj_identity *me = sj_tls_ctx_identity(c->tls);
+    if (!me || role_for_node(me->role) == SJ_ROLE_NONE) {
+        sj_error_set(err, SJ_ETLS_BAD_IDENTITY,
+                     "证书 %s 不是村、乡镇或县的工作站证书 / certificate %s is not a station or "
+                     "desk certificate",
+                     cfg->cert_file, cfg->cert_file);
+        goto fail;
+    }
+    c->node = *me;
+    if (sc_store_open(cfg->store_path, c->node.node_id, &c->st, err) != 0)
+        goto fail;
+    if (cfg->n_addresses) {
+        c->addresses = calloc(cfg->n_addresses, sizeof(char *));
+        if (!c->addresses)
+            goto nomem;
+        for (size_t i = 0; i < cfg->n_addresses; i++) {
+            c->addresses[i] = strdup(cfg->addresses[i]);
+            if (!c->addresses[i])
+                goto nomem;
+            c->n_addresses++;
+        }
+    }
+    if (cfg->expected_peer && *cfg->expected_peer) {
+        sj_identity tmp;
+        if (sj_identity_parse_node_id(cfg->expected_peer, &tmp, err) != 0)
+            goto fail;
+        if (!(c->expected_peer = strdup(cfg->expected_peer)))
+            goto nomem;
+    }
+    load_ref(c, "catalogue");
+    load_ref(c, "org_tree");
+    load_ref(c, "persons");
+    *out = c;
+    return 0;
+nomem:
+    sj_error_set(err, SJ_ENOMEM, NULL);
+fail:
+    sc_client_free(c);
+    return err ? err->code : SJ_EINVAL;
+}
+
+int sc_client_start(sc_client *c, sj_error *err)
+{
+    if (c->started)
+        return sj_error_set(err, SJ_EINVAL, "client already started");
+    if (c->n_addresses == 0)
+        return sj_error_set(err, SJ_ECONFIG_MISSING,
+                            "配置中没有服务器地址（server.address）/ no server address configured");
+    sj_dialer_options o = sj_dialer_options_default();
+    o.addresses = (const char *const *)c->addresses;
+    o.n_addresses = c->n_addresses;
+    o.expected_peer_node = c->expected_peer;
+    if (c->backoff_base_ms)
+        o.backoff_base_ms = c->backoff_base_ms;
+    if (c->backoff_cap_ms)
+        o.backoff_cap_ms = c->backoff_cap_ms;
+    o.conn.idle_timeout_ms = IDLE_MS;
+    o.conn.max_frame = MAX_FRAME;
+    c->dialer = sj_dialer_new(c->loop, c->tls, &o, &DIALER_CBS, c, err);
+    if (!c->dialer)
+        return err ? err->code : SJ_EINVAL;
+    uv_timer_init(c->loop, &c->heartbeat);
+    c->heartbeat.data = c;
+    uv_timer_start(&c->heartbeat, on_heartbeat, HEARTBEAT_MS, HEARTBEAT_MS);
+    c->started = true;
+    c->busy += 2; /* the dialer and the timer */
+    return sj_dialer_start(c->dialer);
+}
+
+void sc_client_stop(sc_client *c, void (*on_stopped)(sc_client *c, void *data))
+{
+    if (c->stopping)
+        return;
+    c->stopping = true;
+    c->on_stopped = on_stopped;
+    fail_queries(c, SJ_ECANCELLED);
+    if (c->started) {
+        uv_timer_stop(&c->heartbeat);
+        uv_close((uv_handle_t *)&c->heartbeat, on_timer_closed);
+        sj_dialer_stop(c->dialer);
+    }
+    maybe_stopped(c);
+}
+
+void sc_client_free(sc_client *c)
+{
+    if (!c)
+        return;
+    if (c->busy)
+        abort(); /* caller bug: free before on_stopped */
+    sj_dialer_free(c->dialer);
+    sc_store_close(c->st);
+    sj_tls_ctx_free(c->tls);
+    for (size_t i = 0; i < c->n_addresses; i++)
+        free(c->addresses[i]);
+    free(c->addresses);
+    free(c->expected_peer);
+    if (c->catalogue)
+        sanji__catalogue_sync__free_unpacked(c->catalogue, NULL);
+    if (c->org_tree)
+        sanji__org_tree_sync__free_unpacked(c->org_tree, NULL);
+    if (c->persons)
+        sanji__person_sync__free_unpacked(c->persons, NULL);
+    free(c);
+}
+
+/* ---- persons ----------------------------------------------------------- */
+
+typedef struct login_work {
+    uv_work_t req;
+    sc_client *c;
+    char person_id[128];
+    char verifier[SJ_PASSWORD_VERIFIER_SIZE];
+    char *password;
+    int status;
+    sj_error err;
+    sc_login_cb cb;
+    void *data;
+} login_work;
+
+static void login_run(uv_work_t *req)
+{
+    login_work *w = req->data;
+    w->status = sj_password_verify(w->password, w->verifier, &w->err);
+}
+
+static void login_done(uv_work_t *req, int status)
+{
+    login_work *w = req->data;
+    sc_client *c = w->c;
+    c->busy--;
+    explicit_bzero(w->password, strlen(w->password));
+    free(w->password);
+    int rc = status == UV_ECANCELED ? SJ_ECANCELLED : w->status;
+    sj_error err;
+    sj_error_clear(&err);
+    if (rc == 0) {
+        snprintf(c->person_id, sizeof(c->person_id), "%s", w->person_id);
+        rc = sc_store_meta_set(c->st, "person", w->person_id, &err);
+    } else if (rc == SJ_EAUTH) {
+        sj_error_set(&err, SJ_EAUTH, "%s", _("Wrong name or password."));
+    } else {
+        err = w->err;
+    }
+    if (w->cb)
+        w->cb(c, rc, &err, w->data);
+    free(w);
+    maybe_stopped(c);
+}
+
+int sc_login(sc_client *c, const char *person, const char *password, sc_login_cb cb, void *data,
+             sj_error *err)
+{
+    if (blank(person) || !password || !*password)
+        return sj_error_set(err, SJ_EMISSING_FIELD, "%s", _("Give the person and the password."));
+    if (!c->persons || c->persons->n_persons == 0)
+        return sj_error_set(err, SJ_EUNKNOWN_PERSON, "%s",
+                            _("No list of persons has been received yet; connect to the relay once (sanji sync) and try again."));
+    const Sanji__Person *found = NULL;
+    int matches = 0;
+    for (size_t i = 0; i < c->persons->n_persons; i++) {
+        const Sanji__Person *p = c->persons->persons[i];
+        if (!person_fits(c, p))
+            continue;
+        if (strcmp(nz(p->id), person) == 0) {
+            found = p;
+            matches = 1;
+            break;
+        }
+        if (strcmp(nz(p->name), person) == 0) {
+            found = p;
+            matches++;
+        }
+    }
+    if (matches > 1)
+        return sj_error_set(err, SJ_EUNKNOWN_PERSON, "%s",
+                            _("Several persons at this station have this name; log in with the person id."));
+    /* An unknown person gets the same answer as a wrong password, so the
+     * tool does not tell who exists; we still spend the scrypt time on a
+     * dummy so the answer takes as long. */
+    login_work *w = calloc(1, sizeof(*w));
+    if (!w || !(w->password = strdup(password))) {
+        free(w);
+        return sj_error_set(err, SJ_ENOMEM, NULL);
+    }
+    w->c = c;
+    w->cb = cb;
+    w->data = data;
+    w->req.data = w;
+    if (found) {
+        snprintf(w->person_id, sizeof(w->person_id), "%s", found->id);
+        snprintf(w->verifier, sizeof(w->verifier), "%s", nz(found->verifier));
+    } else {
+        snprintf(w->verifier, sizeof(w->verifier),
+                 "scrypt$16384$8$1$00000000000000000000000000000000$"
+                 "0000000000000000000000000000000000000000000000000000000000000000");
+    }
+    int rc = uv_queue_work(c->loop, &w->req, login_run, login_done);
+    if (rc != 0) {
+        free(w->password);
+        free(w);
+        return sj_error_set(err, SJ_EINTERNAL, "uv_queue_work: %s", uv_strerror(rc));
+    }
+    c->busy++;
+    return 0;
+}
+
+int sc_use_person(sc_client *c, sj_error *err)
+{
+    char id[128];
+    if (sc_store_meta_get(c->st, "person", id, sizeof(id), NULL) != 0)
+        return sj_error_set(err, SJ_EUNKNOWN_PERSON, "%s",
+                            _("Nobody is logged in at this station; log in first (sanji login)."));
+    if (!person_fits(c, person_by_id(c, id)))
+        return sj_error_set(err, SJ_EUNKNOWN_PERSON, "%s",
+                            _("The person logged in here is no longer active at this station; log in again."));
+    snprintf(c->person_id, sizeof(c->person_id), "%s", id);
+    return 0;
+}
+
+int sc_logout(sc_client *c, sj_error *err)
+{
+    c->person_id[0] = '\0';
+    return sc_store_meta_set(c->st, "person", NULL, err);
+}
+
+static int actor_of(sc_client *c, sj_actor *a, const Sanji__Person **pp, sj_error *err)
+{
+    const Sanji__Person *p = sc_person(c);
+    if (!p)
+        return sj_error_set(err, SJ_EUNKNOWN_PERSON, "%s",
+                            _("Nobody is logged in at this station; log in first (sanji login)."));
+    a->role = (sj_person_role)p->role;
+    snprintf(a->unit, sizeof(a->unit), "%s", nz(p->org_unit));
+    if (pp)
+        *pp = p;
+    return 0;
+}
+
+/* ---- actions ----------------------------------------------------------- */
+
+/* Packs env with the given id and this node as sender; *payload (malloc'd)
+ * is the Envelope without the frame header. */
+static int pack_payload(sc_client *c, Sanji__Envelope *env, uint8_t **payload, size_t *len,
+                        sj_error *err)
+{
+    uint8_t *frame = NULL;
+    size_t flen = 0;
+    int rc = sj_envelope_pack(env, c->node.node_id, MAX_FRAME, &frame, &flen, NULL, err);
+    if (rc != 0)
+        return rc;
+    *len = flen - 4;
+    *payload = malloc(*len ? *len : 1);
+    if (!*payload) {
+        free(frame);
+        return sj_error_set(err, SJ_ENOMEM, NULL);
+    }
+    memcpy(*payload, frame + 4, *len);
+    free(frame);
+    return 0;
+}
+
+/* Writes one outbox row and the predicted case in one transaction, then
+ * reports SAVED and sends. */
+static int save(sc_client *c, const uint8_t msg_id[16], const uint8_t case_id[16],
+                sj_case_action action, Sanji__Envelope *env, const Sanji__Case *predicted,
+                sj_error *err)
+{
+    uint8_t *payload = NULL;
+    size_t len = 0;
+    int rc = pack_payload(c, env, &payload, &len, err);
+    if (rc != 0)
+        return rc;
+    if ((rc = sc_store_begin(c->st, err)) == 0) {
+        rc = sc_store_outbox_add(c->st, msg_id, case_id, action, payload, len,
+                                 sj_clock_real_ms(), err);
+        if (rc == 0)
+            rc = sc_store_case_put_predicted(c->st, case_id, predicted, err);
+        if (rc == 0)
+            rc = sc_store_commit(c->st, err);
+        if (rc != 0)
+            sc_store_rollback(c->st);
+    }
+    free(payload);
+    if (rc != 0)
+        return rc;
+    sc_event ev = {.type = SC_EV_SAVED, .message_id = msg_id, .case_id = case_id, .action = action};
+    emit(c, &ev);
+    sc_event cev = {.type = SC_EV_CASE_CHANGED,
+                    .case_id = case_id,
+                    .case_number = nz(predicted->number),
+                    .snapshot = predicted};
+    emit(c, &cev);
+    flush_outbox(c);
+    return 0;
+}
+
+int sc_register(sc_client *c, const sc_register_req *req, uint8_t case_id_out[16],
+                uint8_t message_id_out[16], sj_error *err)
+{
+    sj_actor actor;
+    const Sanji__Person *p = NULL;
+    int rc = actor_of(c, &actor, &p, err);
+    if (rc != 0)
+        return rc;
+    if (blank(req->item_code))
+        return sj_error_set(err, SJ_EMISSING_FIELD, "%s", _("Give the catalogue item (--item); search with: sanji catalogue KEYWORD."));
+    const Sanji__CatalogueItem *it = sc_catalogue_item(c, req->item_code);
+    if (!c->catalogue)
+        return sj_error_set(err, SJ_EUNKNOWN_ITEM, "%s",
+                            _("No service catalogue has been received yet; connect to the relay once (sanji sync) and try again."));
+    if (!it || !it->active)
+        return sj_error_set(err, SJ_EUNKNOWN_ITEM, _("There is no catalogue item %s; search with: sanji catalogue KEYWORD."),
+                            req->item_code);
+    if (blank(req->applicant_name))
+        return sj_error_set(err, SJ_EMISSING_FIELD, "%s", _("Give the applicant's name (--name)."));
+    if (blank(req->id_number))
+        return sj_error_set(err, SJ_EMISSING_FIELD, "%s", _("Give the applicant's resident ID number (--id)."));
+    if (blank(req->phone))
+        return sj_error_set(err, SJ_EMISSING_FIELD, "%s", _("Give the applicant's phone number (--phone)."));
+    if (blank(req->request_text))
+        return sj_error_set(err, SJ_EMISSING_FIELD, "%s", _("Give what the villager asks for (--text)."));
+    char idn[SJ_PERSONAL_ID_SIZE];
+    sj_error e2;
+    if (sj_personal_check_id(req->id_number, idn, &e2) != 0)
+        return sj_error_set(err, SJ_EBAD_ID_NUMBER, "%s", e2.message);
+    if (sj_personal_check_phone(req->phone, &e2) != 0)
+        return sj_error_set(err, SJ_EBAD_PHONE, "%s", e2.message);
+    if (!sj_text_valid(req->request_text, SJ_CASE_TEXT_MAX) ||
+        !sj_text_valid(req->applicant_name, SJ_CASE_NAME_MAX))
+        return sj_error_set(err, SJ_EBAD_FIELD, "%s", _("The text is too long or not valid UTF-8."));
+    int64_t now = sj_clock_real_ms();
+    sj_case_outcome out;
+    if (sj_case_register(c->node.unit, (sj_level)it->min_level, now, &actor, &out, &e2) != 0)
+        return refuse_local(err, &e2);
+
+    uint8_t case_id[16], msg_id[16];
+    sj_uuid_v7(case_id);
+    sj_uuid_v7(msg_id);
+    Sanji__Applicant ap = SANJI__APPLICANT__INIT;
+    ap.name = (char *)req->applicant_name;
+    ap.id_number = idn;
+    ap.phone = (char *)req->phone;
+    Sanji__CaseSubmit sub = SANJI__CASE_SUBMIT__INIT;
+    sub.case_id.data = case_id;
+    sub.case_id.len = 16;
+    sub.village = c->node.unit;
+    sub.item_code = (char *)req->item_code;
+    sub.applicant = &ap;
+    sub.request_text = (char *)req->request_text;
+    sub.actor_person = (char *)p->id;
+    sub.registered_at_ms = now;
+    sub.urgent = req->urgent;
+    sub.appointment_at_ms = req->appointment_at_ms;
+    Sanji__Envelope env = SANJI__ENVELOPE__INIT;
+    env.message_id.data = msg_id;
+    env.message_id.len = 16;
+    env.body_case = SANJI__ENVELOPE__BODY_CASE_SUBMIT;
+    env.case_submit = &sub;
+
+    Sanji__Case pc = SANJI__CASE__INIT;
+    pc.case_id = sub.case_id;
+    pc.number = (char *)"";
+    pc.village = c->node.unit;
+    pc.item_code = (char *)req->item_code;
+    pc.item_name = it->name;
+    pc.applicant = &ap;
+    pc.request_text = (char *)req->request_text;
+    pc.first_receiver = p->id;
+    pc.first_receiver_name = p->name;
+    pc.registered_at_ms = now;
+    pc.urgent = req->urgent;
+    pc.appointment_at_ms = req->appointment_at_ms;
+    sm_to_case(&out.next, &pc);
+    rc = save(c, msg_id, case_id, SJ_ACTION_REGISTER, &env, &pc, err);
+    if (rc == 0) {
+        if (case_id_out)
+            memcpy(case_id_out, case_id, 16);
+        if (message_id_out)
+            memcpy(message_id_out, msg_id, 16);
+    }
+    return rc;
+}
+
+int sc_act(sc_client *c, const sc_action_req *req, uint8_t message_id_out[16], sj_error *err)
+{
+    sj_actor actor;
+    const Sanji__Person *p = NULL;
+    int rc = actor_of(c, &actor, &p, err);
+    if (rc != 0)
+        return rc;
+    if (req->type == SJ_ACTION_REGISTER || req->type == SJ_ACTION_NONE ||
+        req->type == SJ_ACTION_OVERDUE || req->type == SJ_ACTION_WARN || !req->case_id)
+        return sj_error_set(err, SJ_EINVAL, "not an action a person can take");
+    Sanji__Case *cur = NULL;
+    if (sc_store_case_get(c->st, req->case_id, &cur, NULL, err) != 0) {
+        if (err && err->code == SJ_ENOTFOUND)
+            return sj_error_set(err, SJ_EUNKNOWN_CASE, "%s", _("There is no such case at this station."));
+        return err ? err->code : SJ_EDB;
+    }
+    for (size_t i = 0; i < req->n_materials; i++) {
+        if (blank(req->materials[i])) {
+            sanji__case__free_unpacked(cur, NULL);
+            return sj_error_set(err, SJ_EMISSING_FIELD, "%s", _("A material name is empty."));
+        }
+    }
+    sj_case sm;
+    case_to_sm(c, cur, &sm);
+    int64_t now = sj_clock_real_ms();
+    if (now <= sm.updated_at_ms)
+        now = sm.updated_at_ms + 1; /* keep the history in order despite clock skew */
+    sj_action a = {
+        .type = req->type,
+        .expected_version = sm.version,
+        .at_ms = now,
+        .note = req->note,
+        .result = req->result,
+        .department = req->department,
+        .materials = req->materials,
+        .n_materials = req->n_materials,
+        .satisfaction = req->satisfaction,
+    };
+    sj_case_outcome out;
+    sj_error e2;
+    if (sj_case_apply(&sm, &a, &actor, &out, &e2) != 0) {
+        sanji__case__free_unpacked(cur, NULL);
+        return refuse_local(err, &e2);
+    }
+    uint8_t msg_id[16];
+    sj_uuid_v7(msg_id);
+    Sanji__CaseAction ca = SANJI__CASE_ACTION__INIT;
+    ca.case_id.data = (uint8_t *)req->case_id;
+    ca.case_id.len = 16;
+    ca.action = (Sanji__CaseActionType)req->type;
+    ca.expected_version = sm.version;
+    ca.actor_person = p->id;
+    ca.acted_at_ms = now;
+    ca.note = (char *)nz(req->note);
+    ca.result = (char *)nz(req->result);
+    ca.materials = (char **)req->materials;
+    ca.n_materials = req->n_materials;
+    ca.satisfaction = (Sanji__Satisfaction)req->satisfaction;
+    ca.department = (char *)nz(req->department);
+    Sanji__Envelope env = SANJI__ENVELOPE__INIT;
+    env.message_id.data = msg_id;
+    env.message_id.len = 16;
+    env.body_case = SANJI__ENVELOPE__BODY_CASE_ACTION;
+    env.case_action = &ca;
+    Sanji__Case pc = *cur; /* shallow: text stays owned by cur */
+    sm_to_case(&out.next, &pc);
+    rc = save(c, msg_id, req->case_id, req->type, &env, &pc, err);
+    sanji__case__free_unpacked(cur, NULL);
+    if (rc == 0 && message_id_out)
+        memcpy(message_id_out, msg_id, 16);
+    return rc;
+}
+
+/* ---- reads ------------------------------------------------------------- */
+
+int sc_find_case(sc_client *c, const char *ref, uint8_t case_id[16], sj_error *err)
+{
+    if (blank(ref))
+        return sj_error_set(err, SJ_EMISSING_FIELD, "%s", _("Give a case number or case id."));
+    if (sc_store_case_find(c->st, ref, case_id, NULL) != 0)
+        return sj_error_set(err, SJ_EUNKNOWN_CASE,
+                            _("There is no case %s at this station (give the case number, e.g. 410423-20261123-0001, or the case id)."),
+                            ref);
+    return 0;
+}
+
+int sc_get_case(sc_client *c, const uint8_t case_id[16], sc_case_detail *out, sj_error *err)
+{
+    memset(out, 0, sizeof(*out));
+    int rc = sc_store_case_get(c->st, case_id, &out->c, &out->predicted, err);
+    if (rc == SJ_ENOTFOUND)
+        return sj_error_set(err, SJ_EUNKNOWN_CASE, "%s", _("There is no such case at this station."));
+    if (rc != 0)
+        return rc;
+    if ((rc = sc_store_events_get(c->st, case_id, &out->events, &out->n_events, err)) != 0)
+        goto fail;
+    sc_outbox_entry *all = NULL;
+    size_t n = 0;
+    if ((rc = sc_store_outbox_list(c->st, false, &all, &n, err)) != 0)
+        goto fail;
+    /* Keep this case's rows: move them to the front. */
+    size_t k = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (memcmp(all[i].case_id, case_id, 16) == 0) {
+            sc_outbox_entry t = all[k];
+            all[k] = all[i];
+            all[i] = t;
+            k++;
+        }
+    }
+    for (size_t i = k; i < n; i++) {
+        free(all[i].reason);
+        free(all[i].case_number);
+        free(all[i].payload);
+    }
+    out->pending = all;
+    out->n_pending = k;
+    return 0;
+fail:
+    sc_case_detail_free(out);
+    return rc;
+}
+
+void sc_case_detail_free(sc_case_detail *d)
+{
+    if (d->c)
+        sanji__case__free_unpacked(d->c, NULL);
+    sc_store_events_free(d->events, d->n_events);
+    sc_store_outbox_free(d->pending, d->n_pending);
+    memset(d, 0, sizeof(*d));
+}
+
+int sc_list_cases(sc_client *c, const sc_list_filter *f, sc_case_list *out, sj_error *err)
+{
+    memset(out, 0, sizeof(*out));
+    Sanji__Case **all = NULL;
+    size_t n = 0;
+    int rc = sc_store_case_list(c->st, &all, &n, err);
+    if (rc != 0)
+        return rc;
+    size_t k = 0;
+    for (size_t i = 0; i < n; i++) {
+        Sanji__Case *cs = all[i];
+        bool keep = true;
+        if (f && f->mine)
+            keep = keep && c->person_id[0] && strcmp(nz(cs->first_receiver), c->person_id) == 0;
+        if (f && f->overdue)
+            keep = keep && cs->overdue && sj_case_is_active((sj_case_status)cs->status);
+        if (f && f->waiting_for_me)
+            keep = keep && strcmp(nz(cs->holder_unit), c->node.unit) == 0 &&
+                   !sj_case_is_terminal((sj_case_status)cs->status);
+        if (f && f->n_statuses) {
+            bool any = false;
+            for (size_t j = 0; j < f->n_statuses; j++)
+                any = any || (sj_case_status)cs->status == f->statuses[j];
+            keep = keep && any;
+        }
+        if (keep)
+            all[k++] = cs;
+        else
+            sanji__case__free_unpacked(cs, NULL);
+    }
+    out->cases = all;
+    out->n = k;
+    return 0;
+}
+
+void sc_case_list_free(sc_case_list *l)
+{
+    sc_store_cases_free(l->cases, l->n);
+    memset(l, 0, sizeof(*l));
+}
+
+size_t sc_allowed_actions(sc_client *c, const Sanji__Case *cs, sj_case_action *out, size_t max)
+{
+    sj_actor a;
+    if (actor_of(c, &a, NULL, NULL) != 0)
+        return 0;
+    sj_case sm;
+    case_to_sm(c, cs, &sm);
+    return sj_case_allowed_actions(&sm, &a, out, max);
+}
+
+static const char *category_name(const sc_client *c, const char *code)
+{
+    for (size_t i = 0; i < c->catalogue->n_categories; i++)
+        if (strcmp(nz(c->catalogue->categories[i]->code), nz(code)) == 0)
+            return nz(c->catalogue->categories[i]->name);
+    return "";
+}
+
+size_t sc_catalogue_search(const sc_client *c, const char *keyword,
+                           const Sanji__CatalogueItem ***items)
+{
+    *items = NULL;
+    if (!c->catalogue || c->catalogue->n_items == 0)
+        return 0;
+    const Sanji__CatalogueItem **v = calloc(c->catalogue->n_items, sizeof(*v));
+    if (!v)
+        return 0;
+    size_t k = 0;
+    for (size_t i = 0; i < c->catalogue->n_items; i++) {
+        const Sanji__CatalogueItem *it = c->catalogue->items[i];
+        if (!it->active)
+            continue;
+        bool hit = blank(keyword) || strstr(nz(it->code), keyword) || strstr(nz(it->name), keyword) ||
+                   strstr(category_name(c, it->category), keyword) ||
+                   strstr(nz(it->department), keyword);
+        for (size_t j = 0; !hit && j < it->n_materials; j++)
+            hit = strstr(nz(it->materials[j]), keyword) != NULL;
+        if (hit)
+            v[k++] = it;
+    }
+    *items = v;
+    return k;
+}
+
+int sc_status(sc_client *c, sc_status_info *out, sj_error *err)
+{
+    memset(out, 0, sizeof(*out));
+    out->link_up = c->conn && c->welcomed;
+    out->caught_up = c->caught_up;
+    out->upstream_online = out->link_up && c->upstream_online;
+    out->upstream_last_contact_ms = c->upstream_last_ms;
+    snprintf(out->peer_node, sizeof(out->peer_node), "%s", c->peer_node);
+    out->last_error = c->last_error;
+    snprintf(out->last_error_text, sizeof(out->last_error_text), "%s", c->last_error_text);
+    out->catalogue_version = c->catalogue_version;
+    out->org_tree_version = c->org_tree_version;
+    out->person_version = c->person_version;
+    int rc = sc_store_outbox_counts(c->st, &out->outbox, err);
+    if (rc != 0)
+        return rc;
+    sc_cursor *cur = NULL;
+    size_t n = 0;
+    if ((rc = sc_store_cursors(c->st, &cur, &n, err)) != 0)
+        return rc;
+    out->n_cursors = n;
+    for (size_t i = 0; i < n && i < 16; i++)
+        out->cursors[i] = cur[i];
+    free(cur);
+    return 0;
+}
+
+int sc_outbox(sc_client *c, sc_outbox_entry **out, size_t *n, sj_error *err)
+{
+    return sc_store_outbox_list(c->st, false, out, n, err);
+}
+
+int sc_query(sc_client *c, const Sanji__Query *q, sc_query_cb cb, void *data, sj_error *err)
+{
+    if (!c->conn || !c->welcomed)
+        return sj_error_set(err, SJ_ECLOSED, "%s", _("Not connected to the township relay or the county."));
+    pending_query *pq = calloc(1, sizeof(*pq));
+    if (!pq)
+        return sj_error_set(err, SJ_ENOMEM, NULL);
+    Sanji__Envelope env = SANJI__ENVELOPE__INIT;
+    env.body_case = SANJI__ENVELOPE__BODY_QUERY;
+    env.query = (Sanji__Query *)q;
+    sj_uuid_v7(pq->id);
+    env.message_id.data = pq->id;
+    env.message_id.len = 16;
+    int rc = sj_conn_send(c->conn, &env, NULL, err);
+    if (rc != 0) {
+        free(pq);
+        return rc;
+    }
+    pq->cb = cb;
+    pq->data = data;
+    pq->next = c->queries;
+    c->queries = pq;
+    return 0;
+}
+
+/* ---- labels ------------------------------------------------------------ */
+
+const char *sc_out_state_label(sc_out_state s)
+{
+    switch (s) {
+    case SC_OUT_SAVED: return _("outbox: saved");
+    case SC_OUT_STORED: return _("outbox: reached the township");
+    case SC_OUT_APPLIED: return _("outbox: recorded by the county");
+    case SC_OUT_REFUSED: return _("outbox: refused");
+    }
+    return "?";
+}
+
+const char *sc_status_label(sj_case_status s)
+{
+    switch (s) {
+    case SJ_STATUS_REGISTERED: return _("case status: registered");
+    case SJ_STATUS_ESCALATED_TOWNSHIP: return _("case status: escalated to the township");
+    case SJ_STATUS_ACCEPTED_TOWNSHIP: return _("case status: accepted by the township");
+    case SJ_STATUS_ESCALATED_COUNTY: return _("case status: escalated to the county");
+    case SJ_STATUS_ACCEPTED_COUNTY: return _("case status: accepted by the county");
+    case SJ_STATUS_WAITING_MATERIALS: return _("case status: waiting for materials");
+    case SJ_STATUS_RESOLVED: return _("case status: resolved");
+    case SJ_STATUS_RETURNED: return _("case status: returned");
+    case SJ_STATUS_UNSATISFIED: return _("case status: unsatisfied, follow-up");
+    case SJ_STATUS_CLOSED: return _("case status: closed");
+    case SJ_STATUS_WITHDRAWN: return _("case status: withdrawn");
+    default: return "?";
+    }
+}
+
+const char *sc_action_label(sj_case_action a)
+{
+    switch (a) {
+    case SJ_ACTION_REGISTER: return _("case action: register");
+    case SJ_ACTION_RESOLVE_AT_ONCE: return _("case action: resolve at once");
+    case SJ_ACTION_ESCALATE: return _("case action: escalate");
+    case SJ_ACTION_ACCEPT: return _("case action: accept");
+    case SJ_ACTION_RETURN_DOWN: return _("case action: return down");
+    case SJ_ACTION_REQUEST_MATERIALS: return _("case action: request materials");
+    case SJ_ACTION_SUPPLEMENT: return _("case action: supplement");
+    case SJ_ACTION_RESOLVE: return _("case action: resolve");
+    case SJ_ACTION_RETURN_UNDOABLE: return _("case action: return as not doable");
+    case SJ_ACTION_WITHDRAW: return _("case action: withdraw");
+    case SJ_ACTION_URGE: return _("case action: urge");
+    case SJ_ACTION_FEEDBACK: return _("case action: feedback");
+    case SJ_ACTION_REOPEN: return _("case action: reopen");
+    case SJ_ACTION_CLOSE: return _("case action: close");
+    case SJ_ACTION_SUPERVISE: return _("case action: supervise");
+    case SJ_ACTION_OVERDUE: return _("case action: overdue");
+    case SJ_ACTION_WARN: return _("case action: warning");
+    default: return "?";
+    }
+}
+
+const char *sc_satisfaction_label(sj_satisfaction s)
+{
+    switch (s) {
+    case SJ_SATISFACTION_SATISFIED: return _("satisfaction: satisfied");
+    case SJ_SATISFACTION_BASICALLY: return _("satisfaction: basically satisfied");
+    case SJ_SATISFACTION_UNSATISFIED: return _("satisfaction: unsatisfied");
+    default: return "";
+    }
+}
+
+const char *sc_level_label(sj_level l)
+{
+    switch (l) {
+    case SJ_LEVEL_VILLAGE: return _("level: village");
+    case SJ_LEVEL_TOWNSHIP: return _("level: township");
+    case SJ_LEVEL_COUNTY: return _("level: county");
+    default: return "";
+    }
+}

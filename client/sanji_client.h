@@ -1,0 +1,280 @@
+/*
+ * sanji_client.h - the Sanji client library: what a village station, a
+ * township desk or a county desk needs to take part in the network.  The
+ * `sanji` command-line tool and the desktop program are built on it.
+ *
+ * A client is one node (its certificate) and one local store (store.h).
+ * It runs on a caller-supplied libuv loop and never blocks it for longer
+ * than one local SQLite commit: the link is asynchronous, password checks
+ * run on the loop's thread pool, and results arrive through one event
+ * callback.  The desktop runs the loop inside GLib's main loop; the CLI
+ * runs its own.
+ *
+ *   sc_client_new()       opens the store, loads the certificates (no I/O
+ *                         on the network yet)
+ *   sc_client_start()     dials the relay (stations, township desks) or the
+ *                         county (county desks) and keeps reconnecting
+ *   sc_login()            checks a person's password against the verifiers
+ *                         the relay or county sent (works offline)
+ *   sc_register(), sc_act()
+ *                         check the action locally (catalogue, fields, ID
+ *                         number, phone, the case state machine), write it
+ *                         to the outbox and only then report SAVED; it is
+ *                         sent at once if the link is up, else after the
+ *                         next connect
+ *   sc_list_cases(), sc_get_case(), sc_catalogue_search(), sc_status()
+ *                         read the local copy (works offline)
+ *   sc_query()            asks the peer (relay or county) directly
+ *   sc_client_stop()      closes the link; on_stopped follows
+ *   sc_client_free()      after on_stopped, or if never started
+ *
+ * Events (sc_event): LINK_UP, LINK_DOWN, CAUGHT_UP (the feed is complete
+ * for now), SAVED, STORED (reached the township), APPLIED (recorded by the
+ * county), REFUSED (with code and Chinese reason), CASE_CHANGED (a feed
+ * update or a refusal's current case was stored), REFDATA (catalogue, org
+ * tree or persons replaced).  Pointers in an event are borrowed for the
+ * duration of the callback.  The callback may call any function of this
+ * header except sc_client_free().
+ *
+ * Ownership: objects returned by the read functions belong to the caller
+ * and are freed with the matching *_free function.  A client belongs to the
+ * thread running its loop.
+ *
+ * Entry points: sc_client_new(), sc_client_start(), sc_client_stop(),
+ * sc_client_free(), sc_client_node(), sc_login(), sc_use_person(),
+ * sc_logout(), sc_person(), sc_register(), sc_act(), sc_find_case(),
+ * sc_get_case(), sc_case_detail_free(), sc_list_cases(), sc_case_list_free(),
+ * sc_allowed_actions(), sc_catalogue(), sc_catalogue_search(),
+ * sc_catalogue_item(), sc_status(), sc_outbox(), sc_query(),
+ * sc_out_state_label(), sc_status_label(), sc_action_label(),
+ * sc_satisfaction_label(), sc_level_label().
+ */
+#ifndef SANJI_CLIENT_H
+#define SANJI_CLIENT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <uv.h>
+
+#include "case.h"
+#include "err.h"
+#include "identity.h"
+#include "sanji.pb-c.h"
+#include "store.h"
+
+typedef struct sc_client sc_client;
+
+typedef struct sc_config {
+    const char *cert_file;          /* this node's certificate (PEM) */
+    const char *key_file;           /* its key */
+    const char *ca_file;            /* the county CA */
+    const char *crl_file;           /* the county CRL; NULL or "": none */
+    const char *const *addresses;   /* "ip:port" of the relay or county, tried in turn */
+    size_t n_addresses;
+    const char *expected_peer;      /* "relay:<township>" or "county:<county>"; NULL: any */
+    const char *store_path;         /* the local SQLite store */
+    uint64_t backoff_base_ms;       /* 0: the dialer default */
+    uint64_t backoff_cap_ms;        /* 0: the dialer default */
+} sc_config;
+
+typedef enum sc_event_type {
+    SC_EV_LINK_UP = 1,
+    SC_EV_LINK_DOWN,
+    SC_EV_CAUGHT_UP,
+    SC_EV_SAVED,
+    SC_EV_STORED,
+    SC_EV_APPLIED,
+    SC_EV_REFUSED,
+    SC_EV_CASE_CHANGED,
+    SC_EV_REFDATA,
+} sc_event_type;
+
+typedef struct sc_event {
+    sc_event_type type;
+    /* SAVED, STORED, APPLIED, REFUSED: the outbox message and its case. */
+    const uint8_t *message_id;
+    const uint8_t *case_id;       /* also CASE_CHANGED */
+    sj_case_action action;
+    const char *case_number;      /* APPLIED (and CASE_CHANGED): "" until known */
+    uint64_t case_version;        /* APPLIED */
+    /* REFUSED: the SJ_E* code and the reason (Chinese); LINK_DOWN: the
+     * close status and the log message. */
+    int code;
+    const char *reason;
+    /* CASE_CHANGED: the case as now stored and the event that made it
+     * (event may be NULL). */
+    const Sanji__Case *snapshot;
+    const Sanji__CaseEvent *event;
+    /* LINK_UP: the peer's node id and whether the county is reachable
+     * through it; LINK_DOWN: when the next attempt starts. */
+    const char *peer_node;
+    bool upstream_online;
+    uint64_t retry_in_ms;
+    /* REFDATA: "catalogue", "org_tree" or "persons". */
+    const char *kind;
+} sc_event;
+
+typedef void (*sc_event_cb)(sc_client *c, const sc_event *ev, void *data);
+
+/* Opens the store and loads the certificates.  cfg and its strings are
+ * copied.  Returns 0 and *out, or a code with err (SJ_ETLS_KEY,
+ * SJ_ESTORE_CORRUPT, SJ_ESTORE_FOREIGN, SJ_EINVAL ...). */
+int sc_client_new(uv_loop_t *loop, const sc_config *cfg, sc_event_cb cb, void *data,
+                  sc_client **out, sj_error *err);
+
+/* Starts dialing; reconnects with backoff until stopped. */
+int sc_client_start(sc_client *c, sj_error *err);
+
+/* Closes the link and stops reconnecting; on_stopped (may be NULL) runs
+ * once nothing is pending on the loop.  Pending queries get SJ_ECANCELLED. */
+void sc_client_stop(sc_client *c, void (*on_stopped)(sc_client *c, void *data));
+
+/* Frees the client: after on_stopped, or if never started. */
+void sc_client_free(sc_client *c);
+
+/* This node's identity (from its certificate). */
+const sj_identity *sc_client_node(const sc_client *c);
+
+/* Persons ---------------------------------------------------------------- */
+
+typedef void (*sc_login_cb)(sc_client *c, int status, const sj_error *err, void *data);
+
+/* Checks person (id, or name when unique at this node) and password
+ * against the cached verifiers, on the thread pool; on success the person
+ * is remembered in the store as logged in here.  cb gets 0, SJ_EAUTH (wrong
+ * name or password, one message for both), SJ_EUNKNOWN_PERSON (no person
+ * list received yet; connect once), or another code.  Returns 0 when the
+ * check was started, or a code with err (nothing started). */
+int sc_login(sc_client *c, const char *person, const char *password, sc_login_cb cb, void *data,
+             sj_error *err);
+
+/* Uses the person remembered by the last sc_login() at this station.
+ * SJ_EUNKNOWN_PERSON when nobody is logged in. */
+int sc_use_person(sc_client *c, sj_error *err);
+int sc_logout(sc_client *c, sj_error *err);
+
+/* The logged-in person (NULL when none).  Owned by the client. */
+const Sanji__Person *sc_person(const sc_client *c);
+
+/* Actions ---------------------------------------------------------------- */
+
+typedef struct sc_register_req {
+    const char *item_code;       /* catalogue item, e.g. "MZ-003" */
+    const char *applicant_name;
+    const char *id_number;       /* 18-character resident ID */
+    const char *phone;
+    const char *request_text;
+    bool urgent;
+    int64_t appointment_at_ms;   /* 0: none */
+} sc_register_req;
+
+/* Registers a new case.  Checks: a person logged in, a known active item,
+ * every field present, ID number and phone valid, the state machine's
+ * REGISTER.  On success the case id and message id are written out (either
+ * may be NULL), SAVED has been reported, and a send is under way when the
+ * link is up. */
+int sc_register(sc_client *c, const sc_register_req *req, uint8_t case_id[16],
+                uint8_t message_id[16], sj_error *err);
+
+typedef struct sc_action_req {
+    const uint8_t *case_id;
+    sj_case_action type;
+    const char *note;
+    const char *result;
+    const char *department;
+    const char *const *materials;
+    size_t n_materials;
+    sj_satisfaction satisfaction;
+} sc_action_req;
+
+/* Any other lifecycle action on a cached case, checked with the state
+ * machine against the case as this node sees it (including actions still
+ * in the outbox: actions chained while offline carry the version their
+ * predecessor will produce). */
+int sc_act(sc_client *c, const sc_action_req *req, uint8_t message_id[16], sj_error *err);
+
+/* Reads ------------------------------------------------------------------ */
+
+/* Case number or id text -> id.  SJ_EUNKNOWN_CASE if not cached here. */
+int sc_find_case(sc_client *c, const char *ref, uint8_t case_id[16], sj_error *err);
+
+typedef struct sc_case_detail {
+    Sanji__Case *c;
+    bool predicted;               /* includes actions not yet recorded by the county */
+    Sanji__CaseEvent **events;    /* history, in order */
+    size_t n_events;
+    sc_outbox_entry *pending;     /* this case's outbox rows, in order */
+    size_t n_pending;
+} sc_case_detail;
+
+int sc_get_case(sc_client *c, const uint8_t case_id[16], sc_case_detail *out, sj_error *err);
+void sc_case_detail_free(sc_case_detail *d);
+
+typedef struct sc_list_filter {
+    bool mine;                    /* first received by the logged-in person */
+    bool overdue;                 /* overdue only */
+    bool waiting_for_me;          /* held by this node's org unit, open */
+    const sj_case_status *statuses;  /* any of these (n 0: all) */
+    size_t n_statuses;
+} sc_list_filter;
+
+typedef struct sc_case_list {
+    Sanji__Case **cases;
+    size_t n;
+} sc_case_list;
+
+int sc_list_cases(sc_client *c, const sc_list_filter *f, sc_case_list *out, sj_error *err);
+void sc_case_list_free(sc_case_list *l);
+
+/* The actions the logged-in person may take on c now (sj_case_allowed_actions
+ * with this person as the actor); 0 when nobody is logged in. */
+size_t sc_allowed_actions(sc_client *c, const Sanji__Case *cs, sj_case_action *out, size_t max);
+
+/* The cached catalogue (NULL when none was received yet).  Owned by the
+ * client; valid until the next REFDATA event or sc_client_free(). */
+const Sanji__CatalogueSync *sc_catalogue(const sc_client *c);
+const Sanji__CatalogueItem *sc_catalogue_item(const sc_client *c, const char *code);
+
+/* Items whose code, name, category name or materials contain keyword
+ * (all when keyword is NULL or ""), in catalogue order; *items is a malloc'd
+ * array of borrowed pointers (free() it).  Returns the count. */
+size_t sc_catalogue_search(const sc_client *c, const char *keyword,
+                           const Sanji__CatalogueItem ***items);
+
+typedef struct sc_status_info {
+    bool link_up;                 /* TLS link established and welcomed */
+    bool caught_up;               /* the feed has been caught up since the link came up */
+    bool upstream_online;         /* relay: the county link is up */
+    int64_t upstream_last_contact_ms;
+    char peer_node[SJ_IDENTITY_NODE_ID_MAX];
+    int last_error;               /* last link failure (0: none) */
+    char last_error_text[SJ_ERROR_MESSAGE_MAX];
+    sc_outbox_counts outbox;
+    uint64_t catalogue_version, org_tree_version, person_version;
+    size_t n_cursors;
+    sc_cursor cursors[16];        /* the first 16 feed cursors */
+} sc_status_info;
+
+int sc_status(sc_client *c, sc_status_info *out, sj_error *err);
+
+/* Every outbox row (history included), in order; free with
+ * sc_store_outbox_free(). */
+int sc_outbox(sc_client *c, sc_outbox_entry **out, size_t *n, sj_error *err);
+
+typedef void (*sc_query_cb)(sc_client *c, int status, const Sanji__QueryResult *res,
+                            void *data);
+
+/* Sends q to the peer; cb gets the result (status 0 and res, or the
+ * result's code with res, or SJ_ECLOSED/SJ_ECANCELLED without res). */
+int sc_query(sc_client *c, const Sanji__Query *q, sc_query_cb cb, void *data, sj_error *err);
+
+/* Chinese labels (translated) for display. */
+const char *sc_out_state_label(sc_out_state s);
+const char *sc_status_label(sj_case_status s);
+const char *sc_action_label(sj_case_action a);
+const char *sc_satisfaction_label(sj_satisfaction s);
+const char *sc_level_label(sj_level l);
+
+#endif
