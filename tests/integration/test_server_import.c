@@ -154,6 +154,10 @@ static const bad_case BAD[] = {
      "p-3,王五,village_cadre,410423101299,pw\n"       /* unit not in database */
      "p-4,赵六,village_cadre,410423101201,\n",        /* empty password */
      {":2: ", ":3: ", ":4: ", ":5: "}},
+    {COUNTYD_IMPORT_PERSONS,
+     "id,name,role,org_unit,password\n"
+     "p-5,钱七,village_cadre,410423101201,scrypt$16384$8$1$00ff$zz\n", /* malformed verifier */
+     {":2: ", NULL}},
     {COUNTYD_IMPORT_HOLIDAYS,
      "date,kind,name\n"
      "2026-02-30,holiday,春节\n"                      /* no such date */
@@ -213,8 +217,17 @@ static void test_person_verifier_is_scrypt(void **state)
     assert_int_equal(changed, 0);
     char *v2 = pgt_scalar(f->db, "SELECT verifier FROM person WHERE id = 'p-1'");
     assert_string_equal(v, v2);
+    /* A ready verifier in the password column is stored as it is. */
+    char text[600];
+    snprintf(text, sizeof(text), "id,name,role,org_unit,password\np-2,李四,village_cadre,410423101201,%s\n",
+             v);
+    import_ok(f, COUNTYD_IMPORT_PERSONS, text);
+    char *v3 = pgt_scalar(f->db, "SELECT verifier FROM person WHERE id = 'p-2'");
+    assert_string_equal(v3, v);
+    assert_int_equal(sj_password_verify("pw,'x", v3, &err), 0);
     free(v);
     free(v2);
+    free(v3);
 }
 
 static void test_demo_files_load(void **state)
