@@ -1,0 +1,195 @@
+#!/usr/bin/env bash
+# localnet.sh - a whole Sanji network on this machine, on loopback: the county
+# CA and certificates, a private PostgreSQL, the county server with the demo
+# county 鲁山县, two township relays and four village stations.
+#
+#   deploy/localnet.sh start    build what is missing, then start everything
+#   deploy/localnet.sh stop     stop every process and PostgreSQL (data kept)
+#   deploy/localnet.sh status   what runs where
+#   deploy/localnet.sh clean    stop, then delete the network's folder
+#
+# Everything lives in $SANJI_NET_DIR (default /tmp/sanji-net): pki/ (the CA,
+# node certificates and keys, 0600), pg/ (the database cluster), county/,
+# relay-<township>/, station-<village>/ and desk-*/ (configs, stores, logs).
+# The folder is outside the source tree because PostgreSQL runs as an
+# unprivileged user that must be able to reach it.
+set -euo pipefail
+
+root=$(cd "$(dirname "$0")/.." && pwd)
+net=${SANJI_NET_DIR:-/tmp/sanji-net}
+build=${SANJI_BUILD_DIR:-$root/build/release}
+bin_pki=$build/deploy/pki/sanji-pki
+bin_county=$build/server/sanji-countyd
+bin_relay=$build/relay/sanji-relayd
+bin_cli=$build/client/sanji
+
+COUNTY=410423000000
+COUNTY_PORT=${SANJI_COUNTY_PORT:-17443}
+# township code -> relay port
+declare -A RELAY_PORT=([410423101000]=17444 [410423102000]=17445)
+# village code -> its township
+declare -A STATION_TOWNSHIP=(
+  [410423101201]=410423101000 [410423101202]=410423101000
+  [410423102201]=410423102000 [410423102202]=410423102000
+)
+
+say() { printf '%s\n' "$*"; }
+die() { printf 'localnet: %s\n' "$*" >&2; exit 1; }
+
+build_all() {
+  if [ ! -x "$bin_county" ] || [ ! -x "$bin_pki" ] || [ ! -x "$bin_relay" ] || [ ! -x "$bin_cli" ]; then
+    say "== 编译 Sanji (building) in $build"
+    cmake -S "$root" -B "$build" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_C_COMPILER=gcc >/dev/null
+    cmake --build "$build" -j "$(nproc)" >/dev/null
+  fi
+}
+
+# --- PKI --------------------------------------------------------------------
+
+issue() { # role unit out [name] [host]
+  local role=$1 unit=$2 out=$3 name=${4:-} host=${5:-}
+  [ -f "$out.crt" ] && return 0
+  local args=(issue --dir "$net/pki/ca" --role "$role" --unit "$unit" --out "$out")
+  [ -n "$name" ] && args+=(--name "$name")
+  [ -n "$host" ] && args+=(--host "$host")
+  "$bin_pki" "${args[@]}" >/dev/null
+}
+
+make_pki() {
+  mkdir -p "$net/pki"
+  chmod 700 "$net/pki"
+  if [ ! -f "$net/pki/ca/ca.crt" ]; then
+    say "== 建立县级证书中心 (county CA) 鲁山县"
+    "$bin_pki" init --dir "$net/pki/ca" --county "$COUNTY" --name "鲁山县" >/dev/null
+  fi
+  issue county "$COUNTY" "$net/pki/county" "" "127.0.0.1,localhost"
+  issue county-desk "$COUNTY" "$net/pki/county-desk-ops1" ops1
+  local t v
+  for t in "${!RELAY_PORT[@]}"; do
+    issue relay "$t" "$net/pki/relay-$t" "" "127.0.0.1,localhost"
+    issue township-desk "$t" "$net/pki/township-desk-$t"
+  done
+  for v in "${!STATION_TOWNSHIP[@]}"; do
+    issue village "$v" "$net/pki/station-$v"
+  done
+  say "   证书已签发 (certificates issued) in $net/pki"
+}
+
+# --- PostgreSQL and the county ------------------------------------------------
+
+start_pg() {
+  if [ -f "$net/pg/data/postmaster.pid" ] && [ -f "$net/pg/conninfo" ]; then
+    return 0
+  fi
+  say "== 启动县级数据库 (private PostgreSQL 15)"
+  "$root/tests/lib/pg_cluster.sh" start "$net/pg" >/dev/null
+}
+
+conninfo() { cat "$net/pg/conninfo"; }
+
+write_county_config() {
+  mkdir -p "$net/county"
+  cat >"$net/county/countyd.conf" <<EOF
+# sanji-countyd for the local network (see docs/SERVER.md for every key)
+[listen]
+address = "127.0.0.1:$COUNTY_PORT"
+[tls]
+ca = $net/pki/ca/ca.crt
+cert = $net/pki/county.crt
+key = $net/pki/county.key
+crl = "$net/pki/ca/crl.pem"
+[database]
+conninfo = "$(conninfo)"
+[county]
+code = "${COUNTY:0:6}"
+[sweep]
+interval = 10s
+EOF
+}
+
+load_county() {
+  write_county_config
+  if [ ! -f "$net/county/loaded" ]; then
+    say "== 建表并导入鲁山县示例数据 (migrate, demo data: 25 townships, 502 villages, 122 items)"
+    "$bin_county" --config "$net/county/countyd.conf" migrate >/dev/null
+    "$bin_county" --config "$net/county/countyd.conf" demo-load "$root/deploy/demo" >"$net/county/demo-load.log"
+    touch "$net/county/loaded"
+  fi
+}
+
+start_daemon() { # name logfile cmd...
+  local name=$1 log=$2; shift 2
+  local pidf=$net/$name.pid
+  if [ -f "$pidf" ] && kill -0 "$(cat "$pidf")" 2>/dev/null; then
+    return 0
+  fi
+  "$@" >>"$log" 2>&1 &
+  echo $! >"$pidf"
+}
+
+wait_port() { # port what
+  local i
+  for i in $(seq 1 100); do
+    if (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; then
+      return 0
+    fi
+    sleep 0.1
+  done
+  die "$2 did not start listening on port $1 (see its log in $net)"
+}
+
+start_county() {
+  say "== 启动县级服务器 sanji-countyd on 127.0.0.1:$COUNTY_PORT"
+  start_daemon county "$net/county/countyd.log" "$bin_county" --config "$net/county/countyd.conf" run
+  wait_port "$COUNTY_PORT" sanji-countyd
+}
+
+start_all() {
+  mkdir -p "$net"
+  build_all
+  make_pki
+  start_pg
+  load_county
+  start_county
+  say "== 本地网络已启动 (local network up) in $net"
+}
+
+stop_all() {
+  local pidf
+  for pidf in "$net"/*.pid; do
+    [ -f "$pidf" ] || continue
+    kill "$(cat "$pidf")" 2>/dev/null || true
+    rm -f "$pidf"
+  done
+  if [ -f "$net/pg/data/postmaster.pid" ]; then
+    local owner=sanji-test
+    if [ "$(id -u)" -eq 0 ]; then
+      runuser -u "$owner" -- /usr/lib/postgresql/15/bin/pg_ctl -D "$net/pg/data" -m fast -w stop >/dev/null
+    else
+      /usr/lib/postgresql/15/bin/pg_ctl -D "$net/pg/data" -m fast -w stop >/dev/null
+    fi
+  fi
+  say "== 本地网络已停止 (stopped); data kept in $net"
+}
+
+status_all() {
+  local pidf
+  for pidf in "$net"/*.pid; do
+    [ -f "$pidf" ] || continue
+    local name
+    name=$(basename "$pidf" .pid)
+    if kill -0 "$(cat "$pidf")" 2>/dev/null; then
+      say "$name: 运行中 (running, pid $(cat "$pidf"))"
+    else
+      say "$name: 已停止 (not running)"
+    fi
+  done
+}
+
+case "${1:-}" in
+  start) start_all ;;
+  stop) stop_all ;;
+  status) status_all ;;
+  clean) stop_all; rm -rf "$net"; say "== 已删除 (removed) $net" ;;
+  *) die "usage: deploy/localnet.sh start|stop|status|clean" ;;
+esac
