@@ -25,56 +25,23 @@
 #include "listener.h"
 #include "tls.h"
 
+#include "certs.h"
+
 #define RELAY_NODE "relay:410423101000"
 
-static char dir[256];
+/* One certificate set for the whole program (tests/lib/certs.h): our county
+ * CA with a relay (the server), and the clients of every refusal case. */
+static sj_test_certs certs;
+static const char *dir = certs.dir;
 
-static void run(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static void run(const char *fmt, ...)
-{
-    char cmd[2048];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(cmd, sizeof(cmd), fmt, ap);
-    va_end(ap);
-    char full[2200];
-    snprintf(full, sizeof(full), "%s >/dev/null", cmd);
-    if (system(full) != 0) {
-        fprintf(stderr, "command failed: %s\n", cmd);
-        abort();
-    }
-}
-
-/* One certificate set for the whole program: our county CA with a relay
- * (the server), and the clients of every refusal case. */
 static int make_certs(void **state)
 {
-    const char *build = getenv("SANJI_BUILD_DIR");
-    assert_non_null(build);
-    char pki[512];
-    snprintf(pki, sizeof(pki), "%s/deploy/pki/sanji-pki", build);
-    snprintf(dir, sizeof(dir), "/tmp/sanji-test-conn-XXXXXX");
-    assert_non_null(mkdtemp(dir));
-    long now = (long)time(NULL);
-    run("%s init --dir %s/ca --county 410423000000", pki, dir);
-    run("%s init --dir %s/foreign --county 410422000000", pki, dir);
-    run("%s issue --dir %s/ca --role relay --unit 410423101000 --host 127.0.0.1 --out %s/relay",
-        pki, dir, dir);
-    run("%s issue --dir %s/ca --role village --unit 410423101201 --out %s/village", pki, dir, dir);
-    run("%s issue --dir %s/foreign --role village --unit 410422101201 --out %s/foreign_village",
-        pki, dir, dir);
-    run("%s issue --dir %s/ca --role village --unit 410423101202 --not-before %ld --not-after %ld "
-        "--out %s/expired",
-        pki, dir, now - 3 * 86400, now - 86400, dir);
-    run("%s issue --dir %s/ca --role village --unit 410423101203 --out %s/revoked", pki, dir, dir);
-    run("%s revoke --dir %s/ca --cert %s/revoked.crt", pki, dir, dir);
-    run("%s issue --dir %s/ca --role relay --unit 410423102000 --out %s/wrong_role", pki, dir, dir);
-    return 0;
+    return sj_test_certs_setup(&certs);
 }
 
 static int remove_certs(void **state)
 {
-    run("rm -rf %s", dir);
+    sj_test_certs_cleanup(&certs);
     return 0;
 }
 
@@ -319,10 +286,10 @@ static void test_refusals(void **state)
         int want;
     } cases[] = {
         {NULL, SJ_ETLS_NO_CERT},
-        {"foreign_village", SJ_ETLS_UNTRUSTED},
-        {"expired", SJ_ETLS_EXPIRED},
-        {"revoked", SJ_ETLS_REVOKED},
-        {"wrong_role", SJ_ETLS_WRONG_ROLE},
+        {"foreign-village", SJ_ETLS_UNTRUSTED},
+        {"expired-village", SJ_ETLS_EXPIRED},
+        {"revoked-village", SJ_ETLS_REVOKED},
+        {"relay2", SJ_ETLS_WRONG_ROLE},
     };
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
         world w;
