@@ -1,0 +1,1462 @@
+/*
+ * sanji.c - `sanji`, the command-line client: every lifecycle action and
+ * every read, for scripts, tests and people at a terminal.  Built on the
+ * client library (sanji_client.h).  docs/CLI.md is its manual.
+ *
+ *   sanji [--config FILE] [--json] COMMAND [options]
+ *
+ * An action is saved to the local outbox first (已保存), then sent for at
+ * most --wait seconds; whatever is not confirmed stays in the outbox and
+ * goes with the next run or `sanji sync`.  Reads use the local copy.
+ *
+ * Exit codes (docs/CLI.md):
+ *   0  done (an action: saved and confirmed as far as asked)
+ *   1  configuration, certificate or local store problem
+ *   2  wrong usage (unknown command or option, missing argument)
+ *   3  input refused here (bad field, unknown item or case, not allowed now,
+ *      nobody logged in, wrong password)
+ *   4  refused by the township relay or the county (reason printed)
+ *   5  saved but not yet confirmed; it stays in the outbox and is sent later
+ *
+ * Entry point: main().
+ */
+#include <ctype.h>
+#include <errno.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <uv.h>
+
+#include "clock.h"
+#include "config.h"
+#include "i18n.h"
+#include "log.h"
+#include "personal.h"
+#include "sanji_client.h"
+#include "text.h"
+#include "uuid.h"
+
+enum {
+    EX_OK = 0,
+    EX_SETUP = 1,
+    EX_USAGE = 2,
+    EX_INPUT = 3,
+    EX_REFUSED = 4,
+    EX_PENDING = 5,
+};
+
+/* ---- options ----------------------------------------------------------- */
+
+#define MAX_REPEAT 50
+
+typedef struct opts {
+    const char *config;
+    bool json;
+    bool help;
+    const char *item, *name, *id, *phone, *text, *appointment, *result, *note, *department,
+        *satisfaction, *password_file;
+    bool urgent, wait_applied, mine, overdue, waiting, offline, password_stdin;
+    const char *materials[MAX_REPEAT];
+    size_t n_materials;
+    const char *statuses[MAX_REPEAT];
+    size_t n_statuses;
+    double wait;
+    bool wait_set;
+    const char *args[4];
+    size_t n_args;
+} opts;
+
+typedef struct option_def {
+    const char *name;
+    bool has_arg;
+    const char *help; /* msgid */
+} option_def;
+
+static const option_def OPTIONS[] = {
+    {"item", true, N_("catalogue item code, e.g. MZ-003 (find it with: sanji catalogue KEYWORD)")},
+    {"name", true, N_("applicant's name")},
+    {"id", true, N_("applicant's 18-character resident ID number")},
+    {"phone", true, N_("applicant's phone: 11-digit mobile, or landline with area code")},
+    {"text", true, N_("what the villager asks for")},
+    {"urgent", false, N_("green channel: shortened time limit")},
+    {"appointment", true, N_("agreed appointment time, e.g. 2026-11-25T09:00:00+08:00")},
+    {"result", true, N_("the result of the handling")},
+    {"note", true, N_("reason or remark")},
+    {"department", true, N_("responsible county department (county acceptance)")},
+    {"material", true, N_("one missing material; repeat for each (all at once: one-time notice)")},
+    {"satisfaction", true, N_("satisfied | basically | unsatisfied (also 满意 / 基本满意 / 不满意)")},
+    {"wait", true, N_("seconds to try sending before leaving it in the outbox (default 5; 0: save only)")},
+    {"wait-applied", false, N_("wait until the county has recorded it, not only the township")},
+    {"mine", false, N_("only cases I first received")},
+    {"overdue", false, N_("only overdue cases")},
+    {"waiting", false, N_("only cases waiting for this station")},
+    {"status", true, N_("only this status (repeatable), e.g. registered, resolved")},
+    {"offline", false, N_("do not connect; show the local copy only")},
+    {"password-stdin", false, N_("read the password from standard input")},
+};
+#define N_OPTIONS (sizeof(OPTIONS) / sizeof(OPTIONS[0]))
+
+typedef enum cmd_kind { K_REGISTER, K_ACTION, K_READ, K_SESSION } cmd_kind;
+
+typedef struct command {
+    const char *name;
+    cmd_kind kind;
+    sj_case_action action;
+    const char *options;  /* comma-separated option names it accepts */
+    const char *required; /* options that must be given */
+    const char *args;     /* positional argument names, e.g. "CASE" */
+    int min_args, max_args;
+    const char *summary;  /* msgid */
+} command;
+
+#define ACT_OPTS "wait,wait-applied"
+static const command COMMANDS[] = {
+    {"register", K_REGISTER, SJ_ACTION_REGISTER,
+     "item,name,id,phone,text,urgent,appointment," ACT_OPTS, "item,name,id,phone,text", "", 0, 0,
+     N_("register a new request (诉求登记)")},
+    {"resolve-now", K_ACTION, SJ_ACTION_RESOLVE_AT_ONCE, "result,note," ACT_OPTS, "result", "CASE",
+     1, 1, N_("resolve at once at the village (即办)")},
+    {"escalate", K_ACTION, SJ_ACTION_ESCALATE, "note," ACT_OPTS, "", "CASE", 1, 1,
+     N_("escalate one level up (上报)")},
+    {"accept", K_ACTION, SJ_ACTION_ACCEPT, "department,note," ACT_OPTS, "", "CASE", 1, 1,
+     N_("accept an escalated case (签收); the county names the department")},
+    {"return-down", K_ACTION, SJ_ACTION_RETURN_DOWN, "note," ACT_OPTS, "note", "CASE", 1, 1,
+     N_("send a wrongly escalated case back one level (退回下级)")},
+    {"request-materials", K_ACTION, SJ_ACTION_REQUEST_MATERIALS, "material,note," ACT_OPTS,
+     "material", "CASE", 1, 1, N_("list every missing material at once (一次告知)")},
+    {"supplement", K_ACTION, SJ_ACTION_SUPPLEMENT, "note," ACT_OPTS, "", "CASE", 1, 1,
+     N_("the missing materials were brought (补齐材料)")},
+    {"resolve", K_ACTION, SJ_ACTION_RESOLVE, "result,note," ACT_OPTS, "result", "CASE", 1, 1,
+     N_("resolve with a result (办结)")},
+    {"return", K_ACTION, SJ_ACTION_RETURN_UNDOABLE, "note," ACT_OPTS, "note", "CASE", 1, 1,
+     N_("return as not doable, with the reason (退办)")},
+    {"withdraw", K_ACTION, SJ_ACTION_WITHDRAW, "note," ACT_OPTS, "note", "CASE", 1, 1,
+     N_("the applicant withdraws (撤回)")},
+    {"urge", K_ACTION, SJ_ACTION_URGE, "note," ACT_OPTS, "", "CASE", 1, 1, N_("urge the holder (催办)")},
+    {"feedback", K_ACTION, SJ_ACTION_FEEDBACK, "satisfaction,note," ACT_OPTS, "satisfaction",
+     "CASE", 1, 1, N_("record the villager's satisfaction (结果反馈)")},
+    {"reopen", K_ACTION, SJ_ACTION_REOPEN, "note," ACT_OPTS, "note", "CASE", 1, 1,
+     N_("handle again after an unsatisfied follow-up (重办)")},
+    {"close", K_ACTION, SJ_ACTION_CLOSE, "note," ACT_OPTS, "note", "CASE", 1, 1,
+     N_("close after follow-up (归档)")},
+    {"supervise", K_ACTION, SJ_ACTION_SUPERVISE, "note," ACT_OPTS, "", "CASE", 1, 1,
+     N_("flag a case for supervision (督办, county)")},
+    {"list", K_READ, 0, "mine,overdue,waiting,status", "", "", 0, 0,
+     N_("list cases (filters: --mine --overdue --waiting --status)")},
+    {"show", K_READ, 0, "", "", "CASE", 1, 1, N_("show one case with its full history")},
+    {"catalogue", K_READ, 0, "", "", "[KEYWORD]", 0, 1,
+     N_("search the service catalogue by Chinese keyword")},
+    {"status", K_READ, 0, "wait,offline", "", "", 0, 0, N_("link and outbox status")},
+    {"sync", K_SESSION, 0, "wait", "", "", 0, 0,
+     N_("connect, send the outbox and bring the local copy up to date")},
+    {"watch", K_SESSION, 0, "", "", "", 0, 0, N_("stay connected and print live updates")},
+    {"login", K_SESSION, 0, "password-stdin,wait", "", "[PERSON]", 0, 1,
+     N_("log a person in at this station (password checked offline too)")},
+    {"logout", K_SESSION, 0, "", "", "", 0, 0, N_("log the person out")},
+    {"whoami", K_SESSION, 0, "", "", "", 0, 0, N_("who is logged in at this station")},
+};
+#define N_COMMANDS (sizeof(COMMANDS) / sizeof(COMMANDS[0]))
+
+static bool in_list(const char *list, const char *name)
+{
+    size_t n = strlen(name);
+    for (const char *p = list; *p;) {
+        const char *e = strchr(p, ',');
+        size_t l = e ? (size_t)(e - p) : strlen(p);
+        if (l == n && strncmp(p, name, n) == 0)
+            return true;
+        if (!e)
+            break;
+        p = e + 1;
+    }
+    return false;
+}
+
+static void usage_main(FILE *f)
+{
+    fprintf(f, "%s\n  sanji [--config FILE] [--json] COMMAND [options]\n\n%s\n",
+            _("Usage:"), _("Commands:"));
+    for (size_t i = 0; i < N_COMMANDS; i++) {
+        char col[64];
+        sc_text_fit(COMMANDS[i].name, 20, col, sizeof(col));
+        fprintf(f, "  %s%s\n", col, _(COMMANDS[i].summary));
+    }
+    fprintf(f, "\n%s\n", _("Every command has --help. Exit codes: 0 done, 1 setup problem, 2 wrong usage, 3 input refused here, 4 refused by the township or county, 5 saved, not yet sent."));
+}
+
+static void usage_cmd(const command *cmd, FILE *f)
+{
+    fprintf(f, "%s\n  sanji %s %s%s[options]\n  %s\n\n%s\n", _("Usage:"), cmd->name, cmd->args,
+            *cmd->args ? " " : "", _(cmd->summary), _("Options:"));
+    for (size_t i = 0; i < N_OPTIONS; i++) {
+        if (!in_list(cmd->options, OPTIONS[i].name))
+            continue;
+        char col[64], name[48];
+        snprintf(name, sizeof(name), "--%s%s", OPTIONS[i].name, OPTIONS[i].has_arg ? " X" : "");
+        sc_text_fit(name, 22, col, sizeof(col));
+        fprintf(f, "  %s%s%s\n", col, _(OPTIONS[i].help),
+                in_list(cmd->required, OPTIONS[i].name) ? _(" (required)") : "");
+    }
+    fprintf(f, "  %-22s%s\n  %-22s%s\n  %-22s%s\n", "--json", _("machine-readable output"),
+            "--config FILE", _("configuration file"), "--help", _("this help"));
+    if (strcmp(cmd->args, "CASE") == 0)
+        fprintf(f, "\n%s\n", _("CASE is the case number (e.g. 410423-20261123-0001) or the case id."));
+}
+
+static int usage_error(const command *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static int usage_error(const command *cmd, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    fprintf(stderr, "sanji: ");
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    if (cmd)
+        fprintf(stderr, _("\nSee: sanji %s --help\n"), cmd->name);
+    else
+        fprintf(stderr, "\n%s\n", _("See: sanji --help"));
+    return EX_USAGE;
+}
+
+/* Parses "--opt value", "--opt=value" and flags after the command. */
+static int parse_cmd_opts(const command *cmd, int argc, char **argv, opts *o)
+{
+    for (int i = 0; i < argc; i++) {
+        const char *a = argv[i];
+        if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
+            o->help = true;
+            continue;
+        }
+        if (strcmp(a, "--json") == 0) {
+            o->json = true;
+            continue;
+        }
+        if (strncmp(a, "--", 2) != 0 || a[2] == '\0') {
+            if (o->n_args >= 4 || (int)o->n_args >= cmd->max_args)
+                return usage_error(cmd, _("unexpected argument \"%s\"."), a);
+            o->args[o->n_args++] = a;
+            continue;
+        }
+        char name[64];
+        const char *eq = strchr(a + 2, '=');
+        size_t nl = eq ? (size_t)(eq - a - 2) : strlen(a + 2);
+        if (nl >= sizeof(name))
+            nl = sizeof(name) - 1;
+        memcpy(name, a + 2, nl);
+        name[nl] = '\0';
+        const option_def *d = NULL;
+        for (size_t k = 0; k < N_OPTIONS; k++)
+            if (strcmp(OPTIONS[k].name, name) == 0)
+                d = &OPTIONS[k];
+        if (strcmp(name, "config") == 0) {
+            if (!eq && i + 1 >= argc)
+                return usage_error(cmd, _("option --%s needs a value."), name);
+            o->config = eq ? eq + 1 : argv[++i];
+            continue;
+        }
+        if (!d || !in_list(cmd->options, name))
+            return usage_error(cmd, _("unknown option --%s for \"sanji %s\"."), name, cmd->name);
+        const char *val = NULL;
+        if (d->has_arg) {
+            if (eq)
+                val = eq + 1;
+            else if (i + 1 < argc)
+                val = argv[++i];
+            else
+                return usage_error(cmd, _("option --%s needs a value."), name);
+        } else if (eq) {
+            return usage_error(cmd, _("option --%s takes no value."), name);
+        }
+#define STR(opt, field) else if (strcmp(name, opt) == 0) o->field = val
+#define FLAG(opt, field) else if (strcmp(name, opt) == 0) o->field = true
+        if (0) {
+        }
+        STR("item", item);
+        STR("name", name);
+        STR("id", id);
+        STR("phone", phone);
+        STR("text", text);
+        STR("appointment", appointment);
+        STR("result", result);
+        STR("note", note);
+        STR("department", department);
+        STR("satisfaction", satisfaction);
+        FLAG("urgent", urgent);
+        FLAG("wait-applied", wait_applied);
+        FLAG("mine", mine);
+        FLAG("overdue", overdue);
+        FLAG("waiting", waiting);
+        FLAG("offline", offline);
+        FLAG("password-stdin", password_stdin);
+        else if (strcmp(name, "material") == 0) {
+            if (o->n_materials >= MAX_REPEAT)
+                return usage_error(cmd, _("too many --material options (at most %d)."), MAX_REPEAT);
+            o->materials[o->n_materials++] = val;
+        }
+        else if (strcmp(name, "status") == 0) {
+            if (o->n_statuses >= MAX_REPEAT)
+                return usage_error(cmd, _("too many --status options."));
+            o->statuses[o->n_statuses++] = val;
+        }
+        else if (strcmp(name, "wait") == 0) {
+            char *end = NULL;
+            errno = 0;
+            double w = strtod(val, &end);
+            if (errno || !end || *end || w < 0 || w > 3600)
+                return usage_error(cmd, _("--wait needs a number of seconds from 0 to 3600, not \"%s\"."), val);
+            o->wait = w;
+            o->wait_set = true;
+        }
+#undef STR
+#undef FLAG
+    }
+    if (o->help)
+        return 0;
+    if ((int)o->n_args < cmd->min_args)
+        return usage_error(cmd, _("missing %s."), cmd->args);
+    /* Required options. */
+    for (size_t k = 0; k < N_OPTIONS; k++) {
+        if (!in_list(cmd->required, OPTIONS[k].name))
+            continue;
+        bool given = (strcmp(OPTIONS[k].name, "material") == 0) ? o->n_materials > 0 : false;
+#define GIVEN(opt, field) if (strcmp(OPTIONS[k].name, opt) == 0) given = o->field && *o->field
+        GIVEN("item", item);
+        GIVEN("name", name);
+        GIVEN("id", id);
+        GIVEN("phone", phone);
+        GIVEN("text", text);
+        GIVEN("result", result);
+        GIVEN("note", note);
+        GIVEN("satisfaction", satisfaction);
+#undef GIVEN
+        if (!given)
+            return usage_error(cmd, _("missing --%s (%s)."), OPTIONS[k].name, _(OPTIONS[k].help));
+    }
+    return 0;
+}
+
+/* ---- output helpers ---------------------------------------------------- */
+
+static void json_str(FILE *f, const char *s)
+{
+    fputc('"', f);
+    for (const unsigned char *p = (const unsigned char *)(s ? s : ""); *p; p++) {
+        if (*p == '"' || *p == '\\')
+            fprintf(f, "\\%c", *p);
+        else if (*p == '\n')
+            fputs("\\n", f);
+        else if (*p < 0x20)
+            fprintf(f, "\\u%04x", *p);
+        else
+            fputc(*p, f);
+    }
+    fputc('"', f);
+}
+
+static void fmt_time(int64_t ms, char *out, size_t cap)
+{
+    if (ms <= 0) {
+        snprintf(out, cap, "-");
+        return;
+    }
+    char iso[SJ_CLOCK_ISO_SIZE];
+    if (sj_clock_format_china(ms, iso, sizeof(iso)) != 0) {
+        snprintf(out, cap, "?");
+        return;
+    }
+    /* "2026-11-23T20:00:00.123+08:00" -> "2026-11-23 20:00" */
+    snprintf(out, cap, "%.10s %.5s", iso, iso + 11);
+}
+
+static void print_cell(const char *s, size_t width)
+{
+    char buf[512];
+    sc_text_fit(s, width, buf, sizeof(buf));
+    fputs(buf, stdout);
+    fputs("  ", stdout);
+}
+
+static const char *case_ref(const Sanji__Case *c, char buf[SJ_UUID_TEXT_SIZE])
+{
+    if (c->number && *c->number)
+        return c->number;
+    if (c->case_id.len == 16)
+        sj_uuid_format(c->case_id.data, buf);
+    else
+        snprintf(buf, SJ_UUID_TEXT_SIZE, "?");
+    return buf;
+}
+
+static void print_error(const sj_error *err)
+{
+    fprintf(stderr, "%s%s\n", _("Error: "), err->message[0] ? err->message : _(sj_err_text(err->code)));
+}
+
+/* ---- configuration ----------------------------------------------------- */
+
+static const sj_config_key CONFIG_KEYS[] = {
+    {"node.cert", SJ_CONFIG_PATH, NULL, 0, 0, "this station's certificate (PEM), from sanji-pki"},
+    {"node.key", SJ_CONFIG_PATH, NULL, 0, 0, "its private key (PEM)"},
+    {"node.ca", SJ_CONFIG_PATH, NULL, 0, 0, "the county CA certificate (PEM)"},
+    {"node.crl", SJ_CONFIG_STRING, "", 0, 0, "the county CRL (PEM); empty: no revocation check"},
+    {"server.address", SJ_CONFIG_HOSTPORT_LIST, NULL, 0, 0,
+     "the township relay (stations, township desks) or the county (county desks), ip:port, "
+     "several tried in turn"},
+    {"server.peer", SJ_CONFIG_STRING, "", 0, 0,
+     "the node the server must be, e.g. relay:410423101000 or county:410423000000"},
+    {"store.path", SJ_CONFIG_PATH, NULL, 0, 0, "the local store (SQLite), one per station"},
+    {"person.default", SJ_CONFIG_STRING, "", 0, 0, "person id offered by `sanji login` when none is given"},
+};
+
+typedef struct setup {
+    sj_config *cfg;
+    char crl[4096];
+    char addr_buf[8][80];
+    const char *addrs[8];
+    size_t n_addrs;
+    sc_config cc;
+} setup;
+
+static const char *default_config(void)
+{
+    const char *e = getenv("SANJI_CONFIG");
+    if (e && *e)
+        return e;
+    static char path[4096];
+    const char *home = getenv("HOME");
+    if (home) {
+        snprintf(path, sizeof(path), "%s/.config/sanji/client.conf", home);
+        if (access(path, R_OK) == 0)
+            return path;
+    }
+    return "/etc/sanji/client.conf";
+}
+
+static int load_setup(const char *path, setup *s, sj_error *err)
+{
+    memset(s, 0, sizeof(*s));
+    if (!path)
+        path = default_config();
+    if (sj_config_new(CONFIG_KEYS, sizeof(CONFIG_KEYS) / sizeof(CONFIG_KEYS[0]), &s->cfg, err) != 0)
+        return err->code;
+    if (sj_config_load_file(s->cfg, path, err) != 0) {
+        sj_error e2 = *err;
+        return sj_error_set(err, e2.code, _("Cannot use the configuration file %s: %s (see docs/CLI.md; choose a file with --config or SANJI_CONFIG)."),
+                            path, e2.message);
+    }
+    const char *crl = sj_config_get_string(s->cfg, "node.crl");
+    if (crl && *crl && crl[0] != '/') {
+        char dir[4096];
+        snprintf(dir, sizeof(dir), "%s", path);
+        char *slash = strrchr(dir, '/');
+        if (slash) {
+            *slash = '\0';
+            snprintf(s->crl, sizeof(s->crl), "%.2000s/%.2000s", dir, crl);
+        } else {
+            snprintf(s->crl, sizeof(s->crl), "%s", crl);
+        }
+    } else {
+        snprintf(s->crl, sizeof(s->crl), "%s", crl ? crl : "");
+    }
+    size_t n = 0;
+    const sj_config_hostport *hp = sj_config_get_hostports(s->cfg, "server.address", &n);
+    for (size_t i = 0; i < n && i < 8; i++) {
+        if (strchr(hp[i].host, ':'))
+            snprintf(s->addr_buf[i], sizeof(s->addr_buf[i]), "[%s]:%u", hp[i].host, hp[i].port);
+        else
+            snprintf(s->addr_buf[i], sizeof(s->addr_buf[i]), "%s:%u", hp[i].host, hp[i].port);
+        s->addrs[i] = s->addr_buf[i];
+        s->n_addrs++;
+    }
+    s->cc.cert_file = sj_config_get_path(s->cfg, "node.cert");
+    s->cc.key_file = sj_config_get_path(s->cfg, "node.key");
+    s->cc.ca_file = sj_config_get_path(s->cfg, "node.ca");
+    s->cc.crl_file = s->crl;
+    s->cc.addresses = s->addrs;
+    s->cc.n_addresses = s->n_addrs;
+    s->cc.expected_peer = sj_config_get_string(s->cfg, "server.peer");
+    s->cc.store_path = sj_config_get_path(s->cfg, "store.path");
+    s->cc.backoff_base_ms = 200;
+    s->cc.backoff_cap_ms = 2000;
+    return 0;
+}
+
+/* ---- the run loop ------------------------------------------------------ */
+
+typedef enum run_mode { M_ACTION, M_SYNC, M_LOGIN, M_WATCH, M_STATUS } run_mode;
+
+typedef struct run {
+    uv_loop_t loop;
+    uv_timer_t timer;
+    uv_signal_t sigint;
+    bool timer_on, sig_on;
+    sc_client *c;
+    run_mode mode;
+    const opts *o;
+    bool done;
+    /* action */
+    uint8_t msg_id[16];
+    sc_out_state reached;
+    int refused_code;
+    char reason[1024];
+    char number[64];
+    uint64_t version;
+    bool link_down_told;
+    /* login */
+    const char *person;
+    const char *password;
+    bool login_started;
+    int login_status;
+    sj_error login_err;
+} run;
+
+static void finish(run *r)
+{
+    if (r->done)
+        return;
+    r->done = true;
+    if (r->timer_on) {
+        uv_timer_stop(&r->timer);
+        uv_close((uv_handle_t *)&r->timer, NULL);
+    }
+    if (r->sig_on)
+        uv_close((uv_handle_t *)&r->sigint, NULL);
+    sc_client_stop(r->c, NULL);
+}
+
+static void on_timeout(uv_timer_t *t)
+{
+    finish(t->data);
+}
+
+static void on_sigint(uv_signal_t *s, int sig)
+{
+    (void)sig;
+    finish(s->data);
+}
+
+static void login_done(sc_client *c, int status, const sj_error *err, void *data)
+{
+    run *r = data;
+    (void)c;
+    r->login_status = status;
+    if (err)
+        r->login_err = *err;
+    finish(r);
+}
+
+static void start_login(run *r)
+{
+    if (r->login_started)
+        return;
+    r->login_started = true;
+    if (sc_login(r->c, r->person, r->password, login_done, r, &r->login_err) != 0) {
+        r->login_status = r->login_err.code;
+        finish(r);
+    }
+}
+
+static void print_event_line(run *r, const sc_event *ev)
+{
+    char ref[SJ_UUID_TEXT_SIZE] = "";
+    if (ev->case_id)
+        sj_uuid_format(ev->case_id, ref);
+    const char *num = ev->case_number && *ev->case_number ? ev->case_number : ref;
+    char when[32];
+    fmt_time(sj_clock_real_ms(), when, sizeof(when));
+    if (r->o->json) {
+        static const char *names[] = {"", "link_up", "link_down", "caught_up", "saved", "stored",
+                                      "applied", "refused", "case_changed", "refdata"};
+        printf("{\"event\":\"%s\"", names[ev->type]);
+        if (ev->case_id) {
+            printf(",\"case_id\":\"%s\",\"case_number\":", ref);
+            json_str(stdout, ev->case_number);
+        }
+        if (ev->snapshot)
+            printf(",\"status\":\"%s\",\"version\":%" PRIu64,
+                   sj_case_status_name((sj_case_status)ev->snapshot->status), ev->snapshot->version);
+        if (ev->event)
+            printf(",\"action\":\"%s\"", sj_case_action_name((sj_case_action)ev->event->action));
+        if (ev->type == SC_EV_REFUSED || ev->type == SC_EV_LINK_DOWN) {
+            printf(",\"code\":\"%s\",\"reason\":", sj_err_name(ev->code));
+            json_str(stdout, ev->reason);
+        }
+        if (ev->type == SC_EV_LINK_UP)
+            printf(",\"peer\":\"%s\",\"county_online\":%s", ev->peer_node,
+                   ev->upstream_online ? "true" : "false");
+        printf("}\n");
+        fflush(stdout);
+        return;
+    }
+    switch (ev->type) {
+    case SC_EV_LINK_UP:
+        printf("%s  %s %s%s\n", when, _("Connected to"), ev->peer_node,
+               ev->upstream_online ? "" : _(" (the county is not reachable now; work is kept at the township)"));
+        break;
+    case SC_EV_LINK_DOWN:
+        printf("%s  %s%s\n", when, _("Link down: "), ev->reason);
+        break;
+    case SC_EV_CAUGHT_UP: printf("%s  %s\n", when, _("Up to date.")); break;
+    case SC_EV_STORED: printf("%s  %s  %s\n", when, num, _("outbox: reached the township")); break;
+    case SC_EV_APPLIED: printf("%s  %s  %s\n", when, num, _("outbox: recorded by the county")); break;
+    case SC_EV_REFUSED:
+        printf("%s  %s  %s%s\n", when, num, _("Refused: "), ev->reason);
+        break;
+    case SC_EV_CASE_CHANGED:
+        if (ev->snapshot)
+            printf("%s  %s  %s%s%s\n", when, num,
+                   ev->event ? sc_action_label((sj_case_action)ev->event->action) : "",
+                   ev->event ? " → " : "", sc_status_label((sj_case_status)ev->snapshot->status));
+        break;
+    default: break;
+    }
+    fflush(stdout);
+}
+
+static void on_event(sc_client *c, const sc_event *ev, void *data)
+{
+    run *r = data;
+    (void)c;
+    if (r->done)
+        return;
+    switch (r->mode) {
+    case M_WATCH: print_event_line(r, ev); return;
+    case M_ACTION:
+        if (ev->type == SC_EV_LINK_DOWN && !r->link_down_told && !r->o->json) {
+            r->link_down_told = true;
+            fprintf(stderr, "%s%s\n", _("Cannot reach the township now: "), ev->reason);
+        }
+        if (ev->message_id && memcmp(ev->message_id, r->msg_id, 16) == 0) {
+            if (ev->type == SC_EV_STORED) {
+                r->reached = SC_OUT_STORED;
+                if (!r->o->json)
+                    printf("%s\n", _("outbox: reached the township"));
+                if (!r->o->wait_applied)
+                    finish(r);
+            } else if (ev->type == SC_EV_APPLIED) {
+                r->reached = SC_OUT_APPLIED;
+                snprintf(r->number, sizeof(r->number), "%s", ev->case_number);
+                r->version = ev->case_version;
+                if (!r->o->json)
+                    printf("%s%s%s\n", _("outbox: recorded by the county"),
+                           *ev->case_number ? _(", case number ") : "", ev->case_number);
+                finish(r);
+            } else if (ev->type == SC_EV_REFUSED) {
+                r->reached = SC_OUT_REFUSED;
+                r->refused_code = ev->code;
+                snprintf(r->reason, sizeof(r->reason), "%s", ev->reason);
+                finish(r);
+            }
+        }
+        return;
+    case M_SYNC: {
+        if (ev->type == SC_EV_CAUGHT_UP || ev->type == SC_EV_STORED || ev->type == SC_EV_APPLIED ||
+            ev->type == SC_EV_REFUSED) {
+            sc_status_info st;
+            sj_error err;
+            if (sc_status(r->c, &st, &err) == 0 && st.caught_up && st.outbox.saved == 0)
+                finish(r);
+        }
+        return;
+    }
+    case M_LOGIN:
+        if (ev->type == SC_EV_REFDATA && strcmp(ev->kind, "persons") == 0)
+            start_login(r);
+        else if (ev->type == SC_EV_CAUGHT_UP)
+            start_login(r);
+        return;
+    case M_STATUS:
+        if (ev->type == SC_EV_CAUGHT_UP || ev->type == SC_EV_LINK_DOWN)
+            finish(r);
+        return;
+    }
+}
+
+static int run_init(run *r, const opts *o, run_mode mode, setup *s, sj_error *err)
+{
+    memset(r, 0, sizeof(*r));
+    r->o = o;
+    r->mode = mode;
+    uv_loop_init(&r->loop);
+    int rc = sc_client_new(&r->loop, &s->cc, on_event, r, &r->c, err);
+    if (rc != 0) {
+        uv_loop_close(&r->loop);
+        return rc;
+    }
+    return 0;
+}
+
+/* Connects and runs the loop for at most wait_s seconds (forever when < 0). */
+static void run_link(run *r, double wait_s)
+{
+    sj_error err;
+    if (sc_client_start(r->c, &err) != 0) {
+        if (!r->o->json)
+            fprintf(stderr, "%s%s\n", _("Cannot connect: "), err.message);
+        return;
+    }
+    uv_timer_init(&r->loop, &r->timer);
+    r->timer.data = r;
+    r->timer_on = true;
+    if (wait_s >= 0)
+        uv_timer_start(&r->timer, on_timeout, (uint64_t)(wait_s * 1000), 0);
+    uv_signal_init(&r->loop, &r->sigint);
+    r->sigint.data = r;
+    uv_signal_start(&r->sigint, on_sigint, SIGINT);
+    r->sig_on = true;
+    uv_run(&r->loop, UV_RUN_DEFAULT);
+}
+
+static void run_close(run *r)
+{
+    if (!r->c)
+        return;
+    if (!r->done) {
+        r->done = true;
+        sc_client_stop(r->c, NULL);
+    }
+    uv_run(&r->loop, UV_RUN_DEFAULT);
+    sc_client_free(r->c);
+    r->c = NULL;
+    if (uv_loop_close(&r->loop) != 0) {
+        uv_run(&r->loop, UV_RUN_DEFAULT);
+        uv_loop_close(&r->loop);
+    }
+}
+
+/* ---- commands ---------------------------------------------------------- */
+
+static sj_satisfaction parse_satisfaction(const char *s)
+{
+    if (!s)
+        return SJ_SATISFACTION_NONE;
+    if (strcmp(s, "satisfied") == 0 || strcmp(s, "满意") == 0)
+        return SJ_SATISFACTION_SATISFIED;
+    if (strcmp(s, "basically") == 0 || strcmp(s, "basically_satisfied") == 0 ||
+        strcmp(s, "基本满意") == 0)
+        return SJ_SATISFACTION_BASICALLY;
+    if (strcmp(s, "unsatisfied") == 0 || strcmp(s, "不满意") == 0)
+        return SJ_SATISFACTION_UNSATISFIED;
+    return SJ_SATISFACTION_NONE;
+}
+
+static int report_action(run *r, const char *ref)
+{
+    const opts *o = r->o;
+    int code;
+    const char *state;
+    if (r->reached == SC_OUT_REFUSED) {
+        code = EX_REFUSED;
+        state = "refused";
+    } else if (r->reached == SC_OUT_APPLIED || (r->reached == SC_OUT_STORED && !o->wait_applied)) {
+        code = EX_OK;
+        state = r->reached == SC_OUT_APPLIED ? "applied" : "stored";
+    } else {
+        code = (o->wait_set && o->wait == 0) ? EX_OK : EX_PENDING;
+        state = r->reached == SC_OUT_STORED ? "stored" : "saved";
+    }
+    if (o->json) {
+        char mid[SJ_UUID_TEXT_SIZE];
+        sj_uuid_format(r->msg_id, mid);
+        printf("{\"case\":");
+        json_str(stdout, ref);
+        printf(",\"message_id\":\"%s\",\"state\":\"%s\"", mid, state);
+        if (*r->number)
+            printf(",\"case_number\":\"%s\",\"case_version\":%" PRIu64, r->number, r->version);
+        if (r->reached == SC_OUT_REFUSED) {
+            printf(",\"code\":\"%s\",\"reason\":", sj_err_name(r->refused_code));
+            json_str(stdout, r->reason);
+        }
+        printf(",\"exit\":%d}\n", code);
+    } else if (r->reached == SC_OUT_REFUSED) {
+        fprintf(stderr, "%s%s\n", _("Refused: "), r->reason);
+    } else if (code == EX_PENDING) {
+        printf("%s\n", _("Not yet sent: it stays in the outbox and goes with the next run or `sanji sync`."));
+    }
+    return code;
+}
+
+static int cmd_action(const command *cmd, const opts *o, setup *s)
+{
+    run r;
+    sj_error err;
+    if (run_init(&r, o, M_ACTION, s, &err) != 0) {
+        print_error(&err);
+        return EX_SETUP;
+    }
+    int code = EX_INPUT;
+    char ref[128] = "";
+    if (sc_use_person(r.c, &err) != 0)
+        goto fail;
+    if (cmd->kind == K_REGISTER) {
+        int64_t appt = 0;
+        if (o->appointment && sj_clock_parse_iso(o->appointment, &appt, &err) != 0) {
+            sj_error_set(&err, SJ_EBAD_FIELD, _("The appointment time \"%s\" is not a time like 2026-11-25T09:00:00+08:00."),
+                         o->appointment);
+            goto fail;
+        }
+        sc_register_req req = {
+            .item_code = o->item,
+            .applicant_name = o->name,
+            .id_number = o->id,
+            .phone = o->phone,
+            .request_text = o->text,
+            .urgent = o->urgent,
+            .appointment_at_ms = appt,
+        };
+        uint8_t cid[16];
+        if (sc_register(r.c, &req, cid, r.msg_id, &err) != 0)
+            goto fail;
+        char t[SJ_UUID_TEXT_SIZE];
+        sj_uuid_format(cid, t);
+        snprintf(ref, sizeof(ref), "%s", t);
+    } else {
+        uint8_t cid[16];
+        if (sc_find_case(r.c, o->args[0], cid, &err) != 0)
+            goto fail;
+        snprintf(ref, sizeof(ref), "%s", o->args[0]);
+        sj_satisfaction sat = SJ_SATISFACTION_NONE;
+        if (cmd->action == SJ_ACTION_FEEDBACK) {
+            sat = parse_satisfaction(o->satisfaction);
+            if (sat == SJ_SATISFACTION_NONE) {
+                sj_error_set(&err, SJ_EBAD_FIELD, _("Satisfaction must be satisfied, basically or unsatisfied (满意 / 基本满意 / 不满意), not \"%s\"."),
+                             o->satisfaction);
+                goto fail;
+            }
+        }
+        sc_action_req req = {
+            .case_id = cid,
+            .type = cmd->action,
+            .note = o->note,
+            .result = o->result,
+            .department = o->department,
+            .materials = o->materials,
+            .n_materials = o->n_materials,
+            .satisfaction = sat,
+        };
+        if (sc_act(r.c, &req, r.msg_id, &err) != 0)
+            goto fail;
+    }
+    r.reached = SC_OUT_SAVED;
+    if (!o->json)
+        printf("%s  %s\n", _("outbox: saved"), ref);
+    double wait = o->wait_set ? o->wait : 5;
+    if (wait > 0)
+        run_link(&r, wait);
+    code = report_action(&r, ref);
+    run_close(&r);
+    return code;
+fail:
+    if (o->json) {
+        printf("{\"error\":\"%s\",\"message\":", sj_err_name(err.code));
+        json_str(stdout, err.message);
+        printf(",\"exit\":%d}\n", code);
+    } else {
+        print_error(&err);
+    }
+    run_close(&r);
+    return code;
+}
+
+static void print_case_row(const Sanji__Case *c)
+{
+    char ref[SJ_UUID_TEXT_SIZE], reg[32], due[32];
+    fmt_time(c->registered_at_ms, reg, sizeof(reg));
+    fmt_time(c->due_at_ms, due, sizeof(due));
+    print_cell(case_ref(c, ref), 22);
+    print_cell(sc_status_label((sj_case_status)c->status), 14);
+    print_cell(c->item_name, 20);
+    print_cell(c->applicant ? c->applicant->name : "", 8);
+    print_cell(reg, 16);
+    print_cell(due, 16);
+    fputs(c->overdue ? _("overdue") : "", stdout);
+    fputc('\n', stdout);
+}
+
+static void json_case(const Sanji__Case *c)
+{
+    char id[SJ_UUID_TEXT_SIZE] = "";
+    if (c->case_id.len == 16)
+        sj_uuid_format(c->case_id.data, id);
+    printf("{\"case_id\":\"%s\",\"number\":", id);
+    json_str(stdout, c->number);
+    printf(",\"village\":");
+    json_str(stdout, c->village);
+    printf(",\"item_code\":");
+    json_str(stdout, c->item_code);
+    printf(",\"item_name\":");
+    json_str(stdout, c->item_name);
+    printf(",\"status\":\"%s\",\"version\":%" PRIu64 ",\"holder_level\":\"%s\",\"holder_unit\":",
+           sj_case_status_name((sj_case_status)c->status), c->version,
+           sj_level_name((sj_level)c->holder_level));
+    json_str(stdout, c->holder_unit);
+    printf(",\"registered_at_ms\":%" PRId64 ",\"due_at_ms\":%" PRId64 ",\"overdue\":%s,"
+           "\"urge_count\":%u,\"handling\":\"%s\",\"first_receiver\":",
+           c->registered_at_ms, c->due_at_ms, c->overdue ? "true" : "false", c->urge_count,
+           sj_handling_name((sj_handling)c->handling));
+    json_str(stdout, c->first_receiver);
+    printf(",\"applicant\":");
+    json_str(stdout, c->applicant ? c->applicant->name : "");
+    printf(",\"result\":");
+    json_str(stdout, c->result);
+    printf(",\"return_reason\":");
+    json_str(stdout, c->return_reason);
+    printf(",\"department\":");
+    json_str(stdout, c->department);
+    printf(",\"materials\":[");
+    for (size_t i = 0; i < c->n_materials; i++) {
+        if (i)
+            putchar(',');
+        json_str(stdout, c->materials[i]);
+    }
+    printf("],\"satisfaction\":\"%s\"}", sj_satisfaction_name((sj_satisfaction)c->satisfaction));
+}
+
+static int cmd_list(const opts *o, setup *s)
+{
+    run r;
+    sj_error err;
+    if (run_init(&r, o, M_STATUS, s, &err) != 0) {
+        print_error(&err);
+        return EX_SETUP;
+    }
+    sc_use_person(r.c, NULL);
+    sj_case_status st[MAX_REPEAT];
+    for (size_t i = 0; i < o->n_statuses; i++) {
+        st[i] = sj_case_status_from_name(o->statuses[i]);
+        if (st[i] == SJ_STATUS_NONE) {
+            run_close(&r);
+            fprintf(stderr, _("sanji: unknown status \"%s\"; use one of: "), o->statuses[i]);
+            for (int k = 1; k < SJ_STATUS_COUNT; k++)
+                fprintf(stderr, "%s%s", k > 1 ? ", " : "", sj_case_status_name((sj_case_status)k));
+            fputc('\n', stderr);
+            return EX_USAGE;
+        }
+    }
+    if (o->mine && !sc_person(r.c)) {
+        sj_error_set(&err, SJ_EUNKNOWN_PERSON, "%s", _("Nobody is logged in at this station; log in first (sanji login)."));
+        print_error(&err);
+        run_close(&r);
+        return EX_INPUT;
+    }
+    sc_list_filter f = {.mine = o->mine, .overdue = o->overdue, .waiting_for_me = o->waiting,
+                        .statuses = st, .n_statuses = o->n_statuses};
+    sc_case_list l;
+    if (sc_list_cases(r.c, &f, &l, &err) != 0) {
+        print_error(&err);
+        run_close(&r);
+        return EX_SETUP;
+    }
+    if (o->json) {
+        printf("[");
+        for (size_t i = 0; i < l.n; i++) {
+            if (i)
+                printf(",\n");
+            json_case(l.cases[i]);
+        }
+        printf("]\n");
+    } else if (l.n == 0) {
+        printf("%s\n", _("No cases."));
+    } else {
+        print_cell(_("Case number"), 22);
+        print_cell(_("Status"), 14);
+        print_cell(_("Item"), 20);
+        print_cell(_("Applicant"), 8);
+        print_cell(_("Registered"), 16);
+        print_cell(_("Due"), 16);
+        fputc('\n', stdout);
+        for (size_t i = 0; i < l.n; i++)
+            print_case_row(l.cases[i]);
+        printf(_("%zu cases.\n"), l.n);
+    }
+    sc_case_list_free(&l);
+    run_close(&r);
+    return EX_OK;
+}
+
+static void kv(const char *k, const char *v)
+{
+    if (!v || !*v)
+        return;
+    print_cell(k, 14);
+    printf("%s\n", v);
+}
+
+static int cmd_show(const opts *o, setup *s)
+{
+    run r;
+    sj_error err;
+    if (run_init(&r, o, M_STATUS, s, &err) != 0) {
+        print_error(&err);
+        return EX_SETUP;
+    }
+    sc_use_person(r.c, NULL);
+    uint8_t id[16];
+    sc_case_detail d;
+    if (sc_find_case(r.c, o->args[0], id, &err) != 0 || sc_get_case(r.c, id, &d, &err) != 0) {
+        if (o->json) {
+            printf("{\"error\":\"%s\",\"message\":", sj_err_name(err.code));
+            json_str(stdout, err.message);
+            printf("}\n");
+        } else {
+            print_error(&err);
+        }
+        run_close(&r);
+        return EX_INPUT;
+    }
+    const Sanji__Case *c = d.c;
+    sj_case_action allowed[SJ_ACTION_COUNT];
+    size_t na = sc_allowed_actions(r.c, c, allowed, SJ_ACTION_COUNT);
+    if (o->json) {
+        printf("{\"case\":");
+        json_case(c);
+        printf(",\"predicted\":%s,\"history\":[", d.predicted ? "true" : "false");
+        for (size_t i = 0; i < d.n_events; i++) {
+            const Sanji__CaseEvent *e = d.events[i];
+            printf("%s{\"seq\":%u,\"action\":\"%s\",\"from\":\"%s\",\"to\":\"%s\",\"at_ms\":%" PRId64
+                   ",\"actor\":",
+                   i ? "," : "", e->seq, sj_case_action_name((sj_case_action)e->action),
+                   sj_case_status_name((sj_case_status)e->from_status),
+                   sj_case_status_name((sj_case_status)e->to_status), e->at_ms);
+            json_str(stdout, e->actor_person);
+            printf(",\"actor_name\":");
+            json_str(stdout, e->actor_name);
+            printf(",\"actor_node\":");
+            json_str(stdout, e->actor_node);
+            printf(",\"note\":");
+            json_str(stdout, e->note);
+            printf(",\"result\":");
+            json_str(stdout, e->result);
+            printf("}");
+        }
+        printf("],\"outbox\":[");
+        for (size_t i = 0; i < d.n_pending; i++) {
+            static const char *sn[] = {"", "saved", "stored", "applied", "refused"};
+            printf("%s{\"action\":\"%s\",\"state\":\"%s\",\"reason\":", i ? "," : "",
+                   sj_case_action_name((sj_case_action)d.pending[i].action),
+                   sn[d.pending[i].state]);
+            json_str(stdout, d.pending[i].reason);
+            printf("}");
+        }
+        printf("],\"allowed\":[");
+        for (size_t i = 0; i < na; i++)
+            printf("%s\"%s\"", i ? "," : "", sj_case_action_name(allowed[i]));
+        printf("]}\n");
+    } else {
+        char ref[SJ_UUID_TEXT_SIZE], id_text[SJ_UUID_TEXT_SIZE], t1[32], t2[32];
+        char mask_id[SJ_PERSONAL_MASK_SIZE] = "", mask_phone[SJ_PERSONAL_MASK_SIZE] = "";
+        sj_uuid_format(id, id_text);
+        fmt_time(c->registered_at_ms, t1, sizeof(t1));
+        fmt_time(c->due_at_ms, t2, sizeof(t2));
+        if (c->applicant) {
+            sj_personal_mask_id(c->applicant->id_number, mask_id, sizeof(mask_id));
+            sj_personal_mask_phone(c->applicant->phone, mask_phone, sizeof(mask_phone));
+        }
+        kv(_("Case number"), *c->number ? c->number : _("(not yet recorded by the county)"));
+        kv(_("Case id"), id_text);
+        kv(_("Status"), sc_status_label((sj_case_status)c->status));
+        if (d.predicted)
+            kv("", _("(includes actions not yet recorded by the county)"));
+        char item[512];
+        snprintf(item, sizeof(item), "%s %s", c->item_code, c->item_name);
+        kv(_("Item"), item);
+        kv(_("Applicant"), c->applicant ? c->applicant->name : "");
+        kv(_("ID number"), mask_id);
+        kv(_("Phone"), mask_phone);
+        kv(_("Request"), c->request_text);
+        kv(_("First receiver"), *c->first_receiver_name ? c->first_receiver_name : c->first_receiver);
+        char holder[128];
+        snprintf(holder, sizeof(holder), "%s %s", sc_level_label((sj_level)c->holder_level), c->holder_unit);
+        kv(_("Held by"), holder);
+        kv(_("Registered"), t1);
+        kv(_("Due"), t2);
+        if (c->overdue)
+            kv(_("Overdue"), _("yes"));
+        kv(_("Department"), c->department);
+        for (size_t i = 0; i < c->n_materials; i++)
+            kv(i == 0 ? _("Missing materials") : " ", c->materials[i]);
+        kv(_("Result"), c->result);
+        kv(_("Return reason"), c->return_reason);
+        kv(_("Satisfaction"), sc_satisfaction_label((sj_satisfaction)c->satisfaction));
+        (void)ref;
+        printf("\n%s\n", _("History:"));
+        for (size_t i = 0; i < d.n_events; i++) {
+            const Sanji__CaseEvent *e = d.events[i];
+            fmt_time(e->at_ms, t1, sizeof(t1));
+            printf("  %3u  ", e->seq);
+            print_cell(t1, 16);
+            print_cell(sc_action_label((sj_case_action)e->action), 12);
+            print_cell(sc_status_label((sj_case_status)e->to_status), 14);
+            print_cell(*e->actor_name ? e->actor_name : e->actor_person, 8);
+            printf("%s%s%s\n", e->note, *e->note && *e->result ? " / " : "", e->result);
+        }
+        if (d.n_events == 0)
+            printf("  %s\n", _("(no history received from the county yet)"));
+        if (d.n_pending) {
+            printf("\n%s\n", _("This station's actions on the case:"));
+            for (size_t i = 0; i < d.n_pending; i++) {
+                fmt_time(d.pending[i].saved_at_ms, t1, sizeof(t1));
+                printf("  ");
+                print_cell(t1, 16);
+                print_cell(sc_action_label((sj_case_action)d.pending[i].action), 12);
+                printf("%s%s%s\n", sc_out_state_label(d.pending[i].state),
+                       d.pending[i].state == SC_OUT_REFUSED ? ": " : "", d.pending[i].reason);
+            }
+        }
+        if (na) {
+            printf("\n%s", _("You may now: "));
+            for (size_t i = 0; i < na; i++)
+                printf("%s%s", i ? _(", ") : "", sc_action_label(allowed[i]));
+            printf("\n");
+        }
+    }
+    sc_case_detail_free(&d);
+    run_close(&r);
+    return EX_OK;
+}
+
+static int cmd_catalogue(const opts *o, setup *s)
+{
+    run r;
+    sj_error err;
+    if (run_init(&r, o, M_STATUS, s, &err) != 0) {
+        print_error(&err);
+        return EX_SETUP;
+    }
+    if (!sc_catalogue(r.c)) {
+        sj_error_set(&err, SJ_EUNKNOWN_ITEM, "%s", _("No service catalogue has been received yet; connect to the relay once (sanji sync) and try again."));
+        print_error(&err);
+        run_close(&r);
+        return EX_INPUT;
+    }
+    const Sanji__CatalogueItem **items = NULL;
+    size_t n = sc_catalogue_search(r.c, o->n_args ? o->args[0] : NULL, &items);
+    if (o->json) {
+        printf("[");
+        for (size_t i = 0; i < n; i++) {
+            printf("%s{\"code\":", i ? ",\n" : "");
+            json_str(stdout, items[i]->code);
+            printf(",\"name\":");
+            json_str(stdout, items[i]->name);
+            printf(",\"category\":");
+            json_str(stdout, items[i]->category);
+            printf(",\"min_level\":\"%s\",\"limit_days\":%u,\"department\":",
+                   sj_level_name((sj_level)items[i]->min_level), items[i]->limit_days);
+            json_str(stdout, items[i]->department);
+            printf(",\"materials\":[");
+            for (size_t j = 0; j < items[i]->n_materials; j++) {
+                if (j)
+                    putchar(',');
+                json_str(stdout, items[i]->materials[j]);
+            }
+            printf("]}");
+        }
+        printf("]\n");
+    } else if (n == 0) {
+        printf(_("No catalogue item matches \"%s\".\n"), o->n_args ? o->args[0] : "");
+    } else {
+        print_cell(_("Code"), 8);
+        print_cell(_("Item"), 28);
+        print_cell(_("Finished at"), 10);
+        print_cell(_("Limit (working days)"), 12);
+        print_cell(_("Department"), 16);
+        fputc('\n', stdout);
+        for (size_t i = 0; i < n; i++) {
+            char days[16];
+            snprintf(days, sizeof(days), "%u", items[i]->limit_days);
+            print_cell(items[i]->code, 8);
+            print_cell(items[i]->name, 28);
+            print_cell(sc_level_label((sj_level)items[i]->min_level), 10);
+            print_cell(days, 12);
+            print_cell(items[i]->department, 16);
+            fputc('\n', stdout);
+        }
+    }
+    free(items);
+    run_close(&r);
+    return EX_OK;
+}
+
+static int cmd_status(const opts *o, setup *s, bool sync)
+{
+    run r;
+    sj_error err;
+    if (run_init(&r, o, sync ? M_SYNC : M_STATUS, s, &err) != 0) {
+        print_error(&err);
+        return EX_SETUP;
+    }
+    if (sync || !o->offline)
+        run_link(&r, o->wait_set ? o->wait : (sync ? 10 : 3));
+    sc_status_info st;
+    if (sc_status(r.c, &st, &err) != 0) {
+        print_error(&err);
+        run_close(&r);
+        return EX_SETUP;
+    }
+    sc_outbox_entry *e = NULL;
+    size_t n = 0;
+    sc_outbox(r.c, &e, &n, &err);
+    const Sanji__Person *p = (sc_use_person(r.c, NULL) == 0) ? sc_person(r.c) : NULL;
+    if (o->json) {
+        printf("{\"node\":\"%s\",\"person\":", sc_client_node(r.c)->node_id);
+        json_str(stdout, p ? p->id : "");
+        printf(",\"link_up\":%s,\"caught_up\":%s,\"county_online\":%s,\"peer\":\"%s\",\"last_error\":",
+               st.link_up ? "true" : "false", st.caught_up ? "true" : "false",
+               st.upstream_online ? "true" : "false", st.peer_node);
+        json_str(stdout, st.last_error_text);
+        printf(",\"outbox\":{\"saved\":%u,\"stored\":%u,\"applied\":%u,\"refused\":%u},"
+               "\"catalogue_version\":%" PRIu64 ",\"person_version\":%" PRIu64 ",\"cursors\":{",
+               st.outbox.saved, st.outbox.stored, st.outbox.applied, st.outbox.refused,
+               st.catalogue_version, st.person_version);
+        for (size_t i = 0; i < st.n_cursors && i < 16; i++)
+            printf("%s\"%s\":%" PRIu64, i ? "," : "", st.cursors[i].village, st.cursors[i].after_seq);
+        printf("}}\n");
+    } else {
+        char t[32];
+        kv(_("This node"), sc_client_node(r.c)->node_id);
+        kv(_("Logged in"), p ? p->name : _("(nobody)"));
+        if (o->offline && !sync)
+            kv(_("Link"), _("not checked (--offline)"));
+        else if (st.link_up)
+            kv(_("Link"), st.upstream_online ? _("connected; the county is reachable")
+                                             : _("connected to the township; the county is not reachable now"));
+        else {
+            char msg[SJ_ERROR_MESSAGE_MAX + 64];
+            snprintf(msg, sizeof(msg), "%s%s", _("not connected: "), st.last_error_text);
+            kv(_("Link"), msg);
+        }
+        char cnt[128];
+        snprintf(cnt, sizeof(cnt), _("%u saved, %u reached the township, not yet recorded"),
+                 st.outbox.saved, st.outbox.stored);
+        kv(_("Outbox"), cnt);
+        if (st.outbox.oldest_unfinished_ms) {
+            fmt_time(st.outbox.oldest_unfinished_ms, t, sizeof(t));
+            kv(_("Oldest unsent"), t);
+        }
+        for (size_t i = 0; i < st.n_cursors && i < 16; i++) {
+            char cur[64];
+            snprintf(cur, sizeof(cur), "%s #%" PRIu64, st.cursors[i].village, st.cursors[i].after_seq);
+            kv(i == 0 ? _("Feed position") : " ", cur);
+        }
+        size_t shown = 0;
+        for (size_t i = n; i-- > 0 && shown < 20;) {
+            if (shown++ == 0)
+                printf("\n%s\n", _("Recent actions of this station:"));
+            char ref[SJ_UUID_TEXT_SIZE];
+            sj_uuid_format(e[i].case_id, ref);
+            fmt_time(e[i].saved_at_ms, t, sizeof(t));
+            printf("  ");
+            print_cell(t, 16);
+            print_cell(*e[i].case_number ? e[i].case_number : ref, 22);
+            print_cell(sc_action_label((sj_case_action)e[i].action), 12);
+            printf("%s%s%s\n", sc_out_state_label(e[i].state), e[i].state == SC_OUT_REFUSED ? ": " : "",
+                   e[i].reason);
+        }
+    }
+    sc_store_outbox_free(e, n);
+    int code = EX_OK;
+    if (sync && (!st.caught_up || st.outbox.saved > 0))
+        code = EX_PENDING;
+    run_close(&r);
+    return code;
+}
+
+static int cmd_watch(const opts *o, setup *s)
+{
+    run r;
+    sj_error err;
+    if (run_init(&r, o, M_WATCH, s, &err) != 0) {
+        print_error(&err);
+        return EX_SETUP;
+    }
+    if (!o->json)
+        printf("%s\n", _("Watching for updates; press Ctrl-C to stop."));
+    fflush(stdout);
+    run_link(&r, -1);
+    run_close(&r);
+    return EX_OK;
+}
+
+static int read_password(const opts *o, char *buf, size_t cap)
+{
+    const char *env = getenv("SANJI_PASSWORD");
+    if (!o->password_stdin && env && *env) {
+        snprintf(buf, cap, "%s", env);
+        return 0;
+    }
+    if (o->password_stdin || !isatty(STDIN_FILENO)) {
+        if (!fgets(buf, (int)cap, stdin))
+            return -1;
+        buf[strcspn(buf, "\r\n")] = '\0';
+        return 0;
+    }
+    char *p = getpass(_("Password: "));
+    if (!p)
+        return -1;
+    snprintf(buf, cap, "%s", p);
+    explicit_bzero(p, strlen(p));
+    return 0;
+}
+
+static int cmd_session(const command *cmd, const opts *o, setup *s)
+{
+    if (strcmp(cmd->name, "sync") == 0)
+        return cmd_status(o, s, true);
+    if (strcmp(cmd->name, "watch") == 0)
+        return cmd_watch(o, s);
+    run r;
+    sj_error err;
+    if (run_init(&r, o, M_LOGIN, s, &err) != 0) {
+        print_error(&err);
+        return EX_SETUP;
+    }
+    int code = EX_OK;
+    if (strcmp(cmd->name, "logout") == 0) {
+        if (sc_logout(r.c, &err) != 0) {
+            print_error(&err);
+            code = EX_SETUP;
+        } else if (!o->json) {
+            printf("%s\n", _("Logged out."));
+        }
+    } else if (strcmp(cmd->name, "whoami") == 0) {
+        const Sanji__Person *p = sc_use_person(r.c, &err) == 0 ? sc_person(r.c) : NULL;
+        if (o->json) {
+            printf("{\"node\":\"%s\",\"person\":", sc_client_node(r.c)->node_id);
+            json_str(stdout, p ? p->id : "");
+            printf(",\"name\":");
+            json_str(stdout, p ? p->name : "");
+            printf("}\n");
+        } else if (p) {
+            printf("%s %s (%s)\n", _("Logged in:"), p->name, p->id);
+        } else {
+            print_error(&err);
+            code = EX_INPUT;
+        }
+    } else { /* login */
+        const char *person = o->n_args ? o->args[0] : sj_config_get_string(s->cfg, "person.default");
+        if (!person || !*person) {
+            run_close(&r);
+            return usage_error(cmd, "%s", _("give the person id or name."));
+        }
+        char pw[1024];
+        if (read_password(o, pw, sizeof(pw)) != 0 || !*pw) {
+            run_close(&r);
+            sj_error_set(&err, SJ_EMISSING_FIELD, "%s", _("No password given."));
+            print_error(&err);
+            return EX_INPUT;
+        }
+        r.person = person;
+        r.password = pw;
+        r.login_status = SJ_EUNKNOWN_PERSON;
+        sj_error_set(&r.login_err, SJ_EUNKNOWN_PERSON, "%s",
+                     _("No list of persons has been received yet; connect to the relay once (sanji sync) and try again."));
+        /* With the person list cached, log in offline at once; otherwise
+         * fetch it first. */
+        sc_status_info st;
+        if (sc_status(r.c, &st, &err) == 0 && st.person_version > 0) {
+            start_login(&r);
+            if (!r.done)
+                uv_run(&r.loop, UV_RUN_DEFAULT);
+        } else {
+            run_link(&r, o->wait_set ? o->wait : 10);
+        }
+        explicit_bzero(pw, sizeof(pw));
+        if (r.login_status == 0) {
+            const Sanji__Person *p = sc_person(r.c);
+            if (o->json) {
+                printf("{\"person\":");
+                json_str(stdout, p ? p->id : "");
+                printf(",\"name\":");
+                json_str(stdout, p ? p->name : "");
+                printf("}\n");
+            } else {
+                printf("%s %s\n", _("Logged in:"), p ? p->name : "");
+            }
+        } else {
+            print_error(&r.login_err);
+            code = r.login_status == SJ_EAUTH || r.login_status == SJ_EUNKNOWN_PERSON ||
+                           r.login_status == SJ_EMISSING_FIELD
+                       ? EX_INPUT
+                       : EX_SETUP;
+        }
+    }
+    run_close(&r);
+    return code;
+}
+
+int main(int argc, char **argv)
+{
+    sj_i18n_init(NULL);
+    sj_log_set_level(SJ_LOG_LEVEL_ERROR);
+    const char *lv = getenv("SANJI_LOG_LEVEL");
+    sj_log_level lvl;
+    if (lv && sj_log_level_parse(lv, &lvl) == 0)
+        sj_log_set_level(lvl);
+    opts o;
+    memset(&o, 0, sizeof(o));
+    int i = 1;
+    for (; i < argc; i++) {
+        if (strcmp(argv[i], "--json") == 0)
+            o.json = true;
+        else if (strcmp(argv[i], "--config") == 0 && i + 1 < argc)
+            o.config = argv[++i];
+        else if (strncmp(argv[i], "--config=", 9) == 0)
+            o.config = argv[i] + 9;
+        else if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
+            usage_main(stdout);
+            return EX_OK;
+        } else if (strcmp(argv[i], "--version") == 0) {
+            printf("sanji %s\n", SANJI_VERSION);
+            return EX_OK;
+        } else if (argv[i][0] == '-')
+            return usage_error(NULL, _("unknown option %s."), argv[i]);
+        else
+            break;
+    }
+    if (i >= argc) {
+        usage_main(stderr);
+        return EX_USAGE;
+    }
+    const command *cmd = NULL;
+    for (size_t k = 0; k < N_COMMANDS; k++)
+        if (strcmp(COMMANDS[k].name, argv[i]) == 0)
+            cmd = &COMMANDS[k];
+    if (!cmd)
+        return usage_error(NULL, _("unknown command \"%s\"."), argv[i]);
+    int rc = parse_cmd_opts(cmd, argc - i - 1, argv + i + 1, &o);
+    if (rc != 0)
+        return rc;
+    if (o.help) {
+        usage_cmd(cmd, stdout);
+        return EX_OK;
+    }
+    setup s;
+    sj_error err;
+    if (load_setup(o.config, &s, &err) != 0) {
+        print_error(&err);
+        sj_config_free(s.cfg);
+        return EX_SETUP;
+    }
+    switch (cmd->kind) {
+    case K_REGISTER:
+    case K_ACTION: rc = cmd_action(cmd, &o, &s); break;
+    case K_READ:
+        if (strcmp(cmd->name, "list") == 0)
+            rc = cmd_list(&o, &s);
+        else if (strcmp(cmd->name, "show") == 0)
+            rc = cmd_show(&o, &s);
+        else if (strcmp(cmd->name, "catalogue") == 0)
+            rc = cmd_catalogue(&o, &s);
+        else
+            rc = cmd_status(&o, &s, false);
+        break;
+    case K_SESSION: rc = cmd_session(cmd, &o, &s); break;
+    }
+    sj_config_free(s.cfg);
+    sj_log_close();
+    return rc;
+}
