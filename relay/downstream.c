@@ -1,0 +1,900 @@
+/*
+ * downstream.c - the relay's station and desk links: listener, sessions,
+ * scope checks, acks after commit, results, feed serving, queries.
+ * See downstream.h.
+ *
+ * Entry points: the relay_downstream_* functions of downstream.h.
+ */
+#include "downstream.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "case.h"
+#include "clock.h"
+#include "envelope.h"
+#include "listener.h"
+#include "log.h"
+#include "orgunit.h"
+#include "query.h"
+#include "upstream.h"
+
+#define MOD "relay.down"
+/* Feed updates one session may send per loop turn before yielding. */
+#define FEED_BUDGET 256
+
+typedef struct out_frame {
+    struct out_frame *next;
+    size_t len;      /* frame length, header included */
+    uint8_t frame[]; /* 4-byte header + Envelope */
+} out_frame;
+
+typedef struct feed_pos {
+    char village[RELAY_UNIT_SIZE];
+    uint64_t sent; /* last seq sent to this peer */
+} feed_pos;
+
+typedef struct session {
+    struct session *next, *prev;
+    relay_downstream *d;
+    sj_conn *conn;
+    sj_identity peer;
+    char scope[RELAY_UNIT_SIZE]; /* its village, or the township for a desk */
+    bool hello_done;
+    bool closing;
+    bool feed_dirty;
+    bool results_dirty;
+    bool need_caught_up;
+    feed_pos *feeds;
+    size_t n_feeds, cap_feeds;
+    out_frame *wait_head, *wait_tail; /* waiting for the turn's commit */
+    out_frame *out_head, *out_tail;   /* ready to send, oldest first */
+    int64_t last_seen_ms;
+    uint32_t outbox_depth;
+    uint64_t hb_seq;
+} session;
+
+struct relay_downstream {
+    relay *r;
+    sj_listener *listener;
+    session *sessions;
+    void (*done)(relay *r);
+};
+
+/* ---- frames and queues --------------------------------------------------- */
+
+static out_frame *pack_frame(relay *r, const Sanji__Envelope *env)
+{
+    uint8_t *frame = NULL;
+    size_t len = 0;
+    sj_error err;
+    int rc = sj_envelope_pack(env, r->self.node_id, r->cfg->max_frame, &frame, &len, NULL, &err);
+    if (rc != 0) {
+        SJ_LOG_WARN(MOD, "cannot pack a message", "code", sj_err_name(rc), "why", err.message);
+        return NULL;
+    }
+    out_frame *f = malloc(sizeof *f + len);
+    if (f) {
+        f->next = NULL;
+        f->len = len;
+        memcpy(f->frame, frame, len);
+    }
+    free(frame);
+    return f;
+}
+
+static void push(out_frame **head, out_frame **tail, out_frame *f)
+{
+    if (f == NULL)
+        return;
+    if (*tail)
+        (*tail)->next = f;
+    else
+        *head = f;
+    *tail = f;
+}
+
+static void free_list(out_frame *f)
+{
+    while (f) {
+        out_frame *n = f->next;
+        free(f);
+        f = n;
+    }
+}
+
+/* Sends what is ready; false while the link is blocked or closing. */
+static bool flush_out(session *s)
+{
+    while (s->out_head && !s->closing) {
+        out_frame *f = s->out_head;
+        sj_error err;
+        int rc = sj_conn_send_payload(s->conn, f->frame + 4, f->len - 4, &err);
+        if (rc == SJ_EBACKPRESSURE)
+            return false;
+        if (rc != 0 && rc != SJ_ECLOSED)
+            SJ_LOG_WARN(MOD, "message not sent", "peer", s->peer.node_id, "why", err.message);
+        s->out_head = f->next;
+        if (s->out_head == NULL)
+            s->out_tail = NULL;
+        free(f);
+    }
+    return !s->closing;
+}
+
+static void send_now(session *s, const Sanji__Envelope *env)
+{
+    push(&s->out_head, &s->out_tail, pack_frame(s->d->r, env));
+    flush_out(s);
+}
+
+/* ---- acks ---------------------------------------------------------------- */
+
+static void queue_ack(session *s, const ProtobufCBinaryData *message_id, Sanji__AckStatus status,
+                      int code, const char *reason, const ProtobufCBinaryData *case_id)
+{
+    Sanji__Ack ack = SANJI__ACK__INIT;
+    ack.message_id = *message_id;
+    ack.status = status;
+    ack.code = code;
+    ack.reason = (char *)(reason ? reason : "");
+    if (case_id)
+        ack.case_id = *case_id;
+    Sanji__Envelope env = SANJI__ENVELOPE__INIT;
+    env.body_case = SANJI__ENVELOPE__BODY_ACK;
+    env.ack = &ack;
+    /* Every ack waits for the turn's commit, refusals too, so that a
+     * station sees its acks in the order it sent its messages. */
+    push(&s->wait_head, &s->wait_tail, pack_frame(s->d->r, &env));
+}
+
+static void queue_refusal(session *s, const Sanji__Envelope *env, int code, const char *why,
+                          const ProtobufCBinaryData *case_id)
+{
+    char reason[SJ_ERROR_MESSAGE_MAX + 64];
+    snprintf(reason, sizeof reason, "乡镇中继拒收 (refused at the township relay): %s",
+             why && why[0] ? why : sj_err_text(code));
+    SJ_LOG_INFO(MOD, "message refused", "peer", s->peer.node_id, "code", sj_err_name(code));
+    queue_ack(s, &env->message_id, SANJI__ACK_STATUS__ACK_STATUS_REFUSED, code, reason, case_id);
+}
+
+/* A stored final result (packed Ack) as an Envelope frame. */
+static out_frame *result_frame(relay *r, const uint8_t *ack_pb, size_t len)
+{
+    Sanji__Ack *ack = sanji__ack__unpack(NULL, len, ack_pb);
+    if (ack == NULL)
+        return NULL;
+    Sanji__Envelope env = SANJI__ENVELOPE__INIT;
+    env.body_case = SANJI__ENVELOPE__BODY_ACK;
+    env.ack = ack;
+    out_frame *f = pack_frame(r, &env);
+    sanji__ack__free_unpacked(ack, NULL);
+    return f;
+}
+
+/* ---- scope checks -------------------------------------------------------- */
+
+static sj_actor actor_of(const session *s)
+{
+    sj_actor a;
+    memset(&a, 0, sizeof a);
+    a.role = s->peer.role == SJ_NODE_ROLE_VILLAGE ? SJ_ROLE_VILLAGE_CADRE : SJ_ROLE_TOWNSHIP_STAFF;
+    snprintf(a.unit, sizeof a.unit, "%s", s->peer.unit);
+    return a;
+}
+
+static bool village_in_scope(const session *s, const char *village)
+{
+    if (village == NULL || sj_orgunit_level(village) != SJ_LEVEL_VILLAGE)
+        return false;
+    return sj_orgunit_contains(s->scope, village);
+}
+
+/* The lifecycle part of a cached case, for sj_case_check(). */
+static void case_of(const Sanji__Case *c, sj_case *out)
+{
+    memset(out, 0, sizeof *out);
+    snprintf(out->village, sizeof out->village, "%s", c->village ? c->village : "");
+    /* The catalogue level is the county's to judge; VILLAGE never refuses. */
+    out->item_min_level = SJ_LEVEL_VILLAGE;
+    out->status = (sj_case_status)c->status;
+    out->resume_status = (sj_case_status)c->resume_status;
+    out->holder_level = (sj_level)c->holder_level;
+    snprintf(out->holder_unit, sizeof out->holder_unit, "%s", c->holder_unit ? c->holder_unit : "");
+    out->version = c->version;
+    out->handling = (sj_handling)c->handling;
+    out->overdue = c->overdue;
+    out->supervised = c->supervised;
+    out->escalated = c->escalated;
+    out->reached_county = c->reached_county;
+    out->warn_level = c->warn_level;
+    out->urge_count = c->urge_count;
+    out->materials_rounds = c->materials_rounds;
+    out->satisfaction = (sj_satisfaction)c->satisfaction;
+    out->resolved_level = (sj_level)c->resolved_level;
+    snprintf(out->resolved_unit, sizeof out->resolved_unit, "%s",
+             c->resolved_unit ? c->resolved_unit : "");
+    out->updated_at_ms = c->updated_at_ms;
+    out->closed_at_ms = c->closed_at_ms;
+    out->department = c->department;
+    out->result = c->result;
+    out->return_reason = c->return_reason;
+    out->materials = (const char *const *)c->materials;
+    out->n_materials = c->n_materials;
+}
+
+/* Refusals the relay may give from its cached copy: only those that no
+ * message still queued ahead of this one could change. */
+static bool certain_refusal(int code)
+{
+    switch (code) {
+    case SJ_ESCOPE:
+    case SJ_ETERMINAL:
+    case SJ_EWRONG_ROLE:
+    case SJ_ENOT_ALLOWED:
+    case SJ_EWRONG_LEVEL:
+        return true;
+    default:
+        return false;
+    }
+}
+
+/* Checks an upward message; fills village.  Returns 0 or a refusal code
+ * with err. */
+static int check_upward(session *s, const Sanji__Envelope *env, char village[RELAY_UNIT_SIZE],
+                        ProtobufCBinaryData *case_id, sj_error *err)
+{
+    relay *r = s->d->r;
+    sj_actor actor = actor_of(s);
+    if (env->body_case == SANJI__ENVELOPE__BODY_CASE_SUBMIT) {
+        const Sanji__CaseSubmit *cs = env->case_submit;
+        *case_id = cs->case_id;
+        if (cs->case_id.len != 16)
+            return sj_error_set(err, SJ_EBAD_FIELD, "案件编号应为16字节 (case_id must be 16 bytes)");
+        if (!village_in_scope(s, cs->village))
+            return sj_error_set(err, SJ_ESCOPE,
+                                "村 %s 不在本站的范围内 (village %s is outside this station's "
+                                "scope)",
+                                cs->village, cs->village);
+        snprintf(village, RELAY_UNIT_SIZE, "%s", cs->village);
+        sj_case_outcome out;
+        int rc = sj_case_register(cs->village, SJ_LEVEL_VILLAGE, cs->registered_at_ms, &actor,
+                                  &out, err);
+        return rc;
+    }
+    const Sanji__CaseAction *ca = env->case_action;
+    *case_id = ca->case_id;
+    if (ca->case_id.len != 16)
+        return sj_error_set(err, SJ_EBAD_FIELD, "案件编号应为16字节 (case_id must be 16 bytes)");
+    Sanji__Case *cached = NULL;
+    sj_error e2;
+    int rc = relay_store_case_get(r->store, ca->case_id.data, &cached, &e2);
+    bool queued = relay_store_queue_has_case(r->store, ca->case_id.data, cached ? NULL : village);
+    if (cached) {
+        snprintf(village, RELAY_UNIT_SIZE, "%s", cached->village ? cached->village : "");
+    } else if (!queued &&
+               relay_store_result_case_village(r->store, ca->case_id.data, village) != 0) {
+        (void)rc;
+        return sj_error_set(err, SJ_EUNKNOWN_CASE,
+                            "乡镇中继没有这个案件的记录 (the township relay has no record of this "
+                            "case)");
+    }
+    if (!village_in_scope(s, village)) {
+        sanji__case__free_unpacked(cached, NULL);
+        return sj_error_set(err, SJ_ESCOPE,
+                            "该案件属于村 %s，不在本站的范围内 (the case belongs to village %s, "
+                            "outside this station's scope)",
+                            village, village);
+    }
+    rc = 0;
+    if (cached && !queued && ca->expected_version == cached->version) {
+        sj_case cur;
+        case_of(cached, &cur);
+        int crc = sj_case_check(&cur, (sj_case_action)ca->action, &actor, err);
+        if (crc != 0 && certain_refusal(crc))
+            rc = crc;
+    }
+    sanji__case__free_unpacked(cached, NULL);
+    return rc;
+}
+
+static void handle_upward(session *s, const Sanji__Envelope *env, const uint8_t *payload,
+                          size_t len)
+{
+    relay *r = s->d->r;
+    char village[RELAY_UNIT_SIZE] = "";
+    ProtobufCBinaryData case_id = {0, NULL};
+    sj_error err;
+    sj_error_clear(&err);
+    int rc = check_upward(s, env, village, &case_id, &err);
+    if (rc != 0) {
+        queue_refusal(s, env, rc, err.message, &case_id);
+        return;
+    }
+    /* A message whose final result is kept: answer with that result. */
+    uint8_t *ack = NULL;
+    size_t ack_len = 0;
+    if (relay_store_result_get(r->store, env->message_id.data, &ack, &ack_len, NULL, &err) == 0) {
+        push(&s->wait_head, &s->wait_tail, result_frame(r, ack, ack_len));
+        free(ack);
+        return;
+    }
+    relay_queue_item it;
+    memset(&it, 0, sizeof it);
+    memcpy(it.message_id, env->message_id.data, 16);
+    snprintf(it.origin_node, sizeof it.origin_node, "%s", s->peer.node_id);
+    snprintf(it.village, sizeof it.village, "%s", village);
+    memcpy(it.case_id, case_id.data, 16);
+    it.payload = (uint8_t *)payload;
+    it.len = len;
+    rc = relay_store_queue_add(r->store, &it, r->cfg->queue_quota, sj_clock_real_ms(), &err);
+    if (rc == SJ_EQUOTA) {
+        SJ_LOG_WARN(MOD, "queue full; submission refused", "peer", s->peer.node_id);
+        queue_ack(s, &env->message_id, SANJI__ACK_STATUS__ACK_STATUS_REFUSED, SJ_EQUOTA,
+                  err.message, &case_id);
+        return;
+    }
+    if (rc != 0 && rc != SJ_EEXISTS) {
+        /* A local failure: no ack at all; the station keeps the message and
+         * resends it after the link is back. */
+        SJ_LOG_ERROR(MOD, "cannot queue a message", "why", err.message);
+        s->closing = true;
+        sj_conn_close(s->conn, rc, "乡镇中继存储故障，请稍后重发 (relay store failure; resend later)");
+        return;
+    }
+    queue_ack(s, &env->message_id, SANJI__ACK_STATUS__ACK_STATUS_STORED, 0, NULL, &case_id);
+    if (rc == 0)
+        relay_upstream_queued(r->up);
+}
+
+/* ---- session start, reference data and feed ------------------------------ */
+
+static feed_pos *find_feed(session *s, const char *village)
+{
+    for (size_t i = 0; i < s->n_feeds; i++)
+        if (strcmp(s->feeds[i].village, village) == 0)
+            return &s->feeds[i];
+    return NULL;
+}
+
+static feed_pos *add_feed(session *s, const char *village, uint64_t after)
+{
+    if (!village_in_scope(s, village))
+        return NULL;
+    feed_pos *f = find_feed(s, village);
+    if (f)
+        return f;
+    if (s->n_feeds == s->cap_feeds) {
+        size_t cap = s->cap_feeds ? s->cap_feeds * 2 : 8;
+        feed_pos *n = realloc(s->feeds, cap * sizeof *n);
+        if (n == NULL)
+            return NULL;
+        s->feeds = n;
+        s->cap_feeds = cap;
+    }
+    f = &s->feeds[s->n_feeds++];
+    snprintf(f->village, sizeof f->village, "%s", village);
+    f->sent = after;
+    return f;
+}
+
+static int add_cursor_feed(void *arg, const char *village, uint64_t seq)
+{
+    add_feed(arg, village, 0);
+    return 0;
+}
+
+static bool unit_in_org_tree(relay *r, const char *unit, bool *have_tree)
+{
+    uint64_t ver;
+    uint8_t *p;
+    size_t len;
+    sj_error err;
+    *have_tree = false;
+    if (relay_store_ref_get(r->store, RELAY_REF_ORG_TREE, &ver, &p, &len, &err) != 0 || !p)
+        return false;
+    Sanji__OrgTreeSync *t = sanji__org_tree_sync__unpack(NULL, len, p);
+    free(p);
+    if (t == NULL)
+        return false;
+    bool found = false;
+    *have_tree = t->n_units > 0;
+    for (size_t i = 0; i < t->n_units && !found; i++)
+        found = t->units[i]->code && strcmp(t->units[i]->code, unit) == 0;
+    sanji__org_tree_sync__free_unpacked(t, NULL);
+    return found;
+}
+
+static bool in_tree_scope(const char *scope, const char *code)
+{
+    return code && (sj_orgunit_contains(scope, code) || sj_orgunit_contains(code, scope));
+}
+
+static void send_ref(session *s, relay_ref_kind kind, uint64_t peer_version)
+{
+    relay *r = s->d->r;
+    uint64_t ver;
+    uint8_t *p;
+    size_t len;
+    sj_error err;
+    if (relay_store_ref_get(r->store, kind, &ver, &p, &len, &err) != 0 || p == NULL)
+        return;
+    if (ver == peer_version || ver == 0) {
+        free(p);
+        return;
+    }
+    Sanji__Envelope env = SANJI__ENVELOPE__INIT;
+    if (kind == RELAY_REF_CATALOGUE) {
+        Sanji__CatalogueSync *c = sanji__catalogue_sync__unpack(NULL, len, p);
+        if (c) {
+            env.body_case = SANJI__ENVELOPE__BODY_CATALOGUE_SYNC;
+            env.catalogue_sync = c;
+            send_now(s, &env);
+            sanji__catalogue_sync__free_unpacked(c, NULL);
+        }
+    } else if (kind == RELAY_REF_ORG_TREE) {
+        Sanji__OrgTreeSync *t = sanji__org_tree_sync__unpack(NULL, len, p);
+        Sanji__OrgUnit **keep = t ? calloc(t->n_units + 1, sizeof *keep) : NULL;
+        if (keep) {
+            Sanji__OrgTreeSync f = SANJI__ORG_TREE_SYNC__INIT;
+            f.version = t->version;
+            f.units = keep;
+            for (size_t i = 0; i < t->n_units; i++)
+                if (in_tree_scope(s->scope, t->units[i]->code))
+                    keep[f.n_units++] = t->units[i];
+            env.body_case = SANJI__ENVELOPE__BODY_ORG_TREE_SYNC;
+            env.org_tree_sync = &f;
+            send_now(s, &env);
+        }
+        free(keep);
+        if (t)
+            sanji__org_tree_sync__free_unpacked(t, NULL);
+    } else {
+        Sanji__PersonSync *ps = sanji__person_sync__unpack(NULL, len, p);
+        Sanji__Person **keep = ps ? calloc(ps->n_persons + 1, sizeof *keep) : NULL;
+        if (keep) {
+            Sanji__PersonSync f = SANJI__PERSON_SYNC__INIT;
+            f.version = ps->version;
+            f.persons = keep;
+            for (size_t i = 0; i < ps->n_persons; i++)
+                if (ps->persons[i]->org_unit &&
+                    sj_orgunit_contains(s->scope, ps->persons[i]->org_unit))
+                    keep[f.n_persons++] = ps->persons[i];
+            env.body_case = SANJI__ENVELOPE__BODY_PERSON_SYNC;
+            env.person_sync = &f;
+            send_now(s, &env);
+        }
+        free(keep);
+        if (ps)
+            sanji__person_sync__free_unpacked(ps, NULL);
+    }
+    free(p);
+}
+
+static int result_cb(void *arg, const uint8_t id[16], const uint8_t *ack, size_t len)
+{
+    session *s = arg;
+    relay *r = s->d->r;
+    push(&s->out_head, &s->out_tail, result_frame(r, ack, len));
+    sj_error err;
+    return relay_store_result_mark_delivered(r->store, id, &err);
+}
+
+/* Sends results and feed updates while the link takes them.  Returns true
+ * when there is more to send in a later turn. */
+static bool pump(session *s)
+{
+    relay *r = s->d->r;
+    if (!s->hello_done || s->closing)
+        return false;
+    if (!flush_out(s))
+        return false;
+    if (s->results_dirty) {
+        s->results_dirty = false;
+        sj_error err;
+        if (relay_store_result_each_undelivered(r->store, s->peer.node_id, result_cb, s, &err) != 0)
+            SJ_LOG_WARN(MOD, "results not delivered", "why", err.message);
+        relay_request_commit(r);
+        if (!flush_out(s))
+            return false;
+    }
+    if (!s->feed_dirty)
+        return false;
+    int budget = FEED_BUDGET;
+    for (size_t i = 0; i < s->n_feeds; i++) {
+        feed_pos *f = &s->feeds[i];
+        while (budget > 0) {
+            Sanji__FeedUpdate *u = NULL;
+            sj_error err;
+            int rc = relay_store_feed_next(r->store, f->village, f->sent, &u, &err);
+            if (rc != 0) {
+                if (rc != SJ_ENOTFOUND)
+                    SJ_LOG_WARN(MOD, "feed read failed", "why", err.message);
+                break;
+            }
+            Sanji__Envelope env = SANJI__ENVELOPE__INIT;
+            env.body_case = SANJI__ENVELOPE__BODY_FEED_UPDATE;
+            env.feed_update = u;
+            f->sent = u->seq;
+            push(&s->out_head, &s->out_tail, pack_frame(r, &env));
+            sanji__feed_update__free_unpacked(u, NULL);
+            budget--;
+            if (!flush_out(s))
+                return false; /* on_drain resumes */
+        }
+        if (budget == 0)
+            return true;
+    }
+    s->feed_dirty = false;
+    if (s->need_caught_up) {
+        s->need_caught_up = false;
+        Sanji__FeedUpdate cu = SANJI__FEED_UPDATE__INIT;
+        cu.caught_up = true;
+        cu.village = (char *)"";
+        Sanji__Envelope env = SANJI__ENVELOPE__INIT;
+        env.body_case = SANJI__ENVELOPE__BODY_FEED_UPDATE;
+        env.feed_update = &cu;
+        send_now(s, &env);
+    }
+    return false;
+}
+
+static void handle_hello(session *s, const Sanji__Envelope *env)
+{
+    relay *r = s->d->r;
+    const Sanji__Hello *h = env->hello;
+    if (h->min_version > SJ_ENVELOPE_VERSION || h->max_version < SJ_ENVELOPE_VERSION) {
+        s->closing = true;
+        sj_conn_close(s->conn, SJ_EFRAME_BAD_VERSION,
+                      "协议版本不兼容，本中继只支持版本1 (this relay speaks protocol version 1 only)");
+        return;
+    }
+    /* The feeds: those the peer names, then every other village in scope. */
+    for (size_t i = 0; i < h->n_cursors; i++)
+        if (h->cursors[i]->village)
+            add_feed(s, h->cursors[i]->village, h->cursors[i]->after_seq);
+    if (s->peer.role == SJ_NODE_ROLE_VILLAGE) {
+        add_feed(s, s->peer.unit, 0);
+    } else {
+        sj_error err;
+        relay_store_cursor_each(r->store, add_cursor_feed, s, &err);
+        uint64_t ver;
+        uint8_t *p;
+        size_t len;
+        if (relay_store_ref_get(r->store, RELAY_REF_ORG_TREE, &ver, &p, &len, &err) == 0 && p) {
+            Sanji__OrgTreeSync *t = sanji__org_tree_sync__unpack(NULL, len, p);
+            for (size_t i = 0; t && i < t->n_units; i++)
+                if (t->units[i]->code && sj_orgunit_level(t->units[i]->code) == SJ_LEVEL_VILLAGE)
+                    add_feed(s, t->units[i]->code, 0);
+            if (t)
+                sanji__org_tree_sync__free_unpacked(t, NULL);
+            free(p);
+        }
+    }
+    Sanji__FeedCursor *curs = calloc(s->n_feeds + 1, sizeof *curs);
+    Sanji__FeedCursor **cp = calloc(s->n_feeds + 1, sizeof *cp);
+    Sanji__Welcome w = SANJI__WELCOME__INIT;
+    w.version = SJ_ENVELOPE_VERSION;
+    w.node = r->self.node_id;
+    w.server_time_ms = sj_clock_real_ms();
+    w.upstream_online = r->upstream_online;
+    w.upstream_last_contact_ms = r->upstream_last_contact_ms;
+    if (curs && cp) {
+        for (size_t i = 0; i < s->n_feeds; i++) {
+            sanji__feed_cursor__init(&curs[i]);
+            curs[i].village = s->feeds[i].village;
+            curs[i].after_seq = s->feeds[i].sent;
+            cp[i] = &curs[i];
+        }
+        w.cursors = cp;
+        w.n_cursors = s->n_feeds;
+    }
+    Sanji__Envelope out = SANJI__ENVELOPE__INIT;
+    out.body_case = SANJI__ENVELOPE__BODY_WELCOME;
+    out.welcome = &w;
+    send_now(s, &out);
+    free(curs);
+    free(cp);
+    s->hello_done = true;
+    send_ref(s, RELAY_REF_CATALOGUE, h->catalogue_version);
+    send_ref(s, RELAY_REF_ORG_TREE, h->org_tree_version);
+    send_ref(s, RELAY_REF_PERSONS, h->person_version);
+    s->feed_dirty = true;
+    s->need_caught_up = true;
+    s->results_dirty = true;
+    SJ_LOG_INFO(MOD, "session started", "peer", s->peer.node_id);
+    sj_error err;
+    relay_store_station_put(r->store, s->peer.node_id, true, s->last_seen_ms, s->outbox_depth,
+                            &err);
+    relay_request_commit(r);
+}
+
+static void handle_feed_request(session *s, const Sanji__FeedRequest *fr)
+{
+    for (size_t i = 0; i < fr->n_cursors; i++) {
+        const Sanji__FeedCursor *c = fr->cursors[i];
+        feed_pos *f = c->village ? add_feed(s, c->village, c->after_seq) : NULL;
+        if (f)
+            f->sent = c->after_seq;
+    }
+    s->feed_dirty = true;
+    s->need_caught_up = true;
+    relay_request_commit(s->d->r);
+}
+
+static void handle_query(session *s, const Sanji__Envelope *env)
+{
+    relay *r = s->d->r;
+    uint8_t *frame = NULL;
+    size_t len = 0;
+    sj_error err;
+    if (relay_query_answer(r, &s->peer, s->scope, env, &frame, &len, &err) != 0) {
+        SJ_LOG_WARN(MOD, "query not answered", "why", err.message);
+        return;
+    }
+    out_frame *f = malloc(sizeof *f + len);
+    if (f) {
+        f->next = NULL;
+        f->len = len;
+        memcpy(f->frame, frame, len);
+        push(&s->out_head, &s->out_tail, f);
+    }
+    free(frame);
+    flush_out(s);
+}
+
+/* ---- link callbacks ------------------------------------------------------ */
+
+static void on_ready(sj_conn *conn, const sj_identity *peer)
+{
+    relay_downstream *d = sj_conn_data(conn);
+    relay *r = d->r;
+    bool have_tree = false;
+    bool ok;
+    if (peer->role == SJ_NODE_ROLE_VILLAGE)
+        ok = sj_orgunit_contains(r->township, peer->unit) &&
+             (unit_in_org_tree(r, peer->unit, &have_tree) || !have_tree);
+    else
+        ok = peer->role == SJ_NODE_ROLE_TOWNSHIP_DESK && strcmp(peer->unit, r->township) == 0;
+    if (!ok || d->r->stopping) {
+        SJ_LOG_WARN(MOD, "peer outside the township refused", "peer", peer->node_id, "township",
+                    r->township);
+        sj_conn_set_data(conn, NULL);
+        char reason[256];
+        snprintf(reason, sizeof reason,
+                 "%s 不属于本乡镇 %s 的中继 (%s does not belong to the relay of township %s)",
+                 peer->node_id, r->township, peer->node_id, r->township);
+        sj_conn_close(conn, SJ_ESCOPE, reason);
+        return;
+    }
+    session *s = calloc(1, sizeof *s);
+    if (s == NULL) {
+        sj_conn_set_data(conn, NULL);
+        sj_conn_close(conn, SJ_ENOMEM, NULL);
+        return;
+    }
+    s->d = d;
+    s->conn = conn;
+    s->peer = *peer;
+    snprintf(s->scope, sizeof s->scope, "%s", peer->unit);
+    s->last_seen_ms = sj_clock_real_ms();
+    s->next = d->sessions;
+    if (d->sessions)
+        d->sessions->prev = s;
+    d->sessions = s;
+    sj_conn_set_data(conn, s);
+}
+
+static bool is_session(relay_downstream *d, void *data)
+{
+    for (session *s = d->sessions; s; s = s->next)
+        if (s == data)
+            return true;
+    return false;
+}
+
+static void on_message(sj_conn *conn, const Sanji__Envelope *env, const uint8_t *payload,
+                       size_t len)
+{
+    session *s = sj_conn_data(conn);
+    if (s == NULL || s->closing)
+        return;
+    s->last_seen_ms = sj_clock_real_ms();
+    if (!s->hello_done) {
+        if (env->body_case == SANJI__ENVELOPE__BODY_HELLO) {
+            handle_hello(s, env);
+            return;
+        }
+        s->closing = true;
+        sj_conn_close(conn, SJ_EPROTOCOL, "第一条消息必须是 Hello (the first message must be Hello)");
+        return;
+    }
+    switch (env->body_case) {
+    case SANJI__ENVELOPE__BODY_CASE_SUBMIT:
+    case SANJI__ENVELOPE__BODY_CASE_ACTION:
+        handle_upward(s, env, payload, len);
+        break;
+    case SANJI__ENVELOPE__BODY_QUERY:
+        handle_query(s, env);
+        break;
+    case SANJI__ENVELOPE__BODY_FEED_REQUEST:
+        handle_feed_request(s, env->feed_request);
+        break;
+    case SANJI__ENVELOPE__BODY_HEARTBEAT:
+        if (env->heartbeat->status)
+            s->outbox_depth = env->heartbeat->status->queue_depth;
+        break;
+    case SANJI__ENVELOPE__BODY_NODE_STATUS:
+        s->outbox_depth = env->node_status->queue_depth;
+        break;
+    default:
+        s->closing = true;
+        sj_conn_close(conn, SJ_EPROTOCOL,
+                      "此链路上不允许该消息 (message not allowed from a station or desk)");
+        break;
+    }
+}
+
+static void on_drain(sj_conn *conn)
+{
+    session *s = sj_conn_data(conn);
+    if (s && pump(s))
+        relay_request_commit(s->d->r);
+}
+
+static void on_close(sj_conn *conn, int status, const sj_error *why)
+{
+    relay_downstream *d = sj_listener_data(sj_conn_owner(conn));
+    session *s = sj_conn_data(conn);
+    if (s == NULL || (void *)s == (void *)d || !is_session(d, s))
+        return; /* refused before a session was made */
+    SJ_LOG_INFO(MOD, "session ended", "peer", s->peer.node_id, "code", sj_err_name(status), "why",
+                why ? why->message : "");
+    if (s->hello_done) {
+        sj_error err;
+        relay_store_station_put(d->r->store, s->peer.node_id, false, s->last_seen_ms,
+                                s->outbox_depth, &err);
+        relay_request_commit(d->r);
+    }
+    if (s->prev)
+        s->prev->next = s->next;
+    else
+        d->sessions = s->next;
+    if (s->next)
+        s->next->prev = s->prev;
+    free_list(s->wait_head);
+    free_list(s->out_head);
+    free(s->feeds);
+    free(s);
+}
+
+static const sj_conn_callbacks CBS = {
+    .on_ready = on_ready, .on_message = on_message, .on_drain = on_drain, .on_close = on_close};
+
+/* ---- the module's entry points ------------------------------------------- */
+
+int relay_downstream_start(relay *r, relay_downstream **out, sj_error *err)
+{
+    *out = NULL;
+    relay_downstream *d = calloc(1, sizeof *d);
+    if (d == NULL)
+        return sj_error_set(err, SJ_ENOMEM, NULL);
+    d->r = r;
+    sj_conn_options o = sj_conn_options_default();
+    o.max_frame = r->cfg->max_frame;
+    o.idle_timeout_ms = r->cfg->idle_timeout_ms;
+    d->listener = sj_listener_new(r->loop, r->server_tls, &o, &CBS, d, err);
+    if (d->listener == NULL) {
+        free(d);
+        return err->code ? err->code : SJ_EINTERNAL;
+    }
+    int rc = sj_listener_listen(d->listener, r->cfg->listen_host, r->cfg->listen_port, 128, err);
+    if (rc != 0) {
+        sj_listener_free(d->listener);
+        free(d);
+        return rc;
+    }
+    *out = d;
+    return 0;
+}
+
+int relay_downstream_port(const relay_downstream *d)
+{
+    return sj_listener_port(d->listener);
+}
+
+void relay_downstream_after_commit(relay_downstream *d)
+{
+    bool more = false;
+    for (session *s = d->sessions; s; s = s->next) {
+        if (s->wait_head) {
+            if (s->out_tail)
+                s->out_tail->next = s->wait_head;
+            else
+                s->out_head = s->wait_head;
+            s->out_tail = s->wait_tail;
+            s->wait_head = s->wait_tail = NULL;
+            flush_out(s);
+        }
+        if (s->feed_dirty || s->results_dirty)
+            more |= pump(s);
+    }
+    if (more)
+        relay_request_commit(d->r);
+}
+
+void relay_downstream_commit_failed(relay_downstream *d, const sj_error *why)
+{
+    for (session *s = d->sessions; s; s = s->next) {
+        if (s->wait_head == NULL)
+            continue;
+        free_list(s->wait_head);
+        s->wait_head = s->wait_tail = NULL;
+        if (!s->closing) {
+            s->closing = true;
+            sj_conn_close(s->conn, SJ_EDB,
+                          "乡镇中继存储故障，请稍后重发 (relay store failure; resend later)");
+        }
+    }
+    (void)why;
+}
+
+void relay_downstream_result_ready(relay_downstream *d, const char *origin_node)
+{
+    for (session *s = d->sessions; s; s = s->next)
+        if (strcmp(s->peer.node_id, origin_node) == 0)
+            s->results_dirty = true;
+}
+
+void relay_downstream_feed_changed(relay_downstream *d, const char *village)
+{
+    for (session *s = d->sessions; s; s = s->next) {
+        if (!s->hello_done || !village_in_scope(s, village))
+            continue;
+        add_feed(s, village, 0);
+        s->feed_dirty = true;
+    }
+}
+
+void relay_downstream_tick(relay_downstream *d)
+{
+    relay *r = d->r;
+    for (session *s = d->sessions; s; s = s->next) {
+        if (!s->hello_done || s->closing)
+            continue;
+        Sanji__Heartbeat hb = SANJI__HEARTBEAT__INIT;
+        hb.seq = ++s->hb_seq;
+        Sanji__Envelope env = SANJI__ENVELOPE__INIT;
+        env.body_case = SANJI__ENVELOPE__BODY_HEARTBEAT;
+        env.heartbeat = &hb;
+        if (s->out_head == NULL) /* a link with frames waiting is not idle */
+            send_now(s, &env);
+        sj_error err;
+        relay_store_station_put(r->store, s->peer.node_id, true, s->last_seen_ms, s->outbox_depth,
+                                &err);
+    }
+}
+
+static void listener_closed(sj_listener *l)
+{
+    relay_downstream *d = sj_listener_data(l);
+    if (d->done)
+        d->done(d->r);
+}
+
+void relay_downstream_close(relay_downstream *d, void (*done)(relay *r))
+{
+    d->done = done;
+    for (session *s = d->sessions; s; s = s->next)
+        s->closing = true;
+    sj_listener_close(d->listener, listener_closed);
+}
+
+void relay_downstream_free(relay_downstream *d)
+{
+    if (d == NULL)
+        return;
+    sj_listener_free(d->listener);
+    free(d);
+}

@@ -1,0 +1,61 @@
+/*
+ * downstream.h - the relay's side of the station and desk links: the
+ * listener, one session per verified peer, the session start of
+ * PROTOCOL.md (Hello, Welcome, reference data, feed, caught_up), the scope
+ * checks of every upward message before it is stored, acks after the
+ * grouped commit, results delivered now or after the next Hello, live feed
+ * updates, queries (query.h) and heartbeats.
+ *
+ * Who may connect: village stations of a village of the relay's township
+ * (and, when the relay holds an org tree, a village that is in it) and
+ * township desks of the township.  Others are closed with Goodbye(SJ_ESCOPE)
+ * right after the handshake; certificates of another CA or role never get
+ * that far (tls.h).
+ *
+ * Backpressure: a session writes from the store only while its link is not
+ * blocked (conn.h); the feed and results are read from the store one update
+ * at a time as the link drains, so a slow client costs no memory beyond its
+ * link's high-water mark and a few pending acks.
+ *
+ * Ownership: relay_downstream_start() allocates; relay_downstream_close()
+ * closes the listener and every session, calling done once all are gone;
+ * relay_downstream_free() frees after that.
+ *
+ * Entry points: relay_downstream_start(), relay_downstream_port(),
+ * relay_downstream_after_commit(), relay_downstream_commit_failed(),
+ * relay_downstream_result_ready(), relay_downstream_feed_changed(),
+ * relay_downstream_tick(), relay_downstream_close(), relay_downstream_free().
+ */
+#ifndef RELAY_DOWNSTREAM_H
+#define RELAY_DOWNSTREAM_H
+
+#include "err.h"
+#include "relay.h"
+
+int relay_downstream_start(relay *r, relay_downstream **out, sj_error *err);
+
+/* The bound listening port. */
+int relay_downstream_port(const relay_downstream *d);
+
+/* The turn's commit succeeded: send the acks waiting for it, and push
+ * results and feed updates to the sessions that have new ones. */
+void relay_downstream_after_commit(relay_downstream *d);
+
+/* The turn's commit failed: nothing waiting for it may be acknowledged;
+ * the sessions that wait are closed (their stations resend). */
+void relay_downstream_commit_failed(relay_downstream *d, const sj_error *why);
+
+/* A result for a message from origin_node was stored (delivered after the
+ * commit if that node is connected). */
+void relay_downstream_result_ready(relay_downstream *d, const char *origin_node);
+
+/* New feed updates of village were stored. */
+void relay_downstream_feed_changed(relay_downstream *d, const char *village);
+
+/* Periodic: heartbeats to every session, stations' last-seen to the store. */
+void relay_downstream_tick(relay_downstream *d);
+
+void relay_downstream_close(relay_downstream *d, void (*done)(relay *r));
+void relay_downstream_free(relay_downstream *d);
+
+#endif

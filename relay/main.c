@@ -1,0 +1,121 @@
+/*
+ * main.c - sanji-relayd, the township relay daemon: command line, logging,
+ * signals, and the libuv loop around relay.h.
+ *
+ *   sanji-relayd --config FILE [run]     run the relay
+ *   sanji-relayd --config FILE status    print the status kept in the store
+ *   sanji-relayd --print-config-doc      print every key with its default
+ *
+ * Exit status: 0 after SIGTERM/SIGINT or a successful command; 1 when the
+ * relay cannot start (message on stderr: a bad configuration, unreadable
+ * certificates, a damaged or foreign store, a port in use); 2 usage error.
+ *
+ * Entry point: main().
+ */
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <uv.h>
+
+#include "i18n.h"
+#include "log.h"
+#include "relay.h"
+#include "relay_config.h"
+#include "relayctl_print.h"
+
+static void usage(FILE *out)
+{
+    fprintf(out, "用法 (usage):\n"
+                 "  sanji-relayd --config FILE [run]\n"
+                 "  sanji-relayd --config FILE status\n"
+                 "  sanji-relayd --print-config-doc\n");
+}
+
+static relay R;
+static uv_signal_t sig_term, sig_int;
+
+static void on_stopped(relay *r)
+{
+    uv_close((uv_handle_t *)&sig_term, NULL);
+    uv_close((uv_handle_t *)&sig_int, NULL);
+}
+
+static void on_signal(uv_signal_t *h, int signum)
+{
+    SJ_LOG_INFO("relay", "stopping", "signal", signum == SIGTERM ? "TERM" : "INT");
+    relay_stop(&R, on_stopped);
+}
+
+int main(int argc, char **argv)
+{
+    const char *config_path = NULL;
+    const char *cmd = "run";
+    sj_i18n_init(NULL);
+    for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "--config") == 0 && i + 1 < argc) {
+            config_path = argv[++i];
+        } else if (strcmp(argv[i], "--print-config-doc") == 0) {
+            return relay_config_print_doc(stdout) == 0 ? 0 : 1;
+        } else if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
+            usage(stdout);
+            return 0;
+        } else if (argv[i][0] != '-' && (strcmp(argv[i], "run") == 0 ||
+                                         strcmp(argv[i], "status") == 0)) {
+            cmd = argv[i];
+        } else {
+            usage(stderr);
+            return 2;
+        }
+    }
+    if (config_path == NULL) {
+        usage(stderr);
+        return 2;
+    }
+    relay_config cfg;
+    sj_error err;
+    sj_error_clear(&err);
+    if (relay_config_load(config_path, &cfg, &err) != 0) {
+        fprintf(stderr, "sanji-relayd: %s: %s\n", sj_err_name(err.code), err.message);
+        return 1;
+    }
+    if (strcmp(cmd, "status") == 0) {
+        int rc = relayctl_print_status(stdout, cfg.store_path, &err);
+        if (rc != 0)
+            fprintf(stderr, "sanji-relayd: %s: %s\n", sj_err_name(rc), err.message);
+        relay_config_free(&cfg);
+        return rc == 0 ? 0 : 1;
+    }
+    sj_log_set_level(cfg.log_level);
+    if (cfg.log_file && sj_log_set_file(cfg.log_file, &err) != 0) {
+        fprintf(stderr, "sanji-relayd: %s\n", err.message);
+        relay_config_free(&cfg);
+        return 1;
+    }
+    signal(SIGPIPE, SIG_IGN);
+    uv_loop_t loop;
+    uv_loop_init(&loop);
+    int status = 0;
+    if (relay_start(&R, &loop, &cfg, &err) != 0) {
+        fprintf(stderr, "sanji-relayd: %s: %s\n", sj_err_name(err.code), err.message);
+        SJ_LOG_ERROR("relay", "cannot start", "code", sj_err_name(err.code), "why", err.message);
+        status = 1;
+        if (R.stopping) {
+            uv_run(&loop, UV_RUN_DEFAULT);
+            relay_free(&R);
+        }
+    } else {
+        uv_signal_init(&loop, &sig_term);
+        uv_signal_init(&loop, &sig_int);
+        uv_signal_start(&sig_term, on_signal, SIGTERM);
+        uv_signal_start(&sig_int, on_signal, SIGINT);
+        uv_run(&loop, UV_RUN_DEFAULT);
+        relay_free(&R);
+        SJ_LOG_INFO("relay", "stopped");
+    }
+    uv_loop_close(&loop);
+    relay_config_free(&cfg);
+    sj_log_close();
+    return status;
+}

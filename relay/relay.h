@@ -1,0 +1,81 @@
+/*
+ * relay.h - the township relay daemon's core: one object that owns the
+ * store, the TLS contexts, the county link (upstream.h) and the station and
+ * desk links (downstream.h), and that groups the store's commits per loop
+ * turn.
+ *
+ * Commit rule (PROTOCOL.md "Relay" 2): every store write of one loop turn
+ * joins one SQLite transaction; a uv_check handle commits it after the
+ * turn's I/O callbacks, and only then are the acks and results that depend
+ * on it sent (relay_downstream_after_commit()) and newly queued messages
+ * forwarded (relay_upstream_pump()).  When the commit fails nothing that
+ * depended on it is acknowledged: the affected links are closed, and their
+ * stations resend.
+ *
+ * Ownership: the caller owns the relay struct (usually in main()) and the
+ * config, which must outlive it.  relay_start() opens everything;
+ * relay_stop() closes the links and calls on_stopped once every handle is
+ * closed; then relay_free() releases the rest.
+ *
+ * Entry points: relay_start(), relay_stop(), relay_free(),
+ * relay_request_commit(), relay_upstream_state_changed().
+ */
+#ifndef RELAY_RELAY_H
+#define RELAY_RELAY_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <uv.h>
+
+#include "err.h"
+#include "identity.h"
+#include "relay_config.h"
+#include "store.h"
+#include "tls.h"
+
+typedef struct relay_upstream relay_upstream;
+typedef struct relay_downstream relay_downstream;
+
+typedef struct relay {
+    uv_loop_t *loop;
+    const relay_config *cfg;
+    relay_store *store;
+    sj_tls_ctx *server_tls;      /* stations and desks */
+    sj_tls_ctx *client_tls;      /* the county link */
+    sj_identity self;            /* from our certificate: relay:<township> */
+    char township[13];
+    relay_upstream *up;
+    relay_downstream *down;
+    uv_check_t commit_check;
+    uv_idle_t wake;              /* keeps the loop from blocking before a commit */
+    uv_timer_t tick;             /* heartbeats, status, result expiry */
+    uint64_t ticks;
+    bool upstream_online;
+    int64_t upstream_last_contact_ms;
+    int64_t started_at_ms;
+    bool stopping;
+    int open_parts;              /* handles and links still closing */
+    void (*on_stopped)(struct relay *r);
+} relay;
+
+/* Opens the store, the TLS contexts, starts listening and dialling.
+ * Returns 0, or a code with err saying what to fix (nothing is left open). */
+int relay_start(relay *r, uv_loop_t *loop, const relay_config *cfg, sj_error *err);
+
+/* Commits what is pending, closes every link and handle; on_stopped (may be
+ * NULL) runs once all are closed.  Calling it twice does nothing. */
+void relay_stop(relay *r, void (*on_stopped)(relay *r));
+
+/* Frees what relay_start() opened, after on_stopped. */
+void relay_free(relay *r);
+
+/* Makes sure the commit handle runs at the end of this loop turn even if
+ * the loop would otherwise block (a write was made outside an I/O
+ * callback). */
+void relay_request_commit(relay *r);
+
+/* The county link went up or down: records it for status and Welcome. */
+void relay_upstream_state_changed(relay *r, bool online);
+
+#endif

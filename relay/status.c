@@ -1,0 +1,185 @@
+/*
+ * status.c - the relay's NodeStatus, collected from the store, and its
+ * printed form for sanji-relayctl.  See status.h.
+ *
+ * Entry points: relay_status_collect(), relay_status_release(),
+ * relay_status_print().
+ */
+#include "status.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "clock.h"
+#include "orgunit.h"
+
+static int64_t meta_int(relay_store *st, const char *key)
+{
+    char buf[32];
+    if (relay_store_meta_get(st, key, buf, sizeof buf) != 0)
+        return 0;
+    return strtoll(buf, NULL, 10);
+}
+
+typedef struct collector {
+    Sanji__NodeStatus *ns;
+    const char *scope;
+    size_t cap_st, cap_cur;
+} collector;
+
+static int add_station(void *arg, const char *node, bool connected, int64_t last_seen_ms,
+                       uint32_t outbox_depth)
+{
+    collector *c = arg;
+    Sanji__NodeStatus *ns = c->ns;
+    if (c->scope) {
+        const char *unit = strchr(node, ':');
+        char code[RELAY_UNIT_SIZE] = "";
+        if (unit)
+            snprintf(code, sizeof code, "%.12s", unit + 1);
+        if (!sj_orgunit_contains(c->scope, code))
+            return 0;
+    }
+    if (ns->n_stations == c->cap_st) {
+        size_t cap = c->cap_st ? c->cap_st * 2 : 16;
+        Sanji__StationStatus **n = realloc(ns->stations, cap * sizeof *n);
+        if (n == NULL)
+            return SJ_ENOMEM;
+        ns->stations = n;
+        c->cap_st = cap;
+    }
+    Sanji__StationStatus *s = malloc(sizeof *s);
+    if (s == NULL)
+        return SJ_ENOMEM;
+    sanji__station_status__init(s);
+    s->node = strdup(node);
+    s->connected = connected;
+    s->last_seen_ms = last_seen_ms;
+    s->outbox_depth = outbox_depth;
+    ns->stations[ns->n_stations++] = s;
+    return s->node ? 0 : SJ_ENOMEM;
+}
+
+static int add_cursor(void *arg, const char *village, uint64_t seq)
+{
+    collector *c = arg;
+    Sanji__NodeStatus *ns = c->ns;
+    if (c->scope && !sj_orgunit_contains(c->scope, village))
+        return 0;
+    if (ns->n_cursors == c->cap_cur) {
+        size_t cap = c->cap_cur ? c->cap_cur * 2 : 16;
+        Sanji__FeedCursor **n = realloc(ns->cursors, cap * sizeof *n);
+        if (n == NULL)
+            return SJ_ENOMEM;
+        ns->cursors = n;
+        c->cap_cur = cap;
+    }
+    Sanji__FeedCursor *fc = malloc(sizeof *fc);
+    if (fc == NULL)
+        return SJ_ENOMEM;
+    sanji__feed_cursor__init(fc);
+    fc->village = strdup(village);
+    fc->after_seq = seq;
+    ns->cursors[ns->n_cursors++] = fc;
+    return fc->village ? 0 : SJ_ENOMEM;
+}
+
+int relay_status_collect(relay_store *st, const char *scope_unit, Sanji__NodeStatus *ns,
+                         sj_error *err)
+{
+    sanji__node_status__init(ns);
+    const char *node = relay_store_node_id(st);
+    ns->node = strdup(node);
+    ns->role = SANJI__NODE_ROLE__NODE_ROLE_RELAY;
+    const char *colon = strchr(node, ':');
+    ns->org_unit = strdup(colon ? colon + 1 : "");
+    char sw[64] = "";
+    relay_store_meta_get(st, "software", sw, sizeof sw);
+    ns->software = strdup(sw);
+    if (!ns->node || !ns->org_unit || !ns->software) {
+        relay_status_release(ns);
+        return sj_error_set(err, SJ_ENOMEM, NULL);
+    }
+    ns->upstream_online = meta_int(st, "upstream_online") != 0;
+    ns->upstream_last_contact_ms = meta_int(st, "upstream_last_contact_ms");
+    ns->started_at_ms = meta_int(st, "started_at_ms");
+    ns->queue_quota_bytes = (uint64_t)meta_int(st, "queue_quota_bytes");
+    ns->reported_at_ms = meta_int(st, "status_at_ms");
+    relay_queue_stats qs;
+    int rc = relay_store_queue_stats(st, &qs, err);
+    if (rc == 0) {
+        ns->queue_depth = qs.depth;
+        ns->queue_bytes = qs.bytes;
+        int64_t now = sj_clock_real_ms();
+        ns->oldest_queued_age_ms =
+            qs.oldest_stored_at_ms > 0 && now > qs.oldest_stored_at_ms ? now - qs.oldest_stored_at_ms
+                                                                       : 0;
+        collector c = {ns, scope_unit, 0, 0};
+        rc = relay_store_station_each(st, add_station, &c, err);
+        if (rc == 0)
+            rc = relay_store_cursor_each(st, add_cursor, &c, err);
+        if (rc == SJ_ENOMEM)
+            sj_error_set(err, SJ_ENOMEM, NULL);
+    }
+    if (rc != 0)
+        relay_status_release(ns);
+    return rc;
+}
+
+void relay_status_release(Sanji__NodeStatus *ns)
+{
+    free(ns->node);
+    free(ns->org_unit);
+    free(ns->software);
+    for (size_t i = 0; i < ns->n_stations; i++) {
+        free(ns->stations[i]->node);
+        free(ns->stations[i]);
+    }
+    free(ns->stations);
+    for (size_t i = 0; i < ns->n_cursors; i++) {
+        free(ns->cursors[i]->village);
+        free(ns->cursors[i]);
+    }
+    free(ns->cursors);
+    sanji__node_status__init(ns);
+}
+
+static void print_time(FILE *out, int64_t ms, int64_t now_ms)
+{
+    if (ms <= 0) {
+        fputs("从未 (never)", out);
+        return;
+    }
+    char buf[SJ_CLOCK_ISO_SIZE];
+    sj_clock_format_china(ms, buf, sizeof buf);
+    fprintf(out, "%s (%llds ago)", buf, (long long)((now_ms - ms) / 1000));
+}
+
+void relay_status_print(FILE *out, const Sanji__NodeStatus *ns, int64_t now_ms)
+{
+    fprintf(out, "中继 (relay): %s  %s\n", ns->node, ns->software ? ns->software : "");
+    fputs("启动于 (started): ", out);
+    print_time(out, ns->started_at_ms, now_ms);
+    fputs("\n状态写入于 (status written): ", out);
+    print_time(out, ns->reported_at_ms, now_ms);
+    fprintf(out, "\n县链路 (county link): %s\n",
+            ns->upstream_online ? "在线 (up)" : "断开 (down)");
+    fputs("最后联系 (last contact): ", out);
+    print_time(out, ns->upstream_last_contact_ms, now_ms);
+    fprintf(out, "\n队列 (queue): %u 条 (messages), %llu / %llu 字节 (bytes)\n", ns->queue_depth,
+            (unsigned long long)ns->queue_bytes, (unsigned long long)ns->queue_quota_bytes);
+    fprintf(out, "最早排队 (oldest queued): %lld s\n",
+            (long long)(ns->oldest_queued_age_ms / 1000));
+    fprintf(out, "村站与乡镇终端 (stations and desks): %zu\n", ns->n_stations);
+    for (size_t i = 0; i < ns->n_stations; i++) {
+        const Sanji__StationStatus *s = ns->stations[i];
+        fprintf(out, "  %-40s %-16s outbox=%u last_seen=", s->node,
+                s->connected ? "已连接 (connected)" : "未连接 (offline)", s->outbox_depth);
+        print_time(out, s->last_seen_ms, now_ms);
+        fputc('\n', out);
+    }
+    fprintf(out, "各村下行游标 (feed cursors): %zu\n", ns->n_cursors);
+    for (size_t i = 0; i < ns->n_cursors; i++)
+        fprintf(out, "  %s  %llu\n", ns->cursors[i]->village,
+                (unsigned long long)ns->cursors[i]->after_seq);
+}

@@ -1,0 +1,37 @@
+/*
+ * status.h - the relay's NodeStatus: upstream link state and last contact,
+ * queue depth, bytes and oldest age, stations with last seen, and the
+ * per-village feed cursors.  The same picture is sent to the county in
+ * heartbeats, answered to network_status queries, and printed by
+ * sanji-relayctl from the store.
+ *
+ * Ownership: relay_status_collect() fills a caller-owned Sanji__NodeStatus
+ * (initialised by it) with arrays and strings it allocates;
+ * relay_status_release() frees them and leaves ns reusable.
+ *
+ * Entry points: relay_status_collect(), relay_status_release(),
+ * relay_status_print().
+ */
+#ifndef RELAY_STATUS_H
+#define RELAY_STATUS_H
+
+#include <stdint.h>
+#include <stdio.h>
+
+#include "err.h"
+#include "sanji.pb-c.h"
+#include "store.h"
+
+/* Fills ns from the store: the meta values the daemon keeps
+ * (upstream_online, upstream_last_contact_ms, started_at_ms, quota), the
+ * queue, stations (only those in scope_unit when it is not NULL) and
+ * cursors.  Returns 0 or SJ_EDB / SJ_ENOMEM. */
+int relay_status_collect(relay_store *st, const char *scope_unit, Sanji__NodeStatus *ns,
+                         sj_error *err);
+
+void relay_status_release(Sanji__NodeStatus *ns);
+
+/* Writes a readable report (Chinese first) for an operator. */
+void relay_status_print(FILE *out, const Sanji__NodeStatus *ns, int64_t now_ms);
+
+#endif

@@ -1,0 +1,398 @@
+/*
+ * upstream.c - the relay's county link: dialer, Hello, windowed forwarding
+ * of the queue, acks, feed and reference data in, heartbeats with status.
+ * See upstream.h.
+ *
+ * Entry points: the relay_upstream_* functions of upstream.h.
+ */
+#include "upstream.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "clock.h"
+#include "dialer.h"
+#include "downstream.h"
+#include "envelope.h"
+#include "log.h"
+#include "orgunit.h"
+#include "status.h"
+
+#define MOD "relay.up"
+
+struct relay_upstream {
+    relay *r;
+    sj_dialer *dialer;
+    sj_conn *conn;          /* while up */
+    bool welcomed;          /* Welcome received on this link */
+    bool want_pump;
+    int64_t last_sent_seq;  /* queue seq of the last message sent on this link */
+    uint32_t in_flight;
+    bool gap_requested;     /* a FeedRequest is outstanding */
+    uint64_t hb_seq;
+    void (*done)(relay *r);
+};
+
+static int send_env(relay_upstream *u, const Sanji__Envelope *env)
+{
+    if (u->conn == NULL)
+        return SJ_EUPSTREAM_DOWN;
+    sj_error err;
+    int rc = sj_conn_send(u->conn, env, NULL, &err);
+    if (rc != 0 && rc != SJ_EBACKPRESSURE)
+        SJ_LOG_WARN(MOD, "send to county failed", "code", sj_err_name(rc), "why", err.message);
+    return rc;
+}
+
+/* ---- Hello --------------------------------------------------------------- */
+
+typedef struct cursor_list {
+    Sanji__FeedCursor *items;
+    Sanji__FeedCursor **ptrs;
+    size_t n, cap;
+    char (*villages)[RELAY_UNIT_SIZE];
+} cursor_list;
+
+static int collect_cursor(void *arg, const char *village, uint64_t seq)
+{
+    cursor_list *l = arg;
+    if (l->n == l->cap) {
+        size_t cap = l->cap ? l->cap * 2 : 32;
+        Sanji__FeedCursor *it = realloc(l->items, cap * sizeof *it);
+        if (it == NULL)
+            return SJ_ENOMEM;
+        l->items = it;
+        char(*v)[RELAY_UNIT_SIZE] = realloc(l->villages, cap * sizeof *v);
+        if (v == NULL)
+            return SJ_ENOMEM;
+        l->villages = v;
+        l->cap = cap;
+    }
+    snprintf(l->villages[l->n], RELAY_UNIT_SIZE, "%s", village);
+    sanji__feed_cursor__init(&l->items[l->n]);
+    l->items[l->n].after_seq = seq;
+    l->n++;
+    return 0;
+}
+
+static void send_hello(relay_upstream *u)
+{
+    relay *r = u->r;
+    sj_error err;
+    cursor_list l = {0};
+    relay_store_cursor_each(r->store, collect_cursor, &l, &err);
+    l.ptrs = calloc(l.n + 1, sizeof *l.ptrs);
+    for (size_t i = 0; l.ptrs && i < l.n; i++) {
+        l.items[i].village = l.villages[i];
+        l.ptrs[i] = &l.items[i];
+    }
+    Sanji__Hello h = SANJI__HELLO__INIT;
+    h.min_version = SJ_ENVELOPE_VERSION;
+    h.max_version = SJ_ENVELOPE_VERSION;
+    h.software = (char *)"sanji-relayd " SANJI_VERSION;
+    h.cursors = l.ptrs;
+    h.n_cursors = l.ptrs ? l.n : 0;
+    uint8_t *p;
+    size_t len;
+    relay_store_ref_get(r->store, RELAY_REF_CATALOGUE, &h.catalogue_version, &p, &len, &err);
+    free(p);
+    relay_store_ref_get(r->store, RELAY_REF_ORG_TREE, &h.org_tree_version, &p, &len, &err);
+    free(p);
+    relay_store_ref_get(r->store, RELAY_REF_PERSONS, &h.person_version, &p, &len, &err);
+    free(p);
+    Sanji__Envelope env = SANJI__ENVELOPE__INIT;
+    env.body_case = SANJI__ENVELOPE__BODY_HELLO;
+    env.hello = &h;
+    send_env(u, &env);
+    free(l.items);
+    free(l.ptrs);
+    free(l.villages);
+}
+
+/* ---- forwarding ---------------------------------------------------------- */
+
+static void pump(relay_upstream *u)
+{
+    relay *r = u->r;
+    while (u->conn && u->welcomed && u->in_flight < r->cfg->window && !sj_conn_blocked(u->conn)) {
+        relay_queue_item it;
+        sj_error err;
+        int rc = relay_store_queue_next(r->store, u->last_sent_seq, &it, &err);
+        if (rc == SJ_ENOTFOUND)
+            return;
+        if (rc != 0) {
+            SJ_LOG_ERROR(MOD, "cannot read the queue", "why", err.message);
+            return;
+        }
+        rc = sj_conn_send_payload(u->conn, it.payload, it.len, &err);
+        free(it.payload);
+        if (rc == SJ_EBACKPRESSURE)
+            return; /* on_drain resumes */
+        if (rc != 0) {
+            SJ_LOG_WARN(MOD, "queued message not forwarded", "why", err.message);
+            return;
+        }
+        u->last_sent_seq = it.seq;
+        u->in_flight++;
+    }
+}
+
+static void handle_ack(relay_upstream *u, const Sanji__Ack *ack)
+{
+    relay *r = u->r;
+    if (ack->message_id.len != 16 || (ack->status != SANJI__ACK_STATUS__ACK_STATUS_APPLIED &&
+                                      ack->status != SANJI__ACK_STATUS__ACK_STATUS_REFUSED))
+        return;
+    relay_queue_item it;
+    sj_error err;
+    if (relay_store_queue_find(r->store, ack->message_id.data, &it, &err) != 0)
+        return; /* a repeated ack of something already settled */
+    size_t n = sanji__ack__get_packed_size(ack);
+    uint8_t *buf = malloc(n ? n : 1);
+    if (buf == NULL)
+        return;
+    sanji__ack__pack(ack, buf);
+    /* Result and deletion in one transaction: after a crash either the
+     * message is still queued (and resent; the county answers from its dedup
+     * table) or its result is kept. */
+    int rc = relay_store_result_put(r->store, it.message_id, it.origin_node, it.village,
+                                    it.case_id, buf, n, sj_clock_real_ms(), &err);
+    free(buf);
+    if (rc == 0)
+        rc = relay_store_queue_remove(r->store, it.message_id, &err);
+    if (rc != 0) {
+        SJ_LOG_ERROR(MOD, "cannot store a county result", "why", err.message);
+        return;
+    }
+    if (u->in_flight > 0)
+        u->in_flight--;
+    u->want_pump = true;
+    relay_downstream_result_ready(r->down, it.origin_node);
+}
+
+static void request_feed(relay_upstream *u, const char *village, uint64_t after)
+{
+    Sanji__FeedCursor c = SANJI__FEED_CURSOR__INIT;
+    c.village = (char *)village;
+    c.after_seq = after;
+    Sanji__FeedCursor *cp = &c;
+    Sanji__FeedRequest fr = SANJI__FEED_REQUEST__INIT;
+    fr.cursors = &cp;
+    fr.n_cursors = 1;
+    Sanji__Envelope env = SANJI__ENVELOPE__INIT;
+    env.body_case = SANJI__ENVELOPE__BODY_FEED_REQUEST;
+    env.feed_request = &fr;
+    if (send_env(u, &env) == 0)
+        u->gap_requested = true;
+}
+
+static void handle_feed(relay_upstream *u, const Sanji__FeedUpdate *fu)
+{
+    relay *r = u->r;
+    if (fu->caught_up) {
+        u->gap_requested = false;
+        return;
+    }
+    if (fu->village == NULL || !sj_orgunit_contains(r->township, fu->village) ||
+        sj_orgunit_level(fu->village) != SJ_LEVEL_VILLAGE) {
+        SJ_LOG_WARN(MOD, "feed update outside the township ignored", "village", fu->village);
+        return;
+    }
+    sj_error err;
+    int rc = relay_store_feed_put(r->store, fu, &err);
+    if (rc == 0) {
+        relay_downstream_feed_changed(r->down, fu->village);
+    } else if (rc == SJ_EAGAIN) {
+        if (!u->gap_requested)
+            request_feed(u, fu->village, relay_store_cursor_get(r->store, fu->village));
+    } else if (rc != SJ_EEXISTS) {
+        SJ_LOG_ERROR(MOD, "cannot store a feed update", "why", err.message);
+    }
+}
+
+static void store_ref(relay_upstream *u, relay_ref_kind kind, uint64_t version,
+                      const ProtobufCMessage *m)
+{
+    size_t n = protobuf_c_message_get_packed_size(m);
+    uint8_t *buf = malloc(n ? n : 1);
+    if (buf == NULL)
+        return;
+    protobuf_c_message_pack(m, buf);
+    sj_error err;
+    if (relay_store_ref_put(u->r->store, kind, version, buf, n, &err) != 0)
+        SJ_LOG_ERROR(MOD, "cannot store reference data", "why", err.message);
+    free(buf);
+}
+
+/* ---- dialer callbacks ---------------------------------------------------- */
+
+static void on_up(sj_dialer *d, sj_conn *conn, const sj_identity *peer)
+{
+    relay_upstream *u = sj_dialer_data(d);
+    u->conn = conn;
+    u->welcomed = false;
+    u->in_flight = 0;
+    u->last_sent_seq = 0; /* resend everything still queued, in order */
+    u->gap_requested = false;
+    SJ_LOG_INFO(MOD, "county link up", "peer", peer->node_id);
+    relay_upstream_state_changed(u->r, true);
+    send_hello(u);
+}
+
+static void on_message(sj_dialer *d, sj_conn *conn, const Sanji__Envelope *env,
+                       const uint8_t *payload, size_t len)
+{
+    relay_upstream *u = sj_dialer_data(d);
+    relay *r = u->r;
+    r->upstream_last_contact_ms = sj_clock_real_ms();
+    switch (env->body_case) {
+    case SANJI__ENVELOPE__BODY_WELCOME:
+        u->welcomed = true;
+        u->want_pump = true;
+        relay_request_commit(r);
+        break;
+    case SANJI__ENVELOPE__BODY_ACK:
+        handle_ack(u, env->ack);
+        break;
+    case SANJI__ENVELOPE__BODY_FEED_UPDATE:
+        handle_feed(u, env->feed_update);
+        break;
+    case SANJI__ENVELOPE__BODY_CATALOGUE_SYNC:
+        store_ref(u, RELAY_REF_CATALOGUE, env->catalogue_sync->version,
+                  &env->catalogue_sync->base);
+        break;
+    case SANJI__ENVELOPE__BODY_ORG_TREE_SYNC:
+        store_ref(u, RELAY_REF_ORG_TREE, env->org_tree_sync->version, &env->org_tree_sync->base);
+        break;
+    case SANJI__ENVELOPE__BODY_PERSON_SYNC:
+        store_ref(u, RELAY_REF_PERSONS, env->person_sync->version, &env->person_sync->base);
+        break;
+    case SANJI__ENVELOPE__BODY_HEARTBEAT:
+    case SANJI__ENVELOPE__BODY_QUERY_RESULT:
+        break;
+    default:
+        SJ_LOG_WARN(MOD, "unexpected message from the county ignored");
+        break;
+    }
+}
+
+static void on_drain(sj_dialer *d, sj_conn *conn)
+{
+    relay_upstream *u = sj_dialer_data(d);
+    pump(u);
+}
+
+static void on_down(sj_dialer *d, int status, const sj_error *why, uint64_t retry_in_ms)
+{
+    relay_upstream *u = sj_dialer_data(d);
+    bool was_up = u->conn != NULL;
+    u->conn = NULL;
+    u->welcomed = false;
+    u->in_flight = 0;
+    if (was_up || sj_dialer_attempts(d) <= 1)
+        SJ_LOG_WARN(MOD, "county link down", "code", sj_err_name(status), "why",
+                    why ? why->message : "");
+    if (was_up)
+        relay_upstream_state_changed(u->r, false);
+}
+
+static void on_stopped(sj_dialer *d)
+{
+    relay_upstream *u = sj_dialer_data(d);
+    if (u->done)
+        u->done(u->r);
+}
+
+static const sj_dialer_callbacks CBS = {.on_up = on_up,
+                                        .on_message = on_message,
+                                        .on_drain = on_drain,
+                                        .on_down = on_down,
+                                        .on_stopped = on_stopped};
+
+/* ---- entry points -------------------------------------------------------- */
+
+int relay_upstream_start(relay *r, relay_upstream **out, sj_error *err)
+{
+    *out = NULL;
+    relay_upstream *u = calloc(1, sizeof *u);
+    if (u == NULL)
+        return sj_error_set(err, SJ_ENOMEM, NULL);
+    u->r = r;
+    sj_dialer_options o = sj_dialer_options_default();
+    o.addresses = (const char *const *)r->cfg->county_addresses;
+    o.n_addresses = r->cfg->n_county_addresses;
+    o.expected_peer_node = r->cfg->county_node;
+    o.backoff_cap_ms = r->cfg->backoff_max_ms;
+    if (o.backoff_base_ms > o.backoff_cap_ms)
+        o.backoff_base_ms = o.backoff_cap_ms;
+    o.conn.max_frame = r->cfg->max_frame;
+    o.conn.idle_timeout_ms = r->cfg->idle_timeout_ms;
+    u->dialer = sj_dialer_new(r->loop, r->client_tls, &o, &CBS, u, err);
+    if (u->dialer == NULL) {
+        free(u);
+        return err->code ? err->code : SJ_EINVAL;
+    }
+    int rc = sj_dialer_start(u->dialer);
+    if (rc != 0) {
+        sj_dialer_free(u->dialer);
+        free(u);
+        return sj_error_set(err, rc, "cannot start the county dialer");
+    }
+    *out = u;
+    return 0;
+}
+
+void relay_upstream_queued(relay_upstream *u)
+{
+    u->want_pump = true;
+}
+
+void relay_upstream_after_commit(relay_upstream *u)
+{
+    if (u->want_pump) {
+        u->want_pump = false;
+        pump(u);
+    }
+}
+
+void relay_upstream_tick(relay_upstream *u)
+{
+    if (u->conn == NULL || !u->welcomed)
+        return;
+    relay *r = u->r;
+    Sanji__Heartbeat hb = SANJI__HEARTBEAT__INIT;
+    hb.seq = ++u->hb_seq;
+    Sanji__NodeStatus ns;
+    bool with_status = (hb.seq % 2) == 1;
+    sj_error err;
+    if (with_status && relay_status_collect(r->store, NULL, &ns, &err) == 0) {
+        ns.upstream_online = true;
+        ns.upstream_last_contact_ms = r->upstream_last_contact_ms;
+        ns.reported_at_ms = sj_clock_real_ms();
+        hb.status = &ns;
+    } else {
+        with_status = false;
+    }
+    Sanji__Envelope env = SANJI__ENVELOPE__INIT;
+    env.body_case = SANJI__ENVELOPE__BODY_HEARTBEAT;
+    env.heartbeat = &hb;
+    send_env(u, &env);
+    if (with_status) {
+        relay_status_release(&ns);
+    }
+}
+
+void relay_upstream_stop(relay_upstream *u, void (*done)(relay *r))
+{
+    u->done = done;
+    sj_dialer_stop(u->dialer);
+}
+
+void relay_upstream_free(relay_upstream *u)
+{
+    if (u == NULL)
+        return;
+    sj_dialer_free(u->dialer);
+    free(u);
+}

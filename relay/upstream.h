@@ -1,0 +1,43 @@
+/*
+ * upstream.h - the relay's one persistent link to the county: dialled with
+ * sj_dialer (several addresses, backoff with jitter), Hello with the
+ * relay's feed cursors and reference-data versions, forwarding of the
+ * queue in order with up to `upstream.window` messages in flight, the
+ * county's acks (result stored, message deleted, result handed to the
+ * sender's session), the downward feed and reference data into the store,
+ * and heartbeats carrying the relay's NodeStatus.
+ *
+ * After every (re)connect the whole queue is sent again from its start:
+ * what the county applied before the link broke is answered from its dedup
+ * table (G2), so nothing is lost and nothing is applied twice.
+ *
+ * Ownership: relay_upstream_start() allocates and starts dialling;
+ * relay_upstream_stop() closes the link and calls done once the dialer has
+ * stopped; relay_upstream_free() frees after that.
+ *
+ * Entry points: relay_upstream_start(), relay_upstream_queued(),
+ * relay_upstream_pump(), relay_upstream_after_commit(),
+ * relay_upstream_tick(), relay_upstream_stop(), relay_upstream_free().
+ */
+#ifndef RELAY_UPSTREAM_H
+#define RELAY_UPSTREAM_H
+
+#include "err.h"
+#include "relay.h"
+
+int relay_upstream_start(relay *r, relay_upstream **out, sj_error *err);
+
+/* A new message was queued (forwarded after the turn's commit). */
+void relay_upstream_queued(relay_upstream *u);
+
+/* After the turn's commit: forwards queued messages while the window and
+ * the link allow. */
+void relay_upstream_after_commit(relay_upstream *u);
+
+/* Periodic: heartbeat, with the relay's NodeStatus every second time. */
+void relay_upstream_tick(relay_upstream *u);
+
+void relay_upstream_stop(relay_upstream *u, void (*done)(relay *r));
+void relay_upstream_free(relay_upstream *u);
+
+#endif
