@@ -35,7 +35,14 @@ typedef struct feed_pos {
     uint64_t sent; /* last seq sent to this peer */
 } feed_pos;
 
+#define SESSION_MAGIC 0x5e55u
+#define DOWN_MAGIC 0xd0a1u
+
+/* A link's data is the relay_downstream (the listener's data) until a
+ * session is made for it; both start with a magic number to tell them
+ * apart in on_close. */
 typedef struct session {
+    unsigned magic;
     struct session *next, *prev;
     relay_downstream *d;
     sj_conn *conn;
@@ -56,6 +63,7 @@ typedef struct session {
 } session;
 
 struct relay_downstream {
+    unsigned magic;
     relay *r;
     sj_listener *listener;
     session *sessions;
@@ -674,6 +682,7 @@ static void on_ready(sj_conn *conn, const sj_identity *peer)
         sj_conn_close(conn, SJ_ENOMEM, NULL);
         return;
     }
+    s->magic = SESSION_MAGIC;
     s->d = d;
     s->conn = conn;
     s->peer = *peer;
@@ -745,10 +754,12 @@ static void on_drain(sj_conn *conn)
 
 static void on_close(sj_conn *conn, int status, const sj_error *why)
 {
-    relay_downstream *d = sj_listener_data(sj_conn_owner(conn));
     session *s = sj_conn_data(conn);
-    if (s == NULL || (void *)s == (void *)d || !is_session(d, s))
+    if (s == NULL || s->magic != SESSION_MAGIC)
         return; /* refused before a session was made */
+    relay_downstream *d = s->d;
+    if (!is_session(d, s))
+        return;
     SJ_LOG_INFO(MOD, "session ended", "peer", s->peer.node_id, "code", sj_err_name(status), "why",
                 why ? why->message : "");
     if (s->hello_done) {
@@ -780,6 +791,7 @@ int relay_downstream_start(relay *r, relay_downstream **out, sj_error *err)
     relay_downstream *d = calloc(1, sizeof *d);
     if (d == NULL)
         return sj_error_set(err, SJ_ENOMEM, NULL);
+    d->magic = DOWN_MAGIC;
     d->r = r;
     sj_conn_options o = sj_conn_options_default();
     o.max_frame = r->cfg->max_frame;

@@ -1,0 +1,870 @@
+/*
+ * test_relay_e2e.c - sanji-relayd as a real process on loopback, between a
+ * county and stations that speak docs/PROTOCOL.md over real mutual TLS.
+ *
+ * The county end is a small protocol peer inside the test (sanji-countyd
+ * has no network service yet): it applies each message id at most once,
+ * answers a redelivery with the original Ack, numbers every village's feed
+ * and sends it after the relay's cursor.  The stations are sj_conn links
+ * with an in-memory outbox that resends every message without a final ack
+ * after each reconnect, as PROTOCOL.md asks of clients.
+ *
+ * Behaviours:
+ *   county down: stations still get STORED; county back: all applied once,
+ *     the station's feed converges;
+ *   kill -9 of the relay while messages are in flight: none lost, none
+ *     applied twice;
+ *   queue quota full: clear SJ_EQUOTA refusals, nothing stored is lost;
+ *   a village certificate of another township: refused (SJ_ESCOPE);
+ *   a message on another village's case, or for another village: refused
+ *     at the relay, never reaching the county.
+ */
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+#include <uv.h>
+
+#include "certs.h"
+#include "clock.h"
+#include "conn.h"
+#include "listener.h"
+#include "tls.h"
+#include "uuid.h"
+
+#define COUNTY_NODE "county:410423000000"
+#define RELAY_NODE "relay:410423101000"
+#define V201 "410423101201"
+#define V202 "410423101202"
+#define MAXMSG 512
+
+/* ---- the county peer ----------------------------------------------------- */
+
+typedef struct applied {
+    uint8_t id[16];
+    uint8_t case_id[16];
+    char village[13];
+    uint64_t version;
+    int deliveries; /* how often the id arrived (applied only the first time) */
+} applied;
+
+typedef struct feed_entry {
+    char village[13];
+    uint64_t seq;
+    uint8_t case_id[16];
+    uint64_t version;
+} feed_entry;
+
+typedef struct county {
+    uv_loop_t *loop;
+    sj_tls_ctx *tls;
+    sj_listener *listener;
+    int port;
+    applied apps[MAXMSG * 2];
+    int n_apps;
+    feed_entry feed[MAXMSG * 2];
+    int n_feed;
+    sj_conn *link;
+    int hellos;
+} county;
+
+static county C;
+
+static uint64_t county_seq(const char *village)
+{
+    uint64_t n = 0;
+    for (int i = 0; i < C.n_feed; i++)
+        if (strcmp(C.feed[i].village, village) == 0)
+            n = C.feed[i].seq;
+    return n;
+}
+
+static void county_send_update(sj_conn *c, const feed_entry *f)
+{
+    Sanji__Case cs = SANJI__CASE__INIT;
+    cs.case_id.data = (uint8_t *)f->case_id;
+    cs.case_id.len = 16;
+    cs.village = (char *)f->village;
+    cs.version = f->version;
+    cs.status = SANJI__CASE_STATUS__CASE_STATUS_REGISTERED;
+    cs.holder_level = SANJI__LEVEL__LEVEL_VILLAGE;
+    cs.holder_unit = (char *)f->village;
+    cs.registered_at_ms = 1;
+    Sanji__FeedUpdate u = SANJI__FEED_UPDATE__INIT;
+    u.village = (char *)f->village;
+    u.seq = f->seq;
+    u.snapshot = &cs;
+    Sanji__Envelope env = SANJI__ENVELOPE__INIT;
+    env.body_case = SANJI__ENVELOPE__BODY_FEED_UPDATE;
+    env.feed_update = &u;
+    sj_error err;
+    sj_conn_send(c, &env, NULL, &err);
+}
+
+static void county_add_feed(const char *village, const uint8_t case_id[16], uint64_t version)
+{
+    uint64_t seq = county_seq(village) + 1;
+    feed_entry *f = &C.feed[C.n_feed++];
+    snprintf(f->village, sizeof f->village, "%s", village);
+    f->seq = seq;
+    memcpy(f->case_id, case_id, 16);
+    f->version = version;
+}
+
+static void county_ack(sj_conn *c, const applied *a)
+{
+    Sanji__Ack ack = SANJI__ACK__INIT;
+    ack.message_id.data = (uint8_t *)a->id;
+    ack.message_id.len = 16;
+    ack.status = SANJI__ACK_STATUS__ACK_STATUS_APPLIED;
+    ack.case_id.data = (uint8_t *)a->case_id;
+    ack.case_id.len = 16;
+    ack.case_version = a->version;
+    ack.case_number = (char *)"410423-20260213-0001";
+    Sanji__Envelope env = SANJI__ENVELOPE__INIT;
+    env.body_case = SANJI__ENVELOPE__BODY_ACK;
+    env.ack = &ack;
+    sj_error err;
+    sj_conn_send(c, &env, NULL, &err);
+}
+
+static void county_message(sj_conn *c, const Sanji__Envelope *env, const uint8_t *p, size_t len)
+{
+    if (env->body_case == SANJI__ENVELOPE__BODY_HELLO) {
+        C.hellos++;
+        Sanji__Welcome w = SANJI__WELCOME__INIT;
+        w.version = 1;
+        w.node = (char *)COUNTY_NODE;
+        Sanji__Envelope out = SANJI__ENVELOPE__INIT;
+        out.body_case = SANJI__ENVELOPE__BODY_WELCOME;
+        out.welcome = &w;
+        sj_error err;
+        sj_conn_send(c, &out, NULL, &err);
+        /* The feed after the relay's cursors (from 1 for villages not named). */
+        for (int i = 0; i < C.n_feed; i++) {
+            uint64_t after = 0;
+            for (size_t k = 0; k < env->hello->n_cursors; k++)
+                if (strcmp(env->hello->cursors[k]->village, C.feed[i].village) == 0)
+                    after = env->hello->cursors[k]->after_seq;
+            if (C.feed[i].seq > after)
+                county_send_update(c, &C.feed[i]);
+        }
+        Sanji__FeedUpdate cu = SANJI__FEED_UPDATE__INIT;
+        cu.caught_up = true;
+        out.body_case = SANJI__ENVELOPE__BODY_FEED_UPDATE;
+        out.feed_update = &cu;
+        sj_conn_send(c, &out, NULL, &err);
+        return;
+    }
+    if (env->body_case != SANJI__ENVELOPE__BODY_CASE_SUBMIT &&
+        env->body_case != SANJI__ENVELOPE__BODY_CASE_ACTION)
+        return;
+    for (int i = 0; i < C.n_apps; i++) {
+        if (memcmp(C.apps[i].id, env->message_id.data, 16) == 0) {
+            C.apps[i].deliveries++;
+            county_ack(c, &C.apps[i]); /* dedup: the original result */
+            return;
+        }
+    }
+    assert_true(C.n_apps < MAXMSG * 2);
+    applied *a = &C.apps[C.n_apps++];
+    memcpy(a->id, env->message_id.data, 16);
+    a->deliveries = 1;
+    a->version = 1;
+    if (env->body_case == SANJI__ENVELOPE__BODY_CASE_SUBMIT) {
+        memcpy(a->case_id, env->case_submit->case_id.data, 16);
+        snprintf(a->village, sizeof a->village, "%s", env->case_submit->village);
+    } else {
+        memcpy(a->case_id, env->case_action->case_id.data, 16);
+        snprintf(a->village, sizeof a->village, "%s", V201);
+    }
+    county_add_feed(a->village, a->case_id, a->version);
+    county_send_update(c, &C.feed[C.n_feed - 1]);
+    county_ack(c, a);
+}
+
+static void county_ready(sj_conn *c, const sj_identity *peer)
+{
+    assert_string_equal(peer->node_id, RELAY_NODE);
+    C.link = c;
+}
+
+static void county_close(sj_conn *c, int status, const sj_error *why)
+{
+    if (C.link == c)
+        C.link = NULL;
+}
+
+static const sj_conn_callbacks COUNTY_CBS = {
+    .on_ready = county_ready, .on_message = county_message, .on_close = county_close};
+
+static void county_listen(sj_test_certs *certs)
+{
+    sj_error err;
+    char crt[PATH_MAX], key[PATH_MAX];
+    static const sj_node_role roles[] = {SJ_NODE_ROLE_RELAY};
+    if (C.tls == NULL) {
+        sj_tls_config tc = {.ca_file = certs->ca_file,
+                            .cert_file = sj_test_certs_path(certs, "county", "crt", crt, sizeof crt),
+                            .key_file = sj_test_certs_path(certs, "county", "key", key, sizeof key),
+                            .is_server = true,
+                            .allowed_peer_roles = roles,
+                            .n_allowed_peer_roles = 1};
+        C.tls = sj_tls_ctx_new(&tc, &err);
+        if (C.tls == NULL)
+            fail_msg("county tls: %s", err.message);
+    }
+    C.listener = sj_listener_new(C.loop, C.tls, NULL, &COUNTY_CBS, NULL, &err);
+    assert_non_null(C.listener);
+    if (sj_listener_listen(C.listener, "127.0.0.1", C.port, 16, &err) != 0)
+        fail_msg("county listen: %s", err.message);
+}
+
+static int county_applied_once_all(void)
+{
+    for (int i = 0; i < C.n_apps; i++)
+        if (C.apps[i].deliveries < 1)
+            return 0;
+    return 1;
+}
+
+/* ---- a station ----------------------------------------------------------- */
+
+typedef enum { M_NEW, M_STORED, M_APPLIED, M_REFUSED } mstate;
+
+typedef struct station {
+    sj_tls_ctx *tls;
+    sj_conn *conn;
+    bool ready;
+    int closed_status;
+    bool closed;
+    int n;
+    uint8_t ids[MAXMSG][16];
+    uint8_t case_ids[MAXMSG][16];
+    char village[MAXMSG][13];
+    bool is_action[MAXMSG];
+    mstate state[MAXMSG];
+    int refusal_code[MAXMSG];
+    uint64_t feed_seq; /* cursor of its own village */
+    bool caught_up;
+} station;
+
+static int count_state(const station *s, mstate m)
+{
+    int n = 0;
+    for (int i = 0; i < s->n; i++)
+        n += s->state[i] == m;
+    return n;
+}
+
+static int find_msg(const station *s, const uint8_t id[16])
+{
+    for (int i = 0; i < s->n; i++)
+        if (memcmp(s->ids[i], id, 16) == 0)
+            return i;
+    return -1;
+}
+
+static void station_send(station *s, int i)
+{
+    Sanji__Envelope env = SANJI__ENVELOPE__INIT;
+    env.message_id.data = s->ids[i];
+    env.message_id.len = 16;
+    Sanji__CaseSubmit cs = SANJI__CASE_SUBMIT__INIT;
+    Sanji__CaseAction ca = SANJI__CASE_ACTION__INIT;
+    Sanji__Applicant ap = SANJI__APPLICANT__INIT;
+    if (s->is_action[i]) {
+        ca.case_id.data = s->case_ids[i];
+        ca.case_id.len = 16;
+        ca.action = SANJI__CASE_ACTION_TYPE__CASE_ACTION_URGE;
+        ca.expected_version = 1;
+        ca.actor_person = (char *)"p-410423101201-01";
+        ca.acted_at_ms = sj_clock_real_ms();
+        env.body_case = SANJI__ENVELOPE__BODY_CASE_ACTION;
+        env.case_action = &ca;
+    } else {
+        cs.case_id.data = s->case_ids[i];
+        cs.case_id.len = 16;
+        cs.village = s->village[i];
+        cs.item_code = (char *)"MZ-003";
+        ap.name = (char *)"张三";
+        ap.id_number = (char *)"410423199001011234";
+        ap.phone = (char *)"13812345678";
+        cs.applicant = &ap;
+        cs.request_text = (char *)"申请城乡低保，家中两位老人无劳动能力";
+        cs.actor_person = (char *)"p-410423101201-01";
+        cs.registered_at_ms = sj_clock_real_ms();
+        env.body_case = SANJI__ENVELOPE__BODY_CASE_SUBMIT;
+        env.case_submit = &cs;
+    }
+    sj_error err;
+    int rc = sj_conn_send(s->conn, &env, NULL, &err);
+    if (rc != 0 && rc != SJ_ECLOSED && rc != SJ_EBACKPRESSURE)
+        fail_msg("station send: %s", err.message);
+}
+
+static int station_add(station *s, const char *village, bool action, const uint8_t *case_id)
+{
+    int i = s->n++;
+    assert_true(i < MAXMSG);
+    sj_uuid_v7(s->ids[i]);
+    if (case_id)
+        memcpy(s->case_ids[i], case_id, 16);
+    else
+        sj_uuid_v7(s->case_ids[i]);
+    snprintf(s->village[i], sizeof s->village[i], "%s", village);
+    s->is_action[i] = action;
+    s->state[i] = M_NEW;
+    if (s->ready)
+        station_send(s, i);
+    return i;
+}
+
+static void station_ready(sj_conn *c, const sj_identity *peer)
+{
+    station *s = sj_conn_data(c);
+    assert_string_equal(peer->node_id, RELAY_NODE);
+    s->ready = true;
+    Sanji__FeedCursor cur = SANJI__FEED_CURSOR__INIT;
+    cur.village = (char *)V201;
+    cur.after_seq = s->feed_seq;
+    Sanji__FeedCursor *cp = &cur;
+    Sanji__Hello h = SANJI__HELLO__INIT;
+    h.min_version = h.max_version = 1;
+    h.software = (char *)"test-station";
+    h.cursors = &cp;
+    h.n_cursors = 1;
+    Sanji__Envelope env = SANJI__ENVELOPE__INIT;
+    env.body_case = SANJI__ENVELOPE__BODY_HELLO;
+    env.hello = &h;
+    sj_error err;
+    assert_int_equal(sj_conn_send(c, &env, NULL, &err), 0);
+    /* The outbox: everything without a final ack, in order. */
+    for (int i = 0; i < s->n; i++)
+        if (s->state[i] == M_NEW || s->state[i] == M_STORED)
+            station_send(s, i);
+}
+
+static void station_message(sj_conn *c, const Sanji__Envelope *env, const uint8_t *p, size_t len)
+{
+    station *s = sj_conn_data(c);
+    if (env->body_case == SANJI__ENVELOPE__BODY_ACK) {
+        int i = find_msg(s, env->ack->message_id.data);
+        assert_true(i >= 0);
+        switch (env->ack->status) {
+        case SANJI__ACK_STATUS__ACK_STATUS_STORED:
+            if (s->state[i] == M_NEW)
+                s->state[i] = M_STORED;
+            break;
+        case SANJI__ACK_STATUS__ACK_STATUS_APPLIED:
+            assert_int_not_equal(s->state[i], M_REFUSED);
+            s->state[i] = M_APPLIED;
+            break;
+        case SANJI__ACK_STATUS__ACK_STATUS_REFUSED:
+            s->state[i] = M_REFUSED;
+            s->refusal_code[i] = env->ack->code;
+            assert_non_null(env->ack->reason);
+            assert_true(strlen(env->ack->reason) > 0);
+            break;
+        default:
+            fail_msg("ack status %d", env->ack->status);
+        }
+    } else if (env->body_case == SANJI__ENVELOPE__BODY_FEED_UPDATE) {
+        const Sanji__FeedUpdate *u = env->feed_update;
+        if (u->caught_up) {
+            s->caught_up = true;
+            return;
+        }
+        assert_string_equal(u->village, V201); /* never another village's feed */
+        if (u->seq == s->feed_seq + 1)
+            s->feed_seq = u->seq;
+    }
+}
+
+static void station_close(sj_conn *c, int status, const sj_error *why)
+{
+    station *s = sj_conn_data(c);
+    s->closed = true;
+    s->closed_status = status;
+    s->ready = false;
+    s->conn = NULL;
+    sj_conn_free(c);
+}
+
+static const sj_conn_callbacks STATION_CBS = {
+    .on_ready = station_ready, .on_message = station_message, .on_close = station_close};
+
+static void on_connected(uv_connect_t *req, int status)
+{
+    sj_conn *c = req->data;
+    free(req);
+    if (status != 0) {
+        sj_conn_close(c, SJ_ECONNECT, NULL);
+        return;
+    }
+    sj_conn_start(c);
+}
+
+static void station_connect(station *s, sj_test_certs *certs, const char *cert, int port)
+{
+    sj_error err;
+    if (s->tls == NULL) {
+        char crt[PATH_MAX], key[PATH_MAX];
+        static const sj_node_role roles[] = {SJ_NODE_ROLE_RELAY};
+        sj_tls_config tc = {.ca_file = certs->ca_file,
+                            .cert_file = sj_test_certs_path(certs, cert, "crt", crt, sizeof crt),
+                            .key_file = sj_test_certs_path(certs, cert, "key", key, sizeof key),
+                            .is_server = false,
+                            .allowed_peer_roles = roles,
+                            .n_allowed_peer_roles = 1};
+        s->tls = sj_tls_ctx_new(&tc, &err);
+        if (s->tls == NULL)
+            fail_msg("station tls: %s", err.message);
+    }
+    s->closed = false;
+    s->closed_status = 0;
+    s->conn = sj_conn_new(C.loop, s->tls, RELAY_NODE, NULL, &STATION_CBS, NULL, &err);
+    assert_non_null(s->conn);
+    sj_conn_set_data(s->conn, s);
+    struct sockaddr_in sa;
+    uv_ip4_addr("127.0.0.1", port, &sa);
+    uv_connect_t *req = malloc(sizeof *req);
+    req->data = s->conn;
+    assert_int_equal(uv_tcp_connect(req, sj_conn_tcp(s->conn), (struct sockaddr *)&sa, on_connected),
+                     0);
+}
+
+/* ---- the relay process --------------------------------------------------- */
+
+typedef struct world {
+    sj_test_certs certs;
+    uv_loop_t loop;
+    uv_timer_t pulse;
+    char conf[PATH_MAX];
+    char store[PATH_MAX];
+    char log[PATH_MAX];
+    int relay_port;
+    pid_t relay;
+} world;
+
+static int free_port(void)
+{
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in sa = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    assert_int_equal(bind(fd, (struct sockaddr *)&sa, sizeof sa), 0);
+    socklen_t sl = sizeof sa;
+    getsockname(fd, (struct sockaddr *)&sa, &sl);
+    close(fd);
+    return ntohs(sa.sin_port);
+}
+
+static void write_config(world *w, const char *quota)
+{
+    char crt[PATH_MAX], key[PATH_MAX];
+    FILE *f = fopen(w->conf, "w");
+    assert_non_null(f);
+    fprintf(f,
+            "[listen]\naddress = 127.0.0.1:%d\n"
+            "[county]\naddresses = 127.0.0.1:%d\nnode = %s\n"
+            "[tls]\nca = %s\ncert = %s\nkey = %s\n"
+            "[store]\npath = %s\n"
+            "[queue]\nquota = %s\n"
+            "[upstream]\nwindow = 16\nbackoff_max = 300ms\n"
+            "[link]\nheartbeat = 500ms\n"
+            "[log]\nlevel = info\n",
+            w->relay_port, C.port, COUNTY_NODE, w->certs.ca_file,
+            sj_test_certs_path(&w->certs, "relay", "crt", crt, sizeof crt),
+            sj_test_certs_path(&w->certs, "relay", "key", key, sizeof key), w->store, quota);
+    fclose(f);
+}
+
+static void pulse_cb(uv_timer_t *t)
+{
+}
+
+/* Runs the loop until pred() holds or ms pass; returns pred(). */
+static bool run_until(world *w, bool (*pred)(void *), void *arg, int ms)
+{
+    int64_t end = sj_clock_mono_ms() + ms;
+    while (!pred(arg) && sj_clock_mono_ms() < end)
+        uv_run(&w->loop, UV_RUN_ONCE);
+    return pred(arg);
+}
+
+static bool never(void *arg)
+{
+    return false;
+}
+
+static void relay_spawn(world *w)
+{
+    char bin[PATH_MAX];
+    snprintf(bin, sizeof bin, "%s/relay/sanji-relayd", getenv("SANJI_BUILD_DIR"));
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        FILE *lf = freopen(w->log, "a", stderr);
+        (void)lf;
+        execl(bin, bin, "--config", w->conf, "run", (char *)NULL);
+        _exit(127);
+    }
+    w->relay = pid;
+    /* Wait until it accepts. */
+    int64_t end = sj_clock_mono_ms() + 10000;
+    while (sj_clock_mono_ms() < end) {
+        int fd = socket(AF_INET, SOCK_STREAM, 0);
+        struct sockaddr_in sa = {.sin_family = AF_INET,
+                                 .sin_port = htons((uint16_t)w->relay_port),
+                                 .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+        int ok = connect(fd, (struct sockaddr *)&sa, sizeof sa) == 0;
+        close(fd);
+        if (ok)
+            return;
+        int st;
+        if (waitpid(pid, &st, WNOHANG) == pid) {
+            char cmd[PATH_MAX + 16];
+            snprintf(cmd, sizeof cmd, "cat %s >&2", w->log);
+            if (system(cmd) != 0) {
+            }
+            fail_msg("sanji-relayd exited at start (status %d)", st);
+        }
+        usleep(20000);
+    }
+    fail_msg("sanji-relayd did not start listening");
+}
+
+static void relay_kill(world *w, int sig)
+{
+    if (w->relay <= 0)
+        return;
+    kill(w->relay, sig);
+    int st;
+    waitpid(w->relay, &st, 0);
+    w->relay = 0;
+}
+
+static int setup(void **state)
+{
+    world *w = calloc(1, sizeof *w);
+    if (sj_test_certs_setup(&w->certs) != 0)
+        return -1;
+    char out[PATH_MAX];
+    snprintf(out, sizeof out, "%s/village-102", w->certs.dir);
+    const char *args[] = {"issue", "--dir", w->certs.ca_dir, "--role", "village", "--unit",
+                          "410423102201", "--out", out, NULL};
+    if (sj_test_certs_pki(&w->certs, args) != 0)
+        return -1;
+    snprintf(w->conf, sizeof w->conf, "%s/relay.conf", w->certs.dir);
+    snprintf(w->store, sizeof w->store, "%s/relay.db", w->certs.dir);
+    snprintf(w->log, sizeof w->log, "%s/relay.log", w->certs.dir);
+    uv_loop_init(&w->loop);
+    uv_timer_init(&w->loop, &w->pulse);
+    uv_timer_start(&w->pulse, pulse_cb, 20, 20);
+    memset(&C, 0, sizeof C);
+    C.loop = &w->loop;
+    C.port = free_port();
+    w->relay_port = free_port();
+    *state = w;
+    return 0;
+}
+
+static void listener_closed(sj_listener *l)
+{
+    sj_listener_free(l);
+}
+
+static void county_stop(void)
+{
+    if (C.listener) {
+        sj_listener_close(C.listener, listener_closed);
+        C.listener = NULL;
+    }
+}
+
+static void station_free(world *w, station *s)
+{
+    if (s->conn)
+        sj_conn_close(s->conn, 0, NULL);
+    run_until(w, never, NULL, 100);
+    sj_tls_ctx_free(s->tls);
+    s->tls = NULL;
+}
+
+static void walk_close(uv_handle_t *h, void *arg)
+{
+    if (!uv_is_closing(h))
+        uv_close(h, NULL);
+}
+
+static int teardown(void **state)
+{
+    world *w = *state;
+    relay_kill(w, SIGTERM);
+    county_stop();
+    run_until(w, never, NULL, 100);
+    uv_walk(&w->loop, walk_close, NULL);
+    uv_run(&w->loop, UV_RUN_DEFAULT);
+    uv_loop_close(&w->loop);
+    sj_tls_ctx_free(C.tls);
+    C.tls = NULL;
+    if (getenv("SANJI_KEEP_TEST_DIR") == NULL)
+        sj_test_certs_cleanup(&w->certs);
+    free(w);
+    return 0;
+}
+
+/* ---- predicates ---------------------------------------------------------- */
+
+typedef struct want {
+    station *s;
+    int n;
+    mstate m;
+} want;
+
+static bool at_least(void *arg)
+{
+    want *x = arg;
+    return count_state(x->s, x->m) >= x->n;
+}
+
+static bool finals(void *arg)
+{
+    want *x = arg;
+    return count_state(x->s, M_APPLIED) + count_state(x->s, M_REFUSED) >= x->n;
+}
+
+static bool feed_at(void *arg)
+{
+    want *x = arg;
+    return x->s->feed_seq >= (uint64_t)x->n;
+}
+
+static bool is_closed(void *arg)
+{
+    return ((station *)arg)->closed;
+}
+
+static bool is_ready(void *arg)
+{
+    return ((station *)arg)->ready;
+}
+
+static void check_each_applied_once(const station *s)
+{
+    for (int i = 0; i < s->n; i++) {
+        if (s->state[i] != M_APPLIED)
+            continue;
+        int found = 0;
+        for (int k = 0; k < C.n_apps; k++)
+            found += memcmp(C.apps[k].id, s->ids[i], 16) == 0;
+        if (found != 1)
+            fail_msg("message %d applied %d times at the county", i, found);
+    }
+}
+
+static void relayctl_status(world *w, char *out, size_t cap)
+{
+    char cmd[PATH_MAX * 2];
+    snprintf(cmd, sizeof cmd, "%s/relay/sanji-relayctl --store %s", getenv("SANJI_BUILD_DIR"),
+             w->store);
+    FILE *p = popen(cmd, "r");
+    assert_non_null(p);
+    size_t n = fread(out, 1, cap - 1, p);
+    out[n] = '\0';
+    assert_int_equal(pclose(p), 0);
+}
+
+/* ---- tests --------------------------------------------------------------- */
+
+static void test_county_down_villages_keep_submitting(void **state)
+{
+    world *w = *state;
+    write_config(w, "64MiB");
+    relay_spawn(w);
+    static station s;
+    memset(&s, 0, sizeof s);
+    station_connect(&s, &w->certs, "village", w->relay_port);
+    assert_true(run_until(w, is_ready, &s, 5000));
+    for (int i = 0; i < 20; i++)
+        station_add(&s, V201, false, NULL);
+    want st = {&s, 20, M_STORED};
+    assert_true(run_until(w, at_least, &st, 10000));
+    assert_int_equal(count_state(&s, M_APPLIED), 0);
+    assert_int_equal(C.n_apps, 0);
+
+    char text[4096];
+    run_until(w, never, NULL, 700); /* one status tick */
+    relayctl_status(w, text, sizeof text);
+    if (strstr(text, "队列 (queue): 20 条") == NULL || strstr(text, "断开 (down)") == NULL)
+        fail_msg("relayctl status:\n%s", text);
+    assert_non_null(strstr(text, "village:410423101201"));
+
+    /* The county comes back: everything is applied once, the feed converges. */
+    county_listen(&w->certs);
+    want ap = {&s, 20, M_APPLIED};
+    if (!run_until(w, at_least, &ap, 15000))
+        fail_msg("applied %d of 20 (county has %d)", count_state(&s, M_APPLIED), C.n_apps);
+    assert_int_equal(C.n_apps, 20);
+    check_each_applied_once(&s);
+    want fd = {&s, 20, M_NEW};
+    assert_true(run_until(w, feed_at, &fd, 5000));
+    assert_int_equal(s.feed_seq, county_seq(V201));
+    station_free(w, &s);
+}
+
+static void test_kill9_while_in_flight_loses_nothing(void **state)
+{
+    world *w = *state;
+    write_config(w, "64MiB");
+    county_listen(&w->certs);
+    relay_spawn(w);
+    static station s;
+    memset(&s, 0, sizeof s);
+    station_connect(&s, &w->certs, "village", w->relay_port);
+    assert_true(run_until(w, is_ready, &s, 5000));
+    const int N = 300;
+    for (int i = 0; i < N; i++)
+        station_add(&s, V201, false, NULL);
+    want some = {&s, 40, M_STORED};
+    assert_true(run_until(w, at_least, &some, 10000));
+    relay_kill(w, SIGKILL);
+    int stored_before = count_state(&s, M_STORED) + count_state(&s, M_APPLIED);
+    assert_true(run_until(w, is_closed, &s, 5000));
+    print_message("killed the relay with %d of %d acked (stored or applied), county has %d\n",
+                  stored_before, N, C.n_apps);
+
+    relay_spawn(w);
+    station_connect(&s, &w->certs, "village", w->relay_port);
+    want all = {&s, N, M_APPLIED};
+    if (!run_until(w, at_least, &all, 30000))
+        fail_msg("applied %d of %d after restart (county has %d)", count_state(&s, M_APPLIED), N,
+                 C.n_apps);
+    assert_int_equal(C.n_apps, N); /* none lost, none applied twice */
+    check_each_applied_once(&s);
+    assert_true(county_applied_once_all());
+    want fd = {&s, N, M_NEW};
+    assert_true(run_until(w, feed_at, &fd, 10000));
+    station_free(w, &s);
+}
+
+static void test_quota_full_refuses_clearly_and_keeps_old(void **state)
+{
+    world *w = *state;
+    write_config(w, "4KiB");
+    relay_spawn(w);
+    static station s;
+    memset(&s, 0, sizeof s);
+    station_connect(&s, &w->certs, "village", w->relay_port);
+    assert_true(run_until(w, is_ready, &s, 5000));
+    const int N = 80;
+    for (int i = 0; i < N; i++)
+        station_add(&s, V201, false, NULL);
+    want acked = {&s, N, M_NEW};
+    bool (*all_acked)(void *) = NULL;
+    (void)all_acked;
+    int64_t end = sj_clock_mono_ms() + 10000;
+    while (count_state(&s, M_STORED) + count_state(&s, M_REFUSED) < N &&
+           sj_clock_mono_ms() < end)
+        uv_run(&w->loop, UV_RUN_ONCE);
+    (void)acked;
+    int stored = count_state(&s, M_STORED), refused = count_state(&s, M_REFUSED);
+    print_message("quota 4KiB: %d stored, %d refused\n", stored, refused);
+    assert_int_equal(stored + refused, N);
+    assert_true(stored > 0);
+    assert_true(refused > 0);
+    for (int i = 0; i < N; i++)
+        if (s.state[i] == M_REFUSED)
+            assert_int_equal(s.refusal_code[i], SJ_EQUOTA);
+
+    county_listen(&w->certs);
+    want fin = {&s, N, M_NEW};
+    assert_true(run_until(w, finals, &fin, 15000));
+    assert_int_equal(count_state(&s, M_APPLIED), stored); /* nothing stored was dropped */
+    assert_int_equal(C.n_apps, stored);                   /* nothing refused went up */
+    check_each_applied_once(&s);
+    station_free(w, &s);
+}
+
+static void test_village_of_another_township_refused(void **state)
+{
+    world *w = *state;
+    write_config(w, "64MiB");
+    relay_spawn(w);
+    static station s;
+    memset(&s, 0, sizeof s);
+    station_connect(&s, &w->certs, "village-102", w->relay_port);
+    assert_true(run_until(w, is_closed, &s, 5000));
+    assert_int_equal(s.closed_status, SJ_ESCOPE);
+    station_free(w, &s);
+    /* A desk of this township is welcome. */
+    static station d;
+    memset(&d, 0, sizeof d);
+    station_connect(&d, &w->certs, "township-desk", w->relay_port);
+    assert_true(run_until(w, is_ready, &d, 5000));
+    run_until(w, never, NULL, 200);
+    assert_false(d.closed);
+    station_free(w, &d);
+}
+
+static bool relay_knows_v202(void *arg)
+{
+    world *w = arg;
+    char text[4096];
+    relayctl_status(w, text, sizeof text);
+    return strstr(text, "410423101202  1") != NULL;
+}
+
+static void test_other_villages_case_refused_before_storing(void **state)
+{
+    world *w = *state;
+    write_config(w, "64MiB");
+    uint8_t other_case[16];
+    sj_uuid_v7(other_case);
+    county_add_feed(V202, other_case, 1); /* a case of the neighbouring village */
+    county_listen(&w->certs);
+    relay_spawn(w);
+    assert_true(run_until(w, relay_knows_v202, w, 10000));
+
+    static station s;
+    memset(&s, 0, sizeof s);
+    station_connect(&s, &w->certs, "village", w->relay_port);
+    assert_true(run_until(w, is_ready, &s, 5000));
+    int a = station_add(&s, V201, true, other_case); /* act on 202's case */
+    int b = station_add(&s, V202, false, NULL);      /* register for 202 */
+    int c = station_add(&s, V201, false, NULL);      /* its own: fine */
+    want fin = {&s, 3, M_NEW};
+    assert_true(run_until(w, finals, &fin, 10000));
+    assert_int_equal(s.state[a], M_REFUSED);
+    assert_int_equal(s.refusal_code[a], SJ_ESCOPE);
+    assert_int_equal(s.state[b], M_REFUSED);
+    assert_int_equal(s.refusal_code[b], SJ_ESCOPE);
+    assert_int_equal(s.state[c], M_APPLIED);
+    assert_int_equal(C.n_apps, 1); /* only the own-village message reached the county */
+    station_free(w, &s);
+}
+
+int main(void)
+{
+    signal(SIGPIPE, SIG_IGN);
+    const struct CMUnitTest tests[] = {
+#define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
+        T(test_county_down_villages_keep_submitting),
+        T(test_kill9_while_in_flight_loses_nothing),
+        T(test_quota_full_refuses_clearly_and_keeps_old),
+        T(test_village_of_another_township_refused),
+        T(test_other_villages_case_refused_before_storing),
+#undef T
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
