@@ -1,0 +1,424 @@
+/*
+ * proc.c - test helper: start, watch, signal, restart and reap real
+ * processes, each in its own process group, none left behind at exit
+ * (proc.h has the contract).
+ *
+ * Entry points: sj_test_proc_start(), sj_test_proc_restart(),
+ * sj_test_proc_wait_port(), sj_test_proc_alive(), sj_test_proc_signal(),
+ * sj_test_proc_kill9(), sj_test_proc_stop(), sj_test_proc_wait(),
+ * sj_test_proc_free(), sj_test_proc_free_port(), sj_test_proc_log_tail().
+ */
+#include "proc.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+extern char **environ;
+
+/* ---- the registry of live process groups, killed at exit -------------- */
+
+#define MAX_GROUPS 256
+static pid_t groups[MAX_GROUPS];
+static bool atexit_done;
+
+static void kill_all_groups(void)
+{
+    for (int i = 0; i < MAX_GROUPS; i++) {
+        if (groups[i] <= 0)
+            continue;
+        (void)killpg(groups[i], SIGKILL);
+        while (waitpid(groups[i], NULL, 0) < 0 && errno == EINTR) {
+        }
+        groups[i] = 0;
+    }
+}
+
+static void group_add(pid_t pid)
+{
+    if (!atexit_done) {
+        atexit(kill_all_groups);
+        atexit_done = true;
+    }
+    for (int i = 0; i < MAX_GROUPS; i++)
+        if (groups[i] == 0) {
+            groups[i] = pid;
+            return;
+        }
+    /* More live processes than any test should start: a test's bug. */
+    fprintf(stderr, "proc: more than %d processes at once\n", MAX_GROUPS);
+    abort();
+}
+
+static void group_remove(pid_t pid)
+{
+    for (int i = 0; i < MAX_GROUPS; i++)
+        if (groups[i] == pid)
+            groups[i] = 0;
+}
+
+/* ---- small helpers -------------------------------------------------------- */
+
+static void sleep_ms(int ms)
+{
+    struct timespec ts = {.tv_sec = ms / 1000, .tv_nsec = (long)(ms % 1000) * 1000000L};
+    while (nanosleep(&ts, &ts) < 0 && errno == EINTR) {
+    }
+}
+
+static long long now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static void free_vec(char **v)
+{
+    if (v == NULL)
+        return;
+    for (size_t i = 0; v[i] != NULL; i++)
+        free(v[i]);
+    free(v);
+}
+
+static char **copy_vec(const char *const src[])
+{
+    size_t n = 0;
+    while (src != NULL && src[n] != NULL)
+        n++;
+    char **v = calloc(n + 1, sizeof *v);
+    if (v == NULL)
+        return NULL;
+    for (size_t i = 0; i < n; i++) {
+        v[i] = strdup(src[i]);
+        if (v[i] == NULL) {
+            free_vec(v);
+            return NULL;
+        }
+    }
+    return v;
+}
+
+/* The environment for the child: ours, with every entry of extra added or
+ * replacing the entry of the same name.  The strings are borrowed. */
+static char **merge_env(char **extra)
+{
+    size_t n_ours = 0, n_extra = 0;
+    while (environ[n_ours] != NULL)
+        n_ours++;
+    while (extra != NULL && extra[n_extra] != NULL)
+        n_extra++;
+    char **v = calloc(n_ours + n_extra + 1, sizeof *v);
+    if (v == NULL)
+        return NULL;
+    size_t n = 0;
+    for (size_t i = 0; i < n_ours; i++) {
+        const char *eq = strchr(environ[i], '=');
+        size_t name_len = eq ? (size_t)(eq - environ[i]) + 1 : strlen(environ[i]);
+        bool replaced = false;
+        for (size_t j = 0; j < n_extra && !replaced; j++)
+            replaced = strncmp(extra[j], environ[i], name_len) == 0;
+        if (!replaced)
+            v[n++] = environ[i];
+    }
+    for (size_t j = 0; j < n_extra; j++)
+        v[n++] = extra[j];
+    v[n] = NULL;
+    return v;
+}
+
+/* Marks the process as gone with wait status st. */
+static void reaped(sj_test_proc *p, int st)
+{
+    group_remove(p->pid);
+    p->status = st;
+    p->exited = true;
+    p->pid = 0;
+}
+
+/* waitpid() for p; returns true when it has exited (and reaps it). */
+static bool try_reap(sj_test_proc *p, bool block)
+{
+    if (p->pid <= 0)
+        return true;
+    int st;
+    pid_t r;
+    do {
+        r = waitpid(p->pid, &st, block ? 0 : WNOHANG);
+    } while (r < 0 && errno == EINTR);
+    if (r == p->pid) {
+        reaped(p, st);
+        return true;
+    }
+    if (r < 0) {
+        /* ECHILD: someone else reaped it; nothing left to wait for. */
+        reaped(p, 0);
+        return true;
+    }
+    return false;
+}
+
+/* ---- starting --------------------------------------------------------------- */
+
+static int spawn(sj_test_proc *p, sj_error *err)
+{
+    char **envp = merge_env(p->env);
+    if (envp == NULL)
+        return sj_error_set(err, SJ_ENOMEM, NULL);
+    int logfd = open(p->log_path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+    if (logfd < 0) {
+        int e = errno;
+        free(envp);
+        return sj_error_set(err, SJ_EIO, "cannot open log %s: %s", p->log_path, strerror(e));
+    }
+    int nullfd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+    int pfd[2];
+    if (nullfd < 0 || pipe2(pfd, O_CLOEXEC) < 0) {
+        int e = errno;
+        if (nullfd >= 0)
+            close(nullfd);
+        close(logfd);
+        free(envp);
+        return sj_error_set(err, SJ_EIO, "cannot start %s: %s", p->argv[0], strerror(e));
+    }
+    pid_t parent = getpid();
+    fflush(NULL); /* or buffered output would be written twice */
+    pid_t pid = fork();
+    if (pid < 0) {
+        int e = errno;
+        close(pfd[0]);
+        close(pfd[1]);
+        close(nullfd);
+        close(logfd);
+        free(envp);
+        return sj_error_set(err, SJ_EIO, "fork for %s: %s", p->argv[0], strerror(e));
+    }
+    if (pid == 0) {
+        setpgid(0, 0);
+        (void)prctl(PR_SET_PDEATHSIG, SIGKILL);
+        if (getppid() != parent)
+            _exit(127); /* the test is already gone */
+        dup2(nullfd, 0);
+        dup2(logfd, 1);
+        dup2(logfd, 2);
+        /* Undo what the test program may have changed for itself. */
+        signal(SIGPIPE, SIG_DFL);
+        sigset_t none;
+        sigemptyset(&none);
+        sigprocmask(SIG_SETMASK, &none, NULL);
+        execvpe(p->argv[0], p->argv, envp);
+        int e = errno;
+        ssize_t w;
+        do {
+            w = write(pfd[1], &e, sizeof e);
+        } while (w < 0 && errno == EINTR);
+        _exit(127);
+    }
+    /* Both sides call setpgid so that the group exists before either goes on. */
+    (void)setpgid(pid, pid);
+    close(pfd[1]);
+    close(nullfd);
+    close(logfd);
+    free(envp);
+    p->pid = pid;
+    p->exited = false;
+    p->starts++;
+    group_add(pid);
+    int child_errno = 0;
+    ssize_t r;
+    do {
+        r = read(pfd[0], &child_errno, sizeof child_errno);
+    } while (r < 0 && errno == EINTR);
+    close(pfd[0]);
+    if (r == (ssize_t)sizeof child_errno) {
+        try_reap(p, true);
+        return sj_error_set(err, child_errno == ENOENT ? SJ_ENOTFOUND : SJ_EIO,
+                            "cannot run %s: %s", p->argv[0], strerror(child_errno));
+    }
+    return 0;
+}
+
+int sj_test_proc_start(sj_test_proc *p, const char *const argv[], const char *const env[],
+                       const char *log_path, sj_error *err)
+{
+    if (p == NULL || log_path == NULL)
+        abort(); /* a caller's bug */
+    if (p->pid > 0)
+        return sj_error_set(err, SJ_EBUSY, "%s is still running (pid %d)", p->argv[0],
+                            (int)p->pid);
+    if (argv == NULL || argv[0] == NULL || argv[0][0] == '\0')
+        return sj_error_set(err, SJ_EINVAL, "no program to start");
+    if (strlen(log_path) >= sizeof p->log_path)
+        return sj_error_set(err, SJ_EINVAL, "log path too long: %s", log_path);
+    free_vec(p->argv);
+    free_vec(p->env);
+    p->argv = copy_vec(argv);
+    p->env = copy_vec(env);
+    if (p->argv == NULL || p->env == NULL) {
+        free_vec(p->argv);
+        free_vec(p->env);
+        p->argv = p->env = NULL;
+        return sj_error_set(err, SJ_ENOMEM, NULL);
+    }
+    snprintf(p->log_path, sizeof p->log_path, "%s", log_path);
+    return spawn(p, err);
+}
+
+int sj_test_proc_restart(sj_test_proc *p, sj_error *err)
+{
+    if (p->argv == NULL)
+        return sj_error_set(err, SJ_EINVAL, "restart of a process never started");
+    if (p->pid > 0)
+        (void)sj_test_proc_kill9(p);
+    return spawn(p, err);
+}
+
+/* ---- watching ------------------------------------------------------------------ */
+
+bool sj_test_proc_alive(sj_test_proc *p)
+{
+    return p->pid > 0 && !try_reap(p, false);
+}
+
+static bool port_accepts(int port)
+{
+    int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd < 0)
+        return false;
+    struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port),
+                             .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    int rc;
+    do {
+        rc = connect(fd, (struct sockaddr *)&sa, sizeof sa);
+    } while (rc < 0 && errno == EINTR);
+    close(fd);
+    return rc == 0;
+}
+
+const char *sj_test_proc_log_tail(const sj_test_proc *p, char *buf, size_t cap)
+{
+    if (cap == 0)
+        return buf;
+    buf[0] = '\0';
+    int fd = open(p->log_path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return buf;
+    off_t end = lseek(fd, 0, SEEK_END);
+    off_t start = end > (off_t)(cap - 1) ? end - (off_t)(cap - 1) : 0;
+    ssize_t n;
+    do {
+        n = pread(fd, buf, cap - 1, start);
+    } while (n < 0 && errno == EINTR);
+    close(fd);
+    buf[n > 0 ? n : 0] = '\0';
+    return buf;
+}
+
+int sj_test_proc_wait_port(sj_test_proc *p, int port, int timeout_ms, sj_error *err)
+{
+    long long deadline = now_ms() + timeout_ms;
+    for (;;) {
+        if (port_accepts(port))
+            return 0;
+        if (p != NULL && !sj_test_proc_alive(p)) {
+            char tail[300];
+            return sj_error_set(err, SJ_ECLOSED,
+                                "%s exited (status 0x%x) before 127.0.0.1:%d accepted; log "
+                                "%s ends: %s",
+                                p->argv ? p->argv[0] : "?", p->status, port, p->log_path,
+                                sj_test_proc_log_tail(p, tail, sizeof tail));
+        }
+        if (now_ms() >= deadline)
+            return sj_error_set(err, SJ_ETIMEOUT, "127.0.0.1:%d did not accept within %d ms",
+                                port, timeout_ms);
+        sleep_ms(10);
+    }
+}
+
+/* ---- signalling and stopping ---------------------------------------------------- */
+
+int sj_test_proc_signal(sj_test_proc *p, int sig)
+{
+    if (!sj_test_proc_alive(p))
+        return SJ_ECLOSED;
+    return kill(p->pid, sig) == 0 ? 0 : SJ_ECLOSED;
+}
+
+int sj_test_proc_kill9(sj_test_proc *p)
+{
+    if (p->pid <= 0)
+        return SJ_ECLOSED;
+    (void)killpg(p->pid, SIGKILL);
+    try_reap(p, true);
+    return 0;
+}
+
+int sj_test_proc_wait(sj_test_proc *p, int timeout_ms, sj_error *err)
+{
+    if (p->pid <= 0)
+        return sj_error_set(err, SJ_ECLOSED, "nothing running");
+    if (timeout_ms < 0) {
+        try_reap(p, true);
+        return 0;
+    }
+    long long deadline = now_ms() + timeout_ms;
+    for (;;) {
+        if (try_reap(p, false))
+            return 0;
+        if (now_ms() >= deadline)
+            return sj_error_set(err, SJ_ETIMEOUT, "%s (pid %d) still running after %d ms",
+                                p->argv[0], (int)p->pid, timeout_ms);
+        sleep_ms(5);
+    }
+}
+
+int sj_test_proc_stop(sj_test_proc *p, int timeout_ms, sj_error *err)
+{
+    if (p->pid <= 0)
+        return sj_error_set(err, SJ_ECLOSED, "nothing running");
+    pid_t group = p->pid;
+    (void)kill(p->pid, SIGTERM);
+    int rc = sj_test_proc_wait(p, timeout_ms, err);
+    if (rc == SJ_ETIMEOUT) {
+        (void)sj_test_proc_kill9(p);
+        return rc;
+    }
+    (void)killpg(group, SIGKILL); /* helpers the leader left behind */
+    return rc;
+}
+
+void sj_test_proc_free(sj_test_proc *p)
+{
+    if (p->pid > 0)
+        (void)sj_test_proc_kill9(p);
+    free_vec(p->argv);
+    free_vec(p->env);
+    memset(p, 0, sizeof *p);
+}
+
+int sj_test_proc_free_port(void)
+{
+    int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd < 0)
+        return SJ_EIO;
+    struct sockaddr_in sa = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    socklen_t len = sizeof sa;
+    if (bind(fd, (struct sockaddr *)&sa, sizeof sa) < 0 ||
+        getsockname(fd, (struct sockaddr *)&sa, &len) < 0) {
+        close(fd);
+        return SJ_EIO;
+    }
+    close(fd);
+    return ntohs(sa.sin_port);
+}

@@ -1,0 +1,104 @@
+/*
+ * proc.h - test helper: real processes for end-to-end and chaos tests.
+ *
+ * A program is started with its arguments and extra environment, in its own
+ * process group, with stdin from /dev/null and stdout and stderr appended to
+ * a log file.  The helpers then wait for a TCP port on 127.0.0.1, signal it
+ * (kill -9, SIGTERM and wait, SIGQUIT for a PostgreSQL immediate shutdown,
+ * SIGSTOP to freeze it), restart it with the same arguments, check whether
+ * it is alive, and reap it.
+ *
+ * No orphans: every started process group is remembered, and an atexit
+ * handler kills (SIGKILL to the whole group) and reaps whatever is still
+ * running when the test program exits.  Each child also asks the kernel to
+ * kill it if the test program dies (PR_SET_PDEATHSIG), which covers a test
+ * that is itself killed.  Every wait retries on EINTR.
+ *
+ * Ownership: the caller owns the sj_test_proc (usually on the stack or
+ * static), zero-initialised before the first start.  sj_test_proc_start()
+ * copies argv, env and the log path into it; sj_test_proc_free() kills the
+ * process if it is still running, reaps it and frees the copies, after
+ * which the struct may be started again.  The helpers are for one thread.
+ *
+ * Errors: functions return 0 or a negative SJ_E* code, with err (may be
+ * NULL) saying what went wrong.
+ *
+ * Entry points: sj_test_proc_start(), sj_test_proc_restart(),
+ * sj_test_proc_wait_port(), sj_test_proc_alive(), sj_test_proc_signal(),
+ * sj_test_proc_kill9(), sj_test_proc_stop(), sj_test_proc_wait(),
+ * sj_test_proc_free(), sj_test_proc_free_port(), sj_test_proc_log_tail().
+ */
+#ifndef SJ_TEST_PROC_H
+#define SJ_TEST_PROC_H
+
+#include <limits.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <sys/types.h>
+
+#include "err.h"
+
+typedef struct sj_test_proc {
+    pid_t pid;              /* the running process (leader of its group); 0 when none */
+    int status;             /* waitpid() status of the last exit; valid when exited */
+    bool exited;            /* the last started process has been reaped */
+    int starts;             /* how many times it was started */
+    char **argv;            /* copies, NULL-terminated; argv[0] is the program */
+    char **env;             /* extra "NAME=value" entries over the environment */
+    char log_path[PATH_MAX];
+} sj_test_proc;
+
+/* Starts argv[0] (a path, or a name looked up in PATH) with argv and the
+ * test program's environment plus env ("NAME=value" entries that add or
+ * replace; env may be NULL), output appended to log_path.  Returns 0 once
+ * the program has been exec'ed (an exec failure is reported here, as
+ * SJ_ENOTFOUND or SJ_EIO, not as a later exit), SJ_EBUSY if p is running,
+ * SJ_EINVAL for an empty argv, SJ_EIO when the log cannot be opened or
+ * fork() fails. */
+int sj_test_proc_start(sj_test_proc *p, const char *const argv[], const char *const env[],
+                       const char *log_path, sj_error *err);
+
+/* Kills (-9) the process if it still runs, then starts it again with the
+ * same argv, env and log. */
+int sj_test_proc_restart(sj_test_proc *p, sj_error *err);
+
+/* Waits until 127.0.0.1:port accepts a TCP connection.  Returns 0,
+ * SJ_ETIMEOUT after timeout_ms, or SJ_ECLOSED at once if p (may be NULL)
+ * exits while waiting (err then quotes the end of its log). */
+int sj_test_proc_wait_port(sj_test_proc *p, int port, int timeout_ms, sj_error *err);
+
+/* True while the process runs.  Reaps it (and records the status) if it has
+ * exited. */
+bool sj_test_proc_alive(sj_test_proc *p);
+
+/* Sends sig to the process (not its group).  Returns 0, or SJ_ECLOSED if it
+ * is not running. */
+int sj_test_proc_signal(sj_test_proc *p, int sig);
+
+/* kill -9 of the whole process group, then reaps the leader.  Returns 0, or
+ * SJ_ECLOSED if it was not running. */
+int sj_test_proc_kill9(sj_test_proc *p);
+
+/* SIGTERM to the process, then waits up to timeout_ms for it to exit.
+ * Returns 0 with p->status set, or SJ_ETIMEOUT after killing the group with
+ * SIGKILL.  Either way what is left of the group is killed. */
+int sj_test_proc_stop(sj_test_proc *p, int timeout_ms, sj_error *err);
+
+/* Waits up to timeout_ms (negative: for ever) for the process to exit by
+ * itself.  Returns 0 with p->status set, SJ_ETIMEOUT (still running), or
+ * SJ_ECLOSED if nothing was running. */
+int sj_test_proc_wait(sj_test_proc *p, int timeout_ms, sj_error *err);
+
+/* Kills and reaps the process if it still runs, frees the copies and
+ * zeroes the struct (status and starts included). */
+void sj_test_proc_free(sj_test_proc *p);
+
+/* A TCP port on 127.0.0.1 that was free a moment ago (bound to port 0 and
+ * released), or a negative SJ_E* code. */
+int sj_test_proc_free_port(void);
+
+/* Copies the last cap-1 bytes (at most) of the process's log into buf;
+ * returns buf.  For failure messages. */
+const char *sj_test_proc_log_tail(const sj_test_proc *p, char *buf, size_t cap);
+
+#endif
