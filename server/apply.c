@@ -413,6 +413,16 @@ enum {
     C_DEPARTMENT, C_RESULT, C_RETURN_REASON, C_NUMBER,
 };
 
+/* Who acted, for the history. */
+typedef struct actor_info {
+    sj_actor actor;
+    const char *person, *person_name, *node;
+    uint32_t warn_percent; /* WARN only */
+} actor_info;
+
+static int act_on_case(countyd_apply *a, const Sanji__CaseAction *act, const actor_info *who,
+                       const char *mid, countyd_apply_result *r, sj_error *err);
+
 static int apply_action(countyd_apply *a, const countyd_apply_msg *m, const char *mid,
                         countyd_apply_result *r, sj_error *err)
 {
@@ -427,12 +437,24 @@ static int apply_action(countyd_apply *a, const countyd_apply_msg *m, const char
         return refuse(r, SJ_EWRONG_ROLE, "this action cannot be sent by a node");
     if (act->n_materials > SJ_CASE_MATERIALS_MAX)
         return refuse(r, SJ_EBAD_FIELD, "too many materials");
-    sj_actor actor;
+    actor_info who = {.person = act->actor_person,
+                      .node = m->peer->node ? m->peer->node : ""};
     char person_name[256];
-    int rc = check_person(a, m->peer, act->actor_person, &actor, person_name, sizeof(person_name),
-                          r, err);
+    int rc = check_person(a, m->peer, act->actor_person, &who.actor, person_name,
+                          sizeof(person_name), r, err);
     if (rc != 0)
         return rc;
+    who.person_name = person_name;
+    return act_on_case(a, act, &who, mid, r, err);
+}
+
+/* Loads the case FOR UPDATE, runs the state machine, writes the case, its
+ * event and the feed row.  Shared by nodes' actions and the sweep. */
+static int act_on_case(countyd_apply *a, const Sanji__CaseAction *act, const actor_info *who,
+                       const char *mid, countyd_apply_result *r, sj_error *err)
+{
+    int rc;
+    const sj_actor actor = who->actor;
     char cid[SJ_UUID_TEXT_SIZE];
     sj_uuid_format(r->case_id, cid);
     const char *pc[] = {cid};
@@ -497,7 +519,8 @@ static int apply_action(countyd_apply *a, const countyd_apply_msg *m, const char
                         .note = act->note, .result = act->result, .department = act->department,
                         .materials = (const char *const *)act->materials,
                         .n_materials = act->n_materials,
-                        .satisfaction = (sj_satisfaction)act->satisfaction};
+                        .satisfaction = (sj_satisfaction)act->satisfaction,
+                        .warn_percent = who->warn_percent};
     sj_case_outcome out;
     sj_error why;
     sj_error_clear(&why);
@@ -549,9 +572,8 @@ static int apply_action(countyd_apply *a, const countyd_apply_msg *m, const char
     PQclear(sres);
     for (size_t i = 0; i < out.n_events; i++) {
         event_row e = {.case_id = cid, .seq = next + (int)i, .ev = &out.events[i],
-                       .person = act->actor_person, .person_name = person_name,
-                       .node = m->peer->node ? m->peer->node : "",
-                       .level = sj_role_level(actor.role), .unit = actor.unit, .at_ms = at,
+                       .person = who->person, .person_name = who->person_name,
+                       .node = who->node, .level = sj_role_level(actor.role), .unit = actor.unit, .at_ms = at,
                        .recorded_ms = now, .note = act->note, .result = act->result,
                        .department = act->department,
                        .materials = (const char *const *)act->materials,
@@ -618,6 +640,53 @@ int countyd_apply_batch(countyd_apply *a, const countyd_apply_msg *msgs, size_t 
     for (size_t i = 0; i < n; i++) {
         memset(&results[i], 0, sizeof(results[i]));
         if ((rc = apply_one(a, &msgs[i], &results[i], err)) != 0)
+            goto fail;
+    }
+    if ((rc = countyd_db_exec(a->db, "COMMIT", 0, NULL, err)) != 0)
+        goto fail;
+    return 0;
+fail:
+    {
+        sj_error ignored;
+        (void)countyd_db_exec(a->db, "ROLLBACK", 0, NULL, &ignored);
+    }
+    for (size_t i = 0; i < n; i++)
+        memset(&results[i], 0, sizeof(results[i]));
+    return rc;
+}
+
+/* --- the supervision sweep's actions ----------------------------------------- */
+
+int countyd_apply_system(countyd_apply *a, const countyd_system_action *acts, size_t n,
+                         countyd_apply_result *results, sj_error *err)
+{
+    char node[SJ_UNIT_CODE_SIZE + 8];
+    actor_info who = {.actor = {.role = SJ_ROLE_SYSTEM}, .person = "", .person_name = "系统",
+                      .node = node};
+    snprintf(who.actor.unit, sizeof(who.actor.unit), "%s000000", a->county);
+    snprintf(node, sizeof(node), "county:%s", who.actor.unit);
+    int rc = countyd_db_exec(a->db, "BEGIN", 0, NULL, err);
+    if (rc != 0)
+        return rc;
+    for (size_t i = 0; i < n; i++) {
+        countyd_apply_result *r = &results[i];
+        memset(r, 0, sizeof(*r));
+        Sanji__CaseAction act = SANJI__CASE_ACTION__INIT;
+        act.case_id.data = (uint8_t *)acts[i].case_id;
+        act.case_id.len = 16;
+        memcpy(r->case_id, acts[i].case_id, 16);
+        act.action = (Sanji__CaseActionType)acts[i].type;
+        act.acted_at_ms = sj_clock_real_ms();
+        who.warn_percent = acts[i].warn_percent;
+        if ((rc = countyd_db_exec(a->db, "SAVEPOINT sys", 0, NULL, err)) != 0)
+            goto fail;
+        rc = act_on_case(a, &act, &who, NULL, r, err);
+        if (rc < 0)
+            goto fail;
+        if (rc == REFUSED &&
+            (rc = countyd_db_exec(a->db, "ROLLBACK TO SAVEPOINT sys", 0, NULL, err)) != 0)
+            goto fail;
+        if ((rc = countyd_db_exec(a->db, "RELEASE SAVEPOINT sys", 0, NULL, err)) != 0)
             goto fail;
     }
     if ((rc = countyd_db_exec(a->db, "COMMIT", 0, NULL, err)) != 0)

@@ -34,7 +34,7 @@
  * Reload the calendar (close, open) after importing holidays.
  *
  * Entry points: countyd_apply_open(), countyd_apply_close(),
- * countyd_apply_batch().
+ * countyd_apply_batch(), countyd_apply_system().
  */
 #ifndef COUNTYD_APPLY_H
 #define COUNTYD_APPLY_H
@@ -96,5 +96,21 @@ void countyd_apply_close(countyd_apply *a);
  * with nothing applied. */
 int countyd_apply_batch(countyd_apply *a, const countyd_apply_msg *msgs, size_t n,
                         countyd_apply_result *results, sj_error *err);
+
+/* One action of the supervision sweep (sweep.h): OVERDUE, or WARN at
+ * warn_percent, done by the SYSTEM actor of the county. */
+typedef struct countyd_system_action {
+    uint8_t case_id[16];
+    sj_case_action type;
+    uint32_t warn_percent;
+} countyd_system_action;
+
+/* Applies n system actions in one transaction, through the state machine
+ * like any action (event, feed row; no message id).  A case the machine
+ * refuses (e.g. no longer active) gets REFUSED in its result and changes
+ * nothing.  Returns 0 after COMMIT, or SJ_EDB/SJ_EDB_CONN with nothing
+ * applied. */
+int countyd_apply_system(countyd_apply *a, const countyd_system_action *acts, size_t n,
+                         countyd_apply_result *results, sj_error *err);
 
 #endif

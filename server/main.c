@@ -11,8 +11,10 @@
  * The database conninfo comes from --database, else the configuration file
  * (database.conninfo), else the environment (libpq's PG* variables).
  *
- * Exit status: 0 success; 1 the command failed (message on stderr);
- * 2 usage error.
+ * `run` serves relays and county desks until SIGTERM or SIGINT (daemon.h).
+ *
+ * Exit status: 0 success (for `run`: a clean stop); 1 the command failed
+ * (message on stderr); 2 usage error.
  *
  * Entry point: main().
  */
@@ -20,8 +22,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "daemon.h"
 #include "db.h"
 #include "import.h"
+#include "log.h"
 #include "migrate.h"
 #include "server_config.h"
 
@@ -111,8 +115,24 @@ int main(int argc, char **argv)
         }
         if (countyd_db_connect(conninfo, &db, &err) != 0 || countyd_migrate_check(db, &err) != 0)
             goto out_fail;
-        fprintf(stderr, "sanji-countyd: 网络服务尚未实现 (the network service is not built yet)\n");
-        status = 1;
+        /* The workers open their own connections; this one only checked
+         * the schema before anything is served. */
+        PQfinish(db);
+        db = NULL;
+        cfg.database = conninfo;
+        sj_log_level level;
+        if (sj_log_level_parse(cfg.log_level, &level) != 0) {
+            sj_error_set(&err, SJ_ECONFIG_BAD_VALUE, "log.level “%s” 无效 (debug, info, warn or error)",
+                         cfg.log_level);
+            goto out_fail;
+        }
+        sj_log_set_level(level);
+        if (*cfg.log_file && sj_log_set_file(cfg.log_file, &err) != 0)
+            goto out_fail;
+        if (countyd_daemon_run(&cfg, &err) != 0)
+            goto out_fail;
+        sj_log_close();
+        status = 0;
     } else {
         usage(stderr);
         status = 2;

@@ -34,6 +34,18 @@ static const sj_config_key KEYS[] = {
     {"limits.max_frame", SJ_CONFIG_SIZE, "1MiB", 1024, 64 * 1024 * 1024,
      "largest frame accepted from a peer; larger ones are refused unread"},
     {"log.level", SJ_CONFIG_STRING, "info", 0, 0, "debug, info, warn or error"},
+    {"log.file", SJ_CONFIG_STRING, "", 0, 0,
+     "log file (appended to; reopened on SIGHUP); empty for stderr"},
+    {"apply.max_pending", SJ_CONFIG_INT, "10000", 10, 1000000,
+     "most upward messages waiting for the database; a link that would pass it is closed"},
+    {"feed.page_size", SJ_CONFIG_INT, "256", 1, 100000,
+     "feed updates read from the database at a time when a peer catches up"},
+    {"link.idle_timeout", SJ_CONFIG_DURATION, "60s", 1000, 0,
+     "a link with nothing received for this long is closed"},
+    {"link.heartbeat", SJ_CONFIG_DURATION, "15s", 100, 0,
+     "a Heartbeat is sent after this long without sending anything"},
+    {"database.retry_max", SJ_CONFIG_DURATION, "30s", 100, 0,
+     "longest wait between attempts to reach the database after it failed"},
 };
 
 const sj_config_key *countyd_config_keys(size_t *n)
@@ -105,6 +117,12 @@ int countyd_config_load(const char *path, countyd_config *out, sj_error *err)
         goto fail;
     out->max_frame = sj_config_get_size(c, "limits.max_frame");
     out->log_level = sj_config_get_string(c, "log.level");
+    out->log_file = sj_config_get_string(c, "log.file");
+    out->max_pending = (int)sj_config_get_int(c, "apply.max_pending");
+    out->feed_page = (int)sj_config_get_int(c, "feed.page_size");
+    out->idle_timeout_ms = sj_config_get_duration_ms(c, "link.idle_timeout");
+    out->heartbeat_ms = sj_config_get_duration_ms(c, "link.heartbeat");
+    out->retry_max_ms = sj_config_get_duration_ms(c, "database.retry_max");
     return 0;
 fail:
     countyd_config_free(out);

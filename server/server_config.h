@@ -6,7 +6,9 @@
  * --print-config-doc` prints them as a commented example file):
  *   listen.address, tls.ca, tls.cert, tls.key, tls.crl, database.conninfo,
  *   county.code, apply.batch_size, apply.batch_wait, sweep.interval,
- *   sweep.warn_percents, limits.max_frame, log.level
+ *   sweep.warn_percents, limits.max_frame, log.level, log.file,
+ *   apply.max_pending, feed.page_size, link.idle_timeout, link.heartbeat,
+ *   database.retry_max
  *
  * Ownership: countyd_config_load() fills a countyd_config whose strings
  * belong to it until countyd_config_free() (which is safe on a zeroed or
@@ -40,6 +42,12 @@ typedef struct countyd_config {
     size_t n_warn;
     uint64_t max_frame;         /* bytes */
     const char *log_level;
+    const char *log_file;       /* "" for stderr */
+    int max_pending;            /* upward messages waiting, at most */
+    int feed_page;              /* feed updates per catch-up read */
+    int64_t idle_timeout_ms;    /* link closed after this long without input */
+    int64_t heartbeat_ms;       /* heartbeat after this long without output */
+    int64_t retry_max_ms;       /* longest database retry backoff */
 } countyd_config;
 
 /* The key table (static storage). */

@@ -1,0 +1,828 @@
+/*
+ * daemon.c - the county's network service: loop, listener, signals, the
+ * two database workers, batching of upward messages, the sweep timer and
+ * the distribution of committed feed updates (see daemon.h).
+ *
+ * Entry points: countyd_daemon_run(), countyd_daemon_upward(),
+ * countyd_daemon_query_job(), countyd_daemon_store_status(),
+ * countyd_daemon_has_node(), countyd_job_new(), countyd_job_free().
+ */
+#include "daemon.h"
+
+#include <inttypes.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "caserow.h"
+#include "clock.h"
+#include "db.h"
+#include "envelope.h"
+#include "feed.h"
+#include "listener.h"
+#include "log.h"
+#include "orgunit.h"
+#include "query.h"
+#include "session.h"
+#include "sweep.h"
+#include "tls.h"
+
+#define MOD "countyd"
+#define RETRY_MIN_MS 100
+#define SWEEP_MAX_CASES 1000
+#define TICK_MS 1000
+
+typedef struct worker {
+    countyd_daemon *d;
+    const char *name;
+    bool is_apply;
+    PGconn *db;
+    countyd_apply apply;
+    bool apply_open;
+    countyd_job *head, *tail;
+    countyd_job *running;
+    uv_work_t work;
+    uv_timer_t retry;
+    bool waiting_retry;
+    int64_t backoff_ms;
+    bool db_down; /* for logging the outage once */
+} worker;
+
+/* One upward message waiting for or in a batch. */
+typedef struct upmsg {
+    struct upmsg *next;
+    countyd_session *s;
+    Sanji__Envelope *env;
+    countyd_peer peer;
+    char node[SJ_IDENTITY_NODE_ID_MAX];
+} upmsg;
+
+struct countyd_daemon {
+    const countyd_config *cfg;
+    uv_loop_t loop;
+    sj_tls_ctx *tls;
+    sj_listener *listener;
+    uv_signal_t sigterm, sigint, sighup;
+    uv_timer_t batch_timer, sweep_timer, tick_timer;
+    worker applyw, queryw;
+    upmsg *pend_head, *pend_tail;
+    size_t n_pending, n_inflight;
+    bool batch_busy, sweep_busy;
+    countyd_session *sessions;
+    bool stopping, listener_closed, finished;
+};
+
+/* ---- jobs -------------------------------------------------------------- */
+
+countyd_job *countyd_job_new(void)
+{
+    countyd_job *j = calloc(1, sizeof(*j));
+    if (!j) {
+        SJ_LOG_ERROR(MOD, "内存耗尽，退出 (out of memory; exiting)");
+        exit(70);
+    }
+    countyd_arena_init(&j->arena);
+    return j;
+}
+
+void countyd_job_free(countyd_job *j)
+{
+    if (!j)
+        return;
+    countyd_arena_free(&j->arena);
+    if (j->session)
+        countyd_session_unref(j->session);
+    free(j);
+}
+
+static void worker_kick(worker *k);
+
+static void work_cb(uv_work_t *w)
+{
+    worker *k = w->data;
+    countyd_job *j = k->running;
+    const countyd_config *cfg = k->d->cfg;
+    j->status = 0;
+    sj_error_clear(&j->err);
+    if (!k->db || PQstatus(k->db) != CONNECTION_OK) {
+        if (k->apply_open) {
+            countyd_apply_close(&k->apply);
+            k->apply_open = false;
+        }
+        if (k->db)
+            PQfinish(k->db);
+        k->db = NULL;
+        if (countyd_db_connect(cfg->database, &k->db, &j->err) != 0) {
+            j->status = SJ_EDB_CONN;
+            return;
+        }
+        if (k->is_apply) {
+            /* The calendar comes from the database; reread it on every
+             * new connection (holidays may have been imported). */
+            if (countyd_apply_open(&k->apply, k->db, cfg->county, &j->err) != 0) {
+                j->status = j->err.code == SJ_EDB ? SJ_EDB_CONN : j->err.code;
+                PQfinish(k->db);
+                k->db = NULL;
+                return;
+            }
+            k->apply_open = true;
+        }
+    }
+    j->run(j, k->db, k->is_apply ? &k->apply : NULL);
+}
+
+static void on_retry(uv_timer_t *t)
+{
+    worker *k = t->data;
+    k->waiting_retry = false;
+    worker_kick(k);
+}
+
+static void after_work_cb(uv_work_t *w, int uvstatus)
+{
+    worker *k = w->data;
+    countyd_job *j = k->running;
+    k->running = NULL;
+    countyd_daemon *d = k->d;
+    bool db_failed = j->status == SJ_EDB_CONN || (k->is_apply && j->status == SJ_EDB);
+    if (db_failed && j->retryable && !d->stopping) {
+        if (!k->db_down || k->backoff_ms >= d->cfg->retry_max_ms)
+            SJ_LOG_WARN(MOD, "数据库不可用，稍后重试 (database unavailable; will retry)", "worker",
+                        k->name, "code", sj_err_name(j->status), "why", j->err.message);
+        k->db_down = true;
+        j->next = k->head;
+        k->head = j;
+        if (!k->tail)
+            k->tail = j;
+        k->waiting_retry = true;
+        uv_timer_start(&k->retry, on_retry, (uint64_t)k->backoff_ms, 0);
+        k->backoff_ms = k->backoff_ms * 2 > d->cfg->retry_max_ms ? d->cfg->retry_max_ms
+                                                                  : k->backoff_ms * 2;
+        return;
+    }
+    if (j->status == 0 && k->db_down) {
+        SJ_LOG_INFO(MOD, "数据库已恢复 (database reachable again)", "worker", k->name);
+        k->db_down = false;
+    }
+    if (j->status == 0)
+        k->backoff_ms = RETRY_MIN_MS;
+    j->done(j, d);
+    worker_kick(k);
+}
+
+static void maybe_finish(countyd_daemon *d);
+
+static void worker_kick(worker *k)
+{
+    if (k->running || k->waiting_retry || !k->head) {
+        if (k->d->stopping && !k->running)
+            maybe_finish(k->d);
+        return;
+    }
+    if (k->d->stopping) {
+        maybe_finish(k->d);
+        return;
+    }
+    countyd_job *j = k->head;
+    k->head = j->next;
+    if (!k->head)
+        k->tail = NULL;
+    j->next = NULL;
+    k->running = j;
+    k->work.data = k;
+    if (uv_queue_work(&k->d->loop, &k->work, work_cb, after_work_cb) != 0) {
+        /* Cannot happen with a valid loop; answer the job as failed. */
+        k->running = NULL;
+        j->status = SJ_EINTERNAL;
+        j->done(j, k->d);
+    }
+}
+
+static void worker_push(worker *k, countyd_job *j)
+{
+    if (k->d->stopping) {
+        j->status = SJ_ECANCELLED;
+        j->done(j, k->d);
+        return;
+    }
+    j->next = NULL;
+    if (k->tail)
+        k->tail->next = j;
+    else
+        k->head = j;
+    k->tail = j;
+    worker_kick(k);
+}
+
+void countyd_daemon_query_job(countyd_daemon *d, countyd_job *j)
+{
+    worker_push(&d->queryw, j);
+}
+
+/* ---- committed feed updates to the sessions ------------------------------ */
+
+static void distribute(countyd_daemon *d, Sanji__FeedUpdate **u, size_t n, bool lost)
+{
+    for (countyd_session *s = d->sessions; s; s = countyd_session_next(s)) {
+        for (size_t i = 0; i < n; i++)
+            countyd_session_feed(s, u[i]);
+        if (lost)
+            countyd_session_feed_lost(s);
+    }
+}
+
+/* Reads back the feed rows the results say were written (worker thread). */
+static int load_written(PGconn *db, countyd_arena *a, const countyd_apply_result *r, size_t n,
+                        Sanji__FeedUpdate ***out, size_t *n_out, sj_error *err)
+{
+    *out = NULL;
+    *n_out = 0;
+    countyd_feed_cursor *cur = calloc(n + 1, sizeof(*cur));
+    if (!cur)
+        return sj_error_set(err, SJ_ENOMEM, "out of memory");
+    size_t m = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (r[i].feed_seq == 0 || r[i].redelivered)
+            continue;
+        size_t k = 0;
+        while (k < m && strcmp(cur[k].village, r[i].village) != 0)
+            k++;
+        /* An action writes at most SJ_CASE_EVENTS_MAX rows ending at feed_seq. */
+        uint64_t first = r[i].feed_seq > SJ_CASE_EVENTS_MAX ? r[i].feed_seq - SJ_CASE_EVENTS_MAX : 0;
+        if (k == m) {
+            snprintf(cur[m].village, sizeof(cur[m].village), "%s", r[i].village);
+            cur[m].after = first;
+            cur[m].upto = r[i].feed_seq;
+            m++;
+        } else {
+            if (first < cur[k].after)
+                cur[k].after = first;
+            if (r[i].feed_seq > cur[k].upto)
+                cur[k].upto = r[i].feed_seq;
+        }
+    }
+    int rc = countyd_feed_load(db, a, cur, m, 0, out, n_out, err);
+    free(cur);
+    return rc;
+}
+
+/* ---- batches of upward messages ------------------------------------------ */
+
+typedef struct batch {
+    upmsg **msgs;
+    size_t n;
+    countyd_apply_msg *am;
+    countyd_apply_result *res;
+    Sanji__Case **current;
+    Sanji__FeedUpdate **upd;
+    size_t n_upd;
+    bool feed_lost;
+} batch;
+
+static void batch_run(countyd_job *j, PGconn *db, countyd_apply *apply)
+{
+    batch *b = j->data;
+    for (size_t i = 0; i < b->n; i++) {
+        const Sanji__Envelope *env = b->msgs[i]->env;
+        countyd_apply_msg *m = &b->am[i];
+        memset(m, 0, sizeof(*m));
+        memcpy(m->message_id, env->message_id.data, 16);
+        m->peer = &b->msgs[i]->peer;
+        if (env->body_case == SANJI__ENVELOPE__BODY_CASE_SUBMIT)
+            m->submit = env->case_submit;
+        else
+            m->action = env->case_action;
+        b->current[i] = NULL;
+    }
+    j->status = countyd_apply_batch(apply, b->am, b->n, b->res, &j->err);
+    if (j->status != 0)
+        return;
+    sj_error e;
+    for (size_t i = 0; i < b->n; i++)
+        if (b->res[i].code == SJ_ESTALE_VERSION &&
+            countyd_caserow_load(db, &j->arena, b->res[i].case_id, NULL, &b->current[i], &e) != 0)
+            b->current[i] = NULL;
+    if (load_written(db, &j->arena, b->res, b->n, &b->upd, &b->n_upd, &e) != 0) {
+        b->feed_lost = true;
+        b->n_upd = 0;
+    }
+}
+
+static void free_upmsg(upmsg *m)
+{
+    sj_envelope_free(m->env);
+    if (m->s)
+        countyd_session_unref(m->s);
+    free(m);
+}
+
+static void maybe_batch(countyd_daemon *d);
+
+static void batch_done(countyd_job *j, countyd_daemon *d)
+{
+    batch *b = j->data;
+    if (j->status == 0) {
+        for (size_t i = 0; i < b->n; i++)
+            countyd_session_ack(b->msgs[i]->s, b->am[i].message_id, &b->res[i], b->current[i],
+                                &b->msgs[i]->peer);
+        distribute(d, b->upd, b->n_upd, b->feed_lost);
+        char n[24];
+        snprintf(n, sizeof(n), "%zu", b->n);
+        SJ_LOG_DEBUG(MOD, "batch committed", "messages", n);
+    } else if (j->status != SJ_ECANCELLED) {
+        /* Not a database outage (those are retried): nothing was applied
+         * and no Ack goes out; the senders resend after reconnecting. */
+        SJ_LOG_ERROR(MOD, "批处理失败，未应用 (batch failed; nothing applied)", "code",
+                     sj_err_name(j->status), "why", j->err.message);
+    }
+    for (size_t i = 0; i < b->n; i++)
+        free_upmsg(b->msgs[i]);
+    d->n_inflight -= b->n;
+    free(b->msgs);
+    free(b->am);
+    free(b->res);
+    free(b->current);
+    free(b);
+    countyd_job_free(j);
+    d->batch_busy = false;
+    maybe_batch(d);
+}
+
+static void launch_batch(countyd_daemon *d)
+{
+    size_t n = d->n_pending < (size_t)d->cfg->batch_size ? d->n_pending : (size_t)d->cfg->batch_size;
+    if (n == 0)
+        return;
+    batch *b = calloc(1, sizeof(*b));
+    countyd_job *j = countyd_job_new();
+    if (b) {
+        b->msgs = calloc(n, sizeof(*b->msgs));
+        b->am = calloc(n, sizeof(*b->am));
+        b->res = calloc(n, sizeof(*b->res));
+        b->current = calloc(n, sizeof(*b->current));
+    }
+    if (!b || !b->msgs || !b->am || !b->res || !b->current) {
+        SJ_LOG_ERROR(MOD, "内存耗尽，退出 (out of memory; exiting)");
+        exit(70);
+    }
+    for (size_t i = 0; i < n; i++) {
+        upmsg *m = d->pend_head;
+        d->pend_head = m->next;
+        m->next = NULL;
+        b->msgs[i] = m;
+    }
+    if (!d->pend_head)
+        d->pend_tail = NULL;
+    d->n_pending -= n;
+    d->n_inflight += n;
+    b->n = n;
+    j->run = batch_run;
+    j->done = batch_done;
+    j->retryable = true;
+    j->data = b;
+    d->batch_busy = true;
+    worker_push(&d->applyw, j);
+}
+
+static void on_batch_timer(uv_timer_t *t)
+{
+    countyd_daemon *d = t->data;
+    if (!d->batch_busy && !d->stopping)
+        launch_batch(d);
+}
+
+static void maybe_batch(countyd_daemon *d)
+{
+    if (d->batch_busy || !d->pend_head || d->stopping)
+        return;
+    if (d->n_pending >= (size_t)d->cfg->batch_size || d->cfg->batch_wait_ms == 0) {
+        uv_timer_stop(&d->batch_timer);
+        launch_batch(d);
+    } else if (!uv_is_active((uv_handle_t *)&d->batch_timer)) {
+        uv_timer_start(&d->batch_timer, on_batch_timer, (uint64_t)d->cfg->batch_wait_ms, 0);
+    }
+}
+
+int countyd_daemon_upward(countyd_daemon *d, countyd_session *s, Sanji__Envelope *env,
+                          const countyd_peer *peer)
+{
+    if (d->n_pending + d->n_inflight >= (size_t)d->cfg->max_pending || d->stopping) {
+        sj_envelope_free(env);
+        return SJ_EBUSY;
+    }
+    upmsg *m = calloc(1, sizeof(*m));
+    if (!m) {
+        sj_envelope_free(env);
+        return SJ_ENOMEM;
+    }
+    m->s = countyd_session_ref(s);
+    m->env = env;
+    m->peer = *peer;
+    snprintf(m->node, sizeof(m->node), "%s", peer->node ? peer->node : "");
+    m->peer.node = m->node;
+    if (d->pend_tail)
+        d->pend_tail->next = m;
+    else
+        d->pend_head = m;
+    d->pend_tail = m;
+    d->n_pending++;
+    maybe_batch(d);
+    return 0;
+}
+
+/* ---- the sweep -------------------------------------------------------------- */
+
+typedef struct sweep_data {
+    const countyd_config *cfg;
+    countyd_apply_result *res;
+    size_t n;
+    Sanji__FeedUpdate **upd;
+    size_t n_upd;
+    bool feed_lost;
+} sweep_data;
+
+static void sweep_run(countyd_job *j, PGconn *db, countyd_apply *apply)
+{
+    sweep_data *s = j->data;
+    j->status = countyd_sweep_run(apply, s->cfg->warn_percents, s->cfg->n_warn, SWEEP_MAX_CASES,
+                                  &s->res, &s->n, &j->err);
+    sj_error e;
+    if (j->status == 0 && s->n > 0 &&
+        load_written(db, &j->arena, s->res, s->n, &s->upd, &s->n_upd, &e) != 0) {
+        s->feed_lost = true;
+        s->n_upd = 0;
+    }
+}
+
+static void sweep_done(countyd_job *j, countyd_daemon *d)
+{
+    sweep_data *s = j->data;
+    if (j->status == 0) {
+        size_t changed = 0;
+        for (size_t i = 0; i < s->n; i++)
+            changed += s->res[i].status == SANJI__ACK_STATUS__ACK_STATUS_APPLIED;
+        if (changed) {
+            char n[24];
+            snprintf(n, sizeof(n), "%zu", changed);
+            SJ_LOG_INFO(MOD, "督办扫描：超期/预警已记录 (sweep: overdue and warnings recorded)",
+                        "cases", n);
+        }
+        distribute(d, s->upd, s->n_upd, s->feed_lost);
+    } else if (j->status != SJ_ECANCELLED) {
+        SJ_LOG_WARN(MOD, "督办扫描未完成，下次再试 (sweep failed; next interval retries)", "code",
+                    sj_err_name(j->status), "why", j->err.message);
+    }
+    free(s->res);
+    free(s);
+    countyd_job_free(j);
+    d->sweep_busy = false;
+}
+
+static void on_sweep_timer(uv_timer_t *t)
+{
+    countyd_daemon *d = t->data;
+    if (d->sweep_busy || d->stopping)
+        return;
+    sweep_data *s = calloc(1, sizeof(*s));
+    if (!s)
+        return;
+    s->cfg = d->cfg;
+    countyd_job *j = countyd_job_new();
+    j->run = sweep_run;
+    j->done = sweep_done;
+    j->data = s;
+    d->sweep_busy = true;
+    worker_push(&d->applyw, j);
+}
+
+/* ---- relays' status ----------------------------------------------------------- */
+
+typedef struct status_data {
+    char node[SJ_IDENTITY_NODE_ID_MAX];
+    char unit[SJ_UNIT_CODE_SIZE];
+    uint8_t *packed;
+    size_t len;
+} status_data;
+
+static void status_run(countyd_job *j, PGconn *db, countyd_apply *apply)
+{
+    status_data *s = j->data;
+    Sanji__NodeStatus *st = sanji__node_status__unpack(NULL, s->len, s->packed);
+    if (!st) {
+        j->status = sj_error_set(&j->err, SJ_EINTERNAL, "cannot unpack a node status");
+        return;
+    }
+    j->status = countyd_netstat_store(db, s->node, s->unit, st, &j->err);
+    sanji__node_status__free_unpacked(st, NULL);
+}
+
+static void status_done(countyd_job *j, countyd_daemon *d)
+{
+    status_data *s = j->data;
+    if (j->status != 0 && j->status != SJ_ECANCELLED)
+        SJ_LOG_WARN(MOD, "node status not stored", "node", s->node, "why", j->err.message);
+    free(s->packed);
+    free(s);
+    countyd_job_free(j);
+}
+
+void countyd_daemon_store_status(countyd_daemon *d, const char *node, const char *unit,
+                                 const Sanji__NodeStatus *st)
+{
+    status_data *s = calloc(1, sizeof(*s));
+    if (!s)
+        return;
+    snprintf(s->node, sizeof(s->node), "%s", node);
+    snprintf(s->unit, sizeof(s->unit), "%s", unit);
+    s->len = sanji__node_status__get_packed_size(st);
+    s->packed = malloc(s->len ? s->len : 1);
+    if (!s->packed) {
+        free(s);
+        return;
+    }
+    sanji__node_status__pack(st, s->packed);
+    countyd_job *j = countyd_job_new();
+    j->run = status_run;
+    j->done = status_done;
+    j->data = s;
+    worker_push(&d->applyw, j);
+}
+
+bool countyd_daemon_has_node(const countyd_daemon *d, const char *node)
+{
+    for (countyd_session *s = d->sessions; s; s = countyd_session_next(s))
+        if (countyd_session_live(s) && strcmp(countyd_session_node(s), node) == 0)
+            return true;
+    return false;
+}
+
+/* ---- links ----------------------------------------------------------------------- */
+
+static void on_ready(sj_conn *conn, const sj_identity *peer)
+{
+    countyd_daemon *d = sj_listener_data(sj_conn_owner(conn));
+    if (strncmp(peer->unit, d->cfg->county, 6) != 0) {
+        SJ_LOG_WARN(MOD, "peer of another county refused", "peer", peer->node_id);
+        sj_conn_close(conn, SJ_ESCOPE, "不属于本县 (peer is not of this county)");
+        return;
+    }
+    countyd_session *s = countyd_session_new(d, conn, peer, d->cfg);
+    if (!s) {
+        sj_conn_close(conn, SJ_ENOMEM, "out of memory");
+        return;
+    }
+    sj_conn_set_data(conn, s);
+    countyd_session_link(&d->sessions, s);
+    SJ_LOG_INFO(MOD, "peer connected", "peer", peer->node_id);
+}
+
+static countyd_session *session_of(sj_conn *conn)
+{
+    countyd_daemon *d = sj_listener_data(sj_conn_owner(conn));
+    void *data = sj_conn_data(conn);
+    return data && data != (void *)d ? data : NULL;
+}
+
+static void on_message(sj_conn *conn, const Sanji__Envelope *env, const uint8_t *payload,
+                       size_t len)
+{
+    countyd_session *s = session_of(conn);
+    if (s)
+        countyd_session_message(s, env, payload, len);
+}
+
+static void on_drain(sj_conn *conn)
+{
+    countyd_session *s = session_of(conn);
+    if (s)
+        countyd_session_drain(s);
+}
+
+static void on_close(sj_conn *conn, int status, const sj_error *why)
+{
+    countyd_daemon *d = sj_listener_data(sj_conn_owner(conn));
+    countyd_session *s = session_of(conn);
+    const sj_identity *peer = sj_conn_peer(conn);
+    if (status != 0 && status != SJ_ECLOSED && status != SJ_ECANCELLED)
+        SJ_LOG_INFO(MOD, "link closed", "peer", peer ? peer->node_id : "(before handshake)",
+                    "code", sj_err_name(status), "why", why ? why->message : "");
+    if (s) {
+        sj_conn_set_data(conn, d);
+        countyd_session_unlink(&d->sessions, s);
+        countyd_session_closed(s);
+    }
+}
+
+static const sj_conn_callbacks LINK_CBS = {
+    .on_ready = on_ready, .on_message = on_message, .on_drain = on_drain, .on_close = on_close};
+
+/* ---- timers, signals, stopping ------------------------------------------------------- */
+
+static void on_tick(uv_timer_t *t)
+{
+    countyd_daemon *d = t->data;
+    int64_t now = sj_clock_mono_ms();
+    for (countyd_session *s = d->sessions; s; s = countyd_session_next(s))
+        countyd_session_tick(s, now);
+}
+
+static void drop_queue(countyd_daemon *d, worker *k)
+{
+    while (k->head) {
+        countyd_job *j = k->head;
+        k->head = j->next;
+        j->status = SJ_ECANCELLED;
+        j->done(j, d);
+    }
+    k->tail = NULL;
+}
+
+static void maybe_finish(countyd_daemon *d)
+{
+    if (d->finished || !d->stopping || !d->listener_closed || d->applyw.running ||
+        d->queryw.running)
+        return;
+    d->finished = true;
+    drop_queue(d, &d->applyw);
+    drop_queue(d, &d->queryw);
+    while (d->pend_head) {
+        upmsg *m = d->pend_head;
+        d->pend_head = m->next;
+        free_upmsg(m);
+    }
+    d->pend_tail = NULL;
+    d->n_pending = 0;
+    worker *ws[] = {&d->applyw, &d->queryw};
+    for (int i = 0; i < 2; i++) {
+        if (ws[i]->apply_open)
+            countyd_apply_close(&ws[i]->apply);
+        ws[i]->apply_open = false;
+        if (ws[i]->db)
+            PQfinish(ws[i]->db);
+        ws[i]->db = NULL;
+        uv_close((uv_handle_t *)&ws[i]->retry, NULL);
+    }
+    uv_close((uv_handle_t *)&d->batch_timer, NULL);
+    uv_close((uv_handle_t *)&d->sweep_timer, NULL);
+    uv_close((uv_handle_t *)&d->tick_timer, NULL);
+    uv_close((uv_handle_t *)&d->sigterm, NULL);
+    uv_close((uv_handle_t *)&d->sigint, NULL);
+    uv_close((uv_handle_t *)&d->sighup, NULL);
+}
+
+static void on_listener_closed(sj_listener *l)
+{
+    countyd_daemon *d = sj_listener_data(l);
+    sj_listener_free(l);
+    d->listener = NULL;
+    d->listener_closed = true;
+    maybe_finish(d);
+}
+
+static void begin_stop(countyd_daemon *d)
+{
+    if (d->stopping)
+        return;
+    d->stopping = true;
+    SJ_LOG_INFO(MOD, "正在停止 (stopping)");
+    uv_timer_stop(&d->batch_timer);
+    uv_timer_stop(&d->sweep_timer);
+    uv_timer_stop(&d->tick_timer);
+    for (worker *k = &d->applyw; k; k = k == &d->applyw ? &d->queryw : NULL) {
+        uv_timer_stop(&k->retry);
+        k->waiting_retry = false;
+    }
+    sj_listener_close(d->listener, on_listener_closed);
+}
+
+static void on_signal(uv_signal_t *h, int signum)
+{
+    countyd_daemon *d = h->data;
+    if (signum != SIGHUP) {
+        begin_stop(d);
+        return;
+    }
+    sj_error err;
+    if (d->cfg->tls_crl && *d->cfg->tls_crl) {
+        if (sj_tls_ctx_reload_crl(d->tls, &err) == 0)
+            SJ_LOG_INFO(MOD, "吊销列表已重新加载 (CRL reloaded)", "file", d->cfg->tls_crl);
+        else
+            SJ_LOG_ERROR(MOD, "吊销列表重新加载失败，旧列表仍有效 (CRL reload failed; the old one "
+                              "stays in force)",
+                         "why", err.message);
+    }
+    if (d->cfg->log_file && *d->cfg->log_file && sj_log_set_file(d->cfg->log_file, &err) != 0)
+        SJ_LOG_ERROR(MOD, "cannot reopen the log file", "why", err.message);
+}
+
+static int split_hostport(const char *text, char *host, size_t cap, int *port, sj_error *err)
+{
+    const char *colon = strrchr(text, ':');
+    if (!colon || colon == text || (size_t)(colon - text) >= cap)
+        return sj_error_set(err, SJ_ECONFIG_BAD_VALUE,
+                            "listen.address “%s” 无效 (must be host:port, e.g. 0.0.0.0:7443)", text);
+    const char *h = text;
+    size_t hl = (size_t)(colon - text);
+    if (h[0] == '[' && hl >= 2 && h[hl - 1] == ']') {
+        h++;
+        hl -= 2;
+    }
+    memcpy(host, h, hl);
+    host[hl] = '\0';
+    char *end;
+    long p = strtol(colon + 1, &end, 10);
+    if (*end || p < 0 || p > 65535)
+        return sj_error_set(err, SJ_ECONFIG_BAD_VALUE, "listen.address “%s”: bad port", text);
+    *port = (int)p;
+    return 0;
+}
+
+int countyd_daemon_run(const countyd_config *cfg, sj_error *err)
+{
+    countyd_daemon *d = calloc(1, sizeof(*d));
+    if (!d)
+        return sj_error_set(err, SJ_ENOMEM, "out of memory");
+    d->cfg = cfg;
+    char host[128];
+    int port = 0, rc;
+    if ((rc = split_hostport(cfg->listen, host, sizeof(host), &port, err)) != 0) {
+        free(d);
+        return rc;
+    }
+    static const sj_node_role roles[] = {SJ_NODE_ROLE_RELAY, SJ_NODE_ROLE_COUNTY_DESK};
+    sj_tls_config tc = {.ca_file = cfg->tls_ca, .cert_file = cfg->tls_cert,
+                        .key_file = cfg->tls_key,
+                        .crl_file = cfg->tls_crl && *cfg->tls_crl ? cfg->tls_crl : NULL,
+                        .is_server = true, .allowed_peer_roles = roles,
+                        .n_allowed_peer_roles = 2};
+    d->tls = sj_tls_ctx_new(&tc, err);
+    if (!d->tls) {
+        free(d);
+        return err->code;
+    }
+    const sj_identity *me = sj_tls_ctx_identity(d->tls);
+    if (!me || me->role != SJ_NODE_ROLE_COUNTY || strncmp(me->unit, cfg->county, 6) != 0) {
+        sj_tls_ctx_free(d->tls);
+        free(d);
+        return sj_error_set(err, SJ_ETLS_BAD_IDENTITY,
+                            "证书不是本县服务器的证书 (tls.cert must be a county certificate of "
+                            "county.code %s)",
+                            cfg->county);
+    }
+    if (uv_loop_init(&d->loop) != 0) {
+        sj_tls_ctx_free(d->tls);
+        free(d);
+        return sj_error_set(err, SJ_EIO, "cannot make the event loop");
+    }
+    sj_conn_options o = sj_conn_options_default();
+    o.max_frame = (uint32_t)cfg->max_frame;
+    o.idle_timeout_ms = (uint64_t)cfg->idle_timeout_ms;
+    d->listener = sj_listener_new(&d->loop, d->tls, &o, &LINK_CBS, d, err);
+    if (!d->listener || (rc = sj_listener_listen(d->listener, host, port, 511, err)) != 0) {
+        rc = err->code;
+        if (d->listener)
+            sj_listener_free(d->listener);
+        uv_loop_close(&d->loop);
+        sj_tls_ctx_free(d->tls);
+        free(d);
+        return rc;
+    }
+    worker *ws[] = {&d->applyw, &d->queryw};
+    for (int i = 0; i < 2; i++) {
+        ws[i]->d = d;
+        ws[i]->name = i == 0 ? "apply" : "query";
+        ws[i]->is_apply = i == 0;
+        ws[i]->backoff_ms = RETRY_MIN_MS;
+        uv_timer_init(&d->loop, &ws[i]->retry);
+        ws[i]->retry.data = ws[i];
+    }
+    uv_timer_t *timers[] = {&d->batch_timer, &d->sweep_timer, &d->tick_timer};
+    for (int i = 0; i < 3; i++) {
+        uv_timer_init(&d->loop, timers[i]);
+        timers[i]->data = d;
+    }
+    uv_timer_start(&d->sweep_timer, on_sweep_timer, (uint64_t)cfg->sweep_interval_ms,
+                   (uint64_t)cfg->sweep_interval_ms);
+    uv_timer_start(&d->tick_timer, on_tick, TICK_MS, TICK_MS);
+    uv_signal_t *sigs[] = {&d->sigterm, &d->sigint, &d->sighup};
+    int nums[] = {SIGTERM, SIGINT, SIGHUP};
+    for (int i = 0; i < 3; i++) {
+        uv_signal_init(&d->loop, sigs[i]);
+        sigs[i]->data = d;
+        uv_signal_start(sigs[i], on_signal, nums[i]);
+    }
+    signal(SIGPIPE, SIG_IGN);
+    char port_s[16];
+    snprintf(port_s, sizeof(port_s), "%d", sj_listener_port(d->listener));
+    SJ_LOG_INFO(MOD, "县服务器已启动 (county server listening)", "address", host, "port", port_s,
+                "node", me->node_id);
+    uv_run(&d->loop, UV_RUN_DEFAULT);
+    rc = uv_loop_close(&d->loop);
+    if (rc != 0)
+        SJ_LOG_WARN(MOD, "event loop closed with handles open", "why", uv_strerror(rc));
+    sj_tls_ctx_free(d->tls);
+    free(d);
+    SJ_LOG_INFO(MOD, "已停止 (stopped)");
+    return 0;
+}

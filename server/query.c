@@ -1,0 +1,356 @@
+/*
+ * query.c - Query answers from PostgreSQL (see query.h).
+ *
+ * Filters become SQL conditions with their values as parameters; only the
+ * fixed condition texts of this file are ever put into a statement.
+ *
+ * Entry points: countyd_query_answer(), countyd_netstat_store().
+ */
+#include "query.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "caserow.h"
+#include "db.h"
+#include "orgunit.h"
+#include "refdata.h"
+#include "uuid.h"
+
+#define LIST_DEFAULT 200
+#define LIST_MAX 1000
+
+static void refuse(Sanji__QueryResult *out, int code, const char *reason)
+{
+    out->code = code;
+    out->reason = (char *)reason;
+}
+
+static bool sees(const countyd_asker *k, const Sanji__Case *c)
+{
+    return k->role == SJ_NODE_ROLE_RELAY || countyd_caserow_visible(c, k->level, k->unit);
+}
+
+static void mask(countyd_arena *a, const countyd_asker *k, Sanji__Case *c)
+{
+    if (!c->applicant || sees(k, c))
+        return;
+    Sanji__Applicant *m = countyd_arena_alloc(a, sizeof(*m));
+    char *id = countyd_arena_alloc(a, SJ_PERSONAL_MASK_SIZE);
+    char *ph = countyd_arena_alloc(a, SJ_PERSONAL_MASK_SIZE);
+    countyd_caserow_mask(c->applicant, m, id, ph);
+    c->applicant = m;
+}
+
+/* --- case list -------------------------------------------------------------- */
+
+typedef struct sqlbuf {
+    char sql[4096];
+    size_t len;
+    const char *p[16];
+    int n;
+} sqlbuf;
+
+static void add(sqlbuf *b, const char *fmt_with_param, const char *value)
+{
+    b->p[b->n++] = value;
+    b->len += (size_t)snprintf(b->sql + b->len, sizeof(b->sql) - b->len, fmt_with_param, b->n);
+}
+
+static int case_list(PGconn *db, countyd_arena *a, const countyd_asker *k,
+                     const Sanji__CaseListQuery *q, Sanji__QueryResult *out, sj_error *err)
+{
+    char prefix[13];
+    countyd_scope_prefix(k->unit, prefix);
+    sqlbuf b = {.len = 0, .n = 0};
+    b.len = (size_t)snprintf(b.sql, sizeof(b.sql),
+                             "SELECT count(*) OVER (), " COUNTYD_CASE_COLUMNS " FROM cases c"
+                             " WHERE true");
+    add(&b, " AND left(c.village, length($%d)) = $1", prefix);
+    char statuses[12 * 4 + 4] = "{";
+    if (q->n_statuses > 0) {
+        size_t n = 1;
+        for (size_t i = 0; i < q->n_statuses && i < 12; i++)
+            n += (size_t)snprintf(statuses + n, sizeof(statuses) - n, "%s%d", i ? "," : "",
+                                  (int)q->statuses[i]);
+        snprintf(statuses + n, sizeof(statuses) - n, "}");
+        add(&b, " AND c.status = ANY($%d::smallint[])", statuses);
+    }
+    if (q->village && *q->village)
+        add(&b, " AND c.village = $%d::char(12)", q->village);
+    char level[8];
+    if (q->holder_level) {
+        snprintf(level, sizeof(level), "%d", (int)q->holder_level);
+        add(&b, " AND c.holder_level = $%d::smallint", level);
+    }
+    if (q->overdue_only)
+        b.len += (size_t)snprintf(b.sql + b.len, sizeof(b.sql) - b.len, " AND c.overdue");
+    if (q->waiting_for_me)
+        add(&b, " AND c.holder_unit = $%d::char(12)", k->unit);
+    if (q->person && *q->person)
+        add(&b, " AND c.first_receiver = $%d", q->person);
+    char lim[16], off[16];
+    uint32_t limit = q->limit == 0 ? LIST_DEFAULT : q->limit > LIST_MAX ? LIST_MAX : q->limit;
+    snprintf(lim, sizeof(lim), "%u", limit);
+    snprintf(off, sizeof(off), "%u", q->offset);
+    b.len += (size_t)snprintf(b.sql + b.len, sizeof(b.sql) - b.len,
+                              " ORDER BY c.registered_at_ms DESC, c.case_id");
+    add(&b, " LIMIT $%d::bigint", lim);
+    add(&b, " OFFSET $%d::bigint", off);
+    PGresult *res;
+    int rc = countyd_db_query(db, b.sql, b.n, b.p, &res, err);
+    if (rc != 0)
+        return rc;
+    Sanji__CaseList *l = countyd_arena_alloc(a, sizeof(*l));
+    sanji__case_list__init(l);
+    l->n_cases = (size_t)PQntuples(res);
+    l->cases = countyd_arena_alloc(a, (l->n_cases + 1) * sizeof(*l->cases));
+    for (size_t i = 0; i < l->n_cases; i++) {
+        l->cases[i] = countyd_caserow_case(a, res, (int)i, 1);
+        mask(a, k, l->cases[i]);
+    }
+    if (l->n_cases > 0)
+        l->total = (uint32_t)strtoul(PQgetvalue(res, 0, 0), NULL, 10);
+    else if (q->offset > 0) {
+        /* Past the end: the count still says how many there are. */
+        PQclear(res);
+        char count_sql[sizeof(b.sql)];
+        const char *from = strstr(b.sql, " FROM cases c");
+        snprintf(count_sql, sizeof(count_sql), "SELECT count(*)%s", from ? from : "");
+        char *order = strstr(count_sql, " ORDER BY");
+        if (order)
+            *order = '\0';
+        rc = countyd_db_query(db, count_sql, b.n - 2, b.p, &res, err);
+        if (rc != 0)
+            return rc;
+        l->total = PQntuples(res) ? (uint32_t)strtoul(PQgetvalue(res, 0, 0), NULL, 10) : 0;
+    }
+    PQclear(res);
+    out->result_case = SANJI__QUERY_RESULT__RESULT_CASE_LIST;
+    out->case_list = l;
+    return 0;
+}
+
+/* --- one case ---------------------------------------------------------------- */
+
+static int case_get(PGconn *db, countyd_arena *a, const countyd_asker *k,
+                    const Sanji__CaseGetQuery *q, Sanji__QueryResult *out, sj_error *err)
+{
+    Sanji__Case *c;
+    int rc;
+    if (q->case_id.len == 16)
+        rc = countyd_caserow_load(db, a, q->case_id.data, NULL, &c, err);
+    else if (q->number && *q->number)
+        rc = countyd_caserow_load(db, a, NULL, q->number, &c, err);
+    else {
+        refuse(out, SJ_EMISSING_FIELD, "缺少案件编号 (case id or number required)");
+        return 0;
+    }
+    if (rc == SJ_EUNKNOWN_CASE || (rc == 0 && !sj_orgunit_contains(k->unit, c->village))) {
+        refuse(out, SJ_EUNKNOWN_CASE, "案件不存在或不在本单位范围内 (no such case in your scope)");
+        return 0;
+    }
+    if (rc != 0)
+        return rc;
+    Sanji__CaseDetail *d = countyd_arena_alloc(a, sizeof(*d));
+    sanji__case_detail__init(d);
+    if ((rc = countyd_caserow_events(db, a, c->case_id.data, &d->events, &d->n_events, err)) != 0)
+        return rc;
+    mask(a, k, c);
+    d->case_ = c;
+    out->result_case = SANJI__QUERY_RESULT__RESULT_CASE_DETAIL;
+    out->case_detail = d;
+    return 0;
+}
+
+/* --- network view -------------------------------------------------------------- */
+
+static void *arena_alloc(void *data, size_t n)
+{
+    return countyd_arena_alloc(data, n);
+}
+
+static void arena_free(void *data, void *p)
+{
+}
+
+static int network(PGconn *db, countyd_arena *a, const countyd_asker *k, Sanji__QueryResult *out,
+                   sj_error *err)
+{
+    char prefix[13];
+    countyd_scope_prefix(k->unit, prefix);
+    const char *p[] = {prefix};
+    PGresult *res;
+    /* Binary result format for the bytea column. */
+    PGresult *r0 = PQexecParams(db,
+                                "SELECT status FROM node_status"
+                                " WHERE $1 <> '' AND left(org_unit, length($1)) = $1 ORDER BY node",
+                                1, NULL, p, NULL, NULL, 1);
+    if (!r0 || PQresultStatus(r0) != PGRES_TUPLES_OK) {
+        int rc = countyd_db_fail(db, r0, "reading node_status", err);
+        PQclear(r0);
+        return rc;
+    }
+    res = r0;
+    ProtobufCAllocator al = {.alloc = arena_alloc, .free = arena_free, .allocator_data = a};
+    Sanji__NetworkStatus *ns = countyd_arena_alloc(a, sizeof(*ns));
+    sanji__network_status__init(ns);
+    ns->nodes = countyd_arena_alloc(a, ((size_t)PQntuples(res) + 1) * sizeof(*ns->nodes));
+    for (int i = 0; i < PQntuples(res); i++) {
+        Sanji__NodeStatus *st = sanji__node_status__unpack(
+            &al, (size_t)PQgetlength(res, i, 0), (const uint8_t *)PQgetvalue(res, i, 0));
+        if (st)
+            ns->nodes[ns->n_nodes++] = st;
+    }
+    PQclear(res);
+    out->result_case = SANJI__QUERY_RESULT__RESULT_NETWORK;
+    out->network = ns;
+    return 0;
+}
+
+int countyd_netstat_store(PGconn *db, const char *node, const char *unit,
+                          const Sanji__NodeStatus *st, sj_error *err)
+{
+    size_t n = sanji__node_status__get_packed_size(st);
+    uint8_t *buf = malloc(n ? n : 1);
+    if (!buf)
+        return sj_error_set(err, SJ_ENOMEM, "out of memory");
+    sanji__node_status__pack(st, buf);
+    const char *p[] = {node, unit, (const char *)buf};
+    int lens[] = {0, 0, (int)n};
+    int fmts[] = {0, 0, 1};
+    PGresult *res = PQexecParams(db,
+                                 "INSERT INTO node_status (node, org_unit, status) VALUES ($1, $2, $3)"
+                                 " ON CONFLICT (node) DO UPDATE SET org_unit = excluded.org_unit,"
+                                 " status = excluded.status, reported_at = now()",
+                                 3, NULL, p, lens, fmts, 0);
+    free(buf);
+    int rc = 0;
+    if (!res || PQresultStatus(res) != PGRES_COMMAND_OK)
+        rc = countyd_db_fail(db, res, "storing a node status", err);
+    PQclear(res);
+    return rc;
+}
+
+/* --- statistics ------------------------------------------------------------------ */
+
+/* The grouping expression and label join are fixed texts of this file. */
+static int stat_rows(PGconn *db, countyd_arena *a, const char *prefix, const char *key_expr,
+                     const char *label_expr, Sanji__StatRow ***rows, size_t *n, sj_error *err)
+{
+    char sql[2048];
+    snprintf(sql, sizeof(sql),
+             "SELECT %s AS k, %s AS label, count(*),"
+             " count(*) FILTER (WHERE c.status IN (7, 10) AND c.handling <> 5),"
+             " count(*) FILTER (WHERE c.handling = 5 OR c.status = 8),"
+             " count(*) FILTER (WHERE c.status IN (1, 2, 3, 4, 5, 6, 9)),"
+             " count(*) FILTER (WHERE c.overdue AND c.status IN (1, 2, 3, 4, 5, 6, 9)),"
+             " count(*) FILTER (WHERE c.satisfaction = 1),"
+             " count(*) FILTER (WHERE c.satisfaction = 2),"
+             " count(*) FILTER (WHERE c.satisfaction = 3),"
+             " coalesce(sum((SELECT count(*) FROM case_event e WHERE e.case_id = c.case_id"
+             "   AND e.repeat_materials_request)), 0)"
+             " FROM cases c LEFT JOIN catalogue_item i ON i.code = c.item_code"
+             " LEFT JOIN catalogue_category g ON g.code = i.category"
+             " LEFT JOIN org_unit t ON t.code = (left(c.village, 9) || '000')"
+             " WHERE left(c.village, length($1)) = $1 GROUP BY 1, 2 ORDER BY 1",
+             key_expr, label_expr);
+    const char *p[] = {prefix};
+    PGresult *res;
+    int rc = countyd_db_query(db, sql, 1, p, &res, err);
+    if (rc != 0)
+        return rc;
+    *n = (size_t)PQntuples(res);
+    *rows = countyd_arena_alloc(a, (*n + 1) * sizeof(**rows));
+    for (size_t i = 0; i < *n; i++) {
+        int r = (int)i;
+        Sanji__StatRow *s = countyd_arena_alloc(a, sizeof(*s));
+        sanji__stat_row__init(s);
+        s->key = countyd_arena_strdup(a, PQgetvalue(res, r, 0));
+        s->label = countyd_arena_strdup(a, PQgetvalue(res, r, 1));
+        uint32_t *f[] = {&s->total, &s->resolved, &s->returned, &s->open, &s->overdue,
+                         &s->satisfied, &s->basically_satisfied, &s->unsatisfied,
+                         &s->repeat_material_requests};
+        for (int j = 0; j < 9; j++)
+            *f[j] = (uint32_t)strtoul(PQgetvalue(res, r, 2 + j), NULL, 10);
+        (*rows)[i] = s;
+    }
+    PQclear(res);
+    return 0;
+}
+
+static int statistics(PGconn *db, countyd_arena *a, const countyd_asker *k,
+                      Sanji__QueryResult *out, sj_error *err)
+{
+    char prefix[13];
+    countyd_scope_prefix(k->unit, prefix);
+    Sanji__Statistics *s = countyd_arena_alloc(a, sizeof(*s));
+    sanji__statistics__init(s);
+    int rc = stat_rows(db, a, prefix, "left(c.village, 9) || '000'", "coalesce(t.name, '')",
+                       &s->by_township, &s->n_by_township, err);
+    if (rc == 0)
+        rc = stat_rows(db, a, prefix, "coalesce(i.category, '')", "coalesce(g.name, '')",
+                       &s->by_category, &s->n_by_category, err);
+    Sanji__StatRow **all = NULL;
+    size_t n_all = 0;
+    if (rc == 0)
+        rc = stat_rows(db, a, prefix, "''::text", "'合计'::text", &all, &n_all, err);
+    if (rc != 0)
+        return rc;
+    if (n_all == 1) {
+        s->all = all[0];
+    } else {
+        s->all = countyd_arena_alloc(a, sizeof(*s->all));
+        sanji__stat_row__init(s->all);
+        s->all->key = "";
+        s->all->label = "合计";
+    }
+    out->result_case = SANJI__QUERY_RESULT__RESULT_STATISTICS;
+    out->statistics = s;
+    return 0;
+}
+
+/* --- dispatch ---------------------------------------------------------------------- */
+
+int countyd_query_answer(PGconn *db, countyd_arena *a, const countyd_asker *k,
+                         const Sanji__Query *q, Sanji__QueryResult *out, sj_error *err)
+{
+    sanji__query_result__init(out);
+    countyd_ref_versions v;
+    int rc = 0;
+    switch (q ? q->kind_case : SANJI__QUERY__KIND__NOT_SET) {
+    case SANJI__QUERY__KIND_CASE_LIST:
+        rc = case_list(db, a, k, q->case_list, out, err);
+        break;
+    case SANJI__QUERY__KIND_CASE_GET:
+        rc = case_get(db, a, k, q->case_get, out, err);
+        break;
+    case SANJI__QUERY__KIND_CATALOGUE:
+        if ((rc = countyd_refdata_versions(db, &v, err)) == 0 &&
+            (rc = countyd_refdata_catalogue(db, a, q->catalogue->keyword, v.catalogue,
+                                            &out->catalogue, err)) == 0)
+            out->result_case = SANJI__QUERY_RESULT__RESULT_CATALOGUE;
+        break;
+    case SANJI__QUERY__KIND_ORG_TREE:
+        if ((rc = countyd_refdata_versions(db, &v, err)) == 0 &&
+            (rc = countyd_refdata_org_tree(db, a, k->unit, v.org_tree, &out->org_tree, err)) == 0)
+            out->result_case = SANJI__QUERY_RESULT__RESULT_ORG_TREE;
+        break;
+    case SANJI__QUERY__KIND_NETWORK_STATUS:
+        rc = network(db, a, k, out, err);
+        break;
+    case SANJI__QUERY__KIND_STATISTICS:
+        rc = statistics(db, a, k, out, err);
+        break;
+    default:
+        refuse(out, SJ_EUNSUPPORTED, "不支持的查询 (unknown query kind)");
+        return 0;
+    }
+    if (rc != 0) {
+        sanji__query_result__init(out);
+        refuse(out, rc, "县数据库暂时不可用，请稍后再试 (the county database is unavailable)");
+    }
+    return rc;
+}

@@ -1,0 +1,52 @@
+/*
+ * query.h - answers to Query (PROTOCOL.md "Queries") from PostgreSQL,
+ * within the asker's scope, and the network view's store of relays'
+ * NodeStatus.
+ *
+ * The asker is the node proved by the link's certificate; for a query a
+ * relay forwards, the original node named in sender_node when it lies in
+ * the relay's township (else the relay itself).  Every read is limited to
+ * the villages under the asker's unit.  Applicant ID numbers and phones are
+ * masked unless the asker may see them (caserow.h); an asker of role relay
+ * counts as its villages' cache and sees them unmasked.
+ *
+ * Answers: case_list (filters; limit default 200, at most 1000; total
+ * counts the matches before limit/offset), case_get (by id or number, with
+ * the history; another scope's case is SJ_EUNKNOWN_CASE, so ids cannot be
+ * probed), catalogue (keyword in name, category or materials), org_tree,
+ * network_status (latest NodeStatus of each relay in scope), statistics
+ * (by township, by category, and all).
+ *
+ * Ownership: the QueryResult's content comes from the caller's arena; out
+ * is caller storage, initialised here.
+ *
+ * Entry points: countyd_query_answer(), countyd_netstat_store().
+ */
+#ifndef COUNTYD_QUERY_H
+#define COUNTYD_QUERY_H
+
+#include <libpq-fe.h>
+
+#include "arena.h"
+#include "case.h"
+#include "err.h"
+#include "identity.h"
+#include "sanji.pb-c.h"
+
+typedef struct countyd_asker {
+    sj_node_role role;
+    sj_level level;
+    char unit[SJ_UNIT_CODE_SIZE];
+} countyd_asker;
+
+/* Fills out (code 0 and a result, or a refusal code and Chinese reason).
+ * Returns 0 when out holds the answer (refusals included), or
+ * SJ_EDB/SJ_EDB_CONN when the database failed (out then says so too). */
+int countyd_query_answer(PGconn *db, countyd_arena *a, const countyd_asker *asker,
+                         const Sanji__Query *q, Sanji__QueryResult *out, sj_error *err);
+
+/* Keeps st as the latest status of node (upsert).  Returns 0 or SJ_EDB*. */
+int countyd_netstat_store(PGconn *db, const char *node, const char *unit,
+                          const Sanji__NodeStatus *st, sj_error *err);
+
+#endif

@@ -1,0 +1,94 @@
+/*
+ * sweep.c - the overdue and warning sweep (see sweep.h).
+ *
+ * Entry points: countyd_sweep_run().
+ */
+#include "sweep.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "clock.h"
+#include "db.h"
+#include "uuid.h"
+
+int countyd_sweep_run(countyd_apply *a, const uint32_t *warn, size_t n_warn, size_t max_cases,
+                      countyd_apply_result **results, size_t *n, sj_error *err)
+{
+    *results = NULL;
+    *n = 0;
+    int64_t now = sj_clock_real_ms();
+    char now_s[24], lim[24], percents[8 * 12 + 4];
+    snprintf(now_s, sizeof(now_s), "%" PRId64, now);
+    snprintf(lim, sizeof(lim), "%zu", max_cases);
+    size_t k = 0;
+    percents[k++] = '{';
+    for (size_t i = 0; i < n_warn; i++)
+        k += (size_t)snprintf(percents + k, sizeof(percents) - k, "%s%u", i ? "," : "", warn[i]);
+    snprintf(percents + k, sizeof(percents) - k, "}");
+    const char *p[] = {now_s, percents, lim};
+    PGresult *res;
+    /* Candidates: overdue, or past the next warning they have not had. */
+    int rc = countyd_db_query(
+        a->db,
+        "SELECT case_id::text, registered_at_ms, due_at_ms, warn_level FROM cases"
+        " WHERE status IN (1, 2, 3, 4, 5, 6, 9) AND NOT overdue"
+        "  AND (due_at_ms <= $1::bigint OR (due_at_ms > registered_at_ms"
+        "   AND ($1::bigint - registered_at_ms) * 100 >= (due_at_ms - registered_at_ms)"
+        "       * (SELECT min(w) FROM unnest($2::int[]) AS w WHERE w > warn_level)))"
+        " ORDER BY due_at_ms LIMIT $3::bigint",
+        3, p, &res, err);
+    if (rc != 0)
+        return rc;
+    size_t rows = (size_t)PQntuples(res);
+    countyd_system_action *acts = calloc(rows + 1, sizeof(*acts));
+    countyd_apply_result *out = calloc(rows + 1, sizeof(*out));
+    if (!acts || !out) {
+        PQclear(res);
+        free(acts);
+        free(out);
+        return sj_error_set(err, SJ_ENOMEM, "out of memory in the sweep");
+    }
+    size_t m = 0;
+    for (size_t i = 0; i < rows; i++) {
+        int64_t reg = strtoll(PQgetvalue(res, (int)i, 1), NULL, 10);
+        int64_t due = strtoll(PQgetvalue(res, (int)i, 2), NULL, 10);
+        uint32_t level = (uint32_t)strtoul(PQgetvalue(res, (int)i, 3), NULL, 10);
+        countyd_system_action *s = &acts[m];
+        if (sj_uuid_parse(PQgetvalue(res, (int)i, 0), s->case_id, NULL) != 0)
+            continue;
+        if (now >= due) {
+            s->type = SJ_ACTION_OVERDUE;
+            m++;
+            continue;
+        }
+        if (due <= reg)
+            continue;
+        uint32_t used = (uint32_t)((now - reg) * 100 / (due - reg));
+        uint32_t best = 0;
+        for (size_t w = 0; w < n_warn; w++)
+            if (warn[w] <= used && warn[w] > level)
+                best = warn[w];
+        if (best) {
+            s->type = SJ_ACTION_WARN;
+            s->warn_percent = best;
+            m++;
+        }
+    }
+    PQclear(res);
+    if (m > 0 && (rc = countyd_apply_system(a, acts, m, out, err)) != 0) {
+        free(acts);
+        free(out);
+        return rc;
+    }
+    free(acts);
+    if (m == 0) {
+        free(out);
+        return 0;
+    }
+    *results = out;
+    *n = m;
+    return 0;
+}

@@ -1,0 +1,36 @@
+/*
+ * sweep.h - the supervision sweep: marks active cases OVERDUE once their
+ * due time has passed, and WARNs when a set fraction of the time limit is
+ * used (DESIGN.md "Cases"; sweep.interval and sweep.warn_percents).
+ *
+ * The fraction is of the wall-clock span from registration to the due time
+ * (which already counts working days on the holiday calendar).  A case
+ * gets the highest configured percentage it has reached and not had yet,
+ * one WARN per sweep; an overdue case gets OVERDUE and no more warnings.
+ * Every change goes through the state machine with the SYSTEM actor and is
+ * written like any action (countyd_apply_system(): event and feed row in
+ * one transaction), so it shows on the village's feed and, by scope, on
+ * every level above.  "Now" is sj_clock_real_ms() (SANJI_FAKE_NOW in tests).
+ *
+ * Ownership: countyd_sweep_run() returns a malloc'ed results array the
+ * caller frees with free().
+ *
+ * Entry points: countyd_sweep_run().
+ */
+#ifndef COUNTYD_SWEEP_H
+#define COUNTYD_SWEEP_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "apply.h"
+#include "err.h"
+
+/* Checks at most max_cases cases (the rest wait for the next sweep) against
+ * the ascending percentages warn[0..n_warn).  Returns 0 with *results (one
+ * per changed or refused case, *n of them; NULL when none), or
+ * SJ_EDB/SJ_EDB_CONN/SJ_ENOMEM with nothing applied. */
+int countyd_sweep_run(countyd_apply *a, const uint32_t *warn, size_t n_warn, size_t max_cases,
+                      countyd_apply_result **results, size_t *n, sj_error *err);
+
+#endif
