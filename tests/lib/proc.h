@@ -62,7 +62,9 @@ int sj_test_proc_start(sj_test_proc *p, const char *const argv[], const char *co
  * same argv, env and log. */
 int sj_test_proc_restart(sj_test_proc *p, sj_error *err);
 
-/* Waits until 127.0.0.1:port accepts a TCP connection.  Returns 0,
+/* Waits until 127.0.0.1:port accepts a TCP connection (each probe is a
+ * real connection, closed at once: the program sees it, so wait on a port
+ * where that is harmless, e.g. the fault proxy's control port).  Returns 0,
  * SJ_ETIMEOUT after timeout_ms, or SJ_ECLOSED at once if p (may be NULL)
  * exits while waiting (err then quotes the end of its log). */
 int sj_test_proc_wait_port(sj_test_proc *p, int port, int timeout_ms, sj_error *err);
