@@ -147,6 +147,8 @@ const sj_identity *sj_conn_peer(const sj_conn *conn);
 
 void sj_conn_set_data(sj_conn *conn, void *data);
 void *sj_conn_data(const sj_conn *conn);
+/* The owner pointer given to sj_conn_new().  For links made by a listener
+ * it is the listener's record of the link: use sj_listener_of(). */
 void *sj_conn_owner(const sj_conn *conn);
 
 /* True while sends are refused for backpressure. */

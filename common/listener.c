@@ -84,6 +84,12 @@ static void t_close(sj_conn *c, int status, const sj_error *why)
     maybe_done(l);
 }
 
+sj_listener *sj_listener_of(const sj_conn *c)
+{
+    const owned *o = sj_conn_owner(c);
+    return o->l;
+}
+
 static const sj_conn_callbacks trampolines = {
     .on_ready = t_ready,
     .on_message = t_message,

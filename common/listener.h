@@ -14,7 +14,7 @@
  *
  * Entry points: sj_listener_new(), sj_listener_listen(), sj_listener_port(),
  * sj_listener_count(), sj_listener_close(), sj_listener_free(),
- * sj_listener_data().
+ * sj_listener_data(), sj_listener_of().
  */
 #ifndef SJ_LISTENER_H
 #define SJ_LISTENER_H
@@ -57,5 +57,10 @@ void sj_listener_close(sj_listener *l, void (*on_closed)(sj_listener *l));
 void sj_listener_free(sj_listener *l);
 
 void *sj_listener_data(const sj_listener *l);
+
+/* The listener that accepted conn (conn must be one of its links: call it
+ * from the link callbacks).  sj_conn_owner() of such a link is the
+ * listener's private record for it, not the listener. */
+sj_listener *sj_listener_of(const sj_conn *conn);
 
 #endif

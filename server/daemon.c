@@ -561,7 +561,7 @@ bool countyd_daemon_has_node(const countyd_daemon *d, const char *node)
 
 static void on_ready(sj_conn *conn, const sj_identity *peer)
 {
-    countyd_daemon *d = sj_listener_data(sj_conn_owner(conn));
+    countyd_daemon *d = sj_listener_data(sj_listener_of(conn));
     if (strncmp(peer->unit, d->cfg->county, 6) != 0) {
         SJ_LOG_WARN(MOD, "peer of another county refused", "peer", peer->node_id);
         sj_conn_close(conn, SJ_ESCOPE, "不属于本县 (peer is not of this county)");
@@ -579,7 +579,7 @@ static void on_ready(sj_conn *conn, const sj_identity *peer)
 
 static countyd_session *session_of(sj_conn *conn)
 {
-    countyd_daemon *d = sj_listener_data(sj_conn_owner(conn));
+    countyd_daemon *d = sj_listener_data(sj_listener_of(conn));
     void *data = sj_conn_data(conn);
     return data && data != (void *)d ? data : NULL;
 }
@@ -601,7 +601,7 @@ static void on_drain(sj_conn *conn)
 
 static void on_close(sj_conn *conn, int status, const sj_error *why)
 {
-    countyd_daemon *d = sj_listener_data(sj_conn_owner(conn));
+    countyd_daemon *d = sj_listener_data(sj_listener_of(conn));
     countyd_session *s = session_of(conn);
     const sj_identity *peer = sj_conn_peer(conn);
     if (status != 0 && status != SJ_ECLOSED && status != SJ_ECANCELLED)
