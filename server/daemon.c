@@ -604,8 +604,9 @@ static void on_close(sj_conn *conn, int status, const sj_error *why)
     countyd_daemon *d = sj_listener_data(sj_listener_of(conn));
     countyd_session *s = session_of(conn);
     const sj_identity *peer = sj_conn_peer(conn);
+    const char *who = s ? countyd_session_node(s) : peer ? peer->node_id : "(before handshake)";
     if (status != 0 && status != SJ_ECLOSED && status != SJ_ECANCELLED)
-        SJ_LOG_INFO(MOD, "link closed", "peer", peer ? peer->node_id : "(before handshake)",
+        SJ_LOG_INFO(MOD, "link closed", "peer", who,
                     "code", sj_err_name(status), "why", why ? why->message : "");
     if (s) {
         sj_conn_set_data(conn, d);
