@@ -109,9 +109,11 @@ EOF
 
 load_county() {
   write_county_config
+  # Migrating is harmless when the schema is current, and brings an older
+  # network up to date after an upgrade.
+  "$bin_county" --config "$net/county/countyd.conf" migrate >/dev/null
   if [ ! -f "$net/county/loaded" ]; then
-    say "== 建表并导入鲁山县示例数据 (migrate, demo data: 25 townships, 502 villages, 122 items)"
-    "$bin_county" --config "$net/county/countyd.conf" migrate >/dev/null
+    say "== 导入鲁山县示例数据 (demo data: 25 townships, 502 villages, 122 items, 1057 persons)"
     "$bin_county" --config "$net/county/countyd.conf" demo-load "$root/deploy/demo" >"$net/county/demo-load.log"
     touch "$net/county/loaded"
   fi
@@ -144,6 +146,82 @@ start_county() {
   wait_port "$COUNTY_PORT" sanji-countyd
 }
 
+# --- relays -----------------------------------------------------------------
+
+write_relay_config() { # township
+  local t=$1 d=$net/relay-$1
+  mkdir -p "$d"
+  cat >"$d/relayd.conf" <<EOF
+# sanji-relayd of township $t (see docs/RELAY.md for every key)
+[listen]
+address = 127.0.0.1:${RELAY_PORT[$t]}
+[county]
+addresses = 127.0.0.1:$COUNTY_PORT
+node = county:$COUNTY
+[tls]
+ca = $net/pki/ca/ca.crt
+cert = $net/pki/relay-$t.crt
+key = $net/pki/relay-$t.key
+crl = "$net/pki/ca/crl.pem"
+[store]
+path = $d/relay.db
+[upstream]
+backoff_max = 5s
+[link]
+heartbeat = 5s
+EOF
+}
+
+start_relays() {
+  local t
+  for t in "${!RELAY_PORT[@]}"; do
+    write_relay_config "$t"
+    say "== 启动乡镇中继 sanji-relayd $t on 127.0.0.1:${RELAY_PORT[$t]}"
+    start_daemon "relay-$t" "$net/relay-$t/relayd.log" \
+      "$bin_relay" --config "$net/relay-$t/relayd.conf" run
+  done
+  for t in "${!RELAY_PORT[@]}"; do
+    wait_port "${RELAY_PORT[$t]}" "sanji-relayd $t"
+  done
+}
+
+# --- clients: village stations, township desks, the county desk --------------
+
+write_client_config() { # dir cert-prefix address peer person
+  local d=$1 crt=$2 addr=$3 peer=$4 person=$5
+  mkdir -p "$d"
+  cat >"$d/client.conf" <<EOF
+# sanji / sanji-desk for $(basename "$d") (see docs/CLI.md)
+[node]
+cert = $crt.crt
+key = $crt.key
+ca = $net/pki/ca/ca.crt
+crl = $net/pki/ca/crl.pem
+[server]
+address = $addr
+peer = $peer
+[store]
+path = $d/client.db
+[person]
+default = $person
+EOF
+}
+
+write_clients() {
+  local v t
+  for v in "${!STATION_TOWNSHIP[@]}"; do
+    t=${STATION_TOWNSHIP[$v]}
+    write_client_config "$net/station-$v" "$net/pki/station-$v" "127.0.0.1:${RELAY_PORT[$t]}" \
+      "relay:$t" "p-$v-01"
+  done
+  for t in "${!RELAY_PORT[@]}"; do
+    write_client_config "$net/desk-$t" "$net/pki/township-desk-$t" "127.0.0.1:${RELAY_PORT[$t]}" \
+      "relay:$t" "p-$t-01"
+  done
+  write_client_config "$net/desk-county" "$net/pki/county-desk-ops1" "127.0.0.1:$COUNTY_PORT" \
+    "county:$COUNTY" "p-$COUNTY-01"
+}
+
 start_all() {
   mkdir -p "$net"
   build_all
@@ -151,6 +229,8 @@ start_all() {
   start_pg
   load_county
   start_county
+  start_relays
+  write_clients
   say "== 本地网络已启动 (local network up) in $net"
 }
 
