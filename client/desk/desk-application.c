@@ -1,0 +1,233 @@
+/*
+ * desk-application.c - the GtkApplication of sanji-desk (see
+ * desk-application.h): options, client start and stop, event delivery.
+ *
+ * Entry points: desk_application_new() and the accessors in the header.
+ */
+#include "desk-application.h"
+
+#include "desk-loop-source.h"
+#include "desk-window.h"
+#include "i18n.h"
+
+struct _DeskApplication {
+    GtkApplication parent;
+    char *cert, *key, *ca, *crl, *peer, *store, *test_script;
+    char **addresses;
+    uv_loop_t loop;
+    bool loop_ready;
+    GSource *source;
+    sc_client *client;
+    bool stopped;
+    sj_error setup_err;
+    DeskWindow *window;
+    int exit_status;
+};
+
+G_DEFINE_TYPE(DeskApplication, desk_application, GTK_TYPE_APPLICATION)
+
+static void on_client_event(sc_client *c, const sc_event *ev, void *data)
+{
+    DeskApplication *app = data;
+    if (app->window)
+        desk_window_handle_event(app->window, ev);
+}
+
+static void on_stopped(sc_client *c, void *data)
+{
+    DeskApplication *app = data;
+    app->stopped = true;
+}
+
+static gint desk_application_handle_local_options(GApplication *gapp, GVariantDict *o)
+{
+    DeskApplication *app = DESK_APPLICATION(gapp);
+    g_variant_dict_lookup(o, "cert", "^ay", &app->cert);
+    g_variant_dict_lookup(o, "key", "^ay", &app->key);
+    g_variant_dict_lookup(o, "ca", "^ay", &app->ca);
+    g_variant_dict_lookup(o, "crl", "^ay", &app->crl);
+    g_variant_dict_lookup(o, "store", "^ay", &app->store);
+    g_variant_dict_lookup(o, "peer", "s", &app->peer);
+    g_variant_dict_lookup(o, "address", "^as", &app->addresses);
+    g_variant_dict_lookup(o, "test-script", "^ay", &app->test_script);
+    if (!app->test_script && g_getenv("SANJI_DESK_TEST_SCRIPT"))
+        app->test_script = g_strdup(g_getenv("SANJI_DESK_TEST_SCRIPT"));
+    return -1; /* go on */
+}
+
+static void start_client(DeskApplication *app)
+{
+    sj_error *err = &app->setup_err;
+    if (!app->cert || !app->key || !app->ca || !app->store || !app->addresses ||
+        !app->addresses[0]) {
+        sj_error_set(err, SJ_ECONFIG_MISSING, "%s",
+                     _("This station is not set up yet: the program needs its certificate, key, "
+                       "the county CA, the address of the relay or county and the local store. "
+                       "Start it as: sanji-desk --cert station.crt --key station.key --ca ca.crt "
+                       "--address 10.0.0.1:7443 --store station.db (ask the county for these files)."));
+        return;
+    }
+    int rc = uv_loop_init(&app->loop);
+    if (rc != 0) {
+        sj_error_set(err, SJ_EINTERNAL, "uv_loop_init: %s", uv_strerror(rc));
+        return;
+    }
+    app->loop_ready = true;
+    sc_config cfg = {
+        .cert_file = app->cert,
+        .key_file = app->key,
+        .ca_file = app->ca,
+        .crl_file = app->crl,
+        .addresses = (const char *const *)app->addresses,
+        .n_addresses = g_strv_length(app->addresses),
+        .expected_peer = app->peer,
+        .store_path = app->store,
+    };
+    if (sc_client_new(&app->loop, &cfg, on_client_event, app, &app->client, err) != 0)
+        return;
+    if (sc_client_start(app->client, err) != 0) {
+        sc_client_free(app->client);
+        app->client = NULL;
+        return;
+    }
+    app->source = desk_loop_source_new(&app->loop);
+    g_source_attach(app->source, NULL);
+}
+
+/* From desk-resources.c (glib-compile-resources --manual-register). */
+void desk_register_resource(void);
+
+static void load_css(void)
+{
+    desk_register_resource();
+    g_autoptr(GtkCssProvider) css = gtk_css_provider_new();
+    gtk_css_provider_load_from_resource(css, "/org/sanji/desk/desk.css");
+    gtk_style_context_add_provider_for_display(gdk_display_get_default(), GTK_STYLE_PROVIDER(css),
+                                               GTK_STYLE_PROVIDER_PRIORITY_APPLICATION);
+}
+
+static void desk_application_startup(GApplication *gapp)
+{
+    DeskApplication *app = DESK_APPLICATION(gapp);
+    G_APPLICATION_CLASS(desk_application_parent_class)->startup(gapp);
+    load_css();
+    start_client(app);
+}
+
+static void desk_application_activate(GApplication *gapp)
+{
+    DeskApplication *app = DESK_APPLICATION(gapp);
+    if (!app->window) {
+        app->window = desk_window_new(app);
+        g_object_add_weak_pointer(G_OBJECT(app->window), (gpointer *)&app->window);
+    }
+    gtk_window_present(GTK_WINDOW(app->window));
+}
+
+static void desk_application_shutdown(GApplication *gapp)
+{
+    DeskApplication *app = DESK_APPLICATION(gapp);
+    if (app->window)
+        gtk_window_destroy(GTK_WINDOW(app->window));
+    if (app->client) {
+        /* Let the link say goodbye and the thread pool finish; bounded by
+         * the library's own close timeouts. */
+        sc_client_stop(app->client, on_stopped);
+        while (!app->stopped && uv_run(&app->loop, UV_RUN_ONCE) != 0)
+            ;
+        sc_client_free(app->client);
+        app->client = NULL;
+    }
+    if (app->source) {
+        g_source_destroy(app->source);
+        g_source_unref(app->source);
+        app->source = NULL;
+    }
+    if (app->loop_ready) {
+        uv_run(&app->loop, UV_RUN_NOWAIT);
+        if (uv_loop_close(&app->loop) != 0)
+            g_warning("libuv loop still has handles at exit");
+        app->loop_ready = false;
+    }
+    G_APPLICATION_CLASS(desk_application_parent_class)->shutdown(gapp);
+}
+
+static void desk_application_finalize(GObject *obj)
+{
+    DeskApplication *app = DESK_APPLICATION(obj);
+    g_free(app->cert);
+    g_free(app->key);
+    g_free(app->ca);
+    g_free(app->crl);
+    g_free(app->peer);
+    g_free(app->store);
+    g_free(app->test_script);
+    g_strfreev(app->addresses);
+    G_OBJECT_CLASS(desk_application_parent_class)->finalize(obj);
+}
+
+static void desk_application_class_init(DeskApplicationClass *klass)
+{
+    GApplicationClass *ac = G_APPLICATION_CLASS(klass);
+    ac->handle_local_options = desk_application_handle_local_options;
+    ac->startup = desk_application_startup;
+    ac->activate = desk_application_activate;
+    ac->shutdown = desk_application_shutdown;
+    G_OBJECT_CLASS(klass)->finalize = desk_application_finalize;
+}
+
+static void desk_application_init(DeskApplication *app)
+{
+    sj_error_clear(&app->setup_err);
+    const GOptionEntry entries[] = {
+        {"cert", 0, 0, G_OPTION_ARG_FILENAME, NULL, _("This station's certificate (PEM)"), _("FILE")},
+        {"key", 0, 0, G_OPTION_ARG_FILENAME, NULL, _("This station's private key (PEM)"), _("FILE")},
+        {"ca", 0, 0, G_OPTION_ARG_FILENAME, NULL, _("The county CA certificate"), _("FILE")},
+        {"crl", 0, 0, G_OPTION_ARG_FILENAME, NULL, _("The county revocation list"), _("FILE")},
+        {"address", 0, 0, G_OPTION_ARG_STRING_ARRAY, NULL,
+         _("Address of the township relay or the county (ip:port); repeat for more"), _("ADDR")},
+        {"peer", 0, 0, G_OPTION_ARG_STRING, NULL,
+         _("Expected peer, e.g. relay:410423101000 or county:410423000000"), _("NODE")},
+        {"store", 0, 0, G_OPTION_ARG_FILENAME, NULL, _("The local store file"), _("FILE")},
+        {"test-script", 0, 0, G_OPTION_ARG_FILENAME, NULL,
+         _("Drive the window with a test script (see docs/DESKTOP.md)"), _("FILE")},
+        {NULL, 0, 0, 0, NULL, NULL, NULL},
+    };
+    g_application_add_main_option_entries(G_APPLICATION(app), entries);
+}
+
+DeskApplication *desk_application_new(void)
+{
+    return g_object_new(DESK_TYPE_APPLICATION, "application-id", "org.sanji.Desk", "flags",
+                        G_APPLICATION_NON_UNIQUE, NULL);
+}
+
+sc_client *desk_application_client(DeskApplication *app)
+{
+    return app->client;
+}
+
+const sj_error *desk_application_setup_error(DeskApplication *app)
+{
+    return &app->setup_err;
+}
+
+const char *desk_application_store_path(DeskApplication *app)
+{
+    return app->store;
+}
+
+const char *desk_application_test_script(DeskApplication *app)
+{
+    return app->test_script;
+}
+
+void desk_application_set_exit_status(DeskApplication *app, int status)
+{
+    app->exit_status = status;
+}
+
+int desk_application_exit_status(DeskApplication *app)
+{
+    return app->exit_status;
+}

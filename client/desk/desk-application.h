@@ -1,0 +1,44 @@
+/*
+ * desk-application.h - the sanji-desk GtkApplication: command-line options,
+ * the client library on its libuv loop (run inside GLib's main loop by
+ * desk-loop-source), and delivery of the library's events to the window.
+ *
+ * Options: --cert, --key, --ca, --crl, --address (repeatable), --peer,
+ * --store, --test-script (or SANJI_DESK_TEST_SCRIPT).  Without the first
+ * four the window shows what is missing and how to start the program.
+ *
+ * Ownership: desk_application_new() returns a new reference; the client and
+ * the loop belong to the application and live from "startup" to
+ * "shutdown".  desk_application_client() is borrowed.
+ *
+ * Entry points: desk_application_new(), desk_application_client(),
+ * desk_application_setup_error(), desk_application_store_path(),
+ * desk_application_test_script(), desk_application_set_exit_status(),
+ * desk_application_exit_status().
+ */
+#ifndef DESK_APPLICATION_H
+#define DESK_APPLICATION_H
+
+#include <gtk/gtk.h>
+
+#include "sanji_client.h"
+
+G_BEGIN_DECLS
+
+#define DESK_TYPE_APPLICATION (desk_application_get_type())
+G_DECLARE_FINAL_TYPE(DeskApplication, desk_application, DESK, APPLICATION, GtkApplication)
+
+DeskApplication *desk_application_new(void);
+
+/* The client, or NULL when it could not be set up (see setup_error). */
+sc_client *desk_application_client(DeskApplication *app);
+const sj_error *desk_application_setup_error(DeskApplication *app);
+const char *desk_application_store_path(DeskApplication *app);
+const char *desk_application_test_script(DeskApplication *app);
+
+void desk_application_set_exit_status(DeskApplication *app, int status);
+int desk_application_exit_status(DeskApplication *app);
+
+G_END_DECLS
+
+#endif

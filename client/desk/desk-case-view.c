@@ -1,0 +1,520 @@
+/*
+ * desk-case-view.c - one case and its actions (see desk-case-view.h).
+ *
+ * Entry points: desk_case_view_new(), desk_case_view_show(),
+ * desk_case_view_refresh().
+ */
+#include "desk-case-view.h"
+
+#include <string.h>
+
+#include "clock.h"
+#include "desk-draft.h"
+#include "desk-format.h"
+#include "i18n.h"
+#include "personal.h"
+#include "uuid.h"
+
+struct _DeskCaseView {
+    GtkBox parent;
+    DeskWindow *win;
+    bool have_case;
+    uint8_t case_id[16];
+    GtkWidget *title, *status, *delivery, *facts, *actions, *timeline, *empty;
+    GtkWidget *form, *form_title, *note, *result_label, *result, *dept_label, *department;
+    GtkWidget *mat_label, *materials, *sat_label, *satisfaction, *confirm, *message;
+    sj_case_action pending;      /* the action whose inputs are shown */
+    desk_draft *draft;
+    bool restoring;
+};
+
+G_DEFINE_TYPE(DeskCaseView, desk_case_view, GTK_TYPE_BOX)
+
+/* gtk_list_box_remove_all() is GTK 4.12; Debian 12 has 4.8. */
+static void list_clear(GtkWidget *list)
+{
+    GtkListBoxRow *row;
+    while ((row = gtk_list_box_get_row_at_index(GTK_LIST_BOX(list), 0)))
+        gtk_list_box_remove(GTK_LIST_BOX(list), GTK_WIDGET(row));
+}
+
+static const char *nz(const char *s)
+{
+    return s ? s : "";
+}
+
+static char *view_text(GtkWidget *view)
+{
+    GtkTextBuffer *b = gtk_text_view_get_buffer(GTK_TEXT_VIEW(view));
+    GtkTextIter s, e;
+    gtk_text_buffer_get_bounds(b, &s, &e);
+    return gtk_text_buffer_get_text(b, &s, &e, FALSE);
+}
+
+static void set_view_text(GtkWidget *view, const char *t)
+{
+    gtk_text_buffer_set_text(gtk_text_view_get_buffer(GTK_TEXT_VIEW(view)), t, -1);
+}
+
+static void keep(DeskCaseView *v, const char *key, const char *value)
+{
+    if (v->restoring || !v->draft)
+        return;
+    sj_error err;
+    if (desk_draft_set(v->draft, key, value, &err) != 0)
+        desk_window_show_error(v->win, NULL, &err);
+}
+
+static void keep_all(DeskCaseView *v)
+{
+    if (v->restoring || !v->draft || !v->have_case)
+        return;
+    char id[SJ_UUID_TEXT_SIZE];
+    sj_uuid_format(v->case_id, id);
+    keep(v, "case", id);
+    keep(v, "action", sj_case_action_name(v->pending));
+    g_autofree char *note = view_text(v->note);
+    g_autofree char *result = view_text(v->result);
+    g_autofree char *mats = view_text(v->materials);
+    keep(v, "note", note);
+    keep(v, "result", result);
+    keep(v, "materials", mats);
+    keep(v, "department", gtk_editable_get_text(GTK_EDITABLE(v->department)));
+}
+
+static void on_input_changed(gpointer obj, gpointer data)
+{
+    keep_all(data);
+}
+
+static void clear_children(GtkWidget *box)
+{
+    GtkWidget *c;
+    while ((c = gtk_widget_get_first_child(box)))
+        gtk_widget_unparent(c);
+}
+
+static GtkWidget *line(const char *text, const char *css)
+{
+    GtkWidget *l = gtk_label_new(text);
+    gtk_label_set_xalign(GTK_LABEL(l), 0);
+    gtk_label_set_wrap(GTK_LABEL(l), true);
+    gtk_label_set_selectable(GTK_LABEL(l), true);
+    if (css)
+        gtk_widget_add_css_class(l, css);
+    return l;
+}
+
+/* ---- actions ------------------------------------------------------------ */
+
+static bool is_county_actor(DeskCaseView *v)
+{
+    return sc_client_node(desk_window_client(v->win))->role == SJ_NODE_ROLE_COUNTY_DESK;
+}
+
+static void open_form(DeskCaseView *v, sj_case_action a, const Sanji__Case *cs)
+{
+    v->pending = a;
+    gtk_label_set_text(GTK_LABEL(v->form_title), desk_format_label(sc_action_label(a)));
+    bool result = a == SJ_ACTION_RESOLVE || a == SJ_ACTION_RESOLVE_AT_ONCE;
+    bool dept = a == SJ_ACTION_ACCEPT && is_county_actor(v);
+    bool mats = a == SJ_ACTION_REQUEST_MATERIALS;
+    bool sat = a == SJ_ACTION_FEEDBACK;
+    gtk_widget_set_visible(v->result_label, result);
+    gtk_widget_set_visible(v->result, result);
+    gtk_widget_set_visible(v->dept_label, dept);
+    gtk_widget_set_visible(v->department, dept);
+    gtk_widget_set_visible(v->mat_label, mats);
+    gtk_widget_set_visible(v->materials, mats);
+    gtk_widget_set_visible(v->sat_label, sat);
+    gtk_widget_set_visible(v->satisfaction, sat);
+    if (!v->restoring && cs) {
+        sc_client *c = desk_window_client(v->win);
+        const Sanji__CatalogueItem *it = sc_catalogue_item(c, cs->item_code);
+        if (dept && !*gtk_editable_get_text(GTK_EDITABLE(v->department)))
+            gtk_editable_set_text(GTK_EDITABLE(v->department),
+                                  cs->department && *cs->department ? cs->department
+                                                                    : it ? nz(it->department) : "");
+        if (mats) {
+            /* 一次告知: start from the last list (or the item's), so a second
+             * request repeats it unless something is really missing. */
+            GString *s = g_string_new(NULL);
+            char *const *m = cs->n_materials ? cs->materials : it ? it->materials : NULL;
+            size_t n = cs->n_materials ? cs->n_materials : it ? it->n_materials : 0;
+            for (size_t i = 0; i < n; i++)
+                g_string_append_printf(s, "%s%s", i ? "\n" : "", m[i]);
+            set_view_text(v->materials, s->str);
+            g_string_free(s, TRUE);
+        }
+    }
+    gtk_label_set_text(GTK_LABEL(v->message), "");
+    gtk_widget_set_visible(v->form, true);
+    keep_all(v);
+}
+
+static void on_action_clicked(GtkButton *b, gpointer data)
+{
+    DeskCaseView *v = data;
+    sj_case_action a = GPOINTER_TO_INT(g_object_get_data(G_OBJECT(b), "action"));
+    sc_case_detail d;
+    sj_error err;
+    if (sc_get_case(desk_window_client(v->win), v->case_id, &d, &err) != 0) {
+        desk_window_show_error(v->win, NULL, &err);
+        return;
+    }
+    set_view_text(v->note, "");
+    set_view_text(v->result, "");
+    gtk_editable_set_text(GTK_EDITABLE(v->department), "");
+    open_form(v, a, d.c);
+    sc_case_detail_free(&d);
+}
+
+static void close_form(DeskCaseView *v)
+{
+    gtk_widget_set_visible(v->form, false);
+    v->pending = SJ_ACTION_NONE;
+    sj_error err;
+    if (v->draft && desk_draft_clear(v->draft, &err) != 0)
+        g_warning("%s", err.message);
+}
+
+static void on_cancel(GtkButton *b, gpointer data)
+{
+    close_form(data);
+}
+
+static void on_confirm(GtkButton *b, gpointer data)
+{
+    DeskCaseView *v = data;
+    g_autofree char *note = view_text(v->note);
+    g_autofree char *result = view_text(v->result);
+    g_autofree char *mats = view_text(v->materials);
+    g_auto(GStrv) lines = g_strsplit(mats, "\n", -1);
+    GPtrArray *list = g_ptr_array_new();
+    for (int i = 0; lines[i]; i++) {
+        g_strstrip(lines[i]);
+        if (*lines[i])
+            g_ptr_array_add(list, lines[i]);
+    }
+    static const sj_satisfaction sats[] = {SJ_SATISFACTION_NONE, SJ_SATISFACTION_SATISFIED,
+                                           SJ_SATISFACTION_BASICALLY, SJ_SATISFACTION_UNSATISFIED};
+    guint si = gtk_drop_down_get_selected(GTK_DROP_DOWN(v->satisfaction));
+    sc_action_req req = {
+        .case_id = v->case_id,
+        .type = v->pending,
+        .note = note,
+        .result = result,
+        .department = gtk_editable_get_text(GTK_EDITABLE(v->department)),
+        .materials = (const char *const *)list->pdata,
+        .n_materials = list->len,
+        .satisfaction = si < G_N_ELEMENTS(sats) ? sats[si] : SJ_SATISFACTION_NONE,
+    };
+    sj_error err;
+    int rc = sc_act(desk_window_client(v->win), &req, NULL, &err);
+    g_ptr_array_free(list, TRUE);
+    if (rc != 0) {
+        /* Translators: an action could not be saved; %s says why and what to do. */
+        g_autofree char *t = g_strdup_printf(_("Not saved: %s"), err.message);
+        gtk_label_set_text(GTK_LABEL(v->message), t);
+        return;
+    }
+    close_form(v);
+    desk_window_notify(v->win, _("Saved. It goes up by itself, also after a link outage."), false);
+    desk_window_refresh_soon(v->win);
+    desk_case_view_refresh(v);
+}
+
+/* ---- display ------------------------------------------------------------ */
+
+static void add_timeline_row(DeskCaseView *v, const char *when, const char *who, const char *what,
+                             const char *extra, const char *css)
+{
+    GtkWidget *row = gtk_box_new(GTK_ORIENTATION_VERTICAL, 2);
+    gtk_widget_add_css_class(row, "timeline-row");
+    if (css)
+        gtk_widget_add_css_class(row, css);
+    g_autofree char *head = g_strdup_printf("%s　%s　%s", when, what, who);
+    gtk_box_append(GTK_BOX(row), line(head, "timeline-head"));
+    if (extra && *extra)
+        gtk_box_append(GTK_BOX(row), line(extra, NULL));
+    gtk_list_box_append(GTK_LIST_BOX(v->timeline), row);
+}
+
+static char *event_extra(const Sanji__CaseEvent *e)
+{
+    GString *s = g_string_new(NULL);
+    if (e->note && *e->note)
+        g_string_append_printf(s, "%s%s\n", _("Note: "), e->note);
+    if (e->result && *e->result)
+        g_string_append_printf(s, "%s%s\n", _("Result: "), e->result);
+    if (e->department && *e->department)
+        g_string_append_printf(s, "%s%s\n", _("Department: "), e->department);
+    if (e->n_materials) {
+        g_string_append(s, _("Materials missing: "));
+        for (size_t i = 0; i < e->n_materials; i++)
+            g_string_append_printf(s, "%s%s", i ? "、" : "", e->materials[i]);
+        g_string_append_c(s, '\n');
+    }
+    if (e->satisfaction)
+        g_string_append_printf(s, "%s\n",
+                               desk_format_label(sc_satisfaction_label((sj_satisfaction)e->satisfaction)));
+    if (e->repeat_materials_request)
+        g_string_append_printf(s, "%s\n", _("A second, different list of materials (one-time notice broken)."));
+    if (s->len && s->str[s->len - 1] == '\n')
+        g_string_truncate(s, s->len - 1);
+    return g_string_free(s, FALSE);
+}
+
+static void show_detail(DeskCaseView *v, const sc_case_detail *d)
+{
+    sc_client *c = desk_window_client(v->win);
+    const Sanji__Case *cs = d->c;
+    g_autofree char *title = desk_format_case_title(cs);
+    gtk_label_set_text(GTK_LABEL(v->title), title);
+    gtk_label_set_text(GTK_LABEL(v->status), desk_format_label(sc_status_label((sj_case_status)cs->status)));
+    desk_delivery dl = desk_format_delivery(cs, d->pending, d->n_pending);
+    gtk_label_set_text(GTK_LABEL(v->delivery), desk_format_delivery_label(dl));
+
+    clear_children(v->facts);
+    char mid[SJ_PERSONAL_MASK_SIZE] = "", mph[SJ_PERSONAL_MASK_SIZE] = "";
+    if (cs->applicant) {
+        sj_personal_mask_id(nz(cs->applicant->id_number), mid, sizeof(mid));
+        sj_personal_mask_phone(nz(cs->applicant->phone), mph, sizeof(mph));
+    }
+    g_autofree char *app = g_strdup_printf(_("Applicant: %s   ID: %s   phone: %s"),
+                                           cs->applicant ? nz(cs->applicant->name) : "", mid, mph);
+    gtk_box_append(GTK_BOX(v->facts), line(app, NULL));
+    g_autofree char *req = g_strdup_printf("%s%s", _("Request: "), nz(cs->request_text));
+    gtk_box_append(GTK_BOX(v->facts), line(req, NULL));
+    g_autofree char *reg = desk_format_time(cs->registered_at_ms);
+    g_autofree char *due = desk_format_time(cs->due_at_ms);
+    /* Translators: where the case is: level and unit code; registered; due. */
+    g_autofree char *where = g_strdup_printf(_("Now with: %s %s · first received by %s · registered %s · due %s"),
+                                             desk_format_label(sc_level_label((sj_level)cs->holder_level)),
+                                             nz(cs->holder_unit), nz(cs->first_receiver_name), reg, due);
+    unsigned b = desk_format_buckets(cs, "", sj_clock_real_ms());
+    gtk_box_append(GTK_BOX(v->facts), line(where, (b & DESK_BUCKET_OVERDUE) ? "overdue" : NULL));
+    if (cs->department && *cs->department) {
+        g_autofree char *t = g_strdup_printf("%s%s", _("Department: "), cs->department);
+        gtk_box_append(GTK_BOX(v->facts), line(t, NULL));
+    }
+    if (cs->n_materials && (sj_case_status)cs->status == SJ_STATUS_WAITING_MATERIALS) {
+        GString *s = g_string_new(_("Materials missing: "));
+        for (size_t i = 0; i < cs->n_materials; i++)
+            g_string_append_printf(s, "%s%s", i ? "、" : "", cs->materials[i]);
+        gtk_box_append(GTK_BOX(v->facts), line(s->str, "due-soon"));
+        g_string_free(s, TRUE);
+    }
+    if (cs->result && *cs->result) {
+        g_autofree char *t = g_strdup_printf("%s%s", _("Result: "), cs->result);
+        gtk_box_append(GTK_BOX(v->facts), line(t, "result"));
+    }
+    if (cs->return_reason && *cs->return_reason) {
+        g_autofree char *t = g_strdup_printf("%s%s", _("Reason for returning: "), cs->return_reason);
+        gtk_box_append(GTK_BOX(v->facts), line(t, "result"));
+    }
+    if (cs->urge_count || cs->supervised) {
+        g_autofree char *t = g_strdup_printf(_("Urged %u times%s"), cs->urge_count,
+                                             cs->supervised ? _(", under supervision") : "");
+        gtk_box_append(GTK_BOX(v->facts), line(t, "overdue"));
+    }
+
+    /* The actions allowed now; the system's own (OVERDUE, WARN) are not buttons. */
+    clear_children(v->actions);
+    sj_case_action allowed[SJ_ACTION_COUNT];
+    size_t n = sc_allowed_actions(c, cs, allowed, SJ_ACTION_COUNT);
+    size_t shown = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (allowed[i] == SJ_ACTION_OVERDUE || allowed[i] == SJ_ACTION_WARN ||
+            allowed[i] == SJ_ACTION_REGISTER)
+            continue;
+        GtkWidget *btn = gtk_button_new_with_label(desk_format_label(sc_action_label(allowed[i])));
+        g_object_set_data(G_OBJECT(btn), "action", GINT_TO_POINTER(allowed[i]));
+        g_signal_connect(btn, "clicked", G_CALLBACK(on_action_clicked), v);
+        gtk_box_append(GTK_BOX(v->actions), btn);
+        g_autofree char *name = g_strdup_printf("case.action.%s", sj_case_action_name(allowed[i]));
+        desk_window_register(v->win, name, btn);
+        shown++;
+    }
+    if (shown == 0)
+        gtk_box_append(GTK_BOX(v->actions), line(_("Nothing to do here now."), "dim-label"));
+
+    list_clear(v->timeline);
+    for (size_t i = 0; i < d->n_events; i++) {
+        const Sanji__CaseEvent *e = d->events[i];
+        g_autofree char *when = desk_format_time(e->at_ms);
+        g_autofree char *who = g_strdup_printf("%s（%s %s）", nz(e->actor_name),
+                                               desk_format_label(sc_level_label((sj_level)e->actor_level)),
+                                               nz(e->actor_unit));
+        g_autofree char *extra = event_extra(e);
+        add_timeline_row(v, when, who, desk_format_label(sc_action_label((sj_case_action)e->action)),
+                         extra, NULL);
+    }
+    for (size_t i = 0; i < d->n_pending; i++) {
+        const sc_outbox_entry *r = &d->pending[i];
+        if (r->state == SC_OUT_APPLIED)
+            continue; /* already in the history above */
+        g_autofree char *when = desk_format_time(r->saved_at_ms);
+        const char *state = desk_format_label(sc_out_state_label(r->state));
+        g_autofree char *extra = r->state == SC_OUT_REFUSED
+                                     ? g_strdup_printf("%s%s", _("Why: "), nz(r->reason))
+                                     : NULL;
+        add_timeline_row(v, when, state, desk_format_label(sc_action_label((sj_case_action)r->action)),
+                         extra, r->state == SC_OUT_REFUSED ? "refused" : "pending");
+    }
+}
+
+void desk_case_view_refresh(DeskCaseView *v)
+{
+    if (!v->have_case)
+        return;
+    sc_case_detail d;
+    sj_error err;
+    if (sc_get_case(desk_window_client(v->win), v->case_id, &d, &err) != 0) {
+        gtk_label_set_text(GTK_LABEL(v->title), err.message);
+        return;
+    }
+    show_detail(v, &d);
+    sc_case_detail_free(&d);
+}
+
+void desk_case_view_show(DeskCaseView *v, const uint8_t case_id[16])
+{
+    bool same = v->have_case && memcmp(v->case_id, case_id, 16) == 0;
+    memcpy(v->case_id, case_id, 16);
+    v->have_case = true;
+    gtk_widget_set_visible(v->empty, false);
+    if (!same)
+        gtk_widget_set_visible(v->form, false);
+    desk_case_view_refresh(v);
+    /* A half-written action on this case from before a crash comes back. */
+    if (!same && v->draft && !desk_draft_is_empty(v->draft)) {
+        char id[SJ_UUID_TEXT_SIZE];
+        sj_uuid_format(case_id, id);
+        if (strcmp(desk_draft_get(v->draft, "case"), id) == 0) {
+            sj_case_action a = sj_case_action_from_name(desk_draft_get(v->draft, "action"));
+            if (a != SJ_ACTION_NONE) {
+                v->restoring = true;
+                set_view_text(v->note, desk_draft_get(v->draft, "note"));
+                set_view_text(v->result, desk_draft_get(v->draft, "result"));
+                set_view_text(v->materials, desk_draft_get(v->draft, "materials"));
+                gtk_editable_set_text(GTK_EDITABLE(v->department), desk_draft_get(v->draft, "department"));
+                open_form(v, a, NULL);
+                v->restoring = false;
+            }
+        }
+    }
+}
+
+static void desk_case_view_finalize(GObject *obj)
+{
+    desk_draft_free(DESK_CASE_VIEW(obj)->draft);
+    G_OBJECT_CLASS(desk_case_view_parent_class)->finalize(obj);
+}
+
+static void desk_case_view_class_init(DeskCaseViewClass *klass)
+{
+    G_OBJECT_CLASS(klass)->finalize = desk_case_view_finalize;
+}
+
+static void desk_case_view_init(DeskCaseView *v)
+{
+}
+
+static GtkWidget *text_input(void)
+{
+    GtkWidget *t = gtk_text_view_new();
+    gtk_text_view_set_wrap_mode(GTK_TEXT_VIEW(t), GTK_WRAP_WORD_CHAR);
+    gtk_widget_add_css_class(t, "request-text");
+    gtk_widget_set_size_request(t, -1, 60);
+    return t;
+}
+
+static GtkWidget *field_label(const char *t)
+{
+    GtkWidget *l = gtk_label_new(t);
+    gtk_label_set_xalign(GTK_LABEL(l), 0);
+    gtk_widget_add_css_class(l, "field-label");
+    return l;
+}
+
+DeskCaseView *desk_case_view_new(DeskWindow *w)
+{
+    DeskCaseView *v = g_object_new(DESK_TYPE_CASE_VIEW, "orientation", GTK_ORIENTATION_VERTICAL,
+                                   "spacing", 10, NULL);
+    v->win = w;
+    gtk_widget_add_css_class(GTK_WIDGET(v), "page");
+    v->empty = line(_("Open a case from a list to see it here."), "dim-label");
+    v->title = line("", "title-2");
+    GtkWidget *state = gtk_box_new(GTK_ORIENTATION_HORIZONTAL, 16);
+    v->status = line("", "case-status-big");
+    v->delivery = line("", "delivery-big");
+    gtk_box_append(GTK_BOX(state), v->status);
+    gtk_box_append(GTK_BOX(state), v->delivery);
+    v->facts = gtk_box_new(GTK_ORIENTATION_VERTICAL, 4);
+    v->actions = gtk_box_new(GTK_ORIENTATION_HORIZONTAL, 8);
+    gtk_widget_add_css_class(v->actions, "case-actions");
+
+    v->form = gtk_box_new(GTK_ORIENTATION_VERTICAL, 6);
+    gtk_widget_add_css_class(v->form, "action-form");
+    v->form_title = line("", "title-3");
+    v->result_label = field_label(_("Result (what was done, what the villager gets)"));
+    v->result = text_input();
+    v->dept_label = field_label(_("Department that handles it"));
+    v->department = gtk_entry_new();
+    v->mat_label = field_label(_("Every missing material, one per line (tell everything at once)"));
+    v->materials = text_input();
+    v->sat_label = field_label(_("The villager's satisfaction"));
+    const char *sat_names[] = {_("— choose —"), _("Satisfied"), _("Basically satisfied"),
+                               _("Unsatisfied"), NULL};
+    v->satisfaction = gtk_drop_down_new_from_strings(sat_names);
+    GtkWidget *note_label = field_label(_("Note or reason"));
+    v->note = text_input();
+    GtkWidget *fb = gtk_box_new(GTK_ORIENTATION_HORIZONTAL, 8);
+    v->confirm = gtk_button_new_with_label(_("Save this step"));
+    gtk_widget_add_css_class(v->confirm, "suggested-action");
+    GtkWidget *cancel = gtk_button_new_with_label(_("Cancel"));
+    gtk_box_append(GTK_BOX(fb), v->confirm);
+    gtk_box_append(GTK_BOX(fb), cancel);
+    v->message = line("", "error-text");
+    GtkWidget *parts[] = {v->form_title, v->result_label, v->result, v->dept_label, v->department,
+                          v->mat_label, v->materials, v->sat_label, v->satisfaction, note_label,
+                          v->note, fb, v->message};
+    for (size_t i = 0; i < G_N_ELEMENTS(parts); i++)
+        gtk_box_append(GTK_BOX(v->form), parts[i]);
+    gtk_widget_set_visible(v->form, false);
+
+    GtkWidget *tl = line(_("History"), "title-3");
+    v->timeline = gtk_list_box_new();
+    gtk_widget_add_css_class(v->timeline, "boxed-list");
+    gtk_list_box_set_selection_mode(GTK_LIST_BOX(v->timeline), GTK_SELECTION_NONE);
+
+    GtkWidget *parts2[] = {v->empty, v->title, state, v->facts, v->actions, v->form, tl, v->timeline};
+    for (size_t i = 0; i < G_N_ELEMENTS(parts2); i++)
+        gtk_box_append(GTK_BOX(v), parts2[i]);
+
+    g_signal_connect(v->confirm, "clicked", G_CALLBACK(on_confirm), v);
+    g_signal_connect(cancel, "clicked", G_CALLBACK(on_cancel), v);
+    GtkWidget *texts[] = {v->note, v->result, v->materials};
+    for (size_t i = 0; i < G_N_ELEMENTS(texts); i++)
+        g_signal_connect(gtk_text_view_get_buffer(GTK_TEXT_VIEW(texts[i])), "changed",
+                         G_CALLBACK(on_input_changed), v);
+    g_signal_connect(v->department, "changed", G_CALLBACK(on_input_changed), v);
+
+    if (desk_window_store_path(w)) {
+        g_autofree char *path = desk_draft_path(desk_window_store_path(w), "action");
+        v->draft = desk_draft_open(path);
+    }
+    desk_window_register(w, "case.title", v->title);
+    desk_window_register(w, "case.status", v->status);
+    desk_window_register(w, "case.delivery", v->delivery);
+    desk_window_register(w, "case.timeline", v->timeline);
+    desk_window_register(w, "case.note", v->note);
+    desk_window_register(w, "case.result", v->result);
+    desk_window_register(w, "case.department", v->department);
+    desk_window_register(w, "case.materials", v->materials);
+    desk_window_register(w, "case.satisfaction", v->satisfaction);
+    desk_window_register(w, "case.confirm", v->confirm);
+    desk_window_register(w, "case.message", v->message);
+    return v;
+}

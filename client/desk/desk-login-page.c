@@ -1,0 +1,233 @@
+/*
+ * desk-login-page.c - log in (see desk-login-page.h).
+ *
+ * Entry points: desk_login_page_new(), desk_login_page_reset().
+ */
+#include "desk-login-page.h"
+
+#include <string.h>
+
+#include "desk-draft.h"
+#include "i18n.h"
+
+#define RECENT_MAX 6
+
+struct _DeskLoginPage {
+    GtkBox parent;
+    DeskWindow *win;
+    GtkWidget *person, *password, *submit, *message, *spinner, *recent_box;
+    desk_draft *state;   /* "recent": names that logged in here, newest first, one per line */
+    bool busy;
+};
+
+G_DEFINE_TYPE(DeskLoginPage, desk_login_page, GTK_TYPE_BOX)
+
+static void set_message(DeskLoginPage *p, const char *text, bool error)
+{
+    gtk_label_set_text(GTK_LABEL(p->message), text);
+    if (error)
+        gtk_widget_add_css_class(p->message, "error-text");
+    else
+        gtk_widget_remove_css_class(p->message, "error-text");
+}
+
+static void on_recent_clicked(GtkButton *b, gpointer data)
+{
+    DeskLoginPage *p = data;
+    gtk_editable_set_text(GTK_EDITABLE(p->person), gtk_button_get_label(b));
+    gtk_widget_grab_focus(p->password);
+}
+
+static void fill_recent(DeskLoginPage *p)
+{
+    GtkWidget *child;
+    while ((child = gtk_widget_get_first_child(p->recent_box)))
+        gtk_box_remove(GTK_BOX(p->recent_box), child);
+    if (!p->state)
+        return;
+    g_auto(GStrv) names = g_strsplit(desk_draft_get(p->state, "recent"), "\n", -1);
+    for (int i = 0; names[i] && i < RECENT_MAX; i++) {
+        if (!*names[i])
+            continue;
+        GtkWidget *b = gtk_button_new_with_label(names[i]);
+        g_signal_connect(b, "clicked", G_CALLBACK(on_recent_clicked), p);
+        gtk_box_append(GTK_BOX(p->recent_box), b);
+    }
+}
+
+static void remember(DeskLoginPage *p, const char *name)
+{
+    if (!p->state)
+        return;
+    g_auto(GStrv) old = g_strsplit(desk_draft_get(p->state, "recent"), "\n", -1);
+    GString *s = g_string_new(name);
+    int n = 1;
+    for (int i = 0; old[i] && n < RECENT_MAX; i++) {
+        if (!*old[i] || strcmp(old[i], name) == 0)
+            continue;
+        g_string_append_printf(s, "\n%s", old[i]);
+        n++;
+    }
+    sj_error err;
+    if (desk_draft_set(p->state, "recent", s->str, &err) != 0)
+        g_warning("%s", err.message); /* only a convenience; logging in goes on */
+    g_string_free(s, TRUE);
+    fill_recent(p);
+}
+
+static void set_busy(DeskLoginPage *p, bool busy)
+{
+    p->busy = busy;
+    gtk_widget_set_sensitive(p->submit, !busy);
+    gtk_spinner_set_spinning(GTK_SPINNER(p->spinner), busy);
+}
+
+static void on_login_done(sc_client *c, int status, const sj_error *err, void *data)
+{
+    DeskLoginPage *p = data;
+    if (gtk_widget_get_root(GTK_WIDGET(p))) {
+        set_busy(p, false);
+        gtk_editable_set_text(GTK_EDITABLE(p->password), "");
+        if (status == 0) {
+            set_message(p, "", false);
+            remember(p, gtk_editable_get_text(GTK_EDITABLE(p->person)));
+            desk_window_logged_in(p->win);
+        } else if (status == SJ_EAUTH) {
+            set_message(p, _("Wrong name or password. Check the name and type the password again."), true);
+        } else {
+            set_message(p, err && err->message[0] ? err->message : sj_err_text(status), true);
+        }
+    }
+    g_object_unref(p);
+}
+
+static void on_submit(GtkWidget *widget, gpointer data)
+{
+    DeskLoginPage *p = data;
+    if (p->busy)
+        return;
+    g_autofree char *name = g_strstrip(g_strdup(gtk_editable_get_text(GTK_EDITABLE(p->person))));
+    const char *pw = gtk_editable_get_text(GTK_EDITABLE(p->password));
+    if (!*name) {
+        set_message(p, _("Type your name (or pick it above)."), true);
+        gtk_widget_grab_focus(p->person);
+        return;
+    }
+    if (!*pw) {
+        set_message(p, _("Type your password."), true);
+        gtk_widget_grab_focus(p->password);
+        return;
+    }
+    gtk_editable_set_text(GTK_EDITABLE(p->person), name);
+    sj_error err;
+    int rc = sc_login(desk_window_client(p->win), name, pw, on_login_done, g_object_ref(p), &err);
+    if (rc != 0) {
+        g_object_unref(p);
+        if (rc == SJ_EUNKNOWN_PERSON)
+            set_message(p, _("This station has not received its list of persons yet. Wait until the bar above says Online, then log in again."), true);
+        else
+            set_message(p, err.message, true);
+        return;
+    }
+    set_message(p, _("Checking…"), false);
+    set_busy(p, true);
+}
+
+void desk_login_page_reset(DeskLoginPage *p)
+{
+    gtk_editable_set_text(GTK_EDITABLE(p->password), "");
+    set_message(p, "", false);
+    fill_recent(p);
+}
+
+static void desk_login_page_finalize(GObject *obj)
+{
+    DeskLoginPage *p = DESK_LOGIN_PAGE(obj);
+    desk_draft_free(p->state);
+    G_OBJECT_CLASS(desk_login_page_parent_class)->finalize(obj);
+}
+
+static void desk_login_page_class_init(DeskLoginPageClass *klass)
+{
+    G_OBJECT_CLASS(klass)->finalize = desk_login_page_finalize;
+}
+
+static void desk_login_page_init(DeskLoginPage *p)
+{
+}
+
+static const char *role_text(sj_node_role r)
+{
+    switch (r) {
+    case SJ_NODE_ROLE_VILLAGE: return _("Village service station");
+    case SJ_NODE_ROLE_TOWNSHIP_DESK: return _("Township service centre");
+    case SJ_NODE_ROLE_COUNTY_DESK: return _("County service centre");
+    default: return "";
+    }
+}
+
+DeskLoginPage *desk_login_page_new(DeskWindow *w)
+{
+    DeskLoginPage *p = g_object_new(DESK_TYPE_LOGIN_PAGE, "orientation", GTK_ORIENTATION_VERTICAL,
+                                    "spacing", 14, NULL);
+    p->win = w;
+    gtk_widget_add_css_class(GTK_WIDGET(p), "login");
+    gtk_widget_set_halign(GTK_WIDGET(p), GTK_ALIGN_CENTER);
+    gtk_widget_set_valign(GTK_WIDGET(p), GTK_ALIGN_CENTER);
+    gtk_widget_set_size_request(GTK_WIDGET(p), 420, -1);
+
+    const sj_identity *node = sc_client_node(desk_window_client(w));
+    GtkWidget *title = gtk_label_new(_("Sanji proxy service"));
+    gtk_widget_add_css_class(title, "title-1");
+    g_autofree char *where = g_strdup_printf("%s  %s%s%s", role_text(node->role), node->unit,
+                                             node->name[0] ? " · " : "", node->name);
+    GtkWidget *station = gtk_label_new(where);
+    gtk_widget_add_css_class(station, "dim-label");
+
+    GtkWidget *l1 = gtk_label_new(_("Name"));
+    gtk_label_set_xalign(GTK_LABEL(l1), 0);
+    p->person = gtk_entry_new();
+    gtk_entry_set_placeholder_text(GTK_ENTRY(p->person), _("Your name, e.g. 王秀英"));
+    p->recent_box = gtk_box_new(GTK_ORIENTATION_HORIZONTAL, 6);
+    GtkWidget *l2 = gtk_label_new(_("Password"));
+    gtk_label_set_xalign(GTK_LABEL(l2), 0);
+    p->password = gtk_password_entry_new();
+    gtk_password_entry_set_show_peek_icon(GTK_PASSWORD_ENTRY(p->password), true);
+    p->submit = gtk_button_new_with_label(_("Log in"));
+    gtk_widget_add_css_class(p->submit, "suggested-action");
+    gtk_widget_add_css_class(p->submit, "big-button");
+    p->spinner = gtk_spinner_new();
+    p->message = gtk_label_new("");
+    gtk_label_set_wrap(GTK_LABEL(p->message), true);
+    gtk_label_set_max_width_chars(GTK_LABEL(p->message), 40);
+    GtkWidget *hint = gtk_label_new(_("Logging in works without a network connection too."));
+    gtk_widget_add_css_class(hint, "dim-label");
+
+    g_signal_connect(p->submit, "clicked", G_CALLBACK(on_submit), p);
+    g_signal_connect(p->password, "activate", G_CALLBACK(on_submit), p);
+    g_signal_connect_swapped(p->person, "activate", G_CALLBACK(gtk_widget_grab_focus), p->password);
+
+    GtkBox *b = GTK_BOX(p);
+    gtk_box_append(b, title);
+    gtk_box_append(b, station);
+    gtk_box_append(b, l1);
+    gtk_box_append(b, p->person);
+    gtk_box_append(b, p->recent_box);
+    gtk_box_append(b, l2);
+    gtk_box_append(b, p->password);
+    gtk_box_append(b, p->submit);
+    gtk_box_append(b, p->spinner);
+    gtk_box_append(b, p->message);
+    gtk_box_append(b, hint);
+
+    if (desk_window_store_path(w)) {
+        g_autofree char *path = desk_draft_path(desk_window_store_path(w), "desk");
+        p->state = desk_draft_open(path);
+    }
+    fill_recent(p);
+    desk_window_register(w, "login.person", p->person);
+    desk_window_register(w, "login.password", p->password);
+    desk_window_register(w, "login.submit", p->submit);
+    desk_window_register(w, "login.message", p->message);
+    return p;
+}

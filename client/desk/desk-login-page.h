@@ -1,0 +1,30 @@
+/*
+ * desk-login-page.h - the log-in page.  The station's certificate already
+ * says which machine this is (shown on the page); the cadre types or picks
+ * their name and types their password.  The password is checked against
+ * the verifiers the library keeps, so logging in works while offline.
+ * Names that logged in here before are offered as one-click buttons (kept
+ * in a small file next to the store).
+ *
+ * Entry points: desk_login_page_new(), desk_login_page_reset().
+ * The page is owned by the window.
+ */
+#ifndef DESK_LOGIN_PAGE_H
+#define DESK_LOGIN_PAGE_H
+
+#include <gtk/gtk.h>
+
+#include "desk-window.h"
+
+G_BEGIN_DECLS
+
+#define DESK_TYPE_LOGIN_PAGE (desk_login_page_get_type())
+G_DECLARE_FINAL_TYPE(DeskLoginPage, desk_login_page, DESK, LOGIN_PAGE, GtkBox)
+
+DeskLoginPage *desk_login_page_new(DeskWindow *w);
+/* Clears the password and the message (after logging out). */
+void desk_login_page_reset(DeskLoginPage *p);
+
+G_END_DECLS
+
+#endif

@@ -1,0 +1,522 @@
+/*
+ * desk-register-form.c - 诉求登记 (see desk-register-form.h).
+ *
+ * Entry points: desk_register_form_new(), desk_register_form_reload_catalogue().
+ */
+#include "desk-register-form.h"
+
+#include <string.h>
+
+#include "desk-draft.h"
+#include "desk-format.h"
+#include "i18n.h"
+#include "personal.h"
+
+struct _DeskRegisterForm {
+    GtkBox parent;
+    DeskWindow *win;
+    GtkWidget *category, *search, *items, *detail, *item_error;
+    GtkWidget *name, *name_error, *id, *id_error, *phone, *phone_error;
+    GtkWidget *text, *text_error, *urgent, *save, *message;
+    GPtrArray *category_codes;   /* index in the drop-down -> code ("" for all) */
+    char *item_code;             /* chosen item, NULL when none */
+    desk_draft *draft;
+    bool restoring;              /* filling fields from the draft: do not write it back */
+};
+
+G_DEFINE_TYPE(DeskRegisterForm, desk_register_form, GTK_TYPE_BOX)
+
+/* gtk_list_box_remove_all() is GTK 4.12; Debian 12 has 4.8. */
+static void list_clear(GtkWidget *list)
+{
+    GtkListBoxRow *row;
+    while ((row = gtk_list_box_get_row_at_index(GTK_LIST_BOX(list), 0)))
+        gtk_list_box_remove(GTK_LIST_BOX(list), GTK_WIDGET(row));
+}
+
+static const char *nz(const char *s)
+{
+    return s ? s : "";
+}
+
+static char *text_of(GtkWidget *view)
+{
+    GtkTextBuffer *b = gtk_text_view_get_buffer(GTK_TEXT_VIEW(view));
+    GtkTextIter s, e;
+    gtk_text_buffer_get_bounds(b, &s, &e);
+    return gtk_text_buffer_get_text(b, &s, &e, FALSE);
+}
+
+static void keep(DeskRegisterForm *f, const char *key, const char *value)
+{
+    if (f->restoring || !f->draft)
+        return;
+    sj_error err;
+    if (desk_draft_set(f->draft, key, value, &err) != 0)
+        desk_window_show_error(f->win, NULL, &err);
+}
+
+static void field_error(GtkWidget *label, GtkWidget *field, const char *text)
+{
+    gtk_label_set_text(GTK_LABEL(label), text ? text : "");
+    gtk_widget_set_visible(label, text && *text);
+    if (text && *text)
+        gtk_widget_add_css_class(field, "error");
+    else
+        gtk_widget_remove_css_class(field, "error");
+}
+
+/* ---- catalogue picker -------------------------------------------------- */
+
+static void show_item(DeskRegisterForm *f)
+{
+    sc_client *c = desk_window_client(f->win);
+    const Sanji__CatalogueItem *it = f->item_code ? sc_catalogue_item(c, f->item_code) : NULL;
+    if (!it) {
+        gtk_label_set_text(GTK_LABEL(f->detail), _("Pick the matter from the list on the left, or type a word to search."));
+        return;
+    }
+    GString *s = g_string_new(NULL);
+    g_string_append_printf(s, "<b>%s</b>  (%s)\n", nz(it->name), nz(it->code));
+    g_autofree char *dept = g_markup_escape_text(nz(it->department), -1);
+    /* Translators: item detail; department, limit in working days, lowest level. */
+    g_string_append_printf(s, _("Department: %s · time limit: %u working days · can be finished at: %s"),
+                           dept, it->limit_days, desk_format_label(sc_level_label((sj_level)it->min_level)));
+    if (it->urgent_limit_days)
+        g_string_append_printf(s, _(" (urgent: %u working days)"), it->urgent_limit_days);
+    g_string_append_printf(s, "\n<b>%s</b>", _("Materials the villager must bring:"));
+    for (size_t i = 0; i < it->n_materials; i++) {
+        g_autofree char *m = g_markup_escape_text(nz(it->materials[i]), -1);
+        g_string_append_printf(s, "\n  %zu. %s", i + 1, m);
+    }
+    if (it->n_materials == 0)
+        g_string_append_printf(s, "\n  %s", _("none"));
+    gtk_label_set_markup(GTK_LABEL(f->detail), s->str);
+    g_string_free(s, TRUE);
+}
+
+static void fill_items(DeskRegisterForm *f)
+{
+    sc_client *c = desk_window_client(f->win);
+    list_clear(f->items);
+    const char *kw = gtk_editable_get_text(GTK_EDITABLE(f->search));
+    guint ci = gtk_drop_down_get_selected(GTK_DROP_DOWN(f->category));
+    const char *cat = ci < f->category_codes->len ? g_ptr_array_index(f->category_codes, ci) : "";
+    const Sanji__CatalogueItem **items = NULL;
+    size_t n = sc_catalogue_search(c, kw, &items);
+    GtkListBoxRow *chosen = NULL;
+    for (size_t i = 0; i < n; i++) {
+        if (*cat && strcmp(nz(items[i]->category), cat) != 0)
+            continue;
+        g_autofree char *t = g_strdup_printf("%s　%s", nz(items[i]->name), nz(items[i]->code));
+        GtkWidget *l = gtk_label_new(t);
+        gtk_label_set_xalign(GTK_LABEL(l), 0);
+        GtkWidget *row = gtk_list_box_row_new();
+        gtk_list_box_row_set_child(GTK_LIST_BOX_ROW(row), l);
+        g_object_set_data_full(G_OBJECT(row), "code", g_strdup(nz(items[i]->code)), g_free);
+        gtk_list_box_append(GTK_LIST_BOX(f->items), row);
+        if (f->item_code && strcmp(f->item_code, nz(items[i]->code)) == 0)
+            chosen = GTK_LIST_BOX_ROW(row);
+    }
+    free(items);
+    if (chosen) {
+        bool r = f->restoring;
+        f->restoring = true; /* selecting again is not a change */
+        gtk_list_box_select_row(GTK_LIST_BOX(f->items), chosen);
+        f->restoring = r;
+    }
+}
+
+static void on_item_selected(GtkListBox *box, GtkListBoxRow *row, gpointer data)
+{
+    DeskRegisterForm *f = data;
+    if (!row)
+        return;
+    const char *code = g_object_get_data(G_OBJECT(row), "code");
+    g_free(f->item_code);
+    f->item_code = g_strdup(code);
+    field_error(f->item_error, f->items, NULL);
+    keep(f, "item", code);
+    show_item(f);
+}
+
+static void on_filter_changed(GObject *o, GParamSpec *ps, gpointer data)
+{
+    fill_items(data);
+}
+
+static void on_search_changed(GtkEditable *e, gpointer data)
+{
+    fill_items(data);
+}
+
+void desk_register_form_reload_catalogue(DeskRegisterForm *f)
+{
+    sc_client *c = desk_window_client(f->win);
+    const Sanji__CatalogueSync *cat = sc_catalogue(c);
+    GtkStringList *names = gtk_string_list_new(NULL);
+    g_ptr_array_set_size(f->category_codes, 0);
+    gtk_string_list_append(names, _("All categories"));
+    g_ptr_array_add(f->category_codes, g_strdup(""));
+    for (size_t i = 0; cat && i < cat->n_categories; i++) {
+        gtk_string_list_append(names, nz(cat->categories[i]->name));
+        g_ptr_array_add(f->category_codes, g_strdup(nz(cat->categories[i]->code)));
+    }
+    g_signal_handlers_block_by_func(f->category, on_filter_changed, f);
+    gtk_drop_down_set_model(GTK_DROP_DOWN(f->category), G_LIST_MODEL(names));
+    gtk_drop_down_set_selected(GTK_DROP_DOWN(f->category), 0);
+    g_signal_handlers_unblock_by_func(f->category, on_filter_changed, f);
+    g_object_unref(names);
+    fill_items(f);
+    show_item(f);
+    if (!cat)
+        gtk_label_set_text(GTK_LABEL(f->detail),
+                           _("The service catalogue has not arrived yet. It comes with the first connection; wait until the bar above says Online."));
+}
+
+/* ---- field checks ------------------------------------------------------- */
+
+static bool check_id(DeskRegisterForm *f, bool final)
+{
+    const char *v = gtk_editable_get_text(GTK_EDITABLE(f->id));
+    sj_error err;
+    sj_error_clear(&err);
+    if (!*v) {
+        field_error(f->id_error, f->id, final ? _("Type the applicant's ID number (18 characters).") : NULL);
+        return false;
+    }
+    /* While typing, a short number is not yet wrong. */
+    if (!final && strlen(v) < SJ_PERSONAL_ID_LEN && strspn(v, "0123456789") == strlen(v)) {
+        field_error(f->id_error, f->id, NULL);
+        return false;
+    }
+    if (sj_personal_check_id(v, NULL, &err) != 0) {
+        field_error(f->id_error, f->id, err.message);
+        return false;
+    }
+    field_error(f->id_error, f->id, NULL);
+    return true;
+}
+
+static bool check_phone(DeskRegisterForm *f, bool final)
+{
+    const char *v = gtk_editable_get_text(GTK_EDITABLE(f->phone));
+    sj_error err;
+    if (!*v) {
+        field_error(f->phone_error, f->phone, final ? _("Type the applicant's phone number.") : NULL);
+        return false;
+    }
+    if (!final && strlen(v) < 11) {
+        field_error(f->phone_error, f->phone, NULL);
+        return false;
+    }
+    if (sj_personal_check_phone(v, &err) != 0) {
+        field_error(f->phone_error, f->phone, err.message);
+        return false;
+    }
+    field_error(f->phone_error, f->phone, NULL);
+    return true;
+}
+
+static void on_entry_changed(GtkEditable *e, gpointer data)
+{
+    DeskRegisterForm *f = data;
+    const char *key = g_object_get_data(G_OBJECT(e), "draft-key");
+    keep(f, key, gtk_editable_get_text(e));
+    if (GTK_WIDGET(e) == f->id)
+        check_id(f, false);
+    else if (GTK_WIDGET(e) == f->phone)
+        check_phone(f, false);
+    else if (GTK_WIDGET(e) == f->name)
+        field_error(f->name_error, f->name, NULL);
+    gtk_label_set_text(GTK_LABEL(f->message), "");
+}
+
+static void on_text_changed(GtkTextBuffer *b, gpointer data)
+{
+    DeskRegisterForm *f = data;
+    g_autofree char *t = text_of(f->text);
+    keep(f, "text", t);
+    field_error(f->text_error, f->text, NULL);
+}
+
+static void on_urgent_toggled(GtkCheckButton *b, gpointer data)
+{
+    keep(data, "urgent", gtk_check_button_get_active(b) ? "1" : "");
+}
+
+static void clear_form(DeskRegisterForm *f)
+{
+    f->restoring = true;
+    gtk_editable_set_text(GTK_EDITABLE(f->name), "");
+    gtk_editable_set_text(GTK_EDITABLE(f->id), "");
+    gtk_editable_set_text(GTK_EDITABLE(f->phone), "");
+    gtk_text_buffer_set_text(gtk_text_view_get_buffer(GTK_TEXT_VIEW(f->text)), "", -1);
+    gtk_check_button_set_active(GTK_CHECK_BUTTON(f->urgent), false);
+    gtk_editable_set_text(GTK_EDITABLE(f->search), "");
+    g_clear_pointer(&f->item_code, g_free);
+    gtk_list_box_unselect_all(GTK_LIST_BOX(f->items));
+    show_item(f);
+    field_error(f->id_error, f->id, NULL);
+    field_error(f->phone_error, f->phone, NULL);
+    f->restoring = false;
+}
+
+static void on_save(GtkButton *button, gpointer data)
+{
+    DeskRegisterForm *f = data;
+    g_autofree char *name = g_strstrip(g_strdup(gtk_editable_get_text(GTK_EDITABLE(f->name))));
+    g_autofree char *text = text_of(f->text);
+    GtkWidget *first_bad = NULL;
+    if (!f->item_code) {
+        field_error(f->item_error, f->items, _("Pick the matter from the catalogue."));
+        first_bad = f->search;
+    }
+    if (!*name) {
+        field_error(f->name_error, f->name, _("Type the applicant's name."));
+        first_bad = first_bad ? first_bad : f->name;
+    }
+    if (!check_id(f, true))
+        first_bad = first_bad ? first_bad : f->id;
+    if (!check_phone(f, true))
+        first_bad = first_bad ? first_bad : f->phone;
+    /* Request text of white space only is missing. */
+    g_autofree char *stripped = g_strstrip(g_strdup(text));
+    if (!*stripped) {
+        field_error(f->text_error, f->text, _("Write down what the villager asks for."));
+        first_bad = first_bad ? first_bad : f->text;
+    }
+    if (first_bad) {
+        gtk_label_set_text(GTK_LABEL(f->message), _("Not saved yet: correct the fields marked in red."));
+        gtk_widget_add_css_class(f->message, "error-text");
+        gtk_widget_grab_focus(first_bad);
+        return;
+    }
+    char id_norm[SJ_PERSONAL_ID_SIZE];
+    sj_error err;
+    sj_personal_check_id(gtk_editable_get_text(GTK_EDITABLE(f->id)), id_norm, &err);
+    sc_register_req req = {
+        .item_code = f->item_code,
+        .applicant_name = name,
+        .id_number = id_norm,
+        .phone = gtk_editable_get_text(GTK_EDITABLE(f->phone)),
+        .request_text = text,
+        .urgent = gtk_check_button_get_active(GTK_CHECK_BUTTON(f->urgent)),
+    };
+    uint8_t case_id[16];
+    int rc = sc_register(desk_window_client(f->win), &req, case_id, NULL, &err);
+    if (rc != 0) {
+        /* The library checks again (and more); put its answer where it belongs. */
+        if (rc == SJ_EBAD_ID_NUMBER)
+            field_error(f->id_error, f->id, err.message);
+        else if (rc == SJ_EBAD_PHONE)
+            field_error(f->phone_error, f->phone, err.message);
+        else if (rc == SJ_EUNKNOWN_ITEM)
+            field_error(f->item_error, f->items, err.message);
+        /* Translators: %s says why saving failed and what to do. */
+        g_autofree char *t = g_strdup_printf(_("Not saved: %s The text stays here; nothing is lost."), err.message);
+        gtk_label_set_text(GTK_LABEL(f->message), t);
+        gtk_widget_add_css_class(f->message, "error-text");
+        return;
+    }
+    if (f->draft && desk_draft_clear(f->draft, &err) != 0)
+        g_warning("%s", err.message);
+    clear_form(f);
+    gtk_widget_remove_css_class(f->message, "error-text");
+    gtk_label_set_text(GTK_LABEL(f->message),
+                       _("Saved on this computer. It is sent by itself; the case page shows when it reaches the township and the county."));
+    desk_window_notify(f->win, _("Saved. It goes up by itself, also after a link outage."), false);
+    desk_window_refresh_soon(f->win);
+    desk_window_open_case(f->win, case_id);
+}
+
+static void on_clear(GtkButton *b, gpointer data)
+{
+    DeskRegisterForm *f = data;
+    sj_error err;
+    if (f->draft && desk_draft_clear(f->draft, &err) != 0)
+        desk_window_show_error(f->win, NULL, &err);
+    clear_form(f);
+    gtk_label_set_text(GTK_LABEL(f->message), "");
+}
+
+static void restore_draft(DeskRegisterForm *f)
+{
+    if (!f->draft || desk_draft_is_empty(f->draft))
+        return;
+    f->restoring = true;
+    const char *item = desk_draft_get(f->draft, "item");
+    if (*item)
+        f->item_code = g_strdup(item);
+    gtk_editable_set_text(GTK_EDITABLE(f->name), desk_draft_get(f->draft, "name"));
+    gtk_editable_set_text(GTK_EDITABLE(f->id), desk_draft_get(f->draft, "id"));
+    gtk_editable_set_text(GTK_EDITABLE(f->phone), desk_draft_get(f->draft, "phone"));
+    gtk_text_buffer_set_text(gtk_text_view_get_buffer(GTK_TEXT_VIEW(f->text)),
+                             desk_draft_get(f->draft, "text"), -1);
+    gtk_check_button_set_active(GTK_CHECK_BUTTON(f->urgent), *desk_draft_get(f->draft, "urgent"));
+    f->restoring = false;
+    gtk_label_set_text(GTK_LABEL(f->message), _("The form you had not saved last time is back. Check it and press Save."));
+}
+
+static void desk_register_form_finalize(GObject *obj)
+{
+    DeskRegisterForm *f = DESK_REGISTER_FORM(obj);
+    g_ptr_array_unref(f->category_codes);
+    g_free(f->item_code);
+    desk_draft_free(f->draft);
+    G_OBJECT_CLASS(desk_register_form_parent_class)->finalize(obj);
+}
+
+static void desk_register_form_class_init(DeskRegisterFormClass *klass)
+{
+    G_OBJECT_CLASS(klass)->finalize = desk_register_form_finalize;
+}
+
+static void desk_register_form_init(DeskRegisterForm *f)
+{
+    f->category_codes = g_ptr_array_new_with_free_func(g_free);
+}
+
+static GtkWidget *error_label(void)
+{
+    GtkWidget *l = gtk_label_new("");
+    gtk_label_set_xalign(GTK_LABEL(l), 0);
+    gtk_label_set_wrap(GTK_LABEL(l), true);
+    gtk_widget_add_css_class(l, "error-text");
+    gtk_widget_set_visible(l, false);
+    return l;
+}
+
+static GtkWidget *entry_field(DeskRegisterForm *f, GtkWidget *box, const char *label,
+                              const char *placeholder, const char *key, GtkWidget **error)
+{
+    GtkWidget *l = gtk_label_new(label);
+    gtk_label_set_xalign(GTK_LABEL(l), 0);
+    gtk_widget_add_css_class(l, "field-label");
+    GtkWidget *e = gtk_entry_new();
+    gtk_entry_set_placeholder_text(GTK_ENTRY(e), placeholder);
+    g_object_set_data(G_OBJECT(e), "draft-key", (gpointer)key);
+    gtk_accessible_update_property(GTK_ACCESSIBLE(e), GTK_ACCESSIBLE_PROPERTY_LABEL, label, -1);
+    *error = error_label();
+    gtk_box_append(GTK_BOX(box), l);
+    gtk_box_append(GTK_BOX(box), e);
+    gtk_box_append(GTK_BOX(box), *error);
+    return e;
+}
+
+DeskRegisterForm *desk_register_form_new(DeskWindow *w)
+{
+    DeskRegisterForm *f = g_object_new(DESK_TYPE_REGISTER_FORM, "orientation",
+                                       GTK_ORIENTATION_HORIZONTAL, "spacing", 24, NULL);
+    f->win = w;
+    gtk_widget_add_css_class(GTK_WIDGET(f), "page");
+
+    /* Left: the catalogue. */
+    GtkWidget *left = gtk_box_new(GTK_ORIENTATION_VERTICAL, 8);
+    gtk_widget_set_hexpand(left, true);
+    GtkWidget *t1 = gtk_label_new(_("1. Which matter?"));
+    gtk_widget_add_css_class(t1, "title-3");
+    gtk_label_set_xalign(GTK_LABEL(t1), 0);
+    f->category = gtk_drop_down_new(NULL, NULL);
+    f->search = gtk_search_entry_new();
+    g_object_set(f->search, "placeholder-text", _("Search: e.g. 低保, 医保, 户口"), NULL);
+    f->items = gtk_list_box_new();
+    gtk_widget_add_css_class(f->items, "boxed-list");
+    GtkWidget *scroll = gtk_scrolled_window_new();
+    gtk_scrolled_window_set_child(GTK_SCROLLED_WINDOW(scroll), f->items);
+    gtk_scrolled_window_set_min_content_height(GTK_SCROLLED_WINDOW(scroll), 220);
+    gtk_widget_set_vexpand(scroll, true);
+    f->item_error = error_label();
+    f->detail = gtk_label_new("");
+    gtk_label_set_wrap(GTK_LABEL(f->detail), true);
+    gtk_label_set_xalign(GTK_LABEL(f->detail), 0);
+    gtk_widget_add_css_class(f->detail, "item-detail");
+    gtk_box_append(GTK_BOX(left), t1);
+    gtk_box_append(GTK_BOX(left), f->category);
+    gtk_box_append(GTK_BOX(left), f->search);
+    gtk_box_append(GTK_BOX(left), scroll);
+    gtk_box_append(GTK_BOX(left), f->item_error);
+    gtk_box_append(GTK_BOX(left), f->detail);
+
+    /* Right: the applicant and the request. */
+    GtkWidget *right = gtk_box_new(GTK_ORIENTATION_VERTICAL, 6);
+    gtk_widget_set_hexpand(right, true);
+    GtkWidget *t2 = gtk_label_new(_("2. Who asks, and what for?"));
+    gtk_widget_add_css_class(t2, "title-3");
+    gtk_label_set_xalign(GTK_LABEL(t2), 0);
+    gtk_box_append(GTK_BOX(right), t2);
+    f->name = entry_field(f, right, _("Applicant's name"), _("e.g. 张建国"), "name", &f->name_error);
+    f->id = entry_field(f, right, _("ID number (18 characters)"), _("e.g. 410423198001011234"), "id",
+                        &f->id_error);
+    gtk_entry_set_max_length(GTK_ENTRY(f->id), 18);
+    f->phone = entry_field(f, right, _("Phone"), _("mobile 13812345678 or 0375-5012345"), "phone",
+                           &f->phone_error);
+    gtk_entry_set_max_length(GTK_ENTRY(f->phone), 20);
+    GtkWidget *lt = gtk_label_new(_("What the villager asks for"));
+    gtk_label_set_xalign(GTK_LABEL(lt), 0);
+    gtk_widget_add_css_class(lt, "field-label");
+    f->text = gtk_text_view_new();
+    gtk_text_view_set_wrap_mode(GTK_TEXT_VIEW(f->text), GTK_WRAP_WORD_CHAR);
+    gtk_widget_add_css_class(f->text, "request-text");
+    gtk_widget_set_size_request(f->text, -1, 110);
+    gtk_accessible_update_property(GTK_ACCESSIBLE(f->text), GTK_ACCESSIBLE_PROPERTY_LABEL,
+                                   _("What the villager asks for"), -1);
+    f->text_error = error_label();
+    f->urgent = gtk_check_button_new_with_label(_("Urgent (green channel, shorter time limit)"));
+    GtkWidget *buttons = gtk_box_new(GTK_ORIENTATION_HORIZONTAL, 12);
+    f->save = gtk_button_new_with_label(_("Save"));
+    gtk_widget_add_css_class(f->save, "suggested-action");
+    gtk_widget_add_css_class(f->save, "big-button");
+    GtkWidget *clear = gtk_button_new_with_label(_("Clear the form"));
+    gtk_box_append(GTK_BOX(buttons), f->save);
+    gtk_box_append(GTK_BOX(buttons), clear);
+    f->message = gtk_label_new("");
+    gtk_label_set_wrap(GTK_LABEL(f->message), true);
+    gtk_label_set_xalign(GTK_LABEL(f->message), 0);
+    gtk_box_append(GTK_BOX(right), lt);
+    gtk_box_append(GTK_BOX(right), f->text);
+    gtk_box_append(GTK_BOX(right), f->text_error);
+    gtk_box_append(GTK_BOX(right), f->urgent);
+    gtk_box_append(GTK_BOX(right), buttons);
+    gtk_box_append(GTK_BOX(right), f->message);
+
+    gtk_box_append(GTK_BOX(f), left);
+    gtk_box_append(GTK_BOX(f), right);
+
+    if (desk_window_store_path(w)) {
+        g_autofree char *path = desk_draft_path(desk_window_store_path(w), "register");
+        f->draft = desk_draft_open(path);
+    }
+    restore_draft(f);
+    desk_register_form_reload_catalogue(f);
+
+    g_signal_connect(f->category, "notify::selected", G_CALLBACK(on_filter_changed), f);
+    g_signal_connect(f->search, "search-changed", G_CALLBACK(on_search_changed), f);
+    g_signal_connect(f->items, "row-selected", G_CALLBACK(on_item_selected), f);
+    g_signal_connect(f->name, "changed", G_CALLBACK(on_entry_changed), f);
+    g_signal_connect(f->id, "changed", G_CALLBACK(on_entry_changed), f);
+    g_signal_connect(f->phone, "changed", G_CALLBACK(on_entry_changed), f);
+    g_signal_connect(gtk_text_view_get_buffer(GTK_TEXT_VIEW(f->text)), "changed",
+                     G_CALLBACK(on_text_changed), f);
+    g_signal_connect(f->urgent, "toggled", G_CALLBACK(on_urgent_toggled), f);
+    g_signal_connect(f->save, "clicked", G_CALLBACK(on_save), f);
+    g_signal_connect(clear, "clicked", G_CALLBACK(on_clear), f);
+
+    desk_window_register(w, "register.category", f->category);
+    desk_window_register(w, "register.search", f->search);
+    desk_window_register(w, "register.items", f->items);
+    desk_window_register(w, "register.detail", f->detail);
+    desk_window_register(w, "register.item.error", f->item_error);
+    desk_window_register(w, "register.name", f->name);
+    desk_window_register(w, "register.name.error", f->name_error);
+    desk_window_register(w, "register.id", f->id);
+    desk_window_register(w, "register.id.error", f->id_error);
+    desk_window_register(w, "register.phone", f->phone);
+    desk_window_register(w, "register.phone.error", f->phone_error);
+    desk_window_register(w, "register.text", f->text);
+    desk_window_register(w, "register.text.error", f->text_error);
+    desk_window_register(w, "register.urgent", f->urgent);
+    desk_window_register(w, "register.save", f->save);
+    desk_window_register(w, "register.message", f->message);
+    return f;
+}

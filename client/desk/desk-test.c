@@ -1,0 +1,286 @@
+/*
+ * desk-test.c - the test hook (see desk-test.h).
+ *
+ * Entry points: desk_test_start(), desk_test_widget_text(),
+ * desk_test_screenshot().
+ */
+#include "desk-test.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "desk-window.h"
+
+typedef struct {
+    DeskWindow *win;     /* weak */
+    char **lines;
+    int index;
+    gint64 deadline;     /* monotonic µs for the current wait; 0: not started */
+    gint64 sleep_until;
+} DeskTest;
+
+static void collect(GtkWidget *w, GString *s)
+{
+    if (!gtk_widget_get_visible(w))
+        return;
+    const char *t = NULL;
+    g_autofree char *owned = NULL;
+    if (GTK_IS_LABEL(w))
+        t = gtk_label_get_text(GTK_LABEL(w));
+    else if (GTK_IS_EDITABLE(w) && !GTK_IS_TEXT(w))
+        t = gtk_editable_get_text(GTK_EDITABLE(w));
+    else if (GTK_IS_TEXT_VIEW(w)) {
+        GtkTextBuffer *b = gtk_text_view_get_buffer(GTK_TEXT_VIEW(w));
+        GtkTextIter a, e;
+        gtk_text_buffer_get_bounds(b, &a, &e);
+        t = owned = gtk_text_buffer_get_text(b, &a, &e, FALSE);
+    }
+    if (t && *t) {
+        if (s->len)
+            g_string_append(s, " | ");
+        g_string_append(s, t);
+    }
+    if (GTK_IS_EDITABLE(w) || GTK_IS_TEXT_VIEW(w))
+        return;
+    for (GtkWidget *c = gtk_widget_get_first_child(w); c; c = gtk_widget_get_next_sibling(c))
+        collect(c, s);
+}
+
+char *desk_test_widget_text(GtkWidget *widget)
+{
+    GString *s = g_string_new(NULL);
+    collect(widget, s);
+    return g_string_free(s, FALSE);
+}
+
+int desk_test_screenshot(GtkWidget *widget, const char *path, sj_error *err)
+{
+    int w = gtk_widget_get_width(widget), h = gtk_widget_get_height(widget);
+    GtkNative *native = gtk_widget_get_native(widget);
+    if (w <= 0 || h <= 0 || !native)
+        return sj_error_set(err, SJ_EINVAL, "widget not shown (%dx%d)", w, h);
+    GdkPaintable *paint = gtk_widget_paintable_new(widget);
+    GtkSnapshot *snap = gtk_snapshot_new();
+    /* Opaque background: the window's own may be transparent at its corners. */
+    GdkRGBA white = {1, 1, 1, 1};
+    gtk_snapshot_append_color(snap, &white, &GRAPHENE_RECT_INIT(0, 0, (float)w, (float)h));
+    gdk_paintable_snapshot(paint, snap, w, h);
+    GskRenderNode *node = gtk_snapshot_free_to_node(snap);
+    g_object_unref(paint);
+    if (!node)
+        return sj_error_set(err, SJ_EINVAL, "nothing to render");
+    GskRenderer *r = gtk_native_get_renderer(native);
+    GdkTexture *tex = gsk_renderer_render_texture(r, node, &GRAPHENE_RECT_INIT(0, 0, (float)w, (float)h));
+    gsk_render_node_unref(node);
+    bool ok = tex && gdk_texture_save_to_png(tex, path);
+    if (tex)
+        g_object_unref(tex);
+    return ok ? 0 : sj_error_set(err, SJ_EIO, "cannot write %s", path);
+}
+
+static void finish(DeskTest *t, int status, const char *why)
+{
+    if (status == 0)
+        printf("desk-test: ok (%d lines)\n", t->index);
+    else
+        printf("desk-test: FAIL line %d: %s\n  %s\n", t->index + 1, t->lines[t->index], why);
+    fflush(stdout);
+    if (t->win) {
+        GtkApplication *app = gtk_window_get_application(GTK_WINDOW(t->win));
+        desk_application_set_exit_status(DESK_APPLICATION(app), status);
+        g_application_quit(G_APPLICATION(app));
+        g_object_remove_weak_pointer(G_OBJECT(t->win), (gpointer *)&t->win);
+    }
+    g_strfreev(t->lines);
+    g_free(t);
+}
+
+static bool text_has(GtkWidget *w, const char *want)
+{
+    g_autofree char *got = desk_test_widget_text(w);
+    return strstr(got, want) != NULL;
+}
+
+/* One step.  Returns 1 done, 0 not yet (wait), -1 failed with *why. */
+static int step(DeskTest *t, char **argv, int argc, char **why)
+{
+    const char *cmd = argv[0];
+    GtkWidget *w = NULL;
+    bool need_widget = argc > 1 && strcmp(cmd, "wait-page") != 0 && strcmp(cmd, "page") != 0 &&
+                       strcmp(cmd, "sleep") != 0;
+    if (need_widget) {
+        w = desk_window_lookup(t->win, argv[1]);
+        if (!w) {
+            *why = g_strdup_printf("no widget named %s", argv[1]);
+            return -1;
+        }
+    }
+    gint64 now = g_get_monotonic_time();
+    if (strcmp(cmd, "quit") == 0)
+        return 1;
+    if (strcmp(cmd, "sleep") == 0 && argc == 2) {
+        if (!t->sleep_until)
+            t->sleep_until = now + g_ascii_strtoll(argv[1], NULL, 10) * 1000;
+        if (now < t->sleep_until)
+            return 0;
+        t->sleep_until = 0;
+        return 1;
+    }
+    if ((strcmp(cmd, "wait-page") == 0 && argc >= 2) ||
+        (strcmp(cmd, "wait-text") == 0 && argc >= 3)) {
+        bool page = cmd[5] == 'p';
+        int secs = argc > (page ? 2 : 3) ? atoi(argv[page ? 2 : 3]) : 10;
+        if (!t->deadline)
+            t->deadline = now + (gint64)secs * G_USEC_PER_SEC;
+        bool ok = page ? strcmp(desk_window_page(t->win), argv[1]) == 0 : text_has(w, argv[2]);
+        if (ok)
+            return 1;
+        if (now < t->deadline)
+            return 0;
+        g_autofree char *got = page ? g_strdup(desk_window_page(t->win)) : desk_test_widget_text(w);
+        *why = g_strdup_printf("after %d s: want \"%s\", got \"%s\"", secs, page ? argv[1] : argv[2], got);
+        return -1;
+    }
+    if (strcmp(cmd, "page") == 0 && argc == 2) {
+        desk_window_show_page(t->win, argv[1]);
+        return 1;
+    }
+    if (strcmp(cmd, "set") == 0 && argc == 3) {
+        if (GTK_IS_TEXT_VIEW(w))
+            gtk_text_buffer_set_text(gtk_text_view_get_buffer(GTK_TEXT_VIEW(w)), argv[2], -1);
+        else if (GTK_IS_EDITABLE(w))
+            gtk_editable_set_text(GTK_EDITABLE(w), argv[2]);
+        else {
+            *why = g_strdup_printf("%s is not an entry", argv[1]);
+            return -1;
+        }
+        return 1;
+    }
+    if (strcmp(cmd, "click") == 0 && argc == 2) {
+        if (!gtk_widget_is_visible(w) || !gtk_widget_is_sensitive(w)) {
+            *why = g_strdup_printf("%s is hidden or insensitive", argv[1]);
+            return -1;
+        }
+        if (GTK_IS_CHECK_BUTTON(w))
+            gtk_check_button_set_active(GTK_CHECK_BUTTON(w), !gtk_check_button_get_active(GTK_CHECK_BUTTON(w)));
+        else
+            g_signal_emit_by_name(w, "clicked");
+        return 1;
+    }
+    if (strcmp(cmd, "select") == 0 && argc == 3) {
+        int i = atoi(argv[2]);
+        if (GTK_IS_DROP_DOWN(w)) {
+            gtk_drop_down_set_selected(GTK_DROP_DOWN(w), (guint)i);
+            return 1;
+        }
+        GtkListBoxRow *row = GTK_IS_LIST_BOX(w) ? gtk_list_box_get_row_at_index(GTK_LIST_BOX(w), i) : NULL;
+        if (!row) {
+            *why = g_strdup_printf("%s has no row %d", argv[1], i);
+            return -1;
+        }
+        gtk_list_box_select_row(GTK_LIST_BOX(w), row);
+        g_signal_emit_by_name(w, "row-activated", row);
+        return 1;
+    }
+    if ((strcmp(cmd, "expect-text") == 0 || strcmp(cmd, "expect-no-text") == 0) && argc == 3) {
+        bool want = cmd[7] == 't';
+        if (text_has(w, argv[2]) == want)
+            return 1;
+        g_autofree char *got = desk_test_widget_text(w);
+        *why = g_strdup_printf("%s \"%s\", got \"%s\"", want ? "want" : "do not want", argv[2], got);
+        return -1;
+    }
+    if (strcmp(cmd, "expect-rows") == 0 && argc == 3) {
+        int n = 0;
+        while (GTK_IS_LIST_BOX(w) && gtk_list_box_get_row_at_index(GTK_LIST_BOX(w), n))
+            n++;
+        if (n == atoi(argv[2]))
+            return 1;
+        *why = g_strdup_printf("want %s rows, got %d", argv[2], n);
+        return -1;
+    }
+    if (strcmp(cmd, "print") == 0 && argc == 2) {
+        g_autofree char *got = desk_test_widget_text(w);
+        printf("%s: %s\n", argv[1], got);
+        fflush(stdout);
+        return 1;
+    }
+    if (strcmp(cmd, "screenshot") == 0 && argc == 3) {
+        sj_error err;
+        if (desk_test_screenshot(w, argv[2], &err) != 0) {
+            *why = g_strdup(err.message);
+            return -1;
+        }
+        printf("screenshot %s -> %s\n", argv[1], argv[2]);
+        return 1;
+    }
+    *why = g_strdup("unknown command or wrong number of words");
+    return -1;
+}
+
+static gboolean on_tick(gpointer data)
+{
+    DeskTest *t = data;
+    if (!t->win) {
+        g_strfreev(t->lines);
+        g_free(t);
+        return G_SOURCE_REMOVE;
+    }
+    /* Run as many steps as are ready this tick; stop at a wait. */
+    for (;;) {
+        if (!t->lines[t->index]) {
+            finish(t, 0, NULL);
+            return G_SOURCE_REMOVE;
+        }
+        char *l = g_strstrip(t->lines[t->index]);
+        if (!*l || *l == '#') {
+            t->index++;
+            continue;
+        }
+        char **argv = NULL;
+        int argc = 0;
+        g_autoptr(GError) e = NULL;
+        if (!g_shell_parse_argv(l, &argc, &argv, &e)) {
+            finish(t, 1, e->message);
+            return G_SOURCE_REMOVE;
+        }
+        char *why = NULL;
+        int rc = step(t, argv, argc, &why);
+        bool quit = strcmp(argv[0], "quit") == 0;
+        g_strfreev(argv);
+        if (rc < 0) {
+            finish(t, 1, why);
+            g_free(why);
+            return G_SOURCE_REMOVE;
+        }
+        if (rc == 0)
+            return G_SOURCE_CONTINUE;
+        t->deadline = 0;
+        if (quit) {
+            finish(t, 0, NULL);
+            return G_SOURCE_REMOVE;
+        }
+        t->index++;
+        /* One action per tick, so GTK can lay out and the loop can turn. */
+        return G_SOURCE_CONTINUE;
+    }
+}
+
+void desk_test_start(DeskWindow *w, const char *script_path)
+{
+    g_autofree char *text = NULL;
+    g_autoptr(GError) e = NULL;
+    if (!g_file_get_contents(script_path, &text, NULL, &e)) {
+        fprintf(stderr, "desk-test: %s\n", e->message);
+        GtkApplication *app = gtk_window_get_application(GTK_WINDOW(w));
+        desk_application_set_exit_status(DESK_APPLICATION(app), 2);
+        g_application_quit(G_APPLICATION(app));
+        return;
+    }
+    DeskTest *t = g_new0(DeskTest, 1);
+    t->win = w;
+    g_object_add_weak_pointer(G_OBJECT(w), (gpointer *)&t->win);
+    t->lines = g_strsplit(text, "\n", -1);
+    g_timeout_add(100, on_tick, t);
+}

@@ -1,0 +1,47 @@
+/*
+ * desk-test.h - the test hook: a script that drives the window through its
+ * real widgets (types into entries, presses buttons, picks rows), waits for
+ * what the window shows, prints it, and saves screenshots.  Started when
+ * sanji-desk runs with --test-script FILE or SANJI_DESK_TEST_SCRIPT=FILE;
+ * the program exits 0 when every line passed, 1 at the first that failed.
+ *
+ * Script lines (blank lines and lines starting with # are skipped; words
+ * are split like a shell does, so quote text with spaces):
+ *   wait-page PAGE [SECONDS]        the visible page becomes PAGE
+ *   page PAGE                       shows PAGE (like the sidebar does)
+ *   set NAME TEXT                   types TEXT into an entry or text view
+ *   click NAME                      presses a button (must be visible and sensitive)
+ *   select NAME INDEX               picks row INDEX of a list, or item INDEX of a drop-down
+ *   wait-text NAME TEXT [SECONDS]   the widget's text (all labels inside it) contains TEXT
+ *   expect-text NAME TEXT           the same, now
+ *   expect-no-text NAME TEXT        the widget's text does not contain TEXT
+ *   expect-rows NAME N              the list has N rows
+ *   print NAME                      prints "NAME: text"
+ *   screenshot NAME FILE            renders the widget ("window" for all) to a PNG
+ *   sleep MILLISECONDS
+ *   quit
+ * NAME is a name the widgets registered with desk_window_register().
+ *
+ * Entry points: desk_test_start(), desk_test_widget_text(),
+ * desk_test_screenshot().
+ */
+#ifndef DESK_TEST_H
+#define DESK_TEST_H
+
+#include <gtk/gtk.h>
+
+#include "err.h"
+
+typedef struct _DeskWindow DeskWindow;
+
+/* Reads the script and runs it on a timer; the window is borrowed. */
+void desk_test_start(DeskWindow *w, const char *script_path);
+
+/* The text a person sees in widget: its own text and every label inside
+ * it, joined by " | ".  g_free(). */
+char *desk_test_widget_text(GtkWidget *widget);
+
+/* Renders widget into a PNG file.  0 or SJ_EIO / SJ_EINVAL with err. */
+int desk_test_screenshot(GtkWidget *widget, const char *path, sj_error *err);
+
+#endif

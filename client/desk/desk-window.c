@@ -1,0 +1,382 @@
+/*
+ * desk-window.c - the main window (see desk-window.h).
+ *
+ * Entry points: desk_window_new() and the functions in the header.
+ */
+#include "desk-window.h"
+
+#include <string.h>
+
+#include "desk-case-view.h"
+#include "desk-county-page.h"
+#include "desk-format.h"
+#include "desk-home-page.h"
+#include "desk-link-bar.h"
+#include "desk-login-page.h"
+#include "desk-network-page.h"
+#include "desk-register-form.h"
+#include "desk-stats-page.h"
+#include "desk-test.h"
+#include "desk-township-page.h"
+#include "i18n.h"
+
+struct _DeskWindow {
+    GtkApplicationWindow parent;
+    DeskApplication *app;
+    sc_client *client;
+    GHashTable *named;          /* name -> GtkWidget* (borrowed; all live as long as the window) */
+    DeskLinkBar *link_bar;
+    GtkWidget *banner, *banner_label;
+    GtkWidget *outer;           /* "setup" | "login" | "main" */
+    GtkWidget *pages;           /* the role's pages */
+    GtkWidget *person_label, *logout;
+    DeskLoginPage *login;
+    DeskHomePage *home;
+    DeskRegisterForm *reg;
+    DeskCaseView *case_view;
+    DeskTownshipPage *township;
+    DeskCountyPage *county;
+    DeskNetworkPage *network;
+    DeskStatsPage *stats;
+    guint refresh_id;
+    bool caught_up;
+};
+
+G_DEFINE_TYPE(DeskWindow, desk_window, GTK_TYPE_APPLICATION_WINDOW)
+
+sc_client *desk_window_client(DeskWindow *w)
+{
+    return w->client;
+}
+
+const char *desk_window_store_path(DeskWindow *w)
+{
+    return desk_application_store_path(w->app);
+}
+
+void desk_window_register(DeskWindow *w, const char *name, GtkWidget *widget)
+{
+    g_hash_table_replace(w->named, g_strdup(name), widget);
+}
+
+GtkWidget *desk_window_lookup(DeskWindow *w, const char *name)
+{
+    if (strcmp(name, "window") == 0)
+        return GTK_WIDGET(w);
+    return g_hash_table_lookup(w->named, name);
+}
+
+static gboolean do_refresh(gpointer data)
+{
+    DeskWindow *w = data;
+    w->refresh_id = 0;
+    if (w->home)
+        desk_home_page_refresh(w->home);
+    if (w->township)
+        desk_township_page_refresh(w->township);
+    if (w->county)
+        desk_county_page_refresh(w->county);
+    if (w->case_view)
+        desk_case_view_refresh(w->case_view);
+    return G_SOURCE_REMOVE;
+}
+
+void desk_window_refresh_soon(DeskWindow *w)
+{
+    if (!w->refresh_id)
+        w->refresh_id = g_timeout_add(250, do_refresh, w);
+}
+
+void desk_window_notify(DeskWindow *w, const char *text, bool error)
+{
+    gtk_label_set_text(GTK_LABEL(w->banner_label), text);
+    if (error) {
+        gtk_widget_add_css_class(w->banner, "error");
+        gtk_widget_remove_css_class(w->banner, "info");
+    } else {
+        gtk_widget_add_css_class(w->banner, "info");
+        gtk_widget_remove_css_class(w->banner, "error");
+    }
+    gtk_revealer_set_reveal_child(GTK_REVEALER(w->banner), true);
+    if (!error) {
+        g_autoptr(GNotification) n = g_notification_new(_("Sanji"));
+        g_notification_set_body(n, text);
+        g_application_send_notification(G_APPLICATION(w->app), "case-update", n);
+    }
+}
+
+void desk_window_show_error(DeskWindow *w, const char *what, const sj_error *err)
+{
+    g_autofree char *t = what ? g_strdup_printf("%s：%s", what, err->message) : g_strdup(err->message);
+    desk_window_notify(w, t, true);
+}
+
+static void on_banner_close(GtkButton *b, gpointer data)
+{
+    DeskWindow *w = data;
+    gtk_revealer_set_reveal_child(GTK_REVEALER(w->banner), false);
+}
+
+/* A change from another level, told in one line. */
+static void notify_case_change(DeskWindow *w, const sc_event *ev)
+{
+    const Sanji__CaseEvent *e = ev->event;
+    const sj_identity *me = sc_client_node(w->client);
+    if (!e || !ev->snapshot || strcmp(e->actor_unit ? e->actor_unit : "", me->unit) == 0)
+        return;
+    g_autofree char *title = desk_format_case_title(ev->snapshot);
+    /* Translators: notification; case title, action, who did it. */
+    g_autofree char *t = g_strdup_printf(_("%s: %s by %s"), title,
+                                         desk_format_label(sc_action_label((sj_case_action)e->action)),
+                                         e->actor_name && *e->actor_name ? e->actor_name : e->actor_unit);
+    desk_window_notify(w, t, false);
+}
+
+void desk_window_handle_event(DeskWindow *w, const sc_event *ev)
+{
+    desk_link_bar_update(w->link_bar, ev);
+    switch (ev->type) {
+    case SC_EV_LINK_UP:
+        w->caught_up = false;
+        if (w->network)
+            desk_network_page_refresh(w->network);
+        if (w->stats)
+            desk_stats_page_refresh(w->stats);
+        break;
+    case SC_EV_LINK_DOWN:
+        w->caught_up = false;
+        break;
+    case SC_EV_CAUGHT_UP:
+        w->caught_up = true;
+        break;
+    case SC_EV_REFUSED: {
+        /* Translators: an action was refused by the township or county; %s is the reason. */
+        g_autofree char *t = g_strdup_printf(_("Not accepted: %s. Open the case to see what to do."),
+                                             ev->reason ? ev->reason : sj_err_text(ev->code));
+        desk_window_notify(w, t, true);
+        break;
+    }
+    case SC_EV_APPLIED:
+        if (ev->action == SJ_ACTION_REGISTER && ev->case_number && *ev->case_number) {
+            /* Translators: %s is the case number the county assigned. */
+            g_autofree char *t = g_strdup_printf(_("Recorded by the county as %s."), ev->case_number);
+            desk_window_notify(w, t, false);
+        }
+        break;
+    case SC_EV_CASE_CHANGED:
+        if (w->caught_up)
+            notify_case_change(w, ev);
+        break;
+    case SC_EV_REFDATA:
+        if (w->reg && ev->kind && strcmp(ev->kind, "catalogue") == 0)
+            desk_register_form_reload_catalogue(w->reg);
+        break;
+    default:
+        break;
+    }
+    desk_window_refresh_soon(w);
+}
+
+void desk_window_show_page(DeskWindow *w, const char *name)
+{
+    if (gtk_stack_get_child_by_name(GTK_STACK(w->pages), name))
+        gtk_stack_set_visible_child_name(GTK_STACK(w->pages), name);
+}
+
+const char *desk_window_page(DeskWindow *w)
+{
+    const char *outer = gtk_stack_get_visible_child_name(GTK_STACK(w->outer));
+    if (!outer || strcmp(outer, "main") != 0)
+        return outer ? outer : "";
+    const char *p = gtk_stack_get_visible_child_name(GTK_STACK(w->pages));
+    return p ? p : "";
+}
+
+void desk_window_open_case(DeskWindow *w, const uint8_t case_id[16])
+{
+    desk_case_view_show(w->case_view, case_id);
+    desk_window_show_page(w, "case");
+}
+
+void desk_window_logged_in(DeskWindow *w)
+{
+    const Sanji__Person *p = sc_person(w->client);
+    const sj_identity *node = sc_client_node(w->client);
+    g_autofree char *who = g_strdup_printf("%s · %s", p && p->name ? p->name : "",
+                                           node->name[0] ? node->name : node->unit);
+    gtk_label_set_text(GTK_LABEL(w->person_label), who);
+    gtk_widget_set_visible(w->logout, true);
+    gtk_stack_set_visible_child_name(GTK_STACK(w->outer), "main");
+    const char *first = w->home ? "home" : w->township ? "township" : "county";
+    gtk_stack_set_visible_child_name(GTK_STACK(w->pages), first);
+    do_refresh(w);
+    if (w->network)
+        desk_network_page_refresh(w->network);
+    if (w->stats)
+        desk_stats_page_refresh(w->stats);
+}
+
+static void on_logout(GtkButton *b, gpointer data)
+{
+    DeskWindow *w = data;
+    sj_error err;
+    if (sc_logout(w->client, &err) != 0)
+        desk_window_show_error(w, _("Logging out failed"), &err);
+    gtk_label_set_text(GTK_LABEL(w->person_label), "");
+    gtk_widget_set_visible(w->logout, false);
+    desk_login_page_reset(w->login);
+    gtk_stack_set_visible_child_name(GTK_STACK(w->outer), "login");
+}
+
+static GtkWidget *setup_page(const sj_error *err)
+{
+    GtkWidget *box = gtk_box_new(GTK_ORIENTATION_VERTICAL, 12);
+    gtk_widget_add_css_class(box, "page");
+    gtk_widget_set_valign(box, GTK_ALIGN_CENTER);
+    GtkWidget *title = gtk_label_new(_("This program cannot start its connection"));
+    gtk_widget_add_css_class(title, "title-1");
+    GtkWidget *msg = gtk_label_new(err->message);
+    gtk_label_set_wrap(GTK_LABEL(msg), true);
+    gtk_label_set_selectable(GTK_LABEL(msg), true);
+    gtk_label_set_max_width_chars(GTK_LABEL(msg), 60);
+    gtk_box_append(GTK_BOX(box), title);
+    gtk_box_append(GTK_BOX(box), msg);
+    return box;
+}
+
+static void add_page(DeskWindow *w, GtkWidget *page, const char *name, const char *title)
+{
+    GtkWidget *scroll = gtk_scrolled_window_new();
+    gtk_scrolled_window_set_policy(GTK_SCROLLED_WINDOW(scroll), GTK_POLICY_NEVER,
+                                   GTK_POLICY_AUTOMATIC);
+    gtk_scrolled_window_set_child(GTK_SCROLLED_WINDOW(scroll), page);
+    gtk_stack_add_titled(GTK_STACK(w->pages), scroll, name, title);
+}
+
+static void build_role_pages(DeskWindow *w)
+{
+    switch (sc_client_node(w->client)->role) {
+    case SJ_NODE_ROLE_VILLAGE:
+        w->home = desk_home_page_new(w);
+        add_page(w, GTK_WIDGET(w->home), "home", _("Home"));
+        w->reg = desk_register_form_new(w);
+        add_page(w, GTK_WIDGET(w->reg), "register", _("Register a request"));
+        break;
+    case SJ_NODE_ROLE_TOWNSHIP_DESK:
+        w->township = desk_township_page_new(w);
+        add_page(w, GTK_WIDGET(w->township), "township", _("Township desk"));
+        w->network = desk_network_page_new(w);
+        add_page(w, GTK_WIDGET(w->network), "network", _("Stations"));
+        break;
+    default:
+        w->county = desk_county_page_new(w);
+        add_page(w, GTK_WIDGET(w->county), "county", _("County desk"));
+        w->network = desk_network_page_new(w);
+        add_page(w, GTK_WIDGET(w->network), "network", _("Network"));
+        w->stats = desk_stats_page_new(w);
+        add_page(w, GTK_WIDGET(w->stats), "stats", _("Statistics"));
+        break;
+    }
+    w->case_view = desk_case_view_new(w);
+    add_page(w, GTK_WIDGET(w->case_view), "case", _("Case"));
+}
+
+static void desk_window_dispose(GObject *obj)
+{
+    DeskWindow *w = DESK_WINDOW(obj);
+    if (w->refresh_id) {
+        g_source_remove(w->refresh_id);
+        w->refresh_id = 0;
+    }
+    G_OBJECT_CLASS(desk_window_parent_class)->dispose(obj);
+}
+
+static void desk_window_finalize(GObject *obj)
+{
+    DeskWindow *w = DESK_WINDOW(obj);
+    g_hash_table_destroy(w->named);
+    G_OBJECT_CLASS(desk_window_parent_class)->finalize(obj);
+}
+
+static void desk_window_class_init(DeskWindowClass *klass)
+{
+    G_OBJECT_CLASS(klass)->dispose = desk_window_dispose;
+    G_OBJECT_CLASS(klass)->finalize = desk_window_finalize;
+}
+
+static void desk_window_init(DeskWindow *w)
+{
+    w->named = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+}
+
+DeskWindow *desk_window_new(DeskApplication *app)
+{
+    DeskWindow *w = g_object_new(DESK_TYPE_WINDOW, "application", app, NULL);
+    w->app = app;
+    w->client = desk_application_client(app);
+    gtk_window_set_title(GTK_WINDOW(w), _("Sanji proxy service"));
+    gtk_window_set_default_size(GTK_WINDOW(w), 1100, 760);
+
+    GtkWidget *header = gtk_header_bar_new();
+    w->person_label = gtk_label_new("");
+    w->logout = gtk_button_new_with_label(_("Log out"));
+    gtk_widget_set_visible(w->logout, false);
+    g_signal_connect(w->logout, "clicked", G_CALLBACK(on_logout), w);
+    gtk_header_bar_pack_end(GTK_HEADER_BAR(header), w->logout);
+    gtk_header_bar_pack_end(GTK_HEADER_BAR(header), w->person_label);
+    gtk_window_set_titlebar(GTK_WINDOW(w), header);
+
+    GtkWidget *vbox = gtk_box_new(GTK_ORIENTATION_VERTICAL, 0);
+    w->link_bar = desk_link_bar_new(w->client);
+    gtk_widget_set_visible(GTK_WIDGET(w->link_bar), w->client != NULL);
+    gtk_box_append(GTK_BOX(vbox), GTK_WIDGET(w->link_bar));
+
+    w->banner = gtk_revealer_new();
+    GtkWidget *bbox = gtk_box_new(GTK_ORIENTATION_HORIZONTAL, 12);
+    gtk_widget_add_css_class(bbox, "banner");
+    w->banner_label = gtk_label_new("");
+    gtk_label_set_wrap(GTK_LABEL(w->banner_label), true);
+    gtk_label_set_xalign(GTK_LABEL(w->banner_label), 0);
+    gtk_widget_set_hexpand(w->banner_label, true);
+    GtkWidget *close = gtk_button_new_with_label(_("Close"));
+    g_signal_connect(close, "clicked", G_CALLBACK(on_banner_close), w);
+    gtk_box_append(GTK_BOX(bbox), w->banner_label);
+    gtk_box_append(GTK_BOX(bbox), close);
+    gtk_revealer_set_child(GTK_REVEALER(w->banner), bbox);
+    gtk_box_append(GTK_BOX(vbox), w->banner);
+
+    w->outer = gtk_stack_new();
+    gtk_widget_set_vexpand(w->outer, true);
+    gtk_box_append(GTK_BOX(vbox), w->outer);
+    gtk_window_set_child(GTK_WINDOW(w), vbox);
+
+    desk_window_register(w, "banner", w->banner_label);
+    desk_window_register(w, "person", w->person_label);
+    desk_window_register(w, "logout", w->logout);
+
+    if (!w->client) {
+        gtk_stack_add_named(GTK_STACK(w->outer), setup_page(desk_application_setup_error(app)),
+                            "setup");
+    } else {
+        desk_window_register(w, "link.state", desk_link_bar_state_label(w->link_bar));
+        desk_window_register(w, "link.outbox", desk_link_bar_outbox_label(w->link_bar));
+        w->login = desk_login_page_new(w);
+        gtk_stack_add_named(GTK_STACK(w->outer), GTK_WIDGET(w->login), "login");
+        GtkWidget *main = gtk_box_new(GTK_ORIENTATION_HORIZONTAL, 0);
+        w->pages = gtk_stack_new();
+        gtk_stack_set_transition_type(GTK_STACK(w->pages), GTK_STACK_TRANSITION_TYPE_NONE);
+        gtk_widget_set_hexpand(w->pages, true);
+        GtkWidget *side = gtk_stack_sidebar_new();
+        gtk_stack_sidebar_set_stack(GTK_STACK_SIDEBAR(side), GTK_STACK(w->pages));
+        gtk_widget_add_css_class(side, "desk-sidebar");
+        gtk_widget_set_size_request(side, 150, -1);
+        gtk_box_append(GTK_BOX(main), side);
+        gtk_box_append(GTK_BOX(main), w->pages);
+        gtk_stack_add_named(GTK_STACK(w->outer), main, "main");
+        build_role_pages(w);
+        gtk_stack_set_visible_child_name(GTK_STACK(w->outer), "login");
+    }
+    if (desk_application_test_script(app))
+        desk_test_start(w, desk_application_test_script(app));
+    return w;
+}

@@ -1,0 +1,66 @@
+/*
+ * desk-window.h - the main window: the link bar (always visible), a banner
+ * for notifications and errors, the log-in page, and the pages of this
+ * desk's role (village station: home, register, case; township desk:
+ * township, case; county desk: county, network, statistics, case).
+ *
+ * The window receives every client-library event (desk_window_handle_event)
+ * on GTK's thread, updates the link bar at once and refreshes the pages
+ * shortly after (coalesced, so a feed catching up does not redraw per case).
+ *
+ * Widgets that a test script may drive are registered by name
+ * (desk_window_register); desk-test.c finds them with desk_window_lookup.
+ *
+ * Ownership: the window is owned by GTK (its application); pointers it
+ * returns are borrowed.
+ *
+ * Entry points: desk_window_new(), desk_window_client(),
+ * desk_window_store_path(), desk_window_handle_event(),
+ * desk_window_logged_in(), desk_window_open_case(), desk_window_show_page(),
+ * desk_window_page(), desk_window_notify(), desk_window_show_error(),
+ * desk_window_register(), desk_window_lookup(), desk_window_refresh_soon().
+ */
+#ifndef DESK_WINDOW_H
+#define DESK_WINDOW_H
+
+#include <stdbool.h>
+
+#include <gtk/gtk.h>
+
+#include "desk-application.h"
+
+G_BEGIN_DECLS
+
+#define DESK_TYPE_WINDOW (desk_window_get_type())
+G_DECLARE_FINAL_TYPE(DeskWindow, desk_window, DESK, WINDOW, GtkApplicationWindow)
+
+DeskWindow *desk_window_new(DeskApplication *app);
+
+sc_client *desk_window_client(DeskWindow *w);
+const char *desk_window_store_path(DeskWindow *w);
+
+void desk_window_handle_event(DeskWindow *w, const sc_event *ev);
+
+/* The person logged in: shows the pages of this desk's role. */
+void desk_window_logged_in(DeskWindow *w);
+
+void desk_window_open_case(DeskWindow *w, const uint8_t case_id[16]);
+void desk_window_show_page(DeskWindow *w, const char *name);
+/* "setup", "login", or the visible page of the role ("home", "register",
+ * "case", "township", "county", "network", "stats"). */
+const char *desk_window_page(DeskWindow *w);
+
+/* A message in the banner (and a desktop notification when not an error). */
+void desk_window_notify(DeskWindow *w, const char *text, bool error);
+/* err's message in the banner, as an error. */
+void desk_window_show_error(DeskWindow *w, const char *what, const sj_error *err);
+
+void desk_window_register(DeskWindow *w, const char *name, GtkWidget *widget);
+GtkWidget *desk_window_lookup(DeskWindow *w, const char *name);
+
+/* Re-reads the local store into every page, shortly. */
+void desk_window_refresh_soon(DeskWindow *w);
+
+G_END_DECLS
+
+#endif

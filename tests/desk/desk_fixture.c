@@ -1,0 +1,115 @@
+/*
+ * desk_fixture.c - a filled client store for desk tests (see
+ * desk_fixture.h).
+ *
+ * Entry points: desk_fixture_store().
+ */
+#include "desk_fixture.h"
+
+#include <glib.h>
+#include <string.h>
+
+#include "password.h"
+#include "store.h"
+
+static int put(sc_store *st, const char *kind, const ProtobufCMessage *m, sj_error *err)
+{
+    size_t len = protobuf_c_message_get_packed_size(m);
+    uint8_t *buf = g_malloc(len ? len : 1);
+    protobuf_c_message_pack(m, buf);
+    int rc = sc_store_ref_put(st, kind, 1, buf, len, err);
+    g_free(buf);
+    return rc;
+}
+
+static int level_of(const char *s)
+{
+    return strcmp(s, "village") == 0 ? 1 : strcmp(s, "township") == 0 ? 2 : 3;
+}
+
+int desk_fixture_store(const char *store_path, const char *node_id, const char *source_dir,
+                       const char *person_id, const char *name, int role, const char *unit,
+                       const char *password, sj_error *err)
+{
+    g_autofree char *cats_path = g_build_filename(source_dir, "deploy/demo/catalogue_categories.csv", NULL);
+    g_autofree char *items_path = g_build_filename(source_dir, "deploy/demo/catalogue.csv", NULL);
+    g_autofree char *cats_text = NULL, *items_text = NULL;
+    if (!g_file_get_contents(cats_path, &cats_text, NULL, NULL) ||
+        !g_file_get_contents(items_path, &items_text, NULL, NULL))
+        return sj_error_set(err, SJ_EIO, "cannot read the demo catalogue under %s", source_dir);
+    g_auto(GStrv) cat_lines = g_strsplit(cats_text, "\n", -1);
+    g_auto(GStrv) item_lines = g_strsplit(items_text, "\n", -1);
+    GPtrArray *keep = g_ptr_array_new_with_free_func((GDestroyNotify)g_strfreev);
+
+    Sanji__CatalogueSync cs = SANJI__CATALOGUE_SYNC__INIT;
+    guint nc = g_strv_length(cat_lines), ni = g_strv_length(item_lines);
+    Sanji__CatalogueCategory *cats = g_new0(Sanji__CatalogueCategory, nc);
+    Sanji__CatalogueCategory **pcats = g_new0(Sanji__CatalogueCategory *, nc);
+    Sanji__CatalogueItem *items = g_new0(Sanji__CatalogueItem, ni);
+    Sanji__CatalogueItem **pitems = g_new0(Sanji__CatalogueItem *, ni);
+    for (guint i = 1; i < nc; i++) {
+        char **f = g_strsplit(g_strstrip(cat_lines[i]), ",", -1);
+        g_ptr_array_add(keep, f);
+        if (g_strv_length(f) < 2)
+            continue;
+        sanji__catalogue_category__init(&cats[cs.n_categories]);
+        cats[cs.n_categories].code = f[0];
+        cats[cs.n_categories].name = f[1];
+        pcats[cs.n_categories] = &cats[cs.n_categories];
+        cs.n_categories++;
+    }
+    for (guint i = 1; i < ni; i++) {
+        char **f = g_strsplit(g_strstrip(item_lines[i]), ",", -1);
+        g_ptr_array_add(keep, f);
+        if (g_strv_length(f) < 8)
+            continue;
+        char **m = g_strsplit(f[7], "|", -1);
+        g_ptr_array_add(keep, m);
+        Sanji__CatalogueItem *it = &items[cs.n_items];
+        sanji__catalogue_item__init(it);
+        it->code = f[0];
+        it->category = f[1];
+        it->name = f[2];
+        it->min_level = level_of(f[3]);
+        it->department = f[4];
+        it->limit_days = (uint32_t)atoi(f[5]);
+        it->urgent_limit_days = (uint32_t)atoi(f[6]);
+        it->materials = m;
+        it->n_materials = g_strv_length(m);
+        it->active = true;
+        pitems[cs.n_items++] = it;
+    }
+    cs.version = 1;
+    cs.categories = pcats;
+    cs.items = pitems;
+
+    char verifier[SJ_PASSWORD_VERIFIER_SIZE];
+    sc_store *st = NULL;
+    int rc = sj_password_make(password, verifier, sizeof(verifier), err);
+    if (rc == 0)
+        rc = sc_store_open(store_path, node_id, &st, err);
+    if (rc == 0)
+        rc = put(st, "catalogue", &cs.base, err);
+    if (rc == 0) {
+        Sanji__Person p = SANJI__PERSON__INIT;
+        p.id = (char *)person_id;
+        p.name = (char *)name;
+        p.role = role;
+        p.org_unit = (char *)unit;
+        p.verifier = verifier;
+        p.active = true;
+        Sanji__Person *pp[] = {&p};
+        Sanji__PersonSync ps = SANJI__PERSON_SYNC__INIT;
+        ps.version = 1;
+        ps.persons = pp;
+        ps.n_persons = 1;
+        rc = put(st, "persons", &ps.base, err);
+    }
+    sc_store_close(st);
+    g_free(cats);
+    g_free(pcats);
+    g_free(items);
+    g_free(pitems);
+    g_ptr_array_unref(keep);
+    return rc;
+}
