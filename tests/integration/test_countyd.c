@@ -1010,13 +1010,27 @@ static void test_postgres_restart_under_load(void **state)
     peer_free(&p);
 }
 
-static void test_sweep_marks_overdue_under_a_faked_clock(void **state)
+static void test_sweep_warns_then_marks_overdue_under_a_faked_clock(void **state)
 {
     stop_daemon(); /* SIGTERM: a clean stop, exit 0 */
+    /* Sixteen days on, an open C-1 case (20 working days, about 28 calendar
+     * days) has used more than half of its limit: WARN 50, not yet 80. */
+    char fake[32];
+    snprintf(fake, sizeof(fake), "%lld", (long long)(sj_clock_real_ms() + 16 * SJ_CLOCK_MS_PER_DAY));
+    write_config(1);
+    start_daemon(fake);
+    peer early;
+    peer_session(&early, "county-desk");
+    const Sanji__FeedUpdate *w =
+        wait_feed(&early, NULL, SANJI__CASE_ACTION_TYPE__CASE_ACTION_WARN, 15000);
+    assert_int_equal(w->snapshot->warn_level, 50);
+    assert_string_equal(w->snapshot->item_code, "C-1");
+    assert_false(w->snapshot->overdue);
+    peer_free(&early);
+    stop_daemon();
     /* Forty days on, every V-1 case (limit 1 working day) still open is
      * overdue; the sweep runs every second. */
     int64_t later = sj_clock_real_ms() + 40 * SJ_CLOCK_MS_PER_DAY;
-    char fake[32];
     snprintf(fake, sizeof(fake), "%lld", (long long)later);
     write_config(1);
     start_daemon(fake);
@@ -1052,7 +1066,7 @@ int main(void)
         cmocka_unit_test(test_hostile_and_oversized_text),
         cmocka_unit_test(test_queries),
         cmocka_unit_test(test_postgres_restart_under_load),
-        cmocka_unit_test(test_sweep_marks_overdue_under_a_faked_clock),
+        cmocka_unit_test(test_sweep_warns_then_marks_overdue_under_a_faked_clock),
     };
     return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }
