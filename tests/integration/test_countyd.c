@@ -962,6 +962,21 @@ static void test_queries(void **state)
     peer_free(&desk);
 }
 
+static void test_sighup_reloads_the_crl(void **state)
+{
+    assert_int_equal(kill(daemon_pid, SIGHUP), 0);
+    bool seen = false;
+    for (int i = 0; i < 100 && !seen; i++) {
+        usleep(50000);
+        seen = sh("grep -q 'CRL reloaded' %s", logpath) == 0;
+    }
+    assert_true(seen);
+    assert_true(daemon_alive());
+    peer p; /* and it still serves */
+    peer_session(&p, "relay");
+    peer_free(&p);
+}
+
 #define LOAD 40
 
 static void test_postgres_restart_under_load(void **state)
@@ -1065,6 +1080,7 @@ int main(void)
         cmocka_unit_test(test_scope_refusals),
         cmocka_unit_test(test_hostile_and_oversized_text),
         cmocka_unit_test(test_queries),
+        cmocka_unit_test(test_sighup_reloads_the_crl),
         cmocka_unit_test(test_postgres_restart_under_load),
         cmocka_unit_test(test_sweep_warns_then_marks_overdue_under_a_faked_clock),
     };
