@@ -6,13 +6,16 @@
  */
 #include "desk-application.h"
 
+#include <string.h>
+
+#include "config.h"
 #include "desk-loop-source.h"
 #include "desk-window.h"
 #include "i18n.h"
 
 struct _DeskApplication {
     GtkApplication parent;
-    char *cert, *key, *ca, *crl, *peer, *store, *test_script;
+    char *cert, *key, *ca, *crl, *peer, *store, *test_script, *config;
     char **addresses;
     uv_loop_t loop;
     bool loop_ready;
@@ -50,14 +53,67 @@ static gint desk_application_handle_local_options(GApplication *gapp, GVariantDi
     g_variant_dict_lookup(o, "peer", "s", &app->peer);
     g_variant_dict_lookup(o, "address", "^as", &app->addresses);
     g_variant_dict_lookup(o, "test-script", "^ay", &app->test_script);
+    g_variant_dict_lookup(o, "config", "^ay", &app->config);
+    if (!app->config && g_getenv("SANJI_CONFIG"))
+        app->config = g_strdup(g_getenv("SANJI_CONFIG"));
     if (!app->test_script && g_getenv("SANJI_DESK_TEST_SCRIPT"))
         app->test_script = g_strdup(g_getenv("SANJI_DESK_TEST_SCRIPT"));
     return -1; /* go on */
 }
 
+/* The keys of the client configuration file shared with the `sanji` CLI
+ * (docs/CLI.md); the desk reads the same file. */
+static const sj_config_key CONFIG_KEYS[] = {
+    {"node.cert", SJ_CONFIG_PATH, NULL, 0, 0, "this station's certificate (PEM), from sanji-pki"},
+    {"node.key", SJ_CONFIG_PATH, NULL, 0, 0, "its private key (PEM)"},
+    {"node.ca", SJ_CONFIG_PATH, NULL, 0, 0, "the county CA certificate (PEM)"},
+    {"node.crl", SJ_CONFIG_STRING, "", 0, 0, "the county CRL (PEM); empty: no revocation check"},
+    {"server.address", SJ_CONFIG_HOSTPORT_LIST, NULL, 0, 0,
+     "the township relay or the county, ip:port, several tried in turn"},
+    {"server.peer", SJ_CONFIG_STRING, "", 0, 0, "the node the server must be"},
+    {"store.path", SJ_CONFIG_PATH, NULL, 0, 0, "the local store (SQLite), one per station"},
+    {"person.default", SJ_CONFIG_STRING, "", 0, 0, "person id offered when logging in"},
+};
+
+static void take(char **field, const char *value)
+{
+    if (!*field && value && *value)
+        *field = g_strdup(value);
+}
+
+/* Fills what the command line did not give from the configuration file. */
+static int load_config(DeskApplication *app, sj_error *err)
+{
+    sj_config *cfg = NULL;
+    int rc = sj_config_new(CONFIG_KEYS, G_N_ELEMENTS(CONFIG_KEYS), &cfg, err);
+    if (rc == 0)
+        rc = sj_config_load_file(cfg, app->config, err);
+    if (rc == 0) {
+        take(&app->cert, sj_config_get_path(cfg, "node.cert"));
+        take(&app->key, sj_config_get_path(cfg, "node.key"));
+        take(&app->ca, sj_config_get_path(cfg, "node.ca"));
+        take(&app->crl, sj_config_get_string(cfg, "node.crl"));
+        take(&app->peer, sj_config_get_string(cfg, "server.peer"));
+        take(&app->store, sj_config_get_path(cfg, "store.path"));
+        size_t n = 0;
+        const sj_config_hostport *hp = sj_config_get_hostports(cfg, "server.address", &n);
+        if (!app->addresses && n > 0) {
+            app->addresses = g_new0(char *, n + 1);
+            for (size_t i = 0; i < n; i++)
+                app->addresses[i] = strchr(hp[i].host, ':')
+                                        ? g_strdup_printf("[%s]:%u", hp[i].host, hp[i].port)
+                                        : g_strdup_printf("%s:%u", hp[i].host, hp[i].port);
+        }
+    }
+    sj_config_free(cfg);
+    return rc;
+}
+
 static void start_client(DeskApplication *app)
 {
     sj_error *err = &app->setup_err;
+    if (app->config && load_config(app, err) != 0)
+        return;
     if (!app->cert || !app->key || !app->ca || !app->store || !app->addresses ||
         !app->addresses[0]) {
         sj_error_set(err, SJ_ECONFIG_MISSING, "%s",
@@ -162,6 +218,7 @@ static void desk_application_finalize(GObject *obj)
     g_free(app->peer);
     g_free(app->store);
     g_free(app->test_script);
+    g_free(app->config);
     g_strfreev(app->addresses);
     G_OBJECT_CLASS(desk_application_parent_class)->finalize(obj);
 }
@@ -189,6 +246,8 @@ static void desk_application_init(DeskApplication *app)
         {"peer", 0, 0, G_OPTION_ARG_STRING, NULL,
          _("Expected peer, e.g. relay:410423101000 or county:410423000000"), _("NODE")},
         {"store", 0, 0, G_OPTION_ARG_FILENAME, NULL, _("The local store file"), _("FILE")},
+        {"config", 0, 0, G_OPTION_ARG_FILENAME, NULL,
+         _("The client configuration file (as for the sanji command; also SANJI_CONFIG)"), _("FILE")},
         {"test-script", 0, 0, G_OPTION_ARG_FILENAME, NULL,
          _("Drive the window with a test script (see docs/DESKTOP.md)"), _("FILE")},
         {NULL, 0, 0, 0, NULL, NULL, NULL},

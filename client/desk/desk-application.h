@@ -3,7 +3,8 @@
  * the client library on its libuv loop (run inside GLib's main loop by
  * desk-loop-source), and delivery of the library's events to the window.
  *
- * Options: --cert, --key, --ca, --crl, --address (repeatable), --peer,
+ * Options: --config FILE (the client.conf the `sanji` CLI reads; also
+ * SANJI_CONFIG), and to override it --cert, --key, --ca, --crl, --address (repeatable), --peer,
  * --store, --test-script (or SANJI_DESK_TEST_SCRIPT).  Without the first
  * four the window shows what is missing and how to start the program.
  *
