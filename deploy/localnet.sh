@@ -11,6 +11,8 @@
 # Everything lives in $SANJI_NET_DIR (default /tmp/sanji-net): pki/ (the CA,
 # node certificates and keys, 0600), pg/ (the database cluster), county/,
 # relay-<township>/, station-<village>/ and desk-*/ (configs, stores, logs).
+# Ports: SANJI_PORT_BASE (default 17443) for the county, +1 and +2 for the
+# relays.
 # The folder is outside the source tree because PostgreSQL runs as an
 # unprivileged user that must be able to reach it.
 set -euo pipefail
@@ -24,9 +26,12 @@ bin_relay=$build/relay/sanji-relayd
 bin_cli=$build/client/sanji
 
 COUNTY=410423000000
-COUNTY_PORT=${SANJI_COUNTY_PORT:-17443}
+# Ports: the county on SANJI_PORT_BASE, the relays on the next ones, so that
+# two networks (say, a test's and a person's) can run side by side.
+PORT_BASE=${SANJI_PORT_BASE:-17443}
+COUNTY_PORT=$PORT_BASE
 # township code -> relay port
-declare -A RELAY_PORT=([410423101000]=17444 [410423102000]=17445)
+declare -A RELAY_PORT=([410423101000]=$((PORT_BASE + 1)) [410423102000]=$((PORT_BASE + 2)))
 # village code -> its township
 declare -A STATION_TOWNSHIP=(
   [410423101201]=410423101000 [410423101202]=410423101000
