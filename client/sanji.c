@@ -512,6 +512,11 @@ typedef struct run {
     bool login_started;
     int login_status;
     sj_error login_err;
+    /* status and sync: the link state when the run finished; stopping the
+     * client takes the link down, so reading it afterwards would always say
+     * "not connected, not caught up". */
+    bool have_final;
+    sc_status_info final;
 } run;
 
 static void finish(run *r)
@@ -519,6 +524,8 @@ static void finish(run *r)
     if (r->done)
         return;
     r->done = true;
+    if ((r->mode == M_SYNC || r->mode == M_STATUS) && sc_status(r->c, &r->final, NULL) == 0)
+        r->have_final = true;
     if (r->timer_on) {
         uv_timer_stop(&r->timer);
         uv_close((uv_handle_t *)&r->timer, NULL);
@@ -1196,6 +1203,12 @@ static int cmd_status(const opts *o, setup *s, bool sync)
         print_error(&err);
         run_close(&r);
         return EX_SETUP;
+    }
+    if (r.have_final) {
+        /* The link as it was when the run ended; the outbox counts are now's. */
+        sc_outbox_counts now = st.outbox;
+        st = r.final;
+        st.outbox = now;
     }
     sc_outbox_entry *e = NULL;
     size_t n = 0;

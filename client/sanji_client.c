@@ -478,7 +478,7 @@ static void on_ack(sc_client *c, const Sanji__Ack *a)
             }
         }
         if (state >= SC_OUT_APPLIED &&
-            sc_store_outbox_unfinished_for_case(c->st, e->case_id) == 0)
+            sc_store_case_prediction_needed(c->st, e->case_id) == 0)
             sc_store_case_put_predicted(c->st, e->case_id, NULL, &err);
         sc_event ev = {.type = state == SC_OUT_STORED    ? SC_EV_STORED
                                : state == SC_OUT_APPLIED ? SC_EV_APPLIED

@@ -458,6 +458,26 @@ unsigned sc_store_outbox_unfinished_for_case(sc_store *st, const uint8_t case_id
     return n;
 }
 
+unsigned sc_store_case_prediction_needed(sc_store *st, const uint8_t case_id[16])
+{
+    /* An applied row whose version the cached county snapshot has not
+     * reached yet still needs the prediction: the Ack comes before the feed
+     * update, and dropping the prediction at the Ack would show (and check
+     * the next action against) the case as it was before this station's own
+     * applied action. */
+    sqlite3_stmt *s = NULL;
+    if (sqlite3_prepare_v2(st->db,
+                           "SELECT count(*) FROM outbox o WHERE o.case_id = ?1 AND (o.state <= 2 OR "
+                           "(o.state = 3 AND o.case_version > coalesce((SELECT c.version FROM cases c "
+                           "WHERE c.case_id = ?1 AND c.snapshot IS NOT NULL), 0)))",
+                           -1, &s, NULL) != SQLITE_OK)
+        return 0;
+    sqlite3_bind_blob(s, 1, case_id, 16, SQLITE_STATIC);
+    unsigned n = sqlite3_step(s) == SQLITE_ROW ? (unsigned)sqlite3_column_int(s, 0) : 0;
+    sqlite3_finalize(s);
+    return n;
+}
+
 /* ---- cases ------------------------------------------------------------- */
 
 static int pack_msg(const ProtobufCMessage *m, uint8_t **buf, size_t *len, sj_error *err)
@@ -497,7 +517,7 @@ int sc_store_case_put(sc_store *st, const Sanji__Case *c, sj_error *err)
         sqlite3_finalize(s);
     }
     free(buf);
-    if (rc == 0 && sc_store_outbox_unfinished_for_case(st, c->case_id.data) == 0)
+    if (rc == 0 && sc_store_case_prediction_needed(st, c->case_id.data) == 0)
         rc = sc_store_case_put_predicted(st, c->case_id.data, NULL, err);
     return rc;
 }

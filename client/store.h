@@ -130,10 +130,16 @@ int sc_store_outbox_counts(sc_store *st, sc_outbox_counts *out, sj_error *err);
 /* Number of SAVED/STORED rows on one case (0 on error). */
 unsigned sc_store_outbox_unfinished_for_case(sc_store *st, const uint8_t case_id[16]);
 
+/* Number of outbox rows on one case that the cached county snapshot does
+ * not yet show: SAVED/STORED rows, and APPLIED rows whose case version is
+ * above the snapshot's (0 on error).  The predicted snapshot is kept while
+ * this is not 0. */
+unsigned sc_store_case_prediction_needed(sc_store *st, const uint8_t case_id[16]);
+
 /* Stores the county's snapshot of a case, replacing an older one (a
  * snapshot whose version is lower than the cached one is ignored; equal
  * versions replace, as urges change a case without a new version).  Drops
- * the predicted snapshot when no outbox row on the case is unfinished. */
+ * the predicted snapshot when sc_store_case_prediction_needed() is 0. */
 int sc_store_case_put(sc_store *st, const Sanji__Case *c, sj_error *err);
 /* Stores (or with c NULL, drops) the locally predicted snapshot of case_id. */
 int sc_store_case_put_predicted(sc_store *st, const uint8_t case_id[16], const Sanji__Case *c,

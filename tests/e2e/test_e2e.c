@@ -1,0 +1,785 @@
+/*
+ * test_e2e.c - the three tiers together on loopback: the real sanji-countyd
+ * on a private PostgreSQL loaded with the demo county, a real sanji-relayd
+ * for 张官营镇 (410423101000), and the `sanji` command-line client at
+ * village stations, the township desk (both through the relay) and a county
+ * desk (direct to the county).  Certificates come from the real sanji-pki.
+ *
+ * Every test drives the CLI with --json, then checks the county's
+ * PostgreSQL rows (cases, case_event, feed, processed_message) and the
+ * village's local copy (`sanji show` / `sanji list` read the station's
+ * SQLite store), not only exit codes.
+ *
+ * Behaviours:
+ *   full lifecycle village -> township -> county -> back, feedback, closed;
+ *   即办 at the village (handling AT_ONCE);
+ *   退办 with a reason, reason visible at the village;
+ *   一次告知 of several materials, supplement, resolved (SUPPLEMENTED);
+ *   a village working while its relay is down, applied exactly once later;
+ *   two levels acting on one version at once: one applied, one STALE_VERSION;
+ *   a station acting on another village's case, and a station of another
+ *     township: refused, nothing recorded;
+ *   kill -9 of the county with messages in flight: all applied exactly once.
+ *
+ * Entry point: main().  The whole network is set up once (group setup) and
+ * every test works on its own new cases.
+ */
+#include <setjmp.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+#include <libpq-fe.h>
+
+#include "certs.h"
+#include "err.h"
+#include "pg_test.h"
+#include "proc.h"
+
+#define OUT_MAX 65536
+
+/* The stations of this network, by the name of their configuration file. */
+#define V201 "v201"   /* village:410423101201 张官营村, through the relay */
+#define V202 "v202"   /* village:410423101202 前营村, same township */
+#define V301 "v301"   /* village:410423102201, a village of another township */
+#define TDESK "tdesk" /* township-desk:410423101000 */
+#define CDESK "cdesk" /* county-desk:410423000000:ops1, direct to the county */
+
+typedef struct world {
+    sj_test_certs certs;
+    char build[PATH_MAX];
+    char source[PATH_MAX];
+    char cli[PATH_MAX];
+    char countyd[PATH_MAX];
+    char relayd[PATH_MAX];
+    char conninfo[1024];
+    PGconn *db;
+    sj_test_proc county, relay;
+    int county_port, relay_port;
+} world;
+
+static world W;
+
+/* ---- small helpers ------------------------------------------------------ */
+
+static const char *wpath(const char *name, char *buf, size_t cap)
+{
+    snprintf(buf, cap, "%s/%s", W.certs.dir, name);
+    return buf;
+}
+
+static void write_file(const char *name, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void write_file(const char *name, const char *fmt, ...)
+{
+    char p[PATH_MAX];
+    FILE *f = fopen(wpath(name, p, sizeof p), "w");
+    if (!f)
+        fail_msg("cannot write %s", p);
+    va_list ap;
+    va_start(ap, fmt);
+    vfprintf(f, fmt, ap);
+    va_end(ap);
+    fclose(f);
+}
+
+/* Runs argv to the end, output appended to <dir>/<log>; returns its exit status. */
+static int run_wait(const char *const argv[], const char *log)
+{
+    sj_test_proc p = {0};
+    char lp[PATH_MAX];
+    sj_error err;
+    if (sj_test_proc_start(&p, argv, NULL, wpath(log, lp, sizeof lp), &err) != 0) {
+        fprintf(stderr, "cannot run %s: %s\n", argv[0], err.message);
+        return -1;
+    }
+    int rc = sj_test_proc_wait(&p, 120000, &err);
+    int st = rc == 0 && WIFEXITED(p.status) ? WEXITSTATUS(p.status) : -1;
+    sj_test_proc_free(&p);
+    return st;
+}
+
+static void sleep_ms(int ms)
+{
+    struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
+    while (nanosleep(&ts, &ts) != 0)
+        ;
+}
+
+/* ---- the sanji CLI -------------------------------------------------------- */
+
+/* Starts `sanji --config <station>.conf --json <args>` in the network's
+ * folder; args is a shell word list the test writes itself. */
+static FILE *cli_start(const char *station, const char *args)
+{
+    char cmd[8192];
+    snprintf(cmd, sizeof cmd, "cd '%s' && exec '%s' --config %s.conf --json %s 2>>cli-%s.log",
+             W.certs.dir, W.cli, station, args, station);
+    FILE *f = popen(cmd, "r");
+    if (!f)
+        fail_msg("popen failed for %s", cmd);
+    return f;
+}
+
+/* Reads the output of a started CLI into out; returns its exit status. */
+static int cli_finish(FILE *f, char *out, size_t cap)
+{
+    size_t n = fread(out, 1, cap - 1, f);
+    out[n] = '\0';
+    int st = pclose(f);
+    return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+static int cli(const char *station, char *out, size_t cap, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+static int cli(const char *station, char *out, size_t cap, const char *fmt, ...)
+{
+    char args[3072];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(args, sizeof args, fmt, ap);
+    va_end(ap);
+    return cli_finish(cli_start(station, args), out, cap);
+}
+
+/* The value of the first "key": in a JSON text (string without quotes, or
+ * a bare number/true/false), or "" when absent. */
+static const char *jget(const char *json, const char *key, char *buf, size_t cap)
+{
+    char pat[128];
+    snprintf(pat, sizeof pat, "\"%s\":", key);
+    const char *p = strstr(json, pat);
+    buf[0] = '\0';
+    if (!p)
+        return buf;
+    p += strlen(pat);
+    size_t n = 0;
+    if (*p == '"') {
+        p++;
+        while (*p && *p != '"' && n + 1 < cap) {
+            if (*p == '\\' && p[1])
+                p++;
+            buf[n++] = *p++;
+        }
+    } else {
+        while (*p && *p != ',' && *p != '}' && *p != ']' && n + 1 < cap)
+            buf[n++] = *p++;
+    }
+    buf[n] = '\0';
+    return buf;
+}
+
+#define JEQ(json, key, want)                                                                    \
+    do {                                                                                        \
+        char jb_[512];                                                                          \
+        const char *got_ = jget((json), (key), jb_, sizeof jb_);                                \
+        if (strcmp(got_, (want)) != 0)                                                          \
+            fail_msg("%s: got \"%s\", want \"%s\" in %s", (key), got_, (want), (json));         \
+    } while (0)
+
+/* Syncs a station until its outbox has nothing unsent or unconfirmed and
+ * the feed is caught up (the county's answers come back asynchronously). */
+static void settle(const char *station)
+{
+    static char out[OUT_MAX];
+    char b1[32], b2[32], b3[32];
+    for (int i = 0; i < 40; i++) {
+        int rc = cli(station, out, sizeof out, "sync --wait 5");
+        if (rc == 0 && strcmp(jget(out, "saved", b1, sizeof b1), "0") == 0 &&
+            strcmp(jget(out, "stored", b2, sizeof b2), "0") == 0 &&
+            strcmp(jget(out, "caught_up", b3, sizeof b3), "true") == 0)
+            return;
+        sleep_ms(100);
+    }
+    fail_msg("%s did not settle: %s", station, out);
+}
+
+/* Registers a case at a village station and waits until the county has
+ * recorded it; case_id receives the case's UUID, number its number. */
+static void reg(const char *station, const char *item, char case_id[64], char number[64])
+{
+    static char out[OUT_MAX];
+    int rc = cli(station, out, sizeof out,
+                 "register --item %s --name 张三 --id 11010519491231002X --phone 13800138000 "
+                 "--text '申请办理' --wait-applied --wait 10",
+                 item);
+    if (rc != 0)
+        fail_msg("register at %s: exit %d: %s", station, rc, out);
+    JEQ(out, "state", "applied");
+    jget(out, "case", case_id, 64);
+    jget(out, "case_number", number, 64);
+}
+
+/* One action, checked locally against the station's up-to-date copy, then
+ * recorded by the county (exit 0, state applied). */
+static void act(const char *station, const char *case_ref, const char *args)
+{
+    static char out[OUT_MAX];
+    settle(station);
+    int rc = cli(station, out, sizeof out, "%s %s --wait-applied --wait 10", args, case_ref);
+    if (rc != 0)
+        fail_msg("%s %s at %s: exit %d: %s", args, case_ref, station, rc, out);
+    JEQ(out, "state", "applied");
+}
+
+/* ---- PostgreSQL ------------------------------------------------------------ */
+
+static const char *pq(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static const char *pq(const char *fmt, ...)
+{
+    static char ring[8][2048];
+    static int k;
+    char sql[4096];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(sql, sizeof sql, fmt, ap);
+    va_end(ap);
+    char *v = pgt_scalar(W.db, sql);
+    char *slot = ring[k++ % 8];
+    snprintf(slot, 2048, "%s", v ? v : "(null)");
+    free(v);
+    return slot;
+}
+
+#define PQEQ(want, ...)                                                                          \
+    do {                                                                                         \
+        const char *got_ = pq(__VA_ARGS__);                                                      \
+        if (strcmp(got_, (want)) != 0)                                                           \
+            fail_msg("SQL %s: got \"%s\", want \"%s\"", #__VA_ARGS__, got_, (want));             \
+    } while (0)
+
+/* The case's status and version in PostgreSQL equal the station's copy,
+ * and the copy is the county's (not a local prediction). */
+static void same_at_station(const char *station, const char *case_id)
+{
+    static char out[OUT_MAX];
+    settle(station);
+    int rc = cli(station, out, sizeof out, "show %s", case_id);
+    if (rc != 0)
+        fail_msg("show %s at %s: exit %d: %s", case_id, station, rc, out);
+    char st[64], ver[32];
+    jget(out, "status", st, sizeof st);
+    jget(out, "version", ver, sizeof ver);
+    assert_string_equal(ver, pq("SELECT version FROM cases WHERE case_id = '%s'", case_id));
+    JEQ(out, "predicted", "false");
+    (void)st;
+}
+
+/* Status number of a case in PostgreSQL. */
+static const char *pg_status(const char *case_id)
+{
+    return pq("SELECT status FROM cases WHERE case_id = '%s'", case_id);
+}
+
+/* Every event of the case, as action numbers in order. */
+static const char *pg_actions(const char *case_id)
+{
+    return pq("SELECT string_agg(action::text, ',' ORDER BY seq) FROM case_event "
+              "WHERE case_id = '%s'", case_id);
+}
+
+/* Every event went out on the village's feed once, every applied message
+ * was recorded once. */
+static void feed_and_dedup_consistent(const char *case_id)
+{
+    const char *events = pq("SELECT count(*) FROM case_event WHERE case_id = '%s'", case_id);
+    assert_string_equal(pq("SELECT count(*) FROM feed WHERE case_id = '%s'", case_id), events);
+    assert_string_equal(pq("SELECT count(DISTINCT event_seq) FROM feed WHERE case_id = '%s'", case_id),
+                        events);
+    assert_string_equal(pq("SELECT count(*) FROM processed_message WHERE case_id = '%s' AND status = 2",
+                           case_id),
+                        pq("SELECT count(*) FROM case_event WHERE case_id = '%s' AND message_id IS NOT NULL",
+                           case_id));
+}
+
+/* ---- the network ------------------------------------------------------------ */
+
+static void station_conf(const char *name, const char *cert, int port, const char *peer)
+{
+    char f[64];
+    snprintf(f, sizeof f, "%s.conf", name);
+    write_file(f,
+               "[node]\ncert = %s.crt\nkey = %s.key\nca = ca/ca.crt\n"
+               "[server]\naddress = 127.0.0.1:%d\npeer = %s\n"
+               "[store]\npath = %s.db\n",
+               cert, cert, port, peer, name);
+}
+
+static int start_county(void)
+{
+    char conf[PATH_MAX], log[PATH_MAX];
+    const char *argv[] = {W.countyd, "--config", wpath("county.conf", conf, sizeof conf), "run", NULL};
+    sj_error err;
+    if (sj_test_proc_start(&W.county, argv, NULL, wpath("countyd.log", log, sizeof log), &err) != 0 ||
+        sj_test_proc_wait_port(&W.county, W.county_port, 20000, &err) != 0) {
+        fprintf(stderr, "sanji-countyd did not start: %s\n", err.message);
+        return -1;
+    }
+    return 0;
+}
+
+static int start_relay(void)
+{
+    char conf[PATH_MAX], log[PATH_MAX];
+    const char *argv[] = {W.relayd, "--config", wpath("relay.conf", conf, sizeof conf), "run", NULL};
+    sj_error err;
+    if (sj_test_proc_start(&W.relay, argv, NULL, wpath("relayd.log", log, sizeof log), &err) != 0 ||
+        sj_test_proc_wait_port(&W.relay, W.relay_port, 20000, &err) != 0) {
+        fprintf(stderr, "sanji-relayd did not start: %s\n", err.message);
+        return -1;
+    }
+    return 0;
+}
+
+static int issue_village(const char *unit, const char *out_name)
+{
+    char out[PATH_MAX];
+    const char *args[] = {"issue", "--dir", W.certs.ca_dir, "--role", "village", "--unit", unit,
+                          "--out", wpath(out_name, out, sizeof out), NULL};
+    return sj_test_certs_pki(&W.certs, args);
+}
+
+static int login(const char *station, const char *person)
+{
+    static char out[OUT_MAX];
+    int rc = 1;
+    /* The first log-in fetches the person list; the relay may still be
+     * getting it from the county, so a few tries. */
+    for (int i = 0; i < 50 && rc != 0; i++) {
+        rc = cli(station, out, sizeof out, "login %s", person);
+        if (rc != 0) {
+            cli(station, out, sizeof out, "sync --wait 2");
+            sleep_ms(100);
+        }
+    }
+    if (rc != 0)
+        fprintf(stderr, "login %s at %s failed: %s\n", person, station, out);
+    return rc;
+}
+
+static int group_setup(void **state)
+{
+    (void)state;
+    const char *b = getenv("SANJI_BUILD_DIR"), *s = getenv("SANJI_SOURCE_DIR");
+    if (!b || !s) {
+        fprintf(stderr, "SANJI_BUILD_DIR and SANJI_SOURCE_DIR must be set (ctest sets them)\n");
+        return -1;
+    }
+    snprintf(W.build, sizeof W.build, "%s", b);
+    snprintf(W.source, sizeof W.source, "%s", s);
+    snprintf(W.cli, sizeof W.cli, "%s/client/sanji", b);
+    snprintf(W.countyd, sizeof W.countyd, "%s/server/sanji-countyd", b);
+    snprintf(W.relayd, sizeof W.relayd, "%s/relay/sanji-relayd", b);
+    if (sj_test_certs_setup(&W.certs) != 0)
+        return -1;
+    if (issue_village("410423101202", "v202") != 0 || issue_village("410423102201", "v301") != 0)
+        return -1;
+    chmod(W.certs.dir, 0755);
+    W.db = pgt_fresh_db("sanji_e2e", W.conninfo, sizeof W.conninfo);
+    W.county_port = sj_test_proc_free_port();
+    W.relay_port = sj_test_proc_free_port();
+    if (W.county_port <= 0 || W.relay_port <= 0 || W.county_port == W.relay_port)
+        return -1;
+    char p1[PATH_MAX], p2[PATH_MAX], p3[PATH_MAX];
+    write_file("county.conf",
+               "[listen]\naddress = \"127.0.0.1:%d\"\n"
+               "[tls]\nca = %s\ncert = %s\nkey = %s\n"
+               "[database]\nconninfo = \"%s\"\n"
+               "[county]\ncode = \"410423\"\n"
+               "[apply]\nbatch_wait = 2ms\n",
+               W.county_port, W.certs.ca_file, sj_test_certs_path(&W.certs, "county", "crt", p1, sizeof p1),
+               sj_test_certs_path(&W.certs, "county", "key", p2, sizeof p2), W.conninfo);
+    write_file("relay.conf",
+               "[listen]\naddress = 127.0.0.1:%d\n"
+               "[county]\naddresses = 127.0.0.1:%d\nnode = county:410423000000\n"
+               "[tls]\nca = %s\ncert = %s\nkey = %s\n"
+               "[store]\npath = relay.db\n"
+               "[upstream]\nbackoff_max = 300ms\n"
+               "[link]\nheartbeat = 500ms\n",
+               W.relay_port, W.county_port, W.certs.ca_file,
+               sj_test_certs_path(&W.certs, "relay", "crt", p1, sizeof p1),
+               sj_test_certs_path(&W.certs, "relay", "key", p2, sizeof p2));
+    station_conf(V201, "village", W.relay_port, "relay:410423101000");
+    station_conf(V202, "v202", W.relay_port, "relay:410423101000");
+    station_conf(V301, "v301", W.relay_port, "relay:410423101000");
+    station_conf(TDESK, "township-desk", W.relay_port, "relay:410423101000");
+    station_conf(CDESK, "county-desk", W.county_port, "county:410423000000");
+
+    char demo[PATH_MAX + 16];
+    snprintf(demo, sizeof demo, "%s/deploy/demo", W.source);
+    const char *mig[] = {W.countyd, "--config", wpath("county.conf", p3, sizeof p3), "migrate", NULL};
+    const char *load[] = {W.countyd, "--config", p3, "demo-load", demo, NULL};
+    if (run_wait(mig, "migrate.log") != 0 || run_wait(load, "demo-load.log") != 0) {
+        fprintf(stderr, "migrate or demo-load failed; see %s\n", W.certs.dir);
+        return -1;
+    }
+    if (start_county() != 0 || start_relay() != 0)
+        return -1;
+    setenv("SANJI_PASSWORD", "sanji123", 1);
+    if (login(V201, "p-410423101201-01") != 0 || login(V202, "p-410423101202-01") != 0 ||
+        login(TDESK, "p-410423101000-01") != 0 || login(CDESK, "p-410423000000-01") != 0)
+        return -1;
+    return 0;
+}
+
+static int group_teardown(void **state)
+{
+    (void)state;
+    sj_error err;
+    int bad = 0;
+    /* Both daemons must stop cleanly on SIGTERM (exit 0; under ASan a leak
+     * turns into a non-zero exit). */
+    if (W.relay.pid && (sj_test_proc_stop(&W.relay, 10000, &err) != 0 || !WIFEXITED(W.relay.status) ||
+                        WEXITSTATUS(W.relay.status) != 0)) {
+        fprintf(stderr, "sanji-relayd did not stop cleanly (status %d)\n", W.relay.status);
+        bad = 1;
+    }
+    if (W.county.pid && (sj_test_proc_stop(&W.county, 10000, &err) != 0 ||
+                         !WIFEXITED(W.county.status) || WEXITSTATUS(W.county.status) != 0)) {
+        fprintf(stderr, "sanji-countyd did not stop cleanly (status %d)\n", W.county.status);
+        bad = 1;
+    }
+    sj_test_proc_free(&W.relay);
+    sj_test_proc_free(&W.county);
+    if (W.db)
+        PQfinish(W.db);
+    if (!bad && !getenv("SANJI_E2E_KEEP"))
+        sj_test_certs_cleanup(&W.certs);
+    else
+        fprintf(stderr, "network folder kept: %s\n", W.certs.dir);
+    return bad ? -1 : 0;
+}
+
+/* ---- tests -------------------------------------------------------------------- */
+
+/* 1. village -> township -> county and back: every step recorded in order,
+ * the result at the village, feedback 满意 closes it. */
+static void test_full_lifecycle(void **state)
+{
+    (void)state;
+    char id[64], number[64];
+    reg(V201, "MZ-003", id, number);
+
+    /* <county 6>-<yyyymmdd>-<5 digits>, today in China. */
+    time_t now = time(NULL) + 8 * 3600;
+    struct tm tm;
+    gmtime_r(&now, &tm);
+    char want_prefix[64];
+    snprintf(want_prefix, sizeof want_prefix, "410423-%04d%02d%02d-", tm.tm_year + 1900, tm.tm_mon + 1,
+             tm.tm_mday);
+    assert_int_equal(strlen(number), strlen(want_prefix) + 5);
+    assert_memory_equal(number, want_prefix, strlen(want_prefix));
+    assert_string_equal(pq("SELECT number FROM cases WHERE case_id = '%s'", id), number);
+    assert_string_equal(pq("SELECT due_at_ms > registered_at_ms FROM cases WHERE case_id = '%s'", id), "t");
+
+    act(V201, number, "escalate");
+    act(TDESK, number, "accept");
+    act(TDESK, number, "escalate");
+    act(CDESK, number, "accept --department 县民政局");
+    act(CDESK, number, "resolve --result '已批准，按月发放'");
+
+    /* The result reaches the village's copy. */
+    static char out[OUT_MAX];
+    settle(V201);
+    assert_int_equal(cli(V201, out, sizeof out, "show %s", number), 0);
+    JEQ(out, "status", "resolved");
+    JEQ(out, "result", "已批准，按月发放");
+    JEQ(out, "department", "县民政局");
+
+    act(V201, number, "feedback --satisfaction 满意");
+    assert_string_equal(pg_status(id), "10");
+    assert_string_equal(pq("SELECT handling FROM cases WHERE case_id = '%s'", id), "3");
+    assert_string_equal(pq("SELECT satisfaction FROM cases WHERE case_id = '%s'", id), "1");
+    assert_string_equal(pq("SELECT department FROM cases WHERE case_id = '%s'", id), "县民政局");
+    assert_string_equal(pg_actions(id), "1,3,4,3,4,8,12");
+    assert_string_equal(pq("SELECT string_agg(actor_node, ',' ORDER BY seq) FROM case_event "
+                           "WHERE case_id = '%s'", id),
+                        "village:410423101201,village:410423101201,township-desk:410423101000,"
+                        "township-desk:410423101000,county-desk:410423000000:ops1,"
+                        "county-desk:410423000000:ops1,village:410423101201");
+    assert_string_equal(pq("SELECT version FROM cases WHERE case_id = '%s'", id), "7");
+    feed_and_dedup_consistent(id);
+    same_at_station(V201, id);
+    assert_int_equal(cli(V201, out, sizeof out, "show %s", id), 0);
+    JEQ(out, "status", "closed");
+    JEQ(out, "satisfaction", "satisfied");
+    JEQ(out, "handling", "on_behalf");
+    same_at_station(TDESK, id);
+}
+
+/* 2. 即办 at the village: never leaves it. */
+static void test_resolve_now_at_village(void **state)
+{
+    (void)state;
+    char id[64], number[64];
+    reg(V201, "MZ-001", id, number);
+    act(V201, id, "resolve-now --result '已当场答复'");
+    act(V201, id, "feedback --satisfaction 满意");
+    assert_string_equal(pg_status(id), "10");
+    assert_string_equal(pq("SELECT handling FROM cases WHERE case_id = '%s'", id), "1");
+    assert_string_equal(pq("SELECT holder_level FROM cases WHERE case_id = '%s'", id), "1");
+    assert_string_equal(pg_actions(id), "1,2,12");
+    assert_string_equal(pq("SELECT count(*) FROM case_event WHERE case_id = '%s' AND actor_level <> 1", id),
+                        "0");
+    feed_and_dedup_consistent(id);
+    same_at_station(V201, id);
+}
+
+/* 3. 退办 at the township: the reason reaches the village. */
+static void test_return_with_reason(void **state)
+{
+    (void)state;
+    char id[64], number[64];
+    static char out[OUT_MAX];
+    reg(V201, "MZ-007", id, number);
+    act(V201, id, "escalate");
+    act(TDESK, id, "accept");
+    act(TDESK, id, "return --note '申请人不符合救助条件'");
+    assert_string_equal(pg_status(id), "8");
+    assert_string_equal(pq("SELECT return_reason FROM cases WHERE case_id = '%s'", id), "申请人不符合救助条件");
+    assert_string_equal(pq("SELECT handling FROM cases WHERE case_id = '%s'", id), "5");
+    assert_string_equal(pg_actions(id), "1,3,4,9");
+    feed_and_dedup_consistent(id);
+    same_at_station(V201, id);
+    assert_int_equal(cli(V201, out, sizeof out, "show %s", id), 0);
+    JEQ(out, "status", "returned");
+    JEQ(out, "return_reason", "申请人不符合救助条件");
+}
+
+/* 4. 一次告知 of several materials, supplement, resolved. */
+static void test_materials_round(void **state)
+{
+    (void)state;
+    char id[64], number[64];
+    static char out[OUT_MAX];
+    reg(V201, "SB-003", id, number);
+    act(V201, id, "escalate");
+    act(TDESK, id, "accept");
+    act(TDESK, id, "request-materials --material 户口簿 --material '近期免冠照片' --material 参保登记表");
+    assert_string_equal(pg_status(id), "6");
+    assert_string_equal(pq("SELECT array_to_string(materials, '|') FROM cases WHERE case_id = '%s'", id),
+                        "户口簿|近期免冠照片|参保登记表");
+    settle(V201);
+    assert_int_equal(cli(V201, out, sizeof out, "show %s", id), 0);
+    JEQ(out, "status", "waiting_materials");
+    assert_non_null(strstr(out, "\"materials\":[\"户口簿\",\"近期免冠照片\",\"参保登记表\"]"));
+    act(V201, id, "supplement");
+    act(TDESK, id, "resolve --result '已参保'");
+    assert_string_equal(pg_status(id), "7");
+    assert_string_equal(pq("SELECT handling FROM cases WHERE case_id = '%s'", id), "4");
+    assert_string_equal(pg_actions(id), "1,3,4,6,7,8");
+    feed_and_dedup_consistent(id);
+    same_at_station(V201, id);
+}
+
+/* Message id of a --wait 0 action's JSON answer, checked as saved. */
+static void saved_only(const char *out, int rc, char msg[64], char case_id[64])
+{
+    if (rc != 0)
+        fail_msg("save-only action: exit %d: %s", rc, out);
+    JEQ(out, "state", "saved");
+    jget(out, "message_id", msg, 64);
+    if (case_id)
+        jget(out, "case", case_id, 64);
+}
+
+/* 5. The relay is down while the village works; everything goes once it
+ * is back, exactly once. */
+static void test_village_offline_then_relay_back(void **state)
+{
+    (void)state;
+    static char out[OUT_MAX];
+    char ids[3][64], msgs[5][64];
+    assert_int_equal(sj_test_proc_kill9(&W.relay), 0);
+    for (int i = 0; i < 3; i++) {
+        int rc = cli(V201, out, sizeof out,
+                     "register --item MZ-001 --name 李四 --id 11010519491231002X --phone 13800138000 "
+                     "--text '离线登记 %d' --wait 0", i);
+        saved_only(out, rc, msgs[i], ids[i]);
+    }
+    /* Actions chained on a case the county has not seen yet. */
+    saved_only(out, cli(V201, out, sizeof out, "escalate %s --wait 0", ids[0]), msgs[3], NULL);
+    saved_only(out, cli(V201, out, sizeof out, "resolve-now %s --result 已办 --wait 0", ids[1]), msgs[4], NULL);
+    assert_int_equal(cli(V201, out, sizeof out, "sync --wait 1"), 5);
+    JEQ(out, "saved", "5");
+    for (int i = 0; i < 5; i++)
+        assert_string_equal(pq("SELECT count(*) FROM processed_message WHERE message_id = '%s'", msgs[i]),
+                            "0");
+
+    assert_int_equal(sj_test_proc_restart(&W.relay, NULL), 0);
+    assert_int_equal(sj_test_proc_wait_port(&W.relay, W.relay_port, 20000, NULL), 0);
+    settle(V201);
+    for (int i = 0; i < 5; i++)
+        assert_string_equal(pq("SELECT count(*) FROM processed_message WHERE message_id = '%s' "
+                               "AND status = 2", msgs[i]), "1");
+    for (int i = 0; i < 3; i++) {
+        assert_string_equal(pq("SELECT count(*) FROM cases WHERE case_id = '%s'", ids[i]), "1");
+        feed_and_dedup_consistent(ids[i]);
+        same_at_station(V201, ids[i]);
+    }
+    assert_string_equal(pg_actions(ids[0]), "1,3");
+    assert_string_equal(pg_actions(ids[1]), "1,2");
+    assert_string_equal(pg_actions(ids[2]), "1");
+    /* A second sync sends nothing again. */
+    settle(V201);
+    for (int i = 0; i < 5; i++)
+        assert_string_equal(pq("SELECT count(*) FROM case_event WHERE message_id = '%s'", msgs[i]), "1");
+}
+
+/* 6. The township returns a case down while the village withdraws it, both
+ * against the same version: one is applied, the other refused as stale. */
+static void test_two_levels_same_version(void **state)
+{
+    (void)state;
+    static char out[OUT_MAX], out2[OUT_MAX];
+    char id[64], number[64], m_t[64], m_v[64];
+    reg(V201, "MZ-007", id, number);
+    act(V201, id, "escalate");
+    settle(TDESK);
+    const char *v_before = pq("SELECT version FROM cases WHERE case_id = '%s'", id);
+    char before[32];
+    snprintf(before, sizeof before, "%s", v_before);
+    saved_only(out, cli(TDESK, out, sizeof out, "return-down %s --note '应由村里即办' --wait 0", id), m_t, NULL);
+    saved_only(out, cli(V201, out, sizeof out, "withdraw %s --note '申请人撤回' --wait 0", id), m_v, NULL);
+    /* Both send at once. */
+    FILE *a = cli_start(TDESK, "sync --wait 5");
+    FILE *b = cli_start(V201, "sync --wait 5");
+    cli_finish(a, out, sizeof out);
+    cli_finish(b, out2, sizeof out2);
+    settle(TDESK);
+    settle(V201);
+    const char *st_t = pq("SELECT status FROM processed_message WHERE message_id = '%s'", m_t);
+    const char *st_v = pq("SELECT status FROM processed_message WHERE message_id = '%s'", m_v);
+    bool t_won = strcmp(st_t, "2") == 0;
+    const char *loser = t_won ? m_v : m_t;
+    if (!((t_won && strcmp(st_v, "3") == 0) || (!t_won && strcmp(st_t, "3") == 0 && strcmp(st_v, "2") == 0)))
+        fail_msg("want exactly one applied: township %s, village %s", st_t, st_v);
+    char code[16];
+    snprintf(code, sizeof code, "%d", SJ_ESTALE_VERSION);
+    assert_string_equal(pq("SELECT code FROM processed_message WHERE message_id = '%s'", loser), code);
+    assert_string_not_equal(pq("SELECT reason FROM processed_message WHERE message_id = '%s'", loser), "");
+    assert_string_equal(pq("SELECT count(*) FROM case_event WHERE message_id = '%s'", loser), "0");
+    assert_string_equal(pq("SELECT version - %s FROM cases WHERE case_id = '%s'", before, id), "1");
+    assert_string_equal(pg_status(id), t_won ? "1" : "11");
+    /* The loser's station shows the refusal with its reason. */
+    assert_int_equal(cli(t_won ? V201 : TDESK, out, sizeof out, "show %s", id), 0);
+    assert_non_null(strstr(out, "\"state\":\"refused\""));
+    char reason[512];
+    const char *r = strstr(out, "\"state\":\"refused\",\"reason\":");
+    assert_non_null(r);
+    jget(r, "reason", reason, sizeof reason);
+    assert_string_not_equal(reason, "");
+    /* Both see the same case as PostgreSQL. */
+    same_at_station(V201, id);
+    same_at_station(TDESK, id);
+    feed_and_dedup_consistent(id);
+}
+
+/* 7a. A station acting on another village's case (its store tampered with
+ * so that the local check lets it through): the relay refuses it. */
+static void test_other_villages_case_refused(void **state)
+{
+    (void)state;
+    static char out[OUT_MAX];
+    char id[64], number[64];
+    reg(V201, "MZ-007", id, number);
+    const char *ver = pq("SELECT version FROM cases WHERE case_id = '%s'", id);
+    char before[32];
+    snprintf(before, sizeof before, "%s", ver);
+    /* Copy the case into V202's store, as a tampered or confused station. */
+    char cmd[4096];
+    snprintf(cmd, sizeof cmd,
+             "cd '%s' && sqlite3 v202.db \"ATTACH 'v201.db' AS o; INSERT OR REPLACE INTO main.cases "
+             "SELECT * FROM o.cases WHERE hex(case_id) = upper(replace('%s','-',''))\"",
+             W.certs.dir, id);
+    if (system(cmd) != 0)
+        skip();
+    int rc = cli(V202, out, sizeof out, "escalate %s --wait 5", id);
+    if (rc == 3) {
+        /* The client refused it itself: nothing left the station. */
+        assert_non_null(strstr(out, "\"error\":\"SCOPE\""));
+    } else {
+        assert_int_equal(rc, 4);
+        JEQ(out, "code", "SCOPE");
+        char msg[64];
+        jget(out, "message_id", msg, sizeof msg);
+        assert_string_equal(pq("SELECT count(*) FROM processed_message WHERE message_id = '%s'", msg), "0");
+    }
+    assert_string_equal(pq("SELECT version FROM cases WHERE case_id = '%s'", id), before);
+    assert_string_equal(pg_actions(id), "1");
+}
+
+/* 7b. A village certificate of another township is refused by the relay;
+ * it cannot even fetch the person list, and nothing is recorded. */
+static void test_village_of_other_township_refused(void **state)
+{
+    (void)state;
+    static char out[OUT_MAX];
+    const char *before = pq("SELECT count(*) FROM processed_message");
+    char b[32];
+    snprintf(b, sizeof b, "%s", before);
+    int rc = cli(V301, out, sizeof out, "sync --wait 3");
+    assert_int_equal(rc, 5);
+    JEQ(out, "link_up", "false");
+    assert_non_null(strstr(out, "乡镇"));
+    assert_int_not_equal(cli(V301, out, sizeof out, "login p-410423102201-01"), 0);
+    assert_string_equal(pq("SELECT count(*) FROM processed_message"), b);
+}
+
+/* 8. kill -9 of the county while messages are in flight: every one is
+ * applied exactly once after the restart. */
+static void test_county_killed_in_flight(void **state)
+{
+    (void)state;
+    static char out[OUT_MAX];
+    enum { N = 12 };
+    char ids[N][64], msgs[N][64];
+    for (int i = 0; i < N; i++) {
+        int rc = cli(V201, out, sizeof out,
+                     "register --item MZ-001 --name 王五 --id 11010519491231002X --phone 13800138000 "
+                     "--text '批量 %d' --wait 0", i);
+        saved_only(out, rc, msgs[i], ids[i]);
+    }
+    FILE *f = cli_start(V201, "sync --wait 3");
+    sleep_ms(40);
+    assert_int_equal(sj_test_proc_kill9(&W.county), 0);
+    cli_finish(f, out, sizeof out);
+    assert_int_equal(sj_test_proc_restart(&W.county, NULL), 0);
+    assert_int_equal(sj_test_proc_wait_port(&W.county, W.county_port, 20000, NULL), 0);
+    settle(V201);
+    for (int i = 0; i < N; i++) {
+        assert_string_equal(pq("SELECT count(*) FROM processed_message WHERE message_id = '%s' "
+                               "AND status = 2", msgs[i]), "1");
+        assert_string_equal(pq("SELECT count(*) FROM cases WHERE case_id = '%s'", ids[i]), "1");
+        assert_string_equal(pg_actions(ids[i]), "1");
+        feed_and_dedup_consistent(ids[i]);
+    }
+    same_at_station(V201, ids[N - 1]);
+    /* The relay's queue is empty again. */
+    settle(V201);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_full_lifecycle),
+        cmocka_unit_test(test_resolve_now_at_village),
+        cmocka_unit_test(test_return_with_reason),
+        cmocka_unit_test(test_materials_round),
+        cmocka_unit_test(test_village_offline_then_relay_back),
+        cmocka_unit_test(test_two_levels_same_version),
+        cmocka_unit_test(test_other_villages_case_refused),
+        cmocka_unit_test(test_village_of_other_township_refused),
+        cmocka_unit_test(test_county_killed_in_flight),
+    };
+    return cmocka_run_group_tests(tests, group_setup, group_teardown);
+}
