@@ -665,7 +665,14 @@ static void on_event(sc_client *c, const sc_event *ev, void *data)
             ev->type == SC_EV_REFUSED) {
             sc_status_info st;
             sj_error err;
-            if (sc_status(r->c, &st, &err) == 0 && st.caught_up && st.outbox.saved == 0)
+            /* Done when the feed is caught up, nothing is unsent, and every
+             * sent action has the county's answer, unless the county is out
+             * of reach (then the relay keeps them).  Stopping at "stored"
+             * would close the link just before the answers to the resent
+             * actions arrive, and a relay hands a result to a connected
+             * station only once. */
+            if (sc_status(r->c, &st, &err) == 0 && st.caught_up && st.outbox.saved == 0 &&
+                (st.outbox.stored == 0 || !st.upstream_online))
                 finish(r);
         }
         return;

@@ -592,6 +592,30 @@ static void saved_only(const char *out, int rc, char msg[64], char case_id[64])
         jget(out, "case", case_id, 64);
 }
 
+/* One `sanji sync` with the county reachable returns only when every sent
+ * action has the county's answer (it used to stop at "reached the
+ * township", just before the answers came). */
+static void test_sync_waits_for_county_answers(void **state)
+{
+    (void)state;
+    static char out[OUT_MAX];
+    char ids[6][64], msgs[6][64];
+    settle(V201);
+    for (int i = 0; i < 6; i++) {
+        int rc = cli(V201, out, sizeof out,
+                     "register --item MZ-001 --name 赵六 --id 11010519491231002X --phone 13800138000 "
+                     "--text '同步 %d' --wait 0", i);
+        saved_only(out, rc, msgs[i], ids[i]);
+    }
+    assert_int_equal(cli(V201, out, sizeof out, "sync --wait 10"), 0);
+    JEQ(out, "saved", "0");
+    JEQ(out, "stored", "0");
+    JEQ(out, "caught_up", "true");
+    for (int i = 0; i < 6; i++)
+        assert_string_equal(pq("SELECT count(*) FROM processed_message WHERE message_id = '%s' "
+                               "AND status = 2", msgs[i]), "1");
+}
+
 /* 5. The relay is down while the village works; everything goes once it
  * is back, exactly once. */
 static void test_village_offline_then_relay_back(void **state)
@@ -636,35 +660,46 @@ static void test_village_offline_then_relay_back(void **state)
 }
 
 /* 6. The township returns a case down while the village withdraws it, both
- * against the same version: one is applied, the other refused as stale. */
-static void test_two_levels_same_version(void **state)
+ * made against the same version.  `concurrent`: both stations send at the
+ * same moment and either may win; otherwise the township's reaches the
+ * county first.  Exactly one is applied; the other is refused with its
+ * reason: SJ_ESTALE_VERSION when the case is still open, SJ_ETERMINAL when
+ * the withdrawal won (common/case.h checks "terminal" before "version"). */
+static void two_levels_same_version(bool concurrent)
 {
-    (void)state;
     static char out[OUT_MAX], out2[OUT_MAX];
     char id[64], number[64], m_t[64], m_v[64];
     reg(V201, "MZ-007", id, number);
     act(V201, id, "escalate");
     settle(TDESK);
-    const char *v_before = pq("SELECT version FROM cases WHERE case_id = '%s'", id);
     char before[32];
-    snprintf(before, sizeof before, "%s", v_before);
-    saved_only(out, cli(TDESK, out, sizeof out, "return-down %s --note '应由村里即办' --wait 0", id), m_t, NULL);
+    snprintf(before, sizeof before, "%s", pq("SELECT version FROM cases WHERE case_id = '%s'", id));
     saved_only(out, cli(V201, out, sizeof out, "withdraw %s --note '申请人撤回' --wait 0", id), m_v, NULL);
-    /* Both send at once. */
-    FILE *a = cli_start(TDESK, "sync --wait 5");
-    FILE *b = cli_start(V201, "sync --wait 5");
-    cli_finish(a, out, sizeof out);
-    cli_finish(b, out2, sizeof out2);
+    if (concurrent) {
+        saved_only(out, cli(TDESK, out, sizeof out, "return-down %s --note '应由村里即办' --wait 0", id),
+                   m_t, NULL);
+        FILE *a = cli_start(TDESK, "sync --wait 5");
+        FILE *b = cli_start(V201, "sync --wait 5");
+        cli_finish(a, out, sizeof out);
+        cli_finish(b, out2, sizeof out2);
+    } else {
+        int rc = cli(TDESK, out, sizeof out, "return-down %s --note '应由村里即办' --wait-applied --wait 10", id);
+        if (rc != 0)
+            fail_msg("return-down: exit %d: %s", rc, out);
+        jget(out, "message_id", m_t, sizeof m_t);
+    }
     settle(TDESK);
     settle(V201);
     const char *st_t = pq("SELECT status FROM processed_message WHERE message_id = '%s'", m_t);
     const char *st_v = pq("SELECT status FROM processed_message WHERE message_id = '%s'", m_v);
     bool t_won = strcmp(st_t, "2") == 0;
-    const char *loser = t_won ? m_v : m_t;
     if (!((t_won && strcmp(st_v, "3") == 0) || (!t_won && strcmp(st_t, "3") == 0 && strcmp(st_v, "2") == 0)))
         fail_msg("want exactly one applied: township %s, village %s", st_t, st_v);
+    if (!concurrent)
+        assert_true(t_won);
+    const char *loser = t_won ? m_v : m_t;
     char code[16];
-    snprintf(code, sizeof code, "%d", SJ_ESTALE_VERSION);
+    snprintf(code, sizeof code, "%d", t_won ? SJ_ESTALE_VERSION : SJ_ETERMINAL);
     assert_string_equal(pq("SELECT code FROM processed_message WHERE message_id = '%s'", loser), code);
     assert_string_not_equal(pq("SELECT reason FROM processed_message WHERE message_id = '%s'", loser), "");
     assert_string_equal(pq("SELECT count(*) FROM case_event WHERE message_id = '%s'", loser), "0");
@@ -672,16 +707,28 @@ static void test_two_levels_same_version(void **state)
     assert_string_equal(pg_status(id), t_won ? "1" : "11");
     /* The loser's station shows the refusal with its reason. */
     assert_int_equal(cli(t_won ? V201 : TDESK, out, sizeof out, "show %s", id), 0);
-    assert_non_null(strstr(out, "\"state\":\"refused\""));
-    char reason[512];
     const char *r = strstr(out, "\"state\":\"refused\",\"reason\":");
-    assert_non_null(r);
+    if (!r)
+        fail_msg("no refused action with a reason in %s", out);
+    char reason[512];
     jget(r, "reason", reason, sizeof reason);
     assert_string_not_equal(reason, "");
     /* Both see the same case as PostgreSQL. */
     same_at_station(V201, id);
     same_at_station(TDESK, id);
     feed_and_dedup_consistent(id);
+}
+
+static void test_two_levels_same_version(void **state)
+{
+    (void)state;
+    two_levels_same_version(false);
+}
+
+static void test_two_levels_same_version_at_once(void **state)
+{
+    (void)state;
+    two_levels_same_version(true);
 }
 
 /* 7a. A station acting on another village's case (its store tampered with
@@ -775,8 +822,10 @@ int main(void)
         cmocka_unit_test(test_resolve_now_at_village),
         cmocka_unit_test(test_return_with_reason),
         cmocka_unit_test(test_materials_round),
+        cmocka_unit_test(test_sync_waits_for_county_answers),
         cmocka_unit_test(test_village_offline_then_relay_back),
         cmocka_unit_test(test_two_levels_same_version),
+        cmocka_unit_test(test_two_levels_same_version_at_once),
         cmocka_unit_test(test_other_villages_case_refused),
         cmocka_unit_test(test_village_of_other_township_refused),
         cmocka_unit_test(test_county_killed_in_flight),
