@@ -483,12 +483,17 @@ static void test_full_lifecycle(void **state)
 
     act(V201, number, "escalate");
     act(TDESK, number, "accept");
-    act(TDESK, number, "escalate");
+    /* Straight on, before the feed brought the accepted case: the desk
+     * checks against its own applied action, not the older copy. */
+    static char out[OUT_MAX];
+    int rc = cli(TDESK, out, sizeof out, "escalate %s --wait-applied --wait 10", number);
+    if (rc != 0)
+        fail_msg("escalate right after accept: exit %d: %s", rc, out);
+    JEQ(out, "state", "applied");
     act(CDESK, number, "accept --department 县民政局");
     act(CDESK, number, "resolve --result '已批准，按月发放'");
 
     /* The result reaches the village's copy. */
-    static char out[OUT_MAX];
     settle(V201);
     assert_int_equal(cli(V201, out, sizeof out, "show %s", number), 0);
     JEQ(out, "status", "resolved");
@@ -731,38 +736,56 @@ static void test_two_levels_same_version_at_once(void **state)
     two_levels_same_version(true);
 }
 
-/* 7a. A station acting on another village's case (its store tampered with
- * so that the local check lets it through): the relay refuses it. */
+/* 7a. A station sends an action on another village's case.  The client
+ * refuses that itself, so the test moves a saved action of 张官营村's
+ * station (envelope, message id and all, naming 张官营村 as the sender)
+ * into 前营村's outbox and lets 前营村's station send it over its own
+ * certificate: the relay refuses it (SJ_ESCOPE), stores nothing, and the
+ * county records nothing. */
 static void test_other_villages_case_refused(void **state)
 {
     (void)state;
     static char out[OUT_MAX];
-    char id[64], number[64];
+    char id[64], number[64], msg[64];
     reg(V201, "MZ-007", id, number);
-    const char *ver = pq("SELECT version FROM cases WHERE case_id = '%s'", id);
     char before[32];
-    snprintf(before, sizeof before, "%s", ver);
-    /* Copy the case into V202's store, as a tampered or confused station. */
+    snprintf(before, sizeof before, "%s", pq("SELECT version FROM cases WHERE case_id = '%s'", id));
+    /* The client's own check first: 前营村's station will not act on it. */
     char cmd[4096];
     snprintf(cmd, sizeof cmd,
              "cd '%s' && sqlite3 v202.db \"ATTACH 'v201.db' AS o; INSERT OR REPLACE INTO main.cases "
              "SELECT * FROM o.cases WHERE hex(case_id) = upper(replace('%s','-',''))\"",
              W.certs.dir, id);
-    if (system(cmd) != 0)
-        skip();
-    int rc = cli(V202, out, sizeof out, "escalate %s --wait 5", id);
-    if (rc == 3) {
-        /* The client refused it itself: nothing left the station. */
-        assert_non_null(strstr(out, "\"error\":\"SCOPE\""));
-    } else {
-        assert_int_equal(rc, 4);
-        JEQ(out, "code", "SCOPE");
-        char msg[64];
-        jget(out, "message_id", msg, sizeof msg);
-        assert_string_equal(pq("SELECT count(*) FROM processed_message WHERE message_id = '%s'", msg), "0");
-    }
+    assert_int_equal(system(cmd), 0);
+    assert_int_equal(cli(V202, out, sizeof out, "escalate %s --wait 5", id), 3);
+    JEQ(out, "error", "SCOPE");
+
+    saved_only(out, cli(V201, out, sizeof out, "escalate %s --wait 0", id), msg, NULL);
+    snprintf(cmd, sizeof cmd,
+             "cd '%s' && sqlite3 v202.db \"ATTACH 'v201.db' AS o; BEGIN; "
+             "INSERT INTO main.outbox (message_id, case_id, action, payload, state, saved_at_ms) "
+             "SELECT message_id, case_id, action, payload, 1, saved_at_ms FROM o.outbox "
+             "WHERE hex(message_id) = upper(replace('%s','-','')); "
+             "DELETE FROM o.outbox WHERE hex(message_id) = upper(replace('%s','-','')); "
+             "UPDATE o.cases SET predicted = NULL WHERE hex(case_id) = upper(replace('%s','-','')); "
+             "COMMIT;\"",
+             W.certs.dir, msg, msg, id);
+    assert_int_equal(system(cmd), 0);
+    assert_int_equal(cli(V202, out, sizeof out, "sync --wait 5"), 0);
+    JEQ(out, "refused", "1");
+    JEQ(out, "saved", "0");
+    JEQ(out, "stored", "0");
+    snprintf(cmd, sizeof cmd,
+             "cd '%s' && test \"$(sqlite3 v202.db \"SELECT code FROM outbox WHERE "
+             "hex(message_id) = upper(replace('%s','-',''))\")\" = '%d' && "
+             "test \"$(sqlite3 relay.db \"SELECT count(*) FROM queue WHERE "
+             "hex(message_id) = upper(replace('%s','-',''))\")\" = 0",
+             W.certs.dir, msg, SJ_ESCOPE, msg);
+    assert_int_equal(system(cmd), 0);
+    assert_string_equal(pq("SELECT count(*) FROM processed_message WHERE message_id = '%s'", msg), "0");
     assert_string_equal(pq("SELECT version FROM cases WHERE case_id = '%s'", id), before);
     assert_string_equal(pg_actions(id), "1");
+    same_at_station(V201, id);
 }
 
 /* 7b. A village certificate of another township is refused by the relay;
