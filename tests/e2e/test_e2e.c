@@ -41,6 +41,7 @@
 #include <cmocka.h>
 #include <libpq-fe.h>
 
+#include "case.h"
 #include "certs.h"
 #include "err.h"
 #include "pg_test.h"
@@ -270,8 +271,9 @@ static void same_at_station(const char *station, const char *case_id)
     jget(out, "status", st, sizeof st);
     jget(out, "version", ver, sizeof ver);
     assert_string_equal(ver, pq("SELECT version FROM cases WHERE case_id = '%s'", case_id));
+    assert_string_equal(st, sj_case_status_name((sj_case_status)atoi(
+                                pq("SELECT status FROM cases WHERE case_id = '%s'", case_id))));
     JEQ(out, "predicted", "false");
-    (void)st;
 }
 
 /* Status number of a case in PostgreSQL. */
@@ -819,10 +821,19 @@ static void test_county_killed_in_flight(void **state)
                      "--text '批量 %d' --wait 0", i);
         saved_only(out, rc, msgs[i], ids[i]);
     }
-    FILE *f = cli_start(V201, "sync --wait 3");
-    sleep_ms(40);
+    /* Freeze the county, so that the messages are surely in flight (stored
+     * at the relay, sent on its link, unanswered) when it is killed. */
+    assert_int_equal(sj_test_proc_signal(&W.county, SIGSTOP), 0);
+    assert_int_equal(cli(V201, out, sizeof out, "sync --wait 1"), 0);
+    JEQ(out, "saved", "0");
+    JEQ(out, "stored", "12");
+    char cmd[2048];
+    snprintf(cmd, sizeof cmd, "cd '%s' && test \"$(sqlite3 relay.db 'SELECT count(*) FROM queue')\" -gt 0",
+             W.certs.dir);
+    int in_flight = system(cmd) == 0;
     assert_int_equal(sj_test_proc_kill9(&W.county), 0);
-    cli_finish(f, out, sizeof out);
+    if (!in_flight)
+        fail_msg("nothing was in flight when the county was killed: %s", out);
     assert_int_equal(sj_test_proc_restart(&W.county, NULL), 0);
     assert_int_equal(sj_test_proc_wait_port(&W.county, W.county_port, 20000, NULL), 0);
     settle(V201);
