@@ -19,7 +19,9 @@
  *   two levels acting on one version at once: one applied, one STALE_VERSION;
  *   a station acting on another village's case, and a station of another
  *     township: refused, nothing recorded;
- *   kill -9 of the county with messages in flight: all applied exactly once.
+ *   kill -9 of the county with messages in flight: all applied exactly once;
+ *   kill -9 of the relay with its queue in flight: all applied exactly once;
+ *   one `sanji sync` waits for the county's answers while it is reachable.
  *
  * Entry point: main().  The whole network is set up once (group setup) and
  * every test works on its own new cases.
@@ -849,6 +851,42 @@ static void test_county_killed_in_flight(void **state)
     settle(V201);
 }
 
+/* 9. kill -9 of the relay with its queue in flight to the county (the
+ * county frozen meanwhile, so it reads them only after the relay is gone
+ * and cannot answer): after both are back, each applied exactly once and
+ * the station holds the county's answers. */
+static void test_relay_killed_in_flight(void **state)
+{
+    (void)state;
+    static char out[OUT_MAX];
+    enum { N = 8 };
+    char ids[N][64], msgs[N][64];
+    settle(V201);
+    for (int i = 0; i < N; i++) {
+        int rc = cli(V201, out, sizeof out,
+                     "register --item MZ-001 --name 孙七 --id 11010519491231002X --phone 13800138000 "
+                     "--text '中继重启 %d' --wait 0", i);
+        saved_only(out, rc, msgs[i], ids[i]);
+    }
+    assert_int_equal(sj_test_proc_signal(&W.county, SIGSTOP), 0);
+    assert_int_equal(cli(V201, out, sizeof out, "sync --wait 1"), 0);
+    JEQ(out, "stored", "8");
+    assert_int_equal(sj_test_proc_kill9(&W.relay), 0);
+    assert_int_equal(sj_test_proc_signal(&W.county, SIGCONT), 0);
+    sleep_ms(300); /* the county applies what it read from the dead link */
+    assert_int_equal(sj_test_proc_restart(&W.relay, NULL), 0);
+    assert_int_equal(sj_test_proc_wait_port(&W.relay, W.relay_port, 20000, NULL), 0);
+    settle(V201);
+    for (int i = 0; i < N; i++) {
+        assert_string_equal(pq("SELECT count(*) FROM processed_message WHERE message_id = '%s' "
+                               "AND status = 2", msgs[i]), "1");
+        assert_string_equal(pg_actions(ids[i]), "1");
+        feed_and_dedup_consistent(ids[i]);
+    }
+    same_at_station(V201, ids[0]);
+    same_at_station(V201, ids[N - 1]);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -863,6 +901,7 @@ int main(void)
         cmocka_unit_test(test_other_villages_case_refused),
         cmocka_unit_test(test_village_of_other_township_refused),
         cmocka_unit_test(test_county_killed_in_flight),
+        cmocka_unit_test(test_relay_killed_in_flight),
     };
     return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }
