@@ -2,10 +2,15 @@
  * test_relay_e2e.c - sanji-relayd as a real process on loopback, between a
  * county and stations that speak docs/PROTOCOL.md over real mutual TLS.
  *
- * The county end is a small protocol peer inside the test (sanji-countyd
- * has no network service yet): it applies each message id at most once,
- * answers a redelivery with the original Ack, numbers every village's feed
- * and sends it after the relay's cursor.  The stations are sj_conn links
+ * The county end is a small protocol peer inside the test: it applies each
+ * message id at most once, answers a redelivery with the original Ack,
+ * numbers every village's feed and sends it after the relay's cursor.  It
+ * stays a stand-in on purpose: it counts how often each message id arrives
+ * (the relay's resend after a crash), which the real county hides behind
+ * its dedup table, and it can be absent or slow at will.  The same
+ * behaviours against the real sanji-countyd and PostgreSQL (relay killed
+ * in flight, village of another township, another village's case) are in
+ * tests/e2e/test_e2e.c.  The stations are sj_conn links
  * with an in-memory outbox that resends every message without a final ack
  * after each reconnect, as PROTOCOL.md asks of clients.
  *
