@@ -609,7 +609,14 @@ int sc_store_case_find(sc_store *st, const char *ref, uint8_t case_id[16], sj_er
             return SJ_EDB;
         sqlite3_bind_blob(s, 1, id, 16, SQLITE_TRANSIENT);
     } else {
-        if (prep(st, "SELECT case_id FROM cases WHERE number = ?", &s, err) != 0)
+        /* The county's number reaches the outbox with the Ack, before the
+         * feed brings the case under it: a station may act on a case by the
+         * number `sanji register` has just printed. */
+        if (prep(st,
+                 "SELECT case_id FROM cases WHERE number = ?1 UNION ALL "
+                 "SELECT o.case_id FROM outbox o JOIN cases c ON c.case_id = o.case_id "
+                 "WHERE o.case_number = ?1 LIMIT 1",
+                 &s, err) != 0)
             return SJ_EDB;
         sqlite3_bind_text(s, 1, ref, -1, SQLITE_TRANSIENT);
     }
