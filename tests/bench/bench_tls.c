@@ -9,7 +9,7 @@
  * work of both sides (encrypt + decrypt, pack + unpack) on one core.
  *
  * Usage: sanji-bench tls [--count N] [--handshakes N] [--pki PATH]
- * Entry point: main().
+ * Entry point: bench_tls_main().
  */
 #include <limits.h>
 #include <stdarg.h>
@@ -21,6 +21,7 @@
 
 #include <uv.h>
 
+#include "bench.h"
 #include "conn.h"
 #include "envelope.h"
 #include "err.h"
@@ -208,7 +209,7 @@ static void listener_closed(sj_listener *l)
     sj_listener_free(l);
 }
 
-int main(int argc, char **argv)
+int bench_tls_main(int argc, char **argv)
 {
     if (argc < 2 || strcmp(argv[1], "tls") != 0) {
         fprintf(stderr, "usage: sanji-bench tls [--count N] [--handshakes N] [--pki PATH]\n");

@@ -1,0 +1,27 @@
+/*
+ * bench_main.c - `sanji-bench`: Sanji's benchmarks, one subcommand each
+ * (tls, e2e, pgbench, relays, idle; docs/PERFORMANCE.md says what each
+ * measures and how to run it).
+ *
+ * Entry point: main().
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "bench.h"
+
+int main(int argc, char **argv)
+{
+    static const struct {
+        const char *name;
+        int (*run)(int, char **);
+    } cmds[] = {{"tls", bench_tls_main},       {"e2e", bench_e2e_main},
+                {"pgbench", bench_pgbench_main}, {"relays", bench_relays_main},
+                {"idle", bench_idle_main}};
+    for (size_t i = 0; argc >= 2 && i < sizeof(cmds) / sizeof(cmds[0]); i++)
+        if (strcmp(argv[1], cmds[i].name) == 0)
+            return cmds[i].run(argc, argv);
+    fprintf(stderr, "usage: sanji-bench tls|e2e|pgbench|relays|idle [options]"
+                    " (docs/PERFORMANCE.md)\n");
+    return 2;
+}
