@@ -35,9 +35,18 @@ desk() { conf "desk-$1"; }
 
 step() { printf '\n\033[1m%s\033[0m\n' "$*"; }
 
-# Runs the CLI at a node; shows its output indented; stops the day on failure.
+# Runs the CLI at a node; shows who does what, then the CLI's own output,
+# indented; stops the day on failure.
 at() { # config args...
   local c=$1; shift
+  local who
+  who=$(basename "$(dirname "$c")")
+  case $who in
+    station-*) who="村站 ${who#station-}" ;;
+    desk-county) who="县级坐席" ;;
+    desk-*) who="乡镇坐席 ${who#desk-}" ;;
+  esac
+  printf '  %s$ sanji %s\n' "$who" "$*"
   local out rc=0
   out=$("$cli" --config "$c" "$@" 2>&1) || rc=$?
   printf '%s\n' "$out" | sed 's/^/    /'

@@ -12,9 +12,9 @@
 static const sj_config_key KEYS[] = {
     {"listen.address", SJ_CONFIG_STRING, "0.0.0.0:7443", 0, 0,
      "address and port the county server accepts relay and desk links on"},
-    {"tls.ca", SJ_CONFIG_PATH, "/etc/sanji/ca.pem", 0, 0,
+    {"tls.ca", SJ_CONFIG_PATH, "/etc/sanji/ca.crt", 0, 0,
      "the county CA certificate that every peer's certificate must chain to"},
-    {"tls.cert", SJ_CONFIG_PATH, "/etc/sanji/county.pem", 0, 0,
+    {"tls.cert", SJ_CONFIG_PATH, "/etc/sanji/county.crt", 0, 0,
      "this server's certificate (sanji:county:<code> identity)"},
     {"tls.key", SJ_CONFIG_PATH, "/etc/sanji/county.key", 0, 0, "this server's private key"},
     {"tls.crl", SJ_CONFIG_STRING, "", 0, 0,
