@@ -854,6 +854,27 @@ static void test_village_of_other_township_refused(void **state)
     JEQ(out, "link_up", "false");
     assert_non_null(strstr(out, "乡镇"));
     assert_int_not_equal(cli(V301, out, sizeof out, "login p-410423102201-01"), 0);
+    /* A registration in its outbox (moved there from 张官营村's station, so
+     * that it names a village of this township) is never taken. */
+    char msg[64], id[64], cmd[4096], q[64];
+    saved_only(out, cli(V201, out, sizeof out,
+                        "register --item MZ-001 --name 周八 --id 11010519491231002X "
+                        "--phone 13800138000 --text '外乡镇' --wait 0"),
+               msg, id);
+    snprintf(cmd, sizeof cmd,
+             "cd '%s' && sqlite3 v301.db \"ATTACH 'v201.db' AS o; BEGIN; "
+             "INSERT INTO main.outbox (message_id, case_id, action, payload, state, saved_at_ms) "
+             "SELECT message_id, case_id, action, payload, 1, saved_at_ms FROM o.outbox "
+             "WHERE hex(message_id) = upper(replace('%s','-','')); "
+             "DELETE FROM o.outbox WHERE hex(message_id) = upper(replace('%s','-','')); "
+             "DELETE FROM o.cases WHERE hex(case_id) = upper(replace('%s','-','')); COMMIT;\"",
+             W.certs.dir, msg, msg, id);
+    assert_int_equal(system(cmd), 0);
+    assert_int_equal(cli(V301, out, sizeof out, "sync --wait 2"), 5);
+    JEQ(out, "saved", "1");
+    assert_string_equal(sq("relay.db", "SELECT count(*) FROM queue", q, sizeof q), "0");
+    assert_string_equal(pq("SELECT count(*) FROM processed_message WHERE message_id = '%s'", msg), "0");
+    assert_string_equal(pq("SELECT count(*) FROM cases WHERE case_id = '%s'", id), "0");
     assert_string_equal(pq("SELECT count(*) FROM processed_message"), b);
 }
 
