@@ -30,5 +30,6 @@ build_and_test() {
 build_and_test build/release -DCMAKE_C_COMPILER=gcc
 ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+LSAN_OPTIONS=suppressions=$root/tests/lsan.supp \
   build_and_test build/asan -DCMAKE_C_COMPILER=clang -DSANJI_SANITIZE=ON
 echo "== all tests passed"
