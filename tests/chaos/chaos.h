@@ -1,0 +1,205 @@
+/*
+ * chaos.h - sanji-chaos, the fault test of G1-G4 (DESIGN.md): a whole Sanji
+ * network on loopback (private PostgreSQL, sanji-countyd, one sanji-relayd
+ * per township, a sanji-faultproxy on every link), a load generator of
+ * simulated village stations and township/county desks built on the client
+ * library, a seeded fault schedule, and a checker that counts rows.
+ *
+ * The program is split by concern, sharing this header:
+ *   chaos_net.c    the processes and proxies: start, kill -9, restart,
+ *                  PostgreSQL immediate shutdown, link faults, heal
+ *   chaos_load.c   the simulated clients, the action generator and the
+ *                  journal of every saved action and its final result
+ *   chaos_check.c  the checker: PostgreSQL against the journal, every relay
+ *                  and client store against PostgreSQL
+ *   chaos_main.c   options, the run's phases, the figures
+ *
+ * Everything runs on one libuv loop in one thread; process control calls
+ * block the loop only for a fork/exec or a kill and reap.
+ *
+ * Ownership: chaos_run (chaos_main.c) owns every part; each part's free function
+ * releases what its set-up function made.  Nothing here is thread-safe.
+ *
+ * Entry points: chaos_net_setup(), chaos_net_free(), chaos_net_fault(),
+ * chaos_net_heal(), chaos_load_new(), chaos_load_free(), chaos_load_tick(),
+ * chaos_load_restart_client(), chaos_load_quiet(), chaos_check_run().
+ */
+#ifndef SJ_CHAOS_H
+#define SJ_CHAOS_H
+
+#include <limits.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include <uv.h>
+
+#include "err.h"
+#include "proc.h"
+#include "workload.h"
+
+#define CHAOS_COUNTY "410423000000"
+#define CHAOS_TOWNSHIPS_MAX 8
+#define CHAOS_VILLAGES_MAX 30 /* per township */
+
+/* ---- the network ---------------------------------------------------------- */
+
+typedef enum chaos_fault_kind {
+    CHAOS_F_RELAY_KILL = 0,  /* kill -9 of a relay, restart after a pause */
+    CHAOS_F_COUNTY_KILL,     /* kill -9 of sanji-countyd, restart after a pause */
+    CHAOS_F_PG_CRASH,        /* PostgreSQL immediate shutdown (SIGQUIT), restart */
+    CHAOS_F_LINK_DELAY,      /* a proxy delays every chunk for a while */
+    CHAOS_F_LINK_BLACKHOLE,  /* a proxy holds everything for a while */
+    CHAOS_F_LINK_RESET,      /* a proxy resets every connection (RST) */
+    CHAOS_F_LINK_REFUSE,     /* a proxy resets, then refuses new connections a while */
+    CHAOS_F_CLIENT_RESTART,  /* a station is stopped, freed and made again mid-outbox */
+    CHAOS_F_COUNT
+} chaos_fault_kind;
+
+extern const char *const chaos_fault_names[CHAOS_F_COUNT];
+
+typedef struct chaos_proxy {
+    sj_test_proc proc;
+    int listen_port, control_port, target_port;
+    char name[32];
+    bool faulty;            /* not in pass mode now */
+    uint64_t heal_at_ms;    /* when to put it back in pass (0: none due) */
+} chaos_proxy;
+
+typedef struct chaos_net {
+    char dir[128];          /* everything of the run: certificates, configs, logs, stores */
+    char pgdir[160];
+    char conninfo[256];
+    int pg_port;
+    bool pg_made;
+    sj_test_proc pg, county;
+    int county_port;
+    int n_townships;
+    int villages_per_township;
+    char township[CHAOS_TOWNSHIPS_MAX][13];
+    char village[CHAOS_TOWNSHIPS_MAX][CHAOS_VILLAGES_MAX][13];
+    sj_test_proc relay[CHAOS_TOWNSHIPS_MAX];
+    int relay_port[CHAOS_TOWNSHIPS_MAX];
+    chaos_proxy up[CHAOS_TOWNSHIPS_MAX];    /* relay -> county */
+    chaos_proxy down[CHAOS_TOWNSHIPS_MAX];  /* stations, township desk -> relay */
+    chaos_proxy county_desk;                /* county desk -> county */
+    /* Processes down and when to restart them (0: running). */
+    uint64_t county_restart_at, pg_restart_at, relay_restart_at[CHAOS_TOWNSHIPS_MAX];
+    unsigned faults[CHAOS_F_COUNT];
+    unsigned crashes;       /* daemons that exited although nobody killed them */
+    bool verbose;
+} chaos_net;
+
+/* Makes the PKI (sanji-pki), PostgreSQL with the demo county, the county,
+ * the relays and the proxies for n_townships townships of the demo county
+ * with villages_per_township stations each (village codes from w).
+ * Returns 0 or a code with err. */
+int chaos_net_setup(chaos_net *n, sj_workload *w, int n_townships, int villages_per_township,
+                    sj_error *err);
+
+/* Stops everything and (unless keep) removes the run's folders. */
+void chaos_net_free(chaos_net *n, bool keep);
+
+/* Injects one fault of kind (CLIENT_RESTART excepted: chaos_load does that)
+ * chosen with w; now_ms is the loop's time.  Faults that last schedule
+ * their own end, carried out by chaos_net_poll(). */
+int chaos_net_fault(chaos_net *n, sj_workload *w, chaos_fault_kind kind, uint64_t now_ms,
+                    sj_error *err);
+
+/* Ends faults whose time is up (restarts, proxies back to pass). */
+void chaos_net_poll(chaos_net *n, uint64_t now_ms);
+
+/* Ends every fault now: all proxies pass, every process running. */
+int chaos_net_heal(chaos_net *n, sj_error *err);
+
+/* True when nothing is down and no proxy is faulty. */
+bool chaos_net_healthy(const chaos_net *n);
+
+/* Files of the run: certificate prefix of a node ("<dir>/pki/<name>"). */
+void chaos_net_cert(const chaos_net *n, const char *name, char *out, size_t cap);
+
+/* ---- the load --------------------------------------------------------------- */
+
+typedef struct chaos_load chaos_load;
+
+typedef struct chaos_load_opts {
+    uint64_t actions;        /* how many actions to save in all */
+    double rate;             /* actions per second, all clients together */
+    bool verbose;
+} chaos_load_opts;
+
+typedef struct chaos_figures {
+    uint64_t saved;          /* actions the client library reported as saved */
+    uint64_t applied;        /* final result APPLIED */
+    uint64_t refused;        /* final result REFUSED */
+    uint64_t pending;        /* no final result yet */
+    uint64_t registers;      /* of saved: new cases */
+    uint64_t local_refusals; /* refused by the client's own checks (never saved) */
+    uint64_t client_restarts;
+} chaos_figures;
+
+/* Makes one client per station, per township desk and the county desk, on
+ * loop, logged in as the demo person of its unit; the journal is
+ * <dir>/journal.txt.  Returns 0 or a code with err. */
+int chaos_load_new(uv_loop_t *loop, chaos_net *n, sj_workload *w, const chaos_load_opts *o,
+                   chaos_load **out, sj_error *err);
+
+/* True once every client has logged in. */
+bool chaos_load_ready(const chaos_load *l);
+
+/* Saves the actions due by now (rate), until opts.actions are saved. */
+void chaos_load_tick(chaos_load *l, uint64_t now_ms);
+
+/* True when every action to do has been saved. */
+bool chaos_load_done(const chaos_load *l);
+
+/* Stops a random station with work in its outbox, frees it and makes it
+ * again from the same store (a client restarted mid-outbox). */
+int chaos_load_restart_client(chaos_load *l, sj_error *err);
+
+/* True when every saved action has its final result and every outbox is
+ * empty. */
+bool chaos_load_quiet(chaos_load *l);
+
+void chaos_load_figures(const chaos_load *l, chaos_figures *out);
+
+/* Journal access for the checker: calls fn for every saved action.
+ * final: 0 none yet, 'A' applied (version), 'R' refused (code). */
+typedef void (*chaos_journal_fn)(const uint8_t message_id[16], const uint8_t case_id[16],
+                                 int action, int final, uint64_t version, int code, void *data);
+void chaos_load_journal(const chaos_load *l, chaos_journal_fn fn, void *data);
+
+/* Store paths of every client, for the checker; unit is the org unit. */
+typedef void (*chaos_store_fn)(const char *store_path, const char *unit, void *data);
+void chaos_load_stores(const chaos_load *l, chaos_store_fn fn, void *data);
+
+/* Stops every client; runs the loop until they are freed. */
+void chaos_load_free(chaos_load *l);
+
+/* ---- the checker ------------------------------------------------------------- */
+
+typedef struct chaos_report {
+    uint64_t journal;        /* actions in the journal */
+    uint64_t applied_once;   /* APPLIED with exactly one event */
+    uint64_t lost;           /* saved, but no final result, or APPLIED without an event */
+    uint64_t duplicated;     /* more than one event for one message id */
+    uint64_t phantom;        /* events or cases that no journal saved */
+    uint64_t wrong_result;   /* REFUSED in the journal but applied in PostgreSQL, or the reverse */
+    uint64_t bad_history;    /* a case whose events do not replay through sj_case_apply */
+    uint64_t replicas_checked;
+    uint64_t diverged;       /* replica rows unlike the county's (status, version, holder) */
+    uint64_t missing;        /* county cases absent from a replica that should hold them */
+    uint64_t cursor_behind;  /* feed cursors not at the county's last seq */
+    uint64_t cases, events;
+} chaos_report;
+
+/* Runs every check against PostgreSQL (conninfo of n) and the stores;
+ * prints up to 20 findings of each kind to out.  Returns 0 when the report
+ * could be made (inspect it), or a code with err. */
+int chaos_check_run(chaos_net *n, chaos_load *l, chaos_report *r, FILE *out, sj_error *err);
+
+/* True when the report shows no loss, duplicate, phantom or divergence. */
+bool chaos_check_clean(const chaos_report *r);
+
+#endif

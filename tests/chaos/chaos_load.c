@@ -1,0 +1,689 @@
+/*
+ * chaos_load.c - the load of a chaos run (chaos.h has the contract): one
+ * client-library client per simulated village station, per township desk
+ * and for the county desk, all on one libuv loop; an action generator that
+ * registers cases and drives them through the lifecycle at a set rate; and
+ * the journal: every action the library reported as saved (message id,
+ * case id, action, the version it was made against) and the final result
+ * it got, appended to <dir>/journal.txt as it happens.
+ *
+ * Which cases a client works on: stations every case of their village,
+ * desks the cases their unit holds.  The list is fed by CASE_CHANGED
+ * events and pruned when an entry offers nothing to do.  Conflicts (G3)
+ * come from stations withdrawing or urging cases that a desk is handling
+ * at the same moment.
+ *
+ * Entry points: chaos_load_new(), chaos_load_ready(), chaos_load_tick(),
+ * chaos_load_done(), chaos_load_restart_client(), chaos_load_quiet(),
+ * chaos_load_figures(), chaos_load_journal(), chaos_load_stores(),
+ * chaos_load_free().
+ */
+#include "chaos.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "sanji_client.h"
+
+#define PASSWORD "sanji123"
+
+/* ---- a 16-byte-key hash map to an index --------------------------------------- */
+
+typedef struct idmap {
+    uint8_t (*keys)[16];
+    int64_t *vals; /* -1: empty slot */
+    size_t cap, n;
+} idmap;
+
+static uint64_t idhash(const uint8_t k[16])
+{
+    uint64_t a, b;
+    memcpy(&a, k, 8);
+    memcpy(&b, k + 8, 8);
+    uint64_t h = (a ^ (b * 0x9e3779b97f4a7c15ULL)) * 0xff51afd7ed558ccdULL;
+    return h ^ (h >> 29);
+}
+
+static int64_t *idmap_slot(idmap *m, const uint8_t k[16], bool insert)
+{
+    if (insert && (m->n + 1) * 2 > m->cap) {
+        idmap old = *m;
+        m->cap = old.cap ? old.cap * 2 : 1024;
+        m->keys = calloc(m->cap, 16);
+        m->vals = malloc(m->cap * sizeof *m->vals);
+        if (!m->keys || !m->vals)
+            abort(); /* exhaustion of a test program */
+        for (size_t i = 0; i < m->cap; i++)
+            m->vals[i] = -1;
+        m->n = 0;
+        for (size_t i = 0; i < old.cap; i++)
+            if (old.vals[i] >= 0)
+                *idmap_slot(m, old.keys[i], true) = old.vals[i];
+        free(old.keys);
+        free(old.vals);
+    }
+    if (m->cap == 0)
+        return NULL;
+    for (size_t i = idhash(k) & (m->cap - 1);; i = (i + 1) & (m->cap - 1)) {
+        if (m->vals[i] < 0) {
+            if (!insert)
+                return NULL;
+            memcpy(m->keys[i], k, 16);
+            m->n++;
+            return &m->vals[i];
+        }
+        if (memcmp(m->keys[i], k, 16) == 0)
+            return &m->vals[i];
+    }
+}
+
+static void idmap_free(idmap *m)
+{
+    free(m->keys);
+    free(m->vals);
+    memset(m, 0, sizeof *m);
+}
+
+/* ---- state ---------------------------------------------------------------------- */
+
+typedef struct record {
+    uint8_t message_id[16], case_id[16];
+    int action;
+    uint64_t expected_version;
+    int final; /* 0, 'A', 'R' */
+    uint64_t version;
+    int code;
+    int client;
+} record;
+
+typedef enum kind { K_STATION, K_TOWNSHIP, K_COUNTY } kind;
+
+typedef struct lclient {
+    struct chaos_load *l;
+    int idx;
+    kind kind;
+    char unit[13];
+    char person[40];
+    sc_config cfg;
+    char cert[PATH_MAX], key[PATH_MAX], ca[PATH_MAX], crl[PATH_MAX], store[PATH_MAX];
+    char addr[32], peer[40];
+    const char *addrs[1];
+    sc_client *c;
+    bool logged_in, login_started, restarting, stopped;
+    /* Cases to work on: ids, and a map id -> 1 while listed. */
+    uint8_t (*todo)[16];
+    size_t n_todo, cap_todo;
+    idmap listed;
+} lclient;
+
+struct chaos_load {
+    uv_loop_t *loop;
+    chaos_net *net;
+    sj_workload *w;
+    chaos_load_opts o;
+    lclient *clients;
+    size_t n_clients, n_stations;
+    record *recs;
+    size_t n_recs, cap_recs;
+    idmap by_msg;
+    FILE *journal;
+    uint64_t start_ms;
+    double owed;
+    chaos_figures fig;
+    uv_timer_t restart_timer;
+    bool timer_init;
+};
+
+static void hex(const uint8_t b[16], char out[33])
+{
+    for (int i = 0; i < 16; i++)
+        snprintf(out + 2 * i, 3, "%02x", b[i]);
+}
+
+static void todo_add(lclient *lc, const uint8_t id[16])
+{
+    int64_t *v = idmap_slot(&lc->listed, id, true);
+    if (*v == 1)
+        return;
+    *v = 1;
+    if (lc->n_todo == lc->cap_todo) {
+        lc->cap_todo = lc->cap_todo ? lc->cap_todo * 2 : 64;
+        lc->todo = realloc(lc->todo, lc->cap_todo * 16);
+        if (!lc->todo)
+            abort();
+    }
+    memcpy(lc->todo[lc->n_todo++], id, 16);
+}
+
+static void todo_drop(lclient *lc, size_t i)
+{
+    int64_t *v = idmap_slot(&lc->listed, lc->todo[i], false);
+    if (v)
+        *v = 0;
+    memmove(lc->todo[i], lc->todo[lc->n_todo - 1], 16);
+    lc->n_todo--;
+}
+
+static record *rec_find(chaos_load *l, const uint8_t mid[16])
+{
+    int64_t *v = idmap_slot(&l->by_msg, mid, false);
+    return v ? &l->recs[*v] : NULL;
+}
+
+static void journal_final(chaos_load *l, record *r)
+{
+    char m[33];
+    hex(r->message_id, m);
+    fprintf(l->journal, "F %s %c %llu %d\n", m, r->final, (unsigned long long)r->version, r->code);
+    fflush(l->journal);
+}
+
+static void journal_saved(chaos_load *l, const uint8_t mid[16], const uint8_t cid[16], int action,
+                          uint64_t expected, int client)
+{
+    if (l->n_recs == l->cap_recs) {
+        l->cap_recs = l->cap_recs ? l->cap_recs * 2 : 4096;
+        l->recs = realloc(l->recs, l->cap_recs * sizeof *l->recs);
+        if (!l->recs)
+            abort();
+    }
+    record *r = &l->recs[l->n_recs];
+    memset(r, 0, sizeof *r);
+    memcpy(r->message_id, mid, 16);
+    memcpy(r->case_id, cid, 16);
+    r->action = action;
+    r->expected_version = expected;
+    r->client = client;
+    *idmap_slot(&l->by_msg, mid, true) = (int64_t)l->n_recs;
+    l->n_recs++;
+    l->fig.saved++;
+    if (action == SJ_ACTION_REGISTER)
+        l->fig.registers++;
+    char m[33], c[33];
+    hex(mid, m);
+    hex(cid, c);
+    fprintf(l->journal, "S %s %s %s %llu %s\n", m, c, sj_case_action_name(action),
+            (unsigned long long)expected, l->clients[client].unit);
+    fflush(l->journal);
+}
+
+/* ---- events ------------------------------------------------------------------------ */
+
+static void login_done(sc_client *c, int status, const sj_error *err, void *data)
+{
+    (void)c;
+    lclient *lc = data;
+    if (status == 0) {
+        lc->logged_in = true;
+    } else {
+        fprintf(stderr, "sanji-chaos: %s cannot log in as %s: %s\n", lc->unit, lc->person,
+                err ? err->message : sj_err_name(status));
+        lc->login_started = false; /* try again on the next event */
+    }
+}
+
+static void start_login(lclient *lc)
+{
+    if (lc->logged_in || lc->login_started)
+        return;
+    sj_error err;
+    if (sc_use_person(lc->c, NULL) == 0) {
+        lc->logged_in = true;
+        return;
+    }
+    lc->login_started = true;
+    if (sc_login(lc->c, lc->person, PASSWORD, login_done, lc, &err) != 0)
+        lc->login_started = false;
+}
+
+static bool wants(const lclient *lc, const Sanji__Case *s)
+{
+    if (!s || !s->holder_unit || !s->village)
+        return false;
+    if (sj_case_is_terminal((sj_case_status)s->status))
+        return false;
+    if (lc->kind == K_STATION)
+        return strcmp(s->village, lc->unit) == 0;
+    return strcmp(s->holder_unit, lc->unit) == 0;
+}
+
+static void on_event(sc_client *c, const sc_event *ev, void *data)
+{
+    (void)c;
+    lclient *lc = data;
+    chaos_load *l = lc->l;
+    switch (ev->type) {
+    case SC_EV_REFDATA:
+    case SC_EV_CAUGHT_UP:
+        start_login(lc);
+        break;
+    case SC_EV_APPLIED:
+    case SC_EV_REFUSED: {
+        record *r = ev->message_id ? rec_find(l, ev->message_id) : NULL;
+        if (!r) {
+            /* Results come only for what was saved here, possibly before
+             * the journal line (not the case: sc_register returns first). */
+            break;
+        }
+        int fin = ev->type == SC_EV_APPLIED ? 'A' : 'R';
+        if (r->final && r->final != fin)
+            fprintf(stderr, "sanji-chaos: CONTRADICTION: message got %c then %c\n", r->final, fin);
+        if (!r->final) {
+            r->final = fin;
+            r->version = ev->case_version;
+            r->code = ev->code;
+            journal_final(l, r);
+            if (fin == 'A')
+                l->fig.applied++;
+            else
+                l->fig.refused++;
+        }
+        break;
+    }
+    case SC_EV_CASE_CHANGED:
+        if (wants(lc, ev->snapshot) && ev->snapshot->case_id.len == 16)
+            todo_add(lc, ev->snapshot->case_id.data);
+        break;
+    default:
+        break;
+    }
+}
+
+/* ---- clients ------------------------------------------------------------------------ */
+
+static int client_open(chaos_load *l, lclient *lc, sj_error *err)
+{
+    lc->logged_in = lc->login_started = false;
+    int rc = sc_client_new(l->loop, &lc->cfg, on_event, lc, &lc->c, err);
+    if (rc == 0)
+        rc = sc_client_start(lc->c, err);
+    if (rc == 0)
+        start_login(lc); /* a remembered person needs no network */
+    return rc;
+}
+
+static void client_setup(chaos_load *l, lclient *lc, kind k, const char *unit, const char *cert,
+                         int port, const char *peer)
+{
+    chaos_net *n = l->net;
+    lc->l = l;
+    lc->kind = k;
+    snprintf(lc->unit, sizeof lc->unit, "%s", unit);
+    snprintf(lc->person, sizeof lc->person, "p-%s-01", unit);
+    char prefix[PATH_MAX];
+    chaos_net_cert(n, cert, prefix, sizeof prefix);
+    snprintf(lc->cert, sizeof lc->cert, "%.4000s.crt", prefix);
+    snprintf(lc->key, sizeof lc->key, "%.4000s.key", prefix);
+    snprintf(lc->ca, sizeof lc->ca, "%.4000s/pki/ca/ca.crt", n->dir);
+    snprintf(lc->crl, sizeof lc->crl, "%.4000s/pki/ca/crl.pem", n->dir);
+    snprintf(lc->store, sizeof lc->store, "%.4000s/stores/%s.db", n->dir, cert);
+    snprintf(lc->addr, sizeof lc->addr, "127.0.0.1:%d", port);
+    snprintf(lc->peer, sizeof lc->peer, "%s", peer);
+    lc->addrs[0] = lc->addr;
+    lc->cfg = (sc_config){.cert_file = lc->cert,
+                          .key_file = lc->key,
+                          .ca_file = lc->ca,
+                          .crl_file = lc->crl,
+                          .addresses = lc->addrs,
+                          .n_addresses = 1,
+                          .expected_peer = lc->peer,
+                          .store_path = lc->store,
+                          .backoff_base_ms = 100,
+                          .backoff_cap_ms = 1000};
+}
+
+int chaos_load_new(uv_loop_t *loop, chaos_net *n, sj_workload *w, const chaos_load_opts *o,
+                   chaos_load **out, sj_error *err)
+{
+    chaos_load *l = calloc(1, sizeof *l);
+    if (!l)
+        return sj_error_set(err, SJ_ENOMEM, NULL);
+    l->loop = loop;
+    l->net = n;
+    l->w = w;
+    l->o = *o;
+    l->n_stations = (size_t)(n->n_townships * n->villages_per_township);
+    l->n_clients = l->n_stations + (size_t)n->n_townships + 1;
+    l->clients = calloc(l->n_clients, sizeof *l->clients);
+    char path[PATH_MAX + 16];
+    snprintf(path, sizeof path, "%s/journal.txt", n->dir);
+    l->journal = fopen(path, "a");
+    if (!l->clients || !l->journal) {
+        chaos_load_free(l);
+        return sj_error_set(err, SJ_EIO, "cannot make the clients or the journal %s", path);
+    }
+    size_t i = 0;
+    for (int t = 0; t < n->n_townships; t++) {
+        char peer[40], cert[40];
+        snprintf(peer, sizeof peer, "relay:%s", n->township[t]);
+        for (int v = 0; v < n->villages_per_township; v++, i++) {
+            snprintf(cert, sizeof cert, "station-%s", n->village[t][v]);
+            client_setup(l, &l->clients[i], K_STATION, n->village[t][v], cert,
+                         n->down[t].listen_port, peer);
+        }
+    }
+    for (int t = 0; t < n->n_townships; t++, i++) {
+        char peer[40], cert[40];
+        snprintf(peer, sizeof peer, "relay:%s", n->township[t]);
+        snprintf(cert, sizeof cert, "desk-%s", n->township[t]);
+        client_setup(l, &l->clients[i], K_TOWNSHIP, n->township[t], cert, n->down[t].listen_port,
+                     peer);
+    }
+    client_setup(l, &l->clients[i], K_COUNTY, CHAOS_COUNTY, "county-desk",
+                 n->county_desk.listen_port, "county:" CHAOS_COUNTY);
+    for (i = 0; i < l->n_clients; i++) {
+        l->clients[i].idx = (int)i;
+        int rc = client_open(l, &l->clients[i], err);
+        if (rc < 0) {
+            chaos_load_free(l);
+            return rc;
+        }
+    }
+    uv_timer_init(loop, &l->restart_timer);
+    l->restart_timer.data = l;
+    l->timer_init = true;
+    *out = l;
+    return 0;
+}
+
+bool chaos_load_ready(const chaos_load *l)
+{
+    for (size_t i = 0; i < l->n_clients; i++)
+        if (!l->clients[i].logged_in)
+            return false;
+    return true;
+}
+
+/* ---- the generator ------------------------------------------------------------------- */
+
+/* Weights of each action for stations and for desks; 0: never chosen. */
+static const int STATION_W[SJ_ACTION_COUNT] = {
+    [SJ_ACTION_RESOLVE_AT_ONCE] = 30, [SJ_ACTION_ESCALATE] = 50, [SJ_ACTION_WITHDRAW] = 2,
+    [SJ_ACTION_SUPPLEMENT] = 50,      [SJ_ACTION_FEEDBACK] = 50, [SJ_ACTION_CLOSE] = 2,
+    [SJ_ACTION_URGE] = 2,             [SJ_ACTION_RETURN_UNDOABLE] = 2,
+};
+static const int DESK_W[SJ_ACTION_COUNT] = {
+    [SJ_ACTION_ACCEPT] = 50,           [SJ_ACTION_RETURN_DOWN] = 4, [SJ_ACTION_RESOLVE] = 40,
+    [SJ_ACTION_ESCALATE] = 30,         [SJ_ACTION_REQUEST_MATERIALS] = 8,
+    [SJ_ACTION_RETURN_UNDOABLE] = 3,   [SJ_ACTION_REOPEN] = 20,     [SJ_ACTION_CLOSE] = 20,
+};
+#define SKIP_WEIGHT 30 /* stations: leave a case alone this often when little is possible */
+
+static void fill_action(chaos_load *l, sc_action_req *a, char *note, size_t cap)
+{
+    static const char *const MATERIALS[] = {"户口簿", "居民身份证复印件", "收入证明", "近期免冠照片"};
+    static const char *const DEPTS[] = {"县民政局", "县人社局", "县医保局", "县农业农村局"};
+    sj_workload_text(l->w, note, cap);
+    a->note = note;
+    switch (a->type) {
+    case SJ_ACTION_RESOLVE:
+    case SJ_ACTION_RESOLVE_AT_ONCE:
+        a->result = "已办结，结果已告知申请人。";
+        break;
+    case SJ_ACTION_ACCEPT:
+        a->department = DEPTS[sj_workload_below(l->w, 4)];
+        break;
+    case SJ_ACTION_REQUEST_MATERIALS:
+        a->materials = MATERIALS;
+        a->n_materials = 1 + (size_t)sj_workload_below(l->w, 4);
+        break;
+    case SJ_ACTION_FEEDBACK:
+        a->satisfaction = sj_workload_below(l->w, 10) == 0 ? SJ_SATISFACTION_UNSATISFIED
+                                                            : (sj_satisfaction)(1 + sj_workload_below(l->w, 2));
+        break;
+    default:
+        break;
+    }
+}
+
+/* Tries one action of lc on one of its cases.  True if one was saved. */
+static bool try_act(chaos_load *l, lclient *lc)
+{
+    if (lc->n_todo == 0)
+        return false;
+    size_t i = (size_t)sj_workload_below(l->w, lc->n_todo);
+    uint8_t id[16];
+    memcpy(id, lc->todo[i], 16);
+    sc_case_detail d;
+    sj_error err;
+    if (sc_get_case(lc->c, id, &d, &err) != 0) {
+        todo_drop(lc, i);
+        return false;
+    }
+    sj_case_action allowed[SJ_ACTION_COUNT];
+    size_t na = sc_allowed_actions(lc->c, d.c, allowed, SJ_ACTION_COUNT);
+    const int *wt = lc->kind == K_STATION ? STATION_W : DESK_W;
+    int total = 0;
+    for (size_t k = 0; k < na; k++)
+        total += wt[allowed[k]];
+    bool keep = !sj_case_is_terminal((sj_case_status)d.c->status) && wants(lc, d.c);
+    uint64_t version = d.c->version;
+    sc_case_detail_free(&d);
+    if (total == 0) {
+        if (!keep)
+            todo_drop(lc, i);
+        return false;
+    }
+    int skip = lc->kind == K_STATION && total < 10 ? SKIP_WEIGHT : 0;
+    int pick = (int)sj_workload_below(l->w, (uint64_t)(total + skip));
+    if (pick >= total)
+        return false;
+    sj_case_action act = SJ_ACTION_NONE;
+    for (size_t k = 0; k < na; k++) {
+        pick -= wt[allowed[k]];
+        if (pick < 0) {
+            act = allowed[k];
+            break;
+        }
+    }
+    char note[256];
+    sc_action_req a = {.case_id = id, .type = act};
+    fill_action(l, &a, note, sizeof note);
+    uint8_t mid[16];
+    if (sc_act(lc->c, &a, mid, &err) != 0) {
+        l->fig.local_refusals++;
+        if (l->o.verbose)
+            fprintf(stderr, "chaos: %s %s refused locally: %s\n", lc->unit,
+                    sj_case_action_name(act), err.message);
+        return false;
+    }
+    journal_saved(l, mid, id, act, version, lc->idx);
+    return true;
+}
+
+static bool try_register(chaos_load *l)
+{
+    lclient *lc = &l->clients[sj_workload_below(l->w, l->n_stations)];
+    if (!lc->logged_in || lc->restarting || !lc->c)
+        return false;
+    char name[SJ_WORKLOAD_NAME_SIZE], idn[SJ_WORKLOAD_ID_SIZE], phone[SJ_WORKLOAD_PHONE_SIZE];
+    char text[256];
+    sj_workload_applicant(l->w, name, idn, phone);
+    sj_workload_text(l->w, text, sizeof text);
+    sc_register_req req = {.item_code = sj_workload_item(l->w, SJ_LEVEL_NONE),
+                           .applicant_name = name,
+                           .id_number = idn,
+                           .phone = phone,
+                           .request_text = text,
+                           .urgent = sj_workload_below(l->w, 20) == 0};
+    uint8_t cid[16], mid[16];
+    sj_error err;
+    if (sc_register(lc->c, &req, cid, mid, &err) != 0) {
+        l->fig.local_refusals++;
+        if (l->o.verbose)
+            fprintf(stderr, "chaos: %s register refused locally: %s\n", lc->unit, err.message);
+        return false;
+    }
+    journal_saved(l, mid, cid, SJ_ACTION_REGISTER, 0, lc->idx);
+    todo_add(lc, cid);
+    return true;
+}
+
+static void one_action(chaos_load *l)
+{
+    if (sj_workload_below(l->w, 100) < 30 && try_register(l))
+        return;
+    for (int tries = 0; tries < 12; tries++) {
+        lclient *lc = &l->clients[sj_workload_below(l->w, l->n_clients)];
+        if (!lc->logged_in || lc->restarting || !lc->c)
+            continue;
+        if (try_act(l, lc))
+            return;
+    }
+    (void)try_register(l);
+}
+
+void chaos_load_tick(chaos_load *l, uint64_t now_ms)
+{
+    if (l->start_ms == 0)
+        l->start_ms = now_ms;
+    double due = (double)(now_ms - l->start_ms) * l->o.rate / 1000.0;
+    uint64_t done = l->fig.saved;
+    int burst = 0;
+    while ((double)l->fig.saved < due && l->fig.saved < l->o.actions && burst < 200) {
+        one_action(l);
+        burst++;
+        if (l->fig.saved == done && burst > 20)
+            break; /* nothing could be saved now (e.g. nobody logged in) */
+    }
+}
+
+bool chaos_load_done(const chaos_load *l)
+{
+    return l->fig.saved >= l->o.actions;
+}
+
+/* ---- restarts ------------------------------------------------------------------------ */
+
+static void on_restart_timer(uv_timer_t *t)
+{
+    chaos_load *l = t->data;
+    for (size_t i = 0; i < l->n_clients; i++) {
+        lclient *lc = &l->clients[i];
+        if (lc->restarting && !lc->stopped) {
+            uv_timer_start(t, on_restart_timer, 50, 0); /* not yet: look again soon */
+            continue;
+        }
+        if (lc->restarting) {
+            sj_error err;
+            sc_client_free(lc->c);
+            lc->c = NULL;
+            lc->restarting = false;
+            if (client_open(l, lc, &err) != 0)
+                fprintf(stderr, "sanji-chaos: cannot reopen %s: %s\n", lc->unit, err.message);
+        }
+    }
+}
+
+static void on_stopped(sc_client *c, void *data)
+{
+    (void)c;
+    lclient *lc = data;
+    lc->stopped = true;
+}
+
+int chaos_load_restart_client(chaos_load *l, sj_error *err)
+{
+    /* Prefer a station with unfinished work: that is the case that matters. */
+    lclient *pick = NULL;
+    for (int tries = 0; tries < 20 && !pick; tries++) {
+        lclient *lc = &l->clients[sj_workload_below(l->w, l->n_stations)];
+        if (!lc->c || lc->restarting)
+            continue;
+        sc_status_info st;
+        if (sc_status(lc->c, &st, NULL) == 0 && st.outbox.saved + st.outbox.stored > 0)
+            pick = lc;
+        else if (tries >= 15)
+            pick = lc;
+    }
+    if (!pick)
+        return sj_error_set(err, SJ_EBUSY, "no station to restart now");
+    /* Stop; once stopped, free it and make it again from the same store
+     * (on_restart_timer); the outbox must still go. */
+    pick->restarting = true;
+    pick->stopped = false;
+    sc_client_stop(pick->c, on_stopped);
+    l->fig.client_restarts++;
+    uv_timer_start(&l->restart_timer, on_restart_timer, 100 + sj_workload_below(l->w, 900), 0);
+    return 0;
+}
+
+/* ---- the end -------------------------------------------------------------------------- */
+
+bool chaos_load_quiet(chaos_load *l)
+{
+    for (size_t i = 0; i < l->n_recs; i++)
+        if (!l->recs[i].final)
+            return false;
+    for (size_t i = 0; i < l->n_clients; i++) {
+        lclient *lc = &l->clients[i];
+        if (!lc->c)
+            return false;
+        sc_status_info st;
+        if (sc_status(lc->c, &st, NULL) != 0 || st.outbox.saved + st.outbox.stored > 0)
+            return false;
+    }
+    return true;
+}
+
+void chaos_load_figures(const chaos_load *l, chaos_figures *out)
+{
+    *out = l->fig;
+    out->pending = 0;
+    for (size_t i = 0; i < l->n_recs; i++)
+        if (!l->recs[i].final)
+            out->pending++;
+}
+
+void chaos_load_journal(const chaos_load *l, chaos_journal_fn fn, void *data)
+{
+    for (size_t i = 0; i < l->n_recs; i++) {
+        const record *r = &l->recs[i];
+        fn(r->message_id, r->case_id, r->action, r->final, r->version, r->code, data);
+    }
+}
+
+void chaos_load_stores(const chaos_load *l, chaos_store_fn fn, void *data)
+{
+    for (size_t i = 0; i < l->n_clients; i++)
+        fn(l->clients[i].store, l->clients[i].unit, data);
+}
+
+void chaos_load_free(chaos_load *l)
+{
+    if (!l)
+        return;
+    for (size_t i = 0; l->clients && i < l->n_clients; i++)
+        if (l->clients[i].c && !l->clients[i].restarting) {
+            l->clients[i].stopped = false;
+            sc_client_stop(l->clients[i].c, on_stopped);
+        }
+    if (l->timer_init) {
+        uv_timer_stop(&l->restart_timer);
+        uv_close((uv_handle_t *)&l->restart_timer, NULL);
+    }
+    for (int round = 0; round < 2000; round++) {
+        bool all = true;
+        for (size_t i = 0; l->clients && i < l->n_clients; i++)
+            if (l->clients[i].c && !l->clients[i].stopped)
+                all = false;
+        uv_run(l->loop, UV_RUN_NOWAIT);
+        if (all)
+            break;
+        uv_sleep(5);
+    }
+    for (size_t i = 0; l->clients && i < l->n_clients; i++) {
+        if (l->clients[i].c && l->clients[i].stopped)
+            sc_client_free(l->clients[i].c);
+        else if (l->clients[i].c)
+            fprintf(stderr, "sanji-chaos: client %s did not stop; not freed\n", l->clients[i].unit);
+        free(l->clients[i].todo);
+        idmap_free(&l->clients[i].listed);
+    }
+    free(l->clients);
+    free(l->recs);
+    idmap_free(&l->by_msg);
+    if (l->journal)
+        fclose(l->journal);
+    free(l);
+}

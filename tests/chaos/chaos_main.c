@@ -1,0 +1,368 @@
+/*
+ * chaos_main.c - sanji-chaos: set up a network, drive load while a seeded
+ * schedule of faults hits it, heal, wait for convergence, check G1-G4 and
+ * print the figures (tests/chaos/README.md, docs/RELIABILITY.md).
+ *
+ *   sanji-chaos [--seed N|random] [--actions N] [--rate PER_S] [--faults N]
+ *               [--mix relay,county,pg,delay,blackhole,reset,refuse,client]
+ *               [--townships N] [--villages N] [--bound S] [--keep] [--verbose]
+ *
+ * Exit status: 0 when every check passed and the network converged within
+ * the bound (seconds after the last heal); 1 on a loss, duplicate,
+ * divergence, crash or slow convergence; 2 on bad arguments or a set-up
+ * failure.
+ *
+ * SANJI_CHAOS_SCALE (a factor, e.g. 0.5, set by the sanitizer build's
+ * ctest registration) scales --actions and --rate down for slow builds.
+ *
+ * Entry point: main().
+ */
+#include "chaos.h"
+
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+typedef struct opts {
+    uint64_t seed;
+    uint64_t actions;
+    double rate;
+    unsigned faults;
+    bool mix[CHAOS_F_COUNT];
+    int townships, villages;
+    double bound_s;
+    bool keep, verbose;
+    char mix_text[200];
+} opts;
+
+typedef enum phase { P_LOGIN, P_LOAD, P_HEAL, P_DONE } phase;
+
+typedef struct run {
+    opts o;
+    uv_loop_t loop;
+    uv_timer_t tick;
+    chaos_net net;
+    sj_workload *w_load, *w_fault;
+    chaos_load *load;
+    phase phase;
+    uint64_t phase_start, next_fault, fault_every, heal_at, converged_ms, last_check;
+    unsigned faults_done;
+    bool converged, login_failed;
+} run;
+
+static const char *const MIX_NAMES[CHAOS_F_COUNT] = {
+    "relay", "county", "pg", "delay", "blackhole", "reset", "refuse", "client",
+};
+
+static int parse_mix(opts *o, const char *s)
+{
+    char buf[200];
+    snprintf(buf, sizeof buf, "%s", s);
+    snprintf(o->mix_text, sizeof o->mix_text, "%s", s);
+    memset(o->mix, 0, sizeof o->mix);
+    for (char *tok = strtok(buf, ","); tok; tok = strtok(NULL, ",")) {
+        int k;
+        for (k = 0; k < CHAOS_F_COUNT; k++)
+            if (strcmp(tok, MIX_NAMES[k]) == 0)
+                break;
+        if (k == CHAOS_F_COUNT)
+            return -1;
+        o->mix[k] = true;
+    }
+    return 0;
+}
+
+static uint64_t random_seed(void)
+{
+    uint64_t s = 0;
+    int fd = open("/dev/urandom", O_RDONLY);
+    if (fd >= 0) {
+        if (read(fd, &s, sizeof s) != (ssize_t)sizeof s)
+            s = 0;
+        close(fd);
+    }
+    if (s == 0)
+        s = (uint64_t)time(NULL) ^ ((uint64_t)getpid() << 32);
+    return s % 1000000000000ULL;
+}
+
+static void usage(void)
+{
+    fprintf(stderr,
+            "usage: sanji-chaos [--seed N|random] [--actions N] [--rate PER_S] [--faults N]\n"
+            "                   [--mix relay,county,pg,delay,blackhole,reset,refuse,client]\n"
+            "                   [--townships N] [--villages N] [--bound S] [--keep] [--verbose]\n");
+}
+
+static int parse(opts *o, int argc, char **argv)
+{
+    *o = (opts){.actions = 1500, .rate = 40, .faults = 12, .townships = 3, .villages = 6,
+                .bound_s = 10};
+    o->seed = random_seed();
+    parse_mix(o, "relay,county,pg,delay,blackhole,reset,refuse,client");
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        const char *v = i + 1 < argc ? argv[i + 1] : NULL;
+        if (strcmp(a, "--keep") == 0) {
+            o->keep = true;
+            continue;
+        }
+        if (strcmp(a, "--verbose") == 0) {
+            o->verbose = true;
+            continue;
+        }
+        if (!v)
+            return -1;
+        i++;
+        if (strcmp(a, "--seed") == 0)
+            o->seed = strcmp(v, "random") == 0 ? random_seed() : strtoull(v, NULL, 10);
+        else if (strcmp(a, "--actions") == 0)
+            o->actions = strtoull(v, NULL, 10);
+        else if (strcmp(a, "--rate") == 0)
+            o->rate = atof(v);
+        else if (strcmp(a, "--faults") == 0)
+            o->faults = (unsigned)atoi(v);
+        else if (strcmp(a, "--mix") == 0) {
+            if (parse_mix(o, v) != 0)
+                return -1;
+        } else if (strcmp(a, "--townships") == 0)
+            o->townships = atoi(v);
+        else if (strcmp(a, "--villages") == 0)
+            o->villages = atoi(v);
+        else if (strcmp(a, "--bound") == 0)
+            o->bound_s = atof(v);
+        else
+            return -1;
+    }
+    if (o->actions == 0 || o->rate <= 0)
+        return -1;
+    const char *scale = getenv("SANJI_CHAOS_SCALE");
+    if (scale && atof(scale) > 0 && atof(scale) < 1) {
+        double f = atof(scale);
+        o->actions = (uint64_t)((double)o->actions * f) + 1;
+        o->rate *= f;
+    }
+    return 0;
+}
+
+static chaos_fault_kind pick_fault(run *r)
+{
+    chaos_fault_kind ks[CHAOS_F_COUNT];
+    size_t n = 0;
+    for (int k = 0; k < CHAOS_F_COUNT; k++)
+        if (r->o.mix[k])
+            ks[n++] = (chaos_fault_kind)k;
+    return n ? ks[sj_workload_below(r->w_fault, n)] : CHAOS_F_LINK_RESET;
+}
+
+static void inject(run *r, uint64_t now)
+{
+    sj_error err;
+    /* Up to three tries: a kind whose target is already down is skipped. */
+    for (int tries = 0; tries < 3; tries++) {
+        chaos_fault_kind k = pick_fault(r);
+        int rc;
+        if (k == CHAOS_F_CLIENT_RESTART) {
+            rc = chaos_load_restart_client(r->load, &err);
+            if (rc == 0) {
+                r->net.faults[k]++;
+                if (r->o.verbose)
+                    fprintf(stderr, "chaos: client restart\n");
+            }
+        } else {
+            rc = chaos_net_fault(&r->net, r->w_fault, k, now, &err);
+        }
+        if (rc == 0)
+            return;
+        if (rc != SJ_EBUSY)
+            fprintf(stderr, "sanji-chaos: fault %s: %s\n", chaos_fault_names[k], err.message);
+    }
+}
+
+static void on_tick(uv_timer_t *t)
+{
+    run *r = t->data;
+    uint64_t now = uv_now(&r->loop);
+    switch (r->phase) {
+    case P_LOGIN:
+        if (chaos_load_ready(r->load)) {
+            uint64_t login_ms = now - r->phase_start;
+            r->phase = P_LOAD;
+            r->phase_start = now;
+            uint64_t duration = (uint64_t)((double)r->o.actions * 1000.0 / r->o.rate);
+            r->fault_every = r->o.faults ? duration / (r->o.faults + 1) : 0;
+            r->next_fault = now + r->fault_every;
+            fprintf(stderr, "sanji-chaos: %zu clients logged in after %.1f s; load for about %.0f s\n",
+                    (size_t)(r->o.townships * r->o.villages + r->o.townships + 1),
+                    (double)login_ms / 1000.0, (double)duration / 1000.0);
+        } else if (now - r->phase_start > 120000) {
+            fprintf(stderr, "sanji-chaos: clients did not log in within 120 s\n");
+            r->login_failed = true;
+            r->phase = P_DONE;
+            uv_stop(&r->loop);
+        }
+        return;
+    case P_LOAD:
+        chaos_net_poll(&r->net, now);
+        chaos_load_tick(r->load, now);
+        if (r->faults_done < r->o.faults && now >= r->next_fault) {
+            inject(r, now);
+            r->faults_done++;
+            r->next_fault = now + r->fault_every / 2 + sj_workload_below(r->w_fault, r->fault_every + 1);
+        }
+        if (chaos_load_done(r->load) && r->faults_done >= r->o.faults) {
+            sj_error err;
+            if (chaos_net_heal(&r->net, &err) != 0)
+                fprintf(stderr, "sanji-chaos: heal: %s\n", err.message);
+            r->heal_at = uv_now(&r->loop);
+            r->phase = P_HEAL;
+            fprintf(stderr, "sanji-chaos: load done, %u faults injected, every link healed; "
+                            "waiting for convergence\n",
+                    r->faults_done);
+        }
+        return;
+    case P_HEAL: {
+        chaos_net_poll(&r->net, now);
+        uint64_t limit = (uint64_t)(r->o.bound_s * 1000.0) * 6 + 30000;
+        if (now - r->last_check >= 200 && chaos_load_quiet(r->load)) {
+            r->last_check = now;
+            chaos_report rep;
+            sj_error err;
+            if (chaos_check_run(&r->net, r->load, &rep, NULL, &err) == 0 &&
+                chaos_check_clean(&rep)) {
+                r->converged = true;
+                r->converged_ms = uv_now(&r->loop) - r->heal_at;
+                r->phase = P_DONE;
+                uv_stop(&r->loop);
+                return;
+            }
+        }
+        if (now - r->heal_at > limit) {
+            r->phase = P_DONE;
+            uv_stop(&r->loop);
+        }
+        return;
+    }
+    case P_DONE:
+        uv_stop(&r->loop);
+        return;
+    }
+}
+
+int main(int argc, char **argv)
+{
+    run r;
+    memset(&r, 0, sizeof r);
+    if (parse(&r.o, argc, argv) != 0) {
+        usage();
+        return 2;
+    }
+    setvbuf(stdout, NULL, _IOLBF, 0);
+    printf("seed=%llu replay with: sanji-chaos --seed %llu --actions %llu --rate %g --faults %u "
+           "--mix %s --townships %d --villages %d\n",
+           (unsigned long long)r.o.seed, (unsigned long long)r.o.seed,
+           (unsigned long long)r.o.actions, r.o.rate, r.o.faults, r.o.mix_text, r.o.townships,
+           r.o.villages);
+    sj_error err;
+    int status = 2;
+    if (sj_workload_new(r.o.seed, NULL, &r.w_load, &err) != 0 ||
+        sj_workload_new(r.o.seed ^ 0x5eedfa17ULL, NULL, &r.w_fault, &err) != 0) {
+        fprintf(stderr, "sanji-chaos: %s\n", err.message);
+        goto out;
+    }
+    r.net.verbose = r.o.verbose;
+    uv_loop_init(&r.loop);
+    uint64_t t0 = uv_now(&r.loop);
+    if (chaos_net_setup(&r.net, r.w_load, r.o.townships, r.o.villages, &err) != 0) {
+        fprintf(stderr, "sanji-chaos: set-up: %s\n", err.message);
+        goto out_net;
+    }
+    chaos_load_opts lo = {.actions = r.o.actions, .rate = r.o.rate, .verbose = r.o.verbose};
+    if (chaos_load_new(&r.loop, &r.net, r.w_load, &lo, &r.load, &err) != 0) {
+        fprintf(stderr, "sanji-chaos: clients: %s\n", err.message);
+        goto out_net;
+    }
+    uv_update_time(&r.loop);
+    fprintf(stderr, "sanji-chaos: network up in %.1f s (%s)\n",
+            (double)(uv_now(&r.loop) - t0) / 1000.0, r.net.dir);
+    r.phase_start = uv_now(&r.loop);
+    uv_timer_init(&r.loop, &r.tick);
+    r.tick.data = &r;
+    uv_timer_start(&r.tick, on_tick, 10, 10);
+    uv_run(&r.loop, UV_RUN_DEFAULT);
+    uv_timer_stop(&r.tick);
+    uv_close((uv_handle_t *)&r.tick, NULL);
+
+    status = 1;
+    if (!r.login_failed) {
+        chaos_report rep;
+        chaos_figures fig;
+        printf("== checks (findings, if any)\n");
+        if (chaos_check_run(&r.net, r.load, &rep, stdout, &err) != 0) {
+            fprintf(stderr, "sanji-chaos: check: %s\n", err.message);
+        } else {
+            chaos_load_figures(r.load, &fig);
+            bool clean = chaos_check_clean(&rep) && r.net.crashes == 0;
+            bool fast = r.converged && r.converged_ms <= (uint64_t)(r.o.bound_s * 1000.0);
+            printf("== figures (seed %llu)\n", (unsigned long long)r.o.seed);
+            printf("actions saved        %llu (registrations %llu)\n",
+                   (unsigned long long)fig.saved, (unsigned long long)fig.registers);
+            printf("applied              %llu (exactly once in PostgreSQL: %llu)\n",
+                   (unsigned long long)fig.applied, (unsigned long long)rep.applied_once);
+            printf("refused by the county %llu (stale version, conflicts)\n",
+                   (unsigned long long)fig.refused);
+            printf("lost                 %llu\n", (unsigned long long)rep.lost);
+            printf("duplicated           %llu\n", (unsigned long long)rep.duplicated);
+            printf("phantom rows         %llu\n", (unsigned long long)rep.phantom);
+            printf("wrong results        %llu\n", (unsigned long long)rep.wrong_result);
+            printf("bad histories        %llu of %llu cases, %llu events\n",
+                   (unsigned long long)rep.bad_history, (unsigned long long)rep.cases,
+                   (unsigned long long)rep.events);
+            printf("replicas checked     %llu: diverged %llu, missing %llu, cursors behind %llu\n",
+                   (unsigned long long)rep.replicas_checked, (unsigned long long)rep.diverged,
+                   (unsigned long long)rep.missing, (unsigned long long)rep.cursor_behind);
+            printf("daemon crashes       %u\n", r.net.crashes);
+            unsigned total = 0;
+            for (int k = 0; k < CHAOS_F_COUNT; k++)
+                total += r.net.faults[k];
+            printf("faults injected      %u:", total);
+            for (int k = 0; k < CHAOS_F_COUNT; k++)
+                printf(" %s %u%s", chaos_fault_names[k], r.net.faults[k],
+                       k + 1 < CHAOS_F_COUNT ? "," : "\n");
+            if (r.converged)
+                printf("time to converge     %.2f s after the last heal (bound %.0f s)\n",
+                       (double)r.converged_ms / 1000.0, r.o.bound_s);
+            else
+                printf("time to converge     NOT CONVERGED\n");
+            printf("local refusals       %llu (the client's own checks; never saved)\n",
+                   (unsigned long long)fig.local_refusals);
+            if (clean && fast) {
+                printf("RESULT: PASS\n");
+                status = 0;
+            } else {
+                printf("RESULT: FAIL%s%s\n", clean ? "" : " (checks)", fast ? "" : " (convergence)");
+                printf("seed=%llu replay with: sanji-chaos --seed %llu --actions %llu --rate %g "
+                       "--faults %u --mix %s --townships %d --villages %d\n",
+                       (unsigned long long)r.o.seed, (unsigned long long)r.o.seed,
+                       (unsigned long long)r.o.actions, r.o.rate, r.o.faults, r.o.mix_text,
+                       r.o.townships, r.o.villages);
+            }
+        }
+    }
+    chaos_load_free(r.load);
+    r.load = NULL;
+out_net:
+    chaos_load_free(r.load);
+    chaos_net_free(&r.net, r.o.keep || status != 0);
+    uv_run(&r.loop, UV_RUN_NOWAIT);
+    if (uv_loop_close(&r.loop) != 0) {
+        uv_run(&r.loop, UV_RUN_DEFAULT);
+        uv_loop_close(&r.loop);
+    }
+out:
+    sj_workload_free(r.w_load);
+    sj_workload_free(r.w_fault);
+    return status;
+}

@@ -1,0 +1,529 @@
+/*
+ * chaos_net.c - the network of a chaos run and the faults done to it
+ * (chaos.h has the contract): certificates from sanji-pki, a private
+ * PostgreSQL whose postmaster runs under tests/lib/proc (so that it can be
+ * shut down immediately with SIGQUIT and restarted), sanji-countyd, one
+ * sanji-relayd per township, and a sanji-faultproxy on every link.
+ *
+ * Entry points: chaos_net_setup(), chaos_net_free(), chaos_net_fault(),
+ * chaos_net_poll(), chaos_net_heal(), chaos_net_healthy(), chaos_net_cert().
+ */
+#include "chaos.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/time.h>
+#include <unistd.h>
+
+#define PGBIN "/usr/lib/postgresql/15/bin"
+
+const char *const chaos_fault_names[CHAOS_F_COUNT] = {
+    "relay kill -9", "county kill -9", "PostgreSQL immediate shutdown", "link delay",
+    "link blackhole", "link reset", "link refuse", "client restart",
+};
+
+static int sh(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static int sh(const char *fmt, ...)
+{
+    char cmd[8192];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(cmd, sizeof cmd, fmt, ap);
+    va_end(ap);
+    int rc = system(cmd);
+    return rc == 0 ? 0 : -1;
+}
+
+static const char *build_dir(void)
+{
+    const char *b = getenv("SANJI_BUILD_DIR");
+    return b && *b ? b : ".";
+}
+
+static const char *source_dir(void)
+{
+    const char *s = getenv("SANJI_SOURCE_DIR");
+    return s && *s ? s : ".";
+}
+
+void chaos_net_cert(const chaos_net *n, const char *name, char *out, size_t cap)
+{
+    snprintf(out, cap, "%s/pki/%s", n->dir, name);
+}
+
+/* ---- proxies ------------------------------------------------------------------ */
+
+/* One control command, one reply line.  Blocking, with a 3 s limit. */
+static int proxy_cmd(chaos_proxy *p, const char *cmd, sj_error *err)
+{
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    if (fd < 0)
+        return sj_error_set(err, SJ_EIO, "socket: %s", strerror(errno));
+    struct timeval tv = {.tv_sec = 3};
+    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+    setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
+    struct sockaddr_in a = {.sin_family = AF_INET,
+                            .sin_port = htons((uint16_t)p->control_port),
+                            .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    char line[256], reply[512];
+    int len = snprintf(line, sizeof line, "%s\n", cmd);
+    int rc = 0;
+    if (connect(fd, (struct sockaddr *)&a, sizeof a) != 0 || write(fd, line, (size_t)len) != len) {
+        rc = sj_error_set(err, SJ_ECONNECT, "proxy %s control: %s", p->name, strerror(errno));
+    } else {
+        size_t got = 0;
+        while (got < sizeof reply - 1) {
+            ssize_t r = read(fd, reply + got, sizeof reply - 1 - got);
+            if (r <= 0)
+                break;
+            got += (size_t)r;
+            if (memchr(reply, '\n', got))
+                break;
+        }
+        reply[got] = '\0';
+        if (strncmp(reply, "ok", 2) != 0)
+            rc = sj_error_set(err, SJ_EIO, "proxy %s: '%s' answered '%s'", p->name, cmd, reply);
+    }
+    close(fd);
+    return rc;
+}
+
+static int proxy_start(chaos_net *n, chaos_proxy *p, const char *name, int target, sj_error *err)
+{
+    char bin[PATH_MAX], lp[16], tp[16], cp[16], log[PATH_MAX + 64];
+    snprintf(p->name, sizeof p->name, "%s", name);
+    p->listen_port = sj_test_proc_free_port();
+    p->control_port = sj_test_proc_free_port();
+    p->target_port = target;
+    snprintf(bin, sizeof bin, "%s/tests/chaos/sanji-faultproxy", build_dir());
+    snprintf(lp, sizeof lp, "%d", p->listen_port);
+    snprintf(tp, sizeof tp, "%d", target);
+    snprintf(cp, sizeof cp, "%d", p->control_port);
+    snprintf(log, sizeof log, "%s/logs/proxy-%s.log", n->dir, name);
+    const char *argv[] = {bin, "--listen", lp, "--target", tp, "--control", cp,
+                          "--log-level", "warn", NULL};
+    int rc = sj_test_proc_start(&p->proc, argv, NULL, log, err);
+    if (rc == 0)
+        rc = sj_test_proc_wait_port(&p->proc, p->control_port, 10000, err);
+    return rc;
+}
+
+/* ---- PostgreSQL ------------------------------------------------------------------ */
+
+static int pg_start(chaos_net *n, sj_error *err)
+{
+    snprintf(n->pgdir, sizeof n->pgdir, "%s-pg", n->dir);
+    if (mkdir(n->pgdir, 0755) != 0 && errno != EEXIST)
+        return sj_error_set(err, SJ_EIO, "mkdir %s: %s", n->pgdir, strerror(errno));
+    if (sh("%s/tests/lib/pg_cluster.sh start %s >/dev/null", source_dir(), n->pgdir) != 0)
+        return sj_error_set(err, SJ_EDB_CONN, "pg_cluster.sh start %s failed", n->pgdir);
+    n->pg_made = true;
+    char path[PATH_MAX + 16];
+    snprintf(path, sizeof path, "%s/conninfo", n->pgdir);
+    FILE *f = fopen(path, "r");
+    if (!f || !fgets(n->conninfo, sizeof n->conninfo, f)) {
+        if (f)
+            fclose(f);
+        return sj_error_set(err, SJ_EIO, "cannot read %s", path);
+    }
+    fclose(f);
+    n->conninfo[strcspn(n->conninfo, "\r\n")] = '\0';
+    const char *p = strstr(n->conninfo, "port=");
+    n->pg_port = p ? atoi(p + 5) : 0;
+    /* Hand the postmaster over to the process helpers: stopped cleanly by
+     * pg_ctl, started again as our child, so that SIGQUIT (immediate
+     * shutdown) and restart are ours to do. */
+    const char *as = getuid() == 0 ? "runuser -u sanji-test --" : "";
+    if (sh("cd %s && %s " PGBIN "/pg_ctl -D %s/data -m fast -w stop >/dev/null", n->pgdir, as,
+           n->pgdir) != 0)
+        return sj_error_set(err, SJ_EDB_CONN, "pg_ctl stop %s failed", n->pgdir);
+    char data[PATH_MAX + 8], port[16], sock[PATH_MAX + 40], log[PATH_MAX + 16];
+    snprintf(data, sizeof data, "%s/data", n->pgdir);
+    snprintf(port, sizeof port, "port=%d", n->pg_port);
+    snprintf(sock, sizeof sock, "unix_socket_directories=%s", n->pgdir);
+    snprintf(log, sizeof log, "%s/server.log", n->pgdir);
+    const char *root_argv[] = {"setpriv", "--reuid=sanji-test", "--regid=sanji-test",
+                               "--clear-groups", PGBIN "/postgres", "-D", data, "-c",
+                               "listen_addresses=127.0.0.1", "-c", port, "-c", sock, "-c",
+                               "max_connections=60", "-c", "shared_buffers=16MB", "-c",
+                               "fsync=on", "-c", "log_min_messages=warning", NULL};
+    const char *const *argv = getuid() == 0 ? root_argv : root_argv + 4;
+    int rc = sj_test_proc_start(&n->pg, argv, NULL, log, err);
+    if (rc == 0)
+        rc = sj_test_proc_wait_port(&n->pg, n->pg_port, 30000, err);
+    return rc;
+}
+
+/* ---- county and relays --------------------------------------------------------------- */
+
+static int write_file(const char *path, const char *text, sj_error *err)
+{
+    FILE *f = fopen(path, "w");
+    if (!f)
+        return sj_error_set(err, SJ_EIO, "cannot write %s: %s", path, strerror(errno));
+    fputs(text, f);
+    fclose(f);
+    return 0;
+}
+
+static int county_start(chaos_net *n, sj_error *err)
+{
+    char cfg[PATH_MAX + 16], text[8192], bin[PATH_MAX], log[PATH_MAX + 32];
+    n->county_port = sj_test_proc_free_port();
+    snprintf(cfg, sizeof cfg, "%s/countyd.conf", n->dir);
+    snprintf(text, sizeof text,
+             "[listen]\naddress = \"127.0.0.1:%d\"\n"
+             "[tls]\nca = %s/pki/ca/ca.crt\ncert = %s/pki/county.crt\nkey = %s/pki/county.key\n"
+             "[database]\nconninfo = \"%s\"\nretry_max = 500ms\n"
+             "[county]\ncode = \"410423\"\n"
+             "[sweep]\ninterval = 1d\n"
+             "[link]\nheartbeat = 2s\nidle_timeout = 8s\n"
+             "[log]\nlevel = warn\n",
+             n->county_port, n->dir, n->dir, n->dir, n->conninfo);
+    int rc = write_file(cfg, text, err);
+    if (rc < 0)
+        return rc;
+    snprintf(bin, sizeof bin, "%s/server/sanji-countyd", build_dir());
+    if (sh("%s --config %s migrate >>%s/logs/setup.log 2>&1 && "
+           "%s --config %s demo-load %s/deploy/demo >>%s/logs/setup.log 2>&1",
+           bin, cfg, n->dir, bin, cfg, source_dir(), n->dir) != 0)
+        return sj_error_set(err, SJ_EDB, "migrate/demo-load failed: see %s/logs/setup.log", n->dir);
+    snprintf(log, sizeof log, "%s/logs/countyd.log", n->dir);
+    const char *argv[] = {bin, "--config", cfg, "run", NULL};
+    rc = sj_test_proc_start(&n->county, argv, NULL, log, err);
+    if (rc == 0)
+        rc = sj_test_proc_wait_port(&n->county, n->county_port, 20000, err);
+    return rc;
+}
+
+static int relay_start(chaos_net *n, int t, sj_error *err)
+{
+    char cfg[PATH_MAX + 32], text[8192], bin[PATH_MAX], log[PATH_MAX + 32];
+    const char *town = n->township[t];
+    n->relay_port[t] = sj_test_proc_free_port();
+    snprintf(cfg, sizeof cfg, "%s/relay-%s.conf", n->dir, town);
+    snprintf(text, sizeof text,
+             "[listen]\naddress = 127.0.0.1:%d\n"
+             "[county]\naddresses = 127.0.0.1:%d\nnode = county:" CHAOS_COUNTY "\n"
+             "[tls]\nca = %s/pki/ca/ca.crt\ncert = %s/pki/relay-%s.crt\nkey = %s/pki/relay-%s.key\n"
+             "[store]\npath = %s/stores/relay-%s.db\n"
+             "[upstream]\nbackoff_max = 1s\n"
+             "[link]\nheartbeat = 2s\nidle_timeout = 8s\n"
+             "[log]\nlevel = warn\n",
+             n->relay_port[t], n->up[t].listen_port, n->dir, n->dir, town, n->dir, town, n->dir,
+             town);
+    int rc = write_file(cfg, text, err);
+    if (rc < 0)
+        return rc;
+    snprintf(bin, sizeof bin, "%s/relay/sanji-relayd", build_dir());
+    snprintf(log, sizeof log, "%s/logs/relay-%s.log", n->dir, town);
+    const char *argv[] = {bin, "--config", cfg, "run", NULL};
+    rc = sj_test_proc_start(&n->relay[t], argv, NULL, log, err);
+    if (rc == 0)
+        rc = sj_test_proc_wait_port(&n->relay[t], n->relay_port[t], 20000, err);
+    return rc;
+}
+
+/* ---- set-up ----------------------------------------------------------------------- */
+
+static int make_pki(chaos_net *n, sj_error *err)
+{
+    /* One shell script for every certificate: a few hundred ms, not one
+     * fork per call from here. */
+    char script[PATH_MAX + 16], pki[PATH_MAX];
+    snprintf(script, sizeof script, "%s/pki.sh", n->dir);
+    snprintf(pki, sizeof pki, "%s/deploy/pki/sanji-pki", build_dir());
+    FILE *f = fopen(script, "w");
+    if (!f)
+        return sj_error_set(err, SJ_EIO, "cannot write %s", script);
+    fprintf(f, "set -e\nP=%s\nD=%s/pki\nmkdir -p $D\n", pki, n->dir);
+    fprintf(f, "$P init --dir $D/ca --county " CHAOS_COUNTY " --name 鲁山县\n");
+    fprintf(f, "$P issue --dir $D/ca --role county --unit " CHAOS_COUNTY
+               " --host 127.0.0.1,localhost --out $D/county\n");
+    fprintf(f, "$P issue --dir $D/ca --role county-desk --unit " CHAOS_COUNTY
+               " --name ops1 --out $D/county-desk\n");
+    for (int t = 0; t < n->n_townships; t++) {
+        fprintf(f, "$P issue --dir $D/ca --role relay --unit %s --host 127.0.0.1,localhost"
+                   " --out $D/relay-%s &\n",
+                n->township[t], n->township[t]);
+        fprintf(f, "$P issue --dir $D/ca --role township-desk --unit %s --out $D/desk-%s &\n",
+                n->township[t], n->township[t]);
+        for (int v = 0; v < n->villages_per_township; v++)
+            fprintf(f, "$P issue --dir $D/ca --role village --unit %s --out $D/station-%s &\n",
+                    n->village[t][v], n->village[t][v]);
+        fprintf(f, "wait\n");
+    }
+    fclose(f);
+    if (sh("bash %s >%s/logs/pki.log 2>&1", script, n->dir) != 0)
+        return sj_error_set(err, SJ_EIO, "sanji-pki failed: see %s/logs/pki.log", n->dir);
+    return 0;
+}
+
+int chaos_net_setup(chaos_net *n, sj_workload *w, int n_townships, int villages_per_township,
+                    sj_error *err)
+{
+    if (n_townships < 1 || n_townships > CHAOS_TOWNSHIPS_MAX || villages_per_township < 1 ||
+        villages_per_township > CHAOS_VILLAGES_MAX)
+        return sj_error_set(err, SJ_EINVAL, "townships 1..%d, villages 1..%d",
+                            CHAOS_TOWNSHIPS_MAX, CHAOS_VILLAGES_MAX);
+    n->n_townships = n_townships;
+    /* The townships with the most villages first, so that every one has
+     * enough; the demo county has about 20 per township. */
+    size_t nt = sj_workload_township_count(w);
+    int picked = 0;
+    for (size_t i = 0; i < nt && picked < n_townships; i++) {
+        const char *code = sj_workload_township(w, i, NULL);
+        const char *vs[CHAOS_VILLAGES_MAX];
+        size_t nv = sj_workload_villages_of(w, code, vs, CHAOS_VILLAGES_MAX);
+        if ((int)nv < villages_per_township)
+            continue;
+        snprintf(n->township[picked], 13, "%s", code);
+        for (int v = 0; v < villages_per_township; v++)
+            snprintf(n->village[picked][v], 13, "%s", vs[v]);
+        picked++;
+    }
+    if (picked < n_townships)
+        return sj_error_set(err, SJ_EINVAL, "the demo county has only %d townships with %d villages",
+                            picked, villages_per_township);
+    n->villages_per_township = villages_per_township;
+
+    snprintf(n->dir, sizeof n->dir, "/tmp/sanji-chaos-XXXXXX");
+    if (!mkdtemp(n->dir))
+        return sj_error_set(err, SJ_EIO, "mkdtemp: %s", strerror(errno));
+    chmod(n->dir, 0755);
+    if (sh("mkdir -p %s/logs %s/stores %s/pki", n->dir, n->dir, n->dir) != 0)
+        return sj_error_set(err, SJ_EIO, "mkdir in %s failed", n->dir);
+    int rc;
+    if ((rc = make_pki(n, err)) < 0 || (rc = pg_start(n, err)) < 0 ||
+        (rc = county_start(n, err)) < 0)
+        return rc;
+    for (int t = 0; t < n->n_townships; t++) {
+        char name[32];
+        snprintf(name, sizeof name, "up-%d", t);
+        if ((rc = proxy_start(n, &n->up[t], name, n->county_port, err)) < 0 ||
+            (rc = relay_start(n, t, err)) < 0)
+            return rc;
+        snprintf(name, sizeof name, "down-%d", t);
+        if ((rc = proxy_start(n, &n->down[t], name, n->relay_port[t], err)) < 0)
+            return rc;
+    }
+    return proxy_start(n, &n->county_desk, "county-desk", n->county_port, err);
+}
+
+void chaos_net_free(chaos_net *n, bool keep)
+{
+    sj_error err;
+    chaos_proxy *all[2 * CHAOS_TOWNSHIPS_MAX + 1];
+    size_t np = 0;
+    for (int t = 0; t < n->n_townships; t++) {
+        all[np++] = &n->up[t];
+        all[np++] = &n->down[t];
+    }
+    all[np++] = &n->county_desk;
+    for (size_t i = 0; i < np; i++) {
+        if (all[i]->proc.pid > 0)
+            (void)sj_test_proc_stop(&all[i]->proc, 5000, &err);
+        sj_test_proc_free(&all[i]->proc);
+    }
+    for (int t = 0; t < n->n_townships; t++) {
+        if (n->relay[t].pid > 0)
+            (void)sj_test_proc_stop(&n->relay[t], 10000, &err);
+        sj_test_proc_free(&n->relay[t]);
+    }
+    if (n->county.pid > 0)
+        (void)sj_test_proc_stop(&n->county, 10000, &err);
+    sj_test_proc_free(&n->county);
+    if (n->pg.pid > 0)
+        (void)sj_test_proc_stop(&n->pg, 20000, &err);
+    sj_test_proc_free(&n->pg);
+    if (n->pg_made && !keep)
+        (void)sh("rm -rf %s", n->pgdir);
+    if (n->dir[0] && !keep)
+        (void)sh("rm -rf %s", n->dir);
+    else if (n->dir[0])
+        fprintf(stderr, "sanji-chaos: kept %s and %s\n", n->dir, n->pgdir);
+}
+
+/* ---- faults ------------------------------------------------------------------------- */
+
+static uint64_t between(sj_workload *w, uint64_t lo, uint64_t hi)
+{
+    return lo + sj_workload_below(w, hi - lo + 1);
+}
+
+static chaos_proxy *pick_proxy(chaos_net *n, sj_workload *w)
+{
+    uint64_t k = sj_workload_below(w, (uint64_t)(2 * n->n_townships + 1));
+    if (k == (uint64_t)(2 * n->n_townships))
+        return &n->county_desk;
+    return k % 2 ? &n->down[k / 2] : &n->up[k / 2];
+}
+
+int chaos_net_fault(chaos_net *n, sj_workload *w, chaos_fault_kind kind, uint64_t now_ms,
+                    sj_error *err)
+{
+    int rc = 0;
+    char cmd[64];
+    chaos_proxy *p = NULL;
+    switch (kind) {
+    case CHAOS_F_RELAY_KILL: {
+        int t = (int)sj_workload_below(w, (uint64_t)n->n_townships);
+        if (n->relay_restart_at[t])
+            return SJ_EBUSY; /* already down */
+        (void)sj_test_proc_kill9(&n->relay[t]);
+        n->relay_restart_at[t] = now_ms + between(w, 200, 3000);
+        if (n->verbose)
+            fprintf(stderr, "chaos: kill -9 relay %s\n", n->township[t]);
+        break;
+    }
+    case CHAOS_F_COUNTY_KILL:
+        if (n->county_restart_at)
+            return SJ_EBUSY;
+        (void)sj_test_proc_kill9(&n->county);
+        n->county_restart_at = now_ms + between(w, 200, 3000);
+        if (n->verbose)
+            fprintf(stderr, "chaos: kill -9 county\n");
+        break;
+    case CHAOS_F_PG_CRASH:
+        if (n->pg_restart_at)
+            return SJ_EBUSY;
+        /* Immediate shutdown: the postmaster SIGQUITs every backend and
+         * exits without a checkpoint; the restart runs crash recovery. */
+        (void)sj_test_proc_signal(&n->pg, SIGQUIT);
+        if (sj_test_proc_wait(&n->pg, 15000, err) != 0)
+            (void)sj_test_proc_kill9(&n->pg);
+        n->pg_restart_at = now_ms + between(w, 200, 3000);
+        if (n->verbose)
+            fprintf(stderr, "chaos: PostgreSQL immediate shutdown\n");
+        break;
+    case CHAOS_F_LINK_DELAY:
+        p = pick_proxy(n, w);
+        snprintf(cmd, sizeof cmd, "delay %u", (unsigned)between(w, 50, 2000));
+        rc = proxy_cmd(p, cmd, err);
+        p->faulty = true;
+        p->heal_at_ms = now_ms + between(w, 1000, 8000);
+        break;
+    case CHAOS_F_LINK_BLACKHOLE:
+        p = pick_proxy(n, w);
+        snprintf(cmd, sizeof cmd, "blackhole");
+        rc = proxy_cmd(p, cmd, err);
+        p->faulty = true;
+        p->heal_at_ms = now_ms + between(w, 1000, 10000);
+        break;
+    case CHAOS_F_LINK_RESET:
+        p = pick_proxy(n, w);
+        snprintf(cmd, sizeof cmd, "reset");
+        rc = proxy_cmd(p, cmd, err);
+        break;
+    case CHAOS_F_LINK_REFUSE:
+        p = pick_proxy(n, w);
+        snprintf(cmd, sizeof cmd, "refuse");
+        rc = proxy_cmd(p, cmd, err);
+        if (rc == 0)
+            rc = proxy_cmd(p, "reset", err);
+        p->faulty = true;
+        p->heal_at_ms = now_ms + between(w, 1000, 5000);
+        break;
+    default:
+        return sj_error_set(err, SJ_EINVAL, "fault %d is not the network's", kind);
+    }
+    if (rc == 0) {
+        n->faults[kind]++;
+        if (p && n->verbose)
+            fprintf(stderr, "chaos: %s on %s\n", cmd, p->name);
+    }
+    return rc;
+}
+
+static void restart(sj_test_proc *p, const char *what)
+{
+    sj_error err;
+    if (sj_test_proc_restart(p, &err) != 0)
+        fprintf(stderr, "sanji-chaos: cannot restart %s: %s\n", what, err.message);
+}
+
+/* A daemon that exited although nobody killed it has crashed: that is a
+ * finding (a daemon never dies because a peer misbehaved), reported and
+ * restarted so that the run goes on. */
+static void check_alive(chaos_net *n, sj_test_proc *p, uint64_t restart_at, const char *what)
+{
+    if (restart_at || p->pid <= 0 || sj_test_proc_alive(p))
+        return;
+    char tail[1024];
+    n->crashes++;
+    fprintf(stderr, "sanji-chaos: CRASH: %s exited by itself (status 0x%x); log ends:\n%s\n", what,
+            p->status, sj_test_proc_log_tail(p, tail, sizeof tail));
+    restart(p, what);
+}
+
+void chaos_net_poll(chaos_net *n, uint64_t now_ms)
+{
+    if (n->pg_restart_at && now_ms >= n->pg_restart_at) {
+        restart(&n->pg, "PostgreSQL");
+        n->pg_restart_at = 0;
+    }
+    if (n->county_restart_at && now_ms >= n->county_restart_at) {
+        restart(&n->county, "sanji-countyd");
+        n->county_restart_at = 0;
+    }
+    for (int t = 0; t < n->n_townships; t++) {
+        if (n->relay_restart_at[t] && now_ms >= n->relay_restart_at[t]) {
+            restart(&n->relay[t], "sanji-relayd");
+            n->relay_restart_at[t] = 0;
+        }
+        check_alive(n, &n->relay[t], n->relay_restart_at[t], n->township[t]);
+        for (int k = 0; k < 2; k++) {
+            chaos_proxy *p = k ? &n->down[t] : &n->up[t];
+            if (p->faulty && p->heal_at_ms && now_ms >= p->heal_at_ms) {
+                sj_error err;
+                if (proxy_cmd(p, "pass", &err) == 0)
+                    p->faulty = false;
+                p->heal_at_ms = 0;
+            }
+        }
+    }
+    if (n->county_desk.faulty && n->county_desk.heal_at_ms && now_ms >= n->county_desk.heal_at_ms) {
+        sj_error err;
+        if (proxy_cmd(&n->county_desk, "pass", &err) == 0)
+            n->county_desk.faulty = false;
+        n->county_desk.heal_at_ms = 0;
+    }
+    check_alive(n, &n->county, n->county_restart_at, "sanji-countyd");
+    check_alive(n, &n->pg, n->pg_restart_at, "PostgreSQL");
+}
+
+int chaos_net_heal(chaos_net *n, sj_error *err)
+{
+    int rc = 0;
+    chaos_net_poll(n, UINT64_MAX);
+    for (int t = 0; t < n->n_townships; t++) {
+        chaos_proxy *ps[2] = {&n->up[t], &n->down[t]};
+        for (int k = 0; k < 2; k++)
+            if (proxy_cmd(ps[k], "pass", err) == 0)
+                ps[k]->faulty = false;
+            else
+                rc = SJ_EIO;
+    }
+    if (proxy_cmd(&n->county_desk, "pass", err) == 0)
+        n->county_desk.faulty = false;
+    else
+        rc = SJ_EIO;
+    return rc;
+}
+
+bool chaos_net_healthy(const chaos_net *n)
+{
+    if (n->pg_restart_at || n->county_restart_at || n->county_desk.faulty)
+        return false;
+    for (int t = 0; t < n->n_townships; t++)
+        if (n->relay_restart_at[t] || n->up[t].faulty || n->down[t].faulty)
+            return false;
+    return true;
+}
