@@ -12,6 +12,8 @@
  * (database.conninfo), else the environment (libpq's PG* variables).
  *
  * `run` serves relays and county desks until SIGTERM or SIGINT (daemon.h).
+ * When the database cannot be reached at start, `run` waits for it (backoff
+ * up to database.retry_max) rather than exit.
  *
  * Exit status: 0 success (for `run`: a clean stop); 1 the command failed
  * (message on stderr); 2 usage error.
@@ -21,6 +23,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "daemon.h"
 #include "db.h"
@@ -45,6 +48,28 @@ static int fail(const sj_error *err)
 {
     fprintf(stderr, "sanji-countyd: %s: %s\n", sj_err_name(err->code), err->message);
     return 1;
+}
+
+/* `run` waits for the database instead of exiting when it is not up yet
+ * (a machine starting the county server and PostgreSQL together, or a
+ * county server restarted while PostgreSQL recovers): only a failure to
+ * reach it is retried, with backoff up to database.retry_max; a wrong
+ * schema or any other error still stops the start. */
+static int connect_waiting(const char *conninfo, int64_t retry_max_ms, PGconn **db, sj_error *err)
+{
+    int64_t backoff = 100;
+    for (;;) {
+        int rc = countyd_db_connect(conninfo, db, err);
+        if (rc == 0 || rc != SJ_EDB_CONN)
+            return rc;
+        fprintf(stderr, "sanji-countyd: 数据库尚不可用，%lld 毫秒后重试 (database not reachable yet; "
+                        "retrying in %lld ms): %s\n",
+                (long long)backoff, (long long)backoff, err->message);
+        struct timespec ts = {.tv_sec = backoff / 1000, .tv_nsec = (backoff % 1000) * 1000000L};
+        while (nanosleep(&ts, &ts) != 0)
+            ;
+        backoff = backoff * 2 > retry_max_ms ? (retry_max_ms > 100 ? retry_max_ms : 100) : backoff * 2;
+    }
 }
 
 int main(int argc, char **argv)
@@ -113,7 +138,8 @@ int main(int argc, char **argv)
             status = 2;
             goto out;
         }
-        if (countyd_db_connect(conninfo, &db, &err) != 0 || countyd_migrate_check(db, &err) != 0)
+        if (connect_waiting(conninfo, cfg.retry_max_ms, &db, &err) != 0 ||
+            countyd_migrate_check(db, &err) != 0)
             goto out_fail;
         /* The workers open their own connections; this one only checked
          * the schema before anything is served. */

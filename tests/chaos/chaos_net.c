@@ -158,7 +158,13 @@ static int pg_start(chaos_net *n, sj_error *err)
     int rc = sj_test_proc_start(&n->pg, argv, NULL, log, err);
     if (rc == 0)
         rc = sj_test_proc_wait_port(&n->pg, n->pg_port, 30000, err);
-    return rc;
+    /* The port opens before recovery ends; wait until it takes sessions. */
+    for (int i = 0; rc == 0 && i < 300; i++) {
+        if (sh(PGBIN "/pg_isready -q -h 127.0.0.1 -p %d -t 1", n->pg_port) == 0)
+            return 0;
+        usleep(100000);
+    }
+    return rc ? rc : sj_error_set(err, SJ_EDB_CONN, "PostgreSQL on port %d never ready", n->pg_port);
 }
 
 /* ---- county and relays --------------------------------------------------------------- */

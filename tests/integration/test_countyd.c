@@ -1069,6 +1069,39 @@ static void test_sweep_warns_then_marks_overdue_under_a_faked_clock(void **state
     stop_daemon();
 }
 
+/* Found by the chaos run: a county server (re)started while PostgreSQL was
+ * down or still recovering exited at once.  `run` must wait for the
+ * database and then serve. */
+static void test_run_waits_for_the_database_at_start(void **state)
+{
+    (void)state;
+    if (daemon_alive())
+        stop_daemon();
+    write_config(60);
+    PQfinish(db);
+    db = NULL;
+    const char *as = getuid() == 0 ? "runuser -u sanji-test --" : "";
+    int pgport = atoi(strstr(conninfo, "port=") + 5);
+    assert_int_equal(sh("cd %s && %s /usr/lib/postgresql/15/bin/pg_ctl -D %s/data -m fast -w stop "
+                        ">/dev/null 2>&1",
+                        pgdir, as, pgdir),
+                     0);
+    /* PostgreSQL comes back two seconds after the county server starts. */
+    assert_int_equal(sh("(cd %s && sleep 2 && %s /usr/lib/postgresql/15/bin/pg_ctl -D %s/data -l "
+                        "%s/server.log -w start -o '-c listen_addresses=127.0.0.1 -c port=%d "
+                        "-c unix_socket_directories=%s' >/dev/null 2>&1) &",
+                        pgdir, as, pgdir, pgdir, pgport, pgdir),
+                     0);
+    start_daemon(NULL); /* fails if the daemon exits, or does not listen within 10 s */
+    peer p;
+    peer_session(&p, "relay");
+    assert_true(daemon_alive());
+    peer_free(&p);
+    db = PQconnectdb(conninfo);
+    assert_int_equal(PQstatus(db), CONNECTION_OK);
+    stop_daemon();
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1083,6 +1116,7 @@ int main(void)
         cmocka_unit_test(test_sighup_reloads_the_crl),
         cmocka_unit_test(test_postgres_restart_under_load),
         cmocka_unit_test(test_sweep_warns_then_marks_overdue_under_a_faked_clock),
+        cmocka_unit_test(test_run_waits_for_the_database_at_start),
     };
     return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }
