@@ -232,8 +232,10 @@ static void on_tick(uv_timer_t *t)
             sj_error err;
             if (chaos_check_run(&r->net, r->load, &rep, NULL, &err) == 0 &&
                 chaos_check_clean(&rep)) {
+                /* Converged when the state that passed was observed, not
+                 * when the (long) check finished. */
                 r->converged = true;
-                r->converged_ms = uv_now(&r->loop) - r->heal_at;
+                r->converged_ms = now - r->heal_at;
                 r->phase = P_DONE;
                 uv_stop(&r->loop);
                 return;
