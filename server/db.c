@@ -1,14 +1,108 @@
 /*
  * db.c - libpq boundary of the county server (see db.h).
  *
+ * Parameterised statements are prepared once per connection and then run
+ * with PQexecPrepared: the apply path runs the same dozen statements for
+ * every message, and parsing and planning them each time was most of
+ * PostgreSQL's CPU per message (docs/PERFORMANCE.md).  The cache is keyed
+ * by the statement text and the connection (pointer and backend pid, so a
+ * new connection at a reused address is not mistaken for the old one); it
+ * is shared by the worker threads under a mutex.  Names are never reused,
+ * so when the table fills it is simply emptied and statements are prepared
+ * again under new names.
+ *
  * Entry points: countyd_db_connect(), countyd_db_exec(), countyd_db_query(),
  * countyd_db_fail(), countyd_db_sqlstate(), countyd_db_text_array().
  */
 #include "db.h"
 
+#include <pthread.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#define STMT_CACHE_MAX 256
+
+typedef struct stmt {
+    const PGconn *db;
+    int backend;
+    uint64_t hash;
+    char *sql;
+    unsigned id;
+} stmt;
+
+static pthread_mutex_t stmt_lock = PTHREAD_MUTEX_INITIALIZER;
+static stmt stmts[STMT_CACHE_MAX];
+static size_t n_stmts;
+static unsigned stmt_next_id;
+
+static uint64_t fnv1a(const char *s)
+{
+    uint64_t h = 1469598103934665603ull;
+    for (; *s; s++)
+        h = (h ^ (unsigned char)*s) * 1099511628211ull;
+    return h;
+}
+
+/* The name of sql's prepared statement on db, or 0 (with a new id in
+ * *fresh) when it must be prepared first. */
+static unsigned stmt_find(const PGconn *db, int backend, uint64_t hash, const char *sql,
+                          unsigned *fresh)
+{
+    unsigned id = 0;
+    pthread_mutex_lock(&stmt_lock);
+    for (size_t i = 0; i < n_stmts; i++)
+        if (stmts[i].db == db && stmts[i].backend == backend && stmts[i].hash == hash &&
+            strcmp(stmts[i].sql, sql) == 0) {
+            id = stmts[i].id;
+            break;
+        }
+    if (!id)
+        *fresh = ++stmt_next_id;
+    pthread_mutex_unlock(&stmt_lock);
+    return id;
+}
+
+static void stmt_add(const PGconn *db, int backend, uint64_t hash, const char *sql, unsigned id)
+{
+    char *copy = strdup(sql);
+    if (!copy)
+        return; /* not cached: prepared again next time under a new name */
+    pthread_mutex_lock(&stmt_lock);
+    if (n_stmts == STMT_CACHE_MAX) {
+        for (size_t i = 0; i < n_stmts; i++)
+            free(stmts[i].sql);
+        n_stmts = 0;
+    }
+    stmts[n_stmts++] = (stmt){.db = db, .backend = backend, .hash = hash, .sql = copy, .id = id};
+    pthread_mutex_unlock(&stmt_lock);
+}
+
+/* Runs a parameterised statement through the cache; a single statement
+ * without parameters (BEGIN, SAVEPOINT ...) and multi-statement scripts go
+ * through PQexecParams as before. */
+static PGresult *run_stmt(PGconn *db, const char *sql, int n, const char *const *params)
+{
+    if (n == 0)
+        return PQexecParams(db, sql, n, NULL, params, NULL, NULL, 0);
+    int backend = PQbackendPID(db);
+    uint64_t hash = fnv1a(sql);
+    unsigned fresh = 0;
+    unsigned id = stmt_find(db, backend, hash, sql, &fresh);
+    char name[24];
+    if (!id) {
+        snprintf(name, sizeof(name), "sj%u", fresh);
+        PGresult *prep = PQprepare(db, name, sql, n, NULL);
+        if (!prep || PQresultStatus(prep) != PGRES_COMMAND_OK)
+            return prep; /* the failure is reported like the statement's own */
+        PQclear(prep);
+        stmt_add(db, backend, hash, sql, fresh);
+        id = fresh;
+    }
+    snprintf(name, sizeof(name), "sj%u", id);
+    return PQexecPrepared(db, name, n, params, NULL, NULL, 0);
+}
 
 static void strip_newline(char *s)
 {
@@ -78,7 +172,7 @@ int countyd_db_query(PGconn *db, const char *sql, int n, const char *const *para
                      PGresult **out, sj_error *err)
 {
     *out = NULL;
-    PGresult *res = PQexecParams(db, sql, n, NULL, params, NULL, NULL, 0);
+    PGresult *res = run_stmt(db, sql, n, params);
     ExecStatusType st = res ? PQresultStatus(res) : PGRES_FATAL_ERROR;
     if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK) {
         char what[128];
