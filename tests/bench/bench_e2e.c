@@ -514,7 +514,7 @@ int bench_idle_main(int argc, char **argv)
     bench_net net = {0};
     /* 50 village certificates per township, reused by many sessions. */
     bench_net_opts no = {.relays = o.relays, .villages = 50,
-                         .relay_extra = "[link]\nidle_timeout = 1h\nheartbeat = 1h\n",
+                         .relay_extra = "[link]\nidle_timeout = 10m\nheartbeat = 10m\n",
                          .county_extra = o.county_extra};
     int rc = bench_net_start(&net, &no);
     if (rc != 0) {
