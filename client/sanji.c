@@ -4,6 +4,7 @@
  * client library (sanji_client.h).  docs/CLI.md is its manual.
  *
  *   sanji [--config FILE] [--json] COMMAND [options]
+ *   sanji --print-config-doc    every key of client.conf, documented
  *
  * An action is saved to the local outbox first (已保存), then sent for at
  * most --wait seconds; whatever is not confirmed stays in the outbox and
@@ -32,6 +33,7 @@
 #include <uv.h>
 
 #include "clock.h"
+#include "client_config.h"
 #include "config.h"
 #include "i18n.h"
 #include "log.h"
@@ -178,7 +180,7 @@ static bool in_list(const char *list, const char *name)
 
 static void usage_main(FILE *f)
 {
-    fprintf(f, "%s\n  sanji [--config FILE] [--json] COMMAND [options]\n\n%s\n",
+    fprintf(f, "%s\n  sanji [--config FILE] [--json] COMMAND [options]\n  sanji --print-config-doc\n\n%s\n",
             _("Usage:"), _("Commands:"));
     for (size_t i = 0; i < N_COMMANDS; i++) {
         char col[64];
@@ -398,90 +400,18 @@ static void print_error(const sj_error *err)
 
 /* ---- configuration ----------------------------------------------------- */
 
-static const sj_config_key CONFIG_KEYS[] = {
-    {"node.cert", SJ_CONFIG_PATH, NULL, 0, 0, "this station's certificate (PEM), from sanji-pki"},
-    {"node.key", SJ_CONFIG_PATH, NULL, 0, 0, "its private key (PEM)"},
-    {"node.ca", SJ_CONFIG_PATH, NULL, 0, 0, "the county CA certificate (PEM)"},
-    {"node.crl", SJ_CONFIG_STRING, "", 0, 0, "the county CRL (PEM); empty: no revocation check"},
-    {"server.address", SJ_CONFIG_HOSTPORT_LIST, NULL, 0, 0,
-     "the township relay (stations, township desks) or the county (county desks), ip:port, "
-     "several tried in turn"},
-    {"server.peer", SJ_CONFIG_STRING, "", 0, 0,
-     "the node the server must be, e.g. relay:410423101000 or county:410423000000"},
-    {"store.path", SJ_CONFIG_PATH, NULL, 0, 0, "the local store (SQLite), one per station"},
-    {"person.default", SJ_CONFIG_STRING, "", 0, 0, "person id offered by `sanji login` when none is given"},
-};
-
-typedef struct setup {
-    sj_config *cfg;
-    char crl[4096];
-    char addr_buf[8][80];
-    const char *addrs[8];
-    size_t n_addrs;
-    sc_config cc;
-} setup;
-
-static const char *default_config(void)
-{
-    const char *e = getenv("SANJI_CONFIG");
-    if (e && *e)
-        return e;
-    static char path[4096];
-    const char *home = getenv("HOME");
-    if (home) {
-        snprintf(path, sizeof(path), "%s/.config/sanji/client.conf", home);
-        if (access(path, R_OK) == 0)
-            return path;
-    }
-    return "/etc/sanji/client.conf";
-}
+/* The file's keys and their loading are the library's (client_config.h),
+ * shared with the desktop program. */
+typedef sc_loaded_config setup;
 
 static int load_setup(const char *path, setup *s, sj_error *err)
 {
-    memset(s, 0, sizeof(*s));
-    if (!path)
-        path = default_config();
-    if (sj_config_new(CONFIG_KEYS, sizeof(CONFIG_KEYS) / sizeof(CONFIG_KEYS[0]), &s->cfg, err) != 0)
-        return err->code;
-    if (sj_config_load_file(s->cfg, path, err) != 0) {
-        sj_error e2 = *err;
-        return sj_error_set(err, e2.code, _("Cannot use the configuration file %s: %s (see docs/CLI.md; choose a file with --config or SANJI_CONFIG)."),
-                            path, e2.message);
-    }
-    const char *crl = sj_config_get_string(s->cfg, "node.crl");
-    if (crl && *crl && crl[0] != '/') {
-        char dir[4096];
-        snprintf(dir, sizeof(dir), "%s", path);
-        char *slash = strrchr(dir, '/');
-        if (slash) {
-            *slash = '\0';
-            snprintf(s->crl, sizeof(s->crl), "%.2000s/%.2000s", dir, crl);
-        } else {
-            snprintf(s->crl, sizeof(s->crl), "%s", crl);
-        }
-    } else {
-        snprintf(s->crl, sizeof(s->crl), "%s", crl ? crl : "");
-    }
-    size_t n = 0;
-    const sj_config_hostport *hp = sj_config_get_hostports(s->cfg, "server.address", &n);
-    for (size_t i = 0; i < n && i < 8; i++) {
-        if (strchr(hp[i].host, ':'))
-            snprintf(s->addr_buf[i], sizeof(s->addr_buf[i]), "[%s]:%u", hp[i].host, hp[i].port);
-        else
-            snprintf(s->addr_buf[i], sizeof(s->addr_buf[i]), "%s:%u", hp[i].host, hp[i].port);
-        s->addrs[i] = s->addr_buf[i];
-        s->n_addrs++;
-    }
-    s->cc.cert_file = sj_config_get_path(s->cfg, "node.cert");
-    s->cc.key_file = sj_config_get_path(s->cfg, "node.key");
-    s->cc.ca_file = sj_config_get_path(s->cfg, "node.ca");
-    s->cc.crl_file = s->crl;
-    s->cc.addresses = s->addrs;
-    s->cc.n_addresses = s->n_addrs;
-    s->cc.expected_peer = sj_config_get_string(s->cfg, "server.peer");
-    s->cc.store_path = sj_config_get_path(s->cfg, "store.path");
-    s->cc.backoff_base_ms = 200;
-    s->cc.backoff_cap_ms = 2000;
+    int rc = sc_config_load(path, s, err);
+    if (rc != 0)
+        return rc;
+    /* A command runs for seconds: retry a lost link sooner than a desk does. */
+    s->client.backoff_base_ms = 200;
+    s->client.backoff_cap_ms = 2000;
     return 0;
 }
 
@@ -696,7 +626,7 @@ static int run_init(run *r, const opts *o, run_mode mode, setup *s, sj_error *er
     r->o = o;
     r->mode = mode;
     uv_loop_init(&r->loop);
-    int rc = sc_client_new(&r->loop, &s->cc, on_event, r, &r->c, err);
+    int rc = sc_client_new(&r->loop, &s->client, on_event, r, &r->c, err);
     if (rc != 0) {
         uv_loop_close(&r->loop);
         return rc;
@@ -1357,7 +1287,7 @@ static int cmd_session(const command *cmd, const opts *o, setup *s)
             code = EX_INPUT;
         }
     } else { /* login */
-        const char *person = o->n_args ? o->args[0] : sj_config_get_string(s->cfg, "person.default");
+        const char *person = o->n_args ? o->args[0] : s->person_default;
         if (!person || !*person) {
             run_close(&r);
             return usage_error(cmd, "%s", _("give the person id or name."));
@@ -1429,6 +1359,8 @@ int main(int argc, char **argv)
         else if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
             usage_main(stdout);
             return EX_OK;
+        } else if (strcmp(argv[i], "--print-config-doc") == 0) {
+            return sc_config_print_doc(stdout) == 0 ? EX_OK : EX_SETUP;
         } else if (strcmp(argv[i], "--version") == 0) {
             printf("sanji %s\n", SANJI_VERSION);
             return EX_OK;
@@ -1458,7 +1390,7 @@ int main(int argc, char **argv)
     sj_error err;
     if (load_setup(o.config, &s, &err) != 0) {
         print_error(&err);
-        sj_config_free(s.cfg);
+        sc_config_release(&s);
         return EX_SETUP;
     }
     switch (cmd->kind) {
@@ -1476,7 +1408,7 @@ int main(int argc, char **argv)
         break;
     case K_SESSION: rc = cmd_session(cmd, &o, &s); break;
     }
-    sj_config_free(s.cfg);
+    sc_config_release(&s);
     sj_log_close();
     return rc;
 }

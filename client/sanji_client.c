@@ -183,6 +183,33 @@ const Sanji__Person *sc_person(const sc_client *c)
     return person_fits(c, p) ? p : NULL;
 }
 
+int sc_persons(const sc_client *c, sc_person_entry **out, size_t *n, sj_error *err)
+{
+    *out = NULL;
+    *n = 0;
+    size_t count = 0;
+    for (size_t i = 0; c->persons && i < c->persons->n_persons; i++)
+        count += person_fits(c, c->persons->persons[i]);
+    if (count == 0)
+        return 0;
+    sc_person_entry *v = calloc(count, sizeof(*v));
+    if (!v)
+        return sj_error_set(err, SJ_ENOMEM, NULL);
+    size_t k = 0;
+    for (size_t i = 0; i < c->persons->n_persons; i++) {
+        const Sanji__Person *p = c->persons->persons[i];
+        if (!person_fits(c, p))
+            continue;
+        v[k].id = nz(p->id);
+        v[k].name = nz(p->name);
+        v[k].role = (sj_person_role)p->role;
+        k++;
+    }
+    *out = v;
+    *n = k;
+    return 0;
+}
+
 const sj_identity *sc_client_node(const sc_client *c)
 {
     return &c->node;

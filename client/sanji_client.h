@@ -42,7 +42,7 @@
  *
  * Entry points: sc_client_new(), sc_client_start(), sc_client_stop(),
  * sc_client_free(), sc_client_node(), sc_login(), sc_use_person(),
- * sc_logout(), sc_person(), sc_register(), sc_act(), sc_find_case(),
+ * sc_logout(), sc_person(), sc_persons(), sc_register(), sc_act(), sc_find_case(),
  * sc_get_case(), sc_case_detail_free(), sc_list_cases(), sc_case_list_free(),
  * sc_allowed_actions(), sc_catalogue(), sc_catalogue_search(),
  * sc_catalogue_item(), sc_status(), sc_outbox(), sc_query(),
@@ -157,6 +157,21 @@ int sc_logout(sc_client *c, sj_error *err);
 
 /* The logged-in person (NULL when none).  Owned by the client. */
 const Sanji__Person *sc_person(const sc_client *c);
+
+/* One person who may log in at this node, for a login page. */
+typedef struct sc_person_entry {
+    const char *id;           /* e.g. "p-410423101201-01" */
+    const char *name;
+    sj_person_role role;
+} sc_person_entry;
+
+/* The persons of this node's unit who may log in here (active, the role of
+ * this node), from the cached person list, in the list's order.  *out is a
+ * malloc'd array (free() it; NULL when *n is 0) whose strings are borrowed
+ * from the client: valid until the next REFDATA "persons" event or
+ * sc_client_free().  No list received yet gives *n 0.  Returns 0 or
+ * SJ_ENOMEM with err. */
+int sc_persons(const sc_client *c, sc_person_entry **out, size_t *n, sj_error *err);
 
 /* Actions ---------------------------------------------------------------- */
 

@@ -7,15 +7,16 @@
 #include "desk-application.h"
 
 #include <string.h>
+#include <unistd.h>
 
-#include "config.h"
+#include "client_config.h"
 #include "desk-loop-source.h"
 #include "desk-window.h"
 #include "i18n.h"
 
 struct _DeskApplication {
     GtkApplication parent;
-    char *cert, *key, *ca, *crl, *peer, *store, *test_script, *config;
+    char *cert, *key, *ca, *crl, *peer, *store, *test_script, *config, *person_default;
     char **addresses;
     uv_loop_t loop;
     bool loop_ready;
@@ -61,58 +62,46 @@ static gint desk_application_handle_local_options(GApplication *gapp, GVariantDi
     return -1; /* go on */
 }
 
-/* The keys of the client configuration file shared with the `sanji` CLI
- * (docs/CLI.md); the desk reads the same file. */
-static const sj_config_key CONFIG_KEYS[] = {
-    {"node.cert", SJ_CONFIG_PATH, NULL, 0, 0, "this station's certificate (PEM), from sanji-pki"},
-    {"node.key", SJ_CONFIG_PATH, NULL, 0, 0, "its private key (PEM)"},
-    {"node.ca", SJ_CONFIG_PATH, NULL, 0, 0, "the county CA certificate (PEM)"},
-    {"node.crl", SJ_CONFIG_STRING, "", 0, 0, "the county CRL (PEM); empty: no revocation check"},
-    {"server.address", SJ_CONFIG_HOSTPORT_LIST, NULL, 0, 0,
-     "the township relay or the county, ip:port, several tried in turn"},
-    {"server.peer", SJ_CONFIG_STRING, "", 0, 0, "the node the server must be"},
-    {"store.path", SJ_CONFIG_PATH, NULL, 0, 0, "the local store (SQLite), one per station"},
-    {"person.default", SJ_CONFIG_STRING, "", 0, 0, "person id offered when logging in"},
-};
-
 static void take(char **field, const char *value)
 {
     if (!*field && value && *value)
         *field = g_strdup(value);
 }
 
-/* Fills what the command line did not give from the configuration file. */
+/* Fills what the command line did not give from the client configuration
+ * file, the one the `sanji` CLI reads (client_config.h).  Without --config
+ * or SANJI_CONFIG a missing file at the usual places is no error: the
+ * command line may have said everything. */
 static int load_config(DeskApplication *app, sj_error *err)
 {
-    sj_config *cfg = NULL;
-    int rc = sj_config_new(CONFIG_KEYS, G_N_ELEMENTS(CONFIG_KEYS), &cfg, err);
-    if (rc == 0)
-        rc = sj_config_load_file(cfg, app->config, err);
+    const char *path = sc_config_path(app->config);
+    if (!app->config && access(path, R_OK) != 0)
+        return 0;
+    sc_loaded_config lc;
+    int rc = sc_config_load(path, &lc, err);
     if (rc == 0) {
-        take(&app->cert, sj_config_get_path(cfg, "node.cert"));
-        take(&app->key, sj_config_get_path(cfg, "node.key"));
-        take(&app->ca, sj_config_get_path(cfg, "node.ca"));
-        take(&app->crl, sj_config_get_string(cfg, "node.crl"));
-        take(&app->peer, sj_config_get_string(cfg, "server.peer"));
-        take(&app->store, sj_config_get_path(cfg, "store.path"));
-        size_t n = 0;
-        const sj_config_hostport *hp = sj_config_get_hostports(cfg, "server.address", &n);
-        if (!app->addresses && n > 0) {
-            app->addresses = g_new0(char *, n + 1);
-            for (size_t i = 0; i < n; i++)
-                app->addresses[i] = strchr(hp[i].host, ':')
-                                        ? g_strdup_printf("[%s]:%u", hp[i].host, hp[i].port)
-                                        : g_strdup_printf("%s:%u", hp[i].host, hp[i].port);
+        const sc_config *cc = &lc.client;
+        take(&app->cert, cc->cert_file);
+        take(&app->key, cc->key_file);
+        take(&app->ca, cc->ca_file);
+        take(&app->crl, cc->crl_file);
+        take(&app->peer, cc->expected_peer);
+        take(&app->store, cc->store_path);
+        take(&app->person_default, lc.person_default);
+        if (!app->addresses && cc->n_addresses > 0) {
+            app->addresses = g_new0(char *, cc->n_addresses + 1);
+            for (size_t i = 0; i < cc->n_addresses; i++)
+                app->addresses[i] = g_strdup(cc->addresses[i]);
         }
     }
-    sj_config_free(cfg);
+    sc_config_release(&lc);
     return rc;
 }
 
 static void start_client(DeskApplication *app)
 {
     sj_error *err = &app->setup_err;
-    if (app->config && load_config(app, err) != 0)
+    if (load_config(app, err) != 0)
         return;
     if (!app->cert || !app->key || !app->ca || !app->store || !app->addresses ||
         !app->addresses[0]) {
@@ -219,6 +208,7 @@ static void desk_application_finalize(GObject *obj)
     g_free(app->store);
     g_free(app->test_script);
     g_free(app->config);
+    g_free(app->person_default);
     g_strfreev(app->addresses);
     G_OBJECT_CLASS(desk_application_parent_class)->finalize(obj);
 }
@@ -274,6 +264,11 @@ const sj_error *desk_application_setup_error(DeskApplication *app)
 const char *desk_application_store_path(DeskApplication *app)
 {
     return app->store;
+}
+
+const char *desk_application_person_default(DeskApplication *app)
+{
+    return app->person_default;
 }
 
 const char *desk_application_test_script(DeskApplication *app)

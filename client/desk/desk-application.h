@@ -3,8 +3,9 @@
  * the client library on its libuv loop (run inside GLib's main loop by
  * desk-loop-source), and delivery of the library's events to the window.
  *
- * Options: --config FILE (the client.conf the `sanji` CLI reads; also
- * SANJI_CONFIG), and to override it --cert, --key, --ca, --crl, --address (repeatable), --peer,
+ * Options: --config FILE (the client.conf the `sanji` CLI reads, looked for
+ * as it does: --config, SANJI_CONFIG, ~/.config/sanji/client.conf,
+ * /etc/sanji/client.conf; see client_config.h), and to override it --cert, --key, --ca, --crl, --address (repeatable), --peer,
  * --store, --test-script (or SANJI_DESK_TEST_SCRIPT).  Without the first
  * four the window shows what is missing and how to start the program.
  *
@@ -14,7 +15,8 @@
  *
  * Entry points: desk_application_new(), desk_application_client(),
  * desk_application_setup_error(), desk_application_store_path(),
- * desk_application_test_script(), desk_application_set_exit_status(),
+ * desk_application_person_default(), desk_application_test_script(),
+ * desk_application_set_exit_status(),
  * desk_application_exit_status().
  */
 #ifndef DESK_APPLICATION_H
@@ -35,6 +37,8 @@ DeskApplication *desk_application_new(void);
 sc_client *desk_application_client(DeskApplication *app);
 const sj_error *desk_application_setup_error(DeskApplication *app);
 const char *desk_application_store_path(DeskApplication *app);
+/* person.default of client.conf (NULL when unset): offered on the login page. */
+const char *desk_application_person_default(DeskApplication *app);
 const char *desk_application_test_script(DeskApplication *app);
 
 void desk_application_set_exit_status(DeskApplication *app, int status);

@@ -92,11 +92,26 @@ static void peer_hello(sj_conn *conn)
     p.org_unit = (char *)VILLAGE;
     p.verifier = verifier;
     p.active = true;
-    Sanji__Person *pp[] = {&p};
+    /* Beside the one who logs in: a colleague, one who left (inactive),
+     * one of another village and a township clerk: only the first two may
+     * log in here. */
+    Sanji__Person p2 = p, gone = p, other = p, clerk = p;
+    p2.id = (char *)"p-410423101201-02";
+    p2.name = (char *)"李会计";
+    gone.id = (char *)"p-410423101201-03";
+    gone.name = (char *)"赵离任";
+    gone.active = false;
+    other.id = (char *)"p-410423101202-01";
+    other.name = (char *)"钱外村";
+    other.org_unit = (char *)"410423101202";
+    clerk.id = (char *)"p-410423101201-04";
+    clerk.name = (char *)"孙镇干";
+    clerk.role = SANJI__PERSON_ROLE__PERSON_ROLE_TOWNSHIP_STAFF;
+    Sanji__Person *pp[] = {&p, &gone, &other, &p2, &clerk};
     Sanji__PersonSync ps = SANJI__PERSON_SYNC__INIT;
     ps.version = 5;
     ps.persons = pp;
-    ps.n_persons = 1;
+    ps.n_persons = sizeof(pp) / sizeof(pp[0]);
     env.body_case = SANJI__ENVELOPE__BODY_PERSON_SYNC;
     env.person_sync = &ps;
     send_env(conn, &env);
@@ -435,6 +450,23 @@ static void test_refusal_reason_and_current_case(void **state)
     sc_case_detail_free(&d);
 }
 
+static void test_persons_lists_who_may_log_in_here(void **state)
+{
+    world *w = *state;
+    sj_error err;
+    sc_person_entry *v = NULL;
+    size_t n = 99;
+    assert_int_equal(sc_persons(w->c, &v, &n, &err), 0);
+    assert_int_equal(n, 2);
+    assert_non_null(v);
+    assert_string_equal(v[0].id, PERSON);
+    assert_string_equal(v[0].name, "王村干");
+    assert_int_equal(v[0].role, SJ_ROLE_VILLAGE_CADRE);
+    assert_string_equal(v[1].id, "p-410423101201-02");
+    assert_string_equal(v[1].name, "李会计");
+    free(v);
+}
+
 static void test_local_validation_refuses_before_saving(void **state)
 {
     world *w = *state;
@@ -519,6 +551,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_register_saved_stored_applied, setup, teardown),
         cmocka_unit_test_setup_teardown(test_refusal_reason_and_current_case, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_persons_lists_who_may_log_in_here, setup, teardown),
         cmocka_unit_test_setup_teardown(test_local_validation_refuses_before_saving, setup, teardown),
         cmocka_unit_test_setup_teardown(test_offline_save_then_resend_same_id, setup, teardown),
     };

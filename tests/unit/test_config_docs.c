@@ -2,11 +2,12 @@
  * test_config_docs.c - the operator's files under deploy/ cannot drift from
  * the programs: the example configurations and the systemd units.
  *
- *   - deploy/examples/countyd.conf and relayd.conf are a hand-written header,
- *     a marker line, then exactly what `sanji-countyd --print-config-doc` and
- *     `sanji-relayd --print-config-doc` print (run here as real processes).
- *   - deploy/examples/client.conf (the CLI has no --print-config-doc) names
- *     every key of the key table in client/sanji.c, and the real `sanji`
+ *   - deploy/examples/countyd.conf, relayd.conf and client.conf are a
+ *     hand-written header, a marker line, then exactly what
+ *     `sanji-countyd --print-config-doc`, `sanji-relayd --print-config-doc`
+ *     and `sanji --print-config-doc` print (run here as real processes).
+ *   - deploy/examples/client.conf sets, above its marker, every key
+ *     `sanji --print-config-doc` documents, and the real `sanji`
  *     accepts it: `sanji --config client.conf status --offline` with its
  *     /etc/sanji and /var/lib/sanji paths moved into a temporary directory
  *     holding real certificates from sanji-pki.  A copy with a misspelt key
@@ -199,6 +200,7 @@ typedef struct daemon_case {
 
 static const daemon_case COUNTYD = {"countyd.conf", "server/sanji-countyd"};
 static const daemon_case RELAYD = {"relayd.conf", "relay/sanji-relayd"};
+static const daemon_case CLIENT = {"client.conf", "client/sanji"};
 
 static void check_example_is_doc(const daemon_case *c)
 {
@@ -255,29 +257,44 @@ static void test_relayd_example_is_print_config_doc(void **state)
     check_example_is_doc(&RELAYD);
 }
 
+static void test_client_example_is_print_config_doc(void **state)
+{
+    (void)state;
+    check_example_is_doc(&CLIENT);
+}
+
 /* ---------- the client's example ---------------------------------------- */
 
-/* The key names of CONFIG_KEYS in client/sanji.c, one per line in buf. */
-static int client_table_keys(char keys[][64], int max)
+/* The key names ("section.key") `sanji --print-config-doc` documents: a
+ * "[section]" line, then "#key = default" lines. */
+static int client_doc_keys(char keys[][64], int max)
 {
-    char path[PATH_MAX];
-    fmt(path, sizeof path, "%s/client/sanji.c", source_dir);
-    char *src = slurp(path);
-    char *start = strstr(src, "sj_config_key CONFIG_KEYS[] = {");
-    if (!start)
-        fail_msg("client/sanji.c has no \"sj_config_key CONFIG_KEYS[] = {\" table any more; "
-                 "update test_config_docs.c to find the CLI's keys");
-    char *end = strstr(start, "\n};");
-    assert_non_null(end);
-    *end = '\0';
+    char program[PATH_MAX];
+    fmt(program, sizeof program, "%s/client/sanji", build_dir);
+    char *tmp = mkdtemp_or_fail();
+    const char *argv[] = {program, "--print-config-doc", NULL};
+    run_result r = run(tmp, argv, NULL);
+    if (r.exit_code != 0)
+        fail_msg("sanji --print-config-doc exited %d: %s", r.exit_code, r.err);
     int n = 0;
-    for (char *p = strstr(start, "{\""); p; p = strstr(p + 2, "{\"")) {
-        size_t len = strcspn(p + 2, "\"");
-        assert_true(len > 0 && len < 64);
-        assert_true(n < max);
-        snprintf(keys[n++], 64, "%.*s", (int)len, p + 2);
+    char section[64] = "";
+    for (const char *p = r.out; *p;) {
+        size_t len = strcspn(p, "\n");
+        if (p[0] == '[' && len > 2 && len < sizeof section)
+            snprintf(section, sizeof section, "%.*s", (int)(len - 2), p + 1);
+        else if (p[0] == '#' && p[1] != ' ' && len > 1) {
+            size_t klen = strcspn(p + 1, " =\n");
+            assert_true(klen > 0 && klen < 32 && section[0]);
+            assert_true(n < max);
+            snprintf(keys[n++], 64, "%s.%.*s", section, (int)klen, p + 1);
+        }
+        p += len;
+        if (*p == '\n')
+            p++;
     }
-    free(src);
+    run_result_free(&r);
+    rm_rf(tmp);
+    free(tmp);
     return n;
 }
 
@@ -313,15 +330,16 @@ static void test_client_example_sets_every_key(void **state)
 {
     (void)state;
     char keys[32][64];
-    int n = client_table_keys(keys, 32);
+    int n = client_doc_keys(keys, 32);
     assert_true(n >= 8);
     char path[PATH_MAX];
     fmt(path, sizeof path, "%s/deploy/examples/client.conf", source_dir);
     char *text = slurp(path);
     for (int i = 0; i < n; i++)
         if (!ini_sets(text, keys[i]))
-            fail_msg("deploy/examples/client.conf does not set %s, a key of CONFIG_KEYS in "
-                     "client/sanji.c: add it with its description, type and default",
+            fail_msg("deploy/examples/client.conf does not set %s, a key `sanji "
+                     "--print-config-doc` documents: set it above the marker line for the "
+                     "example station",
                      keys[i]);
     free(text);
 }
@@ -516,6 +534,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_countyd_example_is_print_config_doc),
         cmocka_unit_test(test_relayd_example_is_print_config_doc),
+        cmocka_unit_test(test_client_example_is_print_config_doc),
         cmocka_unit_test(test_client_example_sets_every_key),
         cmocka_unit_test_setup_teardown(test_client_example_accepted_by_sanji, station_setup,
                                         station_teardown),
