@@ -14,6 +14,7 @@
 
 #include <sqlite3.h>
 
+#include "sqlstore.h"
 #include "uuid.h"
 
 #define APP_MARK "sanji-client"
@@ -49,7 +50,6 @@ static int prep(sc_store *st, const char *sql, sqlite3_stmt **s, sj_error *err)
 }
 
 static const char SCHEMA[] =
-    "CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);"
     "CREATE TABLE outbox ("
     " seq INTEGER PRIMARY KEY AUTOINCREMENT,"
     " message_id BLOB NOT NULL UNIQUE,"
@@ -79,79 +79,24 @@ static const char SCHEMA[] =
     "CREATE TABLE cursors (village TEXT PRIMARY KEY, after_seq INTEGER NOT NULL);"
     "CREATE TABLE refdata (kind TEXT PRIMARY KEY, version INTEGER NOT NULL, data BLOB NOT NULL);";
 
-static int meta_read(sc_store *st, const char *key, char *buf, size_t cap, bool *found)
-{
-    sqlite3_stmt *s = NULL;
-    *found = false;
-    if (sqlite3_prepare_v2(st->db, "SELECT value FROM meta WHERE key = ?", -1, &s, NULL) !=
-        SQLITE_OK)
-        return SJ_EDB;
-    sqlite3_bind_text(s, 1, key, -1, SQLITE_STATIC);
-    int rc = sqlite3_step(s);
-    if (rc == SQLITE_ROW) {
-        const char *v = (const char *)sqlite3_column_text(s, 0);
-        snprintf(buf, cap, "%s", v ? v : "");
-        *found = true;
-    }
-    sqlite3_finalize(s);
-    return (rc == SQLITE_ROW || rc == SQLITE_DONE) ? 0 : SJ_EDB;
-}
-
-/* Checks an existing store: integrity, our marker, our node, our schema. */
-static int check_existing(sc_store *st, const char *node_id, sj_error *err)
-{
-    sqlite3_stmt *s = NULL;
-    int rc = sqlite3_prepare_v2(st->db, "PRAGMA quick_check", -1, &s, NULL);
-    if (rc == SQLITE_NOTADB || rc == SQLITE_CORRUPT)
-        goto corrupt;
-    if (rc != SQLITE_OK)
-        return db_fail(st, err, "quick_check");
-    rc = sqlite3_step(s);
-    const char *res = rc == SQLITE_ROW ? (const char *)sqlite3_column_text(s, 0) : NULL;
-    bool ok = res && strcmp(res, "ok") == 0;
-    sqlite3_finalize(s);
-    if (!ok)
-        goto corrupt;
-
-    int n_tables = 0;
-    if (sqlite3_prepare_v2(st->db, "SELECT count(*) FROM sqlite_master", -1, &s, NULL) !=
-        SQLITE_OK)
-        goto corrupt;
-    if (sqlite3_step(s) == SQLITE_ROW)
-        n_tables = sqlite3_column_int(s, 0);
-    sqlite3_finalize(s);
-    if (n_tables == 0)
-        return 1; /* an empty database: initialise it */
-
-    char app[64], node[128], schema[32];
-    bool f1 = false, f2 = false, f3 = false;
-    if (meta_read(st, "app", app, sizeof(app), &f1) != 0 || !f1 || strcmp(app, APP_MARK) != 0)
-        return sj_error_set(err, SJ_ESTORE_FOREIGN,
-                            "本地存储文件 %s 不是三级客户端的存储，未作任何改动；请检查配置中的 "
-                            "store.path / %s is not a Sanji client store; it was left untouched, "
-                            "check store.path",
-                            st->path, st->path);
-    if (meta_read(st, "node", node, sizeof(node), &f2) != 0 || !f2 ||
-        strcmp(node, node_id) != 0)
-        return sj_error_set(err, SJ_ESTORE_FOREIGN,
-                            "本地存储文件 %s 属于节点 %s，而本机证书是 %s；请使用本机自己的存储文件 "
-                            "/ store %s belongs to node %s, this certificate is %s",
-                            st->path, f2 ? node : "?", node_id, st->path, f2 ? node : "?",
-                            node_id);
-    if (meta_read(st, "schema", schema, sizeof(schema), &f3) != 0 || !f3)
-        goto corrupt;
-    if (atoi(schema) > SC_STORE_SCHEMA)
-        return sj_error_set(err, SJ_ESTORE_FOREIGN,
-                            "本地存储文件 %s 由更新版本的程序创建（格式 %s），请升级三级客户端 / "
-                            "store %s was made by a newer program (schema %s)",
-                            st->path, schema, st->path, schema);
-    return 0;
-corrupt:
-    return sj_error_set(err, SJ_ESTORE_CORRUPT,
-                        "本地存储文件 %s 已损坏，程序不会自动重置它；请联系乡镇管理员，保留该文件以便"
-                        "恢复 / store %s is damaged (%s); it was not reset, keep it for recovery",
-                        st->path, st->path, sqlite3_errmsg(st->db));
-}
+/* The meta table ("app", "schema", "node"), the start-up checks and the
+ * creation are common/sqlstore's; this is what makes it a client store.
+ * Older schemas open (none exists yet: SC_STORE_SCHEMA is the first). */
+static const sj_sqlstore_spec STORE_SPEC = {
+    .kind_zh = "本地存储",
+    .kind_en = "client store",
+    .program = "sanji",
+    .marker = APP_MARK,
+    .format_version = SC_STORE_SCHEMA,
+    .accept_older = true,
+    .full_check = false,
+    .key_marker = "app",
+    .key_version = "schema",
+    .key_node = "node",
+    .schema = SCHEMA,
+    .damaged_zh = "程序不会自动重置它；请联系乡镇管理员，保留该文件以便恢复",
+    .damaged_en = "It was not reset; keep it for recovery and ask the township administrator",
+};
 
 int sc_store_open(const char *path, const char *node_id, sc_store **out, sj_error *err)
 {
@@ -162,36 +107,13 @@ int sc_store_open(const char *path, const char *node_id, sc_store **out, sj_erro
     if (!st)
         return sj_error_set(err, SJ_ENOMEM, NULL);
     snprintf(st->path, sizeof(st->path), "%s", path);
-    int rc = sqlite3_open_v2(path, &st->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL);
-    if (rc != SQLITE_OK) {
-        sj_error_set(err, SJ_EIO, "无法打开本地存储文件 %s：%s / cannot open store %s: %s", path,
-                     st->db ? sqlite3_errmsg(st->db) : "?", path,
-                     st->db ? sqlite3_errmsg(st->db) : "?");
+    int rc = sj_sqlstore_open(path, &STORE_SPEC, node_id, false, &st->db, NULL, err);
+    if (rc != 0 || (rc = exec(st, "PRAGMA foreign_keys=ON", err)) != 0)
         goto fail;
-    }
-    sqlite3_busy_timeout(st->db, 5000);
-    rc = check_existing(st, node_id, err);
-    if (rc < 0)
-        goto fail;
-    if (exec(st, "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON;",
-             err) != 0)
-        goto fail;
-    if (rc == 1) {
-        if (exec(st, "BEGIN IMMEDIATE", err) != 0 || exec(st, SCHEMA, err) != 0)
-            goto fail;
-        char sql[512];
-        char *q = sqlite3_mprintf("INSERT INTO meta VALUES ('app', '%q'), ('node', '%q'), "
-                                  "('schema', '%d')",
-                                  APP_MARK, node_id, SC_STORE_SCHEMA);
-        snprintf(sql, sizeof(sql), "%s", q ? q : "");
-        sqlite3_free(q);
-        if (exec(st, sql, err) != 0 || exec(st, "COMMIT", err) != 0)
-            goto fail;
-    }
     /* Final rows are history only; prune the old ones. */
     {
         sqlite3_stmt *s = NULL;
-        if (prep(st, "DELETE FROM outbox WHERE state >= 3 AND final_at_ms < ?", &s, err) != 0)
+        if ((rc = prep(st, "DELETE FROM outbox WHERE state >= 3 AND final_at_ms < ?", &s, err)) != 0)
             goto fail;
         int64_t keep = (int64_t)SC_STORE_FINAL_KEEP_DAYS * 86400000;
         sqlite3_int64 cutoff = 0;
@@ -209,7 +131,7 @@ int sc_store_open(const char *path, const char *node_id, sc_store **out, sj_erro
 fail:
     sqlite3_close(st->db);
     free(st);
-    return err ? err->code : SJ_EDB;
+    return rc;
 }
 
 void sc_store_close(sc_store *st)
@@ -902,6 +824,24 @@ int sc_store_meta_set(sc_store *st, const char *key, const char *value, sj_error
     int rc = sqlite3_step(s) == SQLITE_DONE ? 0 : db_fail(st, err, "meta set");
     sqlite3_finalize(s);
     return rc;
+}
+
+static int meta_read(sc_store *st, const char *key, char *buf, size_t cap, bool *found)
+{
+    sqlite3_stmt *s = NULL;
+    *found = false;
+    if (sqlite3_prepare_v2(st->db, "SELECT value FROM meta WHERE key = ?", -1, &s, NULL) !=
+        SQLITE_OK)
+        return SJ_EDB;
+    sqlite3_bind_text(s, 1, key, -1, SQLITE_STATIC);
+    int rc = sqlite3_step(s);
+    if (rc == SQLITE_ROW) {
+        const char *v = (const char *)sqlite3_column_text(s, 0);
+        snprintf(buf, cap, "%s", v ? v : "");
+        *found = true;
+    }
+    sqlite3_finalize(s);
+    return (rc == SQLITE_ROW || rc == SQLITE_DONE) ? 0 : SJ_EDB;
 }
 
 int sc_store_meta_get(sc_store *st, const char *key, char *buf, size_t cap, sj_error *err)

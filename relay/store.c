@@ -14,6 +14,7 @@
 #include <sqlite3.h>
 
 #include "orgunit.h"
+#include "sqlstore.h"
 
 #define STMT_CACHE 48
 
@@ -31,7 +32,6 @@ struct relay_store {
 };
 
 static const char SCHEMA[] =
-    "CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);\n"
     "CREATE TABLE queue (seq INTEGER PRIMARY KEY AUTOINCREMENT,"
     " message_id BLOB NOT NULL UNIQUE, origin_node TEXT NOT NULL, village TEXT NOT NULL,"
     " case_id BLOB NOT NULL, stored_at_ms INTEGER NOT NULL, payload BLOB NOT NULL);\n"
@@ -101,18 +101,6 @@ static int begin(relay_store *st, sj_error *err)
     return 0;
 }
 
-static int exec_simple(relay_store *st, const char *sql, sj_error *err)
-{
-    char *msg = NULL;
-    if (sqlite3_exec(st->db, sql, NULL, NULL, &msg) != SQLITE_OK) {
-        int rc = sj_error_set(err, SJ_EDB, "中继存储出错 (relay store error): %s (%s)",
-                              msg ? msg : sqlite3_errmsg(st->db), st->path);
-        sqlite3_free(msg);
-        return rc;
-    }
-    return 0;
-}
-
 static int step_done(relay_store *st, sqlite3_stmt *s, sj_error *err, const char *what)
 {
     int rc = sqlite3_step(s);
@@ -137,34 +125,7 @@ static uint8_t *dup_blob(const void *p, size_t n)
 
 /* ---- open and check ------------------------------------------------------ */
 
-static int meta_get_raw(relay_store *st, const char *key, char *buf, size_t cap)
-{
-    sqlite3_stmt *s = NULL;
-    if (sqlite3_prepare_v2(st->db, "SELECT value FROM meta WHERE key = ?", -1, &s, NULL) !=
-        SQLITE_OK)
-        return SJ_EDB;
-    sqlite3_bind_text(s, 1, key, -1, SQLITE_STATIC);
-    int rc = SJ_ENOTFOUND;
-    if (sqlite3_step(s) == SQLITE_ROW) {
-        copy_text(buf, cap, sqlite3_column_text(s, 0));
-        rc = 0;
-    }
-    sqlite3_finalize(s);
-    return rc;
-}
-
-static int count_tables(relay_store *st, int *n)
-{
-    sqlite3_stmt *s = NULL;
-    int rc = sqlite3_prepare_v2(st->db, "SELECT count(*) FROM sqlite_master", -1, &s, NULL);
-    if (rc == SQLITE_OK && (rc = sqlite3_step(s)) == SQLITE_ROW) {
-        *n = sqlite3_column_int(s, 0);
-        rc = SQLITE_OK;
-    }
-    sqlite3_finalize(s);
-    return rc;
-}
-
+/* A row that no longer decodes: the file was damaged after it was opened. */
 static int corrupt(relay_store *st, sj_error *err, const char *detail)
 {
     return sj_error_set(err, SJ_ESTORE_CORRUPT,
@@ -176,88 +137,25 @@ static int corrupt(relay_store *st, sj_error *err, const char *detail)
                         st->path, detail);
 }
 
-static int check_integrity(relay_store *st, sj_error *err)
-{
-    sqlite3_stmt *s = NULL;
-    int rc = sqlite3_prepare_v2(st->db, "PRAGMA integrity_check", -1, &s, NULL);
-    if (rc != SQLITE_OK)
-        return corrupt(st, err, sqlite3_errmsg(st->db));
-    char first[256] = "";
-    rc = sqlite3_step(s);
-    if (rc == SQLITE_ROW)
-        copy_text(first, sizeof first, sqlite3_column_text(s, 0));
-    else
-        snprintf(first, sizeof first, "%s", sqlite3_errmsg(st->db));
-    sqlite3_finalize(s);
-    if (strcmp(first, "ok") != 0)
-        return corrupt(st, err, first);
-    return 0;
-}
-
-static int check_meta(relay_store *st, bool check_node, sj_error *err)
-{
-    char format[64] = "", version[32] = "", node[RELAY_NODE_MAX] = "";
-    if (meta_get_raw(st, "format", format, sizeof format) != 0 ||
-        strcmp(format, RELAY_STORE_FORMAT) != 0)
-        return sj_error_set(err, SJ_ESTORE_FOREIGN,
-                            "%s 不是三级乡镇中继的存储文件，未做任何改动；请检查 store.path "
-                            "(%s is not a Sanji relay store; nothing was changed. Check "
-                            "store.path in the configuration)",
-                            st->path, st->path);
-    if (meta_get_raw(st, "format_version", version, sizeof version) != 0 ||
-        atoi(version) != RELAY_STORE_FORMAT_VERSION)
-        return sj_error_set(err, SJ_ESTORE_FOREIGN,
-                            "%s 的格式版本为 %s，本程序只认识 %d；请使用匹配的 sanji-relayd 版本 "
-                            "(%s has store format version %s; this program knows %d. Run the "
-                            "matching sanji-relayd)",
-                            st->path, version, RELAY_STORE_FORMAT_VERSION, st->path, version,
-                            RELAY_STORE_FORMAT_VERSION);
-    if (meta_get_raw(st, "node_id", node, sizeof node) != 0)
-        return sj_error_set(err, SJ_ESTORE_FOREIGN, "%s: meta table names no node", st->path);
-    if (check_node && strcmp(node, st->node_id) != 0)
-        return sj_error_set(err, SJ_ESTORE_FOREIGN,
-                            "%s 属于另一个中继 %s，而本机证书是 %s；未做任何改动。请检查 store.path "
-                            "和证书是否配错 (%s belongs to relay %s but this relay's certificate "
-                            "says %s; nothing was changed. Check store.path and the certificate)",
-                            st->path, node, st->node_id, st->path, node, st->node_id);
-    snprintf(st->node_id, sizeof st->node_id, "%s", node);
-    return 0;
-}
-
-static int create_schema(relay_store *st, sj_error *err)
-{
-    int rc = exec_simple(st, "BEGIN IMMEDIATE", err);
-    if (rc != 0)
-        return rc;
-    rc = exec_simple(st, SCHEMA, err);
-    if (rc == 0) {
-        char sql[512];
-        sqlite3_stmt *s = NULL;
-        snprintf(sql, sizeof sql, "INSERT INTO meta (key, value) VALUES (?, ?)");
-        if (sqlite3_prepare_v2(st->db, sql, -1, &s, NULL) != SQLITE_OK) {
-            rc = db_fail(st, err, "meta");
-        } else {
-            char ver[16];
-            snprintf(ver, sizeof ver, "%d", RELAY_STORE_FORMAT_VERSION);
-            const char *kv[][2] = {{"format", RELAY_STORE_FORMAT},
-                                   {"format_version", ver},
-                                   {"node_id", st->node_id}};
-            for (size_t i = 0; rc == 0 && i < 3; i++) {
-                sqlite3_reset(s);
-                sqlite3_bind_text(s, 1, kv[i][0], -1, SQLITE_STATIC);
-                sqlite3_bind_text(s, 2, kv[i][1], -1, SQLITE_STATIC);
-                if (sqlite3_step(s) != SQLITE_DONE)
-                    rc = db_fail(st, err, "meta");
-            }
-            sqlite3_finalize(s);
-        }
-    }
-    if (rc == 0)
-        rc = exec_simple(st, "COMMIT", err);
-    else
-        sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
-    return rc;
-}
+/* The meta table (format, format version, node id), the start-up checks and
+ * the creation are common/sqlstore's; this is what makes it a relay store. */
+static const sj_sqlstore_spec STORE_SPEC = {
+    .kind_zh = "乡镇中继存储",
+    .kind_en = "relay store",
+    .program = "sanji-relayd",
+    .marker = RELAY_STORE_FORMAT,
+    .format_version = RELAY_STORE_FORMAT_VERSION,
+    .accept_older = false,
+    .full_check = true,
+    .key_marker = "format",
+    .key_version = "format_version",
+    .key_node = "node_id",
+    .schema = SCHEMA,
+    .damaged_zh = "请停止服务，保留该文件以便排查，从备份恢复或移走该文件后重新启动"
+                  "（移走后尚未上传的消息会由各村站重发）",
+    .damaged_en = "Stop the relay, keep the file for inspection, restore it from a backup or "
+                  "move it away and start again; stations resend what was not yet recorded",
+};
 
 static int load_queue_bytes(relay_store *st, sj_error *err)
 {
@@ -278,48 +176,13 @@ static int open_common(const char *path, const char *node_id, bool read_only, re
     if (st == NULL)
         return sj_error_set(err, SJ_ENOMEM, NULL);
     snprintf(st->path, sizeof st->path, "%s", path);
-    snprintf(st->node_id, sizeof st->node_id, "%s", node_id ? node_id : "");
     st->read_only = read_only;
-    int flags = read_only ? SQLITE_OPEN_READONLY : (SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE);
-    int rc;
-    if (sqlite3_open_v2(path, &st->db, flags | SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK) {
-        rc = sj_error_set(err, SJ_EIO, "无法打开中继存储 %s：%s (cannot open the relay store)",
-                          path, st->db ? sqlite3_errmsg(st->db) : "out of memory");
+    sj_sqlstore_info info;
+    int rc = sj_sqlstore_open(path, &STORE_SPEC, node_id, read_only, &st->db, &info, err);
+    if (rc != 0)
         goto fail;
-    }
-    sqlite3_busy_timeout(st->db, 5000);
+    snprintf(st->node_id, sizeof st->node_id, "%.*s", (int)sizeof st->node_id - 1, info.node_id);
     sqlite3_extended_result_codes(st->db, 1);
-    int ntables = 0;
-    int src = count_tables(st, &ntables);
-    if (src == SQLITE_NOTADB || src == SQLITE_CORRUPT || (src & 0xff) == SQLITE_CORRUPT ||
-        (src & 0xff) == SQLITE_NOTADB) {
-        rc = corrupt(st, err, sqlite3_errmsg(st->db));
-        goto fail;
-    }
-    if (src != SQLITE_OK) {
-        rc = sj_error_set(err, SJ_EIO, "无法读取中继存储 %s：%s (cannot read the relay store)",
-                          path, sqlite3_errmsg(st->db));
-        goto fail;
-    }
-    if (ntables == 0) {
-        if (read_only) {
-            rc = sj_error_set(err, SJ_ENOTFOUND,
-                              "%s 中没有中继数据；中继是否启动过？(%s holds no relay data; has "
-                              "the relay ever run with this store?)",
-                              path, path);
-            goto fail;
-        }
-        if ((rc = exec_simple(st, "PRAGMA journal_mode=WAL", err)) != 0 ||
-            (rc = create_schema(st, err)) != 0)
-            goto fail;
-    } else {
-        if ((rc = check_integrity(st, err)) != 0 || (rc = check_meta(st, !read_only, err)) != 0)
-            goto fail;
-        if (!read_only && (rc = exec_simple(st, "PRAGMA journal_mode=WAL", err)) != 0)
-            goto fail;
-    }
-    if (!read_only && (rc = exec_simple(st, "PRAGMA synchronous=FULL", err)) != 0)
-        goto fail;
     if ((rc = load_queue_bytes(st, err)) != 0)
         goto fail;
     *out = st;
@@ -1024,5 +887,16 @@ int relay_store_meta_set(relay_store *st, const char *key, const char *value, sj
 
 int relay_store_meta_get(relay_store *st, const char *key, char *buf, size_t cap)
 {
-    return meta_get_raw(st, key, buf, cap);
+    sqlite3_stmt *s = NULL;
+    if (sqlite3_prepare_v2(st->db, "SELECT value FROM meta WHERE key = ?", -1, &s, NULL) !=
+        SQLITE_OK)
+        return SJ_EDB;
+    sqlite3_bind_text(s, 1, key, -1, SQLITE_STATIC);
+    int rc = SJ_ENOTFOUND;
+    if (sqlite3_step(s) == SQLITE_ROW) {
+        copy_text(buf, cap, sqlite3_column_text(s, 0));
+        rc = 0;
+    }
+    sqlite3_finalize(s);
+    return rc;
 }
