@@ -4,7 +4,7 @@
  *
  * Entry points: sj_personal_check_id(), sj_personal_id_check_char(),
  * sj_personal_check_phone(), sj_personal_is_mobile(),
- * sj_personal_mask_id(), sj_personal_mask_phone().
+ * sj_personal_mask_id(), sj_personal_mask_phone(), sj_personal_visible().
  */
 #include "personal.h"
 
@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "clock.h"
+#include "orgunit.h"
 
 static bool is_digit(char c)
 {
@@ -210,4 +211,23 @@ int sj_personal_mask_phone(const char *phone, char *out, size_t cap)
         return mask_copy(phone, (size_t)(local - phone), 4, out, cap);
     size_t len = strlen(phone);
     return mask_copy(phone, 0, len > 8 ? 2 : 0, out, cap);
+}
+
+bool sj_personal_visible(const char *case_village, sj_level holder_level,
+                         const char *holder_unit, sj_node_role viewer_role,
+                         const char *viewer_unit)
+{
+    switch (viewer_role) {
+    case SJ_NODE_ROLE_RELAY:
+    case SJ_NODE_ROLE_COUNTY:
+        return true;
+    case SJ_NODE_ROLE_VILLAGE:
+        return case_village && viewer_unit && strcmp(case_village, viewer_unit) == 0;
+    case SJ_NODE_ROLE_TOWNSHIP_DESK:
+    case SJ_NODE_ROLE_COUNTY_DESK:
+        return holder_level == sj_node_role_level(viewer_role) && holder_unit && viewer_unit &&
+               sj_orgunit_contains(viewer_unit, holder_unit);
+    default:
+        return false;
+    }
 }

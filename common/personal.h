@@ -19,9 +19,13 @@
  *
  * Error messages are written for the cadre: Chinese first, then English.
  *
+ * Who sees them unmasked (sj_personal_visible()) is decided here once, for
+ * the county's answers and feed and for the relay's: DESIGN.md "personal
+ * data is seen only by the levels that handle the case".
+ *
  * Entry points: sj_personal_check_id(), sj_personal_id_check_char(),
  * sj_personal_check_phone(), sj_personal_is_mobile(),
- * sj_personal_mask_id(), sj_personal_mask_phone().
+ * sj_personal_mask_id(), sj_personal_mask_phone(), sj_personal_visible().
  * Pure functions: no allocation, no global state (the birth-date check
  * reads sj_clock_real_ms()).
  */
@@ -31,7 +35,9 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "case.h"
 #include "err.h"
+#include "identity.h"
 
 #define SJ_PERSONAL_ID_LEN 18
 #define SJ_PERSONAL_ID_SIZE 19    /* with NUL */
@@ -55,5 +61,18 @@ bool sj_personal_is_mobile(const char *phone);
  * too small (out then holds ""), or SJ_EINVAL if text is NULL. */
 int sj_personal_mask_id(const char *id, char *out, size_t cap);
 int sj_personal_mask_phone(const char *phone, char *out, size_t cap);
+
+/* May a viewer see a case's applicant (ID number, phone) unmasked?
+ *   - the case's own village station: always;
+ *   - a township or county desk: when the case is held at the desk's level
+ *     by the desk's own unit (or a unit below it);
+ *   - a relay and the county server: always, as the stores that serve the
+ *     others (they mask what they pass on with this same rule).
+ * case_village, holder_unit and viewer_unit may be NULL (then they match
+ * nothing).  Anyone else (a village station for another village's case, an
+ * unknown role) sees the masks. */
+bool sj_personal_visible(const char *case_village, sj_level holder_level,
+                         const char *holder_unit, sj_node_role viewer_role,
+                         const char *viewer_unit);
 
 #endif

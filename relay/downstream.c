@@ -521,6 +521,13 @@ static bool pump(session *s)
                     SJ_LOG_WARN(MOD, "feed read failed", "why", err.message);
                 break;
             }
+            /* The store keeps the county's whole record; a township desk
+             * sees the applicant only while its level holds the case. */
+            if (relay_query_mask_case(u->snapshot, &s->peer) != 0) {
+                SJ_LOG_WARN(MOD, "feed update not sent: out of memory", "peer", s->peer.node_id);
+                sanji__feed_update__free_unpacked(u, NULL);
+                return true; /* retried on a later turn */
+            }
             Sanji__Envelope env = SANJI__ENVELOPE__INIT;
             env.body_case = SANJI__ENVELOPE__BODY_FEED_UPDATE;
             env.feed_update = u;

@@ -18,6 +18,35 @@
 #define DEFAULT_LIMIT 200
 #define MAX_LIMIT 1000
 
+static int replace_masked(char **field, int (*mask)(const char *, char *, size_t))
+{
+    if (*field == NULL || (*field)[0] == '\0')
+        return 0;
+    char m[SJ_PERSONAL_MASK_SIZE];
+    if (mask(*field, m, sizeof m) != 0)
+        m[0] = '\0';
+    char *dup = strdup(m);
+    if (dup == NULL) {
+        /* Never leave the number whole: clear it in place instead. */
+        (*field)[0] = '\0';
+        return SJ_ENOMEM;
+    }
+    free(*field);
+    *field = dup;
+    return 0;
+}
+
+int relay_query_mask_case(Sanji__Case *c, const sj_identity *viewer)
+{
+    if (c == NULL || c->applicant == NULL ||
+        sj_personal_visible(c->village, (sj_level)c->holder_level, c->holder_unit, viewer->role,
+                            viewer->unit))
+        return 0;
+    int rc = replace_masked(&c->applicant->id_number, sj_personal_mask_id);
+    int rc2 = replace_masked(&c->applicant->phone, sj_personal_mask_phone);
+    return rc != 0 ? rc : rc2;
+}
+
 /* A private copy of a cached case, with the applicant masked when the
  * asker may not see it whole. */
 static Sanji__Case *copy_case(const Sanji__Case *c, const sj_identity *peer)
@@ -31,25 +60,9 @@ static Sanji__Case *copy_case(const Sanji__Case *c, const sj_identity *peer)
     free(buf);
     if (copy == NULL)
         return NULL;
-    bool own_village = peer->role == SJ_NODE_ROLE_VILLAGE && c->village &&
-                       strcmp(peer->unit, c->village) == 0;
-    bool holds = (int)c->holder_level == (int)sj_node_role_level(peer->role);
-    if (!own_village && !holds && copy->applicant) {
-        char m[SJ_PERSONAL_MASK_SIZE];
-        if (copy->applicant->id_number && copy->applicant->id_number[0] &&
-            sj_personal_mask_id(copy->applicant->id_number, m, sizeof m) == 0) {
-            free(copy->applicant->id_number);
-            copy->applicant->id_number = strdup(m);
-        }
-        if (copy->applicant->phone && copy->applicant->phone[0] &&
-            sj_personal_mask_phone(copy->applicant->phone, m, sizeof m) == 0) {
-            free(copy->applicant->phone);
-            copy->applicant->phone = strdup(m);
-        }
-        if (copy->applicant->id_number == NULL || copy->applicant->phone == NULL) {
-            sanji__case__free_unpacked(copy, NULL);
-            return NULL;
-        }
+    if (relay_query_mask_case(copy, peer) != 0) {
+        sanji__case__free_unpacked(copy, NULL);
+        return NULL;
     }
     return copy;
 }

@@ -7,13 +7,14 @@
  * old the data is (data_as_of_ms, the last county contact).  Statistics are
  * the county's to compute: SJ_EUNSUPPORTED.
  *
- * Applicant ID numbers and phones are masked for an asker whose level
- * neither holds the case nor is the case's own village.
+ * Applicant ID numbers and phones are masked by sj_personal_visible()'s
+ * rule (common/personal.h) for the asker; the feed the relay serves is
+ * masked the same way (relay_query_mask_case()).
  *
  * Ownership: *frame is a malloc'd complete frame (header + Envelope) that
  * the caller frees.
  *
- * Entry points: relay_query_answer().
+ * Entry points: relay_query_answer(), relay_query_mask_case().
  */
 #ifndef RELAY_QUERY_H
 #define RELAY_QUERY_H
@@ -31,5 +32,11 @@
  * the asker), or a local failure code (SJ_ENOMEM, SJ_EDB) with err. */
 int relay_query_answer(relay *r, const sj_identity *peer, const char *scope,
                        const Sanji__Envelope *q, uint8_t **frame, size_t *len, sj_error *err);
+
+/* Masks c's applicant in place when viewer may not see it whole (c was
+ * unpacked with protobuf-c's default allocator: the strings are replaced).
+ * Returns 0, or SJ_ENOMEM (c is then masked as far as it got: the ID
+ * number is never left whole while the phone is masked). */
+int relay_query_mask_case(Sanji__Case *c, const sj_identity *viewer);
 
 #endif

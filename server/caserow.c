@@ -213,14 +213,10 @@ int countyd_caserow_events(PGconn *db, countyd_arena *a, const uint8_t id[16],
     return 0;
 }
 
-bool countyd_caserow_visible(const Sanji__Case *c, sj_level level, const char *unit)
+bool countyd_caserow_visible(const Sanji__Case *c, sj_node_role role, const char *unit)
 {
-    if (!c || !unit)
-        return false;
-    if (level == SJ_LEVEL_VILLAGE && c->village && strcmp(c->village, unit) == 0)
-        return true;
-    return (sj_level)c->holder_level == level && c->holder_unit &&
-           sj_orgunit_contains(unit, c->holder_unit);
+    return c && sj_personal_visible(c->village, (sj_level)c->holder_level, c->holder_unit, role,
+                                    unit);
 }
 
 void countyd_caserow_mask(const Sanji__Applicant *in, Sanji__Applicant *out,

@@ -67,8 +67,10 @@ int countyd_caserow_load(PGconn *db, countyd_arena *a, const uint8_t *id, const 
 int countyd_caserow_events(PGconn *db, countyd_arena *a, const uint8_t id[16],
                            Sanji__CaseEvent ***out, size_t *n, sj_error *err);
 
-/* May a viewer of this level and unit see the applicant unmasked? */
-bool countyd_caserow_visible(const Sanji__Case *c, sj_level viewer_level, const char *viewer_unit);
+/* May a viewer of this role and unit see the applicant unmasked?  The rule
+ * is sj_personal_visible()'s (common/personal.h), applied to the case. */
+bool countyd_caserow_visible(const Sanji__Case *c, sj_node_role viewer_role,
+                             const char *viewer_unit);
 
 /* Fills out with a masked copy of in; the strings live in the buffers. */
 void countyd_caserow_mask(const Sanji__Applicant *in, Sanji__Applicant *out,

@@ -30,7 +30,7 @@ static void refuse(Sanji__QueryResult *out, int code, const char *reason)
 
 static bool sees(const countyd_asker *k, const Sanji__Case *c)
 {
-    return k->role == SJ_NODE_ROLE_RELAY || countyd_caserow_visible(c, k->level, k->unit);
+    return countyd_caserow_visible(c, k->role, k->unit);
 }
 
 static void mask(countyd_arena *a, const countyd_asker *k, Sanji__Case *c)

@@ -332,8 +332,7 @@ static int send_update(countyd_session *s, Sanji__FeedUpdate *u)
     env.feed_update = u;
     Sanji__Applicant *orig = u->snapshot ? u->snapshot->applicant : NULL, masked;
     char id[SJ_PERSONAL_MASK_SIZE], phone[SJ_PERSONAL_MASK_SIZE];
-    if (orig && s->peer.role != SJ_NODE_ROLE_RELAY &&
-        !countyd_caserow_visible(u->snapshot, s->asker.level, s->asker.unit)) {
+    if (orig && !countyd_caserow_visible(u->snapshot, s->peer.role, s->asker.unit)) {
         countyd_caserow_mask(orig, &masked, id, phone);
         u->snapshot->applicant = &masked;
     }
@@ -699,8 +698,7 @@ void countyd_session_ack(countyd_session *s, const uint8_t message_id[16],
     a.case_version = r->case_version;
     Sanji__Applicant *orig = current ? current->applicant : NULL, masked;
     char id[SJ_PERSONAL_MASK_SIZE], phone[SJ_PERSONAL_MASK_SIZE];
-    if (orig && !countyd_caserow_visible(current, sj_node_role_level((sj_node_role)origin->role),
-                                         origin->unit)) {
+    if (orig && !countyd_caserow_visible(current, (sj_node_role)origin->role, origin->unit)) {
         countyd_caserow_mask(orig, &masked, id, phone);
         current->applicant = &masked;
     }

@@ -22,7 +22,9 @@
  *   queue quota full: clear SJ_EQUOTA refusals, nothing stored is lost;
  *   a village certificate of another township: refused (SJ_ESCOPE);
  *   a message on another village's case, or for another village: refused
- *     at the relay, never reaching the county.
+ *     at the relay, never reaching the county;
+ *   the feed to a township desk masks the applicant's ID number of a case
+ *     the township does not hold; the village's own feed never does.
  */
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -53,6 +55,8 @@
 #define V201 "410423101201"
 #define V202 "410423101202"
 #define MAXMSG 512
+#define APPLICANT_ID "410423199001011234"
+#define APPLICANT_PHONE "13812345678"
 
 /* ---- the county peer ----------------------------------------------------- */
 
@@ -69,6 +73,7 @@ typedef struct feed_entry {
     uint64_t seq;
     uint8_t case_id[16];
     uint64_t version;
+    Sanji__Level holder; /* 0: the village */
 } feed_entry;
 
 typedef struct county {
@@ -103,9 +108,16 @@ static void county_send_update(sj_conn *c, const feed_entry *f)
     cs.village = (char *)f->village;
     cs.version = f->version;
     cs.status = SANJI__CASE_STATUS__CASE_STATUS_REGISTERED;
-    cs.holder_level = SANJI__LEVEL__LEVEL_VILLAGE;
-    cs.holder_unit = (char *)f->village;
+    cs.holder_level = f->holder ? f->holder : SANJI__LEVEL__LEVEL_VILLAGE;
+    cs.holder_unit = f->holder == SANJI__LEVEL__LEVEL_COUNTY     ? (char *)"410423000000"
+                     : f->holder == SANJI__LEVEL__LEVEL_TOWNSHIP ? (char *)"410423101000"
+                                                                 : (char *)f->village;
     cs.registered_at_ms = 1;
+    Sanji__Applicant ap = SANJI__APPLICANT__INIT;
+    ap.name = (char *)"张三";
+    ap.id_number = (char *)APPLICANT_ID;
+    ap.phone = (char *)APPLICANT_PHONE;
+    cs.applicant = &ap;
     Sanji__FeedUpdate u = SANJI__FEED_UPDATE__INIT;
     u.village = (char *)f->village;
     u.seq = f->seq;
@@ -263,6 +275,7 @@ typedef struct station {
     int refusal_code[MAXMSG];
     uint64_t feed_seq; /* cursor of its own village */
     bool caught_up;
+    char id_seen[8][32]; /* the applicant's ID number in feed update seq 1..7 */
 } station;
 
 static int count_state(const station *s, mstate m)
@@ -392,6 +405,9 @@ static void station_message(sj_conn *c, const Sanji__Envelope *env, const uint8_
             return;
         }
         assert_string_equal(u->village, V201); /* never another village's feed */
+        if (u->seq < 8 && u->snapshot && u->snapshot->applicant)
+            snprintf(s->id_seen[u->seq], sizeof s->id_seen[u->seq], "%s",
+                     u->snapshot->applicant->id_number ? u->snapshot->applicant->id_number : "");
         if (u->seq == s->feed_seq + 1)
             s->feed_seq = u->seq;
     }
@@ -859,6 +875,41 @@ static void test_other_villages_case_refused_before_storing(void **state)
     station_free(w, &s);
 }
 
+/* The relay keeps the county's whole record but passes the applicant's ID
+ * number on only to those who handle the case: the village always, the
+ * township desk while the township holds it. */
+static void test_township_desk_feed_masked_unless_township_holds(void **state)
+{
+    world *w = *state;
+    write_config(w, "64MiB");
+    uint8_t at_county[16], at_township[16];
+    sj_uuid_v7(at_county);
+    sj_uuid_v7(at_township);
+    county_add_feed(V201, at_county, 3);
+    C.feed[C.n_feed - 1].holder = SANJI__LEVEL__LEVEL_COUNTY;
+    county_add_feed(V201, at_township, 2);
+    C.feed[C.n_feed - 1].holder = SANJI__LEVEL__LEVEL_TOWNSHIP;
+    county_listen(&w->certs);
+    relay_spawn(w);
+
+    static station v, d;
+    memset(&v, 0, sizeof v);
+    memset(&d, 0, sizeof d);
+    station_connect(&v, &w->certs, "village", w->relay_port);
+    station_connect(&d, &w->certs, "township-desk", w->relay_port);
+    want vf = {&v, 2, M_NEW}, df = {&d, 2, M_NEW};
+    assert_true(run_until(w, feed_at, &vf, 10000));
+    assert_true(run_until(w, feed_at, &df, 10000));
+    /* seq 1: held by the county */
+    assert_string_equal(v.id_seen[1], APPLICANT_ID);
+    assert_string_equal(d.id_seen[1], "4104**********1234");
+    /* seq 2: held by the township */
+    assert_string_equal(v.id_seen[2], APPLICANT_ID);
+    assert_string_equal(d.id_seen[2], APPLICANT_ID);
+    station_free(w, &v);
+    station_free(w, &d);
+}
+
 int main(void)
 {
     signal(SIGPIPE, SIG_IGN);
@@ -869,6 +920,7 @@ int main(void)
         T(test_quota_full_refuses_clearly_and_keeps_old),
         T(test_village_of_another_township_refused),
         T(test_other_villages_case_refused_before_storing),
+        T(test_township_desk_feed_masked_unless_township_holds),
 #undef T
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

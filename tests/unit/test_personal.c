@@ -201,6 +201,49 @@ static void test_future_birth_follows_fake_clock(void **state)
     sj_clock_set_fake_offset_ms(0);
 }
 
+/* Who sees an applicant unmasked: a case of village 张官营村 (410423101201)
+ * of township 410423101000, held at various levels. */
+static void test_visible(void **state)
+{
+    (void)state;
+    static const char V[] = "410423101201", T[] = "410423101000", C[] = "410423000000";
+    static const struct {
+        sj_level holder_level;
+        const char *holder_unit;
+        sj_node_role role;
+        const char *unit;
+        bool want;
+    } rows[] = {
+        /* its own village always, another village never */
+        {SJ_LEVEL_VILLAGE, V, SJ_NODE_ROLE_VILLAGE, V, true},
+        {SJ_LEVEL_COUNTY, C, SJ_NODE_ROLE_VILLAGE, V, true},
+        {SJ_LEVEL_VILLAGE, "410423101202", SJ_NODE_ROLE_VILLAGE, "410423101202", false},
+        /* the township desk while the township holds it */
+        {SJ_LEVEL_TOWNSHIP, T, SJ_NODE_ROLE_TOWNSHIP_DESK, T, true},
+        {SJ_LEVEL_VILLAGE, V, SJ_NODE_ROLE_TOWNSHIP_DESK, T, false},
+        {SJ_LEVEL_COUNTY, C, SJ_NODE_ROLE_TOWNSHIP_DESK, T, false},
+        {SJ_LEVEL_TOWNSHIP, T, SJ_NODE_ROLE_TOWNSHIP_DESK, "410423102000", false},
+        /* the county desk while the county holds it (a department below it too) */
+        {SJ_LEVEL_COUNTY, C, SJ_NODE_ROLE_COUNTY_DESK, C, true},
+        {SJ_LEVEL_TOWNSHIP, T, SJ_NODE_ROLE_COUNTY_DESK, C, false},
+        {SJ_LEVEL_COUNTY, C, SJ_NODE_ROLE_COUNTY_DESK, "410424000000", false},
+        /* the stores that serve the others */
+        {SJ_LEVEL_VILLAGE, V, SJ_NODE_ROLE_RELAY, T, true},
+        {SJ_LEVEL_VILLAGE, V, SJ_NODE_ROLE_COUNTY, C, true},
+        /* nobody known */
+        {SJ_LEVEL_COUNTY, C, SJ_NODE_ROLE_UNSPECIFIED, C, false},
+        {SJ_LEVEL_TOWNSHIP, NULL, SJ_NODE_ROLE_TOWNSHIP_DESK, T, false},
+    };
+    for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++) {
+        bool got = sj_personal_visible(V, rows[i].holder_level, rows[i].holder_unit, rows[i].role,
+                                       rows[i].unit);
+        if (got != rows[i].want)
+            fail_msg("row %zu: held at level %d by %s, viewer role %d unit %s: got %d, want %d",
+                     i, (int)rows[i].holder_level, rows[i].holder_unit ? rows[i].holder_unit : "NULL",
+                     (int)rows[i].role, rows[i].unit, got, rows[i].want);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -209,6 +252,7 @@ int main(void)
         cmocka_unit_test(test_invalid_ids),
         cmocka_unit_test(test_phones),
         cmocka_unit_test(test_masks),
+        cmocka_unit_test(test_visible),
         cmocka_unit_test(test_future_birth_follows_fake_clock),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
