@@ -20,6 +20,7 @@
 #include "chaos.h"
 
 #include <fcntl.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -262,6 +263,9 @@ int main(int argc, char **argv)
         return 2;
     }
     setvbuf(stdout, NULL, _IOLBF, 0);
+    /* A write to a link the other end reset must be an error, not the end
+     * of the run (the long run once died silently of SIGPIPE). */
+    signal(SIGPIPE, SIG_IGN);
     printf("seed=%llu replay with: sanji-chaos --seed %llu --actions %llu --rate %g --faults %u "
            "--mix %s --townships %d --villages %d\n",
            (unsigned long long)r.o.seed, (unsigned long long)r.o.seed,
