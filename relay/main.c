@@ -6,6 +6,12 @@
  *   sanji-relayd --config FILE status    print the status kept in the store
  *   sanji-relayd --print-config-doc      print every key with its default
  *
+ * Signals: SIGTERM and SIGINT stop the relay cleanly; SIGHUP reloads the
+ * CRL (tls.crl, for both the station listener and the county link; a bad
+ * file leaves the old list in force) and reopens the log file (after
+ * rotation).  Links already up stay up; the new list applies to every
+ * handshake from then on.
+ *
  * Exit status: 0 after SIGTERM/SIGINT or a successful command; 1 when the
  * relay cannot start (message on stderr: a bad configuration, unreadable
  * certificates, a damaged or foreign store, a port in use); 2 usage error.
@@ -34,16 +40,46 @@ static void usage(FILE *out)
 }
 
 static relay R;
-static uv_signal_t sig_term, sig_int;
+static uv_signal_t sig_term, sig_int, sig_hup;
 
 static void on_stopped(relay *r)
 {
     uv_close((uv_handle_t *)&sig_term, NULL);
     uv_close((uv_handle_t *)&sig_int, NULL);
+    uv_close((uv_handle_t *)&sig_hup, NULL);
+}
+
+static void reload_crl(sj_tls_ctx *ctx, const char *file, const char *which)
+{
+    sj_error err;
+    if (ctx == NULL)
+        return;
+    if (sj_tls_ctx_reload_crl(ctx, &err) == 0)
+        SJ_LOG_INFO("relay", "吊销列表已重新加载 (CRL reloaded)", "file", file, "for", which);
+    else
+        SJ_LOG_ERROR("relay", "吊销列表重新加载失败，旧列表仍有效 (CRL reload failed; the old one "
+                              "stays in force)",
+                     "for", which, "why", err.message);
+}
+
+/* SIGHUP: what an operator changes without a restart (docs/OPERATIONS.md). */
+static void reload(const relay_config *cfg)
+{
+    if (cfg->crl_file && *cfg->crl_file) {
+        reload_crl(R.server_tls, cfg->crl_file, "stations");
+        reload_crl(R.client_tls, cfg->crl_file, "county");
+    }
+    sj_error err;
+    if (cfg->log_file && *cfg->log_file && sj_log_set_file(cfg->log_file, &err) != 0)
+        SJ_LOG_ERROR("relay", "cannot reopen the log file", "why", err.message);
 }
 
 static void on_signal(uv_signal_t *h, int signum)
 {
+    if (signum == SIGHUP) {
+        reload(h->data);
+        return;
+    }
     SJ_LOG_INFO("relay", "stopping", "signal", signum == SIGTERM ? "TERM" : "INT");
     relay_stop(&R, on_stopped);
 }
@@ -108,8 +144,11 @@ int main(int argc, char **argv)
     } else {
         uv_signal_init(&loop, &sig_term);
         uv_signal_init(&loop, &sig_int);
+        uv_signal_init(&loop, &sig_hup);
+        sig_hup.data = &cfg;
         uv_signal_start(&sig_term, on_signal, SIGTERM);
         uv_signal_start(&sig_int, on_signal, SIGINT);
+        uv_signal_start(&sig_hup, on_signal, SIGHUP);
         uv_run(&loop, UV_RUN_DEFAULT);
         relay_free(&R);
         SJ_LOG_INFO("relay", "stopped");

@@ -24,7 +24,9 @@
  *   a message on another village's case, or for another village: refused
  *     at the relay, never reaching the county;
  *   the feed to a township desk masks the applicant's ID number of a case
- *     the township does not hold; the village's own feed never does.
+ *     the township does not hold; the village's own feed never does;
+ *   SIGHUP reloads the CRL: the relay keeps running and refuses a station
+ *     revoked after its start.
  */
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -475,6 +477,7 @@ typedef struct world {
     char conf[PATH_MAX];
     char store[PATH_MAX];
     char log[PATH_MAX];
+    char crl[PATH_MAX]; /* tls.crl of the relay; "" for none */
     int relay_port;
     pid_t relay;
 } world;
@@ -498,7 +501,7 @@ static void write_config(world *w, const char *quota)
     fprintf(f,
             "[listen]\naddress = 127.0.0.1:%d\n"
             "[county]\naddresses = 127.0.0.1:%d\nnode = %s\n"
-            "[tls]\nca = %s\ncert = %s\nkey = %s\n"
+            "[tls]\nca = %s\ncert = %s\nkey = %s\ncrl = \"%s\"\n"
             "[store]\npath = %s\n"
             "[queue]\nquota = %s\n"
             "[upstream]\nwindow = 16\nbackoff_max = 300ms\n"
@@ -506,7 +509,8 @@ static void write_config(world *w, const char *quota)
             "[log]\nlevel = info\n",
             w->relay_port, C.port, COUNTY_NODE, w->certs.ca_file,
             sj_test_certs_path(&w->certs, "relay", "crt", crt, sizeof crt),
-            sj_test_certs_path(&w->certs, "relay", "key", key, sizeof key), w->store, quota);
+            sj_test_certs_path(&w->certs, "relay", "key", key, sizeof key), w->crl, w->store,
+            quota);
     fclose(f);
 }
 
@@ -910,6 +914,77 @@ static void test_township_desk_feed_masked_unless_township_holds(void **state)
     station_free(w, &d);
 }
 
+static void copy_file(const char *from, const char *to)
+{
+    char cmd[PATH_MAX * 2 + 16];
+    snprintf(cmd, sizeof cmd, "cp '%s' '%s'", from, to);
+    assert_int_equal(system(cmd), 0);
+}
+
+static bool log_says_crl_reloaded(void *arg)
+{
+    world *w = arg;
+    FILE *f = fopen(w->log, "r");
+    if (f == NULL)
+        return false;
+    char line[2048];
+    int n = 0;
+    while (fgets(line, sizeof line, f))
+        n += strstr(line, "CRL reloaded") != NULL;
+    fclose(f);
+    return n >= 2; /* the station listener's and the county link's */
+}
+
+/* SIGHUP reloads the CRL (it used to kill the relay): a station revoked
+ * after the start is refused from then on, and the relay keeps running. */
+static void test_sighup_reloads_crl_and_keeps_running(void **state)
+{
+    world *w = *state;
+    snprintf(w->crl, sizeof w->crl, "%s/relay-crl.pem", w->certs.dir);
+    copy_file(w->certs.crl_file, w->crl);
+    write_config(w, "64MiB");
+    county_listen(&w->certs);
+    relay_spawn(w);
+
+    /* Before: the village station is welcome. */
+    static station a;
+    memset(&a, 0, sizeof a);
+    station_connect(&a, &w->certs, "village", w->relay_port);
+    assert_true(run_until(w, is_ready, &a, 5000));
+    station_free(w, &a);
+
+    /* The county revokes it and the operator installs the new list. */
+    char crt[PATH_MAX];
+    const char *revoke[] = {"revoke", "--dir", w->certs.ca_dir, "--cert",
+                            sj_test_certs_path(&w->certs, "village", "crt", crt, sizeof crt),
+                            NULL};
+    assert_int_equal(sj_test_certs_pki(&w->certs, revoke), 0);
+    copy_file(w->certs.crl_file, w->crl);
+    assert_int_equal(kill(w->relay, SIGHUP), 0);
+    if (!run_until(w, log_says_crl_reloaded, w, 5000))
+        fail_msg("sanji-relayd did not log \"CRL reloaded\" twice after SIGHUP (log: %s)", w->log);
+    int st;
+    assert_int_equal(waitpid(w->relay, &st, WNOHANG), 0); /* still running */
+
+    /* After: the revoked station never gets through the handshake. */
+    static station b;
+    memset(&b, 0, sizeof b);
+    station_connect(&b, &w->certs, "village", w->relay_port);
+    assert_true(run_until(w, is_closed, &b, 5000));
+    /* (TLS 1.3: the client's side of the handshake ends before the relay
+     * has judged its certificate, so the refusal arrives as the alert.) */
+    if (b.closed_status != SJ_ETLS_REVOKED)
+        fail_msg("revoked station closed with %s, want TLS_REVOKED", sj_err_name(b.closed_status));
+    station_free(w, &b);
+    /* Others still are: the township desk. */
+    static station d;
+    memset(&d, 0, sizeof d);
+    station_connect(&d, &w->certs, "township-desk", w->relay_port);
+    assert_true(run_until(w, is_ready, &d, 5000));
+    station_free(w, &d);
+    assert_int_equal(waitpid(w->relay, &st, WNOHANG), 0);
+}
+
 int main(void)
 {
     signal(SIGPIPE, SIG_IGN);
@@ -921,6 +996,7 @@ int main(void)
         T(test_village_of_another_township_refused),
         T(test_other_villages_case_refused_before_storing),
         T(test_township_desk_feed_masked_unless_township_holds),
+        T(test_sighup_reloads_crl_and_keeps_running),
 #undef T
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
