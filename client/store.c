@@ -826,30 +826,10 @@ int sc_store_meta_set(sc_store *st, const char *key, const char *value, sj_error
     return rc;
 }
 
-static int meta_read(sc_store *st, const char *key, char *buf, size_t cap, bool *found)
-{
-    sqlite3_stmt *s = NULL;
-    *found = false;
-    if (sqlite3_prepare_v2(st->db, "SELECT value FROM meta WHERE key = ?", -1, &s, NULL) !=
-        SQLITE_OK)
-        return SJ_EDB;
-    sqlite3_bind_text(s, 1, key, -1, SQLITE_STATIC);
-    int rc = sqlite3_step(s);
-    if (rc == SQLITE_ROW) {
-        const char *v = (const char *)sqlite3_column_text(s, 0);
-        snprintf(buf, cap, "%s", v ? v : "");
-        *found = true;
-    }
-    sqlite3_finalize(s);
-    return (rc == SQLITE_ROW || rc == SQLITE_DONE) ? 0 : SJ_EDB;
-}
-
 int sc_store_meta_get(sc_store *st, const char *key, char *buf, size_t cap, sj_error *err)
 {
-    bool found = false;
-    if (meta_read(st, key, buf, cap, &found) != 0)
-        return db_fail(st, err, "meta get");
-    if (!found)
+    int rc = sj_sqlstore_meta_get(st->db, key, buf, cap);
+    if (rc == SJ_ENOTFOUND)
         return sj_error_set(err, SJ_ENOTFOUND, "%s not set", key);
-    return 0;
+    return rc == 0 ? 0 : db_fail(st, err, "meta get");
 }

@@ -3,7 +3,7 @@
  * or create; never reset (see sqlstore.h).  SQLite's failures are mapped to
  * SJ_E* codes here, with SQLite's own text kept in the message.
  *
- * Entry point: sj_sqlstore_open().
+ * Entry points: sj_sqlstore_open(), sj_sqlstore_meta_get().
  */
 #include "sqlstore.h"
 
@@ -87,15 +87,15 @@ static int check_integrity(sqlite3 *db, const char *path, const sj_sqlstore_spec
     return strcmp(first, "ok") == 0 ? 0 : damaged(path, spec, err, first);
 }
 
-/* 0 and the value, or SJ_ENOTFOUND (no such key, or no meta table). */
-static int meta_get(sqlite3 *db, const char *key, char *buf, size_t cap)
+int sj_sqlstore_meta_get(sqlite3 *db, const char *key, char *buf, size_t cap)
 {
     sqlite3_stmt *s = NULL;
     if (sqlite3_prepare_v2(db, "SELECT value FROM meta WHERE key = ?", -1, &s, NULL) != SQLITE_OK)
-        return SJ_ENOTFOUND;
+        return SJ_EDB;
     sqlite3_bind_text(s, 1, key, -1, SQLITE_STATIC);
-    int rc = SJ_ENOTFOUND;
-    if (sqlite3_step(s) == SQLITE_ROW) {
+    int step = sqlite3_step(s);
+    int rc = step == SQLITE_DONE ? SJ_ENOTFOUND : SJ_EDB;
+    if (step == SQLITE_ROW) {
         const unsigned char *t = sqlite3_column_text(s, 0);
         snprintf(buf, cap, "%s", t ? (const char *)t : "");
         rc = 0;
@@ -108,12 +108,12 @@ static int check_meta(sqlite3 *db, const char *path, const sj_sqlstore_spec *spe
                       const char *node_id, sj_sqlstore_info *info, sj_error *err)
 {
     char marker[128] = "", version[32] = "", node[sizeof info->node_id] = "";
-    if (meta_get(db, spec->key_marker, marker, sizeof marker) != 0 ||
+    if (sj_sqlstore_meta_get(db, spec->key_marker, marker, sizeof marker) != 0 ||
         strcmp(marker, spec->marker) != 0)
         return not_ours(path, spec, err);
     char *end = NULL;
     errno = 0;
-    long v = meta_get(db, spec->key_version, version, sizeof version) == 0
+    long v = sj_sqlstore_meta_get(db, spec->key_version, version, sizeof version) == 0
                  ? strtol(version, &end, 10)
                  : -1;
     if (v < 0 || v > INT_MAX || errno != 0 || !end || end == version || *end != '\0')
@@ -126,7 +126,7 @@ static int check_meta(sqlite3 *db, const char *path, const sj_sqlstore_spec *spe
                             path, v, spec->format_version, spec->accept_older ? " 及更早" : "",
                             spec->program, path, spec->kind_en, v, spec->format_version,
                             spec->accept_older ? " and older" : "", spec->program);
-    if (meta_get(db, spec->key_node, node, sizeof node) != 0)
+    if (sj_sqlstore_meta_get(db, spec->key_node, node, sizeof node) != 0)
         return sj_error_set(err, SJ_ESTORE_FOREIGN,
                             "%s 没有记录所属节点，未做任何改动；请检查 store.path (%s names no "
                             "node in its meta table; nothing was changed. Check store.path)",

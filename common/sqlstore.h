@@ -26,7 +26,7 @@
  * connection belongs to one thread (SQLITE_OPEN_NOMUTEX); extended result
  * codes are left off.
  *
- * Entry point: sj_sqlstore_open().
+ * Entry points: sj_sqlstore_open(), sj_sqlstore_meta_get().
  */
 #ifndef SJ_SQLSTORE_H
 #define SJ_SQLSTORE_H
@@ -68,5 +68,10 @@ typedef struct sj_sqlstore_info {
  * failed while creating) with err. */
 int sj_sqlstore_open(const char *path, const sj_sqlstore_spec *spec, const char *node_id,
                      bool read_only, sqlite3 **db, sj_sqlstore_info *info, sj_error *err);
+
+/* Reads one value of the meta table into buf (cap bytes, cut short if
+ * longer).  Returns 0, SJ_ENOTFOUND (no such key) or SJ_EDB (no meta
+ * table, or SQLite failed). */
+int sj_sqlstore_meta_get(sqlite3 *db, const char *key, char *buf, size_t cap);
 
 #endif

@@ -887,16 +887,5 @@ int relay_store_meta_set(relay_store *st, const char *key, const char *value, sj
 
 int relay_store_meta_get(relay_store *st, const char *key, char *buf, size_t cap)
 {
-    sqlite3_stmt *s = NULL;
-    if (sqlite3_prepare_v2(st->db, "SELECT value FROM meta WHERE key = ?", -1, &s, NULL) !=
-        SQLITE_OK)
-        return SJ_EDB;
-    sqlite3_bind_text(s, 1, key, -1, SQLITE_STATIC);
-    int rc = SJ_ENOTFOUND;
-    if (sqlite3_step(s) == SQLITE_ROW) {
-        copy_text(buf, cap, sqlite3_column_text(s, 0));
-        rc = 0;
-    }
-    sqlite3_finalize(s);
-    return rc;
+    return sj_sqlstore_meta_get(st->db, key, buf, cap);
 }
