@@ -41,11 +41,14 @@ struct sj_conn {
     bool blocked;
     bool shut_done;
     bool eof_seen;
+    uint64_t bytes_queued;  /* ciphertext handed to the socket, ever */
+    uint64_t bytes_written; /* of those, writes completed */
 };
 
 /* A queued ciphertext write; the bytes follow the request. */
 typedef struct wreq {
     uv_write_t req;
+    size_t len;
     uint8_t data[];
 } wreq;
 
@@ -118,8 +121,11 @@ static void on_shutdown(uv_shutdown_t *req, int status)
 static void on_write(uv_write_t *req, int status)
 {
     sj_conn *c = req->handle->data;
+    size_t len = ((wreq *)req)->len;
     free(req);
     if (c->state >= ST_CLOSING) {
+        if (status == 0)
+            c->bytes_written += len;
         if (status < 0 && status != UV_ECANCELED)
             hard_close(c);
         return;
@@ -129,6 +135,11 @@ static void on_write(uv_write_t *req, int status)
                     "write failed: %s", uv_strerror(status));
         return;
     }
+    c->bytes_written += len;
+    if (c->cb->on_written != NULL)
+        c->cb->on_written(c);
+    if (c->state >= ST_CLOSING)
+        return; /* on_written closed the link */
     if (c->blocked && c->tcp.write_queue_size <= c->opt.write_low_water) {
         c->blocked = false;
         if (c->state == ST_READY)
@@ -152,12 +163,14 @@ static int flush(sj_conn *c)
             free(w);
             break;
         }
+        w->len = got;
         uv_buf_t b = uv_buf_init((char *)w->data, (unsigned)got);
         int rc = uv_write(&w->req, (uv_stream_t *)&c->tcp, &b, 1, on_write);
         if (rc < 0) {
             free(w);
             return SJ_EIO;
         }
+        c->bytes_queued += got;
     }
     return 0;
 }
@@ -570,6 +583,16 @@ void *sj_conn_owner(const sj_conn *c)
 bool sj_conn_blocked(const sj_conn *c)
 {
     return c->blocked;
+}
+
+uint64_t sj_conn_send_mark(const sj_conn *c)
+{
+    return c->bytes_queued;
+}
+
+uint64_t sj_conn_written(const sj_conn *c)
+{
+    return c->bytes_written;
 }
 
 size_t sj_conn_queued_bytes(const sj_conn *c)

@@ -51,7 +51,8 @@
  * Entry points: sj_conn_new(), sj_conn_tcp(), sj_conn_start(),
  * sj_conn_send(), sj_conn_send_payload(), sj_conn_close(), sj_conn_free(),
  * sj_conn_peer(), sj_conn_set_data(), sj_conn_data(), sj_conn_owner(),
- * sj_conn_blocked(), sj_conn_queued_bytes(), sj_conn_options_default().
+ * sj_conn_blocked(), sj_conn_queued_bytes(), sj_conn_send_mark(),
+ * sj_conn_written(), sj_conn_options_default().
  */
 #ifndef SJ_CONN_H
 #define SJ_CONN_H
@@ -93,6 +94,9 @@ typedef struct sj_conn_callbacks {
     void (*on_message)(sj_conn *conn, const Sanji__Envelope *env, const uint8_t *payload,
                        size_t len);
     void (*on_drain)(sj_conn *conn);
+    /* A socket write completed (sj_conn_written() grew); for owners that
+     * must know a message left this node, see sj_conn_send_mark(). */
+    void (*on_written)(sj_conn *conn);
     void (*on_close)(sj_conn *conn, int status, const sj_error *why);
 } sj_conn_callbacks;
 
@@ -153,6 +157,16 @@ void *sj_conn_owner(const sj_conn *conn);
 
 /* True while sends are refused for backpressure. */
 bool sj_conn_blocked(const sj_conn *conn);
+
+/* Write completion.  Right after a send returned 0, sj_conn_send_mark() is
+ * the count of ciphertext bytes that must be written for that message (and
+ * all before it) to have been handed to the kernel; once sj_conn_written()
+ * reaches the mark, it has (on_written tells when the count grows; it is
+ * not called once the link is closing).  A link that closes before the
+ * write completed may never reach it: the message may be lost.  The
+ * handshake's bytes count too, so compare only with marks. */
+uint64_t sj_conn_send_mark(const sj_conn *conn);
+uint64_t sj_conn_written(const sj_conn *conn);
 
 /* Ciphertext bytes queued on the socket and not yet written. */
 size_t sj_conn_queued_bytes(const sj_conn *conn);

@@ -71,6 +71,13 @@ static void t_drain(sj_conn *c)
         o->l->user->on_drain(c);
 }
 
+static void t_written(sj_conn *c)
+{
+    owned *o = sj_conn_owner(c);
+    if (o->l->user->on_written != NULL)
+        o->l->user->on_written(c);
+}
+
 static void t_close(sj_conn *c, int status, const sj_error *why)
 {
     owned *o = sj_conn_owner(c);
@@ -94,6 +101,7 @@ static const sj_conn_callbacks trampolines = {
     .on_ready = t_ready,
     .on_message = t_message,
     .on_drain = t_drain,
+    .on_written = t_written,
     .on_close = t_close,
 };
 

@@ -26,9 +26,21 @@
 
 typedef struct out_frame {
     struct out_frame *next;
+    bool is_result;         /* a stored result: result_id is its message id */
+    uint8_t result_id[16];
     size_t len;      /* frame length, header included */
     uint8_t frame[]; /* 4-byte header + Envelope */
 } out_frame;
+
+/* A stored result on its way to the station.  It is marked delivered only
+ * when the link has written it (sj_conn_written() reached mark); a link
+ * that closes first leaves it undelivered, sent again after the next
+ * Hello. */
+typedef struct inflight {
+    uint8_t id[16];
+    bool sent;     /* handed to the link; mark is valid */
+    uint64_t mark; /* sj_conn_send_mark() right after the send */
+} inflight;
 
 typedef struct feed_pos {
     char village[RELAY_UNIT_SIZE];
@@ -57,6 +69,8 @@ typedef struct session {
     size_t n_feeds, cap_feeds;
     out_frame *wait_head, *wait_tail; /* waiting for the turn's commit */
     out_frame *out_head, *out_tail;   /* ready to send, oldest first */
+    inflight *inflight;               /* results queued or written, not yet marked */
+    size_t n_inflight, cap_inflight;
     int64_t last_seen_ms;
     uint32_t outbox_depth;
     uint64_t hb_seq;
@@ -85,6 +99,7 @@ static out_frame *pack_frame(relay *r, const Sanji__Envelope *env)
     out_frame *f = malloc(sizeof *f + len);
     if (f) {
         f->next = NULL;
+        f->is_result = false;
         f->len = len;
         memcpy(f->frame, frame, len);
     }
@@ -112,6 +127,19 @@ static void free_list(out_frame *f)
     }
 }
 
+static inflight *inflight_find(session *s, const uint8_t id[16])
+{
+    for (size_t i = 0; i < s->n_inflight; i++)
+        if (memcmp(s->inflight[i].id, id, 16) == 0)
+            return &s->inflight[i];
+    return NULL;
+}
+
+static void inflight_drop(session *s, inflight *e)
+{
+    *e = s->inflight[--s->n_inflight];
+}
+
 /* Sends what is ready; false while the link is blocked or closing. */
 static bool flush_out(session *s)
 {
@@ -123,6 +151,13 @@ static bool flush_out(session *s)
             return false;
         if (rc != 0 && rc != SJ_ECLOSED)
             SJ_LOG_WARN(MOD, "message not sent", "peer", s->peer.node_id, "why", err.message);
+        inflight *e = f->is_result ? inflight_find(s, f->result_id) : NULL;
+        if (e != NULL && rc == 0) {
+            e->sent = true;
+            e->mark = sj_conn_send_mark(s->conn);
+        } else if (e != NULL) {
+            inflight_drop(s, e); /* not sent: stays undelivered in the store */
+        }
         s->out_head = f->next;
         if (s->out_head == NULL)
             s->out_tail = NULL;
@@ -484,9 +519,51 @@ static int result_cb(void *arg, const uint8_t id[16], const uint8_t *ack, size_t
 {
     session *s = arg;
     relay *r = s->d->r;
-    push(&s->out_head, &s->out_tail, result_frame(r, ack, len));
-    sj_error err;
-    return relay_store_result_mark_delivered(r->store, id, &err);
+    if (inflight_find(s, id) != NULL)
+        return 0; /* already on its way on this link */
+    if (s->n_inflight == s->cap_inflight) {
+        size_t cap = s->cap_inflight ? 2 * s->cap_inflight : 16;
+        inflight *n = realloc(s->inflight, cap * sizeof *n);
+        if (n == NULL)
+            return 0; /* sent on a later pump */
+        s->inflight = n;
+        s->cap_inflight = cap;
+    }
+    out_frame *f = result_frame(r, ack, len);
+    if (f == NULL)
+        return 0;
+    f->is_result = true;
+    memcpy(f->result_id, id, 16);
+    inflight *e = &s->inflight[s->n_inflight++];
+    memcpy(e->id, id, 16);
+    e->sent = false;
+    e->mark = 0;
+    push(&s->out_head, &s->out_tail, f);
+    return 0;
+}
+
+/* Marks delivered the results the link has written. */
+static void on_written(sj_conn *conn)
+{
+    session *s = sj_conn_data(conn);
+    if (s == NULL || s->magic != SESSION_MAGIC || s->n_inflight == 0)
+        return;
+    uint64_t done = sj_conn_written(conn);
+    bool marked = false;
+    for (size_t i = 0; i < s->n_inflight;) {
+        inflight *e = &s->inflight[i];
+        if (!e->sent || e->mark > done) {
+            i++;
+            continue;
+        }
+        sj_error err;
+        if (relay_store_result_mark_delivered(s->d->r->store, e->id, &err) != 0)
+            SJ_LOG_WARN(MOD, "result not marked delivered", "why", err.message);
+        marked = true;
+        inflight_drop(s, e);
+    }
+    if (marked)
+        relay_request_commit(s->d->r);
 }
 
 /* Sends results and feed updates while the link takes them.  Returns true
@@ -648,7 +725,7 @@ static void handle_query(session *s, const Sanji__Envelope *env)
         SJ_LOG_WARN(MOD, "query not answered", "why", err.message);
         return;
     }
-    out_frame *f = malloc(sizeof *f + len);
+    out_frame *f = calloc(1, sizeof *f + len);
     if (f) {
         f->next = NULL;
         f->len = len;
@@ -783,12 +860,16 @@ static void on_close(sj_conn *conn, int status, const sj_error *why)
         s->next->prev = s->prev;
     free_list(s->wait_head);
     free_list(s->out_head);
+    free(s->inflight);
     free(s->feeds);
     free(s);
 }
 
-static const sj_conn_callbacks CBS = {
-    .on_ready = on_ready, .on_message = on_message, .on_drain = on_drain, .on_close = on_close};
+static const sj_conn_callbacks CBS = {.on_ready = on_ready,
+                                      .on_message = on_message,
+                                      .on_drain = on_drain,
+                                      .on_written = on_written,
+                                      .on_close = on_close};
 
 /* ---- the module's entry points ------------------------------------------- */
 

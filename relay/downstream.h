@@ -3,7 +3,8 @@
  * listener, one session per verified peer, the session start of
  * PROTOCOL.md (Hello, Welcome, reference data, feed, caught_up), the scope
  * checks of every upward message before it is stored, acks after the
- * grouped commit, results delivered now or after the next Hello, live feed
+ * grouped commit, results delivered now or after the next Hello (marked
+ * delivered in the store only when the link wrote them), live feed
  * updates, queries (query.h) and heartbeats.
  *
  * Who may connect: village stations of a village of the relay's township

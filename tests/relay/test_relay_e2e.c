@@ -49,6 +49,7 @@
 #include "clock.h"
 #include "conn.h"
 #include "listener.h"
+#include "store.h"
 #include "tls.h"
 #include "uuid.h"
 
@@ -89,6 +90,7 @@ typedef struct county {
     int n_feed;
     sj_conn *link;
     int hellos;
+    char sender[SJ_IDENTITY_NODE_ID_MAX]; /* sender_node of the last case message */
 } county;
 
 static county C;
@@ -196,6 +198,7 @@ static void county_message(sj_conn *c, const Sanji__Envelope *env, const uint8_t
             return;
         }
     }
+    snprintf(C.sender, sizeof C.sender, "%s", env->sender_node);
     assert_true(C.n_apps < MAXMSG * 2);
     applied *a = &C.apps[C.n_apps++];
     memcpy(a->id, env->message_id.data, 16);
@@ -698,6 +701,43 @@ static void check_each_applied_once(const station *s)
     }
 }
 
+static bool county_has(void *arg)
+{
+    return C.n_apps >= *(int *)arg;
+}
+
+static int count_result(void *arg, const uint8_t id[16], const uint8_t *ack, size_t len)
+{
+    (*(int *)arg)++;
+    return 0;
+}
+
+/* Results for node the relay's store has not marked delivered (read from
+ * the file beside the running relay). */
+static int store_undelivered(const world *w, const char *node)
+{
+    relay_store *st = NULL;
+    sj_error err;
+    if (relay_store_open_readonly(w->store, &st, &err) != 0)
+        fail_msg("store: %s", err.message);
+    int n = 0;
+    if (relay_store_result_each_undelivered(st, node, count_result, &n, &err) != 0)
+        fail_msg("store results: %s", err.message);
+    relay_store_close(st);
+    return n;
+}
+
+typedef struct want_store {
+    const world *w;
+    int n;
+} want_store;
+
+static bool undelivered_is(void *arg)
+{
+    const want_store *x = arg;
+    return store_undelivered(x->w, C.sender) == x->n;
+}
+
 static void relayctl_status(world *w, char *out, size_t cap)
 {
     char cmd[PATH_MAX * 2];
@@ -780,6 +820,46 @@ static void test_kill9_while_in_flight_loses_nothing(void **state)
     assert_true(county_applied_once_all());
     want fd = {&s, N, M_NEW};
     assert_true(run_until(w, feed_at, &fd, 10000));
+    station_free(w, &s);
+}
+
+/* Results kept for an absent station are marked delivered only once the
+ * relay's link has written them to the station, not when they are queued. */
+static void test_results_marked_delivered_when_written(void **state)
+{
+    world *w = *state;
+    write_config(w, "64MiB");
+    relay_spawn(w);
+    static station s;
+    memset(&s, 0, sizeof s);
+    station_connect(&s, &w->certs, "village", w->relay_port);
+    assert_true(run_until(w, is_ready, &s, 5000));
+    const int N = 10;
+    for (int i = 0; i < N; i++)
+        station_add(&s, V201, false, NULL);
+    want st = {&s, N, M_STORED};
+    assert_true(run_until(w, at_least, &st, 10000));
+    sj_conn_close(s.conn, 0, NULL);
+    assert_true(run_until(w, is_closed, &s, 5000));
+
+    /* The county applies everything while the station is away. */
+    county_listen(&w->certs);
+    int n = N;
+    assert_true(run_until(w, county_has, &n, 15000));
+    want_store kept = {w, N};
+    if (!run_until(w, undelivered_is, &kept, 5000))
+        fail_msg("undelivered results %d, want %d", store_undelivered(w, C.sender), N);
+
+    /* The station comes back: it gets every result, then they are marked. */
+    station_connect(&s, &w->certs, "village", w->relay_port);
+    want ap = {&s, N, M_APPLIED};
+    if (!run_until(w, at_least, &ap, 10000))
+        fail_msg("applied %d of %d", count_state(&s, M_APPLIED), N);
+    want_store none = {w, 0};
+    if (!run_until(w, undelivered_is, &none, 5000))
+        fail_msg("undelivered results %d after the station got them, want 0",
+                 store_undelivered(w, C.sender));
+    check_each_applied_once(&s);
     station_free(w, &s);
 }
 
@@ -992,6 +1072,7 @@ int main(void)
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
         T(test_county_down_villages_keep_submitting),
         T(test_kill9_while_in_flight_loses_nothing),
+        T(test_results_marked_delivered_when_written),
         T(test_quota_full_refuses_clearly_and_keeps_old),
         T(test_village_of_another_township_refused),
         T(test_other_villages_case_refused_before_storing),

@@ -103,6 +103,10 @@ typedef struct world {
     uint64_t want;        /* heartbeats each way in the exchange test */
     uint64_t client_sent;
     int listener_closed;
+    uint64_t last_mark;    /* server: sj_conn_send_mark() after its last send */
+    uint64_t written_seen; /* server: sj_conn_written() at its last on_written */
+    int written_calls;
+    int written_early;     /* sends already counted written when queued */
 } world;
 
 static world *W;
@@ -187,16 +191,50 @@ static void srv_close(sj_conn *c, int status, const sj_error *why)
 static const sj_conn_callbacks server_cbs = {
     .on_ready = srv_ready, .on_message = srv_message, .on_close = srv_close};
 
-static int start_listener(world *w, const sj_conn_options *opts, int port)
+static int start_listener_with(world *w, const sj_conn_options *opts, int port,
+                               const sj_conn_callbacks *cbs)
 {
     sj_error err;
-    w->listener = sj_listener_new(&w->loop, w->sctx, opts, &server_cbs, w, &err);
+    w->listener = sj_listener_new(&w->loop, w->sctx, opts, cbs, w, &err);
     assert_non_null(w->listener);
     int rc = sj_listener_listen(w->listener, "127.0.0.1", port, 0, &err);
     if (rc != 0)
         fail_msg("listen: %s", err.message);
     return sj_listener_port(w->listener);
 }
+
+static int start_listener(world *w, const sj_conn_options *opts, int port)
+{
+    return start_listener_with(w, opts, port, &server_cbs);
+}
+
+/* Server that also follows write completion. */
+static void mark_message(sj_conn *c, const Sanji__Envelope *env, const uint8_t *p, size_t len)
+{
+    srv_message(c, env, p, len);
+    uint64_t mark = sj_conn_send_mark(c);
+    if (mark <= W->last_mark)
+        fail_msg("send mark did not grow: %llu after %llu", (unsigned long long)mark,
+                 (unsigned long long)W->last_mark);
+    if (sj_conn_written(c) >= mark)
+        W->written_early++;
+    W->last_mark = mark;
+}
+
+static void mark_written(sj_conn *c)
+{
+    W->written_calls++;
+    W->written_seen = sj_conn_written(c);
+    /* The handshake's writes count too, so compare with the link's mark. */
+    if (W->written_seen > sj_conn_send_mark(c))
+        fail_msg("written %llu beyond the mark %llu", (unsigned long long)W->written_seen,
+                 (unsigned long long)sj_conn_send_mark(c));
+}
+
+static const sj_conn_callbacks mark_server_cbs = {.on_ready = srv_ready,
+                                                  .on_message = mark_message,
+                                                  .on_written = mark_written,
+                                                  .on_close = srv_close};
 
 /* Client: a plain sj_conn connected by hand. */
 static void cli_ready(sj_conn *c, const sj_identity *peer)
@@ -275,6 +313,25 @@ static void test_many_frames_both_ways(void **state)
     assert_int_equal(w.server.closed, 1);
     assert_int_equal(w.server.status, SJ_ECLOSED); /* the client closed cleanly */
     assert_int_equal(w.listener_closed, 1);
+}
+
+/* Write completion: a send is never counted written when it is queued;
+ * on_written (through the listener) follows the writes until every mark is
+ * reached. */
+static void test_write_completion_reaches_send_mark(void **state)
+{
+    world w;
+    world_init(&w);
+    w.sctx = server_ctx();
+    w.cctx = client_ctx("village");
+    w.want = 200;
+    int port = start_listener_with(&w, NULL, 0, &mark_server_cbs);
+    connect_client(&w, port, NULL);
+    world_run_and_free(&w);
+    assert_int_equal(w.client.received, w.want);
+    assert_int_equal(w.written_early, 0);
+    assert_true(w.written_calls > 0);
+    assert_int_equal(w.written_seen, w.last_mark);
 }
 
 /* Every refusal, over the socket: the server's close status names the
@@ -629,6 +686,7 @@ int main(void)
         cmocka_unit_test(test_backoff_bounds),
         cmocka_unit_test(test_dialer_refuses_bad_address),
         cmocka_unit_test(test_many_frames_both_ways),
+        cmocka_unit_test(test_write_completion_reaches_send_mark),
         cmocka_unit_test(test_refusals),
         cmocka_unit_test(test_oversized_frame_closes_link),
         cmocka_unit_test(test_idle_timeout),
