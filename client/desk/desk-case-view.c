@@ -446,6 +446,10 @@ DeskCaseView *desk_case_view_new(DeskWindow *w)
     gtk_widget_add_css_class(GTK_WIDGET(v), "page");
     v->empty = line(_("Open a case from a list to see it here."), "dim-label");
     v->title = line("", "title-2");
+    /* Still selectable with the mouse (the number is copied into other
+     * systems), but not the first focus of the page: a caret blinking in
+     * the title reads as an input box. */
+    gtk_widget_set_focusable(v->title, false);
     GtkWidget *state = gtk_box_new(GTK_ORIENTATION_HORIZONTAL, 16);
     v->status = line("", "case-status-big");
     v->delivery = line("", "delivery-big");

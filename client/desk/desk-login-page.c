@@ -1,10 +1,12 @@
 /*
  * desk-login-page.c - log in (see desk-login-page.h).
  *
- * Entry points: desk_login_page_new(), desk_login_page_reset().
+ * Entry points: desk_login_page_new(), desk_login_page_reset(),
+ * desk_login_page_reload_persons().
  */
 #include "desk-login-page.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 #include "desk-draft.h"
@@ -15,7 +17,9 @@
 struct _DeskLoginPage {
     GtkBox parent;
     DeskWindow *win;
-    GtkWidget *person, *password, *submit, *message, *spinner, *recent_box;
+    GtkWidget *person, *password, *submit, *message, *spinner;
+    GtkWidget *names;      /* GtkFlowBox: one child per name, its label is the name */
+    GtkWidget *names_hint; /* shown while this node has no person list */
     desk_draft *state;   /* "recent": names that logged in here, newest first, one per line */
     bool busy;
 };
@@ -31,28 +35,54 @@ static void set_message(DeskLoginPage *p, const char *text, bool error)
         gtk_widget_remove_css_class(p->message, "error-text");
 }
 
-static void on_recent_clicked(GtkButton *b, gpointer data)
+static void on_name_activated(GtkFlowBox *box, GtkFlowBoxChild *child, gpointer data)
 {
     DeskLoginPage *p = data;
-    gtk_editable_set_text(GTK_EDITABLE(p->person), gtk_button_get_label(b));
+    GtkWidget *label = gtk_flow_box_child_get_child(child);
+    gtk_editable_set_text(GTK_EDITABLE(p->person), gtk_label_get_text(GTK_LABEL(label)));
     gtk_widget_grab_focus(p->password);
 }
 
-static void fill_recent(DeskLoginPage *p)
+static void add_name(DeskLoginPage *p, GHashTable *seen, const char *name)
 {
-    GtkWidget *child;
-    while ((child = gtk_widget_get_first_child(p->recent_box)))
-        gtk_box_remove(GTK_BOX(p->recent_box), child);
-    if (!p->state)
+    if (!name || !*name || g_hash_table_contains(seen, name))
         return;
-    g_auto(GStrv) names = g_strsplit(desk_draft_get(p->state, "recent"), "\n", -1);
-    for (int i = 0; names[i] && i < RECENT_MAX; i++) {
-        if (!*names[i])
-            continue;
-        GtkWidget *b = gtk_button_new_with_label(names[i]);
-        g_signal_connect(b, "clicked", G_CALLBACK(on_recent_clicked), p);
-        gtk_box_append(GTK_BOX(p->recent_box), b);
+    g_hash_table_add(seen, g_strdup(name));
+    GtkWidget *l = gtk_label_new(name);
+    gtk_widget_add_css_class(l, "person-name");
+    gtk_flow_box_append(GTK_FLOW_BOX(p->names), l);
+}
+
+/* The names offered for one click: the persons of this node from the
+ * library's list (sc_persons), those who logged in here recently first.
+ * Recent names no longer in the list are not offered: they cannot log in. */
+static void fill_names(DeskLoginPage *p)
+{
+    GtkWidget *child; /* gtk_flow_box_remove_all() is GTK 4.12; Debian 12 has 4.8 */
+    while ((child = gtk_widget_get_first_child(p->names)))
+        gtk_flow_box_remove(GTK_FLOW_BOX(p->names), child);
+    sc_person_entry *persons = NULL;
+    size_t n = 0;
+    sj_error err;
+    if (sc_persons(desk_window_client(p->win), &persons, &n, &err) != 0) {
+        g_warning("%s", err.message); /* only a convenience; typing the name still works */
+        n = 0;
     }
+    g_autoptr(GHashTable) listed = g_hash_table_new(g_str_hash, g_str_equal);
+    for (size_t i = 0; i < n; i++)
+        g_hash_table_add(listed, (gpointer)persons[i].name);
+    g_autoptr(GHashTable) seen = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+    if (p->state) {
+        g_auto(GStrv) recent = g_strsplit(desk_draft_get(p->state, "recent"), "\n", -1);
+        for (int i = 0; recent[i]; i++)
+            if (g_hash_table_contains(listed, recent[i]))
+                add_name(p, seen, recent[i]);
+    }
+    for (size_t i = 0; i < n; i++)
+        add_name(p, seen, persons[i].name);
+    free(persons);
+    gtk_widget_set_visible(p->names, n > 0);
+    gtk_widget_set_visible(p->names_hint, n == 0);
 }
 
 static void remember(DeskLoginPage *p, const char *name)
@@ -72,7 +102,7 @@ static void remember(DeskLoginPage *p, const char *name)
     if (desk_draft_set(p->state, "recent", s->str, &err) != 0)
         g_warning("%s", err.message); /* only a convenience; logging in goes on */
     g_string_free(s, TRUE);
-    fill_recent(p);
+    fill_names(p);
 }
 
 static void set_busy(DeskLoginPage *p, bool busy)
@@ -137,7 +167,15 @@ void desk_login_page_reset(DeskLoginPage *p)
 {
     gtk_editable_set_text(GTK_EDITABLE(p->password), "");
     set_message(p, "", false);
-    fill_recent(p);
+    fill_names(p);
+}
+
+void desk_login_page_reload_persons(DeskLoginPage *p)
+{
+    fill_names(p);
+    /* The list may have just arrived: the "not received yet" message is stale. */
+    if (gtk_widget_has_css_class(p->message, "error-text") && gtk_widget_get_visible(p->names))
+        set_message(p, "", false);
 }
 
 static void desk_login_page_finalize(GObject *obj)
@@ -188,7 +226,20 @@ DeskLoginPage *desk_login_page_new(DeskWindow *w)
     gtk_label_set_xalign(GTK_LABEL(l1), 0);
     p->person = gtk_entry_new();
     gtk_entry_set_placeholder_text(GTK_ENTRY(p->person), _("Your name, e.g. 王秀英"));
-    p->recent_box = gtk_box_new(GTK_ORIENTATION_HORIZONTAL, 6);
+    p->names = gtk_flow_box_new();
+    gtk_flow_box_set_selection_mode(GTK_FLOW_BOX(p->names), GTK_SELECTION_NONE);
+    gtk_flow_box_set_activate_on_single_click(GTK_FLOW_BOX(p->names), true);
+    gtk_flow_box_set_max_children_per_line(GTK_FLOW_BOX(p->names), 6);
+    gtk_flow_box_set_homogeneous(GTK_FLOW_BOX(p->names), true);
+    gtk_flow_box_set_column_spacing(GTK_FLOW_BOX(p->names), 8);
+    gtk_flow_box_set_row_spacing(GTK_FLOW_BOX(p->names), 8);
+    gtk_widget_set_halign(p->names, GTK_ALIGN_START);
+    gtk_widget_add_css_class(p->names, "person-names");
+    g_signal_connect(p->names, "child-activated", G_CALLBACK(on_name_activated), p);
+    p->names_hint = gtk_label_new(_("The list of persons of this station has not arrived yet; it comes with the first connection."));
+    gtk_label_set_wrap(GTK_LABEL(p->names_hint), true);
+    gtk_label_set_xalign(GTK_LABEL(p->names_hint), 0);
+    gtk_widget_add_css_class(p->names_hint, "dim-label");
     GtkWidget *l2 = gtk_label_new(_("Password"));
     gtk_label_set_xalign(GTK_LABEL(l2), 0);
     p->password = gtk_password_entry_new();
@@ -212,7 +263,8 @@ DeskLoginPage *desk_login_page_new(DeskWindow *w)
     gtk_box_append(b, station);
     gtk_box_append(b, l1);
     gtk_box_append(b, p->person);
-    gtk_box_append(b, p->recent_box);
+    gtk_box_append(b, p->names);
+    gtk_box_append(b, p->names_hint);
     gtk_box_append(b, l2);
     gtk_box_append(b, p->password);
     gtk_box_append(b, p->submit);
@@ -224,8 +276,9 @@ DeskLoginPage *desk_login_page_new(DeskWindow *w)
         g_autofree char *path = desk_draft_path(desk_window_store_path(w), "desk");
         p->state = desk_draft_open(path);
     }
-    fill_recent(p);
+    fill_names(p);
     desk_window_register(w, "login.person", p->person);
+    desk_window_register(w, "login.persons", p->names);
     desk_window_register(w, "login.password", p->password);
     desk_window_register(w, "login.submit", p->submit);
     desk_window_register(w, "login.message", p->message);

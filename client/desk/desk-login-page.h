@@ -3,10 +3,12 @@
  * says which machine this is (shown on the page); the cadre types or picks
  * their name and types their password.  The password is checked against
  * the verifiers the library keeps, so logging in works while offline.
- * Names that logged in here before are offered as one-click buttons (kept
- * in a small file next to the store).
+ * The persons of this node (sc_persons, from the list the county sends)
+ * are offered as one-click names, those who logged in here before first
+ * (kept in a small file next to the store).
  *
- * Entry points: desk_login_page_new(), desk_login_page_reset().
+ * Entry points: desk_login_page_new(), desk_login_page_reset(),
+ * desk_login_page_reload_persons().
  * The page is owned by the window.
  */
 #ifndef DESK_LOGIN_PAGE_H
@@ -24,6 +26,8 @@ G_DECLARE_FINAL_TYPE(DeskLoginPage, desk_login_page, DESK, LOGIN_PAGE, GtkBox)
 DeskLoginPage *desk_login_page_new(DeskWindow *w);
 /* Clears the password and the message (after logging out). */
 void desk_login_page_reset(DeskLoginPage *p);
+/* Re-reads the person list (after a REFDATA "persons" event). */
+void desk_login_page_reload_persons(DeskLoginPage *p);
 
 G_END_DECLS
 

@@ -491,7 +491,9 @@ DeskRegisterForm *desk_register_form_new(DeskWindow *w)
     desk_register_form_reload_catalogue(f);
 
     g_signal_connect(f->category, "notify::selected", G_CALLBACK(on_filter_changed), f);
-    g_signal_connect(f->search, "search-changed", G_CALLBACK(on_search_changed), f);
+    /* "changed", not "search-changed": filtering 100-odd items is instant, and the
+     * list must never lag behind the words a cadre sees in the box. */
+    g_signal_connect(f->search, "changed", G_CALLBACK(on_search_changed), f);
     g_signal_connect(f->items, "row-selected", G_CALLBACK(on_item_selected), f);
     g_signal_connect(f->name, "changed", G_CALLBACK(on_entry_changed), f);
     g_signal_connect(f->id, "changed", G_CALLBACK(on_entry_changed), f);

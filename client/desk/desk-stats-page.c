@@ -29,12 +29,13 @@ static void put(GtkWidget *grid, int row, int col, const char *text, const char 
     gtk_grid_attach(GTK_GRID(grid), l, col, row, 1, 1);
 }
 
-static void fill_table(GtkWidget *grid, Sanji__StatRow **rows, size_t n)
+/* first: the heading of the first column ("Township" or "Category"). */
+static void fill_table(GtkWidget *grid, const char *first, Sanji__StatRow **rows, size_t n)
 {
     GtkWidget *c;
     while ((c = gtk_widget_get_first_child(grid)))
         gtk_grid_remove(GTK_GRID(grid), c);
-    const char *h[] = {_("Name"), _("Total"), _("Resolved"), _("Open"), _("Overdue"),
+    const char *h[] = {first, _("Total"), _("Resolved"), _("Open"), _("Overdue"),
                        _("Completion rate"), _("Satisfaction")};
     for (int i = 0; i < 7; i++)
         put(grid, 0, i, h[i], "table-head");
@@ -103,8 +104,8 @@ static void show(DeskStatsPage *p)
                                              a->repeat_material_requests);
         gtk_label_set_text(GTK_LABEL(p->summary), t);
     }
-    fill_table(p->by_township, s->by_township, s->n_by_township);
-    fill_table(p->by_category, s->by_category, s->n_by_category);
+    fill_table(p->by_township, _("Township"), s->by_township, s->n_by_township);
+    fill_table(p->by_category, _("Category"), s->by_category, s->n_by_category);
     gtk_widget_set_size_request(p->chart, -1, (int)(30 * s->n_by_township + 10));
     gtk_widget_queue_draw(p->chart);
     gtk_widget_set_sensitive(p->export_button, true);

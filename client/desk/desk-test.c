@@ -174,6 +174,15 @@ static int step(DeskTest *t, char **argv, int argc, char **why)
             gtk_drop_down_set_selected(GTK_DROP_DOWN(w), (guint)i);
             return 1;
         }
+        if (GTK_IS_FLOW_BOX(w)) {
+            GtkFlowBoxChild *child = gtk_flow_box_get_child_at_index(GTK_FLOW_BOX(w), i);
+            if (!child) {
+                *why = g_strdup_printf("%s has no child %d", argv[1], i);
+                return -1;
+            }
+            g_signal_emit_by_name(w, "child-activated", child);
+            return 1;
+        }
         GtkListBoxRow *row = GTK_IS_LIST_BOX(w) ? gtk_list_box_get_row_at_index(GTK_LIST_BOX(w), i) : NULL;
         if (!row) {
             *why = g_strdup_printf("%s has no row %d", argv[1], i);
@@ -194,6 +203,8 @@ static int step(DeskTest *t, char **argv, int argc, char **why)
     if (strcmp(cmd, "expect-rows") == 0 && argc == 3) {
         int n = 0;
         while (GTK_IS_LIST_BOX(w) && gtk_list_box_get_row_at_index(GTK_LIST_BOX(w), n))
+            n++;
+        while (GTK_IS_FLOW_BOX(w) && gtk_flow_box_get_child_at_index(GTK_FLOW_BOX(w), n))
             n++;
         if (n == atoi(argv[2]))
             return 1;

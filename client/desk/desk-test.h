@@ -11,11 +11,12 @@
  *   page PAGE                       shows PAGE (like the sidebar does)
  *   set NAME TEXT                   types TEXT into an entry or text view
  *   click NAME                      presses a button (must be visible and sensitive)
- *   select NAME INDEX               picks row INDEX of a list, or item INDEX of a drop-down
+ *   select NAME INDEX               picks row INDEX of a list, child INDEX of a flow box,
+ *                                   or item INDEX of a drop-down
  *   wait-text NAME TEXT [SECONDS]   the widget's text (all labels inside it) contains TEXT
  *   expect-text NAME TEXT           the same, now
  *   expect-no-text NAME TEXT        the widget's text does not contain TEXT
- *   expect-rows NAME N              the list has N rows
+ *   expect-rows NAME N              the list (or flow box) has N rows (children)
  *   print NAME                      prints "NAME: text"
  *   screenshot NAME FILE            renders the widget ("window" for all) to a PNG
  *   sleep MILLISECONDS

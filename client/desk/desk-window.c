@@ -170,6 +170,8 @@ void desk_window_handle_event(DeskWindow *w, const sc_event *ev)
     case SC_EV_REFDATA:
         if (w->reg && ev->kind && strcmp(ev->kind, "catalogue") == 0)
             desk_register_form_reload_catalogue(w->reg);
+        if (w->login && ev->kind && strcmp(ev->kind, "persons") == 0)
+            desk_login_page_reload_persons(w->login);
         break;
     default:
         break;
