@@ -170,7 +170,9 @@ void sj_clock_format_date(int32_t day, char out[SJ_CLOCK_DATE_SIZE])
         snprintf(out, SJ_CLOCK_DATE_SIZE, "XXXX-XX-XX");
         return;
     }
-    snprintf(out, SJ_CLOCK_DATE_SIZE, "%04d-%02d-%02d", y, m, d);
+    /* m and d come from the civil calendar (1..12, 1..31): never cut. */
+    if (snprintf(out, SJ_CLOCK_DATE_SIZE, "%04d-%02d-%02d", y, m, d) < 0)
+        out[0] = '\0';
 }
 
 /* Reads exactly n digits at *p into *v. */

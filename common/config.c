@@ -470,7 +470,9 @@ static int load_fail(cfg_load *L, int code, const char *fmt, const char *a, cons
     char as[400], bs[64], msg[SJ_ERROR_MESSAGE_MAX];
     snprintf(as, sizeof(as), "%.399s", a ? a : "");
     snprintf(bs, sizeof(bs), "%.63s", b ? b : "");
-    snprintf(msg, sizeof(msg), fmt, as, bs);
+    /* A message cut at the buffer's end still says what was wrong. */
+    if (snprintf(msg, sizeof(msg), fmt, as, bs) < 0)
+        msg[0] = '\0';
     return sj_error_set(L->err, code, "%s:%zu: %s", L->name, L->lineno, msg);
 }
 

@@ -20,7 +20,7 @@
 static void make_id(const char *region6, const char *birth8, const char *seq3, char out[19])
 {
     static const int w[17] = {7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2};
-    snprintf(out, 19, "%s%s%s", region6, birth8, seq3);
+    snprintf(out, 19, "%.6s%.8s%.3s", region6, birth8, seq3);
     int sum = 0;
     for (int i = 0; i < 17; i++)
         sum += (out[i] - '0') * w[i];
