@@ -215,6 +215,16 @@ const sj_identity *sc_client_node(const sc_client *c)
     return &c->node;
 }
 
+const char *sc_unit_name(const sc_client *c, const char *code)
+{
+    for (size_t i = 0; code && c->org_tree && i < c->org_tree->n_units; i++) {
+        const Sanji__OrgUnit *u = c->org_tree->units[i];
+        if (u->code && strcmp(u->code, code) == 0)
+            return u->name && *u->name ? u->name : NULL;
+    }
+    return NULL;
+}
+
 const Sanji__CatalogueSync *sc_catalogue(const sc_client *c)
 {
     return c->catalogue;

@@ -247,6 +247,11 @@ void sc_case_list_free(sc_case_list *l);
  * with this person as the actor); 0 when nobody is logged in. */
 size_t sc_allowed_actions(sc_client *c, const Sanji__Case *cs, sj_case_action *out, size_t max);
 
+/* The name of an org unit ("张官营镇") from the cached org tree, NULL when
+ * the code is unknown or no tree was received yet.  Owned by the client;
+ * valid until the next REFDATA event or sc_client_free(). */
+const char *sc_unit_name(const sc_client *c, const char *code);
+
 /* The cached catalogue (NULL when none was received yet).  Owned by the
  * client; valid until the next REFDATA event or sc_client_free(). */
 const Sanji__CatalogueSync *sc_catalogue(const sc_client *c);

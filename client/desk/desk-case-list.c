@@ -2,9 +2,12 @@
  * desk-case-list.c - a list of cases (see desk-case-list.h).
  *
  * Entry points: desk_case_list_new(), desk_case_list_set(),
- * desk_case_list_set_title(), desk_case_list_count().
+ * desk_case_list_set_title(), desk_case_list_count(),
+ * desk_case_snapshot_load(), desk_case_snapshot_free().
  */
 #include "desk-case-list.h"
+
+#include <string.h>
 
 #include "clock.h"
 #include "desk-format.h"
@@ -168,4 +171,28 @@ DeskCaseList *desk_case_list_new(DeskWindow *w, const char *name, const char *ti
     desk_window_register(w, name, l->list);
     desk_window_register(w, tn, l->title);
     return l;
+}
+
+bool desk_case_snapshot_load(DeskWindow *w, desk_case_snapshot *s)
+{
+    sc_client *c = desk_window_client(w);
+    sj_error err;
+    memset(s, 0, sizeof(*s));
+    if (sc_list_cases(c, NULL, &s->cases, &err) != 0) {
+        desk_window_show_error(w, _("The local case list cannot be read"), &err);
+        return false;
+    }
+    /* Without the outbox the rows only lack their delivery badge. */
+    if (sc_outbox(c, &s->rows, &s->n_rows, &err) != 0) {
+        s->rows = NULL;
+        s->n_rows = 0;
+    }
+    return true;
+}
+
+void desk_case_snapshot_free(desk_case_snapshot *s)
+{
+    sc_store_outbox_free(s->rows, s->n_rows);
+    sc_case_list_free(&s->cases);
+    memset(s, 0, sizeof(*s));
 }

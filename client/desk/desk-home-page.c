@@ -23,20 +23,11 @@ G_DEFINE_TYPE(DeskHomePage, desk_home_page, GTK_TYPE_BOX)
 
 void desk_home_page_refresh(DeskHomePage *p)
 {
-    sc_client *c = desk_window_client(p->win);
-    sc_case_list all;
-    sj_error err;
-    if (sc_list_cases(c, NULL, &all, &err) != 0) {
-        desk_window_show_error(p->win, _("The local case list cannot be read"), &err);
+    desk_case_snapshot snap;
+    if (!desk_case_snapshot_load(p->win, &snap))
         return;
-    }
-    sc_outbox_entry *rows = NULL;
-    size_t n_rows = 0;
-    if (sc_outbox(c, &rows, &n_rows, &err) != 0) {
-        rows = NULL;
-        n_rows = 0;
-    }
-    const char *unit = sc_client_node(c)->unit;
+    const sc_case_list all = snap.cases;
+    const char *unit = sc_client_node(desk_window_client(p->win))->unit;
     int64_t now = sj_clock_real_ms();
     unsigned counts[DESK_BUCKET_N] = {0};
     GPtrArray *shown = g_ptr_array_new();
@@ -57,10 +48,9 @@ void desk_home_page_refresh(DeskHomePage *p)
             gtk_widget_remove_css_class(p->card[k], "card-selected");
     }
     desk_case_list_set_title(p->list, desk_format_bucket_title(p->selected));
-    desk_case_list_set(p->list, (Sanji__Case *const *)shown->pdata, shown->len, rows, n_rows);
+    desk_case_list_set(p->list, (Sanji__Case *const *)shown->pdata, shown->len, snap.rows, snap.n_rows);
     g_ptr_array_free(shown, TRUE);
-    sc_store_outbox_free(rows, n_rows);
-    sc_case_list_free(&all);
+    desk_case_snapshot_free(&snap);
 }
 
 static void on_card(GtkButton *b, gpointer data)

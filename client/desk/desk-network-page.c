@@ -5,6 +5,8 @@
  */
 #include "desk-network-page.h"
 
+#include <string.h>
+
 #include "clock.h"
 #include "desk-format.h"
 #include "i18n.h"
@@ -42,6 +44,15 @@ static void header(DeskNetworkPage *p)
         put(p, 0, i, h[i], "table-head");
 }
 
+/* "张官营镇 · relay:410423101000": the place a person knows, then the node
+ * id an administrator looks for in logs and certificates. */
+static char *node_label(DeskNetworkPage *p, const char *node)
+{
+    const char *colon = node ? strchr(node, ':') : NULL;
+    const char *name = colon ? sc_unit_name(desk_window_client(p->win), colon + 1) : NULL;
+    return name ? g_strdup_printf("%s · %s", name, node) : g_strdup(node ? node : "");
+}
+
 static void show(DeskNetworkPage *p, const Sanji__NetworkStatus *ns)
 {
     clear_grid(p);
@@ -49,7 +60,8 @@ static void show(DeskNetworkPage *p, const Sanji__NetworkStatus *ns)
     int row = 1;
     for (size_t i = 0; i < ns->n_nodes; i++) {
         const Sanji__NodeStatus *n = ns->nodes[i];
-        put(p, row, 0, n->node ? n->node : "", "table-strong");
+        g_autofree char *label = node_label(p, n->node);
+        put(p, row, 0, label, "table-strong");
         put(p, row, 1, n->upstream_online ? _("● online") : _("● offline"),
             n->upstream_online ? "link-up" : "link-down");
         g_autofree char *seen = desk_format_time(n->reported_at_ms ? n->reported_at_ms
@@ -62,7 +74,8 @@ static void show(DeskNetworkPage *p, const Sanji__NetworkStatus *ns)
         row++;
         for (size_t j = 0; j < n->n_stations; j++) {
             const Sanji__StationStatus *s = n->stations[j];
-            g_autofree char *name = g_strdup_printf("　└ %s", s->node ? s->node : "");
+            g_autofree char *slabel = node_label(p, s->node);
+            g_autofree char *name = g_strdup_printf("　└ %s", slabel);
             put(p, row, 0, name, NULL);
             put(p, row, 1, s->connected ? _("● online") : _("● offline"),
                 s->connected ? "link-up" : "link-down");

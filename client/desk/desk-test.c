@@ -108,7 +108,7 @@ static int step(DeskTest *t, char **argv, int argc, char **why)
     const char *cmd = argv[0];
     GtkWidget *w = NULL;
     bool need_widget = argc > 1 && strcmp(cmd, "wait-page") != 0 && strcmp(cmd, "page") != 0 &&
-                       strcmp(cmd, "sleep") != 0;
+                       strcmp(cmd, "sleep") != 0 && strcmp(cmd, "wait-file") != 0;
     if (need_widget) {
         w = desk_window_lookup(t->win, argv[1]);
         if (!w) {
@@ -140,6 +140,19 @@ static int step(DeskTest *t, char **argv, int argc, char **why)
             return 0;
         g_autofree char *got = page ? g_strdup(desk_window_page(t->win)) : desk_test_widget_text(w);
         *why = g_strdup_printf("after %d s: want \"%s\", got \"%s\"", secs, page ? argv[1] : argv[2], got);
+        return -1;
+    }
+    if (strcmp(cmd, "wait-file") == 0 && argc >= 2) {
+        /* A test process outside says "go on" by creating a file (say,
+         * after it stopped a daemon the next step must find stopped). */
+        int secs = argc > 2 ? atoi(argv[2]) : 10;
+        if (!t->deadline)
+            t->deadline = now + (gint64)secs * G_USEC_PER_SEC;
+        if (g_file_test(argv[1], G_FILE_TEST_EXISTS))
+            return 1;
+        if (now < t->deadline)
+            return 0;
+        *why = g_strdup_printf("after %d s: no file %s", secs, argv[1]);
         return -1;
     }
     if (strcmp(cmd, "page") == 0 && argc == 2) {
@@ -191,6 +204,31 @@ static int step(DeskTest *t, char **argv, int argc, char **why)
         gtk_list_box_select_row(GTK_LIST_BOX(w), row);
         g_signal_emit_by_name(w, "row-activated", row);
         return 1;
+    }
+    if (strcmp(cmd, "select-text") == 0 && argc == 3) {
+        /* The first shown row whose text contains TEXT: what a person does
+         * who reads the list instead of counting rows.  Rows a filter hid
+         * are skipped. */
+        for (int i = 0;; i++) {
+            GtkWidget *row = NULL;
+            if (GTK_IS_LIST_BOX(w))
+                row = GTK_WIDGET(gtk_list_box_get_row_at_index(GTK_LIST_BOX(w), i));
+            else if (GTK_IS_FLOW_BOX(w))
+                row = GTK_WIDGET(gtk_flow_box_get_child_at_index(GTK_FLOW_BOX(w), i));
+            if (!row)
+                break;
+            if (!gtk_widget_get_child_visible(row) || !gtk_widget_get_visible(row) || !text_has(row, argv[2]))
+                continue;
+            if (GTK_IS_FLOW_BOX(w)) {
+                g_signal_emit_by_name(w, "child-activated", row);
+            } else {
+                gtk_list_box_select_row(GTK_LIST_BOX(w), GTK_LIST_BOX_ROW(row));
+                g_signal_emit_by_name(w, "row-activated", row);
+            }
+            return 1;
+        }
+        *why = g_strdup_printf("%s has no shown row with \"%s\"", argv[1], argv[2]);
+        return -1;
     }
     if ((strcmp(cmd, "expect-text") == 0 || strcmp(cmd, "expect-no-text") == 0) && argc == 3) {
         bool want = cmd[7] == 't';

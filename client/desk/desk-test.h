@@ -13,12 +13,14 @@
  *   click NAME                      presses a button (must be visible and sensitive)
  *   select NAME INDEX               picks row INDEX of a list, child INDEX of a flow box,
  *                                   or item INDEX of a drop-down
+ *   select-text NAME TEXT           picks the first shown row (or child) whose text contains TEXT
  *   wait-text NAME TEXT [SECONDS]   the widget's text (all labels inside it) contains TEXT
  *   expect-text NAME TEXT           the same, now
  *   expect-no-text NAME TEXT        the widget's text does not contain TEXT
  *   expect-rows NAME N              the list (or flow box) has N rows (children)
  *   print NAME                      prints "NAME: text"
  *   screenshot NAME FILE            renders the widget ("window" for all) to a PNG
+ *   wait-file PATH [SECONDS]        PATH exists (a test process says "go on")
  *   sleep MILLISECONDS
  *   quit
  * NAME is a name the widgets registered with desk_window_register().

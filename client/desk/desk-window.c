@@ -8,16 +8,15 @@
 #include <string.h>
 
 #include "desk-case-view.h"
-#include "desk-county-page.h"
 #include "desk-format.h"
 #include "desk-home-page.h"
+#include "desk-level-page.h"
 #include "desk-link-bar.h"
 #include "desk-login-page.h"
 #include "desk-network-page.h"
 #include "desk-register-form.h"
 #include "desk-stats-page.h"
 #include "desk-test.h"
-#include "desk-township-page.h"
 #include "i18n.h"
 
 struct _DeskWindow {
@@ -34,8 +33,8 @@ struct _DeskWindow {
     DeskHomePage *home;
     DeskRegisterForm *reg;
     DeskCaseView *case_view;
-    DeskTownshipPage *township;
-    DeskCountyPage *county;
+    DeskLevelPage *township;
+    DeskLevelPage *county;
     DeskNetworkPage *network;
     DeskStatsPage *stats;
     guint refresh_id;
@@ -73,9 +72,9 @@ static gboolean do_refresh(gpointer data)
     if (w->home)
         desk_home_page_refresh(w->home);
     if (w->township)
-        desk_township_page_refresh(w->township);
+        desk_level_page_refresh(w->township);
     if (w->county)
-        desk_county_page_refresh(w->county);
+        desk_level_page_refresh(w->county);
     if (w->case_view)
         desk_case_view_refresh(w->case_view);
     return G_SOURCE_REMOVE;
@@ -98,7 +97,9 @@ void desk_window_notify(DeskWindow *w, const char *text, bool error)
         gtk_widget_remove_css_class(w->banner, "error");
     }
     gtk_revealer_set_reveal_child(GTK_REVEALER(w->banner), true);
-    if (!error) {
+    /* A desktop notification too, when there is a session bus to carry it
+     * (a bare X session or a kiosk has none; the banner is enough there). */
+    if (!error && g_application_get_dbus_connection(G_APPLICATION(w->app))) {
         g_autoptr(GNotification) n = g_notification_new(_("Sanji"));
         g_notification_set_body(n, text);
         g_application_send_notification(G_APPLICATION(w->app), "case-update", n);
@@ -204,8 +205,11 @@ void desk_window_logged_in(DeskWindow *w)
 {
     const Sanji__Person *p = sc_person(w->client);
     const sj_identity *node = sc_client_node(w->client);
+    /* The certificate's own name, else the unit's name from the org tree,
+     * else its code. */
+    const char *unit_name = sc_unit_name(w->client, node->unit);
     g_autofree char *who = g_strdup_printf("%s · %s", p && p->name ? p->name : "",
-                                           node->name[0] ? node->name : node->unit);
+                                           node->name[0] ? node->name : unit_name ? unit_name : node->unit);
     gtk_label_set_text(GTK_LABEL(w->person_label), who);
     gtk_widget_set_visible(w->logout, true);
     gtk_stack_set_visible_child_name(GTK_STACK(w->outer), "main");
@@ -265,13 +269,13 @@ static void build_role_pages(DeskWindow *w)
         add_page(w, GTK_WIDGET(w->reg), "register", _("Register a request"));
         break;
     case SJ_NODE_ROLE_TOWNSHIP_DESK:
-        w->township = desk_township_page_new(w);
+        w->township = desk_level_page_new(w, DESK_LEVEL_TOWNSHIP);
         add_page(w, GTK_WIDGET(w->township), "township", _("Township desk"));
         w->network = desk_network_page_new(w);
         add_page(w, GTK_WIDGET(w->network), "network", _("Stations"));
         break;
     default:
-        w->county = desk_county_page_new(w);
+        w->county = desk_level_page_new(w, DESK_LEVEL_COUNTY);
         add_page(w, GTK_WIDGET(w->county), "county", _("County desk"));
         w->network = desk_network_page_new(w);
         add_page(w, GTK_WIDGET(w->network), "network", _("Network"));

@@ -1,13 +1,23 @@
 /*
  * test_desk_e2e.c - sanji-desk as a real process under Xvfb, driven
- * through its widgets by its test hook (--test-script), against a real
- * local store and real certificates.  The station is offline (its relay
- * address refuses connections), which is what a village sees on a bad day:
- * logging in, registering and keeping drafts must all work.
+ * through its widgets by its test hook (--test-script).
  *
- * Each test: a fresh store and script; the verdict comes from the program's
- * exit status and output, and from the store itself (the outbox row).
- * Set SANJI_DESK_SCREENSHOTS=DIR to keep screenshots of the main views.
+ * Two groups:
+ *   offline: a real local store and real certificates, the station's relay
+ *     address refusing connections (what a village sees on a bad day):
+ *     logging in, registering, refusing bad input and keeping drafts must
+ *     all work.  Each test: a fresh store and script.
+ *   network: the real local network of deploy/localnet.sh (private
+ *     PostgreSQL, sanji-countyd, two sanji-relayd) in a temporary
+ *     SANJI_NET_DIR on a free SANJI_PORT_BASE, and three desks in turn: the
+ *     station registers a case and sees it saved, at the township (the
+ *     county is stopped meanwhile) and recorded with its number; the
+ *     township desk accepts it from 待签收; the county desk shows the
+ *     network and the statistics.  Each step is also checked in PostgreSQL.
+ *
+ * The verdict comes from the program's exit status and output, and from
+ * the store or the county's database.  Set SANJI_DESK_SCREENSHOTS=DIR to
+ * keep screenshots of the main views (docs/screenshots is made so).
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -17,12 +27,20 @@
 #include <cmocka.h>
 #include <glib.h>
 #include <glib/gstdio.h>
+#include <arpa/inet.h>
+#include <libpq-fe.h>
+#include <netinet/in.h>
 #include <signal.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
+#include <unistd.h>
 
+#include "case.h"
 #include "certs.h"
 #include "desk_fixture.h"
+#include "proc.h"
 #include "store.h"
 
 #define NODE "village:410423101201"
@@ -313,6 +331,514 @@ static void test_draft_survives_kill(void **state)
     assert_int_equal(run_desk(c, script2, &out), 0);
 }
 
+/* ---- the real network ------------------------------------------------------ */
+
+#define T101 "410423101000"      /* 张官营镇: its relay, its township desk */
+#define V201 "410423101201"      /* 张官营村, a station of 张官营镇 */
+#define V301 "410423102201"      /* 梁洼村, a station of the other township */
+#define APPLICANT "张建国"
+
+typedef struct {
+    char net[PATH_MAX];          /* SANJI_NET_DIR of this test's network */
+    char source[PATH_MAX];
+    char build[PATH_MAX];
+    int port_base;
+    PGconn *db;
+    bool started;
+    char number[64];             /* the case the station desk registered */
+} network;
+
+static network NET;
+
+static int sh(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static int sh(const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    g_autofree char *cmd = g_strdup_vprintf(fmt, ap);
+    va_end(ap);
+    int st = system(cmd);
+    return st != -1 && WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+static bool port_free(int port)
+{
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    if (fd < 0)
+        return false;
+    /* As the daemons bind (libuv sets SO_REUSEADDR): a port whose closed
+     * connections wait in TIME_WAIT is free for them. */
+    int one = 1;
+    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    bool ok = bind(fd, (struct sockaddr *)&a, sizeof a) == 0;
+    close(fd);
+    return ok;
+}
+
+/* Whether something accepts connections on the port. */
+static bool port_listening(int port)
+{
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    if (fd < 0)
+        return false;
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    bool ok = connect(fd, (struct sockaddr *)&a, sizeof a) == 0;
+    close(fd);
+    return ok;
+}
+
+/* Three free ports in a row: the county, then the two relays. */
+static int free_port_base(void)
+{
+    for (int i = 0; i < 200; i++) {
+        int base = 21000 + (int)((getpid() * 37 + i * 97) % 30000);
+        if (port_free(base) && port_free(base + 1) && port_free(base + 2))
+            return base;
+    }
+    return -1;
+}
+
+static int localnet(const char *what)
+{
+    return sh("'%s/deploy/localnet.sh' %s >>'%s/localnet.log' 2>&1", NET.source, what, NET.net);
+}
+
+/* Runs the sanji CLI at a node; its output (the --json answer) in out. */
+static int cli(const char *node, char *out, size_t cap, const char *args)
+{
+    g_autofree char *cmd = g_strdup_printf("'%s/client/sanji' --config '%s/%s/client.conf' --json %s 2>>'%s/cli.log'",
+                                           NET.build, NET.net, node, args, NET.net);
+    FILE *f = popen(cmd, "r");
+    if (!f)
+        return -1;
+    size_t n = fread(out, 1, cap - 1, f);
+    out[n] = '\0';
+    int st = pclose(f);
+    return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+/* The value of "key":"..." in a JSON answer ("" when absent). */
+static void json_str(const char *json, const char *key, char *buf, size_t cap)
+{
+    g_autofree char *pat = g_strdup_printf("\"%s\":\"", key);
+    const char *p = strstr(json, pat);
+    buf[0] = '\0';
+    if (!p)
+        return;
+    p += strlen(pat);
+    size_t n = 0;
+    while (p[n] && p[n] != '"' && n + 1 < cap) {
+        buf[n] = p[n];
+        n++;
+    }
+    buf[n] = '\0';
+}
+
+/* A case made at a station with the CLI, to give the pages something
+ * besides the case the desk makes: resolved at once, and with feedback
+ * (closed) when feedback is not NULL. */
+static int cli_case(const char *station, const char *item, const char *name, const char *id,
+                    bool resolve, const char *feedback)
+{
+    char out[8192], number[64], args[1024];
+    snprintf(args, sizeof args,
+             "register --item %s --name %s --id %s --phone 13700000000 --text '代办测试' --wait-applied",
+             item, name, id);
+    if (cli(station, out, sizeof out, args) != 0)
+        return -1;
+    json_str(out, "case_number", number, sizeof number);
+    if (!*number)
+        return -1;
+    if (resolve) {
+        snprintf(args, sizeof args, "resolve-now %s --result 已当场办结 --wait-applied", number);
+        if (cli(station, out, sizeof out, args) != 0)
+            return -1;
+    }
+    if (feedback) {
+        snprintf(args, sizeof args, "feedback %s --satisfaction %s --wait-applied", number, feedback);
+        if (cli(station, out, sizeof out, args) != 0)
+            return -1;
+    }
+    return 0;
+}
+
+static const char *pq(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static const char *pq(const char *fmt, ...)
+{
+    static char buf[1024];
+    va_list ap;
+    va_start(ap, fmt);
+    g_autofree char *sql = g_strdup_vprintf(fmt, ap);
+    va_end(ap);
+    PGresult *r = PQexec(NET.db, sql);
+    if (PQresultStatus(r) != PGRES_TUPLES_OK) {
+        snprintf(buf, sizeof buf, "%s", PQerrorMessage(NET.db));
+        PQclear(r);
+        fail_msg("query failed: %s: %s", sql, buf);
+    }
+    snprintf(buf, sizeof buf, "%s", PQntuples(r) > 0 ? PQgetvalue(r, 0, 0) : "");
+    PQclear(r);
+    return buf;
+}
+
+static int net_setup(void **state)
+{
+    const char *b = getenv("SANJI_BUILD_DIR"), *src = getenv("SANJI_SOURCE_DIR");
+    if (!b || !src) {
+        fprintf(stderr, "SANJI_BUILD_DIR and SANJI_SOURCE_DIR must be set (ctest sets them)\n");
+        return -1;
+    }
+    snprintf(NET.build, sizeof NET.build, "%s", b);
+    snprintf(NET.source, sizeof NET.source, "%s", src);
+    g_autofree char *dir = g_dir_make_tmp("desk-net-XXXXXX", NULL);
+    if (!dir)
+        return -1;
+    snprintf(NET.net, sizeof NET.net, "%s", dir);
+    /* PostgreSQL runs as an unprivileged user when the test runs as root:
+     * it must be able to reach the folder. */
+    chmod(NET.net, 0755);
+    NET.port_base = free_port_base();
+    if (NET.port_base < 0)
+        return -1;
+    char port[16];
+    snprintf(port, sizeof port, "%d", NET.port_base);
+    setenv("SANJI_NET_DIR", NET.net, 1);
+    setenv("SANJI_PORT_BASE", port, 1);
+    setenv("SANJI_PASSWORD", "sanji123", 1); /* the demo accounts' password */
+    NET.started = true;
+    if (localnet("start") != 0) {
+        fprintf(stderr, "localnet.sh start failed; see %s/localnet.log\n", NET.net);
+        return -1;
+    }
+    g_autofree char *ci_path = g_build_filename(NET.net, "pg", "conninfo", NULL);
+    g_autofree char *ci = NULL;
+    if (!g_file_get_contents(ci_path, &ci, NULL, NULL))
+        return -1;
+    NET.db = PQconnectdb(g_strstrip(ci));
+    if (PQstatus(NET.db) != CONNECTION_OK) {
+        fprintf(stderr, "PostgreSQL: %s\n", PQerrorMessage(NET.db));
+        return -1;
+    }
+    /* The rest of the day at the stations, made with the CLI: at 张官营村
+     * one case closed with feedback, one resolved waiting for feedback, one
+     * still to do; at 梁洼村 (the other township) one closed. */
+    char out[4096];
+    if (cli("station-" V201, out, sizeof out, "login p-" V201 "-01") != 0 ||
+        cli("station-" V301, out, sizeof out, "login p-" V301 "-01") != 0 ||
+        cli_case("station-" V201, "YB-002", "王秀兰", "410423195803121021", true, "满意") != 0 ||
+        cli_case("station-" V201, "HJ-002", "李春生", "410423196507212046", true, NULL) != 0 ||
+        cli_case("station-" V201, "DB-003", "赵桂芳", "410423197201053016", false, NULL) != 0 ||
+        cli_case("station-" V301, "JS-001", "周丽娜", "410423199108110732", true, "基本满意") != 0) {
+        fprintf(stderr, "the CLI's cases failed; see %s/cli.log\n", NET.net);
+        return -1;
+    }
+    return 0;
+}
+
+static int net_teardown(void **state)
+{
+    if (NET.db)
+        PQfinish(NET.db);
+    NET.db = NULL;
+    if (NET.started && localnet("clean") != 0) {
+        fprintf(stderr, "localnet.sh clean failed; see %s\n", NET.net);
+        return -1;
+    }
+    if (NET.started)
+        g_rmdir(NET.net); /* clean removed what was inside */
+    return 0;
+}
+
+/* Starts sanji-desk with a node's client.conf and a script; its output goes
+ * to <net>/<tag>.out. */
+static void desk_start(sj_test_proc *p, const char *node, const char *tag, const char *script)
+{
+    g_autofree char *conf = g_strdup_printf("%s/%s/client.conf", NET.net, node);
+    g_autofree char *sp = g_strdup_printf("%s/%s.script", NET.net, tag);
+    g_autofree char *log = g_strdup_printf("%s/%s.out", NET.net, tag);
+    assert_true(g_file_set_contents(sp, script, -1, NULL));
+    const char *argv[] = {XVFB_RUN, "-a", "-s", "-screen 0 1280x1000x24", SANJI_DESK_BIN,
+                          "--config", conf, "--test-script", sp, NULL};
+    const char *env[] = {"GSK_RENDERER=cairo", "NO_AT_BRIDGE=1", "GDK_BACKEND=x11", "LANG=C.UTF-8",
+                         "LANGUAGE=", "LC_ALL=", "LC_MESSAGES=", NULL};
+    sj_error err;
+    if (sj_test_proc_start(p, argv, env, log, &err) != 0)
+        fail_msg("cannot start sanji-desk: %s", err.message);
+}
+
+static char *desk_output(const char *tag)
+{
+    g_autofree char *log = g_strdup_printf("%s/%s.out", NET.net, tag);
+    char *text = NULL;
+    if (!g_file_get_contents(log, &text, NULL, NULL))
+        text = g_strdup("");
+    return text;
+}
+
+/* Waits until the desk printed want (or ended, or timeout_s passed). */
+static bool desk_wait_output(sj_test_proc *p, const char *tag, const char *want, int timeout_s)
+{
+    for (int i = 0; i < timeout_s * 10; i++) {
+        g_autofree char *text = desk_output(tag);
+        if (strstr(text, want))
+            return true;
+        if (!sj_test_proc_alive(p))
+            return false;
+        g_usleep(100000);
+    }
+    return false;
+}
+
+/* Waits for the desk to end; returns its exit status, its output printed. */
+static int desk_finish(sj_test_proc *p, const char *tag, int timeout_s)
+{
+    sj_error err;
+    int rc = sj_test_proc_wait(p, timeout_s * 1000, &err);
+    int st = rc == 0 && WIFEXITED(p->status) ? WEXITSTATUS(p->status) : -1;
+    g_autofree char *text = desk_output(tag);
+    printf("--- sanji-desk %s ---\n%s", tag, text);
+    sj_test_proc_free(p);
+    return st;
+}
+
+static int run_desk_net(const char *node, const char *tag, const char *script, int timeout_s)
+{
+    sj_test_proc p = {0};
+    desk_start(&p, node, tag, script);
+    return desk_finish(&p, tag, timeout_s);
+}
+
+static pid_t pid_of(const char *name)
+{
+    g_autofree char *path = g_strdup_printf("%s/%s.pid", NET.net, name);
+    g_autofree char *text = NULL;
+    if (!g_file_get_contents(path, &text, NULL, NULL))
+        return 0;
+    return (pid_t)atoi(text);
+}
+
+/* Stops the county server and waits until its port refuses connections. */
+static bool stop_county(void)
+{
+    pid_t pid = pid_of("county");
+    if (pid <= 0 || kill(pid, SIGTERM) != 0)
+        return false;
+    for (int i = 0; i < 200 && port_listening(NET.port_base); i++)
+        g_usleep(100000);
+    return !port_listening(NET.port_base);
+}
+
+/* 1. The station: log in by picking the name, register through the form,
+ * and watch the case go 已保存在本机 -> 已送达乡镇 -> 县里已记录 with its
+ * number; then escalate it to the township.  To see each state, the county
+ * is stopped before saving and the relay frozen (SIGSTOP) until the desk
+ * showed the saved state; the county starts again once the desk showed
+ * that the township holds it. */
+static void test_station_case_reaches_county(void **state)
+{
+    g_autofree char *s_login = shot("login"), *s_home = shot("home"), *s_reg = shot("register");
+    g_autofree char *go = g_strdup_printf("%s/go-save", NET.net);
+    g_autofree char *script = g_strdup_printf(
+        "wait-page login 30\n"
+        "wait-text login.persons 常刚 30\n"
+        "expect-text login.persons 姚铁柱\n"
+        "%s"
+        "select-text login.persons 常刚\n"
+        "expect-text login.person 常刚\n"
+        "set login.password sanji123\n"
+        "click login.submit\n"
+        "wait-page home 30\n"
+        "wait-text link.state 在线 20\n"
+        "wait-text home.count.0 1 20\n"
+        "wait-text home.count.4 1 20\n"
+        "wait-text home.count.5 1 20\n"
+        "%s"
+        "click home.register\n"
+        "wait-page register\n"
+        "set register.search 低保\n"
+        "expect-text register.items 城乡低保申请\n"
+        "expect-no-text register.items 电费代缴\n"
+        "select-text register.items 城乡低保申请\n"
+        "expect-text register.detail 县民政局\n"
+        "expect-text register.detail 家庭收入证明\n"
+        "set register.name " APPLICANT "\n"
+        "set register.id 410423198001011238\n"
+        "set register.phone 13812345678\n"
+        "set register.text '家中两位老人无固定收入，申请城乡低保。'\n"
+        "%s"
+        "print register.text\n"
+        "wait-file %s 30\n"
+        "click register.save\n"
+        "wait-page case 10\n"
+        "wait-text case.delivery 已保存在本机 5\n"
+        "print case.delivery\n"
+        "wait-text case.delivery 已送达乡镇 30\n"
+        "expect-text link.outbox 已到乡镇\n"
+        "print case.delivery\n"
+        "wait-text case.delivery 县里已记录 40\n"
+        "wait-text banner 编号 410423- 5\n"
+        "expect-text case.title 410423-\n"
+        "expect-text case.title 城乡低保申请\n"
+        "expect-text case.status 已登记\n"
+        "print case.title\n"
+        "click case.action.escalate\n"
+        "click case.confirm\n"
+        "wait-text case.status 已上报乡镇 10\n"
+        "wait-text case.delivery 县里已记录 20\n"
+        "expect-text case.timeline 上报\n"
+        "page home\n"
+        "wait-text home.count.1 1 10\n"
+        "quit\n",
+        s_login, s_home, s_reg, go);
+    sj_test_proc p = {0};
+    desk_start(&p, "station-" V201, "station", script);
+    bool filled = desk_wait_output(&p, "station", "register.text:", 60);
+    bool stopped = filled && stop_county();
+    if (stopped) {
+        g_usleep(1000000); /* the relay tells its stations the county link is down */
+        assert_int_equal(kill(pid_of("relay-" T101), SIGSTOP), 0);
+        assert_true(g_file_set_contents(go, "", 0, NULL));
+    }
+    bool saved = stopped && desk_wait_output(&p, "station", "case.delivery: 已保存在本机", 20);
+    kill(pid_of("relay-" T101), SIGCONT);
+    if (saved) {
+        /* Nothing has reached the county yet. */
+        assert_string_equal(pq("SELECT count(*) FROM cases WHERE applicant_name = '%s'", APPLICANT), "0");
+    }
+    bool stored = saved && desk_wait_output(&p, "station", "case.delivery: 已送达乡镇", 30);
+    if (stored)
+        assert_int_equal(localnet("start"), 0); /* the county again */
+    int rc = desk_finish(&p, "station", 90);
+    if (!filled || !stopped || !saved || !stored) {
+        localnet("start");
+        fail_msg("%s", !filled    ? "the desk did not reach the filled form"
+                       : !stopped ? "the county server did not stop on SIGTERM within 20 s"
+                       : !saved   ? "the desk did not show 已保存在本机"
+                                  : "the desk did not show 已送达乡镇");
+    }
+    assert_int_equal(rc, 0);
+    g_autofree char *out = desk_output("station");
+    (void)out;
+    /* The county's row: the number the desk showed, the item, the
+     * applicant, the person who logged in, and the escalation. */
+    const char *n = pq("SELECT number FROM cases WHERE applicant_name = '%s'", APPLICANT);
+    snprintf(NET.number, sizeof NET.number, "%s", n);
+    assert_true(strlen(NET.number) > 7);
+    g_autofree char *log = desk_output("station");
+    g_autofree char *want = g_strdup_printf("case.title: %s", NET.number);
+    if (!strstr(log, want))
+        fail_msg("the desk did not show the county's number %s", NET.number);
+    assert_string_equal(pq("SELECT item_code FROM cases WHERE number = '%s'", NET.number), "MZ-003");
+    assert_string_equal(pq("SELECT first_receiver FROM cases WHERE number = '%s'", NET.number),
+                        "p-" V201 "-01");
+    assert_string_equal(pq("SELECT applicant_id_number FROM cases WHERE number = '%s'", NET.number),
+                        "410423198001011238");
+    char st[8];
+    snprintf(st, sizeof st, "%d", SJ_STATUS_ESCALATED_TOWNSHIP);
+    assert_string_equal(pq("SELECT status FROM cases WHERE number = '%s'", NET.number), st);
+}
+
+/* 2. The township desk (a second sanji-desk, the township's config) sees
+ * the case in 待签收 and accepts it; an action whose required input is
+ * empty is refused with the reason, and nothing is recorded; its stations
+ * page lists its own villages' stations only. */
+static void test_township_accepts(void **state)
+{
+    if (!NET.number[0])
+        skip();
+    g_autofree char *s_tw = shot("township"), *s_case = shot("case"), *s_st = shot("stations");
+    g_autofree char *script = g_strdup_printf(
+        "wait-page login 30\n"
+        "wait-text login.persons 王志强 30\n"
+        "select-text login.persons 王志强\n"
+        "set login.password sanji123\n"
+        "click login.submit\n"
+        "wait-page township 30\n"
+        "wait-text township.incoming %s 30\n"
+        "expect-text township.incoming " APPLICANT "\n"
+        "%s"
+        "select township.incoming 0\n"
+        "wait-page case 5\n"
+        "expect-text case.title %s\n"
+        "expect-text case.status 已上报乡镇\n"
+        "click case.action.return_down\n"
+        "click case.confirm\n"
+        "wait-text case.message 未保存 5\n"
+        "print case.message\n"
+        "expect-text case.status 已上报乡镇\n"
+        "expect-text link.outbox 无\n"
+        "click case.action.accept\n"
+        "click case.confirm\n"
+        "wait-text case.status 乡镇已签收 20\n"
+        "wait-text case.delivery 县里已记录 30\n"
+        "expect-text case.timeline 签收\n"
+        "%s"
+        "page township\n"
+        "wait-text township.held %s 10\n"
+        "page network\n"
+        "wait-text window village:" V201 " 20\n"
+        "expect-no-text window village:" V301 "\n"
+        "print network.message\n"
+        "%s"
+        "quit\n",
+        NET.number, s_tw, NET.number, s_case, NET.number, s_st);
+    assert_int_equal(run_desk_net("desk-" T101, "township", script, 90), 0);
+    char st[8];
+    snprintf(st, sizeof st, "%d", SJ_STATUS_ACCEPTED_TOWNSHIP);
+    assert_string_equal(pq("SELECT status FROM cases WHERE number = '%s'", NET.number), st);
+    assert_string_equal(pq("SELECT e.actor_person FROM case_event e JOIN cases c USING (case_id) "
+                           "WHERE c.number = '%s' ORDER BY e.seq DESC LIMIT 1", NET.number),
+                        "p-" T101 "-01");
+    /* The refused return left no event: register, escalate, accept. */
+    assert_string_equal(pq("SELECT count(*) FROM case_event e JOIN cases c USING (case_id) "
+                           "WHERE c.number = '%s'", NET.number), "3");
+}
+
+/* 3. The county desk: the network (both relays online, the stations that
+ * came, queue depths) and the statistics with the county's real counts. */
+static void test_county_network_and_stats(void **state)
+{
+    g_autofree char *s_net = shot("network"), *s_stats = shot("stats");
+    char total[16], closed[16];
+    snprintf(total, sizeof total, "%s", pq("SELECT count(*) FROM cases"));
+    snprintf(closed, sizeof closed, "%s", pq("SELECT count(*) FROM cases WHERE status = %d", SJ_STATUS_CLOSED));
+    /* The CLI's four, and the station desk's own when its test got so far. */
+    assert_string_equal(total, NET.number[0] ? "5" : "4");
+    assert_string_equal(closed, "2");
+    g_autofree char *script = g_strdup_printf(
+        "wait-page login 30\n"
+        "wait-text login.persons 邱志强 30\n"
+        "select-text login.persons 邱志强\n"
+        "set login.password sanji123\n"
+        "click login.submit\n"
+        "wait-page county 30\n"
+        "wait-text county.all %s 30\n"
+        "page network\n"
+        "wait-text window relay:" T101 " 20\n"
+        "expect-text window relay:410423102000\n"
+        "expect-text window village:" V201 "\n"
+        "expect-text window 排队\n"
+        "expect-no-text window 离线　relay\n"
+        "print network.message\n"
+        "%s"
+        "page stats\n"
+        "wait-text stats.summary '事项 %s 件' 20\n"
+        "expect-text window 张官营镇\n"
+        "expect-text window 梁洼镇\n"
+        "expect-text window 医疗保障\n"
+        "print stats.summary\n"
+        "%s"
+        "quit\n",
+        NET.number[0] ? NET.number : "410423-", s_net, total, s_stats);
+    assert_int_equal(run_desk_net("desk-county", "county", script, 90), 0);
+    /* Both relays online as the county sees them. */
+    g_autofree char *out = desk_output("county");
+    assert_non_null(strstr(out, "network.message: 共"));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -321,5 +847,12 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_bad_input_is_not_saved, setup, teardown),
         cmocka_unit_test_setup_teardown(test_draft_survives_kill, setup, teardown),
     };
-    return cmocka_run_group_tests(tests, group_setup, group_teardown);
+    int failed = cmocka_run_group_tests_name("offline", tests, group_setup, group_teardown);
+    const struct CMUnitTest net_tests[] = {
+        cmocka_unit_test(test_station_case_reaches_county),
+        cmocka_unit_test(test_township_accepts),
+        cmocka_unit_test(test_county_network_and_stats),
+    };
+    failed += cmocka_run_group_tests_name("network", net_tests, net_setup, net_teardown);
+    return failed;
 }
