@@ -226,6 +226,13 @@ static void on_confirm(GtkButton *b, gpointer data)
 
 /* ---- display ------------------------------------------------------------ */
 
+/* A unit as people know it: its name from the org tree, else its code. */
+static const char *unit_label(sc_client *c, const char *code)
+{
+    const char *name = sc_unit_name(c, code);
+    return name ? name : nz(code);
+}
+
 static void add_timeline_row(DeskCaseView *v, const char *when, const char *who, const char *what,
                              const char *extra, const char *css)
 {
@@ -276,8 +283,17 @@ static void show_detail(DeskCaseView *v, const sc_case_detail *d)
     gtk_label_set_text(GTK_LABEL(v->delivery), desk_format_delivery_label(dl));
 
     clear_children(v->facts);
+    /* Unmasked only where the rule of common/personal.h lets this desk see
+     * them (its own village's case, or a case its level holds); what came
+     * down to a desk that may not see them was masked already. */
     char mid[SJ_PERSONAL_MASK_SIZE] = "", mph[SJ_PERSONAL_MASK_SIZE] = "";
-    if (cs->applicant) {
+    const sj_identity *me = sc_client_node(c);
+    bool visible = sj_personal_visible(cs->village, (sj_level)cs->holder_level, cs->holder_unit, me->role,
+                                       me->unit);
+    if (cs->applicant && visible) {
+        snprintf(mid, sizeof(mid), "%s", nz(cs->applicant->id_number));
+        snprintf(mph, sizeof(mph), "%s", nz(cs->applicant->phone));
+    } else if (cs->applicant) {
         sj_personal_mask_id(nz(cs->applicant->id_number), mid, sizeof(mid));
         sj_personal_mask_phone(nz(cs->applicant->phone), mph, sizeof(mph));
     }
@@ -291,7 +307,8 @@ static void show_detail(DeskCaseView *v, const sc_case_detail *d)
     /* Translators: where the case is: level and unit code; registered; due. */
     g_autofree char *where = g_strdup_printf(_("Now with: %s %s · first received by %s · registered %s · due %s"),
                                              desk_format_label(sc_level_label((sj_level)cs->holder_level)),
-                                             nz(cs->holder_unit), nz(cs->first_receiver_name), reg, due);
+                                             unit_label(c, cs->holder_unit), nz(cs->first_receiver_name), reg,
+                                             due);
     unsigned b = desk_format_buckets(cs, "", sj_clock_real_ms());
     gtk_box_append(GTK_BOX(v->facts), line(where, (b & DESK_BUCKET_OVERDUE) ? "overdue" : NULL));
     if (cs->department && *cs->department) {
@@ -345,7 +362,7 @@ static void show_detail(DeskCaseView *v, const sc_case_detail *d)
         g_autofree char *when = desk_format_time(e->at_ms);
         g_autofree char *who = g_strdup_printf("%s（%s %s）", nz(e->actor_name),
                                                desk_format_label(sc_level_label((sj_level)e->actor_level)),
-                                               nz(e->actor_unit));
+                                               unit_label(c, e->actor_unit));
         g_autofree char *extra = event_extra(e);
         add_timeline_row(v, when, who, desk_format_label(sc_action_label((sj_case_action)e->action)),
                          extra, NULL);
@@ -513,6 +530,7 @@ DeskCaseView *desk_case_view_new(DeskWindow *w)
     desk_window_register(w, "case.status", v->status);
     desk_window_register(w, "case.delivery", v->delivery);
     desk_window_register(w, "case.timeline", v->timeline);
+    desk_window_register(w, "case.facts", v->facts);
     desk_window_register(w, "case.note", v->note);
     desk_window_register(w, "case.result", v->result);
     desk_window_register(w, "case.department", v->department);
