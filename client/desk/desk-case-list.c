@@ -11,6 +11,7 @@
 
 #include "clock.h"
 #include "desk-format.h"
+#include "desk-widgets.h"
 #include "i18n.h"
 
 struct _DeskCaseList {
@@ -23,30 +24,12 @@ struct _DeskCaseList {
 
 G_DEFINE_TYPE(DeskCaseList, desk_case_list, GTK_TYPE_BOX)
 
-/* gtk_list_box_remove_all() is GTK 4.12; Debian 12 has 4.8. */
-static void list_clear(GtkWidget *list)
-{
-    GtkListBoxRow *row;
-    while ((row = gtk_list_box_get_row_at_index(GTK_LIST_BOX(list), 0)))
-        gtk_list_box_remove(GTK_LIST_BOX(list), GTK_WIDGET(row));
-}
-
 static void on_row_activated(GtkListBox *box, GtkListBoxRow *row, gpointer data)
 {
     DeskCaseList *l = data;
     const uint8_t *id = g_object_get_data(G_OBJECT(row), "case-id");
     if (id)
         desk_window_open_case(l->win, id);
-}
-
-static GtkWidget *cell(const char *text, const char *css)
-{
-    GtkWidget *w = gtk_label_new(text);
-    gtk_label_set_xalign(GTK_LABEL(w), 0);
-    gtk_label_set_ellipsize(GTK_LABEL(w), PANGO_ELLIPSIZE_END);
-    if (css)
-        gtk_widget_add_css_class(w, css);
-    return w;
 }
 
 static const char *delivery_css(desk_delivery d)
@@ -67,20 +50,20 @@ static GtkWidget *make_row(const Sanji__Case *c, const sc_outbox_entry *rows, si
     gtk_grid_set_column_spacing(GTK_GRID(grid), 16);
     gtk_widget_add_css_class(grid, "case-row");
     g_autofree char *title = desk_format_case_title(c);
-    GtkWidget *t = cell(title, "case-title");
+    GtkWidget *t = desk_label_cell(title, "case-title");
     gtk_widget_set_hexpand(t, true);
     gtk_grid_attach(GTK_GRID(grid), t, 0, 0, 2, 1);
     const char *status = desk_format_label(sc_status_label((sj_case_status)c->status));
-    gtk_grid_attach(GTK_GRID(grid), cell(status, "case-status"), 2, 0, 1, 1);
+    gtk_grid_attach(GTK_GRID(grid), desk_label_cell(status, "case-status"), 2, 0, 1, 1);
     desk_delivery d = desk_format_delivery(c, rows, n_rows);
-    GtkWidget *dl = cell(desk_format_delivery_label(d), delivery_css(d));
+    GtkWidget *dl = desk_label_cell(desk_format_delivery_label(d), delivery_css(d));
     gtk_grid_attach(GTK_GRID(grid), dl, 3, 0, 1, 1);
 
     const char *who = c->applicant && c->applicant->name ? c->applicant->name : "";
     g_autofree char *reg = desk_format_time(c->registered_at_ms);
     /* Translators: case row; applicant name and registration time. */
     g_autofree char *sub = g_strdup_printf(_("Applicant %s · registered %s"), who, reg);
-    gtk_grid_attach(GTK_GRID(grid), cell(sub, "dim-label"), 0, 1, 2, 1);
+    gtk_grid_attach(GTK_GRID(grid), desk_label_cell(sub, "dim-label"), 0, 1, 2, 1);
     unsigned b = desk_format_buckets(c, "", now);
     g_autofree char *due = desk_format_time(c->due_at_ms);
     g_autofree char *due_text = NULL;
@@ -90,7 +73,7 @@ static GtkWidget *make_row(const Sanji__Case *c, const sc_outbox_entry *rows, si
     else
         due_text = g_strdup_printf(_("Due %s"), due);
     gtk_grid_attach(GTK_GRID(grid),
-                    cell(due_text, (b & DESK_BUCKET_OVERDUE)    ? "overdue"
+                    desk_label_cell(due_text, (b & DESK_BUCKET_OVERDUE)    ? "overdue"
                                    : (b & DESK_BUCKET_DUE_SOON) ? "due-soon"
                                                                 : "dim-label"),
                     2, 1, 2, 1);
@@ -118,7 +101,7 @@ void desk_case_list_set_title(DeskCaseList *l, const char *title)
 void desk_case_list_set(DeskCaseList *l, Sanji__Case *const *cases, size_t n,
                         const sc_outbox_entry *rows, size_t n_rows)
 {
-    list_clear(l->list);
+    desk_list_box_clear(l->list);
     int64_t now = sj_clock_real_ms();
     for (size_t i = 0; i < n; i++)
         gtk_list_box_append(GTK_LIST_BOX(l->list), make_row(cases[i], rows, n_rows, now));

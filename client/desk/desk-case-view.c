@@ -11,6 +11,7 @@
 #include "clock.h"
 #include "desk-draft.h"
 #include "desk-format.h"
+#include "desk-widgets.h"
 #include "i18n.h"
 #include "personal.h"
 #include "uuid.h"
@@ -30,32 +31,6 @@ struct _DeskCaseView {
 
 G_DEFINE_TYPE(DeskCaseView, desk_case_view, GTK_TYPE_BOX)
 
-/* gtk_list_box_remove_all() is GTK 4.12; Debian 12 has 4.8. */
-static void list_clear(GtkWidget *list)
-{
-    GtkListBoxRow *row;
-    while ((row = gtk_list_box_get_row_at_index(GTK_LIST_BOX(list), 0)))
-        gtk_list_box_remove(GTK_LIST_BOX(list), GTK_WIDGET(row));
-}
-
-static const char *nz(const char *s)
-{
-    return s ? s : "";
-}
-
-static char *view_text(GtkWidget *view)
-{
-    GtkTextBuffer *b = gtk_text_view_get_buffer(GTK_TEXT_VIEW(view));
-    GtkTextIter s, e;
-    gtk_text_buffer_get_bounds(b, &s, &e);
-    return gtk_text_buffer_get_text(b, &s, &e, FALSE);
-}
-
-static void set_view_text(GtkWidget *view, const char *t)
-{
-    gtk_text_buffer_set_text(gtk_text_view_get_buffer(GTK_TEXT_VIEW(view)), t, -1);
-}
-
 static void keep(DeskCaseView *v, const char *key, const char *value)
 {
     if (v->restoring || !v->draft)
@@ -73,9 +48,9 @@ static void keep_all(DeskCaseView *v)
     sj_uuid_format(v->case_id, id);
     keep(v, "case", id);
     keep(v, "action", sj_case_action_name(v->pending));
-    g_autofree char *note = view_text(v->note);
-    g_autofree char *result = view_text(v->result);
-    g_autofree char *mats = view_text(v->materials);
+    g_autofree char *note = desk_text_view_get(v->note);
+    g_autofree char *result = desk_text_view_get(v->result);
+    g_autofree char *mats = desk_text_view_get(v->materials);
     keep(v, "note", note);
     keep(v, "result", result);
     keep(v, "materials", mats);
@@ -85,24 +60,6 @@ static void keep_all(DeskCaseView *v)
 static void on_input_changed(gpointer obj, gpointer data)
 {
     keep_all(data);
-}
-
-static void clear_children(GtkWidget *box)
-{
-    GtkWidget *c;
-    while ((c = gtk_widget_get_first_child(box)))
-        gtk_widget_unparent(c);
-}
-
-static GtkWidget *line(const char *text, const char *css)
-{
-    GtkWidget *l = gtk_label_new(text);
-    gtk_label_set_xalign(GTK_LABEL(l), 0);
-    gtk_label_set_wrap(GTK_LABEL(l), true);
-    gtk_label_set_selectable(GTK_LABEL(l), true);
-    if (css)
-        gtk_widget_add_css_class(l, css);
-    return l;
 }
 
 /* ---- actions ------------------------------------------------------------ */
@@ -134,7 +91,7 @@ static void open_form(DeskCaseView *v, sj_case_action a, const Sanji__Case *cs)
         if (dept && !*gtk_editable_get_text(GTK_EDITABLE(v->department)))
             gtk_editable_set_text(GTK_EDITABLE(v->department),
                                   cs->department && *cs->department ? cs->department
-                                                                    : it ? nz(it->department) : "");
+                                                                    : it ? desk_nz(it->department) : "");
         if (mats) {
             /* 一次告知: start from the last list (or the item's), so a second
              * request repeats it unless something is really missing. */
@@ -143,7 +100,7 @@ static void open_form(DeskCaseView *v, sj_case_action a, const Sanji__Case *cs)
             size_t n = cs->n_materials ? cs->n_materials : it ? it->n_materials : 0;
             for (size_t i = 0; i < n; i++)
                 g_string_append_printf(s, "%s%s", i ? "\n" : "", m[i]);
-            set_view_text(v->materials, s->str);
+            desk_text_view_set(v->materials, s->str);
             g_string_free(s, TRUE);
         }
     }
@@ -162,8 +119,8 @@ static void on_action_clicked(GtkButton *b, gpointer data)
         desk_window_show_error(v->win, NULL, &err);
         return;
     }
-    set_view_text(v->note, "");
-    set_view_text(v->result, "");
+    desk_text_view_set(v->note, "");
+    desk_text_view_set(v->result, "");
     gtk_editable_set_text(GTK_EDITABLE(v->department), "");
     open_form(v, a, d.c);
     sc_case_detail_free(&d);
@@ -186,9 +143,9 @@ static void on_cancel(GtkButton *b, gpointer data)
 static void on_confirm(GtkButton *b, gpointer data)
 {
     DeskCaseView *v = data;
-    g_autofree char *note = view_text(v->note);
-    g_autofree char *result = view_text(v->result);
-    g_autofree char *mats = view_text(v->materials);
+    g_autofree char *note = desk_text_view_get(v->note);
+    g_autofree char *result = desk_text_view_get(v->result);
+    g_autofree char *mats = desk_text_view_get(v->materials);
     g_auto(GStrv) lines = g_strsplit(mats, "\n", -1);
     GPtrArray *list = g_ptr_array_new();
     for (int i = 0; lines[i]; i++) {
@@ -230,7 +187,7 @@ static void on_confirm(GtkButton *b, gpointer data)
 static const char *unit_label(sc_client *c, const char *code)
 {
     const char *name = sc_unit_name(c, code);
-    return name ? name : nz(code);
+    return name ? name : desk_nz(code);
 }
 
 static void add_timeline_row(DeskCaseView *v, const char *when, const char *who, const char *what,
@@ -241,9 +198,9 @@ static void add_timeline_row(DeskCaseView *v, const char *when, const char *who,
     if (css)
         gtk_widget_add_css_class(row, css);
     g_autofree char *head = g_strdup_printf("%s　%s　%s", when, what, who);
-    gtk_box_append(GTK_BOX(row), line(head, "timeline-head"));
+    gtk_box_append(GTK_BOX(row), desk_label_line(head, "timeline-head"));
     if (extra && *extra)
-        gtk_box_append(GTK_BOX(row), line(extra, NULL));
+        gtk_box_append(GTK_BOX(row), desk_label_line(extra, NULL));
     gtk_list_box_append(GTK_LIST_BOX(v->timeline), row);
 }
 
@@ -282,7 +239,7 @@ static void show_detail(DeskCaseView *v, const sc_case_detail *d)
     desk_delivery dl = desk_format_delivery(cs, d->pending, d->n_pending);
     gtk_label_set_text(GTK_LABEL(v->delivery), desk_format_delivery_label(dl));
 
-    clear_children(v->facts);
+    desk_box_clear(v->facts);
     /* Unmasked only where the rule of common/personal.h lets this desk see
      * them (its own village's case, or a case its level holds); what came
      * down to a desk that may not see them was masked already. */
@@ -291,53 +248,53 @@ static void show_detail(DeskCaseView *v, const sc_case_detail *d)
     bool visible = sj_personal_visible(cs->village, (sj_level)cs->holder_level, cs->holder_unit, me->role,
                                        me->unit);
     if (cs->applicant && visible) {
-        snprintf(mid, sizeof(mid), "%s", nz(cs->applicant->id_number));
-        snprintf(mph, sizeof(mph), "%s", nz(cs->applicant->phone));
+        snprintf(mid, sizeof(mid), "%s", desk_nz(cs->applicant->id_number));
+        snprintf(mph, sizeof(mph), "%s", desk_nz(cs->applicant->phone));
     } else if (cs->applicant) {
-        sj_personal_mask_id(nz(cs->applicant->id_number), mid, sizeof(mid));
-        sj_personal_mask_phone(nz(cs->applicant->phone), mph, sizeof(mph));
+        sj_personal_mask_id(desk_nz(cs->applicant->id_number), mid, sizeof(mid));
+        sj_personal_mask_phone(desk_nz(cs->applicant->phone), mph, sizeof(mph));
     }
     g_autofree char *app = g_strdup_printf(_("Applicant: %s   ID: %s   phone: %s"),
-                                           cs->applicant ? nz(cs->applicant->name) : "", mid, mph);
-    gtk_box_append(GTK_BOX(v->facts), line(app, NULL));
-    g_autofree char *req = g_strdup_printf("%s%s", _("Request: "), nz(cs->request_text));
-    gtk_box_append(GTK_BOX(v->facts), line(req, NULL));
+                                           cs->applicant ? desk_nz(cs->applicant->name) : "", mid, mph);
+    gtk_box_append(GTK_BOX(v->facts), desk_label_line(app, NULL));
+    g_autofree char *req = g_strdup_printf("%s%s", _("Request: "), desk_nz(cs->request_text));
+    gtk_box_append(GTK_BOX(v->facts), desk_label_line(req, NULL));
     g_autofree char *reg = desk_format_time(cs->registered_at_ms);
     g_autofree char *due = desk_format_time(cs->due_at_ms);
     /* Translators: where the case is: level and unit code; registered; due. */
     g_autofree char *where = g_strdup_printf(_("Now with: %s %s · first received by %s · registered %s · due %s"),
                                              desk_format_label(sc_level_label((sj_level)cs->holder_level)),
-                                             unit_label(c, cs->holder_unit), nz(cs->first_receiver_name), reg,
+                                             unit_label(c, cs->holder_unit), desk_nz(cs->first_receiver_name), reg,
                                              due);
     unsigned b = desk_format_buckets(cs, "", sj_clock_real_ms());
-    gtk_box_append(GTK_BOX(v->facts), line(where, (b & DESK_BUCKET_OVERDUE) ? "overdue" : NULL));
+    gtk_box_append(GTK_BOX(v->facts), desk_label_line(where, (b & DESK_BUCKET_OVERDUE) ? "overdue" : NULL));
     if (cs->department && *cs->department) {
         g_autofree char *t = g_strdup_printf("%s%s", _("Department: "), cs->department);
-        gtk_box_append(GTK_BOX(v->facts), line(t, NULL));
+        gtk_box_append(GTK_BOX(v->facts), desk_label_line(t, NULL));
     }
     if (cs->n_materials && (sj_case_status)cs->status == SJ_STATUS_WAITING_MATERIALS) {
         GString *s = g_string_new(_("Materials missing: "));
         for (size_t i = 0; i < cs->n_materials; i++)
             g_string_append_printf(s, "%s%s", i ? "、" : "", cs->materials[i]);
-        gtk_box_append(GTK_BOX(v->facts), line(s->str, "due-soon"));
+        gtk_box_append(GTK_BOX(v->facts), desk_label_line(s->str, "due-soon"));
         g_string_free(s, TRUE);
     }
     if (cs->result && *cs->result) {
         g_autofree char *t = g_strdup_printf("%s%s", _("Result: "), cs->result);
-        gtk_box_append(GTK_BOX(v->facts), line(t, "result"));
+        gtk_box_append(GTK_BOX(v->facts), desk_label_line(t, "result"));
     }
     if (cs->return_reason && *cs->return_reason) {
         g_autofree char *t = g_strdup_printf("%s%s", _("Reason for returning: "), cs->return_reason);
-        gtk_box_append(GTK_BOX(v->facts), line(t, "result"));
+        gtk_box_append(GTK_BOX(v->facts), desk_label_line(t, "result"));
     }
     if (cs->urge_count || cs->supervised) {
         g_autofree char *t = g_strdup_printf(_("Urged %u times%s"), cs->urge_count,
                                              cs->supervised ? _(", under supervision") : "");
-        gtk_box_append(GTK_BOX(v->facts), line(t, "overdue"));
+        gtk_box_append(GTK_BOX(v->facts), desk_label_line(t, "overdue"));
     }
 
     /* The actions allowed now; the system's own (OVERDUE, WARN) are not buttons. */
-    clear_children(v->actions);
+    desk_box_clear(v->actions);
     sj_case_action allowed[SJ_ACTION_COUNT];
     size_t n = sc_allowed_actions(c, cs, allowed, SJ_ACTION_COUNT);
     size_t shown = 0;
@@ -354,13 +311,13 @@ static void show_detail(DeskCaseView *v, const sc_case_detail *d)
         shown++;
     }
     if (shown == 0)
-        gtk_box_append(GTK_BOX(v->actions), line(_("Nothing to do here now."), "dim-label"));
+        gtk_box_append(GTK_BOX(v->actions), desk_label_line(_("Nothing to do here now."), "dim-label"));
 
-    list_clear(v->timeline);
+    desk_list_box_clear(v->timeline);
     for (size_t i = 0; i < d->n_events; i++) {
         const Sanji__CaseEvent *e = d->events[i];
         g_autofree char *when = desk_format_time(e->at_ms);
-        g_autofree char *who = g_strdup_printf("%s（%s %s）", nz(e->actor_name),
+        g_autofree char *who = g_strdup_printf("%s（%s %s）", desk_nz(e->actor_name),
                                                desk_format_label(sc_level_label((sj_level)e->actor_level)),
                                                unit_label(c, e->actor_unit));
         g_autofree char *extra = event_extra(e);
@@ -374,7 +331,7 @@ static void show_detail(DeskCaseView *v, const sc_case_detail *d)
         g_autofree char *when = desk_format_time(r->saved_at_ms);
         const char *state = desk_format_label(sc_out_state_label(r->state));
         g_autofree char *extra = r->state == SC_OUT_REFUSED
-                                     ? g_strdup_printf("%s%s", _("Why: "), nz(r->reason))
+                                     ? g_strdup_printf("%s%s", _("Why: "), desk_nz(r->reason))
                                      : NULL;
         add_timeline_row(v, when, state, desk_format_label(sc_action_label((sj_case_action)r->action)),
                          extra, r->state == SC_OUT_REFUSED ? "refused" : "pending");
@@ -412,9 +369,9 @@ void desk_case_view_show(DeskCaseView *v, const uint8_t case_id[16])
             sj_case_action a = sj_case_action_from_name(desk_draft_get(v->draft, "action"));
             if (a != SJ_ACTION_NONE) {
                 v->restoring = true;
-                set_view_text(v->note, desk_draft_get(v->draft, "note"));
-                set_view_text(v->result, desk_draft_get(v->draft, "result"));
-                set_view_text(v->materials, desk_draft_get(v->draft, "materials"));
+                desk_text_view_set(v->note, desk_draft_get(v->draft, "note"));
+                desk_text_view_set(v->result, desk_draft_get(v->draft, "result"));
+                desk_text_view_set(v->materials, desk_draft_get(v->draft, "materials"));
                 gtk_editable_set_text(GTK_EDITABLE(v->department), desk_draft_get(v->draft, "department"));
                 open_form(v, a, NULL);
                 v->restoring = false;
@@ -461,15 +418,15 @@ DeskCaseView *desk_case_view_new(DeskWindow *w)
                                    "spacing", 10, NULL);
     v->win = w;
     gtk_widget_add_css_class(GTK_WIDGET(v), "page");
-    v->empty = line(_("Open a case from a list to see it here."), "dim-label");
-    v->title = line("", "title-2");
+    v->empty = desk_label_line(_("Open a case from a list to see it here."), "dim-label");
+    v->title = desk_label_line("", "title-2");
     /* Still selectable with the mouse (the number is copied into other
      * systems), but not the first focus of the page: a caret blinking in
      * the title reads as an input box. */
     gtk_widget_set_focusable(v->title, false);
     GtkWidget *state = gtk_box_new(GTK_ORIENTATION_HORIZONTAL, 16);
-    v->status = line("", "case-status-big");
-    v->delivery = line("", "delivery-big");
+    v->status = desk_label_line("", "case-status-big");
+    v->delivery = desk_label_line("", "delivery-big");
     gtk_box_append(GTK_BOX(state), v->status);
     gtk_box_append(GTK_BOX(state), v->delivery);
     v->facts = gtk_box_new(GTK_ORIENTATION_VERTICAL, 4);
@@ -478,7 +435,7 @@ DeskCaseView *desk_case_view_new(DeskWindow *w)
 
     v->form = gtk_box_new(GTK_ORIENTATION_VERTICAL, 6);
     gtk_widget_add_css_class(v->form, "action-form");
-    v->form_title = line("", "title-3");
+    v->form_title = desk_label_line("", "title-3");
     v->result_label = field_label(_("Result (what was done, what the villager gets)"));
     v->result = text_input();
     v->dept_label = field_label(_("Department that handles it"));
@@ -497,7 +454,7 @@ DeskCaseView *desk_case_view_new(DeskWindow *w)
     GtkWidget *cancel = gtk_button_new_with_label(_("Cancel"));
     gtk_box_append(GTK_BOX(fb), v->confirm);
     gtk_box_append(GTK_BOX(fb), cancel);
-    v->message = line("", "error-text");
+    v->message = desk_label_line("", "error-text");
     GtkWidget *parts[] = {v->form_title, v->result_label, v->result, v->dept_label, v->department,
                           v->mat_label, v->materials, v->sat_label, v->satisfaction, note_label,
                           v->note, fb, v->message};
@@ -505,7 +462,7 @@ DeskCaseView *desk_case_view_new(DeskWindow *w)
         gtk_box_append(GTK_BOX(v->form), parts[i]);
     gtk_widget_set_visible(v->form, false);
 
-    GtkWidget *tl = line(_("History"), "title-3");
+    GtkWidget *tl = desk_label_line(_("History"), "title-3");
     v->timeline = gtk_list_box_new();
     gtk_widget_add_css_class(v->timeline, "boxed-list");
     gtk_list_box_set_selection_mode(GTK_LIST_BOX(v->timeline), GTK_SELECTION_NONE);

@@ -9,6 +9,7 @@
 
 #include "desk-draft.h"
 #include "desk-format.h"
+#include "desk-widgets.h"
 #include "i18n.h"
 #include "personal.h"
 
@@ -25,27 +26,6 @@ struct _DeskRegisterForm {
 };
 
 G_DEFINE_TYPE(DeskRegisterForm, desk_register_form, GTK_TYPE_BOX)
-
-/* gtk_list_box_remove_all() is GTK 4.12; Debian 12 has 4.8. */
-static void list_clear(GtkWidget *list)
-{
-    GtkListBoxRow *row;
-    while ((row = gtk_list_box_get_row_at_index(GTK_LIST_BOX(list), 0)))
-        gtk_list_box_remove(GTK_LIST_BOX(list), GTK_WIDGET(row));
-}
-
-static const char *nz(const char *s)
-{
-    return s ? s : "";
-}
-
-static char *text_of(GtkWidget *view)
-{
-    GtkTextBuffer *b = gtk_text_view_get_buffer(GTK_TEXT_VIEW(view));
-    GtkTextIter s, e;
-    gtk_text_buffer_get_bounds(b, &s, &e);
-    return gtk_text_buffer_get_text(b, &s, &e, FALSE);
-}
 
 static void keep(DeskRegisterForm *f, const char *key, const char *value)
 {
@@ -77,8 +57,8 @@ static void show_item(DeskRegisterForm *f)
         return;
     }
     GString *s = g_string_new(NULL);
-    g_string_append_printf(s, "<b>%s</b>  (%s)\n", nz(it->name), nz(it->code));
-    g_autofree char *dept = g_markup_escape_text(nz(it->department), -1);
+    g_string_append_printf(s, "<b>%s</b>  (%s)\n", desk_nz(it->name), desk_nz(it->code));
+    g_autofree char *dept = g_markup_escape_text(desk_nz(it->department), -1);
     /* Translators: item detail; department, limit in working days, lowest level. */
     g_string_append_printf(s, _("Department: %s · time limit: %u working days · can be finished at: %s"),
                            dept, it->limit_days, desk_format_label(sc_level_label((sj_level)it->min_level)));
@@ -86,7 +66,7 @@ static void show_item(DeskRegisterForm *f)
         g_string_append_printf(s, _(" (urgent: %u working days)"), it->urgent_limit_days);
     g_string_append_printf(s, "\n<b>%s</b>", _("Materials the villager must bring:"));
     for (size_t i = 0; i < it->n_materials; i++) {
-        g_autofree char *m = g_markup_escape_text(nz(it->materials[i]), -1);
+        g_autofree char *m = g_markup_escape_text(desk_nz(it->materials[i]), -1);
         g_string_append_printf(s, "\n  %zu. %s", i + 1, m);
     }
     if (it->n_materials == 0)
@@ -98,7 +78,7 @@ static void show_item(DeskRegisterForm *f)
 static void fill_items(DeskRegisterForm *f)
 {
     sc_client *c = desk_window_client(f->win);
-    list_clear(f->items);
+    desk_list_box_clear(f->items);
     const char *kw = gtk_editable_get_text(GTK_EDITABLE(f->search));
     guint ci = gtk_drop_down_get_selected(GTK_DROP_DOWN(f->category));
     const char *cat = ci < f->category_codes->len ? g_ptr_array_index(f->category_codes, ci) : "";
@@ -106,16 +86,16 @@ static void fill_items(DeskRegisterForm *f)
     size_t n = sc_catalogue_search(c, kw, &items);
     GtkListBoxRow *chosen = NULL;
     for (size_t i = 0; i < n; i++) {
-        if (*cat && strcmp(nz(items[i]->category), cat) != 0)
+        if (*cat && strcmp(desk_nz(items[i]->category), cat) != 0)
             continue;
-        g_autofree char *t = g_strdup_printf("%s　%s", nz(items[i]->name), nz(items[i]->code));
+        g_autofree char *t = g_strdup_printf("%s　%s", desk_nz(items[i]->name), desk_nz(items[i]->code));
         GtkWidget *l = gtk_label_new(t);
         gtk_label_set_xalign(GTK_LABEL(l), 0);
         GtkWidget *row = gtk_list_box_row_new();
         gtk_list_box_row_set_child(GTK_LIST_BOX_ROW(row), l);
-        g_object_set_data_full(G_OBJECT(row), "code", g_strdup(nz(items[i]->code)), g_free);
+        g_object_set_data_full(G_OBJECT(row), "code", g_strdup(desk_nz(items[i]->code)), g_free);
         gtk_list_box_append(GTK_LIST_BOX(f->items), row);
-        if (f->item_code && strcmp(f->item_code, nz(items[i]->code)) == 0)
+        if (f->item_code && strcmp(f->item_code, desk_nz(items[i]->code)) == 0)
             chosen = GTK_LIST_BOX_ROW(row);
     }
     free(items);
@@ -159,8 +139,8 @@ void desk_register_form_reload_catalogue(DeskRegisterForm *f)
     gtk_string_list_append(names, _("All categories"));
     g_ptr_array_add(f->category_codes, g_strdup(""));
     for (size_t i = 0; cat && i < cat->n_categories; i++) {
-        gtk_string_list_append(names, nz(cat->categories[i]->name));
-        g_ptr_array_add(f->category_codes, g_strdup(nz(cat->categories[i]->code)));
+        gtk_string_list_append(names, desk_nz(cat->categories[i]->name));
+        g_ptr_array_add(f->category_codes, g_strdup(desk_nz(cat->categories[i]->code)));
     }
     g_signal_handlers_block_by_func(f->category, on_filter_changed, f);
     gtk_drop_down_set_model(GTK_DROP_DOWN(f->category), G_LIST_MODEL(names));
@@ -235,7 +215,7 @@ static void on_entry_changed(GtkEditable *e, gpointer data)
 static void on_text_changed(GtkTextBuffer *b, gpointer data)
 {
     DeskRegisterForm *f = data;
-    g_autofree char *t = text_of(f->text);
+    g_autofree char *t = desk_text_view_get(f->text);
     keep(f, "text", t);
     field_error(f->text_error, f->text, NULL);
 }
@@ -251,7 +231,7 @@ static void clear_form(DeskRegisterForm *f)
     gtk_editable_set_text(GTK_EDITABLE(f->name), "");
     gtk_editable_set_text(GTK_EDITABLE(f->id), "");
     gtk_editable_set_text(GTK_EDITABLE(f->phone), "");
-    gtk_text_buffer_set_text(gtk_text_view_get_buffer(GTK_TEXT_VIEW(f->text)), "", -1);
+    desk_text_view_set(f->text, "");
     gtk_check_button_set_active(GTK_CHECK_BUTTON(f->urgent), false);
     gtk_editable_set_text(GTK_EDITABLE(f->search), "");
     g_clear_pointer(&f->item_code, g_free);
@@ -266,7 +246,7 @@ static void on_save(GtkButton *button, gpointer data)
 {
     DeskRegisterForm *f = data;
     g_autofree char *name = g_strstrip(g_strdup(gtk_editable_get_text(GTK_EDITABLE(f->name))));
-    g_autofree char *text = text_of(f->text);
+    g_autofree char *text = desk_text_view_get(f->text);
     GtkWidget *first_bad = NULL;
     if (!f->item_code) {
         field_error(f->item_error, f->items, _("Pick the matter from the catalogue."));
