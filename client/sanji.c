@@ -209,14 +209,35 @@ static void usage_cmd(const command *cmd, FILE *f)
         fprintf(f, "\n%s\n", _("CASE is the case number (e.g. 410423-20261123-0001) or the case id."));
 }
 
+/* With --json every error, usage errors included, is one JSON object on
+ * stdout ({"error":NAME,"message":...,"exit":N}), like the other output, so
+ * that a script reads one format whatever happened.  Set in main() from the
+ * whole command line before anything can fail. */
+static bool json_mode;
+
+static void json_str(FILE *f, const char *s);
+
+static void json_error(int code, const char *message, int exit_code)
+{
+    printf("{\"error\":\"%s\",\"message\":", sj_err_name(code));
+    json_str(stdout, message);
+    printf(",\"exit\":%d}\n", exit_code);
+    fflush(stdout);
+}
+
 static int usage_error(const command *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static int usage_error(const command *cmd, const char *fmt, ...)
 {
+    char msg[SJ_ERROR_MESSAGE_MAX];
     va_list ap;
     va_start(ap, fmt);
-    fprintf(stderr, "sanji: ");
-    vfprintf(stderr, fmt, ap);
+    vsnprintf(msg, sizeof(msg), fmt, ap);
     va_end(ap);
+    if (json_mode) {
+        json_error(SJ_EINVAL, msg, EX_USAGE);
+        return EX_USAGE;
+    }
+    fprintf(stderr, "sanji: %s", msg);
     if (cmd)
         fprintf(stderr, _("\nSee: sanji %s --help\n"), cmd->name);
     else
@@ -393,9 +414,16 @@ static const char *case_ref(const Sanji__Case *c, char buf[SJ_UUID_TEXT_SIZE])
     return buf;
 }
 
-static void print_error(const sj_error *err)
+/* Reports err (as JSON on stdout with --json, else on stderr) and returns
+ * exit_code. */
+static int fail(const sj_error *err, int exit_code)
 {
-    fprintf(stderr, "%s%s\n", _("Error: "), err->message[0] ? err->message : _(sj_err_text(err->code)));
+    const char *msg = err->message[0] ? err->message : _(sj_err_text(err->code));
+    if (json_mode)
+        json_error(err->code, msg, exit_code);
+    else
+        fprintf(stderr, "%s%s\n", _("Error: "), msg);
+    return exit_code;
 }
 
 /* ---- configuration ----------------------------------------------------- */
@@ -728,10 +756,8 @@ static int cmd_action(const command *cmd, const opts *o, setup *s)
 {
     run r;
     sj_error err;
-    if (run_init(&r, o, M_ACTION, s, &err) != 0) {
-        print_error(&err);
-        return EX_SETUP;
-    }
+    if (run_init(&r, o, M_ACTION, s, &err) != 0)
+        return fail(&err, EX_SETUP);
     int code = EX_INPUT;
     char ref[128] = "";
     if (sc_use_person(r.c, &err) != 0)
@@ -795,13 +821,7 @@ static int cmd_action(const command *cmd, const opts *o, setup *s)
     run_close(&r);
     return code;
 fail:
-    if (o->json) {
-        printf("{\"error\":\"%s\",\"message\":", sj_err_name(err.code));
-        json_str(stdout, err.message);
-        printf(",\"exit\":%d}\n", code);
-    } else {
-        print_error(&err);
-    }
+    fail(&err, code);
     run_close(&r);
     return code;
 }
@@ -864,36 +884,33 @@ static int cmd_list(const opts *o, setup *s)
 {
     run r;
     sj_error err;
-    if (run_init(&r, o, M_STATUS, s, &err) != 0) {
-        print_error(&err);
-        return EX_SETUP;
-    }
+    if (run_init(&r, o, M_STATUS, s, &err) != 0)
+        return fail(&err, EX_SETUP);
     sc_use_person(r.c, NULL);
     sj_case_status st[MAX_REPEAT];
     for (size_t i = 0; i < o->n_statuses; i++) {
         st[i] = sj_case_status_from_name(o->statuses[i]);
         if (st[i] == SJ_STATUS_NONE) {
             run_close(&r);
-            fprintf(stderr, _("sanji: unknown status \"%s\"; use one of: "), o->statuses[i]);
-            for (int k = 1; k < SJ_STATUS_COUNT; k++)
-                fprintf(stderr, "%s%s", k > 1 ? ", " : "", sj_case_status_name((sj_case_status)k));
-            fputc('\n', stderr);
-            return EX_USAGE;
+            char names[SJ_ERROR_MESSAGE_MAX] = "";
+            size_t used = 0;
+            for (int k = 1; k < SJ_STATUS_COUNT && used < sizeof(names); k++)
+                used += (size_t)snprintf(names + used, sizeof(names) - used, "%s%s", k > 1 ? ", " : "",
+                                         sj_case_status_name((sj_case_status)k));
+            return usage_error(NULL, _("unknown status \"%s\"; use one of: %s."), o->statuses[i], names);
         }
     }
     if (o->mine && !sc_person(r.c)) {
         sj_error_set(&err, SJ_EUNKNOWN_PERSON, "%s", _("Nobody is logged in at this station; log in first (sanji login)."));
-        print_error(&err);
         run_close(&r);
-        return EX_INPUT;
+        return fail(&err, EX_INPUT);
     }
     sc_list_filter f = {.mine = o->mine, .overdue = o->overdue, .waiting_for_me = o->waiting,
                         .statuses = st, .n_statuses = o->n_statuses};
     sc_case_list l;
     if (sc_list_cases(r.c, &f, &l, &err) != 0) {
-        print_error(&err);
         run_close(&r);
-        return EX_SETUP;
+        return fail(&err, EX_SETUP);
     }
     if (o->json) {
         printf("[");
@@ -934,23 +951,14 @@ static int cmd_show(const opts *o, setup *s)
 {
     run r;
     sj_error err;
-    if (run_init(&r, o, M_STATUS, s, &err) != 0) {
-        print_error(&err);
-        return EX_SETUP;
-    }
+    if (run_init(&r, o, M_STATUS, s, &err) != 0)
+        return fail(&err, EX_SETUP);
     sc_use_person(r.c, NULL);
     uint8_t id[16];
     sc_case_detail d;
     if (sc_find_case(r.c, o->args[0], id, &err) != 0 || sc_get_case(r.c, id, &d, &err) != 0) {
-        if (o->json) {
-            printf("{\"error\":\"%s\",\"message\":", sj_err_name(err.code));
-            json_str(stdout, err.message);
-            printf("}\n");
-        } else {
-            print_error(&err);
-        }
         run_close(&r);
-        return EX_INPUT;
+        return fail(&err, EX_INPUT);
     }
     const Sanji__Case *c = d.c;
     sj_case_action allowed[SJ_ACTION_COUNT];
@@ -996,7 +1004,15 @@ static int cmd_show(const opts *o, setup *s)
         sj_uuid_format(id, id_text);
         fmt_time(c->registered_at_ms, t1, sizeof(t1));
         fmt_time(c->due_at_ms, t2, sizeof(t2));
-        if (c->applicant) {
+        /* Unmasked only where common/personal.h lets this node see them: the
+         * case's own village station, or a desk whose level holds the case.
+         * What came down to a node that may not see them is masked already. */
+        const sj_identity *me = sc_client_node(r.c);
+        if (c->applicant && sj_personal_visible(c->village, (sj_level)c->holder_level, c->holder_unit,
+                                                me->role, me->unit)) {
+            snprintf(mask_id, sizeof(mask_id), "%s", c->applicant->id_number);
+            snprintf(mask_phone, sizeof(mask_phone), "%s", c->applicant->phone);
+        } else if (c->applicant) {
             sj_personal_mask_id(c->applicant->id_number, mask_id, sizeof(mask_id));
             sj_personal_mask_phone(c->applicant->phone, mask_phone, sizeof(mask_phone));
         }
@@ -1067,15 +1083,12 @@ static int cmd_catalogue(const opts *o, setup *s)
 {
     run r;
     sj_error err;
-    if (run_init(&r, o, M_STATUS, s, &err) != 0) {
-        print_error(&err);
-        return EX_SETUP;
-    }
+    if (run_init(&r, o, M_STATUS, s, &err) != 0)
+        return fail(&err, EX_SETUP);
     if (!sc_catalogue(r.c)) {
         sj_error_set(&err, SJ_EUNKNOWN_ITEM, "%s", _("No service catalogue has been received yet; connect to the relay once (sanji sync) and try again."));
-        print_error(&err);
         run_close(&r);
-        return EX_INPUT;
+        return fail(&err, EX_INPUT);
     }
     const Sanji__CatalogueItem **items = NULL;
     size_t n = sc_catalogue_search(r.c, o->n_args ? o->args[0] : NULL, &items);
@@ -1129,17 +1142,14 @@ static int cmd_status(const opts *o, setup *s, bool sync)
 {
     run r;
     sj_error err;
-    if (run_init(&r, o, sync ? M_SYNC : M_STATUS, s, &err) != 0) {
-        print_error(&err);
-        return EX_SETUP;
-    }
+    if (run_init(&r, o, sync ? M_SYNC : M_STATUS, s, &err) != 0)
+        return fail(&err, EX_SETUP);
     if (sync || !o->offline)
         run_link(&r, o->wait_set ? o->wait : (sync ? 10 : 3));
     sc_status_info st;
     if (sc_status(r.c, &st, &err) != 0) {
-        print_error(&err);
         run_close(&r);
-        return EX_SETUP;
+        return fail(&err, EX_SETUP);
     }
     if (r.have_final) {
         /* The link as it was when the run ended; the outbox counts are now's. */
@@ -1219,10 +1229,8 @@ static int cmd_watch(const opts *o, setup *s)
 {
     run r;
     sj_error err;
-    if (run_init(&r, o, M_WATCH, s, &err) != 0) {
-        print_error(&err);
-        return EX_SETUP;
-    }
+    if (run_init(&r, o, M_WATCH, s, &err) != 0)
+        return fail(&err, EX_SETUP);
     if (!o->json)
         printf("%s\n", _("Watching for updates; press Ctrl-C to stop."));
     fflush(stdout);
@@ -1260,31 +1268,30 @@ static int cmd_session(const command *cmd, const opts *o, setup *s)
         return cmd_watch(o, s);
     run r;
     sj_error err;
-    if (run_init(&r, o, M_LOGIN, s, &err) != 0) {
-        print_error(&err);
-        return EX_SETUP;
-    }
+    if (run_init(&r, o, M_LOGIN, s, &err) != 0)
+        return fail(&err, EX_SETUP);
     int code = EX_OK;
     if (strcmp(cmd->name, "logout") == 0) {
         if (sc_logout(r.c, &err) != 0) {
-            print_error(&err);
-            code = EX_SETUP;
+            code = fail(&err, EX_SETUP);
         } else if (!o->json) {
             printf("%s\n", _("Logged out."));
         }
     } else if (strcmp(cmd->name, "whoami") == 0) {
+        sj_error_clear(&err);
         const Sanji__Person *p = sc_use_person(r.c, &err) == 0 ? sc_person(r.c) : NULL;
-        if (o->json) {
+        if (!p && err.code == 0)
+            sj_error_set(&err, SJ_EUNKNOWN_PERSON, "%s", _("Nobody is logged in at this station; log in first (sanji login)."));
+        if (!p) {
+            code = fail(&err, EX_INPUT);
+        } else if (o->json) {
             printf("{\"node\":\"%s\",\"person\":", sc_client_node(r.c)->node_id);
             json_str(stdout, p ? p->id : "");
             printf(",\"name\":");
             json_str(stdout, p ? p->name : "");
             printf("}\n");
-        } else if (p) {
-            printf("%s %s (%s)\n", _("Logged in:"), p->name, p->id);
         } else {
-            print_error(&err);
-            code = EX_INPUT;
+            printf("%s %s (%s)\n", _("Logged in:"), p->name, p->id);
         }
     } else { /* login */
         const char *person = o->n_args ? o->args[0] : s->person_default;
@@ -1296,8 +1303,7 @@ static int cmd_session(const command *cmd, const opts *o, setup *s)
         if (read_password(o, pw, sizeof(pw)) != 0 || !*pw) {
             run_close(&r);
             sj_error_set(&err, SJ_EMISSING_FIELD, "%s", _("No password given."));
-            print_error(&err);
-            return EX_INPUT;
+            return fail(&err, EX_INPUT);
         }
         r.person = person;
         r.password = pw;
@@ -1327,15 +1333,33 @@ static int cmd_session(const command *cmd, const opts *o, setup *s)
                 printf("%s %s\n", _("Logged in:"), p ? p->name : "");
             }
         } else {
-            print_error(&r.login_err);
-            code = r.login_status == SJ_EAUTH || r.login_status == SJ_EUNKNOWN_PERSON ||
-                           r.login_status == SJ_EMISSING_FIELD
-                       ? EX_INPUT
-                       : EX_SETUP;
+            code = fail(&r.login_err, r.login_status == SJ_EAUTH || r.login_status == SJ_EUNKNOWN_PERSON ||
+                                              r.login_status == SJ_EMISSING_FIELD
+                                          ? EX_INPUT
+                                          : EX_SETUP);
         }
     }
     run_close(&r);
     return code;
+}
+
+/* Whether --json is on the command line, read as the parsers below read it:
+ * the value of an option that takes one (--note --json) is not the flag. */
+static bool wants_json(int argc, char **argv)
+{
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        if (strcmp(a, "--json") == 0)
+            return true;
+        if (strncmp(a, "--", 2) != 0 || strchr(a, '=') != NULL)
+            continue;
+        bool takes_value = strcmp(a + 2, "config") == 0;
+        for (size_t k = 0; k < N_OPTIONS && !takes_value; k++)
+            takes_value = OPTIONS[k].has_arg && strcmp(OPTIONS[k].name, a + 2) == 0;
+        if (takes_value)
+            i++;
+    }
+    return false;
 }
 
 int main(int argc, char **argv)
@@ -1348,6 +1372,7 @@ int main(int argc, char **argv)
         sj_log_set_level(lvl);
     opts o;
     memset(&o, 0, sizeof(o));
+    json_mode = wants_json(argc, argv);
     int i = 1;
     for (; i < argc; i++) {
         if (strcmp(argv[i], "--json") == 0)
@@ -1370,6 +1395,8 @@ int main(int argc, char **argv)
             break;
     }
     if (i >= argc) {
+        if (json_mode)
+            return usage_error(NULL, "%s", _("no command given."));
         usage_main(stderr);
         return EX_USAGE;
     }
@@ -1389,9 +1416,8 @@ int main(int argc, char **argv)
     setup s;
     sj_error err;
     if (load_setup(o.config, &s, &err) != 0) {
-        print_error(&err);
         sc_config_release(&s);
-        return EX_SETUP;
+        return fail(&err, EX_SETUP);
     }
     switch (cmd->kind) {
     case K_REGISTER:
