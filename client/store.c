@@ -553,6 +553,46 @@ int sc_store_case_find(sc_store *st, const char *ref, uint8_t case_id[16], sj_er
     return db_fail(st, err, "case find");
 }
 
+/* Steps s and collects the message of column 0 of every row, unpacked as
+ * d, into a growing array (*out, *n).  A row that does not unpack is
+ * skipped: a damaged row must not hide the others from a list.  Finalizes
+ * s; on failure nothing is left allocated. */
+static int collect_msgs(sc_store *st, sqlite3_stmt *s, const ProtobufCMessageDescriptor *d,
+                        ProtobufCMessage ***out, size_t *n, const char *what, sj_error *err)
+{
+    size_t cap = 0;
+    ProtobufCMessage **v = NULL;
+    int rc;
+    while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+        const void *b = sqlite3_column_blob(s, 0);
+        ProtobufCMessage *m =
+            b ? protobuf_c_message_unpack(d, NULL, (size_t)sqlite3_column_bytes(s, 0), b) : NULL;
+        if (!m)
+            continue;
+        if (*n == cap) {
+            cap = cap ? cap * 2 : 32;
+            ProtobufCMessage **nv = realloc(v, cap * sizeof(*v));
+            if (!nv) {
+                protobuf_c_message_free_unpacked(m, NULL);
+                rc = SQLITE_NOMEM;
+                break;
+            }
+            v = nv;
+        }
+        v[(*n)++] = m;
+    }
+    sqlite3_finalize(s);
+    if (rc != SQLITE_DONE) {
+        for (size_t i = 0; i < *n; i++)
+            protobuf_c_message_free_unpacked(v[i], NULL);
+        free(v);
+        *n = 0;
+        return rc == SQLITE_NOMEM ? sj_error_set(err, SJ_ENOMEM, NULL) : db_fail(st, err, what);
+    }
+    *out = v;
+    return 0;
+}
+
 int sc_store_case_list(sc_store *st, Sanji__Case ***out, size_t *n, sj_error *err)
 {
     *out = NULL;
@@ -562,35 +602,7 @@ int sc_store_case_list(sc_store *st, Sanji__Case ***out, size_t *n, sj_error *er
                  "ORDER BY registered_at_ms DESC, case_id DESC",
              &s, err) != 0)
         return SJ_EDB;
-    size_t cap = 0;
-    Sanji__Case **v = NULL;
-    int rc;
-    while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-        Sanji__Case *c = unpack_case_col(s, 0);
-        if (!c)
-            continue; /* a damaged row is skipped, not fatal for a list */
-        if (*n == cap) {
-            cap = cap ? cap * 2 : 32;
-            Sanji__Case **nv = realloc(v, cap * sizeof(*v));
-            if (!nv) {
-                sanji__case__free_unpacked(c, NULL);
-                sqlite3_finalize(s);
-                sc_store_cases_free(v, *n);
-                *n = 0;
-                return sj_error_set(err, SJ_ENOMEM, NULL);
-            }
-            v = nv;
-        }
-        v[(*n)++] = c;
-    }
-    sqlite3_finalize(s);
-    if (rc != SQLITE_DONE) {
-        sc_store_cases_free(v, *n);
-        *n = 0;
-        return db_fail(st, err, "case list");
-    }
-    *out = v;
-    return 0;
+    return collect_msgs(st, s, &sanji__case__descriptor, (ProtobufCMessage ***)out, n, "case list", err);
 }
 
 void sc_store_cases_free(Sanji__Case **cases, size_t n)
@@ -633,36 +645,8 @@ int sc_store_events_get(sc_store *st, const uint8_t case_id[16], Sanji__CaseEven
     if (prep(st, "SELECT event FROM events WHERE case_id = ? ORDER BY seq", &s, err) != 0)
         return SJ_EDB;
     sqlite3_bind_blob(s, 1, case_id, 16, SQLITE_STATIC);
-    size_t cap = 0;
-    Sanji__CaseEvent **v = NULL;
-    int rc;
-    while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-        Sanji__CaseEvent *e = sanji__case_event__unpack(
-            NULL, (size_t)sqlite3_column_bytes(s, 0), sqlite3_column_blob(s, 0));
-        if (!e)
-            continue;
-        if (*n == cap) {
-            cap = cap ? cap * 2 : 16;
-            Sanji__CaseEvent **nv = realloc(v, cap * sizeof(*v));
-            if (!nv) {
-                sanji__case_event__free_unpacked(e, NULL);
-                sqlite3_finalize(s);
-                sc_store_events_free(v, *n);
-                *n = 0;
-                return sj_error_set(err, SJ_ENOMEM, NULL);
-            }
-            v = nv;
-        }
-        v[(*n)++] = e;
-    }
-    sqlite3_finalize(s);
-    if (rc != SQLITE_DONE) {
-        sc_store_events_free(v, *n);
-        *n = 0;
-        return db_fail(st, err, "events get");
-    }
-    *out = v;
-    return 0;
+    return collect_msgs(st, s, &sanji__case_event__descriptor, (ProtobufCMessage ***)out, n, "events get",
+                        err);
 }
 
 void sc_store_events_free(Sanji__CaseEvent **events, size_t n)
