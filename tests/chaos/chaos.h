@@ -20,8 +20,9 @@
  * Ownership: chaos_run (chaos_main.c) owns every part; each part's free function
  * releases what its set-up function made.  Nothing here is thread-safe.
  *
- * Entry points: chaos_net_setup(), chaos_net_free(), chaos_net_fault(),
- * chaos_net_heal(), chaos_load_new(), chaos_load_free(), chaos_load_tick(),
+ * Entry points: chaos_net_setup(), chaos_net_open(), chaos_net_stop(),
+ * chaos_net_free(), chaos_net_fault(), chaos_net_heal(), chaos_load_new(),
+ * chaos_load_read(), chaos_load_free(), chaos_load_tick(),
  * chaos_load_restart_client(), chaos_load_quiet(), chaos_check_run().
  */
 #ifndef SJ_CHAOS_H
@@ -87,7 +88,7 @@ typedef struct chaos_net {
     /* Processes down and when to restart them (0: running). */
     uint64_t county_restart_at, pg_restart_at, relay_restart_at[CHAOS_TOWNSHIPS_MAX];
     unsigned faults[CHAOS_F_COUNT];
-    unsigned crashes;       /* daemons that exited although nobody killed them */
+    unsigned crashes;       /* processes that ended in a way the run did not cause */
     bool verbose;
 } chaos_net;
 
@@ -98,7 +99,21 @@ typedef struct chaos_net {
 int chaos_net_setup(chaos_net *n, sj_workload *w, int n_townships, int villages_per_township,
                     sj_error *err);
 
-/* Stops everything and (unless keep) removes the run's folders. */
+/* For a check of a kept run (sanji-chaos --check DIR): fills n from the
+ * stores of dir (townships from the relays', villages from the stations')
+ * and starts its PostgreSQL (dir-pg) again unless it already runs.  n must
+ * be zeroed; free it
+ * with chaos_net_free(n, true).  Returns 0 or a code with err. */
+int chaos_net_open(chaos_net *n, const char *dir, sj_error *err);
+
+/* Stops every process with SIGTERM and counts in n->crashes each that had
+ * already ended or does not end with exit 0 (reported on stderr with its
+ * log and, if it left a core, a backtrace), and each PostgreSQL backend the
+ * server log shows terminated by a signal.  Idempotent. */
+void chaos_net_stop(chaos_net *n);
+
+/* Stops everything (chaos_net_stop) and, unless keep, removes the run's
+ * folders. */
 void chaos_net_free(chaos_net *n, bool keep);
 
 /* Injects one fault of kind (CLIENT_RESTART excepted: chaos_load does that)
@@ -144,6 +159,12 @@ typedef struct chaos_figures {
  * <dir>/journal.txt.  Returns 0 or a code with err. */
 int chaos_load_new(uv_loop_t *loop, chaos_net *n, sj_workload *w, const chaos_load_opts *o,
                    chaos_load **out, sj_error *err);
+
+/* For a check of a kept run: the journal (<dir>/journal.txt) read back,
+ * and the store paths of the clients n names, without any client running.
+ * Only chaos_load_journal(), chaos_load_stores(), chaos_load_figures() and
+ * chaos_load_free() may be used on it.  Returns 0 or a code with err. */
+int chaos_load_read(chaos_net *n, chaos_load **out, sj_error *err);
 
 /* True once every client has logged in. */
 bool chaos_load_ready(const chaos_load *l);

@@ -16,7 +16,7 @@
  * Entry points: chaos_load_new(), chaos_load_ready(), chaos_load_tick(),
  * chaos_load_done(), chaos_load_restart_client(), chaos_load_quiet(),
  * chaos_load_figures(), chaos_load_journal(), chaos_load_stores(),
- * chaos_load_free().
+ * chaos_load_read(), chaos_load_free().
  */
 #include "chaos.h"
 
@@ -199,6 +199,8 @@ static void journal_saved(chaos_load *l, const uint8_t mid[16], const uint8_t ci
     l->fig.saved++;
     if (action == SJ_ACTION_REGISTER)
         l->fig.registers++;
+    if (!l->journal)
+        return; /* read back from the journal (chaos_load_read) */
     char m[33], c[33];
     hex(mid, m);
     hex(cid, c);
@@ -332,6 +334,124 @@ static void client_setup(chaos_load *l, lclient *lc, kind k, const char *unit, c
                           .backoff_cap_ms = 1000};
 }
 
+/* Sets up every client of n (not opened): stations, township desks, the
+ * county desk, in that order. */
+static void setup_all(chaos_load *l, chaos_net *n)
+{
+    size_t i = 0;
+    for (int t = 0; t < n->n_townships; t++) {
+        char peer[40], cert[40];
+        snprintf(peer, sizeof peer, "relay:%s", n->township[t]);
+        for (int v = 0; v < n->villages_per_township; v++, i++) {
+            snprintf(cert, sizeof cert, "station-%s", n->village[t][v]);
+            client_setup(l, &l->clients[i], K_STATION, n->village[t][v], cert,
+                         n->down[t].listen_port, peer);
+        }
+    }
+    for (int t = 0; t < n->n_townships; t++, i++) {
+        char peer[40], cert[40];
+        snprintf(peer, sizeof peer, "relay:%s", n->township[t]);
+        snprintf(cert, sizeof cert, "desk-%s", n->township[t]);
+        client_setup(l, &l->clients[i], K_TOWNSHIP, n->township[t], cert, n->down[t].listen_port,
+                     peer);
+    }
+    client_setup(l, &l->clients[i], K_COUNTY, CHAOS_COUNTY, "county-desk",
+                 n->county_desk.listen_port, "county:" CHAOS_COUNTY);
+    for (i = 0; i < l->n_clients; i++)
+        l->clients[i].idx = (int)i;
+}
+
+static int action_of(const char *name)
+{
+    for (int a = 0; a < SJ_ACTION_COUNT; a++)
+        if (strcmp(sj_case_action_name((sj_case_action)a), name) == 0)
+            return a;
+    return -1;
+}
+
+static bool unhex16(const char *s, uint8_t out[16])
+{
+    if (strlen(s) != 32)
+        return false;
+    for (int i = 0; i < 16; i++) {
+        unsigned v;
+        if (sscanf(s + 2 * i, "%2x", &v) != 1)
+            return false;
+        out[i] = (uint8_t)v;
+    }
+    return true;
+}
+
+int chaos_load_read(chaos_net *n, chaos_load **out, sj_error *err)
+{
+    chaos_load *l = calloc(1, sizeof *l);
+    if (!l)
+        return sj_error_set(err, SJ_ENOMEM, NULL);
+    l->net = n;
+    l->n_stations = (size_t)(n->n_townships * n->villages_per_township);
+    l->n_clients = l->n_stations + (size_t)n->n_townships + 1;
+    l->clients = calloc(l->n_clients, sizeof *l->clients);
+    if (!l->clients) {
+        chaos_load_free(l);
+        return sj_error_set(err, SJ_ENOMEM, NULL);
+    }
+    setup_all(l, n);
+    char path[PATH_MAX + 16], line[512];
+    snprintf(path, sizeof path, "%s/journal.txt", n->dir);
+    FILE *f = fopen(path, "r");
+    if (!f) {
+        chaos_load_free(l);
+        return sj_error_set(err, SJ_ENOTFOUND, "cannot read %s", path);
+    }
+    int rc = 0;
+    unsigned lineno = 0;
+    while (rc == 0 && fgets(line, sizeof line, f)) {
+        char m[40], c[40], name[40], unit[16];
+        char fin;
+        unsigned long long v;
+        int code;
+        uint8_t mid[16], cid[16];
+        lineno++;
+        if (sscanf(line, "S %39s %39s %39s %llu %15s", m, c, name, &v, unit) == 5) {
+            int a = action_of(name);
+            size_t who = 0;
+            while (who < l->n_clients && strcmp(l->clients[who].unit, unit) != 0)
+                who++;
+            if (a < 0 || who == l->n_clients || !unhex16(m, mid) || !unhex16(c, cid) ||
+                rec_find(l, mid)) {
+                rc = sj_error_set(err, SJ_EINVAL, "%s:%u: bad or repeated S line", path, lineno);
+                break;
+            }
+            journal_saved(l, mid, cid, a, v, (int)who);
+        } else if (sscanf(line, "F %39s %c %llu %d", m, &fin, &v, &code) == 4) {
+            record *r = unhex16(m, mid) ? rec_find(l, mid) : NULL;
+            if (!r || (fin != 'A' && fin != 'R')) {
+                rc = sj_error_set(err, SJ_EINVAL, "%s:%u: F line of no saved message", path,
+                                  lineno);
+                break;
+            }
+            if (!r->final) {
+                r->final = fin;
+                r->version = v;
+                r->code = code;
+                if (fin == 'A')
+                    l->fig.applied++;
+                else
+                    l->fig.refused++;
+            }
+        } else {
+            rc = sj_error_set(err, SJ_EINVAL, "%s:%u: not a journal line", path, lineno);
+        }
+    }
+    fclose(f);
+    if (rc < 0) {
+        chaos_load_free(l);
+        return rc;
+    }
+    *out = l;
+    return 0;
+}
+
 int chaos_load_new(uv_loop_t *loop, chaos_net *n, sj_workload *w, const chaos_load_opts *o,
                    chaos_load **out, sj_error *err)
 {
@@ -352,27 +472,8 @@ int chaos_load_new(uv_loop_t *loop, chaos_net *n, sj_workload *w, const chaos_lo
         chaos_load_free(l);
         return sj_error_set(err, SJ_EIO, "cannot make the clients or the journal %s", path);
     }
-    size_t i = 0;
-    for (int t = 0; t < n->n_townships; t++) {
-        char peer[40], cert[40];
-        snprintf(peer, sizeof peer, "relay:%s", n->township[t]);
-        for (int v = 0; v < n->villages_per_township; v++, i++) {
-            snprintf(cert, sizeof cert, "station-%s", n->village[t][v]);
-            client_setup(l, &l->clients[i], K_STATION, n->village[t][v], cert,
-                         n->down[t].listen_port, peer);
-        }
-    }
-    for (int t = 0; t < n->n_townships; t++, i++) {
-        char peer[40], cert[40];
-        snprintf(peer, sizeof peer, "relay:%s", n->township[t]);
-        snprintf(cert, sizeof cert, "desk-%s", n->township[t]);
-        client_setup(l, &l->clients[i], K_TOWNSHIP, n->township[t], cert, n->down[t].listen_port,
-                     peer);
-    }
-    client_setup(l, &l->clients[i], K_COUNTY, CHAOS_COUNTY, "county-desk",
-                 n->county_desk.listen_port, "county:" CHAOS_COUNTY);
-    for (i = 0; i < l->n_clients; i++) {
-        l->clients[i].idx = (int)i;
+    setup_all(l, n);
+    for (size_t i = 0; i < l->n_clients; i++) {
         int rc = client_open(l, &l->clients[i], err);
         if (rc < 0) {
             chaos_load_free(l);
@@ -662,7 +763,7 @@ void chaos_load_free(chaos_load *l)
         uv_timer_stop(&l->restart_timer);
         uv_close((uv_handle_t *)&l->restart_timer, NULL);
     }
-    for (int round = 0; round < 2000; round++) {
+    for (int round = 0; l->loop && round < 2000; round++) {
         bool all = true;
         for (size_t i = 0; l->clients && i < l->n_clients; i++)
             if (l->clients[i].c && !l->clients[i].stopped)

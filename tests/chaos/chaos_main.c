@@ -6,11 +6,21 @@
  *   sanji-chaos [--seed N|random] [--actions N] [--rate PER_S] [--faults N]
  *               [--mix relay,county,pg,delay,blackhole,reset,refuse,client]
  *               [--townships N] [--villages N] [--bound S] [--keep] [--verbose]
+ *               [--plant-crash]
+ *   sanji-chaos --check DIR
  *
- * Exit status: 0 when every check passed and the network converged within
- * the bound (seconds after the last heal); 1 on a loss, duplicate,
- * divergence, crash or slow convergence; 2 on bad arguments or a set-up
- * failure.
+ * Exit status: 0 when every check passed, no process crashed and the
+ * network converged within the bound (seconds after the last heal); 1 on a
+ * loss, duplicate, divergence, crash or slow convergence; 2 on bad
+ * arguments or a set-up failure.
+ *
+ * --check DIR runs only the checker on a run kept with --keep (or kept
+ * because it failed): it starts that run's PostgreSQL again, reads the
+ * journal and the stores, prints the findings and figures, and stops.
+ *
+ * --plant-crash tests the crash detection itself: halfway through the load
+ * the first relay gets a SIGSEGV that is no fault of the schedule; the run
+ * must then report it (crashed 1, with its log and backtrace) and fail.
  *
  * SANJI_CHAOS_SCALE (a factor, e.g. 0.5, set by the sanitizer build's
  * ctest registration) scales --actions and --rate down for slow builds.
@@ -34,8 +44,9 @@ typedef struct opts {
     bool mix[CHAOS_F_COUNT];
     int townships, villages;
     double bound_s;
-    bool keep, verbose;
+    bool keep, verbose, plant_crash;
     char mix_text[200];
+    const char *check_dir;  /* --check: only the checker, on a kept run */
 } opts;
 
 typedef enum phase { P_LOGIN, P_LOAD, P_HEAL, P_DONE } phase;
@@ -50,7 +61,7 @@ typedef struct run {
     phase phase;
     uint64_t phase_start, next_fault, fault_every, heal_at, converged_ms, last_check;
     unsigned faults_done;
-    bool converged, login_failed;
+    bool converged, login_failed, crash_planted;
 } run;
 
 static const char *const MIX_NAMES[CHAOS_F_COUNT] = {
@@ -94,7 +105,9 @@ static void usage(void)
     fprintf(stderr,
             "usage: sanji-chaos [--seed N|random] [--actions N] [--rate PER_S] [--faults N]\n"
             "                   [--mix relay,county,pg,delay,blackhole,reset,refuse,client]\n"
-            "                   [--townships N] [--villages N] [--bound S] [--keep] [--verbose]\n");
+            "                   [--townships N] [--villages N] [--bound S] [--keep] [--verbose]\n"
+            "                   [--plant-crash]\n"
+            "       sanji-chaos --check DIR\n");
 }
 
 static int parse(opts *o, int argc, char **argv)
@@ -112,6 +125,10 @@ static int parse(opts *o, int argc, char **argv)
         }
         if (strcmp(a, "--verbose") == 0) {
             o->verbose = true;
+            continue;
+        }
+        if (strcmp(a, "--plant-crash") == 0) {
+            o->plant_crash = true;
             continue;
         }
         if (!v)
@@ -134,6 +151,8 @@ static int parse(opts *o, int argc, char **argv)
             o->villages = atoi(v);
         else if (strcmp(a, "--bound") == 0)
             o->bound_s = atof(v);
+        else if (strcmp(a, "--check") == 0)
+            o->check_dir = v;
         else
             return -1;
     }
@@ -208,6 +227,16 @@ static void on_tick(uv_timer_t *t)
     case P_LOAD:
         chaos_net_poll(&r->net, now);
         chaos_load_tick(r->load, now);
+        if (r->o.plant_crash && !r->crash_planted) {
+            chaos_figures f;
+            chaos_load_figures(r->load, &f);
+            if (f.saved * 2 >= r->o.actions &&
+                sj_test_proc_signal(&r->net.relay[0], SIGSEGV) == 0) {
+                r->crash_planted = true;
+                fprintf(stderr, "sanji-chaos: planted a crash: SIGSEGV to relay %s\n",
+                        r->net.township[0]);
+            }
+        }
         if (r->faults_done < r->o.faults && now >= r->next_fault) {
             inject(r, now);
             r->faults_done++;
@@ -254,6 +283,90 @@ static void on_tick(uv_timer_t *t)
     }
 }
 
+/* The figures and the result line; returns the exit status (0 or 1). */
+static int print_figures(const run *r, const chaos_report *rep, const chaos_figures *fig)
+{
+    bool clean = chaos_check_clean(rep) && r->net.crashes == 0;
+    bool fast = r->o.check_dir ||
+                (r->converged && r->converged_ms <= (uint64_t)(r->o.bound_s * 1000.0));
+    if (r->o.check_dir)
+        printf("== figures (check of %s)\n", r->o.check_dir);
+    else
+        printf("== figures (seed %llu)\n", (unsigned long long)r->o.seed);
+    printf("actions saved        %llu (registrations %llu)\n", (unsigned long long)fig->saved,
+           (unsigned long long)fig->registers);
+    printf("applied              %llu (exactly once in PostgreSQL: %llu)\n",
+           (unsigned long long)fig->applied, (unsigned long long)rep->applied_once);
+    printf("refused by the county %llu (stale version, conflicts)\n",
+           (unsigned long long)fig->refused);
+    printf("lost                 %llu\n", (unsigned long long)rep->lost);
+    printf("duplicated           %llu\n", (unsigned long long)rep->duplicated);
+    printf("phantom rows         %llu\n", (unsigned long long)rep->phantom);
+    printf("wrong results        %llu\n", (unsigned long long)rep->wrong_result);
+    printf("bad histories        %llu of %llu cases, %llu events\n",
+           (unsigned long long)rep->bad_history, (unsigned long long)rep->cases,
+           (unsigned long long)rep->events);
+    printf("replicas checked     %llu: diverged %llu, missing %llu, cursors behind %llu\n",
+           (unsigned long long)rep->replicas_checked, (unsigned long long)rep->diverged,
+           (unsigned long long)rep->missing, (unsigned long long)rep->cursor_behind);
+    printf("crashed              %u\n", r->net.crashes);
+    unsigned total = 0;
+    for (int k = 0; k < CHAOS_F_COUNT; k++)
+        total += r->net.faults[k];
+    printf("faults injected      %u:", total);
+    for (int k = 0; k < CHAOS_F_COUNT; k++)
+        printf(" %s %u%s", chaos_fault_names[k], r->net.faults[k],
+               k + 1 < CHAOS_F_COUNT ? "," : "\n");
+    if (r->o.check_dir)
+        printf("time to converge     not measured (check only)\n");
+    else if (r->converged)
+        printf("time to converge     %.2f s after the last heal (bound %.0f s)\n",
+               (double)r->converged_ms / 1000.0, r->o.bound_s);
+    else
+        printf("time to converge     NOT CONVERGED\n");
+    printf("local refusals       %llu (the client's own checks; never saved)\n",
+           (unsigned long long)fig->local_refusals);
+    if (clean && fast) {
+        printf("RESULT: PASS\n");
+        return 0;
+    }
+    printf("RESULT: FAIL%s%s%s\n", chaos_check_clean(rep) ? "" : " (checks)",
+           r->net.crashes ? " (crashes)" : "", fast ? "" : " (convergence)");
+    if (!r->o.check_dir)
+        printf("seed=%llu replay with: sanji-chaos --seed %llu --actions %llu --rate %g "
+               "--faults %u --mix %s --townships %d --villages %d\n",
+               (unsigned long long)r->o.seed, (unsigned long long)r->o.seed,
+               (unsigned long long)r->o.actions, r->o.rate, r->o.faults, r->o.mix_text,
+               r->o.townships, r->o.villages);
+    return 1;
+}
+
+/* sanji-chaos --check DIR: the checker alone, on a kept run. */
+static int check_only(run *r)
+{
+    sj_error err;
+    int status = 2;
+    if (chaos_net_open(&r->net, r->o.check_dir, &err) != 0) {
+        fprintf(stderr, "sanji-chaos: --check %s: %s\n", r->o.check_dir, err.message);
+    } else if (chaos_load_read(&r->net, &r->load, &err) != 0) {
+        fprintf(stderr, "sanji-chaos: --check %s: %s\n", r->o.check_dir, err.message);
+    } else {
+        chaos_report rep;
+        chaos_figures fig;
+        printf("== checks (findings, if any)\n");
+        if (chaos_check_run(&r->net, r->load, &rep, stdout, &err) != 0) {
+            fprintf(stderr, "sanji-chaos: check: %s\n", err.message);
+        } else {
+            chaos_load_figures(r->load, &fig);
+            chaos_net_stop(&r->net);
+            status = print_figures(r, &rep, &fig);
+        }
+    }
+    chaos_load_free(r->load);
+    chaos_net_free(&r->net, true);
+    return status;
+}
+
 int main(int argc, char **argv)
 {
     run r;
@@ -266,6 +379,8 @@ int main(int argc, char **argv)
     /* A write to a link the other end reset must be an error, not the end
      * of the run (the long run once died silently of SIGPIPE). */
     signal(SIGPIPE, SIG_IGN);
+    if (r.o.check_dir)
+        return check_only(&r);
     printf("seed=%llu replay with: sanji-chaos --seed %llu --actions %llu --rate %g --faults %u "
            "--mix %s --townships %d --villages %d\n",
            (unsigned long long)r.o.seed, (unsigned long long)r.o.seed,
@@ -310,51 +425,12 @@ int main(int argc, char **argv)
             fprintf(stderr, "sanji-chaos: check: %s\n", err.message);
         } else {
             chaos_load_figures(r.load, &fig);
-            bool clean = chaos_check_clean(&rep) && r.net.crashes == 0;
-            bool fast = r.converged && r.converged_ms <= (uint64_t)(r.o.bound_s * 1000.0);
-            printf("== figures (seed %llu)\n", (unsigned long long)r.o.seed);
-            printf("actions saved        %llu (registrations %llu)\n",
-                   (unsigned long long)fig.saved, (unsigned long long)fig.registers);
-            printf("applied              %llu (exactly once in PostgreSQL: %llu)\n",
-                   (unsigned long long)fig.applied, (unsigned long long)rep.applied_once);
-            printf("refused by the county %llu (stale version, conflicts)\n",
-                   (unsigned long long)fig.refused);
-            printf("lost                 %llu\n", (unsigned long long)rep.lost);
-            printf("duplicated           %llu\n", (unsigned long long)rep.duplicated);
-            printf("phantom rows         %llu\n", (unsigned long long)rep.phantom);
-            printf("wrong results        %llu\n", (unsigned long long)rep.wrong_result);
-            printf("bad histories        %llu of %llu cases, %llu events\n",
-                   (unsigned long long)rep.bad_history, (unsigned long long)rep.cases,
-                   (unsigned long long)rep.events);
-            printf("replicas checked     %llu: diverged %llu, missing %llu, cursors behind %llu\n",
-                   (unsigned long long)rep.replicas_checked, (unsigned long long)rep.diverged,
-                   (unsigned long long)rep.missing, (unsigned long long)rep.cursor_behind);
-            printf("daemon crashes       %u\n", r.net.crashes);
-            unsigned total = 0;
-            for (int k = 0; k < CHAOS_F_COUNT; k++)
-                total += r.net.faults[k];
-            printf("faults injected      %u:", total);
-            for (int k = 0; k < CHAOS_F_COUNT; k++)
-                printf(" %s %u%s", chaos_fault_names[k], r.net.faults[k],
-                       k + 1 < CHAOS_F_COUNT ? "," : "\n");
-            if (r.converged)
-                printf("time to converge     %.2f s after the last heal (bound %.0f s)\n",
-                       (double)r.converged_ms / 1000.0, r.o.bound_s);
-            else
-                printf("time to converge     NOT CONVERGED\n");
-            printf("local refusals       %llu (the client's own checks; never saved)\n",
-                   (unsigned long long)fig.local_refusals);
-            if (clean && fast) {
-                printf("RESULT: PASS\n");
-                status = 0;
-            } else {
-                printf("RESULT: FAIL%s%s\n", clean ? "" : " (checks)", fast ? "" : " (convergence)");
-                printf("seed=%llu replay with: sanji-chaos --seed %llu --actions %llu --rate %g "
-                       "--faults %u --mix %s --townships %d --villages %d\n",
-                       (unsigned long long)r.o.seed, (unsigned long long)r.o.seed,
-                       (unsigned long long)r.o.actions, r.o.rate, r.o.faults, r.o.mix_text,
-                       r.o.townships, r.o.villages);
-            }
+            /* Clients first, then every process ends on SIGTERM: one that
+             * does not end cleanly counts as crashed before the figures. */
+            chaos_load_free(r.load);
+            r.load = NULL;
+            chaos_net_stop(&r.net);
+            status = print_figures(&r, &rep, &fig);
         }
     }
     chaos_load_free(r.load);

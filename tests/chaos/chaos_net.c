@@ -5,12 +5,21 @@
  * shut down immediately with SIGQUIT and restarted), sanji-countyd, one
  * sanji-relayd per township, and a sanji-faultproxy on every link.
  *
- * Entry points: chaos_net_setup(), chaos_net_free(), chaos_net_fault(),
- * chaos_net_poll(), chaos_net_heal(), chaos_net_healthy(), chaos_net_cert().
+ * Crashes: every process runs in a folder of its own under <dir>/cores with
+ * core dumps allowed.  Any end the run did not cause — an exit by itself,
+ * a death before its kill -9 or SIGQUIT, a non-zero status or a signal on
+ * SIGTERM, a PostgreSQL backend terminated by a signal — is counted in
+ * crashes and reported with the end of its log (from a sanitizer's report
+ * when there is one) and, when a core was written, gdb's backtrace.
+ *
+ * Entry points: chaos_net_setup(), chaos_net_open(), chaos_net_stop(),
+ * chaos_net_free(), chaos_net_fault(), chaos_net_poll(), chaos_net_heal(),
+ * chaos_net_healthy(), chaos_net_cert().
  */
 #include "chaos.h"
 
 #include <arpa/inet.h>
+#include <dirent.h>
 #include <errno.h>
 #include <netinet/in.h>
 #include <signal.h>
@@ -20,6 +29,7 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/time.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #define PGBIN "/usr/lib/postgresql/15/bin"
@@ -41,10 +51,15 @@ static int sh(const char *fmt, ...)
     return rc == 0 ? 0 : -1;
 }
 
+/* Absolute, because every process runs in a folder of its own (cores). */
 static const char *build_dir(void)
 {
+    static char abs[PATH_MAX - 256]; /* room for the program's path below it */
     const char *b = getenv("SANJI_BUILD_DIR");
-    return b && *b ? b : ".";
+    char *real = realpath(b && *b ? b : ".", NULL);
+    snprintf(abs, sizeof abs, "%.3800s", real ? real : b && *b ? b : ".");
+    free(real);
+    return abs;
 }
 
 static const char *source_dir(void)
@@ -56,6 +71,118 @@ static const char *source_dir(void)
 void chaos_net_cert(const chaos_net *n, const char *name, char *out, size_t cap)
 {
     snprintf(out, cap, "%s/pki/%s", n->dir, name);
+}
+
+/* ---- crashes ------------------------------------------------------------------ */
+
+/* Gives p a folder of its own under <dir>/cores, where it runs and where a
+ * core file lands (sj_test_proc core_dir). */
+static void give_core_dir(chaos_net *n, sj_test_proc *p, const char *name)
+{
+    char dir[PATH_MAX];
+    snprintf(dir, sizeof dir, "%.127s/cores/%.40s", n->dir, name); /* p lies inside n */
+    memcpy(p->core_dir, dir, sizeof p->core_dir);
+    (void)mkdir(p->core_dir, 0777);
+    (void)chmod(p->core_dir, 0777); /* PostgreSQL's user writes there too */
+}
+
+/* Prints the end of a crashed process's log: from the first sanitizer
+ * report in its last 64 KiB when there is one (the stack is the point),
+ * else its last 2 KiB. */
+static void print_log_tail(const sj_test_proc *p)
+{
+    static char buf[65536];
+    static const char *const MARKS[] = {"ERROR: AddressSanitizer", "ERROR: LeakSanitizer",
+                                        "runtime error:", "WARNING: ThreadSanitizer",
+                                        "ERROR: UndefinedBehaviorSanitizer"};
+    sj_test_proc_log_tail(p, buf, sizeof buf);
+    if (buf[0] == '\0') {
+        fprintf(stderr, "(the log is empty)\n");
+        return;
+    }
+    const char *from = NULL;
+    for (size_t i = 0; i < sizeof MARKS / sizeof MARKS[0]; i++) {
+        const char *m = strstr(buf, MARKS[i]);
+        if (m && (!from || m < from))
+            from = m;
+    }
+    size_t len = strlen(buf);
+    size_t cap = from ? 12288 : 2048;
+    if (!from)
+        from = len > cap ? buf + len - cap : buf;
+    while (from > buf && from[-1] != '\n')
+        from--;
+    fprintf(stderr, "%.*s\n", (int)(strlen(from) < cap ? strlen(from) : cap), from);
+}
+
+/* gdb's backtrace of p's core, if one was written; also kept next to it. */
+static void print_backtrace(chaos_net *n, const sj_test_proc *p)
+{
+    char core[PATH_MAX + 32];
+    if (sj_test_proc_find_core(p, core, sizeof core) != 0) {
+        fprintf(stderr, "sanji-chaos: no core file in %s (core_pattern or limits)\n",
+                p->core_dir[0] ? p->core_dir : "?");
+        return;
+    }
+    const char *exe = p == &n->pg ? PGBIN "/postgres" : p->argv[0];
+    fprintf(stderr, "sanji-chaos: backtrace of %s (gdb):\n", core);
+    (void)sh("gdb -batch -nx -q -ex 'thread apply all bt' %s %s 2>&1 | grep -v '^\\[New LWP' "
+             "| tee %s.bt >&2",
+             exe, core, core);
+}
+
+/* Counts and reports a process that ended in a way the run did not cause. */
+static void crash(chaos_net *n, sj_test_proc *p, const char *what, const char *how)
+{
+    char st[96];
+    n->crashes++;
+    fprintf(stderr, "sanji-chaos: CRASH: %s (pid %d) %s: %s; log %s ends:\n", what,
+            (int)p->last_pid, how, sj_test_proc_status_text(p->status, st, sizeof st),
+            p->log_path);
+    print_log_tail(p);
+    print_backtrace(n, p);
+}
+
+/* kill -9 of p; if it had already ended by itself, that is a crash. */
+static void kill9_checked(chaos_net *n, sj_test_proc *p, const char *what)
+{
+    if (sj_test_proc_kill9(p) == 0 && !sj_test_proc_killed_by(p, SIGKILL))
+        crash(n, p, what, "had ended before its kill -9");
+}
+
+/* SIGTERM and wait; anything but exit 0 is a crash. */
+static void stop_checked(chaos_net *n, sj_test_proc *p, int timeout_ms, const char *what)
+{
+    if (p->pid <= 0)
+        return;
+    if (!sj_test_proc_alive(p)) {
+        crash(n, p, what, "exited by itself before the end");
+        return;
+    }
+    sj_error err;
+    int rc = sj_test_proc_stop(p, timeout_ms, &err);
+    if (rc == SJ_ETIMEOUT)
+        crash(n, p, what, "did not end on SIGTERM (killed)");
+    else if (rc == 0 && !(WIFEXITED(p->status) && WEXITSTATUS(p->status) == 0))
+        crash(n, p, what, "ended badly on SIGTERM");
+}
+
+/* A PostgreSQL backend that dies of a signal does not end the postmaster,
+ * which restarts the others; its server log says so. */
+static void scan_pg_log(chaos_net *n)
+{
+    char path[PATH_MAX + 16], line[2048];
+    snprintf(path, sizeof path, "%s/server.log", n->pgdir);
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return;
+    while (fgets(line, sizeof line, f)) {
+        if (strstr(line, "was terminated by signal") || strstr(line, "terminated by exception")) {
+            n->crashes++;
+            fprintf(stderr, "sanji-chaos: CRASH: PostgreSQL backend: %s", line);
+        }
+    }
+    fclose(f);
 }
 
 /* ---- proxies ------------------------------------------------------------------ */
@@ -109,6 +236,9 @@ static int proxy_start(chaos_net *n, chaos_proxy *p, const char *name, int targe
     snprintf(log, sizeof log, "%s/logs/proxy-%s.log", n->dir, name);
     const char *argv[] = {bin, "--listen", lp, "--target", tp, "--control", cp,
                           "--log-level", "warn", NULL};
+    snprintf(log, sizeof log, "proxy-%s", name);
+    give_core_dir(n, &p->proc, log);
+    snprintf(log, sizeof log, "%s/logs/proxy-%s.log", n->dir, name);
     int rc = sj_test_proc_start(&p->proc, argv, NULL, log, err);
     if (rc == 0)
         rc = sj_test_proc_wait_port(&p->proc, p->control_port, 10000, err);
@@ -117,14 +247,11 @@ static int proxy_start(chaos_net *n, chaos_proxy *p, const char *name, int targe
 
 /* ---- PostgreSQL ------------------------------------------------------------------ */
 
-static int pg_start(chaos_net *n, sj_error *err)
+static int pg_run(chaos_net *n, sj_error *err);
+
+/* The conninfo pg_cluster.sh wrote, and the port in it. */
+static int pg_read_conninfo(chaos_net *n, sj_error *err)
 {
-    snprintf(n->pgdir, sizeof n->pgdir, "%s-pg", n->dir);
-    if (mkdir(n->pgdir, 0755) != 0 && errno != EEXIST)
-        return sj_error_set(err, SJ_EIO, "mkdir %s: %s", n->pgdir, strerror(errno));
-    if (sh("%s/tests/lib/pg_cluster.sh start %s >/dev/null", source_dir(), n->pgdir) != 0)
-        return sj_error_set(err, SJ_EDB_CONN, "pg_cluster.sh start %s failed", n->pgdir);
-    n->pg_made = true;
     char path[PATH_MAX + 16];
     snprintf(path, sizeof path, "%s/conninfo", n->pgdir);
     FILE *f = fopen(path, "r");
@@ -137,6 +264,20 @@ static int pg_start(chaos_net *n, sj_error *err)
     n->conninfo[strcspn(n->conninfo, "\r\n")] = '\0';
     const char *p = strstr(n->conninfo, "port=");
     n->pg_port = p ? atoi(p + 5) : 0;
+    return 0;
+}
+
+static int pg_start(chaos_net *n, sj_error *err)
+{
+    snprintf(n->pgdir, sizeof n->pgdir, "%s-pg", n->dir);
+    if (mkdir(n->pgdir, 0755) != 0 && errno != EEXIST)
+        return sj_error_set(err, SJ_EIO, "mkdir %s: %s", n->pgdir, strerror(errno));
+    if (sh("%s/tests/lib/pg_cluster.sh start %s >/dev/null", source_dir(), n->pgdir) != 0)
+        return sj_error_set(err, SJ_EDB_CONN, "pg_cluster.sh start %s failed", n->pgdir);
+    n->pg_made = true;
+    int rc = pg_read_conninfo(n, err);
+    if (rc < 0)
+        return rc;
     /* Hand the postmaster over to the process helpers: stopped cleanly by
      * pg_ctl, started again as our child, so that SIGQUIT (immediate
      * shutdown) and restart are ours to do. */
@@ -144,6 +285,12 @@ static int pg_start(chaos_net *n, sj_error *err)
     if (sh("cd %s && %s " PGBIN "/pg_ctl -D %s/data -m fast -w stop >/dev/null", n->pgdir, as,
            n->pgdir) != 0)
         return sj_error_set(err, SJ_EDB_CONN, "pg_ctl stop %s failed", n->pgdir);
+    return pg_run(n, err);
+}
+
+/* Runs the postmaster of n->pgdir as our child until it takes sessions. */
+static int pg_run(chaos_net *n, sj_error *err)
+{
     char data[PATH_MAX + 8], port[16], sock[PATH_MAX + 40], log[PATH_MAX + 16];
     snprintf(data, sizeof data, "%s/data", n->pgdir);
     snprintf(port, sizeof port, "port=%d", n->pg_port);
@@ -155,6 +302,8 @@ static int pg_start(chaos_net *n, sj_error *err)
                                "max_connections=60", "-c", "shared_buffers=16MB", "-c",
                                "fsync=on", "-c", "log_min_messages=warning", NULL};
     const char *const *argv = getuid() == 0 ? root_argv : root_argv + 4;
+    /* The postmaster works in its data folder, where its cores go too. */
+    snprintf(n->pg.core_dir, sizeof n->pg.core_dir, "%.4000s", data);
     int rc = sj_test_proc_start(&n->pg, argv, NULL, log, err);
     if (rc == 0)
         rc = sj_test_proc_wait_port(&n->pg, n->pg_port, 30000, err);
@@ -203,6 +352,7 @@ static int county_start(chaos_net *n, sj_error *err)
         return sj_error_set(err, SJ_EDB, "migrate/demo-load failed: see %s/logs/setup.log", n->dir);
     snprintf(log, sizeof log, "%s/logs/countyd.log", n->dir);
     const char *argv[] = {bin, "--config", cfg, "run", NULL};
+    give_core_dir(n, &n->county, "countyd");
     rc = sj_test_proc_start(&n->county, argv, NULL, log, err);
     if (rc == 0)
         rc = sj_test_proc_wait_port(&n->county, n->county_port, 20000, err);
@@ -231,6 +381,9 @@ static int relay_start(chaos_net *n, int t, sj_error *err)
     snprintf(bin, sizeof bin, "%s/relay/sanji-relayd", build_dir());
     snprintf(log, sizeof log, "%s/logs/relay-%s.log", n->dir, town);
     const char *argv[] = {bin, "--config", cfg, "run", NULL};
+    char core[40];
+    snprintf(core, sizeof core, "relay-%s", town);
+    give_core_dir(n, &n->relay[t], core);
     rc = sj_test_proc_start(&n->relay[t], argv, NULL, log, err);
     if (rc == 0)
         rc = sj_test_proc_wait_port(&n->relay[t], n->relay_port[t], 20000, err);
@@ -304,7 +457,7 @@ int chaos_net_setup(chaos_net *n, sj_workload *w, int n_townships, int villages_
     if (!mkdtemp(n->dir))
         return sj_error_set(err, SJ_EIO, "mkdtemp: %s", strerror(errno));
     chmod(n->dir, 0755);
-    if (sh("mkdir -p %s/logs %s/stores %s/pki", n->dir, n->dir, n->dir) != 0)
+    if (sh("mkdir -p %s/logs %s/stores %s/pki %s/cores", n->dir, n->dir, n->dir, n->dir) != 0)
         return sj_error_set(err, SJ_EIO, "mkdir in %s failed", n->dir);
     int rc;
     if ((rc = make_pki(n, err)) < 0 || (rc = pg_start(n, err)) < 0 ||
@@ -323,31 +476,83 @@ int chaos_net_setup(chaos_net *n, sj_workload *w, int n_townships, int villages_
     return proxy_start(n, &n->county_desk, "county-desk", n->county_port, err);
 }
 
+int chaos_net_open(chaos_net *n, const char *dir, sj_error *err)
+{
+    snprintf(n->dir, sizeof n->dir, "%s", dir);
+    snprintf(n->pgdir, sizeof n->pgdir, "%s-pg", n->dir);
+    char stores[PATH_MAX];
+    snprintf(stores, sizeof stores, "%s/stores", n->dir);
+    DIR *d = opendir(stores);
+    if (!d)
+        return sj_error_set(err, SJ_ENOTFOUND, "%s: %s (not a kept chaos run?)", stores,
+                            strerror(errno));
+    /* The relays' stores name the townships, the stations' the villages. */
+    char villages[CHAOS_TOWNSHIPS_MAX * CHAOS_VILLAGES_MAX][13];
+    int nv = 0;
+    struct dirent *e;
+    while ((e = readdir(d)) != NULL) {
+        char code[13];
+        if (strlen(e->d_name) == 6 + 12 + 3 && sscanf(e->d_name, "relay-%12[0-9].db", code) == 1 &&
+            n->n_townships < CHAOS_TOWNSHIPS_MAX)
+            snprintf(n->township[n->n_townships++], 13, "%s", code);
+        else if (strlen(e->d_name) == 8 + 12 + 3 &&
+                 sscanf(e->d_name, "station-%12[0-9].db", code) == 1 &&
+                 nv < CHAOS_TOWNSHIPS_MAX * CHAOS_VILLAGES_MAX)
+            snprintf(villages[nv++], 13, "%s", code);
+    }
+    closedir(d);
+    if (n->n_townships == 0)
+        return sj_error_set(err, SJ_ENOTFOUND, "no relay store in %s", stores);
+    int per[CHAOS_TOWNSHIPS_MAX] = {0};
+    for (int i = 0; i < nv; i++)
+        for (int t = 0; t < n->n_townships; t++)
+            if (strncmp(villages[i], n->township[t], 9) == 0 && per[t] < CHAOS_VILLAGES_MAX)
+                snprintf(n->village[t][per[t]++], 13, "%.12s", villages[i]);
+    for (int t = 0; t < n->n_townships; t++) {
+        if (per[t] != per[0])
+            return sj_error_set(err, SJ_EINVAL, "%s: township %s has %d stations, %s has %d",
+                                stores, n->township[t], per[t], n->township[0], per[0]);
+    }
+    n->villages_per_township = per[0];
+    int rc = pg_read_conninfo(n, err);
+    if (rc < 0)
+        return rc;
+    /* A cluster someone already runs on that port (a test planting faults
+     * keeps it up between checks) is used as it is. */
+    if (sh(PGBIN "/pg_isready -q -h 127.0.0.1 -p %d -t 1", n->pg_port) == 0)
+        return 0;
+    return pg_run(n, err);
+}
+
+void chaos_net_stop(chaos_net *n)
+{
+    for (int t = 0; t < n->n_townships; t++) {
+        stop_checked(n, &n->up[t].proc, 5000, n->up[t].name);
+        stop_checked(n, &n->down[t].proc, 5000, n->down[t].name);
+    }
+    stop_checked(n, &n->county_desk.proc, 5000, n->county_desk.name);
+    for (int t = 0; t < n->n_townships; t++) {
+        char what[40];
+        snprintf(what, sizeof what, "sanji-relayd %s", n->township[t]);
+        stop_checked(n, &n->relay[t], 10000, what);
+    }
+    stop_checked(n, &n->county, 10000, "sanji-countyd");
+    if (n->pg.pid > 0) {
+        stop_checked(n, &n->pg, 20000, "PostgreSQL");
+        scan_pg_log(n);
+    }
+}
+
 void chaos_net_free(chaos_net *n, bool keep)
 {
-    sj_error err;
-    chaos_proxy *all[2 * CHAOS_TOWNSHIPS_MAX + 1];
-    size_t np = 0;
+    chaos_net_stop(n);
     for (int t = 0; t < n->n_townships; t++) {
-        all[np++] = &n->up[t];
-        all[np++] = &n->down[t];
-    }
-    all[np++] = &n->county_desk;
-    for (size_t i = 0; i < np; i++) {
-        if (all[i]->proc.pid > 0)
-            (void)sj_test_proc_stop(&all[i]->proc, 5000, &err);
-        sj_test_proc_free(&all[i]->proc);
-    }
-    for (int t = 0; t < n->n_townships; t++) {
-        if (n->relay[t].pid > 0)
-            (void)sj_test_proc_stop(&n->relay[t], 10000, &err);
+        sj_test_proc_free(&n->up[t].proc);
+        sj_test_proc_free(&n->down[t].proc);
         sj_test_proc_free(&n->relay[t]);
     }
-    if (n->county.pid > 0)
-        (void)sj_test_proc_stop(&n->county, 10000, &err);
+    sj_test_proc_free(&n->county_desk.proc);
     sj_test_proc_free(&n->county);
-    if (n->pg.pid > 0)
-        (void)sj_test_proc_stop(&n->pg, 20000, &err);
     sj_test_proc_free(&n->pg);
     if (n->pg_made && !keep)
         (void)sh("rm -rf %s", n->pgdir);
@@ -383,7 +588,9 @@ int chaos_net_fault(chaos_net *n, sj_workload *w, chaos_fault_kind kind, uint64_
         int t = (int)sj_workload_below(w, (uint64_t)n->n_townships);
         if (n->relay_restart_at[t])
             return SJ_EBUSY; /* already down */
-        (void)sj_test_proc_kill9(&n->relay[t]);
+        char what[40];
+        snprintf(what, sizeof what, "sanji-relayd %s", n->township[t]);
+        kill9_checked(n, &n->relay[t], what);
         n->relay_restart_at[t] = now_ms + between(w, 200, 3000);
         if (n->verbose)
             fprintf(stderr, "chaos: kill -9 relay %s\n", n->township[t]);
@@ -392,7 +599,7 @@ int chaos_net_fault(chaos_net *n, sj_workload *w, chaos_fault_kind kind, uint64_
     case CHAOS_F_COUNTY_KILL:
         if (n->county_restart_at)
             return SJ_EBUSY;
-        (void)sj_test_proc_kill9(&n->county);
+        kill9_checked(n, &n->county, "sanji-countyd");
         n->county_restart_at = now_ms + between(w, 200, 3000);
         if (n->verbose)
             fprintf(stderr, "chaos: kill -9 county\n");
@@ -402,9 +609,15 @@ int chaos_net_fault(chaos_net *n, sj_workload *w, chaos_fault_kind kind, uint64_
             return SJ_EBUSY;
         /* Immediate shutdown: the postmaster SIGQUITs every backend and
          * exits without a checkpoint; the restart runs crash recovery. */
-        (void)sj_test_proc_signal(&n->pg, SIGQUIT);
-        if (sj_test_proc_wait(&n->pg, 15000, err) != 0)
+        if (sj_test_proc_signal(&n->pg, SIGQUIT) != 0) {
+            if (n->pg.exited)
+                crash(n, &n->pg, "PostgreSQL", "had ended before its immediate shutdown");
+        } else if (sj_test_proc_wait(&n->pg, 15000, err) != 0) {
             (void)sj_test_proc_kill9(&n->pg);
+            crash(n, &n->pg, "PostgreSQL", "did not end within 15 s of SIGQUIT (killed)");
+        } else if (!(WIFEXITED(n->pg.status) && WEXITSTATUS(n->pg.status) == 0)) {
+            crash(n, &n->pg, "PostgreSQL", "ended badly on SIGQUIT");
+        }
         n->pg_restart_at = now_ms + between(w, 200, 3000);
         if (n->verbose)
             fprintf(stderr, "chaos: PostgreSQL immediate shutdown\n");
@@ -458,15 +671,22 @@ static void restart(sj_test_proc *p, const char *what)
 /* A daemon that exited although nobody killed it has crashed: that is a
  * finding (a daemon never dies because a peer misbehaved), reported and
  * restarted so that the run goes on. */
-static void check_alive(chaos_net *n, sj_test_proc *p, uint64_t restart_at, const char *what)
+static bool check_alive(chaos_net *n, sj_test_proc *p, uint64_t restart_at, const char *what)
 {
     if (restart_at || p->pid <= 0 || sj_test_proc_alive(p))
-        return;
-    char tail[1024];
-    n->crashes++;
-    fprintf(stderr, "sanji-chaos: CRASH: %s exited by itself (status 0x%x); log ends:\n%s\n", what,
-            p->status, sj_test_proc_log_tail(p, tail, sizeof tail));
+        return true;
+    crash(n, p, what, "exited by itself");
     restart(p, what);
+    return false;
+}
+
+/* A proxy that crashed is started again on its ports, in pass mode. */
+static void check_proxy(chaos_net *n, chaos_proxy *p)
+{
+    if (!check_alive(n, &p->proc, 0, p->name)) {
+        p->faulty = false;
+        p->heal_at_ms = 0;
+    }
 }
 
 void chaos_net_poll(chaos_net *n, uint64_t now_ms)
@@ -484,7 +704,11 @@ void chaos_net_poll(chaos_net *n, uint64_t now_ms)
             restart(&n->relay[t], "sanji-relayd");
             n->relay_restart_at[t] = 0;
         }
-        check_alive(n, &n->relay[t], n->relay_restart_at[t], n->township[t]);
+        char what[40];
+        snprintf(what, sizeof what, "sanji-relayd %s", n->township[t]);
+        check_alive(n, &n->relay[t], n->relay_restart_at[t], what);
+        check_proxy(n, &n->up[t]);
+        check_proxy(n, &n->down[t]);
         for (int k = 0; k < 2; k++) {
             chaos_proxy *p = k ? &n->down[t] : &n->up[t];
             if (p->faulty && p->heal_at_ms && now_ms >= p->heal_at_ms) {
@@ -501,6 +725,7 @@ void chaos_net_poll(chaos_net *n, uint64_t now_ms)
             n->county_desk.faulty = false;
         n->county_desk.heal_at_ms = 0;
     }
+    check_proxy(n, &n->county_desk);
     check_alive(n, &n->county, n->county_restart_at, "sanji-countyd");
     check_alive(n, &n->pg, n->pg_restart_at, "PostgreSQL");
 }

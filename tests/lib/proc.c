@@ -6,7 +6,9 @@
  * Entry points: sj_test_proc_start(), sj_test_proc_restart(),
  * sj_test_proc_wait_port(), sj_test_proc_alive(), sj_test_proc_signal(),
  * sj_test_proc_kill9(), sj_test_proc_stop(), sj_test_proc_wait(),
- * sj_test_proc_free(), sj_test_proc_free_port(), sj_test_proc_log_tail().
+ * sj_test_proc_free(), sj_test_proc_free_port(), sj_test_proc_log_tail(),
+ * sj_test_proc_status_text(), sj_test_proc_killed_by(),
+ * sj_test_proc_find_core().
  */
 #include "proc.h"
 
@@ -19,7 +21,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -212,6 +216,23 @@ static int spawn(sj_test_proc *p, sj_error *err)
         dup2(nullfd, 0);
         dup2(logfd, 1);
         dup2(logfd, 2);
+        if (p->core_dir[0] != '\0') {
+            /* A crash must leave something to look at: a core file in a
+             * directory of this program's own (core_pattern "core"). */
+            struct rlimit rl;
+            if (getrlimit(RLIMIT_CORE, &rl) == 0) {
+                rl.rlim_cur = rl.rlim_max;
+                (void)setrlimit(RLIMIT_CORE, &rl);
+            }
+            if (chdir(p->core_dir) != 0) {
+                int e = errno;
+                ssize_t w;
+                do {
+                    w = write(pfd[1], &e, sizeof e);
+                } while (w < 0 && errno == EINTR);
+                _exit(127);
+            }
+        }
         /* Undo what the test program may have changed for itself. */
         signal(SIGPIPE, SIG_DFL);
         sigset_t none;
@@ -232,6 +253,7 @@ static int spawn(sj_test_proc *p, sj_error *err)
     close(logfd);
     free(envp);
     p->pid = pid;
+    p->last_pid = pid;
     p->exited = false;
     p->starts++;
     group_add(pid);
@@ -421,4 +443,39 @@ int sj_test_proc_free_port(void)
     }
     close(fd);
     return ntohs(sa.sin_port);
+}
+
+const char *sj_test_proc_status_text(int status, char *buf, size_t cap)
+{
+    if (WIFEXITED(status))
+        snprintf(buf, cap, "exit %d", WEXITSTATUS(status));
+    else if (WIFSIGNALED(status))
+        snprintf(buf, cap, "signal %d (%s)%s", WTERMSIG(status), strsignal(WTERMSIG(status)),
+                 WCOREDUMP(status) ? ", core dumped" : "");
+    else
+        snprintf(buf, cap, "status 0x%x", (unsigned)status);
+    return buf;
+}
+
+bool sj_test_proc_killed_by(const sj_test_proc *p, int sig)
+{
+    return p->exited && WIFSIGNALED(p->status) && WTERMSIG(p->status) == sig;
+}
+
+int sj_test_proc_find_core(const sj_test_proc *p, char *out, size_t cap)
+{
+    if (p->core_dir[0] == '\0' || p->last_pid <= 0)
+        return SJ_ENOTFOUND;
+    struct stat st;
+    snprintf(out, cap, "%s/core.%d", p->core_dir, (int)p->last_pid);
+    if (stat(out, &st) == 0 && S_ISREG(st.st_mode))
+        return 0;
+    char plain[PATH_MAX + 8];
+    snprintf(plain, sizeof plain, "%s/core", p->core_dir);
+    if (stat(plain, &st) != 0 || !S_ISREG(st.st_mode))
+        return SJ_ENOTFOUND;
+    /* Name it after the process, so that the next crash keeps this one. */
+    if (rename(plain, out) != 0)
+        snprintf(out, cap, "%s", plain);
+    return 0;
 }

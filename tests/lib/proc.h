@@ -23,10 +23,18 @@
  * Errors: functions return 0 or a negative SJ_E* code, with err (may be
  * NULL) saying what went wrong.
  *
+ * Crashes: a caller that sets core_dir before the start gets each run of
+ * the program in that directory with core dumps allowed (RLIMIT_CORE raised
+ * to its hard limit), so that sj_test_proc_find_core() can hand a core to
+ * gdb.  sj_test_proc_status_text() and sj_test_proc_killed_by() tell an end
+ * the test caused from one it did not.
+ *
  * Entry points: sj_test_proc_start(), sj_test_proc_restart(),
  * sj_test_proc_wait_port(), sj_test_proc_alive(), sj_test_proc_signal(),
  * sj_test_proc_kill9(), sj_test_proc_stop(), sj_test_proc_wait(),
- * sj_test_proc_free(), sj_test_proc_free_port(), sj_test_proc_log_tail().
+ * sj_test_proc_free(), sj_test_proc_free_port(), sj_test_proc_log_tail(),
+ * sj_test_proc_status_text(), sj_test_proc_killed_by(),
+ * sj_test_proc_find_core().
  */
 #ifndef SJ_TEST_PROC_H
 #define SJ_TEST_PROC_H
@@ -46,6 +54,11 @@ typedef struct sj_test_proc {
     char **argv;            /* copies, NULL-terminated; argv[0] is the program */
     char **env;             /* extra "NAME=value" entries over the environment */
     char log_path[PATH_MAX];
+    /* Set by the caller before a start (optional): the working directory of
+     * the child, which also gets core dumps enabled.  Empty: the test's own
+     * directory and the inherited core limit.  free() clears it. */
+    char core_dir[PATH_MAX];
+    pid_t last_pid;         /* pid of the last started process, kept after it is reaped */
 } sj_test_proc;
 
 /* Starts argv[0] (a path, or a name looked up in PATH) with argv and the
@@ -102,5 +115,20 @@ int sj_test_proc_free_port(void);
 /* Copies the last cap-1 bytes (at most) of the process's log into buf;
  * returns buf.  For failure messages. */
 const char *sj_test_proc_log_tail(const sj_test_proc *p, char *buf, size_t cap);
+
+/* Describes a waitpid() status in buf ("exit 0", "exit 1", "signal 11
+ * (Segmentation fault), core dumped"); returns buf. */
+const char *sj_test_proc_status_text(int status, char *buf, size_t cap);
+
+/* True when the last exit of p was by signal sig (e.g. the SIGKILL of
+ * sj_test_proc_kill9()), i.e. an end the caller caused. */
+bool sj_test_proc_killed_by(const sj_test_proc *p, int sig);
+
+/* Looks for the core file of the last process of p in p->core_dir
+ * ("core.<pid>" or "core", as kernel.core_pattern "core" with or without
+ * core_uses_pid writes it).  A plain "core" is renamed to "core.<pid>" so
+ * that a later crash does not overwrite it.  Returns 0 with the path in out,
+ * or SJ_ENOTFOUND (no core_dir, none written, or cores go to a pipe). */
+int sj_test_proc_find_core(const sj_test_proc *p, char *out, size_t cap);
 
 #endif
