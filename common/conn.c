@@ -17,6 +17,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#ifdef __GLIBC__
+#include <malloc.h>
+#endif
 
 #include "frame.h"
 
@@ -59,6 +62,36 @@ static _Thread_local uint8_t plain_buf[PLAIN_BUF];
 static _Thread_local uint8_t cipher_buf[65536];
 /* Why the last frame was refused (filled by on_frame). */
 static _Thread_local sj_error frame_err;
+
+/* Heap given back after handshake bursts.  A handshake allocates tens of
+ * KiB for a moment (record buffers, certificates, key exchange) between the
+ * small blocks that a link keeps for its life, so after thousands of
+ * stations reconnected the heap is left with free holes that stay
+ * resident: about 2 KiB per session on a relay (measured with sanji-bench
+ * idle, docs/PERFORMANCE.md).  When no handshake of this thread is in
+ * progress any more, at least TRIM_AFTER have ended since the last trim and
+ * TRIM_EVERY_MS have passed, malloc_trim() returns the free pages. */
+#define TRIM_AFTER 64
+#define TRIM_EVERY_MS 1000
+static _Thread_local unsigned handshaking;
+static _Thread_local unsigned handshakes_ended;
+static _Thread_local uint64_t last_trim_ms;
+
+static void handshake_ended(uv_loop_t *loop)
+{
+    handshaking--;
+    handshakes_ended++;
+    if (handshaking > 0 || handshakes_ended < TRIM_AFTER)
+        return;
+    uint64_t now = uv_now(loop);
+    if (last_trim_ms != 0 && now - last_trim_ms < TRIM_EVERY_MS)
+        return;
+    last_trim_ms = now;
+    handshakes_ended = 0;
+#ifdef __GLIBC__
+    (void)malloc_trim(0);
+#endif
+}
 
 sj_conn_options sj_conn_options_default(void)
 {
@@ -216,6 +249,8 @@ static void begin_close(sj_conn *c, int status, const char *fmt, ...)
         return;
     int prev = c->state;
     c->state = ST_CLOSING;
+    if (prev == ST_HANDSHAKE)
+        handshake_ended(c->tcp.loop);
     c->status = status;
     c->why = malloc(sizeof(*c->why));
     if (c->why != NULL) {
@@ -307,6 +342,7 @@ static void pump(sj_conn *c)
             return;
         }
         c->state = ST_READY;
+        handshake_ended(c->tcp.loop);
         arm_timer(c, c->opt.idle_timeout_ms);
         if (c->cb->on_ready != NULL)
             c->cb->on_ready(c, sj_tls_peer(c->tls));
@@ -439,6 +475,7 @@ int sj_conn_start(sj_conn *c)
     if (c->state != ST_NEW)
         return SJ_EINVAL;
     c->state = ST_HANDSHAKE;
+    handshaking++;
     uv_tcp_nodelay(&c->tcp, 1);
     start_reading(c);
     if (!c->reading) {

@@ -23,6 +23,7 @@
 #include <string.h>
 #include <time.h>
 
+#include <openssl/buffer.h>
 #include <openssl/err.h>
 #include <openssl/pem.h>
 #include <openssl/ssl.h>
@@ -571,6 +572,45 @@ const sj_identity *sj_tls_ctx_identity(const sj_tls_ctx *ctx)
 
 /* ---------- engine ------------------------------------------------------ */
 
+/* A memory BIO keeps the largest buffer it ever held: the handshake's
+ * flights (a certificate each way, 1.5 - 2.5 KiB) or one large message
+ * would stay with a link for its whole life, and a relay holds thousands
+ * of idle links.  An emptied BIO whose buffer is larger than this is
+ * replaced by a new one, which allocates nothing until bytes come. */
+#define BIO_KEEP_MAX 1024
+
+static BIO *new_mem_bio(void)
+{
+    BIO *b = BIO_new(BIO_s_mem());
+    /* An empty memory BIO means "wait for more", not end of file. */
+    if (b != NULL)
+        BIO_set_mem_eof_return(b, -1);
+    return b;
+}
+
+static void shed_bio(sj_tls *t, bool read_side)
+{
+    BIO *b = read_side ? t->rbio : t->wbio;
+    if (BIO_ctrl_pending(b) != 0)
+        return;
+    BUF_MEM *m = NULL;
+    if (BIO_get_mem_ptr(b, &m) != 1 || m == NULL || m->max <= BIO_KEEP_MAX)
+        return;
+    BIO *fresh = new_mem_bio();
+    if (fresh == NULL) {
+        ERR_clear_error(); /* keep the old one: only memory is lost */
+        return;
+    }
+    /* SSL_set0_*bio frees the old BIO. */
+    if (read_side) {
+        SSL_set0_rbio(t->ssl, fresh);
+        t->rbio = fresh;
+    } else {
+        SSL_set0_wbio(t->ssl, fresh);
+        t->wbio = fresh;
+    }
+}
+
 sj_tls *sj_tls_new(sj_tls_ctx *ctx, const char *expected_peer_node, sj_error *err)
 {
     if (expected_peer_node != NULL && ctx->is_server) {
@@ -596,8 +636,8 @@ sj_tls *sj_tls_new(sj_tls_ctx *ctx, const char *expected_peer_node, sj_error *er
     }
     ERR_clear_error();
     t->ssl = SSL_new(ctx->ssl_ctx);
-    t->rbio = BIO_new(BIO_s_mem());
-    t->wbio = BIO_new(BIO_s_mem());
+    t->rbio = new_mem_bio();
+    t->wbio = new_mem_bio();
     if (t->ssl == NULL || t->rbio == NULL || t->wbio == NULL) {
         char detail[400];
         ssl_errors(detail, sizeof detail);
@@ -608,9 +648,6 @@ sj_tls *sj_tls_new(sj_tls_ctx *ctx, const char *expected_peer_node, sj_error *er
         free(t);
         return NULL;
     }
-    /* An empty memory BIO means "wait for more", not end of file. */
-    BIO_set_mem_eof_return(t->rbio, -1);
-    BIO_set_mem_eof_return(t->wbio, -1);
     SSL_set_bio(t->ssl, t->rbio, t->wbio);
     SSL_set_app_data(t->ssl, t);
     SSL_set_info_callback(t->ssl, info_cb);
@@ -665,6 +702,8 @@ int sj_tls_handshake(sj_tls *t, sj_error *err)
             return t->dead;
         }
         t->established = true;
+        shed_bio(t, true);
+        shed_bio(t, false);
         return 0;
     }
     int e = SSL_get_error(t->ssl, r);
@@ -698,6 +737,7 @@ int sj_tls_read(sj_tls *t, void *buf, size_t cap, size_t *nread)
     switch (SSL_get_error(t->ssl, 0)) {
     case SSL_ERROR_WANT_READ:
         ERR_clear_error();
+        shed_bio(t, true);
         return SJ_EAGAIN;
     case SSL_ERROR_ZERO_RETURN:
         t->peer_closed = true;
@@ -741,6 +781,7 @@ int sj_tls_take(sj_tls *t, void *buf, size_t cap, size_t *n)
     int got = BIO_read(t->wbio, buf, (int)cap);
     if (got > 0)
         *n = (size_t)got;
+    shed_bio(t, false);
     return 0;
 }
 

@@ -30,7 +30,7 @@
 
 typedef struct opts {
     int stations, relays, window, clients, villages, sessions, parallel;
-    double secs, warm, pg_secs;
+    double secs, warm, pg_secs, hold;
     double fracs[8];
     int n_fracs;
     int relay_list[8];
@@ -48,7 +48,8 @@ static void usage(void)
             "                       [--county-conf 'key = value'...]\n"
             "       sanji-bench pgbench [--clients 64] [--secs 10]\n"
             "       sanji-bench relays [--stations 64] [--list 1,2,4,8,16,32] [--secs 10]\n"
-            "       sanji-bench idle [--sessions 10000] [--relays 1] [--parallel 200]\n");
+            "       sanji-bench idle [--sessions 10000] [--relays 1] [--parallel 200]"
+            " [--hold S]\n");
 }
 
 static int parse_list_d(const char *s, double *out, int max)
@@ -101,6 +102,8 @@ static int parse_opts(int argc, char **argv, opts *o)
             o->warm = atof(v);
         else if (strcmp(a, "--pg-secs") == 0)
             o->pg_secs = atof(v);
+        else if (strcmp(a, "--hold") == 0)
+            o->hold = atof(v);
         else if (strcmp(a, "--fracs") == 0)
             o->n_fracs = parse_list_d(v, o->fracs, 8);
         else if (strcmp(a, "--list") == 0) {
@@ -591,6 +594,13 @@ int bench_idle_main(int argc, char **argv)
            c0.rss_kib, c1.rss_kib);
     printf("relays + county with the sessions: %.1f MiB\n",
            (double)(relay_now + c1.rss_kib) / 1024.0);
+    if (o.hold > 0) {
+        /* Time to look at the relays from outside (gdb, pmap, massif). */
+        for (int t = 0; t < o.relays; t++)
+            printf("relay %d: pid %d\n", t, (int)net.relay[t].pid);
+        fflush(stdout);
+        usleep((useconds_t)(o.hold * 1e6));
+    }
     if (rc == 0) {
         close(stop_pipe[1]);
         close(up_pipe[0]);

@@ -1,0 +1,271 @@
+/*
+ * test_tls_mem.c - what an established TLS engine keeps in memory (tls.h):
+ * a relay holds thousands of idle links, so the buffers that the handshake
+ * or one large message made grow must not stay with a link.
+ *
+ * OpenSSL's allocations are counted through CRYPTO_set_mem_functions()
+ * (installed before OpenSSL allocates anything), so the tests see the live
+ * bytes of the real engines; certificates come from the real sanji-pki.
+ *
+ * Entry point: main() (cmocka).
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+#include <openssl/crypto.h>
+
+#include "certs.h"
+#include "tls.h"
+
+/* ---------- counting allocator ------------------------------------------- */
+
+/* The size of each block sits in front of it (16 bytes keep the alignment). */
+typedef union mem_hdr {
+    size_t size;
+    max_align_t align;
+} mem_hdr;
+
+static long live_bytes;
+
+static void *count_malloc(size_t n, const char *file, int line)
+{
+    (void)file;
+    (void)line;
+    mem_hdr *h = malloc(sizeof *h + n);
+    if (h == NULL)
+        return NULL;
+    h->size = n;
+    live_bytes += (long)n;
+    return h + 1;
+}
+
+static void count_free(void *p, const char *file, int line)
+{
+    (void)file;
+    (void)line;
+    if (p == NULL)
+        return;
+    mem_hdr *h = (mem_hdr *)p - 1;
+    live_bytes -= (long)h->size;
+    free(h);
+}
+
+static void *count_realloc(void *p, size_t n, const char *file, int line)
+{
+    if (p == NULL)
+        return count_malloc(n, file, line);
+    mem_hdr *h = (mem_hdr *)p - 1;
+    size_t old = h->size;
+    mem_hdr *q = realloc(h, sizeof *q + n);
+    if (q == NULL)
+        return NULL;
+    q->size = n;
+    live_bytes += (long)n - (long)old;
+    return q + 1;
+}
+
+/* ---------- fixture ------------------------------------------------------- */
+
+static sj_test_certs certs;
+static sj_tls_ctx *server_ctx, *client_ctx;
+
+static const sj_node_role village_roles[] = {SJ_NODE_ROLE_VILLAGE};
+static const sj_node_role relay_roles[] = {SJ_NODE_ROLE_RELAY};
+
+static sj_tls_ctx *make_ctx(const char *cert, bool is_server, const sj_node_role *roles)
+{
+    char crt[PATH_MAX], key[PATH_MAX];
+    sj_tls_config cfg = {
+        .ca_file = certs.ca_file,
+        .cert_file = sj_test_certs_path(&certs, cert, "crt", crt, sizeof crt),
+        .key_file = sj_test_certs_path(&certs, cert, "key", key, sizeof key),
+        .crl_file = certs.crl_file,
+        .is_server = is_server,
+        .allowed_peer_roles = roles,
+        .n_allowed_peer_roles = 1,
+    };
+    sj_error err;
+    sj_error_clear(&err);
+    sj_tls_ctx *ctx = sj_tls_ctx_new(&cfg, &err);
+    if (ctx == NULL)
+        fail_msg("sj_tls_ctx_new(%s): %s %s", cert, sj_err_name(err.code), err.message);
+    return ctx;
+}
+
+static int setup(void **state)
+{
+    (void)state;
+    if (sj_test_certs_setup(&certs) != 0)
+        return -1;
+    server_ctx = make_ctx("relay", true, village_roles);
+    client_ctx = make_ctx("village", false, relay_roles);
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    (void)state;
+    sj_tls_ctx_free(server_ctx);
+    sj_tls_ctx_free(client_ctx);
+    sj_test_certs_cleanup(&certs);
+    return 0;
+}
+
+/* ---------- helpers ------------------------------------------------------- */
+
+/* Moves everything a wants sent into b, in one feed (as one TCP read). */
+static size_t transfer(sj_tls *a, sj_tls *b)
+{
+    size_t have = sj_tls_pending(a), n = 0;
+    if (have == 0)
+        return 0;
+    unsigned char *buf = malloc(have);
+    assert_non_null(buf);
+    assert_int_equal(sj_tls_take(a, buf, have, &n), 0);
+    assert_int_equal(n, have);
+    assert_int_equal(sj_tls_feed(b, buf, n), 0);
+    free(buf);
+    return n;
+}
+
+static void handshake(sj_tls *c, sj_tls *s)
+{
+    int crc = SJ_EAGAIN, src = SJ_EAGAIN;
+    sj_error cerr, serr;
+    for (int round = 0; round < 10 && (crc != 0 || src != 0); round++) {
+        if (crc != 0)
+            crc = sj_tls_handshake(c, &cerr);
+        transfer(c, s);
+        if (src != 0)
+            src = sj_tls_handshake(s, &serr);
+        transfer(s, c);
+    }
+    if (crc != 0)
+        fail_msg("client handshake: %s %s", sj_err_name(crc), cerr.message);
+    if (src != 0)
+        fail_msg("server handshake: %s %s", sj_err_name(src), serr.message);
+}
+
+/* Reads everything b has into out (cap bytes at most); returns the count. */
+static size_t read_all(sj_tls *b, unsigned char *out, size_t cap)
+{
+    size_t total = 0, n = 0;
+    int rc;
+    while ((rc = sj_tls_read(b, out + total, cap - total, &n)) == 0)
+        total += n;
+    assert_int_equal(rc, SJ_EAGAIN);
+    return total;
+}
+
+static void send_and_check(sj_tls *from, sj_tls *to, size_t len, unsigned char seed)
+{
+    unsigned char *msg = malloc(len), *got = malloc(len + 1);
+    assert_non_null(msg);
+    assert_non_null(got);
+    for (size_t i = 0; i < len; i++)
+        msg[i] = (unsigned char)(seed + i * 7);
+    assert_int_equal(sj_tls_write(from, msg, len), 0);
+    transfer(from, to);
+    assert_int_equal(read_all(to, got, len + 1), len);
+    assert_memory_equal(got, msg, len);
+    free(msg);
+    free(got);
+}
+
+/* ---------- tests --------------------------------------------------------- */
+
+/* A 256 KiB message each way grows both memory BIOs of both engines to its
+ * size; once it is read and taken, the engines are back to what they kept
+ * after small messages (OpenSSL releases its record buffers itself with
+ * SSL_MODE_RELEASE_BUFFERS; the BIOs are ours to shed). */
+static void test_large_message_leaves_no_grown_buffer(void **state)
+{
+    (void)state;
+    sj_error err;
+    sj_tls *c = sj_tls_new(client_ctx, NULL, &err);
+    sj_tls *s = sj_tls_new(server_ctx, NULL, &err);
+    assert_non_null(c);
+    assert_non_null(s);
+    handshake(c, s);
+    send_and_check(c, s, 300, 1);
+    send_and_check(s, c, 300, 2);
+    long idle = live_bytes;
+
+    send_and_check(c, s, 256 * 1024, 3);
+    send_and_check(s, c, 256 * 1024, 4);
+    send_and_check(c, s, 300, 5);
+    send_and_check(s, c, 300, 6);
+    long after = live_bytes - idle;
+    /* Without shedding, four BIOs keep 256 KiB each. */
+    assert_in_range(after < 0 ? 0 : (uintmax_t)after, 0, 2048);
+    sj_tls_free(c);
+    sj_tls_free(s);
+}
+
+/* The handshake's flights (a certificate each way) are shed too: an
+ * established pair after small messages holds less than it did at the
+ * peak of its handshake minus those flights. */
+static void test_handshake_flights_are_shed(void **state)
+{
+    (void)state;
+    sj_error err;
+    sj_tls *c = sj_tls_new(client_ctx, NULL, &err);
+    sj_tls *s = sj_tls_new(server_ctx, NULL, &err);
+    assert_non_null(c);
+    assert_non_null(s);
+    long before = live_bytes;
+    handshake(c, s);
+    send_and_check(c, s, 300, 7);
+    send_and_check(s, c, 300, 8);
+    long pair = live_bytes - before;
+    /* Measured with OpenSSL 3.0.19: 34.0 KiB for the pair with the flights
+     * kept, 28.4 KiB without; the bound sits between. */
+    assert_in_range((uintmax_t)pair, 1, 32 * 1024);
+    sj_tls_free(c);
+    sj_tls_free(s);
+}
+
+/* Application data that arrives in the same read as the client's Finished
+ * (the usual case: a station sends Hello at once) is not lost when the
+ * engine sheds its buffers at the end of the handshake. */
+static void test_data_behind_the_handshake_is_kept(void **state)
+{
+    (void)state;
+    sj_error err;
+    sj_tls *c = sj_tls_new(client_ctx, NULL, &err);
+    sj_tls *s = sj_tls_new(server_ctx, NULL, &err);
+    assert_non_null(c);
+    assert_non_null(s);
+    assert_int_equal(sj_tls_handshake(c, &err), SJ_EAGAIN);
+    transfer(c, s);
+    assert_int_equal(sj_tls_handshake(s, &err), SJ_EAGAIN);
+    transfer(s, c);
+    assert_int_equal(sj_tls_handshake(c, &err), 0);
+    const char hello[] = "hello right behind Finished";
+    assert_int_equal(sj_tls_write(c, hello, sizeof hello), 0);
+    transfer(c, s); /* Certificate, CertificateVerify, Finished and the data */
+    assert_int_equal(sj_tls_handshake(s, &err), 0);
+    unsigned char got[64];
+    assert_int_equal(read_all(s, got, sizeof got), sizeof hello);
+    assert_memory_equal(got, hello, sizeof hello);
+    sj_tls_free(c);
+    sj_tls_free(s);
+}
+
+int main(void)
+{
+    /* Before OpenSSL allocates anything. */
+    if (!CRYPTO_set_mem_functions(count_malloc, count_realloc, count_free))
+        return 1;
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_large_message_leaves_no_grown_buffer),
+        cmocka_unit_test(test_handshake_flights_are_shed),
+        cmocka_unit_test(test_data_behind_the_handshake_is_kept),
+    };
+    return cmocka_run_group_tests(tests, setup, teardown);
+}
