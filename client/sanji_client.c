@@ -21,6 +21,7 @@
 #include "orgunit.h"
 #include "password.h"
 #include "personal.h"
+#include "refusal.h"
 #include "tls.h"
 #include "uuid.h"
 
@@ -292,27 +293,6 @@ static void sm_to_case(const sj_case *n, Sanji__Case *t)
     t->return_reason = (char *)nz(n->return_reason);
     t->materials = (char **)n->materials;
     t->n_materials = n->n_materials;
-}
-
-/* Translates a state-machine refusal for the cadre: the code's Chinese
- * name first, then the machine's English detail. */
-static int refuse_local(sj_error *err, const sj_error *sm)
-{
-    int code = sm->code;
-    const char *what;
-    switch (code) {
-    case SJ_ESCOPE: what = _("This case is outside what this station may handle."); break;
-    case SJ_ETERMINAL: what = _("This case is finished; no further action is possible."); break;
-    case SJ_ESTALE_VERSION: what = _("The case has changed; look at it again (sanji show) and retry."); break;
-    case SJ_EWRONG_ROLE: what = _("Your role may not take this action."); break;
-    case SJ_ENOT_ALLOWED: what = _("This action is not allowed in the case's current status."); break;
-    case SJ_EWRONG_LEVEL: what = _("The case is not held at your level now."); break;
-    case SJ_ELEVEL_TOO_LOW: what = _("This item cannot be finished at your level; escalate it instead."); break;
-    case SJ_EMISSING_FIELD: what = _("A required field is missing for this action."); break;
-    case SJ_EBAD_FIELD: what = _("A field has a bad value (too long, or not valid text)."); break;
-    default: what = _("The action was refused."); break;
-    }
-    return sj_error_set(err, code, "%s (%s)", what, sm->message);
 }
 
 /* ---- the link ---------------------------------------------------------- */
@@ -1074,7 +1054,7 @@ int sc_register(sc_client *c, const sc_register_req *req, uint8_t case_id_out[16
     int64_t now = sj_clock_real_ms();
     sj_case_outcome out;
     if (sj_case_register(c->node.unit, (sj_level)it->min_level, now, &actor, &out, &e2) != 0)
-        return refuse_local(err, &e2);
+        return sj_refusal_set(err, e2.code, e2.message);
 
     uint8_t case_id[16], msg_id[16];
     sj_uuid_v7(case_id);
@@ -1166,7 +1146,7 @@ int sc_act(sc_client *c, const sc_action_req *req, uint8_t message_id_out[16], s
     sj_error e2;
     if (sj_case_apply(&sm, &a, &actor, &out, &e2) != 0) {
         sanji__case__free_unpacked(cur, NULL);
-        return refuse_local(err, &e2);
+        return sj_refusal_set(err, e2.code, e2.message);
     }
     uint8_t msg_id[16];
     sj_uuid_v7(msg_id);

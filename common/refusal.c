@@ -1,0 +1,47 @@
+/*
+ * refusal.c - refusal text for the cadre (see refusal.h).
+ *
+ * Entry points: sj_refusal_lead(), sj_refusal_format(), sj_refusal_set().
+ */
+#include "refusal.h"
+
+#include <stdio.h>
+
+#include "i18n.h"
+
+const char *sj_refusal_lead(int code)
+{
+    switch (code) {
+    case SJ_ESCOPE: return _("This case is outside what this station may handle.");
+    case SJ_ETERMINAL: return _("This case is finished; no further action is possible.");
+    case SJ_ESTALE_VERSION: return _("The case has changed; look at it again (sanji show) and retry.");
+    case SJ_EWRONG_ROLE: return _("Your role may not take this action.");
+    case SJ_ENOT_ALLOWED: return _("This action is not allowed in the case's current status.");
+    case SJ_EWRONG_LEVEL: return _("The case is not held at your level now.");
+    case SJ_ELEVEL_TOO_LOW: return _("This item cannot be finished at your level; escalate it instead.");
+    case SJ_EMISSING_FIELD: return _("A required field is missing for this action.");
+    case SJ_EBAD_FIELD: return _("A field has a bad value (too long, or not valid text).");
+    default: return _("The action was refused.");
+    }
+}
+
+void sj_refusal_format(int code, const char *why, char *out, size_t cap)
+{
+    if (cap == 0)
+        return;
+    const char *lead = sj_refusal_lead(code);
+    if (!why || !*why) {
+        snprintf(out, cap, "%s", lead);
+        return;
+    }
+    /* Cut silently: a long detail must not lose the lead. */
+    if (snprintf(out, cap, "%s %s", lead, _(why)) < 0)
+        out[0] = '\0';
+}
+
+int sj_refusal_set(sj_error *err, int code, const char *why)
+{
+    char text[SJ_ERROR_MESSAGE_MAX];
+    sj_refusal_format(code, why, text, sizeof(text));
+    return sj_error_set(err, code, "%s", text);
+}
