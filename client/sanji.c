@@ -102,64 +102,84 @@ static const option_def OPTIONS[] = {
 };
 #define N_OPTIONS (sizeof(OPTIONS) / sizeof(OPTIONS[0]))
 
-typedef enum cmd_kind { K_REGISTER, K_ACTION, K_READ, K_SESSION } cmd_kind;
+/* How a command uses its run: the events it waits for (on_event). */
+typedef enum run_mode { M_ACTION, M_SYNC, M_LOGIN, M_WATCH, M_STATUS } run_mode;
 
-typedef struct command {
+typedef struct run run;
+typedef struct command command;
+
+/* A command's own part: run_command() has set up r (a client on its own
+ * loop) before and closes it after; returns the exit code, having reported
+ * any failure (err is scratch space for that). */
+typedef int (*command_fn)(run *r, const command *cmd, sj_error *err);
+
+static int cmd_action(run *r, const command *cmd, sj_error *err);
+static int cmd_list(run *r, const command *cmd, sj_error *err);
+static int cmd_show(run *r, const command *cmd, sj_error *err);
+static int cmd_catalogue(run *r, const command *cmd, sj_error *err);
+static int cmd_status(run *r, const command *cmd, sj_error *err);
+static int cmd_watch(run *r, const command *cmd, sj_error *err);
+static int cmd_login(run *r, const command *cmd, sj_error *err);
+static int cmd_logout(run *r, const command *cmd, sj_error *err);
+static int cmd_whoami(run *r, const command *cmd, sj_error *err);
+
+struct command {
     const char *name;
-    cmd_kind kind;
-    sj_case_action action;
+    command_fn fn;
+    run_mode mode;
+    sj_case_action action; /* cmd_action: what it does */
     const char *options;  /* comma-separated option names it accepts */
     const char *required; /* options that must be given */
     const char *args;     /* positional argument names, e.g. "CASE" */
     int min_args, max_args;
     const char *summary;  /* msgid */
-} command;
+};
 
 #define ACT_OPTS "wait,wait-applied"
 static const command COMMANDS[] = {
-    {"register", K_REGISTER, SJ_ACTION_REGISTER,
+    {"register", cmd_action, M_ACTION, SJ_ACTION_REGISTER,
      "item,name,id,phone,text,urgent,appointment," ACT_OPTS, "item,name,id,phone,text", "", 0, 0,
      N_("register a new request (诉求登记)")},
-    {"resolve-now", K_ACTION, SJ_ACTION_RESOLVE_AT_ONCE, "result,note," ACT_OPTS, "result", "CASE",
+    {"resolve-now", cmd_action, M_ACTION, SJ_ACTION_RESOLVE_AT_ONCE, "result,note," ACT_OPTS, "result", "CASE",
      1, 1, N_("resolve at once at the village (即办)")},
-    {"escalate", K_ACTION, SJ_ACTION_ESCALATE, "note," ACT_OPTS, "", "CASE", 1, 1,
+    {"escalate", cmd_action, M_ACTION, SJ_ACTION_ESCALATE, "note," ACT_OPTS, "", "CASE", 1, 1,
      N_("escalate one level up (上报)")},
-    {"accept", K_ACTION, SJ_ACTION_ACCEPT, "department,note," ACT_OPTS, "", "CASE", 1, 1,
+    {"accept", cmd_action, M_ACTION, SJ_ACTION_ACCEPT, "department,note," ACT_OPTS, "", "CASE", 1, 1,
      N_("accept an escalated case (签收); the county names the department")},
-    {"return-down", K_ACTION, SJ_ACTION_RETURN_DOWN, "note," ACT_OPTS, "note", "CASE", 1, 1,
+    {"return-down", cmd_action, M_ACTION, SJ_ACTION_RETURN_DOWN, "note," ACT_OPTS, "note", "CASE", 1, 1,
      N_("send a wrongly escalated case back one level (退回下级)")},
-    {"request-materials", K_ACTION, SJ_ACTION_REQUEST_MATERIALS, "material,note," ACT_OPTS,
+    {"request-materials", cmd_action, M_ACTION, SJ_ACTION_REQUEST_MATERIALS, "material,note," ACT_OPTS,
      "material", "CASE", 1, 1, N_("list every missing material at once (一次告知)")},
-    {"supplement", K_ACTION, SJ_ACTION_SUPPLEMENT, "note," ACT_OPTS, "", "CASE", 1, 1,
+    {"supplement", cmd_action, M_ACTION, SJ_ACTION_SUPPLEMENT, "note," ACT_OPTS, "", "CASE", 1, 1,
      N_("the missing materials were brought (补齐材料)")},
-    {"resolve", K_ACTION, SJ_ACTION_RESOLVE, "result,note," ACT_OPTS, "result", "CASE", 1, 1,
+    {"resolve", cmd_action, M_ACTION, SJ_ACTION_RESOLVE, "result,note," ACT_OPTS, "result", "CASE", 1, 1,
      N_("resolve with a result (办结)")},
-    {"return", K_ACTION, SJ_ACTION_RETURN_UNDOABLE, "note," ACT_OPTS, "note", "CASE", 1, 1,
+    {"return", cmd_action, M_ACTION, SJ_ACTION_RETURN_UNDOABLE, "note," ACT_OPTS, "note", "CASE", 1, 1,
      N_("return as not doable, with the reason (退办)")},
-    {"withdraw", K_ACTION, SJ_ACTION_WITHDRAW, "note," ACT_OPTS, "note", "CASE", 1, 1,
+    {"withdraw", cmd_action, M_ACTION, SJ_ACTION_WITHDRAW, "note," ACT_OPTS, "note", "CASE", 1, 1,
      N_("the applicant withdraws (撤回)")},
-    {"urge", K_ACTION, SJ_ACTION_URGE, "note," ACT_OPTS, "", "CASE", 1, 1, N_("urge the holder (催办)")},
-    {"feedback", K_ACTION, SJ_ACTION_FEEDBACK, "satisfaction,note," ACT_OPTS, "satisfaction",
+    {"urge", cmd_action, M_ACTION, SJ_ACTION_URGE, "note," ACT_OPTS, "", "CASE", 1, 1, N_("urge the holder (催办)")},
+    {"feedback", cmd_action, M_ACTION, SJ_ACTION_FEEDBACK, "satisfaction,note," ACT_OPTS, "satisfaction",
      "CASE", 1, 1, N_("record the villager's satisfaction (结果反馈)")},
-    {"reopen", K_ACTION, SJ_ACTION_REOPEN, "note," ACT_OPTS, "note", "CASE", 1, 1,
+    {"reopen", cmd_action, M_ACTION, SJ_ACTION_REOPEN, "note," ACT_OPTS, "note", "CASE", 1, 1,
      N_("handle again after an unsatisfied follow-up (重办)")},
-    {"close", K_ACTION, SJ_ACTION_CLOSE, "note," ACT_OPTS, "note", "CASE", 1, 1,
+    {"close", cmd_action, M_ACTION, SJ_ACTION_CLOSE, "note," ACT_OPTS, "note", "CASE", 1, 1,
      N_("close after follow-up (归档)")},
-    {"supervise", K_ACTION, SJ_ACTION_SUPERVISE, "note," ACT_OPTS, "", "CASE", 1, 1,
+    {"supervise", cmd_action, M_ACTION, SJ_ACTION_SUPERVISE, "note," ACT_OPTS, "", "CASE", 1, 1,
      N_("flag a case for supervision (督办, county)")},
-    {"list", K_READ, 0, "mine,overdue,waiting,status", "", "", 0, 0,
+    {"list", cmd_list, M_STATUS, 0, "mine,overdue,waiting,status", "", "", 0, 0,
      N_("list cases (filters: --mine --overdue --waiting --status)")},
-    {"show", K_READ, 0, "", "", "CASE", 1, 1, N_("show one case with its full history")},
-    {"catalogue", K_READ, 0, "", "", "[KEYWORD]", 0, 1,
+    {"show", cmd_show, M_STATUS, 0, "", "", "CASE", 1, 1, N_("show one case with its full history")},
+    {"catalogue", cmd_catalogue, M_STATUS, 0, "", "", "[KEYWORD]", 0, 1,
      N_("search the service catalogue by Chinese keyword")},
-    {"status", K_READ, 0, "wait,offline", "", "", 0, 0, N_("link and outbox status")},
-    {"sync", K_SESSION, 0, "wait", "", "", 0, 0,
+    {"status", cmd_status, M_STATUS, 0, "wait,offline", "", "", 0, 0, N_("link and outbox status")},
+    {"sync", cmd_status, M_SYNC, 0, "wait", "", "", 0, 0,
      N_("connect, send the outbox and bring the local copy up to date")},
-    {"watch", K_SESSION, 0, "", "", "", 0, 0, N_("stay connected and print live updates")},
-    {"login", K_SESSION, 0, "password-stdin,wait", "", "[PERSON]", 0, 1,
+    {"watch", cmd_watch, M_WATCH, 0, "", "", "", 0, 0, N_("stay connected and print live updates")},
+    {"login", cmd_login, M_LOGIN, 0, "password-stdin,wait", "", "[PERSON]", 0, 1,
      N_("log a person in at this station (password checked offline too)")},
-    {"logout", K_SESSION, 0, "", "", "", 0, 0, N_("log the person out")},
-    {"whoami", K_SESSION, 0, "", "", "", 0, 0, N_("who is logged in at this station")},
+    {"logout", cmd_logout, M_LOGIN, 0, "", "", "", 0, 0, N_("log the person out")},
+    {"whoami", cmd_whoami, M_LOGIN, 0, "", "", "", 0, 0, N_("who is logged in at this station")},
 };
 #define N_COMMANDS (sizeof(COMMANDS) / sizeof(COMMANDS[0]))
 
@@ -215,12 +235,12 @@ static void usage_cmd(const command *cmd, FILE *f)
  * whole command line before anything can fail. */
 static bool json_mode;
 
-static void json_str(FILE *f, const char *s);
+static void json_field(const char *key, const char *value);
 
 static void json_error(int code, const char *message, int exit_code)
 {
-    printf("{\"error\":\"%s\",\"message\":", sj_err_name(code));
-    json_str(stdout, message);
+    printf("{\"error\":\"%s\"", sj_err_name(code));
+    json_field("message", message);
     printf(",\"exit\":%d}\n", exit_code);
     fflush(stdout);
 }
@@ -403,6 +423,46 @@ static void print_cell(const char *s, size_t width)
     fputs("  ", stdout);
 }
 
+/* ,"key":"value" on stdout (the value escaped; NULL prints as ""). */
+static void json_field(const char *key, const char *value)
+{
+    printf(",\"%s\":", key);
+    json_str(stdout, value);
+}
+
+/* ["a","b",...] on stdout. */
+static void json_strings(char *const *v, size_t n)
+{
+    putchar('[');
+    for (size_t i = 0; i < n; i++) {
+        if (i)
+            putchar(',');
+        json_str(stdout, v[i]);
+    }
+    putchar(']');
+}
+
+/* A column of a table printed for people: its heading (msgid) and width in
+ * terminal cells. */
+typedef struct column {
+    const char *label;
+    size_t width;
+} column;
+
+static void print_header(const column *cols, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        print_cell(_(cols[i].label), cols[i].width);
+    fputc('\n', stdout);
+}
+
+/* One row's cells, each fitted to its column; the caller ends the line. */
+static void print_cells(const column *cols, size_t n, const char *const *cells)
+{
+    for (size_t i = 0; i < n; i++)
+        print_cell(cells[i], cols[i].width);
+}
+
 static const char *case_ref(const Sanji__Case *c, char buf[SJ_UUID_TEXT_SIZE])
 {
     if (c->number && *c->number)
@@ -445,9 +505,7 @@ static int load_setup(const char *path, setup *s, sj_error *err)
 
 /* ---- the run loop ------------------------------------------------------ */
 
-typedef enum run_mode { M_ACTION, M_SYNC, M_LOGIN, M_WATCH, M_STATUS } run_mode;
-
-typedef struct run {
+struct run {
     uv_loop_t loop;
     uv_timer_t timer;
     uv_signal_t sigint;
@@ -455,6 +513,7 @@ typedef struct run {
     sc_client *c;
     run_mode mode;
     const opts *o;
+    setup *s;
     bool done;
     /* action */
     uint8_t msg_id[16];
@@ -475,7 +534,7 @@ typedef struct run {
      * "not connected, not caught up". */
     bool have_final;
     sc_status_info final;
-} run;
+};
 
 static void finish(run *r)
 {
@@ -538,8 +597,8 @@ static void print_event_line(run *r, const sc_event *ev)
                                       "applied", "refused", "case_changed", "refdata"};
         printf("{\"event\":\"%s\"", names[ev->type]);
         if (ev->case_id) {
-            printf(",\"case_id\":\"%s\",\"case_number\":", ref);
-            json_str(stdout, ev->case_number);
+            printf(",\"case_id\":\"%s\"", ref);
+            json_field("case_number", ev->case_number);
         }
         if (ev->snapshot)
             printf(",\"status\":\"%s\",\"version\":%" PRIu64,
@@ -547,8 +606,8 @@ static void print_event_line(run *r, const sc_event *ev)
         if (ev->event)
             printf(",\"action\":\"%s\"", sj_case_action_name((sj_case_action)ev->event->action));
         if (ev->type == SC_EV_REFUSED || ev->type == SC_EV_LINK_DOWN) {
-            printf(",\"code\":\"%s\",\"reason\":", sj_err_name(ev->code));
-            json_str(stdout, ev->reason);
+            printf(",\"code\":\"%s\"", sj_err_name(ev->code));
+            json_field("reason", ev->reason);
         }
         if (ev->type == SC_EV_LINK_UP)
             printf(",\"peer\":\"%s\",\"county_online\":%s", ev->peer_node,
@@ -652,6 +711,7 @@ static int run_init(run *r, const opts *o, run_mode mode, setup *s, sj_error *er
 {
     memset(r, 0, sizeof(*r));
     r->o = o;
+    r->s = s;
     r->mode = mode;
     uv_loop_init(&r->loop);
     int rc = sc_client_new(&r->loop, &s->client, on_event, r, &r->c, err);
@@ -700,6 +760,25 @@ static void run_close(run *r)
     }
 }
 
+/* Runs cmd: its client is set up here, the command does its own part, and
+ * the client is closed whatever happened. */
+static int run_command(const command *cmd, const opts *o, setup *s)
+{
+    run r;
+    sj_error err;
+    if (run_init(&r, o, cmd->mode, s, &err) != 0)
+        return fail(&err, EX_SETUP);
+    int code = cmd->fn(&r, cmd, &err);
+    run_close(&r);
+    return code;
+}
+
+/* --wait when given, else the command's default. */
+static double wait_seconds(const opts *o, double fallback)
+{
+    return o->wait_set ? o->wait : fallback;
+}
+
 /* ---- commands ---------------------------------------------------------- */
 
 static sj_satisfaction parse_satisfaction(const char *s)
@@ -740,8 +819,8 @@ static int report_action(run *r, const char *ref)
         if (*r->number)
             printf(",\"case_number\":\"%s\",\"case_version\":%" PRIu64, r->number, r->version);
         if (r->reached == SC_OUT_REFUSED) {
-            printf(",\"code\":\"%s\",\"reason\":", sj_err_name(r->refused_code));
-            json_str(stdout, r->reason);
+            printf(",\"code\":\"%s\"", sj_err_name(r->refused_code));
+            json_field("reason", r->reason);
         }
         printf(",\"exit\":%d}\n", code);
     } else if (r->reached == SC_OUT_REFUSED) {
@@ -752,22 +831,18 @@ static int report_action(run *r, const char *ref)
     return code;
 }
 
-static int cmd_action(const command *cmd, const opts *o, setup *s)
+static int cmd_action(run *r, const command *cmd, sj_error *err)
 {
-    run r;
-    sj_error err;
-    if (run_init(&r, o, M_ACTION, s, &err) != 0)
-        return fail(&err, EX_SETUP);
-    int code = EX_INPUT;
+    const opts *o = r->o;
     char ref[128] = "";
-    if (sc_use_person(r.c, &err) != 0)
-        goto fail;
-    if (cmd->kind == K_REGISTER) {
+    if (sc_use_person(r->c, err) != 0)
+        return fail(err, EX_INPUT);
+    if (cmd->action == SJ_ACTION_REGISTER) {
         int64_t appt = 0;
-        if (o->appointment && sj_clock_parse_iso(o->appointment, &appt, &err) != 0) {
-            sj_error_set(&err, SJ_EBAD_FIELD, _("The appointment time \"%s\" is not a time like 2026-11-25T09:00:00+08:00."),
+        if (o->appointment && sj_clock_parse_iso(o->appointment, &appt, err) != 0) {
+            sj_error_set(err, SJ_EBAD_FIELD, _("The appointment time \"%s\" is not a time like 2026-11-25T09:00:00+08:00."),
                          o->appointment);
-            goto fail;
+            return fail(err, EX_INPUT);
         }
         sc_register_req req = {
             .item_code = o->item,
@@ -779,23 +854,23 @@ static int cmd_action(const command *cmd, const opts *o, setup *s)
             .appointment_at_ms = appt,
         };
         uint8_t cid[16];
-        if (sc_register(r.c, &req, cid, r.msg_id, &err) != 0)
-            goto fail;
+        if (sc_register(r->c, &req, cid, r->msg_id, err) != 0)
+            return fail(err, EX_INPUT);
         char t[SJ_UUID_TEXT_SIZE];
         sj_uuid_format(cid, t);
         snprintf(ref, sizeof(ref), "%s", t);
     } else {
         uint8_t cid[16];
-        if (sc_find_case(r.c, o->args[0], cid, &err) != 0)
-            goto fail;
+        if (sc_find_case(r->c, o->args[0], cid, err) != 0)
+            return fail(err, EX_INPUT);
         snprintf(ref, sizeof(ref), "%s", o->args[0]);
         sj_satisfaction sat = SJ_SATISFACTION_NONE;
         if (cmd->action == SJ_ACTION_FEEDBACK) {
             sat = parse_satisfaction(o->satisfaction);
             if (sat == SJ_SATISFACTION_NONE) {
-                sj_error_set(&err, SJ_EBAD_FIELD, _("Satisfaction must be satisfied, basically or unsatisfied (满意 / 基本满意 / 不满意), not \"%s\"."),
+                sj_error_set(err, SJ_EBAD_FIELD, _("Satisfaction must be satisfied, basically or unsatisfied (满意 / 基本满意 / 不满意), not \"%s\"."),
                              o->satisfaction);
-                goto fail;
+                return fail(err, EX_INPUT);
             }
         }
         sc_action_req req = {
@@ -808,35 +883,35 @@ static int cmd_action(const command *cmd, const opts *o, setup *s)
             .n_materials = o->n_materials,
             .satisfaction = sat,
         };
-        if (sc_act(r.c, &req, r.msg_id, &err) != 0)
-            goto fail;
+        if (sc_act(r->c, &req, r->msg_id, err) != 0)
+            return fail(err, EX_INPUT);
     }
-    r.reached = SC_OUT_SAVED;
+    r->reached = SC_OUT_SAVED;
     if (!o->json)
         printf("%s  %s\n", _("outbox: saved"), ref);
-    double wait = o->wait_set ? o->wait : 5;
+    double wait = wait_seconds(o, 5);
     if (wait > 0)
-        run_link(&r, wait);
-    code = report_action(&r, ref);
-    run_close(&r);
-    return code;
-fail:
-    fail(&err, code);
-    run_close(&r);
-    return code;
+        run_link(r, wait);
+    return report_action(r, ref);
 }
+
+/* The columns of `sanji list`, for its head and its rows. */
+static const column LIST_COLUMNS[] = {
+    {N_("Case number"), 22}, {N_("Status"), 14},     {N_("Item"), 20},
+    {N_("Applicant"), 8},    {N_("Registered"), 16}, {N_("Due"), 16},
+};
+#define N_LIST_COLUMNS (sizeof(LIST_COLUMNS) / sizeof(LIST_COLUMNS[0]))
 
 static void print_case_row(const Sanji__Case *c)
 {
     char ref[SJ_UUID_TEXT_SIZE], reg[32], due[32];
     fmt_time(c->registered_at_ms, reg, sizeof(reg));
     fmt_time(c->due_at_ms, due, sizeof(due));
-    print_cell(case_ref(c, ref), 22);
-    print_cell(sc_status_label((sj_case_status)c->status), 14);
-    print_cell(c->item_name, 20);
-    print_cell(c->applicant ? c->applicant->name : "", 8);
-    print_cell(reg, 16);
-    print_cell(due, 16);
+    const char *cells[N_LIST_COLUMNS] = {
+        case_ref(c, ref), sc_status_label((sj_case_status)c->status), c->item_name,
+        c->applicant ? c->applicant->name : "", reg, due,
+    };
+    print_cells(LIST_COLUMNS, N_LIST_COLUMNS, cells);
     fputs(c->overdue ? _("overdue") : "", stdout);
     fputc('\n', stdout);
 }
@@ -846,52 +921,43 @@ static void json_case(const Sanji__Case *c)
     char id[SJ_UUID_TEXT_SIZE] = "";
     if (c->case_id.len == 16)
         sj_uuid_format(c->case_id.data, id);
-    printf("{\"case_id\":\"%s\",\"number\":", id);
-    json_str(stdout, c->number);
-    printf(",\"village\":");
-    json_str(stdout, c->village);
-    printf(",\"item_code\":");
-    json_str(stdout, c->item_code);
-    printf(",\"item_name\":");
-    json_str(stdout, c->item_name);
-    printf(",\"status\":\"%s\",\"version\":%" PRIu64 ",\"holder_level\":\"%s\",\"holder_unit\":",
+    printf("{\"case_id\":\"%s\"", id);
+    json_field("number", c->number);
+    json_field("village", c->village);
+    json_field("item_code", c->item_code);
+    json_field("item_name", c->item_name);
+    printf(",\"status\":\"%s\",\"version\":%" PRIu64 ",\"holder_level\":\"%s\"",
            sj_case_status_name((sj_case_status)c->status), c->version,
            sj_level_name((sj_level)c->holder_level));
-    json_str(stdout, c->holder_unit);
+    json_field("holder_unit", c->holder_unit);
     printf(",\"registered_at_ms\":%" PRId64 ",\"due_at_ms\":%" PRId64 ",\"overdue\":%s,"
-           "\"urge_count\":%u,\"handling\":\"%s\",\"first_receiver\":",
+           "\"urge_count\":%u,\"handling\":\"%s\"",
            c->registered_at_ms, c->due_at_ms, c->overdue ? "true" : "false", c->urge_count,
            sj_handling_name((sj_handling)c->handling));
-    json_str(stdout, c->first_receiver);
-    printf(",\"applicant\":");
-    json_str(stdout, c->applicant ? c->applicant->name : "");
-    printf(",\"result\":");
-    json_str(stdout, c->result);
-    printf(",\"return_reason\":");
-    json_str(stdout, c->return_reason);
-    printf(",\"department\":");
-    json_str(stdout, c->department);
-    printf(",\"materials\":[");
-    for (size_t i = 0; i < c->n_materials; i++) {
-        if (i)
-            putchar(',');
-        json_str(stdout, c->materials[i]);
-    }
-    printf("],\"satisfaction\":\"%s\"}", sj_satisfaction_name((sj_satisfaction)c->satisfaction));
+    json_field("first_receiver", c->first_receiver);
+    json_field("applicant", c->applicant ? c->applicant->name : "");
+    json_field("result", c->result);
+    json_field("return_reason", c->return_reason);
+    json_field("department", c->department);
+    printf(",\"materials\":");
+    json_strings(c->materials, c->n_materials);
+    printf(",\"satisfaction\":\"%s\"}", sj_satisfaction_name((sj_satisfaction)c->satisfaction));
 }
 
-static int cmd_list(const opts *o, setup *s)
+static int nobody_logged_in(sj_error *err)
 {
-    run r;
-    sj_error err;
-    if (run_init(&r, o, M_STATUS, s, &err) != 0)
-        return fail(&err, EX_SETUP);
-    sc_use_person(r.c, NULL);
+    return sj_error_set(err, SJ_EUNKNOWN_PERSON, "%s", _("Nobody is logged in at this station; log in first (sanji login)."));
+}
+
+static int cmd_list(run *r, const command *cmd, sj_error *err)
+{
+    const opts *o = r->o;
+    (void)cmd;
+    sc_use_person(r->c, NULL);
     sj_case_status st[MAX_REPEAT];
     for (size_t i = 0; i < o->n_statuses; i++) {
         st[i] = sj_case_status_from_name(o->statuses[i]);
         if (st[i] == SJ_STATUS_NONE) {
-            run_close(&r);
             char names[SJ_ERROR_MESSAGE_MAX] = "";
             size_t used = 0;
             for (int k = 1; k < SJ_STATUS_COUNT && used < sizeof(names); k++)
@@ -900,18 +966,15 @@ static int cmd_list(const opts *o, setup *s)
             return usage_error(NULL, _("unknown status \"%s\"; use one of: %s."), o->statuses[i], names);
         }
     }
-    if (o->mine && !sc_person(r.c)) {
-        sj_error_set(&err, SJ_EUNKNOWN_PERSON, "%s", _("Nobody is logged in at this station; log in first (sanji login)."));
-        run_close(&r);
-        return fail(&err, EX_INPUT);
+    if (o->mine && !sc_person(r->c)) {
+        nobody_logged_in(err);
+        return fail(err, EX_INPUT);
     }
     sc_list_filter f = {.mine = o->mine, .overdue = o->overdue, .waiting_for_me = o->waiting,
                         .statuses = st, .n_statuses = o->n_statuses};
     sc_case_list l;
-    if (sc_list_cases(r.c, &f, &l, &err) != 0) {
-        run_close(&r);
-        return fail(&err, EX_SETUP);
-    }
+    if (sc_list_cases(r->c, &f, &l, err) != 0)
+        return fail(err, EX_SETUP);
     if (o->json) {
         printf("[");
         for (size_t i = 0; i < l.n; i++) {
@@ -923,19 +986,12 @@ static int cmd_list(const opts *o, setup *s)
     } else if (l.n == 0) {
         printf("%s\n", _("No cases."));
     } else {
-        print_cell(_("Case number"), 22);
-        print_cell(_("Status"), 14);
-        print_cell(_("Item"), 20);
-        print_cell(_("Applicant"), 8);
-        print_cell(_("Registered"), 16);
-        print_cell(_("Due"), 16);
-        fputc('\n', stdout);
+        print_header(LIST_COLUMNS, N_LIST_COLUMNS);
         for (size_t i = 0; i < l.n; i++)
             print_case_row(l.cases[i]);
         printf(_("%zu cases.\n"), l.n);
     }
     sc_case_list_free(&l);
-    run_close(&r);
     return EX_OK;
 }
 
@@ -947,51 +1003,59 @@ static void kv(const char *k, const char *v)
     printf("%s\n", v);
 }
 
-static int cmd_show(const opts *o, setup *s)
+/* One outbox row: when it was saved, the case (with_case), the action, and
+ * how far it got (with the reason of a refusal). */
+static void print_outbox_row(const sc_outbox_entry *e, bool with_case)
 {
-    run r;
-    sj_error err;
-    if (run_init(&r, o, M_STATUS, s, &err) != 0)
-        return fail(&err, EX_SETUP);
-    sc_use_person(r.c, NULL);
+    char t[32];
+    fmt_time(e->saved_at_ms, t, sizeof(t));
+    printf("  ");
+    print_cell(t, 16);
+    if (with_case) {
+        char ref[SJ_UUID_TEXT_SIZE];
+        sj_uuid_format(e->case_id, ref);
+        print_cell(*e->case_number ? e->case_number : ref, 22);
+    }
+    print_cell(sc_action_label((sj_case_action)e->action), 12);
+    printf("%s%s%s\n", sc_out_state_label(e->state), e->state == SC_OUT_REFUSED ? ": " : "", e->reason);
+}
+
+static int cmd_show(run *r, const command *cmd, sj_error *err)
+{
+    const opts *o = r->o;
+    (void)cmd;
+    sc_use_person(r->c, NULL);
     uint8_t id[16];
     sc_case_detail d;
-    if (sc_find_case(r.c, o->args[0], id, &err) != 0 || sc_get_case(r.c, id, &d, &err) != 0) {
-        run_close(&r);
-        return fail(&err, EX_INPUT);
-    }
+    if (sc_find_case(r->c, o->args[0], id, err) != 0 || sc_get_case(r->c, id, &d, err) != 0)
+        return fail(err, EX_INPUT);
     const Sanji__Case *c = d.c;
     sj_case_action allowed[SJ_ACTION_COUNT];
-    size_t na = sc_allowed_actions(r.c, c, allowed, SJ_ACTION_COUNT);
+    size_t na = sc_allowed_actions(r->c, c, allowed, SJ_ACTION_COUNT);
     if (o->json) {
         printf("{\"case\":");
         json_case(c);
         printf(",\"predicted\":%s,\"history\":[", d.predicted ? "true" : "false");
         for (size_t i = 0; i < d.n_events; i++) {
             const Sanji__CaseEvent *e = d.events[i];
-            printf("%s{\"seq\":%u,\"action\":\"%s\",\"from\":\"%s\",\"to\":\"%s\",\"at_ms\":%" PRId64
-                   ",\"actor\":",
+            printf("%s{\"seq\":%u,\"action\":\"%s\",\"from\":\"%s\",\"to\":\"%s\",\"at_ms\":%" PRId64,
                    i ? "," : "", e->seq, sj_case_action_name((sj_case_action)e->action),
                    sj_case_status_name((sj_case_status)e->from_status),
                    sj_case_status_name((sj_case_status)e->to_status), e->at_ms);
-            json_str(stdout, e->actor_person);
-            printf(",\"actor_name\":");
-            json_str(stdout, e->actor_name);
-            printf(",\"actor_node\":");
-            json_str(stdout, e->actor_node);
-            printf(",\"note\":");
-            json_str(stdout, e->note);
-            printf(",\"result\":");
-            json_str(stdout, e->result);
+            json_field("actor", e->actor_person);
+            json_field("actor_name", e->actor_name);
+            json_field("actor_node", e->actor_node);
+            json_field("note", e->note);
+            json_field("result", e->result);
             printf("}");
         }
         printf("],\"outbox\":[");
         for (size_t i = 0; i < d.n_pending; i++) {
             static const char *sn[] = {"", "saved", "stored", "applied", "refused"};
-            printf("%s{\"action\":\"%s\",\"state\":\"%s\",\"reason\":", i ? "," : "",
+            printf("%s{\"action\":\"%s\",\"state\":\"%s\"", i ? "," : "",
                    sj_case_action_name((sj_case_action)d.pending[i].action),
                    sn[d.pending[i].state]);
-            json_str(stdout, d.pending[i].reason);
+            json_field("reason", d.pending[i].reason);
             printf("}");
         }
         printf("],\"allowed\":[");
@@ -999,7 +1063,7 @@ static int cmd_show(const opts *o, setup *s)
             printf("%s\"%s\"", i ? "," : "", sj_case_action_name(allowed[i]));
         printf("]}\n");
     } else {
-        char ref[SJ_UUID_TEXT_SIZE], id_text[SJ_UUID_TEXT_SIZE], t1[32], t2[32];
+        char id_text[SJ_UUID_TEXT_SIZE], t1[32], t2[32];
         char mask_id[SJ_PERSONAL_MASK_SIZE] = "", mask_phone[SJ_PERSONAL_MASK_SIZE] = "";
         sj_uuid_format(id, id_text);
         fmt_time(c->registered_at_ms, t1, sizeof(t1));
@@ -1007,7 +1071,7 @@ static int cmd_show(const opts *o, setup *s)
         /* Unmasked only where common/personal.h lets this node see them: the
          * case's own village station, or a desk whose level holds the case.
          * What came down to a node that may not see them is masked already. */
-        const sj_identity *me = sc_client_node(r.c);
+        const sj_identity *me = sc_client_node(r->c);
         if (c->applicant && sj_personal_visible(c->village, (sj_level)c->holder_level, c->holder_unit,
                                                 me->role, me->unit)) {
             snprintf(mask_id, sizeof(mask_id), "%s", c->applicant->id_number);
@@ -1042,7 +1106,6 @@ static int cmd_show(const opts *o, setup *s)
         kv(_("Result"), c->result);
         kv(_("Return reason"), c->return_reason);
         kv(_("Satisfaction"), sc_satisfaction_label((sj_satisfaction)c->satisfaction));
-        (void)ref;
         printf("\n%s\n", _("History:"));
         for (size_t i = 0; i < d.n_events; i++) {
             const Sanji__CaseEvent *e = d.events[i];
@@ -1058,14 +1121,8 @@ static int cmd_show(const opts *o, setup *s)
             printf("  %s\n", _("(no history received from the county yet)"));
         if (d.n_pending) {
             printf("\n%s\n", _("This station's actions on the case:"));
-            for (size_t i = 0; i < d.n_pending; i++) {
-                fmt_time(d.pending[i].saved_at_ms, t1, sizeof(t1));
-                printf("  ");
-                print_cell(t1, 16);
-                print_cell(sc_action_label((sj_case_action)d.pending[i].action), 12);
-                printf("%s%s%s\n", sc_out_state_label(d.pending[i].state),
-                       d.pending[i].state == SC_OUT_REFUSED ? ": " : "", d.pending[i].reason);
-            }
+            for (size_t i = 0; i < d.n_pending; i++)
+                print_outbox_row(&d.pending[i], false);
         }
         if (na) {
             printf("\n%s", _("You may now: "));
@@ -1075,99 +1132,89 @@ static int cmd_show(const opts *o, setup *s)
         }
     }
     sc_case_detail_free(&d);
-    run_close(&r);
     return EX_OK;
 }
 
-static int cmd_catalogue(const opts *o, setup *s)
+/* The columns of `sanji catalogue`, for its head and its rows. */
+static const column CATALOGUE_COLUMNS[] = {
+    {N_("Code"), 8},  {N_("Item"), 28}, {N_("Finished at"), 10}, {N_("Limit (working days)"), 12},
+    {N_("Department"), 16},
+};
+#define N_CATALOGUE_COLUMNS (sizeof(CATALOGUE_COLUMNS) / sizeof(CATALOGUE_COLUMNS[0]))
+
+static int cmd_catalogue(run *r, const command *cmd, sj_error *err)
 {
-    run r;
-    sj_error err;
-    if (run_init(&r, o, M_STATUS, s, &err) != 0)
-        return fail(&err, EX_SETUP);
-    if (!sc_catalogue(r.c)) {
-        sj_error_set(&err, SJ_EUNKNOWN_ITEM, "%s", _("No service catalogue has been received yet; connect to the relay once (sanji sync) and try again."));
-        run_close(&r);
-        return fail(&err, EX_INPUT);
+    const opts *o = r->o;
+    (void)cmd;
+    if (!sc_catalogue(r->c)) {
+        sj_error_set(err, SJ_EUNKNOWN_ITEM, "%s", _("No service catalogue has been received yet; connect to the relay once (sanji sync) and try again."));
+        return fail(err, EX_INPUT);
     }
     const Sanji__CatalogueItem **items = NULL;
-    size_t n = sc_catalogue_search(r.c, o->n_args ? o->args[0] : NULL, &items);
+    size_t n = sc_catalogue_search(r->c, o->n_args ? o->args[0] : NULL, &items);
     if (o->json) {
         printf("[");
         for (size_t i = 0; i < n; i++) {
             printf("%s{\"code\":", i ? ",\n" : "");
             json_str(stdout, items[i]->code);
-            printf(",\"name\":");
-            json_str(stdout, items[i]->name);
-            printf(",\"category\":");
-            json_str(stdout, items[i]->category);
-            printf(",\"min_level\":\"%s\",\"limit_days\":%u,\"department\":",
+            json_field("name", items[i]->name);
+            json_field("category", items[i]->category);
+            printf(",\"min_level\":\"%s\",\"limit_days\":%u",
                    sj_level_name((sj_level)items[i]->min_level), items[i]->limit_days);
-            json_str(stdout, items[i]->department);
-            printf(",\"materials\":[");
-            for (size_t j = 0; j < items[i]->n_materials; j++) {
-                if (j)
-                    putchar(',');
-                json_str(stdout, items[i]->materials[j]);
-            }
-            printf("]}");
+            json_field("department", items[i]->department);
+            printf(",\"materials\":");
+            json_strings(items[i]->materials, items[i]->n_materials);
+            printf("}");
         }
         printf("]\n");
     } else if (n == 0) {
         printf(_("No catalogue item matches \"%s\".\n"), o->n_args ? o->args[0] : "");
     } else {
-        print_cell(_("Code"), 8);
-        print_cell(_("Item"), 28);
-        print_cell(_("Finished at"), 10);
-        print_cell(_("Limit (working days)"), 12);
-        print_cell(_("Department"), 16);
-        fputc('\n', stdout);
+        print_header(CATALOGUE_COLUMNS, N_CATALOGUE_COLUMNS);
         for (size_t i = 0; i < n; i++) {
             char days[16];
             snprintf(days, sizeof(days), "%u", items[i]->limit_days);
-            print_cell(items[i]->code, 8);
-            print_cell(items[i]->name, 28);
-            print_cell(sc_level_label((sj_level)items[i]->min_level), 10);
-            print_cell(days, 12);
-            print_cell(items[i]->department, 16);
+            const char *cells[N_CATALOGUE_COLUMNS] = {
+                items[i]->code, items[i]->name, sc_level_label((sj_level)items[i]->min_level), days,
+                items[i]->department,
+            };
+            print_cells(CATALOGUE_COLUMNS, N_CATALOGUE_COLUMNS, cells);
             fputc('\n', stdout);
         }
     }
     free(items);
-    run_close(&r);
     return EX_OK;
 }
 
-static int cmd_status(const opts *o, setup *s, bool sync)
+/* `sanji status`, and `sanji sync` (mode M_SYNC): the same report, sync
+ * connects even with --offline and exits 5 while anything is unsent. */
+static int cmd_status(run *r, const command *cmd, sj_error *err)
 {
-    run r;
-    sj_error err;
-    if (run_init(&r, o, sync ? M_SYNC : M_STATUS, s, &err) != 0)
-        return fail(&err, EX_SETUP);
+    const opts *o = r->o;
+    bool sync = r->mode == M_SYNC;
+    (void)cmd;
     if (sync || !o->offline)
-        run_link(&r, o->wait_set ? o->wait : (sync ? 10 : 3));
+        run_link(r, wait_seconds(o, sync ? 10 : 3));
     sc_status_info st;
-    if (sc_status(r.c, &st, &err) != 0) {
-        run_close(&r);
-        return fail(&err, EX_SETUP);
-    }
-    if (r.have_final) {
+    if (sc_status(r->c, &st, err) != 0)
+        return fail(err, EX_SETUP);
+    if (r->have_final) {
         /* The link as it was when the run ended; the outbox counts are now's. */
         sc_outbox_counts now = st.outbox;
-        st = r.final;
+        st = r->final;
         st.outbox = now;
     }
     sc_outbox_entry *e = NULL;
     size_t n = 0;
-    sc_outbox(r.c, &e, &n, &err);
-    const Sanji__Person *p = (sc_use_person(r.c, NULL) == 0) ? sc_person(r.c) : NULL;
+    sc_outbox(r->c, &e, &n, err);
+    const Sanji__Person *p = (sc_use_person(r->c, NULL) == 0) ? sc_person(r->c) : NULL;
     if (o->json) {
-        printf("{\"node\":\"%s\",\"person\":", sc_client_node(r.c)->node_id);
-        json_str(stdout, p ? p->id : "");
-        printf(",\"link_up\":%s,\"caught_up\":%s,\"county_online\":%s,\"peer\":\"%s\",\"last_error\":",
+        printf("{\"node\":\"%s\"", sc_client_node(r->c)->node_id);
+        json_field("person", p ? p->id : "");
+        printf(",\"link_up\":%s,\"caught_up\":%s,\"county_online\":%s,\"peer\":\"%s\"",
                st.link_up ? "true" : "false", st.caught_up ? "true" : "false",
                st.upstream_online ? "true" : "false", st.peer_node);
-        json_str(stdout, st.last_error_text);
+        json_field("last_error", st.last_error_text);
         printf(",\"outbox\":{\"saved\":%u,\"stored\":%u,\"applied\":%u,\"refused\":%u},"
                "\"catalogue_version\":%" PRIu64 ",\"person_version\":%" PRIu64 ",\"cursors\":{",
                st.outbox.saved, st.outbox.stored, st.outbox.applied, st.outbox.refused,
@@ -1177,7 +1224,7 @@ static int cmd_status(const opts *o, setup *s, bool sync)
         printf("}}\n");
     } else {
         char t[32];
-        kv(_("This node"), sc_client_node(r.c)->node_id);
+        kv(_("This node"), sc_client_node(r->c)->node_id);
         kv(_("Logged in"), p ? p->name : _("(nobody)"));
         if (o->offline && !sync)
             kv(_("Link"), _("not checked (--offline)"));
@@ -1206,36 +1253,23 @@ static int cmd_status(const opts *o, setup *s, bool sync)
         for (size_t i = n; i-- > 0 && shown < 20;) {
             if (shown++ == 0)
                 printf("\n%s\n", _("Recent actions of this station:"));
-            char ref[SJ_UUID_TEXT_SIZE];
-            sj_uuid_format(e[i].case_id, ref);
-            fmt_time(e[i].saved_at_ms, t, sizeof(t));
-            printf("  ");
-            print_cell(t, 16);
-            print_cell(*e[i].case_number ? e[i].case_number : ref, 22);
-            print_cell(sc_action_label((sj_case_action)e[i].action), 12);
-            printf("%s%s%s\n", sc_out_state_label(e[i].state), e[i].state == SC_OUT_REFUSED ? ": " : "",
-                   e[i].reason);
+            print_outbox_row(&e[i], true);
         }
     }
     sc_store_outbox_free(e, n);
-    int code = EX_OK;
     if (sync && (!st.caught_up || st.outbox.saved > 0))
-        code = EX_PENDING;
-    run_close(&r);
-    return code;
+        return EX_PENDING;
+    return EX_OK;
 }
 
-static int cmd_watch(const opts *o, setup *s)
+static int cmd_watch(run *r, const command *cmd, sj_error *err)
 {
-    run r;
-    sj_error err;
-    if (run_init(&r, o, M_WATCH, s, &err) != 0)
-        return fail(&err, EX_SETUP);
-    if (!o->json)
+    (void)cmd;
+    (void)err;
+    if (!r->o->json)
         printf("%s\n", _("Watching for updates; press Ctrl-C to stop."));
     fflush(stdout);
-    run_link(&r, -1);
-    run_close(&r);
+    run_link(r, -1);
     return EX_OK;
 }
 
@@ -1260,87 +1294,83 @@ static int read_password(const opts *o, char *buf, size_t cap)
     return 0;
 }
 
-static int cmd_session(const command *cmd, const opts *o, setup *s)
+/* {["node":NODE,]"person":ID,"name":NAME} and a new line. */
+static void json_person(const char *node, const Sanji__Person *p)
 {
-    if (strcmp(cmd->name, "sync") == 0)
-        return cmd_status(o, s, true);
-    if (strcmp(cmd->name, "watch") == 0)
-        return cmd_watch(o, s);
-    run r;
-    sj_error err;
-    if (run_init(&r, o, M_LOGIN, s, &err) != 0)
-        return fail(&err, EX_SETUP);
-    int code = EX_OK;
-    if (strcmp(cmd->name, "logout") == 0) {
-        if (sc_logout(r.c, &err) != 0) {
-            code = fail(&err, EX_SETUP);
-        } else if (!o->json) {
-            printf("%s\n", _("Logged out."));
-        }
-    } else if (strcmp(cmd->name, "whoami") == 0) {
-        sj_error_clear(&err);
-        const Sanji__Person *p = sc_use_person(r.c, &err) == 0 ? sc_person(r.c) : NULL;
-        if (!p && err.code == 0)
-            sj_error_set(&err, SJ_EUNKNOWN_PERSON, "%s", _("Nobody is logged in at this station; log in first (sanji login)."));
-        if (!p) {
-            code = fail(&err, EX_INPUT);
-        } else if (o->json) {
-            printf("{\"node\":\"%s\",\"person\":", sc_client_node(r.c)->node_id);
-            json_str(stdout, p ? p->id : "");
-            printf(",\"name\":");
-            json_str(stdout, p ? p->name : "");
-            printf("}\n");
-        } else {
-            printf("%s %s (%s)\n", _("Logged in:"), p->name, p->id);
-        }
-    } else { /* login */
-        const char *person = o->n_args ? o->args[0] : s->person_default;
-        if (!person || !*person) {
-            run_close(&r);
-            return usage_error(cmd, "%s", _("give the person id or name."));
-        }
-        char pw[1024];
-        if (read_password(o, pw, sizeof(pw)) != 0 || !*pw) {
-            run_close(&r);
-            sj_error_set(&err, SJ_EMISSING_FIELD, "%s", _("No password given."));
-            return fail(&err, EX_INPUT);
-        }
-        r.person = person;
-        r.password = pw;
-        r.login_status = SJ_EUNKNOWN_PERSON;
-        sj_error_set(&r.login_err, SJ_EUNKNOWN_PERSON, "%s",
-                     _("No list of persons has been received yet; connect to the relay once (sanji sync) and try again."));
-        /* With the person list cached, log in offline at once; otherwise
-         * fetch it first. */
-        sc_status_info st;
-        if (sc_status(r.c, &st, &err) == 0 && st.person_version > 0) {
-            start_login(&r);
-            if (!r.done)
-                uv_run(&r.loop, UV_RUN_DEFAULT);
-        } else {
-            run_link(&r, o->wait_set ? o->wait : 10);
-        }
-        explicit_bzero(pw, sizeof(pw));
-        if (r.login_status == 0) {
-            const Sanji__Person *p = sc_person(r.c);
-            if (o->json) {
-                printf("{\"person\":");
-                json_str(stdout, p ? p->id : "");
-                printf(",\"name\":");
-                json_str(stdout, p ? p->name : "");
-                printf("}\n");
-            } else {
-                printf("%s %s\n", _("Logged in:"), p ? p->name : "");
-            }
-        } else {
-            code = fail(&r.login_err, r.login_status == SJ_EAUTH || r.login_status == SJ_EUNKNOWN_PERSON ||
-                                              r.login_status == SJ_EMISSING_FIELD
-                                          ? EX_INPUT
-                                          : EX_SETUP);
-        }
+    printf("{");
+    if (node)
+        printf("\"node\":\"%s\",", node);
+    printf("\"person\":");
+    json_str(stdout, p ? p->id : "");
+    json_field("name", p ? p->name : "");
+    printf("}\n");
+}
+
+static int cmd_logout(run *r, const command *cmd, sj_error *err)
+{
+    (void)cmd;
+    if (sc_logout(r->c, err) != 0)
+        return fail(err, EX_SETUP);
+    if (!r->o->json)
+        printf("%s\n", _("Logged out."));
+    return EX_OK;
+}
+
+static int cmd_whoami(run *r, const command *cmd, sj_error *err)
+{
+    (void)cmd;
+    sj_error_clear(err);
+    const Sanji__Person *p = sc_use_person(r->c, err) == 0 ? sc_person(r->c) : NULL;
+    if (!p && err->code == 0)
+        nobody_logged_in(err);
+    if (!p)
+        return fail(err, EX_INPUT);
+    if (r->o->json)
+        json_person(sc_client_node(r->c)->node_id, p);
+    else
+        printf("%s %s (%s)\n", _("Logged in:"), p->name, p->id);
+    return EX_OK;
+}
+
+static int cmd_login(run *r, const command *cmd, sj_error *err)
+{
+    const opts *o = r->o;
+    const char *person = o->n_args ? o->args[0] : r->s->person_default;
+    if (!person || !*person)
+        return usage_error(cmd, "%s", _("give the person id or name."));
+    char pw[1024];
+    if (read_password(o, pw, sizeof(pw)) != 0 || !*pw) {
+        sj_error_set(err, SJ_EMISSING_FIELD, "%s", _("No password given."));
+        return fail(err, EX_INPUT);
     }
-    run_close(&r);
-    return code;
+    r->person = person;
+    r->password = pw;
+    r->login_status = SJ_EUNKNOWN_PERSON;
+    sj_error_set(&r->login_err, SJ_EUNKNOWN_PERSON, "%s",
+                 _("No list of persons has been received yet; connect to the relay once (sanji sync) and try again."));
+    /* With the person list cached, log in offline at once; otherwise
+     * fetch it first. */
+    sc_status_info st;
+    if (sc_status(r->c, &st, err) == 0 && st.person_version > 0) {
+        start_login(r);
+        if (!r->done)
+            uv_run(&r->loop, UV_RUN_DEFAULT);
+    } else {
+        run_link(r, wait_seconds(o, 10));
+    }
+    explicit_bzero(pw, sizeof(pw));
+    r->password = NULL;
+    if (r->login_status != 0)
+        return fail(&r->login_err, r->login_status == SJ_EAUTH || r->login_status == SJ_EUNKNOWN_PERSON ||
+                                           r->login_status == SJ_EMISSING_FIELD
+                                       ? EX_INPUT
+                                       : EX_SETUP);
+    const Sanji__Person *p = sc_person(r->c);
+    if (o->json)
+        json_person(NULL, p);
+    else
+        printf("%s %s\n", _("Logged in:"), p ? p->name : "");
+    return EX_OK;
 }
 
 /* Whether --json is on the command line, read as the parsers below read it:
@@ -1419,21 +1449,7 @@ int main(int argc, char **argv)
         sc_config_release(&s);
         return fail(&err, EX_SETUP);
     }
-    switch (cmd->kind) {
-    case K_REGISTER:
-    case K_ACTION: rc = cmd_action(cmd, &o, &s); break;
-    case K_READ:
-        if (strcmp(cmd->name, "list") == 0)
-            rc = cmd_list(&o, &s);
-        else if (strcmp(cmd->name, "show") == 0)
-            rc = cmd_show(&o, &s);
-        else if (strcmp(cmd->name, "catalogue") == 0)
-            rc = cmd_catalogue(&o, &s);
-        else
-            rc = cmd_status(&o, &s, false);
-        break;
-    case K_SESSION: rc = cmd_session(cmd, &o, &s); break;
-    }
+    rc = run_command(cmd, &o, &s);
     sc_config_release(&s);
     sj_log_close();
     return rc;
