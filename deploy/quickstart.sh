@@ -63,11 +63,31 @@ sync_at() {
   "$cli" --config "$1" sync --wait 5 >/dev/null 2>&1 || [ $? -eq 5 ]
 }
 
+# Acts at a node and waits until the county has recorded the action.
+act() { # config action case [options...]
+  at "$@" --wait-applied
+}
+
+# The same at a node the case has just come down to: its local copy is
+# brought up to date first.
+act_next() { # config action case [options...]
+  sync_at "$1"
+  act "$@"
+}
+
 # Registers at a station and prints the case number the county assigned.
 register() { # station-config item name id phone text
-  at "$1" register --item "$2" --name "$3" --id "$4" --phone "$5" --text "$6" --wait-applied
+  act "$1" register --item "$2" --name "$3" --id "$4" --phone "$5" --text "$6"
   CASE=$(printf '%s\n' "$LAST_OUT" | sed -n 's/.*事项编号 \([0-9-]*\).*/\1/p' | head -n 1)
   [ -n "$CASE" ] || { echo "quickstart: no case number in the output" >&2; exit 1; }
+}
+
+# Carries a case one level up, where the desk above accepts it.
+hand_up() { # from-config to-config case [accept options...]
+  local from=$1 to=$2 case=$3
+  shift 3
+  act "$from" escalate "$case"
+  act_next "$to" accept "$case" "$@"
 }
 
 step "== 一、各岗位人员登录 (duty cadres, township staff and the county operator log in)"
@@ -78,59 +98,42 @@ at "$(desk county)" login "p-410423000000-01"
 step "== 二、张官营村：医保电子凭证激活，村里即办 (done at once at the village)"
 register "$(station $ZGY)" YB-002 王秀兰 410423195803121021 13703751201 "帮忙激活医保电子凭证"
 A=$CASE
-at "$(station $ZGY)" resolve-now "$A" --result "已在站内协助激活医保电子凭证" --wait-applied
-at "$(station $ZGY)" feedback "$A" --satisfaction 满意 --wait-applied
+act "$(station $ZGY)" resolve-now "$A" --result "已在站内协助激活医保电子凭证"
+act "$(station $ZGY)" feedback "$A" --satisfaction 满意
 
 step "== 三、张官营村：县内户口迁移，代办到乡镇，乡镇承办 (carried to the township, finished there)"
 register "$(station $ZGY)" HJ-004 李建国 410423196507212046 13937510001 "儿子婚后户口迁到张官营村"
 B=$CASE
-at "$(station $ZGY)" escalate "$B" --wait-applied
-sync_at "$(desk $T_ZGY)"
-at "$(desk $T_ZGY)" accept "$B" --wait-applied
-at "$(desk $T_ZGY)" resolve "$B" --result "户口迁移手续已办结，新户口簿已由村干部带回" --wait-applied
-sync_at "$(station $ZGY)"
-at "$(station $ZGY)" feedback "$B" --satisfaction 基本满意 --wait-applied
+hand_up "$(station $ZGY)" "$(desk $T_ZGY)" "$B"
+act "$(desk $T_ZGY)" resolve "$B" --result "户口迁移手续已办结，新户口簿已由村干部带回"
+act_next "$(station $ZGY)" feedback "$B" --satisfaction 基本满意
 
 step "== 四、张官营村：城乡低保申请，代办到县，一次告知补齐材料 (to the county; missing materials listed at once)"
 register "$(station $ZGY)" MZ-003 赵桂芳 410423197201053016 15837520002 "丈夫因病致贫，申请城乡低保"
 C=$CASE
-at "$(station $ZGY)" escalate "$C" --wait-applied
-sync_at "$(desk $T_ZGY)"
-at "$(desk $T_ZGY)" accept "$C" --wait-applied
-at "$(desk $T_ZGY)" escalate "$C" --note "需县民政局审批" --wait-applied
-sync_at "$(desk county)"
-at "$(desk county)" accept "$C" --department 县民政局 --wait-applied
-at "$(desk county)" request-materials "$C" --material 家庭收入证明 --material 户口簿复印件 \
-  --material 医院诊断证明 --wait-applied
-sync_at "$(station $ZGY)"
-at "$(station $ZGY)" supplement "$C" --note "材料已收齐，扫描件随件上报" --wait-applied
-sync_at "$(desk county)"
-at "$(desk county)" resolve "$C" --result "经审核符合条件，自下月起纳入城乡低保" --wait-applied
-sync_at "$(station $ZGY)"
-at "$(station $ZGY)" feedback "$C" --satisfaction 满意 --wait-applied
+hand_up "$(station $ZGY)" "$(desk $T_ZGY)" "$C"
+act "$(desk $T_ZGY)" escalate "$C" --note "需县民政局审批"
+act_next "$(desk county)" accept "$C" --department 县民政局
+act "$(desk county)" request-materials "$C" --material 家庭收入证明 --material 户口簿复印件 \
+  --material 医院诊断证明
+act_next "$(station $ZGY)" supplement "$C" --note "材料已收齐，扫描件随件上报"
+act_next "$(desk county)" resolve "$C" --result "经审核符合条件，自下月起纳入城乡低保"
+act_next "$(station $ZGY)" feedback "$C" --satisfaction 满意
 
 step "== 五、梁洼村：养老保险待遇申领，县里退办 (returned by the county as not doable, with the reason)"
 register "$(station $LW)" SB-004 孙德福 410423196906190550 13603750003 "申请领取城乡居民养老保险待遇"
 D=$CASE
-at "$(station $LW)" escalate "$D" --wait-applied
-sync_at "$(desk $T_LW)"
-at "$(desk $T_LW)" accept "$D" --wait-applied
-at "$(desk $T_LW)" escalate "$D" --wait-applied
-sync_at "$(desk county)"
-at "$(desk county)" accept "$D" --department 县人社局 --wait-applied
-at "$(desk county)" return "$D" --note "申请人1969年出生，未满60周岁，暂不符合领取条件；满60周岁后可再申请" --wait-applied
-sync_at "$(station $LW)"
-at "$(station $LW)" feedback "$D" --satisfaction 基本满意 --wait-applied
+hand_up "$(station $LW)" "$(desk $T_LW)" "$D"
+hand_up "$(desk $T_LW)" "$(desk county)" "$D" --department 县人社局
+act "$(desk county)" return "$D" --note "申请人1969年出生，未满60周岁，暂不符合领取条件；满60周岁后可再申请"
+act_next "$(station $LW)" feedback "$D" --satisfaction 基本满意
 
 step "== 六、段店村：生育登记，乡镇承办 (finished by the township)"
 register "$(station $DD)" JS-004 周丽娜 410423199108110732 18237500004 "办理二孩生育登记"
 E=$CASE
-at "$(station $DD)" escalate "$E" --wait-applied
-sync_at "$(desk $T_LW)"
-at "$(desk $T_LW)" accept "$E" --wait-applied
-at "$(desk $T_LW)" resolve "$E" --result "生育登记已完成，服务手册已发放" --wait-applied
-sync_at "$(station $DD)"
-at "$(station $DD)" feedback "$E" --satisfaction 满意 --wait-applied
+hand_up "$(station $DD)" "$(desk $T_LW)" "$E"
+act "$(desk $T_LW)" resolve "$E" --result "生育登记已完成，服务手册已发放"
+act_next "$(station $DD)" feedback "$E" --satisfaction 满意
 
 step "== 七、结果回到村里 (results back at the villages)"
 for v in $ZGY $LW $DD; do
