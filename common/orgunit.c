@@ -74,22 +74,26 @@ int sj_orgunit_parent(const char *code, char out[SJ_ORGUNIT_CODE_SIZE])
     }
 }
 
-int sj_orgunit_township_of(const char *code, char out[SJ_ORGUNIT_CODE_SIZE])
+/* The unit made of the first `keep` digits of a village's or township's code
+ * (the code itself when it is that unit already); SJ_EINVAL for a county's
+ * code or an invalid one. */
+static int enclosing_unit(const char *code, size_t keep, char out[SJ_ORGUNIT_CODE_SIZE])
 {
     sj_level level = sj_orgunit_level(code);
     if (level != SJ_LEVEL_VILLAGE && level != SJ_LEVEL_TOWNSHIP)
         return SJ_EINVAL;
-    truncate_code(code, SJ__TOWNSHIP_END, out);
+    truncate_code(code, keep, out);
     return 0;
+}
+
+int sj_orgunit_township_of(const char *code, char out[SJ_ORGUNIT_CODE_SIZE])
+{
+    return enclosing_unit(code, SJ__TOWNSHIP_END, out);
 }
 
 int sj_orgunit_county_of(const char *code, char out[SJ_ORGUNIT_CODE_SIZE])
 {
-    sj_level level = sj_orgunit_level(code);
-    if (level != SJ_LEVEL_VILLAGE && level != SJ_LEVEL_TOWNSHIP)
-        return SJ_EINVAL;
-    truncate_code(code, SJ__COUNTY_DIGITS, out);
-    return 0;
+    return enclosing_unit(code, SJ__COUNTY_DIGITS, out);
 }
 
 int sj_orgunit_at_level(const char *code, sj_level level, char out[SJ_ORGUNIT_CODE_SIZE])
