@@ -290,6 +290,14 @@ static int check_upward(session *s, const Sanji__Envelope *env, char village[REL
 {
     relay *r = s->d->r;
     sj_actor actor = actor_of(s);
+    /* The payload goes to the county unchanged, and the county takes the
+     * original sender from sender_node: a station naming another node
+     * (its township's desk, say) would act with that node's rights. */
+    if (env->sender_node == NULL || strcmp(env->sender_node, s->peer.node_id) != 0)
+        return sj_error_set(err, SJ_EPROTOCOL,
+                            "发送节点与证书不符 (sender_node is not the node of this link's "
+                            "certificate, %s)",
+                            s->peer.node_id);
     if (env->body_case == SANJI__ENVELOPE__BODY_CASE_SUBMIT) {
         const Sanji__CaseSubmit *cs = env->case_submit;
         *case_id = cs->case_id;
@@ -839,8 +847,15 @@ static void on_drain(sj_conn *conn)
 static void on_close(sj_conn *conn, int status, const sj_error *why)
 {
     session *s = sj_conn_data(conn);
-    if (s == NULL || s->magic != SESSION_MAGIC)
-        return; /* refused before a session was made */
+    if (s == NULL || s->magic != SESSION_MAGIC) {
+        /* Refused before a session was made: a failed TLS handshake (no
+         * certificate, not TLS at all, ...), or (data NULL) a peer outside
+         * the township, logged when it was refused. */
+        if (s != NULL && status != 0 && status != SJ_ECLOSED)
+            SJ_LOG_WARN(MOD, "link refused", "code", sj_err_name(status), "why",
+                        why ? why->message : "");
+        return;
+    }
     relay_downstream *d = s->d;
     if (!is_session(d, s))
         return;

@@ -654,6 +654,9 @@ static void on_upward(countyd_session *s, const Sanji__Envelope *env, const uint
     if (s->peer.role == SJ_NODE_ROLE_RELAY) {
         int rc = forwarded_origin(s, env->sender_node, &origin);
         if (rc != 0) {
+            SJ_LOG_WARN(MOD, "forwarded message refused: sender outside the relay's township",
+                        "peer", s->peer.node_id, "sender", env->sender_node, "code",
+                        sj_err_name(rc));
             ack_refuse(s, env, rc,
                        "发送站点不属于本乡镇，已拒绝 (the original sender is not a station or desk "
                        "of this relay's township)");
