@@ -43,8 +43,12 @@
  * write_low_water, reading resumes and on_drain is called.
  *
  * Memory per idle link: this struct (about 600 bytes with the uv handles),
- * the TLS engine (OpenSSL releases its buffers when idle), and no frame
- * buffer.  Reads use one per-thread buffer shared by all links.
+ * the TLS engine (OpenSSL releases its record buffers when idle, and the
+ * engine sheds memory BIOs that a handshake or a large message grew; about
+ * 23 KiB stay, mostly OpenSSL's SSL object and the peer's certificate), and
+ * no frame buffer.  Reads use one per-thread buffer shared by all links.
+ * When a burst of handshakes on a thread is over, the links return the
+ * heap's free pages to the system (malloc_trim, glibc only).
  *
  * Threads: a connection belongs to the thread running its loop.
  *
