@@ -469,6 +469,54 @@ static int name_add(X509_NAME *n, const char *field, const char *value)
     return 0;
 }
 
+typedef struct cert_ext {
+    int nid;
+    const char *value; /* in openssl.cnf's syntax */
+} cert_ext;
+
+/* Makes and signs a certificate of this PKI: serial bn, version 3, subject
+ * O=Sanji, OU=ou, CN=cn, valid nb..na, for key's public half, with exts.
+ * issuer NULL: self-signed with key (the CA's own); otherwise issued by
+ * issuer and signed with issuer_key.  sign_failed is what to say when the
+ * signature fails.  Returns the certificate (the caller frees it with
+ * X509_free), or NULL after printing why. */
+static X509 *make_cert(const BIGNUM *bn, const char *ou, const char *cn, time_t nb, time_t na,
+                       EVP_PKEY *key, X509 *issuer, EVP_PKEY *issuer_key, const cert_ext *exts,
+                       size_t n_exts, const char *sign_failed)
+{
+    X509 *x = X509_new();
+    ASN1_INTEGER *serial = NULL;
+    bool ok = x && (serial = BN_to_ASN1_INTEGER(bn, NULL)) && X509_set_serialNumber(x, serial) &&
+              X509_set_version(x, X509_VERSION_3);
+    ASN1_INTEGER_free(serial);
+    if (!ok) {
+        fail("内存不足 (out of memory)");
+        goto fail;
+    }
+    X509_NAME *nm = X509_get_subject_name(x);
+    if (name_add(nm, "O", "Sanji") != 0 || name_add(nm, "OU", ou) != 0 ||
+        name_add(nm, "CN", cn) != 0)
+        goto fail;
+    X509 *signer = issuer ? issuer : x;
+    if (!X509_set_issuer_name(x, X509_get_subject_name(signer)) || !X509_set_pubkey(x, key)) {
+        fail("内存不足 (out of memory)");
+        goto fail;
+    }
+    if (set_validity(x, nb, na) != 0)
+        goto fail;
+    for (size_t i = 0; i < n_exts; i++)
+        if (add_ext(x, signer, exts[i].nid, exts[i].value) != 0)
+            goto fail;
+    if (!X509_sign(x, issuer ? issuer_key : key, EVP_sha256())) {
+        fail("%s", sign_failed);
+        goto fail;
+    }
+    return x;
+fail:
+    X509_free(x);
+    return NULL;
+}
+
 /* ---------- CRL --------------------------------------------------------- */
 
 /* Rewrites D/crl.pem from D/index, valid for days. */
@@ -578,37 +626,27 @@ static int cmd_init(const struct opts *o)
     }
     if ((key = new_p256_key()) == NULL)
         goto out;
-    x = X509_new();
     BIGNUM *bn = BN_new();
-    ASN1_INTEGER *serial = NULL;
-    bool ok = x && bn && BN_rand(bn, 63, BN_RAND_TOP_ANY, BN_RAND_BOTTOM_ANY) &&
-              (serial = BN_to_ASN1_INTEGER(bn, NULL)) && X509_set_serialNumber(x, serial) &&
-              X509_set_version(x, X509_VERSION_3);
-    BN_free(bn);
-    ASN1_INTEGER_free(serial);
-    if (!ok) {
+    if (bn == NULL || !BN_rand(bn, 63, BN_RAND_TOP_ANY, BN_RAND_BOTTOM_ANY)) {
+        BN_free(bn);
         fail("内存不足 (out of memory)");
         goto out;
     }
     char cn[200];
     snprintf(cn, sizeof cn, "Sanji CA %s%s%s", o->county, o->name ? " " : "",
              o->name ? o->name : "");
-    X509_NAME *nm = X509_get_subject_name(x);
-    if (name_add(nm, "O", "Sanji") != 0 || name_add(nm, "OU", o->county) != 0 ||
-        name_add(nm, "CN", cn) != 0 || !X509_set_issuer_name(x, nm))
-        goto out;
+    static const cert_ext ca_exts[] = {
+        {NID_basic_constraints, "critical,CA:TRUE,pathlen:0"},
+        {NID_key_usage, "critical,keyCertSign,cRLSign"},
+        {NID_subject_key_identifier, "hash"},
+        {NID_authority_key_identifier, "keyid:always"},
+    };
     time_t now = time(NULL);
-    if (set_validity(x, now - 300, now + days * 86400L) != 0 || !X509_set_pubkey(x, key))
+    x = make_cert(bn, o->county, cn, now - 300, now + days * 86400L, key, NULL, NULL, ca_exts,
+                  sizeof ca_exts / sizeof ca_exts[0], "无法签署 CA 证书");
+    BN_free(bn);
+    if (x == NULL)
         goto out;
-    if (add_ext(x, x, NID_basic_constraints, "critical,CA:TRUE,pathlen:0") != 0 ||
-        add_ext(x, x, NID_key_usage, "critical,keyCertSign,cRLSign") != 0 ||
-        add_ext(x, x, NID_subject_key_identifier, "hash") != 0 ||
-        add_ext(x, x, NID_authority_key_identifier, "keyid:always") != 0)
-        goto out;
-    if (!X509_sign(x, key, EVP_sha256())) {
-        fail("无法签署 CA 证书");
-        goto out;
-    }
     if (write_new(kp, 0600, write_key_fn, key) != 0)
         goto out;
     if (write_new(cp, 0644, write_cert_fn, x) != 0 ||
@@ -696,7 +734,6 @@ static int cmd_issue(const struct opts *o)
     EVP_PKEY *key = NULL;
     X509 *x = NULL;
     BIGNUM *bn = NULL;
-    ASN1_INTEGER *serial = NULL;
     if (memcmp(id.unit, ca.county, 6) != 0) {
         fail("单位 %s 不属于本县 %s (unit is outside this CA's county; use the CA of that "
              "county)",
@@ -714,30 +751,18 @@ static int cmd_issue(const struct opts *o)
         goto out;
     if ((key = new_p256_key()) == NULL || next_serial(o->dir, &bn) != 0)
         goto out;
-    x = X509_new();
-    if (x == NULL || (serial = BN_to_ASN1_INTEGER(bn, NULL)) == NULL ||
-        !X509_set_serialNumber(x, serial) || !X509_set_version(x, X509_VERSION_3) ||
-        !X509_set_issuer_name(x, X509_get_subject_name(ca.cert)) || !X509_set_pubkey(x, key)) {
-        fail("内存不足 (out of memory)");
+    const cert_ext node_exts[] = {
+        {NID_basic_constraints, "critical,CA:FALSE"},
+        {NID_key_usage, "critical,digitalSignature"},
+        {NID_ext_key_usage, "serverAuth,clientAuth"},
+        {NID_subject_key_identifier, "hash"},
+        {NID_authority_key_identifier, "keyid:always"},
+        {NID_subject_alt_name, san},
+    };
+    x = make_cert(bn, id.unit, id.node_id, (time_t)nb, (time_t)na, key, ca.cert, ca.key, node_exts,
+                  sizeof node_exts / sizeof node_exts[0], "无法签署证书 (signing failed)");
+    if (x == NULL)
         goto out;
-    }
-    X509_NAME *nm = X509_get_subject_name(x);
-    if (name_add(nm, "O", "Sanji") != 0 || name_add(nm, "OU", id.unit) != 0 ||
-        name_add(nm, "CN", id.node_id) != 0)
-        goto out;
-    if (set_validity(x, (time_t)nb, (time_t)na) != 0)
-        goto out;
-    if (add_ext(x, ca.cert, NID_basic_constraints, "critical,CA:FALSE") != 0 ||
-        add_ext(x, ca.cert, NID_key_usage, "critical,digitalSignature") != 0 ||
-        add_ext(x, ca.cert, NID_ext_key_usage, "serverAuth,clientAuth") != 0 ||
-        add_ext(x, ca.cert, NID_subject_key_identifier, "hash") != 0 ||
-        add_ext(x, ca.cert, NID_authority_key_identifier, "keyid:always") != 0 ||
-        add_ext(x, ca.cert, NID_subject_alt_name, san) != 0)
-        goto out;
-    if (!X509_sign(x, ca.key, EVP_sha256())) {
-        fail("无法签署证书 (signing failed)");
-        goto out;
-    }
     if (write_new(kp, 0600, write_key_fn, key) != 0)
         goto out;
     if (write_new(cp, 0644, write_cert_fn, x) != 0) {
@@ -749,7 +774,6 @@ static int cmd_issue(const struct opts *o)
     OPENSSL_free(hex);
     rc = 0;
 out:
-    ASN1_INTEGER_free(serial);
     BN_free(bn);
     X509_free(x);
     EVP_PKEY_free(key);
