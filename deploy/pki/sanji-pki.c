@@ -71,12 +71,18 @@ static void usage(FILE *f)
           f);
 }
 
+/* "sanji-pki: " and the message on stderr; the caller ends the line. */
+static void vsay(const char *fmt, va_list ap)
+{
+    fputs(PROG ": ", stderr);
+    vfprintf(stderr, fmt, ap);
+}
+
 static void die_usage(const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
-    fputs(PROG ": ", stderr);
-    vfprintf(stderr, fmt, ap);
+    vsay(fmt, ap);
     va_end(ap);
     fputs("\n(" PROG " --help 查看用法 / shows usage)\n", stderr);
     exit(2);
@@ -87,8 +93,7 @@ static void fail(const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
-    fputs(PROG ": ", stderr);
-    vfprintf(stderr, fmt, ap);
+    vsay(fmt, ap);
     va_end(ap);
     fputc('\n', stderr);
     unsigned long e;
