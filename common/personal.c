@@ -169,21 +169,39 @@ int sj_personal_check_phone(const char *phone, sj_error *err)
                         "code, e.g. 0375-5012345)");
 }
 
-/* Copies text with positions outside [keep_head, len - keep_tail) replaced
- * by '*'. */
+static bool utf8_continuation(char c)
+{
+    return ((unsigned char)c & 0xC0) == 0x80;
+}
+
+/* Copies the first keep_head and last keep_tail bytes of text and writes one
+ * '*' per character between them.  Text that is not a number may be
+ * Chinese (a name typed into the wrong box): the kept parts shrink to whole
+ * UTF-8 characters, so that the mask of UTF-8 text is UTF-8 too. */
 static int mask_copy(const char *text, size_t keep_head, size_t keep_tail, char *out, size_t cap)
 {
     size_t len = strlen(text);
-    if (cap == 0 || len + 1 > cap) {
+    if (keep_head + keep_tail > len)
+        keep_head = keep_tail = 0;
+    while (keep_head > 0 && utf8_continuation(text[keep_head]))
+        keep_head--;
+    while (keep_tail > 0 && utf8_continuation(text[len - keep_tail]))
+        keep_tail--;
+    size_t stars = 0;
+    for (size_t i = keep_head; i < len - keep_tail; i++)
+        stars += !utf8_continuation(text[i]);
+    if (stars == 0 && keep_head < len - keep_tail)
+        stars = 1; /* continuation bytes only (not UTF-8): still one '*' */
+    size_t olen = keep_head + stars + keep_tail;
+    if (cap == 0 || olen + 1 > cap) {
         if (cap > 0)
             out[0] = '\0';
         return SJ_ETOOBIG;
     }
-    if (keep_head + keep_tail > len)
-        keep_head = keep_tail = 0;
-    for (size_t i = 0; i < len; i++)
-        out[i] = (i < keep_head || i >= len - keep_tail) ? text[i] : '*';
-    out[len] = '\0';
+    memcpy(out, text, keep_head);
+    memset(out + keep_head, '*', stars);
+    memcpy(out + keep_head + stars, text + len - keep_tail, keep_tail);
+    out[olen] = '\0';
     return 0;
 }
 

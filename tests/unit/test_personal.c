@@ -174,6 +174,11 @@ static void test_masks(void **state)
         {false, "03755012345", "0375***2345"},
         {false, "12345678901", "*********01"},
         {false, "123", "***"},
+        /* Not numbers but Chinese (a name in the wrong box): whole characters
+         * kept or masked, one '*' each, so the mask stays UTF-8. */
+        {true, "张三李四王五赵六", "********"},
+        {true, "张三李四王五", "张****五"},
+        {false, "张三李四", "****"},
     };
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
         char out[SJ_PERSONAL_MASK_SIZE];
