@@ -175,8 +175,19 @@ int countyd_csv_parse(const char *name, const char *text, size_t len, countyd_cs
                 goto nomem;
             continue;
         }
-        if (i < len && text[i] == '\r')
+        if (i < len && text[i] == '\r') {
+            /* A CR alone would end the record where an editor shows none,
+             * and every message after it would name the wrong line. */
+            if (i + 1 < len && text[i + 1] != '\n') {
+                rc = sj_error_set(err, SJ_EINVAL,
+                                  "%s:%zu: 行中有单独的回车符 (a carriage return without a line "
+                                  "feed; save the file with LF or CRLF line ends, or quote the "
+                                  "field)",
+                                  name, line);
+                goto done;
+            }
             i++;
+        }
         if (i < len && text[i] == '\n')
             i++;
         line++;

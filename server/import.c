@@ -307,7 +307,9 @@ static int write_categories(import_ctx *c, sj_error *err)
 static int materials_array(import_ctx *c, size_t line, const char *list, char **out)
 {
     *out = NULL;
-    size_t cap = 2 * strlen(list) + 8;
+    /* Worst case per item of c bytes: c escapes, two quotes and a comma,
+     * against c + 1 bytes of input with its '|'; 3 per input byte covers it. */
+    size_t cap = 3 * strlen(list) + 8;
     char *a = malloc(cap);
     if (!a)
         return -2;
@@ -586,9 +588,15 @@ static int check_shape(import_ctx *c, size_t k)
     }
     char header[256] = "";
     size_t n = 0;
-    for (size_t i = 0; i < csv->records[0].n; i++)
-        n += (size_t)snprintf(header + n, n < sizeof(header) ? sizeof(header) - n : 0, "%s%s",
-                              i ? "," : "", csv->records[0].fields[i]);
+    /* Stop once full: a longer header cannot be the right one, and header + n
+     * must stay inside the array. */
+    for (size_t i = 0; i < csv->records[0].n && n < sizeof(header); i++) {
+        int w = snprintf(header + n, sizeof(header) - n, "%s%s", i ? "," : "",
+                         csv->records[0].fields[i]);
+        if (w < 0)
+            break;
+        n += (size_t)w;
+    }
     if (strcmp(header, KINDS[k].header) != 0) {
         bad(c, csv->records[0].line, "表头应为 %s (header must be exactly %s)", KINDS[k].header,
             KINDS[k].header);
