@@ -21,7 +21,8 @@
  * county), the attack stored nothing (cases, case_event and
  * processed_message in PostgreSQL, queue and results in the relay's
  * SQLite store move only by the honest case), and the attacked daemon's log
- * has a line naming the problem and no applicant data.
+ * has a line naming the problem and no applicant data.  At the end the
+ * real `sanji` program logs in at the station and registers a case.
  *
  * The attacker is a blocking socket driving the project's sans-I/O TLS
  * engine (common/tls.h) so that it can send any bytes at all.
@@ -73,7 +74,7 @@
 
 typedef struct world {
     sj_test_certs certs;
-    char countyd[PATH_MAX], relayd[PATH_MAX];
+    char countyd[PATH_MAX], relayd[PATH_MAX], cli[PATH_MAX];
     char county_log[PATH_MAX], relay_log[PATH_MAX];
     char conninfo[1024];
     PGconn *db;
@@ -630,6 +631,7 @@ static int group_setup(void **state)
     }
     snprintf(W.countyd, sizeof W.countyd, "%s/server/sanji-countyd", b);
     snprintf(W.relayd, sizeof W.relayd, "%s/relay/sanji-relayd", b);
+    snprintf(W.cli, sizeof W.cli, "%s/client/sanji", b);
     if (sj_test_certs_setup(&W.certs) != 0)
         return -1;
     W.db = pgt_fresh_db("sanji_hostile", W.conninfo, sizeof W.conninfo);
@@ -1096,6 +1098,45 @@ static void test_county_no_certificate(void **st) { (void)st; no_certificate(&CO
 static void test_relay_plain_http(void **st) { (void)st; plain_http(&RELAY_T); }
 static void test_county_plain_http(void **st) { (void)st; plain_http(&COUNTY_T); }
 
+/* Last, the real station program: `sanji` logs in at the relay and
+ * registers a case that the county records. */
+static void test_real_station_after_attacks(void **st)
+{
+    (void)st;
+    before b = mark();
+    write_file("v201.conf",
+               "[node]\ncert = village.crt\nkey = village.key\nca = ca/ca.crt\n"
+               "[server]\naddress = 127.0.0.1:%d\npeer = relay:" TX "\n"
+               "[store]\npath = v201.db\n",
+               W.relay_port);
+    setenv("SANJI_PASSWORD", "sanji123", 1);
+    char cmd[PATH_MAX * 4], out[8192];
+    int rc = -1;
+    /* The first log-in needs the person list, which the relay may still be fetching. */
+    for (int i = 0; i < 30 && rc != 0; i++) {
+        snprintf(cmd, sizeof cmd, "cd '%s' && '%s' --config v201.conf --json login " PERSON
+                 " >/dev/null 2>>cli.log || { '%s' --config v201.conf --json sync --wait 1 "
+                 ">/dev/null 2>>cli.log; exit 1; }",
+                 W.certs.dir, W.cli, W.cli);
+        rc = system(cmd);
+    }
+    if (rc != 0)
+        fail_msg("sanji login failed; see %s/cli.log", W.certs.dir);
+    snprintf(cmd, sizeof cmd,
+             "cd '%s' && '%s' --config v201.conf --json register --item MZ-001 --name %s "
+             "--id %s --phone %s --text '攻击之后照常登记' --wait-applied --wait 15 2>>cli.log",
+             W.certs.dir, W.cli, APPLICANT_NAME, APPLICANT_ID, APPLICANT_PHONE);
+    FILE *f = popen(cmd, "r");
+    assert_non_null(f);
+    size_t n = fread(out, 1, sizeof out - 1, f);
+    out[n] = '\0';
+    int status = pclose(f);
+    if (!WIFEXITED(status) || WEXITSTATUS(status) != 0 || !strstr(out, "\"state\":\"applied\""))
+        fail_msg("sanji register: status %d: %s", status, out);
+    assert_int_equal(pgt_count(W.db, "cases"), b.c.cases + 1);
+    assert_int_equal(pgt_count(W.db, "case_event"), b.c.events + 1);
+}
+
 /* The first honest case also waits for the relay's county link. */
 static void test_honest_station_first(void **st)
 {
@@ -1137,6 +1178,7 @@ int main(void)
         cmocka_unit_test(test_county_no_certificate),
         cmocka_unit_test(test_relay_plain_http),
         cmocka_unit_test(test_county_plain_http),
+        cmocka_unit_test(test_real_station_after_attacks),
     };
     return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }
