@@ -290,14 +290,6 @@ static int check_upward(session *s, const Sanji__Envelope *env, char village[REL
 {
     relay *r = s->d->r;
     sj_actor actor = actor_of(s);
-    /* The payload goes to the county unchanged, and the county takes the
-     * original sender from sender_node: a station naming another node
-     * (its township's desk, say) would act with that node's rights. */
-    if (env->sender_node == NULL || strcmp(env->sender_node, s->peer.node_id) != 0)
-        return sj_error_set(err, SJ_EPROTOCOL,
-                            "发送节点与证书不符 (sender_node is not the node of this link's "
-                            "certificate, %s)",
-                            s->peer.node_id);
     if (env->body_case == SANJI__ENVELOPE__BODY_CASE_SUBMIT) {
         const Sanji__CaseSubmit *cs = env->case_submit;
         *case_id = cs->case_id;
@@ -359,6 +351,15 @@ static void handle_upward(session *s, const Sanji__Envelope *env, const uint8_t 
     sj_error err;
     sj_error_clear(&err);
     int rc = check_upward(s, env, village, &case_id, &err);
+    /* The payload goes to the county unchanged, and the county takes the
+     * original sender from sender_node: a station naming another node
+     * (its township's desk, say) would act with that node's rights.
+     * Checked after scope, whose refusal says more. */
+    if (rc == 0 && (env->sender_node == NULL || strcmp(env->sender_node, s->peer.node_id) != 0))
+        rc = sj_error_set(&err, SJ_EPROTOCOL,
+                          "发送节点与证书不符 (sender_node is not the node of this link's "
+                          "certificate, %s)",
+                          s->peer.node_id);
     if (rc != 0) {
         queue_refusal(s, env, rc, err.message, &case_id);
         return;
