@@ -234,6 +234,10 @@ static int write_event(countyd_apply *a, const char *village, const event_row *e
     return 0;
 }
 
+/* Records the message id with its result.  The insert is also the dedup
+ * check (G2): it returns 1 when the id was new and 0, writing nothing, when
+ * the id was already recorded, so that a fresh message (nearly all of them)
+ * costs no separate lookup. */
 static int record_result(countyd_apply *a, const char *message_id, const countyd_peer *peer,
                          const countyd_apply_result *r, sj_error *err)
 {
@@ -246,14 +250,22 @@ static int record_result(countyd_apply *a, const char *message_id, const countyd
     const char *p[] = {message_id, status, code, r->reason,
                        memcmp(r->case_id, zero, 16) ? cid : NULL, r->case_number, version,
                        peer->node ? peer->node : ""};
-    return countyd_db_exec(a->db,
-                           "INSERT INTO processed_message (message_id, status, code, reason, case_id,"
-                           " case_number, case_version, sender_node)"
-                           " VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
-                           8, p, err);
+    PGresult *res;
+    int rc = countyd_db_query(a->db,
+                              "INSERT INTO processed_message (message_id, status, code, reason,"
+                              " case_id, case_number, case_version, sender_node)"
+                              " VALUES ($1, $2, $3, $4, $5, $6, $7, $8)"
+                              " ON CONFLICT (message_id) DO NOTHING RETURNING 1",
+                              8, p, &res, err);
+    if (rc != 0)
+        return rc;
+    int fresh = PQntuples(res) == 1;
+    PQclear(res);
+    return fresh;
 }
 
-/* Answers from processed_message; returns 1 if the id was found. */
+/* The stored result of a message id recorded earlier (a redelivery),
+ * into r. */
 static int lookup_processed(countyd_apply *a, const char *message_id, countyd_apply_result *r,
                             sj_error *err)
 {
@@ -266,19 +278,22 @@ static int lookup_processed(countyd_apply *a, const char *message_id, countyd_ap
                               1, p, &res, err);
     if (rc != 0)
         return rc;
-    int found = PQntuples(res) == 1;
-    if (found) {
-        r->status = (Sanji__AckStatus)atoi(PQgetvalue(res, 0, 0));
-        r->code = atoi(PQgetvalue(res, 0, 1));
-        snprintf(r->reason, sizeof(r->reason), "%s", PQgetvalue(res, 0, 2));
-        if (PQgetvalue(res, 0, 3)[0])
-            (void)sj_uuid_parse(PQgetvalue(res, 0, 3), r->case_id, NULL);
-        snprintf(r->case_number, sizeof(r->case_number), "%s", PQgetvalue(res, 0, 4));
-        r->case_version = strtoull(PQgetvalue(res, 0, 5), NULL, 10);
-        r->redelivered = true;
+    if (PQntuples(res) != 1) {
+        PQclear(res);
+        /* record_result() just found the row in this transaction. */
+        return sj_error_set(err, SJ_EINTERNAL, "processed message %s vanished", message_id);
     }
+    memset(r, 0, sizeof(*r));
+    r->status = (Sanji__AckStatus)atoi(PQgetvalue(res, 0, 0));
+    r->code = atoi(PQgetvalue(res, 0, 1));
+    snprintf(r->reason, sizeof(r->reason), "%s", PQgetvalue(res, 0, 2));
+    if (PQgetvalue(res, 0, 3)[0])
+        (void)sj_uuid_parse(PQgetvalue(res, 0, 3), r->case_id, NULL);
+    snprintf(r->case_number, sizeof(r->case_number), "%s", PQgetvalue(res, 0, 4));
+    r->case_version = strtoull(PQgetvalue(res, 0, 5), NULL, 10);
+    r->redelivered = true;
     PQclear(res);
-    return found;
+    return 0;
 }
 
 /* --- CaseSubmit ------------------------------------------------------------- */
@@ -599,10 +614,8 @@ static int apply_one(countyd_apply *a, const countyd_apply_msg *m, countyd_apply
 {
     char mid[SJ_UUID_TEXT_SIZE];
     sj_uuid_format(m->message_id, mid);
-    int rc = lookup_processed(a, mid, r, err);
+    int rc = countyd_db_exec(a->db, "SAVEPOINT msg", 0, NULL, err);
     if (rc != 0)
-        return rc < 0 ? rc : 0;
-    if ((rc = countyd_db_exec(a->db, "SAVEPOINT msg", 0, NULL, err)) != 0)
         return rc;
     if (!m->peer || (!m->submit == !m->action))
         rc = refuse(r, SJ_EPROTOCOL, "message carries neither a CaseSubmit nor a CaseAction");
@@ -626,9 +639,17 @@ static int apply_one(countyd_apply *a, const countyd_apply_msg *m, countyd_apply
         if ((rc = countyd_db_exec(a->db, "ROLLBACK TO SAVEPOINT msg", 0, NULL, err)) != 0)
             return rc;
     }
-    if ((rc = countyd_db_exec(a->db, "RELEASE SAVEPOINT msg", 0, NULL, err)) != 0)
+    /* A redelivered message was applied (or refused) again above and is
+     * found out here, when its id is already recorded: its effect is
+     * undone and the original result returned (G2). */
+    if ((rc = record_result(a, mid, m->peer ? m->peer : &(countyd_peer){0}, r, err)) < 0)
         return rc;
-    return record_result(a, mid, m->peer ? m->peer : &(countyd_peer){0}, r, err);
+    if (rc == 0) {
+        if ((rc = countyd_db_exec(a->db, "ROLLBACK TO SAVEPOINT msg", 0, NULL, err)) != 0 ||
+            (rc = lookup_processed(a, mid, r, err)) != 0)
+            return rc;
+    }
+    return countyd_db_exec(a->db, "RELEASE SAVEPOINT msg", 0, NULL, err);
 }
 
 int countyd_apply_batch(countyd_apply *a, const countyd_apply_msg *msgs, size_t n,
