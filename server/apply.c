@@ -36,6 +36,7 @@ int countyd_apply_open(countyd_apply *a, PGconn *db, const char *county, sj_erro
         return sj_error_set(err, SJ_EINVAL, "county code must be 6 digits");
     a->db = db;
     memcpy(a->county, county, 7);
+    countyd_refdata_cache_init(&a->refs);
     a->calendar = sj_calendar_new();
     if (!a->calendar)
         return sj_error_set(err, SJ_ENOMEM, "out of memory");
@@ -60,6 +61,7 @@ void countyd_apply_close(countyd_apply *a)
 {
     sj_calendar_free(a->calendar);
     a->calendar = NULL;
+    countyd_refdata_cache_free(&a->refs);
 }
 
 /* --- small helpers ---------------------------------------------------------- */
@@ -137,28 +139,17 @@ static bool data_error(const sj_error *err)
 
 /* Checks the person against the sending node; fills actor and name. */
 static int check_person(countyd_apply *a, const countyd_peer *peer, const char *person,
-                        sj_actor *actor, char *name, size_t name_cap, countyd_apply_result *r,
-                        sj_error *err)
+                        sj_actor *actor, char *name, size_t name_cap, countyd_apply_result *r)
 {
     sj_person_role want = role_of_node(peer->role);
     if (want == SJ_ROLE_NONE)
         return refuse(r, SJ_EWRONG_ROLE, "node role may not act on cases");
     if (!person || !*person || strlen(person) > 64)
         return refuse(r, SJ_EMISSING_FIELD, "actor_person missing");
-    PGresult *res;
-    const char *p[] = {person};
-    int rc = countyd_db_query(a->db, "SELECT name, role, org_unit, active FROM person WHERE id = $1",
-                              1, p, &res, err);
-    if (rc != 0)
-        return rc;
-    if (PQntuples(res) != 1 || PQgetvalue(res, 0, 3)[0] != 't' ||
-        strcmp(PQgetvalue(res, 0, 2), peer->unit) != 0 ||
-        atoi(PQgetvalue(res, 0, 1)) != (int)want) {
-        PQclear(res);
+    const countyd_ref_person *who = countyd_refdata_cache_person(&a->refs, person);
+    if (!who || !who->active || strcmp(who->org_unit, peer->unit) != 0 || who->role != (int)want)
         return refuse(r, SJ_EUNKNOWN_PERSON, "person unknown, inactive, or not of the sending node");
-    }
-    snprintf(name, name_cap, "%s", PQgetvalue(res, 0, 0));
-    PQclear(res);
+    snprintf(name, name_cap, "%s", who->name);
     actor->role = want;
     snprintf(actor->unit, sizeof(actor->unit), "%s", peer->unit);
     return 0;
@@ -307,8 +298,7 @@ static int apply_submit(countyd_apply *a, const countyd_apply_msg *m, const char
     memcpy(r->case_id, s->case_id.data, 16);
     sj_actor actor;
     char person_name[256];
-    int rc = check_person(a, m->peer, s->actor_person, &actor, person_name, sizeof(person_name), r,
-                          err);
+    int rc = check_person(a, m->peer, s->actor_person, &actor, person_name, sizeof(person_name), r);
     if (rc != 0)
         return rc;
     if (!s->village || !sj_orgunit_valid(s->village) ||
@@ -339,20 +329,12 @@ static int apply_submit(countyd_apply *a, const countyd_apply_msg *m, const char
     PQclear(res);
     if (exists)
         return refuse(r, SJ_ECASE_EXISTS, "a case with this id already exists");
-    const char *pi[] = {s->item_code ? s->item_code : ""};
-    if ((rc = countyd_db_query(a->db, "SELECT name, min_level, limit_days, urgent_limit_days"
-                                      " FROM catalogue_item WHERE code = $1 AND active",
-                               1, pi, &res, err)) != 0)
-        return rc;
-    if (PQntuples(res) != 1) {
-        PQclear(res);
+    const countyd_ref_item *item = countyd_refdata_cache_item(&a->refs, s->item_code);
+    if (!item || !item->active)
         return refuse(r, SJ_EUNKNOWN_ITEM, "no such active catalogue item");
-    }
-    char item_name[512];
-    snprintf(item_name, sizeof(item_name), "%s", PQgetvalue(res, 0, 0));
-    sj_level min_level = (sj_level)atoi(PQgetvalue(res, 0, 1));
-    int limit = atoi(PQgetvalue(res, 0, 2)), urgent_limit = atoi(PQgetvalue(res, 0, 3));
-    PQclear(res);
+    const char *item_name = item->name;
+    sj_level min_level = (sj_level)item->min_level;
+    int limit = item->limit_days, urgent_limit = item->urgent_limit_days;
 
     int64_t now = sj_clock_real_ms();
     /* The time limit runs from registration as the cadre saved it (the
@@ -393,7 +375,7 @@ static int apply_submit(countyd_apply *a, const countyd_apply_msg *m, const char
     fmt_i64(due_s, sizeof(due_s), due);
     fmt_i64(upd, sizeof(upd), c->updated_at_ms);
     fmt_i64(appt, sizeof(appt), s->appointment_at_ms > 0 ? s->appointment_at_ms : 0);
-    const char *p[] = {cid, r->case_number, s->village, pi[0], item_name, minl, ap->name, id_number,
+    const char *p[] = {cid, r->case_number, s->village, item->code, item_name, minl, ap->name, id_number,
                        ap->phone, s->request_text, s->actor_person, person_name, hl,
                        c->holder_unit, st, ver, reg, due_s, upd, b(s->urgent), appt};
     if ((rc = countyd_db_exec(
@@ -456,7 +438,7 @@ static int apply_action(countyd_apply *a, const countyd_apply_msg *m, const char
                       .node = m->peer->node ? m->peer->node : ""};
     char person_name[256];
     int rc = check_person(a, m->peer, act->actor_person, &who.actor, person_name,
-                          sizeof(person_name), r, err);
+                          sizeof(person_name), r);
     if (rc != 0)
         return rc;
     who.person_name = person_name;
@@ -658,6 +640,9 @@ int countyd_apply_batch(countyd_apply *a, const countyd_apply_msg *msgs, size_t 
     int rc = countyd_db_exec(a->db, "BEGIN", 0, NULL, err);
     if (rc != 0)
         return rc;
+    /* Once per batch: a batch that starts after an import committed sees it. */
+    if ((rc = countyd_refdata_cache_refresh(&a->refs, a->db, err)) != 0)
+        goto fail;
     for (size_t i = 0; i < n; i++) {
         memset(&results[i], 0, sizeof(results[i]));
         if ((rc = apply_one(a, &msgs[i], &results[i], err)) != 0)

@@ -48,6 +48,7 @@
 #include "calendar.h"
 #include "case.h"
 #include "err.h"
+#include "refdata.h"
 #include "sanji.pb-c.h"
 
 /* Who sent a message: the node proved by its certificate (for a message a
@@ -84,6 +85,7 @@ typedef struct countyd_apply {
     PGconn *db;
     char county[7];                /* only villages of this county are served */
     sj_calendar *calendar;
+    countyd_refdata_cache refs;    /* persons and items, checked once per batch */
 } countyd_apply;
 
 /* Binds to db and county (6 digits) and loads the holiday table.  Returns

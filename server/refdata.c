@@ -2,9 +2,15 @@
  * refdata.c - reference data for CatalogueSync/OrgTreeSync/PersonSync
  * (see refdata.h).
  *
+ * The apply cache keeps each set as one array sorted by key and finds rows
+ * by binary search: a county has a few thousand persons and a few hundred
+ * items, loaded again only when an import changes them.
+ *
  * Entry points: countyd_refdata_versions(), countyd_refdata_catalogue(),
  * countyd_refdata_org_tree(), countyd_refdata_persons(),
- * countyd_scope_prefix().
+ * countyd_scope_prefix(), countyd_refdata_cache_init(),
+ * countyd_refdata_cache_free(), countyd_refdata_cache_refresh(),
+ * countyd_refdata_cache_person(), countyd_refdata_cache_item().
  */
 #include "refdata.h"
 
@@ -188,4 +194,170 @@ int countyd_refdata_persons(PGconn *db, countyd_arena *a, const char *unit, uint
     PQclear(res);
     *out = s;
     return 0;
+}
+
+/* --- the apply cache -------------------------------------------------------- */
+
+void countyd_refdata_cache_init(countyd_refdata_cache *c)
+{
+    memset(c, 0, sizeof(*c));
+}
+
+static void free_persons(countyd_ref_person *p, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        free(p[i].id);
+        free(p[i].name);
+    }
+    free(p);
+}
+
+static void free_items(countyd_ref_item *it, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        free(it[i].code);
+        free(it[i].name);
+    }
+    free(it);
+}
+
+void countyd_refdata_cache_free(countyd_refdata_cache *c)
+{
+    free_persons(c->persons, c->n_persons);
+    free_items(c->items, c->n_items);
+    unsigned reloads = c->reloads;
+    memset(c, 0, sizeof(*c));
+    c->reloads = reloads;
+}
+
+static int cmp_person(const void *x, const void *y)
+{
+    return strcmp(((const countyd_ref_person *)x)->id, ((const countyd_ref_person *)y)->id);
+}
+
+static int cmp_item(const void *x, const void *y)
+{
+    return strcmp(((const countyd_ref_item *)x)->code, ((const countyd_ref_item *)y)->code);
+}
+
+static int load_persons(PGconn *db, countyd_ref_person **out, size_t *n_out, sj_error *err)
+{
+    PGresult *res;
+    int rc = countyd_db_query(db, "SELECT id, name, role, org_unit, active FROM person", 0, NULL,
+                              &res, err);
+    if (rc != 0)
+        return rc;
+    size_t n = (size_t)PQntuples(res);
+    countyd_ref_person *p = calloc(n + 1, sizeof(*p));
+    if (!p) {
+        PQclear(res);
+        return sj_error_set(err, SJ_ENOMEM, "out of memory loading %zu persons", n);
+    }
+    for (size_t i = 0; i < n; i++) {
+        int r = (int)i;
+        p[i].id = strdup(PQgetvalue(res, r, 0));
+        p[i].name = strdup(PQgetvalue(res, r, 1));
+        if (!p[i].id || !p[i].name) {
+            free_persons(p, i + 1);
+            PQclear(res);
+            return sj_error_set(err, SJ_ENOMEM, "out of memory loading %zu persons", n);
+        }
+        p[i].role = atoi(PQgetvalue(res, r, 2));
+        snprintf(p[i].org_unit, sizeof(p[i].org_unit), "%s", PQgetvalue(res, r, 3));
+        p[i].active = PQgetvalue(res, r, 4)[0] == 't';
+    }
+    PQclear(res);
+    qsort(p, n, sizeof(*p), cmp_person);
+    *out = p;
+    *n_out = n;
+    return 0;
+}
+
+static int load_items(PGconn *db, countyd_ref_item **out, size_t *n_out, sj_error *err)
+{
+    PGresult *res;
+    int rc = countyd_db_query(db,
+                              "SELECT code, name, min_level, limit_days, urgent_limit_days, active"
+                              " FROM catalogue_item",
+                              0, NULL, &res, err);
+    if (rc != 0)
+        return rc;
+    size_t n = (size_t)PQntuples(res);
+    countyd_ref_item *it = calloc(n + 1, sizeof(*it));
+    if (!it) {
+        PQclear(res);
+        return sj_error_set(err, SJ_ENOMEM, "out of memory loading %zu catalogue items", n);
+    }
+    for (size_t i = 0; i < n; i++) {
+        int r = (int)i;
+        it[i].code = strdup(PQgetvalue(res, r, 0));
+        it[i].name = strdup(PQgetvalue(res, r, 1));
+        if (!it[i].code || !it[i].name) {
+            free_items(it, i + 1);
+            PQclear(res);
+            return sj_error_set(err, SJ_ENOMEM, "out of memory loading %zu catalogue items", n);
+        }
+        it[i].min_level = atoi(PQgetvalue(res, r, 2));
+        it[i].limit_days = atoi(PQgetvalue(res, r, 3));
+        it[i].urgent_limit_days = atoi(PQgetvalue(res, r, 4));
+        it[i].active = PQgetvalue(res, r, 5)[0] == 't';
+    }
+    PQclear(res);
+    qsort(it, n, sizeof(*it), cmp_item);
+    *out = it;
+    *n_out = n;
+    return 0;
+}
+
+int countyd_refdata_cache_refresh(countyd_refdata_cache *c, PGconn *db, sj_error *err)
+{
+    countyd_ref_versions v;
+    int rc = countyd_refdata_versions(db, &v, err);
+    if (rc != 0)
+        return rc;
+    /* The versions are read before the rows: if an import commits in
+     * between, the rows are newer than the version kept, and the next
+     * refresh loads them once more; never the other way round. */
+    if (!c->loaded || v.person != c->person_version) {
+        countyd_ref_person *p = NULL;
+        size_t n = 0;
+        if ((rc = load_persons(db, &p, &n, err)) != 0)
+            return rc;
+        free_persons(c->persons, c->n_persons);
+        c->persons = p;
+        c->n_persons = n;
+        c->person_version = v.person;
+        c->reloads++;
+    }
+    if (!c->loaded || v.catalogue != c->catalogue_version) {
+        countyd_ref_item *it = NULL;
+        size_t n = 0;
+        if ((rc = load_items(db, &it, &n, err)) != 0)
+            return rc;
+        free_items(c->items, c->n_items);
+        c->items = it;
+        c->n_items = n;
+        c->catalogue_version = v.catalogue;
+        c->reloads++;
+    }
+    c->loaded = true;
+    return 0;
+}
+
+const countyd_ref_person *countyd_refdata_cache_person(const countyd_refdata_cache *c,
+                                                       const char *id)
+{
+    if (!c->persons || !id)
+        return NULL;
+    countyd_ref_person key = {.id = (char *)id};
+    return bsearch(&key, c->persons, c->n_persons, sizeof(key), cmp_person);
+}
+
+const countyd_ref_item *countyd_refdata_cache_item(const countyd_refdata_cache *c,
+                                                   const char *code)
+{
+    if (!c->items || !code)
+        return NULL;
+    countyd_ref_item key = {.code = (char *)code};
+    return bsearch(&key, c->items, c->n_items, sizeof(key), cmp_item);
 }

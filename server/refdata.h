@@ -14,13 +14,28 @@
  *
  * Ownership: the messages come from the caller's arena.
  *
+ * The apply cache (countyd_refdata_cache): the persons and catalogue items
+ * the apply path checks for every message, held in memory by the county
+ * so that a message costs no lookup of them.  They change only by
+ * `sanji-countyd import` / `demo-load` (other processes), which raise
+ * reference_version in the same transaction; countyd_refdata_cache_refresh()
+ * reads those versions (one statement) and reloads a set whose version
+ * moved.  The apply path calls it once per batch, so the first batch that
+ * starts after an import has committed sees the import.  A change made to
+ * these tables by hand must raise reference_version too, or the county
+ * keeps serving the old rows.
+ *
  * Entry points: countyd_refdata_versions(), countyd_refdata_catalogue(),
  * countyd_refdata_org_tree(), countyd_refdata_persons(),
- * countyd_scope_prefix().
+ * countyd_scope_prefix(), countyd_refdata_cache_init(),
+ * countyd_refdata_cache_free(), countyd_refdata_cache_refresh(),
+ * countyd_refdata_cache_person(), countyd_refdata_cache_item().
  */
 #ifndef COUNTYD_REFDATA_H
 #define COUNTYD_REFDATA_H
 
+#include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include <libpq-fe.h>
@@ -52,5 +67,54 @@ int countyd_refdata_org_tree(PGconn *db, countyd_arena *a, const char *unit, uin
 /* Persons of the scope of unit, with their verifiers. */
 int countyd_refdata_persons(PGconn *db, countyd_arena *a, const char *unit, uint64_t version,
                             Sanji__PersonSync **out, sj_error *err);
+
+/* One person as the apply path needs it. */
+typedef struct countyd_ref_person {
+    char *id, *name;
+    int role;          /* sj_person_role */
+    char org_unit[13];
+    bool active;
+} countyd_ref_person;
+
+/* One catalogue item as the apply path needs it. */
+typedef struct countyd_ref_item {
+    char *code, *name;
+    int min_level;     /* sj_level */
+    int limit_days, urgent_limit_days;
+    bool active;
+} countyd_ref_item;
+
+/* The apply cache (see the top of this file).  Embedded by value in its
+ * owner; zero-initialised (or countyd_refdata_cache_init()) it is empty and
+ * loads everything on the first refresh.  countyd_refdata_cache_free()
+ * frees the rows and leaves it empty and reusable. */
+typedef struct countyd_refdata_cache {
+    bool loaded;
+    uint64_t person_version, catalogue_version;
+    countyd_ref_person *persons;  /* sorted by id (strcmp) */
+    size_t n_persons;
+    countyd_ref_item *items;      /* sorted by code (strcmp) */
+    size_t n_items;
+    unsigned reloads;             /* how many sets were (re)loaded: for tests */
+} countyd_refdata_cache;
+
+void countyd_refdata_cache_init(countyd_refdata_cache *c);
+void countyd_refdata_cache_free(countyd_refdata_cache *c);
+
+/* Reads reference_version and reloads the persons and/or the catalogue
+ * items if their version differs from the one loaded.  Returns 0, or
+ * SJ_EDB/SJ_EDB_CONN/SJ_ENOMEM with the cache left as it was (still
+ * consistent, possibly old). */
+int countyd_refdata_cache_refresh(countyd_refdata_cache *c, PGconn *db, sj_error *err);
+
+/* The person with this id (active or not), or NULL.  Valid until the next
+ * refresh or free. */
+const countyd_ref_person *countyd_refdata_cache_person(const countyd_refdata_cache *c,
+                                                       const char *id);
+
+/* The catalogue item with this code (active or not), or NULL.  Valid until
+ * the next refresh or free. */
+const countyd_ref_item *countyd_refdata_cache_item(const countyd_refdata_cache *c,
+                                                   const char *code);
 
 #endif

@@ -962,6 +962,61 @@ static void test_queries(void **state)
     peer_free(&desk);
 }
 
+/* The county keeps persons and catalogue items in memory (server/refdata.h);
+ * an import run by another process while the daemon runs is seen by the
+ * very next submission: a new item and a new person are accepted, and a
+ * renamed item is stored under its new name. */
+static void test_import_while_running_is_seen_at_once(void **state)
+{
+    peer p;
+    peer_session(&p, "relay");
+    int c0 = new_case_id(), c00 = new_case_id();
+    uint8_t m0[16] = {0}, m00[16] = {0};
+    submit(&p, "village:" VA, c0, VA, "pa", "N-1", "新事项", m0);
+    expect_refused(wait_ack(&p, m0), SJ_EUNKNOWN_ITEM); /* neither is known yet */
+    submit(&p, "village:" VA, c00, VA, "pn", "V-1", "咨询", m00);
+    expect_refused(wait_ack(&p, m00), SJ_EUNKNOWN_PERSON);
+
+    char cat[600], per[600];
+    snprintf(cat, sizeof(cat), "%s/catalogue.csv", workdir);
+    snprintf(per, sizeof(per), "%s/persons.csv", workdir);
+    FILE *f = fopen(cat, "w");
+    assert_non_null(f);
+    fputs("code,category,name,min_level,department,limit_days,urgent_limit_days,materials\n"
+          "V-1,MZ,政策咨询（改名）,village,县民政局,1,0,\n"
+          "N-1,MZ,新增服务事项,village,县民政局,3,1,居民身份证\n", f);
+    fclose(f);
+    f = fopen(per, "w");
+    assert_non_null(f);
+    fputs("id,name,role,org_unit,password\npn,新干部,village_cadre," VA ",新密码123\n", f);
+    fclose(f);
+    const char *build = getenv("SANJI_BUILD_DIR");
+    assert_non_null(build);
+    if (sh("%s/server/sanji-countyd --database '%s' import catalogue %s >/dev/null", build, conninfo,
+           cat) != 0 ||
+        sh("%s/server/sanji-countyd --database '%s' import persons %s >/dev/null", build, conninfo,
+           per) != 0)
+        fail_msg("sanji-countyd import failed");
+
+    int c1 = new_case_id(), c2 = new_case_id();
+    uint8_t m1[16] = {0}, m2[16] = {0};
+    submit(&p, "village:" VA, c1, VA, "pn", "N-1", "新事项", m1);
+    expect_applied(wait_ack(&p, m1), 1);
+    submit(&p, "village:" VA, c2, VA, "pa", "V-1", "咨询", m2);
+    expect_applied(wait_ack(&p, m2), 1);
+    char sql[256], cid[SJ_UUID_TEXT_SIZE];
+    sj_uuid_format(case_ids[c1], cid);
+    snprintf(sql, sizeof(sql), "SELECT count(*) FROM cases WHERE case_id = '%s'"
+                               " AND item_name = '新增服务事项' AND first_receiver_name = '新干部'", cid);
+    assert_int_equal(count(sql), 1);
+    sj_uuid_format(case_ids[c2], cid);
+    snprintf(sql, sizeof(sql), "SELECT count(*) FROM cases WHERE case_id = '%s'"
+                               " AND item_name = '政策咨询（改名）'", cid);
+    assert_int_equal(count(sql), 1);
+    peer_free(&p);
+    assert_true(daemon_alive());
+}
+
 static void test_sighup_reloads_the_crl(void **state)
 {
     assert_int_equal(kill(daemon_pid, SIGHUP), 0);
@@ -1113,6 +1168,7 @@ int main(void)
         cmocka_unit_test(test_scope_refusals),
         cmocka_unit_test(test_hostile_and_oversized_text),
         cmocka_unit_test(test_queries),
+        cmocka_unit_test(test_import_while_running_is_seen_at_once),
         cmocka_unit_test(test_sighup_reloads_the_crl),
         cmocka_unit_test(test_postgres_restart_under_load),
         cmocka_unit_test(test_sweep_warns_then_marks_overdue_under_a_faked_clock),
