@@ -23,6 +23,10 @@
 #define MOD "relay.down"
 /* Feed updates one session may send per loop turn before yielding. */
 #define FEED_BUDGET 256
+/* Queries one session may have answered per loop turn before yielding:
+ * a case list scans the village's cached cases (~0.1 s for 4000), and the
+ * other links wait meanwhile. */
+#define QUERY_BUDGET 1
 
 typedef struct out_frame {
     struct out_frame *next;
@@ -41,6 +45,16 @@ typedef struct inflight {
     bool sent;     /* handed to the link; mark is valid */
     uint64_t mark; /* sj_conn_send_mark() right after the send */
 } inflight;
+
+/* A query as received, answered only when the link has room for the
+ * answer: what a peer that does not read costs is its questions (which
+ * stop arriving once the link is blocked, as reading stops), not the
+ * answers. */
+typedef struct pending_query {
+    struct pending_query *next;
+    size_t len;
+    uint8_t payload[];
+} pending_query;
 
 typedef struct feed_pos {
     char village[RELAY_UNIT_SIZE];
@@ -69,6 +83,7 @@ typedef struct session {
     size_t n_feeds, cap_feeds;
     out_frame *wait_head, *wait_tail; /* waiting for the turn's commit */
     out_frame *out_head, *out_tail;   /* ready to send, oldest first */
+    pending_query *q_head, *q_tail;   /* queries not yet answered, oldest first */
     inflight *inflight;               /* results queued or written, not yet marked */
     size_t n_inflight, cap_inflight;
     int64_t last_seen_ms;
@@ -85,6 +100,17 @@ struct relay_downstream {
 };
 
 /* ---- frames and queues --------------------------------------------------- */
+
+/* A status value for sanji-relayctl (meta table). */
+static void meta_u64(relay *r, const char *key, uint64_t v)
+{
+    char buf[32];
+    snprintf(buf, sizeof buf, "%llu", (unsigned long long)v);
+    sj_error err;
+    if (relay_store_meta_set(r->store, key, buf, &err) != 0)
+        SJ_LOG_WARN(MOD, "status not written", "why", err.message);
+}
+
 
 static out_frame *pack_frame(relay *r, const Sanji__Envelope *env)
 {
@@ -140,7 +166,8 @@ static void inflight_drop(session *s, inflight *e)
     *e = s->inflight[--s->n_inflight];
 }
 
-/* Sends what is ready; false while the link is blocked or closing. */
+/* Sends what is ready; false while the link is blocked or closing, so
+ * that callers make nothing more for it until on_drain. */
 static bool flush_out(session *s)
 {
     while (s->out_head && !s->closing) {
@@ -163,7 +190,7 @@ static bool flush_out(session *s)
             s->out_tail = NULL;
         free(f);
     }
-    return !s->closing;
+    return !s->closing && !sj_conn_blocked(s->conn);
 }
 
 static void send_now(session *s, const Sanji__Envelope *env)
@@ -548,6 +575,10 @@ static int result_cb(void *arg, const uint8_t id[16], const uint8_t *ack, size_t
     e->sent = false;
     e->mark = 0;
     push(&s->out_head, &s->out_tail, f);
+    if (!flush_out(s)) {
+        s->results_dirty = true; /* the rest when the link drains */
+        return 1;
+    }
     return 0;
 }
 
@@ -575,8 +606,67 @@ static void on_written(sj_conn *conn)
         relay_request_commit(s->d->r);
 }
 
-/* Sends results and feed updates while the link takes them.  Returns true
- * when there is more to send in a later turn. */
+static void free_queries(pending_query *q)
+{
+    while (q) {
+        pending_query *n = q->next;
+        free(q);
+        q = n;
+    }
+}
+
+/* Answers waiting queries, oldest first, while the link takes the answers.
+ * Returns false when the link is blocked (or closing), true otherwise;
+ * *more says the turn's budget ran out with queries left. */
+static bool answer_queries(session *s, bool *more)
+{
+    relay *r = s->d->r;
+    int budget = QUERY_BUDGET;
+    *more = false;
+    while (s->q_head) {
+        if (!flush_out(s))
+            return false;
+        if (budget-- == 0) {
+            *more = true;
+            return true;
+        }
+        pending_query *q = s->q_head;
+        s->q_head = q->next;
+        if (s->q_head == NULL)
+            s->q_tail = NULL;
+        Sanji__Envelope *env = NULL;
+        uint8_t *frame = NULL;
+        size_t len = 0;
+        sj_error err;
+        /* It was checked when it arrived; unpacking again cannot fail but
+         * for memory. */
+        int rc = sj_envelope_unpack(q->payload, q->len, &env, &err);
+        if (rc == 0)
+            rc = relay_query_answer(r, &s->peer, s->scope, env, &frame, &len, &err);
+        sj_envelope_free(env);
+        free(q);
+        if (rc != 0) {
+            SJ_LOG_WARN(MOD, "query not answered", "peer", s->peer.node_id, "why", err.message);
+            continue;
+        }
+        out_frame *f = malloc(sizeof *f + len);
+        if (f) {
+            f->next = NULL;
+            f->is_result = false;
+            f->len = len;
+            memcpy(f->frame, frame, len);
+            push(&s->out_head, &s->out_tail, f);
+        } else {
+            SJ_LOG_WARN(MOD, "query not answered: out of memory", "peer", s->peer.node_id);
+        }
+        free(frame);
+    }
+    return flush_out(s);
+}
+
+/* Sends results, query answers and feed updates while the link takes
+ * them: nothing more is made for a blocked link, and on_drain comes back
+ * here.  Returns true when there is more to send in a later turn. */
 static bool pump(session *s)
 {
     relay *r = s->d->r;
@@ -587,11 +677,18 @@ static bool pump(session *s)
     if (s->results_dirty) {
         s->results_dirty = false;
         sj_error err;
-        if (relay_store_result_each_undelivered(r->store, s->peer.node_id, result_cb, s, &err) != 0)
+        if (relay_store_result_each_undelivered(r->store, s->peer.node_id, result_cb, s, &err) < 0)
             SJ_LOG_WARN(MOD, "results not delivered", "why", err.message);
         relay_request_commit(r);
         if (!flush_out(s))
             return false;
+    }
+    if (s->q_head) {
+        bool more;
+        if (!answer_queries(s, &more))
+            return false;
+        if (more)
+            return true;
     }
     if (!s->feed_dirty)
         return false;
@@ -724,25 +821,26 @@ static void handle_feed_request(session *s, const Sanji__FeedRequest *fr)
     relay_request_commit(s->d->r);
 }
 
-static void handle_query(session *s, const Sanji__Envelope *env)
+/* Queues the query as received; pump() answers it when the link has room. */
+static void handle_query(session *s, const uint8_t *payload, size_t len)
 {
-    relay *r = s->d->r;
-    uint8_t *frame = NULL;
-    size_t len = 0;
-    sj_error err;
-    if (relay_query_answer(r, &s->peer, s->scope, env, &frame, &len, &err) != 0) {
-        SJ_LOG_WARN(MOD, "query not answered", "why", err.message);
+    pending_query *q = malloc(sizeof *q + len);
+    if (q == NULL) {
+        SJ_LOG_WARN(MOD, "query not answered: out of memory", "peer", s->peer.node_id);
         return;
     }
-    out_frame *f = calloc(1, sizeof *f + len);
-    if (f) {
-        f->next = NULL;
-        f->len = len;
-        memcpy(f->frame, frame, len);
-        push(&s->out_head, &s->out_tail, f);
-    }
-    free(frame);
-    flush_out(s);
+    q->next = NULL;
+    q->len = len;
+    memcpy(q->payload, payload, len);
+    if (s->q_tail)
+        s->q_tail->next = q;
+    else
+        s->q_head = q;
+    s->q_tail = q;
+    /* Answered at the end of the turn (relay_downstream_after_commit()),
+     * QUERY_BUDGET at a time, not here: a burst of queries in one read
+     * must not hold the loop for all of its answers. */
+    relay_request_commit(s->d->r);
 }
 
 /* ---- link callbacks ------------------------------------------------------ */
@@ -818,7 +916,7 @@ static void on_message(sj_conn *conn, const Sanji__Envelope *env, const uint8_t 
         handle_upward(s, env, payload, len);
         break;
     case SANJI__ENVELOPE__BODY_QUERY:
-        handle_query(s, env);
+        handle_query(s, payload, len);
         break;
     case SANJI__ENVELOPE__BODY_FEED_REQUEST:
         handle_feed_request(s, env->feed_request);
@@ -860,6 +958,19 @@ static void on_close(sj_conn *conn, int status, const sj_error *why)
     relay_downstream *d = s->d;
     if (!is_session(d, s))
         return;
+    if (status == SJ_EIDLE && sj_conn_blocked(conn)) {
+        /* The relay stopped reading from it when it could not write to
+         * it; link.idle_timeout later this is where it ends. */
+        char waited[32], limit[32];
+        snprintf(waited, sizeof waited, "%llums",
+                 (unsigned long long)sj_conn_options_of(conn)->idle_timeout_ms);
+        snprintf(limit, sizeof limit, "%zu", sj_conn_options_of(conn)->write_high_water);
+        SJ_LOG_WARN(MOD, "peer not reading: link closed", "peer", s->peer.node_id, "waited",
+                    waited, "write_buffer", limit, "why",
+                    "对方长时间不接收数据，已断开；重连后从其游标继续 (the peer took nothing for "
+                    "link.idle_timeout with link.write_buffer full; it resumes from its cursor "
+                    "when it reconnects)");
+    }
     SJ_LOG_INFO(MOD, "session ended", "peer", s->peer.node_id, "code", sj_err_name(status), "why",
                 why ? why->message : "");
     if (s->hello_done) {
@@ -876,6 +987,7 @@ static void on_close(sj_conn *conn, int status, const sj_error *why)
         s->next->prev = s->prev;
     free_list(s->wait_head);
     free_list(s->out_head);
+    free_queries(s->q_head);
     free(s->inflight);
     free(s->feeds);
     free(s);
@@ -900,6 +1012,11 @@ int relay_downstream_start(relay *r, relay_downstream **out, sj_error *err)
     sj_conn_options o = sj_conn_options_default();
     o.max_frame = r->cfg->max_frame;
     o.idle_timeout_ms = r->cfg->idle_timeout_ms;
+    /* A blocked link stops reading, so a peer that does not read ends
+     * after idle_timeout; the quarter leaves room to refill before the
+     * socket runs dry. */
+    o.write_high_water = r->cfg->write_buffer;
+    o.write_low_water = r->cfg->write_buffer / 4;
     d->listener = sj_listener_new(r->loop, r->server_tls, &o, &CBS, d, err);
     if (d->listener == NULL) {
         free(d);
@@ -911,6 +1028,8 @@ int relay_downstream_start(relay *r, relay_downstream **out, sj_error *err)
         free(d);
         return rc;
     }
+    meta_u64(r, "link_write_buffer_bytes", r->cfg->write_buffer);
+    relay_request_commit(r);
     *out = d;
     return 0;
 }
@@ -933,7 +1052,7 @@ void relay_downstream_after_commit(relay_downstream *d)
             s->wait_head = s->wait_tail = NULL;
             flush_out(s);
         }
-        if (s->feed_dirty || s->results_dirty)
+        if (s->feed_dirty || s->results_dirty || s->q_head)
             more |= pump(s);
     }
     if (more)
@@ -973,9 +1092,49 @@ void relay_downstream_feed_changed(relay_downstream *d, const char *village)
     }
 }
 
+/* What the relay holds in memory for one peer: ciphertext queued on its
+ * socket, frames made but not yet handed to the link, and its queries not
+ * yet answered. */
+static size_t session_buffered(const session *s)
+{
+    size_t n = sj_conn_queued_bytes(s->conn);
+    for (const out_frame *f = s->out_head; f; f = f->next)
+        n += f->len;
+    for (const pending_query *q = s->q_head; q; q = q->next)
+        n += q->len;
+    return n;
+}
+
+/* The links' buffers for sanji-relayctl: total, the largest and whose,
+ * and how many links are blocked. */
+static void write_buffer_status(relay_downstream *d)
+{
+    relay *r = d->r;
+    uint64_t total = 0, largest = 0, blocked = 0;
+    const char *whose = "";
+    for (session *s = d->sessions; s; s = s->next) {
+        if (s->closing)
+            continue;
+        size_t n = session_buffered(s);
+        total += n;
+        if (n > largest) {
+            largest = n;
+            whose = s->peer.node_id;
+        }
+        blocked += sj_conn_blocked(s->conn);
+    }
+    meta_u64(r, "links_buffered_bytes", total);
+    meta_u64(r, "links_buffered_max_bytes", largest);
+    sj_error err;
+    if (relay_store_meta_set(r->store, "links_buffered_max_node", whose, &err) != 0)
+        SJ_LOG_WARN(MOD, "status not written", "why", err.message);
+    meta_u64(r, "links_blocked", blocked);
+}
+
 void relay_downstream_tick(relay_downstream *d)
 {
     relay *r = d->r;
+    write_buffer_status(d);
     for (session *s = d->sessions; s; s = s->next) {
         if (!s->hello_done || s->closing)
             continue;

@@ -13,10 +13,17 @@
  * right after the handshake; certificates of another CA or role never get
  * that far (tls.h).
  *
- * Backpressure: a session writes from the store only while its link is not
- * blocked (conn.h); the feed and results are read from the store one update
- * at a time as the link drains, so a slow client costs no memory beyond its
- * link's high-water mark and a few pending acks.
+ * Backpressure: a link's high-water mark is link.write_buffer (low water a
+ * quarter of it).  A session makes output only while its link is not
+ * blocked (conn.h): feed updates and stored results are read from the store
+ * one at a time, and queries are kept as received and answered one at a
+ * time, as the link drains (on_drain resumes where it stopped: the feed
+ * from the session's cursor, so nothing is skipped or sent twice).  A
+ * blocked link stops reading, so a peer that does not read costs at most
+ * link.write_buffer plus one frame, the acks and questions of its last read,
+ * and is closed after link.idle_timeout with a "peer not reading" warning;
+ * it resumes from its cursor when it reconnects.  relay_downstream_tick()
+ * writes the links' buffered bytes to the store for sanji-relayctl.
  *
  * Ownership: relay_downstream_start() allocates; relay_downstream_close()
  * closes the listener and every session, calling done once all are gone;

@@ -37,7 +37,11 @@ static const sj_config_key KEYS[] = {
     {"link.max_frame", SJ_CONFIG_SIZE, "1MiB", 4096, 64 << 20,
      "largest frame accepted or sent on any link"},
     {"link.idle_timeout", SJ_CONFIG_DURATION, "60s", 1000, INT64_C(3600000),
-     "close a link that received nothing for this long"},
+     "close a link that received nothing for this long (also a station or desk that stopped "
+     "reading: the relay stops reading from a link it cannot write to)"},
+    {"link.write_buffer", SJ_CONFIG_SIZE, "1MiB", 16384, INT64_C(1) << 30,
+     "unsent bytes the relay holds for one station or desk; above it the relay makes nothing "
+     "more for that peer (feed, results, answers) until the link drains to a quarter of it"},
     {"link.heartbeat", SJ_CONFIG_DURATION, "15s", 100, INT64_C(600000),
      "send a heartbeat on every link this often (status to the county every second one)"},
     {"log.level", SJ_CONFIG_STRING, "info", 0, 0, "debug, info, warn or error"},
@@ -130,6 +134,7 @@ int relay_config_load(const char *path, relay_config *cfg, sj_error *err)
     cfg->result_keep_ms = sj_config_get_duration_ms(c, "results.keep");
     cfg->max_frame = (uint32_t)sj_config_get_size(c, "link.max_frame");
     cfg->idle_timeout_ms = (uint64_t)sj_config_get_duration_ms(c, "link.idle_timeout");
+    cfg->write_buffer = sj_config_get_size(c, "link.write_buffer");
     cfg->heartbeat_ms = (uint64_t)sj_config_get_duration_ms(c, "link.heartbeat");
     cfg->log_file = dup_or_null(sj_config_get_string(c, "log.file"));
     if (sj_log_level_parse(sj_config_get_string(c, "log.level"), &cfg->log_level) != 0) {
