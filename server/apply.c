@@ -24,6 +24,9 @@
 #include "uuid.h"
 
 #define REFUSED 1
+/* apply_one() in the fast mode met something only a savepoint could undo:
+ * the batch is rolled back and applied again in the safe mode. */
+#define NEED_SAFE 2
 
 /* Bound on how far the client's clock may run ahead of the county's when
  * the registration time is taken as the start of the time limit. */
@@ -133,6 +136,13 @@ static bool data_error(const sj_error *err)
     char st[6];
     countyd_db_sqlstate(err, st);
     return err->code == SJ_EDB && (strncmp(st, "22", 2) == 0 || strncmp(st, "23", 2) == 0);
+}
+
+/* Called before a message's first write.  The flag tells apply_one() that
+ * a refusal or a redelivery found from here on has something to undo. */
+static void before_write(countyd_apply *a)
+{
+    a->wrote = true;
 }
 
 /* --- the acting person ------------------------------------------------------ */
@@ -351,6 +361,7 @@ static int apply_submit(countyd_apply *a, const countyd_apply_msg *m, const char
         return refuse(r, SJ_EBAD_FIELD, "registration time out of range");
 
     /* Case number: per county per China day of the county's clock. */
+    before_write(a);
     char day[SJ_CLOCK_DATE_SIZE];
     sj_clock_format_date(sj_clock_china_day(now), day);
     const char *pn[] = {a->county, day};
@@ -527,6 +538,7 @@ static int act_on_case(countyd_apply *a, const Sanji__CaseAction *act, const act
         goto out;
     }
     const sj_case *c = &out.next;
+    before_write(a);
     char *mats = NULL;
     if (countyd_db_text_array(c->materials, c->n_materials, &mats) != 0) {
         rc = sj_error_set(err, SJ_ENOMEM, "out of memory");
@@ -591,13 +603,22 @@ out:
 
 /* --- the batch -------------------------------------------------------------- */
 
+/* Applies one message.  In the fast mode (a->safe false) no savepoint is
+ * taken: a message refused before its first write (most refusals) has
+ * nothing to undo, and one that writes nearly always succeeds.  When
+ * something does need undoing (the database refused the message's data,
+ * or the message turns out to be a redelivery after it wrote), the fast
+ * mode returns NEED_SAFE and the batch runs again in the safe mode, where
+ * every message has its savepoint as before; one bad message never
+ * aborts the batch, it only costs the batch a second run. */
 static int apply_one(countyd_apply *a, const countyd_apply_msg *m, countyd_apply_result *r,
                      sj_error *err)
 {
     char mid[SJ_UUID_TEXT_SIZE];
     sj_uuid_format(m->message_id, mid);
-    int rc = countyd_db_exec(a->db, "SAVEPOINT msg", 0, NULL, err);
-    if (rc != 0)
+    a->wrote = false;
+    int rc;
+    if (a->safe && (rc = countyd_db_exec(a->db, "SAVEPOINT msg", 0, NULL, err)) != 0)
         return rc;
     if (!m->peer || (!m->submit == !m->action))
         rc = refuse(r, SJ_EPROTOCOL, "message carries neither a CaseSubmit nor a CaseAction");
@@ -606,6 +627,8 @@ static int apply_one(countyd_apply *a, const countyd_apply_msg *m, countyd_apply
     else
         rc = apply_action(a, m, mid, r, err);
     if (rc < 0 && data_error(err)) {
+        if (!a->safe)
+            return NEED_SAFE; /* the transaction is aborted */
         /* The database refused this message's data (e.g. text it cannot
          * store): a refusal of the message, not a failure of the batch. */
         rc = refuse(r, SJ_EBAD_FIELD, err->message);
@@ -617,35 +640,55 @@ static int apply_one(countyd_apply *a, const countyd_apply_msg *m, countyd_apply
     }
     if (rc < 0)
         return rc;
-    if (rc == REFUSED) {
+    if (rc == REFUSED && a->safe) {
         if ((rc = countyd_db_exec(a->db, "ROLLBACK TO SAVEPOINT msg", 0, NULL, err)) != 0)
             return rc;
+    } else if (rc == REFUSED && a->wrote) {
+        return NEED_SAFE;
     }
     /* A redelivered message was applied (or refused) again above and is
      * found out here, when its id is already recorded: its effect is
-     * undone and the original result returned (G2). */
+     * undone and the original result returned (G2).  A redelivered
+     * submission is refused (the case exists) and a redelivered action
+     * mostly too (stale version) before they write anything. */
     if ((rc = record_result(a, mid, m->peer ? m->peer : &(countyd_peer){0}, r, err)) < 0)
-        return rc;
+        return !a->safe && data_error(err) ? NEED_SAFE : rc;
     if (rc == 0) {
-        if ((rc = countyd_db_exec(a->db, "ROLLBACK TO SAVEPOINT msg", 0, NULL, err)) != 0 ||
-            (rc = lookup_processed(a, mid, r, err)) != 0)
+        if (a->wrote && !a->safe)
+            return NEED_SAFE;
+        if (a->safe && (rc = countyd_db_exec(a->db, "ROLLBACK TO SAVEPOINT msg", 0, NULL, err)) != 0)
+            return rc;
+        if ((rc = lookup_processed(a, mid, r, err)) != 0)
             return rc;
     }
-    return countyd_db_exec(a->db, "RELEASE SAVEPOINT msg", 0, NULL, err);
+    return a->safe ? countyd_db_exec(a->db, "RELEASE SAVEPOINT msg", 0, NULL, err) : 0;
 }
 
 int countyd_apply_batch(countyd_apply *a, const countyd_apply_msg *msgs, size_t n,
                         countyd_apply_result *results, sj_error *err)
 {
-    int rc = countyd_db_exec(a->db, "BEGIN", 0, NULL, err);
-    if (rc != 0)
+    a->safe = false;
+    int rc;
+again:
+    if ((rc = countyd_db_exec(a->db, "BEGIN", 0, NULL, err)) != 0)
         return rc;
     /* Once per batch: a batch that starts after an import committed sees it. */
     if ((rc = countyd_refdata_cache_refresh(&a->refs, a->db, err)) != 0)
         goto fail;
     for (size_t i = 0; i < n; i++) {
         memset(&results[i], 0, sizeof(results[i]));
-        if ((rc = apply_one(a, &msgs[i], &results[i], err)) != 0)
+        rc = apply_one(a, &msgs[i], &results[i], err);
+        if (rc == NEED_SAFE) {
+            /* Nothing of this run is kept: the numbers and feed rows it
+             * took are rolled back with it, so the second run is gapless. */
+            if ((rc = countyd_db_exec(a->db, "ROLLBACK", 0, NULL, err)) != 0)
+                goto fail;
+            a->safe = true;
+            a->safe_runs++;
+            sj_error_clear(err);
+            goto again;
+        }
+        if (rc != 0)
             goto fail;
     }
     if ((rc = countyd_db_exec(a->db, "COMMIT", 0, NULL, err)) != 0)

@@ -3,28 +3,34 @@
  * messages applied to PostgreSQL with authority (DESIGN.md G2, G3, G5).
  *
  * countyd_apply_batch() applies many messages in ONE transaction: BEGIN;
- * for each message a SAVEPOINT, then apply or refuse, RELEASE or ROLLBACK
- * TO it; then one COMMIT.  For each message, in order:
- *   1. already processed (its message id is recorded)?  Its stored result
- *      is returned and nothing is applied (G2: a redelivery gets the
- *      original Ack);
- *   2. the acting person exists, is active, belongs to the sender's org
+ * the persons and catalogue items held in memory are checked against
+ * reference_version (refdata.h); each message is applied or refused; then
+ * one COMMIT.  For each message, in order:
+ *   1. the acting person exists, is active, belongs to the sender's org
  *      unit and has the role of the sender's node;
- *   3. CaseSubmit: the item exists and is active, the applicant's ID number
+ *   2. CaseSubmit: the item exists and is active, the applicant's ID number
  *      and phone are valid, the case id is new; sj_case_register(); a case
  *      number <county 6>-<yyyymmdd>-<seq 5> (China date of the county's
  *      clock) and a due time (limit or urgent limit in working days on the
  *      holiday calendar) are assigned;
  *      CaseAction: the case is loaded FOR UPDATE and sj_case_apply() checks
  *      scope, version (G3), role, status and fields;
- *   4. the case, its event(s), one feed row per event for the village (next
- *      seq of a locked per-village counter: gapless) and the message id
- *      with its result are written.
- * A refusal rolls back to the savepoint and records only the message id
- * with the refusal, so a redelivery gets the same refusal.  Data errors the
- * database reports for one message (SQLSTATE class 22/23) refuse that
- * message; any other database failure rolls back the whole batch and is
- * returned, so that the caller can retry it later (nothing was applied).
+ *   3. the case, its event(s), one feed row per event for the village (next
+ *      seq of a locked per-village counter: gapless) are written;
+ *   4. the message id with its result is inserted; if the id was already
+ *      recorded (a redelivery), whatever steps 1-3 did is undone and the
+ *      stored result is returned instead (G2: a redelivery gets the
+ *      original Ack, and nothing is applied twice).
+ * A refusal records only the message id with the refusal, so a redelivery
+ * gets the same refusal.  Data errors the database reports for one message
+ * (SQLSTATE class 22/23) refuse that message; any other database failure
+ * rolls back the whole batch and is returned, so that the caller can retry
+ * it later (nothing was applied).
+ * Savepoints: a batch first runs without any.  If a message needs
+ * something undone (a data error, a refusal after a write, a redelivery
+ * after a write), the batch is rolled back and run again with a SAVEPOINT
+ * per message (RELEASE, or ROLLBACK TO on a refusal), so one bad message
+ * never aborts the others.
  * Results are valid only when the call returns 0, i.e. after COMMIT.
  *
  * Ownership: countyd_apply_open() loads the holiday calendar into a
@@ -86,6 +92,10 @@ typedef struct countyd_apply {
     char county[7];                /* only villages of this county are served */
     sj_calendar *calendar;
     countyd_refdata_cache refs;    /* persons and items, checked once per batch */
+    /* Internal to apply.c: the mode of the batch being applied and what
+     * the current message did (see apply_one()). */
+    bool safe, wrote;
+    unsigned safe_runs;            /* batches that needed the safe mode: for tests */
 } countyd_apply;
 
 /* Binds to db and county (6 digits) and loads the holiday table.  Returns

@@ -423,6 +423,95 @@ static void test_batch_mixing_applied_and_refused(void **state)
     expect_feed_gapless(f, VA, 2);
 }
 
+/* A message whose data the database refuses after it has taken its case
+ * number (here a CHECK constraint the test adds on the request text) is
+ * refused alone; the messages around it in the same batch are applied, and
+ * the number it took is given to the next. */
+static void test_bad_data_midway_refused_alone(void **state)
+{
+    fx *f = *state;
+    pgt_exec(f->db, "ALTER TABLE cases ADD CONSTRAINT test_refused CHECK (request_text <> '拒收')");
+    sub s1, s2, s3;
+    make_submit(f, &s1, 1, VA, "pa", "T-1");
+    make_submit(f, &s2, 2, VA, "pa", "T-1");
+    s2.s.request_text = "拒收";
+    make_submit(f, &s3, 3, VA, "pa", "T-1");
+    countyd_apply_msg m[3] = {msg(f, &P_VA, &s1.s, NULL), msg(f, &P_VA, &s2.s, NULL),
+                              msg(f, &P_VA, &s3.s, NULL)};
+    countyd_apply_result r[3];
+    sj_error err;
+    if (countyd_apply_batch(&f->ap, m, 3, r, &err) != 0)
+        fail_msg("batch: %s", err.message);
+    expect_applied(&r[0], 1);
+    expect_refused(&r[1], SJ_EBAD_FIELD);
+    assert_string_equal(r[1].case_number, "");
+    expect_applied(&r[2], 1);
+    assert_string_equal(r[0].case_number, "410423-20260430-00001");
+    assert_string_equal(r[2].case_number, "410423-20260430-00002");
+    assert_int_equal(f->ap.safe_runs, 1);
+    assert_int_equal(pgt_count(f->db, "cases"), 2);
+    assert_int_equal(pgt_count(f->db, "processed_message WHERE status = 3 AND code = -86"), 1);
+    expect_feed_gapless(f, VA, 2);
+    /* Its redelivery gets the same refusal. */
+    countyd_apply_result again = run1(f, &m[1]);
+    expect_refused(&again, SJ_EBAD_FIELD);
+    assert_true(again.redelivered);
+    assert_string_equal(again.reason, r[1].reason);
+}
+
+/* The usual batch (submissions, actions, refusals before any write, a
+ * submission redelivered in the same batch) runs once, without the safe
+ * mode's savepoints. */
+static void test_usual_batch_needs_no_savepoint(void **state)
+{
+    fx *f = *state;
+    sub s1, s2, bad;
+    make_submit(f, &s1, 1, VA, "pa", "T-1");
+    make_submit(f, &s2, 2, VB, "pb", "V-1");
+    make_submit(f, &bad, 3, VA, "pa", "NO-SUCH");
+    countyd_apply_msg m[4] = {msg(f, &P_VA, &s1.s, NULL), msg(f, &P_VB, &s2.s, NULL),
+                              msg(f, &P_VA, &bad.s, NULL)};
+    m[3] = m[0];
+    countyd_apply_result r[4];
+    sj_error err;
+    if (countyd_apply_batch(&f->ap, m, 4, r, &err) != 0)
+        fail_msg("batch: %s", err.message);
+    expect_applied(&r[0], 1);
+    expect_applied(&r[1], 1);
+    expect_refused(&r[2], SJ_EUNKNOWN_ITEM);
+    expect_applied(&r[3], 1);
+    assert_true(r[3].redelivered);
+    step(f, &P_VA, 1, SANJI__CASE_ACTION_TYPE__CASE_ACTION_ESCALATE, 1, "pa", "", 2);
+    assert_int_equal(f->ap.safe_runs, 0);
+}
+
+/* An URGE carries no expected version, so its redelivery passes the state
+ * machine and writes again before its id is found recorded: the second
+ * effect is undone and the first result returned. */
+static void test_redelivered_urge_undone(void **state)
+{
+    fx *f = *state;
+    sub x;
+    make_submit(f, &x, 1, VA, "pa", "T-1");
+    countyd_apply_msg m = msg(f, &P_VA, &x.s, NULL);
+    run1(f, &m);
+    step(f, &P_VA, 1, SANJI__CASE_ACTION_TYPE__CASE_ACTION_ESCALATE, 1, "pa", "", 2);
+    act u;
+    make_action(&u, 1, SANJI__CASE_ACTION_TYPE__CASE_ACTION_URGE, 0, "pa");
+    m = msg(f, &P_VA, NULL, &u.a);
+    countyd_apply_result r1 = run1(f, &m);
+    expect_applied(&r1, 2); /* an urge changes no version */
+    assert_false(r1.redelivered);
+    countyd_apply_result r2 = run1(f, &m);
+    expect_applied(&r2, 2);
+    assert_true(r2.redelivered);
+    assert_int_equal(f->ap.safe_runs, 1);
+    expect_field(f, 1, "version", "2");
+    expect_field(f, 1, "urge_count", "1");
+    assert_int_equal(pgt_count(f->db, "case_event"), 3);
+    expect_feed_gapless(f, VA, 3);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -433,6 +522,9 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_stale_version_refused_and_remembered, setup, teardown),
         cmocka_unit_test_setup_teardown(test_scope_refusals, setup, teardown),
         cmocka_unit_test_setup_teardown(test_batch_mixing_applied_and_refused, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_bad_data_midway_refused_alone, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_usual_batch_needs_no_savepoint, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_redelivered_urge_undone, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
