@@ -17,6 +17,11 @@
  *     (quoted strings, durations in ms, sizes in bytes) and loaded into a
  *     fresh sj_config reads back the same;
  *   - nothing leaks (LeakSanitizer).
+ * With the county's table the same text is also loaded as a file by
+ * countyd_config_load() (through a memfd), which checks more (county code,
+ * the sweep.warn_percents list): its errors start with the file's name, and
+ * what it accepts has a 6-digit county code and 0..8 ascending percents in
+ * 1..99.
  *
  * Entry point: LLVMFuzzerTestOneInput().
  */
@@ -27,6 +32,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
 
 #include "config.h"
 #include "err.h"
@@ -213,6 +220,39 @@ static void check_message(int rc, const sj_error *err, const char *in, size_t le
         abort();
 }
 
+/* countyd_config_load() reads a path: the input goes into a memfd. */
+static void fuzz_countyd_load(const char *in, size_t len)
+{
+    static int fd = -1;
+    static char path[64];
+    if (fd < 0) {
+        fd = memfd_create("fuzz.conf", 0);
+        if (fd < 0)
+            abort();
+        snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
+    }
+    if (ftruncate(fd, 0) != 0 || pwrite(fd, in, len, 0) != (ssize_t)len)
+        abort();
+    countyd_config c;
+    sj_error err;
+    int rc = countyd_config_load(path, &c, &err);
+    if (!is_table_code(rc))
+        abort();
+    if (rc != 0) {
+        if (err.code != rc || strncmp(err.message, path, strlen(path)) != 0 ||
+            err.message[strlen(path)] != ':' || c.cfg != NULL)
+            abort();
+        return;
+    }
+    if (strlen(c.county) != 6 || strspn(c.county, "0123456789") != 6 || c.n_warn > COUNTYD_WARN_MAX)
+        abort();
+    for (size_t i = 0; i < c.n_warn; i++)
+        if (c.warn_percents[i] < 1 || c.warn_percents[i] > 99 ||
+            (i > 0 && c.warn_percents[i] <= c.warn_percents[i - 1]))
+            abort();
+    countyd_config_free(&c);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     if (size < 1)
@@ -283,6 +323,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     }
     free(before.p);
     sj_config_free(cfg);
+    if (keys == countyd_config_keys(&nkeys))
+        fuzz_countyd_load(in, len);
     free(in);
     return 0;
 }
