@@ -200,38 +200,37 @@ static int write_event(countyd_apply *a, const char *village, const event_row *e
     const char *p[] = {e->case_id, seq, action, e->person, e->person_name, e->node, level, e->unit,
                        at, rec, from, to, e->note ? e->note : "", e->result ? e->result : "",
                        mats, sat, e->department ? e->department : "", e->message_id,
-                       b(e->ev->repeat_materials_request)};
-    int rc = countyd_db_exec(
+                       b(e->ev->repeat_materials_request), village};
+    /* One statement for the event, the village's feed counter and the feed
+     * row (one round trip instead of three).  The counter row stays locked
+     * until COMMIT: no two transactions take the same number, and a
+     * rolled-back one leaves no gap.  The feed row's foreign key to the
+     * event is checked at the end of the statement, when the event is in. */
+    PGresult *res;
+    int rc = countyd_db_query(
         a->db,
-        "INSERT INTO case_event (case_id, seq, action, actor_person, actor_name, actor_node,"
-        " actor_level, actor_unit, at_ms, recorded_at_ms, from_status, to_status, note, result,"
-        " materials, satisfaction, department, message_id, repeat_materials_request)"
-        " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17,"
-        " $18, $19)",
-        19, p, err);
+        "WITH e AS (INSERT INTO case_event (case_id, seq, action, actor_person, actor_name,"
+        " actor_node, actor_level, actor_unit, at_ms, recorded_at_ms, from_status, to_status,"
+        " note, result, materials, satisfaction, department, message_id,"
+        " repeat_materials_request) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12,"
+        " $13, $14, $15, $16, $17, $18, $19) RETURNING case_id, seq),"
+        " c AS (INSERT INTO feed_counter (village, last_seq) VALUES ($20::text, 1)"
+        " ON CONFLICT (village) DO UPDATE SET last_seq = feed_counter.last_seq + 1"
+        " RETURNING last_seq)"
+        " INSERT INTO feed (village, seq, case_id, event_seq)"
+        " SELECT $20::text, c.last_seq, e.case_id, e.seq FROM e, c RETURNING seq",
+        20, p, &res, err);
     free(mats);
     if (rc != 0)
         return rc;
-    /* The counter row stays locked until COMMIT: no two transactions take
-     * the same number, and a rolled-back one leaves no gap. */
-    PGresult *res;
-    const char *pv[] = {village};
-    rc = countyd_db_query(a->db,
-                          "INSERT INTO feed_counter (village, last_seq) VALUES ($1, 1)"
-                          " ON CONFLICT (village) DO UPDATE SET last_seq = feed_counter.last_seq + 1"
-                          " RETURNING last_seq",
-                          1, pv, &res, err);
-    if (rc != 0)
-        return rc;
-    char fseq[24];
-    snprintf(fseq, sizeof(fseq), "%s", PQgetvalue(res, 0, 0));
+    if (PQntuples(res) != 1) {
+        PQclear(res);
+        return sj_error_set(err, SJ_EINTERNAL, "feed row of case %s event %s not written",
+                            e->case_id, seq);
+    }
+    r->feed_seq = strtoull(PQgetvalue(res, 0, 0), NULL, 10);
     PQclear(res);
-    const char *pf[] = {village, fseq, e->case_id, seq};
-    if ((rc = countyd_db_exec(a->db, "INSERT INTO feed (village, seq, case_id, event_seq)"
-                                     " VALUES ($1, $2, $3, $4)", 4, pf, err)) != 0)
-        return rc;
     snprintf(r->village, sizeof(r->village), "%s", village);
-    r->feed_seq = strtoull(fseq, NULL, 10);
     return 0;
 }
 
@@ -360,21 +359,13 @@ static int apply_submit(countyd_apply *a, const countyd_apply_msg *m, const char
     if (sj_calendar_add_working_days(a->calendar, start, days, &due) != 0)
         return refuse(r, SJ_EBAD_FIELD, "registration time out of range");
 
-    /* Case number: per county per China day of the county's clock. */
+    /* Case number: per county per China day of the county's clock,
+     * <county>-<yyyymmdd>-<seq, 5 digits or more>, taken from the locked
+     * per-day counter in the same statement as the case row. */
     before_write(a);
-    char day[SJ_CLOCK_DATE_SIZE];
+    char day[SJ_CLOCK_DATE_SIZE], prefix[32];
     sj_clock_format_date(sj_clock_china_day(now), day);
-    const char *pn[] = {a->county, day};
-    if ((rc = countyd_db_query(a->db,
-                               "INSERT INTO case_number_seq (county, day, last_seq) VALUES ($1, $2, 1)"
-                               " ON CONFLICT (county, day) DO UPDATE"
-                               " SET last_seq = case_number_seq.last_seq + 1 RETURNING last_seq",
-                               2, pn, &res, err)) != 0)
-        return rc;
-    int seq = atoi(PQgetvalue(res, 0, 0));
-    PQclear(res);
-    snprintf(r->case_number, sizeof(r->case_number), "%s-%.4s%.2s%.2s-%05d", a->county, day,
-             day + 5, day + 8, seq);
+    snprintf(prefix, sizeof(prefix), "%s-%.4s%.2s%.2s", a->county, day, day + 5, day + 8);
 
     const sj_case *c = &out.next;
     char minl[8], hl[8], st[8], ver[24], reg[24], due_s[24], upd[24], appt[24];
@@ -386,18 +377,30 @@ static int apply_submit(countyd_apply *a, const countyd_apply_msg *m, const char
     fmt_i64(due_s, sizeof(due_s), due);
     fmt_i64(upd, sizeof(upd), c->updated_at_ms);
     fmt_i64(appt, sizeof(appt), s->appointment_at_ms > 0 ? s->appointment_at_ms : 0);
-    const char *p[] = {cid, r->case_number, s->village, item->code, item_name, minl, ap->name, id_number,
+    const char *p[] = {cid, prefix, s->village, item->code, item_name, minl, ap->name, id_number,
                        ap->phone, s->request_text, s->actor_person, person_name, hl,
-                       c->holder_unit, st, ver, reg, due_s, upd, b(s->urgent), appt};
-    if ((rc = countyd_db_exec(
+                       c->holder_unit, st, ver, reg, due_s, upd, b(s->urgent), appt, a->county,
+                       day};
+    if ((rc = countyd_db_query(
              a->db,
-             "INSERT INTO cases (case_id, number, village, item_code, item_name, item_min_level,"
+             "WITH n AS (INSERT INTO case_number_seq (county, day, last_seq)"
+             " VALUES ($22::text, $23::date, 1) ON CONFLICT (county, day) DO UPDATE"
+             " SET last_seq = case_number_seq.last_seq + 1 RETURNING last_seq)"
+             " INSERT INTO cases (case_id, number, village, item_code, item_name, item_min_level,"
              " applicant_name, applicant_id_number, applicant_phone, request_text, first_receiver,"
              " first_receiver_name, holder_level, holder_unit, status, version, registered_at_ms,"
-             " due_at_ms, updated_at_ms, urgent, appointment_at_ms) VALUES ($1, $2, $3, $4, $5,"
-             " $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21)",
-             21, p, err)) != 0)
+             " due_at_ms, updated_at_ms, urgent, appointment_at_ms) VALUES ($1,"
+             " (SELECT $2::text || '-' || lpad(last_seq::text, greatest(5, length(last_seq::text)),"
+             " '0') FROM n), $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17,"
+             " $18, $19, $20, $21) RETURNING number",
+             23, p, &res, err)) != 0)
         return rc;
+    if (PQntuples(res) != 1) {
+        PQclear(res);
+        return sj_error_set(err, SJ_EINTERNAL, "case %s not written", cid);
+    }
+    snprintf(r->case_number, sizeof(r->case_number), "%s", PQgetvalue(res, 0, 0));
+    PQclear(res);
     for (size_t i = 0; i < out.n_events; i++) {
         event_row e = {.case_id = cid, .seq = (int)i + 1, .ev = &out.events[i],
                        .person = s->actor_person, .person_name = person_name,
@@ -418,7 +421,7 @@ enum {
     C_VILLAGE, C_MIN_LEVEL, C_STATUS, C_RESUME, C_HOLDER_LEVEL, C_HOLDER_UNIT, C_VERSION,
     C_HANDLING, C_OVERDUE, C_SUPERVISED, C_ESCALATED, C_REACHED_COUNTY, C_WARN, C_URGE,
     C_ROUNDS, C_SATISFACTION, C_RESOLVED_LEVEL, C_RESOLVED_UNIT, C_UPDATED, C_CLOSED,
-    C_DEPARTMENT, C_RESULT, C_RETURN_REASON, C_NUMBER,
+    C_DEPARTMENT, C_RESULT, C_RETURN_REASON, C_NUMBER, C_MATERIAL,
 };
 
 /* Who acted, for the history. */
@@ -466,35 +469,32 @@ static int act_on_case(countyd_apply *a, const Sanji__CaseAction *act, const act
     char cid[SJ_UUID_TEXT_SIZE];
     sj_uuid_format(r->case_id, cid);
     const char *pc[] = {cid};
-    PGresult *res = NULL, *mres = NULL;
+    PGresult *res = NULL;
+    /* One row per material of the case (one row with a NULL material when
+     * it has none), the case's own columns repeated on each: the case and
+     * its list in one round trip. */
     if ((rc = countyd_db_query(
              a->db,
              "SELECT village, item_min_level, status, resume_status, holder_level, holder_unit,"
              " version, handling, overdue, supervised, escalated, reached_county, warn_level,"
              " urge_count, materials_rounds, satisfaction, resolved_level, resolved_unit,"
-             " updated_at_ms, closed_at_ms, department, result, return_reason, coalesce(number, '')"
-             " FROM cases WHERE case_id = $1 FOR UPDATE",
+             " updated_at_ms, closed_at_ms, department, result, return_reason, coalesce(number, ''),"
+             " u.m FROM cases LEFT JOIN LATERAL unnest(materials) WITH ORDINALITY AS u(m, i) ON true"
+             " WHERE case_id = $1 ORDER BY u.i FOR UPDATE OF cases",
              1, pc, &res, err)) != 0)
         return rc;
-    if (PQntuples(res) != 1) {
+    if (PQntuples(res) < 1) {
         PQclear(res);
         return refuse(r, SJ_EUNKNOWN_CASE, "no such case");
     }
-    if ((rc = countyd_db_query(a->db,
-                               "SELECT m FROM cases, unnest(materials) WITH ORDINALITY AS u(m, i)"
-                               " WHERE case_id = $1 ORDER BY i",
-                               1, pc, &mres, err)) != 0) {
-        PQclear(res);
-        return rc;
-    }
-    size_t n_mat = (size_t)PQntuples(mres);
+    size_t n_mat = PQgetisnull(res, 0, C_MATERIAL) ? 0 : (size_t)PQntuples(res);
     const char **mat = calloc(n_mat + 1, sizeof(*mat));
     if (!mat) {
         rc = sj_error_set(err, SJ_ENOMEM, "out of memory");
         goto out;
     }
     for (size_t i = 0; i < n_mat; i++)
-        mat[i] = PQgetvalue(mres, (int)i, 0);
+        mat[i] = PQgetvalue(res, (int)i, C_MATERIAL);
 #define V(col) PQgetvalue(res, 0, (col))
 #define I(col) atoi(V(col))
 #define B(col) (V(col)[0] == 't')
@@ -561,22 +561,26 @@ static int act_on_case(countyd_apply *a, const Sanji__CaseAction *act, const act
                        b(c->escalated), b(c->reached_county), wl, uc, mr, sat, rl,
                        c->resolved_unit, upd, cl, c->department ? c->department : "",
                        c->result ? c->result : "", c->return_reason ? c->return_reason : "", mats};
-    rc = countyd_db_exec(
+    /* The update also returns the last event's number (one round trip). */
+    PGresult *sres;
+    rc = countyd_db_query(
         a->db,
         "UPDATE cases SET status = $2, resume_status = $3, holder_level = $4, holder_unit = $5,"
         " version = $6, handling = $7, overdue = $8, supervised = $9, escalated = $10,"
         " reached_county = $11, warn_level = $12, urge_count = $13, materials_rounds = $14,"
         " satisfaction = $15, resolved_level = $16, resolved_unit = $17, updated_at_ms = $18,"
         " closed_at_ms = $19, department = $20, result = $21, return_reason = $22,"
-        " materials = $23 WHERE case_id = $1",
-        23, p, err);
+        " materials = $23 WHERE case_id = $1"
+        " RETURNING (SELECT coalesce(max(seq), 0) FROM case_event WHERE case_id = $1)",
+        23, p, &sres, err);
     free(mats);
     if (rc != 0)
         goto out;
-    PGresult *sres;
-    if ((rc = countyd_db_query(a->db, "SELECT coalesce(max(seq), 0) FROM case_event WHERE case_id = $1",
-                               1, pc, &sres, err)) != 0)
+    if (PQntuples(sres) != 1) {
+        PQclear(sres);
+        rc = sj_error_set(err, SJ_EINTERNAL, "case %s vanished while locked", cid);
         goto out;
+    }
     int next = atoi(PQgetvalue(sres, 0, 0)) + 1;
     PQclear(sres);
     for (size_t i = 0; i < out.n_events; i++) {
@@ -596,7 +600,6 @@ static int act_on_case(countyd_apply *a, const Sanji__CaseAction *act, const act
     rc = 0;
 out:
     free(mat);
-    PQclear(mres);
     PQclear(res);
     return rc;
 }
