@@ -221,6 +221,10 @@ static int parse_hostports(const char *s, cfg_value *v, char *why, size_t whycap
             he = colon;
             if (colon == NULL || he == hs)
                 goto bad;
+            /* A DNS name has at most 253 characters; a longer "host" is a
+             * mistake, and the daemons' fixed buffers would cut it. */
+            if (he - hs > 253)
+                goto bad;
             for (const char *c = hs; c < he; c++)
                 if (!host_char(*c))
                     goto bad;
@@ -247,7 +251,8 @@ static int parse_hostports(const char *s, cfg_value *v, char *why, size_t whycap
         nhp++;
         continue;
     bad:
-        snprintf(why, whycap, "\"%.*s\" is not host:port (port 1..65535; [addr]:port for IPv6)",
+        snprintf(why, whycap, "\"%.*s\" is not host:port (host at most 253 characters, port "
+                 "1..65535; [addr]:port for IPv6)",
                  (int)(ilen > 80 ? 80 : ilen), item);
         free(hosts);
         free(hp);

@@ -196,6 +196,13 @@ static void test_refusals(void **state)
          "\"county\" is not host:port"},
         {"[node]\nunit = 1\n[listen]\naddress = [::1:7443\n", SJ_ECONFIG_BAD_VALUE, "is not host:port"},
         {"[node]\nunit = 1\n[listen]\naddress = a/b:1\n", SJ_ECONFIG_BAD_VALUE, "is not host:port"},
+        /* 254 characters: longer than any DNS name */
+        {"[node]\nunit = 1\n[listen]\naddress = "
+         "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+         "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+         "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+         "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa:1\n",
+         SJ_ECONFIG_BAD_VALUE, "host at most 253 characters"},
         /* duplicates */
         {"[node]\nunit = 1\n\n[node]\nunit = 2\n", SJ_ECONFIG_BAD_VALUE,
          "relay.conf:5: 配置项 node.unit 重复 (given twice; first on line 2"},
