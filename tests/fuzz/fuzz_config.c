@@ -17,11 +17,11 @@
  *     (quoted strings, durations in ms, sizes in bytes) and loaded into a
  *     fresh sj_config reads back the same;
  *   - nothing leaks (LeakSanitizer).
- * With the county's table the same text is also loaded as a file by
- * countyd_config_load() (through a memfd), which checks more (county code,
- * the sweep.warn_percents list): its errors start with the file's name, and
- * what it accepts has a 6-digit county code and 0..8 ascending percents in
- * 1..99.
+ * With a daemon's table the same text is also loaded as a file (through a
+ * memfd) by relay_config_load() or countyd_config_load(), which check more:
+ * their errors start with the file's name; the relay's county addresses are
+ * the host:port items of the file, whole; the county's code has 6 digits
+ * and its warning percents ascend in 1..99, at most 8.
  *
  * Entry point: LLVMFuzzerTestOneInput().
  */
@@ -220,8 +220,9 @@ static void check_message(int rc, const sj_error *err, const char *in, size_t le
         abort();
 }
 
-/* countyd_config_load() reads a path: the input goes into a memfd. */
-static void fuzz_countyd_load(const char *in, size_t len)
+/* The daemons' loaders read a path: the input goes into a memfd, whose
+ * /proc/self/fd path this returns. */
+static const char *as_file(const char *in, size_t len)
 {
     static int fd = -1;
     static char path[64];
@@ -233,6 +234,12 @@ static void fuzz_countyd_load(const char *in, size_t len)
     }
     if (ftruncate(fd, 0) != 0 || pwrite(fd, in, len, 0) != (ssize_t)len)
         abort();
+    return path;
+}
+
+/* countyd_config_load() on the input. */
+static void fuzz_countyd_load(const char *path)
+{
     countyd_config c;
     sj_error err;
     int rc = countyd_config_load(path, &c, &err);
@@ -251,6 +258,48 @@ static void fuzz_countyd_load(const char *in, size_t len)
             (i > 0 && c.warn_percents[i] <= c.warn_percents[i - 1]))
             abort();
     countyd_config_free(&c);
+}
+
+/* relay_config_load() the same way: errors name the file; what it accepts
+ * sj_config accepts too, with the same county addresses, written whole. */
+static void fuzz_relayd_load(const char *path, const char *in, size_t len)
+{
+    relay_config rc_cfg;
+    sj_error err;
+    int rc = relay_config_load(path, &rc_cfg, &err);
+    if (!is_table_code(rc))
+        abort();
+    if (rc != 0) {
+        if (err.code != rc || (rc != SJ_ENOMEM && strncmp(err.message, path, strlen(path)) != 0))
+            abort();
+        relay_config_free(&rc_cfg);
+        return;
+    }
+    size_t nkeys;
+    const sj_config_key *keys = relay_config_keys(&nkeys);
+    sj_config *cfg;
+    if (sj_config_new(keys, nkeys, &cfg, &err) != 0 ||
+        sj_config_load_string(cfg, NAME, NULL, in, len, &err) != 0)
+        abort();
+    size_t n;
+    const sj_config_hostport *hp = sj_config_get_hostports(cfg, "county.addresses", &n);
+    if (n != rc_cfg.n_county_addresses)
+        abort();
+    for (size_t i = 0; i < n; i++) {
+        text want = {0};
+        bool v6 = strchr(hp[i].host, ':') != NULL;
+        printf_(&want, "%s", v6 ? "[" : "");
+        puts_(&want, hp[i].host);
+        printf_(&want, "%s:%u", v6 ? "]" : "", (unsigned)hp[i].port);
+        if (rc_cfg.county_addresses[i] == NULL || strcmp(rc_cfg.county_addresses[i], want.p) != 0) {
+            fprintf(stderr, "county address %zu: \"%s\", want \"%s\"\n", i,
+                    rc_cfg.county_addresses[i] ? rc_cfg.county_addresses[i] : "(null)", want.p);
+            abort();
+        }
+        free(want.p);
+    }
+    sj_config_free(cfg);
+    relay_config_free(&rc_cfg);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -323,8 +372,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     }
     free(before.p);
     sj_config_free(cfg);
-    if (keys == countyd_config_keys(&nkeys))
-        fuzz_countyd_load(in, len);
+    if (data[0] % 3 == 0)
+        fuzz_relayd_load(as_file(in, len), in, len);
+    else if (data[0] % 3 == 1)
+        fuzz_countyd_load(as_file(in, len));
     free(in);
     return 0;
 }

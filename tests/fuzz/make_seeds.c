@@ -126,6 +126,14 @@ static void config_seeds(seeds *s, const char *src)
               "[b]\nwait = 1d2h3m4s5ms\ntick = 250ms\nroom = 18446744073709551615\n"
               "quota = 1TiB\n[c]\nfile = ../relative/path\n"
               "peers = a.example:1, [::ffff:10.0.0.1]:65535,b-c_d:80\n");
+    /* Regression: a county address of 300 characters was accepted and cut
+     * short by the relay's fixed buffer; hosts are now at most 253. */
+    {
+        char longhost[400];
+        snprintf(longhost, sizeof(longhost), "[county]\naddresses = %0300d:7443\n"
+                 "node = county:410423000000\n", 1);
+        seed_text(s, "relayd_long_host", 0, longhost);
+    }
     seed_text(s, "all_types_errors", 2,
               "[a]\nneed = y\nneed = z\n[b c]\nwait = 5x\n[c]\npeers = host\n");
 }
