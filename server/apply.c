@@ -182,8 +182,40 @@ typedef struct event_row {
     const char *message_id; /* text uuid */
 } event_row;
 
-/* Writes one event and its feed row; r->village/feed_seq are updated. */
-static int write_event(countyd_apply *a, const char *village, const event_row *e,
+/* The processed-message row of a result: the parameters of RECORD_SQL. */
+typedef struct record_row {
+    char status[8], code[16], version[24], cid[SJ_UUID_TEXT_SIZE];
+    const char *p[8];
+} record_row;
+
+/* The insert is also the dedup check (G2): it returns a row when the id
+ * was new and none, writing nothing, when the id was already recorded, so
+ * that a fresh message (nearly all of them) costs no separate lookup. */
+static const char RECORD_SQL[] =
+    "INSERT INTO processed_message (message_id, status, code, reason, case_id, case_number,"
+    " case_version, sender_node) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)"
+    " ON CONFLICT (message_id) DO NOTHING RETURNING 1";
+
+/* Fills x for r (which must not move before x is used). */
+static void record_params(record_row *x, const char *message_id, const countyd_peer *peer,
+                          const countyd_apply_result *r)
+{
+    static const uint8_t zero[16];
+    snprintf(x->status, sizeof(x->status), "%d", (int)r->status);
+    snprintf(x->code, sizeof(x->code), "%d", r->code);
+    snprintf(x->version, sizeof(x->version), "%" PRIu64, r->case_version);
+    sj_uuid_format(r->case_id, x->cid);
+    const char *p[8] = {message_id, x->status, x->code, r->reason,
+                        memcmp(r->case_id, zero, 16) ? x->cid : NULL, r->case_number, x->version,
+                        peer && peer->node ? peer->node : ""};
+    memcpy(x->p, p, sizeof(p));
+}
+
+/* Writes one event and its feed row; r->village/feed_seq are updated.
+ * With last set for a node's message (a->cur), r is final and the message's
+ * processed row is inserted in the same round trip (pipeline); apply_one()
+ * then finds the outcome in a->recorded / a->record_fresh. */
+static int write_event(countyd_apply *a, const char *village, const event_row *e, bool last,
                        countyd_apply_result *r, sj_error *err)
 {
     char seq[16], action[8], level[8], at[24], rec[24], from[8], to[8], sat[8], *mats = NULL;
@@ -206,23 +238,35 @@ static int write_event(countyd_apply *a, const char *village, const event_row *e
      * until COMMIT: no two transactions take the same number, and a
      * rolled-back one leaves no gap.  The feed row's foreign key to the
      * event is checked at the end of the statement, when the event is in. */
-    PGresult *res;
-    int rc = countyd_db_query(
-        a->db,
-        "WITH e AS (INSERT INTO case_event (case_id, seq, action, actor_person, actor_name,"
-        " actor_node, actor_level, actor_unit, at_ms, recorded_at_ms, from_status, to_status,"
-        " note, result, materials, satisfaction, department, message_id,"
-        " repeat_materials_request) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12,"
-        " $13, $14, $15, $16, $17, $18, $19) RETURNING case_id, seq),"
-        " c AS (INSERT INTO feed_counter (village, last_seq) VALUES ($20::text, 1)"
-        " ON CONFLICT (village) DO UPDATE SET last_seq = feed_counter.last_seq + 1"
-        " RETURNING last_seq)"
-        " INSERT INTO feed (village, seq, case_id, event_seq)"
-        " SELECT $20::text, c.last_seq, e.case_id, e.seq FROM e, c RETURNING seq",
-        20, p, &res, err);
+    countyd_db_stmt st[2] = {
+        {.sql = "WITH e AS (INSERT INTO case_event (case_id, seq, action, actor_person, actor_name,"
+                " actor_node, actor_level, actor_unit, at_ms, recorded_at_ms, from_status,"
+                " to_status, note, result, materials, satisfaction, department, message_id,"
+                " repeat_materials_request) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11,"
+                " $12, $13, $14, $15, $16, $17, $18, $19) RETURNING case_id, seq),"
+                " c AS (INSERT INTO feed_counter (village, last_seq) VALUES ($20::text, 1)"
+                " ON CONFLICT (village) DO UPDATE SET last_seq = feed_counter.last_seq + 1"
+                " RETURNING last_seq)"
+                " INSERT INTO feed (village, seq, case_id, event_seq)"
+                " SELECT $20::text, c.last_seq, e.case_id, e.seq FROM e, c RETURNING seq",
+         .n = 20, .params = p},
+        {.sql = RECORD_SQL, .n = 8}};
+    record_row row;
+    bool with_record = last && a->cur && e->message_id;
+    if (with_record) {
+        record_params(&row, e->message_id, a->cur->peer, r);
+        st[1].params = row.p;
+    }
+    int rc = countyd_db_pipeline(a->db, st, with_record ? 2 : 1, err);
     free(mats);
     if (rc != 0)
         return rc;
+    PGresult *res = st[0].res;
+    if (with_record) {
+        a->recorded = true;
+        a->record_fresh = PQntuples(st[1].res) == 1;
+        PQclear(st[1].res);
+    }
     if (PQntuples(res) != 1) {
         PQclear(res);
         return sj_error_set(err, SJ_EINTERNAL, "feed row of case %s event %s not written",
@@ -234,29 +278,15 @@ static int write_event(countyd_apply *a, const char *village, const event_row *e
     return 0;
 }
 
-/* Records the message id with its result.  The insert is also the dedup
- * check (G2): it returns 1 when the id was new and 0, writing nothing, when
- * the id was already recorded, so that a fresh message (nearly all of them)
- * costs no separate lookup. */
+/* Records the message id with its result: returns 1 when the id was new,
+ * 0 when it was already recorded (nothing written), or a negative code. */
 static int record_result(countyd_apply *a, const char *message_id, const countyd_peer *peer,
                          const countyd_apply_result *r, sj_error *err)
 {
-    char status[8], code[16], version[24], cid[SJ_UUID_TEXT_SIZE];
-    static const uint8_t zero[16];
-    snprintf(status, sizeof(status), "%d", (int)r->status);
-    snprintf(code, sizeof(code), "%d", r->code);
-    snprintf(version, sizeof(version), "%" PRIu64, r->case_version);
-    sj_uuid_format(r->case_id, cid);
-    const char *p[] = {message_id, status, code, r->reason,
-                       memcmp(r->case_id, zero, 16) ? cid : NULL, r->case_number, version,
-                       peer->node ? peer->node : ""};
+    record_row x;
+    record_params(&x, message_id, peer, r);
     PGresult *res;
-    int rc = countyd_db_query(a->db,
-                              "INSERT INTO processed_message (message_id, status, code, reason,"
-                              " case_id, case_number, case_version, sender_node)"
-                              " VALUES ($1, $2, $3, $4, $5, $6, $7, $8)"
-                              " ON CONFLICT (message_id) DO NOTHING RETURNING 1",
-                              8, p, &res, err);
+    int rc = countyd_db_query(a->db, RECORD_SQL, 8, x.p, &res, err);
     if (rc != 0)
         return rc;
     int fresh = PQntuples(res) == 1;
@@ -401,13 +431,15 @@ static int apply_submit(countyd_apply *a, const countyd_apply_msg *m, const char
     }
     snprintf(r->case_number, sizeof(r->case_number), "%s", PQgetvalue(res, 0, 0));
     PQclear(res);
+    r->status = SANJI__ACK_STATUS__ACK_STATUS_APPLIED; /* final before the last write_event() */
+    r->case_version = c->version;
     for (size_t i = 0; i < out.n_events; i++) {
         event_row e = {.case_id = cid, .seq = (int)i + 1, .ev = &out.events[i],
                        .person = s->actor_person, .person_name = person_name,
                        .node = m->peer->node ? m->peer->node : "", .level = SJ_LEVEL_VILLAGE,
                        .unit = actor.unit, .at_ms = start, .recorded_ms = now,
                        .note = s->request_text, .message_id = mid};
-        if ((rc = write_event(a, s->village, &e, r, err)) != 0)
+        if ((rc = write_event(a, s->village, &e, i + 1 == out.n_events, r, err)) != 0)
             return rc;
     }
     r->status = SANJI__ACK_STATUS__ACK_STATUS_APPLIED;
@@ -583,6 +615,8 @@ static int act_on_case(countyd_apply *a, const Sanji__CaseAction *act, const act
     }
     int next = atoi(PQgetvalue(sres, 0, 0)) + 1;
     PQclear(sres);
+    r->status = SANJI__ACK_STATUS__ACK_STATUS_APPLIED; /* final before the last write_event() */
+    r->case_version = c->version;
     for (size_t i = 0; i < out.n_events; i++) {
         event_row e = {.case_id = cid, .seq = next + (int)i, .ev = &out.events[i],
                        .person = who->person, .person_name = who->person_name,
@@ -592,7 +626,7 @@ static int act_on_case(countyd_apply *a, const Sanji__CaseAction *act, const act
                        .materials = (const char *const *)act->materials,
                        .n_materials = act->n_materials,
                        .satisfaction = (sj_satisfaction)act->satisfaction, .message_id = mid};
-        if ((rc = write_event(a, cur.village, &e, r, err)) != 0)
+        if ((rc = write_event(a, cur.village, &e, i + 1 == out.n_events, r, err)) != 0)
             goto out;
     }
     r->status = SANJI__ACK_STATUS__ACK_STATUS_APPLIED;
@@ -619,7 +653,8 @@ static int apply_one(countyd_apply *a, const countyd_apply_msg *m, countyd_apply
 {
     char mid[SJ_UUID_TEXT_SIZE];
     sj_uuid_format(m->message_id, mid);
-    a->wrote = false;
+    a->wrote = a->recorded = false;
+    a->cur = m;
     int rc;
     if (a->safe && (rc = countyd_db_exec(a->db, "SAVEPOINT msg", 0, NULL, err)) != 0)
         return rc;
@@ -635,14 +670,13 @@ static int apply_one(countyd_apply *a, const countyd_apply_msg *m, countyd_apply
         /* The database refused this message's data (e.g. text it cannot
          * store): a refusal of the message, not a failure of the batch. */
         rc = refuse(r, SJ_EBAD_FIELD, err->message);
-        if (m->submit) {
-            /* The number taken was rolled back with the savepoint. */
+        r->case_version = 0;
+        if (m->submit) /* the number taken was rolled back with the savepoint */
             r->case_number[0] = '\0';
-            r->case_version = 0;
-        }
     }
     if (rc < 0)
         return rc;
+    bool recorded = rc == 0 && a->recorded; /* with the last event, by write_event() */
     if (rc == REFUSED && a->safe) {
         if ((rc = countyd_db_exec(a->db, "ROLLBACK TO SAVEPOINT msg", 0, NULL, err)) != 0)
             return rc;
@@ -654,7 +688,9 @@ static int apply_one(countyd_apply *a, const countyd_apply_msg *m, countyd_apply
      * undone and the original result returned (G2).  A redelivered
      * submission is refused (the case exists) and a redelivered action
      * mostly too (stale version) before they write anything. */
-    if ((rc = record_result(a, mid, m->peer ? m->peer : &(countyd_peer){0}, r, err)) < 0)
+    if (recorded)
+        rc = a->record_fresh;
+    else if ((rc = record_result(a, mid, m->peer, r, err)) < 0)
         return !a->safe && data_error(err) ? NEED_SAFE : rc;
     if (rc == 0) {
         if (a->wrote && !a->safe)
@@ -694,10 +730,12 @@ again:
         if (rc != 0)
             goto fail;
     }
+    a->cur = NULL;
     if ((rc = countyd_db_exec(a->db, "COMMIT", 0, NULL, err)) != 0)
         goto fail;
     return 0;
 fail:
+    a->cur = NULL;
     {
         sj_error ignored;
         (void)countyd_db_exec(a->db, "ROLLBACK", 0, NULL, &ignored);
@@ -717,6 +755,7 @@ int countyd_apply_system(countyd_apply *a, const countyd_system_action *acts, si
                       .node = node};
     snprintf(who.actor.unit, sizeof(who.actor.unit), "%s000000", a->county);
     snprintf(node, sizeof(node), "county:%s", who.actor.unit);
+    a->cur = NULL; /* no processed-message rows for the sweep */
     int rc = countyd_db_exec(a->db, "BEGIN", 0, NULL, err);
     if (rc != 0)
         return rc;

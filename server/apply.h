@@ -94,7 +94,8 @@ typedef struct countyd_apply {
     countyd_refdata_cache refs;    /* persons and items, checked once per batch */
     /* Internal to apply.c: the mode of the batch being applied and what
      * the current message did (see apply_one()). */
-    bool safe, wrote;
+    bool safe, wrote, recorded, record_fresh;
+    const countyd_apply_msg *cur;  /* the node's message being applied, or NULL */
     unsigned safe_runs;            /* batches that needed the safe mode: for tests */
 } countyd_apply;
 

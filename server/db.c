@@ -11,12 +11,18 @@
  * so when the table fills it is simply emptied and statements are prepared
  * again under new names.
  *
+ * countyd_db_pipeline() sends a few statements at once in libpq's pipeline
+ * mode (libpq 14 and later) through the same cache: a statement not yet
+ * prepared on the connection is prepared in the same pipeline.
+ *
  * Entry points: countyd_db_connect(), countyd_db_exec(), countyd_db_query(),
- * countyd_db_fail(), countyd_db_sqlstate(), countyd_db_text_array().
+ * countyd_db_pipeline(), countyd_db_fail(), countyd_db_sqlstate(),
+ * countyd_db_text_array().
  */
 #include "db.h"
 
 #include <pthread.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -194,6 +200,124 @@ int countyd_db_exec(PGconn *db, const char *sql, int n, const char *const *param
     PGresult *res;
     int rc = countyd_db_query(db, sql, n, params, &res, err);
     PQclear(res);
+    return rc;
+}
+
+/* "running "<first words of sql>"" for the log. */
+static void describe(const char *sql, char *what, size_t cap)
+{
+    snprintf(what, cap, "running \"%.60s\"", sql);
+    for (char *p = what; *p; p++)
+        if (*p == '\n' || *p == '\t')
+            *p = ' ';
+}
+
+/* Reads what is left of a pipeline up to its sync point and leaves
+ * pipeline mode; a connection that cannot leave it is reset, so that it is
+ * never left in a state the next statement cannot use. */
+static void pipeline_finish(PGconn *db, bool synced)
+{
+    if (synced) {
+        int nulls = 0;
+        while (nulls < 2 && PQstatus(db) == CONNECTION_OK) {
+            PGresult *r = PQgetResult(db);
+            if (!r) {
+                nulls++;
+                continue;
+            }
+            nulls = 0;
+            ExecStatusType st = PQresultStatus(r);
+            PQclear(r);
+            if (st == PGRES_PIPELINE_SYNC)
+                break;
+        }
+    }
+    if (PQexitPipelineMode(db) != 1 && PQstatus(db) == CONNECTION_OK)
+        PQreset(db);
+}
+
+int countyd_db_pipeline(PGconn *db, countyd_db_stmt *st, size_t n, sj_error *err)
+{
+    for (size_t i = 0; i < n; i++)
+        st[i].res = NULL;
+    if (n == 0 || n > COUNTYD_DB_PIPELINE_MAX)
+        return sj_error_set(err, SJ_EINVAL, "a pipeline holds 1 to %d statements, not %zu",
+                            COUNTYD_DB_PIPELINE_MAX, n);
+    int backend = PQbackendPID(db);
+    unsigned ids[COUNTYD_DB_PIPELINE_MAX];
+    bool fresh[COUNTYD_DB_PIPELINE_MAX];
+    uint64_t hashes[COUNTYD_DB_PIPELINE_MAX];
+    if (PQenterPipelineMode(db) != 1)
+        return countyd_db_fail(db, NULL, "entering pipeline mode", err);
+    char name[24];
+    for (size_t i = 0; i < n; i++) {
+        unsigned f = 0;
+        hashes[i] = fnv1a(st[i].sql);
+        ids[i] = stmt_find(db, backend, hashes[i], st[i].sql, &f);
+        fresh[i] = ids[i] == 0;
+        if (fresh[i]) {
+            /* The same text twice in one pipeline is prepared once. */
+            for (size_t k = 0; k < i; k++)
+                if (fresh[k] && hashes[k] == hashes[i] && strcmp(st[k].sql, st[i].sql) == 0) {
+                    fresh[i] = false;
+                    f = ids[k];
+                    break;
+                }
+            ids[i] = f;
+        }
+        snprintf(name, sizeof(name), "sj%u", ids[i]);
+        if ((fresh[i] && PQsendPrepare(db, name, st[i].sql, st[i].n, NULL) != 1) ||
+            PQsendQueryPrepared(db, name, st[i].n, st[i].params, NULL, NULL, 0) != 1) {
+            int rc = countyd_db_fail(db, NULL, "sending a pipeline", err);
+            bool synced = PQpipelineSync(db) == 1;
+            pipeline_finish(db, synced);
+            return rc;
+        }
+    }
+    if (PQpipelineSync(db) != 1) {
+        int rc = countyd_db_fail(db, NULL, "sending a pipeline", err);
+        pipeline_finish(db, false);
+        return rc;
+    }
+    PGresult *failed = NULL;
+    const char *failed_sql = NULL;
+    bool lost = false;
+    for (size_t i = 0; i < n && !lost; i++) {
+        for (int part = fresh[i] ? 0 : 1; part < 2; part++) {
+            PGresult *r = PQgetResult(db);
+            if (!r) {
+                lost = true; /* the connection failed: no result where one was due */
+                break;
+            }
+            ExecStatusType s = PQresultStatus(r);
+            bool ok = s == PGRES_COMMAND_OK || s == PGRES_TUPLES_OK;
+            if (ok && part == 0 && !failed)
+                stmt_add(db, backend, hashes[i], st[i].sql, ids[i]);
+            if (ok && part == 1 && !failed) {
+                st[i].res = r;
+            } else if (!ok && !failed) {
+                failed = r;
+                failed_sql = st[i].sql;
+            } else {
+                PQclear(r);
+            }
+            /* Each statement's results end with a NULL. */
+            PGresult *end;
+            while ((end = PQgetResult(db)) != NULL)
+                PQclear(end);
+        }
+    }
+    pipeline_finish(db, true);
+    if (!failed && !lost)
+        return 0;
+    char what[128];
+    describe(failed_sql ? failed_sql : "a pipeline", what, sizeof(what));
+    int rc = countyd_db_fail(db, failed, what, err);
+    PQclear(failed);
+    for (size_t i = 0; i < n; i++) {
+        PQclear(st[i].res);
+        st[i].res = NULL;
+    }
     return rc;
 }
 

@@ -11,7 +11,8 @@
  * PQclear(); on failure nothing is returned and nothing needs freeing.
  *
  * Entry points: countyd_db_connect(), countyd_db_exec(), countyd_db_query(),
- * countyd_db_fail(), countyd_db_sqlstate(), countyd_db_text_array().
+ * countyd_db_pipeline(), countyd_db_fail(), countyd_db_sqlstate(),
+ * countyd_db_text_array().
  */
 #ifndef COUNTYD_DB_H
 #define COUNTYD_DB_H
@@ -36,6 +37,26 @@ int countyd_db_exec(PGconn *db, const char *sql, int n, const char *const *param
 /* Same, keeping the result (command or rows) in *out for the caller. */
 int countyd_db_query(PGconn *db, const char *sql, int n, const char *const *params,
                      PGresult **out, sj_error *err);
+
+/* One statement of countyd_db_pipeline(): the caller fills sql, n and
+ * params (borrowed for the call); res is filled by the call. */
+typedef struct countyd_db_stmt {
+    const char *sql;
+    int n;
+    const char *const *params;
+    PGresult *res;
+} countyd_db_stmt;
+
+#define COUNTYD_DB_PIPELINE_MAX 8
+
+/* Runs n (at most COUNTYD_DB_PIPELINE_MAX) parameterised statements in
+ * libpq's pipeline mode: all are sent, then all results read, in one round
+ * trip.  Meant for independent statements inside a transaction: if one
+ * fails, the ones after it are not run (and the transaction is aborted, as
+ * with countyd_db_query()).  Returns 0 with every stmts[i].res set (the
+ * caller PQclear()s each), or SJ_EDB/SJ_EDB_CONN with the first failure in
+ * err (SQLSTATE first, as countyd_db_query()) and every res NULL. */
+int countyd_db_pipeline(PGconn *db, countyd_db_stmt *stmts, size_t n, sj_error *err);
 
 /* Fills err from a failed result (may be NULL) and the connection's state;
  * returns SJ_EDB_CONN if the connection is bad, else SJ_EDB.  `what` says

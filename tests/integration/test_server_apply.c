@@ -459,6 +459,38 @@ static void test_bad_data_midway_refused_alone(void **state)
     assert_string_equal(again.reason, r[1].reason);
 }
 
+/* The same when the database refuses the event, which is written together
+ * with its feed row and the processed message in one pipeline: the
+ * pipeline's failure refuses that action alone, the connection stays
+ * usable, and the next action of the batch is applied. */
+static void test_bad_event_in_pipeline_refused_alone(void **state)
+{
+    fx *f = *state;
+    sub x;
+    make_submit(f, &x, 1, VA, "pa", "T-1");
+    countyd_apply_msg m0 = msg(f, &P_VA, &x.s, NULL);
+    expect_applied((countyd_apply_result[]){run1(f, &m0)}, 1);
+    pgt_exec(f->db, "ALTER TABLE case_event ADD CONSTRAINT test_refused CHECK (note <> '拒收')");
+    act bad, good;
+    make_action(&bad, 1, SANJI__CASE_ACTION_TYPE__CASE_ACTION_ESCALATE, 1, "pa");
+    bad.a.note = "拒收";
+    make_action(&good, 1, SANJI__CASE_ACTION_TYPE__CASE_ACTION_ESCALATE, 1, "pa");
+    countyd_apply_msg m[2] = {msg(f, &P_VA, NULL, &bad.a), msg(f, &P_VA, NULL, &good.a)};
+    countyd_apply_result r[2];
+    sj_error err;
+    if (countyd_apply_batch(&f->ap, m, 2, r, &err) != 0)
+        fail_msg("batch: %s", err.message);
+    expect_refused(&r[0], SJ_EBAD_FIELD);
+    expect_applied(&r[1], 2);
+    assert_int_equal(f->ap.safe_runs, 1);
+    expect_field(f, 1, "version", "2");
+    assert_int_equal(pgt_count(f->db, "case_event"), 2);
+    assert_int_equal(pgt_count(f->db, "processed_message"), 3);
+    expect_feed_gapless(f, VA, 2);
+    /* The connection is out of pipeline mode and takes the next batch. */
+    step(f, &P_TX, 1, SANJI__CASE_ACTION_TYPE__CASE_ACTION_ACCEPT, 2, "tx", "", 3);
+}
+
 /* The usual batch (submissions, actions, refusals before any write, a
  * submission redelivered in the same batch) runs once, without the safe
  * mode's savepoints. */
@@ -523,6 +555,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_scope_refusals, setup, teardown),
         cmocka_unit_test_setup_teardown(test_batch_mixing_applied_and_refused, setup, teardown),
         cmocka_unit_test_setup_teardown(test_bad_data_midway_refused_alone, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_bad_event_in_pipeline_refused_alone, setup, teardown),
         cmocka_unit_test_setup_teardown(test_usual_batch_needs_no_savepoint, setup, teardown),
         cmocka_unit_test_setup_teardown(test_redelivered_urge_undone, setup, teardown),
     };
