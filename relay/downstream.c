@@ -24,9 +24,15 @@
 /* Feed updates one session may send per loop turn before yielding. */
 #define FEED_BUDGET 256
 /* Queries one session may have answered per loop turn before yielding:
- * a case list scans the village's cached cases (~0.1 s for 4000), and the
+ * a case list scans the village's cached cases (tens of ms for 4000), and the
  * other links wait meanwhile. */
 #define QUERY_BUDGET 1
+/* Queries one session may have waiting.  A peer that reads its answers
+ * but asks faster than they are made would otherwise grow the list without
+ * end (its link never blocks, so reading never stops); past this many it
+ * is answered SJ_EBUSY at once.  Clients wait for their answers and have a
+ * few in flight at most. */
+#define QUERY_WAIT_MAX 256
 
 typedef struct out_frame {
     struct out_frame *next;
@@ -84,6 +90,7 @@ typedef struct session {
     out_frame *wait_head, *wait_tail; /* waiting for the turn's commit */
     out_frame *out_head, *out_tail;   /* ready to send, oldest first */
     pending_query *q_head, *q_tail;   /* queries not yet answered, oldest first */
+    size_t n_queries;
     inflight *inflight;               /* results queued or written, not yet marked */
     size_t n_inflight, cap_inflight;
     int64_t last_seen_ms;
@@ -634,6 +641,7 @@ static bool answer_queries(session *s, bool *more)
         s->q_head = q->next;
         if (s->q_head == NULL)
             s->q_tail = NULL;
+        s->n_queries--;
         Sanji__Envelope *env = NULL;
         uint8_t *frame = NULL;
         size_t len = 0;
@@ -822,8 +830,21 @@ static void handle_feed_request(session *s, const Sanji__FeedRequest *fr)
 }
 
 /* Queues the query as received; pump() answers it when the link has room. */
-static void handle_query(session *s, const uint8_t *payload, size_t len)
+static void handle_query(session *s, const Sanji__Envelope *env, const uint8_t *payload,
+                         size_t len)
 {
+    if (s->n_queries >= QUERY_WAIT_MAX) {
+        Sanji__QueryResult res = SANJI__QUERY_RESULT__INIT;
+        res.in_reply_to = env->message_id;
+        res.code = SJ_EBUSY;
+        res.reason = (char *)"乡镇中继待答查询太多，请等前面的结果返回后再查 (too many queries "
+                             "waiting at the relay; ask again once the earlier answers arrive)";
+        Sanji__Envelope out = SANJI__ENVELOPE__INIT;
+        out.body_case = SANJI__ENVELOPE__BODY_QUERY_RESULT;
+        out.query_result = &res;
+        send_now(s, &out);
+        return;
+    }
     pending_query *q = malloc(sizeof *q + len);
     if (q == NULL) {
         SJ_LOG_WARN(MOD, "query not answered: out of memory", "peer", s->peer.node_id);
@@ -837,6 +858,7 @@ static void handle_query(session *s, const uint8_t *payload, size_t len)
     else
         s->q_head = q;
     s->q_tail = q;
+    s->n_queries++;
     /* Answered at the end of the turn (relay_downstream_after_commit()),
      * QUERY_BUDGET at a time, not here: a burst of queries in one read
      * must not hold the loop for all of its answers. */
@@ -916,7 +938,7 @@ static void on_message(sj_conn *conn, const Sanji__Envelope *env, const uint8_t 
         handle_upward(s, env, payload, len);
         break;
     case SANJI__ENVELOPE__BODY_QUERY:
-        handle_query(s, payload, len);
+        handle_query(s, env, payload, len);
         break;
     case SANJI__ENVELOPE__BODY_FEED_REQUEST:
         handle_feed_request(s, env->feed_request);

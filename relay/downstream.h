@@ -16,8 +16,9 @@
  * Backpressure: a link's high-water mark is link.write_buffer (low water a
  * quarter of it).  A session makes output only while its link is not
  * blocked (conn.h): feed updates and stored results are read from the store
- * one at a time, and queries are kept as received and answered one at a
- * time, as the link drains (on_drain resumes where it stopped: the feed
+ * one at a time, and queries are kept as received (at most 256 waiting per
+ * session; more are answered SJ_EBUSY) and answered one at a time, as the
+ * link drains (on_drain resumes where it stopped: the feed
  * from the session's cursor, so nothing is skipped or sent twice).  A
  * blocked link stops reading, so a peer that does not read costs at most
  * link.write_buffer plus one frame, the acks and questions of its last read,

@@ -39,6 +39,8 @@ static void write_status(relay *r)
 static void on_commit_check(uv_check_t *h)
 {
     relay *r = h->data;
+    /* What is asked for from here on is for the next turn. */
+    r->wake_requested = false;
     sj_error err;
     int rc = relay_store_commit(r->store, &err);
     if (rc != 0) {
@@ -46,29 +48,39 @@ static void on_commit_check(uv_check_t *h)
                      err.message);
         if (r->down)
             relay_downstream_commit_failed(r->down, &err);
-        return;
+    } else {
+        if (r->down)
+            relay_downstream_after_commit(r->down);
+        if (r->up)
+            relay_upstream_after_commit(r->up);
+        /* Writes made just now (results marked delivered, ...) are
+         * committed in the next turn; keep the loop from blocking until
+         * then. */
+        if (relay_store_in_tx(r->store))
+            relay_request_commit(r);
     }
-    if (r->down)
-        relay_downstream_after_commit(r->down);
-    if (r->up)
-        relay_upstream_after_commit(r->up);
-    /* Writes made just now (results marked delivered, ...) are committed in
-     * the next turn; keep the loop from blocking until then. */
-    if (relay_store_in_tx(r->store))
-        relay_request_commit(r);
+    /* The idle handle stays active through the next poll only if a turn
+     * was asked for here (a link with more to send, a write just made):
+     * stopping it in its own callback would come too late, as libuv runs
+     * idle callbacks before it decides whether the poll may block. */
+    if (!r->wake_requested)
+        uv_idle_stop(&r->wake);
 }
 
 static void on_wake(uv_idle_t *h)
 {
-    uv_idle_stop(h);
+    (void)h; /* only keeps the poll from blocking; on_commit_check stops it */
 }
 
 void relay_request_commit(relay *r)
 {
     /* An active idle handle makes the loop poll without blocking, so the
-     * check handle (and its commit) runs at the end of this turn. */
-    if (!r->stopping)
+     * check handle (and its commit) runs at the end of this turn, or of
+     * the next one when asked from the check itself. */
+    if (!r->stopping) {
+        r->wake_requested = true;
         uv_idle_start(&r->wake, on_wake);
+    }
 }
 
 void relay_upstream_state_changed(relay *r, bool online)

@@ -49,6 +49,7 @@ typedef struct relay {
     relay_downstream *down;
     uv_check_t commit_check;
     uv_idle_t wake;              /* keeps the loop from blocking before a commit */
+    bool wake_requested;         /* a turn was asked for since the last commit check */
     uv_timer_t tick;             /* heartbeats, status, result expiry */
     uint64_t ticks;
     bool upstream_online;
