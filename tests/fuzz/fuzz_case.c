@@ -21,6 +21,9 @@
  *   - the next case's text is either the current case's, unchanged, or the
  *     action's, valid UTF-8 within its limits; the next case keeps the
  *     machine's invariants (sj_case_check() does not call it malformed);
+ *   - REGISTER (sj_case_register()) makes a case only for a village cadre of
+ *     that village: registered, version 1, held by the village, one event,
+ *     well formed;
  *   - the name functions map every value back (name -> value -> name).
  *
  * Entry point: LLVMFuzzerTestOneInput().
@@ -188,6 +191,30 @@ static void check_names(const sj_case *c, const sj_action *a, const sj_actor *ac
         abort();
 }
 
+/* REGISTER has its own entry: a new case for the input's village. */
+static void fuzz_register(const sj_case *c, const sj_action *a, const sj_actor *actor)
+{
+    sj_case_outcome out;
+    sj_error err;
+    int rc = sj_case_register(c->village, c->item_min_level, a->at_ms, actor, &out, &err);
+    if (rc != 0) {
+        check_refusal(rc, &err);
+        return;
+    }
+    const sj_case *n = &out.next;
+    if (actor->role != SJ_ROLE_VILLAGE_CADRE || !sj_case_in_scope(c->village, actor) ||
+        n->status != SJ_STATUS_REGISTERED || n->version != 1 ||
+        n->holder_level != SJ_LEVEL_VILLAGE || strcmp(n->holder_unit, n->village) != 0 ||
+        strncmp(n->village, c->village, SJ_UNIT_CODE_SIZE) != 0 || n->updated_at_ms != a->at_ms ||
+        out.n_events != 1 || out.events[0].action != SJ_ACTION_REGISTER ||
+        out.events[0].from_status != SJ_STATUS_NONE ||
+        out.events[0].to_status != SJ_STATUS_REGISTERED)
+        abort();
+    /* A new case is well formed: its own village may act on it. */
+    if (sj_case_check(n, SJ_ACTION_ESCALATE, actor, &err) == SJ_EINVAL)
+        abort();
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     fuzz_case_input in;
@@ -197,6 +224,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     const sj_action *a = &in.act;
     const sj_actor *actor = &in.actor;
     check_names(c, a, actor);
+    if (a->type == SJ_ACTION_REGISTER)
+        fuzz_register(c, a, actor);
 
     sj_error err_apply, err_check;
     sj_case_outcome out;

@@ -196,6 +196,16 @@ static void case_seeds(seeds *s)
     bool seen[SJ_STATUS_COUNT][SJ_ACTION_COUNT][4][SJ_STATUS_COUNT];
     memset(seen, 0, sizeof(seen));
     size_t refusals = 0;
+    /* REGISTER by the village's cadre, and by its township (refused). */
+    for (size_t r = 0; r < 2; r++) {
+        fuzz_case_seed cs = {.status = SJ_STATUS_NONE, .item_min_level = SJ_LEVEL_TOWNSHIP,
+                             .role = roles[r], .actor_level = role_level(roles[r]),
+                             .action = SJ_ACTION_REGISTER, .at = 1};
+        uint8_t h[FUZZ_CASE_HEADER];
+        fuzz_case_input_header(&cs, h);
+        seed(s, r ? "register-township_staff" : "register-village_cadre", h, sizeof(h), texts,
+             sizeof(texts) - 1);
+    }
     for (int st = SJ_STATUS_REGISTERED; st < SJ_STATUS_COUNT; st++)
         for (int hl = SJ_LEVEL_VILLAGE; hl <= SJ_LEVEL_COUNTY; hl++)
             for (int rl = SJ_LEVEL_VILLAGE; rl <= SJ_LEVEL_COUNTY; rl++)
