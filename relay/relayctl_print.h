@@ -3,7 +3,9 @@
  * (read-only, so it works whether the daemon runs or not, and never
  * disturbs it): upstream link state and last contact as the daemon last
  * wrote them, queue depth and oldest message age, stations with last seen,
- * and per-village feed cursors.
+ * per-village feed cursors, and one line on what the daemon holds for its
+ * station and desk links ("total=... largest=... by=... limit=...
+ * blocked=...", see docs/RELAY.md "Slow stations and desks").
  *
  * Entry points: relayctl_print_status().
  */
