@@ -759,6 +759,17 @@ const sj_config_hostport *sj_config_get_hostports(const sj_config *cfg, const ch
     return v->hp;
 }
 
+size_t sj_config_line(const sj_config *cfg, const char *name)
+{
+    ssize_t idx = key_index(cfg->keys, cfg->nkeys, name);
+    if (idx < 0) {
+        fprintf(stderr, "sanji: config key %s is not in the key table (a bug in the program)\n",
+                name);
+        abort();
+    }
+    return cfg->values[idx].given ? cfg->values[idx].line : 0;
+}
+
 bool sj_config_is_set(const sj_config *cfg, const char *name)
 {
     ssize_t idx = key_index(cfg->keys, cfg->nkeys, name);

@@ -106,6 +106,10 @@ const sj_config_hostport *sj_config_get_hostports(const sj_config *cfg, const ch
                                                   size_t *n);
 /* True if a file or sj_config_set() gave the key a value. */
 bool sj_config_is_set(const sj_config *cfg, const char *name);
+/* The line of the file that gave the key its value; 0 when it has its
+ * default or came from sj_config_set().  For checks a program makes after
+ * loading, so its message can say file:line like the parser's. */
+size_t sj_config_line(const sj_config *cfg, const char *name);
 
 /* Prints the table as a commented configuration file: per section, each key
  * with its description, type, range and default ("# required" when it has

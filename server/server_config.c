@@ -6,6 +6,7 @@
  */
 #include "server_config.h"
 
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -59,6 +60,17 @@ int countyd_config_print_doc(FILE *out)
     return sj_config_print_doc(KEYS, sizeof(KEYS) / sizeof(KEYS[0]), out);
 }
 
+/* "file:line" of the line that set key (as the parser's own messages
+ * say), or "file" when the key has its default. */
+static void where_set(const sj_config *cfg, const char *path, const char *key, char *out, size_t cap)
+{
+    size_t line = sj_config_line(cfg, key);
+    if (line > 0)
+        snprintf(out, cap, "%s:%zu", path, line);
+    else
+        snprintf(out, cap, "%s", path);
+}
+
 static int parse_percents(const char *path, const char *text, countyd_config *c, sj_error *err)
 {
     c->n_warn = 0;
@@ -102,18 +114,21 @@ int countyd_config_load(const char *path, countyd_config *out, sj_error *err)
     out->tls_crl = sj_config_get_string(c, "tls.crl");
     out->database = sj_config_get_string(c, "database.conninfo");
     const char *county = sj_config_get_string(c, "county.code");
+    char where[PATH_MAX + 32];
     if (strlen(county) != 6 || strspn(county, "0123456789") != 6 || strcmp(county, "000000") == 0) {
+        where_set(c, path, "county.code", where, sizeof(where));
         rc = sj_error_set(err, SJ_ECONFIG_BAD_VALUE,
                           "%s: county.code “%s” 无效，应为6位县级区划代码 (must be the 6-digit "
                           "county code, e.g. 410423)",
-                          path, county);
+                          where, county);
         goto fail;
     }
     memcpy(out->county, county, 7);
     out->batch_size = (int)sj_config_get_int(c, "apply.batch_size");
     out->batch_wait_ms = sj_config_get_duration_ms(c, "apply.batch_wait");
     out->sweep_interval_ms = sj_config_get_duration_ms(c, "sweep.interval");
-    if ((rc = parse_percents(path, sj_config_get_string(c, "sweep.warn_percents"), out, err)) != 0)
+    where_set(c, path, "sweep.warn_percents", where, sizeof(where));
+    if ((rc = parse_percents(where, sj_config_get_string(c, "sweep.warn_percents"), out, err)) != 0)
         goto fail;
     out->max_frame = sj_config_get_size(c, "limits.max_frame");
     out->log_level = sj_config_get_string(c, "log.level");

@@ -344,10 +344,24 @@ static void test_print_doc(void **state)
     free(buf);
 }
 
+/* The line that gave a key its value, for checks made after loading. */
+static void test_line_of_a_key(void **state)
+{
+    sj_config *cfg = *state;
+    sj_error err;
+    assert_int_equal(load(cfg, "[node]\nunit = 410423101000\n\n[queue]\nsync = false\n", &err), 0);
+    assert_int_equal(sj_config_line(cfg, "node.unit"), 2);
+    assert_int_equal(sj_config_line(cfg, "queue.sync"), 5);
+    assert_int_equal(sj_config_line(cfg, "listen.max_peers"), 0); /* default */
+    assert_int_equal(sj_config_set(cfg, "listen.max_peers", "7", &err), 0);
+    assert_int_equal(sj_config_line(cfg, "listen.max_peers"), 0); /* not from a file */
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_defaults, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_line_of_a_key, setup, teardown),
         cmocka_unit_test_setup_teardown(test_full_file, setup, teardown),
         cmocka_unit_test_setup_teardown(test_value_forms, setup, teardown),
         cmocka_unit_test(test_refusals),
