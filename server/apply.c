@@ -2,13 +2,20 @@
  * apply.c - applies upward case messages in batched transactions (see
  * apply.h for the contract).
  *
- * Inside apply_one() a refusal is a positive outcome of the message, not a
- * failure of the batch: it returns REFUSED (> 0) after filling the result,
- * and the caller rolls back to the message's savepoint and records it.  A
- * negative return is a database failure of the batch.
+ * Inside the apply functions a refusal is a positive outcome of the
+ * message, not a failure of the batch: they return REFUSED (> 0) after
+ * filling the result, and apply_one() records it.  A negative return is a
+ * database failure of the batch.
+ *
+ * Cost per message (docs/PERFORMANCE.md, tuning items 4-8): persons and
+ * items come from memory (refdata.h); the processed-message insert is the
+ * dedup check; a batch runs without savepoints and is run again with them
+ * only when a message needs something undone (NEED_SAFE); the writes of a
+ * message are few statements (data-modifying CTEs), the last of them sent
+ * in one pipeline with the processed-message row.
  *
  * Entry points: countyd_apply_open(), countyd_apply_close(),
- * countyd_apply_batch().
+ * countyd_apply_batch(), countyd_apply_system().
  */
 #include "apply.h"
 
