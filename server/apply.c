@@ -28,6 +28,7 @@
 #include "db.h"
 #include "orgunit.h"
 #include "personal.h"
+#include "refusal.h"
 #include "uuid.h"
 
 #define REFUSED 1
@@ -76,35 +77,14 @@ void countyd_apply_close(countyd_apply *a)
 
 /* --- small helpers ---------------------------------------------------------- */
 
-static const char *chinese_for(int code)
-{
-    switch (code) {
-    case SJ_ESCOPE: return "超出本单位办理范围";
-    case SJ_ESTALE_VERSION: return "案件已被他人更新，请刷新后重试";
-    case SJ_ENOT_ALLOWED: return "当前状态不允许此操作";
-    case SJ_EWRONG_ROLE: return "您的角色不能进行此操作";
-    case SJ_EWRONG_LEVEL: return "案件不在本级办理";
-    case SJ_EMISSING_FIELD: return "缺少必填内容";
-    case SJ_EBAD_FIELD: return "填写内容有误";
-    case SJ_ELEVEL_TOO_LOW: return "此事项不能在本级办结";
-    case SJ_EUNKNOWN_CASE: return "案件不存在";
-    case SJ_EUNKNOWN_ITEM: return "服务事项不存在或已停用";
-    case SJ_EUNKNOWN_PERSON: return "经办人不存在或不属于本站点";
-    case SJ_ECASE_EXISTS: return "案件编号已存在";
-    case SJ_EBAD_ID_NUMBER: return "身份证号码有误";
-    case SJ_EBAD_PHONE: return "电话号码有误";
-    case SJ_ETERMINAL: return "案件已办结归档，不能再操作";
-    default: return "操作被拒绝";
-    }
-}
-
 /* Fills r as a refusal and returns REFUSED. */
 static int refuse(countyd_apply_result *r, int code, const char *why)
 {
     r->status = SANJI__ACK_STATUS__ACK_STATUS_REFUSED;
     r->code = code;
-    snprintf(r->reason, sizeof(r->reason), "%s (%.440s)", chinese_for(code),
-             why && *why ? why : sj_err_text(code));
+    /* The cadre's words for the refusal, in the county's language (gettext),
+     * the same text the clients' own pre-check shows. */
+    sj_refusal_format(code, why, r->reason, sizeof r->reason);
     r->feed_seq = 0;
     r->village[0] = '\0';
     return REFUSED;

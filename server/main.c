@@ -27,6 +27,7 @@
 
 #include "daemon.h"
 #include "db.h"
+#include "i18n.h"
 #include "import.h"
 #include "log.h"
 #include "migrate.h"
@@ -76,6 +77,7 @@ int main(int argc, char **argv)
 {
     const char *config_path = NULL, *conninfo = NULL;
     int i = 1;
+    sj_i18n_init(NULL);
     for (; i < argc && argv[i][0] == '-'; i++) {
         if (strcmp(argv[i], "--config") == 0 && i + 1 < argc) {
             config_path = argv[++i];
