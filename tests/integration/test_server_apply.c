@@ -1,8 +1,12 @@
 /*
  * test_server_apply.c - the county's apply path (server/apply.c) against a
  * real PostgreSQL 15, without the network: lifecycle paths, redelivery
- * applied once (G2), stale versions refused (G3), scope refusals (G5), and
- * a batch that mixes applied and refused messages.
+ * applied once (G2), stale versions refused (G3), scope refusals (G5), a
+ * batch that mixes applied and refused messages, and the paths that keep a
+ * message cheap without giving up those guarantees: a data error after a
+ * write or inside the pipeline refuses one message alone (the batch runs
+ * again with savepoints), a usual batch needs no savepoint, a redelivery
+ * that wrote again is undone.
  */
 #include <setjmp.h>
 #include <stdarg.h>
