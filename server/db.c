@@ -144,6 +144,24 @@ const char *countyd_db_sqlstate(const sj_error *err, char out[6])
     return out;
 }
 
+/* "running "<first words of sql>"": the first words identify the
+ * statement in the log. */
+static void describe(const char *sql, char *what, size_t cap)
+{
+    snprintf(what, cap, "running \"%.60s\"", sql);
+    for (char *p = what; *p; p++)
+        if (*p == '\n' || *p == '\t')
+            *p = ' ';
+}
+
+/* What every county session needs: UTF8 and the China time zone. */
+static int session_setup(PGconn *db, sj_error *err)
+{
+    if (PQsetClientEncoding(db, "UTF8") != 0)
+        return countyd_db_fail(db, NULL, "setting client encoding UTF8", err);
+    return countyd_db_exec(db, "SET TIME ZONE 'Asia/Shanghai'", 0, NULL, err);
+}
+
 int countyd_db_connect(const char *conninfo, PGconn **out, sj_error *err)
 {
     *out = NULL;
@@ -160,12 +178,7 @@ int countyd_db_connect(const char *conninfo, PGconn **out, sj_error *err)
                             "(cannot connect to the database; check the conninfo): %s",
                             msg);
     }
-    if (PQsetClientEncoding(db, "UTF8") != 0) {
-        int rc = countyd_db_fail(db, NULL, "setting client encoding UTF8", err);
-        PQfinish(db);
-        return rc;
-    }
-    int rc = countyd_db_exec(db, "SET TIME ZONE 'Asia/Shanghai'", 0, NULL, err);
+    int rc = session_setup(db, err);
     if (rc != 0) {
         PQfinish(db);
         return rc;
@@ -182,11 +195,7 @@ int countyd_db_query(PGconn *db, const char *sql, int n, const char *const *para
     ExecStatusType st = res ? PQresultStatus(res) : PGRES_FATAL_ERROR;
     if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK) {
         char what[128];
-        /* The first words of the statement identify it in the log. */
-        snprintf(what, sizeof(what), "running \"%.60s\"", sql);
-        for (char *p = what; *p; p++)
-            if (*p == '\n' || *p == '\t')
-                *p = ' ';
+        describe(sql, what, sizeof(what));
         int rc = countyd_db_fail(db, res, what, err);
         PQclear(res);
         return rc;
@@ -201,15 +210,6 @@ int countyd_db_exec(PGconn *db, const char *sql, int n, const char *const *param
     int rc = countyd_db_query(db, sql, n, params, &res, err);
     PQclear(res);
     return rc;
-}
-
-/* "running "<first words of sql>"" for the log. */
-static void describe(const char *sql, char *what, size_t cap)
-{
-    snprintf(what, cap, "running \"%.60s\"", sql);
-    for (char *p = what; *p; p++)
-        if (*p == '\n' || *p == '\t')
-            *p = ' ';
 }
 
 /* Reads what is left of a pipeline up to its sync point and leaves
@@ -232,8 +232,12 @@ static void pipeline_finish(PGconn *db, bool synced)
                 break;
         }
     }
-    if (PQexitPipelineMode(db) != 1 && PQstatus(db) == CONNECTION_OK)
+    if (PQexitPipelineMode(db) != 1 && PQstatus(db) == CONNECTION_OK) {
+        sj_error ignored;
         PQreset(db);
+        if (PQstatus(db) == CONNECTION_OK)
+            (void)session_setup(db, &ignored); /* on failure the next statement reports it */
+    }
 }
 
 int countyd_db_pipeline(PGconn *db, countyd_db_stmt *st, size_t n, sj_error *err)
