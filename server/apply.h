@@ -77,7 +77,7 @@ typedef struct countyd_apply_msg {
 typedef struct countyd_apply_result {
     Sanji__AckStatus status;       /* APPLIED or REFUSED */
     int code;                      /* 0, or the SJ_E* refusal */
-    char reason[SJ_ERROR_MESSAGE_MAX]; /* Chinese first, then English */
+    char reason[SJ_ERROR_MESSAGE_MAX]; /* the cadre's text (refusal.h), Chinese by default */
     uint8_t case_id[16];
     char case_number[32];          /* "" until a number is assigned */
     uint64_t case_version;
