@@ -680,6 +680,8 @@ static void test_village_offline_then_relay_back(void **state)
     static char out[OUT_MAX];
     char ids[3][64], msgs[5][64];
     assert_int_equal(sj_test_proc_kill9(&W.relay), 0);
+    /* It died of our kill, not of a crash a moment before. */
+    assert_true(sj_test_proc_killed_by(&W.relay, SIGKILL));
     for (int i = 0; i < 3; i++) {
         int rc = cli(V201, out, sizeof out,
                      "register --item MZ-001 --name 李四 --id 11010519491231002X --phone 13800138000 "
@@ -903,6 +905,8 @@ static void test_county_killed_in_flight(void **state)
              W.certs.dir);
     int in_flight = system(cmd) == 0;
     assert_int_equal(sj_test_proc_kill9(&W.county), 0);
+    /* It died of our kill, not of a crash a moment before. */
+    assert_true(sj_test_proc_killed_by(&W.county, SIGKILL));
     if (!in_flight)
         fail_msg("nothing was in flight when the county was killed: %s", out);
     assert_int_equal(sj_test_proc_restart(&W.county, NULL), 0);
@@ -940,6 +944,8 @@ static void test_relay_killed_in_flight(void **state)
     assert_int_equal(cli(V201, out, sizeof out, "sync --wait 1"), 0);
     JEQ(out, "stored", "8");
     assert_int_equal(sj_test_proc_kill9(&W.relay), 0);
+    /* It died of our kill, not of a crash a moment before. */
+    assert_true(sj_test_proc_killed_by(&W.relay, SIGKILL));
     assert_int_equal(sj_test_proc_signal(&W.county, SIGCONT), 0);
     sleep_ms(300); /* the county applies what it read from the dead link */
     assert_int_equal(sj_test_proc_restart(&W.relay, NULL), 0);
