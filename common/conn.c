@@ -290,9 +290,16 @@ static void on_timer(uv_timer_t *t)
         break;
     case ST_READY:
         {
-            char msg[96];
-            snprintf(msg, sizeof(msg), "nothing received from the peer for %llu ms",
-                     (unsigned long long)c->opt.idle_timeout_ms);
+            /* Say which side stalled: a peer that stopped reading (our
+             * writes are held back) is a different fault from a silent one. */
+            char msg[128];
+            if (c->blocked)
+                snprintf(msg, sizeof(msg),
+                         "the peer read nothing for %llu ms (%zu bytes waiting for it)",
+                         (unsigned long long)c->opt.idle_timeout_ms, (size_t)c->tcp.write_queue_size);
+            else
+                snprintf(msg, sizeof(msg), "nothing received from the peer for %llu ms",
+                         (unsigned long long)c->opt.idle_timeout_ms);
             sj_conn_close(c, SJ_EIDLE, msg); /* with a Goodbye: the peer learns why */
         }
         break;
