@@ -76,10 +76,19 @@ static int connect_waiting(const char *conninfo, int64_t retry_max_ms, PGconn **
 int main(int argc, char **argv)
 {
     const char *config_path = NULL, *conninfo = NULL;
-    int i = 1;
+    /* Options may stand before or after the command ("--config F run" and
+     * "run --config F" are the same), as operators type them both ways. */
+    const char *pos[4];
+    int npos = 0;
     sj_i18n_init(NULL);
-    for (; i < argc && argv[i][0] == '-'; i++) {
-        if (strcmp(argv[i], "--config") == 0 && i + 1 < argc) {
+    for (int i = 1; i < argc; i++) {
+        if (argv[i][0] != '-') {
+            if (npos == (int)(sizeof(pos) / sizeof(pos[0]))) {
+                usage(stderr);
+                return 2;
+            }
+            pos[npos++] = argv[i];
+        } else if (strcmp(argv[i], "--config") == 0 && i + 1 < argc) {
             config_path = argv[++i];
         } else if (strcmp(argv[i], "--database") == 0 && i + 1 < argc) {
             conninfo = argv[++i];
@@ -93,11 +102,11 @@ int main(int argc, char **argv)
             return 2;
         }
     }
-    if (i >= argc) {
+    if (npos == 0) {
         usage(stderr);
         return 2;
     }
-    const char *cmd = argv[i++];
+    const char *cmd = pos[0];
     sj_error err;
     sj_error_clear(&err);
 
@@ -109,32 +118,32 @@ int main(int argc, char **argv)
 
     int status = 1;
     PGconn *db = NULL;
-    if (strcmp(cmd, "migrate") == 0 && i == argc) {
+    if (strcmp(cmd, "migrate") == 0 && npos == 1) {
         int from, to;
         if (countyd_db_connect(conninfo, &db, &err) != 0 || countyd_migrate(db, &from, &to, &err) != 0)
             goto out_fail;
         printf("数据库结构版本 %d -> %d (schema version %d -> %d)\n", from, to, from, to);
         status = 0;
-    } else if (strcmp(cmd, "import") == 0 && i + 2 == argc) {
+    } else if (strcmp(cmd, "import") == 0 && npos == 3) {
         countyd_import_kind kind;
-        if (countyd_import_kind_parse(argv[i], &kind) != 0) {
+        if (countyd_import_kind_parse(pos[1], &kind) != 0) {
             usage(stderr);
             status = 2;
             goto out;
         }
         size_t changed;
         if (countyd_db_connect(conninfo, &db, &err) != 0 || countyd_migrate_check(db, &err) != 0 ||
-            countyd_import_file(db, kind, argv[i + 1], stderr, &changed, &err) != 0)
+            countyd_import_file(db, kind, pos[2], stderr, &changed, &err) != 0)
             goto out_fail;
-        printf("%s: 导入完成，%zu 行有变化 (imported; %zu rows changed)\n", argv[i + 1], changed,
+        printf("%s: 导入完成，%zu 行有变化 (imported; %zu rows changed)\n", pos[2], changed,
                changed);
         status = 0;
-    } else if (strcmp(cmd, "demo-load") == 0 && i + 1 == argc) {
+    } else if (strcmp(cmd, "demo-load") == 0 && npos == 2) {
         if (countyd_db_connect(conninfo, &db, &err) != 0 || countyd_migrate_check(db, &err) != 0 ||
-            countyd_import_demo(db, argv[i], stdout, &err) != 0)
+            countyd_import_demo(db, pos[1], stdout, &err) != 0)
             goto out_fail;
         status = 0;
-    } else if (strcmp(cmd, "run") == 0 && i == argc) {
+    } else if (strcmp(cmd, "run") == 0 && npos == 1) {
         if (!config_path) {
             usage(stderr);
             status = 2;
