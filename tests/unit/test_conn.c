@@ -442,6 +442,66 @@ static void test_idle_timeout(void **state)
     assert_true(ms < 5000);
 }
 
+/* A peer that opens TCP and never starts TLS (a port scanner, a stuck
+ * client) is closed after the handshake timeout, with its reason. */
+typedef struct silent_peer {
+    uv_tcp_t tcp;
+    uv_connect_t req;
+    char buf[256];
+    int eof;
+} silent_peer;
+
+static void silent_alloc(uv_handle_t *h, size_t size, uv_buf_t *b)
+{
+    silent_peer *sp = h->data;
+    *b = uv_buf_init(sp->buf, sizeof(sp->buf));
+}
+
+static void silent_read(uv_stream_t *s, ssize_t n, const uv_buf_t *b)
+{
+    silent_peer *sp = s->data;
+    if (n < 0) {
+        sp->eof = 1;
+        uv_close((uv_handle_t *)s, NULL);
+    }
+}
+
+static void silent_connected(uv_connect_t *req, int status)
+{
+    silent_peer *sp = req->data;
+    assert_int_equal(status, 0);
+    assert_int_equal(uv_read_start((uv_stream_t *)&sp->tcp, silent_alloc, silent_read), 0);
+}
+
+static void test_handshake_timeout(void **state)
+{
+    world w;
+    world_init(&w);
+    w.sctx = server_ctx();
+    sj_conn_options so = sj_conn_options_default();
+    so.handshake_timeout_ms = 150;
+    int port = start_listener(&w, &so, 0);
+    silent_peer sp = {0};
+    sp.tcp.data = &sp;
+    sp.req.data = &sp;
+    assert_int_equal(uv_tcp_init(&w.loop, &sp.tcp), 0);
+    struct sockaddr_in sa;
+    uv_ip4_addr("127.0.0.1", port, &sa);
+    uint64_t t0 = uv_hrtime();
+    assert_int_equal(uv_tcp_connect(&sp.req, &sp.tcp, (struct sockaddr *)&sa, silent_connected), 0);
+    world_run_and_free(&w);
+    uint64_t ms = (uv_hrtime() - t0) / 1000000;
+    print_message("server %s (%s) after %llu ms\n", sj_err_name(w.server.status), w.server.why,
+                  (unsigned long long)ms);
+    assert_int_equal(w.server.ready, 0);
+    assert_int_equal(w.server.closed, 1);
+    assert_int_equal(w.server.status, SJ_ETIMEOUT);
+    assert_non_null(strstr(w.server.why, "handshake"));
+    assert_int_equal(sp.eof, 1); /* the peer saw the link end */
+    assert_true(ms >= 150);
+    assert_true(ms < 5000);
+}
+
 /* Backpressure: both ends share one thread, so while the client sends a
  * burst the server cannot read; the kernel buffers fill, the link blocks
  * (SJ_EBACKPRESSURE, nothing queued), reading resumes and on_drain lets the
@@ -690,6 +750,7 @@ int main(void)
         cmocka_unit_test(test_refusals),
         cmocka_unit_test(test_oversized_frame_closes_link),
         cmocka_unit_test(test_idle_timeout),
+        cmocka_unit_test(test_handshake_timeout),
         cmocka_unit_test(test_backpressure_blocks_and_drains),
         cmocka_unit_test(test_dialer_reconnects_after_restart),
     };
