@@ -662,6 +662,16 @@ static void on_upward(countyd_session *s, const Sanji__Envelope *env, const uint
                        "of this relay's township)");
             return;
         }
+    } else if (env->sender_node && *env->sender_node && strcmp(env->sender_node, s->peer.node_id) != 0) {
+        /* A desk speaks for itself only, as the relay requires of its
+         * stations: a message naming another sender is refused, not
+         * silently re-attributed. */
+        SJ_LOG_WARN(MOD, "message refused: sender is not the certificate's node", "peer",
+                    s->peer.node_id, "sender", env->sender_node);
+        ack_refuse(s, env, SJ_EPROTOCOL,
+                   "发送方与证书不符，已拒绝 (sender_node is not the node of this link's "
+                   "certificate)");
+        return;
     }
     peer.role = (Sanji__NodeRole)origin.role;
     snprintf(peer.unit, sizeof(peer.unit), "%s", origin.unit);
