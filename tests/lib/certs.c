@@ -3,7 +3,7 @@
  * (see certs.h for the set of certificates).
  *
  * Entry points: sj_test_certs_setup(), sj_test_certs_cleanup(),
- * sj_test_certs_path(), sj_test_certs_pki().
+ * sj_test_certs_path(), sj_test_certs_pki(), sj_test_certs_tls_ctx().
  */
 #include "certs.h"
 
@@ -212,4 +212,23 @@ void sj_test_certs_cleanup(sj_test_certs *c)
     if (pid > 0)
         waitpid(pid, NULL, 0);
     c->dir[0] = '\0';
+}
+
+sj_tls_ctx *sj_test_certs_tls_ctx(const sj_test_certs *c, const char *name, bool is_server,
+                                  bool with_crl, const sj_node_role *roles, size_t n_roles,
+                                  const char *ca_file, sj_error *err)
+{
+    char crt[PATH_MAX], key[PATH_MAX];
+    bool has_cert = name != NULL && name[0] != '\0';
+    sj_tls_config cfg = {
+        .ca_file = ca_file ? ca_file : c->ca_file,
+        .cert_file = has_cert ? sj_test_certs_path(c, name, "crt", crt, sizeof crt) : NULL,
+        .key_file = has_cert ? sj_test_certs_path(c, name, "key", key, sizeof key) : NULL,
+        .crl_file = with_crl ? c->crl_file : NULL,
+        .is_server = is_server,
+        .allowed_peer_roles = roles,
+        .n_allowed_peer_roles = n_roles,
+    };
+    sj_error_clear(err);
+    return sj_tls_ctx_new(&cfg, err);
 }

@@ -26,13 +26,17 @@
  * the same set.
  *
  * Entry points: sj_test_certs_setup(), sj_test_certs_cleanup(),
- * sj_test_certs_path(), sj_test_certs_pki().
+ * sj_test_certs_path(), sj_test_certs_pki(), sj_test_certs_tls_ctx().
  */
 #ifndef SJ_TEST_CERTS_H
 #define SJ_TEST_CERTS_H
 
 #include <limits.h>
+#include <stdbool.h>
 #include <stddef.h>
+
+#include "err.h"
+#include "tls.h"
 
 typedef struct sj_test_certs {
     char dir[256];            /* the temporary directory (short, so paths below fit) */
@@ -57,5 +61,14 @@ const char *sj_test_certs_path(const sj_test_certs *c, const char *name, const c
  * added), output appended to <dir>/pki.log.  Returns its exit status, or -1
  * when it could not be run. */
 int sj_test_certs_pki(const sj_test_certs *c, const char *const args[]);
+
+/* A TLS context (common/tls.h) holding the set's certificate `name` (NULL
+ * or "": none, as a client without a certificate), trusting ca_file (NULL:
+ * the set's county CA), checking the set's CRL when with_crl, and allowing
+ * peers of the n_roles roles.  Returns the context (the caller frees it
+ * with sj_tls_ctx_free()), or NULL with err set by sj_tls_ctx_new(). */
+sj_tls_ctx *sj_test_certs_tls_ctx(const sj_test_certs *c, const char *name, bool is_server,
+                                  bool with_crl, const sj_node_role *roles, size_t n_roles,
+                                  const char *ca_file, sj_error *err);
 
 #endif

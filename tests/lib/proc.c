@@ -8,7 +8,8 @@
  * sj_test_proc_kill9(), sj_test_proc_stop(), sj_test_proc_wait(),
  * sj_test_proc_free(), sj_test_proc_free_port(), sj_test_proc_log_tail(),
  * sj_test_proc_status_text(), sj_test_proc_killed_by(),
- * sj_test_proc_find_core().
+ * sj_test_proc_find_core(), sj_test_proc_run(), sj_test_proc_start_serving(),
+ * sj_test_proc_stop_clean(), sj_test_proc_port_accepts(), sj_test_sleep_ms().
  */
 #include "proc.h"
 
@@ -73,7 +74,7 @@ static void group_remove(pid_t pid)
 
 /* ---- small helpers -------------------------------------------------------- */
 
-static void sleep_ms(int ms)
+void sj_test_sleep_ms(int ms)
 {
     struct timespec ts = {.tv_sec = ms / 1000, .tv_nsec = (long)(ms % 1000) * 1000000L};
     while (nanosleep(&ts, &ts) < 0 && errno == EINTR) {
@@ -313,7 +314,7 @@ bool sj_test_proc_alive(sj_test_proc *p)
     return p->pid > 0 && !try_reap(p, false);
 }
 
-static bool port_accepts(int port)
+bool sj_test_proc_port_accepts(int port)
 {
     int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
     if (fd < 0)
@@ -351,7 +352,7 @@ int sj_test_proc_wait_port(sj_test_proc *p, int port, int timeout_ms, sj_error *
 {
     long long deadline = now_ms() + timeout_ms;
     for (;;) {
-        if (port_accepts(port))
+        if (sj_test_proc_port_accepts(port))
             return 0;
         if (p != NULL && !sj_test_proc_alive(p)) {
             char tail[300];
@@ -364,7 +365,7 @@ int sj_test_proc_wait_port(sj_test_proc *p, int port, int timeout_ms, sj_error *
         if (now_ms() >= deadline)
             return sj_error_set(err, SJ_ETIMEOUT, "127.0.0.1:%d did not accept within %d ms",
                                 port, timeout_ms);
-        sleep_ms(10);
+        sj_test_sleep_ms(10);
     }
 }
 
@@ -401,7 +402,7 @@ int sj_test_proc_wait(sj_test_proc *p, int timeout_ms, sj_error *err)
         if (now_ms() >= deadline)
             return sj_error_set(err, SJ_ETIMEOUT, "%s (pid %d) still running after %d ms",
                                 p->argv[0], (int)p->pid, timeout_ms);
-        sleep_ms(5);
+        sj_test_sleep_ms(5);
     }
 }
 
@@ -478,4 +479,44 @@ int sj_test_proc_find_core(const sj_test_proc *p, char *out, size_t cap)
     if (rename(plain, out) != 0)
         snprintf(out, cap, "%s", plain);
     return 0;
+}
+
+/* ---- whole runs and daemons ------------------------------------------------ */
+
+int sj_test_proc_run(const char *const argv[], const char *const env[], const char *log_path,
+                     int timeout_ms)
+{
+    sj_test_proc p = {0};
+    sj_error err;
+    if (sj_test_proc_start(&p, argv, env, log_path, &err) != 0) {
+        fprintf(stderr, "cannot run %s: %s\n", argv[0] ? argv[0] : "(none)", err.message);
+        return -1;
+    }
+    int rc = sj_test_proc_wait(&p, timeout_ms, &err);
+    if (rc != 0)
+        fprintf(stderr, "%s did not end: %s\n", argv[0], err.message);
+    int st = rc == 0 && WIFEXITED(p.status) ? WEXITSTATUS(p.status) : -1;
+    sj_test_proc_free(&p); /* kills it if it was still running */
+    return st;
+}
+
+int sj_test_proc_start_serving(sj_test_proc *p, const char *const argv[], const char *const env[],
+                               const char *log_path, int port, int timeout_ms)
+{
+    sj_error err;
+    if (sj_test_proc_start(p, argv, env, log_path, &err) != 0 ||
+        sj_test_proc_wait_port(p, port, timeout_ms, &err) != 0) {
+        fprintf(stderr, "%s did not start: %s\n", argv[0] ? argv[0] : "(none)", err.message);
+        return -1;
+    }
+    return 0;
+}
+
+bool sj_test_proc_stop_clean(sj_test_proc *p, int timeout_ms)
+{
+    if (p->pid <= 0)
+        return true;
+    sj_error err;
+    return sj_test_proc_stop(p, timeout_ms, &err) == 0 && WIFEXITED(p->status) &&
+           WEXITSTATUS(p->status) == 0;
 }

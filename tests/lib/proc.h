@@ -34,7 +34,8 @@
  * sj_test_proc_kill9(), sj_test_proc_stop(), sj_test_proc_wait(),
  * sj_test_proc_free(), sj_test_proc_free_port(), sj_test_proc_log_tail(),
  * sj_test_proc_status_text(), sj_test_proc_killed_by(),
- * sj_test_proc_find_core().
+ * sj_test_proc_find_core(), sj_test_proc_run(), sj_test_proc_start_serving(),
+ * sj_test_proc_stop_clean(), sj_test_proc_port_accepts(), sj_test_sleep_ms().
  */
 #ifndef SJ_TEST_PROC_H
 #define SJ_TEST_PROC_H
@@ -108,6 +109,10 @@ int sj_test_proc_wait(sj_test_proc *p, int timeout_ms, sj_error *err);
  * zeroes the struct (status and starts included). */
 void sj_test_proc_free(sj_test_proc *p);
 
+/* True when something accepts a TCP connection on 127.0.0.1:port now (the
+ * probe is a real connection, closed at once). */
+bool sj_test_proc_port_accepts(int port);
+
 /* A TCP port on 127.0.0.1 that was free a moment ago (bound to port 0 and
  * released), or a negative SJ_E* code. */
 int sj_test_proc_free_port(void);
@@ -130,5 +135,27 @@ bool sj_test_proc_killed_by(const sj_test_proc *p, int sig);
  * that a later crash does not overwrite it.  Returns 0 with the path in out,
  * or SJ_ENOTFOUND (no core_dir, none written, or cores go to a pipe). */
 int sj_test_proc_find_core(const sj_test_proc *p, char *out, size_t cap);
+
+/* Runs argv (env as for sj_test_proc_start()) to its end, output appended
+ * to log_path, waiting at most timeout_ms (negative: for ever; a run still
+ * going then is killed).  Returns its exit status, or -1 (after saying why
+ * on stderr) when it could not be started, did not end in time, or was
+ * ended by a signal.  Nothing is left to free. */
+int sj_test_proc_run(const char *const argv[], const char *const env[], const char *log_path,
+                     int timeout_ms);
+
+/* Starts a daemon (as sj_test_proc_start()) and waits up to timeout_ms for
+ * it to accept connections on 127.0.0.1:port.  Returns 0, or -1 after
+ * saying on stderr why it did not start; p is then to be freed as usual. */
+int sj_test_proc_start_serving(sj_test_proc *p, const char *const argv[], const char *const env[],
+                               const char *log_path, int port, int timeout_ms);
+
+/* Stops p with SIGTERM (sj_test_proc_stop()).  True when it exited by
+ * itself with status 0 in time (under a sanitizer a leak is a non-zero
+ * exit), or was not running at all; p->status tells the rest. */
+bool sj_test_proc_stop_clean(sj_test_proc *p, int timeout_ms);
+
+/* Sleeps ms milliseconds, resumed after a signal. */
+void sj_test_sleep_ms(int ms);
 
 #endif

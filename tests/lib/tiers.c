@@ -1,0 +1,135 @@
+/*
+ * tiers.c - test helper: sanji-countyd and sanji-relayd of a test network
+ * configured, loaded with the demo county, started and stopped as real
+ * processes (tiers.h has the contract).
+ *
+ * Entry points: sj_test_tiers_init(), sj_test_tiers_configure(),
+ * sj_test_tiers_start(), sj_test_tiers_finish().
+ */
+#include "tiers.h"
+
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "files.h"
+
+/* demo-load of the whole county takes seconds; a slow sanitizer build more. */
+#define RUN_TIMEOUT_MS 120000
+#define START_TIMEOUT_MS 20000
+#define STOP_TIMEOUT_MS 10000
+
+int sj_test_tiers_init(sj_test_tiers *t)
+{
+    const char *b, *s;
+    if (sj_test_dirs(&b, &s) != 0)
+        return -1;
+    snprintf(t->build, sizeof t->build, "%s", b);
+    snprintf(t->source, sizeof t->source, "%s", s);
+    snprintf(t->countyd, sizeof t->countyd, "%s/server/sanji-countyd", b);
+    snprintf(t->relayd, sizeof t->relayd, "%s/relay/sanji-relayd", b);
+    snprintf(t->cli, sizeof t->cli, "%s/client/sanji", b);
+    if (sj_test_certs_setup(&t->certs) != 0)
+        return -1;
+    snprintf(t->county_log, sizeof t->county_log, "%s/countyd.log", t->certs.dir);
+    snprintf(t->relay_log, sizeof t->relay_log, "%s/relayd.log", t->certs.dir);
+    t->county_port = sj_test_proc_free_port();
+    t->relay_port = sj_test_proc_free_port();
+    if (t->county_port <= 0 || t->relay_port <= 0 || t->county_port == t->relay_port) {
+        fprintf(stderr, "no two free ports on 127.0.0.1 (%d, %d)\n", t->county_port,
+                t->relay_port);
+        return -1;
+    }
+    return 0;
+}
+
+/* Migrates the county's database and loads deploy/demo into it. */
+static int load_demo(const sj_test_tiers *t)
+{
+    char conf[PATH_MAX], demo[PATH_MAX], mlog[PATH_MAX], dlog[PATH_MAX];
+    snprintf(conf, sizeof conf, "%s/county.conf", t->certs.dir);
+    snprintf(demo, sizeof demo, "%.4000s/deploy/demo", t->source);
+    snprintf(mlog, sizeof mlog, "%s/migrate.log", t->certs.dir);
+    snprintf(dlog, sizeof dlog, "%s/demo-load.log", t->certs.dir);
+    const char *mig[] = {t->countyd, "--config", conf, "migrate", NULL};
+    const char *load[] = {t->countyd, "--config", conf, "demo-load", demo, NULL};
+    if (sj_test_proc_run(mig, NULL, mlog, RUN_TIMEOUT_MS) != 0 ||
+        sj_test_proc_run(load, NULL, dlog, RUN_TIMEOUT_MS) != 0) {
+        fprintf(stderr, "migrate or demo-load failed; see %s\n", t->certs.dir);
+        return -1;
+    }
+    return 0;
+}
+
+int sj_test_tiers_configure(sj_test_tiers *t, const char *conninfo, const char *county_extra,
+                            const char *relay_extra)
+{
+    char crt[PATH_MAX], key[PATH_MAX];
+    if (sj_test_write_file(t->certs.dir, "county.conf",
+                           "[listen]\naddress = \"127.0.0.1:%d\"\n"
+                           "[tls]\nca = %s\ncert = %s\nkey = %s\n"
+                           "[database]\nconninfo = \"%s\"\n"
+                           "[county]\ncode = \"410423\"\n"
+                           "[apply]\nbatch_wait = 2ms\n"
+                           "%s",
+                           t->county_port, t->certs.ca_file,
+                           sj_test_certs_path(&t->certs, "county", "crt", crt, sizeof crt),
+                           sj_test_certs_path(&t->certs, "county", "key", key, sizeof key),
+                           conninfo, county_extra ? county_extra : "") != 0)
+        return -1;
+    if (sj_test_write_file(t->certs.dir, "relay.conf",
+                           "[listen]\naddress = 127.0.0.1:%d\n"
+                           "[county]\naddresses = 127.0.0.1:%d\nnode = county:410423000000\n"
+                           "[tls]\nca = %s\ncert = %s\nkey = %s\n"
+                           "[store]\npath = %s/relay.db\n"
+                           "[upstream]\nbackoff_max = 300ms\n"
+                           "%s",
+                           t->relay_port, t->county_port, t->certs.ca_file,
+                           sj_test_certs_path(&t->certs, "relay", "crt", crt, sizeof crt),
+                           sj_test_certs_path(&t->certs, "relay", "key", key, sizeof key),
+                           t->certs.dir, relay_extra ? relay_extra : "") != 0)
+        return -1;
+    return load_demo(t);
+}
+
+int sj_test_tiers_start(sj_test_tiers *t)
+{
+    char cconf[PATH_MAX], rconf[PATH_MAX];
+    snprintf(cconf, sizeof cconf, "%s/county.conf", t->certs.dir);
+    snprintf(rconf, sizeof rconf, "%s/relay.conf", t->certs.dir);
+    const char *county[] = {t->countyd, "--config", cconf, "run", NULL};
+    const char *relay[] = {t->relayd, "--config", rconf, "run", NULL};
+    if (sj_test_proc_start_serving(&t->county, county, NULL, t->county_log, t->county_port,
+                                   START_TIMEOUT_MS) != 0 ||
+        sj_test_proc_start_serving(&t->relay, relay, NULL, t->relay_log, t->relay_port,
+                                   START_TIMEOUT_MS) != 0)
+        return -1;
+    return 0;
+}
+
+int sj_test_tiers_finish(sj_test_tiers *t, const char *keep_var)
+{
+    int bad = 0;
+    if (!sj_test_proc_stop_clean(&t->relay, STOP_TIMEOUT_MS)) {
+        fprintf(stderr, "sanji-relayd did not stop cleanly (status %d); log %s\n", t->relay.status,
+                t->relay_log);
+        bad = -1;
+    }
+    if (!sj_test_proc_stop_clean(&t->county, STOP_TIMEOUT_MS)) {
+        fprintf(stderr, "sanji-countyd did not stop cleanly (status %d); log %s\n",
+                t->county.status, t->county_log);
+        bad = -1;
+    }
+    sj_test_proc_free(&t->relay);
+    sj_test_proc_free(&t->county);
+    bool keep = bad != 0 || (keep_var && getenv(keep_var));
+    if (t->certs.dir[0] != '\0') {
+        if (keep)
+            fprintf(stderr, "network folder kept: %s\n", t->certs.dir);
+        else
+            sj_test_certs_cleanup(&t->certs);
+    }
+    memset(t, 0, sizeof *t);
+    return bad;
+}

@@ -1,0 +1,71 @@
+/*
+ * tiers.h - test helper: the county and township tiers of a test network
+ * as real processes on loopback: sanji-countyd on a PostgreSQL database the
+ * test made (loaded with the demo county of deploy/demo) and the
+ * sanji-relayd of 张官营镇 (410423101000) in front of it, with
+ * certificates from the real sanji-pki (certs.h).
+ *
+ * The network's folder is certs.dir: it holds the PKI, county.conf,
+ * relay.conf, the relay's store relay.db, and the logs countyd.log,
+ * relayd.log, migrate.log and demo-load.log.  A test adds its stations'
+ * files there.
+ *
+ * Use: sj_test_tiers_init() (programs, PKI, ports), then
+ * sj_test_tiers_configure() with the database (configuration files, schema
+ * and demo data), sj_test_tiers_start() (both daemons, listening), and at
+ * the end sj_test_tiers_finish().
+ *
+ * Ownership: the caller owns the struct (usually static), zeroed before
+ * init; sj_test_tiers_finish() stops and reaps the daemons, removes the
+ * folder unless it is to be kept, and zeroes the struct, which may then be
+ * initialised again.
+ *
+ * Errors: functions return 0, or -1 after saying on stderr what failed
+ * (and where its log is).
+ *
+ * Entry points: sj_test_tiers_init(), sj_test_tiers_configure(),
+ * sj_test_tiers_start(), sj_test_tiers_finish().
+ */
+#ifndef SJ_TEST_TIERS_H
+#define SJ_TEST_TIERS_H
+
+#include <limits.h>
+
+#include "certs.h"
+#include "proc.h"
+
+typedef struct sj_test_tiers {
+    sj_test_certs certs;           /* the PKI; certs.dir is the network's folder */
+    char build[PATH_MAX];          /* $SANJI_BUILD_DIR */
+    char source[PATH_MAX];         /* $SANJI_SOURCE_DIR */
+    char countyd[PATH_MAX], relayd[PATH_MAX], cli[PATH_MAX]; /* the programs */
+    char county_log[PATH_MAX], relay_log[PATH_MAX];          /* the daemons' logs */
+    int county_port, relay_port;   /* on 127.0.0.1, free when init ran */
+    sj_test_proc county, relay;
+} sj_test_tiers;
+
+/* Finds the programs under $SANJI_BUILD_DIR, makes the PKI and picks two
+ * free ports. */
+int sj_test_tiers_init(sj_test_tiers *t);
+
+/* Writes county.conf (the county's listen address, TLS files, conninfo,
+ * code 410423, apply.batch_wait 2ms, then county_extra) and relay.conf
+ * (listen address, the county's address and node, TLS files, the store,
+ * upstream.backoff_max 300ms, then relay_extra); the extras (may be NULL)
+ * are whole sections of the daemon's configuration.  Then migrates the
+ * database and loads the demo county into it with sanji-countyd. */
+int sj_test_tiers_configure(sj_test_tiers *t, const char *conninfo, const char *county_extra,
+                            const char *relay_extra);
+
+/* Starts sanji-countyd, then sanji-relayd, each `run` with its
+ * configuration, and waits until each accepts connections. */
+int sj_test_tiers_start(sj_test_tiers *t);
+
+/* Stops the relay, then the county, with SIGTERM, and reaps them.  Returns
+ * 0 when each that was running exited with status 0 (under a sanitizer a
+ * leak is a non-zero exit), -1 after naming the one that did not.  The
+ * folder is removed, but kept (and named on stderr) after a bad stop or
+ * when the environment variable keep_var (may be NULL) is set. */
+int sj_test_tiers_finish(sj_test_tiers *t, const char *keep_var);
+
+#endif
