@@ -46,8 +46,10 @@
 #include "case.h"
 #include "certs.h"
 #include "err.h"
+#include "files.h"
 #include "pg_test.h"
 #include "proc.h"
+#include "tiers.h"
 
 #define OUT_MAX 65536
 
@@ -59,16 +61,9 @@
 #define CDESK "cdesk" /* county-desk:410423000000:ops1, direct to the county */
 
 typedef struct world {
-    sj_test_certs certs;
-    char build[PATH_MAX];
-    char source[PATH_MAX];
-    char cli[PATH_MAX];
-    char countyd[PATH_MAX];
-    char relayd[PATH_MAX];
+    sj_test_tiers t; /* the county and the relay; t.certs.dir is the network's folder */
     char conninfo[1024];
     PGconn *db;
-    sj_test_proc county, relay;
-    int county_port, relay_port;
 } world;
 
 static world W;
@@ -77,45 +72,8 @@ static world W;
 
 static const char *wpath(const char *name, char *buf, size_t cap)
 {
-    snprintf(buf, cap, "%s/%s", W.certs.dir, name);
+    snprintf(buf, cap, "%s/%s", W.t.certs.dir, name);
     return buf;
-}
-
-static void write_file(const char *name, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void write_file(const char *name, const char *fmt, ...)
-{
-    char p[PATH_MAX];
-    FILE *f = fopen(wpath(name, p, sizeof p), "w");
-    if (!f)
-        fail_msg("cannot write %s", p);
-    va_list ap;
-    va_start(ap, fmt);
-    vfprintf(f, fmt, ap);
-    va_end(ap);
-    fclose(f);
-}
-
-/* Runs argv to the end, output appended to <dir>/<log>; returns its exit status. */
-static int run_wait(const char *const argv[], const char *log)
-{
-    sj_test_proc p = {0};
-    char lp[PATH_MAX];
-    sj_error err;
-    if (sj_test_proc_start(&p, argv, NULL, wpath(log, lp, sizeof lp), &err) != 0) {
-        fprintf(stderr, "cannot run %s: %s\n", argv[0], err.message);
-        return -1;
-    }
-    int rc = sj_test_proc_wait(&p, 120000, &err);
-    int st = rc == 0 && WIFEXITED(p.status) ? WEXITSTATUS(p.status) : -1;
-    sj_test_proc_free(&p);
-    return st;
-}
-
-static void sleep_ms(int ms)
-{
-    struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
-    while (nanosleep(&ts, &ts) != 0)
-        ;
 }
 
 /* ---- the sanji CLI -------------------------------------------------------- */
@@ -126,7 +84,7 @@ static FILE *cli_start(const char *station, const char *args)
 {
     char cmd[8192];
     snprintf(cmd, sizeof cmd, "cd '%s' && exec '%s' --config %s.conf --json %s 2>>cli-%s.log",
-             W.certs.dir, W.cli, station, args, station);
+             W.t.certs.dir, W.t.cli, station, args, station);
     FILE *f = popen(cmd, "r");
     if (!f)
         fail_msg("popen failed for %s", cmd);
@@ -201,7 +159,7 @@ static void settle(const char *station)
             strcmp(jget(out, "stored", b2, sizeof b2), "0") == 0 &&
             strcmp(jget(out, "caught_up", b3, sizeof b3), "true") == 0)
             return;
-        sleep_ms(100);
+        sj_test_sleep_ms(100);
     }
     fail_msg("%s did not settle: %s", station, out);
 }
@@ -283,7 +241,7 @@ static void same_at_station(const char *station, const char *case_id)
 static const char *sq(const char *file, const char *sql, char *buf, size_t cap)
 {
     char cmd[4096];
-    snprintf(cmd, sizeof cmd, "cd '%s' && sqlite3 -readonly %s \"%s\"", W.certs.dir, file, sql);
+    snprintf(cmd, sizeof cmd, "cd '%s' && sqlite3 -readonly %s \"%s\"", W.t.certs.dir, file, sql);
     FILE *f = popen(cmd, "r");
     if (!f)
         fail_msg("cannot run %s", cmd);
@@ -347,49 +305,23 @@ static void feed_and_dedup_consistent(const char *case_id)
 
 /* ---- the network ------------------------------------------------------------ */
 
-static void station_conf(const char *name, const char *cert, int port, const char *peer)
+static int station_conf(const char *name, const char *cert, int port, const char *peer)
 {
     char f[64];
     snprintf(f, sizeof f, "%s.conf", name);
-    write_file(f,
-               "[node]\ncert = %s.crt\nkey = %s.key\nca = ca/ca.crt\n"
-               "[server]\naddress = 127.0.0.1:%d\npeer = %s\n"
-               "[store]\npath = %s.db\n",
-               cert, cert, port, peer, name);
-}
-
-static int start_county(void)
-{
-    char conf[PATH_MAX], log[PATH_MAX];
-    const char *argv[] = {W.countyd, "--config", wpath("county.conf", conf, sizeof conf), "run", NULL};
-    sj_error err;
-    if (sj_test_proc_start(&W.county, argv, NULL, wpath("countyd.log", log, sizeof log), &err) != 0 ||
-        sj_test_proc_wait_port(&W.county, W.county_port, 20000, &err) != 0) {
-        fprintf(stderr, "sanji-countyd did not start: %s\n", err.message);
-        return -1;
-    }
-    return 0;
-}
-
-static int start_relay(void)
-{
-    char conf[PATH_MAX], log[PATH_MAX];
-    const char *argv[] = {W.relayd, "--config", wpath("relay.conf", conf, sizeof conf), "run", NULL};
-    sj_error err;
-    if (sj_test_proc_start(&W.relay, argv, NULL, wpath("relayd.log", log, sizeof log), &err) != 0 ||
-        sj_test_proc_wait_port(&W.relay, W.relay_port, 20000, &err) != 0) {
-        fprintf(stderr, "sanji-relayd did not start: %s\n", err.message);
-        return -1;
-    }
-    return 0;
+    return sj_test_write_file(W.t.certs.dir, f,
+                              "[node]\ncert = %s.crt\nkey = %s.key\nca = ca/ca.crt\n"
+                              "[server]\naddress = 127.0.0.1:%d\npeer = %s\n"
+                              "[store]\npath = %s.db\n",
+                              cert, cert, port, peer, name);
 }
 
 static int issue_village(const char *unit, const char *out_name)
 {
     char out[PATH_MAX];
-    const char *args[] = {"issue", "--dir", W.certs.ca_dir, "--role", "village", "--unit", unit,
+    const char *args[] = {"issue", "--dir", W.t.certs.ca_dir, "--role", "village", "--unit", unit,
                           "--out", wpath(out_name, out, sizeof out), NULL};
-    return sj_test_certs_pki(&W.certs, args);
+    return sj_test_certs_pki(&W.t.certs, args);
 }
 
 static int login(const char *station, const char *person)
@@ -402,7 +334,7 @@ static int login(const char *station, const char *person)
         rc = cli(station, out, sizeof out, "login %s", person);
         if (rc != 0) {
             cli(station, out, sizeof out, "sync --wait 2");
-            sleep_ms(100);
+            sj_test_sleep_ms(100);
         }
     }
     if (rc != 0)
@@ -413,60 +345,21 @@ static int login(const char *station, const char *person)
 static int group_setup(void **state)
 {
     (void)state;
-    const char *b = getenv("SANJI_BUILD_DIR"), *s = getenv("SANJI_SOURCE_DIR");
-    if (!b || !s) {
-        fprintf(stderr, "SANJI_BUILD_DIR and SANJI_SOURCE_DIR must be set (ctest sets them)\n");
-        return -1;
-    }
-    snprintf(W.build, sizeof W.build, "%s", b);
-    snprintf(W.source, sizeof W.source, "%s", s);
-    snprintf(W.cli, sizeof W.cli, "%s/client/sanji", b);
-    snprintf(W.countyd, sizeof W.countyd, "%s/server/sanji-countyd", b);
-    snprintf(W.relayd, sizeof W.relayd, "%s/relay/sanji-relayd", b);
-    if (sj_test_certs_setup(&W.certs) != 0)
+    if (sj_test_tiers_init(&W.t) != 0)
         return -1;
     if (issue_village("410423101202", "v202") != 0 || issue_village("410423102201", "v301") != 0)
         return -1;
-    chmod(W.certs.dir, 0755);
+    chmod(W.t.certs.dir, 0755);
     W.db = pgt_fresh_db("sanji_e2e", W.conninfo, sizeof W.conninfo);
-    W.county_port = sj_test_proc_free_port();
-    W.relay_port = sj_test_proc_free_port();
-    if (W.county_port <= 0 || W.relay_port <= 0 || W.county_port == W.relay_port)
+    if (sj_test_tiers_configure(&W.t, W.conninfo, NULL, "[link]\nheartbeat = 500ms\n") != 0)
         return -1;
-    char p1[PATH_MAX], p2[PATH_MAX], p3[PATH_MAX];
-    write_file("county.conf",
-               "[listen]\naddress = \"127.0.0.1:%d\"\n"
-               "[tls]\nca = %s\ncert = %s\nkey = %s\n"
-               "[database]\nconninfo = \"%s\"\n"
-               "[county]\ncode = \"410423\"\n"
-               "[apply]\nbatch_wait = 2ms\n",
-               W.county_port, W.certs.ca_file, sj_test_certs_path(&W.certs, "county", "crt", p1, sizeof p1),
-               sj_test_certs_path(&W.certs, "county", "key", p2, sizeof p2), W.conninfo);
-    write_file("relay.conf",
-               "[listen]\naddress = 127.0.0.1:%d\n"
-               "[county]\naddresses = 127.0.0.1:%d\nnode = county:410423000000\n"
-               "[tls]\nca = %s\ncert = %s\nkey = %s\n"
-               "[store]\npath = relay.db\n"
-               "[upstream]\nbackoff_max = 300ms\n"
-               "[link]\nheartbeat = 500ms\n",
-               W.relay_port, W.county_port, W.certs.ca_file,
-               sj_test_certs_path(&W.certs, "relay", "crt", p1, sizeof p1),
-               sj_test_certs_path(&W.certs, "relay", "key", p2, sizeof p2));
-    station_conf(V201, "village", W.relay_port, "relay:410423101000");
-    station_conf(V202, "v202", W.relay_port, "relay:410423101000");
-    station_conf(V301, "v301", W.relay_port, "relay:410423101000");
-    station_conf(TDESK, "township-desk", W.relay_port, "relay:410423101000");
-    station_conf(CDESK, "county-desk", W.county_port, "county:410423000000");
-
-    char demo[PATH_MAX + 16];
-    snprintf(demo, sizeof demo, "%s/deploy/demo", W.source);
-    const char *mig[] = {W.countyd, "--config", wpath("county.conf", p3, sizeof p3), "migrate", NULL};
-    const char *load[] = {W.countyd, "--config", p3, "demo-load", demo, NULL};
-    if (run_wait(mig, "migrate.log") != 0 || run_wait(load, "demo-load.log") != 0) {
-        fprintf(stderr, "migrate or demo-load failed; see %s\n", W.certs.dir);
+    if (station_conf(V201, "village", W.t.relay_port, "relay:410423101000") != 0 ||
+        station_conf(V202, "v202", W.t.relay_port, "relay:410423101000") != 0 ||
+        station_conf(V301, "v301", W.t.relay_port, "relay:410423101000") != 0 ||
+        station_conf(TDESK, "township-desk", W.t.relay_port, "relay:410423101000") != 0 ||
+        station_conf(CDESK, "county-desk", W.t.county_port, "county:410423000000") != 0)
         return -1;
-    }
-    if (start_county() != 0 || start_relay() != 0)
+    if (sj_test_tiers_start(&W.t) != 0)
         return -1;
     setenv("SANJI_PASSWORD", "sanji123", 1);
     if (login(V201, "p-410423101201-01") != 0 || login(V202, "p-410423101202-01") != 0 ||
@@ -478,29 +371,11 @@ static int group_setup(void **state)
 static int group_teardown(void **state)
 {
     (void)state;
-    sj_error err;
-    int bad = 0;
     /* Both daemons must stop cleanly on SIGTERM (exit 0; under ASan a leak
      * turns into a non-zero exit). */
-    if (W.relay.pid && (sj_test_proc_stop(&W.relay, 10000, &err) != 0 || !WIFEXITED(W.relay.status) ||
-                        WEXITSTATUS(W.relay.status) != 0)) {
-        fprintf(stderr, "sanji-relayd did not stop cleanly (status %d)\n", W.relay.status);
-        bad = 1;
-    }
-    if (W.county.pid && (sj_test_proc_stop(&W.county, 10000, &err) != 0 ||
-                         !WIFEXITED(W.county.status) || WEXITSTATUS(W.county.status) != 0)) {
-        fprintf(stderr, "sanji-countyd did not stop cleanly (status %d)\n", W.county.status);
-        bad = 1;
-    }
-    sj_test_proc_free(&W.relay);
-    sj_test_proc_free(&W.county);
     if (W.db)
         PQfinish(W.db);
-    if (!bad && !getenv("SANJI_E2E_KEEP"))
-        sj_test_certs_cleanup(&W.certs);
-    else
-        fprintf(stderr, "network folder kept: %s\n", W.certs.dir);
-    return bad ? -1 : 0;
+    return sj_test_tiers_finish(&W.t, "SANJI_E2E_KEEP");
 }
 
 /* ---- tests -------------------------------------------------------------------- */
@@ -679,9 +554,9 @@ static void test_village_offline_then_relay_back(void **state)
     (void)state;
     static char out[OUT_MAX];
     char ids[3][64], msgs[5][64];
-    assert_int_equal(sj_test_proc_kill9(&W.relay), 0);
+    assert_int_equal(sj_test_proc_kill9(&W.t.relay), 0);
     /* It died of our kill, not of a crash a moment before. */
-    assert_true(sj_test_proc_killed_by(&W.relay, SIGKILL));
+    assert_true(sj_test_proc_killed_by(&W.t.relay, SIGKILL));
     for (int i = 0; i < 3; i++) {
         int rc = cli(V201, out, sizeof out,
                      "register --item MZ-001 --name 李四 --id 11010519491231002X --phone 13800138000 "
@@ -697,8 +572,8 @@ static void test_village_offline_then_relay_back(void **state)
         assert_string_equal(pq("SELECT count(*) FROM processed_message WHERE message_id = '%s'", msgs[i]),
                             "0");
 
-    assert_int_equal(sj_test_proc_restart(&W.relay, NULL), 0);
-    assert_int_equal(sj_test_proc_wait_port(&W.relay, W.relay_port, 20000, NULL), 0);
+    assert_int_equal(sj_test_proc_restart(&W.t.relay, NULL), 0);
+    assert_int_equal(sj_test_proc_wait_port(&W.t.relay, W.t.relay_port, 20000, NULL), 0);
     settle(V201);
     for (int i = 0; i < 5; i++)
         assert_string_equal(pq("SELECT count(*) FROM processed_message WHERE message_id = '%s' "
@@ -809,7 +684,7 @@ static void test_other_villages_case_refused(void **state)
     snprintf(cmd, sizeof cmd,
              "cd '%s' && sqlite3 v202.db \"ATTACH 'v201.db' AS o; INSERT OR REPLACE INTO main.cases "
              "SELECT * FROM o.cases WHERE hex(case_id) = upper(replace('%s','-',''))\"",
-             W.certs.dir, id);
+             W.t.certs.dir, id);
     assert_int_equal(system(cmd), 0);
     assert_int_equal(cli(V202, out, sizeof out, "escalate %s --wait 5", id), 3);
     JEQ(out, "error", "SCOPE");
@@ -823,7 +698,7 @@ static void test_other_villages_case_refused(void **state)
              "DELETE FROM o.outbox WHERE hex(message_id) = upper(replace('%s','-','')); "
              "UPDATE o.cases SET predicted = NULL WHERE hex(case_id) = upper(replace('%s','-','')); "
              "COMMIT;\"",
-             W.certs.dir, msg, msg, id);
+             W.t.certs.dir, msg, msg, id);
     assert_int_equal(system(cmd), 0);
     assert_int_equal(cli(V202, out, sizeof out, "sync --wait 5"), 0);
     JEQ(out, "refused", "1");
@@ -834,7 +709,7 @@ static void test_other_villages_case_refused(void **state)
              "hex(message_id) = upper(replace('%s','-',''))\")\" = '%d' && "
              "test \"$(sqlite3 relay.db \"SELECT count(*) FROM queue WHERE "
              "hex(message_id) = upper(replace('%s','-',''))\")\" = 0",
-             W.certs.dir, msg, SJ_ESCOPE, msg);
+             W.t.certs.dir, msg, SJ_ESCOPE, msg);
     assert_int_equal(system(cmd), 0);
     assert_string_equal(pq("SELECT count(*) FROM processed_message WHERE message_id = '%s'", msg), "0");
     assert_string_equal(pq("SELECT version FROM cases WHERE case_id = '%s'", id), before);
@@ -870,7 +745,7 @@ static void test_village_of_other_township_refused(void **state)
              "WHERE hex(message_id) = upper(replace('%s','-','')); "
              "DELETE FROM o.outbox WHERE hex(message_id) = upper(replace('%s','-','')); "
              "DELETE FROM o.cases WHERE hex(case_id) = upper(replace('%s','-','')); COMMIT;\"",
-             W.certs.dir, msg, msg, id);
+             W.t.certs.dir, msg, msg, id);
     assert_int_equal(system(cmd), 0);
     assert_int_equal(cli(V301, out, sizeof out, "sync --wait 2"), 5);
     JEQ(out, "saved", "1");
@@ -896,21 +771,21 @@ static void test_county_killed_in_flight(void **state)
     }
     /* Freeze the county, so that the messages are surely in flight (stored
      * at the relay, sent on its link, unanswered) when it is killed. */
-    assert_int_equal(sj_test_proc_signal(&W.county, SIGSTOP), 0);
+    assert_int_equal(sj_test_proc_signal(&W.t.county, SIGSTOP), 0);
     assert_int_equal(cli(V201, out, sizeof out, "sync --wait 1"), 0);
     JEQ(out, "saved", "0");
     JEQ(out, "stored", "12");
     char cmd[2048];
     snprintf(cmd, sizeof cmd, "cd '%s' && test \"$(sqlite3 relay.db 'SELECT count(*) FROM queue')\" -gt 0",
-             W.certs.dir);
+             W.t.certs.dir);
     int in_flight = system(cmd) == 0;
-    assert_int_equal(sj_test_proc_kill9(&W.county), 0);
+    assert_int_equal(sj_test_proc_kill9(&W.t.county), 0);
     /* It died of our kill, not of a crash a moment before. */
-    assert_true(sj_test_proc_killed_by(&W.county, SIGKILL));
+    assert_true(sj_test_proc_killed_by(&W.t.county, SIGKILL));
     if (!in_flight)
         fail_msg("nothing was in flight when the county was killed: %s", out);
-    assert_int_equal(sj_test_proc_restart(&W.county, NULL), 0);
-    assert_int_equal(sj_test_proc_wait_port(&W.county, W.county_port, 20000, NULL), 0);
+    assert_int_equal(sj_test_proc_restart(&W.t.county, NULL), 0);
+    assert_int_equal(sj_test_proc_wait_port(&W.t.county, W.t.county_port, 20000, NULL), 0);
     settle(V201);
     for (int i = 0; i < N; i++) {
         assert_string_equal(pq("SELECT count(*) FROM processed_message WHERE message_id = '%s' "
@@ -940,16 +815,16 @@ static void test_relay_killed_in_flight(void **state)
                      "--text '中继重启 %d' --wait 0", i);
         saved_only(out, rc, msgs[i], ids[i]);
     }
-    assert_int_equal(sj_test_proc_signal(&W.county, SIGSTOP), 0);
+    assert_int_equal(sj_test_proc_signal(&W.t.county, SIGSTOP), 0);
     assert_int_equal(cli(V201, out, sizeof out, "sync --wait 1"), 0);
     JEQ(out, "stored", "8");
-    assert_int_equal(sj_test_proc_kill9(&W.relay), 0);
+    assert_int_equal(sj_test_proc_kill9(&W.t.relay), 0);
     /* It died of our kill, not of a crash a moment before. */
-    assert_true(sj_test_proc_killed_by(&W.relay, SIGKILL));
-    assert_int_equal(sj_test_proc_signal(&W.county, SIGCONT), 0);
-    sleep_ms(300); /* the county applies what it read from the dead link */
-    assert_int_equal(sj_test_proc_restart(&W.relay, NULL), 0);
-    assert_int_equal(sj_test_proc_wait_port(&W.relay, W.relay_port, 20000, NULL), 0);
+    assert_true(sj_test_proc_killed_by(&W.t.relay, SIGKILL));
+    assert_int_equal(sj_test_proc_signal(&W.t.county, SIGCONT), 0);
+    sj_test_sleep_ms(300); /* the county applies what it read from the dead link */
+    assert_int_equal(sj_test_proc_restart(&W.t.relay, NULL), 0);
+    assert_int_equal(sj_test_proc_wait_port(&W.t.relay, W.t.relay_port, 20000, NULL), 0);
     settle(V201);
     for (int i = 0; i < N; i++) {
         assert_string_equal(pq("SELECT count(*) FROM processed_message WHERE message_id = '%s' "

@@ -36,6 +36,7 @@
 #include "envelope.h"
 #include "migrate.h"
 #include "personal.h"
+#include "proc.h"
 #include "tls.h"
 #include "uuid.h"
 
@@ -82,18 +83,6 @@ static long count(const char *sql)
     long n = strtol(PQgetvalue(r, 0, 0), NULL, 10);
     PQclear(r);
     return n;
-}
-
-static int free_port(void)
-{
-    int fd = socket(AF_INET, SOCK_STREAM, 0);
-    struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
-    socklen_t len = sizeof(a);
-    if (fd < 0 || bind(fd, (struct sockaddr *)&a, sizeof(a)) != 0 ||
-        getsockname(fd, (struct sockaddr *)&a, &len) != 0)
-        abort();
-    close(fd);
-    return ntohs(a.sin_port);
 }
 
 /* ---- the daemon ---------------------------------------------------------------- */
@@ -262,14 +251,9 @@ static void peer_open(peer *p, const char *name)
     uv_timer_init(&p->loop, &p->timer);
     p->timer.data = p;
     static const sj_node_role roles[] = {SJ_NODE_ROLE_COUNTY};
-    char crt[300], key[300];
     /* Every peer trusts our county CA, so that only the county judges. */
-    sj_tls_config cfg = {.ca_file = certs.ca_file, .cert_file = sj_test_certs_path(&certs, name, "crt", crt, sizeof(crt)),
-                         .key_file = sj_test_certs_path(&certs, name, "key", key, sizeof(key)),
-                         .is_server = false, .allowed_peer_roles = roles,
-                         .n_allowed_peer_roles = 1};
     sj_error err;
-    p->ctx = sj_tls_ctx_new(&cfg, &err);
+    p->ctx = sj_test_certs_tls_ctx(&certs, name, false, false, roles, 1, NULL, &err);
     if (!p->ctx)
         fail_msg("client TLS context %s: %s", name, err.message);
     p->conn = sj_conn_new(&p->loop, p->ctx, "county:" CO, NULL, &PEER_CBS, NULL, &err);
@@ -568,7 +552,9 @@ static int group_setup(void **state)
     exec_sql("UPDATE reference_version SET version = 3");
     snprintf(id_number, sizeof(id_number), "41042319900101123%c",
              sj_personal_id_check_char("41042319900101123"));
-    port = free_port();
+    port = sj_test_proc_free_port();
+    if (port <= 0)
+        return -1;
     snprintf(cfgpath, sizeof(cfgpath), "%s/countyd.conf", workdir);
     snprintf(logpath, sizeof(logpath), "%s/countyd.log", workdir);
     write_config(60);

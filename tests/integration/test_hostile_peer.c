@@ -54,9 +54,12 @@
 #include "certs.h"
 #include "clock.h"
 #include "envelope.h"
+#include "files.h"
 #include "frame.h"
+#include "hex.h"
 #include "pg_test.h"
 #include "proc.h"
+#include "tiers.h"
 #include "tls.h"
 #include "uuid.h"
 
@@ -73,60 +76,14 @@
 #define IDLE_MS 1500
 
 typedef struct world {
-    sj_test_certs certs;
-    char countyd[PATH_MAX], relayd[PATH_MAX], cli[PATH_MAX];
-    char county_log[PATH_MAX], relay_log[PATH_MAX];
+    sj_test_tiers t; /* the county and the relay; t.certs.dir is the network's folder */
     char conninfo[1024];
     PGconn *db;
-    sj_test_proc county, relay;
-    int county_port, relay_port;
 } world;
 
 static world W;
 
 /* ---- small helpers -------------------------------------------------------- */
-
-static const char *wpath(const char *name, char *buf, size_t cap)
-{
-    snprintf(buf, cap, "%s/%s", W.certs.dir, name);
-    return buf;
-}
-
-static void write_file(const char *name, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void write_file(const char *name, const char *fmt, ...)
-{
-    char p[PATH_MAX];
-    FILE *f = fopen(wpath(name, p, sizeof p), "w");
-    if (!f)
-        fail_msg("cannot write %s", p);
-    va_list ap;
-    va_start(ap, fmt);
-    vfprintf(f, fmt, ap);
-    va_end(ap);
-    fclose(f);
-}
-
-static int run_wait(const char *const argv[], const char *log)
-{
-    sj_test_proc p = {0};
-    char lp[PATH_MAX];
-    sj_error err;
-    if (sj_test_proc_start(&p, argv, NULL, wpath(log, lp, sizeof lp), &err) != 0) {
-        fprintf(stderr, "cannot run %s: %s\n", argv[0], err.message);
-        return -1;
-    }
-    int rc = sj_test_proc_wait(&p, 120000, &err);
-    int st = rc == 0 && WIFEXITED(p.status) ? WEXITSTATUS(p.status) : -1;
-    sj_test_proc_free(&p);
-    return st;
-}
-
-static void sleep_ms(int ms)
-{
-    struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
-    while (nanosleep(&ts, &ts) != 0)
-        ;
-}
 
 static long file_size(const char *path)
 {
@@ -157,7 +114,7 @@ static long relay_db_count(const char *table)
 {
     char cmd[PATH_MAX + 256], buf[64] = "";
     snprintf(cmd, sizeof cmd, "sqlite3 -readonly '%s/relay.db' 'SELECT count(*) FROM %s'",
-             W.certs.dir, table);
+             W.t.certs.dir, table);
     FILE *f = popen(cmd, "r");
     if (!f)
         fail_msg("cannot run %s", cmd);
@@ -302,16 +259,9 @@ static int atk_open(atk *a, int port, const char *cert, sj_node_role server_role
 {
     memset(a, 0, sizeof *a);
     a->fd = -1;
-    char crt[PATH_MAX], key[PATH_MAX];
     sj_node_role roles[] = {server_role};
-    sj_tls_config cfg = {.ca_file = W.certs.ca_file,
-                         .cert_file = cert ? sj_test_certs_path(&W.certs, cert, "crt", crt, sizeof crt) : NULL,
-                         .key_file = cert ? sj_test_certs_path(&W.certs, cert, "key", key, sizeof key) : NULL,
-                         .is_server = false,
-                         .allowed_peer_roles = roles,
-                         .n_allowed_peer_roles = 1};
     sj_error err;
-    a->ctx = sj_tls_ctx_new(&cfg, &err);
+    a->ctx = sj_test_certs_tls_ctx(&W.t.certs, cert, false, false, roles, 1, NULL, &err);
     if (!a->ctx)
         fail_msg("attacker TLS context: %s", err.message);
     a->tls = sj_tls_new(a->ctx, server_node, &err);
@@ -517,7 +467,7 @@ static void action_env(Sanji__Envelope *env, Sanji__CaseAction *ca, const uint8_
 static void honest_case(uint8_t case_id_out[16])
 {
     atk a;
-    int rc = atk_open(&a, W.relay_port, "village", SJ_NODE_ROLE_RELAY, "relay:" TX);
+    int rc = atk_open(&a, W.t.relay_port, "village", SJ_NODE_ROLE_RELAY, "relay:" TX);
     if (rc != 0)
         fail_msg("honest station not admitted: %s", sj_err_name(rc));
     atk_hello(&a);
@@ -565,7 +515,7 @@ typedef struct before {
 
 static before mark(void)
 {
-    before b = {stores(), file_size(W.county_log), file_size(W.relay_log)};
+    before b = {stores(), file_size(W.t.county_log), file_size(W.t.relay_log)};
     return b;
 }
 
@@ -576,10 +526,10 @@ static before mark(void)
 static void after_attack(const before *b, bool county, const char *needle, long refused)
 {
     char tail[2048];
-    if (!sj_test_proc_alive(&W.county))
-        fail_msg("sanji-countyd died: %s", sj_test_proc_log_tail(&W.county, tail, sizeof tail));
-    if (!sj_test_proc_alive(&W.relay))
-        fail_msg("sanji-relayd died: %s", sj_test_proc_log_tail(&W.relay, tail, sizeof tail));
+    if (!sj_test_proc_alive(&W.t.county))
+        fail_msg("sanji-countyd died: %s", sj_test_proc_log_tail(&W.t.county, tail, sizeof tail));
+    if (!sj_test_proc_alive(&W.t.relay))
+        fail_msg("sanji-relayd died: %s", sj_test_proc_log_tail(&W.t.relay, tail, sizeof tail));
     honest_case(NULL);
     counts now = stores();
     /* A refusal the county recorded reaches the relay's results only when
@@ -595,9 +545,9 @@ static void after_attack(const before *b, bool county, const char *needle, long 
                  refused, b->c.results, now.results);
     /* The queue drains once the county answered; give it a moment. */
     for (int i = 0; i < 50 && relay_db_count("queue") != b->c.queue; i++)
-        sleep_ms(50);
+        sj_test_sleep_ms(50);
     assert_int_equal(relay_db_count("queue"), b->c.queue);
-    const char *path = county ? W.county_log : W.relay_log;
+    const char *path = county ? W.t.county_log : W.t.relay_log;
     char *log = log_since(path, county ? b->county_log : b->relay_log);
     if (!strstr(log, needle))
         fail_msg("%s has no line with \"%s\" about the attack; it got:\n%s", path, needle, log);
@@ -608,72 +558,21 @@ static void after_attack(const before *b, bool county, const char *needle, long 
 
 /* ---- the network ---------------------------------------------------------------- */
 
-static int start_daemon(sj_test_proc *p, const char *bin, const char *conf, const char *log, int port)
-{
-    char c[PATH_MAX];
-    const char *argv[] = {bin, "--config", wpath(conf, c, sizeof c), "run", NULL};
-    sj_error err;
-    if (sj_test_proc_start(p, argv, NULL, log, &err) != 0 ||
-        sj_test_proc_wait_port(p, port, 20000, &err) != 0) {
-        fprintf(stderr, "%s did not start: %s\n", bin, err.message);
-        return -1;
-    }
-    return 0;
-}
-
 static int group_setup(void **state)
 {
     (void)state;
-    const char *b = getenv("SANJI_BUILD_DIR"), *s = getenv("SANJI_SOURCE_DIR");
-    if (!b || !s) {
-        fprintf(stderr, "SANJI_BUILD_DIR and SANJI_SOURCE_DIR must be set (ctest sets them)\n");
-        return -1;
-    }
-    snprintf(W.countyd, sizeof W.countyd, "%s/server/sanji-countyd", b);
-    snprintf(W.relayd, sizeof W.relayd, "%s/relay/sanji-relayd", b);
-    snprintf(W.cli, sizeof W.cli, "%s/client/sanji", b);
-    if (sj_test_certs_setup(&W.certs) != 0)
+    if (sj_test_tiers_init(&W.t) != 0)
         return -1;
     W.db = pgt_fresh_db("sanji_hostile", W.conninfo, sizeof W.conninfo);
-    W.county_port = sj_test_proc_free_port();
-    W.relay_port = sj_test_proc_free_port();
-    if (W.county_port <= 0 || W.relay_port <= 0 || W.county_port == W.relay_port)
-        return -1;
-    wpath("countyd.log", W.county_log, sizeof W.county_log);
-    wpath("relayd.log", W.relay_log, sizeof W.relay_log);
-    char p1[PATH_MAX], p2[PATH_MAX], p3[PATH_MAX];
-    write_file("county.conf",
-               "[listen]\naddress = \"127.0.0.1:%d\"\n"
-               "[tls]\nca = %s\ncert = %s\nkey = %s\n"
-               "[database]\nconninfo = \"%s\"\n"
-               "[county]\ncode = \"410423\"\n"
-               "[apply]\nbatch_wait = 2ms\n"
-               "[limits]\nmax_frame = %d\n"
-               "[link]\nidle_timeout = %dms\nheartbeat = 300ms\n",
-               W.county_port, W.certs.ca_file, sj_test_certs_path(&W.certs, "county", "crt", p1, sizeof p1),
-               sj_test_certs_path(&W.certs, "county", "key", p2, sizeof p2), W.conninfo, MAX_FRAME,
-               IDLE_MS);
-    write_file("relay.conf",
-               "[listen]\naddress = 127.0.0.1:%d\n"
-               "[county]\naddresses = 127.0.0.1:%d\nnode = county:" CO "\n"
-               "[tls]\nca = %s\ncert = %s\nkey = %s\n"
-               "[store]\npath = %s/relay.db\n"
-               "[upstream]\nbackoff_max = 300ms\n"
-               "[link]\nmax_frame = %d\nidle_timeout = %dms\nheartbeat = 300ms\n",
-               W.relay_port, W.county_port, W.certs.ca_file,
-               sj_test_certs_path(&W.certs, "relay", "crt", p1, sizeof p1),
-               sj_test_certs_path(&W.certs, "relay", "key", p2, sizeof p2), W.certs.dir, MAX_FRAME,
-               IDLE_MS);
-    char demo[PATH_MAX + 16];
-    snprintf(demo, sizeof demo, "%s/deploy/demo", s);
-    const char *mig[] = {W.countyd, "--config", wpath("county.conf", p3, sizeof p3), "migrate", NULL};
-    const char *load[] = {W.countyd, "--config", p3, "demo-load", demo, NULL};
-    if (run_wait(mig, "migrate.log") != 0 || run_wait(load, "demo-load.log") != 0) {
-        fprintf(stderr, "migrate or demo-load failed; see %s\n", W.certs.dir);
-        return -1;
-    }
-    if (start_daemon(&W.county, W.countyd, "county.conf", W.county_log, W.county_port) != 0 ||
-        start_daemon(&W.relay, W.relayd, "relay.conf", W.relay_log, W.relay_port) != 0)
+    char county[256], relay[256];
+    snprintf(county, sizeof county,
+             "[limits]\nmax_frame = %d\n[link]\nidle_timeout = %dms\nheartbeat = 300ms\n", MAX_FRAME,
+             IDLE_MS);
+    snprintf(relay, sizeof relay,
+             "[link]\nmax_frame = %d\nidle_timeout = %dms\nheartbeat = 300ms\n", MAX_FRAME,
+             IDLE_MS);
+    if (sj_test_tiers_configure(&W.t, W.conninfo, county, relay) != 0 ||
+        sj_test_tiers_start(&W.t) != 0)
         return -1;
     return 0;
 }
@@ -681,30 +580,10 @@ static int group_setup(void **state)
 static int group_teardown(void **state)
 {
     (void)state;
-    sj_error err;
-    int bad = 0;
     /* Both stop cleanly on SIGTERM: exit 0, which under ASan also means no leak. */
-    if (W.relay.pid && (sj_test_proc_stop(&W.relay, 10000, &err) != 0 || !WIFEXITED(W.relay.status) ||
-                        WEXITSTATUS(W.relay.status) != 0)) {
-        fprintf(stderr, "sanji-relayd did not stop cleanly (status %d); log %s\n", W.relay.status,
-                W.relay_log);
-        bad = 1;
-    }
-    if (W.county.pid && (sj_test_proc_stop(&W.county, 10000, &err) != 0 ||
-                         !WIFEXITED(W.county.status) || WEXITSTATUS(W.county.status) != 0)) {
-        fprintf(stderr, "sanji-countyd did not stop cleanly (status %d); log %s\n", W.county.status,
-                W.county_log);
-        bad = 1;
-    }
-    sj_test_proc_free(&W.relay);
-    sj_test_proc_free(&W.county);
     if (W.db)
         PQfinish(W.db);
-    if (!bad && !getenv("SANJI_HOSTILE_KEEP"))
-        sj_test_certs_cleanup(&W.certs);
-    else
-        fprintf(stderr, "network folder kept: %s\n", W.certs.dir);
-    return bad ? -1 : 0;
+    return sj_test_tiers_finish(&W.t, "SANJI_HOSTILE_KEEP");
 }
 
 /* ---- the two targets ---------------------------------------------------------------- */
@@ -723,7 +602,7 @@ static const target DESK_T = {true, "county-desk", SJ_NODE_ROLE_COUNTY, "county:
 
 static int target_port(const target *t)
 {
-    return t->county ? W.county_port : W.relay_port;
+    return t->county ? W.t.county_port : W.t.relay_port;
 }
 
 static void open_or_fail(atk *a, const target *t)
@@ -958,8 +837,7 @@ static void replay(const target *t)
     atk_free(&a);
     after_attack(&b, t->county, "", 0);
     char sql[256], hex[33];
-    for (int i = 0; i < 16; i++)
-        snprintf(hex + 2 * i, 3, "%02x", cid[i]);
+    sj_test_hex16_format(cid, hex);
     snprintf(sql, sizeof sql, "cases WHERE case_id = '%s'", hex);
     assert_int_equal(pgt_count(W.db, sql), 1);
     snprintf(sql, sizeof sql, "case_event WHERE case_id = '%s'", hex);
@@ -1104,11 +982,13 @@ static void test_real_station_after_attacks(void **st)
 {
     (void)st;
     before b = mark();
-    write_file("v201.conf",
-               "[node]\ncert = village.crt\nkey = village.key\nca = ca/ca.crt\n"
-               "[server]\naddress = 127.0.0.1:%d\npeer = relay:" TX "\n"
-               "[store]\npath = v201.db\n",
-               W.relay_port);
+    assert_int_equal(sj_test_write_file(W.t.certs.dir, "v201.conf",
+                                        "[node]\ncert = village.crt\nkey = village.key\n"
+                                        "ca = ca/ca.crt\n"
+                                        "[server]\naddress = 127.0.0.1:%d\npeer = relay:" TX "\n"
+                                        "[store]\npath = v201.db\n",
+                                        W.t.relay_port),
+                     0);
     setenv("SANJI_PASSWORD", "sanji123", 1);
     char cmd[PATH_MAX * 4], out[8192];
     int rc = -1;
@@ -1117,15 +997,15 @@ static void test_real_station_after_attacks(void **st)
         snprintf(cmd, sizeof cmd, "cd '%s' && '%s' --config v201.conf --json login " PERSON
                  " >/dev/null 2>>cli.log || { '%s' --config v201.conf --json sync --wait 1 "
                  ">/dev/null 2>>cli.log; exit 1; }",
-                 W.certs.dir, W.cli, W.cli);
+                 W.t.certs.dir, W.t.cli, W.t.cli);
         rc = system(cmd);
     }
     if (rc != 0)
-        fail_msg("sanji login failed; see %s/cli.log", W.certs.dir);
+        fail_msg("sanji login failed; see %s/cli.log", W.t.certs.dir);
     snprintf(cmd, sizeof cmd,
              "cd '%s' && '%s' --config v201.conf --json register --item MZ-001 --name %s "
              "--id %s --phone %s --text '攻击之后照常登记' --wait-applied --wait 15 2>>cli.log",
-             W.certs.dir, W.cli, APPLICANT_NAME, APPLICANT_ID, APPLICANT_PHONE);
+             W.t.certs.dir, W.t.cli, APPLICANT_NAME, APPLICANT_ID, APPLICANT_PHONE);
     FILE *f = popen(cmd, "r");
     assert_non_null(f);
     size_t n = fread(out, 1, sizeof out - 1, f);
