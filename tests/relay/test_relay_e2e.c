@@ -47,8 +47,11 @@
 
 #include "certs.h"
 #include "clock.h"
+#include "files.h"
 #include "conn.h"
 #include "listener.h"
+#include "loop.h"
+#include "proc.h"
 #include "store.h"
 #include "tls.h"
 #include "uuid.h"
@@ -234,16 +237,9 @@ static const sj_conn_callbacks COUNTY_CBS = {
 static void county_listen(sj_test_certs *certs)
 {
     sj_error err;
-    char crt[PATH_MAX], key[PATH_MAX];
     static const sj_node_role roles[] = {SJ_NODE_ROLE_RELAY};
     if (C.tls == NULL) {
-        sj_tls_config tc = {.ca_file = certs->ca_file,
-                            .cert_file = sj_test_certs_path(certs, "county", "crt", crt, sizeof crt),
-                            .key_file = sj_test_certs_path(certs, "county", "key", key, sizeof key),
-                            .is_server = true,
-                            .allowed_peer_roles = roles,
-                            .n_allowed_peer_roles = 1};
-        C.tls = sj_tls_ctx_new(&tc, &err);
+        C.tls = sj_test_certs_tls_ctx(certs, "county", true, false, roles, 1, NULL, &err);
         if (C.tls == NULL)
             fail_msg("county tls: %s", err.message);
     }
@@ -431,30 +427,12 @@ static void station_close(sj_conn *c, int status, const sj_error *why)
 static const sj_conn_callbacks STATION_CBS = {
     .on_ready = station_ready, .on_message = station_message, .on_close = station_close};
 
-static void on_connected(uv_connect_t *req, int status)
-{
-    sj_conn *c = req->data;
-    free(req);
-    if (status != 0) {
-        sj_conn_close(c, SJ_ECONNECT, NULL);
-        return;
-    }
-    sj_conn_start(c);
-}
-
 static void station_connect(station *s, sj_test_certs *certs, const char *cert, int port)
 {
     sj_error err;
     if (s->tls == NULL) {
-        char crt[PATH_MAX], key[PATH_MAX];
         static const sj_node_role roles[] = {SJ_NODE_ROLE_RELAY};
-        sj_tls_config tc = {.ca_file = certs->ca_file,
-                            .cert_file = sj_test_certs_path(certs, cert, "crt", crt, sizeof crt),
-                            .key_file = sj_test_certs_path(certs, cert, "key", key, sizeof key),
-                            .is_server = false,
-                            .allowed_peer_roles = roles,
-                            .n_allowed_peer_roles = 1};
-        s->tls = sj_tls_ctx_new(&tc, &err);
+        s->tls = sj_test_certs_tls_ctx(certs, cert, false, false, roles, 1, NULL, &err);
         if (s->tls == NULL)
             fail_msg("station tls: %s", err.message);
     }
@@ -463,12 +441,8 @@ static void station_connect(station *s, sj_test_certs *certs, const char *cert, 
     s->conn = sj_conn_new(C.loop, s->tls, RELAY_NODE, NULL, &STATION_CBS, NULL, &err);
     assert_non_null(s->conn);
     sj_conn_set_data(s->conn, s);
-    struct sockaddr_in sa;
-    uv_ip4_addr("127.0.0.1", port, &sa);
-    uv_connect_t *req = malloc(sizeof *req);
-    req->data = s->conn;
-    assert_int_equal(uv_tcp_connect(req, sj_conn_tcp(s->conn), (struct sockaddr *)&sa, on_connected),
-                     0);
+    if (sj_test_loop_connect(s->conn, port, &err) != 0)
+        fail_msg("station connect: %s", err.message);
 }
 
 /* ---- the relay process --------------------------------------------------- */
@@ -485,36 +459,23 @@ typedef struct world {
     pid_t relay;
 } world;
 
-static int free_port(void)
-{
-    int fd = socket(AF_INET, SOCK_STREAM, 0);
-    struct sockaddr_in sa = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
-    assert_int_equal(bind(fd, (struct sockaddr *)&sa, sizeof sa), 0);
-    socklen_t sl = sizeof sa;
-    getsockname(fd, (struct sockaddr *)&sa, &sl);
-    close(fd);
-    return ntohs(sa.sin_port);
-}
-
 static void write_config(world *w, const char *quota)
 {
     char crt[PATH_MAX], key[PATH_MAX];
-    FILE *f = fopen(w->conf, "w");
-    assert_non_null(f);
-    fprintf(f,
-            "[listen]\naddress = 127.0.0.1:%d\n"
-            "[county]\naddresses = 127.0.0.1:%d\nnode = %s\n"
-            "[tls]\nca = %s\ncert = %s\nkey = %s\ncrl = \"%s\"\n"
-            "[store]\npath = %s\n"
-            "[queue]\nquota = %s\n"
-            "[upstream]\nwindow = 16\nbackoff_max = 300ms\n"
-            "[link]\nheartbeat = 500ms\n"
-            "[log]\nlevel = info\n",
-            w->relay_port, C.port, COUNTY_NODE, w->certs.ca_file,
-            sj_test_certs_path(&w->certs, "relay", "crt", crt, sizeof crt),
-            sj_test_certs_path(&w->certs, "relay", "key", key, sizeof key), w->crl, w->store,
-            quota);
-    fclose(f);
+    int rc = sj_test_write_file(NULL, w->conf,
+                                "[listen]\naddress = 127.0.0.1:%d\n"
+                                "[county]\naddresses = 127.0.0.1:%d\nnode = %s\n"
+                                "[tls]\nca = %s\ncert = %s\nkey = %s\ncrl = \"%s\"\n"
+                                "[store]\npath = %s\n"
+                                "[queue]\nquota = %s\n"
+                                "[upstream]\nwindow = 16\nbackoff_max = 300ms\n"
+                                "[link]\nheartbeat = 500ms\n"
+                                "[log]\nlevel = info\n",
+                                w->relay_port, C.port, COUNTY_NODE, w->certs.ca_file,
+                                sj_test_certs_path(&w->certs, "relay", "crt", crt, sizeof crt),
+                                sj_test_certs_path(&w->certs, "relay", "key", key, sizeof key),
+                                w->crl, w->store, quota);
+    assert_int_equal(rc, 0);
 }
 
 static void pulse_cb(uv_timer_t *t)
@@ -524,10 +485,7 @@ static void pulse_cb(uv_timer_t *t)
 /* Runs the loop until pred() holds or ms pass; returns pred(). */
 static bool run_until(world *w, bool (*pred)(void *), void *arg, int ms)
 {
-    int64_t end = sj_clock_mono_ms() + ms;
-    while (!pred(arg) && sj_clock_mono_ms() < end)
-        uv_run(&w->loop, UV_RUN_ONCE);
-    return pred(arg);
+    return sj_test_loop_run_until(&w->loop, pred, arg, ms);
 }
 
 static bool never(void *arg)
@@ -596,28 +554,21 @@ static int setup(void **state)
     snprintf(w->conf, sizeof w->conf, "%s/relay.conf", w->certs.dir);
     snprintf(w->store, sizeof w->store, "%s/relay.db", w->certs.dir);
     snprintf(w->log, sizeof w->log, "%s/relay.log", w->certs.dir);
-    uv_loop_init(&w->loop);
-    uv_timer_init(&w->loop, &w->pulse);
-    uv_timer_start(&w->pulse, pulse_cb, 20, 20);
+    if (sj_test_loop_init(&w->loop, &w->pulse, pulse_cb, 20) != 0)
+        return -1;
     memset(&C, 0, sizeof C);
     C.loop = &w->loop;
-    C.port = free_port();
-    w->relay_port = free_port();
+    C.port = sj_test_proc_free_port();
+    w->relay_port = sj_test_proc_free_port();
+    if (C.port <= 0 || w->relay_port <= 0)
+        return -1;
     *state = w;
     return 0;
 }
 
-static void listener_closed(sj_listener *l)
-{
-    sj_listener_free(l);
-}
-
 static void county_stop(void)
 {
-    if (C.listener) {
-        sj_listener_close(C.listener, listener_closed);
-        C.listener = NULL;
-    }
+    sj_test_loop_close_listener(&C.listener);
 }
 
 static void station_free(world *w, station *s)
@@ -629,21 +580,13 @@ static void station_free(world *w, station *s)
     s->tls = NULL;
 }
 
-static void walk_close(uv_handle_t *h, void *arg)
-{
-    if (!uv_is_closing(h))
-        uv_close(h, NULL);
-}
-
 static int teardown(void **state)
 {
     world *w = *state;
     relay_kill(w, SIGTERM);
     county_stop();
     run_until(w, never, NULL, 100);
-    uv_walk(&w->loop, walk_close, NULL);
-    uv_run(&w->loop, UV_RUN_DEFAULT);
-    uv_loop_close(&w->loop);
+    sj_test_loop_close(&w->loop);
     sj_tls_ctx_free(C.tls);
     C.tls = NULL;
     if (getenv("SANJI_KEEP_TEST_DIR") == NULL)
@@ -1004,15 +947,8 @@ static void copy_file(const char *from, const char *to)
 static bool log_says_crl_reloaded(void *arg)
 {
     world *w = arg;
-    FILE *f = fopen(w->log, "r");
-    if (f == NULL)
-        return false;
-    char line[2048];
-    int n = 0;
-    while (fgets(line, sizeof line, f))
-        n += strstr(line, "CRL reloaded") != NULL;
-    fclose(f);
-    return n >= 2; /* the station listener's and the county link's */
+    /* the station listener's and the county link's */
+    return sj_test_count_lines(w->log, "CRL reloaded") >= 2;
 }
 
 /* SIGHUP reloads the CRL (it used to kill the relay): a station revoked

@@ -50,8 +50,10 @@
 #include "clock.h"
 #include "conn.h"
 #include "envelope.h"
+#include "files.h"
 #include "frame.h"
 #include "listener.h"
+#include "loop.h"
 #include "proc.h"
 #include "store.h"
 #include "tls.h"
@@ -200,16 +202,9 @@ static const sj_conn_callbacks COUNTY_CBS = {.on_ready = county_ready,
 static sj_tls_ctx *tls_ctx(const sj_test_certs *certs, const char *name, bool server,
                            sj_node_role peer_role)
 {
-    char crt[PATH_MAX], key[PATH_MAX];
     sj_node_role roles[] = {peer_role};
-    sj_tls_config tc = {.ca_file = certs->ca_file,
-                        .cert_file = sj_test_certs_path(certs, name, "crt", crt, sizeof crt),
-                        .key_file = sj_test_certs_path(certs, name, "key", key, sizeof key),
-                        .is_server = server,
-                        .allowed_peer_roles = roles,
-                        .n_allowed_peer_roles = 1};
     sj_error err;
-    sj_tls_ctx *ctx = sj_tls_ctx_new(&tc, &err);
+    sj_tls_ctx *ctx = sj_test_certs_tls_ctx(certs, name, server, false, roles, 1, NULL, &err);
     if (ctx == NULL)
         fail_msg("TLS context for %s: %s", name, err.message);
     return ctx;
@@ -512,30 +507,14 @@ static void desk_close(sj_conn *c, int status, const sj_error *why)
 static const sj_conn_callbacks DESK_CBS = {
     .on_ready = desk_ready, .on_message = desk_message, .on_close = desk_close};
 
-static void desk_connected(uv_connect_t *req, int status)
-{
-    sj_conn *c = req->data;
-    free(req);
-    if (status != 0) {
-        sj_conn_close(c, SJ_ECONNECT, NULL);
-        return;
-    }
-    sj_conn_start(c);
-}
-
 static void desk_connect(desk *d, int port)
 {
     sj_error err;
     d->conn = sj_conn_new(C.loop, d->tls, RELAY_NODE, NULL, &DESK_CBS, NULL, &err);
     assert_non_null(d->conn);
     sj_conn_set_data(d->conn, d);
-    struct sockaddr_in sa;
-    uv_ip4_addr("127.0.0.1", port, &sa);
-    uv_connect_t *req = malloc(sizeof *req);
-    req->data = d->conn;
-    assert_int_equal(uv_tcp_connect(req, sj_conn_tcp(d->conn), (struct sockaddr *)&sa,
-                                    desk_connected),
-                     0);
+    if (sj_test_loop_connect(d->conn, port, &err) != 0)
+        fail_msg("desk connect: %s", err.message);
 }
 
 /* One small query at a time, at most every 300 ms (a desk paging its case
@@ -594,21 +573,19 @@ static void pulse_cb(uv_timer_t *t)
 static void write_config(world *w, const char *link_extra)
 {
     char crt[PATH_MAX], key[PATH_MAX];
-    FILE *f = fopen(w->conf, "w");
-    assert_non_null(f);
-    fprintf(f,
-            "[listen]\naddress = 127.0.0.1:%d\n"
-            "[county]\naddresses = 127.0.0.1:%d\nnode = %s\n"
-            "[tls]\nca = %s\ncert = %s\nkey = %s\n"
-            "[store]\npath = %s\n"
-            "[upstream]\nbackoff_max = 300ms\n"
-            "[link]\nheartbeat = 300ms\n%s"
-            "[log]\nlevel = info\n",
-            w->relay_port, C.port, COUNTY_NODE, w->certs.ca_file,
-            sj_test_certs_path(&w->certs, "relay", "crt", crt, sizeof crt),
-            sj_test_certs_path(&w->certs, "relay", "key", key, sizeof key), w->store,
-            link_extra);
-    fclose(f);
+    int rc = sj_test_write_file(NULL, w->conf,
+                                "[listen]\naddress = 127.0.0.1:%d\n"
+                                "[county]\naddresses = 127.0.0.1:%d\nnode = %s\n"
+                                "[tls]\nca = %s\ncert = %s\nkey = %s\n"
+                                "[store]\npath = %s\n"
+                                "[upstream]\nbackoff_max = 300ms\n"
+                                "[link]\nheartbeat = 300ms\n%s"
+                                "[log]\nlevel = info\n",
+                                w->relay_port, C.port, COUNTY_NODE, w->certs.ca_file,
+                                sj_test_certs_path(&w->certs, "relay", "crt", crt, sizeof crt),
+                                sj_test_certs_path(&w->certs, "relay", "key", key, sizeof key),
+                                w->store, link_extra);
+    assert_int_equal(rc, 0);
 }
 
 static void relay_spawn(world *w)
@@ -625,10 +602,7 @@ static void relay_spawn(world *w)
 
 static bool run_until(world *w, bool (*pred)(void *), void *arg, int ms)
 {
-    int64_t end = sj_clock_mono_ms() + ms;
-    while (!pred(arg) && sj_clock_mono_ms() < end)
-        uv_run(&w->loop, UV_RUN_ONCE);
-    return pred(arg);
+    return sj_test_loop_run_until(&w->loop, pred, arg, ms);
 }
 
 static bool never(void *arg)
@@ -736,9 +710,8 @@ static int setup(void **state)
     snprintf(w->conf, sizeof w->conf, "%s/relay.conf", w->certs.dir);
     snprintf(w->store, sizeof w->store, "%s/relay.db", w->certs.dir);
     snprintf(w->log, sizeof w->log, "%s/relay.log", w->certs.dir);
-    uv_loop_init(&w->loop);
-    uv_timer_init(&w->loop, &w->pulse);
-    uv_timer_start(&w->pulse, pulse_cb, 100, 100);
+    if (sj_test_loop_init(&w->loop, &w->pulse, pulse_cb, 100) != 0)
+        return -1;
     memset(&C, 0, sizeof C);
     C.loop = &w->loop;
     C.port = sj_test_proc_free_port();
@@ -760,17 +733,6 @@ static int setup(void **state)
     return 0;
 }
 
-static void listener_closed(sj_listener *l)
-{
-    sj_listener_free(l);
-}
-
-static void walk_close(uv_handle_t *h, void *arg)
-{
-    if (!uv_is_closing(h))
-        uv_close(h, NULL);
-}
-
 static int teardown(void **state)
 {
     world *w = *state;
@@ -781,14 +743,9 @@ static int teardown(void **state)
     sj_test_proc_free(&w->relay);
     if (w->desk.conn)
         sj_conn_close(w->desk.conn, 0, NULL);
-    if (C.listener) {
-        sj_listener_close(C.listener, listener_closed);
-        C.listener = NULL;
-    }
+    sj_test_loop_close_listener(&C.listener);
     run_until(w, never, NULL, 100);
-    uv_walk(&w->loop, walk_close, NULL);
-    uv_run(&w->loop, UV_RUN_DEFAULT);
-    uv_loop_close(&w->loop);
+    sj_test_loop_close(&w->loop);
     sj_tls_ctx_free(C.tls);
     sj_tls_ctx_free(w->station_tls);
     sj_tls_ctx_free(w->desk.tls);
@@ -878,15 +835,7 @@ static bool raw_ended(raw_station *s)
 
 static int log_count(const world *w, const char *needle)
 {
-    FILE *f = fopen(w->log, "r");
-    if (f == NULL)
-        return 0;
-    char line[4096];
-    int n = 0;
-    while (fgets(line, sizeof line, f))
-        n += strstr(line, needle) != NULL;
-    fclose(f);
-    return n;
+    return sj_test_count_lines(w->log, needle);
 }
 
 /* The slack above the limit: one frame is queued whole while the link is
