@@ -47,19 +47,9 @@ static const sj_node_role upstream_roles[] = {SJ_NODE_ROLE_RELAY};
 static sj_tls_ctx *make_ctx(const char *cert, bool is_server, bool with_crl,
                             const sj_node_role *roles, size_t n_roles, const char *ca_file)
 {
-    char crt[PATH_MAX], key[PATH_MAX];
-    sj_tls_config cfg = {
-        .ca_file = ca_file ? ca_file : certs.ca_file,
-        .cert_file = cert[0] ? sj_test_certs_path(&certs, cert, "crt", crt, sizeof crt) : NULL,
-        .key_file = cert[0] ? sj_test_certs_path(&certs, cert, "key", key, sizeof key) : NULL,
-        .crl_file = with_crl ? certs.crl_file : NULL,
-        .is_server = is_server,
-        .allowed_peer_roles = roles,
-        .n_allowed_peer_roles = n_roles,
-    };
     sj_error err;
-    sj_error_clear(&err);
-    sj_tls_ctx *ctx = sj_tls_ctx_new(&cfg, &err);
+    sj_tls_ctx *ctx =
+        sj_test_certs_tls_ctx(&certs, cert, is_server, with_crl, roles, n_roles, ca_file, &err);
     if (ctx == NULL)
         fail_msg("sj_tls_ctx_new(%s): %s %s", cert, sj_err_name(err.code), err.message);
     return ctx;

@@ -79,19 +79,8 @@ static const sj_node_role relay_roles[] = {SJ_NODE_ROLE_RELAY};
 
 static sj_tls_ctx *make_ctx(const char *cert, bool is_server, const sj_node_role *roles)
 {
-    char crt[PATH_MAX], key[PATH_MAX];
-    sj_tls_config cfg = {
-        .ca_file = certs.ca_file,
-        .cert_file = sj_test_certs_path(&certs, cert, "crt", crt, sizeof crt),
-        .key_file = sj_test_certs_path(&certs, cert, "key", key, sizeof key),
-        .crl_file = certs.crl_file,
-        .is_server = is_server,
-        .allowed_peer_roles = roles,
-        .n_allowed_peer_roles = 1,
-    };
     sj_error err;
-    sj_error_clear(&err);
-    sj_tls_ctx *ctx = sj_tls_ctx_new(&cfg, &err);
+    sj_tls_ctx *ctx = sj_test_certs_tls_ctx(&certs, cert, is_server, true, roles, 1, NULL, &err);
     if (ctx == NULL)
         fail_msg("sj_tls_ctx_new(%s): %s %s", cert, sj_err_name(err.code), err.message);
     return ctx;
