@@ -29,6 +29,7 @@
 #include <sqlite3.h>
 
 #include "case.h"
+#include "hex.h"
 #include "sanji.pb-c.h"
 
 #define SHOW_MAX 20
@@ -71,25 +72,6 @@ typedef struct checker {
 static int cmp16(const void *a, const void *b)
 {
     return memcmp(a, b, 16);
-}
-
-static bool unhex(const char *s, uint8_t out[16])
-{
-    if (!s || strlen(s) != 32)
-        return false;
-    for (int i = 0; i < 16; i++) {
-        unsigned v;
-        if (sscanf(s + 2 * i, "%2x", &v) != 1)
-            return false;
-        out[i] = (uint8_t)v;
-    }
-    return true;
-}
-
-static void tohex(const uint8_t b[16], char out[33])
-{
-    for (int i = 0; i < 16; i++)
-        snprintf(out + 2 * i, 3, "%02x", b[i]);
 }
 
 /* Prints a finding, at most SHOW_MAX of each kind. */
@@ -160,7 +142,7 @@ static int check_events(checker *k, sj_error *err)
         return SJ_EDB;
     for (int i = 0; i < PQntuples(res); i++) {
         uint8_t mid[16];
-        unhex(PQgetvalue(res, i, 0), mid);
+        sj_test_hex16_parse(PQgetvalue(res, i, 0), mid);
         int cnt = atoi(PQgetvalue(res, i, 1));
         jent *e = jfind(k, mid);
         if (!e) {
@@ -172,7 +154,7 @@ static int check_events(checker *k, sj_error *err)
         }
         e->events = cnt;
         uint8_t cid[16];
-        unhex(PQgetvalue(res, i, 2), cid);
+        sj_test_hex16_parse(PQgetvalue(res, i, 2), cid);
         if (memcmp(cid, e->cid, 16) != 0 || atoi(PQgetvalue(res, i, 3)) != e->action) {
             k->r->phantom++;
             finding(k, 0, "message %s applied to case %s as %s, journal says another case or action",
@@ -199,7 +181,7 @@ static int check_events(checker *k, sj_error *err)
         return SJ_EDB;
     for (int i = 0; i < PQntuples(res); i++) {
         uint8_t mid[16];
-        unhex(PQgetvalue(res, i, 0), mid);
+        sj_test_hex16_parse(PQgetvalue(res, i, 0), mid);
         jent *e = jfind(k, mid);
         if (e)
             e->pm_status = atoi(PQgetvalue(res, i, 1));
@@ -209,7 +191,7 @@ static int check_events(checker *k, sj_error *err)
     for (size_t i = 0; i < k->nj; i++) {
         jent *e = &k->j[i];
         char m[33];
-        tohex(e->mid, m);
+        sj_test_hex16_format(e->mid, m);
         if (e->events > 1) {
             k->r->duplicated++;
             finding(k, 1, "message %s (%s) applied %d times", m, sj_case_action_name(e->action),
@@ -276,7 +258,7 @@ static void replay_case(checker *k, PGresult *res, int from, int to)
     char idhex[33];
     snprintf(idhex, sizeof idhex, "%s", PQgetvalue(res, from, 0));
     uint8_t id[16];
-    unhex(idhex, id);
+    sj_test_hex16_parse(idhex, id);
     ccase *c = cfind(k, id);
     if (!c) {
         k->r->bad_history++;
@@ -355,7 +337,7 @@ static int load_cases(checker *k, sj_error *err)
     k->cs = calloc(k->ncs ? k->ncs : 1, sizeof *k->cs);
     for (size_t i = 0; i < k->ncs; i++) {
         ccase *c = &k->cs[i];
-        unhex(PQgetvalue(res, (int)i, 0), c->id);
+        sj_test_hex16_parse(PQgetvalue(res, (int)i, 0), c->id);
         snprintf(c->village, sizeof c->village, "%s", PQgetvalue(res, (int)i, 1));
         c->status = atoi(PQgetvalue(res, (int)i, 2));
         c->version = strtoull(PQgetvalue(res, (int)i, 3), NULL, 10);
@@ -457,7 +439,7 @@ static void check_store(checker *k, const char *path, const char *unit, bool rel
             continue;
         const uint8_t *id = sqlite3_column_blob(s, 0);
         char idhex[33];
-        tohex(id, idhex);
+        sj_test_hex16_format(id, idhex);
         ccase *c = cfind(k, id);
         if (!c) {
             k->r->phantom++;
@@ -492,7 +474,7 @@ static void check_store(checker *k, const char *path, const char *unit, bool rel
     for (size_t i = 0; i < k->ncs; i++) {
         if (!k->cs[i].present && in_scope(unit, k->cs[i].village)) {
             char idhex[33];
-            tohex(k->cs[i].id, idhex);
+            sj_test_hex16_format(k->cs[i].id, idhex);
             k->r->missing++;
             finding(k, 6, "%s lacks case %s of village %s", unit, idhex, k->cs[i].village);
         }

@@ -23,6 +23,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "hex.h"
 #include "sanji_client.h"
 
 #define PASSWORD "sanji123"
@@ -134,12 +135,6 @@ struct chaos_load {
     bool timer_init;
 };
 
-static void hex(const uint8_t b[16], char out[33])
-{
-    for (int i = 0; i < 16; i++)
-        snprintf(out + 2 * i, 3, "%02x", b[i]);
-}
-
 static void todo_add(lclient *lc, const uint8_t id[16])
 {
     int64_t *v = idmap_slot(&lc->listed, id, true);
@@ -173,7 +168,7 @@ static record *rec_find(chaos_load *l, const uint8_t mid[16])
 static void journal_final(chaos_load *l, record *r)
 {
     char m[33];
-    hex(r->message_id, m);
+    sj_test_hex16_format(r->message_id, m);
     fprintf(l->journal, "F %s %c %llu %d\n", m, r->final, (unsigned long long)r->version, r->code);
     fflush(l->journal);
 }
@@ -202,8 +197,8 @@ static void journal_saved(chaos_load *l, const uint8_t mid[16], const uint8_t ci
     if (!l->journal)
         return; /* read back from the journal (chaos_load_read) */
     char m[33], c[33];
-    hex(mid, m);
-    hex(cid, c);
+    sj_test_hex16_format(mid, m);
+    sj_test_hex16_format(cid, c);
     fprintf(l->journal, "S %s %s %s %llu %s\n", m, c, sj_case_action_name(action),
             (unsigned long long)expected, l->clients[client].unit);
     fflush(l->journal);
@@ -369,19 +364,6 @@ static int action_of(const char *name)
     return -1;
 }
 
-static bool unhex16(const char *s, uint8_t out[16])
-{
-    if (strlen(s) != 32)
-        return false;
-    for (int i = 0; i < 16; i++) {
-        unsigned v;
-        if (sscanf(s + 2 * i, "%2x", &v) != 1)
-            return false;
-        out[i] = (uint8_t)v;
-    }
-    return true;
-}
-
 int chaos_load_read(chaos_net *n, chaos_load **out, sj_error *err)
 {
     chaos_load *l = calloc(1, sizeof *l);
@@ -417,14 +399,14 @@ int chaos_load_read(chaos_net *n, chaos_load **out, sj_error *err)
             size_t who = 0;
             while (who < l->n_clients && strcmp(l->clients[who].unit, unit) != 0)
                 who++;
-            if (a < 0 || who == l->n_clients || !unhex16(m, mid) || !unhex16(c, cid) ||
-                rec_find(l, mid)) {
+            if (a < 0 || who == l->n_clients || !sj_test_hex16_parse(m, mid) ||
+                !sj_test_hex16_parse(c, cid) || rec_find(l, mid)) {
                 rc = sj_error_set(err, SJ_EINVAL, "%s:%u: bad or repeated S line", path, lineno);
                 break;
             }
             journal_saved(l, mid, cid, a, v, (int)who);
         } else if (sscanf(line, "F %39s %c %llu %d", m, &fin, &v, &code) == 4) {
-            record *r = unhex16(m, mid) ? rec_find(l, mid) : NULL;
+            record *r = sj_test_hex16_parse(m, mid) ? rec_find(l, mid) : NULL;
             if (!r || (fin != 'A' && fin != 'R')) {
                 rc = sj_error_set(err, SJ_EINVAL, "%s:%u: F line of no saved message", path,
                                   lineno);
