@@ -40,6 +40,7 @@
 #include "case.h"
 #include "certs.h"
 #include "desk_fixture.h"
+#include "files.h"
 #include "proc.h"
 #include "store.h"
 
@@ -379,19 +380,6 @@ static bool port_free(int port)
     return ok;
 }
 
-/* Whether something accepts connections on the port. */
-static bool port_listening(int port)
-{
-    int fd = socket(AF_INET, SOCK_STREAM, 0);
-    if (fd < 0)
-        return false;
-    struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    bool ok = connect(fd, (struct sockaddr *)&a, sizeof a) == 0;
-    close(fd);
-    return ok;
-}
-
 /* Three free ports in a row: the county, then the two relays. */
 static int free_port_base(void)
 {
@@ -488,11 +476,9 @@ static const char *pq(const char *fmt, ...)
 
 static int net_setup(void **state)
 {
-    const char *b = getenv("SANJI_BUILD_DIR"), *src = getenv("SANJI_SOURCE_DIR");
-    if (!b || !src) {
-        fprintf(stderr, "SANJI_BUILD_DIR and SANJI_SOURCE_DIR must be set (ctest sets them)\n");
+    const char *b, *src;
+    if (sj_test_dirs(&b, &src) != 0)
         return -1;
-    }
     snprintf(NET.build, sizeof NET.build, "%s", b);
     snprintf(NET.source, sizeof NET.source, "%s", src);
     g_autofree char *dir = g_dir_make_tmp("desk-net-XXXXXX", NULL);
@@ -628,9 +614,9 @@ static bool stop_county(void)
     pid_t pid = pid_of("county");
     if (pid <= 0 || kill(pid, SIGTERM) != 0)
         return false;
-    for (int i = 0; i < 200 && port_listening(NET.port_base); i++)
+    for (int i = 0; i < 200 && sj_test_proc_port_accepts(NET.port_base); i++)
         g_usleep(100000);
-    return !port_listening(NET.port_base);
+    return !sj_test_proc_port_accepts(NET.port_base);
 }
 
 /* 1. The station: log in by picking the name, register through the form,
