@@ -176,6 +176,19 @@ static bool try_reap(sj_test_proc *p, bool block)
 
 /* ---- starting --------------------------------------------------------------- */
 
+/* In the child, after fork(): tells the parent errno through fd (the
+ * parent reports it as the start's failure) and ends.  Only
+ * async-signal-safe calls here. */
+static _Noreturn void child_fail(int fd)
+{
+    int e = errno;
+    ssize_t w;
+    do {
+        w = write(fd, &e, sizeof e);
+    } while (w < 0 && errno == EINTR);
+    _exit(127);
+}
+
 static int spawn(sj_test_proc *p, sj_error *err)
 {
     char **envp = merge_env(p->env);
@@ -225,14 +238,8 @@ static int spawn(sj_test_proc *p, sj_error *err)
                 rl.rlim_cur = rl.rlim_max;
                 (void)setrlimit(RLIMIT_CORE, &rl);
             }
-            if (chdir(p->core_dir) != 0) {
-                int e = errno;
-                ssize_t w;
-                do {
-                    w = write(pfd[1], &e, sizeof e);
-                } while (w < 0 && errno == EINTR);
-                _exit(127);
-            }
+            if (chdir(p->core_dir) != 0)
+                child_fail(pfd[1]);
         }
         /* Undo what the test program may have changed for itself. */
         signal(SIGPIPE, SIG_DFL);
@@ -240,12 +247,7 @@ static int spawn(sj_test_proc *p, sj_error *err)
         sigemptyset(&none);
         sigprocmask(SIG_SETMASK, &none, NULL);
         execvpe(p->argv[0], p->argv, envp);
-        int e = errno;
-        ssize_t w;
-        do {
-            w = write(pfd[1], &e, sizeof e);
-        } while (w < 0 && errno == EINTR);
-        _exit(127);
+        child_fail(pfd[1]);
     }
     /* Both sides call setpgid so that the group exists before either goes on. */
     (void)setpgid(pid, pid);
