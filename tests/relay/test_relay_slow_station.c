@@ -593,11 +593,8 @@ static void relay_spawn(world *w)
     char bin[PATH_MAX];
     snprintf(bin, sizeof bin, "%s/relay/sanji-relayd", getenv("SANJI_BUILD_DIR"));
     const char *argv[] = {bin, "--config", w->conf, "run", NULL};
-    sj_error err;
-    if (sj_test_proc_start(&w->relay, argv, NULL, w->log, &err) != 0)
-        fail_msg("sanji-relayd: %s", err.message);
-    if (sj_test_proc_wait_port(&w->relay, w->relay_port, 10000, &err) != 0)
-        fail_msg("sanji-relayd did not listen: %s", err.message);
+    if (sj_test_proc_start_serving(&w->relay, argv, NULL, w->log, w->relay_port, 10000) != 0)
+        fail_msg("sanji-relayd did not start; log %s", w->log);
 }
 
 static bool run_until(world *w, bool (*pred)(void *), void *arg, int ms)
