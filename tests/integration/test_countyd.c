@@ -1,5 +1,5 @@
 /*
- * test_countyd.c - the real sanji-countyd process (fork/exec) against a
+ * test_countyd.c - the real sanji-countyd process (tests/lib/proc) against a
  * private PostgreSQL 15 cluster and real TLS peers made with sanji-pki:
  * Hello/Welcome and reference sync; a whole lifecycle through relay and
  * county desk with Acks after commit and the feed arriving live;
@@ -34,6 +34,7 @@
 #include "clock.h"
 #include "conn.h"
 #include "envelope.h"
+#include "files.h"
 #include "migrate.h"
 #include "personal.h"
 #include "proc.h"
@@ -50,7 +51,7 @@
 static sj_test_certs certs;
 static char pgdir[256], conninfo[512], workdir[256], cfgpath[512], logpath[512];
 static PGconn *db;
-static pid_t daemon_pid;
+static sj_test_proc countyd_proc; /* sanji-countyd */
 static int port;
 static char id_number[SJ_PERSONAL_ID_SIZE];
 
@@ -111,64 +112,36 @@ static void start_daemon(const char *fake_now)
 {
     const char *build = getenv("SANJI_BUILD_DIR");
     assert_non_null(build);
-    char bin[512];
+    char bin[512], now[128];
     snprintf(bin, sizeof(bin), "%s/server/sanji-countyd", build);
-    daemon_pid = fork();
-    assert_true(daemon_pid >= 0);
-    if (daemon_pid == 0) {
-        FILE *lf = freopen(logpath, "a", stderr);
-        (void)lf;
-        if (fake_now)
-            setenv("SANJI_FAKE_NOW", fake_now, 1);
-        else
-            unsetenv("SANJI_FAKE_NOW");
-        execl(bin, bin, "--config", cfgpath, "run", (char *)NULL);
-        _exit(127);
-    }
+    const char *argv[] = {bin, "--config", cfgpath, "run", NULL};
+    /* The daemon inherits our environment: the clock is faked only when asked. */
+    unsetenv("SANJI_FAKE_NOW");
+    snprintf(now, sizeof(now), "SANJI_FAKE_NOW=%s", fake_now ? fake_now : "");
+    const char *env[] = {now, NULL};
+    sj_error err;
     /* Ready when the port accepts. */
-    for (int i = 0; i < 200; i++) {
-        int fd = socket(AF_INET, SOCK_STREAM, 0);
-        struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port),
-                                .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
-        int ok = connect(fd, (struct sockaddr *)&a, sizeof(a)) == 0;
-        close(fd);
-        if (ok)
-            return;
-        int st;
-        if (waitpid(daemon_pid, &st, WNOHANG) == daemon_pid) {
-            sh("cat %s >&2", logpath);
-            fail_msg("sanji-countyd exited at start (status %d)", st);
-        }
-        usleep(50000);
-    }
-    fail_msg("sanji-countyd did not listen on %d", port);
+    if (sj_test_proc_start(&countyd_proc, argv, fake_now ? env : NULL, logpath, &err) != 0 ||
+        sj_test_proc_wait_port(&countyd_proc, port, 10000, &err) != 0)
+        fail_msg("sanji-countyd did not listen on %d: %s", port, err.message);
 }
 
 static void stop_daemon(void)
 {
-    if (daemon_pid <= 0)
+    if (countyd_proc.pid <= 0)
         return;
-    kill(daemon_pid, SIGTERM);
-    int st = 0;
-    for (int i = 0; i < 200 && waitpid(daemon_pid, &st, WNOHANG) == 0; i++)
-        usleep(50000);
-    if (kill(daemon_pid, 0) == 0) {
-        kill(daemon_pid, SIGKILL);
-        waitpid(daemon_pid, &st, 0);
-        daemon_pid = 0;
-        fail_msg("sanji-countyd did not stop on SIGTERM");
-    }
-    daemon_pid = 0;
-    if (!WIFEXITED(st) || WEXITSTATUS(st) != 0) {
+    sj_error err;
+    if (sj_test_proc_stop(&countyd_proc, 10000, &err) != 0)
+        fail_msg("sanji-countyd did not stop on SIGTERM: %s", err.message);
+    if (!WIFEXITED(countyd_proc.status) || WEXITSTATUS(countyd_proc.status) != 0) {
         sh("tail -n 30 %s >&2", logpath);
-        fail_msg("sanji-countyd stopped with status %d", st);
+        fail_msg("sanji-countyd stopped with status %d", countyd_proc.status);
     }
 }
 
 static bool daemon_alive(void)
 {
-    int st;
-    return daemon_pid > 0 && waitpid(daemon_pid, &st, WNOHANG) == 0;
+    return sj_test_proc_alive(&countyd_proc);
 }
 
 /* ---- a TLS peer on its own loop ------------------------------------------------- */
@@ -564,10 +537,7 @@ static int group_setup(void **state)
 
 static int group_teardown(void **state)
 {
-    if (daemon_pid > 0) {
-        kill(daemon_pid, SIGKILL);
-        waitpid(daemon_pid, NULL, 0);
-    }
+    sj_test_proc_free(&countyd_proc); /* kill -9 if it still runs */
     if (db)
         PQfinish(db);
     const char *src = getenv("SANJI_SOURCE_DIR");
@@ -1005,11 +975,11 @@ static void test_import_while_running_is_seen_at_once(void **state)
 
 static void test_sighup_reloads_the_crl(void **state)
 {
-    assert_int_equal(kill(daemon_pid, SIGHUP), 0);
+    assert_int_equal(sj_test_proc_signal(&countyd_proc, SIGHUP), 0);
     bool seen = false;
     for (int i = 0; i < 100 && !seen; i++) {
         usleep(50000);
-        seen = sh("grep -q 'CRL reloaded' %s", logpath) == 0;
+        seen = sj_test_count_lines(logpath, "CRL reloaded") > 0;
     }
     assert_true(seen);
     assert_true(daemon_alive());
