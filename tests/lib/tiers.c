@@ -4,7 +4,7 @@
  * processes (tiers.h has the contract).
  *
  * Entry points: sj_test_tiers_init(), sj_test_tiers_configure(),
- * sj_test_tiers_start(), sj_test_tiers_finish().
+ * sj_test_tiers_start(), sj_test_tiers_finish(), sj_test_tiers_start_daemon().
  */
 #include "tiers.h"
 
@@ -93,17 +93,27 @@ int sj_test_tiers_configure(sj_test_tiers *t, const char *conninfo, const char *
     return load_demo(t);
 }
 
+int sj_test_tiers_start_daemon(sj_test_proc *p, const char *program, const char *conf,
+                               const char *log, int port)
+{
+    const char *b, *s;
+    if (sj_test_dirs(&b, &s) != 0)
+        return -1;
+    char bin[PATH_MAX];
+    snprintf(bin, sizeof bin, "%s/%s", b, program);
+    const char *argv[] = {bin, "--config", conf, "run", NULL};
+    return sj_test_proc_start_serving(p, argv, NULL, log, port, START_TIMEOUT_MS);
+}
+
 int sj_test_tiers_start(sj_test_tiers *t)
 {
     char cconf[PATH_MAX], rconf[PATH_MAX];
     snprintf(cconf, sizeof cconf, "%s/county.conf", t->certs.dir);
     snprintf(rconf, sizeof rconf, "%s/relay.conf", t->certs.dir);
-    const char *county[] = {t->countyd, "--config", cconf, "run", NULL};
-    const char *relay[] = {t->relayd, "--config", rconf, "run", NULL};
-    if (sj_test_proc_start_serving(&t->county, county, NULL, t->county_log, t->county_port,
-                                   START_TIMEOUT_MS) != 0 ||
-        sj_test_proc_start_serving(&t->relay, relay, NULL, t->relay_log, t->relay_port,
-                                   START_TIMEOUT_MS) != 0)
+    if (sj_test_tiers_start_daemon(&t->county, "server/sanji-countyd", cconf, t->county_log,
+                                   t->county_port) != 0 ||
+        sj_test_tiers_start_daemon(&t->relay, "relay/sanji-relayd", rconf, t->relay_log,
+                                   t->relay_port) != 0)
         return -1;
     return 0;
 }

@@ -23,8 +23,11 @@
  * Errors: functions return 0, or -1 after saying on stderr what failed
  * (and where its log is).
  *
+ * A test that plays the other tiers itself starts one daemon with
+ * sj_test_tiers_start_daemon().
+ *
  * Entry points: sj_test_tiers_init(), sj_test_tiers_configure(),
- * sj_test_tiers_start(), sj_test_tiers_finish().
+ * sj_test_tiers_start(), sj_test_tiers_finish(), sj_test_tiers_start_daemon().
  */
 #ifndef SJ_TEST_TIERS_H
 #define SJ_TEST_TIERS_H
@@ -60,6 +63,13 @@ int sj_test_tiers_configure(sj_test_tiers *t, const char *conninfo, const char *
 /* Starts sanji-countyd, then sanji-relayd, each `run` with its
  * configuration, and waits until each accepts connections. */
 int sj_test_tiers_start(sj_test_tiers *t);
+
+/* Starts one daemon of the build, program its path under $SANJI_BUILD_DIR
+ * (e.g. "relay/sanji-relayd"), as `<program> --config <conf> run` with its
+ * output in log, and waits up to 20 s until it accepts connections on
+ * 127.0.0.1:port.  p as for sj_test_proc_start(). */
+int sj_test_tiers_start_daemon(sj_test_proc *p, const char *program, const char *conf,
+                               const char *log, int port);
 
 /* Stops the relay, then the county, with SIGTERM, and reaps them.  Returns
  * 0 when each that was running exited with status 0 (under a sanitizer a

@@ -56,6 +56,7 @@
 #include "loop.h"
 #include "proc.h"
 #include "store.h"
+#include "tiers.h"
 #include "tls.h"
 #include "uuid.h"
 
@@ -590,10 +591,8 @@ static void write_config(world *w, const char *link_extra)
 
 static void relay_spawn(world *w)
 {
-    char bin[PATH_MAX];
-    snprintf(bin, sizeof bin, "%s/relay/sanji-relayd", getenv("SANJI_BUILD_DIR"));
-    const char *argv[] = {bin, "--config", w->conf, "run", NULL};
-    if (sj_test_proc_start_serving(&w->relay, argv, NULL, w->log, w->relay_port, 10000) != 0)
+    if (sj_test_tiers_start_daemon(&w->relay, "relay/sanji-relayd", w->conf, w->log,
+                                   w->relay_port) != 0)
         fail_msg("sanji-relayd did not start; log %s", w->log);
 }
 
