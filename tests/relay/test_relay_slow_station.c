@@ -901,9 +901,12 @@ static void test_slow_station_feed_bounded_and_complete(void **state)
         fail_msg("relay buffered %llu bytes for the slow station, limit %llu", sm.worst.largest,
                  (unsigned long long)LIMIT);
     /* The relay's memory did not take the feed in: after the warm-up it
-     * grew by less than a quarter of it (the feed is ~36 times the limit). */
+     * grew by less than half of it (the feed is ~36 times the limit; the
+     * exact bound is relayctl's figure above, this one only has to tell
+     * "bounded" from "all of it", also on a loaded machine where the
+     * allocator keeps more). */
     long feed_kib = (long)((uint64_t)N_ROWS * ROW_TEXT / 1024);
-    if (RSS_MEANINGFUL && sm.rss_max_kib - rss0 > feed_kib / 4)
+    if (RSS_MEANINGFUL && sm.rss_max_kib - rss0 > feed_kib / 2)
         fail_msg("relay VmRSS grew by %ld KiB with a %ld KiB feed waiting", sm.rss_max_kib - rss0,
                  feed_kib);
     assert_true(w->desk.answers >= 5); /* one every 300 ms while it read its feed and after */
