@@ -7,12 +7,16 @@
  * filling the result, and apply_one() records it.  A negative return is a
  * database failure of the batch.
  *
- * Cost per message (docs/PERFORMANCE.md, tuning items 4-8): persons and
+ * Cost per message (docs/PERFORMANCE.md, tuning items 4-9): persons and
  * items come from memory (refdata.h); the processed-message insert is the
- * dedup check; a batch runs without savepoints and is run again with them
- * only when a message needs something undone (NEED_SAFE); the writes of a
- * message are few statements (data-modifying CTEs), the last of them sent
- * in one pipeline with the processed-message row.
+ * dedup check; the writes of a message are few statements (data-modifying
+ * CTEs).  Three modes, each the fallback of the one before:
+ *   pipelined  the batch's cases are read in one query and its writes are
+ *              deferred (defer()) and sent in one pipeline (pipe_flush());
+ *              a round trip per batch, not per statement;
+ *   serial     the statements of one message after another, the last of
+ *              them in one pipeline with the processed-message row;
+ *   safe       serial with a savepoint per message (NEED_SAFE).
  *
  * Entry points: countyd_apply_open(), countyd_apply_close(),
  * countyd_apply_batch(), countyd_apply_system().
@@ -23,7 +27,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
+#include "arena.h"
 #include "clock.h"
 #include "db.h"
 #include "orgunit.h"
@@ -40,6 +46,97 @@
  * the registration time is taken as the start of the time limit. */
 #define CLIENT_CLOCK_SLACK_MS (10 * 60 * 1000)
 
+/* --- the pipelined mode's deferred writes ------------------------------------- */
+
+/* What a deferred statement's result fills in once the pipeline has run. */
+typedef enum sink_kind {
+    SINK_NONE,     /* nothing: a failure is an error of the pipeline */
+    SINK_ONE_ROW,  /* must return one row (the update of a locked case) */
+    SINK_NUMBER,   /* the new case's number -> r->case_number */
+    SINK_FEED_SEQ, /* the feed row's seq -> r->feed_seq */
+} sink_kind;
+
+typedef struct deferred {
+    const char *sql;     /* static text */
+    int n;
+    const char **params; /* copies in the pipe's arena */
+    sink_kind sink;
+    countyd_apply_result *r;
+} deferred;
+
+typedef struct countyd_apply_pipe {
+    countyd_arena arena;
+    deferred *d;
+    size_t n, cap;
+    PGresult *cases; /* the batch's cases read FOR UPDATE (prefetch_cases()) */
+} countyd_apply_pipe;
+
+static void pipe_reset(countyd_apply_pipe *pp)
+{
+    countyd_arena_free(&pp->arena);
+    pp->n = 0;
+    PQclear(pp->cases);
+    pp->cases = NULL;
+}
+
+/* Keeps a copy of a statement and its parameters for pipe_flush(). */
+static int defer(countyd_apply *a, const char *sql, int n, const char *const *params,
+                 sink_kind sink, countyd_apply_result *r, sj_error *err)
+{
+    countyd_apply_pipe *pp = a->pipe;
+    if (pp->n == pp->cap) {
+        size_t cap = pp->cap ? 2 * pp->cap : 64;
+        deferred *d = realloc(pp->d, cap * sizeof(*d));
+        if (!d)
+            return sj_error_set(err, SJ_ENOMEM, "out of memory");
+        pp->d = d;
+        pp->cap = cap;
+    }
+    const char **copy = countyd_arena_alloc(&pp->arena, (size_t)n * sizeof(*copy));
+    for (int i = 0; i < n; i++)
+        copy[i] = params[i] ? countyd_arena_strdup(&pp->arena, params[i]) : NULL;
+    pp->d[pp->n++] = (deferred){.sql = sql, .n = n, .params = copy, .sink = sink, .r = r};
+    return 0;
+}
+
+static int take_result(const deferred *d, const PGresult *res, sj_error *err)
+{
+    if (d->sink == SINK_NONE)
+        return 0;
+    if (PQntuples(res) != 1)
+        return sj_error_set(err, SJ_EINTERNAL, "a pipelined write returned %d rows, not one (%.50s)",
+                            PQntuples(res), d->sql);
+    if (d->sink == SINK_NUMBER)
+        snprintf(d->r->case_number, sizeof(d->r->case_number), "%s", PQgetvalue(res, 0, 0));
+    else if (d->sink == SINK_FEED_SEQ)
+        d->r->feed_seq = strtoull(PQgetvalue(res, 0, 0), NULL, 10);
+    return 0;
+}
+
+/* Sends every deferred write in order, COUNTYD_DB_PIPELINE_MAX statements
+ * per round trip, and fills the results' sinks.  Any failure aborts the
+ * transaction; the caller runs the batch again serially. */
+static int pipe_flush(countyd_apply *a, sj_error *err)
+{
+    countyd_apply_pipe *pp = a->pipe;
+    for (size_t at = 0; at < pp->n; at += COUNTYD_DB_PIPELINE_MAX) {
+        size_t k = pp->n - at < COUNTYD_DB_PIPELINE_MAX ? pp->n - at : COUNTYD_DB_PIPELINE_MAX;
+        countyd_db_stmt st[COUNTYD_DB_PIPELINE_MAX];
+        for (size_t i = 0; i < k; i++)
+            st[i] = (countyd_db_stmt){.sql = pp->d[at + i].sql, .n = pp->d[at + i].n,
+                                      .params = pp->d[at + i].params};
+        int rc = countyd_db_pipeline(a->db, st, k, err);
+        for (size_t i = 0; i < k; i++) {
+            if (rc == 0)
+                rc = take_result(&pp->d[at + i], st[i].res, err);
+            PQclear(st[i].res);
+        }
+        if (rc != 0)
+            return rc;
+    }
+    return 0;
+}
+
 int countyd_apply_open(countyd_apply *a, PGconn *db, const char *county, sj_error *err)
 {
     memset(a, 0, sizeof(*a));
@@ -49,8 +146,11 @@ int countyd_apply_open(countyd_apply *a, PGconn *db, const char *county, sj_erro
     memcpy(a->county, county, 7);
     countyd_refdata_cache_init(&a->refs);
     a->calendar = sj_calendar_new();
-    if (!a->calendar)
+    a->pipe = calloc(1, sizeof(*a->pipe));
+    if (!a->calendar || !a->pipe) {
+        countyd_apply_close(a);
         return sj_error_set(err, SJ_ENOMEM, "out of memory");
+    }
     PGresult *res;
     int rc = countyd_db_query(db, "SELECT day::text, kind, name FROM holiday ORDER BY day", 0, NULL,
                               &res, err);
@@ -73,6 +173,12 @@ void countyd_apply_close(countyd_apply *a)
     sj_calendar_free(a->calendar);
     a->calendar = NULL;
     countyd_refdata_cache_free(&a->refs);
+    if (a->pipe) {
+        pipe_reset(a->pipe);
+        free(a->pipe->d);
+        free(a->pipe);
+        a->pipe = NULL;
+    }
 }
 
 /* --- small helpers ---------------------------------------------------------- */
@@ -183,6 +289,18 @@ static const char RECORD_SQL[] =
     " case_version, sender_node) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)"
     " ON CONFLICT (message_id) DO NOTHING RETURNING 1";
 
+/* The pipelined mode's variants: a recorded id is a unique violation that
+ * aborts the batch (which then runs serially and finds the redelivery),
+ * and a new case's number, not known when the statement is deferred, is
+ * read from the case row the pipeline inserted before it. */
+static const char RECORD_STRICT_SQL[] =
+    "INSERT INTO processed_message (message_id, status, code, reason, case_id, case_number,"
+    " case_version, sender_node) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)";
+static const char RECORD_NEW_CASE_SQL[] =
+    "INSERT INTO processed_message (message_id, status, code, reason, case_id, case_number,"
+    " case_version, sender_node) VALUES ($1, $2, $3, $4, $5,"
+    " coalesce((SELECT number FROM cases WHERE case_id = $5), $6), $7, $8)";
+
 /* Fills x for r (which must not move before x is used). */
 static void record_params(record_row *x, const char *message_id, const countyd_peer *peer,
                           const countyd_apply_result *r)
@@ -244,6 +362,17 @@ static int write_event(countyd_apply *a, const char *village, const event_row *e
         record_params(&row, e->message_id, a->cur->peer, r);
         st[1].params = row.p;
     }
+    snprintf(r->village, sizeof(r->village), "%s", village);
+    if (a->pipelined) {
+        int rc = defer(a, st[0].sql, st[0].n, st[0].params, SINK_FEED_SEQ, r, err);
+        if (rc == 0 && with_record) {
+            rc = defer(a, a->cur->submit ? RECORD_NEW_CASE_SQL : RECORD_STRICT_SQL, 8, row.p,
+                       SINK_NONE, NULL, err);
+            a->recorded = a->record_fresh = true; /* else the pipeline fails */
+        }
+        free(mats);
+        return rc;
+    }
     int rc = countyd_db_pipeline(a->db, st, with_record ? 2 : 1, err);
     free(mats);
     if (rc != 0)
@@ -261,7 +390,6 @@ static int write_event(countyd_apply *a, const char *village, const event_row *e
     }
     r->feed_seq = strtoull(PQgetvalue(res, 0, 0), NULL, 10);
     PQclear(res);
-    snprintf(r->village, sizeof(r->village), "%s", village);
     return 0;
 }
 
@@ -272,6 +400,10 @@ static int record_result(countyd_apply *a, const char *message_id, const countyd
 {
     record_row x;
     record_params(&x, message_id, peer, r);
+    if (a->pipelined) {
+        int rc = defer(a, RECORD_STRICT_SQL, 8, x.p, SINK_NONE, NULL, err);
+        return rc != 0 ? rc : 1; /* a recorded id fails the pipeline */
+    }
     PGresult *res;
     int rc = countyd_db_query(a->db, RECORD_SQL, 8, x.p, &res, err);
     if (rc != 0)
@@ -315,6 +447,20 @@ static int lookup_processed(countyd_apply *a, const char *message_id, countyd_ap
 
 /* --- CaseSubmit ------------------------------------------------------------- */
 
+/* The case row, its number taken from the locked per-day counter in the
+ * same statement. */
+static const char CASE_INSERT_SQL[] =
+    "WITH n AS (INSERT INTO case_number_seq (county, day, last_seq)"
+    " VALUES ($22::text, $23::date, 1) ON CONFLICT (county, day) DO UPDATE"
+    " SET last_seq = case_number_seq.last_seq + 1 RETURNING last_seq)"
+    " INSERT INTO cases (case_id, number, village, item_code, item_name, item_min_level,"
+    " applicant_name, applicant_id_number, applicant_phone, request_text, first_receiver,"
+    " first_receiver_name, holder_level, holder_unit, status, version, registered_at_ms,"
+    " due_at_ms, updated_at_ms, urgent, appointment_at_ms) VALUES ($1,"
+    " (SELECT $2::text || '-' || lpad(last_seq::text, greatest(5, length(last_seq::text)),"
+    " '0') FROM n), $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17,"
+    " $18, $19, $20, $21) RETURNING number";
+
 static int apply_submit(countyd_apply *a, const countyd_apply_msg *m, const char *mid,
                         countyd_apply_result *r, sj_error *err)
 {
@@ -349,12 +495,17 @@ static int apply_submit(countyd_apply *a, const countyd_apply_msg *m, const char
     sj_uuid_format(r->case_id, cid);
     PGresult *res;
     const char *pc[] = {cid};
-    if ((rc = countyd_db_query(a->db, "SELECT 1 FROM cases WHERE case_id = $1", 1, pc, &res, err)) != 0)
-        return rc;
-    int exists = PQntuples(res);
-    PQclear(res);
-    if (exists)
-        return refuse(r, SJ_ECASE_EXISTS, "a case with this id already exists");
+    /* Pipelined, an existing id makes the case insert fail (primary key)
+     * and the serial run refuses it here. */
+    if (!a->pipelined) {
+        if ((rc = countyd_db_query(a->db, "SELECT 1 FROM cases WHERE case_id = $1", 1, pc, &res,
+                                   err)) != 0)
+            return rc;
+        int exists = PQntuples(res);
+        PQclear(res);
+        if (exists)
+            return refuse(r, SJ_ECASE_EXISTS, "a case with this id already exists");
+    }
     const countyd_ref_item *item = countyd_refdata_cache_item(&a->refs, s->item_code);
     if (!item || !item->active)
         return refuse(r, SJ_EUNKNOWN_ITEM, "no such active catalogue item");
@@ -398,26 +549,19 @@ static int apply_submit(countyd_apply *a, const countyd_apply_msg *m, const char
                        ap->phone, s->request_text, s->actor_person, person_name, hl,
                        c->holder_unit, st, ver, reg, due_s, upd, b(s->urgent), appt, a->county,
                        day};
-    if ((rc = countyd_db_query(
-             a->db,
-             "WITH n AS (INSERT INTO case_number_seq (county, day, last_seq)"
-             " VALUES ($22::text, $23::date, 1) ON CONFLICT (county, day) DO UPDATE"
-             " SET last_seq = case_number_seq.last_seq + 1 RETURNING last_seq)"
-             " INSERT INTO cases (case_id, number, village, item_code, item_name, item_min_level,"
-             " applicant_name, applicant_id_number, applicant_phone, request_text, first_receiver,"
-             " first_receiver_name, holder_level, holder_unit, status, version, registered_at_ms,"
-             " due_at_ms, updated_at_ms, urgent, appointment_at_ms) VALUES ($1,"
-             " (SELECT $2::text || '-' || lpad(last_seq::text, greatest(5, length(last_seq::text)),"
-             " '0') FROM n), $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17,"
-             " $18, $19, $20, $21) RETURNING number",
-             23, p, &res, err)) != 0)
-        return rc;
-    if (PQntuples(res) != 1) {
+    if (a->pipelined) {
+        if ((rc = defer(a, CASE_INSERT_SQL, 23, p, SINK_NUMBER, r, err)) != 0)
+            return rc;
+    } else {
+        if ((rc = countyd_db_query(a->db, CASE_INSERT_SQL, 23, p, &res, err)) != 0)
+            return rc;
+        if (PQntuples(res) != 1) {
+            PQclear(res);
+            return sj_error_set(err, SJ_EINTERNAL, "case %s not written", cid);
+        }
+        snprintf(r->case_number, sizeof(r->case_number), "%s", PQgetvalue(res, 0, 0));
         PQclear(res);
-        return sj_error_set(err, SJ_EINTERNAL, "case %s not written", cid);
     }
-    snprintf(r->case_number, sizeof(r->case_number), "%s", PQgetvalue(res, 0, 0));
-    PQclear(res);
     r->status = SANJI__ACK_STATUS__ACK_STATUS_APPLIED; /* final before the last write_event() */
     r->case_version = c->version;
     for (size_t i = 0; i < out.n_events; i++) {
@@ -441,7 +585,115 @@ enum {
     C_HANDLING, C_OVERDUE, C_SUPERVISED, C_ESCALATED, C_REACHED_COUNTY, C_WARN, C_URGE,
     C_ROUNDS, C_SATISFACTION, C_RESOLVED_LEVEL, C_RESOLVED_UNIT, C_UPDATED, C_CLOSED,
     C_DEPARTMENT, C_RESULT, C_RETURN_REASON, C_NUMBER, C_MATERIAL,
+    C_CASE_ID, C_LAST_SEQ, /* CASES_PREFETCH_SQL only */
 };
+
+/* One row per material of the case (one row with a NULL material when it
+ * has none), the case's own columns repeated on each: the case and its
+ * list in one round trip. */
+#define CASE_COLUMNS                                                                              \
+    "SELECT village, item_min_level, status, resume_status, holder_level, holder_unit,"           \
+    " version, handling, overdue, supervised, escalated, reached_county, warn_level,"             \
+    " urge_count, materials_rounds, satisfaction, resolved_level, resolved_unit,"                 \
+    " updated_at_ms, closed_at_ms, department, result, return_reason, coalesce(number, ''), u.m"
+#define CASE_MATERIALS " FROM cases LEFT JOIN LATERAL unnest(materials) WITH ORDINALITY AS u(m, i) ON true"
+
+static const char CASE_LOAD_SQL[] =
+    CASE_COLUMNS CASE_MATERIALS " WHERE case_id = $1 ORDER BY u.i FOR UPDATE OF cases";
+
+/* The pipelined mode's read of every case its actions name, with the
+ * number of each case's last event (the rows stay locked, so no other
+ * transaction adds one). */
+static const char CASES_PREFETCH_SQL[] =
+    CASE_COLUMNS ", cases.case_id::text,"
+    " (SELECT coalesce(max(seq), 0) FROM case_event e WHERE e.case_id = cases.case_id)"
+    CASE_MATERIALS " WHERE cases.case_id = ANY($1::uuid[]) ORDER BY cases.case_id, u.i"
+    " FOR UPDATE OF cases";
+
+/* The id a message names (16 bytes), or NULL when it names none. */
+static const uint8_t *message_case(const countyd_apply_msg *m)
+{
+    const ProtobufCBinaryData *id = m->submit   ? &m->submit->case_id
+                                    : m->action ? &m->action->case_id
+                                                : NULL;
+    return id && id->len == 16 ? id->data : NULL;
+}
+
+/* The pipelined mode applies every message to the cases as they were
+ * before the batch: two messages on one case need the serial run, where
+ * the second sees what the first wrote. */
+static bool cases_distinct(const countyd_apply_msg *msgs, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        const uint8_t *ci = message_case(&msgs[i]);
+        for (size_t k = 0; ci && k < i; k++) {
+            const uint8_t *ck = message_case(&msgs[k]);
+            if (ck && memcmp(ci, ck, 16) == 0)
+                return false;
+        }
+    }
+    return true;
+}
+
+/* Reads, locked, every case the batch's actions name (one round trip). */
+static int prefetch_cases(countyd_apply *a, const countyd_apply_msg *msgs, size_t n, sj_error *err)
+{
+    const char **ids = calloc(n + 1, sizeof(*ids));
+    char(*text)[SJ_UUID_TEXT_SIZE] = calloc(n + 1, sizeof(*text));
+    size_t k = 0;
+    int rc = 0;
+    if (!ids || !text) {
+        rc = sj_error_set(err, SJ_ENOMEM, "out of memory");
+        goto out;
+    }
+    for (size_t i = 0; i < n; i++)
+        if (msgs[i].action && message_case(&msgs[i])) {
+            sj_uuid_format(message_case(&msgs[i]), text[k]);
+            ids[k] = text[k];
+            k++;
+        }
+    if (k == 0)
+        goto out;
+    char *array = NULL;
+    if (countyd_db_text_array(ids, k, &array) != 0) {
+        rc = sj_error_set(err, SJ_ENOMEM, "out of memory");
+        goto out;
+    }
+    const char *p[] = {array};
+    rc = countyd_db_query(a->db, CASES_PREFETCH_SQL, 1, p, &a->pipe->cases, err);
+    free(array);
+out:
+    free(ids);
+    free(text);
+    return rc;
+}
+
+/* Where a case's rows are: the prefetched rows (pipelined mode) or its own
+ * locked read.  *owned says whether the caller PQclear()s *res.  No rows:
+ * no such case. */
+static int load_case(countyd_apply *a, const char *cid, PGresult **res, bool *owned, int *row0,
+                     int *n_rows, sj_error *err)
+{
+    *row0 = *n_rows = 0;
+    if (!a->pipelined) {
+        const char *pc[] = {cid};
+        *owned = true;
+        int rc = countyd_db_query(a->db, CASE_LOAD_SQL, 1, pc, res, err);
+        if (rc == 0)
+            *n_rows = PQntuples(*res);
+        return rc;
+    }
+    *owned = false;
+    *res = a->pipe->cases;
+    int rows = *res ? PQntuples(*res) : 0;
+    for (int i = 0; i < rows; i++)
+        if (strcasecmp(PQgetvalue(*res, i, C_CASE_ID), cid) == 0) {
+            if (*n_rows == 0)
+                *row0 = i;
+            ++*n_rows;
+        }
+    return 0;
+}
 
 /* Who acted, for the history. */
 typedef struct actor_info {
@@ -487,34 +739,25 @@ static int act_on_case(countyd_apply *a, const Sanji__CaseAction *act, const act
     const sj_actor actor = who->actor;
     char cid[SJ_UUID_TEXT_SIZE];
     sj_uuid_format(r->case_id, cid);
-    const char *pc[] = {cid};
     PGresult *res = NULL;
-    /* One row per material of the case (one row with a NULL material when
-     * it has none), the case's own columns repeated on each: the case and
-     * its list in one round trip. */
-    if ((rc = countyd_db_query(
-             a->db,
-             "SELECT village, item_min_level, status, resume_status, holder_level, holder_unit,"
-             " version, handling, overdue, supervised, escalated, reached_county, warn_level,"
-             " urge_count, materials_rounds, satisfaction, resolved_level, resolved_unit,"
-             " updated_at_ms, closed_at_ms, department, result, return_reason, coalesce(number, ''),"
-             " u.m FROM cases LEFT JOIN LATERAL unnest(materials) WITH ORDINALITY AS u(m, i) ON true"
-             " WHERE case_id = $1 ORDER BY u.i FOR UPDATE OF cases",
-             1, pc, &res, err)) != 0)
+    bool owned;
+    int row0, n_rows;
+    if ((rc = load_case(a, cid, &res, &owned, &row0, &n_rows, err)) != 0)
         return rc;
-    if (PQntuples(res) < 1) {
-        PQclear(res);
+    if (n_rows < 1) {
+        if (owned)
+            PQclear(res);
         return refuse(r, SJ_EUNKNOWN_CASE, "no such case");
     }
-    size_t n_mat = PQgetisnull(res, 0, C_MATERIAL) ? 0 : (size_t)PQntuples(res);
+    size_t n_mat = PQgetisnull(res, row0, C_MATERIAL) ? 0 : (size_t)n_rows;
     const char **mat = calloc(n_mat + 1, sizeof(*mat));
     if (!mat) {
         rc = sj_error_set(err, SJ_ENOMEM, "out of memory");
         goto out;
     }
     for (size_t i = 0; i < n_mat; i++)
-        mat[i] = PQgetvalue(res, (int)i, C_MATERIAL);
-#define V(col) PQgetvalue(res, 0, (col))
+        mat[i] = PQgetvalue(res, row0 + (int)i, C_MATERIAL);
+#define V(col) PQgetvalue(res, row0, (col))
 #define I(col) atoi(V(col))
 #define B(col) (V(col)[0] == 't')
     sj_case cur = {
@@ -580,28 +823,37 @@ static int act_on_case(countyd_apply *a, const Sanji__CaseAction *act, const act
                        b(c->escalated), b(c->reached_county), wl, uc, mr, sat, rl,
                        c->resolved_unit, upd, cl, c->department ? c->department : "",
                        c->result ? c->result : "", c->return_reason ? c->return_reason : "", mats};
-    /* The update also returns the last event's number (one round trip). */
-    PGresult *sres;
-    rc = countyd_db_query(
-        a->db,
+    /* The update also returns the last event's number (one round trip);
+     * pipelined, the prefetch has read it. */
+    static const char update_sql[] =
         "UPDATE cases SET status = $2, resume_status = $3, holder_level = $4, holder_unit = $5,"
         " version = $6, handling = $7, overdue = $8, supervised = $9, escalated = $10,"
         " reached_county = $11, warn_level = $12, urge_count = $13, materials_rounds = $14,"
         " satisfaction = $15, resolved_level = $16, resolved_unit = $17, updated_at_ms = $18,"
         " closed_at_ms = $19, department = $20, result = $21, return_reason = $22,"
         " materials = $23 WHERE case_id = $1"
-        " RETURNING (SELECT coalesce(max(seq), 0) FROM case_event WHERE case_id = $1)",
-        23, p, &sres, err);
-    free(mats);
-    if (rc != 0)
-        goto out;
-    if (PQntuples(sres) != 1) {
+        " RETURNING (SELECT coalesce(max(seq), 0) FROM case_event WHERE case_id = $1)";
+    int next;
+    if (a->pipelined) {
+        rc = defer(a, update_sql, 23, p, SINK_ONE_ROW, r, err);
+        free(mats);
+        if (rc != 0)
+            goto out;
+        next = atoi(PQgetvalue(res, row0, C_LAST_SEQ)) + 1;
+    } else {
+        PGresult *sres;
+        rc = countyd_db_query(a->db, update_sql, 23, p, &sres, err);
+        free(mats);
+        if (rc != 0)
+            goto out;
+        if (PQntuples(sres) != 1) {
+            PQclear(sres);
+            rc = sj_error_set(err, SJ_EINTERNAL, "case %s vanished while locked", cid);
+            goto out;
+        }
+        next = atoi(PQgetvalue(sres, 0, 0)) + 1;
         PQclear(sres);
-        rc = sj_error_set(err, SJ_EINTERNAL, "case %s vanished while locked", cid);
-        goto out;
     }
-    int next = atoi(PQgetvalue(sres, 0, 0)) + 1;
-    PQclear(sres);
     r->status = SANJI__ACK_STATUS__ACK_STATUS_APPLIED; /* final before the last write_event() */
     r->case_version = c->version;
     for (size_t i = 0; i < out.n_events; i++) {
@@ -621,7 +873,8 @@ static int act_on_case(countyd_apply *a, const Sanji__CaseAction *act, const act
     rc = 0;
 out:
     free(mat);
-    PQclear(res);
+    if (owned)
+        PQclear(res);
     return rc;
 }
 
@@ -694,13 +947,17 @@ int countyd_apply_batch(countyd_apply *a, const countyd_apply_msg *msgs, size_t 
                         countyd_apply_result *results, sj_error *err)
 {
     a->safe = false;
+    a->pipelined = !a->serial_only && cases_distinct(msgs, n);
     int rc;
 again:
+    pipe_reset(a->pipe);
     if ((rc = countyd_db_exec(a->db, "BEGIN", 0, NULL, err)) != 0)
-        return rc;
+        goto fail;
     /* Once per batch: a batch that starts after an import committed sees it. */
     if ((rc = countyd_refdata_cache_refresh(&a->refs, a->db, err)) != 0)
         goto fail;
+    if (a->pipelined && (rc = prefetch_cases(a, msgs, n, err)) != 0)
+        goto serial;
     for (size_t i = 0; i < n; i++) {
         memset(&results[i], 0, sizeof(results[i]));
         rc = apply_one(a, &msgs[i], &results[i], err);
@@ -709,6 +966,7 @@ again:
              * took are rolled back with it, so the second run is gapless. */
             if ((rc = countyd_db_exec(a->db, "ROLLBACK", 0, NULL, err)) != 0)
                 goto fail;
+            a->pipelined = false;
             a->safe = true;
             a->safe_runs++;
             sj_error_clear(err);
@@ -718,10 +976,24 @@ again:
             goto fail;
     }
     a->cur = NULL;
+    if (a->pipelined && (rc = pipe_flush(a, err)) != 0)
+        goto serial;
     if ((rc = countyd_db_exec(a->db, "COMMIT", 0, NULL, err)) != 0)
         goto fail;
+    pipe_reset(a->pipe);
     return 0;
+serial:
+    /* The pipeline met something only the serial run can sort out (a
+     * redelivery, an existing case id, data the database refuses); its
+     * transaction is aborted and nothing of it is kept. */
+    if (rc != SJ_EDB_CONN && countyd_db_exec(a->db, "ROLLBACK", 0, NULL, err) == 0) {
+        a->pipelined = false;
+        a->serial_runs++;
+        sj_error_clear(err);
+        goto again;
+    }
 fail:
+    pipe_reset(a->pipe);
     a->cur = NULL;
     {
         sj_error ignored;
@@ -743,6 +1015,7 @@ int countyd_apply_system(countyd_apply *a, const countyd_system_action *acts, si
     snprintf(who.actor.unit, sizeof(who.actor.unit), "%s000000", a->county);
     snprintf(node, sizeof(node), "county:%s", who.actor.unit);
     a->cur = NULL; /* no processed-message rows for the sweep */
+    a->pipelined = false;
     int rc = countyd_db_exec(a->db, "BEGIN", 0, NULL, err);
     if (rc != 0)
         return rc;

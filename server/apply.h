@@ -26,11 +26,18 @@
  * (SQLSTATE class 22/23) refuse that message; any other database failure
  * rolls back the whole batch and is returned, so that the caller can retry
  * it later (nothing was applied).
- * Savepoints: a batch first runs without any.  If a message needs
- * something undone (a data error, a refusal after a write, a redelivery
- * after a write), the batch is rolled back and run again with a SAVEPOINT
- * per message (RELEASE, or ROLLBACK TO on a refusal), so one bad message
- * never aborts the others.
+ * Modes: a batch whose messages touch distinct cases first runs
+ * pipelined: the cases its actions need are read FOR UPDATE in one query,
+ * the state machine runs in memory, and every write of the batch goes to
+ * PostgreSQL in one pipeline (a few round trips for the whole batch
+ * instead of three per message).  There a redelivery or a case id that
+ * exists is a unique violation that aborts the batch, and any failure of
+ * the pipeline runs the batch again one message at a time, which finds
+ * out what happened exactly.  That serial run takes no savepoints.  If a
+ * message needs something undone (a data error, a refusal after a write, a
+ * redelivery after a write), the batch is rolled back and run again with a
+ * SAVEPOINT per message (RELEASE, or ROLLBACK TO on a refusal), so one bad
+ * message never aborts the others.
  * Results are valid only when the call returns 0, i.e. after COMMIT.
  *
  * Ownership: countyd_apply_open() loads the holiday calendar into a
@@ -94,8 +101,11 @@ typedef struct countyd_apply {
     countyd_refdata_cache refs;    /* persons and items, checked once per batch */
     /* Internal to apply.c: the mode of the batch being applied and what
      * the current message did (see apply_one()). */
-    bool safe, wrote, recorded, record_fresh;
+    bool serial_only;              /* never pipelined (config apply.pipeline = false; tests) */
+    bool pipelined, safe, wrote, recorded, record_fresh;
     const countyd_apply_msg *cur;  /* the node's message being applied, or NULL */
+    struct countyd_apply_pipe *pipe; /* the pipelined mode's deferred writes */
+    unsigned serial_runs;          /* batches run again one message at a time: for tests */
     unsigned safe_runs;            /* batches that needed the safe mode: for tests */
 } countyd_apply;
 

@@ -126,6 +126,7 @@ static void work_cb(uv_work_t *w)
                 k->db = NULL;
                 return;
             }
+            k->apply.serial_only = !cfg->pipeline;
             k->apply_open = true;
         }
     }

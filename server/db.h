@@ -47,7 +47,9 @@ typedef struct countyd_db_stmt {
     PGresult *res;
 } countyd_db_stmt;
 
-#define COUNTYD_DB_PIPELINE_MAX 8
+/* Results of a full pipeline stay far below the socket buffers, so the
+ * blocking send cannot wait on a server that waits on us. */
+#define COUNTYD_DB_PIPELINE_MAX 64
 
 /* Runs n (at most COUNTYD_DB_PIPELINE_MAX) parameterised statements in
  * libpq's pipeline mode: all are sent, then all results read, in one round

@@ -21,6 +21,7 @@
 #define COUNTYD_SERVER_CONFIG_H
 
 #include <stddef.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 
@@ -37,6 +38,7 @@ typedef struct countyd_config {
     char county[7];             /* 6-digit county code; "" when no file was given */
     int batch_size;             /* messages applied per commit, at most */
     int64_t batch_wait_ms;      /* how long a batch waits to fill */
+    bool pipeline;              /* batches pipelined (apply.h); false: serial only */
     int64_t sweep_interval_ms;  /* overdue/warning sweep period */
     uint32_t warn_percents[COUNTYD_WARN_MAX]; /* ascending, 1..99 */
     size_t n_warn;

@@ -548,6 +548,202 @@ static void test_redelivered_urge_undone(void **state)
     expect_feed_gapless(f, VA, 3);
 }
 
+/* --- the pipelined mode ----------------------------------------------------- */
+
+/* Every row Sanji wrote, as text, to compare two databases; times left
+ * out (the fake clock runs on from its fixed start). */
+static char *dump_case_tables(fx *f)
+{
+    return pgt_scalar(
+        f->db,
+        "SELECT string_agg(t, E'\\n' ORDER BY t) FROM ("
+        " SELECT 'c ' || (to_jsonb(x) - ARRAY['recorded_at', 'registered_at_ms', 'updated_at_ms',"
+        " 'closed_at_ms'])::text t FROM cases x UNION ALL"
+        " SELECT 'e ' || (to_jsonb(x) - ARRAY['at_ms', 'recorded_at_ms'])::text FROM case_event x"
+        " UNION ALL"
+        " SELECT 'f ' || to_jsonb(x)::text FROM feed x UNION ALL"
+        " SELECT 'k ' || to_jsonb(x)::text FROM feed_counter x UNION ALL"
+        " SELECT 'n ' || to_jsonb(x)::text FROM case_number_seq x UNION ALL"
+        " SELECT 'p ' || (to_jsonb(x) - 'processed_at')::text FROM processed_message x) q");
+}
+
+/* Fails with the first line where got and want differ. */
+static void expect_same_lines(const char *got, const char *want)
+{
+    for (int line = 1;; line++) {
+        size_t g = strcspn(got, "\n"), w = strcspn(want, "\n");
+        if (g != w || memcmp(got, want, g) != 0)
+            fail_msg("line %d differs:\n  pipelined: %.*s\n  serial:    %.*s", line, (int)g, got,
+                     (int)w, want);
+        if (!got[g] || !want[w]) {
+            assert_int_equal(got[g], want[w]);
+            return;
+        }
+        got += g + 1;
+        want += w + 1;
+    }
+}
+
+enum { SCENARIO_BATCH = 6 };
+
+/* Two cases moved on one message at a time, then one batch: submissions
+ * in two villages, actions on both cases (one with a materials list in
+ * the row), a refused submission and an action on no case. */
+static void pipeline_scenario(fx *f, countyd_apply_result r[SCENARIO_BATCH])
+{
+    sub a, b;
+    make_submit(f, &a, 1, VA, "pa", "T-1");
+    countyd_apply_msg m = msg(f, &P_VA, &a.s, NULL);
+    expect_applied((countyd_apply_result[]){run1(f, &m)}, 1);
+    make_submit(f, &b, 2, VB, "pb", "T-1");
+    m = msg(f, &P_VB, &b.s, NULL);
+    expect_applied((countyd_apply_result[]){run1(f, &m)}, 1);
+    step(f, &P_VA, 1, SANJI__CASE_ACTION_TYPE__CASE_ACTION_ESCALATE, 1, "pa", "", 2);
+    step(f, &P_VB, 2, SANJI__CASE_ACTION_TYPE__CASE_ACTION_ESCALATE, 1, "pb", "", 2);
+    step(f, &P_TX, 2, SANJI__CASE_ACTION_TYPE__CASE_ACTION_ACCEPT, 2, "tx", "", 3);
+    step(f, &P_TX, 2, SANJI__CASE_ACTION_TYPE__CASE_ACTION_REQUEST_MATERIALS, 3, "tx", "缺材料", 4);
+
+    sub c, d, bad;
+    act accept, supplement, nocase;
+    make_submit(f, &c, 3, VA, "pa", "T-1");
+    make_submit(f, &d, 4, VB, "pb", "V-1");
+    make_submit(f, &bad, 5, VA, "pa", "NO-SUCH");
+    make_action(&accept, 1, SANJI__CASE_ACTION_TYPE__CASE_ACTION_ACCEPT, 2, "tx");
+    make_action(&supplement, 2, SANJI__CASE_ACTION_TYPE__CASE_ACTION_SUPPLEMENT, 4, "pb");
+    supplement.a.note = "已补齐";
+    make_action(&nocase, 9, SANJI__CASE_ACTION_TYPE__CASE_ACTION_ESCALATE, 1, "pa");
+    countyd_apply_msg batch[SCENARIO_BATCH] = {
+        msg(f, &P_VA, &c.s, NULL),          msg(f, &P_TX, NULL, &accept.a),
+        msg(f, &P_VB, &d.s, NULL),          msg(f, &P_VB, NULL, &supplement.a),
+        msg(f, &P_VA, &bad.s, NULL),        msg(f, &P_VA, NULL, &nocase.a)};
+    sj_error err;
+    if (countyd_apply_batch(&f->ap, batch, SCENARIO_BATCH, r, &err) != 0)
+        fail_msg("batch: %s", err.message);
+    expect_applied(&r[0], 1);
+    expect_applied(&r[1], 3);
+    expect_applied(&r[2], 1);
+    expect_applied(&r[3], 5);
+    expect_refused(&r[4], SJ_EUNKNOWN_ITEM);
+    expect_refused(&r[5], SJ_EUNKNOWN_CASE);
+}
+
+/* A batch on distinct cases runs pipelined in one pass and leaves exactly
+ * the rows and Acks the serial mode leaves. */
+static void test_pipelined_batch_equals_serial(void **state)
+{
+    fx *f = *state;
+    countyd_apply_result piped[SCENARIO_BATCH], serial[SCENARIO_BATCH];
+    pipeline_scenario(f, piped);
+    assert_int_equal(f->ap.serial_runs, 0);
+    assert_int_equal(f->ap.safe_runs, 0);
+    assert_string_equal(piped[0].case_number, "410423-20260430-00003");
+    assert_string_equal(piped[2].case_number, "410423-20260430-00004");
+    assert_string_equal(piped[0].village, VA);
+    assert_int_equal(piped[0].feed_seq, 3); /* VA: submit and escalate before */
+    assert_int_equal(piped[1].feed_seq, 4);
+    assert_int_equal(piped[3].feed_seq, 6); /* VB: four before, then the submission */
+    expect_feed_gapless(f, VA, 4);
+    expect_feed_gapless(f, VB, 6);
+
+    void *other = NULL;
+    assert_int_equal(setup(&other), 0);
+    fx *g = other;
+    g->ap.serial_only = true;
+    pipeline_scenario(g, serial);
+    char *want = dump_case_tables(g), *got = dump_case_tables(f);
+    assert_non_null(want);
+    assert_non_null(got);
+    expect_same_lines(got, want);
+    for (int i = 0; i < SCENARIO_BATCH; i++) {
+        assert_int_equal(piped[i].status, serial[i].status);
+        assert_int_equal(piped[i].code, serial[i].code);
+        assert_string_equal(piped[i].reason, serial[i].reason);
+        assert_memory_equal(piped[i].case_id, serial[i].case_id, 16);
+        assert_string_equal(piped[i].case_number, serial[i].case_number);
+        assert_int_equal(piped[i].case_version, serial[i].case_version);
+        assert_string_equal(piped[i].village, serial[i].village);
+        assert_int_equal(piped[i].feed_seq, serial[i].feed_seq);
+        assert_int_equal(piped[i].redelivered, serial[i].redelivered);
+    }
+    free(want);
+    free(got);
+    teardown(&other);
+}
+
+/* A redelivery in a pipelined batch aborts the pipeline; the batch runs
+ * again serially: the new submission keeps a gapless number, the
+ * redelivery gets its original Ack. */
+static void test_pipeline_redelivery_runs_serially(void **state)
+{
+    fx *f = *state;
+    sub a, b;
+    make_submit(f, &a, 1, VA, "pa", "T-1");
+    countyd_apply_msg first = msg(f, &P_VA, &a.s, NULL);
+    countyd_apply_result r0 = run1(f, &first);
+    make_submit(f, &b, 2, VA, "pa", "T-1");
+    countyd_apply_msg m[2] = {msg(f, &P_VA, &b.s, NULL), first};
+    countyd_apply_result r[2];
+    sj_error err;
+    if (countyd_apply_batch(&f->ap, m, 2, r, &err) != 0)
+        fail_msg("batch: %s", err.message);
+    assert_int_equal(f->ap.serial_runs, 1);
+    assert_int_equal(f->ap.safe_runs, 0);
+    expect_applied(&r[0], 1);
+    assert_string_equal(r[0].case_number, "410423-20260430-00002");
+    expect_applied(&r[1], 1);
+    assert_true(r[1].redelivered);
+    assert_string_equal(r[1].case_number, r0.case_number);
+    assert_int_equal(pgt_count(f->db, "cases"), 2);
+    expect_feed_gapless(f, VA, 2);
+}
+
+/* A new message with the id of an existing case: the pipeline's case
+ * insert fails, the serial run refuses that message alone. */
+static void test_pipeline_existing_case_refused(void **state)
+{
+    fx *f = *state;
+    sub a, again, other;
+    make_submit(f, &a, 1, VA, "pa", "T-1");
+    countyd_apply_msg m0 = msg(f, &P_VA, &a.s, NULL);
+    run1(f, &m0);
+    make_submit(f, &again, 1, VA, "pa", "T-1");
+    make_submit(f, &other, 2, VB, "pb", "T-1");
+    countyd_apply_msg m[2] = {msg(f, &P_VA, &again.s, NULL), msg(f, &P_VB, &other.s, NULL)};
+    countyd_apply_result r[2];
+    sj_error err;
+    if (countyd_apply_batch(&f->ap, m, 2, r, &err) != 0)
+        fail_msg("batch: %s", err.message);
+    assert_int_equal(f->ap.serial_runs, 1);
+    expect_refused(&r[0], SJ_ECASE_EXISTS);
+    expect_applied(&r[1], 1);
+    assert_string_equal(r[1].case_number, "410423-20260430-00002");
+    expect_feed_gapless(f, VA, 1);
+    expect_feed_gapless(f, VB, 1);
+}
+
+/* Two messages on one case in one batch (an outbox flushed after a day
+ * offline: the registration and the escalation) run serially from the
+ * start, so the second sees the first: pipelined, the escalation would
+ * find no case. */
+static void test_same_case_twice_runs_serially(void **state)
+{
+    fx *f = *state;
+    sub a;
+    act up;
+    make_submit(f, &a, 1, VA, "pa", "T-1");
+    make_action(&up, 1, SANJI__CASE_ACTION_TYPE__CASE_ACTION_ESCALATE, 1, "pa");
+    countyd_apply_msg m[2] = {msg(f, &P_VA, &a.s, NULL), msg(f, &P_VA, NULL, &up.a)};
+    countyd_apply_result r[2];
+    sj_error err;
+    if (countyd_apply_batch(&f->ap, m, 2, r, &err) != 0)
+        fail_msg("batch: %s", err.message);
+    expect_applied(&r[0], 1);
+    expect_applied(&r[1], 2);
+    assert_int_equal(f->ap.serial_runs, 0);
+    expect_field(f, 1, "version", "2");
+    expect_feed_gapless(f, VA, 2);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -562,6 +758,10 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_bad_event_in_pipeline_refused_alone, setup, teardown),
         cmocka_unit_test_setup_teardown(test_usual_batch_needs_no_savepoint, setup, teardown),
         cmocka_unit_test_setup_teardown(test_redelivered_urge_undone, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_pipelined_batch_equals_serial, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_pipeline_redelivery_runs_serially, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_pipeline_existing_case_refused, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_same_case_twice_runs_serially, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
