@@ -2,6 +2,13 @@
  * tls.c - the TLS 1.3 engine behind memory BIOs: mutual authentication with
  * the county CA, optional CRL, and the Sanji identity check (tls.h).
  *
+ * Two phases.  The handshake is OpenSSL's, behind two memory BIOs.  Once
+ * it is done, the engine keeps only the application traffic secrets (caught
+ * by the keylog callback), frees the SSL object with its BIOs, certificate
+ * and session (~23 KiB per link), and carries the link with its own TLS 1.3
+ * record layer (tls_record.c) - the split kernel TLS uses.  An idle
+ * established engine then holds no OpenSSL object and no buffer.
+ *
  * How a refusal becomes a code: the side that judges a certificate does so
  * in verify_cb(), which records our code and message and sets the X509 error
  * that makes OpenSSL send a telling alert (one alert per code, see
@@ -16,6 +23,7 @@
  */
 #include "tls.h"
 
+#include <ctype.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -30,6 +38,8 @@
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
 
+#include "tls_record.h"
+
 #define MAX_ROLES 8
 
 struct sj_tls_ctx {
@@ -41,26 +51,50 @@ struct sj_tls_ctx {
     char *crl_file;
     bool has_identity;
     sj_identity identity;
+    sj__tls_record_crypto crypto; /* the record layer's, shared by the engines */
 };
 
+/* What an idle established engine holds is this struct alone: keep it
+ * small (the failure message is allocated only when there is one). */
 struct sj_tls {
     sj_tls_ctx *ctx;
-    SSL *ssl;
+    SSL *ssl;  /* during the handshake only; NULL once the record layer runs */
     BIO *rbio; /* network -> engine; owned by ssl */
     BIO *wbio; /* engine -> network; owned by ssl */
     bool has_expected;
-    sj_identity expected;
     bool established;
     bool shut;
     bool peer_closed;
-    int dead;             /* 0, or the code every call returns from now on */
-    sj_error last;        /* the failure behind dead */
-    int verify_code;      /* our verdict on the peer certificate, 0 if none */
-    sj_error verify_err;
-    int alert_received;   /* TLS alert description from the peer, -1 if none */
     bool has_peer;
+    int dead;             /* 0, or the code every call returns from now on */
+    sj_error *last;       /* the failure behind dead (or our verdict on the
+                           * peer certificate); NULL while there is none */
+    int verify_code;      /* our verdict on the peer certificate, 0 if none */
+    int alert_received;   /* TLS alert description from the peer, -1 if none */
+    sj_identity expected;
     sj_identity peer;
+    sj__tls_record rec;   /* the link after the handshake (rec.started) */
 };
+
+static const sj_error no_error = {SJ_EOK, ""};
+static const sj_error oom_error = {SJ_ENOMEM,
+                                   "内存不足, 无法记录 TLS 错误 (out of memory while recording "
+                                   "a TLS failure)"};
+
+/* The engine's failure record, allocated when it is first needed; NULL
+ * (sj_error_set() then writes nothing) when even that fails. */
+static sj_error *last_slot(sj_tls *t)
+{
+    if (t->last == NULL)
+        t->last = calloc(1, sizeof *t->last);
+    return t->last;
+}
+
+static void copy_last(const sj_tls *t, sj_error *err)
+{
+    if (err != NULL)
+        *err = t->last ? *t->last : t->dead ? oom_error : no_error;
+}
 
 /* ---------- helpers ----------------------------------------------------- */
 
@@ -235,7 +269,7 @@ static int refuse_cert(X509_STORE_CTX *sctx, sj_tls *t, int code, int x509_err, 
         vsnprintf(msg, sizeof msg, fmt, ap);
         va_end(ap);
         t->verify_code = code;
-        sj_error_set(&t->verify_err, code, "%s", msg);
+        sj_error_set(last_slot(t), code, "%s", msg);
     }
     X509_STORE_CTX_set_error(sctx, x509_err);
     return 0;
@@ -379,6 +413,18 @@ static int alert_code(int desc, const char **meaning)
     }
 }
 
+/* Records the fatal alert desc from the peer as our code and message. */
+static int alert_refusal(sj_tls *t, int desc)
+{
+    const char *meaning;
+    int code = alert_code(desc, &meaning);
+    /* OpenSSL 3.0 has no text for the TLS 1.3 certificate_required alert. */
+    sj_error_set(last_slot(t), code, "%s [TLS alert: %s]", meaning,
+                 desc == SSL_AD_CERTIFICATE_REQUIRED ? "certificate required"
+                                                     : SSL_alert_desc_string_long(desc));
+    return code;
+}
+
 /* Turns a failed SSL call into our code; the engine is dead from then on. */
 static int refusal(sj_tls *t, bool in_handshake, sj_error *err)
 {
@@ -386,35 +432,80 @@ static int refusal(sj_tls *t, bool in_handshake, sj_error *err)
     char detail[400];
     ssl_errors(detail, sizeof detail);
     if (t->verify_code != 0) {
-        t->last = t->verify_err;
-        code = t->verify_code;
+        code = t->verify_code; /* its message is in t->last already */
     } else if (t->alert_received >= 0) {
-        const char *meaning;
-        code = alert_code(t->alert_received, &meaning);
-        /* OpenSSL 3.0 has no text for the TLS 1.3 certificate_required alert. */
-        sj_error_set(&t->last, code, "%s [TLS alert: %s]", meaning,
-                     t->alert_received == SSL_AD_CERTIFICATE_REQUIRED
-                         ? "certificate required"
-                         : SSL_alert_desc_string_long(t->alert_received));
+        code = alert_refusal(t, t->alert_received);
     } else if (strstr(detail, "peer did not return a certificate") != NULL) {
-        code = sj_error_set(&t->last, SJ_ETLS_NO_CERT,
+        code = sj_error_set(last_slot(t), SJ_ETLS_NO_CERT,
                             "对端没有出示证书 (the peer sent no certificate; every node needs one "
                             "from the county CA)");
     } else if (strstr(detail, "unsupported protocol") != NULL ||
                strstr(detail, "no protocols available") != NULL ||
                strstr(detail, "wrong version number") != NULL) {
-        code = sj_error_set(&t->last, SJ_ETLS_PROTOCOL,
+        code = sj_error_set(last_slot(t), SJ_ETLS_PROTOCOL,
                             "对端不支持 TLS 1.3 (the peer offers only an older TLS version: %s); "
                             "upgrade the peer's software",
                             detail);
     } else {
         code = in_handshake ? SJ_ETLS_HANDSHAKE : SJ_ETLS;
-        sj_error_set(&t->last, code, "TLS %s失败 (%s)", in_handshake ? "握手" : "连接", detail);
+        sj_error_set(last_slot(t), code, "TLS %s失败 (%s)", in_handshake ? "握手" : "连接",
+                     detail);
     }
     t->dead = code;
-    if (err != NULL)
-        *err = t->last;
+    copy_last(t, err);
     return code;
+}
+
+/* The record layer failed (rerr) or the peer sent a fatal alert: the engine
+ * is dead.  An alert keeps the meaning it had under OpenSSL, so a client
+ * still learns why the server refused its certificate. */
+static int record_failure(sj_tls *t, int rc, const sj_error *rerr)
+{
+    if (t->rec.peer_alert >= 0) {
+        rc = alert_refusal(t, t->rec.peer_alert);
+    } else {
+        if (rc == 0 || rc == SJ_EAGAIN || rc == SJ_ECLOSED)
+            rc = SJ_ETLS;
+        sj_error_set(last_slot(t), rc, "%s", rerr->message);
+    }
+    t->dead = rc;
+    return rc;
+}
+
+/* Catches the application traffic secrets as OpenSSL derives them
+ * ("CLIENT_TRAFFIC_SECRET_0 <client random> <secret>", NSS key log format):
+ * the record layer needs them once the SSL object is gone. */
+static void keylog_cb(const SSL *ssl, const char *line)
+{
+    sj_tls *t = SSL_get_app_data(ssl);
+    static const char client[] = "CLIENT_TRAFFIC_SECRET_0 ", server[] = "SERVER_TRAFFIC_SECRET_0 ";
+    bool is_client_secret;
+    if (t == NULL)
+        return;
+    if (strncmp(line, client, sizeof client - 1) == 0)
+        is_client_secret = true;
+    else if (strncmp(line, server, sizeof server - 1) == 0)
+        is_client_secret = false;
+    else
+        return;
+    const char *hex = strchr(line + sizeof client - 1, ' ');
+    if (hex == NULL)
+        return;
+    hex++;
+    uint8_t secret[48];
+    size_t n = 0;
+    while (n < sizeof secret && isxdigit((unsigned char)hex[0]) &&
+           isxdigit((unsigned char)hex[1])) {
+        char two[3] = {hex[0], hex[1], '\0'};
+        secret[n++] = (uint8_t)strtoul(two, NULL, 16);
+        hex += 2;
+    }
+    /* A malformed line leaves the secret unset; the takeover then fails. */
+    if (*hex == '\0') {
+        bool ours = is_client_secret != t->ctx->is_server;
+        (void)sj__tls_record_set_secret(&t->rec, ours, secret, n);
+    }
+    OPENSSL_cleanse(secret, sizeof secret);
 }
 
 /* ---------- context ----------------------------------------------------- */
@@ -483,8 +574,23 @@ sj_tls_ctx *sj_tls_ctx_new(const sj_tls_config *cfg, sj_error *err)
      * skip the certificate checks we rely on. */
     SSL_CTX_set_session_cache_mode(sc, SSL_SESS_CACHE_OFF);
     SSL_CTX_set_options(sc, SSL_OP_NO_TICKET);
-    if (cfg->is_server)
-        SSL_CTX_set_num_tickets(sc, 0);
+    /* No tickets from the server also means nothing is written under the
+     * application keys before the record layer takes over (sequence 0). */
+    if (cfg->is_server && !SSL_CTX_set_num_tickets(sc, 0)) {
+        ssl_errors(detail, sizeof detail);
+        sj_error_set(err, SJ_EINTERNAL, "无法关闭会话票据 (%s)", detail);
+        goto fail;
+    }
+    /* Only the AEADs that tls_record.c implements, in OpenSSL's own order. */
+    if (SSL_CTX_set_ciphersuites(sc, "TLS_AES_256_GCM_SHA384:TLS_CHACHA20_POLY1305_SHA256:"
+                                     "TLS_AES_128_GCM_SHA256") != 1) {
+        ssl_errors(detail, sizeof detail);
+        sj_error_set(err, SJ_EINTERNAL, "无法限定 TLS 1.3 算法套件 (%s)", detail);
+        goto fail;
+    }
+    SSL_CTX_set_keylog_callback(sc, keylog_cb);
+    if (sj__tls_record_crypto_init(&ctx->crypto, err) != 0)
+        goto fail;
 
     X509_STORE *store = build_store(cfg->ca_file, cfg->crl_file, err);
     if (store == NULL)
@@ -546,6 +652,7 @@ void sj_tls_ctx_free(sj_tls_ctx *ctx)
     if (ctx == NULL)
         return;
     SSL_CTX_free(ctx->ssl_ctx);
+    sj__tls_record_crypto_free(&ctx->crypto);
     free(ctx->ca_file);
     free(ctx->crl_file);
     free(ctx);
@@ -662,7 +769,10 @@ void sj_tls_free(sj_tls *t)
 {
     if (t == NULL)
         return;
-    SSL_free(t->ssl); /* frees both BIOs */
+    SSL_free(t->ssl); /* frees both BIOs; NULL after the takeover */
+    sj__tls_record_free(&t->rec);
+    free(t->last);
+    OPENSSL_cleanse(t, sizeof *t);
     free(t);
 }
 
@@ -670,6 +780,10 @@ int sj_tls_feed(sj_tls *t, const void *cipher, size_t len)
 {
     if (len == 0)
         return 0;
+    if (t->rec.started)
+        return sj__tls_record_feed(&t->rec, cipher, len);
+    if (t->ssl == NULL)
+        return 0; /* dead in the takeover: nothing will read them */
     if (len > INT32_MAX)
         return SJ_ETOOBIG;
     int n = BIO_write(t->rbio, cipher, (int)len);
@@ -680,11 +794,69 @@ int sj_tls_feed(sj_tls *t, const void *cipher, size_t len)
     return 0;
 }
 
+static int takeover_failed(sj_tls *t, sj_error *err, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+/* The takeover failed: the link is dead; never fall back to something
+ * weaker.  What the SSL object held is dropped with it. */
+static int takeover_failed(sj_tls *t, sj_error *err, const char *fmt, ...)
+{
+    char msg[SJ_ERROR_MESSAGE_MAX];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    t->dead = sj_error_set(last_slot(t), SJ_ETLS, "TLS 握手后无法接管连接 (%s)", msg);
+    SSL_free(t->ssl);
+    t->ssl = NULL;
+    t->rbio = t->wbio = NULL;
+    sj__tls_record_free(&t->rec);
+    t->rec.started = false;
+    copy_last(t, err);
+    return t->dead;
+}
+
+/* Moves a memory BIO's bytes into the record layer (the output queue or
+ * the reader's input). */
+static int move_bio(sj_tls *t, BIO *b, bool to_output)
+{
+    char *p = NULL;
+    long n = BIO_get_mem_data(b, &p);
+    if (n <= 0)
+        return 0;
+    return to_output ? sj__tls_record_queue_raw(&t->rec, p, (size_t)n)
+                     : sj__tls_record_feed(&t->rec, p, (size_t)n);
+}
+
+/* The handshake is done: keep the traffic keys, free the SSL object, and
+ * let the record layer carry the link from sequence number 0 both ways.
+ * The client's last flight (Certificate, CertificateVerify, Finished) may
+ * still wait in the write BIO, and records the peer sent right after its
+ * Finished (data, or the server's refusal alert) in the read BIO. */
+static int take_over(sj_tls *t, sj_error *err)
+{
+    const SSL_CIPHER *cipher = SSL_get_current_cipher(t->ssl);
+    if (cipher == NULL)
+        return takeover_failed(t, err, "no cipher suite negotiated");
+    if (SSL_pending(t->ssl) != 0 || SSL_has_pending(t->ssl))
+        return takeover_failed(t, err, "OpenSSL still holds unread record bytes");
+    uint16_t suite = (uint16_t)SSL_CIPHER_get_protocol_id(cipher);
+    sj_error rerr;
+    if (sj__tls_record_start(&t->rec, &t->ctx->crypto, suite, !t->ctx->is_server, &rerr) != 0)
+        return takeover_failed(t, err, "%s", rerr.message);
+    if (move_bio(t, t->wbio, true) != 0 || move_bio(t, t->rbio, false) != 0)
+        return takeover_failed(t, err, "out of memory");
+    SSL_free(t->ssl); /* and both BIOs */
+    t->ssl = NULL;
+    t->rbio = t->wbio = NULL;
+    ERR_clear_error();
+    return 0;
+}
+
 int sj_tls_handshake(sj_tls *t, sj_error *err)
 {
     if (t->dead) {
-        if (err)
-            *err = t->last;
+        copy_last(t, err);
         return t->dead;
     }
     if (t->established)
@@ -695,15 +867,15 @@ int sj_tls_handshake(sj_tls *t, sj_error *err)
         if (!t->has_peer) {
             /* verify_cb always runs on a completed mutual handshake; if it
              * did not, refuse rather than trust an unchecked peer. */
-            t->dead = sj_error_set(&t->last, SJ_ETLS_BAD_IDENTITY,
+            t->dead = sj_error_set(last_slot(t), SJ_ETLS_BAD_IDENTITY,
                                    "对端身份未经检查 (peer identity was not checked)");
-            if (err)
-                *err = t->last;
+            copy_last(t, err);
             return t->dead;
         }
+        int rc = take_over(t, err);
+        if (rc != 0)
+            return rc;
         t->established = true;
-        shed_bio(t, true);
-        shed_bio(t, false);
         return 0;
     }
     int e = SSL_get_error(t->ssl, r);
@@ -728,23 +900,15 @@ int sj_tls_read(sj_tls *t, void *buf, size_t cap, size_t *nread)
         return SJ_EINVAL;
     if (t->peer_closed)
         return SJ_ECLOSED;
-    ERR_clear_error();
-    size_t n = 0;
-    if (SSL_read_ex(t->ssl, buf, cap, &n) == 1) {
-        *nread = n;
-        return 0;
-    }
-    switch (SSL_get_error(t->ssl, 0)) {
-    case SSL_ERROR_WANT_READ:
-        ERR_clear_error();
-        shed_bio(t, true);
-        return SJ_EAGAIN;
-    case SSL_ERROR_ZERO_RETURN:
+    sj_error rerr;
+    int rc = sj__tls_record_read(&t->rec, buf, cap, nread, &rerr);
+    if (rc == 0 || rc == SJ_EAGAIN)
+        return rc;
+    if (rc == SJ_ECLOSED) {
         t->peer_closed = true;
         return SJ_ECLOSED;
-    default:
-        return refusal(t, false, NULL);
     }
+    return record_failure(t, rc, &rerr);
 }
 
 int sj_tls_write(sj_tls *t, const void *plain, size_t len)
@@ -755,23 +919,26 @@ int sj_tls_write(sj_tls *t, const void *plain, size_t len)
         return SJ_EINVAL;
     if (len == 0)
         return 0;
-    ERR_clear_error();
-    size_t n = 0;
-    /* A memory BIO never blocks, so SSL_write_ex takes everything at once. */
-    if (SSL_write_ex(t->ssl, plain, len, &n) == 1 && n == len)
-        return 0;
-    return refusal(t, false, NULL);
+    sj_error rerr;
+    int rc = sj__tls_record_write(&t->rec, plain, len, &rerr);
+    return rc == 0 ? 0 : record_failure(t, rc, &rerr);
 }
 
 size_t sj_tls_pending(const sj_tls *t)
 {
-    return BIO_ctrl_pending(t->wbio);
+    if (t->rec.started)
+        return sj__tls_record_pending(&t->rec);
+    return t->wbio ? BIO_ctrl_pending(t->wbio) : 0;
 }
 
 int sj_tls_take(sj_tls *t, void *buf, size_t cap, size_t *n)
 {
     *n = 0;
-    size_t have = BIO_ctrl_pending(t->wbio);
+    if (t->rec.started) {
+        *n = sj__tls_record_take(&t->rec, buf, cap);
+        return 0;
+    }
+    size_t have = t->wbio ? BIO_ctrl_pending(t->wbio) : 0;
     if (have == 0 || cap == 0)
         return 0;
     if (cap > have)
@@ -791,10 +958,10 @@ int sj_tls_shutdown(sj_tls *t)
         return 0;
     t->shut = true;
     if (t->established && !t->dead) {
-        ERR_clear_error();
-        /* 0 = close_notify queued, peer's not yet seen; both are fine. */
-        (void)SSL_shutdown(t->ssl);
-        ERR_clear_error();
+        sj_error rerr;
+        int rc = sj__tls_record_close(&t->rec, &rerr);
+        if (rc != 0)
+            (void)record_failure(t, rc, &rerr);
     }
     return 0;
 }
@@ -806,5 +973,10 @@ const sj_identity *sj_tls_peer(const sj_tls *t)
 
 const sj_error *sj_tls_last_error(const sj_tls *t)
 {
-    return &t->last;
+    return t->last ? t->last : t->dead ? &oom_error : &no_error;
+}
+
+sj__tls_record *sj__tls_record_of(sj_tls *t)
+{
+    return t->rec.started ? &t->rec : NULL;
 }

@@ -3,8 +3,14 @@
  *
  * The engine never touches a socket.  The connection layer (conn.c) moves
  * bytes: what arrives from the network goes in with sj_tls_feed(), what the
- * engine wants sent comes out with sj_tls_take().  Everything else is OpenSSL
- * 3 behind two memory BIOs, so tier code never calls OpenSSL directly.
+ * engine wants sent comes out with sj_tls_take().  The handshake is OpenSSL 3
+ * behind two memory BIOs; once it is done, the engine frees OpenSSL's SSL
+ * object and carries the link with its own TLS 1.3 record layer
+ * (tls_record.c: AES-GCM or ChaCha20-Poly1305 records, alerts, KeyUpdate),
+ * so an idle established engine holds only its traffic keys.  Tier code
+ * never calls OpenSSL directly.  Cipher suites: TLS_AES_256_GCM_SHA384,
+ * TLS_CHACHA20_POLY1305_SHA256, TLS_AES_128_GCM_SHA256; no session tickets,
+ * no resumption.
  *
  * Policy (DESIGN.md G5): TLS 1.3 only; both sides present a certificate; the
  * county CA (ca_file) is the only trust anchor; an optional CRL is checked;

@@ -283,6 +283,8 @@ int sj__tls_record_write(sj__tls_record *r, const void *plain, size_t len, sj_er
         int rc = seal_limited(r, SJ__TLS_CT_APPLICATION_DATA, p, n, err);
         if (rc != 0)
             return rc;
+        if (n == 0)
+            break; /* the one empty record */
         p += n;
         len -= n;
     } while (len > 0);
@@ -357,8 +359,10 @@ static void shrink_input(sj__tls_record *r)
         b->len = left;
         b->off = 0;
     }
+    /* Only a queue grown past two records by a coalesced read is shrunk:
+     * one fed a byte at a time never grows that far, so never thrashes. */
     size_t want = left < 512 ? 512 : left;
-    if (b->cap > want + SJ__TLS_RECORD_MAX_CIPHER + HDR) {
+    if (b->cap > 2 * (SJ__TLS_RECORD_MAX_CIPHER + HDR)) {
         uint8_t *p = OPENSSL_clear_realloc(b->p, b->cap, want);
         if (p != NULL) { /* else keep the larger one: only memory is lost */
             b->p = p;
