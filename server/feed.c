@@ -3,7 +3,12 @@
  *
  * One statement serves any number of villages: the windows travel as three
  * parallel arrays and are unnested into a join, so a county desk with
- * hundreds of villages costs one round trip.
+ * hundreds of villages costs one round trip.  Each window is its own
+ * LATERAL range scan of the feed's primary key (village, seq), bounds in
+ * the index condition: a plain join of the unnested windows with the feed
+ * was planned as a merge join over the whole feed index, a cost that grew
+ * with the county's history (7.4 ms for 36 windows at 14,000 feed rows,
+ * 1.4 ms this way).
  *
  * Entry points: countyd_feed_load().
  */
@@ -56,8 +61,10 @@ int countyd_feed_load(PGconn *db, countyd_arena *a, const countyd_feed_cursor *c
         db,
         "SELECT f.village, f.seq, " COUNTYD_CASE_COLUMNS ", " COUNTYD_EVENT_COLUMNS
         " FROM unnest($1::text[], $2::bigint[], $3::bigint[]) AS q(v, after, upto)"
-        " JOIN feed f ON f.village = q.v::char(12) AND f.seq > q.after"
-        "  AND (q.upto = 0 OR f.seq <= q.upto)"
+        " CROSS JOIN LATERAL (SELECT * FROM feed f WHERE f.village = q.v::char(12)"
+        "  AND f.seq > q.after"
+        "  AND f.seq <= CASE WHEN q.upto = 0 THEN 9223372036854775807 ELSE q.upto END"
+        "  ORDER BY f.seq LIMIT $4::bigint) f"
         " JOIN case_event e ON e.case_id = f.case_id AND e.seq = f.event_seq"
         " JOIN cases c ON c.case_id = f.case_id"
         " ORDER BY f.village, f.seq LIMIT $4::bigint",
