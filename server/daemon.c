@@ -56,6 +56,7 @@ typedef struct upmsg {
     Sanji__Envelope *env;
     countyd_peer peer;
     char node[SJ_IDENTITY_NODE_ID_MAX];
+    uint64_t arrived_ms; /* uv_now() when it came */
 } upmsg;
 
 struct countyd_daemon {
@@ -393,15 +394,23 @@ static void on_batch_timer(uv_timer_t *t)
         launch_batch(d);
 }
 
+/* A batch starts when batch_size messages wait, or when the oldest has
+ * waited batch_wait.  The wait is counted from the oldest message's
+ * arrival, not from the end of the last commit: messages that came while
+ * a batch was applied have waited already, and under load a commit takes
+ * longer than batch_wait, so they go at once and the batch is as large as
+ * the load makes it anyway. */
 static void maybe_batch(countyd_daemon *d)
 {
     if (d->batch_busy || !d->pend_head || d->stopping)
         return;
-    if (d->n_pending >= (size_t)d->cfg->batch_size || d->cfg->batch_wait_ms == 0) {
+    uint64_t wait = (uint64_t)d->cfg->batch_wait_ms;
+    uint64_t waited = uv_now(&d->loop) - d->pend_head->arrived_ms;
+    if (d->n_pending >= (size_t)d->cfg->batch_size || waited >= wait) {
         uv_timer_stop(&d->batch_timer);
         launch_batch(d);
     } else if (!uv_is_active((uv_handle_t *)&d->batch_timer)) {
-        uv_timer_start(&d->batch_timer, on_batch_timer, (uint64_t)d->cfg->batch_wait_ms, 0);
+        uv_timer_start(&d->batch_timer, on_batch_timer, wait - waited, 0);
     }
 }
 
@@ -419,6 +428,7 @@ int countyd_daemon_upward(countyd_daemon *d, countyd_session *s, Sanji__Envelope
     }
     m->s = countyd_session_ref(s);
     m->env = env;
+    m->arrived_ms = uv_now(&d->loop);
     m->peer = *peer;
     snprintf(m->node, sizeof(m->node), "%s", peer->node ? peer->node : "");
     m->peer.node = m->node;
