@@ -472,6 +472,11 @@ static int record_failure(sj_tls *t, int rc, const sj_error *rerr)
     return rc;
 }
 
+static unsigned hex_nibble(char c)
+{
+    return c <= '9' ? (unsigned)(c - '0') : (unsigned)(tolower((unsigned char)c) - 'a' + 10);
+}
+
 /* Catches the application traffic secrets as OpenSSL derives them
  * ("CLIENT_TRAFFIC_SECRET_0 <client random> <secret>", NSS key log format):
  * the record layer needs them once the SSL object is gone. */
@@ -496,8 +501,7 @@ static void keylog_cb(const SSL *ssl, const char *line)
     size_t n = 0;
     while (n < sizeof secret && isxdigit((unsigned char)hex[0]) &&
            isxdigit((unsigned char)hex[1])) {
-        char two[3] = {hex[0], hex[1], '\0'};
-        secret[n++] = (uint8_t)strtoul(two, NULL, 16);
+        secret[n++] = (uint8_t)(hex_nibble(hex[0]) << 4 | hex_nibble(hex[1]));
         hex += 2;
     }
     /* A malformed line leaves the secret unset; the takeover then fails. */
