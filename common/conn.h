@@ -43,9 +43,8 @@
  * write_low_water, reading resumes and on_drain is called.
  *
  * Memory per idle link: this struct (about 600 bytes with the uv handles),
- * the TLS engine (OpenSSL releases its record buffers when idle, and the
- * engine sheds memory BIOs that a handshake or a large message grew; about
- * 23 KiB stay, mostly OpenSSL's SSL object and the peer's certificate), and
+ * the TLS engine (after the handshake it holds no OpenSSL object, only its
+ * traffic keys: about 640 bytes, and buffers only while bytes wait), and
  * no frame buffer.  Reads use one per-thread buffer shared by all links.
  * When a burst of handshakes on a thread is over, the links return the
  * heap's free pages to the system (malloc_trim, glibc only).
