@@ -667,7 +667,8 @@ static void on_upward(countyd_session *s, const Sanji__Envelope *env, const uint
          * stations: a message naming another sender is refused, not
          * silently re-attributed. */
         SJ_LOG_WARN(MOD, "message refused: sender is not the certificate's node", "peer",
-                    s->peer.node_id, "sender", env->sender_node);
+                    s->peer.node_id, "sender", env->sender_node, "code",
+                    sj_err_name(SJ_EPROTOCOL));
         ack_refuse(s, env, SJ_EPROTOCOL,
                    "发送方与证书不符，已拒绝 (sender_node is not the node of this link's "
                    "certificate)");

@@ -951,6 +951,14 @@ static void test_relay_sender_not_certificate(void **st)
     wrong_sender(&RELAY_T, "township-desk:" TX, SJ_EPROTOCOL);
 }
 
+/* A county desk naming another node (a village) as the sender: the desk
+ * itself is the only sender its link may carry. */
+static void test_county_desk_sender_not_certificate(void **st)
+{
+    (void)st;
+    wrong_sender(&DESK_T, "village:" VA, SJ_EPROTOCOL);
+}
+
 /* A relay forwarding for a station of another township, or for a relay. */
 static void test_county_sender_outside_relay(void **st)
 {
@@ -1042,6 +1050,7 @@ int main(void)
         cmocka_unit_test(test_county_no_body),
         cmocka_unit_test(test_relay_sender_not_certificate),
         cmocka_unit_test(test_county_sender_outside_relay),
+        cmocka_unit_test(test_county_desk_sender_not_certificate),
         cmocka_unit_test(test_relay_message_before_hello),
         cmocka_unit_test(test_county_message_before_hello),
         cmocka_unit_test(test_relay_second_hello),
