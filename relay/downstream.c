@@ -1034,6 +1034,7 @@ int relay_downstream_start(relay *r, relay_downstream **out, sj_error *err)
     sj_conn_options o = sj_conn_options_default();
     o.max_frame = r->cfg->max_frame;
     o.idle_timeout_ms = r->cfg->idle_timeout_ms;
+    o.handshake_timeout_ms = r->cfg->handshake_timeout_ms;
     /* A blocked link stops reading, so a peer that does not read ends
      * after idle_timeout; the quarter leaves room to refill before the
      * socket runs dry. */

@@ -39,6 +39,8 @@ static const sj_config_key KEYS[] = {
     {"link.idle_timeout", SJ_CONFIG_DURATION, "60s", 1000, INT64_C(3600000),
      "close a link that received nothing for this long (also a station or desk that stopped "
      "reading: the relay stops reading from a link it cannot write to)"},
+    {"link.handshake_timeout", SJ_CONFIG_DURATION, "10s", 1000, INT64_C(300000),
+     "close a link whose TLS handshake is not done this long after it connected"},
     {"link.write_buffer", SJ_CONFIG_SIZE, "1MiB", 16384, INT64_C(1) << 30,
      "unsent bytes the relay holds for one station or desk; above it the relay makes nothing "
      "more for that peer (feed, results, answers) until the link drains to a quarter of it"},
@@ -134,6 +136,7 @@ int relay_config_load(const char *path, relay_config *cfg, sj_error *err)
     cfg->result_keep_ms = sj_config_get_duration_ms(c, "results.keep");
     cfg->max_frame = (uint32_t)sj_config_get_size(c, "link.max_frame");
     cfg->idle_timeout_ms = (uint64_t)sj_config_get_duration_ms(c, "link.idle_timeout");
+    cfg->handshake_timeout_ms = (uint64_t)sj_config_get_duration_ms(c, "link.handshake_timeout");
     cfg->write_buffer = sj_config_get_size(c, "link.write_buffer");
     cfg->heartbeat_ms = (uint64_t)sj_config_get_duration_ms(c, "link.heartbeat");
     cfg->log_file = dup_or_null(sj_config_get_string(c, "log.file"));

@@ -40,6 +40,7 @@ typedef struct relay_config {
     int64_t result_keep_ms;     /* results.keep */
     uint32_t max_frame;         /* link.max_frame */
     uint64_t idle_timeout_ms;   /* link.idle_timeout */
+    uint64_t handshake_timeout_ms; /* link.handshake_timeout */
     uint64_t write_buffer;      /* link.write_buffer, bytes (a station or desk link) */
     uint64_t heartbeat_ms;      /* link.heartbeat */
     sj_log_level log_level;     /* log.level */

@@ -328,6 +328,7 @@ int relay_upstream_start(relay *r, relay_upstream **out, sj_error *err)
         o.backoff_base_ms = o.backoff_cap_ms;
     o.conn.max_frame = r->cfg->max_frame;
     o.conn.idle_timeout_ms = r->cfg->idle_timeout_ms;
+    o.conn.handshake_timeout_ms = r->cfg->handshake_timeout_ms;
     u->dialer = sj_dialer_new(r->loop, r->client_tls, &o, &CBS, u, err);
     if (u->dialer == NULL) {
         free(u);

@@ -790,6 +790,7 @@ int countyd_daemon_run(const countyd_config *cfg, sj_error *err)
     sj_conn_options o = sj_conn_options_default();
     o.max_frame = (uint32_t)cfg->max_frame;
     o.idle_timeout_ms = (uint64_t)cfg->idle_timeout_ms;
+    o.handshake_timeout_ms = (uint64_t)cfg->handshake_timeout_ms;
     d->listener = sj_listener_new(&d->loop, d->tls, &o, &LINK_CBS, d, err);
     if (!d->listener || (rc = sj_listener_listen(d->listener, host, port, 511, err)) != 0) {
         rc = err->code;

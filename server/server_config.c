@@ -45,6 +45,8 @@ static const sj_config_key KEYS[] = {
      "feed updates read from the database at a time when a peer catches up"},
     {"link.idle_timeout", SJ_CONFIG_DURATION, "60s", 1000, 0,
      "a link with nothing received for this long is closed"},
+    {"link.handshake_timeout", SJ_CONFIG_DURATION, "10s", 1000, 300000,
+     "a link whose TLS handshake is not done this long after it connected is closed"},
     {"link.heartbeat", SJ_CONFIG_DURATION, "15s", 100, 0,
      "a Heartbeat is sent after this long without sending anything"},
     {"database.retry_max", SJ_CONFIG_DURATION, "30s", 100, 0,
@@ -139,6 +141,7 @@ int countyd_config_load(const char *path, countyd_config *out, sj_error *err)
     out->max_pending = (int)sj_config_get_int(c, "apply.max_pending");
     out->feed_page = (int)sj_config_get_int(c, "feed.page_size");
     out->idle_timeout_ms = sj_config_get_duration_ms(c, "link.idle_timeout");
+    out->handshake_timeout_ms = sj_config_get_duration_ms(c, "link.handshake_timeout");
     out->heartbeat_ms = sj_config_get_duration_ms(c, "link.heartbeat");
     out->retry_max_ms = sj_config_get_duration_ms(c, "database.retry_max");
     return 0;

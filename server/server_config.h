@@ -5,9 +5,10 @@
  * Keys (docs/SERVER.md lists them with their defaults; `sanji-countyd
  * --print-config-doc` prints them as a commented example file):
  *   listen.address, tls.ca, tls.cert, tls.key, tls.crl, database.conninfo,
- *   county.code, apply.batch_size, apply.batch_wait, sweep.interval,
+ *   county.code, apply.batch_size, apply.batch_wait, apply.pipeline, sweep.interval,
  *   sweep.warn_percents, limits.max_frame, log.level, log.file,
- *   apply.max_pending, feed.page_size, link.idle_timeout, link.heartbeat,
+ *   apply.max_pending, feed.page_size, link.idle_timeout, link.handshake_timeout,
+ *   link.heartbeat,
  *   database.retry_max
  *
  * Ownership: countyd_config_load() fills a countyd_config whose strings
@@ -48,6 +49,7 @@ typedef struct countyd_config {
     int max_pending;            /* upward messages waiting, at most */
     int feed_page;              /* feed updates per catch-up read */
     int64_t idle_timeout_ms;    /* link closed after this long without input */
+    int64_t handshake_timeout_ms; /* link closed when its handshake takes longer */
     int64_t heartbeat_ms;       /* heartbeat after this long without output */
     int64_t retry_max_ms;       /* longest database retry backoff */
 } countyd_config;

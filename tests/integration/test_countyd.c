@@ -101,6 +101,7 @@ static void write_config(int sweep_s)
             "[apply]\nbatch_size = 16\nbatch_wait = 2ms\n"
             "[sweep]\ninterval = %ds\nwarn_percents = 50,80\n"
             "[feed]\npage_size = 7\n"
+            "[link]\nhandshake_timeout = 1s\n"
             "[log]\nlevel = info\n",
             port, certs.ca_file, sj_test_certs_path(&certs, "county", "crt", crt, sizeof(crt)),
             sj_test_certs_path(&certs, "county", "key", key, sizeof(key)), certs.crl_file, conninfo,
@@ -596,6 +597,18 @@ static void test_first_message_must_be_hello(void **state)
     assert_true(run_until(&p, is_closed, NULL, 10000));
     assert_int_equal(p.close_status, SJ_EPROTOCOL);
     peer_free(&p);
+    assert_true(daemon_alive());
+}
+
+/* A client that connects and never starts TLS holds its socket for
+ * link.handshake_timeout (1 s here, 10 s by default), not for ever. */
+static void test_silent_client_closed_at_handshake_timeout(void **state)
+{
+    (void)state;
+    int64_t ms = sj_test_proc_silent_peer_ms(port, 8000);
+    if (ms < 900 || ms > 5000)
+        fail_msg("a silent client was closed after %lld ms; want about 1000 (handshake_timeout = 1s)",
+                 (long long)ms);
     assert_true(daemon_alive());
 }
 
@@ -1118,6 +1131,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_hello_and_sync),
         cmocka_unit_test(test_first_message_must_be_hello),
+        cmocka_unit_test(test_silent_client_closed_at_handshake_timeout),
         cmocka_unit_test(test_lifecycle_through_both_links),
         cmocka_unit_test(test_redelivery_applied_once),
         cmocka_unit_test(test_stale_version_refused_with_current),

@@ -9,7 +9,8 @@
  * sj_test_proc_free(), sj_test_proc_free_port(), sj_test_proc_log_tail(),
  * sj_test_proc_status_text(), sj_test_proc_killed_by(),
  * sj_test_proc_find_core(), sj_test_proc_run(), sj_test_proc_start_serving(),
- * sj_test_proc_stop_clean(), sj_test_proc_port_accepts(), sj_test_sleep_ms().
+ * sj_test_proc_stop_clean(), sj_test_proc_port_accepts(),
+ * sj_test_proc_silent_peer_ms(), sj_test_sleep_ms().
  */
 #include "proc.h"
 
@@ -17,6 +18,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <netinet/in.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -329,6 +331,32 @@ bool sj_test_proc_port_accepts(int port)
     } while (rc < 0 && errno == EINTR);
     close(fd);
     return rc == 0;
+}
+
+int64_t sj_test_proc_silent_peer_ms(int port, int limit_ms)
+{
+    int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd < 0)
+        return -1;
+    struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port),
+                             .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    if (connect(fd, (struct sockaddr *)&sa, sizeof sa) != 0) {
+        close(fd);
+        return -1;
+    }
+    int64_t start = now_ms(), end = start + limit_ms;
+    int64_t closed = -1;
+    char buf[256];
+    for (int64_t now = start; closed < 0 && now < end; now = now_ms()) {
+        struct pollfd p = {.fd = fd, .events = POLLIN};
+        if (poll(&p, 1, (int)(end - now)) <= 0)
+            continue;
+        ssize_t n = recv(fd, buf, sizeof buf, 0);
+        if (n == 0 || (n < 0 && errno != EINTR && errno != EAGAIN))
+            closed = now_ms() - start;
+    }
+    close(fd);
+    return closed;
 }
 
 const char *sj_test_proc_log_tail(const sj_test_proc *p, char *buf, size_t cap)

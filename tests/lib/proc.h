@@ -35,7 +35,8 @@
  * sj_test_proc_free(), sj_test_proc_free_port(), sj_test_proc_log_tail(),
  * sj_test_proc_status_text(), sj_test_proc_killed_by(),
  * sj_test_proc_find_core(), sj_test_proc_run(), sj_test_proc_start_serving(),
- * sj_test_proc_stop_clean(), sj_test_proc_port_accepts(), sj_test_sleep_ms().
+ * sj_test_proc_stop_clean(), sj_test_proc_port_accepts(),
+ * sj_test_proc_silent_peer_ms(), sj_test_sleep_ms().
  */
 #ifndef SJ_TEST_PROC_H
 #define SJ_TEST_PROC_H
@@ -43,6 +44,7 @@
 #include <limits.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <sys/types.h>
 
 #include "err.h"
@@ -112,6 +114,11 @@ void sj_test_proc_free(sj_test_proc *p);
 /* True when something accepts a TCP connection on 127.0.0.1:port now (the
  * probe is a real connection, closed at once). */
 bool sj_test_proc_port_accepts(int port);
+
+/* Connects to 127.0.0.1:port and sends nothing (a peer that never starts
+ * TLS).  Returns the milliseconds until the server closed the connection,
+ * or -1 if it was still open after limit_ms (or could not be opened). */
+int64_t sj_test_proc_silent_peer_ms(int port, int limit_ms);
 
 /* A TCP port on 127.0.0.1 that was free a moment ago (bound to port 0 and
  * released), or a negative SJ_E* code. */

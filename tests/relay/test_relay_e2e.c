@@ -470,7 +470,7 @@ static void write_config(world *w, const char *quota)
                                 "[store]\npath = %s\n"
                                 "[queue]\nquota = %s\n"
                                 "[upstream]\nwindow = 16\nbackoff_max = 300ms\n"
-                                "[link]\nheartbeat = 500ms\n"
+                                "[link]\nheartbeat = 500ms\nhandshake_timeout = 1s\n"
                                 "[log]\nlevel = info\n",
                                 w->relay_port, C.port, COUNTY_NODE, w->certs.ca_file,
                                 sj_test_certs_path(&w->certs, "relay", "crt", crt, sizeof crt),
@@ -830,6 +830,20 @@ static void test_village_of_another_township_refused(void **state)
     station_free(w, &d);
 }
 
+/* A client that connects and never starts TLS is closed after
+ * link.handshake_timeout (1 s here); the relay stays up. */
+static void test_silent_client_closed_at_handshake_timeout(void **state)
+{
+    world *w = *state;
+    write_config(w, "64MiB");
+    relay_spawn(w);
+    int64_t ms = sj_test_proc_silent_peer_ms(w->relay_port, 8000);
+    if (ms < 900 || ms > 5000)
+        fail_msg("a silent client was closed after %lld ms; want about 1000 (handshake_timeout = 1s)",
+                 (long long)ms);
+    assert_true(sj_test_proc_alive(&w->relay));
+}
+
 static bool relay_knows_v202(void *arg)
 {
     world *w = arg;
@@ -975,6 +989,7 @@ int main(void)
         T(test_results_marked_delivered_when_written),
         T(test_quota_full_refuses_clearly_and_keeps_old),
         T(test_village_of_another_township_refused),
+        T(test_silent_client_closed_at_handshake_timeout),
         T(test_other_villages_case_refused_before_storing),
         T(test_township_desk_feed_masked_unless_township_holds),
         T(test_sighup_reloads_crl_and_keeps_running),
