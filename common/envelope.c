@@ -58,15 +58,29 @@ bool sj_envelope_utf8_valid(const char *str, size_t len)
     return true;
 }
 
+/* Stands for an unknown field numbered 0 in find_bad_field()'s answer. */
+static const ProtobufCFieldDescriptor FIELD_NUMBER_ZERO = {.name = "(field number 0)"};
+
 /* Walks every string of a message, nested messages included, through the
  * generated descriptors, so that a field added to sanji.proto later is
- * checked without touching this file.  Returns the descriptor field that is
- * bad, or NULL. */
-static const ProtobufCFieldDescriptor *find_bad_string(const ProtobufCMessage *msg,
-                                                       const char **where)
+ * checked without touching this file; and every unknown field kept for
+ * resending.  Returns the descriptor field that is bad (FIELD_NUMBER_ZERO
+ * for an unknown field numbered 0), or NULL; *why says what is wrong.
+ * Field number 0 is not valid protobuf, but protobuf-c 1.4 accepts it when
+ * the tag is written in more than one byte ("80 00") and then writes it
+ * back in one byte, which it refuses: a message holding one would be
+ * accepted but could not be passed on. */
+static const ProtobufCFieldDescriptor *find_bad_field(const ProtobufCMessage *msg,
+                                                      const char **where, const char **why)
 {
     const ProtobufCMessageDescriptor *d = msg->descriptor;
     const char *base = (const char *)msg;
+    for (unsigned u = 0; u < msg->n_unknown_fields; u++)
+        if (msg->unknown_fields[u].tag == 0) {
+            *where = d->name;
+            *why = "is not valid protobuf";
+            return &FIELD_NUMBER_ZERO;
+        }
     for (unsigned i = 0; i < d->n_fields; i++) {
         const ProtobufCFieldDescriptor *f = &d->fields[i];
         if (f->type != PROTOBUF_C_TYPE_STRING && f->type != PROTOBUF_C_TYPE_MESSAGE)
@@ -88,10 +102,11 @@ static const ProtobufCFieldDescriptor *find_bad_string(const ProtobufCMessage *m
                 const char *s = item;
                 if (!sj_envelope_utf8_valid(s, strlen(s))) {
                     *where = d->name;
+                    *why = "is not valid UTF-8";
                     return f;
                 }
             } else {
-                const ProtobufCFieldDescriptor *bad = find_bad_string(item, where);
+                const ProtobufCFieldDescriptor *bad = find_bad_field(item, where, why);
                 if (bad != NULL)
                     return bad;
             }
@@ -149,11 +164,10 @@ size_t sj_envelope_packed_size(const Sanji__Envelope *env, const char *sender_no
 static long pack_stamped(const Sanji__Envelope *e, uint32_t max_len, uint8_t *buf, size_t cap,
                          sj_error *err)
 {
-    const char *where = NULL;
-    const ProtobufCFieldDescriptor *bad = find_bad_string(&e->base, &where);
+    const char *where = NULL, *why = NULL;
+    const ProtobufCFieldDescriptor *bad = find_bad_field(&e->base, &where, &why);
     if (bad != NULL)
-        return sj_error_set(err, SJ_EFRAME_BAD_FIELD, "%s.%s to send is not valid UTF-8", where,
-                            bad->name);
+        return sj_error_set(err, SJ_EFRAME_BAD_FIELD, "%s.%s to send %s", where, bad->name, why);
     size_t n = sanji__envelope__get_packed_size(e);
     int rc = sj_frame_check_len(n, max_len);
     if (rc != 0)
@@ -263,7 +277,7 @@ int sj_envelope_unpack(const uint8_t *payload, size_t len, Sanji__Envelope **out
                             "frame of %zu bytes is not a valid protobuf Envelope", len);
     }
     int rc;
-    const char *where = NULL;
+    const char *where = NULL, *why = NULL;
     const ProtobufCFieldDescriptor *bad;
     if (e->version != SJ_ENVELOPE_VERSION) {
         rc = sj_error_set(err, SJ_EFRAME_BAD_VERSION,
@@ -274,8 +288,8 @@ int sj_envelope_unpack(const uint8_t *payload, size_t len, Sanji__Envelope **out
                           e->message_id.len);
     } else if (e->body_case == SANJI__ENVELOPE__BODY__NOT_SET) {
         rc = sj_error_set(err, SJ_EFRAME_NO_BODY, "Envelope has no body (or one this version does not know)");
-    } else if ((bad = find_bad_string(&e->base, &where)) != NULL) {
-        rc = sj_error_set(err, SJ_EFRAME_BAD_FIELD, "%s.%s is not valid UTF-8", where, bad->name);
+    } else if ((bad = find_bad_field(&e->base, &where, &why)) != NULL) {
+        rc = sj_error_set(err, SJ_EFRAME_BAD_FIELD, "%s.%s %s", where, bad->name, why);
     } else {
         *out = e;
         return 0;

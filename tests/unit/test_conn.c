@@ -498,8 +498,12 @@ static void test_handshake_timeout(void **state)
     assert_int_equal(w.server.status, SJ_ETIMEOUT);
     assert_non_null(strstr(w.server.why, "handshake"));
     assert_int_equal(sp.eof, 1); /* the peer saw the link end */
-    assert_true(ms >= 150);
-    assert_true(ms < 5000);
+    /* libuv's timers run on the loop's time, which it reads from
+     * CLOCK_MONOTONIC_COARSE when that ticks at 1 ms or finer, so it can lag
+     * uv_hrtime() (t0) by a tick: the timeout may end just short of 150 ms
+     * measured this way (149 was seen under ASan). */
+    if (ms < 130 || ms >= 5000)
+        fail_msg("closed after %llu ms; want about 150", (unsigned long long)ms);
 }
 
 /* Backpressure: both ends share one thread, so while the client sends a
