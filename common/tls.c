@@ -31,7 +31,6 @@
 #include <string.h>
 #include <time.h>
 
-#include <openssl/buffer.h>
 #include <openssl/err.h>
 #include <openssl/pem.h>
 #include <openssl/ssl.h>
@@ -683,13 +682,6 @@ const sj_identity *sj_tls_ctx_identity(const sj_tls_ctx *ctx)
 
 /* ---------- engine ------------------------------------------------------ */
 
-/* A memory BIO keeps the largest buffer it ever held: the handshake's
- * flights (a certificate each way, 1.5 - 2.5 KiB) or one large message
- * would stay with a link for its whole life, and a relay holds thousands
- * of idle links.  An emptied BIO whose buffer is larger than this is
- * replaced by a new one, which allocates nothing until bytes come. */
-#define BIO_KEEP_MAX 1024
-
 static BIO *new_mem_bio(void)
 {
     BIO *b = BIO_new(BIO_s_mem());
@@ -697,29 +689,6 @@ static BIO *new_mem_bio(void)
     if (b != NULL)
         BIO_set_mem_eof_return(b, -1);
     return b;
-}
-
-static void shed_bio(sj_tls *t, bool read_side)
-{
-    BIO *b = read_side ? t->rbio : t->wbio;
-    if (BIO_ctrl_pending(b) != 0)
-        return;
-    BUF_MEM *m = NULL;
-    if (BIO_get_mem_ptr(b, &m) != 1 || m == NULL || m->max <= BIO_KEEP_MAX)
-        return;
-    BIO *fresh = new_mem_bio();
-    if (fresh == NULL) {
-        ERR_clear_error(); /* keep the old one: only memory is lost */
-        return;
-    }
-    /* SSL_set0_*bio frees the old BIO. */
-    if (read_side) {
-        SSL_set0_rbio(t->ssl, fresh);
-        t->rbio = fresh;
-    } else {
-        SSL_set0_wbio(t->ssl, fresh);
-        t->wbio = fresh;
-    }
 }
 
 sj_tls *sj_tls_new(sj_tls_ctx *ctx, const char *expected_peer_node, sj_error *err)
@@ -952,7 +921,6 @@ int sj_tls_take(sj_tls *t, void *buf, size_t cap, size_t *n)
     int got = BIO_read(t->wbio, buf, (int)cap);
     if (got > 0)
         *n = (size_t)got;
-    shed_bio(t, false);
     return 0;
 }
 
