@@ -710,15 +710,23 @@ int sj_config_set(sj_config *cfg, const char *name, const char *value, sj_error 
 
 /* ---- getters ---- */
 
-static const cfg_value *get(const sj_config *cfg, const char *name, sj_config_type type)
+/* The value of a key of the program's own table; asking for any other key
+ * (or, in get(), with the wrong type) is a bug of the program, not bad
+ * input. */
+static ssize_t key_of(const sj_config *cfg, const char *name, const sj_config_type *type)
 {
     ssize_t idx = key_index(cfg->keys, cfg->nkeys, name);
-    if (idx < 0 || cfg->keys[idx].type != type) {
+    if (idx < 0 || (type != NULL && cfg->keys[idx].type != *type)) {
         fprintf(stderr, "sanji: config key %s %s (a bug in the program)\n", name,
                 idx < 0 ? "is not in the key table" : "read with the wrong type");
         abort();
     }
-    return &cfg->values[idx];
+    return idx;
+}
+
+static const cfg_value *get(const sj_config *cfg, const char *name, sj_config_type type)
+{
+    return &cfg->values[key_of(cfg, name, &type)];
 }
 
 const char *sj_config_get_string(const sj_config *cfg, const char *name)
@@ -761,24 +769,13 @@ const sj_config_hostport *sj_config_get_hostports(const sj_config *cfg, const ch
 
 size_t sj_config_line(const sj_config *cfg, const char *name)
 {
-    ssize_t idx = key_index(cfg->keys, cfg->nkeys, name);
-    if (idx < 0) {
-        fprintf(stderr, "sanji: config key %s is not in the key table (a bug in the program)\n",
-                name);
-        abort();
-    }
-    return cfg->values[idx].given ? cfg->values[idx].line : 0;
+    const cfg_value *v = &cfg->values[key_of(cfg, name, NULL)];
+    return v->given ? v->line : 0;
 }
 
 bool sj_config_is_set(const sj_config *cfg, const char *name)
 {
-    ssize_t idx = key_index(cfg->keys, cfg->nkeys, name);
-    if (idx < 0) {
-        fprintf(stderr, "sanji: config key %s is not in the key table (a bug in the program)\n",
-                name);
-        abort();
-    }
-    return cfg->values[idx].given;
+    return cfg->values[key_of(cfg, name, NULL)].given;
 }
 
 /* ---- documentation ---- */
