@@ -119,6 +119,19 @@ static void meta_u64(relay *r, const char *key, uint64_t v)
 }
 
 
+/* A copy of a packed frame as an out_frame, or NULL when memory is out. */
+static out_frame *frame_copy(const uint8_t *frame, size_t len)
+{
+    out_frame *f = malloc(sizeof *f + len);
+    if (f) {
+        f->next = NULL;
+        f->is_result = false;
+        f->len = len;
+        memcpy(f->frame, frame, len);
+    }
+    return f;
+}
+
 static out_frame *pack_frame(relay *r, const Sanji__Envelope *env)
 {
     uint8_t *frame = NULL;
@@ -129,13 +142,7 @@ static out_frame *pack_frame(relay *r, const Sanji__Envelope *env)
         SJ_LOG_WARN(MOD, "cannot pack a message", "code", sj_err_name(rc), "why", err.message);
         return NULL;
     }
-    out_frame *f = malloc(sizeof *f + len);
-    if (f) {
-        f->next = NULL;
-        f->is_result = false;
-        f->len = len;
-        memcpy(f->frame, frame, len);
-    }
+    out_frame *f = frame_copy(frame, len);
     free(frame);
     return f;
 }
@@ -657,12 +664,8 @@ static bool answer_queries(session *s, bool *more)
             SJ_LOG_WARN(MOD, "query not answered", "peer", s->peer.node_id, "why", err.message);
             continue;
         }
-        out_frame *f = malloc(sizeof *f + len);
+        out_frame *f = frame_copy(frame, len);
         if (f) {
-            f->next = NULL;
-            f->is_result = false;
-            f->len = len;
-            memcpy(f->frame, frame, len);
             push(&s->out_head, &s->out_tail, f);
         } else {
             SJ_LOG_WARN(MOD, "query not answered: out of memory", "peer", s->peer.node_id);
