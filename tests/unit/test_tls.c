@@ -21,6 +21,7 @@
 
 #include "certs.h"
 #include "tls.h"
+#include "tls_pair.h"
 
 static sj_test_certs certs;
 
@@ -58,41 +59,17 @@ static sj_tls_ctx *make_ctx(const char *cert, bool is_server, bool with_crl,
 /* Moves everything a wants sent into b. */
 static size_t transfer(sj_tls *a, sj_tls *b)
 {
-    unsigned char buf[4096];
-    size_t total = 0, n;
-    while (sj_tls_pending(a) > 0) {
-        assert_int_equal(sj_tls_take(a, buf, sizeof buf, &n), 0);
-        assert_true(n > 0);
-        assert_int_equal(sj_tls_feed(b, buf, n), 0);
-        total += n;
-    }
-    return total;
+    size_t n;
+    assert_int_equal(sj_test_tls_transfer(a, b, &n), 0);
+    return n;
 }
-
-struct outcome {
-    int client_rc, server_rc;
-    sj_error client_err, server_err;
-};
 
 /* Runs both handshakes to their end.  If the client finished but the server
  * refused it, the client learns it from the alert on its first read; that
  * code becomes client_rc. */
-static void run_handshake(sj_tls *c, sj_tls *s, struct outcome *o)
+static void run_handshake(sj_tls *c, sj_tls *s, sj_test_tls_outcome *o)
 {
-    memset(o, 0, sizeof *o);
-    o->client_rc = o->server_rc = SJ_EAGAIN;
-    for (int round = 0; round < 20; round++) {
-        if (o->client_rc == SJ_EAGAIN)
-            o->client_rc = sj_tls_handshake(c, &o->client_err);
-        size_t moved = transfer(c, s);
-        if (o->server_rc == SJ_EAGAIN)
-            o->server_rc = sj_tls_handshake(s, &o->server_err);
-        moved += transfer(s, c);
-        if (moved == 0 && o->client_rc != SJ_EAGAIN && o->server_rc != SJ_EAGAIN)
-            break;
-        if (moved == 0 && round > 0)
-            break;
-    }
+    sj_test_tls_handshake(c, s, o);
     if (o->client_rc == 0 && o->server_rc != 0) {
         unsigned char buf[64];
         size_t n;
@@ -121,7 +98,7 @@ static void test_good_pair_talks_both_ways_and_closes(void **state)
     assert_non_null(c);
     assert_null(sj_tls_peer(c));
 
-    struct outcome o;
+    sj_test_tls_outcome o;
     run_handshake(c, s, &o);
     if (o.client_rc != 0 || o.server_rc != 0)
         fail_msg("client %s (%s), server %s (%s)", sj_err_name(o.client_rc),
@@ -243,7 +220,7 @@ static void run_refusal_case(const struct refusal_case *rc)
     sj_tls *c = sj_tls_new(cctx, rc->expected_node, &err);
     assert_non_null(s);
     assert_non_null(c);
-    struct outcome o;
+    sj_test_tls_outcome o;
     run_handshake(c, s, &o);
     print_message("%-50s server %s: %s\n%-50s client %s: %s\n", rc->what,
                   sj_err_name(o.server_rc), o.server_err.message, "", sj_err_name(o.client_rc),
@@ -483,7 +460,7 @@ static void test_reload_crl_applies_to_new_handshakes(void **state)
     sj_tls_ctx *sctx = make_ctx("relay", true, true, relay_listener_roles, 2, NULL);
     sj_tls_ctx *cctx = make_ctx("reload-village", false, false, upstream_roles, 1, NULL);
     sj_error err;
-    struct outcome o;
+    sj_test_tls_outcome o;
     sj_tls *s = sj_tls_new(sctx, NULL, &err), *c = sj_tls_new(cctx, NULL, &err);
     run_handshake(c, s, &o);
     assert_int_equal(o.server_rc, 0);

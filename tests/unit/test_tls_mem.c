@@ -23,6 +23,7 @@
 
 #include "certs.h"
 #include "tls.h"
+#include "tls_pair.h"
 
 /* ---------- counting allocator ------------------------------------------- */
 
@@ -76,25 +77,13 @@ static void *count_realloc(void *p, size_t n, const char *file, int line)
 static sj_test_certs certs;
 static sj_tls_ctx *server_ctx, *client_ctx;
 
-static const sj_node_role village_roles[] = {SJ_NODE_ROLE_VILLAGE};
-static const sj_node_role relay_roles[] = {SJ_NODE_ROLE_RELAY};
-
-static sj_tls_ctx *make_ctx(const char *cert, bool is_server, const sj_node_role *roles)
-{
-    sj_error err;
-    sj_tls_ctx *ctx = sj_test_certs_tls_ctx(&certs, cert, is_server, true, roles, 1, NULL, &err);
-    if (ctx == NULL)
-        fail_msg("sj_tls_ctx_new(%s): %s %s", cert, sj_err_name(err.code), err.message);
-    return ctx;
-}
-
 static int setup(void **state)
 {
     (void)state;
-    if (sj_test_certs_setup(&certs) != 0)
+    sj_error err;
+    if (sj_test_certs_setup(&certs) != 0 ||
+        sj_test_tls_station_ctxs(&certs, &server_ctx, &client_ctx, &err) != 0)
         return -1;
-    server_ctx = make_ctx("relay", true, village_roles);
-    client_ctx = make_ctx("village", false, relay_roles);
     return 0;
 }
 
@@ -110,36 +99,19 @@ static int teardown(void **state)
 /* ---------- helpers ------------------------------------------------------- */
 
 /* Moves everything a wants sent into b, in one feed (as one TCP read). */
-static size_t transfer(sj_tls *a, sj_tls *b)
+static void transfer(sj_tls *a, sj_tls *b)
 {
-    size_t have = sj_tls_pending(a), n = 0;
-    if (have == 0)
-        return 0;
-    unsigned char *buf = malloc(have);
-    assert_non_null(buf);
-    assert_int_equal(sj_tls_take(a, buf, have, &n), 0);
-    assert_int_equal(n, have);
-    assert_int_equal(sj_tls_feed(b, buf, n), 0);
-    free(buf);
-    return n;
+    size_t n;
+    assert_int_equal(sj_test_tls_transfer(a, b, &n), 0);
 }
 
-static void handshake(sj_tls *c, sj_tls *s)
+/* A village client and a relay server engine, handshake done. */
+static void open_pair(sj_tls **c, sj_tls **s)
 {
-    int crc = SJ_EAGAIN, src = SJ_EAGAIN;
-    sj_error cerr, serr;
-    for (int round = 0; round < 10 && (crc != 0 || src != 0); round++) {
-        if (crc != 0)
-            crc = sj_tls_handshake(c, &cerr);
-        transfer(c, s);
-        if (src != 0)
-            src = sj_tls_handshake(s, &serr);
-        transfer(s, c);
-    }
-    if (crc != 0)
-        fail_msg("client handshake: %s %s", sj_err_name(crc), cerr.message);
-    if (src != 0)
-        fail_msg("server handshake: %s %s", sj_err_name(src), serr.message);
+    sj_test_tls_outcome o;
+    if (sj_test_tls_pair(client_ctx, server_ctx, c, s, &o) != 0)
+        fail_msg("handshake: client %s %s, server %s %s", sj_err_name(o.client_rc),
+                 o.client_err.message, sj_err_name(o.server_rc), o.server_err.message);
 }
 
 /* Reads everything b has into out (cap bytes at most); returns the count. */
@@ -177,12 +149,8 @@ static void send_and_check(sj_tls *from, sj_tls *to, size_t len, unsigned char s
 static void test_large_message_leaves_no_grown_buffer(void **state)
 {
     (void)state;
-    sj_error err;
-    sj_tls *c = sj_tls_new(client_ctx, NULL, &err);
-    sj_tls *s = sj_tls_new(server_ctx, NULL, &err);
-    assert_non_null(c);
-    assert_non_null(s);
-    handshake(c, s);
+    sj_tls *c, *s;
+    open_pair(&c, &s);
     send_and_check(c, s, 300, 1);
     send_and_check(s, c, 300, 2);
     long idle = live_bytes;
@@ -213,19 +181,15 @@ static long held_by(sj_tls *t)
 static void test_established_engine_holds_no_openssl_memory(void **state)
 {
     (void)state;
-    sj_error err;
-    sj_tls *c = sj_tls_new(client_ctx, NULL, &err);
-    sj_tls *s = sj_tls_new(server_ctx, NULL, &err);
-    assert_non_null(c);
-    assert_non_null(s);
     long before = live_bytes;
-    handshake(c, s);
+    sj_tls *c, *s;
+    open_pair(&c, &s);
     send_and_check(c, s, 300, 7);
     send_and_check(s, c, 300, 8);
     send_and_check(c, s, 20000, 9); /* two records, one partly read below */
     send_and_check(s, c, 20000, 10);
     print_message("OpenSSL bytes held by an idle established pair: %ld\n", live_bytes - before);
-    assert_int_equal(held_by(c), 0);
+    assert_int_equal(held_by(c), 0); /* frees c */
     assert_int_equal(held_by(s), 0);
 }
 
@@ -245,7 +209,7 @@ static void test_engine_in_handshake_holds_openssl_memory(void **state)
 
 /* Application data that arrives in the same read as the client's Finished
  * (the usual case: a station sends Hello at once) is not lost when the
- * engine sheds its buffers at the end of the handshake. */
+ * engine hands the link from OpenSSL to its record layer. */
 static void test_data_behind_the_handshake_is_kept(void **state)
 {
     (void)state;

@@ -30,33 +30,22 @@
 
 #include "certs.h"
 #include "tls.h"
+#include "tls_pair.h"
 #include "tls_record.h"
 
 static sj_test_certs certs;
 static sj_tls_ctx *sj_server_ctx, *sj_client_ctx;
 
-static const sj_node_role village_roles[] = {SJ_NODE_ROLE_VILLAGE};
-static const sj_node_role relay_roles[] = {SJ_NODE_ROLE_RELAY};
-
 static const char *const suites[3] = {"TLS_AES_128_GCM_SHA256", "TLS_AES_256_GCM_SHA384",
                                       "TLS_CHACHA20_POLY1305_SHA256"};
-
-static sj_tls_ctx *make_ctx(const char *cert, bool is_server, const sj_node_role *roles)
-{
-    sj_error err;
-    sj_tls_ctx *ctx = sj_test_certs_tls_ctx(&certs, cert, is_server, true, roles, 1, NULL, &err);
-    if (ctx == NULL)
-        fail_msg("sj_tls_ctx_new(%s): %s %s", cert, sj_err_name(err.code), err.message);
-    return ctx;
-}
 
 static int setup(void **state)
 {
     (void)state;
-    if (sj_test_certs_setup(&certs) != 0)
+    sj_error err;
+    if (sj_test_certs_setup(&certs) != 0 ||
+        sj_test_tls_station_ctxs(&certs, &sj_server_ctx, &sj_client_ctx, &err) != 0)
         return -1;
-    sj_server_ctx = make_ctx("relay", true, village_roles);
-    sj_client_ctx = make_ctx("village", false, relay_roles);
     return 0;
 }
 
@@ -566,30 +555,10 @@ static void test_oversized_length_is_record_overflow(void **state)
  * sj__tls_record_seal() are refused by the receiver. */
 static void sj_pair(sj_tls **c, sj_tls **s)
 {
-    sj_error err;
-    *c = sj_tls_new(sj_client_ctx, NULL, &err);
-    *s = sj_tls_new(sj_server_ctx, NULL, &err);
-    assert_non_null(*c);
-    assert_non_null(*s);
-    unsigned char buf[8192];
-    size_t n;
-    int crc = SJ_EAGAIN, src = SJ_EAGAIN;
-    for (int round = 0; round < 10; round++) {
-        if (crc != 0)
-            crc = sj_tls_handshake(*c, &err);
-        while (sj_tls_pending(*c) > 0) {
-            sj_tls_take(*c, buf, sizeof buf, &n);
-            assert_int_equal(sj_tls_feed(*s, buf, n), 0);
-        }
-        if (src != 0)
-            src = sj_tls_handshake(*s, &err);
-        while (sj_tls_pending(*s) > 0) {
-            sj_tls_take(*s, buf, sizeof buf, &n);
-            assert_int_equal(sj_tls_feed(*c, buf, n), 0);
-        }
-    }
-    assert_int_equal(crc, 0);
-    assert_int_equal(src, 0);
+    sj_test_tls_outcome o;
+    if (sj_test_tls_pair(sj_client_ctx, sj_server_ctx, c, s, &o) != 0)
+        fail_msg("handshake: client %s %s, server %s %s", sj_err_name(o.client_rc),
+                 o.client_err.message, sj_err_name(o.server_rc), o.server_err.message);
 }
 
 static void move(sj_tls *from, sj_tls *to, size_t damage_at, unsigned char value)
