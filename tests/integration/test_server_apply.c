@@ -167,6 +167,16 @@ static countyd_apply_result run1(fx *f, const countyd_apply_msg *m)
     return r;
 }
 
+/* Case n registered at the peer's own village by person, applied alone. */
+static countyd_apply_result register_case(fx *f, const countyd_peer *peer, int n,
+                                          const char *person, const char *item)
+{
+    sub x;
+    make_submit(f, &x, n, peer->unit, person, item);
+    countyd_apply_msg m = msg(f, peer, &x.s, NULL);
+    return run1(f, &m);
+}
+
 static void expect_applied(const countyd_apply_result *r, uint64_t version)
 {
     if (r->status != SANJI__ACK_STATUS__ACK_STATUS_APPLIED)
@@ -232,10 +242,7 @@ static void expect_feed_gapless(fx *f, const char *village, long n)
 static void test_register_assigns_number_due_and_feed(void **state)
 {
     fx *f = *state;
-    sub x;
-    make_submit(f, &x, 1, VA, "pa", "T-1");
-    countyd_apply_msg m = msg(f, &P_VA, &x.s, NULL);
-    countyd_apply_result r = run1(f, &m);
+    countyd_apply_result r = register_case(f, &P_VA, 1, "pa", "T-1");
     expect_applied(&r, 1);
     assert_string_equal(r.case_number, "410423-20260430-00001");
     assert_string_equal(r.village, VA);
@@ -255,9 +262,7 @@ static void test_register_assigns_number_due_and_feed(void **state)
     assert_int_equal(pgt_count(f->db, "case_event"), 1);
     assert_int_equal(pgt_count(f->db, "processed_message WHERE status = 2"), 1);
     /* The second case of the day takes the next number. */
-    make_submit(f, &x, 2, VA, "pa", "T-1");
-    m = msg(f, &P_VA, &x.s, NULL);
-    r = run1(f, &m);
+    r = register_case(f, &P_VA, 2, "pa", "T-1");
     assert_string_equal(r.case_number, "410423-20260430-00002");
     expect_feed_gapless(f, VA, 2);
 }
@@ -265,10 +270,7 @@ static void test_register_assigns_number_due_and_feed(void **state)
 static void test_lifecycle_to_county_and_closed(void **state)
 {
     fx *f = *state;
-    sub x;
-    make_submit(f, &x, 1, VA, "pa", "C-1");
-    countyd_apply_msg m = msg(f, &P_VA, &x.s, NULL);
-    expect_applied((countyd_apply_result[]){run1(f, &m)}, 1);
+    expect_applied((countyd_apply_result[]){register_case(f, &P_VA, 1, "pa", "C-1")}, 1);
     step(f, &P_VA, 1, SANJI__CASE_ACTION_TYPE__CASE_ACTION_ESCALATE, 1, "pa", "", 2);
     step(f, &P_TX, 1, SANJI__CASE_ACTION_TYPE__CASE_ACTION_ACCEPT, 2, "tx", "", 3);
     step(f, &P_TX, 1, SANJI__CASE_ACTION_TYPE__CASE_ACTION_ESCALATE, 3, "tx", "", 4);
@@ -288,15 +290,10 @@ static void test_lifecycle_to_county_and_closed(void **state)
 static void test_resolve_at_once_and_materials_round(void **state)
 {
     fx *f = *state;
-    sub x;
-    make_submit(f, &x, 1, VA, "pa", "V-1");
-    countyd_apply_msg m = msg(f, &P_VA, &x.s, NULL);
-    run1(f, &m);
+    register_case(f, &P_VA, 1, "pa", "V-1");
     step(f, &P_VA, 1, SANJI__CASE_ACTION_TYPE__CASE_ACTION_RESOLVE_AT_ONCE, 1, "pa", "已答复", 2);
     expect_field(f, 1, "handling", "1"); /* 即办 */
-    make_submit(f, &x, 2, VA, "pa", "T-1");
-    m = msg(f, &P_VA, &x.s, NULL);
-    run1(f, &m);
+    register_case(f, &P_VA, 2, "pa", "T-1");
     step(f, &P_VA, 2, SANJI__CASE_ACTION_TYPE__CASE_ACTION_ESCALATE, 1, "pa", "", 2);
     step(f, &P_TX, 2, SANJI__CASE_ACTION_TYPE__CASE_ACTION_ACCEPT, 2, "tx", "", 3);
     step(f, &P_TX, 2, SANJI__CASE_ACTION_TYPE__CASE_ACTION_REQUEST_MATERIALS, 3, "tx", "缺材料", 4);
@@ -339,15 +336,12 @@ static void test_redelivery_applied_once(void **state)
 static void test_stale_version_refused_and_remembered(void **state)
 {
     fx *f = *state;
-    sub x;
-    make_submit(f, &x, 1, VA, "pa", "T-1");
-    countyd_apply_msg m = msg(f, &P_VA, &x.s, NULL);
-    run1(f, &m);
+    register_case(f, &P_VA, 1, "pa", "T-1");
     step(f, &P_VA, 1, SANJI__CASE_ACTION_TYPE__CASE_ACTION_ESCALATE, 1, "pa", "", 2);
     act a;
     make_action(&a, 1, SANJI__CASE_ACTION_TYPE__CASE_ACTION_WITHDRAW, 1, "pa");
     a.a.note = "申请人撤回";
-    m = msg(f, &P_VA, NULL, &a.a);
+    countyd_apply_msg m = msg(f, &P_VA, NULL, &a.a);
     countyd_apply_result r = run1(f, &m);
     expect_refused(&r, SJ_ESTALE_VERSION);
     assert_int_equal(r.case_version, 2);
@@ -365,13 +359,11 @@ static void test_scope_refusals(void **state)
 {
     fx *f = *state;
     sub x;
-    make_submit(f, &x, 1, VA, "pa", "T-1");
-    countyd_apply_msg m = msg(f, &P_VA, &x.s, NULL);
-    run1(f, &m);
+    register_case(f, &P_VA, 1, "pa", "T-1");
     /* Village B's cadre on village A's case. */
     act a;
     make_action(&a, 1, SANJI__CASE_ACTION_TYPE__CASE_ACTION_ESCALATE, 1, "pb");
-    m = msg(f, &P_VB, NULL, &a.a);
+    countyd_apply_msg m = msg(f, &P_VB, NULL, &a.a);
     expect_refused((countyd_apply_result[]){run1(f, &m)}, SJ_ESCOPE);
     step(f, &P_VA, 1, SANJI__CASE_ACTION_TYPE__CASE_ACTION_ESCALATE, 1, "pa", "", 2);
     /* Township Y on a village of township X. */
@@ -470,10 +462,7 @@ static void test_bad_data_midway_refused_alone(void **state)
 static void test_bad_event_in_pipeline_refused_alone(void **state)
 {
     fx *f = *state;
-    sub x;
-    make_submit(f, &x, 1, VA, "pa", "T-1");
-    countyd_apply_msg m0 = msg(f, &P_VA, &x.s, NULL);
-    expect_applied((countyd_apply_result[]){run1(f, &m0)}, 1);
+    expect_applied((countyd_apply_result[]){register_case(f, &P_VA, 1, "pa", "T-1")}, 1);
     pgt_exec(f->db, "ALTER TABLE case_event ADD CONSTRAINT test_refused CHECK (note <> '拒收')");
     act bad, good;
     make_action(&bad, 1, SANJI__CASE_ACTION_TYPE__CASE_ACTION_ESCALATE, 1, "pa");
@@ -527,14 +516,11 @@ static void test_usual_batch_needs_no_savepoint(void **state)
 static void test_redelivered_urge_undone(void **state)
 {
     fx *f = *state;
-    sub x;
-    make_submit(f, &x, 1, VA, "pa", "T-1");
-    countyd_apply_msg m = msg(f, &P_VA, &x.s, NULL);
-    run1(f, &m);
+    register_case(f, &P_VA, 1, "pa", "T-1");
     step(f, &P_VA, 1, SANJI__CASE_ACTION_TYPE__CASE_ACTION_ESCALATE, 1, "pa", "", 2);
     act u;
     make_action(&u, 1, SANJI__CASE_ACTION_TYPE__CASE_ACTION_URGE, 0, "pa");
-    m = msg(f, &P_VA, NULL, &u.a);
+    countyd_apply_msg m = msg(f, &P_VA, NULL, &u.a);
     countyd_apply_result r1 = run1(f, &m);
     expect_applied(&r1, 2); /* an urge changes no version */
     assert_false(r1.redelivered);
@@ -591,13 +577,8 @@ enum { SCENARIO_BATCH = 6 };
  * the row), a refused submission and an action on no case. */
 static void pipeline_scenario(fx *f, countyd_apply_result r[SCENARIO_BATCH])
 {
-    sub a, b;
-    make_submit(f, &a, 1, VA, "pa", "T-1");
-    countyd_apply_msg m = msg(f, &P_VA, &a.s, NULL);
-    expect_applied((countyd_apply_result[]){run1(f, &m)}, 1);
-    make_submit(f, &b, 2, VB, "pb", "T-1");
-    m = msg(f, &P_VB, &b.s, NULL);
-    expect_applied((countyd_apply_result[]){run1(f, &m)}, 1);
+    expect_applied((countyd_apply_result[]){register_case(f, &P_VA, 1, "pa", "T-1")}, 1);
+    expect_applied((countyd_apply_result[]){register_case(f, &P_VB, 2, "pb", "T-1")}, 1);
     step(f, &P_VA, 1, SANJI__CASE_ACTION_TYPE__CASE_ACTION_ESCALATE, 1, "pa", "", 2);
     step(f, &P_VB, 2, SANJI__CASE_ACTION_TYPE__CASE_ACTION_ESCALATE, 1, "pb", "", 2);
     step(f, &P_TX, 2, SANJI__CASE_ACTION_TYPE__CASE_ACTION_ACCEPT, 2, "tx", "", 3);
@@ -702,10 +683,8 @@ static void test_pipeline_redelivery_runs_serially(void **state)
 static void test_pipeline_existing_case_refused(void **state)
 {
     fx *f = *state;
-    sub a, again, other;
-    make_submit(f, &a, 1, VA, "pa", "T-1");
-    countyd_apply_msg m0 = msg(f, &P_VA, &a.s, NULL);
-    run1(f, &m0);
+    sub again, other;
+    register_case(f, &P_VA, 1, "pa", "T-1");
     make_submit(f, &again, 1, VA, "pa", "T-1");
     make_submit(f, &other, 2, VB, "pb", "T-1");
     countyd_apply_msg m[2] = {msg(f, &P_VA, &again.s, NULL), msg(f, &P_VB, &other.s, NULL)};
