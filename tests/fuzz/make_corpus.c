@@ -15,33 +15,7 @@
 #include "envelope.h"
 #include "frame.h"
 
-static int write_seed(const char *dir, const char *name, unsigned char chunking,
-                      const Sanji__Envelope *const *envs, size_t n)
-{
-    char path[4096];
-    snprintf(path, sizeof(path), "%s/%s", dir, name);
-    FILE *f = fopen(path, "wb");
-    if (f == NULL) {
-        perror(path);
-        return 1;
-    }
-    fputc(chunking, f);
-    for (size_t i = 0; i < n; i++) {
-        uint8_t *frame;
-        size_t len;
-        sj_error err;
-        if (sj_envelope_pack(envs[i], "village:410423101201", 2048, &frame, &len, NULL, &err) != 0) {
-            fprintf(stderr, "make_corpus: %s\n", err.message);
-            fclose(f);
-            return 1;
-        }
-        fwrite(frame, 1, len, f);
-        free(frame);
-    }
-    return fclose(f) != 0;
-}
-
-/* An input that once found a bug, written as it was found. */
+/* Writes n bytes as the seed file `name`. */
 static int write_raw(const char *dir, const char *name, const unsigned char *bytes, size_t n)
 {
     char path[4096];
@@ -53,6 +27,33 @@ static int write_raw(const char *dir, const char *name, const unsigned char *byt
     }
     fwrite(bytes, 1, n, f);
     return fclose(f) != 0;
+}
+
+/* A seed of fuzz_frame: the chunking byte, then the packed frames. */
+static int write_seed(const char *dir, const char *name, unsigned char chunking,
+                      const Sanji__Envelope *const *envs, size_t n)
+{
+    unsigned char seed[4096];
+    size_t len = 0;
+    seed[len++] = chunking;
+    for (size_t i = 0; i < n; i++) {
+        uint8_t *frame;
+        size_t flen;
+        sj_error err;
+        if (sj_envelope_pack(envs[i], "village:410423101201", 2048, &frame, &flen, NULL, &err) != 0) {
+            fprintf(stderr, "make_corpus: %s\n", err.message);
+            return 1;
+        }
+        if (flen > sizeof seed - len) {
+            fprintf(stderr, "make_corpus: seed %s over %zu bytes\n", name, sizeof seed);
+            free(frame);
+            return 1;
+        }
+        memcpy(seed + len, frame, flen);
+        len += flen;
+        free(frame);
+    }
+    return write_raw(dir, name, seed, len);
 }
 
 /* An Ack whose current Case ends in a field numbered 0, its tag written in
