@@ -623,56 +623,56 @@ static void open_session(atk *a, const target *t)
 
 /* ---- 1-3: framing -------------------------------------------------------------------- */
 
+/* Opens a link (with a session when asked), sends raw bytes, and expects
+ * the daemon to end the link within wait_ms with a Goodbye carrying want,
+ * to log it and to store nothing.  Returns how long the link lasted after
+ * the bytes (ms). */
+static long raw_attack(const target *t, bool session, const void *bytes, size_t n, int want,
+                       int wait_ms)
+{
+    before b = mark();
+    atk a;
+    if (session)
+        open_session(&a, t);
+    else
+        open_or_fail(&a, t);
+    atk_raw(&a, bytes, n);
+    long took = atk_wait_closed(&a, wait_ms);
+    assert_code(atk_goodbye(&a), want);
+    atk_free(&a);
+    after_attack(&b, t->county, sj_err_name(want), 0);
+    return took;
+}
+
 /* Bytes that are not a frame: the first four read as a length of about
  * 1.2 GB, so the link ends with FRAME_TOO_LARGE. */
 static void garbage(const target *t)
 {
-    before b = mark();
-    atk a;
-    open_or_fail(&a, t);
     static const char junk[] = "GARBAGE \x01\x02\x03 not a Sanji frame at all \xff\xfe";
-    atk_raw(&a, junk, sizeof junk - 1);
-    atk_wait_closed(&a, 5000);
-    assert_code(atk_goodbye(&a), SJ_EFRAME_TOO_LARGE);
-    atk_free(&a);
-    after_attack(&b, t->county, "FRAME_TOO_LARGE", 0);
+    raw_attack(t, false, junk, sizeof junk - 1, SJ_EFRAME_TOO_LARGE, 5000);
 }
 
 /* A header one byte over link.max_frame and a few body bytes: refused at
  * once, long before link.idle_timeout, without waiting for the body. */
 static void oversized(const target *t)
 {
-    before b = mark();
-    atk a;
-    open_or_fail(&a, t);
     uint8_t hdr[SJ_FRAME_HEADER_SIZE + 8] = {0};
     sj_frame_header_put(hdr, MAX_FRAME + 1);
     memset(hdr + SJ_FRAME_HEADER_SIZE, 'x', 8);
-    atk_raw(&a, hdr, sizeof hdr);
-    long took = atk_wait_closed(&a, 5000);
-    assert_code(atk_goodbye(&a), SJ_EFRAME_TOO_LARGE);
+    long took = raw_attack(t, false, hdr, sizeof hdr, SJ_EFRAME_TOO_LARGE, 5000);
     if (took >= IDLE_MS / 2)
         fail_msg("closed after %ld ms: the daemon waited for the body", took);
-    atk_free(&a);
-    after_attack(&b, t->county, "FRAME_TOO_LARGE", 0);
 }
 
 /* Half a frame, then silence: closed at link.idle_timeout with IDLE. */
 static void truncated(const target *t)
 {
-    before b = mark();
-    atk a;
-    open_session(&a, t);
     uint8_t part[SJ_FRAME_HEADER_SIZE + 10];
     sj_frame_header_put(part, 200);
     memset(part + SJ_FRAME_HEADER_SIZE, 0x0a, 10);
-    atk_raw(&a, part, sizeof part);
-    long took = atk_wait_closed(&a, IDLE_MS + 4000);
-    assert_code(atk_goodbye(&a), SJ_EIDLE);
+    long took = raw_attack(t, true, part, sizeof part, SJ_EIDLE, IDLE_MS + 4000);
     if (took < IDLE_MS - 700)
         fail_msg("closed after %ld ms, before link.idle_timeout (%d ms)", took, IDLE_MS);
-    atk_free(&a);
-    after_attack(&b, t->county, "IDLE", 0);
 }
 
 /* ---- 4: malformed Envelopes ------------------------------------------------------------ */
@@ -680,17 +680,10 @@ static void truncated(const target *t)
 /* A well-framed payload that is not an Envelope. */
 static void not_envelope(const target *t)
 {
-    before b = mark();
-    atk a;
-    open_or_fail(&a, t);
     uint8_t f[SJ_FRAME_HEADER_SIZE + 24];
     sj_frame_header_put(f, 24);
     memset(f + SJ_FRAME_HEADER_SIZE, 0xff, 24);
-    atk_raw(&a, f, sizeof f);
-    atk_wait_closed(&a, 5000);
-    assert_code(atk_goodbye(&a), SJ_EFRAME_DECODE);
-    atk_free(&a);
-    after_attack(&b, t->county, "FRAME_DECODE", 0);
+    raw_attack(t, false, f, sizeof f, SJ_EFRAME_DECODE, 5000);
 }
 
 /* Valid protobuf, but version 2 (version) or no body (no_body). */
