@@ -137,6 +137,23 @@ static int pipe_flush(countyd_apply *a, sj_error *err)
     return 0;
 }
 
+/* A write whose result fills a sink: deferred in the pipelined mode, run
+ * now (and its sink filled) otherwise. */
+static int run_write(countyd_apply *a, const char *sql, int n, const char *const *params,
+                     sink_kind sink, countyd_apply_result *r, sj_error *err)
+{
+    if (a->pipelined)
+        return defer(a, sql, n, params, sink, r, err);
+    PGresult *res;
+    int rc = countyd_db_query(a->db, sql, n, params, &res, err);
+    if (rc != 0)
+        return rc;
+    deferred d = {.sql = sql, .sink = sink, .r = r};
+    rc = take_result(&d, res, err);
+    PQclear(res);
+    return rc;
+}
+
 int countyd_apply_open(countyd_apply *a, PGconn *db, const char *county, sj_error *err)
 {
     memset(a, 0, sizeof(*a));
@@ -549,19 +566,8 @@ static int apply_submit(countyd_apply *a, const countyd_apply_msg *m, const char
                        ap->phone, s->request_text, s->actor_person, person_name, hl,
                        c->holder_unit, st, ver, reg, due_s, upd, b(s->urgent), appt, a->county,
                        day};
-    if (a->pipelined) {
-        if ((rc = defer(a, CASE_INSERT_SQL, 23, p, SINK_NUMBER, r, err)) != 0)
-            return rc;
-    } else {
-        if ((rc = countyd_db_query(a->db, CASE_INSERT_SQL, 23, p, &res, err)) != 0)
-            return rc;
-        if (PQntuples(res) != 1) {
-            PQclear(res);
-            return sj_error_set(err, SJ_EINTERNAL, "case %s not written", cid);
-        }
-        snprintf(r->case_number, sizeof(r->case_number), "%s", PQgetvalue(res, 0, 0));
-        PQclear(res);
-    }
+    if ((rc = run_write(a, CASE_INSERT_SQL, 23, p, SINK_NUMBER, r, err)) != 0)
+        return rc;
     r->status = SANJI__ACK_STATUS__ACK_STATUS_APPLIED; /* final before the last write_event() */
     r->case_version = c->version;
     for (size_t i = 0; i < out.n_events; i++) {
@@ -585,30 +591,37 @@ enum {
     C_HANDLING, C_OVERDUE, C_SUPERVISED, C_ESCALATED, C_REACHED_COUNTY, C_WARN, C_URGE,
     C_ROUNDS, C_SATISFACTION, C_RESOLVED_LEVEL, C_RESOLVED_UNIT, C_UPDATED, C_CLOSED,
     C_DEPARTMENT, C_RESULT, C_RETURN_REASON, C_NUMBER, C_MATERIAL,
-    C_CASE_ID, C_LAST_SEQ, /* CASES_PREFETCH_SQL only */
+    C_CASE_ID, C_LAST_SEQ,
 };
 
-/* One row per material of the case (one row with a NULL material when it
- * has none), the case's own columns repeated on each: the case and its
- * list in one round trip. */
-#define CASE_COLUMNS                                                                              \
-    "SELECT village, item_min_level, status, resume_status, holder_level, holder_unit,"           \
-    " version, handling, overdue, supervised, escalated, reached_county, warn_level,"             \
-    " urge_count, materials_rounds, satisfaction, resolved_level, resolved_unit,"                 \
-    " updated_at_ms, closed_at_ms, department, result, return_reason, coalesce(number, ''), u.m"
-#define CASE_MATERIALS " FROM cases LEFT JOIN LATERAL unnest(materials) WITH ORDINALITY AS u(m, i) ON true"
-
-static const char CASE_LOAD_SQL[] =
-    CASE_COLUMNS CASE_MATERIALS " WHERE case_id = $1 ORDER BY u.i FOR UPDATE OF cases";
-
-/* The pipelined mode's read of every case its actions name, with the
- * number of each case's last event (the rows stay locked, so no other
- * transaction adds one). */
-static const char CASES_PREFETCH_SQL[] =
-    CASE_COLUMNS ", cases.case_id::text,"
+/* The cases named by an array of ids, locked: one row per material of a
+ * case (one row with a NULL material when it has none), the case's own
+ * columns repeated on each, with its id and the number of its last event
+ * (the row stays locked, so no other transaction adds one).  The pipelined
+ * mode reads all the cases of a batch's actions at once, the serial mode
+ * one case at a time. */
+static const char CASES_READ_SQL[] =
+    "SELECT village, item_min_level, status, resume_status, holder_level, holder_unit,"
+    " version, handling, overdue, supervised, escalated, reached_county, warn_level,"
+    " urge_count, materials_rounds, satisfaction, resolved_level, resolved_unit,"
+    " updated_at_ms, closed_at_ms, department, result, return_reason, coalesce(number, ''), u.m,"
+    " cases.case_id::text,"
     " (SELECT coalesce(max(seq), 0) FROM case_event e WHERE e.case_id = cases.case_id)"
-    CASE_MATERIALS " WHERE cases.case_id = ANY($1::uuid[]) ORDER BY cases.case_id, u.i"
-    " FOR UPDATE OF cases";
+    " FROM cases LEFT JOIN LATERAL unnest(materials) WITH ORDINALITY AS u(m, i) ON true"
+    " WHERE cases.case_id = ANY($1::uuid[]) ORDER BY cases.case_id, u.i FOR UPDATE OF cases";
+
+/* Runs CASES_READ_SQL for n text ids into *out. */
+static int read_cases(countyd_apply *a, const char *const *ids, size_t n, PGresult **out,
+                      sj_error *err)
+{
+    char *array = NULL;
+    if (countyd_db_text_array(ids, n, &array) != 0)
+        return sj_error_set(err, SJ_ENOMEM, "out of memory");
+    const char *p[] = {array};
+    int rc = countyd_db_query(a->db, CASES_READ_SQL, 1, p, out, err);
+    free(array);
+    return rc;
+}
 
 /* The id a message names (16 bytes), or NULL when it names none. */
 static const uint8_t *message_case(const countyd_apply_msg *m)
@@ -652,16 +665,8 @@ static int prefetch_cases(countyd_apply *a, const countyd_apply_msg *msgs, size_
             ids[k] = text[k];
             k++;
         }
-    if (k == 0)
-        goto out;
-    char *array = NULL;
-    if (countyd_db_text_array(ids, k, &array) != 0) {
-        rc = sj_error_set(err, SJ_ENOMEM, "out of memory");
-        goto out;
-    }
-    const char *p[] = {array};
-    rc = countyd_db_query(a->db, CASES_PREFETCH_SQL, 1, p, &a->pipe->cases, err);
-    free(array);
+    if (k > 0)
+        rc = read_cases(a, ids, k, &a->pipe->cases, err);
 out:
     free(ids);
     free(text);
@@ -675,16 +680,15 @@ static int load_case(countyd_apply *a, const char *cid, PGresult **res, bool *ow
                      int *n_rows, sj_error *err)
 {
     *row0 = *n_rows = 0;
-    if (!a->pipelined) {
-        const char *pc[] = {cid};
-        *owned = true;
-        int rc = countyd_db_query(a->db, CASE_LOAD_SQL, 1, pc, res, err);
-        if (rc == 0)
-            *n_rows = PQntuples(*res);
-        return rc;
+    *owned = !a->pipelined;
+    if (*owned) {
+        const char *id[] = {cid};
+        int rc = read_cases(a, id, 1, res, err);
+        if (rc != 0)
+            return rc;
+    } else {
+        *res = a->pipe->cases;
     }
-    *owned = false;
-    *res = a->pipe->cases;
     int rows = *res ? PQntuples(*res) : 0;
     for (int i = 0; i < rows; i++)
         if (strcasecmp(PQgetvalue(*res, i, C_CASE_ID), cid) == 0) {
@@ -823,37 +827,18 @@ static int act_on_case(countyd_apply *a, const Sanji__CaseAction *act, const act
                        b(c->escalated), b(c->reached_county), wl, uc, mr, sat, rl,
                        c->resolved_unit, upd, cl, c->department ? c->department : "",
                        c->result ? c->result : "", c->return_reason ? c->return_reason : "", mats};
-    /* The update also returns the last event's number (one round trip);
-     * pipelined, the prefetch has read it. */
     static const char update_sql[] =
         "UPDATE cases SET status = $2, resume_status = $3, holder_level = $4, holder_unit = $5,"
         " version = $6, handling = $7, overdue = $8, supervised = $9, escalated = $10,"
         " reached_county = $11, warn_level = $12, urge_count = $13, materials_rounds = $14,"
         " satisfaction = $15, resolved_level = $16, resolved_unit = $17, updated_at_ms = $18,"
         " closed_at_ms = $19, department = $20, result = $21, return_reason = $22,"
-        " materials = $23 WHERE case_id = $1"
-        " RETURNING (SELECT coalesce(max(seq), 0) FROM case_event WHERE case_id = $1)";
-    int next;
-    if (a->pipelined) {
-        rc = defer(a, update_sql, 23, p, SINK_ONE_ROW, r, err);
-        free(mats);
-        if (rc != 0)
-            goto out;
-        next = atoi(PQgetvalue(res, row0, C_LAST_SEQ)) + 1;
-    } else {
-        PGresult *sres;
-        rc = countyd_db_query(a->db, update_sql, 23, p, &sres, err);
-        free(mats);
-        if (rc != 0)
-            goto out;
-        if (PQntuples(sres) != 1) {
-            PQclear(sres);
-            rc = sj_error_set(err, SJ_EINTERNAL, "case %s vanished while locked", cid);
-            goto out;
-        }
-        next = atoi(PQgetvalue(sres, 0, 0)) + 1;
-        PQclear(sres);
-    }
+        " materials = $23 WHERE case_id = $1 RETURNING 1";
+    rc = run_write(a, update_sql, 23, p, SINK_ONE_ROW, r, err);
+    free(mats);
+    if (rc != 0)
+        goto out;
+    int next = atoi(PQgetvalue(res, row0, C_LAST_SEQ)) + 1;
     r->status = SANJI__ACK_STATUS__ACK_STATUS_APPLIED; /* final before the last write_event() */
     r->case_version = c->version;
     for (size_t i = 0; i < out.n_events; i++) {
