@@ -254,10 +254,9 @@ static void begin_close(sj_conn *c, int status, const char *fmt, ...)
     c->status = status;
     c->why = malloc(sizeof(*c->why));
     if (c->why != NULL) {
-        c->why->code = status;
         va_list ap;
         va_start(ap, fmt);
-        vsnprintf(c->why->message, sizeof(c->why->message), fmt, ap);
+        sj_error_setv(c->why, status, fmt, ap);
         va_end(ap);
     }
     if (prev == ST_NEW) {

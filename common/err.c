@@ -31,18 +31,23 @@ const char *sj_err_text(int code)
     return "unknown error";
 }
 
-int sj_error_set(sj_error *err, int code, const char *fmt, ...)
+int sj_error_setv(sj_error *err, int code, const char *fmt, va_list ap)
 {
     if (err == NULL)
         return code;
     err->code = code;
-    if (fmt == NULL || fmt[0] == '\0') {
+    if (fmt == NULL || fmt[0] == '\0')
         snprintf(err->message, sizeof(err->message), "%s", sj_err_text(code));
-        return code;
-    }
+    else
+        vsnprintf(err->message, sizeof(err->message), fmt, ap);
+    return code;
+}
+
+int sj_error_set(sj_error *err, int code, const char *fmt, ...)
+{
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(err->message, sizeof(err->message), fmt, ap);
+    sj_error_setv(err, code, fmt, ap);
     va_end(ap);
     return code;
 }

@@ -13,11 +13,13 @@
  * OpenSSL, libpq, SQLite, libuv and protobuf-c are mapped into this table
  * at the boundary; their own text is kept in the message for the log.
  *
- * Entry points: sj_err_name(), sj_err_text(), sj_error_set(), sj_error_clear().
+ * Entry points: sj_err_name(), sj_err_text(), sj_error_set(), sj_error_setv(),
+ * sj_error_clear().
  */
 #ifndef SJ_ERR_H
 #define SJ_ERR_H
 
+#include <stdarg.h>
 #include <stddef.h>
 
 /* X(NAME, number, English text).  The user-facing Chinese text for the codes
@@ -123,6 +125,10 @@ typedef struct sj_error {
  * or empty fmt uses the table's text. */
 int sj_error_set(sj_error *err, int code, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
+
+/* The same with the arguments of a caller's own printf-style function. */
+int sj_error_setv(sj_error *err, int code, const char *fmt, va_list ap)
+    __attribute__((format(printf, 3, 0)));
 
 /* Resets err to SJ_EOK with an empty message. */
 void sj_error_clear(sj_error *err);

@@ -264,11 +264,9 @@ static int refuse_cert(X509_STORE_CTX *sctx, sj_tls *t, int code, int x509_err, 
     if (t->verify_code == 0) {
         va_list ap;
         va_start(ap, fmt);
-        char msg[SJ_ERROR_MESSAGE_MAX];
-        vsnprintf(msg, sizeof msg, fmt, ap);
+        sj_error_setv(last_slot(t), code, fmt, ap);
         va_end(ap);
         t->verify_code = code;
-        sj_error_set(last_slot(t), code, "%s", msg);
     }
     X509_STORE_CTX_set_error(sctx, x509_err);
     return 0;

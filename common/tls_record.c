@@ -110,13 +110,12 @@ static int fail(sj__tls_record *r, sj_error *err, const char *fmt, ...)
 /* A failure of our own (crypto, memory): the link is dead, no alert. */
 static int fail(sj__tls_record *r, sj_error *err, const char *fmt, ...)
 {
-    char msg[SJ_ERROR_MESSAGE_MAX];
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(msg, sizeof msg, fmt, ap);
+    int rc = sj_error_setv(err, SJ_ETLS, fmt, ap);
     va_end(ap);
     r->dead = true;
-    return sj_error_set(err, SJ_ETLS, "%s", msg);
+    return rc;
 }
 
 /* ---------- key schedule (RFC 8446 7.1, 7.3) ----------------------------- */
@@ -335,15 +334,14 @@ static int peer_fault(sj__tls_record *r, uint8_t alert, sj_error *err, const cha
 /* The peer broke the protocol: tell it with a fatal alert, and die. */
 static int peer_fault(sj__tls_record *r, uint8_t alert, sj_error *err, const char *fmt, ...)
 {
-    char msg[SJ_ERROR_MESSAGE_MAX];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(msg, sizeof msg, fmt, ap);
-    va_end(ap);
     sj_error ignored;
     (void)send_alert(r, alert, &ignored); /* best effort: we are failing anyway */
     r->dead = true;
-    return sj_error_set(err, SJ_ETLS, "%s", msg);
+    va_list ap;
+    va_start(ap, fmt);
+    int rc = sj_error_setv(err, SJ_ETLS, fmt, ap);
+    va_end(ap);
+    return rc;
 }
 
 /* Frees the in-queue's space when it is much larger than the incomplete
