@@ -14,8 +14,8 @@ PACKAGES=(
   libcmocka-dev postgresql-15 postgresql-client-15 valgrind
   # desktop under test: X server, fonts with Chinese glyphs, locales
   xvfb fonts-noto-cjk locales
-  # process tools the scripts use
-  procps iproute2 util-linux
+  # process tools the scripts use; systemd-analyze checks the units
+  procps iproute2 util-linux systemd git tar
 )
 
 missing=()

@@ -13,8 +13,9 @@
 # relay-<township>/, station-<village>/ and desk-*/ (configs, stores, logs).
 # Ports: SANJI_PORT_BASE (default 17443) for the county, +1 and +2 for the
 # relays.
-# The folder is outside the source tree because PostgreSQL runs as an
-# unprivileged user that must be able to reach it.
+# PostgreSQL runs as an unprivileged user (as root: sanji-test), so
+# tests/lib/pg_cluster.sh keeps the cluster in a private folder under /tmp
+# that this user can reach, and pg/ links to it; "clean" removes both.
 set -euo pipefail
 
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -246,14 +247,7 @@ stop_all() {
     kill "$(cat "$pidf")" 2>/dev/null || true
     rm -f "$pidf"
   done
-  if [ -f "$net/pg/data/postmaster.pid" ]; then
-    local owner=sanji-test
-    if [ "$(id -u)" -eq 0 ]; then
-      runuser -u "$owner" -- /usr/lib/postgresql/15/bin/pg_ctl -D "$net/pg/data" -m fast -w stop >/dev/null
-    else
-      /usr/lib/postgresql/15/bin/pg_ctl -D "$net/pg/data" -m fast -w stop >/dev/null
-    fi
-  fi
+  "$root/tests/lib/pg_cluster.sh" halt "$net/pg"
   say "== 本地网络已停止 (stopped); data kept in $net"
 }
 
@@ -275,6 +269,11 @@ case "${1:-}" in
   start) start_all ;;
   stop) stop_all ;;
   status) status_all ;;
-  clean) stop_all; rm -rf "$net"; say "== 已删除 (removed) $net" ;;
+  clean)
+    stop_all
+    "$root/tests/lib/pg_cluster.sh" stop "$net/pg"   # its private folder too
+    rm -rf "$net"
+    say "== 已删除 (removed) $net"
+    ;;
   *) die "usage: deploy/localnet.sh start|stop|status|clean" ;;
 esac

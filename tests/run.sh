@@ -1,10 +1,16 @@
 #!/usr/bin/env bash
 # run.sh - install what is needed, build Sanji twice (gcc with -Werror, and
-# clang with AddressSanitizer + UndefinedBehaviorSanitizer + libFuzzer), and
-# run the whole ctest suite in both.  Exits non-zero on any failure.
+# clang with AddressSanitizer + UndefinedBehaviorSanitizer + libFuzzer), run
+# the whole ctest suite in both, then run the PostgreSQL tests once more from
+# a copy of the tree inside a folder only root may enter (clone_check.sh).
+# Exits non-zero on any failure, on a test that skipped itself, and when
+# nothing ran.
 #
-#   ./tests/run.sh                 everything
-#   SANJI_TEST_LABEL=unit ./tests/run.sh   only one ctest label
+#   ./tests/run.sh                          everything
+#   SANJI_TEST_LABEL=unit ./tests/run.sh    only one ctest label (unit,
+#                                           integration, e2e, chaos, fuzz, desk);
+#                                           the clone check runs with the full
+#                                           suite only
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
@@ -12,10 +18,28 @@ cd "$root"
 ./deploy/install-deps.sh
 
 jobs=$(nproc)
-label_args=()
-if [ -n "${SANJI_TEST_LABEL:-}" ]; then
-  label_args=(-L "$SANJI_TEST_LABEL")
-fi
+label=${SANJI_TEST_LABEL:-}
+ran=0
+
+# Number of tests ctest would run in build folder $1 (with the label, if any).
+count_tests() {
+  local args=(-N)
+  [ -z "$label" ] || args+=(-L "$label")
+  (cd "$1" && ctest "${args[@]}") | sed -n 's/^Total Tests: \([0-9]*\)$/\1/p'
+}
+
+# cmocka prints "[  SKIPPED ]" for a test that called skip(), and the test
+# program still exits 0; such a test must not pass unseen.
+check_skips() {
+  local log=$1/Testing/Temporary/LastTest.log skipped
+  skipped=$(grep -a '^\[  SKIPPED \] ' "$log" 2>/dev/null | sort -u || true)
+  if [ -n "$skipped" ]; then
+    echo "== $(printf '%s\n' "$skipped" | wc -l) test(s) skipped themselves in $1:" >&2
+    printf '%s\n' "$skipped" >&2
+    echo "run.sh: a skipped test is a failure: install what it needs or fix it" >&2
+    exit 1
+  fi
+}
 
 build_and_test() {
   local dir=$1; shift
@@ -23,8 +47,17 @@ build_and_test() {
   cmake -S . -B "$dir" -DCMAKE_BUILD_TYPE=RelWithDebInfo "$@" >/dev/null
   echo "== build $dir"
   cmake --build "$dir" -j "$jobs"
-  echo "== test $dir"
-  (cd "$dir" && ctest --output-on-failure --timeout 600 -j "$jobs" "${label_args[@]}")
+  local n
+  n=$(count_tests "$dir")
+  echo "== test $dir ($n tests${label:+ labelled $label})"
+  if [ "${n:-0}" -eq 0 ]; then
+    return 0   # a label only one of the builds has (fuzz: the sanitizer build)
+  fi
+  ran=$((ran + n))
+  local args=(--output-on-failure --timeout 600 -j "$jobs" --no-tests=error)
+  [ -z "$label" ] || args+=(-L "$label")
+  (cd "$dir" && ctest "${args[@]}")
+  check_skips "$dir"
 }
 
 build_and_test build/release -DCMAKE_C_COMPILER=gcc
@@ -32,4 +65,12 @@ ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
 LSAN_OPTIONS=suppressions=$root/tests/lsan.supp \
   build_and_test build/asan -DCMAKE_C_COMPILER=clang -DSANJI_SANITIZE=ON
+
+if [ "$ran" -eq 0 ]; then
+  echo "run.sh: no test has the label '$label' in either build" >&2
+  exit 1
+fi
+if [ -z "$label" ]; then
+  ./tests/clone_check.sh
+fi
 echo "== all tests passed"

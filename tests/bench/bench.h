@@ -92,7 +92,8 @@ typedef struct bench_net_opts {
 typedef struct bench_net {
     bench_net_opts opts;
     char dir[256];            /* certificates, configs, stores, logs */
-    char pgdir[256];          /* the PostgreSQL cluster (owned by sanji-test when root) */
+    char pgdir[256];          /* the PostgreSQL cluster (a link to pgpath when root) */
+    char pgpath[PATH_MAX];    /* its physical folder, for PostgreSQL's own programs */
     char conninfo[512];
     int pg_port;
     int county_port;

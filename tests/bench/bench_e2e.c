@@ -140,8 +140,8 @@ static int parse_opts(int argc, char **argv, opts *o)
 
 static double pg_cpu(const bench_net *n)
 {
-    char data[PATH_MAX];
-    snprintf(data, sizeof(data), "%s/data", n->pgdir);
+    char data[PATH_MAX + 8];
+    snprintf(data, sizeof(data), "%s/data", n->pgpath);
     DIR *d = opendir("/proc");
     double sum = 0;
     struct dirent *e;

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "bench.h"
+#include "dirs.h"
 
 int main(int argc, char **argv)
 {
@@ -18,6 +19,11 @@ int main(int argc, char **argv)
     } cmds[] = {{"tls", bench_tls_main},       {"e2e", bench_e2e_main},
                 {"pgbench", bench_pgbench_main}, {"relays", bench_relays_main},
                 {"idle", bench_idle_main}};
+    sj_error err;
+    if (sj_test_dirs_find(&err) != 0) {
+        fprintf(stderr, "sanji-bench: %s\n", err.message);
+        return 2;
+    }
     for (size_t i = 0; argc >= 2 && i < sizeof(cmds) / sizeof(cmds[0]); i++)
         if (strcmp(argv[1], cmds[i].name) == 0)
             return cmds[i].run(argc, argv);

@@ -26,14 +26,15 @@
 
 #define PGBIN "/usr/lib/postgresql/15/bin"
 
+/* Both set by main() through sj_test_dirs_find() (tests/lib/dirs.h). */
 const char *bench_source_dir(void)
 {
-    return SANJI_BENCH_SOURCE_DIR;
+    return getenv("SANJI_SOURCE_DIR");
 }
 
 const char *bench_build_dir(void)
 {
-    return SANJI_BENCH_BUILD_DIR;
+    return getenv("SANJI_BUILD_DIR");
 }
 
 int bench_sh(const char *fmt, ...)
@@ -201,6 +202,13 @@ static int start_pg(bench_net *n)
     if (bench_sh("%s/tests/lib/pg_cluster.sh start %s >/dev/null", bench_source_dir(), n->pgdir))
         return SJ_EDB_CONN;
     n->pg_up = true;
+    /* PostgreSQL runs as the test user, who may not pass through the link's
+     * parents (tests/lib/pg_cluster.sh): its programs get the physical folder. */
+    char *phys = realpath(n->pgdir, NULL);
+    if (!phys)
+        return SJ_EIO;
+    snprintf(n->pgpath, sizeof n->pgpath, "%s", phys);
+    free(phys);
     char path[PATH_MAX];
     snprintf(path, sizeof(path), "%s/conninfo", n->pgdir);
     FILE *f = fopen(path, "r");
@@ -220,7 +228,7 @@ static int start_pg(bench_net *n)
                  "'-c listen_addresses=127.0.0.1 -c port=%d -c unix_socket_directories=%s "
                  "-c shared_buffers=16MB -c max_connections=100 -c fsync=on "
                  "-c max_wal_size=256MB -c log_min_messages=warning' >/dev/null",
-                 n->pgdir, as, n->pgdir, n->pgdir, n->pg_port, n->pgdir))
+                 n->pgpath, as, n->pgpath, n->pgpath, n->pg_port, n->pgpath))
         return SJ_EDB_CONN;
     return 0;
 }

@@ -70,7 +70,8 @@ typedef struct chaos_proxy {
 
 typedef struct chaos_net {
     char dir[128];          /* everything of the run: certificates, configs, logs, stores */
-    char pgdir[160];
+    char pgdir[160];        /* the cluster's folder: a link to pgpath when run as root */
+    char pgpath[PATH_MAX];  /* its physical folder, for PostgreSQL's own programs */
     char conninfo[256];
     int pg_port;
     bool pg_made;

@@ -28,6 +28,7 @@
  * Entry point: main().
  */
 #include "chaos.h"
+#include "dirs.h"
 
 #include <fcntl.h>
 #include <signal.h>
@@ -379,6 +380,11 @@ int main(int argc, char **argv)
     /* A write to a link the other end reset must be an error, not the end
      * of the run (the long run once died silently of SIGPIPE). */
     signal(SIGPIPE, SIG_IGN);
+    sj_error dirs_err;
+    if (sj_test_dirs_find(&dirs_err) != 0) {
+        fprintf(stderr, "sanji-chaos: %s\n", dirs_err.message);
+        return 2;
+    }
     if (r.o.check_dir)
         return check_only(&r);
     printf("seed=%llu replay with: sanji-chaos --seed %llu --actions %llu --rate %g --faults %u "

@@ -291,21 +291,26 @@ static int pg_start(chaos_net *n, sj_error *err)
     /* Hand the postmaster over to the process helpers: stopped cleanly by
      * pg_ctl, started again as our child, so that SIGQUIT (immediate
      * shutdown) and restart are ours to do. */
-    const char *as = getuid() == 0 ? "runuser -u sanji-test --" : "";
-    if (sh("cd %s && %s " PGBIN "/pg_ctl -D %s/data -m fast -w stop >/dev/null", n->pgdir, as,
-           n->pgdir) != 0)
-        return sj_error_set(err, SJ_EDB_CONN, "pg_ctl stop %s failed", n->pgdir);
+    if (sh("%s/tests/lib/pg_cluster.sh halt %s", source_dir(), n->pgdir) != 0)
+        return sj_error_set(err, SJ_EDB_CONN, "pg_cluster.sh halt %s failed", n->pgdir);
     return pg_run(n, err);
 }
 
 /* Runs the postmaster of n->pgdir as our child until it takes sessions. */
 static int pg_run(chaos_net *n, sj_error *err)
 {
+    /* The postmaster runs as the test user, who may not pass through the
+     * link's parents (pg_cluster.sh): give it the physical folder. */
+    char *phys = realpath(n->pgdir, NULL);
+    if (!phys)
+        return sj_error_set(err, SJ_EIO, "%s: %s", n->pgdir, strerror(errno));
+    snprintf(n->pgpath, sizeof n->pgpath, "%s", phys);
+    free(phys);
     char data[PATH_MAX + 8], port[16], sock[PATH_MAX + 40], log[PATH_MAX + 16];
-    snprintf(data, sizeof data, "%s/data", n->pgdir);
+    snprintf(data, sizeof data, "%s/data", n->pgpath);
     snprintf(port, sizeof port, "port=%d", n->pg_port);
-    snprintf(sock, sizeof sock, "unix_socket_directories=%s", n->pgdir);
-    snprintf(log, sizeof log, "%s/server.log", n->pgdir);
+    snprintf(sock, sizeof sock, "unix_socket_directories=%s", n->pgpath);
+    snprintf(log, sizeof log, "%s/server.log", n->pgpath);
     const char *root_argv[] = {"setpriv", "--reuid=sanji-test", "--regid=sanji-test",
                                "--clear-groups", PGBIN "/postgres", "-D", data, "-c",
                                "listen_addresses=127.0.0.1", "-c", port, "-c", sock, "-c",
@@ -565,7 +570,7 @@ void chaos_net_free(chaos_net *n, bool keep)
     sj_test_proc_free(&n->county);
     sj_test_proc_free(&n->pg);
     if (n->pg_made && !keep)
-        (void)sh("rm -rf %s", n->pgdir);
+        (void)sh("%s/tests/lib/pg_cluster.sh stop %s", source_dir(), n->pgdir);
     if (n->dir[0] && !keep)
         (void)sh("rm -rf %s", n->dir);
     else if (n->dir[0])

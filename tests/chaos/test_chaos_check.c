@@ -256,9 +256,19 @@ static int setup(void **state)
     const char *pp = strstr(conninfo, "port=");
     int port = pp ? atoi(pp + 5) : 0;
     char data[PATH_MAX + 16], portarg[32], sock[PATH_MAX + 40], pglog[PATH_MAX + 16];
-    snprintf(data, sizeof data, "%s/data", g.pgdir);
+    /* PostgreSQL runs as the test user, who may not pass through the
+     * link's parents (tests/lib/pg_cluster.sh): give it the physical folder. */
+    char *phys = realpath(g.pgdir, NULL);
+    if (!phys) {
+        fprintf(stderr, "%s: %s\n", g.pgdir, strerror(errno));
+        return -1;
+    }
+    char pgpath[PATH_MAX];
+    snprintf(pgpath, sizeof pgpath, "%s", phys);
+    free(phys);
+    snprintf(data, sizeof data, "%s/data", pgpath);
     snprintf(portarg, sizeof portarg, "port=%d", port);
-    snprintf(sock, sizeof sock, "unix_socket_directories=%s", g.pgdir);
+    snprintf(sock, sizeof sock, "unix_socket_directories=%s", pgpath);
     snprintf(pglog, sizeof pglog, "%s/postgres.log", g.tmp);
     const char *pg_argv[] = {"setpriv", "--reuid=sanji-test", "--regid=sanji-test",
                              "--clear-groups", PGBIN "/postgres", "-D", data, "-c",
@@ -300,9 +310,11 @@ static int teardown(void **state)
         (void)sj_test_proc_stop(&g.pg, 20000, &err);
     }
     sj_test_proc_free(&g.pg);
-    char cmd[3 * PATH_MAX];
+    char cmd[5 * PATH_MAX];
     if (g.dir[0]) {
-        snprintf(cmd, sizeof cmd, "rm -rf '%s' '%s' '%s'", g.dir, g.pgdir, g.tmp);
+        /* pg_cluster.sh stop removes the cluster's private folder too. */
+        snprintf(cmd, sizeof cmd, "%s/tests/lib/pg_cluster.sh stop '%s'; rm -rf '%s' '%s'",
+                 getenv("SANJI_SOURCE_DIR"), g.pgdir, g.dir, g.tmp);
         if (system(cmd) != 0)
             fprintf(stderr, "could not remove %s\n", g.dir);
     }

@@ -12,6 +12,7 @@
  * The tests share one cluster and one daemon and run in order (each builds
  * on the cases of the ones before).
  */
+#include <limits.h>
 #include <setjmp.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -50,6 +51,9 @@
 
 static sj_test_certs certs;
 static char pgdir[256], conninfo[512], workdir[256], cfgpath[512], logpath[512];
+/* pgdir's physical folder: PostgreSQL's own programs run as the test user,
+ * who may not pass through pgdir's parents (tests/lib/pg_cluster.sh). */
+static char pgpath[PATH_MAX];
 static PGconn *db;
 static sj_test_proc countyd_proc; /* sanji-countyd */
 static int port;
@@ -494,6 +498,11 @@ static int group_setup(void **state)
     const char *src = getenv("SANJI_SOURCE_DIR");
     if (sh("%s/tests/lib/pg_cluster.sh start %s >/dev/null", src, pgdir) != 0)
         return -1;
+    char *phys = realpath(pgdir, NULL);
+    if (!phys)
+        return -1;
+    snprintf(pgpath, sizeof pgpath, "%s", phys);
+    free(phys);
     char path[512];
     snprintf(path, sizeof(path), "%s/conninfo", pgdir);
     FILE *f = fopen(path, "r");
@@ -1018,13 +1027,13 @@ static void test_postgres_restart_under_load(void **state)
         submit(&p, "village:" VB, c, VB, "pb", "V-1", "重启", mids[i]);
         if (i == LOAD / 4) {
             uv_run(&p.loop, UV_RUN_NOWAIT);
-            int rc = sh("runuser -u sanji-test -- /usr/lib/postgresql/15/bin/pg_ctl -D %s/data "
-                        "-m immediate -w restart >/dev/null 2>&1",
-                        pgdir);
+            int rc = sh("cd %s && runuser -u sanji-test -- /usr/lib/postgresql/15/bin/pg_ctl "
+                        "-D %s/data -m immediate -w restart >/dev/null 2>&1",
+                        pgpath, pgpath);
             if (rc != 0)
                 rc = sh("/usr/lib/postgresql/15/bin/pg_ctl -D %s/data -m immediate -w restart "
                         ">/dev/null 2>&1",
-                        pgdir);
+                        pgpath);
             assert_int_equal(rc, 0);
         }
     }
@@ -1108,13 +1117,13 @@ static void test_run_waits_for_the_database_at_start(void **state)
     int pgport = atoi(strstr(conninfo, "port=") + 5);
     assert_int_equal(sh("cd %s && %s /usr/lib/postgresql/15/bin/pg_ctl -D %s/data -m fast -w stop "
                         ">/dev/null 2>&1",
-                        pgdir, as, pgdir),
+                        pgpath, as, pgpath),
                      0);
     /* PostgreSQL comes back two seconds after the county server starts. */
     assert_int_equal(sh("(cd %s && sleep 2 && %s /usr/lib/postgresql/15/bin/pg_ctl -D %s/data -l "
                         "%s/server.log -w start -o '-c listen_addresses=127.0.0.1 -c port=%d "
                         "-c unix_socket_directories=%s' >/dev/null 2>&1) &",
-                        pgdir, as, pgdir, pgdir, pgport, pgdir),
+                        pgpath, as, pgpath, pgpath, pgport, pgpath),
                      0);
     start_daemon(NULL); /* fails if the daemon exits, or does not listen within 10 s */
     peer p;

@@ -12,9 +12,25 @@
 # connections (it exists only for the test run), and uses small buffers.
 # fsync stays on, because the guarantees under test are about durability.
 #
+#   pg_cluster.sh halt DIR    pg_ctl stop -m fast, keeping DIR and its data
+#                             (a later start brings the same cluster back).
+#   pg_cluster.sh path DIR    print the physical folder of the cluster in DIR
+#                             (the one to hand to PostgreSQL's own programs).
+#   pg_cluster.sh prepare DIR make DIR a folder the cluster's owner can
+#                             reach, as start does, and print its physical
+#                             path (for a standby made by pg_basebackup).
+#
 # PostgreSQL refuses to run as root.  When run as root, the cluster runs as
-# the system user "sanji-test" (created on first use, no home directory) and
-# DIR is chown'ed to it; otherwise it runs as the calling user.
+# the system user "sanji-test" (created on first use, no home directory).
+# That user cannot pass through a folder such as /root (mode 0700) or one
+# made by mktemp -d, where a clone and its build tree may well live, so the
+# cluster itself lives in a private folder made for it under /tmp
+# (/tmp/sanji-pg.XXXXXX, mode 0700, owned by sanji-test) and DIR becomes a
+# symbolic link to it, owned by root: the caller keeps reading DIR/conninfo
+# as before, nothing in the caller's tree is owned by the test user, and
+# "stop" removes both.  PostgreSQL's own programs, run as sanji-test, must be
+# given the physical folder ("path"), never a path through DIR.  When run as
+# another user, the cluster runs as that user, in DIR itself.
 #
 # Exit status: 0 on success; non-zero with a message on stderr otherwise.
 set -euo pipefail
@@ -53,20 +69,44 @@ s.close()
 EOF
 }
 
+# Points DIR at a folder the cluster's owner can reach and sets $dir to its
+# physical path.  As root: an existing link is kept (a halted cluster comes
+# back with its data); an empty folder or a missing DIR becomes a link to a
+# new private folder under /tmp; a folder that already holds a cluster is
+# used in place if the test user can reach it.
+place() {
+  if [ "$(id -u)" -ne 0 ]; then
+    mkdir -p "$dir"
+    dir=$(cd "$dir" && pwd -P)
+    return 0
+  fi
+  if ! id "$TEST_USER" >/dev/null 2>&1; then
+    useradd --system --no-create-home --shell /usr/sbin/nologin "$TEST_USER" \
+      || die "cannot create system user $TEST_USER"
+  fi
+  if [ -L "$dir" ] && [ ! -d "$dir" ]; then
+    rm -f "$dir"                          # a link left by an interrupted run
+  fi
+  if [ -d "$dir" ] && [ ! -L "$dir" ] && [ -z "$(ls -A "$dir")" ]; then
+    rmdir "$dir"
+  fi
+  if [ ! -e "$dir" ]; then
+    mkdir -p "$(dirname "$dir")"
+    local private
+    private=$(mktemp -d /tmp/sanji-pg.XXXXXX) || die "cannot make a private folder under /tmp"
+    chown "$TEST_USER:" "$private"
+    chmod 700 "$private"
+    ln -s "$private" "$dir" || { rmdir "$private"; die "cannot link $dir to $private"; }
+  fi
+  dir=$(cd "$dir" && pwd -P)
+  chown -R "$TEST_USER:" "$dir"
+  runuser -u "$TEST_USER" -- test -w "$dir" \
+    || die "user $TEST_USER cannot write $dir (a parent directory is not searchable?); remove it and start again"
+}
+
 start() {
   [ -x "$PGBIN/initdb" ] || die "no PostgreSQL 15 at $PGBIN (install postgresql-15)"
-  mkdir -p "$dir"
-  dir=$(cd "$dir" && pwd)
-  if [ "$(id -u)" -eq 0 ]; then
-    if ! id "$TEST_USER" >/dev/null 2>&1; then
-      useradd --system --no-create-home --shell /usr/sbin/nologin "$TEST_USER" \
-        || die "cannot create system user $TEST_USER"
-    fi
-    chown -R "$TEST_USER:" "$dir"
-    # The owner must be able to reach DIR through its parents.
-    runuser -u "$TEST_USER" -- test -w "$dir" \
-      || die "user $TEST_USER cannot write $dir (a parent directory is not searchable?)"
-  fi
+  place
   # A cluster left running by an interrupted run is stopped first, so that
   # a start always yields a fresh, known port.
   if [ -f "$dir/data/postmaster.pid" ]; then
@@ -101,18 +141,48 @@ start() {
   cat "$dir/conninfo"
 }
 
-stop() {
-  [ -d "$dir" ] || exit 0
-  dir=$(cd "$dir" && pwd)
-  if [ -f "$dir/data/postmaster.pid" ]; then
-    as_owner "$PGBIN/pg_ctl" -D "$dir/data" -m fast -w -t 60 stop >/dev/null 2>&1 \
-      || die "pg_ctl stop failed in $dir/data"
+# Stops the server of the cluster in physical folder $1, if it runs.
+halt_in() {
+  local d=$1
+  if [ -f "$d/data/postmaster.pid" ]; then
+    as_owner "$PGBIN/pg_ctl" -D "$d/data" -m fast -w -t 60 stop >/dev/null 2>&1 \
+      || die "pg_ctl stop failed in $d/data"
   fi
+}
+
+stop() {
+  if [ -L "$dir" ]; then
+    local link=$dir
+    if [ -d "$dir" ]; then
+      dir=$(cd "$dir" && pwd -P)
+      halt_in "$dir"
+      rm -rf "$dir"
+    fi
+    rm -f "$link"
+    return 0
+  fi
+  [ -d "$dir" ] || exit 0
+  dir=$(cd "$dir" && pwd -P)
+  halt_in "$dir"
   rm -rf "$dir"
+}
+
+halt() {
+  [ -d "$dir" ] || exit 0
+  dir=$(cd "$dir" && pwd -P)
+  halt_in "$dir"
+}
+
+path() {
+  [ -d "$dir" ] || die "no cluster folder at $dir"
+  cd "$dir" && pwd -P
 }
 
 case "$cmd" in
   start) start ;;
   stop) stop ;;
+  halt) halt ;;
+  path) path ;;
+  prepare) place; echo "$dir" ;;
   *) usage ;;
 esac

@@ -69,7 +69,7 @@ EOF
 
 logical() {
   local dir
-  dir=$(cd "$1" && pwd)
+  dir=$(cd "$1" && pwd -P)
   local port
   port=$(port_of "$dir")
   psql_su "$port" -c "ALTER SYSTEM SET wal_level = logical" >/dev/null
@@ -82,14 +82,11 @@ logical() {
 
 standby() {
   local pdir sdir name=$3
-  pdir=$(cd "$1" && pwd)
-  mkdir -p "$2"
-  sdir=$(cd "$2" && pwd)
+  pdir=$(cd "$1" && pwd -P)
+  # The standby lives where its owner can reach it, like every test cluster.
+  sdir=$("$HERE/pg_cluster.sh" prepare "$2") || die "cannot prepare $2"
   local pport
   pport=$(port_of "$pdir")
-  if [ "$(id -u)" -eq 0 ]; then
-    chown "$TEST_USER:" "$sdir"
-  fi
   as_owner_in "$sdir" "$PGBIN/pg_basebackup" -D "$sdir/data" -h 127.0.0.1 -p "$pport" \
     -U postgres -X stream -R -c fast >"$sdir/basebackup.log" 2>&1 \
     || { cat "$sdir/basebackup.log" >&2; die "pg_basebackup from $pdir failed"; }
@@ -117,7 +114,7 @@ standby() {
 
 promote() {
   local dir
-  dir=$(cd "$1" && pwd)
+  dir=$(cd "$1" && pwd -P)
   as_owner_in "$dir" "$PGBIN/pg_ctl" -D "$dir/data" -w -t 60 promote >/dev/null \
     || die "pg_ctl promote failed in $dir"
   [ "$(psql_su "$(port_of "$dir")" -tAc "SELECT pg_is_in_recovery()")" = f ] \
