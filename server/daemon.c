@@ -570,6 +570,27 @@ bool countyd_daemon_has_node(const countyd_daemon *d, const char *node)
 
 /* ---- links ----------------------------------------------------------------------- */
 
+/* A node may hold a few links at once (a county desk's program and its
+ * command-line tool share one certificate), but not without bound: a peer
+ * opening links in a loop, or old links left half open after cuts, would
+ * grow the county's memory.  At the limit the node's oldest link gives way
+ * to the new one, so that a node dialling again is never locked out. */
+#define SESSIONS_PER_NODE_MAX 4
+
+static void replace_oldest_session(countyd_daemon *d, const char *node)
+{
+    countyd_session *oldest = NULL;
+    int n = 0;
+    /* The list is newest first (countyd_session_link). */
+    for (countyd_session *o = d->sessions; o; o = countyd_session_next(o))
+        if (countyd_session_live(o) && strcmp(countyd_session_node(o), node) == 0) {
+            n++;
+            oldest = o;
+        }
+    if (n >= SESSIONS_PER_NODE_MAX)
+        countyd_session_replaced(oldest);
+}
+
 static void on_ready(sj_conn *conn, const sj_identity *peer)
 {
     countyd_daemon *d = sj_listener_data(sj_listener_of(conn));
@@ -584,6 +605,7 @@ static void on_ready(sj_conn *conn, const sj_identity *peer)
         return;
     }
     sj_conn_set_data(conn, s);
+    replace_oldest_session(d, peer->node_id);
     countyd_session_link(&d->sessions, s);
     SJ_LOG_INFO(MOD, "peer connected", "peer", peer->node_id);
 }

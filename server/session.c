@@ -12,7 +12,7 @@
  * countyd_session_unref(), countyd_session_live(), countyd_session_node(),
  * countyd_session_ack(), countyd_session_feed(), countyd_session_feed_lost(),
  * countyd_session_tick(), countyd_session_next(), countyd_session_link(),
- * countyd_session_unlink().
+ * countyd_session_unlink(), countyd_session_replaced().
  */
 #include "session.h"
 
@@ -31,9 +31,18 @@
 #include "refdata.h"
 
 #define MOD "countyd"
-/* Frames waiting in the output queue before the peer is cut off: a peer
- * that reads nothing while it keeps asking. */
+/* The output queue before the peer is cut off: a peer that reads nothing
+ * while it keeps asking.  Counted in frames and in bytes, since one frame
+ * may be up to limits.max_frame: without the byte bound 20,000 large query
+ * answers could hold gigabytes. */
 #define OUTQ_MAX 20000
+#define OUTQ_BYTES_MAX (16u << 20)
+/* Queries of one session at the query workers at once; more are answered
+ * SJ_EBUSY at once, as the relay does, so that one peer cannot fill the
+ * workers' queue and the memory behind it.  A relay forwards the queries of
+ * all its stations on one session, hence more than the relay's own per
+ * station limit. */
+#define QUERY_JOBS_MAX 512
 #define STATUS_STORE_MIN_MS 5000
 
 typedef struct outframe {
@@ -57,7 +66,8 @@ struct countyd_session {
     bool live, loading, dirty, want_caught_up;
     countyd_job *page;
     outframe *out_head, *out_tail;
-    size_t n_out;
+    size_t n_out, out_bytes;
+    size_t n_queries; /* query jobs given to the workers, not yet done */
     int64_t last_send_ms, last_status_ms;
     uint64_t hb_seq;
 };
@@ -108,6 +118,17 @@ bool countyd_session_live(const countyd_session *s)
     return s && s->conn != NULL;
 }
 
+void countyd_session_replaced(countyd_session *s)
+{
+    if (!s->conn)
+        return;
+    SJ_LOG_WARN(MOD, "too many links of one node; its oldest gives way to a new one", "peer",
+                s->peer.node_id);
+    sj_conn_close(s->conn, SJ_EBUSY,
+                  "同一节点连接过多，最早的连接已被新连接替换 (too many links of this node; the "
+                  "oldest was replaced by a new one)");
+}
+
 const char *countyd_session_node(const countyd_session *s)
 {
     return s->peer.node_id;
@@ -142,6 +163,7 @@ static void free_outq(countyd_session *s)
     }
     s->out_tail = NULL;
     s->n_out = 0;
+    s->out_bytes = 0;
 }
 
 void countyd_session_closed(countyd_session *s)
@@ -170,6 +192,7 @@ static void flush_outq(countyd_session *s)
         if (!s->out_head)
             s->out_tail = NULL;
         s->n_out--;
+        s->out_bytes -= f->len;
         free(f->frame);
         free(f);
         s->last_send_ms = sj_clock_mono_ms();
@@ -195,7 +218,9 @@ static void send_reliable(countyd_session *s, const Sanji__Envelope *env)
             return;
         }
     }
-    if (s->n_out >= OUTQ_MAX) {
+    if (s->n_out >= OUTQ_MAX || s->out_bytes >= OUTQ_BYTES_MAX) {
+        SJ_LOG_WARN(MOD, "peer does not read; link closed", "peer", s->peer.node_id, "queued",
+                    s->n_out >= OUTQ_MAX ? "20000 frames" : "16 MiB");
         sj_conn_close(s->conn, SJ_EBACKPRESSURE, "对端长时间不读取 (peer does not read)");
         return;
     }
@@ -212,6 +237,7 @@ static void send_reliable(countyd_session *s, const Sanji__Envelope *env)
         s->out_head = f;
     s->out_tail = f;
     s->n_out++;
+    s->out_bytes += f->len;
 }
 
 static void goodbye(countyd_session *s, int code, const char *reason)
@@ -743,6 +769,7 @@ static void query_done(countyd_job *j, countyd_daemon *d)
 {
     countyd_session *s = j->session;
     query_data *q = j->data;
+    s->n_queries--;
     if (j->status == SJ_ECANCELLED) {
         sanji__query_result__init(&q->result);
         q->result.code = SJ_ECANCELLED;
@@ -767,8 +794,27 @@ static void query_done(countyd_job *j, countyd_daemon *d)
     countyd_job_free(j);
 }
 
-static void on_query(countyd_session *s, const uint8_t *payload, size_t len)
+/* Answers a query SJ_EBUSY at once: too many of this peer's are at work. */
+static void query_busy(countyd_session *s, const Sanji__Envelope *query)
 {
+    Sanji__QueryResult res = SANJI__QUERY_RESULT__INIT;
+    res.in_reply_to = query->message_id;
+    res.code = SJ_EBUSY;
+    res.reason = (char *)"县级服务器待答查询太多，请等前面的结果返回后再查 (too many queries "
+                         "waiting at the county; ask again once the earlier answers arrive)";
+    Sanji__Envelope out = SANJI__ENVELOPE__INIT;
+    out.body_case = SANJI__ENVELOPE__BODY_QUERY_RESULT;
+    out.query_result = &res;
+    send_reliable(s, &out);
+}
+
+static void on_query(countyd_session *s, const Sanji__Envelope *env, const uint8_t *payload,
+                     size_t len)
+{
+    if (s->n_queries >= QUERY_JOBS_MAX) {
+        query_busy(s, env);
+        return;
+    }
     query_data *q = calloc(1, sizeof(*q));
     sj_error err;
     if (!q || sj_envelope_unpack(payload, len, &q->env, &err) != 0) {
@@ -790,6 +836,7 @@ static void on_query(countyd_session *s, const uint8_t *payload, size_t len)
     j->done = query_done;
     j->session = countyd_session_ref(s);
     j->data = q;
+    s->n_queries++;
     countyd_daemon_query_job(s->d, j);
 }
 
@@ -850,7 +897,7 @@ void countyd_session_message(countyd_session *s, const Sanji__Envelope *env,
         on_feed_request(s, env->feed_request);
         break;
     case SANJI__ENVELOPE__BODY_QUERY:
-        on_query(s, payload, len);
+        on_query(s, env, payload, len);
         break;
     case SANJI__ENVELOPE__BODY_HEARTBEAT:
         on_status(s, env->heartbeat->status);

@@ -55,6 +55,9 @@ void countyd_session_unref(countyd_session *s);
 
 /* True while the link is up. */
 bool countyd_session_live(const countyd_session *s);
+/* Closes the session's link because its node opened more links than the
+ * county keeps (logged; the peer is told SJ_EBUSY in its Goodbye). */
+void countyd_session_replaced(countyd_session *s);
 const char *countyd_session_node(const countyd_session *s);
 
 /* Sends the Ack for a committed (or refused) message, if still connected. */
