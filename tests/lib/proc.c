@@ -10,7 +10,7 @@
  * sj_test_proc_status_text(), sj_test_proc_killed_by(),
  * sj_test_proc_find_core(), sj_test_proc_run(), sj_test_proc_start_serving(),
  * sj_test_proc_stop_clean(), sj_test_proc_port_accepts(),
- * sj_test_proc_silent_peer_ms(), sj_test_sleep_ms().
+ * sj_test_proc_silent_peer_ms(), sj_test_sleep_ms(), sj_test_poll_until().
  */
 #include "proc.h"
 
@@ -88,6 +88,18 @@ static long long now_ms(void)
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+bool sj_test_poll_until(bool (*cond)(void *), void *arg, int timeout_ms, int poll_ms)
+{
+    long long deadline = now_ms() + timeout_ms;
+    for (;;) {
+        if (cond(arg))
+            return true;
+        if (now_ms() >= deadline)
+            return cond(arg);
+        sj_test_sleep_ms(poll_ms);
+    }
 }
 
 static void free_vec(char **v)
@@ -340,11 +352,14 @@ int64_t sj_test_proc_silent_peer_ms(int port, int limit_ms)
         return -1;
     struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port),
                              .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    /* Taken before the connect: the server's clock for this connection
+     * starts later (at its accept), so the figure is never short of the
+     * server's own, however long this process is kept off the CPU. */
+    int64_t start = now_ms(), end = start + limit_ms;
     if (connect(fd, (struct sockaddr *)&sa, sizeof sa) != 0) {
         close(fd);
         return -1;
     }
-    int64_t start = now_ms(), end = start + limit_ms;
     int64_t closed = -1;
     char buf[256];
     for (int64_t now = start; closed < 0 && now < end; now = now_ms()) {

@@ -36,7 +36,12 @@
  * sj_test_proc_status_text(), sj_test_proc_killed_by(),
  * sj_test_proc_find_core(), sj_test_proc_run(), sj_test_proc_start_serving(),
  * sj_test_proc_stop_clean(), sj_test_proc_port_accepts(),
- * sj_test_proc_silent_peer_ms(), sj_test_sleep_ms().
+ * sj_test_proc_silent_peer_ms(), sj_test_sleep_ms(), sj_test_poll_until().
+ *
+ * Waiting: a test waits for an event or a state, never for a fixed time,
+ * and fails on time only at SJ_TEST_HANG_MS, a deadline that catches a
+ * hang and nothing else (a loaded 2-core machine running a sanitizer build
+ * next to other tests is slow, not hung).
  */
 #ifndef SJ_TEST_PROC_H
 #define SJ_TEST_PROC_H
@@ -48,6 +53,11 @@
 #include <sys/types.h>
 
 #include "err.h"
+
+/* How long a test waits for something that happens in well under a second
+ * on an idle machine before it calls it a hang.  Generous on purpose: it
+ * must never fire because the machine is slow. */
+#define SJ_TEST_HANG_MS (120 * 1000)
 
 typedef struct sj_test_proc {
     pid_t pid;              /* the running process (leader of its group); 0 when none */
@@ -116,8 +126,10 @@ void sj_test_proc_free(sj_test_proc *p);
 bool sj_test_proc_port_accepts(int port);
 
 /* Connects to 127.0.0.1:port and sends nothing (a peer that never starts
- * TLS).  Returns the milliseconds until the server closed the connection,
- * or -1 if it was still open after limit_ms (or could not be opened). */
+ * TLS).  Returns the milliseconds from just before the connect until the
+ * server closed the connection (never less than the server's own time for
+ * it, so a lower bound on it holds on any machine), or -1 if it was still
+ * open after limit_ms (or could not be opened). */
 int64_t sj_test_proc_silent_peer_ms(int port, int limit_ms);
 
 /* A TCP port on 127.0.0.1 that was free a moment ago (bound to port 0 and
@@ -164,5 +176,10 @@ bool sj_test_proc_stop_clean(sj_test_proc *p, int timeout_ms);
 
 /* Sleeps ms milliseconds, resumed after a signal. */
 void sj_test_sleep_ms(int ms);
+
+/* Calls cond(arg) every poll_ms until it holds or timeout_ms have passed
+ * (SJ_TEST_HANG_MS for "until it holds, unless something hangs"); returns
+ * cond's last answer, so that a false one names a hang. */
+bool sj_test_poll_until(bool (*cond)(void *), void *arg, int timeout_ms, int poll_ms);
 
 #endif

@@ -15,10 +15,12 @@
 
 #include "files.h"
 
-/* demo-load of the whole county takes seconds; a slow sanitizer build more. */
-#define RUN_TIMEOUT_MS 120000
-#define START_TIMEOUT_MS 20000
-#define STOP_TIMEOUT_MS 10000
+/* Limits that only catch a hang (proc.h): demo-load of the whole county
+ * takes seconds, a start or a stop well under one, on an idle machine; a
+ * sanitizer build on a loaded one takes many times that. */
+#define RUN_TIMEOUT_MS (2 * SJ_TEST_HANG_MS)
+#define START_TIMEOUT_MS SJ_TEST_HANG_MS
+#define STOP_TIMEOUT_MS SJ_TEST_HANG_MS
 
 int sj_test_tiers_init(sj_test_tiers *t)
 {

@@ -66,8 +66,9 @@ int sj_test_tiers_start(sj_test_tiers *t);
 
 /* Starts one daemon of the build, program its path under $SANJI_BUILD_DIR
  * (e.g. "relay/sanji-relayd"), as `<program> --config <conf> run` with its
- * output in log, and waits up to 20 s until it accepts connections on
- * 127.0.0.1:port.  p as for sj_test_proc_start(). */
+ * output in log, and waits until it accepts connections on 127.0.0.1:port
+ * (failing only at SJ_TEST_HANG_MS, or when it exits).  p as for
+ * sj_test_proc_start(). */
 int sj_test_tiers_start_daemon(sj_test_proc *p, const char *program, const char *conf,
                                const char *log, int port);
 

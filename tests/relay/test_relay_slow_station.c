@@ -14,16 +14,22 @@
  * Behaviours:
  *   a station that does not read its feed: the relay's buffer for it stays
  *     under the limit (sanji-relayctl status, and the relay's VmRSS), the
- *     desk gets its whole feed and its query answers promptly meanwhile,
- *     and when the station reads at last it gets every row in order;
+ *     desk gets its whole feed and its queries are answered while the
+ *     station's link is blocked, and when the station reads at last it
+ *     gets every row in order;
  *   a station that sends a burst of queries and does not read: the relay
  *     answers them only as the link drains (bounded buffer), the desk is
  *     served meanwhile, and every answer arrives in order once it reads;
- *   a station that does not read for link.idle_timeout: the relay closes
- *     its link with a log line; the station reconnects with its cursor and
+ *   a station that goes on sending but does not read: once its link is
+ *     blocked the relay stops reading it too, closes it link.idle_timeout
+ *     later with a log line; the station reconnects with its cursor and
  *     gets the rest of the feed, nothing lost or repeated;
  *   a station that reads but sends a thousand queries at once: at most 256
  *     wait at the relay, the rest are refused SJ_EBUSY at once.
+ *
+ * Nothing here is timed: every wait is for a state of the relay or of a
+ * peer, and fails only at SJ_TEST_HANG_MS (proc.h).  How fast the desk is
+ * answered is a figure for tests/bench, not a pass/fail line of a test.
  *
  * Entry point: main().
  */
@@ -75,6 +81,11 @@
  * cached cases, some 50 ms each for 4000 here, which sets the pace. */
 #define QUERY_LIMIT 60
 #define QUERIES 60
+/* While the slow station's link is blocked: how many relayctl samples must
+ * see it so (a status tick is 300 ms), and how many answers the desk must
+ * get meanwhile. */
+#define BLOCKED_SAMPLES 6
+#define DESK_ANSWERS 5
 
 /* Under AddressSanitizer freed memory sits in quarantine (hundreds of MiB),
  * so VmRSS says nothing about what the relay holds: there only the
@@ -239,10 +250,13 @@ typedef struct raw_station {
     int n_asked;
     int goodbye_code;
     bool ended;            /* EOF or reset */
+    bool peer_gone;        /* a write found the relay's end closed */
 } raw_station;
 
-/* Hands the engine's ciphertext to the socket, waiting while it is full. */
-static void raw_flush(raw_station *s)
+/* Hands the engine's ciphertext to the socket, waiting while it is full.
+ * A send to a link the relay has closed fails the test, or with
+ * may_be_closed only marks peer_gone. */
+static void raw_flush_to(raw_station *s, bool may_be_closed)
 {
     uint8_t buf[16384];
     while (sj_tls_pending(s->tls) > 0) {
@@ -257,13 +271,22 @@ static void raw_flush(raw_station *s)
             }
             if (w < 0 && (errno == EAGAIN || errno == EINTR)) {
                 struct pollfd p = {.fd = s->fd, .events = POLLOUT};
-                if (poll(&p, 1, 5000) == 0)
-                    fail_msg("slow station: socket not writable for 5 s");
+                if (poll(&p, 1, SJ_TEST_HANG_MS) == 0)
+                    fail_msg("slow station: socket not writable for %d ms", SJ_TEST_HANG_MS);
                 continue;
+            }
+            if (may_be_closed && (errno == EPIPE || errno == ECONNRESET)) {
+                s->peer_gone = true;
+                return;
             }
             fail_msg("slow station: send: %s", strerror(errno));
         }
     }
+}
+
+static void raw_flush(raw_station *s)
+{
+    raw_flush_to(s, false);
 }
 
 static int raw_frame(void *arg, const uint8_t *payload, size_t len)
@@ -357,7 +380,7 @@ static void raw_connect(raw_station *s, sj_tls_ctx *ctx, int port, int rcvbuf, u
     assert_non_null(s->tls);
     sj_frame_decoder_init(&s->dec, 64u << 20);
     s->ended = false;
-    int64_t end = sj_clock_mono_ms() + 5000;
+    int64_t end = sj_clock_mono_ms() + SJ_TEST_HANG_MS;
     for (;;) {
         int rc = sj_tls_handshake(s->tls, &err);
         raw_flush(s);
@@ -366,7 +389,7 @@ static void raw_connect(raw_station *s, sj_tls_ctx *ctx, int port, int rcvbuf, u
         if (rc != SJ_EAGAIN)
             fail_msg("slow station handshake: %s", err.message);
         if (sj_clock_mono_ms() > end)
-            fail_msg("slow station handshake not done in 5 s");
+            fail_msg("slow station handshake not done in %d ms", SJ_TEST_HANG_MS);
         struct pollfd p = {.fd = s->fd, .events = POLLIN};
         poll(&p, 1, 50);
         uint8_t buf[16384];
@@ -433,6 +456,26 @@ static void raw_ask(raw_station *s, int n, bool get_case)
     raw_flush(s);
 }
 
+/* A Heartbeat from the station: it writes although it does not read.  It
+ * learns that the relay closed the link only when it reads, so a write to
+ * a closed link is not a failure here. */
+static void raw_heartbeat(raw_station *s)
+{
+    if (s->peer_gone || s->tls == NULL)
+        return;
+    Sanji__Heartbeat hb = SANJI__HEARTBEAT__INIT;
+    Sanji__Envelope env = SANJI__ENVELOPE__INIT;
+    env.body_case = SANJI__ENVELOPE__BODY_HEARTBEAT;
+    env.heartbeat = &hb;
+    uint8_t *frame = NULL;
+    size_t len = 0;
+    sj_error err;
+    assert_int_equal(sj_envelope_pack(&env, VILLAGE_NODE, 1u << 20, &frame, &len, NULL, &err), 0);
+    assert_int_equal(sj_tls_write(s->tls, frame, len), 0);
+    free(frame);
+    raw_flush_to(s, true);
+}
+
 static void raw_close(raw_station *s)
 {
     if (s->fd >= 0)
@@ -451,11 +494,10 @@ typedef struct desk {
     bool ready, closed;
     uint64_t last_seq, rows, out_of_order;
     bool caught_up;
-    int64_t asked_at_ms; /* 0: no query waiting */
+    bool waiting;        /* a query is out, its answer not yet in */
     int64_t next_ask_ms;
     uint8_t asked_id[16];
     int answers;
-    int64_t worst_answer_ms;
 } desk;
 
 static void desk_ready(sj_conn *c, const sj_identity *peer)
@@ -485,13 +527,10 @@ static void desk_message(sj_conn *c, const Sanji__Envelope *env, const uint8_t *
             d->out_of_order++;
     } else if (env->body_case == SANJI__ENVELOPE__BODY_QUERY_RESULT) {
         const Sanji__QueryResult *q = env->query_result;
-        if (d->asked_at_ms && q->in_reply_to.len == 16 &&
+        if (d->waiting && q->in_reply_to.len == 16 &&
             memcmp(q->in_reply_to.data, d->asked_id, 16) == 0) {
-            int64_t took = sj_clock_mono_ms() - d->asked_at_ms;
-            if (took > d->worst_answer_ms)
-                d->worst_answer_ms = took;
             d->answers++;
-            d->asked_at_ms = 0;
+            d->waiting = false;
         }
     }
 }
@@ -519,11 +558,10 @@ static void desk_connect(desk *d, int port)
 }
 
 /* One small query at a time, at most every 300 ms (a desk paging its case
- * list), so the relay's idle timer sees it and the answer time can be
- * taken. */
+ * list). */
 static void desk_ask(desk *d)
 {
-    if (!d->ready || d->asked_at_ms != 0 || sj_clock_mono_ms() < d->next_ask_ms)
+    if (!d->ready || d->waiting || sj_clock_mono_ms() < d->next_ask_ms)
         return;
     d->next_ask_ms = sj_clock_mono_ms() + 300;
     Sanji__CaseListQuery cl = SANJI__CASE_LIST_QUERY__INIT;
@@ -536,7 +574,21 @@ static void desk_ask(desk *d)
     env.query = &q;
     sj_error err;
     if (sj_conn_send(d->conn, &env, d->asked_id, &err) == 0)
-        d->asked_at_ms = sj_clock_mono_ms();
+        d->waiting = true;
+}
+
+/* The desk says it is alive on every pulse, whether or not an answer is
+ * out, so that the relay's idle timer never takes it for a dead peer. */
+static void desk_heartbeat(desk *d)
+{
+    if (!d->ready)
+        return;
+    Sanji__Heartbeat hb = SANJI__HEARTBEAT__INIT;
+    Sanji__Envelope env = SANJI__ENVELOPE__INIT;
+    env.body_case = SANJI__ENVELOPE__BODY_HEARTBEAT;
+    env.heartbeat = &hb;
+    sj_error err;
+    (void)sj_conn_send(d->conn, &env, NULL, &err);
 }
 
 /* ---- the world ----------------------------------------------------------- */
@@ -552,15 +604,22 @@ typedef struct world {
     int relay_port;
     sj_test_proc relay;
     desk desk;
+    raw_station *talker; /* a slow station that writes on every pulse; NULL: none */
+    int64_t next_feed_look; /* relay_has_feed(): when to read the store again */
+    uint64_t feed_seq;      /* and what it read there last */
 } world;
 
 static world *W;
 
-/* Every 100 ms: the desk asks (every 300 ms), the county says it is alive
- * (the relay's idle timer covers its county link too). */
+/* Every 100 ms: the desk asks (every 300 ms), the desk, the county and the
+ * talking station (if any) say they are alive (the relay's idle timer
+ * covers every link). */
 static void pulse_cb(uv_timer_t *t)
 {
     desk_ask(&W->desk);
+    desk_heartbeat(&W->desk);
+    if (W->talker)
+        raw_heartbeat(W->talker);
     if (C.link) {
         Sanji__Heartbeat hb = SANJI__HEARTBEAT__INIT;
         Sanji__Envelope env = SANJI__ENVELOPE__INIT;
@@ -606,23 +665,22 @@ static bool never(void *arg)
     return false;
 }
 
-/* The relay's feed cursor of V201, read from its store file. */
+/* The relay's feed cursor of V201, read from its store file (every 200
+ * ms at most: the file is the relay's). */
 static bool relay_has_feed(void *arg)
 {
     world *w = arg;
-    static int64_t next_look;
-    static uint64_t seq;
-    if (sj_clock_mono_ms() < next_look)
-        return seq == N_ROWS;
-    next_look = sj_clock_mono_ms() + 200;
+    if (sj_clock_mono_ms() < w->next_feed_look)
+        return w->feed_seq == N_ROWS;
+    w->next_feed_look = sj_clock_mono_ms() + 200;
     relay_store *st = NULL;
     sj_error err;
-    seq = 0;
+    w->feed_seq = 0;
     if (relay_store_open_readonly(w->store, &st, &err) != 0)
         return false;
-    seq = relay_store_cursor_get(st, V201);
+    w->feed_seq = relay_store_cursor_get(st, V201);
     relay_store_close(st);
-    return seq == N_ROWS;
+    return w->feed_seq == N_ROWS;
 }
 
 static long vm_rss_kib(pid_t pid)
@@ -668,30 +726,42 @@ static void relayctl_buffers(world *w, buffers *b)
         fail_msg("no limit/blocked in sanji-relayctl status:\n%s", text);
 }
 
-/* While the slow station does not read: samples relayctl and VmRSS for
- * min_ms, and on until its link has been seen blocked (max_ms at most; a
- * sanitizer build makes answers slowly), keeping the largest of each.  A
- * status tick is 300 ms. */
+/* While the slow station does not read: samples relayctl and VmRSS once a
+ * status tick (300 ms), keeping the largest of each, until the station's
+ * link has been seen blocked in BLOCKED_SAMPLES samples and the desk got
+ * DESK_ANSWERS answers after the first of them: the relay served the desk
+ * while the station's link was full.  How long that takes depends on the
+ * machine (a sanitizer build makes answers slowly); only a hang fails. */
 typedef struct sample {
     buffers worst;
     long rss_max_kib;
     int blocked_samples;
+    int desk_answers; /* answers the desk got since the link was first seen blocked */
 } sample;
 
-static void watch(world *w, int min_ms, int max_ms, sample *out)
+static void watch(world *w, sample *out)
 {
     memset(out, 0, sizeof *out);
-    int64_t start = sj_clock_mono_ms();
-    for (;;) {
-        int64_t now = sj_clock_mono_ms();
-        if (now >= start + max_ms || (now >= start + min_ms && out->blocked_samples > 0))
-            break;
+    int answers_at_block = -1;
+    int64_t end = sj_clock_mono_ms() + SJ_TEST_HANG_MS;
+    while (out->blocked_samples < BLOCKED_SAMPLES || out->desk_answers < DESK_ANSWERS) {
+        if (sj_clock_mono_ms() > end)
+            fail_msg("after %d ms: the slow station's link seen blocked in %d samples, the desk "
+                     "answered %d times since (want %d and %d); desk closed: %d",
+                     SJ_TEST_HANG_MS, out->blocked_samples, out->desk_answers, BLOCKED_SAMPLES,
+                     DESK_ANSWERS, w->desk.closed);
         run_until(w, never, NULL, 300);
         buffers b;
         relayctl_buffers(w, &b);
         if (b.largest >= out->worst.largest)
             out->worst = b;
-        out->blocked_samples += b.blocked > 0;
+        if (b.blocked > 0) {
+            out->blocked_samples++;
+            if (answers_at_block < 0)
+                answers_at_block = w->desk.answers;
+        }
+        if (answers_at_block >= 0)
+            out->desk_answers = w->desk.answers - answers_at_block;
         long rss = vm_rss_kib(w->relay.pid);
         if (rss > out->rss_max_kib)
             out->rss_max_kib = rss;
@@ -732,6 +802,7 @@ static int setup(void **state)
 static int teardown(void **state)
 {
     world *w = *state;
+    w->talker = NULL; /* a test that failed half-way may have left it talking */
     /* A test that failed half-way: kill -9 (the passing ones stopped it
      * with relay_stop_clean()). */
     if (w->relay.pid > 0 && sj_test_proc_alive(&w->relay))
@@ -760,14 +831,12 @@ static long start_with_feed(world *w, const char *link_extra)
 {
     write_config(w, link_extra);
     county_listen(&w->certs);
-    int64_t t0 = sj_clock_mono_ms();
     relay_spawn(w);
-    if (!run_until(w, relay_has_feed, w, 20000))
-        fail_msg("the relay did not store the %d feed rows in 20 s", N_ROWS);
+    if (!run_until(w, relay_has_feed, w, SJ_TEST_HANG_MS))
+        fail_msg("the relay did not store the %d feed rows in %d ms", N_ROWS, SJ_TEST_HANG_MS);
     long rss = vm_rss_kib(w->relay.pid);
-    print_message("relay stored %d rows (~%d KiB) in %lld ms; VmRSS %ld KiB\n", N_ROWS,
-                  (int)((uint64_t)N_ROWS * ROW_TEXT / 1024), (long long)(sj_clock_mono_ms() - t0),
-                  rss);
+    print_message("relay stored %d rows (~%d KiB); VmRSS %ld KiB\n", N_ROWS,
+                  (int)((uint64_t)N_ROWS * ROW_TEXT / 1024), rss);
     return rss;
 }
 
@@ -782,18 +851,31 @@ static bool desk_closed(void *arg)
     return ((desk *)arg)->closed;
 }
 
+typedef struct log_wait {
+    const char *path, *needle;
+    int want; /* at least this many lines with needle */
+} log_wait;
+
+static bool log_has(void *arg)
+{
+    const log_wait *lw = arg;
+    return sj_test_count_lines(lw->path, lw->needle) >= lw->want;
+}
+
 /* The desk takes the whole feed once and leaves: SQLite's page cache and
  * the allocator of the relay are then as warm as they get, and its VmRSS
  * after that is the baseline.  Returns it. */
 static long warm_up(world *w)
 {
     desk_connect(&w->desk, w->relay_port);
-    if (!run_until(w, desk_has_feed, &w->desk, 15000))
+    if (!run_until(w, desk_has_feed, &w->desk, SJ_TEST_HANG_MS))
         fail_msg("warm-up: the desk got %llu of %d rows", (unsigned long long)w->desk.rows,
                  N_ROWS);
+    log_wait ended = {w->log, "session ended", sj_test_count_lines(w->log, "session ended") + 1};
     sj_conn_close(w->desk.conn, 0, NULL);
-    assert_true(run_until(w, desk_closed, &w->desk, 5000));
-    run_until(w, never, NULL, 300);
+    assert_true(run_until(w, desk_closed, &w->desk, SJ_TEST_HANG_MS));
+    /* The baseline once the relay has let go of the desk's session. */
+    assert_true(run_until(w, log_has, &ended, SJ_TEST_HANG_MS));
     long rss = vm_rss_kib(w->relay.pid);
     sj_tls_ctx *tls = w->desk.tls;
     memset(&w->desk, 0, sizeof w->desk);
@@ -854,8 +936,8 @@ static void relay_stop_clean(world *w)
     if (w->desk.conn)
         sj_conn_close(w->desk.conn, 0, NULL);
     assert_int_equal(sj_test_proc_signal(&w->relay, SIGTERM), 0);
-    if (!run_until(w, relay_exited, &w->relay, 10000))
-        fail_msg("sanji-relayd did not stop within 10 s of SIGTERM");
+    if (!run_until(w, relay_exited, &w->relay, SJ_TEST_HANG_MS))
+        fail_msg("sanji-relayd did not stop within %d ms of SIGTERM", SJ_TEST_HANG_MS);
     char tail[2048];
     if (!WIFEXITED(w->relay.status) || WEXITSTATUS(w->relay.status) != 0)
         fail_msg("sanji-relayd ended with status 0x%x; log ends:\n%s", w->relay.status,
@@ -878,20 +960,17 @@ static void test_slow_station_feed_bounded_and_complete(void **state)
     memset(&s, 0, sizeof s);
     raw_connect(&s, w->station_tls, w->relay_port, 4096, 0);
     desk_connect(&w->desk, w->relay_port);
-    int64_t t0 = sj_clock_mono_ms();
-    if (!run_until(w, desk_has_feed, &w->desk, 15000))
+    if (!run_until(w, desk_has_feed, &w->desk, SJ_TEST_HANG_MS))
         fail_msg("the desk got %llu of %d rows while the station did not read",
                  (unsigned long long)w->desk.rows, N_ROWS);
-    int64_t desk_ms = sj_clock_mono_ms() - t0;
     sample sm;
-    watch(w, 1800, 10000, &sm);
+    watch(w, &sm);
     print_message("feed of %d rows (~%d KiB) to a station that does not read, limit %d KiB:\n"
                   "  relayctl: largest buffer %llu bytes (%s), blocked in %d samples\n"
                   "  relay VmRSS %ld KiB after warm-up, %ld KiB at most while it did not read\n"
-                  "  desk: whole feed in %lld ms, %d answers, slowest %lld ms\n",
+                  "  desk: whole feed, then %d answers while the station's link was blocked\n",
                   N_ROWS, (int)((uint64_t)N_ROWS * ROW_TEXT / 1024), LIMIT_KIB, sm.worst.largest,
-                  sm.worst.by, sm.blocked_samples, rss0, sm.rss_max_kib, (long long)desk_ms,
-                  w->desk.answers, (long long)w->desk.worst_answer_ms);
+                  sm.worst.by, sm.blocked_samples, rss0, sm.rss_max_kib, sm.desk_answers);
     /* The station's link did fill up (else nothing was proven) ... */
     assert_string_equal(sm.worst.by, VILLAGE_NODE);
     assert_true(sm.blocked_samples > 0);
@@ -909,17 +988,17 @@ static void test_slow_station_feed_bounded_and_complete(void **state)
     if (RSS_MEANINGFUL && sm.rss_max_kib - rss0 > feed_kib / 2)
         fail_msg("relay VmRSS grew by %ld KiB with a %ld KiB feed waiting", sm.rss_max_kib - rss0,
                  feed_kib);
-    assert_true(w->desk.answers >= 5); /* one every 300 ms while it read its feed and after */
-    if (w->desk.worst_answer_ms > 1000)
-        fail_msg("the desk waited %lld ms for an answer", (long long)w->desk.worst_answer_ms);
+    /* The desk was served while the station's link stayed full. */
+    assert_true(sm.desk_answers >= DESK_ANSWERS);
+    assert_false(w->desk.closed);
     assert_int_equal(w->desk.out_of_order, 0);
 
     /* The station reads at last: every row, in order, none twice. */
     assert_false(s.ended);
     assert_int_equal(s.rows, 0); /* it really had not read any */
-    if (!raw_until(w, &s, raw_caught_up, 15000) || s.ended)
+    if (!raw_until(w, &s, raw_caught_up, SJ_TEST_HANG_MS) || s.ended)
         fail_msg("slow station: %llu rows then %s", (unsigned long long)s.rows,
-                 s.ended ? "the link ended" : "nothing for 15 s");
+                 s.ended ? "the link ended" : "nothing more (hang)");
     assert_int_equal(s.out_of_order, 0);
     assert_int_equal(s.rows, N_ROWS);
     assert_int_equal(s.last_seq, N_ROWS);
@@ -942,21 +1021,20 @@ static void test_query_burst_without_reading_bounded(void **state)
     raw_connect(&s, w->station_tls, w->relay_port, 4096, N_ROWS);
     raw_ask(&s, QUERIES, false);
     desk_connect(&w->desk, w->relay_port);
-    if (!run_until(w, desk_has_feed, &w->desk, 15000))
+    if (!run_until(w, desk_has_feed, &w->desk, SJ_TEST_HANG_MS))
         fail_msg("the desk got %llu of %d rows", (unsigned long long)w->desk.rows, N_ROWS);
     sample sm;
-    watch(w, 1800, 10000, &sm);
+    watch(w, &sm);
     /* One answer: QUERY_LIMIT cases of ~ROW_TEXT bytes. */
     uint64_t answer = (uint64_t)QUERY_LIMIT * (ROW_TEXT + 200);
     print_message("%d queries (answers ~%llu KiB each, ~%llu KiB in all) from a station that "
                   "does not read, limit %d KiB:\n"
                   "  relayctl: largest buffer %llu bytes (%s), blocked in %d samples\n"
                   "  relay VmRSS %ld KiB after warm-up, %ld KiB at most while it did not read\n"
-                  "  desk: %d answers, slowest %lld ms\n",
+                  "  desk: %d answers while the station's link was blocked\n",
                   QUERIES, (unsigned long long)answer / 1024,
                   (unsigned long long)answer * QUERIES / 1024, LIMIT_KIB, sm.worst.largest,
-                  sm.worst.by, sm.blocked_samples, rss0, sm.rss_max_kib, w->desk.answers,
-                  (long long)w->desk.worst_answer_ms);
+                  sm.worst.by, sm.blocked_samples, rss0, sm.rss_max_kib, sm.desk_answers);
     assert_string_equal(sm.worst.by, VILLAGE_NODE);
     assert_true(sm.blocked_samples > 0);
     if (sm.worst.largest > LIMIT + slack(answer))
@@ -968,14 +1046,13 @@ static void test_query_burst_without_reading_bounded(void **state)
     if (RSS_MEANINGFUL && sm.rss_max_kib - rss0 > all_kib / 2)
         fail_msg("relay VmRSS grew by %ld KiB with %ld KiB of answers asked for",
                  sm.rss_max_kib - rss0, all_kib);
-    assert_true(w->desk.answers >= 5); /* one every 300 ms while it read its feed and after */
-    if (w->desk.worst_answer_ms > 1000)
-        fail_msg("the desk waited %lld ms for an answer", (long long)w->desk.worst_answer_ms);
+    assert_true(sm.desk_answers >= DESK_ANSWERS);
+    assert_false(w->desk.closed);
 
     /* It reads: every answer, in the order asked. */
-    if (!raw_until(w, &s, raw_all_answers, 20000) || s.ended)
+    if (!raw_until(w, &s, raw_all_answers, SJ_TEST_HANG_MS) || s.ended)
         fail_msg("slow station: %d of %d answers then %s", s.results, QUERIES,
-                 s.ended ? "the link ended" : "nothing for 20 s");
+                 s.ended ? "the link ended" : "nothing more (hang)");
     assert_int_equal(s.results_misordered, 0);
     assert_int_equal(s.busy, 0);
     assert_int_equal(s.results, QUERIES);
@@ -988,43 +1065,47 @@ static void test_not_reading_closed_after_idle_then_resumes(void **state)
 {
     world *w = *state;
     char extra[128];
-    snprintf(extra, sizeof extra, "write_buffer = %dKiB\nidle_timeout = 2s\n", LIMIT_KIB);
+    /* idle_timeout: what the test waits once; kept well above any pause a
+     * loaded machine gives the relay or the test, so that only the link
+     * that is blocked for it ends. */
+    snprintf(extra, sizeof extra, "write_buffer = %dKiB\nidle_timeout = 5s\n", LIMIT_KIB);
     start_with_feed(w, extra);
 
+    /* The station sends a Heartbeat on every pulse and reads nothing: until
+     * its link is blocked the relay reads them and its idle timer never
+     * fires, so the link can end only as a link that does not read. */
     static raw_station s;
     memset(&s, 0, sizeof s);
     raw_connect(&s, w->station_tls, w->relay_port, 4096, 0);
+    w->talker = &s;
     desk_connect(&w->desk, w->relay_port);
-    int64_t t0 = sj_clock_mono_ms();
     /* The relay gives up on it after link.idle_timeout and says so. */
-    int64_t end = t0 + 8000;
-    while (log_count(w, "not reading") == 0 && sj_clock_mono_ms() < end)
-        run_until(w, never, NULL, 100);
-    int64_t closed_ms = sj_clock_mono_ms() - t0;
-    if (log_count(w, "not reading") != 1)
-        fail_msg("no \"not reading\" line in the relay's log after %lld ms (log: %s)",
-                 (long long)closed_ms, w->log);
+    log_wait said = {w->log, "not reading", 1};
+    if (!run_until(w, log_has, &said, SJ_TEST_HANG_MS))
+        fail_msg("no \"not reading\" line in the relay's log after %d ms (log: %s)",
+                 SJ_TEST_HANG_MS, w->log);
+    w->talker = NULL;
+    assert_int_equal(log_count(w, "not reading"), 1);
     assert_false(w->desk.closed); /* the desk, which reads, stays */
-    assert_true(run_until(w, desk_has_feed, &w->desk, 15000));
+    assert_true(run_until(w, desk_has_feed, &w->desk, SJ_TEST_HANG_MS));
 
     /* The station reads what reached it, then finds the link closed. */
-    assert_true(raw_until(w, &s, raw_ended, 10000));
+    assert_true(raw_until(w, &s, raw_ended, SJ_TEST_HANG_MS));
     uint64_t got = s.last_seq;
     assert_int_equal(s.out_of_order, 0);
     assert_true(got < N_ROWS);
     raw_close(&s);
-    print_message("station not reading: closed after %lld ms (idle_timeout 2 s) having got %llu "
-                  "of %d rows\n",
-                  (long long)closed_ms, (unsigned long long)got, N_ROWS);
+    print_message("station not reading: closed having got %llu of %d rows\n",
+                  (unsigned long long)got, N_ROWS);
 
     /* It reconnects with its cursor and gets the rest, nothing twice. */
     raw_station s2;
     memset(&s2, 0, sizeof s2);
     s2.last_seq = got;
     raw_connect(&s2, w->station_tls, w->relay_port, 1 << 20, got);
-    if (!raw_until(w, &s2, raw_caught_up, 15000) || s2.ended)
+    if (!raw_until(w, &s2, raw_caught_up, SJ_TEST_HANG_MS) || s2.ended)
         fail_msg("after reconnecting: %llu rows then %s", (unsigned long long)s2.rows,
-                 s2.ended ? "the link ended" : "nothing for 15 s");
+                 s2.ended ? "the link ended" : "nothing more (hang)");
     assert_int_equal(s2.out_of_order, 0);
     assert_int_equal(s2.last_seq, N_ROWS);
     assert_int_equal(got + s2.rows, N_ROWS);
@@ -1044,9 +1125,9 @@ static void test_query_flood_beyond_the_wait_limit_refused_busy(void **state)
     raw_connect(&s, w->station_tls, w->relay_port, 1 << 20, N_ROWS);
     const int n = 1000;
     raw_ask(&s, n, true);
-    if (!raw_until(w, &s, raw_all_answers, 20000) || s.ended)
+    if (!raw_until(w, &s, raw_all_answers, SJ_TEST_HANG_MS) || s.ended)
         fail_msg("%d answers and %d refusals of %d, then %s", s.results, s.busy, n,
-                 s.ended ? "the link ended" : "nothing for 20 s");
+                 s.ended ? "the link ended" : "nothing more (hang)");
     print_message("%d queries at once from a station that reads: %d answered in order, %d "
                   "refused SJ_EBUSY\n",
                   n, s.results, s.busy);
