@@ -8,6 +8,9 @@
  * county with the feed filling the cache, a refusal with its reason and the
  * current case, and an action saved while the relay is down being resent
  * with the same message id once it is back.
+ *
+ * Every wait is for an event or a state of the client and fails only at
+ * SJ_TEST_HANG_MS (proc.h): nothing depends on how fast the machine is.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -24,6 +27,7 @@
 #include "clock.h"
 #include "listener.h"
 #include "password.h"
+#include "proc.h"
 #include "sanji_client.h"
 #include "tls.h"
 
@@ -227,20 +231,31 @@ static void on_listener_closed(sj_listener *l)
     closed_flag = true;
 }
 
-static void run_until(uv_loop_t *loop, bool *flag, int64_t ms)
+/* Runs the loop until cond(arg) holds; fails at the hang deadline. */
+static void run_until_cond(uv_loop_t *loop, bool (*cond)(void *), void *arg, const char *what)
 {
-    int64_t end = sj_clock_mono_ms() + ms;
-    while (!*flag && sj_clock_mono_ms() < end)
+    int64_t end = sj_clock_mono_ms() + SJ_TEST_HANG_MS;
+    while (!cond(arg) && sj_clock_mono_ms() < end)
         uv_run(loop, UV_RUN_NOWAIT), uv_sleep(1);
-    if (!*flag)
-        fail_msg("timed out after %lld ms", (long long)ms);
+    if (!cond(arg))
+        fail_msg("%s: not within %d ms", what, SJ_TEST_HANG_MS);
+}
+
+static bool flag_set(void *flag)
+{
+    return *(bool *)flag;
+}
+
+static void run_until(uv_loop_t *loop, bool *flag)
+{
+    run_until_cond(loop, flag_set, flag, "waiting for an event");
 }
 
 static void peer_close(peer *p)
 {
     closed_flag = false;
     sj_listener_close(p->l, on_listener_closed);
-    run_until(p->loop, &closed_flag, 5000);
+    run_until(p->loop, &closed_flag);
     sj_listener_free(p->l);
     p->l = NULL;
 }
@@ -312,7 +327,7 @@ static void client_free(world *w)
 {
     w->stopped = false;
     sc_client_stop(w->c, on_stopped);
-    run_until(&w->loop, &w->stopped, 5000);
+    run_until(&w->loop, &w->stopped);
     sc_client_free(w->c);
     w->c = NULL;
 }
@@ -353,9 +368,9 @@ static int setup(void **state)
      * verifier. */
     client_new(w, w->p.port);
     assert_int_equal(sc_client_start(w->c, &err), 0);
-    run_until(&w->loop, &w->caught_up, 10000);
+    run_until(&w->loop, &w->caught_up);
     assert_int_equal(sc_login(w->c, "王村干", "mima-123", login_cb, w, &err), 0);
-    run_until(&w->loop, &w->logged_in, 10000);
+    run_until(&w->loop, &w->logged_in);
     assert_int_equal(w->login_status, 0);
     *state = w;
     return 0;
@@ -386,6 +401,25 @@ static const sc_register_req REQ = {
     .request_text = "申请城乡低保",
 };
 
+/* The client's feed cursor of its village has reached the peer's. */
+static bool feed_applied(void *arg)
+{
+    world *w = arg;
+    sc_status_info st;
+    sj_error err;
+    return sc_status(w->c, &st, &err) == 0 && st.n_cursors == 1 &&
+           st.cursors[0].after_seq >= w->p.feed_seq;
+}
+
+/* The client has tried the relay and failed (it is down). */
+static bool link_failed(void *arg)
+{
+    world *w = arg;
+    sc_status_info st;
+    sj_error err;
+    return sc_status(w->c, &st, &err) == 0 && st.last_error != 0;
+}
+
 static size_t index_of(const world *w, sc_event_type t)
 {
     for (size_t i = 0; i < w->n_seen; i++)
@@ -401,17 +435,14 @@ static void test_register_saved_stored_applied(void **state)
     uint8_t cid[16], mid[16];
     w->n_seen = 0;
     assert_int_equal(sc_register(w->c, &REQ, cid, mid, &err), 0);
-    run_until(&w->loop, &w->applied, 10000);
+    run_until(&w->loop, &w->applied);
     /* Saved before reached the township before recorded by the county. */
     size_t sv = index_of(w, SC_EV_SAVED), so = index_of(w, SC_EV_STORED),
            ap = index_of(w, SC_EV_APPLIED);
     if (!(sv < so && so < ap))
         fail_msg("event order saved=%zu stored=%zu applied=%zu", sv, so, ap);
-    /* Run a little longer for the feed update that follows the ack. */
-    bool never = false;
-    int64_t end = sj_clock_mono_ms() + 300;
-    while (sj_clock_mono_ms() < end && !never)
-        uv_run(&w->loop, UV_RUN_NOWAIT), uv_sleep(1);
+    /* The feed update that follows the ack is in the store. */
+    run_until_cond(&w->loop, feed_applied, w, "the feed update after the ack");
     sc_case_detail d;
     uint8_t found[16];
     assert_int_equal(sc_find_case(w->c, "410423-20261123-0001", found, &err), 0);
@@ -439,7 +470,7 @@ static void test_refusal_reason_and_current_case(void **state)
     uint8_t cid[16];
     w->p.refuse = true;
     assert_int_equal(sc_register(w->c, &REQ, cid, NULL, &err), 0);
-    run_until(&w->loop, &w->refused, 10000);
+    run_until(&w->loop, &w->refused);
     assert_int_equal(w->refused_code, SJ_ESTALE_VERSION);
     assert_string_equal(w->reason, "该事项已被他人更新");
     /* The current case that came with the refusal is now in the cache. */
@@ -510,8 +541,8 @@ static void test_offline_save_then_resend_same_id(void **state)
     assert_int_equal(sc_client_start(w->c, &err), 0);
     uint8_t mid[16];
     assert_int_equal(sc_register(w->c, &REQ, NULL, mid, &err), 0);
-    for (int i = 0; i < 50; i++)
-        uv_run(&w->loop, UV_RUN_NOWAIT), uv_sleep(2);
+    /* It has tried the relay and found it down. */
+    run_until_cond(&w->loop, link_failed, w, "a failed attempt to reach the relay");
     sc_status_info st;
     assert_int_equal(sc_status(w->c, &st, &err), 0);
     assert_false(st.link_up);
@@ -520,12 +551,12 @@ static void test_offline_save_then_resend_same_id(void **state)
     client_new(w, port);
     assert_int_equal(sc_use_person(w->c, &err), 0);
     assert_int_equal(sc_client_start(w->c, &err), 0);
-    for (int i = 0; i < 30; i++)
-        uv_run(&w->loop, UV_RUN_NOWAIT), uv_sleep(2);
-    /* The relay comes back on the same port. */
+    /* Started again, it finds the relay still down ... */
+    run_until_cond(&w->loop, link_failed, w, "a failed attempt to reach the relay");
+    /* ... until it comes back on the same port. */
     peer_listen(&w->p, port);
     w->applied = false;
-    run_until(&w->loop, &w->applied, 10000);
+    run_until(&w->loop, &w->applied);
     assert_int_equal(w->p.submits, 1);
     assert_memory_equal(w->p.last_id, mid, 16);
 }

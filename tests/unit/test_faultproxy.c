@@ -10,6 +10,11 @@
  * forked process per connection), so it too is a real process on a real
  * socket.
  *
+ * Waits are for the proxy's answers and counters, failing only at
+ * SJ_TEST_HANG_MS (proc.h).  Two figures are bounds a slow machine cannot
+ * break: a delayed round trip takes at least twice the delay, and nothing
+ * comes back through a black hole within 300 ms (it never does).
+ *
  * Entry point: main() (the cmocka group, or the echo server).
  */
 #include <errno.h>
@@ -119,7 +124,7 @@ static int dial(int port)
         fail_msg("connect to 127.0.0.1:%d: %s", port, strerror(errno));
     int one = 1;
     setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-    set_timeout(fd, 5000);
+    set_timeout(fd, SJ_TEST_HANG_MS);
     return fd;
 }
 
@@ -203,6 +208,21 @@ static uint64_t status_field(const char *name)
     return strtoull(at + strlen(key), NULL, 10);
 }
 
+/* Polls the proxy's status until the counter name equals want; fails at
+ * the hang deadline. */
+static void wait_status(const char *name, uint64_t want)
+{
+    long long deadline = now_ms() + SJ_TEST_HANG_MS;
+    uint64_t got;
+    while ((got = status_field(name)) != want) {
+        if (now_ms() > deadline)
+            fail_msg("status %s is %" PRIu64 " after %d ms, want %" PRIu64, name, got,
+                     SJ_TEST_HANG_MS, want);
+        struct timespec ts = {0, 20 * 1000000L};
+        nanosleep(&ts, NULL);
+    }
+}
+
 static void assert_ok(const char *line)
 {
     const char *r = ctl(line);
@@ -230,7 +250,7 @@ static void start_proxy_at(int target_port)
     sj_error err;
     if (sj_test_proc_start(&proxy, argv, NULL, log, &err) < 0)
         fail_msg("start proxy: %s", err.message);
-    if (sj_test_proc_wait_port(&proxy, control_port, 10000, &err) < 0)
+    if (sj_test_proc_wait_port(&proxy, control_port, SJ_TEST_HANG_MS, &err) < 0)
         fail_msg("proxy control port: %s", err.message);
 }
 
@@ -247,7 +267,7 @@ static int stop_proxy(void **state)
     int rc = 0;
     if (sj_test_proc_alive(&proxy)) {
         sj_error err;
-        if (sj_test_proc_stop(&proxy, 10000, &err) < 0) {
+        if (sj_test_proc_stop(&proxy, SJ_TEST_HANG_MS, &err) < 0) {
             fprintf(stderr, "stopping the proxy: %s\n", err.message);
             rc = -1;
         } else if (!WIFEXITED(proxy.status) || WEXITSTATUS(proxy.status) != 0) {
@@ -276,19 +296,29 @@ static long rss_kb(pid_t pid)
 }
 
 /* Writes up to FLOOD_BYTES without reading anything back, until the socket
- * has not accepted a byte for 500 ms; returns the bytes sent. */
-static size_t flood(int fd)
+ * takes no more and the proxy has held at least held_at_least bytes at
+ * once (buffered_peak): the proxy has stopped reading, so the socket stays
+ * full.  The proxy's word, not a quiet spell, says when: a proxy kept off
+ * the CPU for a while looks quiet too.  Returns the bytes sent. */
+static size_t flood(int fd, uint64_t held_at_least)
 {
     static char chunk[65536];
     memset(chunk, 'x', sizeof chunk);
     size_t sent = 0;
+    long long deadline = now_ms() + SJ_TEST_HANG_MS;
     while (sent < FLOOD_BYTES) {
+        if (now_ms() > deadline)
+            fail_msg("flood: %zu bytes sent, the proxy held at most %" PRIu64 " at once after "
+                     "%d ms; want %" PRIu64,
+                     sent, status_field("buffered_peak"), SJ_TEST_HANG_MS, held_at_least);
         struct pollfd pfd = {.fd = fd, .events = POLLOUT};
-        int r = poll(&pfd, 1, 500);
+        int r = poll(&pfd, 1, 100);
         if (r < 0 && errno == EINTR)
             continue;
-        if (r == 0)
+        if (r == 0 && status_field("buffered_peak") >= held_at_least)
             break;
+        if (r == 0)
+            continue;
         ssize_t w = send(fd, chunk, sizeof chunk, MSG_DONTWAIT | MSG_NOSIGNAL);
         if (w < 0 && (errno == EAGAIN || errno == EINTR))
             continue;
@@ -312,7 +342,7 @@ static void test_pass_echoes_every_byte(void **state)
     int fd = dial(listen_port);
     /* Send and receive together, or both ways fill up and stall. */
     size_t sent = 0, got = 0;
-    long long deadline = now_ms() + 20000;
+    long long deadline = now_ms() + SJ_TEST_HANG_MS;
     while (got < N) {
         struct pollfd pfd = {.fd = fd, .events = POLLIN | (sent < N ? POLLOUT : 0)};
         if (poll(&pfd, 1, 1000) < 0 && errno != EINTR)
@@ -348,7 +378,8 @@ static void test_delay_adds_latency_both_ways(void **state)
     long long t0 = now_ms();
     assert_echo(fd, "ping");
     long long rtt = now_ms() - t0;
-    /* 150 ms up and 150 ms down. */
+    /* 150 ms up and 150 ms down: a lower bound, which only a proxy that
+     * skipped the delay can break. */
     if (rtt < 300)
         fail_msg("round trip %lld ms, want >= 300", rtt);
     close(fd);
@@ -419,7 +450,8 @@ static void test_blackhole_stalls_then_pass_recovers(void **state)
     r = recv(b, buf, sizeof buf, 0);
     assert_int_equal(r, -1);
     assert_int_equal(errno, EAGAIN);
-    assert_int_equal(status_field("held"), 1);
+    /* Held once the proxy has taken it from its listening socket. */
+    wait_status("held", 1);
 
     assert_ok("pass");
     int c = dial(listen_port);
@@ -454,7 +486,6 @@ static void test_refuse_closes_new_connections(void **state)
     assert_echo(old, "old");
     assert_ok("refuse");
     int fd = dial(listen_port);
-    set_timeout(fd, 2000);
     char buf[16];
     ssize_t r = recv(fd, buf, sizeof buf, 0);
     if (!(r == 0 || (r < 0 && errno == ECONNRESET)))
@@ -476,7 +507,7 @@ static void test_blackhole_flood_is_bounded(void **state)
     assert_echo(fd, "up");
     long before = rss_kb(proxy.pid);
     assert_ok("blackhole");
-    size_t sent = flood(fd);
+    size_t sent = flood(fd, 0); /* it reads nothing in blackhole */
     if (sent >= FLOOD_BYTES)
         fail_msg("the kernel took all %u bytes: the proxy kept reading", FLOOD_BYTES);
     uint64_t buffered = status_field("buffered");
@@ -495,7 +526,7 @@ static void test_delay_flood_is_bounded(void **state)
     assert_echo(fd, "up");
     long before = rss_kb(proxy.pid);
     assert_ok("delay 3000");
-    size_t sent = flood(fd);
+    size_t sent = flood(fd, MAX_BUFFER); /* it reads up to its cap */
     if (sent >= FLOOD_BYTES)
         fail_msg("the kernel took all %u bytes: no backpressure", FLOOD_BYTES);
     /* Each direction may hold its cap plus one read. */
@@ -573,7 +604,7 @@ static void test_kill9_and_restart(void **state)
     sj_error err;
     assert_int_equal(sj_test_proc_restart(&proxy, &err), 0);
     assert_int_not_equal(proxy.pid, first);
-    if (sj_test_proc_wait_port(&proxy, listen_port, 10000, &err) < 0)
+    if (sj_test_proc_wait_port(&proxy, listen_port, SJ_TEST_HANG_MS, &err) < 0)
         fail_msg("after restart: %s", err.message);
     int fd = dial(listen_port);
     assert_echo(fd, "restarted");
@@ -585,12 +616,13 @@ static void test_sigterm_exits_zero(void **state)
 {
     int fd = dial(listen_port);
     assert_echo(fd, "open while stopping");
-    assert_ok("delay 500");
-    send_all(fd, "queued", 6); /* held by the proxy when the signal comes */
-    struct timespec ts = {0, 100 * 1000000L};
-    nanosleep(&ts, NULL);
+    /* Held far longer than any wait here: the bytes are surely in the
+     * proxy when the signal comes. */
+    assert_ok("delay 600000");
+    send_all(fd, "queued", 6);
+    wait_status("buffered", 6);
     sj_error err;
-    if (sj_test_proc_stop(&proxy, 10000, &err) < 0)
+    if (sj_test_proc_stop(&proxy, SJ_TEST_HANG_MS, &err) < 0)
         fail_msg("stop: %s", err.message);
     /* Exit 0 also means LeakSanitizer found nothing in the sanitizer build. */
     assert_true(WIFEXITED(proxy.status));
@@ -604,10 +636,10 @@ static void test_log_has_one_line_per_event(void **state)
     assert_echo(fd, "x");
     close(fd);
     assert_ok("delay 5");
-    struct timespec ts = {0, 200 * 1000000L};
-    nanosleep(&ts, NULL);
+    /* The proxy has seen the EOF and closed the pair (logged "close"). */
+    wait_status("conns", 0);
     sj_error err;
-    assert_int_equal(sj_test_proc_stop(&proxy, 10000, &err), 0);
+    assert_int_equal(sj_test_proc_stop(&proxy, SJ_TEST_HANG_MS, &err), 0);
     FILE *f = fopen(proxy.log_path, "r");
     assert_non_null(f);
     char line[1024];
@@ -644,7 +676,7 @@ static void test_proc_passes_environment(void **state)
     const char *env[] = {"SJ_PROC_TEST=hello", "HOME=/nowhere", NULL};
     sj_error err;
     assert_int_equal(sj_test_proc_start(&p, argv, env, log, &err), 0);
-    assert_int_equal(sj_test_proc_wait(&p, 10000, &err), 0);
+    assert_int_equal(sj_test_proc_wait(&p, SJ_TEST_HANG_MS, &err), 0);
     assert_int_equal(WEXITSTATUS(p.status), 0);
     assert_string_equal(sj_test_proc_log_tail(&p, text, sizeof text), "hello:/nowhere\n");
     sj_test_proc_free(&p);
@@ -674,7 +706,7 @@ static int group_setup(void **state)
     const char *argv[] = {self_exe, "--echo-server", port, NULL};
     sj_error err;
     if (sj_test_proc_start(&echo_proc, argv, NULL, log, &err) < 0 ||
-        sj_test_proc_wait_port(&echo_proc, echo_port, 10000, &err) < 0) {
+        sj_test_proc_wait_port(&echo_proc, echo_port, SJ_TEST_HANG_MS, &err) < 0) {
         fprintf(stderr, "echo server: %s\n", err.message);
         return -1;
     }
