@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "case_pb.h"
 #include "clock.h"
 #include "conn.h"
 #include "dialer.h"
@@ -23,6 +24,7 @@
 #include "personal.h"
 #include "refusal.h"
 #include "tls.h"
+#include "utf8.h"
 #include "uuid.h"
 
 #define MOD "client"
@@ -87,22 +89,6 @@ static void emit(sc_client *c, sc_event *ev)
 static const char *nz(const char *s)
 {
     return s ? s : "";
-}
-
-static bool blank(const char *s)
-{
-    if (!s)
-        return true;
-    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-        if (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r')
-            continue;
-        if (p[0] == 0xE3 && p[1] == 0x80 && p[2] == 0x80) { /* U+3000 */
-            p += 2;
-            continue;
-        }
-        return false;
-    }
-    return true;
 }
 
 static sj_person_role role_for_node(sj_node_role r)
@@ -231,68 +217,13 @@ const Sanji__CatalogueSync *sc_catalogue(const sc_client *c)
     return c->catalogue;
 }
 
-/* Case record <-> state machine view.  The state machine view borrows the
- * record's text. */
-static void case_to_sm(const sc_client *c, const Sanji__Case *p, sj_case *o)
+/* The state machine's view of a case record (borrowing its text).  An item
+ * this node does not know counts as finishable at the county only; the
+ * county decides anyway. */
+static void case_view(const sc_client *c, const Sanji__Case *p, sj_case *o)
 {
-    memset(o, 0, sizeof(*o));
-    snprintf(o->village, sizeof(o->village), "%s", nz(p->village));
     const Sanji__CatalogueItem *it = sc_catalogue_item(c, p->item_code);
-    /* An item this node does not know: assume only the county can finish
-     * it; the county decides anyway. */
-    o->item_min_level = it ? (sj_level)it->min_level : SJ_LEVEL_COUNTY;
-    o->status = (sj_case_status)p->status;
-    o->resume_status = (sj_case_status)p->resume_status;
-    o->holder_level = (sj_level)p->holder_level;
-    snprintf(o->holder_unit, sizeof(o->holder_unit), "%s", nz(p->holder_unit));
-    o->version = p->version;
-    o->handling = (sj_handling)p->handling;
-    o->overdue = p->overdue;
-    o->supervised = p->supervised;
-    o->escalated = p->escalated;
-    o->reached_county = p->reached_county;
-    o->warn_level = p->warn_level;
-    o->urge_count = p->urge_count;
-    o->materials_rounds = p->materials_rounds;
-    o->satisfaction = (sj_satisfaction)p->satisfaction;
-    o->resolved_level = (sj_level)p->resolved_level;
-    snprintf(o->resolved_unit, sizeof(o->resolved_unit), "%s", nz(p->resolved_unit));
-    o->updated_at_ms = p->updated_at_ms;
-    o->closed_at_ms = p->closed_at_ms;
-    o->department = p->department;
-    o->result = p->result;
-    o->return_reason = p->return_reason;
-    o->materials = (const char *const *)p->materials;
-    o->n_materials = p->n_materials;
-}
-
-/* Writes the state machine's fields of n into t (a shallow copy of a case
- * record that is about to be packed); t's text then points into n. */
-static void sm_to_case(const sj_case *n, Sanji__Case *t)
-{
-    t->status = (Sanji__CaseStatus)n->status;
-    t->resume_status = (Sanji__CaseStatus)n->resume_status;
-    t->holder_level = (Sanji__Level)n->holder_level;
-    t->holder_unit = (char *)n->holder_unit;
-    t->version = n->version;
-    t->handling = (Sanji__HandlingType)n->handling;
-    t->overdue = n->overdue;
-    t->supervised = n->supervised;
-    t->escalated = n->escalated;
-    t->reached_county = n->reached_county;
-    t->warn_level = n->warn_level;
-    t->urge_count = n->urge_count;
-    t->materials_rounds = n->materials_rounds;
-    t->satisfaction = (Sanji__Satisfaction)n->satisfaction;
-    t->resolved_level = (Sanji__Level)n->resolved_level;
-    t->resolved_unit = (char *)n->resolved_unit;
-    t->updated_at_ms = n->updated_at_ms;
-    t->closed_at_ms = n->closed_at_ms;
-    t->department = (char *)nz(n->department);
-    t->result = (char *)nz(n->result);
-    t->return_reason = (char *)nz(n->return_reason);
-    t->materials = (char **)n->materials;
-    t->n_materials = n->n_materials;
+    sj_case_pb_to_case(p, it ? (sj_level)it->min_level : SJ_LEVEL_COUNTY, o);
 }
 
 /* ---- the link ---------------------------------------------------------- */
@@ -873,7 +804,7 @@ static void login_done(uv_work_t *req, int status)
 int sc_login(sc_client *c, const char *person, const char *password, sc_login_cb cb, void *data,
              sj_error *err)
 {
-    if (blank(person) || !password || !*password)
+    if (sj_utf8_blank(person) || !password || !*password)
         return sj_error_set(err, SJ_EMISSING_FIELD, "%s", _("Give the person and the password."));
     if (!c->persons || c->persons->n_persons == 0)
         return sj_error_set(err, SJ_EUNKNOWN_PERSON, "%s",
@@ -1025,7 +956,7 @@ int sc_register(sc_client *c, const sc_register_req *req, uint8_t case_id_out[16
     int rc = actor_of(c, &actor, &p, err);
     if (rc != 0)
         return rc;
-    if (blank(req->item_code))
+    if (sj_utf8_blank(req->item_code))
         return sj_error_set(err, SJ_EMISSING_FIELD, "%s", _("Give the catalogue item (--item); search with: sanji catalogue KEYWORD."));
     const Sanji__CatalogueItem *it = sc_catalogue_item(c, req->item_code);
     if (!c->catalogue)
@@ -1034,23 +965,19 @@ int sc_register(sc_client *c, const sc_register_req *req, uint8_t case_id_out[16
     if (!it || !it->active)
         return sj_error_set(err, SJ_EUNKNOWN_ITEM, _("There is no catalogue item %s; search with: sanji catalogue KEYWORD."),
                             req->item_code);
-    if (blank(req->applicant_name))
-        return sj_error_set(err, SJ_EMISSING_FIELD, "%s", _("Give the applicant's name (--name)."));
-    if (blank(req->id_number))
-        return sj_error_set(err, SJ_EMISSING_FIELD, "%s", _("Give the applicant's resident ID number (--id)."));
-    if (blank(req->phone))
-        return sj_error_set(err, SJ_EMISSING_FIELD, "%s", _("Give the applicant's phone number (--phone)."));
-    if (blank(req->request_text))
-        return sj_error_set(err, SJ_EMISSING_FIELD, "%s", _("Give what the villager asks for (--text)."));
-    char idn[SJ_PERSONAL_ID_SIZE];
+    /* The county's own checks, so that what it would refuse is never saved. */
     sj_error e2;
+    const sj_submit fields = {.applicant_name = req->applicant_name,
+                              .id_number = req->id_number,
+                              .phone = req->phone,
+                              .request_text = req->request_text};
+    if (sj_case_check_submit(&fields, &e2) != 0)
+        return sj_refusal_set(err, e2.code, e2.message);
+    char idn[SJ_PERSONAL_ID_SIZE];
     if (sj_personal_check_id(req->id_number, idn, &e2) != 0)
         return sj_error_set(err, SJ_EBAD_ID_NUMBER, "%s", e2.message);
     if (sj_personal_check_phone(req->phone, &e2) != 0)
         return sj_error_set(err, SJ_EBAD_PHONE, "%s", e2.message);
-    if (!sj_text_valid(req->request_text, SJ_CASE_TEXT_MAX) ||
-        !sj_text_valid(req->applicant_name, SJ_CASE_NAME_MAX))
-        return sj_error_set(err, SJ_EBAD_FIELD, "%s", _("The text is too long or not valid UTF-8."));
     int64_t now = sj_clock_real_ms();
     sj_case_outcome out;
     if (sj_case_register(c->node.unit, (sj_level)it->min_level, now, &actor, &out, &e2) != 0)
@@ -1093,7 +1020,7 @@ int sc_register(sc_client *c, const sc_register_req *req, uint8_t case_id_out[16
     pc.registered_at_ms = now;
     pc.urgent = req->urgent;
     pc.appointment_at_ms = req->appointment_at_ms;
-    sm_to_case(&out.next, &pc);
+    sj_case_pb_from_case(&out.next, &pc);
     rc = save(c, msg_id, case_id, SJ_ACTION_REGISTER, &env, &pc, err);
     if (rc == 0) {
         if (case_id_out)
@@ -1120,34 +1047,11 @@ int sc_act(sc_client *c, const sc_action_req *req, uint8_t message_id_out[16], s
             return sj_error_set(err, SJ_EUNKNOWN_CASE, "%s", _("There is no such case at this station."));
         return err ? err->code : SJ_EDB;
     }
-    for (size_t i = 0; i < req->n_materials; i++) {
-        if (blank(req->materials[i])) {
-            sanji__case__free_unpacked(cur, NULL);
-            return sj_error_set(err, SJ_EMISSING_FIELD, "%s", _("A material name is empty."));
-        }
-    }
     sj_case sm;
-    case_to_sm(c, cur, &sm);
+    case_view(c, cur, &sm);
     int64_t now = sj_clock_real_ms();
     if (now <= sm.updated_at_ms)
         now = sm.updated_at_ms + 1; /* keep the history in order despite clock skew */
-    sj_action a = {
-        .type = req->type,
-        .expected_version = sm.version,
-        .at_ms = now,
-        .note = req->note,
-        .result = req->result,
-        .department = req->department,
-        .materials = req->materials,
-        .n_materials = req->n_materials,
-        .satisfaction = req->satisfaction,
-    };
-    sj_case_outcome out;
-    sj_error e2;
-    if (sj_case_apply(&sm, &a, &actor, &out, &e2) != 0) {
-        sanji__case__free_unpacked(cur, NULL);
-        return sj_refusal_set(err, e2.code, e2.message);
-    }
     uint8_t msg_id[16];
     sj_uuid_v7(msg_id);
     Sanji__CaseAction ca = SANJI__CASE_ACTION__INIT;
@@ -1163,13 +1067,22 @@ int sc_act(sc_client *c, const sc_action_req *req, uint8_t message_id_out[16], s
     ca.n_materials = req->n_materials;
     ca.satisfaction = (Sanji__Satisfaction)req->satisfaction;
     ca.department = (char *)nz(req->department);
+    /* Judged as the county will judge the message it becomes. */
+    sj_action a;
+    sj_case_pb_action(&ca, &a);
+    sj_case_outcome out;
+    sj_error e2;
+    if (sj_case_apply(&sm, &a, &actor, &out, &e2) != 0) {
+        sanji__case__free_unpacked(cur, NULL);
+        return sj_refusal_set(err, e2.code, e2.message);
+    }
     Sanji__Envelope env = SANJI__ENVELOPE__INIT;
     env.message_id.data = msg_id;
     env.message_id.len = 16;
     env.body_case = SANJI__ENVELOPE__BODY_CASE_ACTION;
     env.case_action = &ca;
     Sanji__Case pc = *cur; /* shallow: text stays owned by cur */
-    sm_to_case(&out.next, &pc);
+    sj_case_pb_from_case(&out.next, &pc);
     rc = save(c, msg_id, req->case_id, req->type, &env, &pc, err);
     sanji__case__free_unpacked(cur, NULL);
     if (rc == 0 && message_id_out)
@@ -1181,7 +1094,7 @@ int sc_act(sc_client *c, const sc_action_req *req, uint8_t message_id_out[16], s
 
 int sc_find_case(sc_client *c, const char *ref, uint8_t case_id[16], sj_error *err)
 {
-    if (blank(ref))
+    if (sj_utf8_blank(ref))
         return sj_error_set(err, SJ_EMISSING_FIELD, "%s", _("Give a case number or case id."));
     if (sc_store_case_find(c->st, ref, case_id, NULL) != 0)
         return sj_error_set(err, SJ_EUNKNOWN_CASE,
@@ -1283,7 +1196,7 @@ size_t sc_allowed_actions(sc_client *c, const Sanji__Case *cs, sj_case_action *o
     if (actor_of(c, &a, NULL, NULL) != 0)
         return 0;
     sj_case sm;
-    case_to_sm(c, cs, &sm);
+    case_view(c, cs, &sm);
     return sj_case_allowed_actions(&sm, &a, out, max);
 }
 
@@ -1309,7 +1222,7 @@ size_t sc_catalogue_search(const sc_client *c, const char *keyword,
         const Sanji__CatalogueItem *it = c->catalogue->items[i];
         if (!it->active)
             continue;
-        bool hit = blank(keyword) || strstr(nz(it->code), keyword) || strstr(nz(it->name), keyword) ||
+        bool hit = sj_utf8_blank(keyword) || strstr(nz(it->code), keyword) || strstr(nz(it->name), keyword) ||
                    strstr(category_name(c, it->category), keyword) ||
                    strstr(nz(it->department), keyword);
         for (size_t j = 0; !hit && j < it->n_materials; j++)

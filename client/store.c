@@ -14,6 +14,7 @@
 
 #include <sqlite3.h>
 
+#include "feed_cursor.h"
 #include "sqlstore.h"
 #include "uuid.h"
 
@@ -678,16 +679,17 @@ int sc_store_feed_apply(sc_store *st, const Sanji__FeedUpdate *u, sc_feed_result
                             "feed update without village, seq or snapshot");
     if (sc_store_begin(st, err) != 0)
         return SJ_EDB;
-    uint64_t cur = cursor_of(st, u->village);
-    if (u->seq <= cur) {
+    switch (sj_feed_cursor_step(cursor_of(st, u->village), u->seq)) {
+    case SJ_FEED_DUPLICATE:
         *result = SC_FEED_DUPLICATE;
         sc_store_rollback(st);
         return 0;
-    }
-    if (u->seq > cur + 1) {
+    case SJ_FEED_GAP:
         *result = SC_FEED_GAP;
         sc_store_rollback(st);
         return 0;
+    case SJ_FEED_APPLY:
+        break;
     }
     int rc = sc_store_case_put(st, u->snapshot, err);
     if (rc == 0 && u->event && u->event->case_id.len == 16 && u->event->seq > 0)

@@ -7,6 +7,7 @@
  * can translate it at the edge, keyed by the English text.
  *
  * Entry points: sj_case_register(), sj_case_apply(), sj_case_check(),
+ * sj_case_check_submit(), sj_case_action_fields(),
  * sj_case_allowed_actions(), sj_case_in_scope(), sj_case_is_terminal(),
  * sj_case_is_active(), sj_role_level(), sj_text_valid(), and the name
  * functions.
@@ -17,68 +18,8 @@
 
 #include "i18n.h" /* N_(): marks refusals for xgettext; translated at the edge */
 #include "orgunit.h"
-#include "sanji.pb-c.h"
-
-/* --- the numbering mirrors proto/sanji.proto ------------------------------ */
-
-#define SJ__SAME(a, b) _Static_assert((int)(a) == (int)(b), #a " differs from " #b)
-
-SJ__SAME(SJ_LEVEL_NONE, SANJI__LEVEL__LEVEL_UNSPECIFIED);
-SJ__SAME(SJ_LEVEL_VILLAGE, SANJI__LEVEL__LEVEL_VILLAGE);
-SJ__SAME(SJ_LEVEL_TOWNSHIP, SANJI__LEVEL__LEVEL_TOWNSHIP);
-SJ__SAME(SJ_LEVEL_COUNTY, SANJI__LEVEL__LEVEL_COUNTY);
-
-SJ__SAME(SJ_ROLE_NONE, SANJI__PERSON_ROLE__PERSON_ROLE_UNSPECIFIED);
-SJ__SAME(SJ_ROLE_VILLAGE_CADRE, SANJI__PERSON_ROLE__PERSON_ROLE_VILLAGE_CADRE);
-SJ__SAME(SJ_ROLE_TOWNSHIP_STAFF, SANJI__PERSON_ROLE__PERSON_ROLE_TOWNSHIP_STAFF);
-SJ__SAME(SJ_ROLE_COUNTY_OPERATOR, SANJI__PERSON_ROLE__PERSON_ROLE_COUNTY_OPERATOR);
-SJ__SAME(SJ_ROLE_SYSTEM, SANJI__PERSON_ROLE__PERSON_ROLE_SYSTEM);
-
-SJ__SAME(SJ_STATUS_NONE, SANJI__CASE_STATUS__CASE_STATUS_UNSPECIFIED);
-SJ__SAME(SJ_STATUS_REGISTERED, SANJI__CASE_STATUS__CASE_STATUS_REGISTERED);
-SJ__SAME(SJ_STATUS_ESCALATED_TOWNSHIP, SANJI__CASE_STATUS__CASE_STATUS_ESCALATED_TOWNSHIP);
-SJ__SAME(SJ_STATUS_ACCEPTED_TOWNSHIP, SANJI__CASE_STATUS__CASE_STATUS_ACCEPTED_TOWNSHIP);
-SJ__SAME(SJ_STATUS_ESCALATED_COUNTY, SANJI__CASE_STATUS__CASE_STATUS_ESCALATED_COUNTY);
-SJ__SAME(SJ_STATUS_ACCEPTED_COUNTY, SANJI__CASE_STATUS__CASE_STATUS_ACCEPTED_COUNTY);
-SJ__SAME(SJ_STATUS_WAITING_MATERIALS, SANJI__CASE_STATUS__CASE_STATUS_WAITING_MATERIALS);
-SJ__SAME(SJ_STATUS_RESOLVED, SANJI__CASE_STATUS__CASE_STATUS_RESOLVED);
-SJ__SAME(SJ_STATUS_RETURNED, SANJI__CASE_STATUS__CASE_STATUS_RETURNED);
-SJ__SAME(SJ_STATUS_UNSATISFIED, SANJI__CASE_STATUS__CASE_STATUS_UNSATISFIED);
-SJ__SAME(SJ_STATUS_CLOSED, SANJI__CASE_STATUS__CASE_STATUS_CLOSED);
-SJ__SAME(SJ_STATUS_WITHDRAWN, SANJI__CASE_STATUS__CASE_STATUS_WITHDRAWN);
-SJ__SAME(SJ_STATUS_COUNT, SANJI__CASE_STATUS__CASE_STATUS_WITHDRAWN + 1);
-
-SJ__SAME(SJ_ACTION_NONE, SANJI__CASE_ACTION_TYPE__CASE_ACTION_UNSPECIFIED);
-SJ__SAME(SJ_ACTION_REGISTER, SANJI__CASE_ACTION_TYPE__CASE_ACTION_REGISTER);
-SJ__SAME(SJ_ACTION_RESOLVE_AT_ONCE, SANJI__CASE_ACTION_TYPE__CASE_ACTION_RESOLVE_AT_ONCE);
-SJ__SAME(SJ_ACTION_ESCALATE, SANJI__CASE_ACTION_TYPE__CASE_ACTION_ESCALATE);
-SJ__SAME(SJ_ACTION_ACCEPT, SANJI__CASE_ACTION_TYPE__CASE_ACTION_ACCEPT);
-SJ__SAME(SJ_ACTION_RETURN_DOWN, SANJI__CASE_ACTION_TYPE__CASE_ACTION_RETURN_DOWN);
-SJ__SAME(SJ_ACTION_REQUEST_MATERIALS, SANJI__CASE_ACTION_TYPE__CASE_ACTION_REQUEST_MATERIALS);
-SJ__SAME(SJ_ACTION_SUPPLEMENT, SANJI__CASE_ACTION_TYPE__CASE_ACTION_SUPPLEMENT);
-SJ__SAME(SJ_ACTION_RESOLVE, SANJI__CASE_ACTION_TYPE__CASE_ACTION_RESOLVE);
-SJ__SAME(SJ_ACTION_RETURN_UNDOABLE, SANJI__CASE_ACTION_TYPE__CASE_ACTION_RETURN_UNDOABLE);
-SJ__SAME(SJ_ACTION_WITHDRAW, SANJI__CASE_ACTION_TYPE__CASE_ACTION_WITHDRAW);
-SJ__SAME(SJ_ACTION_URGE, SANJI__CASE_ACTION_TYPE__CASE_ACTION_URGE);
-SJ__SAME(SJ_ACTION_FEEDBACK, SANJI__CASE_ACTION_TYPE__CASE_ACTION_FEEDBACK);
-SJ__SAME(SJ_ACTION_REOPEN, SANJI__CASE_ACTION_TYPE__CASE_ACTION_REOPEN);
-SJ__SAME(SJ_ACTION_CLOSE, SANJI__CASE_ACTION_TYPE__CASE_ACTION_CLOSE);
-SJ__SAME(SJ_ACTION_SUPERVISE, SANJI__CASE_ACTION_TYPE__CASE_ACTION_SUPERVISE);
-SJ__SAME(SJ_ACTION_OVERDUE, SANJI__CASE_ACTION_TYPE__CASE_ACTION_OVERDUE);
-SJ__SAME(SJ_ACTION_WARN, SANJI__CASE_ACTION_TYPE__CASE_ACTION_WARN);
-SJ__SAME(SJ_ACTION_COUNT, SANJI__CASE_ACTION_TYPE__CASE_ACTION_WARN + 1);
-
-SJ__SAME(SJ_HANDLING_NONE, SANJI__HANDLING_TYPE__HANDLING_UNSPECIFIED);
-SJ__SAME(SJ_HANDLING_AT_ONCE, SANJI__HANDLING_TYPE__HANDLING_AT_ONCE);
-SJ__SAME(SJ_HANDLING_UNDERTAKEN, SANJI__HANDLING_TYPE__HANDLING_UNDERTAKEN);
-SJ__SAME(SJ_HANDLING_ON_BEHALF, SANJI__HANDLING_TYPE__HANDLING_ON_BEHALF);
-SJ__SAME(SJ_HANDLING_SUPPLEMENTED, SANJI__HANDLING_TYPE__HANDLING_SUPPLEMENTED);
-SJ__SAME(SJ_HANDLING_RETURNED, SANJI__HANDLING_TYPE__HANDLING_RETURNED);
-
-SJ__SAME(SJ_SATISFACTION_NONE, SANJI__SATISFACTION__SATISFACTION_UNSPECIFIED);
-SJ__SAME(SJ_SATISFACTION_SATISFIED, SANJI__SATISFACTION__SATISFACTION_SATISFIED);
-SJ__SAME(SJ_SATISFACTION_BASICALLY, SANJI__SATISFACTION__SATISFACTION_BASICALLY_SATISFIED);
-SJ__SAME(SJ_SATISFACTION_UNSATISFIED, SANJI__SATISFACTION__SATISFACTION_UNSATISFIED);
+#include "refusal.h" /* SJ_REFUSAL_JOIN only: nothing is translated here */
+#include "utf8.h"
 
 _Static_assert(SJ_UNIT_CODE_SIZE == SJ_ORGUNIT_CODE_SIZE, "unit code sizes differ");
 
@@ -620,72 +561,12 @@ size_t sj_case_allowed_actions(const sj_case *current, const sj_actor *actor,
 
 /* --- text ------------------------------------------------------------------ */
 
-/* Strict UTF-8 (RFC 3629): no overlong forms, no surrogates, nothing above
- * U+10FFFF.  Reads up to the NUL. */
-static bool utf8_valid(const char *s)
-{
-    const unsigned char *p = (const unsigned char *)s;
-    while (*p) {
-        unsigned char b = *p;
-        if (b < 0x80) {
-            p++;
-            continue;
-        }
-        size_t len;
-        unsigned char lo = 0x80, hi = 0xBF; /* allowed range of the second byte */
-        if (b >= 0xC2 && b <= 0xDF) {
-            len = 2;
-        } else if (b >= 0xE0 && b <= 0xEF) {
-            len = 3;
-            if (b == 0xE0)
-                lo = 0xA0; /* overlong */
-            else if (b == 0xED)
-                hi = 0x9F; /* surrogates */
-        } else if (b >= 0xF0 && b <= 0xF4) {
-            len = 4;
-            if (b == 0xF0)
-                lo = 0x90; /* overlong */
-            else if (b == 0xF4)
-                hi = 0x8F; /* above U+10FFFF */
-        } else {
-            return false; /* continuation byte, C0/C1 overlong, F5..FF */
-        }
-        if (p[1] < lo || p[1] > hi)
-            return false;
-        for (size_t i = 2; i < len; i++)
-            if (p[i] < 0x80 || p[i] > 0xBF)
-                return false;
-        p += len;
-    }
-    return true;
-}
-
 bool sj_text_valid(const char *s, size_t max)
 {
     if (!s)
         return true;
-    return strnlen(s, max + 1) <= max && utf8_valid(s);
-}
-
-/* True if s is NULL, empty, or only white space (ASCII, NBSP, and the
- * ideographic space U+3000 that Chinese input methods type). */
-static bool blank(const char *s)
-{
-    if (!s)
-        return true;
-    const unsigned char *p = (const unsigned char *)s;
-    while (*p) {
-        if (*p == ' ' || (*p >= '\t' && *p <= '\r')) {
-            p++;
-        } else if (p[0] == 0xC2 && p[1] == 0xA0) {
-            p += 2;
-        } else if (p[0] == 0xE3 && p[1] == 0x80 && p[2] == 0x80) {
-            p += 3;
-        } else {
-            return false;
-        }
-    }
-    return true;
+    size_t len = strnlen(s, max + 1);
+    return len <= max && sj_utf8_valid(s, len);
 }
 
 /* Too long, or not UTF-8: the two messages of one text field. */
@@ -700,10 +581,150 @@ static int check_text(const text_field *f, sj_error *err)
 {
     if (!f->text)
         return 0;
-    if (strnlen(f->text, f->max + 1) > f->max)
+    size_t len = strnlen(f->text, f->max + 1);
+    if (len > f->max)
         return refuse(err, SJ_EBAD_FIELD, f->too_long);
-    if (!utf8_valid(f->text))
+    if (!sj_utf8_valid(f->text, len))
         return refuse(err, SJ_EBAD_FIELD, f->bad_utf8);
+    return 0;
+}
+
+/* --- the fields each action takes ----------------------------------------------- */
+
+#define SJ__NOTE SJ_CASE_FIELD_NOTE
+
+/* What each action takes, and the sentence that says so when another field
+ * came with it.  A note goes with every person's action (it is the reason
+ * where one is required, a remark elsewhere); the sweep's marks take none. */
+static const struct {
+    unsigned fields;
+    const char *takes;
+} takes[SJ_ACTION_COUNT] = {
+    [SJ_ACTION_RESOLVE_AT_ONCE] = {SJ__NOTE | SJ_CASE_FIELD_RESULT,
+        N_("(the chosen action is resolve at once (即办): it takes a result and a note)")},
+    [SJ_ACTION_ESCALATE] = {SJ__NOTE,
+        N_("(the chosen action is escalate (上报): it takes a note only)")},
+    [SJ_ACTION_ACCEPT] = {SJ__NOTE | SJ_CASE_FIELD_DEPARTMENT,
+        N_("(the chosen action is accept (签收): it takes a department and a note)")},
+    [SJ_ACTION_RETURN_DOWN] = {SJ__NOTE,
+        N_("(the chosen action is return down (退回下级): it takes a note only)")},
+    [SJ_ACTION_REQUEST_MATERIALS] = {SJ__NOTE | SJ_CASE_FIELD_MATERIALS,
+        N_("(the chosen action is request materials (一次告知): it takes the materials list "
+           "and a note)")},
+    [SJ_ACTION_SUPPLEMENT] = {SJ__NOTE,
+        N_("(the chosen action is supplement (补齐材料): it takes a note only)")},
+    [SJ_ACTION_RESOLVE] = {SJ__NOTE | SJ_CASE_FIELD_RESULT,
+        N_("(the chosen action is resolve (办结): it takes a result and a note)")},
+    [SJ_ACTION_RETURN_UNDOABLE] = {SJ__NOTE,
+        N_("(the chosen action is return as undoable (退办): it takes a note, the reason, "
+           "only)")},
+    [SJ_ACTION_WITHDRAW] = {SJ__NOTE,
+        N_("(the chosen action is withdraw (撤回): it takes a note only)")},
+    [SJ_ACTION_URGE] = {SJ__NOTE,
+        N_("(the chosen action is urge (催办): it takes a note only)")},
+    [SJ_ACTION_FEEDBACK] = {SJ__NOTE | SJ_CASE_FIELD_SATISFACTION,
+        N_("(the chosen action is feedback (结果反馈): it takes the satisfaction and a note)")},
+    [SJ_ACTION_REOPEN] = {SJ__NOTE,
+        N_("(the chosen action is reopen (重办): it takes a note only)")},
+    [SJ_ACTION_CLOSE] = {SJ__NOTE,
+        N_("(the chosen action is close (归档): it takes a note only)")},
+    [SJ_ACTION_SUPERVISE] = {SJ__NOTE,
+        N_("(the chosen action is supervise (督办): it takes a note only)")},
+    [SJ_ACTION_OVERDUE] = {0,
+        N_("(the chosen action is the overdue mark (超期): it takes no field)")},
+    [SJ_ACTION_WARN] = {SJ_CASE_FIELD_WARN_PERCENT,
+        N_("(the chosen action is a time-limit warning (预警): it takes the share of the time "
+           "limit only)")},
+};
+
+unsigned sj_case_action_fields(sj_case_action action)
+{
+    if (action <= SJ_ACTION_NONE || action >= SJ_ACTION_COUNT)
+        return 0;
+    return takes[action].fields;
+}
+
+/* Which fields the action carries: text that is not empty, a list that is
+ * not empty, a value that is not 0.  White space is carried too: it is
+ * something typed into a box of another action. */
+static unsigned carried(const sj_action *a)
+{
+    unsigned f = 0;
+    if (a->note && a->note[0])
+        f |= SJ_CASE_FIELD_NOTE;
+    if (a->result && a->result[0])
+        f |= SJ_CASE_FIELD_RESULT;
+    if (a->department && a->department[0])
+        f |= SJ_CASE_FIELD_DEPARTMENT;
+    if (a->n_materials > 0)
+        f |= SJ_CASE_FIELD_MATERIALS;
+    if (a->satisfaction != SJ_SATISFACTION_NONE)
+        f |= SJ_CASE_FIELD_SATISFACTION;
+    if (a->warn_percent != 0)
+        f |= SJ_CASE_FIELD_WARN_PERCENT;
+    return f;
+}
+
+/* A field that came with an action that does not take it: refused, naming
+ * the field (what it is for) and the action (what it takes). */
+static int check_taken(const sj_action *a, sj_error *err)
+{
+    static const struct {
+        unsigned field;
+        const char *not_here;
+    } names[] = {
+        {SJ_CASE_FIELD_NOTE, N_("a note does not belong to this action; leave it empty")},
+        {SJ_CASE_FIELD_RESULT, N_("a result does not belong to this action; only resolving a "
+                                  "case (即办, 办结) takes one")},
+        {SJ_CASE_FIELD_DEPARTMENT, N_("a department does not belong to this action; only "
+                                      "accepting a case (签收) takes one")},
+        {SJ_CASE_FIELD_MATERIALS, N_("a materials list does not belong to this action; only "
+                                     "requesting materials (一次告知) takes one")},
+        {SJ_CASE_FIELD_SATISFACTION, N_("a satisfaction does not belong to this action; only "
+                                        "recording feedback (结果反馈) takes one")},
+        {SJ_CASE_FIELD_WARN_PERCENT, N_("a share of the time limit does not belong to this "
+                                        "action; only a time-limit warning (预警) takes one")},
+    };
+    unsigned extra = carried(a) & ~takes[a->type].fields;
+    for (size_t i = 0; i < SJ__COUNT(names); i++)
+        if (extra & names[i].field)
+            return sj_error_set(err, SJ_EBAD_FIELD, "%s" SJ_REFUSAL_JOIN "%s", names[i].not_here,
+                                takes[a->type].takes);
+    return 0;
+}
+
+/* --- a new case's own fields ------------------------------------------------------ */
+
+int sj_case_check_submit(const sj_submit *s, sj_error *err)
+{
+    if (!s)
+        return refuse(err, SJ_EINVAL, N_("no submission given; this is a program error"));
+    /* Required fields first, in the order of the form. */
+    const struct {
+        const char *text;
+        const char *missing;
+    } required[] = {
+        {s->applicant_name, N_("the applicant's name is required")},
+        {s->id_number, N_("the applicant's resident ID number is required")},
+        {s->phone, N_("the applicant's phone number is required")},
+        {s->request_text, N_("the request is required: write down what the villager asks for")},
+    };
+    for (size_t i = 0; i < SJ__COUNT(required); i++)
+        if (sj_utf8_blank(required[i].text))
+            return refuse(err, SJ_EMISSING_FIELD, required[i].missing);
+    const text_field texts[] = {
+        {s->applicant_name, SJ_CASE_NAME_MAX,
+         N_("the applicant's name is too long; shorten it to 200 bytes"),
+         N_("the applicant's name is not valid UTF-8 text; type it again")},
+        {s->request_text, SJ_CASE_TEXT_MAX,
+         N_("the request is too long; shorten it to 4000 bytes"),
+         N_("the request is not valid UTF-8 text; type it again")},
+    };
+    for (size_t i = 0; i < SJ__COUNT(texts); i++) {
+        int rc = check_text(&texts[i], err);
+        if (rc != 0)
+            return rc;
+    }
     return 0;
 }
 
@@ -724,7 +745,8 @@ static bool same_materials(const char *const *a, size_t na, const char *const *b
     return true;
 }
 
-/* Check 9: required fields present, all text valid and within limits. */
+/* Check 9: required fields present, no field the action does not take, all
+ * text valid and within limits. */
 static int check_fields(const sj_case *c, const sj_action *a, sj_error *err)
 {
     if (a->at_ms <= 0)
@@ -737,34 +759,34 @@ static int check_fields(const sj_case *c, const sj_action *a, sj_error *err)
     switch (a->type) {
     case SJ_ACTION_RESOLVE_AT_ONCE:
     case SJ_ACTION_RESOLVE:
-        if (blank(a->result))
+        if (sj_utf8_blank(a->result))
             missing = N_("a result is required: say what was done for the villager");
         break;
     case SJ_ACTION_ACCEPT:
-        if (c->status == SJ_STATUS_ESCALATED_COUNTY && blank(a->department))
+        if (c->status == SJ_STATUS_ESCALATED_COUNTY && sj_utf8_blank(a->department))
             missing = N_("a department is required when the county accepts a case: assign the "
                          "county department that will handle it");
         break;
     case SJ_ACTION_RETURN_DOWN:
-        if (blank(a->note))
+        if (sj_utf8_blank(a->note))
             missing = N_("a note is required to send a case back down: say why it was escalated "
                          "wrongly and where it belongs");
         break;
     case SJ_ACTION_RETURN_UNDOABLE:
-        if (blank(a->note))
+        if (sj_utf8_blank(a->note))
             missing = N_("a reason is required to return a case as undoable (退办): say in "
                          "writing why the matter cannot be done");
         break;
     case SJ_ACTION_WITHDRAW:
-        if (blank(a->note))
+        if (sj_utf8_blank(a->note))
             missing = N_("a note is required when the applicant withdraws: record why");
         break;
     case SJ_ACTION_REOPEN:
-        if (blank(a->note))
+        if (sj_utf8_blank(a->note))
             missing = N_("a note is required to reopen a case: say what the follow-up found");
         break;
     case SJ_ACTION_CLOSE:
-        if (blank(a->note))
+        if (sj_utf8_blank(a->note))
             missing = c->status == SJ_STATUS_UNSATISFIED
                           ? N_("a note is required to close after unsatisfied feedback: record "
                                "the result of the follow-up")
@@ -790,8 +812,11 @@ static int check_fields(const sj_case *c, const sj_action *a, sj_error *err)
     }
     if (missing)
         return refuse(err, SJ_EMISSING_FIELD, missing);
+    int rc = check_taken(a, err);
+    if (rc != 0)
+        return rc;
 
-    /* Every text given is checked, used or not: it may end up in the history. */
+    /* Every text given is checked (the action's own, after check_taken()). */
     const text_field fields[] = {
         {a->note, SJ_CASE_TEXT_MAX, N_("the note is too long; shorten it to 4000 bytes"),
          N_("the note is not valid UTF-8 text; type it again")},
@@ -801,11 +826,9 @@ static int check_fields(const sj_case *c, const sj_action *a, sj_error *err)
          N_("the department name is too long; shorten it to 200 bytes"),
          N_("the department name is not valid UTF-8 text; type it again")},
     };
-    for (size_t i = 0; i < SJ__COUNT(fields); i++) {
-        int rc = check_text(&fields[i], err);
-        if (rc != 0)
+    for (size_t i = 0; i < SJ__COUNT(fields); i++)
+        if ((rc = check_text(&fields[i], err)) != 0)
             return rc;
-    }
     if (a->n_materials > SJ_CASE_MATERIALS_MAX)
         return refuse(err, SJ_EBAD_FIELD,
                       N_("the materials list is longer than 50 items; merge related items"));
@@ -815,12 +838,11 @@ static int check_fields(const sj_case *c, const sj_action *a, sj_error *err)
         const text_field f = {a->materials[i], SJ_CASE_NAME_MAX,
                               N_("a material name is too long; shorten it to 200 bytes"),
                               N_("a material name is not valid UTF-8 text; type it again")};
-        if (blank(a->materials[i]))
+        if (sj_utf8_blank(a->materials[i]))
             return refuse(err, SJ_EBAD_FIELD,
                           N_("a material in the list has no name; remove the empty line or "
                              "name the material"));
-        int rc = check_text(&f, err);
-        if (rc != 0)
+        if ((rc = check_text(&f, err)) != 0)
             return rc;
     }
 

@@ -79,8 +79,8 @@
  *   6. the status allows it                                 SJ_ENOT_ALLOWED
  *   7. the case is held at the actor's level/unit           SJ_EWRONG_LEVEL
  *   8. the item may be finished at this level               SJ_ELEVEL_TOO_LOW
- *   9. required fields present, text valid UTF-8 and within
- *      limits                                               SJ_EMISSING_FIELD /
+ *   9. required fields present, no field the action does
+ *      not take, text valid UTF-8 and within limits         SJ_EMISSING_FIELD /
  *                                                           SJ_EBAD_FIELD
  *
  * How the checks read, and what the table leaves open (docs/LIFECYCLE.md):
@@ -104,12 +104,21 @@
  *     order.  A caller must fill `materials` with the last list whenever
  *     materials_rounds > 0, or every new request counts as a different list.
  *   - Check 9: at_ms must be > 0 (SJ_EMISSING_FIELD).  A required text that is
- *     NULL, empty, or only white space (ASCII, U+00A0, U+3000) is missing.
- *     Every text the action carries is checked, used or not (it may go into
- *     the history): too long or not UTF-8 is SJ_EBAD_FIELD; so are an empty
- *     material name and a list longer than SJ_CASE_MATERIALS_MAX.  WARN:
- *     warn_percent 0 is missing; above 99, or not above warn_level, is
- *     SJ_EBAD_FIELD.  FEEDBACK: a satisfaction outside 1..3 is SJ_EBAD_FIELD.
+ *     blank (sj_utf8_blank(): NULL, empty, or only white space, ASCII,
+ *     U+00A0 or U+3000) is missing.  Then each action takes only its own
+ *     fields (sj_case_action_fields()): a note with every person's action;
+ *     a result with RESOLVE_AT_ONCE and RESOLVE; a department with ACCEPT
+ *     (kept only when the county accepts); the materials list with
+ *     REQUEST_MATERIALS; a satisfaction with FEEDBACK; warn_percent with
+ *     WARN only (and WARN no note: OVERDUE and WARN are the sweep's marks).
+ *     Any other field given (text not empty, a list not empty, a value not
+ *     0) is SJ_EBAD_FIELD, naming the field and the action, so that what a
+ *     form left in a box of another action never goes into the history.
+ *     Every text the action carries is checked: too long or not UTF-8 is
+ *     SJ_EBAD_FIELD; so are an empty material name and a list longer than
+ *     SJ_CASE_MATERIALS_MAX.  WARN: warn_percent 0 is missing; above 99, or
+ *     not above warn_level, is SJ_EBAD_FIELD.  FEEDBACK: a satisfaction
+ *     outside 1..3 is SJ_EBAD_FIELD.
  *   - Every action produces exactly one event today; SJ_CASE_EVENTS_MAX
  *     leaves room for compound actions.
  *
@@ -122,9 +131,17 @@
  * sj_case_apply() the text pointers of out->next point either into `current`
  * or into `action`; copy them before either goes away.  Refusal messages are
  * constant English strings, marked for translation (the caller translates
- * them at the edge, e.g. the county into Chinese for the Ack reason).
+ * them at the edge, e.g. the county into Chinese for the Ack reason).  The
+ * refusal of a field an action does not take is two such strings joined by
+ * SJ_REFUSAL_JOIN (refusal.h): what the field is for, and what the chosen
+ * action takes; sj_refusal_format() translates each.
+ *
+ * A new case's own fields (the applicant and the request) are checked by
+ * sj_case_check_submit(), by the client before it saves a registration and
+ * by the county before it records one: one rule for both.
  *
  * Entry points: sj_case_register(), sj_case_apply(), sj_case_check(),
+ * sj_case_check_submit(), sj_case_action_fields(),
  * sj_case_allowed_actions(), sj_case_in_scope(), sj_case_is_terminal(),
  * sj_case_is_active(), and the name functions.
  */
@@ -137,7 +154,8 @@
 
 #include "err.h"
 
-/* The numbering mirrors proto/sanji.proto; case.c checks it at compile time. */
+/* The numbering mirrors proto/sanji.proto; case_pb.c checks it at compile
+ * time. */
 typedef enum sj_level {
     SJ_LEVEL_NONE = 0,
     SJ_LEVEL_VILLAGE = 1,
@@ -266,6 +284,25 @@ typedef struct sj_action {
     uint32_t warn_percent;             /* WARN only: 1..99 */
 } sj_action;
 
+/* The fields of an sj_action other than its type, version and time, as
+ * bits: sj_case_action_fields() says which an action takes. */
+typedef enum sj_case_field {
+    SJ_CASE_FIELD_NOTE = 1 << 0,
+    SJ_CASE_FIELD_RESULT = 1 << 1,
+    SJ_CASE_FIELD_DEPARTMENT = 1 << 2,
+    SJ_CASE_FIELD_MATERIALS = 1 << 3,
+    SJ_CASE_FIELD_SATISFACTION = 1 << 4,
+    SJ_CASE_FIELD_WARN_PERCENT = 1 << 5,
+} sj_case_field;
+
+/* A new case's own fields as the village registers them. */
+typedef struct sj_submit {
+    const char *applicant_name;
+    const char *id_number;
+    const char *phone;
+    const char *request_text;
+} sj_submit;
+
 /* One history entry produced by an action (the caller adds who/where/when). */
 typedef struct sj_case_event {
     sj_case_action action;
@@ -290,6 +327,20 @@ int sj_case_register(const char *village, sj_level item_min_level, int64_t at_ms
  * order of checks above) with err set; out is then untouched. */
 int sj_case_apply(const sj_case *current, const sj_action *action, const sj_actor *actor,
                   sj_case_outcome *out, sj_error *err);
+
+/* The fields `action` takes (bits of sj_case_field); 0 for REGISTER, whose
+ * fields are the submission's, and for an unknown action.  Forms show these
+ * inputs and send these fields only. */
+unsigned sj_case_action_fields(sj_case_action action);
+
+/* Checks a registration's own fields: the applicant's name, ID number and
+ * phone and the request text are required (a blank one is
+ * SJ_EMISSING_FIELD, naming it); the name (SJ_CASE_NAME_MAX) and the request
+ * (SJ_CASE_TEXT_MAX) must be valid UTF-8 within their limits
+ * (SJ_EBAD_FIELD).  The form of the ID number and the phone is
+ * personal.h's to judge (SJ_EBAD_ID_NUMBER, SJ_EBAD_PHONE), after this.
+ * Returns 0 or the refusal code with err. */
+int sj_case_check_submit(const sj_submit *submit, sj_error *err);
 
 /* Checks 1-8 only (no fields, no version): could this actor do this action
  * now?  For showing buttons.  Returns 0 or the refusal code. */

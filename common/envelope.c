@@ -4,7 +4,7 @@
  *
  * Entry points: sj_envelope_pack(), sj_envelope_pack_into(),
  * sj_envelope_packed_size(), sj_envelope_unpack(), sj_envelope_free(),
- * sj_envelope_utf8_valid(), sj_envelope_unpack_budget().
+ * sj_envelope_unpack_budget().
  */
 #include "envelope.h"
 
@@ -13,50 +13,8 @@
 #include <time.h>
 
 #include "frame.h"
+#include "utf8.h"
 #include "uuid.h"
-
-/* ---- UTF-8 --------------------------------------------------------------- */
-
-bool sj_envelope_utf8_valid(const char *str, size_t len)
-{
-    const unsigned char *s = (const unsigned char *)str;
-    size_t i = 0;
-    while (i < len) {
-        unsigned c = s[i];
-        if (c < 0x80) {
-            i++;
-            continue;
-        }
-        size_t n;
-        unsigned lo = 0x80, hi = 0xBF; /* allowed range of the 2nd byte */
-        if (c >= 0xC2 && c <= 0xDF) {
-            n = 1;
-        } else if (c >= 0xE0 && c <= 0xEF) {
-            n = 2;
-            if (c == 0xE0)
-                lo = 0xA0; /* overlong */
-            else if (c == 0xED)
-                hi = 0x9F; /* UTF-16 surrogates */
-        } else if (c >= 0xF0 && c <= 0xF4) {
-            n = 3;
-            if (c == 0xF0)
-                lo = 0x90; /* overlong */
-            else if (c == 0xF4)
-                hi = 0x8F; /* above U+10FFFF */
-        } else {
-            return false; /* continuation byte, C0/C1, or F5..FF */
-        }
-        if (len - i - 1 < n)
-            return false;
-        if (s[i + 1] < lo || s[i + 1] > hi)
-            return false;
-        for (size_t k = 2; k <= n; k++)
-            if ((s[i + k] & 0xC0) != 0x80)
-                return false;
-        i += n + 1;
-    }
-    return true;
-}
 
 /* Stands for an unknown field numbered 0 in find_bad_field()'s answer. */
 static const ProtobufCFieldDescriptor FIELD_NUMBER_ZERO = {.name = "(field number 0)"};
@@ -100,7 +58,7 @@ static const ProtobufCFieldDescriptor *find_bad_field(const ProtobufCMessage *ms
                 continue;
             if (f->type == PROTOBUF_C_TYPE_STRING) {
                 const char *s = item;
-                if (!sj_envelope_utf8_valid(s, strlen(s))) {
+                if (!sj_utf8_valid(s, strlen(s))) {
                     *where = d->name;
                     *why = "is not valid UTF-8";
                     return f;

@@ -6,6 +6,7 @@
 #include "refusal.h"
 
 #include <stdio.h>
+#include <string.h>
 
 #include "i18n.h"
 
@@ -20,7 +21,7 @@ const char *sj_refusal_lead(int code)
     case SJ_EWRONG_LEVEL: return _("The case is not held at your level now.");
     case SJ_ELEVEL_TOO_LOW: return _("This item cannot be finished at your level; escalate it instead.");
     case SJ_EMISSING_FIELD: return _("A required field is missing for this action.");
-    case SJ_EBAD_FIELD: return _("A field has a bad value (too long, or not valid text).");
+    case SJ_EBAD_FIELD: return _("A field has a bad value (too long, not valid text, or not part of this action).");
     default: return _("The action was refused.");
     }
 }
@@ -29,13 +30,19 @@ void sj_refusal_format(int code, const char *why, char *out, size_t cap)
 {
     if (cap == 0)
         return;
-    const char *lead = sj_refusal_lead(code);
-    if (!why || !*why) {
-        snprintf(out, cap, "%s", lead);
-        return;
-    }
     /* Cut silently: a long detail must not lose the lead. */
-    if (snprintf(out, cap, "%s %s", lead, _(why)) < 0)
+    int n = snprintf(out, cap, "%s", sj_refusal_lead(code));
+    for (const char *p = why ? why : ""; *p && n >= 0 && (size_t)n < cap;) {
+        size_t len = strcspn(p, SJ_REFUSAL_JOIN);
+        char part[SJ_ERROR_MESSAGE_MAX];
+        /* A part longer than any msgid is a run-time detail: kept, cut. */
+        snprintf(part, sizeof(part), "%.*s", (int)len, p);
+        if (part[0])
+            n += snprintf(out + n, cap - (size_t)n, " %s", _(part));
+        p += len;
+        p += strspn(p, SJ_REFUSAL_JOIN);
+    }
+    if (n < 0)
         out[0] = '\0';
 }
 

@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "case.h"
+#include "case_pb.h"
 #include "clock.h"
 #include "envelope.h"
 #include "listener.h"
@@ -275,39 +276,6 @@ static bool village_in_scope(const session *s, const char *village)
     return sj_orgunit_contains(s->scope, village);
 }
 
-/* The lifecycle part of a cached case, for sj_case_check(). */
-static void case_of(const Sanji__Case *c, sj_case *out)
-{
-    memset(out, 0, sizeof *out);
-    snprintf(out->village, sizeof out->village, "%s", c->village ? c->village : "");
-    /* The catalogue level is the county's to judge; VILLAGE never refuses. */
-    out->item_min_level = SJ_LEVEL_VILLAGE;
-    out->status = (sj_case_status)c->status;
-    out->resume_status = (sj_case_status)c->resume_status;
-    out->holder_level = (sj_level)c->holder_level;
-    snprintf(out->holder_unit, sizeof out->holder_unit, "%s", c->holder_unit ? c->holder_unit : "");
-    out->version = c->version;
-    out->handling = (sj_handling)c->handling;
-    out->overdue = c->overdue;
-    out->supervised = c->supervised;
-    out->escalated = c->escalated;
-    out->reached_county = c->reached_county;
-    out->warn_level = c->warn_level;
-    out->urge_count = c->urge_count;
-    out->materials_rounds = c->materials_rounds;
-    out->satisfaction = (sj_satisfaction)c->satisfaction;
-    out->resolved_level = (sj_level)c->resolved_level;
-    snprintf(out->resolved_unit, sizeof out->resolved_unit, "%s",
-             c->resolved_unit ? c->resolved_unit : "");
-    out->updated_at_ms = c->updated_at_ms;
-    out->closed_at_ms = c->closed_at_ms;
-    out->department = c->department;
-    out->result = c->result;
-    out->return_reason = c->return_reason;
-    out->materials = (const char *const *)c->materials;
-    out->n_materials = c->n_materials;
-}
-
 /* Refusals the relay may give from its cached copy: only those that no
  * message still queued ahead of this one could change. */
 static bool certain_refusal(int code)
@@ -373,8 +341,9 @@ static int check_upward(session *s, const Sanji__Envelope *env, char village[REL
     }
     rc = 0;
     if (cached && !queued && ca->expected_version == cached->version) {
+        /* The catalogue level is the county's to judge; VILLAGE never refuses. */
         sj_case cur;
-        case_of(cached, &cur);
+        sj_case_pb_to_case(cached, SJ_LEVEL_VILLAGE, &cur);
         int crc = sj_case_check(&cur, (sj_case_action)ca->action, &actor, err);
         if (crc != 0 && certain_refusal(crc))
             rc = crc;

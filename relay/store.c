@@ -13,6 +13,7 @@
 
 #include <sqlite3.h>
 
+#include "feed_cursor.h"
 #include "orgunit.h"
 #include "sqlstore.h"
 
@@ -598,11 +599,15 @@ int relay_store_feed_put(relay_store *st, const Sanji__FeedUpdate *u, sj_error *
     if (u->village == NULL || !sj_orgunit_valid(u->village) || u->seq == 0)
         return sj_error_set(err, SJ_EINVAL, "feed update without a village or sequence");
     uint64_t cur = relay_store_cursor_get(st, u->village);
-    if (u->seq <= cur)
+    switch (sj_feed_cursor_step(cur, u->seq)) {
+    case SJ_FEED_DUPLICATE:
         return SJ_EEXISTS;
-    if (u->seq != cur + 1)
+    case SJ_FEED_GAP:
         return sj_error_set(err, SJ_EAGAIN, "feed gap for %s: have %llu, got %llu", u->village,
                             (unsigned long long)cur, (unsigned long long)u->seq);
+    case SJ_FEED_APPLY:
+        break;
+    }
     int rc = begin(st, err);
     if (rc != 0)
         return rc;

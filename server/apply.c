@@ -30,6 +30,8 @@
 #include <strings.h>
 
 #include "arena.h"
+#include "case_pb.h"
+#include "caserow.h"
 #include "clock.h"
 #include "db.h"
 #include "orgunit.h"
@@ -221,13 +223,6 @@ static void fmt_i64(char *buf, size_t cap, int64_t v)
 static const char *b(bool v)
 {
     return v ? "t" : "f";
-}
-
-static bool text_ok(const char *s, size_t max, bool required)
-{
-    if (!s || !*s)
-        return !required;
-    return sj_text_valid(s, max);
 }
 
 static sj_person_role role_of_node(Sanji__NodeRole role)
@@ -494,19 +489,18 @@ static int apply_submit(countyd_apply *a, const countyd_apply_msg *m, const char
         sj_orgunit_level(s->village) != SJ_LEVEL_VILLAGE || strncmp(s->village, a->county, 6) != 0)
         return refuse(r, SJ_ESCOPE, "village is not a village of this county");
     const Sanji__Applicant *ap = s->applicant;
-    if (!ap || !ap->name || !*ap->name)
-        return refuse(r, SJ_EMISSING_FIELD, "applicant name missing");
-    if (!text_ok(ap->name, SJ_CASE_NAME_MAX, true))
-        return refuse(r, SJ_EBAD_FIELD, "applicant name too long or not UTF-8");
-    char id_number[SJ_PERSONAL_ID_SIZE];
+    const sj_submit sub = {.applicant_name = ap ? ap->name : NULL,
+                           .id_number = ap ? ap->id_number : NULL,
+                           .phone = ap ? ap->phone : NULL,
+                           .request_text = s->request_text};
     sj_error why;
-    if (sj_personal_check_id(ap->id_number ? ap->id_number : "", id_number, &why) != 0)
+    if ((rc = sj_case_check_submit(&sub, &why)) != 0)
+        return refuse(r, rc, why.message);
+    char id_number[SJ_PERSONAL_ID_SIZE];
+    if (sj_personal_check_id(ap->id_number, id_number, &why) != 0)
         return refuse(r, SJ_EBAD_ID_NUMBER, why.message);
-    if (sj_personal_check_phone(ap->phone ? ap->phone : "", &why) != 0)
+    if (sj_personal_check_phone(ap->phone, &why) != 0)
         return refuse(r, SJ_EBAD_PHONE, why.message);
-    if (!text_ok(s->request_text, SJ_CASE_TEXT_MAX, true))
-        return refuse(r, s->request_text && *s->request_text ? SJ_EBAD_FIELD : SJ_EMISSING_FIELD,
-                      "request text missing, too long or not UTF-8");
 
     char cid[SJ_UUID_TEXT_SIZE];
     sj_uuid_format(r->case_id, cid);
@@ -586,29 +580,20 @@ static int apply_submit(countyd_apply *a, const countyd_apply_msg *m, const char
 
 /* --- CaseAction ------------------------------------------------------------- */
 
-enum {
-    C_VILLAGE, C_MIN_LEVEL, C_STATUS, C_RESUME, C_HOLDER_LEVEL, C_HOLDER_UNIT, C_VERSION,
-    C_HANDLING, C_OVERDUE, C_SUPERVISED, C_ESCALATED, C_REACHED_COUNTY, C_WARN, C_URGE,
-    C_ROUNDS, C_SATISFACTION, C_RESOLVED_LEVEL, C_RESOLVED_UNIT, C_UPDATED, C_CLOSED,
-    C_DEPARTMENT, C_RESULT, C_RETURN_REASON, C_NUMBER, C_MATERIAL,
-    C_CASE_ID, C_LAST_SEQ,
-};
+/* The columns of CASES_READ_SQL: a case as caserow.h reads it for the feed
+ * and the queries, then what judging and recording an action needs
+ * besides.  C_CASE_ID is the first column of COUNTYD_CASE_COLUMNS. */
+enum { C_CASE_ID = 0, C_MIN_LEVEL = COUNTYD_CASE_NCOLS, C_LAST_SEQ };
 
-/* The cases named by an array of ids, locked: one row per material of a
- * case (one row with a NULL material when it has none), the case's own
- * columns repeated on each, with its id and the number of its last event
- * (the row stays locked, so no other transaction adds one).  The pipelined
- * mode reads all the cases of a batch's actions at once, the serial mode
- * one case at a time. */
+/* The cases named by an array of ids, locked, one row each, with the
+ * number of each case's last event (the row stays locked, so no other
+ * transaction adds one).  The pipelined mode reads all the cases of a
+ * batch's actions at once, the serial mode one case at a time; the order
+ * by id keeps concurrent transactions locking in the same order. */
 static const char CASES_READ_SQL[] =
-    "SELECT village, item_min_level, status, resume_status, holder_level, holder_unit,"
-    " version, handling, overdue, supervised, escalated, reached_county, warn_level,"
-    " urge_count, materials_rounds, satisfaction, resolved_level, resolved_unit,"
-    " updated_at_ms, closed_at_ms, department, result, return_reason, coalesce(number, ''), u.m,"
-    " cases.case_id::text,"
-    " (SELECT coalesce(max(seq), 0) FROM case_event e WHERE e.case_id = cases.case_id)"
-    " FROM cases LEFT JOIN LATERAL unnest(materials) WITH ORDINALITY AS u(m, i) ON true"
-    " WHERE cases.case_id = ANY($1::uuid[]) ORDER BY cases.case_id, u.i FOR UPDATE OF cases";
+    "SELECT " COUNTYD_CASE_COLUMNS ", c.item_min_level,"
+    " (SELECT coalesce(max(seq), 0) FROM case_event e WHERE e.case_id = c.case_id)"
+    " FROM cases c WHERE c.case_id = ANY($1::uuid[]) ORDER BY c.case_id FOR UPDATE OF c";
 
 /* Runs CASES_READ_SQL for n text ids into *out. */
 static int read_cases(countyd_apply *a, const char *const *ids, size_t n, PGresult **out,
@@ -673,13 +658,13 @@ out:
     return rc;
 }
 
-/* Where a case's rows are: the prefetched rows (pipelined mode) or its own
- * locked read.  *owned says whether the caller PQclear()s *res.  No rows:
- * no such case. */
-static int load_case(countyd_apply *a, const char *cid, PGresult **res, bool *owned, int *row0,
-                     int *n_rows, sj_error *err)
+/* Where a case's row is: the prefetched rows (pipelined mode) or its own
+ * locked read.  *owned says whether the caller PQclear()s *res.  *row is
+ * -1 when there is no such case. */
+static int load_case(countyd_apply *a, const char *cid, PGresult **res, bool *owned, int *row,
+                     sj_error *err)
 {
-    *row0 = *n_rows = 0;
+    *row = -1;
     *owned = !a->pipelined;
     if (*owned) {
         const char *id[] = {cid};
@@ -690,12 +675,9 @@ static int load_case(countyd_apply *a, const char *cid, PGresult **res, bool *ow
         *res = a->pipe->cases;
     }
     int rows = *res ? PQntuples(*res) : 0;
-    for (int i = 0; i < rows; i++)
-        if (strcasecmp(PQgetvalue(*res, i, C_CASE_ID), cid) == 0) {
-            if (*n_rows == 0)
-                *row0 = i;
-            ++*n_rows;
-        }
+    for (int i = 0; i < rows && *row < 0; i++)
+        if (strcasecmp(PQgetvalue(*res, i, C_CASE_ID), cid) == 0)
+            *row = i;
     return 0;
 }
 
@@ -745,56 +727,30 @@ static int act_on_case(countyd_apply *a, const Sanji__CaseAction *act, const act
     sj_uuid_format(r->case_id, cid);
     PGresult *res = NULL;
     bool owned;
-    int row0, n_rows;
-    if ((rc = load_case(a, cid, &res, &owned, &row0, &n_rows, err)) != 0)
+    int row;
+    if ((rc = load_case(a, cid, &res, &owned, &row, err)) != 0)
         return rc;
-    if (n_rows < 1) {
+    if (row < 0) {
         if (owned)
             PQclear(res);
         return refuse(r, SJ_EUNKNOWN_CASE, "no such case");
     }
-    size_t n_mat = PQgetisnull(res, row0, C_MATERIAL) ? 0 : (size_t)n_rows;
-    const char **mat = calloc(n_mat + 1, sizeof(*mat));
-    if (!mat) {
-        rc = sj_error_set(err, SJ_ENOMEM, "out of memory");
-        goto out;
-    }
-    for (size_t i = 0; i < n_mat; i++)
-        mat[i] = PQgetvalue(res, row0 + (int)i, C_MATERIAL);
-#define V(col) PQgetvalue(res, row0, (col))
-#define I(col) atoi(V(col))
-#define B(col) (V(col)[0] == 't')
-    sj_case cur = {
-        .item_min_level = (sj_level)I(C_MIN_LEVEL), .status = (sj_case_status)I(C_STATUS),
-        .resume_status = (sj_case_status)I(C_RESUME), .holder_level = (sj_level)I(C_HOLDER_LEVEL),
-        .version = strtoull(V(C_VERSION), NULL, 10), .handling = (sj_handling)I(C_HANDLING),
-        .overdue = B(C_OVERDUE), .supervised = B(C_SUPERVISED), .escalated = B(C_ESCALATED),
-        .reached_county = B(C_REACHED_COUNTY), .warn_level = (uint32_t)I(C_WARN),
-        .urge_count = (uint32_t)I(C_URGE), .materials_rounds = (uint32_t)I(C_ROUNDS),
-        .satisfaction = (sj_satisfaction)I(C_SATISFACTION),
-        .resolved_level = (sj_level)I(C_RESOLVED_LEVEL),
-        .updated_at_ms = strtoll(V(C_UPDATED), NULL, 10),
-        .closed_at_ms = strtoll(V(C_CLOSED), NULL, 10), .department = V(C_DEPARTMENT),
-        .result = V(C_RESULT), .return_reason = V(C_RETURN_REASON), .materials = mat,
-        .n_materials = n_mat};
-    snprintf(cur.village, sizeof(cur.village), "%s", V(C_VILLAGE));
-    snprintf(cur.holder_unit, sizeof(cur.holder_unit), "%s", V(C_HOLDER_UNIT));
-    snprintf(cur.resolved_unit, sizeof(cur.resolved_unit), "%s", V(C_RESOLVED_UNIT));
-    snprintf(r->case_number, sizeof(r->case_number), "%s", V(C_NUMBER));
-#undef V
-#undef I
-#undef B
+    /* The row read as the feed shows it, and judged through the same
+     * conversion as the relays' and the clients' copies. */
+    countyd_arena arena;
+    countyd_arena_init(&arena);
+    const Sanji__Case *row_case = countyd_caserow_case(&arena, res, row, 0);
+    sj_case cur;
+    sj_case_pb_to_case(row_case, (sj_level)atoi(PQgetvalue(res, row, C_MIN_LEVEL)), &cur);
+    snprintf(r->case_number, sizeof(r->case_number), "%s", row_case->number);
     int64_t now = sj_clock_real_ms();
     /* The client's time is kept in the history, but never later than the
      * county's clock: "updated" must not lie in the future. */
     int64_t at = act->acted_at_ms > 0 && act->acted_at_ms <= now ? act->acted_at_ms : now;
-    sj_action action = {.type = (sj_case_action)act->action,
-                        .expected_version = act->expected_version, .at_ms = at,
-                        .note = act->note, .result = act->result, .department = act->department,
-                        .materials = (const char *const *)act->materials,
-                        .n_materials = act->n_materials,
-                        .satisfaction = (sj_satisfaction)act->satisfaction,
-                        .warn_percent = who->warn_percent};
+    sj_action action;
+    sj_case_pb_action(act, &action);
+    action.at_ms = at;
+    action.warn_percent = who->warn_percent;
     sj_case_outcome out;
     sj_error why;
     sj_error_clear(&why);
@@ -838,7 +794,7 @@ static int act_on_case(countyd_apply *a, const Sanji__CaseAction *act, const act
     free(mats);
     if (rc != 0)
         goto out;
-    int next = atoi(PQgetvalue(res, row0, C_LAST_SEQ)) + 1;
+    int next = atoi(PQgetvalue(res, row, C_LAST_SEQ)) + 1;
     r->status = SANJI__ACK_STATUS__ACK_STATUS_APPLIED; /* final before the last write_event() */
     r->case_version = c->version;
     for (size_t i = 0; i < out.n_events; i++) {
@@ -857,7 +813,7 @@ static int act_on_case(countyd_apply *a, const Sanji__CaseAction *act, const act
     r->case_version = c->version;
     rc = 0;
 out:
-    free(mat);
+    countyd_arena_free(&arena);
     if (owned)
         PQclear(res);
     return rc;

@@ -389,6 +389,9 @@ static bool exempt(sj_case_action a)
 
 static const char *const new_materials[] = {"身份证复印件", "低保申请表"};
 
+/* Every field the action takes (docs/LIFECYCLE.md, check 9), filled; the
+ * others stay empty, as a form that sends only the chosen action's fields
+ * would leave them.  The refusal of the others is test_case_fields.c's. */
 static sj_action full_action(sj_case_action a, const sj_case *c, sj_satisfaction satisfaction)
 {
     sj_action act;
@@ -396,13 +399,21 @@ static sj_action full_action(sj_case_action a, const sj_case *c, sj_satisfaction
     act.type = a;
     act.expected_version = c->version;
     act.at_ms = 1700000000000;
-    act.note = "村民说明情况";
-    act.result = "已办理完毕，证件已交村民";
-    act.department = "县民政局";
-    act.materials = new_materials;
-    act.n_materials = 2;
-    act.satisfaction = satisfaction;
-    act.warn_percent = 50;
+    bool system = a == SJ_ACTION_OVERDUE || a == SJ_ACTION_WARN;
+    if (!system)
+        act.note = "村民说明情况";
+    if (a == SJ_ACTION_RESOLVE_AT_ONCE || a == SJ_ACTION_RESOLVE)
+        act.result = "已办理完毕，证件已交村民";
+    if (a == SJ_ACTION_ACCEPT)
+        act.department = "县民政局";
+    if (a == SJ_ACTION_REQUEST_MATERIALS) {
+        act.materials = new_materials;
+        act.n_materials = 2;
+    }
+    if (a == SJ_ACTION_FEEDBACK)
+        act.satisfaction = satisfaction;
+    if (a == SJ_ACTION_WARN)
+        act.warn_percent = 50;
     return act;
 }
 

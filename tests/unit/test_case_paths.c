@@ -580,6 +580,7 @@ static void test_item_level_too_low(void **state)
     refused(&c, &a, &T, SJ_ELEVEL_TOO_LOW);
     /* 退办 is not finishing the item: the township may still refuse it. */
     a.type = SJ_ACTION_RETURN_UNDOABLE;
+    a.result = NULL; /* 退办 takes the reason, not a result */
     a.note = "不符合条件";
     ok(&c, &a, &T);
 }

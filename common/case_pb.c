@@ -1,0 +1,161 @@
+/*
+ * case_pb.c - Case and CaseAction to and from the state machine's view
+ * (see case_pb.h).
+ *
+ * Entry points: sj_case_pb_to_case(), sj_case_pb_from_case(),
+ * sj_case_pb_action().
+ */
+#include "case_pb.h"
+
+#include <string.h>
+
+/* --- the numbering mirrors proto/sanji.proto ------------------------------ */
+
+#define SJ__SAME(a, b) _Static_assert((int)(a) == (int)(b), #a " differs from " #b)
+
+SJ__SAME(SJ_LEVEL_NONE, SANJI__LEVEL__LEVEL_UNSPECIFIED);
+SJ__SAME(SJ_LEVEL_VILLAGE, SANJI__LEVEL__LEVEL_VILLAGE);
+SJ__SAME(SJ_LEVEL_TOWNSHIP, SANJI__LEVEL__LEVEL_TOWNSHIP);
+SJ__SAME(SJ_LEVEL_COUNTY, SANJI__LEVEL__LEVEL_COUNTY);
+
+SJ__SAME(SJ_ROLE_NONE, SANJI__PERSON_ROLE__PERSON_ROLE_UNSPECIFIED);
+SJ__SAME(SJ_ROLE_VILLAGE_CADRE, SANJI__PERSON_ROLE__PERSON_ROLE_VILLAGE_CADRE);
+SJ__SAME(SJ_ROLE_TOWNSHIP_STAFF, SANJI__PERSON_ROLE__PERSON_ROLE_TOWNSHIP_STAFF);
+SJ__SAME(SJ_ROLE_COUNTY_OPERATOR, SANJI__PERSON_ROLE__PERSON_ROLE_COUNTY_OPERATOR);
+SJ__SAME(SJ_ROLE_SYSTEM, SANJI__PERSON_ROLE__PERSON_ROLE_SYSTEM);
+
+SJ__SAME(SJ_STATUS_NONE, SANJI__CASE_STATUS__CASE_STATUS_UNSPECIFIED);
+SJ__SAME(SJ_STATUS_REGISTERED, SANJI__CASE_STATUS__CASE_STATUS_REGISTERED);
+SJ__SAME(SJ_STATUS_ESCALATED_TOWNSHIP, SANJI__CASE_STATUS__CASE_STATUS_ESCALATED_TOWNSHIP);
+SJ__SAME(SJ_STATUS_ACCEPTED_TOWNSHIP, SANJI__CASE_STATUS__CASE_STATUS_ACCEPTED_TOWNSHIP);
+SJ__SAME(SJ_STATUS_ESCALATED_COUNTY, SANJI__CASE_STATUS__CASE_STATUS_ESCALATED_COUNTY);
+SJ__SAME(SJ_STATUS_ACCEPTED_COUNTY, SANJI__CASE_STATUS__CASE_STATUS_ACCEPTED_COUNTY);
+SJ__SAME(SJ_STATUS_WAITING_MATERIALS, SANJI__CASE_STATUS__CASE_STATUS_WAITING_MATERIALS);
+SJ__SAME(SJ_STATUS_RESOLVED, SANJI__CASE_STATUS__CASE_STATUS_RESOLVED);
+SJ__SAME(SJ_STATUS_RETURNED, SANJI__CASE_STATUS__CASE_STATUS_RETURNED);
+SJ__SAME(SJ_STATUS_UNSATISFIED, SANJI__CASE_STATUS__CASE_STATUS_UNSATISFIED);
+SJ__SAME(SJ_STATUS_CLOSED, SANJI__CASE_STATUS__CASE_STATUS_CLOSED);
+SJ__SAME(SJ_STATUS_WITHDRAWN, SANJI__CASE_STATUS__CASE_STATUS_WITHDRAWN);
+SJ__SAME(SJ_STATUS_COUNT, SANJI__CASE_STATUS__CASE_STATUS_WITHDRAWN + 1);
+
+SJ__SAME(SJ_ACTION_NONE, SANJI__CASE_ACTION_TYPE__CASE_ACTION_UNSPECIFIED);
+SJ__SAME(SJ_ACTION_REGISTER, SANJI__CASE_ACTION_TYPE__CASE_ACTION_REGISTER);
+SJ__SAME(SJ_ACTION_RESOLVE_AT_ONCE, SANJI__CASE_ACTION_TYPE__CASE_ACTION_RESOLVE_AT_ONCE);
+SJ__SAME(SJ_ACTION_ESCALATE, SANJI__CASE_ACTION_TYPE__CASE_ACTION_ESCALATE);
+SJ__SAME(SJ_ACTION_ACCEPT, SANJI__CASE_ACTION_TYPE__CASE_ACTION_ACCEPT);
+SJ__SAME(SJ_ACTION_RETURN_DOWN, SANJI__CASE_ACTION_TYPE__CASE_ACTION_RETURN_DOWN);
+SJ__SAME(SJ_ACTION_REQUEST_MATERIALS, SANJI__CASE_ACTION_TYPE__CASE_ACTION_REQUEST_MATERIALS);
+SJ__SAME(SJ_ACTION_SUPPLEMENT, SANJI__CASE_ACTION_TYPE__CASE_ACTION_SUPPLEMENT);
+SJ__SAME(SJ_ACTION_RESOLVE, SANJI__CASE_ACTION_TYPE__CASE_ACTION_RESOLVE);
+SJ__SAME(SJ_ACTION_RETURN_UNDOABLE, SANJI__CASE_ACTION_TYPE__CASE_ACTION_RETURN_UNDOABLE);
+SJ__SAME(SJ_ACTION_WITHDRAW, SANJI__CASE_ACTION_TYPE__CASE_ACTION_WITHDRAW);
+SJ__SAME(SJ_ACTION_URGE, SANJI__CASE_ACTION_TYPE__CASE_ACTION_URGE);
+SJ__SAME(SJ_ACTION_FEEDBACK, SANJI__CASE_ACTION_TYPE__CASE_ACTION_FEEDBACK);
+SJ__SAME(SJ_ACTION_REOPEN, SANJI__CASE_ACTION_TYPE__CASE_ACTION_REOPEN);
+SJ__SAME(SJ_ACTION_CLOSE, SANJI__CASE_ACTION_TYPE__CASE_ACTION_CLOSE);
+SJ__SAME(SJ_ACTION_SUPERVISE, SANJI__CASE_ACTION_TYPE__CASE_ACTION_SUPERVISE);
+SJ__SAME(SJ_ACTION_OVERDUE, SANJI__CASE_ACTION_TYPE__CASE_ACTION_OVERDUE);
+SJ__SAME(SJ_ACTION_WARN, SANJI__CASE_ACTION_TYPE__CASE_ACTION_WARN);
+SJ__SAME(SJ_ACTION_COUNT, SANJI__CASE_ACTION_TYPE__CASE_ACTION_WARN + 1);
+
+SJ__SAME(SJ_HANDLING_NONE, SANJI__HANDLING_TYPE__HANDLING_UNSPECIFIED);
+SJ__SAME(SJ_HANDLING_AT_ONCE, SANJI__HANDLING_TYPE__HANDLING_AT_ONCE);
+SJ__SAME(SJ_HANDLING_UNDERTAKEN, SANJI__HANDLING_TYPE__HANDLING_UNDERTAKEN);
+SJ__SAME(SJ_HANDLING_ON_BEHALF, SANJI__HANDLING_TYPE__HANDLING_ON_BEHALF);
+SJ__SAME(SJ_HANDLING_SUPPLEMENTED, SANJI__HANDLING_TYPE__HANDLING_SUPPLEMENTED);
+SJ__SAME(SJ_HANDLING_RETURNED, SANJI__HANDLING_TYPE__HANDLING_RETURNED);
+
+SJ__SAME(SJ_SATISFACTION_NONE, SANJI__SATISFACTION__SATISFACTION_UNSPECIFIED);
+SJ__SAME(SJ_SATISFACTION_SATISFIED, SANJI__SATISFACTION__SATISFACTION_SATISFIED);
+SJ__SAME(SJ_SATISFACTION_BASICALLY, SANJI__SATISFACTION__SATISFACTION_BASICALLY_SATISFIED);
+SJ__SAME(SJ_SATISFACTION_UNSATISFIED, SANJI__SATISFACTION__SATISFACTION_UNSATISFIED);
+
+/* --- conversions ------------------------------------------------------------ */
+
+static const char *nz(const char *s)
+{
+    return s ? s : "";
+}
+
+/* A unit code of a message into a fixed field.  A code too long for it
+ * is left out rather than cut (cut, it could name another unit): the field
+ * is then empty, which the state machine refuses as malformed (SJ_EINVAL). */
+static void unit_of(char dst[SJ_UNIT_CODE_SIZE], const char *src)
+{
+    size_t n = strnlen(nz(src), SJ_UNIT_CODE_SIZE);
+    if (n == SJ_UNIT_CODE_SIZE)
+        n = 0;
+    memcpy(dst, nz(src), n);
+    dst[n] = '\0';
+}
+
+void sj_case_pb_to_case(const Sanji__Case *p, sj_level item_min_level, sj_case *o)
+{
+    memset(o, 0, sizeof(*o));
+    unit_of(o->village, p->village);
+    o->item_min_level = item_min_level;
+    o->status = (sj_case_status)p->status;
+    o->resume_status = (sj_case_status)p->resume_status;
+    o->holder_level = (sj_level)p->holder_level;
+    unit_of(o->holder_unit, p->holder_unit);
+    o->version = p->version;
+    o->handling = (sj_handling)p->handling;
+    o->overdue = p->overdue;
+    o->supervised = p->supervised;
+    o->escalated = p->escalated;
+    o->reached_county = p->reached_county;
+    o->warn_level = p->warn_level;
+    o->urge_count = p->urge_count;
+    o->materials_rounds = p->materials_rounds;
+    o->satisfaction = (sj_satisfaction)p->satisfaction;
+    o->resolved_level = (sj_level)p->resolved_level;
+    unit_of(o->resolved_unit, p->resolved_unit);
+    o->updated_at_ms = p->updated_at_ms;
+    o->closed_at_ms = p->closed_at_ms;
+    o->department = p->department;
+    o->result = p->result;
+    o->return_reason = p->return_reason;
+    o->materials = (const char *const *)p->materials;
+    o->n_materials = p->n_materials;
+}
+
+void sj_case_pb_from_case(const sj_case *c, Sanji__Case *t)
+{
+    t->status = (Sanji__CaseStatus)c->status;
+    t->resume_status = (Sanji__CaseStatus)c->resume_status;
+    t->holder_level = (Sanji__Level)c->holder_level;
+    t->holder_unit = (char *)c->holder_unit;
+    t->version = c->version;
+    t->handling = (Sanji__HandlingType)c->handling;
+    t->overdue = c->overdue;
+    t->supervised = c->supervised;
+    t->escalated = c->escalated;
+    t->reached_county = c->reached_county;
+    t->warn_level = c->warn_level;
+    t->urge_count = c->urge_count;
+    t->materials_rounds = c->materials_rounds;
+    t->satisfaction = (Sanji__Satisfaction)c->satisfaction;
+    t->resolved_level = (Sanji__Level)c->resolved_level;
+    t->resolved_unit = (char *)c->resolved_unit;
+    t->updated_at_ms = c->updated_at_ms;
+    t->closed_at_ms = c->closed_at_ms;
+    t->department = (char *)nz(c->department);
+    t->result = (char *)nz(c->result);
+    t->return_reason = (char *)nz(c->return_reason);
+    t->materials = (char **)c->materials;
+    t->n_materials = c->n_materials;
+}
+
+void sj_case_pb_action(const Sanji__CaseAction *a, sj_action *o)
+{
+    memset(o, 0, sizeof(*o));
+    o->type = (sj_case_action)a->action;
+    o->expected_version = a->expected_version;
+    o->at_ms = a->acted_at_ms;
+    o->note = a->note;
+    o->result = a->result;
+    o->department = a->department;
+    o->materials = (const char *const *)a->materials;
+    o->n_materials = a->n_materials;
+    o->satisfaction = (sj_satisfaction)a->satisfaction;
+}
