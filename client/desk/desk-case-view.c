@@ -22,7 +22,7 @@ struct _DeskCaseView {
     bool have_case;
     uint8_t case_id[16];
     GtkWidget *title, *status, *delivery, *facts, *actions, *timeline, *empty;
-    GtkWidget *form, *form_title, *note, *result_label, *result, *dept_label, *department;
+    GtkWidget *form, *form_title, *note_label, *note, *result_label, *result, *dept_label, *department;
     GtkWidget *mat_label, *materials, *sat_label, *satisfaction, *confirm, *message;
     sj_case_action pending;      /* the action whose inputs are shown */
     desk_draft *draft;
@@ -69,14 +69,30 @@ static bool is_county_actor(DeskCaseView *v)
     return sc_client_node(desk_window_client(v->win))->role == SJ_NODE_ROLE_COUNTY_DESK;
 }
 
+/* The inputs of action a's form: the fields the action takes
+ * (common/case.h), but a department only for the county, the one level
+ * whose acceptance keeps it.  The form shows these and sends these only, so
+ * nothing typed for another action goes with this one. */
+static unsigned form_fields(DeskCaseView *v, sj_case_action a)
+{
+    unsigned f = sj_case_action_fields(a);
+    if (!is_county_actor(v))
+        f &= ~(unsigned)SJ_CASE_FIELD_DEPARTMENT;
+    return f;
+}
+
 static void open_form(DeskCaseView *v, sj_case_action a, const Sanji__Case *cs)
 {
     v->pending = a;
     gtk_label_set_text(GTK_LABEL(v->form_title), desk_format_label(sc_action_label(a)));
-    bool result = a == SJ_ACTION_RESOLVE || a == SJ_ACTION_RESOLVE_AT_ONCE;
-    bool dept = a == SJ_ACTION_ACCEPT && is_county_actor(v);
-    bool mats = a == SJ_ACTION_REQUEST_MATERIALS;
-    bool sat = a == SJ_ACTION_FEEDBACK;
+    unsigned f = form_fields(v, a);
+    bool note = f & SJ_CASE_FIELD_NOTE;
+    bool result = f & SJ_CASE_FIELD_RESULT;
+    bool dept = f & SJ_CASE_FIELD_DEPARTMENT;
+    bool mats = f & SJ_CASE_FIELD_MATERIALS;
+    bool sat = f & SJ_CASE_FIELD_SATISFACTION;
+    gtk_widget_set_visible(v->note_label, note);
+    gtk_widget_set_visible(v->note, note);
     gtk_widget_set_visible(v->result_label, result);
     gtk_widget_set_visible(v->result, result);
     gtk_widget_set_visible(v->dept_label, dept);
@@ -119,9 +135,13 @@ static void on_action_clicked(GtkButton *b, gpointer data)
         desk_window_show_error(v->win, NULL, &err);
         return;
     }
+    /* Each action starts from empty inputs: what was typed or filled in
+     * for another one does not carry over. */
     desk_text_view_set(v->note, "");
     desk_text_view_set(v->result, "");
+    desk_text_view_set(v->materials, "");
     gtk_editable_set_text(GTK_EDITABLE(v->department), "");
+    gtk_drop_down_set_selected(GTK_DROP_DOWN(v->satisfaction), 0);
     open_form(v, a, d.c);
     sc_case_detail_free(&d);
 }
@@ -143,12 +163,15 @@ static void on_cancel(GtkButton *b, gpointer data)
 static void on_confirm(GtkButton *b, gpointer data)
 {
     DeskCaseView *v = data;
+    /* Built from the chosen action's own inputs only; whatever the others
+     * hold stays out of the request. */
+    unsigned f = form_fields(v, v->pending);
     g_autofree char *note = desk_text_view_get(v->note);
     g_autofree char *result = desk_text_view_get(v->result);
     g_autofree char *mats = desk_text_view_get(v->materials);
     g_auto(GStrv) lines = g_strsplit(mats, "\n", -1);
     GPtrArray *list = g_ptr_array_new();
-    for (int i = 0; lines[i]; i++) {
+    for (int i = 0; (f & SJ_CASE_FIELD_MATERIALS) && lines[i]; i++) {
         g_strstrip(lines[i]);
         if (*lines[i])
             g_ptr_array_add(list, lines[i]);
@@ -159,12 +182,14 @@ static void on_confirm(GtkButton *b, gpointer data)
     sc_action_req req = {
         .case_id = v->case_id,
         .type = v->pending,
-        .note = note,
-        .result = result,
-        .department = gtk_editable_get_text(GTK_EDITABLE(v->department)),
+        .note = f & SJ_CASE_FIELD_NOTE ? note : NULL,
+        .result = f & SJ_CASE_FIELD_RESULT ? result : NULL,
+        .department = f & SJ_CASE_FIELD_DEPARTMENT ? gtk_editable_get_text(GTK_EDITABLE(v->department))
+                                                   : NULL,
         .materials = (const char *const *)list->pdata,
         .n_materials = list->len,
-        .satisfaction = si < G_N_ELEMENTS(sats) ? sats[si] : SJ_SATISFACTION_NONE,
+        .satisfaction = (f & SJ_CASE_FIELD_SATISFACTION) && si < G_N_ELEMENTS(sats) ? sats[si]
+                                                                                    : SJ_SATISFACTION_NONE,
     };
     sj_error err;
     int rc = sc_act(desk_window_client(v->win), &req, NULL, &err);
@@ -446,7 +471,7 @@ DeskCaseView *desk_case_view_new(DeskWindow *w)
     const char *sat_names[] = {_("— choose —"), _("Satisfied"), _("Basically satisfied"),
                                _("Unsatisfied"), NULL};
     v->satisfaction = gtk_drop_down_new_from_strings(sat_names);
-    GtkWidget *note_label = field_label(_("Note or reason"));
+    v->note_label = field_label(_("Note or reason"));
     v->note = text_input();
     GtkWidget *fb = gtk_box_new(GTK_ORIENTATION_HORIZONTAL, 8);
     v->confirm = gtk_button_new_with_label(_("Save this step"));
@@ -456,7 +481,7 @@ DeskCaseView *desk_case_view_new(DeskWindow *w)
     gtk_box_append(GTK_BOX(fb), cancel);
     v->message = desk_label_line("", "error-text");
     GtkWidget *parts[] = {v->form_title, v->result_label, v->result, v->dept_label, v->department,
-                          v->mat_label, v->materials, v->sat_label, v->satisfaction, note_label,
+                          v->mat_label, v->materials, v->sat_label, v->satisfaction, v->note_label,
                           v->note, fb, v->message};
     for (size_t i = 0; i < G_N_ELEMENTS(parts); i++)
         gtk_box_append(GTK_BOX(v->form), parts[i]);

@@ -11,7 +11,9 @@
  *     PostgreSQL, sanji-countyd, two sanji-relayd) in a temporary
  *     SANJI_NET_DIR on a free SANJI_PORT_BASE, and three desks in turn: the
  *     station registers a case and sees it saved, at the township (the
- *     county is stopped meanwhile) and recorded with its number; the
+ *     county is stopped meanwhile) and recorded with its number, then opens
+ *     一次告知 (which fills in the item's materials) and escalates instead,
+ *     and the escalation carries no materials; the
  *     township desk accepts it from 待签收; the county desk shows the
  *     network and the statistics.  Each step is also checked in PostgreSQL.
  *
@@ -621,10 +623,11 @@ static bool stop_county(void)
 
 /* 1. The station: log in by picking the name, register through the form,
  * and watch the case go 已保存在本机 -> 已送达乡镇 -> 县里已记录 with its
- * number; then escalate it to the township.  To see each state, the county
- * is stopped before saving and the relay frozen (SIGSTOP) until the desk
- * showed the saved state; the county starts again once the desk showed
- * that the township holds it. */
+ * number; then open 一次告知 (the item's materials filled in), switch to 上报
+ * and escalate it to the township, without the materials.  To see each
+ * state, the county is stopped before saving and the relay frozen
+ * (SIGSTOP) until the desk showed the saved state; the county starts again
+ * once the desk showed that the township holds it. */
 static void test_station_case_reaches_county(void **state)
 {
     g_autofree char *s_login = shot("login"), *s_home = shot("home"), *s_reg = shot("register");
@@ -672,11 +675,18 @@ static void test_station_case_reaches_county(void **state)
         "expect-text case.title 城乡低保申请\n"
         "expect-text case.status 已登记\n"
         "print case.title\n"
+        /* 一次告知 pre-fills the item's seven materials; the cadre changes
+         * their mind and escalates instead: the escalation goes without
+         * them (checked in PostgreSQL below). */
+        "click case.action.request_materials\n"
+        "expect-text case.materials 家庭收入证明\n"
         "click case.action.escalate\n"
+        "expect-no-text case.materials 家庭收入证明\n"
         "click case.confirm\n"
         "wait-text case.status 已上报乡镇 10\n"
         "wait-text case.delivery 县里已记录 20\n"
         "expect-text case.timeline 上报\n"
+        "expect-no-text case.timeline 需补材料\n"
         "page home\n"
         "wait-text home.count.1 1 10\n"
         "quit\n",
@@ -727,6 +737,18 @@ static void test_station_case_reaches_county(void **state)
     char st[8];
     snprintf(st, sizeof st, "%d", SJ_STATUS_ESCALATED_TOWNSHIP);
     assert_string_equal(pq("SELECT status FROM cases WHERE number = '%s'", NET.number), st);
+    /* The escalation took only its own fields: the materials that 一次告知
+     * had filled in are in neither the case nor its history. */
+    assert_string_equal(pq("SELECT coalesce(cardinality(materials), 0) FROM cases WHERE number = '%s'",
+                           NET.number), "0");
+    assert_string_equal(pq("SELECT materials_rounds FROM cases WHERE number = '%s'", NET.number), "0");
+    assert_string_equal(pq("SELECT count(*) FROM case_event e JOIN cases c USING (case_id)"
+                           " WHERE c.number = '%s' AND e.action = %d"
+                           " AND coalesce(cardinality(e.materials), 0) = 0",
+                           NET.number, SJ_ACTION_ESCALATE), "1");
+    assert_string_equal(pq("SELECT count(*) FROM case_event e JOIN cases c USING (case_id)"
+                           " WHERE c.number = '%s' AND coalesce(cardinality(e.materials), 0) > 0",
+                           NET.number), "0");
 }
 
 /* 2. The township desk (a second sanji-desk, the township's config) sees
