@@ -3,7 +3,8 @@
  *
  * Entry points: sj_log(), sj_logv(), sj_log_set_level(), sj_log_level_get(),
  * sj_log_enabled(), sj_log_level_parse(), sj_log_level_name(),
- * sj_log_set_file(), sj_log_close(), sj_log_redact().
+ * sj_log_set_file(), sj_log_close(), sj_log_redact(), sj_log_set_prefix_mode(),
+ * sj_log_stderr_prefix().
  */
 #include "log.h"
 
@@ -12,8 +13,10 @@
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "clock.h"
@@ -22,6 +25,10 @@
 static atomic_int log_level = SJ_LOG_LEVEL_INFO;
 static pthread_mutex_t log_lock = PTHREAD_MUTEX_INITIALIZER;
 static int log_fd = -1; /* -1: stderr */
+static atomic_int prefix_mode = SJ_LOG_PREFIX_AUTO;
+/* Whether stderr is the journal: -1 not looked at yet, 0 no, 1 yes.  Looking
+ * twice gives the same answer, so threads racing to fill it in are harmless. */
+static atomic_int stderr_is_journal = -1;
 
 void sj_log_set_level(sj_log_level level)
 {
@@ -85,6 +92,56 @@ int sj_log_set_file(const char *path, sj_error *err)
 void sj_log_close(void)
 {
     sj_log_set_file(NULL, NULL);
+}
+
+/* sd-daemon(3): "<N>" with N the syslog priority (LOG_ERR 3, LOG_WARNING 4,
+ * LOG_INFO 6, LOG_DEBUG 7).  Written as literals so this file needs no
+ * systemd header. */
+static const char *const level_prefixes[] = {"<7>", "<6>", "<4>", "<3>"};
+
+/* True when $JOURNAL_STREAM is "DEVICE:INODE" of our stderr.  systemd sets it
+ * for a service's stdout/stderr connected to the journal; a child whose
+ * stderr was redirected elsewhere inherits the variable but no longer
+ * matches, which is why the device and inode are compared. */
+static bool journal_is_stderr(void)
+{
+    const char *v = getenv("JOURNAL_STREAM");
+    if (v == NULL || v[0] == '\0')
+        return false;
+    unsigned long long dev, ino;
+    char tail;
+    if (sscanf(v, "%llu:%llu%c", &dev, &ino, &tail) != 2)
+        return false;
+    struct stat st;
+    if (fstat(STDERR_FILENO, &st) != 0)
+        return false;
+    return (unsigned long long)st.st_dev == dev && (unsigned long long)st.st_ino == ino;
+}
+
+void sj_log_set_prefix_mode(sj_log_prefix_mode mode)
+{
+    atomic_store(&prefix_mode, (int)mode);
+    atomic_store(&stderr_is_journal, -1);
+}
+
+const char *sj_log_stderr_prefix(sj_log_level level)
+{
+    if ((unsigned)level >= sizeof(level_prefixes) / sizeof(level_prefixes[0]))
+        level = SJ_LOG_LEVEL_ERROR;
+    switch ((sj_log_prefix_mode)atomic_load(&prefix_mode)) {
+    case SJ_LOG_PREFIX_NEVER:
+        return "";
+    case SJ_LOG_PREFIX_ALWAYS:
+        return level_prefixes[level];
+    case SJ_LOG_PREFIX_AUTO:
+        break;
+    }
+    int known = atomic_load(&stderr_is_journal);
+    if (known < 0) {
+        known = journal_is_stderr() ? 1 : 0;
+        atomic_store(&stderr_is_journal, known);
+    }
+    return known ? level_prefixes[level] : "";
 }
 
 /* A growing line buffer that silently stops at its end. */
@@ -245,8 +302,14 @@ void sj_logv(sj_log_level level, const char *module, const char *msg, va_list ap
     if (!sj_log_enabled(level))
         return;
     char line[SJ_LOG_LINE_MAX];
-    /* Room for "...\n" is kept back so a cut line still ends cleanly. */
-    log_buf b = {.p = line, .len = 0, .cap = sizeof(line) - 4};
+    /* The first PREFIX_ROOM bytes are kept for the priority prefix, which
+     * only a line that goes to stderr gets (decided under the lock, where
+     * the destination is known).  Room for "...\n" is kept back at the end
+     * so a cut line still ends cleanly. */
+    enum { PREFIX_ROOM = 3 };
+    char *text = line + PREFIX_ROOM;
+    log_buf b = {.p = text, .len = 0, .cap = sizeof(line) - PREFIX_ROOM - 4};
+    const char *prefix = sj_log_stderr_prefix(level);
     char when[SJ_CLOCK_ISO_SIZE];
     if (sj_clock_format_utc(sj_clock_system_ms(), when, sizeof(when)) != 0)
         snprintf(when, sizeof(when), "0000-00-00T00:00:00.000Z");
@@ -268,16 +331,23 @@ void sj_logv(sj_log_level level, const char *module, const char *msg, va_list ap
         put_value(&b, v, false);
     }
     if (b.cut) {
-        memcpy(line + b.len, "...", 3);
+        memcpy(text + b.len, "...", 3);
         b.len += 3;
     }
-    line[b.len++] = '\n';
+    text[b.len++] = '\n';
 
     pthread_mutex_lock(&log_lock);
     int fd = log_fd >= 0 ? log_fd : STDERR_FILENO;
+    const char *out = text;
+    size_t len = b.len;
+    if (log_fd < 0 && strlen(prefix) == PREFIX_ROOM) {
+        memcpy(line, prefix, PREFIX_ROOM);
+        out = line;
+        len += PREFIX_ROOM;
+    }
     size_t off = 0;
-    while (off < b.len) {
-        ssize_t w = write(fd, line + off, b.len - off);
+    while (off < len) {
+        ssize_t w = write(fd, out + off, len - off);
         if (w < 0 && errno == EINTR)
             continue;
         if (w <= 0)

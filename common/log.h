@@ -23,9 +23,20 @@
  * longer than SJ_LOG_LINE_MAX are cut and end with "...".  Write errors
  * are ignored (logging must never stop a daemon).
  *
+ * Priorities in the journal: a line written to stderr starts with its
+ * syslog priority in the form of sd-daemon(3) -- "<3>" error, "<4>" warn,
+ * "<6>" info, "<7>" debug -- when stderr is the journal, i.e. when
+ * $JOURNAL_STREAM (set by systemd for a service whose output goes to the
+ * journal) names the device and inode of stderr.  journald strips the
+ * prefix and files the line under that priority, so
+ * `journalctl -p warning -u sanji-relayd` shows the warnings and errors and
+ * nothing else.  On a terminal, in a pipe and in log.file no prefix is
+ * written.  sj_log_set_prefix_mode() forces it on or off.
+ *
  * Entry points: sj_log(), sj_logv(), the SJ_LOG_* macros, sj_log_set_level(),
  * sj_log_level(), sj_log_enabled(), sj_log_level_parse(),
- * sj_log_level_name(), sj_log_set_file(), sj_log_close(), sj_log_redact().
+ * sj_log_level_name(), sj_log_set_file(), sj_log_close(), sj_log_redact(),
+ * sj_log_set_prefix_mode(), sj_log_stderr_prefix().
  */
 #ifndef SJ_LOG_H
 #define SJ_LOG_H
@@ -69,6 +80,22 @@ void sj_log_close(void);
 void sj_log(sj_log_level level, const char *module, const char *msg, ...)
     __attribute__((sentinel));
 void sj_logv(sj_log_level level, const char *module, const char *msg, va_list ap);
+
+/* When lines on stderr carry their syslog priority prefix (see above). */
+typedef enum sj_log_prefix_mode {
+    SJ_LOG_PREFIX_AUTO = 0,   /* when $JOURNAL_STREAM names stderr (the default) */
+    SJ_LOG_PREFIX_NEVER = 1,  /* never */
+    SJ_LOG_PREFIX_ALWAYS = 2, /* always, e.g. stderr read by another syslog-aware reader */
+} sj_log_prefix_mode;
+
+/* Sets the mode.  Setting SJ_LOG_PREFIX_AUTO again looks at $JOURNAL_STREAM
+ * and stderr anew (they are otherwise looked at once, at the first line). */
+void sj_log_set_prefix_mode(sj_log_prefix_mode mode);
+
+/* The prefix a line of level written to stderr gets now ("<3>" ... "<7>"),
+ * or "" when there is none.  For a program's own fprintf(stderr, ...) of a
+ * fatal message, so that it too is filed under its priority. */
+const char *sj_log_stderr_prefix(sj_log_level level);
 
 /* Copies text into out (cap bytes, always NUL-terminated when cap > 0) with
  * every ID-like and mobile-like run masked as described above.  Returns the

@@ -16,6 +16,10 @@ PACKAGES=(
   xvfb fonts-noto-cjk locales
   # process tools the scripts use; systemd-analyze checks the units
   procps iproute2 util-linux systemd git tar
+  # the daemons' readiness and watchdog notifications (sd_notify)
+  libsystemd-dev
+  # .deb packages (deploy/packages.sh) and their checks (tests/packages)
+  dpkg-dev fakeroot file lintian desktop-file-utils appstream adduser
 )
 
 missing=()

@@ -1,14 +1,18 @@
 /*
  * test_log.c - log line format, quoting that keeps one event on one line,
- * levels, masking of ID-like and mobile-like values, and the log file.
- * Each test logs into a fresh file in a temporary directory and reads it back.
+ * levels, masking of ID-like and mobile-like values, the log file, and the
+ * syslog priority prefixes on stderr when stderr is the journal.
+ * Each test logs into a fresh file in a temporary directory and reads it back
+ * (the prefix tests send stderr itself to such a file for a moment).
  */
+#include <fcntl.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -218,6 +222,154 @@ static void test_bad_file_keeps_old(void **state)
     free(text);
 }
 
+/* ---------- priority prefixes on stderr --------------------------------- */
+
+/* How JOURNAL_STREAM is set while stderr_capture() logs. */
+typedef enum journal_env {
+    JOURNAL_UNSET,     /* not set at all */
+    JOURNAL_IS_STDERR, /* "dev:ino" of the file stderr goes to, as systemd sets it */
+    JOURNAL_ELSEWHERE, /* "dev:ino" of another file: inherited from a parent whose
+                        * stderr was the journal, ours is not */
+    JOURNAL_GARBAGE,   /* does not parse */
+} journal_env;
+
+/* Logs one line of each level, at level debug, with stderr sent to a file
+ * in f->dir and JOURNAL_STREAM set as asked, in the prefix mode asked;
+ * to_file sends the log to f->path instead of stderr meanwhile.  Returns
+ * what reached stderr (the caller frees).  Nothing is asserted while
+ * stderr is redirected, so that cmocka's messages are seen. */
+static char *stderr_capture(fixture *f, journal_env env, sj_log_prefix_mode mode, bool to_file)
+{
+    char path[160], other[160];
+    snprintf(path, sizeof path, "%s/stderr.txt", f->dir);
+    snprintf(other, sizeof other, "%s/other.txt", f->dir);
+    FILE *o = fopen(other, "w");
+    assert_non_null(o);
+    fclose(o);
+    int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    assert_true(fd >= 0);
+    struct stat st;
+    assert_int_equal(stat(env == JOURNAL_ELSEWHERE ? other : path, &st), 0);
+    char value[64];
+    snprintf(value, sizeof value, "%llu:%llu", (unsigned long long)st.st_dev,
+             (unsigned long long)st.st_ino);
+    if (env == JOURNAL_UNSET)
+        unsetenv("JOURNAL_STREAM");
+    else
+        setenv("JOURNAL_STREAM", env == JOURNAL_GARBAGE ? "8:x9" : value, 1);
+    sj_error err;
+    assert_int_equal(sj_log_set_file(to_file ? f->path : NULL, &err), 0);
+
+    fflush(stderr);
+    int saved = dup(STDERR_FILENO);
+    assert_true(saved >= 0);
+    assert_true(dup2(fd, STDERR_FILENO) >= 0);
+    close(fd);
+    sj_log_set_prefix_mode(mode); /* looks at stderr and JOURNAL_STREAM anew */
+    sj_log_set_level(SJ_LOG_LEVEL_DEBUG);
+    SJ_LOG_DEBUG("m", "d");
+    SJ_LOG_INFO("m", "i");
+    SJ_LOG_WARN("m", "w");
+    SJ_LOG_ERROR("m", "e");
+    fflush(stderr);
+    dup2(saved, STDERR_FILENO);
+    close(saved);
+
+    unsetenv("JOURNAL_STREAM");
+    sj_log_set_prefix_mode(SJ_LOG_PREFIX_AUTO);
+    sj_log_set_level(SJ_LOG_LEVEL_INFO);
+    assert_int_equal(sj_log_set_file(f->path, &err), 0);
+    FILE *fp = fopen(path, "rb");
+    assert_non_null(fp);
+    static char buf[8192];
+    size_t n = fread(buf, 1, sizeof(buf) - 1, fp);
+    fclose(fp);
+    buf[n] = '\0';
+    unlink(path);
+    unlink(other);
+    return strdup(buf);
+}
+
+/* The four lines of stderr_capture() start with the four prefixes (or with
+ * none), each right before the timestamp. */
+static void assert_prefixes(const char *text, bool with)
+{
+    static const char *const want[] = {"<7>", "<6>", "<4>", "<3>"};
+    static const char *const msgs[] = {"msg=\"d\"", "msg=\"i\"", "msg=\"w\"", "msg=\"e\""};
+    assert_int_equal(count_lines(text), 4);
+    const char *line = text;
+    for (int i = 0; i < 4; i++) {
+        const char *end = strchr(line, '\n');
+        assert_non_null(end);
+        char one[512];
+        snprintf(one, sizeof one, "%.*s", (int)(end - line), line);
+        if (with) {
+            assert_memory_equal(one, want[i], 3);
+            after_time(one + 3);
+        } else {
+            assert_int_not_equal(one[0], '<');
+            after_time(one);
+        }
+        assert_non_null(strstr(one, msgs[i]));
+        line = end + 1;
+    }
+}
+
+static void test_prefix_when_stderr_is_the_journal(void **state)
+{
+    char *text = stderr_capture(*state, JOURNAL_IS_STDERR, SJ_LOG_PREFIX_AUTO, false);
+    assert_prefixes(text, true);
+    free(text);
+}
+
+static void test_no_prefix_without_journal(void **state)
+{
+    static const journal_env envs[] = {JOURNAL_UNSET, JOURNAL_ELSEWHERE, JOURNAL_GARBAGE};
+    for (size_t i = 0; i < sizeof envs / sizeof envs[0]; i++) {
+        char *text = stderr_capture(*state, envs[i], SJ_LOG_PREFIX_AUTO, false);
+        assert_prefixes(text, false);
+        free(text);
+    }
+}
+
+static void test_prefix_modes_override(void **state)
+{
+    char *text = stderr_capture(*state, JOURNAL_UNSET, SJ_LOG_PREFIX_ALWAYS, false);
+    assert_prefixes(text, true);
+    free(text);
+    text = stderr_capture(*state, JOURNAL_IS_STDERR, SJ_LOG_PREFIX_NEVER, false);
+    assert_prefixes(text, false);
+    free(text);
+}
+
+/* log.file gets plain lines even when stderr is the journal; stderr gets
+ * nothing then. */
+static void test_no_prefix_in_log_file(void **state)
+{
+    fixture *f = *state;
+    char *err_text = stderr_capture(f, JOURNAL_IS_STDERR, SJ_LOG_PREFIX_ALWAYS, true);
+    assert_string_equal(err_text, "");
+    free(err_text);
+    char *text = slurp(f);
+    assert_prefixes(text, false);
+    free(text);
+}
+
+static void test_stderr_prefix_values(void **state)
+{
+    (void)state;
+    sj_log_set_prefix_mode(SJ_LOG_PREFIX_ALWAYS);
+    assert_string_equal(sj_log_stderr_prefix(SJ_LOG_LEVEL_DEBUG), "<7>");
+    assert_string_equal(sj_log_stderr_prefix(SJ_LOG_LEVEL_INFO), "<6>");
+    assert_string_equal(sj_log_stderr_prefix(SJ_LOG_LEVEL_WARN), "<4>");
+    assert_string_equal(sj_log_stderr_prefix(SJ_LOG_LEVEL_ERROR), "<3>");
+    sj_log_set_prefix_mode(SJ_LOG_PREFIX_NEVER);
+    assert_string_equal(sj_log_stderr_prefix(SJ_LOG_LEVEL_ERROR), "");
+    unsetenv("JOURNAL_STREAM");
+    sj_log_set_prefix_mode(SJ_LOG_PREFIX_AUTO);
+    assert_string_equal(sj_log_stderr_prefix(SJ_LOG_LEVEL_ERROR), "");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -228,6 +380,11 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_personal_data_masked, setup, teardown),
         cmocka_unit_test_setup_teardown(test_long_line_cut, setup, teardown),
         cmocka_unit_test_setup_teardown(test_bad_file_keeps_old, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_prefix_when_stderr_is_the_journal, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_no_prefix_without_journal, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_prefix_modes_override, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_no_prefix_in_log_file, setup, teardown),
+        cmocka_unit_test(test_stderr_prefix_values),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
