@@ -22,17 +22,9 @@
 #include <cmocka.h>
 
 #include "case.h"
+#include "case_actors.h"
 #include "i18n.h"
 #include "refusal.h"
-
-#define COUNTY "410423000000"
-#define TOWNSHIP "410423101000"
-#define VILLAGE "410423101201"
-
-static const sj_actor V = {SJ_ROLE_VILLAGE_CADRE, VILLAGE};
-static const sj_actor T = {SJ_ROLE_TOWNSHIP_STAFF, TOWNSHIP};
-static const sj_actor C = {SJ_ROLE_COUNTY_OPERATOR, COUNTY};
-static const sj_actor S = {SJ_ROLE_SYSTEM, COUNTY};
 
 static int64_t clock_ms = 1700000000000;
 

@@ -53,6 +53,18 @@ static void full_case(Sanji__Case *p)
     p->reached_county = true;
 }
 
+/* A case just registered at the village, as the wire carries it. */
+static void registered_case(Sanji__Case *p)
+{
+    sanji__case__init(p);
+    p->village = VILLAGE;
+    p->holder_level = SANJI__LEVEL__LEVEL_VILLAGE;
+    p->holder_unit = VILLAGE;
+    p->status = SANJI__CASE_STATUS__CASE_STATUS_REGISTERED;
+    p->version = 1;
+    p->updated_at_ms = 1000;
+}
+
 static void test_case_to_view(void **state)
 {
     Sanji__Case p;
@@ -136,12 +148,8 @@ static void test_view_to_case_and_back(void **state)
 static void test_bad_codes_are_refused_not_cut(void **state)
 {
     Sanji__Case p;
-    sanji__case__init(&p);
+    registered_case(&p);
     p.village = VILLAGE "9"; /* 13 digits: cut, it would be VILLAGE */
-    p.holder_level = SANJI__LEVEL__LEVEL_VILLAGE;
-    p.holder_unit = VILLAGE;
-    p.status = SANJI__CASE_STATUS__CASE_STATUS_REGISTERED;
-    p.version = 1;
     sj_case c;
     sj_case_pb_to_case(&p, SJ_LEVEL_VILLAGE, &c);
     assert_string_equal(c.village, "");
@@ -154,11 +162,7 @@ static void test_bad_codes_are_refused_not_cut(void **state)
     assert_string_equal(c.holder_unit, "");
     assert_string_equal(c.resolved_unit, "");
     /* Twelve digits exactly fit. */
-    p.village = VILLAGE;
-    p.holder_level = SANJI__LEVEL__LEVEL_VILLAGE;
-    p.holder_unit = VILLAGE;
-    p.status = SANJI__CASE_STATUS__CASE_STATUS_REGISTERED;
-    p.version = 1;
+    registered_case(&p);
     sj_case_pb_to_case(&p, SJ_LEVEL_VILLAGE, &c);
     assert_int_equal(sj_case_check(&c, SJ_ACTION_ESCALATE, &v, NULL), 0);
 }
@@ -195,13 +199,7 @@ static void test_action(void **state)
 static void test_judged_as_the_tiers_judge_it(void **state)
 {
     Sanji__Case p;
-    sanji__case__init(&p);
-    p.village = VILLAGE;
-    p.holder_level = SANJI__LEVEL__LEVEL_VILLAGE;
-    p.holder_unit = VILLAGE;
-    p.status = SANJI__CASE_STATUS__CASE_STATUS_REGISTERED;
-    p.version = 1;
-    p.updated_at_ms = 1000;
+    registered_case(&p);
     sj_case c;
     sj_case_pb_to_case(&p, SJ_LEVEL_VILLAGE, &c);
     Sanji__CaseAction a = SANJI__CASE_ACTION__INIT;

@@ -1,0 +1,21 @@
+/*
+ * case_actors.h - the org units and the actors the case tests act with
+ * (test_case_paths.c, test_case_fields.c): a village of a township of a
+ * county, its village cadre V, township staff T, county operator C and the
+ * county's supervision sweep S.
+ */
+#ifndef SJ_TEST_CASE_ACTORS_H
+#define SJ_TEST_CASE_ACTORS_H
+
+#include "case.h"
+
+#define COUNTY "410423000000"
+#define TOWNSHIP "410423101000"
+#define VILLAGE "410423101201"
+
+static const sj_actor V = {SJ_ROLE_VILLAGE_CADRE, VILLAGE};
+static const sj_actor T = {SJ_ROLE_TOWNSHIP_STAFF, TOWNSHIP};
+static const sj_actor C = {SJ_ROLE_COUNTY_OPERATOR, COUNTY};
+static const sj_actor S = {SJ_ROLE_SYSTEM, COUNTY};
+
+#endif
