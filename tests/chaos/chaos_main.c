@@ -12,7 +12,11 @@
  * Exit status: 0 when every check passed, no process crashed and the
  * network converged within the bound (seconds after the last heal); 1 on a
  * loss, duplicate, divergence, crash or slow convergence; 2 on bad
- * arguments or a set-up failure.
+ * arguments or a set-up failure.  The run waits past the bound only
+ * LATE_GRACE_MS, to tell how late a slow convergence was; the suite gives
+ * a bound that only a hang exceeds (tests/chaos/CMakeLists.txt), so that a
+ * loaded machine is never a failure there, and the time to converge is a
+ * figure that it prints.
  *
  * --check DIR runs only the checker on a run kept with --keep (or kept
  * because it failed): it starts that run's PostgreSQL again, reads the
@@ -36,6 +40,14 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+
+/* How long the clients may take to log in before the run calls it a hang
+ * (seconds on an idle machine; scrypt checks for every client, many times
+ * that under a sanitizer on a loaded one). */
+#define LOGIN_LIMIT_MS (3 * SJ_TEST_HANG_MS / 2)
+/* After the bound has passed, how much longer the run waits to measure how
+ * late the network converged (it fails either way). */
+#define LATE_GRACE_MS 30000
 
 typedef struct opts {
     uint64_t seed;
@@ -218,8 +230,9 @@ static void on_tick(uv_timer_t *t)
             fprintf(stderr, "sanji-chaos: %zu clients logged in after %.1f s; load for about %.0f s\n",
                     (size_t)(r->o.townships * r->o.villages + r->o.townships + 1),
                     (double)login_ms / 1000.0, (double)duration / 1000.0);
-        } else if (now - r->phase_start > 120000) {
-            fprintf(stderr, "sanji-chaos: clients did not log in within 120 s\n");
+        } else if (now - r->phase_start > LOGIN_LIMIT_MS) {
+            fprintf(stderr, "sanji-chaos: clients did not log in within %d s\n",
+                    LOGIN_LIMIT_MS / 1000);
             r->login_failed = true;
             r->phase = P_DONE;
             uv_stop(&r->loop);
@@ -256,7 +269,7 @@ static void on_tick(uv_timer_t *t)
         return;
     case P_HEAL: {
         chaos_net_poll(&r->net, now);
-        uint64_t limit = (uint64_t)(r->o.bound_s * 1000.0) * 6 + 30000;
+        uint64_t limit = (uint64_t)(r->o.bound_s * 1000.0) + LATE_GRACE_MS;
         if (now - r->last_check >= 200 && chaos_load_quiet(r->load)) {
             r->last_check = now;
             chaos_report rep;

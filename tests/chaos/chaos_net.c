@@ -197,13 +197,14 @@ static void scan_pg_log(chaos_net *n)
 
 /* ---- proxies ------------------------------------------------------------------ */
 
-/* One control command, one reply line.  Blocking, with a 3 s limit. */
+/* One control command, one reply line.  Blocking; the limit only catches
+ * a proxy that hangs. */
 static int proxy_cmd(chaos_proxy *p, const char *cmd, sj_error *err)
 {
     int fd = socket(AF_INET, SOCK_STREAM, 0);
     if (fd < 0)
         return sj_error_set(err, SJ_EIO, "socket: %s", strerror(errno));
-    struct timeval tv = {.tv_sec = 3};
+    struct timeval tv = {.tv_sec = SJ_TEST_HANG_MS / 1000};
     setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
     setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
     struct sockaddr_in a = {.sin_family = AF_INET,
@@ -251,7 +252,7 @@ static int proxy_start(chaos_net *n, chaos_proxy *p, const char *name, int targe
     snprintf(log, sizeof log, "%s/logs/proxy-%s.log", n->dir, name);
     int rc = sj_test_proc_start(&p->proc, argv, NULL, log, err);
     if (rc == 0)
-        rc = sj_test_proc_wait_port(&p->proc, p->control_port, 10000, err);
+        rc = sj_test_proc_wait_port(&p->proc, p->control_port, SJ_TEST_HANG_MS, err);
     return rc;
 }
 
@@ -370,7 +371,7 @@ static int county_start(chaos_net *n, sj_error *err)
     give_core_dir(n, &n->county, "countyd");
     rc = sj_test_proc_start(&n->county, argv, NULL, log, err);
     if (rc == 0)
-        rc = sj_test_proc_wait_port(&n->county, n->county_port, 20000, err);
+        rc = sj_test_proc_wait_port(&n->county, n->county_port, SJ_TEST_HANG_MS, err);
     return rc;
 }
 
@@ -401,7 +402,7 @@ static int relay_start(chaos_net *n, int t, sj_error *err)
     give_core_dir(n, &n->relay[t], core);
     rc = sj_test_proc_start(&n->relay[t], argv, NULL, log, err);
     if (rc == 0)
-        rc = sj_test_proc_wait_port(&n->relay[t], n->relay_port[t], 20000, err);
+        rc = sj_test_proc_wait_port(&n->relay[t], n->relay_port[t], SJ_TEST_HANG_MS, err);
     return rc;
 }
 
@@ -541,17 +542,19 @@ int chaos_net_open(chaos_net *n, const char *dir, sj_error *err)
 
 void chaos_net_stop(chaos_net *n)
 {
+    /* A process that has not ended on SIGTERM by the hang deadline is
+     * stuck, not slow: that is a crash. */
     for (int t = 0; t < n->n_townships; t++) {
-        stop_checked(n, &n->up[t].proc, 5000, n->up[t].name);
-        stop_checked(n, &n->down[t].proc, 5000, n->down[t].name);
+        stop_checked(n, &n->up[t].proc, SJ_TEST_HANG_MS, n->up[t].name);
+        stop_checked(n, &n->down[t].proc, SJ_TEST_HANG_MS, n->down[t].name);
     }
-    stop_checked(n, &n->county_desk.proc, 5000, n->county_desk.name);
+    stop_checked(n, &n->county_desk.proc, SJ_TEST_HANG_MS, n->county_desk.name);
     for (int t = 0; t < n->n_townships; t++) {
         char what[40];
         snprintf(what, sizeof what, "sanji-relayd %s", n->township[t]);
-        stop_checked(n, &n->relay[t], 10000, what);
+        stop_checked(n, &n->relay[t], SJ_TEST_HANG_MS, what);
     }
-    stop_checked(n, &n->county, 10000, "sanji-countyd");
+    stop_checked(n, &n->county, SJ_TEST_HANG_MS, "sanji-countyd");
     if (n->pg.pid > 0) {
         stop_checked(n, &n->pg, 20000, "PostgreSQL");
         scan_pg_log(n);
