@@ -108,6 +108,7 @@ sj_conn_options sj_conn_options_default(void)
 
 static void pump(sj_conn *c);
 static void start_reading(sj_conn *c);
+static void stop_reading(sj_conn *c);
 static void begin_close(sj_conn *c, int status, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
@@ -175,14 +176,19 @@ static void on_write(uv_write_t *req, int status)
         return; /* on_written closed the link */
     if (c->blocked && c->tcp.write_queue_size <= c->opt.write_low_water) {
         c->blocked = false;
-        if (c->state == ST_READY)
-            start_reading(c);
-        if (c->cb->on_drain != NULL)
+        start_reading(c);
+        if (c->state == ST_READY && c->cb->on_drain != NULL)
             c->cb->on_drain(c);
     }
 }
 
-/* Sends everything the engine has for the network. */
+/* Sends everything the engine has for the network: our frames and what
+ * OpenSSL wrote on its own in answer to the peer (KeyUpdate, alerts), so
+ * both go through one queue with one bound.  Past write_high_water the
+ * link blocks: sends are refused and reading stops.  A peer that makes us
+ * write without reading (a flood of KeyUpdate requests) therefore grows
+ * the queue by at most what one read brought in beyond the mark; then it
+ * is not read any more, and the idle timeout ends the link. */
 static int flush(sj_conn *c)
 {
     size_t n;
@@ -204,6 +210,10 @@ static int flush(sj_conn *c)
             return SJ_EIO;
         }
         c->bytes_queued += got;
+    }
+    if (c->state < ST_CLOSING && c->tcp.write_queue_size > c->opt.write_high_water) {
+        c->blocked = true;
+        stop_reading(c);
     }
     return 0;
 }
@@ -353,12 +363,14 @@ static void pump(sj_conn *c)
         if (c->cb->on_ready != NULL)
             c->cb->on_ready(c, sj_tls_peer(c->tls));
     }
+    bool got_data = false;
     while (c->state == ST_READY) {
         size_t n = 0;
         int rc = sj_tls_read(c->tls, plain_buf, sizeof(plain_buf), &n);
         if (rc == SJ_EAGAIN)
             break;
         if (rc == 0) {
+            got_data = true;
             sj_error_clear(&frame_err);
             rc = sj_frame_decoder_feed(&c->dec, plain_buf, n, on_frame, c);
             if (rc == 0 || c->state != ST_READY)
@@ -382,6 +394,10 @@ static void pump(sj_conn *c)
         begin_close(c, rc, "%s", e && e->message[0] ? e->message : sj_err_text(rc));
         break;
     }
+    /* Only application data shows the peer is alive: records that carry
+     * none (KeyUpdate, empty records) must not keep a link open. */
+    if (got_data && c->state == ST_READY && c->opt.idle_timeout_ms)
+        arm_timer(c, c->opt.idle_timeout_ms);
     if (c->state == ST_READY && flush(c) != 0)
         begin_close(c, SJ_ENOMEM, "no memory to queue TLS data");
 }
@@ -414,8 +430,6 @@ static void on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
             begin_close(c, SJ_EPEER_RESET, "peer closed the connection without TLS close_notify");
         return;
     }
-    if (c->state == ST_READY && c->opt.idle_timeout_ms)
-        arm_timer(c, c->opt.idle_timeout_ms);
     if (sj_tls_feed(c->tls, buf->base, (size_t)nread) != 0) {
         begin_close(c, SJ_ENOMEM, "no memory for %zd received bytes", nread);
         return;
@@ -507,10 +521,6 @@ static int write_plain(sj_conn *c, const uint8_t *frame, size_t len, sj_error *e
     if (rc != 0) {
         begin_close(c, rc, "cannot queue %zu bytes", len);
         return sj_error_set(err, rc, "cannot queue %zu bytes", len);
-    }
-    if (c->tcp.write_queue_size > c->opt.write_high_water) {
-        c->blocked = true;
-        stop_reading(c);
     }
     return 0;
 }

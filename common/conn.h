@@ -25,7 +25,8 @@
  *   SJ_EPEER_RESET       the peer vanished (RST, or EOF without close_notify);
  *   SJ_EFRAME_TRUNCATED  the peer closed in the middle of a frame;
  *   SJ_ETIMEOUT          the handshake did not finish in time;
- *   SJ_EIDLE             nothing received for idle_timeout_ms;
+ *   SJ_EIDLE             no application data received for idle_timeout_ms
+ *                        (also when blocked: the peer read nothing);
  *   SJ_ETLS_*            the handshake refused the peer or the peer refused
  *                        us (tls.h has the table);
  *   SJ_EFRAME_*          the peer sent a bad frame (we send it a Goodbye
@@ -40,14 +41,22 @@
  * reading from the peer stops (a peer that does not read our acks must not
  * make us buffer more of its messages) and sj_conn_send() refuses with
  * SJ_EBACKPRESSURE, queuing nothing.  When the socket drains below
- * write_low_water, reading resumes and on_drain is called.
+ * write_low_water, reading resumes and on_drain is called.  The bytes the
+ * TLS engine writes on its own in answer to the peer (KeyUpdate, alerts)
+ * go through the same queue and count the same way, so a peer that keeps
+ * making us answer while it reads nothing gets the link blocked: the
+ * queue holds at most write_high_water plus what one read (64 KiB) made
+ * us write, and then the idle timeout closes the link ("the peer read
+ * nothing for N ms").  Only application data re-arms the idle timer.
  *
  * Memory per idle link: this struct (about 600 bytes with the uv handles),
- * the TLS engine (after the handshake it holds no OpenSSL object, only its
- * traffic keys: about 640 bytes, and buffers only while bytes wait), and
- * no frame buffer.  Reads use one per-thread buffer shared by all links.
- * When a burst of handshakes on a thread is over, the links return the
- * heap's free pages to the system (malloc_trim, glibc only).
+ * the TLS engine (OpenSSL's state of the connection, about 22 KiB with
+ * OpenSSL 3.0, and no buffer: see tls.h), and no frame buffer; with the
+ * owner's session and the allocator's overhead a relay spends about 27 KiB
+ * per idle station (docs/PERFORMANCE.md).  Reads use one per-thread buffer
+ * shared by all links.  When a burst of handshakes on a thread is over,
+ * the links return the heap's free pages to the system (malloc_trim, glibc
+ * only).
  *
  * Threads: a connection belongs to the thread running its loop.
  *
@@ -77,7 +86,7 @@ typedef struct sj_conn sj_conn;
 typedef struct sj_conn_options {
     uint32_t max_frame;            /* largest payload accepted and sent */
     uint64_t handshake_timeout_ms; /* from sj_conn_start() to on_ready; 0: none */
-    uint64_t idle_timeout_ms;      /* nothing received this long: close; 0: none */
+    uint64_t idle_timeout_ms;      /* no data received this long: close; 0: none */
     size_t write_high_water;       /* unsent bytes that block the link */
     size_t write_low_water;        /* unsent bytes that unblock it */
     uint64_t linger_ms;            /* how long a closing link may take to flush */

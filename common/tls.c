@@ -1,19 +1,26 @@
 /*
- * tls.c - the TLS 1.3 engine behind memory BIOs: mutual authentication with
- * the county CA, optional CRL, and the Sanji identity check (tls.h).
+ * tls.c - the TLS 1.3 engine: OpenSSL behind an in-memory BIO, mutual
+ * authentication with the county CA, optional CRL, and the Sanji identity
+ * check (tls.h).
  *
- * Two phases.  The handshake is OpenSSL's, behind two memory BIOs.  Once
- * it is done, the engine keeps only the application traffic secrets (caught
- * by the keylog callback), frees the SSL object with its BIOs, certificate
- * and session (~23 KiB per link), and carries the link with its own TLS 1.3
- * record layer (tls_record.c) - the split kernel TLS uses.  An idle
- * established engine then holds no OpenSSL object and no buffer.
+ * OpenSSL does all of TLS for the life of the link: the handshake, every
+ * record, alerts, KeyUpdate.  This file only moves bytes between OpenSSL
+ * and the connection layer, judges the peer certificate and turns failures
+ * into codes.
+ *
+ * Memory of an idle link: the link BIO (below) keeps its bytes in two
+ * queues that are freed as soon as they are empty, and the SSL_CTX sets
+ * SSL_MODE_RELEASE_BUFFERS, so an idle engine holds no record buffer; no
+ * session is cached and no ticket is made.  What stays is OpenSSL's own
+ * state of an established connection (the SSL object, its session with
+ * the peer certificate, two cipher contexts): about 23 KiB, measured by
+ * tests/unit/test_tls_mem.c and docs/PERFORMANCE.md.
  *
  * How a refusal becomes a code: the side that judges a certificate does so
  * in verify_cb(), which records our code and message and sets the X509 error
- * that makes OpenSSL send a telling alert (one alert per code, see
- * alert_for_code).  The other side sees only the alert; info_cb() records
- * it, and refusal() turns it back into the same code.
+ * that makes OpenSSL send a telling alert (one alert per code).  The other
+ * side sees only the alert; info_cb() records it, and refusal() turns it
+ * back into the same code with alert_code().
  *
  * Entry points: sj_tls_ctx_new(), sj_tls_ctx_free(), sj_tls_ctx_reload_crl(),
  * sj_tls_ctx_identity(), sj_tls_new(), sj_tls_free(), sj_tls_feed(),
@@ -23,7 +30,6 @@
  */
 #include "tls.h"
 
-#include <ctype.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -31,13 +37,13 @@
 #include <string.h>
 #include <time.h>
 
+#include <openssl/bio.h>
+#include <openssl/crypto.h>
 #include <openssl/err.h>
 #include <openssl/pem.h>
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
-
-#include "tls_record.h"
 
 #define MAX_ROLES 8
 
@@ -50,16 +56,20 @@ struct sj_tls_ctx {
     char *crl_file;
     bool has_identity;
     sj_identity identity;
-    sj__tls_record_crypto crypto; /* the record layer's, shared by the engines */
 };
 
-/* What an idle established engine holds is this struct alone: keep it
- * small (the failure message is allocated only when there is one). */
+/* Bytes [off, len) of p.  p is NULL whenever the queue is empty: a relay
+ * holds thousands of idle links, and an idle one must hold no buffer. */
+typedef struct tls_queue {
+    unsigned char *p;
+    size_t off, len, cap;
+} tls_queue;
+
 struct sj_tls {
     sj_tls_ctx *ctx;
-    SSL *ssl;  /* during the handshake only; NULL once the record layer runs */
-    BIO *rbio; /* network -> engine; owned by ssl */
-    BIO *wbio; /* engine -> network; owned by ssl */
+    SSL *ssl;     /* owns the link BIO, whose data is this engine */
+    tls_queue in;  /* fed from the network, not yet read by OpenSSL */
+    tls_queue out; /* written by OpenSSL, not yet taken */
     bool has_expected;
     bool established;
     bool shut;
@@ -72,7 +82,6 @@ struct sj_tls {
     int alert_received;   /* TLS alert description from the peer, -1 if none */
     sj_identity expected;
     sj_identity peer;
-    sj__tls_record rec;   /* the link after the handshake (rec.started) */
 };
 
 static const sj_error no_error = {SJ_EOK, ""};
@@ -453,91 +462,223 @@ static int refusal(sj_tls *t, bool in_handshake, sj_error *err)
     return code;
 }
 
-/* The record layer failed (rerr) or the peer sent a fatal alert: the engine
- * is dead.  An alert keeps the meaning it had under OpenSSL, so a client
- * still learns why the server refused its certificate. */
-static int record_failure(sj_tls *t, int rc, const sj_error *rerr)
+/* ---------- the link BIO ------------------------------------------------ */
+
+/* OpenSSL reads the peer's bytes from, and writes its records to, one BIO
+ * of this kind per engine.  Unlike a memory BIO, whose buffer keeps the
+ * largest size it ever had (the handshake's flights, or one large
+ * message), its two queues are freed as soon as they are empty.  Reads of
+ * an empty queue ask OpenSSL to retry (SSL_ERROR_WANT_READ); writes always
+ * take everything, so the output of OpenSSL (records, alerts, KeyUpdate
+ * replies) waits in `out` until the connection layer takes it and bounds
+ * it (conn.c). */
+
+static void queue_free(tls_queue *q)
 {
-    if (t->rec.peer_alert >= 0) {
-        rc = alert_refusal(t, t->rec.peer_alert);
-    } else {
-        if (rc == 0 || rc == SJ_EAGAIN || rc == SJ_ECLOSED)
-            rc = SJ_ETLS;
-        sj_error_set(last_slot(t), rc, "%s", rerr->message);
-    }
-    t->dead = rc;
-    return rc;
+    OPENSSL_free(q->p);
+    memset(q, 0, sizeof *q);
 }
 
-static unsigned hex_nibble(char c)
+static size_t queue_len(const tls_queue *q)
 {
-    return c <= '9' ? (unsigned)(c - '0') : (unsigned)(tolower((unsigned char)c) - 'a' + 10);
+    return q->len - q->off;
 }
 
-/* Catches the application traffic secrets as OpenSSL derives them
- * ("CLIENT_TRAFFIC_SECRET_0 <client random> <secret>", NSS key log format):
- * the record layer needs them once the SSL object is gone. */
-static void keylog_cb(const SSL *ssl, const char *line)
+static int queue_push(tls_queue *q, const void *data, size_t n)
 {
-    sj_tls *t = SSL_get_app_data(ssl);
-    static const char client[] = "CLIENT_TRAFFIC_SECRET_0 ", server[] = "SERVER_TRAFFIC_SECRET_0 ";
-    bool is_client_secret;
-    if (t == NULL)
-        return;
-    if (strncmp(line, client, sizeof client - 1) == 0)
-        is_client_secret = true;
-    else if (strncmp(line, server, sizeof server - 1) == 0)
-        is_client_secret = false;
-    else
-        return;
-    const char *hex = strchr(line + sizeof client - 1, ' ');
-    if (hex == NULL)
-        return;
-    hex++;
-    uint8_t secret[48];
-    size_t n = 0;
-    while (n < sizeof secret && isxdigit((unsigned char)hex[0]) &&
-           isxdigit((unsigned char)hex[1])) {
-        secret[n++] = (uint8_t)(hex_nibble(hex[0]) << 4 | hex_nibble(hex[1]));
-        hex += 2;
+    if (n == 0)
+        return 0;
+    if (q->cap - q->len < n && q->off > 0) {
+        memmove(q->p, q->p + q->off, q->len - q->off);
+        q->len -= q->off;
+        q->off = 0;
     }
-    /* A malformed line leaves the secret unset; the takeover then fails. */
-    if (*hex == '\0') {
-        bool ours = is_client_secret != t->ctx->is_server;
-        (void)sj__tls_record_set_secret(&t->rec, ours, secret, n);
+    if (q->cap - q->len < n) {
+        if (n > SIZE_MAX / 2 - q->len)
+            return SJ_ENOMEM;
+        size_t need = q->len + n, cap = q->cap ? q->cap * 2 : need;
+        while (cap < need)
+            cap *= 2;
+        unsigned char *p = OPENSSL_realloc(q->p, cap);
+        if (p == NULL)
+            return SJ_ENOMEM;
+        q->p = p;
+        q->cap = cap;
     }
-    OPENSSL_cleanse(secret, sizeof secret);
+    memcpy(q->p + q->len, data, n);
+    q->len += n;
+    return 0;
+}
+
+static size_t queue_pop(tls_queue *q, void *buf, size_t cap)
+{
+    size_t n = queue_len(q);
+    if (n > cap)
+        n = cap;
+    if (n == 0)
+        return 0;
+    memcpy(buf, q->p + q->off, n);
+    q->off += n;
+    if (q->off == q->len)
+        queue_free(q);
+    return n;
+}
+
+static int link_bio_write(BIO *b, const char *data, size_t n, size_t *written)
+{
+    sj_tls *t = BIO_get_data(b);
+    BIO_clear_retry_flags(b);
+    *written = 0;
+    if (t == NULL || queue_push(&t->out, data, n) != 0)
+        return 0; /* out of memory: the SSL call fails */
+    *written = n;
+    return 1;
+}
+
+static int link_bio_read(BIO *b, char *buf, size_t cap, size_t *nread)
+{
+    sj_tls *t = BIO_get_data(b);
+    BIO_clear_retry_flags(b);
+    *nread = t ? queue_pop(&t->in, buf, cap) : 0;
+    if (*nread > 0)
+        return 1;
+    BIO_set_retry_read(b); /* nothing yet: wait for more, not end of file */
+    return 0;
+}
+
+static long link_bio_ctrl(BIO *b, int cmd, long num, void *ptr)
+{
+    (void)num;
+    (void)ptr;
+    const sj_tls *t = BIO_get_data(b);
+    switch (cmd) {
+    case BIO_CTRL_FLUSH:
+        return 1; /* OpenSSL flushes after each flight; the bytes wait in out */
+    case BIO_CTRL_PENDING:
+        return t ? (long)queue_len(&t->in) : 0;
+    case BIO_CTRL_WPENDING:
+        return t ? (long)queue_len(&t->out) : 0;
+    default:
+        return 0; /* unsupported, e.g. kernel TLS */
+    }
+}
+
+static int link_bio_create(BIO *b)
+{
+    BIO_set_init(b, 1);
+    return 1;
+}
+
+/* One method for the process: BIO type numbers are few (BIO_get_new_index),
+ * and a program may make many contexts.  It lives until the process ends. */
+static BIO_METHOD *link_bio_method;
+static CRYPTO_ONCE link_bio_once = CRYPTO_ONCE_STATIC_INIT;
+
+static void link_bio_init(void)
+{
+    int type = BIO_get_new_index();
+    BIO_METHOD *m = type < 0 ? NULL : BIO_meth_new(type | BIO_TYPE_SOURCE_SINK, "sanji link");
+    if (m == NULL || !BIO_meth_set_write_ex(m, link_bio_write) ||
+        !BIO_meth_set_read_ex(m, link_bio_read) || !BIO_meth_set_ctrl(m, link_bio_ctrl) ||
+        !BIO_meth_set_create(m, link_bio_create)) {
+        BIO_meth_free(m);
+        return;
+    }
+    link_bio_method = m;
 }
 
 /* ---------- context ----------------------------------------------------- */
 
+static int check_config(const sj_tls_config *cfg, sj_error *err)
+{
+    if (cfg == NULL || cfg->ca_file == NULL)
+        return sj_error_set(err, SJ_EINVAL, "TLS 配置缺少 ca_file (ca_file is required)");
+    if ((cfg->cert_file == NULL) != (cfg->key_file == NULL) ||
+        (cfg->cert_file == NULL && cfg->is_server))
+        return sj_error_set(err, SJ_EINVAL,
+                            "TLS 配置须同时给出 cert_file 和 key_file (cert_file and key_file go "
+                            "together, and a server needs both)");
+    if (cfg->n_allowed_peer_roles == 0 || cfg->n_allowed_peer_roles > MAX_ROLES ||
+        cfg->allowed_peer_roles == NULL)
+        return sj_error_set(err, SJ_EINVAL,
+                            "TLS 配置须列出 1 到 %d 个允许的对端角色 (allowed_peer_roles)",
+                            MAX_ROLES);
+    for (size_t i = 0; i < cfg->n_allowed_peer_roles; i++)
+        if (sj_node_role_name(cfg->allowed_peer_roles[i]) == NULL)
+            return sj_error_set(err, SJ_EINVAL, "允许的对端角色 %d 无效 (not a node role)",
+                                (int)cfg->allowed_peer_roles[i]);
+    return 0;
+}
+
+/* TLS 1.3 only, and nothing kept for later connections. */
+static int set_protocol(SSL_CTX *sc, bool is_server, sj_error *err)
+{
+    char detail[400];
+    if (!SSL_CTX_set_min_proto_version(sc, TLS1_3_VERSION) ||
+        !SSL_CTX_set_max_proto_version(sc, TLS1_3_VERSION)) {
+        ssl_errors(detail, sizeof detail);
+        return sj_error_set(err, SJ_EINTERNAL, "无法限定 TLS 1.3 (%s)", detail);
+    }
+    /* A relay holds thousands of idle links: drop the record buffers
+     * between reads and writes. */
+    SSL_CTX_set_mode(sc, SSL_MODE_RELEASE_BUFFERS);
+    /* Connections are long-lived; resumption would only cost memory and
+     * skip the certificate checks we rely on. */
+    SSL_CTX_set_session_cache_mode(sc, SSL_SESS_CACHE_OFF);
+    SSL_CTX_set_options(sc, SSL_OP_NO_TICKET);
+    if (is_server && !SSL_CTX_set_num_tickets(sc, 0)) {
+        ssl_errors(detail, sizeof detail);
+        return sj_error_set(err, SJ_EINTERNAL, "无法关闭会话票据 (%s)", detail);
+    }
+    return 0;
+}
+
+/* This node's certificate and key, checked against each other and for a
+ * Sanji identity. */
+static int load_own(sj_tls_ctx *ctx, const sj_tls_config *cfg, sj_error *err)
+{
+    SSL_CTX *sc = ctx->ssl_ctx;
+    char detail[400];
+    ERR_clear_error();
+    if (SSL_CTX_use_certificate_chain_file(sc, cfg->cert_file) != 1) {
+        ssl_errors(detail, sizeof detail);
+        return sj_error_set(err, SJ_ETLS_KEY,
+                            "无法读取本节点证书 %s (cannot load the certificate: %s); check "
+                            "cert_file",
+                            cfg->cert_file, detail);
+    }
+    if (SSL_CTX_use_PrivateKey_file(sc, cfg->key_file, SSL_FILETYPE_PEM) != 1) {
+        ssl_errors(detail, sizeof detail);
+        return sj_error_set(err, SJ_ETLS_KEY,
+                            "无法读取本节点私钥 %s, 或它与证书不匹配 (cannot load the private key, "
+                            "or it does not match the certificate: %s); check key_file and that "
+                            "this user may read it",
+                            cfg->key_file, detail);
+    }
+    if (SSL_CTX_check_private_key(sc) != 1) {
+        ssl_errors(detail, sizeof detail);
+        return sj_error_set(err, SJ_ETLS_KEY,
+                            "私钥 %s 与证书 %s 不匹配 (key does not match certificate: %s)",
+                            cfg->key_file, cfg->cert_file, detail);
+    }
+    sj_error ierr;
+    if (cert_identity(SSL_CTX_get0_certificate(sc), &ctx->identity, &ierr) != 0)
+        return sj_error_set(err, SJ_ETLS_BAD_IDENTITY,
+                            "本节点证书 %s 没有有效的 Sanji 身份 (%s); reissue it with 'sanji-pki "
+                            "issue'",
+                            cfg->cert_file, ierr.message);
+    ctx->has_identity = true;
+    return 0;
+}
+
 sj_tls_ctx *sj_tls_ctx_new(const sj_tls_config *cfg, sj_error *err)
 {
-    if (cfg == NULL || cfg->ca_file == NULL) {
-        sj_error_set(err, SJ_EINVAL, "TLS 配置缺少 ca_file (ca_file is required)");
+    if (check_config(cfg, err) != 0)
+        return NULL;
+    if (!CRYPTO_THREAD_run_once(&link_bio_once, link_bio_init) || link_bio_method == NULL) {
+        sj_error_set(err, SJ_ENOMEM, "无法创建 TLS 连接的 BIO 方法 (out of memory)");
         return NULL;
     }
-    if ((cfg->cert_file == NULL) != (cfg->key_file == NULL) ||
-        (cfg->cert_file == NULL && cfg->is_server)) {
-        sj_error_set(err, SJ_EINVAL,
-                     "TLS 配置须同时给出 cert_file 和 key_file (cert_file and key_file go "
-                     "together, and a server needs both)");
-        return NULL;
-    }
-    if (cfg->n_allowed_peer_roles == 0 || cfg->n_allowed_peer_roles > MAX_ROLES ||
-        cfg->allowed_peer_roles == NULL) {
-        sj_error_set(err, SJ_EINVAL,
-                     "TLS 配置须列出 1 到 %d 个允许的对端角色 (allowed_peer_roles)", MAX_ROLES);
-        return NULL;
-    }
-    for (size_t i = 0; i < cfg->n_allowed_peer_roles; i++) {
-        if (sj_node_role_name(cfg->allowed_peer_roles[i]) == NULL) {
-            sj_error_set(err, SJ_EINVAL, "允许的对端角色 %d 无效 (not a node role)",
-                         (int)cfg->allowed_peer_roles[i]);
-            return NULL;
-        }
-    }
-
     sj_tls_ctx *ctx = calloc(1, sizeof *ctx);
     if (ctx == NULL) {
         sj_error_set(err, SJ_ENOMEM, "内存不足 (out of memory)");
@@ -562,79 +703,16 @@ sj_tls_ctx *sj_tls_ctx_new(const sj_tls_config *cfg, sj_error *err)
         goto fail;
     }
     SSL_CTX *sc = ctx->ssl_ctx;
-    if (!SSL_CTX_set_min_proto_version(sc, TLS1_3_VERSION) ||
-        !SSL_CTX_set_max_proto_version(sc, TLS1_3_VERSION)) {
-        ssl_errors(detail, sizeof detail);
-        sj_error_set(err, SJ_EINTERNAL, "无法限定 TLS 1.3 (%s)", detail);
+    if (set_protocol(sc, cfg->is_server, err) != 0)
         goto fail;
-    }
-    /* A relay holds thousands of idle sessions: drop the record buffers
-     * between reads and writes. */
-    SSL_CTX_set_mode(sc, SSL_MODE_RELEASE_BUFFERS);
-    /* Connections are long-lived; resumption would only cost memory and
-     * skip the certificate checks we rely on. */
-    SSL_CTX_set_session_cache_mode(sc, SSL_SESS_CACHE_OFF);
-    SSL_CTX_set_options(sc, SSL_OP_NO_TICKET);
-    /* No tickets from the server also means nothing is written under the
-     * application keys before the record layer takes over (sequence 0). */
-    if (cfg->is_server && !SSL_CTX_set_num_tickets(sc, 0)) {
-        ssl_errors(detail, sizeof detail);
-        sj_error_set(err, SJ_EINTERNAL, "无法关闭会话票据 (%s)", detail);
-        goto fail;
-    }
-    /* Only the AEADs that tls_record.c implements, in OpenSSL's own order. */
-    if (SSL_CTX_set_ciphersuites(sc, "TLS_AES_256_GCM_SHA384:TLS_CHACHA20_POLY1305_SHA256:"
-                                     "TLS_AES_128_GCM_SHA256") != 1) {
-        ssl_errors(detail, sizeof detail);
-        sj_error_set(err, SJ_EINTERNAL, "无法限定 TLS 1.3 算法套件 (%s)", detail);
-        goto fail;
-    }
-    SSL_CTX_set_keylog_callback(sc, keylog_cb);
-    if (sj__tls_record_crypto_init(&ctx->crypto, err) != 0)
-        goto fail;
-
     X509_STORE *store = build_store(cfg->ca_file, cfg->crl_file, err);
     if (store == NULL)
         goto fail;
     SSL_CTX_set_cert_store(sc, store); /* sc owns it now */
     if (cfg->crl_file != NULL)
         X509_VERIFY_PARAM_set_flags(SSL_CTX_get0_param(sc), X509_V_FLAG_CRL_CHECK);
-
-    if (cfg->cert_file != NULL) {
-        if (SSL_CTX_use_certificate_chain_file(sc, cfg->cert_file) != 1) {
-            ssl_errors(detail, sizeof detail);
-            sj_error_set(err, SJ_ETLS_KEY,
-                         "无法读取本节点证书 %s (cannot load the certificate: %s); check "
-                         "cert_file",
-                         cfg->cert_file, detail);
-            goto fail;
-        }
-        if (SSL_CTX_use_PrivateKey_file(sc, cfg->key_file, SSL_FILETYPE_PEM) != 1) {
-            ssl_errors(detail, sizeof detail);
-            sj_error_set(err, SJ_ETLS_KEY,
-                         "无法读取本节点私钥 %s, 或它与证书不匹配 (cannot load the private key, "
-                         "or it does not match the certificate: %s); check key_file and that "
-                         "this user may read it",
-                         cfg->key_file, detail);
-            goto fail;
-        }
-        if (SSL_CTX_check_private_key(sc) != 1) {
-            ssl_errors(detail, sizeof detail);
-            sj_error_set(err, SJ_ETLS_KEY,
-                         "私钥 %s 与证书 %s 不匹配 (key does not match certificate: %s)",
-                         cfg->key_file, cfg->cert_file, detail);
-            goto fail;
-        }
-        sj_error ierr;
-        if (cert_identity(SSL_CTX_get0_certificate(sc), &ctx->identity, &ierr) != 0) {
-            sj_error_set(err, SJ_ETLS_BAD_IDENTITY,
-                         "本节点证书 %s 没有有效的 Sanji 身份 (%s); reissue it with 'sanji-pki "
-                         "issue'",
-                         cfg->cert_file, ierr.message);
-            goto fail;
-        }
-        ctx->has_identity = true;
-    }
+    if (cfg->cert_file != NULL && load_own(ctx, cfg, err) != 0)
+        goto fail;
 
     SSL_CTX_set_verify(sc,
                        cfg->is_server ? SSL_VERIFY_PEER | SSL_VERIFY_FAIL_IF_NO_PEER_CERT
@@ -653,7 +731,6 @@ void sj_tls_ctx_free(sj_tls_ctx *ctx)
     if (ctx == NULL)
         return;
     SSL_CTX_free(ctx->ssl_ctx);
-    sj__tls_record_crypto_free(&ctx->crypto);
     free(ctx->ca_file);
     free(ctx->crl_file);
     free(ctx);
@@ -680,15 +757,6 @@ const sj_identity *sj_tls_ctx_identity(const sj_tls_ctx *ctx)
 
 /* ---------- engine ------------------------------------------------------ */
 
-static BIO *new_mem_bio(void)
-{
-    BIO *b = BIO_new(BIO_s_mem());
-    /* An empty memory BIO means "wait for more", not end of file. */
-    if (b != NULL)
-        BIO_set_mem_eof_return(b, -1);
-    return b;
-}
-
 sj_tls *sj_tls_new(sj_tls_ctx *ctx, const char *expected_peer_node, sj_error *err)
 {
     if (expected_peer_node != NULL && ctx->is_server) {
@@ -714,19 +782,18 @@ sj_tls *sj_tls_new(sj_tls_ctx *ctx, const char *expected_peer_node, sj_error *er
     }
     ERR_clear_error();
     t->ssl = SSL_new(ctx->ssl_ctx);
-    t->rbio = new_mem_bio();
-    t->wbio = new_mem_bio();
-    if (t->ssl == NULL || t->rbio == NULL || t->wbio == NULL) {
+    BIO *bio = BIO_new(link_bio_method);
+    if (t->ssl == NULL || bio == NULL) {
         char detail[400];
         ssl_errors(detail, sizeof detail);
         sj_error_set(err, SJ_ENOMEM, "无法创建 TLS 会话 (%s)", detail);
-        BIO_free(t->rbio);
-        BIO_free(t->wbio);
+        BIO_free(bio);
         SSL_free(t->ssl);
         free(t);
         return NULL;
     }
-    SSL_set_bio(t->ssl, t->rbio, t->wbio);
+    BIO_set_data(bio, t);
+    SSL_set_bio(t->ssl, bio, bio); /* one BIO both ways; ssl owns it */
     SSL_set_app_data(t->ssl, t);
     SSL_set_info_callback(t->ssl, info_cb);
     if (ctx->is_server)
@@ -740,8 +807,9 @@ void sj_tls_free(sj_tls *t)
 {
     if (t == NULL)
         return;
-    SSL_free(t->ssl); /* frees both BIOs; NULL after the takeover */
-    sj__tls_record_free(&t->rec);
+    SSL_free(t->ssl); /* and the link BIO */
+    queue_free(&t->in);
+    queue_free(&t->out);
     free(t->last);
     OPENSSL_cleanse(t, sizeof *t);
     free(t);
@@ -749,79 +817,7 @@ void sj_tls_free(sj_tls *t)
 
 int sj_tls_feed(sj_tls *t, const void *cipher, size_t len)
 {
-    if (len == 0)
-        return 0;
-    if (t->rec.started)
-        return sj__tls_record_feed(&t->rec, cipher, len);
-    if (t->ssl == NULL)
-        return 0; /* dead in the takeover: nothing will read them */
-    if (len > INT32_MAX)
-        return SJ_ETOOBIG;
-    int n = BIO_write(t->rbio, cipher, (int)len);
-    if (n != (int)len) {
-        ERR_clear_error();
-        return SJ_ENOMEM;
-    }
-    return 0;
-}
-
-static int takeover_failed(sj_tls *t, sj_error *err, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-/* The takeover failed: the link is dead; never fall back to something
- * weaker.  What the SSL object held is dropped with it. */
-static int takeover_failed(sj_tls *t, sj_error *err, const char *fmt, ...)
-{
-    char msg[SJ_ERROR_MESSAGE_MAX];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(msg, sizeof msg, fmt, ap);
-    va_end(ap);
-    t->dead = sj_error_set(last_slot(t), SJ_ETLS, "TLS 握手后无法接管连接 (%s)", msg);
-    SSL_free(t->ssl);
-    t->ssl = NULL;
-    t->rbio = t->wbio = NULL;
-    sj__tls_record_free(&t->rec);
-    t->rec.started = false;
-    copy_last(t, err);
-    return t->dead;
-}
-
-/* Moves a memory BIO's bytes into the record layer (the output queue or
- * the reader's input). */
-static int move_bio(sj_tls *t, BIO *b, bool to_output)
-{
-    char *p = NULL;
-    long n = BIO_get_mem_data(b, &p);
-    if (n <= 0)
-        return 0;
-    return to_output ? sj__tls_record_queue_raw(&t->rec, p, (size_t)n)
-                     : sj__tls_record_feed(&t->rec, p, (size_t)n);
-}
-
-/* The handshake is done: keep the traffic keys, free the SSL object, and
- * let the record layer carry the link from sequence number 0 both ways.
- * The client's last flight (Certificate, CertificateVerify, Finished) may
- * still wait in the write BIO, and records the peer sent right after its
- * Finished (data, or the server's refusal alert) in the read BIO. */
-static int take_over(sj_tls *t, sj_error *err)
-{
-    const SSL_CIPHER *cipher = SSL_get_current_cipher(t->ssl);
-    if (cipher == NULL)
-        return takeover_failed(t, err, "no cipher suite negotiated");
-    if (SSL_pending(t->ssl) != 0 || SSL_has_pending(t->ssl))
-        return takeover_failed(t, err, "OpenSSL still holds unread record bytes");
-    uint16_t suite = (uint16_t)SSL_CIPHER_get_protocol_id(cipher);
-    sj_error rerr;
-    if (sj__tls_record_start(&t->rec, &t->ctx->crypto, suite, !t->ctx->is_server, &rerr) != 0)
-        return takeover_failed(t, err, "%s", rerr.message);
-    if (move_bio(t, t->wbio, true) != 0 || move_bio(t, t->rbio, false) != 0)
-        return takeover_failed(t, err, "out of memory");
-    SSL_free(t->ssl); /* and both BIOs */
-    t->ssl = NULL;
-    t->rbio = t->wbio = NULL;
-    ERR_clear_error();
-    return 0;
+    return queue_push(&t->in, cipher, len);
 }
 
 int sj_tls_handshake(sj_tls *t, sj_error *err)
@@ -843,14 +839,10 @@ int sj_tls_handshake(sj_tls *t, sj_error *err)
             copy_last(t, err);
             return t->dead;
         }
-        int rc = take_over(t, err);
-        if (rc != 0)
-            return rc;
         t->established = true;
         return 0;
     }
-    int e = SSL_get_error(t->ssl, r);
-    if (e == SSL_ERROR_WANT_READ) {
+    if (SSL_get_error(t->ssl, r) == SSL_ERROR_WANT_READ) {
         ERR_clear_error();
         return SJ_EAGAIN;
     }
@@ -871,15 +863,20 @@ int sj_tls_read(sj_tls *t, void *buf, size_t cap, size_t *nread)
         return SJ_EINVAL;
     if (t->peer_closed)
         return SJ_ECLOSED;
-    sj_error rerr;
-    int rc = sj__tls_record_read(&t->rec, buf, cap, nread, &rerr);
-    if (rc == 0 || rc == SJ_EAGAIN)
-        return rc;
-    if (rc == SJ_ECLOSED) {
+    ERR_clear_error();
+    if (SSL_read_ex(t->ssl, buf, cap, nread) == 1)
+        return 0;
+    switch (SSL_get_error(t->ssl, 0)) {
+    case SSL_ERROR_WANT_READ:
+        ERR_clear_error();
+        return SJ_EAGAIN;
+    case SSL_ERROR_ZERO_RETURN:
         t->peer_closed = true;
+        ERR_clear_error();
         return SJ_ECLOSED;
+    default:
+        return refusal(t, false, NULL);
     }
-    return record_failure(t, rc, &rerr);
 }
 
 int sj_tls_write(sj_tls *t, const void *plain, size_t len)
@@ -890,35 +887,22 @@ int sj_tls_write(sj_tls *t, const void *plain, size_t len)
         return SJ_EINVAL;
     if (len == 0)
         return 0;
-    sj_error rerr;
-    int rc = sj__tls_record_write(&t->rec, plain, len, &rerr);
-    return rc == 0 ? 0 : record_failure(t, rc, &rerr);
+    ERR_clear_error();
+    size_t n = 0;
+    /* The link BIO never blocks, so SSL_write_ex takes everything at once. */
+    if (SSL_write_ex(t->ssl, plain, len, &n) == 1 && n == len)
+        return 0;
+    return refusal(t, false, NULL);
 }
 
 size_t sj_tls_pending(const sj_tls *t)
 {
-    if (t->rec.started)
-        return sj__tls_record_pending(&t->rec);
-    return t->wbio ? BIO_ctrl_pending(t->wbio) : 0;
+    return queue_len(&t->out);
 }
 
 int sj_tls_take(sj_tls *t, void *buf, size_t cap, size_t *n)
 {
-    *n = 0;
-    if (t->rec.started) {
-        *n = sj__tls_record_take(&t->rec, buf, cap);
-        return 0;
-    }
-    size_t have = t->wbio ? BIO_ctrl_pending(t->wbio) : 0;
-    if (have == 0 || cap == 0)
-        return 0;
-    if (cap > have)
-        cap = have;
-    if (cap > INT32_MAX)
-        cap = INT32_MAX;
-    int got = BIO_read(t->wbio, buf, (int)cap);
-    if (got > 0)
-        *n = (size_t)got;
+    *n = queue_pop(&t->out, buf, cap);
     return 0;
 }
 
@@ -928,10 +912,10 @@ int sj_tls_shutdown(sj_tls *t)
         return 0;
     t->shut = true;
     if (t->established && !t->dead) {
-        sj_error rerr;
-        int rc = sj__tls_record_close(&t->rec, &rerr);
-        if (rc != 0)
-            (void)record_failure(t, rc, &rerr);
+        ERR_clear_error();
+        /* 0: close_notify queued, the peer's not seen yet; both are fine. */
+        (void)SSL_shutdown(t->ssl);
+        ERR_clear_error();
     }
     return 0;
 }
@@ -944,9 +928,4 @@ const sj_identity *sj_tls_peer(const sj_tls *t)
 const sj_error *sj_tls_last_error(const sj_tls *t)
 {
     return t->last ? t->last : t->dead ? &oom_error : &no_error;
-}
-
-sj__tls_record *sj__tls_record_of(sj_tls *t)
-{
-    return t->rec.started ? &t->rec : NULL;
 }

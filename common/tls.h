@@ -3,14 +3,21 @@
  *
  * The engine never touches a socket.  The connection layer (conn.c) moves
  * bytes: what arrives from the network goes in with sj_tls_feed(), what the
- * engine wants sent comes out with sj_tls_take().  The handshake is OpenSSL 3
- * behind two memory BIOs; once it is done, the engine frees OpenSSL's SSL
- * object and carries the link with its own TLS 1.3 record layer
- * (tls_record.c: AES-GCM or ChaCha20-Poly1305 records, alerts, KeyUpdate),
- * so an idle established engine holds only its traffic keys.  Tier code
- * never calls OpenSSL directly.  Cipher suites: TLS_AES_256_GCM_SHA384,
- * TLS_CHACHA20_POLY1305_SHA256, TLS_AES_128_GCM_SHA256; no session tickets,
- * no resumption.
+ * engine wants sent comes out with sj_tls_take().  OpenSSL 3 does all of
+ * TLS for the life of the link (handshake, records, alerts, KeyUpdate)
+ * behind an in-memory BIO whose queues are freed whenever they are empty;
+ * with SSL_MODE_RELEASE_BUFFERS an idle established engine holds no
+ * buffer, only OpenSSL's connection state (about 22 KiB with OpenSSL 3.0;
+ * tests/unit/test_tls_mem.c).  Tier code never calls OpenSSL directly.
+ * Cipher suites: OpenSSL's TLS 1.3 defaults (TLS_AES_256_GCM_SHA384,
+ * TLS_CHACHA20_POLY1305_SHA256, TLS_AES_128_GCM_SHA256); no session
+ * tickets, no session cache, no resumption.
+ *
+ * Output the peer causes: OpenSSL answers some records on its own (a
+ * KeyUpdate that requests ours, a fatal alert).  Those bytes wait with ours
+ * for sj_tls_take(); they are never more than the peer's bytes that caused
+ * them, and the connection layer bounds them with its write queue
+ * (conn.h, backpressure).
  *
  * Policy (DESIGN.md G5): TLS 1.3 only; both sides present a certificate; the
  * county CA (ca_file) is the only trust anchor; an optional CRL is checked;

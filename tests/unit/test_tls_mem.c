@@ -1,9 +1,9 @@
 /*
  * test_tls_mem.c - what an established TLS engine keeps in memory (tls.h):
- * a relay holds thousands of idle links, so once the handshake is done an
- * engine holds no OpenSSL object at all (the record layer of tls_record.c
- * carries the link), and the buffers that one large message made grow do
- * not stay with a link.
+ * a relay holds thousands of idle links, so an idle engine holds no
+ * buffer (the link BIO's queues are freed when empty, OpenSSL's record
+ * buffers are released), only OpenSSL's state of the connection, and the
+ * buffers that one large message made grow do not stay with a link.
  *
  * OpenSSL's allocations are counted through CRYPTO_set_mem_functions()
  * (installed before OpenSSL allocates anything), so the tests see the live
@@ -142,10 +142,10 @@ static void send_and_check(sj_tls *from, sj_tls *to, size_t len, unsigned char s
 
 /* ---------- tests --------------------------------------------------------- */
 
-/* A 256 KiB message each way grows the record layer's queues of both
- * engines to its size (they are allocated with OPENSSL_malloc, so counted
- * here); once it is read and taken, the engines hold what they held after
- * small messages: nothing. */
+/* A 256 KiB message each way grows the link BIO's queues of both engines
+ * to its size (they are allocated with OPENSSL_malloc, so counted here)
+ * and makes OpenSSL allocate its record buffers; once it is read and
+ * taken, the engines hold exactly what they held after small messages. */
 static void test_large_message_leaves_no_grown_buffer(void **state)
 {
     (void)state;
@@ -174,27 +174,38 @@ static long held_by(sj_tls *t)
     return with - live_bytes;
 }
 
-/* After the takeover, an established idle engine holds no OpenSSL memory
- * (no SSL, no session, no peer certificate, no BIO, no buffer), on either
- * side.  Measured with OpenSSL 3.0: 23.5 KiB per engine before the record
- * layer. */
-static void test_established_engine_holds_no_openssl_memory(void **state)
+/* An established idle engine holds OpenSSL's state of the connection and
+ * nothing more: no buffer, whether it has carried data or not, on either
+ * side.  Measured with OpenSSL 3.0: about 22 KiB per engine (the SSL
+ * object 7.6 KiB, the peer certificate and its key about 6 KiB, the
+ * session, two AES-GCM contexts, the key shares and transcript hash);
+ * docs/PERFORMANCE.md has the breakdown.  The bound keeps a link under its
+ * budget of 32 KiB with the connection and the allocator's overhead. */
+#define IDLE_ENGINE_MAX (24 * 1024)
+
+static void test_idle_established_engine_holds_no_buffer(void **state)
 {
     (void)state;
-    long before = live_bytes;
     sj_tls *c, *s;
+    open_pair(&c, &s);
+    long c_fresh = held_by(c), s_fresh = held_by(s); /* frees both */
     open_pair(&c, &s);
     send_and_check(c, s, 300, 7);
     send_and_check(s, c, 300, 8);
     send_and_check(c, s, 20000, 9); /* two records, one partly read below */
     send_and_check(s, c, 20000, 10);
-    print_message("OpenSSL bytes held by an idle established pair: %ld\n", live_bytes - before);
-    assert_int_equal(held_by(c), 0); /* frees c */
-    assert_int_equal(held_by(s), 0);
+    long c_used = held_by(c), s_used = held_by(s);
+    print_message("OpenSSL bytes of an idle engine: client %ld (%ld before any data), server "
+                  "%ld (%ld)\n",
+                  c_used, c_fresh, s_used, s_fresh);
+    assert_int_equal(c_used, c_fresh);
+    assert_int_equal(s_used, s_fresh);
+    assert_in_range((uintmax_t)c_used, 1024, IDLE_ENGINE_MAX);
+    assert_in_range((uintmax_t)s_used, 1024, IDLE_ENGINE_MAX);
 }
 
-/* Before the takeover the engine does hold OpenSSL's state: the counter
- * sees it (so the test above could fail). */
+/* An engine in its handshake holds OpenSSL's state and its buffers: the
+ * counter sees them (so the tests above could fail). */
 static void test_engine_in_handshake_holds_openssl_memory(void **state)
 {
     (void)state;
@@ -208,8 +219,8 @@ static void test_engine_in_handshake_holds_openssl_memory(void **state)
 }
 
 /* Application data that arrives in the same read as the client's Finished
- * (the usual case: a station sends Hello at once) is not lost when the
- * engine hands the link from OpenSSL to its record layer. */
+ * (the usual case: a station sends Hello at once) waits in the link BIO
+ * for the server's first read. */
 static void test_data_behind_the_handshake_is_kept(void **state)
 {
     (void)state;
@@ -241,7 +252,7 @@ int main(void)
         return 1;
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_large_message_leaves_no_grown_buffer),
-        cmocka_unit_test(test_established_engine_holds_no_openssl_memory),
+        cmocka_unit_test(test_idle_established_engine_holds_no_buffer),
         cmocka_unit_test(test_engine_in_handshake_holds_openssl_memory),
         cmocka_unit_test(test_data_behind_the_handshake_is_kept),
     };
