@@ -34,7 +34,9 @@
  *   SJ_ETLS_WRONG_ROLE    a role not allowed on this link
  *   SJ_ETLS_WRONG_PEER    another node than expected_peer_node
  *   SJ_ETLS_PROTOCOL      the peer speaks TLS < 1.3 only
- *   SJ_ETLS_KEY           our own certificate or key cannot be loaded
+ *   SJ_ETLS_KEY           our own certificate or key cannot be loaded, or
+ *                         the key file is open to other users (the message
+ *                         says to run chmod 600 on it)
  *   SJ_ETLS_HANDSHAKE     any other handshake failure (text says which)
  *   SJ_ETLS               any other TLS failure after the handshake
  *
@@ -91,10 +93,14 @@ typedef struct sj_tls sj_tls;
 /* Loads CA, certificate, key and CRL, and checks that the key matches the
  * certificate and that the certificate carries a valid Sanji identity.
  * The config and its strings are copied; the caller may free them after.
+ * The key file must be for its owner only (no group or other permission
+ * bits, e.g. mode 0600 as sanji-pki writes it): a daemon or client must not
+ * start with a key that another local account could read.
  * Returns a new context (free with sj_tls_ctx_free() after every engine made
  * from it is freed), or NULL with err set: SJ_ETLS_KEY for an unreadable or
- * mismatched file, SJ_ETLS_BAD_IDENTITY for a certificate without identity,
- * SJ_EINVAL for a bad config, SJ_ENOMEM. */
+ * mismatched file, or a key open to other users (the message names the
+ * file and says "chmod 600 FILE"), SJ_ETLS_BAD_IDENTITY for a certificate
+ * without identity, SJ_EINVAL for a bad config, SJ_ENOMEM. */
 sj_tls_ctx *sj_tls_ctx_new(const sj_tls_config *config, sj_error *err);
 
 /* Frees ctx; NULL is ignored.  Every sj_tls made from it must be freed first. */

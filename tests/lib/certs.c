@@ -116,8 +116,13 @@ static int issue_raw(sj_test_certs *c, const char *name, const char *san)
     if (fclose(f) != 0 || !ok)
         goto out;
     snprintf(path, sizeof path, "%s/%s.key", c->dir, name);
-    if ((f = fopen(path, "w")) == NULL)
+    /* 0600 like sanji-pki's keys: the TLS context refuses any other mode. */
+    int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    if (fd < 0 || (f = fdopen(fd, "w")) == NULL) {
+        if (fd >= 0)
+            close(fd);
         goto out;
+    }
     ok = PEM_write_PrivateKey(f, key, NULL, NULL, 0, NULL, NULL) == 1;
     if (fclose(f) != 0 || !ok)
         goto out;

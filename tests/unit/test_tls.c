@@ -12,7 +12,9 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include <cmocka.h>
 
@@ -414,6 +416,58 @@ static void test_ctx_refuses_unreadable_or_mismatched_key(void **state)
     ERR_clear_error();
 }
 
+/* A private key that other users may read (or write) is refused before it
+ * is read, with the command that fixes it; 0600 and 0400 are taken.  The
+ * key is a copy of the relay's (sanji-pki writes its keys 0600). */
+static void test_ctx_refuses_key_open_to_others(void **state)
+{
+    (void)state;
+    char crt[PATH_MAX], key[PATH_MAX], copy[PATH_MAX], want[PATH_MAX + 16];
+    sj_test_certs_path(&certs, "relay", "key", key, sizeof key);
+    struct stat st;
+    assert_int_equal(stat(key, &st), 0);
+    assert_int_equal(st.st_mode & 0777, 0600);
+    snprintf(copy, sizeof copy, "%s/open-relay.key", certs.dir);
+    FILE *in = fopen(key, "rb"), *out = fopen(copy, "wb");
+    assert_non_null(in);
+    assert_non_null(out);
+    char buf[4096];
+    size_t n;
+    while ((n = fread(buf, 1, sizeof buf, in)) > 0)
+        assert_int_equal(fwrite(buf, 1, n, out), n);
+    fclose(in);
+    assert_int_equal(fclose(out), 0);
+    sj_tls_config cfg = {
+        .ca_file = certs.ca_file,
+        .cert_file = sj_test_certs_path(&certs, "relay", "crt", crt, sizeof crt),
+        .key_file = copy,
+        .is_server = true,
+        .allowed_peer_roles = relay_listener_roles,
+        .n_allowed_peer_roles = 2,
+    };
+    snprintf(want, sizeof want, "chmod 600 %s", copy);
+    static const mode_t refused[] = {0644, 0640, 0604, 0620, 0601, 0660, 0444};
+    for (size_t i = 0; i < sizeof refused / sizeof refused[0]; i++) {
+        assert_int_equal(chmod(copy, refused[i]), 0);
+        sj_error err;
+        assert_null(sj_tls_ctx_new(&cfg, &err));
+        if (i == 0)
+            print_message("mode 0644: %s %s\n", sj_err_name(err.code), err.message);
+        assert_int_equal(err.code, SJ_ETLS_KEY);
+        assert_mentions(&err, want, "ctx");
+    }
+    static const mode_t taken[] = {0600, 0400};
+    for (size_t i = 0; i < sizeof taken / sizeof taken[0]; i++) {
+        assert_int_equal(chmod(copy, taken[i]), 0);
+        sj_error err;
+        sj_tls_ctx *ctx = sj_tls_ctx_new(&cfg, &err);
+        if (ctx == NULL)
+            fail_msg("mode %03o refused: %s", (unsigned)taken[i], err.message);
+        sj_tls_ctx_free(ctx);
+    }
+    assert_int_equal(remove(copy), 0);
+}
+
 static void test_ctx_refuses_bad_config(void **state)
 {
     (void)state;
@@ -509,6 +563,7 @@ int main(void)
         cmocka_unit_test(test_ctx_refuses_own_certificate_without_identity),
         cmocka_unit_test(test_tls12_client_refused),
         cmocka_unit_test(test_ctx_refuses_unreadable_or_mismatched_key),
+        cmocka_unit_test(test_ctx_refuses_key_open_to_others),
         cmocka_unit_test(test_ctx_refuses_bad_config),
         cmocka_unit_test(test_reload_crl_applies_to_new_handshakes),
     };
