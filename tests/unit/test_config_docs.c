@@ -401,6 +401,8 @@ static int station_setup(void **state)
     copy_file(sj_test_certs_path(&s->certs, "village", "crt", q, sizeof q), p);
     fmt(p, sizeof p, "%sstation.key", etc);
     copy_file(sj_test_certs_path(&s->certs, "village", "key", q, sizeof q), p);
+    if (chmod(p, 0600) != 0) /* as installed: sanji refuses a key others can read */
+        return -1;
     fmt(p, sizeof p, "%sca.crt", etc);
     copy_file(s->certs.ca_file, p);
     fmt(p, sizeof p, "%scrl.pem", etc);
