@@ -670,7 +670,17 @@ static bool undelivered_is(void *arg)
     return store_undelivered(x->w, C.sender) == x->n;
 }
 
-static void relayctl_status(world *w, char *out, size_t cap);
+static void relayctl_status(world *w, char *out, size_t cap)
+{
+    char cmd[PATH_MAX * 2];
+    snprintf(cmd, sizeof cmd, "%s/relay/sanji-relayctl --store %s", getenv("SANJI_BUILD_DIR"),
+             w->store);
+    FILE *p = popen(cmd, "r");
+    assert_non_null(p);
+    size_t n = fread(out, 1, cap - 1, p);
+    out[n] = '\0';
+    assert_int_equal(pclose(p), 0);
+}
 
 /* sanji-relayctl status shows both texts (the relay writes its status
  * once a tick). */
@@ -685,18 +695,6 @@ static bool status_shows(void *arg)
     status_want *x = arg;
     relayctl_status(x->w, x->text, sizeof x->text);
     return strstr(x->text, x->a) != NULL && strstr(x->text, x->b) != NULL;
-}
-
-static void relayctl_status(world *w, char *out, size_t cap)
-{
-    char cmd[PATH_MAX * 2];
-    snprintf(cmd, sizeof cmd, "%s/relay/sanji-relayctl --store %s", getenv("SANJI_BUILD_DIR"),
-             w->store);
-    FILE *p = popen(cmd, "r");
-    assert_non_null(p);
-    size_t n = fread(out, 1, cap - 1, p);
-    out[n] = '\0';
-    assert_int_equal(pclose(p), 0);
 }
 
 /* ---- tests --------------------------------------------------------------- */
