@@ -12,6 +12,11 @@
  * rotation).  Links already up stay up; the new list applies to every
  * handshake from then on.
  *
+ * systemd (sdnotify.h): READY=1 once the store is open and checked and the
+ * stations' listener accepts, WATCHDOG=1 from the loop when the unit asks
+ * for a watchdog, RELOADING=1 ... READY=1 around a SIGHUP reload, and
+ * STOPPING=1 on SIGTERM/SIGINT.
+ *
  * Exit status: 0 after SIGTERM/SIGINT or a successful command; 1 when the
  * relay cannot start (message on stderr: a bad configuration, unreadable
  * certificates, a damaged or foreign store, a port in use); 2 usage error.
@@ -30,6 +35,7 @@
 #include "relay.h"
 #include "relay_config.h"
 #include "relayctl_print.h"
+#include "sdnotify.h"
 
 static void usage(FILE *out)
 {
@@ -41,12 +47,14 @@ static void usage(FILE *out)
 
 static relay R;
 static uv_signal_t sig_term, sig_int, sig_hup;
+static sj_sdnotify_watchdog watchdog;
 
 static void on_stopped(relay *r)
 {
     uv_close((uv_handle_t *)&sig_term, NULL);
     uv_close((uv_handle_t *)&sig_int, NULL);
     uv_close((uv_handle_t *)&sig_hup, NULL);
+    sj_sdnotify_watchdog_close(&watchdog);
 }
 
 static void reload_crl(sj_tls_ctx *ctx, const char *file, const char *which)
@@ -77,10 +85,14 @@ static void reload(const relay_config *cfg)
 static void on_signal(uv_signal_t *h, int signum)
 {
     if (signum == SIGHUP) {
+        /* systemd shows the unit as reloading until the READY=1 after it. */
+        sj_sdnotify_reloading();
         reload(h->data);
+        sj_sdnotify_ready(NULL);
         return;
     }
     SJ_LOG_INFO("relay", "stopping", "signal", signum == SIGTERM ? "TERM" : "INT");
+    sj_sdnotify_stopping();
     relay_stop(&R, on_stopped);
 }
 
@@ -113,7 +125,9 @@ int main(int argc, char **argv)
     sj_error err;
     sj_error_clear(&err);
     if (relay_config_load(config_path, &cfg, &err) != 0) {
-        fprintf(stderr, "sanji-relayd: %s: %s\n", sj_err_name(err.code), err.message);
+        /* The prefix files the line as an error in the journal (log.h). */
+        fprintf(stderr, "%ssanji-relayd: %s: %s\n", sj_log_stderr_prefix(SJ_LOG_LEVEL_ERROR),
+                sj_err_name(err.code), err.message);
         return 1;
     }
     if (strcmp(cmd, "status") == 0) {
@@ -125,7 +139,8 @@ int main(int argc, char **argv)
     }
     sj_log_set_level(cfg.log_level);
     if (cfg.log_file && sj_log_set_file(cfg.log_file, &err) != 0) {
-        fprintf(stderr, "sanji-relayd: %s\n", err.message);
+        fprintf(stderr, "%ssanji-relayd: %s\n", sj_log_stderr_prefix(SJ_LOG_LEVEL_ERROR),
+                err.message);
         relay_config_free(&cfg);
         return 1;
     }
@@ -134,7 +149,8 @@ int main(int argc, char **argv)
     uv_loop_init(&loop);
     int status = 0;
     if (relay_start(&R, &loop, &cfg, &err) != 0) {
-        fprintf(stderr, "sanji-relayd: %s: %s\n", sj_err_name(err.code), err.message);
+        fprintf(stderr, "%ssanji-relayd: %s: %s\n", sj_log_stderr_prefix(SJ_LOG_LEVEL_ERROR),
+                sj_err_name(err.code), err.message);
         SJ_LOG_ERROR("relay", "cannot start", "code", sj_err_name(err.code), "why", err.message);
         status = 1;
         if (R.stopping) {
@@ -149,6 +165,13 @@ int main(int argc, char **argv)
         uv_signal_start(&sig_term, on_signal, SIGTERM);
         uv_signal_start(&sig_int, on_signal, SIGINT);
         uv_signal_start(&sig_hup, on_signal, SIGHUP);
+        /* Ready for systemd (Type=notify): relay_start() has opened and
+         * checked the store and the stations' listener accepts.  A watchdog
+         * that cannot run is only logged: systemd then restarts the relay,
+         * as it would for a stuck loop. */
+        if (sj_sdnotify_watchdog_start(&watchdog, &loop, &err) != 0)
+            SJ_LOG_ERROR("relay", "no watchdog pings", "why", err.message);
+        sj_sdnotify_ready("serving stations; see sanji-relayctl for the county link");
         uv_run(&loop, UV_RUN_DEFAULT);
         relay_free(&R);
         SJ_LOG_INFO("relay", "stopped");

@@ -24,6 +24,7 @@
 #include "log.h"
 #include "orgunit.h"
 #include "query.h"
+#include "sdnotify.h"
 #include "session.h"
 #include "sweep.h"
 #include "tls.h"
@@ -72,6 +73,7 @@ struct countyd_daemon {
     bool batch_busy, sweep_busy;
     countyd_session *sessions;
     bool stopping, listener_closed, finished;
+    sj_sdnotify_watchdog watchdog; /* WATCHDOG=1 from this loop when systemd asks (sdnotify.h) */
 };
 
 /* ---- jobs -------------------------------------------------------------- */
@@ -703,6 +705,7 @@ static void maybe_finish(countyd_daemon *d)
     uv_close((uv_handle_t *)&d->sigterm, NULL);
     uv_close((uv_handle_t *)&d->sigint, NULL);
     uv_close((uv_handle_t *)&d->sighup, NULL);
+    sj_sdnotify_watchdog_close(&d->watchdog);
 }
 
 static void on_listener_closed(sj_listener *l)
@@ -720,6 +723,7 @@ static void begin_stop(countyd_daemon *d)
         return;
     d->stopping = true;
     SJ_LOG_INFO(MOD, "正在停止 (stopping)");
+    sj_sdnotify_stopping();
     uv_timer_stop(&d->batch_timer);
     uv_timer_stop(&d->sweep_timer);
     uv_timer_stop(&d->tick_timer);
@@ -737,6 +741,9 @@ static void on_signal(uv_signal_t *h, int signum)
         begin_stop(d);
         return;
     }
+    /* systemd shows the unit as reloading until READY=1 below; the reload
+     * is done (or has failed and the old list stays) when it is sent. */
+    sj_sdnotify_reloading();
     sj_error err;
     if (d->cfg->tls_crl && *d->cfg->tls_crl) {
         if (sj_tls_ctx_reload_crl(d->tls, &err) == 0)
@@ -748,6 +755,7 @@ static void on_signal(uv_signal_t *h, int signum)
     }
     if (d->cfg->log_file && *d->cfg->log_file && sj_log_set_file(d->cfg->log_file, &err) != 0)
         SJ_LOG_ERROR(MOD, "cannot reopen the log file", "why", err.message);
+    sj_sdnotify_ready(NULL);
 }
 
 static int split_hostport(const char *text, char *host, size_t cap, int *port, sj_error *err)
@@ -852,6 +860,16 @@ int countyd_daemon_run(const countyd_config *cfg, sj_error *err)
     snprintf(port_s, sizeof(port_s), "%d", sj_listener_port(d->listener));
     SJ_LOG_INFO(MOD, "县服务器已启动 (county server listening)", "address", host, "port", port_s,
                 "node", me->node_id);
+    /* Ready for systemd (Type=notify): the schema was checked before this
+     * function and the listener accepts now.  A watchdog that cannot run
+     * is only logged: systemd then restarts the server, as it would for a
+     * stuck loop. */
+    sj_error wd_err;
+    if (sj_sdnotify_watchdog_start(&d->watchdog, &d->loop, &wd_err) != 0)
+        SJ_LOG_ERROR(MOD, "no watchdog pings", "why", wd_err.message);
+    char status[sizeof(host) + sizeof(port_s) + 64];
+    snprintf(status, sizeof(status), "serving relays and county desks on %s:%s", host, port_s);
+    sj_sdnotify_ready(status);
     uv_run(&d->loop, UV_RUN_DEFAULT);
     rc = uv_loop_close(&d->loop);
     if (rc != 0)

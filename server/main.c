@@ -31,6 +31,7 @@
 #include "import.h"
 #include "log.h"
 #include "migrate.h"
+#include "sdnotify.h"
 #include "server_config.h"
 
 static void usage(FILE *out)
@@ -47,7 +48,9 @@ static void usage(FILE *out)
 
 static int fail(const sj_error *err)
 {
-    fprintf(stderr, "sanji-countyd: %s: %s\n", sj_err_name(err->code), err->message);
+    /* The prefix files the line as an error in the journal (log.h). */
+    fprintf(stderr, "%ssanji-countyd: %s: %s\n", sj_log_stderr_prefix(SJ_LOG_LEVEL_ERROR),
+            sj_err_name(err->code), err->message);
     return 1;
 }
 
@@ -63,9 +66,15 @@ static int connect_waiting(const char *conninfo, int64_t retry_max_ms, PGconn **
         int rc = countyd_db_connect(conninfo, db, err);
         if (rc == 0 || rc != SJ_EDB_CONN)
             return rc;
-        fprintf(stderr, "sanji-countyd: 数据库尚不可用，%lld 毫秒后重试 (database not reachable yet; "
+        fprintf(stderr, "%ssanji-countyd: 数据库尚不可用，%lld 毫秒后重试 (database not reachable yet; "
                         "retrying in %lld ms): %s\n",
-                (long long)backoff, (long long)backoff, err->message);
+                sj_log_stderr_prefix(SJ_LOG_LEVEL_WARN), (long long)backoff, (long long)backoff,
+                err->message);
+        /* Under systemd the start is not finished until READY=1: ask it to
+         * wait through this pause (and a margin for the next attempt)
+         * instead of failing the start at TimeoutStartSec. */
+        sj_sdnotify_extend_timeout((uint64_t)backoff + 30000u,
+                                   "waiting for the database (database.conninfo)");
         struct timespec ts = {.tv_sec = backoff / 1000, .tv_nsec = (backoff % 1000) * 1000000L};
         while (nanosleep(&ts, &ts) != 0)
             ;
