@@ -490,8 +490,8 @@ static void test_systemd_units_verify_cleanly(void **state)
     static const struct {
         const char *unit, *installed, *built;
     } units[] = {
-        {"sanji-countyd.service", "/usr/local/bin/sanji-countyd", "server/sanji-countyd"},
-        {"sanji-relayd.service", "/usr/local/bin/sanji-relayd", "relay/sanji-relayd"},
+        {"sanji-countyd.service", "/usr/sbin/sanji-countyd", "server/sanji-countyd"},
+        {"sanji-relayd.service", "/usr/sbin/sanji-relayd", "relay/sanji-relayd"},
     };
     char *tmp = mkdtemp_or_fail();
     for (size_t i = 0; i < sizeof units / sizeof units[0]; i++) {
