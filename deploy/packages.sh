@@ -18,8 +18,10 @@
 set -euo pipefail
 
 root=$(cd "$(dirname "$0")/.." && pwd)
-build=${1:-$root/build/packages}
+build=$(realpath -m "${1:-$root/build/packages}")
 jobs=${JOBS:-2}
+# dpkg-buildflags maps the current folder out of the debugging paths.
+cd "$root"
 
 say() { echo "packages: $*" >&2; }
 die() { say "$*"; exit 1; }
@@ -36,12 +38,15 @@ if [ -z "${SOURCE_DATE_EPOCH:-}" ] && git -C "$root" rev-parse --git-dir >/dev/n
 fi
 
 # Debian's hardening flags (stack protector, fortified functions, RELRO,
-# immediate binding), as a Debian package build would use them.
-CFLAGS="$(dpkg-buildflags --get CFLAGS) $(dpkg-buildflags --get CPPFLAGS)"
-LDFLAGS=$(dpkg-buildflags --get LDFLAGS)
-export CFLAGS LDFLAGS
+# immediate binding), as a Debian package build would use them; given on
+# the command line, not through CFLAGS, which CMake reads only when a build
+# folder is new.
+export DEB_BUILD_MAINT_OPTIONS=${DEB_BUILD_MAINT_OPTIONS:-hardening=+all}
+cflags="$(dpkg-buildflags --get CFLAGS) $(dpkg-buildflags --get CPPFLAGS)"
+ldflags=$(dpkg-buildflags --get LDFLAGS)
 
 args=(-S "$root" -B "$build" -DCMAKE_BUILD_TYPE=Release -DCMAKE_C_COMPILER=gcc
+      "-DCMAKE_C_FLAGS=$cflags" "-DCMAKE_EXE_LINKER_FLAGS=$ldflags"
       -DCMAKE_INSTALL_PREFIX=/usr -DSANJI_PACKAGE=ON
       # cpack installs without building `all` (the tests): sanji_packaged
       # below is built instead
