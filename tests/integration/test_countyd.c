@@ -453,9 +453,11 @@ static void action(peer *p, const char *sender, int c, Sanji__CaseActionType typ
     a.expected_version = expected;
     a.actor_person = (char *)person;
     a.acted_at_ms = sj_clock_real_ms();
-    a.note = (char *)text;
-    a.result = (char *)text;
-    a.department = (char *)text;
+    /* The text goes into the fields this action takes (common/case.h). */
+    unsigned takes = sj_case_action_fields((sj_case_action)type);
+    a.note = takes & SJ_CASE_FIELD_NOTE ? (char *)text : "";
+    a.result = takes & SJ_CASE_FIELD_RESULT ? (char *)text : "";
+    a.department = takes & SJ_CASE_FIELD_DEPARTMENT ? (char *)text : "";
     if (type == SANJI__CASE_ACTION_TYPE__CASE_ACTION_FEEDBACK)
         a.satisfaction = SANJI__SATISFACTION__SATISFACTION_SATISFIED;
     Sanji__Envelope env = SANJI__ENVELOPE__INIT;

@@ -262,8 +262,10 @@ static void act(int n, Sanji__CaseActionType type, uint64_t expected, Sanji__Sat
     a.expected_version = expected;
     a.actor_person = CADRE;
     a.acted_at_ms = sj_clock_real_ms();
-    a.result = "已当场答复政策";
-    a.satisfaction = sat;
+    /* Each action with its own fields (common/case.h). */
+    unsigned takes = sj_case_action_fields((sj_case_action)type);
+    a.result = takes & SJ_CASE_FIELD_RESULT ? "已当场答复政策" : "";
+    a.satisfaction = takes & SJ_CASE_FIELD_SATISFACTION ? sat : 0;
     countyd_apply_result r;
     sj_error err;
     sj_error_clear(&err);

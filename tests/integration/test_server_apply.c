@@ -199,9 +199,11 @@ static void step(fx *f, const countyd_peer *peer, int n, Sanji__CaseActionType t
     act x;
     make_action(&x, n, type, expected, person);
     char *mats[] = {"户口簿", "收入证明"};
-    x.a.note = (char *)field;
-    x.a.result = (char *)field;
-    x.a.department = (char *)field;
+    /* The text goes into the fields this action takes (common/case.h). */
+    unsigned takes = sj_case_action_fields((sj_case_action)type);
+    x.a.note = takes & SJ_CASE_FIELD_NOTE ? (char *)field : "";
+    x.a.result = takes & SJ_CASE_FIELD_RESULT ? (char *)field : "";
+    x.a.department = takes & SJ_CASE_FIELD_DEPARTMENT ? (char *)field : "";
     if (type == SANJI__CASE_ACTION_TYPE__CASE_ACTION_REQUEST_MATERIALS) {
         x.a.materials = mats;
         x.a.n_materials = 2;
