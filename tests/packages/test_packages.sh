@@ -5,8 +5,9 @@
 # directories, modes and units the maintainer scripts made (and that nothing
 # was enabled or started), run a county (on a private PostgreSQL from
 # tests/lib/pg_cluster.sh), a relay and the station CLI from the installed
-# paths with their compiled-in defaults, then purge the packages and check
-# that nothing of them is left.
+# paths with their compiled-in defaults, reinstall (the edited configuration
+# must stay, with its owner and mode), remove (configuration and store stay),
+# then purge the packages and check that nothing of them is left.
 #
 #   test_packages.sh SOURCE_DIR WORK_DIR
 #
@@ -357,14 +358,37 @@ bad=$(grep -v -E '^(<7>[^ ]* level=debug |<6>[^ ]* level=info |<4>[^ ]* level=wa
 grep -q '^<6>' "$tmp/relayd.log" || fail "no info line in the relay's log"
 "$src/tests/lib/pg_cluster.sh" stop "$pg_dir" >/dev/null
 
+# --- reinstall, remove: the operator's configuration stays ------------------------------------
+# A reinstall (what an upgrade does to an unchanged conffile) keeps the
+# edited configuration, its owner and mode, and the relay's store.
+log "reinstalling sanji-county and sanji-relay, then removing everything"
+cp /etc/sanji/countyd.conf "$tmp/countyd.conf.edited"
+cp /etc/sanji/relayd.conf "$tmp/relayd.conf.edited"
+DEBIAN_FRONTEND=noninteractive dpkg -i "$(deb_of sanji-county)" "$(deb_of sanji-relay)" \
+  >"$tmp/reinstall.log" 2>&1 || { cat "$tmp/reinstall.log" >&2; fail "dpkg -i (reinstall) failed"; }
+cmp -s /etc/sanji/countyd.conf "$tmp/countyd.conf.edited" || fail "the reinstall changed countyd.conf"
+cmp -s /etc/sanji/relayd.conf "$tmp/relayd.conf.edited" || fail "the reinstall changed relayd.conf"
+expect_mode /etc/sanji/countyd.conf "root:sanji 640"
+expect_mode /etc/sanji/relayd.conf "root:sanji 640"
+expect_mode /etc/sanji "root:sanji 750"
+[ -f /var/lib/sanji/relay.db ] || fail "the reinstall lost /var/lib/sanji/relay.db"
+# remove: the programs go, the configuration and the store stay.
+DEBIAN_FRONTEND=noninteractive apt-get remove -y -qq "${PKGS[@]}" >"$tmp/remove.log" 2>&1 ||
+  { cat "$tmp/remove.log" >&2; fail "apt-get remove failed"; }
+[ ! -e /usr/sbin/sanji-countyd ] || fail "/usr/sbin/sanji-countyd is left after apt-get remove"
+cmp -s /etc/sanji/relayd.conf "$tmp/relayd.conf.edited" || fail "apt-get remove changed relayd.conf"
+[ -f /var/lib/sanji/relay.db ] || fail "apt-get remove deleted the relay's store"
+
 # --- purge ------------------------------------------------------------------------------------------
 # The certificates and keys are the operator's files, which a purge keeps;
 # remove them as an operator would, then nothing of Sanji may be left.
 log "purging"
 rm -f /etc/sanji/ca.crt /etc/sanji/county.crt /etc/sanji/county.key \
       /etc/sanji/relay.crt /etc/sanji/relay.key
-DEBIAN_FRONTEND=noninteractive apt-get purge -y -qq "${PKGS[@]}" >"$tmp/purge.log" 2>&1 ||
-  { cat "$tmp/purge.log" >&2; fail "apt-get purge failed"; }
+# dpkg, not apt: after the remove, apt no longer knows the local packages
+# that left nothing behind (no conffiles).
+DEBIAN_FRONTEND=noninteractive dpkg --purge "${PKGS[@]}" >"$tmp/purge.log" 2>&1 ||
+  { cat "$tmp/purge.log" >&2; fail "dpkg --purge failed"; }
 for p in "${PKGS[@]}"; do
   installed "$p" && fail "$p is still installed after the purge"
 done
