@@ -475,8 +475,78 @@ void sj_test_proc_free(sj_test_proc *p)
     memset(p, 0, sizeof *p);
 }
 
+/* The kernel's range for the local ports of outgoing connections.  A port
+ * picked there by binding port 0 may be taken by any connection on the
+ * machine (hundreds while a chaos run goes on beside) between the pick and
+ * the daemon's own bind. */
+static void ephemeral_range(int *lo, int *hi)
+{
+    *lo = 32768;
+    *hi = 60999;
+    FILE *f = fopen("/proc/sys/net/ipv4/ip_local_port_range", "r");
+    if (f == NULL)
+        return;
+    int a, b;
+    if (fscanf(f, "%d %d", &a, &b) == 2 && a > 0 && b >= a)
+        *lo = a, *hi = b;
+    fclose(f);
+}
+
+static bool port_bindable(int port)
+{
+    int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd < 0)
+        return false;
+    struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port),
+                             .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    bool ok = bind(fd, (struct sockaddr *)&sa, sizeof sa) == 0;
+    close(fd);
+    return ok;
+}
+
+/* Ports this program handed out lately: two picks before either is bound
+ * (a county's and a relay's) must not be the same. */
+#define RECENT_PORTS 64
+static int recent_ports[RECENT_PORTS];
+static unsigned recent_next;
+
+static bool recently_given(int port)
+{
+    for (int i = 0; i < RECENT_PORTS; i++)
+        if (recent_ports[i] == port)
+            return true;
+    return false;
+}
+
+/* Below the ephemeral range, from PICK_LO up: no outgoing connection takes
+ * those, and tests running beside each other pick at random among
+ * thousands. */
+#define PICK_LO 20000
+
 int sj_test_proc_free_port(void)
 {
+    static uint64_t state;
+    if (state == 0) {
+        struct timespec ts;
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        state = (((uint64_t)getpid() << 32) ^ (uint64_t)ts.tv_nsec ^ (uint64_t)ts.tv_sec) | 1;
+    }
+    int lo, hi;
+    ephemeral_range(&lo, &hi);
+    int top = lo; /* exclusive */
+    if (top > 65536)
+        top = 65536;
+    for (int tries = 0; top - PICK_LO >= 1000 && tries < 200; tries++) {
+        state ^= state << 13; /* xorshift64 */
+        state ^= state >> 7;
+        state ^= state << 17;
+        int port = PICK_LO + (int)(state % (uint64_t)(top - PICK_LO));
+        if (!recently_given(port) && port_bindable(port)) {
+            recent_ports[recent_next++ % RECENT_PORTS] = port;
+            return port;
+        }
+    }
+    /* No room below the ephemeral range: the kernel's pick. */
     int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
     if (fd < 0)
         return SJ_EIO;

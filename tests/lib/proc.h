@@ -132,8 +132,11 @@ bool sj_test_proc_port_accepts(int port);
  * open after limit_ms (or could not be opened). */
 int64_t sj_test_proc_silent_peer_ms(int port, int limit_ms);
 
-/* A TCP port on 127.0.0.1 that was free a moment ago (bound to port 0 and
- * released), or a negative SJ_E* code. */
+/* A TCP port on 127.0.0.1 that was free a moment ago (bound and released),
+ * or a negative SJ_E* code.  It is drawn at random below the kernel's
+ * ephemeral range, so that no outgoing connection of another test takes it
+ * before the caller binds it, and it is not one this program handed out
+ * lately. */
 int sj_test_proc_free_port(void);
 
 /* Copies the last cap-1 bytes (at most) of the process's log into buf;
