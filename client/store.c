@@ -14,6 +14,7 @@
 
 #include <sqlite3.h>
 
+#include "case_search.h"
 #include "feed_cursor.h"
 #include "sqlstore.h"
 #include "uuid.h"
@@ -50,6 +51,13 @@ static int prep(sc_store *st, const char *sql, sqlite3_stmt **s, sj_error *err)
     return 0;
 }
 
+static void copy_blob16(sqlite3_stmt *s, int i, uint8_t out[16])
+{
+    memset(out, 0, 16);
+    if (sqlite3_column_bytes(s, i) == 16)
+        memcpy(out, sqlite3_column_blob(s, i), 16);
+}
+
 static const char SCHEMA[] =
     "CREATE TABLE outbox ("
     " seq INTEGER PRIMARY KEY AUTOINCREMENT,"
@@ -72,8 +80,10 @@ static const char SCHEMA[] =
     " version INTEGER NOT NULL DEFAULT 0,"
     " registered_at_ms INTEGER NOT NULL DEFAULT 0,"
     " snapshot BLOB,"
-    " predicted BLOB);"
+    " predicted BLOB,"
+    " village TEXT NOT NULL DEFAULT ''" SJ_CASE_SEARCH_COLUMNS_SQL ");"
     "CREATE INDEX cases_number ON cases(number);"
+    "CREATE INDEX cases_village ON cases(village, registered_at_ms);" SJ_CASE_SEARCH_INDEXES_SQL
     "CREATE TABLE events ("
     " case_id BLOB NOT NULL, seq INTEGER NOT NULL, event BLOB NOT NULL,"
     " PRIMARY KEY (case_id, seq));"
@@ -82,7 +92,7 @@ static const char SCHEMA[] =
 
 /* The meta table ("app", "schema", "node"), the start-up checks and the
  * creation are common/sqlstore's; this is what makes it a client store.
- * Older schemas open (none exists yet: SC_STORE_SCHEMA is the first). */
+ * Older schemas open and are upgraded (upgrade()). */
 static const sj_sqlstore_spec STORE_SPEC = {
     .kind_zh = "本地存储",
     .kind_en = "client store",
@@ -99,6 +109,43 @@ static const sj_sqlstore_spec STORE_SPEC = {
     .damaged_en = "It was not reset; keep it for recovery and ask the township administrator",
 };
 
+static int reindex(sc_store *st, const uint8_t case_id[16], sj_error *err);
+
+/* Schema 1 -> 2: the search columns and indexes of the case cache
+ * (common/case_search.h), filled from every cached case, in one
+ * transaction: a crash leaves the store at schema 1, upgraded again on the
+ * next start. */
+static int upgrade(sc_store *st, sj_error *err)
+{
+    int rc = sc_store_begin(st, err);
+    if (rc != 0)
+        return rc;
+    if ((rc = exec(st,
+                   "ALTER TABLE cases ADD COLUMN village TEXT NOT NULL DEFAULT '';"
+                   "CREATE INDEX cases_village ON cases(village, registered_at_ms)",
+                   err)) == 0)
+        rc = sj_case_search_add_columns(st->db, err);
+    sqlite3_stmt *s = NULL;
+    if (rc == 0 && (rc = prep(st, "SELECT case_id FROM cases", &s, err)) == 0) {
+        while (rc == 0 && sqlite3_step(s) == SQLITE_ROW) {
+            uint8_t id[16];
+            copy_blob16(s, 0, id);
+            rc = reindex(st, id, err);
+        }
+        sqlite3_finalize(s);
+    }
+    if (rc == 0) {
+        char v[16];
+        snprintf(v, sizeof(v), "%d", SC_STORE_SCHEMA);
+        rc = sc_store_meta_set(st, "schema", v, err);
+    }
+    if (rc == 0)
+        rc = sc_store_commit(st, err);
+    if (rc != 0)
+        sc_store_rollback(st);
+    return rc;
+}
+
 int sc_store_open(const char *path, const char *node_id, sc_store **out, sj_error *err)
 {
     *out = NULL;
@@ -108,8 +155,11 @@ int sc_store_open(const char *path, const char *node_id, sc_store **out, sj_erro
     if (!st)
         return sj_error_set(err, SJ_ENOMEM, NULL);
     snprintf(st->path, sizeof(st->path), "%s", path);
-    int rc = sj_sqlstore_open(path, &STORE_SPEC, node_id, false, &st->db, NULL, err);
+    sj_sqlstore_info info;
+    int rc = sj_sqlstore_open(path, &STORE_SPEC, node_id, false, &st->db, &info, err);
     if (rc != 0 || (rc = exec(st, "PRAGMA foreign_keys=ON", err)) != 0)
+        goto fail;
+    if (info.format_version < SC_STORE_SCHEMA && (rc = upgrade(st, err)) != 0)
         goto fail;
     /* Final rows are history only; prune the old ones. */
     {
@@ -243,13 +293,6 @@ static char *dup_col(sqlite3_stmt *s, int i)
 {
     const char *t = (const char *)sqlite3_column_text(s, i);
     return strdup(t ? t : "");
-}
-
-static void copy_blob16(sqlite3_stmt *s, int i, uint8_t out[16])
-{
-    memset(out, 0, 16);
-    if (sqlite3_column_bytes(s, i) == 16)
-        memcpy(out, sqlite3_column_blob(s, i), 16);
 }
 
 static int outbox_query(sc_store *st, const char *where, const uint8_t *id, sc_outbox_entry **out,
@@ -442,6 +485,8 @@ int sc_store_case_put(sc_store *st, const Sanji__Case *c, sj_error *err)
     free(buf);
     if (rc == 0 && sc_store_case_prediction_needed(st, c->case_id.data) == 0)
         rc = sc_store_case_put_predicted(st, c->case_id.data, NULL, err);
+    else if (rc == 0)
+        rc = reindex(st, c->case_id.data, err);
     return rc;
 }
 
@@ -482,6 +527,8 @@ int sc_store_case_put_predicted(sc_store *st, const uint8_t case_id[16], const S
         rc = sqlite3_step(s) == SQLITE_DONE ? 0 : db_fail(st, err, "case drop");
         sqlite3_finalize(s);
     }
+    if (rc == 0)
+        rc = reindex(st, case_id, err);
     return rc;
 }
 
@@ -492,6 +539,26 @@ static Sanji__Case *unpack_case_col(sqlite3_stmt *s, int i)
     if (!b)
         return NULL;
     return sanji__case__unpack(NULL, (size_t)n, b);
+}
+
+/* The search columns follow the case as readers see it (predicted if
+ * any, else the county's).  A row that is gone or does not decode changes
+ * nothing. */
+static int reindex(sc_store *st, const uint8_t case_id[16], sj_error *err)
+{
+    sqlite3_stmt *s = NULL;
+    if (prep(st, "SELECT coalesce(predicted, snapshot) FROM cases WHERE case_id = ?", &s, err) != 0)
+        return SJ_EDB;
+    sqlite3_bind_blob(s, 1, case_id, 16, SQLITE_STATIC);
+    int step = sqlite3_step(s);
+    Sanji__Case *c = step == SQLITE_ROW ? unpack_case_col(s, 0) : NULL;
+    sqlite3_finalize(s);
+    if (step != SQLITE_ROW && step != SQLITE_DONE)
+        return db_fail(st, err, "case index");
+    int rc = c ? sj_case_search_index(st->db, c, err) : 0;
+    if (c)
+        sanji__case__free_unpacked(c, NULL);
+    return rc;
 }
 
 int sc_store_case_get(sc_store *st, const uint8_t case_id[16], Sanji__Case **out,
@@ -604,6 +671,49 @@ int sc_store_case_list(sc_store *st, Sanji__Case ***out, size_t *n, sj_error *er
              &s, err) != 0)
         return SJ_EDB;
     return collect_msgs(st, s, &sanji__case__descriptor, (ProtobufCMessage ***)out, n, "case list", err);
+}
+
+typedef struct search_rows {
+    Sanji__Case **v;
+    size_t n, cap;
+} search_rows;
+
+static int search_row(void *arg, const void *blob, size_t len)
+{
+    search_rows *r = arg;
+    Sanji__Case *c = sanji__case__unpack(NULL, len, blob);
+    if (!c)
+        return 0; /* a damaged row must not hide the others */
+    if (r->n == r->cap) {
+        size_t cap = r->cap ? r->cap * 2 : 32;
+        Sanji__Case **nv = realloc(r->v, cap * sizeof(*nv));
+        if (!nv) {
+            sanji__case__free_unpacked(c, NULL);
+            return SJ_ENOMEM;
+        }
+        r->v = nv;
+        r->cap = cap;
+    }
+    r->v[r->n++] = c;
+    return 0;
+}
+
+int sc_store_case_search(sc_store *st, const Sanji__CaseListQuery *q,
+                         const sj_case_search_viewer *viewer, Sanji__Case ***out, size_t *n,
+                         uint32_t *total, bool *capped, sj_error *err)
+{
+    *out = NULL;
+    *n = 0;
+    search_rows r = {0};
+    int rc = sj_case_search_run(st->db, "coalesce(predicted, snapshot)", q, viewer, search_row, &r,
+                                total, capped, err);
+    if (rc != 0) {
+        sc_store_cases_free(r.v, r.n);
+        return rc == SJ_ENOMEM ? sj_error_set(err, SJ_ENOMEM, NULL) : rc;
+    }
+    *out = r.v;
+    *n = r.n;
+    return 0;
 }
 
 void sc_store_cases_free(Sanji__Case **cases, size_t n)

@@ -32,7 +32,7 @@
  * sc_store_outbox_free(), sc_store_outbox_counts(),
  * sc_store_outbox_unfinished_for_case(), sc_store_case_put(),
  * sc_store_case_put_predicted(), sc_store_case_get(), sc_store_case_find(),
- * sc_store_case_list(), sc_store_cases_free(), sc_store_event_put(),
+ * sc_store_case_list(), sc_store_case_search(), sc_store_cases_free(), sc_store_event_put(),
  * sc_store_events_get(), sc_store_events_free(), sc_store_feed_apply(),
  * sc_store_cursors(), sc_store_ref_put(), sc_store_ref_get(),
  * sc_store_meta_set(), sc_store_meta_get().
@@ -44,10 +44,11 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "case_search.h"
 #include "err.h"
 #include "sanji.pb-c.h"
 
-#define SC_STORE_SCHEMA 1
+#define SC_STORE_SCHEMA 2
 #define SC_STORE_FINAL_KEEP_DAYS 30
 
 typedef struct sc_store sc_store;
@@ -153,6 +154,14 @@ int sc_store_case_get(sc_store *st, const uint8_t case_id[16], Sanji__Case **out
 int sc_store_case_find(sc_store *st, const char *ref, uint8_t case_id[16], sj_error *err);
 /* Every cached case, newest registration first, as readers should see it. */
 int sc_store_case_list(sc_store *st, Sanji__Case ***out, size_t *n, sj_error *err);
+/* One page of the cached cases matching q (PROTOCOL.md "Case search"), as
+ * readers should see them, in q's order, through the search columns and
+ * their indexes (common/case_search.h); *total counts the matches (up to
+ * q->count_limit when set, *capped then true).  Free with
+ * sc_store_cases_free(). */
+int sc_store_case_search(sc_store *st, const Sanji__CaseListQuery *q,
+                         const sj_case_search_viewer *viewer, Sanji__Case ***out, size_t *n,
+                         uint32_t *total, bool *capped, sj_error *err);
 void sc_store_cases_free(Sanji__Case **cases, size_t n);
 
 /* History entries (by case id and seq; a repeated one replaces). */

@@ -15,9 +15,6 @@
 #include "personal.h"
 #include "status.h"
 
-#define DEFAULT_LIMIT 200
-#define MAX_LIMIT 1000
-
 static int replace_masked(char **field, int (*mask)(const char *, char *, size_t))
 {
     if (*field == NULL || (*field)[0] == '\0')
@@ -68,51 +65,48 @@ static Sanji__Case *copy_case(const Sanji__Case *c, const sj_identity *peer)
 }
 
 typedef struct list_ctx {
-    const Sanji__CaseListQuery *q;
     const sj_identity *peer;
-    const char *scope;
     Sanji__Case **cases;
-    size_t n, limit, offset;
-    uint32_t total;
+    size_t n, limit;
     int rc;
 } list_ctx;
-
-static bool matches(const list_ctx *l, const Sanji__Case *c)
-{
-    const Sanji__CaseListQuery *q = l->q;
-    if (q->village && q->village[0] && (c->village == NULL || strcmp(q->village, c->village) != 0))
-        return false;
-    if (q->n_statuses > 0) {
-        bool any = false;
-        for (size_t i = 0; i < q->n_statuses && !any; i++)
-            any = q->statuses[i] == c->status;
-        if (!any)
-            return false;
-    }
-    if (q->holder_level != 0 && q->holder_level != c->holder_level)
-        return false;
-    if (q->overdue_only && !c->overdue)
-        return false;
-    if (q->waiting_for_me && (c->holder_unit == NULL || strcmp(c->holder_unit, l->peer->unit) != 0))
-        return false;
-    if (q->person && q->person[0] &&
-        (c->first_receiver == NULL || strcmp(c->first_receiver, q->person) != 0))
-        return false;
-    return true;
-}
 
 static int list_cb(void *arg, const Sanji__Case *c)
 {
     list_ctx *l = arg;
-    if (!matches(l, c))
-        return 0;
-    uint32_t idx = l->total++;
-    if (idx < l->offset || l->n >= l->limit)
+    if (l->n >= l->limit)
         return 0;
     Sanji__Case *copy = copy_case(c, l->peer);
     if (copy == NULL)
         return l->rc = SJ_ENOMEM;
     l->cases[l->n++] = copy;
+    return 0;
+}
+
+/* The item codes of a catalogue category, from the cached catalogue
+ * (*items borrowed from *cat; free(*items) and the catalogue). */
+static int category_items(relay *r, const char *category, Sanji__CatalogueSync **cat,
+                          const char ***items, size_t *n, sj_error *err)
+{
+    *cat = NULL;
+    *items = NULL;
+    *n = 0;
+    uint64_t ver;
+    uint8_t *blob = NULL;
+    size_t blen = 0;
+    int rc = relay_store_ref_get(r->store, RELAY_REF_CATALOGUE, &ver, &blob, &blen, err);
+    if (rc != 0 || blob == NULL)
+        return rc; /* no catalogue yet: no item is of the category */
+    *cat = sanji__catalogue_sync__unpack(NULL, blen, blob);
+    free(blob);
+    if (*cat == NULL)
+        return sj_error_set(err, SJ_ESTORE_CORRUPT, "stored catalogue does not decode");
+    *items = calloc((*cat)->n_items + 1, sizeof **items);
+    if (*items == NULL)
+        return sj_error_set(err, SJ_ENOMEM, NULL);
+    for (size_t i = 0; i < (*cat)->n_items; i++)
+        if ((*cat)->items[i]->category && strcmp((*cat)->items[i]->category, category) == 0)
+            (*items)[(*n)++] = (*cat)->items[i]->code;
     return 0;
 }
 
@@ -177,6 +171,8 @@ int relay_query_answer(relay *r, const sj_identity *peer, const char *scope,
     Sanji__CatalogueSync *cat = NULL;
     Sanji__CatalogueSync catf = SANJI__CATALOGUE_SYNC__INIT;
     Sanji__CatalogueItem **items = NULL;
+    const char **cat_items = NULL;
+    size_t n_cat_items = 0;
     Sanji__OrgTreeSync *tree = NULL;
     Sanji__OrgTreeSync treef = SANJI__ORG_TREE_SYNC__INIT;
     Sanji__OrgUnit **units = NULL;
@@ -189,28 +185,35 @@ int relay_query_answer(relay *r, const sj_identity *peer, const char *scope,
 
     switch (query->kind_case) {
     case SANJI__QUERY__KIND_CASE_LIST: {
-        l.q = query->case_list;
+        const Sanji__CaseListQuery *lq = query->case_list;
         l.peer = peer;
-        l.scope = scope;
-        l.limit = l.q->limit ? (l.q->limit > MAX_LIMIT ? MAX_LIMIT : l.q->limit) : DEFAULT_LIMIT;
-        l.offset = l.q->offset;
+        l.limit = sj_case_search_limit(lq);
         l.cases = calloc(l.limit, sizeof *l.cases);
         if (l.cases == NULL) {
             rc = sj_error_set(err, SJ_ENOMEM, NULL);
             break;
         }
-        const char *unit = scope;
-        if (l.q->village && l.q->village[0] && !sj_orgunit_contains(scope, l.q->village)) {
+        if (lq->village && lq->village[0] && !sj_orgunit_contains(scope, lq->village)) {
             res.code = SJ_ESCOPE;
             res.reason = (char *)"该村不在您的范围内 (that village is outside your scope)";
             break;
         }
-        rc = relay_store_case_each(r->store, unit, list_cb, &l, err);
+        if (lq->category && lq->category[0] &&
+            (rc = category_items(r, lq->category, &cat, &cat_items, &n_cat_items, err)) != 0)
+            break;
+        sj_case_search_viewer v = {.role = peer->role,
+                                   .unit = peer->unit,
+                                   .scope = scope,
+                                   .category_items = cat_items,
+                                   .n_category_items = n_cat_items,
+                                   .now_ms = sj_clock_real_ms()};
+        bool capped = false;
+        rc = relay_store_case_search(r->store, lq, &v, list_cb, &l, &clist.total, &capped, err);
         if (rc == 0 && l.rc != 0)
             rc = sj_error_set(err, l.rc, NULL);
+        clist.total_capped = capped;
         clist.cases = l.cases;
         clist.n_cases = l.n;
-        clist.total = l.total;
         res.result_case = SANJI__QUERY_RESULT__RESULT_CASE_LIST;
         res.case_list = &clist;
         break;
@@ -360,6 +363,7 @@ int relay_query_answer(relay *r, const sj_identity *peer, const char *scope,
     if (one)
         sanji__case__free_unpacked(one, NULL);
     free(items);
+    free(cat_items);
     if (cat)
         sanji__catalogue_sync__free_unpacked(cat, NULL);
     free(units);

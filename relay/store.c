@@ -13,6 +13,7 @@
 
 #include <sqlite3.h>
 
+#include "case_search.h"
 #include "feed_cursor.h"
 #include "orgunit.h"
 #include "sqlstore.h"
@@ -46,9 +47,9 @@ static const char SCHEMA[] =
     " PRIMARY KEY (village, seq)) WITHOUT ROWID;\n"
     "CREATE TABLE cursors (village TEXT PRIMARY KEY, seq INTEGER NOT NULL);\n"
     "CREATE TABLE cases (case_id BLOB PRIMARY KEY, village TEXT NOT NULL, number TEXT,"
-    " registered_at_ms INTEGER NOT NULL, snapshot BLOB NOT NULL);\n"
+    " registered_at_ms INTEGER NOT NULL, snapshot BLOB NOT NULL" SJ_CASE_SEARCH_COLUMNS_SQL ");\n"
     "CREATE INDEX cases_village ON cases(village, registered_at_ms);\n"
-    "CREATE INDEX cases_number ON cases(number);\n"
+    "CREATE INDEX cases_number ON cases(number);\n" SJ_CASE_SEARCH_INDEXES_SQL
     "CREATE TABLE events (case_id BLOB NOT NULL, seq INTEGER NOT NULL, event_pb BLOB NOT NULL,"
     " PRIMARY KEY (case_id, seq)) WITHOUT ROWID;\n"
     "CREATE TABLE refdata (kind INTEGER PRIMARY KEY, version INTEGER NOT NULL,"
@@ -139,14 +140,16 @@ static int corrupt(relay_store *st, sj_error *err, const char *detail)
 }
 
 /* The meta table (format, format version, node id), the start-up checks and
- * the creation are common/sqlstore's; this is what makes it a relay store. */
+ * the creation are common/sqlstore's; this is what makes it a relay store.
+ * Format 1 (before the case cache had its search columns) opens and is
+ * upgraded (upgrade()); a newer format is refused. */
 static const sj_sqlstore_spec STORE_SPEC = {
     .kind_zh = "乡镇中继存储",
     .kind_en = "relay store",
     .program = "sanji-relayd",
     .marker = RELAY_STORE_FORMAT,
     .format_version = RELAY_STORE_FORMAT_VERSION,
-    .accept_older = false,
+    .accept_older = true,
     .full_check = true,
     .key_marker = "format",
     .key_version = "format_version",
@@ -167,6 +170,41 @@ static int load_queue_bytes(relay_store *st, sj_error *err)
     return rc;
 }
 
+/* Format 1 -> 2: the case cache's search columns and indexes
+ * (common/case_search.h), filled from every cached snapshot, in one
+ * transaction: "the relay's per-unit case list scans every cached case"
+ * no more.  A crash leaves format 1, upgraded again on the next start. */
+static int upgrade(relay_store *st, sj_error *err)
+{
+    if (sqlite3_exec(st->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK)
+        return db_fail(st, err, "BEGIN");
+    int rc = sj_case_search_add_columns(st->db, err);
+    sqlite3_stmt *s = NULL;
+    if (rc == 0 && sqlite3_prepare_v2(st->db, "SELECT snapshot FROM cases", -1, &s, NULL) != SQLITE_OK)
+        rc = db_fail(st, err, "upgrade read");
+    while (rc == 0 && sqlite3_step(s) == SQLITE_ROW) {
+        Sanji__Case *c = sanji__case__unpack(NULL, (size_t)sqlite3_column_bytes(s, 0),
+                                             sqlite3_column_blob(s, 0));
+        if (c == NULL) {
+            rc = corrupt(st, err, "a cached case does not decode");
+            break;
+        }
+        rc = sj_case_search_index(st->db, c, err);
+        sanji__case__free_unpacked(c, NULL);
+    }
+    sqlite3_finalize(s);
+    char sql[128];
+    snprintf(sql, sizeof sql, "UPDATE meta SET value = '%d' WHERE key = 'format_version'",
+             RELAY_STORE_FORMAT_VERSION);
+    if (rc == 0 && sqlite3_exec(st->db, sql, NULL, NULL, NULL) != SQLITE_OK)
+        rc = db_fail(st, err, "upgrade version");
+    if (rc == 0 && sqlite3_exec(st->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK)
+        rc = db_fail(st, err, "COMMIT");
+    if (rc != 0)
+        sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
+    return rc;
+}
+
 static int open_common(const char *path, const char *node_id, bool read_only, relay_store **out,
                        sj_error *err)
 {
@@ -184,6 +222,10 @@ static int open_common(const char *path, const char *node_id, bool read_only, re
         goto fail;
     snprintf(st->node_id, sizeof st->node_id, "%.*s", (int)sizeof st->node_id - 1, info.node_id);
     sqlite3_extended_result_codes(st->db, 1);
+    /* A read-only reader (sanji-relayctl) does not search the cache. */
+    if (!read_only && info.format_version < RELAY_STORE_FORMAT_VERSION &&
+        (rc = upgrade(st, err)) != 0)
+        goto fail;
     if ((rc = load_queue_bytes(st, err)) != 0)
         goto fail;
     *out = st;
@@ -563,8 +605,8 @@ static const char SQL_CUR_GET[] = "SELECT seq FROM cursors WHERE village = ?";
 static const char SQL_CUR_SET[] = "INSERT OR REPLACE INTO cursors (village, seq) VALUES (?, ?)";
 static const char SQL_FEED_PUT[] = "INSERT INTO feed (village, seq, update_pb) VALUES (?, ?, ?)";
 static const char SQL_CASE_PUT[] =
-    "INSERT OR REPLACE INTO cases (case_id, village, number, registered_at_ms, snapshot)"
-    " VALUES (?, ?, ?, ?, ?)";
+    "INSERT OR REPLACE INTO cases (case_id, village, number, registered_at_ms, snapshot, "
+    SJ_CASE_SEARCH_COLUMN_NAMES ") VALUES (?, ?, ?, ?, ?, " SJ_CASE_SEARCH_COLUMN_PARAMS ")";
 static const char SQL_EVENT_PUT[] =
     "INSERT OR REPLACE INTO events (case_id, seq, event_pb) VALUES (?, ?, ?)";
 
@@ -632,6 +674,7 @@ int relay_store_feed_put(relay_store *st, const Sanji__FeedUpdate *u, sj_error *
                           SQLITE_STATIC);
         sqlite3_bind_text(s, 3, c->number ? c->number : "", -1, SQLITE_STATIC);
         sqlite3_bind_int64(s, 4, c->registered_at_ms);
+        sj_case_search_bind(s, 6, c);
         if ((rc = put_blob_msg(st, s, 5, &c->base, &buf, err)) != 0)
             return rc;
         rc = step_done(st, s, err, "case upsert");
@@ -763,6 +806,32 @@ int relay_store_case_each(relay_store *st, const char *unit, relay_store_case_cb
     }
     sqlite3_finalize(s);
     return rc;
+}
+
+typedef struct search_ctx {
+    relay_store *st;
+    relay_store_case_cb cb;
+    void *arg;
+    sj_error *err;
+} search_ctx;
+
+static int search_row(void *arg, const void *blob, size_t len)
+{
+    search_ctx *x = arg;
+    Sanji__Case *c = sanji__case__unpack(NULL, len, blob);
+    if (c == NULL)
+        return corrupt(x->st, x->err, "a cached case does not decode");
+    int rc = x->cb(x->arg, c);
+    sanji__case__free_unpacked(c, NULL);
+    return rc;
+}
+
+int relay_store_case_search(relay_store *st, const Sanji__CaseListQuery *q,
+                            const sj_case_search_viewer *viewer, relay_store_case_cb cb, void *arg,
+                            uint32_t *total, bool *capped, sj_error *err)
+{
+    search_ctx x = {st, cb, arg, err};
+    return sj_case_search_run(st->db, "snapshot", q, viewer, search_row, &x, total, capped, err);
 }
 
 int relay_store_case_events(relay_store *st, const uint8_t case_id[16], relay_store_event_cb cb,

@@ -39,11 +39,12 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "case_search.h"
 #include "err.h"
 #include "sanji.pb-c.h"
 
 #define RELAY_STORE_FORMAT "sanji-relay-store"
-#define RELAY_STORE_FORMAT_VERSION 1
+#define RELAY_STORE_FORMAT_VERSION 2
 #define RELAY_NODE_MAX 64
 #define RELAY_UNIT_SIZE 13
 
@@ -184,6 +185,14 @@ int relay_store_case_get_by_number(relay_store *st, const char *number, Sanji__C
 typedef int (*relay_store_case_cb)(void *arg, const Sanji__Case *c);
 int relay_store_case_each(relay_store *st, const char *unit, relay_store_case_cb cb, void *arg,
                           sj_error *err);
+
+/* Calls cb for each case of one page of the cached cases matching q
+ * (PROTOCOL.md "Case search"), in q's order, through the cache's search
+ * columns and indexes (common/case_search.h); *total counts the matches
+ * (up to q->count_limit when set, *capped then true).  cb borrows c. */
+int relay_store_case_search(relay_store *st, const Sanji__CaseListQuery *q,
+                            const sj_case_search_viewer *viewer, relay_store_case_cb cb, void *arg,
+                            uint32_t *total, bool *capped, sj_error *err);
 
 /* Calls cb for every cached event of a case, in seq order.  cb borrows e. */
 typedef int (*relay_store_event_cb)(void *arg, const Sanji__CaseEvent *e);

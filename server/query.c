@@ -13,14 +13,12 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "case_search.h"
 #include "caserow.h"
 #include "db.h"
 #include "orgunit.h"
 #include "refdata.h"
 #include "uuid.h"
-
-#define LIST_DEFAULT 200
-#define LIST_MAX 1000
 
 static void refuse(Sanji__QueryResult *out, int code, const char *reason)
 {
@@ -46,61 +44,271 @@ static void mask(countyd_arena *a, const countyd_asker *k, Sanji__Case *c)
 
 /* --- case list -------------------------------------------------------------- */
 
+/* A statement made of this file's fixed texts; every value a query carries
+ * is a parameter ($n). */
 typedef struct sqlbuf {
-    char sql[4096];
+    char sql[6144];
     size_t len;
-    const char *p[16];
+    const char *p[48];
     int n;
+    bool overflow;
 } sqlbuf;
 
+static void put(sqlbuf *b, const char *text)
+{
+    size_t n = strlen(text);
+    if (b->len + n + 1 > sizeof(b->sql)) {
+        b->overflow = true;
+        return;
+    }
+    memcpy(b->sql + b->len, text, n + 1);
+    b->len += n;
+}
+
+/* Appends fmt, whose one %d is the next parameter's number, with value. */
 static void add(sqlbuf *b, const char *fmt_with_param, const char *value)
 {
+    if (b->n >= (int)(sizeof(b->p) / sizeof(b->p[0]))) {
+        b->overflow = true;
+        return;
+    }
     b->p[b->n++] = value;
-    b->len += (size_t)snprintf(b->sql + b->len, sizeof(b->sql) - b->len, fmt_with_param, b->n);
+    char part[512];
+    snprintf(part, sizeof(part), fmt_with_param, b->n);
+    put(b, part);
+}
+
+/* Texts a query's values are turned into, kept until the statement ran. */
+typedef struct list_texts {
+    char lo[13], hi[13], unit_lo[13], unit_hi[13], vlo[13], vhi[13];
+    char statuses[16 * 4 + 4];
+    char level[8], vis_level[8], number[64], name[160], id[SJ_PERSONAL_ID_SIZE + 8];
+    char from[24], to[24], due_from[24], due_to[24];
+} list_texts;
+
+static bool given(const char *s)
+{
+    return s && *s;
+}
+
+/* A name's beginning as a LIKE pattern: % _ and \ matched as themselves. */
+static bool like_prefix(const char *text, char *out, size_t cap)
+{
+    size_t k = 0;
+    for (const char *p = text; *p; p++) {
+        if (k + 3 >= cap)
+            return false;
+        if (*p == '%' || *p == '_' || *p == '\\')
+            out[k++] = '\\';
+        out[k++] = *p;
+    }
+    out[k++] = '%';
+    out[k] = '\0';
+    return true;
+}
+
+/* The end of a number, reversed: a prefix of the reversed number, which
+ * cases_number_reversed serves.  Numbers are digits and '-' only; other
+ * text matches nothing (false). */
+static bool number_end_reversed(const char *text, char *out, size_t cap)
+{
+    size_t n = strlen(text);
+    if (n + 2 > cap)
+        return false;
+    for (size_t i = 0; i < n; i++) {
+        char ch = text[n - 1 - i];
+        if ((ch < '0' || ch > '9') && ch != '-')
+            return false;
+        out[i] = ch;
+    }
+    out[n] = '%';
+    out[n + 1] = '\0';
+    return true;
+}
+
+/* May the asker match this case's ID number or phone?  The SQL form of
+ * sj_personal_visible() (common/personal.h), which decides the same for a
+ * case in hand: what a viewer may not see, it may not find either, so a
+ * search cannot tell whether a masked applicant has a given number. */
+static void visible(sqlbuf *b, const countyd_asker *k, list_texts *t)
+{
+    switch (k->role) {
+    case SJ_NODE_ROLE_RELAY:
+    case SJ_NODE_ROLE_COUNTY:
+        return;
+    case SJ_NODE_ROLE_VILLAGE:
+        add(b, " AND c.village = $%d::char(12)", k->unit);
+        return;
+    case SJ_NODE_ROLE_TOWNSHIP_DESK:
+    case SJ_NODE_ROLE_COUNTY_DESK:
+        if (sj_case_search_scope(k->unit, t->vlo, t->vhi)) {
+            snprintf(t->vis_level, sizeof(t->vis_level), "%d", (int)sj_node_role_level(k->role));
+            add(b, " AND c.holder_level = $%d::smallint", t->vis_level);
+            add(b, " AND c.holder_unit BETWEEN $%d::char(12)", t->vlo);
+            add(b, " AND $%d::char(12)", t->vhi);
+            return;
+        }
+        break;
+    default:
+        break;
+    }
+    put(b, " AND false");
+}
+
+/* The WHERE conditions of q (PROTOCOL.md "Case search"). */
+static void list_where(sqlbuf *b, const countyd_asker *k, const Sanji__CaseListQuery *q,
+                       list_texts *t)
+{
+    put(b, " FROM cases c WHERE true");
+    /* The scope as a range of village codes, which the indexes on village
+     * serve (a prefix test on left() would not). */
+    if (!sj_case_search_scope(k->unit, t->lo, t->hi)) {
+        put(b, " AND false");
+        return;
+    }
+    add(b, " AND c.village BETWEEN $%d::char(12)", t->lo);
+    add(b, " AND $%d::char(12)", t->hi);
+    if (given(q->unit)) {
+        if (sj_case_search_scope(q->unit, t->unit_lo, t->unit_hi)) {
+            add(b, " AND c.village BETWEEN $%d::char(12)", t->unit_lo);
+            add(b, " AND $%d::char(12)", t->unit_hi);
+        } else {
+            put(b, " AND false");
+        }
+    }
+    if (q->n_statuses > 0) {
+        size_t n = 1;
+        t->statuses[0] = '{';
+        for (size_t i = 0; i < q->n_statuses && i < 16; i++)
+            n += (size_t)snprintf(t->statuses + n, sizeof(t->statuses) - n, "%s%d", i ? "," : "",
+                                  (int)q->statuses[i] & 0xff);
+        snprintf(t->statuses + n, sizeof(t->statuses) - n, "}");
+        add(b, " AND c.status = ANY($%d::smallint[])", t->statuses);
+    }
+    if (given(q->village))
+        add(b, " AND c.village = $%d::char(12)", q->village);
+    if (q->holder_level) {
+        snprintf(t->level, sizeof(t->level), "%d", (int)q->holder_level);
+        add(b, " AND c.holder_level = $%d::smallint", t->level);
+    }
+    /* At the county the sweep's flag is the truth (a copy elsewhere also
+     * counts a passed due time; see common/case_search.h). */
+    if (q->overdue_only)
+        put(b, " AND c.overdue");
+    if (q->not_overdue)
+        put(b, " AND NOT c.overdue");
+    if (q->waiting_for_me)
+        add(b, " AND c.holder_unit = $%d::char(12)", k->unit);
+    if (q->held_elsewhere)
+        add(b, " AND c.holder_unit <> $%d::char(12)", k->unit);
+    if (given(q->person))
+        add(b, " AND c.first_receiver = $%d", q->person);
+    if (given(q->number)) {
+        if (number_end_reversed(q->number, t->number, sizeof(t->number)))
+            add(b, " AND reverse(c.number) LIKE $%d", t->number);
+        else
+            put(b, " AND false");
+    }
+    if (given(q->applicant_name)) {
+        if (like_prefix(q->applicant_name, t->name, sizeof(t->name)))
+            add(b, " AND c.applicant_name LIKE $%d", t->name);
+        else
+            put(b, " AND false");
+    }
+    if (given(q->id_number)) {
+        /* Stored with an upper-case X (sj_personal_check_id()). */
+        snprintf(t->id, sizeof(t->id), "%s", q->id_number);
+        for (char *p = t->id; *p; p++)
+            if (*p == 'x')
+                *p = 'X';
+        add(b, " AND c.applicant_id_number = $%d", t->id);
+        visible(b, k, t);
+    }
+    if (given(q->phone)) {
+        add(b, " AND c.applicant_phone = $%d", q->phone);
+        visible(b, k, t);
+    }
+    if (given(q->item_code))
+        add(b, " AND c.item_code = $%d", q->item_code);
+    if (given(q->category))
+        add(b, " AND c.item_code IN (SELECT i.code FROM catalogue_item i WHERE i.category = $%d)",
+            q->category);
+    if (given(q->holder_unit))
+        add(b, " AND c.holder_unit = $%d::char(12)", q->holder_unit);
+    if (given(q->department))
+        add(b, " AND c.department = $%d", q->department);
+    if (q->registered_from_ms) {
+        snprintf(t->from, sizeof(t->from), "%" PRId64, q->registered_from_ms);
+        add(b, " AND c.registered_at_ms >= $%d::bigint", t->from);
+    }
+    if (q->registered_to_ms) {
+        snprintf(t->to, sizeof(t->to), "%" PRId64, q->registered_to_ms);
+        add(b, " AND c.registered_at_ms < $%d::bigint", t->to);
+    }
+    if (q->due_from_ms) {
+        snprintf(t->due_from, sizeof(t->due_from), "%" PRId64, q->due_from_ms);
+        add(b, " AND c.due_at_ms > 0 AND c.due_at_ms >= $%d::bigint", t->due_from);
+    }
+    if (q->due_to_ms) {
+        snprintf(t->due_to, sizeof(t->due_to), "%" PRId64, q->due_to_ms);
+        add(b, " AND c.due_at_ms > 0 AND c.due_at_ms < $%d::bigint", t->due_to);
+    }
+    if (q->supervised_only)
+        put(b, " AND c.supervised");
+}
+
+static void list_order(sqlbuf *b, const Sanji__CaseListQuery *q)
+{
+    const char *dir = q->ascending ? " ASC" : " DESC";
+    put(b, " ORDER BY ");
+    switch (q->sort) {
+    case SANJI__CASE_SORT__CASE_SORT_DUE: put(b, "c.due_at_ms"); break;
+    case SANJI__CASE_SORT__CASE_SORT_NUMBER: put(b, "c.number"); break;
+    case SANJI__CASE_SORT__CASE_SORT_STATUS:
+        put(b, "c.status");
+        put(b, dir);
+        put(b, ", c.registered_at_ms");
+        break;
+    default: put(b, "c.registered_at_ms"); break;
+    }
+    put(b, dir);
+    put(b, ", c.case_id");
+    put(b, dir);
 }
 
 static int case_list(PGconn *db, countyd_arena *a, const countyd_asker *k,
                      const Sanji__CaseListQuery *q, Sanji__QueryResult *out, sj_error *err)
 {
-    char prefix[13];
-    countyd_scope_prefix(k->unit, prefix);
-    sqlbuf b = {.len = 0, .n = 0};
-    b.len = (size_t)snprintf(b.sql, sizeof(b.sql),
-                             "SELECT count(*) OVER (), " COUNTYD_CASE_COLUMNS " FROM cases c"
-                             " WHERE true");
-    add(&b, " AND left(c.village, length($%d)) = $1", prefix);
-    char statuses[12 * 4 + 4] = "{";
-    if (q->n_statuses > 0) {
-        size_t n = 1;
-        for (size_t i = 0; i < q->n_statuses && i < 12; i++)
-            n += (size_t)snprintf(statuses + n, sizeof(statuses) - n, "%s%d", i ? "," : "",
-                                  (int)q->statuses[i]);
-        snprintf(statuses + n, sizeof(statuses) - n, "}");
-        add(&b, " AND c.status = ANY($%d::smallint[])", statuses);
+    list_texts t;
+    memset(&t, 0, sizeof(t));
+    sqlbuf rows = {.len = 0};
+    put(&rows, "SELECT " COUNTYD_CASE_COLUMNS);
+    list_where(&rows, k, q, &t);
+    /* The count reads the same conditions, once the rows' text is done. */
+    sqlbuf count = {.len = 0};
+    if (q->count_limit)
+        put(&count, "SELECT count(*) FROM (SELECT 1");
+    else
+        put(&count, "SELECT count(*)");
+    put(&count, strstr(rows.sql, " FROM cases c"));
+    memcpy(count.p, rows.p, sizeof(rows.p));
+    count.n = rows.n;
+    char lim[16], off[16], cap[16];
+    if (q->count_limit) {
+        snprintf(cap, sizeof(cap), "%u", q->count_limit);
+        add(&count, " LIMIT $%d::bigint) m", cap);
     }
-    if (q->village && *q->village)
-        add(&b, " AND c.village = $%d::char(12)", q->village);
-    char level[8];
-    if (q->holder_level) {
-        snprintf(level, sizeof(level), "%d", (int)q->holder_level);
-        add(&b, " AND c.holder_level = $%d::smallint", level);
-    }
-    if (q->overdue_only)
-        b.len += (size_t)snprintf(b.sql + b.len, sizeof(b.sql) - b.len, " AND c.overdue");
-    if (q->waiting_for_me)
-        add(&b, " AND c.holder_unit = $%d::char(12)", k->unit);
-    if (q->person && *q->person)
-        add(&b, " AND c.first_receiver = $%d", q->person);
-    char lim[16], off[16];
-    uint32_t limit = q->limit == 0 ? LIST_DEFAULT : q->limit > LIST_MAX ? LIST_MAX : q->limit;
-    snprintf(lim, sizeof(lim), "%u", limit);
+    list_order(&rows, q);
+    snprintf(lim, sizeof(lim), "%u", sj_case_search_limit(q));
     snprintf(off, sizeof(off), "%u", q->offset);
-    b.len += (size_t)snprintf(b.sql + b.len, sizeof(b.sql) - b.len,
-                              " ORDER BY c.registered_at_ms DESC, c.case_id");
-    add(&b, " LIMIT $%d::bigint", lim);
-    add(&b, " OFFSET $%d::bigint", off);
+    add(&rows, " LIMIT $%d::bigint", lim);
+    add(&rows, " OFFSET $%d::bigint", off);
+    if (rows.overflow || count.overflow) {
+        refuse(out, SJ_EINVAL, "检索条件过多 (too many search conditions)");
+        return 0;
+    }
     PGresult *res;
-    int rc = countyd_db_query(db, b.sql, b.n, b.p, &res, err);
+    int rc = countyd_db_query(db, rows.sql, rows.n, rows.p, &res, err);
     if (rc != 0)
         return rc;
     Sanji__CaseList *l = countyd_arena_alloc(a, sizeof(*l));
@@ -108,25 +316,14 @@ static int case_list(PGconn *db, countyd_arena *a, const countyd_asker *k,
     l->n_cases = (size_t)PQntuples(res);
     l->cases = countyd_arena_alloc(a, (l->n_cases + 1) * sizeof(*l->cases));
     for (size_t i = 0; i < l->n_cases; i++) {
-        l->cases[i] = countyd_caserow_case(a, res, (int)i, 1);
+        l->cases[i] = countyd_caserow_case(a, res, (int)i, 0);
         mask(a, k, l->cases[i]);
     }
-    if (l->n_cases > 0)
-        l->total = (uint32_t)strtoul(PQgetvalue(res, 0, 0), NULL, 10);
-    else if (q->offset > 0) {
-        /* Past the end: the count still says how many there are. */
-        PQclear(res);
-        char count_sql[sizeof(b.sql)];
-        const char *from = strstr(b.sql, " FROM cases c");
-        snprintf(count_sql, sizeof(count_sql), "SELECT count(*)%s", from ? from : "");
-        char *order = strstr(count_sql, " ORDER BY");
-        if (order)
-            *order = '\0';
-        rc = countyd_db_query(db, count_sql, b.n - 2, b.p, &res, err);
-        if (rc != 0)
-            return rc;
-        l->total = PQntuples(res) ? (uint32_t)strtoul(PQgetvalue(res, 0, 0), NULL, 10) : 0;
-    }
+    PQclear(res);
+    if ((rc = countyd_db_query(db, count.sql, count.n, count.p, &res, err)) != 0)
+        return rc;
+    l->total = PQntuples(res) ? (uint32_t)strtoul(PQgetvalue(res, 0, 0), NULL, 10) : 0;
+    l->total_capped = q->count_limit && l->total >= q->count_limit;
     PQclear(res);
     out->result_case = SANJI__QUERY_RESULT__RESULT_CASE_LIST;
     out->case_list = l;

@@ -1,0 +1,410 @@
+/*
+ * case_search.c - a case search answered from an SQLite copy of cases (see
+ * case_search.h).
+ *
+ * The statement is built from fixed condition texts of this file; every
+ * value the query carries is bound as a parameter, never written into the
+ * SQL.  The viewer's right to match an ID number or phone is asked of
+ * sj_personal_visible() itself, through an SQL function registered for the
+ * run, so that the rule has one implementation.
+ *
+ * Entry points: sj_case_search_add_columns(), sj_case_search_index(),
+ * sj_case_search_run(), sj_case_search_limit(), sj_case_search_scope().
+ */
+#include "case_search.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "case.h"
+#include "orgunit.h"
+#include "personal.h"
+
+/* Every column of SJ_CASE_SEARCH_COLUMNS_SQL, for ALTER TABLE. */
+static const char *const COLUMNS[] = {
+    "status INTEGER NOT NULL DEFAULT 0",       "holder_level INTEGER NOT NULL DEFAULT 0",
+    "holder_unit TEXT NOT NULL DEFAULT ''",    "item_code TEXT NOT NULL DEFAULT ''",
+    "applicant_name TEXT NOT NULL DEFAULT ''", "id_number TEXT NOT NULL DEFAULT ''",
+    "phone TEXT NOT NULL DEFAULT ''",          "first_receiver TEXT NOT NULL DEFAULT ''",
+    "department TEXT NOT NULL DEFAULT ''",     "overdue INTEGER NOT NULL DEFAULT 0",
+    "supervised INTEGER NOT NULL DEFAULT 0",   "due_at_ms INTEGER NOT NULL DEFAULT 0",
+};
+
+/* Statuses a case is still worked on in (sj_case_is_active()), as SQL. */
+#define ACTIVE_SQL "(1, 2, 3, 4, 5, 6, 9)"
+
+static int fail(sqlite3 *db, sj_error *err, const char *what)
+{
+    return sj_error_set(err, SJ_EDB, "案件检索出错（%s）：%s / case search failed (%s): %s", what,
+                        sqlite3_errmsg(db), what, sqlite3_errmsg(db));
+}
+
+int sj_case_search_add_columns(sqlite3 *db, sj_error *err)
+{
+    for (size_t i = 0; i < sizeof(COLUMNS) / sizeof(COLUMNS[0]); i++) {
+        char sql[256];
+        snprintf(sql, sizeof(sql), "ALTER TABLE cases ADD COLUMN %s", COLUMNS[i]);
+        if (sqlite3_exec(db, sql, NULL, NULL, NULL) != SQLITE_OK)
+            return fail(db, err, "add column");
+    }
+    if (sqlite3_exec(db, SJ_CASE_SEARCH_INDEXES_SQL, NULL, NULL, NULL) != SQLITE_OK)
+        return fail(db, err, "create index");
+    return 0;
+}
+
+static const char *nz(const char *s)
+{
+    return s ? s : "";
+}
+
+void sj_case_search_bind(sqlite3_stmt *s, int first, const Sanji__Case *c)
+{
+    const Sanji__Applicant *a = c->applicant;
+    int i = first;
+    sqlite3_bind_int(s, i++, (int)c->status);
+    sqlite3_bind_int(s, i++, (int)c->holder_level);
+    sqlite3_bind_text(s, i++, nz(c->holder_unit), -1, SQLITE_STATIC);
+    sqlite3_bind_text(s, i++, nz(c->item_code), -1, SQLITE_STATIC);
+    sqlite3_bind_text(s, i++, a ? nz(a->name) : "", -1, SQLITE_STATIC);
+    sqlite3_bind_text(s, i++, a ? nz(a->id_number) : "", -1, SQLITE_STATIC);
+    sqlite3_bind_text(s, i++, a ? nz(a->phone) : "", -1, SQLITE_STATIC);
+    sqlite3_bind_text(s, i++, nz(c->first_receiver), -1, SQLITE_STATIC);
+    sqlite3_bind_text(s, i++, nz(c->department), -1, SQLITE_STATIC);
+    sqlite3_bind_int(s, i++, c->overdue ? 1 : 0);
+    sqlite3_bind_int(s, i++, c->supervised ? 1 : 0);
+    sqlite3_bind_int64(s, i++, c->due_at_ms);
+}
+
+int sj_case_search_index(sqlite3 *db, const Sanji__Case *c, sj_error *err)
+{
+    if (!c || c->case_id.len != 16)
+        return 0;
+    sqlite3_stmt *s = NULL;
+    if (sqlite3_prepare_v2(db,
+                           "UPDATE cases SET village = ?1, (" SJ_CASE_SEARCH_COLUMN_NAMES ") = ("
+                           SJ_CASE_SEARCH_COLUMN_PARAMS ") WHERE case_id = ?14",
+                           -1, &s, NULL) != SQLITE_OK)
+        return fail(db, err, "index prepare");
+    sqlite3_bind_text(s, 1, nz(c->village), -1, SQLITE_STATIC);
+    sj_case_search_bind(s, 2, c);
+    sqlite3_bind_blob(s, 2 + SJ_CASE_SEARCH_N_COLUMNS, c->case_id.data, 16, SQLITE_STATIC);
+    int rc = sqlite3_step(s) == SQLITE_DONE ? 0 : fail(db, err, "index");
+    sqlite3_finalize(s);
+    return rc;
+}
+
+uint32_t sj_case_search_limit(const Sanji__CaseListQuery *q)
+{
+    if (!q || q->limit == 0)
+        return SJ_CASE_SEARCH_LIMIT_DEFAULT;
+    return q->limit > SJ_CASE_SEARCH_LIMIT_MAX ? SJ_CASE_SEARCH_LIMIT_MAX : q->limit;
+}
+
+bool sj_case_search_scope(const char *unit, char lo[13], char hi[13])
+{
+    int keep;
+    switch (unit ? sj_orgunit_level(unit) : SJ_LEVEL_NONE) {
+    case SJ_LEVEL_COUNTY: keep = 6; break;
+    case SJ_LEVEL_TOWNSHIP: keep = 9; break;
+    case SJ_LEVEL_VILLAGE: keep = 12; break;
+    default: return false;
+    }
+    memcpy(lo, unit, (size_t)keep);
+    memcpy(hi, unit, (size_t)keep);
+    memset(lo + keep, '0', (size_t)(12 - keep));
+    memset(hi + keep, '9', (size_t)(12 - keep));
+    lo[12] = hi[12] = '\0';
+    return true;
+}
+
+/* ---- the statement ----------------------------------------------------- */
+
+typedef struct bindv {
+    bool is_text;
+    const char *text;
+    int64_t i64;
+} bindv;
+
+#define MAX_BINDS 64
+
+typedef struct builder {
+    char sql[4096];
+    size_t len;
+    bindv b[MAX_BINDS];
+    int n;
+    bool overflow;
+    /* Owned texts made here (escaped patterns, bounds). */
+    char number_like[160];
+    char name_hi[160];
+    char scope_lo[13], scope_hi[13], unit_lo[13], unit_hi[13];
+} builder;
+
+static void sql_add(builder *b, const char *text)
+{
+    size_t n = strlen(text);
+    if (b->len + n + 1 > sizeof(b->sql)) {
+        b->overflow = true;
+        return;
+    }
+    memcpy(b->sql + b->len, text, n + 1);
+    b->len += n;
+}
+
+/* Appends cond (one '?' per value) with the values. */
+static void cond_text(builder *b, const char *cond, const char *v1, const char *v2)
+{
+    if (b->n + 2 > MAX_BINDS) {
+        b->overflow = true;
+        return;
+    }
+    sql_add(b, " AND ");
+    sql_add(b, cond);
+    b->b[b->n++] = (bindv){.is_text = true, .text = v1};
+    if (v2)
+        b->b[b->n++] = (bindv){.is_text = true, .text = v2};
+}
+
+static void cond_int(builder *b, const char *cond, int64_t v)
+{
+    if (b->n + 1 > MAX_BINDS) {
+        b->overflow = true;
+        return;
+    }
+    sql_add(b, " AND ");
+    sql_add(b, cond);
+    b->b[b->n++] = (bindv){.is_text = false, .i64 = v};
+}
+
+static bool set(const char *s)
+{
+    return s && *s;
+}
+
+/* LIKE pattern "%<text>" with % _ and \ escaped; false when too long. */
+static bool like_suffix(const char *text, char *out, size_t cap)
+{
+    size_t k = 0;
+    out[k++] = '%';
+    for (const char *p = text; *p; p++) {
+        if (k + 3 >= cap)
+            return false;
+        if (*p == '%' || *p == '_' || *p == '\\')
+            out[k++] = '\\';
+        out[k++] = *p;
+    }
+    out[k] = '\0';
+    return true;
+}
+
+/* "Overdue" at a copy: the county's flag, or an active case past its due
+ * time (the flag may not have arrived yet). */
+#define OVERDUE_SQL                                                                               \
+    "(overdue <> 0 OR (due_at_ms > 0 AND due_at_ms < ? AND status IN " ACTIVE_SQL "))"
+
+static void build_where(builder *b, const Sanji__CaseListQuery *q, const sj_case_search_viewer *v)
+{
+    sql_add(b, " WHERE 1");
+    if (sj_case_search_scope(v->scope, b->scope_lo, b->scope_hi))
+        cond_text(b, "village BETWEEN ? AND ?", b->scope_lo, b->scope_hi);
+    else
+        sql_add(b, " AND 0"); /* no scope, nothing to see */
+    if (set(q->village))
+        cond_text(b, "village = ?", q->village, NULL);
+    if (set(q->unit)) {
+        if (sj_case_search_scope(q->unit, b->unit_lo, b->unit_hi))
+            cond_text(b, "village BETWEEN ? AND ?", b->unit_lo, b->unit_hi);
+        else
+            sql_add(b, " AND 0");
+    }
+    if (q->n_statuses > 0) {
+        char list[160];
+        size_t k = 0;
+        for (size_t i = 0; i < q->n_statuses && i < 16; i++)
+            k += (size_t)snprintf(list + k, sizeof(list) - k, "%s%d", i ? "," : "",
+                                  (int)q->statuses[i] & 0xff);
+        sql_add(b, " AND status IN (");
+        sql_add(b, list);
+        sql_add(b, ")");
+    }
+    if (q->holder_level)
+        cond_int(b, "holder_level = ?", (int64_t)q->holder_level);
+    if (q->overdue_only)
+        cond_int(b, OVERDUE_SQL, v->now_ms);
+    if (q->not_overdue)
+        cond_int(b, "NOT " OVERDUE_SQL, v->now_ms);
+    if (q->waiting_for_me)
+        cond_text(b, "holder_unit = ?", nz(v->unit), NULL);
+    if (q->held_elsewhere)
+        cond_text(b, "holder_unit <> ?", nz(v->unit), NULL);
+    if (set(q->person))
+        cond_text(b, "first_receiver = ?", q->person, NULL);
+    if (set(q->number)) {
+        if (like_suffix(q->number, b->number_like, sizeof(b->number_like)))
+            cond_text(b, "number LIKE ? ESCAPE '\\'", b->number_like, NULL);
+        else
+            sql_add(b, " AND 0");
+    }
+    if (set(q->applicant_name)) {
+        /* Every name beginning so: [prefix, prefix + U+10FFFF) in byte
+         * order, which an index on the column serves. */
+        snprintf(b->name_hi, sizeof(b->name_hi), "%s\xf4\x8f\xbf\xbf", q->applicant_name);
+        cond_text(b, "applicant_name >= ? AND applicant_name < ?", q->applicant_name, b->name_hi);
+    }
+    if (set(q->id_number))
+        cond_text(b, "id_number = ? AND sj_visible(village, holder_level, holder_unit)",
+                  q->id_number, NULL);
+    if (set(q->phone))
+        cond_text(b, "phone = ? AND sj_visible(village, holder_level, holder_unit)", q->phone,
+                  NULL);
+    if (set(q->item_code))
+        cond_text(b, "item_code = ?", q->item_code, NULL);
+    if (set(q->category)) {
+        if (v->n_category_items == 0) {
+            sql_add(b, " AND 0");
+        } else {
+            sql_add(b, " AND item_code IN (");
+            for (size_t i = 0; i < v->n_category_items && b->n < MAX_BINDS; i++) {
+                sql_add(b, i ? ", ?" : "?");
+                b->b[b->n++] = (bindv){.is_text = true, .text = v->category_items[i]};
+            }
+            if (b->n >= MAX_BINDS)
+                b->overflow = true;
+            sql_add(b, ")");
+        }
+    }
+    if (set(q->holder_unit))
+        cond_text(b, "holder_unit = ?", q->holder_unit, NULL);
+    if (set(q->department))
+        cond_text(b, "department = ?", q->department, NULL);
+    if (q->registered_from_ms)
+        cond_int(b, "registered_at_ms >= ?", q->registered_from_ms);
+    if (q->registered_to_ms)
+        cond_int(b, "registered_at_ms < ?", q->registered_to_ms);
+    if (q->due_from_ms)
+        cond_int(b, "due_at_ms > 0 AND due_at_ms >= ?", q->due_from_ms);
+    if (q->due_to_ms)
+        cond_int(b, "due_at_ms > 0 AND due_at_ms < ?", q->due_to_ms);
+    if (q->supervised_only)
+        sql_add(b, " AND supervised <> 0");
+}
+
+static void build_order(builder *b, const Sanji__CaseListQuery *q)
+{
+    const char *dir = q->ascending ? " ASC" : " DESC";
+    const char *key;
+    switch (q->sort) {
+    case SANJI__CASE_SORT__CASE_SORT_DUE: key = "due_at_ms"; break;
+    case SANJI__CASE_SORT__CASE_SORT_NUMBER: key = "number"; break;
+    case SANJI__CASE_SORT__CASE_SORT_STATUS: key = "status"; break;
+    default: key = "registered_at_ms"; break;
+    }
+    sql_add(b, " ORDER BY ");
+    sql_add(b, key);
+    sql_add(b, dir);
+    if (q->sort == SANJI__CASE_SORT__CASE_SORT_STATUS) {
+        sql_add(b, ", registered_at_ms");
+        sql_add(b, dir);
+    }
+    sql_add(b, ", case_id");
+    sql_add(b, dir);
+}
+
+static void bind_all(sqlite3_stmt *s, const builder *b)
+{
+    for (int i = 0; i < b->n; i++) {
+        if (b->b[i].is_text)
+            sqlite3_bind_text(s, i + 1, b->b[i].text, -1, SQLITE_STATIC);
+        else
+            sqlite3_bind_int64(s, i + 1, b->b[i].i64);
+    }
+}
+
+/* sj_visible(village, holder_level, holder_unit): sj_personal_visible()
+ * for the viewer of this run. */
+static void visible_fn(sqlite3_context *ctx, int argc, sqlite3_value **argv)
+{
+    const sj_case_search_viewer *v = sqlite3_user_data(ctx);
+    const char *village = (const char *)sqlite3_value_text(argv[0]);
+    const char *holder = (const char *)sqlite3_value_text(argv[2]);
+    sqlite3_result_int(ctx, sj_personal_visible(village, (sj_level)sqlite3_value_int(argv[1]),
+                                                holder, v->role, v->unit));
+}
+
+static int run(sqlite3 *db, const char *blob_column, const Sanji__CaseListQuery *q,
+               const sj_case_search_viewer *v, sj_case_search_row_cb cb, void *arg,
+               uint32_t *total, bool *capped, sj_error *err)
+{
+    builder b;
+    memset(&b, 0, sizeof(b));
+    sql_add(&b, "SELECT ");
+    sql_add(&b, blob_column);
+    size_t from = b.len;
+    sql_add(&b, " FROM cases");
+    build_where(&b, q, v);
+    size_t where_end = b.len;
+    int where_binds = b.n;
+    build_order(&b, q);
+    sql_add(&b, " LIMIT ? OFFSET ?");
+    if (b.overflow)
+        return sj_error_set(err, SJ_EINVAL, "search too long / 检索条件过多");
+    sqlite3_stmt *s = NULL;
+    if (sqlite3_prepare_v2(db, b.sql, -1, &s, NULL) != SQLITE_OK)
+        return fail(db, err, "prepare");
+    bind_all(s, &b);
+    sqlite3_bind_int64(s, b.n + 1, sj_case_search_limit(q));
+    sqlite3_bind_int64(s, b.n + 2, q->offset);
+    int rc = 0, step;
+    while ((step = sqlite3_step(s)) == SQLITE_ROW) {
+        const void *blob = sqlite3_column_blob(s, 0);
+        if (!blob)
+            continue;
+        if ((rc = cb(arg, blob, (size_t)sqlite3_column_bytes(s, 0))) != 0)
+            break;
+    }
+    if (rc == 0 && step != SQLITE_DONE)
+        rc = fail(db, err, "read");
+    sqlite3_finalize(s);
+    if (rc != 0)
+        return rc;
+
+    /* The count: the same conditions, up to count_limit when one is set
+     * (a broad search then stops counting early instead of reading every
+     * case). */
+    char where[sizeof(b.sql)];
+    snprintf(where, sizeof(where), "%.*s", (int)(where_end - from), b.sql + from);
+    char count_sql[sizeof(b.sql) + 64];
+    if (q->count_limit)
+        snprintf(count_sql, sizeof(count_sql), "SELECT count(*) FROM (SELECT 1%s LIMIT ?)", where);
+    else
+        snprintf(count_sql, sizeof(count_sql), "SELECT count(*)%s", where);
+    if (sqlite3_prepare_v2(db, count_sql, -1, &s, NULL) != SQLITE_OK)
+        return fail(db, err, "prepare count");
+    b.n = where_binds;
+    bind_all(s, &b);
+    if (q->count_limit)
+        sqlite3_bind_int64(s, where_binds + 1, q->count_limit);
+    step = sqlite3_step(s);
+    if (step == SQLITE_ROW) {
+        *total = (uint32_t)sqlite3_column_int64(s, 0);
+        *capped = q->count_limit && *total >= q->count_limit;
+    } else {
+        rc = fail(db, err, "count");
+    }
+    sqlite3_finalize(s);
+    return rc;
+}
+
+int sj_case_search_run(sqlite3 *db, const char *blob_column, const Sanji__CaseListQuery *q,
+                       const sj_case_search_viewer *v, sj_case_search_row_cb cb, void *arg,
+                       uint32_t *total, bool *capped, sj_error *err)
+{
+    *total = 0;
+    *capped = false;
+    /* The function holds v: registered for this run only. */
+    if (sqlite3_create_function(db, "sj_visible", 3, SQLITE_UTF8, (void *)v, visible_fn, NULL,
+                                NULL) != SQLITE_OK)
+        return fail(db, err, "function");
+    int rc = run(db, blob_column, q, v, cb, arg, total, capped, err);
+    sqlite3_create_function(db, "sj_visible", 3, SQLITE_UTF8, NULL, NULL, NULL, NULL);
+    return rc;
+}

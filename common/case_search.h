@@ -1,0 +1,134 @@
+/*
+ * case_search.h - a case search (the Query's CaseListQuery, PROTOCOL.md
+ * "Case search") answered from an SQLite copy of cases: the relay's cache
+ * and a station's or township desk's local store read it the same way.
+ * (The county answers the same query from PostgreSQL in server/query.c;
+ * PROTOCOL.md is the one description both follow.)
+ *
+ * A store keeps, next to each cached case's protobuf snapshot, the fields
+ * a search needs as columns of its `cases` table (village, number and
+ * registered_at_ms it already had, and the columns below), with indexes:
+ * a search reads the matching rows of one page, never every case.
+ *
+ *   sj_case_search_add_columns()  adds the columns and indexes to an older
+ *                                 store's `cases` table (an upgrade)
+ *   sj_case_search_schema         the same, for a new store's schema
+ *   sj_case_search_index()        writes one case's columns
+ *   sj_case_search_run()          one page of matching rows, and the count
+ *
+ * Keys, as PROTOCOL.md defines them: number (the whole number or its end),
+ * applicant name (its beginning), ID number and phone (whole, and only on
+ * cases whose applicant the viewer may see: sj_personal_visible()), item,
+ * category (the caller passes the category's item codes from its
+ * catalogue), holder unit, department, first receiver, village and unit
+ * (under a township), statuses, holder level, registration and due time
+ * ranges, overdue / not overdue, supervised, waiting for me / held
+ * elsewhere.  A copy's overdue flag may lag the county's sweep, so here an
+ * active case whose due time has passed counts as overdue too.  Rows come
+ * in the query's order (registration time, due time, number or status;
+ * either direction) with the case id breaking ties, LIMIT/OFFSET paged.
+ *
+ * Ownership: the database handle is borrowed; row blobs handed to the
+ * callback are valid during the call only.  Errors are SJ_EDB (with the
+ * SQLite message) or what the callback returned.
+ *
+ * Entry points: sj_case_search_add_columns(), sj_case_search_bind(),
+ * sj_case_search_index(), sj_case_search_run(), sj_case_search_limit(), sj_case_search_scope().
+ */
+#ifndef SJ_CASE_SEARCH_H
+#define SJ_CASE_SEARCH_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <sqlite3.h>
+
+#include "err.h"
+#include "identity.h"
+#include "sanji.pb-c.h"
+
+#define SJ_CASE_SEARCH_LIMIT_DEFAULT 200
+#define SJ_CASE_SEARCH_LIMIT_MAX 1000
+
+/* Column definitions and indexes for a new store's `cases` table, to put
+ * after its own columns (", status INTEGER ..." and "CREATE INDEX ...;").
+ * The table must already have case_id, village, number, registered_at_ms,
+ * and an index on (village, registered_at_ms). */
+#define SJ_CASE_SEARCH_COLUMNS_SQL                                                                 \
+    ", status INTEGER NOT NULL DEFAULT 0, holder_level INTEGER NOT NULL DEFAULT 0,"               \
+    " holder_unit TEXT NOT NULL DEFAULT '', item_code TEXT NOT NULL DEFAULT '',"                   \
+    " applicant_name TEXT NOT NULL DEFAULT '', id_number TEXT NOT NULL DEFAULT '',"                \
+    " phone TEXT NOT NULL DEFAULT '', first_receiver TEXT NOT NULL DEFAULT '',"                    \
+    " department TEXT NOT NULL DEFAULT '', overdue INTEGER NOT NULL DEFAULT 0,"                    \
+    " supervised INTEGER NOT NULL DEFAULT 0, due_at_ms INTEGER NOT NULL DEFAULT 0"
+#define SJ_CASE_SEARCH_INDEXES_SQL                                                                 \
+    "CREATE INDEX IF NOT EXISTS cases_s_registered ON cases(registered_at_ms);"                  \
+    "CREATE INDEX IF NOT EXISTS cases_s_status ON cases(status, registered_at_ms);"              \
+    "CREATE INDEX IF NOT EXISTS cases_s_due ON cases(due_at_ms);"                                \
+    "CREATE INDEX IF NOT EXISTS cases_s_holder ON cases(holder_unit, status);"                   \
+    "CREATE INDEX IF NOT EXISTS cases_s_name ON cases(applicant_name);"                          \
+    "CREATE INDEX IF NOT EXISTS cases_s_id ON cases(id_number);"                                 \
+    "CREATE INDEX IF NOT EXISTS cases_s_phone ON cases(phone);"                                  \
+    "CREATE INDEX IF NOT EXISTS cases_s_item ON cases(item_code);"                               \
+    "CREATE INDEX IF NOT EXISTS cases_s_receiver ON cases(first_receiver);"
+
+/* The search columns by name, and as many parameters, for a store that
+ * writes them in its own INSERT; sj_case_search_bind() binds them. */
+#define SJ_CASE_SEARCH_COLUMN_NAMES                                                                \
+    "status, holder_level, holder_unit, item_code, applicant_name, id_number, phone,"             \
+    " first_receiver, department, overdue, supervised, due_at_ms"
+#define SJ_CASE_SEARCH_COLUMN_PARAMS "?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?"
+#define SJ_CASE_SEARCH_N_COLUMNS 12
+
+/* Binds c's values of SJ_CASE_SEARCH_COLUMN_NAMES to parameters first ..
+ * first + SJ_CASE_SEARCH_N_COLUMNS - 1 of s (strings borrowed from c). */
+void sj_case_search_bind(sqlite3_stmt *s, int first, const Sanji__Case *c);
+
+/* Adds the search columns and indexes to an existing `cases` table (which
+ * has village).  The caller runs it in its upgrade transaction and then
+ * sj_case_search_index() for every row.  0 or SJ_EDB. */
+int sj_case_search_add_columns(sqlite3 *db, sj_error *err);
+
+/* Writes the search columns (and village) of the row whose case_id is
+ * c->case_id from c.  A missing row changes nothing.  0 or SJ_EDB. */
+int sj_case_search_index(sqlite3 *db, const Sanji__Case *c, sj_error *err);
+
+/* Who searches: the viewer's role and unit decide "waiting for me", "held
+ * elsewhere" and which applicants' ID numbers and phones may be matched;
+ * scope limits the villages (the viewer's own unit, or a relay's
+ * township).  category_items are the item codes of q->category (ignored
+ * when q->category is empty; none means nothing matches).  now_ms decides
+ * whether a due time has passed. */
+typedef struct sj_case_search_viewer {
+    sj_node_role role;
+    const char *unit;
+    const char *scope;
+    const char *const *category_items;
+    size_t n_category_items;
+    int64_t now_ms;
+} sj_case_search_viewer;
+
+/* Called for each row of the page, in order, with the blob of blob_column
+ * (the caller's snapshot column or expression).  Non-zero stops the run and
+ * is returned. */
+typedef int (*sj_case_search_row_cb)(void *arg, const void *blob, size_t len);
+
+/* Runs q: the rows of its page through cb, and in *total the number of
+ * matches (up to q->count_limit when that is set: *capped then says the
+ * limit was reached).  blob_column is an SQL expression of the table (a
+ * constant of the caller, never input).  Returns 0, SJ_EDB with err, or
+ * cb's code. */
+int sj_case_search_run(sqlite3 *db, const char *blob_column, const Sanji__CaseListQuery *q,
+                       const sj_case_search_viewer *v, sj_case_search_row_cb cb, void *arg,
+                       uint32_t *total, bool *capped, sj_error *err);
+
+/* The page size a query asks for: its limit, the default when 0, at most
+ * SJ_CASE_SEARCH_LIMIT_MAX. */
+uint32_t sj_case_search_limit(const Sanji__CaseListQuery *q);
+
+/* The villages under unit as a code range [lo, hi] (both 12 digits); false
+ * for an invalid unit. */
+bool sj_case_search_scope(const char *unit, char lo[13], char hi[13]);
+
+#endif
