@@ -61,6 +61,9 @@ struct sc_client {
     char peer_node[SJ_IDENTITY_NODE_ID_MAX];
     int last_error;
     char last_error_text[SJ_ERROR_MESSAGE_MAX];
+    int lasting_refusal;      /* a refusal only a person can fix (sj_err_is_lasting), 0: none */
+    int64_t network_time_ms;  /* the peer's clock at the last Welcome (kept in the store) */
+    int64_t clock_offset_ms;  /* the peer's clock minus ours then; valid while welcomed */
     int64_t sent_upto;        /* outbox seq sent on this link */
 
     Sanji__CatalogueSync *catalogue;
@@ -468,6 +471,76 @@ static void fail_queries(sc_client *c, int status)
     }
 }
 
+/* ---- what the link taught us: lasting refusals and the network's time ---- */
+
+/* A refusal only a person can fix (a revoked or expired certificate, a node
+ * outside the relay's township) is kept in the store, so that every later
+ * run of the CLI knows at once that saved work cannot go out, and says so. */
+static void note_lasting_refusal(sc_client *c, int code)
+{
+    c->lasting_refusal = code;
+    char v[16];
+    snprintf(v, sizeof v, "%d", code);
+    sj_error err;
+    if (sc_store_meta_set(c->st, "lasting_refusal", v, &err) != 0)
+        SJ_LOG_WARN("sanji", "lasting refusal not stored", "why", err.message);
+}
+
+/* The peer took the link: any lasting refusal is over, and its clock tells
+ * the network's time (sc_check_clock()). */
+static void note_link_accepted(sc_client *c, int64_t server_time_ms)
+{
+    sj_error err;
+    if (c->lasting_refusal) {
+        c->lasting_refusal = 0;
+        if (sc_store_meta_set(c->st, "lasting_refusal", "0", &err) != 0)
+            SJ_LOG_WARN("sanji", "lasting refusal not cleared", "why", err.message);
+    }
+    if (server_time_ms <= 0)
+        return;
+    c->clock_offset_ms = server_time_ms - sj_clock_real_ms();
+    if (server_time_ms > c->network_time_ms) {
+        c->network_time_ms = server_time_ms;
+        char v[32];
+        snprintf(v, sizeof v, "%lld", (long long)server_time_ms);
+        if (sc_store_meta_set(c->st, "network_time_ms", v, &err) != 0)
+            SJ_LOG_WARN("sanji", "network time not stored", "why", err.message);
+    }
+}
+
+static int64_t meta_i64(sc_client *c, const char *key)
+{
+    char v[32];
+    if (sc_store_meta_get(c->st, key, v, sizeof v, NULL) != 0)
+        return 0;
+    return strtoll(v, NULL, 10);
+}
+
+int sc_lasting_refusal(const sc_client *c)
+{
+    return c->lasting_refusal;
+}
+
+int sc_check_clock(const sc_client *c, int64_t now, sj_error *err)
+{
+    int64_t network = 0;
+    if (c->welcomed && (c->clock_offset_ms > SC_CLOCK_SKEW_MAX_MS ||
+                        c->clock_offset_ms < -SC_CLOCK_SKEW_MAX_MS))
+        network = now + c->clock_offset_ms;
+    else if (c->network_time_ms > now + SC_CLOCK_SKEW_MAX_MS)
+        network = c->network_time_ms;
+    if (!network)
+        return 0;
+    char shows[SJ_CLOCK_DATE_SIZE + 16], was[SJ_CLOCK_DATE_SIZE + 16];
+    sj_clock_format_china(now, shows, sizeof shows);
+    sj_clock_format_china(network, was, sizeof was);
+    return sj_error_set(err, SJ_EBAD_TIME,
+                        _("This computer's date and time are wrong: it shows %s, but the network's "
+                          "time was %s. Correct the computer's date and time, then save again; "
+                          "nothing was saved."),
+                        shows, was);
+}
+
 static void d_on_up(sj_dialer *d, sj_conn *conn, const sj_identity *peer)
 {
     sc_client *c = sj_dialer_data(d);
@@ -506,6 +579,7 @@ static void d_on_message(sj_dialer *d, sj_conn *conn, const Sanji__Envelope *env
         c->upstream_last_ms = county ? w->server_time_ms : w->upstream_last_contact_ms;
         c->last_error = 0;
         c->last_error_text[0] = '\0';
+        note_link_accepted(c, w->server_time_ms);
         sc_event ev = {.type = SC_EV_LINK_UP,
                        .peer_node = c->peer_node,
                        .upstream_online = c->upstream_online};
@@ -554,6 +628,8 @@ static void d_on_down(sj_dialer *d, int status, const sj_error *why, uint64_t re
     c->caught_up = false;
     c->last_error = status;
     snprintf(c->last_error_text, sizeof(c->last_error_text), "%s", why ? why->message : "");
+    if (sj_err_is_lasting(status))
+        note_lasting_refusal(c, status);
     fail_queries(c, status ? status : SJ_ECLOSED);
     sc_event ev = {.type = SC_EV_LINK_DOWN,
                    .code = status,
@@ -683,6 +759,10 @@ int sc_client_new(uv_loop_t *loop, const sc_config *cfg, sc_event_cb cb, void *d
     load_ref(c, "catalogue");
     load_ref(c, "org_tree");
     load_ref(c, "persons");
+    c->lasting_refusal = (int)meta_i64(c, "lasting_refusal");
+    if (!sj_err_is_lasting(c->lasting_refusal))
+        c->lasting_refusal = 0;
+    c->network_time_ms = meta_i64(c, "network_time_ms");
     *out = c;
     return 0;
 nomem:
@@ -763,6 +843,7 @@ typedef struct login_work {
     uv_work_t req;
     sc_client *c;
     char person_id[128];
+    char fail_key[160];       /* the store's key of this person's failures */
     char verifier[SJ_PASSWORD_VERIFIER_SIZE];
     char *password;
     int status;
@@ -770,6 +851,55 @@ typedef struct login_work {
     sc_login_cb cb;
     void *data;
 } login_work;
+
+/* Password guessing is slowed per person: after LOGIN_FAILS_FREE wrong
+ * passwords in a row, each further try waits LOGIN_WAIT_BASE_MS, doubling
+ * with every failure up to LOGIN_WAIT_MAX_MS.  The count and the time of the
+ * last failure are kept in the station's store ("login_fail:<person>"), so
+ * restarting the program does not reset them; unknown names share one
+ * count, so guessing names is slowed too.  A right password clears it. */
+#define LOGIN_FAILS_FREE 3
+#define LOGIN_WAIT_BASE_MS 5000
+#define LOGIN_WAIT_MAX_MS (15 * 60 * 1000)
+
+static unsigned login_failures_get(sc_client *c, const char *key, int64_t *last_ms)
+{
+    char v[64];
+    unsigned n = 0;
+    long long last = 0;
+    if (sc_store_meta_get(c->st, key, v, sizeof v, NULL) == 0 &&
+        sscanf(v, "%u %lld", &n, &last) != 2)
+        n = 0, last = 0;
+    if (last_ms)
+        *last_ms = last;
+    return n;
+}
+
+static void login_failures_set(sc_client *c, const char *key, unsigned n, int64_t at_ms)
+{
+    char v[64];
+    snprintf(v, sizeof v, "%u %lld", n, (long long)at_ms);
+    sj_error err;
+    if (sc_store_meta_set(c->st, key, v, &err) != 0)
+        SJ_LOG_WARN("sanji", "login failures not stored", "why", err.message);
+}
+
+/* Milliseconds the person of key must still wait before the next try. */
+static int64_t login_wait_ms(sc_client *c, const char *key)
+{
+    int64_t last;
+    unsigned n = login_failures_get(c, key, &last);
+    if (n < LOGIN_FAILS_FREE)
+        return 0;
+    int64_t wait = LOGIN_WAIT_BASE_MS;
+    for (unsigned i = LOGIN_FAILS_FREE; i < n && wait < LOGIN_WAIT_MAX_MS; i++)
+        wait *= 2;
+    if (wait > LOGIN_WAIT_MAX_MS)
+        wait = LOGIN_WAIT_MAX_MS;
+    int64_t left = last + wait - sj_clock_real_ms();
+    /* A clock set back must not lengthen the wait beyond its own size. */
+    return left < 0 ? 0 : left > wait ? wait : left;
+}
 
 static void login_run(uv_work_t *req)
 {
@@ -790,7 +920,17 @@ static void login_done(uv_work_t *req, int status)
     if (rc == 0) {
         snprintf(c->person_id, sizeof(c->person_id), "%s", w->person_id);
         rc = sc_store_meta_set(c->st, "person", w->person_id, &err);
+        if (rc == 0)
+            login_failures_set(c, w->fail_key, 0, 0);
     } else if (rc == SJ_EAUTH) {
+        unsigned n = login_failures_get(c, w->fail_key, NULL) + 1;
+        login_failures_set(c, w->fail_key, n, sj_clock_real_ms());
+        if (n >= LOGIN_FAILS_FREE) {
+            char count[16];
+            snprintf(count, sizeof count, "%u", n);
+            SJ_LOG_WARN("sanji", "repeated wrong passwords at this station", "person",
+                        w->person_id[0] ? w->person_id : "(unknown name)", "in_a_row", count);
+        }
         sj_error_set(&err, SJ_EAUTH, "%s", _("Wrong name or password."));
     } else {
         err = w->err;
@@ -840,6 +980,16 @@ int sc_login(sc_client *c, const char *person, const char *password, sc_login_cb
     w->cb = cb;
     w->data = data;
     w->req.data = w;
+    snprintf(w->fail_key, sizeof w->fail_key, "login_fail:%.120s", found ? nz(found->id) : "?");
+    int64_t wait = login_wait_ms(c, w->fail_key);
+    if (wait > 0) {
+        explicit_bzero(w->password, strlen(w->password));
+        free(w->password);
+        free(w);
+        return sj_error_set(err, SJ_EAUTH,
+                            _("Too many wrong passwords; wait %lld seconds, then try again."),
+                            (long long)((wait + 999) / 1000));
+    }
     if (found) {
         snprintf(w->person_id, sizeof(w->person_id), "%s", found->id);
         snprintf(w->verifier, sizeof(w->verifier), "%s", nz(found->verifier));
@@ -979,6 +1129,8 @@ int sc_register(sc_client *c, const sc_register_req *req, uint8_t case_id_out[16
     if (sj_personal_check_phone(req->phone, &e2) != 0)
         return sj_error_set(err, SJ_EBAD_PHONE, "%s", e2.message);
     int64_t now = sj_clock_real_ms();
+    if ((rc = sc_check_clock(c, now, err)) != 0)
+        return rc;
     sj_case_outcome out;
     if (sj_case_register(c->node.unit, (sj_level)it->min_level, now, &actor, &out, &e2) != 0)
         return sj_refusal_set(err, e2.code, e2.message);
@@ -1050,6 +1202,10 @@ int sc_act(sc_client *c, const sc_action_req *req, uint8_t message_id_out[16], s
     sj_case sm;
     case_view(c, cur, &sm);
     int64_t now = sj_clock_real_ms();
+    if ((rc = sc_check_clock(c, now, err)) != 0) {
+        sanji__case__free_unpacked(cur, NULL);
+        return rc;
+    }
     if (now <= sm.updated_at_ms)
         now = sm.updated_at_ms + 1; /* keep the history in order despite clock skew */
     uint8_t msg_id[16];
@@ -1243,6 +1399,7 @@ int sc_status(sc_client *c, sc_status_info *out, sj_error *err)
     out->upstream_last_contact_ms = c->upstream_last_ms;
     snprintf(out->peer_node, sizeof(out->peer_node), "%s", c->peer_node);
     out->last_error = c->last_error;
+    out->lasting_refusal = c->lasting_refusal;
     snprintf(out->last_error_text, sizeof(out->last_error_text), "%s", c->last_error_text);
     out->catalogue_version = c->catalogue_version;
     out->org_tree_version = c->org_tree_version;

@@ -270,6 +270,8 @@ typedef struct sc_status_info {
     int64_t upstream_last_contact_ms;
     char peer_node[SJ_IDENTITY_NODE_ID_MAX];
     int last_error;               /* last link failure (0: none) */
+    int lasting_refusal;          /* a refusal only a person can fix (sj_err_is_lasting()),
+                                     kept across runs until a link is taken again; 0: none */
     char last_error_text[SJ_ERROR_MESSAGE_MAX];
     sc_outbox_counts outbox;
     uint64_t catalogue_version, org_tree_version, person_version;
@@ -278,6 +280,24 @@ typedef struct sc_status_info {
 } sc_status_info;
 
 int sc_status(sc_client *c, sc_status_info *out, sj_error *err);
+
+/* The lasting refusal (sj_err_is_lasting()) the peer gave this node's last
+ * link, kept in the store across runs; 0 when none.  Work saved meanwhile
+ * stays in the outbox but cannot go out until a person acts (a new
+ * certificate, the right relay): say so to the cadre. */
+int sc_lasting_refusal(const sc_client *c);
+
+/* How far this computer's clock may be from the network's before saving
+ * is refused (sc_check_clock()). */
+#define SC_CLOCK_SKEW_MAX_MS (15 * 60 * 1000)
+
+/* Refuses (SJ_EBAD_TIME, with what the clock shows and the network's time)
+ * when now is far from the network's clock: while linked, the offset the
+ * last Welcome showed; offline, a clock earlier than the network's time at
+ * the last contact (a clock that fell back after a dead battery).  A station
+ * offline for weeks with a right clock passes.  sc_register() and sc_act()
+ * call it before saving. */
+int sc_check_clock(const sc_client *c, int64_t now, sj_error *err);
 
 /* Every outbox row (history included), in order; free with
  * sc_store_outbox_free(). */

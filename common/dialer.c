@@ -30,6 +30,7 @@ struct sj_dialer {
     char *expected;
     sj_conn *conn;      /* the current attempt or link */
     bool up;            /* conn reached on_ready */
+    bool heard;         /* the peer sent a message on conn: it accepted us */
     bool connecting;    /* TCP connect pending */
     bool started, stopping, timer_closed;
     unsigned failures;  /* consecutive failed attempts */
@@ -43,6 +44,7 @@ sj_dialer_options sj_dialer_options_default(void)
     sj_dialer_options o = {
         .backoff_base_ms = 500,
         .backoff_cap_ms = 60000,
+        .lasting_backoff_ms = 600000,
         .connect_timeout_ms = 10000,
         .conn = sj_conn_options_default(),
     };
@@ -122,7 +124,7 @@ static void t_ready(sj_conn *c, const sj_identity *peer)
 {
     sj_dialer *d = sj_conn_owner(c);
     d->up = true;
-    d->failures = 0;
+    d->heard = false;
     if (d->cb->on_up != NULL)
         d->cb->on_up(d, c, peer);
 }
@@ -130,6 +132,14 @@ static void t_ready(sj_conn *c, const sj_identity *peer)
 static void t_message(sj_conn *c, const Sanji__Envelope *env, const uint8_t *payload, size_t len)
 {
     sj_dialer *d = sj_conn_owner(c);
+    /* In TLS 1.3 the client's handshake ends before the server has judged
+     * the client's certificate, so on_ready proves nothing: a revoked
+     * station is told so by an alert just after it.  Only the peer's first
+     * message shows that it took the link. */
+    if (!d->heard) {
+        d->heard = true;
+        d->failures = 0;
+    }
     if (d->cb->on_message != NULL)
         d->cb->on_message(d, c, env, payload, len);
 }
@@ -141,20 +151,35 @@ static void t_drain(sj_conn *c)
         d->cb->on_drain(d, c);
 }
 
+/* The wait before the next attempt after a link closed with status.  A
+ * refusal that only a person can fix (a revoked or expired certificate, a
+ * node outside the peer's scope: sj_err_is_lasting()) waits minutes, in
+ * [lasting/2, lasting]: redialling at once would only load both ends and
+ * fill the logs.  Otherwise full jitter as in dialer.h. */
+static uint64_t next_wait(sj_dialer *d, int status, bool heard)
+{
+    if (sj_err_is_lasting(status) && d->opt.lasting_backoff_ms > 0) {
+        uint64_t half = d->opt.lasting_backoff_ms / 2;
+        return half + rng_next(d) % (d->opt.lasting_backoff_ms - half + 1);
+    }
+    uint64_t bound = sj_dialer_backoff_ms(d->opt.backoff_base_ms, d->opt.backoff_cap_ms,
+                                          heard ? 0 : d->failures);
+    return bound ? rng_next(d) % (bound + 1) : 0;
+}
+
 static void t_close(sj_conn *c, int status, const sj_error *why)
 {
     sj_dialer *d = sj_conn_owner(c);
-    bool was_up = d->up;
+    bool heard = d->heard;
     d->conn = NULL;
     d->up = false;
+    d->heard = false;
     d->connecting = false;
     uint64_t wait = UINT64_MAX;
     if (!d->stopping) {
-        if (!was_up)
+        if (!heard)
             d->failures++;
-        uint64_t bound = sj_dialer_backoff_ms(d->opt.backoff_base_ms, d->opt.backoff_cap_ms,
-                                              was_up ? 0 : d->failures);
-        wait = bound ? rng_next(d) % (bound + 1) : 0;
+        wait = next_wait(d, status, heard);
         uv_timer_start(&d->timer, on_timer, wait, 0);
     }
     if (d->cb->on_down != NULL)

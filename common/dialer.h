@@ -7,8 +7,13 @@
  * Backoff: after the k-th consecutive failed attempt (k = 1, 2, ...) the
  * next attempt waits a uniformly random time in [0, min(cap, base * 2^k)]
  * ("full jitter": many villages that lost the same relay do not come back
- * in step).  A link that reached on_up resets k, so the first retry after a
- * loss waits in [0, base].  Each attempt uses the next address of the list.
+ * in step).  A link on which the peer sent a message resets k, so the first
+ * retry after a loss waits in [0, base]; reaching on_up is not enough, since
+ * a TLS 1.3 server refuses the client's certificate only after the client's
+ * handshake ended.  A link closed with a refusal that retrying cannot fix
+ * (sj_err_is_lasting(): revoked, expired, untrusted, wrong role or out of
+ * scope) waits lasting_backoff_ms instead, jittered in [half, all].  Each
+ * attempt uses the next address of the list.
  *
  * The dialer owns its links: it frees each one after on_down.  The
  * application uses the sj_conn given to on_up to send, until on_down.
@@ -40,6 +45,7 @@ typedef struct sj_dialer_options {
     const char *expected_peer_node;
     uint64_t backoff_base_ms;    /* default 500 */
     uint64_t backoff_cap_ms;     /* default 60000 */
+    uint64_t lasting_backoff_ms; /* after a lasting refusal; default 600000, 0: as others */
     uint64_t connect_timeout_ms; /* TCP connect; default 10000 */
     sj_conn_options conn;        /* the links' options */
 } sj_dialer_options;

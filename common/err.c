@@ -31,6 +31,23 @@ const char *sj_err_text(int code)
     return "unknown error";
 }
 
+bool sj_err_is_lasting(int code)
+{
+    switch (code) {
+    case SJ_ETLS_NO_CERT:
+    case SJ_ETLS_UNTRUSTED:
+    case SJ_ETLS_EXPIRED:
+    case SJ_ETLS_REVOKED:
+    case SJ_ETLS_BAD_IDENTITY:
+    case SJ_ETLS_WRONG_ROLE:
+    case SJ_ETLS_WRONG_PEER:
+    case SJ_ESCOPE:
+        return true;
+    default:
+        return false;
+    }
+}
+
 int sj_error_setv(sj_error *err, int code, const char *fmt, va_list ap)
 {
     if (err == NULL)

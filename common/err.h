@@ -13,13 +13,14 @@
  * OpenSSL, libpq, SQLite, libuv and protobuf-c are mapped into this table
  * at the boundary; their own text is kept in the message for the log.
  *
- * Entry points: sj_err_name(), sj_err_text(), sj_error_set(), sj_error_setv(),
- * sj_error_clear().
+ * Entry points: sj_err_name(), sj_err_text(), sj_err_is_lasting(), sj_error_set(),
+ * sj_error_setv(), sj_error_clear().
  */
 #ifndef SJ_ERR_H
 #define SJ_ERR_H
 
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
 
 /* X(NAME, number, English text).  The user-facing Chinese text for the codes
@@ -98,7 +99,8 @@
     X(BAD_ID_NUMBER, -93, "ID number is not a valid 18-character resident ID")             \
     X(BAD_PHONE, -94, "phone number is not valid")                                         \
     X(TERMINAL, -95, "case is finished; no further action")                                \
-    X(AUTH, -96, "wrong name or password")
+    X(AUTH, -96, "wrong name or password")                                                 \
+    X(BAD_TIME, -97, "the time is impossible; the sending computer's clock is wrong")
 
 typedef enum sj_err_code {
 #define SJ__ERR_ENUM(name, num, text) SJ_E##name = (num),
@@ -111,6 +113,13 @@ const char *sj_err_name(int code);
 
 /* English text of a code; "unknown error" for a code not in the table. */
 const char *sj_err_text(int code);
+
+/* True for a link refusal that retrying cannot fix, only a person can: the
+ * certificate (ours or the peer's) is revoked, expired or not yet valid, not
+ * from the county CA, of the wrong role or without a Sanji identity, or the
+ * node is outside the peer's scope.  Clients then wait minutes before they
+ * dial again and tell their user what to do (sj_dialer, client/). */
+bool sj_err_is_lasting(int code);
 
 /* An error value: a code and a message for the person who must act on it.
  * Embedded by value in callers; needs no freeing. */

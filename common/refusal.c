@@ -22,6 +22,7 @@ const char *sj_refusal_lead(int code)
     case SJ_ELEVEL_TOO_LOW: return _("This item cannot be finished at your level; escalate it instead.");
     case SJ_EMISSING_FIELD: return _("A required field is missing for this action.");
     case SJ_EBAD_FIELD: return _("A field has a bad value (too long, not valid text, or not part of this action).");
+    case SJ_EBAD_TIME: return _("The computer that saved this has a wrong date or time.");
     default: return _("The action was refused.");
     }
 }

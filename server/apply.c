@@ -34,6 +34,7 @@
 #include "caserow.h"
 #include "clock.h"
 #include "db.h"
+#include "i18n.h"
 #include "orgunit.h"
 #include "personal.h"
 #include "refusal.h"
@@ -47,6 +48,25 @@
 /* Bound on how far the client's clock may run ahead of the county's when
  * the registration time is taken as the start of the time limit. */
 #define CLIENT_CLOCK_SLACK_MS (10 * 60 * 1000)
+
+/* Refuses a time the sender cannot have saved its work at: later than the
+ * county's clock allows for, or before the county's CA existed (no station
+ * had a certificate then).  0 means "now" and passes.  Refused rather than
+ * moved, so that a station whose clock is wrong learns it and no false date
+ * enters the record or the statistics. */
+static int refuse(countyd_apply_result *r, int code, const char *why);
+
+static int check_client_time(const countyd_apply *a, int64_t t, int64_t now,
+                             countyd_apply_result *r)
+{
+    if (t > now + CLIENT_CLOCK_SLACK_MS)
+        return refuse(r, SJ_EBAD_TIME, N_("The time given is later than the county's clock; "
+                                          "correct this computer's date and time."));
+    if (t > 0 && a->time_floor_ms > 0 && t < a->time_floor_ms)
+        return refuse(r, SJ_EBAD_TIME, N_("The time given is before this county's network "
+                                          "existed; correct this computer's date and time."));
+    return 0;
+}
 
 /* --- the pipelined mode's deferred writes ------------------------------------- */
 
@@ -526,10 +546,12 @@ static int apply_submit(countyd_apply *a, const countyd_apply_msg *m, const char
 
     int64_t now = sj_clock_real_ms();
     /* The time limit runs from registration as the cadre saved it (the
-     * station may have been offline), but never from the future. */
-    int64_t start = s->registered_at_ms > 0 && s->registered_at_ms <= now + CLIENT_CLOCK_SLACK_MS
-                        ? s->registered_at_ms
-                        : now;
+     * station may have been offline); a time the station cannot have saved
+     * it at is refused, not moved, so that no false date is recorded. */
+    if ((rc = check_client_time(a, s->registered_at_ms, now, r)) != 0)
+        return rc;
+    int64_t start =
+        s->registered_at_ms > 0 && s->registered_at_ms <= now ? s->registered_at_ms : now;
     sj_case_outcome out;
     if ((rc = sj_case_register(s->village, min_level, start, &actor, &out, &why)) != 0)
         return refuse(r, rc, why.message);
@@ -744,6 +766,8 @@ static int act_on_case(countyd_apply *a, const Sanji__CaseAction *act, const act
     sj_case_pb_to_case(row_case, (sj_level)atoi(PQgetvalue(res, row, C_MIN_LEVEL)), &cur);
     snprintf(r->case_number, sizeof(r->case_number), "%s", row_case->number);
     int64_t now = sj_clock_real_ms();
+    if ((rc = check_client_time(a, act->acted_at_ms, now, r)) != 0)
+        goto out;
     /* The client's time is kept in the history, but never later than the
      * county's clock: "updated" must not lie in the future. */
     int64_t at = act->acted_at_ms > 0 && act->acted_at_ms <= now ? act->acted_at_ms : now;

@@ -98,6 +98,9 @@ typedef struct countyd_apply {
     PGconn *db;
     char county[7];                /* only villages of this county are served */
     sj_calendar *calendar;
+    /* Times before this are impossible (the county CA's notBefore,
+     * server/ca_time.h); 0: no lower bound. */
+    int64_t time_floor_ms;
     countyd_refdata_cache refs;    /* persons and items, checked once per batch */
     /* Internal to apply.c: the mode of the batch being applied and what
      * the current message did (see apply_one()). */

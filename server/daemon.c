@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "ca_time.h"
 #include "caserow.h"
 #include "clock.h"
 #include "db.h"
@@ -62,6 +63,7 @@ typedef struct upmsg {
 
 struct countyd_daemon {
     const countyd_config *cfg;
+    int64_t time_floor_ms;  /* the county CA's notBefore (ca_time.h) */
     uv_loop_t loop;
     sj_tls_ctx *tls;
     sj_listener *listener;
@@ -130,6 +132,7 @@ static void work_cb(uv_work_t *w)
                 return;
             }
             k->apply.serial_only = !cfg->pipeline;
+            k->apply.time_floor_ms = k->d->time_floor_ms;
             k->apply_open = true;
         }
     }
@@ -802,6 +805,11 @@ int countyd_daemon_run(const countyd_config *cfg, sj_error *err)
     if (!d->tls) {
         free(d);
         return err->code;
+    }
+    if ((rc = countyd_ca_not_before_ms(cfg->tls_ca, &d->time_floor_ms, err)) != 0) {
+        sj_tls_ctx_free(d->tls);
+        free(d);
+        return rc;
     }
     const sj_identity *me = sj_tls_ctx_identity(d->tls);
     if (!me || me->role != SJ_NODE_ROLE_COUNTY || strncmp(me->unit, cfg->county, 6) != 0) {

@@ -386,6 +386,37 @@ static void test_scope_refusals(void **state)
     assert_int_equal(pgt_count(f->db, "processed_message WHERE status = 3"), 4);
 }
 
+/* A time the station cannot have saved its work at is refused BAD_TIME,
+ * not moved: later than the county's clock allows, or before the county's
+ * CA existed (a station clock fallen back to 2020).  Nothing is stored; a
+ * right time from the same station is applied. */
+static void test_impossible_times_refused(void **state)
+{
+    fx *f = *state;
+    int64_t now = sj_clock_real_ms();
+    f->ap.time_floor_ms = now - 86400000LL; /* the CA began yesterday */
+    sub x;
+    make_submit(f, &x, 1, VA, "pa", "T-1");
+    x.s.registered_at_ms = 1577836800000LL; /* 2020-01-01 */
+    countyd_apply_msg m = msg(f, &P_VA, &x.s, NULL);
+    countyd_apply_result r = run1(f, &m);
+    expect_refused(&r, SJ_EBAD_TIME);
+    make_submit(f, &x, 1, VA, "pa", "T-1");
+    x.s.registered_at_ms = now + 86400000LL; /* tomorrow */
+    m = msg(f, &P_VA, &x.s, NULL);
+    expect_refused((countyd_apply_result[]){run1(f, &m)}, SJ_EBAD_TIME);
+    assert_int_equal(pgt_count(f->db, "cases"), 0);
+    expect_applied((countyd_apply_result[]){register_case(f, &P_VA, 1, "pa", "T-1")}, 1);
+    act a;
+    make_action(&a, 1, SANJI__CASE_ACTION_TYPE__CASE_ACTION_ESCALATE, 1, "pa");
+    a.a.acted_at_ms = 1577836800000LL;
+    m = msg(f, &P_VA, NULL, &a.a);
+    expect_refused((countyd_apply_result[]){run1(f, &m)}, SJ_EBAD_TIME);
+    expect_field(f, 1, "status", "1");
+    assert_int_equal(pgt_count(f->db, "case_event"), 1);
+    step(f, &P_VA, 1, SANJI__CASE_ACTION_TYPE__CASE_ACTION_ESCALATE, 1, "pa", "", 2);
+}
+
 static void test_batch_mixing_applied_and_refused(void **state)
 {
     fx *f = *state;
@@ -734,6 +765,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_redelivery_applied_once, setup, teardown),
         cmocka_unit_test_setup_teardown(test_stale_version_refused_and_remembered, setup, teardown),
         cmocka_unit_test_setup_teardown(test_scope_refusals, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_impossible_times_refused, setup, teardown),
         cmocka_unit_test_setup_teardown(test_batch_mixing_applied_and_refused, setup, teardown),
         cmocka_unit_test_setup_teardown(test_bad_data_midway_refused_alone, setup, teardown),
         cmocka_unit_test_setup_teardown(test_bad_event_in_pipeline_refused_alone, setup, teardown),
