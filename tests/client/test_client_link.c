@@ -7,7 +7,10 @@
  * registration going saved -> reached the township -> recorded by the
  * county with the feed filling the cache, a refusal with its reason and the
  * current case, and an action saved while the relay is down being resent
- * with the same message id once it is back.
+ * with the same message id once it is back; a relay that refuses the
+ * station for good (out of its township) makes it wait minutes and the
+ * refusal is remembered across restarts; a clock fallen back years is
+ * refused before saving; wrong passwords are slowed, across restarts.
  *
  * Every wait is for an event or a state of the client and fails only at
  * SJ_TEST_HANG_MS (proc.h): nothing depends on how fast the machine is.
@@ -45,6 +48,7 @@ typedef struct peer {
     sj_listener *l;
     int port;
     bool refuse;               /* answer submits with REFUSED */
+    bool refuse_scope;         /* answer Hello with Goodbye(SCOPE), for good */
     unsigned submits;
     uint8_t last_id[16];
     uint64_t feed_seq;
@@ -61,6 +65,7 @@ static void peer_hello(sj_conn *conn)
     Sanji__Welcome w = SANJI__WELCOME__INIT;
     w.version = 1;
     w.node = (char *)"relay:410423101000";
+    w.server_time_ms = sj_clock_real_ms();
     w.upstream_online = true;
     Sanji__Envelope env = SANJI__ENVELOPE__INIT;
     env.body_case = SANJI__ENVELOPE__BODY_WELCOME;
@@ -155,7 +160,10 @@ static void peer_on_message(sj_conn *conn, const Sanji__Envelope *env, const uin
     (void)payload;
     (void)len;
     if (env->body_case == SANJI__ENVELOPE__BODY_HELLO) {
-        peer_hello(conn);
+        if (p->refuse_scope)
+            sj_conn_close(conn, SJ_ESCOPE, "not of this township");
+        else
+            peer_hello(conn);
         return;
     }
     if (env->body_case != SANJI__ENVELOPE__BODY_CASE_SUBMIT)
@@ -274,6 +282,8 @@ typedef struct world {
     int login_status;
     int refused_code;
     char reason[256];
+    int down_code;             /* the last LINK_DOWN's code, and its wait */
+    uint64_t down_retry_ms;
 } world;
 
 static void on_event(sc_client *c, const sc_event *ev, void *data)
@@ -288,6 +298,10 @@ static void on_event(sc_client *c, const sc_event *ev, void *data)
         w->stored = true;
     if (ev->type == SC_EV_APPLIED)
         w->applied = true;
+    if (ev->type == SC_EV_LINK_DOWN) {
+        w->down_code = ev->code;
+        w->down_retry_ms = ev->retry_in_ms;
+    }
     if (ev->type == SC_EV_REFUSED) {
         w->refused = true;
         w->refused_code = ev->code;
@@ -561,6 +575,100 @@ static void test_offline_save_then_resend_same_id(void **state)
     assert_memory_equal(w->p.last_id, mid, 16);
 }
 
+static bool refused_for_good(void *arg)
+{
+    return ((world *)arg)->down_code == SJ_ESCOPE;
+}
+
+/* A relay that refuses the station for good (here: not of its township):
+ * the station waits minutes, not milliseconds, before it dials again, and
+ * remembers the refusal across restarts so that saved work is known to be
+ * stuck; a link the relay takes again clears it. */
+static void test_lasting_refusal_waits_and_is_remembered(void **state)
+{
+    world *w = *state;
+    sj_error err;
+    int port = w->p.port;
+    client_free(w);
+    w->p.refuse_scope = true;
+    client_new(w, port);
+    assert_int_equal(sc_client_start(w->c, &err), 0);
+    run_until_cond(&w->loop, refused_for_good, w, "the relay's refusal");
+    assert_true(w->down_retry_ms >= 300000);
+    assert_int_equal(sc_lasting_refusal(w->c), SJ_ESCOPE);
+    sc_status_info st;
+    assert_int_equal(sc_status(w->c, &st, &err), 0);
+    assert_int_equal(st.lasting_refusal, SJ_ESCOPE);
+    client_free(w);
+    client_new(w, port);
+    assert_int_equal(sc_lasting_refusal(w->c), SJ_ESCOPE);
+    w->p.refuse_scope = false;
+    w->caught_up = false;
+    assert_int_equal(sc_client_start(w->c, &err), 0);
+    run_until(&w->loop, &w->caught_up);
+    assert_int_equal(sc_lasting_refusal(w->c), 0);
+}
+
+/* A clock that fell back years (a dead CMOS battery) is refused before
+ * anything is saved; a right clock weeks after the last contact (a station
+ * offline that long) saves. */
+static void test_clock_far_behind_the_network_refuses_saving(void **state)
+{
+    world *w = *state;
+    sj_error err;
+    sj_clock_set_fake_offset_ms(-6LL * 365 * 86400000);
+    int rc = sc_register(w->c, &REQ, NULL, NULL, &err);
+    sj_clock_set_fake_offset_ms(0);
+    if (rc != SJ_EBAD_TIME)
+        fail_msg("got %s (%s), want BAD_TIME", sj_err_name(rc), err.message);
+    sc_status_info st;
+    assert_int_equal(sc_status(w->c, &st, &err), 0);
+    assert_int_equal(st.outbox.saved + st.outbox.stored + st.outbox.applied, 0);
+    int port = w->p.port;
+    client_free(w);
+    peer_close(&w->p);
+    client_new(w, port);
+    assert_int_equal(sc_use_person(w->c, &err), 0);
+    sj_clock_set_fake_offset_ms(21LL * 86400000);
+    rc = sc_register(w->c, &REQ, NULL, NULL, &err);
+    sj_clock_set_fake_offset_ms(0);
+    if (rc != 0)
+        fail_msg("offline three weeks later: %s (%s)", sj_err_name(rc), err.message);
+}
+
+static int try_login(world *w, const char *password)
+{
+    sj_error err;
+    w->logged_in = false;
+    int rc = sc_login(w->c, "王村干", password, login_cb, w, &err);
+    if (rc != 0)
+        return rc;
+    run_until(&w->loop, &w->logged_in);
+    return w->login_status;
+}
+
+/* After three wrong passwords the next try waits, even with the right
+ * password and across a restart; once the wait is over the right one logs
+ * in and clears the count. */
+static void test_wrong_passwords_slowed_across_restarts(void **state)
+{
+    world *w = *state;
+    for (int i = 0; i < 3; i++)
+        assert_int_equal(try_login(w, "guess"), SJ_EAUTH);
+    sj_error err;
+    assert_int_equal(sc_login(w->c, "王村干", "mima-123", login_cb, w, &err), SJ_EAUTH);
+    int port = w->p.port;
+    client_free(w);
+    client_new(w, port);
+    assert_int_equal(sc_login(w->c, "王村干", "mima-123", login_cb, w, &err), SJ_EAUTH);
+    sj_clock_set_fake_offset_ms(3600000);
+    int rc = try_login(w, "mima-123");
+    sj_clock_set_fake_offset_ms(0);
+    assert_int_equal(rc, 0);
+    assert_int_equal(try_login(w, "guess"), SJ_EAUTH);
+    assert_int_equal(try_login(w, "mima-123"), 0);
+}
+
 static int group_setup(void **state)
 {
     (void)state;
@@ -585,6 +693,12 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_persons_lists_who_may_log_in_here, setup, teardown),
         cmocka_unit_test_setup_teardown(test_local_validation_refuses_before_saving, setup, teardown),
         cmocka_unit_test_setup_teardown(test_offline_save_then_resend_same_id, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_lasting_refusal_waits_and_is_remembered, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_clock_far_behind_the_network_refuses_saving, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_wrong_passwords_slowed_across_restarts, setup,
+                                        teardown),
     };
     return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }
