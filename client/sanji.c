@@ -594,7 +594,7 @@ static void print_event_line(run *r, const sc_event *ev)
     fmt_time(sj_clock_real_ms(), when, sizeof(when));
     if (r->o->json) {
         static const char *names[] = {"", "link_up", "link_down", "caught_up", "saved", "stored",
-                                      "applied", "refused", "case_changed", "refdata"};
+                                      "applied", "refused", "case_changed", "refdata", "upstream"};
         printf("{\"event\":\"%s\"", names[ev->type]);
         if (ev->case_id) {
             printf(",\"case_id\":\"%s\"", ref);
@@ -609,7 +609,7 @@ static void print_event_line(run *r, const sc_event *ev)
             printf(",\"code\":\"%s\"", sj_err_name(ev->code));
             json_field("reason", ev->reason);
         }
-        if (ev->type == SC_EV_LINK_UP)
+        if (ev->type == SC_EV_LINK_UP || ev->type == SC_EV_UPSTREAM)
             printf(",\"peer\":\"%s\",\"county_online\":%s", ev->peer_node,
                    ev->upstream_online ? "true" : "false");
         printf("}\n");
@@ -623,6 +623,11 @@ static void print_event_line(run *r, const sc_event *ev)
         break;
     case SC_EV_LINK_DOWN:
         printf("%s  %s%s\n", when, _("Link down: "), ev->reason);
+        break;
+    case SC_EV_UPSTREAM:
+        printf("%s  %s\n", when,
+               ev->upstream_online ? _("The county is reachable again through the township.")
+                                   : _("The township lost its link to the county; work is kept at the township."));
         break;
     case SC_EV_CAUGHT_UP: printf("%s  %s\n", when, _("Up to date.")); break;
     case SC_EV_STORED: printf("%s  %s  %s\n", when, num, _("outbox: reached the township")); break;
@@ -679,7 +684,7 @@ static void on_event(sc_client *c, const sc_event *ev, void *data)
         return;
     case M_SYNC: {
         if (ev->type == SC_EV_CAUGHT_UP || ev->type == SC_EV_STORED || ev->type == SC_EV_APPLIED ||
-            ev->type == SC_EV_REFUSED) {
+            ev->type == SC_EV_REFUSED || ev->type == SC_EV_UPSTREAM) {
             sc_status_info st;
             sj_error err;
             /* Done when the feed is caught up, nothing is unsent, and every
@@ -1186,6 +1191,38 @@ static int cmd_catalogue(run *r, const command *cmd, sj_error *err)
     return EX_OK;
 }
 
+/* Each hop of the way to the county on a line of its own: this node's link
+ * (to the township relay, or to the county for a county desk) and, behind
+ * a relay, the relay's link to the county as the relay last said (it tells
+ * its stations of a change at once). */
+static void print_hops(sj_node_role role, const sc_status_info *st)
+{
+    char msg[SJ_ERROR_MESSAGE_MAX + 128], t[32];
+    bool via_relay = role != SJ_NODE_ROLE_COUNTY_DESK;
+    const char *first = via_relay ? _("Township link") : _("County link");
+    if (st->link_up) {
+        /* Translators: a link is up; %s is the node at its other end. */
+        snprintf(msg, sizeof(msg), _("connected (%s)"), st->peer_node);
+    } else {
+        snprintf(msg, sizeof(msg), "%s%s", _("not connected: "),
+                 *st->last_error_text ? st->last_error_text : _("no answer yet"));
+    }
+    kv(first, msg);
+    if (!via_relay)
+        return;
+    if (!st->link_up) {
+        kv(_("County link"), _("unknown while the township is not reachable"));
+    } else if (st->upstream_online) {
+        kv(_("County link"), _("up"));
+    } else {
+        fmt_time(st->upstream_last_contact_ms, t, sizeof(t));
+        /* Translators: the relay's link to the county is down; %s is the
+         * time of its last contact with the county. */
+        snprintf(msg, sizeof(msg), _("down (last contact %s); the township keeps the work"), t);
+        kv(_("County link"), msg);
+    }
+}
+
 /* `sanji status`, and `sanji sync` (mode M_SYNC): the same report, sync
  * connects even with --offline and exits 5 while anything is unsent. */
 static int cmd_status(run *r, const command *cmd, sj_error *err)
@@ -1214,6 +1251,7 @@ static int cmd_status(run *r, const command *cmd, sj_error *err)
         printf(",\"link_up\":%s,\"caught_up\":%s,\"county_online\":%s,\"peer\":\"%s\"",
                st.link_up ? "true" : "false", st.caught_up ? "true" : "false",
                st.upstream_online ? "true" : "false", st.peer_node);
+        printf(",\"county_last_contact_ms\":%" PRId64, st.upstream_last_contact_ms);
         json_field("last_error", st.last_error_text);
         printf(",\"outbox\":{\"saved\":%u,\"stored\":%u,\"applied\":%u,\"refused\":%u},"
                "\"catalogue_version\":%" PRIu64 ",\"person_version\":%" PRIu64 ",\"cursors\":{",
@@ -1228,14 +1266,8 @@ static int cmd_status(run *r, const command *cmd, sj_error *err)
         kv(_("Logged in"), p ? p->name : _("(nobody)"));
         if (o->offline && !sync)
             kv(_("Link"), _("not checked (--offline)"));
-        else if (st.link_up)
-            kv(_("Link"), st.upstream_online ? _("connected; the county is reachable")
-                                             : _("connected to the township; the county is not reachable now"));
-        else {
-            char msg[SJ_ERROR_MESSAGE_MAX + 64];
-            snprintf(msg, sizeof(msg), "%s%s", _("not connected: "), st.last_error_text);
-            kv(_("Link"), msg);
-        }
+        else
+            print_hops(sc_client_node(r->c)->role, &st);
         char cnt[128];
         snprintf(cnt, sizeof(cnt), _("%u saved, %u reached the township, not yet recorded"),
                  st.outbox.saved, st.outbox.stored);

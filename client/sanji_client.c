@@ -366,6 +366,48 @@ static void on_feed(sc_client *c, const Sanji__FeedUpdate *u)
     /* Only feeds of this node's scope are kept (G5: a peer that sends
      * others' cases is ignored, not obeyed). */
     if (!u->village || !sj_orgunit_contains(c->node.unit, u->village) || !u->snapshot ||
+/* Stores c (and ev) if this desk holds the case already, in one
+ * transaction; a case it does not hold stays at the county. */
+static int keep_if_held(sc_client *c, const Sanji__Case *cs, const Sanji__CaseEvent *ev, bool always,
+                        sj_error *err)
+{
+    Sanji__Case *have = NULL;
+    if (!always && sc_store_case_get(c->st, cs->case_id.data, &have, NULL, NULL) != 0)
+        return 0;
+    if (have)
+        sanji__case__free_unpacked(have, NULL);
+    int rc = sc_store_begin(c->st, err);
+    if (rc != 0)
+        return rc;
+    rc = sc_store_case_put(c->st, cs, err);
+    if (rc == 0 && ev && ev->case_id.len == 16 && ev->seq > 0)
+        rc = sc_store_event_put(c->st, ev, err);
+    if (rc == 0)
+        rc = sc_store_commit(c->st, err);
+    if (rc != 0)
+        sc_store_rollback(c->st);
+    return rc;
+}
+
+/* A live update on a county desk (live_only()): no cursor, no gap to fill;
+ * the desk re-reads its pages at the county. */
+static void on_live_update(sc_client *c, const Sanji__FeedUpdate *u)
+{
+    if (u->snapshot->case_id.len != 16)
+        return;
+    sj_error err;
+    if (keep_if_held(c, u->snapshot, u->event, false, &err) != 0) {
+        SJ_LOG_WARN(MOD, "live update not stored", "error", err.message);
+        return;
+    }
+    sc_event ev = {.type = SC_EV_CASE_CHANGED,
+                   .case_id = u->snapshot->case_id.data,
+                   .case_number = nz(u->snapshot->number),
+                   .snapshot = u->snapshot,
+                   .event = u->event};
+    emit(c, &ev);
+}
+
         strcmp(nz(u->snapshot->village), u->village) != 0) {
         SJ_LOG_WARN(MOD, "feed update outside scope ignored", "village", nz(u->village));
         return;
@@ -382,6 +424,10 @@ static void on_feed(sc_client *c, const Sanji__FeedUpdate *u)
         return;
     }
     if (r != SC_FEED_STORED)
+    if (live_only(c)) {
+        on_live_update(c, u);
+        return;
+    }
         return;
     sc_event ev = {.type = SC_EV_CASE_CHANGED,
                    .case_id = u->snapshot->case_id.data,

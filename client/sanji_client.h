@@ -22,8 +22,8 @@
  *                         to the outbox and only then report SAVED; it is
  *                         sent at once if the link is up, else after the
  *                         next connect
- *   sc_list_cases(), sc_get_case(), sc_catalogue_search(), sc_status()
- *                         read the local copy (works offline)
+ *   sc_list_cases(), sc_search_cases(), sc_get_case(), sc_catalogue_search(),
+ *   sc_status()           read the local copy (works offline)
  *   sc_query()            asks the peer (relay or county) directly
  *   sc_client_stop()      closes the link; on_stopped follows
  *   sc_client_free()      after on_stopped, or if never started
@@ -32,7 +32,8 @@
  * for now), SAVED, STORED (reached the township), APPLIED (recorded by the
  * county), REFUSED (with code and Chinese reason), CASE_CHANGED (a feed
  * update or a refusal's current case was stored), REFDATA (catalogue, org
- * tree or persons replaced).  Pointers in an event are borrowed for the
+ * tree or persons replaced), UPSTREAM (the relay's link to the county went
+ * down or came back while this link stays up).  Pointers in an event are borrowed for the
  * duration of the callback.  The callback may call any function of this
  * header except sc_client_free().
  *
@@ -44,7 +45,8 @@
  * sc_client_free(), sc_client_node(), sc_login(), sc_use_person(),
  * sc_logout(), sc_person(), sc_persons(), sc_register(), sc_act(), sc_find_case(),
  * sc_get_case(), sc_case_detail_free(), sc_list_cases(), sc_case_list_free(),
- * sc_allowed_actions(), sc_catalogue(), sc_catalogue_search(),
+ * sc_searches_at_peer(), sc_search_cases(), sc_case_page_free(), sc_keep_case(),
+ * sc_fetch_case(), sc_allowed_actions(), sc_catalogue(), sc_catalogue_search(),
  * sc_catalogue_item(), sc_status(), sc_outbox(), sc_query(),
  * sc_out_state_label(), sc_status_label(), sc_action_label(),
  * sc_satisfaction_label(), sc_level_label().

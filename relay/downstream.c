@@ -1126,6 +1126,39 @@ static void write_buffer_status(relay_downstream *d)
     meta_u64(r, "links_blocked", blocked);
 }
 
+/* The relay's county link as a station or desk sees it: a Heartbeat whose
+ * NodeStatus carries only the relay's own node and its upstream state (never
+ * the other stations), so that the peer can show the hop behind the relay
+ * (PROTOCOL.md "Liveness").  A peer that knows nothing of it ignores it. */
+static void send_upstream_state(session *s)
+{
+    relay *r = s->d->r;
+    Sanji__NodeStatus ns = SANJI__NODE_STATUS__INIT;
+    ns.node = r->self.node_id;
+    ns.role = SANJI__NODE_ROLE__NODE_ROLE_RELAY;
+    ns.org_unit = r->township;
+    ns.upstream_online = r->upstream_online;
+    ns.upstream_last_contact_ms = r->upstream_last_contact_ms;
+    ns.reported_at_ms = sj_clock_real_ms();
+    Sanji__Heartbeat hb = SANJI__HEARTBEAT__INIT;
+    hb.seq = ++s->hb_seq;
+    hb.status = &ns;
+    Sanji__Envelope env = SANJI__ENVELOPE__INIT;
+    env.body_case = SANJI__ENVELOPE__BODY_HEARTBEAT;
+    env.heartbeat = &hb;
+    send_now(s, &env);
+}
+
+void relay_downstream_upstream_changed(relay_downstream *d)
+{
+    /* Told at once on every open link, whatever else waits on it: the
+     * station's link bar must not say the county is reachable while the
+     * relay knows it is not. */
+    for (session *s = d->sessions; s; s = s->next)
+        if (s->hello_done && !s->closing)
+            send_upstream_state(s);
+}
+
 void relay_downstream_tick(relay_downstream *d)
 {
     relay *r = d->r;
@@ -1133,13 +1166,10 @@ void relay_downstream_tick(relay_downstream *d)
     for (session *s = d->sessions; s; s = s->next) {
         if (!s->hello_done || s->closing)
             continue;
-        Sanji__Heartbeat hb = SANJI__HEARTBEAT__INIT;
-        hb.seq = ++s->hb_seq;
-        Sanji__Envelope env = SANJI__ENVELOPE__INIT;
-        env.body_case = SANJI__ENVELOPE__BODY_HEARTBEAT;
-        env.heartbeat = &hb;
+        /* The heartbeat repeats the county link's state, so a peer's view
+         * is never older than one heartbeat even if a change was missed. */
         if (s->out_head == NULL) /* a link with frames waiting is not idle */
-            send_now(s, &env);
+            send_upstream_state(s);
         sj_error err;
         relay_store_station_put(r->store, s->peer.node_id, true, s->last_seen_ms, s->outbox_depth,
                                 &err);

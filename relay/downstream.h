@@ -33,7 +33,8 @@
  * Entry points: relay_downstream_start(), relay_downstream_port(),
  * relay_downstream_after_commit(), relay_downstream_commit_failed(),
  * relay_downstream_result_ready(), relay_downstream_feed_changed(),
- * relay_downstream_tick(), relay_downstream_close(), relay_downstream_free().
+ * relay_downstream_upstream_changed(), relay_downstream_tick(),
+ * relay_downstream_close(), relay_downstream_free().
  */
 #ifndef RELAY_DOWNSTREAM_H
 #define RELAY_DOWNSTREAM_H
@@ -61,7 +62,12 @@ void relay_downstream_result_ready(relay_downstream *d, const char *origin_node)
 /* New feed updates of village were stored. */
 void relay_downstream_feed_changed(relay_downstream *d, const char *village);
 
-/* Periodic: heartbeats to every session, stations' last-seen to the store. */
+/* The county link went up or down (relay->upstream_online): every open
+ * session is told at once with a Heartbeat carrying the relay's status. */
+void relay_downstream_upstream_changed(relay_downstream *d);
+
+/* Periodic: heartbeats (with the county link's state) to every session,
+ * stations' last-seen to the store. */
 void relay_downstream_tick(relay_downstream *d);
 
 void relay_downstream_close(relay_downstream *d, void (*done)(relay *r));

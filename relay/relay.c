@@ -85,10 +85,15 @@ void relay_request_commit(relay *r)
 
 void relay_upstream_state_changed(relay *r, bool online)
 {
+    bool changed = r->upstream_online != online;
     r->upstream_online = online;
     r->upstream_last_contact_ms = sj_clock_real_ms();
     write_status(r);
     relay_request_commit(r);
+    /* Stations and desks show the hop behind the relay: they hear of a
+     * change now, not at their next connect. */
+    if (changed && r->down && !r->stopping)
+        relay_downstream_upstream_changed(r->down);
 }
 
 static void on_tick(uv_timer_t *t)

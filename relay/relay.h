@@ -76,7 +76,9 @@ void relay_free(relay *r);
  * callback). */
 void relay_request_commit(relay *r);
 
-/* The county link went up or down: records it for status and Welcome. */
+/* The county link went up (the county's Welcome came) or down: records it
+ * for status and Welcome, and tells the open station and desk links of a
+ * change. */
 void relay_upstream_state_changed(relay *r, bool online);
 
 #endif

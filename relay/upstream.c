@@ -236,7 +236,9 @@ static void on_up(sj_dialer *d, sj_conn *conn, const sj_identity *peer)
     u->last_sent_seq = 0; /* resend everything still queued, in order */
     u->gap_requested = false;
     SJ_LOG_INFO(MOD, "county link up", "peer", peer->node_id);
-    relay_upstream_state_changed(u->r, true);
+    /* Online only once the county answers (Welcome): a county that takes
+     * the TLS handshake but not the session is not reachable for the
+     * stations' work. */
     send_hello(u);
 }
 
@@ -250,6 +252,7 @@ static void on_message(sj_dialer *d, sj_conn *conn, const Sanji__Envelope *env,
     case SANJI__ENVELOPE__BODY_WELCOME:
         u->welcomed = true;
         u->want_pump = true;
+        relay_upstream_state_changed(r, true);
         relay_request_commit(r);
         break;
     case SANJI__ENVELOPE__BODY_ACK:
@@ -293,7 +296,7 @@ static void on_down(sj_dialer *d, int status, const sj_error *why, uint64_t retr
     if (was_up || sj_dialer_attempts(d) <= 1)
         SJ_LOG_WARN(MOD, "county link down", "code", sj_err_name(status), "why",
                     why ? why->message : "");
-    if (was_up)
+    if (was_up && u->r->upstream_online)
         relay_upstream_state_changed(u->r, false);
 }
 

@@ -44,14 +44,22 @@ void desk_link_bar_update(DeskLinkBar *b, const sc_event *ev)
     if (st.link_up) {
         gtk_label_set_text(GTK_LABEL(b->state), _("● Online"));
         set_class(b->state, "link-up", "link-down");
+        /* The hop behind the relay, as the relay last told it: it sends a
+         * change at once (SC_EV_UPSTREAM), so this is never a stale
+         * "up" while the county is gone. */
         gtk_widget_set_visible(b->upstream, via_relay);
-        gtk_label_set_text(GTK_LABEL(b->upstream), st.upstream_online
-                                                       ? _("County link: up")
-                                                       : _("County link: down, the township keeps your items"));
-        if (st.upstream_online)
+        if (st.upstream_online) {
+            gtk_label_set_text(GTK_LABEL(b->upstream), _("County link: up"));
             set_class(b->upstream, "link-up", "link-down");
-        else
+        } else {
+            g_autofree char *since = desk_format_time(st.upstream_last_contact_ms);
+            /* Translators: the relay cannot reach the county; %s is the time
+             * the relay last heard from the county. */
+            g_autofree char *t = g_strdup_printf(_("County link: down since %s, the township keeps your items"),
+                                                 since);
+            gtk_label_set_text(GTK_LABEL(b->upstream), t);
             set_class(b->upstream, "link-down", "link-up");
+        }
         gtk_label_set_text(GTK_LABEL(b->detail), st.caught_up ? "" : _("Receiving updates…"));
     } else {
         gtk_label_set_text(GTK_LABEL(b->state), _("● Offline"));
@@ -141,4 +149,9 @@ GtkWidget *desk_link_bar_state_label(DeskLinkBar *b)
 GtkWidget *desk_link_bar_outbox_label(DeskLinkBar *b)
 {
     return b->outbox;
+}
+
+GtkWidget *desk_link_bar_upstream_label(DeskLinkBar *b)
+{
+    return b->upstream;
 }

@@ -1,7 +1,9 @@
 /*
  * desk-link-bar.h - the strip at the top of the window that always says
  * whether this desk is online, whether the county is reachable behind the
- * relay, how many items wait in the outbox, and why the link last failed.
+ * relay (updated as the relay reports a change, with the time of its last
+ * county contact when down), how many items wait in the outbox, and why the
+ * link last failed.
  *
  * Entry points: desk_link_bar_new(), desk_link_bar_update().
  * The bar is a GtkWidget owned by its parent; it keeps a one-second timer
@@ -27,6 +29,7 @@ void desk_link_bar_update(DeskLinkBar *b, const sc_event *ev);
 /* The labels, for the window's registry of named widgets. */
 GtkWidget *desk_link_bar_state_label(DeskLinkBar *b);
 GtkWidget *desk_link_bar_outbox_label(DeskLinkBar *b);
+GtkWidget *desk_link_bar_upstream_label(DeskLinkBar *b);
 
 G_END_DECLS
 
