@@ -366,48 +366,6 @@ static void on_feed(sc_client *c, const Sanji__FeedUpdate *u)
     /* Only feeds of this node's scope are kept (G5: a peer that sends
      * others' cases is ignored, not obeyed). */
     if (!u->village || !sj_orgunit_contains(c->node.unit, u->village) || !u->snapshot ||
-/* Stores c (and ev) if this desk holds the case already, in one
- * transaction; a case it does not hold stays at the county. */
-static int keep_if_held(sc_client *c, const Sanji__Case *cs, const Sanji__CaseEvent *ev, bool always,
-                        sj_error *err)
-{
-    Sanji__Case *have = NULL;
-    if (!always && sc_store_case_get(c->st, cs->case_id.data, &have, NULL, NULL) != 0)
-        return 0;
-    if (have)
-        sanji__case__free_unpacked(have, NULL);
-    int rc = sc_store_begin(c->st, err);
-    if (rc != 0)
-        return rc;
-    rc = sc_store_case_put(c->st, cs, err);
-    if (rc == 0 && ev && ev->case_id.len == 16 && ev->seq > 0)
-        rc = sc_store_event_put(c->st, ev, err);
-    if (rc == 0)
-        rc = sc_store_commit(c->st, err);
-    if (rc != 0)
-        sc_store_rollback(c->st);
-    return rc;
-}
-
-/* A live update on a county desk (live_only()): no cursor, no gap to fill;
- * the desk re-reads its pages at the county. */
-static void on_live_update(sc_client *c, const Sanji__FeedUpdate *u)
-{
-    if (u->snapshot->case_id.len != 16)
-        return;
-    sj_error err;
-    if (keep_if_held(c, u->snapshot, u->event, false, &err) != 0) {
-        SJ_LOG_WARN(MOD, "live update not stored", "error", err.message);
-        return;
-    }
-    sc_event ev = {.type = SC_EV_CASE_CHANGED,
-                   .case_id = u->snapshot->case_id.data,
-                   .case_number = nz(u->snapshot->number),
-                   .snapshot = u->snapshot,
-                   .event = u->event};
-    emit(c, &ev);
-}
-
         strcmp(nz(u->snapshot->village), u->village) != 0) {
         SJ_LOG_WARN(MOD, "feed update outside scope ignored", "village", nz(u->village));
         return;
@@ -424,10 +382,6 @@ static void on_live_update(sc_client *c, const Sanji__FeedUpdate *u)
         return;
     }
     if (r != SC_FEED_STORED)
-    if (live_only(c)) {
-        on_live_update(c, u);
-        return;
-    }
         return;
     sc_event ev = {.type = SC_EV_CASE_CHANGED,
                    .case_id = u->snapshot->case_id.data,
@@ -646,9 +600,19 @@ static void d_on_message(sj_dialer *d, sj_conn *conn, const Sanji__Envelope *env
         on_ref(c, "persons", env->person_sync->version, &env->person_sync->base);
         break;
     case SANJI__ENVELOPE__BODY_HEARTBEAT:
-        if (env->heartbeat->status) {
+        /* A relay repeats its county link's state on its heartbeats and
+         * sends one at once when it changes; a county speaks for itself. */
+        if (env->heartbeat->status && sj_conn_peer(conn) &&
+            sj_conn_peer(conn)->role == SJ_NODE_ROLE_RELAY) {
+            bool was = c->upstream_online;
             c->upstream_online = env->heartbeat->status->upstream_online;
             c->upstream_last_ms = env->heartbeat->status->upstream_last_contact_ms;
+            if (was != c->upstream_online) {
+                sc_event ev = {.type = SC_EV_UPSTREAM,
+                               .peer_node = c->peer_node,
+                               .upstream_online = c->upstream_online};
+                emit(c, &ev);
+            }
         }
         break;
     case SANJI__ENVELOPE__BODY_GOODBYE: break; /* the link reports it on close */

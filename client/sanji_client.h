@@ -22,8 +22,8 @@
  *                         to the outbox and only then report SAVED; it is
  *                         sent at once if the link is up, else after the
  *                         next connect
- *   sc_list_cases(), sc_search_cases(), sc_get_case(), sc_catalogue_search(),
- *   sc_status()           read the local copy (works offline)
+ *   sc_list_cases(), sc_get_case(), sc_catalogue_search(), sc_status()
+ *                         read the local copy (works offline)
  *   sc_query()            asks the peer (relay or county) directly
  *   sc_client_stop()      closes the link; on_stopped follows
  *   sc_client_free()      after on_stopped, or if never started
@@ -45,8 +45,7 @@
  * sc_client_free(), sc_client_node(), sc_login(), sc_use_person(),
  * sc_logout(), sc_person(), sc_persons(), sc_register(), sc_act(), sc_find_case(),
  * sc_get_case(), sc_case_detail_free(), sc_list_cases(), sc_case_list_free(),
- * sc_searches_at_peer(), sc_search_cases(), sc_case_page_free(), sc_keep_case(),
- * sc_fetch_case(), sc_allowed_actions(), sc_catalogue(), sc_catalogue_search(),
+ * sc_allowed_actions(), sc_catalogue(), sc_catalogue_search(),
  * sc_catalogue_item(), sc_status(), sc_outbox(), sc_query(),
  * sc_out_state_label(), sc_status_label(), sc_action_label(),
  * sc_satisfaction_label(), sc_level_label().
@@ -91,6 +90,7 @@ typedef enum sc_event_type {
     SC_EV_REFUSED,
     SC_EV_CASE_CHANGED,
     SC_EV_REFDATA,
+    SC_EV_UPSTREAM,
 } sc_event_type;
 
 typedef struct sc_event {
@@ -109,8 +109,8 @@ typedef struct sc_event {
      * (event may be NULL). */
     const Sanji__Case *snapshot;
     const Sanji__CaseEvent *event;
-    /* LINK_UP: the peer's node id and whether the county is reachable
-     * through it; LINK_DOWN: when the next attempt starts. */
+    /* LINK_UP and UPSTREAM: the peer's node id and whether the county is
+     * reachable through it; LINK_DOWN: when the next attempt starts. */
     const char *peer_node;
     bool upstream_online;
     uint64_t retry_in_ms;
