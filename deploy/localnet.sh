@@ -125,14 +125,35 @@ load_county() {
   fi
 }
 
+# Starts a daemon in the background; NAME.pid holds its pid, and NAME.status
+# its exit status once it has ended, so that "stop" can tell a clean end
+# (0 on SIGTERM) from a crash or a sanitizer's report.
 start_daemon() { # name logfile cmd...
   local name=$1 log=$2; shift 2
-  local pidf=$net/$name.pid
+  local pidf=$net/$name.pid statusf=$net/$name.status
   if [ -f "$pidf" ] && kill -0 "$(cat "$pidf")" 2>/dev/null; then
     return 0
   fi
-  "$@" >>"$log" 2>&1 &
-  echo $! >"$pidf"
+  # A daemon that ended badly since the last start is remembered for "stop".
+  if [ -f "$statusf" ] && [ "$(cat "$statusf")" != 0 ]; then
+    echo "$name $(cat "$statusf")" >>"$net/ended-badly"
+  fi
+  rm -f "$pidf" "$statusf"
+  # The watching shell holds none of the caller's descriptors: a caller
+  # reading this script's output through a pipe must see its end.
+  (
+    "$@" >>"$log" 2>&1 &
+    echo $! >"$pidf.new" && mv "$pidf.new" "$pidf"
+    rc=0
+    wait $! || rc=$?
+    echo "$rc" >"$statusf"
+  ) </dev/null >/dev/null 2>&1 &
+  local i
+  for i in $(seq 1 100); do
+    [ -f "$pidf" ] && return 0
+    sleep 0.05
+  done
+  die "$name did not start (see $log)"
 }
 
 wait_port() { # port what
@@ -240,15 +261,45 @@ start_all() {
   say "== 本地网络已启动 (local network up) in $net"
 }
 
+# Stops every daemon with SIGTERM and waits for each to end; fails, naming
+# it, when one ended with a status other than 0 (a crash, a sanitizer's
+# leak report, a refusal to stop), so that a test using the network sees it.
 stop_all() {
-  local pidf
+  local pidf name bad=0 i
   for pidf in "$net"/*.pid; do
     [ -f "$pidf" ] || continue
     kill "$(cat "$pidf")" 2>/dev/null || true
-    rm -f "$pidf"
   done
+  for pidf in "$net"/*.pid; do
+    [ -f "$pidf" ] || continue
+    name=$(basename "$pidf" .pid)
+    for i in $(seq 1 600); do
+      [ -f "$net/$name.status" ] && break
+      kill -0 "$(cat "$pidf")" 2>/dev/null || { sleep 0.1; [ -f "$net/$name.status" ] && break; }
+      sleep 0.1
+    done
+    if [ ! -f "$net/$name.status" ]; then
+      if kill -0 "$(cat "$pidf")" 2>/dev/null; then
+        echo "localnet: $name did not stop within 60 s of SIGTERM" >&2
+        bad=1
+      fi
+      # Started by an older localnet.sh: no status to read.
+    elif [ "$(cat "$net/$name.status")" != 0 ]; then
+      echo "localnet: $name ended with status $(cat "$net/$name.status") (see its log in $net)" >&2
+      bad=1
+    fi
+    rm -f "$pidf" "$net/$name.status"
+  done
+  if [ -f "$net/ended-badly" ]; then
+    while read -r name status; do
+      echo "localnet: $name had ended with status $status before it was started again" >&2
+    done <"$net/ended-badly"
+    rm -f "$net/ended-badly"
+    bad=1
+  fi
   "$root/tests/lib/pg_cluster.sh" halt "$net/pg"
   say "== 本地网络已停止 (stopped); data kept in $net"
+  return $bad
 }
 
 status_all() {
@@ -270,10 +321,12 @@ case "${1:-}" in
   stop) stop_all ;;
   status) status_all ;;
   clean)
-    stop_all
+    rc=0
+    stop_all || rc=$?
     "$root/tests/lib/pg_cluster.sh" stop "$net/pg"   # its private folder too
     rm -rf "$net"
     say "== 已删除 (removed) $net"
+    exit $rc
     ;;
   *) die "usage: deploy/localnet.sh start|stop|status|clean" ;;
 esac
