@@ -1022,7 +1022,7 @@ static void print_outbox_row(const sc_outbox_entry *e, bool with_case)
         print_cell(*e->case_number ? e->case_number : ref, 22);
     }
     print_cell(sc_action_label((sj_case_action)e->action), 12);
-    printf("%s%s%s\n", sc_out_state_label(e->state), e->state == SC_OUT_REFUSED ? ": " : "", e->reason);
+    printf("%s%s%s\n", sc_out_state_label(e->state), e->state == SC_OUT_REFUSED ? _(": ") : "", e->reason);
 }
 
 static int cmd_show(run *r, const command *cmd, sj_error *err)

@@ -1,7 +1,8 @@
 /*
  * refusal.c - refusal text for the cadre (see refusal.h).
  *
- * Entry points: sj_refusal_lead(), sj_refusal_format(), sj_refusal_set().
+ * Entry points: sj_refusal_lead(), sj_refusal_format(), sj_refusal_set(),
+ * sj_reason_format().
  */
 #include "refusal.h"
 
@@ -27,24 +28,38 @@ const char *sj_refusal_lead(int code)
     }
 }
 
-void sj_refusal_format(int code, const char *why, char *out, size_t cap)
+/* Appends the translated parts of why to out, which holds n bytes (n < cap),
+ * each after a space when something is before it. */
+static void append_parts(const char *why, char *out, size_t cap, int n)
 {
-    if (cap == 0)
-        return;
-    /* Cut silently: a long detail must not lose the lead. */
-    int n = snprintf(out, cap, "%s", sj_refusal_lead(code));
     for (const char *p = why ? why : ""; *p && n >= 0 && (size_t)n < cap;) {
         size_t len = strcspn(p, SJ_REFUSAL_JOIN);
         char part[SJ_ERROR_MESSAGE_MAX];
         /* A part longer than any msgid is a run-time detail: kept, cut. */
         snprintf(part, sizeof(part), "%.*s", (int)len, p);
         if (part[0])
-            n += snprintf(out + n, cap - (size_t)n, " %s", _(part));
+            n += snprintf(out + n, cap - (size_t)n, "%s%s", n > 0 ? " " : "", _(part));
         p += len;
         p += strspn(p, SJ_REFUSAL_JOIN);
     }
     if (n < 0)
         out[0] = '\0';
+}
+
+void sj_refusal_format(int code, const char *why, char *out, size_t cap)
+{
+    if (cap == 0)
+        return;
+    /* Cut silently: a long detail must not lose the lead. */
+    append_parts(why, out, cap, snprintf(out, cap, "%s", sj_refusal_lead(code)));
+}
+
+void sj_reason_format(const char *why, char *out, size_t cap)
+{
+    if (cap == 0)
+        return;
+    out[0] = '\0';
+    append_parts(why, out, cap, 0);
 }
 
 int sj_refusal_set(sj_error *err, int code, const char *why)

@@ -15,13 +15,20 @@
 #include "case_pb.h"
 #include "clock.h"
 #include "envelope.h"
+#include "i18n.h"
 #include "listener.h"
 #include "log.h"
 #include "orgunit.h"
 #include "query.h"
+#include "refusal.h"
 #include "upstream.h"
 
 #define MOD "relay.down"
+/* Why a link is closed when the relay's store fails: the station keeps its
+ * messages and resends them. */
+#define RELAY_STORE_FAILED                                                                     \
+    N_("The township relay cannot store messages now; they stay in this computer's outbox "   \
+       "and go again later.")
 /* Feed updates one session may send per loop turn before yielding. */
 #define FEED_BUDGET 256
 /* Queries one session may have answered per loop turn before yielding:
@@ -234,14 +241,26 @@ static void queue_ack(session *s, const ProtobufCBinaryData *message_id, Sanji__
     push(&s->wait_head, &s->wait_tail, pack_frame(s->d->r, &env));
 }
 
+/* why: msgids (and run-time details) joined by SJ_REFUSAL_JOIN, as the
+ * state machine and reason_set() make them; the cadre reads them in the
+ * relay's language through the refusal module, like the county's. */
 static void queue_refusal(session *s, const Sanji__Envelope *env, int code, const char *why,
                           const ProtobufCBinaryData *case_id)
 {
-    char reason[SJ_ERROR_MESSAGE_MAX + 64];
-    snprintf(reason, sizeof reason, "乡镇中继拒收 (refused at the township relay): %s",
-             why && why[0] ? why : sj_err_text(code));
+    char full[SJ_ERROR_MESSAGE_MAX + 64], reason[SJ_ERROR_MESSAGE_MAX + 256];
+    snprintf(full, sizeof full, "%s%s%s", N_("Refused at the township relay."),
+             why && why[0] ? SJ_REFUSAL_JOIN : "", why ? why : "");
+    sj_refusal_format(code, full, reason, sizeof reason);
     SJ_LOG_INFO(MOD, "message refused", "peer", s->peer.node_id, "code", sj_err_name(code));
     queue_ack(s, &env->message_id, SANJI__ACK_STATUS__ACK_STATUS_REFUSED, code, reason, case_id);
+}
+
+/* A refusal's why for queue_refusal(): the msgid, then (may be NULL) a
+ * detail known only now, kept as it is.  Returns code. */
+static int reason_set(sj_error *err, int code, const char *why_msgid, const char *detail)
+{
+    return sj_error_set(err, code, "%s%s%s", why_msgid, detail ? SJ_REFUSAL_JOIN : "",
+                        detail ? detail : "");
 }
 
 /* A stored final result (packed Ack) as an Envelope frame. */
@@ -303,12 +322,10 @@ static int check_upward(session *s, const Sanji__Envelope *env, char village[REL
         const Sanji__CaseSubmit *cs = env->case_submit;
         *case_id = cs->case_id;
         if (cs->case_id.len != 16)
-            return sj_error_set(err, SJ_EBAD_FIELD, "案件编号应为16字节 (case_id must be 16 bytes)");
+            return reason_set(err, SJ_EBAD_FIELD, N_("The case id is not 16 bytes long."), NULL);
         if (!village_in_scope(s, cs->village))
-            return sj_error_set(err, SJ_ESCOPE,
-                                "村 %s 不在本站的范围内 (village %s is outside this station's "
-                                "scope)",
-                                cs->village, cs->village);
+            return reason_set(err, SJ_ESCOPE, N_("This village is outside this station's scope:"),
+                              cs->village ? cs->village : "");
         snprintf(village, RELAY_UNIT_SIZE, "%s", cs->village);
         sj_case_outcome out;
         int rc = sj_case_register(cs->village, SJ_LEVEL_VILLAGE, cs->registered_at_ms, &actor,
@@ -318,7 +335,7 @@ static int check_upward(session *s, const Sanji__Envelope *env, char village[REL
     const Sanji__CaseAction *ca = env->case_action;
     *case_id = ca->case_id;
     if (ca->case_id.len != 16)
-        return sj_error_set(err, SJ_EBAD_FIELD, "案件编号应为16字节 (case_id must be 16 bytes)");
+        return reason_set(err, SJ_EBAD_FIELD, N_("The case id is not 16 bytes long."), NULL);
     Sanji__Case *cached = NULL;
     sj_error e2;
     int rc = relay_store_case_get(r->store, ca->case_id.data, &cached, &e2);
@@ -328,16 +345,16 @@ static int check_upward(session *s, const Sanji__Envelope *env, char village[REL
     } else if (!queued &&
                relay_store_result_case_village(r->store, ca->case_id.data, village) != 0) {
         (void)rc;
-        return sj_error_set(err, SJ_EUNKNOWN_CASE,
-                            "乡镇中继没有这个案件的记录 (the township relay has no record of this "
-                            "case)");
+        return reason_set(err, SJ_EUNKNOWN_CASE,
+                          N_("The township relay has no record of this case; bring the station up "
+                             "to date (sanji sync) and try again."),
+                          NULL);
     }
     if (!village_in_scope(s, village)) {
         sanji__case__free_unpacked(cached, NULL);
-        return sj_error_set(err, SJ_ESCOPE,
-                            "该案件属于村 %s，不在本站的范围内 (the case belongs to village %s, "
-                            "outside this station's scope)",
-                            village, village);
+        return reason_set(err, SJ_ESCOPE,
+                          N_("The case belongs to a village outside this station's scope:"),
+                          village);
     }
     rc = 0;
     if (cached && !queued && ca->expected_version == cached->version) {
@@ -366,10 +383,9 @@ static void handle_upward(session *s, const Sanji__Envelope *env, const uint8_t 
      * (its township's desk, say) would act with that node's rights.
      * Checked after scope, whose refusal says more. */
     if (rc == 0 && (env->sender_node == NULL || strcmp(env->sender_node, s->peer.node_id) != 0))
-        rc = sj_error_set(&err, SJ_EPROTOCOL,
-                          "发送节点与证书不符 (sender_node is not the node of this link's "
-                          "certificate, %s)",
-                          s->peer.node_id);
+        rc = reason_set(&err, SJ_EPROTOCOL,
+                        N_("The message names another sender than the certificate of this link:"),
+                        s->peer.node_id);
     if (rc != 0) {
         queue_refusal(s, env, rc, err.message, &case_id);
         return;
@@ -392,9 +408,14 @@ static void handle_upward(session *s, const Sanji__Envelope *env, const uint8_t 
     it.len = len;
     rc = relay_store_queue_add(r->store, &it, r->cfg->queue_quota, sj_clock_real_ms(), &err);
     if (rc == SJ_EQUOTA) {
-        SJ_LOG_WARN(MOD, "queue full; submission refused", "peer", s->peer.node_id);
-        queue_ack(s, &env->message_id, SANJI__ACK_STATUS__ACK_STATUS_REFUSED, SJ_EQUOTA,
-                  err.message, &case_id);
+        /* The store's message (sizes, what to check) is for the operator's
+         * log; the cadre is told what it means for the work. */
+        SJ_LOG_WARN(MOD, "queue full; submission refused", "peer", s->peer.node_id, "why",
+                    err.message);
+        queue_refusal(s, env, SJ_EQUOTA,
+                      N_("The township relay's queue is full; nothing was stored. Save it again "
+                         "later, once the township's link to the county is back."),
+                      &case_id);
         return;
     }
     if (rc != 0 && rc != SJ_EEXISTS) {
@@ -402,7 +423,7 @@ static void handle_upward(session *s, const Sanji__Envelope *env, const uint8_t 
          * resends it after the link is back. */
         SJ_LOG_ERROR(MOD, "cannot queue a message", "why", err.message);
         s->closing = true;
-        sj_conn_close(s->conn, rc, "乡镇中继存储故障，请稍后重发 (relay store failure; resend later)");
+        sj_conn_close(s->conn, rc, _(RELAY_STORE_FAILED));
         return;
     }
     queue_ack(s, &env->message_id, SANJI__ACK_STATUS__ACK_STATUS_STORED, 0, NULL, &case_id);
@@ -725,7 +746,8 @@ static void handle_hello(session *s, const Sanji__Envelope *env)
     if (h->min_version > SJ_ENVELOPE_VERSION || h->max_version < SJ_ENVELOPE_VERSION) {
         s->closing = true;
         sj_conn_close(s->conn, SJ_EFRAME_BAD_VERSION,
-                      "协议版本不兼容，本中继只支持版本1 (this relay speaks protocol version 1 only)");
+                      _("This program and the township relay speak no common protocol version; "
+                        "install the version the county names."));
         return;
     }
     /* The feeds: those the peer names, then every other village in scope. */
@@ -809,8 +831,8 @@ static void handle_query(session *s, const Sanji__Envelope *env, const uint8_t *
         Sanji__QueryResult res = SANJI__QUERY_RESULT__INIT;
         res.in_reply_to = env->message_id;
         res.code = SJ_EBUSY;
-        res.reason = (char *)"乡镇中继待答查询太多，请等前面的结果返回后再查 (too many queries "
-                             "waiting at the relay; ask again once the earlier answers arrive)";
+        res.reason = (char *)_("Too many questions are waiting at the township relay; ask again "
+                               "once the earlier answers have come.");
         Sanji__Envelope out = SANJI__ENVELOPE__INIT;
         out.body_case = SANJI__ENVELOPE__BODY_QUERY_RESULT;
         out.query_result = &res;
@@ -854,10 +876,10 @@ static void on_ready(sj_conn *conn, const sj_identity *peer)
         SJ_LOG_WARN(MOD, "peer outside the township refused", "peer", peer->node_id, "township",
                     r->township);
         sj_conn_set_data(conn, NULL);
-        char reason[256];
-        snprintf(reason, sizeof reason,
-                 "%s 不属于本乡镇 %s 的中继 (%s does not belong to the relay of township %s)",
-                 peer->node_id, r->township, peer->node_id, r->township);
+        char why[256], reason[512];
+        snprintf(why, sizeof why, "%s" SJ_REFUSAL_JOIN "%s",
+                 N_("This node does not belong to the township of this relay:"), peer->node_id);
+        sj_reason_format(why, reason, sizeof reason);
         sj_conn_close(conn, SJ_ESCOPE, reason);
         return;
     }
@@ -901,7 +923,7 @@ static void on_message(sj_conn *conn, const Sanji__Envelope *env, const uint8_t 
             return;
         }
         s->closing = true;
-        sj_conn_close(conn, SJ_EPROTOCOL, "第一条消息必须是 Hello (the first message must be Hello)");
+        sj_conn_close(conn, SJ_EPROTOCOL, _("The first message must be Hello."));
         return;
     }
     switch (env->body_case) {
@@ -924,8 +946,7 @@ static void on_message(sj_conn *conn, const Sanji__Envelope *env, const uint8_t 
         break;
     default:
         s->closing = true;
-        sj_conn_close(conn, SJ_EPROTOCOL,
-                      "此链路上不允许该消息 (message not allowed from a station or desk)");
+        sj_conn_close(conn, SJ_EPROTOCOL, _("This message is not allowed from a station or desk."));
         break;
     }
 }
@@ -1063,8 +1084,7 @@ void relay_downstream_commit_failed(relay_downstream *d, const sj_error *why)
         s->wait_head = s->wait_tail = NULL;
         if (!s->closing) {
             s->closing = true;
-            sj_conn_close(s->conn, SJ_EDB,
-                          "乡镇中继存储故障，请稍后重发 (relay store failure; resend later)");
+            sj_conn_close(s->conn, SJ_EDB, _(RELAY_STORE_FAILED));
         }
     }
     (void)why;

@@ -11,6 +11,7 @@
 #include "case.h"
 #include "clock.h"
 #include "envelope.h"
+#include "i18n.h"
 #include "orgunit.h"
 #include "personal.h"
 #include "status.h"
@@ -195,7 +196,7 @@ int relay_query_answer(relay *r, const sj_identity *peer, const char *scope,
         }
         if (lq->village && lq->village[0] && !sj_orgunit_contains(scope, lq->village)) {
             res.code = SJ_ESCOPE;
-            res.reason = (char *)"该村不在您的范围内 (that village is outside your scope)";
+            res.reason = (char *)_("That village is outside your scope.");
             break;
         }
         if (lq->category && lq->category[0] &&
@@ -232,8 +233,8 @@ int relay_query_answer(relay *r, const sj_identity *peer, const char *scope,
             grc = SJ_ENOTFOUND; /* outside the scope looks like absent */
         if (grc == SJ_ENOTFOUND || grc == SJ_EINVAL) {
             res.code = grc == SJ_EINVAL ? SJ_EMISSING_FIELD : SJ_EUNKNOWN_CASE;
-            res.reason = (char *)(grc == SJ_EINVAL ? "请给出案件编号或案件号 (give a case id or number)"
-                                                   : "乡镇中继没有这个案件 (no such case at the township relay)");
+            res.reason = (char *)(grc == SJ_EINVAL ? _("Give the case number or the case id.")
+                                                   : _("The township relay has no such case."));
         } else if (grc != 0) {
             rc = grc;
         } else {
@@ -257,7 +258,7 @@ int relay_query_answer(relay *r, const sj_identity *peer, const char *scope,
             break;
         if (blob == NULL) {
             res.code = SJ_ENOTFOUND;
-            res.reason = (char *)"乡镇中继尚未收到服务目录 (the relay has no catalogue yet)";
+            res.reason = (char *)_("The township relay has not received the service catalogue yet.");
             break;
         }
         cat = sanji__catalogue_sync__unpack(NULL, blen, blob);
@@ -290,7 +291,7 @@ int relay_query_answer(relay *r, const sj_identity *peer, const char *scope,
             break;
         if (blob == NULL) {
             res.code = SJ_ENOTFOUND;
-            res.reason = (char *)"乡镇中继尚未收到组织机构 (the relay has no org tree yet)";
+            res.reason = (char *)_("The township relay has not received the list of units yet.");
             break;
         }
         tree = sanji__org_tree_sync__unpack(NULL, blen, blob);
@@ -330,12 +331,12 @@ int relay_query_answer(relay *r, const sj_identity *peer, const char *scope,
         break;
     case SANJI__QUERY__KIND_STATISTICS:
         res.code = SJ_EUNSUPPORTED;
-        res.reason = (char *)"统计由县里计算，请在县链路恢复后再查 (statistics are computed by the "
-                             "county; ask again when the county link is up)";
+        res.reason = (char *)_("Statistics are computed by the county; ask again when the "
+                               "township's link to the county is back.");
         break;
     default:
         res.code = SJ_EFRAME_BAD_FIELD;
-        res.reason = (char *)"查询类型未知 (unknown query kind)";
+        res.reason = (char *)_("This kind of question is not known here.");
         break;
     }
     if (rc == 0) {
@@ -348,8 +349,8 @@ int relay_query_answer(relay *r, const sj_identity *peer, const char *scope,
             Sanji__QueryResult small = SANJI__QUERY_RESULT__INIT;
             small.in_reply_to = q->message_id;
             small.code = SJ_ETOOBIG;
-            small.reason = (char *)"结果太多，请缩小查询范围或分页 (too many results; narrow the "
-                                   "query or use limit/offset)";
+            small.reason = (char *)_("Too many results for one answer; narrow the search or ask "
+                                     "page by page.");
             env.query_result = &small;
             rc = sj_envelope_pack(&env, r->self.node_id, r->cfg->max_frame, frame, len, NULL, err);
         }

@@ -35,6 +35,7 @@
 #include "clock.h"
 #include "db.h"
 #include "i18n.h"
+#include "log.h"
 #include "orgunit.h"
 #include "personal.h"
 #include "refusal.h"
@@ -278,12 +279,14 @@ static int check_person(countyd_apply *a, const countyd_peer *peer, const char *
 {
     sj_person_role want = role_of_node(peer->role);
     if (want == SJ_ROLE_NONE)
-        return refuse(r, SJ_EWRONG_ROLE, "node role may not act on cases");
+        return refuse(r, SJ_EWRONG_ROLE, N_("This kind of computer may not act on cases."));
     if (!person || !*person || strlen(person) > 64)
-        return refuse(r, SJ_EMISSING_FIELD, "actor_person missing");
+        return refuse(r, SJ_EMISSING_FIELD, N_("Nobody is named as the person who did it; log in and "
+                                               "save it again."));
     const countyd_ref_person *who = countyd_refdata_cache_person(&a->refs, person);
     if (!who || !who->active || strcmp(who->org_unit, peer->unit) != 0 || who->role != (int)want)
-        return refuse(r, SJ_EUNKNOWN_PERSON, "person unknown, inactive, or not of the sending node");
+        return refuse(r, SJ_EUNKNOWN_PERSON, N_("The person who did it is not known at the county, "
+                                                "is no longer active, or belongs to another station."));
     snprintf(name, name_cap, "%s", who->name);
     actor->role = want;
     snprintf(actor->unit, sizeof(actor->unit), "%s", peer->unit);
@@ -498,7 +501,7 @@ static int apply_submit(countyd_apply *a, const countyd_apply_msg *m, const char
 {
     const Sanji__CaseSubmit *s = m->submit;
     if (s->case_id.len != 16)
-        return refuse(r, SJ_EBAD_FIELD, "case_id must be 16 bytes");
+        return refuse(r, SJ_EBAD_FIELD, N_("The case id is not 16 bytes long."));
     memcpy(r->case_id, s->case_id.data, 16);
     sj_actor actor;
     char person_name[256];
@@ -507,7 +510,7 @@ static int apply_submit(countyd_apply *a, const countyd_apply_msg *m, const char
         return rc;
     if (!s->village || !sj_orgunit_valid(s->village) ||
         sj_orgunit_level(s->village) != SJ_LEVEL_VILLAGE || strncmp(s->village, a->county, 6) != 0)
-        return refuse(r, SJ_ESCOPE, "village is not a village of this county");
+        return refuse(r, SJ_ESCOPE, N_("The village is not a village of this county."));
     const Sanji__Applicant *ap = s->applicant;
     const sj_submit sub = {.applicant_name = ap ? ap->name : NULL,
                            .id_number = ap ? ap->id_number : NULL,
@@ -535,11 +538,11 @@ static int apply_submit(countyd_apply *a, const countyd_apply_msg *m, const char
         int exists = PQntuples(res);
         PQclear(res);
         if (exists)
-            return refuse(r, SJ_ECASE_EXISTS, "a case with this id already exists");
+            return refuse(r, SJ_ECASE_EXISTS, N_("A case with this id exists already."));
     }
     const countyd_ref_item *item = countyd_refdata_cache_item(&a->refs, s->item_code);
     if (!item || !item->active)
-        return refuse(r, SJ_EUNKNOWN_ITEM, "no such active catalogue item");
+        return refuse(r, SJ_EUNKNOWN_ITEM, N_("The service catalogue has no such item in use."));
     const char *item_name = item->name;
     sj_level min_level = (sj_level)item->min_level;
     int limit = item->limit_days, urgent_limit = item->urgent_limit_days;
@@ -558,7 +561,7 @@ static int apply_submit(countyd_apply *a, const countyd_apply_msg *m, const char
     int64_t due;
     int days = s->urgent && urgent_limit > 0 ? urgent_limit : limit;
     if (sj_calendar_add_working_days(a->calendar, start, days, &due) != 0)
-        return refuse(r, SJ_EBAD_FIELD, "registration time out of range");
+        return refuse(r, SJ_EBAD_FIELD, N_("The registration time is out of range."));
 
     /* Case number: per county per China day of the county's clock,
      * <county>-<yyyymmdd>-<seq, 5 digits or more>, taken from the locked
@@ -718,15 +721,15 @@ static int apply_action(countyd_apply *a, const countyd_apply_msg *m, const char
 {
     const Sanji__CaseAction *act = m->action;
     if (act->case_id.len != 16)
-        return refuse(r, SJ_EBAD_FIELD, "case_id must be 16 bytes");
+        return refuse(r, SJ_EBAD_FIELD, N_("The case id is not 16 bytes long."));
     memcpy(r->case_id, act->case_id.data, 16);
     if (act->action == SANJI__CASE_ACTION_TYPE__CASE_ACTION_REGISTER ||
         act->action == SANJI__CASE_ACTION_TYPE__CASE_ACTION_OVERDUE ||
         act->action == SANJI__CASE_ACTION_TYPE__CASE_ACTION_WARN || act->action <= 0 ||
         act->action >= SJ_ACTION_COUNT)
-        return refuse(r, SJ_EWRONG_ROLE, "this action cannot be sent by a node");
+        return refuse(r, SJ_EWRONG_ROLE, N_("This action cannot be sent from a computer."));
     if (act->n_materials > SJ_CASE_MATERIALS_MAX)
-        return refuse(r, SJ_EBAD_FIELD, "too many materials");
+        return refuse(r, SJ_EBAD_FIELD, N_("Too many materials are listed."));
     actor_info who = {.person = act->actor_person,
                       .node = m->peer->node ? m->peer->node : ""};
     char person_name[256];
@@ -755,7 +758,7 @@ static int act_on_case(countyd_apply *a, const Sanji__CaseAction *act, const act
     if (row < 0) {
         if (owned)
             PQclear(res);
-        return refuse(r, SJ_EUNKNOWN_CASE, "no such case");
+        return refuse(r, SJ_EUNKNOWN_CASE, N_("The county has no such case."));
     }
     /* The row read as the feed shows it, and judged through the same
      * conversion as the relays' and the clients' copies. */
@@ -864,7 +867,7 @@ static int apply_one(countyd_apply *a, const countyd_apply_msg *m, countyd_apply
     if (a->safe && (rc = countyd_db_exec(a->db, "SAVEPOINT msg", 0, NULL, err)) != 0)
         return rc;
     if (!m->peer || (!m->submit == !m->action))
-        rc = refuse(r, SJ_EPROTOCOL, "message carries neither a CaseSubmit nor a CaseAction");
+        rc = refuse(r, SJ_EPROTOCOL, N_("The message carries neither a registration nor an action."));
     else if (m->submit)
         rc = apply_submit(a, m, mid, r, err);
     else
@@ -873,8 +876,12 @@ static int apply_one(countyd_apply *a, const countyd_apply_msg *m, countyd_apply
         if (!a->safe)
             return NEED_SAFE; /* the transaction is aborted */
         /* The database refused this message's data (e.g. text it cannot
-         * store): a refusal of the message, not a failure of the batch. */
-        rc = refuse(r, SJ_EBAD_FIELD, err->message);
+         * store): a refusal of the message, not a failure of the batch.
+         * The database's own words are for the operator's log. */
+        SJ_LOG_WARN("countyd", "message data refused by the database", "message", mid,
+                    "why", err->message);
+        rc = refuse(r, SJ_EBAD_FIELD, N_("The county database cannot store what was sent; check "
+                                         "the text for unusual characters."));
         r->case_version = 0;
         if (m->submit) /* the number taken was rolled back with the savepoint */
             r->case_number[0] = '\0';

@@ -21,6 +21,7 @@
 #include "db.h"
 #include "envelope.h"
 #include "feed.h"
+#include "i18n.h"
 #include "listener.h"
 #include "log.h"
 #include "orgunit.h"
@@ -601,12 +602,12 @@ static void on_ready(sj_conn *conn, const sj_identity *peer)
     countyd_daemon *d = sj_listener_data(sj_listener_of(conn));
     if (strncmp(peer->unit, d->cfg->county, 6) != 0) {
         SJ_LOG_WARN(MOD, "peer of another county refused", "peer", peer->node_id);
-        sj_conn_close(conn, SJ_ESCOPE, "不属于本县 (peer is not of this county)");
+        sj_conn_close(conn, SJ_ESCOPE, _("This computer does not belong to this county."));
         return;
     }
     countyd_session *s = countyd_session_new(d, conn, peer, d->cfg);
     if (!s) {
-        sj_conn_close(conn, SJ_ENOMEM, "out of memory");
+        sj_conn_close(conn, SJ_ENOMEM, _(sj_err_text(SJ_ENOMEM)));
         return;
     }
     sj_conn_set_data(conn, s);

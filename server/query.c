@@ -16,10 +16,12 @@
 #include "case_search.h"
 #include "caserow.h"
 #include "db.h"
+#include "i18n.h"
 #include "orgunit.h"
 #include "refdata.h"
 #include "uuid.h"
 
+/* reason: the translated words (_()), in the county's language. */
 static void refuse(Sanji__QueryResult *out, int code, const char *reason)
 {
     out->code = code;
@@ -304,7 +306,7 @@ static int case_list(PGconn *db, countyd_arena *a, const countyd_asker *k,
     add(&rows, " LIMIT $%d::bigint", lim);
     add(&rows, " OFFSET $%d::bigint", off);
     if (rows.overflow || count.overflow) {
-        refuse(out, SJ_EINVAL, "检索条件过多 (too many search conditions)");
+        refuse(out, SJ_EINVAL, _("Too many search conditions; leave some out."));
         return 0;
     }
     PGresult *res;
@@ -342,11 +344,11 @@ static int case_get(PGconn *db, countyd_arena *a, const countyd_asker *k,
     else if (q->number && *q->number)
         rc = countyd_caserow_load(db, a, NULL, q->number, &c, err);
     else {
-        refuse(out, SJ_EMISSING_FIELD, "缺少案件编号 (case id or number required)");
+        refuse(out, SJ_EMISSING_FIELD, _("Give the case number or the case id."));
         return 0;
     }
     if (rc == SJ_EUNKNOWN_CASE || (rc == 0 && !sj_orgunit_contains(k->unit, c->village))) {
-        refuse(out, SJ_EUNKNOWN_CASE, "案件不存在或不在本单位范围内 (no such case in your scope)");
+        refuse(out, SJ_EUNKNOWN_CASE, _("There is no such case within your scope."));
         return 0;
     }
     if (rc != 0)
@@ -542,12 +544,12 @@ int countyd_query_answer(PGconn *db, countyd_arena *a, const countyd_asker *k,
         rc = statistics(db, a, k, out, err);
         break;
     default:
-        refuse(out, SJ_EUNSUPPORTED, "不支持的查询 (unknown query kind)");
+        refuse(out, SJ_EUNSUPPORTED, _("This kind of question is not known here."));
         return 0;
     }
     if (rc != 0) {
         sanji__query_result__init(out);
-        refuse(out, rc, "县数据库暂时不可用，请稍后再试 (the county database is unavailable)");
+        refuse(out, rc, _("The county database is not available just now; ask again later."));
     }
     return rc;
 }

@@ -25,10 +25,12 @@
 #include "clock.h"
 #include "envelope.h"
 #include "feed.h"
+#include "i18n.h"
 #include "log.h"
 #include "orgunit.h"
 #include "query.h"
 #include "refdata.h"
+#include "refusal.h"
 
 #define MOD "countyd"
 /* The output queue before the peer is cut off: a peer that reads nothing
@@ -125,8 +127,8 @@ void countyd_session_replaced(countyd_session *s)
     SJ_LOG_WARN(MOD, "too many links of one node; its oldest gives way to a new one", "peer",
                 s->peer.node_id);
     sj_conn_close(s->conn, SJ_EBUSY,
-                  "同一节点连接过多，最早的连接已被新连接替换 (too many links of this node; the "
-                  "oldest was replaced by a new one)");
+                  _("This computer has too many links to the county; the oldest was replaced by "
+                    "a new one."));
 }
 
 const char *countyd_session_node(const countyd_session *s)
@@ -221,7 +223,9 @@ static void send_reliable(countyd_session *s, const Sanji__Envelope *env)
     if (s->n_out >= OUTQ_MAX || s->out_bytes >= OUTQ_BYTES_MAX) {
         SJ_LOG_WARN(MOD, "peer does not read; link closed", "peer", s->peer.node_id, "queued",
                     s->n_out >= OUTQ_MAX ? "20000 frames" : "16 MiB");
-        sj_conn_close(s->conn, SJ_EBACKPRESSURE, "对端长时间不读取 (peer does not read)");
+        sj_conn_close(s->conn, SJ_EBACKPRESSURE,
+                      _("This computer took nothing from the county for too long; it reconnects "
+                        "and goes on where it stopped."));
         return;
     }
     outframe *f = calloc(1, sizeof(*f));
@@ -240,12 +244,13 @@ static void send_reliable(countyd_session *s, const Sanji__Envelope *env)
     s->out_bytes += f->len;
 }
 
+/* reason: a msgid (N_()), logged as it is and sent in the county's language. */
 static void goodbye(countyd_session *s, int code, const char *reason)
 {
     SJ_LOG_WARN(MOD, "peer broke the protocol; link closed", "peer", s->peer.node_id, "code",
                 sj_err_name(code), "why", reason);
     if (s->conn)
-        sj_conn_close(s->conn, code, reason);
+        sj_conn_close(s->conn, code, _(reason));
 }
 
 /* ---- villages and cursors ------------------------------------------------- */
@@ -518,7 +523,9 @@ static void hello_done(countyd_job *j, countyd_daemon *d)
     hello_data *h = j->data;
     if (j->status != 0 || !s->conn) {
         if (j->status != 0 && j->status != SJ_ECANCELLED && s->conn)
-            sj_conn_close(s->conn, SJ_EDB_CONN, "县数据库暂时不可用 (county database unavailable)");
+            sj_conn_close(s->conn, SJ_EDB_CONN,
+                          _("The county database is not available just now; the link is tried "
+                            "again later."));
         goto out;
     }
     /* The villages in scope, each from the peer's cursor (0: from the start). */
@@ -526,7 +533,7 @@ static void hello_done(countyd_job *j, countyd_daemon *d)
     s->v = calloc(h->n_villages + 1, sizeof(*s->v));
     if (!s->v) {
         s->n_v = s->cap_v = 0;
-        sj_conn_close(s->conn, SJ_ENOMEM, "out of memory");
+        sj_conn_close(s->conn, SJ_ENOMEM, _(sj_err_text(SJ_ENOMEM)));
         goto out;
     }
     s->n_v = 0;
@@ -588,18 +595,20 @@ out:
 static void on_hello(countyd_session *s, const Sanji__Hello *hello)
 {
     if (s->hello_seen) {
-        goodbye(s, SJ_EPROTOCOL, "重复的 Hello (Hello sent twice)");
+        goodbye(s, SJ_EPROTOCOL, N_("Hello was sent twice."));
         return;
     }
     s->hello_seen = true;
     if (hello->min_version > SJ_ENVELOPE_VERSION || hello->max_version < SJ_ENVELOPE_VERSION) {
-        goodbye(s, SJ_EFRAME_BAD_VERSION, "协议版本不兼容 (protocol version 1 not in the range)");
+        goodbye(s, SJ_EFRAME_BAD_VERSION,
+                N_("This program and the county speak no common protocol version; install the "
+                   "version the county names."));
         return;
     }
     hello_data *h = calloc(1, sizeof(*h));
     if (!h || !(h->cursors = calloc(hello->n_cursors + 1, sizeof(*h->cursors)))) {
         free(h);
-        sj_conn_close(s->conn, SJ_ENOMEM, "out of memory");
+        sj_conn_close(s->conn, SJ_ENOMEM, _(sj_err_text(SJ_ENOMEM)));
         return;
     }
     h->have_catalogue = hello->catalogue_version;
@@ -642,13 +651,16 @@ static void on_feed_request(countyd_session *s, const Sanji__FeedRequest *fr)
 
 /* ---- upward messages ---------------------------------------------------------- */
 
-static void ack_refuse(countyd_session *s, const Sanji__Envelope *env, int code, const char *reason)
+/* why: a msgid (N_()); the cadre reads it through the refusal module. */
+static void ack_refuse(countyd_session *s, const Sanji__Envelope *env, int code, const char *why)
 {
+    char reason[SJ_ERROR_MESSAGE_MAX];
+    sj_refusal_format(code, why, reason, sizeof reason);
     Sanji__Ack a = SANJI__ACK__INIT;
     a.message_id = env->message_id;
     a.status = SANJI__ACK_STATUS__ACK_STATUS_REFUSED;
     a.code = code;
-    a.reason = (char *)reason;
+    a.reason = reason;
     if (env->body_case == SANJI__ENVELOPE__BODY_CASE_SUBMIT && env->case_submit->case_id.len == 16)
         a.case_id = env->case_submit->case_id;
     if (env->body_case == SANJI__ENVELOPE__BODY_CASE_ACTION && env->case_action->case_id.len == 16)
@@ -684,8 +696,8 @@ static void on_upward(countyd_session *s, const Sanji__Envelope *env, const uint
                         "peer", s->peer.node_id, "sender", env->sender_node, "code",
                         sj_err_name(rc));
             ack_refuse(s, env, rc,
-                       "发送站点不属于本乡镇，已拒绝 (the original sender is not a station or desk "
-                       "of this relay's township)");
+                       N_("The station or desk that sent it does not belong to the township of "
+                          "the relay that forwarded it."));
             return;
         }
     } else if (env->sender_node && *env->sender_node && strcmp(env->sender_node, s->peer.node_id) != 0) {
@@ -696,8 +708,7 @@ static void on_upward(countyd_session *s, const Sanji__Envelope *env, const uint
                     s->peer.node_id, "sender", env->sender_node, "code",
                     sj_err_name(SJ_EPROTOCOL));
         ack_refuse(s, env, SJ_EPROTOCOL,
-                   "发送方与证书不符，已拒绝 (sender_node is not the node of this link's "
-                   "certificate)");
+                   N_("The message names another sender than the certificate of this link."));
         return;
     }
     peer.role = (Sanji__NodeRole)origin.role;
@@ -706,15 +717,16 @@ static void on_upward(countyd_session *s, const Sanji__Envelope *env, const uint
     Sanji__Envelope *copy;
     sj_error err;
     if (sj_envelope_unpack(payload, len, &copy, &err) != 0) {
-        ack_refuse(s, env, SJ_EINTERNAL, "内部错误 (internal error)");
+        ack_refuse(s, env, SJ_EINTERNAL, N_("The county could not read the message again."));
         return;
     }
     int rc = countyd_daemon_upward(s->d, s, copy, &peer);
     if (rc == SJ_EBUSY)
         sj_conn_close(s->conn, SJ_EBUSY,
-                      "县服务器繁忙，请稍后重发 (county server busy; resend later)");
+                      _("The county server is busy; what was sent stays in the outbox and goes "
+                        "again later."));
     else if (rc != 0)
-        sj_conn_close(s->conn, rc, "out of memory");
+        sj_conn_close(s->conn, rc, _(sj_err_text(SJ_ENOMEM)));
 }
 
 void countyd_session_ack(countyd_session *s, const uint8_t message_id[16],
@@ -800,8 +812,8 @@ static void query_busy(countyd_session *s, const Sanji__Envelope *query)
     Sanji__QueryResult res = SANJI__QUERY_RESULT__INIT;
     res.in_reply_to = query->message_id;
     res.code = SJ_EBUSY;
-    res.reason = (char *)"县级服务器待答查询太多，请等前面的结果返回后再查 (too many queries "
-                         "waiting at the county; ask again once the earlier answers arrive)";
+    res.reason = (char *)_("Too many questions are waiting at the county; ask again once the "
+                           "earlier answers have come.");
     Sanji__Envelope out = SANJI__ENVELOPE__INIT;
     out.body_case = SANJI__ENVELOPE__BODY_QUERY_RESULT;
     out.query_result = &res;
@@ -882,7 +894,7 @@ void countyd_session_message(countyd_session *s, const Sanji__Envelope *env,
     if (!s->conn)
         return;
     if (env->body_case != SANJI__ENVELOPE__BODY_HELLO && !s->hello_seen) {
-        goodbye(s, SJ_EPROTOCOL, "第一条消息必须是 Hello (the first message must be Hello)");
+        goodbye(s, SJ_EPROTOCOL, N_("The first message must be Hello."));
         return;
     }
     switch (env->body_case) {
@@ -906,7 +918,7 @@ void countyd_session_message(countyd_session *s, const Sanji__Envelope *env,
         on_status(s, env->node_status);
         break;
     default:
-        goodbye(s, SJ_EPROTOCOL, "此链路不接受该消息 (message not allowed on this link)");
+        goodbye(s, SJ_EPROTOCOL, N_("This message is not allowed on this link."));
         break;
     }
 }

@@ -12,6 +12,20 @@
  * The PO reader is tested on its own with a table of small catalogues, so
  * the check is known to catch an empty, a fuzzy and a missing entry.
  *
+ * Reasons sent to peers (common/refusal.h, "the one rule for text sent to
+ * a peer"): in server/ and relay/, a string literal given as the reason of
+ * a Goodbye, an Ack or a QueryResult must be a msgid inside _() or N_().
+ * Two scans find the call sites:
+ *   - xgettext with only the reason-taking functions as keywords (REASON
+ *     SINKS below, each with the position of its reason): whatever it
+ *     extracts is a bare literal there;
+ *   - an assignment to a `reason` field (`x.reason =`, `x->reason =`) whose
+ *     right side holds a literal outside _() or N_().
+ * And every msgid of server/ and relay/ must be plain English (ASCII): a
+ * "中文 (English)" pair inside _() is a bilingual literal all the same.  The
+ * scans are tried on a small file with a bare literal at each sink first,
+ * so the check is known to catch them.
+ *
  * Entry point: main().  Needs SANJI_SOURCE_DIR and SANJI_BUILD_DIR (set by
  * ctest) and the paths compiled in by tests/CMakeLists.txt.
  */
@@ -352,6 +366,338 @@ static size_t catalogue_gaps(const po_file *pot, const char *po_path)
     return gaps;
 }
 
+/* ---- reasons sent to peers ------------------------------------------------- */
+
+/* The functions of server/ and relay/ that send a reason to a peer, or make
+ * one for it, as xgettext keywords: name:position of the reason. */
+static const char *const REASON_SINKS[] = {
+    "sj_conn_close:3",     /* Goodbye.reason (common/conn.h) */
+    "sj_refusal_format:2", /* common/refusal.h */
+    "sj_refusal_set:3",
+    "sj_reason_format:1",
+    "refuse:3",            /* server/apply.c (Ack), server/query.c (QueryResult) */
+    "ack_refuse:4",        /* server/session.c */
+    "goodbye:3",           /* server/session.c */
+    "queue_refusal:4",     /* relay/downstream.c */
+    "queue_ack:5",
+    "reason_set:3",
+};
+#define N_REASON_SINKS (sizeof(REASON_SINKS) / sizeof(REASON_SINKS[0]))
+
+/* Set while the scans are tried on the sample: its findings are expected
+ * and not printed. */
+static bool scan_quiet;
+
+/* Runs xgettext on the files listed in list_path (relative to dir) with the
+ * given keywords only (and none of its defaults), into out_path.  Returns
+ * the template read back. */
+static void run_xgettext(const char *dir, const char *list_path, const char *const *keywords,
+                         size_t n_keywords, const char *out_path, po_file *pot)
+{
+    char *argv[64];
+    size_t n = 0;
+    char kw[N_REASON_SINKS + 4][96];
+    argv[n++] = (char *)SANJI_XGETTEXT;
+    argv[n++] = (char *)"--from-code=UTF-8";
+    argv[n++] = (char *)"--language=C";
+    argv[n++] = (char *)"--force-po";
+    argv[n++] = (char *)"--keyword=";
+    assert_true(n_keywords <= sizeof(kw) / sizeof(kw[0]));
+    for (size_t i = 0; i < n_keywords; i++) {
+        snprintf(kw[i], sizeof(kw[i]), "--keyword=%s", keywords[i]);
+        argv[n++] = kw[i];
+    }
+    char d[4200], l[4200], o[4200];
+    snprintf(d, sizeof(d), "--directory=%s", dir);
+    snprintf(l, sizeof(l), "--files-from=%s", list_path);
+    snprintf(o, sizeof(o), "--output=%s", out_path);
+    argv[n++] = d;
+    argv[n++] = l;
+    argv[n++] = o;
+    argv[n] = NULL;
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        execv(SANJI_XGETTEXT, argv);
+        _exit(127);
+    }
+    int st = 0;
+    while (waitpid(pid, &st, 0) < 0)
+        assert_int_equal(errno, EINTR);
+    if (!WIFEXITED(st) || WEXITSTATUS(st) != 0)
+        fail_msg("%s failed (status %d) on %s", SANJI_XGETTEXT, st, list_path);
+    char *text = read_file(out_path);
+    po_parse(text, pot);
+    free(text);
+}
+
+/* Replaces comments with spaces, keeping string and character literals and
+ * the line count. */
+static void strip_comments(char *s)
+{
+    char quote = 0;
+    for (char *p = s; *p; p++) {
+        if (quote) {
+            if (*p == '\\' && p[1])
+                p++;
+            else if (*p == quote)
+                quote = 0;
+        } else if (*p == '"' || *p == '\'') {
+            quote = *p;
+        } else if (p[0] == '/' && p[1] == '*') {
+            char *e = strstr(p + 2, "*/");
+            char *end = e ? e + 2 : p + strlen(p);
+            for (; p < end; p++)
+                if (*p != '\n')
+                    *p = ' ';
+            p--;
+        } else if (p[0] == '/' && p[1] == '/') {
+            for (; *p && *p != '\n'; p++)
+                *p = ' ';
+            p--;
+        }
+    }
+}
+
+/* Is the literal whose opening quote is at q (in text starting at s) an
+ * argument of _() or N_(), maybe after other literals it is joined to? */
+static bool literal_marked(const char *s, const char *q)
+{
+    const char *p = q;
+    for (;;) {
+        while (p > s && (p[-1] == ' ' || p[-1] == '\t' || p[-1] == '\n'))
+            p--;
+        if (p > s && p[-1] == '"') { /* the end of a literal before it: go to its start */
+            p--;
+            while (p > s) {
+                p--;
+                if (*p == '"' && (p == s || p[-1] != '\\'))
+                    break;
+            }
+            continue;
+        }
+        break;
+    }
+    if (p == s || p[-1] != '(')
+        return false;
+    p--;
+    while (p > s && (p[-1] == ' ' || p[-1] == '\t'))
+        p--;
+    const char *id_end = p;
+    while (p > s && (p[-1] == '_' || (p[-1] >= 'A' && p[-1] <= 'Z') || (p[-1] >= 'a' && p[-1] <= 'z') ||
+                     (p[-1] >= '0' && p[-1] <= '9')))
+        p--;
+    size_t len = (size_t)(id_end - p);
+    return (len == 1 && p[0] == '_') || (len == 2 && p[0] == 'N' && p[1] == '_');
+}
+
+/* Assignments to a `reason` field whose right side holds a non-empty string
+ * literal outside _() and N_(); each is printed as FILE:LINE.  Returns how
+ * many. */
+static size_t bare_reason_fields(const char *path, const char *shown_as)
+{
+    char *s = read_file(path);
+    strip_comments(s);
+    size_t bad = 0;
+    for (char *p = strstr(s, "reason"); p; p = strstr(p + 1, "reason")) {
+        const char *b = p;
+        while (b > s && (b[-1] == ' ' || b[-1] == '\t'))
+            b--;
+        bool field = (b > s && b[-1] == '.') || (b - s >= 2 && b[-2] == '-' && b[-1] == '>');
+        char *a = p + strlen("reason");
+        while (*a == ' ' || *a == '\t')
+            a++;
+        if (!field || a[0] != '=' || a[1] == '=')
+            continue;
+        /* The right side: to the ';' outside literals. */
+        bool bare = false;
+        for (char *e = a + 1; *e && *e != ';'; e++) {
+            if (*e != '"')
+                continue;
+            char *open = e;
+            for (e++; *e && *e != '"'; e++)
+                if (*e == '\\' && e[1])
+                    e++;
+            if (e > open + 1 && !literal_marked(s, open))
+                bare = true;
+            if (!*e)
+                break;
+        }
+        if (bare) {
+            int line = 1;
+            for (const char *c = s; c < p; c++)
+                line += *c == '\n';
+            if (!scan_quiet)
+                print_error("%s:%d: a reason field gets a literal outside _() or N_()\n", shown_as,
+                            line);
+            bad++;
+        }
+    }
+    free(s);
+    return bad;
+}
+
+/* A msgid with a byte outside ASCII: not plain English. */
+static bool msgid_not_english(const char *id)
+{
+    for (const unsigned char *p = (const unsigned char *)id; *p; p++)
+        if (*p >= 0x80)
+            return true;
+    return false;
+}
+
+/* The three checks on the .c files listed (relative to dir) in list_path;
+ * prints each finding; returns how many. */
+static size_t reason_findings(const char *dir, const char *list_path, const char *tmp)
+{
+    size_t bad = 0;
+    char out[4200];
+    snprintf(out, sizeof(out), "%s/sinks.pot", tmp);
+    po_file pot;
+    run_xgettext(dir, list_path, REASON_SINKS, N_REASON_SINKS, out, &pot);
+    for (size_t i = 0; i < pot.n; i++) {
+        if (!pot.e[i].id[0] || pot.e[i].obsolete)
+            continue;
+        if (!scan_quiet)
+            print_error("%s: a reason given as a bare literal, not _() or N_(): \"%s\"\n",
+                        pot.e[i].ref, pot.e[i].id);
+        bad++;
+    }
+    po_free(&pot);
+    unlink(out);
+
+    static const char *const marks[] = {"_", "N_"};
+    snprintf(out, sizeof(out), "%s/marked.pot", tmp);
+    run_xgettext(dir, list_path, marks, 2, out, &pot);
+    for (size_t i = 0; i < pot.n; i++) {
+        if (!pot.e[i].id[0] || pot.e[i].obsolete || !msgid_not_english(pot.e[i].id))
+            continue;
+        if (!scan_quiet)
+            print_error("%s: a msgid that is not plain English (the Chinese goes in zh_CN.po): "
+                        "\"%s\"\n",
+                        pot.e[i].ref, pot.e[i].id);
+        bad++;
+    }
+    po_free(&pot);
+    unlink(out);
+
+    char *list = read_file(list_path);
+    for (char *line = strtok(list, "\n"); line; line = strtok(NULL, "\n")) {
+        char path[8192];
+        snprintf(path, sizeof(path), "%s/%s", dir, line);
+        bad += bare_reason_fields(path, line);
+    }
+    free(list);
+    return bad;
+}
+
+/* Appends the .c files under dir/sub (recursively), relative to dir, one
+ * per line, to f. */
+static void list_c_files(FILE *f, const char *dir, const char *sub)
+{
+    char path[8192];
+    snprintf(path, sizeof(path), "%s/%s", dir, sub);
+    DIR *d = opendir(path);
+    if (!d)
+        fail_msg("cannot open %s: %s", path, strerror(errno));
+    struct dirent *de;
+    while ((de = readdir(d)) != NULL) {
+        if (de->d_name[0] == '.')
+            continue;
+        char rel[8192];
+        snprintf(rel, sizeof(rel), "%s/%s", sub, de->d_name);
+        size_t l = strlen(de->d_name);
+        if (de->d_type == DT_DIR)
+            list_c_files(f, dir, rel);
+        else if (l > 2 && strcmp(de->d_name + l - 2, ".c") == 0)
+            fprintf(f, "%s\n", rel);
+    }
+    closedir(d);
+}
+
+/* The scans catch what they are for: one file with a bare literal at each
+ * kind of sink, one line each, and the same calls done right. */
+static void test_reason_scan_catches_bare_literals(void **state)
+{
+    fixture *fx = *state;
+    char path[256], list[256];
+    snprintf(path, sizeof(path), "%s/sample.c", fx->dir);
+    snprintf(list, sizeof(list), "%s/sample.list", fx->dir);
+    FILE *f = fopen(list, "w");
+    assert_non_null(f);
+    fputs("sample.c\n", f);
+    fclose(f);
+    static const char *const bad_lines[] = {
+        "sj_conn_close(c, SJ_EPROTOCOL, \"第一条消息必须是 Hello (Hello first)\");",
+        "refuse(r, SJ_EWRONG_ROLE, \"node role may not act on cases\");",
+        "refuse(out, SJ_EINVAL, x ? \"one\" : \"other\");",
+        "ack_refuse(s, env, SJ_EINTERNAL, \"internal error\");",
+        "goodbye(s, SJ_EPROTOCOL, (char *)\"Hello sent twice\");",
+        "queue_refusal(s, env, SJ_EQUOTA, \"queue \" \"full\", &id);",
+        "queue_ack(s, &id, st, SJ_EQUOTA, \"full\", &id);",
+        "reason_set(err, SJ_ESCOPE, \"outside\", v);",
+        "sj_refusal_format(code, \"why\", out, sizeof out);",
+        "sj_refusal_set(err, code, \"why\");",
+        "sj_reason_format(\"why\", out, sizeof out);",
+        "res.reason = (char *)\"县里忙 (busy)\";",
+        "res->reason = flag ? _(\"marked\") : \"bare\";",
+        "a.reason = \"bare \"\n        \"and joined\";",
+        "x = _(\"统计 (statistics)\");",
+    };
+    static const char *const good_lines[] = {
+        "sj_conn_close(c, SJ_EPROTOCOL, _(\"The first message must be Hello.\"));",
+        "sj_conn_close(c, SJ_ENOMEM, NULL);",
+        "refuse(r, SJ_EWRONG_ROLE, N_(\"This kind of computer may not act on cases.\"));",
+        "goodbye(s, SJ_EPROTOCOL, N_(\"Hello was sent \" \"twice.\"));",
+        "queue_ack(s, &id, st, 0, NULL, &id);",
+        "res.reason = (char *)_(\"Too many questions.\");",
+        "res.reason = (char *)(x ? _(\"One.\") : _(\"Other.\"));",
+        "ack.reason = (char *)(reason ? reason : \"\");",
+        "/* res.reason = \"in a comment\"; */ refuse(r, c, why.message);",
+        "c->return_reason = text; the_reason = \"not a field\";",
+    };
+    scan_quiet = true;
+    for (int pass = 0; pass < 2; pass++) {
+        const char *const *lines = pass == 0 ? bad_lines : good_lines;
+        size_t n = pass == 0 ? sizeof(bad_lines) / sizeof(bad_lines[0])
+                             : sizeof(good_lines) / sizeof(good_lines[0]);
+        for (size_t i = 0; i < n; i++) {
+            f = fopen(path, "w");
+            assert_non_null(f);
+            fprintf(f, "void f(void)\n{\n    %s\n}\n", lines[i]);
+            fclose(f);
+            size_t got = reason_findings(fx->dir, list, fx->dir);
+            if (got != (pass == 0 ? 1u : 0u)) {
+                scan_quiet = false;
+                fail_msg("%s: %zu findings, want %d", lines[i], got, pass == 0 ? 1 : 0);
+            }
+        }
+    }
+    scan_quiet = false;
+    unlink(path);
+    unlink(list);
+}
+
+/* server/ and relay/ follow the rule. */
+static void test_reasons_to_peers_are_msgids(void **state)
+{
+    fixture *fx = *state;
+    const char *src = env_dir("SANJI_SOURCE_DIR");
+    char list[256];
+    snprintf(list, sizeof(list), "%s/daemons.list", fx->dir);
+    FILE *f = fopen(list, "w");
+    assert_non_null(f);
+    list_c_files(f, src, "server");
+    list_c_files(f, src, "relay");
+    fclose(f);
+    size_t bad = reason_findings(src, list, fx->dir);
+    unlink(list);
+    if (bad)
+        fail_msg("%zu reasons for peers are not gettext msgids (listed above); write them as "
+                 "_(\"English\") or N_(\"English\") and add the Chinese to common/po/zh_CN.po",
+                 bad);
+}
+
 /* ---- the tests ------------------------------------------------------------- */
 
 /* The reader on its own: each catalogue is checked against the same one-entry
@@ -508,6 +854,8 @@ int main(void)
         cmocka_unit_test(test_every_msgid_translated),
         cmocka_unit_test(test_compiled_catalogue_is_chinese_by_default),
         cmocka_unit_test(test_template_holds_error_table),
+        cmocka_unit_test(test_reason_scan_catches_bare_literals),
+        cmocka_unit_test(test_reasons_to_peers_are_msgids),
     };
     return cmocka_run_group_tests(tests, make_template, remove_template);
 }
