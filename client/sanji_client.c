@@ -220,6 +220,11 @@ const Sanji__CatalogueSync *sc_catalogue(const sc_client *c)
     return c->catalogue;
 }
 
+const Sanji__OrgTreeSync *sc_org_tree(const sc_client *c)
+{
+    return c->org_tree;
+}
+
 /* The state machine's view of a case record (borrowing its text).  An item
  * this node does not know counts as finishable at the county only; the
  * county decides anyway. */
@@ -266,12 +271,23 @@ static void flush_outbox(sc_client *c)
     sc_store_outbox_free(e, n);
 }
 
+/* A county desk does not hold the county: it searches at the county by
+ * Query (PROTOCOL.md "Case search") and keeps in its store only the cases
+ * it opens or acts on.  Its Hello asks for no feed history (live_only), and
+ * the live updates it then receives refresh the cases it holds and tell the
+ * pages to re-read; they never fill the store.  A county of a million cases
+ * would otherwise mean minutes of download and most of a gigabyte here. */
+static bool live_only(const sc_client *c)
+{
+    return c->node.role == SJ_NODE_ROLE_COUNTY_DESK;
+}
+
 static void send_hello(sc_client *c)
 {
     sc_cursor *cur = NULL;
     size_t n = 0;
     sj_error err;
-    if (sc_store_cursors(c->st, &cur, &n, &err) != 0)
+    if (!live_only(c) && sc_store_cursors(c->st, &cur, &n, &err) != 0)
         SJ_LOG_WARN(MOD, "cursor read failed", "error", err.message);
     Sanji__FeedCursor *fc = calloc(n ? n : 1, sizeof(*fc));
     Sanji__FeedCursor **pfc = calloc(n ? n : 1, sizeof(*pfc));
@@ -297,6 +313,7 @@ static void send_hello(sc_client *c)
     h.catalogue_version = c->catalogue_version;
     h.org_tree_version = c->org_tree_version;
     h.person_version = c->person_version;
+    h.live_only = live_only(c);
     Sanji__Envelope env = SANJI__ENVELOPE__INIT;
     env.body_case = SANJI__ENVELOPE__BODY_HELLO;
     env.hello = &h;
@@ -354,6 +371,48 @@ static void on_ref(sc_client *c, const char *kind, uint64_t version, const Proto
     emit(c, &ev);
 }
 
+/* Stores c (and ev) if this desk holds the case already, in one
+ * transaction; a case it does not hold stays at the county. */
+static int keep_if_held(sc_client *c, const Sanji__Case *cs, const Sanji__CaseEvent *ev, bool always,
+                        sj_error *err)
+{
+    Sanji__Case *have = NULL;
+    if (!always && sc_store_case_get(c->st, cs->case_id.data, &have, NULL, NULL) != 0)
+        return 0;
+    if (have)
+        sanji__case__free_unpacked(have, NULL);
+    int rc = sc_store_begin(c->st, err);
+    if (rc != 0)
+        return rc;
+    rc = sc_store_case_put(c->st, cs, err);
+    if (rc == 0 && ev && ev->case_id.len == 16 && ev->seq > 0)
+        rc = sc_store_event_put(c->st, ev, err);
+    if (rc == 0)
+        rc = sc_store_commit(c->st, err);
+    if (rc != 0)
+        sc_store_rollback(c->st);
+    return rc;
+}
+
+/* A live update on a county desk (live_only()): no cursor, no gap to fill;
+ * the desk re-reads its pages at the county. */
+static void on_live_update(sc_client *c, const Sanji__FeedUpdate *u)
+{
+    if (u->snapshot->case_id.len != 16)
+        return;
+    sj_error err;
+    if (keep_if_held(c, u->snapshot, u->event, false, &err) != 0) {
+        SJ_LOG_WARN(MOD, "live update not stored", "error", err.message);
+        return;
+    }
+    sc_event ev = {.type = SC_EV_CASE_CHANGED,
+                   .case_id = u->snapshot->case_id.data,
+                   .case_number = nz(u->snapshot->number),
+                   .snapshot = u->snapshot,
+                   .event = u->event};
+    emit(c, &ev);
+}
+
 static void on_feed(sc_client *c, const Sanji__FeedUpdate *u)
 {
     if (u->caught_up) {
@@ -368,6 +427,10 @@ static void on_feed(sc_client *c, const Sanji__FeedUpdate *u)
     if (!u->village || !sj_orgunit_contains(c->node.unit, u->village) || !u->snapshot ||
         strcmp(nz(u->snapshot->village), u->village) != 0) {
         SJ_LOG_WARN(MOD, "feed update outside scope ignored", "village", nz(u->village));
+        return;
+    }
+    if (live_only(c)) {
+        on_live_update(c, u);
         return;
     }
     sc_feed_result r;
@@ -1354,6 +1417,111 @@ void sc_case_list_free(sc_case_list *l)
 {
     sc_store_cases_free(l->cases, l->n);
     memset(l, 0, sizeof(*l));
+}
+
+bool sc_searches_at_peer(const sc_client *c)
+{
+    return live_only(c);
+}
+
+int sc_search_cases(sc_client *c, const Sanji__CaseListQuery *q, sc_case_page *out, sj_error *err)
+{
+    memset(out, 0, sizeof(*out));
+    /* A category's items come from the cached catalogue. */
+    const char **items = NULL;
+    size_t n_items = 0;
+    if (q->category && *q->category && c->catalogue) {
+        items = calloc(c->catalogue->n_items + 1, sizeof(*items));
+        if (!items)
+            return sj_error_set(err, SJ_ENOMEM, NULL);
+        for (size_t i = 0; i < c->catalogue->n_items; i++)
+            if (strcmp(nz(c->catalogue->items[i]->category), q->category) == 0)
+                items[n_items++] = c->catalogue->items[i]->code;
+    }
+    sj_case_search_viewer v = {.role = c->node.role,
+                               .unit = c->node.unit,
+                               .scope = c->node.unit,
+                               .category_items = items,
+                               .n_category_items = n_items,
+                               .now_ms = sj_clock_real_ms()};
+    int rc = sc_store_case_search(c->st, q, &v, &out->cases, &out->n, &out->total, &out->capped,
+                                  err);
+    free(items);
+    return rc;
+}
+
+void sc_case_page_free(sc_case_page *p)
+{
+    sc_store_cases_free(p->cases, p->n);
+    memset(p, 0, sizeof(*p));
+}
+
+int sc_keep_case(sc_client *c, const Sanji__Case *cs, sj_error *err)
+{
+    if (!cs || cs->case_id.len != 16 || !sj_orgunit_contains(c->node.unit, nz(cs->village)))
+        return sj_error_set(err, SJ_EINVAL, "case outside this desk's scope");
+    return keep_if_held(c, cs, NULL, true, err);
+}
+
+typedef struct fetch_req {
+    sc_fetch_cb cb;
+    void *data;
+} fetch_req;
+
+static void on_fetched(sc_client *c, int status, const Sanji__QueryResult *res, void *data)
+{
+    fetch_req *f = data;
+    sj_error err;
+    sj_error_clear(&err);
+    const Sanji__CaseDetail *d =
+        status == 0 && res && res->result_case == SANJI__QUERY_RESULT__RESULT_CASE_DETAIL
+            ? res->case_detail
+            : NULL;
+    if (status == 0 && (!d || !d->case_ || d->case_->case_id.len != 16 ||
+                        !sj_orgunit_contains(c->node.unit, nz(d->case_->village))))
+        status = SJ_EFRAME_BAD_FIELD;
+    if (status == 0) {
+        status = sc_store_begin(c->st, &err);
+        if (status == 0)
+            status = sc_store_case_put(c->st, d->case_, &err);
+        for (size_t i = 0; status == 0 && i < d->n_events; i++)
+            if (d->events[i]->case_id.len == 16 && d->events[i]->seq > 0)
+                status = sc_store_event_put(c->st, d->events[i], &err);
+        if (status == 0)
+            status = sc_store_commit(c->st, &err);
+        if (status != 0)
+            sc_store_rollback(c->st);
+    }
+    if (status == 0) {
+        sc_event ev = {.type = SC_EV_CASE_CHANGED,
+                       .case_id = d->case_->case_id.data,
+                       .case_number = nz(d->case_->number),
+                       .snapshot = d->case_};
+        emit(c, &ev);
+    }
+    if (f->cb)
+        f->cb(c, status, f->data);
+    free(f);
+}
+
+int sc_fetch_case(sc_client *c, const uint8_t case_id[16], sc_fetch_cb cb, void *data,
+                  sj_error *err)
+{
+    fetch_req *f = calloc(1, sizeof(*f));
+    if (!f)
+        return sj_error_set(err, SJ_ENOMEM, NULL);
+    f->cb = cb;
+    f->data = data;
+    Sanji__CaseGetQuery g = SANJI__CASE_GET_QUERY__INIT;
+    g.case_id.data = (uint8_t *)case_id;
+    g.case_id.len = 16;
+    Sanji__Query q = SANJI__QUERY__INIT;
+    q.kind_case = SANJI__QUERY__KIND_CASE_GET;
+    q.case_get = &g;
+    int rc = sc_query(c, &q, on_fetched, f, err);
+    if (rc != 0)
+        free(f);
+    return rc;
 }
 
 size_t sc_allowed_actions(sc_client *c, const Sanji__Case *cs, sj_case_action *out, size_t max)

@@ -22,8 +22,8 @@
  *                         to the outbox and only then report SAVED; it is
  *                         sent at once if the link is up, else after the
  *                         next connect
- *   sc_list_cases(), sc_get_case(), sc_catalogue_search(), sc_status()
- *                         read the local copy (works offline)
+ *   sc_list_cases(), sc_search_cases(), sc_get_case(), sc_catalogue_search(),
+ *   sc_status()           read the local copy (works offline)
  *   sc_query()            asks the peer (relay or county) directly
  *   sc_client_stop()      closes the link; on_stopped follows
  *   sc_client_free()      after on_stopped, or if never started
@@ -45,7 +45,8 @@
  * sc_client_free(), sc_client_node(), sc_login(), sc_use_person(),
  * sc_logout(), sc_person(), sc_persons(), sc_register(), sc_act(), sc_find_case(),
  * sc_get_case(), sc_case_detail_free(), sc_list_cases(), sc_case_list_free(),
- * sc_allowed_actions(), sc_catalogue(), sc_catalogue_search(),
+ * sc_searches_at_peer(), sc_search_cases(), sc_case_page_free(), sc_keep_case(),
+ * sc_fetch_case(), sc_allowed_actions(), sc_org_tree(), sc_catalogue(), sc_catalogue_search(),
  * sc_catalogue_item(), sc_status(), sc_outbox(), sc_query(),
  * sc_out_state_label(), sc_status_label(), sc_action_label(),
  * sc_satisfaction_label(), sc_level_label().
@@ -245,6 +246,43 @@ typedef struct sc_case_list {
 int sc_list_cases(sc_client *c, const sc_list_filter *f, sc_case_list *out, sj_error *err);
 void sc_case_list_free(sc_case_list *l);
 
+/* Search (PROTOCOL.md "Case search") -------------------------------------- */
+
+/* Where this node's searches run: false for stations and township desks,
+ * which hold their scope's cases (sc_search_cases() reads the local store,
+ * offline too); true for county desks, which hold only the cases they open
+ * and search at the county with sc_query() (a Query whose case_list is the
+ * same CaseListQuery). */
+bool sc_searches_at_peer(const sc_client *c);
+
+typedef struct sc_case_page {
+    Sanji__Case **cases;          /* the page, in the query's order */
+    size_t n;
+    uint32_t total;               /* matches (at least, when capped) */
+    bool capped;                  /* q->count_limit was reached */
+} sc_case_page;
+
+/* One page of the cached cases matching q, as readers should see them
+ * (predicted snapshots included), through the store's search indexes.
+ * Free with sc_case_page_free(). */
+int sc_search_cases(sc_client *c, const Sanji__CaseListQuery *q, sc_case_page *out, sj_error *err);
+void sc_case_page_free(sc_case_page *p);
+
+/* Keeps a case this desk was shown (a row of a search at the county) in
+ * the local store, so that it can be opened and acted on at once, offline
+ * too; an older copy than the one held is ignored.  SJ_EINVAL for a case
+ * outside this node's scope. */
+int sc_keep_case(sc_client *c, const Sanji__Case *cs, sj_error *err);
+
+typedef void (*sc_fetch_cb)(sc_client *c, int status, void *data);
+
+/* Asks the peer for the case and its whole history and keeps both in the
+ * local store; CASE_CHANGED follows, then cb (status 0, the query's code,
+ * or SJ_ECLOSED/SJ_ECANCELLED).  For desks that do not hold every case of
+ * their scope (county desks) when one is opened. */
+int sc_fetch_case(sc_client *c, const uint8_t case_id[16], sc_fetch_cb cb, void *data,
+                  sj_error *err);
+
 /* The actions the logged-in person may take on c now (sj_case_allowed_actions
  * with this person as the actor); 0 when nobody is logged in. */
 size_t sc_allowed_actions(sc_client *c, const Sanji__Case *cs, sj_case_action *out, size_t max);
@@ -253,6 +291,11 @@ size_t sc_allowed_actions(sc_client *c, const Sanji__Case *cs, sj_case_action *o
  * the code is unknown or no tree was received yet.  Owned by the client;
  * valid until the next REFDATA event or sc_client_free(). */
 const char *sc_unit_name(const sc_client *c, const char *code);
+
+/* The cached org tree of this node's scope (NULL when none was received
+ * yet), for pickers of townships and villages.  Owned by the client; valid
+ * until the next REFDATA event or sc_client_free(). */
+const Sanji__OrgTreeSync *sc_org_tree(const sc_client *c);
 
 /* The cached catalogue (NULL when none was received yet).  Owned by the
  * client; valid until the next REFDATA event or sc_client_free(). */

@@ -476,6 +476,13 @@ typedef struct hello_data {
     uint64_t have_catalogue, have_org, have_person;
     countyd_feed_cursor *cursors; /* from the Hello */
     size_t n_cursors;
+    /* Hello.live_only (a county desk, which searches by Query instead of
+     * holding the county): every village's newest seq, read with the
+     * villages, becomes its cursor, so the feed brings only what changes
+     * from now on.  An update committed between that read and the Welcome
+     * is a gap the feed's page read fills as for any session. */
+    bool live_only;
+    uint64_t *heads; /* per village, from the arena */
     countyd_ref_versions v;
     Sanji__CatalogueSync *catalogue;
     Sanji__OrgTreeSync *org;
@@ -506,14 +513,19 @@ static void hello_run(countyd_job *j, PGconn *db, countyd_apply *apply)
     const char *p[] = {prefix};
     PGresult *res;
     if ((j->status = countyd_db_query(db,
-                                      "SELECT code FROM org_unit WHERE level = 1 AND $1 <> ''"
-                                      " AND left(code, length($1)) = $1 ORDER BY code",
+                                      "SELECT o.code, coalesce(f.last_seq, 0) FROM org_unit o"
+                                      " LEFT JOIN feed_counter f ON f.village = o.code"
+                                      " WHERE o.level = 1 AND $1 <> ''"
+                                      " AND left(o.code, length($1)) = $1 ORDER BY o.code",
                                       1, p, &res, &j->err)) != 0)
         return;
     h->n_villages = (size_t)PQntuples(res);
     h->villages = countyd_arena_alloc(a, (h->n_villages + 1) * sizeof(char *));
-    for (size_t i = 0; i < h->n_villages; i++)
+    h->heads = countyd_arena_alloc(a, (h->n_villages + 1) * sizeof(*h->heads));
+    for (size_t i = 0; i < h->n_villages; i++) {
         h->villages[i] = countyd_arena_strdup(a, PQgetvalue(res, (int)i, 0));
+        h->heads[i] = strtoull(PQgetvalue(res, (int)i, 1), NULL, 10);
+    }
     PQclear(res);
 }
 
@@ -538,9 +550,13 @@ static void hello_done(countyd_job *j, countyd_daemon *d)
     }
     s->n_v = 0;
     s->cap_v = h->n_villages + 1;
-    for (size_t i = 0; i < h->n_villages; i++)
-        snprintf(s->v[s->n_v++].village, sizeof(s->v[0].village), "%s", h->villages[i]);
-    for (size_t i = 0; i < h->n_cursors; i++) {
+    for (size_t i = 0; i < h->n_villages; i++) {
+        snprintf(s->v[s->n_v].village, sizeof(s->v[0].village), "%s", h->villages[i]);
+        if (h->live_only)
+            s->v[s->n_v].after = h->heads[i];
+        s->n_v++;
+    }
+    for (size_t i = 0; i < h->n_cursors && !h->live_only; i++) {
         countyd_feed_cursor *c = find_village(s, h->cursors[i].village);
         if (c)
             c->after = h->cursors[i].after;
@@ -614,6 +630,7 @@ static void on_hello(countyd_session *s, const Sanji__Hello *hello)
     h->have_catalogue = hello->catalogue_version;
     h->have_org = hello->org_tree_version;
     h->have_person = hello->person_version;
+    h->live_only = hello->live_only;
     for (size_t i = 0; i < hello->n_cursors; i++) {
         const Sanji__FeedCursor *c = hello->cursors[i];
         if (!c || !c->village || strlen(c->village) != 12)

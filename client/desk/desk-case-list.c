@@ -1,36 +1,51 @@
 /*
- * desk-case-list.c - a list of cases (see desk-case-list.h).
+ * desk-case-list.c - a searchable list of cases over a paged model (see
+ * desk-case-list.h).
  *
- * Entry points: desk_case_list_new(), desk_case_list_set(),
- * desk_case_list_set_title(), desk_case_list_count(),
- * desk_case_snapshot_load(), desk_case_snapshot_free().
+ * Every cell is a label made once per visible row (setup) and filled when
+ * the row shows a case (bind); the same cell_text() gives the test hook a
+ * row's text, so what a test reads is what a person sees.
+ *
+ * Entry points: desk_case_list_new(), desk_case_list_set_view(),
+ * desk_case_list_set_title(), desk_case_list_refresh(),
+ * desk_case_list_reload_refdata(), desk_case_list_count().
  */
 #include "desk-case-list.h"
 
 #include <string.h>
 
 #include "clock.h"
+#include "desk-case-model.h"
 #include "desk-format.h"
+#include "desk-search-bar.h"
+#include "desk-test.h"
 #include "desk-widgets.h"
 #include "i18n.h"
+
+typedef enum {
+    COL_TITLE,
+    COL_APPLICANT,
+    COL_VILLAGE,
+    COL_STATUS,
+    COL_DELIVERY,
+    COL_REGISTERED,
+    COL_DUE,
+    COL_N
+} column;
 
 struct _DeskCaseList {
     GtkBox parent;
     DeskWindow *win;
-    GtkWidget *title, *list;
+    GtkWidget *title, *status, *view;
+    DeskSearchBar *search;
+    DeskCaseModel *model;
     char *title_text;
-    size_t n;
+    Sanji__CaseListQuery *view_query; /* the page's view, copied */
+    sc_outbox_entry *rows;            /* the outbox, for the delivery column */
+    size_t n_rows;
 };
 
 G_DEFINE_TYPE(DeskCaseList, desk_case_list, GTK_TYPE_BOX)
-
-static void on_row_activated(GtkListBox *box, GtkListBoxRow *row, gpointer data)
-{
-    DeskCaseList *l = data;
-    const uint8_t *id = g_object_get_data(G_OBJECT(row), "case-id");
-    if (id)
-        desk_window_open_case(l->win, id);
-}
 
 static const char *delivery_css(desk_delivery d)
 {
@@ -43,52 +58,153 @@ static const char *delivery_css(desk_delivery d)
     }
 }
 
-static GtkWidget *make_row(const Sanji__Case *c, const sc_outbox_entry *rows, size_t n_rows,
-                           int64_t now)
+/* The day of a time, "2026-11-23" (a row has no room for the hour). */
+static char *day_of(int64_t ms)
 {
-    GtkWidget *grid = gtk_grid_new();
-    gtk_grid_set_column_spacing(GTK_GRID(grid), 16);
-    gtk_widget_add_css_class(grid, "case-row");
-    g_autofree char *title = desk_format_case_title(c);
-    GtkWidget *t = desk_label_cell(title, "case-title");
-    gtk_widget_set_hexpand(t, true);
-    gtk_grid_attach(GTK_GRID(grid), t, 0, 0, 2, 1);
-    const char *status = desk_format_label(sc_status_label((sj_case_status)c->status));
-    gtk_grid_attach(GTK_GRID(grid), desk_label_cell(status, "case-status"), 2, 0, 1, 1);
-    desk_delivery d = desk_format_delivery(c, rows, n_rows);
-    GtkWidget *dl = desk_label_cell(desk_format_delivery_label(d), delivery_css(d));
-    gtk_grid_attach(GTK_GRID(grid), dl, 3, 0, 1, 1);
+    char *t = desk_format_time(ms);
+    if (strlen(t) > 10)
+        t[10] = '\0';
+    return t;
+}
 
-    const char *who = c->applicant && c->applicant->name ? c->applicant->name : "";
-    g_autofree char *reg = desk_format_time(c->registered_at_ms);
-    /* Translators: case row; applicant name and registration time. */
-    g_autofree char *sub = g_strdup_printf(_("Applicant %s · registered %s"), who, reg);
-    gtk_grid_attach(GTK_GRID(grid), desk_label_cell(sub, "dim-label"), 0, 1, 2, 1);
-    unsigned b = desk_format_buckets(c, "", now);
-    g_autofree char *due = desk_format_time(c->due_at_ms);
-    g_autofree char *due_text = NULL;
-    if (b & DESK_BUCKET_OVERDUE)
-        /* Translators: %s is the due time that has passed. */
-        due_text = g_strdup_printf(_("Overdue (due %s)"), due);
-    else
-        due_text = g_strdup_printf(_("Due %s"), due);
-    gtk_grid_attach(GTK_GRID(grid),
-                    desk_label_cell(due_text, (b & DESK_BUCKET_OVERDUE)    ? "overdue"
-                                   : (b & DESK_BUCKET_DUE_SOON) ? "due-soon"
-                                                                : "dim-label"),
-                    2, 1, 2, 1);
-    GtkWidget *row = gtk_list_box_row_new();
-    gtk_list_box_row_set_child(GTK_LIST_BOX_ROW(row), grid);
-    if (c->case_id.len == 16)
-        g_object_set_data_full(G_OBJECT(row), "case-id", g_memdup2(c->case_id.data, 16), g_free);
-    gtk_accessible_update_property(GTK_ACCESSIBLE(row), GTK_ACCESSIBLE_PROPERTY_LABEL, title, -1);
-    return row;
+/* The text of one cell (g_free) and its style class (static, may be NULL). */
+static char *cell_text(DeskCaseList *l, const Sanji__Case *c, column col, const char **css)
+{
+    *css = NULL;
+    if (!c)
+        return g_strdup(col == COL_TITLE ? _("Loading…") : "");
+    switch (col) {
+    case COL_TITLE: *css = "case-title"; return desk_format_case_title(c);
+    case COL_APPLICANT:
+        return g_strdup(c->applicant ? desk_nz(c->applicant->name) : "");
+    case COL_VILLAGE: {
+        const char *name = sc_unit_name(desk_window_client(l->win), c->village);
+        return g_strdup(name ? name : desk_nz(c->village));
+    }
+    case COL_STATUS:
+        *css = "case-status";
+        return g_strdup(desk_format_label(sc_status_label((sj_case_status)c->status)));
+    case COL_DELIVERY: {
+        desk_delivery d = desk_format_delivery(c, l->rows, l->n_rows);
+        *css = delivery_css(d);
+        return g_strdup(desk_format_delivery_label(d));
+    }
+    case COL_REGISTERED: return day_of(c->registered_at_ms);
+    case COL_DUE: {
+        unsigned b = desk_format_buckets(c, "", sj_clock_real_ms());
+        g_autofree char *due = day_of(c->due_at_ms);
+        if (b & DESK_BUCKET_OVERDUE) {
+            *css = "overdue";
+            /* Translators: %s is the due time that has passed. */
+            return g_strdup_printf(_("Overdue (due %s)"), due);
+        }
+        *css = b & DESK_BUCKET_DUE_SOON ? "due-soon" : "dim-label";
+        return g_strdup_printf(_("Due %s"), due);
+    }
+    default: return g_strdup("");
+    }
+}
+
+static void on_setup(GtkSignalListItemFactory *f, GtkListItem *item, gpointer data)
+{
+    GtkWidget *label = gtk_label_new("");
+    gtk_label_set_xalign(GTK_LABEL(label), 0);
+    gtk_label_set_ellipsize(GTK_LABEL(label), PANGO_ELLIPSIZE_END);
+    gtk_widget_add_css_class(label, "case-cell");
+    gtk_list_item_set_child(item, label);
+}
+
+static void on_bind(GtkSignalListItemFactory *f, GtkListItem *item, gpointer data)
+{
+    DeskCaseList *l = data;
+    column col = (column)GPOINTER_TO_INT(g_object_get_data(G_OBJECT(f), "column"));
+    GtkWidget *label = gtk_list_item_get_child(item);
+    DeskCaseRow *row = gtk_list_item_get_item(item);
+    const char *css = NULL;
+    g_autofree char *text = cell_text(l, row ? desk_case_row_case(row) : NULL, col, &css);
+    gtk_label_set_text(GTK_LABEL(label), text);
+    const char *const classes[] = {"case-title", "case-status", "badge-saved", "badge-stored",
+                                   "badge-applied", "badge-refused", "overdue", "due-soon",
+                                   "dim-label"};
+    for (size_t i = 0; i < G_N_ELEMENTS(classes); i++)
+        gtk_widget_remove_css_class(label, classes[i]);
+    if (css)
+        gtk_widget_add_css_class(label, css);
+}
+
+/* The test hook's view of row i (desk-test.h): every cell, as shown. */
+static char *row_text(GtkWidget *view, guint i)
+{
+    DeskCaseList *l = g_object_get_data(G_OBJECT(view), "desk-case-list");
+    DeskCaseRow *row = g_list_model_get_item(G_LIST_MODEL(l->model), i);
+    if (!row)
+        return NULL;
+    const Sanji__Case *c = desk_case_row_case(row);
+    GString *s = NULL;
+    for (int col = 0; c && col < COL_N; col++) {
+        const char *css;
+        g_autofree char *t = cell_text(l, c, (column)col, &css);
+        if (!s)
+            s = g_string_new(t);
+        else
+            g_string_append_printf(s, " | %s", t);
+    }
+    g_object_unref(row);
+    return s ? g_string_free(s, FALSE) : NULL;
+}
+
+static void on_activate(GtkColumnView *view, guint position, gpointer data)
+{
+    DeskCaseList *l = data;
+    DeskCaseRow *row = g_list_model_get_item(G_LIST_MODEL(l->model), position);
+    if (!row)
+        return;
+    const Sanji__Case *c = desk_case_row_case(row);
+    if (c && c->case_id.len == 16)
+        desk_window_open_case_row(l->win, c);
+    g_object_unref(row);
 }
 
 static void update_title(DeskCaseList *l)
 {
-    g_autofree char *t = g_strdup_printf("%s（%zu）", l->title_text, l->n);
+    guint total = desk_case_model_total(l->model);
+    g_autofree char *t = desk_case_model_capped(l->model)
+                             ? g_strdup_printf("%s（%u+）", l->title_text, total)
+                             : g_strdup_printf("%s（%u）", l->title_text, total);
     gtk_label_set_text(GTK_LABEL(l->title), t);
+    const char *error = desk_case_model_error(l->model);
+    sc_client *c = desk_window_client(l->win);
+    const char *status = "";
+    if (*error)
+        status = error;
+    else if (sc_searches_at_peer(c) && !desk_case_model_remote(l->model))
+        status = _("The county cannot be reached: only the cases kept at this desk are listed.");
+    else if (desk_case_model_capped(l->model))
+        status = _("More cases match than are listed: narrow the search.");
+    gtk_label_set_text(GTK_LABEL(l->status), status);
+    gtk_widget_set_visible(l->status, *status != '\0');
+}
+
+static void on_loaded(DeskCaseModel *m, gpointer data)
+{
+    update_title(data);
+}
+
+static void apply(DeskCaseList *l)
+{
+    Sanji__CaseListQuery q;
+    if (l->view_query)
+        q = *l->view_query;
+    else
+        sanji__case_list_query__init(&q);
+    desk_search_bar_apply(l->search, &q);
+    desk_case_model_set_query(l->model, &q);
+    update_title(l);
+}
+
+static void on_search(DeskSearchBar *b, gpointer data)
+{
+    apply(data);
 }
 
 void desk_case_list_set_title(DeskCaseList *l, const char *title)
@@ -98,35 +214,95 @@ void desk_case_list_set_title(DeskCaseList *l, const char *title)
     update_title(l);
 }
 
-void desk_case_list_set(DeskCaseList *l, Sanji__Case *const *cases, size_t n,
-                        const sc_outbox_entry *rows, size_t n_rows)
+static Sanji__CaseListQuery *copy_query(const Sanji__CaseListQuery *q)
 {
-    desk_list_box_clear(l->list);
-    int64_t now = sj_clock_real_ms();
-    for (size_t i = 0; i < n; i++)
-        gtk_list_box_append(GTK_LIST_BOX(l->list), make_row(cases[i], rows, n_rows, now));
-    l->n = n;
-    update_title(l);
+    size_t n = sanji__case_list_query__get_packed_size(q);
+    uint8_t *buf = g_malloc(n ? n : 1);
+    sanji__case_list_query__pack(q, buf);
+    Sanji__CaseListQuery *copy = sanji__case_list_query__unpack(NULL, n, buf);
+    g_free(buf);
+    return copy;
+}
+
+void desk_case_list_set_view(DeskCaseList *l, const Sanji__CaseListQuery *q)
+{
+    if (l->view_query)
+        sanji__case_list_query__free_unpacked(l->view_query, NULL);
+    l->view_query = copy_query(q);
+    apply(l);
+}
+
+static void load_outbox(DeskCaseList *l)
+{
+    sc_store_outbox_free(l->rows, l->n_rows);
+    l->rows = NULL;
+    l->n_rows = 0;
+    sj_error err;
+    /* Without the outbox the rows only lack their delivery state. */
+    if (sc_outbox(desk_window_client(l->win), &l->rows, &l->n_rows, &err) != 0) {
+        l->rows = NULL;
+        l->n_rows = 0;
+    }
+}
+
+void desk_case_list_refresh(DeskCaseList *l)
+{
+    load_outbox(l);
+    desk_case_model_refresh(l->model);
+}
+
+void desk_case_list_reload_refdata(DeskCaseList *l)
+{
+    desk_search_bar_reload(l->search);
 }
 
 size_t desk_case_list_count(DeskCaseList *l)
 {
-    return l->n;
+    return g_list_model_get_n_items(G_LIST_MODEL(l->model));
+}
+
+static void desk_case_list_dispose(GObject *obj)
+{
+    DeskCaseList *l = DESK_CASE_LIST(obj);
+    if (l->model)
+        g_signal_handlers_disconnect_by_data(l->model, l);
+    g_clear_object(&l->model);
+    G_OBJECT_CLASS(desk_case_list_parent_class)->dispose(obj);
 }
 
 static void desk_case_list_finalize(GObject *obj)
 {
-    g_free(DESK_CASE_LIST(obj)->title_text);
+    DeskCaseList *l = DESK_CASE_LIST(obj);
+    g_free(l->title_text);
+    if (l->view_query)
+        sanji__case_list_query__free_unpacked(l->view_query, NULL);
+    sc_store_outbox_free(l->rows, l->n_rows);
     G_OBJECT_CLASS(desk_case_list_parent_class)->finalize(obj);
 }
 
 static void desk_case_list_class_init(DeskCaseListClass *klass)
 {
+    G_OBJECT_CLASS(klass)->dispose = desk_case_list_dispose;
     G_OBJECT_CLASS(klass)->finalize = desk_case_list_finalize;
 }
 
 static void desk_case_list_init(DeskCaseList *l)
 {
+}
+
+static void add_column(DeskCaseList *l, column col, const char *title, bool expand, int width)
+{
+    GtkListItemFactory *f = gtk_signal_list_item_factory_new();
+    g_object_set_data(G_OBJECT(f), "column", GINT_TO_POINTER(col));
+    g_signal_connect(f, "setup", G_CALLBACK(on_setup), l);
+    g_signal_connect(f, "bind", G_CALLBACK(on_bind), l);
+    GtkColumnViewColumn *c = gtk_column_view_column_new(title, f);
+    gtk_column_view_column_set_expand(c, expand);
+    gtk_column_view_column_set_resizable(c, true);
+    if (width > 0)
+        gtk_column_view_column_set_fixed_width(c, width);
+    gtk_column_view_append_column(GTK_COLUMN_VIEW(l->view), c);
+    g_object_unref(c);
 }
 
 DeskCaseList *desk_case_list_new(DeskWindow *w, const char *name, const char *title)
@@ -137,45 +313,47 @@ DeskCaseList *desk_case_list_new(DeskWindow *w, const char *name, const char *ti
     l->title = gtk_label_new("");
     gtk_label_set_xalign(GTK_LABEL(l->title), 0);
     gtk_widget_add_css_class(l->title, "title-3");
-    l->list = gtk_list_box_new();
-    gtk_widget_add_css_class(l->list, "boxed-list");
-    gtk_list_box_set_selection_mode(GTK_LIST_BOX(l->list), GTK_SELECTION_NONE);
-    gtk_list_box_set_activate_on_single_click(GTK_LIST_BOX(l->list), true);
-    GtkWidget *empty = gtk_label_new(_("No cases here."));
-    gtk_widget_add_css_class(empty, "dim-label");
-    gtk_widget_set_margin_top(empty, 12);
-    gtk_widget_set_margin_bottom(empty, 12);
-    gtk_list_box_set_placeholder(GTK_LIST_BOX(l->list), empty);
-    g_signal_connect(l->list, "row-activated", G_CALLBACK(on_row_activated), l);
+    l->search = desk_search_bar_new(w, name);
+    g_signal_connect(l->search, "changed", G_CALLBACK(on_search), l);
+    l->status = gtk_label_new("");
+    gtk_label_set_xalign(GTK_LABEL(l->status), 0);
+    gtk_label_set_wrap(GTK_LABEL(l->status), true);
+    gtk_widget_add_css_class(l->status, "due-soon");
+    gtk_widget_set_visible(l->status, false);
+
+    l->model = desk_case_model_new(desk_window_client(w));
+    g_signal_connect(l->model, "loaded", G_CALLBACK(on_loaded), l);
+    GtkSelectionModel *sel = GTK_SELECTION_MODEL(gtk_no_selection_new(g_object_ref(G_LIST_MODEL(l->model))));
+    l->view = gtk_column_view_new(sel);
+    gtk_column_view_set_single_click_activate(GTK_COLUMN_VIEW(l->view), true);
+    gtk_column_view_set_show_row_separators(GTK_COLUMN_VIEW(l->view), true);
+    gtk_widget_add_css_class(l->view, "case-table");
+    add_column(l, COL_TITLE, _("Number and item"), true, -1);
+    add_column(l, COL_APPLICANT, _("Applicant"), false, 80);
+    add_column(l, COL_VILLAGE, _("Village"), false, 90);
+    add_column(l, COL_STATUS, _("Status"), false, 100);
+    add_column(l, COL_DELIVERY, _("Delivery"), false, 100);
+    add_column(l, COL_REGISTERED, _("Registered"), false, 100);
+    add_column(l, COL_DUE, _("Due"), false, 200);
+    g_signal_connect(l->view, "activate", G_CALLBACK(on_activate), l);
+    g_object_set_data(G_OBJECT(l->view), "desk-case-list", l);
+    g_object_set_data(G_OBJECT(l->view), DESK_TEST_ROW_TEXT, (gpointer)row_text);
+
+    GtkWidget *scroll = gtk_scrolled_window_new();
+    gtk_scrolled_window_set_policy(GTK_SCROLLED_WINDOW(scroll), GTK_POLICY_AUTOMATIC,
+                                   GTK_POLICY_AUTOMATIC);
+    gtk_scrolled_window_set_child(GTK_SCROLLED_WINDOW(scroll), l->view);
+    gtk_scrolled_window_set_min_content_height(GTK_SCROLLED_WINDOW(scroll), 240);
+    gtk_widget_set_vexpand(scroll, true);
+
     gtk_box_append(GTK_BOX(l), l->title);
-    gtk_box_append(GTK_BOX(l), l->list);
+    gtk_box_append(GTK_BOX(l), GTK_WIDGET(l->search));
+    gtk_box_append(GTK_BOX(l), l->status);
+    gtk_box_append(GTK_BOX(l), scroll);
     desk_case_list_set_title(l, title);
+    load_outbox(l);
     g_autofree char *tn = g_strdup_printf("%s.title", name);
-    desk_window_register(w, name, l->list);
+    desk_window_register(w, name, l->view);
     desk_window_register(w, tn, l->title);
     return l;
-}
-
-bool desk_case_snapshot_load(DeskWindow *w, desk_case_snapshot *s)
-{
-    sc_client *c = desk_window_client(w);
-    sj_error err;
-    memset(s, 0, sizeof(*s));
-    if (sc_list_cases(c, NULL, &s->cases, &err) != 0) {
-        desk_window_show_error(w, _("The local case list cannot be read"), &err);
-        return false;
-    }
-    /* Without the outbox the rows only lack their delivery badge. */
-    if (sc_outbox(c, &s->rows, &s->n_rows, &err) != 0) {
-        s->rows = NULL;
-        s->n_rows = 0;
-    }
-    return true;
-}
-
-void desk_case_snapshot_free(desk_case_snapshot *s)
-{
-    sc_store_outbox_free(s->rows, s->n_rows);
-    sc_case_list_free(&s->cases);
-    memset(s, 0, sizeof(*s));
 }

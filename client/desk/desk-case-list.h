@@ -1,19 +1,27 @@
 /*
- * desk-case-list.h - a titled list of cases, one row each: number and item,
- * applicant, status, delivery state (saved / reached the township /
- * recorded by the county) and due time (red when overdue).  Activating a
- * row opens the case.
+ * desk-case-list.h - a titled, searchable list of cases: the search bar
+ * (desk-search-bar.h) over a GtkColumnView of the matching cases (number
+ * and item, applicant, village, status, delivery state, registered, due
+ * time in red when overdue).  The rows come from a DeskCaseModel
+ * (desk-case-model.h): only the visible rows have widgets and only the
+ * pages looked at are read, from the local store or the county, so a list
+ * opens as fast over a million cases as over ten.  Activating a row opens
+ * the case.
  *
- * desk_case_list_set() copies what it shows; the arrays passed in stay the
- * caller's.  The list is a GtkWidget owned by its parent.
+ * The list shows its view (a saved search, desk-views.h, set by the page)
+ * narrowed by the search bar; the title counts the matches ("10000+" past
+ * the model's cap) and says when the rows come from this desk's own copy
+ * because the county cannot be reached.
  *
- * A snapshot is what one refresh of a page reads: every case of the local
- * store and the outbox (for the delivery state of each row).  Load it,
- * hand its parts to the lists (which copy what they show), free it.
+ * Names for the test hook: "<name>" the column view (its rows are read
+ * through DESK_TEST_ROW_TEXT, desk-test.h), "<name>.title", and the search
+ * bar's "<name>.search.*".
  *
- * Entry points: desk_case_list_new(), desk_case_list_set(),
- * desk_case_list_set_title(), desk_case_list_count(),
- * desk_case_snapshot_load(), desk_case_snapshot_free().
+ * Ownership: a GtkWidget owned by its parent; the view's query is copied.
+ *
+ * Entry points: desk_case_list_new(), desk_case_list_set_view(),
+ * desk_case_list_set_title(), desk_case_list_refresh(),
+ * desk_case_list_reload_refdata(), desk_case_list_count().
  */
 #ifndef DESK_CASE_LIST_H
 #define DESK_CASE_LIST_H
@@ -27,23 +35,20 @@ G_BEGIN_DECLS
 #define DESK_TYPE_CASE_LIST (desk_case_list_get_type())
 G_DECLARE_FINAL_TYPE(DeskCaseList, desk_case_list, DESK, CASE_LIST, GtkBox)
 
-/* name registers the list box as "<name>" and its title as "<name>.title". */
 DeskCaseList *desk_case_list_new(DeskWindow *w, const char *name, const char *title);
 void desk_case_list_set_title(DeskCaseList *l, const char *title);
-void desk_case_list_set(DeskCaseList *l, Sanji__Case *const *cases, size_t n,
-                        const sc_outbox_entry *rows, size_t n_rows);
+
+/* Shows the view q (narrowed by the search bar), from its first row. */
+void desk_case_list_set_view(DeskCaseList *l, const Sanji__CaseListQuery *q);
+
+/* Re-reads the rows shown and the outbox (cases changed). */
+void desk_case_list_refresh(DeskCaseList *l);
+
+/* The catalogue or org tree changed: the search bar's pickers follow. */
+void desk_case_list_reload_refdata(DeskCaseList *l);
+
+/* Rows of the list now (the count of the search, at most the cap). */
 size_t desk_case_list_count(DeskCaseList *l);
-
-typedef struct {
-    sc_case_list cases;
-    sc_outbox_entry *rows; /* the outbox; NULL when it could not be read */
-    size_t n_rows;
-} desk_case_snapshot;
-
-/* false: the cases could not be read; the error is shown in the window and
- * there is nothing to free. */
-bool desk_case_snapshot_load(DeskWindow *w, desk_case_snapshot *s);
-void desk_case_snapshot_free(desk_case_snapshot *s);
 
 G_END_DECLS
 

@@ -1,21 +1,25 @@
 /*
  * desk-level-page.h - the desk of a handling level above the village: the
- * township desk or the county desk.  Four lists, read from the local store
- * (the feed keeps it current), so they work while the link is down:
+ * township desk or the county desk.  Its queues are saved views
+ * (desk-views.h), each a button with its count:
  *
- *   township: escalations from its villages waiting to be accepted (签收),
- *             cases the township holds (承办), overdue cases of its
- *             villages, and every case of its villages;
- *   county:   escalations to the county, to accept and assign to a
- *             department, cases the county holds, the supervision list
- *             (督办: late, due soon, urged or supervised, wherever the case
- *             is), and every case.
+ *   township: 待签收 (escalations from its villages to accept), 本级在办
+ *             (held by the township), 已超期, 本周超期, 督办, all;
+ *   county:   待签收 (escalations to the county, to accept and assign to
+ *             a department), 部门办理中 (held by the county), 已超期,
+ *             本周超期, 督办, all;
+ *
+ * and under them one searchable list (desk-case-list.h) of the chosen
+ * view.  A township desk reads its own store (the feed keeps it current,
+ * so it works while the link is down); a county desk asks the county.
  *
  * The stations and their link state are on the network page.  Widgets are
- * registered as "<level>.incoming", "<level>.held", "<level>.overdue" or
- * "county.supervision", and "<level>.all" for the test hook.
+ * registered as "<level>.view.<view>" (the buttons), "<level>.count.<view>"
+ * (their counts) and "<level>.list" (the list) for the test hook, <level>
+ * being "township" or "county" and <view> a desk_view name.
  *
- * Entry points: desk_level_page_new(), desk_level_page_refresh().
+ * Entry points: desk_level_page_new(), desk_level_page_refresh(),
+ * desk_level_page_show(), desk_level_page_reload_refdata().
  * The page is owned by the window.
  */
 #ifndef DESK_LEVEL_PAGE_H
@@ -36,7 +40,12 @@ typedef enum {
 G_DECLARE_FINAL_TYPE(DeskLevelPage, desk_level_page, DESK, LEVEL_PAGE, GtkBox)
 
 DeskLevelPage *desk_level_page_new(DeskWindow *w, desk_level level);
+/* Re-reads the list and the counts (cases changed). */
 void desk_level_page_refresh(DeskLevelPage *p);
+/* A person logged in: lists the chosen view afresh and counts the views. */
+void desk_level_page_show(DeskLevelPage *p);
+/* The catalogue or org tree changed. */
+void desk_level_page_reload_refdata(DeskLevelPage *p);
 
 G_END_DECLS
 

@@ -102,6 +102,90 @@ static bool text_has(GtkWidget *w, const char *want)
     return strstr(got, want) != NULL;
 }
 
+/* A paged list (DESK_TEST_ROW_TEXT): its model and row reader, or false. */
+static bool paged(GtkWidget *w, GListModel **model, desk_test_row_text_fn *text)
+{
+    *text = (desk_test_row_text_fn)g_object_get_data(G_OBJECT(w), DESK_TEST_ROW_TEXT);
+    if (!*text)
+        return false;
+    if (GTK_IS_COLUMN_VIEW(w))
+        *model = G_LIST_MODEL(gtk_column_view_get_model(GTK_COLUMN_VIEW(w)));
+    else if (GTK_IS_LIST_VIEW(w))
+        *model = G_LIST_MODEL(gtk_list_view_get_model(GTK_LIST_VIEW(w)));
+    else
+        return false;
+    return *model != NULL;
+}
+
+/* The steps on paged lists.  Returns like step(), or 2 when cmd is not one
+ * of them (or w is not such a list). */
+static int paged_step(DeskTest *t, GtkWidget *w, char **argv, int argc, gint64 now, char **why)
+{
+    GListModel *model;
+    desk_test_row_text_fn text;
+    const char *cmd = argv[0];
+    if (!w || !paged(w, &model, &text))
+        return 2;
+    guint n = g_list_model_get_n_items(model);
+    if (strcmp(cmd, "expect-rows") == 0 && argc == 3) {
+        if (n == (guint)atoi(argv[2]))
+            return 1;
+        *why = g_strdup_printf("want %s rows, got %u", argv[2], n);
+        return -1;
+    }
+    if (strcmp(cmd, "select") == 0 && argc == 3) {
+        guint i = (guint)atoi(argv[2]);
+        g_autofree char *row = i < n ? text(w, i) : NULL;
+        if (i < n && !row) {
+            if (!t->deadline)
+                t->deadline = now + 10 * G_USEC_PER_SEC;
+            if (now < t->deadline)
+                return 0; /* its page is on the way */
+        }
+        if (!row) {
+            *why = g_strdup_printf("%s has no row %u", argv[1], i);
+            return -1;
+        }
+        g_signal_emit_by_name(w, "activate", i);
+        return 1;
+    }
+    if (strcmp(cmd, "select-text") == 0 && argc == 3) {
+        /* The first row with TEXT, reading the rows in order as a person
+         * scrolling would (at most the first thousand). */
+        for (guint i = 0; i < n && i < 1000; i++) {
+            g_autofree char *row = text(w, i);
+            if (!row) {
+                if (!t->deadline)
+                    t->deadline = now + 10 * G_USEC_PER_SEC;
+                if (now < t->deadline)
+                    return 0;
+                break;
+            }
+            if (strstr(row, argv[2])) {
+                g_signal_emit_by_name(w, "activate", i);
+                return 1;
+            }
+        }
+        *why = g_strdup_printf("%s has no row with \"%s\"", argv[1], argv[2]);
+        return -1;
+    }
+    if (strcmp(cmd, "wait-row") == 0 && argc >= 4) {
+        int secs = argc > 4 ? atoi(argv[4]) : 10;
+        if (!t->deadline)
+            t->deadline = now + (gint64)secs * G_USEC_PER_SEC;
+        guint i = (guint)atoi(argv[2]);
+        g_autofree char *row = i < g_list_model_get_n_items(model) ? text(w, i) : NULL;
+        if (row && strstr(row, argv[3]))
+            return 1;
+        if (now < t->deadline)
+            return 0;
+        *why = g_strdup_printf("after %d s: row %u: want \"%s\", got \"%s\"", secs, i, argv[3],
+                               row ? row : "(none)");
+        return -1;
+    }
+    return 2;
+}
+
 /* One step.  Returns 1 done, 0 not yet (wait), -1 failed with *why. */
 static int step(DeskTest *t, char **argv, int argc, char **why)
 {
@@ -119,6 +203,19 @@ static int step(DeskTest *t, char **argv, int argc, char **why)
     gint64 now = g_get_monotonic_time();
     if (strcmp(cmd, "quit") == 0)
         return 1;
+    int prc = paged_step(t, w, argv, argc, now, why);
+    if (prc != 2)
+        return prc;
+    if (strcmp(cmd, "scroll") == 0 && argc == 3) {
+        GtkAdjustment *adj = GTK_IS_SCROLLABLE(w) ? gtk_scrollable_get_vadjustment(GTK_SCROLLABLE(w)) : NULL;
+        if (!adj) {
+            *why = g_strdup_printf("%s does not scroll", argv[1]);
+            return -1;
+        }
+        double range = gtk_adjustment_get_upper(adj) - gtk_adjustment_get_page_size(adj);
+        gtk_adjustment_set_value(adj, gtk_adjustment_get_lower(adj) + range * g_ascii_strtod(argv[2], NULL));
+        return 1;
+    }
     if (strcmp(cmd, "sleep") == 0 && argc == 2) {
         if (!t->sleep_until)
             t->sleep_until = now + g_ascii_strtoll(argv[1], NULL, 10) * 1000;

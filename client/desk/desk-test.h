@@ -18,12 +18,21 @@
  *   expect-text NAME TEXT           the same, now
  *   expect-no-text NAME TEXT        the widget's text does not contain TEXT
  *   expect-rows NAME N              the list (or flow box) has N rows (children)
+ *   wait-row NAME INDEX TEXT [SECONDS]
+ *                                   row INDEX of a paged list has TEXT (asking loads it)
+ *   scroll NAME FRACTION            scrolls a list to FRACTION (0..1) of its length
  *   print NAME                      prints "NAME: text"
  *   screenshot NAME FILE            renders the widget ("window" for all) to a PNG
  *   wait-file PATH [SECONDS]        PATH exists (a test process says "go on")
  *   sleep MILLISECONDS
  *   quit
  * NAME is a name the widgets registered with desk_window_register().
+ *
+ * A list whose rows are not all widgets (a GtkColumnView or GtkListView
+ * over a paged model, which makes widgets for the visible rows only) gives
+ * the hook its rows through DESK_TEST_ROW_TEXT: select, select-text,
+ * expect-rows and wait-row then work on the model's rows, and select
+ * activates the row as a click does.
  *
  * Entry points: desk_test_start(), desk_test_widget_text(),
  * desk_test_screenshot().
@@ -36,6 +45,12 @@
 #include "err.h"
 
 typedef struct _DeskWindow DeskWindow;
+
+/* Object data key on such a list widget: a desk_test_row_text_fn giving
+ * the text of row i as shown (g_free), or NULL while the row is not loaded
+ * (asking starts loading it). */
+#define DESK_TEST_ROW_TEXT "desk-test-row-text"
+typedef char *(*desk_test_row_text_fn)(GtkWidget *list, guint i);
 
 /* Reads the script and runs it on a timer; the window is borrowed. */
 void desk_test_start(DeskWindow *w, const char *script_path);

@@ -18,6 +18,7 @@
 #include "desk-stats-page.h"
 #include "desk-test.h"
 #include "i18n.h"
+#include "log.h"
 
 struct _DeskWindow {
     GtkApplicationWindow parent;
@@ -171,6 +172,14 @@ void desk_window_handle_event(DeskWindow *w, const sc_event *ev)
     case SC_EV_REFDATA:
         if (w->reg && ev->kind && strcmp(ev->kind, "catalogue") == 0)
             desk_register_form_reload_catalogue(w->reg);
+        if (ev->kind && (strcmp(ev->kind, "catalogue") == 0 || strcmp(ev->kind, "org_tree") == 0)) {
+            if (w->home)
+                desk_home_page_reload_refdata(w->home);
+            if (w->township)
+                desk_level_page_reload_refdata(w->township);
+            if (w->county)
+                desk_level_page_reload_refdata(w->county);
+        }
         if (w->login && ev->kind && strcmp(ev->kind, "persons") == 0)
             desk_login_page_reload_persons(w->login);
         break;
@@ -201,6 +210,23 @@ void desk_window_open_case(DeskWindow *w, const uint8_t case_id[16])
     desk_window_show_page(w, "case");
 }
 
+void desk_window_open_case_row(DeskWindow *w, const Sanji__Case *c)
+{
+    /* A county desk keeps only the cases it opens: the row's copy first,
+     * so the case shows at once (offline too), then the county's full
+     * record with its history, which CASE_CHANGED brings to the page. */
+    if (sc_searches_at_peer(w->client)) {
+        sj_error err;
+        if (sc_keep_case(w->client, c, &err) != 0) {
+            desk_window_show_error(w, _("The case cannot be kept at this desk"), &err);
+            return;
+        }
+        if (sc_fetch_case(w->client, c->case_id.data, NULL, NULL, &err) != 0)
+            SJ_LOG_INFO("desk", "case history not asked for", "why", err.message);
+    }
+    desk_window_open_case(w, c->case_id.data);
+}
+
 void desk_window_logged_in(DeskWindow *w)
 {
     const Sanji__Person *p = sc_person(w->client);
@@ -215,7 +241,14 @@ void desk_window_logged_in(DeskWindow *w)
     gtk_stack_set_visible_child_name(GTK_STACK(w->outer), "main");
     const char *first = w->home ? "home" : w->township ? "township" : "county";
     gtk_stack_set_visible_child_name(GTK_STACK(w->pages), first);
-    do_refresh(w);
+    if (w->home)
+        desk_home_page_show(w->home);
+    if (w->township)
+        desk_level_page_show(w->township);
+    if (w->county)
+        desk_level_page_show(w->county);
+    if (w->case_view)
+        desk_case_view_refresh(w->case_view);
     if (w->network)
         desk_network_page_refresh(w->network);
     if (w->stats)
@@ -259,24 +292,32 @@ static void add_page(DeskWindow *w, GtkWidget *page, const char *name, const cha
     gtk_stack_add_titled(GTK_STACK(w->pages), scroll, name, title);
 }
 
+/* A page whose case list scrolls itself (only its visible rows are
+ * widgets): it fills the window instead of growing in an outer scroller. */
+static void add_list_page(DeskWindow *w, GtkWidget *page, const char *name, const char *title)
+{
+    gtk_widget_set_vexpand(page, true);
+    gtk_stack_add_titled(GTK_STACK(w->pages), page, name, title);
+}
+
 static void build_role_pages(DeskWindow *w)
 {
     switch (sc_client_node(w->client)->role) {
     case SJ_NODE_ROLE_VILLAGE:
         w->home = desk_home_page_new(w);
-        add_page(w, GTK_WIDGET(w->home), "home", _("Home"));
+        add_list_page(w, GTK_WIDGET(w->home), "home", _("Home"));
         w->reg = desk_register_form_new(w);
         add_page(w, GTK_WIDGET(w->reg), "register", _("Register a request"));
         break;
     case SJ_NODE_ROLE_TOWNSHIP_DESK:
         w->township = desk_level_page_new(w, DESK_LEVEL_TOWNSHIP);
-        add_page(w, GTK_WIDGET(w->township), "township", _("Township desk"));
+        add_list_page(w, GTK_WIDGET(w->township), "township", _("Township desk"));
         w->network = desk_network_page_new(w);
         add_page(w, GTK_WIDGET(w->network), "network", _("Stations"));
         break;
     default:
         w->county = desk_level_page_new(w, DESK_LEVEL_COUNTY);
-        add_page(w, GTK_WIDGET(w->county), "county", _("County desk"));
+        add_list_page(w, GTK_WIDGET(w->county), "county", _("County desk"));
         w->network = desk_network_page_new(w);
         add_page(w, GTK_WIDGET(w->network), "network", _("Network"));
         w->stats = desk_stats_page_new(w);

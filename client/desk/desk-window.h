@@ -16,7 +16,8 @@
  *
  * Entry points: desk_window_new(), desk_window_client(),
  * desk_window_store_path(), desk_window_handle_event(),
- * desk_window_logged_in(), desk_window_open_case(), desk_window_show_page(),
+ * desk_window_logged_in(), desk_window_open_case(), desk_window_open_case_row(),
+ * desk_window_show_page(),
  * desk_window_page(), desk_window_notify(), desk_window_show_error(),
  * desk_window_register(), desk_window_lookup(), desk_window_refresh_soon().
  */
@@ -45,6 +46,9 @@ void desk_window_handle_event(DeskWindow *w, const sc_event *ev);
 void desk_window_logged_in(DeskWindow *w);
 
 void desk_window_open_case(DeskWindow *w, const uint8_t case_id[16]);
+/* Opens a case shown as a row of a list; a desk that searches at the county
+ * keeps the row's copy and asks the county for the full record. */
+void desk_window_open_case_row(DeskWindow *w, const Sanji__Case *c);
 void desk_window_show_page(DeskWindow *w, const char *name);
 /* "setup", "login", or the visible page of the role ("home", "register",
  * "case", "township", "county", "network", "stats"). */

@@ -1,0 +1,158 @@
+/*
+ * desk-views.c - the saved views of the case lists (see desk-views.h).
+ *
+ * Entry points: desk_views(), desk_view_query(), desk_view_week_start().
+ */
+#include "desk-views.h"
+
+#include <string.h>
+
+#include "desk-format.h"
+#include "i18n.h"
+
+#define DAY_MS (24 * 3600 * 1000LL)
+#define CHINA_MS (8 * 3600 * 1000LL)
+
+/* Statuses of cases still worked on (sj_case_is_active()). */
+static Sanji__CaseStatus ACTIVE[] = {
+    SANJI__CASE_STATUS__CASE_STATUS_REGISTERED,        SANJI__CASE_STATUS__CASE_STATUS_ESCALATED_TOWNSHIP,
+    SANJI__CASE_STATUS__CASE_STATUS_ACCEPTED_TOWNSHIP, SANJI__CASE_STATUS__CASE_STATUS_ESCALATED_COUNTY,
+    SANJI__CASE_STATUS__CASE_STATUS_ACCEPTED_COUNTY,   SANJI__CASE_STATUS__CASE_STATUS_WAITING_MATERIALS,
+    SANJI__CASE_STATUS__CASE_STATUS_UNSATISFIED,
+};
+static Sanji__CaseStatus FEEDBACK[] = {SANJI__CASE_STATUS__CASE_STATUS_RESOLVED,
+                                       SANJI__CASE_STATUS__CASE_STATUS_RETURNED};
+static Sanji__CaseStatus DONE[] = {SANJI__CASE_STATUS__CASE_STATUS_CLOSED,
+                                   SANJI__CASE_STATUS__CASE_STATUS_WITHDRAWN};
+static Sanji__CaseStatus IN_TOWNSHIP[] = {SANJI__CASE_STATUS__CASE_STATUS_ESCALATED_TOWNSHIP};
+static Sanji__CaseStatus IN_COUNTY[] = {SANJI__CASE_STATUS__CASE_STATUS_ESCALATED_COUNTY};
+/* Held and handled at a level: active, but not the escalations still to
+ * accept there. */
+static Sanji__CaseStatus HELD_TOWNSHIP[] = {
+    SANJI__CASE_STATUS__CASE_STATUS_ACCEPTED_TOWNSHIP, SANJI__CASE_STATUS__CASE_STATUS_ESCALATED_COUNTY,
+    SANJI__CASE_STATUS__CASE_STATUS_ACCEPTED_COUNTY,   SANJI__CASE_STATUS__CASE_STATUS_WAITING_MATERIALS,
+    SANJI__CASE_STATUS__CASE_STATUS_UNSATISFIED,       SANJI__CASE_STATUS__CASE_STATUS_REGISTERED,
+};
+static Sanji__CaseStatus HELD_COUNTY[] = {
+    SANJI__CASE_STATUS__CASE_STATUS_ACCEPTED_COUNTY,   SANJI__CASE_STATUS__CASE_STATUS_WAITING_MATERIALS,
+    SANJI__CASE_STATUS__CASE_STATUS_UNSATISFIED,       SANJI__CASE_STATUS__CASE_STATUS_REGISTERED,
+    SANJI__CASE_STATUS__CASE_STATUS_ESCALATED_TOWNSHIP, SANJI__CASE_STATUS__CASE_STATUS_ACCEPTED_TOWNSHIP,
+};
+
+#define N(a) (sizeof(a) / sizeof((a)[0]))
+
+/* Titles are msgids (N_ marks them for xgettext; they are shown with _()). */
+static const desk_view VILLAGE[] = {
+    {DESK_VIEW_TODO, "todo", N_("Waiting for me")},
+    {DESK_VIEW_ELSEWHERE, "elsewhere", N_("With the township or county")},
+    {DESK_VIEW_DUE_SOON, "due_soon", N_("Due soon")},
+    {DESK_VIEW_OVERDUE, "overdue", N_("Overdue")},
+    {DESK_VIEW_FEEDBACK, "feedback", N_("Result back, record satisfaction")},
+    {DESK_VIEW_DONE, "done", N_("Finished")},
+    {DESK_VIEW_MINE, "mine", N_("Registered by me")},
+    {DESK_VIEW_ALL, "all", N_("All cases")},
+};
+
+static const desk_view TOWNSHIP[] = {
+    {DESK_VIEW_INCOMING, "incoming", N_("To accept")},
+    {DESK_VIEW_HELD, "held", N_("Handled here")},
+    {DESK_VIEW_OVERDUE, "overdue", N_("Overdue")},
+    {DESK_VIEW_WEEK_OVERDUE, "week", N_("Due this week")},
+    {DESK_VIEW_SUPERVISED, "supervised", N_("Supervised")},
+    {DESK_VIEW_ALL, "all", N_("All cases")},
+};
+
+static const desk_view COUNTY[] = {
+    {DESK_VIEW_INCOMING, "incoming", N_("To accept and assign")},
+    {DESK_VIEW_HELD, "held", N_("With the departments")},
+    {DESK_VIEW_OVERDUE, "overdue", N_("Overdue")},
+    {DESK_VIEW_WEEK_OVERDUE, "week", N_("Due this week")},
+    {DESK_VIEW_SUPERVISED, "supervised", N_("Supervised")},
+    {DESK_VIEW_ALL, "all", N_("All cases")},
+};
+
+const desk_view *desk_views(sj_node_role role, size_t *n)
+{
+    switch (role) {
+    case SJ_NODE_ROLE_VILLAGE: *n = N(VILLAGE); return VILLAGE;
+    case SJ_NODE_ROLE_TOWNSHIP_DESK: *n = N(TOWNSHIP); return TOWNSHIP;
+    default: *n = N(COUNTY); return COUNTY;
+    }
+}
+
+int64_t desk_view_week_start(int64_t t)
+{
+    int64_t local = t + CHINA_MS;
+    int64_t day = local >= 0 ? local / DAY_MS : (local - DAY_MS + 1) / DAY_MS;
+    /* 1970-01-01 was a Thursday: day 0 is weekday 3 counting from Monday. */
+    int64_t weekday = ((day % 7) + 7 + 3) % 7;
+    return (day - weekday) * DAY_MS - CHINA_MS;
+}
+
+static void statuses(Sanji__CaseListQuery *q, Sanji__CaseStatus *v, size_t n)
+{
+    q->statuses = v;
+    q->n_statuses = n;
+}
+
+void desk_view_query(desk_view_kind kind, const desk_view_ctx *ctx, Sanji__CaseListQuery *q)
+{
+    sanji__case_list_query__init(q);
+    bool county = ctx->role == SJ_NODE_ROLE_COUNTY_DESK;
+    switch (kind) {
+    case DESK_VIEW_TODO:
+        statuses(q, ACTIVE, N(ACTIVE));
+        q->waiting_for_me = true;
+        break;
+    case DESK_VIEW_ELSEWHERE:
+        statuses(q, ACTIVE, N(ACTIVE));
+        q->held_elsewhere = true;
+        break;
+    case DESK_VIEW_DUE_SOON:
+        statuses(q, ACTIVE, N(ACTIVE));
+        q->not_overdue = true;
+        q->due_from_ms = ctx->now_ms;
+        q->due_to_ms = ctx->now_ms + DESK_DUE_SOON_MS;
+        q->sort = SANJI__CASE_SORT__CASE_SORT_DUE;
+        q->ascending = true;
+        break;
+    case DESK_VIEW_OVERDUE:
+        statuses(q, ACTIVE, N(ACTIVE));
+        q->overdue_only = true;
+        q->sort = SANJI__CASE_SORT__CASE_SORT_DUE;
+        q->ascending = true;
+        break;
+    case DESK_VIEW_FEEDBACK: statuses(q, FEEDBACK, N(FEEDBACK)); break;
+    case DESK_VIEW_DONE: statuses(q, DONE, N(DONE)); break;
+    case DESK_VIEW_MINE:
+        /* "" would mean no condition: with nobody logged in, nobody's. */
+        q->person = (char *)(ctx->person && *ctx->person ? ctx->person : "-");
+        break;
+    case DESK_VIEW_ALL: break;
+    case DESK_VIEW_INCOMING:
+        if (county)
+            statuses(q, IN_COUNTY, N(IN_COUNTY));
+        else
+            statuses(q, IN_TOWNSHIP, N(IN_TOWNSHIP));
+        q->waiting_for_me = true;
+        break;
+    case DESK_VIEW_HELD:
+        if (county)
+            statuses(q, HELD_COUNTY, N(HELD_COUNTY));
+        else
+            statuses(q, HELD_TOWNSHIP, N(HELD_TOWNSHIP));
+        q->waiting_for_me = true;
+        break;
+    case DESK_VIEW_WEEK_OVERDUE:
+        statuses(q, ACTIVE, N(ACTIVE));
+        q->due_from_ms = desk_view_week_start(ctx->now_ms);
+        q->due_to_ms = q->due_from_ms + 7 * DAY_MS;
+        q->sort = SANJI__CASE_SORT__CASE_SORT_DUE;
+        q->ascending = true;
+        break;
+    case DESK_VIEW_SUPERVISED:
+        statuses(q, ACTIVE, N(ACTIVE));
+        q->supervised_only = true;
+        break;
+    }
+}
