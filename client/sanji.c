@@ -226,7 +226,7 @@ static void usage_cmd(const command *cmd, FILE *f)
     fprintf(f, "  %-22s%s\n  %-22s%s\n  %-22s%s\n", "--json", _("machine-readable output"),
             "--config FILE", _("configuration file"), "--help", _("this help"));
     if (strcmp(cmd->args, "CASE") == 0)
-        fprintf(f, "\n%s\n", _("CASE is the case number (e.g. 410423-20261123-0001) or the case id."));
+        fprintf(f, "\n%s\n", _("CASE is the case number (e.g. 410423-20261123-00001) or the case id."));
 }
 
 /* With --json every error, usage errors included, is one JSON object on
@@ -1052,7 +1052,9 @@ static int cmd_show(run *r, const command *cmd, sj_error *err)
             json_field("actor_node", e->actor_node);
             json_field("note", e->note);
             json_field("result", e->result);
-            printf("}");
+            printf(",\"materials\":");
+            json_strings(e->materials, e->n_materials);
+            printf(",\"repeat_materials_request\":%s}", e->repeat_materials_request ? "true" : "false");
         }
         printf("],\"outbox\":[");
         for (size_t i = 0; i < d.n_pending; i++) {
@@ -1069,25 +1071,18 @@ static int cmd_show(run *r, const command *cmd, sj_error *err)
         printf("]}\n");
     } else {
         char id_text[SJ_UUID_TEXT_SIZE], t1[32], t2[32];
-        char mask_id[SJ_PERSONAL_MASK_SIZE] = "", mask_phone[SJ_PERSONAL_MASK_SIZE] = "";
+        char mask_id[SJ_PERSONAL_MASK_SIZE], mask_phone[SJ_PERSONAL_MASK_SIZE];
         sj_uuid_format(id, id_text);
         fmt_time(c->registered_at_ms, t1, sizeof(t1));
         fmt_time(c->due_at_ms, t2, sizeof(t2));
         /* Unmasked only where common/personal.h lets this node see them: the
-         * case's own village station, or a desk whose level holds the case.
-         * What came down to a node that may not see them is masked already. */
+         * case's own village station, or a desk whose level holds the case. */
         const sj_identity *me = sc_client_node(r->c);
-        if (c->applicant && sj_personal_visible(c->village, (sj_level)c->holder_level, c->holder_unit,
-                                                me->role, me->unit)) {
-            snprintf(mask_id, sizeof(mask_id), "%s", c->applicant->id_number);
-            snprintf(mask_phone, sizeof(mask_phone), "%s", c->applicant->phone);
-        } else if (c->applicant) {
-            sj_personal_mask_id(c->applicant->id_number, mask_id, sizeof(mask_id));
-            sj_personal_mask_phone(c->applicant->phone, mask_phone, sizeof(mask_phone));
-        }
+        sc_text_applicant(c, me->role, me->unit, mask_id, mask_phone);
         kv(_("Case number"), *c->number ? c->number : _("(not yet recorded by the county)"));
         kv(_("Case id"), id_text);
         kv(_("Status"), sc_status_label((sj_case_status)c->status));
+        kv(_("Handling"), sc_handling_label((sj_handling)c->handling));
         if (d.predicted)
             kv("", _("(includes actions not yet recorded by the county)"));
         char item[512];
@@ -1106,8 +1101,19 @@ static int cmd_show(run *r, const command *cmd, sj_error *err)
         if (c->overdue)
             kv(_("Overdue"), _("yes"));
         kv(_("Department"), c->department);
-        for (size_t i = 0; i < c->n_materials; i++)
-            kv(i == 0 ? _("Missing materials") : " ", c->materials[i]);
+        /* The list is what is missing now: a case that moved on (supplied,
+         * resolved, closed) keeps the field, but nothing is missing. */
+        if ((sj_case_status)c->status == SJ_STATUS_WAITING_MATERIALS)
+            for (size_t i = 0; i < c->n_materials; i++)
+                kv(i == 0 ? _("Missing materials") : " ", c->materials[i]);
+        if (c->materials_rounds > 1) {
+            char rounds[128];
+            /* Translators: how many times missing materials were asked for;
+             * more than once breaks the one-time notice (一次告知). */
+            snprintf(rounds, sizeof(rounds), _("%u times: the list was not given all at once"),
+                     c->materials_rounds);
+            kv(_("Material requests"), rounds);
+        }
         kv(_("Result"), c->result);
         kv(_("Return reason"), c->return_reason);
         kv(_("Satisfaction"), sc_satisfaction_label((sj_satisfaction)c->satisfaction));
@@ -1120,7 +1126,12 @@ static int cmd_show(run *r, const command *cmd, sj_error *err)
             print_cell(sc_action_label((sj_case_action)e->action), 12);
             print_cell(sc_status_label((sj_case_status)e->to_status), 14);
             print_cell(*e->actor_name ? e->actor_name : e->actor_person, 8);
-            printf("%s%s%s\n", e->note, *e->note && *e->result ? " / " : "", e->result);
+            printf("%s%s%s", e->note, *e->note && *e->result ? " / " : "", e->result);
+            for (size_t m = 0; m < e->n_materials; m++)
+                printf("%s%s", m == 0 ? (*e->note || *e->result ? " / " : "") : _(", "), e->materials[m]);
+            if (e->repeat_materials_request)
+                printf("%s", _(" (asked again: the first list was not complete)"));
+            printf("\n");
         }
         if (d.n_events == 0)
             printf("  %s\n", _("(no history received from the county yet)"));

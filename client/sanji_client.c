@@ -1327,7 +1327,7 @@ int sc_find_case(sc_client *c, const char *ref, uint8_t case_id[16], sj_error *e
         return sj_error_set(err, SJ_EMISSING_FIELD, "%s", _("Give a case number or case id."));
     if (sc_store_case_find(c->st, ref, case_id, NULL) != 0)
         return sj_error_set(err, SJ_EUNKNOWN_CASE,
-                            _("There is no case %s at this station (give the case number, e.g. 410423-20261123-0001, or the case id)."),
+                            _("There is no case %s at this station (give the case number, e.g. 410423-20261123-00001, or the case id)."),
                             ref);
     return 0;
 }
@@ -1542,6 +1542,34 @@ static const char *category_name(const sc_client *c, const char *code)
     return "";
 }
 
+/* How well an item matches a keyword, best first; CATALOGUE_NO_MATCH when
+ * it does not.  A cadre who types 户口 wants 户口迁移, not every item whose
+ * materials list a 户口簿. */
+enum {
+    CATALOGUE_BY_NAME,
+    CATALOGUE_BY_CODE,
+    CATALOGUE_BY_CATEGORY,
+    CATALOGUE_BY_DEPARTMENT,
+    CATALOGUE_BY_MATERIAL,
+    CATALOGUE_NO_MATCH,
+};
+
+static int catalogue_rank(const sc_client *c, const Sanji__CatalogueItem *it, const char *keyword)
+{
+    if (sj_utf8_blank(keyword) || strstr(nz(it->name), keyword))
+        return CATALOGUE_BY_NAME;
+    if (strstr(nz(it->code), keyword))
+        return CATALOGUE_BY_CODE;
+    if (strstr(category_name(c, it->category), keyword))
+        return CATALOGUE_BY_CATEGORY;
+    if (strstr(nz(it->department), keyword))
+        return CATALOGUE_BY_DEPARTMENT;
+    for (size_t j = 0; j < it->n_materials; j++)
+        if (strstr(nz(it->materials[j]), keyword))
+            return CATALOGUE_BY_MATERIAL;
+    return CATALOGUE_NO_MATCH;
+}
+
 size_t sc_catalogue_search(const sc_client *c, const char *keyword,
                            const Sanji__CatalogueItem ***items)
 {
@@ -1551,19 +1579,14 @@ size_t sc_catalogue_search(const sc_client *c, const char *keyword,
     const Sanji__CatalogueItem **v = calloc(c->catalogue->n_items, sizeof(*v));
     if (!v)
         return 0;
+    /* One pass per rank keeps catalogue order within a rank. */
     size_t k = 0;
-    for (size_t i = 0; i < c->catalogue->n_items; i++) {
-        const Sanji__CatalogueItem *it = c->catalogue->items[i];
-        if (!it->active)
-            continue;
-        bool hit = sj_utf8_blank(keyword) || strstr(nz(it->code), keyword) || strstr(nz(it->name), keyword) ||
-                   strstr(category_name(c, it->category), keyword) ||
-                   strstr(nz(it->department), keyword);
-        for (size_t j = 0; !hit && j < it->n_materials; j++)
-            hit = strstr(nz(it->materials[j]), keyword) != NULL;
-        if (hit)
-            v[k++] = it;
-    }
+    for (int rank = CATALOGUE_BY_NAME; rank < CATALOGUE_NO_MATCH; rank++)
+        for (size_t i = 0; i < c->catalogue->n_items; i++) {
+            const Sanji__CatalogueItem *it = c->catalogue->items[i];
+            if (it->active && catalogue_rank(c, it, keyword) == rank)
+                v[k++] = it;
+        }
     *items = v;
     return k;
 }
@@ -1687,6 +1710,18 @@ const char *sc_satisfaction_label(sj_satisfaction s)
     case SJ_SATISFACTION_SATISFIED: return _("satisfaction: satisfied");
     case SJ_SATISFACTION_BASICALLY: return _("satisfaction: basically satisfied");
     case SJ_SATISFACTION_UNSATISFIED: return _("satisfaction: unsatisfied");
+    default: return "";
+    }
+}
+
+const char *sc_handling_label(sj_handling h)
+{
+    switch (h) {
+    case SJ_HANDLING_AT_ONCE: return _("handling: at once at the village");
+    case SJ_HANDLING_UNDERTAKEN: return _("handling: undertaken by the township");
+    case SJ_HANDLING_ON_BEHALF: return _("handling: on behalf, by the county");
+    case SJ_HANDLING_SUPPLEMENTED: return _("handling: after missing materials came in");
+    case SJ_HANDLING_RETURNED: return _("handling: returned as not doable");
     default: return "";
     }
 }

@@ -49,7 +49,7 @@
  * sc_fetch_case(), sc_allowed_actions(), sc_org_tree(), sc_catalogue(), sc_catalogue_search(),
  * sc_catalogue_item(), sc_status(), sc_outbox(), sc_query(),
  * sc_out_state_label(), sc_status_label(), sc_action_label(),
- * sc_satisfaction_label(), sc_level_label().
+ * sc_satisfaction_label(), sc_level_label(), sc_handling_label().
  */
 #ifndef SANJI_CLIENT_H
 #define SANJI_CLIENT_H
@@ -302,9 +302,11 @@ const Sanji__OrgTreeSync *sc_org_tree(const sc_client *c);
 const Sanji__CatalogueSync *sc_catalogue(const sc_client *c);
 const Sanji__CatalogueItem *sc_catalogue_item(const sc_client *c, const char *code);
 
-/* Items whose code, name, category name or materials contain keyword
- * (all when keyword is NULL or ""), in catalogue order; *items is a malloc'd
- * array of borrowed pointers (free() it).  Returns the count. */
+/* Items whose name, code, category name, department or materials contain
+ * keyword (all when keyword is blank): those matching by name first, then by
+ * code, category, department, and last by a material, each group in
+ * catalogue order; *items is a malloc'd array of borrowed pointers (free()
+ * it).  Returns the count. */
 size_t sc_catalogue_search(const sc_client *c, const char *keyword,
                            const Sanji__CatalogueItem ***items);
 
@@ -361,5 +363,7 @@ const char *sc_status_label(sj_case_status s);
 const char *sc_action_label(sj_case_action a);
 const char *sc_satisfaction_label(sj_satisfaction s);
 const char *sc_level_label(sj_level l);
+/* 即办, 承办, 代办, 补办, 退办 ("" for a case not finished yet). */
+const char *sc_handling_label(sj_handling h);
 
 #endif

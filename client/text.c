@@ -1,11 +1,13 @@
 /*
  * text.c - terminal display width of UTF-8 text (see text.h).
  *
- * Entry points: sc_text_width(), sc_text_fit().
+ * Entry points: sc_text_width(), sc_text_fit(), sc_text_applicant().
  */
 #include "text.h"
 
+#include <stdbool.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
 
 /* Decodes one character at s; *len gets its byte length (1 for a bad byte).
@@ -106,4 +108,31 @@ size_t sc_text_fit(const char *s, size_t width, char *out, size_t cap)
     }
     out[o] = '\0';
     return o;
+}
+
+/* One value for display: as it is, or masked by mask(). */
+static void show_value(const char *v, bool whole, int (*mask)(const char *, char *, size_t),
+                       char out[SJ_PERSONAL_MASK_SIZE])
+{
+    v = v ? v : "";
+    /* A valid ID number or phone never holds '*': one that does was
+     * masked upstream. */
+    if (whole || strchr(v, '*') != NULL) {
+        snprintf(out, SJ_PERSONAL_MASK_SIZE, "%s", v);
+        return;
+    }
+    if (mask(v, out, SJ_PERSONAL_MASK_SIZE) != 0)
+        out[0] = '\0';
+}
+
+void sc_text_applicant(const Sanji__Case *c, sj_node_role viewer_role, const char *viewer_unit,
+                       char id[SJ_PERSONAL_MASK_SIZE], char phone[SJ_PERSONAL_MASK_SIZE])
+{
+    id[0] = phone[0] = '\0';
+    if (!c || !c->applicant)
+        return;
+    bool whole = sj_personal_visible(c->village, (sj_level)c->holder_level, c->holder_unit, viewer_role,
+                                     viewer_unit);
+    show_value(c->applicant->id_number, whole, sj_personal_mask_id, id);
+    show_value(c->applicant->phone, whole, sj_personal_mask_phone, phone);
 }

@@ -13,6 +13,23 @@
 #include "desk-loop-source.h"
 #include "desk-window.h"
 #include "i18n.h"
+#include "uuid.h"
+
+/* A notification raised and not withdrawn yet. */
+typedef struct raised {
+    char *id;     /* GNotification id: "case-<uuid>", or "desk-<n>" without a case */
+    char *text;   /* "title: body" */
+    char *target; /* the case id text, "" without a case */
+} raised;
+
+static void raised_free(gpointer p)
+{
+    raised *r = p;
+    g_free(r->id);
+    g_free(r->text);
+    g_free(r->target);
+    g_free(r);
+}
 
 struct _DeskApplication {
     GtkApplication parent;
@@ -26,6 +43,8 @@ struct _DeskApplication {
     sj_error setup_err;
     DeskWindow *window;
     int exit_status;
+    GPtrArray *raised;   /* of raised, oldest first */
+    unsigned next_plain; /* numbers the notifications without a case */
 };
 
 G_DEFINE_TYPE(DeskApplication, desk_application, GTK_TYPE_APPLICATION)
@@ -151,10 +170,30 @@ static void load_css(void)
                                                GTK_STYLE_PROVIDER_PRIORITY_APPLICATION);
 }
 
+/* app.open-case: a click on a notification.  The case opens only for a
+ * person logged in; otherwise the window comes up at the log-in page. */
+static void on_open_case(GSimpleAction *action, GVariant *param, gpointer data)
+{
+    DeskApplication *app = data;
+    (void)action;
+    if (!app->window)
+        return;
+    gtk_window_present(GTK_WINDOW(app->window));
+    uint8_t id[16];
+    sj_error err;
+    const char *text = g_variant_get_string(param, NULL);
+    if (app->client && sc_person(app->client) && sj_uuid_parse(text, id, &err) == 0)
+        desk_window_open_case(app->window, id);
+}
+
 static void desk_application_startup(GApplication *gapp)
 {
     DeskApplication *app = DESK_APPLICATION(gapp);
     G_APPLICATION_CLASS(desk_application_parent_class)->startup(gapp);
+    static const GActionEntry actions[] = {
+        {.name = "open-case", .activate = on_open_case, .parameter_type = "s"},
+    };
+    g_action_map_add_action_entries(G_ACTION_MAP(app), actions, G_N_ELEMENTS(actions), app);
     load_css();
     start_client(app);
 }
@@ -172,6 +211,7 @@ static void desk_application_activate(GApplication *gapp)
 static void desk_application_shutdown(GApplication *gapp)
 {
     DeskApplication *app = DESK_APPLICATION(gapp);
+    desk_application_withdraw_notifications(app);
     if (app->window)
         gtk_window_destroy(GTK_WINDOW(app->window));
     if (app->client) {
@@ -210,6 +250,7 @@ static void desk_application_finalize(GObject *obj)
     g_free(app->config);
     g_free(app->person_default);
     g_strfreev(app->addresses);
+    g_ptr_array_unref(app->raised);
     G_OBJECT_CLASS(desk_application_parent_class)->finalize(obj);
 }
 
@@ -226,6 +267,7 @@ static void desk_application_class_init(DeskApplicationClass *klass)
 static void desk_application_init(DeskApplication *app)
 {
     sj_error_clear(&app->setup_err);
+    app->raised = g_ptr_array_new_with_free_func(raised_free);
     const GOptionEntry entries[] = {
         {"cert", 0, 0, G_OPTION_ARG_FILENAME, NULL, _("This station's certificate (PEM)"), _("FILE")},
         {"key", 0, 0, G_OPTION_ARG_FILENAME, NULL, _("This station's private key (PEM)"), _("FILE")},
@@ -284,4 +326,74 @@ void desk_application_set_exit_status(DeskApplication *app, int status)
 int desk_application_exit_status(DeskApplication *app)
 {
     return app->exit_status;
+}
+
+/* The desktop gets notifications only over a session bus. */
+static bool has_bus(DeskApplication *app)
+{
+    return g_application_get_dbus_connection(G_APPLICATION(app)) != NULL;
+}
+
+void desk_application_notify_case(DeskApplication *app, const uint8_t *case_id, const char *title,
+                                  const char *body, bool urgent)
+{
+    char target[SJ_UUID_TEXT_SIZE] = "";
+    if (case_id)
+        sj_uuid_format(case_id, target);
+    g_autofree char *id = case_id ? g_strdup_printf("case-%s", target)
+                                  : g_strdup_printf("desk-%u", app->next_plain++);
+    /* One per case: a newer word on the same case replaces the older. */
+    for (guint i = 0; i < app->raised->len; i++)
+        if (strcmp(((raised *)g_ptr_array_index(app->raised, i))->id, id) == 0) {
+            g_ptr_array_remove_index(app->raised, i);
+            break;
+        }
+    raised *r = g_new0(raised, 1);
+    r->id = g_strdup(id);
+    r->text = g_strdup_printf("%s: %s", title, body);
+    r->target = g_strdup(target);
+    g_ptr_array_add(app->raised, r);
+    if (!has_bus(app))
+        return;
+    g_autoptr(GNotification) n = g_notification_new(title);
+    g_notification_set_body(n, body);
+    g_notification_set_priority(n, urgent ? G_NOTIFICATION_PRIORITY_HIGH
+                                          : G_NOTIFICATION_PRIORITY_NORMAL);
+    if (case_id)
+        g_notification_set_default_action_and_target_value(n, "app.open-case",
+                                                           g_variant_new_string(target));
+    g_application_send_notification(G_APPLICATION(app), id, n);
+}
+
+void desk_application_withdraw_notifications(DeskApplication *app)
+{
+    for (guint i = 0; has_bus(app) && i < app->raised->len; i++)
+        g_application_withdraw_notification(G_APPLICATION(app),
+                                            ((raised *)g_ptr_array_index(app->raised, i))->id);
+    g_ptr_array_set_size(app->raised, 0);
+}
+
+char *desk_application_notifications_text(DeskApplication *app)
+{
+    GString *s = g_string_new(NULL);
+    for (guint i = 0; i < app->raised->len; i++)
+        g_string_append_printf(s, "%s%s", i ? " | " : "",
+                               ((raised *)g_ptr_array_index(app->raised, i))->text);
+    return g_string_free(s, FALSE);
+}
+
+bool desk_application_click_notification(DeskApplication *app, const char *text)
+{
+    for (guint i = 0; i < app->raised->len; i++) {
+        raised *r = g_ptr_array_index(app->raised, i);
+        if (!strstr(r->text, text))
+            continue;
+        if (*r->target)
+            g_action_group_activate_action(G_ACTION_GROUP(app), "open-case",
+                                           g_variant_new_string(r->target));
+        else
+            g_application_activate(G_APPLICATION(app));
+        return true;
+    }
+    return false;
 }

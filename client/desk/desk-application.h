@@ -17,7 +17,17 @@
  * desk_application_setup_error(), desk_application_store_path(),
  * desk_application_person_default(), desk_application_test_script(),
  * desk_application_set_exit_status(),
- * desk_application_exit_status().
+ * desk_application_exit_status(), desk_application_notify_case(),
+ * desk_application_withdraw_notifications(),
+ * desk_application_notifications_text(),
+ * desk_application_click_notification().
+ *
+ * Desktop notifications: the application raises them (the window decides
+ * what deserves one and with which words); a click opens the case (the
+ * action app.open-case, its target the case id), and logging out or
+ * quitting withdraws them, so that one cadre's cases are not left on the
+ * screen for the next.  Without a session bus (a bare X session, a kiosk)
+ * nothing reaches the desktop, but the list is kept all the same.
  */
 #ifndef DESK_APPLICATION_H
 #define DESK_APPLICATION_H
@@ -43,6 +53,22 @@ const char *desk_application_test_script(DeskApplication *app);
 
 void desk_application_set_exit_status(DeskApplication *app, int status);
 int desk_application_exit_status(DeskApplication *app);
+
+/* Raises (or replaces, for the same case) a notification about a case:
+ * title, body, and a click that opens case_id (may be NULL: the click
+ * brings the window up).  urgent asks for the cadre's attention (a
+ * refusal, a case sent back). */
+void desk_application_notify_case(DeskApplication *app, const uint8_t *case_id, const char *title,
+                                  const char *body, bool urgent);
+
+/* Withdraws every notification raised so far (logout, quitting). */
+void desk_application_withdraw_notifications(DeskApplication *app);
+
+/* For the test hook: the notifications raised and not withdrawn, "title:
+ * body" each, joined by " | " (g_free()); and a click on the first whose
+ * text holds `text`, done as the desktop does it (false when none). */
+char *desk_application_notifications_text(DeskApplication *app);
+bool desk_application_click_notification(DeskApplication *app, const char *text);
 
 G_END_DECLS
 

@@ -14,6 +14,7 @@
 #include "desk-widgets.h"
 #include "i18n.h"
 #include "personal.h"
+#include "text.h"
 #include "uuid.h"
 
 struct _DeskCaseView {
@@ -266,19 +267,11 @@ static void show_detail(DeskCaseView *v, const sc_case_detail *d)
 
     desk_box_clear(v->facts);
     /* Unmasked only where the rule of common/personal.h lets this desk see
-     * them (its own village's case, or a case its level holds); what came
-     * down to a desk that may not see them was masked already. */
-    char mid[SJ_PERSONAL_MASK_SIZE] = "", mph[SJ_PERSONAL_MASK_SIZE] = "";
+     * them (its own village's case, or a case its level holds); the CLI's
+     * rule (client/text.h). */
+    char mid[SJ_PERSONAL_MASK_SIZE], mph[SJ_PERSONAL_MASK_SIZE];
     const sj_identity *me = sc_client_node(c);
-    bool visible = sj_personal_visible(cs->village, (sj_level)cs->holder_level, cs->holder_unit, me->role,
-                                       me->unit);
-    if (cs->applicant && visible) {
-        snprintf(mid, sizeof(mid), "%s", desk_nz(cs->applicant->id_number));
-        snprintf(mph, sizeof(mph), "%s", desk_nz(cs->applicant->phone));
-    } else if (cs->applicant) {
-        sj_personal_mask_id(desk_nz(cs->applicant->id_number), mid, sizeof(mid));
-        sj_personal_mask_phone(desk_nz(cs->applicant->phone), mph, sizeof(mph));
-    }
+    sc_text_applicant(cs, me->role, me->unit, mid, mph);
     g_autofree char *app = g_strdup_printf(_("Applicant: %s   ID: %s   phone: %s"),
                                            cs->applicant ? desk_nz(cs->applicant->name) : "", mid, mph);
     gtk_box_append(GTK_BOX(v->facts), desk_label_line(app, NULL));

@@ -3,7 +3,8 @@
  *
  * Entry points: desk_format_buckets(), desk_format_delivery(),
  * desk_format_time(), desk_format_label(), desk_format_percent(),
- * desk_format_stats_csv(), desk_format_case_title().
+ * desk_format_stats_csv(), desk_format_case_title(),
+ * desk_format_case_change().
  */
 #include "desk-format.h"
 
@@ -182,4 +183,46 @@ char *desk_format_case_title(const Sanji__Case *c)
         return g_strdup_printf("%s  %s", c->number, nz(c->item_name));
     /* Translators: shown instead of the case number until the county assigns one. */
     return g_strdup_printf("%s  %s", _("(number pending)"), nz(c->item_name));
+}
+
+char *desk_format_case_change(const Sanji__CaseEvent *e)
+{
+    const char *who = e->actor_name && *e->actor_name ? e->actor_name : nz(e->actor_unit);
+    GString *s = g_string_new(NULL);
+    /* Translators: a change to a case; the action, who did it. */
+    g_string_printf(s, _("%s by %s"), desk_format_label(sc_action_label((sj_case_action)e->action)), who);
+    const char *note = nz(e->note);
+    switch ((sj_case_action)e->action) {
+    case SJ_ACTION_RETURN_DOWN:
+    case SJ_ACTION_RETURN_UNDOABLE:
+    case SJ_ACTION_WITHDRAW:
+    case SJ_ACTION_REOPEN:
+    case SJ_ACTION_CLOSE:
+        if (*note)
+            /* Translators: after a change, the reason given for it. */
+            g_string_append_printf(s, _(". Reason: %s"), note);
+        note = "";
+        break;
+    case SJ_ACTION_RESOLVE:
+    case SJ_ACTION_RESOLVE_AT_ONCE:
+        if (e->result && *e->result)
+            g_string_append_printf(s, _(". Result: %s"), e->result);
+        break;
+    case SJ_ACTION_REQUEST_MATERIALS: {
+        GString *m = g_string_new(NULL);
+        for (size_t i = 0; i < e->n_materials; i++)
+            g_string_append_printf(m, "%s%s", i ? _(", ") : "", nz(e->materials[i]));
+        if (m->len)
+            g_string_append_printf(s, _(". Missing materials: %s"), m->str);
+        g_string_free(m, TRUE);
+        if (e->repeat_materials_request)
+            g_string_append(s, _(" (asked again: the first list was not complete)"));
+        break;
+    }
+    default:
+        break;
+    }
+    if (*note)
+        g_string_append_printf(s, _(". Note: %s"), note);
+    return g_string_free(s, FALSE);
 }

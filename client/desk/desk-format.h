@@ -69,7 +69,14 @@ char *desk_format_percent(unsigned num, unsigned den);
  * by township, then by category.  g_free(). */
 char *desk_format_stats_csv(const Sanji__Statistics *s);
 
-/* "410423-20261123-0001 城乡低保申请" or "（待县里编号） 城乡低保申请". g_free(). */
+/* "410423-20261123-00001 城乡低保申请" or "（待县里编号） 城乡低保申请". g_free(). */
 char *desk_format_case_title(const Sanji__Case *c);
+
+/* What another level did to a case, in one line for the banner and the
+ * desktop notification: "<action>（<who>）" and what the step carries
+ * that the cadre must know: the reason of a return, withdrawal, reopening
+ * or closing, the result, the missing materials (and that a second list
+ * breaks the one-time notice), or a remark.  g_free(). */
+char *desk_format_case_change(const Sanji__CaseEvent *e);
 
 #endif

@@ -258,13 +258,16 @@ DeskLoginPage *desk_login_page_new(DeskWindow *w)
     g_signal_connect(p->password, "activate", G_CALLBACK(on_submit), p);
     g_signal_connect_swapped(p->person, "activate", G_CALLBACK(gtk_widget_grab_focus), p->password);
 
+    /* The names to pick come before the name box, so that Tab goes from the
+     * name straight to the password (the focus follows this order): a
+     * password typed after Tab must not land on a name button and be lost. */
     GtkBox *b = GTK_BOX(p);
     gtk_box_append(b, title);
     gtk_box_append(b, station);
     gtk_box_append(b, l1);
-    gtk_box_append(b, p->person);
     gtk_box_append(b, p->names);
     gtk_box_append(b, p->names_hint);
+    gtk_box_append(b, p->person);
     gtk_box_append(b, l2);
     gtk_box_append(b, p->password);
     gtk_box_append(b, p->submit);

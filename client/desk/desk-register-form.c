@@ -7,11 +7,18 @@
 
 #include <string.h>
 
+#include "case.h"
 #include "desk-draft.h"
 #include "desk-format.h"
 #include "desk-widgets.h"
 #include "i18n.h"
 #include "personal.h"
+#include "refusal.h"
+#include "utf8.h"
+
+/* Lines kept free for the form's summary at its top: the form never moves
+ * under the pointer when a message comes or goes. */
+#define MESSAGE_LINES 2
 
 struct _DeskRegisterForm {
     GtkBox parent;
@@ -36,14 +43,36 @@ static void keep(DeskRegisterForm *f, const char *key, const char *value)
         desk_window_show_error(f->win, NULL, &err);
 }
 
+/* An error line is always there, empty or not (its height kept free, see
+ * error_label()): a message that appears must not push the fields below it
+ * under the cadre's pointer.  One line; the whole text is the tooltip. */
 static void field_error(GtkWidget *label, GtkWidget *field, const char *text)
 {
     gtk_label_set_text(GTK_LABEL(label), text ? text : "");
-    gtk_widget_set_visible(label, text && *text);
+    gtk_widget_set_tooltip_text(label, text && *text ? text : NULL);
     if (text && *text)
         gtk_widget_add_css_class(field, "error");
     else
         gtk_widget_remove_css_class(field, "error");
+}
+
+/* The form's summary, at its top in space kept for it; with nothing to
+ * report it says how the form is used. */
+static void set_message(DeskRegisterForm *f, const char *text, bool error)
+{
+    bool hint = !text || !*text;
+    if (hint)
+        text = _("Pick the matter on the left, fill in who asks and what for, then press Save.");
+    gtk_label_set_text(GTK_LABEL(f->message), text);
+    gtk_widget_set_tooltip_text(f->message, hint ? NULL : text);
+    if (error)
+        gtk_widget_add_css_class(f->message, "error-text");
+    else
+        gtk_widget_remove_css_class(f->message, "error-text");
+    if (hint)
+        gtk_widget_add_css_class(f->message, "dim-label");
+    else
+        gtk_widget_remove_css_class(f->message, "dim-label");
 }
 
 /* ---- catalogue picker -------------------------------------------------- */
@@ -88,11 +117,20 @@ static void fill_items(DeskRegisterForm *f)
     for (size_t i = 0; i < n; i++) {
         if (*cat && strcmp(desk_nz(items[i]->category), cat) != 0)
             continue;
-        g_autofree char *t = g_strdup_printf("%s　%s", desk_nz(items[i]->name), desk_nz(items[i]->code));
-        GtkWidget *l = gtk_label_new(t);
-        gtk_label_set_xalign(GTK_LABEL(l), 0);
+        /* The name gives way (cut with "…", whole in the tooltip); the code
+         * never does: it is what the cadre checks against the paper list. */
+        GtkWidget *name = gtk_label_new(desk_nz(items[i]->name));
+        gtk_label_set_xalign(GTK_LABEL(name), 0);
+        gtk_label_set_ellipsize(GTK_LABEL(name), PANGO_ELLIPSIZE_END);
+        gtk_widget_set_hexpand(name, true);
+        gtk_widget_set_tooltip_text(name, desk_nz(items[i]->name));
+        GtkWidget *code = gtk_label_new(desk_nz(items[i]->code));
+        gtk_widget_add_css_class(code, "item-code");
+        GtkWidget *line = gtk_box_new(GTK_ORIENTATION_HORIZONTAL, 12);
+        gtk_box_append(GTK_BOX(line), name);
+        gtk_box_append(GTK_BOX(line), code);
         GtkWidget *row = gtk_list_box_row_new();
-        gtk_list_box_row_set_child(GTK_LIST_BOX_ROW(row), l);
+        gtk_list_box_row_set_child(GTK_LIST_BOX_ROW(row), line);
         g_object_set_data_full(G_OBJECT(row), "code", g_strdup(desk_nz(items[i]->code)), g_free);
         gtk_list_box_append(GTK_LIST_BOX(f->items), row);
         if (f->item_code && strcmp(f->item_code, desk_nz(items[i]->code)) == 0)
@@ -209,7 +247,7 @@ static void on_entry_changed(GtkEditable *e, gpointer data)
         check_phone(f, false);
     else if (GTK_WIDGET(e) == f->name)
         field_error(f->name_error, f->name, NULL);
-    gtk_label_set_text(GTK_LABEL(f->message), "");
+    set_message(f, "", false);
 }
 
 static void on_text_changed(GtkTextBuffer *b, gpointer data)
@@ -237,14 +275,54 @@ static void clear_form(DeskRegisterForm *f)
     g_clear_pointer(&f->item_code, g_free);
     gtk_list_box_unselect_all(GTK_LIST_BOX(f->items));
     show_item(f);
+    field_error(f->name_error, f->name, NULL);
     field_error(f->id_error, f->id, NULL);
     field_error(f->phone_error, f->phone, NULL);
+    field_error(f->text_error, f->text, NULL);
+    field_error(f->item_error, f->items, NULL);
     f->restoring = false;
+}
+
+/* Brings the summary at the top of the form into view (the cadre may have
+ * scrolled down to 保存), once the focus has moved to the first bad field. */
+static gboolean show_message(gpointer data)
+{
+    DeskRegisterForm *f = data;
+    GtkWidget *sw = gtk_widget_get_ancestor(GTK_WIDGET(f), GTK_TYPE_SCROLLED_WINDOW);
+    GtkWidget *content = sw ? gtk_scrolled_window_get_child(GTK_SCROLLED_WINDOW(sw)) : NULL;
+    graphene_point_t p;
+    if (content && gtk_widget_compute_point(f->message, content, &GRAPHENE_POINT_INIT(0, 0), &p)) {
+        GtkAdjustment *adj = gtk_scrolled_window_get_vadjustment(GTK_SCROLLED_WINDOW(sw));
+        if (p.y < gtk_adjustment_get_value(adj))
+            gtk_adjustment_set_value(adj, p.y);
+    }
+    g_object_unref(f);
+    return G_SOURCE_REMOVE;
+}
+
+/* The registration's own rule (sj_case_check_submit(), the county's and the
+ * library's too) for one text field: the submission with the other text
+ * filled in, so that a refusal names this field.  Returns the refusal
+ * code, its words (translated) in why. */
+static int submit_rule(const sj_submit *s, bool name, char *why, size_t cap)
+{
+    sj_submit one = *s;
+    if (name)
+        one.request_text = "-";
+    else
+        one.applicant_name = "-";
+    sj_error err;
+    int rc = sj_case_check_submit(&one, &err);
+    if (rc != 0)
+        sj_refusal_format(rc, err.message, why, cap);
+    return rc;
 }
 
 static void on_save(GtkButton *button, gpointer data)
 {
     DeskRegisterForm *f = data;
+    /* Spaces typed around the name are not part of it; whether anything is
+     * left is the one blank rule (NBSP and U+3000 are blank too). */
     g_autofree char *name = g_strstrip(g_strdup(gtk_editable_get_text(GTK_EDITABLE(f->name))));
     g_autofree char *text = desk_text_view_get(f->text);
     GtkWidget *first_bad = NULL;
@@ -252,7 +330,7 @@ static void on_save(GtkButton *button, gpointer data)
         field_error(f->item_error, f->items, _("Pick the matter from the catalogue."));
         first_bad = f->search;
     }
-    if (!*name) {
+    if (sj_utf8_blank(name)) {
         field_error(f->name_error, f->name, _("Type the applicant's name."));
         first_bad = first_bad ? first_bad : f->name;
     }
@@ -260,21 +338,32 @@ static void on_save(GtkButton *button, gpointer data)
         first_bad = first_bad ? first_bad : f->id;
     if (!check_phone(f, true))
         first_bad = first_bad ? first_bad : f->phone;
-    /* Request text of white space only is missing. */
-    g_autofree char *stripped = g_strstrip(g_strdup(text));
-    if (!*stripped) {
+    if (sj_utf8_blank(text)) {
         field_error(f->text_error, f->text, _("Write down what the villager asks for."));
         first_bad = first_bad ? first_bad : f->text;
     }
-    if (first_bad) {
-        gtk_label_set_text(GTK_LABEL(f->message), _("Not saved yet: correct the fields marked in red."));
-        gtk_widget_add_css_class(f->message, "error-text");
-        gtk_widget_grab_focus(first_bad);
-        return;
-    }
-    char id_norm[SJ_PERSONAL_ID_SIZE];
+    char id_norm[SJ_PERSONAL_ID_SIZE] = "";
     sj_error err;
     sj_personal_check_id(gtk_editable_get_text(GTK_EDITABLE(f->id)), id_norm, &err);
+    sj_submit sub = {.applicant_name = name,
+                     .id_number = id_norm,
+                     .phone = gtk_editable_get_text(GTK_EDITABLE(f->phone)),
+                     .request_text = text};
+    char why[SJ_ERROR_MESSAGE_MAX];
+    if (!sj_utf8_blank(name) && submit_rule(&sub, true, why, sizeof(why)) != 0) {
+        field_error(f->name_error, f->name, why);
+        first_bad = first_bad ? first_bad : f->name;
+    }
+    if (!sj_utf8_blank(text) && submit_rule(&sub, false, why, sizeof(why)) != 0) {
+        field_error(f->text_error, f->text, why);
+        first_bad = first_bad ? first_bad : f->text;
+    }
+    if (first_bad) {
+        set_message(f, _("Not saved yet: correct the fields marked in red."), true);
+        gtk_widget_grab_focus(first_bad);
+        g_idle_add_full(G_PRIORITY_LOW, show_message, g_object_ref(f), NULL);
+        return;
+    }
     sc_register_req req = {
         .item_code = f->item_code,
         .applicant_name = name,
@@ -295,16 +384,15 @@ static void on_save(GtkButton *button, gpointer data)
             field_error(f->item_error, f->items, err.message);
         /* Translators: %s says why saving failed and what to do. */
         g_autofree char *t = g_strdup_printf(_("Not saved: %s The text stays here; nothing is lost."), err.message);
-        gtk_label_set_text(GTK_LABEL(f->message), t);
-        gtk_widget_add_css_class(f->message, "error-text");
+        set_message(f, t, true);
+        g_idle_add_full(G_PRIORITY_LOW, show_message, g_object_ref(f), NULL);
         return;
     }
     if (f->draft && desk_draft_clear(f->draft, &err) != 0)
         g_warning("%s", err.message);
     clear_form(f);
-    gtk_widget_remove_css_class(f->message, "error-text");
-    gtk_label_set_text(GTK_LABEL(f->message),
-                       _("Saved on this computer. It is sent by itself; the case page shows when it reaches the township and the county."));
+    set_message(f, _("Saved on this computer. It is sent by itself; the case page shows when it reaches the township and the county."),
+                false);
     desk_window_notify(f->win, _("Saved. It goes up by itself, also after a link outage."), false);
     desk_window_refresh_soon(f->win);
     desk_window_open_case(f->win, case_id);
@@ -317,7 +405,7 @@ static void on_clear(GtkButton *b, gpointer data)
     if (f->draft && desk_draft_clear(f->draft, &err) != 0)
         desk_window_show_error(f->win, NULL, &err);
     clear_form(f);
-    gtk_label_set_text(GTK_LABEL(f->message), "");
+    set_message(f, "", false);
 }
 
 static void restore_draft(DeskRegisterForm *f)
@@ -335,7 +423,7 @@ static void restore_draft(DeskRegisterForm *f)
                              desk_draft_get(f->draft, "text"), -1);
     gtk_check_button_set_active(GTK_CHECK_BUTTON(f->urgent), *desk_draft_get(f->draft, "urgent"));
     f->restoring = false;
-    gtk_label_set_text(GTK_LABEL(f->message), _("The form you had not saved last time is back. Check it and press Save."));
+    set_message(f, _("The form you had not saved last time is back. Check it and press Save."), false);
 }
 
 static void desk_register_form_finalize(GObject *obj)
@@ -357,18 +445,46 @@ static void desk_register_form_init(DeskRegisterForm *f)
     f->category_codes = g_ptr_array_new_with_free_func(g_free);
 }
 
-static GtkWidget *error_label(void)
+/* Measured once the label is in the window, with the fonts and the style
+ * it will use (measured earlier, an error line came out 2 px short): a line
+ * of Chinese and Latin letters, the two fonts a message mixes. */
+static void on_label_realize(GtkWidget *l, gpointer data)
+{
+    int lines = GPOINTER_TO_INT(data);
+    PangoLayout *layout = gtk_widget_create_pango_layout(l, "国Ag");
+    int h = 0;
+    pango_layout_get_pixel_size(layout, NULL, &h);
+    g_object_unref(layout);
+    gtk_widget_set_size_request(l, -1, h * lines);
+}
+
+/* Keeps the height of `lines` lines of text for l, empty or not; a longer
+ * text is cut with "…" (the tooltip has it whole). */
+static void keep_lines(GtkWidget *l, int lines)
+{
+    gtk_label_set_lines(GTK_LABEL(l), lines);
+    gtk_label_set_ellipsize(GTK_LABEL(l), PANGO_ELLIPSIZE_END);
+    gtk_label_set_yalign(GTK_LABEL(l), 0);
+    g_signal_connect(l, "realize", G_CALLBACK(on_label_realize), GINT_TO_POINTER(lines));
+}
+
+/* A field's error line: there all the time, `lines` lines high (see
+ * field_error()). */
+static GtkWidget *error_label(int lines)
 {
     GtkWidget *l = gtk_label_new("");
     gtk_label_set_xalign(GTK_LABEL(l), 0);
-    gtk_label_set_wrap(GTK_LABEL(l), true);
+    gtk_label_set_wrap(GTK_LABEL(l), lines > 1);
     gtk_widget_add_css_class(l, "error-text");
-    gtk_widget_set_visible(l, false);
+    keep_lines(l, lines);
     return l;
 }
 
+/* error_lines: the lines kept for its error (the ID number's and the
+ * phone's explain what to check, and take two). */
 static GtkWidget *entry_field(DeskRegisterForm *f, GtkWidget *box, const char *label,
-                              const char *placeholder, const char *key, GtkWidget **error)
+                              const char *placeholder, const char *key, int error_lines,
+                              GtkWidget **error)
 {
     GtkWidget *l = gtk_label_new(label);
     gtk_label_set_xalign(GTK_LABEL(l), 0);
@@ -377,7 +493,7 @@ static GtkWidget *entry_field(DeskRegisterForm *f, GtkWidget *box, const char *l
     gtk_entry_set_placeholder_text(GTK_ENTRY(e), placeholder);
     g_object_set_data(G_OBJECT(e), "draft-key", (gpointer)key);
     gtk_accessible_update_property(GTK_ACCESSIBLE(e), GTK_ACCESSIBLE_PROPERTY_LABEL, label, -1);
-    *error = error_label();
+    *error = error_label(error_lines);
     gtk_box_append(GTK_BOX(box), l);
     gtk_box_append(GTK_BOX(box), e);
     gtk_box_append(GTK_BOX(box), *error);
@@ -387,9 +503,21 @@ static GtkWidget *entry_field(DeskRegisterForm *f, GtkWidget *box, const char *l
 DeskRegisterForm *desk_register_form_new(DeskWindow *w)
 {
     DeskRegisterForm *f = g_object_new(DESK_TYPE_REGISTER_FORM, "orientation",
-                                       GTK_ORIENTATION_HORIZONTAL, "spacing", 24, NULL);
+                                       GTK_ORIENTATION_VERTICAL, "spacing", 8, NULL);
     f->win = w;
     gtk_widget_add_css_class(GTK_WIDGET(f), "page");
+    /* The summary first, where it is seen (and scrolled to) after 保存. */
+    f->message = gtk_label_new("");
+    gtk_label_set_wrap(GTK_LABEL(f->message), true);
+    gtk_label_set_xalign(GTK_LABEL(f->message), 0);
+    keep_lines(f->message, MESSAGE_LINES);
+    set_message(f, "", false);
+    gtk_box_append(GTK_BOX(f), f->message);
+    /* Two equal columns: the list's long names must not take the width
+     * from the applicant's fields. */
+    GtkWidget *columns = gtk_box_new(GTK_ORIENTATION_HORIZONTAL, 24);
+    gtk_box_set_homogeneous(GTK_BOX(columns), true);
+    gtk_box_append(GTK_BOX(f), columns);
 
     /* Left: the catalogue. */
     GtkWidget *left = gtk_box_new(GTK_ORIENTATION_VERTICAL, 8);
@@ -403,10 +531,12 @@ DeskRegisterForm *desk_register_form_new(DeskWindow *w)
     f->items = gtk_list_box_new();
     gtk_widget_add_css_class(f->items, "boxed-list");
     GtkWidget *scroll = gtk_scrolled_window_new();
+    /* Rows fit the width (a long name is cut, its code never is). */
+    gtk_scrolled_window_set_policy(GTK_SCROLLED_WINDOW(scroll), GTK_POLICY_NEVER, GTK_POLICY_AUTOMATIC);
     gtk_scrolled_window_set_child(GTK_SCROLLED_WINDOW(scroll), f->items);
     gtk_scrolled_window_set_min_content_height(GTK_SCROLLED_WINDOW(scroll), 220);
     gtk_widget_set_vexpand(scroll, true);
-    f->item_error = error_label();
+    f->item_error = error_label(1);
     f->detail = gtk_label_new("");
     gtk_label_set_wrap(GTK_LABEL(f->detail), true);
     gtk_label_set_xalign(GTK_LABEL(f->detail), 0);
@@ -425,11 +555,17 @@ DeskRegisterForm *desk_register_form_new(DeskWindow *w)
     gtk_widget_add_css_class(t2, "title-3");
     gtk_label_set_xalign(GTK_LABEL(t2), 0);
     gtk_box_append(GTK_BOX(right), t2);
-    f->name = entry_field(f, right, _("Applicant's name"), _("e.g. 张建国"), "name", &f->name_error);
-    f->id = entry_field(f, right, _("ID number (18 characters)"), _("e.g. 410423198001011234"), "id",
-                        &f->id_error);
+    f->name = entry_field(f, right, _("Applicant's name"), _("e.g. 张建国"), "name", 1, &f->name_error);
+    /* The example must pass the check it illustrates: its check character
+     * is computed by the rule of common/personal.h. */
+    char example[SJ_PERSONAL_ID_SIZE] = "41042319800101123";
+    example[17] = sj_personal_id_check_char(example);
+    example[18] = '\0';
+    /* Translators: placeholder of the ID number; %s is a valid example. */
+    g_autofree char *id_hint = g_strdup_printf(_("e.g. %s"), example);
+    f->id = entry_field(f, right, _("ID number (18 characters)"), id_hint, "id", 2, &f->id_error);
     gtk_entry_set_max_length(GTK_ENTRY(f->id), 18);
-    f->phone = entry_field(f, right, _("Phone"), _("mobile 13812345678 or 0375-5012345"), "phone",
+    f->phone = entry_field(f, right, _("Phone"), _("mobile 13812345678 or 0375-5012345"), "phone", 2,
                            &f->phone_error);
     gtk_entry_set_max_length(GTK_ENTRY(f->phone), 20);
     GtkWidget *lt = gtk_label_new(_("What the villager asks for"));
@@ -441,7 +577,7 @@ DeskRegisterForm *desk_register_form_new(DeskWindow *w)
     gtk_widget_set_size_request(f->text, -1, 110);
     gtk_accessible_update_property(GTK_ACCESSIBLE(f->text), GTK_ACCESSIBLE_PROPERTY_LABEL,
                                    _("What the villager asks for"), -1);
-    f->text_error = error_label();
+    f->text_error = error_label(1);
     f->urgent = gtk_check_button_new_with_label(_("Urgent (green channel, shorter time limit)"));
     GtkWidget *buttons = gtk_box_new(GTK_ORIENTATION_HORIZONTAL, 12);
     f->save = gtk_button_new_with_label(_("Save"));
@@ -450,18 +586,14 @@ DeskRegisterForm *desk_register_form_new(DeskWindow *w)
     GtkWidget *clear = gtk_button_new_with_label(_("Clear the form"));
     gtk_box_append(GTK_BOX(buttons), f->save);
     gtk_box_append(GTK_BOX(buttons), clear);
-    f->message = gtk_label_new("");
-    gtk_label_set_wrap(GTK_LABEL(f->message), true);
-    gtk_label_set_xalign(GTK_LABEL(f->message), 0);
     gtk_box_append(GTK_BOX(right), lt);
     gtk_box_append(GTK_BOX(right), f->text);
     gtk_box_append(GTK_BOX(right), f->text_error);
     gtk_box_append(GTK_BOX(right), f->urgent);
     gtk_box_append(GTK_BOX(right), buttons);
-    gtk_box_append(GTK_BOX(right), f->message);
 
-    gtk_box_append(GTK_BOX(f), left);
-    gtk_box_append(GTK_BOX(f), right);
+    gtk_box_append(GTK_BOX(columns), left);
+    gtk_box_append(GTK_BOX(columns), right);
 
     if (desk_window_store_path(w)) {
         g_autofree char *path = desk_draft_path(desk_window_store_path(w), "register");

@@ -6,6 +6,7 @@
  */
 #include "desk-test.h"
 
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -187,11 +188,205 @@ static int paged_step(DeskTest *t, GtkWidget *w, char **argv, int argc, gint64 n
 }
 
 /* One step.  Returns 1 done, 0 not yet (wait), -1 failed with *why. */
+/* ---- notifications, focus and layout -------------------------------------- */
+
+/* The application's notifications (desk-application.h): the steps that
+ * need no widget.  Returns like step(), or 2 when cmd is not one of them. */
+static int notification_step(DeskTest *t, char **argv, int argc, gint64 now, char **why)
+{
+    const char *cmd = argv[0];
+    DeskApplication *app = DESK_APPLICATION(gtk_window_get_application(GTK_WINDOW(t->win)));
+    g_autofree char *raised = desk_application_notifications_text(app);
+    if (strcmp(cmd, "wait-notification") == 0 && argc >= 2) {
+        int secs = argc > 2 ? atoi(argv[2]) : 10;
+        if (!t->deadline)
+            t->deadline = now + (gint64)secs * G_USEC_PER_SEC;
+        if (strstr(raised, argv[1]))
+            return 1;
+        if (now < t->deadline)
+            return 0;
+        *why = g_strdup_printf("after %d s: no notification with \"%s\"; raised: \"%s\"", secs, argv[1],
+                               raised);
+        return -1;
+    }
+    if (strcmp(cmd, "expect-no-notification") == 0 && argc == 2) {
+        if (*argv[1] ? !strstr(raised, argv[1]) : !*raised)
+            return 1;
+        *why = g_strdup_printf("do not want \"%s\"; raised: \"%s\"", argv[1], raised);
+        return -1;
+    }
+    if (strcmp(cmd, "click-notification") == 0 && argc == 2) {
+        if (desk_application_click_notification(app, argv[1]))
+            return 1;
+        *why = g_strdup_printf("no notification with \"%s\"; raised: \"%s\"", argv[1], raised);
+        return -1;
+    }
+    return 2;
+}
+
+/* True once the window has laid out and drawn at least two frames since
+ * the first call of a step (or two seconds passed, for a frame clock that
+ * does not run): what a person sees after a change has been drawn. */
+static bool settled(DeskTest *t, gint64 now)
+{
+    static gint64 mark = -1;
+    GdkFrameClock *clock = gtk_widget_get_frame_clock(GTK_WIDGET(t->win));
+    gint64 frame = clock ? gdk_frame_clock_get_frame_counter(clock) : 0;
+    if (!t->deadline) {
+        t->deadline = now + 2 * G_USEC_PER_SEC;
+        mark = frame;
+    }
+    gtk_widget_queue_draw(GTK_WIDGET(t->win));
+    if (frame >= mark + 2 || now >= t->deadline) {
+        t->deadline = 0;
+        return true;
+    }
+    return false;
+}
+
+/* w's bounds in the scrolled window that holds it (or the window). */
+static GtkWidget *viewport_of(GtkWidget *w, graphene_rect_t *in_it)
+{
+    GtkWidget *sw = gtk_widget_get_ancestor(w, GTK_TYPE_SCROLLED_WINDOW);
+    GtkWidget *area = sw ? sw : GTK_WIDGET(gtk_widget_get_root(w));
+    if (!area || !gtk_widget_compute_bounds(w, area, in_it))
+        return NULL;
+    return area;
+}
+
+/* The first shown label inside w (or w) whose text holds text. */
+static GtkWidget *label_with(GtkWidget *w, const char *text)
+{
+    if (!gtk_widget_get_visible(w) || !gtk_widget_get_child_visible(w))
+        return NULL;
+    if (GTK_IS_LABEL(w) && strstr(gtk_label_get_text(GTK_LABEL(w)), text))
+        return w;
+    for (GtkWidget *c = gtk_widget_get_first_child(w); c; c = gtk_widget_get_next_sibling(c)) {
+        GtkWidget *l = label_with(c, text);
+        if (l)
+            return l;
+    }
+    return NULL;
+}
+
+/* The steps on focus and layout (a pointer or a key must meet what the
+ * cadre sees).  Returns like step(), or 2 when cmd is not one of them. */
+static int layout_step(DeskTest *t, GtkWidget *w, char **argv, int argc, gint64 now, char **why)
+{
+    static GHashTable *places; /* name -> graphene_point_t*, for the whole run */
+    const char *cmd = argv[0];
+    if (strcmp(cmd, "tab-from") == 0 && argc == 3) {
+        GtkWidget *next = desk_window_lookup(t->win, argv[2]);
+        if (!next) {
+            *why = g_strdup_printf("no widget named %s", argv[2]);
+            return -1;
+        }
+        gtk_widget_grab_focus(w);
+        /* What the Tab key does: the window's move-focus binding. */
+        g_signal_emit_by_name(t->win, "move-focus", GTK_DIR_TAB_FORWARD);
+        GtkWidget *focus = gtk_root_get_focus(GTK_ROOT(t->win));
+        if (focus && (focus == next || gtk_widget_is_ancestor(focus, next)))
+            return 1;
+        *why = g_strdup_printf("Tab from %s went to a %s, not to %s", argv[1],
+                               focus ? G_OBJECT_TYPE_NAME(focus) : "nothing", argv[2]);
+        return -1;
+    }
+    if ((strcmp(cmd, "keep-place") == 0 || strcmp(cmd, "expect-same-place") == 0) && argc == 2) {
+        if (!settled(t, now))
+            return 0;
+        graphene_point_t p;
+        if (!gtk_widget_compute_point(w, GTK_WIDGET(t->win), &GRAPHENE_POINT_INIT(0, 0), &p)) {
+            *why = g_strdup_printf("%s is not shown", argv[1]);
+            return -1;
+        }
+        if (!places)
+            places = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
+        if (cmd[0] == 'k') {
+            g_hash_table_replace(places, g_strdup(argv[1]), g_memdup2(&p, sizeof p));
+            return 1;
+        }
+        const graphene_point_t *was = g_hash_table_lookup(places, argv[1]);
+        if (!was) {
+            *why = g_strdup_printf("no keep-place %s before", argv[1]);
+            return -1;
+        }
+        if (fabsf(was->x - p.x) < 0.5f && fabsf(was->y - p.y) < 0.5f)
+            return 1;
+        *why = g_strdup_printf("%s moved from (%.0f, %.0f) to (%.0f, %.0f)", argv[1], was->x, was->y, p.x,
+                               p.y);
+        return -1;
+    }
+    if (strcmp(cmd, "expect-in-view") == 0 && argc == 2) {
+        if (!settled(t, now))
+            return 0;
+        graphene_rect_t r;
+        GtkWidget *area = gtk_widget_get_mapped(w) ? viewport_of(w, &r) : NULL;
+        int h = area ? gtk_widget_get_height(area) : 0;
+        if (area && r.origin.y >= -0.5f && r.origin.y + r.size.height <= (float)h + 0.5f)
+            return 1;
+        *why = area ? g_strdup_printf("%s is at y %.0f..%.0f of a view %d high", argv[1], r.origin.y,
+                                      r.origin.y + r.size.height, h)
+                    : g_strdup_printf("%s is not shown", argv[1]);
+        return -1;
+    }
+    if (strcmp(cmd, "expect-whole") == 0 && argc == 3) {
+        if (!settled(t, now))
+            return 0;
+        GtkWidget *l = label_with(w, argv[2]);
+        if (!l) {
+            *why = g_strdup_printf("no label with \"%s\" in %s", argv[2], argv[1]);
+            return -1;
+        }
+        int nat = 0;
+        gtk_widget_measure(l, GTK_ORIENTATION_HORIZONTAL, -1, NULL, &nat, NULL, NULL);
+        graphene_rect_t r;
+        GtkWidget *area = viewport_of(l, &r);
+        int aw = area ? gtk_widget_get_width(area) : 0;
+        bool cut = pango_layout_is_ellipsized(gtk_label_get_layout(GTK_LABEL(l))) ||
+                   gtk_widget_get_width(l) < nat || !area || r.origin.x < -0.5f ||
+                   r.origin.x + r.size.width > (float)aw + 0.5f;
+        if (!cut)
+            return 1;
+        *why = g_strdup_printf("\"%s\" is cut: it needs %d px and has %d, at x %.0f..%.0f of a view "
+                               "%d wide",
+                               gtk_label_get_text(GTK_LABEL(l)), nat, gtk_widget_get_width(l), r.origin.x,
+                               r.origin.x + r.size.width, aw);
+        return -1;
+    }
+    if (strcmp(cmd, "scroll-page") == 0 && argc == 3) {
+        GtkWidget *sw = gtk_widget_get_ancestor(w, GTK_TYPE_SCROLLED_WINDOW);
+        if (!sw) {
+            *why = g_strdup_printf("%s is not in a scrolled page", argv[1]);
+            return -1;
+        }
+        GtkAdjustment *adj = gtk_scrolled_window_get_vadjustment(GTK_SCROLLED_WINDOW(sw));
+        double range = gtk_adjustment_get_upper(adj) - gtk_adjustment_get_page_size(adj);
+        gtk_adjustment_set_value(adj, gtk_adjustment_get_lower(adj) + range * g_ascii_strtod(argv[2], NULL));
+        return 1;
+    }
+    if (strcmp(cmd, "resize-window") == 0 && argc == 3) {
+        gtk_window_set_default_size(GTK_WINDOW(t->win), atoi(argv[1]), atoi(argv[2]));
+        return 1;
+    }
+    if (strcmp(cmd, "expect-placeholder") == 0 && argc == 3) {
+        const char *ph = GTK_IS_ENTRY(w) ? gtk_entry_get_placeholder_text(GTK_ENTRY(w)) : NULL;
+        if (ph && strstr(ph, argv[2]))
+            return 1;
+        *why = g_strdup_printf("want a placeholder with \"%s\", got \"%s\"", argv[2], ph ? ph : "");
+        return -1;
+    }
+    return 2;
+}
+
 static int step(DeskTest *t, char **argv, int argc, char **why)
 {
     const char *cmd = argv[0];
     GtkWidget *w = NULL;
+    int nrc = notification_step(t, argv, argc, g_get_monotonic_time(), why);
+    if (nrc != 2)
+        return nrc;
     bool need_widget = argc > 1 && strcmp(cmd, "wait-page") != 0 && strcmp(cmd, "page") != 0 &&
+                       strcmp(cmd, "resize-window") != 0 &&
                        strcmp(cmd, "sleep") != 0 && strcmp(cmd, "wait-file") != 0;
     if (need_widget) {
         w = desk_window_lookup(t->win, argv[1]);
@@ -206,6 +401,9 @@ static int step(DeskTest *t, char **argv, int argc, char **why)
     int prc = paged_step(t, w, argv, argc, now, why);
     if (prc != 2)
         return prc;
+    int lrc = layout_step(t, w, argv, argc, now, why);
+    if (lrc != 2)
+        return lrc;
     if (strcmp(cmd, "scroll") == 0 && argc == 3) {
         GtkAdjustment *adj = GTK_IS_SCROLLABLE(w) ? gtk_scrollable_get_vadjustment(GTK_SCROLLABLE(w)) : NULL;
         if (!adj) {

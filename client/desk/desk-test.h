@@ -26,6 +26,21 @@
  *   wait-file PATH [SECONDS]        PATH exists (a test process says "go on")
  *   sleep MILLISECONDS
  *   quit
+ * Focus and layout, as a key or the pointer meets them (the checks of
+ * places wait until the window has drawn what changed):
+ *   tab-from NAME NEXT              Tab pressed in NAME moves the focus into NEXT
+ *   keep-place NAME                 remembers where NAME is in the window
+ *   expect-same-place NAME          NAME is still there (nothing pushed it)
+ *   expect-in-view NAME             NAME is wholly inside the visible part of its page
+ *   expect-whole NAME TEXT          the label in NAME showing TEXT is shown whole
+ *                                   (not cut short, not past its view's edge)
+ *   scroll-page NAME FRACTION       scrolls the page holding NAME to FRACTION (0..1)
+ *   expect-placeholder NAME TEXT    the entry's placeholder holds TEXT
+ *   resize-window WIDTH HEIGHT      gives the window that size (a smaller screen)
+ * The application's desktop notifications (desk-application.h):
+ *   wait-notification TEXT [SECONDS]  one holding TEXT is raised
+ *   expect-no-notification TEXT     none holds TEXT ("": none at all)
+ *   click-notification TEXT         clicks the first holding TEXT, as the desktop does
  * NAME is a name the widgets registered with desk_window_register().
  *
  * A list whose rows are not all widgets (a GtkColumnView or GtkListView

@@ -98,13 +98,6 @@ void desk_window_notify(DeskWindow *w, const char *text, bool error)
         gtk_widget_remove_css_class(w->banner, "error");
     }
     gtk_revealer_set_reveal_child(GTK_REVEALER(w->banner), true);
-    /* A desktop notification too, when there is a session bus to carry it
-     * (a bare X session or a kiosk has none; the banner is enough there). */
-    if (!error && g_application_get_dbus_connection(G_APPLICATION(w->app))) {
-        g_autoptr(GNotification) n = g_notification_new(_("Sanji"));
-        g_notification_set_body(n, text);
-        g_application_send_notification(G_APPLICATION(w->app), "case-update", n);
-    }
 }
 
 void desk_window_show_error(DeskWindow *w, const char *what, const sj_error *err)
@@ -119,7 +112,8 @@ static void on_banner_close(GtkButton *b, gpointer data)
     gtk_revealer_set_reveal_child(GTK_REVEALER(w->banner), false);
 }
 
-/* A change from another level, told in one line. */
+/* A change from another level, told in one line with its reason, in the
+ * banner and on the desktop (a click there opens the case). */
 static void notify_case_change(DeskWindow *w, const sc_event *ev)
 {
     const Sanji__CaseEvent *e = ev->event;
@@ -127,11 +121,14 @@ static void notify_case_change(DeskWindow *w, const sc_event *ev)
     if (!e || !ev->snapshot || strcmp(e->actor_unit ? e->actor_unit : "", me->unit) == 0)
         return;
     g_autofree char *title = desk_format_case_title(ev->snapshot);
-    /* Translators: notification; case title, action, who did it. */
-    g_autofree char *t = g_strdup_printf(_("%s: %s by %s"), title,
-                                         desk_format_label(sc_action_label((sj_case_action)e->action)),
-                                         e->actor_name && *e->actor_name ? e->actor_name : e->actor_unit);
+    g_autofree char *what = desk_format_case_change(e);
+    g_autofree char *t = g_strdup_printf("%s%s%s", title, _(": "), what);
     desk_window_notify(w, t, false);
+    sj_case_action a = (sj_case_action)e->action;
+    desk_application_notify_case(w->app, ev->case_id, title, what,
+                                 a == SJ_ACTION_RETURN_DOWN || a == SJ_ACTION_RETURN_UNDOABLE ||
+                                     a == SJ_ACTION_REQUEST_MATERIALS || a == SJ_ACTION_URGE ||
+                                     a == SJ_ACTION_SUPERVISE);
 }
 
 void desk_window_handle_event(DeskWindow *w, const sc_event *ev)
@@ -153,9 +150,10 @@ void desk_window_handle_event(DeskWindow *w, const sc_event *ev)
         break;
     case SC_EV_REFUSED: {
         /* Translators: an action was refused by the township or county; %s is the reason. */
-        g_autofree char *t = g_strdup_printf(_("Not accepted: %s. Open the case to see what to do."),
-                                             ev->reason ? ev->reason : sj_err_text(ev->code));
+        const char *why = ev->reason && *ev->reason ? ev->reason : _(sj_err_text(ev->code));
+        g_autofree char *t = g_strdup_printf(_("Not accepted: %s. Open the case to see what to do."), why);
         desk_window_notify(w, t, true);
+        desk_application_notify_case(w->app, ev->case_id, _("Not accepted"), why, true);
         break;
     }
     case SC_EV_APPLIED:
@@ -163,6 +161,7 @@ void desk_window_handle_event(DeskWindow *w, const sc_event *ev)
             /* Translators: %s is the case number the county assigned. */
             g_autofree char *t = g_strdup_printf(_("Recorded by the county as %s."), ev->case_number);
             desk_window_notify(w, t, false);
+            desk_application_notify_case(w->app, ev->case_id, _("Recorded by the county"), t, false);
         }
         break;
     case SC_EV_CASE_CHANGED:
@@ -261,6 +260,9 @@ static void on_logout(GtkButton *b, gpointer data)
     sj_error err;
     if (sc_logout(w->client, &err) != 0)
         desk_window_show_error(w, _("Logging out failed"), &err);
+    /* What was raised for this person is not left on the screen. */
+    desk_application_withdraw_notifications(w->app);
+    gtk_revealer_set_reveal_child(GTK_REVEALER(w->banner), false);
     gtk_label_set_text(GTK_LABEL(w->person_label), "");
     gtk_widget_set_visible(w->logout, false);
     desk_login_page_reset(w->login);
@@ -407,6 +409,7 @@ DeskWindow *desk_window_new(DeskApplication *app)
     } else {
         desk_window_register(w, "link.state", desk_link_bar_state_label(w->link_bar));
         desk_window_register(w, "link.outbox", desk_link_bar_outbox_label(w->link_bar));
+        desk_window_register(w, "link.upstream", desk_link_bar_upstream_label(w->link_bar));
         w->login = desk_login_page_new(w);
         gtk_stack_add_named(GTK_STACK(w->outer), GTK_WIDGET(w->login), "login");
         GtkWidget *main = gtk_box_new(GTK_ORIENTATION_HORIZONTAL, 0);

@@ -6,15 +6,22 @@
  *   offline: a real local store and real certificates, the station's relay
  *     address refusing connections (what a village sees on a bad day):
  *     logging in, registering, refusing bad input and keeping drafts must
- *     all work.  Each test: a fresh store and script.
+ *     all work; the form does not move under the pointer when its error
+ *     lines fill, its summary is in view, item codes show whole, the ID
+ *     example is valid, Tab goes from the name to the password.  Each
+ *     test: a fresh store and script.
  *   network: the real local network of deploy/localnet.sh (private
  *     PostgreSQL, sanji-countyd, two sanji-relayd) in a temporary
  *     SANJI_NET_DIR on a free SANJI_PORT_BASE, and three desks in turn: the
  *     station registers a case and sees it saved, at the township (the
  *     county is stopped meanwhile) and recorded with its number, then opens
  *     一次告知 (which fills in the item's materials) and escalates instead,
- *     and the escalation carries no materials; the
- *     township desk accepts it from 待签收; the county desk shows the
+ *     and the escalation carries no materials; the link bar shows the
+ *     county link down while the county is stopped and up again after; the
+ *     township sends the case back with a reason, which the station sees in
+ *     the banner and a notification that opens the case when clicked, the
+ *     station escalates again, and logging out withdraws the notification;
+ *     the township desk accepts it from 待签收; the county desk shows the
  *     network and the statistics.  Each step is also checked in PostgreSQL.
  *
  * The verdict comes from the program's exit status and output, and from
@@ -187,6 +194,8 @@ static void test_register_offline_is_saved(void **state)
         "wait-page home 30\n"
         "expect-text link.state 离线\n"
         "expect-text home.count.0 0\n"
+        /* The counts are of every case at the station, not of today. */
+        "expect-no-text window 本站今日\n"
         "%s"
         "click home.register\n"
         "wait-page register\n"
@@ -234,6 +243,9 @@ static void test_wrong_password_is_refused(void **state)
 {
     ctx *c = *state;
     const char *script = "wait-page login 20\n"
+                         /* Tab from the name goes to the password, not to the
+                          * name buttons (a password typed there is lost). */
+                         "tab-from login.person login.password\n"
                          "set login.person " PERSON "\n"
                          "set login.password wrong-password\n"
                          "click login.submit\n"
@@ -251,26 +263,58 @@ static void test_wrong_password_is_refused(void **state)
 static void test_bad_input_is_not_saved(void **state)
 {
     ctx *c = *state;
+    g_autofree char *s_errors = shot("register-errors");
     g_autofree char *script = g_strdup_printf(
         "%s"
         "click login.submit\n"
         "wait-page home 30\n"
         "page register\n"
-        "set register.search 低保\n"
+        /* The example in the placeholder passes the check it shows. */
+        "expect-placeholder register.id 410423198001011238\n"
+        /* 户口: the items named with it first, and every code whole. */
+        /* A window narrower than the default, where long names reach the
+         * list's edge. */
+        "resize-window 860 760\n"
+        "set register.search 户口\n"
+        "expect-whole register.items HJ-004\n"
+        "expect-whole register.items CJ-004\n"
+
         "select register.items 0\n"
-        "set register.name 张建国\n"
+        "expect-text register.detail 户口迁移\n"
+        "set register.search 低保\n"
+        "select-text register.items 城乡低保申请\n"
+        /* Only an ideographic and a no-break space: blank, not a name. */
+        "set register.name '\u3000\u00a0'\n"
         "set register.id 410423198001011234\n"
         "wait-text register.id.error 校验 5\n"
         "set register.phone 1381234567X\n"
         "wait-text register.phone.error 手机号码 5\n"
+        /* What the pointer may be over when the error lines fill. */
+        "keep-place register.phone\n"
+        "keep-place register.text.error\n"
+        "keep-place register.urgent\n"
+        "keep-place register.text\n"
+        "keep-place register.save\n"
+        "scroll-page register.save 1\n"
         "click register.save\n"
         "wait-text register.message 未保存 5\n"
+        "expect-in-view register.message\n"
         "expect-text register.text.error 诉求\n"
+        "expect-text register.name.error 姓名\n"
+        "scroll-page register.save 0\n"
+        "expect-same-place register.phone\n"
+        "expect-same-place register.text\n"
+        "expect-same-place register.text.error\n"
+        "expect-same-place register.urgent\n"
+        "expect-same-place register.text\n"
+        "expect-same-place register.save\n"
+        "%s"
         "wait-page register 1\n"
         "print register.id.error\n"
         "print register.phone.error\n"
+        "print register.name.error\n"
         "quit\n",
-        LOGIN);
+        LOGIN, s_errors);
     g_autofree char *out = NULL;
     assert_int_equal(run_desk(c, script, &out), 0);
     size_t n = 0;
@@ -621,6 +665,25 @@ static bool stop_county(void)
     return !sj_test_proc_port_accepts(NET.port_base);
 }
 
+/* The township desk sends the case of applicant back to the village with a
+ * reason, with the CLI (its copy is brought up to date first; the
+ * escalation may still be on its way).  False at the hang deadline. */
+static bool township_returns(const char *applicant, const char *reason)
+{
+    char out[8192], number[64];
+    snprintf(number, sizeof number, "%s", pq("SELECT number FROM cases WHERE applicant_name = '%s'", applicant));
+    if (cli("desk-" T101, out, sizeof out, "login p-" T101 "-01") != 0)
+        return false;
+    g_autofree char *args = g_strdup_printf("return-down %s --note %s --wait-applied", number, reason);
+    for (gint64 end = g_get_monotonic_time() + (gint64)SJ_TEST_HANG_MS * 1000; g_get_monotonic_time() < end;) {
+        cli("desk-" T101, out, sizeof out, "sync --wait 10");
+        if (cli("desk-" T101, out, sizeof out, args) == 0)
+            return true;
+    }
+    fprintf(stderr, "return-down at the township desk: %s\n", out);
+    return false;
+}
+
 /* 1. The station: log in by picking the name, register through the form,
  * and watch the case go 已保存在本机 -> 已送达乡镇 -> 县里已记录 with its
  * number; then open 一次告知 (the item's materials filled in), switch to 上报
@@ -661,6 +724,9 @@ static void test_station_case_reaches_county(void **state)
         "set register.text '家中两位老人无固定收入，申请城乡低保。'\n"
         "%s"
         "print register.text\n"
+        /* The county is stopped now: the relay says so at once. */
+        "wait-text link.upstream 县级连接中断 60\n"
+        "print link.upstream\n"
         "wait-file %s 30\n"
         "click register.save\n"
         "wait-page case 10\n"
@@ -670,6 +736,7 @@ static void test_station_case_reaches_county(void **state)
         "expect-text link.outbox 已到乡镇\n"
         "print case.delivery\n"
         "wait-text case.delivery 县里已记录 40\n"
+        "wait-text link.upstream 县级连接：正常 30\n"
         "wait-text banner 编号 410423- 5\n"
         "expect-text case.title 410423-\n"
         "expect-text case.title 城乡低保申请\n"
@@ -687,20 +754,41 @@ static void test_station_case_reaches_county(void **state)
         "wait-text case.delivery 县里已记录 20\n"
         "expect-text case.timeline 上报\n"
         "expect-no-text case.timeline 需补材料\n"
+        /* The township sends it back with a reason (the test does, with
+         * the CLI): the banner and the notification say why, and a click
+         * on the notification opens the case. */
+        "print case.status\n"
+        "page home\n"
+        "wait-notification 请先补齐家庭收入证明 90\n"
+        "expect-text banner 请先补齐家庭收入证明\n"
+        "click-notification 请先补齐家庭收入证明\n"
+        "wait-page case 5\n"
+        "expect-text case.title 城乡低保申请\n"
+        "wait-text case.timeline 退回 10\n"
+        "click case.action.escalate\n"
+        "click case.confirm\n"
+        "wait-text case.status 已上报乡镇 10\n"
+        "wait-text case.delivery 县里已记录 30\n"
         "page home\n"
         "wait-text home.count.1 1 10\n"
+        /* Logging out leaves nothing of this cadre's on the desktop. */
+        "click logout\n"
+        "wait-page login 10\n"
+        "expect-no-notification ''\n"
         "quit\n",
         s_login, s_home, s_reg, go);
     sj_test_proc p = {0};
     desk_start(&p, "station-" V201, "station", script);
     bool filled = desk_wait_output(&p, "station", "register.text:", 60);
     bool stopped = filled && stop_county();
-    if (stopped) {
-        g_usleep(1000000); /* the relay tells its stations the county link is down */
+    /* The relay tells its stations at once that the county link is down;
+     * the desk shows it before the relay is frozen. */
+    bool told = stopped && desk_wait_output(&p, "station", "link.upstream: 县级连接中断", 60);
+    if (told) {
         assert_int_equal(kill(pid_of("relay-" T101), SIGSTOP), 0);
         assert_true(g_file_set_contents(go, "", 0, NULL));
     }
-    bool saved = stopped && desk_wait_output(&p, "station", "case.delivery: 已保存在本机", 20);
+    bool saved = told && desk_wait_output(&p, "station", "case.delivery: 已保存在本机", 20);
     kill(pid_of("relay-" T101), SIGCONT);
     if (saved) {
         /* Nothing has reached the county yet. */
@@ -709,13 +797,17 @@ static void test_station_case_reaches_county(void **state)
     bool stored = saved && desk_wait_output(&p, "station", "case.delivery: 已送达乡镇", 30);
     if (stored)
         assert_int_equal(localnet("start"), 0); /* the county again */
-    int rc = desk_finish(&p, "station", 90);
-    if (!filled || !stopped || !saved || !stored) {
+    bool returned = stored && desk_wait_output(&p, "station", "case.status: 已上报乡镇", 120) &&
+                    township_returns(APPLICANT, "请先补齐家庭收入证明");
+    int rc = desk_finish(&p, "station", 120);
+    if (!filled || !stopped || !told || !saved || !stored || !returned) {
         localnet("start");
         fail_msg("%s", !filled    ? "the desk did not reach the filled form"
                        : !stopped ? "the county server did not stop on SIGTERM within 20 s"
+                       : !told    ? "the desk did not show the county link down"
                        : !saved   ? "the desk did not show 已保存在本机"
-                                  : "the desk did not show 已送达乡镇");
+                       : !stored  ? "the desk did not show 已送达乡镇"
+                                  : "the township could not send the case back");
     }
     assert_int_equal(rc, 0);
     g_autofree char *out = desk_output("station");
@@ -737,6 +829,10 @@ static void test_station_case_reaches_county(void **state)
     char st[8];
     snprintf(st, sizeof st, "%d", SJ_STATUS_ESCALATED_TOWNSHIP);
     assert_string_equal(pq("SELECT status FROM cases WHERE number = '%s'", NET.number), st);
+    /* Sent back by the township with its reason, escalated again. */
+    assert_string_equal(pq("SELECT string_agg(e.action::text, ',' ORDER BY e.seq) FROM case_event e"
+                           " JOIN cases c USING (case_id) WHERE c.number = '%s'", NET.number),
+                        "1,3,5,3");
     /* The escalation took only its own fields: the materials that 一次告知
      * had filled in are in neither the case nor its history. */
     assert_string_equal(pq("SELECT coalesce(cardinality(materials), 0) FROM cases WHERE number = '%s'",
@@ -745,7 +841,7 @@ static void test_station_case_reaches_county(void **state)
     assert_string_equal(pq("SELECT count(*) FROM case_event e JOIN cases c USING (case_id)"
                            " WHERE c.number = '%s' AND e.action = %d"
                            " AND coalesce(cardinality(e.materials), 0) = 0",
-                           NET.number, SJ_ACTION_ESCALATE), "1");
+                           NET.number, SJ_ACTION_ESCALATE), "2");
     assert_string_equal(pq("SELECT count(*) FROM case_event e JOIN cases c USING (case_id)"
                            " WHERE c.number = '%s' AND coalesce(cardinality(e.materials), 0) > 0",
                            NET.number), "0");
@@ -805,9 +901,11 @@ static void test_township_accepts(void **state)
     assert_string_equal(pq("SELECT e.actor_person FROM case_event e JOIN cases c USING (case_id) "
                            "WHERE c.number = '%s' ORDER BY e.seq DESC LIMIT 1", NET.number),
                         "p-" T101 "-01");
-    /* The refused return left no event: register, escalate, accept. */
+    /* The refused return left no event: register, escalate, the
+     * township's return and the second escalation (the station's test),
+     * accept. */
     assert_string_equal(pq("SELECT count(*) FROM case_event e JOIN cases c USING (case_id) "
-                           "WHERE c.number = '%s'", NET.number), "3");
+                           "WHERE c.number = '%s'", NET.number), "5");
 }
 
 /* 3. The county desk: the network (both relays online, the stations that

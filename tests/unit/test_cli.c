@@ -10,7 +10,14 @@
  *     nothing in plain text on stdout;
  *   - show: the ID number and phone are unmasked where sj_personal_visible()
  *     allows (the case's own village station, a desk whose level holds the
- *     case) and masked elsewhere.
+ *     case) and masked elsewhere, and a value that came masked is shown as
+ *     it came, not masked again;
+ *   - show: the handling type (即办 ... 退办), a repeated request for
+ *     materials (in the case and in its history), and the missing
+ *     materials only while the case waits for them;
+ *   - the hints quote a case number of the real form (5-digit serial);
+ *   - catalogue KEYWORD: items named with it before those that only list
+ *     it among their materials.
  *
  * Stations are real: certificates from the real sanji-pki (tests/lib/certs),
  * a client.conf each, and a local store filled through the store API.  The
@@ -173,10 +180,8 @@ static void fill_id(uint8_t id[16], uint8_t seed)
     id[8] = (uint8_t)(0x80 | (id[8] & 0x3f));
 }
 
-/* Puts a case with a full applicant into the store of node node_id. */
-static void put_case(const char *store, const char *node_id, const char *number, uint8_t seed,
-                     const char *village, Sanji__Level holder_level, const char *holder_unit,
-                     Sanji__CaseStatus status)
+/* Opens the store of node node_id in W.home. */
+static sc_store *open_store(const char *store, const char *node_id)
 {
     char path[700];
     snprintf(path, sizeof(path), "%s/%s", W.home, store);
@@ -184,6 +189,19 @@ static void put_case(const char *store, const char *node_id, const char *number,
     sj_error err;
     if (sc_store_open(path, node_id, &st, &err) != 0)
         fail_msg("store %s: %s", path, err.message);
+    return st;
+}
+
+/* What put_case() changes in its case before storing it (may be NULL). */
+typedef void (*case_tweak)(Sanji__Case *c);
+
+/* Puts a case with a full applicant into the store of node node_id. */
+static void put_case_tweaked(const char *store, const char *node_id, const char *number, uint8_t seed,
+                             const char *village, Sanji__Level holder_level, const char *holder_unit,
+                             Sanji__CaseStatus status, case_tweak tweak)
+{
+    sc_store *st = open_store(store, node_id);
+    sj_error err;
     uint8_t id[16];
     fill_id(id, seed);
     Sanji__Applicant ap = SANJI__APPLICANT__INIT;
@@ -204,9 +222,143 @@ static void put_case(const char *store, const char *node_id, const char *number,
     c.status = status;
     c.version = 2;
     c.registered_at_ms = 1795400000000;
+    if (tweak)
+        tweak(&c);
     if (sc_store_case_put(st, &c, &err) != 0)
         fail_msg("case_put: %s", err.message);
     sc_store_close(st);
+}
+
+static void put_case(const char *store, const char *node_id, const char *number, uint8_t seed,
+                     const char *village, Sanji__Level holder_level, const char *holder_unit,
+                     Sanji__CaseStatus status)
+{
+    put_case_tweaked(store, node_id, number, seed, village, holder_level, holder_unit, status, NULL);
+}
+
+/* A case closed after two requests for materials (the second a repeat,
+ * which breaks the one-time notice): handled as 补办; its last list of
+ * materials stays in the record, but nothing is missing any more. */
+static void closed_after_materials(Sanji__Case *c)
+{
+    static char *mats[] = {(char *)"户口簿", (char *)"低保申请书"};
+    c->handling = SANJI__HANDLING_TYPE__HANDLING_SUPPLEMENTED;
+    c->materials = mats;
+    c->n_materials = 2;
+    c->materials_rounds = 2;
+    c->version = 7;
+}
+
+/* A case the county holds, as it reaches a township desk: the applicant's
+ * ID number and phone masked by the relay already. */
+static void masked_upstream(Sanji__Case *c)
+{
+    static Sanji__Applicant ap = SANJI__APPLICANT__INIT;
+    ap.name = (char *)"张三";
+    ap.id_number = (char *)APPLICANT_ID_MASKED;
+    ap.phone = (char *)APPLICANT_PHONE_MASKED;
+    c->applicant = &ap;
+}
+
+/* The history of closed_after_materials()'s case (seed 5). */
+static void put_materials_history(void)
+{
+    sc_store *st = open_store("village.db", "village:" VILLAGE);
+    static const struct {
+        Sanji__CaseActionType action;
+        Sanji__CaseStatus to;
+        const char *material2; /* NULL: one material */
+        bool repeat;
+    } steps[] = {
+        {SANJI__CASE_ACTION_TYPE__CASE_ACTION_REGISTER, SANJI__CASE_STATUS__CASE_STATUS_REGISTERED, NULL, false},
+        {SANJI__CASE_ACTION_TYPE__CASE_ACTION_REQUEST_MATERIALS,
+         SANJI__CASE_STATUS__CASE_STATUS_WAITING_MATERIALS, NULL, false},
+        {SANJI__CASE_ACTION_TYPE__CASE_ACTION_REQUEST_MATERIALS,
+         SANJI__CASE_STATUS__CASE_STATUS_WAITING_MATERIALS, "低保申请书", true},
+        {SANJI__CASE_ACTION_TYPE__CASE_ACTION_SUPPLEMENT, SANJI__CASE_STATUS__CASE_STATUS_REGISTERED, NULL,
+         false},
+        {SANJI__CASE_ACTION_TYPE__CASE_ACTION_CLOSE, SANJI__CASE_STATUS__CASE_STATUS_CLOSED, NULL, false},
+    };
+    uint8_t id[16];
+    fill_id(id, 5);
+    for (size_t i = 0; i < sizeof(steps) / sizeof(steps[0]); i++) {
+        char *mats[] = {(char *)"户口簿", (char *)steps[i].material2};
+        Sanji__CaseEvent e = SANJI__CASE_EVENT__INIT;
+        e.case_id.data = id;
+        e.case_id.len = 16;
+        e.seq = (uint32_t)(i + 1);
+        e.action = steps[i].action;
+        e.actor_name = (char *)"常刚";
+        e.to_status = steps[i].to;
+        e.at_ms = 1795400000000 + (int64_t)i * 60000;
+        if (steps[i].action == SANJI__CASE_ACTION_TYPE__CASE_ACTION_REQUEST_MATERIALS) {
+            e.materials = mats;
+            e.n_materials = steps[i].material2 ? 2 : 1;
+        }
+        e.repeat_materials_request = steps[i].repeat;
+        sj_error err;
+        if (sc_store_event_put(st, &e, &err) != 0)
+            fail_msg("event_put: %s", err.message);
+    }
+    sc_store_close(st);
+}
+
+/* A catalogue at the township desk (the village station has none, for the
+ * error of test_json_errors): 户口 is in the names of two items and
+ * among the materials of others, listed first (as the county's code order
+ * puts 残疾人 items before 户籍 ones). */
+static void put_catalogue(void)
+{
+    static const struct {
+        const char *code, *category, *name, *material;
+    } rows[] = {
+        {"CJ-002", "CJ", "残疾人证新办（评残）", "户口簿"},
+        {"CJ-004", "CJ", "困难残疾人生活补贴和重度残疾人护理补贴申请", "户口簿"},
+        {"HJ-004", "HJ", "户口迁移（县内）", "户口迁移申请表"},
+        {"HJ-006", "HJ", "户口迁出", "居民身份证"},
+        {"MZ-003", "MZ", "城乡低保申请", "户口簿"},
+    };
+    enum { N = sizeof(rows) / sizeof(rows[0]) };
+    Sanji__CatalogueItem items[N], *pi[N];
+    char *mats[N];
+    for (size_t i = 0; i < N; i++) {
+        sanji__catalogue_item__init(&items[i]);
+        items[i].code = (char *)rows[i].code;
+        items[i].category = (char *)rows[i].category;
+        items[i].name = (char *)rows[i].name;
+        items[i].min_level = SANJI__LEVEL__LEVEL_COUNTY;
+        items[i].department = (char *)"县民政局";
+        items[i].limit_days = 20;
+        mats[i] = (char *)rows[i].material;
+        items[i].materials = &mats[i];
+        items[i].n_materials = 1;
+        items[i].active = true;
+        pi[i] = &items[i];
+    }
+    Sanji__CatalogueCategory cats[3], *pc[3];
+    static const char *const cat_rows[3][2] = {{"CJ", "残疾人服务"}, {"HJ", "户籍证照"}, {"MZ", "民政救助"}};
+    for (size_t i = 0; i < 3; i++) {
+        sanji__catalogue_category__init(&cats[i]);
+        cats[i].code = (char *)cat_rows[i][0];
+        cats[i].name = (char *)cat_rows[i][1];
+        pc[i] = &cats[i];
+    }
+    Sanji__CatalogueSync cs = SANJI__CATALOGUE_SYNC__INIT;
+    cs.version = 1;
+    cs.items = pi;
+    cs.n_items = N;
+    cs.categories = pc;
+    cs.n_categories = 3;
+    size_t len = sanji__catalogue_sync__get_packed_size(&cs);
+    uint8_t *buf = malloc(len);
+    assert_non_null(buf);
+    sanji__catalogue_sync__pack(&cs, buf);
+    sc_store *st = open_store("desk.db", "township-desk:" TOWNSHIP);
+    sj_error err;
+    if (sc_store_ref_put(st, "catalogue", 1, buf, len, &err) != 0)
+        fail_msg("ref_put: %s", err.message);
+    sc_store_close(st);
+    free(buf);
 }
 
 static int setup(void **state)
@@ -240,6 +392,14 @@ static int setup(void **state)
              SANJI__LEVEL__LEVEL_TOWNSHIP, TOWNSHIP, SANJI__CASE_STATUS__CASE_STATUS_ACCEPTED_TOWNSHIP);
     put_case("desk.db", "township-desk:" TOWNSHIP, "410423-20261123-0004", 4, VILLAGE,
              SANJI__LEVEL__LEVEL_COUNTY, COUNTY, SANJI__CASE_STATUS__CASE_STATUS_ESCALATED_COUNTY);
+    put_case_tweaked("village.db", "village:" VILLAGE, "410423-20261123-00005", 5, VILLAGE,
+                     SANJI__LEVEL__LEVEL_VILLAGE, VILLAGE, SANJI__CASE_STATUS__CASE_STATUS_CLOSED,
+                     closed_after_materials);
+    put_materials_history();
+    put_case_tweaked("desk.db", "township-desk:" TOWNSHIP, "410423-20261123-00006", 6, VILLAGE,
+                     SANJI__LEVEL__LEVEL_COUNTY, COUNTY, SANJI__CASE_STATUS__CASE_STATUS_ESCALATED_COUNTY,
+                     masked_upstream);
+    put_catalogue();
     return 0;
 }
 
@@ -412,6 +572,107 @@ static void test_show_masks_by_the_rule(void **state)
     }
 }
 
+/* A value the relay masked for this desk is shown as it came: masking it
+ * again would hide the digits the mask keeps. */
+static void test_show_masks_once(void **state)
+{
+    (void)state;
+    static result r;
+    const char *argv[] = {"sanji", "--config", W.desk_conf, "show", "410423-20261123-00006", NULL};
+    run(argv, NULL, &r);
+    if (r.exit != 0)
+        fail_msg("exit %d: %s", r.exit, r.err);
+    /* Each value exactly as it came (the phone masked again would be
+     * "*********00"). */
+    static const char *const rows[][2] = {{"身份证号", APPLICANT_ID_MASKED}, {"电话", APPLICANT_PHONE_MASKED}};
+    for (size_t i = 0; i < 2; i++) {
+        const char *line = strstr(r.out, rows[i][0]);
+        assert_non_null(line);
+        line += strlen(rows[i][0]);
+        line += strspn(line, " ");
+        if (strncmp(line, rows[i][1], strlen(rows[i][1])) != 0 || line[strlen(rows[i][1])] != '\n')
+            fail_msg("%s: want %s in:\n%s", rows[i][0], rows[i][1], r.out);
+    }
+}
+
+/* The handling type and the repeated request for materials, in the case
+ * and its history; a closed case has no missing materials. */
+static void test_show_handling_and_materials(void **state)
+{
+    (void)state;
+    static result r;
+    const char *argv[] = {"sanji", "--config", W.village_conf, "show", "410423-20261123-00005", NULL};
+    run(argv, NULL, &r);
+    if (r.exit != 0)
+        fail_msg("exit %d: %s", r.exit, r.err);
+    assert_contains("handling", r.out, "办理方式");
+    assert_contains("handling", r.out, "补办");
+    assert_contains("materials rounds", r.out, "2 次：未做到一次性告知");
+    assert_contains("repeated request in the history", r.out, "户口簿、低保申请书");
+    assert_contains("repeated request in the history", r.out, "再次告知");
+    assert_lacks("closed case", r.out, "缺少材料");
+
+    const char *json[] = {"sanji", "--config", W.village_conf, "--json", "show", "410423-20261123-00005",
+                          NULL};
+    run(json, NULL, &r);
+    assert_int_equal(r.exit, 0);
+    assert_contains("json", r.out, "\"handling\":\"supplemented\"");
+    assert_contains("json", r.out, "\"repeat_materials_request\":true");
+
+    /* An open case that was never finished has no handling type yet. */
+    const char *open[] = {"sanji", "--config", W.village_conf, "show", "410423-20261123-0001", NULL};
+    run(open, NULL, &r);
+    assert_int_equal(r.exit, 0);
+    assert_lacks("open case", r.out, "办理方式");
+}
+
+/* The hints quote a case number as the county makes them: a 5-digit
+ * serial (410423-20261123-00001), never one that cannot exist. */
+static void test_hints_quote_real_case_numbers(void **state)
+{
+    (void)state;
+    static result r;
+    const char *argv[] = {"sanji", "--config", W.village_conf, "show", "410423-20261123-99999", NULL};
+    run(argv, NULL, &r);
+    assert_int_equal(r.exit, 3);
+    assert_contains("unknown case", r.err, "410423-20261123-00001");
+    assert_lacks("unknown case", r.err, "-0001（");
+    const char *help[] = {"sanji", "show", "--help", NULL};
+    run(help, NULL, &r);
+    assert_contains("show --help", r.out, "410423-20261123-00001");
+    assert_lacks("show --help", r.out, "-0001）");
+}
+
+/* 户口 finds the items named with it first, then those that only need a
+ * 户口簿. */
+static void test_catalogue_keyword_ranks_names_first(void **state)
+{
+    (void)state;
+    static result r;
+    const char *argv[] = {"sanji", "--config", W.desk_conf, "--json", "catalogue", "户口", NULL};
+    run(argv, NULL, &r);
+    if (r.exit != 0)
+        fail_msg("exit %d: %s %s", r.exit, r.out, r.err);
+    const char *order[] = {"HJ-004", "HJ-006", "CJ-002", "CJ-004", "MZ-003"};
+    const char *at = r.out;
+    for (size_t i = 0; i < sizeof(order) / sizeof(order[0]); i++) {
+        char want[32];
+        snprintf(want, sizeof(want), "\"code\":\"%s\"", order[i]);
+        const char *p = strstr(at, want);
+        if (!p)
+            fail_msg("%s is not where it belongs (after %s) in:\n%s", order[i], i ? order[i - 1] : "nothing",
+                     r.out);
+        at = p;
+    }
+    const char *text[] = {"sanji", "--config", W.desk_conf, "catalogue", "户口", NULL};
+    run(text, NULL, &r);
+    assert_int_equal(r.exit, 0);
+    const char *hj = strstr(r.out, "HJ-004"), *cj = strstr(r.out, "CJ-002");
+    assert_non_null(hj);
+    assert_non_null(cj);
+    assert_true(hj < cj);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -419,6 +680,10 @@ int main(void)
         cmocka_unit_test(test_json_errors),
         cmocka_unit_test(test_json_error_message_is_chinese),
         cmocka_unit_test(test_show_masks_by_the_rule),
+        cmocka_unit_test(test_show_masks_once),
+        cmocka_unit_test(test_show_handling_and_materials),
+        cmocka_unit_test(test_hints_quote_real_case_numbers),
+        cmocka_unit_test(test_catalogue_keyword_ranks_names_first),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
