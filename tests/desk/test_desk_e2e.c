@@ -694,6 +694,7 @@ static bool township_returns(const char *applicant, const char *reason)
 static void test_station_case_reaches_county(void **state)
 {
     g_autofree char *s_login = shot("login"), *s_home = shot("home"), *s_reg = shot("register");
+    g_autofree char *s_down = shot("county-down"), *s_returned = shot("case-returned");
     g_autofree char *go = g_strdup_printf("%s/go-save", NET.net);
     g_autofree char *script = g_strdup_printf(
         "wait-page login 30\n"
@@ -726,6 +727,7 @@ static void test_station_case_reaches_county(void **state)
         "print register.text\n"
         /* The county is stopped now: the relay says so at once. */
         "wait-text link.upstream 县级连接中断 60\n"
+        "%s"
         "print link.upstream\n"
         "wait-file %s 30\n"
         "click register.save\n"
@@ -765,6 +767,7 @@ static void test_station_case_reaches_county(void **state)
         "wait-page case 5\n"
         "expect-text case.title 城乡低保申请\n"
         "wait-text case.timeline 退回 10\n"
+        "%s"
         "click case.action.escalate\n"
         "click case.confirm\n"
         "wait-text case.status 已上报乡镇 10\n"
@@ -776,7 +779,7 @@ static void test_station_case_reaches_county(void **state)
         "wait-page login 10\n"
         "expect-no-notification ''\n"
         "quit\n",
-        s_login, s_home, s_reg, go);
+        s_login, s_home, s_reg, s_down, go, s_returned);
     sj_test_proc p = {0};
     desk_start(&p, "station-" V201, "station", script);
     bool filled = desk_wait_output(&p, "station", "register.text:", 60);
