@@ -224,24 +224,28 @@ static int notification_step(DeskTest *t, char **argv, int argc, gint64 now, cha
     return 2;
 }
 
-/* True once the window has laid out and drawn at least two frames since
- * the first call of a step (or two seconds passed, for a frame clock that
- * does not run): what a person sees after a change has been drawn. */
+/* True once the window has gone through at least two frames (layout and
+ * drawing) since the first call of a step, or two seconds passed: what a
+ * person sees after a change.  The frame clock runs meanwhile without
+ * invalidating what is drawn (a screenshot right after stays whole). */
 static bool settled(DeskTest *t, gint64 now)
 {
-    static gint64 mark = -1;
+    static gint64 mark;
     GdkFrameClock *clock = gtk_widget_get_frame_clock(GTK_WIDGET(t->win));
-    gint64 frame = clock ? gdk_frame_clock_get_frame_counter(clock) : 0;
+    if (!clock)
+        return true;
+    gint64 frame = gdk_frame_clock_get_frame_counter(clock);
     if (!t->deadline) {
         t->deadline = now + 2 * G_USEC_PER_SEC;
         mark = frame;
+        gdk_frame_clock_begin_updating(clock);
+        return false;
     }
-    gtk_widget_queue_draw(GTK_WIDGET(t->win));
-    if (frame >= mark + 2 || now >= t->deadline) {
-        t->deadline = 0;
-        return true;
-    }
-    return false;
+    if (frame < mark + 2 && now < t->deadline)
+        return false;
+    gdk_frame_clock_end_updating(clock);
+    t->deadline = 0;
+    return true;
 }
 
 /* w's bounds in the scrolled window that holds it (or the window). */
@@ -551,6 +555,10 @@ static int step(DeskTest *t, char **argv, int argc, char **why)
         return 1;
     }
     if (strcmp(cmd, "screenshot") == 0 && argc == 3) {
+        /* What was just typed or clicked is drawn first: a widget waiting
+         * to be redrawn renders blank. */
+        if (!settled(t, now))
+            return 0;
         sj_error err;
         if (desk_test_screenshot(w, argv[2], &err) != 0) {
             *why = g_strdup(err.message);
