@@ -22,6 +22,8 @@
 #endif
 
 #include "frame.h"
+#include "i18n.h"
+#include "refusal.h"
 
 enum { ST_NEW, ST_HANDSHAKE, ST_READY, ST_CLOSING, ST_CLOSED };
 
@@ -616,6 +618,47 @@ void sj_conn_free(sj_conn *c)
 const sj_identity *sj_conn_peer(const sj_conn *c)
 {
     return c->state == ST_READY || c->state == ST_CLOSING ? sj_tls_peer(c->tls) : NULL;
+}
+
+bool sj_conn_established(const sj_conn *c)
+{
+    return c->state == ST_READY;
+}
+
+int sj_conn_peer_cert(const sj_conn *c, sj_tls_cert_info *out)
+{
+    if (c->state != ST_READY && c->state != ST_CLOSING) {
+        memset(out, 0, sizeof *out);
+        return SJ_EINVAL;
+    }
+    return sj_tls_peer_cert(c->tls, out);
+}
+
+int sj_conn_recheck_peer(sj_conn *c, int64_t now, sj_error *err)
+{
+    if (c->state != ST_READY)
+        return 0;
+    sj_error e;
+    int rc = sj_tls_recheck_peer(c->tls, now, &e);
+    if (rc == 0)
+        return 0;
+    if (err != NULL)
+        *err = e;
+    /* The Goodbye is read by a person at the peer: the sentence through
+     * gettext, the serial as a detail of its own (refusal.h). */
+    sj_tls_cert_info ci;
+    sj_tls_peer_cert(c->tls, &ci);
+    char why[256], reason[SJ_ERROR_MESSAGE_MAX];
+    snprintf(why, sizeof why, "%s" SJ_REFUSAL_JOIN "serial %s",
+             rc == SJ_ETLS_REVOKED
+                 ? N_("The county has revoked this computer's certificate; the link is closed. "
+                      "Ask the county for a new certificate.")
+                 : N_("This computer's certificate has expired; the link is closed. Ask the "
+                      "county for a new certificate, or check the computer's clock."),
+             ci.serial);
+    sj_reason_format(why, reason, sizeof reason);
+    sj_conn_close(c, rc, reason);
+    return rc;
 }
 
 void sj_conn_set_data(sj_conn *c, void *data)

@@ -58,13 +58,22 @@
  * the links return the heap's free pages to the system (malloc_trim, glibc
  * only).
  *
+ * The peer certificate for the life of the link: the handshake's verdict
+ * is not the last word.  sj_conn_recheck_peer() judges the peer again (its
+ * certificate past notAfter, or revoked by the CRL now in force: tls.h)
+ * and closes the link when it fails, with a Goodbye that tells the peer
+ * why; the owners call it at every tick and after every CRL change
+ * (listener.h does it for all its links).  sj_conn_peer_cert() gives the
+ * serial and validity for listings.
+ *
  * Threads: a connection belongs to the thread running its loop.
  *
  * Entry points: sj_conn_new(), sj_conn_tcp(), sj_conn_start(),
  * sj_conn_send(), sj_conn_send_payload(), sj_conn_close(), sj_conn_free(),
- * sj_conn_peer(), sj_conn_set_data(), sj_conn_data(), sj_conn_owner(),
- * sj_conn_blocked(), sj_conn_queued_bytes(), sj_conn_send_mark(),
- * sj_conn_written(), sj_conn_options_default().
+ * sj_conn_peer(), sj_conn_peer_cert(), sj_conn_recheck_peer(),
+ * sj_conn_established(), sj_conn_set_data(), sj_conn_data(),
+ * sj_conn_owner(), sj_conn_blocked(), sj_conn_queued_bytes(),
+ * sj_conn_send_mark(), sj_conn_written(), sj_conn_options_default().
  */
 #ifndef SJ_CONN_H
 #define SJ_CONN_H
@@ -160,6 +169,23 @@ void sj_conn_free(sj_conn *conn);
 
 /* The verified peer identity (NULL before on_ready). Owned by the link. */
 const sj_identity *sj_conn_peer(const sj_conn *conn);
+
+/* True from on_ready until the link starts closing. */
+bool sj_conn_established(const sj_conn *conn);
+
+/* The peer certificate's serial and validity (tls.h).  Returns 0, or
+ * SJ_EINVAL before on_ready. */
+int sj_conn_peer_cert(const sj_conn *conn, sj_tls_cert_info *out);
+
+/* Judges the peer of an established link again at now (Unix seconds):
+ * when its certificate has expired or the CRL now in force revokes it
+ * (sj_tls_recheck_peer()), closes the link with that code
+ * (SJ_ETLS_EXPIRED, SJ_ETLS_REVOKED) and a Goodbye saying so, in words
+ * for the person at the other end (gettext) with the serial, and returns
+ * the code, err (may be NULL) saying which certificate for the log;
+ * on_close later reports the same code.  Returns 0 when the peer is still
+ * good, and for a link not established or already closing. */
+int sj_conn_recheck_peer(sj_conn *conn, int64_t now, sj_error *err);
 
 void sj_conn_set_data(sj_conn *conn, void *data);
 void *sj_conn_data(const sj_conn *conn);

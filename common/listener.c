@@ -4,15 +4,17 @@
  *
  * Entry points: sj_listener_new(), sj_listener_listen(), sj_listener_port(),
  * sj_listener_count(), sj_listener_close(), sj_listener_free(),
- * sj_listener_data().
+ * sj_listener_data(), sj_listener_of(), sj_listener_each(),
+ * sj_listener_recheck_peers().
  */
 #include "listener.h"
 
 #include <stdlib.h>
 #include <string.h>
 
-/* A link in the listener's list; the list only exists so that closing the
- * listener can close its links. */
+/* A link in the listener's list; the list exists so that closing the
+ * listener can close its links, and so that its links can be walked
+ * (listings, and judging every peer again when the PKI changes). */
 typedef struct lnode {
     struct lnode *prev, *next;
     sj_conn *conn;
@@ -89,6 +91,31 @@ static void t_close(sj_conn *c, int status, const sj_error *why)
     sj_conn_free(c);
     free(o);
     maybe_done(l);
+}
+
+void sj_listener_each(sj_listener *l, void (*fn)(sj_conn *conn, void *arg), void *arg)
+{
+    /* A closed link leaves the list only in t_close, later: fn may close
+     * the link it is given without breaking the walk. */
+    for (lnode *k = l->head.next; k != &l->head; k = k->next)
+        if (sj_conn_established(k->conn))
+            fn(k->conn, arg);
+}
+
+size_t sj_listener_recheck_peers(sj_listener *l, int64_t now,
+                                 void (*on_cut)(sj_conn *conn, const sj_error *why, void *arg),
+                                 void *arg)
+{
+    size_t cut = 0;
+    for (lnode *k = l->head.next; k != &l->head; k = k->next) {
+        sj_error why;
+        if (sj_conn_recheck_peer(k->conn, now, &why) == 0)
+            continue;
+        cut++;
+        if (on_cut != NULL)
+            on_cut(k->conn, &why, arg);
+    }
+    return cut;
 }
 
 sj_listener *sj_listener_of(const sj_conn *c)

@@ -12,14 +12,22 @@
  * in on_close.  Each new link's data (sj_conn_data()) starts as the
  * listener's data; the application may replace it with its session.
  *
+ * Live links follow the PKI: sj_listener_recheck_peers() judges the peer
+ * of every established link again (conn.h, sj_conn_recheck_peer()) and
+ * closes those whose certificate has expired or is revoked by the CRL now
+ * in force; the daemons call it at every tick and after every CRL change.
+ * sj_listener_each() walks the established links (for listings).
+ *
  * Entry points: sj_listener_new(), sj_listener_listen(), sj_listener_port(),
  * sj_listener_count(), sj_listener_close(), sj_listener_free(),
- * sj_listener_data(), sj_listener_of().
+ * sj_listener_data(), sj_listener_of(), sj_listener_each(),
+ * sj_listener_recheck_peers().
  */
 #ifndef SJ_LISTENER_H
 #define SJ_LISTENER_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include <uv.h>
 
@@ -57,6 +65,18 @@ void sj_listener_close(sj_listener *l, void (*on_closed)(sj_listener *l));
 void sj_listener_free(sj_listener *l);
 
 void *sj_listener_data(const sj_listener *l);
+
+/* Calls fn(conn, arg) for every established link (sj_conn_established()),
+ * newest first.  fn may close the link it is given, but no other. */
+void sj_listener_each(sj_listener *l, void (*fn)(sj_conn *conn, void *arg), void *arg);
+
+/* sj_conn_recheck_peer() on every established link at now (Unix seconds).
+ * on_cut (may be NULL) is called for each link it closes, with the reason
+ * for the log, before that link's on_close.  Returns how many it closed.
+ * Cheap when nothing expired and the CRL did not change (tls.h). */
+size_t sj_listener_recheck_peers(sj_listener *l, int64_t now,
+                                 void (*on_cut)(sj_conn *conn, const sj_error *why, void *arg),
+                                 void *arg);
 
 /* The listener that accepted conn (conn must be one of its links: call it
  * from the link callbacks).  sj_conn_owner() of such a link is the

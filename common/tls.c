@@ -22,16 +22,25 @@
  * side sees only the alert; info_cb() records it, and refusal() turns it
  * back into the same code with alert_code().
  *
+ * Live links (tls.h): the context keeps the CRL in force (and its DER, for
+ * the county to hand out) with a generation number bumped at each change;
+ * an engine keeps its peer's notAfter and the generation it was last
+ * judged against, so that judging every link again at every tick costs a
+ * comparison unless the CRL changed.  The peer certificate itself stays in
+ * OpenSSL's session; nothing more is copied per link.
+ *
  * Entry points: sj_tls_ctx_new(), sj_tls_ctx_free(), sj_tls_ctx_reload_crl(),
- * sj_tls_ctx_identity(), sj_tls_new(), sj_tls_free(), sj_tls_feed(),
- * sj_tls_handshake(), sj_tls_is_established(), sj_tls_read(),
- * sj_tls_write(), sj_tls_pending(), sj_tls_take(), sj_tls_shutdown(),
- * sj_tls_peer(), sj_tls_last_error().
+ * sj_tls_ctx_offer_crl(), sj_tls_ctx_crl(), sj_tls_ctx_identity(),
+ * sj_tls_new(), sj_tls_free(), sj_tls_feed(), sj_tls_handshake(),
+ * sj_tls_is_established(), sj_tls_read(), sj_tls_write(), sj_tls_pending(),
+ * sj_tls_take(), sj_tls_shutdown(), sj_tls_peer(), sj_tls_peer_cert(),
+ * sj_tls_recheck_peer(), sj_tls_last_error().
  */
 #include "tls.h"
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -62,6 +71,10 @@ struct sj_tls_ctx {
     char *crl_file;
     bool has_identity;
     sj_identity identity;
+    X509_CRL *crl;      /* the CRL in force (also in the SSL_CTX's store); NULL: none */
+    uint8_t *crl_der;   /* crl as DER, for sj_tls_ctx_crl() */
+    size_t crl_der_len;
+    unsigned crl_gen;   /* bumped whenever the CRL in force changes */
 };
 
 /* Bytes [off, len) of p.  p is NULL whenever the queue is empty: a relay
@@ -86,6 +99,8 @@ struct sj_tls {
                            * peer certificate); NULL while there is none */
     int verify_code;      /* our verdict on the peer certificate, 0 if none */
     int alert_received;   /* TLS alert description from the peer, -1 if none */
+    unsigned crl_gen;     /* the context's crl_gen when the peer was last judged */
+    int64_t peer_not_after; /* Unix seconds, from the verified peer certificate */
     sj_identity expected;
     sj_identity peer;
 };
@@ -178,6 +193,15 @@ static void cert_subject(X509 *cert, char *buf, size_t cap)
         snprintf(buf, cap, "?");
 }
 
+/* An ASN1_TIME as Unix seconds; 0 when it cannot be read. */
+static int64_t unix_time(const ASN1_TIME *t)
+{
+    struct tm tm;
+    if (t == NULL || ASN1_TIME_to_tm(t, &tm) != 1)
+        return 0;
+    return (int64_t)timegm(&tm); /* ASN1_TIME_to_tm gives UTC */
+}
+
 static void cert_times(X509 *cert, char *buf, size_t cap)
 {
     struct tm a, b;
@@ -194,7 +218,28 @@ static void cert_times(X509 *cert, char *buf, size_t cap)
 
 /* ---------- the trust store --------------------------------------------- */
 
-static X509_STORE *build_store(const char *ca_file, const char *crl_file, sj_error *err)
+/* Reads a PEM CRL from crl_file. */
+static X509_CRL *load_crl_file(const char *crl_file, sj_error *err)
+{
+    char detail[400];
+    ERR_clear_error();
+    FILE *f = fopen(crl_file, "r");
+    X509_CRL *crl = f ? PEM_read_X509_CRL(f, NULL, NULL, NULL) : NULL;
+    if (f)
+        fclose(f);
+    if (crl == NULL) {
+        ssl_errors(detail, sizeof detail);
+        sj_error_set(err, SJ_ETLS_KEY,
+                     "无法读取吊销列表 %s (cannot load the CRL: %s); copy the county's "
+                     "crl.pem there",
+                     crl_file, detail);
+    }
+    return crl;
+}
+
+/* The trust store: the CA of ca_file and, when crl is not NULL, that CRL
+ * checked at every handshake. */
+static X509_STORE *build_store(const char *ca_file, X509_CRL *crl, sj_error *err)
 {
     X509_STORE *store = X509_STORE_new();
     if (store == NULL) {
@@ -211,24 +256,10 @@ static X509_STORE *build_store(const char *ca_file, const char *crl_file, sj_err
                      ca_file, detail);
         goto fail;
     }
-    if (crl_file != NULL) {
-        FILE *f = fopen(crl_file, "r");
-        X509_CRL *crl = f ? PEM_read_X509_CRL(f, NULL, NULL, NULL) : NULL;
-        if (f)
-            fclose(f);
-        if (crl == NULL) {
+    if (crl != NULL) {
+        if (X509_STORE_add_crl(store, crl) != 1) {
             ssl_errors(detail, sizeof detail);
-            sj_error_set(err, SJ_ETLS_KEY,
-                         "无法读取吊销列表 %s (cannot load the CRL: %s); copy the county's "
-                         "crl.pem there",
-                         crl_file, detail);
-            goto fail;
-        }
-        int ok = X509_STORE_add_crl(store, crl);
-        X509_CRL_free(crl);
-        if (ok != 1) {
-            ssl_errors(detail, sizeof detail);
-            sj_error_set(err, SJ_ETLS_KEY, "无法使用吊销列表 %s (%s)", crl_file, detail);
+            sj_error_set(err, SJ_ETLS_KEY, "无法使用吊销列表 (cannot use the CRL: %s)", detail);
             goto fail;
         }
         X509_STORE_set_flags(store, X509_V_FLAG_CRL_CHECK);
@@ -369,6 +400,10 @@ static int verify_cb(int ok, X509_STORE_CTX *sctx)
                            t->expected.node_id, id.node_id);
     t->peer = id;
     t->has_peer = true;
+    /* What sj_tls_recheck_peer() needs later: the handshake judged this
+     * certificate against the CRL of this generation. */
+    t->peer_not_after = unix_time(X509_get0_notAfter(cert));
+    t->crl_gen = t->ctx->crl_gen;
     return 1;
 }
 
@@ -753,12 +788,12 @@ sj_tls_ctx *sj_tls_ctx_new(const sj_tls_config *cfg, sj_error *err)
     SSL_CTX *sc = ctx->ssl_ctx;
     if (set_protocol(sc, cfg->is_server, err) != 0)
         goto fail;
-    X509_STORE *store = build_store(cfg->ca_file, cfg->crl_file, err);
+    X509_STORE *store = build_store(cfg->ca_file, NULL, err);
     if (store == NULL)
         goto fail;
     SSL_CTX_set_cert_store(sc, store); /* sc owns it now */
-    if (cfg->crl_file != NULL)
-        X509_VERIFY_PARAM_set_flags(SSL_CTX_get0_param(sc), X509_V_FLAG_CRL_CHECK);
+    if (cfg->crl_file != NULL && sj_tls_ctx_reload_crl(ctx, err) != 0)
+        goto fail;
     if (cfg->cert_file != NULL && load_own(ctx, cfg, err) != 0)
         goto fail;
 
@@ -779,9 +814,69 @@ void sj_tls_ctx_free(sj_tls_ctx *ctx)
     if (ctx == NULL)
         return;
     SSL_CTX_free(ctx->ssl_ctx);
+    X509_CRL_free(ctx->crl);
+    OPENSSL_free(ctx->crl_der);
     free(ctx->ca_file);
     free(ctx->crl_file);
     free(ctx);
+}
+
+/* ---------- the CRL in force -------------------------------------------- */
+
+static void crl_info(const X509_CRL *crl, sj_tls_crl_info *out)
+{
+    memset(out, 0, sizeof *out);
+    ASN1_INTEGER *num = X509_CRL_get_ext_d2i(crl, NID_crl_number, NULL, NULL);
+    uint64_t v;
+    if (num != NULL && ASN1_INTEGER_get_uint64(&v, num) == 1)
+        out->number = v;
+    ASN1_INTEGER_free(num);
+    ERR_clear_error(); /* a crlNumber that does not fit is only "none" */
+    out->last_update = unix_time(X509_CRL_get0_lastUpdate(crl));
+    out->next_update = unix_time(X509_CRL_get0_nextUpdate(crl));
+    STACK_OF(X509_REVOKED) *r = X509_CRL_get_REVOKED((X509_CRL *)(uintptr_t)crl);
+    out->revoked = r ? (size_t)sk_X509_REVOKED_num(r) : 0;
+}
+
+/* The one order of CRLs: sanji-pki numbers each publication above the last
+ * (crlNumber); a CRL from elsewhere without numbers is ordered by its
+ * lastUpdate. */
+static bool crl_newer(const sj_tls_crl_info *a, const sj_tls_crl_info *b)
+{
+    if (a->number != 0 && b->number != 0)
+        return a->number > b->number;
+    return a->last_update > b->last_update;
+}
+
+/* Makes crl the CRL in force (it takes its own reference): a new store
+ * with it replaces the SSL_CTX's, so that it applies to every handshake
+ * from now on (engines look the store up at verification time), and the
+ * generation changes, so that sj_tls_recheck_peer() looks every
+ * established peer up in it once. */
+static int install_crl(sj_tls_ctx *ctx, X509_CRL *crl, sj_error *err)
+{
+    sj_error e;
+    unsigned char *der = NULL;
+    int n = i2d_X509_CRL(crl, &der);
+    if (n <= 0)
+        return sj_error_set(err, SJ_ENOMEM, "内存不足 (out of memory for the CRL)");
+    X509_STORE *store = build_store(ctx->ca_file, crl, &e);
+    if (store == NULL) {
+        OPENSSL_free(der);
+        if (err != NULL)
+            *err = e;
+        return e.code;
+    }
+    SSL_CTX_set_cert_store(ctx->ssl_ctx, store);
+    X509_VERIFY_PARAM_set_flags(SSL_CTX_get0_param(ctx->ssl_ctx), X509_V_FLAG_CRL_CHECK);
+    X509_CRL_up_ref(crl);
+    X509_CRL_free(ctx->crl);
+    ctx->crl = crl;
+    OPENSSL_free(ctx->crl_der);
+    ctx->crl_der = der;
+    ctx->crl_der_len = (size_t)n;
+    ctx->crl_gen++;
+    return 0;
 }
 
 int sj_tls_ctx_reload_crl(sj_tls_ctx *ctx, sj_error *err)
@@ -789,12 +884,103 @@ int sj_tls_ctx_reload_crl(sj_tls_ctx *ctx, sj_error *err)
     if (ctx->crl_file == NULL)
         return sj_error_set(err, SJ_EINVAL,
                             "未配置吊销列表 (no crl_file configured; nothing to reload)");
-    X509_STORE *store = build_store(ctx->ca_file, ctx->crl_file, err);
-    if (store == NULL)
-        return err ? err->code : SJ_ETLS_KEY;
-    /* Engines look the store up from the SSL_CTX at verification time, so
-     * the swap applies to every handshake from now on. */
-    SSL_CTX_set_cert_store(ctx->ssl_ctx, store);
+    X509_CRL *crl = load_crl_file(ctx->crl_file, err);
+    if (crl == NULL)
+        return SJ_ETLS_KEY;
+    int rc = install_crl(ctx, crl, err);
+    X509_CRL_free(crl);
+    return rc;
+}
+
+/* A CRL from bytes: PEM when they start like PEM, else DER (all of it). */
+static X509_CRL *parse_crl(const void *data, size_t len, sj_error *err)
+{
+    static const char pem[] = "-----BEGIN";
+    X509_CRL *crl = NULL;
+    ERR_clear_error();
+    if (len > 0 && len <= INT_MAX) {
+        if (len >= sizeof pem - 1 && memcmp(data, pem, sizeof pem - 1) == 0) {
+            BIO *b = BIO_new_mem_buf(data, (int)len);
+            crl = b ? PEM_read_bio_X509_CRL(b, NULL, NULL, NULL) : NULL;
+            BIO_free(b);
+        } else {
+            const unsigned char *p = data;
+            crl = d2i_X509_CRL(NULL, &p, (long)len);
+            if (crl != NULL && p != (const unsigned char *)data + len) {
+                X509_CRL_free(crl);
+                crl = NULL;
+            }
+        }
+    }
+    if (crl == NULL) {
+        char detail[400];
+        ssl_errors(detail, sizeof detail);
+        sj_error_set(err, SJ_EINVAL, "收到的不是吊销列表 (%zu bytes that are no CRL: %s)", len,
+                     detail);
+    }
+    return crl;
+}
+
+/* Whether our CA made crl: an issuer named as a CA of the store, whose key
+ * verifies the signature. */
+static int check_crl_issuer(const sj_tls_ctx *ctx, X509_CRL *crl, sj_error *err)
+{
+    X509_STORE *store = SSL_CTX_get_cert_store(ctx->ssl_ctx);
+    STACK_OF(X509_OBJECT) *objs = store ? X509_STORE_get0_objects(store) : NULL;
+    for (int i = 0; objs != NULL && i < sk_X509_OBJECT_num(objs); i++) {
+        X509 *ca = X509_OBJECT_get0_X509(sk_X509_OBJECT_value(objs, i));
+        if (ca == NULL || X509_NAME_cmp(X509_get_subject_name(ca), X509_CRL_get_issuer(crl)) != 0)
+            continue;
+        EVP_PKEY *key = X509_get0_pubkey(ca);
+        if (key != NULL && X509_CRL_verify(crl, key) == 1)
+            return 0;
+    }
+    ERR_clear_error();
+    char issuer[256];
+    if (X509_NAME_oneline(X509_CRL_get_issuer(crl), issuer, sizeof issuer) == NULL)
+        snprintf(issuer, sizeof issuer, "?");
+    return sj_error_set(err, SJ_ETLS_UNTRUSTED,
+                        "吊销列表不是本县 CA 签发的 (the CRL of %s is not signed by the CA of %s); "
+                        "it is ignored",
+                        issuer, ctx->ca_file);
+}
+
+int sj_tls_ctx_offer_crl(sj_tls_ctx *ctx, const void *data, size_t len, sj_tls_crl_info *offered,
+                         sj_error *err)
+{
+    X509_CRL *crl = parse_crl(data, len, err);
+    if (crl == NULL)
+        return SJ_EINVAL;
+    sj_tls_crl_info in, cur;
+    crl_info(crl, &in);
+    if (offered != NULL)
+        *offered = in;
+    int rc = check_crl_issuer(ctx, crl, err);
+    if (rc == 0 && ctx->crl != NULL) {
+        crl_info(ctx->crl, &cur);
+        if (!crl_newer(&in, &cur))
+            rc = sj_error_set(err, SJ_EEXISTS,
+                              "吊销列表不比现用的新 (CRL number %llu of %lld is not newer than "
+                              "number %llu of %lld in force; the one in force stays)",
+                              (unsigned long long)in.number, (long long)in.last_update,
+                              (unsigned long long)cur.number, (long long)cur.last_update);
+    }
+    if (rc == 0)
+        rc = install_crl(ctx, crl, err);
+    X509_CRL_free(crl);
+    return rc;
+}
+
+int sj_tls_ctx_crl(const sj_tls_ctx *ctx, sj_tls_crl_info *info, const uint8_t **der, size_t *len)
+{
+    if (ctx->crl == NULL)
+        return SJ_ENOTFOUND;
+    if (info != NULL)
+        crl_info(ctx->crl, info);
+    if (der != NULL)
+        *der = ctx->crl_der;
+    if (len != NULL)
+        *len = ctx->crl_der_len;
     return 0;
 }
 
@@ -971,6 +1157,63 @@ int sj_tls_shutdown(sj_tls *t)
 const sj_identity *sj_tls_peer(const sj_tls *t)
 {
     return t->established ? &t->peer : NULL;
+}
+
+static void serial_hex(const X509 *cert, char *buf, size_t cap)
+{
+    BIGNUM *bn = ASN1_INTEGER_to_BN(X509_get0_serialNumber(cert), NULL);
+    char *hex = bn ? BN_bn2hex(bn) : NULL;
+    snprintf(buf, cap, "%s", hex ? hex : "?");
+    OPENSSL_free(hex);
+    BN_free(bn);
+}
+
+int sj_tls_peer_cert(const sj_tls *t, sj_tls_cert_info *out)
+{
+    memset(out, 0, sizeof *out);
+    X509 *cert = t->established ? SSL_get0_peer_certificate(t->ssl) : NULL;
+    if (cert == NULL)
+        return SJ_EINVAL;
+    serial_hex(cert, out->serial, sizeof out->serial);
+    out->not_before = unix_time(X509_get0_notBefore(cert));
+    out->not_after = unix_time(X509_get0_notAfter(cert));
+    return 0;
+}
+
+int sj_tls_recheck_peer(sj_tls *t, int64_t now, sj_error *err)
+{
+    if (!t->established || t->dead)
+        return 0;
+    const sj_tls_ctx *ctx = t->ctx;
+    /* As X509_cmp_time() at the handshake: valid through notAfter itself.
+     * 0 means the time could not be read; the handshake judged it then. */
+    bool expired = t->peer_not_after > 0 && now > t->peer_not_after;
+    if (!expired && t->crl_gen == ctx->crl_gen)
+        return 0;
+    X509 *cert = SSL_get0_peer_certificate(t->ssl);
+    char serial[SJ_TLS_SERIAL_MAX], times[96];
+    if (cert == NULL)
+        return 0; /* cannot happen on an established mutual link */
+    serial_hex(cert, serial, sizeof serial);
+    if (expired) {
+        cert_times(cert, times, sizeof times);
+        return sj_error_set(err, SJ_ETLS_EXPIRED,
+                            "对端证书已过期 (the certificate of %s, serial %s, valid %s, has "
+                            "expired); the link is closed: the node needs a new certificate from "
+                            "the county ('sanji-pki issue'), or check the clocks",
+                            t->peer.node_id, serial, times);
+    }
+    X509_REVOKED *rev = NULL;
+    if (ctx->crl != NULL && X509_CRL_get0_by_cert(ctx->crl, &rev, cert) == 1)
+        /* The generation stays old: the peer stays refused until its link
+         * is gone. */
+        return sj_error_set(err, SJ_ETLS_REVOKED,
+                            "对端证书已被吊销 (the certificate of %s, serial %s, is revoked by the "
+                            "county CRL now in force); the link is closed: the node needs a new "
+                            "certificate from the county",
+                            t->peer.node_id, serial);
+    t->crl_gen = ctx->crl_gen;
+    return 0;
 }
 
 const sj_error *sj_tls_last_error(const sj_tls *t)

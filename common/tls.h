@@ -56,21 +56,31 @@
  * After a refusal, still send what sj_tls_take() gives (it holds the alert
  * that tells the peer why), then close the connection and free the engine.
  *
+ * Live links follow the PKI: a link may last months, so the verdict of its
+ * handshake is not the last word.  Each engine keeps its peer's notAfter,
+ * and sj_tls_recheck_peer() judges the peer again against the clock and
+ * the CRL the context holds now (after sj_tls_ctx_reload_crl() or
+ * sj_tls_ctx_offer_crl()); the connection layer closes a link it refuses
+ * (conn.h, sj_conn_recheck_peer()).  sj_tls_peer_cert() gives the serial
+ * and validity for listings.
+ *
  * Threads: an sj_tls belongs to one thread (its loop).  An sj_tls_ctx may be
- * shared by the engines of one thread; sj_tls_ctx_reload_crl() must run on
- * that thread.
+ * shared by the engines of one thread; sj_tls_ctx_reload_crl() and
+ * sj_tls_ctx_offer_crl() must run on that thread.
  *
  * Entry points: sj_tls_ctx_new(), sj_tls_ctx_free(), sj_tls_ctx_reload_crl(),
- * sj_tls_ctx_identity(), sj_tls_new(), sj_tls_free(), sj_tls_feed(),
- * sj_tls_handshake(), sj_tls_read(), sj_tls_write(), sj_tls_pending(),
- * sj_tls_take(), sj_tls_shutdown(), sj_tls_peer(), sj_tls_last_error(),
- * sj_tls_is_established().
+ * sj_tls_ctx_offer_crl(), sj_tls_ctx_crl(), sj_tls_ctx_identity(),
+ * sj_tls_new(), sj_tls_free(), sj_tls_feed(), sj_tls_handshake(),
+ * sj_tls_read(), sj_tls_write(), sj_tls_pending(), sj_tls_take(),
+ * sj_tls_shutdown(), sj_tls_peer(), sj_tls_peer_cert(),
+ * sj_tls_recheck_peer(), sj_tls_last_error(), sj_tls_is_established().
  */
 #ifndef SJ_TLS_H
 #define SJ_TLS_H
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "err.h"
 #include "identity.h"
@@ -108,9 +118,40 @@ void sj_tls_ctx_free(sj_tls_ctx *ctx);
 
 /* Re-reads crl_file (after `sanji-pki revoke` or `sanji-pki crl`).  It
  * applies to every handshake from now on, including those of existing
- * engines.  On failure the old CRL stays in force and err says why
- * (SJ_ETLS_KEY for an unreadable file, SJ_EINVAL when ctx has no CRL). */
+ * engines, and to sj_tls_recheck_peer() of established ones.  The file is
+ * taken as it is, older or not (it is the operator's).  On failure the old
+ * CRL stays in force and err says why (SJ_ETLS_KEY for an unreadable file,
+ * SJ_EINVAL when ctx has no crl_file). */
 int sj_tls_ctx_reload_crl(sj_tls_ctx *ctx, sj_error *err);
+
+/* What identifies a CRL and tells two apart. */
+typedef struct sj_tls_crl_info {
+    uint64_t number;     /* its crlNumber extension; 0 when it has none */
+    int64_t last_update; /* Unix seconds */
+    int64_t next_update; /* Unix seconds; 0 when it names none */
+    size_t revoked;      /* certificates listed */
+} sj_tls_crl_info;
+
+/* Puts a CRL that came from elsewhere (the county, over the link) in force
+ * for every handshake from now on and for sj_tls_recheck_peer(), once it
+ * has passed two checks: it is signed by this context's CA (its issuer is
+ * the CA's subject and the signature verifies), and it is newer than the
+ * one in force (a greater crlNumber; when either has none, a later
+ * lastUpdate).  data is the CRL in DER or PEM (len bytes).  offered (may be
+ * NULL) gets the offered CRL's numbers once it could be read.  Returns 0
+ * when it is in force now (revocation checks start on a context made
+ * without crl_file); SJ_EEXISTS when it is not newer (the one in force
+ * stays; err says which numbers); SJ_ETLS_UNTRUSTED when another CA made
+ * it or the signature is bad; SJ_EINVAL when the bytes are no CRL; SJ_ETLS_KEY
+ * when ca_file cannot be read again; SJ_ENOMEM. */
+int sj_tls_ctx_offer_crl(sj_tls_ctx *ctx, const void *data, size_t len, sj_tls_crl_info *offered,
+                         sj_error *err);
+
+/* The CRL in force: 0 with *info (may be NULL) and, when der and len are
+ * given, its DER bytes (owned by ctx, valid until the CRL in force
+ * changes), or SJ_ENOTFOUND when the context checks no CRL. */
+int sj_tls_ctx_crl(const sj_tls_ctx *ctx, sj_tls_crl_info *info, const uint8_t **der,
+                   size_t *len);
 
 /* This node's identity, from its certificate; NULL on a client without one.
  * Owned by ctx, valid until sj_tls_ctx_free(). */
@@ -165,6 +206,28 @@ int sj_tls_shutdown(sj_tls *tls);
 /* The peer's identity, once the handshake is done (NULL before).  Owned by
  * the engine; valid until sj_tls_free(). */
 const sj_identity *sj_tls_peer(const sj_tls *tls);
+
+/* Hex digits of a 20-byte serial (RFC 5280's largest), and the NUL. */
+#define SJ_TLS_SERIAL_MAX 44
+
+/* The peer certificate of an established link, for listings and logs. */
+typedef struct sj_tls_cert_info {
+    char serial[SJ_TLS_SERIAL_MAX]; /* upper-case hex, as `sanji-pki show` prints it */
+    int64_t not_before, not_after;  /* Unix seconds */
+} sj_tls_cert_info;
+
+/* Fills *out from the peer's certificate.  Returns 0, or SJ_EINVAL before
+ * the handshake is done. */
+int sj_tls_peer_cert(const sj_tls *tls, sj_tls_cert_info *out);
+
+/* Judges the peer of an established engine again, as a handshake would
+ * now: SJ_ETLS_EXPIRED once now (Unix seconds) is past the certificate's
+ * notAfter, SJ_ETLS_REVOKED when the CRL the context holds now lists it;
+ * err says which certificate (node id and serial) and what to do.  Returns
+ * 0 while the peer is still good, and for an engine that is not
+ * established (or is dead).  Cheap enough for every link at every tick: the
+ * CRL is looked up only when it changed since this engine's last check. */
+int sj_tls_recheck_peer(sj_tls *tls, int64_t now, sj_error *err);
 
 /* The last failure of this engine (code SJ_EOK if none), for the log after
  * sj_tls_read()/sj_tls_write() returned a failure code.  Owned by the engine. */

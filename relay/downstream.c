@@ -1055,6 +1055,11 @@ int relay_downstream_port(const relay_downstream *d)
     return sj_listener_port(d->listener);
 }
 
+sj_listener *relay_downstream_listener(relay_downstream *d)
+{
+    return d->listener;
+}
+
 void relay_downstream_after_commit(relay_downstream *d)
 {
     bool more = false;

@@ -31,7 +31,7 @@
  * relay_downstream_free() frees after that.
  *
  * Entry points: relay_downstream_start(), relay_downstream_port(),
- * relay_downstream_after_commit(), relay_downstream_commit_failed(),
+ * relay_downstream_listener(), relay_downstream_after_commit(), relay_downstream_commit_failed(),
  * relay_downstream_result_ready(), relay_downstream_feed_changed(),
  * relay_downstream_upstream_changed(), relay_downstream_tick(),
  * relay_downstream_close(), relay_downstream_free().
@@ -40,12 +40,17 @@
 #define RELAY_DOWNSTREAM_H
 
 #include "err.h"
+#include "listener.h"
 #include "relay.h"
 
 int relay_downstream_start(relay *r, relay_downstream **out, sj_error *err);
 
 /* The bound listening port. */
 int relay_downstream_port(const relay_downstream *d);
+
+/* The stations' and desks' listener, for judging every peer again when
+ * the PKI changes and for listings (relay.c). */
+sj_listener *relay_downstream_listener(relay_downstream *d);
 
 /* The turn's commit succeeded: send the acks waiting for it, and push
  * results and feed updates to the sessions that have new ones. */

@@ -8,9 +8,9 @@
  *
  * Signals: SIGTERM and SIGINT stop the relay cleanly; SIGHUP reloads the
  * CRL (tls.crl, for both the station listener and the county link; a bad
- * file leaves the old list in force) and reopens the log file (after
- * rotation).  Links already up stay up; the new list applies to every
- * handshake from then on.
+ * or older file leaves the CRL in force) and reopens the log file (after
+ * rotation).  Live links whose peer the CRL revokes are cut
+ * (relay_reload_crl()); the list applies to every handshake from then on.
  *
  * systemd (sdnotify.h): READY=1 once the store is open and checked and the
  * stations' listener accepts, WATCHDOG=1 from the loop when the unit asks
@@ -57,26 +57,10 @@ static void on_stopped(relay *r)
     sj_sdnotify_watchdog_close(&watchdog);
 }
 
-static void reload_crl(sj_tls_ctx *ctx, const char *file, const char *which)
-{
-    sj_error err;
-    if (ctx == NULL)
-        return;
-    if (sj_tls_ctx_reload_crl(ctx, &err) == 0)
-        SJ_LOG_INFO("relay", "吊销列表已重新加载 (CRL reloaded)", "file", file, "for", which);
-    else
-        SJ_LOG_ERROR("relay", "吊销列表重新加载失败，旧列表仍有效 (CRL reload failed; the old one "
-                              "stays in force)",
-                     "for", which, "why", err.message);
-}
-
 /* SIGHUP: what an operator changes without a restart (docs/OPERATIONS.md). */
 static void reload(const relay_config *cfg)
 {
-    if (cfg->crl_file && *cfg->crl_file) {
-        reload_crl(R.server_tls, cfg->crl_file, "stations");
-        reload_crl(R.client_tls, cfg->crl_file, "county");
-    }
+    relay_reload_crl(&R, "SIGHUP");
     sj_error err;
     if (cfg->log_file && *cfg->log_file && sj_log_set_file(cfg->log_file, &err) != 0)
         SJ_LOG_ERROR("relay", "cannot reopen the log file", "why", err.message);

@@ -3,13 +3,22 @@
  * periodic tick, and an orderly stop.  See relay.h.
  *
  * Entry points: relay_start(), relay_stop(), relay_free(),
- * relay_request_commit(), relay_upstream_state_changed().
+ * relay_request_commit(), relay_upstream_state_changed(),
+ * relay_reload_crl(), relay_crl_received().
  */
 #include "relay.h"
 
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <libgen.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "clock.h"
 #include "downstream.h"
@@ -96,11 +105,245 @@ void relay_upstream_state_changed(relay *r, bool online)
         relay_downstream_upstream_changed(r->down);
 }
 
+/* ---- the PKI on live links ------------------------------------------------- */
+
+/* Where the CRL the county sent is kept: next to the store, in the state
+ * directory the relay may write (under systemd /etc is read-only), as the
+ * DER the county sent.  tls.crl stays the operator's file. */
+#define CRL_COPY_SUFFIX ".crl"
+
+static void on_cut(sj_conn *conn, const sj_error *why, void *arg)
+{
+    (void)arg;
+    const sj_identity *peer = sj_conn_peer(conn);
+    SJ_LOG_WARN(MOD, "链路已切断：对端证书不再有效 (link cut: the peer's certificate is no longer "
+                     "valid)",
+                "peer", peer ? peer->node_id : "?", "code", sj_err_name(why->code), "why",
+                why->message);
+}
+
+/* Cuts every link whose peer has expired or is revoked by the CRL in
+ * force: the stations' and desks', and the county's.  Wall-clock time, as
+ * the handshake judges it. */
+static void recheck_links(relay *r)
+{
+    int64_t now = (int64_t)time(NULL);
+    if (r->down)
+        sj_listener_recheck_peers(relay_downstream_listener(r->down), now, on_cut, r);
+    sj_conn *up = r->up ? relay_upstream_conn(r->up) : NULL;
+    sj_error why;
+    if (up && sj_conn_recheck_peer(up, now, &why) != 0)
+        on_cut(up, &why, r);
+}
+
+/* Offers a CRL to both contexts (stations' and county's); the CRL in force
+ * is the same in both.  Returns the stations' context's answer. */
+static int offer_crl(relay *r, const void *data, size_t len, sj_tls_crl_info *info, sj_error *err)
+{
+    int rc = sj_tls_ctx_offer_crl(r->server_tls, data, len, info, err);
+    sj_error e2;
+    int rc2 = sj_tls_ctx_offer_crl(r->client_tls, data, len, NULL, &e2);
+    if (rc != 0 && rc2 == 0)
+        return 0; /* new for the county's link only: cannot be, but it is in force */
+    if (rc == 0 && rc2 != 0 && rc2 != SJ_EEXISTS)
+        SJ_LOG_ERROR(MOD, "CRL not in force on the county link", "why", e2.message);
+    return rc;
+}
+
+static void log_crl(const char *msg, const char *source, const sj_tls_crl_info *in)
+{
+    char number[24], revoked[24];
+    snprintf(number, sizeof number, "%" PRIu64, in->number);
+    snprintf(revoked, sizeof revoked, "%zu", in->revoked);
+    SJ_LOG_INFO(MOD, msg, "source", source, "number", number, "revoked", revoked);
+}
+
+static int read_file(const char *path, uint8_t **out, size_t *len, sj_error *err)
+{
+    *out = NULL;
+    *len = 0;
+    FILE *f = fopen(path, "rb");
+    if (f == NULL)
+        return sj_error_set(err, errno == ENOENT ? SJ_ENOTFOUND : SJ_EIO, "%s: %s", path,
+                            strerror(errno));
+    size_t cap = 0, n = 0;
+    uint8_t *buf = NULL;
+    for (;;) {
+        if (n == cap) {
+            cap = cap ? cap * 2 : 65536;
+            uint8_t *b = cap <= (64u << 20) ? realloc(buf, cap) : NULL;
+            if (b == NULL) {
+                free(buf);
+                fclose(f);
+                return sj_error_set(err, SJ_ETOOBIG, "%s is too large for a CRL", path);
+            }
+            buf = b;
+        }
+        size_t got = fread(buf + n, 1, cap - n, f);
+        n += got;
+        if (got == 0)
+            break;
+    }
+    int bad = ferror(f);
+    fclose(f);
+    if (bad) {
+        free(buf);
+        return sj_error_set(err, SJ_EIO, "%s: read error", path);
+    }
+    *out = buf;
+    *len = n;
+    return 0;
+}
+
+/* Replaces path with data so that a crash leaves the old file or the new
+ * one, never a part: a temporary file beside it, synced, renamed over it,
+ * and the directory synced. */
+static int write_file_atomic(const char *path, const uint8_t *data, size_t len, sj_error *err)
+{
+    char tmp[PATH_MAX], dir[PATH_MAX];
+    if (snprintf(tmp, sizeof tmp, "%s.tmp", path) >= (int)sizeof tmp)
+        return sj_error_set(err, SJ_EINVAL, "%s: path too long", path);
+    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    if (fd < 0)
+        return sj_error_set(err, SJ_EIO, "%s: %s", tmp, strerror(errno));
+    size_t off = 0;
+    while (off < len) {
+        ssize_t w = write(fd, data + off, len - off);
+        if (w < 0 && errno == EINTR)
+            continue;
+        if (w <= 0)
+            break;
+        off += (size_t)w;
+    }
+    int e = off == len && fsync(fd) == 0 ? 0 : errno ? errno : EIO;
+    if (close(fd) != 0 && e == 0)
+        e = errno;
+    if (e == 0 && rename(tmp, path) != 0)
+        e = errno;
+    if (e != 0) {
+        unlink(tmp);
+        return sj_error_set(err, SJ_EIO, "%s: %s", path, strerror(e));
+    }
+    snprintf(dir, sizeof dir, "%s", path);
+    int dfd = open(dirname(dir), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (dfd >= 0) {
+        (void)fsync(dfd); /* the rename is durable; a failure here only risks the old copy */
+        close(dfd);
+    }
+    return 0;
+}
+
+static void crl_copy_path(const relay *r, char *out, size_t cap)
+{
+    snprintf(out, cap, "%s" CRL_COPY_SUFFIX, r->cfg->store_path);
+}
+
+/* At start: the county's CRL kept from an earlier run, if it is newer than
+ * tls.crl. */
+static void adopt_kept_crl(relay *r)
+{
+    char path[PATH_MAX];
+    crl_copy_path(r, path, sizeof path);
+    uint8_t *data;
+    size_t len;
+    sj_error err;
+    int rc = read_file(path, &data, &len, &err);
+    if (rc == SJ_ENOTFOUND)
+        return;
+    sj_tls_crl_info in;
+    if (rc == 0)
+        rc = offer_crl(r, data, len, &in, &err);
+    free(data);
+    if (rc == 0)
+        log_crl("吊销列表：使用县里上次发来的 (CRL in force: the county's, kept from before)", path,
+                &in);
+    else if (rc != SJ_EEXISTS)
+        SJ_LOG_WARN(MOD, "the county's CRL kept from before is not used", "file", path, "why",
+                    err.message);
+}
+
+void relay_reload_crl(relay *r, const char *trigger)
+{
+    if (r->cfg->crl_file != NULL && *r->cfg->crl_file) {
+        uint8_t *data;
+        size_t len;
+        sj_error err;
+        sj_tls_crl_info in;
+        int rc = read_file(r->cfg->crl_file, &data, &len, &err);
+        if (rc == 0)
+            rc = offer_crl(r, data, len, &in, &err);
+        free(data);
+        if (rc == 0)
+            log_crl("吊销列表已重新加载 (CRL reloaded)", r->cfg->crl_file, &in);
+        else if (rc == SJ_EEXISTS)
+            SJ_LOG_DEBUG(MOD, "tls.crl is not newer than the CRL in force", "trigger", trigger,
+                         "why", err.message);
+        else
+            SJ_LOG_ERROR(MOD, "吊销列表重新加载失败，旧列表仍有效 (CRL reload failed; the old one "
+                              "stays in force)",
+                         "file", r->cfg->crl_file, "trigger", trigger, "why", err.message);
+    }
+    recheck_links(r);
+}
+
+void relay_crl_received(relay *r, const uint8_t *crl, size_t len)
+{
+    sj_tls_crl_info in;
+    sj_error err;
+    int rc = offer_crl(r, crl, len, &in, &err);
+    if (rc == SJ_EEXISTS) {
+        SJ_LOG_DEBUG(MOD, "the county's CRL is the one in force already", "why", err.message);
+        return;
+    }
+    if (rc != 0) {
+        SJ_LOG_WARN(MOD, "县里发来的吊销列表无效，已忽略 (the CRL from the county is refused)", "code",
+                    sj_err_name(rc), "why", err.message);
+        return;
+    }
+    log_crl("吊销列表已更新 (CRL from the county in force)", "county", &in);
+    /* In force first, kept second: a disk that cannot take it must not
+     * keep a revoked station connected.  A relay restarted before the next
+     * copy starts from tls.crl and gets this one again on its county link. */
+    char path[PATH_MAX];
+    crl_copy_path(r, path, sizeof path);
+    if (write_file_atomic(path, crl, len, &err) != 0)
+        SJ_LOG_ERROR(MOD, "the county's CRL is in force but not kept", "why", err.message);
+    recheck_links(r);
+}
+
+static void on_crl_timer(uv_timer_t *t)
+{
+    relay *r = t->data;
+    if (!r->stopping)
+        relay_reload_crl(r, "tls.crl_reload");
+}
+
+static void add_station_link(sj_conn *conn, void *arg)
+{
+    const sj_identity *peer = sj_conn_peer(conn);
+    sj_linkctl_add_conn(arg, peer && peer->role == SJ_NODE_ROLE_VILLAGE ? "station" : "desk",
+                        conn);
+}
+
+static void collect_links(void *arg, sj_linkctl_list *list)
+{
+    relay *r = arg;
+    sj_conn *up = r->up ? relay_upstream_conn(r->up) : NULL;
+    if (up)
+        sj_linkctl_add_conn(list, "county", up);
+    if (r->down)
+        sj_listener_each(relay_downstream_listener(r->down), add_station_link, list);
+}
+
+/* ---- ticks --------------------------------------------------------------- */
+
 static void on_tick(uv_timer_t *t)
 {
     relay *r = t->data;
     r->ticks++;
     write_status(r);
+    /* Certificates that expired since the last tick (link.heartbeat). */
+    recheck_links(r);
     if (r->down)
         relay_downstream_tick(r->down);
     if (r->up)
@@ -153,6 +396,7 @@ static int open_tls(relay *r, sj_error *err)
                             r->cfg->cert_file);
     r->self = *me;
     snprintf(r->township, sizeof r->township, "%s", me->unit);
+    adopt_kept_crl(r);
     return 0;
 }
 
@@ -190,6 +434,10 @@ int relay_start(relay *r, uv_loop_t *loop, const relay_config *cfg, sj_error *er
     uv_timer_init(loop, &r->tick);
     r->tick.data = r;
     uv_timer_start(&r->tick, on_tick, cfg->heartbeat_ms, cfg->heartbeat_ms);
+    uv_timer_init(loop, &r->crl_timer);
+    r->crl_timer.data = r;
+    if (cfg->crl_file != NULL && *cfg->crl_file)
+        uv_timer_start(&r->crl_timer, on_crl_timer, cfg->crl_reload_ms, cfg->crl_reload_ms);
     r->open_parts = 3;
     if ((rc = relay_downstream_start(r, &r->down, err)) != 0) {
         relay_stop(r, NULL);
@@ -199,6 +447,12 @@ int relay_start(relay *r, uv_loop_t *loop, const relay_config *cfg, sj_error *er
         relay_stop(r, NULL);
         return rc;
     }
+    char links_name[SJ_LINKCTL_NAME_MAX];
+    relay_config_links_socket(cfg->store_path, links_name);
+    sj_error lc_err;
+    r->linkctl = sj_linkctl_start(loop, links_name, r->self.node_id, collect_links, r, &lc_err);
+    if (r->linkctl == NULL) /* the relay goes on; only `sanji-relayctl links` cannot answer */
+        SJ_LOG_WARN(MOD, "no list of links for sanji-relayctl links", "why", lc_err.message);
     char port[16];
     snprintf(port, sizeof port, "%d", relay_downstream_port(r->down));
     SJ_LOG_INFO(MOD, "relay started", "node", r->self.node_id, "port", port, "store",
@@ -246,6 +500,9 @@ void relay_stop(relay *r, void (*on_stopped)(relay *r))
     r->upstream_online = false;
     uv_close((uv_handle_t *)&r->commit_check, NULL);
     uv_close((uv_handle_t *)&r->wake, NULL);
+    uv_close((uv_handle_t *)&r->crl_timer, NULL);
+    sj_linkctl_close(r->linkctl);
+    r->linkctl = NULL;
     uv_close((uv_handle_t *)&r->tick, on_handles_closed);
     if (r->down)
         relay_downstream_close(r->down, part_closed);

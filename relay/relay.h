@@ -17,8 +17,16 @@
  * relay_stop() closes the links and calls on_stopped once every handle is
  * closed; then relay_free() releases the rest.
  *
+ * Live links follow the PKI (docs/PKI.md): the CRL in force is the newest
+ * of tls.crl (re-read on SIGHUP and every tls.crl_reload) and what the
+ * county sent over the link (kept next to the store as <store.path>.crl, DER);
+ * after each change, and at every tick for certificates that expire, the
+ * links whose peer is no longer valid are cut.  The live links are listed
+ * on a local socket for `sanji-relayctl links` (linkctl.h).
+ *
  * Entry points: relay_start(), relay_stop(), relay_free(),
- * relay_request_commit(), relay_upstream_state_changed().
+ * relay_request_commit(), relay_upstream_state_changed(),
+ * relay_reload_crl(), relay_crl_received().
  */
 #ifndef RELAY_RELAY_H
 #define RELAY_RELAY_H
@@ -30,6 +38,7 @@
 
 #include "err.h"
 #include "identity.h"
+#include "linkctl.h"
 #include "relay_config.h"
 #include "store.h"
 #include "tls.h"
@@ -55,6 +64,8 @@ typedef struct relay {
     bool upstream_online;
     int64_t upstream_last_contact_ms;
     int64_t started_at_ms;
+    uv_timer_t crl_timer;        /* tls.crl_reload */
+    sj_linkctl *linkctl;         /* `sanji-relayctl links`; NULL if it could not start */
     bool stopping;
     int open_parts;              /* handles and links still closing */
     void (*on_stopped)(struct relay *r);
@@ -80,5 +91,16 @@ void relay_request_commit(relay *r);
  * for status and Welcome, and tells the open station and desk links of a
  * change. */
 void relay_upstream_state_changed(relay *r, bool online);
+
+/* Re-reads tls.crl (trigger says why, for the log: "SIGHUP", ...), puts it
+ * in force if it is newer than the CRL in force, and cuts the links it
+ * revokes.  Problems are logged; the CRL in force stays. */
+void relay_reload_crl(relay *r, const char *trigger);
+
+/* A CRL came from the county (CrlUpdate, len bytes of DER): if the county
+ * CA signed it and it is newer than the CRL in force, it is kept next to
+ * the store (written atomically) and put in force, and the links it
+ * revokes are cut.  Anything else is logged and ignored. */
+void relay_crl_received(relay *r, const uint8_t *crl, size_t len);
 
 #endif

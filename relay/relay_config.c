@@ -3,12 +3,15 @@
  * loading into a relay_config.  See relay_config.h.
  *
  * Entry points: relay_config_load(), relay_config_free(),
- * relay_config_print_doc(), relay_config_keys().
+ * relay_config_print_doc(), relay_config_keys(), relay_config_links_socket().
  */
 #include "relay_config.h"
 
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include "linkctl.h"
 
 static const sj_config_key KEYS[] = {
     {"listen.address", SJ_CONFIG_HOSTPORT_LIST, "0.0.0.0:7444", 0, 0,
@@ -23,7 +26,11 @@ static const sj_config_key KEYS[] = {
      "this relay's certificate (PEM); its sanji:relay:<township> URI is the relay's identity"},
     {"tls.key", SJ_CONFIG_PATH, "/etc/sanji/relay.key", 0, 0, "this relay's private key (PEM)"},
     {"tls.crl", SJ_CONFIG_STRING, "", 0, 0,
-     "the county CA's revocation list (PEM); empty: no revocation check"},
+     "the county CA's revocation list (PEM); empty: no revocation check until the county "
+     "sends its CRL"},
+    {"tls.crl_reload", SJ_CONFIG_DURATION, "1h", 1000, INT64_C(604800000),
+     "re-read tls.crl this often (also on SIGHUP) and cut live links it revokes; an older CRL "
+     "than the one in force is ignored"},
     {"store.path", SJ_CONFIG_PATH, "/var/lib/sanji/relay.db", 0, 0,
      "the relay's SQLite store (queue, results, feed, cache)"},
     {"queue.quota", SJ_CONFIG_SIZE, "512MiB", 1024, INT64_C(1) << 42,
@@ -129,6 +136,7 @@ int relay_config_load(const char *path, relay_config *cfg, sj_error *err)
     cfg->cert_file = strdup(sj_config_get_path(c, "tls.cert"));
     cfg->key_file = strdup(sj_config_get_path(c, "tls.key"));
     cfg->crl_file = dup_or_null(sj_config_get_string(c, "tls.crl"));
+    cfg->crl_reload_ms = (uint64_t)sj_config_get_duration_ms(c, "tls.crl_reload");
     cfg->store_path = strdup(sj_config_get_path(c, "store.path"));
     cfg->queue_quota = sj_config_get_size(c, "queue.quota");
     cfg->window = (uint32_t)sj_config_get_int(c, "upstream.window");
@@ -153,4 +161,13 @@ out:
     if (rc != 0)
         relay_config_free(cfg);
     return rc;
+}
+
+void relay_config_links_socket(const char *store_path, char *out)
+{
+    /* The store is what makes a relay unique on its machine; its real path,
+     * so that the daemon and sanji-relayctl --store agree however the path
+     * is written. */
+    char real[PATH_MAX];
+    sj_linkctl_name("sanji-relayd", realpath(store_path, real) ? real : store_path, out);
 }

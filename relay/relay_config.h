@@ -12,7 +12,7 @@
  * relay_config_free().
  *
  * Entry points: relay_config_load(), relay_config_free(),
- * relay_config_print_doc(), relay_config_keys().
+ * relay_config_print_doc(), relay_config_keys(), relay_config_links_socket().
  */
 #ifndef RELAY_CONFIG_H
 #define RELAY_CONFIG_H
@@ -33,6 +33,7 @@ typedef struct relay_config {
     char *county_node;          /* county.node, e.g. "county:410423000000" */
     char *ca_file, *cert_file, *key_file;
     char *crl_file;             /* NULL when tls.crl is empty */
+    uint64_t crl_reload_ms;     /* tls.crl_reload */
     char *store_path;           /* store.path */
     uint64_t queue_quota;       /* queue.quota, bytes */
     uint32_t window;            /* upstream.window */
@@ -58,5 +59,10 @@ void relay_config_free(relay_config *cfg);
 
 /* Prints the documented keys as a commented configuration file. */
 int relay_config_print_doc(FILE *out);
+
+/* The local socket on which the relay of the store at store_path lists its
+ * live links for `sanji-relayctl links` (linkctl.h); out holds
+ * SJ_LINKCTL_NAME_MAX bytes. */
+void relay_config_links_socket(const char *store_path, char *out);
 
 #endif

@@ -93,6 +93,8 @@ static void send_hello(relay_upstream *u)
     h.software = (char *)"sanji-relayd " SANJI_VERSION;
     h.cursors = l.ptrs;
     h.n_cursors = l.ptrs ? l.n : 0;
+    /* The county sends its CRL, now and when it changes (relay_crl_received()). */
+    h.crl_updates = true;
     uint8_t *p;
     size_t len;
     relay_store_ref_get(r->store, RELAY_REF_CATALOGUE, &h.catalogue_version, &p, &len, &err);
@@ -271,6 +273,10 @@ static void on_message(sj_dialer *d, sj_conn *conn, const Sanji__Envelope *env,
     case SANJI__ENVELOPE__BODY_PERSON_SYNC:
         store_ref(u, RELAY_REF_PERSONS, env->person_sync->version, &env->person_sync->base);
         break;
+    case SANJI__ENVELOPE__BODY_CRL_UPDATE:
+        /* Revocation reaches the relay over this link (docs/PKI.md). */
+        relay_crl_received(r, env->crl_update->crl.data, env->crl_update->crl.len);
+        break;
     case SANJI__ENVELOPE__BODY_HEARTBEAT:
     case SANJI__ENVELOPE__BODY_QUERY_RESULT:
         break;
@@ -385,6 +391,11 @@ void relay_upstream_tick(relay_upstream *u)
     if (with_status) {
         relay_status_release(&ns);
     }
+}
+
+sj_conn *relay_upstream_conn(const relay_upstream *u)
+{
+    return u->conn;
 }
 
 void relay_upstream_stop(relay_upstream *u, void (*done)(relay *r))

@@ -17,7 +17,8 @@
  *
  * Entry points: relay_upstream_start(), relay_upstream_queued(),
  * relay_upstream_pump(), relay_upstream_after_commit(),
- * relay_upstream_tick(), relay_upstream_stop(), relay_upstream_free().
+ * relay_upstream_tick(), relay_upstream_conn(), relay_upstream_stop(),
+ * relay_upstream_free().
  */
 #ifndef RELAY_UPSTREAM_H
 #define RELAY_UPSTREAM_H
@@ -36,6 +37,10 @@ void relay_upstream_after_commit(relay_upstream *u);
 
 /* Periodic: heartbeat, with the relay's NodeStatus every second time. */
 void relay_upstream_tick(relay_upstream *u);
+
+/* The county link while it is up (NULL otherwise), for judging the
+ * county's certificate again and for listings (relay.c). */
+sj_conn *relay_upstream_conn(const relay_upstream *u);
 
 void relay_upstream_stop(relay_upstream *u, void (*done)(relay *r));
 void relay_upstream_free(relay_upstream *u);

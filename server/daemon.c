@@ -3,6 +3,14 @@
  * two database workers, batching of upward messages, the sweep timer and
  * the distribution of committed feed updates (see daemon.h).
  *
+ * Live links follow the PKI (docs/PKI.md): tls.crl is re-read on SIGHUP
+ * and every tls.crl_reload; after each reload, and at every tick for
+ * certificates that expire, every link whose peer is no longer valid is
+ * cut (listener.h).  Relays that ask for it (Hello.crl_updates) get the
+ * CRL in force as a CrlUpdate after their Hello and whenever it changes.
+ * The live links are listed on a local socket (linkctl.h) for
+ * `sanji-countyd links`.
+ *
  * Entry points: countyd_daemon_run(), countyd_daemon_upward(),
  * countyd_daemon_query_job(), countyd_daemon_store_status(),
  * countyd_daemon_has_node(), countyd_job_new(), countyd_job_free().
@@ -14,6 +22,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "ca_time.h"
 #include "caserow.h"
@@ -22,6 +31,7 @@
 #include "envelope.h"
 #include "feed.h"
 #include "i18n.h"
+#include "linkctl.h"
 #include "listener.h"
 #include "log.h"
 #include "orgunit.h"
@@ -62,6 +72,13 @@ typedef struct upmsg {
     uint64_t arrived_ms; /* uv_now() when it came */
 } upmsg;
 
+/* A relay's link that takes CrlUpdate messages (Hello.crl_updates). */
+typedef struct crl_sub {
+    struct crl_sub *next;
+    sj_conn *conn;
+    unsigned sent; /* the crl_version last sent on it; 0: none yet */
+} crl_sub;
+
 struct countyd_daemon {
     const countyd_config *cfg;
     int64_t time_floor_ms;  /* the county CA's notBefore (ca_time.h) */
@@ -77,6 +94,10 @@ struct countyd_daemon {
     countyd_session *sessions;
     bool stopping, listener_closed, finished;
     sj_sdnotify_watchdog watchdog; /* WATCHDOG=1 from this loop when systemd asks (sdnotify.h) */
+    uv_timer_t crl_timer;          /* tls.crl_reload */
+    unsigned crl_version;          /* bumped when the CRL in force changes; 0: none */
+    crl_sub *crl_subs;
+    sj_linkctl *linkctl;           /* `sanji-countyd links` (NULL if it could not start) */
 };
 
 /* ---- jobs -------------------------------------------------------------- */
@@ -597,6 +618,134 @@ static void replace_oldest_session(countyd_daemon *d, const char *node)
         countyd_session_replaced(oldest);
 }
 
+/* ---- the PKI on live links ------------------------------------------------------ */
+
+static void on_cut(sj_conn *conn, const sj_error *why, void *arg)
+{
+    (void)arg;
+    const sj_identity *peer = sj_conn_peer(conn);
+    SJ_LOG_WARN(MOD, "链路已切断：对端证书不再有效 (link cut: the peer's certificate is no longer "
+                     "valid)",
+                "peer", peer ? peer->node_id : "?", "code", sj_err_name(why->code), "why",
+                why->message);
+}
+
+/* Cuts every link whose peer has expired or is revoked by the CRL in
+ * force.  Wall-clock time, as the handshake judges it (not the fakeable
+ * business clock). */
+static void recheck_links(countyd_daemon *d)
+{
+    if (d->listener)
+        sj_listener_recheck_peers(d->listener, (int64_t)time(NULL), on_cut, d);
+}
+
+/* Sends the CRL in force to every subscribed relay that has not had this
+ * version; a blocked link gets it at a later tick. */
+static void crl_push(countyd_daemon *d)
+{
+    sj_tls_crl_info info;
+    const uint8_t *der;
+    size_t len;
+    if (d->crl_subs == NULL || sj_tls_ctx_crl(d->tls, &info, &der, &len) != 0)
+        return;
+    for (crl_sub *c = d->crl_subs; c; c = c->next) {
+        if (c->sent == d->crl_version || !sj_conn_established(c->conn))
+            continue;
+        Sanji__CrlUpdate cu = SANJI__CRL_UPDATE__INIT;
+        cu.crl.data = (uint8_t *)(uintptr_t)der;
+        cu.crl.len = len;
+        cu.number = info.number;
+        Sanji__Envelope env = SANJI__ENVELOPE__INIT;
+        env.body_case = SANJI__ENVELOPE__BODY_CRL_UPDATE;
+        env.crl_update = &cu;
+        sj_error err;
+        int rc = sj_conn_send(c->conn, &env, NULL, &err);
+        if (rc == SJ_EBACKPRESSURE || rc == SJ_ECLOSED)
+            continue;
+        if (rc != 0) /* e.g. larger than limits.max_frame: not tried again until it changes */
+            SJ_LOG_ERROR(MOD, "cannot send the CRL to a relay", "peer",
+                         sj_conn_peer(c->conn) ? sj_conn_peer(c->conn)->node_id : "?", "why",
+                         err.message);
+        c->sent = d->crl_version;
+    }
+}
+
+static void crl_subscribe(countyd_daemon *d, sj_conn *conn)
+{
+    for (crl_sub *c = d->crl_subs; c; c = c->next)
+        if (c->conn == conn)
+            return;
+    crl_sub *c = calloc(1, sizeof(*c));
+    if (!c)
+        return; /* the relay keeps the CRL it has; its next link asks again */
+    c->conn = conn;
+    c->next = d->crl_subs;
+    d->crl_subs = c;
+    crl_push(d);
+}
+
+static void crl_unsubscribe(countyd_daemon *d, sj_conn *conn)
+{
+    for (crl_sub **p = &d->crl_subs; *p; p = &(*p)->next)
+        if ((*p)->conn == conn) {
+            crl_sub *c = *p;
+            *p = c->next;
+            free(c);
+            return;
+        }
+}
+
+/* Re-reads tls.crl (SIGHUP, every tls.crl_reload); the old list stays in
+ * force when the file cannot be read.  Then cuts the links it revokes and
+ * sends it to the relays if it changed. */
+static void reload_crl(countyd_daemon *d, const char *trigger)
+{
+    if (!d->cfg->tls_crl || !*d->cfg->tls_crl)
+        return;
+    sj_tls_crl_info before, after;
+    bool had = sj_tls_ctx_crl(d->tls, &before, NULL, NULL) == 0;
+    sj_error err;
+    if (sj_tls_ctx_reload_crl(d->tls, &err) != 0) {
+        SJ_LOG_ERROR(MOD, "吊销列表重新加载失败，旧列表仍有效 (CRL reload failed; the old one "
+                          "stays in force)",
+                     "trigger", trigger, "why", err.message);
+        return;
+    }
+    sj_tls_ctx_crl(d->tls, &after, NULL, NULL);
+    bool changed = !had || after.number != before.number || after.last_update != before.last_update;
+    if (changed)
+        d->crl_version++;
+    char number[24], revoked[24];
+    snprintf(number, sizeof(number), "%" PRIu64, after.number);
+    snprintf(revoked, sizeof(revoked), "%zu", after.revoked);
+    if (changed || strcmp(trigger, "SIGHUP") == 0)
+        SJ_LOG_INFO(MOD, "吊销列表已重新加载 (CRL reloaded)", "file", d->cfg->tls_crl, "number",
+                    number, "revoked", revoked, "changed", changed ? "yes" : "no", "trigger",
+                    trigger);
+    recheck_links(d);
+    crl_push(d);
+}
+
+static void on_crl_timer(uv_timer_t *t)
+{
+    countyd_daemon *d = t->data;
+    if (!d->stopping)
+        reload_crl(d, "tls.crl_reload");
+}
+
+static void add_link(sj_conn *conn, void *arg)
+{
+    const sj_identity *peer = sj_conn_peer(conn);
+    sj_linkctl_add_conn(arg, peer && peer->role == SJ_NODE_ROLE_RELAY ? "relay" : "desk", conn);
+}
+
+static void collect_links(void *arg, sj_linkctl_list *list)
+{
+    countyd_daemon *d = arg;
+    if (d->listener)
+        sj_listener_each(d->listener, add_link, list);
+}
+
 static void on_ready(sj_conn *conn, const sj_identity *peer)
 {
     countyd_daemon *d = sj_listener_data(sj_listener_of(conn));
@@ -629,6 +778,12 @@ static void on_message(sj_conn *conn, const Sanji__Envelope *env, const uint8_t 
     countyd_session *s = session_of(conn);
     if (s)
         countyd_session_message(s, env, payload, len);
+    /* A relay that takes CRL updates gets the CRL in force now and after
+     * every change (the session itself knows nothing of the PKI). */
+    const sj_identity *peer = sj_conn_peer(conn);
+    if (s && env->body_case == SANJI__ENVELOPE__BODY_HELLO && env->hello->crl_updates && peer &&
+        peer->role == SJ_NODE_ROLE_RELAY && sj_conn_established(conn))
+        crl_subscribe(sj_listener_data(sj_listener_of(conn)), conn);
 }
 
 static void on_drain(sj_conn *conn)
@@ -647,6 +802,7 @@ static void on_close(sj_conn *conn, int status, const sj_error *why)
     if (status != 0 && status != SJ_ECLOSED && status != SJ_ECANCELLED)
         SJ_LOG_INFO(MOD, "link closed", "peer", who,
                     "code", sj_err_name(status), "why", why ? why->message : "");
+    crl_unsubscribe(d, conn);
     if (s) {
         sj_conn_set_data(conn, d);
         countyd_session_unlink(&d->sessions, s);
@@ -665,6 +821,10 @@ static void on_tick(uv_timer_t *t)
     int64_t now = sj_clock_mono_ms();
     for (countyd_session *s = d->sessions; s; s = countyd_session_next(s))
         countyd_session_tick(s, now);
+    /* Certificates that expired since the last tick; CRL updates a blocked
+     * relay link could not take before. */
+    recheck_links(d);
+    crl_push(d);
 }
 
 static void drop_queue(countyd_daemon *d, worker *k)
@@ -706,6 +866,11 @@ static void maybe_finish(countyd_daemon *d)
     uv_close((uv_handle_t *)&d->batch_timer, NULL);
     uv_close((uv_handle_t *)&d->sweep_timer, NULL);
     uv_close((uv_handle_t *)&d->tick_timer, NULL);
+    uv_close((uv_handle_t *)&d->crl_timer, NULL);
+    sj_linkctl_close(d->linkctl);
+    d->linkctl = NULL;
+    while (d->crl_subs)
+        crl_unsubscribe(d, d->crl_subs->conn);
     uv_close((uv_handle_t *)&d->sigterm, NULL);
     uv_close((uv_handle_t *)&d->sigint, NULL);
     uv_close((uv_handle_t *)&d->sighup, NULL);
@@ -731,6 +896,7 @@ static void begin_stop(countyd_daemon *d)
     uv_timer_stop(&d->batch_timer);
     uv_timer_stop(&d->sweep_timer);
     uv_timer_stop(&d->tick_timer);
+    uv_timer_stop(&d->crl_timer);
     for (worker *k = &d->applyw; k; k = k == &d->applyw ? &d->queryw : NULL) {
         uv_timer_stop(&k->retry);
         k->waiting_retry = false;
@@ -749,14 +915,7 @@ static void on_signal(uv_signal_t *h, int signum)
      * is done (or has failed and the old list stays) when it is sent. */
     sj_sdnotify_reloading();
     sj_error err;
-    if (d->cfg->tls_crl && *d->cfg->tls_crl) {
-        if (sj_tls_ctx_reload_crl(d->tls, &err) == 0)
-            SJ_LOG_INFO(MOD, "吊销列表已重新加载 (CRL reloaded)", "file", d->cfg->tls_crl);
-        else
-            SJ_LOG_ERROR(MOD, "吊销列表重新加载失败，旧列表仍有效 (CRL reload failed; the old one "
-                              "stays in force)",
-                         "why", err.message);
-    }
+    reload_crl(d, "SIGHUP");
     if (d->cfg->log_file && *d->cfg->log_file && sj_log_set_file(d->cfg->log_file, &err) != 0)
         SJ_LOG_ERROR(MOD, "cannot reopen the log file", "why", err.message);
     sj_sdnotify_ready(NULL);
@@ -849,11 +1008,22 @@ int countyd_daemon_run(const countyd_config *cfg, sj_error *err)
         uv_timer_init(&d->loop, &ws[i]->retry);
         ws[i]->retry.data = ws[i];
     }
-    uv_timer_t *timers[] = {&d->batch_timer, &d->sweep_timer, &d->tick_timer};
-    for (int i = 0; i < 3; i++) {
+    uv_timer_t *timers[] = {&d->batch_timer, &d->sweep_timer, &d->tick_timer, &d->crl_timer};
+    for (int i = 0; i < 4; i++) {
         uv_timer_init(&d->loop, timers[i]);
         timers[i]->data = d;
     }
+    if (sj_tls_ctx_crl(d->tls, NULL, NULL, NULL) == 0) {
+        d->crl_version = 1;
+        uv_timer_start(&d->crl_timer, on_crl_timer, (uint64_t)cfg->crl_reload_ms,
+                       (uint64_t)cfg->crl_reload_ms);
+    }
+    char links_name[SJ_LINKCTL_NAME_MAX];
+    countyd_config_links_socket(cfg, links_name);
+    sj_error lc_err;
+    d->linkctl = sj_linkctl_start(&d->loop, links_name, me->node_id, collect_links, d, &lc_err);
+    if (!d->linkctl) /* the service goes on; only `sanji-countyd links` cannot answer */
+        SJ_LOG_WARN(MOD, "no list of links for sanji-countyd links", "why", lc_err.message);
     uv_timer_start(&d->sweep_timer, on_sweep_timer, (uint64_t)cfg->sweep_interval_ms,
                    (uint64_t)cfg->sweep_interval_ms);
     uv_timer_start(&d->tick_timer, on_tick, TICK_MS, TICK_MS);

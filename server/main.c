@@ -6,12 +6,16 @@
  *       KIND: orgunits | categories | catalogue | persons | holidays
  *   sanji-countyd [--config FILE] [--database CONNINFO] demo-load DIR
  *   sanji-countyd --config FILE run
+ *   sanji-countyd --config FILE links
  *   sanji-countyd --print-config-doc
  *
  * The database conninfo comes from --database, else the configuration file
  * (database.conninfo), else the environment (libpq's PG* variables).
  *
  * `run` serves relays and county desks until SIGTERM or SIGINT (daemon.h).
+ * `links` asks the running server of FILE for its live links (linkctl.h:
+ * a local socket; as root or the server's user) and prints each peer with
+ * its certificate's serial and notAfter.
  * When the database cannot be reached at start, `run` waits for it (backoff
  * up to database.retry_max) rather than exit.
  *
@@ -29,6 +33,7 @@
 #include "db.h"
 #include "i18n.h"
 #include "import.h"
+#include "linkctl.h"
 #include "log.h"
 #include "migrate.h"
 #include "sdnotify.h"
@@ -43,6 +48,7 @@ static void usage(FILE *out)
             "orgunits|categories|catalogue|persons|holidays FILE\n"
             "  sanji-countyd [--config FILE] [--database CONNINFO] demo-load DIR\n"
             "  sanji-countyd --config FILE run\n"
+            "  sanji-countyd --config FILE links\n"
             "  sanji-countyd --print-config-doc\n");
 }
 
@@ -150,6 +156,18 @@ int main(int argc, char **argv)
     } else if (strcmp(cmd, "demo-load") == 0 && npos == 2) {
         if (countyd_db_connect(conninfo, &db, &err) != 0 || countyd_migrate_check(db, &err) != 0 ||
             countyd_import_demo(db, pos[1], stdout, &err) != 0)
+            goto out_fail;
+        status = 0;
+    } else if (strcmp(cmd, "links") == 0 && npos == 1) {
+        if (!config_path) {
+            usage(stderr);
+            status = 2;
+            goto out;
+        }
+        char name[SJ_LINKCTL_NAME_MAX];
+        countyd_config_links_socket(&cfg, name);
+        /* A daemon that does not answer in this time is stuck, not slow. */
+        if (sj_linkctl_print(stdout, name, 30000, &err) != 0)
             goto out_fail;
         status = 0;
     } else if (strcmp(cmd, "run") == 0 && npos == 1) {

@@ -2,11 +2,13 @@
  * server_config.c - sanji-countyd's configuration keys (see server_config.h).
  *
  * Entry points: countyd_config_load(), countyd_config_free(),
- * countyd_config_print_doc(), countyd_config_keys().
+ * countyd_config_print_doc(), countyd_config_keys(),
+ * countyd_config_links_socket().
  */
 #include "server_config.h"
 
 #include <limits.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -20,6 +22,9 @@ static const sj_config_key KEYS[] = {
     {"tls.key", SJ_CONFIG_PATH, "/etc/sanji/county.key", 0, 0, "this server's private key"},
     {"tls.crl", SJ_CONFIG_STRING, "", 0, 0,
      "certificate revocation list file; empty for none"},
+    {"tls.crl_reload", SJ_CONFIG_DURATION, "1h", 1000, INT64_C(604800000),
+     "re-read tls.crl this often (also on SIGHUP), cut live links it revokes and send it to the "
+     "relays"},
     {"database.conninfo", SJ_CONFIG_STRING, "dbname=sanji", 0, 0,
      "libpq connection string of the county's PostgreSQL 15 database"},
     {"county.code", SJ_CONFIG_STRING, NULL, 0, 0,
@@ -116,6 +121,7 @@ int countyd_config_load(const char *path, countyd_config *out, sj_error *err)
     out->tls_cert = sj_config_get_path(c, "tls.cert");
     out->tls_key = sj_config_get_path(c, "tls.key");
     out->tls_crl = sj_config_get_string(c, "tls.crl");
+    out->crl_reload_ms = sj_config_get_duration_ms(c, "tls.crl_reload");
     out->database = sj_config_get_string(c, "database.conninfo");
     const char *county = sj_config_get_string(c, "county.code");
     char where[PATH_MAX + 32];
@@ -156,4 +162,9 @@ void countyd_config_free(countyd_config *c)
         sj_config_free(c->cfg);
     if (c)
         memset(c, 0, sizeof(*c));
+}
+
+void countyd_config_links_socket(const countyd_config *cfg, char out[SJ_LINKCTL_NAME_MAX])
+{
+    sj_linkctl_name("sanji-countyd", cfg->listen ? cfg->listen : "", out);
 }

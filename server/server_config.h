@@ -4,7 +4,7 @@
  *
  * Keys (docs/SERVER.md lists them with their defaults; `sanji-countyd
  * --print-config-doc` prints them as a commented example file):
- *   listen.address, tls.ca, tls.cert, tls.key, tls.crl, database.conninfo,
+ *   listen.address, tls.ca, tls.cert, tls.key, tls.crl, tls.crl_reload, database.conninfo,
  *   county.code, apply.batch_size, apply.batch_wait, apply.pipeline, sweep.interval,
  *   sweep.warn_percents, limits.max_frame, log.level, log.file,
  *   apply.max_pending, feed.page_size, link.idle_timeout, link.handshake_timeout,
@@ -16,7 +16,8 @@
  * failed one).
  *
  * Entry points: countyd_config_load(), countyd_config_free(),
- * countyd_config_print_doc(), countyd_config_keys().
+ * countyd_config_print_doc(), countyd_config_keys(),
+ * countyd_config_links_socket().
  */
 #ifndef COUNTYD_SERVER_CONFIG_H
 #define COUNTYD_SERVER_CONFIG_H
@@ -28,6 +29,7 @@
 
 #include "config.h"
 #include "err.h"
+#include "linkctl.h"
 
 #define COUNTYD_WARN_MAX 8
 
@@ -35,6 +37,7 @@ typedef struct countyd_config {
     sj_config *cfg;             /* NULL when no file was given */
     const char *listen;         /* "host:port" */
     const char *tls_ca, *tls_cert, *tls_key, *tls_crl; /* crl: "" for none */
+    int64_t crl_reload_ms;      /* tls.crl re-read this often (and on SIGHUP) */
     const char *database;       /* libpq conninfo; NULL: libpq's PG* environment */
     char county[7];             /* 6-digit county code; "" when no file was given */
     int batch_size;             /* messages applied per commit, at most */
@@ -66,5 +69,10 @@ void countyd_config_free(countyd_config *c);
 
 /* Prints the documented keys as a commented example file. */
 int countyd_config_print_doc(FILE *out);
+
+/* The local socket on which `run` lists its live links for `sanji-countyd
+ * links` (linkctl.h), named after listen.address: one county server per
+ * address. */
+void countyd_config_links_socket(const countyd_config *cfg, char out[SJ_LINKCTL_NAME_MAX]);
 
 #endif

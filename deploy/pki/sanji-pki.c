@@ -56,7 +56,8 @@ static void usage(FILE *f)
     fputs("用法 / usage:\n"
           "  " PROG " init   --dir D --county CODE [--name 县名] [--days 3650]\n"
           "  " PROG " issue  --dir D --role ROLE --unit CODE [--name N] [--host H,H...]\n"
-          "                  [--days 825] [--not-before UNIX] [--not-after UNIX] --out PREFIX\n"
+          "                  [--days 825 | --minutes M] [--not-before UNIX] [--not-after UNIX]\n"
+          "                  --out PREFIX\n"
           "  " PROG " revoke --dir D --cert FILE\n"
           "  " PROG " crl    --dir D [--days 30]\n"
           "  " PROG " show   --cert FILE\n"
@@ -110,6 +111,8 @@ struct opts {
     const char *dir, *county, *name, *role, *unit, *hosts, *out, *cert;
     long days;
     bool have_days;
+    long minutes;
+    bool have_minutes;
     long long not_before, not_after;
     bool have_nb, have_na;
 };
@@ -132,6 +135,7 @@ static void parse_opts(int argc, char **argv, struct opts *o)
         {"county", required_argument, NULL, 'c'},
         {"name", required_argument, NULL, 'n'},
         {"days", required_argument, NULL, 'D'},
+        {"minutes", required_argument, NULL, 'M'},
         {"role", required_argument, NULL, 'r'},
         {"unit", required_argument, NULL, 'u'},
         {"host", required_argument, NULL, 'H'},
@@ -154,6 +158,10 @@ static void parse_opts(int argc, char **argv, struct opts *o)
         case 'D':
             o->days = (long)parse_num("--days", optarg, 1, 36500);
             o->have_days = true;
+            break;
+        case 'M':
+            o->minutes = (long)parse_num("--minutes", optarg, 1, 527040);
+            o->have_minutes = true;
             break;
         case 'r': o->role = optarg; break;
         case 'u': o->unit = optarg; break;
@@ -524,6 +532,24 @@ fail:
 
 /* ---------- CRL --------------------------------------------------------- */
 
+/* The crlNumber of the CRL at path, or 0 when there is none (no file yet,
+ * or no number in it). */
+static int64_t last_crl_number(const char *path)
+{
+    FILE *f = fopen(path, "r");
+    X509_CRL *old = f ? PEM_read_X509_CRL(f, NULL, NULL, NULL) : NULL;
+    if (f)
+        fclose(f);
+    ASN1_INTEGER *num = old ? X509_CRL_get_ext_d2i(old, NID_crl_number, NULL, NULL) : NULL;
+    int64_t v = 0;
+    if (num == NULL || ASN1_INTEGER_get_int64(&v, num) != 1)
+        v = 0;
+    ASN1_INTEGER_free(num);
+    X509_CRL_free(old);
+    ERR_clear_error();
+    return v;
+}
+
 /* Rewrites D/crl.pem from D/index, valid for days. */
 static int publish_crl(struct ca *ca, long days)
 {
@@ -580,9 +606,14 @@ static int publish_crl(struct ca *ca, long days)
         n++;
     }
     X509_CRL_sort(crl);
-    /* crlNumber: the publication time is monotonic enough for one county. */
+    /* crlNumber: the publication time, and always above the last one's, so
+     * that two publications in one second still tell apart (relays take a
+     * CRL only with a greater number than theirs). */
+    int64_t number = (int64_t)now, last = last_crl_number(cp);
+    if (number <= last)
+        number = last + 1;
     ASN1_INTEGER *num = ASN1_INTEGER_new();
-    ok = num && ASN1_INTEGER_set_int64(num, (int64_t)now) &&
+    ok = num && ASN1_INTEGER_set_int64(num, number) &&
          X509_CRL_add1_ext_i2d(crl, NID_crl_number, num, 0, 0) == 1;
     ASN1_INTEGER_free(num);
     if (!ok || !X509_CRL_sign(crl, ca->key, EVP_sha256())) {
@@ -724,10 +755,16 @@ static int cmd_issue(const struct opts *o)
         die_usage("%s", err.message);
     long days = o->have_days ? o->days : 825;
     time_t now = time(NULL);
+    if (o->have_minutes && (o->have_days || o->have_na))
+        die_usage("--minutes 不能与 --days 或 --not-after 同用 (--minutes sets the end itself)");
     long long nb = o->have_nb ? o->not_before
                    : o->have_na ? o->not_after - days * 86400LL
                                 : (long long)now - 300;
-    long long na = o->have_na ? o->not_after : nb + days * 86400LL;
+    /* --minutes counts from now, not from the start 5 minutes back: a
+     * certificate for one minute is good for one minute. */
+    long long na = o->have_minutes ? (long long)now + o->minutes * 60LL
+                   : o->have_na    ? o->not_after
+                                   : nb + days * 86400LL;
     if (na <= nb)
         die_usage("--not-after 必须晚于 --not-before (validity would be empty)");
 

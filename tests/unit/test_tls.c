@@ -15,10 +15,13 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 
 #include <cmocka.h>
 
+#include <openssl/bn.h>
 #include <openssl/err.h>
+#include <openssl/pem.h>
 #include <openssl/ssl.h>
 
 #include "certs.h"
@@ -544,6 +547,198 @@ static void test_reload_crl_applies_to_new_handshakes(void **state)
     sj_tls_ctx_free(sctx);
 }
 
+/* ---------- live links: the peer judged again -------------------------- */
+
+/* Issues a village certificate named name for unit, from the set's CA. */
+static void issue_village(const char *name, const char *unit)
+{
+    char out[PATH_MAX];
+    snprintf(out, sizeof out, "%s/%s", certs.dir, name);
+    const char *issue[] = {"issue", "--dir", certs.ca_dir, "--role", "village", "--unit", unit,
+                           "--out", out, NULL};
+    assert_int_equal(sj_test_certs_pki(&certs, issue), 0);
+}
+
+static void revoke_cert(const char *name)
+{
+    char crt[PATH_MAX];
+    const char *revoke[] = {"revoke", "--dir", certs.ca_dir, "--cert",
+                            sj_test_certs_path(&certs, name, "crt", crt, sizeof crt), NULL};
+    assert_int_equal(sj_test_certs_pki(&certs, revoke), 0);
+}
+
+/* The serial (as sanji-pki prints it) and notAfter of a certificate of the set. */
+static void cert_facts(const char *name, char serial[SJ_TLS_SERIAL_MAX], int64_t *not_after)
+{
+    char path[PATH_MAX];
+    FILE *f = fopen(sj_test_certs_path(&certs, name, "crt", path, sizeof path), "r");
+    assert_non_null(f);
+    X509 *x = PEM_read_X509(f, NULL, NULL, NULL);
+    fclose(f);
+    assert_non_null(x);
+    BIGNUM *bn = ASN1_INTEGER_to_BN(X509_get0_serialNumber(x), NULL);
+    char *hex = BN_bn2hex(bn);
+    snprintf(serial, SJ_TLS_SERIAL_MAX, "%s", hex);
+    OPENSSL_free(hex);
+    BN_free(bn);
+    struct tm tm;
+    assert_int_equal(ASN1_TIME_to_tm(X509_get0_notAfter(x), &tm), 1);
+    *not_after = (int64_t)timegm(&tm);
+    X509_free(x);
+}
+
+/* A whole file, malloc'd. */
+static unsigned char *slurp(const char *path, size_t *len)
+{
+    FILE *f = fopen(path, "rb");
+    assert_non_null(f);
+    unsigned char *buf = malloc(1 << 20);
+    assert_non_null(buf);
+    *len = fread(buf, 1, 1 << 20, f);
+    fclose(f);
+    return buf;
+}
+
+static void test_peer_cert_and_expiry_recheck(void **state)
+{
+    (void)state;
+    sj_tls_ctx *sctx = make_ctx("relay", true, true, relay_listener_roles, 2, NULL);
+    sj_tls_ctx *cctx = make_ctx("village", false, true, upstream_roles, 1, NULL);
+    sj_error err;
+    sj_tls *s = sj_tls_new(sctx, NULL, &err), *c = sj_tls_new(cctx, NULL, &err);
+    sj_tls_cert_info ci;
+    assert_int_equal(sj_tls_peer_cert(s, &ci), SJ_EINVAL); /* before the handshake */
+    assert_int_equal(sj_tls_recheck_peer(s, 0, &err), 0);
+    sj_test_tls_outcome o;
+    run_handshake(c, s, &o);
+    assert_int_equal(o.server_rc, 0);
+
+    char serial[SJ_TLS_SERIAL_MAX];
+    int64_t not_after;
+    cert_facts("village", serial, &not_after);
+    assert_int_equal(sj_tls_peer_cert(s, &ci), 0);
+    assert_string_equal(ci.serial, serial);
+    assert_int_equal(ci.not_after, not_after);
+    assert_true(ci.not_before < ci.not_after);
+    cert_facts("relay", serial, &not_after);
+    assert_int_equal(sj_tls_peer_cert(c, &ci), 0);
+    assert_string_equal(ci.serial, serial);
+
+    /* Good through notAfter itself, as at the handshake; expired after it,
+     * with the node and serial in the message. */
+    cert_facts("village", serial, &not_after);
+    assert_int_equal(sj_tls_recheck_peer(s, not_after, &err), 0);
+    assert_int_equal(sj_tls_recheck_peer(s, not_after + 1, &err), SJ_ETLS_EXPIRED);
+    assert_mentions(&err, "village:410423101201", "server");
+    assert_mentions(&err, serial, "server");
+    sj_tls_free(c);
+    sj_tls_free(s);
+    sj_tls_ctx_free(cctx);
+    sj_tls_ctx_free(sctx);
+}
+
+static void test_reload_revokes_a_live_peer(void **state)
+{
+    (void)state;
+    issue_village("live-village", "410423101206");
+    sj_tls_ctx *sctx = make_ctx("relay", true, true, relay_listener_roles, 2, NULL);
+    sj_tls_ctx *lctx = make_ctx("live-village", false, false, upstream_roles, 1, NULL);
+    sj_tls_ctx *vctx = make_ctx("village", false, false, upstream_roles, 1, NULL);
+    sj_error err;
+    sj_test_tls_outcome o;
+    sj_tls *ls = sj_tls_new(sctx, NULL, &err), *lc = sj_tls_new(lctx, NULL, &err);
+    sj_tls *vs = sj_tls_new(sctx, NULL, &err), *vc = sj_tls_new(vctx, NULL, &err);
+    run_handshake(lc, ls, &o);
+    assert_int_equal(o.server_rc, 0);
+    run_handshake(vc, vs, &o);
+    assert_int_equal(o.server_rc, 0);
+    int64_t now = (int64_t)time(NULL);
+    assert_int_equal(sj_tls_recheck_peer(ls, now, &err), 0);
+
+    revoke_cert("live-village");
+    /* Not in force until the context reloads: the link stays. */
+    assert_int_equal(sj_tls_recheck_peer(ls, now, &err), 0);
+    assert_int_equal(sj_tls_ctx_reload_crl(sctx, &err), 0);
+    assert_int_equal(sj_tls_recheck_peer(ls, now, &err), SJ_ETLS_REVOKED);
+    char serial[SJ_TLS_SERIAL_MAX];
+    int64_t not_after;
+    cert_facts("live-village", serial, &not_after);
+    assert_mentions(&err, serial, "server");
+    assert_mentions(&err, "village:410423101206", "server");
+    /* It stays refused on later checks; the other peer stays good. */
+    assert_int_equal(sj_tls_recheck_peer(ls, now, &err), SJ_ETLS_REVOKED);
+    assert_int_equal(sj_tls_recheck_peer(vs, now, &err), 0);
+
+    sj_tls_free(lc);
+    sj_tls_free(ls);
+    sj_tls_free(vc);
+    sj_tls_free(vs);
+    sj_tls_ctx_free(lctx);
+    sj_tls_ctx_free(vctx);
+    sj_tls_ctx_free(sctx);
+}
+
+static void test_offer_crl_checks_signer_and_age(void **state)
+{
+    (void)state;
+    /* A context without crl_file checks nothing until it is offered one. */
+    sj_tls_ctx *nctx = make_ctx("relay", true, false, relay_listener_roles, 2, NULL);
+    sj_tls_ctx *rctx = make_ctx("revoked-village", false, false, upstream_roles, 1, NULL);
+    sj_error err;
+    sj_tls_crl_info info, in;
+    assert_int_equal(sj_tls_ctx_crl(nctx, &info, NULL, NULL), SJ_ENOTFOUND);
+
+    size_t old_len;
+    unsigned char *old_pem = slurp(certs.crl_file, &old_len);
+    assert_int_equal(sj_tls_ctx_offer_crl(nctx, old_pem, old_len, &in, &err), 0);
+    const uint8_t *der;
+    size_t der_len;
+    assert_int_equal(sj_tls_ctx_crl(nctx, &info, &der, &der_len), 0);
+    assert_true(info.number > 0);
+    assert_int_equal(info.number, in.number);
+    assert_true(info.revoked >= 1);
+    assert_true(der_len > 0);
+    /* Now it refuses the revoked station at the handshake. */
+    sj_test_tls_outcome o;
+    sj_tls *s = sj_tls_new(nctx, NULL, &err), *c = sj_tls_new(rctx, NULL, &err);
+    run_handshake(c, s, &o);
+    assert_int_equal(o.server_rc, SJ_ETLS_REVOKED);
+    sj_tls_free(c);
+    sj_tls_free(s);
+
+    /* The same CRL again, in DER this time: nothing changes. */
+    unsigned char *copy = malloc(der_len);
+    assert_non_null(copy);
+    memcpy(copy, der, der_len);
+    assert_int_equal(sj_tls_ctx_offer_crl(nctx, copy, der_len, NULL, &err), SJ_EEXISTS);
+    free(copy);
+
+    /* Bytes that are no CRL, and a CRL of another CA. */
+    assert_int_equal(sj_tls_ctx_offer_crl(nctx, "not a CRL", 9, NULL, &err), SJ_EINVAL);
+    char foreign[PATH_MAX];
+    snprintf(foreign, sizeof foreign, "%s/foreign/crl.pem", certs.dir);
+    size_t flen;
+    unsigned char *fpem = slurp(foreign, &flen);
+    assert_int_equal(sj_tls_ctx_offer_crl(nctx, fpem, flen, NULL, &err), SJ_ETLS_UNTRUSTED);
+    free(fpem);
+
+    /* A newer one is taken (sanji-pki numbers even two publications of one
+     * second apart); then the older one is refused. */
+    const char *crl[] = {"crl", "--dir", certs.ca_dir, NULL};
+    assert_int_equal(sj_test_certs_pki(&certs, crl), 0);
+    size_t new_len;
+    unsigned char *new_pem = slurp(certs.crl_file, &new_len);
+    assert_int_equal(sj_tls_ctx_offer_crl(nctx, new_pem, new_len, &in, &err), 0);
+    assert_true(in.number > info.number);
+    assert_int_equal(sj_tls_ctx_offer_crl(nctx, old_pem, old_len, NULL, &err), SJ_EEXISTS);
+    assert_int_equal(sj_tls_ctx_crl(nctx, &info, NULL, NULL), 0);
+    assert_int_equal(info.number, in.number);
+    free(new_pem);
+    free(old_pem);
+    sj_tls_ctx_free(rctx);
+    sj_tls_ctx_free(nctx);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -566,6 +761,9 @@ int main(void)
         cmocka_unit_test(test_ctx_refuses_key_open_to_others),
         cmocka_unit_test(test_ctx_refuses_bad_config),
         cmocka_unit_test(test_reload_crl_applies_to_new_handshakes),
+        cmocka_unit_test(test_peer_cert_and_expiry_recheck),
+        cmocka_unit_test(test_reload_revokes_a_live_peer),
+        cmocka_unit_test(test_offer_crl_checks_signer_and_age),
     };
     return cmocka_run_group_tests(tests, setup_certs, teardown_certs);
 }
