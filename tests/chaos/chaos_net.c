@@ -322,9 +322,9 @@ static int pg_run(chaos_net *n, sj_error *err)
     snprintf(n->pg.core_dir, sizeof n->pg.core_dir, "%.4000s", data);
     int rc = sj_test_proc_start(&n->pg, argv, NULL, log, err);
     if (rc == 0)
-        rc = sj_test_proc_wait_port(&n->pg, n->pg_port, 30000, err);
+        rc = sj_test_proc_wait_port(&n->pg, n->pg_port, SJ_TEST_HANG_MS, err);
     /* The port opens before recovery ends; wait until it takes sessions. */
-    for (int i = 0; rc == 0 && i < 300; i++) {
+    for (int i = 0; rc == 0 && i < SJ_TEST_HANG_MS / 100; i++) {
         if (sh(PGBIN "/pg_isready -q -h 127.0.0.1 -p %d -t 1", n->pg_port) == 0)
             return 0;
         usleep(100000);
@@ -556,7 +556,7 @@ void chaos_net_stop(chaos_net *n)
     }
     stop_checked(n, &n->county, SJ_TEST_HANG_MS, "sanji-countyd");
     if (n->pg.pid > 0) {
-        stop_checked(n, &n->pg, 20000, "PostgreSQL");
+        stop_checked(n, &n->pg, SJ_TEST_HANG_MS, "PostgreSQL");
         scan_pg_log(n);
     }
 }
@@ -630,9 +630,9 @@ int chaos_net_fault(chaos_net *n, sj_workload *w, chaos_fault_kind kind, uint64_
         if (sj_test_proc_signal(&n->pg, SIGQUIT) != 0) {
             if (n->pg.exited)
                 crash(n, &n->pg, "PostgreSQL", "had ended before its immediate shutdown");
-        } else if (sj_test_proc_wait(&n->pg, 15000, err) != 0) {
+        } else if (sj_test_proc_wait(&n->pg, SJ_TEST_HANG_MS, err) != 0) {
             (void)sj_test_proc_kill9(&n->pg);
-            crash(n, &n->pg, "PostgreSQL", "did not end within 15 s of SIGQUIT (killed)");
+            crash(n, &n->pg, "PostgreSQL", "hung after SIGQUIT (killed)");
         } else if (!ended_as_asked(&n->pg, SIGQUIT)) {
             /* (A postmaster that had just been restarted dies of the
              * SIGQUIT itself, with a core: found by a chaos run.) */

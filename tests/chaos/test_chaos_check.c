@@ -282,13 +282,13 @@ static int setup(void **state)
                              "--clear-groups", PGBIN "/postgres", "-D", data, "-c",
                              "listen_addresses=127.0.0.1", "-c", portarg, "-c", sock, NULL};
     if (sj_test_proc_start(&g.pg, getuid() == 0 ? pg_argv : pg_argv + 4, NULL, pglog, &err) != 0 ||
-        sj_test_proc_wait_port(&g.pg, port, 30000, &err) != 0) {
+        sj_test_proc_wait_port(&g.pg, port, SJ_TEST_HANG_MS, &err) != 0) {
         fprintf(stderr, "PostgreSQL: %s\n", err.message);
         return -1;
     }
     snprintf(g.conninfo, sizeof g.conninfo, "host=127.0.0.1 port=%d dbname=sanji user=postgres",
              port);
-    for (int i = 0; i < 300 && PQping(g.conninfo) != PQPING_OK; i++)
+    for (int i = 0; i < SJ_TEST_HANG_MS / 100 && PQping(g.conninfo) != PQPING_OK; i++)
         usleep(100000);
     g.db = PQconnectdb(g.conninfo);
     if (PQstatus(g.db) != CONNECTION_OK) {
@@ -315,7 +315,7 @@ static int teardown(void **state)
         PQfinish(g.db);
     if (g.pg.pid > 0) {
         sj_error err;
-        (void)sj_test_proc_stop(&g.pg, 20000, &err);
+        (void)sj_test_proc_stop(&g.pg, SJ_TEST_HANG_MS, &err);
     }
     sj_test_proc_free(&g.pg);
     char cmd[5 * PATH_MAX];
