@@ -510,6 +510,11 @@ struct run {
     uv_timer_t timer;
     uv_signal_t sigint;
     bool timer_on, sig_on;
+    bool started;           /* the client was started (run_link may run again) */
+    /* a case a county desk does not hold, asked of the county first */
+    const char *fetch_ref;
+    bool fetching;
+    int fetch_status;
     sc_client *c;
     run_mode mode;
     const opts *o;
@@ -646,12 +651,22 @@ static void print_event_line(run *r, const sc_event *ev)
     fflush(stdout);
 }
 
+static void case_fetched(sc_client *c, int status, void *data);
+
 static void on_event(sc_client *c, const sc_event *ev, void *data)
 {
     run *r = data;
     (void)c;
     if (r->done)
         return;
+    if (r->fetching) {
+        if (ev->type == SC_EV_LINK_UP) {
+            sj_error err;
+            if (sc_fetch_case_ref(r->c, r->fetch_ref, case_fetched, r, &err) != 0)
+                case_fetched(r->c, err.code, r);
+        }
+        return;
+    }
     switch (r->mode) {
     case M_WATCH: print_event_line(r, ev); return;
     case M_ACTION:
@@ -727,25 +742,80 @@ static int run_init(run *r, const opts *o, run_mode mode, setup *s, sj_error *er
     return 0;
 }
 
-/* Connects and runs the loop for at most wait_s seconds (forever when < 0). */
+static double wait_seconds(const opts *o, double fallback);
+
+/* Connects (the first time) and runs the loop for at most wait_s seconds
+ * (forever when < 0), or until a step stops the loop to go on (uv_stop: a
+ * county desk fetching a case before it acts on it). */
 static void run_link(run *r, double wait_s)
 {
     sj_error err;
-    if (sc_client_start(r->c, &err) != 0) {
-        if (!r->o->json)
-            fprintf(stderr, "%s%s\n", _("Cannot connect: "), err.message);
-        return;
+    if (!r->started) {
+        if (sc_client_start(r->c, &err) != 0) {
+            if (!r->o->json)
+                fprintf(stderr, "%s%s\n", _("Cannot connect: "), err.message);
+            return;
+        }
+        r->started = true;
+        uv_timer_init(&r->loop, &r->timer);
+        r->timer.data = r;
+        r->timer_on = true;
+        uv_signal_init(&r->loop, &r->sigint);
+        r->sigint.data = r;
+        uv_signal_start(&r->sigint, on_sigint, SIGINT);
+        r->sig_on = true;
     }
-    uv_timer_init(&r->loop, &r->timer);
-    r->timer.data = r;
-    r->timer_on = true;
+    if (r->done)
+        return;
     if (wait_s >= 0)
         uv_timer_start(&r->timer, on_timeout, (uint64_t)(wait_s * 1000), 0);
-    uv_signal_init(&r->loop, &r->sigint);
-    r->sigint.data = r;
-    uv_signal_start(&r->sigint, on_sigint, SIGINT);
-    r->sig_on = true;
+    else
+        uv_timer_stop(&r->timer);
     uv_run(&r->loop, UV_RUN_DEFAULT);
+}
+
+static void case_fetched(sc_client *c, int status, void *data)
+{
+    run *r = data;
+    (void)c;
+    r->fetching = false;
+    r->fetch_status = status;
+    uv_stop(&r->loop);
+}
+
+/* A county desk holds only the cases it opened (sc_searches_at_peer()): a
+ * command naming another one asks the county for it once the link is up,
+ * then goes on with the case in the store.  Returns 0, or fails with why. */
+static int fetch_at_peer(run *r, const char *ref, sj_error *err)
+{
+    r->fetch_ref = ref;
+    r->fetching = true;
+    r->fetch_status = SJ_ECLOSED;
+    run_link(r, wait_seconds(r->o, 10));
+    if (r->fetching || r->done)
+        return sj_error_set(err, SJ_ECLOSED,
+                            _("Case %s is not held here and the county could not be asked for it "
+                              "(no link); try again when the county is reachable."),
+                            ref);
+    if (r->fetch_status != 0)
+        return sj_error_set(err, r->fetch_status == SJ_EUNKNOWN_CASE ? SJ_EUNKNOWN_CASE
+                                                                     : r->fetch_status,
+                            _("The county has no case %s in this desk's scope (%s)."), ref,
+                            sj_err_name(r->fetch_status));
+    return 0;
+}
+
+/* The case ref names, from the store, or at a county desk from the county
+ * (fetch_at_peer()).  Returns EX_OK, or the exit code with err set. */
+static int find_case(run *r, const char *ref, uint8_t cid[16], sj_error *err)
+{
+    if (sc_find_case(r->c, ref, cid, err) == 0)
+        return EX_OK;
+    if (err->code != SJ_EUNKNOWN_CASE || !sc_searches_at_peer(r->c))
+        return EX_INPUT;
+    if (fetch_at_peer(r, ref, err) != 0)
+        return err->code == SJ_ECLOSED ? EX_PENDING : EX_INPUT;
+    return sc_find_case(r->c, ref, cid, err) == 0 ? EX_OK : EX_INPUT;
 }
 
 static void run_close(run *r)
@@ -866,8 +936,9 @@ static int cmd_action(run *r, const command *cmd, sj_error *err)
         snprintf(ref, sizeof(ref), "%s", t);
     } else {
         uint8_t cid[16];
-        if (sc_find_case(r->c, o->args[0], cid, err) != 0)
-            return fail(err, EX_INPUT);
+        int rc = find_case(r, o->args[0], cid, err);
+        if (rc != EX_OK)
+            return fail(err, rc);
         snprintf(ref, sizeof(ref), "%s", o->args[0]);
         sj_satisfaction sat = SJ_SATISFACTION_NONE;
         if (cmd->action == SJ_ACTION_FEEDBACK) {
@@ -1032,7 +1103,10 @@ static int cmd_show(run *r, const command *cmd, sj_error *err)
     sc_use_person(r->c, NULL);
     uint8_t id[16];
     sc_case_detail d;
-    if (sc_find_case(r->c, o->args[0], id, err) != 0 || sc_get_case(r->c, id, &d, err) != 0)
+    int rc = find_case(r, o->args[0], id, err);
+    if (rc != EX_OK)
+        return fail(err, rc);
+    if (sc_get_case(r->c, id, &d, err) != 0)
         return fail(err, EX_INPUT);
     const Sanji__Case *c = d.c;
     sj_case_action allowed[SJ_ACTION_COUNT];

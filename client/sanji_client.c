@@ -1507,14 +1507,28 @@ static void on_fetched(sc_client *c, int status, const Sanji__QueryResult *res, 
 int sc_fetch_case(sc_client *c, const uint8_t case_id[16], sc_fetch_cb cb, void *data,
                   sj_error *err)
 {
+    char id[SJ_UUID_TEXT_SIZE];
+    sj_uuid_format(case_id, id);
+    return sc_fetch_case_ref(c, id, cb, data, err);
+}
+
+int sc_fetch_case_ref(sc_client *c, const char *ref, sc_fetch_cb cb, void *data, sj_error *err)
+{
+    if (sj_utf8_blank(ref))
+        return sj_error_set(err, SJ_EMISSING_FIELD, "%s", _("Give a case number or case id."));
     fetch_req *f = calloc(1, sizeof(*f));
     if (!f)
         return sj_error_set(err, SJ_ENOMEM, NULL);
     f->cb = cb;
     f->data = data;
     Sanji__CaseGetQuery g = SANJI__CASE_GET_QUERY__INIT;
-    g.case_id.data = (uint8_t *)case_id;
-    g.case_id.len = 16;
+    uint8_t case_id[16];
+    if (sj_uuid_parse(ref, case_id, NULL) == 0) {
+        g.case_id.data = case_id;
+        g.case_id.len = 16;
+    } else {
+        g.number = (char *)ref;
+    }
     Sanji__Query q = SANJI__QUERY__INIT;
     q.kind_case = SANJI__QUERY__KIND_CASE_GET;
     q.case_get = &g;

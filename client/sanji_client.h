@@ -282,6 +282,9 @@ typedef void (*sc_fetch_cb)(sc_client *c, int status, void *data);
  * their scope (county desks) when one is opened. */
 int sc_fetch_case(sc_client *c, const uint8_t case_id[16], sc_fetch_cb cb, void *data,
                   sj_error *err);
+/* The same by a case number or a case id as text (sc_find_case()'s ref),
+ * for a command naming a case this desk does not hold yet. */
+int sc_fetch_case_ref(sc_client *c, const char *ref, sc_fetch_cb cb, void *data, sj_error *err);
 
 /* The actions the logged-in person may take on c now (sj_case_allowed_actions
  * with this person as the actor); 0 when nobody is logged in. */
