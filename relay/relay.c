@@ -136,26 +136,44 @@ static void recheck_links(relay *r)
         on_cut(up, &why, r);
 }
 
-/* Offers a CRL to both contexts (stations' and county's); the CRL in force
- * is the same in both.  Returns the stations' context's answer. */
-static int offer_crl(relay *r, const void *data, size_t len, sj_tls_crl_info *info, sj_error *err)
+/* Offers a CRL to both contexts, the stations' listener's and the county
+ * link's, so that one CRL is in force for both; each that takes it logs
+ * msg (one line per context, as operators and tests read them).  Returns 0
+ * when a context took it, else the first refusal that is not SJ_EEXISTS,
+ * else SJ_EEXISTS, with err saying why. */
+static int offer_crl(relay *r, const void *data, size_t len, const char *msg, const char *source,
+                     sj_error *err)
 {
-    int rc = sj_tls_ctx_offer_crl(r->server_tls, data, len, info, err);
-    sj_error e2;
-    int rc2 = sj_tls_ctx_offer_crl(r->client_tls, data, len, NULL, &e2);
-    if (rc != 0 && rc2 == 0)
-        return 0; /* new for the county's link only: cannot be, but it is in force */
-    if (rc == 0 && rc2 != 0 && rc2 != SJ_EEXISTS)
-        SJ_LOG_ERROR(MOD, "CRL not in force on the county link", "why", e2.message);
+    const struct {
+        sj_tls_ctx *ctx;
+        const char *which;
+    } to[] = {{r->server_tls, "stations"}, {r->client_tls, "county"}};
+    int rc = SJ_EEXISTS;
+    sj_error first;
+    sj_error_clear(&first);
+    for (size_t i = 0; i < sizeof to / sizeof to[0]; i++) {
+        sj_tls_crl_info in;
+        sj_error e;
+        int one = sj_tls_ctx_offer_crl(to[i].ctx, data, len, &in, &e);
+        if (one == 0) {
+            char number[24], revoked[24];
+            snprintf(number, sizeof number, "%" PRIu64, in.number);
+            snprintf(revoked, sizeof revoked, "%zu", in.revoked);
+            SJ_LOG_INFO(MOD, msg, "source", source, "for", to[i].which, "number", number,
+                        "revoked", revoked);
+            rc = 0;
+        } else if (first.code == SJ_EOK || (first.code == SJ_EEXISTS && one != SJ_EEXISTS)) {
+            first = e;
+        }
+    }
+    if (rc == 0 && first.code != SJ_EOK && first.code != SJ_EEXISTS)
+        SJ_LOG_ERROR(MOD, "the CRL is not in force for every link", "why", first.message);
+    if (rc != 0) {
+        rc = first.code;
+        if (err != NULL)
+            *err = first;
+    }
     return rc;
-}
-
-static void log_crl(const char *msg, const char *source, const sj_tls_crl_info *in)
-{
-    char number[24], revoked[24];
-    snprintf(number, sizeof number, "%" PRIu64, in->number);
-    snprintf(revoked, sizeof revoked, "%zu", in->revoked);
-    SJ_LOG_INFO(MOD, msg, "source", source, "number", number, "revoked", revoked);
 }
 
 static int read_file(const char *path, uint8_t **out, size_t *len, sj_error *err)
@@ -250,14 +268,12 @@ static void adopt_kept_crl(relay *r)
     int rc = read_file(path, &data, &len, &err);
     if (rc == SJ_ENOTFOUND)
         return;
-    sj_tls_crl_info in;
     if (rc == 0)
-        rc = offer_crl(r, data, len, &in, &err);
+        rc = offer_crl(r, data, len,
+                       "吊销列表：使用县里上次发来的 (CRL in force: the county's, kept from before)",
+                       path, &err);
     free(data);
-    if (rc == 0)
-        log_crl("吊销列表：使用县里上次发来的 (CRL in force: the county's, kept from before)", path,
-                &in);
-    else if (rc != SJ_EEXISTS)
+    if (rc != 0 && rc != SJ_EEXISTS)
         SJ_LOG_WARN(MOD, "the county's CRL kept from before is not used", "file", path, "why",
                     err.message);
 }
@@ -268,17 +284,19 @@ void relay_reload_crl(relay *r, const char *trigger)
         uint8_t *data;
         size_t len;
         sj_error err;
-        sj_tls_crl_info in;
         int rc = read_file(r->cfg->crl_file, &data, &len, &err);
         if (rc == 0)
-            rc = offer_crl(r, data, len, &in, &err);
+            rc = offer_crl(r, data, len, "吊销列表已重新加载 (CRL reloaded)", r->cfg->crl_file,
+                           &err);
         free(data);
-        if (rc == 0)
-            log_crl("吊销列表已重新加载 (CRL reloaded)", r->cfg->crl_file, &in);
+        if (rc == SJ_EEXISTS && strcmp(trigger, "SIGHUP") == 0)
+            SJ_LOG_INFO(MOD, "tls.crl 不比现用的吊销列表新，现用的仍有效 (tls.crl is not newer than the CRL in "
+                             "force; that one stays)",
+                        "file", r->cfg->crl_file, "why", err.message);
         else if (rc == SJ_EEXISTS)
             SJ_LOG_DEBUG(MOD, "tls.crl is not newer than the CRL in force", "trigger", trigger,
                          "why", err.message);
-        else
+        else if (rc != 0)
             SJ_LOG_ERROR(MOD, "吊销列表重新加载失败，旧列表仍有效 (CRL reload failed; the old one "
                               "stays in force)",
                          "file", r->cfg->crl_file, "trigger", trigger, "why", err.message);
@@ -288,9 +306,9 @@ void relay_reload_crl(relay *r, const char *trigger)
 
 void relay_crl_received(relay *r, const uint8_t *crl, size_t len)
 {
-    sj_tls_crl_info in;
     sj_error err;
-    int rc = offer_crl(r, crl, len, &in, &err);
+    int rc = offer_crl(r, crl, len, "吊销列表已更新 (CRL from the county in force)", "county",
+                       &err);
     if (rc == SJ_EEXISTS) {
         SJ_LOG_DEBUG(MOD, "the county's CRL is the one in force already", "why", err.message);
         return;
@@ -300,7 +318,6 @@ void relay_crl_received(relay *r, const uint8_t *crl, size_t len)
                     sj_err_name(rc), "why", err.message);
         return;
     }
-    log_crl("吊销列表已更新 (CRL from the county in force)", "county", &in);
     /* In force first, kept second: a disk that cannot take it must not
      * keep a revoked station connected.  A relay restarted before the next
      * copy starts from tls.crl and gets this one again on its county link. */
