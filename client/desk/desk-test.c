@@ -391,7 +391,8 @@ static int step(DeskTest *t, char **argv, int argc, char **why)
         return nrc;
     bool need_widget = argc > 1 && strcmp(cmd, "wait-page") != 0 && strcmp(cmd, "page") != 0 &&
                        strcmp(cmd, "resize-window") != 0 &&
-                       strcmp(cmd, "sleep") != 0 && strcmp(cmd, "wait-file") != 0;
+                       strcmp(cmd, "sleep") != 0 && strcmp(cmd, "wait-file") != 0 &&
+                       strcmp(cmd, "mark") != 0;
     if (need_widget) {
         w = desk_window_lookup(t->win, argv[1]);
         if (!w) {
@@ -504,6 +505,20 @@ static int step(DeskTest *t, char **argv, int argc, char **why)
         g_signal_emit_by_name(w, "row-activated", row);
         return 1;
     }
+    if (strcmp(cmd, "select-text") == 0 && argc == 3 && GTK_IS_DROP_DOWN(w)) {
+        /* The first item of a drop-down of strings that contains TEXT. */
+        GListModel *m = gtk_drop_down_get_model(GTK_DROP_DOWN(w));
+        for (guint i = 0; m && i < g_list_model_get_n_items(m); i++) {
+            g_autoptr(GObject) item = g_list_model_get_item(m, i);
+            if (GTK_IS_STRING_OBJECT(item) &&
+                strstr(gtk_string_object_get_string(GTK_STRING_OBJECT(item)), argv[2])) {
+                gtk_drop_down_set_selected(GTK_DROP_DOWN(w), i);
+                return 1;
+            }
+        }
+        *why = g_strdup_printf("%s has no item with \"%s\"", argv[1], argv[2]);
+        return -1;
+    }
     if (strcmp(cmd, "select-text") == 0 && argc == 3) {
         /* The first shown row whose text contains TEXT: what a person does
          * who reads the list instead of counting rows.  Rows a filter hid
@@ -547,6 +562,27 @@ static int step(DeskTest *t, char **argv, int argc, char **why)
             return 1;
         *why = g_strdup_printf("want %s rows, got %d", argv[2], n);
         return -1;
+    }
+    if (strcmp(cmd, "mark") == 0 && argc == 2) {
+        printf("mark %s %" G_GINT64_FORMAT "\n", argv[1], now / 1000);
+        fflush(stdout);
+        return 1;
+    }
+    if (strcmp(cmd, "memory") == 0 && argc == 1) {
+        /* VmRSS and VmHWM of this process, as the kernel counts them. */
+        g_autofree char *status = NULL;
+        long rss = -1, hwm = -1;
+        if (g_file_get_contents("/proc/self/status", &status, NULL, NULL)) {
+            const char *p = strstr(status, "VmRSS:");
+            if (p)
+                rss = strtol(p + 6, NULL, 10);
+            p = strstr(status, "VmHWM:");
+            if (p)
+                hwm = strtol(p + 6, NULL, 10);
+        }
+        printf("memory: rss_kib=%ld hwm_kib=%ld\n", rss, hwm);
+        fflush(stdout);
+        return 1;
     }
     if (strcmp(cmd, "print") == 0 && argc == 2) {
         g_autofree char *got = desk_test_widget_text(w);
@@ -634,5 +670,7 @@ void desk_test_start(DeskWindow *w, const char *script_path)
     t->win = w;
     g_object_add_weak_pointer(G_OBJECT(w), (gpointer *)&t->win);
     t->lines = g_strsplit(text, "\n", -1);
-    g_timeout_add(100, on_tick, t);
+    /* Waits are polled every 20 ms, so what a benchmark times between two
+     * marks is not rounded up to a slow tick. */
+    g_timeout_add(20, on_tick, t);
 }

@@ -13,7 +13,8 @@
  *   click NAME                      presses a button (must be visible and sensitive)
  *   select NAME INDEX               picks row INDEX of a list, child INDEX of a flow box,
  *                                   or item INDEX of a drop-down
- *   select-text NAME TEXT           picks the first shown row (or child) whose text contains TEXT
+ *   select-text NAME TEXT           picks the first shown row (or child, or drop-down item)
+ *                                   whose text contains TEXT
  *   wait-text NAME TEXT [SECONDS]   the widget's text (all labels inside it) contains TEXT
  *   expect-text NAME TEXT           the same, now
  *   expect-no-text NAME TEXT        the widget's text does not contain TEXT
@@ -22,6 +23,9 @@
  *                                   row INDEX of a paged list has TEXT (asking loads it)
  *   scroll NAME FRACTION            scrolls a list to FRACTION (0..1) of its length
  *   print NAME                      prints "NAME: text"
+ *   mark LABEL                      prints "mark LABEL MS" (MS: monotonic milliseconds),
+ *                                   for a benchmark timing what happens between marks
+ *   memory                          prints "memory: rss_kib=N hwm_kib=M" of this process
  *   screenshot NAME FILE            renders the widget ("window" for all) to a PNG
  *   wait-file PATH [SECONDS]        PATH exists (a test process says "go on")
  *   sleep MILLISECONDS

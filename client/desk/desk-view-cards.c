@@ -23,6 +23,7 @@ struct _DeskViewCards {
     size_t n_views, selected;
     GtkWidget **buttons, **counts;
     gint64 last_count;
+    guint count_id;
 };
 
 G_DEFINE_TYPE(DeskViewCards, desk_view_cards, GTK_TYPE_BOX)
@@ -46,7 +47,26 @@ static void on_count(GObject *owner, gint64 count, gboolean capped, gpointer dat
     gtk_label_set_text(GTK_LABEL(v->counts[i]), t);
 }
 
+static void count_now(DeskViewCards *v);
+
+static gboolean on_count_idle(gpointer data)
+{
+    DeskViewCards *v = data;
+    v->count_id = 0;
+    count_now(v);
+    return G_SOURCE_REMOVE;
+}
+
+/* The counts wait until the list's own page has been asked for (a default
+ * priority idle): at a county desk they are queries too, and the rows a
+ * person looks at come first. */
 void desk_view_cards_refresh(DeskViewCards *v)
+{
+    if (!v->count_id)
+        v->count_id = g_idle_add_full(G_PRIORITY_LOW, on_count_idle, v, NULL);
+}
+
+static void count_now(DeskViewCards *v)
 {
     sc_client *c = desk_window_client(v->win);
     if (sc_searches_at_peer(c)) {
@@ -107,6 +127,16 @@ static const char *card_css(desk_view_kind k)
     }
 }
 
+static void desk_view_cards_dispose(GObject *obj)
+{
+    DeskViewCards *v = DESK_VIEW_CARDS(obj);
+    if (v->count_id) {
+        g_source_remove(v->count_id);
+        v->count_id = 0;
+    }
+    G_OBJECT_CLASS(desk_view_cards_parent_class)->dispose(obj);
+}
+
 static void desk_view_cards_finalize(GObject *obj)
 {
     DeskViewCards *v = DESK_VIEW_CARDS(obj);
@@ -117,6 +147,7 @@ static void desk_view_cards_finalize(GObject *obj)
 
 static void desk_view_cards_class_init(DeskViewCardsClass *klass)
 {
+    G_OBJECT_CLASS(klass)->dispose = desk_view_cards_dispose;
     G_OBJECT_CLASS(klass)->finalize = desk_view_cards_finalize;
 }
 
@@ -140,9 +171,12 @@ DeskViewCards *desk_view_cards_new(DeskWindow *w, const char *prefix, sj_node_ro
         GtkWidget *box = gtk_box_new(GTK_ORIENTATION_VERTICAL, 2);
         v->counts[i] = gtk_label_new("…");
         gtk_widget_add_css_class(v->counts[i], "card-count");
+        /* One line, cut short if it must: a wrapping label in a row of
+         * equal buttons asks GTK for sizes it cannot give consistently. */
         GtkWidget *t = gtk_label_new(_(v->views[i].title));
-        gtk_label_set_wrap(GTK_LABEL(t), true);
-        gtk_label_set_justify(GTK_LABEL(t), GTK_JUSTIFY_CENTER);
+        gtk_label_set_ellipsize(GTK_LABEL(t), PANGO_ELLIPSIZE_END);
+        gtk_label_set_width_chars(GTK_LABEL(t), 4);
+        gtk_widget_set_tooltip_text(b, _(v->views[i].title));
         gtk_box_append(GTK_BOX(box), v->counts[i]);
         gtk_box_append(GTK_BOX(box), t);
         gtk_button_set_child(GTK_BUTTON(b), box);
