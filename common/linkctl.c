@@ -64,7 +64,8 @@ struct sj_linkctl_list {
     bool oom;
 };
 
-static void list_addf(sj_linkctl_list *l, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void list_addf(sj_linkctl_list *l, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
 
 static void list_addf(sj_linkctl_list *l, const char *fmt, ...)
 {

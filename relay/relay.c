@@ -290,8 +290,8 @@ void relay_reload_crl(relay *r, const char *trigger)
                            &err);
         free(data);
         if (rc == SJ_EEXISTS && strcmp(trigger, "SIGHUP") == 0)
-            SJ_LOG_INFO(MOD, "tls.crl 不比现用的吊销列表新，现用的仍有效 (tls.crl is not newer than the CRL in "
-                             "force; that one stays)",
+            SJ_LOG_INFO(MOD, "tls.crl 不比现用的吊销列表新，现用的仍有效 (tls.crl is not "
+                             "newer than the CRL in force; that one stays)",
                         "file", r->cfg->crl_file, "why", err.message);
         else if (rc == SJ_EEXISTS)
             SJ_LOG_DEBUG(MOD, "tls.crl is not newer than the CRL in force", "trigger", trigger,
