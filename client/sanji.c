@@ -791,7 +791,8 @@ static int fetch_at_peer(run *r, const char *ref, sj_error *err)
     r->fetch_ref = ref;
     r->fetching = true;
     r->fetch_status = SJ_ECLOSED;
-    run_link(r, wait_seconds(r->o, 10));
+    double wait = wait_seconds(r->o, 10);
+    run_link(r, wait >= 0 && wait < 10 ? 10 : wait);
     if (r->fetching || r->done)
         return sj_error_set(err, SJ_ECLOSED,
                             _("Case %s is not held here and the county could not be asked for it "
@@ -805,16 +806,25 @@ static int fetch_at_peer(run *r, const char *ref, sj_error *err)
     return 0;
 }
 
-/* The case ref names, from the store, or at a county desk from the county
- * (fetch_at_peer()).  Returns EX_OK, or the exit code with err set. */
+/* The case ref names, from the store; at a county desk from the county
+ * first (fetch_at_peer()): such a desk follows no feed, so a copy it holds
+ * may be old, and a pre-check against it would refuse what the county
+ * allows.  Offline, a copy held is used (the county judges the action when
+ * it arrives).  Returns EX_OK, or the exit code with err set. */
 static int find_case(run *r, const char *ref, uint8_t cid[16], sj_error *err)
 {
-    if (sc_find_case(r->c, ref, cid, err) == 0)
-        return EX_OK;
-    if (err->code != SJ_EUNKNOWN_CASE || !sc_searches_at_peer(r->c))
+    bool here = sc_find_case(r->c, ref, cid, err) == 0;
+    if (!sc_searches_at_peer(r->c))
+        return here ? EX_OK : EX_INPUT;
+    if (!here && err->code != SJ_EUNKNOWN_CASE)
         return EX_INPUT;
-    if (fetch_at_peer(r, ref, err) != 0)
-        return err->code == SJ_ECLOSED ? EX_PENDING : EX_INPUT;
+    sj_error fetch_err;
+    if (fetch_at_peer(r, ref, &fetch_err) != 0) {
+        if (here && fetch_err.code == SJ_ECLOSED)
+            return EX_OK;
+        *err = fetch_err;
+        return fetch_err.code == SJ_ECLOSED ? EX_PENDING : EX_INPUT;
+    }
     return sc_find_case(r->c, ref, cid, err) == 0 ? EX_OK : EX_INPUT;
 }
 
