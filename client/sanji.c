@@ -910,6 +910,9 @@ static int report_action(run *r, const char *ref)
         printf(",\"exit\":%d}\n", code);
     } else if (r->reached == SC_OUT_REFUSED) {
         fprintf(stderr, "%s%s\n", _("Refused: "), r->reason);
+    } else if (code == EX_PENDING && sc_lasting_refusal(r->c)) {
+        /* Retrying cannot send it: say why and what to do instead. */
+        printf("%s\n", sc_lasting_advice(sc_lasting_refusal(r->c)));
     } else if (code == EX_PENDING) {
         printf("%s\n", _("Not yet sent: it stays in the outbox and goes with the next run or `sanji sync`."));
     }
@@ -1348,6 +1351,8 @@ static int cmd_status(run *r, const command *cmd, sj_error *err)
                st.upstream_online ? "true" : "false", st.peer_node);
         printf(",\"county_last_contact_ms\":%" PRId64, st.upstream_last_contact_ms);
         json_field("last_error", st.last_error_text);
+        printf(",\"lasting_refusal\":\"%s\"",
+               st.lasting_refusal ? sj_err_name(st.lasting_refusal) : "");
         printf(",\"outbox\":{\"saved\":%u,\"stored\":%u,\"applied\":%u,\"refused\":%u},"
                "\"catalogue_version\":%" PRIu64 ",\"person_version\":%" PRIu64 ",\"cursors\":{",
                st.outbox.saved, st.outbox.stored, st.outbox.applied, st.outbox.refused,
@@ -1363,6 +1368,9 @@ static int cmd_status(run *r, const command *cmd, sj_error *err)
             kv(_("Link"), _("not checked (--offline)"));
         else
             print_hops(sc_client_node(r->c)->role, &st);
+        /* Known from the store, so offline too: retrying will not help. */
+        if (st.lasting_refusal)
+            kv(_("Refused for good"), sc_lasting_advice(st.lasting_refusal));
         char cnt[128];
         snprintf(cnt, sizeof(cnt), _("%u saved, %u reached the township, not yet recorded"),
                  st.outbox.saved, st.outbox.stored);

@@ -584,6 +584,31 @@ int sc_lasting_refusal(const sc_client *c)
     return c->lasting_refusal;
 }
 
+const char *sc_lasting_advice(int code)
+{
+    switch (code) {
+    case SJ_ETLS_REVOKED:
+        return _("This station's certificate has been revoked; ask the county organisation "
+                 "department for a new one. Work saved here cannot be sent until it is replaced.");
+    case SJ_ETLS_EXPIRED:
+        return _("A certificate has expired or is not valid yet: check this computer's date and "
+                 "time; if it is right, ask the county organisation department for a new "
+                 "certificate. Work saved here cannot be sent until then.");
+    case SJ_ESCOPE:
+        return _("The relay refuses this station as not of its township: check the relay address "
+                 "in the configuration, or ask the county organisation department. Work saved "
+                 "here cannot be sent until then.");
+    case SJ_ETLS_UNTRUSTED:
+        return _("The other side's certificate is not from this county's CA: check the address "
+                 "and the CA file in the configuration, or ask the county organisation "
+                 "department. Work saved here cannot be sent until then.");
+    default:
+        return _("The other side refuses this station's certificate (wrong role or identity); "
+                 "ask the county organisation department for the right one. Work saved here "
+                 "cannot be sent until then.");
+    }
+}
+
 int sc_check_clock(const sc_client *c, int64_t now, sj_error *err)
 {
     int64_t network = 0;
@@ -1438,9 +1463,11 @@ int sc_search_cases(sc_client *c, const Sanji__CaseListQuery *q, sc_case_page *o
             if (strcmp(nz(c->catalogue->items[i]->category), q->category) == 0)
                 items[n_items++] = c->catalogue->items[i]->code;
     }
+    /* The store holds this node's scope only (the feed and sc_keep_case()
+     * check it): no scope condition to test on every row. */
     sj_case_search_viewer v = {.role = c->node.role,
                                .unit = c->node.unit,
-                               .scope = c->node.unit,
+                               .scope = NULL,
                                .category_items = items,
                                .n_category_items = n_items,
                                .now_ms = sj_clock_real_ms()};

@@ -337,6 +337,10 @@ int sc_status(sc_client *c, sc_status_info *out, sj_error *err);
  * certificate, the right relay): say so to the cadre. */
 int sc_lasting_refusal(const sc_client *c);
 
+/* What the cadre should do about a lasting refusal code, in the user's
+ * language (Chinese by default): who to ask, and that saved work waits. */
+const char *sc_lasting_advice(int code);
+
 /* How far this computer's clock may be from the network's before saving
  * is refused (sc_check_clock()). */
 #define SC_CLOCK_SKEW_MAX_MS (15 * 60 * 1000)

@@ -643,6 +643,33 @@ static void test_hints_quote_real_case_numbers(void **state)
     assert_lacks("show --help", r.out, "-0001）");
 }
 
+/* A station its relay refused for good (here: a revoked certificate, as the
+ * library keeps it in the store) says so in `status`, in Chinese, with what
+ * to do, and in --json by code; a link taken again clears it. */
+static void test_status_tells_a_lasting_refusal(void **state)
+{
+    (void)state;
+    sc_store *st = open_store("village.db", "village:" VILLAGE);
+    sj_error err;
+    char code[16];
+    snprintf(code, sizeof code, "%d", SJ_ETLS_REVOKED);
+    assert_int_equal(sc_store_meta_set(st, "lasting_refusal", code, &err), 0);
+    sc_store_close(st);
+    static result r;
+    const char *argv[] = {"sanji", "--config", W.village_conf, "status", "--offline", NULL};
+    run(argv, NULL, &r);
+    assert_contains("status", r.out, "本站证书已被吊销，请联系县委组织部重新发证");
+    const char *json[] = {"sanji", "--config", W.village_conf, "--json", "status", "--offline",
+                          NULL};
+    run(json, NULL, &r);
+    assert_contains("status --json", r.out, "\"lasting_refusal\":\"TLS_REVOKED\"");
+    st = open_store("village.db", "village:" VILLAGE);
+    assert_int_equal(sc_store_meta_set(st, "lasting_refusal", "0", &err), 0);
+    sc_store_close(st);
+    run(argv, NULL, &r);
+    assert_lacks("status", r.out, "吊销");
+}
+
 /* 户口 finds the items named with it first, then those that only need a
  * 户口簿. */
 static void test_catalogue_keyword_ranks_names_first(void **state)
@@ -684,6 +711,7 @@ int main(void)
         cmocka_unit_test(test_show_handling_and_materials),
         cmocka_unit_test(test_hints_quote_real_case_numbers),
         cmocka_unit_test(test_catalogue_keyword_ranks_names_first),
+        cmocka_unit_test(test_status_tells_a_lasting_refusal),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
