@@ -58,6 +58,20 @@ static void copy_blob16(sqlite3_stmt *s, int i, uint8_t out[16])
         memcpy(out, sqlite3_column_blob(s, i), 16);
 }
 
+/* The case cache: the search columns (common/case_search.h) before the
+ * snapshots, which are read only for the rows a page shows. */
+#define CASES_SQL                                                                                 \
+    "CREATE TABLE cases ("                                                                        \
+    " case_id BLOB PRIMARY KEY,"                                                                  \
+    " number TEXT NOT NULL DEFAULT '',"                                                           \
+    " version INTEGER NOT NULL DEFAULT 0,"                                                        \
+    " registered_at_ms INTEGER NOT NULL DEFAULT 0,"                                               \
+    " village TEXT NOT NULL DEFAULT ''" SJ_CASE_SEARCH_COLUMNS_SQL                                \
+    " snapshot BLOB,"                                                                             \
+    " predicted BLOB);"                                                                           \
+    "CREATE INDEX cases_number ON cases(number);"                                                 \
+    "CREATE INDEX cases_village ON cases(village, registered_at_ms);" SJ_CASE_SEARCH_INDEXES_SQL
+
 static const char SCHEMA[] =
     "CREATE TABLE outbox ("
     " seq INTEGER PRIMARY KEY AUTOINCREMENT,"
@@ -74,16 +88,7 @@ static const char SCHEMA[] =
     " stored_at_ms INTEGER NOT NULL DEFAULT 0,"
     " final_at_ms INTEGER NOT NULL DEFAULT 0);"
     "CREATE INDEX outbox_case ON outbox(case_id, state);"
-    "CREATE TABLE cases ("
-    " case_id BLOB PRIMARY KEY,"
-    " number TEXT NOT NULL DEFAULT '',"
-    " version INTEGER NOT NULL DEFAULT 0,"
-    " registered_at_ms INTEGER NOT NULL DEFAULT 0,"
-    " snapshot BLOB,"
-    " predicted BLOB,"
-    " village TEXT NOT NULL DEFAULT ''" SJ_CASE_SEARCH_COLUMNS_SQL ");"
-    "CREATE INDEX cases_number ON cases(number);"
-    "CREATE INDEX cases_village ON cases(village, registered_at_ms);" SJ_CASE_SEARCH_INDEXES_SQL
+    CASES_SQL
     "CREATE TABLE events ("
     " case_id BLOB NOT NULL, seq INTEGER NOT NULL, event BLOB NOT NULL,"
     " PRIMARY KEY (case_id, seq));"
@@ -120,20 +125,9 @@ static int upgrade(sc_store *st, sj_error *err)
     int rc = sc_store_begin(st, err);
     if (rc != 0)
         return rc;
-    if ((rc = exec(st,
-                   "ALTER TABLE cases ADD COLUMN village TEXT NOT NULL DEFAULT '';"
-                   "CREATE INDEX cases_village ON cases(village, registered_at_ms)",
-                   err)) == 0)
-        rc = sj_case_search_add_columns(st->db, err);
-    sqlite3_stmt *s = NULL;
-    if (rc == 0 && (rc = prep(st, "SELECT case_id FROM cases", &s, err)) == 0) {
-        while (rc == 0 && sqlite3_step(s) == SQLITE_ROW) {
-            uint8_t id[16];
-            copy_blob16(s, 0, id);
-            rc = reindex(st, id, err);
-        }
-        sqlite3_finalize(s);
-    }
+    rc = sj_case_search_rebuild(st->db, CASES_SQL,
+                                "case_id, number, version, registered_at_ms, snapshot, predicted",
+                                "coalesce(predicted, snapshot)", err);
     if (rc == 0) {
         char v[16];
         snprintf(v, sizeof(v), "%d", SC_STORE_SCHEMA);

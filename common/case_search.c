@@ -8,7 +8,7 @@
  * sj_personal_visible() itself, through an SQL function registered for the
  * run, so that the rule has one implementation.
  *
- * Entry points: sj_case_search_add_columns(), sj_case_search_index(),
+ * Entry points: sj_case_search_rebuild(), sj_case_search_bind(), sj_case_search_index(),
  * sj_case_search_run(), sj_case_search_limit(), sj_case_search_scope().
  */
 #include "case_search.h"
@@ -20,16 +20,6 @@
 #include "orgunit.h"
 #include "personal.h"
 
-/* Every column of SJ_CASE_SEARCH_COLUMNS_SQL, for ALTER TABLE. */
-static const char *const COLUMNS[] = {
-    "status INTEGER NOT NULL DEFAULT 0",       "holder_level INTEGER NOT NULL DEFAULT 0",
-    "holder_unit TEXT NOT NULL DEFAULT ''",    "item_code TEXT NOT NULL DEFAULT ''",
-    "applicant_name TEXT NOT NULL DEFAULT ''", "id_number TEXT NOT NULL DEFAULT ''",
-    "phone TEXT NOT NULL DEFAULT ''",          "first_receiver TEXT NOT NULL DEFAULT ''",
-    "department TEXT NOT NULL DEFAULT ''",     "overdue INTEGER NOT NULL DEFAULT 0",
-    "supervised INTEGER NOT NULL DEFAULT 0",   "due_at_ms INTEGER NOT NULL DEFAULT 0",
-};
-
 /* Statuses a case is still worked on in (sj_case_is_active()), as SQL. */
 #define ACTIVE_SQL "(1, 2, 3, 4, 5, 6, 9)"
 
@@ -39,17 +29,38 @@ static int fail(sqlite3 *db, sj_error *err, const char *what)
                         sqlite3_errmsg(db), what, sqlite3_errmsg(db));
 }
 
-int sj_case_search_add_columns(sqlite3 *db, sj_error *err)
+int sj_case_search_rebuild(sqlite3 *db, const char *cases_sql, const char *keep,
+                           const char *blob_column, sj_error *err)
 {
-    for (size_t i = 0; i < sizeof(COLUMNS) / sizeof(COLUMNS[0]); i++) {
-        char sql[256];
-        snprintf(sql, sizeof(sql), "ALTER TABLE cases ADD COLUMN %s", COLUMNS[i]);
-        if (sqlite3_exec(db, sql, NULL, NULL, NULL) != SQLITE_OK)
-            return fail(db, err, "add column");
+    /* The old table's indexes go with it; their names are free again. */
+    char sql[1024];
+    snprintf(sql, sizeof(sql),
+             "ALTER TABLE cases RENAME TO cases_old;"
+             "DROP INDEX IF EXISTS cases_number; DROP INDEX IF EXISTS cases_village;");
+    if (sqlite3_exec(db, sql, NULL, NULL, NULL) != SQLITE_OK ||
+        sqlite3_exec(db, cases_sql, NULL, NULL, NULL) != SQLITE_OK)
+        return fail(db, err, "rebuild");
+    snprintf(sql, sizeof(sql), "INSERT INTO cases (%s) SELECT %s FROM cases_old; DROP TABLE cases_old",
+             keep, keep);
+    if (sqlite3_exec(db, sql, NULL, NULL, NULL) != SQLITE_OK)
+        return fail(db, err, "rebuild copy");
+    snprintf(sql, sizeof(sql), "SELECT %s FROM cases", blob_column);
+    sqlite3_stmt *s = NULL;
+    if (sqlite3_prepare_v2(db, sql, -1, &s, NULL) != SQLITE_OK)
+        return fail(db, err, "rebuild read");
+    int rc = 0;
+    while (rc == 0 && sqlite3_step(s) == SQLITE_ROW) {
+        const void *b = sqlite3_column_blob(s, 0);
+        Sanji__Case *c = b ? sanji__case__unpack(NULL, (size_t)sqlite3_column_bytes(s, 0), b) : NULL;
+        if (!c) {
+            rc = sj_error_set(err, SJ_ESTORE_CORRUPT, "一个缓存的事项无法解读 / a cached case does not decode");
+            break;
+        }
+        rc = sj_case_search_index(db, c, err);
+        sanji__case__free_unpacked(c, NULL);
     }
-    if (sqlite3_exec(db, SJ_CASE_SEARCH_INDEXES_SQL, NULL, NULL, NULL) != SQLITE_OK)
-        return fail(db, err, "create index");
-    return 0;
+    sqlite3_finalize(s);
+    return rc;
 }
 
 static const char *nz(const char *s)
@@ -204,10 +215,12 @@ static bool like_suffix(const char *text, char *out, size_t cap)
 static void build_where(builder *b, const Sanji__CaseListQuery *q, const sj_case_search_viewer *v)
 {
     sql_add(b, " WHERE 1");
-    if (sj_case_search_scope(v->scope, b->scope_lo, b->scope_hi))
+    if (!v->scope)
+        ; /* the whole store */
+    else if (sj_case_search_scope(v->scope, b->scope_lo, b->scope_hi))
         cond_text(b, "village BETWEEN ? AND ?", b->scope_lo, b->scope_hi);
     else
-        sql_add(b, " AND 0"); /* no scope, nothing to see */
+        sql_add(b, " AND 0"); /* a scope that is no unit: nothing to see */
     if (set(q->village))
         cond_text(b, "village = ?", q->village, NULL);
     if (set(q->unit)) {
@@ -334,17 +347,26 @@ static int run(sqlite3 *db, const char *blob_column, const Sanji__CaseListQuery 
                const sj_case_search_viewer *v, sj_case_search_row_cb cb, void *arg,
                uint32_t *total, bool *capped, sj_error *err)
 {
+    /* The page's rows are found first by rowid, which the indexes can give
+     * without reading a row (the offset's skipped rows included), then
+     * only those rows are read with their snapshots. */
     builder b;
     memset(&b, 0, sizeof(b));
     sql_add(&b, "SELECT ");
     sql_add(&b, blob_column);
+    sql_add(&b, " FROM cases WHERE rowid IN (SELECT rowid");
     size_t from = b.len;
     sql_add(&b, " FROM cases");
     build_where(&b, q, v);
     size_t where_end = b.len;
     int where_binds = b.n;
+    size_t order = b.len;
     build_order(&b, q);
-    sql_add(&b, " LIMIT ? OFFSET ?");
+    size_t order_end = b.len;
+    sql_add(&b, " LIMIT ? OFFSET ?)");
+    char order_by[256];
+    snprintf(order_by, sizeof(order_by), "%.*s", (int)(order_end - order), b.sql + order);
+    sql_add(&b, order_by);
     if (b.overflow)
         return sj_error_set(err, SJ_EINVAL, "search too long / 检索条件过多");
     sqlite3_stmt *s = NULL;

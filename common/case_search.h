@@ -10,9 +10,10 @@
  * registered_at_ms it already had, and the columns below), with indexes:
  * a search reads the matching rows of one page, never every case.
  *
- *   sj_case_search_add_columns()  adds the columns and indexes to an older
- *                                 store's `cases` table (an upgrade)
- *   sj_case_search_schema         the same, for a new store's schema
+ *   SJ_CASE_SEARCH_COLUMNS_SQL,   the columns and indexes, for a store's
+ *   SJ_CASE_SEARCH_INDEXES_SQL    schema
+ *   sj_case_search_rebuild()      an older store's `cases` table rebuilt
+ *                                 with them (an upgrade)
  *   sj_case_search_index()        writes one case's columns
  *   sj_case_search_run()          one page of matching rows, and the count
  *
@@ -32,7 +33,7 @@
  * callback are valid during the call only.  Errors are SJ_EDB (with the
  * SQLite message) or what the callback returned.
  *
- * Entry points: sj_case_search_add_columns(), sj_case_search_bind(),
+ * Entry points: sj_case_search_rebuild(), sj_case_search_bind(),
  * sj_case_search_index(), sj_case_search_run(), sj_case_search_limit(), sj_case_search_scope().
  */
 #ifndef SJ_CASE_SEARCH_H
@@ -51,27 +52,29 @@
 #define SJ_CASE_SEARCH_LIMIT_DEFAULT 200
 #define SJ_CASE_SEARCH_LIMIT_MAX 1000
 
-/* Column definitions and indexes for a new store's `cases` table, to put
- * after its own columns (", status INTEGER ..." and "CREATE INDEX ...;").
- * The table must already have case_id, village, number, registered_at_ms,
- * and an index on (village, registered_at_ms). */
+/* Column definitions and indexes for a store's `cases` table: the columns
+ * go before the store's snapshot blobs (", status INTEGER ..., " between
+ * its own columns and the blobs: a column stored after a large blob is read
+ * only by walking past it), the indexes after the table.  The table must
+ * also have case_id, village, number, registered_at_ms, and an index on
+ * (village, registered_at_ms). */
 #define SJ_CASE_SEARCH_COLUMNS_SQL                                                                 \
     ", status INTEGER NOT NULL DEFAULT 0, holder_level INTEGER NOT NULL DEFAULT 0,"               \
     " holder_unit TEXT NOT NULL DEFAULT '', item_code TEXT NOT NULL DEFAULT '',"                   \
     " applicant_name TEXT NOT NULL DEFAULT '', id_number TEXT NOT NULL DEFAULT '',"                \
     " phone TEXT NOT NULL DEFAULT '', first_receiver TEXT NOT NULL DEFAULT '',"                    \
     " department TEXT NOT NULL DEFAULT '', overdue INTEGER NOT NULL DEFAULT 0,"                    \
-    " supervised INTEGER NOT NULL DEFAULT 0, due_at_ms INTEGER NOT NULL DEFAULT 0"
+    " supervised INTEGER NOT NULL DEFAULT 0, due_at_ms INTEGER NOT NULL DEFAULT 0, "
 #define SJ_CASE_SEARCH_INDEXES_SQL                                                                 \
-    "CREATE INDEX IF NOT EXISTS cases_s_registered ON cases(registered_at_ms);"                  \
-    "CREATE INDEX IF NOT EXISTS cases_s_status ON cases(status, registered_at_ms);"              \
-    "CREATE INDEX IF NOT EXISTS cases_s_due ON cases(due_at_ms);"                                \
-    "CREATE INDEX IF NOT EXISTS cases_s_holder ON cases(holder_unit, status);"                   \
-    "CREATE INDEX IF NOT EXISTS cases_s_name ON cases(applicant_name);"                          \
-    "CREATE INDEX IF NOT EXISTS cases_s_id ON cases(id_number);"                                 \
-    "CREATE INDEX IF NOT EXISTS cases_s_phone ON cases(phone);"                                  \
-    "CREATE INDEX IF NOT EXISTS cases_s_item ON cases(item_code);"                               \
-    "CREATE INDEX IF NOT EXISTS cases_s_receiver ON cases(first_receiver);"
+    "CREATE INDEX cases_s_registered ON cases(registered_at_ms);"                                \
+    "CREATE INDEX cases_s_status ON cases(status, registered_at_ms);"                            \
+    "CREATE INDEX cases_s_due ON cases(due_at_ms);"                                              \
+    "CREATE INDEX cases_s_holder ON cases(holder_unit, status);"                                 \
+    "CREATE INDEX cases_s_name ON cases(applicant_name);"                                        \
+    "CREATE INDEX cases_s_id ON cases(id_number);"                                               \
+    "CREATE INDEX cases_s_phone ON cases(phone);"                                                \
+    "CREATE INDEX cases_s_item ON cases(item_code);"                                             \
+    "CREATE INDEX cases_s_receiver ON cases(first_receiver);"
 
 /* The search columns by name, and as many parameters, for a store that
  * writes them in its own INSERT; sj_case_search_bind() binds them. */
@@ -85,10 +88,15 @@
  * first + SJ_CASE_SEARCH_N_COLUMNS - 1 of s (strings borrowed from c). */
 void sj_case_search_bind(sqlite3_stmt *s, int first, const Sanji__Case *c);
 
-/* Adds the search columns and indexes to an existing `cases` table (which
- * has village).  The caller runs it in its upgrade transaction and then
- * sj_case_search_index() for every row.  0 or SJ_EDB. */
-int sj_case_search_add_columns(sqlite3 *db, sj_error *err);
+/* Rebuilds an older store's `cases` table in the layout of cases_sql (its
+ * new CREATE TABLE and CREATE INDEX statements), keeping the values of the
+ * columns named in keep (a comma list both layouts have), then fills the
+ * search columns of every row from the snapshot expression blob_column
+ * with sj_case_search_index().  The caller runs it inside its upgrade
+ * transaction.  0, SJ_EDB, or SJ_ESTORE_CORRUPT for a snapshot that does
+ * not decode. */
+int sj_case_search_rebuild(sqlite3 *db, const char *cases_sql, const char *keep,
+                           const char *blob_column, sj_error *err);
 
 /* Writes the search columns (and village) of the row whose case_id is
  * c->case_id from c.  A missing row changes nothing.  0 or SJ_EDB. */
@@ -96,8 +104,9 @@ int sj_case_search_index(sqlite3 *db, const Sanji__Case *c, sj_error *err);
 
 /* Who searches: the viewer's role and unit decide "waiting for me", "held
  * elsewhere" and which applicants' ID numbers and phones may be matched;
- * scope limits the villages (the viewer's own unit, or a relay's
- * township).  category_items are the item codes of q->category (ignored
+ * scope limits the villages (a relay answering for one of its stations:
+ * that station's village), NULL when every cached case is in scope (a
+ * client's own store holds its scope only).  category_items are the item codes of q->category (ignored
  * when q->category is empty; none means nothing matches).  now_ms decides
  * whether a due time has passed. */
 typedef struct sj_case_search_viewer {

@@ -33,6 +33,14 @@ struct relay_store {
     } cache[STMT_CACHE];
 };
 
+/* The case cache: the search columns (common/case_search.h) before the
+ * snapshot, which is read only for the rows a page shows. */
+#define CASES_SQL                                                                                 \
+    "CREATE TABLE cases (case_id BLOB PRIMARY KEY, village TEXT NOT NULL, number TEXT,"          \
+    " registered_at_ms INTEGER NOT NULL" SJ_CASE_SEARCH_COLUMNS_SQL "snapshot BLOB NOT NULL);\n" \
+    "CREATE INDEX cases_village ON cases(village, registered_at_ms);\n"                          \
+    "CREATE INDEX cases_number ON cases(number);\n" SJ_CASE_SEARCH_INDEXES_SQL
+
 static const char SCHEMA[] =
     "CREATE TABLE queue (seq INTEGER PRIMARY KEY AUTOINCREMENT,"
     " message_id BLOB NOT NULL UNIQUE, origin_node TEXT NOT NULL, village TEXT NOT NULL,"
@@ -46,10 +54,7 @@ static const char SCHEMA[] =
     "CREATE TABLE feed (village TEXT NOT NULL, seq INTEGER NOT NULL, update_pb BLOB NOT NULL,"
     " PRIMARY KEY (village, seq)) WITHOUT ROWID;\n"
     "CREATE TABLE cursors (village TEXT PRIMARY KEY, seq INTEGER NOT NULL);\n"
-    "CREATE TABLE cases (case_id BLOB PRIMARY KEY, village TEXT NOT NULL, number TEXT,"
-    " registered_at_ms INTEGER NOT NULL, snapshot BLOB NOT NULL" SJ_CASE_SEARCH_COLUMNS_SQL ");\n"
-    "CREATE INDEX cases_village ON cases(village, registered_at_ms);\n"
-    "CREATE INDEX cases_number ON cases(number);\n" SJ_CASE_SEARCH_INDEXES_SQL
+    CASES_SQL
     "CREATE TABLE events (case_id BLOB NOT NULL, seq INTEGER NOT NULL, event_pb BLOB NOT NULL,"
     " PRIMARY KEY (case_id, seq)) WITHOUT ROWID;\n"
     "CREATE TABLE refdata (kind INTEGER PRIMARY KEY, version INTEGER NOT NULL,"
@@ -178,21 +183,11 @@ static int upgrade(relay_store *st, sj_error *err)
 {
     if (sqlite3_exec(st->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK)
         return db_fail(st, err, "BEGIN");
-    int rc = sj_case_search_add_columns(st->db, err);
-    sqlite3_stmt *s = NULL;
-    if (rc == 0 && sqlite3_prepare_v2(st->db, "SELECT snapshot FROM cases", -1, &s, NULL) != SQLITE_OK)
-        rc = db_fail(st, err, "upgrade read");
-    while (rc == 0 && sqlite3_step(s) == SQLITE_ROW) {
-        Sanji__Case *c = sanji__case__unpack(NULL, (size_t)sqlite3_column_bytes(s, 0),
-                                             sqlite3_column_blob(s, 0));
-        if (c == NULL) {
-            rc = corrupt(st, err, "a cached case does not decode");
-            break;
-        }
-        rc = sj_case_search_index(st->db, c, err);
-        sanji__case__free_unpacked(c, NULL);
-    }
-    sqlite3_finalize(s);
+    int rc = sj_case_search_rebuild(st->db, CASES_SQL,
+                                    "case_id, village, number, registered_at_ms, snapshot",
+                                    "snapshot", err);
+    if (rc == SJ_ESTORE_CORRUPT)
+        rc = corrupt(st, err, "a cached case does not decode");
     char sql[128];
     snprintf(sql, sizeof sql, "UPDATE meta SET value = '%d' WHERE key = 'format_version'",
              RELAY_STORE_FORMAT_VERSION);

@@ -139,7 +139,7 @@ void desk_window_handle_event(DeskWindow *w, const sc_event *ev)
         w->caught_up = false;
         if (w->network)
             desk_network_page_refresh(w->network);
-        if (w->stats)
+        if (w->stats && strcmp(desk_window_page(w), "stats") == 0)
             desk_stats_page_refresh(w->stats);
         break;
     case SC_EV_LINK_DOWN:
@@ -250,7 +250,15 @@ void desk_window_logged_in(DeskWindow *w)
         desk_case_view_refresh(w->case_view);
     if (w->network)
         desk_network_page_refresh(w->network);
-    if (w->stats)
+}
+
+/* The statistics read every case of the county (about a second at a
+ * million cases, with the county's searches waiting behind them): asked
+ * for when the page is shown, not at every log-in. */
+static void on_page_shown(GObject *stack, GParamSpec *ps, gpointer data)
+{
+    DeskWindow *w = data;
+    if (w->stats && strcmp(desk_window_page(w), "stats") == 0)
         desk_stats_page_refresh(w->stats);
 }
 
@@ -424,6 +432,7 @@ DeskWindow *desk_window_new(DeskApplication *app)
         gtk_box_append(GTK_BOX(main), w->pages);
         gtk_stack_add_named(GTK_STACK(w->outer), main, "main");
         build_role_pages(w);
+        g_signal_connect(w->pages, "notify::visible-child", G_CALLBACK(on_page_shown), w);
         gtk_stack_set_visible_child_name(GTK_STACK(w->outer), "login");
     }
     if (desk_application_test_script(app))

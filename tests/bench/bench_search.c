@@ -571,7 +571,8 @@ static int station_search(PGconn *db, const char *village, const char *store, in
         t[S_OPEN][r] = mono_ms() - t0;
         if (rc != 0)
             break;
-        sj_case_search_viewer v = {.role = SJ_NODE_ROLE_VILLAGE, .unit = village, .scope = village,
+        /* As the station's client searches its own store (sc_search_cases()). */
+        sj_case_search_viewer v = {.role = SJ_NODE_ROLE_VILLAGE, .unit = village, .scope = NULL,
                                    .now_ms = sj_clock_real_ms()};
         for (int k = S_HOME; k < S_N && rc == 0; k++) {
             Sanji__CaseListQuery q = SANJI__CASE_LIST_QUERY__INIT;
