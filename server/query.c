@@ -476,7 +476,8 @@ static int statistics(PGconn *db, countyd_arena *a, const countyd_asker *k,
     /* The scope as for a search: no condition for the county's own desks. */
     char lo[13] = "", hi[13] = "";
     if (!sj_case_search_scope(k->unit, lo, hi)) {
-        refuse(out, SJ_ESCOPE, "不在本县范围内 (outside this county)");
+        refuse(out, SJ_ESCOPE,
+               _("Statistics are kept for this county only; this desk is outside it."));
         return 0;
     }
     if (sj_orgunit_level(k->unit) == SJ_LEVEL_COUNTY)
