@@ -8,7 +8,8 @@
  *
  * Entry points: desk_case_list_new(), desk_case_list_set_view(),
  * desk_case_list_set_title(), desk_case_list_refresh(),
- * desk_case_list_reload_refdata(), desk_case_list_count().
+ * desk_case_list_reload_refdata(), desk_case_list_enable_bulk(),
+ * desk_case_list_count().
  */
 #include "desk-case-list.h"
 
@@ -33,10 +34,15 @@ typedef enum {
     COL_N
 } column;
 
+/* A bulk action takes at most the first page of the list: what a person
+ * sees and has narrowed the search to, never a whole county by mistake. */
+#define BULK_MAX DESK_CASE_MODEL_PAGE
+
 struct _DeskCaseList {
     GtkBox parent;
     DeskWindow *win;
-    GtkWidget *title, *status, *view;
+    GtkWidget *title, *status, *view, *bulk, *bulk_message;
+    char *name;
     DeskSearchBar *search;
     DeskCaseModel *model;
     char *title_text;
@@ -256,6 +262,78 @@ void desk_case_list_reload_refdata(DeskCaseList *l)
     desk_search_bar_reload(l->search);
 }
 
+/* 督办 or 催办 every listed case (of the first BULK_MAX rows) the state
+ * machine allows now; the others are counted and left alone. */
+static void bulk(DeskCaseList *l, sj_case_action type)
+{
+    sc_client *c = desk_window_client(l->win);
+    guint n = MIN(g_list_model_get_n_items(G_LIST_MODEL(l->model)), (guint)BULK_MAX);
+    unsigned done = 0, left = 0;
+    for (guint i = 0; i < n; i++) {
+        DeskCaseRow *row = g_list_model_get_item(G_LIST_MODEL(l->model), i);
+        const Sanji__Case *cs = row ? desk_case_row_case(row) : NULL;
+        sj_error err;
+        sc_action_req req = {.case_id = cs ? cs->case_id.data : NULL, .type = type};
+        bool ok = cs && cs->case_id.len == 16 &&
+                  (!sc_searches_at_peer(c) || sc_keep_case(c, cs, &err) == 0) &&
+                  sc_act(c, &req, NULL, &err) == 0;
+        if (ok)
+            done++;
+        else
+            left++;
+        if (row)
+            g_object_unref(row);
+    }
+    g_autofree char *t =
+        type == SJ_ACTION_SUPERVISE
+            /* Translators: bulk 督办; counts of cases supervised and left alone. */
+            ? g_strdup_printf(_("Supervision saved for %u cases; %u were left alone (already "
+                                "supervised, finished, or not yet listed)."),
+                              done, left)
+            /* Translators: bulk 催办; counts of cases urged and left alone. */
+            : g_strdup_printf(_("Urging saved for %u cases; %u were left alone (finished, held "
+                                "here, or not yet listed)."),
+                              done, left);
+    gtk_label_set_text(GTK_LABEL(l->bulk_message), t);
+    desk_case_list_refresh(l);
+}
+
+static void on_supervise(GtkButton *b, gpointer data)
+{
+    bulk(data, SJ_ACTION_SUPERVISE);
+}
+
+static void on_urge(GtkButton *b, gpointer data)
+{
+    bulk(data, SJ_ACTION_URGE);
+}
+
+void desk_case_list_enable_bulk(DeskCaseList *l)
+{
+    if (l->bulk)
+        return;
+    l->bulk = gtk_box_new(GTK_ORIENTATION_HORIZONTAL, 8);
+    GtkWidget *sup = gtk_button_new_with_label(_("Supervise the listed cases (first 100)"));
+    GtkWidget *urge = gtk_button_new_with_label(_("Urge the listed cases (first 100)"));
+    g_signal_connect(sup, "clicked", G_CALLBACK(on_supervise), l);
+    g_signal_connect(urge, "clicked", G_CALLBACK(on_urge), l);
+    l->bulk_message = gtk_label_new("");
+    gtk_label_set_xalign(GTK_LABEL(l->bulk_message), 0);
+    gtk_label_set_wrap(GTK_LABEL(l->bulk_message), true);
+    gtk_widget_set_hexpand(l->bulk_message, true);
+    gtk_box_append(GTK_BOX(l->bulk), sup);
+    gtk_box_append(GTK_BOX(l->bulk), urge);
+    gtk_box_append(GTK_BOX(l->bulk), l->bulk_message);
+    /* Under the search bar, above the rows it acts on. */
+    gtk_box_insert_child_after(GTK_BOX(l), l->bulk, l->status);
+    g_autofree char *sn = g_strdup_printf("%s.bulk.supervise", l->name);
+    g_autofree char *un = g_strdup_printf("%s.bulk.urge", l->name);
+    g_autofree char *mn = g_strdup_printf("%s.bulk.message", l->name);
+    desk_window_register(l->win, sn, sup);
+    desk_window_register(l->win, un, urge);
+    desk_window_register(l->win, mn, l->bulk_message);
+}
+
 size_t desk_case_list_count(DeskCaseList *l)
 {
     return g_list_model_get_n_items(G_LIST_MODEL(l->model));
@@ -274,6 +352,7 @@ static void desk_case_list_finalize(GObject *obj)
 {
     DeskCaseList *l = DESK_CASE_LIST(obj);
     g_free(l->title_text);
+    g_free(l->name);
     if (l->view_query)
         sanji__case_list_query__free_unpacked(l->view_query, NULL);
     sc_store_outbox_free(l->rows, l->n_rows);
@@ -310,6 +389,7 @@ DeskCaseList *desk_case_list_new(DeskWindow *w, const char *name, const char *ti
     DeskCaseList *l = g_object_new(DESK_TYPE_CASE_LIST, "orientation", GTK_ORIENTATION_VERTICAL,
                                    "spacing", 6, NULL);
     l->win = w;
+    l->name = g_strdup(name);
     l->title = gtk_label_new("");
     gtk_label_set_xalign(GTK_LABEL(l->title), 0);
     gtk_widget_add_css_class(l->title, "title-3");

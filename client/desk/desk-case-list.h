@@ -21,7 +21,8 @@
  *
  * Entry points: desk_case_list_new(), desk_case_list_set_view(),
  * desk_case_list_set_title(), desk_case_list_refresh(),
- * desk_case_list_reload_refdata(), desk_case_list_count().
+ * desk_case_list_reload_refdata(), desk_case_list_enable_bulk(),
+ * desk_case_list_count().
  */
 #ifndef DESK_CASE_LIST_H
 #define DESK_CASE_LIST_H
@@ -46,6 +47,13 @@ void desk_case_list_refresh(DeskCaseList *l);
 
 /* The catalogue or org tree changed: the search bar's pickers follow. */
 void desk_case_list_reload_refdata(DeskCaseList *l);
+
+/* The county console's bulk actions: 督办 and 催办 of the listed cases (the
+ * first page, at most 100), each checked by the state machine and saved to
+ * the outbox like a single action; the cases it does not allow are counted
+ * and left alone.  Widgets "<name>.bulk.supervise", "<name>.bulk.urge",
+ * "<name>.bulk.message". */
+void desk_case_list_enable_bulk(DeskCaseList *l);
 
 /* Rows of the list now (the count of the search, at most the cap). */
 size_t desk_case_list_count(DeskCaseList *l);

@@ -54,6 +54,8 @@ DeskLevelPage *desk_level_page_new(DeskWindow *w, desk_level level)
     g_autofree char *ln = g_strdup_printf("%s.list", prefix);
     p->list = desk_case_list_new(w, ln, "");
     gtk_widget_set_vexpand(GTK_WIDGET(p->list), true);
+    if (county)
+        desk_case_list_enable_bulk(p->list);
     p->cards = desk_view_cards_new(w, prefix,
                                    county ? SJ_NODE_ROLE_COUNTY_DESK : SJ_NODE_ROLE_TOWNSHIP_DESK,
                                    p->list);

@@ -13,8 +13,10 @@
  *     (a case held by its village) finds nothing; row 5,000 and, scrolled
  *     to the end, row 9,999 show the cases PostgreSQL puts there; ordering
  *     by number, due time and status puts first the case PostgreSQL puts
- *     first, either way.  Afterwards the desk's own store holds the cases
- *     it opened and no others: a county desk does not take the county.
+ *     first, either way; the console's bulk 督办 of the 超期 queue supervises
+ *     every overdue case still worked on (checked in PostgreSQL).  Afterwards
+ *     the desk's own store holds the cases it opened or acted on and no
+ *     others: a county desk does not take the county.
  *   station desk (offline): a village with some 3,000 cached cases; the
  *     home page's counts are the village's, a search by name, ID number
  *     and phone opens the case, the rows deep in the list and the orders
@@ -314,6 +316,21 @@ static void test_county_desk(void **state)
                            "wait-text %s %s 30\n",
                            L, L, nth("true", by_reg, 5000), L, L, nth("true", by_reg, 9999));
     sorts(s, L, "true");
+    /* The console's bulk 督办: every overdue case still worked on, listed
+     * in the 超期 queue, supervised at once and recorded by the county. */
+    long overdue_open = atol(pq("SELECT count(*) FROM cases WHERE overdue AND status IN"
+                                " (1, 2, 3, 4, 5, 6, 9)"));
+    assert_true(overdue_open > 0 && overdue_open <= 100);
+    g_autofree char *c_overdue_open = g_strdup_printf("（%ld）", overdue_open);
+    g_string_append_printf(s,
+                           "click %s.search.clear\n"
+                           "click county.view.overdue\n"
+                           "wait-text %s.title %s 30\n"
+                           "click %s.bulk.supervise\n"
+                           "wait-text %s.bulk.message 已保存督办 10\n"
+                           "print %s.bulk.message\n"
+                           "wait-text link.outbox 全部已送达 60\n",
+                           L, L, c_overdue_open, L, L, L);
     g_string_append(s, "quit\n");
 
     char pki[4200], prefix[4200], crt[4300], key[4300], ca[4300], addr[64], peer[64], store[4300];
@@ -344,8 +361,11 @@ static void test_county_desk(void **state)
     sqlite3_finalize(q);
     sqlite3_close(db);
     printf("the county desk's store holds %d case(s)\n", held);
-    assert_int_equal(held, 1);
+    /* The case opened, and the overdue ones it supervised: no more. */
+    assert_true(held >= 1 && held <= 1 + overdue_open);
     assert_int_equal(target, 1);
+    assert_string_equal(pq("SELECT count(*) FROM cases WHERE overdue AND status IN"
+                           " (1, 2, 3, 4, 5, 6, 9) AND NOT supervised"), "0");
     PQclear(t);
 }
 
