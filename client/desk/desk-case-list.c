@@ -24,7 +24,8 @@
 #include "i18n.h"
 
 typedef enum {
-    COL_TITLE,
+    COL_NUMBER,
+    COL_ITEM,
     COL_APPLICANT,
     COL_VILLAGE,
     COL_STATUS,
@@ -78,9 +79,13 @@ static char *cell_text(DeskCaseList *l, const Sanji__Case *c, column col, const 
 {
     *css = NULL;
     if (!c)
-        return g_strdup(col == COL_TITLE ? _("Loading…") : "");
+        return g_strdup(col == COL_NUMBER ? _("Loading…") : "");
     switch (col) {
-    case COL_TITLE: *css = "case-title"; return desk_format_case_title(c);
+    case COL_NUMBER:
+        *css = "case-title";
+        /* Translators: shown instead of the case number until the county assigns one. */
+        return g_strdup(c->number && *c->number ? c->number : _("(number pending)"));
+    case COL_ITEM: return g_strdup(desk_nz(c->item_name));
     case COL_APPLICANT:
         return g_strdup(c->applicant ? desk_nz(c->applicant->name) : "");
     case COL_VILLAGE: {
@@ -101,11 +106,11 @@ static char *cell_text(DeskCaseList *l, const Sanji__Case *c, column col, const 
         g_autofree char *due = day_of(c->due_at_ms);
         if (b & DESK_BUCKET_OVERDUE) {
             *css = "overdue";
-            /* Translators: %s is the due time that has passed. */
-            return g_strdup_printf(_("Overdue (due %s)"), due);
+            /* Translators: a list's due column; %s is the day that has passed. */
+            return g_strdup_printf(_("%s (overdue)"), due);
         }
         *css = b & DESK_BUCKET_DUE_SOON ? "due-soon" : "dim-label";
-        return g_strdup_printf(_("Due %s"), due);
+        return g_strdup(due);
     }
     default: return g_strdup("");
     }
@@ -408,13 +413,14 @@ DeskCaseList *desk_case_list_new(DeskWindow *w, const char *name, const char *ti
     gtk_column_view_set_single_click_activate(GTK_COLUMN_VIEW(l->view), true);
     gtk_column_view_set_show_row_separators(GTK_COLUMN_VIEW(l->view), true);
     gtk_widget_add_css_class(l->view, "case-table");
-    add_column(l, COL_TITLE, _("Number and item"), true, -1);
-    add_column(l, COL_APPLICANT, _("Applicant"), false, 80);
-    add_column(l, COL_VILLAGE, _("Village"), false, 90);
+    add_column(l, COL_NUMBER, _("Case number"), false, 215);
+    add_column(l, COL_ITEM, _("Item"), true, -1);
+    add_column(l, COL_APPLICANT, _("Applicant"), false, 75);
+    add_column(l, COL_VILLAGE, _("Village"), false, 85);
     add_column(l, COL_STATUS, _("Status"), false, 100);
-    add_column(l, COL_DELIVERY, _("Delivery"), false, 100);
-    add_column(l, COL_REGISTERED, _("Registered"), false, 100);
-    add_column(l, COL_DUE, _("Due"), false, 200);
+    add_column(l, COL_DELIVERY, _("Delivery"), false, 95);
+    add_column(l, COL_REGISTERED, _("Registered"), false, 105);
+    add_column(l, COL_DUE, _("Due"), false, 150);
     g_signal_connect(l->view, "activate", G_CALLBACK(on_activate), l);
     g_object_set_data(G_OBJECT(l->view), "desk-case-list", l);
     g_object_set_data(G_OBJECT(l->view), DESK_TEST_ROW_TEXT, (gpointer)row_text);

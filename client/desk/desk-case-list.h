@@ -1,8 +1,8 @@
 /*
  * desk-case-list.h - a titled, searchable list of cases: the search bar
- * (desk-search-bar.h) over a GtkColumnView of the matching cases (number
- * and item, applicant, village, status, delivery state, registered, due
- * time in red when overdue).  The rows come from a DeskCaseModel
+ * (desk-search-bar.h) over a GtkColumnView of the matching cases (number,
+ * item, applicant, village, status, delivery state, registered, due time
+ * in red when overdue).  The rows come from a DeskCaseModel
  * (desk-case-model.h): only the visible rows have widgets and only the
  * pages looked at are read, from the local store or the county, so a list
  * opens as fast over a million cases as over ten.  Activating a row opens

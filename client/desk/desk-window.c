@@ -372,7 +372,8 @@ DeskWindow *desk_window_new(DeskApplication *app)
     w->app = app;
     w->client = desk_application_client(app);
     gtk_window_set_title(GTK_WINDOW(w), _("Sanji proxy service"));
-    gtk_window_set_default_size(GTK_WINDOW(w), 1100, 760);
+    /* Room for a case list's columns on a common 1366 x 768 screen. */
+    gtk_window_set_default_size(GTK_WINDOW(w), 1260, 760);
 
     GtkWidget *header = gtk_header_bar_new();
     w->person_label = gtk_label_new("");
