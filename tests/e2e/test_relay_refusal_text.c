@@ -99,11 +99,13 @@ static const char *pq(const char *sql)
     return buf;
 }
 
-/* True when text holds no run of 4 ASCII letters (no English word). */
+/* True when the first line of text holds no run of 4 ASCII letters (no
+ * English word).  One line only: other output may follow it (a case id
+ * whose hex digits read "becf", say). */
 static bool no_english_words(const char *text)
 {
     int run = 0;
-    for (const char *p = text; *p; p++) {
+    for (const char *p = text; *p && *p != '\n'; p++) {
         run = ((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z')) ? run + 1 : 0;
         if (run >= 4)
             return false;
