@@ -70,6 +70,7 @@ struct countyd_session {
     outframe *out_head, *out_tail;
     size_t n_out, out_bytes;
     size_t n_queries; /* query jobs given to the workers, not yet done */
+    bool replaced;    /* closing: a newer link of its node took its place */
     int64_t last_send_ms, last_status_ms;
     uint64_t hb_seq;
 };
@@ -117,13 +118,16 @@ void countyd_session_unref(countyd_session *s)
 
 bool countyd_session_live(const countyd_session *s)
 {
-    return s && s->conn != NULL;
+    /* A replaced session's link closes asynchronously; it no longer counts
+     * as one of its node's links (the next replacement takes another). */
+    return s && s->conn != NULL && !s->replaced;
 }
 
 void countyd_session_replaced(countyd_session *s)
 {
-    if (!s->conn)
+    if (!s->conn || s->replaced)
         return;
+    s->replaced = true;
     SJ_LOG_WARN(MOD, "too many links of one node; its oldest gives way to a new one", "peer",
                 s->peer.node_id);
     sj_conn_close(s->conn, SJ_EBUSY,

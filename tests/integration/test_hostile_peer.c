@@ -1072,6 +1072,126 @@ static void test_real_station_after_attacks(void **st)
 }
 
 /* The first honest case also waits for the relay's county link. */
+/* ---- bounds on what one peer can make the county hold ------------------------- */
+
+/* The county's resident memory, KiB (0 when unreadable). */
+static long county_rss_kib(void)
+{
+    char path[64], line[256];
+    snprintf(path, sizeof path, "/proc/%d/status", (int)W.t.county.pid);
+    FILE *f = fopen(path, "r");
+    long kib = 0;
+    while (f && fgets(line, sizeof line, f))
+        if (strncmp(line, "VmRSS:", 6) == 0)
+            kib = strtol(line + 6, NULL, 10);
+    if (f)
+        fclose(f);
+    return kib;
+}
+
+static size_t count_results(atk *a, int code)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < a->n; i++)
+        if (a->msgs[i]->body_case == SANJI__ENVELOPE__BODY_QUERY_RESULT &&
+            (code == 1 || a->msgs[i]->query_result->code == code))
+            n++;
+    return n;
+}
+
+static bool has_results(atk *a, const void *arg)
+{
+    return count_results(a, 1) >= *(const size_t *)arg;
+}
+
+/* Sends a query for a case number nobody has: cheap to answer. */
+static void ask_unknown_case(atk *a)
+{
+    Sanji__CaseGetQuery g = SANJI__CASE_GET_QUERY__INIT;
+    g.number = "410423-20990101-00001";
+    Sanji__Query q = SANJI__QUERY__INIT;
+    q.kind_case = SANJI__QUERY__KIND_CASE_GET;
+    q.case_get = &g;
+    Sanji__Envelope env = SANJI__ENVELOPE__INIT;
+    env.body_case = SANJI__ENVELOPE__BODY_QUERY;
+    env.query = &q;
+    atk_send(a, &env, NULL);
+}
+
+/* A county desk sends 1,500 queries at once: at most 512 of one session go
+ * to the query worker, the rest are answered BUSY at once; every query gets
+ * an answer, the county's memory does not grow with the flood, and honest
+ * peers are served.  (A slower worker only means more BUSY answers.) */
+static void test_county_query_flood_bounded(void **st)
+{
+    (void)st;
+    before b = mark();
+    atk a;
+    open_session(&a, &DESK_T);
+    long rss0 = county_rss_kib();
+    enum { FLOOD = 1500 };
+    for (int i = 0; i < FLOOD; i++)
+        ask_unknown_case(&a);
+    size_t want = FLOOD;
+    a.keepalive = true;
+    if (!atk_until(&a, has_results, &want, SJ_TEST_HANG_MS))
+        fail_msg("%zu of %d queries answered", count_results(&a, 1), FLOOD);
+    size_t busy = count_results(&a, SJ_EBUSY);
+    long rss1 = county_rss_kib();
+    print_message("%d queries: %zu answered BUSY; county RSS %ld -> %ld KiB\n", FLOOD, busy, rss0,
+                  rss1);
+    assert_true(busy > 0);
+    assert_true(rss1 - rss0 < 32 * 1024);
+    atk_free(&a);
+    after_attack(&b, true, "peer connected", 0);
+}
+
+/* Opens links[i] as open_session() does while links[0..i-1] keep saying
+ * something every KEEPALIVE_MS, so that none of them ends at the idle
+ * timeout however long the new one takes. */
+static void open_session_keeping(atk *links, int i, const target *t)
+{
+    open_or_fail(&links[i], t);
+    atk_hello(&links[i]);
+    int64_t end = now_ms() + SJ_TEST_HANG_MS;
+    for (;;) {
+        for (int j = 0; j < i; j++)
+            if (!links[j].eof)
+                atk_heartbeat(&links[j]);
+        if (has_welcome(&links[i], NULL))
+            return;
+        if (now_ms() >= end)
+            fail_msg("%s got no Welcome", t->cert);
+        atk_until(&links[i], has_welcome, NULL, KEEPALIVE_MS);
+    }
+}
+
+/* One node opening link after link: the county keeps at most 4 links of a
+ * node; each further one replaces the node's oldest, which is told BUSY,
+ * and the newest still answer. */
+static void test_county_links_per_node_capped(void **st)
+{
+    (void)st;
+    before b = mark();
+    static atk links[6];
+    for (int i = 0; i < 6; i++)
+        open_session_keeping(links, i, &DESK_T);
+    for (int i = 0; i < 2; i++) {
+        atk_wait_closed(&links[i]);
+        assert_code(atk_goodbye(&links[i]), SJ_EBUSY);
+    }
+    for (int i = 2; i < 6; i++) {
+        ask_unknown_case(&links[i]);
+        size_t want = 1;
+        links[i].keepalive = true;
+        if (!atk_until(&links[i], has_results, &want, SJ_TEST_HANG_MS))
+            fail_msg("link %d of the node was not served (ended: %d)", i, links[i].eof);
+    }
+    for (int i = 0; i < 6; i++)
+        atk_free(&links[i]);
+    after_attack(&b, true, "too many links of one node", 0);
+}
+
 static void test_honest_station_first(void **st)
 {
     (void)st;
@@ -1113,6 +1233,8 @@ int main(void)
         cmocka_unit_test(test_county_no_certificate),
         cmocka_unit_test(test_relay_plain_http),
         cmocka_unit_test(test_county_plain_http),
+        cmocka_unit_test(test_county_query_flood_bounded),
+        cmocka_unit_test(test_county_links_per_node_capped),
         cmocka_unit_test(test_real_station_after_attacks),
     };
     return cmocka_run_group_tests(tests, group_setup, group_teardown);
