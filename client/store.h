@@ -5,7 +5,7 @@
  *
  * The file is opened in WAL mode with synchronous=FULL: when a write
  * function returns 0 the row survives a crash of the process or the
- * machine (DESIGN.md G1).  On open the store is checked: a file that is not
+ * machine (docs/ARCHITECTURE.md, G1).  On open the store is checked: a file that is not
  * an SQLite database or fails the quick check is SJ_ESTORE_CORRUPT; an
  * SQLite database without Sanji's marker, or made for another node or by a
  * newer program, is SJ_ESTORE_FOREIGN.  Neither is ever reset or

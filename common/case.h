@@ -6,7 +6,7 @@
  * scope before they store anything; clients use it to show which actions are
  * allowed now.  No tier keeps its own copy of these rules.
  *
- * Model (DESIGN.md "Cases", DOMAIN.md "Handling types"):
+ * Model (docs/LIFECYCLE.md: statuses, actions, handling types):
  *
  *   A case is held by one level and unit at a time (holder_level/holder_unit).
  *   Actors are persons with a role; the role fixes their level, and their org

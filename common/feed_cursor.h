@@ -1,5 +1,5 @@
 /*
- * feed_cursor.h - the gapless feed rule (DESIGN.md G4), decided once for
+ * feed_cursor.h - the gapless feed rule (docs/ARCHITECTURE.md, G4), decided once for
  * every store that follows a village's feed (the relay's and the clients').
  *
  * The county numbers each village's feed 1, 2, 3 ... without gaps.  A store

@@ -8,7 +8,7 @@
  *     410423101000   张官营镇          (township: last 3 digits zero)
  *     410423101201   某村              (village)
  *
- * Scope (DESIGN.md G5) follows from the codes alone: a unit contains every
+ * Scope (docs/ARCHITECTURE.md, G5) follows from the codes alone: a unit contains every
  * unit whose code starts with its significant prefix.  Everything here is
  * pure string work; no I/O.
  *

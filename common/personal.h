@@ -20,8 +20,8 @@
  * Error messages are written for the cadre: Chinese first, then English.
  *
  * Who sees them unmasked (sj_personal_visible()) is decided here once, for
- * the county's answers and feed and for the relay's: DESIGN.md "personal
- * data is seen only by the levels that handle the case".
+ * the county's answers and feed and for the relay's: personal data is seen
+ * only by the levels that handle the case (docs/ARCHITECTURE.md, G5).
  *
  * Entry points: sj_personal_check_id(), sj_personal_id_check_char(),
  * sj_personal_check_phone(), sj_personal_is_mobile(),

@@ -16,7 +16,7 @@
  *   - a file holding no table at all (new or empty) gets the meta table,
  *     spec->schema and the three meta rows in one transaction;
  *   - opened for writing, the store is put in WAL mode with
- *     synchronous=FULL (DESIGN.md "Storage").
+ *     synchronous=FULL (docs/ARCHITECTURE.md, G1).
  * Every message names the store kind and the file, says what was wrong and
  * what to do, in Chinese first.  Nothing is written to a refused file.
  *

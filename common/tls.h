@@ -19,7 +19,7 @@
  * them, and the connection layer bounds them with its write queue
  * (conn.h, backpressure).
  *
- * Policy (DESIGN.md G5): TLS 1.3 only; both sides present a certificate; the
+ * Policy (docs/ARCHITECTURE.md, G5): TLS 1.3 only; both sides present a certificate; the
  * county CA (ca_file) is the only trust anchor; an optional CRL is checked;
  * and after the chain is verified, the peer certificate must carry exactly
  * one Sanji URI in its subjectAltName (identity.h), whose role is one of

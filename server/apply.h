@@ -1,6 +1,6 @@
 /*
  * apply.h - the county's apply path: upward CaseSubmit / CaseAction
- * messages applied to PostgreSQL with authority (DESIGN.md G2, G3, G5).
+ * messages applied to PostgreSQL with authority (docs/ARCHITECTURE.md, G2, G3, G5).
  *
  * countyd_apply_batch() applies many messages in ONE transaction: BEGIN;
  * the persons and catalogue items held in memory are checked against

@@ -6,7 +6,7 @@
  * Every block is freed together by countyd_arena_free(), so builders never
  * track the many small strings and arrays of a message.  Out of memory is
  * exhaustion, not a peer's fault: the process logs it and exits (the
- * failure policy of STYLE.md), so the allocation functions never return
+ * failure policy of docs/ARCHITECTURE.md), so the allocation functions never return
  * NULL.
  *
  * Ownership: a countyd_arena is caller storage (zero it, or

@@ -8,7 +8,7 @@
  * countyd_caserow_event() convert, starting at a given column, so that the
  * feed, the Ack of a stale action and the queries share one conversion.
  *
- * Masking (PROTOCOL.md "Queries", DESIGN.md): the applicant's ID number and
+ * Masking (docs/PROTOCOL.md "Queries", common/personal.h): the applicant's ID number and
  * phone are shown only to a viewer of the case's own village, or of the
  * level that holds the case now (and whose unit contains the holder).
  *

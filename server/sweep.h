@@ -1,7 +1,7 @@
 /*
  * sweep.h - the supervision sweep: marks active cases OVERDUE once their
  * due time has passed, and WARNs when a set fraction of the time limit is
- * used (DESIGN.md "Cases"; sweep.interval and sweep.warn_percents).
+ * used (docs/LIFECYCLE.md; sweep.interval and sweep.warn_percents).
  *
  * The fraction is of the wall-clock span from registration to the due time
  * (which already counts working days on the holiday calendar).  A case

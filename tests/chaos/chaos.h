@@ -1,5 +1,5 @@
 /*
- * chaos.h - sanji-chaos, the fault test of G1-G4 (DESIGN.md): a whole Sanji
+ * chaos.h - sanji-chaos, the fault test of G1-G4 (docs/ARCHITECTURE.md): a whole Sanji
  * network on loopback (private PostgreSQL, sanji-countyd, one sanji-relayd
  * per township, a sanji-faultproxy on every link), a load generator of
  * simulated village stations and township/county desks built on the client

@@ -1,6 +1,6 @@
 /*
  * test_orgunit.c - org unit codes: validity and level, parents, the unit at
- * a level, and containment (the scope rule of DESIGN.md G5).
+ * a level, and containment (the scope rule of docs/ARCHITECTURE.md, G5).
  */
 #include <setjmp.h>
 #include <stdarg.h>
