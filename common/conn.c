@@ -23,6 +23,7 @@
 
 #include "frame.h"
 #include "i18n.h"
+#include "log.h"
 #include "refusal.h"
 
 enum { ST_NEW, ST_HANDSHAKE, ST_READY, ST_CLOSING, ST_CLOSED };
@@ -632,6 +633,16 @@ int sj_conn_peer_cert(const sj_conn *c, sj_tls_cert_info *out)
         return SJ_EINVAL;
     }
     return sj_tls_peer_cert(c->tls, out);
+}
+
+void sj_conn_log_cut(sj_conn *conn, const sj_error *why, void *module)
+{
+    const sj_identity *peer = sj_conn_peer(conn);
+    SJ_LOG_WARN((const char *)module,
+                "链路已切断：对端证书不再有效 (link cut: the peer's certificate is no longer "
+                "valid)",
+                "peer", peer ? peer->node_id : "?", "code", sj_err_name(why->code), "why",
+                why->message);
 }
 
 int sj_conn_recheck_peer(sj_conn *c, int64_t now, sj_error *err)

@@ -70,7 +70,7 @@
  *
  * Entry points: sj_conn_new(), sj_conn_tcp(), sj_conn_start(),
  * sj_conn_send(), sj_conn_send_payload(), sj_conn_close(), sj_conn_free(),
- * sj_conn_peer(), sj_conn_peer_cert(), sj_conn_recheck_peer(),
+ * sj_conn_peer(), sj_conn_peer_cert(), sj_conn_recheck_peer(), sj_conn_log_cut(),
  * sj_conn_established(), sj_conn_set_data(), sj_conn_data(),
  * sj_conn_owner(), sj_conn_blocked(), sj_conn_queued_bytes(),
  * sj_conn_send_mark(), sj_conn_written(), sj_conn_options_default().
@@ -186,6 +186,11 @@ int sj_conn_peer_cert(const sj_conn *conn, sj_tls_cert_info *out);
  * on_close later reports the same code.  Returns 0 when the peer is still
  * good, and for a link not established or already closing. */
 int sj_conn_recheck_peer(sj_conn *conn, int64_t now, sj_error *err);
+
+/* Logs a link sj_conn_recheck_peer() cut (a warning naming the peer, the
+ * code and why), as module: the on_cut of sj_listener_recheck_peers()
+ * with the module name (a string) as its argument, shared by the daemons. */
+void sj_conn_log_cut(sj_conn *conn, const sj_error *why, void *module);
 
 void sj_conn_set_data(sj_conn *conn, void *data);
 void *sj_conn_data(const sj_conn *conn);

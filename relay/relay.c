@@ -112,16 +112,6 @@ void relay_upstream_state_changed(relay *r, bool online)
  * DER the county sent.  tls.crl stays the operator's file. */
 #define CRL_COPY_SUFFIX ".crl"
 
-static void on_cut(sj_conn *conn, const sj_error *why, void *arg)
-{
-    (void)arg;
-    const sj_identity *peer = sj_conn_peer(conn);
-    SJ_LOG_WARN(MOD, "链路已切断：对端证书不再有效 (link cut: the peer's certificate is no longer "
-                     "valid)",
-                "peer", peer ? peer->node_id : "?", "code", sj_err_name(why->code), "why",
-                why->message);
-}
-
 /* Cuts every link whose peer has expired or is revoked by the CRL in
  * force: the stations' and desks', and the county's.  Wall-clock time, as
  * the handshake judges it. */
@@ -129,11 +119,12 @@ static void recheck_links(relay *r)
 {
     int64_t now = (int64_t)time(NULL);
     if (r->down)
-        sj_listener_recheck_peers(relay_downstream_listener(r->down), now, on_cut, r);
+        sj_listener_recheck_peers(relay_downstream_listener(r->down), now, sj_conn_log_cut,
+                                  (void *)MOD);
     sj_conn *up = r->up ? relay_upstream_conn(r->up) : NULL;
     sj_error why;
     if (up && sj_conn_recheck_peer(up, now, &why) != 0)
-        on_cut(up, &why, r);
+        sj_conn_log_cut(up, &why, (void *)MOD);
 }
 
 /* Offers a CRL to both contexts, the stations' listener's and the county

@@ -620,23 +620,13 @@ static void replace_oldest_session(countyd_daemon *d, const char *node)
 
 /* ---- the PKI on live links ------------------------------------------------------ */
 
-static void on_cut(sj_conn *conn, const sj_error *why, void *arg)
-{
-    (void)arg;
-    const sj_identity *peer = sj_conn_peer(conn);
-    SJ_LOG_WARN(MOD, "链路已切断：对端证书不再有效 (link cut: the peer's certificate is no longer "
-                     "valid)",
-                "peer", peer ? peer->node_id : "?", "code", sj_err_name(why->code), "why",
-                why->message);
-}
-
 /* Cuts every link whose peer has expired or is revoked by the CRL in
  * force.  Wall-clock time, as the handshake judges it (not the fakeable
  * business clock). */
 static void recheck_links(countyd_daemon *d)
 {
     if (d->listener)
-        sj_listener_recheck_peers(d->listener, (int64_t)time(NULL), on_cut, d);
+        sj_listener_recheck_peers(d->listener, (int64_t)time(NULL), sj_conn_log_cut, (void *)MOD);
 }
 
 /* Sends the CRL in force to every subscribed relay that has not had this
