@@ -136,15 +136,7 @@ static int group_setup(void **state)
         return -1;
     chmod(W.t.certs.dir, 0755);
     W.db = pgt_fresh_db("sanji_link_state", W.conninfo, sizeof W.conninfo);
-    if (sj_test_tiers_configure(&W.t, W.conninfo, NULL, NULL) != 0)
-        return -1;
-    if (sj_test_write_file(W.t.certs.dir, STATION ".conf",
-                           "[node]\ncert = village.crt\nkey = village.key\nca = ca/ca.crt\n"
-                           "[server]\naddress = 127.0.0.1:%d\npeer = relay:410423101000\n"
-                           "[store]\npath = " STATION ".db\n",
-                           W.t.relay_port) != 0)
-        return -1;
-    if (sj_test_tiers_start(&W.t) != 0)
+    if (sj_test_tiers_up_with_station(&W.t, W.conninfo, STATION) != 0)
         return -1;
     snprintf(W.watch_log, sizeof W.watch_log, "%s/watch.log", W.t.certs.dir);
     char conf[PATH_MAX];

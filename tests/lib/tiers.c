@@ -145,3 +145,18 @@ int sj_test_tiers_finish(sj_test_tiers *t, const char *keep_var)
     memset(t, 0, sizeof *t);
     return bad;
 }
+
+int sj_test_tiers_up_with_station(sj_test_tiers *t, const char *conninfo, const char *station)
+{
+    if (sj_test_tiers_configure(t, conninfo, NULL, NULL) != 0)
+        return -1;
+    char name[128];
+    snprintf(name, sizeof name, "%s.conf", station);
+    if (sj_test_write_file(t->certs.dir, name,
+                           "[node]\ncert = village.crt\nkey = village.key\nca = ca/ca.crt\n"
+                           "[server]\naddress = 127.0.0.1:%d\npeer = relay:410423101000\n"
+                           "[store]\npath = %s.db\n",
+                           t->relay_port, station) != 0)
+        return -1;
+    return sj_test_tiers_start(t);
+}
