@@ -225,21 +225,11 @@ void desk_case_list_set_title(DeskCaseList *l, const char *title)
     update_title(l);
 }
 
-static Sanji__CaseListQuery *copy_query(const Sanji__CaseListQuery *q)
-{
-    size_t n = sanji__case_list_query__get_packed_size(q);
-    uint8_t *buf = g_malloc(n ? n : 1);
-    sanji__case_list_query__pack(q, buf);
-    Sanji__CaseListQuery *copy = sanji__case_list_query__unpack(NULL, n, buf);
-    g_free(buf);
-    return copy;
-}
-
 void desk_case_list_set_view(DeskCaseList *l, const Sanji__CaseListQuery *q)
 {
     if (l->view_query)
         sanji__case_list_query__free_unpacked(l->view_query, NULL);
-    l->view_query = copy_query(q);
+    l->view_query = desk_pb_copy(&q->base);
     apply(l);
 }
 

@@ -73,23 +73,12 @@ const Sanji__Case *desk_case_row_case(DeskCaseRow *r)
     return r->p && r->index < r->p->n ? r->p->cases[r->index] : NULL;
 }
 
-/* A private copy of a case the client library lends. */
-static Sanji__Case *copy_case(const Sanji__Case *c)
+gpointer desk_pb_copy(const ProtobufCMessage *m)
 {
-    size_t n = sanji__case__get_packed_size(c);
+    size_t n = protobuf_c_message_get_packed_size(m);
     uint8_t *buf = g_malloc(n ? n : 1);
-    sanji__case__pack(c, buf);
-    Sanji__Case *copy = sanji__case__unpack(NULL, n, buf);
-    g_free(buf);
-    return copy;
-}
-
-static Sanji__CaseListQuery *copy_query(const Sanji__CaseListQuery *q)
-{
-    size_t n = sanji__case_list_query__get_packed_size(q);
-    uint8_t *buf = g_malloc(n ? n : 1);
-    sanji__case_list_query__pack(q, buf);
-    Sanji__CaseListQuery *copy = sanji__case_list_query__unpack(NULL, n, buf);
+    protobuf_c_message_pack(m, buf);
+    ProtobufCMessage *copy = protobuf_c_message_unpack(m->descriptor, NULL, n, buf);
     g_free(buf);
     return copy;
 }
@@ -231,7 +220,7 @@ static void on_page(sc_client *c, int status, const Sanji__QueryResult *res, voi
             Sanji__Case **v = g_new0(Sanji__Case *, l->n_cases + 1);
             size_t n = 0;
             for (size_t i = 0; i < l->n_cases; i++)
-                if ((v[n] = copy_case(l->cases[i])))
+                if ((v[n] = desk_pb_copy(&l->cases[i]->base)))
                     n++;
             page_done(m, t->page, v, n, l->total, l->total_capped, TRUE);
         } else {
@@ -404,7 +393,7 @@ DeskCaseModel *desk_case_model_new(sc_client *c)
 
 void desk_case_model_set_query(DeskCaseModel *m, const Sanji__CaseListQuery *q)
 {
-    Sanji__CaseListQuery *copy = copy_query(q);
+    Sanji__CaseListQuery *copy = desk_pb_copy(&q->base);
     if (!copy)
         return;
     if (m->q)

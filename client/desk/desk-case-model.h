@@ -72,6 +72,11 @@ typedef void (*desk_case_count_cb)(GObject *owner, gint64 count, gboolean capped
 void desk_case_count(sc_client *c, const Sanji__CaseListQuery *q, GObject *owner,
                      desk_case_count_cb cb, gpointer data);
 
+/* A private copy of any protobuf-c message (packed and unpacked again):
+ * what the client library lends is kept past the call this way.  Free it
+ * with protobuf_c_message_free_unpacked(copy, NULL). */
+gpointer desk_pb_copy(const ProtobufCMessage *m);
+
 G_END_DECLS
 
 #endif
