@@ -148,19 +148,24 @@ start_daemon() { # name logfile cmd...
     wait $! || rc=$?
     echo "$rc" >"$statusf"
   ) </dev/null >/dev/null 2>&1 &
+  # Generous limits: they only catch a hang; a loaded machine or a
+  # sanitizer build starts slowly, not wrongly.
   local i
-  for i in $(seq 1 100); do
+  for i in $(seq 1 1200); do
     [ -f "$pidf" ] && return 0
-    sleep 0.05
+    sleep 0.1
   done
   die "$name did not start (see $log)"
 }
 
-wait_port() { # port what
+wait_port() { # port what [pidfile]: stops early when the daemon has ended
   local i
-  for i in $(seq 1 100); do
+  for i in $(seq 1 1200); do
     if (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; then
       return 0
+    fi
+    if [ -n "${3:-}" ] && ! kill -0 "$(cat "$3" 2>/dev/null)" 2>/dev/null; then
+      die "$2 ended before it listened on port $1 (see its log in $net)"
     fi
     sleep 0.1
   done
@@ -170,7 +175,7 @@ wait_port() { # port what
 start_county() {
   say "== 启动县级服务器 sanji-countyd on 127.0.0.1:$COUNTY_PORT"
   start_daemon county "$net/county/countyd.log" "$bin_county" --config "$net/county/countyd.conf" run
-  wait_port "$COUNTY_PORT" sanji-countyd
+  wait_port "$COUNTY_PORT" sanji-countyd "$net/county.pid"
 }
 
 # --- relays -----------------------------------------------------------------
@@ -208,7 +213,7 @@ start_relays() {
       "$bin_relay" --config "$net/relay-$t/relayd.conf" run
   done
   for t in "${!RELAY_PORT[@]}"; do
-    wait_port "${RELAY_PORT[$t]}" "sanji-relayd $t"
+    wait_port "${RELAY_PORT[$t]}" "sanji-relayd $t" "$net/relay-$t.pid"
   done
 }
 
