@@ -137,16 +137,23 @@ static bool put_quoted(text *t, const char *s)
     return true;
 }
 
+/* The parser's limit on one line (common/config.c), newline excluded. */
+#define LINE_LIMIT 4095
+
 /* Writes every value as a configuration file (and, with marks, whether each
  * key was set and which have no value, for comparing snapshots).  Returns
- * false if some value cannot be written back. */
+ * false if some value cannot be written back: a CR, or a line longer than
+ * the parser takes (an unquoted value of 4,000 bytes full of quotes and
+ * backslashes is legal, but each of those is two bytes once escaped). */
 static bool encode(const sj_config *cfg, const sj_config_key *keys, size_t n, bool marks, text *t)
 {
     bool ok = true;
     for (size_t i = 0; i < n; i++) {
         const sj_config_key *k = &keys[i];
         const char *dot = strchr(k->name, '.');
-        printf_(t, "[%.*s]\n%s = ", (int)(dot - k->name), k->name, dot + 1);
+        printf_(t, "[%.*s]\n", (int)(dot - k->name), k->name);
+        size_t line_start = t->n;
+        printf_(t, "%s = ", dot + 1);
         switch (k->type) {
         case SJ_CONFIG_STRING:
         case SJ_CONFIG_PATH: {
@@ -191,6 +198,8 @@ static bool encode(const sj_config *cfg, const sj_config_key *keys, size_t n, bo
         }
         if (marks)
             printf_(t, "  # set=%d", (int)sj_config_is_set(cfg, k->name));
+        else if (t->n - line_start > LINE_LIMIT)
+            ok = false;
         puts_(t, "\n");
     }
     return ok;
