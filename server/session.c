@@ -27,6 +27,7 @@
 #include "feed.h"
 #include "i18n.h"
 #include "log.h"
+#include "login_report.h"
 #include "orgunit.h"
 #include "query.h"
 #include "refdata.h"
@@ -875,12 +876,52 @@ static void on_query(countyd_session *s, const Sanji__Envelope *env, const uint8
 
 /* ---- liveness ------------------------------------------------------------------------ */
 
+/* Wrong passwords a relay passes on from its stations (PKI.md "Password
+ * guessing"): one log line per station and person, a warning when
+ * repeated (SJ_LOGIN_REPEATED), never the password.  Reports of stations
+ * outside the relay's township are not believed.  Returns whether there
+ * were any to keep. */
+static bool log_login_failures(countyd_session *s, const Sanji__NodeStatus *st)
+{
+    bool any = false;
+    for (size_t i = 0; i < st->n_stations; i++) {
+        const Sanji__StationStatus *ss = st->stations[i];
+        char unit[SJ_UNIT_CODE_SIZE];
+        if (ss->n_login_failures == 0)
+            continue;
+        if (!countyd_login_failure_station(s->peer.unit, ss, unit)) {
+            SJ_LOG_WARN(MOD, "wrong passwords reported for a station not of the relay's township",
+                        "relay", s->peer.node_id, "station", ss->node ? ss->node : "");
+            continue;
+        }
+        for (size_t j = 0; j < ss->n_login_failures; j++) {
+            const Sanji__LoginFailures *lf = ss->login_failures[j];
+            char count[16], row[16];
+            snprintf(count, sizeof count, "%u", (unsigned)lf->count);
+            snprintf(row, sizeof row, "%u", (unsigned)lf->in_a_row);
+            const char *person = lf->person && *lf->person ? lf->person : "?";
+            if (lf->count >= SJ_LOGIN_REPEATED || lf->in_a_row >= SJ_LOGIN_REPEATED)
+                SJ_LOG_WARN(MOD, "repeated wrong passwords at a station", "station", ss->node,
+                            "person", person, "count", count, "in_a_row", row, "relay",
+                            s->peer.node_id);
+            else
+                SJ_LOG_INFO(MOD, "wrong password at a station", "station", ss->node, "person",
+                            person, "count", count, "in_a_row", row, "relay", s->peer.node_id);
+            any = true;
+        }
+    }
+    return any;
+}
+
 static void on_status(countyd_session *s, const Sanji__NodeStatus *st)
 {
     if (s->peer.role != SJ_NODE_ROLE_RELAY || !st)
         return;
     int64_t now = sj_clock_mono_ms();
-    if (s->last_status_ms && now - s->last_status_ms < STATUS_STORE_MIN_MS)
+    /* A status that passes on wrong passwords is always kept: the relay
+     * sends them once. */
+    bool failures = log_login_failures(s, st);
+    if (!failures && s->last_status_ms && now - s->last_status_ms < STATUS_STORE_MIN_MS)
         return;
     s->last_status_ms = now;
     /* Who it is comes from the certificate, not from the message. */

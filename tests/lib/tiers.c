@@ -148,8 +148,14 @@ int sj_test_tiers_finish(sj_test_tiers *t, const char *keep_var)
 
 int sj_test_tiers_up_with_station(sj_test_tiers *t, const char *conninfo, const char *station)
 {
-    if (sj_test_tiers_configure(t, conninfo, NULL, NULL) != 0)
+    if (sj_test_tiers_configure(t, conninfo, NULL, NULL) != 0 ||
+        sj_test_tiers_write_station(t, station) != 0)
         return -1;
+    return sj_test_tiers_start(t);
+}
+
+int sj_test_tiers_write_station(const sj_test_tiers *t, const char *station)
+{
     char name[128];
     snprintf(name, sizeof name, "%s.conf", station);
     if (sj_test_write_file(t->certs.dir, name,
@@ -158,5 +164,5 @@ int sj_test_tiers_up_with_station(sj_test_tiers *t, const char *conninfo, const 
                            "[store]\npath = %s.db\n",
                            t->relay_port, station) != 0)
         return -1;
-    return sj_test_tiers_start(t);
+    return 0;
 }

@@ -28,7 +28,7 @@
  *
  * Entry points: sj_test_tiers_init(), sj_test_tiers_configure(),
  * sj_test_tiers_start(), sj_test_tiers_finish(), sj_test_tiers_start_daemon(),
- * sj_test_tiers_up_with_station().
+ * sj_test_tiers_up_with_station(), sj_test_tiers_write_station().
  */
 #ifndef SJ_TEST_TIERS_H
 #define SJ_TEST_TIERS_H
@@ -73,10 +73,13 @@ int sj_test_tiers_start(sj_test_tiers *t);
 int sj_test_tiers_start_daemon(sj_test_proc *p, const char *program, const char *conf,
                                const char *log, int port);
 
-/* sj_test_tiers_configure() without extras, then a client configuration
- * "<station>.conf" in the network's folder for the village station of
- * 张官营村 (410423101201) through the relay, its store "<station>.db", then
- * sj_test_tiers_start(): the network a CLI test at a station needs. */
+/* Writes a client configuration "<station>.conf" in the network's folder
+ * for the village station of 张官营村 (410423101201) through the relay,
+ * its store "<station>.db". */
+int sj_test_tiers_write_station(const sj_test_tiers *t, const char *station);
+
+/* sj_test_tiers_configure() without extras, sj_test_tiers_write_station(),
+ * then sj_test_tiers_start(): the network a CLI test at a station needs. */
 int sj_test_tiers_up_with_station(sj_test_tiers *t, const char *conninfo, const char *station);
 
 /* Stops the relay, then the county, with SIGTERM, and reaps them.  Returns
