@@ -17,6 +17,7 @@
 #include "caserow.h"
 #include "db.h"
 #include "i18n.h"
+#include "login_report.h"
 #include "orgunit.h"
 #include "refdata.h"
 #include "uuid.h"
@@ -482,7 +483,8 @@ int countyd_login_failures_store(PGconn *db, const char *relay, const char *rela
         char unit[SJ_UNIT_CODE_SIZE];
         if (ss->n_login_failures == 0 || !countyd_login_failure_station(relay_unit, ss, unit))
             continue;
-        for (size_t j = 0; j < ss->n_login_failures && rc == 0; j++) {
+        /* As many persons as a relay's report holds (login_report.h). */
+        for (size_t j = 0; j < ss->n_login_failures && j < SJ_LOGIN_REPORT_PERSONS && rc == 0; j++) {
             const Sanji__LoginFailures *lf = ss->login_failures[j];
             char count[16], row[16], last[32];
             snprintf(count, sizeof count, "%" PRIu32, lf->count > INT32_MAX ? INT32_MAX : lf->count);

@@ -906,7 +906,8 @@ static void log_login_failures(countyd_session *s, const Sanji__NodeStatus *st)
                         "relay", s->peer.node_id, "station", ss->node ? ss->node : "");
             continue;
         }
-        for (size_t j = 0; j < ss->n_login_failures; j++) {
+        /* As many persons as a relay's report holds (login_report.h). */
+        for (size_t j = 0; j < ss->n_login_failures && j < SJ_LOGIN_REPORT_PERSONS; j++) {
             const Sanji__LoginFailures *lf = ss->login_failures[j];
             char count[16], row[16];
             snprintf(count, sizeof count, "%u", (unsigned)lf->count);
