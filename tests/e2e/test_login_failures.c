@@ -52,32 +52,9 @@ typedef struct world {
 
 static world W;
 
-/* Runs `sanji --config v201.conf <args>` in the network's folder with the
- * password pw; returns its exit status, stdout and stderr in out. */
 static int cli(const char *pw, char *out, size_t cap, const char *args)
 {
-    char cmd[8192];
-    snprintf(cmd, sizeof cmd,
-             "cd '%s' && env -u LANGUAGE -u LC_ALL -u LC_MESSAGES -u LANG SANJI_PASSWORD='%s' "
-             "'%s' --config " STATION ".conf %s 2>&1",
-             W.t.certs.dir, pw, W.t.cli, args);
-    FILE *f = popen(cmd, "r");
-    if (!f)
-        fail_msg("popen failed for %s", cmd);
-    size_t n = fread(out, 1, cap - 1, f);
-    out[n] = '\0';
-    int st = pclose(f);
-    return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-}
-
-static bool logged_in(void *arg)
-{
-    (void)arg;
-    static char out[OUT_MAX];
-    if (cli("sanji123", out, sizeof out, "login " PERSON) == 0)
-        return true;
-    cli("sanji123", out, sizeof out, "sync --wait 2");
-    return false;
+    return sj_test_tiers_cli(&W.t, STATION, pw, out, cap, args);
 }
 
 /* The county's log holds the warning for the station and the person. */
@@ -134,10 +111,7 @@ static int group_setup(void **state)
     if (!W.db || sj_test_tiers_configure(&W.t, W.conninfo, fast, fast) != 0 ||
         sj_test_tiers_write_station(&W.t, STATION) != 0 || sj_test_tiers_start(&W.t) != 0)
         return -1;
-    if (sj_test_poll_until(logged_in, NULL, SJ_TEST_HANG_MS, 100))
-        return 0;
-    fprintf(stderr, "login at the station failed (see %s)\n", W.t.certs.dir);
-    return -1;
+    return sj_test_tiers_station_login(&W.t, STATION, PERSON);
 }
 
 static int group_teardown(void **state)
