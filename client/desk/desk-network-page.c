@@ -86,7 +86,8 @@ static void show(DeskNetworkPage *p, const Sanji__NetworkStatus *ns)
             put(p, row, 3, d, s->outbox_depth ? "due-soon" : NULL);
             /* From the county: those of the last 24 hours; from a relay:
              * those not yet passed on (PKI.md "Password guessing"). */
-            g_autofree char *f = g_strdup_printf("%u", s->failed_logins);
+            /* Translators: wrong passwords typed at a station, e.g. "3 次". */
+            g_autofree char *f = g_strdup_printf(_("%u times"), s->failed_logins);
             put(p, row, 5, s->failed_logins ? f : "—", s->failed_logins ? "link-down" : NULL);
             row++;
         }
@@ -193,5 +194,6 @@ DeskNetworkPage *desk_network_page_new(DeskWindow *w)
     p->timer = g_timeout_add_seconds(30, on_timer, p);
     desk_window_register(w, "network.message", p->message);
     desk_window_register(w, "network.refresh", refresh);
+    desk_window_register(w, "network.grid", p->grid);
     return p;
 }
