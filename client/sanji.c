@@ -1505,6 +1505,10 @@ static int cmd_login(run *r, const command *cmd, sj_error *err)
         json_person(NULL, p);
     else
         printf("%s %s\n", _("Logged in:"), p ? p->name : "");
+    /* Logging in works offline; the cadre must still learn before working
+     * that nothing saved here can go out. */
+    if (!o->json && sc_lasting_refusal(r->c))
+        printf("%s\n", sc_lasting_advice(sc_lasting_refusal(r->c)));
     return EX_OK;
 }
 

@@ -19,6 +19,7 @@
 #include "envelope.h"
 #include "i18n.h"
 #include "log.h"
+#include "login_report.h"
 #include "orgunit.h"
 #include "password.h"
 #include "personal.h"
@@ -641,6 +642,19 @@ static void d_on_up(sj_dialer *d, sj_conn *conn, const sj_identity *peer)
     send_hello(c);
 }
 
+/* Wrong passwords not yet reported upward (common/login_report.h), kept in
+ * the store: a `sanji login` that ends before any link reports them with
+ * the next run that links. */
+#define LOGIN_REPORT_KEY "login_report"
+
+static void login_report_read(sc_client *c, char text[SJ_LOGIN_REPORT_SIZE])
+{
+    if (sc_store_meta_get(c->st, LOGIN_REPORT_KEY, text, SJ_LOGIN_REPORT_SIZE, NULL) != 0)
+        text[0] = '\0';
+}
+
+static void send_status(sc_client *c);
+
 static void d_on_message(sj_dialer *d, sj_conn *conn, const Sanji__Envelope *env,
                          const uint8_t *payload, size_t len)
 {
@@ -673,6 +687,10 @@ static void d_on_message(sj_dialer *d, sj_conn *conn, const Sanji__Envelope *env
                        .upstream_online = c->upstream_online};
         emit(c, &ev);
         flush_outbox(c);
+        char report[SJ_LOGIN_REPORT_SIZE];
+        login_report_read(c, report);
+        if (report[0])
+            send_status(c);
         break;
     }
     case SANJI__ENVELOPE__BODY_ACK: on_ack(c, env->ack); break;
@@ -762,9 +780,11 @@ static const sj_dialer_callbacks DIALER_CBS = {
     .on_stopped = d_on_stopped,
 };
 
-static void on_heartbeat(uv_timer_t *t)
+/* Our status upward: with the heartbeat, and at once after a Welcome or a
+ * wrong password while wrong passwords wait to be reported.  They are
+ * dropped from the store once handed to the link. */
+static void send_status(sc_client *c)
 {
-    sc_client *c = t->data;
     if (!c->conn || !c->welcomed)
         return;
     sc_outbox_counts oc;
@@ -778,13 +798,29 @@ static void on_heartbeat(uv_timer_t *t)
     ns.oldest_queued_age_ms = oc.oldest_unfinished_ms ? sj_clock_real_ms() - oc.oldest_unfinished_ms : 0;
     ns.software = (char *)"sanji-client " SANJI_VERSION;
     ns.reported_at_ms = sj_clock_real_ms();
+    char report[SJ_LOGIN_REPORT_SIZE];
+    login_report_read(c, report);
+    Sanji__LoginFailures **lf = NULL;
+    size_t n_lf = 0;
+    if (sj_login_report_parse(report, &lf, &n_lf) == 0) {
+        ns.login_failures = lf;
+        ns.n_login_failures = n_lf;
+    }
     Sanji__Heartbeat hb = SANJI__HEARTBEAT__INIT;
     hb.seq = ++c->heartbeat_seq;
     hb.status = &ns;
     Sanji__Envelope env = SANJI__ENVELOPE__INIT;
     env.body_case = SANJI__ENVELOPE__BODY_HEARTBEAT;
     env.heartbeat = &hb;
-    send_env(c, &env, NULL, &err);
+    if (send_env(c, &env, NULL, &err) == 0 && n_lf > 0 &&
+        sc_store_meta_set(c->st, LOGIN_REPORT_KEY, "", &err) != 0)
+        SJ_LOG_WARN("sanji", "reported wrong passwords not cleared", "why", err.message);
+    sj_login_report_free(lf, n_lf);
+}
+
+static void on_heartbeat(uv_timer_t *t)
+{
+    send_status(t->data);
 }
 
 static void on_timer_closed(uv_handle_t *h)
@@ -956,7 +992,7 @@ typedef struct login_work {
  * last failure are kept in the station's store ("login_fail:<person>"), so
  * restarting the program does not reset them; unknown names share one
  * count, so guessing names is slowed too.  A right password clears it. */
-#define LOGIN_FAILS_FREE 3
+#define LOGIN_FAILS_FREE SJ_LOGIN_REPEATED
 #define LOGIN_WAIT_BASE_MS 5000
 #define LOGIN_WAIT_MAX_MS (15 * 60 * 1000)
 
@@ -1022,7 +1058,17 @@ static void login_done(uv_work_t *req, int status)
             login_failures_set(c, w->fail_key, 0, 0);
     } else if (rc == SJ_EAUTH) {
         unsigned n = login_failures_get(c, w->fail_key, NULL) + 1;
-        login_failures_set(c, w->fail_key, n, sj_clock_real_ms());
+        int64_t now = sj_clock_real_ms();
+        login_failures_set(c, w->fail_key, n, now);
+        /* Upward too, so the county sees guessing (never the password, nor
+         * a name typed that is not in the list: "?"). */
+        char report[SJ_LOGIN_REPORT_SIZE];
+        login_report_read(c, report);
+        sj_login_report_add(report, w->person_id[0] ? w->person_id : "?", 1, n, now);
+        if (sc_store_meta_set(c->st, LOGIN_REPORT_KEY, report, &err) != 0)
+            SJ_LOG_WARN("sanji", "wrong password not kept for the report", "why", err.message);
+        sj_error_clear(&err);
+        send_status(c);
         if (n >= LOGIN_FAILS_FREE) {
             char count[16];
             snprintf(count, sizeof count, "%u", n);

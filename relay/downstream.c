@@ -21,6 +21,7 @@
 #include "orgunit.h"
 #include "query.h"
 #include "refusal.h"
+#include "status.h"
 #include "upstream.h"
 
 #define MOD "relay.down"
@@ -910,6 +911,21 @@ static bool is_session(relay_downstream *d, void *data)
     return false;
 }
 
+/* A station's status: its outbox depth, and wrong passwords typed there,
+ * kept for the county (status.h). */
+static void on_station_status(session *s, const Sanji__NodeStatus *ns)
+{
+    s->outbox_depth = ns->queue_depth;
+    if (ns->n_login_failures == 0)
+        return;
+    sj_error err;
+    if (relay_status_note_login_failures(s->d->r->store, s->peer.node_id, ns->login_failures,
+                                         ns->n_login_failures, &err) != 0)
+        SJ_LOG_WARN(MOD, "reported wrong passwords not kept", "peer", s->peer.node_id, "why",
+                    err.message);
+    relay_request_commit(s->d->r);
+}
+
 static void on_message(sj_conn *conn, const Sanji__Envelope *env, const uint8_t *payload,
                        size_t len)
 {
@@ -939,10 +955,10 @@ static void on_message(sj_conn *conn, const Sanji__Envelope *env, const uint8_t 
         break;
     case SANJI__ENVELOPE__BODY_HEARTBEAT:
         if (env->heartbeat->status)
-            s->outbox_depth = env->heartbeat->status->queue_depth;
+            on_station_status(s, env->heartbeat->status);
         break;
     case SANJI__ENVELOPE__BODY_NODE_STATUS:
-        s->outbox_depth = env->node_status->queue_depth;
+        on_station_status(s, env->node_status);
         break;
     default:
         s->closing = true;

@@ -3,7 +3,8 @@
  * printed form for sanji-relayctl.  See status.h.
  *
  * Entry points: relay_status_collect(), relay_status_release(),
- * relay_status_print().
+ * relay_status_print(), relay_status_note_login_failures(),
+ * relay_status_forwarded().
  */
 #include "status.h"
 
@@ -11,7 +12,14 @@
 #include <string.h>
 
 #include "clock.h"
+#include "login_report.h"
 #include "orgunit.h"
+
+/* The meta key of a station's wrong passwords not yet passed on. */
+static void login_key(const char *station, char *key, size_t cap)
+{
+    snprintf(key, cap, "login_report:%s", station);
+}
 
 static int64_t meta_int(relay_store *st, const char *key)
 {
@@ -22,6 +30,7 @@ static int64_t meta_int(relay_store *st, const char *key)
 }
 
 typedef struct collector {
+    relay_store *st;
     Sanji__NodeStatus *ns;
     const char *scope;
     size_t cap_st, cap_cur;
@@ -57,7 +66,14 @@ static int add_station(void *arg, const char *node, bool connected, int64_t last
     s->last_seen_ms = last_seen_ms;
     s->outbox_depth = outbox_depth;
     ns->stations[ns->n_stations++] = s;
-    return s->node ? 0 : SJ_ENOMEM;
+    if (!s->node)
+        return SJ_ENOMEM;
+    char key[RELAY_NODE_MAX + 16], report[SJ_LOGIN_REPORT_SIZE];
+    login_key(node, key, sizeof key);
+    if (relay_store_meta_get(c->st, key, report, sizeof report) != 0)
+        report[0] = '\0';
+    s->failed_logins = sj_login_report_total(report);
+    return sj_login_report_parse(report, &s->login_failures, &s->n_login_failures);
 }
 
 static int add_cursor(void *arg, const char *village, uint64_t seq)
@@ -114,7 +130,7 @@ int relay_status_collect(relay_store *st, const char *scope_unit, Sanji__NodeSta
         ns->oldest_queued_age_ms =
             qs.oldest_stored_at_ms > 0 && now > qs.oldest_stored_at_ms ? now - qs.oldest_stored_at_ms
                                                                        : 0;
-        collector c = {ns, scope_unit, 0, 0};
+        collector c = {st, ns, scope_unit, 0, 0};
         rc = relay_store_station_each(st, add_station, &c, err);
         if (rc == 0)
             rc = relay_store_cursor_each(st, add_cursor, &c, err);
@@ -133,6 +149,7 @@ void relay_status_release(Sanji__NodeStatus *ns)
     free(ns->software);
     for (size_t i = 0; i < ns->n_stations; i++) {
         free(ns->stations[i]->node);
+        sj_login_report_free(ns->stations[i]->login_failures, ns->stations[i]->n_login_failures);
         free(ns->stations[i]);
     }
     free(ns->stations);
@@ -176,10 +193,39 @@ void relay_status_print(FILE *out, const Sanji__NodeStatus *ns, int64_t now_ms)
         fprintf(out, "  %-40s %-16s outbox=%u last_seen=", s->node,
                 s->connected ? "已连接 (connected)" : "未连接 (offline)", s->outbox_depth);
         print_time(out, s->last_seen_ms, now_ms);
+        if (s->failed_logins)
+            fprintf(out, " 密码错误待上报 (wrong passwords not yet reported)=%u", s->failed_logins);
         fputc('\n', out);
     }
     fprintf(out, "各村下行游标 (feed cursors): %zu\n", ns->n_cursors);
     for (size_t i = 0; i < ns->n_cursors; i++)
         fprintf(out, "  %s  %llu\n", ns->cursors[i]->village,
                 (unsigned long long)ns->cursors[i]->after_seq);
+}
+
+int relay_status_note_login_failures(relay_store *st, const char *station,
+                                     Sanji__LoginFailures *const *lf, size_t n, sj_error *err)
+{
+    char key[RELAY_NODE_MAX + 16], report[SJ_LOGIN_REPORT_SIZE];
+    login_key(station, key, sizeof key);
+    if (relay_store_meta_get(st, key, report, sizeof report) != 0)
+        report[0] = '\0';
+    for (size_t i = 0; i < n; i++)
+        sj_login_report_add(report, lf[i]->person, lf[i]->count, lf[i]->in_a_row,
+                            lf[i]->last_at_ms);
+    return relay_store_meta_set(st, key, report, err);
+}
+
+int relay_status_forwarded(relay_store *st, const Sanji__NodeStatus *ns, sj_error *err)
+{
+    for (size_t i = 0; i < ns->n_stations; i++) {
+        if (ns->stations[i]->n_login_failures == 0)
+            continue;
+        char key[RELAY_NODE_MAX + 16];
+        login_key(ns->stations[i]->node, key, sizeof key);
+        int rc = relay_store_meta_set(st, key, "", err);
+        if (rc != 0)
+            return rc;
+    }
+    return 0;
 }

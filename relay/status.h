@@ -9,8 +9,13 @@
  * (initialised by it) with arrays and strings it allocates;
  * relay_status_release() frees them and leaves ns reusable.
  *
+ * Wrong passwords stations report (common/login_report.h) wait in the
+ * store's meta table, one report per station, until a status to the county
+ * has carried them (StationStatus.login_failures and failed_logins).
+ *
  * Entry points: relay_status_collect(), relay_status_release(),
- * relay_status_print().
+ * relay_status_print(), relay_status_note_login_failures(),
+ * relay_status_forwarded().
  */
 #ifndef RELAY_STATUS_H
 #define RELAY_STATUS_H
@@ -30,6 +35,15 @@ int relay_status_collect(relay_store *st, const char *scope_unit, Sanji__NodeSta
                          sj_error *err);
 
 void relay_status_release(Sanji__NodeStatus *ns);
+
+/* Adds the n wrong-password reports a station sent (its NodeStatus) to
+ * what waits for the county.  Returns 0 or SJ_EDB. */
+int relay_status_note_login_failures(relay_store *st, const char *station,
+                                     Sanji__LoginFailures *const *lf, size_t n, sj_error *err);
+
+/* After ns (from relay_status_collect()) went to the county: drops the
+ * wrong-password reports it carried.  Returns 0 or SJ_EDB. */
+int relay_status_forwarded(relay_store *st, const Sanji__NodeStatus *ns, sj_error *err);
 
 /* Writes a readable report (Chinese first) for an operator. */
 void relay_status_print(FILE *out, const Sanji__NodeStatus *ns, int64_t now_ms);

@@ -387,8 +387,11 @@ void relay_upstream_tick(relay_upstream *u)
     Sanji__Envelope env = SANJI__ENVELOPE__INIT;
     env.body_case = SANJI__ENVELOPE__BODY_HEARTBEAT;
     env.heartbeat = &hb;
-    send_env(u, &env);
+    int rc = send_env(u, &env);
     if (with_status) {
+        /* Wrong passwords the status carried are the county's now. */
+        if (rc == 0 && relay_status_forwarded(r->store, &ns, &err) != 0)
+            SJ_LOG_WARN(MOD, "reported wrong passwords not dropped", "why", err.message);
         relay_status_release(&ns);
     }
 }

@@ -552,6 +552,8 @@ static void status_run(countyd_job *j, PGconn *db, countyd_apply *apply)
         return;
     }
     j->status = countyd_netstat_store(db, s->node, s->unit, st, &j->err);
+    if (j->status == 0)
+        j->status = countyd_login_failures_store(db, s->node, s->unit, st, &j->err);
     sanji__node_status__free_unpacked(st, NULL);
 }
 

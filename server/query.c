@@ -17,6 +17,7 @@
 #include "caserow.h"
 #include "db.h"
 #include "i18n.h"
+#include "login_report.h"
 #include "orgunit.h"
 #include "refdata.h"
 #include "uuid.h"
@@ -410,6 +411,28 @@ static int network(PGconn *db, countyd_arena *a, const countyd_asker *k, Sanji__
             ns->nodes[ns->n_nodes++] = st;
     }
     PQclear(res);
+    /* Each station's wrong passwords of the last 24 hours; the per-person
+     * reports stay here (the log has them). */
+    PGresult *r1 = PQexecParams(db,
+                                "SELECT station, sum(count) FROM login_failure"
+                                " WHERE $1 <> '' AND left(org_unit, length($1)) = $1"
+                                " AND reported_at > now() - interval '24 hours' GROUP BY station",
+                                1, NULL, p, NULL, NULL, 0);
+    if (!r1 || PQresultStatus(r1) != PGRES_TUPLES_OK) {
+        int rc = countyd_db_fail(db, r1, "reading login_failure", err);
+        PQclear(r1);
+        return rc;
+    }
+    for (size_t i = 0; i < ns->n_nodes; i++)
+        for (size_t j = 0; j < ns->nodes[i]->n_stations; j++) {
+            Sanji__StationStatus *st = ns->nodes[i]->stations[j];
+            st->n_login_failures = 0;
+            st->failed_logins = 0;
+            for (int row = 0; row < PQntuples(r1); row++)
+                if (st->node && strcmp(st->node, PQgetvalue(r1, row, 0)) == 0)
+                    st->failed_logins = (uint32_t)strtoul(PQgetvalue(r1, row, 1), NULL, 10);
+        }
+    PQclear(r1);
     out->result_case = SANJI__QUERY_RESULT__RESULT_NETWORK;
     out->network = ns;
     return 0;
@@ -436,6 +459,50 @@ int countyd_netstat_store(PGconn *db, const char *node, const char *unit,
     if (!res || PQresultStatus(res) != PGRES_COMMAND_OK)
         rc = countyd_db_fail(db, res, "storing a node status", err);
     PQclear(res);
+    return rc;
+}
+
+bool countyd_login_failure_station(const char *relay_unit, const Sanji__StationStatus *ss,
+                                   char unit[SJ_UNIT_CODE_SIZE])
+{
+    sj_identity who;
+    if (!ss->node || sj_identity_parse_node_id(ss->node, &who, NULL) != 0 ||
+        !sj_orgunit_contains(relay_unit, who.unit))
+        return false;
+    snprintf(unit, SJ_UNIT_CODE_SIZE, "%s", who.unit);
+    return true;
+}
+
+int countyd_login_failures_store(PGconn *db, const char *relay, const char *relay_unit,
+                                 const Sanji__NodeStatus *st, sj_error *err)
+{
+    int rc = 0;
+    bool any = false;
+    for (size_t i = 0; i < st->n_stations && rc == 0; i++) {
+        const Sanji__StationStatus *ss = st->stations[i];
+        char unit[SJ_UNIT_CODE_SIZE];
+        if (ss->n_login_failures == 0 || !countyd_login_failure_station(relay_unit, ss, unit))
+            continue;
+        /* As many persons as a relay's report holds (login_report.h). */
+        for (size_t j = 0; j < ss->n_login_failures && j < SJ_LOGIN_REPORT_PERSONS && rc == 0; j++) {
+            const Sanji__LoginFailures *lf = ss->login_failures[j];
+            char count[16], row[16], last[32];
+            snprintf(count, sizeof count, "%" PRIu32, lf->count > INT32_MAX ? INT32_MAX : lf->count);
+            snprintf(row, sizeof row, "%" PRIu32, lf->in_a_row > INT32_MAX ? INT32_MAX : lf->in_a_row);
+            snprintf(last, sizeof last, "%" PRId64, lf->last_at_ms);
+            const char *p[] = {ss->node, unit, relay, lf->person && *lf->person ? lf->person : "?",
+                               count, row, last};
+            rc = countyd_db_exec(db,
+                                 "INSERT INTO login_failure (station, org_unit, relay, person, count,"
+                                 " in_a_row, last_at_ms) VALUES ($1, $2, $3, $4, $5, $6, $7)",
+                                 7, p, err);
+            any = true;
+        }
+    }
+    if (rc == 0 && any)
+        rc = countyd_db_exec(db,
+                             "DELETE FROM login_failure WHERE reported_at < now() - interval '30 days'",
+                             0, NULL, err);
     return rc;
 }
 

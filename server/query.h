@@ -14,13 +14,15 @@
  * counts the matches before limit/offset), case_get (by id or number, with
  * the history; another scope's case is SJ_EUNKNOWN_CASE, so ids cannot be
  * probed), catalogue (keyword in name, category or materials), org_tree,
- * network_status (latest NodeStatus of each relay in scope), statistics
- * (by township, by category, and all).
+ * network_status (latest NodeStatus of each relay in scope, each station
+ * with its wrong passwords of the last 24 hours), statistics (by township,
+ * by category, and all).
  *
  * Ownership: the QueryResult's content comes from the caller's arena; out
  * is caller storage, initialised here.
  *
- * Entry points: countyd_query_answer(), countyd_netstat_store().
+ * Entry points: countyd_query_answer(), countyd_netstat_store(),
+ * countyd_login_failures_store(), countyd_login_failure_station().
  */
 #ifndef COUNTYD_QUERY_H
 #define COUNTYD_QUERY_H
@@ -48,5 +50,16 @@ int countyd_query_answer(PGconn *db, countyd_arena *a, const countyd_asker *aske
 /* Keeps st as the latest status of node (upsert).  Returns 0 or SJ_EDB*. */
 int countyd_netstat_store(PGconn *db, const char *node, const char *unit,
                           const Sanji__NodeStatus *st, sj_error *err);
+
+/* The station of ss when the relay of unit relay_unit may speak for it
+ * (a station of its township); its unit into unit.  False otherwise. */
+bool countyd_login_failure_station(const char *relay_unit, const Sanji__StationStatus *ss,
+                                   char unit[SJ_UNIT_CODE_SIZE]);
+
+/* Keeps the wrong passwords st (a relay's status) passes on from the
+ * stations of relay_unit (login_failure), and drops those older than 30
+ * days.  Returns 0 or SJ_EDB*. */
+int countyd_login_failures_store(PGconn *db, const char *relay, const char *relay_unit,
+                                 const Sanji__NodeStatus *st, sj_error *err);
 
 #endif

@@ -27,6 +27,7 @@
 #include "feed.h"
 #include "i18n.h"
 #include "log.h"
+#include "login_report.h"
 #include "orgunit.h"
 #include "query.h"
 #include "refdata.h"
@@ -46,6 +47,11 @@
  * station limit. */
 #define QUERY_JOBS_MAX 512
 #define STATUS_STORE_MIN_MS 5000
+/* A status that passes on wrong passwords is kept even within
+ * STATUS_STORE_MIN_MS (the relay sends them once), but not more often than
+ * this: an honest relay sends its status every second heartbeat, and a
+ * relay that floods cannot make the county log and store without end. */
+#define FAILURES_STORE_MIN_MS 500
 
 typedef struct outframe {
     struct outframe *next;
@@ -71,7 +77,8 @@ struct countyd_session {
     size_t n_out, out_bytes;
     size_t n_queries; /* query jobs given to the workers, not yet done */
     bool replaced;    /* closing: a newer link of its node took its place */
-    int64_t last_send_ms, last_status_ms;
+    int64_t last_send_ms, last_status_ms, last_failures_ms;
+    bool failures_dropped; /* statuses with wrong passwords dropped since the last kept */
     uint64_t hb_seq;
 };
 
@@ -875,13 +882,68 @@ static void on_query(countyd_session *s, const Sanji__Envelope *env, const uint8
 
 /* ---- liveness ------------------------------------------------------------------------ */
 
+static bool carries_login_failures(const Sanji__NodeStatus *st)
+{
+    for (size_t i = 0; i < st->n_stations; i++)
+        if (st->stations[i]->n_login_failures)
+            return true;
+    return false;
+}
+
+/* Wrong passwords a relay passes on from its stations (PKI.md "Password
+ * guessing"): one log line per station and person, a warning when
+ * repeated (SJ_LOGIN_REPEATED), never the password.  Reports of stations
+ * outside the relay's township are not believed. */
+static void log_login_failures(countyd_session *s, const Sanji__NodeStatus *st)
+{
+    for (size_t i = 0; i < st->n_stations; i++) {
+        const Sanji__StationStatus *ss = st->stations[i];
+        char unit[SJ_UNIT_CODE_SIZE];
+        if (ss->n_login_failures == 0)
+            continue;
+        if (!countyd_login_failure_station(s->peer.unit, ss, unit)) {
+            SJ_LOG_WARN(MOD, "wrong passwords reported for a station not of the relay's township",
+                        "relay", s->peer.node_id, "station", ss->node ? ss->node : "");
+            continue;
+        }
+        /* As many persons as a relay's report holds (login_report.h). */
+        for (size_t j = 0; j < ss->n_login_failures && j < SJ_LOGIN_REPORT_PERSONS; j++) {
+            const Sanji__LoginFailures *lf = ss->login_failures[j];
+            char count[16], row[16];
+            snprintf(count, sizeof count, "%u", (unsigned)lf->count);
+            snprintf(row, sizeof row, "%u", (unsigned)lf->in_a_row);
+            const char *person = lf->person && *lf->person ? lf->person : "?";
+            if (lf->count >= SJ_LOGIN_REPEATED || lf->in_a_row >= SJ_LOGIN_REPEATED)
+                SJ_LOG_WARN(MOD, "repeated wrong passwords at a station", "station", ss->node,
+                            "person", person, "count", count, "in_a_row", row, "relay",
+                            s->peer.node_id);
+            else
+                SJ_LOG_INFO(MOD, "wrong password at a station", "station", ss->node, "person",
+                            person, "count", count, "in_a_row", row, "relay", s->peer.node_id);
+        }
+    }
+}
+
 static void on_status(countyd_session *s, const Sanji__NodeStatus *st)
 {
     if (s->peer.role != SJ_NODE_ROLE_RELAY || !st)
         return;
     int64_t now = sj_clock_mono_ms();
-    if (s->last_status_ms && now - s->last_status_ms < STATUS_STORE_MIN_MS)
+    bool failures = carries_login_failures(st);
+    if (failures && s->last_failures_ms && now - s->last_failures_ms < FAILURES_STORE_MIN_MS) {
+        if (!s->failures_dropped) /* once per flood, not per message */
+            SJ_LOG_WARN(MOD, "statuses with wrong passwords dropped: the relay sends too often",
+                        "relay", s->peer.node_id);
+        s->failures_dropped = true;
         return;
+    }
+    if (failures) {
+        s->last_failures_ms = now;
+        s->failures_dropped = false;
+        log_login_failures(s, st);
+    } else if (s->last_status_ms && now - s->last_status_ms < STATUS_STORE_MIN_MS) {
+        return;
+    }
     s->last_status_ms = now;
     /* Who it is comes from the certificate, not from the message. */
     Sanji__NodeStatus copy = *st;

@@ -202,7 +202,7 @@ static void on_confirm(GtkButton *b, gpointer data)
         return;
     }
     close_form(v);
-    desk_window_notify(v->win, _("Saved. It goes up by itself, also after a link outage."), false);
+    desk_window_notify_saved(v->win);
     desk_window_refresh_soon(v->win);
     desk_case_view_refresh(v);
 }

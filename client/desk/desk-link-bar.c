@@ -3,6 +3,7 @@
  * desk-link-bar.h).
  *
  * Entry points: desk_link_bar_new(), desk_link_bar_update().
+ * The label accessors: desk_link_bar_state_label() and its siblings.
  */
 #include "desk-link-bar.h"
 
@@ -41,6 +42,8 @@ void desk_link_bar_update(DeskLinkBar *b, const sc_event *ev)
         return;
     }
     bool via_relay = g_str_has_prefix(st.peer_node, "relay:");
+    if (!st.lasting_refusal)
+        gtk_widget_remove_css_class(b->detail, "error-text");
     if (st.link_up) {
         gtk_label_set_text(GTK_LABEL(b->state), _("● Online"));
         set_class(b->state, "link-up", "link-down");
@@ -60,7 +63,22 @@ void desk_link_bar_update(DeskLinkBar *b, const sc_event *ev)
             gtk_label_set_text(GTK_LABEL(b->upstream), t);
             set_class(b->upstream, "link-down", "link-up");
         }
+        gtk_widget_set_tooltip_text(b->detail, NULL);
         gtk_label_set_text(GTK_LABEL(b->detail), st.caught_up ? "" : _("Receiving updates…"));
+    } else if (st.lasting_refusal) {
+        /* Retrying cannot help: the true reason and what to do
+         * (sc_lasting_advice(), the words `sanji status` prints), not the
+         * usual "sent by itself" with a countdown.  One line, as the bar
+         * is (a wrapped label cannot share a row); the whole text is its
+         * tooltip, and the log-in page and the banner after saving show
+         * it wrapped. */
+        const char *advice = sc_lasting_advice(st.lasting_refusal);
+        gtk_label_set_text(GTK_LABEL(b->state), _("● Refused"));
+        set_class(b->state, "link-down", "link-up");
+        gtk_widget_set_visible(b->upstream, false);
+        gtk_widget_set_tooltip_text(b->detail, advice);
+        gtk_widget_add_css_class(b->detail, "error-text");
+        gtk_label_set_text(GTK_LABEL(b->detail), advice);
     } else {
         gtk_label_set_text(GTK_LABEL(b->state), _("● Offline"));
         set_class(b->state, "link-down", "link-up");
@@ -154,4 +172,9 @@ GtkWidget *desk_link_bar_outbox_label(DeskLinkBar *b)
 GtkWidget *desk_link_bar_upstream_label(DeskLinkBar *b)
 {
     return b->upstream;
+}
+
+GtkWidget *desk_link_bar_detail_label(DeskLinkBar *b)
+{
+    return b->detail;
 }

@@ -3,7 +3,10 @@
  * whether this desk is online, whether the county is reachable behind the
  * relay (updated as the relay reports a change, with the time of its last
  * county contact when down), how many items wait in the outbox, and why the
- * link last failed.
+ * link last failed.  A refusal that retrying cannot fix (a revoked or
+ * expired certificate, a wrong role, a station out of the relay's scope:
+ * sc_lasting_refusal()) replaces the "sent by itself" line with the reason
+ * and what to do (sc_lasting_advice(); the whole text is its tooltip).
  *
  * Entry points: desk_link_bar_new(), desk_link_bar_update().
  * The bar is a GtkWidget owned by its parent; it keeps a one-second timer
@@ -30,6 +33,7 @@ void desk_link_bar_update(DeskLinkBar *b, const sc_event *ev);
 GtkWidget *desk_link_bar_state_label(DeskLinkBar *b);
 GtkWidget *desk_link_bar_outbox_label(DeskLinkBar *b);
 GtkWidget *desk_link_bar_upstream_label(DeskLinkBar *b);
+GtkWidget *desk_link_bar_detail_label(DeskLinkBar *b);
 
 G_END_DECLS
 

@@ -2,7 +2,7 @@
  * desk-login-page.c - log in (see desk-login-page.h).
  *
  * Entry points: desk_login_page_new(), desk_login_page_reset(),
- * desk_login_page_reload_persons().
+ * desk_login_page_reload_persons(), desk_login_page_update_link().
  */
 #include "desk-login-page.h"
 
@@ -18,6 +18,7 @@ struct _DeskLoginPage {
     GtkBox parent;
     DeskWindow *win;
     GtkWidget *person, *password, *submit, *message, *spinner;
+    GtkWidget *refusal;    /* the link's lasting refusal and what to do; hidden when none */
     GtkWidget *names;      /* GtkFlowBox: one child per name, its label is the name */
     GtkWidget *names_hint; /* shown while this node has no person list */
     desk_draft *state;   /* "recent": names that logged in here, newest first, one per line */
@@ -163,6 +164,15 @@ static void on_submit(GtkWidget *widget, gpointer data)
     set_busy(p, true);
 }
 
+void desk_login_page_update_link(DeskLoginPage *p)
+{
+    /* Logging in still works (offline, from the cached verifiers); the
+     * cadre must know before starting work that nothing will go out. */
+    int code = sc_lasting_refusal(desk_window_client(p->win));
+    gtk_label_set_text(GTK_LABEL(p->refusal), code ? sc_lasting_advice(code) : "");
+    gtk_widget_set_visible(p->refusal, code != 0);
+}
+
 void desk_login_page_reset(DeskLoginPage *p)
 {
     gtk_editable_set_text(GTK_EDITABLE(p->password), "");
@@ -251,6 +261,11 @@ DeskLoginPage *desk_login_page_new(DeskWindow *w)
     p->message = gtk_label_new("");
     gtk_label_set_wrap(GTK_LABEL(p->message), true);
     gtk_label_set_max_width_chars(GTK_LABEL(p->message), 40);
+    p->refusal = gtk_label_new("");
+    gtk_label_set_wrap(GTK_LABEL(p->refusal), true);
+    gtk_label_set_max_width_chars(GTK_LABEL(p->refusal), 40);
+    gtk_label_set_xalign(GTK_LABEL(p->refusal), 0);
+    gtk_widget_add_css_class(p->refusal, "error-text");
     GtkWidget *hint = gtk_label_new(_("Logging in works without a network connection too."));
     gtk_widget_add_css_class(hint, "dim-label");
 
@@ -264,6 +279,7 @@ DeskLoginPage *desk_login_page_new(DeskWindow *w)
     GtkBox *b = GTK_BOX(p);
     gtk_box_append(b, title);
     gtk_box_append(b, station);
+    gtk_box_append(b, p->refusal);
     gtk_box_append(b, l1);
     gtk_box_append(b, p->names);
     gtk_box_append(b, p->names_hint);
@@ -280,10 +296,12 @@ DeskLoginPage *desk_login_page_new(DeskWindow *w)
         p->state = desk_draft_open(path);
     }
     fill_names(p);
+    desk_login_page_update_link(p);
     desk_window_register(w, "login.person", p->person);
     desk_window_register(w, "login.persons", p->names);
     desk_window_register(w, "login.password", p->password);
     desk_window_register(w, "login.submit", p->submit);
     desk_window_register(w, "login.message", p->message);
+    desk_window_register(w, "login.refusal", p->refusal);
     return p;
 }

@@ -7,8 +7,11 @@
  * are offered as one-click names, those who logged in here before first
  * (kept in a small file next to the store).
  *
+ * When the station's link is refused for good (sc_lasting_refusal()), the
+ * page says why and what to do under the station's name.
+ *
  * Entry points: desk_login_page_new(), desk_login_page_reset(),
- * desk_login_page_reload_persons().
+ * desk_login_page_reload_persons(), desk_login_page_update_link().
  * The page is owned by the window.
  */
 #ifndef DESK_LOGIN_PAGE_H
@@ -28,6 +31,8 @@ DeskLoginPage *desk_login_page_new(DeskWindow *w);
 void desk_login_page_reset(DeskLoginPage *p);
 /* Re-reads the person list (after a REFDATA "persons" event). */
 void desk_login_page_reload_persons(DeskLoginPage *p);
+/* Shows or hides the lasting refusal (after a link event). */
+void desk_login_page_update_link(DeskLoginPage *p);
 
 G_END_DECLS
 

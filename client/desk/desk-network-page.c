@@ -39,8 +39,9 @@ static void put(DeskNetworkPage *p, int row, int col, const char *text, const ch
 
 static void header(DeskNetworkPage *p)
 {
-    const char *h[] = {_("Node"), _("Link"), _("Last seen"), _("Queue"), _("Oldest waiting")};
-    for (int i = 0; i < 5; i++)
+    const char *h[] = {_("Node"), _("Link"), _("Last seen"), _("Queue"), _("Oldest waiting"),
+                       _("Wrong passwords")};
+    for (int i = 0; i < 6; i++)
         put(p, 0, i, h[i], "table-head");
 }
 
@@ -83,6 +84,11 @@ static void show(DeskNetworkPage *p, const Sanji__NetworkStatus *ns)
             put(p, row, 2, t, NULL);
             g_autofree char *d = g_strdup_printf("%u", s->outbox_depth);
             put(p, row, 3, d, s->outbox_depth ? "due-soon" : NULL);
+            /* From the county: those of the last 24 hours; from a relay:
+             * those not yet passed on (PKI.md "Password guessing"). */
+            /* Translators: wrong passwords typed at a station, e.g. "3 次". */
+            g_autofree char *f = g_strdup_printf(_("%u times"), s->failed_logins);
+            put(p, row, 5, s->failed_logins ? f : "—", s->failed_logins ? "link-down" : NULL);
             row++;
         }
     }
@@ -188,5 +194,6 @@ DeskNetworkPage *desk_network_page_new(DeskWindow *w)
     p->timer = g_timeout_add_seconds(30, on_timer, p);
     desk_window_register(w, "network.message", p->message);
     desk_window_register(w, "network.refresh", refresh);
+    desk_window_register(w, "network.grid", p->grid);
     return p;
 }

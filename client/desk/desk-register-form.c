@@ -391,9 +391,10 @@ static void on_save(GtkButton *button, gpointer data)
     if (f->draft && desk_draft_clear(f->draft, &err) != 0)
         g_warning("%s", err.message);
     clear_form(f);
-    set_message(f, _("Saved on this computer. It is sent by itself; the case page shows when it reaches the township and the county."),
-                false);
-    desk_window_notify(f->win, _("Saved. It goes up by itself, also after a link outage."), false);
+    g_autofree char *stuck = desk_window_undeliverable_text(f->win);
+    set_message(f, stuck ? stuck : _("Saved on this computer. It is sent by itself; the case page shows when it reaches the township and the county."),
+                stuck != NULL);
+    desk_window_notify_saved(f->win);
     desk_window_refresh_soon(f->win);
     desk_window_open_case(f->win, case_id);
 }

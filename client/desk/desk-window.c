@@ -100,6 +100,24 @@ void desk_window_notify(DeskWindow *w, const char *text, bool error)
     gtk_revealer_set_reveal_child(GTK_REVEALER(w->banner), true);
 }
 
+char *desk_window_undeliverable_text(DeskWindow *w)
+{
+    int code = w->client ? sc_lasting_refusal(w->client) : 0;
+    if (!code)
+        return NULL;
+    /* Translators: new work was saved but the link is refused for good; %s
+     * is the reason and what to do. */
+    return g_strdup_printf(_("Saved on this computer, but it cannot be delivered: %s"),
+                           sc_lasting_advice(code));
+}
+
+void desk_window_notify_saved(DeskWindow *w)
+{
+    g_autofree char *stuck = desk_window_undeliverable_text(w);
+    desk_window_notify(w, stuck ? stuck : _("Saved. It goes up by itself, also after a link outage."),
+                       stuck != NULL);
+}
+
 void desk_window_show_error(DeskWindow *w, const char *what, const sj_error *err)
 {
     g_autofree char *t = what ? g_strdup_printf("%s：%s", what, err->message) : g_strdup(err->message);
@@ -134,6 +152,8 @@ static void notify_case_change(DeskWindow *w, const sc_event *ev)
 void desk_window_handle_event(DeskWindow *w, const sc_event *ev)
 {
     desk_link_bar_update(w->link_bar, ev);
+    if (w->login && (ev->type == SC_EV_LINK_UP || ev->type == SC_EV_LINK_DOWN))
+        desk_login_page_update_link(w->login);
     switch (ev->type) {
     case SC_EV_LINK_UP:
         w->caught_up = false;
@@ -419,6 +439,7 @@ DeskWindow *desk_window_new(DeskApplication *app)
         desk_window_register(w, "link.state", desk_link_bar_state_label(w->link_bar));
         desk_window_register(w, "link.outbox", desk_link_bar_outbox_label(w->link_bar));
         desk_window_register(w, "link.upstream", desk_link_bar_upstream_label(w->link_bar));
+        desk_window_register(w, "link.detail", desk_link_bar_detail_label(w->link_bar));
         w->login = desk_login_page_new(w);
         gtk_stack_add_named(GTK_STACK(w->outer), GTK_WIDGET(w->login), "login");
         GtkWidget *main = gtk_box_new(GTK_ORIENTATION_HORIZONTAL, 0);

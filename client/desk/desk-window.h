@@ -56,6 +56,13 @@ const char *desk_window_page(DeskWindow *w);
 
 /* A message in the banner (and a desktop notification when not an error). */
 void desk_window_notify(DeskWindow *w, const char *text, bool error);
+/* After new work was saved: NULL while it can go out, else (the link is
+ * refused for good, sc_lasting_refusal()) that it was saved but cannot be
+ * delivered, with the reason and what to do (sc_lasting_advice()); g_free. */
+char *desk_window_undeliverable_text(DeskWindow *w);
+/* Tells in the banner that new work was saved: that it goes up by itself,
+ * or, as an error, desk_window_undeliverable_text(). */
+void desk_window_notify_saved(DeskWindow *w);
 /* err's message in the banner, as an error. */
 void desk_window_show_error(DeskWindow *w, const char *what, const sj_error *err);
 

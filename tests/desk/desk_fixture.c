@@ -2,14 +2,17 @@
  * desk_fixture.c - a filled client store for desk tests (see
  * desk_fixture.h).
  *
- * Entry points: desk_fixture_store().
+ * Entry points: desk_fixture_store(), desk_fixture_run().
  */
 #include "desk_fixture.h"
 
 #include <glib.h>
+#include <stdio.h>
 #include <string.h>
+#include <sys/wait.h>
 
 #include "password.h"
+#include "proc.h"
 #include "store.h"
 
 static int put(sc_store *st, const char *kind, const ProtobufCMessage *m, sj_error *err)
@@ -112,4 +115,40 @@ int desk_fixture_store(const char *store_path, const char *node_id, const char *
     g_free(pitems);
     g_ptr_array_unref(keep);
     return rc;
+}
+
+int desk_fixture_run(const char *xvfb_run, const char *desk_bin, const char *dir, const char *tag,
+                     const char *const *args, const char *script)
+{
+    g_autofree char *sp = g_strdup_printf("%s/%s.script", dir, tag);
+    g_autofree char *log = g_strdup_printf("%s/%s.out", dir, tag);
+    if (!g_file_set_contents(sp, script, -1, NULL)) {
+        fprintf(stderr, "cannot write %s\n", sp);
+        return -1;
+    }
+    const char *argv[40];
+    int a = 0;
+    const char *head[] = {xvfb_run, "-a", "-s", "-screen 0 1280x1000x24", desk_bin};
+    for (size_t i = 0; i < G_N_ELEMENTS(head); i++)
+        argv[a++] = head[i];
+    for (int i = 0; args[i] && i < 30; i++)
+        argv[a++] = args[i];
+    argv[a++] = "--test-script";
+    argv[a++] = sp;
+    argv[a] = NULL;
+    const char *env[] = {"GSK_RENDERER=cairo", "NO_AT_BRIDGE=1", "GDK_BACKEND=x11", "LANG=C.UTF-8",
+                         "LANGUAGE=", "LC_ALL=", "LC_MESSAGES=", NULL};
+    sj_test_proc p = {0};
+    sj_error err;
+    if (sj_test_proc_start(&p, argv, env, log, &err) != 0) {
+        fprintf(stderr, "cannot start sanji-desk: %s\n", err.message);
+        return -1;
+    }
+    int rc = sj_test_proc_wait(&p, SJ_TEST_HANG_MS, &err);
+    int st = rc == 0 && WIFEXITED(p.status) ? WEXITSTATUS(p.status) : -1;
+    sj_test_proc_free(&p);
+    g_autofree char *out = NULL;
+    g_file_get_contents(log, &out, NULL, NULL);
+    printf("--- sanji-desk %s ---\n%s", tag, out ? out : "");
+    return st;
 }

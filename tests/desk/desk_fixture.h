@@ -3,7 +3,9 @@
  * does after its first connection (catalogue from deploy/demo, persons
  * with real scrypt verifiers), so sanji-desk can be tested offline.
  *
- * Entry points: desk_fixture_store().
+ * desk_fixture_run() runs sanji-desk under Xvfb with a test script.
+ *
+ * Entry points: desk_fixture_store(), desk_fixture_run().
  */
 #ifndef DESK_FIXTURE_H
 #define DESK_FIXTURE_H
@@ -16,5 +18,14 @@
 int desk_fixture_store(const char *store_path, const char *node_id, const char *source_dir,
                        const char *person_id, const char *name, int role, const char *unit,
                        const char *password, sj_error *err);
+
+/* Runs `<xvfb_run> -a -s "-screen 0 1280x1000x24" <desk_bin> <args...>
+ * --test-script <dir>/<tag>.script` with the script written there, in the
+ * environment of the desk tests (cairo, X11, LANG=C.UTF-8 and no LANGUAGE,
+ * so Chinese), its output in <dir>/<tag>.out, until it ends (failing only
+ * at SJ_TEST_HANG_MS); prints the output.  args ends with NULL (at most 30).
+ * Returns its exit status, or -1 when it could not be run or was killed. */
+int desk_fixture_run(const char *xvfb_run, const char *desk_bin, const char *dir, const char *tag,
+                     const char *const *args, const char *script);
 
 #endif

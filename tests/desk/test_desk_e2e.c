@@ -939,6 +939,8 @@ static void test_county_network_and_stats(void **state)
         "wait-text window relay:410423102000 70\n"
         "wait-text window village:" V201 " 70\n"
         "expect-text window 排队\n"
+        /* Each station's wrong passwords of the last day (PKI.md). */
+        "expect-text window 密码错误\n"
         "expect-no-text window 离线　relay\n"
         "print network.message\n"
         "%s"

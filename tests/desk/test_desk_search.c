@@ -109,33 +109,8 @@ static int group_teardown(void **state)
  * and prints its output. */
 static int run_desk(const char *tag, const char *const *args, const char *script)
 {
-    g_autofree char *sp = g_strdup_printf("%s/%s.script", NET.dir, tag);
-    g_autofree char *log = g_strdup_printf("%s/%s.out", NET.dir, tag);
     g_autofree char *bin = g_strdup_printf("%s/client/desk/sanji-desk", bench_build_dir());
-    assert_true(g_file_set_contents(sp, script, -1, NULL));
-    const char *argv[40];
-    int a = 0;
-    const char *head[] = {XVFB_RUN, "-a", "-s", "-screen 0 1280x1000x24", bin};
-    for (size_t i = 0; i < G_N_ELEMENTS(head); i++)
-        argv[a++] = head[i];
-    for (int i = 0; args[i]; i++)
-        argv[a++] = args[i];
-    argv[a++] = "--test-script";
-    argv[a++] = sp;
-    argv[a] = NULL;
-    const char *env[] = {"GSK_RENDERER=cairo", "NO_AT_BRIDGE=1", "GDK_BACKEND=x11", "LANG=C.UTF-8",
-                         "LANGUAGE=", "LC_ALL=", "LC_MESSAGES=", NULL};
-    sj_test_proc p = {0};
-    sj_error err;
-    if (sj_test_proc_start(&p, argv, env, log, &err) != 0)
-        fail_msg("cannot start sanji-desk: %s", err.message);
-    int rc = sj_test_proc_wait(&p, SJ_TEST_HANG_MS, &err);
-    int st = rc == 0 && WIFEXITED(p.status) ? WEXITSTATUS(p.status) : -1;
-    sj_test_proc_free(&p);
-    g_autofree char *out = NULL;
-    g_file_get_contents(log, &out, NULL, NULL);
-    printf("--- sanji-desk %s ---\n%s", tag, out ? out : "");
-    return st;
+    return desk_fixture_run(XVFB_RUN, bin, NET.dir, tag, args, script);
 }
 
 /* The script lines that search with the bar of list L and wait for the

@@ -58,22 +58,12 @@ static world W;
 static int cli(char *out, size_t cap, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 static int cli(char *out, size_t cap, const char *fmt, ...)
 {
-    char args[2048], cmd[8192];
+    char args[2048];
     va_list ap;
     va_start(ap, fmt);
     vsnprintf(args, sizeof args, fmt, ap);
     va_end(ap);
-    snprintf(cmd, sizeof cmd,
-             "cd '%s' && env -u LANGUAGE -u LC_ALL -u LC_MESSAGES -u LANG SANJI_PASSWORD=sanji123 "
-             "'%s' --config " STATION ".conf %s 2>&1",
-             W.t.certs.dir, W.t.cli, args);
-    FILE *f = popen(cmd, "r");
-    if (!f)
-        fail_msg("popen failed for %s", cmd);
-    size_t n = fread(out, 1, cap - 1, f);
-    out[n] = '\0';
-    int st = pclose(f);
-    return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+    return sj_test_tiers_cli(&W.t, STATION, "sanji123", out, cap, args);
 }
 
 /* The value of the first "key":"..." in a JSON text ("" when absent). */
@@ -132,16 +122,6 @@ static bool station_copy_is(void *arg)
     return strcmp(jstr(out, "status", st, sizeof st), w->status) == 0 && strncmp(pred, "false", 5) == 0;
 }
 
-static bool logged_in(void *arg)
-{
-    (void)arg;
-    static char out[OUT_MAX];
-    if (cli(out, sizeof out, "login p-" VILLAGE "-01") == 0)
-        return true;
-    cli(out, sizeof out, "sync --wait 2");
-    return false;
-}
-
 /* ---- the network ----------------------------------------------------------- */
 
 static int group_setup(void **state)
@@ -153,12 +133,7 @@ static int group_setup(void **state)
     W.db = pgt_fresh_db("sanji_relay_refusal_text", W.conninfo, sizeof W.conninfo);
     if (sj_test_tiers_up_with_station(&W.t, W.conninfo, STATION) != 0)
         return -1;
-    /* The first log-in fetches the person list, which the relay may still
-     * be getting from the county: tried until it works. */
-    if (sj_test_poll_until(logged_in, NULL, SJ_TEST_HANG_MS, 100))
-        return 0;
-    fprintf(stderr, "login at the station failed (see %s/cli output above)\n", W.t.certs.dir);
-    return -1;
+    return sj_test_tiers_station_login(&W.t, STATION, "p-" VILLAGE "-01");
 }
 
 static int group_teardown(void **state)

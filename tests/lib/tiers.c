@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 
 #include "files.h"
 
@@ -148,8 +149,14 @@ int sj_test_tiers_finish(sj_test_tiers *t, const char *keep_var)
 
 int sj_test_tiers_up_with_station(sj_test_tiers *t, const char *conninfo, const char *station)
 {
-    if (sj_test_tiers_configure(t, conninfo, NULL, NULL) != 0)
+    if (sj_test_tiers_configure(t, conninfo, NULL, NULL) != 0 ||
+        sj_test_tiers_write_station(t, station) != 0)
         return -1;
+    return sj_test_tiers_start(t);
+}
+
+int sj_test_tiers_write_station(const sj_test_tiers *t, const char *station)
+{
     char name[128];
     snprintf(name, sizeof name, "%s.conf", station);
     if (sj_test_write_file(t->certs.dir, name,
@@ -158,5 +165,51 @@ int sj_test_tiers_up_with_station(sj_test_tiers *t, const char *conninfo, const 
                            "[store]\npath = %s.db\n",
                            t->relay_port, station) != 0)
         return -1;
-    return sj_test_tiers_start(t);
+    return 0;
+}
+
+int sj_test_tiers_cli(const sj_test_tiers *t, const char *station, const char *password, char *out,
+                      size_t cap, const char *args)
+{
+    char cmd[12288];
+    snprintf(cmd, sizeof cmd,
+             "cd '%s' && env -u LANGUAGE -u LC_ALL -u LC_MESSAGES -u LANG SANJI_PASSWORD='%s' "
+             "'%s' --config %s.conf %s 2>&1",
+             t->certs.dir, password, t->cli, station, args);
+    out[0] = '\0';
+    FILE *f = popen(cmd, "r");
+    if (!f) {
+        fprintf(stderr, "popen failed for %s\n", cmd);
+        return -1;
+    }
+    size_t n = fread(out, 1, cap - 1, f);
+    out[n] = '\0';
+    int st = pclose(f);
+    return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+typedef struct login_try {
+    const sj_test_tiers *t;
+    const char *station, *person;
+} login_try;
+
+static bool station_logged_in(void *arg)
+{
+    const login_try *l = arg;
+    static char out[65536];
+    char args[256];
+    snprintf(args, sizeof args, "login %s", l->person);
+    if (sj_test_tiers_cli(l->t, l->station, "sanji123", out, sizeof out, args) == 0)
+        return true;
+    sj_test_tiers_cli(l->t, l->station, "sanji123", out, sizeof out, "sync --wait 2");
+    return false;
+}
+
+int sj_test_tiers_station_login(const sj_test_tiers *t, const char *station, const char *person)
+{
+    login_try l = {t, station, person};
+    if (sj_test_poll_until(station_logged_in, &l, SJ_TEST_HANG_MS, 100))
+        return 0;
+    fprintf(stderr, "%s could not log in at %s (see %s)\n", person, station, t->certs.dir);
+    return -1;
 }

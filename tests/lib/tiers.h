@@ -28,7 +28,8 @@
  *
  * Entry points: sj_test_tiers_init(), sj_test_tiers_configure(),
  * sj_test_tiers_start(), sj_test_tiers_finish(), sj_test_tiers_start_daemon(),
- * sj_test_tiers_up_with_station().
+ * sj_test_tiers_up_with_station(), sj_test_tiers_write_station(),
+ * sj_test_tiers_cli(), sj_test_tiers_station_login().
  */
 #ifndef SJ_TEST_TIERS_H
 #define SJ_TEST_TIERS_H
@@ -73,11 +74,29 @@ int sj_test_tiers_start(sj_test_tiers *t);
 int sj_test_tiers_start_daemon(sj_test_proc *p, const char *program, const char *conf,
                                const char *log, int port);
 
-/* sj_test_tiers_configure() without extras, then a client configuration
- * "<station>.conf" in the network's folder for the village station of
- * 张官营村 (410423101201) through the relay, its store "<station>.db", then
- * sj_test_tiers_start(): the network a CLI test at a station needs. */
+/* Writes a client configuration "<station>.conf" in the network's folder
+ * for the village station of 张官营村 (410423101201) through the relay,
+ * its store "<station>.db". */
+int sj_test_tiers_write_station(const sj_test_tiers *t, const char *station);
+
+/* sj_test_tiers_configure() without extras, sj_test_tiers_write_station(),
+ * then sj_test_tiers_start(): the network a CLI test at a station needs. */
 int sj_test_tiers_up_with_station(sj_test_tiers *t, const char *conninfo, const char *station);
+
+/* Runs `sanji --config <station>.conf <args>` in the network's folder with
+ * the locale unset (Chinese, as on a village PC never configured) and
+ * SANJI_PASSWORD=password (a shell-quoted word, no single quotes); its
+ * stdout and stderr together into out.  Returns its exit status, -1 when
+ * it did not exit normally or could not be run. */
+int sj_test_tiers_cli(const sj_test_tiers *t, const char *station, const char *password, char *out,
+                      size_t cap, const char *args);
+
+/* Logs person in at station with its demo password (sanji123): the first
+ * log-in fetches the person list, which the relay may still be getting
+ * from the county, so it is tried, with a sync between, until it works
+ * (failing only at SJ_TEST_HANG_MS).  Returns 0, or -1 after saying so on
+ * stderr. */
+int sj_test_tiers_station_login(const sj_test_tiers *t, const char *station, const char *person);
 
 /* Stops the relay, then the county, with SIGTERM, and reaps them.  Returns
  * 0 when each that was running exited with status 0 (under a sanitizer a

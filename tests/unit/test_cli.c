@@ -43,6 +43,7 @@
 #include <cmocka.h>
 
 #include "certs.h"
+#include "password.h"
 #include "store.h"
 
 #define OUT_MAX 65536
@@ -670,6 +671,47 @@ static void test_status_tells_a_lasting_refusal(void **state)
     assert_lacks("status", r.out, "吊销");
 }
 
+/* Logging in works offline while the link is refused for good, and says
+ * why and what to do (the cadre learns it before working).  Its own store
+ * (login.db), with one person whose verifier is real. */
+static void test_login_tells_a_lasting_refusal(void **state)
+{
+    (void)state;
+    char conf[600];
+    snprintf(conf, sizeof conf, "%s/login.conf", W.home);
+    write_conf(conf, "village", "login.db");
+    sc_store *st = open_store("login.db", "village:" VILLAGE);
+    sj_error err;
+    char verifier[SJ_PASSWORD_VERIFIER_SIZE];
+    assert_int_equal(sj_password_make("zhiban-2026", verifier, sizeof verifier, &err), 0);
+    Sanji__Person p = SANJI__PERSON__INIT;
+    p.id = (char *)"p-" VILLAGE "-01";
+    p.name = (char *)"王秀英";
+    p.role = SANJI__PERSON_ROLE__PERSON_ROLE_VILLAGE_CADRE;
+    p.org_unit = (char *)VILLAGE;
+    p.verifier = verifier;
+    p.active = true;
+    Sanji__Person *pp[] = {&p};
+    Sanji__PersonSync ps = SANJI__PERSON_SYNC__INIT;
+    ps.version = 1;
+    ps.persons = pp;
+    ps.n_persons = 1;
+    uint8_t buf[1024];
+    size_t len = sanji__person_sync__pack(&ps, buf);
+    assert_int_equal(sc_store_ref_put(st, "persons", 1, buf, len, &err), 0);
+    char code[16];
+    snprintf(code, sizeof code, "%d", SJ_ETLS_REVOKED);
+    assert_int_equal(sc_store_meta_set(st, "lasting_refusal", code, &err), 0);
+    sc_store_close(st);
+    static result r;
+    const char *argv[] = {"sanji", "--config", conf, "login", "p-" VILLAGE "-01", NULL};
+    const char *env[] = {"SANJI_PASSWORD=zhiban-2026", NULL};
+    run(argv, env, &r);
+    assert_int_equal(r.exit, 0);
+    assert_contains("login", r.out, "王秀英");
+    assert_contains("login", r.out, "本站证书已被吊销，请联系县委组织部重新发证");
+}
+
 /* 户口 finds the items named with it first, then those that only need a
  * 户口簿. */
 static void test_catalogue_keyword_ranks_names_first(void **state)
@@ -712,6 +754,7 @@ int main(void)
         cmocka_unit_test(test_hints_quote_real_case_numbers),
         cmocka_unit_test(test_catalogue_keyword_ranks_names_first),
         cmocka_unit_test(test_status_tells_a_lasting_refusal),
+        cmocka_unit_test(test_login_tells_a_lasting_refusal),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
