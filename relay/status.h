@@ -9,8 +9,13 @@
  * (initialised by it) with arrays and strings it allocates;
  * relay_status_release() frees them and leaves ns reusable.
  *
- * Entry points: relay_status_collect(), relay_status_release(),
- * relay_status_print().
+ * A township desk's network view also lists the villages of its scope
+ * whose station the relay never saw (relay_status_add_unseen(), from the
+ * org tree the county sent); the heartbeat to the county does not, since
+ * the county lists them from its own org tree.
+ *
+ * Entry points: relay_status_collect(), relay_status_add_unseen(),
+ * relay_status_release(), relay_status_print().
  */
 #ifndef RELAY_STATUS_H
 #define RELAY_STATUS_H
@@ -30,6 +35,12 @@ int relay_status_collect(relay_store *st, const char *scope_unit, Sanji__NodeSta
                          sj_error *err);
 
 void relay_status_release(Sanji__NodeStatus *ns);
+
+/* Adds to ns a never_connected StationStatus for every village of the
+ * stored org tree within scope_unit that ns has no station of.  Without a
+ * stored tree it adds nothing.  Returns 0, SJ_ENOMEM or a store error. */
+int relay_status_add_unseen(relay_store *st, const char *scope_unit, Sanji__NodeStatus *ns,
+                            sj_error *err);
 
 /* Writes a readable report (Chinese first) for an operator. */
 void relay_status_print(FILE *out, const Sanji__NodeStatus *ns, int64_t now_ms);
