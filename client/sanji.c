@@ -38,6 +38,7 @@
 #include "i18n.h"
 #include "log.h"
 #include "personal.h"
+#include "netview.h"
 #include "sanji_client.h"
 #include "text.h"
 #include "uuid.h"
@@ -122,6 +123,7 @@ static int cmd_watch(run *r, const command *cmd, sj_error *err);
 static int cmd_login(run *r, const command *cmd, sj_error *err);
 static int cmd_logout(run *r, const command *cmd, sj_error *err);
 static int cmd_whoami(run *r, const command *cmd, sj_error *err);
+static int cmd_network(run *r, const command *cmd, sj_error *err);
 
 struct command {
     const char *name;
@@ -180,6 +182,8 @@ static const command COMMANDS[] = {
      N_("log a person in at this station (password checked offline too)")},
     {"logout", cmd_logout, M_LOGIN, 0, "", "", "", 0, 0, N_("log the person out")},
     {"whoami", cmd_whoami, M_LOGIN, 0, "", "", "", 0, 0, N_("who is logged in at this station")},
+    {"network", cmd_network, M_STATUS, 0, "wait", "", "", 0, 0,
+     N_("every township and station of this desk's scope, with warnings (desks)")},
 };
 #define N_COMMANDS (sizeof(COMMANDS) / sizeof(COMMANDS[0]))
 
@@ -515,6 +519,9 @@ struct run {
     const char *fetch_ref;
     bool fetching;
     int fetch_status;
+    /* or a question for the peer, asked once the link is up (ask_peer()) */
+    const Sanji__Query *ask;
+    Sanji__QueryResult *answer;
     sc_client *c;
     run_mode mode;
     const opts *o;
@@ -652,6 +659,7 @@ static void print_event_line(run *r, const sc_event *ev)
 }
 
 static void case_fetched(sc_client *c, int status, void *data);
+static void query_answered(sc_client *c, int status, const Sanji__QueryResult *res, void *data);
 
 static void on_event(sc_client *c, const sc_event *ev, void *data)
 {
@@ -662,7 +670,9 @@ static void on_event(sc_client *c, const sc_event *ev, void *data)
     if (r->fetching) {
         if (ev->type == SC_EV_LINK_UP) {
             sj_error err;
-            if (sc_fetch_case_ref(r->c, r->fetch_ref, case_fetched, r, &err) != 0)
+            int rc = r->ask ? sc_query(r->c, r->ask, query_answered, r, &err)
+                            : sc_fetch_case_ref(r->c, r->fetch_ref, case_fetched, r, &err);
+            if (rc != 0)
                 case_fetched(r->c, err.code, r);
         }
         return;
@@ -783,6 +793,54 @@ static void case_fetched(sc_client *c, int status, void *data)
     uv_stop(&r->loop);
 }
 
+/* The answer outlives the callback: a copy (packed and unpacked). */
+static void query_answered(sc_client *c, int status, const Sanji__QueryResult *res, void *data)
+{
+    run *r = data;
+    if (status == 0 && res) {
+        size_t n = sanji__query_result__get_packed_size(res);
+        uint8_t *buf = malloc(n ? n : 1);
+        if (buf) {
+            sanji__query_result__pack(res, buf);
+            r->answer = sanji__query_result__unpack(NULL, n, buf);
+            free(buf);
+        }
+        if (r->answer == NULL)
+            status = SJ_ENOMEM;
+    }
+    case_fetched(c, status, r);
+}
+
+/* Asks the peer q once the link is up and waits for the answer (--wait,
+ * at least 10 s).  Returns 0 with *out (free with
+ * sanji__query_result__free_unpacked()), or fails with why. */
+static int ask_peer(run *r, const Sanji__Query *q, Sanji__QueryResult **out, sj_error *err)
+{
+    *out = NULL;
+    r->ask = q;
+    r->fetching = true;
+    r->fetch_status = SJ_ECLOSED;
+    double wait = wait_seconds(r->o, 10);
+    run_link(r, wait >= 0 && wait < 10 ? 10 : wait);
+    r->ask = NULL;
+    if (r->fetching || r->done)
+        return sj_error_set(err, SJ_ECLOSED, "%s",
+                            _("The question could not be asked (no link); try again when the "
+                              "township or the county is reachable."));
+    if (r->fetch_status != 0)
+        return sj_error_set(err, r->fetch_status, _("The question was not answered (%s)."),
+                            sj_err_name(r->fetch_status));
+    *out = r->answer;
+    r->answer = NULL;
+    if ((*out)->code != 0) {
+        sj_error_set(err, (*out)->code, "%s", (*out)->reason ? _((*out)->reason) : "");
+        sanji__query_result__free_unpacked(*out, NULL);
+        *out = NULL;
+        return err->code;
+    }
+    return 0;
+}
+
 /* A county desk holds only the cases it opened (sc_searches_at_peer()): a
  * command naming another one asks the county for it once the link is up,
  * then goes on with the case in the store.  Returns 0, or fails with why. */
@@ -830,12 +888,15 @@ static int find_case(run *r, const char *ref, uint8_t cid[16], sj_error *err)
 
 static void run_close(run *r)
 {
+    if (r->answer) {
+        sanji__query_result__free_unpacked(r->answer, NULL);
+        r->answer = NULL;
+    }
     if (!r->c)
         return;
-    if (!r->done) {
-        r->done = true;
-        sc_client_stop(r->c, NULL);
-    }
+    /* finish() also closes the wait timer: a run that stopped the loop
+     * early (an answer fetched) still has it armed. */
+    finish(r);
     uv_run(&r->loop, UV_RUN_DEFAULT);
     sc_client_free(r->c);
     r->c = NULL;
@@ -1001,7 +1062,8 @@ static void print_case_row(const Sanji__Case *c)
         c->applicant ? c->applicant->name : "", reg, due,
     };
     print_cells(LIST_COLUMNS, N_LIST_COLUMNS, cells);
-    fputs(c->overdue ? _("overdue") : "", stdout);
+    char marks[128];
+    fputs(sc_case_marks(c, marks, sizeof(marks)), stdout);
     fputc('\n', stdout);
 }
 
@@ -1529,6 +1591,128 @@ static bool wants_json(int argc, char **argv)
             i++;
     }
     return false;
+}
+
+/* ---- network ----------------------------------------------------------- */
+
+static const column NETWORK_COLUMNS[] = {
+    {N_("Place"), 14}, {N_("Node"), 30}, {N_("Link"), 16}, {N_("Last seen"), 16},
+    {N_("Queue"), 6},  {N_("Certificate until"), 10},
+};
+#define N_NETWORK_COLUMNS (sizeof(NETWORK_COLUMNS) / sizeof(NETWORK_COLUMNS[0]))
+
+/* One row of `sanji network`: a township's relay (or its stand-in) or a
+ * station under it. */
+static void network_row(run *r, const char *unit, const char *node, bool never, bool online,
+                        uint32_t days, int64_t seen_ms, uint32_t queue, int64_t cert_ms,
+                        bool indent)
+{
+    char link[64], seen[32], q[16], cert[32], place[96];
+    const char *name = sc_unit_name(r->c, unit);
+    snprintf(place, sizeof(place), "%s%s", indent ? "  " : "", name ? name : unit);
+    if (never)
+        snprintf(link, sizeof(link), "%s", _("never connected"));
+    else if (online)
+        snprintf(link, sizeof(link), "%s", _("online"));
+    else if (days > 0)
+        snprintf(link, sizeof(link), _("offline %u working days"), (unsigned)days);
+    else
+        snprintf(link, sizeof(link), "%s", _("offline"));
+    fmt_time(never ? 0 : seen_ms, seen, sizeof(seen));
+    snprintf(q, sizeof(q), never ? "-" : "%u", (unsigned)queue);
+    fmt_time(cert_ms, cert, sizeof(cert));
+    cert[10] = '\0';
+    const char *cells[N_NETWORK_COLUMNS] = {place, node && *node ? node : "-", link, seen, q, cert};
+    print_cells(NETWORK_COLUMNS, N_NETWORK_COLUMNS, cells);
+    fputc('\n', stdout);
+}
+
+/* `sanji network`: the desk's scope as the county (or, for a township
+ * desk, its relay) sees it, the warnings of client/netview.h first (with
+ * --json, as "warnings" with their kind, for a script's alarm). */
+static int cmd_network(run *r, const command *cmd, sj_error *err)
+{
+    (void)cmd;
+    Sanji__Query q = SANJI__QUERY__INIT;
+    q.kind_case = SANJI__QUERY__KIND_NETWORK_STATUS;
+    q.network_status = true;
+    Sanji__QueryResult *res;
+    if (ask_peer(r, &q, &res, err) != 0)
+        return fail(err, err->code == SJ_ECLOSED ? EX_PENDING : EX_INPUT);
+    const Sanji__NetworkStatus *ns = res->network;
+    sc_netview_warning *w = NULL;
+    size_t nw = 0;
+    if (ns == NULL || sc_netview_warnings(ns, sj_clock_real_ms(), &w, &nw, err) != 0) {
+        if (ns == NULL)
+            sj_error_set(err, SJ_EFRAME_BAD_FIELD, "%s", _("The answer holds no network view."));
+        sanji__query_result__free_unpacked(res, NULL);
+        return fail(err, EX_INPUT);
+    }
+    if (r->o->json) {
+        printf("{\"warnings\":[");
+        for (size_t i = 0; i < nw; i++) {
+            static const char *kinds[] = {"", "cert_expired", "never_connected", "silent",
+                                          "cert_expiring"};
+            char text[512];
+            sc_netview_warning_text(&w[i], sc_netview_unit_name, r->c, text, sizeof(text));
+            printf("%s{\"kind\":\"%s\"", i ? "," : "", kinds[w[i].kind]);
+            json_field("unit", w[i].unit);
+            json_field("node", w[i].node);
+            json_field("text", text);
+            printf(",\"days\":%u,\"count\":%zu}", (unsigned)w[i].days, w[i].count);
+        }
+        printf("],\"nodes\":[");
+        for (size_t i = 0; i < ns->n_nodes; i++) {
+            const Sanji__NodeStatus *n = ns->nodes[i];
+            printf("%s{\"unit\":", i ? "," : "");
+            json_str(stdout, n->org_unit);
+            json_field("node", n->node);
+            printf(",\"never_connected\":%s,\"online\":%s,\"offline_working_days\":%u,"
+                   "\"queue_depth\":%u,\"cert_not_after_ms\":%" PRId64 ",\"stations\":[",
+                   n->never_connected ? "true" : "false", n->upstream_online ? "true" : "false",
+                   (unsigned)n->offline_working_days, (unsigned)n->queue_depth,
+                   n->cert_not_after_ms);
+            for (size_t j = 0; j < n->n_stations; j++) {
+                const Sanji__StationStatus *st = n->stations[j];
+                printf("%s{\"unit\":", j ? "," : "");
+                json_str(stdout, st->org_unit);
+                json_field("node", st->node);
+                printf(",\"never_connected\":%s,\"connected\":%s,\"offline_working_days\":%u,"
+                       "\"last_seen_ms\":%" PRId64 ",\"outbox_depth\":%u,"
+                       "\"cert_not_after_ms\":%" PRId64 "}",
+                       st->never_connected ? "true" : "false", st->connected ? "true" : "false",
+                       (unsigned)st->offline_working_days, st->last_seen_ms,
+                       (unsigned)st->outbox_depth, st->cert_not_after_ms);
+            }
+            printf("]}");
+        }
+        printf("]}\n");
+    } else {
+        for (size_t i = 0; i < nw; i++) {
+            char text[512];
+            sc_netview_warning_text(&w[i], sc_netview_unit_name, r->c, text, sizeof(text));
+            printf("%s%s\n", _("Warning: "), text);
+        }
+        if (nw)
+            fputc('\n', stdout);
+        print_header(NETWORK_COLUMNS, N_NETWORK_COLUMNS);
+        for (size_t i = 0; i < ns->n_nodes; i++) {
+            const Sanji__NodeStatus *n = ns->nodes[i];
+            network_row(r, n->org_unit, n->node, n->never_connected, n->upstream_online,
+                        n->offline_working_days,
+                        n->reported_at_ms ? n->reported_at_ms : n->upstream_last_contact_ms,
+                        n->queue_depth, n->cert_not_after_ms, false);
+            for (size_t j = 0; j < n->n_stations; j++) {
+                const Sanji__StationStatus *st = n->stations[j];
+                network_row(r, st->org_unit, st->node, st->never_connected, st->connected,
+                            st->offline_working_days, st->last_seen_ms, st->outbox_depth,
+                            st->cert_not_after_ms, true);
+            }
+        }
+    }
+    free(w);
+    sanji__query_result__free_unpacked(res, NULL);
+    return EX_OK;
 }
 
 int main(int argc, char **argv)

@@ -1813,6 +1813,35 @@ const char *sc_handling_label(sj_handling h)
     }
 }
 
+const char *sc_case_marks(const Sanji__Case *c, char *buf, size_t cap)
+{
+    size_t n = 0;
+    buf[0] = '\0';
+    const char *sep = " · ";
+#define MARK(...)                                                                              \
+    do {                                                                                       \
+        if (n < cap) {                                                                         \
+            if (n > 0)                                                                         \
+                n += (size_t)snprintf(buf + n, cap - n, "%s", sep);                            \
+            if (n < cap)                                                                       \
+                n += (size_t)snprintf(buf + n, cap - n, __VA_ARGS__);                          \
+        }                                                                                      \
+    } while (0)
+    if (c->overdue)
+        MARK("%s", _("overdue"));
+    if (c->supervised)
+        /* Translators: a list mark: the county supervises the case (督办). */
+        MARK("%s", _("mark: supervised"));
+    if (c->urge_count == 1)
+        /* Translators: a list mark: urged once (催办). */
+        MARK("%s", _("mark: urged"));
+    else if (c->urge_count > 1)
+        /* Translators: a list mark: urged %u times (催办). */
+        MARK(_("mark: urged %u times"), (unsigned)c->urge_count);
+#undef MARK
+    return buf;
+}
+
 const char *sc_level_label(sj_level l)
 {
     switch (l) {

@@ -49,7 +49,8 @@
  * sc_fetch_case(), sc_allowed_actions(), sc_org_tree(), sc_catalogue(), sc_catalogue_search(),
  * sc_catalogue_item(), sc_status(), sc_outbox(), sc_query(),
  * sc_out_state_label(), sc_status_label(), sc_action_label(),
- * sc_satisfaction_label(), sc_level_label(), sc_handling_label().
+ * sc_satisfaction_label(), sc_level_label(), sc_handling_label(),
+ * sc_case_marks().
  */
 #ifndef SANJI_CLIENT_H
 #define SANJI_CLIENT_H
@@ -372,5 +373,11 @@ const char *sc_satisfaction_label(sj_satisfaction s);
 const char *sc_level_label(sj_level l);
 /* 即办, 承办, 代办, 补办, 退办 ("" for a case not finished yet). */
 const char *sc_handling_label(sj_handling h);
+
+/* The marks a list row carries beside its status, so that a case someone
+ * is pressing on does not look like any other: "超期 · 督办 · 催办 2 次"
+ * (overdue, supervised by the county, urged N times), "" for none.
+ * Writes at most cap bytes into buf and returns buf. */
+const char *sc_case_marks(const Sanji__Case *c, char *buf, size_t cap);
 
 #endif

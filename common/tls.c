@@ -33,7 +33,7 @@
  * sj_tls_ctx_offer_crl(), sj_tls_ctx_crl(), sj_tls_ctx_identity(),
  * sj_tls_new(), sj_tls_free(), sj_tls_feed(), sj_tls_handshake(),
  * sj_tls_is_established(), sj_tls_read(), sj_tls_write(), sj_tls_pending(),
- * sj_tls_take(), sj_tls_shutdown(), sj_tls_peer(), sj_tls_peer_cert(),
+ * sj_tls_take(), sj_tls_shutdown(), sj_tls_peer(), sj_tls_peer_cert(), sj_tls_ctx_own_cert(),
  * sj_tls_recheck_peer(), sj_tls_last_error().
  */
 #include "tls.h"
@@ -1168,15 +1168,30 @@ static void serial_hex(const X509 *cert, char *buf, size_t cap)
     BN_free(bn);
 }
 
+static void cert_info(X509 *cert, sj_tls_cert_info *out)
+{
+    serial_hex(cert, out->serial, sizeof out->serial);
+    out->not_before = unix_time(X509_get0_notBefore(cert));
+    out->not_after = unix_time(X509_get0_notAfter(cert));
+}
+
 int sj_tls_peer_cert(const sj_tls *t, sj_tls_cert_info *out)
 {
     memset(out, 0, sizeof *out);
     X509 *cert = t->established ? SSL_get0_peer_certificate(t->ssl) : NULL;
     if (cert == NULL)
         return SJ_EINVAL;
-    serial_hex(cert, out->serial, sizeof out->serial);
-    out->not_before = unix_time(X509_get0_notBefore(cert));
-    out->not_after = unix_time(X509_get0_notAfter(cert));
+    cert_info(cert, out);
+    return 0;
+}
+
+int sj_tls_ctx_own_cert(const sj_tls_ctx *ctx, sj_tls_cert_info *out)
+{
+    memset(out, 0, sizeof *out);
+    X509 *cert = SSL_CTX_get0_certificate(ctx->ssl_ctx);
+    if (cert == NULL)
+        return SJ_ENOTFOUND;
+    cert_info(cert, out);
     return 0;
 }
 

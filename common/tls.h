@@ -69,7 +69,7 @@
  * sj_tls_ctx_offer_crl() must run on that thread.
  *
  * Entry points: sj_tls_ctx_new(), sj_tls_ctx_free(), sj_tls_ctx_reload_crl(),
- * sj_tls_ctx_offer_crl(), sj_tls_ctx_crl(), sj_tls_ctx_identity(),
+ * sj_tls_ctx_offer_crl(), sj_tls_ctx_crl(), sj_tls_ctx_identity(), sj_tls_ctx_own_cert(),
  * sj_tls_new(), sj_tls_free(), sj_tls_feed(), sj_tls_handshake(),
  * sj_tls_read(), sj_tls_write(), sj_tls_pending(), sj_tls_take(),
  * sj_tls_shutdown(), sj_tls_peer(), sj_tls_peer_cert(),
@@ -153,9 +153,23 @@ int sj_tls_ctx_offer_crl(sj_tls_ctx *ctx, const void *data, size_t len, sj_tls_c
 int sj_tls_ctx_crl(const sj_tls_ctx *ctx, sj_tls_crl_info *info, const uint8_t **der,
                    size_t *len);
 
+/* Hex digits of a 20-byte serial (RFC 5280's largest), and the NUL. */
+#define SJ_TLS_SERIAL_MAX 44
+
+/* A certificate's serial and validity (a link's peer, or this node's own),
+ * for listings, status and logs. */
+typedef struct sj_tls_cert_info {
+    char serial[SJ_TLS_SERIAL_MAX]; /* upper-case hex, as `sanji-pki show` prints it */
+    int64_t not_before, not_after;  /* Unix seconds */
+} sj_tls_cert_info;
+
 /* This node's identity, from its certificate; NULL on a client without one.
  * Owned by ctx, valid until sj_tls_ctx_free(). */
 const sj_identity *sj_tls_ctx_identity(const sj_tls_ctx *ctx);
+
+/* This node's own certificate (serial and validity), for status reports.
+ * Returns 0, or SJ_ENOTFOUND on a context without a certificate. */
+int sj_tls_ctx_own_cert(const sj_tls_ctx *ctx, sj_tls_cert_info *out);
 
 /* A new engine for one connection.  expected_peer_node (client side only,
  * copied): the node id the server must have, e.g. "county:410423000000";
@@ -207,14 +221,6 @@ int sj_tls_shutdown(sj_tls *tls);
  * the engine; valid until sj_tls_free(). */
 const sj_identity *sj_tls_peer(const sj_tls *tls);
 
-/* Hex digits of a 20-byte serial (RFC 5280's largest), and the NUL. */
-#define SJ_TLS_SERIAL_MAX 44
-
-/* The peer certificate of an established link, for listings and logs. */
-typedef struct sj_tls_cert_info {
-    char serial[SJ_TLS_SERIAL_MAX]; /* upper-case hex, as `sanji-pki show` prints it */
-    int64_t not_before, not_after;  /* Unix seconds */
-} sj_tls_cert_info;
 
 /* Fills *out from the peer's certificate.  Returns 0, or SJ_EINVAL before
  * the handshake is done. */

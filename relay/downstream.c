@@ -104,6 +104,7 @@ typedef struct session {
     size_t n_inflight, cap_inflight;
     int64_t last_seen_ms;
     uint32_t outbox_depth;
+    int64_t cert_not_after_ms; /* the peer certificate's, read at Hello */
     uint64_t hb_seq;
 } session;
 
@@ -116,6 +117,24 @@ struct relay_downstream {
 };
 
 /* ---- frames and queues --------------------------------------------------- */
+
+/* Records what the network view shows of a peer: whether it is linked, when
+ * it was last heard, its outbox, and its certificate's expiry (kept so that
+ * the county can warn of a certificate running out at a station that is
+ * offline now).  A failed write only leaves the row older; the next
+ * heartbeat writes it again. */
+static void put_station(session *s, bool connected)
+{
+    relay_station row = {
+        .node = s->peer.node_id,
+        .connected = connected,
+        .last_seen_ms = s->last_seen_ms,
+        .outbox_depth = s->outbox_depth,
+        .cert_not_after_ms = s->cert_not_after_ms,
+    };
+    sj_error err;
+    relay_store_station_put(s->d->r->store, &row, &err);
+}
 
 /* A status value for sanji-relayctl (meta table). */
 static void meta_u64(relay *r, const char *key, uint64_t v)
@@ -805,9 +824,10 @@ static void handle_hello(session *s, const Sanji__Envelope *env)
     s->need_caught_up = true;
     s->results_dirty = true;
     SJ_LOG_INFO(MOD, "session started", "peer", s->peer.node_id);
-    sj_error err;
-    relay_store_station_put(r->store, s->peer.node_id, true, s->last_seen_ms, s->outbox_depth,
-                            &err);
+    sj_tls_cert_info ci;
+    if (sj_conn_peer_cert(s->conn, &ci) == 0)
+        s->cert_not_after_ms = ci.not_after * 1000;
+    put_station(s, true);
     relay_request_commit(r);
 }
 
@@ -1005,9 +1025,7 @@ static void on_close(sj_conn *conn, int status, const sj_error *why)
     SJ_LOG_INFO(MOD, "session ended", "peer", s->peer.node_id, "code", sj_err_name(status), "why",
                 why ? why->message : "");
     if (s->hello_done) {
-        sj_error err;
-        relay_store_station_put(d->r->store, s->peer.node_id, false, s->last_seen_ms,
-                                s->outbox_depth, &err);
+        put_station(s, false);
         relay_request_commit(d->r);
     }
     if (s->prev)
@@ -1202,7 +1220,6 @@ void relay_downstream_upstream_changed(relay_downstream *d)
 
 void relay_downstream_tick(relay_downstream *d)
 {
-    relay *r = d->r;
     write_buffer_status(d);
     for (session *s = d->sessions; s; s = s->next) {
         if (!s->hello_done || s->closing)
@@ -1211,9 +1228,7 @@ void relay_downstream_tick(relay_downstream *d)
          * is never older than one heartbeat even if a change was missed. */
         if (s->out_head == NULL) /* a link with frames waiting is not idle */
             send_upstream_state(s);
-        sj_error err;
-        relay_store_station_put(r->store, s->peer.node_id, true, s->last_seen_ms, s->outbox_depth,
-                                &err);
+        put_station(s, true);
     }
 }
 

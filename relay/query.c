@@ -320,6 +320,8 @@ int relay_query_answer(relay *r, const sj_identity *peer, const char *scope,
         if (rc != 0)
             break;
         have_ns = true;
+        if ((rc = relay_status_add_unseen(r->store, scope, &ns, err)) != 0)
+            break;
         ns.upstream_online = r->upstream_online;
         ns.upstream_last_contact_ms = r->upstream_last_contact_ms;
         ns.reported_at_ms = sj_clock_real_ms();

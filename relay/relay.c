@@ -366,14 +366,15 @@ static void on_tick(uv_timer_t *t)
     relay_request_commit(r);
 }
 
-static int mark_offline(void *arg, const char *node, bool connected, int64_t last_seen_ms,
-                        uint32_t outbox_depth)
+static int mark_offline(void *arg, const relay_station *station)
 {
     relay *r = arg;
     sj_error err;
-    if (connected)
-        return relay_store_station_put(r->store, node, false, last_seen_ms, outbox_depth, &err);
-    return 0;
+    if (!station->connected)
+        return 0;
+    relay_station row = *station;
+    row.connected = false;
+    return relay_store_station_put(r->store, &row, &err);
 }
 
 static int open_tls(relay *r, sj_error *err)
@@ -422,6 +423,9 @@ int relay_start(relay *r, uv_loop_t *loop, const relay_config *cfg, sj_error *er
     relay_store_meta_set(r->store, "software", "sanji-relayd " SANJI_VERSION, err);
     meta_int(r, "started_at_ms", r->started_at_ms);
     meta_int(r, "queue_quota_bytes", (int64_t)cfg->queue_quota);
+    sj_tls_cert_info own;
+    if (sj_tls_ctx_own_cert(r->server_tls, &own) == 0)
+        meta_int(r, "cert_not_after_ms", own.not_after * 1000);
     write_status(r);
     relay_store_station_each(r->store, mark_offline, r, err);
     size_t expired = 0;

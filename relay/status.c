@@ -36,11 +36,35 @@ typedef struct collector {
     size_t cap_st, cap_cur;
 } collector;
 
-static int add_station(void *arg, const char *node, bool connected, int64_t last_seen_ms,
-                       uint32_t outbox_depth)
+/* A new station entry of c's status for node ("" for a village never
+ * seen), its org_unit the node's unit; NULL when out of memory.  Strings
+ * are always malloc'd (relay_status_release() frees them). */
+static Sanji__StationStatus *new_station(collector *c, const char *node)
+{
+    Sanji__NodeStatus *ns = c->ns;
+    if (ns->n_stations == c->cap_st) {
+        size_t cap = c->cap_st ? c->cap_st * 2 : 16;
+        Sanji__StationStatus **n = realloc(ns->stations, cap * sizeof *n);
+        if (n == NULL)
+            return NULL;
+        ns->stations = n;
+        c->cap_st = cap;
+    }
+    Sanji__StationStatus *s = malloc(sizeof *s);
+    if (s == NULL)
+        return NULL;
+    sanji__station_status__init(s);
+    const char *colon = strchr(node, ':');
+    s->node = strdup(node);
+    s->org_unit = strndup(colon ? colon + 1 : "", 12);
+    ns->stations[ns->n_stations++] = s;
+    return s->node && s->org_unit ? s : NULL;
+}
+
+static int add_station(void *arg, const relay_station *station)
 {
     collector *c = arg;
-    Sanji__NodeStatus *ns = c->ns;
+    const char *node = station->node;
     if (c->scope) {
         const char *unit = strchr(node, ':');
         char code[RELAY_UNIT_SIZE] = "";
@@ -49,25 +73,13 @@ static int add_station(void *arg, const char *node, bool connected, int64_t last
         if (!sj_orgunit_contains(c->scope, code))
             return 0;
     }
-    if (ns->n_stations == c->cap_st) {
-        size_t cap = c->cap_st ? c->cap_st * 2 : 16;
-        Sanji__StationStatus **n = realloc(ns->stations, cap * sizeof *n);
-        if (n == NULL)
-            return SJ_ENOMEM;
-        ns->stations = n;
-        c->cap_st = cap;
-    }
-    Sanji__StationStatus *s = malloc(sizeof *s);
+    Sanji__StationStatus *s = new_station(c, node);
     if (s == NULL)
         return SJ_ENOMEM;
-    sanji__station_status__init(s);
-    s->node = strdup(node);
-    s->connected = connected;
-    s->last_seen_ms = last_seen_ms;
-    s->outbox_depth = outbox_depth;
-    ns->stations[ns->n_stations++] = s;
-    if (!s->node)
-        return SJ_ENOMEM;
+    s->connected = station->connected;
+    s->last_seen_ms = station->last_seen_ms;
+    s->outbox_depth = station->outbox_depth;
+    s->cert_not_after_ms = station->cert_not_after_ms;
     char key[RELAY_NODE_MAX + 16], report[SJ_LOGIN_REPORT_SIZE];
     login_key(node, key, sizeof key);
     if (relay_store_meta_get(c->st, key, report, sizeof report) != 0)
@@ -121,6 +133,7 @@ int relay_status_collect(relay_store *st, const char *scope_unit, Sanji__NodeSta
     ns->started_at_ms = meta_int(st, "started_at_ms");
     ns->queue_quota_bytes = (uint64_t)meta_int(st, "queue_quota_bytes");
     ns->reported_at_ms = meta_int(st, "status_at_ms");
+    ns->cert_not_after_ms = meta_int(st, "cert_not_after_ms");
     relay_queue_stats qs;
     int rc = relay_store_queue_stats(st, &qs, err);
     if (rc == 0) {
@@ -150,6 +163,7 @@ void relay_status_release(Sanji__NodeStatus *ns)
     for (size_t i = 0; i < ns->n_stations; i++) {
         free(ns->stations[i]->node);
         sj_login_report_free(ns->stations[i]->login_failures, ns->stations[i]->n_login_failures);
+        free(ns->stations[i]->org_unit);
         free(ns->stations[i]);
     }
     free(ns->stations);
@@ -228,4 +242,43 @@ int relay_status_forwarded(relay_store *st, const Sanji__NodeStatus *ns, sj_erro
             return rc;
     }
     return 0;
+}
+
+int relay_status_add_unseen(relay_store *st, const char *scope_unit, Sanji__NodeStatus *ns,
+                            sj_error *err)
+{
+    uint64_t version;
+    uint8_t *blob = NULL;
+    size_t len;
+    int rc = relay_store_ref_get(st, RELAY_REF_ORG_TREE, &version, &blob, &len, err);
+    if (rc != 0 || blob == NULL)
+        return rc;
+    Sanji__OrgTreeSync *tree = sanji__org_tree_sync__unpack(NULL, len, blob);
+    free(blob);
+    if (tree == NULL)
+        return sj_error_set(err, SJ_ESTORE_CORRUPT, "stored org tree does not decode");
+    /* The stations array holds exactly n_stations: grow from there. */
+    collector c = {st, ns, scope_unit, ns->n_stations, 0};
+    size_t seen = ns->n_stations;
+    for (size_t i = 0; rc == 0 && i < tree->n_units; i++) {
+        const Sanji__OrgUnit *u = tree->units[i];
+        if (u->level != SANJI__LEVEL__LEVEL_VILLAGE || !sj_orgunit_contains(scope_unit, u->code))
+            continue;
+        bool found = false;
+        for (size_t j = 0; j < seen && !found; j++)
+            found = strcmp(ns->stations[j]->org_unit, u->code) == 0;
+        if (found)
+            continue;
+        Sanji__StationStatus *s = new_station(&c, "");
+        if (s == NULL) {
+            rc = sj_error_set(err, SJ_ENOMEM, NULL);
+            break;
+        }
+        free(s->org_unit);
+        if ((s->org_unit = strdup(u->code)) == NULL)
+            rc = sj_error_set(err, SJ_ENOMEM, NULL);
+        s->never_connected = true;
+    }
+    sanji__org_tree_sync__free_unpacked(tree, NULL);
+    return rc;
 }

@@ -13,9 +13,14 @@
  * store's meta table, one report per station, until a status to the county
  * has carried them (StationStatus.login_failures and failed_logins).
  *
- * Entry points: relay_status_collect(), relay_status_release(),
- * relay_status_print(), relay_status_note_login_failures(),
- * relay_status_forwarded().
+ * A township desk's network view also lists the villages of its scope
+ * whose station the relay never saw (relay_status_add_unseen(), from the
+ * org tree the county sent); the heartbeat to the county does not, since
+ * the county lists them from its own org tree.
+ *
+ * Entry points: relay_status_collect(), relay_status_add_unseen(),
+ * relay_status_release(), relay_status_print(),
+ * relay_status_note_login_failures(), relay_status_forwarded().
  */
 #ifndef RELAY_STATUS_H
 #define RELAY_STATUS_H
@@ -44,6 +49,11 @@ int relay_status_note_login_failures(relay_store *st, const char *station,
 /* After ns (from relay_status_collect()) went to the county: drops the
  * wrong-password reports it carried.  Returns 0 or SJ_EDB. */
 int relay_status_forwarded(relay_store *st, const Sanji__NodeStatus *ns, sj_error *err);
+/* Adds to ns a never_connected StationStatus for every village of the
+ * stored org tree within scope_unit that ns has no station of.  Without a
+ * stored tree it adds nothing.  Returns 0, SJ_ENOMEM or a store error. */
+int relay_status_add_unseen(relay_store *st, const char *scope_unit, Sanji__NodeStatus *ns,
+                            sj_error *err);
 
 /* Writes a readable report (Chinese first) for an operator. */
 void relay_status_print(FILE *out, const Sanji__NodeStatus *ns, int64_t now_ms);

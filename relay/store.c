@@ -26,6 +26,7 @@ struct relay_store {
     char node_id[RELAY_NODE_MAX];
     bool in_tx;
     bool read_only;
+    int format_version;   /* as opened (a read-only reader does not upgrade) */
     uint64_t queue_bytes; /* kept in memory: SUM(length(payload)) of the queue */
     struct {
         const char *sql;
@@ -40,6 +41,11 @@ struct relay_store {
     " registered_at_ms INTEGER NOT NULL" SJ_CASE_SEARCH_COLUMNS_SQL "snapshot BLOB NOT NULL);\n" \
     "CREATE INDEX cases_village ON cases(village, registered_at_ms);\n"                          \
     "CREATE INDEX cases_number ON cases(number);\n" SJ_CASE_SEARCH_INDEXES_SQL
+
+/* Format 3's column of the stations table (added by upgrade() to older
+ * stores). */
+#define STATIONS_V3_COLUMN "cert_not_after_ms INTEGER NOT NULL DEFAULT 0"
+#define STATIONS_V3 ", " STATIONS_V3_COLUMN
 
 static const char SCHEMA[] =
     "CREATE TABLE queue (seq INTEGER PRIMARY KEY AUTOINCREMENT,"
@@ -60,7 +66,7 @@ static const char SCHEMA[] =
     "CREATE TABLE refdata (kind INTEGER PRIMARY KEY, version INTEGER NOT NULL,"
     " payload BLOB NOT NULL);\n"
     "CREATE TABLE stations (node TEXT PRIMARY KEY, connected INTEGER NOT NULL,"
-    " last_seen_ms INTEGER NOT NULL, outbox_depth INTEGER NOT NULL);\n";
+    " last_seen_ms INTEGER NOT NULL, outbox_depth INTEGER NOT NULL" STATIONS_V3 ");\n";
 
 /* ---- helpers ------------------------------------------------------------- */
 
@@ -175,19 +181,27 @@ static int load_queue_bytes(relay_store *st, sj_error *err)
     return rc;
 }
 
-/* Format 1 -> 2: the case cache's search columns and indexes
- * (common/case_search.h), filled from every cached snapshot, in one
- * transaction: "the relay's per-unit case list scans every cached case"
- * no more.  A crash leaves format 1, upgraded again on the next start. */
-static int upgrade(relay_store *st, sj_error *err)
+/* Upgrades an older format in one transaction; a crash leaves the old
+ * format, upgraded again on the next start.
+ *   1 -> 2: the case cache's search columns and indexes
+ *           (common/case_search.h), filled from every cached snapshot: "the
+ *           relay's per-unit case list scans every cached case" no more.
+ *   2 -> 3: each station's certificate expiry, for the network view. */
+static int upgrade(relay_store *st, int from, sj_error *err)
 {
     if (sqlite3_exec(st->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK)
         return db_fail(st, err, "BEGIN");
-    int rc = sj_case_search_rebuild(st->db, CASES_SQL,
+    int rc = 0;
+    if (from < 2) {
+        rc = sj_case_search_rebuild(st->db, CASES_SQL,
                                     "case_id, village, number, registered_at_ms, snapshot",
                                     "snapshot", err);
-    if (rc == SJ_ESTORE_CORRUPT)
-        rc = corrupt(st, err, "a cached case does not decode");
+        if (rc == SJ_ESTORE_CORRUPT)
+            rc = corrupt(st, err, "a cached case does not decode");
+    }
+    if (rc == 0 && from < 3 &&
+        sqlite3_exec(st->db, "ALTER TABLE stations ADD COLUMN " STATIONS_V3_COLUMN, NULL, NULL, NULL) != SQLITE_OK)
+        rc = db_fail(st, err, "upgrade stations");
     char sql[128];
     snprintf(sql, sizeof sql, "UPDATE meta SET value = '%d' WHERE key = 'format_version'",
              RELAY_STORE_FORMAT_VERSION);
@@ -217,10 +231,14 @@ static int open_common(const char *path, const char *node_id, bool read_only, re
         goto fail;
     snprintf(st->node_id, sizeof st->node_id, "%.*s", (int)sizeof st->node_id - 1, info.node_id);
     sqlite3_extended_result_codes(st->db, 1);
-    /* A read-only reader (sanji-relayctl) does not search the cache. */
-    if (!read_only && info.format_version < RELAY_STORE_FORMAT_VERSION &&
-        (rc = upgrade(st, err)) != 0)
-        goto fail;
+    /* A read-only reader (sanji-relayctl) does not upgrade; it reads what
+     * the format it finds has (station_each). */
+    st->format_version = info.format_version;
+    if (!read_only && info.format_version < RELAY_STORE_FORMAT_VERSION) {
+        if ((rc = upgrade(st, info.format_version, err)) != 0)
+            goto fail;
+        st->format_version = RELAY_STORE_FORMAT_VERSION;
+    }
     if ((rc = load_queue_bytes(st, err)) != 0)
         goto fail;
     *out = st;
@@ -900,11 +918,10 @@ int relay_store_ref_get(relay_store *st, relay_ref_kind kind, uint64_t *version,
 /* ---- stations and meta --------------------------------------------------- */
 
 static const char SQL_ST_PUT[] =
-    "INSERT OR REPLACE INTO stations (node, connected, last_seen_ms, outbox_depth)"
-    " VALUES (?, ?, ?, ?)";
+    "INSERT OR REPLACE INTO stations (node, connected, last_seen_ms, outbox_depth,"
+    " cert_not_after_ms) VALUES (?, ?, ?, ?, ?)";
 
-int relay_store_station_put(relay_store *st, const char *node, bool connected,
-                            int64_t last_seen_ms, uint32_t outbox_depth, sj_error *err)
+int relay_store_station_put(relay_store *st, const relay_station *station, sj_error *err)
 {
     int rc = begin(st, err);
     if (rc != 0)
@@ -912,10 +929,11 @@ int relay_store_station_put(relay_store *st, const char *node, bool connected,
     sqlite3_stmt *s = prep(st, SQL_ST_PUT, err);
     if (s == NULL)
         return SJ_EDB;
-    sqlite3_bind_text(s, 1, node, -1, SQLITE_STATIC);
-    sqlite3_bind_int(s, 2, connected ? 1 : 0);
-    sqlite3_bind_int64(s, 3, last_seen_ms);
-    sqlite3_bind_int64(s, 4, outbox_depth);
+    sqlite3_bind_text(s, 1, station->node, -1, SQLITE_STATIC);
+    sqlite3_bind_int(s, 2, station->connected ? 1 : 0);
+    sqlite3_bind_int64(s, 3, station->last_seen_ms);
+    sqlite3_bind_int64(s, 4, station->outbox_depth);
+    sqlite3_bind_int64(s, 5, station->cert_not_after_ms);
     return step_done(st, s, err, "station");
 }
 
@@ -924,14 +942,24 @@ int relay_store_station_each(relay_store *st, relay_store_station_cb cb, void *a
 {
     sqlite3_stmt *s = NULL;
     if (sqlite3_prepare_v2(st->db,
-                           "SELECT node, connected, last_seen_ms, outbox_depth FROM stations"
-                           " ORDER BY node",
+                           st->format_version < 3
+                               ? "SELECT node, connected, last_seen_ms, outbox_depth, 0"
+                                 " FROM stations ORDER BY node"
+                               : "SELECT node, connected, last_seen_ms, outbox_depth,"
+                                 " cert_not_after_ms FROM stations ORDER BY node",
                            -1, &s, NULL) != SQLITE_OK)
         return db_fail(st, err, "stations");
     int rc = 0;
-    while (rc == 0 && sqlite3_step(s) == SQLITE_ROW)
-        rc = cb(arg, (const char *)sqlite3_column_text(s, 0), sqlite3_column_int(s, 1) != 0,
-                sqlite3_column_int64(s, 2), (uint32_t)sqlite3_column_int64(s, 3));
+    while (rc == 0 && sqlite3_step(s) == SQLITE_ROW) {
+        relay_station row = {
+            .node = (const char *)sqlite3_column_text(s, 0),
+            .connected = sqlite3_column_int(s, 1) != 0,
+            .last_seen_ms = sqlite3_column_int64(s, 2),
+            .outbox_depth = (uint32_t)sqlite3_column_int64(s, 3),
+            .cert_not_after_ms = sqlite3_column_int64(s, 4),
+        };
+        rc = cb(arg, &row);
+    }
     sqlite3_finalize(s);
     return rc;
 }

@@ -44,7 +44,7 @@
 #include "sanji.pb-c.h"
 
 #define RELAY_STORE_FORMAT "sanji-relay-store"
-#define RELAY_STORE_FORMAT_VERSION 2
+#define RELAY_STORE_FORMAT_VERSION 3
 #define RELAY_NODE_MAX 64
 #define RELAY_UNIT_SIZE 13
 
@@ -217,10 +217,17 @@ int relay_store_ref_get(relay_store *st, relay_ref_kind kind, uint64_t *version,
 
 /* ---- stations and status ------------------------------------------------- */
 
-int relay_store_station_put(relay_store *st, const char *node, bool connected,
-                            int64_t last_seen_ms, uint32_t outbox_depth, sj_error *err);
-typedef int (*relay_store_station_cb)(void *arg, const char *node, bool connected,
-                                      int64_t last_seen_ms, uint32_t outbox_depth);
+/* What the relay knows of one station (or desk) it has seen. */
+typedef struct relay_station {
+    const char *node;
+    bool connected;
+    int64_t last_seen_ms;
+    uint32_t outbox_depth;      /* as last reported by the station */
+    int64_t cert_not_after_ms;  /* its certificate's notAfter as last linked; 0 unknown */
+} relay_station;
+
+int relay_store_station_put(relay_store *st, const relay_station *station, sj_error *err);
+typedef int (*relay_store_station_cb)(void *arg, const relay_station *station);
 int relay_store_station_each(relay_store *st, relay_store_station_cb cb, void *arg,
                              sj_error *err);
 

@@ -191,18 +191,7 @@ int countyd_apply_open(countyd_apply *a, PGconn *db, const char *county, sj_erro
         countyd_apply_close(a);
         return sj_error_set(err, SJ_ENOMEM, "out of memory");
     }
-    PGresult *res;
-    int rc = countyd_db_query(db, "SELECT day::text, kind, name FROM holiday ORDER BY day", 0, NULL,
-                              &res, err);
-    for (int i = 0; rc == 0 && i < PQntuples(res); i++) {
-        int32_t day;
-        if ((rc = sj_clock_parse_date(PQgetvalue(res, i, 0), &day, err)) == 0)
-            rc = sj_calendar_add(a->calendar, day,
-                                 strcmp(PQgetvalue(res, i, 1), "workday") == 0 ? SJ_CALENDAR_WORKDAY
-                                                                              : SJ_CALENDAR_HOLIDAY,
-                                 PQgetvalue(res, i, 2), err);
-    }
-    PQclear(res);
+    int rc = countyd_refdata_calendar(db, a->calendar, err);
     if (rc != 0)
         countyd_apply_close(a);
     return rc;

@@ -13,8 +13,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "calendar.h"
 #include "case_search.h"
 #include "caserow.h"
+#include "clock.h"
 #include "db.h"
 #include "i18n.h"
 #include "login_report.h"
@@ -382,33 +384,56 @@ static void arena_free(void *data, void *p)
 {
 }
 
-static int network(PGconn *db, countyd_arena *a, const countyd_asker *k, Sanji__QueryResult *out,
-                   sj_error *err)
+/* The unit code of a node id ("village:410423101201[:name]"), or "". */
+static void node_unit(const char *node, char out[13])
 {
-    char prefix[13];
-    countyd_scope_prefix(k->unit, prefix);
+    const char *colon = node ? strchr(node, ':') : NULL;
+    snprintf(out, 13, "%.12s", colon ? colon + 1 : "");
+}
+
+/* Working days since ms (0 for a time not yet a day ago, or unknown). */
+static uint32_t silent_days(const sj_calendar *cal, int64_t ms, int64_t now)
+{
+    int d;
+    if (ms <= 0 || ms >= now || sj_calendar_working_days_between(cal, ms, now, &d) != 0 || d < 0)
+        return 0;
+    return (uint32_t)d;
+}
+
+/* Appends a station to a node's list (arena storage; the list is rebuilt
+ * one larger, which is fine for the few villages of a township). */
+static void add_station_status(countyd_arena *a, Sanji__NodeStatus *n, Sanji__StationStatus *st)
+{
+    Sanji__StationStatus **v = countyd_arena_alloc(a, (n->n_stations + 1) * sizeof(*v));
+    if (n->n_stations)
+        memcpy(v, n->stations, n->n_stations * sizeof(*v));
+    v[n->n_stations++] = st;
+    n->stations = v;
+}
+
+/* The relays' reports, unpacked into the arena: nodes[] in node order. */
+static int read_node_status(PGconn *db, countyd_arena *a, const char *prefix,
+                            Sanji__NodeStatus ***nodes, size_t *n, sj_error *err)
+{
     const char *p[] = {prefix};
-    PGresult *res;
     /* Binary result format for the bytea column. */
-    PGresult *r0 = PQexecParams(db,
-                                "SELECT status FROM node_status"
-                                " WHERE $1 <> '' AND left(org_unit, length($1)) = $1 ORDER BY node",
-                                1, NULL, p, NULL, NULL, 1);
-    if (!r0 || PQresultStatus(r0) != PGRES_TUPLES_OK) {
-        int rc = countyd_db_fail(db, r0, "reading node_status", err);
-        PQclear(r0);
+    PGresult *res = PQexecParams(db,
+                                 "SELECT status FROM node_status"
+                                 " WHERE $1 <> '' AND left(org_unit, length($1)) = $1 ORDER BY node",
+                                 1, NULL, p, NULL, NULL, 1);
+    if (!res || PQresultStatus(res) != PGRES_TUPLES_OK) {
+        int rc = countyd_db_fail(db, res, "reading node_status", err);
+        PQclear(res);
         return rc;
     }
-    res = r0;
     ProtobufCAllocator al = {.alloc = arena_alloc, .free = arena_free, .allocator_data = a};
-    Sanji__NetworkStatus *ns = countyd_arena_alloc(a, sizeof(*ns));
-    sanji__network_status__init(ns);
-    ns->nodes = countyd_arena_alloc(a, ((size_t)PQntuples(res) + 1) * sizeof(*ns->nodes));
+    *nodes = countyd_arena_alloc(a, ((size_t)PQntuples(res) + 1) * sizeof(**nodes));
+    *n = 0;
     for (int i = 0; i < PQntuples(res); i++) {
         Sanji__NodeStatus *st = sanji__node_status__unpack(
             &al, (size_t)PQgetlength(res, i, 0), (const uint8_t *)PQgetvalue(res, i, 0));
         if (st)
-            ns->nodes[ns->n_nodes++] = st;
+            (*nodes)[(*n)++] = st;
     }
     PQclear(res);
     /* Each station's wrong passwords of the last 24 hours; the per-person
@@ -423,9 +448,9 @@ static int network(PGconn *db, countyd_arena *a, const countyd_asker *k, Sanji__
         PQclear(r1);
         return rc;
     }
-    for (size_t i = 0; i < ns->n_nodes; i++)
-        for (size_t j = 0; j < ns->nodes[i]->n_stations; j++) {
-            Sanji__StationStatus *st = ns->nodes[i]->stations[j];
+    for (size_t i = 0; i < *n; i++)
+        for (size_t j = 0; j < (*nodes)[i]->n_stations; j++) {
+            Sanji__StationStatus *st = (*nodes)[i]->stations[j];
             st->n_login_failures = 0;
             st->failed_logins = 0;
             for (int row = 0; row < PQntuples(r1); row++)
@@ -433,6 +458,107 @@ static int network(PGconn *db, countyd_arena *a, const countyd_asker *k, Sanji__
                     st->failed_logins = (uint32_t)strtoul(PQgetvalue(r1, row, 1), NULL, 10);
         }
     PQclear(r1);
+    return 0;
+}
+
+/* The network view: every township and village of the asker's scope from
+ * the org tree, so that a station that never connected shows (it has no
+ * row anywhere else), each with what its relay last reported and the
+ * working days it has been silent on the county's calendar.  Warnings are
+ * the desk's to draw from these figures and the two thresholds sent along
+ * (client/netview.h), so the CLI and the desktop say the same. */
+static int network(PGconn *db, countyd_arena *a, const countyd_asker *k,
+                   const countyd_query_opts *o, Sanji__QueryResult *out, sj_error *err)
+{
+    char prefix[13];
+    countyd_scope_prefix(k->unit, prefix);
+    Sanji__NodeStatus **relays = NULL;
+    size_t n_relays = 0;
+    int rc = read_node_status(db, a, prefix, &relays, &n_relays, err);
+    if (rc != 0)
+        return rc;
+    const char *p[] = {prefix};
+    PGresult *units;
+    if ((rc = countyd_db_query(db,
+                               "SELECT code, level, coalesce(parent, '') FROM org_unit"
+                               " WHERE $1 <> '' AND left(code, length($1)) = $1 AND level < 3"
+                               " ORDER BY level DESC, code",
+                               1, p, &units, err)) != 0)
+        return rc;
+    sj_calendar *cal = sj_calendar_new();
+    if (cal == NULL) {
+        PQclear(units);
+        return sj_error_set(err, SJ_ENOMEM, "out of memory");
+    }
+    if ((rc = countyd_refdata_calendar(db, cal, err)) != 0) {
+        sj_calendar_free(cal);
+        PQclear(units);
+        return rc;
+    }
+    int64_t now = sj_clock_real_ms();
+    int nu = PQntuples(units);
+    Sanji__NetworkStatus *ns = countyd_arena_alloc(a, sizeof(*ns));
+    sanji__network_status__init(ns);
+    ns->offline_warn_working_days = o->offline_warn_days;
+    ns->cert_warn_days = o->cert_warn_days;
+    /* At most every relay plus a stand-in for every township without one. */
+    ns->nodes = countyd_arena_alloc(a, (n_relays + (size_t)nu + 1) * sizeof(*ns->nodes));
+    bool *placed = countyd_arena_alloc(a, (n_relays + 1) * sizeof(bool));
+    memset(placed, 0, (n_relays + 1) * sizeof(bool));
+    for (size_t r = 0; r < n_relays; r++) {
+        Sanji__NodeStatus *n = relays[r];
+        n->offline_working_days = silent_days(cal, n->reported_at_ms, now);
+        for (size_t j = 0; j < n->n_stations; j++) {
+            Sanji__StationStatus *st = n->stations[j];
+            char unit[13];
+            node_unit(st->node, unit);
+            st->org_unit = countyd_arena_strdup(a, unit);
+            st->offline_working_days = st->connected ? 0 : silent_days(cal, st->last_seen_ms, now);
+        }
+    }
+    /* Townships first (ORDER BY level DESC), each followed by its relays. */
+    for (int i = 0; i < nu && atoi(PQgetvalue(units, i, 1)) == SJ_LEVEL_TOWNSHIP; i++) {
+        const char *town = PQgetvalue(units, i, 0);
+        size_t first = ns->n_nodes;
+        for (size_t r = 0; r < n_relays; r++)
+            if (!placed[r] && strcmp(relays[r]->org_unit, town) == 0) {
+                ns->nodes[ns->n_nodes++] = relays[r];
+                placed[r] = true;
+            }
+        if (ns->n_nodes == first) {
+            Sanji__NodeStatus *stand_in = countyd_arena_alloc(a, sizeof(*stand_in));
+            sanji__node_status__init(stand_in);
+            stand_in->role = SANJI__NODE_ROLE__NODE_ROLE_RELAY;
+            stand_in->org_unit = countyd_arena_strdup(a, town);
+            stand_in->never_connected = true;
+            ns->nodes[ns->n_nodes++] = stand_in;
+        }
+        /* Every village of the township that no relay of it reported. */
+        for (int v = 0; v < nu; v++) {
+            if (atoi(PQgetvalue(units, v, 1)) != SJ_LEVEL_VILLAGE ||
+                strcmp(PQgetvalue(units, v, 2), town) != 0)
+                continue;
+            const char *village = PQgetvalue(units, v, 0);
+            bool seen = false;
+            for (size_t r = first; r < ns->n_nodes && !seen; r++)
+                for (size_t j = 0; j < ns->nodes[r]->n_stations && !seen; j++)
+                    seen = strcmp(ns->nodes[r]->stations[j]->org_unit, village) == 0;
+            if (seen)
+                continue;
+            Sanji__StationStatus *st = countyd_arena_alloc(a, sizeof(*st));
+            sanji__station_status__init(st);
+            st->node = countyd_arena_strdup(a, "");
+            st->org_unit = countyd_arena_strdup(a, village);
+            st->never_connected = true;
+            add_station_status(a, ns->nodes[first], st);
+        }
+    }
+    /* A relay of a township the org tree does not have (yet) still shows. */
+    for (size_t r = 0; r < n_relays; r++)
+        if (!placed[r])
+            ns->nodes[ns->n_nodes++] = relays[r];
+    sj_calendar_free(cal);
+    PQclear(units);
     out->result_case = SANJI__QUERY_RESULT__RESULT_NETWORK;
     out->network = ns;
     return 0;
@@ -594,8 +720,12 @@ static int statistics(PGconn *db, countyd_arena *a, const countyd_asker *k,
 /* --- dispatch ---------------------------------------------------------------------- */
 
 int countyd_query_answer(PGconn *db, countyd_arena *a, const countyd_asker *k,
-                         const Sanji__Query *q, Sanji__QueryResult *out, sj_error *err)
+                         const countyd_query_opts *opts, const Sanji__Query *q,
+                         Sanji__QueryResult *out, sj_error *err)
 {
+    static const countyd_query_opts defaults = {3, 30}; /* server_config.c's */
+    if (opts == NULL)
+        opts = &defaults;
     sanji__query_result__init(out);
     countyd_ref_versions v;
     int rc = 0;
@@ -618,7 +748,7 @@ int countyd_query_answer(PGconn *db, countyd_arena *a, const countyd_asker *k,
             out->result_case = SANJI__QUERY_RESULT__RESULT_ORG_TREE;
         break;
     case SANJI__QUERY__KIND_NETWORK_STATUS:
-        rc = network(db, a, k, out, err);
+        rc = network(db, a, k, opts, out, err);
         break;
     case SANJI__QUERY__KIND_STATISTICS:
         rc = statistics(db, a, k, out, err);

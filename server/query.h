@@ -14,9 +14,11 @@
  * counts the matches before limit/offset), case_get (by id or number, with
  * the history; another scope's case is SJ_EUNKNOWN_CASE, so ids cannot be
  * probed), catalogue (keyword in name, category or materials), org_tree,
- * network_status (latest NodeStatus of each relay in scope, each station
- * with its wrong passwords of the last 24 hours), statistics (by township,
- * by category, and all).
+ * network_status (every township and village of the scope from the org
+ * tree, each with the latest NodeStatus its relay reported, the working
+ * days it has been silent and each station's wrong passwords of the last
+ * 24 hours; see proto NetworkStatus), statistics (by township, by
+ * category, and all).
  *
  * Ownership: the QueryResult's content comes from the caller's arena; out
  * is caller storage, initialised here.
@@ -41,11 +43,19 @@ typedef struct countyd_asker {
     char unit[SJ_UNIT_CODE_SIZE];
 } countyd_asker;
 
-/* Fills out (code 0 and a result, or a refusal code and Chinese reason).
- * Returns 0 when out holds the answer (refusals included), or
- * SJ_EDB/SJ_EDB_CONN when the database failed (out then says so too). */
+/* The county's settings an answer uses (server_config.h network.*). */
+typedef struct countyd_query_opts {
+    uint32_t offline_warn_days;
+    uint32_t cert_warn_days;
+} countyd_query_opts;
+
+/* Fills out (code 0 and a result, or a refusal code and Chinese reason);
+ * opts NULL means the defaults.  Returns 0 when out holds the answer
+ * (refusals included), or SJ_EDB/SJ_EDB_CONN when the database failed (out
+ * then says so too). */
 int countyd_query_answer(PGconn *db, countyd_arena *a, const countyd_asker *asker,
-                         const Sanji__Query *q, Sanji__QueryResult *out, sj_error *err);
+                         const countyd_query_opts *opts, const Sanji__Query *q,
+                         Sanji__QueryResult *out, sj_error *err);
 
 /* Keeps st as the latest status of node (upsert).  Returns 0 or SJ_EDB*. */
 int countyd_netstat_store(PGconn *db, const char *node, const char *unit,

@@ -56,6 +56,10 @@ static const sj_config_key KEYS[] = {
      "a Heartbeat is sent after this long without sending anything"},
     {"database.retry_max", SJ_CONFIG_DURATION, "30s", 100, 0,
      "longest wait between attempts to reach the database after it failed"},
+    {"network.offline_warn_days", SJ_CONFIG_INT, "3", 1, 365,
+     "the network view warns of a station or relay not heard from for this many working days"},
+    {"network.cert_warn_days", SJ_CONFIG_INT, "30", 1, 365,
+     "the network view warns of a relay or station certificate expiring within this many days"},
 };
 
 const sj_config_key *countyd_config_keys(size_t *n)
@@ -150,6 +154,8 @@ int countyd_config_load(const char *path, countyd_config *out, sj_error *err)
     out->handshake_timeout_ms = sj_config_get_duration_ms(c, "link.handshake_timeout");
     out->heartbeat_ms = sj_config_get_duration_ms(c, "link.heartbeat");
     out->retry_max_ms = sj_config_get_duration_ms(c, "database.retry_max");
+    out->offline_warn_days = (uint32_t)sj_config_get_int(c, "network.offline_warn_days");
+    out->cert_warn_days = (uint32_t)sj_config_get_int(c, "network.cert_warn_days");
     return 0;
 fail:
     countyd_config_free(out);

@@ -55,6 +55,8 @@ typedef struct countyd_config {
     int64_t handshake_timeout_ms; /* link closed when its handshake takes longer */
     int64_t heartbeat_ms;       /* heartbeat after this long without output */
     int64_t retry_max_ms;       /* longest database retry backoff */
+    uint32_t offline_warn_days; /* network view: silent this many working days */
+    uint32_t cert_warn_days;    /* network view: certificate expiring within these days */
 } countyd_config;
 
 /* The key table (static storage). */

@@ -802,7 +802,10 @@ typedef struct query_data {
 static void query_run(countyd_job *j, PGconn *db, countyd_apply *apply)
 {
     query_data *q = j->data;
-    j->status = countyd_query_answer(db, &j->arena, &q->asker, q->env->query, &q->result, &j->err);
+    const countyd_config *cfg = j->session->cfg;
+    countyd_query_opts opts = {cfg->offline_warn_days, cfg->cert_warn_days};
+    j->status = countyd_query_answer(db, &j->arena, &q->asker, &opts, q->env->query, &q->result,
+                                     &j->err);
 }
 
 static void query_done(countyd_job *j, countyd_daemon *d)

@@ -92,9 +92,19 @@ static char *cell_text(DeskCaseList *l, const Sanji__Case *c, column col, const 
         const char *name = sc_unit_name(desk_window_client(l->win), c->village);
         return g_strdup(name ? name : desk_nz(c->village));
     }
-    case COL_STATUS:
-        *css = "case-status";
-        return g_strdup(desk_format_label(sc_status_label((sj_case_status)c->status)));
+    case COL_STATUS: {
+        /* The status, and beside it what presses on the case (督办, 催办),
+         * marked in the colour of urgency. */
+        char marks[128];
+        const char *status = desk_format_label(sc_status_label((sj_case_status)c->status));
+        sc_case_marks(c, marks, sizeof(marks));
+        if (!marks[0]) {
+            *css = "case-status";
+            return g_strdup(status);
+        }
+        *css = c->supervised || c->overdue ? "overdue" : "due-soon";
+        return g_strdup_printf("%s · %s", status, marks);
+    }
     case COL_DELIVERY: {
         desk_delivery d = desk_format_delivery(c, l->rows, l->n_rows);
         *css = delivery_css(d);
@@ -407,7 +417,7 @@ DeskCaseList *desk_case_list_new(DeskWindow *w, const char *name, const char *ti
     add_column(l, COL_ITEM, _("Item"), true, -1);
     add_column(l, COL_APPLICANT, _("Applicant"), false, 75);
     add_column(l, COL_VILLAGE, _("Village"), false, 85);
-    add_column(l, COL_STATUS, _("Status"), false, 100);
+    add_column(l, COL_STATUS, _("Status"), false, 150);
     add_column(l, COL_DELIVERY, _("Delivery"), false, 95);
     add_column(l, COL_REGISTERED, _("Registered"), false, 105);
     add_column(l, COL_DUE, _("Due"), false, 150);

@@ -57,7 +57,8 @@ DeskHomePage *desk_home_page_new(DeskWindow *w)
     gtk_widget_add_css_class(GTK_WIDGET(p), "page");
 
     GtkWidget *top = gtk_box_new(GTK_ORIENTATION_HORIZONTAL, 12);
-    GtkWidget *title = gtk_label_new(_("Today at this station"));
+    /* The cards count the station's open work, not today's alone. */
+    GtkWidget *title = gtk_label_new(_("The work of this station"));
     gtk_widget_add_css_class(title, "title-2");
     gtk_widget_set_hexpand(title, true);
     gtk_label_set_xalign(GTK_LABEL(title), 0);

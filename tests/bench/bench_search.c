@@ -289,7 +289,7 @@ static int county_run(PGconn *db, const samples *s, int per_key, double *p50, do
             Sanji__QueryResult res;
             sj_error err;
             double t0 = mono_ms();
-            rc = countyd_query_answer(db, &a, &k, &query, &res, &err);
+            rc = countyd_query_answer(db, &a, &k, NULL, &query, &res, &err);
             double t = mono_ms() - t0;
             if (rc == 0 && res.code != 0) {
                 fprintf(stderr, "sanji-bench: %s: refused: %s\n", KEY_NAMES[key_i], res.reason);

@@ -43,7 +43,7 @@ int gen_station_fill(const char *conninfo, const char *village, const char *stor
         countyd_arena a;
         countyd_arena_init(&a);
         Sanji__QueryResult res;
-        rc = countyd_query_answer(db, &a, &k, &query, &res, err);
+        rc = countyd_query_answer(db, &a, &k, NULL, &query, &res, err);
         size_t n = rc == 0 && res.case_list ? res.case_list->n_cases : 0;
         if (rc == 0 && res.code != 0)
             rc = sj_error_set(err, res.code, "%s", res.reason);

@@ -1,15 +1,19 @@
 /*
  * test_client_text.c - terminal width of mixed Chinese and ASCII text, and
- * cutting/padding it to aligned columns.
+ * cutting/padding it to aligned columns; the marks a list row carries
+ * (sc_case_marks()), in Chinese.
  */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <cmocka.h>
 
+#include "i18n.h"
+#include "sanji_client.h"
 #include "text.h"
 
 static void test_width_table(void **state)
@@ -64,12 +68,37 @@ static void test_fit_small_buffer_terminates(void **state)
     assert_true(strlen(out) < sizeof(out));
 }
 
+static void test_case_marks(void **state)
+{
+    (void)state;
+    Sanji__Case c = SANJI__CASE__INIT;
+    char buf[128];
+    assert_string_equal(sc_case_marks(&c, buf, sizeof(buf)), "");
+    c.urge_count = 1;
+    assert_string_equal(sc_case_marks(&c, buf, sizeof(buf)), "催办");
+    c.urge_count = 3;
+    c.supervised = true;
+    assert_string_equal(sc_case_marks(&c, buf, sizeof(buf)), "督办 · 催办 3 次");
+    c.overdue = true;
+    assert_string_equal(sc_case_marks(&c, buf, sizeof(buf)), "超期 · 督办 · 催办 3 次");
+    /* A small buffer is cut, never overrun, always terminated. */
+    char small[8];
+    sc_case_marks(&c, small, sizeof(small));
+    assert_true(strlen(small) < sizeof(small));
+}
+
 int main(void)
 {
+    unsetenv("LANGUAGE");
+    unsetenv("LC_ALL");
+    unsetenv("LC_MESSAGES");
+    unsetenv("LANG");
+    sj_i18n_init(NULL);
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_width_table),
         cmocka_unit_test(test_fit_table),
         cmocka_unit_test(test_fit_small_buffer_terminates),
+        cmocka_unit_test(test_case_marks),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -912,7 +912,9 @@ static void test_township_accepts(void **state)
 }
 
 /* 3. The county desk: the network (both relays online, the stations that
- * came, queue depths) and the statistics with the county's real counts. */
+ * came, queue depths, every other township and village of the county as
+ * never connected, with its warnings) and the statistics with the county's
+ * real counts. */
 static void test_county_network_and_stats(void **state)
 {
     g_autofree char *s_net = shot("network"), *s_stats = shot("stats");
@@ -942,6 +944,14 @@ static void test_county_network_and_stats(void **state)
         /* Each station's wrong passwords of the last day (PKI.md). */
         "expect-text window 密码错误\n"
         "expect-no-text window 离线　relay\n"
+        /* Every township of the demo county, those without a relay in
+         * this network among them, and their villages that never
+         * connected: in the table and as warnings. */
+        "expect-text window 从未连接\n"
+        "expect-text window 证书有效期至\n"
+        "expect-text network.warnings 鲁阳街道：乡镇中继从未向县里报到\n"
+        "expect-text network.warnings 个村站从未连接\n"
+        "print network.warnings\n"
         "print network.message\n"
         "%s"
         "page stats\n"

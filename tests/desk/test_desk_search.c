@@ -304,8 +304,13 @@ static void test_county_desk(void **state)
                            "click %s.bulk.supervise\n"
                            "wait-text %s.bulk.message 已保存督办 10\n"
                            "print %s.bulk.message\n"
-                           "wait-text link.outbox 全部已送达 60\n",
-                           L, L, c_overdue_open, L, L, L);
+                           "wait-text link.outbox 全部已送达 60\n"
+                           /* Listed again, each row says it is supervised
+                             * (beside its status, with 超期). */
+                           "click %s.search.clear\n"
+                           "click county.view.overdue\n"
+                           "wait-row %s 0 '超期 · 督办' 30\n",
+                           L, L, c_overdue_open, L, L, L, L, L);
     g_string_append(s, "quit\n");
 
     char pki[4200], prefix[4200], crt[4300], key[4300], ca[4300], addr[64], peer[64], store[4300];

@@ -21,7 +21,10 @@
  *     township: refused, nothing recorded;
  *   kill -9 of the county with messages in flight: all applied exactly once;
  *   kill -9 of the relay with its queue in flight: all applied exactly once;
- *   one `sanji sync` waits for the county's answers while it is reachable.
+ *   one `sanji sync` waits for the county's answers while it is reachable;
+ *   the network view (`sanji network`) at the county desk lists every
+ *     township and village of the demo county, those never connected with
+ *     warnings, and at the township desk the relay's own villages.
  *
  * Nothing waits a fixed time: the CLI's --wait is CLI_WAIT (it returns as
  * soon as its answer is in, so the figure only catches a hang), and every
@@ -907,6 +910,58 @@ static void test_relay_killed_in_flight(void **state)
     same_at_station(V201, ids[N - 1]);
 }
 
+/* Occurrences of needle in hay. */
+static long occurrences(const char *hay, const char *needle)
+{
+    long n = 0;
+    for (const char *p = strstr(hay, needle); p; p = strstr(p + 1, needle))
+        n++;
+    return n;
+}
+
+static void test_network_view(void **state)
+{
+    (void)state;
+    size_t cap = 4u << 20; /* ~500 villages of JSON */
+    char *out = malloc(cap);
+    assert_non_null(out);
+    /* The relay's status reaches the county with its heartbeats: poll. */
+    int rc = -1;
+    for (int64_t end = now_ms() + SJ_TEST_HANG_MS; now_ms() < end; usleep(500000)) {
+        rc = cli(CDESK, out, cap, "network --wait " CLI_WAIT);
+        if (rc == 0 && strstr(out, "\"node\":\"relay:410423101000\""))
+            break;
+    }
+    assert_int_equal(rc, 0);
+    assert_non_null(strstr(out, "{\"unit\":\"410423101000\",\"node\":\"relay:410423101000\","
+                                "\"never_connected\":false,\"online\":true"));
+    /* Every township once, every village once. */
+    assert_int_equal(occurrences(out, "\"stations\":["),
+                     atol(pq("SELECT count(*) FROM org_unit WHERE level = 2")));
+    long villages = atol(pq("SELECT count(*) FROM org_unit WHERE level = 1"));
+    assert_int_equal(occurrences(out, "\"never_connected\":true,\"connected\":false") +
+                         occurrences(out, "\"never_connected\":false,\"connected\":"),
+                     villages + 1 /* and the township desk under the relay */);
+    /* A station that came is not "never connected"; 梁洼镇 has no relay in
+     * this network, so it and its villages never connected. */
+    assert_non_null(strstr(out, "{\"unit\":\"410423101201\",\"node\":\"village:410423101201\","
+                                "\"never_connected\":false"));
+    assert_non_null(strstr(out, "{\"unit\":\"410423102000\",\"node\":\"\",\"never_connected\":true"));
+    assert_non_null(strstr(out, "\"kind\":\"never_connected\",\"unit\":\"410423102000\""));
+    assert_non_null(strstr(out, "乡镇中继从未向县里报到"));
+
+    /* The township desk: its relay answers for its own villages only. */
+    assert_int_equal(cli(TDESK, out, cap, "network --wait " CLI_WAIT), 0);
+    assert_int_equal(occurrences(out, "\"stations\":["), 1);
+    assert_null(strstr(out, "410423102000"));
+    const char *nodes = strstr(out, "\"nodes\":["); /* past the warnings */
+    assert_non_null(nodes);
+    assert_int_equal(occurrences(nodes, "\"unit\":\"410423101"),
+                     1 /* the relay */ + 1 /* its desk */ +
+                         atol(pq("SELECT count(*) FROM org_unit WHERE parent = '410423101000'")));
+    free(out);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -920,6 +975,7 @@ int main(void)
         cmocka_unit_test(test_two_levels_same_version_at_once),
         cmocka_unit_test(test_other_villages_case_refused),
         cmocka_unit_test(test_village_of_other_township_refused),
+        cmocka_unit_test(test_network_view),
         cmocka_unit_test(test_county_killed_in_flight),
         cmocka_unit_test(test_relay_killed_in_flight),
     };

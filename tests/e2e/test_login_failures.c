@@ -79,7 +79,7 @@ static long network_count(void)
     Sanji__QueryResult r;
     sj_error err;
     long found = -1;
-    if (countyd_query_answer(W.db, &a, &k, &q, &r, &err) == 0 && r.code == 0 &&
+    if (countyd_query_answer(W.db, &a, &k, NULL, &q, &r, &err) == 0 && r.code == 0 &&
         r.result_case == SANJI__QUERY_RESULT__RESULT_NETWORK)
         for (size_t i = 0; i < r.network->n_nodes; i++)
             for (size_t j = 0; j < r.network->nodes[i]->n_stations; j++) {

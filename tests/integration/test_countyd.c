@@ -914,10 +914,27 @@ static void test_queries(void **state)
     q.network_status = true;
     const Sanji__QueryResult *r = ask(&desk, &q);
     assert_int_equal(r->code, 0);
-    assert_int_equal(r->network->n_nodes, 1);
-    assert_string_equal(r->network->nodes[0]->node, "relay:" TX);
-    assert_int_equal(r->network->nodes[0]->queue_depth, 7);
-    assert_true(r->network->nodes[0]->upstream_online);
+    /* Every township of the org tree, the one whose relay never reported
+     * too, and every village under it (none of whose stations came). */
+    const Sanji__NetworkStatus *ns = r->network;
+    assert_int_equal(ns->n_nodes, 2);
+    assert_int_equal(ns->offline_warn_working_days, 3); /* the defaults */
+    assert_int_equal(ns->cert_warn_days, 30);
+    assert_string_equal(ns->nodes[0]->node, "relay:" TX);
+    assert_string_equal(ns->nodes[0]->org_unit, TX);
+    assert_false(ns->nodes[0]->never_connected);
+    assert_int_equal(ns->nodes[0]->queue_depth, 7);
+    assert_true(ns->nodes[0]->upstream_online);
+    assert_int_equal(ns->nodes[0]->n_stations, 2);
+    assert_string_equal(ns->nodes[0]->stations[0]->org_unit, VA);
+    assert_string_equal(ns->nodes[0]->stations[1]->org_unit, VB);
+    assert_true(ns->nodes[0]->stations[0]->never_connected);
+    assert_string_equal(ns->nodes[1]->node, "");
+    assert_string_equal(ns->nodes[1]->org_unit, TY);
+    assert_true(ns->nodes[1]->never_connected);
+    assert_int_equal(ns->nodes[1]->n_stations, 1);
+    assert_string_equal(ns->nodes[1]->stations[0]->org_unit, VC);
+    assert_true(ns->nodes[1]->stations[0]->never_connected);
 
     Sanji__CaseListQuery cl = SANJI__CASE_LIST_QUERY__INIT;
     q.kind_case = SANJI__QUERY__KIND_CASE_LIST;

@@ -3,7 +3,8 @@
  * in a temporary directory: creation and the start-up checks (a damaged
  * file, a foreign file, a store of another relay), the queue (order, dedup,
  * quota, durability only after commit), results, the feed with its cursor
- * rules, the case cache, reference data and read-only opening.
+ * rules, the case cache, reference data, read-only opening, and the
+ * stations with their certificate expiry across the format 2 -> 3 upgrade.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -439,6 +440,74 @@ static void test_readonly_sees_committed_and_refuses_writes(void **state)
     relay_store_close(st);
 }
 
+/* The stations as station_each gives them: node and expiry, one line each. */
+static int station_line(void *arg, const relay_station *s)
+{
+    char *out = arg;
+    size_t n = strlen(out);
+    snprintf(out + n, 512 - n, "%s %d %lld %u %lld\n", s->node, s->connected,
+             (long long)s->last_seen_ms, s->outbox_depth, (long long)s->cert_not_after_ms);
+    return 0;
+}
+
+static void test_stations_keep_their_certificate_expiry(void **state)
+{
+    fixture *f = *state;
+    relay_store *st = open_ok(f);
+    sj_error err;
+    relay_station a = {"village:410423101201", true, 1000, 2, 1900000000000};
+    relay_station b = {"village:410423101202", false, 500, 0, 0};
+    assert_int_equal(relay_store_station_put(st, &a, &err), 0);
+    assert_int_equal(relay_store_station_put(st, &b, &err), 0);
+    a.connected = false; /* the link ended: the expiry stays */
+    assert_int_equal(relay_store_station_put(st, &a, &err), 0);
+    assert_int_equal(relay_store_commit(st, &err), 0);
+    char out[512] = "";
+    assert_int_equal(relay_store_station_each(st, station_line, out, &err), 0);
+    assert_string_equal(out, "village:410423101201 0 1000 2 1900000000000\n"
+                             "village:410423101202 0 500 0 0\n");
+    relay_store_close(st);
+
+    /* A store of format 2 (before the column): read-only readers read it
+     * as it is, with no expiry; the relay upgrades it and keeps the rows. */
+    sqlite3 *db;
+    assert_int_equal(sqlite3_open(f->path, &db), SQLITE_OK);
+    assert_int_equal(sqlite3_exec(db,
+                                  "ALTER TABLE stations DROP COLUMN cert_not_after_ms;"
+                                  "UPDATE meta SET value = '2' WHERE key = 'format_version'",
+                                  NULL, NULL, NULL),
+                     SQLITE_OK);
+    sqlite3_close(db);
+    relay_store *ro = NULL;
+    assert_int_equal(relay_store_open_readonly(f->path, &ro, &err), 0);
+    out[0] = '\0';
+    assert_int_equal(relay_store_station_each(ro, station_line, out, &err), 0);
+    assert_string_equal(out, "village:410423101201 0 1000 2 0\n"
+                             "village:410423101202 0 500 0 0\n");
+    relay_store_close(ro);
+    st = open_ok(f);
+    out[0] = '\0';
+    assert_int_equal(relay_store_station_each(st, station_line, out, &err), 0);
+    assert_string_equal(out, "village:410423101201 0 1000 2 0\n"
+                             "village:410423101202 0 500 0 0\n");
+    b.cert_not_after_ms = 1800000000000;
+    assert_int_equal(relay_store_station_put(st, &b, &err), 0);
+    assert_int_equal(relay_store_commit(st, &err), 0);
+    out[0] = '\0';
+    assert_int_equal(relay_store_station_each(st, station_line, out, &err), 0);
+    assert_non_null(strstr(out, "village:410423101202 0 500 0 1800000000000\n"));
+    relay_store_close(st);
+    assert_int_equal(sqlite3_open(f->path, &db), SQLITE_OK);
+    sqlite3_stmt *q;
+    assert_int_equal(sqlite3_prepare_v2(db, "SELECT value FROM meta WHERE key = 'format_version'",
+                                        -1, &q, NULL),
+                     SQLITE_OK);
+    assert_int_equal(sqlite3_step(q), SQLITE_ROW);
+    assert_string_equal((const char *)sqlite3_column_text(q, 0), "3");
+    sqlite3_finalize(q);
+    sqlite3_close(db);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -456,6 +525,7 @@ int main(void)
         T(test_feed_cursor_rules),
         T(test_case_list_by_unit),
         T(test_readonly_sees_committed_and_refuses_writes),
+        T(test_stations_keep_their_certificate_expiry),
 #undef T
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
