@@ -107,11 +107,9 @@ static int group_setup(void **state)
     if (sj_test_tiers_init(&W.t) != 0)
         return -1;
     W.db = pgt_fresh_db("sanji_login_failures", W.conninfo, sizeof W.conninfo);
-    const char *fast = "[link]\nheartbeat = 300ms\n";
-    if (!W.db || sj_test_tiers_configure(&W.t, W.conninfo, fast, fast) != 0 ||
-        sj_test_tiers_write_station(&W.t, STATION) != 0 || sj_test_tiers_start(&W.t) != 0)
+    if (!W.db)
         return -1;
-    return sj_test_tiers_station_login(&W.t, STATION, PERSON);
+    return sj_test_tiers_up_logged_in(&W.t, W.conninfo, STATION, PERSON);
 }
 
 static int group_teardown(void **state)

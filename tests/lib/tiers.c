@@ -155,6 +155,16 @@ int sj_test_tiers_up_with_station(sj_test_tiers *t, const char *conninfo, const 
     return sj_test_tiers_start(t);
 }
 
+int sj_test_tiers_up_logged_in(sj_test_tiers *t, const char *conninfo, const char *station,
+                               const char *person)
+{
+    const char *fast = "[link]\nheartbeat = 300ms\n";
+    if (sj_test_tiers_configure(t, conninfo, fast, fast) != 0 ||
+        sj_test_tiers_write_station(t, station) != 0 || sj_test_tiers_start(t) != 0)
+        return -1;
+    return sj_test_tiers_station_login(t, station, person);
+}
+
 int sj_test_tiers_write_station(const sj_test_tiers *t, const char *station)
 {
     char name[128];

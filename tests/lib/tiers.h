@@ -98,6 +98,13 @@ int sj_test_tiers_cli(const sj_test_tiers *t, const char *station, const char *p
  * stderr. */
 int sj_test_tiers_station_login(const sj_test_tiers *t, const char *station, const char *person);
 
+/* The network a test of a station's statuses needs: heartbeats every
+ * 300 ms at the county and the relay (so that what a station reports
+ * travels at once), the station written, everything started and person
+ * logged in at the station.  Returns 0 or -1. */
+int sj_test_tiers_up_logged_in(sj_test_tiers *t, const char *conninfo, const char *station,
+                               const char *person);
+
 /* Stops the relay, then the county, with SIGTERM, and reaps them.  Returns
  * 0 when each that was running exited with status 0 (under a sanitizer a
  * leak is a non-zero exit), -1 after naming the one that did not.  The
