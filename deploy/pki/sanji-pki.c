@@ -1048,11 +1048,11 @@ static char *pem_string(writer_fn fn, void *arg)
     char *text = NULL;
     size_t len = 0;
     FILE *f = open_memstream(&text, &len);
-    if (f == NULL || !fn(f, arg) || fclose(f) != 0) {
-        if (f == NULL)
-            free(text);
-        else
-            free(text);
+    bool ok = f != NULL && fn(f, arg);
+    if (f != NULL && fclose(f) != 0)
+        ok = false;
+    if (!ok) {
+        free(text);
         fail("内存不足 (out of memory)");
         return NULL;
     }
