@@ -335,6 +335,53 @@ static void test_import_and_work(void **state)
     assert_non_null(cnt);
     assert_string_equal(cnt, "1");
     free(cnt);
+
+    /* --force replaces the setup; the local store stays where it was. */
+    rc = sh(out, sizeof out, "echo %s | %s setup %s/" OTHER "-village.sanji --dir %s --force",
+            other, W.t.cli, W.bundles, W.station);
+    if (rc != 0 || !strstr(out, "village:" OTHER))
+        fail_msg("setup --force: exit %d: %s", rc, out);
+    char db[4400];
+    snprintf(db, sizeof db, "%s/client.db", W.station);
+    assert_true(exists(db));
+    assert_int_equal(mode_of(W.station, "station.key"), 0600);
+}
+
+/* A township desk's bundle: made with --unit and --role, its peer the
+ * township's relay. */
+static void test_enrol_a_desk(void **state)
+{
+    (void)state;
+    static char out[OUT_MAX];
+    int rc = sh(out, sizeof out,
+                "%s enrol --dir %s --orgunits %s/deploy/demo/orgunits.csv --unit " TOWNSHIP
+                " --role township-desk --address 127.0.0.1:%d --out %s",
+                W.t.certs.pki, W.t.certs.ca_dir, W.t.source, W.t.relay_port, W.bundles);
+    if (rc != 0)
+        fail_msg("sanji-pki enrol --role township-desk: exit %d: %s", rc, out);
+    /* Made once: a second run refuses to overwrite it. */
+    rc = sh(out, sizeof out,
+            "%s enrol --dir %s --orgunits %s/deploy/demo/orgunits.csv --unit " TOWNSHIP
+            " --role township-desk --address 127.0.0.1:%d --out %s",
+            W.t.certs.pki, W.t.certs.ca_dir, W.t.source, W.t.relay_port, W.bundles);
+    if (rc != 1 || !strstr(out, "不会覆盖"))
+        fail_msg("second enrol of the desk: exit %d: %s", rc, out);
+    char slip[4400], pass[128] = "";
+    snprintf(slip, sizeof slip, "%s/" TOWNSHIP "-township-desk.slip.txt", W.bundles);
+    FILE *f = fopen(slip, "r");
+    assert_non_null(f);
+    char line[512];
+    while (fgets(line, sizeof line, f))
+        if (strncmp(line, "口令 passphrase:", strlen("口令 passphrase:")) == 0)
+            sscanf(line + strlen("口令 passphrase:"), "%127s", pass);
+    fclose(f);
+    rc = sh(out, sizeof out,
+            "echo %s | %s setup %s/" TOWNSHIP "-township-desk.sanji --dir desk && %s --config "
+            "desk/client.conf status --offline && grep ^peer desk/client.conf",
+            pass, W.t.cli, W.bundles, W.t.cli);
+    if (rc != 0 || !strstr(out, "township-desk:" TOWNSHIP) ||
+        !strstr(out, "peer = \"relay:" TOWNSHIP "\""))
+        fail_msg("the desk's setup: exit %d: %s", rc, out);
 }
 
 int main(void)
@@ -343,6 +390,7 @@ int main(void)
         cmocka_unit_test(test_enrol_a_township),
         cmocka_unit_test(test_bad_imports_are_refused),
         cmocka_unit_test(test_import_and_work),
+        cmocka_unit_test(test_enrol_a_desk),
     };
     return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }
