@@ -40,6 +40,7 @@
 #include "personal.h"
 #include "netview.h"
 #include "sanji_client.h"
+#include "setup.h"
 #include "text.h"
 #include "uuid.h"
 
@@ -63,6 +64,8 @@ typedef struct opts {
     const char *item, *name, *id, *phone, *text, *appointment, *result, *note, *department,
         *satisfaction, *password_file;
     bool urgent, wait_applied, mine, overdue, waiting, offline, password_stdin;
+    const char *dir;               /* setup */
+    bool force, passphrase_stdin;  /* setup */
     const char *materials[MAX_REPEAT];
     size_t n_materials;
     const char *statuses[MAX_REPEAT];
@@ -100,6 +103,9 @@ static const option_def OPTIONS[] = {
     {"status", true, N_("only this status (repeatable), e.g. registered, resolved")},
     {"offline", false, N_("do not connect; show the local copy only")},
     {"password-stdin", false, N_("read the password from standard input")},
+    {"dir", true, N_("folder for the station's files (default: where the client looks, docs/CLI.md)")},
+    {"force", false, N_("replace a different setup already there")},
+    {"passphrase-stdin", false, N_("read the slip's passphrase from standard input")},
 };
 #define N_OPTIONS (sizeof(OPTIONS) / sizeof(OPTIONS[0]))
 
@@ -184,6 +190,9 @@ static const command COMMANDS[] = {
     {"whoami", cmd_whoami, M_LOGIN, 0, "", "", "", 0, 0, N_("who is logged in at this station")},
     {"network", cmd_network, M_STATUS, 0, "wait", "", "", 0, 0,
      N_("every township and station of this desk's scope, with warnings (desks)")},
+    /* No function: main() runs setup_station() before any configuration is read. */
+    {"setup", NULL, M_STATUS, 0, "dir,force,passphrase-stdin", "", "BUNDLE", 1, 1,
+     N_("set this station up from its enrolment bundle and slip (导入本站配置)")},
 };
 #define N_COMMANDS (sizeof(COMMANDS) / sizeof(COMMANDS[0]))
 
@@ -339,6 +348,9 @@ static int parse_cmd_opts(const command *cmd, int argc, char **argv, opts *o)
         FLAG("waiting", waiting);
         FLAG("offline", offline);
         FLAG("password-stdin", password_stdin);
+        STR("dir", dir);
+        FLAG("force", force);
+        FLAG("passphrase-stdin", passphrase_stdin);
         else if (strcmp(name, "material") == 0) {
             if (o->n_materials >= MAX_REPEAT)
                 return usage_error(cmd, _("too many --material options (at most %d)."), MAX_REPEAT);
@@ -1574,6 +1586,45 @@ static int cmd_login(run *r, const command *cmd, sj_error *err)
     return EX_OK;
 }
 
+/* `sanji setup BUNDLE`: opens the bundle with the slip's passphrase and
+ * writes the station's files (client/setup.h); needs no configuration. */
+static int setup_station(const opts *o)
+{
+    char pass[256];
+    sj_error err;
+    sj_error_clear(&err);
+    if (o->passphrase_stdin || !isatty(STDIN_FILENO)) {
+        if (!fgets(pass, (int)sizeof(pass), stdin))
+            pass[0] = '\0';
+    } else {
+        char *p = getpass(_("Passphrase (on the slip): "));
+        snprintf(pass, sizeof(pass), "%s", p ? p : "");
+        if (p)
+            explicit_bzero(p, strlen(p));
+    }
+    sc_setup_target t;
+    sc_setup_result res;
+    int rc = sc_setup_default_target(o->dir, o->config, &t, &err);
+    if (rc == 0)
+        rc = sc_setup_import(o->args[0], pass, &t, o->force, &res, &err);
+    explicit_bzero(pass, sizeof(pass));
+    if (rc != 0)
+        return fail(&err, rc == SJ_EAUTH || rc == SJ_EINVAL ? EX_INPUT : EX_SETUP);
+    if (o->json) {
+        printf("{\"node\":");
+        json_str(stdout, res.id.node_id);
+        json_field("unit_name", res.unit_name);
+        json_field("config", t.config);
+        printf(",\"unchanged\":%s}\n", res.unchanged ? "true" : "false");
+    } else {
+        printf(res.unchanged ? _("This station was already set up as %s %s; nothing changed.\n")
+                             : _("This station is now set up as %s %s.\n"),
+               res.id.node_id, res.unit_name);
+        printf(_("Configuration: %s\n"), t.config);
+    }
+    return EX_OK;
+}
+
 /* Whether --json is on the command line, read as the parsers below read it:
  * the value of an option that takes one (--note --json) is not the flag. */
 static bool wants_json(int argc, char **argv)
@@ -1766,6 +1817,8 @@ int main(int argc, char **argv)
         usage_cmd(cmd, stdout);
         return EX_OK;
     }
+    if (strcmp(cmd->name, "setup") == 0)
+        return setup_station(&o);
     setup s;
     sj_error err;
     if (load_setup(o.config, &s, &err) != 0) {

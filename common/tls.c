@@ -187,6 +187,11 @@ static int cert_identity(X509 *cert, sj_identity *out, sj_error *err)
     return 0;
 }
 
+int sj_tls_cert_identity(struct x509_st *cert, sj_identity *out, sj_error *err)
+{
+    return cert_identity(cert, out, err);
+}
+
 static void cert_subject(X509 *cert, char *buf, size_t cap)
 {
     if (cert == NULL || X509_NAME_oneline(X509_get_subject_name(cert), buf, (int)cap) == NULL)

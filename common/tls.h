@@ -70,6 +70,7 @@
  *
  * Entry points: sj_tls_ctx_new(), sj_tls_ctx_free(), sj_tls_ctx_reload_crl(),
  * sj_tls_ctx_offer_crl(), sj_tls_ctx_crl(), sj_tls_ctx_identity(), sj_tls_ctx_own_cert(),
+ * sj_tls_cert_identity(),
  * sj_tls_new(), sj_tls_free(), sj_tls_feed(), sj_tls_handshake(),
  * sj_tls_read(), sj_tls_write(), sj_tls_pending(), sj_tls_take(),
  * sj_tls_shutdown(), sj_tls_peer(), sj_tls_peer_cert(),
@@ -170,6 +171,14 @@ const sj_identity *sj_tls_ctx_identity(const sj_tls_ctx *ctx);
 /* This node's own certificate (serial and validity), for status reports.
  * Returns 0, or SJ_ENOTFOUND on a context without a certificate. */
 int sj_tls_ctx_own_cert(const sj_tls_ctx *ctx, sj_tls_cert_info *out);
+
+/* The Sanji identity of an OpenSSL certificate (an X509 *): exactly one URI
+ * in its subjectAltName, a valid sanji: one.  Returns 0, or
+ * SJ_ETLS_BAD_IDENTITY with err saying what is wrong.  The check the
+ * handshake makes, for programs that read certificates from files
+ * (enrolment bundles, enrol.h). */
+struct x509_st;
+int sj_tls_cert_identity(struct x509_st *cert, sj_identity *out, sj_error *err);
 
 /* A new engine for one connection.  expected_peer_node (client side only,
  * copied): the node id the server must have, e.g. "county:410423000000";

@@ -36,7 +36,7 @@ typedef struct import_ctx {
     FILE *report;
     size_t n_bad;
     size_t changed;
-    const countyd_csv *csv;
+    const sj_csv *csv;
 } import_ctx;
 
 static void bad(import_ctx *c, size_t line, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
@@ -580,7 +580,7 @@ static int write_holidays(import_ctx *c, sj_error *err)
 
 static int check_shape(import_ctx *c, size_t k)
 {
-    const countyd_csv *csv = c->csv;
+    const sj_csv *csv = c->csv;
     if (csv->n == 0) {
         bad(c, 1, "文件为空，应有表头 %s (empty file; expected the header %s)", KINDS[k].header,
             KINDS[k].header);
@@ -625,8 +625,8 @@ int countyd_import_file(PGconn *db, countyd_import_kind kind, const char *path, 
         return sj_error_set(err, SJ_EINVAL, "unknown import kind %d", (int)kind);
     if (changed)
         *changed = 0;
-    countyd_csv csv;
-    int rc = countyd_csv_read(path, &csv, err);
+    sj_csv csv;
+    int rc = sj_csv_read(path, &csv, err);
     if (rc != 0) {
         if (report)
             fprintf(report, "%s\n", err->message);
@@ -672,7 +672,7 @@ int countyd_import_file(PGconn *db, countyd_import_kind kind, const char *path, 
 fail:
     rollback(db);
 out:
-    countyd_csv_free(&csv);
+    sj_csv_free(&csv);
     return rc;
 }
 

@@ -303,6 +303,11 @@ const sj_error *desk_application_setup_error(DeskApplication *app)
     return &app->setup_err;
 }
 
+const char *desk_application_config_path(DeskApplication *app)
+{
+    return app->config;
+}
+
 const char *desk_application_store_path(DeskApplication *app)
 {
     return app->store;

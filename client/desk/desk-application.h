@@ -14,7 +14,8 @@
  * "shutdown".  desk_application_client() is borrowed.
  *
  * Entry points: desk_application_new(), desk_application_client(),
- * desk_application_setup_error(), desk_application_store_path(),
+ * desk_application_setup_error(), desk_application_config_path(),
+ * desk_application_store_path(),
  * desk_application_person_default(), desk_application_test_script(),
  * desk_application_set_exit_status(),
  * desk_application_exit_status(), desk_application_notify_case(),
@@ -46,6 +47,9 @@ DeskApplication *desk_application_new(void);
 /* The client, or NULL when it could not be set up (see setup_error). */
 sc_client *desk_application_client(DeskApplication *app);
 const sj_error *desk_application_setup_error(DeskApplication *app);
+/* The configuration file given (--config or SANJI_CONFIG), or NULL: where
+ * "导入本站配置" writes the setup (client/setup.h). */
+const char *desk_application_config_path(DeskApplication *app);
 const char *desk_application_store_path(DeskApplication *app);
 /* person.default of client.conf (NULL when unset): offered on the login page. */
 const char *desk_application_person_default(DeskApplication *app);

@@ -19,6 +19,7 @@
 #include "desk-test.h"
 #include "i18n.h"
 #include "log.h"
+#include "setup.h"
 
 struct _DeskWindow {
     GtkApplicationWindow parent;
@@ -297,7 +298,113 @@ static void on_logout(GtkButton *b, gpointer data)
     gtk_stack_set_visible_child_name(GTK_STACK(w->outer), "login");
 }
 
-static GtkWidget *setup_page(const sj_error *err)
+/* "导入本站配置" on the set-up page: the station set up from its enrolment
+ * bundle and the slip's passphrase by the library function `sanji setup`
+ * uses (client/setup.h), into the configuration file this program reads
+ * next time. */
+typedef struct import_form {
+    DeskWindow *win;
+    GtkWidget *file, *pass, *status;
+} import_form;
+
+static void on_import_file_chosen(GtkNativeDialog *d, int response, gpointer data)
+{
+    import_form *f = data;
+    if (response == GTK_RESPONSE_ACCEPT) {
+        g_autoptr(GFile) file = gtk_file_chooser_get_file(GTK_FILE_CHOOSER(d));
+        g_autofree char *path = file ? g_file_get_path(file) : NULL;
+        if (path)
+            gtk_editable_set_text(GTK_EDITABLE(f->file), path);
+    }
+    g_object_unref(d);
+}
+
+static void on_import_choose(GtkButton *b, gpointer data)
+{
+    import_form *f = data;
+    GtkWindow *parent = GTK_WINDOW(gtk_widget_get_root(GTK_WIDGET(b)));
+    GtkFileChooserNative *d = gtk_file_chooser_native_new(
+        _("Choose the enrolment bundle"), parent, GTK_FILE_CHOOSER_ACTION_OPEN, _("Open"),
+        _("Cancel"));
+    g_signal_connect(d, "response", G_CALLBACK(on_import_file_chosen), f);
+    gtk_native_dialog_show(GTK_NATIVE_DIALOG(d));
+}
+
+static void on_import(GtkButton *b, gpointer data)
+{
+    import_form *f = data;
+    (void)b;
+    const char *path = gtk_editable_get_text(GTK_EDITABLE(f->file));
+    sc_setup_target t;
+    sc_setup_result res;
+    sj_error err;
+    sj_error_clear(&err);
+    int rc = 0;
+    if (!*path)
+        rc = sj_error_set(&err, SJ_EINVAL, "%s", _("Choose the enrolment bundle file first."));
+    if (rc == 0)
+        rc = sc_setup_default_target(NULL, desk_application_config_path(f->win->app), &t, &err);
+    if (rc == 0)
+        rc = sc_setup_import(path, gtk_editable_get_text(GTK_EDITABLE(f->pass)), &t, false, &res,
+                             &err);
+    if (rc != 0) {
+        gtk_label_set_text(GTK_LABEL(f->status), err.message);
+        gtk_widget_add_css_class(f->status, "error");
+        return;
+    }
+    gtk_editable_set_text(GTK_EDITABLE(f->pass), "");
+    gtk_widget_remove_css_class(f->status, "error");
+    g_autofree char *msg = g_strdup_printf(
+        _("This station is now set up as %s %s (%s). Close this program and open it again to "
+          "start."),
+        res.id.node_id, res.unit_name, t.config);
+    gtk_label_set_text(GTK_LABEL(f->status), msg);
+}
+
+static GtkWidget *import_section(DeskWindow *w)
+{
+    import_form *f = g_new0(import_form, 1);
+    f->win = w;
+    GtkWidget *box = gtk_box_new(GTK_ORIENTATION_VERTICAL, 8);
+    g_object_set_data_full(G_OBJECT(box), "import-form", f, g_free);
+    GtkWidget *title = gtk_label_new(_("Import this station's setup"));
+    gtk_widget_add_css_class(title, "title-2");
+    GtkWidget *hint = gtk_label_new(_("The county sends each station one enrolment bundle file "
+                                      "and a slip with its passphrase."));
+    gtk_label_set_wrap(GTK_LABEL(hint), true);
+    GtkWidget *row = gtk_box_new(GTK_ORIENTATION_HORIZONTAL, 8);
+    f->file = gtk_entry_new();
+    gtk_widget_set_hexpand(f->file, true);
+    gtk_entry_set_placeholder_text(GTK_ENTRY(f->file), _("Enrolment bundle file (.sanji)"));
+    GtkWidget *choose = gtk_button_new_with_label(_("Choose file..."));
+    g_signal_connect(choose, "clicked", G_CALLBACK(on_import_choose), f);
+    gtk_box_append(GTK_BOX(row), f->file);
+    gtk_box_append(GTK_BOX(row), choose);
+    f->pass = gtk_password_entry_new();
+    gtk_password_entry_set_show_peek_icon(GTK_PASSWORD_ENTRY(f->pass), true);
+    g_object_set(f->pass, "placeholder-text", _("Passphrase (on the slip)"), NULL);
+    GtkWidget *go = gtk_button_new_with_label(_("Import this station's setup"));
+    gtk_widget_add_css_class(go, "suggested-action");
+    gtk_widget_set_halign(go, GTK_ALIGN_START);
+    g_signal_connect(go, "clicked", G_CALLBACK(on_import), f);
+    f->status = gtk_label_new("");
+    gtk_label_set_wrap(GTK_LABEL(f->status), true);
+    gtk_label_set_selectable(GTK_LABEL(f->status), true);
+    gtk_label_set_max_width_chars(GTK_LABEL(f->status), 60);
+    gtk_box_append(GTK_BOX(box), title);
+    gtk_box_append(GTK_BOX(box), hint);
+    gtk_box_append(GTK_BOX(box), row);
+    gtk_box_append(GTK_BOX(box), f->pass);
+    gtk_box_append(GTK_BOX(box), go);
+    gtk_box_append(GTK_BOX(box), f->status);
+    desk_window_register(w, "setup.file", f->file);
+    desk_window_register(w, "setup.passphrase", f->pass);
+    desk_window_register(w, "setup.import", go);
+    desk_window_register(w, "setup.status", f->status);
+    return box;
+}
+
+static GtkWidget *setup_page(DeskWindow *w, const sj_error *err)
 {
     GtkWidget *box = gtk_box_new(GTK_ORIENTATION_VERTICAL, 12);
     gtk_widget_add_css_class(box, "page");
@@ -310,6 +417,7 @@ static GtkWidget *setup_page(const sj_error *err)
     gtk_label_set_max_width_chars(GTK_LABEL(msg), 60);
     gtk_box_append(GTK_BOX(box), title);
     gtk_box_append(GTK_BOX(box), msg);
+    gtk_box_append(GTK_BOX(box), import_section(w));
     return box;
 }
 
@@ -433,7 +541,7 @@ DeskWindow *desk_window_new(DeskApplication *app)
     desk_window_register(w, "logout", w->logout);
 
     if (!w->client) {
-        gtk_stack_add_named(GTK_STACK(w->outer), setup_page(desk_application_setup_error(app)),
+        gtk_stack_add_named(GTK_STACK(w->outer), setup_page(w, desk_application_setup_error(app)),
                             "setup");
     } else {
         desk_window_register(w, "link.state", desk_link_bar_state_label(w->link_bar));

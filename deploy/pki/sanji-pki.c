@@ -9,7 +9,10 @@
  *   index     revoked certificates, one per line: <serial hex> <unix time> <node id>
  *   crl.pem   the CRL made from index, published to every county server and relay
  *
- * Commands: init, issue, revoke, crl, show (see usage() or docs/PKI.md).
+ * Commands: init, issue, revoke, crl, show, enrol (see usage() or
+ * docs/PKI.md).  enrol seals a node's certificate, key, CA, CRL and server
+ * address into one bundle under a one-time passphrase (common/enrol.h) and
+ * writes the passphrase on a slip for the township office.
  * Every node certificate carries exactly one identity URI in its
  * subjectAltName, "sanji:<role>:<unit>[:<name>]" (common/identity.h), plus
  * DNS names and IP addresses for the hosts a server or relay listens on.
@@ -42,7 +45,11 @@
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
 
+#include "config.h"
+#include "csv.h"
+#include "enrol.h"
 #include "identity.h"
+#include "orgunit.h"
 
 #define PROG "sanji-pki"
 
@@ -61,6 +68,9 @@ static void usage(FILE *f)
           "  " PROG " revoke --dir D --cert FILE\n"
           "  " PROG " crl    --dir D [--days 30]\n"
           "  " PROG " show   --cert FILE\n"
+          "  " PROG " enrol  --dir D --orgunits CSV --address HOST:PORT[,HOST:PORT]\n"
+          "                  (--township CODE | --unit CODE [--role ROLE] [--name N])\n"
+          "                  [--days 825] --out DIR\n"
           "\n"
           "  ROLE: village | relay | township-desk | county-desk | county\n"
           "  CODE: 12-digit org unit code (county codes end in 000000, township codes in 000)\n"
@@ -68,7 +78,11 @@ static void usage(FILE *f)
           "  issue  creates PREFIX.crt and PREFIX.key (0600) for one node\n"
           "  revoke adds the certificate to D/index and rewrites D/crl.pem\n"
           "  crl    re-publishes D/crl.pem (do it before the old one expires)\n"
-          "  show   prints a certificate's identity, serial and validity\n",
+          "  show   prints a certificate's identity, serial and validity\n"
+          "  enrol  writes one enrolment bundle (DIR/<unit>-<role>.sanji) and its passphrase\n"
+          "         slip (.slip.txt) per node: every village of --township, or --unit;\n"
+          "         --address is its relay's (the county's for a county desk); stations\n"
+          "         import it with 'sanji setup' or sanji-desk\n",
           f);
 }
 
@@ -109,6 +123,7 @@ static void fail(const char *fmt, ...)
 
 struct opts {
     const char *dir, *county, *name, *role, *unit, *hosts, *out, *cert;
+    const char *orgunits, *township, *address; /* enrol */
     long days;
     bool have_days;
     long minutes;
@@ -143,6 +158,10 @@ static void parse_opts(int argc, char **argv, struct opts *o)
         {"not-after", required_argument, NULL, 'a'},
         {"out", required_argument, NULL, 'o'},
         {"cert", required_argument, NULL, 'C'},
+        {"orgunits", required_argument, NULL, 'O'},
+        {"township", required_argument, NULL, 'T'},
+        {"address", required_argument, NULL, 'A'},
+        {"relay-address", required_argument, NULL, 'A'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
@@ -176,6 +195,9 @@ static void parse_opts(int argc, char **argv, struct opts *o)
             break;
         case 'o': o->out = optarg; break;
         case 'C': o->cert = optarg; break;
+        case 'O': o->orgunits = optarg; break;
+        case 'T': o->township = optarg; break;
+        case 'A': o->address = optarg; break;
         case 'h':
             usage(stdout);
             exit(0);
@@ -739,6 +761,55 @@ static char *san_value(const sj_identity *id, const char *hosts)
     return v;
 }
 
+/* Makes a key and a certificate for id issued by ca, valid nb..na, with
+ * DNS/IP names for hosts (may be NULL); takes the next serial.  Returns 0
+ * with *xo, *ko and *bno (the caller frees them), or -1 after saying why. */
+static int issue_node(struct ca *ca, const sj_identity *id, const char *hosts, long long nb,
+                      long long na, X509 **xo, EVP_PKEY **ko, BIGNUM **bno)
+{
+    *xo = NULL;
+    *ko = NULL;
+    *bno = NULL;
+    if (memcmp(id->unit, ca->county, 6) != 0) {
+        fail("单位 %s 不属于本县 %s (unit is outside this CA's county; use the CA of that "
+             "county)",
+             id->unit, ca->county);
+        return -1;
+    }
+    int rc = -1;
+    char *san = NULL;
+    EVP_PKEY *key = NULL;
+    BIGNUM *bn = NULL;
+    if ((san = san_value(id, hosts)) == NULL)
+        goto out;
+    if ((key = new_p256_key()) == NULL || next_serial(ca->dir, &bn) != 0)
+        goto out;
+    const cert_ext node_exts[] = {
+        {NID_basic_constraints, "critical,CA:FALSE"},
+        {NID_key_usage, "critical,digitalSignature"},
+        {NID_ext_key_usage, "serverAuth,clientAuth"},
+        {NID_subject_key_identifier, "hash"},
+        {NID_authority_key_identifier, "keyid:always"},
+        {NID_subject_alt_name, san},
+    };
+    X509 *x = make_cert(bn, id->unit, id->node_id, (time_t)nb, (time_t)na, key, ca->cert, ca->key,
+                        node_exts, sizeof node_exts / sizeof node_exts[0],
+                        "无法签署证书 (signing failed)");
+    if (x == NULL)
+        goto out;
+    *xo = x;
+    *ko = key;
+    *bno = bn;
+    key = NULL;
+    bn = NULL;
+    rc = 0;
+out:
+    BN_free(bn);
+    EVP_PKEY_free(key);
+    free(san);
+    return rc;
+}
+
 static int cmd_issue(const struct opts *o)
 {
     need(o->dir, "--dir", "issue");
@@ -772,16 +843,10 @@ static int cmd_issue(const struct opts *o)
     if (ca_load(o->dir, &ca) != 0)
         return 1;
     int rc = 1;
-    char *kp = NULL, *cp = NULL, *san = NULL;
+    char *kp = NULL, *cp = NULL;
     EVP_PKEY *key = NULL;
     X509 *x = NULL;
     BIGNUM *bn = NULL;
-    if (memcmp(id.unit, ca.county, 6) != 0) {
-        fail("单位 %s 不属于本县 %s (unit is outside this CA's county; use the CA of that "
-             "county)",
-             id.unit, ca.county);
-        goto out;
-    }
     if (asprintf(&kp, "%s.key", o->out) < 0 || asprintf(&cp, "%s.crt", o->out) < 0)
         goto out;
     if (access(kp, F_OK) == 0 || access(cp, F_OK) == 0) {
@@ -789,21 +854,7 @@ static int cmd_issue(const struct opts *o)
              cp);
         goto out;
     }
-    if ((san = san_value(&id, o->hosts)) == NULL)
-        goto out;
-    if ((key = new_p256_key()) == NULL || next_serial(o->dir, &bn) != 0)
-        goto out;
-    const cert_ext node_exts[] = {
-        {NID_basic_constraints, "critical,CA:FALSE"},
-        {NID_key_usage, "critical,digitalSignature"},
-        {NID_ext_key_usage, "serverAuth,clientAuth"},
-        {NID_subject_key_identifier, "hash"},
-        {NID_authority_key_identifier, "keyid:always"},
-        {NID_subject_alt_name, san},
-    };
-    x = make_cert(bn, id.unit, id.node_id, (time_t)nb, (time_t)na, key, ca.cert, ca.key, node_exts,
-                  sizeof node_exts / sizeof node_exts[0], "无法签署证书 (signing failed)");
-    if (x == NULL)
+    if (issue_node(&ca, &id, o->hosts, nb, na, &x, &key, &bn) != 0)
         goto out;
     if (write_new(kp, 0600, write_key_fn, key) != 0)
         goto out;
@@ -819,7 +870,6 @@ out:
     BN_free(bn);
     X509_free(x);
     EVP_PKEY_free(key);
-    free(san);
     free(kp);
     free(cp);
     ca_free(&ca);
@@ -990,6 +1040,329 @@ static int cmd_show(const struct opts *o)
     return 0;
 }
 
+/* ---------- enrolment bundles ------------------------------------------- */
+
+/* The text of a PEM written by fn (NULL after saying why). */
+static char *pem_string(writer_fn fn, void *arg)
+{
+    char *text = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&text, &len);
+    bool ok = f != NULL && fn(f, arg);
+    if (f != NULL && fclose(f) != 0)
+        ok = false;
+    if (!ok) {
+        free(text);
+        fail("内存不足 (out of memory)");
+        return NULL;
+    }
+    return text;
+}
+
+/* A whole small file as text (NULL after saying why). */
+static char *slurp(const char *path)
+{
+    FILE *f = fopen(path, "r");
+    if (f == NULL) {
+        fail("无法读取 %s: %s (the CA directory is incomplete)", path, strerror(errno));
+        return NULL;
+    }
+    char *text = NULL;
+    size_t len = 0;
+    FILE *m = open_memstream(&text, &len);
+    char buf[4096];
+    size_t n;
+    while (m && (n = fread(buf, 1, sizeof buf, f)) > 0)
+        fwrite(buf, 1, n, m);
+    bool bad = ferror(f) || m == NULL;
+    fclose(f);
+    if (m && fclose(m) != 0)
+        bad = true;
+    if (bad) {
+        free(text);
+        fail("无法读取 %s", path);
+        return NULL;
+    }
+    return text;
+}
+
+/* One unit of the org tree CSV (deploy/demo/orgunits.csv). */
+typedef struct org_unit {
+    const char *code, *name, *level, *parent;
+} org_unit;
+
+/* Reads the org tree; checks its header.  Returns 0 or -1 (said why). */
+static int read_orgunits(const char *path, sj_csv *csv)
+{
+    sj_error err;
+    sj_error_clear(&err);
+    if (sj_csv_read(path, csv, &err) != 0) {
+        fail("无法读取机构表 %s: %s", path, err.message);
+        return -1;
+    }
+    const sj_csv_record *h = csv->n > 0 ? &csv->records[0] : NULL;
+    if (h == NULL || h->n < 4 || strcmp(h->fields[0], "code") != 0 ||
+        strcmp(h->fields[1], "name") != 0 || strcmp(h->fields[2], "level") != 0 ||
+        strcmp(h->fields[3], "parent") != 0) {
+        fail("%s 不是机构表 (the org tree CSV starts with the header code,name,level,parent, as "
+             "deploy/demo/orgunits.csv)",
+             path);
+        return -1;
+    }
+    return 0;
+}
+
+static bool org_row(const sj_csv *csv, size_t i, org_unit *u)
+{
+    const sj_csv_record *r = &csv->records[i];
+    if (r->n < 4)
+        return false;
+    *u = (org_unit){r->fields[0], r->fields[1], r->fields[2], r->fields[3]};
+    return true;
+}
+
+static bool org_find(const sj_csv *csv, const char *code, org_unit *u)
+{
+    for (size_t i = 1; i < csv->n; i++)
+        if (org_row(csv, i, u) && strcmp(u->code, code) == 0)
+            return true;
+    return false;
+}
+
+/* What every bundle of one run shares. */
+typedef struct enrol_run {
+    struct ca ca;
+    char *ca_pem, *crl_pem;
+    const char *address, *out;
+    long long nb, na;
+    int issued, failed;
+} enrol_run;
+
+/* The node a role's client must reach: its township's relay, or the county. */
+static void peer_of(const sj_identity *id, char *peer, size_t cap)
+{
+    char up[SJ_ORGUNIT_CODE_SIZE];
+    if (id->role == SJ_NODE_ROLE_VILLAGE || id->role == SJ_NODE_ROLE_TOWNSHIP_DESK) {
+        sj_orgunit_township_of(id->unit, up);
+        snprintf(peer, cap, "relay:%s", up);
+    } else {
+        sj_orgunit_county_of(id->unit, up);
+        snprintf(peer, cap, "county:%s", up);
+    }
+}
+
+static bool write_slip(FILE *f, const sj_identity *id, const char *unit_name, const char *file,
+                       const char *peer, const char *address, const char *pass, long long na)
+{
+    char until[32] = "?";
+    time_t t = (time_t)na;
+    struct tm tm;
+    if (gmtime_r(&t, &tm))
+        strftime(until, sizeof until, "%Y-%m-%d", &tm);
+    return fprintf(f,
+                   "三级代办 本站配置口令单 (Sanji enrolment slip)\n"
+                   "==============================================\n"
+                   "单位 unit:            %s %s\n"
+                   "节点 node:            %s\n"
+                   "配置文件 bundle:      %s\n"
+                   "上级 server:          %s (%s)\n"
+                   "证书有效至 valid to:  %s\n"
+                   "\n"
+                   "口令 passphrase:      %s\n"
+                   "\n"
+                   "导入 / import:  sanji setup %s\n"
+                   "                或在 sanji-desk 首次启动时选择“导入本站配置”\n"
+                   "口令只用于这一个文件；文件和本单请分开送达，导入后销毁本单。\n"
+                   "(Deliver the file and this slip separately; destroy the slip after import.)\n",
+                   id->unit, unit_name, id->node_id, file, peer, address, until, pass,
+                   file) > 0;
+}
+
+/* Issues one node's certificate and writes its bundle and slip into
+ * run->out.  Returns 0 or -1 (said why). */
+static int enrol_one(enrol_run *run, const sj_identity *id, const char *unit_name)
+{
+    char base[PATH_MAX], bpath[PATH_MAX], spath[PATH_MAX], peer[SJ_IDENTITY_NODE_ID_MAX];
+    snprintf(base, sizeof base, "%s-%s%s%s", id->unit, sj_node_role_name(id->role),
+             id->name[0] ? "-" : "", id->name);
+    if (snprintf(bpath, sizeof bpath, "%s/%s.sanji", run->out, base) >= (int)sizeof bpath ||
+        snprintf(spath, sizeof spath, "%s/%s.slip.txt", run->out, base) >= (int)sizeof spath) {
+        fail("--out 路径太长 (path too long)");
+        return -1;
+    }
+    if (access(bpath, F_OK) == 0 || access(spath, F_OK) == 0) {
+        fail("%s 已存在，不会覆盖 (a bundle for this node was already made; move it away to "
+             "make a new one)",
+             bpath);
+        return -1;
+    }
+    peer_of(id, peer, sizeof peer);
+    X509 *x = NULL;
+    EVP_PKEY *key = NULL;
+    BIGNUM *bn = NULL;
+    char *cert_pem = NULL, *key_pem = NULL, *sealed = NULL;
+    size_t sealed_len = 0;
+    char pass[SJ_ENROL_PASSPHRASE_SIZE];
+    int rc = -1;
+    sj_error err;
+    sj_error_clear(&err);
+    if (issue_node(&run->ca, id, NULL, run->nb, run->na, &x, &key, &bn) != 0)
+        goto out;
+    if ((cert_pem = pem_string(write_cert_fn, x)) == NULL ||
+        (key_pem = pem_string(write_key_fn, key)) == NULL)
+        goto out;
+    sj_enrol_bundle b = {.id = *id,
+                         .address = (char *)run->address,
+                         .peer = peer,
+                         .cert_pem = cert_pem,
+                         .key_pem = key_pem,
+                         .ca_pem = run->ca_pem,
+                         .crl_pem = run->crl_pem};
+    snprintf(b.unit_name, sizeof b.unit_name, "%s", unit_name);
+    if (sj_enrol_passphrase(pass, &err) != 0 ||
+        sj_enrol_seal(&b, pass, &sealed, &sealed_len, &err) != 0) {
+        fail("%s: %s", id->node_id, err.message);
+        goto out;
+    }
+    /* Both 0600: the bundle is safe only while its slip is kept apart. */
+    if (write_new(bpath, 0600, write_text_fn, sealed) != 0)
+        goto out;
+    FILE *f = create_excl(spath, 0600);
+    char file[PATH_MAX];
+    snprintf(file, sizeof file, "%.4000s.sanji", base);
+    if (f == NULL || close_checked(f, spath,
+                                   write_slip(f, id, unit_name, file, peer, run->address, pass,
+                                              run->na)) != 0) {
+        unlink(bpath);
+        goto out;
+    }
+    printf("%s: %s %s, slip %s\n", bpath, id->node_id, unit_name, spath);
+    rc = 0;
+out:
+    OPENSSL_cleanse(pass, sizeof pass);
+    if (key_pem)
+        OPENSSL_cleanse(key_pem, strlen(key_pem));
+    free(key_pem);
+    free(cert_pem);
+    free(sealed);
+    BN_free(bn);
+    X509_free(x);
+    EVP_PKEY_free(key);
+    if (rc == 0)
+        run->issued++;
+    else
+        run->failed++;
+    return rc;
+}
+
+/* Checks --address as client.conf's server.address would read it. */
+static void check_address(const char *address)
+{
+    static const sj_config_key k[] = {
+        {"server.address", SJ_CONFIG_HOSTPORT_LIST, NULL, 0, 0, "address"},
+    };
+    sj_config *cfg = NULL;
+    sj_error err;
+    sj_error_clear(&err);
+    int rc = sj_config_new(k, 1, &cfg, &err);
+    if (rc == 0)
+        rc = sj_config_set(cfg, "server.address", address, &err);
+    sj_config_free(cfg);
+    if (rc != 0 || strpbrk(address, "\"\\#") != NULL)
+        die_usage("--address \"%s\" 无效 (give host:port, several separated by commas): %s",
+                  address, err.message);
+}
+
+static int cmd_enrol(const struct opts *o)
+{
+    need(o->dir, "--dir", "enrol");
+    need(o->orgunits, "--orgunits", "enrol");
+    need(o->address, "--address", "enrol");
+    need(o->out, "--out", "enrol");
+    if ((o->township == NULL) == (o->unit == NULL))
+        die_usage("enrol 需要 --township 或 --unit 之一 (give one: a township for all its "
+                  "villages, or one unit)");
+    if (o->township && (o->role || o->name))
+        die_usage("--township 只签发村站 (--township makes village bundles; use --unit with "
+                  "--role for a desk)");
+    check_address(o->address);
+    long days = o->have_days ? o->days : 825;
+    if (o->have_minutes || o->have_nb || o->have_na)
+        die_usage("enrol 只接受 --days (enrol takes --days for the validity)");
+
+    sj_csv csv = {0};
+    enrol_run run = {.address = o->address, .out = o->out};
+    time_t now = time(NULL);
+    run.nb = (long long)now - 300;
+    run.na = run.nb + days * 86400LL;
+    int rc = 1;
+    if (read_orgunits(o->orgunits, &csv) != 0)
+        goto out;
+    if (ca_load(o->dir, &run.ca) != 0)
+        goto out;
+    char *cap = path_in(o->dir, "ca.crt"), *crp = path_in(o->dir, "crl.pem");
+    run.ca_pem = slurp(cap);
+    run.crl_pem = run.ca_pem ? slurp(crp) : NULL;
+    free(cap);
+    free(crp);
+    if (run.crl_pem == NULL)
+        goto out;
+    if (mkdir(o->out, 0700) != 0 && errno != EEXIST) {
+        fail("无法创建目录 %s: %s", o->out, strerror(errno));
+        goto out;
+    }
+    org_unit u;
+    sj_identity id;
+    sj_error err;
+    sj_error_clear(&err);
+    if (o->unit) {
+        sj_node_role role = SJ_NODE_ROLE_VILLAGE;
+        if (o->role && sj_node_role_parse(o->role, strlen(o->role), &role) != 0)
+            die_usage("--role \"%s\" 无效 (use village, township-desk or county-desk)", o->role);
+        if (role != SJ_NODE_ROLE_VILLAGE && role != SJ_NODE_ROLE_TOWNSHIP_DESK &&
+            role != SJ_NODE_ROLE_COUNTY_DESK)
+            die_usage("enrol 只签发村站和办公桌 (enrol makes bundles for village, township-desk "
+                      "and county-desk; issue relays with '" PROG " issue')");
+        if (sj_identity_make(role, o->unit, o->name, &id, &err) != 0)
+            die_usage("%s", err.message);
+        if (!org_find(&csv, o->unit, &u)) {
+            fail("机构表 %s 中没有单位 %s (unit not in the org tree; check the code)", o->orgunits,
+                 o->unit);
+            goto out;
+        }
+        enrol_one(&run, &id, u.name);
+    } else {
+        if (!org_find(&csv, o->township, &u) || strcmp(u.level, "township") != 0) {
+            fail("机构表 %s 中没有乡镇 %s (no township with this code in the org tree)",
+                 o->orgunits, o->township);
+            goto out;
+        }
+        for (size_t i = 1; i < csv.n; i++) {
+            if (!org_row(&csv, i, &u) || strcmp(u.level, "village") != 0 ||
+                strcmp(u.parent, o->township) != 0)
+                continue;
+            if (sj_identity_make(SJ_NODE_ROLE_VILLAGE, u.code, NULL, &id, &err) != 0) {
+                fail("%s:%zu: %s", o->orgunits, csv.records[i].line, err.message);
+                run.failed++;
+                continue;
+            }
+            enrol_one(&run, &id, u.name);
+        }
+    }
+    if (run.issued + run.failed == 0)
+        fail("乡镇 %s 下没有村 (no village under this township in %s)", o->township, o->orgunits);
+    else
+        printf("%d bundle(s) written to %s%s\n", run.issued, o->out,
+               run.failed ? "; some failed (see above)" : "");
+    rc = run.failed == 0 && run.issued > 0 ? 0 : 1;
+out:
+    sj_csv_free(&csv);
+    free(run.ca_pem);
+    free(run.crl_pem);
+    ca_free(&run.ca);
+    return rc;
+}
+
 int main(int argc, char **argv)
 {
     if (argc < 2) {
@@ -1013,5 +1386,7 @@ int main(int argc, char **argv)
         return cmd_crl(&o);
     if (strcmp(cmd, "show") == 0)
         return cmd_show(&o);
-    die_usage("未知命令 \"%s\" (unknown command; use init, issue, revoke, crl or show)", cmd);
+    if (strcmp(cmd, "enrol") == 0)
+        return cmd_enrol(&o);
+    die_usage("未知命令 \"%s\" (unknown command; use init, issue, revoke, crl, show or enrol)", cmd);
 }

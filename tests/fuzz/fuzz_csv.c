@@ -8,9 +8,9 @@
  * file's text.
  *
  * Asserts:
- *   - countyd_csv_parse() returns a table code; a failure fills err with it
+ *   - sj_csv_parse() returns a table code; a failure fills err with it
  *     and a message "fuzz.csv:" (with the line, for a malformed file, that
- *     the input has) and leaves the countyd_csv empty;
+ *     the input has) and leaves the sj_csv empty;
  *   - a parsed file has records on ascending lines the input has, each with
  *     at least one field, every field valid UTF-8; written back with every
  *     field quoted it parses to the same records;
@@ -49,7 +49,7 @@ static size_t count_lines(const char *in, size_t len)
 }
 
 /* Writes every record with every field quoted. */
-static char *write_back(const countyd_csv *csv, size_t *len)
+static char *write_back(const sj_csv *csv, size_t *len)
 {
     char *out = NULL;
     FILE *f = open_memstream(&out, len);
@@ -72,7 +72,7 @@ static char *write_back(const countyd_csv *csv, size_t *len)
     return out;
 }
 
-static void same_records(const countyd_csv *a, const countyd_csv *b)
+static void same_records(const sj_csv *a, const sj_csv *b)
 {
     if (a->n != b->n)
         abort();
@@ -118,7 +118,7 @@ static void check_array(const char *list, const char *arr, int items)
 }
 
 /* Every report line is "fuzz.csv:LINE: ..." for the line of a record. */
-static void check_report(const char *report, size_t n_bad, const countyd_csv *csv)
+static void check_report(const char *report, size_t n_bad, const sj_csv *csv)
 {
     size_t lines = 0;
     for (const char *p = report; *p;) {
@@ -143,7 +143,7 @@ static void check_report(const char *report, size_t n_bad, const countyd_csv *cs
         abort();
 }
 
-static void fuzz_import(const countyd_csv *csv, countyd_import_kind kind)
+static void fuzz_import(const sj_csv *csv, countyd_import_kind kind)
 {
     size_t k = 0;
     while (KINDS[k].kind != kind)
@@ -208,9 +208,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         return 0;
     memcpy(in, data + 1, len);
 
-    countyd_csv csv;
+    sj_csv csv;
     sj_error err;
-    int rc = countyd_csv_parse(FUZZ_NAME, in, len, &csv, &err);
+    int rc = sj_csv_parse(FUZZ_NAME, in, len, &csv, &err);
     if (!is_table_code(rc))
         abort();
     if (rc != 0) {
@@ -227,7 +227,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     }
     size_t lines = count_lines(in, len), last = 0;
     for (size_t r = 0; r < csv.n; r++) {
-        const countyd_csv_record *rec = &csv.records[r];
+        const sj_csv_record *rec = &csv.records[r];
         if (rec->n < 1 || rec->line <= last || rec->line > lines)
             abort();
         last = rec->line;
@@ -237,17 +237,17 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     }
     size_t wlen;
     char *written = write_back(&csv, &wlen);
-    countyd_csv again;
-    if (countyd_csv_parse(FUZZ_NAME, written, wlen, &again, &err) != 0) {
+    sj_csv again;
+    if (sj_csv_parse(FUZZ_NAME, written, wlen, &again, &err) != 0) {
         fprintf(stderr, "written back, refused: %s\n", err.message);
         abort();
     }
     same_records(&csv, &again);
-    countyd_csv_free(&again);
+    sj_csv_free(&again);
     free(written);
 
     fuzz_import(&csv, kind);
-    countyd_csv_free(&csv);
+    sj_csv_free(&csv);
     free(in);
     return 0;
 }

@@ -1,7 +1,7 @@
 /*
  * csv.c - RFC 4180 reader for the county's reference data (see csv.h).
  *
- * Entry points: countyd_csv_read(), countyd_csv_parse(), countyd_csv_free().
+ * Entry points: sj_csv_read(), sj_csv_parse(), sj_csv_free().
  */
 #include "csv.h"
 
@@ -33,7 +33,7 @@ static int buf_put(buf *b, char c)
     return 0;
 }
 
-static int record_add_field(countyd_csv_record *r, buf *b)
+static int record_add_field(sj_csv_record *r, buf *b)
 {
     char **f = realloc(r->fields, (r->n + 1) * sizeof(*f));
     if (!f)
@@ -49,7 +49,7 @@ static int record_add_field(countyd_csv_record *r, buf *b)
     return 0;
 }
 
-static void record_free(countyd_csv_record *r)
+static void record_free(sj_csv_record *r)
 {
     for (size_t i = 0; i < r->n; i++)
         free(r->fields[i]);
@@ -58,14 +58,14 @@ static void record_free(countyd_csv_record *r)
     r->n = 0;
 }
 
-static int csv_add_record(countyd_csv *csv, countyd_csv_record *r)
+static int csv_add_record(sj_csv *csv, sj_csv_record *r)
 {
     /* A record of one empty field is a blank line: skipped. */
     if (r->n == 1 && r->fields[0][0] == '\0') {
         record_free(r);
         return 0;
     }
-    countyd_csv_record *recs = realloc(csv->records, (csv->n + 1) * sizeof(*recs));
+    sj_csv_record *recs = realloc(csv->records, (csv->n + 1) * sizeof(*recs));
     if (!recs)
         return SJ_ENOMEM;
     csv->records = recs;
@@ -74,7 +74,7 @@ static int csv_add_record(countyd_csv *csv, countyd_csv_record *r)
     return 0;
 }
 
-void countyd_csv_free(countyd_csv *csv)
+void sj_csv_free(sj_csv *csv)
 {
     if (!csv)
         return;
@@ -85,12 +85,12 @@ void countyd_csv_free(countyd_csv *csv)
     csv->n = 0;
 }
 
-int countyd_csv_parse(const char *name, const char *text, size_t len, countyd_csv *out,
+int sj_csv_parse(const char *name, const char *text, size_t len, sj_csv *out,
                       sj_error *err)
 {
     memset(out, 0, sizeof(*out));
     buf b = {0};
-    countyd_csv_record rec = {0};
+    sj_csv_record rec = {0};
     size_t line = 1;
     size_t i = 0;
     int rc = 0;
@@ -204,11 +204,11 @@ done:
     free(b.p);
     record_free(&rec);
     if (rc != 0)
-        countyd_csv_free(out);
+        sj_csv_free(out);
     return rc;
 }
 
-int countyd_csv_read(const char *path, countyd_csv *out, sj_error *err)
+int sj_csv_read(const char *path, sj_csv *out, sj_error *err)
 {
     memset(out, 0, sizeof(*out));
     FILE *f = fopen(path, "rb");
@@ -220,9 +220,9 @@ int countyd_csv_read(const char *path, countyd_csv *out, sj_error *err)
     for (;;) {
         if (n + 65536 > cap) {
             cap = cap ? cap * 2 : 65536;
-            if (cap > COUNTYD_CSV_MAX_BYTES + 65536) {
+            if (cap > SJ_CSV_MAX_BYTES + 65536) {
                 rc = sj_error_set(err, SJ_ETOOBIG, "%s: 文件过大 (larger than %u bytes)", path,
-                                  COUNTYD_CSV_MAX_BYTES);
+                                  SJ_CSV_MAX_BYTES);
                 goto out;
             }
             char *p = realloc(text, cap);
@@ -241,12 +241,12 @@ int countyd_csv_read(const char *path, countyd_csv *out, sj_error *err)
         rc = sj_error_set(err, SJ_EIO, "%s: 读取失败 (read error): %s", path, strerror(errno));
         goto out;
     }
-    if (n > COUNTYD_CSV_MAX_BYTES) {
+    if (n > SJ_CSV_MAX_BYTES) {
         rc = sj_error_set(err, SJ_ETOOBIG, "%s: 文件过大 (larger than %u bytes)", path,
-                          COUNTYD_CSV_MAX_BYTES);
+                          SJ_CSV_MAX_BYTES);
         goto out;
     }
-    rc = countyd_csv_parse(path, text ? text : "", n, out, err);
+    rc = sj_csv_parse(path, text ? text : "", n, out, err);
 out:
     free(text);
     fclose(f);
