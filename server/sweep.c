@@ -30,11 +30,13 @@ int countyd_sweep_run(countyd_apply *a, const uint32_t *warn, size_t n_warn, siz
     snprintf(percents + k, sizeof(percents) - k, "}");
     const char *p[] = {now_s, percents, lim};
     PGresult *res;
-    /* Candidates: overdue, or past the next warning they have not had. */
+    /* Candidates: overdue, or past the next warning they have not had.
+     * Not a case waiting for materials (6): its clock stands, and its due
+     * time moves out by the days waited when the materials come in. */
     int rc = countyd_db_query(
         a->db,
         "SELECT case_id::text, registered_at_ms, due_at_ms, warn_level FROM cases"
-        " WHERE status IN (1, 2, 3, 4, 5, 6, 9) AND NOT overdue"
+        " WHERE status IN (1, 2, 3, 4, 5, 9) AND NOT overdue"
         "  AND (due_at_ms <= $1::bigint OR (due_at_ms > registered_at_ms"
         "   AND ($1::bigint - registered_at_ms) * 100 >= (due_at_ms - registered_at_ms)"
         "       * (SELECT min(w) FROM unnest($2::int[]) AS w WHERE w > warn_level)))"

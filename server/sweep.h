@@ -7,6 +7,9 @@
  * (which already counts working days on the holiday calendar).  A case
  * gets the highest configured percentage it has reached and not had yet,
  * one WARN per sweep; an overdue case gets OVERDUE and no more warnings.
+ * The clock (case.h): a case waiting for the villager's materials is left
+ * alone (its clock stands); the due time an approved extension or a pause
+ * moved out is the one checked.
  * Every change goes through the state machine with the SYSTEM actor and is
  * written like any action (countyd_apply_system(): event and feed row in
  * one transaction), so it shows on the village's feed and, by scope, on

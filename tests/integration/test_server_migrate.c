@@ -59,7 +59,8 @@ static void test_migrate_empty_database(void **state)
     assert_int_equal(from, 0);
     assert_int_equal(to, countyd_migrate_latest());
     assert_true(countyd_migrate_latest() >= 1);
-    assert_int_equal(pgt_count(f->db, "schema_version"), countyd_migrate_latest());
+    /* One row per migration; the numbers need not be contiguous. */
+    assert_int_equal(pgt_count(f->db, "schema_version"), (long)countyd__n_migrations);
     /* Every table the server relies on is there. */
     static const char *const tables[] = {"org_unit", "node", "person", "catalogue_category",
                                          "catalogue_item", "holiday", "cases", "case_event",
@@ -84,7 +85,7 @@ static void test_migrate_twice_is_harmless(void **state)
     assert_int_equal(countyd_migrate(f->db, &from, &to, &err), 0);
     assert_int_equal(from, countyd_migrate_latest());
     assert_int_equal(to, countyd_migrate_latest());
-    assert_int_equal(pgt_count(f->db, "schema_version"), countyd_migrate_latest());
+    assert_int_equal(pgt_count(f->db, "schema_version"), (long)countyd__n_migrations);
     assert_int_equal(pgt_count(f->db, "org_unit"), 1);
 }
 
@@ -113,7 +114,7 @@ static void test_newer_schema_refused(void **state)
     sj_error_clear(&err);
     assert_int_equal(countyd_migrate_check(f->db, &err), SJ_EDB_SCHEMA_NEWER);
     /* Nothing was touched. */
-    assert_int_equal(pgt_count(f->db, "schema_version"), countyd_migrate_latest() + 1);
+    assert_int_equal(pgt_count(f->db, "schema_version"), (long)countyd__n_migrations + 1);
 }
 
 /* A minimal case with one event, for the trigger and text tests. */
