@@ -185,27 +185,43 @@ int countyd_apply_open(countyd_apply *a, PGconn *db, const char *county, sj_erro
     a->db = db;
     memcpy(a->county, county, 7);
     countyd_refdata_cache_init(&a->refs);
-    a->calendar = sj_calendar_new();
     a->pipe = calloc(1, sizeof(*a->pipe));
-    if (!a->calendar || !a->pipe) {
+    if (!a->pipe) {
         countyd_apply_close(a);
         return sj_error_set(err, SJ_ENOMEM, "out of memory");
     }
-    PGresult *res;
-    int rc = countyd_db_query(db, "SELECT day::text, kind, name FROM holiday ORDER BY day", 0, NULL,
-                              &res, err);
+    int rc = countyd_apply_reload_calendar(a, err);
+    if (rc != 0)
+        countyd_apply_close(a);
+    return rc;
+}
+
+int countyd_apply_reload_calendar(countyd_apply *a, sj_error *err)
+{
+    sj_calendar *cal = sj_calendar_new();
+    if (!cal)
+        return sj_error_set(err, SJ_ENOMEM, "out of memory");
+    PGresult *res = NULL;
+    int rc = countyd_db_query(a->db, "SELECT day::text, kind, name FROM holiday ORDER BY day", 0,
+                              NULL, &res, err);
+    if (rc != 0)
+        res = NULL;
     for (int i = 0; rc == 0 && i < PQntuples(res); i++) {
         int32_t day;
         if ((rc = sj_clock_parse_date(PQgetvalue(res, i, 0), &day, err)) == 0)
-            rc = sj_calendar_add(a->calendar, day,
+            rc = sj_calendar_add(cal, day,
                                  strcmp(PQgetvalue(res, i, 1), "workday") == 0 ? SJ_CALENDAR_WORKDAY
                                                                               : SJ_CALENDAR_HOLIDAY,
                                  PQgetvalue(res, i, 2), err);
     }
     PQclear(res);
-    if (rc != 0)
-        countyd_apply_close(a);
-    return rc;
+    if (rc != 0) {
+        sj_calendar_free(cal);
+        return rc;
+    }
+    sj_calendar_free(a->calendar);
+    a->calendar = cal;
+    return 0;
 }
 
 void countyd_apply_close(countyd_apply *a)

@@ -91,6 +91,7 @@ struct countyd_daemon {
     upmsg *pend_head, *pend_tail;
     size_t n_pending, n_inflight;
     bool batch_busy, sweep_busy;
+    int32_t calendar_warned_day;   /* China day of the last missing-calendar warning */
     countyd_session *sessions;
     bool stopping, listener_closed, finished;
     sj_sdnotify_watchdog watchdog; /* WATCHDOG=1 from this loop when systemd asks (sdnotify.h) */
@@ -473,6 +474,9 @@ int countyd_daemon_upward(countyd_daemon *d, countyd_session *s, Sanji__Envelope
 
 typedef struct sweep_data {
     const countyd_config *cfg;
+    bool calendar_only;   /* at start: reload the calendar and check it, no sweep */
+    int missing_year;     /* next year's holidays expected and not loaded (0: fine) */
+    int32_t today;        /* China day of the check */
     countyd_apply_result *res;
     size_t n;
     Sanji__FeedUpdate **upd;
@@ -483,6 +487,16 @@ typedef struct sweep_data {
 static void sweep_run(countyd_job *j, PGconn *db, countyd_apply *apply)
 {
     sweep_data *s = j->data;
+    /* The holiday table may have been imported since the calendar was
+     * read: due times moved from now on count on the new one.  On failure
+     * the old calendar stays and the sweep below reports the database. */
+    sj_error cal_err;
+    (void)countyd_apply_reload_calendar(apply, &cal_err);
+    int64_t now = sj_clock_real_ms();
+    s->today = sj_clock_china_day(now);
+    s->missing_year = sj_calendar_missing_next_year(apply->calendar, now);
+    if (s->calendar_only)
+        return;
     j->status = countyd_sweep_run(apply, s->cfg->warn_percents, s->cfg->n_warn, SWEEP_MAX_CASES,
                                   &s->res, &s->n, &j->err);
     sj_error e;
@@ -496,6 +510,16 @@ static void sweep_run(countyd_job *j, PGconn *db, countyd_apply *apply)
 static void sweep_done(countyd_job *j, countyd_daemon *d)
 {
     sweep_data *s = j->data;
+    /* The calendar never silently runs out: from 1 November, once a day
+     * (and at start), until next year's arrangement is imported. */
+    if (s->missing_year && s->today != d->calendar_warned_day) {
+        char year[16];
+        snprintf(year, sizeof(year), "%d", s->missing_year);
+        SJ_LOG_WARN(MOD, "尚未导入明年的节假日安排，期限暂按普通周计算 (next year's holiday "
+                    "arrangement is not loaded; due times in it are provisional; import it with "
+                    "sanji-countyd import holidays FILE)", "year", year);
+        d->calendar_warned_day = s->today;
+    }
     if (j->status == 0) {
         size_t changed = 0;
         for (size_t i = 0; i < s->n; i++)
@@ -517,21 +541,26 @@ static void sweep_done(countyd_job *j, countyd_daemon *d)
     d->sweep_busy = false;
 }
 
-static void on_sweep_timer(uv_timer_t *t)
+static void start_sweep(countyd_daemon *d, bool calendar_only)
 {
-    countyd_daemon *d = t->data;
     if (d->sweep_busy || d->stopping)
         return;
     sweep_data *s = calloc(1, sizeof(*s));
     if (!s)
         return;
     s->cfg = d->cfg;
+    s->calendar_only = calendar_only;
     countyd_job *j = countyd_job_new();
     j->run = sweep_run;
     j->done = sweep_done;
     j->data = s;
     d->sweep_busy = true;
     worker_push(&d->applyw, j);
+}
+
+static void on_sweep_timer(uv_timer_t *t)
+{
+    start_sweep(t->data, false);
 }
 
 /* ---- relays' status ----------------------------------------------------------- */
@@ -1016,6 +1045,7 @@ int countyd_daemon_run(const countyd_config *cfg, sj_error *err)
         SJ_LOG_WARN(MOD, "no list of links for sanji-countyd links", "why", lc_err.message);
     uv_timer_start(&d->sweep_timer, on_sweep_timer, (uint64_t)cfg->sweep_interval_ms,
                    (uint64_t)cfg->sweep_interval_ms);
+    start_sweep(d, true); /* the calendar's check at start */
     uv_timer_start(&d->tick_timer, on_tick, TICK_MS, TICK_MS);
     uv_signal_t *sigs[] = {&d->sigterm, &d->sigint, &d->sighup};
     int nums[] = {SIGTERM, SIGINT, SIGHUP};

@@ -1,7 +1,7 @@
 /*
  * sweep.c - the overdue and warning sweep (see sweep.h).
  *
- * Entry points: countyd_sweep_run().
+ * Entry points: countyd_sweep_run(), countyd_sweep_recompute().
  */
 #include "sweep.h"
 
@@ -93,4 +93,52 @@ int countyd_sweep_run(countyd_apply *a, const uint32_t *warn, size_t n_warn, siz
     *results = out;
     *n = m;
     return 0;
+}
+
+int countyd_sweep_recompute(countyd_apply *a, size_t *changed, sj_error *err)
+{
+    *changed = 0;
+    char after[SJ_UUID_TEXT_SIZE] = "00000000-0000-0000-0000-000000000000";
+    for (;;) {
+        /* Active cases whose clock runs (not 6, waiting for materials: its
+         * due time is set again at the supplement), a page at a time in id
+         * order, so that a large county is done in bounded transactions. */
+        const char *p[] = {after};
+        PGresult *res;
+        int rc = countyd_db_query(a->db,
+                                  "SELECT case_id::text FROM cases WHERE status IN (1, 2, 3, 4, 5, 9)"
+                                  " AND case_id > $1::uuid ORDER BY case_id LIMIT 200",
+                                  1, p, &res, err);
+        if (rc != 0)
+            return rc;
+        size_t rows = (size_t)PQntuples(res);
+        if (rows == 0) {
+            PQclear(res);
+            return 0;
+        }
+        countyd_system_action *acts = calloc(rows, sizeof(*acts));
+        countyd_apply_result *out = calloc(rows, sizeof(*out));
+        if (!acts || !out) {
+            PQclear(res);
+            free(acts);
+            free(out);
+            return sj_error_set(err, SJ_ENOMEM, "out of memory recomputing due times");
+        }
+        size_t m = 0;
+        for (size_t i = 0; i < rows; i++)
+            if (sj_uuid_parse(PQgetvalue(res, (int)i, 0), acts[m].case_id, NULL) == 0)
+                acts[m++].type = SJ_ACTION_DUE_RECOMPUTE;
+        snprintf(after, sizeof(after), "%s", PQgetvalue(res, (int)rows - 1, 0));
+        PQclear(res);
+        /* A case whose due time is already right is refused by the machine
+         * (nothing to change) and left as it is. */
+        rc = m > 0 ? countyd_apply_system(a, acts, m, out, err) : 0;
+        for (size_t i = 0; rc == 0 && i < m; i++)
+            if (out[i].status == SANJI__ACK_STATUS__ACK_STATUS_APPLIED)
+                (*changed)++;
+        free(acts);
+        free(out);
+        if (rc != 0)
+            return rc;
+    }
 }

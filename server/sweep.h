@@ -18,7 +18,11 @@
  * Ownership: countyd_sweep_run() returns a malloc'ed results array the
  * caller frees with free().
  *
- * Entry points: countyd_sweep_run().
+ * countyd_sweep_recompute() sets the due time of every active case whose
+ * clock runs again on a->calendar (DUE_RECOMPUTE, with an event where it
+ * changes), after a year's holiday arrangement was imported.
+ *
+ * Entry points: countyd_sweep_run(), countyd_sweep_recompute().
  */
 #ifndef COUNTYD_SWEEP_H
 #define COUNTYD_SWEEP_H
@@ -35,5 +39,10 @@
  * SJ_EDB/SJ_EDB_CONN/SJ_ENOMEM with nothing applied. */
 int countyd_sweep_run(countyd_apply *a, const uint32_t *warn, size_t n_warn, size_t max_cases,
                       countyd_apply_result **results, size_t *n, sj_error *err);
+
+/* Recomputes due times on a->calendar (reload it first).  *changed gets the
+ * number of cases whose due time or provisional mark changed.  Returns 0 or
+ * SJ_EDB/SJ_EDB_CONN/SJ_ENOMEM (pages already done stay done). */
+int countyd_sweep_recompute(countyd_apply *a, size_t *changed, sj_error *err);
 
 #endif

@@ -39,3 +39,9 @@ ALTER TABLE case_event
     ADD COLUMN clock_days      integer NOT NULL DEFAULT 0 CHECK (clock_days >= 0),
     ADD COLUMN due_at_ms       bigint NOT NULL DEFAULT 0,
     ADD COLUMN due_provisional boolean NOT NULL DEFAULT false;
+
+-- The clock's actions (proto CaseActionType 30..33: EXTEND_REQUEST,
+-- EXTEND_APPROVE, EXTEND_REFUSE, DUE_RECOMPUTE) may be recorded.
+ALTER TABLE case_event DROP CONSTRAINT case_event_action_check,
+    ADD CONSTRAINT case_event_action_check
+        CHECK (action BETWEEN 1 AND 17 OR action BETWEEN 30 AND 33);
