@@ -198,11 +198,23 @@ int countyd_apply_open(countyd_apply *a, PGconn *db, const char *county, sj_erro
 
 int countyd_apply_reload_calendar(countyd_apply *a, sj_error *err)
 {
+    sj_calendar *cal;
+    int rc = countyd_calendar_read(a->db, &cal, err);
+    if (rc != 0)
+        return rc;
+    sj_calendar_free(a->calendar);
+    a->calendar = cal;
+    return 0;
+}
+
+int countyd_calendar_read(PGconn *db, sj_calendar **out, sj_error *err)
+{
+    *out = NULL;
     sj_calendar *cal = sj_calendar_new();
     if (!cal)
         return sj_error_set(err, SJ_ENOMEM, "out of memory");
     PGresult *res = NULL;
-    int rc = countyd_db_query(a->db, "SELECT day::text, kind, name FROM holiday ORDER BY day", 0,
+    int rc = countyd_db_query(db, "SELECT day::text, kind, name FROM holiday ORDER BY day", 0,
                               NULL, &res, err);
     if (rc != 0)
         res = NULL;
@@ -219,8 +231,7 @@ int countyd_apply_reload_calendar(countyd_apply *a, sj_error *err)
         sj_calendar_free(cal);
         return rc;
     }
-    sj_calendar_free(a->calendar);
-    a->calendar = cal;
+    *out = cal;
     return 0;
 }
 

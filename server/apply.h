@@ -48,7 +48,7 @@
  * import; the daemon does so before every sweep).
  *
  * Entry points: countyd_apply_open(), countyd_apply_close(),
- * countyd_apply_reload_calendar(),
+ * countyd_apply_reload_calendar(), countyd_calendar_read(),
  * countyd_apply_batch(), countyd_apply_system().
  */
 #ifndef COUNTYD_APPLY_H
@@ -122,6 +122,10 @@ void countyd_apply_close(countyd_apply *a);
 /* Rereads the holiday table into a->calendar; on failure the old calendar
  * stays.  Returns 0, SJ_ENOMEM or SJ_EDB/SJ_EDB_CONN. */
 int countyd_apply_reload_calendar(countyd_apply *a, sj_error *err);
+
+/* The holiday table as a calendar (*out, freed with sj_calendar_free()).
+ * Returns 0, SJ_ENOMEM or SJ_EDB/SJ_EDB_CONN. */
+int countyd_calendar_read(PGconn *db, sj_calendar **out, sj_error *err);
 
 /* Applies n messages in one transaction (see above) and fills results[i]
  * for msgs[i].  Returns 0 after COMMIT, or SJ_EDB/SJ_EDB_CONN/SJ_ENOMEM

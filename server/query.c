@@ -13,8 +13,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "apply.h" /* countyd_calendar_read() */
+#include "calendar.h"
 #include "case_search.h"
 #include "caserow.h"
+#include "clock.h"
 #include "db.h"
 #include "i18n.h"
 #include "orgunit.h"
@@ -410,6 +413,14 @@ static int network(PGconn *db, countyd_arena *a, const countyd_asker *k, Sanji__
             ns->nodes[ns->n_nodes++] = st;
     }
     PQclear(res);
+    /* The calendar never silently runs out: the county desk is told, from
+     * 1 November, that next year's holidays are still to be imported. */
+    sj_calendar *cal;
+    int rc = countyd_calendar_read(db, &cal, err);
+    if (rc != 0)
+        return rc;
+    ns->calendar_missing_year = (uint32_t)sj_calendar_missing_next_year(cal, sj_clock_real_ms());
+    sj_calendar_free(cal);
     out->result_case = SANJI__QUERY_RESULT__RESULT_NETWORK;
     out->network = ns;
     return 0;

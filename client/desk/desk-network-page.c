@@ -15,6 +15,7 @@ struct _DeskNetworkPage {
     GtkBox parent;
     DeskWindow *win;
     GtkWidget *grid, *message;
+    GtkWidget *calendar;  /* next year's holidays missing (NetworkStatus) */
     guint timer;
     bool asking;
 };
@@ -55,6 +56,18 @@ static char *node_label(DeskNetworkPage *p, const char *node)
 
 static void show(DeskNetworkPage *p, const Sanji__NetworkStatus *ns)
 {
+    /* From 1 November the county asks for next year's holidays. */
+    if (ns->calendar_missing_year) {
+        /* Translators: %u is next year, whose official holiday arrangement
+         * the county server has not imported yet. */
+        g_autofree char *t = g_strdup_printf(
+            _("The %u holiday arrangement is not loaded: due times in %u are provisional and count "
+              "its holidays as working days. Import it on the county server with sanji-countyd "
+              "import holidays FILE."),
+            ns->calendar_missing_year, ns->calendar_missing_year);
+        gtk_label_set_text(GTK_LABEL(p->calendar), t);
+    }
+    gtk_widget_set_visible(p->calendar, ns->calendar_missing_year != 0);
     clear_grid(p);
     header(p);
     int row = 1;
@@ -177,16 +190,23 @@ DeskNetworkPage *desk_network_page_new(DeskWindow *w)
     p->message = gtk_label_new("");
     gtk_label_set_xalign(GTK_LABEL(p->message), 0);
     gtk_label_set_wrap(GTK_LABEL(p->message), true);
+    p->calendar = gtk_label_new("");
+    gtk_label_set_xalign(GTK_LABEL(p->calendar), 0);
+    gtk_label_set_wrap(GTK_LABEL(p->calendar), true);
+    gtk_widget_add_css_class(p->calendar, "overdue");
+    gtk_widget_set_visible(p->calendar, false);
     p->grid = gtk_grid_new();
     gtk_grid_set_column_spacing(GTK_GRID(p->grid), 24);
     gtk_grid_set_row_spacing(GTK_GRID(p->grid), 6);
     gtk_widget_add_css_class(p->grid, "table");
     header(p);
     gtk_box_append(GTK_BOX(p), top);
+    gtk_box_append(GTK_BOX(p), p->calendar);
     gtk_box_append(GTK_BOX(p), p->message);
     gtk_box_append(GTK_BOX(p), p->grid);
     p->timer = g_timeout_add_seconds(30, on_timer, p);
     desk_window_register(w, "network.message", p->message);
+    desk_window_register(w, "network.calendar", p->calendar);
     desk_window_register(w, "network.refresh", refresh);
     return p;
 }

@@ -12,7 +12,8 @@
  *   - a due time in 2027 is provisional while the calendar holds only 2026,
  *     and importing a 2027 arrangement recomputes it (DUE_RECOMPUTE event).
  *     The 2027 file is made here and says it is test data: no official
- *     2027 dates are invented.
+ *     2027 dates are invented.  Until then the county desk's network view
+ *     says the 2027 arrangement is missing (from 1 November).
  * The clock is faked (sj_clock_set_fake_now_ms) to walk through the days.
  */
 #include <setjmp.h>
@@ -32,6 +33,7 @@
 #include "migrate.h"
 #include "personal.h"
 #include "pg_test.h"
+#include "query.h"
 #include "sweep.h"
 
 #define VA "410423101201"
@@ -223,6 +225,25 @@ static void must(fx *f, const countyd_peer *peer, int n, Sanji__CaseActionType t
     expect_applied(&r);
 }
 
+/* What the county desk's network view says is missing from the calendar. */
+static uint32_t calendar_missing_year(fx *f)
+{
+    countyd_asker k = {.role = SJ_NODE_ROLE_COUNTY_DESK, .level = SJ_LEVEL_COUNTY, .unit = CO};
+    Sanji__Query q = SANJI__QUERY__INIT;
+    q.kind_case = SANJI__QUERY__KIND_NETWORK_STATUS;
+    q.network_status = true;
+    Sanji__QueryResult out = SANJI__QUERY_RESULT__INIT;
+    countyd_arena a;
+    countyd_arena_init(&a);
+    sj_error err;
+    if (countyd_query_answer(f->db, &a, &k, &q, &out, &err) != 0 || out.code != 0)
+        fail_msg("network query: %s %s", err.message, out.reason ? out.reason : "");
+    assert_int_equal(out.result_case, SANJI__QUERY_RESULT__RESULT_NETWORK);
+    uint32_t y = out.network->calendar_missing_year;
+    countyd_arena_free(&a);
+    return y;
+}
+
 static size_t sweep(fx *f)
 {
     static const uint32_t warn[] = {50, 80};
@@ -325,7 +346,9 @@ static void test_due_time_in_an_unloaded_year_is_provisional_then_recomputed(voi
     /* Monday 2026-12-21, 20 working days: with no 2027 holidays known,
      * 2027-01-01 (a Friday) counts, and the case is due Monday 2027-01-18,
      * provisionally. */
+    assert_int_equal(calendar_missing_year(f), 0); /* March: not yet asked for */
     sj_clock_set_fake_now_ms(at(2026, 12, 21));
+    assert_int_equal(calendar_missing_year(f), 2027);
     register_case(f, 3, "C-1");
     assert_int_equal(case_int(f, 3, "due_at_ms"), end_of(2027, 1, 18));
     assert_int_equal(case_int(f, 3, "due_provisional::int"), 1);
@@ -354,6 +377,7 @@ static void test_due_time_in_an_unloaded_year_is_provisional_then_recomputed(voi
     if (countyd_import_calendar_done(f->db, NULL, stdout, &recomputed, &err) != 0)
         fail_msg("recompute: %s", err.message);
     assert_int_equal(recomputed, 1);
+    assert_int_equal(calendar_missing_year(f), 0);
     assert_int_equal(case_int(f, 3, "due_at_ms"), end_of(2027, 1, 19));
     assert_int_equal(case_int(f, 3, "due_provisional::int"), 0);
     expect_last_event(f, 3, SANJI__CASE_ACTION_TYPE__CASE_ACTION_DUE_RECOMPUTE, 0,
