@@ -1160,6 +1160,36 @@ static void test_sweep_warns_then_marks_overdue_under_a_faked_clock(void **state
     stop_daemon();
 }
 
+/* The calendar never silently runs out: started on 15 November 2026 with no
+ * 2027 holidays in the table, the server says so in its log at once (the
+ * daily repeat is the same check at each sweep, once per China day). */
+static int warned_before;
+
+static bool warned_2027(void *arg)
+{
+    (void)arg;
+    return sj_test_count_lines(logpath, "year=2027") > warned_before;
+}
+
+static void test_missing_holidays_warned_at_start(void **state)
+{
+    (void)state;
+    if (daemon_alive())
+        stop_daemon();
+    warned_before = sj_test_count_lines(logpath, "year=2027");
+    assert_int_equal(count("SELECT count(*) FROM holiday WHERE day >= '2027-01-01'"), 0);
+    int64_t nov15;
+    assert_int_equal(sj_clock_parse_iso("2026-11-15T10:00:00+08:00", &nov15, NULL), 0);
+    char fake[32];
+    snprintf(fake, sizeof(fake), "%lld", (long long)nov15);
+    write_config(3600); /* no sweep in this test: the warning comes from the start */
+    start_daemon(fake);
+    if (!sj_test_poll_until(warned_2027, NULL, SJ_TEST_HANG_MS, 50))
+        fail_msg("no warning about the 2027 holidays in %s", logpath);
+    assert_true(sj_test_count_lines(logpath, "holiday arrangement is not loaded") > 0);
+    stop_daemon();
+}
+
 /* Found by the chaos run: a county server (re)started while PostgreSQL was
  * down or still recovering exited at once.  `run` must wait for the
  * database and then serve. */
@@ -1209,6 +1239,7 @@ int main(void)
         cmocka_unit_test(test_sighup_reloads_the_crl),
         cmocka_unit_test(test_postgres_restart_under_load),
         cmocka_unit_test(test_sweep_warns_then_marks_overdue_under_a_faked_clock),
+        cmocka_unit_test(test_missing_holidays_warned_at_start),
         cmocka_unit_test(test_run_waits_for_the_database_at_start),
     };
     return cmocka_run_group_tests(tests, group_setup, group_teardown);
