@@ -45,3 +45,36 @@ ALTER TABLE case_event
 ALTER TABLE case_event DROP CONSTRAINT case_event_action_check,
     ADD CONSTRAINT case_event_action_check
         CHECK (action BETWEEN 1 AND 17 OR action BETWEEN 30 AND 33);
+
+-- The clock's columns hold no personal data: the reporting database gets
+-- them (0003_report_publication.sql: a column is published only when a
+-- migration adds it to the lists, which SET TABLE gives again in full).
+ALTER PUBLICATION sanji_report SET TABLE
+    org_unit, catalogue_category, catalogue_item,
+    cases (case_id, number, village, item_code, item_name, item_min_level,
+           first_receiver, first_receiver_name, holder_level, holder_unit,
+           status, resume_status, version, registered_at_ms, due_at_ms,
+           department, handling, overdue, warn_level, urge_count, supervised,
+           materials_rounds, materials, result, return_reason, satisfaction,
+           resolved_level, resolved_unit, updated_at_ms, closed_at_ms, urgent,
+           appointment_at_ms, escalated, reached_county, recorded_at,
+           limit_days, due_provisional, paused_at_ms, paused_days,
+           extended_days, extension_days, return_count),
+    case_event (case_id, seq, action, actor_person, actor_name, actor_node,
+                actor_level, actor_unit, at_ms, recorded_at_ms, from_status,
+                to_status, result, materials, satisfaction, department,
+                message_id, repeat_materials_request, clock_days, due_at_ms,
+                due_provisional);
+
+-- A county that already made the reporting role (docs/SCALING.md) lets it
+-- read the new published columns, as the initial copy of a subscription
+-- needs.
+DO $$
+BEGIN
+    IF EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'sanji_report') THEN
+        GRANT SELECT (limit_days, due_provisional, paused_at_ms, paused_days, extended_days,
+                      extension_days, return_count) ON cases TO sanji_report;
+        GRANT SELECT (clock_days, due_at_ms, due_provisional) ON case_event TO sanji_report;
+    END IF;
+END
+$$;
