@@ -10,7 +10,7 @@
  * sj_calendar_is_working_day(), sj_calendar_add_working_days(),
  * sj_calendar_working_days_between(), sj_calendar_count(),
  * sj_calendar_covers_year(), sj_calendar_covers(),
- * sj_calendar_missing_next_year().
+ * sj_calendar_missing_next_year(), sj_calendar_fingerprint().
  */
 #include "calendar.h"
 
@@ -214,6 +214,21 @@ int sj_calendar_missing_next_year(const sj_calendar *cal, int64_t now_ms)
     if (month < 11 || year >= 9999 || sj_calendar_covers_year(cal, year + 1))
         return 0;
     return year + 1;
+}
+
+uint64_t sj_calendar_fingerprint(const sj_calendar *cal)
+{
+    /* FNV-1a over (day, kind) in day order. */
+    uint64_t h = UINT64_C(14695981039346656037);
+    for (size_t i = 0; i < cal->n; i++) {
+        uint32_t v[2] = {(uint32_t)cal->v[i].day, (uint32_t)cal->v[i].kind};
+        const unsigned char *p = (const unsigned char *)v;
+        for (size_t k = 0; k < sizeof(v); k++) {
+            h ^= p[k];
+            h *= UINT64_C(1099511628211);
+        }
+    }
+    return h;
 }
 
 static char *trim(char *s, char *end)

@@ -40,7 +40,7 @@
  * sj_calendar_is_working_day(), sj_calendar_add_working_days(),
  * sj_calendar_working_days_between(), sj_calendar_count(),
  * sj_calendar_covers_year(), sj_calendar_covers(),
- * sj_calendar_missing_next_year().
+ * sj_calendar_missing_next_year(), sj_calendar_fingerprint().
  */
 #ifndef SJ_CALENDAR_H
 #define SJ_CALENDAR_H
@@ -108,5 +108,10 @@ bool sj_calendar_covers(const sj_calendar *cal, int64_t ms);
 /* The year whose arrangement should be loaded by now and is not: from 1
  * November (China time) of year Y, Y + 1 if it is not covered; else 0. */
 int sj_calendar_missing_next_year(const sj_calendar *cal, int64_t now_ms);
+
+/* A hash of the listed dates and their kinds (not the names): equal for two
+ * calendars that count the same working days, so that a changed one can be
+ * told from the same one loaded again. */
+uint64_t sj_calendar_fingerprint(const sj_calendar *cal);
 
 #endif

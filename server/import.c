@@ -27,7 +27,6 @@
 #include "db.h"
 #include "orgunit.h"
 #include "password.h"
-#include "sweep.h"
 
 #define NAME_MAX_BYTES SJ_CASE_NAME_MAX
 #define CODE_MAX_BYTES 32
@@ -711,58 +710,26 @@ int countyd_import_demo(PGconn *db, const char *dir, FILE *report, sj_error *err
 
 /* --- after a holiday import ---------------------------------------------------- */
 
-/* The county's 6-digit code: the configured one, else the database's only
- * county.  "" when the database has no county (then it has no cases). */
-static int county_of(PGconn *db, const char *configured, char out[7], sj_error *err)
+int countyd_import_calendar_report(PGconn *db, FILE *report, sj_error *err)
 {
-    out[0] = '\0';
-    if (configured && strlen(configured) == 6) {
-        memcpy(out, configured, 7);
-        return 0;
-    }
-    PGresult *res;
-    int rc = countyd_db_query(db, "SELECT left(code, 6) FROM org_unit WHERE level = 3", 0, NULL,
-                              &res, err);
+    sj_calendar *cal;
+    int rc = countyd_calendar_read(db, &cal, err);
     if (rc != 0)
         return rc;
-    int n = PQntuples(res);
-    if (n == 1)
-        snprintf(out, 7, "%s", PQgetvalue(res, 0, 0));
-    PQclear(res);
-    if (n > 1)
-        return sj_error_set(err, SJ_EINVAL, "数据库中有多个县，请用 --config 指定 county.code "
-                            "(the database holds several counties; give --config with county.code)");
+    /* Which years the calendar now holds, and the one still missing. */
+    char years[256] = "";
+    size_t k = 0;
+    for (int y = 1970; y <= 9999 && k + 8 < sizeof(years); y++)
+        if (sj_calendar_covers_year(cal, y))
+            k += (size_t)snprintf(years + k, sizeof(years) - k, "%s%d", k ? ", " : "", y);
+    fprintf(report, "日历已有节假日安排的年份 (years the calendar covers): %s\n",
+            k ? years : "无 (none)");
+    fprintf(report, "县服务器将在下次督办扫描时（未运行时在启动时）重算在办事项的办结期限 (the county "
+            "server recomputes open cases' due times at its next sweep, or at its start)\n");
+    int missing = sj_calendar_missing_next_year(cal, sj_clock_real_ms());
+    if (missing)
+        fprintf(report, "注意：尚未导入 %d 年的节假日安排 (the %d holiday arrangement is not "
+                "loaded yet)\n", missing, missing);
+    sj_calendar_free(cal);
     return 0;
-}
-
-int countyd_import_calendar_done(PGconn *db, const char *county, FILE *report, size_t *changed,
-                                 sj_error *err)
-{
-    *changed = 0;
-    char code[7];
-    int rc = county_of(db, county, code, err);
-    if (rc != 0 || !code[0])
-        return rc;
-    countyd_apply a;
-    if ((rc = countyd_apply_open(&a, db, code, err)) != 0)
-        return rc;
-    rc = countyd_sweep_recompute(&a, changed, err);
-    if (rc == 0 && report) {
-        /* Which years the calendar now holds, and the one still missing. */
-        char years[256] = "";
-        size_t k = 0;
-        for (int y = 1970; y <= 9999 && k + 8 < sizeof(years); y++)
-            if (sj_calendar_covers_year(a.calendar, y))
-                k += (size_t)snprintf(years + k, sizeof(years) - k, "%s%d", k ? ", " : "", y);
-        fprintf(report, "日历已有节假日安排的年份 (years the calendar covers): %s\n",
-                k ? years : "无 (none)");
-        fprintf(report, "办结期限已重算，%zu 件在办事项有变化 (due times recomputed; %zu open cases "
-                "changed)\n", *changed, *changed);
-        int missing = sj_calendar_missing_next_year(a.calendar, sj_clock_real_ms());
-        if (missing)
-            fprintf(report, "注意：尚未导入 %d 年的节假日安排 (the %d holiday arrangement is not "
-                    "loaded yet)\n", missing, missing);
-    }
-    countyd_apply_close(&a);
-    return rc;
 }

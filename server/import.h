@@ -25,7 +25,7 @@
  * Nothing is allocated for the caller.
  *
  * Entry points: countyd_import_kind_parse(), countyd_import_kind_name(),
- * countyd_import_file(), countyd_import_demo(), countyd_import_calendar_done().
+ * countyd_import_file(), countyd_import_demo(), countyd_import_calendar_report().
  */
 #ifndef COUNTYD_IMPORT_H
 #define COUNTYD_IMPORT_H
@@ -62,14 +62,11 @@ int countyd_import_file(PGconn *db, countyd_import_kind kind, const char *path, 
  * skipped; the others are required).  Stops at the first failing file. */
 int countyd_import_demo(PGconn *db, const char *dir, FILE *report, sj_error *err);
 
-/* After holidays were imported: recomputes the due time of every open case
- * on the new calendar (countyd_sweep_recompute(): one DUE_RECOMPUTE event
- * per case that changed) and writes to `report` which years the calendar
- * covers and whether next year's arrangement is still missing.  county is
- * the configured code or NULL/"" (then the database's only county).
- * *changed gets the number of cases changed.  Returns 0, SJ_EINVAL (several
- * counties and none configured), SJ_EDB/SJ_EDB_CONN or SJ_ENOMEM. */
-int countyd_import_calendar_done(PGconn *db, const char *county, FILE *report, size_t *changed,
-                                 sj_error *err);
+/* After holidays were imported: writes to `report` which years the
+ * calendar covers, that the county server recomputes the open cases' due
+ * times on it (countyd_sweep_calendar(), at its next sweep or start), and
+ * whether next year's arrangement is still missing.  Returns 0, SJ_ENOMEM or
+ * SJ_EDB/SJ_EDB_CONN. */
+int countyd_import_calendar_report(PGconn *db, FILE *report, sj_error *err);
 
 #endif

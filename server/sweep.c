@@ -1,7 +1,8 @@
 /*
  * sweep.c - the overdue and warning sweep (see sweep.h).
  *
- * Entry points: countyd_sweep_run(), countyd_sweep_recompute().
+ * Entry points: countyd_sweep_run(), countyd_sweep_recompute(),
+ * countyd_sweep_calendar().
  */
 #include "sweep.h"
 
@@ -95,34 +96,43 @@ int countyd_sweep_run(countyd_apply *a, const uint32_t *warn, size_t n_warn, siz
     return 0;
 }
 
-int countyd_sweep_recompute(countyd_apply *a, size_t *changed, sj_error *err)
+int countyd_sweep_recompute(countyd_apply *a, countyd_apply_result **results, size_t *n,
+                            sj_error *err)
 {
-    *changed = 0;
+    *results = NULL;
+    *n = 0;
+    countyd_apply_result *kept = NULL;
+    size_t nk = 0;
     char after[SJ_UUID_TEXT_SIZE] = "00000000-0000-0000-0000-000000000000";
+    int rc = 0;
     for (;;) {
         /* Active cases whose clock runs (not 6, waiting for materials: its
          * due time is set again at the supplement), a page at a time in id
          * order, so that a large county is done in bounded transactions. */
         const char *p[] = {after};
         PGresult *res;
-        int rc = countyd_db_query(a->db,
-                                  "SELECT case_id::text FROM cases WHERE status IN (1, 2, 3, 4, 5, 9)"
-                                  " AND case_id > $1::uuid ORDER BY case_id LIMIT 200",
-                                  1, p, &res, err);
+        rc = countyd_db_query(a->db,
+                              "SELECT case_id::text FROM cases WHERE status IN (1, 2, 3, 4, 5, 9)"
+                              " AND case_id > $1::uuid ORDER BY case_id LIMIT 200",
+                              1, p, &res, err);
         if (rc != 0)
-            return rc;
+            break;
         size_t rows = (size_t)PQntuples(res);
         if (rows == 0) {
             PQclear(res);
-            return 0;
+            break;
         }
         countyd_system_action *acts = calloc(rows, sizeof(*acts));
         countyd_apply_result *out = calloc(rows, sizeof(*out));
-        if (!acts || !out) {
+        countyd_apply_result *grown = realloc(kept, (nk + rows) * sizeof(*kept));
+        if (grown)
+            kept = grown;
+        if (!acts || !out || !grown) {
             PQclear(res);
             free(acts);
             free(out);
-            return sj_error_set(err, SJ_ENOMEM, "out of memory recomputing due times");
+            rc = sj_error_set(err, SJ_ENOMEM, "out of memory recomputing due times");
+            break;
         }
         size_t m = 0;
         for (size_t i = 0; i < rows; i++)
@@ -131,14 +141,56 @@ int countyd_sweep_recompute(countyd_apply *a, size_t *changed, sj_error *err)
         snprintf(after, sizeof(after), "%s", PQgetvalue(res, (int)rows - 1, 0));
         PQclear(res);
         /* A case whose due time is already right is refused by the machine
-         * (nothing to change) and left as it is. */
+         * (nothing to change) and left as it is; only the changed ones are
+         * kept, for the feed. */
         rc = m > 0 ? countyd_apply_system(a, acts, m, out, err) : 0;
         for (size_t i = 0; rc == 0 && i < m; i++)
             if (out[i].status == SANJI__ACK_STATUS__ACK_STATUS_APPLIED)
-                (*changed)++;
+                kept[nk++] = out[i];
         free(acts);
         free(out);
         if (rc != 0)
-            return rc;
+            break;
     }
+    if (nk > 0) { /* what was committed is reported, even after a failure */
+        *results = kept;
+        *n = nk;
+    } else {
+        free(kept);
+    }
+    return rc;
+}
+
+int countyd_sweep_calendar(countyd_apply *a, bool *recomputed, countyd_apply_result **results,
+                           size_t *n, sj_error *err)
+{
+    *recomputed = false;
+    *results = NULL;
+    *n = 0;
+    int rc = countyd_apply_reload_calendar(a, err);
+    if (rc != 0)
+        return rc;
+    char fp[24];
+    snprintf(fp, sizeof(fp), "%016" PRIx64, sj_calendar_fingerprint(a->calendar));
+    const char *p[] = {fp};
+    PGresult *res;
+    if ((rc = countyd_db_query(a->db,
+                               "SELECT 1 FROM calendar_recompute WHERE fingerprint = $1", 1, p,
+                               &res, err)) != 0)
+        return rc;
+    bool done = PQntuples(res) > 0;
+    PQclear(res);
+    if (done)
+        return 0;
+    rc = countyd_sweep_recompute(a, results, n, err);
+    if (rc != 0)
+        return rc;
+    *recomputed = true;
+    /* Recorded after the cases: a stop in between recomputes again, which
+     * changes nothing twice. */
+    return countyd_db_exec(a->db,
+                           "INSERT INTO calendar_recompute (id, fingerprint) VALUES (true, $1)"
+                           " ON CONFLICT (id) DO UPDATE SET fingerprint = excluded.fingerprint,"
+                           " recomputed_at = now()",
+                           1, p, err);
 }

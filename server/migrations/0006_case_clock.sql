@@ -78,3 +78,15 @@ BEGIN
     END IF;
 END
 $$;
+
+-- The calendar the open cases' due times were last recomputed on (a
+-- fingerprint of the holiday table, sj_calendar_fingerprint()): the county
+-- server recomputes them when the table no longer matches it, at start and
+-- before every sweep, so that importing a year reaches every open case.
+-- Empty at first: the first start recomputes, which also marks the
+-- provisional due times of cases registered before this migration.
+CREATE TABLE calendar_recompute (
+    id            boolean PRIMARY KEY DEFAULT true CHECK (id),
+    fingerprint   text NOT NULL,
+    recomputed_at timestamptz NOT NULL DEFAULT now()
+);
