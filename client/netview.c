@@ -104,6 +104,9 @@ int sc_netview_warnings(const Sanji__NetworkStatus *ns, int64_t now_ms, sc_netvi
     list l = {0};
     *out = NULL;
     *n = 0;
+    if (ns && ns->calendar_missing_year &&
+        push(&l, SC_NETVIEW_CALENDAR_MISSING, "", "", 0, ns->calendar_missing_year, NULL, 0) != 0)
+        return sj_error_set(err, SJ_ENOMEM, NULL);
     for (size_t i = 0; ns && i < sizeof(order) / sizeof(order[0]); i++) {
         if (collect(ns, now_ms, order[i], &l) != 0) {
             free(l.v);
@@ -151,6 +154,15 @@ void sc_netview_warning_text(const sc_netview_warning *w, sc_netview_name_fn nam
     const char *where = place(name_of, ctx, w->unit);
     char names[512];
     switch (w->kind) {
+    case SC_NETVIEW_CALENDAR_MISSING:
+        /* Translators: %u is next year, whose official holiday arrangement
+         * the county server has not imported yet. */
+        snprintf(buf, cap,
+                 _("The %u holiday arrangement is not loaded: due times in %u are provisional and "
+                   "count its holidays as working days. Import it on the county server with "
+                   "sanji-countyd import holidays FILE."),
+                 (unsigned)w->days, (unsigned)w->days);
+        break;
     case SC_NETVIEW_CERT_EXPIRED:
         /* Translators: %s is a township or village, then its node id. */
         snprintf(buf, cap, _("%s (%s): the certificate has expired and the link is refused; issue "

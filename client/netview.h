@@ -10,6 +10,8 @@
  * decided here once.
  *
  * Rules, most serious first:
+ *   0. from 1 November, next year's holiday arrangement not yet imported
+ *      at the county (due times in that year are provisional);
  *   1. a certificate (relay or station) already expired;
  *   2. a township relay that never reported; the village stations of a
  *      township that never connected, as one warning for the township
@@ -37,6 +39,7 @@
 #include "sanji.pb-c.h"
 
 typedef enum sc_netview_kind {
+    SC_NETVIEW_CALENDAR_MISSING = 5, /* days: the year */
     SC_NETVIEW_CERT_EXPIRED = 1,
     SC_NETVIEW_NEVER_CONNECTED = 2,
     SC_NETVIEW_SILENT = 3,

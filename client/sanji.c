@@ -62,7 +62,7 @@ typedef struct opts {
     bool json;
     bool help;
     const char *item, *name, *id, *phone, *text, *appointment, *result, *note, *department,
-        *satisfaction, *password_file;
+        *satisfaction, *password_file, *days;
     bool urgent, wait_applied, mine, overdue, waiting, offline, password_stdin;
     const char *dir;               /* setup */
     bool force, passphrase_stdin;  /* setup */
@@ -95,6 +95,7 @@ static const option_def OPTIONS[] = {
     {"department", true, N_("responsible county department (county acceptance)")},
     {"material", true, N_("one missing material; repeat for each (all at once: one-time notice)")},
     {"satisfaction", true, N_("satisfied | basically | unsatisfied (also 满意 / 基本满意 / 不满意)")},
+    {"days", true, N_("working days of extension asked for, 1 to 60 (延期)")},
     {"wait", true, N_("seconds to try sending before leaving it in the outbox (default 5; 0: save only)")},
     {"wait-applied", false, N_("wait until the county has recorded it, not only the township")},
     {"mine", false, N_("only cases I first received")},
@@ -175,6 +176,12 @@ static const command COMMANDS[] = {
      N_("close after follow-up (归档)")},
     {"supervise", cmd_action, M_ACTION, SJ_ACTION_SUPERVISE, "note," ACT_OPTS, "", "CASE", 1, 1,
      N_("flag a case for supervision (督办, county)")},
+    {"extend", cmd_action, M_ACTION, SJ_ACTION_EXTEND_REQUEST, "days,note," ACT_OPTS, "days,note",
+     "CASE", 1, 1, N_("ask the level above for more working days, with the reason (申请延期)")},
+    {"extend-approve", cmd_action, M_ACTION, SJ_ACTION_EXTEND_APPROVE, "note," ACT_OPTS, "", "CASE",
+     1, 1, N_("approve the extension asked for (批准延期; the level above or the county)")},
+    {"extend-refuse", cmd_action, M_ACTION, SJ_ACTION_EXTEND_REFUSE, "note," ACT_OPTS, "note", "CASE",
+     1, 1, N_("refuse the extension asked for, with the reason (不予延期)")},
     {"list", cmd_list, M_STATUS, 0, "mine,overdue,waiting,status", "", "", 0, 0,
      N_("list cases (filters: --mine --overdue --waiting --status)")},
     {"show", cmd_show, M_STATUS, 0, "", "", "CASE", 1, 1, N_("show one case with its full history")},
@@ -341,6 +348,7 @@ static int parse_cmd_opts(const command *cmd, int argc, char **argv, opts *o)
         STR("note", note);
         STR("department", department);
         STR("satisfaction", satisfaction);
+        STR("days", days);
         FLAG("urgent", urgent);
         FLAG("wait-applied", wait_applied);
         FLAG("mine", mine);
@@ -391,6 +399,7 @@ static int parse_cmd_opts(const command *cmd, int argc, char **argv, opts *o)
         GIVEN("result", result);
         GIVEN("note", note);
         GIVEN("satisfaction", satisfaction);
+        GIVEN("days", days);
 #undef GIVEN
         if (!given)
             return usage_error(cmd, _("missing --%s (%s)."), OPTIONS[k].name, _(OPTIONS[k].help));
@@ -429,6 +438,15 @@ static void fmt_time(int64_t ms, char *out, size_t cap)
     }
     /* "2026-11-23T20:00:00.123+08:00" -> "2026-11-23 20:00" */
     snprintf(out, cap, "%.10s %.5s", iso, iso + 11);
+}
+
+/* A due time, marked provisional (暂定) when it lies in a year whose
+ * holidays the county has not loaded (docs/LIFECYCLE.md "The clock"). */
+static void fmt_due(int64_t ms, bool provisional, char *out, size_t cap)
+{
+    char t[32];
+    fmt_time(ms, t, sizeof(t));
+    snprintf(out, cap, "%s%s", t, provisional && ms > 0 ? _(" (provisional)") : "");
 }
 
 static void print_cell(const char *s, size_t width)
@@ -1035,9 +1053,24 @@ static int cmd_action(run *r, const command *cmd, sj_error *err)
                 return fail(err, EX_INPUT);
             }
         }
+        uint32_t days = 0;
+        if (o->days) {
+            char *end = NULL;
+            errno = 0;
+            unsigned long v = strtoul(o->days, &end, 10);
+            if (errno || !end || *end || !isdigit((unsigned char)o->days[0]) || v < 1 ||
+                v > SJ_CASE_EXTEND_MAX) {
+                sj_error_set(err, SJ_EBAD_FIELD,
+                             _("--days needs a number of working days from 1 to 60, not \"%s\"."),
+                             o->days);
+                return fail(err, EX_INPUT);
+            }
+            days = (uint32_t)v;
+        }
         sc_action_req req = {
             .case_id = cid,
             .type = cmd->action,
+            .extend_days = days,
             .note = o->note,
             .result = o->result,
             .department = o->department,
@@ -1066,9 +1099,9 @@ static const column LIST_COLUMNS[] = {
 
 static void print_case_row(const Sanji__Case *c)
 {
-    char ref[SJ_UUID_TEXT_SIZE], reg[32], due[32];
+    char ref[SJ_UUID_TEXT_SIZE], reg[32], due[64];
     fmt_time(c->registered_at_ms, reg, sizeof(reg));
-    fmt_time(c->due_at_ms, due, sizeof(due));
+    fmt_due(c->due_at_ms, c->due_provisional, due, sizeof(due));
     const char *cells[N_LIST_COLUMNS] = {
         case_ref(c, ref), sc_status_label((sj_case_status)c->status), c->item_name,
         c->applicant ? c->applicant->name : "", reg, due,
@@ -1097,6 +1130,10 @@ static void json_case(const Sanji__Case *c)
            "\"urge_count\":%u,\"handling\":\"%s\"",
            c->registered_at_ms, c->due_at_ms, c->overdue ? "true" : "false", c->urge_count,
            sj_handling_name((sj_handling)c->handling));
+    printf(",\"due_provisional\":%s,\"limit_days\":%u,\"paused_at_ms\":%" PRId64
+           ",\"paused_days\":%u,\"extended_days\":%u,\"extension_days\":%u,\"return_count\":%u",
+           c->due_provisional ? "true" : "false", c->limit_days, c->paused_at_ms, c->paused_days,
+           c->extended_days, c->extension_days, c->return_count);
     json_field("first_receiver", c->first_receiver);
     json_field("applicant", c->applicant ? c->applicant->name : "");
     json_field("result", c->result);
@@ -1215,7 +1252,10 @@ static int cmd_show(run *r, const command *cmd, sj_error *err)
             json_field("result", e->result);
             printf(",\"materials\":");
             json_strings(e->materials, e->n_materials);
-            printf(",\"repeat_materials_request\":%s}", e->repeat_materials_request ? "true" : "false");
+            printf(",\"repeat_materials_request\":%s,\"clock_days\":%u,\"due_at_ms\":%" PRId64
+                   ",\"due_provisional\":%s}",
+                   e->repeat_materials_request ? "true" : "false", e->clock_days, e->due_at_ms,
+                   e->due_provisional ? "true" : "false");
         }
         printf("],\"outbox\":[");
         for (size_t i = 0; i < d.n_pending; i++) {
@@ -1231,11 +1271,11 @@ static int cmd_show(run *r, const command *cmd, sj_error *err)
             printf("%s\"%s\"", i ? "," : "", sj_case_action_name(allowed[i]));
         printf("]}\n");
     } else {
-        char id_text[SJ_UUID_TEXT_SIZE], t1[32], t2[32];
+        char id_text[SJ_UUID_TEXT_SIZE], t1[32], t2[64];
         char mask_id[SJ_PERSONAL_MASK_SIZE], mask_phone[SJ_PERSONAL_MASK_SIZE];
         sj_uuid_format(id, id_text);
         fmt_time(c->registered_at_ms, t1, sizeof(t1));
-        fmt_time(c->due_at_ms, t2, sizeof(t2));
+        fmt_due(c->due_at_ms, c->due_provisional, t2, sizeof(t2));
         /* Unmasked only where common/personal.h lets this node see them: the
          * case's own village station, or a desk whose level holds the case. */
         const sj_identity *me = sc_client_node(r->c);
@@ -1261,6 +1301,32 @@ static int cmd_show(run *r, const command *cmd, sj_error *err)
         kv(_("Due"), t2);
         if (c->overdue)
             kv(_("Overdue"), _("yes"));
+        /* The clock: what moved the due time, and what waits. */
+        char clock[128];
+        if ((sj_case_status)c->status == SJ_STATUS_WAITING_MATERIALS && c->paused_at_ms > 0) {
+            fmt_time(c->paused_at_ms, t1, sizeof(t1));
+            /* Translators: the time limit stands while the villager gathers materials. */
+            snprintf(clock, sizeof(clock), _("paused since %s, waiting for the materials"), t1);
+            kv(_("Time limit"), clock);
+        }
+        if (c->paused_days > 0) {
+            snprintf(clock, sizeof(clock), _("%u working days"), c->paused_days);
+            kv(_("Paused for materials"), clock);
+        }
+        if (c->extended_days > 0) {
+            snprintf(clock, sizeof(clock), _("%u working days"), c->extended_days);
+            kv(_("Extended (approved)"), clock);
+        }
+        if (c->extension_days > 0) {
+            snprintf(clock, sizeof(clock), _("%u working days, waiting for the level above"),
+                     c->extension_days);
+            kv(_("Extension asked"), clock);
+        }
+        if (c->return_count > 0) {
+            snprintf(clock, sizeof(clock), _("%u times"), c->return_count);
+            kv(_("Returned down"), clock);
+        }
+        fmt_time(c->registered_at_ms, t1, sizeof(t1)); /* t1 is the history's from here */
         kv(_("Department"), c->department);
         /* The list is what is missing now: a case that moved on (supplied,
          * resolved, closed) keeps the field, but nothing is missing. */
@@ -1292,6 +1358,13 @@ static int cmd_show(run *r, const command *cmd, sj_error *err)
                 printf("%s%s", m == 0 ? (*e->note || *e->result ? " / " : "") : _(", "), e->materials[m]);
             if (e->repeat_materials_request)
                 printf("%s", _(" (asked again: the first list was not complete)"));
+            if (e->clock_days > 0)
+                printf(_(" (%u working days)"), e->clock_days);
+            if (e->due_at_ms > 0) {
+                char due[64];
+                fmt_due(e->due_at_ms, e->due_provisional, due, sizeof(due));
+                printf(_(" (due %s)"), due);
+            }
             printf("\n");
         }
         if (d.n_events == 0)
@@ -1702,8 +1775,8 @@ static int cmd_network(run *r, const command *cmd, sj_error *err)
     if (r->o->json) {
         printf("{\"warnings\":[");
         for (size_t i = 0; i < nw; i++) {
-            static const char *kinds[] = {"", "cert_expired", "never_connected", "silent",
-                                          "cert_expiring"};
+            static const char *kinds[] = {"",       "cert_expired",  "never_connected",
+                                          "silent", "cert_expiring", "calendar_missing"};
             char text[512];
             sc_netview_warning_text(&w[i], sc_netview_unit_name, r->c, text, sizeof(text));
             printf("%s{\"kind\":\"%s\"", i ? "," : "", kinds[w[i].kind]);

@@ -1335,7 +1335,8 @@ int sc_act(sc_client *c, const sc_action_req *req, uint8_t message_id_out[16], s
     if (rc != 0)
         return rc;
     if (req->type == SJ_ACTION_REGISTER || req->type == SJ_ACTION_NONE ||
-        req->type == SJ_ACTION_OVERDUE || req->type == SJ_ACTION_WARN || !req->case_id)
+        req->type == SJ_ACTION_OVERDUE || req->type == SJ_ACTION_WARN ||
+        req->type == SJ_ACTION_DUE_RECOMPUTE || !req->case_id)
         return sj_error_set(err, SJ_EINVAL, "not an action a person can take");
     Sanji__Case *cur = NULL;
     if (sc_store_case_get(c->st, req->case_id, &cur, NULL, err) != 0) {
@@ -1367,6 +1368,7 @@ int sc_act(sc_client *c, const sc_action_req *req, uint8_t message_id_out[16], s
     ca.n_materials = req->n_materials;
     ca.satisfaction = (Sanji__Satisfaction)req->satisfaction;
     ca.department = (char *)nz(req->department);
+    ca.extend_days = req->extend_days;
     /* Judged as the county will judge the message it becomes. */
     sj_action a;
     sj_case_pb_action(&ca, &a);
@@ -1787,6 +1789,10 @@ const char *sc_action_label(sj_case_action a)
     case SJ_ACTION_SUPERVISE: return _("case action: supervise");
     case SJ_ACTION_OVERDUE: return _("case action: overdue");
     case SJ_ACTION_WARN: return _("case action: warning");
+    case SJ_ACTION_EXTEND_REQUEST: return _("case action: ask for an extension");
+    case SJ_ACTION_EXTEND_APPROVE: return _("case action: approve the extension");
+    case SJ_ACTION_EXTEND_REFUSE: return _("case action: refuse the extension");
+    case SJ_ACTION_DUE_RECOMPUTE: return _("case action: due time recomputed");
     default: return "?";
     }
 }

@@ -206,6 +206,7 @@ typedef struct sc_action_req {
     const char *const *materials;
     size_t n_materials;
     sj_satisfaction satisfaction;
+    uint32_t extend_days;         /* EXTEND_REQUEST: working days asked for */
 } sc_action_req;
 
 /* Any other lifecycle action on a cached case, checked with the state

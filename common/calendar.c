@@ -8,7 +8,9 @@
  * Entry points: sj_calendar_new(), sj_calendar_free(), sj_calendar_add(),
  * sj_calendar_load_csv(), sj_calendar_load_csv_text(), sj_calendar_kind_of(),
  * sj_calendar_is_working_day(), sj_calendar_add_working_days(),
- * sj_calendar_working_days_between(), sj_calendar_count().
+ * sj_calendar_working_days_between(), sj_calendar_count(),
+ * sj_calendar_covers_year(), sj_calendar_covers(),
+ * sj_calendar_missing_next_year(), sj_calendar_fingerprint().
  */
 #include "calendar.h"
 
@@ -179,6 +181,54 @@ int sj_calendar_working_days_between(const sj_calendar *cal, int64_t from_ms, in
             count++;
     *out = sign * count;
     return 0;
+}
+
+bool sj_calendar_covers_year(const sj_calendar *cal, int year)
+{
+    if (year < 1970 || year > 9999)
+        return false;
+    int32_t first = sj_clock_days_from_civil(year, 1, 1);
+    int32_t next = sj_clock_days_from_civil(year + 1, 1, 1);
+    bool found;
+    for (size_t i = cal_find(cal, first, &found); i < cal->n && cal->v[i].day < next; i++)
+        if (cal->v[i].kind == SJ_CALENDAR_HOLIDAY)
+            return true;
+    return false;
+}
+
+bool sj_calendar_covers(const sj_calendar *cal, int64_t ms)
+{
+    if (ms < CAL_MIN_MS || ms > CAL_MAX_MS)
+        return false;
+    int year, month, mday;
+    sj_clock_civil_from_days(sj_clock_china_day(ms), &year, &month, &mday);
+    return sj_calendar_covers_year(cal, year);
+}
+
+int sj_calendar_missing_next_year(const sj_calendar *cal, int64_t now_ms)
+{
+    if (now_ms < CAL_MIN_MS || now_ms > CAL_MAX_MS)
+        return 0;
+    int year, month, mday;
+    sj_clock_civil_from_days(sj_clock_china_day(now_ms), &year, &month, &mday);
+    if (month < 11 || year >= 9999 || sj_calendar_covers_year(cal, year + 1))
+        return 0;
+    return year + 1;
+}
+
+uint64_t sj_calendar_fingerprint(const sj_calendar *cal)
+{
+    /* FNV-1a over (day, kind) in day order. */
+    uint64_t h = UINT64_C(14695981039346656037);
+    for (size_t i = 0; i < cal->n; i++) {
+        uint32_t v[2] = {(uint32_t)cal->v[i].day, (uint32_t)cal->v[i].kind};
+        const unsigned char *p = (const unsigned char *)v;
+        for (size_t k = 0; k < sizeof(v); k++) {
+            h ^= p[k];
+            h *= UINT64_C(1099511628211);
+        }
+    }
+    return h;
 }
 
 static char *trim(char *s, char *end)

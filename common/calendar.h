@@ -23,6 +23,14 @@
  * (D, date of t], so for t up to the due time it is the number of limit
  * days used; it equals n at the due time.
  *
+ * Coverage.  A year is covered when the calendar lists at least one public
+ * holiday in it: every official arrangement (国务院办公厅关于某年部分节假日
+ * 安排的通知) gives 元旦 of its year, while a make-up working day it lists
+ * may fall late in the year before, which that does not cover.  A due time
+ * in a year not covered is provisional (暂定): the year's holidays are not
+ * known yet.  From 1 November (China time) the next year's arrangement is
+ * expected (sj_calendar_missing_next_year()).
+ *
  * Ownership: sj_calendar_new() allocates, sj_calendar_free() frees.  Names
  * are copied.  Not thread-safe while being filled; read-only use from
  * several threads is fine.
@@ -30,7 +38,9 @@
  * Entry points: sj_calendar_new(), sj_calendar_free(), sj_calendar_add(),
  * sj_calendar_load_csv(), sj_calendar_load_csv_text(), sj_calendar_kind_of(),
  * sj_calendar_is_working_day(), sj_calendar_add_working_days(),
- * sj_calendar_working_days_between(), sj_calendar_count().
+ * sj_calendar_working_days_between(), sj_calendar_count(),
+ * sj_calendar_covers_year(), sj_calendar_covers(),
+ * sj_calendar_missing_next_year(), sj_calendar_fingerprint().
  */
 #ifndef SJ_CALENDAR_H
 #define SJ_CALENDAR_H
@@ -88,5 +98,20 @@ int sj_calendar_add_working_days(const sj_calendar *cal, int64_t start_ms, int n
  * SJ_CALENDAR_MAX_DAYS * 2 days apart. */
 int sj_calendar_working_days_between(const sj_calendar *cal, int64_t from_ms, int64_t to_ms,
                                      int *out);
+
+/* True if the calendar lists a public holiday in `year` (see Coverage). */
+bool sj_calendar_covers_year(const sj_calendar *cal, int year);
+
+/* True if the China-time year of the instant `ms` is covered. */
+bool sj_calendar_covers(const sj_calendar *cal, int64_t ms);
+
+/* The year whose arrangement should be loaded by now and is not: from 1
+ * November (China time) of year Y, Y + 1 if it is not covered; else 0. */
+int sj_calendar_missing_next_year(const sj_calendar *cal, int64_t now_ms);
+
+/* A hash of the listed dates and their kinds (not the names): equal for two
+ * calendars that count the same working days, so that a changed one can be
+ * told from the same one loaded again. */
+uint64_t sj_calendar_fingerprint(const sj_calendar *cal);
 
 #endif

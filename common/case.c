@@ -16,6 +16,7 @@
 
 #include <string.h>
 
+#include "calendar.h"
 #include "i18n.h" /* N_(): marks refusals for xgettext; translated at the edge */
 #include "orgunit.h"
 #include "refusal.h" /* SJ_REFUSAL_JOIN only: nothing is translated here */
@@ -31,10 +32,15 @@ static const char *const status_names[SJ_STATUS_COUNT] = {
     "returned", "unsatisfied", "closed", "withdrawn",
 };
 
+/* NULL: a number kept free (case.h), unknown to this machine. */
 static const char *const action_names[SJ_ACTION_COUNT] = {
     "none",   "register", "resolve_at_once", "escalate", "accept",  "return_down",
     "request_materials", "supplement", "resolve", "return_undoable", "withdraw",
     "urge",   "feedback", "reopen", "close", "supervise", "overdue", "warn",
+    [SJ_ACTION_EXTEND_REQUEST] = "extend_request",
+    [SJ_ACTION_EXTEND_APPROVE] = "extend_approve",
+    [SJ_ACTION_EXTEND_REFUSE] = "extend_refuse",
+    [SJ_ACTION_DUE_RECOMPUTE] = "due_recompute",
 };
 
 static const char *const level_names[] = {"none", "village", "township", "county"};
@@ -51,7 +57,7 @@ static const char *const satisfaction_names[] = {
 
 static const char *name_of(const char *const *names, size_t n, int value)
 {
-    if (value < 0 || (size_t)value >= n)
+    if (value < 0 || (size_t)value >= n || !names[value])
         return "unknown";
     return names[value];
 }
@@ -61,7 +67,7 @@ static int value_of(const char *const *names, size_t n, const char *name)
     if (!name)
         return 0;
     for (size_t i = 1; i < n; i++)
-        if (strcmp(names[i], name) == 0)
+        if (names[i] && strcmp(names[i], name) == 0)
             return (int)i;
     return 0;
 }
@@ -154,6 +160,8 @@ sj_person_role sj_role_from_name(const char *name)
      SJ__BIT(SJ_STATUS_ACCEPTED_TOWNSHIP) | SJ__BIT(SJ_STATUS_ESCALATED_COUNTY) |                 \
      SJ__BIT(SJ_STATUS_ACCEPTED_COUNTY) | SJ__BIT(SJ_STATUS_WAITING_MATERIALS))
 #define SJ__ACTIVE (SJ__OPEN | SJ__BIT(SJ_STATUS_UNSATISFIED))
+/* Active and the clock runs: not while the case waits for materials. */
+#define SJ__RUNNING (SJ__ACTIVE & ~SJ__BIT(SJ_STATUS_WAITING_MATERIALS))
 #define SJ__HANDLING                                                                               \
     (SJ__BIT(SJ_STATUS_REGISTERED) | SJ__BIT(SJ_STATUS_ACCEPTED_TOWNSHIP) |                       \
      SJ__BIT(SJ_STATUS_ACCEPTED_COUNTY))
@@ -426,15 +434,48 @@ static const rule rules[SJ_ACTION_COUNT] = {
         NULL,
     },
     [SJ_ACTION_OVERDUE] = {
-        SJ__S, SJ__ACTIVE,
+        SJ__S, SJ__RUNNING,
         N_("only the county's supervision sweep marks a case overdue"),
-        N_("only an active case can be marked overdue"),
+        N_("only an active case whose time limit runs can be marked overdue; while it waits for "
+           "the villager's materials the clock stands"),
         NULL,
     },
     [SJ_ACTION_WARN] = {
-        SJ__S, SJ__ACTIVE,
+        SJ__S, SJ__RUNNING,
         N_("only the county's supervision sweep issues time-limit warnings"),
-        N_("only an active case can be warned about its time limit"),
+        N_("only an active case whose time limit runs can be warned about it; while it waits "
+           "for the villager's materials the clock stands"),
+        NULL,
+    },
+    [SJ_ACTION_EXTEND_REQUEST] = {
+        SJ__V | SJ__T | SJ__C, SJ__HANDLING | SJ__BIT(SJ_STATUS_WAITING_MATERIALS),
+        N_("the supervision sweep cannot ask for an extension; the level handling the case does"),
+        N_("an extension (延期) can be asked for only while a level handles the case or waits "
+           "for its materials; accept it first"),
+        N_("only the level holding the case can ask for an extension; it is held at another "
+           "level"),
+    },
+    [SJ_ACTION_EXTEND_APPROVE] = {
+        SJ__T | SJ__C, SJ__OPEN,
+        N_("only the level above the holder (township staff or a county operator) approves an "
+           "extension"),
+        N_("an extension can be approved only while the case is open"),
+        N_("only the level above the one holding the case, or the county, approves its "
+           "extension"),
+    },
+    [SJ_ACTION_EXTEND_REFUSE] = {
+        SJ__T | SJ__C, SJ__OPEN,
+        N_("only the level above the holder (township staff or a county operator) refuses an "
+           "extension"),
+        N_("an extension can be refused only while the case is open"),
+        N_("only the level above the one holding the case, or the county, refuses its "
+           "extension"),
+    },
+    [SJ_ACTION_DUE_RECOMPUTE] = {
+        SJ__S, SJ__RUNNING,
+        N_("only the county recomputes due times, when a year's holiday arrangement is "
+           "imported"),
+        N_("only an active case whose time limit runs gets its due time recomputed"),
         NULL,
     },
 };
@@ -445,7 +486,8 @@ static const rule rules[SJ_ACTION_COUNT] = {
 static bool version_exempt(sj_case_action action)
 {
     return action == SJ_ACTION_URGE || action == SJ_ACTION_SUPERVISE ||
-           action == SJ_ACTION_OVERDUE || action == SJ_ACTION_WARN;
+           action == SJ_ACTION_OVERDUE || action == SJ_ACTION_WARN ||
+           action == SJ_ACTION_DUE_RECOMPUTE;
 }
 
 static int refuse(sj_error *err, int code, const char *message)
@@ -470,6 +512,10 @@ static bool level_ok(const sj_case *c, sj_case_action action, const sj_actor *ac
         return !holder;
     case SJ_ACTION_REOPEN:
         return resolver || county;
+    case SJ_ACTION_EXTEND_APPROVE:
+    case SJ_ACTION_EXTEND_REFUSE:
+        /* The level above the holder decides; the county may always. */
+        return level > c->holder_level || county;
     case SJ_ACTION_CLOSE:
         if (c->status == SJ_STATUS_UNSATISFIED)
             return resolver || county;
@@ -478,6 +524,7 @@ static bool level_ok(const sj_case *c, sj_case_action action, const sj_actor *ac
     case SJ_ACTION_SUPERVISE:
     case SJ_ACTION_OVERDUE:
     case SJ_ACTION_WARN:
+    case SJ_ACTION_DUE_RECOMPUTE:
     case SJ_ACTION_REGISTER:
         return true;
     default:
@@ -491,7 +538,7 @@ static int check(const sj_case *c, sj_case_action action, const sj_actor *actor,
 {
     if (!c || !actor)
         return refuse(err, SJ_EINVAL, N_("no case or no actor given; this is a program error"));
-    if (action <= SJ_ACTION_NONE || action >= SJ_ACTION_COUNT)
+    if (action <= SJ_ACTION_NONE || action >= SJ_ACTION_COUNT || rules[action].roles == 0)
         return refuse(err, SJ_EINVAL, N_("unknown action; update the program"));
     if (!actor_valid(actor))
         return refuse(err, SJ_EINVAL,
@@ -528,6 +575,14 @@ static int check(const sj_case *c, sj_case_action action, const sj_actor *actor,
                       N_("the case is already under supervision; urge it instead"));
     if (action == SJ_ACTION_OVERDUE && c->overdue)
         return refuse(err, SJ_ENOT_ALLOWED, N_("the case is already marked overdue"));
+    if (action == SJ_ACTION_EXTEND_REQUEST && c->extension_days > 0)
+        return refuse(err, SJ_ENOT_ALLOWED,
+                      N_("an extension is already asked for and waits for the level above; wait "
+                         "for its decision"));
+    if ((action == SJ_ACTION_EXTEND_APPROVE || action == SJ_ACTION_EXTEND_REFUSE) &&
+        c->extension_days == 0)
+        return refuse(err, SJ_ENOT_ALLOWED,
+                      N_("no extension is asked for on this case; there is nothing to decide"));
     /* 7 */
     if (!level_ok(c, action, actor))
         return refuse(err, SJ_EWRONG_LEVEL, r->wrong_level);
@@ -635,6 +690,16 @@ static const struct {
     [SJ_ACTION_WARN] = {SJ_CASE_FIELD_WARN_PERCENT,
         N_("(the chosen action is a time-limit warning (预警): it takes the share of the time "
            "limit only)")},
+    [SJ_ACTION_EXTEND_REQUEST] = {SJ__NOTE | SJ_CASE_FIELD_EXTEND_DAYS,
+        N_("(the chosen action is ask for an extension (申请延期): it takes the number of "
+           "working days and a note, the reason)")},
+    [SJ_ACTION_EXTEND_APPROVE] = {SJ__NOTE,
+        N_("(the chosen action is approve the extension (批准延期): it takes a note only)")},
+    [SJ_ACTION_EXTEND_REFUSE] = {SJ__NOTE,
+        N_("(the chosen action is refuse the extension (不予延期): it takes a note only)")},
+    [SJ_ACTION_DUE_RECOMPUTE] = {0,
+        N_("(the chosen action is the due time recomputed on the calendar: it takes no "
+           "field)")},
 };
 
 unsigned sj_case_action_fields(sj_case_action action)
@@ -662,6 +727,8 @@ static unsigned carried(const sj_action *a)
         f |= SJ_CASE_FIELD_SATISFACTION;
     if (a->warn_percent != 0)
         f |= SJ_CASE_FIELD_WARN_PERCENT;
+    if (a->extend_days != 0)
+        f |= SJ_CASE_FIELD_EXTEND_DAYS;
     return f;
 }
 
@@ -684,6 +751,9 @@ static int check_taken(const sj_action *a, sj_error *err)
                                         "recording feedback (结果反馈) takes one")},
         {SJ_CASE_FIELD_WARN_PERCENT, N_("a share of the time limit does not belong to this "
                                         "action; only a time-limit warning (预警) takes one")},
+        {SJ_CASE_FIELD_EXTEND_DAYS, N_("a number of extension days does not belong to this "
+                                       "action; only asking for an extension (申请延期) takes "
+                                       "one")},
     };
     unsigned extra = carried(a) & ~takes[a->type].fields;
     for (size_t i = 0; i < SJ__COUNT(names); i++)
@@ -807,6 +877,17 @@ static int check_fields(const sj_case *c, const sj_action *a, sj_error *err)
         if (a->warn_percent == 0)
             missing = N_("a warning needs the share of the time limit used, 1 to 99 percent");
         break;
+    case SJ_ACTION_EXTEND_REQUEST:
+        if (a->extend_days == 0)
+            missing = N_("an extension needs the number of working days asked for, 1 to 60");
+        else if (sj_utf8_blank(a->note))
+            missing = N_("a reason is required to ask for an extension: say why the time limit "
+                         "cannot be kept");
+        break;
+    case SJ_ACTION_EXTEND_REFUSE:
+        if (sj_utf8_blank(a->note))
+            missing = N_("a note is required to refuse an extension: say why");
+        break;
     default:
         break;
     }
@@ -862,6 +943,10 @@ static int check_fields(const sj_case *c, const sj_action *a, sj_error *err)
             return refuse(err, SJ_EBAD_FIELD,
                           N_("a warning at this share of the time limit was already issued"));
     }
+    if (a->type == SJ_ACTION_EXTEND_REQUEST && a->extend_days > SJ_CASE_EXTEND_MAX)
+        return refuse(err, SJ_EBAD_FIELD,
+                      N_("an extension asks for 1 to 60 working days; ask for less, and again "
+                         "later if needed"));
     return 0;
 }
 
@@ -907,6 +992,7 @@ static void finish(sj_case *c, const sj_actor *actor, bool returned)
     set_unit(c->resolved_unit, actor->unit);
     c->handling = handling_of(c, returned, level);
     c->resume_status = SJ_STATUS_NONE;
+    c->paused_at_ms = 0;
     c->satisfaction = SJ_SATISFACTION_NONE;
     hold_at(c, SJ_LEVEL_VILLAGE);
 }
@@ -950,6 +1036,7 @@ static void transition(sj_case *n, const sj_case *c, const sj_action *a, const s
             n->department = NULL;
             hold_at(n, SJ_LEVEL_TOWNSHIP);
         }
+        n->return_count = c->return_count + 1;
         break;
     case SJ_ACTION_REQUEST_MATERIALS:
         ev->repeat_materials_request =
@@ -960,10 +1047,23 @@ static void transition(sj_case *n, const sj_case *c, const sj_action *a, const s
         n->materials_rounds = c->materials_rounds + 1;
         n->materials = a->materials;
         n->n_materials = a->n_materials;
+        n->paused_at_ms = a->at_ms; /* the clock stops */
         break;
     case SJ_ACTION_SUPPLEMENT:
         n->status = c->resume_status;
         n->resume_status = SJ_STATUS_NONE;
+        n->paused_at_ms = 0;
+        if (a->calendar) {
+            /* The days waited, counted like the limit: (pause day, today]. */
+            int days = 0;
+            if (c->paused_at_ms > 0 &&
+                sj_calendar_working_days_between(a->calendar, c->paused_at_ms, a->at_ms, &days) ==
+                    0 &&
+                days > 0) {
+                n->paused_days = c->paused_days + (uint32_t)days;
+                ev->clock_days = (uint32_t)days;
+            }
+        }
         break;
     case SJ_ACTION_RETURN_UNDOABLE:
         n->status = SJ_STATUS_RETURNED;
@@ -974,6 +1074,7 @@ static void transition(sj_case *n, const sj_case *c, const sj_action *a, const s
     case SJ_ACTION_WITHDRAW:
         n->status = SJ_STATUS_WITHDRAWN;
         n->resume_status = SJ_STATUS_NONE;
+        n->paused_at_ms = 0;
         hold_at(n, SJ_LEVEL_VILLAGE);
         break;
     case SJ_ACTION_URGE:
@@ -1010,10 +1111,65 @@ static void transition(sj_case *n, const sj_case *c, const sj_action *a, const s
     case SJ_ACTION_WARN:
         n->warn_level = a->warn_percent;
         break;
+    case SJ_ACTION_EXTEND_REQUEST:
+        n->extension_days = a->extend_days;
+        ev->clock_days = a->extend_days;
+        break;
+    case SJ_ACTION_EXTEND_APPROVE:
+        n->extended_days = c->extended_days + c->extension_days;
+        n->extension_days = 0;
+        ev->clock_days = c->extension_days;
+        break;
+    case SJ_ACTION_EXTEND_REFUSE:
+        n->extension_days = 0;
+        ev->clock_days = c->extension_days;
+        break;
+    case SJ_ACTION_DUE_RECOMPUTE:
+        break; /* the due time is set by clock() */
     case SJ_ACTION_REGISTER:
     case SJ_ACTION_NONE:
         break; /* refused by check() */
     }
+}
+
+int sj_case_due(const sj_calendar *cal, int64_t registered_at_ms, uint32_t days, int64_t *due_ms,
+                bool *provisional)
+{
+    if (!cal || !due_ms || days > SJ_CALENDAR_MAX_DAYS)
+        return SJ_EINVAL;
+    int64_t due;
+    if (sj_calendar_add_working_days(cal, registered_at_ms, (int)days, &due) != 0)
+        return SJ_EINVAL;
+    *due_ms = due;
+    if (provisional)
+        *provisional = !sj_calendar_covers(cal, due);
+    return 0;
+}
+
+/* After the transition: with the county's calendar, the due time of an
+ * action that moved the clock is set again from registration, and an
+ * overdue mark it makes untrue is cleared.  Returns false if the due time
+ * cannot be computed (a case record without its clock). */
+static bool move_clock(sj_case *n, const sj_case *c, const sj_action *a, sj_case_event *ev)
+{
+    bool moves = a->type == SJ_ACTION_DUE_RECOMPUTE ||
+                 (a->type == SJ_ACTION_SUPPLEMENT && n->paused_days != c->paused_days) ||
+                 (a->type == SJ_ACTION_EXTEND_APPROVE && n->extended_days != c->extended_days);
+    if (!a->calendar || !moves)
+        return true;
+    int64_t due;
+    bool provisional;
+    if (c->registered_at_ms <= 0 ||
+        sj_case_due(a->calendar, c->registered_at_ms,
+                    n->limit_days + n->paused_days + n->extended_days, &due, &provisional) != 0)
+        return false;
+    n->due_at_ms = due;
+    n->due_provisional = provisional;
+    if (due > a->at_ms)
+        n->overdue = false;
+    ev->due_at_ms = due;
+    ev->due_provisional = provisional;
+    return true;
 }
 
 int sj_case_apply(const sj_case *current, const sj_action *action, const sj_actor *actor,
@@ -1035,6 +1191,22 @@ int sj_case_apply(const sj_case *current, const sj_action *action, const sj_acto
     o.events[0].action = action->type;
     o.events[0].from_status = current->status;
     transition(&o.next, current, action, actor, &o.events[0]);
+    /* A pending extension request is for the holder that asked, while it
+     * handles the case: it lapses when the case moves on or is finished. */
+    if (o.next.holder_level != current->holder_level || !status_in(o.next.status, SJ__OPEN))
+        o.next.extension_days = 0;
+    if (action->type == SJ_ACTION_DUE_RECOMPUTE && !action->calendar)
+        return refuse(err, SJ_EINVAL,
+                      N_("the due time can be recomputed only on the county's calendar; this is a "
+                         "program error"));
+    if (!move_clock(&o.next, current, action, &o.events[0]))
+        return refuse(err, SJ_EINVAL,
+                      N_("the case record has no registration time or limit to count its due time "
+                         "from; reload the case from the county"));
+    if (action->type == SJ_ACTION_DUE_RECOMPUTE && o.next.due_at_ms == current->due_at_ms &&
+        o.next.due_provisional == current->due_provisional)
+        return refuse(err, SJ_ENOT_ALLOWED,
+                      N_("the due time is already right on the loaded calendar"));
     o.events[0].to_status = o.next.status;
     if (!version_exempt(action->type))
         o.next.version = current->version + 1;
@@ -1082,6 +1254,7 @@ int sj_case_register(const char *village, sj_level item_min_level, int64_t at_ms
     o.next.status = SJ_STATUS_REGISTERED;
     o.next.version = 1;
     o.next.updated_at_ms = at_ms;
+    o.next.registered_at_ms = at_ms; /* limit and due time: the county's (sj_case_due()) */
     hold_at(&o.next, SJ_LEVEL_VILLAGE);
     o.n_events = 1;
     o.events[0].action = SJ_ACTION_REGISTER;

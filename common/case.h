@@ -62,9 +62,31 @@
  *                                                           note (why no feedback)
  *   SUPERVISE         C           any active, not yet       supervised (no version change,
  *                                 supervised                no version check)
- *   OVERDUE           S           any active, not overdue   overdue (no version change)
- *   WARN              S           any active                warn_level = warn_percent, which
+ *   OVERDUE           S           active, not waiting for   overdue (no version change)
+ *                                 materials, not overdue
+ *   WARN              S           active, not waiting       warn_level = warn_percent, which
  *                                                           must exceed the current one
+ *   EXTEND_REQUEST    holder      its handling status, or   extension_days = extend_days
+ *                                 WAITING_MATERIALS; no     (1..SJ_CASE_EXTEND_MAX); note
+ *                                 request pending           (the reason) required (申请延期)
+ *   EXTEND_APPROVE    T, C above  open, request pending     extended_days += extension_days;
+ *                     the holder                            due time moves out; request cleared
+ *   EXTEND_REFUSE     T, C above  open, request pending     request cleared; note required
+ *                     the holder
+ *   DUE_RECOMPUTE     S           active, not waiting; a    due time and provisional mark
+ *                                 calendar given and the    recomputed on the calendar (no
+ *                                 due time differs on it    version change)
+ *
+ * The clock (限时办结, docs/LIFECYCLE.md "The clock"): the limit runs from
+ * registration and no move between levels restarts it.  REQUEST_MATERIALS
+ * stops it (paused_at_ms); SUPPLEMENT adds the working days in (date of
+ * paused_at_ms, date of the supplement] to paused_days; EXTEND_APPROVE adds
+ * the days asked for to extended_days; each then sets due_at_ms again from
+ * registration (sj_case_due()) when the action carries the county's
+ * calendar, and clears the overdue mark if the new due time is later than
+ * the action.  OVERDUE and WARN are not given while the case waits for
+ * materials (the clock stands).  A pending extension request lapses when
+ * the case changes holder or is finished.  RETURN_DOWN counts return_count.
  *
  *   "resolver" is the level and unit that resolved or returned the case
  *   (resolved_level/resolved_unit).  CLOSED and WITHDRAWN are terminal.
@@ -206,8 +228,14 @@ typedef enum sj_case_action {
     SJ_ACTION_SUPERVISE = 15,
     SJ_ACTION_OVERDUE = 16,
     SJ_ACTION_WARN = 17,
+    /* 18..29 are kept free for the department actions (numbered apart on
+     * the wire); the machine refuses them as unknown. */
+    SJ_ACTION_EXTEND_REQUEST = 30,
+    SJ_ACTION_EXTEND_APPROVE = 31,
+    SJ_ACTION_EXTEND_REFUSE = 32,
+    SJ_ACTION_DUE_RECOMPUTE = 33,
 } sj_case_action;
-#define SJ_ACTION_COUNT 18
+#define SJ_ACTION_COUNT 34
 
 typedef enum sj_handling {
     SJ_HANDLING_NONE = 0,
@@ -230,6 +258,7 @@ typedef enum sj_satisfaction {
 #define SJ_CASE_NAME_MAX 200       /* department, material name */
 #define SJ_CASE_MATERIALS_MAX 50   /* items in one materials list */
 #define SJ_CASE_EVENTS_MAX 2
+#define SJ_CASE_EXTEND_MAX 60      /* working days one extension may ask for */
 
 #define SJ_UNIT_CODE_SIZE 13
 
@@ -262,6 +291,17 @@ typedef struct sj_case {
     char resolved_unit[SJ_UNIT_CODE_SIZE];
     int64_t updated_at_ms;
     int64_t closed_at_ms;
+    /* The clock (限时办结): the case is due limit_days + paused_days +
+     * extended_days working days after registered_at_ms (sj_case_due()). */
+    int64_t registered_at_ms;
+    uint32_t limit_days;               /* the item's limit (or urgent limit) */
+    int64_t due_at_ms;
+    bool due_provisional;              /* due beyond the loaded calendar (暂定) */
+    int64_t paused_at_ms;              /* WAITING_MATERIALS: when the clock stopped */
+    uint32_t paused_days;              /* working days waited for materials */
+    uint32_t extended_days;            /* working days of approved extensions */
+    uint32_t extension_days;           /* pending extension request (0: none) */
+    uint32_t return_count;             /* RETURN_DOWNs (退回下级) so far */
     /* Borrowed text; NULL means empty. */
     const char *department;
     const char *result;
@@ -282,6 +322,12 @@ typedef struct sj_action {
     size_t n_materials;
     sj_satisfaction satisfaction;
     uint32_t warn_percent;             /* WARN only: 1..99 */
+    uint32_t extend_days;              /* EXTEND_REQUEST only: 1..SJ_CASE_EXTEND_MAX */
+    /* The county's working-day calendar, not a field of the action: with
+     * it the clock moves (SUPPLEMENT, EXTEND_APPROVE, DUE_RECOMPUTE); NULL
+     * (clients, relays) leaves the due time as it is and refuses
+     * DUE_RECOMPUTE. */
+    const struct sj_calendar *calendar;
 } sj_action;
 
 /* The fields of an sj_action other than its type, version and time, as
@@ -293,6 +339,7 @@ typedef enum sj_case_field {
     SJ_CASE_FIELD_MATERIALS = 1 << 3,
     SJ_CASE_FIELD_SATISFACTION = 1 << 4,
     SJ_CASE_FIELD_WARN_PERCENT = 1 << 5,
+    SJ_CASE_FIELD_EXTEND_DAYS = 1 << 6,
 } sj_case_field;
 
 /* A new case's own fields as the village registers them. */
@@ -309,6 +356,12 @@ typedef struct sj_case_event {
     sj_case_status from_status;
     sj_case_status to_status;
     bool repeat_materials_request;
+    /* The clock: working days paused (SUPPLEMENT), asked for
+     * (EXTEND_REQUEST), granted or refused (EXTEND_APPROVE/REFUSE); and
+     * the due time after the action when it moved (0: unchanged). */
+    uint32_t clock_days;
+    int64_t due_at_ms;
+    bool due_provisional;
 } sj_case_event;
 
 typedef struct sj_case_outcome {
@@ -327,6 +380,14 @@ int sj_case_register(const char *village, sj_level item_min_level, int64_t at_ms
  * order of checks above) with err set; out is then untouched. */
 int sj_case_apply(const sj_case *current, const sj_action *action, const sj_actor *actor,
                   sj_case_outcome *out, sj_error *err);
+
+/* The due time of a case with `days` working days in all (limit, paused,
+ * extended) from registered_at_ms on cal (calendar.h's rule), and whether it
+ * is provisional: it falls in a year whose holiday arrangement cal does not
+ * hold (sj_calendar_covers()).  Returns 0 or SJ_EINVAL (times or days out of
+ * range). */
+int sj_case_due(const struct sj_calendar *cal, int64_t registered_at_ms, uint32_t days,
+                int64_t *due_ms, bool *provisional);
 
 /* The fields `action` takes (bits of sj_case_field); 0 for REGISTER, whose
  * fields are the submission's, and for an unknown action.  Forms show these

@@ -56,7 +56,11 @@ SJ__SAME(SJ_ACTION_CLOSE, SANJI__CASE_ACTION_TYPE__CASE_ACTION_CLOSE);
 SJ__SAME(SJ_ACTION_SUPERVISE, SANJI__CASE_ACTION_TYPE__CASE_ACTION_SUPERVISE);
 SJ__SAME(SJ_ACTION_OVERDUE, SANJI__CASE_ACTION_TYPE__CASE_ACTION_OVERDUE);
 SJ__SAME(SJ_ACTION_WARN, SANJI__CASE_ACTION_TYPE__CASE_ACTION_WARN);
-SJ__SAME(SJ_ACTION_COUNT, SANJI__CASE_ACTION_TYPE__CASE_ACTION_WARN + 1);
+SJ__SAME(SJ_ACTION_EXTEND_REQUEST, SANJI__CASE_ACTION_TYPE__CASE_ACTION_EXTEND_REQUEST);
+SJ__SAME(SJ_ACTION_EXTEND_APPROVE, SANJI__CASE_ACTION_TYPE__CASE_ACTION_EXTEND_APPROVE);
+SJ__SAME(SJ_ACTION_EXTEND_REFUSE, SANJI__CASE_ACTION_TYPE__CASE_ACTION_EXTEND_REFUSE);
+SJ__SAME(SJ_ACTION_DUE_RECOMPUTE, SANJI__CASE_ACTION_TYPE__CASE_ACTION_DUE_RECOMPUTE);
+SJ__SAME(SJ_ACTION_COUNT, SANJI__CASE_ACTION_TYPE__CASE_ACTION_DUE_RECOMPUTE + 1);
 
 SJ__SAME(SJ_HANDLING_NONE, SANJI__HANDLING_TYPE__HANDLING_UNSPECIFIED);
 SJ__SAME(SJ_HANDLING_AT_ONCE, SANJI__HANDLING_TYPE__HANDLING_AT_ONCE);
@@ -117,6 +121,15 @@ void sj_case_pb_to_case(const Sanji__Case *p, sj_level item_min_level, sj_case *
     o->return_reason = p->return_reason;
     o->materials = (const char *const *)p->materials;
     o->n_materials = p->n_materials;
+    o->registered_at_ms = p->registered_at_ms;
+    o->limit_days = p->limit_days;
+    o->due_at_ms = p->due_at_ms;
+    o->due_provisional = p->due_provisional;
+    o->paused_at_ms = p->paused_at_ms;
+    o->paused_days = p->paused_days;
+    o->extended_days = p->extended_days;
+    o->extension_days = p->extension_days;
+    o->return_count = p->return_count;
 }
 
 void sj_case_pb_from_case(const sj_case *c, Sanji__Case *t)
@@ -144,6 +157,15 @@ void sj_case_pb_from_case(const sj_case *c, Sanji__Case *t)
     t->return_reason = (char *)nz(c->return_reason);
     t->materials = (char **)c->materials;
     t->n_materials = c->n_materials;
+    t->registered_at_ms = c->registered_at_ms;
+    t->limit_days = c->limit_days;
+    t->due_at_ms = c->due_at_ms;
+    t->due_provisional = c->due_provisional;
+    t->paused_at_ms = c->paused_at_ms;
+    t->paused_days = c->paused_days;
+    t->extended_days = c->extended_days;
+    t->extension_days = c->extension_days;
+    t->return_count = c->return_count;
 }
 
 void sj_case_pb_action(const Sanji__CaseAction *a, sj_action *o)
@@ -158,4 +180,5 @@ void sj_case_pb_action(const Sanji__CaseAction *a, sj_action *o)
     o->materials = (const char *const *)a->materials;
     o->n_materials = a->n_materials;
     o->satisfaction = (sj_satisfaction)a->satisfaction;
+    o->extend_days = a->extend_days;
 }

@@ -20,8 +20,9 @@
 #include "orgunit.h"
 #include "personal.h"
 
-/* Statuses a case is still worked on in (sj_case_is_active()), as SQL. */
-#define ACTIVE_SQL "(1, 2, 3, 4, 5, 6, 9)"
+/* Statuses a case is still worked on in (sj_case_is_active()) with its
+ * clock running (not WAITING_MATERIALS, 6), as SQL. */
+#define RUNNING_SQL "(1, 2, 3, 4, 5, 9)"
 
 static int fail(sqlite3 *db, sj_error *err, const char *what)
 {
@@ -207,10 +208,11 @@ static bool like_suffix(const char *text, char *out, size_t cap)
     return true;
 }
 
-/* "Overdue" at a copy: the county's flag, or an active case past its due
+/* "Overdue" at a copy: the county's flag, or an active case whose clock
+ * runs (not one waiting for materials, case.h "The clock") past its due
  * time (the flag may not have arrived yet). */
 #define OVERDUE_SQL                                                                               \
-    "(overdue <> 0 OR (due_at_ms > 0 AND due_at_ms < ? AND status IN " ACTIVE_SQL "))"
+    "(overdue <> 0 OR (due_at_ms > 0 AND due_at_ms < ? AND status IN " RUNNING_SQL "))"
 
 static void build_where(builder *b, const Sanji__CaseListQuery *q, const sj_case_search_viewer *v)
 {

@@ -185,16 +185,54 @@ int countyd_apply_open(countyd_apply *a, PGconn *db, const char *county, sj_erro
     a->db = db;
     memcpy(a->county, county, 7);
     countyd_refdata_cache_init(&a->refs);
-    a->calendar = sj_calendar_new();
     a->pipe = calloc(1, sizeof(*a->pipe));
-    if (!a->calendar || !a->pipe) {
+    if (!a->pipe) {
         countyd_apply_close(a);
         return sj_error_set(err, SJ_ENOMEM, "out of memory");
     }
-    int rc = countyd_refdata_calendar(db, a->calendar, err);
+    int rc = countyd_apply_reload_calendar(a, err);
     if (rc != 0)
         countyd_apply_close(a);
     return rc;
+}
+
+int countyd_apply_reload_calendar(countyd_apply *a, sj_error *err)
+{
+    sj_calendar *cal;
+    int rc = countyd_calendar_read(a->db, &cal, err);
+    if (rc != 0)
+        return rc;
+    sj_calendar_free(a->calendar);
+    a->calendar = cal;
+    return 0;
+}
+
+int countyd_calendar_read(PGconn *db, sj_calendar **out, sj_error *err)
+{
+    *out = NULL;
+    sj_calendar *cal = sj_calendar_new();
+    if (!cal)
+        return sj_error_set(err, SJ_ENOMEM, "out of memory");
+    PGresult *res = NULL;
+    int rc = countyd_db_query(db, "SELECT day::text, kind, name FROM holiday ORDER BY day", 0,
+                              NULL, &res, err);
+    if (rc != 0)
+        res = NULL;
+    for (int i = 0; rc == 0 && i < PQntuples(res); i++) {
+        int32_t day;
+        if ((rc = sj_clock_parse_date(PQgetvalue(res, i, 0), &day, err)) == 0)
+            rc = sj_calendar_add(cal, day,
+                                 strcmp(PQgetvalue(res, i, 1), "workday") == 0 ? SJ_CALENDAR_WORKDAY
+                                                                              : SJ_CALENDAR_HOLIDAY,
+                                 PQgetvalue(res, i, 2), err);
+    }
+    PQclear(res);
+    if (rc != 0) {
+        sj_calendar_free(cal);
+        return rc;
+    }
+    *out = cal;
+    return 0;
 }
 
 void countyd_apply_close(countyd_apply *a)
@@ -347,7 +385,8 @@ static void record_params(record_row *x, const char *message_id, const countyd_p
 static int write_event(countyd_apply *a, const char *village, const event_row *e, bool last,
                        countyd_apply_result *r, sj_error *err)
 {
-    char seq[16], action[8], level[8], at[24], rec[24], from[8], to[8], sat[8], *mats = NULL;
+    char seq[16], action[8], level[8], at[24], rec[24], from[8], to[8], sat[8], cd[16], due[24],
+        *mats = NULL;
     snprintf(seq, sizeof(seq), "%d", e->seq);
     snprintf(action, sizeof(action), "%d", (int)e->ev->action);
     snprintf(level, sizeof(level), "%d", (int)e->level);
@@ -356,12 +395,15 @@ static int write_event(countyd_apply *a, const char *village, const event_row *e
     snprintf(from, sizeof(from), "%d", (int)e->ev->from_status);
     snprintf(to, sizeof(to), "%d", (int)e->ev->to_status);
     snprintf(sat, sizeof(sat), "%d", (int)e->satisfaction);
+    snprintf(cd, sizeof(cd), "%u", e->ev->clock_days);
+    fmt_i64(due, sizeof(due), e->ev->due_at_ms);
     if (countyd_db_text_array(e->materials, e->n_materials, &mats) != 0)
         return sj_error_set(err, SJ_ENOMEM, "out of memory");
     const char *p[] = {e->case_id, seq, action, e->person, e->person_name, e->node, level, e->unit,
                        at, rec, from, to, e->note ? e->note : "", e->result ? e->result : "",
                        mats, sat, e->department ? e->department : "", e->message_id,
-                       b(e->ev->repeat_materials_request), village};
+                       b(e->ev->repeat_materials_request), village, cd, due,
+                       b(e->ev->due_provisional)};
     /* One statement for the event, the village's feed counter and the feed
      * row (one round trip instead of three).  The counter row stays locked
      * until COMMIT: no two transactions take the same number, and a
@@ -371,14 +413,15 @@ static int write_event(countyd_apply *a, const char *village, const event_row *e
         {.sql = "WITH e AS (INSERT INTO case_event (case_id, seq, action, actor_person, actor_name,"
                 " actor_node, actor_level, actor_unit, at_ms, recorded_at_ms, from_status,"
                 " to_status, note, result, materials, satisfaction, department, message_id,"
-                " repeat_materials_request) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11,"
-                " $12, $13, $14, $15, $16, $17, $18, $19) RETURNING case_id, seq),"
+                " repeat_materials_request, clock_days, due_at_ms, due_provisional) VALUES ($1, $2,"
+                " $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19,"
+                " $21, $22, $23) RETURNING case_id, seq),"
                 " c AS (INSERT INTO feed_counter (village, last_seq) VALUES ($20::text, 1)"
                 " ON CONFLICT (village) DO UPDATE SET last_seq = feed_counter.last_seq + 1"
                 " RETURNING last_seq)"
                 " INSERT INTO feed (village, seq, case_id, event_seq)"
                 " SELECT $20::text, c.last_seq, e.case_id, e.seq FROM e, c RETURNING seq",
-         .n = 20, .params = p},
+         .n = 23, .params = p},
         {.sql = RECORD_SQL, .n = 8}};
     record_row row;
     bool with_record = last && a->cur && e->message_id;
@@ -480,10 +523,10 @@ static const char CASE_INSERT_SQL[] =
     " INSERT INTO cases (case_id, number, village, item_code, item_name, item_min_level,"
     " applicant_name, applicant_id_number, applicant_phone, request_text, first_receiver,"
     " first_receiver_name, holder_level, holder_unit, status, version, registered_at_ms,"
-    " due_at_ms, updated_at_ms, urgent, appointment_at_ms) VALUES ($1,"
-    " (SELECT $2::text || '-' || lpad(last_seq::text, greatest(5, length(last_seq::text)),"
-    " '0') FROM n), $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17,"
-    " $18, $19, $20, $21) RETURNING number";
+    " due_at_ms, updated_at_ms, urgent, appointment_at_ms, limit_days, due_provisional)"
+    " VALUES ($1, (SELECT $2::text || '-' || lpad(last_seq::text,"
+    " greatest(5, length(last_seq::text)), '0') FROM n), $3, $4, $5, $6, $7, $8, $9, $10, $11,"
+    " $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $24, $25) RETURNING number";
 
 static int apply_submit(countyd_apply *a, const countyd_apply_msg *m, const char *mid,
                         countyd_apply_result *r, sj_error *err)
@@ -547,10 +590,16 @@ static int apply_submit(countyd_apply *a, const countyd_apply_msg *m, const char
     sj_case_outcome out;
     if ((rc = sj_case_register(s->village, min_level, start, &actor, &out, &why)) != 0)
         return refuse(r, rc, why.message);
-    int64_t due;
     int days = s->urgent && urgent_limit > 0 ? urgent_limit : limit;
-    if (sj_calendar_add_working_days(a->calendar, start, days, &due) != 0)
+    /* The clock starts: due `days` working days after registration,
+     * provisional if that falls in a year the calendar does not cover. */
+    out.next.limit_days = (uint32_t)days;
+    if (sj_case_due(a->calendar, start, out.next.limit_days, &out.next.due_at_ms,
+                    &out.next.due_provisional) != 0)
         return refuse(r, SJ_EBAD_FIELD, N_("The registration time is out of range."));
+    int64_t due = out.next.due_at_ms;
+    out.events[0].due_at_ms = due;
+    out.events[0].due_provisional = out.next.due_provisional;
 
     /* Case number: per county per China day of the county's clock,
      * <county>-<yyyymmdd>-<seq, 5 digits or more>, taken from the locked
@@ -561,7 +610,8 @@ static int apply_submit(countyd_apply *a, const countyd_apply_msg *m, const char
     snprintf(prefix, sizeof(prefix), "%s-%.4s%.2s%.2s", a->county, day, day + 5, day + 8);
 
     const sj_case *c = &out.next;
-    char minl[8], hl[8], st[8], ver[24], reg[24], due_s[24], upd[24], appt[24];
+    char minl[8], hl[8], st[8], ver[24], reg[24], due_s[24], upd[24], appt[24], lim[16];
+    snprintf(lim, sizeof(lim), "%u", c->limit_days);
     snprintf(minl, sizeof(minl), "%d", (int)min_level);
     snprintf(hl, sizeof(hl), "%d", (int)c->holder_level);
     snprintf(st, sizeof(st), "%d", (int)c->status);
@@ -573,8 +623,8 @@ static int apply_submit(countyd_apply *a, const countyd_apply_msg *m, const char
     const char *p[] = {cid, prefix, s->village, item->code, item_name, minl, ap->name, id_number,
                        ap->phone, s->request_text, s->actor_person, person_name, hl,
                        c->holder_unit, st, ver, reg, due_s, upd, b(s->urgent), appt, a->county,
-                       day};
-    if ((rc = run_write(a, CASE_INSERT_SQL, 23, p, SINK_NUMBER, r, err)) != 0)
+                       day, lim, b(c->due_provisional)};
+    if ((rc = run_write(a, CASE_INSERT_SQL, 25, p, SINK_NUMBER, r, err)) != 0)
         return rc;
     r->status = SANJI__ACK_STATUS__ACK_STATUS_APPLIED; /* final before the last write_event() */
     r->case_version = c->version;
@@ -767,6 +817,7 @@ static int act_on_case(countyd_apply *a, const Sanji__CaseAction *act, const act
     sj_case_pb_action(act, &action);
     action.at_ms = at;
     action.warn_percent = who->warn_percent;
+    action.calendar = a->calendar; /* the county's clock moves (case.h "The clock") */
     sj_case_outcome out;
     sj_error why;
     sj_error_clear(&why);
@@ -782,7 +833,8 @@ static int act_on_case(countyd_apply *a, const Sanji__CaseAction *act, const act
         rc = sj_error_set(err, SJ_ENOMEM, "out of memory");
         goto out;
     }
-    char st[8], rs[8], hl[8], ver[24], hd[8], wl[16], uc[16], mr[16], sat[8], rl[8], upd[24], cl[24];
+    char st[8], rs[8], hl[8], ver[24], hd[8], wl[16], uc[16], mr[16], sat[8], rl[8], upd[24], cl[24],
+        due[24], pa[24], pd[16], xd[16], xp[16], rcn[16];
     snprintf(st, sizeof(st), "%d", (int)c->status);
     snprintf(rs, sizeof(rs), "%d", (int)c->resume_status);
     snprintf(hl, sizeof(hl), "%d", (int)c->holder_level);
@@ -795,18 +847,27 @@ static int act_on_case(countyd_apply *a, const Sanji__CaseAction *act, const act
     snprintf(rl, sizeof(rl), "%d", (int)c->resolved_level);
     fmt_i64(upd, sizeof(upd), c->updated_at_ms);
     fmt_i64(cl, sizeof(cl), c->closed_at_ms);
+    fmt_i64(due, sizeof(due), c->due_at_ms);
+    fmt_i64(pa, sizeof(pa), c->paused_at_ms);
+    snprintf(pd, sizeof(pd), "%u", c->paused_days);
+    snprintf(xd, sizeof(xd), "%u", c->extended_days);
+    snprintf(xp, sizeof(xp), "%u", c->extension_days);
+    snprintf(rcn, sizeof(rcn), "%u", c->return_count);
     const char *p[] = {cid, st, rs, hl, c->holder_unit, ver, hd, b(c->overdue), b(c->supervised),
                        b(c->escalated), b(c->reached_county), wl, uc, mr, sat, rl,
                        c->resolved_unit, upd, cl, c->department ? c->department : "",
-                       c->result ? c->result : "", c->return_reason ? c->return_reason : "", mats};
+                       c->result ? c->result : "", c->return_reason ? c->return_reason : "", mats,
+                       due, b(c->due_provisional), pa, pd, xd, xp, rcn};
     static const char update_sql[] =
         "UPDATE cases SET status = $2, resume_status = $3, holder_level = $4, holder_unit = $5,"
         " version = $6, handling = $7, overdue = $8, supervised = $9, escalated = $10,"
         " reached_county = $11, warn_level = $12, urge_count = $13, materials_rounds = $14,"
         " satisfaction = $15, resolved_level = $16, resolved_unit = $17, updated_at_ms = $18,"
         " closed_at_ms = $19, department = $20, result = $21, return_reason = $22,"
-        " materials = $23 WHERE case_id = $1 RETURNING 1";
-    rc = run_write(a, update_sql, 23, p, SINK_ONE_ROW, r, err);
+        " materials = $23, due_at_ms = $24, due_provisional = $25, paused_at_ms = $26,"
+        " paused_days = $27, extended_days = $28, extension_days = $29, return_count = $30"
+        " WHERE case_id = $1 RETURNING 1";
+    rc = run_write(a, update_sql, 30, p, SINK_ONE_ROW, r, err);
     free(mats);
     if (rc != 0)
         goto out;

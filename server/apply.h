@@ -44,9 +44,11 @@
  * countyd_apply that countyd_apply_close() frees; the connection is
  * borrowed (the caller closes it) and must not be in a transaction.
  * Messages are borrowed for the call; results are caller storage.
- * Reload the calendar (close, open) after importing holidays.
+ * countyd_apply_reload_calendar() rereads the holiday table (after an
+ * import; the daemon does so before every sweep).
  *
  * Entry points: countyd_apply_open(), countyd_apply_close(),
+ * countyd_apply_reload_calendar(), countyd_calendar_read(),
  * countyd_apply_batch(), countyd_apply_system().
  */
 #ifndef COUNTYD_APPLY_H
@@ -116,6 +118,14 @@ typedef struct countyd_apply {
  * 0, SJ_EINVAL, SJ_ENOMEM or SJ_EDB/SJ_EDB_CONN. */
 int countyd_apply_open(countyd_apply *a, PGconn *db, const char *county, sj_error *err);
 void countyd_apply_close(countyd_apply *a);
+
+/* Rereads the holiday table into a->calendar; on failure the old calendar
+ * stays.  Returns 0, SJ_ENOMEM or SJ_EDB/SJ_EDB_CONN. */
+int countyd_apply_reload_calendar(countyd_apply *a, sj_error *err);
+
+/* The holiday table as a calendar (*out, freed with sj_calendar_free()).
+ * Returns 0, SJ_ENOMEM or SJ_EDB/SJ_EDB_CONN. */
+int countyd_calendar_read(PGconn *db, sj_calendar **out, sj_error *err);
 
 /* Applies n messages in one transaction (see above) and fills results[i]
  * for msgs[i].  Returns 0 after COMMIT, or SJ_EDB/SJ_EDB_CONN/SJ_ENOMEM

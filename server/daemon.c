@@ -91,6 +91,7 @@ struct countyd_daemon {
     upmsg *pend_head, *pend_tail;
     size_t n_pending, n_inflight;
     bool batch_busy, sweep_busy;
+    int32_t calendar_warned_day;   /* China day of the last missing-calendar warning */
     countyd_session *sessions;
     bool stopping, listener_closed, finished;
     sj_sdnotify_watchdog watchdog; /* WATCHDOG=1 from this loop when systemd asks (sdnotify.h) */
@@ -473,6 +474,12 @@ int countyd_daemon_upward(countyd_daemon *d, countyd_session *s, Sanji__Envelope
 
 typedef struct sweep_data {
     const countyd_config *cfg;
+    bool calendar_only;   /* at start: reload the calendar and check it, no sweep */
+    bool recomputed;      /* due times were recomputed on a changed calendar */
+    countyd_apply_result *cal_res; /* their changed cases, until merged into res */
+    size_t n_cal;         /* how many (the first n_cal of res once merged) */
+    int missing_year;     /* next year's holidays expected and not loaded (0: fine) */
+    int32_t today;        /* China day of the check */
     countyd_apply_result *res;
     size_t n;
     Sanji__FeedUpdate **upd;
@@ -483,11 +490,37 @@ typedef struct sweep_data {
 static void sweep_run(countyd_job *j, PGconn *db, countyd_apply *apply)
 {
     sweep_data *s = j->data;
-    j->status = countyd_sweep_run(apply, s->cfg->warn_percents, s->cfg->n_warn, SWEEP_MAX_CASES,
+    /* The holiday table may have been imported since the calendar was
+     * read: due times count on the new one from now on, and every open
+     * case's due time is recomputed on it (its events go down the feeds
+     * with the sweep's).  On failure the old calendar stays, and the
+     * next sweep tries again. */
+    bool recomputed = false;
+    j->status = countyd_sweep_calendar(apply, &recomputed, &s->cal_res, &s->n_cal, &j->err);
+    s->recomputed = recomputed;
+    int64_t now = sj_clock_real_ms();
+    s->today = sj_clock_china_day(now);
+    s->missing_year = sj_calendar_missing_next_year(apply->calendar, now);
+    if (j->status == 0 && !s->calendar_only)
+        j->status = countyd_sweep_run(apply, s->cfg->warn_percents, s->cfg->n_warn, SWEEP_MAX_CASES,
                                   &s->res, &s->n, &j->err);
+    /* One list for the feed: the recomputed cases, then the sweep's. */
+    if (s->n_cal > 0) {
+        countyd_apply_result *all = realloc(s->cal_res, (s->n_cal + s->n) * sizeof(*all));
+        if (!all) {
+            s->feed_lost = true;
+            return;
+        }
+        if (s->n)
+            memcpy(all + s->n_cal, s->res, s->n * sizeof(*all));
+        free(s->res);
+        s->res = all;
+        s->n += s->n_cal;
+        s->cal_res = NULL;
+    }
+    /* What was written is distributed even when a later step failed. */
     sj_error e;
-    if (j->status == 0 && s->n > 0 &&
-        load_written(db, &j->arena, s->res, s->n, &s->upd, &s->n_upd, &e) != 0) {
+    if (s->n > 0 && load_written(db, &j->arena, s->res, s->n, &s->upd, &s->n_upd, &e) != 0) {
         s->feed_lost = true;
         s->n_upd = 0;
     }
@@ -496,9 +529,27 @@ static void sweep_run(countyd_job *j, PGconn *db, countyd_apply *apply)
 static void sweep_done(countyd_job *j, countyd_daemon *d)
 {
     sweep_data *s = j->data;
+    /* The calendar never silently runs out: from 1 November, once a day
+     * (and at start), until next year's arrangement is imported. */
+    if (s->missing_year && s->today != d->calendar_warned_day) {
+        char year[16];
+        snprintf(year, sizeof(year), "%d", s->missing_year);
+        SJ_LOG_WARN(MOD, "尚未导入明年的节假日安排，期限暂按普通周计算 (next year's holiday "
+                    "arrangement is not loaded; due times in it are provisional; import it with "
+                    "sanji-countyd import holidays FILE)", "year", year);
+        d->calendar_warned_day = s->today;
+    }
+    if (s->recomputed) {
+        char n[24];
+        snprintf(n, sizeof(n), "%zu", s->n_cal);
+        SJ_LOG_INFO(MOD, "节假日安排已变，在办事项办结期限已重算 (holiday calendar changed: open "
+                    "cases' due times recomputed)", "cases", n);
+    }
+    if (j->status != 0 && s->n > 0)
+        distribute(d, s->upd, s->n_upd, s->feed_lost);
     if (j->status == 0) {
         size_t changed = 0;
-        for (size_t i = 0; i < s->n; i++)
+        for (size_t i = s->n_cal; i < s->n; i++)
             changed += s->res[i].status == SANJI__ACK_STATUS__ACK_STATUS_APPLIED;
         if (changed) {
             char n[24];
@@ -512,26 +563,32 @@ static void sweep_done(countyd_job *j, countyd_daemon *d)
                     sj_err_name(j->status), "why", j->err.message);
     }
     free(s->res);
+    free(s->cal_res);
     free(s);
     countyd_job_free(j);
     d->sweep_busy = false;
 }
 
-static void on_sweep_timer(uv_timer_t *t)
+static void start_sweep(countyd_daemon *d, bool calendar_only)
 {
-    countyd_daemon *d = t->data;
     if (d->sweep_busy || d->stopping)
         return;
     sweep_data *s = calloc(1, sizeof(*s));
     if (!s)
         return;
     s->cfg = d->cfg;
+    s->calendar_only = calendar_only;
     countyd_job *j = countyd_job_new();
     j->run = sweep_run;
     j->done = sweep_done;
     j->data = s;
     d->sweep_busy = true;
     worker_push(&d->applyw, j);
+}
+
+static void on_sweep_timer(uv_timer_t *t)
+{
+    start_sweep(t->data, false);
 }
 
 /* ---- relays' status ----------------------------------------------------------- */
@@ -1018,6 +1075,7 @@ int countyd_daemon_run(const countyd_config *cfg, sj_error *err)
         SJ_LOG_WARN(MOD, "no list of links for sanji-countyd links", "why", lc_err.message);
     uv_timer_start(&d->sweep_timer, on_sweep_timer, (uint64_t)cfg->sweep_interval_ms,
                    (uint64_t)cfg->sweep_interval_ms);
+    start_sweep(d, true); /* the calendar's check at start */
     uv_timer_start(&d->tick_timer, on_tick, TICK_MS, TICK_MS);
     uv_signal_t *sigs[] = {&d->sigterm, &d->sigint, &d->sighup};
     int nums[] = {SIGTERM, SIGINT, SIGHUP};

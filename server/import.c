@@ -20,6 +20,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "apply.h"
 #include "case.h"
 #include "clock.h"
 #include "csv.h"
@@ -704,5 +705,31 @@ int countyd_import_demo(PGconn *db, const char *dir, FILE *report, sj_error *err
             fprintf(report, "%s: 导入完成，%zu 行有变化 (imported; %zu rows changed)\n", path, changed,
                     changed);
     }
+    return 0;
+}
+
+/* --- after a holiday import ---------------------------------------------------- */
+
+int countyd_import_calendar_report(PGconn *db, FILE *report, sj_error *err)
+{
+    sj_calendar *cal;
+    int rc = countyd_calendar_read(db, &cal, err);
+    if (rc != 0)
+        return rc;
+    /* Which years the calendar now holds, and the one still missing. */
+    char years[256] = "";
+    size_t k = 0;
+    for (int y = 1970; y <= 9999 && k + 8 < sizeof(years); y++)
+        if (sj_calendar_covers_year(cal, y))
+            k += (size_t)snprintf(years + k, sizeof(years) - k, "%s%d", k ? ", " : "", y);
+    fprintf(report, "日历已有节假日安排的年份 (years the calendar covers): %s\n",
+            k ? years : "无 (none)");
+    fprintf(report, "县服务器将在下次督办扫描时（未运行时在启动时）重算在办事项的办结期限 (the county "
+            "server recomputes open cases' due times at its next sweep, or at its start)\n");
+    int missing = sj_calendar_missing_next_year(cal, sj_clock_real_ms());
+    if (missing)
+        fprintf(report, "注意：尚未导入 %d 年的节假日安排 (the %d holiday arrangement is not "
+                "loaded yet)\n", missing, missing);
+    sj_calendar_free(cal);
     return 0;
 }

@@ -25,7 +25,7 @@
  * Nothing is allocated for the caller.
  *
  * Entry points: countyd_import_kind_parse(), countyd_import_kind_name(),
- * countyd_import_file(), countyd_import_demo().
+ * countyd_import_file(), countyd_import_demo(), countyd_import_calendar_report().
  */
 #ifndef COUNTYD_IMPORT_H
 #define COUNTYD_IMPORT_H
@@ -61,5 +61,12 @@ int countyd_import_file(PGconn *db, countyd_import_kind kind, const char *path, 
  * persons.csv and holidays.csv in this order (a missing holidays.csv is
  * skipped; the others are required).  Stops at the first failing file. */
 int countyd_import_demo(PGconn *db, const char *dir, FILE *report, sj_error *err);
+
+/* After holidays were imported: writes to `report` which years the
+ * calendar covers, that the county server recomputes the open cases' due
+ * times on it (countyd_sweep_calendar(), at its next sweep or start), and
+ * whether next year's arrangement is still missing.  Returns 0, SJ_ENOMEM or
+ * SJ_EDB/SJ_EDB_CONN. */
+int countyd_import_calendar_report(PGconn *db, FILE *report, sj_error *err);
 
 #endif

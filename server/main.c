@@ -4,6 +4,8 @@
  *   sanji-countyd [--config FILE] [--database CONNINFO] migrate
  *   sanji-countyd [--config FILE] [--database CONNINFO] import KIND FILE
  *       KIND: orgunits | categories | catalogue | persons | holidays
+ *       (holidays: the running server, or the next one to start, then
+ *       recomputes every open case's due time, sweep.h countyd_sweep_calendar())
  *   sanji-countyd [--config FILE] [--database CONNINFO] demo-load DIR
  *   sanji-countyd --config FILE run
  *   sanji-countyd --config FILE links
@@ -152,6 +154,11 @@ int main(int argc, char **argv)
             goto out_fail;
         printf("%s: 导入完成，%zu 行有变化 (imported; %zu rows changed)\n", pos[2], changed,
                changed);
+        /* A year's holiday arrangement: say what the calendar now covers;
+         * the county server recomputes the open cases' due times on it. */
+        if (kind == COUNTYD_IMPORT_HOLIDAYS &&
+            countyd_import_calendar_report(db, stdout, &err) != 0)
+            goto out_fail;
         status = 0;
     } else if (strcmp(cmd, "demo-load") == 0 && npos == 2) {
         if (countyd_db_connect(conninfo, &db, &err) != 0 || countyd_migrate_check(db, &err) != 0 ||

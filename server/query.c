@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "apply.h" /* countyd_calendar_read() */
 #include "calendar.h"
 #include "case_search.h"
 #include "caserow.h"
@@ -485,13 +486,8 @@ static int network(PGconn *db, countyd_arena *a, const countyd_asker *k,
                                " ORDER BY level DESC, code",
                                1, p, &units, err)) != 0)
         return rc;
-    sj_calendar *cal = sj_calendar_new();
-    if (cal == NULL) {
-        PQclear(units);
-        return sj_error_set(err, SJ_ENOMEM, "out of memory");
-    }
-    if ((rc = countyd_refdata_calendar(db, cal, err)) != 0) {
-        sj_calendar_free(cal);
+    sj_calendar *cal;
+    if ((rc = countyd_calendar_read(db, &cal, err)) != 0) {
         PQclear(units);
         return rc;
     }
@@ -501,6 +497,9 @@ static int network(PGconn *db, countyd_arena *a, const countyd_asker *k,
     sanji__network_status__init(ns);
     ns->offline_warn_working_days = o->offline_warn_days;
     ns->cert_warn_days = o->cert_warn_days;
+    /* The calendar never silently runs out: the county desk is told, from
+     * 1 November, that next year's holidays are still to be imported. */
+    ns->calendar_missing_year = (uint32_t)sj_calendar_missing_next_year(cal, now);
     /* At most every relay plus a stand-in for every township without one. */
     ns->nodes = countyd_arena_alloc(a, (n_relays + (size_t)nu + 1) * sizeof(*ns->nodes));
     bool *placed = countyd_arena_alloc(a, (n_relays + 1) * sizeof(bool));

@@ -19,7 +19,6 @@
 #include <string.h>
 
 #include "caserow.h"
-#include "clock.h"
 #include "db.h"
 #include "orgunit.h"
 
@@ -361,21 +360,4 @@ const countyd_ref_item *countyd_refdata_cache_item(const countyd_refdata_cache *
         return NULL;
     countyd_ref_item key = {.code = (char *)code};
     return bsearch(&key, c->items, c->n_items, sizeof(key), cmp_item);
-}
-
-int countyd_refdata_calendar(PGconn *db, sj_calendar *cal, sj_error *err)
-{
-    PGresult *res;
-    int rc = countyd_db_query(db, "SELECT day::text, kind, name FROM holiday ORDER BY day", 0, NULL,
-                              &res, err);
-    for (int i = 0; rc == 0 && i < PQntuples(res); i++) {
-        int32_t day;
-        if ((rc = sj_clock_parse_date(PQgetvalue(res, i, 0), &day, err)) == 0)
-            rc = sj_calendar_add(cal, day,
-                                 strcmp(PQgetvalue(res, i, 1), "workday") == 0 ? SJ_CALENDAR_WORKDAY
-                                                                              : SJ_CALENDAR_HOLIDAY,
-                                 PQgetvalue(res, i, 2), err);
-    }
-    PQclear(res);
-    return rc;
 }

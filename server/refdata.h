@@ -26,7 +26,7 @@
  * keeps serving the old rows.
  *
  * Entry points: countyd_refdata_versions(), countyd_refdata_catalogue(),
- * countyd_refdata_org_tree(), countyd_refdata_persons(), countyd_refdata_calendar(),
+ * countyd_refdata_org_tree(), countyd_refdata_persons(),
  * countyd_scope_prefix(), countyd_refdata_cache_init(),
  * countyd_refdata_cache_free(), countyd_refdata_cache_refresh(),
  * countyd_refdata_cache_person(), countyd_refdata_cache_item().
@@ -41,7 +41,6 @@
 #include <libpq-fe.h>
 
 #include "arena.h"
-#include "calendar.h"
 #include "err.h"
 #include "sanji.pb-c.h"
 
@@ -64,11 +63,6 @@ int countyd_refdata_catalogue(PGconn *db, countyd_arena *a, const char *keyword,
 /* Org units in the scope of unit, plus the units above it. */
 int countyd_refdata_org_tree(PGconn *db, countyd_arena *a, const char *unit, uint64_t version,
                              Sanji__OrgTreeSync **out, sj_error *err);
-
-/* Adds the holiday table (import.c's holidays) to cal, the working-day
- * calendar every due date and silence is counted on.  Returns 0 or SJ_EDB*
- * (a bad row: SJ_EINVAL). */
-int countyd_refdata_calendar(PGconn *db, sj_calendar *cal, sj_error *err);
 
 /* Persons of the scope of unit, with their verifiers. */
 int countyd_refdata_persons(PGconn *db, countyd_arena *a, const char *unit, uint64_t version,

@@ -1,7 +1,8 @@
 /*
  * sweep.c - the overdue and warning sweep (see sweep.h).
  *
- * Entry points: countyd_sweep_run().
+ * Entry points: countyd_sweep_run(), countyd_sweep_recompute(),
+ * countyd_sweep_calendar().
  */
 #include "sweep.h"
 
@@ -30,11 +31,13 @@ int countyd_sweep_run(countyd_apply *a, const uint32_t *warn, size_t n_warn, siz
     snprintf(percents + k, sizeof(percents) - k, "}");
     const char *p[] = {now_s, percents, lim};
     PGresult *res;
-    /* Candidates: overdue, or past the next warning they have not had. */
+    /* Candidates: overdue, or past the next warning they have not had.
+     * Not a case waiting for materials (6): its clock stands, and its due
+     * time moves out by the days waited when the materials come in. */
     int rc = countyd_db_query(
         a->db,
         "SELECT case_id::text, registered_at_ms, due_at_ms, warn_level FROM cases"
-        " WHERE status IN (1, 2, 3, 4, 5, 6, 9) AND NOT overdue"
+        " WHERE status IN (1, 2, 3, 4, 5, 9) AND NOT overdue"
         "  AND (due_at_ms <= $1::bigint OR (due_at_ms > registered_at_ms"
         "   AND ($1::bigint - registered_at_ms) * 100 >= (due_at_ms - registered_at_ms)"
         "       * (SELECT min(w) FROM unnest($2::int[]) AS w WHERE w > warn_level)))"
@@ -91,4 +94,103 @@ int countyd_sweep_run(countyd_apply *a, const uint32_t *warn, size_t n_warn, siz
     *results = out;
     *n = m;
     return 0;
+}
+
+int countyd_sweep_recompute(countyd_apply *a, countyd_apply_result **results, size_t *n,
+                            sj_error *err)
+{
+    *results = NULL;
+    *n = 0;
+    countyd_apply_result *kept = NULL;
+    size_t nk = 0;
+    char after[SJ_UUID_TEXT_SIZE] = "00000000-0000-0000-0000-000000000000";
+    int rc = 0;
+    for (;;) {
+        /* Active cases whose clock runs (not 6, waiting for materials: its
+         * due time is set again at the supplement), a page at a time in id
+         * order, so that a large county is done in bounded transactions. */
+        const char *p[] = {after};
+        PGresult *res;
+        rc = countyd_db_query(a->db,
+                              "SELECT case_id::text FROM cases WHERE status IN (1, 2, 3, 4, 5, 9)"
+                              " AND case_id > $1::uuid ORDER BY case_id LIMIT 200",
+                              1, p, &res, err);
+        if (rc != 0)
+            break;
+        size_t rows = (size_t)PQntuples(res);
+        if (rows == 0) {
+            PQclear(res);
+            break;
+        }
+        countyd_system_action *acts = calloc(rows, sizeof(*acts));
+        countyd_apply_result *out = calloc(rows, sizeof(*out));
+        countyd_apply_result *grown = realloc(kept, (nk + rows) * sizeof(*kept));
+        if (grown)
+            kept = grown;
+        if (!acts || !out || !grown) {
+            PQclear(res);
+            free(acts);
+            free(out);
+            rc = sj_error_set(err, SJ_ENOMEM, "out of memory recomputing due times");
+            break;
+        }
+        size_t m = 0;
+        for (size_t i = 0; i < rows; i++)
+            if (sj_uuid_parse(PQgetvalue(res, (int)i, 0), acts[m].case_id, NULL) == 0)
+                acts[m++].type = SJ_ACTION_DUE_RECOMPUTE;
+        snprintf(after, sizeof(after), "%s", PQgetvalue(res, (int)rows - 1, 0));
+        PQclear(res);
+        /* A case whose due time is already right is refused by the machine
+         * (nothing to change) and left as it is; only the changed ones are
+         * kept, for the feed. */
+        rc = m > 0 ? countyd_apply_system(a, acts, m, out, err) : 0;
+        for (size_t i = 0; rc == 0 && i < m; i++)
+            if (out[i].status == SANJI__ACK_STATUS__ACK_STATUS_APPLIED)
+                kept[nk++] = out[i];
+        free(acts);
+        free(out);
+        if (rc != 0)
+            break;
+    }
+    if (nk > 0) { /* what was committed is reported, even after a failure */
+        *results = kept;
+        *n = nk;
+    } else {
+        free(kept);
+    }
+    return rc;
+}
+
+int countyd_sweep_calendar(countyd_apply *a, bool *recomputed, countyd_apply_result **results,
+                           size_t *n, sj_error *err)
+{
+    *recomputed = false;
+    *results = NULL;
+    *n = 0;
+    int rc = countyd_apply_reload_calendar(a, err);
+    if (rc != 0)
+        return rc;
+    char fp[24];
+    snprintf(fp, sizeof(fp), "%016" PRIx64, sj_calendar_fingerprint(a->calendar));
+    const char *p[] = {fp};
+    PGresult *res;
+    if ((rc = countyd_db_query(a->db,
+                               "SELECT 1 FROM calendar_recompute WHERE fingerprint = $1", 1, p,
+                               &res, err)) != 0)
+        return rc;
+    bool done = PQntuples(res) > 0;
+    PQclear(res);
+    if (done)
+        return 0;
+    rc = countyd_sweep_recompute(a, results, n, err);
+    if (rc != 0)
+        return rc;
+    *recomputed = true;
+    /* Recorded after the cases: a stop in between recomputes again, which
+     * changes nothing twice. */
+    return countyd_db_exec(a->db,
+                           "INSERT INTO calendar_recompute (id, fingerprint) VALUES (true, $1)"
+                           " ON CONFLICT (id) DO UPDATE SET fingerprint = excluded.fingerprint,"
+                           " recomputed_at = now()",
+                           1, p, err);
 }

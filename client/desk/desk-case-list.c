@@ -113,7 +113,9 @@ static char *cell_text(DeskCaseList *l, const Sanji__Case *c, column col, const 
     case COL_REGISTERED: return day_of(c->registered_at_ms);
     case COL_DUE: {
         unsigned b = desk_format_buckets(c, "", sj_clock_real_ms());
-        g_autofree char *due = day_of(c->due_at_ms);
+        g_autofree char *day = day_of(c->due_at_ms);
+        /* 暂定: in a year whose holidays the county has not loaded. */
+        g_autofree char *due = g_strdup_printf("%s%s", day, c->due_provisional ? _(" (provisional)") : "");
         if (b & DESK_BUCKET_OVERDUE) {
             *css = "overdue";
             /* Translators: a list's due column; %s is the day that has passed. */

@@ -25,6 +25,7 @@ struct _DeskCaseView {
     GtkWidget *title, *status, *delivery, *facts, *actions, *timeline, *empty;
     GtkWidget *form, *form_title, *note_label, *note, *result_label, *result, *dept_label, *department;
     GtkWidget *mat_label, *materials, *sat_label, *satisfaction, *confirm, *message;
+    GtkWidget *days_label, *days;  /* EXTEND_REQUEST: working days asked for */
     sj_case_action pending;      /* the action whose inputs are shown */
     desk_draft *draft;
     bool restoring;
@@ -92,6 +93,9 @@ static void open_form(DeskCaseView *v, sj_case_action a, const Sanji__Case *cs)
     bool dept = f & SJ_CASE_FIELD_DEPARTMENT;
     bool mats = f & SJ_CASE_FIELD_MATERIALS;
     bool sat = f & SJ_CASE_FIELD_SATISFACTION;
+    bool days = f & SJ_CASE_FIELD_EXTEND_DAYS;
+    gtk_widget_set_visible(v->days_label, days);
+    gtk_widget_set_visible(v->days, days);
     gtk_widget_set_visible(v->note_label, note);
     gtk_widget_set_visible(v->note, note);
     gtk_widget_set_visible(v->result_label, result);
@@ -143,6 +147,7 @@ static void on_action_clicked(GtkButton *b, gpointer data)
     desk_text_view_set(v->materials, "");
     gtk_editable_set_text(GTK_EDITABLE(v->department), "");
     gtk_drop_down_set_selected(GTK_DROP_DOWN(v->satisfaction), 0);
+    gtk_spin_button_set_value(GTK_SPIN_BUTTON(v->days), 1);
     open_form(v, a, d.c);
     sc_case_detail_free(&d);
 }
@@ -191,6 +196,9 @@ static void on_confirm(GtkButton *b, gpointer data)
         .n_materials = list->len,
         .satisfaction = (f & SJ_CASE_FIELD_SATISFACTION) && si < G_N_ELEMENTS(sats) ? sats[si]
                                                                                     : SJ_SATISFACTION_NONE,
+        .extend_days = (f & SJ_CASE_FIELD_EXTEND_DAYS)
+                           ? (uint32_t)gtk_spin_button_get_value_as_int(GTK_SPIN_BUTTON(v->days))
+                           : 0,
     };
     sj_error err;
     int rc = sc_act(desk_window_client(v->win), &req, NULL, &err);
@@ -248,6 +256,15 @@ static char *event_extra(const Sanji__CaseEvent *e)
     if (e->satisfaction)
         g_string_append_printf(s, "%s\n",
                                desk_format_label(sc_satisfaction_label((sj_satisfaction)e->satisfaction)));
+    /* The clock: days paused, asked for or granted; the due time it set. */
+    if (e->clock_days)
+        g_string_append_printf(s, _(" (%u working days)"), e->clock_days);
+    if (e->due_at_ms > 0) {
+        g_autofree char *due = desk_format_time(e->due_at_ms);
+        g_string_append_printf(s, _(" (due %s)"), due);
+        if (e->due_provisional)
+            g_string_append(s, _(" (provisional)"));
+    }
     if (e->repeat_materials_request)
         g_string_append_printf(s, "%s\n", _("A second, different list of materials (one-time notice broken)."));
     if (s->len && s->str[s->len - 1] == '\n')
@@ -278,7 +295,10 @@ static void show_detail(DeskCaseView *v, const sc_case_detail *d)
     g_autofree char *req = g_strdup_printf("%s%s", _("Request: "), desk_nz(cs->request_text));
     gtk_box_append(GTK_BOX(v->facts), desk_label_line(req, NULL));
     g_autofree char *reg = desk_format_time(cs->registered_at_ms);
-    g_autofree char *due = desk_format_time(cs->due_at_ms);
+    g_autofree char *due_time = desk_format_time(cs->due_at_ms);
+    /* 暂定: the due time lies in a year whose holidays are not loaded. */
+    g_autofree char *due = g_strdup_printf("%s%s", due_time,
+                                           cs->due_provisional ? _(" (provisional)") : "");
     /* Translators: where the case is: level and unit code; registered; due. */
     g_autofree char *where = g_strdup_printf(_("Now with: %s %s · first received by %s · registered %s · due %s"),
                                              desk_format_label(sc_level_label((sj_level)cs->holder_level)),
@@ -305,20 +325,50 @@ static void show_detail(DeskCaseView *v, const sc_case_detail *d)
         g_autofree char *t = g_strdup_printf("%s%s", _("Reason for returning: "), cs->return_reason);
         gtk_box_append(GTK_BOX(v->facts), desk_label_line(t, "result"));
     }
+    /* The clock (docs/LIFECYCLE.md): paused, extended, an extension asked. */
+    if ((sj_case_status)cs->status == SJ_STATUS_WAITING_MATERIALS && cs->paused_at_ms > 0) {
+        g_autofree char *since = desk_format_time(cs->paused_at_ms);
+        g_autofree char *t = g_strdup_printf(_("paused since %s, waiting for the materials"), since);
+        gtk_box_append(GTK_BOX(v->facts), desk_label_line(t, "due-soon"));
+    }
+    if (cs->paused_days || cs->extended_days || cs->return_count) {
+        GString *t = g_string_new(NULL);
+        if (cs->paused_days) {
+            g_string_append_printf(t, "%s: ", _("Paused for materials"));
+            g_string_append_printf(t, _("%u working days"), cs->paused_days);
+        }
+        if (cs->extended_days) {
+            g_string_append_printf(t, "%s%s: ", t->len ? " · " : "", _("Extended (approved)"));
+            g_string_append_printf(t, _("%u working days"), cs->extended_days);
+        }
+        if (cs->return_count) {
+            g_string_append_printf(t, "%s%s: ", t->len ? " · " : "", _("Returned down"));
+            g_string_append_printf(t, _("%u times"), cs->return_count);
+        }
+        gtk_box_append(GTK_BOX(v->facts), desk_label_line(t->str, NULL));
+        g_string_free(t, TRUE);
+    }
+    if (cs->extension_days) {
+        g_autofree char *n = g_strdup_printf(_("%u working days, waiting for the level above"),
+                                             cs->extension_days);
+        g_autofree char *t = g_strdup_printf("%s: %s", _("Extension asked"), n);
+        gtk_box_append(GTK_BOX(v->facts), desk_label_line(t, "due-soon"));
+    }
     if (cs->urge_count || cs->supervised) {
         g_autofree char *t = g_strdup_printf(_("Urged %u times%s"), cs->urge_count,
                                              cs->supervised ? _(", under supervision") : "");
         gtk_box_append(GTK_BOX(v->facts), desk_label_line(t, "overdue"));
     }
 
-    /* The actions allowed now; the system's own (OVERDUE, WARN) are not buttons. */
+    /* The actions allowed now; the system's own (OVERDUE, WARN, DUE_RECOMPUTE) are not
+     * buttons. */
     desk_box_clear(v->actions);
     sj_case_action allowed[SJ_ACTION_COUNT];
     size_t n = sc_allowed_actions(c, cs, allowed, SJ_ACTION_COUNT);
     size_t shown = 0;
     for (size_t i = 0; i < n; i++) {
         if (allowed[i] == SJ_ACTION_OVERDUE || allowed[i] == SJ_ACTION_WARN ||
-            allowed[i] == SJ_ACTION_REGISTER)
+            allowed[i] == SJ_ACTION_DUE_RECOMPUTE || allowed[i] == SJ_ACTION_REGISTER)
             continue;
         GtkWidget *btn = gtk_button_new_with_label(desk_format_label(sc_action_label(allowed[i])));
         g_object_set_data(G_OBJECT(btn), "action", GINT_TO_POINTER(allowed[i]));
@@ -464,6 +514,8 @@ DeskCaseView *desk_case_view_new(DeskWindow *w)
     const char *sat_names[] = {_("— choose —"), _("Satisfied"), _("Basically satisfied"),
                                _("Unsatisfied"), NULL};
     v->satisfaction = gtk_drop_down_new_from_strings(sat_names);
+    v->days_label = field_label(_("Working days of extension asked for (1 to 60)"));
+    v->days = gtk_spin_button_new_with_range(1, SJ_CASE_EXTEND_MAX, 1);
     v->note_label = field_label(_("Note or reason"));
     v->note = text_input();
     GtkWidget *fb = gtk_box_new(GTK_ORIENTATION_HORIZONTAL, 8);
@@ -474,7 +526,8 @@ DeskCaseView *desk_case_view_new(DeskWindow *w)
     gtk_box_append(GTK_BOX(fb), cancel);
     v->message = desk_label_line("", "error-text");
     GtkWidget *parts[] = {v->form_title, v->result_label, v->result, v->dept_label, v->department,
-                          v->mat_label, v->materials, v->sat_label, v->satisfaction, v->note_label,
+                          v->mat_label, v->materials, v->sat_label, v->satisfaction, v->days_label,
+                          v->days, v->note_label,
                           v->note, fb, v->message};
     for (size_t i = 0; i < G_N_ELEMENTS(parts); i++)
         gtk_box_append(GTK_BOX(v->form), parts[i]);
@@ -511,6 +564,7 @@ DeskCaseView *desk_case_view_new(DeskWindow *w)
     desk_window_register(w, "case.department", v->department);
     desk_window_register(w, "case.materials", v->materials);
     desk_window_register(w, "case.satisfaction", v->satisfaction);
+    desk_window_register(w, "case.days", v->days);
     desk_window_register(w, "case.confirm", v->confirm);
     desk_window_register(w, "case.message", v->message);
     return v;

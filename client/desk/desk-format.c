@@ -34,10 +34,14 @@ unsigned desk_format_buckets(const Sanji__Case *c, const char *my_unit, int64_t 
     else
         b |= DESK_BUCKET_IN_PROGRESS;
     /* The county's sweep sets `overdue`; a desk that has been offline since
-     * the due time passed must not wait for it to say so. */
-    if (c->overdue || (c->due_at_ms > 0 && now_ms > c->due_at_ms))
+     * the due time passed must not wait for it to say so.  While the case
+     * waits for the villager's materials its clock stands (the due time
+     * moves out at the supplement): no passing time makes it late. */
+    bool runs = st != SJ_STATUS_WAITING_MATERIALS;
+    if (c->overdue || (runs && c->due_at_ms > 0 && now_ms > c->due_at_ms))
         b |= DESK_BUCKET_OVERDUE;
-    else if ((c->due_at_ms > 0 && c->due_at_ms - now_ms <= DESK_DUE_SOON_MS) || c->warn_level >= 75)
+    else if (runs && ((c->due_at_ms > 0 && c->due_at_ms - now_ms <= DESK_DUE_SOON_MS) ||
+                      c->warn_level >= 75))
         b |= DESK_BUCKET_DUE_SOON;
     return b;
 }

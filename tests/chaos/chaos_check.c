@@ -164,7 +164,7 @@ static int check_events(checker *k, sj_error *err)
     }
     PQclear(res);
 
-    res = q(k, "SELECT count(*) FROM case_event WHERE message_id IS NULL AND action NOT IN (16, 17)",
+    res = q(k, "SELECT count(*) FROM case_event WHERE message_id IS NULL AND action NOT IN (16, 17, 33)",
             err);
     if (!res)
         return SJ_EDB;
@@ -295,6 +295,9 @@ static void replay_case(checker *k, PGresult *res, int from, int to)
                            .result = PQgetvalue(res, i, 10),
                            .department = PQgetvalue(res, i, 13),
                            .satisfaction = (sj_satisfaction)atoi(PQgetvalue(res, i, 12))};
+            /* An extension request's days are its event's clock_days. */
+            if (a.type == SJ_ACTION_EXTEND_REQUEST)
+                a.extend_days = (uint32_t)strtoul(PQgetvalue(res, i, 14), NULL, 10);
             a.n_materials = split_list(matbuf[slot], mats[slot], SJ_CASE_MATERIALS_MAX);
             a.materials = mats[slot];
             rc = sj_case_apply(&cur, &a, &actor, &out, &err);
@@ -381,7 +384,7 @@ static int check_histories(checker *k, sj_error *err)
     PGresult *res = q(k,
                       "SELECT replace(case_id::text, '-', ''), seq, action, actor_person,"
                       " actor_level, actor_unit, at_ms, from_status, to_status, note, result,"
-                      " array_to_string(materials, E'\\x1f'), satisfaction, department"
+                      " array_to_string(materials, E'\\x1f'), satisfaction, department, clock_days"
                       " FROM case_event ORDER BY case_id, seq",
                       err);
     if (!res)

@@ -484,11 +484,14 @@ static const int STATION_W[SJ_ACTION_COUNT] = {
     [SJ_ACTION_RESOLVE_AT_ONCE] = 30, [SJ_ACTION_ESCALATE] = 50, [SJ_ACTION_WITHDRAW] = 2,
     [SJ_ACTION_SUPPLEMENT] = 50,      [SJ_ACTION_FEEDBACK] = 50, [SJ_ACTION_CLOSE] = 2,
     [SJ_ACTION_URGE] = 2,             [SJ_ACTION_RETURN_UNDOABLE] = 2,
+    [SJ_ACTION_EXTEND_REQUEST] = 2,
 };
 static const int DESK_W[SJ_ACTION_COUNT] = {
     [SJ_ACTION_ACCEPT] = 50,           [SJ_ACTION_RETURN_DOWN] = 4, [SJ_ACTION_RESOLVE] = 40,
     [SJ_ACTION_ESCALATE] = 30,         [SJ_ACTION_REQUEST_MATERIALS] = 8,
     [SJ_ACTION_RETURN_UNDOABLE] = 3,   [SJ_ACTION_REOPEN] = 20,     [SJ_ACTION_CLOSE] = 20,
+    [SJ_ACTION_EXTEND_REQUEST] = 3,    [SJ_ACTION_EXTEND_APPROVE] = 10,
+    [SJ_ACTION_EXTEND_REFUSE] = 4,
 };
 #define SKIP_WEIGHT 30 /* stations: leave a case alone this often when little is possible */
 
@@ -513,6 +516,9 @@ static void fill_action(chaos_load *l, sc_action_req *a, char *note, size_t cap)
     case SJ_ACTION_FEEDBACK:
         a->satisfaction = sj_workload_below(l->w, 10) == 0 ? SJ_SATISFACTION_UNSATISFIED
                                                             : (sj_satisfaction)(1 + sj_workload_below(l->w, 2));
+        break;
+    case SJ_ACTION_EXTEND_REQUEST:
+        a->extend_days = 1 + (uint32_t)sj_workload_below(l->w, 10);
         break;
     default:
         break;

@@ -51,6 +51,10 @@ static void test_buckets(void **state)
         {"due time passed, not yet flagged", 1, VILLAGE, NOW - 1, false,
          DESK_BUCKET_TODO | DESK_BUCKET_OVERDUE},
         {"waiting for materials here", 6, VILLAGE, 0, false, DESK_BUCKET_TODO},
+        /* The clock stands while the villager gathers materials. */
+        {"waiting for materials past the old due time", 6, VILLAGE, NOW - DAY, false,
+         DESK_BUCKET_TODO},
+        {"waiting for materials, due tomorrow", 6, VILLAGE, NOW + DAY, false, DESK_BUCKET_TODO},
         {"resolved: record satisfaction", 7, VILLAGE, NOW - DAY, true, DESK_BUCKET_FEEDBACK},
         {"returned: record satisfaction", 8, VILLAGE, 0, false, DESK_BUCKET_FEEDBACK},
         {"unsatisfied, with the resolver", 9, TOWNSHIP, 0, false, DESK_BUCKET_IN_PROGRESS},

@@ -15,6 +15,9 @@
  *   即办 at the village (handling AT_ONCE);
  *   退办 with a reason, reason visible at the village;
  *   一次告知 of several materials, supplement, resolved (SUPPLEMENTED);
+ *   延期 through the CLI: asked by the township, refused to the asker,
+ *     approved by the county (due time moves), asked again and refused;
+ *     the village's copy shows the clock as the county recorded it;
  *   a village working while its relay is down, applied exactly once later;
  *   two levels acting on one version at once: one applied, one STALE_VERSION;
  *   a station acting on another village's case, and a station of another
@@ -549,6 +552,48 @@ static void test_materials_round(void **state)
     same_at_station(V201, id);
 }
 
+/* 5. 延期: the township asks, the county approves (the due time moves out
+ * by the working days asked), then refuses a second request. */
+static void test_extension_through_the_cli(void **state)
+{
+    (void)state;
+    char id[64], number[64], due0[32], due1[32];
+    static char out[OUT_MAX];
+    reg(V201, "SB-003", id, number);
+    act(V201, id, "escalate");
+    act(TDESK, id, "accept");
+    snprintf(due0, sizeof due0, "%s", pq("SELECT due_at_ms FROM cases WHERE case_id = '%s'", id));
+    act(TDESK, id, "extend --days 3 --note '需县人社局核对参保记录'");
+    assert_string_equal(pq("SELECT extension_days FROM cases WHERE case_id = '%s'", id), "3");
+    /* The asker does not decide its own request: refused on its machine. */
+    assert_int_equal(cli(TDESK, out, sizeof out, "extend-approve %s --wait 0", id), 3);
+    act(CDESK, id, "extend-approve --note 同意延期");
+    assert_string_equal(pq("SELECT extended_days || ',' || extension_days FROM cases"
+                           " WHERE case_id = '%s'", id),
+                        "3,0");
+    snprintf(due1, sizeof due1, "%s", pq("SELECT due_at_ms FROM cases WHERE case_id = '%s'", id));
+    assert_true(strtoll(due1, NULL, 10) > strtoll(due0, NULL, 10));
+    assert_string_equal(pq("SELECT clock_days || ',' || due_at_ms FROM case_event"
+                           " WHERE case_id = '%s' AND action = 31", id),
+                        pq("SELECT '3,' || due_at_ms FROM cases WHERE case_id = '%s'", id));
+    act(TDESK, id, "extend --days 2 --note 仍需时间");
+    /* A refusal needs its reason. */
+    assert_int_equal(cli(CDESK, out, sizeof out, "extend-refuse %s --wait 0", id), 2);
+    act(CDESK, id, "extend-refuse --note '材料已齐，请按期办结'");
+    assert_string_equal(pq("SELECT due_at_ms FROM cases WHERE case_id = '%s'", id), due1);
+    assert_string_equal(pg_actions(id), "1,3,4,30,31,30,32");
+    feed_and_dedup_consistent(id);
+    same_at_station(V201, id);
+    assert_int_equal(cli(V201, out, sizeof out, "show %s", id), 0);
+    JEQ(out, "extended_days", "3");
+    JEQ(out, "extension_days", "0");
+    JEQ(out, "due_at_ms", due1);
+    JEQ(out, "due_provisional",
+        strcmp(pq("SELECT due_provisional FROM cases WHERE case_id = '%s'", id), "t") == 0
+            ? "true"
+            : "false");
+}
+
 /* Message id of a --wait 0 action's JSON answer, checked as saved. */
 static void saved_only(const char *out, int rc, char msg[64], char case_id[64])
 {
@@ -969,6 +1014,7 @@ int main(void)
         cmocka_unit_test(test_resolve_now_at_village),
         cmocka_unit_test(test_return_with_reason),
         cmocka_unit_test(test_materials_round),
+        cmocka_unit_test(test_extension_through_the_cli),
         cmocka_unit_test(test_sync_waits_for_county_answers),
         cmocka_unit_test(test_village_offline_then_relay_back),
         cmocka_unit_test(test_two_levels_same_version),

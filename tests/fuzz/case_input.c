@@ -14,11 +14,14 @@
  *   11 village index (bits 0-1), the other village's index (bits 2-3)
  *   12 actor role (mod 11)
  *   13 actor unit: village index (bits 0-1), level (bits 2-3; 0: raw text)
- *   14 action (mod 19)         15 expected version - version (signed)
+ *   14 action (mod 35: the kept-free 18..29 and 34 are unknown)
+ *                              15 expected version - version (signed)
  *   16 time: 0 none, else a day in 2026 plus that many seconds
  *   17 action satisfaction (mod 5)  18 warn_percent
  *   19 action materials (mod 56)    20 case materials (mod 56)
- *   21 bit i: text i is NULL (i < 6)
+ *   21 bit i: text i is NULL (i < 6); bit 6: an extension of
+ *      1 + byte 18 % 60 days is pending; bit 7: the action carries byte 18
+ *      as its extension days
  *
  * Entry points: fuzz_case_input_decode(), fuzz_case_input_free(),
  * fuzz_case_input_header().
@@ -150,6 +153,13 @@ int fuzz_case_input_decode(const uint8_t *data, size_t size, fuzz_case_input *in
     c->return_reason = (h[21] & 32) ? NULL : in->texts[5];
     c->materials = in->cur_materials;
     c->n_materials = n_cur;
+    /* The clock: registered a day before, a pause while waiting. */
+    c->registered_at_ms = TIME_BASE - 86400000;
+    c->limit_days = h[7];
+    c->due_at_ms = TIME_BASE + 86400000;
+    c->paused_at_ms = c->status == SJ_STATUS_WAITING_MATERIALS ? TIME_BASE : 0;
+    c->extension_days = (h[21] & 64) ? 1u + h[18] % 60u : 0;
+    c->return_count = h[8];
 
     in->actor.role = (sj_person_role)(h[12] % 11);
     int alevel = (h[13] >> 2) & 3;
@@ -159,7 +169,7 @@ int fuzz_case_input_decode(const uint8_t *data, size_t size, fuzz_case_input *in
         unit_at(fuzz_case_villages[h[13] & 3], alevel, in->actor.unit);
 
     sj_action *a = &in->act;
-    a->type = (sj_case_action)(h[14] % 19);
+    a->type = (sj_case_action)(h[14] % 35);
     a->expected_version = c->version + (uint64_t)(int64_t)(int8_t)h[15];
     a->at_ms = h[16] ? TIME_BASE + (int64_t)h[16] * 1000 : 0;
     a->note = (h[21] & 1) ? NULL : in->texts[0];
@@ -169,6 +179,7 @@ int fuzz_case_input_decode(const uint8_t *data, size_t size, fuzz_case_input *in
     a->n_materials = n_act;
     a->satisfaction = (sj_satisfaction)(h[17] % 5);
     a->warn_percent = h[18];
+    a->extend_days = (h[21] & 128) ? h[18] : 0;
     return 0;
 nomem:
     fuzz_case_input_free(in);

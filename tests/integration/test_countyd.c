@@ -1177,6 +1177,92 @@ static void test_sweep_warns_then_marks_overdue_under_a_faked_clock(void **state
     stop_daemon();
 }
 
+/* The calendar never silently runs out: started on 15 November 2026 with no
+ * 2027 holidays in the table, the server says so in its log at once (the
+ * daily repeat is the same check at each sweep, once per China day). */
+static int warned_before;
+
+static bool warned_2027(void *arg)
+{
+    (void)arg;
+    return sj_test_count_lines(logpath, "year=2027") > warned_before;
+}
+
+static void test_missing_holidays_warned_at_start(void **state)
+{
+    (void)state;
+    if (daemon_alive())
+        stop_daemon();
+    warned_before = sj_test_count_lines(logpath, "year=2027");
+    assert_int_equal(count("SELECT count(*) FROM holiday WHERE day >= '2027-01-01'"), 0);
+    int64_t nov15;
+    assert_int_equal(sj_clock_parse_iso("2026-11-15T10:00:00+08:00", &nov15, NULL), 0);
+    char fake[32];
+    snprintf(fake, sizeof(fake), "%lld", (long long)nov15);
+    write_config(3600); /* no sweep in this test: the warning comes from the start */
+    start_daemon(fake);
+    if (!sj_test_poll_until(warned_2027, NULL, SJ_TEST_HANG_MS, 50))
+        fail_msg("no warning about the 2027 holidays in %s", logpath);
+    assert_true(sj_test_count_lines(logpath, "holiday arrangement is not loaded") > 0);
+    stop_daemon();
+}
+
+/* A year's holidays imported by `sanji-countyd import holidays` while the
+ * server runs: its next sweep recomputes the open cases' due times, and the
+ * DUE_RECOMPUTE reaches a desk on its live feed.  The 2027 file is test
+ * data made here, not an official notice. */
+static void test_holiday_import_recomputes_due_times_on_the_feed(void **state)
+{
+    (void)state;
+    if (daemon_alive())
+        stop_daemon();
+    int64_t dec21;
+    assert_int_equal(sj_clock_parse_iso("2026-12-21T10:00:00+08:00", &dec21, NULL), 0);
+    sj_clock_set_fake_now_ms(dec21); /* the registration's time, as the daemon's */
+    char fake[32];
+    snprintf(fake, sizeof(fake), "%lld", (long long)dec21);
+    write_config(1);
+    start_daemon(fake);
+    peer relay, desk;
+    peer_session(&relay, "relay");
+    peer_session(&desk, "county-desk");
+    int c = new_case_id();
+    uint8_t mid[16] = {0};
+    /* C-1: 20 working days, into January 2027, whose holidays are unknown. */
+    submit(&relay, "village:" VA, c, VA, "pa", "C-1", "跨年的事项", mid);
+    expect_applied(wait_ack(&relay, mid), 1);
+    char cid[SJ_UUID_TEXT_SIZE], sql[256];
+    sj_uuid_format(case_ids[c], cid);
+    snprintf(sql, sizeof(sql), "SELECT count(*) FROM cases WHERE case_id = '%s'"
+                               " AND due_provisional", cid);
+    assert_int_equal(count(sql), 1);
+
+    char path[600];
+    snprintf(path, sizeof(path), "%s/holidays-2027.csv", workdir);
+    FILE *f = fopen(path, "w");
+    assert_non_null(f);
+    fputs("# 测试数据，非官方安排 (test data, not an official arrangement)\n"
+          "date,kind,name\n2027-01-01,holiday,测试假日\n", f);
+    fclose(f);
+    const char *build = getenv("SANJI_BUILD_DIR");
+    assert_non_null(build);
+    if (sh("%s/server/sanji-countyd --database '%s' import holidays %s >/dev/null", build, conninfo,
+           path) != 0)
+        fail_msg("sanji-countyd import holidays failed");
+    const Sanji__FeedUpdate *u =
+        wait_feed(&desk, case_ids[c], SANJI__CASE_ACTION_TYPE__CASE_ACTION_DUE_RECOMPUTE);
+    assert_false(u->snapshot->due_provisional);
+    assert_true(u->event->due_at_ms == u->snapshot->due_at_ms);
+    snprintf(sql, sizeof(sql), "SELECT count(*) FROM cases WHERE case_id = '%s'"
+                               " AND NOT due_provisional AND due_at_ms = %lld", cid,
+             (long long)u->snapshot->due_at_ms);
+    assert_int_equal(count(sql), 1);
+    peer_free(&desk);
+    peer_free(&relay);
+    stop_daemon();
+    sj_clock_set_fake_offset_ms(0);
+}
+
 /* Found by the chaos run: a county server (re)started while PostgreSQL was
  * down or still recovering exited at once.  `run` must wait for the
  * database and then serve. */
@@ -1226,6 +1312,8 @@ int main(void)
         cmocka_unit_test(test_sighup_reloads_the_crl),
         cmocka_unit_test(test_postgres_restart_under_load),
         cmocka_unit_test(test_sweep_warns_then_marks_overdue_under_a_faked_clock),
+        cmocka_unit_test(test_missing_holidays_warned_at_start),
+        cmocka_unit_test(test_holiday_import_recomputes_due_times_on_the_feed),
         cmocka_unit_test(test_run_waits_for_the_database_at_start),
     };
     return cmocka_run_group_tests(tests, group_setup, group_teardown);

@@ -280,6 +280,53 @@ static void test_limits_refused(void **state)
     assert_int_equal(sj_calendar_working_days_between(cal, 0, at("2200-01-01T00:00:00Z"), &n), SJ_EINVAL);
 }
 
+/* Coverage: a year is loaded when a holiday of it is listed; from 1
+ * November next year is expected; the fingerprint follows the dates and
+ * kinds, not the names. */
+static void test_coverage_and_fingerprint(void **state)
+{
+    (void)state;
+    sj_calendar *cal = sj_calendar_new();
+    assert_non_null(cal);
+    sj_error err;
+    uint64_t empty = sj_calendar_fingerprint(cal);
+    assert_false(sj_calendar_covers_year(cal, 2026));
+    /* A 调休 working day late in 2025 does not cover 2025. */
+    assert_int_equal(sj_calendar_add(cal, day_of("2025-12-28"), SJ_CALENDAR_WORKDAY, "调休", &err),
+                     0);
+    assert_false(sj_calendar_covers_year(cal, 2025));
+    assert_int_equal(sj_calendar_add(cal, day_of("2026-01-01"), SJ_CALENDAR_HOLIDAY, "元旦", &err),
+                     0);
+    assert_true(sj_calendar_covers_year(cal, 2026));
+    assert_false(sj_calendar_covers_year(cal, 2027));
+    assert_false(sj_calendar_covers_year(cal, 1969));
+    int64_t t;
+    assert_int_equal(sj_clock_parse_iso("2026-12-31T23:00:00+08:00", &t, &err), 0);
+    assert_true(sj_calendar_covers(cal, t));
+    /* 2027-01-01 00:30 China time is still 2026 in UTC: China's year counts. */
+    assert_int_equal(sj_clock_parse_iso("2027-01-01T00:30:00+08:00", &t, &err), 0);
+    assert_false(sj_calendar_covers(cal, t));
+    assert_false(sj_calendar_covers(cal, -1));
+    /* The warning: not before 1 November (China time), then until loaded. */
+    assert_int_equal(sj_clock_parse_iso("2026-10-31T23:59:00+08:00", &t, &err), 0);
+    assert_int_equal(sj_calendar_missing_next_year(cal, t), 0);
+    assert_int_equal(sj_clock_parse_iso("2026-11-01T00:01:00+08:00", &t, &err), 0);
+    assert_int_equal(sj_calendar_missing_next_year(cal, t), 2027);
+    assert_int_equal(sj_clock_parse_iso("2026-12-31T12:00:00+08:00", &t, &err), 0);
+    assert_int_equal(sj_calendar_missing_next_year(cal, t), 2027);
+    uint64_t with2026 = sj_calendar_fingerprint(cal);
+    assert_true(with2026 != empty);
+    /* A renamed day counts the same. */
+    assert_int_equal(sj_calendar_add(cal, day_of("2026-01-01"), SJ_CALENDAR_HOLIDAY, "新年", &err),
+                     0);
+    assert_true(sj_calendar_fingerprint(cal) == with2026);
+    assert_int_equal(sj_calendar_add(cal, day_of("2027-01-01"), SJ_CALENDAR_HOLIDAY, "测试", &err),
+                     0);
+    assert_int_equal(sj_calendar_missing_next_year(cal, t), 0);
+    assert_true(sj_calendar_fingerprint(cal) != with2026);
+    sj_calendar_free(cal);
+}
+
 static void test_add_programmatically(void **state)
 {
     sj_calendar *cal = sj_calendar_new();
@@ -357,6 +404,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_days_between, setup_official, teardown_cal),
         cmocka_unit_test_setup_teardown(test_limits_refused, setup_official, teardown_cal),
         cmocka_unit_test(test_add_programmatically),
+        cmocka_unit_test(test_coverage_and_fingerprint),
         cmocka_unit_test(test_csv_errors),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -212,6 +212,29 @@ static void test_sentences(void **state)
     free(w);
 }
 
+/* From 1 November the county says which year's holidays it lacks: the
+ * first warning, before any station's. */
+static void test_missing_calendar_comes_first(void **state)
+{
+    (void)state;
+    county c;
+    county_init(&c);
+    c.ns.calendar_missing_year = 2027;
+    sc_netview_warning *w;
+    size_t n;
+    sj_error err;
+    assert_int_equal(sc_netview_warnings(&c.ns, NOW, &w, &n, &err), 0);
+    assert_int_equal(n, 8);
+    assert_int_equal(w[0].kind, SC_NETVIEW_CALENDAR_MISSING);
+    assert_int_equal(w[0].days, 2027);
+    assert_int_equal(w[1].kind, SC_NETVIEW_CERT_EXPIRED);
+    char buf[1024];
+    sc_netview_warning_text(&w[0], name_of, NULL, buf, sizeof(buf));
+    assert_non_null(strstr(buf, "2027"));
+    assert_non_null(strstr(buf, "sanji-countyd import holidays"));
+    free(w);
+}
+
 /* Hundreds of villages that never connected make one line per township,
  * naming ten of them. */
 static void test_a_township_of_many_new_villages_is_one_line(void **state)
@@ -262,6 +285,7 @@ int main(void)
         cmocka_unit_test(test_nothing_to_warn),
         cmocka_unit_test(test_sentences),
         cmocka_unit_test(test_a_township_of_many_new_villages_is_one_line),
+        cmocka_unit_test(test_missing_calendar_comes_first),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
