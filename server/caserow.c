@@ -131,6 +131,8 @@ Sanji__Case *countyd_caserow_case(countyd_arena *a, const PGresult *r, int row, 
     c->appointment_at_ms = I64(r, row, k + 34);
     c->escalated = B(r, row, k + 35);
     c->reached_county = B(r, row, k + 36);
+    c->department_code = S(a, r, row, k + 37);
+    c->department_refusals = (uint32_t)I64(r, row, k + 38);
     return c;
 }
 
@@ -157,6 +159,7 @@ Sanji__CaseEvent *countyd_caserow_event(countyd_arena *a, const PGresult *r, int
     e->department = S(a, r, row, k + 16);
     e->message_id = uuid_bytes(a, V(r, row, k + 17));
     e->repeat_materials_request = B(r, row, k + 18);
+    e->department_code = S(a, r, row, k + 19);
     return e;
 }
 
