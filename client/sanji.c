@@ -88,7 +88,7 @@ static const option_def OPTIONS[] = {
     {"appointment", true, N_("agreed appointment time, e.g. 2026-11-25T09:00:00+08:00")},
     {"result", true, N_("the result of the handling")},
     {"note", true, N_("reason or remark")},
-    {"department", true, N_("responsible county department (county acceptance)")},
+    {"department", true, N_("a county department's code, from `sanji departments` (dispatch)")},
     {"material", true, N_("one missing material; repeat for each (all at once: one-time notice)")},
     {"satisfaction", true, N_("satisfied | basically | unsatisfied (also 满意 / 基本满意 / 不满意)")},
     {"wait", true, N_("seconds to try sending before leaving it in the outbox (default 5; 0: save only)")},
@@ -122,6 +122,8 @@ static int cmd_watch(run *r, const command *cmd, sj_error *err);
 static int cmd_login(run *r, const command *cmd, sj_error *err);
 static int cmd_logout(run *r, const command *cmd, sj_error *err);
 static int cmd_whoami(run *r, const command *cmd, sj_error *err);
+static int cmd_departments(run *r, const command *cmd, sj_error *err);
+static int cmd_queue(run *r, const command *cmd, sj_error *err);
 
 struct command {
     const char *name;
@@ -144,8 +146,18 @@ static const command COMMANDS[] = {
      1, 1, N_("resolve at once at the village (即办)")},
     {"escalate", cmd_action, M_ACTION, SJ_ACTION_ESCALATE, "note," ACT_OPTS, "", "CASE", 1, 1,
      N_("escalate one level up (上报)")},
-    {"accept", cmd_action, M_ACTION, SJ_ACTION_ACCEPT, "department,note," ACT_OPTS, "", "CASE", 1, 1,
-     N_("accept an escalated case (签收); the county names the department")},
+    {"accept", cmd_action, M_ACTION, SJ_ACTION_ACCEPT, "note," ACT_OPTS, "", "CASE", 1, 1,
+     N_("accept an escalated case (签收)")},
+    {"dispatch", cmd_action, M_ACTION, SJ_ACTION_DISPATCH, "department,note," ACT_OPTS, "department",
+     "CASE", 1, 1, N_("dispatch to a county department (派单, county); codes: sanji departments")},
+    {"take", cmd_action, M_ACTION, SJ_ACTION_TAKE, "note," ACT_OPTS, "", "CASE", 1, 1,
+     N_("take a case dispatched to your department (接单)")},
+    {"refuse", cmd_action, M_ACTION, SJ_ACTION_REFUSE_DISPATCH, "note," ACT_OPTS, "note", "CASE", 1,
+     1, N_("refuse a dispatched case back to the county, with the reason (退单)")},
+    {"report", cmd_action, M_ACTION, SJ_ACTION_REPORT, "result,note," ACT_OPTS, "result", "CASE", 1,
+     1, N_("report the result back to the county (回单)")},
+    {"return-report", cmd_action, M_ACTION, SJ_ACTION_RETURN_REPORT, "note," ACT_OPTS, "note",
+     "CASE", 1, 1, N_("send a department's report back to it, with the reason (回单退回, county)")},
     {"return-down", cmd_action, M_ACTION, SJ_ACTION_RETURN_DOWN, "note," ACT_OPTS, "note", "CASE", 1, 1,
      N_("send a wrongly escalated case back one level (退回下级)")},
     {"request-materials", cmd_action, M_ACTION, SJ_ACTION_REQUEST_MATERIALS, "material,note," ACT_OPTS,
@@ -172,6 +184,10 @@ static const command COMMANDS[] = {
     {"show", cmd_show, M_STATUS, 0, "", "", "CASE", 1, 1, N_("show one case with its full history")},
     {"catalogue", cmd_catalogue, M_STATUS, 0, "", "", "[KEYWORD]", 0, 1,
      N_("search the service catalogue by Chinese keyword")},
+    {"departments", cmd_departments, M_STATUS, 0, "", "", "", 0, 0,
+     N_("list the county's departments and their codes (for dispatch)")},
+    {"queue", cmd_queue, M_STATUS, 0, "overdue,wait", "", "", 0, 0,
+     N_("a department's cases at the county: 待接单, 办理中, 即将超期/已超期")},
     {"status", cmd_status, M_STATUS, 0, "wait,offline", "", "", 0, 0, N_("link and outbox status")},
     {"sync", cmd_status, M_SYNC, 0, "wait", "", "", 0, 0,
      N_("connect, send the outbox and bring the local copy up to date")},
@@ -515,6 +531,9 @@ struct run {
     const char *fetch_ref;
     bool fetching;
     int fetch_status;
+    /* or a query asked of the county (cmd_queue), and its answer */
+    const Sanji__Query *peer_query;
+    Sanji__CaseList *peer_list;
     sc_client *c;
     run_mode mode;
     const opts *o;
@@ -652,6 +671,7 @@ static void print_event_line(run *r, const sc_event *ev)
 }
 
 static void case_fetched(sc_client *c, int status, void *data);
+static void query_answered(sc_client *c, int status, const Sanji__QueryResult *res, void *data);
 
 static void on_event(sc_client *c, const sc_event *ev, void *data)
 {
@@ -662,8 +682,12 @@ static void on_event(sc_client *c, const sc_event *ev, void *data)
     if (r->fetching) {
         if (ev->type == SC_EV_LINK_UP) {
             sj_error err;
-            if (sc_fetch_case_ref(r->c, r->fetch_ref, case_fetched, r, &err) != 0)
+            if (r->peer_query) {
+                if (sc_query(r->c, r->peer_query, query_answered, r, &err) != 0)
+                    query_answered(r->c, err.code, NULL, r);
+            } else if (sc_fetch_case_ref(r->c, r->fetch_ref, case_fetched, r, &err) != 0) {
                 case_fetched(r->c, err.code, r);
+            }
         }
         return;
     }
@@ -780,6 +804,30 @@ static void case_fetched(sc_client *c, int status, void *data)
     (void)c;
     r->fetching = false;
     r->fetch_status = status;
+    uv_stop(&r->loop);
+}
+
+/* The county's answer to r->peer_query: its case list is kept (a copy; the
+ * result is the client's) for the command to print. */
+static void query_answered(sc_client *c, int status, const Sanji__QueryResult *res, void *data)
+{
+    run *r = data;
+    (void)c;
+    r->fetching = false;
+    r->fetch_status = status;
+    if (status == 0 && res && res->result_case == SANJI__QUERY_RESULT__RESULT_CASE_LIST) {
+        size_t len = sanji__case_list__get_packed_size(res->case_list);
+        uint8_t *buf = malloc(len ? len : 1);
+        if (buf) {
+            sanji__case_list__pack(res->case_list, buf);
+            r->peer_list = sanji__case_list__unpack(NULL, len, buf);
+            free(buf);
+        }
+        if (!r->peer_list)
+            r->fetch_status = SJ_ENOMEM;
+    } else if (status == 0) {
+        r->fetch_status = SJ_EPROTOCOL;
+    }
     uv_stop(&r->loop);
 }
 
@@ -1028,6 +1076,8 @@ static void json_case(const Sanji__Case *c)
     json_field("result", c->result);
     json_field("return_reason", c->return_reason);
     json_field("department", c->department);
+    json_field("department_code", c->department_code);
+    printf(",\"department_refusals\":%u", c->department_refusals);
     printf(",\"materials\":");
     json_strings(c->materials, c->n_materials);
     printf(",\"satisfaction\":\"%s\"}", sj_satisfaction_name((sj_satisfaction)c->satisfaction));
@@ -1188,6 +1238,11 @@ static int cmd_show(run *r, const command *cmd, sj_error *err)
         if (c->overdue)
             kv(_("Overdue"), _("yes"));
         kv(_("Department"), c->department);
+        if (c->department_refusals > 0) {
+            char n[16];
+            snprintf(n, sizeof(n), "%u", c->department_refusals);
+            kv(_("Refused by departments"), n);
+        }
         /* The list is what is missing now: a case that moved on (supplied,
          * resolved, closed) keeps the field, but nothing is missing. */
         if ((sj_case_status)c->status == SJ_STATUS_WAITING_MATERIALS)
@@ -1245,6 +1300,124 @@ static const column CATALOGUE_COLUMNS[] = {
 };
 #define N_CATALOGUE_COLUMNS (sizeof(CATALOGUE_COLUMNS) / sizeof(CATALOGUE_COLUMNS[0]))
 
+static const column DEPARTMENT_COLUMNS[] = {
+    {N_("Code"), 10}, {N_("Department"), 24}, {N_("Items"), 6}, {N_("Active"), 6},
+};
+#define N_DEPARTMENT_COLUMNS (sizeof(DEPARTMENT_COLUMNS) / sizeof(DEPARTMENT_COLUMNS[0]))
+
+/* The departments of the org tree (docs/DATA.md "Departments"): the codes
+ * the county operator dispatches to. */
+static int cmd_departments(run *r, const command *cmd, sj_error *err)
+{
+    const opts *o = r->o;
+    (void)cmd;
+    const Sanji__OrgTreeSync *t = sc_org_tree(r->c);
+    if (!t) {
+        sj_error_set(err, SJ_EUNKNOWN_ITEM, "%s",
+                     _("No org tree has been received yet; connect once (sanji sync) and try "
+                       "again."));
+        return fail(err, EX_INPUT);
+    }
+    if (o->json) {
+        printf("[");
+        for (size_t i = 0; i < t->n_departments; i++) {
+            const Sanji__Department *d = t->departments[i];
+            printf("%s{\"code\":", i ? ",\n" : "");
+            json_str(stdout, d->code);
+            json_field("name", d->name);
+            printf(",\"active\":%s,\"items\":", d->active ? "true" : "false");
+            json_strings(d->item_codes, d->n_item_codes);
+            printf("}");
+        }
+        printf("]\n");
+        return EX_OK;
+    }
+    if (t->n_departments == 0) {
+        printf("%s\n", _("The county has no departments on record."));
+        return EX_OK;
+    }
+    print_header(DEPARTMENT_COLUMNS, N_DEPARTMENT_COLUMNS);
+    for (size_t i = 0; i < t->n_departments; i++) {
+        const Sanji__Department *d = t->departments[i];
+        char items[16];
+        snprintf(items, sizeof(items), "%zu", d->n_item_codes);
+        const char *cells[N_DEPARTMENT_COLUMNS] = {d->code, d->name, items,
+                                                   d->active ? _("yes") : _("no")};
+        print_cells(DEPARTMENT_COLUMNS, N_DEPARTMENT_COLUMNS, cells);
+        fputc('\n', stdout);
+    }
+    return EX_OK;
+}
+
+/* A department's queue, asked of the county (a department desk holds no
+ * feed; the county answers with the cases dispatched to its department,
+ * a county desk with every department's): 待接单, 办理中 (materials
+ * requested included), 待审核回单, earliest due first; overdue and nearly
+ * overdue (a time-limit warning issued) ones are marked. */
+static int cmd_queue(run *r, const command *cmd, sj_error *err)
+{
+    const opts *o = r->o;
+    (void)cmd;
+    sc_use_person(r->c, NULL);
+    Sanji__CaseStatus st[] = {SANJI__CASE_STATUS__CASE_STATUS_DISPATCHED,
+                              SANJI__CASE_STATUS__CASE_STATUS_DEPARTMENT_HANDLING,
+                              SANJI__CASE_STATUS__CASE_STATUS_WAITING_MATERIALS,
+                              SANJI__CASE_STATUS__CASE_STATUS_REPORTED};
+    Sanji__CaseListQuery cl = SANJI__CASE_LIST_QUERY__INIT;
+    cl.statuses = st;
+    cl.n_statuses = sizeof(st) / sizeof(st[0]);
+    cl.holder_level = SANJI__LEVEL__LEVEL_COUNTY;
+    cl.overdue_only = o->overdue;
+    cl.sort = SANJI__CASE_SORT__CASE_SORT_DUE;
+    cl.ascending = true;
+    Sanji__Query q = SANJI__QUERY__INIT;
+    q.kind_case = SANJI__QUERY__KIND_CASE_LIST;
+    q.case_list = &cl;
+    r->peer_query = &q;
+    r->fetching = true;
+    r->fetch_status = SJ_ECLOSED;
+    run_link(r, wait_seconds(o, 10));
+    r->peer_query = NULL;
+    if (r->fetching || r->fetch_status != 0) {
+        r->fetching = false;
+        sj_error_set(err, r->fetch_status ? r->fetch_status : SJ_ECLOSED,
+                     _("The county could not be asked for the queue (%s); try again when it is "
+                       "reachable."),
+                     sj_err_name(r->fetch_status ? r->fetch_status : SJ_ECLOSED));
+        return fail(err, EX_PENDING);
+    }
+    Sanji__CaseList *l = r->peer_list;
+    r->peer_list = NULL;
+    /* Materials asked by the county itself are not a department's. */
+    size_t shown = 0;
+    if (o->json)
+        printf("[");
+    for (size_t i = 0; i < l->n_cases; i++) {
+        const Sanji__Case *c = l->cases[i];
+        if (!*c->department_code)
+            continue;
+        if (o->json) {
+            printf("%s", shown ? ",\n" : "");
+            json_case(c);
+        } else {
+            if (shown == 0)
+                print_header(LIST_COLUMNS, N_LIST_COLUMNS);
+            print_case_row(c);
+            if (!c->overdue && c->warn_level > 0)
+                printf("  %s\n", _("due soon"));
+        }
+        shown++;
+    }
+    if (o->json)
+        printf("]\n");
+    else if (shown == 0)
+        printf("%s\n", _("No cases."));
+    else
+        printf(_("%zu cases.\n"), shown);
+    sanji__case_list__free_unpacked(l, NULL);
+    return EX_OK;
+}
+
 static int cmd_catalogue(run *r, const command *cmd, sj_error *err)
 {
     const opts *o = r->o;
@@ -1296,7 +1469,7 @@ static int cmd_catalogue(run *r, const command *cmd, sj_error *err)
 static void print_hops(sj_node_role role, const sc_status_info *st)
 {
     char msg[SJ_ERROR_MESSAGE_MAX + 128], t[32];
-    bool via_relay = role != SJ_NODE_ROLE_COUNTY_DESK;
+    bool via_relay = role != SJ_NODE_ROLE_COUNTY_DESK && role != SJ_NODE_ROLE_DEPARTMENT_DESK;
     const char *first = via_relay ? _("Township link") : _("County link");
     if (st->link_up) {
         /* Translators: a link is up; %s is the node at its other end. */
