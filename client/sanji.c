@@ -390,6 +390,7 @@ static int parse_cmd_opts(const command *cmd, int argc, char **argv, opts *o)
         GIVEN("text", text);
         GIVEN("result", result);
         GIVEN("note", note);
+        GIVEN("department", department);
         GIVEN("satisfaction", satisfaction);
 #undef GIVEN
         if (!given)
@@ -880,10 +881,11 @@ static void run_close(run *r)
 {
     if (!r->c)
         return;
-    if (!r->done) {
-        r->done = true;
-        sc_client_stop(r->c, NULL);
-    }
+    /* finish() also closes the timer and the signal handle that run_link()
+     * opened: a command that fails after it asked the county something
+     * (a county desk's pre-check refusing the action) must not leave them
+     * keeping the loop alive. */
+    finish(r);
     uv_run(&r->loop, UV_RUN_DEFAULT);
     sc_client_free(r->c);
     r->c = NULL;

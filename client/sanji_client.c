@@ -225,6 +225,17 @@ const Sanji__CatalogueSync *sc_catalogue(const sc_client *c)
     return c->catalogue;
 }
 
+const Sanji__Department *sc_item_department(const sc_client *c, const char *item_code)
+{
+    for (size_t i = 0; item_code && c->org_tree && i < c->org_tree->n_departments; i++) {
+        const Sanji__Department *d = c->org_tree->departments[i];
+        for (size_t k = 0; d->active && k < d->n_item_codes; k++)
+            if (strcmp(nz(d->item_codes[k]), item_code) == 0)
+                return d;
+    }
+    return NULL;
+}
+
 const Sanji__OrgTreeSync *sc_org_tree(const sc_client *c)
 {
     return c->org_tree;
