@@ -34,7 +34,7 @@ int countyd_sweep_run(countyd_apply *a, const uint32_t *warn, size_t n_warn, siz
     int rc = countyd_db_query(
         a->db,
         "SELECT case_id::text, registered_at_ms, due_at_ms, warn_level FROM cases"
-        " WHERE status IN (1, 2, 3, 4, 5, 6, 9) AND NOT overdue"
+        " WHERE status IN (1, 2, 3, 4, 5, 6, 9, 12, 13, 14) AND NOT overdue"
         "  AND (due_at_ms <= $1::bigint OR (due_at_ms > registered_at_ms"
         "   AND ($1::bigint - registered_at_ms) * 100 >= (due_at_ms - registered_at_ms)"
         "       * (SELECT min(w) FROM unnest($2::int[]) AS w WHERE w > warn_level)))"
