@@ -587,6 +587,7 @@ static int check(const sj_case *c, sj_case_action action, const sj_actor *actor,
         return refuse(err, SJ_EINVAL,
                       N_("the actor's role and org unit do not agree (a village cadre needs a "
                          "village code, township staff a township code, the county a county "
+                         "code, department staff the county's code and their department's "
                          "code); log in again"));
     const char *problem = case_problem(c);
     if (problem)
@@ -1193,6 +1194,7 @@ int sj_case_register(const char *village, sj_level item_min_level, int64_t at_ms
         return refuse(err, SJ_EINVAL,
                       N_("the actor's role and org unit do not agree (a village cadre needs a "
                          "village code, township staff a township code, the county a county "
+                         "code, department staff the county's code and their department's "
                          "code); log in again"));
     if (sj_orgunit_level(village) != SJ_LEVEL_VILLAGE)
         return refuse(err, SJ_EINVAL,
