@@ -92,7 +92,7 @@ static const option_def OPTIONS[] = {
     {"appointment", true, N_("agreed appointment time, e.g. 2026-11-25T09:00:00+08:00")},
     {"result", true, N_("the result of the handling")},
     {"note", true, N_("reason or remark")},
-    {"department", true, N_("responsible county department (county acceptance)")},
+    {"department", true, N_("a county department's code, from `sanji departments` (dispatch)")},
     {"material", true, N_("one missing material; repeat for each (all at once: one-time notice)")},
     {"satisfaction", true, N_("satisfied | basically | unsatisfied (also 满意 / 基本满意 / 不满意)")},
     {"days", true, N_("working days of extension asked for, 1 to 60 (延期)")},
@@ -131,6 +131,8 @@ static int cmd_login(run *r, const command *cmd, sj_error *err);
 static int cmd_logout(run *r, const command *cmd, sj_error *err);
 static int cmd_whoami(run *r, const command *cmd, sj_error *err);
 static int cmd_network(run *r, const command *cmd, sj_error *err);
+static int cmd_departments(run *r, const command *cmd, sj_error *err);
+static int cmd_queue(run *r, const command *cmd, sj_error *err);
 
 struct command {
     const char *name;
@@ -153,8 +155,18 @@ static const command COMMANDS[] = {
      1, 1, N_("resolve at once at the village (即办)")},
     {"escalate", cmd_action, M_ACTION, SJ_ACTION_ESCALATE, "note," ACT_OPTS, "", "CASE", 1, 1,
      N_("escalate one level up (上报)")},
-    {"accept", cmd_action, M_ACTION, SJ_ACTION_ACCEPT, "department,note," ACT_OPTS, "", "CASE", 1, 1,
-     N_("accept an escalated case (签收); the county names the department")},
+    {"accept", cmd_action, M_ACTION, SJ_ACTION_ACCEPT, "note," ACT_OPTS, "", "CASE", 1, 1,
+     N_("accept an escalated case (签收)")},
+    {"dispatch", cmd_action, M_ACTION, SJ_ACTION_DISPATCH, "department,note," ACT_OPTS, "department",
+     "CASE", 1, 1, N_("dispatch to a county department (派单, county); codes: sanji departments")},
+    {"take", cmd_action, M_ACTION, SJ_ACTION_TAKE, "note," ACT_OPTS, "", "CASE", 1, 1,
+     N_("take a case dispatched to your department (接单)")},
+    {"refuse", cmd_action, M_ACTION, SJ_ACTION_REFUSE_DISPATCH, "note," ACT_OPTS, "note", "CASE", 1,
+     1, N_("refuse a dispatched case back to the county, with the reason (退单)")},
+    {"report", cmd_action, M_ACTION, SJ_ACTION_REPORT, "result,note," ACT_OPTS, "result", "CASE", 1,
+     1, N_("report the result back to the county (回单)")},
+    {"return-report", cmd_action, M_ACTION, SJ_ACTION_RETURN_REPORT, "note," ACT_OPTS, "note",
+     "CASE", 1, 1, N_("send a department's report back to it, with the reason (回单退回, county)")},
     {"return-down", cmd_action, M_ACTION, SJ_ACTION_RETURN_DOWN, "note," ACT_OPTS, "note", "CASE", 1, 1,
      N_("send a wrongly escalated case back one level (退回下级)")},
     {"request-materials", cmd_action, M_ACTION, SJ_ACTION_REQUEST_MATERIALS, "material,note," ACT_OPTS,
@@ -187,6 +199,10 @@ static const command COMMANDS[] = {
     {"show", cmd_show, M_STATUS, 0, "", "", "CASE", 1, 1, N_("show one case with its full history")},
     {"catalogue", cmd_catalogue, M_STATUS, 0, "", "", "[KEYWORD]", 0, 1,
      N_("search the service catalogue by Chinese keyword")},
+    {"departments", cmd_departments, M_STATUS, 0, "", "", "", 0, 0,
+     N_("list the county's departments and their codes (for dispatch)")},
+    {"queue", cmd_queue, M_STATUS, 0, "overdue,wait", "", "", 0, 0,
+     N_("a department's cases at the county: 待接单, 办理中, 即将超期/已超期")},
     {"status", cmd_status, M_STATUS, 0, "wait,offline", "", "", 0, 0, N_("link and outbox status")},
     {"sync", cmd_status, M_SYNC, 0, "wait", "", "", 0, 0,
      N_("connect, send the outbox and bring the local copy up to date")},
@@ -398,6 +414,7 @@ static int parse_cmd_opts(const command *cmd, int argc, char **argv, opts *o)
         GIVEN("text", text);
         GIVEN("result", result);
         GIVEN("note", note);
+        GIVEN("department", department);
         GIVEN("satisfaction", satisfaction);
         GIVEN("days", days);
 #undef GIVEN
@@ -924,8 +941,10 @@ static void run_close(run *r)
     }
     if (!r->c)
         return;
-    /* finish() also closes the wait timer: a run that stopped the loop
-     * early (an answer fetched) still has it armed. */
+    /* finish() also closes the timer and the signal handle that run_link()
+     * opened: a command that fails after it asked the county something
+     * (a county desk's pre-check refusing the action) must not leave them
+     * keeping the loop alive. */
     finish(r);
     uv_run(&r->loop, UV_RUN_DEFAULT);
     sc_client_free(r->c);
@@ -1139,6 +1158,8 @@ static void json_case(const Sanji__Case *c)
     json_field("result", c->result);
     json_field("return_reason", c->return_reason);
     json_field("department", c->department);
+    json_field("department_code", c->department_code);
+    printf(",\"department_refusals\":%u", c->department_refusals);
     printf(",\"materials\":");
     json_strings(c->materials, c->n_materials);
     printf(",\"satisfaction\":\"%s\"}", sj_satisfaction_name((sj_satisfaction)c->satisfaction));
@@ -1328,6 +1349,11 @@ static int cmd_show(run *r, const command *cmd, sj_error *err)
         }
         fmt_time(c->registered_at_ms, t1, sizeof(t1)); /* t1 is the history's from here */
         kv(_("Department"), c->department);
+        if (c->department_refusals > 0) {
+            char n[16];
+            snprintf(n, sizeof(n), "%u", c->department_refusals);
+            kv(_("Refused by departments"), n);
+        }
         /* The list is what is missing now: a case that moved on (supplied,
          * resolved, closed) keeps the field, but nothing is missing. */
         if ((sj_case_status)c->status == SJ_STATUS_WAITING_MATERIALS)
@@ -1392,6 +1418,118 @@ static const column CATALOGUE_COLUMNS[] = {
 };
 #define N_CATALOGUE_COLUMNS (sizeof(CATALOGUE_COLUMNS) / sizeof(CATALOGUE_COLUMNS[0]))
 
+static const column DEPARTMENT_COLUMNS[] = {
+    {N_("Code"), 10}, {N_("Department"), 24}, {N_("Items"), 6}, {N_("Active"), 6},
+};
+#define N_DEPARTMENT_COLUMNS (sizeof(DEPARTMENT_COLUMNS) / sizeof(DEPARTMENT_COLUMNS[0]))
+
+/* The departments of the org tree (docs/DATA.md "Departments"): the codes
+ * the county operator dispatches to. */
+static int cmd_departments(run *r, const command *cmd, sj_error *err)
+{
+    const opts *o = r->o;
+    (void)cmd;
+    const Sanji__OrgTreeSync *t = sc_org_tree(r->c);
+    if (!t) {
+        sj_error_set(err, SJ_EUNKNOWN_ITEM, "%s",
+                     _("No org tree has been received yet; connect once (sanji sync) and try "
+                       "again."));
+        return fail(err, EX_INPUT);
+    }
+    if (o->json) {
+        printf("[");
+        for (size_t i = 0; i < t->n_departments; i++) {
+            const Sanji__Department *d = t->departments[i];
+            printf("%s{\"code\":", i ? ",\n" : "");
+            json_str(stdout, d->code);
+            json_field("name", d->name);
+            printf(",\"active\":%s,\"items\":", d->active ? "true" : "false");
+            json_strings(d->item_codes, d->n_item_codes);
+            printf("}");
+        }
+        printf("]\n");
+        return EX_OK;
+    }
+    if (t->n_departments == 0) {
+        printf("%s\n", _("The county has no departments on record."));
+        return EX_OK;
+    }
+    print_header(DEPARTMENT_COLUMNS, N_DEPARTMENT_COLUMNS);
+    for (size_t i = 0; i < t->n_departments; i++) {
+        const Sanji__Department *d = t->departments[i];
+        char items[16];
+        snprintf(items, sizeof(items), "%zu", d->n_item_codes);
+        const char *cells[N_DEPARTMENT_COLUMNS] = {d->code, d->name, items,
+                                                   d->active ? _("yes") : _("no")};
+        print_cells(DEPARTMENT_COLUMNS, N_DEPARTMENT_COLUMNS, cells);
+        fputc('\n', stdout);
+    }
+    return EX_OK;
+}
+
+/* A department's queue, asked of the county (a department desk holds no
+ * feed; the county answers with the cases dispatched to its department,
+ * a county desk with every department's): 待接单, 办理中 (materials
+ * requested included), 待审核回单, earliest due first; overdue and nearly
+ * overdue (a time-limit warning issued) ones are marked. */
+static int cmd_queue(run *r, const command *cmd, sj_error *err)
+{
+    const opts *o = r->o;
+    (void)cmd;
+    sc_use_person(r->c, NULL);
+    Sanji__CaseStatus st[] = {SANJI__CASE_STATUS__CASE_STATUS_DISPATCHED,
+                              SANJI__CASE_STATUS__CASE_STATUS_DEPARTMENT_HANDLING,
+                              SANJI__CASE_STATUS__CASE_STATUS_WAITING_MATERIALS,
+                              SANJI__CASE_STATUS__CASE_STATUS_REPORTED};
+    Sanji__CaseListQuery cl = SANJI__CASE_LIST_QUERY__INIT;
+    cl.statuses = st;
+    cl.n_statuses = sizeof(st) / sizeof(st[0]);
+    cl.holder_level = SANJI__LEVEL__LEVEL_COUNTY;
+    cl.overdue_only = o->overdue;
+    cl.sort = SANJI__CASE_SORT__CASE_SORT_DUE;
+    cl.ascending = true;
+    Sanji__Query q = SANJI__QUERY__INIT;
+    q.kind_case = SANJI__QUERY__KIND_CASE_LIST;
+    q.case_list = &cl;
+    Sanji__QueryResult *res;
+    if (ask_peer(r, &q, &res, err) != 0)
+        return fail(err, err->code == SJ_ECLOSED ? EX_PENDING : EX_INPUT);
+    if (res->result_case != SANJI__QUERY_RESULT__RESULT_CASE_LIST) {
+        sanji__query_result__free_unpacked(res, NULL);
+        sj_error_set(err, SJ_EPROTOCOL, "%s", _("The county's answer holds no case list."));
+        return fail(err, EX_INPUT);
+    }
+    const Sanji__CaseList *l = res->case_list;
+    /* Materials asked by the county itself are not a department's. */
+    size_t shown = 0;
+    if (o->json)
+        printf("[");
+    for (size_t i = 0; i < l->n_cases; i++) {
+        const Sanji__Case *c = l->cases[i];
+        if (!*c->department_code)
+            continue;
+        if (o->json) {
+            printf("%s", shown ? ",\n" : "");
+            json_case(c);
+        } else {
+            if (shown == 0)
+                print_header(LIST_COLUMNS, N_LIST_COLUMNS);
+            print_case_row(c);
+            if (!c->overdue && c->warn_level > 0)
+                printf("  %s\n", _("due soon"));
+        }
+        shown++;
+    }
+    if (o->json)
+        printf("]\n");
+    else if (shown == 0)
+        printf("%s\n", _("No cases."));
+    else
+        printf(_("%zu cases.\n"), shown);
+    sanji__query_result__free_unpacked(res, NULL);
+    return EX_OK;
+}
+
 static int cmd_catalogue(run *r, const command *cmd, sj_error *err)
 {
     const opts *o = r->o;
@@ -1443,7 +1581,7 @@ static int cmd_catalogue(run *r, const command *cmd, sj_error *err)
 static void print_hops(sj_node_role role, const sc_status_info *st)
 {
     char msg[SJ_ERROR_MESSAGE_MAX + 128], t[32];
-    bool via_relay = role != SJ_NODE_ROLE_COUNTY_DESK;
+    bool via_relay = role != SJ_NODE_ROLE_COUNTY_DESK && role != SJ_NODE_ROLE_DEPARTMENT_DESK;
     const char *first = via_relay ? _("Township link") : _("County link");
     if (st->link_up) {
         /* Translators: a link is up; %s is the node at its other end. */

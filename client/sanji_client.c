@@ -101,6 +101,7 @@ static sj_person_role role_for_node(sj_node_role r)
     case SJ_NODE_ROLE_VILLAGE: return SJ_ROLE_VILLAGE_CADRE;
     case SJ_NODE_ROLE_TOWNSHIP_DESK: return SJ_ROLE_TOWNSHIP_STAFF;
     case SJ_NODE_ROLE_COUNTY_DESK: return SJ_ROLE_COUNTY_OPERATOR;
+    case SJ_NODE_ROLE_DEPARTMENT_DESK: return SJ_ROLE_DEPARTMENT_STAFF;
     default: return SJ_ROLE_NONE;
     }
 }
@@ -162,10 +163,14 @@ static const Sanji__Person *person_by_id(const sc_client *c, const char *id)
 
 /* A person who may log in at this node: same org unit, the role of this
  * node, active. */
+/* A department desk's staff are those of its department (the identity's
+ * name, identity.h); other persons have no department. */
 static bool person_fits(const sc_client *c, const Sanji__Person *p)
 {
+    const char *department = c->node.role == SJ_NODE_ROLE_DEPARTMENT_DESK ? c->node.name : "";
     return p && p->active && strcmp(nz(p->org_unit), c->node.unit) == 0 &&
-           (sj_person_role)p->role == role_for_node(c->node.role);
+           (sj_person_role)p->role == role_for_node(c->node.role) &&
+           strcmp(nz(p->department), department) == 0;
 }
 
 const Sanji__Person *sc_person(const sc_client *c)
@@ -219,6 +224,17 @@ const char *sc_unit_name(const sc_client *c, const char *code)
 const Sanji__CatalogueSync *sc_catalogue(const sc_client *c)
 {
     return c->catalogue;
+}
+
+const Sanji__Department *sc_item_department(const sc_client *c, const char *item_code)
+{
+    for (size_t i = 0; item_code && c->org_tree && i < c->org_tree->n_departments; i++) {
+        const Sanji__Department *d = c->org_tree->departments[i];
+        for (size_t k = 0; d->active && k < d->n_item_codes; k++)
+            if (strcmp(nz(d->item_codes[k]), item_code) == 0)
+                return d;
+    }
+    return NULL;
 }
 
 const Sanji__OrgTreeSync *sc_org_tree(const sc_client *c)
@@ -280,7 +296,10 @@ static void flush_outbox(sc_client *c)
  * would otherwise mean minutes of download and most of a gigabyte here. */
 static bool live_only(const sc_client *c)
 {
-    return c->node.role == SJ_NODE_ROLE_COUNTY_DESK;
+    /* A department desk too: it works on the few cases dispatched to it,
+     * and the county sends it nothing of the others (server/session.c). */
+    return c->node.role == SJ_NODE_ROLE_COUNTY_DESK ||
+           c->node.role == SJ_NODE_ROLE_DEPARTMENT_DESK;
 }
 
 static void send_hello(sc_client *c)
@@ -1177,8 +1196,10 @@ static int actor_of(sc_client *c, sj_actor *a, const Sanji__Person **pp, sj_erro
     if (!p)
         return sj_error_set(err, SJ_EUNKNOWN_PERSON, "%s",
                             _("Nobody is logged in at this station; log in first (sanji login)."));
+    memset(a, 0, sizeof(*a));
     a->role = (sj_person_role)p->role;
     snprintf(a->unit, sizeof(a->unit), "%s", nz(p->org_unit));
+    snprintf(a->department, sizeof(a->department), "%s", nz(p->department));
     if (pp)
         *pp = p;
     return 0;
@@ -1765,6 +1786,9 @@ const char *sc_status_label(sj_case_status s)
     case SJ_STATUS_UNSATISFIED: return _("case status: unsatisfied, follow-up");
     case SJ_STATUS_CLOSED: return _("case status: closed");
     case SJ_STATUS_WITHDRAWN: return _("case status: withdrawn");
+    case SJ_STATUS_DISPATCHED: return _("case status: dispatched, waiting for the department");
+    case SJ_STATUS_DEPARTMENT_HANDLING: return _("case status: handled by the department");
+    case SJ_STATUS_REPORTED: return _("case status: reported back, waiting for review");
     default: return "?";
     }
 }
@@ -1789,6 +1813,11 @@ const char *sc_action_label(sj_case_action a)
     case SJ_ACTION_SUPERVISE: return _("case action: supervise");
     case SJ_ACTION_OVERDUE: return _("case action: overdue");
     case SJ_ACTION_WARN: return _("case action: warning");
+    case SJ_ACTION_DISPATCH: return _("case action: dispatch to a department");
+    case SJ_ACTION_TAKE: return _("case action: take");
+    case SJ_ACTION_REFUSE_DISPATCH: return _("case action: refuse back to the county");
+    case SJ_ACTION_REPORT: return _("case action: report back");
+    case SJ_ACTION_RETURN_REPORT: return _("case action: send the report back");
     case SJ_ACTION_EXTEND_REQUEST: return _("case action: ask for an extension");
     case SJ_ACTION_EXTEND_APPROVE: return _("case action: approve the extension");
     case SJ_ACTION_EXTEND_REFUSE: return _("case action: refuse the extension");

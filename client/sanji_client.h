@@ -46,7 +46,8 @@
  * sc_logout(), sc_person(), sc_persons(), sc_register(), sc_act(), sc_find_case(),
  * sc_get_case(), sc_case_detail_free(), sc_list_cases(), sc_case_list_free(),
  * sc_searches_at_peer(), sc_search_cases(), sc_case_page_free(), sc_keep_case(),
- * sc_fetch_case(), sc_allowed_actions(), sc_org_tree(), sc_catalogue(), sc_catalogue_search(),
+ * sc_fetch_case(), sc_allowed_actions(), sc_org_tree(), sc_item_department(), sc_catalogue(),
+ * sc_catalogue_search(),
  * sc_catalogue_item(), sc_status(), sc_outbox(), sc_query(),
  * sc_out_state_label(), sc_status_label(), sc_action_label(),
  * sc_satisfaction_label(), sc_level_label(), sc_handling_label(),
@@ -301,6 +302,10 @@ const char *sc_unit_name(const sc_client *c, const char *code);
  * yet), for pickers of townships and villages.  Owned by the client; valid
  * until the next REFDATA event or sc_client_free(). */
 const Sanji__OrgTreeSync *sc_org_tree(const sc_client *c);
+
+/* The active department that owns catalogue item `item_code` (its
+ * Department.item_codes), or NULL: what a dispatch form proposes. */
+const Sanji__Department *sc_item_department(const sc_client *c, const char *item_code);
 
 /* The cached catalogue (NULL when none was received yet).  Owned by the
  * client; valid until the next REFDATA event or sc_client_free(). */

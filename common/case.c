@@ -29,14 +29,15 @@ _Static_assert(SJ_UNIT_CODE_SIZE == SJ_ORGUNIT_CODE_SIZE, "unit code sizes diffe
 static const char *const status_names[SJ_STATUS_COUNT] = {
     "none",     "registered", "escalated_township", "accepted_township",
     "escalated_county", "accepted_county", "waiting_materials", "resolved",
-    "returned", "unsatisfied", "closed", "withdrawn",
+    "returned", "unsatisfied", "closed", "withdrawn", "dispatched", "department_handling",
+    "reported",
 };
 
-/* NULL: a number kept free (case.h), unknown to this machine. */
 static const char *const action_names[SJ_ACTION_COUNT] = {
     "none",   "register", "resolve_at_once", "escalate", "accept",  "return_down",
     "request_materials", "supplement", "resolve", "return_undoable", "withdraw",
     "urge",   "feedback", "reopen", "close", "supervise", "overdue", "warn",
+    "dispatch", "take", "refuse_dispatch", "report", "return_report",
     [SJ_ACTION_EXTEND_REQUEST] = "extend_request",
     [SJ_ACTION_EXTEND_APPROVE] = "extend_approve",
     [SJ_ACTION_EXTEND_REFUSE] = "extend_refuse",
@@ -108,6 +109,8 @@ const char *sj_role_name(sj_person_role role)
         return "township_staff";
     case SJ_ROLE_COUNTY_OPERATOR:
         return "county_operator";
+    case SJ_ROLE_DEPARTMENT_STAFF:
+        return "department_staff";
     case SJ_ROLE_SYSTEM:
         return "system";
     }
@@ -142,7 +145,8 @@ sj_satisfaction sj_satisfaction_from_name(const char *name)
 sj_person_role sj_role_from_name(const char *name)
 {
     static const sj_person_role roles[] = {SJ_ROLE_VILLAGE_CADRE, SJ_ROLE_TOWNSHIP_STAFF,
-                                           SJ_ROLE_COUNTY_OPERATOR, SJ_ROLE_SYSTEM};
+                                           SJ_ROLE_COUNTY_OPERATOR, SJ_ROLE_DEPARTMENT_STAFF,
+                                           SJ_ROLE_SYSTEM};
     if (!name)
         return SJ_ROLE_NONE;
     for (size_t i = 0; i < SJ__COUNT(roles); i++)
@@ -158,7 +162,9 @@ sj_person_role sj_role_from_name(const char *name)
 #define SJ__OPEN                                                                                   \
     (SJ__BIT(SJ_STATUS_REGISTERED) | SJ__BIT(SJ_STATUS_ESCALATED_TOWNSHIP) |                      \
      SJ__BIT(SJ_STATUS_ACCEPTED_TOWNSHIP) | SJ__BIT(SJ_STATUS_ESCALATED_COUNTY) |                 \
-     SJ__BIT(SJ_STATUS_ACCEPTED_COUNTY) | SJ__BIT(SJ_STATUS_WAITING_MATERIALS))
+     SJ__BIT(SJ_STATUS_ACCEPTED_COUNTY) | SJ__BIT(SJ_STATUS_WAITING_MATERIALS) |                \
+     SJ__BIT(SJ_STATUS_DISPATCHED) | SJ__BIT(SJ_STATUS_DEPARTMENT_HANDLING) |                     \
+     SJ__BIT(SJ_STATUS_REPORTED))
 #define SJ__ACTIVE (SJ__OPEN | SJ__BIT(SJ_STATUS_UNSATISFIED))
 /* Active and the clock runs: not while the case waits for materials. */
 #define SJ__RUNNING (SJ__ACTIVE & ~SJ__BIT(SJ_STATUS_WAITING_MATERIALS))
@@ -189,6 +195,7 @@ sj_level sj_role_level(sj_person_role role)
     case SJ_ROLE_TOWNSHIP_STAFF:
         return SJ_LEVEL_TOWNSHIP;
     case SJ_ROLE_COUNTY_OPERATOR:
+    case SJ_ROLE_DEPARTMENT_STAFF:
     case SJ_ROLE_SYSTEM:
         return SJ_LEVEL_COUNTY;
     case SJ_ROLE_NONE:
@@ -230,6 +237,9 @@ static unsigned holder_levels(sj_case_status status)
         return t;
     case SJ_STATUS_ESCALATED_COUNTY:
     case SJ_STATUS_ACCEPTED_COUNTY:
+    case SJ_STATUS_DISPATCHED:
+    case SJ_STATUS_DEPARTMENT_HANDLING:
+    case SJ_STATUS_REPORTED:
         return c;
     case SJ_STATUS_WAITING_MATERIALS:
     case SJ_STATUS_UNSATISFIED:
@@ -255,10 +265,35 @@ static bool valid_level(sj_level level)
     return level >= SJ_LEVEL_VILLAGE && level <= SJ_LEVEL_COUNTY;
 }
 
+bool sj_department_code_valid(const char *code)
+{
+    if (!code)
+        return false;
+    size_t len = strnlen(code, SJ_DEPARTMENT_CODE_SIZE);
+    if (len == 0 || len > SJ_DEPARTMENT_CODE_MAX)
+        return false;
+    for (size_t i = 0; i < len; i++) {
+        char ch = code[i];
+        if (!((ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9') || ch == '-'))
+            return false;
+    }
+    return true;
+}
+
+bool sj_case_department_holds(const sj_case *c)
+{
+    return c && (c->status == SJ_STATUS_DISPATCHED ||
+                 c->status == SJ_STATUS_DEPARTMENT_HANDLING ||
+                 (c->status == SJ_STATUS_WAITING_MATERIALS &&
+                  c->resume_status == SJ_STATUS_DEPARTMENT_HANDLING));
+}
+
 static bool actor_valid(const sj_actor *actor)
 {
     sj_level level = sj_role_level(actor->role);
-    return level != SJ_LEVEL_NONE && sj_orgunit_level(actor->unit) == level;
+    if (level == SJ_LEVEL_NONE || sj_orgunit_level(actor->unit) != level)
+        return false;
+    return actor->role != SJ_ROLE_DEPARTMENT_STAFF || sj_department_code_valid(actor->department);
 }
 
 /* Returns NULL if the case record is consistent, else what is wrong.  The
@@ -277,9 +312,15 @@ static const char *case_problem(const sj_case *c)
         return N_("the case record's holder does not fit its status or village; reload the case "
                   "from the county");
     if (c->status == SJ_STATUS_WAITING_MATERIALS &&
-        c->resume_status != handling_status(c->holder_level))
+        c->resume_status != handling_status(c->holder_level) &&
+        !(c->holder_level == SJ_LEVEL_COUNTY &&
+          c->resume_status == SJ_STATUS_DEPARTMENT_HANDLING))
         return N_("the case record waits for materials but has no valid status to resume; "
                   "reload the case from the county");
+    if ((sj_case_department_holds(c) || c->status == SJ_STATUS_REPORTED) &&
+        !sj_department_code_valid(c->department_code))
+        return N_("the case record is with a department but does not say which; reload the "
+                  "case from the county");
     if (c->status == SJ_STATUS_RESOLVED || c->status == SJ_STATUS_RETURNED ||
         c->status == SJ_STATUS_UNSATISFIED) {
         if (!valid_level(c->resolved_level) ||
@@ -309,6 +350,7 @@ bool sj_case_in_scope(const char *village, const sj_actor *actor)
 #define SJ__V SJ__BIT(SJ_ROLE_VILLAGE_CADRE)
 #define SJ__T SJ__BIT(SJ_ROLE_TOWNSHIP_STAFF)
 #define SJ__C SJ__BIT(SJ_ROLE_COUNTY_OPERATOR)
+#define SJ__D SJ__BIT(SJ_ROLE_DEPARTMENT_STAFF)
 #define SJ__S SJ__BIT(SJ_ROLE_SYSTEM)
 
 /* Checks 5 and 6 for each action, and the messages of checks 5-7. */
@@ -362,14 +404,15 @@ static const rule rules[SJ_ACTION_COUNT] = {
         N_("only the level holding the case can send it back down; it is held at another level"),
     },
     [SJ_ACTION_REQUEST_MATERIALS] = {
-        SJ__V | SJ__T | SJ__C, SJ__HANDLING,
+        SJ__V | SJ__T | SJ__C | SJ__D, SJ__HANDLING | SJ__BIT(SJ_STATUS_DEPARTMENT_HANDLING),
         N_("the supervision sweep cannot request materials; the level handling the case does"),
-        N_("materials can be requested only while a level handles the case (registered at the "
-           "village, or accepted by the township or county); accept it first"),
+        N_("materials can be requested only while a level or a department handles the case "
+           "(registered at the village, accepted by the township or county, or taken by a "
+           "department); accept or take it first"),
         N_("only the level holding the case can request materials; it is held at another level"),
     },
     [SJ_ACTION_SUPPLEMENT] = {
-        SJ__V | SJ__T | SJ__C, SJ__BIT(SJ_STATUS_WAITING_MATERIALS),
+        SJ__V | SJ__T | SJ__C | SJ__D, SJ__BIT(SJ_STATUS_WAITING_MATERIALS),
         N_("the supervision sweep cannot record materials; the village or the level that asked "
            "for them does"),
         N_("materials can be supplemented only while the case waits for materials"),
@@ -377,17 +420,21 @@ static const rule rules[SJ_ACTION_COUNT] = {
            "they came in"),
     },
     [SJ_ACTION_RESOLVE] = {
-        SJ__V | SJ__T | SJ__C, SJ__HANDLING,
-        N_("the supervision sweep cannot resolve a case; the level handling it does"),
-        N_("a case can be resolved only while a level handles it (registered at the village, or "
-           "accepted by the township or county); accept it first"),
+        SJ__V | SJ__T | SJ__C, SJ__HANDLING | SJ__BIT(SJ_STATUS_REPORTED),
+        N_("only the village, the township or the county resolves a case; a department reports "
+           "back (回单) and the county sends the result down"),
+        N_("a case can be resolved only while a level handles it (registered at the village, "
+           "accepted by the township or county) or after a department reported back; accept "
+           "it first"),
         N_("only the level holding the case can resolve it; it is held at another level"),
     },
     [SJ_ACTION_RETURN_UNDOABLE] = {
-        SJ__V | SJ__T | SJ__C, SJ__HANDLING | SJ__BIT(SJ_STATUS_WAITING_MATERIALS),
-        N_("the supervision sweep cannot return a case as undoable; the level handling it does"),
-        N_("a case can be returned as undoable (退办) only while a level handles it or waits "
-           "for its materials; accept it first"),
+        SJ__V | SJ__T | SJ__C,
+        SJ__HANDLING | SJ__BIT(SJ_STATUS_WAITING_MATERIALS) | SJ__BIT(SJ_STATUS_REPORTED),
+        N_("only the village, the township or the county returns a case as undoable (退办); a "
+           "department reports back (回单) and the county decides"),
+        N_("a case can be returned as undoable (退办) only while a level handles it, waits "
+           "for its materials or after a department reported back; accept it first"),
         N_("only the level holding the case can return it as undoable; it is held at another "
            "level"),
     },
@@ -448,7 +495,9 @@ static const rule rules[SJ_ACTION_COUNT] = {
         NULL,
     },
     [SJ_ACTION_EXTEND_REQUEST] = {
-        SJ__V | SJ__T | SJ__C, SJ__HANDLING | SJ__BIT(SJ_STATUS_WAITING_MATERIALS),
+        SJ__V | SJ__T | SJ__C | SJ__D,
+        SJ__HANDLING | SJ__BIT(SJ_STATUS_WAITING_MATERIALS) |
+            SJ__BIT(SJ_STATUS_DEPARTMENT_HANDLING),
         N_("the supervision sweep cannot ask for an extension; the level handling the case does"),
         N_("an extension (延期) can be asked for only while a level handles the case or waits "
            "for its materials; accept it first"),
@@ -478,6 +527,41 @@ static const rule rules[SJ_ACTION_COUNT] = {
         N_("only an active case whose time limit runs gets its due time recomputed"),
         NULL,
     },
+    [SJ_ACTION_DISPATCH] = {
+        SJ__C, SJ__BIT(SJ_STATUS_ACCEPTED_COUNTY),
+        N_("only a county operator dispatches a case to a county department (派单)"),
+        N_("a case can be dispatched only after the county accepted it (签收) and while no "
+           "department has it"),
+        N_("only the county holding the case can dispatch it"),
+    },
+    [SJ_ACTION_TAKE] = {
+        SJ__D, SJ__BIT(SJ_STATUS_DISPATCHED),
+        N_("only the staff of the department a case was dispatched to take it (接单)"),
+        N_("a case can be taken only while it waits for its department (待接单)"),
+        N_("the case was dispatched to another department; only that department can take it"),
+    },
+    [SJ_ACTION_REFUSE_DISPATCH] = {
+        SJ__D, SJ__BIT(SJ_STATUS_DISPATCHED),
+        N_("only the staff of the department a case was dispatched to can refuse it back to "
+           "the county (退单)"),
+        N_("a case can be refused back to the county only while it waits for its department "
+           "(待接单); once taken, report back (回单) instead"),
+        N_("the case was dispatched to another department; only that department can refuse it"),
+    },
+    [SJ_ACTION_REPORT] = {
+        SJ__D, SJ__BIT(SJ_STATUS_DEPARTMENT_HANDLING),
+        N_("only the staff of the department handling a case report back (回单)"),
+        N_("a department reports back only on a case it took and is handling (部门办理中); "
+           "take it first"),
+        N_("the case is handled by another department; only that department can report back"),
+    },
+    [SJ_ACTION_RETURN_REPORT] = {
+        SJ__C, SJ__BIT(SJ_STATUS_REPORTED),
+        N_("only a county operator reviews a department's report (回单)"),
+        N_("a report can be sent back to the department only while it waits for review "
+           "(待审核回单)"),
+        N_("only the county holding the case can send the report back"),
+    },
 };
 
 /* Actions that record a fact about a case without moving it: they neither
@@ -499,8 +583,15 @@ static int refuse(sj_error *err, int code, const char *message)
 static bool level_ok(const sj_case *c, sj_case_action action, const sj_actor *actor)
 {
     sj_level level = sj_role_level(actor->role);
+    /* While a department holds the case, its staff hold it, not the
+     * county's operators. */
+    bool department = sj_case_department_holds(c);
     bool holder = c->holder_level == level &&
-                  strncmp(c->holder_unit, actor->unit, SJ_UNIT_CODE_SIZE) == 0;
+                  strncmp(c->holder_unit, actor->unit, SJ_UNIT_CODE_SIZE) == 0 &&
+                  (actor->role == SJ_ROLE_DEPARTMENT_STAFF
+                       ? department && strncmp(c->department_code, actor->department,
+                                               SJ_DEPARTMENT_CODE_SIZE) == 0
+                       : !department);
     bool resolver = c->resolved_level == level &&
                     strncmp(c->resolved_unit, actor->unit, SJ_UNIT_CODE_SIZE) == 0;
     bool county = actor->role == SJ_ROLE_COUNTY_OPERATOR;
@@ -544,6 +635,7 @@ static int check(const sj_case *c, sj_case_action action, const sj_actor *actor,
         return refuse(err, SJ_EINVAL,
                       N_("the actor's role and org unit do not agree (a village cadre needs a "
                          "village code, township staff a township code, the county a county "
+                         "code, department staff the county's code and their department's "
                          "code); log in again"));
     const char *problem = case_problem(c);
     if (problem)
@@ -659,8 +751,9 @@ static const struct {
         N_("(the chosen action is resolve at once (即办): it takes a result and a note)")},
     [SJ_ACTION_ESCALATE] = {SJ__NOTE,
         N_("(the chosen action is escalate (上报): it takes a note only)")},
-    [SJ_ACTION_ACCEPT] = {SJ__NOTE | SJ_CASE_FIELD_DEPARTMENT,
-        N_("(the chosen action is accept (签收): it takes a department and a note)")},
+    [SJ_ACTION_ACCEPT] = {SJ__NOTE,
+        N_("(the chosen action is accept (签收): it takes a note only; the county names the "
+           "department by dispatching (派单))")},
     [SJ_ACTION_RETURN_DOWN] = {SJ__NOTE,
         N_("(the chosen action is return down (退回下级): it takes a note only)")},
     [SJ_ACTION_REQUEST_MATERIALS] = {SJ__NOTE | SJ_CASE_FIELD_MATERIALS,
@@ -690,6 +783,17 @@ static const struct {
     [SJ_ACTION_WARN] = {SJ_CASE_FIELD_WARN_PERCENT,
         N_("(the chosen action is a time-limit warning (预警): it takes the share of the time "
            "limit only)")},
+    [SJ_ACTION_DISPATCH] = {SJ__NOTE | SJ_CASE_FIELD_DEPARTMENT,
+        N_("(the chosen action is dispatch (派单): it takes a department code and a note)")},
+    [SJ_ACTION_TAKE] = {SJ__NOTE,
+        N_("(the chosen action is take (接单): it takes a note only)")},
+    [SJ_ACTION_REFUSE_DISPATCH] = {SJ__NOTE,
+        N_("(the chosen action is refuse back to the county (退单): it takes a note, the "
+           "reason, only)")},
+    [SJ_ACTION_REPORT] = {SJ__NOTE | SJ_CASE_FIELD_RESULT,
+        N_("(the chosen action is report back (回单): it takes a result and a note)")},
+    [SJ_ACTION_RETURN_REPORT] = {SJ__NOTE,
+        N_("(the chosen action is send the report back (回单退回): it takes a note only)")},
     [SJ_ACTION_EXTEND_REQUEST] = {SJ__NOTE | SJ_CASE_FIELD_EXTEND_DAYS,
         N_("(the chosen action is ask for an extension (申请延期): it takes the number of "
            "working days and a note, the reason)")},
@@ -742,9 +846,9 @@ static int check_taken(const sj_action *a, sj_error *err)
     } names[] = {
         {SJ_CASE_FIELD_NOTE, N_("a note does not belong to this action; leave it empty")},
         {SJ_CASE_FIELD_RESULT, N_("a result does not belong to this action; only resolving a "
-                                  "case (即办, 办结) takes one")},
+                                  "case (即办, 办结) or reporting back (回单) takes one")},
         {SJ_CASE_FIELD_DEPARTMENT, N_("a department does not belong to this action; only "
-                                      "accepting a case (签收) takes one")},
+                                      "dispatching a case (派单) takes one")},
         {SJ_CASE_FIELD_MATERIALS, N_("a materials list does not belong to this action; only "
                                      "requesting materials (一次告知) takes one")},
         {SJ_CASE_FIELD_SATISFACTION, N_("a satisfaction does not belong to this action; only "
@@ -829,13 +933,24 @@ static int check_fields(const sj_case *c, const sj_action *a, sj_error *err)
     switch (a->type) {
     case SJ_ACTION_RESOLVE_AT_ONCE:
     case SJ_ACTION_RESOLVE:
+    case SJ_ACTION_REPORT:
         if (sj_utf8_blank(a->result))
             missing = N_("a result is required: say what was done for the villager");
         break;
-    case SJ_ACTION_ACCEPT:
-        if (c->status == SJ_STATUS_ESCALATED_COUNTY && sj_utf8_blank(a->department))
-            missing = N_("a department is required when the county accepts a case: assign the "
-                         "county department that will handle it");
+    case SJ_ACTION_DISPATCH:
+        if (sj_utf8_blank(a->department))
+            missing = N_("a department is required to dispatch a case (派单): choose one from "
+                         "the county's list of departments");
+        break;
+    case SJ_ACTION_REFUSE_DISPATCH:
+        if (sj_utf8_blank(a->note))
+            missing = N_("a reason is required to refuse a case back to the county (退单): say "
+                         "why it is not this department's matter and whose it is");
+        break;
+    case SJ_ACTION_RETURN_REPORT:
+        if (sj_utf8_blank(a->note))
+            missing = N_("a note is required to send a report back to the department: say what "
+                         "is missing or wrong");
         break;
     case SJ_ACTION_RETURN_DOWN:
         if (sj_utf8_blank(a->note))
@@ -910,6 +1025,10 @@ static int check_fields(const sj_case *c, const sj_action *a, sj_error *err)
     for (size_t i = 0; i < SJ__COUNT(fields); i++)
         if ((rc = check_text(&fields[i], err)) != 0)
             return rc;
+    if (a->type == SJ_ACTION_DISPATCH && !sj_department_code_valid(a->department))
+        return refuse(err, SJ_EBAD_FIELD,
+                      N_("the department is not a department code (lower-case letters, digits "
+                         "and '-', at most 31); choose the department from the county's list"));
     if (a->n_materials > SJ_CASE_MATERIALS_MAX)
         return refuse(err, SJ_EBAD_FIELD,
                       N_("the materials list is longer than 50 items; merge related items"));
@@ -1020,12 +1139,8 @@ static void transition(sj_case *n, const sj_case *c, const sj_action *a, const s
         }
         break;
     case SJ_ACTION_ACCEPT:
-        if (c->status == SJ_STATUS_ESCALATED_TOWNSHIP) {
-            n->status = SJ_STATUS_ACCEPTED_TOWNSHIP;
-        } else {
-            n->status = SJ_STATUS_ACCEPTED_COUNTY;
-            n->department = a->department;
-        }
+        n->status = c->status == SJ_STATUS_ESCALATED_TOWNSHIP ? SJ_STATUS_ACCEPTED_TOWNSHIP
+                                                              : SJ_STATUS_ACCEPTED_COUNTY;
         break;
     case SJ_ACTION_RETURN_DOWN:
         if (c->holder_level == SJ_LEVEL_TOWNSHIP) {
@@ -1034,9 +1149,34 @@ static void transition(sj_case *n, const sj_case *c, const sj_action *a, const s
         } else {
             n->status = SJ_STATUS_ACCEPTED_TOWNSHIP;
             n->department = NULL;
+            n->department_code = NULL;
             hold_at(n, SJ_LEVEL_TOWNSHIP);
         }
         n->return_count = c->return_count + 1;
+        break;
+    case SJ_ACTION_DISPATCH:
+        /* The name is the county's records' (apply fills it in): the
+         * machine knows the code only. */
+        n->status = SJ_STATUS_DISPATCHED;
+        n->department_code = a->department;
+        n->department = NULL;
+        break;
+    case SJ_ACTION_TAKE:
+        n->status = SJ_STATUS_DEPARTMENT_HANDLING;
+        break;
+    case SJ_ACTION_REFUSE_DISPATCH:
+        n->status = SJ_STATUS_ACCEPTED_COUNTY;
+        n->department_refusals = c->department_refusals + 1;
+        n->department_code = NULL;
+        n->department = NULL;
+        break;
+    case SJ_ACTION_REPORT:
+        n->status = SJ_STATUS_REPORTED;
+        n->result = a->result;
+        break;
+    case SJ_ACTION_RETURN_REPORT:
+        n->status = SJ_STATUS_DEPARTMENT_HANDLING;
+        n->result = NULL;
         break;
     case SJ_ACTION_REQUEST_MATERIALS:
         ev->repeat_materials_request =
@@ -1227,6 +1367,7 @@ int sj_case_register(const char *village, sj_level item_min_level, int64_t at_ms
         return refuse(err, SJ_EINVAL,
                       N_("the actor's role and org unit do not agree (a village cadre needs a "
                          "village code, township staff a township code, the county a county "
+                         "code, department staff the county's code and their department's "
                          "code); log in again"));
     if (sj_orgunit_level(village) != SJ_LEVEL_VILLAGE)
         return refuse(err, SJ_EINVAL,

@@ -15,12 +15,22 @@
  *   operators on every case of their county.
  *
  *   "V" below is a village cadre of the case's village, "T" a township staff
- *   member of its township, "C" a county operator of its county, "S" the
+ *   member of its township, "C" a county operator of its county, "D" the
+ *   staff of the county department the case is dispatched to (派单), "S" the
  *   system (the county's supervision sweep).  "open" statuses are REGISTERED,
- *   ESCALATED_TOWNSHIP, ACCEPTED_TOWNSHIP, ESCALATED_COUNTY, ACCEPTED_COUNTY
- *   and WAITING_MATERIALS; "active" is open plus UNSATISFIED.  The handling
- *   status of a level is REGISTERED (village), ACCEPTED_TOWNSHIP (township),
- *   ACCEPTED_COUNTY (county).
+ *   ESCALATED_TOWNSHIP, ACCEPTED_TOWNSHIP, ESCALATED_COUNTY, ACCEPTED_COUNTY,
+ *   WAITING_MATERIALS, DISPATCHED, DEPARTMENT_HANDLING and REPORTED;
+ *   "active" is open plus UNSATISFIED.  The handling status of a level is
+ *   REGISTERED (village), ACCEPTED_TOWNSHIP (township), ACCEPTED_COUNTY
+ *   (county); a department's is DEPARTMENT_HANDLING.
+ *
+ *   Departments: the cases of DISPATCHED, DEPARTMENT_HANDLING and
+ *   WAITING_MATERIALS resumed to DEPARTMENT_HANDLING are held at the county
+ *   (holder_level/holder_unit) by the department named in department_code:
+ *   its staff are their "holder", and the county operator is not (so the
+ *   county urges the department, and cannot request materials or resolve
+ *   in its place).  Department staff act only on the cases of their own
+ *   department (SJ_EWRONG_LEVEL otherwise).
  *
  *   action            by          from                      to / effect
  *   ----------------  ----------  ------------------------  -------------------------------
@@ -30,23 +40,35 @@
  *   ESCALATE          V           REGISTERED                ESCALATED_TOWNSHIP, held by T
  *                     T           ACCEPTED_TOWNSHIP         ESCALATED_COUNTY, held by C
  *   ACCEPT            T           ESCALATED_TOWNSHIP        ACCEPTED_TOWNSHIP
- *                     C           ESCALATED_COUNTY          ACCEPTED_COUNTY; department
- *                                                           required
+ *                     C           ESCALATED_COUNTY          ACCEPTED_COUNTY (签收; no
+ *                                                           department: see DISPATCH)
+ *   DISPATCH          C           ACCEPTED_COUNTY           DISPATCHED (派单); department
+ *                                                           code required (its name is
+ *                                                           filled in by the county)
+ *   TAKE              D           DISPATCHED                DEPARTMENT_HANDLING (接单)
+ *   REFUSE_DISPATCH   D           DISPATCHED                ACCEPTED_COUNTY (退单); note;
+ *                                                           department cleared;
+ *                                                           department_refusals + 1
+ *   REPORT            D           DEPARTMENT_HANDLING       REPORTED (回单); result required
+ *   RETURN_REPORT     C           REPORTED                  DEPARTMENT_HANDLING; note;
+ *                                                           result cleared
  *   RETURN_DOWN       T           ESCALATED_/ACCEPTED_TOWNSHIP  REGISTERED, held by V; note
  *                     C           ESCALATED_/ACCEPTED_COUNTY    ACCEPTED_TOWNSHIP, held by T;
  *                                                           note; department cleared
  *   REQUEST_MATERIALS holder      its handling status       WAITING_MATERIALS; full list
+ *                                 (D: DEPARTMENT_HANDLING)
  *                                                           (>= 1 item); resume_status kept;
  *                                                           materials_rounds + 1; a second
  *                                                           list that differs from the last
  *                                                           one is flagged (一次告知 broken)
  *   SUPPLEMENT        V, holder   WAITING_MATERIALS         resume_status
- *   RESOLVE           holder      its handling status       RESOLVED, held by V; result
- *                                                           required; item level must be
- *                                                           <= actor's level
+ *   RESOLVE           holder      its handling status,      RESOLVED, held by V; result
+ *                                 C also REPORTED (the      required; item level must be
+ *                                 回单 approved)            <= actor's level
  *   RETURN_UNDOABLE   holder      its handling status, or   RETURNED, held by V; note
  *                                 WAITING_MATERIALS held    (the 退办 reason) required
- *                                 at its level
+ *                                 at its level; C also
+ *                                 REPORTED
  *   WITHDRAW          V           any open                  WITHDRAWN, held by V; note
  *   URGE              any in      any active, actor's unit  urge_count + 1 (no version
  *                     scope       is not the holder         change, no version check)
@@ -118,7 +140,9 @@
  *   - URGE is a person's act (V, T, C); the system only marks OVERDUE/WARN.
  *   - RESOLVE by the village holding a REGISTERED case has the same effect as
  *     RESOLVE_AT_ONCE (clients may show only 即办 at the village).
- *   - ACCEPT by the township takes no department (one given is not stored).
+ *   - ACCEPT takes no department (the county names one by DISPATCH, chosen
+ *     from its records: a code of the form sj_department_code_valid();
+ *     the county refuses a code it does not know or that is inactive).
  *   - CLOSE keeps the holder.  REOPEN clears result, return_reason,
  *     satisfaction, handling and the resolver: they are set again by the
  *     next resolution.
@@ -129,8 +153,8 @@
  *     blank (sj_utf8_blank(): NULL, empty, or only white space, ASCII,
  *     U+00A0 or U+3000) is missing.  Then each action takes only its own
  *     fields (sj_case_action_fields()): a note with every person's action;
- *     a result with RESOLVE_AT_ONCE and RESOLVE; a department with ACCEPT
- *     (kept only when the county accepts); the materials list with
+ *     a result with RESOLVE_AT_ONCE, RESOLVE and REPORT; a department code
+ *     with DISPATCH; the materials list with
  *     REQUEST_MATERIALS; a satisfaction with FEEDBACK; warn_percent with
  *     WARN only (and WARN no note: OVERDUE and WARN are the sweep's marks).
  *     Any other field given (text not empty, a list not empty, a value not
@@ -190,6 +214,7 @@ typedef enum sj_person_role {
     SJ_ROLE_VILLAGE_CADRE = 1,
     SJ_ROLE_TOWNSHIP_STAFF = 2,
     SJ_ROLE_COUNTY_OPERATOR = 3,
+    SJ_ROLE_DEPARTMENT_STAFF = 4,      /* county level; acts for one department */
     SJ_ROLE_SYSTEM = 9,
 } sj_person_role;
 
@@ -206,8 +231,11 @@ typedef enum sj_case_status {
     SJ_STATUS_UNSATISFIED = 9,
     SJ_STATUS_CLOSED = 10,
     SJ_STATUS_WITHDRAWN = 11,
+    SJ_STATUS_DISPATCHED = 12,          /* 待接单: dispatched to a department */
+    SJ_STATUS_DEPARTMENT_HANDLING = 13, /* 部门办理中: the department took it */
+    SJ_STATUS_REPORTED = 14,            /* 待审核回单: the department reported back */
 } sj_case_status;
-#define SJ_STATUS_COUNT 12
+#define SJ_STATUS_COUNT 15
 
 typedef enum sj_case_action {
     SJ_ACTION_NONE = 0,
@@ -228,14 +256,17 @@ typedef enum sj_case_action {
     SJ_ACTION_SUPERVISE = 15,
     SJ_ACTION_OVERDUE = 16,
     SJ_ACTION_WARN = 17,
-    /* 18..29 are kept free for the department actions (numbered apart on
-     * the wire); the machine refuses them as unknown. */
-    SJ_ACTION_EXTEND_REQUEST = 30,
-    SJ_ACTION_EXTEND_APPROVE = 31,
-    SJ_ACTION_EXTEND_REFUSE = 32,
-    SJ_ACTION_DUE_RECOMPUTE = 33,
+    SJ_ACTION_DISPATCH = 18,        /* 派单 */
+    SJ_ACTION_TAKE = 19,            /* 接单 */
+    SJ_ACTION_REFUSE_DISPATCH = 20, /* 退单: not this department's matter */
+    SJ_ACTION_REPORT = 21,          /* 回单 */
+    SJ_ACTION_RETURN_REPORT = 22,   /* 回单退回: the county sends the report back */
+    SJ_ACTION_EXTEND_REQUEST = 23,  /* 申请延期 */
+    SJ_ACTION_EXTEND_APPROVE = 24,  /* 批准延期 */
+    SJ_ACTION_EXTEND_REFUSE = 25,   /* 不予延期 */
+    SJ_ACTION_DUE_RECOMPUTE = 26,   /* system: due time recomputed after a calendar import */
 } sj_case_action;
-#define SJ_ACTION_COUNT 34
+#define SJ_ACTION_COUNT 27
 
 typedef enum sj_handling {
     SJ_HANDLING_NONE = 0,
@@ -261,11 +292,17 @@ typedef enum sj_satisfaction {
 #define SJ_CASE_EXTEND_MAX 60      /* working days one extension may ask for */
 
 #define SJ_UNIT_CODE_SIZE 13
+/* A department code: [a-z0-9-]{1,31}, the name part of a department desk's
+ * identity (identity.h), e.g. "mzj" for 县民政局 (docs/DATA.md). */
+#define SJ_DEPARTMENT_CODE_MAX 31
+#define SJ_DEPARTMENT_CODE_SIZE (SJ_DEPARTMENT_CODE_MAX + 1)
 
-/* Who acts: a person's role and org unit (12-digit code). */
+/* Who acts: a person's role and org unit (12-digit code); department staff
+ * also name their department (their unit is the county's). */
 typedef struct sj_actor {
     sj_person_role role;
     char unit[SJ_UNIT_CODE_SIZE];
+    char department[SJ_DEPARTMENT_CODE_SIZE]; /* DEPARTMENT_STAFF only */
 } sj_actor;
 
 /* The lifecycle-relevant part of a case (the rest: applicant, request text,
@@ -291,6 +328,7 @@ typedef struct sj_case {
     char resolved_unit[SJ_UNIT_CODE_SIZE];
     int64_t updated_at_ms;
     int64_t closed_at_ms;
+    uint32_t department_refusals;      /* times a department refused it (退单) */
     /* The clock (限时办结): the case is due limit_days + paused_days +
      * extended_days working days after registered_at_ms (sj_case_due()). */
     int64_t registered_at_ms;
@@ -303,7 +341,8 @@ typedef struct sj_case {
     uint32_t extension_days;           /* pending extension request (0: none) */
     uint32_t return_count;             /* RETURN_DOWNs (退回下级) so far */
     /* Borrowed text; NULL means empty. */
-    const char *department;
+    const char *department;            /* the department's name (the county fills it) */
+    const char *department_code;       /* the department dispatched to (派单) */
     const char *result;
     const char *return_reason;
     const char *const *materials;      /* last list requested */
@@ -317,7 +356,7 @@ typedef struct sj_action {
     int64_t at_ms;                     /* when it was done; becomes updated_at/closed_at */
     const char *note;
     const char *result;
-    const char *department;
+    const char *department;            /* DISPATCH: the department's code */
     const char *const *materials;
     size_t n_materials;
     sj_satisfaction satisfaction;
@@ -436,6 +475,14 @@ sj_person_role sj_role_from_name(const char *name);
 sj_level sj_level_from_name(const char *name);
 sj_handling sj_handling_from_name(const char *name);
 sj_satisfaction sj_satisfaction_from_name(const char *name);
+
+/* True if code has the form of a department code ([a-z0-9-]{1,31}).  Whether
+ * such a department exists and is active is the county's records' to say. */
+bool sj_department_code_valid(const char *code);
+
+/* True if a department holds the case now: dispatched to it, taken by it,
+ * or waiting for materials it asked for. */
+bool sj_case_department_holds(const sj_case *c);
 
 /* True if s is valid UTF-8 of at most max bytes (NULL counts as empty). */
 bool sj_text_valid(const char *s, size_t max);

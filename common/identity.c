@@ -15,7 +15,7 @@
 /* The numbering must stay equal to proto NodeRole (values travel on the wire). */
 _Static_assert(SJ_NODE_ROLE_VILLAGE == 1 && SJ_NODE_ROLE_RELAY == 2 &&
                    SJ_NODE_ROLE_TOWNSHIP_DESK == 3 && SJ_NODE_ROLE_COUNTY_DESK == 4 &&
-                   SJ_NODE_ROLE_COUNTY == 5,
+                   SJ_NODE_ROLE_COUNTY == 5 && SJ_NODE_ROLE_DEPARTMENT_DESK == 6,
                "sj_node_role must mirror proto NodeRole");
 
 static const struct {
@@ -28,6 +28,7 @@ static const struct {
     {SJ_NODE_ROLE_TOWNSHIP_DESK, "township-desk", SJ_LEVEL_TOWNSHIP},
     {SJ_NODE_ROLE_COUNTY_DESK, "county-desk", SJ_LEVEL_COUNTY},
     {SJ_NODE_ROLE_COUNTY, "county", SJ_LEVEL_COUNTY},
+    {SJ_NODE_ROLE_DEPARTMENT_DESK, "department-desk", SJ_LEVEL_COUNTY},
 };
 #define N_ROLES (sizeof role_table / sizeof role_table[0])
 
@@ -103,7 +104,7 @@ static int make_parts(const char *role_s, size_t role_len, const char *unit, siz
     if (sj_node_role_parse(role_s, role_len, &role) != 0)
         return sj_error_set(err, SJ_EINVAL,
                             "身份中的角色 \"%.*s\" 无效 (unknown role; use village, relay, "
-                            "township-desk, county-desk or county)",
+                            "township-desk, county-desk, department-desk or county)",
                             (int)(role_len > 32 ? 32 : role_len), role_s);
     sj_level have = unit_level(unit, unit_len);
     if (have == SJ_LEVEL_NONE)
@@ -121,6 +122,10 @@ static int make_parts(const char *role_s, size_t role_len, const char *unit, siz
         return sj_error_set(err, SJ_EINVAL,
                             "身份中的名称无效 (name must be 1-31 characters of a-z, 0-9 and "
                             "'-')");
+    if (role == SJ_NODE_ROLE_DEPARTMENT_DESK && name_len == 0)
+        return sj_error_set(err, SJ_EINVAL,
+                            "部门终端的身份必须带部门代码 (a department-desk identity names its "
+                            "department's code: department-desk:<county>:<code>)");
 
     sj_identity id;
     memset(&id, 0, sizeof id);

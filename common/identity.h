@@ -5,15 +5,19 @@
  *
  *     sanji:<role>:<12-digit unit code>[:<name>]
  *
- *   role  village | relay | township-desk | county-desk | county
+ *   role  village | relay | township-desk | county-desk | department-desk
+ *         | county
  *   unit  the org unit code (6 digits county, 3 township, 3 village); a
  *         county code ends in 000000, a township code in 000 (and not
  *         000000), a village code in anything but 000.
  *   name  optional, [a-z0-9-]{1,31}; tells apart several nodes of one role
- *         and unit (two county desks, "ops1" and "ops2").
+ *         and unit (two county desks, "ops1" and "ops2").  A department
+ *         desk's name is required: it is its department's code
+ *         (sanji:department-desk:410423000000:mzj, docs/DATA.md).
  *
  * The role fixes the level of the unit: village needs a village code, relay
- * and township-desk a township code, county and county-desk a county code.
+ * and township-desk a township code, county, county-desk and department-desk
+ * a county code.
  * The node id is the URI without "sanji:" ("village:410423101201",
  * "county-desk:410423000000:ops1"); it is what Envelope.sender carries and
  * what a client names when it expects a particular peer.
@@ -43,12 +47,13 @@ typedef enum sj_node_role {
     SJ_NODE_ROLE_TOWNSHIP_DESK = 3,
     SJ_NODE_ROLE_COUNTY_DESK = 4,
     SJ_NODE_ROLE_COUNTY = 5,
+    SJ_NODE_ROLE_DEPARTMENT_DESK = 6,
 } sj_node_role;
 
 #define SJ_IDENTITY_URI_SCHEME "sanji:"
 #define SJ_IDENTITY_UNIT_LEN 12
 #define SJ_IDENTITY_NAME_MAX 31
-/* "township-desk:" + 12 + ":" + 31 = 59 chars, plus NUL. */
+/* "department-desk:" + 12 + ":" + 31 = 60 chars, plus NUL. */
 #define SJ_IDENTITY_NODE_ID_MAX 64
 /* "sanji:" + node id. */
 #define SJ_IDENTITY_URI_MAX (6 + SJ_IDENTITY_NODE_ID_MAX)

@@ -243,6 +243,7 @@ bool sj_personal_visible(const char *case_village, sj_level holder_level,
         return case_village && viewer_unit && strcmp(case_village, viewer_unit) == 0;
     case SJ_NODE_ROLE_TOWNSHIP_DESK:
     case SJ_NODE_ROLE_COUNTY_DESK:
+    case SJ_NODE_ROLE_DEPARTMENT_DESK: /* sees only its own cases (server/query.c) */
         return holder_level == sj_node_role_level(viewer_role) && holder_unit && viewer_unit &&
                sj_orgunit_contains(viewer_unit, holder_unit);
     default:

@@ -33,6 +33,9 @@ PORT_BASE=${SANJI_PORT_BASE:-17443}
 COUNTY_PORT=$PORT_BASE
 # township code -> relay port
 declare -A RELAY_PORT=([410423101000]=$((PORT_BASE + 1)) [410423102000]=$((PORT_BASE + 2)))
+# county departments with a desk (codes of deploy/demo/departments.csv, each
+# with staff in department_staff.csv): desk-dept-<code>, direct to the county
+DEPARTMENTS="mzj rsj ybj cl"
 # village code -> its township
 declare -A STATION_TOWNSHIP=(
   [410423101201]=410423101000 [410423101202]=410423101000
@@ -70,7 +73,10 @@ make_pki() {
   fi
   issue county "$COUNTY" "$net/pki/county" "" "127.0.0.1,localhost"
   issue county-desk "$COUNTY" "$net/pki/county-desk-ops1" ops1
-  local t v
+  local t v d
+  for d in $DEPARTMENTS; do
+    issue department-desk "$COUNTY" "$net/pki/department-desk-$d" "$d"
+  done
   for t in "${!RELAY_PORT[@]}"; do
     issue relay "$t" "$net/pki/relay-$t" "" "127.0.0.1,localhost"
     issue township-desk "$t" "$net/pki/township-desk-$t"
@@ -252,6 +258,11 @@ write_clients() {
   done
   write_client_config "$net/desk-county" "$net/pki/county-desk-ops1" "127.0.0.1:$COUNTY_PORT" \
     "county:$COUNTY" "p-$COUNTY-01"
+  local d
+  for d in $DEPARTMENTS; do
+    write_client_config "$net/desk-dept-$d" "$net/pki/department-desk-$d" "127.0.0.1:$COUNTY_PORT" \
+      "county:$COUNTY" "p-$COUNTY-$d-01"
+  done
 }
 
 start_all() {

@@ -32,6 +32,7 @@ T_LW=410423102000     # 梁洼镇
 conf() { echo "$net/$1/client.conf"; }
 station() { conf "station-$1"; }
 desk() { conf "desk-$1"; }
+dept() { conf "desk-dept-$1"; }
 
 step() { printf '\n\033[1m%s\033[0m\n' "$*"; }
 
@@ -44,6 +45,7 @@ at() { # config args...
   case $who in
     station-*) who="村站 ${who#station-}" ;;
     desk-county) who="县级坐席" ;;
+    desk-dept-*) who="县直部门 ${who#desk-dept-}" ;;
     desk-*) who="乡镇坐席 ${who#desk-}" ;;
   esac
   printf '  %s$ sanji %s\n' "$who" "$*"
@@ -94,6 +96,7 @@ step "== 一、各岗位人员登录 (duty cadres, township staff and the county
 for v in $ZGY $LW $DD; do at "$(station $v)" login "p-$v-01"; done
 for t in $T_ZGY $T_LW; do at "$(desk $t)" login "p-$t-01"; done
 at "$(desk county)" login "p-410423000000-01"
+for d in mzj rsj; do at "$(dept $d)" login "p-410423000000-$d-01"; done
 
 step "== 二、张官营村：医保电子凭证激活，村里即办 (done at once at the village)"
 register "$(station $ZGY)" YB-002 王秀兰 410423195803121021 13703751201 "帮忙激活医保电子凭证"
@@ -108,23 +111,32 @@ hand_up "$(station $ZGY)" "$(desk $T_ZGY)" "$B"
 act "$(desk $T_ZGY)" resolve "$B" --result "户口迁移手续已办结，新户口簿已由村干部带回"
 act_next "$(station $ZGY)" feedback "$B" --satisfaction 基本满意
 
-step "== 四、张官营村：城乡低保申请，代办到县，一次告知补齐材料 (to the county; missing materials listed at once)"
+step "== 四、张官营村：城乡低保申请，代办到县，派单到县直部门，一次告知补齐材料 (to the county, dispatched to a department; missing materials listed at once)"
 register "$(station $ZGY)" MZ-003 赵桂芳 410423197201053016 15837520002 "丈夫因病致贫，申请城乡低保"
 C=$CASE
 hand_up "$(station $ZGY)" "$(desk $T_ZGY)" "$C"
 act "$(desk $T_ZGY)" escalate "$C" --note "需县民政局审批"
-act_next "$(desk county)" accept "$C" --department 县民政局
-act "$(desk county)" request-materials "$C" --material 家庭收入证明 --material 户口簿复印件 \
+act_next "$(desk county)" accept "$C"
+at "$(desk county)" departments
+act "$(desk county)" dispatch "$C" --department rsj --note "请审核"
+at "$(dept rsj)" queue
+act "$(dept rsj)" refuse "$C" --note "城乡低保由县民政局审批，请改派"
+act "$(desk county)" dispatch "$C" --department mzj
+act "$(dept mzj)" take "$C"
+act "$(dept mzj)" request-materials "$C" --material 家庭收入证明 --material 户口簿复印件 \
   --material 医院诊断证明
 act_next "$(station $ZGY)" supplement "$C" --note "材料已收齐，扫描件随件上报"
-act_next "$(desk county)" resolve "$C" --result "经审核符合条件，自下月起纳入城乡低保"
+act "$(dept mzj)" report "$C" --result "经审核符合条件"
+act "$(desk county)" return-report "$C" --note "请写明纳入低保的起始时间"
+act "$(dept mzj)" report "$C" --result "经审核符合条件，自下月起纳入城乡低保"
+act "$(desk county)" resolve "$C" --result "经县民政局审核符合条件，自下月起纳入城乡低保"
 act_next "$(station $ZGY)" feedback "$C" --satisfaction 满意
 
 step "== 五、梁洼村：养老保险待遇申领，县里退办 (returned by the county as not doable, with the reason)"
 register "$(station $LW)" SB-004 孙德福 410423196906190550 13603750003 "申请领取城乡居民养老保险待遇"
 D=$CASE
 hand_up "$(station $LW)" "$(desk $T_LW)" "$D"
-hand_up "$(desk $T_LW)" "$(desk county)" "$D" --department 县人社局
+hand_up "$(desk $T_LW)" "$(desk county)" "$D"
 act "$(desk county)" return "$D" --note "申请人1969年出生，未满60周岁，暂不符合领取条件；满60周岁后可再申请"
 act_next "$(station $LW)" feedback "$D" --satisfaction 基本满意
 
@@ -152,6 +164,7 @@ cat <<EOF
 本地网络仍在运行，数据在 $net
   命令行:   $cli --config $(station $ZGY) list
             $cli --config $(desk county) list --status escalated_county
+            $cli --config $(dept mzj) queue
   桌面程序: $SANJI_BUILD_DIR/client/desk/sanji-desk --config $(station $ZGY)
   状态:     ./deploy/localnet.sh status
   停止:     ./deploy/localnet.sh stop      (数据保留 / data kept)

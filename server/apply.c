@@ -35,6 +35,7 @@
 #include "clock.h"
 #include "db.h"
 #include "i18n.h"
+#include "identity.h"
 #include "log.h"
 #include "orgunit.h"
 #include "personal.h"
@@ -279,6 +280,7 @@ static sj_person_role role_of_node(Sanji__NodeRole role)
     case SANJI__NODE_ROLE__NODE_ROLE_VILLAGE: return SJ_ROLE_VILLAGE_CADRE;
     case SANJI__NODE_ROLE__NODE_ROLE_TOWNSHIP_DESK: return SJ_ROLE_TOWNSHIP_STAFF;
     case SANJI__NODE_ROLE__NODE_ROLE_COUNTY_DESK: return SJ_ROLE_COUNTY_OPERATOR;
+    case SANJI__NODE_ROLE__NODE_ROLE_DEPARTMENT_DESK: return SJ_ROLE_DEPARTMENT_STAFF;
     default: return SJ_ROLE_NONE;
     }
 }
@@ -310,13 +312,24 @@ static int check_person(countyd_apply *a, const countyd_peer *peer, const char *
     if (!person || !*person || strlen(person) > 64)
         return refuse(r, SJ_EMISSING_FIELD, N_("Nobody is named as the person who did it; log in and "
                                                "save it again."));
+    /* A department desk's identity names its department (identity.h); its
+     * staff must be of that department. */
+    sj_identity node;
+    const char *department = "";
+    if (want == SJ_ROLE_DEPARTMENT_STAFF) {
+        if (!peer->node || sj_identity_parse_node_id(peer->node, &node, NULL) != 0)
+            return refuse(r, SJ_EWRONG_ROLE, N_("This kind of computer may not act on cases."));
+        department = node.name;
+    }
     const countyd_ref_person *who = countyd_refdata_cache_person(&a->refs, person);
-    if (!who || !who->active || strcmp(who->org_unit, peer->unit) != 0 || who->role != (int)want)
+    if (!who || !who->active || strcmp(who->org_unit, peer->unit) != 0 || who->role != (int)want ||
+        strcmp(who->department, department) != 0)
         return refuse(r, SJ_EUNKNOWN_PERSON, N_("The person who did it is not known at the county, "
                                                 "is no longer active, or belongs to another station."));
     snprintf(name, name_cap, "%s", who->name);
     actor->role = want;
     snprintf(actor->unit, sizeof(actor->unit), "%s", peer->unit);
+    snprintf(actor->department, sizeof(actor->department), "%s", department);
     return 0;
 }
 
@@ -330,7 +343,7 @@ typedef struct event_row {
     sj_level level;
     const char *unit;
     int64_t at_ms, recorded_ms;
-    const char *note, *result, *department;
+    const char *note, *result, *department, *department_code;
     const char *const *materials;
     size_t n_materials;
     sj_satisfaction satisfaction;
@@ -402,7 +415,8 @@ static int write_event(countyd_apply *a, const char *village, const event_row *e
     const char *p[] = {e->case_id, seq, action, e->person, e->person_name, e->node, level, e->unit,
                        at, rec, from, to, e->note ? e->note : "", e->result ? e->result : "",
                        mats, sat, e->department ? e->department : "", e->message_id,
-                       b(e->ev->repeat_materials_request), village, cd, due,
+                       b(e->ev->repeat_materials_request), village,
+                       e->department_code ? e->department_code : "", cd, due,
                        b(e->ev->due_provisional)};
     /* One statement for the event, the village's feed counter and the feed
      * row (one round trip instead of three).  The counter row stays locked
@@ -413,15 +427,15 @@ static int write_event(countyd_apply *a, const char *village, const event_row *e
         {.sql = "WITH e AS (INSERT INTO case_event (case_id, seq, action, actor_person, actor_name,"
                 " actor_node, actor_level, actor_unit, at_ms, recorded_at_ms, from_status,"
                 " to_status, note, result, materials, satisfaction, department, message_id,"
-                " repeat_materials_request, clock_days, due_at_ms, due_provisional) VALUES ($1, $2,"
-                " $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19,"
-                " $21, $22, $23) RETURNING case_id, seq),"
+                " repeat_materials_request, department_code, clock_days, due_at_ms,"
+                " due_provisional) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13,"
+                " $14, $15, $16, $17, $18, $19, $21, $22, $23, $24) RETURNING case_id, seq),"
                 " c AS (INSERT INTO feed_counter (village, last_seq) VALUES ($20::text, 1)"
                 " ON CONFLICT (village) DO UPDATE SET last_seq = feed_counter.last_seq + 1"
                 " RETURNING last_seq)"
                 " INSERT INTO feed (village, seq, case_id, event_seq)"
                 " SELECT $20::text, c.last_seq, e.case_id, e.seq FROM e, c RETURNING seq",
-         .n = 23, .params = p},
+         .n = 24, .params = p},
         {.sql = RECORD_SQL, .n = 8}};
     record_row row;
     bool with_record = last && a->cur && e->message_id;
@@ -826,6 +840,24 @@ static int act_on_case(countyd_apply *a, const Sanji__CaseAction *act, const act
         rc = refuse(r, rc, why.message);
         goto out;
     }
+    /* 派单: the machine checked the code's form; the county's records say
+     * whether there is such a department to send the case to, and its name. */
+    const char *department_name = NULL;
+    if (action.type == SJ_ACTION_DISPATCH) {
+        const countyd_ref_department *d =
+            countyd_refdata_cache_department(&a->refs, action.department);
+        if (!d || !d->active) {
+            r->case_version = cur.version;
+            rc = refuse(r, SJ_EBAD_FIELD,
+                        d ? N_("That department no longer takes cases (it is inactive); dispatch "
+                               "the case to another department from the list.")
+                          : N_("The county has no department with that code; choose the "
+                               "department from the county's list (sanji departments)."));
+            goto out;
+        }
+        department_name = d->name;
+        out.next.department = department_name;
+    }
     const sj_case *c = &out.next;
     before_write(a);
     char *mats = NULL;
@@ -834,7 +866,7 @@ static int act_on_case(countyd_apply *a, const Sanji__CaseAction *act, const act
         goto out;
     }
     char st[8], rs[8], hl[8], ver[24], hd[8], wl[16], uc[16], mr[16], sat[8], rl[8], upd[24], cl[24],
-        due[24], pa[24], pd[16], xd[16], xp[16], rcn[16];
+        due[24], pa[24], pd[16], xd[16], xp[16], rcn[16], dr[16];
     snprintf(st, sizeof(st), "%d", (int)c->status);
     snprintf(rs, sizeof(rs), "%d", (int)c->resume_status);
     snprintf(hl, sizeof(hl), "%d", (int)c->holder_level);
@@ -853,21 +885,23 @@ static int act_on_case(countyd_apply *a, const Sanji__CaseAction *act, const act
     snprintf(xd, sizeof(xd), "%u", c->extended_days);
     snprintf(xp, sizeof(xp), "%u", c->extension_days);
     snprintf(rcn, sizeof(rcn), "%u", c->return_count);
+    snprintf(dr, sizeof(dr), "%u", c->department_refusals);
     const char *p[] = {cid, st, rs, hl, c->holder_unit, ver, hd, b(c->overdue), b(c->supervised),
                        b(c->escalated), b(c->reached_county), wl, uc, mr, sat, rl,
                        c->resolved_unit, upd, cl, c->department ? c->department : "",
                        c->result ? c->result : "", c->return_reason ? c->return_reason : "", mats,
-                       due, b(c->due_provisional), pa, pd, xd, xp, rcn};
+                       c->department_code ? c->department_code : "", dr, due,
+                       b(c->due_provisional), pa, pd, xd, xp, rcn};
     static const char update_sql[] =
         "UPDATE cases SET status = $2, resume_status = $3, holder_level = $4, holder_unit = $5,"
         " version = $6, handling = $7, overdue = $8, supervised = $9, escalated = $10,"
         " reached_county = $11, warn_level = $12, urge_count = $13, materials_rounds = $14,"
         " satisfaction = $15, resolved_level = $16, resolved_unit = $17, updated_at_ms = $18,"
         " closed_at_ms = $19, department = $20, result = $21, return_reason = $22,"
-        " materials = $23, due_at_ms = $24, due_provisional = $25, paused_at_ms = $26,"
-        " paused_days = $27, extended_days = $28, extension_days = $29, return_count = $30"
-        " WHERE case_id = $1 RETURNING 1";
-    rc = run_write(a, update_sql, 30, p, SINK_ONE_ROW, r, err);
+        " materials = $23, department_code = $24, department_refusals = $25, due_at_ms = $26,"
+        " due_provisional = $27, paused_at_ms = $28, paused_days = $29, extended_days = $30,"
+        " extension_days = $31, return_count = $32 WHERE case_id = $1 RETURNING 1";
+    rc = run_write(a, update_sql, 32, p, SINK_ONE_ROW, r, err);
     free(mats);
     if (rc != 0)
         goto out;
@@ -879,7 +913,8 @@ static int act_on_case(countyd_apply *a, const Sanji__CaseAction *act, const act
                        .person = who->person, .person_name = who->person_name,
                        .node = who->node, .level = sj_role_level(actor.role), .unit = actor.unit, .at_ms = at,
                        .recorded_ms = now, .note = act->note, .result = act->result,
-                       .department = act->department,
+                       .department = department_name ? department_name : act->department,
+                       .department_code = department_name ? action.department : NULL,
                        .materials = (const char *const *)act->materials,
                        .n_materials = act->n_materials,
                        .satisfaction = (sj_satisfaction)act->satisfaction, .message_id = mid};

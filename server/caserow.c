@@ -131,13 +131,15 @@ Sanji__Case *countyd_caserow_case(countyd_arena *a, const PGresult *r, int row, 
     c->appointment_at_ms = I64(r, row, k + 34);
     c->escalated = B(r, row, k + 35);
     c->reached_county = B(r, row, k + 36);
-    c->limit_days = (uint32_t)I64(r, row, k + 37);
-    c->due_provisional = B(r, row, k + 38);
-    c->paused_at_ms = I64(r, row, k + 39);
-    c->paused_days = (uint32_t)I64(r, row, k + 40);
-    c->extended_days = (uint32_t)I64(r, row, k + 41);
-    c->extension_days = (uint32_t)I64(r, row, k + 42);
-    c->return_count = (uint32_t)I64(r, row, k + 43);
+    c->department_code = S(a, r, row, k + 37);
+    c->department_refusals = (uint32_t)I64(r, row, k + 38);
+    c->limit_days = (uint32_t)I64(r, row, k + 39);
+    c->due_provisional = B(r, row, k + 40);
+    c->paused_at_ms = I64(r, row, k + 41);
+    c->paused_days = (uint32_t)I64(r, row, k + 42);
+    c->extended_days = (uint32_t)I64(r, row, k + 43);
+    c->extension_days = (uint32_t)I64(r, row, k + 44);
+    c->return_count = (uint32_t)I64(r, row, k + 45);
     return c;
 }
 
@@ -164,9 +166,10 @@ Sanji__CaseEvent *countyd_caserow_event(countyd_arena *a, const PGresult *r, int
     e->department = S(a, r, row, k + 16);
     e->message_id = uuid_bytes(a, V(r, row, k + 17));
     e->repeat_materials_request = B(r, row, k + 18);
-    e->clock_days = (uint32_t)I64(r, row, k + 19);
-    e->due_at_ms = I64(r, row, k + 20);
-    e->due_provisional = B(r, row, k + 21);
+    e->department_code = S(a, r, row, k + 19);
+    e->clock_days = (uint32_t)I64(r, row, k + 20);
+    e->due_at_ms = I64(r, row, k + 21);
+    e->due_provisional = B(r, row, k + 22);
     return e;
 }
 

@@ -1004,12 +1004,13 @@ int countyd_daemon_run(const countyd_config *cfg, sj_error *err)
         free(d);
         return rc;
     }
-    static const sj_node_role roles[] = {SJ_NODE_ROLE_RELAY, SJ_NODE_ROLE_COUNTY_DESK};
+    static const sj_node_role roles[] = {SJ_NODE_ROLE_RELAY, SJ_NODE_ROLE_COUNTY_DESK,
+                                         SJ_NODE_ROLE_DEPARTMENT_DESK};
     sj_tls_config tc = {.ca_file = cfg->tls_ca, .cert_file = cfg->tls_cert,
                         .key_file = cfg->tls_key,
                         .crl_file = cfg->tls_crl && *cfg->tls_crl ? cfg->tls_crl : NULL,
                         .is_server = true, .allowed_peer_roles = roles,
-                        .n_allowed_peer_roles = 2};
+                        .n_allowed_peer_roles = 3};
     d->tls = sj_tls_ctx_new(&tc, err);
     if (!d->tls) {
         free(d);

@@ -38,6 +38,7 @@ typedef struct import_ctx {
     size_t n_bad;
     size_t changed;
     const sj_csv *csv;
+    bool have_departments; /* the department table has rows */
 } import_ctx;
 
 static void bad(import_ctx *c, size_t line, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
@@ -55,18 +56,24 @@ static void bad(import_ctx *c, size_t line, const char *fmt, ...)
     va_end(ap);
 }
 
+/* A kind may also take a longer header (alt_header, one more column at the
+ * end): persons.csv with a department column for department staff, while
+ * files without one stay valid. */
 static const struct {
     countyd_import_kind kind;
     const char *name;
     const char *header;
     size_t n_cols;
+    const char *alt_header;
 } KINDS[] = {
-    {COUNTYD_IMPORT_ORGUNITS, "orgunits", "code,name,level,parent", 4},
-    {COUNTYD_IMPORT_CATEGORIES, "categories", "code,name", 2},
+    {COUNTYD_IMPORT_ORGUNITS, "orgunits", "code,name,level,parent", 4, NULL},
+    {COUNTYD_IMPORT_CATEGORIES, "categories", "code,name", 2, NULL},
     {COUNTYD_IMPORT_CATALOGUE, "catalogue",
-     "code,category,name,min_level,department,limit_days,urgent_limit_days,materials", 8},
-    {COUNTYD_IMPORT_PERSONS, "persons", "id,name,role,org_unit,password", 5},
-    {COUNTYD_IMPORT_HOLIDAYS, "holidays", "date,kind,name", 3},
+     "code,category,name,min_level,department,limit_days,urgent_limit_days,materials", 8, NULL},
+    {COUNTYD_IMPORT_PERSONS, "persons", "id,name,role,org_unit,password", 5,
+     "id,name,role,org_unit,password,department"},
+    {COUNTYD_IMPORT_HOLIDAYS, "holidays", "date,kind,name", 3, NULL},
+    {COUNTYD_IMPORT_DEPARTMENTS, "departments", "code,name,active", 3, NULL},
 };
 #define N_KINDS (sizeof(KINDS) / sizeof(KINDS[0]))
 
@@ -134,15 +141,14 @@ static sj_person_role role_from_name(const char *s)
         return SJ_ROLE_TOWNSHIP_STAFF;
     if (strcmp(s, "county_operator") == 0)
         return SJ_ROLE_COUNTY_OPERATOR;
+    if (strcmp(s, "department_staff") == 0)
+        return SJ_ROLE_DEPARTMENT_STAFF;
     return SJ_ROLE_NONE;
 }
 
 static sj_level role_level(sj_person_role r)
 {
-    return r == SJ_ROLE_VILLAGE_CADRE     ? SJ_LEVEL_VILLAGE
-           : r == SJ_ROLE_TOWNSHIP_STAFF  ? SJ_LEVEL_TOWNSHIP
-           : r == SJ_ROLE_COUNTY_OPERATOR ? SJ_LEVEL_COUNTY
-                                          : SJ_LEVEL_NONE;
+    return r == SJ_ROLE_SYSTEM ? SJ_LEVEL_NONE : sj_role_level(r);
 }
 
 /* Decimal integer in [min, max]. */
@@ -387,8 +393,20 @@ static int check_catalogue(import_ctx *c, sj_error *err)
             bad(c, line, "名称为空或无效 (name empty, too long or not plain text)");
         if (level_from_name(f[3]) == SJ_LEVEL_NONE)
             bad(c, line, "最低办理级别“%s”无效，应为 village|township|county (bad min_level)", f[3]);
-        if (!text_ok(f[4], NAME_MAX_BYTES))
+        if (!text_ok(f[4], NAME_MAX_BYTES)) {
             bad(c, line, "责任部门为空或无效 (department empty, too long or not plain text)");
+        } else if (c->have_departments) {
+            /* Once departments are records, an item names one of them: a
+             * typo (县民正局) is caught here, not stored. */
+            bool found;
+            int rc = exists_in_db(c, "SELECT 1 FROM department WHERE name = $1", f[4], &found,
+                                  err);
+            if (rc != 0)
+                return rc;
+            if (!found)
+                bad(c, line, "责任部门“%s”不在部门表中，请先导入 departments.csv 或改正名称 "
+                    "(department is not a known department's name)", f[4]);
+        }
         if (!int_ok(f[5], 1, 365, &limit))
             bad(c, line, "办理时限“%s”无效，应为 1-365 个工作日 (limit_days must be 1..365)", f[5]);
         if (f[6][0] && !int_ok(f[6], 0, 365, &urgent))
@@ -459,8 +477,24 @@ static int check_persons(import_ctx *c, sj_error *err)
             bad(c, line, "姓名为空或无效 (name empty, too long or not plain text)");
         sj_person_role role = role_from_name(f[2]);
         if (role == SJ_ROLE_NONE)
-            bad(c, line, "角色“%s”无效，应为 village_cadre|township_staff|county_operator (bad role)",
-                f[2]);
+            bad(c, line, "角色“%s”无效，应为 village_cadre|township_staff|county_operator|"
+                "department_staff (bad role)", f[2]);
+        const char *dept = c->csv->records[i].n > 5 ? f[5] : "";
+        if (role == SJ_ROLE_DEPARTMENT_STAFF) {
+            bool found = false;
+            int rc = sj_department_code_valid(dept)
+                         ? exists_in_db(c, "SELECT 1 FROM department WHERE code = $1", dept,
+                                        &found, err)
+                         : 0;
+            if (rc != 0)
+                return rc;
+            if (!found)
+                bad(c, line, "部门工作人员的部门代码“%s”不存在，请先导入 departments.csv "
+                    "(department_staff needs the code of a known department)", dept);
+        } else if (dept[0]) {
+            bad(c, line, "只有 department_staff 填写部门代码 (only department staff have a "
+                "department)");
+        }
         if (!sj_orgunit_valid(f[3])) {
             bad(c, line, "所属单位“%s”不是12位区划代码 (org_unit is not a valid code)", f[3]);
         } else {
@@ -490,13 +524,14 @@ static int check_persons(import_ctx *c, sj_error *err)
 static int write_persons(import_ctx *c, sj_error *err)
 {
     static const char sql[] =
-        "INSERT INTO person (id, name, role, org_unit, verifier, active)"
-        " VALUES ($1, $2, $3, $4, $5, true)"
+        "INSERT INTO person (id, name, role, org_unit, verifier, active, department)"
+        " VALUES ($1, $2, $3, $4, $5, true, $6)"
         " ON CONFLICT (id) DO UPDATE SET name = excluded.name, role = excluded.role,"
         " org_unit = excluded.org_unit, verifier = excluded.verifier, active = true,"
-        " updated_at = now()"
-        " WHERE (person.name, person.role, person.org_unit, person.verifier, person.active)"
-        " IS DISTINCT FROM (excluded.name, excluded.role, excluded.org_unit, excluded.verifier, true)";
+        " department = excluded.department, updated_at = now()"
+        " WHERE (person.name, person.role, person.org_unit, person.verifier, person.active,"
+        " person.department) IS DISTINCT FROM (excluded.name, excluded.role, excluded.org_unit,"
+        " excluded.verifier, true, excluded.department)";
     for (size_t i = 1; i < c->csv->n; i++) {
         char **f = c->csv->records[i].fields;
         size_t line = c->csv->records[i].line;
@@ -522,8 +557,9 @@ static int write_persons(import_ctx *c, sj_error *err)
         }
         char role[4];
         snprintf(role, sizeof(role), "%d", (int)role_from_name(f[2]));
-        const char *p[] = {f[0], f[1], role, f[3], verifier};
-        if ((rc = upsert(c, line, sql, 5, p, err)) != 0)
+        const char *p[] = {f[0], f[1], role, f[3], verifier,
+                           c->csv->records[i].n > 5 ? f[5] : ""};
+        if ((rc = upsert(c, line, sql, 6, p, err)) != 0)
             return rc;
     }
     return 0;
@@ -577,6 +613,49 @@ static int write_holidays(import_ctx *c, sj_error *err)
     return 0;
 }
 
+/* --- departments ------------------------------------------------------------ */
+
+/* code,name,active: the code is the department desk's identity name
+ * (identity.h), active is yes or no (no: no new dispatch to it). */
+static int check_departments(import_ctx *c, sj_error *err)
+{
+    (void)err;
+    for (size_t i = 1; i < c->csv->n; i++) {
+        char **f = c->csv->records[i].fields;
+        size_t line = c->csv->records[i].line;
+        if (!sj_department_code_valid(f[0]))
+            bad(c, line, "部门代码“%s”无效 (code must be 1-31 lower-case letters, digits or '-')",
+                f[0]);
+        else if (in_file(c, 0, f[0], i))
+            bad(c, line, "部门代码 %s 重复 (code appears twice in the file)", f[0]);
+        if (!text_ok(f[1], NAME_MAX_BYTES))
+            bad(c, line, "部门名称为空或无效 (name empty, too long or not plain text)");
+        else if (in_file(c, 1, f[1], i))
+            bad(c, line, "部门名称 %s 重复 (name appears twice in the file)", f[1]);
+        if (strcmp(f[2], "yes") != 0 && strcmp(f[2], "no") != 0)
+            bad(c, line, "是否启用“%s”无效，应为 yes|no (active must be yes or no)", f[2]);
+    }
+    return 0;
+}
+
+static int write_departments(import_ctx *c, sj_error *err)
+{
+    static const char sql[] =
+        "INSERT INTO department (code, name, active) VALUES ($1, $2, $3)"
+        " ON CONFLICT (code) DO UPDATE SET name = excluded.name, active = excluded.active,"
+        " updated_at = now()"
+        " WHERE (department.name, department.active) IS DISTINCT FROM"
+        " (excluded.name, excluded.active)";
+    for (size_t i = 1; i < c->csv->n; i++) {
+        char **f = c->csv->records[i].fields;
+        const char *p[] = {f[0], f[1], strcmp(f[2], "yes") == 0 ? "t" : "f"};
+        int rc = upsert(c, c->csv->records[i].line, sql, 3, p, err);
+        if (rc != 0)
+            return rc;
+    }
+    return 0;
+}
+
 /* --- driver ---------------------------------------------------------------- */
 
 static int check_shape(import_ctx *c, size_t k)
@@ -598,15 +677,18 @@ static int check_shape(import_ctx *c, size_t k)
             break;
         n += (size_t)w;
     }
-    if (strcmp(header, KINDS[k].header) != 0) {
+    size_t n_cols = KINDS[k].n_cols;
+    if (KINDS[k].alt_header && strcmp(header, KINDS[k].alt_header) == 0) {
+        n_cols++;
+    } else if (strcmp(header, KINDS[k].header) != 0) {
         bad(c, csv->records[0].line, "表头应为 %s (header must be exactly %s)", KINDS[k].header,
             KINDS[k].header);
         return 0;
     }
     for (size_t i = 1; i < csv->n; i++)
-        if (csv->records[i].n != KINDS[k].n_cols)
+        if (csv->records[i].n != n_cols)
             bad(c, csv->records[i].line, "应有 %zu 列，实有 %zu 列 (expected %zu fields, found %zu)",
-                KINDS[k].n_cols, csv->records[i].n, KINDS[k].n_cols, csv->records[i].n);
+                n_cols, csv->records[i].n, n_cols, csv->records[i].n);
     return 0;
 }
 
@@ -637,19 +719,26 @@ int countyd_import_file(PGconn *db, countyd_import_kind kind, const char *path, 
     static int (*const check[])(import_ctx *, sj_error *) = {
         [COUNTYD_IMPORT_ORGUNITS] = check_orgunits, [COUNTYD_IMPORT_CATEGORIES] = check_categories,
         [COUNTYD_IMPORT_CATALOGUE] = check_catalogue, [COUNTYD_IMPORT_PERSONS] = check_persons,
-        [COUNTYD_IMPORT_HOLIDAYS] = check_holidays};
+        [COUNTYD_IMPORT_HOLIDAYS] = check_holidays,
+        [COUNTYD_IMPORT_DEPARTMENTS] = check_departments};
     static int (*const write[])(import_ctx *, sj_error *) = {
         [COUNTYD_IMPORT_ORGUNITS] = write_orgunits, [COUNTYD_IMPORT_CATEGORIES] = write_categories,
         [COUNTYD_IMPORT_CATALOGUE] = write_catalogue, [COUNTYD_IMPORT_PERSONS] = write_persons,
-        [COUNTYD_IMPORT_HOLIDAYS] = write_holidays};
+        [COUNTYD_IMPORT_HOLIDAYS] = write_holidays,
+        [COUNTYD_IMPORT_DEPARTMENTS] = write_departments};
     static const char *const refname[] = {
         [COUNTYD_IMPORT_ORGUNITS] = "org_tree", [COUNTYD_IMPORT_CATEGORIES] = "catalogue",
         [COUNTYD_IMPORT_CATALOGUE] = "catalogue", [COUNTYD_IMPORT_PERSONS] = "person",
-        [COUNTYD_IMPORT_HOLIDAYS] = NULL};
+        [COUNTYD_IMPORT_HOLIDAYS] = NULL, [COUNTYD_IMPORT_DEPARTMENTS] = "org_tree"};
 
     if ((rc = countyd_db_exec(db, "BEGIN", 0, NULL, err)) != 0)
         goto out;
     check_shape(&c, k);
+    bool any = false;
+    if ((rc = exists_in_db(&c, "SELECT 1 FROM department WHERE $1 <> '' LIMIT 1", "x", &any,
+                           err)) != 0)
+        goto fail;
+    c.have_departments = any;
     if (c.n_bad == 0 && (rc = check[kind](&c, err)) != 0)
         goto fail;
     if (c.n_bad > 0) {
@@ -685,9 +774,11 @@ int countyd_import_demo(PGconn *db, const char *dir, FILE *report, sj_error *err
         bool optional;
     } order[] = {
         {COUNTYD_IMPORT_ORGUNITS, "orgunits.csv", false},
+        {COUNTYD_IMPORT_DEPARTMENTS, "departments.csv", true},
         {COUNTYD_IMPORT_CATEGORIES, "catalogue_categories.csv", false},
         {COUNTYD_IMPORT_CATALOGUE, "catalogue.csv", false},
         {COUNTYD_IMPORT_PERSONS, "persons.csv", false},
+        {COUNTYD_IMPORT_PERSONS, "department_staff.csv", true},
         {COUNTYD_IMPORT_HOLIDAYS, "holidays.csv", true},
     };
     for (size_t i = 0; i < sizeof(order) / sizeof(order[0]); i++) {

@@ -8,8 +8,10 @@
  *   catalogue_categories.csv code,name
  *   catalogue.csv            code,category,name,min_level,department,limit_days,
  *                            urgent_limit_days,materials     (materials split by '|')
- *   persons.csv              id,name,role,org_unit,password
+ *   persons.csv              id,name,role,org_unit,password[,department]
+ *                            (department: a department_staff's department code)
  *   holidays.csv             date,kind,name
+ *   departments.csv          code,name,active  (active: yes|no; docs/DATA.md)
  *
  * Every row is checked (codes, parents, levels, limits, roles, dates, that
  * referenced rows exist in the file or the database) and every problem is
@@ -43,9 +45,10 @@ typedef enum countyd_import_kind {
     COUNTYD_IMPORT_CATALOGUE,
     COUNTYD_IMPORT_PERSONS,
     COUNTYD_IMPORT_HOLIDAYS,
+    COUNTYD_IMPORT_DEPARTMENTS,
 } countyd_import_kind;
 
-/* "orgunits", "categories", "catalogue", "persons", "holidays".  Returns 0
+/* "orgunits", "categories", "catalogue", "persons", "holidays", "departments".  Returns 0
  * or SJ_EINVAL. */
 int countyd_import_kind_parse(const char *name, countyd_import_kind *out);
 const char *countyd_import_kind_name(countyd_import_kind kind);
@@ -57,9 +60,11 @@ const char *countyd_import_kind_name(countyd_import_kind kind);
 int countyd_import_file(PGconn *db, countyd_import_kind kind, const char *path, FILE *report,
                         size_t *changed, sj_error *err);
 
-/* Imports DIR/orgunits.csv, catalogue_categories.csv, catalogue.csv,
- * persons.csv and holidays.csv in this order (a missing holidays.csv is
- * skipped; the others are required).  Stops at the first failing file. */
+/* Imports DIR/orgunits.csv, departments.csv, catalogue_categories.csv,
+ * catalogue.csv, persons.csv, department_staff.csv (persons with a
+ * department column) and holidays.csv in this order (a missing
+ * departments.csv, department_staff.csv or holidays.csv is skipped; the
+ * others are required).  Stops at the first failing file. */
 int countyd_import_demo(PGconn *db, const char *dir, FILE *report, sj_error *err);
 
 /* After holidays were imported: writes to `report` which years the

@@ -3,7 +3,7 @@
  *
  *   sanji-countyd [--config FILE] [--database CONNINFO] migrate
  *   sanji-countyd [--config FILE] [--database CONNINFO] import KIND FILE
- *       KIND: orgunits | categories | catalogue | persons | holidays
+ *       KIND: orgunits | categories | catalogue | persons | holidays | departments
  *       (holidays: the running server, or the next one to start, then
  *       recomputes every open case's due time, sweep.h countyd_sweep_calendar())
  *   sanji-countyd [--config FILE] [--database CONNINFO] demo-load DIR
@@ -47,7 +47,7 @@ static void usage(FILE *out)
             "用法 (usage):\n"
             "  sanji-countyd [--config FILE] [--database CONNINFO] migrate\n"
             "  sanji-countyd [--config FILE] [--database CONNINFO] import "
-            "orgunits|categories|catalogue|persons|holidays FILE\n"
+            "orgunits|categories|catalogue|persons|holidays|departments FILE\n"
             "  sanji-countyd [--config FILE] [--database CONNINFO] demo-load DIR\n"
             "  sanji-countyd --config FILE run\n"
             "  sanji-countyd --config FILE links\n"

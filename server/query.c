@@ -147,6 +147,7 @@ static void visible(sqlbuf *b, const countyd_asker *k, list_texts *t)
         return;
     case SJ_NODE_ROLE_TOWNSHIP_DESK:
     case SJ_NODE_ROLE_COUNTY_DESK:
+    case SJ_NODE_ROLE_DEPARTMENT_DESK:
         if (sj_case_search_scope(k->unit, t->vlo, t->vhi)) {
             snprintf(t->vis_level, sizeof(t->vis_level), "%d", (int)sj_node_role_level(k->role));
             add(b, " AND c.holder_level = $%d::smallint", t->vis_level);
@@ -180,6 +181,9 @@ static void list_where(sqlbuf *b, const countyd_asker *k, const Sanji__CaseListQ
         add(b, " AND c.village BETWEEN $%d::char(12)", t->lo);
         add(b, " AND $%d::char(12)", t->hi);
     }
+    /* A department desk's scope is the cases dispatched to it. */
+    if (k->role == SJ_NODE_ROLE_DEPARTMENT_DESK)
+        add(b, " AND c.department_code = $%d", k->department);
     if (given(q->unit)) {
         if (sj_case_search_scope(q->unit, t->unit_lo, t->unit_hi)) {
             add(b, " AND c.village BETWEEN $%d::char(12)", t->unit_lo);
@@ -357,7 +361,9 @@ static int case_get(PGconn *db, countyd_arena *a, const countyd_asker *k,
         refuse(out, SJ_EMISSING_FIELD, _("Give the case number or the case id."));
         return 0;
     }
-    if (rc == SJ_EUNKNOWN_CASE || (rc == 0 && !sj_orgunit_contains(k->unit, c->village))) {
+    if (rc == SJ_EUNKNOWN_CASE || (rc == 0 && !sj_orgunit_contains(k->unit, c->village)) ||
+        (rc == 0 && k->role == SJ_NODE_ROLE_DEPARTMENT_DESK &&
+         strcmp(c->department_code, k->department) != 0)) {
         refuse(out, SJ_EUNKNOWN_CASE, _("There is no such case within your scope."));
         return 0;
     }
@@ -649,8 +655,8 @@ static const char STATS_SQL[] =
     " g AS (SELECT grouping(tw) AS gt, grouping(cat) AS gc, tw, cat, count(*) AS total,"
     "  count(*) FILTER (WHERE status IN (7, 10) AND handling <> 5) AS resolved,"
     "  count(*) FILTER (WHERE handling = 5 OR status = 8) AS returned,"
-    "  count(*) FILTER (WHERE status IN (1, 2, 3, 4, 5, 6, 9)) AS open,"
-    "  count(*) FILTER (WHERE overdue AND status IN (1, 2, 3, 4, 5, 6, 9)) AS overdue,"
+    "  count(*) FILTER (WHERE status IN (1, 2, 3, 4, 5, 6, 9, 12, 13, 14)) AS open,"
+    "  count(*) FILTER (WHERE overdue AND status IN (1, 2, 3, 4, 5, 6, 9, 12, 13, 14)) AS overdue,"
     "  count(*) FILTER (WHERE satisfaction = 1) AS s1,"
     "  count(*) FILTER (WHERE satisfaction = 2) AS s2,"
     "  count(*) FILTER (WHERE satisfaction = 3) AS s3, sum(rep) AS rep"

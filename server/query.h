@@ -41,6 +41,9 @@ typedef struct countyd_asker {
     sj_node_role role;
     sj_level level;
     char unit[SJ_UNIT_CODE_SIZE];
+    /* A department desk's department code (its identity's name): it sees
+     * only the cases dispatched to it. */
+    char department[SJ_DEPARTMENT_CODE_SIZE];
 } countyd_asker;
 
 /* The county's settings an answer uses (server_config.h network.*). */

@@ -10,7 +10,8 @@
  * countyd_refdata_org_tree(), countyd_refdata_persons(),
  * countyd_scope_prefix(), countyd_refdata_cache_init(),
  * countyd_refdata_cache_free(), countyd_refdata_cache_refresh(),
- * countyd_refdata_cache_person(), countyd_refdata_cache_item().
+ * countyd_refdata_cache_person(), countyd_refdata_cache_item(),
+ * countyd_refdata_cache_department().
  */
 #include "refdata.h"
 
@@ -156,6 +157,28 @@ int countyd_refdata_org_tree(PGconn *db, countyd_arena *a, const char *unit, uin
         s->units[i] = u;
     }
     PQclear(res);
+    /* Every scope gets every department: a station shows where its case
+     * went, a county desk dispatches to one of them. */
+    rc = countyd_db_query(db,
+                          "SELECT d.code, d.name, d.active, coalesce((SELECT array_agg(i.code"
+                          " ORDER BY i.code) FROM catalogue_item i WHERE i.department = d.name),"
+                          " '{}') FROM department d ORDER BY d.code",
+                          0, NULL, &res, err);
+    if (rc != 0)
+        return rc;
+    s->n_departments = (size_t)PQntuples(res);
+    s->departments = countyd_arena_alloc(a, (s->n_departments + 1) * sizeof(*s->departments));
+    for (size_t i = 0; i < s->n_departments; i++) {
+        int r = (int)i;
+        Sanji__Department *d = countyd_arena_alloc(a, sizeof(*d));
+        sanji__department__init(d);
+        d->code = countyd_arena_strdup(a, PQgetvalue(res, r, 0));
+        d->name = countyd_arena_strdup(a, PQgetvalue(res, r, 1));
+        d->active = PQgetvalue(res, r, 2)[0] == 't';
+        d->item_codes = countyd_caserow_text_array(a, PQgetvalue(res, r, 3), &d->n_item_codes);
+        s->departments[i] = d;
+    }
+    PQclear(res);
     *out = s;
     return 0;
 }
@@ -169,7 +192,8 @@ int countyd_refdata_persons(PGconn *db, countyd_arena *a, const char *unit, uint
     const char *p[] = {prefix};
     PGresult *res;
     int rc = countyd_db_query(db,
-                              "SELECT id, name, role, org_unit, verifier, active FROM person"
+                              "SELECT id, name, role, org_unit, verifier, active, department"
+                              " FROM person"
                               " WHERE $1 <> '' AND left(org_unit, length($1)) = $1 ORDER BY id",
                               1, p, &res, err);
     if (rc != 0)
@@ -189,6 +213,7 @@ int countyd_refdata_persons(PGconn *db, countyd_arena *a, const char *unit, uint
         x->org_unit = countyd_arena_strdup(a, PQgetvalue(res, r, 3));
         x->verifier = countyd_arena_strdup(a, PQgetvalue(res, r, 4));
         x->active = PQgetvalue(res, r, 5)[0] == 't';
+        x->department = countyd_arena_strdup(a, PQgetvalue(res, r, 6));
         s->persons[i] = x;
     }
     PQclear(res);
@@ -221,10 +246,20 @@ static void free_items(countyd_ref_item *it, size_t n)
     free(it);
 }
 
+static void free_departments(countyd_ref_department *d, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        free(d[i].code);
+        free(d[i].name);
+    }
+    free(d);
+}
+
 void countyd_refdata_cache_free(countyd_refdata_cache *c)
 {
     free_persons(c->persons, c->n_persons);
     free_items(c->items, c->n_items);
+    free_departments(c->departments, c->n_departments);
     unsigned reloads = c->reloads;
     memset(c, 0, sizeof(*c));
     c->reloads = reloads;
@@ -240,11 +275,49 @@ static int cmp_item(const void *x, const void *y)
     return strcmp(((const countyd_ref_item *)x)->code, ((const countyd_ref_item *)y)->code);
 }
 
+static int cmp_department(const void *x, const void *y)
+{
+    return strcmp(((const countyd_ref_department *)x)->code,
+                  ((const countyd_ref_department *)y)->code);
+}
+
+static int load_departments(PGconn *db, countyd_ref_department **out, size_t *n_out,
+                            sj_error *err)
+{
+    PGresult *res;
+    int rc = countyd_db_query(db, "SELECT code, name, active FROM department", 0, NULL, &res,
+                              err);
+    if (rc != 0)
+        return rc;
+    size_t n = (size_t)PQntuples(res);
+    countyd_ref_department *d = calloc(n + 1, sizeof(*d));
+    if (!d) {
+        PQclear(res);
+        return sj_error_set(err, SJ_ENOMEM, "out of memory loading %zu departments", n);
+    }
+    for (size_t i = 0; i < n; i++) {
+        int r = (int)i;
+        d[i].code = strdup(PQgetvalue(res, r, 0));
+        d[i].name = strdup(PQgetvalue(res, r, 1));
+        if (!d[i].code || !d[i].name) {
+            free_departments(d, i + 1);
+            PQclear(res);
+            return sj_error_set(err, SJ_ENOMEM, "out of memory loading %zu departments", n);
+        }
+        d[i].active = PQgetvalue(res, r, 2)[0] == 't';
+    }
+    PQclear(res);
+    qsort(d, n, sizeof(*d), cmp_department);
+    *out = d;
+    *n_out = n;
+    return 0;
+}
+
 static int load_persons(PGconn *db, countyd_ref_person **out, size_t *n_out, sj_error *err)
 {
     PGresult *res;
-    int rc = countyd_db_query(db, "SELECT id, name, role, org_unit, active FROM person", 0, NULL,
-                              &res, err);
+    int rc = countyd_db_query(db, "SELECT id, name, role, org_unit, active, department FROM person",
+                              0, NULL, &res, err);
     if (rc != 0)
         return rc;
     size_t n = (size_t)PQntuples(res);
@@ -265,6 +338,7 @@ static int load_persons(PGconn *db, countyd_ref_person **out, size_t *n_out, sj_
         p[i].role = atoi(PQgetvalue(res, r, 2));
         snprintf(p[i].org_unit, sizeof(p[i].org_unit), "%s", PQgetvalue(res, r, 3));
         p[i].active = PQgetvalue(res, r, 4)[0] == 't';
+        snprintf(p[i].department, sizeof(p[i].department), "%s", PQgetvalue(res, r, 5));
     }
     PQclear(res);
     qsort(p, n, sizeof(*p), cmp_person);
@@ -340,6 +414,16 @@ int countyd_refdata_cache_refresh(countyd_refdata_cache *c, PGconn *db, sj_error
         c->catalogue_version = v.catalogue;
         c->reloads++;
     }
+    if (!c->loaded || v.org_tree != c->org_tree_version) {
+        countyd_ref_department *d = NULL;
+        size_t n = 0;
+        if ((rc = load_departments(db, &d, &n, err)) != 0)
+            return rc;
+        free_departments(c->departments, c->n_departments);
+        c->departments = d;
+        c->n_departments = n;
+        c->org_tree_version = v.org_tree;
+    }
     c->loaded = true;
     return 0;
 }
@@ -360,4 +444,13 @@ const countyd_ref_item *countyd_refdata_cache_item(const countyd_refdata_cache *
         return NULL;
     countyd_ref_item key = {.code = (char *)code};
     return bsearch(&key, c->items, c->n_items, sizeof(key), cmp_item);
+}
+
+const countyd_ref_department *countyd_refdata_cache_department(const countyd_refdata_cache *c,
+                                                               const char *code)
+{
+    if (!c->departments || !code)
+        return NULL;
+    countyd_ref_department key = {.code = (char *)code};
+    return bsearch(&key, c->departments, c->n_departments, sizeof(key), cmp_department);
 }

@@ -29,7 +29,11 @@
  * countyd_refdata_org_tree(), countyd_refdata_persons(),
  * countyd_scope_prefix(), countyd_refdata_cache_init(),
  * countyd_refdata_cache_free(), countyd_refdata_cache_refresh(),
- * countyd_refdata_cache_person(), countyd_refdata_cache_item().
+ * countyd_refdata_cache_person(), countyd_refdata_cache_item(),
+ * countyd_refdata_cache_department().
+ *
+ * Departments (docs/DATA.md "Departments") are part of the org tree: an
+ * import of departments raises the org tree's version.
  */
 #ifndef COUNTYD_REFDATA_H
 #define COUNTYD_REFDATA_H
@@ -60,7 +64,8 @@ int countyd_refdata_versions(PGconn *db, countyd_ref_versions *out, sj_error *er
 int countyd_refdata_catalogue(PGconn *db, countyd_arena *a, const char *keyword, uint64_t version,
                               Sanji__CatalogueSync **out, sj_error *err);
 
-/* Org units in the scope of unit, plus the units above it. */
+/* Org units in the scope of unit, plus the units above it, and the
+ * county's departments (with the catalogue items each owns). */
 int countyd_refdata_org_tree(PGconn *db, countyd_arena *a, const char *unit, uint64_t version,
                              Sanji__OrgTreeSync **out, sj_error *err);
 
@@ -73,8 +78,15 @@ typedef struct countyd_ref_person {
     char *id, *name;
     int role;          /* sj_person_role */
     char org_unit[13];
+    char department[32]; /* DEPARTMENT_STAFF: the department's code */
     bool active;
 } countyd_ref_person;
+
+/* One department as the apply path needs it (DISPATCH). */
+typedef struct countyd_ref_department {
+    char *code, *name;
+    bool active;
+} countyd_ref_department;
 
 /* One catalogue item as the apply path needs it. */
 typedef struct countyd_ref_item {
@@ -90,11 +102,13 @@ typedef struct countyd_ref_item {
  * frees the rows and leaves it empty and reusable. */
 typedef struct countyd_refdata_cache {
     bool loaded;
-    uint64_t person_version, catalogue_version;
+    uint64_t person_version, catalogue_version, org_tree_version;
     countyd_ref_person *persons;  /* sorted by id (strcmp) */
     size_t n_persons;
     countyd_ref_item *items;      /* sorted by code (strcmp) */
     size_t n_items;
+    countyd_ref_department *departments; /* sorted by code (strcmp); with the org tree */
+    size_t n_departments;
     unsigned reloads;             /* how many sets were (re)loaded: for tests */
 } countyd_refdata_cache;
 
@@ -116,5 +130,10 @@ const countyd_ref_person *countyd_refdata_cache_person(const countyd_refdata_cac
  * the next refresh or free. */
 const countyd_ref_item *countyd_refdata_cache_item(const countyd_refdata_cache *c,
                                                    const char *code);
+
+/* The department with this code (active or not), or NULL.  Valid until the
+ * next refresh or free. */
+const countyd_ref_department *countyd_refdata_cache_department(const countyd_refdata_cache *c,
+                                                               const char *code);
 
 #endif

@@ -161,6 +161,8 @@ countyd_session *countyd_session_new(countyd_daemon *d, sj_conn *conn, const sj_
     s->asker.role = peer->role;
     s->asker.level = sj_node_role_level(peer->role);
     snprintf(s->asker.unit, sizeof(s->asker.unit), "%s", peer->unit);
+    if (peer->role == SJ_NODE_ROLE_DEPARTMENT_DESK)
+        snprintf(s->asker.department, sizeof(s->asker.department), "%s", peer->name);
     snprintf(s->me, sizeof(s->me), "county:%s000000", cfg->county);
     s->last_send_ms = sj_clock_mono_ms();
     return s;
@@ -372,6 +374,10 @@ static int send_update(countyd_session *s, Sanji__FeedUpdate *u)
     Sanji__Envelope env = SANJI__ENVELOPE__INIT;
     env.body_case = SANJI__ENVELOPE__BODY_FEED_UPDATE;
     env.feed_update = u;
+    /* A department sees the cases dispatched to it, and nothing else. */
+    if (s->peer.role == SJ_NODE_ROLE_DEPARTMENT_DESK &&
+        (!u->snapshot || strcmp(u->snapshot->department_code, s->asker.department) != 0))
+        return 0;
     Sanji__Applicant *orig = u->snapshot ? u->snapshot->applicant : NULL, masked;
     char id[SJ_PERSONAL_MASK_SIZE], phone[SJ_PERSONAL_MASK_SIZE];
     if (orig && !countyd_caserow_visible(u->snapshot, s->peer.role, s->asker.unit)) {

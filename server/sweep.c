@@ -37,7 +37,7 @@ int countyd_sweep_run(countyd_apply *a, const uint32_t *warn, size_t n_warn, siz
     int rc = countyd_db_query(
         a->db,
         "SELECT case_id::text, registered_at_ms, due_at_ms, warn_level FROM cases"
-        " WHERE status IN (1, 2, 3, 4, 5, 9) AND NOT overdue"
+        " WHERE status IN (1, 2, 3, 4, 5, 9, 12, 13, 14) AND NOT overdue"
         "  AND (due_at_ms <= $1::bigint OR (due_at_ms > registered_at_ms"
         "   AND ($1::bigint - registered_at_ms) * 100 >= (due_at_ms - registered_at_ms)"
         "       * (SELECT min(w) FROM unnest($2::int[]) AS w WHERE w > warn_level)))"
@@ -112,7 +112,8 @@ int countyd_sweep_recompute(countyd_apply *a, countyd_apply_result **results, si
         const char *p[] = {after};
         PGresult *res;
         rc = countyd_db_query(a->db,
-                              "SELECT case_id::text FROM cases WHERE status IN (1, 2, 3, 4, 5, 9)"
+                              "SELECT case_id::text FROM cases"
+                              " WHERE status IN (1, 2, 3, 4, 5, 9, 12, 13, 14)"
                               " AND case_id > $1::uuid ORDER BY case_id LIMIT 200",
                               1, p, &res, err);
         if (rc != 0)

@@ -73,7 +73,7 @@ static bool is_county_actor(DeskCaseView *v)
 
 /* The inputs of action a's form: the fields the action takes
  * (common/case.h), but a department only for the county, the one level
- * whose acceptance keeps it.  The form shows these and sends these only, so
+ * that dispatches (派单).  The form shows these and sends these only, so
  * nothing typed for another action goes with this one. */
 static unsigned form_fields(DeskCaseView *v, sj_case_action a)
 {
@@ -109,10 +109,11 @@ static void open_form(DeskCaseView *v, sj_case_action a, const Sanji__Case *cs)
     if (!v->restoring && cs) {
         sc_client *c = desk_window_client(v->win);
         const Sanji__CatalogueItem *it = sc_catalogue_item(c, cs->item_code);
+        /* 派单 takes a department's code: the one owning the item is
+         * proposed (the county refuses a code it does not know). */
+        const Sanji__Department *owner = sc_item_department(c, cs->item_code);
         if (dept && !*gtk_editable_get_text(GTK_EDITABLE(v->department)))
-            gtk_editable_set_text(GTK_EDITABLE(v->department),
-                                  cs->department && *cs->department ? cs->department
-                                                                    : it ? desk_nz(it->department) : "");
+            gtk_editable_set_text(GTK_EDITABLE(v->department), owner ? desk_nz(owner->code) : "");
         if (mats) {
             /* 一次告知: start from the last list (or the item's), so a second
              * request repeats it unless something is really missing. */

@@ -50,14 +50,17 @@ DeskLevelPage *desk_level_page_new(DeskWindow *w, desk_level level)
     p->win = w;
     gtk_widget_add_css_class(GTK_WIDGET(p), "page");
     bool county = level == DESK_LEVEL_COUNTY;
-    const char *prefix = county ? "county" : "township";
+    bool department = level == DESK_LEVEL_DEPARTMENT;
+    const char *prefix = county ? "county" : department ? "department" : "township";
     g_autofree char *ln = g_strdup_printf("%s.list", prefix);
     p->list = desk_case_list_new(w, ln, "");
     gtk_widget_set_vexpand(GTK_WIDGET(p->list), true);
     if (county)
         desk_case_list_enable_bulk(p->list);
     p->cards = desk_view_cards_new(w, prefix,
-                                   county ? SJ_NODE_ROLE_COUNTY_DESK : SJ_NODE_ROLE_TOWNSHIP_DESK,
+                                   county       ? SJ_NODE_ROLE_COUNTY_DESK
+                                   : department ? SJ_NODE_ROLE_DEPARTMENT_DESK
+                                                : SJ_NODE_ROLE_TOWNSHIP_DESK,
                                    p->list);
     gtk_box_append(GTK_BOX(p), GTK_WIDGET(p->cards));
     gtk_box_append(GTK_BOX(p), GTK_WIDGET(p->list));

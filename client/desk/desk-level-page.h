@@ -34,6 +34,7 @@ G_BEGIN_DECLS
 typedef enum {
     DESK_LEVEL_TOWNSHIP,
     DESK_LEVEL_COUNTY,
+    DESK_LEVEL_DEPARTMENT, /* a county department's desk: its queue (待接单, 办理中 ...) */
 } desk_level;
 
 #define DESK_TYPE_LEVEL_PAGE (desk_level_page_get_type())

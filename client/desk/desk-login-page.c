@@ -210,6 +210,7 @@ static const char *role_text(sj_node_role r)
     case SJ_NODE_ROLE_VILLAGE: return _("Village service station");
     case SJ_NODE_ROLE_TOWNSHIP_DESK: return _("Township service centre");
     case SJ_NODE_ROLE_COUNTY_DESK: return _("County service centre");
+    case SJ_NODE_ROLE_DEPARTMENT_DESK: return _("County department");
     default: return "";
     }
 }

@@ -18,25 +18,38 @@ static Sanji__CaseStatus ACTIVE[] = {
     SANJI__CASE_STATUS__CASE_STATUS_REGISTERED,        SANJI__CASE_STATUS__CASE_STATUS_ESCALATED_TOWNSHIP,
     SANJI__CASE_STATUS__CASE_STATUS_ACCEPTED_TOWNSHIP, SANJI__CASE_STATUS__CASE_STATUS_ESCALATED_COUNTY,
     SANJI__CASE_STATUS__CASE_STATUS_ACCEPTED_COUNTY,   SANJI__CASE_STATUS__CASE_STATUS_WAITING_MATERIALS,
-    SANJI__CASE_STATUS__CASE_STATUS_UNSATISFIED,
+    SANJI__CASE_STATUS__CASE_STATUS_UNSATISFIED,       SANJI__CASE_STATUS__CASE_STATUS_DISPATCHED,
+    SANJI__CASE_STATUS__CASE_STATUS_DEPARTMENT_HANDLING, SANJI__CASE_STATUS__CASE_STATUS_REPORTED,
 };
 static Sanji__CaseStatus FEEDBACK[] = {SANJI__CASE_STATUS__CASE_STATUS_RESOLVED,
                                        SANJI__CASE_STATUS__CASE_STATUS_RETURNED};
 static Sanji__CaseStatus DONE[] = {SANJI__CASE_STATUS__CASE_STATUS_CLOSED,
                                    SANJI__CASE_STATUS__CASE_STATUS_WITHDRAWN};
 static Sanji__CaseStatus IN_TOWNSHIP[] = {SANJI__CASE_STATUS__CASE_STATUS_ESCALATED_TOWNSHIP};
-static Sanji__CaseStatus IN_COUNTY[] = {SANJI__CASE_STATUS__CASE_STATUS_ESCALATED_COUNTY};
+/* At the county: to accept (签收), and 回单 to review. */
+static Sanji__CaseStatus IN_COUNTY[] = {SANJI__CASE_STATUS__CASE_STATUS_ESCALATED_COUNTY,
+                                        SANJI__CASE_STATUS__CASE_STATUS_REPORTED};
+/* A department's: dispatched to it (待接单); taken, waiting for the
+ * materials it asked, or reported and under review (办理中). */
+static Sanji__CaseStatus IN_DEPARTMENT[] = {SANJI__CASE_STATUS__CASE_STATUS_DISPATCHED};
+static Sanji__CaseStatus HELD_DEPARTMENT[] = {
+    SANJI__CASE_STATUS__CASE_STATUS_DEPARTMENT_HANDLING,
+    SANJI__CASE_STATUS__CASE_STATUS_WAITING_MATERIALS, SANJI__CASE_STATUS__CASE_STATUS_REPORTED,
+};
 /* Held and handled at a level: active, but not the escalations still to
  * accept there. */
 static Sanji__CaseStatus HELD_TOWNSHIP[] = {
     SANJI__CASE_STATUS__CASE_STATUS_ACCEPTED_TOWNSHIP, SANJI__CASE_STATUS__CASE_STATUS_ESCALATED_COUNTY,
     SANJI__CASE_STATUS__CASE_STATUS_ACCEPTED_COUNTY,   SANJI__CASE_STATUS__CASE_STATUS_WAITING_MATERIALS,
     SANJI__CASE_STATUS__CASE_STATUS_UNSATISFIED,       SANJI__CASE_STATUS__CASE_STATUS_REGISTERED,
+    SANJI__CASE_STATUS__CASE_STATUS_DISPATCHED,        SANJI__CASE_STATUS__CASE_STATUS_DEPARTMENT_HANDLING,
+    SANJI__CASE_STATUS__CASE_STATUS_REPORTED,
 };
 static Sanji__CaseStatus HELD_COUNTY[] = {
     SANJI__CASE_STATUS__CASE_STATUS_ACCEPTED_COUNTY,   SANJI__CASE_STATUS__CASE_STATUS_WAITING_MATERIALS,
     SANJI__CASE_STATUS__CASE_STATUS_UNSATISFIED,       SANJI__CASE_STATUS__CASE_STATUS_REGISTERED,
     SANJI__CASE_STATUS__CASE_STATUS_ESCALATED_TOWNSHIP, SANJI__CASE_STATUS__CASE_STATUS_ACCEPTED_TOWNSHIP,
+    SANJI__CASE_STATUS__CASE_STATUS_DISPATCHED,        SANJI__CASE_STATUS__CASE_STATUS_DEPARTMENT_HANDLING,
 };
 
 #define N(a) (sizeof(a) / sizeof((a)[0]))
@@ -71,9 +84,18 @@ static const desk_view COUNTY[] = {
     {DESK_VIEW_ALL, "all", N_("All cases")},
 };
 
+static const desk_view DEPARTMENT[] = {
+    {DESK_VIEW_INCOMING, "incoming", N_("To take")},
+    {DESK_VIEW_HELD, "held", N_("Being handled")},
+    {DESK_VIEW_DUE_SOON, "due_soon", N_("Due soon")},
+    {DESK_VIEW_OVERDUE, "overdue", N_("Overdue")},
+    {DESK_VIEW_ALL, "all", N_("All cases")},
+};
+
 const desk_view *desk_views(sj_node_role role, size_t *n)
 {
     switch (role) {
+    case SJ_NODE_ROLE_DEPARTMENT_DESK: *n = N(DEPARTMENT); return DEPARTMENT;
     case SJ_NODE_ROLE_VILLAGE: *n = N(VILLAGE); return VILLAGE;
     case SJ_NODE_ROLE_TOWNSHIP_DESK: *n = N(TOWNSHIP); return TOWNSHIP;
     default: *n = N(COUNTY); return COUNTY;
@@ -99,6 +121,7 @@ void desk_view_query(desk_view_kind kind, const desk_view_ctx *ctx, Sanji__CaseL
 {
     sanji__case_list_query__init(q);
     bool county = ctx->role == SJ_NODE_ROLE_COUNTY_DESK;
+    bool department = ctx->role == SJ_NODE_ROLE_DEPARTMENT_DESK;
     switch (kind) {
     case DESK_VIEW_TODO:
         statuses(q, ACTIVE, N(ACTIVE));
@@ -130,14 +153,18 @@ void desk_view_query(desk_view_kind kind, const desk_view_ctx *ctx, Sanji__CaseL
         break;
     case DESK_VIEW_ALL: break;
     case DESK_VIEW_INCOMING:
-        if (county)
+        if (department)
+            statuses(q, IN_DEPARTMENT, N(IN_DEPARTMENT));
+        else if (county)
             statuses(q, IN_COUNTY, N(IN_COUNTY));
         else
             statuses(q, IN_TOWNSHIP, N(IN_TOWNSHIP));
         q->waiting_for_me = true;
         break;
     case DESK_VIEW_HELD:
-        if (county)
+        if (department)
+            statuses(q, HELD_DEPARTMENT, N(HELD_DEPARTMENT));
+        else if (county)
             statuses(q, HELD_COUNTY, N(HELD_COUNTY));
         else
             statuses(q, HELD_TOWNSHIP, N(HELD_TOWNSHIP));

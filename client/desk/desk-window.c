@@ -453,6 +453,11 @@ static void build_role_pages(DeskWindow *w)
         w->network = desk_network_page_new(w);
         add_page(w, GTK_WIDGET(w->network), "network", _("Stations"));
         break;
+    case SJ_NODE_ROLE_DEPARTMENT_DESK:
+        /* The department's queue; the county scopes it to its cases. */
+        w->county = desk_level_page_new(w, DESK_LEVEL_DEPARTMENT);
+        add_list_page(w, GTK_WIDGET(w->county), "department", _("Department desk"));
+        break;
     default:
         w->county = desk_level_page_new(w, DESK_LEVEL_COUNTY);
         add_list_page(w, GTK_WIDGET(w->county), "county", _("County desk"));

@@ -72,7 +72,8 @@ static void usage(FILE *f)
           "                  (--township CODE | --unit CODE [--role ROLE] [--name N])\n"
           "                  [--days 825] --out DIR\n"
           "\n"
-          "  ROLE: village | relay | township-desk | county-desk | county\n"
+          "  ROLE: village | relay | township-desk | county-desk | department-desk | county\n"
+          "        (department-desk: --unit is the county, --name the department's code)\n"
           "  CODE: 12-digit org unit code (county codes end in 000000, township codes in 000)\n"
           "  init   creates D/ca.crt, D/ca.key (0600), D/serial, D/index, D/crl.pem\n"
           "  issue  creates PREFIX.crt and PREFIX.key (0600) for one node\n"
@@ -818,7 +819,8 @@ static int cmd_issue(const struct opts *o)
     need(o->out, "--out", "issue");
     sj_node_role role;
     if (sj_node_role_parse(o->role, strlen(o->role), &role) != 0)
-        die_usage("--role \"%s\" 无效 (use village, relay, township-desk, county-desk or county)",
+        die_usage("--role \"%s\" 无效 (use village, relay, township-desk, county-desk, "
+                  "department-desk or county)",
                   o->role);
     sj_identity id;
     sj_error err;

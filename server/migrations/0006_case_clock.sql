@@ -40,14 +40,14 @@ ALTER TABLE case_event
     ADD COLUMN due_at_ms       bigint NOT NULL DEFAULT 0,
     ADD COLUMN due_provisional boolean NOT NULL DEFAULT false;
 
--- The clock's actions (proto CaseActionType 30..33: EXTEND_REQUEST,
--- EXTEND_APPROVE, EXTEND_REFUSE, DUE_RECOMPUTE) may be recorded.
+-- The clock's actions (proto CaseActionType 23..26: EXTEND_REQUEST,
+-- EXTEND_APPROVE, EXTEND_REFUSE, DUE_RECOMPUTE) may be recorded, after the
+-- departments' 18..22 (0005).
 ALTER TABLE case_event DROP CONSTRAINT case_event_action_check,
-    ADD CONSTRAINT case_event_action_check
-        CHECK (action BETWEEN 1 AND 17 OR action BETWEEN 30 AND 33);
+    ADD CONSTRAINT case_event_action_check CHECK (action BETWEEN 1 AND 26);
 
--- The clock's columns hold no personal data: the reporting database gets
--- them (0003_report_publication.sql: a column is published only when a
+-- The clock's columns, and the departments' (0005), hold no personal data:
+-- the reporting database gets them (0003_report_publication.sql: a column is published only when a
 -- migration adds it to the lists, which SET TABLE gives again in full).
 ALTER PUBLICATION sanji_report SET TABLE
     org_unit, catalogue_category, catalogue_item,
@@ -58,13 +58,14 @@ ALTER PUBLICATION sanji_report SET TABLE
            materials_rounds, materials, result, return_reason, satisfaction,
            resolved_level, resolved_unit, updated_at_ms, closed_at_ms, urgent,
            appointment_at_ms, escalated, reached_county, recorded_at,
+           department_code, department_refusals,
            limit_days, due_provisional, paused_at_ms, paused_days,
            extended_days, extension_days, return_count),
     case_event (case_id, seq, action, actor_person, actor_name, actor_node,
                 actor_level, actor_unit, at_ms, recorded_at_ms, from_status,
                 to_status, result, materials, satisfaction, department,
-                message_id, repeat_materials_request, clock_days, due_at_ms,
-                due_provisional);
+                message_id, repeat_materials_request, department_code, clock_days,
+                due_at_ms, due_provisional);
 
 -- A county that already made the reporting role (docs/SCALING.md) lets it
 -- read the new published columns, as the initial copy of a subscription
@@ -72,9 +73,11 @@ ALTER PUBLICATION sanji_report SET TABLE
 DO $$
 BEGIN
     IF EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'sanji_report') THEN
-        GRANT SELECT (limit_days, due_provisional, paused_at_ms, paused_days, extended_days,
-                      extension_days, return_count) ON cases TO sanji_report;
-        GRANT SELECT (clock_days, due_at_ms, due_provisional) ON case_event TO sanji_report;
+        GRANT SELECT (department_code, department_refusals, limit_days, due_provisional,
+                      paused_at_ms, paused_days, extended_days, extension_days, return_count)
+            ON cases TO sanji_report;
+        GRANT SELECT (department_code, clock_days, due_at_ms, due_provisional) ON case_event
+            TO sanji_report;
     END IF;
 END
 $$;

@@ -30,6 +30,7 @@
 
 #include "case.h"
 #include "hex.h"
+#include "identity.h"
 #include "sanji.pb-c.h"
 
 #define SHOW_MAX 20
@@ -164,7 +165,7 @@ static int check_events(checker *k, sj_error *err)
     }
     PQclear(res);
 
-    res = q(k, "SELECT count(*) FROM case_event WHERE message_id IS NULL AND action NOT IN (16, 17, 33)",
+    res = q(k, "SELECT count(*) FROM case_event WHERE message_id IS NULL AND action NOT IN (16, 17, 26)",
             err);
     if (!res)
         return SJ_EDB;
@@ -227,13 +228,26 @@ static int check_events(checker *k, sj_error *err)
 
 /* ---- G3: every history replays to the stored case ---------------------------------------- */
 
-static sj_person_role role_of(int level, const char *person)
+/* The actor of an event: a department's staff act from its desk, whose
+ * node id names the department (common/identity.h). */
+static sj_actor actor_of(int level, const char *person, const char *unit, const char *node)
 {
+    sj_actor a;
+    memset(&a, 0, sizeof a);
+    sj_identity id;
     if (!person || !*person)
-        return SJ_ROLE_SYSTEM;
-    return level == 1 ? SJ_ROLE_VILLAGE_CADRE
-         : level == 2 ? SJ_ROLE_TOWNSHIP_STAFF
-                      : SJ_ROLE_COUNTY_OPERATOR;
+        a.role = SJ_ROLE_SYSTEM;
+    else if (sj_identity_parse_node_id(node, &id, NULL) == 0 &&
+             id.role == SJ_NODE_ROLE_DEPARTMENT_DESK) {
+        a.role = SJ_ROLE_DEPARTMENT_STAFF;
+        snprintf(a.department, sizeof a.department, "%s", id.name);
+    } else {
+        a.role = level == 1   ? SJ_ROLE_VILLAGE_CADRE
+                 : level == 2 ? SJ_ROLE_TOWNSHIP_STAFF
+                              : SJ_ROLE_COUNTY_OPERATOR;
+    }
+    snprintf(a.unit, sizeof a.unit, "%s", unit);
+    return a;
 }
 
 /* Splits a 0x1f-joined list in place into ptrs (at most max). */
@@ -274,8 +288,8 @@ static void replay_case(checker *k, PGresult *res, int from, int to)
     memset(&cur, 0, sizeof cur);
     for (int i = from; i < to; i++) {
         int action = atoi(PQgetvalue(res, i, 2));
-        sj_actor actor = {.role = role_of(atoi(PQgetvalue(res, i, 4)), PQgetvalue(res, i, 3))};
-        snprintf(actor.unit, sizeof actor.unit, "%s", PQgetvalue(res, i, 5));
+        sj_actor actor = actor_of(atoi(PQgetvalue(res, i, 4)), PQgetvalue(res, i, 3),
+                                  PQgetvalue(res, i, 5), PQgetvalue(res, i, 15));
         int64_t at = strtoll(PQgetvalue(res, i, 6), NULL, 10);
         int rc;
         if (i == from) {
@@ -293,11 +307,13 @@ static void replay_case(checker *k, PGresult *res, int from, int to)
                            .at_ms = at,
                            .note = PQgetvalue(res, i, 9),
                            .result = PQgetvalue(res, i, 10),
-                           .department = PQgetvalue(res, i, 13),
+                           /* 派单 took the code; the event also has the name */
+                           .department = action == SJ_ACTION_DISPATCH ? PQgetvalue(res, i, 14)
+                                                                      : PQgetvalue(res, i, 13),
                            .satisfaction = (sj_satisfaction)atoi(PQgetvalue(res, i, 12))};
             /* An extension request's days are its event's clock_days. */
             if (a.type == SJ_ACTION_EXTEND_REQUEST)
-                a.extend_days = (uint32_t)strtoul(PQgetvalue(res, i, 14), NULL, 10);
+                a.extend_days = (uint32_t)strtoul(PQgetvalue(res, i, 16), NULL, 10);
             a.n_materials = split_list(matbuf[slot], mats[slot], SJ_CASE_MATERIALS_MAX);
             a.materials = mats[slot];
             rc = sj_case_apply(&cur, &a, &actor, &out, &err);
@@ -384,8 +400,8 @@ static int check_histories(checker *k, sj_error *err)
     PGresult *res = q(k,
                       "SELECT replace(case_id::text, '-', ''), seq, action, actor_person,"
                       " actor_level, actor_unit, at_ms, from_status, to_status, note, result,"
-                      " array_to_string(materials, E'\\x1f'), satisfaction, department, clock_days"
-                      " FROM case_event ORDER BY case_id, seq",
+                      " array_to_string(materials, E'\\x1f'), satisfaction, department,"
+                      " department_code, actor_node, clock_days FROM case_event ORDER BY case_id, seq",
                       err);
     if (!res)
         return SJ_EDB;

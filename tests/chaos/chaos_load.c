@@ -490,6 +490,10 @@ static const int DESK_W[SJ_ACTION_COUNT] = {
     [SJ_ACTION_ACCEPT] = 50,           [SJ_ACTION_RETURN_DOWN] = 4, [SJ_ACTION_RESOLVE] = 40,
     [SJ_ACTION_ESCALATE] = 30,         [SJ_ACTION_REQUEST_MATERIALS] = 8,
     [SJ_ACTION_RETURN_UNDOABLE] = 3,   [SJ_ACTION_REOPEN] = 20,     [SJ_ACTION_CLOSE] = 20,
+    /* 派单: the network has no department desk, so a dispatched case waits
+     * there (the county may still send it down or urge); rare, so that most
+     * county cases are still resolved by the county itself. */
+    [SJ_ACTION_DISPATCH] = 3,
     [SJ_ACTION_EXTEND_REQUEST] = 3,    [SJ_ACTION_EXTEND_APPROVE] = 10,
     [SJ_ACTION_EXTEND_REFUSE] = 4,
 };
@@ -498,7 +502,8 @@ static const int DESK_W[SJ_ACTION_COUNT] = {
 static void fill_action(chaos_load *l, sc_action_req *a, char *note, size_t cap)
 {
     static const char *const MATERIALS[] = {"户口簿", "居民身份证复印件", "收入证明", "近期免冠照片"};
-    static const char *const DEPTS[] = {"县民政局", "县人社局", "县医保局", "县农业农村局"};
+    /* Department codes of deploy/demo/departments.csv. */
+    static const char *const DEPTS[] = {"mzj", "rsj", "ybj", "nyncj"};
     sj_workload_text(l->w, note, cap);
     a->note = note;
     switch (a->type) {
@@ -506,7 +511,7 @@ static void fill_action(chaos_load *l, sc_action_req *a, char *note, size_t cap)
     case SJ_ACTION_RESOLVE_AT_ONCE:
         a->result = "已办结，结果已告知申请人。";
         break;
-    case SJ_ACTION_ACCEPT:
+    case SJ_ACTION_DISPATCH:
         a->department = DEPTS[sj_workload_below(l->w, 4)];
         break;
     case SJ_ACTION_REQUEST_MATERIALS:

@@ -11,7 +11,9 @@
  * SQLite store), not only exit codes.
  *
  * Behaviours:
- *   full lifecycle village -> township -> county -> back, feedback, closed;
+ *   full lifecycle village -> township -> county (签收, 派单 to a department
+ *     that refuses it, re-dispatched, 接单, 回单, the 回单 returned,
+ *     reported again, reviewed and resolved) -> back, feedback, closed;
  *   即办 at the village (handling AT_ONCE);
  *   退办 with a reason, reason visible at the village;
  *   一次告知 of several materials, supplement, resolved (SUPPLEMENTED);
@@ -75,6 +77,8 @@
 #define V301 "v301"   /* village:410423102201, a village of another township */
 #define TDESK "tdesk" /* township-desk:410423101000 */
 #define CDESK "cdesk" /* county-desk:410423000000:ops1, direct to the county */
+#define DMZJ "dmzj"   /* department-desk:410423000000:mzj (县民政局), direct to the county */
+#define DRSJ "drsj"   /* department-desk:410423000000:rsj (县人社局), direct to the county */
 
 typedef struct world {
     sj_test_tiers t; /* the county and the relay; t.certs.dir is the network's folder */
@@ -364,6 +368,16 @@ static int issue_village(const char *unit, const char *out_name)
     return sj_test_certs_pki(&W.t.certs, args);
 }
 
+/* A county department's desk: its certificate names the department. */
+static int issue_department(const char *code, const char *out_name)
+{
+    char out[PATH_MAX];
+    const char *args[] = {"issue", "--dir", W.t.certs.ca_dir, "--role", "department-desk",
+                          "--unit", "410423000000", "--name", code,
+                          "--out", wpath(out_name, out, sizeof out), NULL};
+    return sj_test_certs_pki(&W.t.certs, args);
+}
+
 static int login(const char *station, const char *person)
 {
     static char out[OUT_MAX];
@@ -387,7 +401,8 @@ static int group_setup(void **state)
     (void)state;
     if (sj_test_tiers_init(&W.t) != 0)
         return -1;
-    if (issue_village("410423101202", "v202") != 0 || issue_village("410423102201", "v301") != 0)
+    if (issue_village("410423101202", "v202") != 0 || issue_village("410423102201", "v301") != 0 ||
+        issue_department("mzj", "dmzj") != 0 || issue_department("rsj", "drsj") != 0)
         return -1;
     chmod(W.t.certs.dir, 0755);
     W.db = pgt_fresh_db("sanji_e2e", W.conninfo, sizeof W.conninfo);
@@ -397,13 +412,16 @@ static int group_setup(void **state)
         station_conf(V202, "v202", W.t.relay_port, "relay:410423101000") != 0 ||
         station_conf(V301, "v301", W.t.relay_port, "relay:410423101000") != 0 ||
         station_conf(TDESK, "township-desk", W.t.relay_port, "relay:410423101000") != 0 ||
-        station_conf(CDESK, "county-desk", W.t.county_port, "county:410423000000") != 0)
+        station_conf(CDESK, "county-desk", W.t.county_port, "county:410423000000") != 0 ||
+        station_conf(DMZJ, "dmzj", W.t.county_port, "county:410423000000") != 0 ||
+        station_conf(DRSJ, "drsj", W.t.county_port, "county:410423000000") != 0)
         return -1;
     if (sj_test_tiers_start(&W.t) != 0)
         return -1;
     setenv("SANJI_PASSWORD", "sanji123", 1);
     if (login(V201, "p-410423101201-01") != 0 || login(V202, "p-410423101202-01") != 0 ||
-        login(TDESK, "p-410423101000-01") != 0 || login(CDESK, "p-410423000000-01") != 0)
+        login(TDESK, "p-410423101000-01") != 0 || login(CDESK, "p-410423000000-01") != 0 ||
+        login(DMZJ, "p-410423000000-mzj-01") != 0 || login(DRSJ, "p-410423000000-rsj-01") != 0)
         return -1;
     return 0;
 }
@@ -453,7 +471,33 @@ static void test_full_lifecycle(void **state)
     if (rc != 0)
         fail_msg("escalate right after accept: exit %d: %s", rc, out);
     JEQ(out, "state", "applied");
-    act(CDESK, number, "accept --department 县民政局");
+    act(CDESK, number, "accept");
+    /* 派单 to a department from the list, never typed: a name or an unknown
+     * code is refused with the reason. */
+    rc = cli(CDESK, out, sizeof out, "dispatch --department 县民正局 --wait " CLI_WAIT " %s", number);
+    if (rc == 0)
+        fail_msg("a typed department name was dispatched: %s", out);
+    rc = cli(CDESK, out, sizeof out,
+             "dispatch --department xyz --wait-applied --wait " CLI_WAIT " %s", number);
+    JEQ(out, "state", "refused");
+    assert_true(strstr(out, "部门") || strstr(out, "department"));
+    assert_int_equal(cli(CDESK, out, sizeof out, "departments"), 0);
+    assert_non_null(strstr(out, "\"code\":\"mzj\""));
+    act(CDESK, number, "dispatch --department rsj");
+    /* The department sees it in its queue (待接单); the other does not. */
+    assert_int_equal(cli(DRSJ, out, sizeof out, "queue --wait " CLI_WAIT), 0);
+    assert_non_null(strstr(out, number));
+    assert_int_equal(cli(DMZJ, out, sizeof out, "queue --wait " CLI_WAIT), 0);
+    assert_null(strstr(out, number));
+    act(DRSJ, number, "refuse --note '低保审批属县民政局职责'");
+    assert_string_equal(pq("SELECT department_refusals FROM cases WHERE case_id = '%s'", id), "1");
+    act(CDESK, number, "dispatch --department mzj");
+    act(DMZJ, number, "take");
+    act(DMZJ, number, "report --result '已审批'");
+    act(CDESK, number, "return-report --note '请写明金额和发放起始月'");
+    act(DMZJ, number, "report --result '已批准，每月420元，自下月起发放'");
+    assert_int_equal(cli(CDESK, out, sizeof out, "show %s", number), 0);
+    JEQ(out, "status", "reported");
     act(CDESK, number, "resolve --result '已批准，按月发放'");
 
     /* The result reaches the village's copy. */
@@ -468,13 +512,22 @@ static void test_full_lifecycle(void **state)
     assert_string_equal(pq("SELECT handling FROM cases WHERE case_id = '%s'", id), "3");
     assert_string_equal(pq("SELECT satisfaction FROM cases WHERE case_id = '%s'", id), "1");
     assert_string_equal(pq("SELECT department FROM cases WHERE case_id = '%s'", id), "县民政局");
-    assert_string_equal(pg_actions(id), "1,3,4,3,4,8,12");
+    assert_string_equal(pg_actions(id), "1,3,4,3,4,18,20,18,19,21,22,21,8,12");
     assert_string_equal(pq("SELECT string_agg(actor_node, ',' ORDER BY seq) FROM case_event "
                            "WHERE case_id = '%s'", id),
                         "village:410423101201,village:410423101201,township-desk:410423101000,"
                         "township-desk:410423101000,county-desk:410423000000:ops1,"
-                        "county-desk:410423000000:ops1,village:410423101201");
-    assert_string_equal(pq("SELECT version FROM cases WHERE case_id = '%s'", id), "7");
+                        "county-desk:410423000000:ops1,department-desk:410423000000:rsj,"
+                        "county-desk:410423000000:ops1,department-desk:410423000000:mzj,"
+                        "department-desk:410423000000:mzj,county-desk:410423000000:ops1,"
+                        "department-desk:410423000000:mzj,county-desk:410423000000:ops1,"
+                        "village:410423101201");
+    assert_string_equal(pq("SELECT string_agg(actor_person, ',' ORDER BY seq) FROM case_event "
+                           "WHERE case_id = '%s' AND action IN (19, 20, 21)", id),
+                        "p-410423000000-rsj-01,p-410423000000-mzj-01,p-410423000000-mzj-01,"
+                        "p-410423000000-mzj-01");
+    assert_string_equal(pq("SELECT department_code FROM cases WHERE case_id = '%s'", id), "mzj");
+    assert_string_equal(pq("SELECT version FROM cases WHERE case_id = '%s'", id), "14");
     feed_and_dedup_consistent(id);
     same_at_station(V201, id);
     assert_int_equal(cli(V201, out, sizeof out, "show %s", id), 0);
@@ -574,14 +627,14 @@ static void test_extension_through_the_cli(void **state)
     snprintf(due1, sizeof due1, "%s", pq("SELECT due_at_ms FROM cases WHERE case_id = '%s'", id));
     assert_true(strtoll(due1, NULL, 10) > strtoll(due0, NULL, 10));
     assert_string_equal(pq("SELECT clock_days || ',' || due_at_ms FROM case_event"
-                           " WHERE case_id = '%s' AND action = 31", id),
+                           " WHERE case_id = '%s' AND action = 24", id),
                         pq("SELECT '3,' || due_at_ms FROM cases WHERE case_id = '%s'", id));
     act(TDESK, id, "extend --days 2 --note 仍需时间");
     /* A refusal needs its reason. */
     assert_int_equal(cli(CDESK, out, sizeof out, "extend-refuse %s --wait 0", id), 2);
     act(CDESK, id, "extend-refuse --note '材料已齐，请按期办结'");
     assert_string_equal(pq("SELECT due_at_ms FROM cases WHERE case_id = '%s'", id), due1);
-    assert_string_equal(pg_actions(id), "1,3,4,30,31,30,32");
+    assert_string_equal(pg_actions(id), "1,3,4,23,24,23,25");
     feed_and_dedup_consistent(id);
     same_at_station(V201, id);
     assert_int_equal(cli(V201, out, sizeof out, "show %s", id), 0);

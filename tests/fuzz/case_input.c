@@ -14,7 +14,7 @@
  *   11 village index (bits 0-1), the other village's index (bits 2-3)
  *   12 actor role (mod 11)
  *   13 actor unit: village index (bits 0-1), level (bits 2-3; 0: raw text)
- *   14 action (mod 35: the kept-free 18..29 and 34 are unknown)
+ *   14 action (mod SJ_ACTION_COUNT + 1: the last is unknown)
  *                              15 expected version - version (signed)
  *   16 time: 0 none, else a day in 2026 plus that many seconds
  *   17 action satisfaction (mod 5)  18 warn_percent
@@ -28,6 +28,7 @@
  */
 #include "case_input.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -131,8 +132,8 @@ int fuzz_case_input_decode(const uint8_t *data, size_t size, fuzz_case_input *in
         unit_raw(raw_unit, c->village);
     else
         memcpy(c->village, village, SJ_UNIT_CODE_SIZE);
-    c->status = (sj_case_status)(h[0] % 13);
-    c->resume_status = (sj_case_status)(h[1] % 13);
+    c->status = (sj_case_status)(h[0] % (SJ_STATUS_COUNT + 1));
+    c->resume_status = (sj_case_status)(h[1] % (SJ_STATUS_COUNT + 1));
     c->holder_level = (sj_level)(h[2] % 5);
     c->item_min_level = (sj_level)(h[3] % 5);
     c->resolved_level = (sj_level)(h[4] % 5);
@@ -149,6 +150,9 @@ int fuzz_case_input_decode(const uint8_t *data, size_t size, fuzz_case_input *in
     c->version = h[10];
     c->updated_at_ms = TIME_BASE;
     c->department = (h[21] & 8) ? NULL : in->texts[3];
+    /* The department dispatched to: the action's department text, so that
+     * its staff (below) can match it. */
+    c->department_code = (h[21] & 64) ? in->texts[2] : NULL;
     c->result = (h[21] & 16) ? NULL : in->texts[4];
     c->return_reason = (h[21] & 32) ? NULL : in->texts[5];
     c->materials = in->cur_materials;
@@ -162,6 +166,8 @@ int fuzz_case_input_decode(const uint8_t *data, size_t size, fuzz_case_input *in
     c->return_count = h[8];
 
     in->actor.role = (sj_person_role)(h[12] % 11);
+    if (h[21] & 128)
+        snprintf(in->actor.department, sizeof in->actor.department, "%s", in->texts[2]);
     int alevel = (h[13] >> 2) & 3;
     if (alevel == 0 || (h[5] & 128))
         unit_raw(raw_unit, in->actor.unit);
@@ -169,7 +175,7 @@ int fuzz_case_input_decode(const uint8_t *data, size_t size, fuzz_case_input *in
         unit_at(fuzz_case_villages[h[13] & 3], alevel, in->actor.unit);
 
     sj_action *a = &in->act;
-    a->type = (sj_case_action)(h[14] % 35);
+    a->type = (sj_case_action)(h[14] % (SJ_ACTION_COUNT + 1));
     a->expected_version = c->version + (uint64_t)(int64_t)(int8_t)h[15];
     a->at_ms = h[16] ? TIME_BASE + (int64_t)h[16] * 1000 : 0;
     a->note = (h[21] & 1) ? NULL : in->texts[0];

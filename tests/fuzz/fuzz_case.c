@@ -68,7 +68,12 @@ static bool lifecycle_allows(const sj_case *c, sj_case_action action, sj_case_st
     const unsigned handling = BIT(SJ_STATUS_REGISTERED) | BIT(SJ_STATUS_ACCEPTED_TOWNSHIP) |
                               BIT(SJ_STATUS_ACCEPTED_COUNTY);
     const unsigned open = handling | BIT(SJ_STATUS_ESCALATED_TOWNSHIP) |
-                          BIT(SJ_STATUS_ESCALATED_COUNTY) | BIT(SJ_STATUS_WAITING_MATERIALS);
+                          BIT(SJ_STATUS_ESCALATED_COUNTY) | BIT(SJ_STATUS_WAITING_MATERIALS) |
+                          BIT(SJ_STATUS_DISPATCHED) | BIT(SJ_STATUS_DEPARTMENT_HANDLING) |
+                          BIT(SJ_STATUS_REPORTED);
+    /* where a department works the case, and where the county reviews it */
+    const unsigned department = BIT(SJ_STATUS_DEPARTMENT_HANDLING);
+    const unsigned reported = BIT(SJ_STATUS_REPORTED);
     const unsigned active = open | BIT(SJ_STATUS_UNSATISFIED);
     sj_case_status from = c->status;
     unsigned f = BIT(from);
@@ -87,15 +92,25 @@ static bool lifecycle_allows(const sj_case *c, sj_case_action action, sj_case_st
                ((from == SJ_STATUS_ESCALATED_COUNTY || from == SJ_STATUS_ACCEPTED_COUNTY) &&
                 to == SJ_STATUS_ACCEPTED_TOWNSHIP);
     case SJ_ACTION_REQUEST_MATERIALS:
-        return (f & handling) && to == SJ_STATUS_WAITING_MATERIALS;
+        return (f & (handling | department)) && to == SJ_STATUS_WAITING_MATERIALS;
     case SJ_ACTION_SUPPLEMENT:
         return from == SJ_STATUS_WAITING_MATERIALS && to == c->resume_status &&
-               (BIT(to) & handling);
+               (BIT(to) & (handling | department));
     case SJ_ACTION_RESOLVE:
-        return (f & handling) && to == SJ_STATUS_RESOLVED;
+        return (f & (handling | reported)) && to == SJ_STATUS_RESOLVED;
     case SJ_ACTION_RETURN_UNDOABLE:
-        return ((f & handling) || from == SJ_STATUS_WAITING_MATERIALS) &&
+        return ((f & (handling | reported)) || from == SJ_STATUS_WAITING_MATERIALS) &&
                to == SJ_STATUS_RETURNED;
+    case SJ_ACTION_DISPATCH:
+        return from == SJ_STATUS_ACCEPTED_COUNTY && to == SJ_STATUS_DISPATCHED;
+    case SJ_ACTION_TAKE:
+        return from == SJ_STATUS_DISPATCHED && to == SJ_STATUS_DEPARTMENT_HANDLING;
+    case SJ_ACTION_REFUSE_DISPATCH:
+        return from == SJ_STATUS_DISPATCHED && to == SJ_STATUS_ACCEPTED_COUNTY;
+    case SJ_ACTION_REPORT:
+        return from == SJ_STATUS_DEPARTMENT_HANDLING && to == SJ_STATUS_REPORTED;
+    case SJ_ACTION_RETURN_REPORT:
+        return from == SJ_STATUS_REPORTED && to == SJ_STATUS_DEPARTMENT_HANDLING;
     case SJ_ACTION_WITHDRAW:
         return (f & open) && to == SJ_STATUS_WITHDRAWN;
     case SJ_ACTION_URGE:
@@ -157,6 +172,10 @@ static void check_outcome(const sj_case *c, const sj_action *a, const sj_case_ou
     if (memcmp(n->village, c->village, SJ_UNIT_CODE_SIZE) != 0)
         abort();
     check_text(n->department, c->department, a->department, SJ_CASE_NAME_MAX);
+    check_text(n->department_code, c->department_code, a->department, SJ_DEPARTMENT_CODE_MAX);
+    if (n->department_code != c->department_code && n->department_code &&
+        !sj_department_code_valid(n->department_code))
+        abort();
     check_text(n->result, c->result, a->result, SJ_CASE_TEXT_MAX);
     check_text(n->return_reason, c->return_reason, a->note, SJ_CASE_TEXT_MAX);
     if (n->materials != c->materials) {

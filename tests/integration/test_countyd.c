@@ -1155,7 +1155,7 @@ static void test_sweep_warns_then_marks_overdue_under_a_faked_clock(void **state
     const Sanji__FeedUpdate *u = wait_feed(&desk, NULL, SANJI__CASE_ACTION_TYPE__CASE_ACTION_OVERDUE);
     assert_true(u->snapshot->overdue);
     assert_int_equal(u->event->actor_level, SANJI__LEVEL__LEVEL_COUNTY);
-    long open = count("SELECT count(*) FROM cases WHERE status IN (1,2,3,4,5,6,9)");
+    long open = count("SELECT count(*) FROM cases WHERE status IN (1,2,3,4,5,6,9,12,13,14)");
     assert_true(run_until_count(&desk, "SELECT count(*) FROM cases WHERE overdue", open));
     assert_int_equal(count("SELECT count(*) FROM cases WHERE overdue"), open);
     assert_int_equal(count("SELECT count(*) FROM case_event WHERE action = 16"), open);

@@ -37,6 +37,11 @@ static const countyd_peer P_VB = {SANJI__NODE_ROLE__NODE_ROLE_VILLAGE, VB, "vill
 static const countyd_peer P_TX = {SANJI__NODE_ROLE__NODE_ROLE_TOWNSHIP_DESK, TX, "township-desk:" TX};
 static const countyd_peer P_TY = {SANJI__NODE_ROLE__NODE_ROLE_TOWNSHIP_DESK, TY, "township-desk:" TY};
 static const countyd_peer P_CO = {SANJI__NODE_ROLE__NODE_ROLE_COUNTY_DESK, CO, "county-desk:" CO};
+/* The desks of two county departments (docs/DATA.md "Departments"). */
+static const countyd_peer P_MZJ = {SANJI__NODE_ROLE__NODE_ROLE_DEPARTMENT_DESK, CO,
+                                   "department-desk:" CO ":mzj"};
+static const countyd_peer P_RSJ = {SANJI__NODE_ROLE__NODE_ROLE_DEPARTMENT_DESK, CO,
+                                   "department-desk:" CO ":rsj"};
 
 typedef struct fx {
     PGconn *db;
@@ -70,6 +75,11 @@ static int setup(void **state)
                     " ('pa', '甲干部', 1, '" VA "', 'scrypt$x'), ('pb', '乙干部', 1, '" VB "', 'scrypt$x'),"
                     " ('tx', '镇员X', 2, '" TX "', 'scrypt$x'), ('ty', '镇员Y', 2, '" TY "', 'scrypt$x'),"
                     " ('co', '县员', 3, '" CO "', 'scrypt$x')");
+    pgt_exec(f->db, "INSERT INTO department (code, name, active) VALUES ('mzj', '县民政局', true),"
+                    " ('rsj', '县人社局', true), ('old', '县老干局', false)");
+    pgt_exec(f->db, "INSERT INTO person (id, name, role, org_unit, verifier, department) VALUES"
+                    " ('dm', '民政员', 4, '" CO "', 'scrypt$x', 'mzj'),"
+                    " ('dr', '人社员', 4, '" CO "', 'scrypt$x', 'rsj')");
     /* 2026-04-30 (Thursday) is followed by the May Day holiday. */
     pgt_exec(f->db, "INSERT INTO holiday VALUES ('2026-05-01', 'holiday', '劳动节'),"
                     " ('2026-05-04', 'holiday', '劳动节'), ('2026-05-05', 'holiday', '劳动节'),"
@@ -276,8 +286,8 @@ static void test_lifecycle_to_county_and_closed(void **state)
     step(f, &P_VA, 1, SANJI__CASE_ACTION_TYPE__CASE_ACTION_ESCALATE, 1, "pa", "", 2);
     step(f, &P_TX, 1, SANJI__CASE_ACTION_TYPE__CASE_ACTION_ACCEPT, 2, "tx", "", 3);
     step(f, &P_TX, 1, SANJI__CASE_ACTION_TYPE__CASE_ACTION_ESCALATE, 3, "tx", "", 4);
-    step(f, &P_CO, 1, SANJI__CASE_ACTION_TYPE__CASE_ACTION_ACCEPT, 4, "co", "县民政局", 5);
-    expect_field(f, 1, "department", "县民政局");
+    step(f, &P_CO, 1, SANJI__CASE_ACTION_TYPE__CASE_ACTION_ACCEPT, 4, "co", "", 5);
+    expect_field(f, 1, "department", ""); /* 签收 names no department: 派单 does */
     step(f, &P_CO, 1, SANJI__CASE_ACTION_TYPE__CASE_ACTION_RESOLVE, 5, "co", "已批准", 6);
     expect_field(f, 1, "status", "7");
     expect_field(f, 1, "handling", "3"); /* 代办 */
@@ -287,6 +297,112 @@ static void test_lifecycle_to_county_and_closed(void **state)
     expect_field(f, 1, "reached_county", "true");
     assert_int_equal(pgt_count(f->db, "case_event"), 7);
     expect_feed_gapless(f, VA, 7);
+}
+
+/* An action expected to be refused with code; returns the reason (static). */
+static const char *refused_step(fx *f, const countyd_peer *peer, int n, Sanji__CaseActionType type,
+                                uint64_t expected, const char *person, const char *note,
+                                const char *department, int code)
+{
+    static char reason[512];
+    act x;
+    make_action(&x, n, type, expected, person);
+    x.a.note = (char *)note;
+    x.a.department = (char *)department;
+    countyd_apply_msg m = msg(f, peer, NULL, &x.a);
+    countyd_apply_result r = run1(f, &m);
+    expect_refused(&r, code);
+    snprintf(reason, sizeof(reason), "%s", r.reason);
+    return reason;
+}
+
+/* 派单-接单-回单 through the county's apply and PostgreSQL: dispatched to a
+ * department that refuses it back, re-dispatched, taken, reported, the
+ * report returned, reported again, resolved and sent down to the village.
+ * Unknown and inactive departments and typed names are refused; a
+ * department acts only on its own cases, by its own staff. */
+static void test_department_dispatch_take_report(void **state)
+{
+    fx *f = *state;
+    const Sanji__CaseActionType DISPATCH = SANJI__CASE_ACTION_TYPE__CASE_ACTION_DISPATCH,
+                                TAKE = SANJI__CASE_ACTION_TYPE__CASE_ACTION_TAKE,
+                                REFUSE = SANJI__CASE_ACTION_TYPE__CASE_ACTION_REFUSE_DISPATCH,
+                                REPORT = SANJI__CASE_ACTION_TYPE__CASE_ACTION_REPORT,
+                                RETURN_REPORT = SANJI__CASE_ACTION_TYPE__CASE_ACTION_RETURN_REPORT;
+    expect_applied((countyd_apply_result[]){register_case(f, &P_VA, 1, "pa", "C-1")}, 1);
+    step(f, &P_VA, 1, SANJI__CASE_ACTION_TYPE__CASE_ACTION_ESCALATE, 1, "pa", "", 2);
+    step(f, &P_TX, 1, SANJI__CASE_ACTION_TYPE__CASE_ACTION_ACCEPT, 2, "tx", "", 3);
+    step(f, &P_TX, 1, SANJI__CASE_ACTION_TYPE__CASE_ACTION_ESCALATE, 3, "tx", "", 4);
+    /* 签收 with a typed department is refused: never free text. */
+    refused_step(f, &P_CO, 1, SANJI__CASE_ACTION_TYPE__CASE_ACTION_ACCEPT, 4, "co", "", "县民正局",
+                 SJ_EBAD_FIELD);
+    step(f, &P_CO, 1, SANJI__CASE_ACTION_TYPE__CASE_ACTION_ACCEPT, 4, "co", "", 5);
+
+    /* Only a department of the county's records, and an active one. */
+    const char *why = refused_step(f, &P_CO, 1, DISPATCH, 5, "co", "", "xyz", SJ_EBAD_FIELD);
+    assert_true(strstr(why, "部门") || strstr(why, "no department with that code"));
+    refused_step(f, &P_CO, 1, DISPATCH, 5, "co", "", "old", SJ_EBAD_FIELD);
+    refused_step(f, &P_CO, 1, DISPATCH, 5, "co", "", "县民政局", SJ_EBAD_FIELD);
+    refused_step(f, &P_CO, 1, DISPATCH, 5, "co", "", "", SJ_EMISSING_FIELD);
+    expect_field(f, 1, "status", "5");
+
+    step(f, &P_CO, 1, DISPATCH, 5, "co", "rsj", 6);
+    expect_field(f, 1, "status", "12");
+    expect_field(f, 1, "department", "县人社局");
+    expect_field(f, 1, "department_code", "rsj");
+    /* 民政局 cannot take 人社局's case; a person of one department cannot act
+     * from the other's desk. */
+    refused_step(f, &P_MZJ, 1, TAKE, 6, "dm", "", "", SJ_EWRONG_LEVEL);
+    refused_step(f, &P_RSJ, 1, TAKE, 6, "dm", "", "", SJ_EUNKNOWN_PERSON);
+    refused_step(f, &P_RSJ, 1, REFUSE, 6, "dr", "", "", SJ_EMISSING_FIELD);
+    step(f, &P_RSJ, 1, REFUSE, 6, "dr", "低保属民政局职责", 7);
+    expect_field(f, 1, "status", "5");
+    expect_field(f, 1, "department_refusals", "1");
+    expect_field(f, 1, "department_code", "");
+
+    step(f, &P_CO, 1, DISPATCH, 7, "co", "mzj", 8);
+    step(f, &P_MZJ, 1, TAKE, 8, "dm", "已接单", 9);
+    expect_field(f, 1, "status", "13");
+    step(f, &P_MZJ, 1, REPORT, 9, "dm", "已审批", 10);
+    expect_field(f, 1, "status", "14");
+    expect_field(f, 1, "result", "已审批");
+    refused_step(f, &P_MZJ, 1, SANJI__CASE_ACTION_TYPE__CASE_ACTION_URGE, 10, "dm", "", "",
+                 SJ_EWRONG_ROLE);
+    step(f, &P_CO, 1, RETURN_REPORT, 10, "co", "请写明金额", 11);
+    expect_field(f, 1, "status", "13");
+    expect_field(f, 1, "result", "");
+    step(f, &P_MZJ, 1, REPORT, 11, "dm", "已审批，每月420元", 12);
+    step(f, &P_CO, 1, SANJI__CASE_ACTION_TYPE__CASE_ACTION_RESOLVE, 12, "co",
+         "县民政局已审批，每月420元", 13);
+    expect_field(f, 1, "status", "7");
+    expect_field(f, 1, "holder_unit", VA);
+    expect_field(f, 1, "handling", "3");
+    expect_field(f, 1, "department", "县民政局");
+    expect_field(f, 1, "department_code", "mzj");
+    expect_field(f, 1, "department_refusals", "1");
+
+    /* Every step is an event with its person and node, and went down the
+     * village's feed: register + 4 + 9 department steps. */
+    assert_int_equal(pgt_count(f->db, "case_event"), 13);
+    expect_feed_gapless(f, VA, 13);
+    assert_int_equal(pgt_count(f->db, "case_event WHERE action = 18 AND department = '县人社局'"
+                                      " AND department_code = 'rsj' AND to_status = 12"),
+                     1);
+    assert_int_equal(pgt_count(f->db, "case_event WHERE action = 20 AND actor_person = 'dr'"
+                                      " AND actor_name = '人社员' AND note = '低保属民政局职责'"
+                                      " AND actor_node = 'department-desk:" CO ":rsj'"),
+                     1);
+    assert_int_equal(pgt_count(f->db, "case_event WHERE action IN (19, 21) AND actor_person = 'dm'"
+                                      " AND actor_node = 'department-desk:" CO ":mzj'"
+                                      " AND actor_level = 3 AND actor_unit = '" CO "'"),
+                     3);
+    assert_int_equal(pgt_count(f->db, "case_event WHERE action = 22 AND note = '请写明金额'"), 1);
+    /* The result reaches the village: the last feed row is the resolution. */
+    assert_int_equal(pgt_count(f->db, "feed d JOIN case_event e ON e.case_id = d.case_id"
+                                      " AND e.seq = d.event_seq WHERE d.village = '" VA "'"
+                                      " AND d.seq = 13 AND e.action = 8"
+                                      " AND e.result = '县民政局已审批，每月420元'"),
+                     1);
 }
 
 static void test_resolve_at_once_and_materials_round(void **state)
@@ -761,6 +877,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_register_assigns_number_due_and_feed, setup, teardown),
         cmocka_unit_test_setup_teardown(test_lifecycle_to_county_and_closed, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_department_dispatch_take_report, setup, teardown),
         cmocka_unit_test_setup_teardown(test_resolve_at_once_and_materials_round, setup, teardown),
         cmocka_unit_test_setup_teardown(test_redelivery_applied_once, setup, teardown),
         cmocka_unit_test_setup_teardown(test_stale_version_refused_and_remembered, setup, teardown),

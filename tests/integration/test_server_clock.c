@@ -336,7 +336,7 @@ static void test_extension_approved_and_refused(void **state)
     assert_int_equal(case_int(f, 2, "extended_days"), 3);
     assert_int_equal(case_int(f, 2, "due_at_ms"), end_of(2026, 3, 12));
     expect_last_event(f, 2, SANJI__CASE_ACTION_TYPE__CASE_ACTION_EXTEND_REFUSE, 5, 0, false);
-    char *n = pgt_scalar(f->db, "SELECT count(*) FROM case_event WHERE action IN (30, 31, 32)");
+    char *n = pgt_scalar(f->db, "SELECT count(*) FROM case_event WHERE action IN (23, 24, 25)");
     assert_string_equal(n, "4");
     free(n);
 }
@@ -399,7 +399,7 @@ static void test_due_time_in_an_unloaded_year_is_provisional_then_recomputed(voi
         fail_msg("recompute: %s", err.message);
     assert_false(recomputed);
     assert_int_equal(n, 0);
-    char *count = pgt_scalar(f->db, "SELECT count(*) FROM case_event WHERE action = 33");
+    char *count = pgt_scalar(f->db, "SELECT count(*) FROM case_event WHERE action = 26");
     assert_string_equal(count, "1");
     free(count);
 

@@ -114,6 +114,80 @@ static void test_orgunits_import_and_reimport_is_harmless(void **state)
     assert_int_equal(pgt_count(f->db, "org_unit"), 4);
 }
 
+/* Departments (docs/DATA.md "Departments"): imported once, again harmlessly;
+ * they raise the org tree's version; the catalogue then names them (a typo
+ * is refused); department staff name theirs; bad rows are refused whole. */
+static void test_departments_import(void **state)
+{
+    fx *f = *state;
+    import_ok(f, COUNTYD_IMPORT_ORGUNITS, ORG);
+    char *v1 = pgt_scalar(f->db, "SELECT version FROM reference_version WHERE name = 'org_tree'");
+    static const char DEPTS[] = "code,name,active\n"
+                                "mzj,县民政局,yes\n"
+                                "rsj,县人社局,yes\n"
+                                "lgj,县老干局,no\n";
+    char *report, path[512];
+    size_t changed = 0;
+    assert_int_equal(import_text(f, COUNTYD_IMPORT_DEPARTMENTS, DEPTS, &report, &changed, path,
+                                 sizeof(path)), 0);
+    free(report);
+    assert_int_equal(changed, 3);
+    assert_int_equal(pgt_count(f->db, "department WHERE active"), 2);
+    char *v2 = pgt_scalar(f->db, "SELECT version FROM reference_version WHERE name = 'org_tree'");
+    assert_string_not_equal(v1, v2);
+    assert_int_equal(import_text(f, COUNTYD_IMPORT_DEPARTMENTS, DEPTS, &report, &changed, path,
+                                 sizeof(path)), 0);
+    free(report);
+    assert_int_equal(changed, 0);
+    free(v1);
+    free(v2);
+
+    /* Bad rows: nothing imported, each one reported. */
+    assert_int_equal(import_text(f, COUNTYD_IMPORT_DEPARTMENTS,
+                                 "code,name,active\nMZJ,县民政局二,yes\nybj,县民政局,yes\n"
+                                 "ybj,县医保局,maybe\n",
+                                 &report, &changed, path, sizeof(path)),
+                     SJ_EINVAL);
+    assert_non_null(strstr(report, ":2: 部门代码“MZJ”无效"));
+    assert_non_null(strstr(report, ":4: 部门代码 ybj 重复"));
+    assert_non_null(strstr(report, ":4: 是否启用“maybe”无效"));
+    free(report);
+    assert_int_equal(pgt_count(f->db, "department"), 3);
+
+    /* The catalogue names known departments only, once there are any. */
+    import_ok(f, COUNTYD_IMPORT_CATEGORIES, "code,name\nMZ,民政救助\n");
+    assert_int_equal(import_text(f, COUNTYD_IMPORT_CATALOGUE,
+                                 "code,category,name,min_level,department,limit_days,"
+                                 "urgent_limit_days,materials\n"
+                                 "MZ-003,MZ,城乡低保申请,county,县民正局,30,10,身份证\n",
+                                 &report, &changed, path, sizeof(path)),
+                     SJ_EINVAL);
+    assert_non_null(strstr(report, ":2: 责任部门“县民正局”不在部门表中"));
+    free(report);
+    import_ok(f, COUNTYD_IMPORT_CATALOGUE,
+              "code,category,name,min_level,department,limit_days,urgent_limit_days,materials\n"
+              "MZ-003,MZ,城乡低保申请,county,县民政局,30,10,身份证\n");
+
+    /* Department staff: the county's unit and a known department code. */
+    assert_int_equal(import_text(f, COUNTYD_IMPORT_PERSONS,
+                                 "id,name,role,org_unit,password,department\n"
+                                 "d-1,民政甲,department_staff,410423000000,pw1,xyz\n"
+                                 "d-2,民政乙,department_staff,410423000000,pw2,\n"
+                                 "c-1,县员,county_operator,410423000000,pw3,mzj\n",
+                                 &report, &changed, path, sizeof(path)),
+                     SJ_EINVAL);
+    assert_non_null(strstr(report, ":2: 部门工作人员的部门代码“xyz”不存在"));
+    assert_non_null(strstr(report, ":3: 部门工作人员的部门代码“”不存在"));
+    assert_non_null(strstr(report, ":4: 只有 department_staff 填写部门代码"));
+    free(report);
+    import_ok(f, COUNTYD_IMPORT_PERSONS,
+              "id,name,role,org_unit,password,department\n"
+              "d-1,民政甲,department_staff,410423000000,pw1,mzj\n"
+              "c-1,县员,county_operator,410423000000,pw3,\n");
+    assert_int_equal(pgt_count(f->db, "person WHERE role = 4 AND department = 'mzj'"), 1);
+    assert_int_equal(pgt_count(f->db, "person WHERE role = 3 AND department = ''"), 1);
+}
+
 /* A bad file: every listed problem is reported at its line, and nothing of
  * the file is imported. */
 typedef struct bad_case {
@@ -280,6 +354,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_orgunits_import_and_reimport_is_harmless, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_bad_files_refused_whole, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_departments_import, setup, teardown),
         cmocka_unit_test_setup_teardown(test_person_verifier_is_scrypt, setup, teardown),
         cmocka_unit_test_setup_teardown(test_demo_files_load, setup, teardown),
     };

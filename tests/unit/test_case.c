@@ -28,6 +28,9 @@
 #define OTHER_TOWNSHIP "410423102000"
 #define OTHER_TOWNSHIP_VILLAGE "410423102301"
 #define OTHER_COUNTY "410422000000"
+/* The department the department-held configurations are with, and another. */
+#define DEPT "mzj"
+#define OTHER_DEPT "rsj"
 
 static const char *unit_at(sj_level level)
 {
@@ -52,14 +55,18 @@ typedef struct actor_kind {
 } actor_kind;
 
 static const actor_kind actors[] = {
-    {"village cadre of the case's village", {SJ_ROLE_VILLAGE_CADRE, VILLAGE}, true},
-    {"village cadre of a sibling village", {SJ_ROLE_VILLAGE_CADRE, SIBLING_VILLAGE}, false},
-    {"village cadre of another township", {SJ_ROLE_VILLAGE_CADRE, OTHER_TOWNSHIP_VILLAGE}, false},
-    {"township staff of the case's township", {SJ_ROLE_TOWNSHIP_STAFF, TOWNSHIP}, true},
-    {"township staff of another township", {SJ_ROLE_TOWNSHIP_STAFF, OTHER_TOWNSHIP}, false},
-    {"county operator of the case's county", {SJ_ROLE_COUNTY_OPERATOR, COUNTY}, true},
-    {"county operator of another county", {SJ_ROLE_COUNTY_OPERATOR, OTHER_COUNTY}, false},
-    {"system of the case's county", {SJ_ROLE_SYSTEM, COUNTY}, true},
+    {"village cadre of the case's village", {SJ_ROLE_VILLAGE_CADRE, VILLAGE, ""}, true},
+    {"village cadre of a sibling village", {SJ_ROLE_VILLAGE_CADRE, SIBLING_VILLAGE, ""}, false},
+    {"village cadre of another township", {SJ_ROLE_VILLAGE_CADRE, OTHER_TOWNSHIP_VILLAGE, ""}, false},
+    {"township staff of the case's township", {SJ_ROLE_TOWNSHIP_STAFF, TOWNSHIP, ""}, true},
+    {"township staff of another township", {SJ_ROLE_TOWNSHIP_STAFF, OTHER_TOWNSHIP, ""}, false},
+    {"county operator of the case's county", {SJ_ROLE_COUNTY_OPERATOR, COUNTY, ""}, true},
+    {"county operator of another county", {SJ_ROLE_COUNTY_OPERATOR, OTHER_COUNTY, ""}, false},
+    {"system of the case's county", {SJ_ROLE_SYSTEM, COUNTY, ""}, true},
+    {"staff of the case's department", {SJ_ROLE_DEPARTMENT_STAFF, COUNTY, DEPT}, true},
+    {"staff of another department", {SJ_ROLE_DEPARTMENT_STAFF, COUNTY, OTHER_DEPT}, true},
+    {"staff of a department of another county", {SJ_ROLE_DEPARTMENT_STAFF, OTHER_COUNTY, DEPT},
+     false},
 };
 #define N_ACTORS (sizeof(actors) / sizeof(actors[0]))
 
@@ -68,7 +75,8 @@ static const actor_kind actors[] = {
 /* Who may act in a row. */
 typedef enum who {
     W_VILLAGE,        /* the case's village cadre, wherever the case is held */
-    W_HOLDER,         /* the person holding the case (level and unit) */
+    W_HOLDER,         /* the person holding the case (level and unit; while a department
+                         holds it, that department's staff and not the county operator) */
     W_VILLAGE_OR_HOLDER,
     W_NOT_HOLDER,     /* any person in scope except the holder */
     W_RESOLVER_OR_C,  /* the resolver's level and unit, or any county operator */
@@ -140,6 +148,20 @@ static const row table[] = {
     {SJ_ACTION_EXTEND_REQUEST, W_HOLDER, SJ_STATUS_ACCEPTED_TOWNSHIP, TO_SAME, H_SAME},
     {SJ_ACTION_EXTEND_REQUEST, W_HOLDER, SJ_STATUS_ACCEPTED_COUNTY, TO_SAME, H_SAME},
     {SJ_ACTION_EXTEND_REQUEST, W_HOLDER, SJ_STATUS_WAITING_MATERIALS, TO_SAME, H_SAME},
+    {SJ_ACTION_EXTEND_REQUEST, W_HOLDER, SJ_STATUS_DEPARTMENT_HANDLING, TO_SAME, H_SAME},
+    /* 派单-接单-回单 */
+    {SJ_ACTION_DISPATCH, W_HOLDER, SJ_STATUS_ACCEPTED_COUNTY, SJ_STATUS_DISPATCHED, H_SAME},
+    {SJ_ACTION_TAKE, W_HOLDER, SJ_STATUS_DISPATCHED, SJ_STATUS_DEPARTMENT_HANDLING, H_SAME},
+    {SJ_ACTION_REFUSE_DISPATCH, W_HOLDER, SJ_STATUS_DISPATCHED, SJ_STATUS_ACCEPTED_COUNTY, H_SAME},
+    {SJ_ACTION_REQUEST_MATERIALS, W_HOLDER, SJ_STATUS_DEPARTMENT_HANDLING,
+     SJ_STATUS_WAITING_MATERIALS, H_SAME},
+    {SJ_ACTION_REPORT, W_HOLDER, SJ_STATUS_DEPARTMENT_HANDLING, SJ_STATUS_REPORTED, H_SAME},
+    {SJ_ACTION_RETURN_REPORT, W_HOLDER, SJ_STATUS_REPORTED, SJ_STATUS_DEPARTMENT_HANDLING, H_SAME},
+    {SJ_ACTION_RESOLVE, W_HOLDER, SJ_STATUS_REPORTED, SJ_STATUS_RESOLVED, H_VILLAGE},
+    {SJ_ACTION_RETURN_UNDOABLE, W_HOLDER, SJ_STATUS_REPORTED, SJ_STATUS_RETURNED, H_VILLAGE},
+    {SJ_ACTION_WITHDRAW, W_VILLAGE, SJ_STATUS_DISPATCHED, SJ_STATUS_WITHDRAWN, H_VILLAGE},
+    {SJ_ACTION_WITHDRAW, W_VILLAGE, SJ_STATUS_DEPARTMENT_HANDLING, SJ_STATUS_WITHDRAWN, H_VILLAGE},
+    {SJ_ACTION_WITHDRAW, W_VILLAGE, SJ_STATUS_REPORTED, SJ_STATUS_WITHDRAWN, H_VILLAGE},
 };
 #define N_ROWS (sizeof(table) / sizeof(table[0]))
 
@@ -147,7 +169,8 @@ static const row table[] = {
 static const sj_case_status active_statuses[] = {
     SJ_STATUS_REGISTERED,       SJ_STATUS_ESCALATED_TOWNSHIP, SJ_STATUS_ACCEPTED_TOWNSHIP,
     SJ_STATUS_ESCALATED_COUNTY, SJ_STATUS_ACCEPTED_COUNTY,    SJ_STATUS_WAITING_MATERIALS,
-    SJ_STATUS_UNSATISFIED,
+    SJ_STATUS_UNSATISFIED,      SJ_STATUS_DISPATCHED,         SJ_STATUS_DEPARTMENT_HANDLING,
+    SJ_STATUS_REPORTED,
 };
 
 static bool is_active(sj_case_status s)
@@ -163,7 +186,8 @@ static bool is_active(sj_case_status s)
 static unsigned roles_of(sj_case_action a)
 {
     const unsigned v = R(SJ_ROLE_VILLAGE_CADRE), t = R(SJ_ROLE_TOWNSHIP_STAFF),
-                   c = R(SJ_ROLE_COUNTY_OPERATOR), s = R(SJ_ROLE_SYSTEM);
+                   c = R(SJ_ROLE_COUNTY_OPERATOR), s = R(SJ_ROLE_SYSTEM),
+                   d = R(SJ_ROLE_DEPARTMENT_STAFF);
     switch (a) {
     case SJ_ACTION_REGISTER:
     case SJ_ACTION_RESOLVE_AT_ONCE:
@@ -177,6 +201,7 @@ static unsigned roles_of(sj_case_action a)
         return t | c;
     case SJ_ACTION_REQUEST_MATERIALS:
     case SJ_ACTION_SUPPLEMENT:
+        return v | t | c | d;
     case SJ_ACTION_RESOLVE:
     case SJ_ACTION_RETURN_UNDOABLE:
     case SJ_ACTION_URGE:
@@ -184,13 +209,19 @@ static unsigned roles_of(sj_case_action a)
     case SJ_ACTION_CLOSE:
         return v | t | c;
     case SJ_ACTION_SUPERVISE:
+    case SJ_ACTION_DISPATCH:
+    case SJ_ACTION_RETURN_REPORT:
         return c;
+    case SJ_ACTION_TAKE:
+    case SJ_ACTION_REFUSE_DISPATCH:
+    case SJ_ACTION_REPORT:
+        return d;
     case SJ_ACTION_OVERDUE:
     case SJ_ACTION_WARN:
     case SJ_ACTION_DUE_RECOMPUTE:
         return s;
     case SJ_ACTION_EXTEND_REQUEST:
-        return v | t | c;
+        return v | t | c | d;
     case SJ_ACTION_EXTEND_APPROVE:
     case SJ_ACTION_EXTEND_REFUSE:
         return t | c;
@@ -212,30 +243,38 @@ typedef struct config {
     sj_case_status status;
     sj_level holder;
     sj_level resolver; /* RESOLVED, RETURNED, UNSATISFIED, CLOSED */
+    bool department;   /* with DEPT (waiting: for the materials DEPT asked for) */
 } config;
 
 static const config configs[] = {
-    {SJ_STATUS_REGISTERED, SJ_LEVEL_VILLAGE, SJ_LEVEL_NONE},
-    {SJ_STATUS_ESCALATED_TOWNSHIP, SJ_LEVEL_TOWNSHIP, SJ_LEVEL_NONE},
-    {SJ_STATUS_ACCEPTED_TOWNSHIP, SJ_LEVEL_TOWNSHIP, SJ_LEVEL_NONE},
-    {SJ_STATUS_ESCALATED_COUNTY, SJ_LEVEL_COUNTY, SJ_LEVEL_NONE},
-    {SJ_STATUS_ACCEPTED_COUNTY, SJ_LEVEL_COUNTY, SJ_LEVEL_NONE},
-    {SJ_STATUS_WAITING_MATERIALS, SJ_LEVEL_VILLAGE, SJ_LEVEL_NONE},
-    {SJ_STATUS_WAITING_MATERIALS, SJ_LEVEL_TOWNSHIP, SJ_LEVEL_NONE},
-    {SJ_STATUS_WAITING_MATERIALS, SJ_LEVEL_COUNTY, SJ_LEVEL_NONE},
-    {SJ_STATUS_RESOLVED, SJ_LEVEL_VILLAGE, SJ_LEVEL_VILLAGE},
-    {SJ_STATUS_RESOLVED, SJ_LEVEL_VILLAGE, SJ_LEVEL_TOWNSHIP},
-    {SJ_STATUS_RESOLVED, SJ_LEVEL_VILLAGE, SJ_LEVEL_COUNTY},
-    {SJ_STATUS_RETURNED, SJ_LEVEL_VILLAGE, SJ_LEVEL_VILLAGE},
-    {SJ_STATUS_RETURNED, SJ_LEVEL_VILLAGE, SJ_LEVEL_TOWNSHIP},
-    {SJ_STATUS_RETURNED, SJ_LEVEL_VILLAGE, SJ_LEVEL_COUNTY},
-    {SJ_STATUS_UNSATISFIED, SJ_LEVEL_VILLAGE, SJ_LEVEL_VILLAGE},
-    {SJ_STATUS_UNSATISFIED, SJ_LEVEL_TOWNSHIP, SJ_LEVEL_TOWNSHIP},
-    {SJ_STATUS_UNSATISFIED, SJ_LEVEL_COUNTY, SJ_LEVEL_COUNTY},
-    {SJ_STATUS_CLOSED, SJ_LEVEL_VILLAGE, SJ_LEVEL_VILLAGE},
-    {SJ_STATUS_CLOSED, SJ_LEVEL_TOWNSHIP, SJ_LEVEL_TOWNSHIP},
-    {SJ_STATUS_CLOSED, SJ_LEVEL_COUNTY, SJ_LEVEL_COUNTY},
-    {SJ_STATUS_WITHDRAWN, SJ_LEVEL_VILLAGE, SJ_LEVEL_NONE},
+    {SJ_STATUS_REGISTERED, SJ_LEVEL_VILLAGE, SJ_LEVEL_NONE, false},
+    {SJ_STATUS_ESCALATED_TOWNSHIP, SJ_LEVEL_TOWNSHIP, SJ_LEVEL_NONE, false},
+    {SJ_STATUS_ACCEPTED_TOWNSHIP, SJ_LEVEL_TOWNSHIP, SJ_LEVEL_NONE, false},
+    {SJ_STATUS_ESCALATED_COUNTY, SJ_LEVEL_COUNTY, SJ_LEVEL_NONE, false},
+    {SJ_STATUS_ACCEPTED_COUNTY, SJ_LEVEL_COUNTY, SJ_LEVEL_NONE, false},
+    {SJ_STATUS_WAITING_MATERIALS, SJ_LEVEL_VILLAGE, SJ_LEVEL_NONE, false},
+    {SJ_STATUS_WAITING_MATERIALS, SJ_LEVEL_TOWNSHIP, SJ_LEVEL_NONE, false},
+    {SJ_STATUS_WAITING_MATERIALS, SJ_LEVEL_COUNTY, SJ_LEVEL_NONE, false},
+    {SJ_STATUS_RESOLVED, SJ_LEVEL_VILLAGE, SJ_LEVEL_VILLAGE, false},
+    {SJ_STATUS_RESOLVED, SJ_LEVEL_VILLAGE, SJ_LEVEL_TOWNSHIP, false},
+    {SJ_STATUS_RESOLVED, SJ_LEVEL_VILLAGE, SJ_LEVEL_COUNTY, false},
+    {SJ_STATUS_RETURNED, SJ_LEVEL_VILLAGE, SJ_LEVEL_VILLAGE, false},
+    {SJ_STATUS_RETURNED, SJ_LEVEL_VILLAGE, SJ_LEVEL_TOWNSHIP, false},
+    {SJ_STATUS_RETURNED, SJ_LEVEL_VILLAGE, SJ_LEVEL_COUNTY, false},
+    {SJ_STATUS_UNSATISFIED, SJ_LEVEL_VILLAGE, SJ_LEVEL_VILLAGE, false},
+    {SJ_STATUS_UNSATISFIED, SJ_LEVEL_TOWNSHIP, SJ_LEVEL_TOWNSHIP, false},
+    {SJ_STATUS_UNSATISFIED, SJ_LEVEL_COUNTY, SJ_LEVEL_COUNTY, false},
+    {SJ_STATUS_CLOSED, SJ_LEVEL_VILLAGE, SJ_LEVEL_VILLAGE, false},
+    {SJ_STATUS_CLOSED, SJ_LEVEL_TOWNSHIP, SJ_LEVEL_TOWNSHIP, false},
+    {SJ_STATUS_CLOSED, SJ_LEVEL_COUNTY, SJ_LEVEL_COUNTY, false},
+    {SJ_STATUS_WITHDRAWN, SJ_LEVEL_VILLAGE, SJ_LEVEL_NONE, false},
+    {SJ_STATUS_DISPATCHED, SJ_LEVEL_COUNTY, SJ_LEVEL_NONE, true},
+    {SJ_STATUS_DEPARTMENT_HANDLING, SJ_LEVEL_COUNTY, SJ_LEVEL_NONE, true},
+    {SJ_STATUS_WAITING_MATERIALS, SJ_LEVEL_COUNTY, SJ_LEVEL_NONE, true},
+    {SJ_STATUS_REPORTED, SJ_LEVEL_COUNTY, SJ_LEVEL_NONE, true},
+    /* after a refusal (the count stays) and after the county resolved a 回单 */
+    {SJ_STATUS_ACCEPTED_COUNTY, SJ_LEVEL_COUNTY, SJ_LEVEL_NONE, true},
+    {SJ_STATUS_RESOLVED, SJ_LEVEL_VILLAGE, SJ_LEVEL_COUNTY, true},
 };
 #define N_CONFIGS (sizeof(configs) / sizeof(configs[0]))
 
@@ -253,7 +292,13 @@ static sj_case make_case(const config *cf, sj_level item_level, bool flags)
     if (cf->status == SJ_STATUS_WAITING_MATERIALS)
         c.resume_status = cf->holder == SJ_LEVEL_VILLAGE    ? SJ_STATUS_REGISTERED
                           : cf->holder == SJ_LEVEL_TOWNSHIP ? SJ_STATUS_ACCEPTED_TOWNSHIP
+                          : cf->department                  ? SJ_STATUS_DEPARTMENT_HANDLING
                                                             : SJ_STATUS_ACCEPTED_COUNTY;
+    if (cf->department) {
+        c.department_code = DEPT;
+        c.department = "县民政局";
+        c.department_refusals = 1;
+    }
     c.version = 5;
     c.resolved_level = cf->resolver;
     strcpy(c.resolved_unit, unit_at(cf->resolver));
@@ -283,11 +328,23 @@ typedef struct expect {
     sj_level holder;
 } expect;
 
+/* A department holds the case: dispatched to it, taken by it, or waiting for
+ * the materials it asked for. */
+static bool with_department(const sj_case *c)
+{
+    return c->status == SJ_STATUS_DISPATCHED || c->status == SJ_STATUS_DEPARTMENT_HANDLING ||
+           (c->status == SJ_STATUS_WAITING_MATERIALS &&
+            c->resume_status == SJ_STATUS_DEPARTMENT_HANDLING);
+}
+
 static bool who_matches(who w, const sj_case *c, const sj_actor *a)
 {
     sj_level level = level_of_role(a->role);
     bool person = a->role != SJ_ROLE_SYSTEM;
-    bool holder = person && c->holder_level == level && strcmp(c->holder_unit, a->unit) == 0;
+    bool staff = a->role == SJ_ROLE_DEPARTMENT_STAFF;
+    bool holder = person && c->holder_level == level && strcmp(c->holder_unit, a->unit) == 0 &&
+                  (with_department(c) ? staff && strcmp(c->department_code, a->department) == 0
+                                      : !staff);
     bool resolver = person && c->resolved_level == level && strcmp(c->resolved_unit, a->unit) == 0;
     switch (w) {
     case W_VILLAGE:
@@ -415,12 +472,6 @@ static bool exempt(sj_case_action a)
            a == SJ_ACTION_WARN || a == SJ_ACTION_DUE_RECOMPUTE;
 }
 
-/* Numbers the machine keeps free (case.h): unknown actions. */
-static bool kept_free(int a)
-{
-    return a > SJ_ACTION_WARN && a < SJ_ACTION_EXTEND_REQUEST;
-}
-
 /* An empty calendar: plain weeks, no year covered. */
 static sj_calendar *test_calendar;
 
@@ -444,10 +495,10 @@ static sj_action full_action(sj_case_action a, const sj_case *c, sj_satisfaction
         act.extend_days = 5;
     if (!system)
         act.note = "村民说明情况";
-    if (a == SJ_ACTION_RESOLVE_AT_ONCE || a == SJ_ACTION_RESOLVE)
+    if (a == SJ_ACTION_RESOLVE_AT_ONCE || a == SJ_ACTION_RESOLVE || a == SJ_ACTION_REPORT)
         act.result = "已办理完毕，证件已交村民";
-    if (a == SJ_ACTION_ACCEPT)
-        act.department = "县民政局";
+    if (a == SJ_ACTION_DISPATCH)
+        act.department = OTHER_DEPT;
     if (a == SJ_ACTION_REQUEST_MATERIALS) {
         act.materials = new_materials;
         act.n_materials = 2;
@@ -474,8 +525,6 @@ static void test_exhaustive(void **state)
     for (size_t si = 0; si < 2; si++)
     for (size_t ki = 0; ki < N_ACTORS; ki++)
     for (int a = SJ_ACTION_REGISTER; a < SJ_ACTION_COUNT; a++) {
-        if (kept_free(a))
-            continue;
         const sj_case c = make_case(&configs[ci], item_levels[li], flags);
         const actor_kind *k = &actors[ki];
         sj_action act = full_action((sj_case_action)a, &c, sats[si]);
@@ -563,8 +612,11 @@ static void test_exhaustive(void **state)
             assert_int_equal(out.events[0].due_at_ms, out.next.due_at_ms);
         /* A pending request is decided, lapses when the holder changes or
          * the case is finished, and is never made twice. */
-        bool open = out.next.status >= SJ_STATUS_REGISTERED &&
-                    out.next.status <= SJ_STATUS_WAITING_MATERIALS;
+        bool open = (out.next.status >= SJ_STATUS_REGISTERED &&
+                     out.next.status <= SJ_STATUS_WAITING_MATERIALS) ||
+                    out.next.status == SJ_STATUS_DISPATCHED ||
+                    out.next.status == SJ_STATUS_DEPARTMENT_HANDLING ||
+                    out.next.status == SJ_STATUS_REPORTED;
         uint32_t pending = a == SJ_ACTION_EXTEND_REQUEST ? 5
                            : a == SJ_ACTION_EXTEND_APPROVE || a == SJ_ACTION_EXTEND_REFUSE
                                ? 0
@@ -577,6 +629,26 @@ static void test_exhaustive(void **state)
                          a == SJ_ACTION_REQUEST_MATERIALS ? act.at_ms
                          : out.next.status == SJ_STATUS_WAITING_MATERIALS ? c.paused_at_ms
                                                                            : 0);
+        /* The department: named by DISPATCH, dropped by a refusal or a return
+         * down, counted by a refusal, kept otherwise. */
+        assert_int_equal(out.next.department_refusals,
+                         c.department_refusals + (a == SJ_ACTION_REFUSE_DISPATCH));
+        if (a == SJ_ACTION_DISPATCH) {
+            assert_string_equal(out.next.department_code, OTHER_DEPT);
+            assert_null(out.next.department); /* the county fills in the name */
+        } else if (a == SJ_ACTION_REFUSE_DISPATCH ||
+                   (a == SJ_ACTION_RETURN_DOWN && c.holder_level == SJ_LEVEL_COUNTY)) {
+            assert_null(out.next.department_code);
+            assert_null(out.next.department);
+        } else {
+            assert_ptr_equal(out.next.department_code, c.department_code);
+            assert_ptr_equal(out.next.department, c.department);
+        }
+        /* The 回单's result: set by REPORT, cleared when the report is sent back. */
+        if (a == SJ_ACTION_REPORT)
+            assert_string_equal(out.next.result, act.result);
+        if (a == SJ_ACTION_RETURN_REPORT)
+            assert_null(out.next.result);
     }
 
     /* The table was really exercised: every status, every action succeeded
@@ -585,8 +657,6 @@ static void test_exhaustive(void **state)
     for (int s = SJ_STATUS_REGISTERED; s < SJ_STATUS_COUNT; s++)
         assert_true(status_seen[s]);
     for (int a = SJ_ACTION_RESOLVE_AT_ONCE; a < SJ_ACTION_COUNT; a++) {
-        if (kept_free(a))
-            continue;
         if (success_by_action[a] == 0)
             print_error("no combination applied %s\n", sj_case_action_name((sj_case_action)a));
         assert_true(success_by_action[a] > 0);
@@ -623,9 +693,9 @@ static void test_allowed_actions_match_check(void **state)
 
 static void test_allowed_actions_respects_max(void **state)
 {
-    config cf = {SJ_STATUS_ACCEPTED_TOWNSHIP, SJ_LEVEL_TOWNSHIP, SJ_LEVEL_NONE};
+    config cf = {SJ_STATUS_ACCEPTED_TOWNSHIP, SJ_LEVEL_TOWNSHIP, SJ_LEVEL_NONE, false};
     sj_case c = make_case(&cf, SJ_LEVEL_VILLAGE, false);
-    sj_actor t = {SJ_ROLE_TOWNSHIP_STAFF, TOWNSHIP};
+    sj_actor t = {SJ_ROLE_TOWNSHIP_STAFF, TOWNSHIP, ""};
     sj_case_action all[SJ_ACTION_COUNT], two[3] = {0, 0, SJ_ACTION_WARN};
     size_t n = sj_case_allowed_actions(&c, &t, all, SJ_ACTION_COUNT);
     /* escalate, return_down, request_materials, resolve, return_undoable,
@@ -647,22 +717,30 @@ static void test_malformed_actor_table(void **state)
     static const struct {
         sj_person_role role;
         const char *unit;
+        const char *department;
     } bad[] = {
-        {SJ_ROLE_VILLAGE_CADRE, TOWNSHIP},
-        {SJ_ROLE_TOWNSHIP_STAFF, VILLAGE},
-        {SJ_ROLE_TOWNSHIP_STAFF, COUNTY},
-        {SJ_ROLE_COUNTY_OPERATOR, TOWNSHIP},
-        {SJ_ROLE_SYSTEM, VILLAGE},
-        {SJ_ROLE_NONE, VILLAGE},
-        {(sj_person_role)7, COUNTY},
-        {SJ_ROLE_VILLAGE_CADRE, "41042310120x"},
-        {SJ_ROLE_VILLAGE_CADRE, ""},
+        {SJ_ROLE_VILLAGE_CADRE, TOWNSHIP, ""},
+        {SJ_ROLE_TOWNSHIP_STAFF, VILLAGE, ""},
+        {SJ_ROLE_TOWNSHIP_STAFF, COUNTY, ""},
+        {SJ_ROLE_COUNTY_OPERATOR, TOWNSHIP, ""},
+        {SJ_ROLE_SYSTEM, VILLAGE, ""},
+        {SJ_ROLE_NONE, VILLAGE, ""},
+        {(sj_person_role)7, COUNTY, ""},
+        {SJ_ROLE_VILLAGE_CADRE, "41042310120x", ""},
+        {SJ_ROLE_VILLAGE_CADRE, "", ""},
+        /* department staff: a county unit and a department code */
+        {SJ_ROLE_DEPARTMENT_STAFF, COUNTY, ""},
+        {SJ_ROLE_DEPARTMENT_STAFF, COUNTY, "MZJ"},
+        {SJ_ROLE_DEPARTMENT_STAFF, COUNTY, "县民政局"},
+        {SJ_ROLE_DEPARTMENT_STAFF, COUNTY, "mz j"},
+        {SJ_ROLE_DEPARTMENT_STAFF, TOWNSHIP, "mzj"},
     };
-    config cf = {SJ_STATUS_REGISTERED, SJ_LEVEL_VILLAGE, SJ_LEVEL_NONE};
+    config cf = {SJ_STATUS_REGISTERED, SJ_LEVEL_VILLAGE, SJ_LEVEL_NONE, false};
     sj_case c = make_case(&cf, SJ_LEVEL_VILLAGE, false);
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
-        sj_actor a = {bad[i].role, ""};
+        sj_actor a = {bad[i].role, "", ""};
         strcpy(a.unit, bad[i].unit);
+        strcpy(a.department, bad[i].department);
         sj_action act = full_action(SJ_ACTION_ESCALATE, &c, SJ_SATISFACTION_NONE);
         sj_case_outcome out;
         print_message("role %d unit '%s'\n", (int)bad[i].role, bad[i].unit);
@@ -677,14 +755,14 @@ static void test_malformed_actor_table(void **state)
 
 static void test_inconsistent_case_table(void **state)
 {
-    config cf = {SJ_STATUS_REGISTERED, SJ_LEVEL_VILLAGE, SJ_LEVEL_NONE};
-    sj_actor v = {SJ_ROLE_VILLAGE_CADRE, VILLAGE};
-    for (int i = 0; i < 9; i++) {
+    config cf = {SJ_STATUS_REGISTERED, SJ_LEVEL_VILLAGE, SJ_LEVEL_NONE, false};
+    sj_actor v = {SJ_ROLE_VILLAGE_CADRE, VILLAGE, ""};
+    for (int i = 0; i < 12; i++) {
         sj_case c = make_case(&cf, SJ_LEVEL_VILLAGE, false);
         switch (i) {
         case 0: strcpy(c.village, TOWNSHIP); break;                  /* not a village */
         case 1: c.status = SJ_STATUS_NONE; break;
-        case 2: c.status = (sj_case_status)12; break;
+        case 2: c.status = (sj_case_status)SJ_STATUS_COUNT; break;
         case 3: c.holder_level = SJ_LEVEL_TOWNSHIP; break;           /* unit disagrees */
         case 4: c.holder_level = SJ_LEVEL_TOWNSHIP;                  /* REGISTERED not held there */
                 strcpy(c.holder_unit, TOWNSHIP); break;
@@ -694,6 +772,16 @@ static void test_inconsistent_case_table(void **state)
         case 7: c.status = SJ_STATUS_RESOLVED;                       /* no resolver */
                 c.resolved_level = SJ_LEVEL_NONE; break;
         case 8: c.n_materials = 3; c.materials = NULL; break;
+        case 9: c.status = SJ_STATUS_DISPATCHED;                     /* no department */
+                c.holder_level = SJ_LEVEL_COUNTY;
+                strcpy(c.holder_unit, COUNTY); break;
+        case 10: c.status = SJ_STATUS_REPORTED;                      /* not a code */
+                 c.holder_level = SJ_LEVEL_COUNTY;
+                 strcpy(c.holder_unit, COUNTY);
+                 c.department_code = "县民政局"; break;
+        case 11: c.status = SJ_STATUS_WAITING_MATERIALS;             /* resumes to a department */
+                 c.resume_status = SJ_STATUS_DEPARTMENT_HANDLING;    /* but held at the village */
+                 c.department_code = DEPT; break;
         }
         sj_error err;
         print_message("inconsistency %d\n", i);
@@ -704,9 +792,9 @@ static void test_inconsistent_case_table(void **state)
 
 static void test_null_arguments(void **state)
 {
-    config cf = {SJ_STATUS_REGISTERED, SJ_LEVEL_VILLAGE, SJ_LEVEL_NONE};
+    config cf = {SJ_STATUS_REGISTERED, SJ_LEVEL_VILLAGE, SJ_LEVEL_NONE, false};
     sj_case c = make_case(&cf, SJ_LEVEL_VILLAGE, false);
-    sj_actor v = {SJ_ROLE_VILLAGE_CADRE, VILLAGE};
+    sj_actor v = {SJ_ROLE_VILLAGE_CADRE, VILLAGE, ""};
     sj_action act = full_action(SJ_ACTION_ESCALATE, &c, SJ_SATISFACTION_NONE);
     sj_case_outcome out;
     assert_int_equal(sj_case_apply(NULL, &act, &v, &out, NULL), SJ_EINVAL);
@@ -715,12 +803,12 @@ static void test_null_arguments(void **state)
     assert_int_equal(sj_case_apply(&c, &act, &v, NULL, NULL), SJ_EINVAL);
     assert_int_equal(sj_case_check(&c, SJ_ACTION_NONE, &v, NULL), SJ_EINVAL);
     assert_int_equal(sj_case_check(&c, (sj_case_action)SJ_ACTION_COUNT, &v, NULL), SJ_EINVAL);
-    for (int a = SJ_ACTION_WARN + 1; a < SJ_ACTION_EXTEND_REQUEST; a++) {
-        sj_action free_act = act;
-        free_act.type = (sj_case_action)a;
-        assert_int_equal(sj_case_check(&c, (sj_case_action)a, &v, NULL), SJ_EINVAL);
-        assert_int_equal(sj_case_apply(&c, &free_act, &v, &out, NULL), SJ_EINVAL);
-        assert_string_equal(sj_case_action_name((sj_case_action)a), "unknown");
+    {
+        /* A number past the last action is unknown. */
+        sj_action unknown = act;
+        unknown.type = (sj_case_action)SJ_ACTION_COUNT;
+        assert_int_equal(sj_case_apply(&c, &unknown, &v, &out, NULL), SJ_EINVAL);
+        assert_string_equal(sj_case_action_name((sj_case_action)SJ_ACTION_COUNT), "unknown");
     }
     assert_false(sj_case_in_scope(NULL, &v));
     assert_false(sj_case_in_scope(VILLAGE, NULL));
@@ -742,8 +830,7 @@ static void test_names_round_trip(void **state)
     for (int s = 0; s < SJ_STATUS_COUNT; s++)
         assert_int_equal(sj_case_status_from_name(sj_case_status_name((sj_case_status)s)), s);
     for (int a = 0; a < SJ_ACTION_COUNT; a++)
-        assert_int_equal(sj_case_action_from_name(sj_case_action_name((sj_case_action)a)),
-                         kept_free(a) ? SJ_ACTION_NONE : a);
+        assert_int_equal(sj_case_action_from_name(sj_case_action_name((sj_case_action)a)), a);
     for (int l = 0; l <= SJ_LEVEL_COUNTY; l++)
         assert_int_equal(sj_level_from_name(sj_level_name((sj_level)l)), l);
     for (int h = 0; h <= SJ_HANDLING_RETURNED; h++)
@@ -752,7 +839,7 @@ static void test_names_round_trip(void **state)
         assert_int_equal(sj_satisfaction_from_name(sj_satisfaction_name((sj_satisfaction)s)), s);
     static const sj_person_role roles[] = {SJ_ROLE_NONE, SJ_ROLE_VILLAGE_CADRE,
                                            SJ_ROLE_TOWNSHIP_STAFF, SJ_ROLE_COUNTY_OPERATOR,
-                                           SJ_ROLE_SYSTEM};
+                                           SJ_ROLE_DEPARTMENT_STAFF, SJ_ROLE_SYSTEM};
     for (size_t i = 0; i < sizeof(roles) / sizeof(roles[0]); i++)
         assert_int_equal(sj_role_from_name(sj_role_name(roles[i])), roles[i]);
 }
@@ -769,6 +856,16 @@ static void test_names_table(void **state)
     assert_string_equal(sj_case_action_name(SJ_ACTION_EXTEND_APPROVE), "extend_approve");
     assert_string_equal(sj_case_action_name(SJ_ACTION_EXTEND_REFUSE), "extend_refuse");
     assert_string_equal(sj_case_action_name(SJ_ACTION_DUE_RECOMPUTE), "due_recompute");
+    assert_string_equal(sj_case_status_name(SJ_STATUS_DISPATCHED), "dispatched");
+    assert_string_equal(sj_case_status_name(SJ_STATUS_DEPARTMENT_HANDLING),
+                        "department_handling");
+    assert_string_equal(sj_case_status_name(SJ_STATUS_REPORTED), "reported");
+    assert_string_equal(sj_case_action_name(SJ_ACTION_DISPATCH), "dispatch");
+    assert_string_equal(sj_case_action_name(SJ_ACTION_TAKE), "take");
+    assert_string_equal(sj_case_action_name(SJ_ACTION_REFUSE_DISPATCH), "refuse_dispatch");
+    assert_string_equal(sj_case_action_name(SJ_ACTION_REPORT), "report");
+    assert_string_equal(sj_case_action_name(SJ_ACTION_RETURN_REPORT), "return_report");
+    assert_string_equal(sj_role_name(SJ_ROLE_DEPARTMENT_STAFF), "department_staff");
     assert_string_equal(sj_level_name(SJ_LEVEL_TOWNSHIP), "township");
     assert_string_equal(sj_role_name(SJ_ROLE_COUNTY_OPERATOR), "county_operator");
     assert_string_equal(sj_role_name(SJ_ROLE_SYSTEM), "system");
@@ -796,6 +893,19 @@ static void test_status_classes(void **state)
     assert_int_equal(sj_role_level(SJ_ROLE_SYSTEM), SJ_LEVEL_COUNTY);
     assert_int_equal(sj_role_level(SJ_ROLE_TOWNSHIP_STAFF), SJ_LEVEL_TOWNSHIP);
     assert_int_equal(sj_role_level(SJ_ROLE_NONE), SJ_LEVEL_NONE);
+    assert_int_equal(sj_role_level(SJ_ROLE_DEPARTMENT_STAFF), SJ_LEVEL_COUNTY);
+}
+
+static void test_department_code_form(void **state)
+{
+    static const char *const good[] = {"mzj", "rsj", "a", "x-1", "0",
+                                       "abcdefghijabcdefghijabcdefghij1"};
+    static const char *const bad[] = {NULL, "", "MZJ", "mz j", "县民政局", "mzj_", "mzj.",
+                                      "abcdefghijabcdefghijabcdefghij12"};
+    for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++)
+        assert_true(sj_department_code_valid(good[i]));
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+        assert_false(sj_department_code_valid(bad[i]));
 }
 
 static int setup(void **state)
@@ -825,6 +935,7 @@ int main(void)
         cmocka_unit_test(test_names_round_trip),
         cmocka_unit_test(test_names_table),
         cmocka_unit_test(test_status_classes),
+        cmocka_unit_test(test_department_code_form),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

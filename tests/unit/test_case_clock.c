@@ -121,8 +121,6 @@ static void refused(const sj_case *c, const sj_action *a, const sj_actor *who, i
 static void act(sj_case *c, sj_case_action type, int64_t when, const sj_actor *who)
 {
     sj_action a = on(c, type, when);
-    if (type == SJ_ACTION_ACCEPT && c->status == SJ_STATUS_ESCALATED_COUNTY)
-        a.department = "县民政局";
     if (type == SJ_ACTION_RETURN_DOWN || type == SJ_ACTION_EXTEND_REFUSE)
         a.note = "理由";
     ok(c, &a, who);

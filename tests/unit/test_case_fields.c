@@ -57,8 +57,17 @@ static const struct {
 /* Where each action can be taken, by whom, what it takes, what it
  * requires, and the name the refusal gives it. */
 typedef enum where {
-    REGISTERED, AT_TOWNSHIP, AT_COUNTY_ESCALATED, WAITING, RESOLVED, UNSATISFIED,
+    REGISTERED,
+    AT_TOWNSHIP,
+    AT_COUNTY_ESCALATED,
+    WAITING,
+    RESOLVED,
+    UNSATISFIED,
     EXTENSION_ASKED, /* at the township, an extension asked for */
+    AT_COUNTY,
+    DISPATCHED,          /* to D_MZJ */
+    DEPARTMENT_HANDLING, /* taken by D_MZJ */
+    REPORTED,            /* reported back by D_MZJ */
 } where;
 
 static const struct {
@@ -71,7 +80,7 @@ static const struct {
 } actions[] = {
     {SJ_ACTION_RESOLVE_AT_ONCE, REGISTERED, &V, NOTE | RESULT, RESULT, "(即办)"},
     {SJ_ACTION_ESCALATE, REGISTERED, &V, NOTE, 0, "(上报)"},
-    {SJ_ACTION_ACCEPT, AT_COUNTY_ESCALATED, &C, NOTE | DEPT, DEPT, "(签收)"},
+    {SJ_ACTION_ACCEPT, AT_COUNTY_ESCALATED, &C, NOTE, 0, "(签收)"},
     {SJ_ACTION_RETURN_DOWN, AT_TOWNSHIP, &T, NOTE, NOTE, "(退回下级)"},
     {SJ_ACTION_REQUEST_MATERIALS, AT_TOWNSHIP, &T, NOTE | MATS, MATS, "(一次告知)"},
     {SJ_ACTION_SUPPLEMENT, WAITING, &V, NOTE, 0, "(补齐材料)"},
@@ -89,6 +98,11 @@ static const struct {
     {SJ_ACTION_EXTEND_APPROVE, EXTENSION_ASKED, &C, NOTE, 0, "(批准延期)"},
     {SJ_ACTION_EXTEND_REFUSE, EXTENSION_ASKED, &C, NOTE, NOTE, "(不予延期)"},
     {SJ_ACTION_DUE_RECOMPUTE, AT_TOWNSHIP, &S, 0, 0, "recomputed on the calendar"},
+    {SJ_ACTION_DISPATCH, AT_COUNTY, &C, NOTE | DEPT, DEPT, "(派单)"},
+    {SJ_ACTION_TAKE, DISPATCHED, &D_MZJ, NOTE, 0, "(接单)"},
+    {SJ_ACTION_REFUSE_DISPATCH, DISPATCHED, &D_MZJ, NOTE, NOTE, "(退单)"},
+    {SJ_ACTION_REPORT, DEPARTMENT_HANDLING, &D_MZJ, NOTE | RESULT, RESULT, "(回单)"},
+    {SJ_ACTION_RETURN_REPORT, REPORTED, &C, NOTE, NOTE, "(回单退回)"},
 };
 #define N_ACTIONS (sizeof(actions) / sizeof(actions[0]))
 
@@ -111,7 +125,7 @@ static sj_action with_fields(const sj_case *c, sj_case_action type, unsigned set
     if (set & RESULT)
         a.result = "已办结，证明已交申请人";
     if (set & DEPT)
-        a.department = "县民政局";
+        a.department = "mzj";
     if (set & MATS) {
         a.materials = one_material;
         a.n_materials = 1;
@@ -168,14 +182,30 @@ static sj_case set_up(where w)
     case WAITING:
     case AT_COUNTY_ESCALATED:
     case EXTENSION_ASKED:
+    case AT_COUNTY:
+    case DISPATCHED:
+    case DEPARTMENT_HANDLING:
+    case REPORTED:
         must(&c, SJ_ACTION_ESCALATE, 0, &V);
         must(&c, SJ_ACTION_ACCEPT, 0, &T);
         if (w == EXTENSION_ASKED)
             must(&c, SJ_ACTION_EXTEND_REQUEST, NOTE | DAYS, &T);
         if (w == WAITING)
             must(&c, SJ_ACTION_REQUEST_MATERIALS, MATS, &T);
+        if (w == AT_TOWNSHIP || w == WAITING || w == EXTENSION_ASKED)
+            break;
+        must(&c, SJ_ACTION_ESCALATE, 0, &T);
         if (w == AT_COUNTY_ESCALATED)
-            must(&c, SJ_ACTION_ESCALATE, 0, &T);
+            break;
+        must(&c, SJ_ACTION_ACCEPT, 0, &C);
+        if (w == AT_COUNTY)
+            break;
+        must(&c, SJ_ACTION_DISPATCH, DEPT, &C);
+        if (w == DISPATCHED)
+            break;
+        must(&c, SJ_ACTION_TAKE, 0, &D_MZJ);
+        if (w == REPORTED)
+            must(&c, SJ_ACTION_REPORT, RESULT, &D_MZJ);
         break;
     }
     return c;
@@ -193,8 +223,7 @@ static void test_fields_table_matches_lifecycle(void **state)
     }
     /* Every action but REGISTER (whose fields are the submission's) is above. */
     for (int a = SJ_ACTION_REGISTER + 1; a < SJ_ACTION_COUNT; a++)
-        if (a <= SJ_ACTION_WARN || a >= SJ_ACTION_EXTEND_REQUEST) /* 18..29 kept free */
-            assert_true(seen[a]);
+        assert_true(seen[a]);
     assert_int_equal(sj_case_action_fields(SJ_ACTION_REGISTER), 0);
     assert_int_equal(sj_case_action_fields(SJ_ACTION_NONE), 0);
     assert_int_equal(sj_case_action_fields((sj_case_action)SJ_ACTION_COUNT), 0);
@@ -241,22 +270,34 @@ static void test_each_action_takes_only_its_fields(void **state)
         }
     }
     print_message("%zu refused, %zu accepted\n", refusals, accepted);
-    /* 20 actions x 7 fields, and 17 actions take a note, 2 a result ... */
+    /* 25 actions x 7 fields, and 22 actions take a note, 3 a result, 1 a
+     * department (DISPATCH), 1 materials, 1 a satisfaction, 1 a share, 1 a
+     * number of working days (EXTEND_REQUEST). */
     assert_int_equal(refusals + accepted, N_ACTIONS * N_FIELDS);
-    assert_int_equal(accepted, 17 + 2 + 1 + 1 + 1 + 1 + 1);
+    assert_int_equal(accepted, 22 + 3 + 1 + 1 + 1 + 1 + 1);
 }
 
-/* The township's acceptance takes a department too (it is not kept: the
- * county assigns one); the desk shows the input at the county only. */
-static void test_township_accept_takes_but_drops_department(void **state)
+/* No acceptance takes a department, at the township or the county: the
+ * county names one by dispatching (派单), from its list, never typed. */
+static void test_accept_takes_no_department(void **state)
 {
-    sj_case_outcome out;
-    assert_int_equal(sj_case_register(VILLAGE, SJ_LEVEL_VILLAGE, ++clock_ms, &V, &out, NULL), 0);
-    sj_case c = out.next;
-    must(&c, SJ_ACTION_ESCALATE, 0, &V);
-    must(&c, SJ_ACTION_ACCEPT, DEPT, &T);
-    assert_int_equal(c.status, SJ_STATUS_ACCEPTED_TOWNSHIP);
-    assert_null(c.department);
+    static const where at[] = {AT_TOWNSHIP, AT_COUNTY_ESCALATED};
+    for (size_t i = 0; i < 2; i++) {
+        sj_case_outcome out;
+        assert_int_equal(
+            sj_case_register(VILLAGE, SJ_LEVEL_VILLAGE, ++clock_ms, &V, &out, NULL), 0);
+        sj_case c = out.next;
+        must(&c, SJ_ACTION_ESCALATE, 0, &V);
+        if (at[i] == AT_COUNTY_ESCALATED) {
+            must(&c, SJ_ACTION_ACCEPT, 0, &T);
+            must(&c, SJ_ACTION_ESCALATE, 0, &T);
+        }
+        sj_action a = with_fields(&c, SJ_ACTION_ACCEPT, DEPT);
+        a.department = "县民正局";
+        sj_error err;
+        assert_int_equal(apply(&c, &a, i == 0 ? &T : &C, &err), SJ_EBAD_FIELD);
+        assert_non_null(strstr(err.message, "(派单)"));
+    }
 }
 
 /* White space typed into a box of another action is still something sent
@@ -382,7 +423,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_fields_table_matches_lifecycle),
         cmocka_unit_test(test_each_action_takes_only_its_fields),
-        cmocka_unit_test(test_township_accept_takes_but_drops_department),
+        cmocka_unit_test(test_accept_takes_no_department),
         cmocka_unit_test(test_white_space_is_carried_empty_is_not),
         cmocka_unit_test(test_missing_comes_before_not_taken),
         cmocka_unit_test(test_refusal_reads_in_chinese),

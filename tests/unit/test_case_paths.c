@@ -92,8 +92,15 @@ static void escalate(sj_case *c, const sj_actor *who)
 static void accept(sj_case *c, const sj_actor *who)
 {
     sj_action a = on(c, SJ_ACTION_ACCEPT);
-    a.department = "县民政局";
     ok(c, &a, who);
+}
+
+/* 派单 by the county to the department `code`. */
+static void dispatch(sj_case *c, const char *code)
+{
+    sj_action a = on(c, SJ_ACTION_DISPATCH);
+    a.department = code;
+    ok(c, &a, &C);
 }
 
 static void resolve(sj_case *c, const sj_actor *who)
@@ -146,8 +153,8 @@ static void test_register_initial_case(void **state)
 
 static void test_register_refusals_table(void **state)
 {
-    static const sj_actor other_village = {SJ_ROLE_VILLAGE_CADRE, "410423101202"};
-    static const sj_actor bad_actor = {SJ_ROLE_VILLAGE_CADRE, TOWNSHIP};
+    static const sj_actor other_village = {SJ_ROLE_VILLAGE_CADRE, "410423101202", ""};
+    static const sj_actor bad_actor = {SJ_ROLE_VILLAGE_CADRE, TOWNSHIP, ""};
     static const struct {
         const char *village;
         sj_level item;
@@ -217,7 +224,7 @@ static void test_path_township_undertakes(void **state)
     assert_true(c.escalated);
     accept(&c, &T);
     assert_int_equal(c.status, SJ_STATUS_ACCEPTED_TOWNSHIP);
-    assert_null(c.department); /* the township does not assign a department */
+    assert_null(c.department); /* the township names no department */
     resolve(&c, &T);
     assert_int_equal(c.status, SJ_STATUS_RESOLVED);
     assert_int_equal(c.holder_level, SJ_LEVEL_VILLAGE);
@@ -235,7 +242,8 @@ static void test_path_county_on_behalf(void **state)
 {
     sj_case c = at_county(SJ_LEVEL_COUNTY);
     assert_int_equal(c.status, SJ_STATUS_ACCEPTED_COUNTY);
-    assert_string_equal(c.department, "县民政局");
+    assert_null(c.department); /* accepting names no department: dispatching does */
+    assert_null(c.department_code);
     assert_true(c.reached_county);
     assert_string_equal(c.holder_unit, COUNTY);
     resolve(&c, &C);
@@ -348,6 +356,189 @@ static void test_path_returned_while_waiting_for_materials(void **state)
     assert_int_equal(c.status, SJ_STATUS_RETURNED);
     assert_int_equal(c.resume_status, SJ_STATUS_NONE);
     assert_int_equal(c.handling, SJ_HANDLING_RETURNED); /* returned beats supplemented */
+}
+
+typedef enum setup {
+    AT_VILLAGE,
+    AT_TOWNSHIP,
+    ESCALATED_TO_COUNTY,
+    AT_COUNTY,
+    RESOLVED,
+    DISPATCHED,         /* to D_MZJ */
+    DEPARTMENT_HANDLING, /* taken by D_MZJ */
+    REPORTED,           /* reported back by D_MZJ */
+} setup;
+
+static sj_case set_up(setup s)
+{
+    sj_case c = registered(SJ_LEVEL_VILLAGE);
+    if (s == RESOLVED) {
+        sj_action a = on(&c, SJ_ACTION_RESOLVE_AT_ONCE);
+        a.result = "已办";
+        ok(&c, &a, &V);
+        return c;
+    }
+    if (s == AT_VILLAGE)
+        return c;
+    escalate(&c, &V);
+    accept(&c, &T);
+    if (s == AT_TOWNSHIP)
+        return c;
+    escalate(&c, &T);
+    if (s == ESCALATED_TO_COUNTY)
+        return c;
+    accept(&c, &C);
+    if (s == AT_COUNTY)
+        return c;
+    dispatch(&c, "mzj");
+    if (s == DISPATCHED)
+        return c;
+    sj_action a = on(&c, SJ_ACTION_TAKE);
+    ok(&c, &a, &D_MZJ);
+    if (s == DEPARTMENT_HANDLING)
+        return c;
+    a = on(&c, SJ_ACTION_REPORT);
+    a.result = "已审核通过";
+    ok(&c, &a, &D_MZJ);
+    return c;
+}
+
+/* 派单-接单-回单: dispatched to the wrong department, refused back (counted),
+ * re-dispatched, taken, materials asked by the department and brought to the
+ * village, reported back, the report sent back, reported again, resolved by
+ * the county and sent down. */
+static void test_path_department_dispatch_take_report(void **state)
+{
+    sj_case c = at_county(SJ_LEVEL_COUNTY);
+    sj_case_action allowed[SJ_ACTION_COUNT];
+    /* A department has nothing to do with a case not dispatched to it. */
+    assert_int_equal(sj_case_allowed_actions(&c, &D_MZJ, allowed, SJ_ACTION_COUNT), 0);
+
+    dispatch(&c, "rsj");
+    assert_int_equal(c.status, SJ_STATUS_DISPATCHED);
+    assert_int_equal(c.holder_level, SJ_LEVEL_COUNTY);
+    assert_string_equal(c.holder_unit, COUNTY);
+    assert_string_equal(c.department_code, "rsj");
+    assert_null(c.department);
+    assert_true(sj_case_department_holds(&c));
+
+    /* Only 人社局 may take or refuse it; the county waits for it. */
+    sj_action a = on(&c, SJ_ACTION_TAKE);
+    refused(&c, &a, &D_MZJ, SJ_EWRONG_LEVEL);
+    a = on(&c, SJ_ACTION_RESOLVE);
+    a.result = "县里直接办了";
+    refused(&c, &a, &C, SJ_ENOT_ALLOWED);
+    a = on(&c, SJ_ACTION_DISPATCH);
+    a.department = "mzj";
+    refused(&c, &a, &C, SJ_ENOT_ALLOWED);
+    a = on(&c, SJ_ACTION_URGE);
+    ok(&c, &a, &C); /* the county urges the department */
+    a = on(&c, SJ_ACTION_URGE);
+    refused(&c, &a, &D_RSJ, SJ_EWRONG_ROLE);
+
+    a = on(&c, SJ_ACTION_REFUSE_DISPATCH);
+    refused(&c, &a, &D_RSJ, SJ_EMISSING_FIELD);
+    a.note = "低保审批属民政局职责";
+    ok(&c, &a, &D_RSJ);
+    assert_int_equal(c.status, SJ_STATUS_ACCEPTED_COUNTY);
+    assert_int_equal(c.department_refusals, 1);
+    assert_null(c.department_code);
+    assert_false(sj_case_department_holds(&c));
+
+    dispatch(&c, "mzj");
+    a = on(&c, SJ_ACTION_REFUSE_DISPATCH);
+    a.note = "不是我们的";
+    refused(&c, &a, &D_RSJ, SJ_EWRONG_LEVEL); /* no longer 人社局's */
+    a = on(&c, SJ_ACTION_TAKE);
+    a.result = "接单";
+    refused(&c, &a, &D_MZJ, SJ_EBAD_FIELD); /* 接单 takes a note only */
+    a.result = NULL;
+    a.note = "已接单";
+    ok(&c, &a, &D_MZJ);
+    assert_int_equal(c.status, SJ_STATUS_DEPARTMENT_HANDLING);
+    assert_int_equal(c.department_refusals, 1);
+
+    /* The county cannot ask for materials or resolve in the department's place. */
+    a = on(&c, SJ_ACTION_REQUEST_MATERIALS);
+    static const char *const list[] = {"户口簿复印件", "收入证明"};
+    a.materials = list;
+    a.n_materials = 2;
+    refused(&c, &a, &C, SJ_EWRONG_LEVEL);
+    ok(&c, &a, &D_MZJ);
+    assert_int_equal(c.status, SJ_STATUS_WAITING_MATERIALS);
+    assert_int_equal(c.resume_status, SJ_STATUS_DEPARTMENT_HANDLING);
+    assert_true(sj_case_department_holds(&c));
+    a = on(&c, SJ_ACTION_SUPPLEMENT);
+    refused(&c, &a, &C, SJ_EWRONG_LEVEL);
+    ok(&c, &a, &V); /* the villager brings them to the station */
+    assert_int_equal(c.status, SJ_STATUS_DEPARTMENT_HANDLING);
+
+    a = on(&c, SJ_ACTION_REPORT);
+    a.result = "已审核，符合低保条件";
+    refused(&c, &a, &D_RSJ, SJ_EWRONG_LEVEL);
+    ok(&c, &a, &D_MZJ);
+    assert_int_equal(c.status, SJ_STATUS_REPORTED);
+    assert_string_equal(c.result, "已审核，符合低保条件");
+    assert_false(sj_case_department_holds(&c));
+    assert_int_equal(sj_case_allowed_actions(&c, &D_MZJ, allowed, SJ_ACTION_COUNT), 0);
+
+    a = on(&c, SJ_ACTION_RETURN_REPORT);
+    refused(&c, &a, &C, SJ_EMISSING_FIELD);
+    a.note = "请写明低保金额和起始月份";
+    ok(&c, &a, &C);
+    assert_int_equal(c.status, SJ_STATUS_DEPARTMENT_HANDLING);
+    assert_null(c.result);
+
+    a = on(&c, SJ_ACTION_REPORT);
+    a.result = "已审批，每月 420 元，自 12 月起发放";
+    ok(&c, &a, &D_MZJ);
+    a = on(&c, SJ_ACTION_RESOLVE);
+    refused(&c, &a, &D_MZJ, SJ_EWRONG_ROLE); /* the county sends the result down */
+    a.result = "县民政局已审批：每月 420 元，自 12 月起发放";
+    ok(&c, &a, &C);
+    assert_int_equal(c.status, SJ_STATUS_RESOLVED);
+    assert_int_equal(c.holder_level, SJ_LEVEL_VILLAGE);
+    assert_int_equal(c.resolved_level, SJ_LEVEL_COUNTY);
+    assert_int_equal(c.handling, SJ_HANDLING_SUPPLEMENTED);
+    assert_string_equal(c.department_code, "mzj"); /* who handled it stays on the case */
+    assert_int_equal(c.department_refusals, 1);
+    feedback(&c, SJ_SATISFACTION_SATISFIED);
+    assert_int_equal(c.status, SJ_STATUS_CLOSED);
+}
+
+/* The county may also return as undoable what a department reported it
+ * cannot do, and a return down drops the department. */
+static void test_path_department_report_undoable(void **state)
+{
+    sj_case c = set_up(REPORTED);
+    sj_action a = on(&c, SJ_ACTION_RETURN_UNDOABLE);
+    a.note = "经民政局核实，申请人不符合条件";
+    ok(&c, &a, &C);
+    assert_int_equal(c.status, SJ_STATUS_RETURNED);
+    assert_int_equal(c.handling, SJ_HANDLING_RETURNED);
+
+    c = set_up(DISPATCHED);
+    a = on(&c, SJ_ACTION_REFUSE_DISPATCH);
+    a.note = "请派人社局";
+    ok(&c, &a, &D_MZJ);
+    a = on(&c, SJ_ACTION_RETURN_DOWN);
+    a.note = "乡镇可以办";
+    ok(&c, &a, &C);
+    assert_int_equal(c.status, SJ_STATUS_ACCEPTED_TOWNSHIP);
+    assert_null(c.department_code);
+    assert_int_equal(c.department_refusals, 1); /* every refusal stays counted */
+
+    /* Accepting takes no department any more (派单 does): never free text. */
+    c = set_up(ESCALATED_TO_COUNTY);
+    a = on(&c, SJ_ACTION_ACCEPT);
+    a.department = "县民正局";
+    refused(&c, &a, &C, SJ_EBAD_FIELD);
+    c = set_up(AT_COUNTY);
+    a = on(&c, SJ_ACTION_DISPATCH);
+    a.department = "县民政局";
+    refused(&c, &a, &C, SJ_EBAD_FIELD); /* a name, not a code from the list */
+    a.department = "MZJ";
+    refused(&c, &a, &C, SJ_EBAD_FIELD);
 }
 
 static void test_path_return_down_county_then_township(void **state)
@@ -579,29 +770,6 @@ static void test_item_level_too_low(void **state)
 
 /* --- required fields ----------------------------------------------------------------- */
 
-typedef enum setup { AT_VILLAGE, AT_TOWNSHIP, ESCALATED_TO_COUNTY, AT_COUNTY, RESOLVED } setup;
-
-static sj_case set_up(setup s)
-{
-    sj_case c = registered(SJ_LEVEL_VILLAGE);
-    if (s == RESOLVED) {
-        sj_action a = on(&c, SJ_ACTION_RESOLVE_AT_ONCE);
-        a.result = "已办";
-        ok(&c, &a, &V);
-        return c;
-    }
-    if (s == AT_VILLAGE)
-        return c;
-    escalate(&c, &V);
-    accept(&c, &T);
-    if (s == AT_TOWNSHIP)
-        return c;
-    escalate(&c, &T);
-    if (s == AT_COUNTY)
-        accept(&c, &C);
-    return c;
-}
-
 static void test_missing_fields_table(void **state)
 {
     static const struct {
@@ -617,8 +785,12 @@ static void test_missing_fields_table(void **state)
         {"result of resolve", AT_TOWNSHIP, SJ_ACTION_RESOLVE, &T, ""},
         {"reason of 退办", AT_TOWNSHIP, SJ_ACTION_RETURN_UNDOABLE, &T, NULL},
         {"note of return down", AT_TOWNSHIP, SJ_ACTION_RETURN_DOWN, &T, "  "},
-        {"department", ESCALATED_TO_COUNTY, SJ_ACTION_ACCEPT, &C, NULL},
-        {"blank department", ESCALATED_TO_COUNTY, SJ_ACTION_ACCEPT, &C, "\u00a0"},
+        {"department", AT_COUNTY, SJ_ACTION_DISPATCH, &C, NULL},
+        {"blank department", AT_COUNTY, SJ_ACTION_DISPATCH, &C, "\u00a0"},
+        {"reason of 退单", DISPATCHED, SJ_ACTION_REFUSE_DISPATCH, &D_MZJ, " "},
+        {"result of 回单", DEPARTMENT_HANDLING, SJ_ACTION_REPORT, &D_MZJ, NULL},
+        {"note of 回单退回", REPORTED, SJ_ACTION_RETURN_REPORT, &C, "\u3000"},
+        {"result of resolving a 回单", REPORTED, SJ_ACTION_RESOLVE, &C, ""},
         {"materials", AT_COUNTY, SJ_ACTION_REQUEST_MATERIALS, &C, NULL},
         {"satisfaction", RESOLVED, SJ_ACTION_FEEDBACK, &V, NULL},
         {"note of withdraw", AT_TOWNSHIP, SJ_ACTION_WITHDRAW, &V, NULL},
@@ -720,12 +892,15 @@ static void test_text_length_limits(void **state)
     ok(&c, &a, &T);
     assert_ptr_equal(c.result, edge);
 
-    c = set_up(ESCALATED_TO_COUNTY);
-    a = on(&c, SJ_ACTION_ACCEPT);
+    c = set_up(AT_COUNTY);
+    a = on(&c, SJ_ACTION_DISPATCH);
     a.department = dept;
     refused(&c, &a, &C, SJ_EBAD_FIELD);
-    dept[SJ_CASE_NAME_MAX] = '\0';
+    dept[SJ_DEPARTMENT_CODE_MAX + 1] = '\0'; /* 32 letters: not a department code */
+    refused(&c, &a, &C, SJ_EBAD_FIELD);
+    dept[SJ_DEPARTMENT_CODE_MAX] = '\0';
     ok(&c, &a, &C);
+    assert_string_equal(c.department_code, dept);
 
     assert_false(sj_text_valid(big, SJ_CASE_TEXT_MAX));
     assert_true(sj_text_valid(edge, SJ_CASE_TEXT_MAX));
@@ -807,6 +982,8 @@ int main(void)
         cmocka_unit_test(test_path_materials_at_the_village),
         cmocka_unit_test(test_path_returned_undoable),
         cmocka_unit_test(test_path_returned_while_waiting_for_materials),
+        cmocka_unit_test(test_path_department_dispatch_take_report),
+        cmocka_unit_test(test_path_department_report_undoable),
         cmocka_unit_test(test_path_return_down_county_then_township),
         cmocka_unit_test(test_path_return_down_before_accepting),
         cmocka_unit_test(test_path_withdraw),

@@ -868,10 +868,13 @@ static void test_key_update_flood_is_bounded(void **state)
     if (f.error[0] != '\0')
         fail_msg("flooding peer: %s", f.error);
     assert_int_equal(w.server.ready, 1);
+    /* The flood was felt: more requests than the queue may hold answers,
+     * and the victim's sends were refused for backpressure (its queue
+     * reached the high water).  The peak itself is not asserted: the
+     * sampler runs once per loop turn, and on a busy machine the kernel
+     * may take part of the queue before it looks. */
     assert_true(f.blocked_seen);
-    /* More requests than the queue may hold answers: the flood was felt. */
     assert_true(rounds * 27 > FLOOD_HIGH);
-    assert_true(f.max_queued > FLOOD_HIGH);
     assert_true(f.max_queued <= FLOOD_HIGH + FLOOD_READ_MAX);
     assert_true(f.queued_at_end <= FLOOD_HIGH + FLOOD_READ_MAX);
     assert_int_equal(w.server.closed, 1);

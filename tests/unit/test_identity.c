@@ -34,6 +34,15 @@ static const struct uri_case uri_cases[] = {
      "county-desk:410423000000:ops1", NULL},
     {"sanji:county:410423000000", 0, SJ_NODE_ROLE_COUNTY, "410423000000", "",
      "county:410423000000", NULL},
+    /* a department desk: the county's unit, the department's code as name */
+    {"sanji:department-desk:410423000000:mzj", 0, SJ_NODE_ROLE_DEPARTMENT_DESK, "410423000000",
+     "mzj", "department-desk:410423000000:mzj", NULL},
+    {"sanji:department-desk:410423000000:abcdefghijklmnopqrstuvwxyz01234", 0,
+     SJ_NODE_ROLE_DEPARTMENT_DESK, "410423000000", "abcdefghijklmnopqrstuvwxyz01234",
+     "department-desk:410423000000:abcdefghijklmnopqrstuvwxyz01234", NULL},
+    {"sanji:department-desk:410423000000", SJ_EINVAL, 0, NULL, NULL, NULL, "department"},
+    {"sanji:department-desk:410423101000:mzj", SJ_EINVAL, 0, NULL, NULL, NULL, "needs a county"},
+    {"sanji:department-desk:410423000000:MZJ", SJ_EINVAL, 0, NULL, NULL, NULL, "name"},
     {"sanji:county:410423000000:abcdefghijklmnopqrstuvwxyz01234", 0, SJ_NODE_ROLE_COUNTY,
      "410423000000", "abcdefghijklmnopqrstuvwxyz01234",
      "county:410423000000:abcdefghijklmnopqrstuvwxyz01234", NULL},
@@ -136,6 +145,8 @@ static const struct make_case make_cases[] = {
     {SJ_NODE_ROLE_VILLAGE, "410423101201", NULL, 0, "village:410423101201"},
     {SJ_NODE_ROLE_RELAY, "410423101000", "", 0, "relay:410423101000"},
     {SJ_NODE_ROLE_COUNTY_DESK, "410423000000", "ops1", 0, "county-desk:410423000000:ops1"},
+    {SJ_NODE_ROLE_DEPARTMENT_DESK, "410423000000", "rsj", 0, "department-desk:410423000000:rsj"},
+    {SJ_NODE_ROLE_DEPARTMENT_DESK, "410423000000", NULL, SJ_EINVAL, NULL},
     {SJ_NODE_ROLE_UNSPECIFIED, "410423000000", NULL, SJ_EINVAL, NULL},
     {(sj_node_role)9, "410423000000", NULL, SJ_EINVAL, NULL},
     {SJ_NODE_ROLE_COUNTY, NULL, NULL, SJ_EINVAL, NULL},
@@ -173,6 +184,7 @@ static void test_role_names_round_trip(void **state)
         {SJ_NODE_ROLE_TOWNSHIP_DESK, "township-desk", SJ_LEVEL_TOWNSHIP},
         {SJ_NODE_ROLE_COUNTY_DESK, "county-desk", SJ_LEVEL_COUNTY},
         {SJ_NODE_ROLE_COUNTY, "county", SJ_LEVEL_COUNTY},
+        {SJ_NODE_ROLE_DEPARTMENT_DESK, "department-desk", SJ_LEVEL_COUNTY},
     };
     for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++) {
         assert_string_equal(sj_node_role_name(rows[i].role), rows[i].name);

@@ -232,6 +232,10 @@ static void test_visible(void **state)
         {SJ_LEVEL_COUNTY, C, SJ_NODE_ROLE_COUNTY_DESK, C, true},
         {SJ_LEVEL_TOWNSHIP, T, SJ_NODE_ROLE_COUNTY_DESK, C, false},
         {SJ_LEVEL_COUNTY, C, SJ_NODE_ROLE_COUNTY_DESK, "410424000000", false},
+        /* a department desk like the county desk (it is shown only the cases
+         * dispatched to it: server/query.c, server/session.c) */
+        {SJ_LEVEL_COUNTY, C, SJ_NODE_ROLE_DEPARTMENT_DESK, C, true},
+        {SJ_LEVEL_VILLAGE, V, SJ_NODE_ROLE_DEPARTMENT_DESK, C, false},
         /* the stores that serve the others */
         {SJ_LEVEL_VILLAGE, V, SJ_NODE_ROLE_RELAY, T, true},
         {SJ_LEVEL_VILLAGE, V, SJ_NODE_ROLE_COUNTY, C, true},
