@@ -114,7 +114,9 @@ static const char *card_css(desk_view_kind k)
 {
     switch (k) {
     case DESK_VIEW_TODO:
-    case DESK_VIEW_INCOMING: return "card-todo";
+    case DESK_VIEW_INCOMING:
+    case DESK_VIEW_TO_DISPATCH:
+    case DESK_VIEW_TO_REVIEW: return "card-todo";
     case DESK_VIEW_ELSEWHERE:
     case DESK_VIEW_HELD: return "card-progress";
     case DESK_VIEW_DUE_SOON:

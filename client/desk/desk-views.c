@@ -27,8 +27,19 @@ static Sanji__CaseStatus DONE[] = {SANJI__CASE_STATUS__CASE_STATUS_CLOSED,
                                    SANJI__CASE_STATUS__CASE_STATUS_WITHDRAWN};
 static Sanji__CaseStatus IN_TOWNSHIP[] = {SANJI__CASE_STATUS__CASE_STATUS_ESCALATED_TOWNSHIP};
 /* At the county: to accept (签收), and 回单 to review. */
-static Sanji__CaseStatus IN_COUNTY[] = {SANJI__CASE_STATUS__CASE_STATUS_ESCALATED_COUNTY,
-                                        SANJI__CASE_STATUS__CASE_STATUS_REPORTED};
+/* The county's queues, each case of the county in one of them: escalated
+ * to it (待签收), accepted and not yet dispatched (待派单), with a
+ * department (部门办理中: dispatched, taken, or waiting for the materials
+ * asked at the county), and what comes back to the operator to judge (待审核:
+ * a department's 回单, or a result the villager was not satisfied with). */
+static Sanji__CaseStatus IN_COUNTY[] = {SANJI__CASE_STATUS__CASE_STATUS_ESCALATED_COUNTY};
+static Sanji__CaseStatus TO_DISPATCH[] = {SANJI__CASE_STATUS__CASE_STATUS_ACCEPTED_COUNTY};
+static Sanji__CaseStatus WITH_DEPARTMENTS[] = {
+    SANJI__CASE_STATUS__CASE_STATUS_DISPATCHED,
+    SANJI__CASE_STATUS__CASE_STATUS_DEPARTMENT_HANDLING,
+    SANJI__CASE_STATUS__CASE_STATUS_WAITING_MATERIALS};
+static Sanji__CaseStatus TO_REVIEW[] = {SANJI__CASE_STATUS__CASE_STATUS_REPORTED,
+                                        SANJI__CASE_STATUS__CASE_STATUS_UNSATISFIED};
 /* A department's: dispatched to it (待接单); taken, waiting for the
  * materials it asked, or reported and under review (办理中). */
 static Sanji__CaseStatus IN_DEPARTMENT[] = {SANJI__CASE_STATUS__CASE_STATUS_DISPATCHED};
@@ -44,12 +55,6 @@ static Sanji__CaseStatus HELD_TOWNSHIP[] = {
     SANJI__CASE_STATUS__CASE_STATUS_UNSATISFIED,       SANJI__CASE_STATUS__CASE_STATUS_REGISTERED,
     SANJI__CASE_STATUS__CASE_STATUS_DISPATCHED,        SANJI__CASE_STATUS__CASE_STATUS_DEPARTMENT_HANDLING,
     SANJI__CASE_STATUS__CASE_STATUS_REPORTED,
-};
-static Sanji__CaseStatus HELD_COUNTY[] = {
-    SANJI__CASE_STATUS__CASE_STATUS_ACCEPTED_COUNTY,   SANJI__CASE_STATUS__CASE_STATUS_WAITING_MATERIALS,
-    SANJI__CASE_STATUS__CASE_STATUS_UNSATISFIED,       SANJI__CASE_STATUS__CASE_STATUS_REGISTERED,
-    SANJI__CASE_STATUS__CASE_STATUS_ESCALATED_TOWNSHIP, SANJI__CASE_STATUS__CASE_STATUS_ACCEPTED_TOWNSHIP,
-    SANJI__CASE_STATUS__CASE_STATUS_DISPATCHED,        SANJI__CASE_STATUS__CASE_STATUS_DEPARTMENT_HANDLING,
 };
 
 #define N(a) (sizeof(a) / sizeof((a)[0]))
@@ -76,8 +81,10 @@ static const desk_view TOWNSHIP[] = {
 };
 
 static const desk_view COUNTY[] = {
-    {DESK_VIEW_INCOMING, "incoming", N_("To accept and assign")},
+    {DESK_VIEW_INCOMING, "incoming", N_("To accept")},
+    {DESK_VIEW_TO_DISPATCH, "dispatch", N_("To dispatch")},
     {DESK_VIEW_HELD, "held", N_("With the departments")},
+    {DESK_VIEW_TO_REVIEW, "review", N_("To review (reports, unsatisfied)")},
     {DESK_VIEW_OVERDUE, "overdue", N_("Overdue")},
     {DESK_VIEW_WEEK_OVERDUE, "week", N_("Due this week")},
     {DESK_VIEW_SUPERVISED, "supervised", N_("Supervised")},
@@ -165,7 +172,7 @@ void desk_view_query(desk_view_kind kind, const desk_view_ctx *ctx, Sanji__CaseL
         if (department)
             statuses(q, HELD_DEPARTMENT, N(HELD_DEPARTMENT));
         else if (county)
-            statuses(q, HELD_COUNTY, N(HELD_COUNTY));
+            statuses(q, WITH_DEPARTMENTS, N(WITH_DEPARTMENTS));
         else
             statuses(q, HELD_TOWNSHIP, N(HELD_TOWNSHIP));
         q->waiting_for_me = true;
@@ -180,6 +187,14 @@ void desk_view_query(desk_view_kind kind, const desk_view_ctx *ctx, Sanji__CaseL
     case DESK_VIEW_SUPERVISED:
         statuses(q, ACTIVE, N(ACTIVE));
         q->supervised_only = true;
+        break;
+    case DESK_VIEW_TO_DISPATCH:
+        statuses(q, TO_DISPATCH, N(TO_DISPATCH));
+        q->waiting_for_me = true;
+        break;
+    case DESK_VIEW_TO_REVIEW:
+        statuses(q, TO_REVIEW, N(TO_REVIEW));
+        q->waiting_for_me = true;
         break;
     }
 }

@@ -37,6 +37,8 @@ typedef enum desk_view_kind {
     DESK_VIEW_HELD,          /* accepted and handled here: 本级在办 / 部门办理中 */
     DESK_VIEW_WEEK_OVERDUE,  /* active and due this week (Monday to Sunday, China time) */
     DESK_VIEW_SUPERVISED,    /* active and supervised: 督办 */
+    DESK_VIEW_TO_DISPATCH,   /* the county: accepted, not yet dispatched: 待派单 */
+    DESK_VIEW_TO_REVIEW,     /* the county: a department's 回单 to review: 待审核回单 */
 } desk_view_kind;
 
 typedef struct desk_view {

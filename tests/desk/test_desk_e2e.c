@@ -931,6 +931,13 @@ static void test_county_network_and_stats(void **state)
         "set login.password sanji123\n"
         "click login.submit\n"
         "wait-page county 30\n"
+        /* The county's queues, each with its count (none of the CLI's
+         * cases is at the county now). */
+        "expect-text county.view.incoming 待签收\n"
+        "expect-text county.view.dispatch 待派单\n"
+        "expect-text county.view.held 部门办理中\n"
+        "expect-text county.view.review 待审核\n"
+        "wait-text county.count.review 0 30\n"
         "click county.view.all\n"
         "wait-text county.list %s 30\n"
         "page network\n"
