@@ -1126,7 +1126,7 @@ static void print_case_row(const Sanji__Case *c)
         c->applicant ? c->applicant->name : "", reg, due,
     };
     print_cells(LIST_COLUMNS, N_LIST_COLUMNS, cells);
-    char marks[128];
+    char marks[192];
     fputs(sc_case_marks(c, marks, sizeof(marks)), stdout);
     fputc('\n', stdout);
 }

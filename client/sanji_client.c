@@ -1873,6 +1873,12 @@ const char *sc_case_marks(const Sanji__Case *c, char *buf, size_t cap)
     else if (c->urge_count > 1)
         /* Translators: a list mark: urged %u times (催办). */
         MARK(_("mark: urged %u times"), (unsigned)c->urge_count);
+    if (c->return_count > 0)
+        /* Translators: a list mark: sent back down a level %u times (退回). */
+        MARK(_("mark: returned down %u times"), (unsigned)c->return_count);
+    if (c->department_refusals > 0)
+        /* Translators: a list mark: refused by a department %u times (退单). */
+        MARK(_("mark: refused by departments %u times"), (unsigned)c->department_refusals);
 #undef MARK
     return buf;
 }

@@ -381,8 +381,10 @@ const char *sc_level_label(sj_level l);
 const char *sc_handling_label(sj_handling h);
 
 /* The marks a list row carries beside its status, so that a case someone
- * is pressing on does not look like any other: "超期 · 督办 · 催办 2 次"
- * (overdue, supervised by the county, urged N times), "" for none.
+ * is pressing on, or that bounced, does not look like any other:
+ * "超期 · 督办 · 催办 2 次 · 退回 1 次 · 退单 1 次" (overdue, supervised by
+ * the county, urged, returned down a level, refused by a department), ""
+ * for none.
  * Writes at most cap bytes into buf and returns buf. */
 const char *sc_case_marks(const Sanji__Case *c, char *buf, size_t cap);
 

@@ -95,7 +95,7 @@ static char *cell_text(DeskCaseList *l, const Sanji__Case *c, column col, const 
     case COL_STATUS: {
         /* The status, and beside it what presses on the case (督办, 催办),
          * marked in the colour of urgency. */
-        char marks[128];
+        char marks[192];
         const char *status = desk_format_label(sc_status_label((sj_case_status)c->status));
         sc_case_marks(c, marks, sizeof(marks));
         if (!marks[0]) {

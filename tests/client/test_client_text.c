@@ -81,6 +81,10 @@ static void test_case_marks(void **state)
     assert_string_equal(sc_case_marks(&c, buf, sizeof(buf)), "督办 · 催办 3 次");
     c.overdue = true;
     assert_string_equal(sc_case_marks(&c, buf, sizeof(buf)), "超期 · 督办 · 催办 3 次");
+    c.return_count = 1;
+    c.department_refusals = 2;
+    assert_string_equal(sc_case_marks(&c, buf, sizeof(buf)),
+                        "超期 · 督办 · 催办 3 次 · 退回 1 次 · 退单 2 次");
     /* A small buffer is cut, never overrun, always terminated. */
     char small[8];
     sc_case_marks(&c, small, sizeof(small));
