@@ -152,3 +152,11 @@ int desk_fixture_run(const char *xvfb_run, const char *desk_bin, const char *dir
     printf("--- sanji-desk %s ---\n%s", tag, out ? out : "");
     return st;
 }
+
+char *desk_fixture_shot(const char *name)
+{
+    const char *dir = getenv("SANJI_DESK_SCREENSHOTS");
+    if (!dir || !*dir)
+        return g_strdup("");
+    return g_strdup_printf("screenshot window '%s/%s.png'\n", dir, name);
+}

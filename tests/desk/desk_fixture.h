@@ -3,9 +3,11 @@
  * does after its first connection (catalogue from deploy/demo, persons
  * with real scrypt verifiers), so sanji-desk can be tested offline.
  *
- * desk_fixture_run() runs sanji-desk under Xvfb with a test script.
+ * desk_fixture_run() runs sanji-desk under Xvfb with a test script;
+ * desk_fixture_shot() is the script line that keeps a screenshot when
+ * SANJI_DESK_SCREENSHOTS names a folder (docs/screenshots is made so).
  *
- * Entry points: desk_fixture_store(), desk_fixture_run().
+ * Entry points: desk_fixture_store(), desk_fixture_run(), desk_fixture_shot().
  */
 #ifndef DESK_FIXTURE_H
 #define DESK_FIXTURE_H
@@ -27,5 +29,9 @@ int desk_fixture_store(const char *store_path, const char *node_id, const char *
  * Returns its exit status, or -1 when it could not be run or was killed. */
 int desk_fixture_run(const char *xvfb_run, const char *desk_bin, const char *dir, const char *tag,
                      const char *const *args, const char *script);
+
+/* "screenshot window '<dir>/<name>.png'\n" when SANJI_DESK_SCREENSHOTS is
+ * set, else "" (g_free() either). */
+char *desk_fixture_shot(const char *name);
 
 #endif

@@ -153,13 +153,6 @@ static int run_desk(ctx *c, const char *script, char **out)
     return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
 }
 
-static char *shot(const char *name)
-{
-    const char *dir = getenv("SANJI_DESK_SCREENSHOTS");
-    if (!dir || !*dir)
-        return g_strdup("");
-    return g_strdup_printf("screenshot window '%s/%s.png'\n", dir, name);
-}
 
 static const char *LOGIN = "wait-page login 20\n"
                            "set login.person " PERSON "\n"
@@ -186,8 +179,8 @@ static void outbox_rows(ctx *c, size_t *n, int *action, sc_out_state *state)
 static void test_register_offline_is_saved(void **state)
 {
     ctx *c = *state;
-    g_autofree char *s1 = shot("login"), *s2 = shot("home"), *s3 = shot("register"),
-                    *s4 = shot("case");
+    g_autofree char *s1 = desk_fixture_shot("login"), *s2 = desk_fixture_shot("home"), *s3 = desk_fixture_shot("register"),
+                    *s4 = desk_fixture_shot("case");
     g_autofree char *script = g_strdup_printf(
         "%s%s"
         "click login.submit\n"
@@ -263,7 +256,7 @@ static void test_wrong_password_is_refused(void **state)
 static void test_bad_input_is_not_saved(void **state)
 {
     ctx *c = *state;
-    g_autofree char *s_errors = shot("register-errors");
+    g_autofree char *s_errors = desk_fixture_shot("register-errors");
     g_autofree char *script = g_strdup_printf(
         "%s"
         "click login.submit\n"
@@ -693,8 +686,8 @@ static bool township_returns(const char *applicant, const char *reason)
  * once the desk showed that the township holds it. */
 static void test_station_case_reaches_county(void **state)
 {
-    g_autofree char *s_login = shot("login"), *s_home = shot("home"), *s_reg = shot("register");
-    g_autofree char *s_down = shot("county-down"), *s_returned = shot("case-returned");
+    g_autofree char *s_login = desk_fixture_shot("login"), *s_home = desk_fixture_shot("home"), *s_reg = desk_fixture_shot("register");
+    g_autofree char *s_down = desk_fixture_shot("county-down"), *s_returned = desk_fixture_shot("case-returned");
     g_autofree char *go = g_strdup_printf("%s/go-save", NET.net);
     g_autofree char *script = g_strdup_printf(
         "wait-page login 30\n"
@@ -858,7 +851,7 @@ static void test_township_accepts(void **state)
 {
     if (!NET.number[0])
         skip();
-    g_autofree char *s_tw = shot("township"), *s_case = shot("case"), *s_st = shot("stations");
+    g_autofree char *s_tw = desk_fixture_shot("township"), *s_case = desk_fixture_shot("case"), *s_st = desk_fixture_shot("stations");
     g_autofree char *script = g_strdup_printf(
         "wait-page login 30\n"
         "wait-text login.persons 王志强 30\n"
@@ -917,7 +910,8 @@ static void test_township_accepts(void **state)
  * real counts. */
 static void test_county_network_and_stats(void **state)
 {
-    g_autofree char *s_net = shot("network"), *s_stats = shot("stats");
+    g_autofree char *s_net = desk_fixture_shot("network"), *s_stats = desk_fixture_shot("stats"),
+                    *s_county = desk_fixture_shot("county");
     char total[16], closed[16];
     snprintf(total, sizeof total, "%s", pq("SELECT count(*) FROM cases"));
     snprintf(closed, sizeof closed, "%s", pq("SELECT count(*) FROM cases WHERE status = %d", SJ_STATUS_CLOSED));
@@ -940,6 +934,7 @@ static void test_county_network_and_stats(void **state)
         "wait-text county.count.review 0 30\n"
         "click county.view.all\n"
         "wait-text county.list %s 30\n"
+        "%s"
         "page network\n"
         /* A relay's status reaches the county with its heartbeats (every
          * 30 s at most) and the page asks again every 30 s: either relay
@@ -969,7 +964,7 @@ static void test_county_network_and_stats(void **state)
         "print stats.summary\n"
         "%s"
         "quit\n",
-        NET.number[0] ? NET.number : "410423-", s_net, total, s_stats);
+        NET.number[0] ? NET.number : "410423-", s_county, s_net, total, s_stats);
     assert_int_equal(run_desk_net("desk-county", "county", script, 90), 0);
     /* Both relays online as the county sees them. */
     g_autofree char *out = desk_output("county");

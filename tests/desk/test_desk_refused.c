@@ -93,7 +93,8 @@ static void test_revoked_station_is_told_why_and_what_to_do(void **state)
     const char *args[] = {"--cert", crt, "--key", key, "--ca", W.t.certs.ca_file,
                           "--address", addr, "--peer", "relay:410423101000",
                           "--store", W.store, NULL};
-    const char *script =
+    g_autofree char *s_refused = desk_fixture_shot("link-refused");
+    g_autofree char *script = g_strconcat(
         "wait-page login 20\n"
         /* Before anyone logs in: the relay's refusal, told as it is. */
         "wait-text login.refusal " ADVICE " 120\n"
@@ -121,8 +122,8 @@ static void test_revoked_station_is_told_why_and_what_to_do(void **state)
         /* Saved, but it cannot be delivered: why and what to do. */
         "wait-text banner 无法送出 10\n"
         "expect-text banner " ADVICE "\n"
-        "print banner\n"
-        "quit\n";
+        "print banner\n",
+        s_refused, "quit\n", NULL);
     int rc = desk_fixture_run(XVFB_RUN, bin, W.t.certs.dir, "v204", args, script);
     assert_int_equal(rc, 0);
 

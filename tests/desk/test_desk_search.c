@@ -222,6 +222,8 @@ static void test_county_desk(void **state)
     g_autofree char *set_name = g_strdup_printf("select %s.search.key 2\nset %s.search.text %s\n", L, L, name);
     g_autofree char *c_name = count_text(pq("SELECT count(*) FROM cases WHERE applicant_name LIKE '%s%%'", name));
     search(s, L, set_name, c_name);
+    g_autofree char *s_search = desk_fixture_shot("search");
+    g_string_append(s, s_search);
     open_case(s, L, "county", number);
     g_autofree char *set_id = g_strdup_printf("set %s.search.text %s\n", L, id);
     g_autofree char *c_id = count_text(pq("SELECT count(*) FROM cases WHERE applicant_id_number ="
@@ -291,6 +293,7 @@ static void test_county_desk(void **state)
                            "wait-text %s %s 30\n",
                            L, L, nth("true", by_reg, 5000), L, L, nth("true", by_reg, 9999));
     sorts(s, L, "true");
+    g_autofree char *s_overdue = desk_fixture_shot("county-overdue");
     /* The console's bulk 督办: every overdue case still worked on, listed
      * in the 超期 queue, supervised at once and recorded by the county. */
     long overdue_open = atol(pq("SELECT count(*) FROM cases WHERE overdue AND status IN"
@@ -309,8 +312,9 @@ static void test_county_desk(void **state)
                              * (beside its status, with 超期). */
                            "click %s.search.clear\n"
                            "click county.view.overdue\n"
-                           "wait-row %s 0 '超期 · 督办' 30\n",
-                           L, L, c_overdue_open, L, L, L, L, L);
+                           "wait-row %s 0 '超期 · 督办' 30\n"
+                           "%s",
+                           L, L, c_overdue_open, L, L, L, L, L, s_overdue);
     g_string_append(s, "quit\n");
 
     char pki[4200], prefix[4200], crt[4300], key[4300], ca[4300], addr[64], peer[64], store[4300];
