@@ -419,7 +419,7 @@ DeskCaseList *desk_case_list_new(DeskWindow *w, const char *name, const char *ti
     add_column(l, COL_ITEM, _("Item"), true, -1);
     add_column(l, COL_APPLICANT, _("Applicant"), false, 75);
     add_column(l, COL_VILLAGE, _("Village"), false, 85);
-    add_column(l, COL_STATUS, _("Status"), false, 150);
+    add_column(l, COL_STATUS, _("Status"), false, 230);
     add_column(l, COL_DELIVERY, _("Delivery"), false, 95);
     add_column(l, COL_REGISTERED, _("Registered"), false, 105);
     add_column(l, COL_DUE, _("Due"), false, 150);

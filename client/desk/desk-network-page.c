@@ -28,7 +28,7 @@ struct _DeskNetworkPage {
 G_DEFINE_TYPE(DeskNetworkPage, desk_network_page, GTK_TYPE_BOX)
 
 /* Warnings listed above the table; more are counted. */
-#define WARNINGS_SHOWN 30
+#define WARNINGS_SHOWN 12
 
 static void clear_grid(DeskNetworkPage *p)
 {
