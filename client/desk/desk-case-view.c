@@ -26,6 +26,7 @@ struct _DeskCaseView {
     GtkWidget *form, *form_title, *note_label, *note, *result_label, *result, *dept_label, *department;
     GtkWidget *mat_label, *materials, *sat_label, *satisfaction, *confirm, *message;
     GtkWidget *days_label, *days;  /* EXTEND_REQUEST: working days asked for */
+    GPtrArray *dept_codes;       /* the department list's codes, entry 0 "" (— choose —) */
     sj_case_action pending;      /* the action whose inputs are shown */
     desk_draft *draft;
     bool restoring;
@@ -42,6 +43,8 @@ static void keep(DeskCaseView *v, const char *key, const char *value)
         desk_window_show_error(v->win, NULL, &err);
 }
 
+static const char *department_chosen(DeskCaseView *v);
+
 static void keep_all(DeskCaseView *v)
 {
     if (v->restoring || !v->draft || !v->have_case)
@@ -56,12 +59,60 @@ static void keep_all(DeskCaseView *v)
     keep(v, "note", note);
     keep(v, "result", result);
     keep(v, "materials", mats);
-    keep(v, "department", gtk_editable_get_text(GTK_EDITABLE(v->department)));
+    keep(v, "department", department_chosen(v));
 }
 
 static void on_input_changed(gpointer obj, gpointer data)
 {
     keep_all(data);
+}
+
+static void on_choice_changed(GObject *obj, GParamSpec *pspec, gpointer data)
+{
+    keep_all(data);
+}
+
+/* ---- the department list (派单) ----------------------------------------- */
+
+/* The code of the department chosen, "" for none. */
+static const char *department_chosen(DeskCaseView *v)
+{
+    guint i = gtk_drop_down_get_selected(GTK_DROP_DOWN(v->department));
+    return v->dept_codes && i < v->dept_codes->len ? g_ptr_array_index(v->dept_codes, i) : "";
+}
+
+/* Chooses the department of this code (none when it is not listed). */
+static void department_choose(DeskCaseView *v, const char *code)
+{
+    guint pick = 0;
+    for (guint i = 1; code && *code && v->dept_codes && i < v->dept_codes->len; i++)
+        if (strcmp(g_ptr_array_index(v->dept_codes, i), code) == 0)
+            pick = i;
+    gtk_drop_down_set_selected(GTK_DROP_DOWN(v->department), pick);
+}
+
+/* Fills the list from the org tree the county sent (its active
+ * departments, "县民政局 (mzj)"): the county dispatches to a department
+ * chosen from the county's own records, never a name typed by hand. */
+static void department_list_fill(DeskCaseView *v)
+{
+    const Sanji__OrgTreeSync *t = sc_org_tree(desk_window_client(v->win));
+    GtkStringList *names = gtk_string_list_new(NULL);
+    if (v->dept_codes)
+        g_ptr_array_unref(v->dept_codes);
+    v->dept_codes = g_ptr_array_new_with_free_func(g_free);
+    gtk_string_list_append(names, _("— choose —"));
+    g_ptr_array_add(v->dept_codes, g_strdup(""));
+    for (size_t i = 0; t && i < t->n_departments; i++) {
+        const Sanji__Department *d = t->departments[i];
+        if (!d->active)
+            continue;
+        g_autofree char *label = g_strdup_printf("%s (%s)", desk_nz(d->name), desk_nz(d->code));
+        gtk_string_list_append(names, label);
+        g_ptr_array_add(v->dept_codes, g_strdup(desk_nz(d->code)));
+    }
+    gtk_drop_down_set_model(GTK_DROP_DOWN(v->department), G_LIST_MODEL(names));
+    g_object_unref(names);
 }
 
 /* ---- actions ------------------------------------------------------------ */
@@ -109,11 +160,11 @@ static void open_form(DeskCaseView *v, sj_case_action a, const Sanji__Case *cs)
     if (!v->restoring && cs) {
         sc_client *c = desk_window_client(v->win);
         const Sanji__CatalogueItem *it = sc_catalogue_item(c, cs->item_code);
-        /* 派单 takes a department's code: the one owning the item is
-         * proposed (the county refuses a code it does not know). */
+        /* 派单 takes a department from the county's list: the one owning
+         * the item is proposed (the county refuses a code it does not know). */
         const Sanji__Department *owner = sc_item_department(c, cs->item_code);
-        if (dept && !*gtk_editable_get_text(GTK_EDITABLE(v->department)))
-            gtk_editable_set_text(GTK_EDITABLE(v->department), owner ? desk_nz(owner->code) : "");
+        if (dept && !*department_chosen(v))
+            department_choose(v, owner ? desk_nz(owner->code) : "");
         if (mats) {
             /* 一次告知: start from the last list (or the item's), so a second
              * request repeats it unless something is really missing. */
@@ -146,7 +197,7 @@ static void on_action_clicked(GtkButton *b, gpointer data)
     desk_text_view_set(v->note, "");
     desk_text_view_set(v->result, "");
     desk_text_view_set(v->materials, "");
-    gtk_editable_set_text(GTK_EDITABLE(v->department), "");
+    department_list_fill(v);
     gtk_drop_down_set_selected(GTK_DROP_DOWN(v->satisfaction), 0);
     gtk_spin_button_set_value(GTK_SPIN_BUTTON(v->days), 1);
     open_form(v, a, d.c);
@@ -191,8 +242,7 @@ static void on_confirm(GtkButton *b, gpointer data)
         .type = v->pending,
         .note = f & SJ_CASE_FIELD_NOTE ? note : NULL,
         .result = f & SJ_CASE_FIELD_RESULT ? result : NULL,
-        .department = f & SJ_CASE_FIELD_DEPARTMENT ? gtk_editable_get_text(GTK_EDITABLE(v->department))
-                                                   : NULL,
+        .department = f & SJ_CASE_FIELD_DEPARTMENT ? department_chosen(v) : NULL,
         .materials = (const char *const *)list->pdata,
         .n_materials = list->len,
         .satisfaction = (f & SJ_CASE_FIELD_SATISFACTION) && si < G_N_ELEMENTS(sats) ? sats[si]
@@ -441,7 +491,8 @@ void desk_case_view_show(DeskCaseView *v, const uint8_t case_id[16])
                 desk_text_view_set(v->note, desk_draft_get(v->draft, "note"));
                 desk_text_view_set(v->result, desk_draft_get(v->draft, "result"));
                 desk_text_view_set(v->materials, desk_draft_get(v->draft, "materials"));
-                gtk_editable_set_text(GTK_EDITABLE(v->department), desk_draft_get(v->draft, "department"));
+                department_list_fill(v);
+                department_choose(v, desk_draft_get(v->draft, "department"));
                 open_form(v, a, NULL);
                 v->restoring = false;
             }
@@ -451,7 +502,10 @@ void desk_case_view_show(DeskCaseView *v, const uint8_t case_id[16])
 
 static void desk_case_view_finalize(GObject *obj)
 {
-    desk_draft_free(DESK_CASE_VIEW(obj)->draft);
+    DeskCaseView *v = DESK_CASE_VIEW(obj);
+    desk_draft_free(v->draft);
+    if (v->dept_codes)
+        g_ptr_array_unref(v->dept_codes);
     G_OBJECT_CLASS(desk_case_view_parent_class)->finalize(obj);
 }
 
@@ -508,7 +562,7 @@ DeskCaseView *desk_case_view_new(DeskWindow *w)
     v->result_label = field_label(_("Result (what was done, what the villager gets)"));
     v->result = text_input();
     v->dept_label = field_label(_("Department that handles it"));
-    v->department = gtk_entry_new();
+    v->department = gtk_drop_down_new(NULL, NULL);
     v->mat_label = field_label(_("Every missing material, one per line (tell everything at once)"));
     v->materials = text_input();
     v->sat_label = field_label(_("The villager's satisfaction"));
@@ -549,7 +603,7 @@ DeskCaseView *desk_case_view_new(DeskWindow *w)
     for (size_t i = 0; i < G_N_ELEMENTS(texts); i++)
         g_signal_connect(gtk_text_view_get_buffer(GTK_TEXT_VIEW(texts[i])), "changed",
                          G_CALLBACK(on_input_changed), v);
-    g_signal_connect(v->department, "changed", G_CALLBACK(on_input_changed), v);
+    g_signal_connect(v->department, "notify::selected", G_CALLBACK(on_choice_changed), v);
 
     if (desk_window_store_path(w)) {
         g_autofree char *path = desk_draft_path(desk_window_store_path(w), "action");

@@ -971,6 +971,90 @@ static void test_county_network_and_stats(void **state)
     assert_non_null(strstr(out, "network.message: 共"));
 }
 
+/* 4. 派单-接单: the township escalates the station's case to the county
+ * (the CLI); the county desk accepts it and dispatches it to 县民政局,
+ * chosen from the county's list of departments (never typed); that
+ * department's desk finds it in 待接单 and takes it.  Each step is checked
+ * in PostgreSQL. */
+static void test_county_dispatches_department_takes(void **state)
+{
+    if (!NET.number[0])
+        skip();
+    char out[8192];
+    g_autofree char *args = g_strdup_printf("escalate %s --wait-applied", NET.number);
+    bool escalated = false;
+    for (gint64 end = g_get_monotonic_time() + (gint64)SJ_TEST_HANG_MS * 1000;
+         !escalated && g_get_monotonic_time() < end;) {
+        cli("desk-" T101, out, sizeof out, "sync --wait 10");
+        escalated = cli("desk-" T101, out, sizeof out, args) == 0;
+    }
+    assert_true(escalated);
+    char st[8];
+    snprintf(st, sizeof st, "%d", SJ_STATUS_ESCALATED_COUNTY);
+    assert_string_equal(pq("SELECT status FROM cases WHERE number = '%s'", NET.number), st);
+
+    g_autofree char *county = g_strdup_printf(
+        "wait-page login 30\n"
+        "wait-text login.persons 邱志强 30\n"
+        "select-text login.persons 邱志强\n"
+        "set login.password sanji123\n"
+        "click login.submit\n"
+        "wait-page county 30\n"
+        "click county.view.incoming\n"
+        "wait-text county.list %s 30\n"
+        "select-text county.list %s\n"
+        "wait-page case 10\n"
+        "click case.action.accept\n"
+        "click case.confirm\n"
+        "wait-text case.status 县已签收 30\n"
+        "wait-text case.delivery 县里已记录 30\n"
+        "click case.action.dispatch\n"
+        /* The department that owns the item is proposed; the list is the
+         * county's departments. */
+        "expect-text case.department 县民政局\n"
+        "select-text case.department 县人社局\n"
+        "select-text case.department 县民政局\n"
+        "click case.confirm\n"
+        "wait-text case.status 待接单 30\n"
+        "wait-text case.delivery 县里已记录 30\n"
+        "quit\n",
+        NET.number, NET.number);
+    assert_int_equal(run_desk_net("desk-county", "county-dispatch", county, 90), 0);
+    snprintf(st, sizeof st, "%d", SJ_STATUS_DISPATCHED);
+    g_autofree char *want = g_strdup_printf("%s,mzj,县民政局", st);
+    assert_string_equal(pq("SELECT status || ',' || department_code || ',' || department FROM cases"
+                           " WHERE number = '%s'", NET.number),
+                        want);
+
+    g_autofree char *s_dept = desk_fixture_shot("department");
+    g_autofree char *dept = g_strdup_printf(
+        "wait-page login 30\n"
+        "wait-text login.persons 韩秀英 30\n"
+        "select-text login.persons 韩秀英\n"
+        "set login.password sanji123\n"
+        "click login.submit\n"
+        "wait-page department 30\n"
+        "click department.view.incoming\n"
+        "wait-text department.list %s 30\n"
+        "wait-text department.count.incoming 1 30\n"
+        "%s"
+        "select-text department.list %s\n"
+        "wait-page case 10\n"
+        "click case.action.take\n"
+        "click case.confirm\n"
+        "wait-text case.status 部门办理中 30\n"
+        "wait-text case.delivery 县里已记录 30\n"
+        "quit\n",
+        NET.number, s_dept, NET.number);
+    assert_int_equal(run_desk_net("desk-dept-mzj", "department", dept, 90), 0);
+    snprintf(st, sizeof st, "%d", SJ_STATUS_DEPARTMENT_HANDLING);
+    assert_string_equal(pq("SELECT status FROM cases WHERE number = '%s'", NET.number), st);
+    assert_string_equal(pq("SELECT e.actor_person || ',' || e.actor_node FROM case_event e"
+                           " JOIN cases c USING (case_id) WHERE c.number = '%s'"
+                           " ORDER BY e.seq DESC LIMIT 1", NET.number),
+                        "p-410423000000-mzj-01,department-desk:410423000000:mzj");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -984,6 +1068,7 @@ int main(void)
         cmocka_unit_test(test_station_case_reaches_county),
         cmocka_unit_test(test_township_accepts),
         cmocka_unit_test(test_county_network_and_stats),
+        cmocka_unit_test(test_county_dispatches_department_takes),
     };
     failed += cmocka_run_group_tests_name("network", net_tests, net_setup, net_teardown);
     return failed;
