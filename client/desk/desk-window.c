@@ -409,11 +409,26 @@ static GtkWidget *setup_page(DeskWindow *w, const sj_error *err)
     GtkWidget *box = gtk_box_new(GTK_ORIENTATION_VERTICAL, 12);
     gtk_widget_add_css_class(box, "page");
     gtk_widget_set_valign(box, GTK_ALIGN_CENTER);
-    GtkWidget *title = gtk_label_new(_("This program cannot start its connection"));
+    /* A new station has no configuration yet: that is no error to show a
+     * cadre, only the import to do.  A configuration that is there and
+     * broken is an error an administrator copies (selectable). */
+    sc_setup_target t;
+    sj_error terr;
+    bool fresh = sc_setup_default_target(NULL, desk_application_config_path(w->app), &t,
+                                         &terr) == 0 &&
+                 !g_file_test(t.config, G_FILE_TEST_EXISTS);
+    GtkWidget *title = gtk_label_new(fresh ? _("This station is not set up yet")
+                                           : _("This program cannot start its connection"));
     gtk_widget_add_css_class(title, "title-1");
-    GtkWidget *msg = gtk_label_new(err->message);
+    g_autofree char *text =
+        fresh ? g_strdup_printf(_("There is no setup here yet (%s). Import the enrolment bundle "
+                                  "the county sent for this station, with the passphrase on its "
+                                  "slip."),
+                                t.config)
+              : g_strdup(err->message);
+    GtkWidget *msg = gtk_label_new(text);
     gtk_label_set_wrap(GTK_LABEL(msg), true);
-    gtk_label_set_selectable(GTK_LABEL(msg), true);
+    gtk_label_set_selectable(GTK_LABEL(msg), !fresh);
     gtk_label_set_max_width_chars(GTK_LABEL(msg), 60);
     gtk_box_append(GTK_BOX(box), title);
     gtk_box_append(GTK_BOX(box), msg);

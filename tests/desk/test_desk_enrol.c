@@ -28,6 +28,7 @@
 #include <cmocka.h>
 #include <glib.h>
 
+#include "desk_fixture.h"
 #include "certs.h"
 
 static sj_test_certs g_certs;
@@ -104,6 +105,7 @@ static void test_import_from_the_setup_page(void **state)
 {
     (void)state;
     struct stat st;
+    g_autofree char *s_setup = desk_fixture_shot("setup");
     g_autofree char *script = g_strdup_printf(
         "set setup.file '%s'\n"
         "set setup.passphrase AAAA-BBBB-CCCC-DDDD-EEEE\n"
@@ -113,8 +115,9 @@ static void test_import_from_the_setup_page(void **state)
         "click setup.import\n"
         "wait-text setup.status 本站已设置为 60\n"
         "expect-text setup.status village:410423101201\n"
+        "%s"
         "quit\n",
-        g_bundle, g_pass);
+        g_bundle, g_pass, s_setup);
     assert_int_equal(run_desk(script), 0);
     assert_int_equal(stat(g_conf, &st), 0);
     g_autofree char *dir = g_path_get_dirname(g_conf);
