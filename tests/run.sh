@@ -3,8 +3,8 @@
 # clang with AddressSanitizer + UndefinedBehaviorSanitizer + libFuzzer), run
 # the whole ctest suite in both, then run the PostgreSQL tests once more from
 # a copy of the tree inside a folder only root may enter (clone_check.sh).
-# Exits non-zero on any failure, on a test that skipped itself, and when
-# nothing ran.
+# Exits non-zero on any failure, on a test that skipped itself, when
+# nothing ran, and when a test left its PostgreSQL cluster behind.
 #
 #   ./tests/run.sh                          everything
 #   SANJI_TEST_LABEL=unit ./tests/run.sh    only one ctest label (unit,
@@ -60,6 +60,24 @@ build_and_test() {
   check_skips "$dir"
 }
 
+# The PostgreSQL clusters the tests start live in private folders
+# /tmp/sanji-pg.* (tests/lib/pg_cluster.sh); each must be gone when its test
+# is.  Those there before this run (another run's, a person's) are not ours.
+pg_folders() { ls -d /tmp/sanji-pg.* 2>/dev/null | sort || true; }
+pg_before=$(pg_folders)
+check_pg_leaks() {
+  local leaked="" d
+  for d in $(comm -13 <(printf '%s\n' "$pg_before") <(pg_folders)); do
+    # A cluster still running belongs to a run going on beside this one.
+    [ -f "$d/data/postmaster.pid" ] || leaked+="$d "
+  done
+  if [ -n "$leaked" ]; then
+    echo "run.sh: test clusters left behind (a test removed its link to the cluster, not the" \
+         "cluster: use tests/lib/pg_cluster.sh stop): $leaked" >&2
+    exit 1
+  fi
+}
+
 build_and_test build/release -DCMAKE_C_COMPILER=gcc
 ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
@@ -73,4 +91,5 @@ fi
 if [ -z "$label" ]; then
   ./tests/clone_check.sh
 fi
+check_pg_leaks
 echo "== all tests passed"

@@ -514,12 +514,14 @@ static void test_planted_crash_is_reported(void **state)
     sj_test_proc_free(&run);
     char *out = read_all(log);
     assert_non_null(out);
-    /* A failing run keeps its folders: remove them. */
+    /* A failing run keeps its folders: remove them, the cluster's private
+     * folder too (its -pg is only a link to it: pg_cluster.sh stop). */
     const char *kept = strstr(out, "kept ");
     char dir[PATH_MAX] = "";
     if (kept && sscanf(kept, "kept %4000s", dir) == 1 && strncmp(dir, "/tmp/sanji-chaos-", 17) == 0) {
-        char cmd[2 * PATH_MAX + 32];
-        snprintf(cmd, sizeof cmd, "rm -rf '%s' '%s-pg'", dir, dir);
+        char cmd[3 * PATH_MAX + 64];
+        snprintf(cmd, sizeof cmd, "%s/tests/lib/pg_cluster.sh stop '%s-pg'; rm -rf '%s'",
+                 getenv("SANJI_SOURCE_DIR"), dir, dir);
         if (system(cmd) != 0)
             print_message("could not remove %s\n", dir);
     }
