@@ -97,8 +97,9 @@ const char *countyd_import_kind_name(countyd_import_kind kind)
 
 /* --- field checks ---------------------------------------------------------- */
 
-/* Non-empty valid UTF-8 text without control characters, at most max bytes. */
-static bool text_ok(const char *s, size_t max)
+/* Non-empty valid UTF-8 text without control characters, at most max bytes
+ * (also the check of names given to `sanji-countyd person|department`). */
+bool countyd_import_text_ok(const char *s, size_t max)
 {
     if (!s[0] || !sj_text_valid(s, max))
         return false;
@@ -133,7 +134,8 @@ static sj_level level_from_name(const char *s)
     return SJ_LEVEL_NONE;
 }
 
-static sj_person_role role_from_name(const char *s)
+/* The roles a person of the files may have (not "system"). */
+sj_person_role countyd_import_role(const char *s)
 {
     if (strcmp(s, "village_cadre") == 0)
         return SJ_ROLE_VILLAGE_CADRE;
@@ -216,7 +218,7 @@ static int check_orgunits(import_ctx *c, sj_error *err)
         }
         if (in_file(c, 0, code, i))
             bad(c, line, "编码 %s 重复 (code appears twice in the file)", code);
-        if (!text_ok(name, NAME_MAX_BYTES))
+        if (!countyd_import_text_ok(name, NAME_MAX_BYTES))
             bad(c, line, "名称为空或无效 (name empty, too long or not plain text)");
         sj_level lv = level_from_name(level);
         if (lv == SJ_LEVEL_NONE) {
@@ -286,7 +288,7 @@ static int check_categories(import_ctx *c, sj_error *err)
             bad(c, line, "类别编码“%s”无效 (code must be 1-32 letters, digits, '-', '_' or '.')", f[0]);
         else if (in_file(c, 0, f[0], i))
             bad(c, line, "类别编码 %s 重复 (code appears twice in the file)", f[0]);
-        if (!text_ok(f[1], NAME_MAX_BYTES))
+        if (!countyd_import_text_ok(f[1], NAME_MAX_BYTES))
             bad(c, line, "名称为空或无效 (name empty, too long or not plain text)");
     }
     return 0;
@@ -336,7 +338,7 @@ static int materials_array(import_ctx *c, size_t line, const char *list, char **
         }
         memcpy(item, p, len);
         item[len] = '\0';
-        if (!text_ok(item, NAME_MAX_BYTES)) {
+        if (!countyd_import_text_ok(item, NAME_MAX_BYTES)) {
             bad(c, line, "材料清单第 %d 项无效 (materials item %d is not plain text)", items + 1,
                 items + 1);
             free(a);
@@ -389,11 +391,11 @@ static int check_catalogue(import_ctx *c, sj_error *err)
                 bad(c, line, "类别 %s 不存在，请先导入 catalogue_categories.csv (category not "
                     "in the database; import the categories first)", f[1]);
         }
-        if (!text_ok(f[2], NAME_MAX_BYTES))
+        if (!countyd_import_text_ok(f[2], NAME_MAX_BYTES))
             bad(c, line, "名称为空或无效 (name empty, too long or not plain text)");
         if (level_from_name(f[3]) == SJ_LEVEL_NONE)
             bad(c, line, "最低办理级别“%s”无效，应为 village|township|county (bad min_level)", f[3]);
-        if (!text_ok(f[4], NAME_MAX_BYTES)) {
+        if (!countyd_import_text_ok(f[4], NAME_MAX_BYTES)) {
             bad(c, line, "责任部门为空或无效 (department empty, too long or not plain text)");
         } else if (c->have_departments) {
             /* Once departments are records, an item names one of them: a
@@ -473,9 +475,9 @@ static int check_persons(import_ctx *c, sj_error *err)
             bad(c, line, "人员编号“%s”无效 (id must be 1-32 letters, digits, '-', '_' or '.')", f[0]);
         else if (in_file(c, 0, f[0], i))
             bad(c, line, "人员编号 %s 重复 (id appears twice in the file)", f[0]);
-        if (!text_ok(f[1], NAME_MAX_BYTES))
+        if (!countyd_import_text_ok(f[1], NAME_MAX_BYTES))
             bad(c, line, "姓名为空或无效 (name empty, too long or not plain text)");
-        sj_person_role role = role_from_name(f[2]);
+        sj_person_role role = countyd_import_role(f[2]);
         if (role == SJ_ROLE_NONE)
             bad(c, line, "角色“%s”无效，应为 village_cadre|township_staff|county_operator|"
                 "department_staff (bad role)", f[2]);
@@ -556,7 +558,7 @@ static int write_persons(import_ctx *c, sj_error *err)
             return rc;
         }
         char role[4];
-        snprintf(role, sizeof(role), "%d", (int)role_from_name(f[2]));
+        snprintf(role, sizeof(role), "%d", (int)countyd_import_role(f[2]));
         const char *p[] = {f[0], f[1], role, f[3], verifier,
                            c->csv->records[i].n > 5 ? f[5] : ""};
         if ((rc = upsert(c, line, sql, 6, p, err)) != 0)
@@ -591,7 +593,7 @@ static int check_holidays(import_ctx *c, sj_error *err)
         } else {
             bad(c, line, "类型“%s”无效，应为 holiday|workday (bad kind)", f[1]);
         }
-        if (f[2][0] && !text_ok(f[2], NAME_MAX_BYTES))
+        if (f[2][0] && !countyd_import_text_ok(f[2], NAME_MAX_BYTES))
             bad(c, line, "名称无效 (name too long or not plain text)");
     }
     return 0;
@@ -628,7 +630,7 @@ static int check_departments(import_ctx *c, sj_error *err)
                 f[0]);
         else if (in_file(c, 0, f[0], i))
             bad(c, line, "部门代码 %s 重复 (code appears twice in the file)", f[0]);
-        if (!text_ok(f[1], NAME_MAX_BYTES))
+        if (!countyd_import_text_ok(f[1], NAME_MAX_BYTES))
             bad(c, line, "部门名称为空或无效 (name empty, too long or not plain text)");
         else if (in_file(c, 1, f[1], i))
             bad(c, line, "部门名称 %s 重复 (name appears twice in the file)", f[1]);

@@ -27,16 +27,19 @@
  * Nothing is allocated for the caller.
  *
  * Entry points: countyd_import_kind_parse(), countyd_import_kind_name(),
- * countyd_import_file(), countyd_import_demo(), countyd_import_calendar_report().
+ * countyd_import_file(), countyd_import_demo(), countyd_import_calendar_report(),
+ * countyd_import_text_ok(), countyd_import_role().
  */
 #ifndef COUNTYD_IMPORT_H
 #define COUNTYD_IMPORT_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdio.h>
 
 #include <libpq-fe.h>
 
+#include "case.h"
 #include "err.h"
 
 typedef enum countyd_import_kind {
@@ -73,5 +76,11 @@ int countyd_import_demo(PGconn *db, const char *dir, FILE *report, sj_error *err
  * whether next year's arrangement is still missing.  Returns 0, SJ_ENOMEM or
  * SJ_EDB/SJ_EDB_CONN. */
 int countyd_import_calendar_report(PGconn *db, FILE *report, sj_error *err);
+
+/* The field checks the files and `sanji-countyd person|department` share:
+ * non-empty plain UTF-8 text of at most max bytes; a role name of the
+ * files (village_cadre ... department_staff; SJ_ROLE_NONE otherwise). */
+bool countyd_import_text_ok(const char *s, size_t max);
+sj_person_role countyd_import_role(const char *s);
 
 #endif
