@@ -20,6 +20,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "admin.h"
 #include "apply.h"
 #include "case.h"
 #include "clock.h"
@@ -523,17 +524,20 @@ static int check_persons(import_ctx *c, sj_error *err)
     return 0;
 }
 
+/* A stored person keeps their active flag: re-importing last year's file
+ * must not let a deactivated person log in again (`sanji-countyd person
+ * activate` does that, audited; admin.h). */
 static int write_persons(import_ctx *c, sj_error *err)
 {
     static const char sql[] =
         "INSERT INTO person (id, name, role, org_unit, verifier, active, department)"
         " VALUES ($1, $2, $3, $4, $5, true, $6)"
         " ON CONFLICT (id) DO UPDATE SET name = excluded.name, role = excluded.role,"
-        " org_unit = excluded.org_unit, verifier = excluded.verifier, active = true,"
+        " org_unit = excluded.org_unit, verifier = excluded.verifier,"
         " department = excluded.department, updated_at = now()"
-        " WHERE (person.name, person.role, person.org_unit, person.verifier, person.active,"
+        " WHERE (person.name, person.role, person.org_unit, person.verifier,"
         " person.department) IS DISTINCT FROM (excluded.name, excluded.role, excluded.org_unit,"
-        " excluded.verifier, true, excluded.department)";
+        " excluded.verifier, excluded.department)";
     for (size_t i = 1; i < c->csv->n; i++) {
         char **f = c->csv->records[i].fields;
         size_t line = c->csv->records[i].line;
@@ -754,6 +758,18 @@ int countyd_import_file(PGconn *db, countyd_import_kind kind, const char *path, 
         const char *p[] = {refname[kind]};
         if ((rc = countyd_db_exec(db, "UPDATE reference_version SET version = version + 1"
                                       " WHERE name = $1", 1, p, err)) != 0)
+            goto fail;
+    }
+    /* The audit of administration (admin.h) counts bulk changes too: who
+     * imported which file and how many rows it changed. */
+    if (c.changed > 0) {
+        char op[COUNTYD_ADMIN_OPERATOR_SIZE], command[32], rows[64];
+        countyd_admin_operator(NULL, op);
+        snprintf(command, sizeof(command), "import %s", KINDS[k].name);
+        snprintf(rows, sizeof(rows), "%zu rows changed", c.changed);
+        const char *p[] = {op, command, path, rows};
+        if ((rc = countyd_db_exec(db, "INSERT INTO admin_audit (operator, command, target,"
+                                      " new_value) VALUES ($1, $2, $3, $4)", 4, p, err)) != 0)
             goto fail;
     }
     if ((rc = countyd_db_exec(db, "COMMIT", 0, NULL, err)) != 0)

@@ -21,7 +21,10 @@
  * reference version (CatalogueSync/OrgTreeSync/PersonSync.version) is raised
  * only when a row really changed.  Persons' passwords are stored as scrypt
  * verifiers (common/password.h); a verifier that already matches the
- * password is kept.
+ * password is kept.  A stored person keeps their `active` flag (new ones
+ * are active): only `sanji-countyd person activate` reactivates (admin.h).
+ * An import that changes rows writes one admin_audit row (the Unix user,
+ * "import KIND", the file, how many rows).
  *
  * The caller owns the connection; it must not be inside a transaction.
  * Nothing is allocated for the caller.

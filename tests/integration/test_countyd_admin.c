@@ -158,6 +158,27 @@ static void test_deactivate_and_activate_person(void **state)
     expect_scalar("SELECT active::text FROM person WHERE id = '" PA "'", "false");
     assert_int_equal(version("person"), v0 + 1);
     expect_last_audit("张科长", "person deactivate", PA, "active=yes", "active=no");
+    /* Re-importing the persons file does not let them in again; the
+     * import is audited too. */
+    char csv[] = "/tmp/sj_admin_csvXXXXXX";
+    int fd = mkstemp(csv);
+    assert_true(fd >= 0);
+    close(fd);
+    const char *src = getenv("SANJI_SOURCE_DIR");
+    char cmd[1024];
+    snprintf(cmd, sizeof(cmd), "(head -1 '%s/deploy/demo/persons.csv'; grep '^" PA ",'"
+             " '%s/deploy/demo/persons.csv' | sed 's/,常刚,/,常刚二,/') > %s",
+             src ? src : ".", src ? src : ".", csv);
+    assert_int_equal(system(cmd), 0);
+    RUN(0, NULL, "import persons %s", csv);
+    free(out);
+    unlink(csv);
+    expect_scalar("SELECT name || ' ' || active::text FROM person WHERE id = '" PA "'",
+                  "常刚二 false");
+    expect_scalar("SELECT command || ' ' || new_value FROM admin_audit ORDER BY id DESC LIMIT 1",
+                  "import persons 1 rows changed");
+    pgt_exec(db, "UPDATE person SET name = '常刚' WHERE id = '" PA "'");
+    v0++; /* the import changed a row */
     long n = pgt_count(db, "admin_audit");
     /* Again: nothing changes, no audit row, no new version. */
     RUN(0, NULL, "--by 张科长 person deactivate " PA);
