@@ -163,9 +163,9 @@ static const char *const REF_PERSON[] = {"person", NULL};
 int countyd_admin_person_add(PGconn *db, const char *by, const char *id,
                              const countyd_admin_person *p, const char *password, sj_error *err)
 {
-    if (!id || !*id || strlen(id) > 64 || !sj_text_valid(id, 64))
-        return sj_error_set(err, SJ_EINVAL, "人员编号为空或无效 (the person id is empty or not "
-                            "plain text)");
+    if (!countyd_import_code_ok(id))
+        return sj_error_set(err, SJ_EINVAL, "人员编号“%s”无效 (the id must be 1-32 letters, digits, "
+                            "'-', '_' or '.')", id);
     const char *dept = p->department ? p->department : "";
     if (!p->name || !p->role || !p->unit)
         return sj_error_set(err, SJ_EINVAL, "新增人员须给出 --name、--role 和 --unit (give --name, "

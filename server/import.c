@@ -111,7 +111,7 @@ bool countyd_import_text_ok(const char *s, size_t max)
 }
 
 /* Codes of categories, items and persons: ASCII letters, digits, '-', '_', '.'. */
-static bool code_ok(const char *s)
+bool countyd_import_code_ok(const char *s)
 {
     size_t n = strlen(s);
     if (n == 0 || n > CODE_MAX_BYTES)
@@ -285,7 +285,7 @@ static int check_categories(import_ctx *c, sj_error *err)
     for (size_t i = 1; i < c->csv->n; i++) {
         char **f = c->csv->records[i].fields;
         size_t line = c->csv->records[i].line;
-        if (!code_ok(f[0]))
+        if (!countyd_import_code_ok(f[0]))
             bad(c, line, "类别编码“%s”无效 (code must be 1-32 letters, digits, '-', '_' or '.')", f[0]);
         else if (in_file(c, 0, f[0], i))
             bad(c, line, "类别编码 %s 重复 (code appears twice in the file)", f[0]);
@@ -376,11 +376,11 @@ static int check_catalogue(import_ctx *c, sj_error *err)
         char **f = c->csv->records[i].fields;
         size_t line = c->csv->records[i].line;
         long limit = 0, urgent = 0;
-        if (!code_ok(f[0]))
+        if (!countyd_import_code_ok(f[0]))
             bad(c, line, "事项编码“%s”无效 (code must be 1-32 letters, digits, '-', '_' or '.')", f[0]);
         else if (in_file(c, 0, f[0], i))
             bad(c, line, "事项编码 %s 重复 (code appears twice in the file)", f[0]);
-        if (!code_ok(f[1])) {
+        if (!countyd_import_code_ok(f[1])) {
             bad(c, line, "类别编码“%s”无效 (bad category code)", f[1]);
         } else {
             bool found;
@@ -472,7 +472,7 @@ static int check_persons(import_ctx *c, sj_error *err)
     for (size_t i = 1; i < c->csv->n; i++) {
         char **f = c->csv->records[i].fields;
         size_t line = c->csv->records[i].line;
-        if (!code_ok(f[0]))
+        if (!countyd_import_code_ok(f[0]))
             bad(c, line, "人员编号“%s”无效 (id must be 1-32 letters, digits, '-', '_' or '.')", f[0]);
         else if (in_file(c, 0, f[0], i))
             bad(c, line, "人员编号 %s 重复 (id appears twice in the file)", f[0]);

@@ -31,7 +31,7 @@
  *
  * Entry points: countyd_import_kind_parse(), countyd_import_kind_name(),
  * countyd_import_file(), countyd_import_demo(), countyd_import_calendar_report(),
- * countyd_import_text_ok(), countyd_import_role().
+ * countyd_import_text_ok(), countyd_import_code_ok(), countyd_import_role().
  */
 #ifndef COUNTYD_IMPORT_H
 #define COUNTYD_IMPORT_H
@@ -84,6 +84,9 @@ int countyd_import_calendar_report(PGconn *db, FILE *report, sj_error *err);
  * non-empty plain UTF-8 text of at most max bytes; a role name of the
  * files (village_cadre ... department_staff; SJ_ROLE_NONE otherwise). */
 bool countyd_import_text_ok(const char *s, size_t max);
+/* A code of a category, item or person: 1-32 ASCII letters, digits, '-',
+ * '_' or '.'. */
+bool countyd_import_code_ok(const char *s);
 sj_person_role countyd_import_role(const char *s);
 
 #endif

@@ -260,6 +260,11 @@ static void test_add_and_edit_person(void **state)
     assert_int_equal(version("person"), v0 + 1);
     expect_last_audit("张科长", "person add", "p-new-01", "",
                       "name=李新 role=village_cadre unit=" VA " department= active=yes");
+    /* An id the files would refuse is refused here too. */
+    RUN(1, "pw-1\n", "person add 'p new' --name 李新 --role village_cadre --unit " VA
+        " --password-stdin");
+    assert_non_null(strstr(out, "人员编号"));
+    free(out);
     /* The same id again is refused. */
     RUN(1, "pw-1\n", "person add p-new-01 --name 李新 --role village_cadre --unit " VA
                  " --password-stdin");
