@@ -165,12 +165,19 @@ static const Sanji__Person *person_by_id(const sc_client *c, const char *id)
  * node, active. */
 /* A department desk's staff are those of its department (the identity's
  * name, identity.h); other persons have no department. */
-static bool person_fits(const sc_client *c, const Sanji__Person *p)
+/* A person of this node whether active or not (a deactivated one is told
+ * so at login, sc_login()). */
+static bool person_of_node(const sc_client *c, const Sanji__Person *p)
 {
     const char *department = c->node.role == SJ_NODE_ROLE_DEPARTMENT_DESK ? c->node.name : "";
-    return p && p->active && strcmp(nz(p->org_unit), c->node.unit) == 0 &&
+    return p && strcmp(nz(p->org_unit), c->node.unit) == 0 &&
            (sj_person_role)p->role == role_for_node(c->node.role) &&
            strcmp(nz(p->department), department) == 0;
+}
+
+static bool person_fits(const sc_client *c, const Sanji__Person *p)
+{
+    return p && p->active && person_of_node(c, p);
 }
 
 const Sanji__Person *sc_person(const sc_client *c)
@@ -996,6 +1003,7 @@ typedef struct login_work {
     uv_work_t req;
     sc_client *c;
     char person_id[128];
+    bool inactive;            /* the county deactivated this person */
     char fail_key[160];       /* the store's key of this person's failures */
     char verifier[SJ_PASSWORD_VERIFIER_SIZE];
     char *password;
@@ -1070,7 +1078,11 @@ static void login_done(uv_work_t *req, int status)
     int rc = status == UV_ECANCELED ? SJ_ECANCELLED : w->status;
     sj_error err;
     sj_error_clear(&err);
-    if (rc == 0) {
+    if (rc == 0 && w->inactive) {
+        login_failures_set(c, w->fail_key, 0, 0);
+        rc = sj_error_set(&err, SJ_EUNKNOWN_PERSON, "%s",
+                          _("This person has been deactivated by the county and can no longer log in; ask the county operator."));
+    } else if (rc == 0) {
         snprintf(c->person_id, sizeof(c->person_id), "%s", w->person_id);
         rc = sc_store_meta_set(c->st, "person", w->person_id, &err);
         if (rc == 0)
@@ -1131,6 +1143,18 @@ int sc_login(sc_client *c, const char *person, const char *password, sc_login_cb
     if (matches > 1)
         return sj_error_set(err, SJ_EUNKNOWN_PERSON, "%s",
                             _("Several persons at this station have this name; log in with the person id."));
+    /* Not among the active ones: a person the county deactivated (the
+     * synced list still holds them, marked inactive) is told so once their
+     * password is right; a wrong one gets the usual answer. */
+    bool inactive = false;
+    for (size_t i = 0; !found && i < c->persons->n_persons; i++) {
+        const Sanji__Person *p = c->persons->persons[i];
+        if (!p->active && person_of_node(c, p) &&
+            (strcmp(nz(p->id), person) == 0 || strcmp(nz(p->name), person) == 0)) {
+            found = p;
+            inactive = true;
+        }
+    }
     /* An unknown person gets the same answer as a wrong password, so the
      * tool does not tell who exists; we still spend the scrypt time on a
      * dummy so the answer takes as long. */
@@ -1154,6 +1178,7 @@ int sc_login(sc_client *c, const char *person, const char *password, sc_login_cb
                             (long long)((wait + 999) / 1000));
     }
     if (found) {
+        w->inactive = inactive;
         snprintf(w->person_id, sizeof(w->person_id), "%s", found->id);
         snprintf(w->verifier, sizeof(w->verifier), "%s", nz(found->verifier));
     } else {
@@ -1277,8 +1302,12 @@ int sc_register(sc_client *c, const sc_register_req *req, uint8_t case_id_out[16
     if (!c->catalogue)
         return sj_error_set(err, SJ_EUNKNOWN_ITEM, "%s",
                             _("No service catalogue has been received yet; connect to the relay once (sanji sync) and try again."));
-    if (!it || !it->active)
+    if (!it)
         return sj_error_set(err, SJ_EUNKNOWN_ITEM, _("There is no catalogue item %s; search with: sanji catalogue KEYWORD."),
+                            req->item_code);
+    if (!it->active)
+        return sj_error_set(err, SJ_EUNKNOWN_ITEM,
+                            _("The catalogue item %s has been retired by the county; new cases cannot be registered for it. Choose another item (sanji catalogue KEYWORD)."),
                             req->item_code);
     /* The county's own checks, so that what it would refuse is never saved. */
     sj_error e2;

@@ -587,8 +587,13 @@ static int apply_submit(countyd_apply *a, const countyd_apply_msg *m, const char
             return refuse(r, SJ_ECASE_EXISTS, N_("A case with this id exists already."));
     }
     const countyd_ref_item *item = countyd_refdata_cache_item(&a->refs, s->item_code);
-    if (!item || !item->active)
+    if (!item)
         return refuse(r, SJ_EUNKNOWN_ITEM, N_("The service catalogue has no such item in use."));
+    /* Retired (sanji-countyd item retire): cases registered before keep it. */
+    if (!item->active)
+        return refuse(r, SJ_EUNKNOWN_ITEM,
+                      N_("This catalogue item has been retired by the county; new cases cannot be "
+                         "registered for it. Choose another item."));
     const char *item_name = item->name;
     sj_level min_level = (sj_level)item->min_level;
     int limit = item->limit_days, urgent_limit = item->urgent_limit_days;

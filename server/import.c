@@ -20,6 +20,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "admin.h"
 #include "apply.h"
 #include "case.h"
 #include "clock.h"
@@ -97,8 +98,9 @@ const char *countyd_import_kind_name(countyd_import_kind kind)
 
 /* --- field checks ---------------------------------------------------------- */
 
-/* Non-empty valid UTF-8 text without control characters, at most max bytes. */
-static bool text_ok(const char *s, size_t max)
+/* Non-empty valid UTF-8 text without control characters, at most max bytes
+ * (also the check of names given to `sanji-countyd person|department`). */
+bool countyd_import_text_ok(const char *s, size_t max)
 {
     if (!s[0] || !sj_text_valid(s, max))
         return false;
@@ -109,7 +111,7 @@ static bool text_ok(const char *s, size_t max)
 }
 
 /* Codes of categories, items and persons: ASCII letters, digits, '-', '_', '.'. */
-static bool code_ok(const char *s)
+bool countyd_import_code_ok(const char *s)
 {
     size_t n = strlen(s);
     if (n == 0 || n > CODE_MAX_BYTES)
@@ -133,7 +135,8 @@ static sj_level level_from_name(const char *s)
     return SJ_LEVEL_NONE;
 }
 
-static sj_person_role role_from_name(const char *s)
+/* The roles a person of the files may have (not "system"). */
+sj_person_role countyd_import_role(const char *s)
 {
     if (strcmp(s, "village_cadre") == 0)
         return SJ_ROLE_VILLAGE_CADRE;
@@ -216,7 +219,7 @@ static int check_orgunits(import_ctx *c, sj_error *err)
         }
         if (in_file(c, 0, code, i))
             bad(c, line, "编码 %s 重复 (code appears twice in the file)", code);
-        if (!text_ok(name, NAME_MAX_BYTES))
+        if (!countyd_import_text_ok(name, NAME_MAX_BYTES))
             bad(c, line, "名称为空或无效 (name empty, too long or not plain text)");
         sj_level lv = level_from_name(level);
         if (lv == SJ_LEVEL_NONE) {
@@ -282,11 +285,11 @@ static int check_categories(import_ctx *c, sj_error *err)
     for (size_t i = 1; i < c->csv->n; i++) {
         char **f = c->csv->records[i].fields;
         size_t line = c->csv->records[i].line;
-        if (!code_ok(f[0]))
+        if (!countyd_import_code_ok(f[0]))
             bad(c, line, "类别编码“%s”无效 (code must be 1-32 letters, digits, '-', '_' or '.')", f[0]);
         else if (in_file(c, 0, f[0], i))
             bad(c, line, "类别编码 %s 重复 (code appears twice in the file)", f[0]);
-        if (!text_ok(f[1], NAME_MAX_BYTES))
+        if (!countyd_import_text_ok(f[1], NAME_MAX_BYTES))
             bad(c, line, "名称为空或无效 (name empty, too long or not plain text)");
     }
     return 0;
@@ -336,7 +339,7 @@ static int materials_array(import_ctx *c, size_t line, const char *list, char **
         }
         memcpy(item, p, len);
         item[len] = '\0';
-        if (!text_ok(item, NAME_MAX_BYTES)) {
+        if (!countyd_import_text_ok(item, NAME_MAX_BYTES)) {
             bad(c, line, "材料清单第 %d 项无效 (materials item %d is not plain text)", items + 1,
                 items + 1);
             free(a);
@@ -373,11 +376,11 @@ static int check_catalogue(import_ctx *c, sj_error *err)
         char **f = c->csv->records[i].fields;
         size_t line = c->csv->records[i].line;
         long limit = 0, urgent = 0;
-        if (!code_ok(f[0]))
+        if (!countyd_import_code_ok(f[0]))
             bad(c, line, "事项编码“%s”无效 (code must be 1-32 letters, digits, '-', '_' or '.')", f[0]);
         else if (in_file(c, 0, f[0], i))
             bad(c, line, "事项编码 %s 重复 (code appears twice in the file)", f[0]);
-        if (!code_ok(f[1])) {
+        if (!countyd_import_code_ok(f[1])) {
             bad(c, line, "类别编码“%s”无效 (bad category code)", f[1]);
         } else {
             bool found;
@@ -389,11 +392,11 @@ static int check_catalogue(import_ctx *c, sj_error *err)
                 bad(c, line, "类别 %s 不存在，请先导入 catalogue_categories.csv (category not "
                     "in the database; import the categories first)", f[1]);
         }
-        if (!text_ok(f[2], NAME_MAX_BYTES))
+        if (!countyd_import_text_ok(f[2], NAME_MAX_BYTES))
             bad(c, line, "名称为空或无效 (name empty, too long or not plain text)");
         if (level_from_name(f[3]) == SJ_LEVEL_NONE)
             bad(c, line, "最低办理级别“%s”无效，应为 village|township|county (bad min_level)", f[3]);
-        if (!text_ok(f[4], NAME_MAX_BYTES)) {
+        if (!countyd_import_text_ok(f[4], NAME_MAX_BYTES)) {
             bad(c, line, "责任部门为空或无效 (department empty, too long or not plain text)");
         } else if (c->have_departments) {
             /* Once departments are records, an item names one of them: a
@@ -469,13 +472,13 @@ static int check_persons(import_ctx *c, sj_error *err)
     for (size_t i = 1; i < c->csv->n; i++) {
         char **f = c->csv->records[i].fields;
         size_t line = c->csv->records[i].line;
-        if (!code_ok(f[0]))
+        if (!countyd_import_code_ok(f[0]))
             bad(c, line, "人员编号“%s”无效 (id must be 1-32 letters, digits, '-', '_' or '.')", f[0]);
         else if (in_file(c, 0, f[0], i))
             bad(c, line, "人员编号 %s 重复 (id appears twice in the file)", f[0]);
-        if (!text_ok(f[1], NAME_MAX_BYTES))
+        if (!countyd_import_text_ok(f[1], NAME_MAX_BYTES))
             bad(c, line, "姓名为空或无效 (name empty, too long or not plain text)");
-        sj_person_role role = role_from_name(f[2]);
+        sj_person_role role = countyd_import_role(f[2]);
         if (role == SJ_ROLE_NONE)
             bad(c, line, "角色“%s”无效，应为 village_cadre|township_staff|county_operator|"
                 "department_staff (bad role)", f[2]);
@@ -521,17 +524,20 @@ static int check_persons(import_ctx *c, sj_error *err)
     return 0;
 }
 
+/* A stored person keeps their active flag: re-importing last year's file
+ * must not let a deactivated person log in again (`sanji-countyd person
+ * activate` does that, audited; admin.h). */
 static int write_persons(import_ctx *c, sj_error *err)
 {
     static const char sql[] =
         "INSERT INTO person (id, name, role, org_unit, verifier, active, department)"
         " VALUES ($1, $2, $3, $4, $5, true, $6)"
         " ON CONFLICT (id) DO UPDATE SET name = excluded.name, role = excluded.role,"
-        " org_unit = excluded.org_unit, verifier = excluded.verifier, active = true,"
+        " org_unit = excluded.org_unit, verifier = excluded.verifier,"
         " department = excluded.department, updated_at = now()"
-        " WHERE (person.name, person.role, person.org_unit, person.verifier, person.active,"
+        " WHERE (person.name, person.role, person.org_unit, person.verifier,"
         " person.department) IS DISTINCT FROM (excluded.name, excluded.role, excluded.org_unit,"
-        " excluded.verifier, true, excluded.department)";
+        " excluded.verifier, excluded.department)";
     for (size_t i = 1; i < c->csv->n; i++) {
         char **f = c->csv->records[i].fields;
         size_t line = c->csv->records[i].line;
@@ -556,7 +562,7 @@ static int write_persons(import_ctx *c, sj_error *err)
             return rc;
         }
         char role[4];
-        snprintf(role, sizeof(role), "%d", (int)role_from_name(f[2]));
+        snprintf(role, sizeof(role), "%d", (int)countyd_import_role(f[2]));
         const char *p[] = {f[0], f[1], role, f[3], verifier,
                            c->csv->records[i].n > 5 ? f[5] : ""};
         if ((rc = upsert(c, line, sql, 6, p, err)) != 0)
@@ -591,7 +597,7 @@ static int check_holidays(import_ctx *c, sj_error *err)
         } else {
             bad(c, line, "类型“%s”无效，应为 holiday|workday (bad kind)", f[1]);
         }
-        if (f[2][0] && !text_ok(f[2], NAME_MAX_BYTES))
+        if (f[2][0] && !countyd_import_text_ok(f[2], NAME_MAX_BYTES))
             bad(c, line, "名称无效 (name too long or not plain text)");
     }
     return 0;
@@ -628,7 +634,7 @@ static int check_departments(import_ctx *c, sj_error *err)
                 f[0]);
         else if (in_file(c, 0, f[0], i))
             bad(c, line, "部门代码 %s 重复 (code appears twice in the file)", f[0]);
-        if (!text_ok(f[1], NAME_MAX_BYTES))
+        if (!countyd_import_text_ok(f[1], NAME_MAX_BYTES))
             bad(c, line, "部门名称为空或无效 (name empty, too long or not plain text)");
         else if (in_file(c, 1, f[1], i))
             bad(c, line, "部门名称 %s 重复 (name appears twice in the file)", f[1]);
@@ -752,6 +758,18 @@ int countyd_import_file(PGconn *db, countyd_import_kind kind, const char *path, 
         const char *p[] = {refname[kind]};
         if ((rc = countyd_db_exec(db, "UPDATE reference_version SET version = version + 1"
                                       " WHERE name = $1", 1, p, err)) != 0)
+            goto fail;
+    }
+    /* The audit of administration (admin.h) counts bulk changes too: who
+     * imported which file and how many rows it changed. */
+    if (c.changed > 0) {
+        char op[COUNTYD_ADMIN_OPERATOR_SIZE], command[32], rows[64];
+        countyd_admin_operator(NULL, op);
+        snprintf(command, sizeof(command), "import %s", KINDS[k].name);
+        snprintf(rows, sizeof(rows), "%zu rows changed", c.changed);
+        const char *p[] = {op, command, path, rows};
+        if ((rc = countyd_db_exec(db, "INSERT INTO admin_audit (operator, command, target,"
+                                      " new_value) VALUES ($1, $2, $3, $4)", 4, p, err)) != 0)
             goto fail;
     }
     if ((rc = countyd_db_exec(db, "COMMIT", 0, NULL, err)) != 0)

@@ -21,22 +21,28 @@
  * reference version (CatalogueSync/OrgTreeSync/PersonSync.version) is raised
  * only when a row really changed.  Persons' passwords are stored as scrypt
  * verifiers (common/password.h); a verifier that already matches the
- * password is kept.
+ * password is kept.  A stored person keeps their `active` flag (new ones
+ * are active): only `sanji-countyd person activate` reactivates (admin.h).
+ * An import that changes rows writes one admin_audit row (the Unix user,
+ * "import KIND", the file, how many rows).
  *
  * The caller owns the connection; it must not be inside a transaction.
  * Nothing is allocated for the caller.
  *
  * Entry points: countyd_import_kind_parse(), countyd_import_kind_name(),
- * countyd_import_file(), countyd_import_demo(), countyd_import_calendar_report().
+ * countyd_import_file(), countyd_import_demo(), countyd_import_calendar_report(),
+ * countyd_import_text_ok(), countyd_import_code_ok(), countyd_import_role().
  */
 #ifndef COUNTYD_IMPORT_H
 #define COUNTYD_IMPORT_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdio.h>
 
 #include <libpq-fe.h>
 
+#include "case.h"
 #include "err.h"
 
 typedef enum countyd_import_kind {
@@ -73,5 +79,14 @@ int countyd_import_demo(PGconn *db, const char *dir, FILE *report, sj_error *err
  * whether next year's arrangement is still missing.  Returns 0, SJ_ENOMEM or
  * SJ_EDB/SJ_EDB_CONN. */
 int countyd_import_calendar_report(PGconn *db, FILE *report, sj_error *err);
+
+/* The field checks the files and `sanji-countyd person|department` share:
+ * non-empty plain UTF-8 text of at most max bytes; a role name of the
+ * files (village_cadre ... department_staff; SJ_ROLE_NONE otherwise). */
+bool countyd_import_text_ok(const char *s, size_t max);
+/* A code of a category, item or person: 1-32 ASCII letters, digits, '-',
+ * '_' or '.'. */
+bool countyd_import_code_ok(const char *s);
+sj_person_role countyd_import_role(const char *s);
 
 #endif

@@ -7,6 +7,19 @@
  *       (holidays: the running server, or the next one to start, then
  *       recomputes every open case's due time, sweep.h countyd_sweep_calendar())
  *   sanji-countyd [--config FILE] [--database CONNINFO] demo-load DIR
+ *   sanji-countyd [...] [--by NAME] person add ID --name N --role R --unit U
+ *       [--department D] [--password-stdin]
+ *   sanji-countyd [...] [--by NAME] person edit ID [--name N] [--role R]
+ *       [--unit U] [--department D]
+ *   sanji-countyd [...] [--by NAME] person deactivate|activate ID
+ *   sanji-countyd [...] [--by NAME] person reset-password ID [--password-stdin]
+ *   sanji-countyd [...] person cases ID
+ *   sanji-countyd [...] [--by NAME] item retire|restore CODE
+ *   sanji-countyd [...] [--by NAME] department add|edit CODE --name NAME
+ *   sanji-countyd [...] [--by NAME] department deactivate|activate CODE
+ *   sanji-countyd [...] audit [TARGET]
+ *       (admin.h; a new or reset password is generated and printed once,
+ *       or read from the first line of stdin with --password-stdin)
  *   sanji-countyd --config FILE run
  *   sanji-countyd --config FILE links
  *   sanji-countyd --print-config-doc
@@ -26,18 +39,22 @@
  *
  * Entry point: main().
  */
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
+#include "admin.h"
 #include "daemon.h"
 #include "db.h"
+#include "enrol.h"
 #include "i18n.h"
 #include "import.h"
 #include "linkctl.h"
 #include "log.h"
 #include "migrate.h"
+#include "password.h"
 #include "sdnotify.h"
 #include "server_config.h"
 
@@ -49,6 +66,17 @@ static void usage(FILE *out)
             "  sanji-countyd [--config FILE] [--database CONNINFO] import "
             "orgunits|categories|catalogue|persons|holidays|departments FILE\n"
             "  sanji-countyd [--config FILE] [--database CONNINFO] demo-load DIR\n"
+            "  sanji-countyd [...] [--by NAME] person add ID --name N --role R --unit U "
+            "[--department D] [--password-stdin]\n"
+            "  sanji-countyd [...] [--by NAME] person edit ID [--name N] [--role R] [--unit U] "
+            "[--department D]\n"
+            "  sanji-countyd [...] [--by NAME] person deactivate|activate ID\n"
+            "  sanji-countyd [...] [--by NAME] person reset-password ID [--password-stdin]\n"
+            "  sanji-countyd [...] person cases ID\n"
+            "  sanji-countyd [...] [--by NAME] item retire|restore CODE\n"
+            "  sanji-countyd [...] [--by NAME] department add|edit CODE --name NAME\n"
+            "  sanji-countyd [...] [--by NAME] department deactivate|activate CODE\n"
+            "  sanji-countyd [...] audit [TARGET]\n"
             "  sanji-countyd --config FILE run\n"
             "  sanji-countyd --config FILE links\n"
             "  sanji-countyd --print-config-doc\n");
@@ -90,6 +118,108 @@ static int connect_waiting(const char *conninfo, int64_t retry_max_ms, PGconn **
     }
 }
 
+/* The options of the administration commands (admin.h). */
+typedef struct admin_opts {
+    const char *by;
+    countyd_admin_person person; /* --name --role --unit --department */
+    bool password_stdin;
+} admin_opts;
+
+/* A new password: the first line of stdin, or a random one printed once
+ * (the enrolment passphrase's alphabet: easy to read out and type). */
+static int new_password(const admin_opts *o, char *out, size_t cap, bool *generated, sj_error *err)
+{
+    *generated = !o->password_stdin;
+    if (o->password_stdin) {
+        if (!fgets(out, (int)cap, stdin))
+            return sj_error_set(err, SJ_EINVAL, "标准输入中没有密码 (no password on stdin)");
+        out[strcspn(out, "\r\n")] = '\0';
+        return 0;
+    }
+    char pass[SJ_ENROL_PASSPHRASE_SIZE];
+    int rc = sj_enrol_passphrase(pass, err);
+    if (rc == 0)
+        snprintf(out, cap, "%s", pass);
+    return rc;
+}
+
+static void say_changed(bool changed, const char *target)
+{
+    if (changed)
+        printf("%s: 已修改 (changed)\n", target);
+    else
+        printf("%s: 无变化 (nothing to change)\n", target);
+}
+
+/* person|item|department|audit.  Returns the exit status; 2 for usage. */
+static int admin_command(PGconn *db, const char *const *pos, int npos, const admin_opts *o,
+                         sj_error *err)
+{
+    const char *cmd = pos[0], *verb = npos > 1 ? pos[1] : "", *target = npos > 2 ? pos[2] : "";
+    bool changed = false;
+    int rc;
+    if (strcmp(cmd, "audit") == 0 && npos <= 2)
+        return countyd_admin_audit_print(db, npos == 2 ? pos[1] : NULL, stdout, err) ? 1 : 0;
+    if (npos != 3)
+        return 2;
+    if (strcmp(cmd, "person") == 0) {
+        if (strcmp(verb, "add") == 0 || strcmp(verb, "reset-password") == 0) {
+            char password[SJ_PASSWORD_MAX_LEN + 2];
+            bool generated;
+            if ((rc = new_password(o, password, sizeof(password), &generated, err)) == 0)
+                rc = strcmp(verb, "add") == 0
+                         ? countyd_admin_person_add(db, o->by, target, &o->person, password, err)
+                         : countyd_admin_person_reset_password(db, o->by, target, password, err);
+            if (rc == 0 && generated)
+                printf("%s: 一次性密码 (one-time password): %s\n"
+                       "首次登录时须改为新密码 (it must be changed at the next login)\n",
+                       target, password);
+            else if (rc == 0)
+                printf("%s: 密码已设置，首次登录时须修改 (password set; it must be changed at the "
+                       "next login)\n", target);
+            explicit_bzero(password, sizeof(password));
+            return rc ? 1 : 0;
+        }
+        if (strcmp(verb, "edit") == 0)
+            rc = countyd_admin_person_edit(db, o->by, target, &o->person, &changed, err);
+        else if (strcmp(verb, "deactivate") == 0 || strcmp(verb, "activate") == 0)
+            rc = countyd_admin_person_set_active(db, o->by, target, verb[0] == 'a', &changed, err);
+        else if (strcmp(verb, "cases") == 0) {
+            size_t n;
+            if ((rc = countyd_admin_person_cases(db, target, stdout, &n, err)) == 0)
+                printf("%s: %zu 件在办事项待改派 (open cases to reassign)\n", target, n);
+            return rc ? 1 : 0;
+        } else
+            return 2;
+    } else if (strcmp(cmd, "item") == 0) {
+        if (strcmp(verb, "retire") != 0 && strcmp(verb, "restore") != 0)
+            return 2;
+        rc = countyd_admin_item_set_active(db, o->by, target, strcmp(verb, "restore") == 0,
+                                           &changed, err);
+    } else if (strcmp(cmd, "department") == 0) {
+        if ((strcmp(verb, "add") == 0 || strcmp(verb, "edit") == 0) && !o->person.name) {
+            sj_error_set(err, SJ_EINVAL, "请用 --name 给出部门名称 (give the name with --name)");
+            return 1;
+        }
+        if (strcmp(verb, "add") == 0) {
+            rc = countyd_admin_department_add(db, o->by, target, o->person.name, err);
+            changed = rc == 0;
+        } else if (strcmp(verb, "edit") == 0)
+            rc = countyd_admin_department_edit(db, o->by, target, o->person.name, &changed, err);
+        else if (strcmp(verb, "deactivate") == 0 || strcmp(verb, "activate") == 0)
+            rc = countyd_admin_department_set_active(db, o->by, target, verb[0] == 'a', &changed,
+                                                     err);
+        else
+            return 2;
+    } else {
+        return 2;
+    }
+    if (rc != 0)
+        return 1;
+    say_changed(changed, target);
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
     const char *config_path = NULL, *conninfo = NULL;
@@ -97,6 +227,7 @@ int main(int argc, char **argv)
      * "run --config F" are the same), as operators type them both ways. */
     const char *pos[4];
     int npos = 0;
+    admin_opts aopts = {0};
     sj_i18n_init(NULL);
     for (int i = 1; i < argc; i++) {
         if (argv[i][0] != '-') {
@@ -109,6 +240,18 @@ int main(int argc, char **argv)
             config_path = argv[++i];
         } else if (strcmp(argv[i], "--database") == 0 && i + 1 < argc) {
             conninfo = argv[++i];
+        } else if (strcmp(argv[i], "--by") == 0 && i + 1 < argc) {
+            aopts.by = argv[++i];
+        } else if (strcmp(argv[i], "--name") == 0 && i + 1 < argc) {
+            aopts.person.name = argv[++i];
+        } else if (strcmp(argv[i], "--role") == 0 && i + 1 < argc) {
+            aopts.person.role = argv[++i];
+        } else if (strcmp(argv[i], "--unit") == 0 && i + 1 < argc) {
+            aopts.person.unit = argv[++i];
+        } else if (strcmp(argv[i], "--department") == 0 && i + 1 < argc) {
+            aopts.person.department = argv[++i];
+        } else if (strcmp(argv[i], "--password-stdin") == 0) {
+            aopts.password_stdin = true;
         } else if (strcmp(argv[i], "--print-config-doc") == 0) {
             return countyd_config_print_doc(stdout) == 0 ? 0 : 1;
         } else if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
@@ -165,6 +308,15 @@ int main(int argc, char **argv)
             countyd_import_demo(db, pos[1], stdout, &err) != 0)
             goto out_fail;
         status = 0;
+    } else if (strcmp(cmd, "person") == 0 || strcmp(cmd, "item") == 0 ||
+               strcmp(cmd, "department") == 0 || strcmp(cmd, "audit") == 0) {
+        if (countyd_db_connect(conninfo, &db, &err) != 0 || countyd_migrate_check(db, &err) != 0)
+            goto out_fail;
+        status = admin_command(db, pos, npos, &aopts, &err);
+        if (status == 2)
+            usage(stderr);
+        else if (status == 1)
+            goto out_fail;
     } else if (strcmp(cmd, "links") == 0 && npos == 1) {
         if (!config_path) {
             usage(stderr);

@@ -80,6 +80,13 @@ struct countyd_session {
     int64_t last_send_ms, last_status_ms, last_failures_ms;
     bool failures_dropped; /* statuses with wrong passwords dropped since the last kept */
     uint64_t hb_seq;
+    /* The reference versions the peer holds (sent at the Welcome or
+     * since): a set changed by `sanji-countyd import` or an administration
+     * command (admin.h) is sent on the live link, checked at most every
+     * link.heartbeat (refs_check()). */
+    countyd_ref_versions ref_sent;
+    bool ref_busy;
+    int64_t ref_checked_ms;
 };
 
 /* ---- list and references ------------------------------------------------ */
@@ -509,21 +516,55 @@ typedef struct hello_data {
     char unit[SJ_UNIT_CODE_SIZE];
 } hello_data;
 
+/* The current versions, and each set whose version differs from the one
+ * the peer has (h->have_*), for the peer's scope (h->unit). */
+static int read_refs(countyd_job *j, PGconn *db, hello_data *h)
+{
+    countyd_arena *a = &j->arena;
+    if ((j->status = countyd_refdata_versions(db, &h->v, &j->err)) != 0)
+        return j->status;
+    if (h->v.catalogue != h->have_catalogue &&
+        (j->status = countyd_refdata_catalogue(db, a, NULL, h->v.catalogue, &h->catalogue,
+                                               &j->err)) != 0)
+        return j->status;
+    if (h->v.org_tree != h->have_org &&
+        (j->status = countyd_refdata_org_tree(db, a, h->unit, h->v.org_tree, &h->org, &j->err)) != 0)
+        return j->status;
+    if (h->v.person != h->have_person &&
+        (j->status = countyd_refdata_persons(db, a, h->unit, h->v.person, &h->persons, &j->err)) != 0)
+        return j->status;
+    return 0;
+}
+
+/* Sends the sets read_refs() read, in the order of the session start. */
+static void send_refs(countyd_session *s, const hello_data *h)
+{
+    if (h->catalogue) {
+        Sanji__Envelope e = SANJI__ENVELOPE__INIT;
+        e.body_case = SANJI__ENVELOPE__BODY_CATALOGUE_SYNC;
+        e.catalogue_sync = h->catalogue;
+        send_reliable(s, &e);
+    }
+    if (h->org) {
+        Sanji__Envelope e = SANJI__ENVELOPE__INIT;
+        e.body_case = SANJI__ENVELOPE__BODY_ORG_TREE_SYNC;
+        e.org_tree_sync = h->org;
+        send_reliable(s, &e);
+    }
+    if (h->persons) {
+        Sanji__Envelope e = SANJI__ENVELOPE__INIT;
+        e.body_case = SANJI__ENVELOPE__BODY_PERSON_SYNC;
+        e.person_sync = h->persons;
+        send_reliable(s, &e);
+    }
+    s->ref_sent = h->v;
+}
+
 static void hello_run(countyd_job *j, PGconn *db, countyd_apply *apply)
 {
     hello_data *h = j->data;
     countyd_arena *a = &j->arena;
-    if ((j->status = countyd_refdata_versions(db, &h->v, &j->err)) != 0)
-        return;
-    if (h->v.catalogue != h->have_catalogue &&
-        (j->status = countyd_refdata_catalogue(db, a, NULL, h->v.catalogue, &h->catalogue,
-                                               &j->err)) != 0)
-        return;
-    if (h->v.org_tree != h->have_org &&
-        (j->status = countyd_refdata_org_tree(db, a, h->unit, h->v.org_tree, &h->org, &j->err)) != 0)
-        return;
-    if (h->v.person != h->have_person &&
-        (j->status = countyd_refdata_persons(db, a, h->unit, h->v.person, &h->persons, &j->err)) != 0)
+    if (read_refs(j, db, h) != 0)
         return;
     char prefix[13];
     countyd_scope_prefix(h->unit, prefix);
@@ -598,24 +639,8 @@ static void hello_done(countyd_job *j, countyd_daemon *d)
     env.body_case = SANJI__ENVELOPE__BODY_WELCOME;
     env.welcome = &w;
     send_reliable(s, &env);
-    if (h->catalogue) {
-        Sanji__Envelope e = SANJI__ENVELOPE__INIT;
-        e.body_case = SANJI__ENVELOPE__BODY_CATALOGUE_SYNC;
-        e.catalogue_sync = h->catalogue;
-        send_reliable(s, &e);
-    }
-    if (h->org) {
-        Sanji__Envelope e = SANJI__ENVELOPE__INIT;
-        e.body_case = SANJI__ENVELOPE__BODY_ORG_TREE_SYNC;
-        e.org_tree_sync = h->org;
-        send_reliable(s, &e);
-    }
-    if (h->persons) {
-        Sanji__Envelope e = SANJI__ENVELOPE__INIT;
-        e.body_case = SANJI__ENVELOPE__BODY_PERSON_SYNC;
-        e.person_sync = h->persons;
-        send_reliable(s, &e);
-    }
+    send_refs(s, h);
+    s->ref_checked_ms = sj_clock_mono_ms(); /* the clock of countyd_session_tick() */
     s->welcomed = true;
     s->want_caught_up = true;
     request_page(s);
@@ -964,10 +989,57 @@ static void on_status(countyd_session *s, const Sanji__NodeStatus *st)
     countyd_daemon_store_status(s->d, s->peer.node_id, s->peer.unit, &copy);
 }
 
+/* ---- reference data on a live link ------------------------------------------------------ */
+
+static void refs_run(countyd_job *j, PGconn *db, countyd_apply *apply)
+{
+    (void)apply;
+    (void)read_refs(j, db, j->data);
+}
+
+static void refs_done(countyd_job *j, countyd_daemon *d)
+{
+    (void)d;
+    countyd_session *s = j->session;
+    hello_data *h = j->data;
+    s->ref_busy = false;
+    /* A failed read is tried again at the next check. */
+    if (j->status == 0 && s->conn)
+        send_refs(s, h);
+    free(h);
+    countyd_job_free(j);
+}
+
+/* A set changed since the Welcome (an import or an administration
+ * command, admin.h): the peer gets it on this link, as it would at its
+ * next session start, so that a deactivated person is known at the
+ * relays, and so at their stations' next sync, without a reconnect. */
+static void refs_check(countyd_session *s, int64_t now)
+{
+    if (!s->welcomed || s->ref_busy || now - s->ref_checked_ms < s->cfg->heartbeat_ms)
+        return;
+    hello_data *h = calloc(1, sizeof(*h));
+    if (!h)
+        return;
+    s->ref_checked_ms = now;
+    h->have_catalogue = s->ref_sent.catalogue;
+    h->have_org = s->ref_sent.org_tree;
+    h->have_person = s->ref_sent.person;
+    snprintf(h->unit, sizeof(h->unit), "%s", s->asker.unit);
+    countyd_job *j = countyd_job_new();
+    j->run = refs_run;
+    j->done = refs_done;
+    j->session = countyd_session_ref(s);
+    j->data = h;
+    s->ref_busy = true;
+    countyd_daemon_query_job(s->d, j);
+}
+
 void countyd_session_tick(countyd_session *s, int64_t now)
 {
     if (!s->conn || !s->hello_seen)
         return;
+    refs_check(s, now);
     if (now - s->last_send_ms < s->cfg->heartbeat_ms || sj_conn_blocked(s->conn))
         return;
     Sanji__Heartbeat hb = SANJI__HEARTBEAT__INIT;

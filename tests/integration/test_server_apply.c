@@ -18,6 +18,7 @@
 
 #include <cmocka.h>
 
+#include "admin.h"
 #include "apply.h"
 #include "clock.h"
 #include "db.h"
@@ -277,6 +278,29 @@ static void test_register_assigns_number_due_and_feed(void **state)
     r = register_case(f, &P_VA, 2, "pa", "T-1");
     assert_string_equal(r.case_number, "410423-20260430-00002");
     expect_feed_gapless(f, VA, 2);
+}
+
+/* A retired item (sanji-countyd item retire, admin.h): the case registered
+ * before keeps it and goes on; a new registration is refused, saying so. */
+static void test_retired_item_refused_for_new_cases_only(void **state)
+{
+    fx *f = *state;
+    expect_applied((countyd_apply_result[]){register_case(f, &P_VA, 1, "pa", "T-1")}, 1);
+    bool changed;
+    sj_error err;
+    if (countyd_admin_item_set_active(f->db, "测试", "T-1", false, &changed, &err) != 0)
+        fail_msg("retire: %s", err.message);
+    assert_true(changed);
+    countyd_apply_result r = register_case(f, &P_VA, 2, "pa", "T-1");
+    expect_refused(&r, SJ_EUNKNOWN_ITEM);
+    if (!strstr(r.reason, "retired") && !strstr(r.reason, "停用"))
+        fail_msg("the refusal does not say the item is retired: %s", r.reason);
+    assert_int_equal(pgt_count(f->db, "cases"), 1);
+    step(f, &P_VA, 1, SANJI__CASE_ACTION_TYPE__CASE_ACTION_ESCALATE, 1, "pa", "", 2);
+    /* Restored: registrations take it again. */
+    if (countyd_admin_item_set_active(f->db, "测试", "T-1", true, &changed, &err) != 0)
+        fail_msg("restore: %s", err.message);
+    expect_applied((countyd_apply_result[]){register_case(f, &P_VA, 3, "pa", "T-1")}, 1);
 }
 
 static void test_lifecycle_to_county_and_closed(void **state)
@@ -877,6 +901,8 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_register_assigns_number_due_and_feed, setup, teardown),
         cmocka_unit_test_setup_teardown(test_lifecycle_to_county_and_closed, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_retired_item_refused_for_new_cases_only, setup,
+                                        teardown),
         cmocka_unit_test_setup_teardown(test_department_dispatch_take_report, setup, teardown),
         cmocka_unit_test_setup_teardown(test_resolve_at_once_and_materials_round, setup, teardown),
         cmocka_unit_test_setup_teardown(test_redelivery_applied_once, setup, teardown),

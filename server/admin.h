@@ -1,0 +1,89 @@
+/*
+ * admin.h - administration of the county's reference data through staff
+ * turnover, one change at a time (`sanji-countyd person|item|department
+ * ...`, docs/SERVER.md "Administration"): add, edit, deactivate and
+ * reactivate persons, reset a password, retire and restore catalogue
+ * items, add, rename, deactivate and reactivate departments; list the open
+ * cases a person leaves behind; print the audit.
+ *
+ * Every change runs in one transaction that locks the row, writes one
+ * admin_audit row (operator, command, target, old and new values; never a
+ * password nor a verifier) and raises the reference_version of each set it
+ * changed (person; catalogue; org_tree for departments, and catalogue when
+ * a department is renamed, as items name their department), so that the
+ * running county server (refdata.h cache) and every relay and station get
+ * the new set at their next sync.  A change that changes nothing
+ * (deactivating an inactive person) is reported as such (*changed false),
+ * with no audit row and no new version.
+ *
+ * `by` is the operator's name for the audit (countyd_admin_operator()).
+ * Errors: SJ_ENOTFOUND (no such person, item or department), SJ_EEXISTS
+ * (add of an id, code or name in use), SJ_EINVAL (a bad value; err says
+ * which and what to give), SJ_EDB/SJ_EDB_CONN.  The caller owns the
+ * connection, not inside a transaction.
+ *
+ * Entry points: countyd_admin_operator(), countyd_admin_person_add(),
+ * countyd_admin_person_edit(), countyd_admin_person_set_active(),
+ * countyd_admin_person_reset_password(), countyd_admin_person_cases(),
+ * countyd_admin_item_set_active(), countyd_admin_department_add(),
+ * countyd_admin_department_edit(), countyd_admin_department_set_active(),
+ * countyd_admin_audit_print().
+ */
+#ifndef COUNTYD_ADMIN_H
+#define COUNTYD_ADMIN_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdio.h>
+
+#include <libpq-fe.h>
+
+#include "err.h"
+
+#define COUNTYD_ADMIN_OPERATOR_SIZE 128
+
+/* The operator for the audit: by when given and non-empty, else the Unix
+ * user running the command (else "uid N"). */
+void countyd_admin_operator(const char *by, char out[COUNTYD_ADMIN_OPERATOR_SIZE]);
+
+/* A person's fields; for an edit NULL keeps the stored value. role is a
+ * name of the files (import.h: village_cadre ... department_staff);
+ * department is a department_staff's department code, "" for others. */
+typedef struct countyd_admin_person {
+    const char *name, *role, *unit, *department;
+} countyd_admin_person;
+
+/* A new active person with this password (stored as a verifier); they must
+ * change it at their first login (must_change_password). */
+int countyd_admin_person_add(PGconn *db, const char *by, const char *id,
+                             const countyd_admin_person *p, const char *password, sj_error *err);
+int countyd_admin_person_edit(PGconn *db, const char *by, const char *id,
+                              const countyd_admin_person *p, bool *changed, sj_error *err);
+int countyd_admin_person_set_active(PGconn *db, const char *by, const char *id, bool active,
+                                    bool *changed, sj_error *err);
+/* Replaces the verifier by one of password and sets must_change_password. */
+int countyd_admin_person_reset_password(PGconn *db, const char *by, const char *id,
+                                        const char *password, sj_error *err);
+/* Writes the open cases the person leaves behind, one a line: those they
+ * received first (首问), and those their unit (for department staff: their
+ * department) holds when no other active person of the same role is there
+ * to take them.  *n (may be NULL) receives how many. */
+int countyd_admin_person_cases(PGconn *db, const char *id, FILE *out, size_t *n, sj_error *err);
+
+/* Retire (active false) or restore a catalogue item: cases already
+ * registered keep it; a registration with a retired item is refused. */
+int countyd_admin_item_set_active(PGconn *db, const char *by, const char *code, bool active,
+                                  bool *changed, sj_error *err);
+
+int countyd_admin_department_add(PGconn *db, const char *by, const char *code, const char *name,
+                                 sj_error *err);
+/* Renames a department, and the catalogue items it owns with it. */
+int countyd_admin_department_edit(PGconn *db, const char *by, const char *code, const char *name,
+                                  bool *changed, sj_error *err);
+int countyd_admin_department_set_active(PGconn *db, const char *by, const char *code, bool active,
+                                        bool *changed, sj_error *err);
+
+/* Writes the audit, oldest first; target NULL or "" for all rows. */
+int countyd_admin_audit_print(PGconn *db, const char *target, FILE *out, sj_error *err);
+
+#endif

@@ -1,0 +1,162 @@
+/*
+ * test_turnover.c - administration through turnover reaches a station
+ * (docs/SERVER.md "Administration"): the real tiers on loopback
+ * (tests/lib/tiers.h, heartbeats every 300 ms) and the station 张官营村
+ * with the `sanji` CLI, its cadre logged in.  The county deactivates the
+ * cadre with `sanji-countyd person deactivate` while the relay's link is
+ * up: the county sends the new person list on that live link, the station
+ * gets it at its next `sanji sync`, and from then on the cadre cannot log
+ * in there, even offline, and is told so in Chinese, while a colleague
+ * still can; the cadre's session is refused too.  A catalogue item the
+ * county retires is no longer offered for registration at the station.
+ * Reactivated, the cadre logs in again.
+ *
+ * Nothing waits a fixed time (SJ_TEST_HANG_MS only catches a hang).
+ *
+ * Entry point: main().
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <limits.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+
+#include <cmocka.h>
+#include <libpq-fe.h>
+
+#include "files.h"
+#include "pg_test.h"
+#include "proc.h"
+#include "tiers.h"
+
+#define OUT_MAX 65536
+#define STATION "v201" /* village:410423101201 张官营村, through the relay */
+#define PERSON "p-410423101201-01"
+#define COLLEAGUE "p-410423101201-02"
+#define DEACTIVATED "已被县里停用"
+
+typedef struct world {
+    sj_test_tiers t;
+    char conninfo[1024];
+    PGconn *db;
+} world;
+
+static world W;
+static char out[OUT_MAX];
+
+static int cli(const char *pw, const char *args)
+{
+    return sj_test_tiers_cli(&W.t, STATION, pw, out, sizeof out, args);
+}
+
+/* Runs sanji-countyd with the county's configuration; its output in out. */
+static int countyd(const char *args)
+{
+    char cmd[3 * PATH_MAX];
+    snprintf(cmd, sizeof cmd, "'%s' --config '%s/county.conf' %s 2>&1", W.t.countyd,
+             W.t.certs.dir, args);
+    FILE *p = popen(cmd, "r");
+    assert_non_null(p);
+    size_t n = fread(out, 1, sizeof out - 1, p);
+    out[n] = '\0';
+    int st = pclose(p);
+    return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+/* After a sync, does `sanji login` of who answer with `want` in it? */
+static bool login_says(void *arg)
+{
+    const char *const *w = arg;
+    if (cli("sanji123", "sync --wait 5") != 0)
+        return false;
+    (void)cli("sanji123", w[0]);
+    return strstr(out, w[1]) != NULL;
+}
+
+static int group_setup(void **state)
+{
+    (void)state;
+    if (sj_test_tiers_init(&W.t) != 0)
+        return -1;
+    W.db = pgt_fresh_db("sanji_turnover", W.conninfo, sizeof W.conninfo);
+    if (!W.db)
+        return -1;
+    return sj_test_tiers_up_logged_in(&W.t, W.conninfo, STATION, PERSON);
+}
+
+static int group_teardown(void **state)
+{
+    (void)state;
+    if (W.db)
+        PQfinish(W.db);
+    return sj_test_tiers_finish(&W.t, "SANJI_E2E_KEEP");
+}
+
+static void test_deactivated_person_cannot_log_in_at_the_station(void **state)
+{
+    (void)state;
+    int rc = countyd("--by 县管理员 person deactivate " PERSON);
+    if (rc != 0)
+        fail_msg("person deactivate: exit %d: %s", rc, out);
+    char *v = pgt_scalar(W.db, "SELECT operator || ' ' || command FROM admin_audit"
+                               " ORDER BY id DESC LIMIT 1");
+    assert_non_null(v);
+    assert_string_equal(v, "县管理员 person deactivate");
+    free(v);
+    /* The relay's link stays up: the list reaches it on that link. */
+    const char *w[] = {"login " PERSON, DEACTIVATED};
+    if (!sj_test_poll_until(login_says, (void *)w, SJ_TEST_HANG_MS, 200))
+        fail_msg("the station still lets %s log in after syncing: %s", PERSON, out);
+    /* Offline too (the station's cached list), and not as a wrong password. */
+    rc = cli("sanji123", "login " PERSON);
+    assert_int_not_equal(rc, 0);
+    assert_non_null(strstr(out, DEACTIVATED));
+    /* The session they had is refused. */
+    rc = cli("sanji123", "whoami");
+    if (rc == 0)
+        fail_msg("the deactivated person's session still works: %s", out);
+    /* A colleague of the same station still logs in. */
+    rc = cli("sanji123", "login " COLLEAGUE);
+    if (rc != 0)
+        fail_msg("login %s: exit %d: %s", COLLEAGUE, rc, out);
+}
+
+static void test_retired_item_is_not_offered(void **state)
+{
+    (void)state;
+    int rc = countyd("--by 县管理员 item retire MZ-001");
+    if (rc != 0)
+        fail_msg("item retire: exit %d: %s", rc, out);
+    const char *w[] = {"register --item MZ-001 --name 赵六 --id 11010519491231002X"
+                       " --phone 13800138000 --text 停用事项 --wait 0",
+                       "已被县里停用"};
+    if (!sj_test_poll_until(login_says, (void *)w, SJ_TEST_HANG_MS, 200))
+        fail_msg("the station still registers the retired MZ-001: %s", out);
+    assert_int_equal(pgt_count(W.db, "cases WHERE request_text = '停用事项'"), 0);
+}
+
+static void test_reactivated_person_logs_in_again(void **state)
+{
+    (void)state;
+    int rc = countyd("--by 县管理员 person activate " PERSON);
+    if (rc != 0)
+        fail_msg("person activate: exit %d: %s", rc, out);
+    const char *w[] = {"login " PERSON, "已登录"};
+    if (!sj_test_poll_until(login_says, (void *)w, SJ_TEST_HANG_MS, 200))
+        fail_msg("%s cannot log in again after being reactivated: %s", PERSON, out);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_deactivated_person_cannot_log_in_at_the_station),
+        cmocka_unit_test(test_retired_item_is_not_offered),
+        cmocka_unit_test(test_reactivated_person_logs_in_again),
+    };
+    return cmocka_run_group_tests(tests, group_setup, group_teardown);
+}

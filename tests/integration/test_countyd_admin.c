@@ -1,0 +1,409 @@
+/*
+ * test_countyd_admin.c - administration through turnover with the real
+ * `sanji-countyd` binary against a real PostgreSQL 15 (docs/SERVER.md
+ * "Administration"): persons deactivated, reactivated, added, edited and
+ * their passwords reset; catalogue items retired and restored; departments
+ * added, renamed (their items follow) and deactivated; the open cases a
+ * person leaves behind; and for every change its audit row (operator,
+ * command, old and new values, never the password) and the reference
+ * version it raises.  A change that changes nothing writes no audit row.
+ *
+ * The tests share one database loaded with the demo county and run in
+ * order.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "password.h"
+#include "pg_test.h"
+
+#define VA "410423101201"
+#define PA "p-410423101201-01"
+#define PB "p-410423101201-02"
+
+static PGconn *db;
+static char conninfo[512];
+
+/* Runs sanji-countyd with args (a shell fragment), stdin from `input`
+ * (NULL: /dev/null); *out (malloc'ed) gets stdout and stderr.  Returns the
+ * exit status. */
+static int countyd(const char *input, char **out, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+static int countyd(const char *input, char **out, const char *fmt, ...)
+{
+    char args[2048], cmd[4096], in[] = "/tmp/sj_admin_inXXXXXX";
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(args, sizeof(args), fmt, ap);
+    va_end(ap);
+    const char *bin = getenv("SANJI_BUILD_DIR");
+    if (input) {
+        int fd = mkstemp(in);
+        assert_true(fd >= 0);
+        assert_int_equal(write(fd, input, strlen(input)), (ssize_t)strlen(input));
+        close(fd);
+    }
+    snprintf(cmd, sizeof(cmd), "%s/server/sanji-countyd --database '%s' %s < %s 2>&1",
+             bin ? bin : ".", conninfo, args, input ? in : "/dev/null");
+    FILE *p = popen(cmd, "r");
+    assert_non_null(p);
+    size_t cap = 1 << 16, n = 0;
+    char *buf = malloc(cap);
+    assert_non_null(buf);
+    size_t k;
+    while ((k = fread(buf + n, 1, cap - 1 - n, p)) > 0)
+        n += k;
+    buf[n] = '\0';
+    int st = pclose(p);
+    if (input)
+        unlink(in);
+    if (out)
+        *out = buf;
+    else
+        free(buf);
+    return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+static long version(const char *name)
+{
+    char sql[128];
+    snprintf(sql, sizeof(sql), "SELECT version FROM reference_version WHERE name = '%s'", name);
+    char *v = pgt_scalar(db, sql);
+    long n = strtol(v, NULL, 10);
+    free(v);
+    return n;
+}
+
+static char *scalar(const char *sql)
+{
+    char *v = pgt_scalar(db, sql);
+    assert_non_null(v);
+    return v;
+}
+
+static void expect_scalar(const char *sql, const char *want)
+{
+    char *v = scalar(sql);
+    if (strcmp(v, want) != 0)
+        fail_msg("%s: got “%s”, want “%s”", sql, v, want);
+    free(v);
+}
+
+/* The last audit row is (operator, command, target, old, new). */
+static void expect_last_audit(const char *op, const char *command, const char *target,
+                              const char *old_value, const char *new_value)
+{
+    char want[2048];
+    snprintf(want, sizeof(want), "%s|%s|%s|%s|%s", op, command, target, old_value, new_value);
+    expect_scalar("SELECT operator || '|' || command || '|' || target || '|' || old_value || '|' ||"
+                  " new_value FROM admin_audit ORDER BY id DESC LIMIT 1", want);
+}
+
+static void must(int status, char *out, int want)
+{
+    if (status != want)
+        fail_msg("exit status %d, want %d:\n%s", status, want, out);
+}
+
+/* Runs sanji-countyd into `out` (in scope) and checks its exit status. */
+#define RUN(want, input, ...)                                                                    \
+    do {                                                                                         \
+        int st_ = countyd(input, &out, __VA_ARGS__);                                             \
+        must(st_, out, want);                                                                    \
+    } while (0)
+
+static int group_setup(void **state)
+{
+    (void)state;
+    db = pgt_fresh_db("sanji_test_countyd_admin", conninfo, sizeof(conninfo));
+    char *out;
+    const char *src = getenv("SANJI_SOURCE_DIR");
+    int st = countyd(NULL, &out, "migrate");
+    if (st != 0) {
+        fprintf(stderr, "%s", out);
+        free(out);
+        return -1;
+    }
+    free(out);
+    st = countyd(NULL, &out, "demo-load '%s/deploy/demo'", src ? src : ".");
+    if (st != 0)
+        fprintf(stderr, "%s", out);
+    free(out);
+    return st == 0 ? 0 : -1;
+}
+
+static int group_teardown(void **state)
+{
+    (void)state;
+    PQfinish(db);
+    return 0;
+}
+
+static void test_deactivate_and_activate_person(void **state)
+{
+    (void)state;
+    long v0 = version("person");
+    char *out;
+    RUN(0, NULL, "--by 张科长 person deactivate " PA);
+    assert_non_null(strstr(out, "已修改"));
+    free(out);
+    expect_scalar("SELECT active::text FROM person WHERE id = '" PA "'", "false");
+    assert_int_equal(version("person"), v0 + 1);
+    expect_last_audit("张科长", "person deactivate", PA, "active=yes", "active=no");
+    /* Re-importing the persons file does not let them in again; the
+     * import is audited too. */
+    char csv[] = "/tmp/sj_admin_csvXXXXXX";
+    int fd = mkstemp(csv);
+    assert_true(fd >= 0);
+    close(fd);
+    const char *src = getenv("SANJI_SOURCE_DIR");
+    char cmd[1024];
+    snprintf(cmd, sizeof(cmd), "(head -1 '%s/deploy/demo/persons.csv'; grep '^" PA ",'"
+             " '%s/deploy/demo/persons.csv' | sed 's/,常刚,/,常刚二,/') > %s",
+             src ? src : ".", src ? src : ".", csv);
+    assert_int_equal(system(cmd), 0);
+    RUN(0, NULL, "import persons %s", csv);
+    free(out);
+    unlink(csv);
+    expect_scalar("SELECT name || ' ' || active::text FROM person WHERE id = '" PA "'",
+                  "常刚二 false");
+    expect_scalar("SELECT command || ' ' || new_value FROM admin_audit ORDER BY id DESC LIMIT 1",
+                  "import persons 1 rows changed");
+    pgt_exec(db, "UPDATE person SET name = '常刚' WHERE id = '" PA "'");
+    v0++; /* the import changed a row */
+    long n = pgt_count(db, "admin_audit");
+    /* Again: nothing changes, no audit row, no new version. */
+    RUN(0, NULL, "--by 张科长 person deactivate " PA);
+    assert_non_null(strstr(out, "无变化"));
+    free(out);
+    assert_int_equal(pgt_count(db, "admin_audit"), n);
+    assert_int_equal(version("person"), v0 + 1);
+    /* Without --by the Unix user is the operator. */
+    RUN(0, NULL, "person activate " PA);
+    free(out);
+    expect_scalar("SELECT active::text FROM person WHERE id = '" PA "'", "true");
+    assert_int_equal(version("person"), v0 + 2);
+    expect_scalar("SELECT (operator <> '')::text FROM admin_audit ORDER BY id DESC LIMIT 1",
+                  "true");
+    /* An unknown person: a clear error, nothing written. */
+    n = pgt_count(db, "admin_audit");
+    RUN(1, NULL, "person deactivate p-nobody");
+    assert_non_null(strstr(out, "不存在"));
+    free(out);
+    assert_int_equal(pgt_count(db, "admin_audit"), n);
+}
+
+static void test_reset_password(void **state)
+{
+    (void)state;
+    char *out;
+    sj_error err;
+    long v0 = version("person");
+    RUN(0, "新的密码-1\n", "--by 张科长 person reset-password " PB " --password-stdin");
+    free(out);
+    char *v = scalar("SELECT verifier FROM person WHERE id = '" PB "'");
+    assert_int_equal(sj_password_verify("新的密码-1", v, &err), 0);
+    free(v);
+    expect_scalar("SELECT must_change_password::text FROM person WHERE id = '" PB "'", "true");
+    assert_int_equal(version("person"), v0 + 1);
+    expect_last_audit("张科长", "person reset-password", PB, "",
+                      "password reset; must change at next login");
+    /* Generated: printed once, and it is the stored one. */
+    RUN(0, NULL, "person reset-password " PB);
+    const char *at = strstr(out, "(one-time password): ");
+    assert_non_null(at);
+    char pass[64];
+    assert_int_equal(sscanf(at + strlen("(one-time password): "), "%63s", pass), 1);
+    free(out);
+    v = scalar("SELECT verifier FROM person WHERE id = '" PB "'");
+    assert_int_equal(sj_password_verify(pass, v, &err), 0);
+    free(v);
+    /* Never the password in the audit. */
+    char sql[256];
+    snprintf(sql, sizeof(sql),
+             "admin_audit WHERE old_value LIKE '%%%s%%' OR new_value LIKE '%%%s%%'"
+             " OR new_value LIKE '%%新的密码%%' OR new_value LIKE '%%scrypt%%'",
+             pass, pass);
+    assert_int_equal(pgt_count(db, sql), 0);
+}
+
+static void test_add_and_edit_person(void **state)
+{
+    (void)state;
+    char *out;
+    sj_error err;
+    long n = pgt_count(db, "admin_audit");
+    /* A township role in a village: refused, nothing stored. */
+    RUN(1, "pw-1\n", "person add p-new-01 --name 李新 --role township_staff --unit " VA
+                 " --password-stdin");
+    assert_non_null(strstr(out, "级别不符"));
+    free(out);
+    assert_int_equal(pgt_count(db, "person WHERE id = 'p-new-01'"), 0);
+    assert_int_equal(pgt_count(db, "admin_audit"), n);
+    long v0 = version("person");
+    RUN(0, "pw-1\n", "--by 张科长 person add p-new-01 --name 李新 --role village_cadre"
+                 " --unit " VA " --password-stdin");
+    free(out);
+    expect_scalar("SELECT name || role || org_unit || active::text || must_change_password::text"
+                  " FROM person WHERE id = 'p-new-01'", "李新1" VA "truetrue");
+    char *v = scalar("SELECT verifier FROM person WHERE id = 'p-new-01'");
+    assert_int_equal(sj_password_verify("pw-1", v, &err), 0);
+    free(v);
+    assert_int_equal(version("person"), v0 + 1);
+    expect_last_audit("张科长", "person add", "p-new-01", "",
+                      "name=李新 role=village_cadre unit=" VA " department= active=yes");
+    /* An id the files would refuse is refused here too. */
+    RUN(1, "pw-1\n", "person add 'p new' --name 李新 --role village_cadre --unit " VA
+        " --password-stdin");
+    assert_non_null(strstr(out, "人员编号"));
+    free(out);
+    /* The same id again is refused. */
+    RUN(1, "pw-1\n", "person add p-new-01 --name 李新 --role village_cadre --unit " VA
+                 " --password-stdin");
+    assert_non_null(strstr(out, "已存在"));
+    free(out);
+    /* Edit: the name only. */
+    RUN(0, NULL, "--by 张科长 person edit p-new-01 --name 李新民");
+    free(out);
+    expect_scalar("SELECT name FROM person WHERE id = 'p-new-01'", "李新民");
+    expect_last_audit("张科长", "person edit", "p-new-01",
+                      "name=李新 role=village_cadre unit=" VA " department= active=yes",
+                      "name=李新民 role=village_cadre unit=" VA " department= active=yes");
+    /* Into department work: needs a known department. */
+    RUN(1, NULL, "person edit p-new-01 --role department_staff --unit 410423000000");
+    assert_non_null(strstr(out, "--department"));
+    free(out);
+    RUN(0, NULL, "--by 张科长 person edit p-new-01 --role department_staff"
+                 " --unit 410423000000 --department mzj");
+    free(out);
+    expect_scalar("SELECT role || department FROM person WHERE id = 'p-new-01'", "4mzj");
+    assert_int_equal(version("person"), v0 + 3);
+}
+
+static void test_person_cases(void **state)
+{
+    (void)state;
+    /* Two open cases received by PA, one closed; PA's unit has PB too, so
+     * only what PA received first is listed. */
+    static const char ins[] =
+        "INSERT INTO cases (case_id, number, village, item_code, item_name, item_min_level,"
+        " applicant_name, applicant_id_number, applicant_phone, request_text, first_receiver,"
+        " first_receiver_name, holder_level, holder_unit, status, version, registered_at_ms,"
+        " due_at_ms, updated_at_ms) SELECT gen_random_uuid(), n, '" VA "', 'MZ-001', '社会救助政策咨询',"
+        " 1, '张三', '410423199001011234', '13800000000', '咨询', '" PA "', '常刚', 1, '" VA "',"
+        " s, 1, 0, 0, 0 FROM (VALUES ('N-1', 1), ('N-2', 2), ('N-3', 10)) AS t(n, s)";
+    pgt_exec(db, ins);
+    char *out;
+    RUN(0, NULL, "person cases " PA);
+    assert_non_null(strstr(out, "N-1\t"));
+    assert_non_null(strstr(out, "N-2\t"));
+    assert_null(strstr(out, "N-3\t"));
+    assert_non_null(strstr(out, "2 件"));
+    free(out);
+    /* PB received none, and PA is there to take the unit's cases. */
+    RUN(0, NULL, "person cases " PB);
+    assert_non_null(strstr(out, "0 件"));
+    free(out);
+    /* With PA deactivated, PB is alone: the unit's open cases are listed. */
+    RUN(0, NULL, "person deactivate " PA);
+    free(out);
+    RUN(0, NULL, "person cases " PB);
+    assert_non_null(strstr(out, "N-1\t"));
+    assert_non_null(strstr(out, "本单位无人接替"));
+    free(out);
+    RUN(0, NULL, "person activate " PA);
+    free(out);
+}
+
+static void test_retire_and_restore_item(void **state)
+{
+    (void)state;
+    char *out;
+    long v0 = version("catalogue");
+    RUN(0, NULL, "--by 张科长 item retire MZ-002");
+    free(out);
+    expect_scalar("SELECT active::text FROM catalogue_item WHERE code = 'MZ-002'", "false");
+    assert_int_equal(version("catalogue"), v0 + 1);
+    expect_last_audit("张科长", "item retire", "MZ-002", "active=yes", "active=no");
+    RUN(0, NULL, "--by 张科长 item restore MZ-002");
+    free(out);
+    expect_scalar("SELECT active::text FROM catalogue_item WHERE code = 'MZ-002'", "true");
+    assert_int_equal(version("catalogue"), v0 + 2);
+    expect_last_audit("张科长", "item restore", "MZ-002", "active=no", "active=yes");
+    RUN(1, NULL, "item retire NO-SUCH");
+    assert_non_null(strstr(out, "不存在"));
+    free(out);
+}
+
+static void test_departments(void **state)
+{
+    (void)state;
+    char *out;
+    long org = version("org_tree"), cat = version("catalogue");
+    RUN(0, NULL, "--by 张科长 department add csj --name 县测试局");
+    free(out);
+    expect_scalar("SELECT name || active::text FROM department WHERE code = 'csj'", "县测试局true");
+    assert_int_equal(version("org_tree"), org + 1);
+    expect_last_audit("张科长", "department add", "csj", "", "name=县测试局 active=yes");
+    /* A name in use, a bad code: refused. */
+    RUN(1, NULL, "department add csj2 --name 县民政局");
+    assert_non_null(strstr(out, "已被部门 mzj 使用"));
+    free(out);
+    RUN(1, NULL, "department add CSJ --name 县另一局");
+    assert_non_null(strstr(out, "部门代码"));
+    free(out);
+    /* Renaming a department renames its items' department. */
+    long items = pgt_count(db, "catalogue_item WHERE department = '县民政局'");
+    assert_true(items > 0);
+    RUN(0, NULL, "--by 张科长 department edit mzj --name 县民政事务局");
+    free(out);
+    assert_int_equal(pgt_count(db, "catalogue_item WHERE department = '县民政事务局'"), items);
+    assert_int_equal(version("org_tree"), org + 2);
+    assert_int_equal(version("catalogue"), cat + 1);
+    expect_last_audit("张科长", "department edit", "mzj", "name=县民政局", "name=县民政事务局");
+    RUN(0, NULL, "--by 张科长 department deactivate csj");
+    free(out);
+    expect_scalar("SELECT active::text FROM department WHERE code = 'csj'", "false");
+    assert_int_equal(version("org_tree"), org + 3);
+    expect_last_audit("张科长", "department deactivate", "csj", "active=yes", "active=no");
+}
+
+static void test_audit_lists_changes(void **state)
+{
+    (void)state;
+    char *out;
+    RUN(0, NULL, "audit");
+    assert_non_null(strstr(out, "\t张科长\tperson deactivate\t" PA "\tactive=yes\tactive=no\n"));
+    assert_non_null(strstr(out, "\titem retire\tMZ-002\t"));
+    assert_non_null(strstr(out, "\tdepartment edit\tmzj\t"));
+    free(out);
+    RUN(0, NULL, "audit MZ-002");
+    assert_non_null(strstr(out, "\titem restore\tMZ-002\t"));
+    assert_null(strstr(out, PA));
+    free(out);
+    /* A usage error. */
+    RUN(2, NULL, "person fly " PA);
+    free(out);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_deactivate_and_activate_person),
+        cmocka_unit_test(test_reset_password),
+        cmocka_unit_test(test_add_and_edit_person),
+        cmocka_unit_test(test_person_cases),
+        cmocka_unit_test(test_retire_and_restore_item),
+        cmocka_unit_test(test_departments),
+        cmocka_unit_test(test_audit_lists_changes),
+    };
+    return cmocka_run_group_tests(tests, group_setup, group_teardown);
+}
