@@ -8,7 +8,7 @@
  * joins one SQLite transaction; a uv_check handle commits it after the
  * turn's I/O callbacks, and only then are the acks and results that depend
  * on it sent (relay_downstream_after_commit()) and newly queued messages
- * forwarded (relay_upstream_pump()).  When the commit fails nothing that
+ * forwarded (relay_upstream_after_commit()).  When the commit fails nothing that
  * depended on it is acknowledged: the affected links are closed, and their
  * stations resend.
  *

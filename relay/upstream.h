@@ -16,7 +16,7 @@
  * stopped; relay_upstream_free() frees after that.
  *
  * Entry points: relay_upstream_start(), relay_upstream_queued(),
- * relay_upstream_pump(), relay_upstream_after_commit(),
+ * relay_upstream_after_commit(),
  * relay_upstream_tick(), relay_upstream_conn(), relay_upstream_stop(),
  * relay_upstream_free().
  */
