@@ -24,14 +24,15 @@
 #include "db.h"
 #include "migrate.h"
 #include "personal.h"
+#include "apply_fixture.h"
 #include "pg_test.h"
 
-#define VA "410423101201" /* village A, township X */
-#define VB "410423101202" /* village B, township X */
-#define VC "410423102201" /* village C, township Y */
-#define TX "410423101000"
-#define TY "410423102000"
-#define CO "410423000000"
+#define VA AFT_VA
+#define VB AFT_VB
+#define VC AFT_VC
+#define TX AFT_TX
+#define TY AFT_TY
+#define CO AFT_CO
 
 static const countyd_peer P_VA = {SANJI__NODE_ROLE__NODE_ROLE_VILLAGE, VA, "village:" VA};
 static const countyd_peer P_VB = {SANJI__NODE_ROLE__NODE_ROLE_VILLAGE, VB, "village:" VB};
@@ -44,75 +45,30 @@ static const countyd_peer P_MZJ = {SANJI__NODE_ROLE__NODE_ROLE_DEPARTMENT_DESK, 
 static const countyd_peer P_RSJ = {SANJI__NODE_ROLE__NODE_ROLE_DEPARTMENT_DESK, CO,
                                    "department-desk:" CO ":rsj"};
 
-typedef struct fx {
-    PGconn *db;
-    countyd_apply ap;
-    char conninfo[1024];
-    uint8_t next_mid;
-    char id_number[SJ_PERSONAL_ID_SIZE];
-} fx;
+typedef aft_county fx;
 
 static int setup(void **state)
 {
-    static int n;
     fx *f = calloc(1, sizeof(*f));
-    char name[64];
-    snprintf(name, sizeof(name), "t_apply_%d_%d", (int)getpid(), ++n);
-    f->db = pgt_fresh_db(name, f->conninfo, sizeof(f->conninfo));
     sj_error err;
-    if (countyd_migrate(f->db, NULL, NULL, &err) != 0)
-        fail_msg("migrate: %s", err.message);
-    pgt_exec(f->db, "INSERT INTO org_unit (code, name, level, parent) VALUES"
-                    " ('" CO "', '鲁山县', 3, NULL), ('" TX "', '张官营镇', 2, '" CO "'),"
-                    " ('" TY "', '下汤镇', 2, '" CO "'), ('" VA "', '甲村', 1, '" TX "'),"
-                    " ('" VB "', '乙村', 1, '" TX "'), ('" VC "', '丙村', 1, '" TY "')");
-    pgt_exec(f->db, "INSERT INTO catalogue_category VALUES ('MZ', '民政救助')");
-    pgt_exec(f->db, "INSERT INTO catalogue_item (code, category, name, min_level, department,"
-                    " limit_days, urgent_limit_days) VALUES"
-                    " ('V-1', 'MZ', '咨询', 1, '县民政局', 1, 0),"
-                    " ('T-1', 'MZ', '证明', 2, '县民政局', 5, 2),"
-                    " ('C-1', 'MZ', '低保', 3, '县民政局', 20, 10)");
-    pgt_exec(f->db, "INSERT INTO person (id, name, role, org_unit, verifier) VALUES"
-                    " ('pa', '甲干部', 1, '" VA "', 'scrypt$x'), ('pb', '乙干部', 1, '" VB "', 'scrypt$x'),"
-                    " ('tx', '镇员X', 2, '" TX "', 'scrypt$x'), ('ty', '镇员Y', 2, '" TY "', 'scrypt$x'),"
-                    " ('co', '县员', 3, '" CO "', 'scrypt$x')");
-    pgt_exec(f->db, "INSERT INTO department (code, name, active) VALUES ('mzj', '县民政局', true),"
-                    " ('rsj', '县人社局', true), ('old', '县老干局', false)");
-    pgt_exec(f->db, "INSERT INTO person (id, name, role, org_unit, verifier, department) VALUES"
-                    " ('dm', '民政员', 4, '" CO "', 'scrypt$x', 'mzj'),"
-                    " ('dr', '人社员', 4, '" CO "', 'scrypt$x', 'rsj')");
-    /* 2026-04-30 (Thursday) is followed by the May Day holiday. */
-    pgt_exec(f->db, "INSERT INTO holiday VALUES ('2026-05-01', 'holiday', '劳动节'),"
-                    " ('2026-05-04', 'holiday', '劳动节'), ('2026-05-05', 'holiday', '劳动节'),"
-                    " ('2026-05-09', 'workday', '调休')");
     int64_t now;
     assert_int_equal(sj_clock_parse_iso("2026-04-30T10:00:00+08:00", &now, &err), 0);
-    sj_clock_set_fake_now_ms(now);
-    if (countyd_apply_open(&f->ap, f->db, "410423", &err) != 0)
-        fail_msg("apply_open: %s", err.message);
-    snprintf(f->id_number, sizeof(f->id_number), "41042319900101123%c",
-             sj_personal_id_check_char("41042319900101123"));
+    /* 2026-04-30 (Thursday) is followed by the May Day holiday. */
+    aft_open(f, "t_apply",
+             "('2026-05-01', 'holiday', '劳动节'), ('2026-05-04', 'holiday', '劳动节'),"
+             " ('2026-05-05', 'holiday', '劳动节'), ('2026-05-09', 'workday', '调休')",
+             now);
     *state = f;
     return 0;
 }
 
 static int teardown(void **state)
 {
-    fx *f = *state;
-    countyd_apply_close(&f->ap);
-    PQfinish(f->db);
-    free(f);
-    sj_clock_set_fake_offset_ms(0);
+    aft_close(*state);
+    free(*state);
     return 0;
 }
 
-static void case_id(uint8_t out[16], int n)
-{
-    memset(out, 0, 16);
-    out[0] = 0x01;
-    out[6] = 0x70;
-    out[15] = (uint8_t)n;
-}
 
 /* Message builders; the protobuf structs live in the caller's frame. */
 typedef struct sub {
@@ -126,7 +82,7 @@ static void make_submit(fx *f, sub *x, int n, const char *village, const char *p
 {
     sanji__case_submit__init(&x->s);
     sanji__applicant__init(&x->a);
-    case_id(x->id, n);
+    aft_case_id(x->id, n);
     x->s.case_id.data = x->id;
     x->s.case_id.len = 16;
     x->s.village = (char *)village;
@@ -149,7 +105,7 @@ static void make_action(act *x, int n, Sanji__CaseActionType type, uint64_t expe
                         const char *person)
 {
     sanji__case_action__init(&x->a);
-    case_id(x->id, n);
+    aft_case_id(x->id, n);
     x->a.case_id.data = x->id;
     x->a.case_id.len = 16;
     x->a.action = type;
@@ -158,25 +114,7 @@ static void make_action(act *x, int n, Sanji__CaseActionType type, uint64_t expe
     x->a.acted_at_ms = sj_clock_real_ms();
 }
 
-static countyd_apply_msg msg(fx *f, const countyd_peer *peer, const Sanji__CaseSubmit *s,
-                             const Sanji__CaseAction *a)
-{
-    countyd_apply_msg m = {.peer = peer, .submit = s, .action = a};
-    m.message_id[0] = 0xAA;
-    m.message_id[6] = 0x70;
-    m.message_id[15] = ++f->next_mid;
-    return m;
-}
 
-static countyd_apply_result run1(fx *f, const countyd_apply_msg *m)
-{
-    countyd_apply_result r;
-    sj_error err;
-    sj_error_clear(&err);
-    if (countyd_apply_batch(&f->ap, m, 1, &r, &err) != 0)
-        fail_msg("apply_batch: %s", err.message);
-    return r;
-}
 
 /* Case n registered at the peer's own village by person, applied alone. */
 static countyd_apply_result register_case(fx *f, const countyd_peer *peer, int n,
@@ -184,8 +122,8 @@ static countyd_apply_result register_case(fx *f, const countyd_peer *peer, int n
 {
     sub x;
     make_submit(f, &x, n, peer->unit, person, item);
-    countyd_apply_msg m = msg(f, peer, &x.s, NULL);
-    return run1(f, &m);
+    countyd_apply_msg m = aft_msg(f, peer, &x.s, NULL);
+    return aft_run1(f, &m);
 }
 
 static void expect_applied(const countyd_apply_result *r, uint64_t version)
@@ -221,8 +159,8 @@ static void step(fx *f, const countyd_peer *peer, int n, Sanji__CaseActionType t
     }
     if (type == SANJI__CASE_ACTION_TYPE__CASE_ACTION_FEEDBACK)
         x.a.satisfaction = SANJI__SATISFACTION__SATISFACTION_SATISFIED;
-    countyd_apply_msg m = msg(f, peer, NULL, &x.a);
-    countyd_apply_result r = run1(f, &m);
+    countyd_apply_msg m = aft_msg(f, peer, NULL, &x.a);
+    countyd_apply_result r = aft_run1(f, &m);
     expect_applied(&r, want_version);
 }
 
@@ -333,8 +271,8 @@ static const char *refused_step(fx *f, const countyd_peer *peer, int n, Sanji__C
     make_action(&x, n, type, expected, person);
     x.a.note = (char *)note;
     x.a.department = (char *)department;
-    countyd_apply_msg m = msg(f, peer, NULL, &x.a);
-    countyd_apply_result r = run1(f, &m);
+    countyd_apply_msg m = aft_msg(f, peer, NULL, &x.a);
+    countyd_apply_result r = aft_run1(f, &m);
     expect_refused(&r, code);
     snprintf(reason, sizeof(reason), "%s", r.reason);
     return reason;
@@ -451,11 +389,11 @@ static void test_redelivery_applied_once(void **state)
     fx *f = *state;
     sub x;
     make_submit(f, &x, 1, VA, "pa", "T-1");
-    countyd_apply_msg m = msg(f, &P_VA, &x.s, NULL);
-    countyd_apply_result r1 = run1(f, &m);
+    countyd_apply_msg m = aft_msg(f, &P_VA, &x.s, NULL);
+    countyd_apply_result r1 = aft_run1(f, &m);
     expect_applied(&r1, 1);
     assert_false(r1.redelivered);
-    countyd_apply_result r2 = run1(f, &m); /* same message id again */
+    countyd_apply_result r2 = aft_run1(f, &m); /* same message id again */
     expect_applied(&r2, 1);
     assert_true(r2.redelivered);
     assert_string_equal(r2.case_number, r1.case_number);
@@ -466,9 +404,9 @@ static void test_redelivery_applied_once(void **state)
     /* An action redelivered is applied once too. */
     act a;
     make_action(&a, 1, SANJI__CASE_ACTION_TYPE__CASE_ACTION_ESCALATE, 1, "pa");
-    m = msg(f, &P_VA, NULL, &a.a);
-    expect_applied((countyd_apply_result[]){run1(f, &m)}, 2);
-    countyd_apply_result r3 = run1(f, &m);
+    m = aft_msg(f, &P_VA, NULL, &a.a);
+    expect_applied((countyd_apply_result[]){aft_run1(f, &m)}, 2);
+    countyd_apply_result r3 = aft_run1(f, &m);
     expect_applied(&r3, 2);
     assert_true(r3.redelivered);
     expect_field(f, 1, "version", "2");
@@ -483,13 +421,13 @@ static void test_stale_version_refused_and_remembered(void **state)
     act a;
     make_action(&a, 1, SANJI__CASE_ACTION_TYPE__CASE_ACTION_WITHDRAW, 1, "pa");
     a.a.note = "申请人撤回";
-    countyd_apply_msg m = msg(f, &P_VA, NULL, &a.a);
-    countyd_apply_result r = run1(f, &m);
+    countyd_apply_msg m = aft_msg(f, &P_VA, NULL, &a.a);
+    countyd_apply_result r = aft_run1(f, &m);
     expect_refused(&r, SJ_ESTALE_VERSION);
     assert_int_equal(r.case_version, 2);
     expect_field(f, 1, "status", "2");
     assert_int_equal(pgt_count(f->db, "processed_message WHERE status = 3 AND code = -81"), 1);
-    countyd_apply_result again = run1(f, &m);
+    countyd_apply_result again = aft_run1(f, &m);
     expect_refused(&again, SJ_ESTALE_VERSION);
     assert_true(again.redelivered);
     assert_string_equal(again.reason, r.reason);
@@ -505,21 +443,21 @@ static void test_scope_refusals(void **state)
     /* Village B's cadre on village A's case. */
     act a;
     make_action(&a, 1, SANJI__CASE_ACTION_TYPE__CASE_ACTION_ESCALATE, 1, "pb");
-    countyd_apply_msg m = msg(f, &P_VB, NULL, &a.a);
-    expect_refused((countyd_apply_result[]){run1(f, &m)}, SJ_ESCOPE);
+    countyd_apply_msg m = aft_msg(f, &P_VB, NULL, &a.a);
+    expect_refused((countyd_apply_result[]){aft_run1(f, &m)}, SJ_ESCOPE);
     step(f, &P_VA, 1, SANJI__CASE_ACTION_TYPE__CASE_ACTION_ESCALATE, 1, "pa", "", 2);
     /* Township Y on a village of township X. */
     make_action(&a, 1, SANJI__CASE_ACTION_TYPE__CASE_ACTION_ACCEPT, 2, "ty");
-    m = msg(f, &P_TY, NULL, &a.a);
-    expect_refused((countyd_apply_result[]){run1(f, &m)}, SJ_ESCOPE);
+    m = aft_msg(f, &P_TY, NULL, &a.a);
+    expect_refused((countyd_apply_result[]){aft_run1(f, &m)}, SJ_ESCOPE);
     /* A person acting through another village's node. */
     make_action(&a, 1, SANJI__CASE_ACTION_TYPE__CASE_ACTION_URGE, 0, "pa");
-    m = msg(f, &P_VB, NULL, &a.a);
-    expect_refused((countyd_apply_result[]){run1(f, &m)}, SJ_EUNKNOWN_PERSON);
+    m = aft_msg(f, &P_VB, NULL, &a.a);
+    expect_refused((countyd_apply_result[]){aft_run1(f, &m)}, SJ_EUNKNOWN_PERSON);
     /* Registering for another village. */
     make_submit(f, &x, 2, VA, "pb", "T-1");
-    m = msg(f, &P_VB, &x.s, NULL);
-    expect_refused((countyd_apply_result[]){run1(f, &m)}, SJ_ESCOPE);
+    m = aft_msg(f, &P_VB, &x.s, NULL);
+    expect_refused((countyd_apply_result[]){aft_run1(f, &m)}, SJ_ESCOPE);
     expect_field(f, 1, "status", "2");
     assert_int_equal(pgt_count(f->db, "cases"), 1);
     assert_int_equal(pgt_count(f->db, "case_event"), 2);
@@ -538,20 +476,20 @@ static void test_impossible_times_refused(void **state)
     sub x;
     make_submit(f, &x, 1, VA, "pa", "T-1");
     x.s.registered_at_ms = 1577836800000LL; /* 2020-01-01 */
-    countyd_apply_msg m = msg(f, &P_VA, &x.s, NULL);
-    countyd_apply_result r = run1(f, &m);
+    countyd_apply_msg m = aft_msg(f, &P_VA, &x.s, NULL);
+    countyd_apply_result r = aft_run1(f, &m);
     expect_refused(&r, SJ_EBAD_TIME);
     make_submit(f, &x, 1, VA, "pa", "T-1");
     x.s.registered_at_ms = now + 86400000LL; /* tomorrow */
-    m = msg(f, &P_VA, &x.s, NULL);
-    expect_refused((countyd_apply_result[]){run1(f, &m)}, SJ_EBAD_TIME);
+    m = aft_msg(f, &P_VA, &x.s, NULL);
+    expect_refused((countyd_apply_result[]){aft_run1(f, &m)}, SJ_EBAD_TIME);
     assert_int_equal(pgt_count(f->db, "cases"), 0);
     expect_applied((countyd_apply_result[]){register_case(f, &P_VA, 1, "pa", "T-1")}, 1);
     act a;
     make_action(&a, 1, SANJI__CASE_ACTION_TYPE__CASE_ACTION_ESCALATE, 1, "pa");
     a.a.acted_at_ms = 1577836800000LL;
-    m = msg(f, &P_VA, NULL, &a.a);
-    expect_refused((countyd_apply_result[]){run1(f, &m)}, SJ_EBAD_TIME);
+    m = aft_msg(f, &P_VA, NULL, &a.a);
+    expect_refused((countyd_apply_result[]){aft_run1(f, &m)}, SJ_EBAD_TIME);
     expect_field(f, 1, "status", "1");
     assert_int_equal(pgt_count(f->db, "case_event"), 1);
     step(f, &P_VA, 1, SANJI__CASE_ACTION_TYPE__CASE_ACTION_ESCALATE, 1, "pa", "", 2);
@@ -570,10 +508,10 @@ static void test_batch_mixing_applied_and_refused(void **state)
     make_action(&a1, 9, SANJI__CASE_ACTION_TYPE__CASE_ACTION_ESCALATE, 1, "pa"); /* no such case */
     make_action(&a2, 1, SANJI__CASE_ACTION_TYPE__CASE_ACTION_ESCALATE, 1, "pa");
     countyd_apply_msg m[5];
-    m[0] = msg(f, &P_VA, &s1.s, NULL);
-    m[1] = msg(f, &P_VA, &s2.s, NULL);
-    m[2] = msg(f, &P_VA, NULL, &a1.a);
-    m[3] = msg(f, &P_VA, NULL, &a2.a);
+    m[0] = aft_msg(f, &P_VA, &s1.s, NULL);
+    m[1] = aft_msg(f, &P_VA, &s2.s, NULL);
+    m[2] = aft_msg(f, &P_VA, NULL, &a1.a);
+    m[3] = aft_msg(f, &P_VA, NULL, &a2.a);
     m[4] = m[0]; /* the same message twice in one batch */
     countyd_apply_result r[5];
     sj_error err;
@@ -605,8 +543,8 @@ static void test_bad_data_midway_refused_alone(void **state)
     make_submit(f, &s2, 2, VA, "pa", "T-1");
     s2.s.request_text = "拒收";
     make_submit(f, &s3, 3, VA, "pa", "T-1");
-    countyd_apply_msg m[3] = {msg(f, &P_VA, &s1.s, NULL), msg(f, &P_VA, &s2.s, NULL),
-                              msg(f, &P_VA, &s3.s, NULL)};
+    countyd_apply_msg m[3] = {aft_msg(f, &P_VA, &s1.s, NULL), aft_msg(f, &P_VA, &s2.s, NULL),
+                              aft_msg(f, &P_VA, &s3.s, NULL)};
     countyd_apply_result r[3];
     sj_error err;
     if (countyd_apply_batch(&f->ap, m, 3, r, &err) != 0)
@@ -622,7 +560,7 @@ static void test_bad_data_midway_refused_alone(void **state)
     assert_int_equal(pgt_count(f->db, "processed_message WHERE status = 3 AND code = -86"), 1);
     expect_feed_gapless(f, VA, 2);
     /* Its redelivery gets the same refusal. */
-    countyd_apply_result again = run1(f, &m[1]);
+    countyd_apply_result again = aft_run1(f, &m[1]);
     expect_refused(&again, SJ_EBAD_FIELD);
     assert_true(again.redelivered);
     assert_string_equal(again.reason, r[1].reason);
@@ -641,7 +579,7 @@ static void test_bad_event_in_pipeline_refused_alone(void **state)
     make_action(&bad, 1, SANJI__CASE_ACTION_TYPE__CASE_ACTION_ESCALATE, 1, "pa");
     bad.a.note = "拒收";
     make_action(&good, 1, SANJI__CASE_ACTION_TYPE__CASE_ACTION_ESCALATE, 1, "pa");
-    countyd_apply_msg m[2] = {msg(f, &P_VA, NULL, &bad.a), msg(f, &P_VA, NULL, &good.a)};
+    countyd_apply_msg m[2] = {aft_msg(f, &P_VA, NULL, &bad.a), aft_msg(f, &P_VA, NULL, &good.a)};
     countyd_apply_result r[2];
     sj_error err;
     if (countyd_apply_batch(&f->ap, m, 2, r, &err) != 0)
@@ -667,8 +605,8 @@ static void test_usual_batch_needs_no_savepoint(void **state)
     make_submit(f, &s1, 1, VA, "pa", "T-1");
     make_submit(f, &s2, 2, VB, "pb", "V-1");
     make_submit(f, &bad, 3, VA, "pa", "NO-SUCH");
-    countyd_apply_msg m[4] = {msg(f, &P_VA, &s1.s, NULL), msg(f, &P_VB, &s2.s, NULL),
-                              msg(f, &P_VA, &bad.s, NULL)};
+    countyd_apply_msg m[4] = {aft_msg(f, &P_VA, &s1.s, NULL), aft_msg(f, &P_VB, &s2.s, NULL),
+                              aft_msg(f, &P_VA, &bad.s, NULL)};
     m[3] = m[0];
     countyd_apply_result r[4];
     sj_error err;
@@ -693,11 +631,11 @@ static void test_redelivered_urge_undone(void **state)
     step(f, &P_VA, 1, SANJI__CASE_ACTION_TYPE__CASE_ACTION_ESCALATE, 1, "pa", "", 2);
     act u;
     make_action(&u, 1, SANJI__CASE_ACTION_TYPE__CASE_ACTION_URGE, 0, "pa");
-    countyd_apply_msg m = msg(f, &P_VA, NULL, &u.a);
-    countyd_apply_result r1 = run1(f, &m);
+    countyd_apply_msg m = aft_msg(f, &P_VA, NULL, &u.a);
+    countyd_apply_result r1 = aft_run1(f, &m);
     expect_applied(&r1, 2); /* an urge changes no version */
     assert_false(r1.redelivered);
-    countyd_apply_result r2 = run1(f, &m);
+    countyd_apply_result r2 = aft_run1(f, &m);
     expect_applied(&r2, 2);
     assert_true(r2.redelivered);
     assert_int_equal(f->ap.safe_runs, 1);
@@ -767,9 +705,9 @@ static void pipeline_scenario(fx *f, countyd_apply_result r[SCENARIO_BATCH])
     supplement.a.note = "已补齐";
     make_action(&nocase, 9, SANJI__CASE_ACTION_TYPE__CASE_ACTION_ESCALATE, 1, "pa");
     countyd_apply_msg batch[SCENARIO_BATCH] = {
-        msg(f, &P_VA, &c.s, NULL),          msg(f, &P_TX, NULL, &accept.a),
-        msg(f, &P_VB, &d.s, NULL),          msg(f, &P_VB, NULL, &supplement.a),
-        msg(f, &P_VA, &bad.s, NULL),        msg(f, &P_VA, NULL, &nocase.a)};
+        aft_msg(f, &P_VA, &c.s, NULL),          aft_msg(f, &P_TX, NULL, &accept.a),
+        aft_msg(f, &P_VB, &d.s, NULL),          aft_msg(f, &P_VB, NULL, &supplement.a),
+        aft_msg(f, &P_VA, &bad.s, NULL),        aft_msg(f, &P_VA, NULL, &nocase.a)};
     sj_error err;
     if (countyd_apply_batch(&f->ap, batch, SCENARIO_BATCH, r, &err) != 0)
         fail_msg("batch: %s", err.message);
@@ -832,10 +770,10 @@ static void test_pipeline_redelivery_runs_serially(void **state)
     fx *f = *state;
     sub a, b;
     make_submit(f, &a, 1, VA, "pa", "T-1");
-    countyd_apply_msg first = msg(f, &P_VA, &a.s, NULL);
-    countyd_apply_result r0 = run1(f, &first);
+    countyd_apply_msg first = aft_msg(f, &P_VA, &a.s, NULL);
+    countyd_apply_result r0 = aft_run1(f, &first);
     make_submit(f, &b, 2, VA, "pa", "T-1");
-    countyd_apply_msg m[2] = {msg(f, &P_VA, &b.s, NULL), first};
+    countyd_apply_msg m[2] = {aft_msg(f, &P_VA, &b.s, NULL), first};
     countyd_apply_result r[2];
     sj_error err;
     if (countyd_apply_batch(&f->ap, m, 2, r, &err) != 0)
@@ -860,7 +798,7 @@ static void test_pipeline_existing_case_refused(void **state)
     register_case(f, &P_VA, 1, "pa", "T-1");
     make_submit(f, &again, 1, VA, "pa", "T-1");
     make_submit(f, &other, 2, VB, "pb", "T-1");
-    countyd_apply_msg m[2] = {msg(f, &P_VA, &again.s, NULL), msg(f, &P_VB, &other.s, NULL)};
+    countyd_apply_msg m[2] = {aft_msg(f, &P_VA, &again.s, NULL), aft_msg(f, &P_VB, &other.s, NULL)};
     countyd_apply_result r[2];
     sj_error err;
     if (countyd_apply_batch(&f->ap, m, 2, r, &err) != 0)
@@ -884,7 +822,7 @@ static void test_same_case_twice_runs_serially(void **state)
     act up;
     make_submit(f, &a, 1, VA, "pa", "T-1");
     make_action(&up, 1, SANJI__CASE_ACTION_TYPE__CASE_ACTION_ESCALATE, 1, "pa");
-    countyd_apply_msg m[2] = {msg(f, &P_VA, &a.s, NULL), msg(f, &P_VA, NULL, &up.a)};
+    countyd_apply_msg m[2] = {aft_msg(f, &P_VA, &a.s, NULL), aft_msg(f, &P_VA, NULL, &up.a)};
     countyd_apply_result r[2];
     sj_error err;
     if (countyd_apply_batch(&f->ap, m, 2, r, &err) != 0)

@@ -33,25 +33,20 @@
 #include "import.h"
 #include "migrate.h"
 #include "personal.h"
+#include "apply_fixture.h"
 #include "pg_test.h"
 #include "query.h"
 #include "sweep.h"
 
-#define VA "410423101201"
-#define TX "410423101000"
-#define CO "410423000000"
+#define VA AFT_VA
+#define TX AFT_TX
+#define CO AFT_CO
 
 static const countyd_peer P_VA = {SANJI__NODE_ROLE__NODE_ROLE_VILLAGE, VA, "village:" VA};
 static const countyd_peer P_TX = {SANJI__NODE_ROLE__NODE_ROLE_TOWNSHIP_DESK, TX, "township-desk:" TX};
 static const countyd_peer P_CO = {SANJI__NODE_ROLE__NODE_ROLE_COUNTY_DESK, CO, "county-desk:" CO};
 
-typedef struct fx {
-    PGconn *db;
-    countyd_apply ap;
-    char conninfo[1024];
-    uint8_t next_mid;
-    char id_number[SJ_PERSONAL_ID_SIZE];
-} fx;
+typedef aft_county fx;
 
 /* 10:00 China time of a date. */
 static int64_t at(int y, int m, int d)
@@ -66,69 +61,29 @@ static int64_t end_of(int y, int m, int d)
 
 static int setup(void **state)
 {
-    static int n;
     fx *f = calloc(1, sizeof(*f));
-    char name[64];
-    snprintf(name, sizeof(name), "t_clock_%d_%d", (int)getpid(), ++n);
-    f->db = pgt_fresh_db(name, f->conninfo, sizeof(f->conninfo));
-    sj_error err;
-    if (countyd_migrate(f->db, NULL, NULL, &err) != 0)
-        fail_msg("migrate: %s", err.message);
-    pgt_exec(f->db, "INSERT INTO org_unit (code, name, level, parent) VALUES"
-                    " ('" CO "', '鲁山县', 3, NULL), ('" TX "', '张官营镇', 2, '" CO "'),"
-                    " ('" VA "', '甲村', 1, '" TX "')");
-    pgt_exec(f->db, "INSERT INTO catalogue_category VALUES ('MZ', '民政救助')");
-    pgt_exec(f->db, "INSERT INTO catalogue_item (code, category, name, min_level, department,"
-                    " limit_days, urgent_limit_days) VALUES"
-                    " ('T-1', 'MZ', '证明', 2, '县民政局', 5, 2),"
-                    " ('C-1', 'MZ', '低保', 3, '县民政局', 20, 10)");
-    pgt_exec(f->db, "INSERT INTO person (id, name, role, org_unit, verifier) VALUES"
-                    " ('pa', '甲干部', 1, '" VA "', 'scrypt$x'), ('tx', '镇员X', 2, '" TX "', 'scrypt$x'),"
-                    " ('co', '县员', 3, '" CO "', 'scrypt$x')");
     /* The calendar holds 2026 (元旦 as the official notice gives it). */
-    pgt_exec(f->db, "INSERT INTO holiday VALUES ('2026-01-01', 'holiday', '元旦'),"
-                    " ('2026-01-02', 'holiday', '元旦'), ('2026-01-03', 'holiday', '元旦'),"
-                    " ('2026-01-04', 'workday', '元旦调休上班')");
-    sj_clock_set_fake_now_ms(at(2026, 3, 2));
-    if (countyd_apply_open(&f->ap, f->db, "410423", &err) != 0)
-        fail_msg("apply_open: %s", err.message);
-    snprintf(f->id_number, sizeof(f->id_number), "41042319900101123%c",
-             sj_personal_id_check_char("41042319900101123"));
+    aft_open(f, "t_clock",
+             "('2026-01-01', 'holiday', '元旦'), ('2026-01-02', 'holiday', '元旦'),"
+             " ('2026-01-03', 'holiday', '元旦'), ('2026-01-04', 'workday', '元旦调休上班')",
+             at(2026, 3, 2));
     *state = f;
     return 0;
 }
 
 static int teardown(void **state)
 {
-    fx *f = *state;
-    countyd_apply_close(&f->ap);
-    PQfinish(f->db);
-    free(f);
-    sj_clock_set_fake_offset_ms(0);
+    aft_close(*state);
+    free(*state);
     return 0;
 }
 
-static void case_id(uint8_t out[16], int n)
-{
-    memset(out, 0, 16);
-    out[0] = 0x01;
-    out[6] = 0x70;
-    out[15] = (uint8_t)n;
-}
 
 static countyd_apply_result run1(fx *f, const countyd_peer *peer, const Sanji__CaseSubmit *s,
                                  const Sanji__CaseAction *a)
 {
-    countyd_apply_msg m = {.peer = peer, .submit = s, .action = a};
-    m.message_id[0] = 0xAA;
-    m.message_id[6] = 0x70;
-    m.message_id[15] = ++f->next_mid;
-    countyd_apply_result r;
-    sj_error err;
-    sj_error_clear(&err);
-    if (countyd_apply_batch(&f->ap, &m, 1, &r, &err) != 0)
-        fail_msg("apply_batch: %s", err.message);
-    return r;
+    countyd_apply_msg m = aft_msg(f, peer, s, a);
+    return aft_run1(f, &m);
 }
 
 static void expect_applied(const countyd_apply_result *r)
@@ -144,7 +99,7 @@ static void register_case(fx *f, int n, const char *item)
     Sanji__CaseSubmit s = SANJI__CASE_SUBMIT__INIT;
     Sanji__Applicant a = SANJI__APPLICANT__INIT;
     uint8_t id[16];
-    case_id(id, n);
+    aft_case_id(id, n);
     s.case_id.data = id;
     s.case_id.len = 16;
     s.village = VA;
@@ -202,7 +157,7 @@ static countyd_apply_result act(fx *f, const countyd_peer *peer, int n, Sanji__C
 {
     Sanji__CaseAction a = SANJI__CASE_ACTION__INIT;
     uint8_t id[16];
-    case_id(id, n);
+    aft_case_id(id, n);
     a.case_id.data = id;
     a.case_id.len = 16;
     a.action = type;
