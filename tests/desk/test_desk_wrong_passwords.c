@@ -28,6 +28,7 @@
 #include "desk_fixture.h"
 #include "files.h"
 #include "pg_test.h"
+#include "pg_tiers.h"
 #include "proc.h"
 #include "tiers.h"
 
@@ -36,31 +37,20 @@
 #define PERSON "p-410423101201-01"
 #define OUT_MAX 65536
 
-typedef struct world {
-    sj_test_tiers t;
-    char conninfo[1024];
-    PGconn *db;
-} world;
+typedef pgt_tiers world;
 
 static world W;
 
 static int group_setup(void **state)
 {
     (void)state;
-    if (sj_test_tiers_init(&W.t) != 0)
-        return -1;
-    W.db = pgt_fresh_db("sanji_desk_wrong_passwords", W.conninfo, sizeof W.conninfo);
-    if (!W.db)
-        return -1;
-    return sj_test_tiers_up_logged_in(&W.t, W.conninfo, STATION, PERSON);
+    return pgt_tiers_up(&W, "sanji_desk_wrong_passwords", STATION, PERSON);
 }
 
 static int group_teardown(void **state)
 {
     (void)state;
-    if (W.db)
-        PQfinish(W.db);
-    return sj_test_tiers_finish(&W.t, "SANJI_DESK_KEEP");
+    return pgt_tiers_down(&W, "SANJI_DESK_KEEP");
 }
 
 static bool county_logged(void *arg)

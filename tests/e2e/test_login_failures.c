@@ -34,6 +34,7 @@
 #include "arena.h"
 #include "files.h"
 #include "pg_test.h"
+#include "pg_tiers.h"
 #include "proc.h"
 #include "query.h"
 #include "tiers.h"
@@ -44,11 +45,7 @@
 #define PERSON "p-410423101201-01"
 #define WRONG "guess-Qx7-not-it"
 
-typedef struct world {
-    sj_test_tiers t;
-    char conninfo[1024];
-    PGconn *db;
-} world;
+typedef pgt_tiers world;
 
 static world W;
 
@@ -104,20 +101,13 @@ static bool network_shows_three(void *arg)
 static int group_setup(void **state)
 {
     (void)state;
-    if (sj_test_tiers_init(&W.t) != 0)
-        return -1;
-    W.db = pgt_fresh_db("sanji_login_failures", W.conninfo, sizeof W.conninfo);
-    if (!W.db)
-        return -1;
-    return sj_test_tiers_up_logged_in(&W.t, W.conninfo, STATION, PERSON);
+    return pgt_tiers_up(&W, "sanji_login_failures", STATION, PERSON);
 }
 
 static int group_teardown(void **state)
 {
     (void)state;
-    if (W.db)
-        PQfinish(W.db);
-    return sj_test_tiers_finish(&W.t, "SANJI_E2E_KEEP");
+    return pgt_tiers_down(&W, "SANJI_E2E_KEEP");
 }
 
 /* ---- the test ------------------------------------------------------------------ */

@@ -31,6 +31,7 @@
 
 #include "files.h"
 #include "pg_test.h"
+#include "pg_tiers.h"
 #include "proc.h"
 #include "tiers.h"
 
@@ -40,11 +41,7 @@
 #define COLLEAGUE "p-410423101201-02"
 #define DEACTIVATED "已被县里停用"
 
-typedef struct world {
-    sj_test_tiers t;
-    char conninfo[1024];
-    PGconn *db;
-} world;
+typedef pgt_tiers world;
 
 static world W;
 static char out[OUT_MAX];
@@ -81,20 +78,13 @@ static bool login_says(void *arg)
 static int group_setup(void **state)
 {
     (void)state;
-    if (sj_test_tiers_init(&W.t) != 0)
-        return -1;
-    W.db = pgt_fresh_db("sanji_turnover", W.conninfo, sizeof W.conninfo);
-    if (!W.db)
-        return -1;
-    return sj_test_tiers_up_logged_in(&W.t, W.conninfo, STATION, PERSON);
+    return pgt_tiers_up(&W, "sanji_turnover", STATION, PERSON);
 }
 
 static int group_teardown(void **state)
 {
     (void)state;
-    if (W.db)
-        PQfinish(W.db);
-    return sj_test_tiers_finish(&W.t, "SANJI_E2E_KEEP");
+    return pgt_tiers_down(&W, "SANJI_E2E_KEEP");
 }
 
 static void test_deactivated_person_cannot_log_in_at_the_station(void **state)
