@@ -46,6 +46,27 @@ for tool in apt-get dpkg dpkg-deb setpriv ss desktop-file-validate appstreamcli 
   command -v "$tool" >/dev/null || fail "$tool is missing: run deploy/install-deps.sh"
 done
 
+# Another apt or dpkg (unattended-upgrades, an administrator, another
+# suite on the machine) may hold the package database's lock for a while:
+# wait for it rather than fail.  apt waits by itself with this option; dpkg
+# cannot, so dpkg_waiting() retries while dpkg says the lock is taken.
+APT_GET=(apt-get -o DPkg::Lock::Timeout=900)
+dpkg_waiting() { # dpkg ARGS...: its output on stdout, its status
+  local i out rc
+  for i in $(seq 180); do
+    rc=0
+    out=$(DEBIAN_FRONTEND=noninteractive dpkg "$@" 2>&1) || rc=$?
+    case $rc:$out in
+      0:*) ;;
+      *"lock"*"another process"*) [ "$i" -eq 1 ] && log "dpkg's lock is taken: waiting"; sleep 5; continue ;;
+    esac
+    printf '%s\n' "$out"
+    return "$rc"
+  done
+  printf '%s\n' "$out"
+  return 1
+}
+
 installed() { # PACKAGE: installed, or only its configuration left
   local s
   s=$(dpkg-query -W -f='${db:Status-Abbrev}' "$1" 2>/dev/null) || return 1
@@ -55,7 +76,7 @@ installed() { # PACKAGE: installed, or only its configuration left
 purge_all() {
   local present=()
   for p in "${PKGS[@]}"; do installed "$p" && present+=("$p"); done
-  [ ${#present[@]} -eq 0 ] || DEBIAN_FRONTEND=noninteractive dpkg --purge "${present[@]}" >&2
+  [ ${#present[@]} -eq 0 ] || dpkg_waiting --purge "${present[@]}" >&2
 }
 
 # --- the machine as it is now ------------------------------------------------------
@@ -205,7 +226,7 @@ dpkg-deb -f "$(deb_of sanji-station)" Depends | grep -q 'libgtk-4-1' ||
 # --- install -------------------------------------------------------------------------------
 log "installing ${PKGS[*]} $version"
 printf 'made_user=%s\n' "$made_user" >"$MARKER"
-DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${debs[@]}" \
+DEBIAN_FRONTEND=noninteractive "${APT_GET[@]}" install -y -qq --no-install-recommends "${debs[@]}" \
   >"$tmp/apt.log" 2>&1 || { cat "$tmp/apt.log" >&2; fail "apt-get install of the packages failed"; }
 
 getent passwd sanji | grep -q ':/var/lib/sanji:/usr/sbin/nologin$' ||
@@ -364,7 +385,7 @@ grep -q '^<6>' "$tmp/relayd.log" || fail "no info line in the relay's log"
 log "reinstalling sanji-county and sanji-relay, then removing everything"
 cp /etc/sanji/countyd.conf "$tmp/countyd.conf.edited"
 cp /etc/sanji/relayd.conf "$tmp/relayd.conf.edited"
-DEBIAN_FRONTEND=noninteractive dpkg -i "$(deb_of sanji-county)" "$(deb_of sanji-relay)" \
+dpkg_waiting -i "$(deb_of sanji-county)" "$(deb_of sanji-relay)" \
   >"$tmp/reinstall.log" 2>&1 || { cat "$tmp/reinstall.log" >&2; fail "dpkg -i (reinstall) failed"; }
 cmp -s /etc/sanji/countyd.conf "$tmp/countyd.conf.edited" || fail "the reinstall changed countyd.conf"
 cmp -s /etc/sanji/relayd.conf "$tmp/relayd.conf.edited" || fail "the reinstall changed relayd.conf"
@@ -373,7 +394,7 @@ expect_mode /etc/sanji/relayd.conf "root:sanji 640"
 expect_mode /etc/sanji "root:sanji 750"
 [ -f /var/lib/sanji/relay.db ] || fail "the reinstall lost /var/lib/sanji/relay.db"
 # remove: the programs go, the configuration and the store stay.
-DEBIAN_FRONTEND=noninteractive apt-get remove -y -qq "${PKGS[@]}" >"$tmp/remove.log" 2>&1 ||
+DEBIAN_FRONTEND=noninteractive "${APT_GET[@]}" remove -y -qq "${PKGS[@]}" >"$tmp/remove.log" 2>&1 ||
   { cat "$tmp/remove.log" >&2; fail "apt-get remove failed"; }
 [ ! -e /usr/sbin/sanji-countyd ] || fail "/usr/sbin/sanji-countyd is left after apt-get remove"
 cmp -s /etc/sanji/relayd.conf "$tmp/relayd.conf.edited" || fail "apt-get remove changed relayd.conf"
@@ -387,7 +408,7 @@ rm -f /etc/sanji/ca.crt /etc/sanji/county.crt /etc/sanji/county.key \
       /etc/sanji/relay.crt /etc/sanji/relay.key
 # dpkg, not apt: after the remove, apt no longer knows the local packages
 # that left nothing behind (no conffiles).
-DEBIAN_FRONTEND=noninteractive dpkg --purge "${PKGS[@]}" >"$tmp/purge.log" 2>&1 ||
+dpkg_waiting --purge "${PKGS[@]}" >"$tmp/purge.log" 2>&1 ||
   { cat "$tmp/purge.log" >&2; fail "dpkg --purge failed"; }
 for p in "${PKGS[@]}"; do
   installed "$p" && fail "$p is still installed after the purge"
