@@ -5,8 +5,8 @@
  *            submissions (closed loop), actions on existing cases (closed
  *            loop), submissions at fixed rates (open loop, fractions of the
  *            closed-loop peak); then pgbench on the same PostgreSQL with the
- *            inserts of one submission per transaction; the ratio.
- *   pgbench  the baseline alone.
+ *            rows of a submission, three ways (run_baselines()); the ratios.
+ *   pgbench  the baselines alone.
  *   relays   closed-loop submission throughput for 1, 2, 4 ... relays.
  *   idle     idle station sessions held by the relays (and, behind them,
  *            one county): memory per session.
@@ -29,7 +29,7 @@
 #include "err.h"
 
 typedef struct opts {
-    int stations, relays, window, clients, villages, sessions, parallel;
+    int stations, relays, window, clients, set_clients, villages, sessions, parallel;
     double secs, warm, pg_secs, hold;
     double fracs[8];
     int n_fracs;
@@ -46,7 +46,7 @@ static void usage(void)
             "       sanji-bench e2e [--stations 64] [--relays 1] [--window 1] [--secs 10]\n"
             "                       [--warm 2] [--fracs 0.5] [--pg-secs S] [--no-pgbench]\n"
             "                       [--county-conf 'key = value'...]\n"
-            "       sanji-bench pgbench [--clients 64] [--secs 10]\n"
+            "       sanji-bench pgbench [--clients 64] [--set-clients 16] [--secs 10]\n"
             "       sanji-bench relays [--stations 64] [--list 1,2,4,8,16,32] [--secs 10]\n"
             "       sanji-bench idle [--sessions 10000] [--relays 1] [--parallel 200]"
             " [--hold S]\n");
@@ -67,7 +67,8 @@ static int parse_list_d(const char *s, double *out, int max)
 
 static int parse_opts(int argc, char **argv, opts *o)
 {
-    *o = (opts){.stations = 64, .relays = 1, .window = 1, .clients = 64, .sessions = 10000,
+    *o = (opts){.stations = 64, .relays = 1, .window = 1, .clients = 64, .set_clients = 16,
+                .sessions = 10000,
                 .parallel = 200, .secs = 10, .warm = 2, .pg_secs = 0, .fracs = {0.5},
                 .n_fracs = 1, .relay_list = {1, 2, 4, 8, 16, 32}, .n_relay_list = 6,
                 .county_extra = ""};
@@ -92,6 +93,8 @@ static int parse_opts(int argc, char **argv, opts *o)
             o->window = atoi(v);
         else if (strcmp(a, "--clients") == 0)
             o->clients = atoi(v);
+        else if (strcmp(a, "--set-clients") == 0)
+            o->set_clients = atoi(v);
         else if (strcmp(a, "--sessions") == 0)
             o->sessions = atoi(v);
         else if (strcmp(a, "--parallel") == 0)
@@ -225,63 +228,116 @@ static int phase(bench_load *l, const bench_net *n, const char *name, bench_kind
 
 /* ---- pgbench ----------------------------------------------------------------------- */
 
-/* Writes the script: exactly the inserts one CaseSubmit makes in the county
- * (server/apply.c apply_submit + write_event + record_result), one
- * transaction per submission.  The ids and the village are computed in the
- * first statement's RETURNING, so the script has no extra round trip. */
-static int write_pgbench_script(const bench_net *n, int villages, char *path, size_t cap)
+/* What PostgreSQL can do with the rows of one CaseSubmit, three ways, each
+ * a pgbench script written into the bench's folder:
+ *
+ *   PG_HOT      one submission per transaction, every client upserting the
+ *               county's one case-number row of the day, as the county
+ *               does: each commit waits for the one before it to release
+ *               that row, so this measures lock waits and commit flushes
+ *               in a row (the baseline Sanji was first compared with).
+ *   PG_OWN_ROW  one submission per transaction, each client its own
+ *               counter row: no hot row, one commit per submission.
+ *   PG_SET      PG_SET_ROWS submissions per transaction, one INSERT ...
+ *               SELECT per table, counters advanced once per transaction:
+ *               what PostgreSQL can write for the same rows on this
+ *               machine, the limit a set-based apply could reach.
+ *
+ * The rows are exactly what server/apply.c writes for a CaseSubmit: the
+ * case-number counter (upsert RETURNING), the case row, its event, the
+ * per-village feed counter (upsert RETURNING), the feed row, the processed
+ * message id with its result.  Client c uses bench village c, as station c
+ * does.  The county's case-exists read is not in the scripts, so each is a
+ * little easier than what the county does. */
+typedef enum pg_kind { PG_HOT, PG_OWN_ROW, PG_SET } pg_kind;
+
+enum { PG_SET_ROWS = 50 };
+
+static const char *const PG_KIND_NAME[] = {"one per transaction, one hot counter row",
+                                           "one per transaction, a counter row per client",
+                                           "50 per transaction, set-based"};
+
+/* The rows of the transaction's submissions, from the derived table b
+ * (cid, mid, n: the case-number sequence, fseq: the feed sequence) that
+ * write_pgbench_script() puts in place of %1$s.  pgbench replaces :name
+ * with the variable's text, hence the quotes. */
+static const char PG_ROWS[] =
+    "INSERT INTO cases (case_id, number, village, item_code, item_name, item_min_level,"
+    " applicant_name, applicant_id_number, applicant_phone, request_text, first_receiver,"
+    " first_receiver_name, holder_level, holder_unit, status, version, registered_at_ms,"
+    " due_at_ms, updated_at_ms, urgent, appointment_at_ms) SELECT cid,"
+    " ':ckey-' || to_char(current_date, 'YYYYMMDD') || '-' || lpad(n::text, greatest(5, length(n::text)), '0'),"
+    " ':village', 'MZ-001', '社会救助政策咨询', 1, '王秀英', '410423195803120027',"
+    " '13837512345', '村民反映低保政策不清楚，请求解释申请条件和所需材料。',"
+    " 'b:village', '基准干部', 1, ':village', 1, 1, :now_ms, :now_ms + 86400000,"
+    " :now_ms, false, 0 %1$s;\n"
+    "INSERT INTO case_event (case_id, seq, action, actor_person, actor_name, actor_node,"
+    " actor_level, actor_unit, at_ms, recorded_at_ms, from_status, to_status, note, result,"
+    " materials, satisfaction, department, message_id, repeat_materials_request) SELECT"
+    " cid, 1, 1, 'b:village', '基准干部', 'village:' || ':village', 1,"
+    " ':village', :now_ms, :now_ms, 0, 1,"
+    " '村民反映低保政策不清楚，请求解释申请条件和所需材料。', '', '{}', 0, '', mid,"
+    " false %1$s;\n"
+    "INSERT INTO feed (village, seq, case_id, event_seq) SELECT ':village', fseq, cid, 1"
+    " %1$s;\n"
+    "INSERT INTO processed_message (message_id, status, code, reason, case_id,"
+    " case_number, case_version, sender_node) SELECT mid, 2, 0, '', cid,"
+    " ':ckey-' || to_char(current_date, 'YYYYMMDD') || '-' || lpad(n::text, greatest(5, length(n::text)), '0'),"
+    " 1, 'village:' || ':village' %1$s;\n";
+
+static int write_pgbench_script(const bench_net *n, int villages, pg_kind kind, char *path,
+                                size_t cap)
 {
-    snprintf(path, cap, "%s/submit.sql", n->dir);
+    snprintf(path, cap, "%s/submit-%d.sql", n->dir, (int)kind);
     FILE *f = fopen(path, "w");
     if (!f)
         return SJ_EIO;
+    int rows = kind == PG_SET ? PG_SET_ROWS : 1;
+    /* The counter row: the county's own, or a six-digit key per client
+     * (9ccccc); case numbers stay unique either way. */
+    char key[64];
+    if (kind == PG_HOT)
+        snprintf(key, sizeof(key), "'%s'", BENCH_COUNTY);
+    else
+        snprintf(key, sizeof(key), "'9' || lpad(:client_id::text, 5, '0')");
     fprintf(f,
             "\\set v 901001 + (:client_id %% %d)\n"
             "BEGIN;\n"
-            "INSERT INTO case_number_seq (county, day, last_seq) VALUES ('%s', current_date, 1)"
-            " ON CONFLICT (county, day) DO UPDATE SET last_seq = case_number_seq.last_seq + 1"
-            " RETURNING last_seq, gen_random_uuid() AS cid, gen_random_uuid() AS mid,"
-            " ('%s' || :v) AS village, (extract(epoch FROM clock_timestamp()) * 1000)::bigint"
-            " AS now_ms \\gset\n"
-            "INSERT INTO cases (case_id, number, village, item_code, item_name, item_min_level,"
-            " applicant_name, applicant_id_number, applicant_phone, request_text, first_receiver,"
-            " first_receiver_name, holder_level, holder_unit, status, version, registered_at_ms,"
-            " due_at_ms, updated_at_ms, urgent, appointment_at_ms) VALUES (':cid',"
-            " '%s-' || to_char(current_date, 'YYYYMMDD') || '-' || lpad(:last_seq::text, 5, '0'),"
-            " ':village', 'MZ-001', '社会救助政策咨询', 1, '王秀英', '410423195803120027',"
-            " '13837512345', '村民反映低保政策不清楚，请求解释申请条件和所需材料。',"
-            " 'b' || ':village', '基准干部', 1, ':village', 1, 1, :now_ms, :now_ms + 86400000,"
-            " :now_ms, false, 0);\n"
-            "INSERT INTO case_event (case_id, seq, action, actor_person, actor_name, actor_node,"
-            " actor_level, actor_unit, at_ms, recorded_at_ms, from_status, to_status, note, result,"
-            " materials, satisfaction, department, message_id, repeat_materials_request) VALUES"
-            " (':cid', 1, 1, 'b' || ':village', '基准干部', 'village:' || ':village', 1,"
-            " ':village', :now_ms, :now_ms, 0, 1,"
-            " '村民反映低保政策不清楚，请求解释申请条件和所需材料。', '', '{}', 0, '', ':mid',"
-            " false);\n"
-            "INSERT INTO feed_counter (village, last_seq) VALUES (':village', 1)"
-            " ON CONFLICT (village) DO UPDATE SET last_seq = feed_counter.last_seq + 1"
-            " RETURNING last_seq AS fseq \\gset\n"
-            "INSERT INTO feed (village, seq, case_id, event_seq) VALUES (':village', :fseq,"
-            " ':cid', 1);\n"
-            "INSERT INTO processed_message (message_id, status, code, reason, case_id,"
-            " case_number, case_version, sender_node) VALUES (':mid', 2, 0, '', ':cid',"
-            " '%s-' || to_char(current_date, 'YYYYMMDD') || '-' || lpad(:last_seq::text, 5, '0'),"
-            " 1, 'village:' || ':village');\n"
-            "END;\n",
-            villages, BENCH_COUNTY, BENCH_COUNTY, BENCH_COUNTY, BENCH_COUNTY);
+            "INSERT INTO case_number_seq (county, day, last_seq) VALUES (%s, current_date, %d)"
+            " ON CONFLICT (county, day) DO UPDATE SET last_seq = case_number_seq.last_seq + %d"
+            " RETURNING last_seq AS last_n, county AS ckey, ('%s' || :v) AS village,"
+            " (extract(epoch FROM clock_timestamp()) * 1000)::bigint AS now_ms \\gset\n"
+            "INSERT INTO feed_counter (village, last_seq) VALUES (':village', %d)"
+            " ON CONFLICT (village) DO UPDATE SET last_seq = feed_counter.last_seq + %d"
+            " RETURNING last_seq AS last_f \\gset\n",
+            villages, key, rows, rows, BENCH_COUNTY, rows, rows);
+    /* Every submission of the transaction: case numbers and feed sequences
+     * counted back from the counters' new values; ids unique per client,
+     * counter value and row. */
+    char from[512];
+    snprintf(from, sizeof(from),
+             "FROM (SELECT :last_n - %d + g AS n, :last_f - %d + g AS fseq,"
+             " md5(':ckey-' || :last_n || '-' || g)::uuid AS cid,"
+             " md5('m:ckey-' || :last_n || '-' || g)::uuid AS mid"
+             " FROM generate_series(1, %d) g) b",
+             rows, rows, rows);
+    fprintf(f, PG_ROWS, from);
+    fprintf(f, "END;\n");
     fclose(f);
     return 0;
 }
 
-/* Runs pgbench; returns its tps (without connection time) or a negative number. */
-static double run_pgbench(const bench_net *n, int clients, double secs, double *lat_ms)
+/* Runs pgbench with the script of kind; returns submissions per second
+ * (tps, without connection time, times the submissions of a transaction)
+ * or a negative number. */
+static double run_pgbench(const bench_net *n, pg_kind kind, int clients, double secs,
+                          double *lat_ms)
 {
     char script[PATH_MAX], out[PATH_MAX];
-    if (write_pgbench_script(n, n->opts.villages < clients ? n->opts.villages : clients, script,
-                             sizeof(script)) != 0)
+    if (write_pgbench_script(n, n->opts.villages < clients ? n->opts.villages : clients, kind,
+                             script, sizeof(script)) != 0)
         return -1;
-    snprintf(out, sizeof(out), "%s/pgbench.out", n->dir);
+    snprintf(out, sizeof(out), "%s/pgbench-%d.out", n->dir, (int)kind);
     if (bench_sh("/usr/lib/postgresql/15/bin/pgbench -n -c %d -j 2 -T %d -f %s"
                  " -h 127.0.0.1 -p %d -U sanji sanji >%s 2>&1",
                  clients, (int)(secs + 0.5), script, n->pg_port, out) != 0) {
@@ -300,7 +356,26 @@ static double run_pgbench(const bench_net *n, int clients, double secs, double *
     }
     if (f)
         fclose(f);
-    return tps;
+    return tps < 0 ? tps : tps * (kind == PG_SET ? PG_SET_ROWS : 1);
+}
+
+/* The three baselines one after the other, each line with Sanji's ratio to
+ * it when sanji_per_s > 0.  Returns 0 or SJ_EDB. */
+static int run_baselines(const bench_net *n, const opts *o, double sanji_per_s)
+{
+    const int clients[] = {o->clients, o->clients, o->set_clients};
+    for (pg_kind k = PG_HOT; k <= PG_SET; k++) {
+        double lat, per_s = run_pgbench(n, k, clients[k], o->pg_secs, &lat);
+        if (per_s <= 0)
+            return SJ_EDB;
+        printf("pgbench -c %d, %s: %.0f submissions/s, latency average %.2f ms per transaction",
+               clients[k], PG_KIND_NAME[k], per_s, lat);
+        if (sanji_per_s > 0)
+            printf("; ratio Sanji / this: %.2f", sanji_per_s / per_s);
+        printf("\n");
+        fflush(stdout);
+    }
+    return 0;
 }
 
 /* ---- e2e ----------------------------------------------------------------------------- */
@@ -378,18 +453,10 @@ int bench_e2e_main(int argc, char **argv)
         print_memory(&net);
         bench_load_close_all(l);
         if (rc == 0 && !o.no_pgbench) {
-            double lat;
-            double tps = run_pgbench(&net, o.clients, o.pg_secs, &lat);
-            if (tps > 0) {
-                printf("\npgbench -n -c %d -j 2 -T %.0f (the inserts of one submission per"
-                       " transaction): %.0f tps, latency average %.2f ms\n",
-                       o.clients, o.pg_secs, tps, lat);
-                printf("ratio Sanji / pgbench (submissions recorded by the county per second):"
-                       " %.2f\n",
-                       sub.per_s / tps);
-            } else {
-                rc = SJ_EDB;
-            }
+            printf("\nbaselines on the same cluster (the rows of a submission; Sanji's"
+                   " submit closed: %.0f/s)\n",
+                   sub.per_s);
+            rc = run_baselines(&net, &o, sub.per_s);
         }
     }
     if (l) {
@@ -411,11 +478,8 @@ int bench_pgbench_main(int argc, char **argv)
     bench_net_opts no = {.relays = 1, .villages = o.clients};
     int rc = bench_net_start(&net, &no);
     if (rc == 0) {
-        double lat, tps = run_pgbench(&net, o.clients, o.secs, &lat);
-        if (tps > 0)
-            printf("pgbench -c %d: %.0f tps, latency average %.2f ms\n", o.clients, tps, lat);
-        else
-            rc = SJ_EDB;
+        o.pg_secs = o.secs;
+        rc = run_baselines(&net, &o, 0);
     }
     bench_net_stop(&net);
     return rc == 0 ? 0 : 1;
