@@ -31,6 +31,9 @@ static const sj_config_key CLIENT_KEYS[] = {
      "the local store (SQLite), one per station: outbox, feed cursor, cached cases"},
     {"person.default", SJ_CONFIG_STRING, "", 0, 0,
      "person id offered by `sanji login` and the desktop when none is given"},
+    {"station.phone", SJ_CONFIG_STRING, "", 0, 0,
+     "the station's phone, printed on the villager's papers (受理回执, 一次性告知单); empty: "
+     "not printed"},
 };
 #define N_CLIENT_KEYS (sizeof(CLIENT_KEYS) / sizeof(CLIENT_KEYS[0]))
 
@@ -118,6 +121,7 @@ int sc_config_load(const char *path_or_NULL, sc_loaded_config *out, sj_error *er
     cc->expected_peer = sj_config_get_string(out->cfg, "server.peer");
     cc->store_path = sj_config_get_path(out->cfg, "store.path");
     out->person_default = sj_config_get_string(out->cfg, "person.default");
+    out->station_phone = sj_config_get_string(out->cfg, "station.phone");
     return 0;
 }
 

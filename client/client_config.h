@@ -36,6 +36,7 @@ typedef struct sc_loaded_config {
     char path[SC_CONFIG_PATH_MAX];       /* the file read */
     sc_config client;                    /* ready for sc_client_new(); backoff left 0 */
     const char *person_default;          /* person.default; "" when unset */
+    const char *station_phone;           /* station.phone; "" when unset */
     /* storage the fields above point into */
     char crl[SC_CONFIG_PATH_MAX];
     char addr_buf[SC_CONFIG_MAX_ADDRESSES][80];

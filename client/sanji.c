@@ -39,6 +39,7 @@
 #include "log.h"
 #include "personal.h"
 #include "netview.h"
+#include "paper.h"
 #include "sanji_client.h"
 #include "setup.h"
 #include "text.h"
@@ -62,7 +63,7 @@ typedef struct opts {
     bool json;
     bool help;
     const char *item, *name, *id, *phone, *text, *appointment, *result, *note, *department,
-        *satisfaction, *password_file, *days;
+        *satisfaction, *password_file, *days, *output;
     bool urgent, wait_applied, mine, overdue, waiting, offline, password_stdin;
     const char *dir;               /* setup */
     bool force, passphrase_stdin;  /* setup */
@@ -107,6 +108,7 @@ static const option_def OPTIONS[] = {
     {"dir", true, N_("folder for the station's files (default: where the client looks, docs/CLI.md)")},
     {"force", false, N_("replace a different setup already there")},
     {"passphrase-stdin", false, N_("read the slip's passphrase from standard input")},
+    {"output", true, N_("the PDF file to write (default: the case number and the paper's name, in this folder)")},
 };
 #define N_OPTIONS (sizeof(OPTIONS) / sizeof(OPTIONS[0]))
 
@@ -133,6 +135,7 @@ static int cmd_whoami(run *r, const command *cmd, sj_error *err);
 static int cmd_network(run *r, const command *cmd, sj_error *err);
 static int cmd_departments(run *r, const command *cmd, sj_error *err);
 static int cmd_queue(run *r, const command *cmd, sj_error *err);
+static int cmd_print(run *r, const command *cmd, sj_error *err);
 
 struct command {
     const char *name;
@@ -197,6 +200,8 @@ static const command COMMANDS[] = {
     {"list", cmd_list, M_STATUS, 0, "mine,overdue,waiting,status", "", "", 0, 0,
      N_("list cases (filters: --mine --overdue --waiting --status)")},
     {"show", cmd_show, M_STATUS, 0, "", "", "CASE", 1, 1, N_("show one case with its full history")},
+    {"print", cmd_print, M_STATUS, 0, "output", "", "receipt|notice CASE", 2, 2,
+     N_("the villager's paper as a PDF to print: receipt (受理回执) or notice (一次性告知单)")},
     {"catalogue", cmd_catalogue, M_STATUS, 0, "", "", "[KEYWORD]", 0, 1,
      N_("search the service catalogue by Chinese keyword")},
     {"departments", cmd_departments, M_STATUS, 0, "", "", "", 0, 0,
@@ -365,6 +370,7 @@ static int parse_cmd_opts(const command *cmd, int argc, char **argv, opts *o)
         STR("department", department);
         STR("satisfaction", satisfaction);
         STR("days", days);
+        STR("output", output);
         FLAG("urgent", urgent);
         FLAG("wait-applied", wait_applied);
         FLAG("mine", mine);
@@ -1425,6 +1431,65 @@ static const column DEPARTMENT_COLUMNS[] = {
 
 /* The departments of the org tree (docs/DATA.md "Departments"): the codes
  * the county operator dispatches to. */
+/* `sanji print receipt|notice CASE`: the villager's paper (client/paper.h)
+ * as a one-page PDF, from the station's own copy of the case. */
+static int cmd_print(run *r, const command *cmd, sj_error *err)
+{
+    const opts *o = r->o;
+    sc_paper_kind kind;
+    if (strcmp(o->args[0], "receipt") == 0 || strcmp(o->args[0], "回执") == 0)
+        kind = SC_PAPER_RECEIPT;
+    else if (strcmp(o->args[0], "notice") == 0 || strcmp(o->args[0], "告知单") == 0)
+        kind = SC_PAPER_NOTICE;
+    else
+        return usage_error(cmd, _("which paper: receipt (受理回执) or notice (一次性告知单), not \"%s\"."),
+                           o->args[0]);
+    sc_use_person(r->c, NULL);
+    uint8_t id[16];
+    int rc = find_case(r, o->args[1], id, err);
+    if (rc != EX_OK)
+        return fail(err, rc);
+    sc_case_detail d;
+    if (sc_get_case(r->c, id, &d, err) != 0)
+        return fail(err, EX_INPUT);
+    sc_paper_input in;
+    sc_paper_input_fill(r->c, d.c, d.events, d.n_events, r->s->station_phone, &in);
+    sc_paper *paper = malloc(sizeof *paper);
+    if (!paper) {
+        sc_case_detail_free(&d);
+        sj_error_set(err, SJ_ENOMEM, NULL);
+        return fail(err, EX_SETUP);
+    }
+    rc = sc_paper_make(&in, kind, paper, err);
+    char path[1024];
+    if (o->output) {
+        snprintf(path, sizeof path, "%s", o->output);
+    } else {
+        /* The number names the file; a case not recorded yet, its id. */
+        char ref[SJ_UUID_TEXT_SIZE];
+        if (d.c->number && *d.c->number)
+            snprintf(ref, sizeof ref, "%s", d.c->number);
+        else
+            sj_uuid_format(id, ref);
+        snprintf(path, sizeof path, "%s-%s.pdf", ref, kind == SC_PAPER_RECEIPT ? "receipt" : "notice");
+    }
+    if (rc == 0)
+        rc = sc_paper_write_pdf(paper, path, err);
+    int exit_code = EX_OK;
+    if (rc != 0) {
+        exit_code = fail(err, rc == SJ_EIO ? EX_SETUP : EX_INPUT);
+    } else if (o->json) {
+        printf("{\"paper\":\"%s\"", kind == SC_PAPER_RECEIPT ? "receipt" : "notice");
+        json_field("file", path);
+        printf("}\n");
+    } else {
+        printf(_("Written: %s (print it with your PDF viewer, or: lp %s)\n"), path, path);
+    }
+    free(paper);
+    sc_case_detail_free(&d);
+    return exit_code;
+}
+
 static int cmd_departments(run *r, const command *cmd, sj_error *err)
 {
     const opts *o = r->o;

@@ -14,6 +14,8 @@ PACKAGES=(
   libcmocka-dev postgresql-15 postgresql-client-15 valgrind
   # desktop under test: X server, fonts with Chinese glyphs, locales
   xvfb fonts-noto-cjk locales
+  # printed papers checked by their text and rendering (pdftotext, pdftoppm)
+  poppler-utils
   # process tools the scripts use; systemd-analyze checks the units
   procps iproute2 util-linux systemd git tar
   # the daemons' readiness and watchdog notifications (sd_notify)

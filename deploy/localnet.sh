@@ -225,8 +225,8 @@ start_relays() {
 
 # --- clients: village stations, township desks, the county desk --------------
 
-write_client_config() { # dir cert-prefix address peer person
-  local d=$1 crt=$2 addr=$3 peer=$4 person=$5
+write_client_config() { # dir cert-prefix address peer person [station-phone]
+  local d=$1 crt=$2 addr=$3 peer=$4 person=$5 phone=${6:-}
   mkdir -p "$d"
   cat >"$d/client.conf" <<EOF
 # sanji / sanji-desk for $(basename "$d") (see docs/CLI.md)
@@ -243,14 +243,19 @@ path = $d/client.db
 [person]
 default = $person
 EOF
+  if [ -n "$phone" ]; then
+    printf '[station]\nphone = %s\n' "$phone" >>"$d/client.conf"
+  fi
 }
 
 write_clients() {
   local v t
   for v in "${!STATION_TOWNSHIP[@]}"; do
     t=${STATION_TOWNSHIP[$v]}
+    # A made-up phone for the station's papers (受理回执): 0375-55 and the
+    # village's last five digits.
     write_client_config "$net/station-$v" "$net/pki/station-$v" "127.0.0.1:${RELAY_PORT[$t]}" \
-      "relay:$t" "p-$v-01"
+      "relay:$t" "p-$v-01" "0375-55${v: -5}"
   done
   for t in "${!RELAY_PORT[@]}"; do
     write_client_config "$net/desk-$t" "$net/pki/township-desk-$t" "127.0.0.1:${RELAY_PORT[$t]}" \

@@ -34,6 +34,7 @@ static void raised_free(gpointer p)
 struct _DeskApplication {
     GtkApplication parent;
     char *cert, *key, *ca, *crl, *peer, *store, *test_script, *config, *person_default;
+    char *station_phone;
     char **addresses;
     uv_loop_t loop;
     bool loop_ready;
@@ -107,6 +108,7 @@ static int load_config(DeskApplication *app, sj_error *err)
         take(&app->peer, cc->expected_peer);
         take(&app->store, cc->store_path);
         take(&app->person_default, lc.person_default);
+        take(&app->station_phone, lc.station_phone);
         if (!app->addresses && cc->n_addresses > 0) {
             app->addresses = g_new0(char *, cc->n_addresses + 1);
             for (size_t i = 0; i < cc->n_addresses; i++)
@@ -249,6 +251,7 @@ static void desk_application_finalize(GObject *obj)
     g_free(app->test_script);
     g_free(app->config);
     g_free(app->person_default);
+    g_free(app->station_phone);
     g_strfreev(app->addresses);
     g_ptr_array_unref(app->raised);
     G_OBJECT_CLASS(desk_application_parent_class)->finalize(obj);
@@ -316,6 +319,17 @@ const char *desk_application_store_path(DeskApplication *app)
 const char *desk_application_person_default(DeskApplication *app)
 {
     return app->person_default;
+}
+
+const char *desk_application_station_phone(DeskApplication *app)
+{
+    return app->station_phone ? app->station_phone : "";
+}
+
+const char *desk_application_print_export_dir(DeskApplication *app)
+{
+    const char *dir = g_getenv("SANJI_DESK_PRINT_EXPORT");
+    return app->test_script && dir && *dir ? dir : NULL;
 }
 
 const char *desk_application_test_script(DeskApplication *app)

@@ -9,8 +9,10 @@
 #include <string.h>
 
 #include "clock.h"
+#include "desk-application.h"
 #include "desk-draft.h"
 #include "desk-format.h"
+#include "desk-print.h"
 #include "desk-widgets.h"
 #include "i18n.h"
 #include "personal.h"
@@ -180,6 +182,22 @@ static void open_form(DeskCaseView *v, sj_case_action a, const Sanji__Case *cs)
     gtk_label_set_text(GTK_LABEL(v->message), "");
     gtk_widget_set_visible(v->form, true);
     keep_all(v);
+}
+
+/* 打印受理回执 / 打印一次性告知单: the villager's paper (desk-print.h). */
+static void on_print_clicked(GtkButton *b, gpointer data)
+{
+    DeskCaseView *v = data;
+    if (!v->have_case)
+        return;
+    sc_paper_kind kind = (sc_paper_kind)GPOINTER_TO_INT(g_object_get_data(G_OBJECT(b), "paper"));
+    DeskApplication *app = DESK_APPLICATION(gtk_window_get_application(GTK_WINDOW(v->win)));
+    sj_error err;
+    sj_error_clear(&err);
+    if (desk_print_paper(GTK_WINDOW(v->win), desk_window_client(v->win), v->case_id, kind,
+                         desk_application_station_phone(app),
+                         desk_application_print_export_dir(app), &err) != 0)
+        desk_window_show_error(v->win, NULL, &err);
 }
 
 static void on_action_clicked(GtkButton *b, gpointer data)
@@ -431,6 +449,24 @@ static void show_detail(DeskCaseView *v, const sc_case_detail *d)
     }
     if (shown == 0)
         gtk_box_append(GTK_BOX(v->actions), desk_label_line(_("Nothing to do here now."), "dim-label"));
+    /* The papers the villager takes home are the station's to print. */
+    if (sc_client_node(c)->role == SJ_NODE_ROLE_VILLAGE) {
+        static const struct {
+            sc_paper_kind kind;
+            const char *label, *name;
+        } papers[] = {{SC_PAPER_RECEIPT, N_("Print receipt"), "case.print.receipt"},
+                      {SC_PAPER_NOTICE, N_("Print one-time notice"), "case.print.notice"}};
+        for (size_t i = 0; i < G_N_ELEMENTS(papers); i++) {
+            if (papers[i].kind == SC_PAPER_NOTICE &&
+                ((sj_case_status)cs->status != SJ_STATUS_WAITING_MATERIALS || cs->n_materials == 0))
+                continue;
+            GtkWidget *btn = gtk_button_new_with_label(_(papers[i].label));
+            g_object_set_data(G_OBJECT(btn), "paper", GINT_TO_POINTER(papers[i].kind));
+            g_signal_connect(btn, "clicked", G_CALLBACK(on_print_clicked), v);
+            gtk_box_append(GTK_BOX(v->actions), btn);
+            desk_window_register(v->win, papers[i].name, btn);
+        }
+    }
 
     desk_list_box_clear(v->timeline);
     for (size_t i = 0; i < d->n_events; i++) {

@@ -377,6 +377,7 @@ static void test_draft_survives_kill(void **state)
 
 #define T101 "410423101000"      /* 张官营镇: its relay, its township desk */
 #define V201 "410423101201"      /* 张官营村, a station of 张官营镇 */
+#define V201_LAST5 "01201"     /* its last five digits: localnet.sh's made-up station phone */
 #define V301 "410423102201"      /* 梁洼村, a station of the other township */
 #define APPLICANT "张建国"
 
@@ -589,8 +590,10 @@ static void desk_start(sj_test_proc *p, const char *node, const char *tag, const
     assert_true(g_file_set_contents(sp, script, -1, NULL));
     const char *argv[] = {XVFB_RUN, "-a", "-s", "-screen 0 1280x1000x24", SANJI_DESK_BIN,
                           "--config", conf, "--test-script", sp, NULL};
+    /* Papers a script prints are exported to <net>/papers (desk-print.h). */
+    g_autofree char *papers = g_strdup_printf("SANJI_DESK_PRINT_EXPORT=%s/papers", NET.net);
     const char *env[] = {"GSK_RENDERER=cairo", "NO_AT_BRIDGE=1", "GDK_BACKEND=x11", "LANG=C.UTF-8",
-                         "LANGUAGE=", "LC_ALL=", "LC_MESSAGES=", NULL};
+                         "LANGUAGE=", "LC_ALL=", "LC_MESSAGES=", papers, NULL};
     sj_error err;
     if (sj_test_proc_start(p, argv, env, log, &err) != 0)
         fail_msg("cannot start sanji-desk: %s", err.message);
@@ -737,6 +740,9 @@ static void test_station_case_reaches_county(void **state)
         "expect-text case.title 城乡低保申请\n"
         "expect-text case.status 已登记\n"
         "print case.title\n"
+        /* The villager's receipt, printed (exported: see desk_start()). */
+        "click case.print.receipt\n"
+        "wait-file %s/papers/receipt.pdf 20\n"
         /* 一次告知 pre-fills the item's seven materials; the cadre changes
          * their mind and escalates instead: the escalation goes without
          * them (checked in PostgreSQL below). */
@@ -772,7 +778,9 @@ static void test_station_case_reaches_county(void **state)
         "wait-page login 10\n"
         "expect-no-notification ''\n"
         "quit\n",
-        s_login, s_home, s_reg, s_down, go, s_returned);
+        s_login, s_home, s_reg, s_down, go, NET.net, s_returned);
+    g_autofree char *papers = g_strdup_printf("%s/papers", NET.net);
+    assert_int_equal(g_mkdir_with_parents(papers, 0700), 0);
     sj_test_proc p = {0};
     desk_start(&p, "station-" V201, "station", script);
     bool filled = desk_wait_output(&p, "station", "register.text:", 60);
@@ -841,6 +849,23 @@ static void test_station_case_reaches_county(void **state)
     assert_string_equal(pq("SELECT count(*) FROM case_event e JOIN cases c USING (case_id)"
                            " WHERE c.number = '%s' AND coalesce(cardinality(e.materials), 0) > 0",
                            NET.number), "0");
+    /* The receipt the station printed: the county's number, the item, the
+     * station's phone (localnet's client.conf), the ID number masked. */
+    g_autofree char *pdftotext = g_strdup_printf("pdftotext -enc UTF-8 '%s/papers/receipt.pdf' -",
+                                                 NET.net);
+    g_autofree char *receipt = NULL;
+    g_autofree char *receipt_err = NULL;
+    int pst = 0;
+    g_autoptr(GError) perr = NULL;
+    if (!g_spawn_command_line_sync(pdftotext, &receipt, &receipt_err, &pst, &perr) || pst != 0)
+        fail_msg("pdftotext: %s", perr ? perr->message : receipt_err);
+    printf("--- receipt.pdf ---\n%s", receipt);
+    assert_non_null(strstr(receipt, "受理回执"));
+    assert_non_null(strstr(receipt, NET.number));
+    assert_non_null(strstr(receipt, "城乡低保申请"));
+    assert_non_null(strstr(receipt, "0375-55" V201_LAST5));
+    assert_null(strstr(receipt, "410423198001011238"));
+    assert_null(strstr(receipt, "13812345678"));
 }
 
 /* 2. The township desk (a second sanji-desk, the township's config) sees
