@@ -55,10 +55,12 @@ static void china_date(int64_t ms, bool with_time, char out[64])
 
 /* The case's number, or (not recorded by the county yet: a station that
  * was offline) its registration id, which the station can find it by. */
-static void case_reference(const Sanji__Case *cs, sc_paper *p)
+static void case_reference(const sc_paper_input *in, sc_paper *p)
 {
-    if (cs->number && *cs->number) {
-        add_row(p, _("Case number"), "%s", cs->number);
+    const Sanji__Case *cs = in->cs;
+    const char *number = cs->number && *cs->number ? cs->number : in->number;
+    if (number && *number) {
+        add_row(p, _("Case number"), "%s", number);
         return;
     }
     char id[SJ_UUID_TEXT_SIZE] = "";
@@ -74,7 +76,7 @@ static void receipt(const sc_paper_input *in, sc_paper *p)
     const Sanji__Applicant *a = cs->applicant;
     char mid[SJ_PERSONAL_MASK_SIZE] = "", mph[SJ_PERSONAL_MASK_SIZE] = "", when[64], due[64];
     snprintf(p->title, sizeof p->title, "%s", _("Acknowledgement of receipt"));
-    case_reference(cs, p);
+    case_reference(in, p);
     add_row(p, _("Item"), "%s", nz(cs->item_name));
     add_row(p, _("Applicant"), "%s", a ? nz(a->name) : "");
     /* Masked whatever this station may see: the paper leaves the office. */
@@ -110,7 +112,7 @@ static int notice(const sc_paper_input *in, sc_paper *p, sj_error *err)
                             (int)SC_PAPER_MAX_LIST);
     char when[64];
     snprintf(p->title, sizeof p->title, "%s", _("One-time notice of missing materials"));
-    case_reference(cs, p);
+    case_reference(in, p);
     add_row(p, _("Item"), "%s", nz(cs->item_name));
     add_row(p, _("Applicant"), "%s", cs->applicant ? nz(cs->applicant->name) : "");
     const Sanji__CaseEvent *e = in->last_request;
@@ -160,11 +162,17 @@ int sc_paper_make(const sc_paper_input *in, sc_paper_kind kind, sc_paper *out, s
     return 0;
 }
 
-void sc_paper_input_fill(sc_client *c, const Sanji__Case *cs, Sanji__CaseEvent *const *events,
-                         size_t n_events, const char *phone, sc_paper_input *in)
+void sc_paper_input_fill(sc_client *c, const sc_case_detail *d, const char *phone,
+                         sc_paper_input *in)
 {
+    const Sanji__Case *cs = d->c;
+    Sanji__CaseEvent *const *events = d->events;
+    size_t n_events = d->n_events;
     memset(in, 0, sizeof *in);
     in->cs = cs;
+    for (size_t i = 0; i < d->n_pending && !in->number; i++)
+        if (d->pending[i].case_number && *d->pending[i].case_number)
+            in->number = d->pending[i].case_number;
     in->station_phone = phone;
     in->printed_at_ms = sj_clock_real_ms();
     const char *village = nz(cs->village);

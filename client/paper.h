@@ -45,6 +45,8 @@ enum {
  * event (NULL if none: a notice is then refused). */
 typedef struct sc_paper_input {
     const Sanji__Case *cs;
+    const char *number;             /* the case number when cs has none yet: the
+                                     * county's Ack gave it before the feed did */
     const Sanji__CaseEvent *last_request;
     const char *county_name, *township_name, *village_name;
     const char *request_unit_name;  /* the unit of last_request's actor */
@@ -76,12 +78,13 @@ typedef struct sc_paper {
  * for no material, a list longer than SC_PAPER_MAX_LIST). */
 int sc_paper_make(const sc_paper_input *in, sc_paper_kind kind, sc_paper *out, sj_error *err);
 
-/* Fills in from a case and its events with the names a station knows
- * (the client's org tree and catalogue) and the phone given.  c is an
- * sc_client (void here, so that the header needs no client header). */
+/* Fills in from a case as the station holds it (sc_get_case(): the case,
+ * its events, its outbox rows) with the names the station knows (the
+ * client's org tree and catalogue) and the phone given.  in borrows from
+ * d, which must outlive it. */
 struct sc_client;
-void sc_paper_input_fill(struct sc_client *c, const Sanji__Case *cs,
-                         Sanji__CaseEvent *const *events, size_t n_events, const char *phone,
+struct sc_case_detail;
+void sc_paper_input_fill(struct sc_client *c, const struct sc_case_detail *d, const char *phone,
                          sc_paper_input *in);
 
 /* Lays the paper out on cr, a page of width x height points (A4 is

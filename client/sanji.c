@@ -1453,7 +1453,7 @@ static int cmd_print(run *r, const command *cmd, sj_error *err)
     if (sc_get_case(r->c, id, &d, err) != 0)
         return fail(err, EX_INPUT);
     sc_paper_input in;
-    sc_paper_input_fill(r->c, d.c, d.events, d.n_events, r->s->station_phone, &in);
+    sc_paper_input_fill(r->c, &d, r->s->station_phone, &in);
     sc_paper *paper = malloc(sizeof *paper);
     if (!paper) {
         sc_case_detail_free(&d);
@@ -1467,8 +1467,8 @@ static int cmd_print(run *r, const command *cmd, sj_error *err)
     } else {
         /* The number names the file; a case not recorded yet, its id. */
         char ref[SJ_UUID_TEXT_SIZE];
-        if (d.c->number && *d.c->number)
-            snprintf(ref, sizeof ref, "%s", d.c->number);
+        if (in.number || (d.c->number && *d.c->number))
+            snprintf(ref, sizeof ref, "%s", d.c->number && *d.c->number ? d.c->number : in.number);
         else
             sj_uuid_format(id, ref);
         snprintf(path, sizeof path, "%s-%s.pdf", ref, kind == SC_PAPER_RECEIPT ? "receipt" : "notice");

@@ -114,6 +114,8 @@ act_next "$(station $ZGY)" feedback "$B" --satisfaction 基本满意
 step "== 四、张官营村：城乡低保申请，代办到县，派单到县直部门，一次告知补齐材料 (to the county, dispatched to a department; missing materials listed at once)"
 register "$(station $ZGY)" MZ-003 赵桂芳 410423197201053016 15837520002 "丈夫因病致贫，申请城乡低保"
 C=$CASE
+mkdir -p "$net/papers"
+at "$(station $ZGY)" print receipt "$C" --output "$net/papers/$C-受理回执.pdf"
 hand_up "$(station $ZGY)" "$(desk $T_ZGY)" "$C"
 act "$(desk $T_ZGY)" escalate "$C" --note "需县民政局审批"
 act_next "$(desk county)" accept "$C"
@@ -125,6 +127,8 @@ act "$(desk county)" dispatch "$C" --department mzj
 act "$(dept mzj)" take "$C"
 act "$(dept mzj)" request-materials "$C" --material 家庭收入证明 --material 户口簿复印件 \
   --material 医院诊断证明
+sync_at "$(station $ZGY)"
+at "$(station $ZGY)" print notice "$C" --output "$net/papers/$C-一次性告知单.pdf"
 act_next "$(station $ZGY)" supplement "$C" --note "材料已收齐，扫描件随件上报"
 act "$(dept mzj)" report "$C" --result "经审核符合条件"
 act "$(desk county)" return-report "$C" --note "请写明纳入低保的起始时间"
@@ -166,6 +170,7 @@ cat <<EOF
             $cli --config $(desk county) list --status escalated_county
             $cli --config $(dept mzj) queue
   桌面程序: $SANJI_BUILD_DIR/client/desk/sanji-desk --config $(station $ZGY)
+  群众单据: $net/papers/ (受理回执、一次性告知单, PDF)
   状态:     ./deploy/localnet.sh status
   停止:     ./deploy/localnet.sh stop      (数据保留 / data kept)
   清除:     ./deploy/localnet.sh clean     (删除全部数据 / delete everything)

@@ -25,7 +25,7 @@ int desk_print_paper(GtkWindow *parent, sc_client *c, const uint8_t case_id[16],
     if (sc_get_case(c, case_id, &d, err) != 0)
         return err->code;
     sc_paper_input in;
-    sc_paper_input_fill(c, d.c, d.events, d.n_events, phone ? phone : "", &in);
+    sc_paper_input_fill(c, &d, phone ? phone : "", &in);
     sc_paper *paper = g_new0(sc_paper, 1);
     int rc = sc_paper_make(&in, kind, paper, err);
     sc_case_detail_free(&d);

@@ -6,7 +6,7 @@
  *     time limit, the first receiver and the station's phone, and never
  *     the ID number or the phone whole;
  *   - a case the county has not recorded yet says so instead of a number
- *     and a due date;
+ *     and a due date, and shows the number once the county's Ack gave it;
  *   - a notice lists every missing material and who asked; a case not
  *     waiting for materials has no notice, with a reason;
  *   - the PDF is one A4 page whose text is the paper's (Chinese, through
@@ -165,6 +165,12 @@ static void test_receipt_of_a_case_not_yet_recorded(void **state)
     expect_in(text, "承诺办结日期: 县里记录后确定");
     expect_not_in(text, "服务站电话");
     expect_in(text, "打印时间：2026年11月24日 09:30");
+    /* The county's Ack gave the number before its feed brought the case. */
+    f->in.number = "410423-20261123-00013";
+    assert_int_equal(sc_paper_make(&f->in, SC_PAPER_RECEIPT, &p, &err), 0);
+    paper_text(&p, text, sizeof text);
+    expect_in(text, "事项编号: 410423-20261123-00013");
+    expect_not_in(text, "登记号");
 }
 
 static void test_notice_lists_every_material(void **state)
