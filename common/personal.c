@@ -231,6 +231,24 @@ int sj_personal_mask_phone(const char *phone, char *out, size_t cap)
     return mask_copy(phone, 0, len > 8 ? 2 : 0, out, cap);
 }
 
+int sj_personal_mask_name(const char *name, char *out, size_t cap)
+{
+    if (name == NULL || out == NULL)
+        return SJ_EINVAL;
+    /* The surname stays (the first character; 欧阳 and other two-character
+     * surnames lose their second, which is the safer side), every other
+     * character becomes one '*'. */
+    size_t len = strlen(name), first = 0;
+    if (len > 0) {
+        first = 1;
+        while (first < len && utf8_continuation(name[first]))
+            first++;
+    }
+    if (first == len && len > 0) /* one character only: nothing would be hidden */
+        return mask_copy(name, 0, 0, out, cap);
+    return mask_copy(name, first, 0, out, cap);
+}
+
 bool sj_personal_visible(const char *case_village, sj_level holder_level,
                          const char *holder_unit, sj_node_role viewer_role,
                          const char *viewer_unit)

@@ -25,7 +25,8 @@
  *
  * Entry points: sj_personal_check_id(), sj_personal_id_check_char(),
  * sj_personal_check_phone(), sj_personal_is_mobile(),
- * sj_personal_mask_id(), sj_personal_mask_phone(), sj_personal_visible().
+ * sj_personal_mask_id(), sj_personal_mask_phone(), sj_personal_mask_name(),
+ * sj_personal_visible().
  * Pure functions: no allocation, no global state (the birth-date check
  * reads sj_clock_real_ms()).
  */
@@ -61,6 +62,10 @@ bool sj_personal_is_mobile(const char *phone);
  * too small (out then holds ""), or SJ_EINVAL if text is NULL. */
 int sj_personal_mask_id(const char *id, char *out, size_t cap);
 int sj_personal_mask_phone(const char *phone, char *out, size_t cap);
+/* A name for public display (the station's wall board): the first
+ * character kept, one '*' for each other ("王秀英" -> "王**"); a name of
+ * one character is "*".  Same returns as the masks above. */
+int sj_personal_mask_name(const char *name, char *out, size_t cap);
 
 /* May a viewer see a case's applicant (ID number, phone) unmasked?
  *   - the case's own village station: always;

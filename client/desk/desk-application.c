@@ -35,6 +35,7 @@ struct _DeskApplication {
     GtkApplication parent;
     char *cert, *key, *ca, *crl, *peer, *store, *test_script, *config, *person_default;
     char *station_phone;
+    bool board;                 /* --board: the public board, full screen */
     char **addresses;
     uv_loop_t loop;
     bool loop_ready;
@@ -75,6 +76,9 @@ static gint desk_application_handle_local_options(GApplication *gapp, GVariantDi
     g_variant_dict_lookup(o, "address", "^as", &app->addresses);
     g_variant_dict_lookup(o, "test-script", "^ay", &app->test_script);
     g_variant_dict_lookup(o, "config", "^ay", &app->config);
+    gboolean board = FALSE;
+    if (g_variant_dict_lookup(o, "board", "b", &board))
+        app->board = board;
     if (!app->config && g_getenv("SANJI_CONFIG"))
         app->config = g_strdup(g_getenv("SANJI_CONFIG"));
     if (!app->test_script && g_getenv("SANJI_DESK_TEST_SCRIPT"))
@@ -285,6 +289,8 @@ static void desk_application_init(DeskApplication *app)
          _("The client configuration file (as for the sanji command; also SANJI_CONFIG)"), _("FILE")},
         {"test-script", 0, 0, G_OPTION_ARG_FILENAME, NULL,
          _("Drive the window with a test script (see docs/DESKTOP.md)"), _("FILE")},
+        {"board", 0, 0, G_OPTION_ARG_NONE, NULL,
+         _("Show the station's public board full screen, for the wall of the hall (办事公开)"), NULL},
         {NULL, 0, 0, 0, NULL, NULL, NULL},
     };
     g_application_add_main_option_entries(G_APPLICATION(app), entries);
@@ -319,6 +325,11 @@ const char *desk_application_store_path(DeskApplication *app)
 const char *desk_application_person_default(DeskApplication *app)
 {
     return app->person_default;
+}
+
+bool desk_application_board(DeskApplication *app)
+{
+    return app->board;
 }
 
 const char *desk_application_station_phone(DeskApplication *app)

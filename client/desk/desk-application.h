@@ -16,7 +16,8 @@
  * Entry points: desk_application_new(), desk_application_client(),
  * desk_application_setup_error(), desk_application_config_path(),
  * desk_application_store_path(),
- * desk_application_person_default(), desk_application_station_phone(),
+ * desk_application_person_default(), desk_application_board(),
+ * desk_application_station_phone(),
  * desk_application_print_export_dir(), desk_application_test_script(),
  * desk_application_set_exit_status(),
  * desk_application_exit_status(), desk_application_notify_case(),
@@ -54,6 +55,8 @@ const char *desk_application_config_path(DeskApplication *app);
 const char *desk_application_store_path(DeskApplication *app);
 /* person.default of client.conf (NULL when unset): offered on the login page. */
 const char *desk_application_person_default(DeskApplication *app);
+/* --board: the station's public board instead of the cadres' pages. */
+bool desk_application_board(DeskApplication *app);
 /* client.conf station.phone, for the villager's papers ("" : none). */
 const char *desk_application_station_phone(DeskApplication *app);
 /* Under a test script, SANJI_DESK_PRINT_EXPORT: papers are exported there

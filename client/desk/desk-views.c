@@ -25,6 +25,9 @@ static Sanji__CaseStatus FEEDBACK[] = {SANJI__CASE_STATUS__CASE_STATUS_RESOLVED,
                                        SANJI__CASE_STATUS__CASE_STATUS_RETURNED};
 static Sanji__CaseStatus DONE[] = {SANJI__CASE_STATUS__CASE_STATUS_CLOSED,
                                    SANJI__CASE_STATUS__CASE_STATUS_WITHDRAWN};
+static Sanji__CaseStatus FINISHED[] = {SANJI__CASE_STATUS__CASE_STATUS_RESOLVED,
+                                       SANJI__CASE_STATUS__CASE_STATUS_RETURNED,
+                                       SANJI__CASE_STATUS__CASE_STATUS_CLOSED};
 static Sanji__CaseStatus IN_TOWNSHIP[] = {SANJI__CASE_STATUS__CASE_STATUS_ESCALATED_TOWNSHIP};
 /* At the county: to accept (签收), and 回单 to review. */
 /* The county's queues, each case of the county in one of them: escalated
@@ -196,5 +199,11 @@ void desk_view_query(desk_view_kind kind, const desk_view_ctx *ctx, Sanji__CaseL
         statuses(q, TO_REVIEW, N(TO_REVIEW));
         q->waiting_for_me = true;
         break;
+    case DESK_VIEW_ACTIVE:
+        statuses(q, ACTIVE, N(ACTIVE));
+        q->sort = SANJI__CASE_SORT__CASE_SORT_DUE;
+        q->ascending = true;
+        break;
+    case DESK_VIEW_FINISHED: statuses(q, FINISHED, N(FINISHED)); break;
     }
 }

@@ -39,6 +39,9 @@ typedef enum desk_view_kind {
     DESK_VIEW_SUPERVISED,    /* active and supervised: 督办 */
     DESK_VIEW_TO_DISPATCH,   /* the county: accepted, not yet dispatched: 待派单 */
     DESK_VIEW_TO_REVIEW,     /* the county: a department's 回单 to review: 待审核回单 */
+    /* Not offered as list views; the station's wall board (desk-board.h): */
+    DESK_VIEW_ACTIVE,        /* every active case, earliest due first */
+    DESK_VIEW_FINISHED,      /* finished with a result or a reason: resolved, returned, closed */
 } desk_view_kind;
 
 typedef struct desk_view {

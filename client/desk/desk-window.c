@@ -12,6 +12,7 @@
 #include "desk-home-page.h"
 #include "desk-level-page.h"
 #include "desk-link-bar.h"
+#include "desk-board.h"
 #include "desk-login-page.h"
 #include "desk-network-page.h"
 #include "desk-register-form.h"
@@ -39,6 +40,7 @@ struct _DeskWindow {
     DeskLevelPage *county;
     DeskNetworkPage *network;
     DeskStatsPage *stats;
+    DeskBoard *board;           /* --board at a village station: the public board only */
     guint refresh_id;
     bool caught_up;
 };
@@ -152,6 +154,12 @@ static void notify_case_change(DeskWindow *w, const sc_event *ev)
 
 void desk_window_handle_event(DeskWindow *w, const sc_event *ev)
 {
+    if (w->board) {
+        /* The board shows no person's work and raises nothing: it reads
+         * the changes at its next page. */
+        desk_board_mark_changed(w->board);
+        return;
+    }
     desk_link_bar_update(w->link_bar, ev);
     if (w->login && (ev->type == SC_EV_LINK_UP || ev->type == SC_EV_LINK_DOWN))
         desk_login_page_update_link(w->login);
@@ -563,6 +571,14 @@ DeskWindow *desk_window_new(DeskApplication *app)
     if (!w->client) {
         gtk_stack_add_named(GTK_STACK(w->outer), setup_page(w, desk_application_setup_error(app)),
                             "setup");
+    } else if (desk_application_board(app) &&
+               sc_client_node(w->client)->role == SJ_NODE_ROLE_VILLAGE) {
+        /* The wall screen: no log-in, no link bar, nothing to click. */
+        gtk_widget_set_visible(GTK_WIDGET(w->link_bar), false);
+        w->board = desk_board_new(w);
+        gtk_stack_add_named(GTK_STACK(w->outer), GTK_WIDGET(w->board), "board");
+        gtk_stack_set_visible_child_name(GTK_STACK(w->outer), "board");
+        gtk_window_fullscreen(GTK_WINDOW(w));
     } else {
         desk_window_register(w, "link.state", desk_link_bar_state_label(w->link_bar));
         desk_window_register(w, "link.outbox", desk_link_bar_outbox_label(w->link_bar));

@@ -41,6 +41,7 @@
 #include "desk_fixture.h"
 #include "gen_county.h"
 #include "gen_station.h"
+#include "personal.h"
 
 #define COUNTY_UNIT BENCH_COUNTY "000000"
 #define PASSWORD "sanji123" /* the demo persons' password */
@@ -388,8 +389,9 @@ static void test_station_desk(void **state)
     PGresult *t = PQexec(DB, target_sql);
     assert_int_equal(PQresultStatus(t), PGRES_TUPLES_OK);
     assert_int_equal(PQntuples(t), 1);
-    const char *number = PQgetvalue(t, 0, 0), *name = PQgetvalue(t, 0, 1),
-               *id = PQgetvalue(t, 0, 2), *phone = PQgetvalue(t, 0, 3);
+    const char *number = PQgetvalue(t, 0, 0), *name = PQgetvalue(t, 0, 1);
+    /* Kept past PQclear(t): the board below looks for them too. */
+    g_autofree char *id = g_strdup(PQgetvalue(t, 0, 2)), *phone = g_strdup(PQgetvalue(t, 0, 3));
     const char *L = "home.list";
     GString *s = g_string_new(NULL);
     g_autofree char *all = count_text(pq("SELECT count(*) FROM cases WHERE %s", in_village));
@@ -448,6 +450,41 @@ static void test_station_desk(void **state)
     int rc = run_desk("station-desk", args, s->str);
     g_string_free(s, TRUE);
     assert_int_equal(rc, 0);
+
+    /* The same station's public board (--board): no log-in; the month's
+     * figures as PostgreSQL counts them; the first page of cases in
+     * progress, earliest due first, each applicant's name masked, never
+     * whole. */
+    const char *active = "status IN (1, 2, 3, 4, 5, 6, 9, 12, 13, 14)";
+    const char *month = "registered_at_ms >= (extract(epoch FROM date_trunc('month', now() AT TIME"
+                        " ZONE 'Asia/Shanghai') AT TIME ZONE 'Asia/Shanghai') * 1000)::bigint";
+    g_autofree char *received = g_strdup(pq("SELECT count(*) FROM cases WHERE %s AND %s", in_village, month));
+    g_autofree char *in_progress = g_strdup(pq("SELECT count(*) FROM cases WHERE %s AND %s", in_village, active));
+    g_autofree char *late = g_strdup(pq("SELECT count(*) FROM cases WHERE %s AND %s AND overdue",
+                                        in_village, active));
+    g_autofree char *first_name = g_strdup(pq("SELECT applicant_name FROM cases WHERE %s AND %s"
+                                              " ORDER BY due_at_ms, case_id LIMIT 1", in_village, active));
+    char masked[SJ_PERSONAL_MASK_SIZE];
+    assert_int_equal(sj_personal_mask_name(first_name, masked, sizeof masked), 0);
+    g_autofree char *shot = desk_fixture_shot("board");
+    g_autofree char *board = g_strdup_printf(
+        "wait-page board 60\n"
+        "wait-text board.title 便民服务站 · 办事公开 30\n"
+        "wait-text board.figures '受理 %s 件' 30\n"
+        "expect-text board.figures '在办 %s 件'\n"
+        "expect-text board.figures '超期 %s 件'\n"
+        "expect-text board.items 个工作日\n"
+        "wait-text board.cases '%s' 30\n"
+        "expect-no-text board.cases '%s'\n"
+        "expect-no-text board.cases %s\n"
+        "expect-no-text board.cases %s\n"
+        "print board.figures\n"
+        "%s"
+        "quit\n",
+        received, in_progress, late, masked, first_name, id, phone, shot);
+    const char *board_args[] = {"--cert", crt, "--key", key, "--ca", ca, "--address", "127.0.0.1:9",
+                                "--store", store, "--board", NULL};
+    assert_int_equal(run_desk("station-board", board_args, board), 0);
 }
 
 int main(void)

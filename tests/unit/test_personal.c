@@ -188,7 +188,20 @@ static void test_masks(void **state)
         if (strcmp(out, cases[i].want) != 0)
             fail_msg("mask(\"%s\") = \"%s\"; want \"%s\"", cases[i].in, out, cases[i].want);
     }
+    static const struct {
+        const char *in, *want;
+    } names[] = {
+        {"王秀英", "王**"}, {"张三", "张*"}, {"欧阳春花", "欧***"}, {"李", "*"},
+        {"Wang Xiu", "W*******"}, {"", ""},
+    };
+    for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+        char out[SJ_PERSONAL_MASK_SIZE];
+        assert_int_equal(sj_personal_mask_name(names[i].in, out, sizeof(out)), 0);
+        if (strcmp(out, names[i].want) != 0)
+            fail_msg("mask_name(\"%s\") = \"%s\"; want \"%s\"", names[i].in, out, names[i].want);
+    }
     char small[8];
+    assert_int_equal(sj_personal_mask_name("王秀英王秀英", small, sizeof(small)), SJ_ETOOBIG);
     assert_int_equal(sj_personal_mask_id("41042319800101123X", small, sizeof(small)), SJ_ETOOBIG);
     assert_string_equal(small, "");
     assert_int_equal(sj_personal_mask_phone(NULL, small, sizeof(small)), SJ_EINVAL);
