@@ -1,7 +1,8 @@
 /*
  * faultproxy.c - the link-fault proxy of the chaos tests: byte relay between
- * two loopback ports with pass / delay / blackhole / refuse modes, RST on
- * demand, and a line-protocol control port (faultproxy.h has the contract).
+ * two loopback ports with pass / delay / blackhole / refuse modes, a
+ * bandwidth limit, RST on demand, and a line-protocol control port
+ * (faultproxy.h has the contract).
  *
  * Each accepted connection is a "pair": the client handle, the target
  * handle, and two directions (up: client -> target, down: target ->
@@ -52,6 +53,7 @@ typedef struct fp_dir {
     bool eof;                /* the source sent FIN */
     bool shut;               /* uv_shutdown() issued on dst */
     bool shut_done;
+    double wire_free_ms;     /* rate: when the link has sent what it was given */
     uv_timer_t timer;
     uv_shutdown_t shutdown_req;
 } fp_dir;
@@ -106,6 +108,7 @@ struct sj_faultproxy {
     size_t max_buffer;
     fp_mode mode;
     uint64_t delay_ms;
+    uint64_t rate_kbit;       /* the link's bandwidth each way, kbit/s (0: unlimited) */
     uint64_t next_id;
     uint64_t conns, conns_total, held, refused, resets;
     uint64_t bytes_up, bytes_down;
@@ -242,7 +245,17 @@ static void on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
     c->next = NULL;
     c->dir = d;
     c->len = (size_t)nread;
-    c->due_ms = uv_now(fp->loop) + (fp->mode == FP_DELAY ? fp->delay_ms : 0);
+    uint64_t now = uv_now(fp->loop), delay = fp->mode == FP_DELAY ? fp->delay_ms : 0;
+    if (fp->rate_kbit > 0) {
+        /* A link of rate_kbit: the chunk is on the far side once the link
+         * has sent everything before it and then it (1 kbit/s is one bit
+         * per millisecond), plus the delay. */
+        double start = d->wire_free_ms > (double)now ? d->wire_free_ms : (double)now;
+        d->wire_free_ms = start + (double)c->len * 8.0 / (double)fp->rate_kbit;
+        c->due_ms = (uint64_t)(d->wire_free_ms + 0.999) + delay;
+    } else {
+        c->due_ms = now + delay;
+    }
     if (d->tail != NULL)
         d->tail->next = c;
     else
@@ -604,7 +617,7 @@ int sj_faultproxy_command(sj_faultproxy *fp, const char *line, char *reply, size
     }
     if (n == 0)
         return reply_error(reply, cap, "%s",
-                           "empty command; use pass, delay MS, blackhole, refuse, reset or status");
+                           "empty command; use pass, delay MS, blackhole, refuse, rate KBIT, reset or status");
     const char *cmd = words[0];
     bool one_word = n == 1;
     if (strcmp(cmd, "pass") == 0 && one_word) {
@@ -619,6 +632,17 @@ int sj_faultproxy_command(sj_faultproxy *fp, const char *line, char *reply, size
             return reply_error(reply, cap, "%s",
                                "delay needs one whole number of milliseconds (0..3600000)");
         set_mode(fp, FP_DELAY, ms);
+    } else if (strcmp(cmd, "rate") == 0) {
+        uint64_t kbit;
+        if (n != 2 || !parse_ms(words[1], &kbit))
+            return reply_error(reply, cap, "%s",
+                               "rate needs the link's bandwidth in kbit/s (0: unlimited)");
+        fp->rate_kbit = kbit;
+        char k[24];
+        u64s(k, sizeof k, kbit);
+        SJ_LOG_INFO(MOD, "rate change", "kbit_per_s", k);
+        snprintf(reply, cap, "ok rate_kbit=%" PRIu64, kbit);
+        return 0;
     } else if (strcmp(cmd, "reset") == 0 && one_word) {
         uint64_t n_reset = 0;
         while (fp->pairs != NULL) {
@@ -636,15 +660,15 @@ int sj_faultproxy_command(sj_faultproxy *fp, const char *line, char *reply, size
                  "ok mode=%s delay_ms=%" PRIu64 " conns=%" PRIu64 " conns_total=%" PRIu64
                  " held=%" PRIu64 " refused=%" PRIu64 " resets=%" PRIu64 " bytes_up=%" PRIu64
                  " bytes_down=%" PRIu64 " buffered=%" PRIu64 " buffered_peak=%" PRIu64
-                 " max_buffer=%zu",
+                 " max_buffer=%zu rate_kbit=%" PRIu64,
                  mode_names[fp->mode], fp->delay_ms, fp->conns, fp->conns_total, fp->held,
                  fp->refused, fp->resets, fp->bytes_up, fp->bytes_down, fp->buffered,
-                 fp->buffered_peak, fp->max_buffer);
+                 fp->buffered_peak, fp->max_buffer, fp->rate_kbit);
         return 0;
     } else {
         return reply_error(reply, cap,
                            "unknown command '%s'; use pass, delay MS, blackhole, refuse, "
-                           "reset or status",
+                           "rate KBIT, reset or status",
                            line);
     }
     mode_reply(fp, reply, cap);

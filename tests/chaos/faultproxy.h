@@ -20,6 +20,14 @@
  *   refuse      new connections are closed at once (the client sees EOF);
  *               connections already open keep flowing
  *
+ * a bandwidth that holds in every mode until changed:
+ *
+ *   rate KBIT   each direction of each connection carries at most KBIT
+ *               kbit/s (0: unlimited, the start): a chunk is written on
+ *               once the link would have sent it and everything before it,
+ *               plus the delay, so `rate 256` with `delay 150` is a
+ *               256 kbit/s village line with a 300 ms round trip
+ *
  * and two actions that leave the mode as it is:
  *
  *   reset       every current connection is closed with an RST on both
@@ -33,7 +41,7 @@
  *
  *   ok mode=delay delay_ms=200 conns=2 conns_total=7 held=0 refused=1
  *      resets=3 bytes_up=1024 bytes_down=4096 buffered=0 buffered_peak=65536
- *      max_buffer=262144
+ *      max_buffer=262144 rate_kbit=0
  *
  * (one line) where conns is the connections open now, held those accepted
  * in blackhole mode and not yet connected upstream, bytes_up the bytes

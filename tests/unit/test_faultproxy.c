@@ -1,7 +1,8 @@
 /*
  * test_faultproxy.c - sanji-faultproxy as a real process (started with
  * tests/lib/proc) between a client socket and an echo server on 127.0.0.1:
- * pass echoes every byte, delay adds latency and keeps order, reset gives
+ * pass echoes every byte, delay adds latency and keeps order, rate limits
+ * the bandwidth, reset gives
  * the client ECONNRESET, blackhole stalls and pass recovers, refuse closes
  * new connections, memory stays bounded under a flood, bad control lines
  * are refused, kill -9 and restart work, SIGTERM exits cleanly.
@@ -12,7 +13,8 @@
  *
  * Waits are for the proxy's answers and counters, failing only at
  * SJ_TEST_HANG_MS (proc.h).  Two figures are bounds a slow machine cannot
- * break: a delayed round trip takes at least twice the delay, and nothing
+ * break: a delayed round trip takes at least twice the delay, bytes through
+ * a rate take at least their size over the rate, and nothing
  * comes back through a black hole within 300 ms (it never does).
  *
  * Entry point: main() (the cmocka group, or the echo server).
@@ -385,6 +387,30 @@ static void test_delay_adds_latency_both_ways(void **state)
     close(fd);
 }
 
+/* rate 256: 16 KiB take at least 512 ms each way on a 256 kbit/s link (a
+ * lower bound again), arrive whole, and the setting is in the status. */
+static void test_rate_limits_bandwidth(void **state)
+{
+    assert_string_equal(ctl("rate 256"), "ok rate_kbit=256");
+    assert_int_equal(status_field("rate_kbit"), 256);
+    enum { N = 16 * 1024 };
+    static char out[N], in[N];
+    for (size_t i = 0; i < N; i++)
+        out[i] = (char)(i * 7 + 3);
+    int fd = dial(listen_port);
+    long long t0 = now_ms();
+    send_all(fd, out, N);
+    assert_int_equal(recv_exact(fd, in, N), N);
+    long long took = now_ms() - t0;
+    assert_memory_equal(in, out, N);
+    if (took < 2 * 512)
+        fail_msg("16 KiB there and back took %lld ms, want >= 1024 at 256 kbit/s", took);
+    assert_string_equal(ctl("rate 0"), "ok rate_kbit=0");
+    assert_echo(fd, "unlimited again");
+    close(fd);
+    assert_true(strncmp(ctl("rate fast"), "error ", 6) == 0);
+}
+
 static void test_delay_keeps_order(void **state)
 {
     assert_ok("delay 100");
@@ -729,6 +755,7 @@ int main(int argc, char **argv)
         T(test_pass_echoes_every_byte),
         T(test_delay_adds_latency_both_ways),
         T(test_delay_keeps_order),
+        T(test_rate_limits_bandwidth),
         T(test_reset_gives_econnreset),
         T(test_reset_keeps_accepting),
         T(test_blackhole_stalls_then_pass_recovers),
