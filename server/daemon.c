@@ -611,7 +611,7 @@ typedef struct notify_run {
     uv_write_t wr;
     int open;              /* handles not yet closed */
     bool exited, timed_out, sent;
-    char error[128];
+    char error[256];
     countyd_apply_result res;
     Sanji__FeedUpdate **upd;
     size_t n_upd;
@@ -696,11 +696,14 @@ static void notify_on_exit(uv_process_t *p, int64_t status, int term_signal)
     uv_timer_stop(&r->timer);
     r->sent = status == 0 && term_signal == 0 && !r->timed_out;
     if (r->timed_out)
-        snprintf(r->error, sizeof(r->error), "notify.command did not finish within notify.timeout");
+        snprintf(r->error, sizeof(r->error),
+                 "通知命令超时 (notify.command did not finish within notify.timeout)");
     else if (term_signal)
-        snprintf(r->error, sizeof(r->error), "notify.command was killed by signal %d", term_signal);
+        snprintf(r->error, sizeof(r->error),
+                 "通知命令被信号终止 (notify.command was killed by signal %d)", term_signal);
     else if (status != 0)
-        snprintf(r->error, sizeof(r->error), "notify.command exited with status %" PRId64, status);
+        snprintf(r->error, sizeof(r->error),
+                 "通知命令失败 (notify.command exited with status %" PRId64 ")", status);
     notify_close_all(r);
 }
 
@@ -765,8 +768,8 @@ static void notify_spawn(countyd_daemon *d, notify_run *r)
     }
     if (rc != 0) {
         /* The handle is initialised even so, and closed like the others. */
-        snprintf(r->error, sizeof(r->error), "notify.command cannot be started: %s",
-                 uv_strerror(rc));
+        snprintf(r->error, sizeof(r->error),
+                 "通知命令无法启动 (notify.command cannot be started: %s)", uv_strerror(rc));
         notify_close_all(r);
         return;
     }

@@ -112,7 +112,8 @@ int countyd_notify_recover(PGconn *db, sj_error *err)
 {
     return countyd_db_exec(db,
                            "UPDATE notification SET state = 'pending', last_error ="
-                           " 'interrupted by a stop of the county server; sent again'"
+                           " '县服务器停止时中断，将重发 (interrupted by a stop of the county server;"
+                           " sent again)'"
                            " WHERE state = 'sending'",
                            0, NULL, err);
 }
@@ -185,7 +186,8 @@ int countyd_notify_take(PGconn *db, const countyd_config *cfg, int64_t now, coun
             const char *q[] = {id};
             rc = countyd_db_exec(db,
                                  "UPDATE notification SET state = 'cancelled', last_error ="
-                                 " 'the case was closed or withdrawn before it was sent'"
+                                 " '发送前事项已归档或撤回 (the case was closed or withdrawn"
+                                 " before it was sent)'"
                                  " WHERE id = $1",
                                  1, q, err);
             PQclear(res);

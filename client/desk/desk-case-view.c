@@ -414,9 +414,7 @@ static void show_detail(DeskCaseView *v, const sc_case_detail *d)
         bool bad = (sj_notify_state)cs->notify_state == SJ_NOTIFY_FAILED ||
                    ((sj_notify_state)cs->notify_state == SJ_NOTIFY_PENDING &&
                     cs->notify_attempts > 0);
-        GtkWidget *line = desk_label_line(t, bad ? "overdue" : NULL);
-        gtk_box_append(GTK_BOX(v->facts), line);
-        desk_window_register(v->win, "case.notify", line);
+        gtk_box_append(GTK_BOX(v->facts), desk_label_line(t, bad ? "overdue" : NULL));
     }
     if (cs->urge_count || cs->supervised) {
         g_autofree char *t = g_strdup_printf(_("Urged %u times%s"), cs->urge_count,
