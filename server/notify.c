@@ -221,8 +221,6 @@ int countyd_notify_take(PGconn *db, const countyd_config *cfg, int64_t now, coun
             rc = sj_error_set(err, SJ_ENOMEM, "out of memory");
         if (rc != 0)
             break;
-        char attempts[16];
-        snprintf(attempts, sizeof(attempts), "%u", m->attempt);
         const char *q[] = {id, m->text};
         if ((rc = countyd_db_exec(db,
                                   "UPDATE notification SET state = 'sending', message = $2"
