@@ -178,7 +178,8 @@ int countyd_notify_take(PGconn *db, const countyd_config *cfg, int64_t now, coun
             PQclear(res);
             break;
         }
-        const char *id = PQgetvalue(res, 0, 0);
+        char id[24]; /* kept: the result is cleared before the row's update */
+        snprintf(id, sizeof(id), "%s", PQgetvalue(res, 0, 0));
         int status = atoi(PQgetvalue(res, 0, 9));
         if (sj_case_is_terminal((sj_case_status)status)) {
             /* Closed or withdrawn before the message went out: the
