@@ -47,8 +47,7 @@ int countyd_notify_render(const char *tmpl, const countyd_notify_fields *f, char
             if (!close) {
                 free(buf);
                 return sj_error_set(err, SJ_ECONFIG_BAD_VALUE,
-                                    "notification template “%s”: a '{' is not closed by '}'",
-                                    tmpl);
+                                    "notification template “%s”: a '{' is not closed by '}'", tmpl);
             }
             piece = field_of(f, p + 1, (size_t)(close - p - 1));
             if (!piece) {
@@ -110,12 +109,13 @@ void countyd_notify_msg_free(countyd_notify_msg *m)
 
 int countyd_notify_recover(PGconn *db, sj_error *err)
 {
-    return countyd_db_exec(db,
-                           "UPDATE notification SET state = 'pending', last_error ="
-                           " '县服务器停止时中断，将重发 (interrupted by a stop of the county server;"
-                           " sent again)'"
-                           " WHERE state = 'sending'",
-                           0, NULL, err);
+    return countyd_db_exec(
+        db,
+        "UPDATE notification SET state = 'pending', last_error ="
+        " '县服务器停止时中断，将重发 (interrupted by a stop of the county server;"
+        " sent again)'"
+        " WHERE state = 'sending'",
+        0, NULL, err);
 }
 
 static char *dup_or_null(const char *s)
@@ -242,9 +242,9 @@ int countyd_notify_take(PGconn *db, const countyd_config *cfg, int64_t now, coun
     return rc;
 }
 
-int countyd_notify_record(countyd_apply *a, const countyd_config *cfg,
-                          const countyd_notify_msg *m, bool sent, const char *error, int64_t now,
-                          countyd_apply_result *r, sj_error *err)
+int countyd_notify_record(countyd_apply *a, const countyd_config *cfg, const countyd_notify_msg *m,
+                          bool sent, const char *error, int64_t now, countyd_apply_result *r,
+                          sj_error *err)
 {
     bool retry = !sent && m->attempt < (uint32_t)cfg->notify_retry_max;
     int64_t next = retry ? now + countyd_notify_backoff_ms(cfg, m->attempt) : 0;

@@ -68,11 +68,11 @@ int64_t countyd_notify_backoff_ms(const countyd_config *cfg, uint32_t attempt);
 
 /* One message being sent. */
 typedef struct countyd_notify_msg {
-    int64_t id;                /* notification.id */
+    int64_t id; /* notification.id */
     uint8_t case_id[16];
     char *number, *phone, *text;
     sj_notify_kind kind;
-    uint32_t attempt;          /* this attempt's number, 1, 2 ... */
+    uint32_t attempt; /* this attempt's number, 1, 2 ... */
 } countyd_notify_msg;
 
 void countyd_notify_msg_free(countyd_notify_msg *m);
@@ -89,8 +89,8 @@ int countyd_notify_take(PGconn *db, const countyd_config *cfg, int64_t now, coun
 /* Records the attempt m (sent, or failed with error) at now, with the
  * case's event; r is the system action's result (its feed row).  Returns
  * 0, or SJ_EDB/SJ_EDB_CONN with nothing recorded. */
-int countyd_notify_record(countyd_apply *a, const countyd_config *cfg,
-                          const countyd_notify_msg *m, bool sent, const char *error, int64_t now,
-                          countyd_apply_result *r, sj_error *err);
+int countyd_notify_record(countyd_apply *a, const countyd_config *cfg, const countyd_notify_msg *m,
+                          bool sent, const char *error, int64_t now, countyd_apply_result *r,
+                          sj_error *err);
 
 #endif

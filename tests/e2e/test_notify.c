@@ -39,11 +39,11 @@
 #include "proc.h"
 #include "tiers.h"
 
-#define OUT_MAX 65536
-#define STATION "v201" /* village:410423101201 张官营村, through the relay */
-#define PERSON "p-410423101201-01"
+#define OUT_MAX   65536
+#define STATION   "v201" /* village:410423101201 张官营村, through the relay */
+#define PERSON    "p-410423101201-01"
 #define ID_NUMBER "11010519491231002X"
-#define PHONE "13800138000"
+#define PHONE     "13800138000"
 
 typedef struct world {
     sj_test_tiers t;

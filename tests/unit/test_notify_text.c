@@ -28,11 +28,13 @@ static void test_render_fills_every_placeholder(void **state)
 {
     (void)state;
     char *out = NULL;
-    assert_int_equal(countyd_notify_render("【{county}代办】您申请的{item}已办结，请到{village}便民服务站"
-                                           "领取结果。",
-                                           &F, &out, NULL),
-                     0);
-    assert_string_equal(out, "【鲁山县代办】您申请的城乡低保申请已办结，请到张官营村便民服务站领取结果。");
+    assert_int_equal(
+        countyd_notify_render("【{county}代办】您申请的{item}已办结，请到{village}便民服务站"
+                              "领取结果。",
+                              &F, &out, NULL),
+        0);
+    assert_string_equal(
+        out, "【鲁山县代办】您申请的城乡低保申请已办结，请到张官营村便民服务站领取结果。");
     free(out);
     assert_int_equal(countyd_notify_render("{number}: {materials}{materials}", &F, &out, NULL), 0);
     assert_string_equal(out, "410423-20261207-00001: 户口簿、近期免冠照片户口簿、近期免冠照片");
@@ -61,9 +63,8 @@ static void test_bad_placeholders_are_refused(void **state)
     assert_int_equal(countyd_notify_check_template("请到{village便民服务站", &err),
                      SJ_ECONFIG_BAD_VALUE);
     assert_int_equal(countyd_notify_check_template("{name}", &err), SJ_ECONFIG_BAD_VALUE);
-    assert_int_equal(countyd_notify_check_template("{county}{item}{village}{materials}{number}",
-                                                   &err),
-                     0);
+    assert_int_equal(
+        countyd_notify_check_template("{county}{item}{village}{materials}{number}", &err), 0);
 }
 
 static void test_config_refuses_a_bad_template_at_its_line(void **state)
