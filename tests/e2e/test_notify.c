@@ -14,7 +14,9 @@
  *     case (NOTIFY_FAILED events, then NOTIFIED) and in the county's
  *     notification_attempt table, and the station shows 已通知 in the end;
  *     the county server restarted between two attempts neither loses nor
- *     doubles the message.
+ *     doubles the message;
+ *   - a command that keeps failing is tried notify.retry_max times, then
+ *     the case shows 通知失败.
  *
  * Nothing waits a fixed time (SJ_TEST_HANG_MS only catches a hang).
  *
@@ -377,12 +379,41 @@ static void test_failing_command_is_retried_across_a_restart(void **state)
     assert_int_equal(messages_for(number), 1);
 }
 
+/* A command that keeps failing: notify.retry_max (4) attempts, then the
+ * case says 通知失败 and nothing more is tried. */
+static void test_failing_command_gives_up(void **state)
+{
+    (void)state;
+    assert_int_equal(sj_test_write_file(W.t.certs.dir, "fails", "100\n"), 0);
+    char id[64], number[64];
+    reg("", id, number);
+    act(id, "return --note 申请人不符合条件");
+    wait_station(id, "notify_state", "failed");
+    char buf[64];
+    assert_string_equal(jget(out, "notify_attempts", buf, sizeof buf), "4");
+    assert_string_equal(jget(out, "notify_retry_at_ms", buf, sizeof buf), "0");
+    assert_int_equal(messages_for(number), 0);
+    char cond[512];
+    snprintf(cond, sizeof cond,
+             "notification n JOIN cases c USING (case_id) WHERE c.number = '%s'"
+             " AND n.state = 'failed' AND n.attempts = 4",
+             number);
+    assert_int_equal(pgt_count(W.db, cond), 1);
+    char args[128];
+    snprintf(args, sizeof args, "show %s", id);
+    assert_int_equal(cli(args), 0);
+    if (!strstr(out, "通知失败（已发送 4 次）"))
+        fail_msg("sanji show does not say 通知失败:\n%s", out);
+    assert_int_equal(sj_test_write_file(W.t.certs.dir, "fails", "0\n"), 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_one_message_per_result_with_its_text),
         cmocka_unit_test(test_do_not_notify_sends_nothing),
         cmocka_unit_test(test_failing_command_is_retried_across_a_restart),
+        cmocka_unit_test(test_failing_command_gives_up),
     };
     return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }
