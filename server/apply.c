@@ -261,6 +261,7 @@ static int refuse(countyd_apply_result *r, int code, const char *why)
     sj_refusal_format(code, why, r->reason, sizeof r->reason);
     r->feed_seq = 0;
     r->village[0] = '\0';
+    r->notify_queued = false;
     return REFUSED;
 }
 
@@ -543,6 +544,7 @@ static int queue_notification(countyd_apply *a, const char *cid, int seq, const 
     snprintf(kind, sizeof(kind), "%d", (int)ev->notify);
     fmt_i64(when, sizeof(when), at);
     const char *p[] = {cid, sq, kind, when};
+    r->notify_queued = true;
     return run_write(a,
                      "INSERT INTO notification (case_id, event_seq, kind, phone, next_attempt_at_ms)"
                      " SELECT case_id, $2, $3, applicant_phone, $4 FROM cases WHERE case_id = $1"

@@ -94,6 +94,7 @@ typedef struct countyd_apply_result {
     /* Downward feed rows written (0 if none): the village and its last seq. */
     char village[SJ_UNIT_CODE_SIZE];
     uint64_t feed_seq;
+    bool notify_queued;            /* a message to the villager was queued (notify.h) */
 } countyd_apply_result;
 
 typedef struct countyd_apply {

@@ -354,6 +354,8 @@ static void free_upmsg(upmsg *m)
 
 static void maybe_batch(countyd_daemon *d);
 
+static void notify_kick(countyd_daemon *d);
+
 static void batch_done(countyd_job *j, countyd_daemon *d)
 {
     batch *b = j->data;
@@ -365,6 +367,13 @@ static void batch_done(countyd_job *j, countyd_daemon *d)
         char n[24];
         snprintf(n, sizeof(n), "%zu", b->n);
         SJ_LOG_DEBUG(MOD, "batch committed", "messages", n);
+        /* A message to a villager was queued: the notifier looks at once
+         * instead of at its next interval. */
+        for (size_t i = 0; i < b->n; i++)
+            if (b->res[i].notify_queued && !b->res[i].redelivered) {
+                notify_kick(d);
+                break;
+            }
     } else if (j->status != SJ_ECANCELLED) {
         /* Not a database outage (those are retried): nothing was applied
          * and no Ack goes out; the senders resend after reconnecting. */
@@ -639,8 +648,6 @@ static void notify_record_run(countyd_job *j, PGconn *db, countyd_apply *apply)
         r->n_upd = 0;
     }
 }
-
-static void notify_kick(countyd_daemon *d);
 
 static void notify_record_done(countyd_job *j, countyd_daemon *d)
 {

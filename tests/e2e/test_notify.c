@@ -222,8 +222,10 @@ static int group_setup(void **state)
                            "n=$(cat '%s' 2>/dev/null || echo 0)\n"
                            "if [ \"$n\" -gt 0 ]; then echo $((n - 1)) > '%s'; exit 1; fi\n"
                            "env >> '%s'\n"
-                           "{ printf '%%s\\t%%s\\t%%s\\t' \"$SANJI_NOTIFY_PHONE\" "
-                           "\"$SANJI_NOTIFY_CASE\" \"$SANJI_NOTIFY_KIND\"; cat; echo; } >> '%s'\n",
+                           /* one write of the whole line: the test reads it meanwhile */
+                           "text=$(cat)\n"
+                           "printf '%%s\\t%%s\\t%%s\\t%%s\\n' \"$SANJI_NOTIFY_PHONE\" "
+                           "\"$SANJI_NOTIFY_CASE\" \"$SANJI_NOTIFY_KIND\" \"$text\" >> '%s'\n",
                            W.fails, W.fails, W.env, W.sent) != 0)
         return -1;
     char county_extra[2048];

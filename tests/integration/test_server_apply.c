@@ -488,9 +488,12 @@ static void test_results_queue_one_notification(void **state)
     make_action(&a, 1, SANJI__CASE_ACTION_TYPE__CASE_ACTION_RESOLVE_AT_ONCE, 1, "pa");
     a.a.result = "已答复";
     countyd_apply_msg m = msg(f, &P_VA, NULL, &a.a);
-    expect_applied((countyd_apply_result[]){run1(f, &m)}, 2);
+    countyd_apply_result first = run1(f, &m);
+    expect_applied(&first, 2);
+    assert_true(first.notify_queued); /* the daemon's notifier looks at once */
     countyd_apply_result again = run1(f, &m);
     assert_true(again.redelivered);
+    assert_false(again.notify_queued);
     assert_int_equal(pgt_count(f->db, "notification"), 1);
     assert_int_equal(pgt_count(f->db, "notification WHERE kind = 1 AND event_seq = 2 AND"
                                       " phone = '13800138000' AND state = 'pending'"
@@ -529,6 +532,7 @@ static void test_results_queue_one_notification(void **state)
     assert_int_equal(f->ap.safe_runs, safe_before);
     expect_applied(&r[0], 2);
     expect_applied(&r[1], 2);
+    assert_true(r[0].notify_queued && r[1].notify_queued);
     assert_int_equal(pgt_count(f->db, "notification WHERE kind = 3"), 1);
     assert_int_equal(pgt_count(f->db, "notification WHERE kind = 2"), 1);
     assert_int_equal(pgt_count(f->db, "notification"), 3);
