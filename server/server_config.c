@@ -69,7 +69,8 @@ static const sj_config_key KEYS[] = {
     {"notify.timeout", SJ_CONFIG_DURATION, "30s", 1000, 600000,
      "an attempt whose command has not exited after this long is killed and counts as failed"},
     {"notify.interval", SJ_CONFIG_DURATION, "10s", 100, 3600000,
-     "how often the county server looks for messages due to be sent"},
+     "how often the county server looks for messages due (retries; a new result's message "
+     "goes at once)"},
     {"notify.retry_max", SJ_CONFIG_INT, "5", 1, 100,
      "attempts per message in all; after the last failure the case shows 通知失败"},
     {"notify.retry_base", SJ_CONFIG_DURATION, "60s", 1000, 86400000,
