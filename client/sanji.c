@@ -64,7 +64,7 @@ typedef struct opts {
     bool help;
     const char *item, *name, *id, *phone, *text, *appointment, *result, *note, *department,
         *satisfaction, *password_file, *days, *output;
-    bool urgent, wait_applied, mine, overdue, waiting, offline, password_stdin;
+    bool urgent, no_notify, wait_applied, mine, overdue, waiting, offline, password_stdin;
     const char *dir;               /* setup */
     bool force, passphrase_stdin;  /* setup */
     const char *materials[MAX_REPEAT];
@@ -90,6 +90,7 @@ static const option_def OPTIONS[] = {
     {"phone", true, N_("applicant's phone: 11-digit mobile, or landline with area code")},
     {"text", true, N_("what the villager asks for")},
     {"urgent", false, N_("green channel: shortened time limit")},
+    {"no-notify", false, N_("send the villager no messages about this case (不通知)")},
     {"appointment", true, N_("agreed appointment time, e.g. 2026-11-25T09:00:00+08:00")},
     {"result", true, N_("the result of the handling")},
     {"note", true, N_("reason or remark")},
@@ -152,7 +153,7 @@ struct command {
 #define ACT_OPTS "wait,wait-applied"
 static const command COMMANDS[] = {
     {"register", cmd_action, M_ACTION, SJ_ACTION_REGISTER,
-     "item,name,id,phone,text,urgent,appointment," ACT_OPTS, "item,name,id,phone,text", "", 0, 0,
+     "item,name,id,phone,text,urgent,no-notify,appointment," ACT_OPTS, "item,name,id,phone,text", "", 0, 0,
      N_("register a new request (诉求登记)")},
     {"resolve-now", cmd_action, M_ACTION, SJ_ACTION_RESOLVE_AT_ONCE, "result,note," ACT_OPTS, "result", "CASE",
      1, 1, N_("resolve at once at the village (即办)")},
@@ -372,6 +373,7 @@ static int parse_cmd_opts(const command *cmd, int argc, char **argv, opts *o)
         STR("days", days);
         STR("output", output);
         FLAG("urgent", urgent);
+        FLAG("no-notify", no_notify);
         FLAG("wait-applied", wait_applied);
         FLAG("mine", mine);
         FLAG("overdue", overdue);
@@ -1056,6 +1058,7 @@ static int cmd_action(run *r, const command *cmd, sj_error *err)
             .request_text = o->text,
             .urgent = o->urgent,
             .appointment_at_ms = appt,
+            .no_notify = o->no_notify,
         };
         uint8_t cid[16];
         if (sc_register(r->c, &req, cid, r->msg_id, err) != 0)
@@ -1166,6 +1169,10 @@ static void json_case(const Sanji__Case *c)
     json_field("department", c->department);
     json_field("department_code", c->department_code);
     printf(",\"department_refusals\":%u", c->department_refusals);
+    printf(",\"notify_state\":\"%s\",\"notify_attempts\":%u,\"notify_at_ms\":%" PRId64
+           ",\"notify_retry_at_ms\":%" PRId64,
+           sj_notify_state_name((sj_notify_state)c->notify_state), c->notify_attempts,
+           c->notify_at_ms, c->notify_retry_at_ms);
     printf(",\"materials\":");
     json_strings(c->materials, c->n_materials);
     printf(",\"satisfaction\":\"%s\"}", sj_satisfaction_name((sj_satisfaction)c->satisfaction));
@@ -1280,9 +1287,9 @@ static int cmd_show(run *r, const command *cmd, sj_error *err)
             printf(",\"materials\":");
             json_strings(e->materials, e->n_materials);
             printf(",\"repeat_materials_request\":%s,\"clock_days\":%u,\"due_at_ms\":%" PRId64
-                   ",\"due_provisional\":%s}",
+                   ",\"due_provisional\":%s,\"notify_attempt\":%u}",
                    e->repeat_materials_request ? "true" : "false", e->clock_days, e->due_at_ms,
-                   e->due_provisional ? "true" : "false");
+                   e->due_provisional ? "true" : "false", e->notify_attempt);
         }
         printf("],\"outbox\":[");
         for (size_t i = 0; i < d.n_pending; i++) {
@@ -1376,6 +1383,16 @@ static int cmd_show(run *r, const command *cmd, sj_error *err)
         kv(_("Result"), c->result);
         kv(_("Return reason"), c->return_reason);
         kv(_("Satisfaction"), sc_satisfaction_label((sj_satisfaction)c->satisfaction));
+        char notify[160];
+        if (*sc_notify_label(c, notify, sizeof(notify))) {
+            if (c->notify_at_ms > 0) {
+                char at[32];
+                fmt_time(c->notify_at_ms, at, sizeof(at));
+                size_t len = strlen(notify);
+                snprintf(notify + len, sizeof(notify) - len, " · %s", at);
+            }
+            kv(_("Villager notified"), notify);
+        }
         printf("\n%s\n", _("History:"));
         for (size_t i = 0; i < d.n_events; i++) {
             const Sanji__CaseEvent *e = d.events[i];
@@ -1392,6 +1409,8 @@ static int cmd_show(run *r, const command *cmd, sj_error *err)
                 printf("%s", _(" (asked again: the first list was not complete)"));
             if (e->clock_days > 0)
                 printf(_(" (%u working days)"), e->clock_days);
+            if (e->notify_attempt > 0)
+                printf(_(" (attempt %u)"), e->notify_attempt);
             if (e->due_at_ms > 0) {
                 char due[64];
                 fmt_due(e->due_at_ms, e->due_provisional, due, sizeof(due));

@@ -1347,6 +1347,7 @@ int sc_register(sc_client *c, const sc_register_req *req, uint8_t case_id_out[16
     sub.registered_at_ms = now;
     sub.urgent = req->urgent;
     sub.appointment_at_ms = req->appointment_at_ms;
+    sub.no_notify = req->no_notify;
     Sanji__Envelope env = SANJI__ENVELOPE__INIT;
     env.message_id.data = msg_id;
     env.message_id.len = 16;
@@ -1366,6 +1367,7 @@ int sc_register(sc_client *c, const sc_register_req *req, uint8_t case_id_out[16
     pc.registered_at_ms = now;
     pc.urgent = req->urgent;
     pc.appointment_at_ms = req->appointment_at_ms;
+    out.next.notify = req->no_notify ? SJ_NOTIFY_OFF : SJ_NOTIFY_NONE; /* as the county will */
     sj_case_pb_from_case(&out.next, &pc);
     rc = save(c, msg_id, case_id, SJ_ACTION_REGISTER, &env, &pc, err);
     if (rc == 0) {
@@ -1851,8 +1853,39 @@ const char *sc_action_label(sj_case_action a)
     case SJ_ACTION_EXTEND_APPROVE: return _("case action: approve the extension");
     case SJ_ACTION_EXTEND_REFUSE: return _("case action: refuse the extension");
     case SJ_ACTION_DUE_RECOMPUTE: return _("case action: due time recomputed");
+    case SJ_ACTION_NOTIFIED: return _("case action: villager notified");
+    case SJ_ACTION_NOTIFY_FAILED: return _("case action: notifying the villager failed");
     default: return "?";
     }
+}
+
+const char *sc_notify_label(const Sanji__Case *c, char *buf, size_t cap)
+{
+    buf[0] = '\0';
+    switch ((sj_notify_state)c->notify_state) {
+    case SJ_NOTIFY_PENDING:
+        if (c->notify_attempts == 0)
+            snprintf(buf, cap, "%s", _("notify: waiting to be sent"));
+        else
+            /* Translators: the message to the villager failed %u times and is tried again. */
+            snprintf(buf, cap, _("notify: failed %u times, being retried"),
+                     (unsigned)c->notify_attempts);
+        break;
+    case SJ_NOTIFY_SENT:
+        /* Translators: the villager was sent the message (已通知), at attempt %u. */
+        snprintf(buf, cap, _("notify: notified (attempt %u)"), (unsigned)c->notify_attempts);
+        break;
+    case SJ_NOTIFY_FAILED:
+        /* Translators: every attempt to message the villager failed (通知失败). */
+        snprintf(buf, cap, _("notify: failed after %u attempts"), (unsigned)c->notify_attempts);
+        break;
+    case SJ_NOTIFY_OFF:
+        snprintf(buf, cap, "%s", _("notify: do not notify"));
+        break;
+    default:
+        break;
+    }
+    return buf;
 }
 
 const char *sc_satisfaction_label(sj_satisfaction s)

@@ -188,6 +188,7 @@ typedef struct sc_register_req {
     const char *request_text;
     bool urgent;
     int64_t appointment_at_ms;   /* 0: none */
+    bool no_notify;              /* the villager is sent no messages (不通知) */
 } sc_register_req;
 
 /* Registers a new case.  Checks: a person logged in, a known active item,
@@ -376,6 +377,9 @@ const char *sc_out_state_label(sc_out_state s);
 const char *sc_status_label(sj_case_status s);
 const char *sc_action_label(sj_case_action a);
 const char *sc_satisfaction_label(sj_satisfaction s);
+/* Whether the villager was told of the last result (已通知 / 通知失败 /
+ * 不通知 ...) into buf; "" when there is nothing to tell. */
+const char *sc_notify_label(const Sanji__Case *c, char *buf, size_t cap);
 const char *sc_level_label(sj_level l);
 /* 即办, 承办, 代办, 补办, 退办 ("" for a case not finished yet). */
 const char *sc_handling_label(sj_handling h);

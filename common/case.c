@@ -42,7 +42,12 @@ static const char *const action_names[SJ_ACTION_COUNT] = {
     [SJ_ACTION_EXTEND_APPROVE] = "extend_approve",
     [SJ_ACTION_EXTEND_REFUSE] = "extend_refuse",
     [SJ_ACTION_DUE_RECOMPUTE] = "due_recompute",
+    [SJ_ACTION_NOTIFIED] = "notified",
+    [SJ_ACTION_NOTIFY_FAILED] = "notify_failed",
 };
+
+static const char *const notify_state_names[] = {"none", "pending", "sent", "failed", "off"};
+static const char *const notify_kind_names[] = {"none", "resolved", "returned", "materials"};
 
 static const char *const level_names[] = {"none", "village", "township", "county"};
 
@@ -96,6 +101,16 @@ const char *sj_handling_name(sj_handling handling)
 const char *sj_satisfaction_name(sj_satisfaction satisfaction)
 {
     return name_of(satisfaction_names, SJ__COUNT(satisfaction_names), (int)satisfaction);
+}
+
+const char *sj_notify_state_name(sj_notify_state state)
+{
+    return name_of(notify_state_names, SJ__COUNT(notify_state_names), (int)state);
+}
+
+const char *sj_notify_kind_name(sj_notify_kind kind)
+{
+    return name_of(notify_kind_names, SJ__COUNT(notify_kind_names), (int)kind);
 }
 
 const char *sj_role_name(sj_person_role role)
@@ -527,6 +542,18 @@ static const rule rules[SJ_ACTION_COUNT] = {
         N_("only an active case whose time limit runs gets its due time recomputed"),
         NULL,
     },
+    [SJ_ACTION_NOTIFIED] = {
+        SJ__S, SJ__ACTIVE | SJ__BIT(SJ_STATUS_RESOLVED) | SJ__BIT(SJ_STATUS_RETURNED),
+        N_("only the county records that the villager was sent a message"),
+        N_("a closed or withdrawn case takes no record of a message"),
+        NULL,
+    },
+    [SJ_ACTION_NOTIFY_FAILED] = {
+        SJ__S, SJ__ACTIVE | SJ__BIT(SJ_STATUS_RESOLVED) | SJ__BIT(SJ_STATUS_RETURNED),
+        N_("only the county records that a message to the villager failed"),
+        N_("a closed or withdrawn case takes no record of a message"),
+        NULL,
+    },
     [SJ_ACTION_DISPATCH] = {
         SJ__C, SJ__BIT(SJ_STATUS_ACCEPTED_COUNTY),
         N_("only a county operator dispatches a case to a county department (派单)"),
@@ -571,7 +598,8 @@ static bool version_exempt(sj_case_action action)
 {
     return action == SJ_ACTION_URGE || action == SJ_ACTION_SUPERVISE ||
            action == SJ_ACTION_OVERDUE || action == SJ_ACTION_WARN ||
-           action == SJ_ACTION_DUE_RECOMPUTE;
+           action == SJ_ACTION_DUE_RECOMPUTE || action == SJ_ACTION_NOTIFIED ||
+           action == SJ_ACTION_NOTIFY_FAILED;
 }
 
 static int refuse(sj_error *err, int code, const char *message)
@@ -616,6 +644,8 @@ static bool level_ok(const sj_case *c, sj_case_action action, const sj_actor *ac
     case SJ_ACTION_OVERDUE:
     case SJ_ACTION_WARN:
     case SJ_ACTION_DUE_RECOMPUTE:
+    case SJ_ACTION_NOTIFIED:
+    case SJ_ACTION_NOTIFY_FAILED:
     case SJ_ACTION_REGISTER:
         return true;
     default:
@@ -667,6 +697,10 @@ static int check(const sj_case *c, sj_case_action action, const sj_actor *actor,
                       N_("the case is already under supervision; urge it instead"));
     if (action == SJ_ACTION_OVERDUE && c->overdue)
         return refuse(err, SJ_ENOT_ALLOWED, N_("the case is already marked overdue"));
+    if ((action == SJ_ACTION_NOTIFIED || action == SJ_ACTION_NOTIFY_FAILED) &&
+        c->notify != SJ_NOTIFY_PENDING)
+        return refuse(err, SJ_ENOT_ALLOWED,
+                      N_("no message to the villager waits to be sent for this case"));
     if (action == SJ_ACTION_EXTEND_REQUEST && c->extension_days > 0)
         return refuse(err, SJ_ENOT_ALLOWED,
                       N_("an extension is already asked for and waits for the level above; wait "
@@ -804,6 +838,12 @@ static const struct {
     [SJ_ACTION_DUE_RECOMPUTE] = {0,
         N_("(the chosen action is the due time recomputed on the calendar: it takes no "
            "field)")},
+    [SJ_ACTION_NOTIFIED] = {SJ_CASE_FIELD_NOTIFY,
+        N_("(the chosen action is the record of a message sent to the villager: it takes the "
+           "attempt only)")},
+    [SJ_ACTION_NOTIFY_FAILED] = {SJ__NOTE | SJ_CASE_FIELD_NOTIFY,
+        N_("(the chosen action is the record of a failed message to the villager: it takes "
+           "the attempt, its retry time and a note, the error)")},
 };
 
 unsigned sj_case_action_fields(sj_case_action action)
@@ -833,6 +873,8 @@ static unsigned carried(const sj_action *a)
         f |= SJ_CASE_FIELD_WARN_PERCENT;
     if (a->extend_days != 0)
         f |= SJ_CASE_FIELD_EXTEND_DAYS;
+    if (a->notify_attempt != 0 || a->notify_retry_at_ms != 0)
+        f |= SJ_CASE_FIELD_NOTIFY;
     return f;
 }
 
@@ -858,6 +900,8 @@ static int check_taken(const sj_action *a, sj_error *err)
         {SJ_CASE_FIELD_EXTEND_DAYS, N_("a number of extension days does not belong to this "
                                        "action; only asking for an extension (申请延期) takes "
                                        "one")},
+        {SJ_CASE_FIELD_NOTIFY, N_("a notification attempt does not belong to this action; only "
+                                  "the county's record of a message to the villager takes one")},
     };
     unsigned extra = carried(a) & ~takes[a->type].fields;
     for (size_t i = 0; i < SJ__COUNT(names); i++)
@@ -1003,6 +1047,11 @@ static int check_fields(const sj_case *c, const sj_action *a, sj_error *err)
         if (sj_utf8_blank(a->note))
             missing = N_("a note is required to refuse an extension: say why");
         break;
+    case SJ_ACTION_NOTIFIED:
+    case SJ_ACTION_NOTIFY_FAILED:
+        if (a->notify_attempt == 0)
+            missing = N_("the record of a message to the villager needs the attempt's number");
+        break;
     default:
         break;
     }
@@ -1062,6 +1111,11 @@ static int check_fields(const sj_case *c, const sj_action *a, sj_error *err)
             return refuse(err, SJ_EBAD_FIELD,
                           N_("a warning at this share of the time limit was already issued"));
     }
+    if ((a->type == SJ_ACTION_NOTIFIED && a->notify_retry_at_ms != 0) ||
+        (a->type == SJ_ACTION_NOTIFY_FAILED && a->notify_retry_at_ms != 0 &&
+         a->notify_retry_at_ms <= a->at_ms))
+        return refuse(err, SJ_EBAD_FIELD,
+                      N_("a message is retried only after a failed attempt, and later than it"));
     if (a->type == SJ_ACTION_EXTEND_REQUEST && a->extend_days > SJ_CASE_EXTEND_MAX)
         return refuse(err, SJ_EBAD_FIELD,
                       N_("an extension asks for 1 to 60 working days; ask for less, and again "
@@ -1266,6 +1320,17 @@ static void transition(sj_case *n, const sj_case *c, const sj_action *a, const s
         break;
     case SJ_ACTION_DUE_RECOMPUTE:
         break; /* the due time is set by clock() */
+    case SJ_ACTION_NOTIFIED:
+    case SJ_ACTION_NOTIFY_FAILED:
+        n->notify_attempts = a->notify_attempt;
+        n->notify_at_ms = a->at_ms;
+        n->notify_retry_at_ms = a->notify_retry_at_ms;
+        n->notify = a->type == SJ_ACTION_NOTIFIED ? SJ_NOTIFY_SENT
+                    : a->notify_retry_at_ms       ? SJ_NOTIFY_PENDING
+                                                  : SJ_NOTIFY_FAILED;
+        ev->notify_attempt = a->notify_attempt;
+        ev->notify_retry_at_ms = a->notify_retry_at_ms;
+        break;
     case SJ_ACTION_REGISTER:
     case SJ_ACTION_NONE:
         break; /* refused by check() */
@@ -1312,6 +1377,26 @@ static bool move_clock(sj_case *n, const sj_case *c, const sj_action *a, sj_case
     return true;
 }
 
+/* The results the villager is told of, by the status the case enters. */
+static const sj_notify_kind notify_kinds[SJ_STATUS_COUNT] = {
+    [SJ_STATUS_RESOLVED] = SJ_NOTIFY_KIND_RESOLVED,
+    [SJ_STATUS_RETURNED] = SJ_NOTIFY_KIND_RETURNED,
+    [SJ_STATUS_WAITING_MATERIALS] = SJ_NOTIFY_KIND_MATERIALS,
+};
+
+/* Entering such a status queues a message (unless the cadre chose OFF): a
+ * new one, whatever became of the last. */
+static void notify_on_result(sj_case *n, const sj_case *c, sj_case_event *ev)
+{
+    if (n->status == c->status || n->notify == SJ_NOTIFY_OFF || !notify_kinds[n->status])
+        return;
+    ev->notify = notify_kinds[n->status];
+    n->notify = SJ_NOTIFY_PENDING;
+    n->notify_attempts = 0;
+    n->notify_at_ms = 0;
+    n->notify_retry_at_ms = 0;
+}
+
 int sj_case_apply(const sj_case *current, const sj_action *action, const sj_actor *actor,
                   sj_case_outcome *out, sj_error *err)
 {
@@ -1348,6 +1433,7 @@ int sj_case_apply(const sj_case *current, const sj_action *action, const sj_acto
         return refuse(err, SJ_ENOT_ALLOWED,
                       N_("the due time is already right on the loaded calendar"));
     o.events[0].to_status = o.next.status;
+    notify_on_result(&o.next, current, &o.events[0]);
     if (!version_exempt(action->type))
         o.next.version = current->version + 1;
     o.next.updated_at_ms = action->at_ms;

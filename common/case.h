@@ -98,6 +98,16 @@
  *   DUE_RECOMPUTE     S           active, not waiting; a    due time and provisional mark
  *                                 calendar given and the    recomputed on the calendar (no
  *                                 due time differs on it    version change)
+ *   NOTIFIED          S           not terminal; notify      notify SENT; attempt and time
+ *                                 PENDING                   recorded (no version change)
+ *   NOTIFY_FAILED     S           not terminal; notify      attempt, time and retry time
+ *                                 PENDING                   recorded; FAILED when no retry
+ *                                                           (no version change); note: the
+ *                                                           error
+ *
+ * Notifying the villager: any action that moves the case into RESOLVED,
+ * RETURNED or WAITING_MATERIALS sets notify PENDING (unless OFF) and names
+ * the message on its event (sj_case_event.notify), which the county queues.
  *
  * The clock (限时办结, docs/LIFECYCLE.md "The clock"): the limit runs from
  * registration and no move between levels restarts it.  REQUEST_MATERIALS
@@ -265,8 +275,10 @@ typedef enum sj_case_action {
     SJ_ACTION_EXTEND_APPROVE = 24,  /* 批准延期 */
     SJ_ACTION_EXTEND_REFUSE = 25,   /* 不予延期 */
     SJ_ACTION_DUE_RECOMPUTE = 26,   /* system: due time recomputed after a calendar import */
+    SJ_ACTION_NOTIFIED = 30,        /* system: the villager's message was sent (已通知) */
+    SJ_ACTION_NOTIFY_FAILED = 31,   /* system: a message attempt failed (通知失败) */
 } sj_case_action;
-#define SJ_ACTION_COUNT 27
+#define SJ_ACTION_COUNT 32
 
 typedef enum sj_handling {
     SJ_HANDLING_NONE = 0,
@@ -276,6 +288,25 @@ typedef enum sj_handling {
     SJ_HANDLING_SUPPLEMENTED = 4,
     SJ_HANDLING_RETURNED = 5,
 } sj_handling;
+
+/* Notifying the villager of a result (docs/LIFECYCLE.md "Notifying the
+ * villager"); the numbering mirrors proto/sanji.proto's NotifyState. */
+typedef enum sj_notify_state {
+    SJ_NOTIFY_NONE = 0,     /* nothing to tell yet */
+    SJ_NOTIFY_PENDING = 1,  /* a message waits to be sent or retried (待通知) */
+    SJ_NOTIFY_SENT = 2,     /* sent (已通知) */
+    SJ_NOTIFY_FAILED = 3,   /* every attempt failed (通知失败) */
+    SJ_NOTIFY_OFF = 4,      /* the cadre chose "do not notify" at registration (不通知) */
+} sj_notify_state;
+
+/* Which message a result calls for: entering RESOLVED, RETURNED or
+ * WAITING_MATERIALS (sj_case_event.notify). */
+typedef enum sj_notify_kind {
+    SJ_NOTIFY_KIND_NONE = 0,
+    SJ_NOTIFY_KIND_RESOLVED = 1,
+    SJ_NOTIFY_KIND_RETURNED = 2,
+    SJ_NOTIFY_KIND_MATERIALS = 3,
+} sj_notify_kind;
 
 typedef enum sj_satisfaction {
     SJ_SATISFACTION_NONE = 0,
@@ -347,6 +378,15 @@ typedef struct sj_case {
     const char *return_reason;
     const char *const *materials;      /* last list requested */
     size_t n_materials;
+    /* Notifying the villager of the last result.  OFF is set at
+     * registration by the caller from the submission (CaseSubmit.no_notify)
+     * and stays; otherwise entering RESOLVED, RETURNED or WAITING_MATERIALS
+     * makes it PENDING (attempts and times cleared), and NOTIFIED /
+     * NOTIFY_FAILED record each attempt. */
+    sj_notify_state notify;
+    uint32_t notify_attempts;
+    int64_t notify_at_ms;              /* last attempt */
+    int64_t notify_retry_at_ms;        /* PENDING after a failure: next attempt */
 } sj_case;
 
 /* One action as requested. */
@@ -362,6 +402,8 @@ typedef struct sj_action {
     sj_satisfaction satisfaction;
     uint32_t warn_percent;             /* WARN only: 1..99 */
     uint32_t extend_days;              /* EXTEND_REQUEST only: 1..SJ_CASE_EXTEND_MAX */
+    uint32_t notify_attempt;           /* NOTIFIED, NOTIFY_FAILED: 1, 2 ... (required) */
+    int64_t notify_retry_at_ms;        /* NOTIFY_FAILED: the retry, after at_ms (0: given up) */
     /* The county's working-day calendar, not a field of the action: with
      * it the clock moves (SUPPLEMENT, EXTEND_APPROVE, DUE_RECOMPUTE); NULL
      * (clients, relays) leaves the due time as it is and refuses
@@ -379,6 +421,7 @@ typedef enum sj_case_field {
     SJ_CASE_FIELD_SATISFACTION = 1 << 4,
     SJ_CASE_FIELD_WARN_PERCENT = 1 << 5,
     SJ_CASE_FIELD_EXTEND_DAYS = 1 << 6,
+    SJ_CASE_FIELD_NOTIFY = 1 << 7,     /* notify_attempt, notify_retry_at_ms */
 } sj_case_field;
 
 /* A new case's own fields as the village registers them. */
@@ -401,6 +444,12 @@ typedef struct sj_case_event {
     uint32_t clock_days;
     int64_t due_at_ms;
     bool due_provisional;
+    /* The message to the villager this event calls for (the county queues
+     * it in the same transaction); NONE when none is, or the case is OFF.
+     * NOTIFIED / NOTIFY_FAILED: the attempt and the retry time. */
+    sj_notify_kind notify;
+    uint32_t notify_attempt;
+    int64_t notify_retry_at_ms;
 } sj_case_event;
 
 typedef struct sj_case_outcome {
@@ -469,6 +518,8 @@ const char *sj_level_name(sj_level level);
 const char *sj_role_name(sj_person_role role);
 const char *sj_handling_name(sj_handling handling);
 const char *sj_satisfaction_name(sj_satisfaction satisfaction);
+const char *sj_notify_state_name(sj_notify_state state); /* "pending", "sent" ... */
+const char *sj_notify_kind_name(sj_notify_kind kind);    /* "resolved", "returned", "materials" */
 sj_case_status sj_case_status_from_name(const char *name);
 sj_case_action sj_case_action_from_name(const char *name);
 sj_person_role sj_role_from_name(const char *name);

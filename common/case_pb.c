@@ -69,7 +69,15 @@ SJ__SAME(SJ_ACTION_EXTEND_REQUEST, SANJI__CASE_ACTION_TYPE__CASE_ACTION_EXTEND_R
 SJ__SAME(SJ_ACTION_EXTEND_APPROVE, SANJI__CASE_ACTION_TYPE__CASE_ACTION_EXTEND_APPROVE);
 SJ__SAME(SJ_ACTION_EXTEND_REFUSE, SANJI__CASE_ACTION_TYPE__CASE_ACTION_EXTEND_REFUSE);
 SJ__SAME(SJ_ACTION_DUE_RECOMPUTE, SANJI__CASE_ACTION_TYPE__CASE_ACTION_DUE_RECOMPUTE);
-SJ__SAME(SJ_ACTION_COUNT, SANJI__CASE_ACTION_TYPE__CASE_ACTION_DUE_RECOMPUTE + 1);
+SJ__SAME(SJ_ACTION_NOTIFIED, SANJI__CASE_ACTION_TYPE__CASE_ACTION_NOTIFIED);
+SJ__SAME(SJ_ACTION_NOTIFY_FAILED, SANJI__CASE_ACTION_TYPE__CASE_ACTION_NOTIFY_FAILED);
+SJ__SAME(SJ_ACTION_COUNT, SANJI__CASE_ACTION_TYPE__CASE_ACTION_NOTIFY_FAILED + 1);
+
+SJ__SAME(SJ_NOTIFY_NONE, SANJI__NOTIFY_STATE__NOTIFY_STATE_UNSPECIFIED);
+SJ__SAME(SJ_NOTIFY_PENDING, SANJI__NOTIFY_STATE__NOTIFY_STATE_PENDING);
+SJ__SAME(SJ_NOTIFY_SENT, SANJI__NOTIFY_STATE__NOTIFY_STATE_SENT);
+SJ__SAME(SJ_NOTIFY_FAILED, SANJI__NOTIFY_STATE__NOTIFY_STATE_FAILED);
+SJ__SAME(SJ_NOTIFY_OFF, SANJI__NOTIFY_STATE__NOTIFY_STATE_OFF);
 
 SJ__SAME(SJ_HANDLING_NONE, SANJI__HANDLING_TYPE__HANDLING_UNSPECIFIED);
 SJ__SAME(SJ_HANDLING_AT_ONCE, SANJI__HANDLING_TYPE__HANDLING_AT_ONCE);
@@ -141,6 +149,10 @@ void sj_case_pb_to_case(const Sanji__Case *p, sj_level item_min_level, sj_case *
     o->extended_days = p->extended_days;
     o->extension_days = p->extension_days;
     o->return_count = p->return_count;
+    o->notify = (sj_notify_state)p->notify_state;
+    o->notify_attempts = p->notify_attempts;
+    o->notify_at_ms = p->notify_at_ms;
+    o->notify_retry_at_ms = p->notify_retry_at_ms;
 }
 
 void sj_case_pb_from_case(const sj_case *c, Sanji__Case *t)
@@ -179,6 +191,10 @@ void sj_case_pb_from_case(const sj_case *c, Sanji__Case *t)
     t->extended_days = c->extended_days;
     t->extension_days = c->extension_days;
     t->return_count = c->return_count;
+    t->notify_state = (Sanji__NotifyState)c->notify;
+    t->notify_attempts = c->notify_attempts;
+    t->notify_at_ms = c->notify_at_ms;
+    t->notify_retry_at_ms = c->notify_retry_at_ms;
 }
 
 void sj_case_pb_action(const Sanji__CaseAction *a, sj_action *o)
@@ -194,4 +210,6 @@ void sj_case_pb_action(const Sanji__CaseAction *a, sj_action *o)
     o->n_materials = a->n_materials;
     o->satisfaction = (sj_satisfaction)a->satisfaction;
     o->extend_days = a->extend_days;
+    o->notify_attempt = a->notify_attempt;
+    o->notify_retry_at_ms = a->notify_retry_at_ms;
 }

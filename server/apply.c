@@ -261,6 +261,7 @@ static int refuse(countyd_apply_result *r, int code, const char *why)
     sj_refusal_format(code, why, r->reason, sizeof r->reason);
     r->feed_seq = 0;
     r->village[0] = '\0';
+    r->notify_queued = false;
     return REFUSED;
 }
 
@@ -399,7 +400,9 @@ static int write_event(countyd_apply *a, const char *village, const event_row *e
                        countyd_apply_result *r, sj_error *err)
 {
     char seq[16], action[8], level[8], at[24], rec[24], from[8], to[8], sat[8], cd[16], due[24],
-        *mats = NULL;
+        na[16], nrt[24], *mats = NULL;
+    snprintf(na, sizeof(na), "%u", e->ev->notify_attempt);
+    fmt_i64(nrt, sizeof(nrt), e->ev->notify_retry_at_ms);
     snprintf(seq, sizeof(seq), "%d", e->seq);
     snprintf(action, sizeof(action), "%d", (int)e->ev->action);
     snprintf(level, sizeof(level), "%d", (int)e->level);
@@ -417,7 +420,7 @@ static int write_event(countyd_apply *a, const char *village, const event_row *e
                        mats, sat, e->department ? e->department : "", e->message_id,
                        b(e->ev->repeat_materials_request), village,
                        e->department_code ? e->department_code : "", cd, due,
-                       b(e->ev->due_provisional)};
+                       b(e->ev->due_provisional), na, nrt};
     /* One statement for the event, the village's feed counter and the feed
      * row (one round trip instead of three).  The counter row stays locked
      * until COMMIT: no two transactions take the same number, and a
@@ -428,14 +431,15 @@ static int write_event(countyd_apply *a, const char *village, const event_row *e
                 " actor_node, actor_level, actor_unit, at_ms, recorded_at_ms, from_status,"
                 " to_status, note, result, materials, satisfaction, department, message_id,"
                 " repeat_materials_request, department_code, clock_days, due_at_ms,"
-                " due_provisional) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13,"
-                " $14, $15, $16, $17, $18, $19, $21, $22, $23, $24) RETURNING case_id, seq),"
+                " due_provisional, notify_attempt, notify_retry_at_ms) VALUES ($1, $2, $3, $4, $5,"
+                " $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $21, $22, $23,"
+                " $24, $25, $26) RETURNING case_id, seq),"
                 " c AS (INSERT INTO feed_counter (village, last_seq) VALUES ($20::text, 1)"
                 " ON CONFLICT (village) DO UPDATE SET last_seq = feed_counter.last_seq + 1"
                 " RETURNING last_seq)"
                 " INSERT INTO feed (village, seq, case_id, event_seq)"
                 " SELECT $20::text, c.last_seq, e.case_id, e.seq FROM e, c RETURNING seq",
-         .n = 24, .params = p},
+         .n = 26, .params = p},
         {.sql = RECORD_SQL, .n = 8}};
     record_row row;
     bool with_record = last && a->cur && e->message_id;
@@ -526,6 +530,28 @@ static int lookup_processed(countyd_apply *a, const char *message_id, countyd_ap
     return 0;
 }
 
+/* Queues the message to the villager an event calls for (ev->notify; the
+ * state machine leaves it NONE for a case the cadre marked "do not
+ * notify").  Only the phone is copied; the text is rendered by the
+ * notifier (notify.h), never with the ID number. */
+static int queue_notification(countyd_apply *a, const char *cid, int seq, const sj_case_event *ev,
+                              int64_t at, countyd_apply_result *r, sj_error *err)
+{
+    if (ev->notify == SJ_NOTIFY_KIND_NONE)
+        return 0;
+    char sq[16], kind[8], when[24];
+    snprintf(sq, sizeof(sq), "%d", seq);
+    snprintf(kind, sizeof(kind), "%d", (int)ev->notify);
+    fmt_i64(when, sizeof(when), at);
+    const char *p[] = {cid, sq, kind, when};
+    r->notify_queued = true;
+    return run_write(a,
+                     "INSERT INTO notification (case_id, event_seq, kind, phone, next_attempt_at_ms)"
+                     " SELECT case_id, $2, $3, applicant_phone, $4 FROM cases WHERE case_id = $1"
+                     " RETURNING 1",
+                     4, p, SINK_ONE_ROW, r, err);
+}
+
 /* --- CaseSubmit ------------------------------------------------------------- */
 
 /* The case row, its number taken from the locked per-day counter in the
@@ -537,10 +563,11 @@ static const char CASE_INSERT_SQL[] =
     " INSERT INTO cases (case_id, number, village, item_code, item_name, item_min_level,"
     " applicant_name, applicant_id_number, applicant_phone, request_text, first_receiver,"
     " first_receiver_name, holder_level, holder_unit, status, version, registered_at_ms,"
-    " due_at_ms, updated_at_ms, urgent, appointment_at_ms, limit_days, due_provisional)"
+    " due_at_ms, updated_at_ms, urgent, appointment_at_ms, limit_days, due_provisional,"
+    " notify_state)"
     " VALUES ($1, (SELECT $2::text || '-' || lpad(last_seq::text,"
     " greatest(5, length(last_seq::text)), '0') FROM n), $3, $4, $5, $6, $7, $8, $9, $10, $11,"
-    " $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $24, $25) RETURNING number";
+    " $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $24, $25, $26) RETURNING number";
 
 static int apply_submit(countyd_apply *a, const countyd_apply_msg *m, const char *mid,
                         countyd_apply_result *r, sj_error *err)
@@ -616,6 +643,8 @@ static int apply_submit(countyd_apply *a, const countyd_apply_msg *m, const char
     if (sj_case_due(a->calendar, start, out.next.limit_days, &out.next.due_at_ms,
                     &out.next.due_provisional) != 0)
         return refuse(r, SJ_EBAD_FIELD, N_("The registration time is out of range."));
+    /* The cadre's "do not notify" (不通知) holds for the case's life. */
+    out.next.notify = s->no_notify ? SJ_NOTIFY_OFF : SJ_NOTIFY_NONE;
     int64_t due = out.next.due_at_ms;
     out.events[0].due_at_ms = due;
     out.events[0].due_provisional = out.next.due_provisional;
@@ -629,7 +658,8 @@ static int apply_submit(countyd_apply *a, const countyd_apply_msg *m, const char
     snprintf(prefix, sizeof(prefix), "%s-%.4s%.2s%.2s", a->county, day, day + 5, day + 8);
 
     const sj_case *c = &out.next;
-    char minl[8], hl[8], st[8], ver[24], reg[24], due_s[24], upd[24], appt[24], lim[16];
+    char minl[8], hl[8], st[8], ver[24], reg[24], due_s[24], upd[24], appt[24], lim[16], ns[8];
+    snprintf(ns, sizeof(ns), "%d", (int)c->notify);
     snprintf(lim, sizeof(lim), "%u", c->limit_days);
     snprintf(minl, sizeof(minl), "%d", (int)min_level);
     snprintf(hl, sizeof(hl), "%d", (int)c->holder_level);
@@ -642,8 +672,8 @@ static int apply_submit(countyd_apply *a, const countyd_apply_msg *m, const char
     const char *p[] = {cid, prefix, s->village, item->code, item_name, minl, ap->name, id_number,
                        ap->phone, s->request_text, s->actor_person, person_name, hl,
                        c->holder_unit, st, ver, reg, due_s, upd, b(s->urgent), appt, a->county,
-                       day, lim, b(c->due_provisional)};
-    if ((rc = run_write(a, CASE_INSERT_SQL, 25, p, SINK_NUMBER, r, err)) != 0)
+                       day, lim, b(c->due_provisional), ns};
+    if ((rc = run_write(a, CASE_INSERT_SQL, 26, p, SINK_NUMBER, r, err)) != 0)
         return rc;
     r->status = SANJI__ACK_STATUS__ACK_STATUS_APPLIED; /* final before the last write_event() */
     r->case_version = c->version;
@@ -871,7 +901,12 @@ static int act_on_case(countyd_apply *a, const Sanji__CaseAction *act, const act
         goto out;
     }
     char st[8], rs[8], hl[8], ver[24], hd[8], wl[16], uc[16], mr[16], sat[8], rl[8], upd[24], cl[24],
-        due[24], pa[24], pd[16], xd[16], xp[16], rcn[16], dr[16];
+        due[24], pa[24], pd[16], xd[16], xp[16], rcn[16], dr[16], ns[8], na[16], nat[24],
+        nrt[24];
+    snprintf(ns, sizeof(ns), "%d", (int)c->notify);
+    snprintf(na, sizeof(na), "%u", c->notify_attempts);
+    fmt_i64(nat, sizeof(nat), c->notify_at_ms);
+    fmt_i64(nrt, sizeof(nrt), c->notify_retry_at_ms);
     snprintf(st, sizeof(st), "%d", (int)c->status);
     snprintf(rs, sizeof(rs), "%d", (int)c->resume_status);
     snprintf(hl, sizeof(hl), "%d", (int)c->holder_level);
@@ -896,7 +931,7 @@ static int act_on_case(countyd_apply *a, const Sanji__CaseAction *act, const act
                        c->resolved_unit, upd, cl, c->department ? c->department : "",
                        c->result ? c->result : "", c->return_reason ? c->return_reason : "", mats,
                        c->department_code ? c->department_code : "", dr, due,
-                       b(c->due_provisional), pa, pd, xd, xp, rcn};
+                       b(c->due_provisional), pa, pd, xd, xp, rcn, ns, na, nat, nrt};
     static const char update_sql[] =
         "UPDATE cases SET status = $2, resume_status = $3, holder_level = $4, holder_unit = $5,"
         " version = $6, handling = $7, overdue = $8, supervised = $9, escalated = $10,"
@@ -905,8 +940,9 @@ static int act_on_case(countyd_apply *a, const Sanji__CaseAction *act, const act
         " closed_at_ms = $19, department = $20, result = $21, return_reason = $22,"
         " materials = $23, department_code = $24, department_refusals = $25, due_at_ms = $26,"
         " due_provisional = $27, paused_at_ms = $28, paused_days = $29, extended_days = $30,"
-        " extension_days = $31, return_count = $32 WHERE case_id = $1 RETURNING 1";
-    rc = run_write(a, update_sql, 32, p, SINK_ONE_ROW, r, err);
+        " extension_days = $31, return_count = $32, notify_state = $33, notify_attempts = $34,"
+        " notify_at_ms = $35, notify_retry_at_ms = $36 WHERE case_id = $1 RETURNING 1";
+    rc = run_write(a, update_sql, 36, p, SINK_ONE_ROW, r, err);
     free(mats);
     if (rc != 0)
         goto out;
@@ -923,6 +959,10 @@ static int act_on_case(countyd_apply *a, const Sanji__CaseAction *act, const act
                        .materials = (const char *const *)act->materials,
                        .n_materials = act->n_materials,
                        .satisfaction = (sj_satisfaction)act->satisfaction, .message_id = mid};
+        /* The villager's message is queued with the event that calls for
+         * it, in this transaction: exactly once per event. */
+        if ((rc = queue_notification(a, cid, e.seq, &out.events[i], at, r, err)) != 0)
+            goto out;
         if ((rc = write_event(a, cur.village, &e, i + 1 == out.n_events, r, err)) != 0)
             goto out;
     }
@@ -1090,6 +1130,9 @@ int countyd_apply_system(countyd_apply *a, const countyd_system_action *acts, si
         memcpy(r->case_id, acts[i].case_id, 16);
         act.action = (Sanji__CaseActionType)acts[i].type;
         act.acted_at_ms = sj_clock_real_ms();
+        act.notify_attempt = acts[i].notify_attempt;
+        act.notify_retry_at_ms = acts[i].notify_retry_at_ms;
+        act.note = (char *)(acts[i].note ? acts[i].note : "");
         who.warn_percent = acts[i].warn_percent;
         if ((rc = countyd_db_exec(a->db, "SAVEPOINT sys", 0, NULL, err)) != 0)
             goto fail;
@@ -1100,6 +1143,9 @@ int countyd_apply_system(countyd_apply *a, const countyd_system_action *acts, si
             (rc = countyd_db_exec(a->db, "ROLLBACK TO SAVEPOINT sys", 0, NULL, err)) != 0)
             goto fail;
         if ((rc = countyd_db_exec(a->db, "RELEASE SAVEPOINT sys", 0, NULL, err)) != 0)
+            goto fail;
+        if (acts[i].then_sql && (rc = countyd_db_exec(a->db, acts[i].then_sql, acts[i].then_n,
+                                                      acts[i].then_params, err)) != 0)
             goto fail;
     }
     if ((rc = countyd_db_exec(a->db, "COMMIT", 0, NULL, err)) != 0)

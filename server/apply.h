@@ -94,6 +94,7 @@ typedef struct countyd_apply_result {
     /* Downward feed rows written (0 if none): the village and its last seq. */
     char village[SJ_UNIT_CODE_SIZE];
     uint64_t feed_seq;
+    bool notify_queued;            /* a message to the villager was queued (notify.h) */
 } countyd_apply_result;
 
 typedef struct countyd_apply {
@@ -133,12 +134,23 @@ int countyd_calendar_read(PGconn *db, sj_calendar **out, sj_error *err);
 int countyd_apply_batch(countyd_apply *a, const countyd_apply_msg *msgs, size_t n,
                         countyd_apply_result *results, sj_error *err);
 
-/* One action of the supervision sweep (sweep.h): OVERDUE, or WARN at
- * warn_percent, done by the SYSTEM actor of the county. */
+/* One action of the SYSTEM actor of the county: the supervision sweep's
+ * (sweep.h) OVERDUE, WARN at warn_percent, DUE_RECOMPUTE; the notifier's
+ * (notify.h) NOTIFIED / NOTIFY_FAILED with the attempt, the retry time and
+ * the error as note.  then_sql (with then_n parameters), when set, is run
+ * in the same transaction after the action, whether the machine applied or
+ * refused it: the notifier's record of the attempt, so that the attempt and
+ * the case's event are committed together. */
 typedef struct countyd_system_action {
     uint8_t case_id[16];
     sj_case_action type;
     uint32_t warn_percent;
+    uint32_t notify_attempt;
+    int64_t notify_retry_at_ms;
+    const char *note;
+    const char *then_sql;
+    int then_n;
+    const char *const *then_params;
 } countyd_system_action;
 
 /* Applies n system actions in one transaction, through the state machine

@@ -38,6 +38,7 @@
 #include "query.h"
 #include "sdnotify.h"
 #include "session.h"
+#include "notify.h"
 #include "sweep.h"
 #include "tls.h"
 
@@ -99,6 +100,10 @@ struct countyd_daemon {
     unsigned crl_version;          /* bumped when the CRL in force changes; 0: none */
     crl_sub *crl_subs;
     sj_linkctl *linkctl;           /* `sanji-countyd links` (NULL if it could not start) */
+    uv_timer_t notify_timer;       /* notify.interval */
+    bool notify_busy;              /* a message is being taken, sent or recorded */
+    bool notify_recovered;         /* rows left `sending` by the last stop made pending */
+    struct notify_run *notify_cur; /* the attempt whose command runs, or NULL */
 };
 
 /* ---- jobs -------------------------------------------------------------- */
@@ -349,6 +354,8 @@ static void free_upmsg(upmsg *m)
 
 static void maybe_batch(countyd_daemon *d);
 
+static void notify_kick(countyd_daemon *d);
+
 static void batch_done(countyd_job *j, countyd_daemon *d)
 {
     batch *b = j->data;
@@ -360,6 +367,13 @@ static void batch_done(countyd_job *j, countyd_daemon *d)
         char n[24];
         snprintf(n, sizeof(n), "%zu", b->n);
         SJ_LOG_DEBUG(MOD, "batch committed", "messages", n);
+        /* A message to a villager was queued: the notifier looks at once
+         * instead of at its next interval. */
+        for (size_t i = 0; i < b->n; i++)
+            if (b->res[i].notify_queued && !b->res[i].redelivered) {
+                notify_kick(d);
+                break;
+            }
     } else if (j->status != SJ_ECANCELLED) {
         /* Not a database outage (those are retried): nothing was applied
          * and no Ack goes out; the senders resend after reconnecting. */
@@ -589,6 +603,237 @@ static void start_sweep(countyd_daemon *d, bool calendar_only)
 static void on_sweep_timer(uv_timer_t *t)
 {
     start_sweep(t->data, false);
+}
+
+/* ---- the notifier (notify.h) ------------------------------------------------------ */
+
+/* One attempt: taken on the apply worker, the command run on the loop
+ * (uv_spawn; its three handles), recorded on the apply worker. */
+typedef struct notify_run {
+    countyd_daemon *d;
+    bool recover;          /* the take job first makes `sending` rows pending */
+    bool found;
+    countyd_notify_msg msg;
+    uv_process_t proc;
+    uv_pipe_t in;
+    uv_timer_t timer;
+    uv_write_t wr;
+    int open;              /* handles not yet closed */
+    bool exited, timed_out, sent;
+    char error[256];
+    countyd_apply_result res;
+    Sanji__FeedUpdate **upd;
+    size_t n_upd;
+    bool feed_lost;
+} notify_run;
+
+static void notify_finish(countyd_daemon *d, notify_run *r)
+{
+    countyd_notify_msg_free(&r->msg);
+    free(r);
+    d->notify_cur = NULL;
+    d->notify_busy = false;
+}
+
+static void notify_record_run(countyd_job *j, PGconn *db, countyd_apply *apply)
+{
+    notify_run *r = j->data;
+    const countyd_config *cfg = r->d->cfg;
+    j->status = countyd_notify_record(apply, cfg, &r->msg, r->sent, r->error, sj_clock_real_ms(),
+                                      &r->res, &j->err);
+    sj_error e;
+    if (j->status == 0 && r->res.feed_seq > 0 &&
+        load_written(db, &j->arena, &r->res, 1, &r->upd, &r->n_upd, &e) != 0) {
+        r->feed_lost = true;
+        r->n_upd = 0;
+    }
+}
+
+static void notify_record_done(countyd_job *j, countyd_daemon *d)
+{
+    notify_run *r = j->data;
+    char attempt[16];
+    snprintf(attempt, sizeof(attempt), "%u", r->msg.attempt);
+    if (j->status == 0) {
+        if (r->sent)
+            SJ_LOG_INFO(MOD, "已通知村民 (villager notified)", "case", r->msg.number, "attempt",
+                        attempt);
+        else
+            SJ_LOG_WARN(MOD, "通知村民失败 (notifying the villager failed)", "case",
+                        r->msg.number, "attempt", attempt, "why", r->error);
+        distribute(d, r->upd, r->n_upd, r->feed_lost);
+    } else if (j->status != SJ_ECANCELLED) {
+        /* Left `sending`: the next start sends it again. */
+        SJ_LOG_ERROR(MOD, "通知结果未能记录 (the attempt could not be recorded)", "case",
+                     r->msg.number, "code", sj_err_name(j->status), "why", j->err.message);
+    }
+    bool more = j->status == 0;
+    countyd_job_free(j);
+    notify_finish(d, r);
+    if (more)
+        notify_kick(d); /* the next due message, if any, at once */
+}
+
+static void notify_closed(uv_handle_t *h)
+{
+    notify_run *r = h->data;
+    if (--r->open > 0)
+        return;
+    countyd_job *j = countyd_job_new();
+    j->run = notify_record_run;
+    j->done = notify_record_done;
+    j->retryable = true; /* a database outage delays the record, never loses it */
+    j->data = r;
+    worker_push(&r->d->applyw, j);
+}
+
+static void notify_close_all(notify_run *r)
+{
+    uv_handle_t *hs[] = {(uv_handle_t *)&r->proc, (uv_handle_t *)&r->in,
+                         (uv_handle_t *)&r->timer};
+    for (int i = 0; i < 3; i++)
+        if (!uv_is_closing(hs[i]))
+            uv_close(hs[i], notify_closed);
+}
+
+static void notify_on_exit(uv_process_t *p, int64_t status, int term_signal)
+{
+    notify_run *r = p->data;
+    r->exited = true;
+    uv_timer_stop(&r->timer);
+    r->sent = status == 0 && term_signal == 0 && !r->timed_out;
+    if (r->timed_out)
+        snprintf(r->error, sizeof(r->error),
+                 "通知命令超时 (notify.command did not finish within notify.timeout)");
+    else if (term_signal)
+        snprintf(r->error, sizeof(r->error),
+                 "通知命令被信号终止 (notify.command was killed by signal %d)", term_signal);
+    else if (status != 0)
+        snprintf(r->error, sizeof(r->error),
+                 "通知命令失败 (notify.command exited with status %" PRId64 ")", status);
+    notify_close_all(r);
+}
+
+static void notify_on_timeout(uv_timer_t *t)
+{
+    notify_run *r = t->data;
+    r->timed_out = true;
+    (void)uv_process_kill(&r->proc, SIGKILL);
+}
+
+static void notify_on_written(uv_write_t *w, int status)
+{
+    (void)status; /* a command that does not read its input is its own affair */
+    notify_run *r = w->data;
+    if (!uv_is_closing((uv_handle_t *)&r->in))
+        uv_close((uv_handle_t *)&r->in, notify_closed);
+}
+
+extern char **environ;
+
+/* Runs notify.command for r: the text on its standard input, the phone,
+ * the case number and the kind in its environment (never the ID number,
+ * which the notifier does not read). */
+static void notify_spawn(countyd_daemon *d, notify_run *r)
+{
+    r->proc.data = r->in.data = r->timer.data = r->wr.data = r;
+    r->open = 3;
+    uv_pipe_init(&d->loop, &r->in, 0);
+    uv_timer_init(&d->loop, &r->timer);
+    size_t n_env = 0;
+    while (environ[n_env])
+        n_env++;
+    char **env = calloc(n_env + 5, sizeof(*env));
+    if (!env) {
+        SJ_LOG_ERROR(MOD, "内存耗尽，退出 (out of memory; exiting)");
+        exit(70);
+    }
+    char phone[96], number[64], kind[48], attempt[48];
+    snprintf(phone, sizeof(phone), "SANJI_NOTIFY_PHONE=%s", r->msg.phone);
+    snprintf(number, sizeof(number), "SANJI_NOTIFY_CASE=%s", r->msg.number);
+    snprintf(kind, sizeof(kind), "SANJI_NOTIFY_KIND=%s", sj_notify_kind_name(r->msg.kind));
+    snprintf(attempt, sizeof(attempt), "SANJI_NOTIFY_ATTEMPT=%u", r->msg.attempt);
+    int rc;
+    {
+        size_t k = 0;
+        for (size_t i = 0; i < n_env; i++)
+            if (strncmp(environ[i], "SANJI_NOTIFY_", 13) != 0)
+                env[k++] = environ[i];
+        env[k++] = phone;
+        env[k++] = number;
+        env[k++] = kind;
+        env[k++] = attempt;
+        char *args[] = {"/bin/sh", "-c", (char *)d->cfg->notify_command, NULL};
+        uv_stdio_container_t io[3] = {
+            {.flags = UV_CREATE_PIPE | UV_READABLE_PIPE, .data.stream = (uv_stream_t *)&r->in},
+            {.flags = UV_IGNORE},
+            {.flags = UV_INHERIT_FD, .data.fd = 2}};
+        uv_process_options_t o = {.exit_cb = notify_on_exit, .file = "/bin/sh", .args = args,
+                                  .env = env, .stdio_count = 3, .stdio = io};
+        rc = uv_spawn(&d->loop, &r->proc, &o);
+        free(env);
+    }
+    if (rc != 0) {
+        /* The handle is initialised even so, and closed like the others. */
+        snprintf(r->error, sizeof(r->error),
+                 "通知命令无法启动 (notify.command cannot be started: %s)", uv_strerror(rc));
+        notify_close_all(r);
+        return;
+    }
+    d->notify_cur = r;
+    uv_buf_t buf = uv_buf_init(r->msg.text, (unsigned)strlen(r->msg.text));
+    if (uv_write(&r->wr, (uv_stream_t *)&r->in, &buf, 1, notify_on_written) != 0)
+        uv_close((uv_handle_t *)&r->in, notify_closed);
+    uv_timer_start(&r->timer, notify_on_timeout, (uint64_t)d->cfg->notify_timeout_ms, 0);
+}
+
+static void notify_take_run(countyd_job *j, PGconn *db, countyd_apply *apply)
+{
+    (void)apply;
+    notify_run *r = j->data;
+    const countyd_config *cfg = r->d->cfg;
+    if (r->recover && (j->status = countyd_notify_recover(db, &j->err)) != 0)
+        return;
+    j->status = countyd_notify_take(db, cfg, sj_clock_real_ms(), &r->msg, &r->found, &j->err);
+}
+
+static void notify_take_done(countyd_job *j, countyd_daemon *d)
+{
+    notify_run *r = j->data;
+    if (j->status == 0 && r->recover)
+        d->notify_recovered = true;
+    bool go = j->status == 0 && r->found && !d->stopping;
+    if (j->status != 0 && j->status != SJ_ECANCELLED)
+        SJ_LOG_WARN(MOD, "待发通知未能读取，下次再试 (messages to villagers could not be read; next "
+                    "interval retries)", "code", sj_err_name(j->status), "why", j->err.message);
+    countyd_job_free(j);
+    if (!go) {
+        notify_finish(d, r);
+        return;
+    }
+    notify_spawn(d, r);
+}
+
+static void notify_kick(countyd_daemon *d)
+{
+    if (d->notify_busy || d->stopping || !d->cfg->notify_command || !*d->cfg->notify_command)
+        return;
+    notify_run *r = calloc(1, sizeof(*r));
+    if (!r)
+        return;
+    r->d = d;
+    r->recover = !d->notify_recovered;
+    d->notify_busy = true;
+    countyd_job *j = countyd_job_new();
+    j->run = notify_take_run;
+    j->done = notify_take_done;
+    j->data = r;
+    worker_push(&d->applyw, j);
+}
+
+static void on_notify_timer(uv_timer_t *t)
+{
+    notify_kick(t->data);
 }
 
 /* ---- relays' status ----------------------------------------------------------- */
@@ -916,6 +1161,7 @@ static void maybe_finish(countyd_daemon *d)
     uv_close((uv_handle_t *)&d->sweep_timer, NULL);
     uv_close((uv_handle_t *)&d->tick_timer, NULL);
     uv_close((uv_handle_t *)&d->crl_timer, NULL);
+    uv_close((uv_handle_t *)&d->notify_timer, NULL);
     sj_linkctl_close(d->linkctl);
     d->linkctl = NULL;
     while (d->crl_subs)
@@ -946,6 +1192,11 @@ static void begin_stop(countyd_daemon *d)
     uv_timer_stop(&d->sweep_timer);
     uv_timer_stop(&d->tick_timer);
     uv_timer_stop(&d->crl_timer);
+    uv_timer_stop(&d->notify_timer);
+    /* A message being sent is cut short; its row stays `sending` and the
+     * next start sends it again (countyd_notify_recover()). */
+    if (d->notify_cur && !d->notify_cur->exited)
+        (void)uv_process_kill(&d->notify_cur->proc, SIGKILL);
     for (worker *k = &d->applyw; k; k = k == &d->applyw ? &d->queryw : NULL) {
         uv_timer_stop(&k->retry);
         k->waiting_retry = false;
@@ -1058,8 +1309,9 @@ int countyd_daemon_run(const countyd_config *cfg, sj_error *err)
         uv_timer_init(&d->loop, &ws[i]->retry);
         ws[i]->retry.data = ws[i];
     }
-    uv_timer_t *timers[] = {&d->batch_timer, &d->sweep_timer, &d->tick_timer, &d->crl_timer};
-    for (int i = 0; i < 4; i++) {
+    uv_timer_t *timers[] = {&d->batch_timer, &d->sweep_timer, &d->tick_timer, &d->crl_timer,
+                            &d->notify_timer};
+    for (int i = 0; i < 5; i++) {
         uv_timer_init(&d->loop, timers[i]);
         timers[i]->data = d;
     }
@@ -1077,6 +1329,8 @@ int countyd_daemon_run(const countyd_config *cfg, sj_error *err)
     uv_timer_start(&d->sweep_timer, on_sweep_timer, (uint64_t)cfg->sweep_interval_ms,
                    (uint64_t)cfg->sweep_interval_ms);
     start_sweep(d, true); /* the calendar's check at start */
+    uv_timer_start(&d->notify_timer, on_notify_timer, (uint64_t)cfg->notify_interval_ms,
+                   (uint64_t)cfg->notify_interval_ms);
     uv_timer_start(&d->tick_timer, on_tick, TICK_MS, TICK_MS);
     uv_signal_t *sigs[] = {&d->sigterm, &d->sigint, &d->sighup};
     int nums[] = {SIGTERM, SIGINT, SIGHUP};

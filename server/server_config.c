@@ -7,6 +7,8 @@
  */
 #include "server_config.h"
 
+#include "notify.h"
+
 #include <limits.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -60,6 +62,31 @@ static const sj_config_key KEYS[] = {
      "the network view warns of a station or relay not heard from for this many working days"},
     {"network.cert_warn_days", SJ_CONFIG_INT, "30", 1, 365,
      "the network view warns of a relay or station certificate expiring within this many days"},
+    {"notify.command", SJ_CONFIG_STRING, "", 0, 0,
+     "command (run by /bin/sh -c) that sends one message to a villager: the text on standard "
+     "input, the phone in SANJI_NOTIFY_PHONE; exit status 0 means sent; empty: messages wait "
+     "unsent"},
+    {"notify.timeout", SJ_CONFIG_DURATION, "30s", 1000, 600000,
+     "an attempt whose command has not exited after this long is killed and counts as failed"},
+    {"notify.interval", SJ_CONFIG_DURATION, "10s", 100, 3600000,
+     "how often the county server looks for messages due (retries; a new result's message "
+     "goes at once)"},
+    {"notify.retry_max", SJ_CONFIG_INT, "5", 1, 100,
+     "attempts per message in all; after the last failure the case shows 通知失败"},
+    {"notify.retry_base", SJ_CONFIG_DURATION, "60s", 1000, 86400000,
+     "wait after the first failed attempt; doubled after each further failure"},
+    {"notify.retry_cap", SJ_CONFIG_DURATION, "1h", 1000, 86400000,
+     "longest wait between two attempts"},
+    {"notify.template_resolved", SJ_CONFIG_STRING,
+     "【{county}代办】您申请的{item}已办结，请到{village}便民服务站领取结果。", 0, 0,
+     "message when a case is resolved; placeholders {county} {item} {village} {materials} "
+     "{number}"},
+    {"notify.template_returned", SJ_CONFIG_STRING,
+     "【{county}代办】您申请的{item}未能办理（退办），请到{village}便民服务站了解原因。", 0, 0,
+     "message when a case is returned as undoable (退办); same placeholders"},
+    {"notify.template_materials", SJ_CONFIG_STRING,
+     "【{county}代办】您申请的{item}需补充材料：{materials}。请备齐后到{village}便民服务站提交。",
+     0, 0, "message when materials are requested (一次告知); same placeholders"},
 };
 
 const sj_config_key *countyd_config_keys(size_t *n)
@@ -156,6 +183,24 @@ int countyd_config_load(const char *path, countyd_config *out, sj_error *err)
     out->retry_max_ms = sj_config_get_duration_ms(c, "database.retry_max");
     out->offline_warn_days = (uint32_t)sj_config_get_int(c, "network.offline_warn_days");
     out->cert_warn_days = (uint32_t)sj_config_get_int(c, "network.cert_warn_days");
+    out->notify_command = sj_config_get_string(c, "notify.command");
+    out->notify_timeout_ms = sj_config_get_duration_ms(c, "notify.timeout");
+    out->notify_interval_ms = sj_config_get_duration_ms(c, "notify.interval");
+    out->notify_retry_max = (int)sj_config_get_int(c, "notify.retry_max");
+    out->notify_retry_base_ms = sj_config_get_duration_ms(c, "notify.retry_base");
+    out->notify_retry_cap_ms = sj_config_get_duration_ms(c, "notify.retry_cap");
+    static const char *const tkeys[] = {NULL, "notify.template_resolved",
+                                        "notify.template_returned", "notify.template_materials"};
+    for (int k = 1; k < 4; k++) {
+        out->notify_templates[k] = sj_config_get_string(c, tkeys[k]);
+        if ((rc = countyd_notify_check_template(out->notify_templates[k], err)) != 0) {
+            char why[SJ_ERROR_MESSAGE_MAX];
+            snprintf(why, sizeof(why), "%s", err->message);
+            where_set(c, path, tkeys[k], where, sizeof(where));
+            sj_error_set(err, rc, "%s: %s", where, why);
+            goto fail;
+        }
+    }
     return 0;
 fail:
     countyd_config_free(out);

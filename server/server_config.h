@@ -57,6 +57,11 @@ typedef struct countyd_config {
     int64_t retry_max_ms;       /* longest database retry backoff */
     uint32_t offline_warn_days; /* network view: silent this many working days */
     uint32_t cert_warn_days;    /* network view: certificate expiring within these days */
+    /* Notifying the villager (notify.h). */
+    const char *notify_command; /* "" : messages wait unsent */
+    int64_t notify_timeout_ms, notify_interval_ms, notify_retry_base_ms, notify_retry_cap_ms;
+    int notify_retry_max;       /* attempts per message in all */
+    const char *notify_templates[4]; /* by sj_notify_kind (1..3) */
 } countyd_config;
 
 /* The key table (static storage). */

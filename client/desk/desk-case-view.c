@@ -423,6 +423,17 @@ static void show_detail(DeskCaseView *v, const sc_case_detail *d)
         g_autofree char *t = g_strdup_printf("%s: %s", _("Extension asked"), n);
         gtk_box_append(GTK_BOX(v->facts), desk_label_line(t, "due-soon"));
     }
+    /* Whether the villager was told of the last result (已通知 / 通知失败 / 不通知). */
+    char notify[160];
+    if (*sc_notify_label(cs, notify, sizeof(notify))) {
+        g_autofree char *when = cs->notify_at_ms > 0 ? desk_format_time(cs->notify_at_ms) : NULL;
+        g_autofree char *t = g_strdup_printf("%s: %s%s%s", _("Villager notified"), notify,
+                                             when ? " · " : "", when ? when : "");
+        bool bad = (sj_notify_state)cs->notify_state == SJ_NOTIFY_FAILED ||
+                   ((sj_notify_state)cs->notify_state == SJ_NOTIFY_PENDING &&
+                    cs->notify_attempts > 0);
+        gtk_box_append(GTK_BOX(v->facts), desk_label_line(t, bad ? "overdue" : NULL));
+    }
     if (cs->urge_count || cs->supervised) {
         g_autofree char *t = g_strdup_printf(_("Urged %u times%s"), cs->urge_count,
                                              cs->supervised ? _(", under supervision") : "");

@@ -25,7 +25,7 @@ struct _DeskRegisterForm {
     DeskWindow *win;
     GtkWidget *category, *search, *items, *detail, *item_error;
     GtkWidget *name, *name_error, *id, *id_error, *phone, *phone_error;
-    GtkWidget *text, *text_error, *urgent, *save, *message;
+    GtkWidget *text, *text_error, *urgent, *no_notify, *save, *message;
     GPtrArray *category_codes;   /* index in the drop-down -> code ("" for all) */
     char *item_code;             /* chosen item, NULL when none */
     desk_draft *draft;
@@ -263,6 +263,11 @@ static void on_urgent_toggled(GtkCheckButton *b, gpointer data)
     keep(data, "urgent", gtk_check_button_get_active(b) ? "1" : "");
 }
 
+static void on_no_notify_toggled(GtkCheckButton *b, gpointer data)
+{
+    keep(data, "no_notify", gtk_check_button_get_active(b) ? "1" : "");
+}
+
 static void clear_form(DeskRegisterForm *f)
 {
     f->restoring = true;
@@ -271,6 +276,7 @@ static void clear_form(DeskRegisterForm *f)
     gtk_editable_set_text(GTK_EDITABLE(f->phone), "");
     desk_text_view_set(f->text, "");
     gtk_check_button_set_active(GTK_CHECK_BUTTON(f->urgent), false);
+    gtk_check_button_set_active(GTK_CHECK_BUTTON(f->no_notify), false);
     gtk_editable_set_text(GTK_EDITABLE(f->search), "");
     g_clear_pointer(&f->item_code, g_free);
     gtk_list_box_unselect_all(GTK_LIST_BOX(f->items));
@@ -371,6 +377,7 @@ static void on_save(GtkButton *button, gpointer data)
         .phone = gtk_editable_get_text(GTK_EDITABLE(f->phone)),
         .request_text = text,
         .urgent = gtk_check_button_get_active(GTK_CHECK_BUTTON(f->urgent)),
+        .no_notify = gtk_check_button_get_active(GTK_CHECK_BUTTON(f->no_notify)),
     };
     uint8_t case_id[16];
     int rc = sc_register(desk_window_client(f->win), &req, case_id, NULL, &err);
@@ -423,6 +430,8 @@ static void restore_draft(DeskRegisterForm *f)
     gtk_text_buffer_set_text(gtk_text_view_get_buffer(GTK_TEXT_VIEW(f->text)),
                              desk_draft_get(f->draft, "text"), -1);
     gtk_check_button_set_active(GTK_CHECK_BUTTON(f->urgent), *desk_draft_get(f->draft, "urgent"));
+    gtk_check_button_set_active(GTK_CHECK_BUTTON(f->no_notify),
+                                *desk_draft_get(f->draft, "no_notify"));
     f->restoring = false;
     set_message(f, _("The form you had not saved last time is back. Check it and press Save."), false);
 }
@@ -580,6 +589,8 @@ DeskRegisterForm *desk_register_form_new(DeskWindow *w)
                                    _("What the villager asks for"), -1);
     f->text_error = error_label(1);
     f->urgent = gtk_check_button_new_with_label(_("Urgent (green channel, shorter time limit)"));
+    f->no_notify =
+        gtk_check_button_new_with_label(_("Do not notify: send the villager no messages (不通知)"));
     GtkWidget *buttons = gtk_box_new(GTK_ORIENTATION_HORIZONTAL, 12);
     f->save = gtk_button_new_with_label(_("Save"));
     gtk_widget_add_css_class(f->save, "suggested-action");
@@ -591,6 +602,7 @@ DeskRegisterForm *desk_register_form_new(DeskWindow *w)
     gtk_box_append(GTK_BOX(right), f->text);
     gtk_box_append(GTK_BOX(right), f->text_error);
     gtk_box_append(GTK_BOX(right), f->urgent);
+    gtk_box_append(GTK_BOX(right), f->no_notify);
     gtk_box_append(GTK_BOX(right), buttons);
 
     gtk_box_append(GTK_BOX(columns), left);
@@ -614,6 +626,7 @@ DeskRegisterForm *desk_register_form_new(DeskWindow *w)
     g_signal_connect(gtk_text_view_get_buffer(GTK_TEXT_VIEW(f->text)), "changed",
                      G_CALLBACK(on_text_changed), f);
     g_signal_connect(f->urgent, "toggled", G_CALLBACK(on_urgent_toggled), f);
+    g_signal_connect(f->no_notify, "toggled", G_CALLBACK(on_no_notify_toggled), f);
     g_signal_connect(f->save, "clicked", G_CALLBACK(on_save), f);
     g_signal_connect(clear, "clicked", G_CALLBACK(on_clear), f);
 
@@ -631,6 +644,7 @@ DeskRegisterForm *desk_register_form_new(DeskWindow *w)
     desk_window_register(w, "register.text", f->text);
     desk_window_register(w, "register.text.error", f->text_error);
     desk_window_register(w, "register.urgent", f->urgent);
+    desk_window_register(w, "register.no_notify", f->no_notify);
     desk_window_register(w, "register.save", f->save);
     desk_window_register(w, "register.message", f->message);
     return f;

@@ -1,7 +1,8 @@
 /*
  * test_client_text.c - terminal width of mixed Chinese and ASCII text, and
  * cutting/padding it to aligned columns; the marks a list row carries
- * (sc_case_marks()), in Chinese.
+ * (sc_case_marks()) and whether the villager was notified (sc_notify_label()),
+ * in Chinese.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -91,6 +92,29 @@ static void test_case_marks(void **state)
     assert_true(strlen(small) < sizeof(small));
 }
 
+/* What the station shows of the villager's message (已通知 / 通知失败 / 不通知). */
+static void test_notify_label(void **state)
+{
+    (void)state;
+    Sanji__Case c = SANJI__CASE__INIT;
+    char buf[160];
+    assert_string_equal(sc_notify_label(&c, buf, sizeof(buf)), "");
+    c.notify_state = SANJI__NOTIFY_STATE__NOTIFY_STATE_PENDING;
+    assert_string_equal(sc_notify_label(&c, buf, sizeof(buf)), "待通知");
+    c.notify_attempts = 2;
+    assert_string_equal(sc_notify_label(&c, buf, sizeof(buf)), "通知失败 2 次，正在重试");
+    c.notify_state = SANJI__NOTIFY_STATE__NOTIFY_STATE_SENT;
+    c.notify_attempts = 3;
+    assert_string_equal(sc_notify_label(&c, buf, sizeof(buf)), "已通知（第 3 次发送）");
+    c.notify_state = SANJI__NOTIFY_STATE__NOTIFY_STATE_FAILED;
+    c.notify_attempts = 5;
+    assert_string_equal(sc_notify_label(&c, buf, sizeof(buf)), "通知失败（已发送 5 次）");
+    c.notify_state = SANJI__NOTIFY_STATE__NOTIFY_STATE_OFF;
+    assert_string_equal(sc_notify_label(&c, buf, sizeof(buf)), "不通知");
+    assert_string_equal(sc_action_label(SJ_ACTION_NOTIFIED), "已通知村民");
+    assert_string_equal(sc_action_label(SJ_ACTION_NOTIFY_FAILED), "通知村民失败");
+}
+
 int main(void)
 {
     unsetenv("LANGUAGE");
@@ -103,6 +127,7 @@ int main(void)
         cmocka_unit_test(test_fit_table),
         cmocka_unit_test(test_fit_small_buffer_terminates),
         cmocka_unit_test(test_case_marks),
+        cmocka_unit_test(test_notify_label),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

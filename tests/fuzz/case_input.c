@@ -22,6 +22,8 @@
  *   21 bit i: text i is NULL (i < 6); bit 6: an extension of
  *      1 + byte 18 % 60 days is pending; bit 7: the action carries byte 18
  *      as its extension days
+ *   22 notify: bits 0-2 the case's notify state (mod 5), bits 3-6 the
+ *      action's notify attempt, bit 7 a retry a minute after the action
  *
  * Entry points: fuzz_case_input_decode(), fuzz_case_input_free(),
  * fuzz_case_input_header().
@@ -164,6 +166,8 @@ int fuzz_case_input_decode(const uint8_t *data, size_t size, fuzz_case_input *in
     c->paused_at_ms = c->status == SJ_STATUS_WAITING_MATERIALS ? TIME_BASE : 0;
     c->extension_days = (h[21] & 64) ? 1u + h[18] % 60u : 0;
     c->return_count = h[8];
+    c->notify = (sj_notify_state)((h[22] & 7) % 5);
+    c->notify_attempts = (h[22] >> 3) & 15;
 
     in->actor.role = (sj_person_role)(h[12] % 11);
     if (h[21] & 128)
@@ -186,6 +190,8 @@ int fuzz_case_input_decode(const uint8_t *data, size_t size, fuzz_case_input *in
     a->satisfaction = (sj_satisfaction)(h[17] % 5);
     a->warn_percent = h[18];
     a->extend_days = (h[21] & 128) ? h[18] : 0;
+    a->notify_attempt = (h[22] >> 3) & 15;
+    a->notify_retry_at_ms = (h[22] & 128) ? a->at_ms + 60000 : 0;
     return 0;
 nomem:
     fuzz_case_input_free(in);
@@ -217,4 +223,5 @@ void fuzz_case_input_header(const fuzz_case_seed *s, uint8_t h[FUZZ_CASE_HEADER]
     h[19] = s->n_act_materials;
     h[20] = s->n_cur_materials;
     h[21] = s->null_mask;
+    h[22] = s->notify;
 }

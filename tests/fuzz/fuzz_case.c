@@ -58,7 +58,8 @@ static void check_refusal(int rc, const sj_error *err)
 static bool version_exempt(sj_case_action a)
 {
     return a == SJ_ACTION_URGE || a == SJ_ACTION_SUPERVISE || a == SJ_ACTION_OVERDUE ||
-           a == SJ_ACTION_WARN || a == SJ_ACTION_DUE_RECOMPUTE;
+           a == SJ_ACTION_WARN || a == SJ_ACTION_DUE_RECOMPUTE || a == SJ_ACTION_NOTIFIED ||
+           a == SJ_ACTION_NOTIFY_FAILED;
 }
 
 /* The lifecycle of case.h, written out apart from case.c: may `action`
@@ -119,6 +120,9 @@ static bool lifecycle_allows(const sj_case *c, sj_case_action action, sj_case_st
     case SJ_ACTION_OVERDUE:
     case SJ_ACTION_WARN: /* the clock stands while waiting for materials */
         return (f & active) && from != SJ_STATUS_WAITING_MATERIALS && to == from;
+    case SJ_ACTION_NOTIFIED:
+    case SJ_ACTION_NOTIFY_FAILED: /* a message waits; recorded on any case not finished */
+        return c->notify == SJ_NOTIFY_PENDING && to == from;
     case SJ_ACTION_EXTEND_REQUEST:
         return ((f & handling) || from == SJ_STATUS_WAITING_MATERIALS) &&
                c->extension_days == 0 && to == from;
@@ -170,6 +174,20 @@ static void check_outcome(const sj_case *c, const sj_action *a, const sj_case_ou
         o->events[0].from_status != c->status || o->events[0].to_status != n->status)
         abort();
     if (memcmp(n->village, c->village, SJ_UNIT_CODE_SIZE) != 0)
+        abort();
+    /* Notifying the villager: "do not notify" stays; a result the villager
+     * is told of queues a message; only the county's records end one. */
+    sj_notify_kind kind = o->events[0].notify;
+    if (c->notify == SJ_NOTIFY_OFF && (n->notify != SJ_NOTIFY_OFF || kind))
+        abort();
+    if (kind && (n->notify != SJ_NOTIFY_PENDING || n->status == c->status ||
+                 (n->status != SJ_STATUS_RESOLVED && n->status != SJ_STATUS_RETURNED &&
+                  n->status != SJ_STATUS_WAITING_MATERIALS)))
+        abort();
+    if (!kind && a->type != SJ_ACTION_NOTIFIED && a->type != SJ_ACTION_NOTIFY_FAILED &&
+        (n->notify != c->notify || n->notify_attempts != c->notify_attempts))
+        abort();
+    if (a->type == SJ_ACTION_NOTIFIED && (n->notify != SJ_NOTIFY_SENT || a->notify_attempt == 0))
         abort();
     check_text(n->department, c->department, a->department, SJ_CASE_NAME_MAX);
     check_text(n->department_code, c->department_code, a->department, SJ_DEPARTMENT_CODE_MAX);

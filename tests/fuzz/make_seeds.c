@@ -243,6 +243,10 @@ static void case_seeds(seeds *s)
                                 .warn_percent = 50,
                                 .n_act_materials = 2,
                                 .n_cur_materials = 2,
+                                /* a message waits, attempt 2 retried (bit 7) */
+                                .notify = ac == SJ_ACTION_NOTIFY_FAILED ? (1 | 2 << 3 | 128)
+                                          : ac == SJ_ACTION_NOTIFIED    ? (1 | 2 << 3)
+                                                                        : 0,
                             };
                             uint8_t h[FUZZ_CASE_HEADER];
                             fuzz_case_input_header(&cs, h);

@@ -413,6 +413,71 @@ static void test_redelivery_applied_once(void **state)
     assert_int_equal(pgt_count(f->db, "case_event"), 2);
 }
 
+/* A result the villager is told of queues one notification row with the
+ * event, in the same transaction: a redelivery does not double it, a case
+ * registered "do not notify" gets none, and a pipelined batch queues them
+ * like a serial one (docs/LIFECYCLE.md "Notifying the villager"). */
+static void test_results_queue_one_notification(void **state)
+{
+    fx *f = *state;
+    register_case(f, &P_VA, 1, "pa", "V-1");
+    expect_field(f, 1, "notify_state", "0");
+    act a;
+    make_action(&a, 1, SANJI__CASE_ACTION_TYPE__CASE_ACTION_RESOLVE_AT_ONCE, 1, "pa");
+    a.a.result = "已答复";
+    countyd_apply_msg m = aft_msg(f, &P_VA, NULL, &a.a);
+    countyd_apply_result first = aft_run1(f, &m);
+    expect_applied(&first, 2);
+    assert_true(first.notify_queued); /* the daemon's notifier looks at once */
+    countyd_apply_result again = aft_run1(f, &m);
+    assert_true(again.redelivered);
+    assert_false(again.notify_queued);
+    assert_int_equal(pgt_count(f->db, "notification"), 1);
+    assert_int_equal(pgt_count(f->db, "notification WHERE kind = 1 AND event_seq = 2 AND"
+                                      " phone = '13800138000' AND state = 'pending'"
+                                      " AND message = '' AND attempts = 0"),
+                     1);
+    expect_field(f, 1, "notify_state", "1");
+
+    /* "do not notify" (不通知): the choice is kept, nothing is queued. */
+    sub quiet;
+    make_submit(f, &quiet, 2, VA, "pa", "V-1");
+    quiet.s.no_notify = true;
+    countyd_apply_msg q = aft_msg(f, &P_VA, &quiet.s, NULL);
+    expect_applied((countyd_apply_result[]){aft_run1(f, &q)}, 1);
+    expect_field(f, 2, "notify_state", "4");
+    step(f, &P_VA, 2, SANJI__CASE_ACTION_TYPE__CASE_ACTION_RESOLVE_AT_ONCE, 1, "pa", "已答复", 2);
+    expect_field(f, 2, "notify_state", "4");
+    assert_int_equal(pgt_count(f->db, "notification"), 1);
+
+    /* Two cases in one pipelined batch: materials asked, returned. */
+    register_case(f, &P_VA, 3, "pa", "V-1");
+    register_case(f, &P_VA, 4, "pa", "V-1");
+    act x3, x4;
+    char *mats[] = {"户口簿"};
+    make_action(&x3, 3, SANJI__CASE_ACTION_TYPE__CASE_ACTION_REQUEST_MATERIALS, 1, "pa");
+    x3.a.materials = mats;
+    x3.a.n_materials = 1;
+    make_action(&x4, 4, SANJI__CASE_ACTION_TYPE__CASE_ACTION_RETURN_UNDOABLE, 1, "pa");
+    x4.a.note = "不符合条件";
+    countyd_apply_msg batch[2] = {aft_msg(f, &P_VA, NULL, &x3.a), aft_msg(f, &P_VA, NULL, &x4.a)};
+    countyd_apply_result r[2];
+    sj_error err;
+    unsigned serial_before = f->ap.serial_runs, safe_before = f->ap.safe_runs;
+    if (countyd_apply_batch(&f->ap, batch, 2, r, &err) != 0)
+        fail_msg("batch: %s", err.message);
+    assert_int_equal(f->ap.serial_runs, serial_before); /* stayed pipelined */
+    assert_int_equal(f->ap.safe_runs, safe_before);
+    expect_applied(&r[0], 2);
+    expect_applied(&r[1], 2);
+    assert_true(r[0].notify_queued && r[1].notify_queued);
+    assert_int_equal(pgt_count(f->db, "notification WHERE kind = 3"), 1);
+    assert_int_equal(pgt_count(f->db, "notification WHERE kind = 2"), 1);
+    assert_int_equal(pgt_count(f->db, "notification"), 3);
+    expect_field(f, 3, "notify_state", "1");
+    expect_field(f, 4, "notify_state", "1");
+}
+
 static void test_stale_version_refused_and_remembered(void **state)
 {
     fx *f = *state;
@@ -844,6 +909,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_department_dispatch_take_report, setup, teardown),
         cmocka_unit_test_setup_teardown(test_resolve_at_once_and_materials_round, setup, teardown),
         cmocka_unit_test_setup_teardown(test_redelivery_applied_once, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_results_queue_one_notification, setup, teardown),
         cmocka_unit_test_setup_teardown(test_stale_version_refused_and_remembered, setup, teardown),
         cmocka_unit_test_setup_teardown(test_scope_refusals, setup, teardown),
         cmocka_unit_test_setup_teardown(test_impossible_times_refused, setup, teardown),

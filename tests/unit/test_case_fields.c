@@ -38,6 +38,7 @@ static int64_t clock_ms = 1700000000000;
 #define SAT SJ_CASE_FIELD_SATISFACTION
 #define WARN SJ_CASE_FIELD_WARN_PERCENT
 #define DAYS SJ_CASE_FIELD_EXTEND_DAYS
+#define NTF SJ_CASE_FIELD_NOTIFY
 
 static const struct {
     unsigned field;
@@ -51,6 +52,7 @@ static const struct {
     {SAT, "satisfaction", "a satisfaction"},
     {WARN, "warn_percent", "a share of the time limit"},
     {DAYS, "extend_days", "a number of extension days"},
+    {NTF, "notify_attempt", "a notification attempt"},
 };
 #define N_FIELDS (sizeof(fields) / sizeof(fields[0]))
 
@@ -103,6 +105,8 @@ static const struct {
     {SJ_ACTION_REFUSE_DISPATCH, DISPATCHED, &D_MZJ, NOTE, NOTE, "(退单)"},
     {SJ_ACTION_REPORT, DEPARTMENT_HANDLING, &D_MZJ, NOTE | RESULT, RESULT, "(回单)"},
     {SJ_ACTION_RETURN_REPORT, REPORTED, &C, NOTE, NOTE, "(回单退回)"},
+    {SJ_ACTION_NOTIFIED, RESOLVED, &S, NTF, NTF, "message sent to the villager"},
+    {SJ_ACTION_NOTIFY_FAILED, RESOLVED, &S, NOTE | NTF, NTF, "failed message to the villager"},
 };
 #define N_ACTIONS (sizeof(actions) / sizeof(actions[0]))
 
@@ -137,6 +141,8 @@ static sj_action with_fields(const sj_case *c, sj_case_action type, unsigned set
         a.warn_percent = 50;
     if (set & DAYS)
         a.extend_days = 3;
+    if (set & NTF)
+        a.notify_attempt = 1;
     a.calendar = cal;
     return a;
 }
@@ -223,7 +229,8 @@ static void test_fields_table_matches_lifecycle(void **state)
     }
     /* Every action but REGISTER (whose fields are the submission's) is above. */
     for (int a = SJ_ACTION_REGISTER + 1; a < SJ_ACTION_COUNT; a++)
-        assert_true(seen[a]);
+        if (strcmp(sj_case_action_name((sj_case_action)a), "unknown") != 0) /* numbers kept free */
+            assert_true(seen[a]);
     assert_int_equal(sj_case_action_fields(SJ_ACTION_REGISTER), 0);
     assert_int_equal(sj_case_action_fields(SJ_ACTION_NONE), 0);
     assert_int_equal(sj_case_action_fields((sj_case_action)SJ_ACTION_COUNT), 0);
@@ -270,11 +277,12 @@ static void test_each_action_takes_only_its_fields(void **state)
         }
     }
     print_message("%zu refused, %zu accepted\n", refusals, accepted);
-    /* 25 actions x 7 fields, and 22 actions take a note, 3 a result, 1 a
+    /* 27 actions x 8 fields, and 23 actions take a note, 3 a result, 1 a
      * department (DISPATCH), 1 materials, 1 a satisfaction, 1 a share, 1 a
-     * number of working days (EXTEND_REQUEST). */
+     * number of working days (EXTEND_REQUEST), 2 a notification attempt
+     * (NOTIFIED, NOTIFY_FAILED). */
     assert_int_equal(refusals + accepted, N_ACTIONS * N_FIELDS);
-    assert_int_equal(accepted, 22 + 3 + 1 + 1 + 1 + 1 + 1);
+    assert_int_equal(accepted, 23 + 3 + 1 + 1 + 1 + 1 + 1 + 2);
 }
 
 /* No acceptance takes a department, at the township or the county: the
