@@ -32,7 +32,7 @@ static void usage(FILE *to)
           "       [--mode pass|blackhole|refuse|\"delay MS\"] [--delay MS]\n"
           "       [--max-buffer BYTES] [--log-level debug|info|warn|error]\n"
           "Relays 127.0.0.1:LISTEN to 127.0.0.1:TARGET; the control port takes one\n"
-          "command per line: pass, delay MS, blackhole, refuse, reset, status.\n",
+          "command per line: pass, delay MS, blackhole, refuse, rate KBIT, reset, status.\n",
           to);
 }
 
