@@ -16,6 +16,8 @@
  *   - the county stopped: the relay's county link is down, a registration
  *     waits in its queue (depth 1, an age), and after the county is back
  *     the queue is empty again and the county applied it;
+ *   - the database refusing connections counts DB_CONN errors, and the
+ *     county records again once it is back;
  *   - a TLS client without a certificate (curl) counts as a handshake
  *     failure at the relay;
  *   - SIGHUP (systemctl reload) leaves the endpoint serving; other paths
@@ -328,6 +330,43 @@ static void test_queue_while_the_county_is_down(void **state)
     free(r);
 }
 
+/* The county's database refuses connections for a while: its workers'
+ * jobs fail with DB_CONN (and are retried); after it is back the county
+ * records again. */
+static void test_database_errors_counted(void **state)
+{
+    (void)state;
+    static char out[OUT_MAX];
+    /* From the cluster's own database: none may refuse its own. */
+    char base[1024];
+    snprintf(base, sizeof base, "%s", W.conninfo);
+    char *own = strstr(base, " dbname=sanji_metrics");
+    assert_non_null(own);
+    *own = '\0';
+    PGconn *admin = PQconnectdb(base);
+    if (PQstatus(admin) != CONNECTION_OK)
+        fail_msg("cannot connect to %s: %s", base, PQerrorMessage(admin));
+    pgt_exec(admin, "ALTER DATABASE sanji_metrics ALLOW_CONNECTIONS false");
+    pgt_exec(admin, "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                    "WHERE datname = 'sanji_metrics'");
+    /* The relay's status every second heartbeat is a database job. */
+    wait_value(W.county_metrics, "sanji_county_database_errors_total{code=\"DB_CONN\"}", 1, 1e9);
+    pgt_exec(admin, "ALTER DATABASE sanji_metrics ALLOW_CONNECTIONS true");
+    PQfinish(admin);
+    PQfinish(W.db); /* terminated with the others */
+    W.db = PQconnectdb(W.conninfo);
+    char *c = new_text();
+    scrape(W.county_metrics, c);
+    double applied = value_of(c, "sanji_county_messages_applied_total");
+    free(c);
+    int rc = cli(out, sizeof out,
+                 "register --item MZ-001 --name 王五 --id 11010519491231002X --phone 13800138000 "
+                 "--text '申请办理' --wait-applied --wait 60");
+    if (rc != 0)
+        fail_msg("register after the database came back: exit %d: %s", rc, out);
+    wait_value(W.county_metrics, "sanji_county_messages_applied_total", applied + 1, applied + 1);
+}
+
 typedef struct failures {
     double before;
     char *text;
@@ -427,6 +466,7 @@ int main(void)
         cmocka_unit_test(test_families_and_links),
         cmocka_unit_test(test_a_case_moves_the_counters),
         cmocka_unit_test(test_queue_while_the_county_is_down),
+        cmocka_unit_test(test_database_errors_counted),
         cmocka_unit_test(test_handshake_failure_is_counted),
         cmocka_unit_test(test_reload_paths_and_methods),
         cmocka_unit_test(test_wildcard_address_refused),
