@@ -24,6 +24,7 @@
 #include "frame.h"
 #include "i18n.h"
 #include "log.h"
+#include "metrics.h"
 #include "refusal.h"
 
 enum { ST_NEW, ST_HANDSHAKE, ST_READY, ST_CLOSING, ST_CLOSED };
@@ -297,6 +298,7 @@ static void on_timer(uv_timer_t *t)
     sj_conn *c = t->data;
     switch (c->state) {
     case ST_HANDSHAKE:
+        sj_metrics_tls_failure(SJ_ETIMEOUT);
         begin_close(c, SJ_ETIMEOUT, "TLS handshake not finished after %llu ms",
                     (unsigned long long)c->opt.handshake_timeout_ms);
         break;
@@ -357,6 +359,7 @@ static void pump(sj_conn *c)
         if (rc == SJ_EAGAIN)
             return;
         if (rc != 0) {
+            sj_metrics_tls_failure(rc);
             begin_close(c, rc, "%s", err.message[0] ? err.message : sj_err_text(rc));
             return;
         }

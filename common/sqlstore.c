@@ -112,10 +112,15 @@ static int check_meta(sqlite3 *db, const char *path, const sj_sqlstore_spec *spe
         strcmp(marker, spec->marker) != 0)
         return not_ours(path, spec, err);
     char *end = NULL;
-    errno = 0;
-    long v = sj_sqlstore_meta_get(db, spec->key_version, version, sizeof version) == 0
-                 ? strtol(version, &end, 10)
-                 : -1;
+    long v = -1;
+    if (sj_sqlstore_meta_get(db, spec->key_version, version, sizeof version) == 0) {
+        /* errno only after SQLite's own calls: in rollback-journal mode its
+         * look for a hot journal leaves ENOENT behind, which is no error of
+         * the number (a store copied by sanji-backup-store.sh is in that
+         * mode until the program turns WAL on again). */
+        errno = 0;
+        v = strtol(version, &end, 10);
+    }
     if (v < 0 || v > INT_MAX || errno != 0 || !end || end == version || *end != '\0')
         return damaged(path, spec, err, "meta: format version missing or unreadable");
     if (v > spec->format_version || (v < spec->format_version && !spec->accept_older))

@@ -20,6 +20,8 @@ PACKAGES=(
   procps iproute2 util-linux systemd git tar
   # the daemons' readiness and watchdog notifications (sd_notify)
   libsystemd-dev
+  # the daemons' metrics endpoint (GET /metrics), and curl that the tests fetch it with
+  libmicrohttpd-dev curl
   # .deb packages (deploy/packages.sh) and their checks (tests/packages)
   dpkg-dev fakeroot file lintian desktop-file-utils appstream adduser
 )

@@ -21,6 +21,7 @@
 #include "orgunit.h"
 #include "query.h"
 #include "refusal.h"
+#include "relay_metrics.h"
 #include "status.h"
 #include "upstream.h"
 
@@ -134,6 +135,9 @@ static void put_station(session *s, bool connected)
     };
     sj_error err;
     relay_store_station_put(s->d->r->store, &row, &err);
+    sj_metrics_link(s->peer.node_id, connected, row.last_seen_ms);
+    if (s->cert_not_after_ms)
+        sj_metrics_cert(s->peer.node_id, s->cert_not_after_ms / 1000);
 }
 
 /* A status value for sanji-relayctl (meta table). */
@@ -272,6 +276,7 @@ static void queue_refusal(session *s, const Sanji__Envelope *env, int code, cons
              why && why[0] ? SJ_REFUSAL_JOIN : "", why ? why : "");
     sj_refusal_format(code, full, reason, sizeof reason);
     SJ_LOG_INFO(MOD, "message refused", "peer", s->peer.node_id, "code", sj_err_name(code));
+    sj_metric_add(&relay_m_refused, sj_err_name(code), 1);
     queue_ack(s, &env->message_id, SANJI__ACK_STATUS__ACK_STATUS_REFUSED, code, reason, case_id);
 }
 
@@ -447,8 +452,10 @@ static void handle_upward(session *s, const Sanji__Envelope *env, const uint8_t 
         return;
     }
     queue_ack(s, &env->message_id, SANJI__ACK_STATUS__ACK_STATUS_STORED, 0, NULL, &case_id);
-    if (rc == 0)
+    if (rc == 0) {
+        sj_metric_add(&relay_m_stored, NULL, 1);
         relay_upstream_queued(r->up);
+    }
 }
 
 /* ---- session start, reference data and feed ------------------------------ */

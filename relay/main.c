@@ -12,6 +12,11 @@
  * rotation).  Live links whose peer the CRL revokes are cut
  * (relay_reload_crl()); the list applies to every handshake from then on.
  *
+ * Metrics (relay_metrics.h): with metrics.listen set, GET /metrics is
+ * served on that address from libmicrohttpd's own thread
+ * (common/metrics_http.h says why), started before the relay so that an
+ * address that cannot be served stops the start with nothing open.
+ *
  * systemd (sdnotify.h): READY=1 once the store is open and checked and the
  * stations' listener accepts, WATCHDOG=1 from the loop when the unit asks
  * for a watchdog, RELOADING=1 ... READY=1 around a SIGHUP reload, and
@@ -32,6 +37,8 @@
 
 #include "i18n.h"
 #include "log.h"
+#include "metrics.h"
+#include "metrics_http.h"
 #include "relay.h"
 #include "relay_config.h"
 #include "relayctl_print.h"
@@ -129,6 +136,19 @@ int main(int argc, char **argv)
         return 1;
     }
     signal(SIGPIPE, SIG_IGN);
+    sj_metrics_http *metrics = NULL;
+    if (cfg.metrics_listen &&
+        sj_metrics_http_start(cfg.metrics_listen, "metrics.listen", &metrics, &err) != 0) {
+        fprintf(stderr, "%ssanji-relayd: %s: %s\n", sj_log_stderr_prefix(SJ_LOG_LEVEL_ERROR),
+                sj_err_name(err.code), err.message);
+        relay_config_free(&cfg);
+        return 1;
+    }
+    if (metrics) {
+        char port[16];
+        snprintf(port, sizeof port, "%d", sj_metrics_http_port(metrics));
+        SJ_LOG_INFO("relay", "serving metrics", "address", cfg.metrics_listen, "port", port);
+    }
     uv_loop_t loop;
     uv_loop_init(&loop);
     int status = 0;
@@ -161,6 +181,8 @@ int main(int argc, char **argv)
         SJ_LOG_INFO("relay", "stopped");
     }
     uv_loop_close(&loop);
+    sj_metrics_http_stop(metrics);
+    sj_metrics_reset();
     relay_config_free(&cfg);
     sj_log_close();
     return status;

@@ -23,6 +23,7 @@
 #include "clock.h"
 #include "downstream.h"
 #include "log.h"
+#include "relay_metrics.h"
 #include "upstream.h"
 
 #define MOD "relay"
@@ -350,6 +351,7 @@ static void on_tick(uv_timer_t *t)
     relay *r = t->data;
     r->ticks++;
     write_status(r);
+    relay_metrics_queue(r->store);
     /* Certificates that expired since the last tick (link.heartbeat). */
     recheck_links(r);
     if (r->down)
@@ -370,6 +372,10 @@ static int mark_offline(void *arg, const relay_station *station)
 {
     relay *r = arg;
     sj_error err;
+    /* Every station the relay ever linked is a series, linked or not. */
+    sj_metrics_link(station->node, false, station->last_seen_ms);
+    if (station->cert_not_after_ms)
+        sj_metrics_cert(station->node, station->cert_not_after_ms / 1000);
     if (!station->connected)
         return 0;
     relay_station row = *station;
@@ -423,11 +429,16 @@ int relay_start(relay *r, uv_loop_t *loop, const relay_config *cfg, sj_error *er
     relay_store_meta_set(r->store, "software", "sanji-relayd " SANJI_VERSION, err);
     meta_int(r, "started_at_ms", r->started_at_ms);
     meta_int(r, "queue_quota_bytes", (int64_t)cfg->queue_quota);
+    relay_metrics_register();
     sj_tls_cert_info own;
-    if (sj_tls_ctx_own_cert(r->server_tls, &own) == 0)
+    if (sj_tls_ctx_own_cert(r->server_tls, &own) == 0) {
         meta_int(r, "cert_not_after_ms", own.not_after * 1000);
+        sj_metrics_cert(r->self.node_id, own.not_after);
+    }
     write_status(r);
     relay_store_station_each(r->store, mark_offline, r, err);
+    relay_metrics_queue(r->store);
+    sj_metrics_link(cfg->county_node, false, r->started_at_ms);
     size_t expired = 0;
     relay_store_result_expire(r->store, sj_clock_real_ms() - cfg->result_keep_ms, &expired, err);
     if ((rc = relay_store_commit(r->store, err)) != 0)

@@ -55,6 +55,9 @@ static const sj_config_key KEYS[] = {
      "send a heartbeat on every link this often (status to the county every second one)"},
     {"log.level", SJ_CONFIG_STRING, "info", 0, 0, "debug, info, warn or error"},
     {"log.file", SJ_CONFIG_STRING, "", 0, 0, "log file (appended to); empty: standard error"},
+    {"metrics.listen", SJ_CONFIG_STRING, "", 0, 0,
+     "address:port of this machine to serve Prometheus metrics on (GET /metrics), e.g. "
+     "127.0.0.1:9464; empty: no metrics endpoint"},
 };
 
 const sj_config_key *relay_config_keys(size_t *n)
@@ -86,6 +89,7 @@ void relay_config_free(relay_config *cfg)
     free(cfg->crl_file);
     free(cfg->store_path);
     free(cfg->log_file);
+    free(cfg->metrics_listen);
     memset(cfg, 0, sizeof *cfg);
 }
 
@@ -148,6 +152,7 @@ int relay_config_load(const char *path, relay_config *cfg, sj_error *err)
     cfg->write_buffer = sj_config_get_size(c, "link.write_buffer");
     cfg->heartbeat_ms = (uint64_t)sj_config_get_duration_ms(c, "link.heartbeat");
     cfg->log_file = dup_or_null(sj_config_get_string(c, "log.file"));
+    cfg->metrics_listen = dup_or_null(sj_config_get_string(c, "metrics.listen"));
     if (sj_log_level_parse(sj_config_get_string(c, "log.level"), &cfg->log_level) != 0) {
         rc = sj_error_set(err, SJ_ECONFIG_BAD_VALUE,
                           "%s: log.level must be debug, info, warn or error", path);

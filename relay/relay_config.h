@@ -46,6 +46,7 @@ typedef struct relay_config {
     uint64_t heartbeat_ms;      /* link.heartbeat */
     sj_log_level log_level;     /* log.level */
     char *log_file;             /* log.file; NULL: stderr */
+    char *metrics_listen;       /* metrics.listen; NULL: no metrics endpoint */
 } relay_config;
 
 /* The key table (static). */

@@ -17,6 +17,7 @@
 #include "envelope.h"
 #include "log.h"
 #include "orgunit.h"
+#include "relay_metrics.h"
 #include "status.h"
 
 #define MOD "relay.up"
@@ -137,6 +138,7 @@ static void pump(relay_upstream *u)
         }
         u->last_sent_seq = it.seq;
         u->in_flight++;
+        sj_metric_add(&relay_m_forwarded, NULL, 1);
     }
 }
 
@@ -167,6 +169,8 @@ static void handle_ack(relay_upstream *u, const Sanji__Ack *ack)
         SJ_LOG_ERROR(MOD, "cannot store a county result", "why", err.message);
         return;
     }
+    sj_metric_add(&relay_m_settled,
+                  ack->status == SANJI__ACK_STATUS__ACK_STATUS_APPLIED ? "applied" : "refused", 1);
     if (u->in_flight > 0)
         u->in_flight--;
     u->want_pump = true;
@@ -204,6 +208,10 @@ static void handle_feed(relay_upstream *u, const Sanji__FeedUpdate *fu)
     sj_error err;
     int rc = relay_store_feed_put(r->store, fu, &err);
     if (rc == 0) {
+        if (fu->event && fu->event->recorded_at_ms > 0) {
+            int64_t lag = sj_clock_real_ms() - fu->event->recorded_at_ms;
+            sj_metric_set(&relay_m_feed_lag, fu->village, lag > 0 ? (double)lag / 1000.0 : 0);
+        }
         relay_downstream_feed_changed(r->down, fu->village);
     } else if (rc == SJ_EAGAIN) {
         if (!u->gap_requested)
@@ -237,6 +245,10 @@ static void on_up(sj_dialer *d, sj_conn *conn, const sj_identity *peer)
     u->in_flight = 0;
     u->last_sent_seq = 0; /* resend everything still queued, in order */
     u->gap_requested = false;
+    sj_metrics_link(peer->node_id, true, sj_clock_real_ms());
+    sj_tls_cert_info ci;
+    if (sj_conn_peer_cert(conn, &ci) == 0)
+        sj_metrics_cert(peer->node_id, ci.not_after);
     SJ_LOG_INFO(MOD, "county link up", "peer", peer->node_id);
     /* Online only once the county answers (Welcome): a county that takes
      * the TLS handshake but not the session is not reachable for the
@@ -296,6 +308,10 @@ static void on_down(sj_dialer *d, int status, const sj_error *why, uint64_t retr
 {
     relay_upstream *u = sj_dialer_data(d);
     bool was_up = u->conn != NULL;
+    if (was_up)
+        sj_metrics_link(u->r->cfg->county_node, false,
+                        u->r->upstream_last_contact_ms ? u->r->upstream_last_contact_ms
+                                                       : sj_clock_real_ms());
     u->conn = NULL;
     u->welcomed = false;
     u->in_flight = 0;

@@ -34,6 +34,8 @@
 #include "linkctl.h"
 #include "listener.h"
 #include "log.h"
+#include "metrics.h"
+#include "metrics_http.h"
 #include "orgunit.h"
 #include "query.h"
 #include "sdnotify.h"
@@ -104,7 +106,47 @@ struct countyd_daemon {
     bool notify_busy;              /* a message is being taken, sent or recorded */
     bool notify_recovered;         /* rows left `sending` by the last stop made pending */
     struct notify_run *notify_cur; /* the attempt whose command runs, or NULL */
+    sj_metrics_http *metrics;      /* GET /metrics (metrics.listen), or NULL */
 };
+
+/* ---- metrics (metrics.h; docs/OPERATIONS.md lists them) ------------------- */
+
+static const double BATCH_BOUNDS[] = {1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024};
+static const double LATENCY_BOUNDS[] = {0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1,
+                                        0.25,  0.5,    1,     2.5,  5,     10,   30};
+static sj_metric m_sessions = SJ_METRIC_GAUGE(
+    "sanji_county_sessions", "links of relays, county desks and department desks now open", NULL);
+static sj_metric m_applied = SJ_METRIC_COUNTER(
+    "sanji_county_messages_applied_total",
+    "upward messages recorded (answered APPLIED; resent ones counted again)", NULL);
+static sj_metric m_refused = SJ_METRIC_COUNTER(
+    "sanji_county_messages_refused_total", "upward messages refused, by the refusal's code",
+    "code");
+static sj_metric m_redelivered = SJ_METRIC_COUNTER(
+    "sanji_county_messages_redelivered_total",
+    "upward messages already recorded, answered from the stored result (resent by a relay)", NULL);
+static sj_metric m_batch = SJ_METRIC_HISTOGRAM(
+    "sanji_county_apply_batch_size", "upward messages applied in one database commit", NULL,
+    BATCH_BOUNDS);
+static sj_metric m_latency = SJ_METRIC_HISTOGRAM(
+    "sanji_county_apply_latency_seconds",
+    "from an upward message's arrival to its commit (waiting, batching and the database)", NULL,
+    LATENCY_BOUNDS);
+static sj_metric m_pending = SJ_METRIC_GAUGE(
+    "sanji_county_pending_messages", "upward messages waiting for or in a database commit", NULL);
+static sj_metric m_db_errors = SJ_METRIC_COUNTER(
+    "sanji_county_database_errors_total",
+    "database jobs that failed (DB_CONN: PostgreSQL unreachable, retried; DB: an error of the "
+    "database)",
+    "code");
+
+static void register_metrics(void)
+{
+    sj_metric *const all[] = {&m_sessions,  &m_applied, &m_refused, &m_redelivered,
+                              &m_batch,     &m_latency, &m_pending, &m_db_errors};
+    sj_metrics_register_common();
+    sj_metrics_register(all, sizeof(all) / sizeof(all[0]));
+}
 
 /* ---- jobs -------------------------------------------------------------- */
 
@@ -181,6 +223,8 @@ static void after_work_cb(uv_work_t *w, int uvstatus)
     k->running = NULL;
     countyd_daemon *d = k->d;
     bool db_failed = j->status == SJ_EDB_CONN || (k->is_apply && j->status == SJ_EDB);
+    if (j->status == SJ_EDB_CONN || j->status == SJ_EDB)
+        sj_metric_add(&m_db_errors, sj_err_name(j->status), 1);
     if (db_failed && j->retryable && !d->stopping) {
         if (!k->db_down || k->backoff_ms >= d->cfg->retry_max_ms)
             SJ_LOG_WARN(MOD, "数据库不可用，稍后重试 (database unavailable; will retry)", "worker",
@@ -360,6 +404,18 @@ static void batch_done(countyd_job *j, countyd_daemon *d)
 {
     batch *b = j->data;
     if (j->status == 0) {
+        uint64_t now = uv_now(&d->loop);
+        sj_metric_observe(&m_batch, NULL, (double)b->n);
+        for (size_t i = 0; i < b->n; i++) {
+            const countyd_apply_result *r = &b->res[i];
+            sj_metric_observe(&m_latency, NULL, (double)(now - b->msgs[i]->arrived_ms) / 1000.0);
+            if (r->redelivered)
+                sj_metric_add(&m_redelivered, NULL, 1);
+            else if (r->status == SANJI__ACK_STATUS__ACK_STATUS_APPLIED)
+                sj_metric_add(&m_applied, NULL, 1);
+            else
+                sj_metric_add(&m_refused, sj_err_name(r->code), 1);
+        }
         for (size_t i = 0; i < b->n; i++)
             countyd_session_ack(b->msgs[i]->s, b->am[i].message_id, &b->res[i], b->current[i],
                                 &b->msgs[i]->peer);
@@ -1056,6 +1112,11 @@ static void on_ready(sj_conn *conn, const sj_identity *peer)
     sj_conn_set_data(conn, s);
     replace_oldest_session(d, peer->node_id);
     countyd_session_link(&d->sessions, s);
+    sj_metric_add(&m_sessions, NULL, 1);
+    sj_metrics_link(peer->node_id, true, (int64_t)time(NULL) * 1000);
+    sj_tls_cert_info ci;
+    if (sj_conn_peer_cert(conn, &ci) == 0)
+        sj_metrics_cert(peer->node_id, ci.not_after);
     SJ_LOG_INFO(MOD, "peer connected", "peer", peer->node_id);
 }
 
@@ -1100,6 +1161,10 @@ static void on_close(sj_conn *conn, int status, const sj_error *why)
     if (s) {
         sj_conn_set_data(conn, d);
         countyd_session_unlink(&d->sessions, s);
+        sj_metric_add(&m_sessions, NULL, -1);
+        /* A node may hold several links (SESSIONS_PER_NODE_MAX). */
+        if (!countyd_daemon_has_node(d, who))
+            sj_metrics_link(who, false, (int64_t)time(NULL) * 1000);
         countyd_session_closed(s);
     }
 }
@@ -1113,6 +1178,7 @@ static void on_tick(uv_timer_t *t)
 {
     countyd_daemon *d = t->data;
     int64_t now = sj_clock_mono_ms();
+    sj_metric_set(&m_pending, NULL, (double)(d->n_pending + d->n_inflight));
     for (countyd_session *s = d->sessions; s; s = countyd_session_next(s))
         countyd_session_tick(s, now);
     /* Certificates that expired since the last tick; CRL updates a blocked
@@ -1281,7 +1347,22 @@ int countyd_daemon_run(const countyd_config *cfg, sj_error *err)
                             "county.code %s)",
                             cfg->county);
     }
+    register_metrics();
+    sj_tls_cert_info own;
+    if (sj_tls_ctx_own_cert(d->tls, &own) == 0)
+        sj_metrics_cert(me->node_id, own.not_after);
+    /* Before the listener: a metrics address that cannot be served stops
+     * the start, with nothing else open yet. */
+    if (cfg->metrics_listen && *cfg->metrics_listen &&
+        (rc = sj_metrics_http_start(cfg->metrics_listen, "metrics.listen", &d->metrics, err)) != 0) {
+        sj_metrics_reset();
+        sj_tls_ctx_free(d->tls);
+        free(d);
+        return rc;
+    }
     if (uv_loop_init(&d->loop) != 0) {
+        sj_metrics_http_stop(d->metrics);
+        sj_metrics_reset();
         sj_tls_ctx_free(d->tls);
         free(d);
         return sj_error_set(err, SJ_EIO, "cannot make the event loop");
@@ -1296,6 +1377,8 @@ int countyd_daemon_run(const countyd_config *cfg, sj_error *err)
         if (d->listener)
             sj_listener_free(d->listener);
         uv_loop_close(&d->loop);
+        sj_metrics_http_stop(d->metrics);
+        sj_metrics_reset();
         sj_tls_ctx_free(d->tls);
         free(d);
         return rc;
@@ -1344,6 +1427,11 @@ int countyd_daemon_run(const countyd_config *cfg, sj_error *err)
     snprintf(port_s, sizeof(port_s), "%d", sj_listener_port(d->listener));
     SJ_LOG_INFO(MOD, "县服务器已启动 (county server listening)", "address", host, "port", port_s,
                 "node", me->node_id);
+    if (d->metrics) {
+        char mport[16];
+        snprintf(mport, sizeof(mport), "%d", sj_metrics_http_port(d->metrics));
+        SJ_LOG_INFO(MOD, "serving metrics", "address", cfg->metrics_listen, "port", mport);
+    }
     /* Ready for systemd (Type=notify): the schema was checked before this
      * function and the listener accepts now.  A watchdog that cannot run
      * is only logged: systemd then restarts the server, as it would for a
@@ -1358,6 +1446,8 @@ int countyd_daemon_run(const countyd_config *cfg, sj_error *err)
     rc = uv_loop_close(&d->loop);
     if (rc != 0)
         SJ_LOG_WARN(MOD, "event loop closed with handles open", "why", uv_strerror(rc));
+    sj_metrics_http_stop(d->metrics);
+    sj_metrics_reset();
     sj_tls_ctx_free(d->tls);
     free(d);
     SJ_LOG_INFO(MOD, "已停止 (stopped)");

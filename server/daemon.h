@@ -15,6 +15,9 @@
  *                 refusals, the current case.
  *   query worker  a second connection, one job at a time: queries, session
  *                 start (reference data, villages in scope) and feed pages.
+ *   metrics       with metrics.listen set, libmicrohttpd's own thread
+ *                 answers GET /metrics from the registry (common/metrics.h);
+ *                 the loop and the workers only update figures.
  * A job that finds the database unreachable is kept and retried with
  * backoff (database.retry_max) on a fresh connection; nothing is lost and,
  * because a failed batch is rolled back whole, nothing is applied twice.

@@ -87,6 +87,9 @@ static const sj_config_key KEYS[] = {
     {"notify.template_materials", SJ_CONFIG_STRING,
      "【{county}代办】您申请的{item}需补充材料：{materials}。请备齐后到{village}便民服务站提交。",
      0, 0, "message when materials are requested (一次告知); same placeholders"},
+    {"metrics.listen", SJ_CONFIG_STRING, "", 0, 0,
+     "address:port of this machine to serve Prometheus metrics on (GET /metrics), e.g. "
+     "127.0.0.1:9464; empty: no metrics endpoint"},
 };
 
 const sj_config_key *countyd_config_keys(size_t *n)
@@ -175,6 +178,7 @@ int countyd_config_load(const char *path, countyd_config *out, sj_error *err)
     out->max_frame = sj_config_get_size(c, "limits.max_frame");
     out->log_level = sj_config_get_string(c, "log.level");
     out->log_file = sj_config_get_string(c, "log.file");
+    out->metrics_listen = sj_config_get_string(c, "metrics.listen");
     out->max_pending = (int)sj_config_get_int(c, "apply.max_pending");
     out->feed_page = (int)sj_config_get_int(c, "feed.page_size");
     out->idle_timeout_ms = sj_config_get_duration_ms(c, "link.idle_timeout");

@@ -49,6 +49,7 @@ typedef struct countyd_config {
     uint64_t max_frame;         /* bytes */
     const char *log_level;
     const char *log_file;       /* "" for stderr */
+    const char *metrics_listen; /* metrics.listen; "" or NULL: no metrics endpoint */
     int max_pending;            /* upward messages waiting, at most */
     int feed_page;              /* feed updates per catch-up read */
     int64_t idle_timeout_ms;    /* link closed after this long without input */

@@ -200,7 +200,11 @@ holds() { # PACKAGE PATH...
   done
 }
 holds sanji-common /usr/share/locale/zh_CN/LC_MESSAGES/sanji.mo \
-  /usr/share/doc/sanji-common/OPERATIONS.md /usr/share/doc/sanji-common/copyright
+  /usr/share/doc/sanji-common/OPERATIONS.md /usr/share/doc/sanji-common/OPERATIONS.zh_CN.md \
+  /usr/share/doc/sanji-common/copyright \
+  /usr/share/sanji/backup/sanji-backup-county.sh /usr/share/sanji/backup/sanji-restore-county.sh \
+  /usr/share/sanji/backup/sanji-restore-county-wal.sh /usr/share/sanji/backup/sanji-backup-store.sh \
+  /usr/share/sanji/backup/sanji-backup-county.timer /usr/share/sanji/backup/sanji-pg-receivewal.service
 holds sanji-county /usr/sbin/sanji-countyd /lib/systemd/system/sanji-countyd.service \
   /etc/sanji/countyd.conf /usr/share/sanji/demo/orgunits.csv /usr/share/doc/sanji-county/changelog.gz
 holds sanji-relay /usr/sbin/sanji-relayd /usr/bin/sanji-relayctl \
@@ -215,6 +219,8 @@ holds sanji-pki /usr/bin/sanji-pki
 for pkg in sanji-county sanji-relay; do
   dpkg-deb -f "$(deb_of "$pkg")" Depends | grep -q 'libsystemd0' ||
     fail "$pkg does not depend on libsystemd0 (dpkg-shlibdeps)"
+  dpkg-deb -f "$(deb_of "$pkg")" Depends | grep -q 'libmicrohttpd12' ||
+    fail "$pkg does not depend on libmicrohttpd12 (dpkg-shlibdeps; GET /metrics)"
 done
 dpkg-deb -f "$(deb_of sanji-station)" Depends | grep -q 'libgtk-4-1' ||
   fail "sanji-station does not depend on libgtk-4-1 (dpkg-shlibdeps)"

@@ -122,6 +122,28 @@ static void test_new_store_created_and_reopened(void **state)
     sqlite3_close(db);
 }
 
+/* A copy in rollback-journal mode (sanji-backup-store.sh makes its copies
+ * so) opens as the store it is, and is put back in WAL mode. */
+static void test_journal_mode_copy_opens(void **state)
+{
+    fixture *f = *state;
+    make_store(f->path);
+    sqlite3 *raw = NULL;
+    assert_int_equal(sqlite3_open(f->path, &raw), SQLITE_OK);
+    assert_int_equal(sqlite3_exec(raw, "PRAGMA journal_mode=DELETE", NULL, NULL, NULL), SQLITE_OK);
+    sqlite3_close(raw);
+    sj_sqlstore_info info;
+    sqlite3 *db = open_ok(f->path, &SPEC, NODE, false, &info);
+    assert_false(info.created);
+    assert_int_equal(info.format_version, 2);
+    sqlite3_stmt *s = NULL;
+    assert_int_equal(sqlite3_prepare_v2(db, "PRAGMA journal_mode", -1, &s, NULL), SQLITE_OK);
+    assert_int_equal(sqlite3_step(s), SQLITE_ROW);
+    assert_string_equal((const char *)sqlite3_column_text(s, 0), "wal");
+    sqlite3_finalize(s);
+    sqlite3_close(db);
+}
+
 /* Each row: how the file is spoilt, the code wanted, a word the message must
  * hold. */
 typedef struct refusal {
@@ -238,6 +260,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_older_format_accepted_when_the_spec_says, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_read_only_never_creates, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_journal_mode_copy_opens, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
