@@ -60,10 +60,7 @@ typedef struct world {
 
 static world W;
 
-typedef struct kase {
-    char id[64];
-    char number[64];
-} kase;
+typedef sj_test_case_ref kase;
 
 /* ---- helpers ------------------------------------------------------------------ */
 
@@ -99,32 +96,12 @@ static int cli(char *out, size_t cap, const char *fmt, ...)
     return sj_test_tiers_cli(&W.t, STATION, "sanji123", out, cap, args);
 }
 
-static void jget(const char *json, const char *key, char *buf, size_t cap)
-{
-    char pat[128];
-    snprintf(pat, sizeof pat, "\"%s\":\"", key);
-    const char *p = strstr(json, pat);
-    buf[0] = '\0';
-    if (!p)
-        return;
-    p += strlen(pat);
-    size_t n = 0;
-    while (*p && *p != '"' && n + 1 < cap)
-        buf[n++] = *p++;
-    buf[n] = '\0';
-}
-
+/* Registers a case for applicant at the station (sj_test_tiers_register()). */
 static int reg(const char *applicant, const char *wait, kase *k)
 {
-    static char out[OUT_MAX];
-    int rc = cli(out, sizeof out,
-                 "--json register --item MZ-001 --name %s --id 11010519491231002X "
-                 "--phone 13800138000 --text '申请办理' %s",
-                 applicant, wait);
-    jget(out, "case", k->id, sizeof k->id);
-    jget(out, "case_number", k->number, sizeof k->number);
-    if (!k->id[0])
-        fail_msg("register %s: no case id in: %s", applicant, out);
+    int rc = sj_test_tiers_register(&W.t, STATION, applicant, wait, k);
+    if (rc < 0)
+        fail_msg("register %s: no case id", applicant);
     return rc;
 }
 

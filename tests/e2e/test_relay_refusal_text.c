@@ -66,20 +66,6 @@ static int cli(char *out, size_t cap, const char *fmt, ...)
     return sj_test_tiers_cli(&W.t, STATION, "sanji123", out, cap, args);
 }
 
-/* The value of the first "key":"..." in a JSON text ("" when absent). */
-static const char *jstr(const char *json, const char *key, char *buf, size_t cap)
-{
-    char pat[128];
-    snprintf(pat, sizeof pat, "\"%s\":\"", key);
-    const char *p = strstr(json, pat);
-    size_t n = 0;
-    if (p)
-        for (p += strlen(pat); *p && *p != '"' && n + 1 < cap; p++)
-            buf[n++] = *p;
-    buf[n] = '\0';
-    return buf;
-}
-
 static const char *pq(const char *sql)
 {
     static char buf[1024];
@@ -119,7 +105,8 @@ static bool station_copy_is(void *arg)
         return false;
     const char *p = strstr(out, "\"predicted\":");
     snprintf(pred, sizeof pred, "%s", p ? p + strlen("\"predicted\":") : "");
-    return strcmp(jstr(out, "status", st, sizeof st), w->status) == 0 && strncmp(pred, "false", 5) == 0;
+    sj_test_cli_json_str(out, "status", st, sizeof st);
+    return strcmp(st, w->status) == 0 && strncmp(pred, "false", 5) == 0;
 }
 
 /* ---- the network ----------------------------------------------------------- */
@@ -156,8 +143,8 @@ static void test_relay_refusal_reaches_the_cadre_in_chinese(void **state)
                  "--text '申请城乡低保' --wait-applied --wait " CLI_WAIT);
     if (rc != 0)
         fail_msg("register: exit %d: %s", rc, out);
-    jstr(out, "case", id, sizeof id);
-    jstr(out, "case_number", number, sizeof number);
+    sj_test_cli_json_str(out, "case", id, sizeof id);
+    sj_test_cli_json_str(out, "case_number", number, sizeof number);
     rc = cli(out, sizeof out, "--json escalate %s --wait-applied --wait " CLI_WAIT, id);
     if (rc != 0)
         fail_msg("escalate: exit %d: %s", rc, out);
@@ -204,7 +191,7 @@ static void test_relay_refusal_reaches_the_cadre_in_chinese(void **state)
     /* The same words in the case's own history of this station's actions. */
     assert_int_equal(cli(out, sizeof out, "--json show %s", id), 0);
     const char *row = strstr(out, "\"state\":\"refused\"");
-    jstr(row ? row : "", "reason", reason, sizeof reason);
+    sj_test_cli_json_str(row ? row : "", "reason", reason, sizeof reason);
     if (!strstr(reason, "乡镇中转站已拒收") || !no_english_words(reason))
         fail_msg("the refused action's reason kept at the station: \"%s\" in %s", reason, out);
 

@@ -198,6 +198,37 @@ int sj_test_tiers_cli(const sj_test_tiers *t, const char *station, const char *p
     return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
 }
 
+void sj_test_cli_json_str(const char *json, const char *key, char *buf, size_t cap)
+{
+    char pat[128];
+    snprintf(pat, sizeof pat, "\"%s\":\"", key);
+    const char *p = strstr(json, pat);
+    size_t n = 0;
+    if (p)
+        for (p += strlen(pat); *p && *p != '"' && n + 1 < cap; p++)
+            buf[n++] = *p;
+    buf[n] = '\0';
+}
+
+int sj_test_tiers_register(const sj_test_tiers *t, const char *station, const char *applicant,
+                           const char *wait, sj_test_case_ref *k)
+{
+    static char out[65536];
+    char args[1024];
+    snprintf(args, sizeof args,
+             "--json register --item MZ-001 --name %s --id 11010519491231002X "
+             "--phone 13800138000 --text '申请办理' %s",
+             applicant, wait ? wait : "");
+    int rc = sj_test_tiers_cli(t, station, "sanji123", out, sizeof out, args);
+    sj_test_cli_json_str(out, "case", k->id, sizeof k->id);
+    sj_test_cli_json_str(out, "case_number", k->number, sizeof k->number);
+    if (!k->id[0]) {
+        fprintf(stderr, "register %s at %s: no case id in: %s\n", applicant, station, out);
+        return -1;
+    }
+    return rc;
+}
+
 typedef struct login_try {
     const sj_test_tiers *t;
     const char *station, *person;

@@ -29,7 +29,8 @@
  * Entry points: sj_test_tiers_init(), sj_test_tiers_configure(),
  * sj_test_tiers_start(), sj_test_tiers_finish(), sj_test_tiers_start_daemon(),
  * sj_test_tiers_up_with_station(), sj_test_tiers_write_station(),
- * sj_test_tiers_cli(), sj_test_tiers_station_login().
+ * sj_test_tiers_cli(), sj_test_cli_json_str(), sj_test_tiers_register(),
+ * sj_test_tiers_station_login().
  */
 #ifndef SJ_TEST_TIERS_H
 #define SJ_TEST_TIERS_H
@@ -90,6 +91,24 @@ int sj_test_tiers_up_with_station(sj_test_tiers *t, const char *conninfo, const 
  * it did not exit normally or could not be run. */
 int sj_test_tiers_cli(const sj_test_tiers *t, const char *station, const char *password, char *out,
                       size_t cap, const char *args);
+
+/* The value of the first "key":"..." in the CLI's --json output ("" when
+ * absent; no escapes are undone: for ids, numbers and codes). */
+void sj_test_cli_json_str(const char *json, const char *key, char *buf, size_t cap);
+
+/* A case and its number as the CLI reported them ("" before the county
+ * recorded it). */
+typedef struct sj_test_case_ref {
+    char id[64];
+    char number[64];
+} sj_test_case_ref;
+
+/* Registers an MZ-001 case for applicant at station (demo password) with
+ * the CLI's wait options (e.g. "--wait-applied", "--wait 0"; NULL: none);
+ * fills k.  Returns the CLI's exit status, or -1 when it printed no case
+ * id (said on stderr). */
+int sj_test_tiers_register(const sj_test_tiers *t, const char *station, const char *applicant,
+                           const char *wait, sj_test_case_ref *k);
 
 /* Logs person in at station with its demo password (sanji123): the first
  * log-in fetches the person list, which the relay may still be getting
