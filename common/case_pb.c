@@ -69,7 +69,7 @@ SJ__SAME(SJ_ACTION_EXTEND_REQUEST, SANJI__CASE_ACTION_TYPE__CASE_ACTION_EXTEND_R
 SJ__SAME(SJ_ACTION_EXTEND_APPROVE, SANJI__CASE_ACTION_TYPE__CASE_ACTION_EXTEND_APPROVE);
 SJ__SAME(SJ_ACTION_EXTEND_REFUSE, SANJI__CASE_ACTION_TYPE__CASE_ACTION_EXTEND_REFUSE);
 SJ__SAME(SJ_ACTION_DUE_RECOMPUTE, SANJI__CASE_ACTION_TYPE__CASE_ACTION_DUE_RECOMPUTE);
-SJ__SAME(SJ_ACTION_COUNT, SANJI__CASE_ACTION_TYPE__CASE_ACTION_DUE_RECOMPUTE + 1);
+SJ__SAME(SJ_ACTION_COUNT, SANJI__CASE_ACTION_TYPE__CASE_ACTION_SET_CARRIER + 1);
 
 SJ__SAME(SJ_HANDLING_NONE, SANJI__HANDLING_TYPE__HANDLING_UNSPECIFIED);
 SJ__SAME(SJ_HANDLING_AT_ONCE, SANJI__HANDLING_TYPE__HANDLING_AT_ONCE);
@@ -141,6 +141,10 @@ void sj_case_pb_to_case(const Sanji__Case *p, sj_level item_min_level, sj_case *
     o->extended_days = p->extended_days;
     o->extension_days = p->extension_days;
     o->return_count = p->return_count;
+    o->assignee = p->assignee;
+    o->assignee_name = p->assignee_name;
+    o->carrier = p->carrier;
+    o->carrier_name = p->carrier_name;
 }
 
 void sj_case_pb_from_case(const sj_case *c, Sanji__Case *t)
@@ -179,6 +183,10 @@ void sj_case_pb_from_case(const sj_case *c, Sanji__Case *t)
     t->extended_days = c->extended_days;
     t->extension_days = c->extension_days;
     t->return_count = c->return_count;
+    t->assignee = (char *)nz(c->assignee);
+    t->assignee_name = (char *)nz(c->assignee_name);
+    t->carrier = (char *)nz(c->carrier);
+    t->carrier_name = (char *)nz(c->carrier_name);
 }
 
 void sj_case_pb_action(const Sanji__CaseAction *a, sj_action *o)
@@ -194,4 +202,5 @@ void sj_case_pb_action(const Sanji__CaseAction *a, sj_action *o)
     o->n_materials = a->n_materials;
     o->satisfaction = (sj_satisfaction)a->satisfaction;
     o->extend_days = a->extend_days;
+    o->person = a->person;
 }

@@ -22,6 +22,10 @@
  *   21 bit i: text i is NULL (i < 6); bit 6: an extension of
  *      1 + byte 18 % 60 days is pending; bit 7: the action carries byte 18
  *      as its extension days
+ *   22 persons: 1 the action names a person (ASSIGN, SET_CARRIER): "p-new",
+ *      or the note's text with 64; 2 the case is assigned to "p-a"; 4 its
+ *      carrier is "p-new"; 8 the actor is the person "p-x", or with 32
+ *      "p-a" (the assignee); 16 the county says the assignee is inactive
  *
  * Entry points: fuzz_case_input_decode(), fuzz_case_input_free(),
  * fuzz_case_input_header().
@@ -186,6 +190,15 @@ int fuzz_case_input_decode(const uint8_t *data, size_t size, fuzz_case_input *in
     a->satisfaction = (sj_satisfaction)(h[17] % 5);
     a->warn_percent = h[18];
     a->extend_days = (h[21] & 128) ? h[18] : 0;
+    /* Assignment (指派, 接手, 全程代办员). */
+    if (h[22] & 1)
+        a->person = (h[22] & 64) ? in->texts[0] : "p-new";
+    c->assignee = (h[22] & 2) ? "p-a" : NULL;
+    c->assignee_name = (h[22] & 2) ? in->texts[3] : NULL;
+    c->carrier = (h[22] & 4) ? "p-new" : NULL;
+    if (h[22] & 8)
+        snprintf(in->actor.person, sizeof in->actor.person, "%s", (h[22] & 32) ? "p-a" : "p-x");
+    a->assignee_inactive = h[22] & 16;
     return 0;
 nomem:
     fuzz_case_input_free(in);
@@ -217,4 +230,5 @@ void fuzz_case_input_header(const fuzz_case_seed *s, uint8_t h[FUZZ_CASE_HEADER]
     h[19] = s->n_act_materials;
     h[20] = s->n_cur_materials;
     h[21] = s->null_mask;
+    h[22] = s->persons;
 }

@@ -38,6 +38,7 @@ static int64_t clock_ms = 1700000000000;
 #define SAT SJ_CASE_FIELD_SATISFACTION
 #define WARN SJ_CASE_FIELD_WARN_PERCENT
 #define DAYS SJ_CASE_FIELD_EXTEND_DAYS
+#define PERSON SJ_CASE_FIELD_PERSON
 
 static const struct {
     unsigned field;
@@ -51,6 +52,7 @@ static const struct {
     {SAT, "satisfaction", "a satisfaction"},
     {WARN, "warn_percent", "a share of the time limit"},
     {DAYS, "extend_days", "a number of extension days"},
+    {PERSON, "person", "a person"},
 };
 #define N_FIELDS (sizeof(fields) / sizeof(fields[0]))
 
@@ -68,6 +70,7 @@ typedef enum where {
     DISPATCHED,          /* to D_MZJ */
     DEPARTMENT_HANDLING, /* taken by D_MZJ */
     REPORTED,            /* reported back by D_MZJ */
+    ASSIGNED,            /* at the township, assigned to T2 */
 } where;
 
 static const struct {
@@ -103,6 +106,9 @@ static const struct {
     {SJ_ACTION_REFUSE_DISPATCH, DISPATCHED, &D_MZJ, NOTE, NOTE, "(退单)"},
     {SJ_ACTION_REPORT, DEPARTMENT_HANDLING, &D_MZJ, NOTE | RESULT, RESULT, "(回单)"},
     {SJ_ACTION_RETURN_REPORT, REPORTED, &C, NOTE, NOTE, "(回单退回)"},
+    {SJ_ACTION_ASSIGN, AT_TOWNSHIP, &T, NOTE | PERSON, PERSON, "(指派)"},
+    {SJ_ACTION_TAKE_OVER, ASSIGNED, &T, NOTE, NOTE, "(接手)"},
+    {SJ_ACTION_SET_CARRIER, AT_TOWNSHIP, &V, NOTE | PERSON, PERSON, "(全程代办员)"},
 };
 #define N_ACTIONS (sizeof(actions) / sizeof(actions[0]))
 
@@ -137,6 +143,8 @@ static sj_action with_fields(const sj_case *c, sj_case_action type, unsigned set
         a.warn_percent = 50;
     if (set & DAYS)
         a.extend_days = 3;
+    if (set & PERSON)
+        a.person = type == SJ_ACTION_SET_CARRIER ? V2.person : T2.person;
     a.calendar = cal;
     return a;
 }
@@ -182,6 +190,7 @@ static sj_case set_up(where w)
     case WAITING:
     case AT_COUNTY_ESCALATED:
     case EXTENSION_ASKED:
+    case ASSIGNED:
     case AT_COUNTY:
     case DISPATCHED:
     case DEPARTMENT_HANDLING:
@@ -192,7 +201,9 @@ static sj_case set_up(where w)
             must(&c, SJ_ACTION_EXTEND_REQUEST, NOTE | DAYS, &T);
         if (w == WAITING)
             must(&c, SJ_ACTION_REQUEST_MATERIALS, MATS, &T);
-        if (w == AT_TOWNSHIP || w == WAITING || w == EXTENSION_ASKED)
+        if (w == ASSIGNED)
+            must(&c, SJ_ACTION_ASSIGN, PERSON, &T);
+        if (w == AT_TOWNSHIP || w == WAITING || w == EXTENSION_ASKED || w == ASSIGNED)
             break;
         must(&c, SJ_ACTION_ESCALATE, 0, &T);
         if (w == AT_COUNTY_ESCALATED)
@@ -270,11 +281,12 @@ static void test_each_action_takes_only_its_fields(void **state)
         }
     }
     print_message("%zu refused, %zu accepted\n", refusals, accepted);
-    /* 25 actions x 7 fields, and 22 actions take a note, 3 a result, 1 a
+    /* 28 actions x 8 fields, and 25 actions take a note, 3 a result, 1 a
      * department (DISPATCH), 1 materials, 1 a satisfaction, 1 a share, 1 a
-     * number of working days (EXTEND_REQUEST). */
+     * number of working days (EXTEND_REQUEST), 2 a person (ASSIGN,
+     * SET_CARRIER). */
     assert_int_equal(refusals + accepted, N_ACTIONS * N_FIELDS);
-    assert_int_equal(accepted, 22 + 3 + 1 + 1 + 1 + 1 + 1);
+    assert_int_equal(accepted, 25 + 3 + 1 + 1 + 1 + 1 + 1 + 2);
 }
 
 /* No acceptance takes a department, at the township or the county: the
