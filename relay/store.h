@@ -44,7 +44,7 @@
 #include "sanji.pb-c.h"
 
 #define RELAY_STORE_FORMAT "sanji-relay-store"
-#define RELAY_STORE_FORMAT_VERSION 3
+#define RELAY_STORE_FORMAT_VERSION 4
 #define RELAY_NODE_MAX 64
 #define RELAY_UNIT_SIZE 13
 

@@ -325,8 +325,9 @@ int countyd_admin_person_cases(PGconn *db, const char *id, FILE *out, size_t *n,
      * person of the same role in the same unit (and department). */
     static const char sql[] =
         "SELECT coalesce(c.number, c.case_id::text), c.item_name, c.status, c.holder_unit,"
-        " c.department_code, c.first_receiver = p.id"
+        " c.department_code, c.first_receiver = p.id, c.assignee = p.id, c.carrier = p.id"
         " FROM person p JOIN cases c ON c.status NOT IN (10, 11) AND (c.first_receiver = p.id OR"
+        "  c.assignee = p.id OR c.carrier = p.id OR"
         "  (NOT EXISTS (SELECT 1 FROM person q WHERE q.active AND q.id <> p.id"
         "     AND q.role = p.role AND q.org_unit = p.org_unit AND q.department = p.department)"
         "   AND (CASE WHEN p.role = 4 THEN c.department_code = p.department"
@@ -339,8 +340,10 @@ int countyd_admin_person_cases(PGconn *db, const char *id, FILE *out, size_t *n,
         fprintf(out, "%s\t%s\t%s\t%s%s%s\t%s\n", PQgetvalue(res, r, 0), PQgetvalue(res, r, 1),
                 sj_case_status_name((sj_case_status)atoi(PQgetvalue(res, r, 2))),
                 PQgetvalue(res, r, 3), *dept ? "/" : "", dept,
-                PQgetvalue(res, r, 5)[0] == 't' ? "首问 (first receiver)"
-                                                : "本单位无人接替 (no one else in the unit)");
+                PQgetvalue(res, r, 6)[0] == 't'   ? "指派给本人 (assigned to them; sanji assign)"
+                : PQgetvalue(res, r, 7)[0] == 't' ? "全程代办员 (carrier; sanji set-carrier)"
+                : PQgetvalue(res, r, 5)[0] == 't' ? "首问 (first receiver)"
+                                                  : "本单位无人接替 (no one else in the unit)");
     }
     if (n)
         *n = (size_t)PQntuples(res);

@@ -64,8 +64,9 @@ int countyd_admin_person_set_active(PGconn *db, const char *by, const char *id, 
 /* Replaces the verifier by one of password and sets must_change_password. */
 int countyd_admin_person_reset_password(PGconn *db, const char *by, const char *id,
                                         const char *password, sj_error *err);
-/* Writes the open cases the person leaves behind, one a line: those they
- * received first (首问), and those their unit (for department staff: their
+/* Writes the open cases the person leaves behind, one a line: those
+ * assigned to them (指派), carried by them (全程代办员) or received first by
+ * them (首问), and those their unit (for department staff: their
  * department) holds when no other active person of the same role is there
  * to take them.  *n (may be NULL) receives how many. */
 int countyd_admin_person_cases(PGconn *db, const char *id, FILE *out, size_t *n, sj_error *err);

@@ -140,6 +140,10 @@ Sanji__Case *countyd_caserow_case(countyd_arena *a, const PGresult *r, int row, 
     c->extended_days = (uint32_t)I64(r, row, k + 43);
     c->extension_days = (uint32_t)I64(r, row, k + 44);
     c->return_count = (uint32_t)I64(r, row, k + 45);
+    c->assignee = S(a, r, row, k + 46);
+    c->assignee_name = S(a, r, row, k + 47);
+    c->carrier = S(a, r, row, k + 48);
+    c->carrier_name = S(a, r, row, k + 49);
     return c;
 }
 
@@ -170,6 +174,8 @@ Sanji__CaseEvent *countyd_caserow_event(countyd_arena *a, const PGresult *r, int
     e->clock_days = (uint32_t)I64(r, row, k + 20);
     e->due_at_ms = I64(r, row, k + 21);
     e->due_provisional = B(r, row, k + 22);
+    e->person = S(a, r, row, k + 23);
+    e->person_name = S(a, r, row, k + 24);
     return e;
 }
 
