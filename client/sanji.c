@@ -62,7 +62,7 @@ typedef struct opts {
     bool json;
     bool help;
     const char *item, *name, *id, *phone, *text, *appointment, *result, *note, *department,
-        *satisfaction, *password_file, *days;
+        *satisfaction, *password_file, *days, *person;
     bool urgent, wait_applied, mine, overdue, waiting, offline, password_stdin;
     const char *dir;               /* setup */
     bool force, passphrase_stdin;  /* setup */
@@ -96,6 +96,7 @@ static const option_def OPTIONS[] = {
     {"material", true, N_("one missing material; repeat for each (all at once: one-time notice)")},
     {"satisfaction", true, N_("satisfied | basically | unsatisfied (also 满意 / 基本满意 / 不满意)")},
     {"days", true, N_("working days of extension asked for, 1 to 60 (延期)")},
+    {"person", true, N_("a person's id, from `sanji persons` (assign, set-carrier)")},
     {"wait", true, N_("seconds to try sending before leaving it in the outbox (default 5; 0: save only)")},
     {"wait-applied", false, N_("wait until the county has recorded it, not only the township")},
     {"mine", false, N_("only cases I first received")},
@@ -133,6 +134,7 @@ static int cmd_whoami(run *r, const command *cmd, sj_error *err);
 static int cmd_network(run *r, const command *cmd, sj_error *err);
 static int cmd_departments(run *r, const command *cmd, sj_error *err);
 static int cmd_queue(run *r, const command *cmd, sj_error *err);
+static int cmd_persons(run *r, const command *cmd, sj_error *err);
 
 struct command {
     const char *name;
@@ -194,6 +196,17 @@ static const command COMMANDS[] = {
      1, 1, N_("approve the extension asked for (批准延期; the level above or the county)")},
     {"extend-refuse", cmd_action, M_ACTION, SJ_ACTION_EXTEND_REFUSE, "note," ACT_OPTS, "note", "CASE",
      1, 1, N_("refuse the extension asked for, with the reason (不予延期)")},
+    {"assign", cmd_action, M_ACTION, SJ_ACTION_ASSIGN, "person,note," ACT_OPTS, "person", "CASE", 1,
+     1, N_("assign the case to a person of the unit holding it (指派/改派)")},
+    {"take-over", cmd_action, M_ACTION, SJ_ACTION_TAKE_OVER, "note," ACT_OPTS, "", "CASE", 1, 1,
+     N_("take over a colleague's case, with the reason (接手)")},
+    {"set-carrier", cmd_action, M_ACTION, SJ_ACTION_SET_CARRIER, "person,note," ACT_OPTS, "person",
+     "CASE", 1, 1, N_("name the village cadre who carries the case throughout (全程代办员)")},
+    {"mine", cmd_list, M_STATUS, 0, "overdue,status", "", "", 0, 0,
+     N_("my cases (我的事项): assigned to me, carried or first received by me, and those of whom "
+        "I stand in for (B岗)")},
+    {"persons", cmd_persons, M_STATUS, 0, "", "", "", 0, 0,
+     N_("the persons of this station's unit and their stand-ins (for assign)")},
     {"list", cmd_list, M_STATUS, 0, "mine,overdue,waiting,status", "", "", 0, 0,
      N_("list cases (filters: --mine --overdue --waiting --status)")},
     {"show", cmd_show, M_STATUS, 0, "", "", "CASE", 1, 1, N_("show one case with its full history")},
@@ -365,6 +378,7 @@ static int parse_cmd_opts(const command *cmd, int argc, char **argv, opts *o)
         STR("department", department);
         STR("satisfaction", satisfaction);
         STR("days", days);
+        STR("person", person);
         FLAG("urgent", urgent);
         FLAG("wait-applied", wait_applied);
         FLAG("mine", mine);
@@ -417,6 +431,7 @@ static int parse_cmd_opts(const command *cmd, int argc, char **argv, opts *o)
         GIVEN("department", department);
         GIVEN("satisfaction", satisfaction);
         GIVEN("days", days);
+        GIVEN("person", person);
 #undef GIVEN
         if (!given)
             return usage_error(cmd, _("missing --%s (%s)."), OPTIONS[k].name, _(OPTIONS[k].help));
@@ -1096,6 +1111,7 @@ static int cmd_action(run *r, const command *cmd, sj_error *err)
             .materials = o->materials,
             .n_materials = o->n_materials,
             .satisfaction = sat,
+            .person = o->person,
         };
         if (sc_act(r->c, &req, r->msg_id, err) != 0)
             return fail(err, EX_INPUT);
@@ -1154,6 +1170,10 @@ static void json_case(const Sanji__Case *c)
            c->due_provisional ? "true" : "false", c->limit_days, c->paused_at_ms, c->paused_days,
            c->extended_days, c->extension_days, c->return_count);
     json_field("first_receiver", c->first_receiver);
+    json_field("assignee", c->assignee);
+    json_field("assignee_name", c->assignee_name);
+    json_field("carrier", c->carrier);
+    json_field("carrier_name", c->carrier_name);
     json_field("applicant", c->applicant ? c->applicant->name : "");
     json_field("result", c->result);
     json_field("return_reason", c->return_reason);
@@ -1173,7 +1193,6 @@ static int nobody_logged_in(sj_error *err)
 static int cmd_list(run *r, const command *cmd, sj_error *err)
 {
     const opts *o = r->o;
-    (void)cmd;
     sc_use_person(r->c, NULL);
     sj_case_status st[MAX_REPEAT];
     for (size_t i = 0; i < o->n_statuses; i++) {
@@ -1187,12 +1206,14 @@ static int cmd_list(run *r, const command *cmd, sj_error *err)
             return usage_error(NULL, _("unknown status \"%s\"; use one of: %s."), o->statuses[i], names);
         }
     }
-    if (o->mine && !sc_person(r->c)) {
+    /* `sanji mine`: 我的事项. */
+    bool assigned = strcmp(cmd->name, "mine") == 0;
+    if ((o->mine || assigned) && !sc_person(r->c)) {
         nobody_logged_in(err);
         return fail(err, EX_INPUT);
     }
     sc_list_filter f = {.mine = o->mine, .overdue = o->overdue, .waiting_for_me = o->waiting,
-                        .statuses = st, .n_statuses = o->n_statuses};
+                        .statuses = st, .n_statuses = o->n_statuses, .assigned = assigned};
     sc_case_list l;
     if (sc_list_cases(r->c, &f, &l, err) != 0)
         return fail(err, EX_SETUP);
@@ -1269,6 +1290,8 @@ static int cmd_show(run *r, const command *cmd, sj_error *err)
             json_field("actor", e->actor_person);
             json_field("actor_name", e->actor_name);
             json_field("actor_node", e->actor_node);
+            json_field("person", e->person);
+            json_field("person_name", e->person_name);
             json_field("note", e->note);
             json_field("result", e->result);
             printf(",\"materials\":");
@@ -1315,6 +1338,10 @@ static int cmd_show(run *r, const command *cmd, sj_error *err)
         kv(_("Phone"), mask_phone);
         kv(_("Request"), c->request_text);
         kv(_("First receiver"), *c->first_receiver_name ? c->first_receiver_name : c->first_receiver);
+        kv(_("Assigned to"), c->assignee && *c->assignee
+                                 ? (*c->assignee_name ? c->assignee_name : c->assignee)
+                                 : _("(nobody)"));
+        kv(_("Carrier"), c->carrier && *c->carrier_name ? c->carrier_name : c->carrier);
         char holder[128];
         snprintf(holder, sizeof(holder), "%s %s", sc_level_label((sj_level)c->holder_level), c->holder_unit);
         kv(_("Held by"), holder);
@@ -1379,6 +1406,8 @@ static int cmd_show(run *r, const command *cmd, sj_error *err)
             print_cell(sc_action_label((sj_case_action)e->action), 12);
             print_cell(sc_status_label((sj_case_status)e->to_status), 14);
             print_cell(*e->actor_name ? e->actor_name : e->actor_person, 8);
+            if (e->person && *e->person)
+                printf("→ %s  ", *e->person_name ? e->person_name : e->person);
             printf("%s%s%s", e->note, *e->note && *e->result ? " / " : "", e->result);
             for (size_t m = 0; m < e->n_materials; m++)
                 printf("%s%s", m == 0 ? (*e->note || *e->result ? " / " : "") : _(", "), e->materials[m]);
@@ -1464,6 +1493,46 @@ static int cmd_departments(run *r, const command *cmd, sj_error *err)
         print_cells(DEPARTMENT_COLUMNS, N_DEPARTMENT_COLUMNS, cells);
         fputc('\n', stdout);
     }
+    return EX_OK;
+}
+
+static const column PERSON_COLUMNS[] = {
+    {N_("Person id"), 20}, {N_("Name"), 12}, {N_("Stand-in (B岗)"), 20},
+};
+#define N_PERSON_COLUMNS (sizeof(PERSON_COLUMNS) / sizeof(PERSON_COLUMNS[0]))
+
+/* The persons who work here (active, of this station's unit and role):
+ * those a case held here is assigned to (sanji assign --person), with
+ * their stand-ins. */
+static int cmd_persons(run *r, const command *cmd, sj_error *err)
+{
+    const opts *o = r->o;
+    (void)cmd;
+    sc_person_entry *v = NULL;
+    size_t n = 0;
+    if (sc_persons(r->c, &v, &n, err) != 0)
+        return fail(err, EX_SETUP);
+    if (o->json) {
+        printf("[");
+        for (size_t i = 0; i < n; i++) {
+            printf("%s{\"id\":", i ? ",\n" : "");
+            json_str(stdout, v[i].id);
+            json_field("name", v[i].name);
+            json_field("stand_in", v[i].stand_in);
+            printf("}");
+        }
+        printf("]\n");
+    } else if (n == 0) {
+        printf("%s\n", _("No person list has been received yet; connect once (sanji sync)."));
+    } else {
+        print_header(PERSON_COLUMNS, N_PERSON_COLUMNS);
+        for (size_t i = 0; i < n; i++) {
+            const char *cells[N_PERSON_COLUMNS] = {v[i].id, v[i].name, v[i].stand_in};
+            print_cells(PERSON_COLUMNS, N_PERSON_COLUMNS, cells);
+            fputc('\n', stdout);
+        }
+    }
+    free(v);
     return EX_OK;
 }
 

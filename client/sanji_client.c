@@ -206,6 +206,7 @@ int sc_persons(const sc_client *c, sc_person_entry **out, size_t *n, sj_error *e
         v[k].id = nz(p->id);
         v[k].name = nz(p->name);
         v[k].role = (sj_person_role)p->role;
+        v[k].stand_in = nz(p->stand_in);
         k++;
     }
     *out = v;
@@ -1225,6 +1226,7 @@ static int actor_of(sc_client *c, sj_actor *a, const Sanji__Person **pp, sj_erro
     a->role = (sj_person_role)p->role;
     snprintf(a->unit, sizeof(a->unit), "%s", nz(p->org_unit));
     snprintf(a->department, sizeof(a->department), "%s", nz(p->department));
+    snprintf(a->person, sizeof(a->person), "%s", nz(p->id));
     if (pp)
         *pp = p;
     return 0;
@@ -1363,6 +1365,9 @@ int sc_register(sc_client *c, const sc_register_req *req, uint8_t case_id_out[16
     pc.request_text = (char *)req->request_text;
     pc.first_receiver = p->id;
     pc.first_receiver_name = p->name;
+    /* 全程代办员: the first receiver, as the county records it. */
+    pc.carrier = p->id;
+    pc.carrier_name = p->name;
     pc.registered_at_ms = now;
     pc.urgent = req->urgent;
     pc.appointment_at_ms = req->appointment_at_ms;
@@ -1419,9 +1424,16 @@ int sc_act(sc_client *c, const sc_action_req *req, uint8_t message_id_out[16], s
     ca.satisfaction = (Sanji__Satisfaction)req->satisfaction;
     ca.department = (char *)nz(req->department);
     ca.extend_days = req->extend_days;
-    /* Judged as the county will judge the message it becomes. */
+    ca.person = (char *)nz(req->person);
+    /* Judged as the county will judge the message it becomes: a case
+     * assigned to someone this station's list no longer holds active is
+     * taken over without a reason there too. */
     sj_action a;
     sj_case_pb_action(&ca, &a);
+    if (req->type == SJ_ACTION_TAKE_OVER && sm.assignee && *sm.assignee) {
+        const Sanji__Person *was = person_by_id(c, sm.assignee);
+        a.assignee_inactive = !was || !was->active;
+    }
     sj_case_outcome out;
     sj_error e2;
     if (sj_case_apply(&sm, &a, &actor, &out, &e2) != 0) {
@@ -1433,6 +1445,14 @@ int sc_act(sc_client *c, const sc_action_req *req, uint8_t message_id_out[16], s
     env.message_id.len = 16;
     env.body_case = SANJI__ENVELOPE__BODY_CASE_ACTION;
     env.case_action = &ca;
+    /* The names the county will fill in, from this station's list. */
+    const Sanji__Person *named = person_by_id(c, req->person);
+    if (req->type == SJ_ACTION_ASSIGN && named)
+        out.next.assignee_name = named->name;
+    if (req->type == SJ_ACTION_SET_CARRIER && named)
+        out.next.carrier_name = named->name;
+    if (req->type == SJ_ACTION_TAKE_OVER)
+        out.next.assignee_name = p->name;
     Sanji__Case pc = *cur; /* shallow: text stays owned by cur */
     sj_case_pb_from_case(&out.next, &pc);
     rc = save(c, msg_id, req->case_id, req->type, &env, &pc, err);
@@ -1504,6 +1524,12 @@ void sc_case_detail_free(sc_case_detail *d)
 int sc_list_cases(sc_client *c, const sc_list_filter *f, sc_case_list *out, sj_error *err)
 {
     memset(out, 0, sizeof(*out));
+    /* 我的事项 includes the cases of those the person stands in for. */
+    const char *stand_for[64];
+    size_t n_stand_for =
+        c->persons ? sj_case_search_stand_for(c->persons->persons, c->persons->n_persons,
+                                              c->person_id, stand_for, 64)
+                   : 0;
     Sanji__Case **all = NULL;
     size_t n = 0;
     int rc = sc_store_case_list(c->st, &all, &n, err);
@@ -1515,6 +1541,8 @@ int sc_list_cases(sc_client *c, const sc_list_filter *f, sc_case_list *out, sj_e
         bool keep = true;
         if (f && f->mine)
             keep = keep && c->person_id[0] && strcmp(nz(cs->first_receiver), c->person_id) == 0;
+        if (f && f->assigned)
+            keep = keep && sj_case_search_is_mine(cs, c->person_id, stand_for, n_stand_for);
         if (f && f->overdue)
             keep = keep && cs->overdue && sj_case_is_active((sj_case_status)cs->status);
         if (f && f->waiting_for_me)
@@ -1563,12 +1591,20 @@ int sc_search_cases(sc_client *c, const Sanji__CaseListQuery *q, sc_case_page *o
     }
     /* The store holds this node's scope only (the feed and sc_keep_case()
      * check it): no scope condition to test on every row. */
+    const char *stand_for[64];
+    size_t n_stand_for =
+        c->persons && q->mine
+            ? sj_case_search_stand_for(c->persons->persons, c->persons->n_persons,
+                                       q->for_person, stand_for, 64)
+            : 0;
     sj_case_search_viewer v = {.role = c->node.role,
                                .unit = c->node.unit,
                                .scope = NULL,
                                .category_items = items,
                                .n_category_items = n_items,
-                               .now_ms = sj_clock_real_ms()};
+                               .now_ms = sj_clock_real_ms(),
+                               .stand_for = stand_for,
+                               .n_stand_for = n_stand_for};
     int rc = sc_store_case_search(c->st, q, &v, &out->cases, &out->n, &out->total, &out->capped,
                                   err);
     free(items);
@@ -1851,6 +1887,9 @@ const char *sc_action_label(sj_case_action a)
     case SJ_ACTION_EXTEND_APPROVE: return _("case action: approve the extension");
     case SJ_ACTION_EXTEND_REFUSE: return _("case action: refuse the extension");
     case SJ_ACTION_DUE_RECOMPUTE: return _("case action: due time recomputed");
+    case SJ_ACTION_ASSIGN: return _("case action: assign");
+    case SJ_ACTION_TAKE_OVER: return _("case action: take over");
+    case SJ_ACTION_SET_CARRIER: return _("case action: name the carrier");
     default: return "?";
     }
 }

@@ -168,6 +168,7 @@ typedef struct sc_person_entry {
     const char *id;           /* e.g. "p-410423101201-01" */
     const char *name;
     sj_person_role role;
+    const char *stand_in;     /* AB岗: the B岗's id ("": nobody) */
 } sc_person_entry;
 
 /* The persons of this node's unit who may log in here (active, the role of
@@ -208,6 +209,7 @@ typedef struct sc_action_req {
     size_t n_materials;
     sj_satisfaction satisfaction;
     uint32_t extend_days;         /* EXTEND_REQUEST: working days asked for */
+    const char *person;           /* ASSIGN: the assignee; SET_CARRIER: the carrier */
 } sc_action_req;
 
 /* Any other lifecycle action on a cached case, checked with the state
@@ -235,6 +237,8 @@ void sc_case_detail_free(sc_case_detail *d);
 
 typedef struct sc_list_filter {
     bool mine;                    /* first received by the logged-in person */
+    bool assigned;                /* 我的事项: assigned to, carried or first received by the
+                                     logged-in person, or assigned to one they stand in for */
     bool overdue;                 /* overdue only */
     bool waiting_for_me;          /* held by this node's org unit, open */
     const sj_case_status *statuses;  /* any of these (n 0: all) */

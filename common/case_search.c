@@ -123,6 +123,31 @@ int sj_case_search_index(sqlite3 *db, const Sanji__Case *c, sj_error *err)
     return rc;
 }
 
+bool sj_case_search_is_mine(const Sanji__Case *c, const char *person,
+                            const char *const *stand_for, size_t n_stand_for)
+{
+    if (!c || !person || !*person)
+        return false;
+    const char *assignee = nz(c->assignee);
+    if (strcmp(assignee, person) == 0 || strcmp(nz(c->carrier), person) == 0 ||
+        strcmp(nz(c->first_receiver), person) == 0)
+        return true;
+    for (size_t i = 0; *assignee && i < n_stand_for; i++)
+        if (stand_for[i] && strcmp(assignee, stand_for[i]) == 0)
+            return true;
+    return false;
+}
+
+size_t sj_case_search_stand_for(Sanji__Person *const *persons, size_t n, const char *person,
+                                const char **out, size_t max)
+{
+    size_t k = 0;
+    for (size_t i = 0; person && *person && i < n && k < max; i++)
+        if (persons[i] && strcmp(nz(persons[i]->stand_in), person) == 0)
+            out[k++] = nz(persons[i]->id);
+    return k;
+}
+
 uint32_t sj_case_search_limit(const Sanji__CaseListQuery *q)
 {
     if (!q || q->limit == 0)

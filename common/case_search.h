@@ -143,6 +143,19 @@ int sj_case_search_run(sqlite3 *db, const char *blob_column, const Sanji__CaseLi
                        const sj_case_search_viewer *v, sj_case_search_row_cb cb, void *arg,
                        uint32_t *total, bool *capped, sj_error *err);
 
+/* 我的事项, for a copy that filters cases itself (a station's list): is c
+ * assigned to, carried or first received by person, or assigned to one of
+ * the persons person stands in for (stand_for)?  The same rule as the
+ * search's q->mine. */
+bool sj_case_search_is_mine(const Sanji__Case *c, const char *person,
+                            const char *const *stand_for, size_t n_stand_for);
+
+/* The persons `person` stands in for (AB岗: their stand_in is person) among
+ * persons, into out (room for max); returns how many.  Pointers borrow
+ * from persons. */
+size_t sj_case_search_stand_for(Sanji__Person *const *persons, size_t n, const char *person,
+                                const char **out, size_t max);
+
 /* The page size a query asks for: its limit, the default when 0, at most
  * SJ_CASE_SEARCH_LIMIT_MAX. */
 uint32_t sj_case_search_limit(const Sanji__CaseListQuery *q);

@@ -354,6 +354,9 @@ static int check_upward(session *s, const Sanji__Envelope *env, char village[REL
     }
     const Sanji__CaseAction *ca = env->case_action;
     *case_id = ca->case_id;
+    /* The person named (TAKE_OVER makes them the assignee); the county
+     * checks who they are. */
+    snprintf(actor.person, sizeof actor.person, "%s", ca->actor_person ? ca->actor_person : "");
     if (ca->case_id.len != 16)
         return reason_set(err, SJ_EBAD_FIELD, N_("The case id is not 16 bytes long."), NULL);
     Sanji__Case *cached = NULL;

@@ -192,8 +192,8 @@ int countyd_refdata_persons(PGconn *db, countyd_arena *a, const char *unit, uint
     const char *p[] = {prefix};
     PGresult *res;
     int rc = countyd_db_query(db,
-                              "SELECT id, name, role, org_unit, verifier, active, department"
-                              " FROM person"
+                              "SELECT id, name, role, org_unit, verifier, active, department,"
+                              " stand_in FROM person"
                               " WHERE $1 <> '' AND left(org_unit, length($1)) = $1 ORDER BY id",
                               1, p, &res, err);
     if (rc != 0)
@@ -214,6 +214,7 @@ int countyd_refdata_persons(PGconn *db, countyd_arena *a, const char *unit, uint
         x->verifier = countyd_arena_strdup(a, PQgetvalue(res, r, 4));
         x->active = PQgetvalue(res, r, 5)[0] == 't';
         x->department = countyd_arena_strdup(a, PQgetvalue(res, r, 6));
+        x->stand_in = countyd_arena_strdup(a, PQgetvalue(res, r, 7));
         s->persons[i] = x;
     }
     PQclear(res);
