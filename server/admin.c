@@ -92,7 +92,8 @@ static int begin_row(PGconn *db, const char *sql, const char *key, const char *w
 /* --- persons ------------------------------------------------------------------ */
 
 #define PERSON_SELECT                                                                            \
-    "SELECT name, role, org_unit, department, active FROM person WHERE id = $1 FOR UPDATE"
+    "SELECT name, role, org_unit, department, active, stand_in FROM person WHERE id = $1"         \
+    " FOR UPDATE"
 
 static void person_describe(const char *name, int role, const char *unit, const char *dept,
                             bool active, char out[VALUE_SIZE])
@@ -146,6 +147,33 @@ static int person_check(PGconn *db, const char *name, const char *role_name, con
     if (!found)
         return sj_error_set(err, SJ_EINVAL, "部门“%s”不存在 (no such department; see "
                             "`sanji-countyd department add`)", dept);
+    return 0;
+}
+
+/* AB岗: the stand-in must be another active person of the same unit, role
+ * and department ("" clears it). */
+static int stand_in_check(PGconn *db, const char *id, const char *stand_in, int role,
+                          const char *unit, const char *dept, sj_error *err)
+{
+    if (!*stand_in)
+        return 0;
+    if (strcmp(stand_in, id) == 0)
+        return sj_error_set(err, SJ_EINVAL, "不能做自己的B岗 (a person cannot stand in for "
+                            "themselves)");
+    char r[8];
+    snprintf(r, sizeof(r), "%d", role);
+    const char *p[] = {stand_in, unit, r, dept};
+    PGresult *res;
+    int rc = countyd_db_query(db, "SELECT 1 FROM person WHERE id = $1 AND org_unit = $2 AND"
+                                  " role = $3::smallint AND department = $4 AND active",
+                              4, p, &res, err);
+    if (rc != 0)
+        return rc;
+    bool found = PQntuples(res) > 0;
+    PQclear(res);
+    if (!found)
+        return sj_error_set(err, SJ_EINVAL, "B岗“%s”须为同一单位、同一角色的在岗人员 (the stand-in "
+                            "must be an active person of the same unit and role)", stand_in);
     return 0;
 }
 
@@ -223,9 +251,13 @@ int countyd_admin_person_edit(PGconn *db, const char *by, const char *id,
     snprintf(unit, sizeof(unit), "%s", PQgetvalue(res, 0, 2));
     snprintf(dept, sizeof(dept), "%s", PQgetvalue(res, 0, 3));
     bool active = PQgetvalue(res, 0, 4)[0] == 't';
+    char stand_in[128];
+    snprintf(stand_in, sizeof(stand_in), "%s", PQgetvalue(res, 0, 5));
     PQclear(res);
     char old[VALUE_SIZE], now[VALUE_SIZE];
     person_describe(name, old_role, unit, dept, active, old);
+    /* The stand-in (AB岗) is part of what the audit shows. */
+    snprintf(old + strlen(old), VALUE_SIZE - strlen(old), " stand_in=%s", stand_in);
     const char *new_name = p->name ? p->name : name;
     const char *new_role = p->role ? p->role : sj_role_name((sj_person_role)old_role);
     const char *new_unit = p->unit ? p->unit : unit;
@@ -236,17 +268,26 @@ int countyd_admin_person_edit(PGconn *db, const char *by, const char *id,
     sj_person_role role;
     if ((rc = person_check(db, new_name, new_role, new_unit, new_dept, &role, err)) != 0)
         goto fail;
+    /* A person who moves to another unit or role leaves their stand-in. */
+    const char *new_stand_in =
+        p->stand_in ? p->stand_in
+        : (strcmp(new_unit, unit) == 0 && (int)role == old_role && strcmp(new_dept, dept) == 0)
+            ? stand_in
+            : "";
+    if ((rc = stand_in_check(db, id, new_stand_in, (int)role, new_unit, new_dept, err)) != 0)
+        goto fail;
     person_describe(new_name, role, new_unit, new_dept, active, now);
+    snprintf(now + strlen(now), VALUE_SIZE - strlen(now), " stand_in=%s", new_stand_in);
     if (strcmp(old, now) == 0) {
         rollback(db);
         return 0;
     }
     char rolebuf[4];
     snprintf(rolebuf, sizeof(rolebuf), "%d", (int)role);
-    const char *pu[] = {id, new_name, rolebuf, new_unit, new_dept};
+    const char *pu[] = {id, new_name, rolebuf, new_unit, new_dept, new_stand_in};
     if ((rc = countyd_db_exec(db, "UPDATE person SET name = $2, role = $3, org_unit = $4,"
-                                  " department = $5, updated_at = now() WHERE id = $1", 5, pu,
-                              err)) != 0 ||
+                                  " department = $5, stand_in = $6, updated_at = now()"
+                                  " WHERE id = $1", 6, pu, err)) != 0 ||
         (rc = finish(db, by, "person edit", id, old, now, REF_PERSON, err)) != 0)
         goto fail;
     *changed = true;

@@ -51,6 +51,10 @@ void countyd_admin_operator(const char *by, char out[COUNTYD_ADMIN_OPERATOR_SIZE
  * department is a department_staff's department code, "" for others. */
 typedef struct countyd_admin_person {
     const char *name, *role, *unit, *department;
+    /* edit only: the stand-in (AB岗), another active person of the same
+     * unit, role and department; "" for nobody.  Moving to another unit or
+     * role drops it unless a new one is given. */
+    const char *stand_in;
 } countyd_admin_person;
 
 /* A new active person with this password (stored as a verifier); they must

@@ -58,23 +58,26 @@ static void bad(import_ctx *c, size_t line, const char *fmt, ...)
 }
 
 /* A kind may also take a longer header (alt_header, one more column at the
- * end): persons.csv with a department column for department staff, while
- * files without one stay valid. */
+ * end; long_header, two more): persons.csv with a department column for
+ * department staff and a stand_in column (AB岗), while files without them
+ * stay valid. */
 static const struct {
     countyd_import_kind kind;
     const char *name;
     const char *header;
     size_t n_cols;
     const char *alt_header;
+    const char *long_header;
 } KINDS[] = {
-    {COUNTYD_IMPORT_ORGUNITS, "orgunits", "code,name,level,parent", 4, NULL},
-    {COUNTYD_IMPORT_CATEGORIES, "categories", "code,name", 2, NULL},
+    {COUNTYD_IMPORT_ORGUNITS, "orgunits", "code,name,level,parent", 4, NULL, NULL},
+    {COUNTYD_IMPORT_CATEGORIES, "categories", "code,name", 2, NULL, NULL},
     {COUNTYD_IMPORT_CATALOGUE, "catalogue",
-     "code,category,name,min_level,department,limit_days,urgent_limit_days,materials", 8, NULL},
+     "code,category,name,min_level,department,limit_days,urgent_limit_days,materials", 8, NULL, NULL},
     {COUNTYD_IMPORT_PERSONS, "persons", "id,name,role,org_unit,password", 5,
-     "id,name,role,org_unit,password,department"},
-    {COUNTYD_IMPORT_HOLIDAYS, "holidays", "date,kind,name", 3, NULL},
-    {COUNTYD_IMPORT_DEPARTMENTS, "departments", "code,name,active", 3, NULL},
+     "id,name,role,org_unit,password,department",
+     "id,name,role,org_unit,password,department,stand_in"},
+    {COUNTYD_IMPORT_HOLIDAYS, "holidays", "date,kind,name", 3, NULL, NULL},
+    {COUNTYD_IMPORT_DEPARTMENTS, "departments", "code,name,active", 3, NULL, NULL},
 };
 #define N_KINDS (sizeof(KINDS) / sizeof(KINDS[0]))
 
@@ -511,6 +514,37 @@ static int check_persons(import_ctx *c, sj_error *err)
             if (!found)
                 bad(c, line, "单位 %s 不存在，请先导入 orgunits.csv (org unit not in the database)", f[3]);
         }
+        /* AB岗: a colleague of the same unit and role (and department),
+         * in this file or already stored; not oneself. */
+        const char *stand_in = c->csv->records[i].n > 6 ? f[6] : "";
+        if (stand_in[0]) {
+            bool fits = false, listed = false;
+            for (size_t k = 1; k < c->csv->n; k++) {
+                char **g = c->csv->records[k].fields;
+                if (c->csv->records[k].n < 7 || strcmp(g[0], stand_in) != 0)
+                    continue;
+                listed = true;
+                fits = strcmp(g[2], f[2]) == 0 && strcmp(g[3], f[3]) == 0 &&
+                       strcmp(g[5], dept) == 0;
+            }
+            if (!listed) {
+                char role_no[4];
+                snprintf(role_no, sizeof(role_no), "%d", (int)role);
+                const char *pk[] = {stand_in, f[3], role_no, dept};
+                PGresult *res;
+                int rc = countyd_db_query(c->db,
+                                          "SELECT 1 FROM person WHERE id = $1 AND org_unit = $2"
+                                          " AND role = $3::smallint AND department = $4",
+                                          4, pk, &res, err);
+                if (rc != 0)
+                    return rc;
+                fits = PQntuples(res) == 1;
+                PQclear(res);
+            }
+            if (!fits || strcmp(stand_in, f[0]) == 0)
+                bad(c, line, "B岗“%s”应为同一单位、同一角色的另一人员 (stand_in must be another "
+                    "person of the same unit and role)", stand_in);
+        }
         if (is_verifier(f[4])) {
             sj_password_verifier v;
             sj_error e;
@@ -566,6 +600,20 @@ static int write_persons(import_ctx *c, sj_error *err)
         const char *p[] = {f[0], f[1], role, f[3], verifier,
                            c->csv->records[i].n > 5 ? f[5] : ""};
         if ((rc = upsert(c, line, sql, 6, p, err)) != 0)
+            return rc;
+    }
+    /* AB岗, once every person of the file is in: only with the column, so
+     * that a file without it keeps the stand-ins set by person edit. */
+    for (size_t i = 1; i < c->csv->n; i++) {
+        if (c->csv->records[i].n <= 6)
+            break;
+        char **f = c->csv->records[i].fields;
+        const char *p[] = {f[0], f[6]};
+        int rc = upsert(c, c->csv->records[i].line,
+                        "UPDATE person SET stand_in = $2, updated_at = now() WHERE id = $1"
+                        " AND stand_in <> $2",
+                        2, p, err);
+        if (rc != 0)
             return rc;
     }
     return 0;
@@ -686,6 +734,8 @@ static int check_shape(import_ctx *c, size_t k)
     size_t n_cols = KINDS[k].n_cols;
     if (KINDS[k].alt_header && strcmp(header, KINDS[k].alt_header) == 0) {
         n_cols++;
+    } else if (KINDS[k].long_header && strcmp(header, KINDS[k].long_header) == 0) {
+        n_cols += 2;
     } else if (strcmp(header, KINDS[k].header) != 0) {
         bad(c, csv->records[0].line, "表头应为 %s (header must be exactly %s)", KINDS[k].header,
             KINDS[k].header);

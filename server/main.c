@@ -10,7 +10,7 @@
  *   sanji-countyd [...] [--by NAME] person add ID --name N --role R --unit U
  *       [--department D] [--password-stdin]
  *   sanji-countyd [...] [--by NAME] person edit ID [--name N] [--role R]
- *       [--unit U] [--department D]
+ *       [--unit U] [--department D] [--stand-in PERSON]
  *   sanji-countyd [...] [--by NAME] person deactivate|activate ID
  *   sanji-countyd [...] [--by NAME] person reset-password ID [--password-stdin]
  *   sanji-countyd [...] person cases ID
@@ -69,7 +69,7 @@ static void usage(FILE *out)
             "  sanji-countyd [...] [--by NAME] person add ID --name N --role R --unit U "
             "[--department D] [--password-stdin]\n"
             "  sanji-countyd [...] [--by NAME] person edit ID [--name N] [--role R] [--unit U] "
-            "[--department D]\n"
+            "[--department D] [--stand-in PERSON]\n"
             "  sanji-countyd [...] [--by NAME] person deactivate|activate ID\n"
             "  sanji-countyd [...] [--by NAME] person reset-password ID [--password-stdin]\n"
             "  sanji-countyd [...] person cases ID\n"
@@ -121,7 +121,7 @@ static int connect_waiting(const char *conninfo, int64_t retry_max_ms, PGconn **
 /* The options of the administration commands (admin.h). */
 typedef struct admin_opts {
     const char *by;
-    countyd_admin_person person; /* --name --role --unit --department */
+    countyd_admin_person person; /* --name --role --unit --department --stand-in */
     bool password_stdin;
 } admin_opts;
 
@@ -250,6 +250,8 @@ int main(int argc, char **argv)
             aopts.person.unit = argv[++i];
         } else if (strcmp(argv[i], "--department") == 0 && i + 1 < argc) {
             aopts.person.department = argv[++i];
+        } else if (strcmp(argv[i], "--stand-in") == 0 && i + 1 < argc) {
+            aopts.person.stand_in = argv[++i];
         } else if (strcmp(argv[i], "--password-stdin") == 0) {
             aopts.password_stdin = true;
         } else if (strcmp(argv[i], "--print-config-doc") == 0) {

@@ -11,6 +11,7 @@
  * The tests share one database loaded with the demo county and run in
  * order.
  */
+#include <fcntl.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -275,8 +276,8 @@ static void test_add_and_edit_person(void **state)
     free(out);
     expect_scalar("SELECT name FROM person WHERE id = 'p-new-01'", "李新民");
     expect_last_audit("张科长", "person edit", "p-new-01",
-                      "name=李新 role=village_cadre unit=" VA " department= active=yes",
-                      "name=李新民 role=village_cadre unit=" VA " department= active=yes");
+                      "name=李新 role=village_cadre unit=" VA " department= active=yes stand_in=",
+                      "name=李新民 role=village_cadre unit=" VA " department= active=yes stand_in=");
     /* Into department work: needs a known department. */
     RUN(1, NULL, "person edit p-new-01 --role department_staff --unit 410423000000");
     assert_non_null(strstr(out, "--department"));
@@ -320,6 +321,71 @@ static void test_person_cases(void **state)
     assert_non_null(strstr(out, "本单位无人接替"));
     free(out);
     RUN(0, NULL, "person activate " PA);
+    free(out);
+}
+
+/* AB岗: a stand-in of the same unit and role, audited like every edit,
+ * sent to the stations with the person list; moving unit drops it.  And
+ * persons.csv with a stand_in column sets it. */
+static void test_stand_in(void **state)
+{
+    (void)state;
+    char *out;
+    long v0 = version("person");
+    RUN(1, NULL, "person edit " PA " --stand-in " PA);
+    assert_non_null(strstr(out, "自己"));
+    free(out);
+    RUN(1, NULL, "person edit " PA " --stand-in p-410423000000-01"); /* a county operator */
+    assert_non_null(strstr(out, "同一单位"));
+    free(out);
+    RUN(1, NULL, "person edit " PA " --stand-in nobody");
+    free(out);
+    assert_int_equal(version("person"), v0);
+    RUN(0, NULL, "--by 张科长 person edit " PA " --stand-in " PB);
+    free(out);
+    expect_scalar("SELECT stand_in FROM person WHERE id = '" PA "'", PB);
+    expect_last_audit("张科长", "person edit", PA,
+                      "name=常刚 role=village_cadre unit=" VA " department= active=yes stand_in=",
+                      "name=常刚 role=village_cadre unit=" VA " department= active=yes stand_in=" PB);
+    assert_int_equal(version("person"), v0 + 1);
+    /* A deactivated colleague is no stand-in. */
+    RUN(0, NULL, "person deactivate " PB);
+    free(out);
+    RUN(1, NULL, "person edit " PA " --stand-in " PB);
+    free(out);
+    RUN(0, NULL, "person activate " PB);
+    free(out);
+    /* Cleared. */
+    RUN(0, NULL, "person edit " PA " --stand-in ''");
+    free(out);
+    expect_scalar("SELECT stand_in FROM person WHERE id = '" PA "'", "");
+    /* persons.csv with the column: set from the file; a stand-in of another
+     * unit is refused with the line, nothing written. */
+    char *verifier = scalar("SELECT verifier FROM person WHERE id = '" PA "'");
+    char file[2048], path[] = "/tmp/sj_admin_personsXXXXXX";
+    snprintf(file, sizeof(file),
+             "id,name,role,org_unit,password,department,stand_in\n"
+             "" PA ",常刚,village_cadre," VA ",%s,,p-410423000000-01\n", verifier);
+    int fd = mkstemp(path);
+    assert_true(fd >= 0);
+    assert_int_equal(write(fd, file, strlen(file)), (ssize_t)strlen(file));
+    close(fd);
+    RUN(1, NULL, "import persons %s", path);
+    assert_non_null(strstr(out, "B岗"));
+    free(out);
+    snprintf(file, sizeof(file),
+             "id,name,role,org_unit,password,department,stand_in\n"
+             "" PA ",常刚,village_cadre," VA ",%s,," PB "\n", verifier);
+    fd = open(path, O_WRONLY | O_TRUNC);
+    assert_true(fd >= 0);
+    assert_int_equal(write(fd, file, strlen(file)), (ssize_t)strlen(file));
+    close(fd);
+    RUN(0, NULL, "import persons %s", path);
+    free(out);
+    unlink(path);
+    free(verifier);
+    expect_scalar("SELECT stand_in FROM person WHERE id = '" PA "'", PB);
+    RUN(0, NULL, "person edit " PA " --stand-in ''");
     free(out);
 }
 
@@ -401,6 +467,7 @@ int main(void)
         cmocka_unit_test(test_reset_password),
         cmocka_unit_test(test_add_and_edit_person),
         cmocka_unit_test(test_person_cases),
+        cmocka_unit_test(test_stand_in),
         cmocka_unit_test(test_retire_and_restore_item),
         cmocka_unit_test(test_departments),
         cmocka_unit_test(test_audit_lists_changes),
