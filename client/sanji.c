@@ -135,6 +135,7 @@ static int cmd_network(run *r, const command *cmd, sj_error *err);
 static int cmd_departments(run *r, const command *cmd, sj_error *err);
 static int cmd_queue(run *r, const command *cmd, sj_error *err);
 static int cmd_persons(run *r, const command *cmd, sj_error *err);
+static int cmd_duty(run *r, const command *cmd, sj_error *err);
 
 struct command {
     const char *name;
@@ -207,6 +208,8 @@ static const command COMMANDS[] = {
         "I stand in for (B岗)")},
     {"persons", cmd_persons, M_STATUS, 0, "", "", "", 0, 0,
      N_("the persons of this station's unit and their stand-ins (for assign)")},
+    {"duty", cmd_duty, M_STATUS, 0, "", "", "", 0, 0,
+     N_("the duty roster of this station's unit (值班表): who is on duty today and next")},
     {"list", cmd_list, M_STATUS, 0, "mine,overdue,waiting,status", "", "", 0, 0,
      N_("list cases (filters: --mine --overdue --waiting --status)")},
     {"show", cmd_show, M_STATUS, 0, "", "", "CASE", 1, 1, N_("show one case with its full history")},
@@ -1533,6 +1536,58 @@ static int cmd_persons(run *r, const command *cmd, sj_error *err)
         }
     }
     free(v);
+    return EX_OK;
+}
+
+static const column DUTY_COLUMNS[] = {
+    {N_("Day"), 12}, {N_("Unit"), 14}, {N_("On duty"), 12}, {N_("Person id"), 20},
+};
+#define N_DUTY_COLUMNS (sizeof(DUTY_COLUMNS) / sizeof(DUTY_COLUMNS[0]))
+
+/* The duty roster (值班表) as the county last sent it: today on, today's
+ * rows marked. */
+static int cmd_duty(run *r, const command *cmd, sj_error *err)
+{
+    const opts *o = r->o;
+    (void)cmd;
+    (void)err;
+    const Sanji__DutySync *d = sc_duty(r->c);
+    char today[SJ_CLOCK_DATE_SIZE];
+    sj_clock_format_date(sj_clock_china_day(sj_clock_real_ms()), today);
+    size_t shown = 0;
+    if (o->json)
+        printf("[");
+    else if (d && d->n_entries)
+        print_header(DUTY_COLUMNS, N_DUTY_COLUMNS);
+    for (size_t i = 0; d && i < d->n_entries; i++) {
+        const Sanji__DutyEntry *e = d->entries[i];
+        if (strcmp(e->day, today) < 0)
+            continue; /* yesterday's, kept for the day's turn */
+        if (o->json) {
+            printf("%s{\"day\":", shown ? ",\n" : "");
+            json_str(stdout, e->day);
+            json_field("org_unit", e->org_unit);
+            json_field("person", e->person);
+            json_field("person_name", e->person_name);
+            printf(",\"today\":%s}", strcmp(e->day, today) == 0 ? "true" : "false");
+        } else {
+            const char *unit = sc_unit_name(r->c, e->org_unit);
+            char day[48];
+            snprintf(day, sizeof(day), "%s%s", e->day, strcmp(e->day, today) == 0 ? "*" : "");
+            const char *cells[N_DUTY_COLUMNS] = {day, unit ? unit : e->org_unit, e->person_name,
+                                                 e->person};
+            print_cells(DUTY_COLUMNS, N_DUTY_COLUMNS, cells);
+            fputc('\n', stdout);
+        }
+        shown++;
+    }
+    if (o->json)
+        printf("]\n");
+    else if (shown == 0)
+        printf("%s\n", _("No duty roster from today on has been received; the county keeps it "
+                          "(sanji-countyd duty), connect once (sanji sync)."));
+    else
+        printf("%s\n", _("* today"));
     return EX_OK;
 }
 

@@ -70,6 +70,7 @@ struct sc_client {
     Sanji__CatalogueSync *catalogue;
     Sanji__OrgTreeSync *org_tree;
     Sanji__PersonSync *persons;
+    Sanji__DutySync *duty;          /* 值班表, this node's scope */
     uint64_t catalogue_version, org_tree_version, person_version;
     char person_id[128];      /* "" when nobody is logged in */
 
@@ -128,6 +129,13 @@ static void load_ref(sc_client *c, const char *kind)
                 sanji__org_tree_sync__free_unpacked(c->org_tree, NULL);
             c->org_tree = m;
             c->org_tree_version = version;
+        }
+    } else if (strcmp(kind, "duty") == 0) {
+        Sanji__DutySync *m = sanji__duty_sync__unpack(NULL, len, data);
+        if (m) {
+            if (c->duty)
+                sanji__duty_sync__free_unpacked(c->duty, NULL);
+            c->duty = m;
         }
     } else {
         Sanji__PersonSync *m = sanji__person_sync__unpack(NULL, len, data);
@@ -248,6 +256,11 @@ const Sanji__Department *sc_item_department(const sc_client *c, const char *item
 const Sanji__OrgTreeSync *sc_org_tree(const sc_client *c)
 {
     return c->org_tree;
+}
+
+const Sanji__DutySync *sc_duty(const sc_client *c)
+{
+    return c->duty;
 }
 
 /* The state machine's view of a case record (borrowing its text).  An item
@@ -732,6 +745,9 @@ static void d_on_message(sj_dialer *d, sj_conn *conn, const Sanji__Envelope *env
     case SANJI__ENVELOPE__BODY_PERSON_SYNC:
         on_ref(c, "persons", env->person_sync->version, &env->person_sync->base);
         break;
+    case SANJI__ENVELOPE__BODY_DUTY_SYNC:
+        on_ref(c, "duty", env->duty_sync->version, &env->duty_sync->base);
+        break;
     case SANJI__ENVELOPE__BODY_HEARTBEAT:
         /* A relay repeats its county link's state on its heartbeats and
          * sends one at once when it changes; a county speaks for itself. */
@@ -920,6 +936,7 @@ int sc_client_new(uv_loop_t *loop, const sc_config *cfg, sc_event_cb cb, void *d
     load_ref(c, "catalogue");
     load_ref(c, "org_tree");
     load_ref(c, "persons");
+    load_ref(c, "duty");
     c->lasting_refusal = (int)meta_i64(c, "lasting_refusal");
     if (!sj_err_is_lasting(c->lasting_refusal))
         c->lasting_refusal = 0;
@@ -995,6 +1012,8 @@ void sc_client_free(sc_client *c)
         sanji__org_tree_sync__free_unpacked(c->org_tree, NULL);
     if (c->persons)
         sanji__person_sync__free_unpacked(c->persons, NULL);
+    if (c->duty)
+        sanji__duty_sync__free_unpacked(c->duty, NULL);
     free(c);
 }
 

@@ -46,7 +46,7 @@
  * sc_logout(), sc_person(), sc_persons(), sc_register(), sc_act(), sc_find_case(),
  * sc_get_case(), sc_case_detail_free(), sc_list_cases(), sc_case_list_free(),
  * sc_searches_at_peer(), sc_search_cases(), sc_case_page_free(), sc_keep_case(),
- * sc_fetch_case(), sc_allowed_actions(), sc_org_tree(), sc_item_department(), sc_catalogue(),
+ * sc_fetch_case(), sc_allowed_actions(), sc_org_tree(), sc_duty(), sc_item_department(), sc_catalogue(),
  * sc_catalogue_search(),
  * sc_catalogue_item(), sc_status(), sc_outbox(), sc_query(),
  * sc_out_state_label(), sc_status_label(), sc_action_label(),
@@ -306,6 +306,11 @@ const char *sc_unit_name(const sc_client *c, const char *code);
  * yet), for pickers of townships and villages.  Owned by the client; valid
  * until the next REFDATA event or sc_client_free(). */
 const Sanji__OrgTreeSync *sc_org_tree(const sc_client *c);
+
+/* The duty roster (值班表) as last received: this node's units, from
+ * yesterday on, by day; NULL when none was received yet.  Owned by the
+ * client, valid until the next REFDATA "duty" event. */
+const Sanji__DutySync *sc_duty(const sc_client *c);
 
 /* The active department that owns catalogue item `item_code` (its
  * Department.item_codes), or NULL: what a dispatch form proposes. */

@@ -17,10 +17,12 @@
 #include <unistd.h>
 
 #include "case.h"
+#include "clock.h"
 #include "db.h"
 #include "import.h"
 #include "orgunit.h"
 #include "password.h"
+#include "refdata.h"
 
 #define VALUE_SIZE 1024
 
@@ -386,6 +388,82 @@ int countyd_admin_person_cases(PGconn *db, const char *id, FILE *out, size_t *n,
                 : PQgetvalue(res, r, 5)[0] == 't' ? "首问 (first receiver)"
                                                   : "本单位无人接替 (no one else in the unit)");
     }
+    if (n)
+        *n = (size_t)PQntuples(res);
+    PQclear(res);
+    return 0;
+}
+
+/* --- the duty roster -------------------------------------------------------------- */
+
+static const char *const REF_DUTY[] = {"duty", NULL};
+
+int countyd_admin_duty_set(PGconn *db, const char *by, const char *unit, const char *day,
+                           const char *person, bool on, bool *changed, sj_error *err)
+{
+    *changed = false;
+    char why[512];
+    int rc;
+    if (on && (rc = countyd_import_duty_check(db, unit, day, person, why, sizeof(why), err)) != 0)
+        return rc;
+    if (on && why[0])
+        return sj_error_set(err, SJ_EINVAL, "%s", why);
+    int32_t d;
+    sj_error e;
+    if (!on && sj_clock_parse_date(day, &d, &e) != 0)
+        return sj_error_set(err, SJ_EINVAL, "日期“%s”无效，应为 YYYY-MM-DD (bad date)", day);
+    if ((rc = countyd_db_exec(db, "BEGIN", 0, NULL, err)) != 0)
+        return rc;
+    const char *p[] = {unit, day, person};
+    PGresult *res;
+    rc = countyd_db_query(db,
+                          on ? "INSERT INTO duty_roster (org_unit, day, person) VALUES"
+                               " ($1, $2::date, $3) ON CONFLICT DO NOTHING RETURNING 1"
+                             : "DELETE FROM duty_roster WHERE org_unit = $1 AND day = $2::date"
+                               " AND person = $3 RETURNING 1",
+                          3, p, &res, err);
+    if (rc != 0) {
+        rollback(db);
+        return rc;
+    }
+    bool did = PQntuples(res) > 0;
+    PQclear(res);
+    if (!did) {
+        rollback(db);
+        return 0;
+    }
+    char target[64], value[256];
+    snprintf(target, sizeof(target), "%.12s %.10s", unit, day);
+    snprintf(value, sizeof(value), "person=%.200s", person);
+    if ((rc = finish(db, by, on ? "duty add" : "duty remove", target, on ? "" : value,
+                     on ? value : "", REF_DUTY, err)) != 0) {
+        rollback(db);
+        return rc;
+    }
+    *changed = true;
+    return 0;
+}
+
+int countyd_admin_duty_print(PGconn *db, const char *unit, FILE *out, size_t *n, sj_error *err)
+{
+    char prefix[13] = "";
+    if (unit && *unit)
+        countyd_scope_prefix(unit, prefix);
+    const char *p[] = {prefix};
+    PGresult *res;
+    int rc = countyd_db_query(db,
+                              "SELECT d.day::text, d.org_unit, o.name, d.person, p.name"
+                              " FROM duty_roster d JOIN person p ON p.id = d.person"
+                              " JOIN org_unit o ON o.code = d.org_unit"
+                              " WHERE left(d.org_unit, length($1)) = $1"
+                              " AND d.day >= (now() AT TIME ZONE 'Asia/Shanghai')::date"
+                              " ORDER BY d.day, d.org_unit, d.person",
+                              1, p, &res, err);
+    if (rc != 0)
+        return rc;
+    for (int r = 0; r < PQntuples(res); r++)
+        fprintf(out, "%s\t%s\t%s\t%s\t%s\n", PQgetvalue(res, r, 0), PQgetvalue(res, r, 1),
+                PQgetvalue(res, r, 2), PQgetvalue(res, r, 3), PQgetvalue(res, r, 4));
     if (n)
         *n = (size_t)PQntuples(res);
     PQclear(res);

@@ -88,6 +88,17 @@ int countyd_admin_department_edit(PGconn *db, const char *by, const char *code, 
 int countyd_admin_department_set_active(PGconn *db, const char *by, const char *code, bool active,
                                         bool *changed, sj_error *err);
 
+/* The duty roster (值班表): on true puts person on duty at unit on day
+ * (YYYY-MM-DD; an active person of that unit), false takes them off.
+ * Audited ("duty add" / "duty remove", target "UNIT DAY"); the stations
+ * get the roster with the reference data.  *changed false when it was
+ * already so. */
+int countyd_admin_duty_set(PGconn *db, const char *by, const char *unit, const char *day,
+                           const char *person, bool on, bool *changed, sj_error *err);
+/* Writes the roster from today on, of the units under unit (NULL or "":
+ * all), one row a line: day, unit, unit name, person, name. */
+int countyd_admin_duty_print(PGconn *db, const char *unit, FILE *out, size_t *n, sj_error *err);
+
 /* Writes the audit, oldest first; target NULL or "" for all rows. */
 int countyd_admin_audit_print(PGconn *db, const char *target, FILE *out, sj_error *err);
 

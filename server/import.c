@@ -78,6 +78,7 @@ static const struct {
      "id,name,role,org_unit,password,department,stand_in"},
     {COUNTYD_IMPORT_HOLIDAYS, "holidays", "date,kind,name", 3, NULL, NULL},
     {COUNTYD_IMPORT_DEPARTMENTS, "departments", "code,name,active", 3, NULL, NULL},
+    {COUNTYD_IMPORT_DUTY, "duty", "org_unit,date,person", 3, NULL, NULL},
 };
 #define N_KINDS (sizeof(KINDS) / sizeof(KINDS[0]))
 
@@ -710,6 +711,103 @@ static int write_departments(import_ctx *c, sj_error *err)
     return 0;
 }
 
+/* --- the duty roster ------------------------------------------------------- */
+
+int countyd_import_duty_check(PGconn *db, const char *unit, const char *day, const char *person,
+                              char *why, size_t cap, sj_error *err)
+{
+    why[0] = '\0';
+    int32_t d;
+    sj_error e;
+    if (sj_clock_parse_date(day, &d, &e) != 0) {
+        snprintf(why, cap, "日期“%s”无效，应为 YYYY-MM-DD (bad date)", day);
+        return 0;
+    }
+    if (!sj_orgunit_valid(unit)) {
+        snprintf(why, cap, "单位“%s”不是12位区划代码 (org_unit is not a valid code)", unit);
+        return 0;
+    }
+    const char *p[] = {person, unit};
+    PGresult *res;
+    int rc = countyd_db_query(db, "SELECT active FROM person WHERE id = $1 AND org_unit = $2", 2, p,
+                              &res, err);
+    if (rc != 0)
+        return rc;
+    if (PQntuples(res) != 1)
+        snprintf(why, cap, "人员“%s”不是单位 %s 的人员 (the person is not of that unit)", person,
+                 unit);
+    else if (PQgetvalue(res, 0, 0)[0] != 't')
+        snprintf(why, cap, "人员“%s”已停用 (the person is deactivated)", person);
+    PQclear(res);
+    return 0;
+}
+
+/* org_unit,date,person: who is on duty at a unit on a day. */
+static int check_duty(import_ctx *c, sj_error *err)
+{
+    for (size_t i = 1; i < c->csv->n; i++) {
+        char **f = c->csv->records[i].fields;
+        size_t line = c->csv->records[i].line;
+        char why[512];
+        int rc = countyd_import_duty_check(c->db, f[0], f[1], f[2], why, sizeof(why), err);
+        if (rc != 0)
+            return rc;
+        if (why[0])
+            bad(c, line, "%s", why);
+        for (size_t k = 1; k < i; k++) {
+            char **g = c->csv->records[k].fields;
+            if (strcmp(g[0], f[0]) == 0 && strcmp(g[1], f[1]) == 0 && strcmp(g[2], f[2]) == 0)
+                bad(c, line, "本行与第 %zu 行重复 (the same as line %zu)",
+                    c->csv->records[k].line, c->csv->records[k].line);
+        }
+    }
+    return 0;
+}
+
+/* The file is the roster of the days it names: for each unit and day in
+ * it, those on duty are exactly the file's (others of that day leave). */
+static int write_duty(import_ctx *c, sj_error *err)
+{
+    for (size_t i = 1; i < c->csv->n; i++) {
+        char **f = c->csv->records[i].fields;
+        bool first = true;
+        for (size_t k = 1; k < i && first; k++)
+            first = !(strcmp(c->csv->records[k].fields[0], f[0]) == 0 &&
+                      strcmp(c->csv->records[k].fields[1], f[1]) == 0);
+        if (first) {
+            const char **names = calloc(c->csv->n, sizeof(*names));
+            if (!names)
+                return sj_error_set(err, SJ_ENOMEM, "out of memory");
+            size_t n = 0;
+            for (size_t k = i; k < c->csv->n; k++)
+                if (strcmp(c->csv->records[k].fields[0], f[0]) == 0 &&
+                    strcmp(c->csv->records[k].fields[1], f[1]) == 0)
+                    names[n++] = c->csv->records[k].fields[2];
+            char *list = NULL;
+            int rc = countyd_db_text_array(names, n, &list);
+            free(names);
+            if (rc != 0)
+                return sj_error_set(err, SJ_ENOMEM, "out of memory");
+            const char *p[] = {f[0], f[1], list};
+            rc = upsert(c, c->csv->records[i].line,
+                        "DELETE FROM duty_roster WHERE org_unit = $1 AND day = $2::date"
+                        " AND NOT person = ANY($3::text[])",
+                        3, p, err);
+            free(list);
+            if (rc != 0)
+                return rc;
+        }
+        const char *p[] = {f[0], f[1], f[2]};
+        int rc = upsert(c, c->csv->records[i].line,
+                        "INSERT INTO duty_roster (org_unit, day, person) VALUES ($1, $2::date, $3)"
+                        " ON CONFLICT DO NOTHING",
+                        3, p, err);
+        if (rc != 0)
+            return rc;
+    }
+    return 0;
+}
+
 /* --- driver ---------------------------------------------------------------- */
 
 static int check_shape(import_ctx *c, size_t k)
@@ -776,16 +874,17 @@ int countyd_import_file(PGconn *db, countyd_import_kind kind, const char *path, 
         [COUNTYD_IMPORT_ORGUNITS] = check_orgunits, [COUNTYD_IMPORT_CATEGORIES] = check_categories,
         [COUNTYD_IMPORT_CATALOGUE] = check_catalogue, [COUNTYD_IMPORT_PERSONS] = check_persons,
         [COUNTYD_IMPORT_HOLIDAYS] = check_holidays,
-        [COUNTYD_IMPORT_DEPARTMENTS] = check_departments};
+        [COUNTYD_IMPORT_DEPARTMENTS] = check_departments, [COUNTYD_IMPORT_DUTY] = check_duty};
     static int (*const write[])(import_ctx *, sj_error *) = {
         [COUNTYD_IMPORT_ORGUNITS] = write_orgunits, [COUNTYD_IMPORT_CATEGORIES] = write_categories,
         [COUNTYD_IMPORT_CATALOGUE] = write_catalogue, [COUNTYD_IMPORT_PERSONS] = write_persons,
         [COUNTYD_IMPORT_HOLIDAYS] = write_holidays,
-        [COUNTYD_IMPORT_DEPARTMENTS] = write_departments};
+        [COUNTYD_IMPORT_DEPARTMENTS] = write_departments, [COUNTYD_IMPORT_DUTY] = write_duty};
     static const char *const refname[] = {
         [COUNTYD_IMPORT_ORGUNITS] = "org_tree", [COUNTYD_IMPORT_CATEGORIES] = "catalogue",
         [COUNTYD_IMPORT_CATALOGUE] = "catalogue", [COUNTYD_IMPORT_PERSONS] = "person",
-        [COUNTYD_IMPORT_HOLIDAYS] = NULL, [COUNTYD_IMPORT_DEPARTMENTS] = "org_tree"};
+        [COUNTYD_IMPORT_HOLIDAYS] = NULL, [COUNTYD_IMPORT_DEPARTMENTS] = "org_tree",
+        [COUNTYD_IMPORT_DUTY] = "duty"};
 
     if ((rc = countyd_db_exec(db, "BEGIN", 0, NULL, err)) != 0)
         goto out;

@@ -45,3 +45,9 @@ CREATE TABLE duty_roster (
     PRIMARY KEY (org_unit, day, person)
 );
 CREATE INDEX duty_roster_day ON duty_roster (day);
+
+-- The roster is reference data with its own version (DutySync).
+ALTER TABLE reference_version DROP CONSTRAINT reference_version_name_check,
+    ADD CONSTRAINT reference_version_name_check
+        CHECK (name IN ('catalogue', 'org_tree', 'person', 'duty'));
+INSERT INTO reference_version (name) VALUES ('duty');

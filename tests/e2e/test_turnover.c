@@ -16,7 +16,9 @@
  * deactivated it shows up in `sanji-countyd person cases`, and the
  * colleague takes it over at the station without a reason (the assignee is
  * gone), which the county records with the colleague's name and the
- * colleague's 我的事项 and `sanji show` then show.
+ * colleague's 我的事项 and `sanji show` then show.  The county puts the
+ * colleague on today's duty (`sanji-countyd duty add`): the station shows
+ * it (`sanji duty`) after its next sync.
  *
  * Nothing waits a fixed time (SJ_TEST_HANG_MS only catches a hang).
  *
@@ -216,6 +218,34 @@ static void test_deactivated_person_cannot_log_in_at_the_station(void **state)
         fail_msg("show: exit %d: %s", rc, out);
 }
 
+/* After a sync, does the station's roster list the colleague on today's
+ * duty? */
+static bool duty_shows_colleague(void *arg)
+{
+    (void)arg;
+    if (cli("sanji123", "sync --wait 5") != 0 || cli("sanji123", "--json duty") != 0)
+        return false;
+    return strstr(out, "\"person\":\"" COLLEAGUE "\"") && strstr(out, "\"today\":true");
+}
+
+static void test_duty_roster_reaches_the_station(void **state)
+{
+    (void)state;
+    char *today = pgt_scalar(W.db, "SELECT ((now() AT TIME ZONE 'Asia/Shanghai')::date)::text");
+    assert_non_null(today);
+    char args[256];
+    snprintf(args, sizeof args, "--by 县管理员 duty add 410423101201 %s " COLLEAGUE, today);
+    int rc = countyd(args);
+    free(today);
+    if (rc != 0)
+        fail_msg("duty add: exit %d: %s", rc, out);
+    if (!sj_test_poll_until(duty_shows_colleague, NULL, SJ_TEST_HANG_MS, 200))
+        fail_msg("the station does not show today's duty: %s", out);
+    rc = cli("sanji123", "duty");
+    if (rc != 0 || !strstr(out, "姚铁柱") || !strstr(out, "张官营村"))
+        fail_msg("sanji duty: exit %d: %s", rc, out);
+}
+
 static void test_retired_item_is_not_offered(void **state)
 {
     (void)state;
@@ -246,6 +276,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_case_assigned_to_the_cadre),
         cmocka_unit_test(test_deactivated_person_cannot_log_in_at_the_station),
+        cmocka_unit_test(test_duty_roster_reaches_the_station),
         cmocka_unit_test(test_retired_item_is_not_offered),
         cmocka_unit_test(test_reactivated_person_logs_in_again),
     };

@@ -389,6 +389,53 @@ static void test_stand_in(void **state)
     free(out);
 }
 
+/* 值班表: duty add/remove/list, audited, the roster's version raised; a
+ * person of another unit refused; duty.csv replaces the days it names. */
+static void test_duty_roster(void **state)
+{
+    (void)state;
+    char *out;
+    long v0 = version("duty");
+    RUN(1, NULL, "duty add " VA " 2099-01-05 p-410423000000-01"); /* not of the village */
+    assert_non_null(strstr(out, "不是单位"));
+    free(out);
+    RUN(1, NULL, "duty add " VA " 2099-02-30 " PA);
+    assert_non_null(strstr(out, "日期"));
+    free(out);
+    assert_int_equal(version("duty"), v0);
+    RUN(0, NULL, "--by 张科长 duty add " VA " 2099-01-05 " PA);
+    free(out);
+    expect_last_audit("张科长", "duty add", VA " 2099-01-05", "", "person=" PA);
+    assert_int_equal(version("duty"), v0 + 1);
+    RUN(0, NULL, "duty add " VA " 2099-01-05 " PA); /* again: nothing changes */
+    assert_non_null(strstr(out, "无变化"));
+    free(out);
+    assert_int_equal(version("duty"), v0 + 1);
+    RUN(0, NULL, "duty list " VA);
+    assert_non_null(strstr(out, "2099-01-05\t" VA "\t"));
+    assert_non_null(strstr(out, PA "\t常刚"));
+    free(out);
+    /* The file is the roster of its days: PB replaces PA on the 5th. */
+    char path[] = "/tmp/sj_admin_dutyXXXXXX";
+    const char file[] = "org_unit,date,person\n" VA ",2099-01-05," PB "\n" VA ",2099-01-06," PA
+                        "\n" VA ",2099-01-06," PB "\n";
+    int fd = mkstemp(path);
+    assert_true(fd >= 0);
+    assert_int_equal(write(fd, file, strlen(file)), (ssize_t)strlen(file));
+    close(fd);
+    RUN(0, NULL, "import duty %s", path);
+    free(out);
+    unlink(path);
+    expect_scalar("SELECT string_agg(day || ' ' || person, ',' ORDER BY day, person)"
+                  " FROM duty_roster WHERE day >= '2099-01-01'",
+                  "2099-01-05 " PB ",2099-01-06 " PA ",2099-01-06 " PB);
+    assert_int_equal(version("duty"), v0 + 2);
+    RUN(0, NULL, "--by 张科长 duty remove " VA " 2099-01-06 " PA);
+    free(out);
+    expect_last_audit("张科长", "duty remove", VA " 2099-01-06", "person=" PA, "");
+    pgt_exec(db, "DELETE FROM duty_roster");
+}
+
 static void test_retire_and_restore_item(void **state)
 {
     (void)state;
@@ -468,6 +515,7 @@ int main(void)
         cmocka_unit_test(test_add_and_edit_person),
         cmocka_unit_test(test_person_cases),
         cmocka_unit_test(test_stand_in),
+        cmocka_unit_test(test_duty_roster),
         cmocka_unit_test(test_retire_and_restore_item),
         cmocka_unit_test(test_departments),
         cmocka_unit_test(test_audit_lists_changes),
