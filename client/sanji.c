@@ -1343,7 +1343,7 @@ static int cmd_show(run *r, const command *cmd, sj_error *err)
         kv(_("First receiver"), *c->first_receiver_name ? c->first_receiver_name : c->first_receiver);
         kv(_("Assigned to"), c->assignee && *c->assignee
                                  ? (*c->assignee_name ? c->assignee_name : c->assignee)
-                                 : _("(nobody)"));
+                                 : _("(not assigned)"));
         kv(_("Carrier"), c->carrier && *c->carrier_name ? c->carrier_name : c->carrier);
         char holder[128];
         snprintf(holder, sizeof(holder), "%s %s", sc_level_label((sj_level)c->holder_level), c->holder_unit);
