@@ -62,7 +62,7 @@ typedef struct opts {
     bool json;
     bool help;
     const char *item, *name, *id, *phone, *text, *appointment, *result, *note, *department,
-        *satisfaction, *password_file, *days, *person;
+        *satisfaction, *password_file, *days, *person, *carrier;
     bool urgent, wait_applied, mine, overdue, waiting, offline, password_stdin;
     const char *dir;               /* setup */
     bool force, passphrase_stdin;  /* setup */
@@ -97,6 +97,7 @@ static const option_def OPTIONS[] = {
     {"satisfaction", true, N_("satisfied | basically | unsatisfied (also 满意 / 基本满意 / 不满意)")},
     {"days", true, N_("working days of extension asked for, 1 to 60 (延期)")},
     {"person", true, N_("a person's id, from `sanji persons` (assign, set-carrier)")},
+    {"carrier", true, N_("the cadre who carries the case throughout (全程代办员), from `sanji persons`; default: you")},
     {"wait", true, N_("seconds to try sending before leaving it in the outbox (default 5; 0: save only)")},
     {"wait-applied", false, N_("wait until the county has recorded it, not only the township")},
     {"mine", false, N_("only cases I first received")},
@@ -152,7 +153,7 @@ struct command {
 #define ACT_OPTS "wait,wait-applied"
 static const command COMMANDS[] = {
     {"register", cmd_action, M_ACTION, SJ_ACTION_REGISTER,
-     "item,name,id,phone,text,urgent,appointment," ACT_OPTS, "item,name,id,phone,text", "", 0, 0,
+     "item,name,id,phone,text,urgent,appointment,carrier," ACT_OPTS, "item,name,id,phone,text", "", 0, 0,
      N_("register a new request (诉求登记)")},
     {"resolve-now", cmd_action, M_ACTION, SJ_ACTION_RESOLVE_AT_ONCE, "result,note," ACT_OPTS, "result", "CASE",
      1, 1, N_("resolve at once at the village (即办)")},
@@ -382,6 +383,7 @@ static int parse_cmd_opts(const command *cmd, int argc, char **argv, opts *o)
         STR("satisfaction", satisfaction);
         STR("days", days);
         STR("person", person);
+        STR("carrier", carrier);
         FLAG("urgent", urgent);
         FLAG("wait-applied", wait_applied);
         FLAG("mine", mine);
@@ -1068,6 +1070,7 @@ static int cmd_action(run *r, const command *cmd, sj_error *err)
             .request_text = o->text,
             .urgent = o->urgent,
             .appointment_at_ms = appt,
+            .carrier = o->carrier,
         };
         uint8_t cid[16];
         if (sc_register(r->c, &req, cid, r->msg_id, err) != 0)

@@ -1343,6 +1343,16 @@ int sc_register(sc_client *c, const sc_register_req *req, uint8_t case_id_out[16
         return sj_error_set(err, SJ_EBAD_ID_NUMBER, "%s", e2.message);
     if (sj_personal_check_phone(req->phone, &e2) != 0)
         return sj_error_set(err, SJ_EBAD_PHONE, "%s", e2.message);
+    /* 全程代办员: a cadre who works here, or the first receiver. */
+    const Sanji__Person *carrier = p;
+    if (req->carrier && *req->carrier) {
+        carrier = person_by_id(c, req->carrier);
+        if (!person_fits(c, carrier))
+            return sj_error_set(err, SJ_EUNKNOWN_PERSON,
+                                _("%s is not an active person of this station; choose the carrier "
+                                  "from sanji persons."),
+                                req->carrier);
+    }
     int64_t now = sj_clock_real_ms();
     if ((rc = sc_check_clock(c, now, err)) != 0)
         return rc;
@@ -1368,6 +1378,7 @@ int sc_register(sc_client *c, const sc_register_req *req, uint8_t case_id_out[16
     sub.registered_at_ms = now;
     sub.urgent = req->urgent;
     sub.appointment_at_ms = req->appointment_at_ms;
+    sub.carrier = carrier == p ? (char *)"" : carrier->id;
     Sanji__Envelope env = SANJI__ENVELOPE__INIT;
     env.message_id.data = msg_id;
     env.message_id.len = 16;
@@ -1384,12 +1395,12 @@ int sc_register(sc_client *c, const sc_register_req *req, uint8_t case_id_out[16
     pc.request_text = (char *)req->request_text;
     pc.first_receiver = p->id;
     pc.first_receiver_name = p->name;
-    /* 全程代办员: the first receiver, as the county records it. */
-    pc.carrier = p->id;
-    pc.carrier_name = p->name;
     pc.registered_at_ms = now;
     pc.urgent = req->urgent;
     pc.appointment_at_ms = req->appointment_at_ms;
+    /* 全程代办员, as the county will record it. */
+    out.next.carrier = carrier->id;
+    out.next.carrier_name = carrier->name;
     sj_case_pb_from_case(&out.next, &pc);
     rc = save(c, msg_id, case_id, SJ_ACTION_REGISTER, &env, &pc, err);
     if (rc == 0) {

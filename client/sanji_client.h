@@ -189,6 +189,8 @@ typedef struct sc_register_req {
     const char *request_text;
     bool urgent;
     int64_t appointment_at_ms;   /* 0: none */
+    const char *carrier;         /* 全程代办员: a person of this station (NULL or "": the one
+                                    registering) */
 } sc_register_req;
 
 /* Registers a new case.  Checks: a person logged in, a known active item,

@@ -149,8 +149,23 @@ static void test_case_assigned_to_the_cadre(void **state)
     assert_non_null(v);
     assert_string_equal(v, PERSON " 常刚 " PERSON);
     free(v);
-    if ((rc = cli("sanji123", "--json mine")) != 0 || !strstr(out, assigned_case))
+    if ((rc = cli("sanji123", "--json mine")) != 0 || !strstr(out, assigned_case) ||
+        !strstr(out, "\"carrier_name\":\"常刚\""))
         fail_msg("the assigned case is not in 我的事项: exit %d: %s", rc, out);
+    /* 全程代办员 named at registration: a colleague of the station. */
+    rc = cli("sanji123", "--json register --item MZ-003 --name 孙八 --id 11010519491231002X"
+                         " --phone 13800138000 --text 代办测试 --carrier " COLLEAGUE
+                         " --wait-applied --wait 120");
+    if (rc != 0)
+        fail_msg("register --carrier: exit %d: %s", rc, out);
+    v = pgt_scalar(W.db, "SELECT carrier || ' ' || carrier_name || ' ' || first_receiver"
+                         " FROM cases WHERE request_text = '代办测试'");
+    assert_non_null(v);
+    assert_string_equal(v, COLLEAGUE " 姚铁柱 " PERSON);
+    free(v);
+    rc = cli("sanji123", "register --item MZ-003 --name 孙八 --id 11010519491231002X"
+                         " --phone 13800138000 --text 代办测试二 --carrier p-410423000000-01");
+    assert_int_not_equal(rc, 0); /* not a person of this station */
 }
 
 /* After a sync, does the colleague's 我的事项 hold the case as the county
