@@ -63,7 +63,7 @@ typedef struct opts {
     bool json;
     bool help;
     const char *item, *name, *id, *phone, *text, *appointment, *result, *note, *department,
-        *satisfaction, *password_file, *days, *output;
+        *satisfaction, *password_file, *days, *output, *person, *carrier;
     bool urgent, no_notify, wait_applied, mine, overdue, waiting, offline, password_stdin;
     const char *dir;               /* setup */
     bool force, passphrase_stdin;  /* setup */
@@ -98,6 +98,8 @@ static const option_def OPTIONS[] = {
     {"material", true, N_("one missing material; repeat for each (all at once: one-time notice)")},
     {"satisfaction", true, N_("satisfied | basically | unsatisfied (also 满意 / 基本满意 / 不满意)")},
     {"days", true, N_("working days of extension asked for, 1 to 60 (延期)")},
+    {"person", true, N_("a person's id, from `sanji persons` (assign, set-carrier)")},
+    {"carrier", true, N_("the cadre who carries the case throughout (全程代办员), from `sanji persons`; default: you")},
     {"wait", true, N_("seconds to try sending before leaving it in the outbox (default 5; 0: save only)")},
     {"wait-applied", false, N_("wait until the county has recorded it, not only the township")},
     {"mine", false, N_("only cases I first received")},
@@ -137,6 +139,8 @@ static int cmd_network(run *r, const command *cmd, sj_error *err);
 static int cmd_departments(run *r, const command *cmd, sj_error *err);
 static int cmd_queue(run *r, const command *cmd, sj_error *err);
 static int cmd_print(run *r, const command *cmd, sj_error *err);
+static int cmd_persons(run *r, const command *cmd, sj_error *err);
+static int cmd_duty(run *r, const command *cmd, sj_error *err);
 
 struct command {
     const char *name;
@@ -153,7 +157,7 @@ struct command {
 #define ACT_OPTS "wait,wait-applied"
 static const command COMMANDS[] = {
     {"register", cmd_action, M_ACTION, SJ_ACTION_REGISTER,
-     "item,name,id,phone,text,urgent,no-notify,appointment," ACT_OPTS, "item,name,id,phone,text", "", 0, 0,
+     "item,name,id,phone,text,urgent,no-notify,appointment,carrier," ACT_OPTS, "item,name,id,phone,text", "", 0, 0,
      N_("register a new request (诉求登记)")},
     {"resolve-now", cmd_action, M_ACTION, SJ_ACTION_RESOLVE_AT_ONCE, "result,note," ACT_OPTS, "result", "CASE",
      1, 1, N_("resolve at once at the village (即办)")},
@@ -198,6 +202,19 @@ static const command COMMANDS[] = {
      1, 1, N_("approve the extension asked for (批准延期; the level above or the county)")},
     {"extend-refuse", cmd_action, M_ACTION, SJ_ACTION_EXTEND_REFUSE, "note," ACT_OPTS, "note", "CASE",
      1, 1, N_("refuse the extension asked for, with the reason (不予延期)")},
+    {"assign", cmd_action, M_ACTION, SJ_ACTION_ASSIGN, "person,note," ACT_OPTS, "person", "CASE", 1,
+     1, N_("assign the case to a person of the unit holding it (指派/改派)")},
+    {"take-over", cmd_action, M_ACTION, SJ_ACTION_TAKE_OVER, "note," ACT_OPTS, "", "CASE", 1, 1,
+     N_("take over a colleague's case, with the reason (接手)")},
+    {"set-carrier", cmd_action, M_ACTION, SJ_ACTION_SET_CARRIER, "person,note," ACT_OPTS, "person",
+     "CASE", 1, 1, N_("name the village cadre who carries the case throughout (全程代办员)")},
+    {"mine", cmd_list, M_STATUS, 0, "overdue,status", "", "", 0, 0,
+     N_("my cases (我的事项): assigned to me, carried or first received by me, and those of whom "
+        "I stand in for (B岗)")},
+    {"persons", cmd_persons, M_STATUS, 0, "", "", "", 0, 0,
+     N_("the persons of this station's unit and their stand-ins (for assign)")},
+    {"duty", cmd_duty, M_STATUS, 0, "", "", "", 0, 0,
+     N_("the duty roster of this station's unit (值班表): who is on duty today and next")},
     {"list", cmd_list, M_STATUS, 0, "mine,overdue,waiting,status", "", "", 0, 0,
      N_("list cases (filters: --mine --overdue --waiting --status)")},
     {"show", cmd_show, M_STATUS, 0, "", "", "CASE", 1, 1, N_("show one case with its full history")},
@@ -372,6 +389,8 @@ static int parse_cmd_opts(const command *cmd, int argc, char **argv, opts *o)
         STR("satisfaction", satisfaction);
         STR("days", days);
         STR("output", output);
+        STR("person", person);
+        STR("carrier", carrier);
         FLAG("urgent", urgent);
         FLAG("no-notify", no_notify);
         FLAG("wait-applied", wait_applied);
@@ -425,6 +444,7 @@ static int parse_cmd_opts(const command *cmd, int argc, char **argv, opts *o)
         GIVEN("department", department);
         GIVEN("satisfaction", satisfaction);
         GIVEN("days", days);
+        GIVEN("person", person);
 #undef GIVEN
         if (!given)
             return usage_error(cmd, _("missing --%s (%s)."), OPTIONS[k].name, _(OPTIONS[k].help));
@@ -1059,6 +1079,7 @@ static int cmd_action(run *r, const command *cmd, sj_error *err)
             .urgent = o->urgent,
             .appointment_at_ms = appt,
             .no_notify = o->no_notify,
+            .carrier = o->carrier,
         };
         uint8_t cid[16];
         if (sc_register(r->c, &req, cid, r->msg_id, err) != 0)
@@ -1105,6 +1126,7 @@ static int cmd_action(run *r, const command *cmd, sj_error *err)
             .materials = o->materials,
             .n_materials = o->n_materials,
             .satisfaction = sat,
+            .person = o->person,
         };
         if (sc_act(r->c, &req, r->msg_id, err) != 0)
             return fail(err, EX_INPUT);
@@ -1163,6 +1185,10 @@ static void json_case(const Sanji__Case *c)
            c->due_provisional ? "true" : "false", c->limit_days, c->paused_at_ms, c->paused_days,
            c->extended_days, c->extension_days, c->return_count);
     json_field("first_receiver", c->first_receiver);
+    json_field("assignee", c->assignee);
+    json_field("assignee_name", c->assignee_name);
+    json_field("carrier", c->carrier);
+    json_field("carrier_name", c->carrier_name);
     json_field("applicant", c->applicant ? c->applicant->name : "");
     json_field("result", c->result);
     json_field("return_reason", c->return_reason);
@@ -1186,7 +1212,6 @@ static int nobody_logged_in(sj_error *err)
 static int cmd_list(run *r, const command *cmd, sj_error *err)
 {
     const opts *o = r->o;
-    (void)cmd;
     sc_use_person(r->c, NULL);
     sj_case_status st[MAX_REPEAT];
     for (size_t i = 0; i < o->n_statuses; i++) {
@@ -1200,12 +1225,14 @@ static int cmd_list(run *r, const command *cmd, sj_error *err)
             return usage_error(NULL, _("unknown status \"%s\"; use one of: %s."), o->statuses[i], names);
         }
     }
-    if (o->mine && !sc_person(r->c)) {
+    /* `sanji mine`: 我的事项. */
+    bool assigned = strcmp(cmd->name, "mine") == 0;
+    if ((o->mine || assigned) && !sc_person(r->c)) {
         nobody_logged_in(err);
         return fail(err, EX_INPUT);
     }
     sc_list_filter f = {.mine = o->mine, .overdue = o->overdue, .waiting_for_me = o->waiting,
-                        .statuses = st, .n_statuses = o->n_statuses};
+                        .statuses = st, .n_statuses = o->n_statuses, .assigned = assigned};
     sc_case_list l;
     if (sc_list_cases(r->c, &f, &l, err) != 0)
         return fail(err, EX_SETUP);
@@ -1282,6 +1309,8 @@ static int cmd_show(run *r, const command *cmd, sj_error *err)
             json_field("actor", e->actor_person);
             json_field("actor_name", e->actor_name);
             json_field("actor_node", e->actor_node);
+            json_field("person", e->person);
+            json_field("person_name", e->person_name);
             json_field("note", e->note);
             json_field("result", e->result);
             printf(",\"materials\":");
@@ -1328,6 +1357,10 @@ static int cmd_show(run *r, const command *cmd, sj_error *err)
         kv(_("Phone"), mask_phone);
         kv(_("Request"), c->request_text);
         kv(_("First receiver"), *c->first_receiver_name ? c->first_receiver_name : c->first_receiver);
+        kv(_("Assigned to"), c->assignee && *c->assignee
+                                 ? (*c->assignee_name ? c->assignee_name : c->assignee)
+                                 : _("(not assigned)"));
+        kv(_("Carrier"), c->carrier && *c->carrier_name ? c->carrier_name : c->carrier);
         char holder[128];
         snprintf(holder, sizeof(holder), "%s %s", sc_level_label((sj_level)c->holder_level), c->holder_unit);
         kv(_("Held by"), holder);
@@ -1402,6 +1435,8 @@ static int cmd_show(run *r, const command *cmd, sj_error *err)
             print_cell(sc_action_label((sj_case_action)e->action), 12);
             print_cell(sc_status_label((sj_case_status)e->to_status), 14);
             print_cell(*e->actor_name ? e->actor_name : e->actor_person, 8);
+            if (e->person && *e->person)
+                printf("→ %s  ", *e->person_name ? e->person_name : e->person);
             printf("%s%s%s", e->note, *e->note && *e->result ? " / " : "", e->result);
             for (size_t m = 0; m < e->n_materials; m++)
                 printf("%s%s", m == 0 ? (*e->note || *e->result ? " / " : "") : _(", "), e->materials[m]);
@@ -1548,6 +1583,98 @@ static int cmd_departments(run *r, const command *cmd, sj_error *err)
         print_cells(DEPARTMENT_COLUMNS, N_DEPARTMENT_COLUMNS, cells);
         fputc('\n', stdout);
     }
+    return EX_OK;
+}
+
+static const column PERSON_COLUMNS[] = {
+    {N_("Person id"), 20}, {N_("Name"), 12}, {N_("Stand-in (B岗)"), 20},
+};
+#define N_PERSON_COLUMNS (sizeof(PERSON_COLUMNS) / sizeof(PERSON_COLUMNS[0]))
+
+/* The persons who work here (active, of this station's unit and role):
+ * those a case held here is assigned to (sanji assign --person), with
+ * their stand-ins. */
+static int cmd_persons(run *r, const command *cmd, sj_error *err)
+{
+    const opts *o = r->o;
+    (void)cmd;
+    sc_person_entry *v = NULL;
+    size_t n = 0;
+    if (sc_persons(r->c, &v, &n, err) != 0)
+        return fail(err, EX_SETUP);
+    if (o->json) {
+        printf("[");
+        for (size_t i = 0; i < n; i++) {
+            printf("%s{\"id\":", i ? ",\n" : "");
+            json_str(stdout, v[i].id);
+            json_field("name", v[i].name);
+            json_field("stand_in", v[i].stand_in);
+            printf("}");
+        }
+        printf("]\n");
+    } else if (n == 0) {
+        printf("%s\n", _("No person list has been received yet; connect once (sanji sync)."));
+    } else {
+        print_header(PERSON_COLUMNS, N_PERSON_COLUMNS);
+        for (size_t i = 0; i < n; i++) {
+            const char *cells[N_PERSON_COLUMNS] = {v[i].id, v[i].name, v[i].stand_in};
+            print_cells(PERSON_COLUMNS, N_PERSON_COLUMNS, cells);
+            fputc('\n', stdout);
+        }
+    }
+    free(v);
+    return EX_OK;
+}
+
+static const column DUTY_COLUMNS[] = {
+    {N_("Day"), 12}, {N_("Unit"), 14}, {N_("On duty"), 12}, {N_("Person id"), 20},
+};
+#define N_DUTY_COLUMNS (sizeof(DUTY_COLUMNS) / sizeof(DUTY_COLUMNS[0]))
+
+/* The duty roster (值班表) as the county last sent it: today on, today's
+ * rows marked. */
+static int cmd_duty(run *r, const command *cmd, sj_error *err)
+{
+    const opts *o = r->o;
+    (void)cmd;
+    (void)err;
+    const Sanji__DutySync *d = sc_duty(r->c);
+    char today[SJ_CLOCK_DATE_SIZE];
+    sj_clock_format_date(sj_clock_china_day(sj_clock_real_ms()), today);
+    size_t shown = 0;
+    if (o->json)
+        printf("[");
+    else if (d && d->n_entries)
+        print_header(DUTY_COLUMNS, N_DUTY_COLUMNS);
+    for (size_t i = 0; d && i < d->n_entries; i++) {
+        const Sanji__DutyEntry *e = d->entries[i];
+        if (strcmp(e->day, today) < 0)
+            continue; /* yesterday's, kept for the day's turn */
+        if (o->json) {
+            printf("%s{\"day\":", shown ? ",\n" : "");
+            json_str(stdout, e->day);
+            json_field("org_unit", e->org_unit);
+            json_field("person", e->person);
+            json_field("person_name", e->person_name);
+            printf(",\"today\":%s}", strcmp(e->day, today) == 0 ? "true" : "false");
+        } else {
+            const char *unit = sc_unit_name(r->c, e->org_unit);
+            char day[48];
+            snprintf(day, sizeof(day), "%s%s", e->day, strcmp(e->day, today) == 0 ? "*" : "");
+            const char *cells[N_DUTY_COLUMNS] = {day, unit ? unit : e->org_unit, e->person_name,
+                                                 e->person};
+            print_cells(DUTY_COLUMNS, N_DUTY_COLUMNS, cells);
+            fputc('\n', stdout);
+        }
+        shown++;
+    }
+    if (o->json)
+        printf("]\n");
+    else if (shown == 0)
+        printf("%s\n", _("No duty roster from today on has been received; the county keeps it "
+                          "(sanji-countyd duty), connect once (sanji sync)."));
+    else
+        printf("%s\n", _("* today"));
     return EX_OK;
 }
 

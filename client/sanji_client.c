@@ -70,6 +70,7 @@ struct sc_client {
     Sanji__CatalogueSync *catalogue;
     Sanji__OrgTreeSync *org_tree;
     Sanji__PersonSync *persons;
+    Sanji__DutySync *duty;          /* 值班表, this node's scope */
     uint64_t catalogue_version, org_tree_version, person_version;
     char person_id[128];      /* "" when nobody is logged in */
 
@@ -128,6 +129,13 @@ static void load_ref(sc_client *c, const char *kind)
                 sanji__org_tree_sync__free_unpacked(c->org_tree, NULL);
             c->org_tree = m;
             c->org_tree_version = version;
+        }
+    } else if (strcmp(kind, "duty") == 0) {
+        Sanji__DutySync *m = sanji__duty_sync__unpack(NULL, len, data);
+        if (m) {
+            if (c->duty)
+                sanji__duty_sync__free_unpacked(c->duty, NULL);
+            c->duty = m;
         }
     } else {
         Sanji__PersonSync *m = sanji__person_sync__unpack(NULL, len, data);
@@ -206,6 +214,7 @@ int sc_persons(const sc_client *c, sc_person_entry **out, size_t *n, sj_error *e
         v[k].id = nz(p->id);
         v[k].name = nz(p->name);
         v[k].role = (sj_person_role)p->role;
+        v[k].stand_in = nz(p->stand_in);
         k++;
     }
     *out = v;
@@ -247,6 +256,11 @@ const Sanji__Department *sc_item_department(const sc_client *c, const char *item
 const Sanji__OrgTreeSync *sc_org_tree(const sc_client *c)
 {
     return c->org_tree;
+}
+
+const Sanji__DutySync *sc_duty(const sc_client *c)
+{
+    return c->duty;
 }
 
 /* The state machine's view of a case record (borrowing its text).  An item
@@ -731,6 +745,9 @@ static void d_on_message(sj_dialer *d, sj_conn *conn, const Sanji__Envelope *env
     case SANJI__ENVELOPE__BODY_PERSON_SYNC:
         on_ref(c, "persons", env->person_sync->version, &env->person_sync->base);
         break;
+    case SANJI__ENVELOPE__BODY_DUTY_SYNC:
+        on_ref(c, "duty", env->duty_sync->version, &env->duty_sync->base);
+        break;
     case SANJI__ENVELOPE__BODY_HEARTBEAT:
         /* A relay repeats its county link's state on its heartbeats and
          * sends one at once when it changes; a county speaks for itself. */
@@ -919,6 +936,7 @@ int sc_client_new(uv_loop_t *loop, const sc_config *cfg, sc_event_cb cb, void *d
     load_ref(c, "catalogue");
     load_ref(c, "org_tree");
     load_ref(c, "persons");
+    load_ref(c, "duty");
     c->lasting_refusal = (int)meta_i64(c, "lasting_refusal");
     if (!sj_err_is_lasting(c->lasting_refusal))
         c->lasting_refusal = 0;
@@ -994,6 +1012,8 @@ void sc_client_free(sc_client *c)
         sanji__org_tree_sync__free_unpacked(c->org_tree, NULL);
     if (c->persons)
         sanji__person_sync__free_unpacked(c->persons, NULL);
+    if (c->duty)
+        sanji__duty_sync__free_unpacked(c->duty, NULL);
     free(c);
 }
 
@@ -1225,6 +1245,7 @@ static int actor_of(sc_client *c, sj_actor *a, const Sanji__Person **pp, sj_erro
     a->role = (sj_person_role)p->role;
     snprintf(a->unit, sizeof(a->unit), "%s", nz(p->org_unit));
     snprintf(a->department, sizeof(a->department), "%s", nz(p->department));
+    snprintf(a->person, sizeof(a->person), "%s", nz(p->id));
     if (pp)
         *pp = p;
     return 0;
@@ -1322,6 +1343,16 @@ int sc_register(sc_client *c, const sc_register_req *req, uint8_t case_id_out[16
         return sj_error_set(err, SJ_EBAD_ID_NUMBER, "%s", e2.message);
     if (sj_personal_check_phone(req->phone, &e2) != 0)
         return sj_error_set(err, SJ_EBAD_PHONE, "%s", e2.message);
+    /* 全程代办员: a cadre who works here, or the first receiver. */
+    const Sanji__Person *carrier = p;
+    if (req->carrier && *req->carrier) {
+        carrier = person_by_id(c, req->carrier);
+        if (!person_fits(c, carrier))
+            return sj_error_set(err, SJ_EUNKNOWN_PERSON,
+                                _("%s is not an active person of this station; choose the carrier "
+                                  "from sanji persons."),
+                                req->carrier);
+    }
     int64_t now = sj_clock_real_ms();
     if ((rc = sc_check_clock(c, now, err)) != 0)
         return rc;
@@ -1348,6 +1379,7 @@ int sc_register(sc_client *c, const sc_register_req *req, uint8_t case_id_out[16
     sub.urgent = req->urgent;
     sub.appointment_at_ms = req->appointment_at_ms;
     sub.no_notify = req->no_notify;
+    sub.carrier = carrier == p ? (char *)"" : carrier->id;
     Sanji__Envelope env = SANJI__ENVELOPE__INIT;
     env.message_id.data = msg_id;
     env.message_id.len = 16;
@@ -1368,6 +1400,9 @@ int sc_register(sc_client *c, const sc_register_req *req, uint8_t case_id_out[16
     pc.urgent = req->urgent;
     pc.appointment_at_ms = req->appointment_at_ms;
     out.next.notify = req->no_notify ? SJ_NOTIFY_OFF : SJ_NOTIFY_NONE; /* as the county will */
+    /* 全程代办员, as the county will record it. */
+    out.next.carrier = carrier->id;
+    out.next.carrier_name = carrier->name;
     sj_case_pb_from_case(&out.next, &pc);
     rc = save(c, msg_id, case_id, SJ_ACTION_REGISTER, &env, &pc, err);
     if (rc == 0) {
@@ -1421,9 +1456,16 @@ int sc_act(sc_client *c, const sc_action_req *req, uint8_t message_id_out[16], s
     ca.satisfaction = (Sanji__Satisfaction)req->satisfaction;
     ca.department = (char *)nz(req->department);
     ca.extend_days = req->extend_days;
-    /* Judged as the county will judge the message it becomes. */
+    ca.person = (char *)nz(req->person);
+    /* Judged as the county will judge the message it becomes: a case
+     * assigned to someone this station's list no longer holds active is
+     * taken over without a reason there too. */
     sj_action a;
     sj_case_pb_action(&ca, &a);
+    if (req->type == SJ_ACTION_TAKE_OVER && sm.assignee && *sm.assignee) {
+        const Sanji__Person *was = person_by_id(c, sm.assignee);
+        a.assignee_inactive = !was || !was->active;
+    }
     sj_case_outcome out;
     sj_error e2;
     if (sj_case_apply(&sm, &a, &actor, &out, &e2) != 0) {
@@ -1435,6 +1477,14 @@ int sc_act(sc_client *c, const sc_action_req *req, uint8_t message_id_out[16], s
     env.message_id.len = 16;
     env.body_case = SANJI__ENVELOPE__BODY_CASE_ACTION;
     env.case_action = &ca;
+    /* The names the county will fill in, from this station's list. */
+    const Sanji__Person *named = person_by_id(c, req->person);
+    if (req->type == SJ_ACTION_ASSIGN && named)
+        out.next.assignee_name = named->name;
+    if (req->type == SJ_ACTION_SET_CARRIER && named)
+        out.next.carrier_name = named->name;
+    if (req->type == SJ_ACTION_TAKE_OVER)
+        out.next.assignee_name = p->name;
     Sanji__Case pc = *cur; /* shallow: text stays owned by cur */
     sj_case_pb_from_case(&out.next, &pc);
     rc = save(c, msg_id, req->case_id, req->type, &env, &pc, err);
@@ -1506,6 +1556,12 @@ void sc_case_detail_free(sc_case_detail *d)
 int sc_list_cases(sc_client *c, const sc_list_filter *f, sc_case_list *out, sj_error *err)
 {
     memset(out, 0, sizeof(*out));
+    /* 我的事项 includes the cases of those the person stands in for. */
+    const char *stand_for[64];
+    size_t n_stand_for =
+        c->persons ? sj_case_search_stand_for(c->persons->persons, c->persons->n_persons,
+                                              c->person_id, stand_for, 64)
+                   : 0;
     Sanji__Case **all = NULL;
     size_t n = 0;
     int rc = sc_store_case_list(c->st, &all, &n, err);
@@ -1517,6 +1573,8 @@ int sc_list_cases(sc_client *c, const sc_list_filter *f, sc_case_list *out, sj_e
         bool keep = true;
         if (f && f->mine)
             keep = keep && c->person_id[0] && strcmp(nz(cs->first_receiver), c->person_id) == 0;
+        if (f && f->assigned)
+            keep = keep && sj_case_search_is_mine(cs, c->person_id, stand_for, n_stand_for);
         if (f && f->overdue)
             keep = keep && cs->overdue && sj_case_is_active((sj_case_status)cs->status);
         if (f && f->waiting_for_me)
@@ -1565,12 +1623,20 @@ int sc_search_cases(sc_client *c, const Sanji__CaseListQuery *q, sc_case_page *o
     }
     /* The store holds this node's scope only (the feed and sc_keep_case()
      * check it): no scope condition to test on every row. */
+    const char *stand_for[64];
+    size_t n_stand_for =
+        c->persons && q->mine
+            ? sj_case_search_stand_for(c->persons->persons, c->persons->n_persons,
+                                       q->for_person, stand_for, 64)
+            : 0;
     sj_case_search_viewer v = {.role = c->node.role,
                                .unit = c->node.unit,
                                .scope = NULL,
                                .category_items = items,
                                .n_category_items = n_items,
-                               .now_ms = sj_clock_real_ms()};
+                               .now_ms = sj_clock_real_ms(),
+                               .stand_for = stand_for,
+                               .n_stand_for = n_stand_for};
     int rc = sc_store_case_search(c->st, q, &v, &out->cases, &out->n, &out->total, &out->capped,
                                   err);
     free(items);
@@ -1855,6 +1921,9 @@ const char *sc_action_label(sj_case_action a)
     case SJ_ACTION_DUE_RECOMPUTE: return _("case action: due time recomputed");
     case SJ_ACTION_NOTIFIED: return _("case action: villager notified");
     case SJ_ACTION_NOTIFY_FAILED: return _("case action: notifying the villager failed");
+    case SJ_ACTION_ASSIGN: return _("case action: assign");
+    case SJ_ACTION_TAKE_OVER: return _("case action: take over");
+    case SJ_ACTION_SET_CARRIER: return _("case action: name the carrier");
     default: return "?";
     }
 }

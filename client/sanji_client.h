@@ -46,7 +46,7 @@
  * sc_logout(), sc_person(), sc_persons(), sc_register(), sc_act(), sc_find_case(),
  * sc_get_case(), sc_case_detail_free(), sc_list_cases(), sc_case_list_free(),
  * sc_searches_at_peer(), sc_search_cases(), sc_case_page_free(), sc_keep_case(),
- * sc_fetch_case(), sc_allowed_actions(), sc_org_tree(), sc_item_department(), sc_catalogue(),
+ * sc_fetch_case(), sc_allowed_actions(), sc_org_tree(), sc_duty(), sc_item_department(), sc_catalogue(),
  * sc_catalogue_search(),
  * sc_catalogue_item(), sc_status(), sc_outbox(), sc_query(),
  * sc_out_state_label(), sc_status_label(), sc_action_label(),
@@ -168,6 +168,7 @@ typedef struct sc_person_entry {
     const char *id;           /* e.g. "p-410423101201-01" */
     const char *name;
     sj_person_role role;
+    const char *stand_in;     /* AB岗: the B岗's id ("": nobody) */
 } sc_person_entry;
 
 /* The persons of this node's unit who may log in here (active, the role of
@@ -189,6 +190,8 @@ typedef struct sc_register_req {
     bool urgent;
     int64_t appointment_at_ms;   /* 0: none */
     bool no_notify;              /* the villager is sent no messages (不通知) */
+    const char *carrier;         /* 全程代办员: a person of this station (NULL or "": the one
+                                    registering) */
 } sc_register_req;
 
 /* Registers a new case.  Checks: a person logged in, a known active item,
@@ -209,6 +212,7 @@ typedef struct sc_action_req {
     size_t n_materials;
     sj_satisfaction satisfaction;
     uint32_t extend_days;         /* EXTEND_REQUEST: working days asked for */
+    const char *person;           /* ASSIGN: the assignee; SET_CARRIER: the carrier */
 } sc_action_req;
 
 /* Any other lifecycle action on a cached case, checked with the state
@@ -236,6 +240,8 @@ void sc_case_detail_free(sc_case_detail *d);
 
 typedef struct sc_list_filter {
     bool mine;                    /* first received by the logged-in person */
+    bool assigned;                /* 我的事项: assigned to, carried or first received by the
+                                     logged-in person, or assigned to one they stand in for */
     bool overdue;                 /* overdue only */
     bool waiting_for_me;          /* held by this node's org unit, open */
     const sj_case_status *statuses;  /* any of these (n 0: all) */
@@ -303,6 +309,11 @@ const char *sc_unit_name(const sc_client *c, const char *code);
  * yet), for pickers of townships and villages.  Owned by the client; valid
  * until the next REFDATA event or sc_client_free(). */
 const Sanji__OrgTreeSync *sc_org_tree(const sc_client *c);
+
+/* The duty roster (值班表) as last received: this node's units, from
+ * yesterday on, by day; NULL when none was received yet.  Owned by the
+ * client, valid until the next REFDATA "duty" event. */
+const Sanji__DutySync *sc_duty(const sc_client *c);
 
 /* The active department that owns catalogue item `item_code` (its
  * Department.item_codes), or NULL: what a dispatch form proposes. */

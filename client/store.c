@@ -119,7 +119,8 @@ static int reindex(sc_store *st, const uint8_t case_id[16], sj_error *err);
 /* Schema 1 -> 2: the search columns and indexes of the case cache
  * (common/case_search.h), filled from every cached case, in one
  * transaction: a crash leaves the store at schema 1, upgraded again on the
- * next start. */
+ * next start.  2 -> 3: the same rebuild adds the assignment columns
+ * (assignee, carrier: 我的事项). */
 static int upgrade(sc_store *st, sj_error *err)
 {
     int rc = sc_store_begin(st, err);

@@ -48,7 +48,7 @@
 #include "err.h"
 #include "sanji.pb-c.h"
 
-#define SC_STORE_SCHEMA 2
+#define SC_STORE_SCHEMA 3
 #define SC_STORE_FINAL_KEEP_DAYS 30
 
 typedef struct sc_store sc_store;

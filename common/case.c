@@ -42,6 +42,9 @@ static const char *const action_names[SJ_ACTION_COUNT] = {
     [SJ_ACTION_EXTEND_APPROVE] = "extend_approve",
     [SJ_ACTION_EXTEND_REFUSE] = "extend_refuse",
     [SJ_ACTION_DUE_RECOMPUTE] = "due_recompute",
+    [SJ_ACTION_ASSIGN] = "assign",
+    [SJ_ACTION_TAKE_OVER] = "take_over",
+    [SJ_ACTION_SET_CARRIER] = "set_carrier",
     [SJ_ACTION_NOTIFIED] = "notified",
     [SJ_ACTION_NOTIFY_FAILED] = "notify_failed",
 };
@@ -183,6 +186,10 @@ sj_person_role sj_role_from_name(const char *name)
 #define SJ__ACTIVE (SJ__OPEN | SJ__BIT(SJ_STATUS_UNSATISFIED))
 /* Active and the clock runs: not while the case waits for materials. */
 #define SJ__RUNNING (SJ__ACTIVE & ~SJ__BIT(SJ_STATUS_WAITING_MATERIALS))
+/* Every status but the terminal ones: a case is assigned, taken over and
+ * given a carrier wherever it stands. */
+#define SJ__NOT_TERMINAL                                                                           \
+    (SJ__ACTIVE | SJ__BIT(SJ_STATUS_RESOLVED) | SJ__BIT(SJ_STATUS_RETURNED))
 #define SJ__HANDLING                                                                               \
     (SJ__BIT(SJ_STATUS_REGISTERED) | SJ__BIT(SJ_STATUS_ACCEPTED_TOWNSHIP) |                       \
      SJ__BIT(SJ_STATUS_ACCEPTED_COUNTY))
@@ -290,6 +297,22 @@ bool sj_department_code_valid(const char *code)
     for (size_t i = 0; i < len; i++) {
         char ch = code[i];
         if (!((ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9') || ch == '-'))
+            return false;
+    }
+    return true;
+}
+
+bool sj_person_id_valid(const char *id)
+{
+    if (!id)
+        return false;
+    size_t len = strnlen(id, SJ_PERSON_ID_SIZE);
+    if (len == 0 || len > SJ_PERSON_ID_MAX)
+        return false;
+    for (size_t i = 0; i < len; i++) {
+        char ch = id[i];
+        if (!((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') ||
+              ch == '-' || ch == '_' || ch == '.'))
             return false;
     }
     return true;
@@ -589,6 +612,28 @@ static const rule rules[SJ_ACTION_COUNT] = {
            "(待审核回单)"),
         N_("only the county holding the case can send the report back"),
     },
+    [SJ_ACTION_ASSIGN] = {
+        SJ__V | SJ__T | SJ__C | SJ__D, SJ__NOT_TERMINAL,
+        N_("the supervision sweep assigns no case; the unit holding it assigns it to one of its "
+           "people (指派)"),
+        N_("a closed or withdrawn case is assigned to nobody"),
+        N_("only the unit holding the case assigns it to one of its people; it is held at "
+           "another level or by a department"),
+    },
+    [SJ_ACTION_TAKE_OVER] = {
+        SJ__V | SJ__T | SJ__C | SJ__D, SJ__NOT_TERMINAL,
+        N_("the supervision sweep takes over no case; a colleague in the unit holding it does "
+           "(接手)"),
+        N_("a closed or withdrawn case is taken over by nobody"),
+        N_("only a colleague in the unit holding the case can take it over; it is held at "
+           "another level or by a department"),
+    },
+    [SJ_ACTION_SET_CARRIER] = {
+        SJ__V, SJ__NOT_TERMINAL,
+        N_("only the village names the cadre who carries a case throughout (全程代办员)"),
+        N_("a closed or withdrawn case gets no new carrier"),
+        NULL,
+    },
 };
 
 /* Actions that record a fact about a case without moving it: they neither
@@ -598,8 +643,8 @@ static bool version_exempt(sj_case_action action)
 {
     return action == SJ_ACTION_URGE || action == SJ_ACTION_SUPERVISE ||
            action == SJ_ACTION_OVERDUE || action == SJ_ACTION_WARN ||
-           action == SJ_ACTION_DUE_RECOMPUTE || action == SJ_ACTION_NOTIFIED ||
-           action == SJ_ACTION_NOTIFY_FAILED;
+           action == SJ_ACTION_DUE_RECOMPUTE || action == SJ_ACTION_SET_CARRIER ||
+           action == SJ_ACTION_NOTIFIED || action == SJ_ACTION_NOTIFY_FAILED;
 }
 
 static int refuse(sj_error *err, int code, const char *message)
@@ -640,6 +685,7 @@ static bool level_ok(const sj_case *c, sj_case_action action, const sj_actor *ac
             return resolver || county;
         return actor->role == SJ_ROLE_VILLAGE_CADRE;
     case SJ_ACTION_WITHDRAW:
+    case SJ_ACTION_SET_CARRIER: /* its village, wherever the case is */
     case SJ_ACTION_SUPERVISE:
     case SJ_ACTION_OVERDUE:
     case SJ_ACTION_WARN:
@@ -709,6 +755,17 @@ static int check(const sj_case *c, sj_case_action action, const sj_actor *actor,
         c->extension_days == 0)
         return refuse(err, SJ_ENOT_ALLOWED,
                       N_("no extension is asked for on this case; there is nothing to decide"));
+    if (action == SJ_ACTION_TAKE_OVER && (!c->assignee || !c->assignee[0]))
+        return refuse(err, SJ_ENOT_ALLOWED,
+                      N_("the case is assigned to nobody, so there is nothing to take over; "
+                         "assign it (指派) instead"));
+    /* The taker becomes the assignee: a person must be named. */
+    if (action == SJ_ACTION_TAKE_OVER && !sj_person_id_valid(actor->person))
+        return refuse(err, SJ_ENOT_ALLOWED,
+                      N_("taking a case over needs the person who takes it; log in as that "
+                         "person"));
+    if (action == SJ_ACTION_TAKE_OVER && strcmp(c->assignee, actor->person) == 0)
+        return refuse(err, SJ_ENOT_ALLOWED, N_("the case is already assigned to you"));
     /* 7 */
     if (!level_ok(c, action, actor))
         return refuse(err, SJ_EWRONG_LEVEL, r->wrong_level);
@@ -838,6 +895,14 @@ static const struct {
     [SJ_ACTION_DUE_RECOMPUTE] = {0,
         N_("(the chosen action is the due time recomputed on the calendar: it takes no "
            "field)")},
+    [SJ_ACTION_ASSIGN] = {SJ__NOTE | SJ_CASE_FIELD_PERSON,
+        N_("(the chosen action is assign (指派): it takes the person and a note)")},
+    [SJ_ACTION_TAKE_OVER] = {SJ__NOTE,
+        N_("(the chosen action is take over (接手): it takes a note, the reason, only; the "
+           "case goes to the one who takes it)")},
+    [SJ_ACTION_SET_CARRIER] = {SJ__NOTE | SJ_CASE_FIELD_PERSON,
+        N_("(the chosen action is name the carrier (全程代办员): it takes the person and a "
+           "note)")},
     [SJ_ACTION_NOTIFIED] = {SJ_CASE_FIELD_NOTIFY,
         N_("(the chosen action is the record of a message sent to the villager: it takes the "
            "attempt only)")},
@@ -873,6 +938,8 @@ static unsigned carried(const sj_action *a)
         f |= SJ_CASE_FIELD_WARN_PERCENT;
     if (a->extend_days != 0)
         f |= SJ_CASE_FIELD_EXTEND_DAYS;
+    if (a->person && a->person[0])
+        f |= SJ_CASE_FIELD_PERSON;
     if (a->notify_attempt != 0 || a->notify_retry_at_ms != 0)
         f |= SJ_CASE_FIELD_NOTIFY;
     return f;
@@ -900,6 +967,8 @@ static int check_taken(const sj_action *a, sj_error *err)
         {SJ_CASE_FIELD_EXTEND_DAYS, N_("a number of extension days does not belong to this "
                                        "action; only asking for an extension (申请延期) takes "
                                        "one")},
+        {SJ_CASE_FIELD_PERSON, N_("a person does not belong to this action; only assigning a "
+                                  "case (指派) or naming its carrier (全程代办员) takes one")},
         {SJ_CASE_FIELD_NOTIFY, N_("a notification attempt does not belong to this action; only "
                                   "the county's record of a message to the villager takes one")},
     };
@@ -1047,6 +1116,23 @@ static int check_fields(const sj_case *c, const sj_action *a, sj_error *err)
         if (sj_utf8_blank(a->note))
             missing = N_("a note is required to refuse an extension: say why");
         break;
+    case SJ_ACTION_ASSIGN:
+        if (sj_utf8_blank(a->person))
+            missing = N_("a person is required to assign a case (指派): choose one of the unit "
+                         "holding it");
+        break;
+    case SJ_ACTION_SET_CARRIER:
+        if (sj_utf8_blank(a->person))
+            missing = N_("a person is required to name the carrier (全程代办员): choose a cadre "
+                         "of the village");
+        break;
+    case SJ_ACTION_TAKE_OVER:
+        /* An absent colleague's work is taken with a word why; a
+         * deactivated one's needs none. */
+        if (!a->assignee_inactive && sj_utf8_blank(a->note))
+            missing = N_("a reason is required to take over a colleague's case (接手): say why "
+                         "(away, on leave ...)");
+        break;
     case SJ_ACTION_NOTIFIED:
     case SJ_ACTION_NOTIFY_FAILED:
         if (a->notify_attempt == 0)
@@ -1074,6 +1160,17 @@ static int check_fields(const sj_case *c, const sj_action *a, sj_error *err)
     for (size_t i = 0; i < SJ__COUNT(fields); i++)
         if ((rc = check_text(&fields[i], err)) != 0)
             return rc;
+    if ((a->type == SJ_ACTION_ASSIGN || a->type == SJ_ACTION_SET_CARRIER) &&
+        !sj_person_id_valid(a->person))
+        return refuse(err, SJ_EBAD_FIELD,
+                      N_("the person is not a person id (letters, digits, '.', '_' and '-', at "
+                         "most 64); choose the person from the list"));
+    if (a->type == SJ_ACTION_ASSIGN && c->assignee && strcmp(c->assignee, a->person) == 0)
+        return refuse(err, SJ_EBAD_FIELD,
+                      N_("the case is already assigned to this person; choose another one"));
+    if (a->type == SJ_ACTION_SET_CARRIER && c->carrier && strcmp(c->carrier, a->person) == 0)
+        return refuse(err, SJ_EBAD_FIELD,
+                      N_("this cadre already carries the case; choose another one"));
     if (a->type == SJ_ACTION_DISPATCH && !sj_department_code_valid(a->department))
         return refuse(err, SJ_EBAD_FIELD,
                       N_("the department is not a department code (lower-case letters, digits "
@@ -1320,6 +1417,19 @@ static void transition(sj_case *n, const sj_case *c, const sj_action *a, const s
         break;
     case SJ_ACTION_DUE_RECOMPUTE:
         break; /* the due time is set by clock() */
+    case SJ_ACTION_ASSIGN:
+        /* The name is the county's records' (apply fills it in). */
+        n->assignee = a->person;
+        n->assignee_name = NULL;
+        break;
+    case SJ_ACTION_TAKE_OVER:
+        n->assignee = actor->person;
+        n->assignee_name = NULL;
+        break;
+    case SJ_ACTION_SET_CARRIER:
+        n->carrier = a->person;
+        n->carrier_name = NULL;
+        break;
     case SJ_ACTION_NOTIFIED:
     case SJ_ACTION_NOTIFY_FAILED:
         n->notify_attempts = a->notify_attempt;
@@ -1377,6 +1487,21 @@ static bool move_clock(sj_case *n, const sj_case *c, const sj_action *a, sj_case
     return true;
 }
 
+static bool same_text(const char *a, const char *b)
+{
+    return strcmp(a ? a : "", b ? b : "") == 0;
+}
+
+/* True if the case is held by another unit, or another department, after
+ * the action than before. */
+static bool moved(const sj_case *n, const sj_case *c)
+{
+    return n->holder_level != c->holder_level ||
+           strncmp(n->holder_unit, c->holder_unit, SJ_UNIT_CODE_SIZE) != 0 ||
+           sj_case_department_holds(n) != sj_case_department_holds(c) ||
+           !same_text(n->department_code, c->department_code);
+}
+
 /* The results the villager is told of, by the status the case enters. */
 static const sj_notify_kind notify_kinds[SJ_STATUS_COUNT] = {
     [SJ_STATUS_RESOLVED] = SJ_NOTIFY_KIND_RESOLVED,
@@ -1420,6 +1545,12 @@ int sj_case_apply(const sj_case *current, const sj_action *action, const sj_acto
      * handles the case: it lapses when the case moves on or is finished. */
     if (o.next.holder_level != current->holder_level || !status_in(o.next.status, SJ__OPEN))
         o.next.extension_days = 0;
+    /* The assignee is a person of the holding unit (or department): when
+     * the case moves to another, that one assigns anew. */
+    if (moved(&o.next, current)) {
+        o.next.assignee = NULL;
+        o.next.assignee_name = NULL;
+    }
     if (action->type == SJ_ACTION_DUE_RECOMPUTE && !action->calendar)
         return refuse(err, SJ_EINVAL,
                       N_("the due time can be recomputed only on the county's calendar; this is a "

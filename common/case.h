@@ -98,6 +98,21 @@
  *   DUE_RECOMPUTE     S           active, not waiting; a    due time and provisional mark
  *                                 calendar given and the    recomputed on the calendar (no
  *                                 due time differs on it    version change)
+ *   ASSIGN            holder      any not terminal          assignee = person (指派/改派);
+ *                                                           person required, another than
+ *                                                           the assignee now; note optional
+ *   TAKE_OVER         holder      not terminal, assigned    assignee = the actor (接手);
+ *                                 to another person         note (the reason) required
+ *                                                           unless assignee_inactive
+ *   SET_CARRIER       V           any not terminal          carrier = person (全程代办员);
+ *                                                           no version change
+ *
+ * Assignment (docs/LIFECYCLE.md "Who works the case"): the assignee is a
+ * person of the holding unit (or, while a department holds the case, of
+ * that department); any action that moves the case to another unit or
+ * department clears it, and the new holder assigns anew.  The carrier stays
+ * with the case to the end.  Anyone of the holding unit may still act on an
+ * assigned case: assignment says who works it, not who may.
  *   NOTIFIED          S           not terminal; notify      notify SENT; attempt and time
  *                                 PENDING                   recorded (no version change)
  *   NOTIFY_FAILED     S           not terminal; notify      attempt, time and retry time
@@ -184,8 +199,9 @@
  * ON_BEHALF (代办).
  *
  * Ownership: sj_case holds its text by borrowed pointers.  After
- * sj_case_apply() the text pointers of out->next point either into `current`
- * or into `action`; copy them before either goes away.  Refusal messages are
+ * sj_case_apply() the text pointers of out->next point into `current`,
+ * `action` or (TAKE_OVER's assignee) `actor`; copy them before any of them
+ * goes away.  Refusal messages are
  * constant English strings, marked for translation (the caller translates
  * them at the edge, e.g. the county into Chinese for the Ack reason).  The
  * refusal of a field an action does not take is two such strings joined by
@@ -275,6 +291,9 @@ typedef enum sj_case_action {
     SJ_ACTION_EXTEND_APPROVE = 24,  /* 批准延期 */
     SJ_ACTION_EXTEND_REFUSE = 25,   /* 不予延期 */
     SJ_ACTION_DUE_RECOMPUTE = 26,   /* system: due time recomputed after a calendar import */
+    SJ_ACTION_ASSIGN = 27,          /* 指派/改派: to a named person of the holding unit */
+    SJ_ACTION_TAKE_OVER = 28,       /* 接手: a colleague of the holding unit takes it over */
+    SJ_ACTION_SET_CARRIER = 29,     /* 全程代办员: the village names the cadre who carries it */
     SJ_ACTION_NOTIFIED = 30,        /* system: the villager's message was sent (已通知) */
     SJ_ACTION_NOTIFY_FAILED = 31,   /* system: a message attempt failed (通知失败) */
 } sj_case_action;
@@ -327,13 +346,19 @@ typedef enum sj_satisfaction {
  * identity (identity.h), e.g. "mzj" for 县民政局 (docs/DATA.md). */
 #define SJ_DEPARTMENT_CODE_MAX 31
 #define SJ_DEPARTMENT_CODE_SIZE (SJ_DEPARTMENT_CODE_MAX + 1)
+/* A person id: 1..64 bytes of [A-Za-z0-9._-] (sj_person_id_valid()). */
+#define SJ_PERSON_ID_MAX 64
+#define SJ_PERSON_ID_SIZE (SJ_PERSON_ID_MAX + 1)
 
 /* Who acts: a person's role and org unit (12-digit code); department staff
- * also name their department (their unit is the county's). */
+ * also name their department (their unit is the county's).  The person id
+ * is judged by TAKE_OVER only (the taker becomes the assignee); "" for the
+ * system and wherever no person is known. */
 typedef struct sj_actor {
     sj_person_role role;
     char unit[SJ_UNIT_CODE_SIZE];
     char department[SJ_DEPARTMENT_CODE_SIZE]; /* DEPARTMENT_STAFF only */
+    char person[SJ_PERSON_ID_SIZE];
 } sj_actor;
 
 /* The lifecycle-relevant part of a case (the rest: applicant, request text,
@@ -387,6 +412,14 @@ typedef struct sj_case {
     uint32_t notify_attempts;
     int64_t notify_at_ms;              /* last attempt */
     int64_t notify_retry_at_ms;        /* PENDING after a failure: next attempt */
+    /* Who works the case in the holding unit (指派), cleared whenever the
+     * case moves to another unit or department; and the village cadre who
+     * carries it throughout (全程代办员), kept wherever it goes.  Ids are
+     * judged here; names are the county's records' (apply fills them). */
+    const char *assignee;
+    const char *assignee_name;
+    const char *carrier;
+    const char *carrier_name;
 } sj_case;
 
 /* One action as requested. */
@@ -404,6 +437,11 @@ typedef struct sj_action {
     uint32_t extend_days;              /* EXTEND_REQUEST only: 1..SJ_CASE_EXTEND_MAX */
     uint32_t notify_attempt;           /* NOTIFIED, NOTIFY_FAILED: 1, 2 ... (required) */
     int64_t notify_retry_at_ms;        /* NOTIFY_FAILED: the retry, after at_ms (0: given up) */
+    const char *person;                /* ASSIGN: the assignee; SET_CARRIER: the carrier */
+    /* Not a field of the action: the county's records say the case's
+     * assignee is no longer active, so that TAKE_OVER needs no reason.
+     * Clients and relays leave it false (a reason is asked for). */
+    bool assignee_inactive;
     /* The county's working-day calendar, not a field of the action: with
      * it the clock moves (SUPPLEMENT, EXTEND_APPROVE, DUE_RECOMPUTE); NULL
      * (clients, relays) leaves the due time as it is and refuses
@@ -422,6 +460,7 @@ typedef enum sj_case_field {
     SJ_CASE_FIELD_WARN_PERCENT = 1 << 5,
     SJ_CASE_FIELD_EXTEND_DAYS = 1 << 6,
     SJ_CASE_FIELD_NOTIFY = 1 << 7,     /* notify_attempt, notify_retry_at_ms */
+    SJ_CASE_FIELD_PERSON = 1 << 8,     /* person */
 } sj_case_field;
 
 /* A new case's own fields as the village registers them. */
@@ -530,6 +569,11 @@ sj_satisfaction sj_satisfaction_from_name(const char *name);
 /* True if code has the form of a department code ([a-z0-9-]{1,31}).  Whether
  * such a department exists and is active is the county's records' to say. */
 bool sj_department_code_valid(const char *code);
+
+/* True if id has the form of a person id (1..SJ_PERSON_ID_MAX bytes of
+ * letters, digits, '.', '_' and '-').  Whether such a person exists, is
+ * active and works in the right unit is the county's records' to say. */
+bool sj_person_id_valid(const char *id);
 
 /* True if a department holds the case now: dispatched to it, taken by it,
  * or waiting for materials it asked for. */

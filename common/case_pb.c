@@ -69,6 +69,9 @@ SJ__SAME(SJ_ACTION_EXTEND_REQUEST, SANJI__CASE_ACTION_TYPE__CASE_ACTION_EXTEND_R
 SJ__SAME(SJ_ACTION_EXTEND_APPROVE, SANJI__CASE_ACTION_TYPE__CASE_ACTION_EXTEND_APPROVE);
 SJ__SAME(SJ_ACTION_EXTEND_REFUSE, SANJI__CASE_ACTION_TYPE__CASE_ACTION_EXTEND_REFUSE);
 SJ__SAME(SJ_ACTION_DUE_RECOMPUTE, SANJI__CASE_ACTION_TYPE__CASE_ACTION_DUE_RECOMPUTE);
+SJ__SAME(SJ_ACTION_ASSIGN, SANJI__CASE_ACTION_TYPE__CASE_ACTION_ASSIGN);
+SJ__SAME(SJ_ACTION_TAKE_OVER, SANJI__CASE_ACTION_TYPE__CASE_ACTION_TAKE_OVER);
+SJ__SAME(SJ_ACTION_SET_CARRIER, SANJI__CASE_ACTION_TYPE__CASE_ACTION_SET_CARRIER);
 SJ__SAME(SJ_ACTION_NOTIFIED, SANJI__CASE_ACTION_TYPE__CASE_ACTION_NOTIFIED);
 SJ__SAME(SJ_ACTION_NOTIFY_FAILED, SANJI__CASE_ACTION_TYPE__CASE_ACTION_NOTIFY_FAILED);
 SJ__SAME(SJ_ACTION_COUNT, SANJI__CASE_ACTION_TYPE__CASE_ACTION_NOTIFY_FAILED + 1);
@@ -153,6 +156,10 @@ void sj_case_pb_to_case(const Sanji__Case *p, sj_level item_min_level, sj_case *
     o->notify_attempts = p->notify_attempts;
     o->notify_at_ms = p->notify_at_ms;
     o->notify_retry_at_ms = p->notify_retry_at_ms;
+    o->assignee = p->assignee;
+    o->assignee_name = p->assignee_name;
+    o->carrier = p->carrier;
+    o->carrier_name = p->carrier_name;
 }
 
 void sj_case_pb_from_case(const sj_case *c, Sanji__Case *t)
@@ -195,6 +202,10 @@ void sj_case_pb_from_case(const sj_case *c, Sanji__Case *t)
     t->notify_attempts = c->notify_attempts;
     t->notify_at_ms = c->notify_at_ms;
     t->notify_retry_at_ms = c->notify_retry_at_ms;
+    t->assignee = (char *)nz(c->assignee);
+    t->assignee_name = (char *)nz(c->assignee_name);
+    t->carrier = (char *)nz(c->carrier);
+    t->carrier_name = (char *)nz(c->carrier_name);
 }
 
 void sj_case_pb_action(const Sanji__CaseAction *a, sj_action *o)
@@ -212,4 +223,5 @@ void sj_case_pb_action(const Sanji__CaseAction *a, sj_action *o)
     o->extend_days = a->extend_days;
     o->notify_attempt = a->notify_attempt;
     o->notify_retry_at_ms = a->notify_retry_at_ms;
+    o->person = a->person;
 }

@@ -33,13 +33,29 @@ static int fail(sqlite3 *db, sj_error *err, const char *what)
 int sj_case_search_rebuild(sqlite3 *db, const char *cases_sql, const char *keep,
                            const char *blob_column, sj_error *err)
 {
-    /* The old table's indexes go with it; their names are free again. */
+    /* The old table's indexes are dropped first, whatever format made
+     * them, so that the new layout can take their names. */
     char sql[1024];
-    snprintf(sql, sizeof(sql),
-             "ALTER TABLE cases RENAME TO cases_old;"
-             "DROP INDEX IF EXISTS cases_number; DROP INDEX IF EXISTS cases_village;");
-    if (sqlite3_exec(db, sql, NULL, NULL, NULL) != SQLITE_OK ||
-        sqlite3_exec(db, cases_sql, NULL, NULL, NULL) != SQLITE_OK)
+    if (sqlite3_exec(db, "ALTER TABLE cases RENAME TO cases_old", NULL, NULL, NULL) != SQLITE_OK)
+        return fail(db, err, "rebuild");
+    for (;;) {
+        sqlite3_stmt *q = NULL;
+        if (sqlite3_prepare_v2(db,
+                               "SELECT name FROM sqlite_master WHERE type = 'index' AND"
+                               " tbl_name = 'cases_old' AND sql IS NOT NULL LIMIT 1",
+                               -1, &q, NULL) != SQLITE_OK)
+            return fail(db, err, "rebuild indexes");
+        bool more = sqlite3_step(q) == SQLITE_ROW;
+        if (more)
+            snprintf(sql, sizeof(sql), "DROP INDEX \"%s\"",
+                     (const char *)sqlite3_column_text(q, 0));
+        sqlite3_finalize(q);
+        if (!more)
+            break;
+        if (sqlite3_exec(db, sql, NULL, NULL, NULL) != SQLITE_OK)
+            return fail(db, err, "rebuild indexes");
+    }
+    if (sqlite3_exec(db, cases_sql, NULL, NULL, NULL) != SQLITE_OK)
         return fail(db, err, "rebuild");
     snprintf(sql, sizeof(sql), "INSERT INTO cases (%s) SELECT %s FROM cases_old; DROP TABLE cases_old",
              keep, keep);
@@ -85,6 +101,8 @@ void sj_case_search_bind(sqlite3_stmt *s, int first, const Sanji__Case *c)
     sqlite3_bind_int(s, i++, c->overdue ? 1 : 0);
     sqlite3_bind_int(s, i++, c->supervised ? 1 : 0);
     sqlite3_bind_int64(s, i++, c->due_at_ms);
+    sqlite3_bind_text(s, i++, nz(c->assignee), -1, SQLITE_STATIC);
+    sqlite3_bind_text(s, i++, nz(c->carrier), -1, SQLITE_STATIC);
 }
 
 int sj_case_search_index(sqlite3 *db, const Sanji__Case *c, sj_error *err)
@@ -94,7 +112,7 @@ int sj_case_search_index(sqlite3 *db, const Sanji__Case *c, sj_error *err)
     sqlite3_stmt *s = NULL;
     if (sqlite3_prepare_v2(db,
                            "UPDATE cases SET village = ?1, (" SJ_CASE_SEARCH_COLUMN_NAMES ") = ("
-                           SJ_CASE_SEARCH_COLUMN_PARAMS ") WHERE case_id = ?14",
+                           SJ_CASE_SEARCH_COLUMN_PARAMS ") WHERE case_id = ?16",
                            -1, &s, NULL) != SQLITE_OK)
         return fail(db, err, "index prepare");
     sqlite3_bind_text(s, 1, nz(c->village), -1, SQLITE_STATIC);
@@ -103,6 +121,31 @@ int sj_case_search_index(sqlite3 *db, const Sanji__Case *c, sj_error *err)
     int rc = sqlite3_step(s) == SQLITE_DONE ? 0 : fail(db, err, "index");
     sqlite3_finalize(s);
     return rc;
+}
+
+bool sj_case_search_is_mine(const Sanji__Case *c, const char *person,
+                            const char *const *stand_for, size_t n_stand_for)
+{
+    if (!c || !person || !*person)
+        return false;
+    const char *assignee = nz(c->assignee);
+    if (strcmp(assignee, person) == 0 || strcmp(nz(c->carrier), person) == 0 ||
+        strcmp(nz(c->first_receiver), person) == 0)
+        return true;
+    for (size_t i = 0; *assignee && i < n_stand_for; i++)
+        if (stand_for[i] && strcmp(assignee, stand_for[i]) == 0)
+            return true;
+    return false;
+}
+
+size_t sj_case_search_stand_for(Sanji__Person *const *persons, size_t n, const char *person,
+                                const char **out, size_t max)
+{
+    size_t k = 0;
+    for (size_t i = 0; person && *person && i < n && k < max; i++)
+        if (persons[i] && strcmp(nz(persons[i]->stand_in), person) == 0)
+            out[k++] = nz(persons[i]->id);
+    return k;
 }
 
 uint32_t sj_case_search_limit(const Sanji__CaseListQuery *q)
@@ -253,6 +296,30 @@ static void build_where(builder *b, const Sanji__CaseListQuery *q, const sj_case
         cond_text(b, "holder_unit <> ?", nz(v->unit), NULL);
     if (set(q->person))
         cond_text(b, "first_receiver = ?", q->person, NULL);
+    if (set(q->assignee))
+        cond_text(b, "assignee = ?", q->assignee, NULL);
+    if (q->mine) {
+        /* 我的事项 (PROTOCOL.md): the person's own, and those assigned to
+         * the persons they stand in for. */
+        if (!set(q->for_person)) {
+            sql_add(b, " AND 0");
+        } else if (b->n + 3 + v->n_stand_for > MAX_BINDS) {
+            b->overflow = true;
+        } else {
+            cond_text(b, "(assignee = ? OR carrier = ?", q->for_person, q->for_person);
+            b->b[b->n++] = (bindv){.is_text = true, .text = q->for_person};
+            sql_add(b, " OR first_receiver = ?");
+            if (v->n_stand_for > 0) {
+                sql_add(b, " OR assignee IN (");
+                for (size_t i = 0; i < v->n_stand_for; i++) {
+                    sql_add(b, i ? ", ?" : "?");
+                    b->b[b->n++] = (bindv){.is_text = true, .text = v->stand_for[i]};
+                }
+                sql_add(b, ")");
+            }
+            sql_add(b, ")");
+        }
+    }
     if (set(q->number)) {
         if (like_suffix(q->number, b->number_like, sizeof(b->number_like)))
             cond_text(b, "number LIKE ? ESCAPE '\\'", b->number_like, NULL);

@@ -21,7 +21,10 @@
  * applicant name (its beginning), ID number and phone (whole, and only on
  * cases whose applicant the viewer may see: sj_personal_visible()), item,
  * category (the caller passes the category's item codes from its
- * catalogue), holder unit, department, first receiver, village and unit
+ * catalogue), holder unit, department, first receiver, assignee, "mine"
+ * (assigned to, carried or first received by the asking person, or
+ * assigned to one they stand in for: the caller passes those persons),
+ * village and unit
  * (under a township), statuses, holder level, registration and due time
  * ranges, overdue / not overdue, supervised, waiting for me / held
  * elsewhere.  A copy's overdue flag may lag the county's sweep, so here an
@@ -64,7 +67,8 @@
     " applicant_name TEXT NOT NULL DEFAULT '', id_number TEXT NOT NULL DEFAULT '',"                \
     " phone TEXT NOT NULL DEFAULT '', first_receiver TEXT NOT NULL DEFAULT '',"                    \
     " department TEXT NOT NULL DEFAULT '', overdue INTEGER NOT NULL DEFAULT 0,"                    \
-    " supervised INTEGER NOT NULL DEFAULT 0, due_at_ms INTEGER NOT NULL DEFAULT 0, "
+    " supervised INTEGER NOT NULL DEFAULT 0, due_at_ms INTEGER NOT NULL DEFAULT 0,"                \
+    " assignee TEXT NOT NULL DEFAULT '', carrier TEXT NOT NULL DEFAULT '', "
 #define SJ_CASE_SEARCH_INDEXES_SQL                                                                 \
     "CREATE INDEX cases_s_registered ON cases(registered_at_ms);"                                \
     "CREATE INDEX cases_s_status ON cases(status, registered_at_ms);"                            \
@@ -74,15 +78,17 @@
     "CREATE INDEX cases_s_id ON cases(id_number);"                                               \
     "CREATE INDEX cases_s_phone ON cases(phone);"                                                \
     "CREATE INDEX cases_s_item ON cases(item_code);"                                             \
-    "CREATE INDEX cases_s_receiver ON cases(first_receiver);"
+    "CREATE INDEX cases_s_receiver ON cases(first_receiver);"                                   \
+    "CREATE INDEX cases_s_assignee ON cases(assignee);"                                          \
+    "CREATE INDEX cases_s_carrier ON cases(carrier);"
 
 /* The search columns by name, and as many parameters, for a store that
  * writes them in its own INSERT; sj_case_search_bind() binds them. */
 #define SJ_CASE_SEARCH_COLUMN_NAMES                                                                \
     "status, holder_level, holder_unit, item_code, applicant_name, id_number, phone,"             \
-    " first_receiver, department, overdue, supervised, due_at_ms"
-#define SJ_CASE_SEARCH_COLUMN_PARAMS "?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?"
-#define SJ_CASE_SEARCH_N_COLUMNS 12
+    " first_receiver, department, overdue, supervised, due_at_ms, assignee, carrier"
+#define SJ_CASE_SEARCH_COLUMN_PARAMS "?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?"
+#define SJ_CASE_SEARCH_N_COLUMNS 14
 
 /* Binds c's values of SJ_CASE_SEARCH_COLUMN_NAMES to parameters first ..
  * first + SJ_CASE_SEARCH_N_COLUMNS - 1 of s (strings borrowed from c). */
@@ -116,6 +122,11 @@ typedef struct sj_case_search_viewer {
     const char *const *category_items;
     size_t n_category_items;
     int64_t now_ms;
+    /* 我的事项 (q->mine for q->for_person): the persons for_person stands in
+     * for (AB岗), from the caller's persons list; their assigned cases are
+     * the stand-in's too. */
+    const char *const *stand_for;
+    size_t n_stand_for;
 } sj_case_search_viewer;
 
 /* Called for each row of the page, in order, with the blob of blob_column
@@ -131,6 +142,19 @@ typedef int (*sj_case_search_row_cb)(void *arg, const void *blob, size_t len);
 int sj_case_search_run(sqlite3 *db, const char *blob_column, const Sanji__CaseListQuery *q,
                        const sj_case_search_viewer *v, sj_case_search_row_cb cb, void *arg,
                        uint32_t *total, bool *capped, sj_error *err);
+
+/* 我的事项, for a copy that filters cases itself (a station's list): is c
+ * assigned to, carried or first received by person, or assigned to one of
+ * the persons person stands in for (stand_for)?  The same rule as the
+ * search's q->mine. */
+bool sj_case_search_is_mine(const Sanji__Case *c, const char *person,
+                            const char *const *stand_for, size_t n_stand_for);
+
+/* The persons `person` stands in for (AB岗: their stand_in is person) among
+ * persons, into out (room for max); returns how many.  Pointers borrow
+ * from persons. */
+size_t sj_case_search_stand_for(Sanji__Person *const *persons, size_t n, const char *person,
+                                const char **out, size_t max);
 
 /* The page size a query asks for: its limit, the default when 0, at most
  * SJ_CASE_SEARCH_LIMIT_MAX. */

@@ -359,6 +359,9 @@ static int check_upward(session *s, const Sanji__Envelope *env, char village[REL
     }
     const Sanji__CaseAction *ca = env->case_action;
     *case_id = ca->case_id;
+    /* The person named (TAKE_OVER makes them the assignee); the county
+     * checks who they are. */
+    snprintf(actor.person, sizeof actor.person, "%s", ca->actor_person ? ca->actor_person : "");
     if (ca->case_id.len != 16)
         return reason_set(err, SJ_EBAD_FIELD, N_("The case id is not 16 bytes long."), NULL);
     Sanji__Case *cached = NULL;
@@ -560,6 +563,25 @@ static void send_ref(session *s, relay_ref_kind kind, uint64_t peer_version)
         free(keep);
         if (t)
             sanji__org_tree_sync__free_unpacked(t, NULL);
+    } else if (kind == RELAY_REF_DUTY) {
+        /* The station's own part of the roster. */
+        Sanji__DutySync *ds = sanji__duty_sync__unpack(NULL, len, p);
+        Sanji__DutyEntry **keep = ds ? calloc(ds->n_entries + 1, sizeof *keep) : NULL;
+        if (keep) {
+            Sanji__DutySync f = SANJI__DUTY_SYNC__INIT;
+            f.version = ds->version;
+            f.entries = keep;
+            for (size_t i = 0; i < ds->n_entries; i++)
+                if (ds->entries[i]->org_unit &&
+                    sj_orgunit_contains(s->scope, ds->entries[i]->org_unit))
+                    keep[f.n_entries++] = ds->entries[i];
+            env.body_case = SANJI__ENVELOPE__BODY_DUTY_SYNC;
+            env.duty_sync = &f;
+            send_now(s, &env);
+        }
+        free(keep);
+        if (ds)
+            sanji__duty_sync__free_unpacked(ds, NULL);
     } else {
         Sanji__PersonSync *ps = sanji__person_sync__unpack(NULL, len, p);
         Sanji__Person **keep = ps ? calloc(ps->n_persons + 1, sizeof *keep) : NULL;
@@ -827,6 +849,7 @@ static void handle_hello(session *s, const Sanji__Envelope *env)
     send_ref(s, RELAY_REF_CATALOGUE, h->catalogue_version);
     send_ref(s, RELAY_REF_ORG_TREE, h->org_tree_version);
     send_ref(s, RELAY_REF_PERSONS, h->person_version);
+    send_ref(s, RELAY_REF_DUTY, 0); /* no version in the Hello: always */
     s->feed_dirty = true;
     s->need_caught_up = true;
     s->results_dirty = true;

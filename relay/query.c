@@ -111,6 +111,27 @@ static int category_items(relay *r, const char *category, Sanji__CatalogueSync *
     return 0;
 }
 
+/* 我的事项 from the cache: the persons for_person stands in for (AB岗),
+ * from the stored persons list; none when there is none yet. */
+static int stand_for(relay *r, const char *for_person, Sanji__PersonSync **ps,
+                     const char **out, size_t max, size_t *n, sj_error *err)
+{
+    *ps = NULL;
+    *n = 0;
+    uint64_t ver;
+    uint8_t *blob = NULL;
+    size_t blen = 0;
+    int rc = relay_store_ref_get(r->store, RELAY_REF_PERSONS, &ver, &blob, &blen, err);
+    if (rc != 0 || blob == NULL)
+        return rc;
+    *ps = sanji__person_sync__unpack(NULL, blen, blob);
+    free(blob);
+    if (*ps == NULL)
+        return sj_error_set(err, SJ_ESTORE_CORRUPT, "stored persons do not decode");
+    *n = sj_case_search_stand_for((*ps)->persons, (*ps)->n_persons, for_person, out, max);
+    return 0;
+}
+
 typedef struct event_ctx {
     Sanji__CaseEvent **events;
     size_t n, cap;
@@ -170,6 +191,9 @@ int relay_query_answer(relay *r, const sj_identity *peer, const char *scope,
     Sanji__CaseList clist = SANJI__CASE_LIST__INIT;
     Sanji__CaseDetail detail = SANJI__CASE_DETAIL__INIT;
     Sanji__CatalogueSync *cat = NULL;
+    Sanji__PersonSync *persons = NULL;
+    const char *stand_ids[64];
+    size_t n_stand = 0;
     Sanji__CatalogueSync catf = SANJI__CATALOGUE_SYNC__INIT;
     Sanji__CatalogueItem **items = NULL;
     const char **cat_items = NULL;
@@ -202,12 +226,17 @@ int relay_query_answer(relay *r, const sj_identity *peer, const char *scope,
         if (lq->category && lq->category[0] &&
             (rc = category_items(r, lq->category, &cat, &cat_items, &n_cat_items, err)) != 0)
             break;
+        if (lq->mine && (rc = stand_for(r, lq->for_person, &persons, stand_ids, 64, &n_stand,
+                                        err)) != 0)
+            break;
         sj_case_search_viewer v = {.role = peer->role,
                                    .unit = peer->unit,
                                    .scope = scope,
                                    .category_items = cat_items,
                                    .n_category_items = n_cat_items,
-                                   .now_ms = sj_clock_real_ms()};
+                                   .now_ms = sj_clock_real_ms(),
+                                   .stand_for = stand_ids,
+                                   .n_stand_for = n_stand};
         bool capped = false;
         rc = relay_store_case_search(r->store, lq, &v, list_cb, &l, &clist.total, &capped, err);
         if (rc == 0 && l.rc != 0)
@@ -369,6 +398,8 @@ int relay_query_answer(relay *r, const sj_identity *peer, const char *scope,
     free(cat_items);
     if (cat)
         sanji__catalogue_sync__free_unpacked(cat, NULL);
+    if (persons)
+        sanji__person_sync__free_unpacked(persons, NULL);
     free(units);
     if (tree)
         sanji__org_tree_sync__free_unpacked(tree, NULL);

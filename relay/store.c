@@ -186,13 +186,15 @@ static int load_queue_bytes(relay_store *st, sj_error *err)
  *   1 -> 2: the case cache's search columns and indexes
  *           (common/case_search.h), filled from every cached snapshot: "the
  *           relay's per-unit case list scans every cached case" no more.
- *   2 -> 3: each station's certificate expiry, for the network view. */
+ *   2 -> 3: each station's certificate expiry, for the network view.
+ *   3 -> 4: the search columns of assignment (assignee, carrier: 我的事项
+ *           and the search by assignee), filled from every snapshot. */
 static int upgrade(relay_store *st, int from, sj_error *err)
 {
     if (sqlite3_exec(st->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK)
         return db_fail(st, err, "BEGIN");
     int rc = 0;
-    if (from < 2) {
+    if (from < 4) {
         rc = sj_case_search_rebuild(st->db, CASES_SQL,
                                     "case_id, village, number, registered_at_ms, snapshot",
                                     "snapshot", err);

@@ -44,7 +44,7 @@
 #include "sanji.pb-c.h"
 
 #define RELAY_STORE_FORMAT "sanji-relay-store"
-#define RELAY_STORE_FORMAT_VERSION 3
+#define RELAY_STORE_FORMAT_VERSION 4
 #define RELAY_NODE_MAX 64
 #define RELAY_UNIT_SIZE 13
 
@@ -205,6 +205,7 @@ typedef enum relay_ref_kind {
     RELAY_REF_CATALOGUE = 0, /* packed CatalogueSync */
     RELAY_REF_ORG_TREE = 1,  /* packed OrgTreeSync */
     RELAY_REF_PERSONS = 2,   /* packed PersonSync */
+    RELAY_REF_DUTY = 3,      /* packed DutySync (值班表) */
 } relay_ref_kind;
 
 /* Replaces the kind's data (payload borrowed). */

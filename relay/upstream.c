@@ -285,6 +285,9 @@ static void on_message(sj_dialer *d, sj_conn *conn, const Sanji__Envelope *env,
     case SANJI__ENVELOPE__BODY_PERSON_SYNC:
         store_ref(u, RELAY_REF_PERSONS, env->person_sync->version, &env->person_sync->base);
         break;
+    case SANJI__ENVELOPE__BODY_DUTY_SYNC:
+        store_ref(u, RELAY_REF_DUTY, env->duty_sync->version, &env->duty_sync->base);
+        break;
     case SANJI__ENVELOPE__BODY_CRL_UPDATE:
         /* Revocation reaches the relay over this link (docs/PKI.md). */
         relay_crl_received(r, env->crl_update->crl.data, env->crl_update->crl.len);

@@ -17,10 +17,12 @@
 #include <unistd.h>
 
 #include "case.h"
+#include "clock.h"
 #include "db.h"
 #include "import.h"
 #include "orgunit.h"
 #include "password.h"
+#include "refdata.h"
 
 #define VALUE_SIZE 1024
 
@@ -92,7 +94,8 @@ static int begin_row(PGconn *db, const char *sql, const char *key, const char *w
 /* --- persons ------------------------------------------------------------------ */
 
 #define PERSON_SELECT                                                                            \
-    "SELECT name, role, org_unit, department, active FROM person WHERE id = $1 FOR UPDATE"
+    "SELECT name, role, org_unit, department, active, stand_in FROM person WHERE id = $1"         \
+    " FOR UPDATE"
 
 static void person_describe(const char *name, int role, const char *unit, const char *dept,
                             bool active, char out[VALUE_SIZE])
@@ -146,6 +149,33 @@ static int person_check(PGconn *db, const char *name, const char *role_name, con
     if (!found)
         return sj_error_set(err, SJ_EINVAL, "部门“%s”不存在 (no such department; see "
                             "`sanji-countyd department add`)", dept);
+    return 0;
+}
+
+/* AB岗: the stand-in must be another active person of the same unit, role
+ * and department ("" clears it). */
+static int stand_in_check(PGconn *db, const char *id, const char *stand_in, int role,
+                          const char *unit, const char *dept, sj_error *err)
+{
+    if (!*stand_in)
+        return 0;
+    if (strcmp(stand_in, id) == 0)
+        return sj_error_set(err, SJ_EINVAL, "不能做自己的B岗 (a person cannot stand in for "
+                            "themselves)");
+    char r[8];
+    snprintf(r, sizeof(r), "%d", role);
+    const char *p[] = {stand_in, unit, r, dept};
+    PGresult *res;
+    int rc = countyd_db_query(db, "SELECT 1 FROM person WHERE id = $1 AND org_unit = $2 AND"
+                                  " role = $3::smallint AND department = $4 AND active",
+                              4, p, &res, err);
+    if (rc != 0)
+        return rc;
+    bool found = PQntuples(res) > 0;
+    PQclear(res);
+    if (!found)
+        return sj_error_set(err, SJ_EINVAL, "B岗“%s”须为同一单位、同一角色的在岗人员 (the stand-in "
+                            "must be an active person of the same unit and role)", stand_in);
     return 0;
 }
 
@@ -223,9 +253,13 @@ int countyd_admin_person_edit(PGconn *db, const char *by, const char *id,
     snprintf(unit, sizeof(unit), "%s", PQgetvalue(res, 0, 2));
     snprintf(dept, sizeof(dept), "%s", PQgetvalue(res, 0, 3));
     bool active = PQgetvalue(res, 0, 4)[0] == 't';
+    char stand_in[128];
+    snprintf(stand_in, sizeof(stand_in), "%s", PQgetvalue(res, 0, 5));
     PQclear(res);
     char old[VALUE_SIZE], now[VALUE_SIZE];
     person_describe(name, old_role, unit, dept, active, old);
+    /* The stand-in (AB岗) is part of what the audit shows. */
+    snprintf(old + strlen(old), VALUE_SIZE - strlen(old), " stand_in=%s", stand_in);
     const char *new_name = p->name ? p->name : name;
     const char *new_role = p->role ? p->role : sj_role_name((sj_person_role)old_role);
     const char *new_unit = p->unit ? p->unit : unit;
@@ -236,17 +270,26 @@ int countyd_admin_person_edit(PGconn *db, const char *by, const char *id,
     sj_person_role role;
     if ((rc = person_check(db, new_name, new_role, new_unit, new_dept, &role, err)) != 0)
         goto fail;
+    /* A person who moves to another unit or role leaves their stand-in. */
+    const char *new_stand_in =
+        p->stand_in ? p->stand_in
+        : (strcmp(new_unit, unit) == 0 && (int)role == old_role && strcmp(new_dept, dept) == 0)
+            ? stand_in
+            : "";
+    if ((rc = stand_in_check(db, id, new_stand_in, (int)role, new_unit, new_dept, err)) != 0)
+        goto fail;
     person_describe(new_name, role, new_unit, new_dept, active, now);
+    snprintf(now + strlen(now), VALUE_SIZE - strlen(now), " stand_in=%s", new_stand_in);
     if (strcmp(old, now) == 0) {
         rollback(db);
         return 0;
     }
     char rolebuf[4];
     snprintf(rolebuf, sizeof(rolebuf), "%d", (int)role);
-    const char *pu[] = {id, new_name, rolebuf, new_unit, new_dept};
+    const char *pu[] = {id, new_name, rolebuf, new_unit, new_dept, new_stand_in};
     if ((rc = countyd_db_exec(db, "UPDATE person SET name = $2, role = $3, org_unit = $4,"
-                                  " department = $5, updated_at = now() WHERE id = $1", 5, pu,
-                              err)) != 0 ||
+                                  " department = $5, stand_in = $6, updated_at = now()"
+                                  " WHERE id = $1", 6, pu, err)) != 0 ||
         (rc = finish(db, by, "person edit", id, old, now, REF_PERSON, err)) != 0)
         goto fail;
     *changed = true;
@@ -325,8 +368,9 @@ int countyd_admin_person_cases(PGconn *db, const char *id, FILE *out, size_t *n,
      * person of the same role in the same unit (and department). */
     static const char sql[] =
         "SELECT coalesce(c.number, c.case_id::text), c.item_name, c.status, c.holder_unit,"
-        " c.department_code, c.first_receiver = p.id"
+        " c.department_code, c.first_receiver = p.id, c.assignee = p.id, c.carrier = p.id"
         " FROM person p JOIN cases c ON c.status NOT IN (10, 11) AND (c.first_receiver = p.id OR"
+        "  c.assignee = p.id OR c.carrier = p.id OR"
         "  (NOT EXISTS (SELECT 1 FROM person q WHERE q.active AND q.id <> p.id"
         "     AND q.role = p.role AND q.org_unit = p.org_unit AND q.department = p.department)"
         "   AND (CASE WHEN p.role = 4 THEN c.department_code = p.department"
@@ -339,9 +383,87 @@ int countyd_admin_person_cases(PGconn *db, const char *id, FILE *out, size_t *n,
         fprintf(out, "%s\t%s\t%s\t%s%s%s\t%s\n", PQgetvalue(res, r, 0), PQgetvalue(res, r, 1),
                 sj_case_status_name((sj_case_status)atoi(PQgetvalue(res, r, 2))),
                 PQgetvalue(res, r, 3), *dept ? "/" : "", dept,
-                PQgetvalue(res, r, 5)[0] == 't' ? "首问 (first receiver)"
-                                                : "本单位无人接替 (no one else in the unit)");
+                PQgetvalue(res, r, 6)[0] == 't'   ? "指派给本人 (assigned to them; sanji assign)"
+                : PQgetvalue(res, r, 7)[0] == 't' ? "全程代办员 (carrier; sanji set-carrier)"
+                : PQgetvalue(res, r, 5)[0] == 't' ? "首问 (first receiver)"
+                                                  : "本单位无人接替 (no one else in the unit)");
     }
+    if (n)
+        *n = (size_t)PQntuples(res);
+    PQclear(res);
+    return 0;
+}
+
+/* --- the duty roster -------------------------------------------------------------- */
+
+static const char *const REF_DUTY[] = {"duty", NULL};
+
+int countyd_admin_duty_set(PGconn *db, const char *by, const char *unit, const char *day,
+                           const char *person, bool on, bool *changed, sj_error *err)
+{
+    *changed = false;
+    char why[512];
+    int rc;
+    if (on && (rc = countyd_import_duty_check(db, unit, day, person, why, sizeof(why), err)) != 0)
+        return rc;
+    if (on && why[0])
+        return sj_error_set(err, SJ_EINVAL, "%s", why);
+    int32_t d;
+    sj_error e;
+    if (!on && sj_clock_parse_date(day, &d, &e) != 0)
+        return sj_error_set(err, SJ_EINVAL, "日期“%s”无效，应为 YYYY-MM-DD (bad date)", day);
+    if ((rc = countyd_db_exec(db, "BEGIN", 0, NULL, err)) != 0)
+        return rc;
+    const char *p[] = {unit, day, person};
+    PGresult *res;
+    rc = countyd_db_query(db,
+                          on ? "INSERT INTO duty_roster (org_unit, day, person) VALUES"
+                               " ($1, $2::date, $3) ON CONFLICT DO NOTHING RETURNING 1"
+                             : "DELETE FROM duty_roster WHERE org_unit = $1 AND day = $2::date"
+                               " AND person = $3 RETURNING 1",
+                          3, p, &res, err);
+    if (rc != 0) {
+        rollback(db);
+        return rc;
+    }
+    bool did = PQntuples(res) > 0;
+    PQclear(res);
+    if (!did) {
+        rollback(db);
+        return 0;
+    }
+    char target[64], value[256];
+    snprintf(target, sizeof(target), "%.12s %.10s", unit, day);
+    snprintf(value, sizeof(value), "person=%.200s", person);
+    if ((rc = finish(db, by, on ? "duty add" : "duty remove", target, on ? "" : value,
+                     on ? value : "", REF_DUTY, err)) != 0) {
+        rollback(db);
+        return rc;
+    }
+    *changed = true;
+    return 0;
+}
+
+int countyd_admin_duty_print(PGconn *db, const char *unit, FILE *out, size_t *n, sj_error *err)
+{
+    char prefix[13] = "";
+    if (unit && *unit)
+        countyd_scope_prefix(unit, prefix);
+    const char *p[] = {prefix};
+    PGresult *res;
+    int rc = countyd_db_query(db,
+                              "SELECT d.day::text, d.org_unit, o.name, d.person, p.name"
+                              " FROM duty_roster d JOIN person p ON p.id = d.person"
+                              " JOIN org_unit o ON o.code = d.org_unit"
+                              " WHERE left(d.org_unit, length($1)) = $1"
+                              " AND d.day >= (now() AT TIME ZONE 'Asia/Shanghai')::date"
+                              " ORDER BY d.day, d.org_unit, d.person",
+                              1, p, &res, err);
+    if (rc != 0)
+        return rc;
+    for (int r = 0; r < PQntuples(res); r++)
+        fprintf(out, "%s\t%s\t%s\t%s\t%s\n", PQgetvalue(res, r, 0), PQgetvalue(res, r, 1),
+                PQgetvalue(res, r, 2), PQgetvalue(res, r, 3), PQgetvalue(res, r, 4));
     if (n)
         *n = (size_t)PQntuples(res);
     PQclear(res);

@@ -51,6 +51,10 @@ void countyd_admin_operator(const char *by, char out[COUNTYD_ADMIN_OPERATOR_SIZE
  * department is a department_staff's department code, "" for others. */
 typedef struct countyd_admin_person {
     const char *name, *role, *unit, *department;
+    /* edit only: the stand-in (AB岗), another active person of the same
+     * unit, role and department; "" for nobody.  Moving to another unit or
+     * role drops it unless a new one is given. */
+    const char *stand_in;
 } countyd_admin_person;
 
 /* A new active person with this password (stored as a verifier); they must
@@ -64,8 +68,9 @@ int countyd_admin_person_set_active(PGconn *db, const char *by, const char *id, 
 /* Replaces the verifier by one of password and sets must_change_password. */
 int countyd_admin_person_reset_password(PGconn *db, const char *by, const char *id,
                                         const char *password, sj_error *err);
-/* Writes the open cases the person leaves behind, one a line: those they
- * received first (首问), and those their unit (for department staff: their
+/* Writes the open cases the person leaves behind, one a line: those
+ * assigned to them (指派), carried by them (全程代办员) or received first by
+ * them (首问), and those their unit (for department staff: their
  * department) holds when no other active person of the same role is there
  * to take them.  *n (may be NULL) receives how many. */
 int countyd_admin_person_cases(PGconn *db, const char *id, FILE *out, size_t *n, sj_error *err);
@@ -82,6 +87,17 @@ int countyd_admin_department_edit(PGconn *db, const char *by, const char *code, 
                                   bool *changed, sj_error *err);
 int countyd_admin_department_set_active(PGconn *db, const char *by, const char *code, bool active,
                                         bool *changed, sj_error *err);
+
+/* The duty roster (值班表): on true puts person on duty at unit on day
+ * (YYYY-MM-DD; an active person of that unit), false takes them off.
+ * Audited ("duty add" / "duty remove", target "UNIT DAY"); the stations
+ * get the roster with the reference data.  *changed false when it was
+ * already so. */
+int countyd_admin_duty_set(PGconn *db, const char *by, const char *unit, const char *day,
+                           const char *person, bool on, bool *changed, sj_error *err);
+/* Writes the roster from today on, of the units under unit (NULL or "":
+ * all), one row a line: day, unit, unit name, person, name. */
+int countyd_admin_duty_print(PGconn *db, const char *unit, FILE *out, size_t *n, sj_error *err);
 
 /* Writes the audit, oldest first; target NULL or "" for all rows. */
 int countyd_admin_audit_print(PGconn *db, const char *target, FILE *out, sj_error *err);

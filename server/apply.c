@@ -331,6 +331,7 @@ static int check_person(countyd_apply *a, const countyd_peer *peer, const char *
     actor->role = want;
     snprintf(actor->unit, sizeof(actor->unit), "%s", peer->unit);
     snprintf(actor->department, sizeof(actor->department), "%s", department);
+    snprintf(actor->person, sizeof(actor->person), "%s", person);
     return 0;
 }
 
@@ -349,6 +350,7 @@ typedef struct event_row {
     size_t n_materials;
     sj_satisfaction satisfaction;
     const char *message_id; /* text uuid */
+    const char *named, *named_name; /* ASSIGN, TAKE_OVER, SET_CARRIER: the person named */
 } event_row;
 
 /* The processed-message row of a result: the parameters of RECORD_SQL. */
@@ -420,7 +422,8 @@ static int write_event(countyd_apply *a, const char *village, const event_row *e
                        mats, sat, e->department ? e->department : "", e->message_id,
                        b(e->ev->repeat_materials_request), village,
                        e->department_code ? e->department_code : "", cd, due,
-                       b(e->ev->due_provisional), na, nrt};
+                       b(e->ev->due_provisional), na, nrt, e->named ? e->named : "",
+                       e->named_name ? e->named_name : ""};
     /* One statement for the event, the village's feed counter and the feed
      * row (one round trip instead of three).  The counter row stays locked
      * until COMMIT: no two transactions take the same number, and a
@@ -431,15 +434,15 @@ static int write_event(countyd_apply *a, const char *village, const event_row *e
                 " actor_node, actor_level, actor_unit, at_ms, recorded_at_ms, from_status,"
                 " to_status, note, result, materials, satisfaction, department, message_id,"
                 " repeat_materials_request, department_code, clock_days, due_at_ms,"
-                " due_provisional, notify_attempt, notify_retry_at_ms) VALUES ($1, $2, $3, $4, $5,"
-                " $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $21, $22, $23,"
-                " $24, $25, $26) RETURNING case_id, seq),"
+                " due_provisional, notify_attempt, notify_retry_at_ms, person, person_name) VALUES"
+                " ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18,"
+                " $19, $21, $22, $23, $24, $25, $26, $27, $28) RETURNING case_id, seq),"
                 " c AS (INSERT INTO feed_counter (village, last_seq) VALUES ($20::text, 1)"
                 " ON CONFLICT (village) DO UPDATE SET last_seq = feed_counter.last_seq + 1"
                 " RETURNING last_seq)"
                 " INSERT INTO feed (village, seq, case_id, event_seq)"
                 " SELECT $20::text, c.last_seq, e.case_id, e.seq FROM e, c RETURNING seq",
-         .n = 26, .params = p},
+         .n = 28, .params = p},
         {.sql = RECORD_SQL, .n = 8}};
     record_row row;
     bool with_record = last && a->cur && e->message_id;
@@ -552,6 +555,44 @@ static int queue_notification(countyd_apply *a, const char *cid, int seq, const 
                      4, p, SINK_ONE_ROW, r, err);
 }
 
+/* --- persons an action names ------------------------------------------------ */
+
+/* The role of the persons who hold a case at `level` (no department). */
+static sj_person_role role_at(sj_level level)
+{
+    switch (level) {
+    case SJ_LEVEL_VILLAGE: return SJ_ROLE_VILLAGE_CADRE;
+    case SJ_LEVEL_TOWNSHIP: return SJ_ROLE_TOWNSHIP_STAFF;
+    case SJ_LEVEL_COUNTY: return SJ_ROLE_COUNTY_OPERATOR;
+    default: return SJ_ROLE_NONE;
+    }
+}
+
+/* A person an action names (the assignee, the carrier): known, active, of
+ * `unit` at `level` and, with a department, of that department's staff.
+ * The machine checked the id's form; the county's records say the rest. */
+static int check_named(const countyd_ref_person *p, sj_level level, const char *unit,
+                       const char *department, countyd_apply_result *r)
+{
+    if (!p)
+        return refuse(r, SJ_EUNKNOWN_PERSON,
+                      N_("The county has no person with that id; choose the person from the "
+                         "station's list."));
+    if (!p->active)
+        return refuse(r, SJ_EUNKNOWN_PERSON,
+                      N_("That person is no longer active; choose someone who works there "
+                         "now."));
+    bool fits = strcmp(p->org_unit, unit) == 0 &&
+                (department ? p->role == SJ_ROLE_DEPARTMENT_STAFF &&
+                                  strcmp(p->department, department) == 0
+                            : p->role == (int)role_at(level));
+    if (!fits)
+        return refuse(r, SJ_EBAD_FIELD,
+                      N_("That person does not work in the unit that holds the case; choose one "
+                         "of its people."));
+    return 0;
+}
+
 /* --- CaseSubmit ------------------------------------------------------------- */
 
 /* The case row, its number taken from the locked per-day counter in the
@@ -564,10 +605,10 @@ static const char CASE_INSERT_SQL[] =
     " applicant_name, applicant_id_number, applicant_phone, request_text, first_receiver,"
     " first_receiver_name, holder_level, holder_unit, status, version, registered_at_ms,"
     " due_at_ms, updated_at_ms, urgent, appointment_at_ms, limit_days, due_provisional,"
-    " notify_state)"
+    " notify_state, carrier, carrier_name)"
     " VALUES ($1, (SELECT $2::text || '-' || lpad(last_seq::text,"
     " greatest(5, length(last_seq::text)), '0') FROM n), $3, $4, $5, $6, $7, $8, $9, $10, $11,"
-    " $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $24, $25, $26) RETURNING number";
+    " $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $24, $25, $26, $27, $28) RETURNING number";
 
 static int apply_submit(countyd_apply *a, const countyd_apply_msg *m, const char *mid,
                         countyd_apply_result *r, sj_error *err)
@@ -612,6 +653,16 @@ static int apply_submit(countyd_apply *a, const countyd_apply_msg *m, const char
         PQclear(res);
         if (exists)
             return refuse(r, SJ_ECASE_EXISTS, N_("A case with this id exists already."));
+    }
+    /* 全程代办员: the first receiver unless the village names another of
+     * its active cadres. */
+    const char *carrier = s->actor_person, *carrier_name = person_name;
+    if (s->carrier && s->carrier[0]) {
+        const countyd_ref_person *cp = countyd_refdata_cache_person(&a->refs, s->carrier);
+        if ((rc = check_named(cp, SJ_LEVEL_VILLAGE, s->village, NULL, r)) != 0)
+            return rc;
+        carrier = cp->id;
+        carrier_name = cp->name;
     }
     const countyd_ref_item *item = countyd_refdata_cache_item(&a->refs, s->item_code);
     if (!item)
@@ -672,8 +723,8 @@ static int apply_submit(countyd_apply *a, const countyd_apply_msg *m, const char
     const char *p[] = {cid, prefix, s->village, item->code, item_name, minl, ap->name, id_number,
                        ap->phone, s->request_text, s->actor_person, person_name, hl,
                        c->holder_unit, st, ver, reg, due_s, upd, b(s->urgent), appt, a->county,
-                       day, lim, b(c->due_provisional), ns};
-    if ((rc = run_write(a, CASE_INSERT_SQL, 26, p, SINK_NUMBER, r, err)) != 0)
+                       day, lim, b(c->due_provisional), ns, carrier, carrier_name};
+    if ((rc = run_write(a, CASE_INSERT_SQL, 28, p, SINK_NUMBER, r, err)) != 0)
         return rc;
     r->status = SANJI__ACK_STATUS__ACK_STATUS_APPLIED; /* final before the last write_event() */
     r->case_version = c->version;
@@ -867,6 +918,11 @@ static int act_on_case(countyd_apply *a, const Sanji__CaseAction *act, const act
     action.at_ms = at;
     action.warn_percent = who->warn_percent;
     action.calendar = a->calendar; /* the county's clock moves (case.h "The clock") */
+    /* 接手: a deactivated assignee's case is taken without a reason. */
+    if (action.type == SJ_ACTION_TAKE_OVER && cur.assignee && cur.assignee[0]) {
+        const countyd_ref_person *was = countyd_refdata_cache_person(&a->refs, cur.assignee);
+        action.assignee_inactive = !was || !was->active;
+    }
     sj_case_outcome out;
     sj_error why;
     sj_error_clear(&why);
@@ -893,6 +949,31 @@ static int act_on_case(countyd_apply *a, const Sanji__CaseAction *act, const act
         department_name = d->name;
         out.next.department = department_name;
     }
+    /* 指派 and 全程代办员: the person named must work where the case is
+     * held (the village, for the carrier); the names are the records'. */
+    const char *named = NULL, *named_name = NULL;
+    if (action.type == SJ_ACTION_ASSIGN || action.type == SJ_ACTION_SET_CARRIER) {
+        const countyd_ref_person *np = countyd_refdata_cache_person(&a->refs, action.person);
+        bool carrier = action.type == SJ_ACTION_SET_CARRIER;
+        rc = carrier ? check_named(np, SJ_LEVEL_VILLAGE, cur.village, NULL, r)
+                     : check_named(np, cur.holder_level, cur.holder_unit,
+                                   sj_case_department_holds(&cur) ? cur.department_code : NULL,
+                                   r);
+        if (rc != 0) {
+            r->case_version = cur.version;
+            goto out;
+        }
+        named = np->id;
+        named_name = np->name;
+        if (carrier)
+            out.next.carrier_name = named_name;
+        else
+            out.next.assignee_name = named_name;
+    } else if (action.type == SJ_ACTION_TAKE_OVER) {
+        named = who->person;
+        named_name = who->person_name;
+        out.next.assignee_name = named_name;
+    }
     const sj_case *c = &out.next;
     before_write(a);
     char *mats = NULL;
@@ -907,6 +988,7 @@ static int act_on_case(countyd_apply *a, const Sanji__CaseAction *act, const act
     snprintf(na, sizeof(na), "%u", c->notify_attempts);
     fmt_i64(nat, sizeof(nat), c->notify_at_ms);
     fmt_i64(nrt, sizeof(nrt), c->notify_retry_at_ms);
+#define SJ__T(x) ((x) ? (x) : "")
     snprintf(st, sizeof(st), "%d", (int)c->status);
     snprintf(rs, sizeof(rs), "%d", (int)c->resume_status);
     snprintf(hl, sizeof(hl), "%d", (int)c->holder_level);
@@ -931,7 +1013,10 @@ static int act_on_case(countyd_apply *a, const Sanji__CaseAction *act, const act
                        c->resolved_unit, upd, cl, c->department ? c->department : "",
                        c->result ? c->result : "", c->return_reason ? c->return_reason : "", mats,
                        c->department_code ? c->department_code : "", dr, due,
-                       b(c->due_provisional), pa, pd, xd, xp, rcn, ns, na, nat, nrt};
+                       b(c->due_provisional), pa, pd, xd, xp, rcn, ns, na, nat, nrt,
+                       SJ__T(c->assignee), SJ__T(c->assignee_name), SJ__T(c->carrier),
+                       SJ__T(c->carrier_name)};
+#undef SJ__T
     static const char update_sql[] =
         "UPDATE cases SET status = $2, resume_status = $3, holder_level = $4, holder_unit = $5,"
         " version = $6, handling = $7, overdue = $8, supervised = $9, escalated = $10,"
@@ -941,8 +1026,9 @@ static int act_on_case(countyd_apply *a, const Sanji__CaseAction *act, const act
         " materials = $23, department_code = $24, department_refusals = $25, due_at_ms = $26,"
         " due_provisional = $27, paused_at_ms = $28, paused_days = $29, extended_days = $30,"
         " extension_days = $31, return_count = $32, notify_state = $33, notify_attempts = $34,"
-        " notify_at_ms = $35, notify_retry_at_ms = $36 WHERE case_id = $1 RETURNING 1";
-    rc = run_write(a, update_sql, 36, p, SINK_ONE_ROW, r, err);
+        " notify_at_ms = $35, notify_retry_at_ms = $36, assignee = $37, assignee_name = $38,"
+        " carrier = $39, carrier_name = $40 WHERE case_id = $1 RETURNING 1";
+    rc = run_write(a, update_sql, 40, p, SINK_ONE_ROW, r, err);
     free(mats);
     if (rc != 0)
         goto out;
@@ -958,7 +1044,8 @@ static int act_on_case(countyd_apply *a, const Sanji__CaseAction *act, const act
                        .department_code = department_name ? action.department : NULL,
                        .materials = (const char *const *)act->materials,
                        .n_materials = act->n_materials,
-                       .satisfaction = (sj_satisfaction)act->satisfaction, .message_id = mid};
+                       .satisfaction = (sj_satisfaction)act->satisfaction, .message_id = mid,
+                       .named = named, .named_name = named_name};
         /* The villager's message is queued with the event that calls for
          * it, in this transaction: exactly once per event. */
         if ((rc = queue_notification(a, cid, e.seq, &out.events[i], at, r, err)) != 0)

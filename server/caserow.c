@@ -144,6 +144,10 @@ Sanji__Case *countyd_caserow_case(countyd_arena *a, const PGresult *r, int row, 
     c->notify_attempts = (uint32_t)I64(r, row, k + 47);
     c->notify_at_ms = I64(r, row, k + 48);
     c->notify_retry_at_ms = I64(r, row, k + 49);
+    c->assignee = S(a, r, row, k + 50);
+    c->assignee_name = S(a, r, row, k + 51);
+    c->carrier = S(a, r, row, k + 52);
+    c->carrier_name = S(a, r, row, k + 53);
     return c;
 }
 
@@ -176,6 +180,8 @@ Sanji__CaseEvent *countyd_caserow_event(countyd_arena *a, const PGresult *r, int
     e->due_provisional = B(r, row, k + 22);
     e->notify_attempt = (uint32_t)I64(r, row, k + 23);
     e->notify_retry_at_ms = I64(r, row, k + 24);
+    e->person = S(a, r, row, k + 25);
+    e->person_name = S(a, r, row, k + 26);
     return e;
 }
 

@@ -58,23 +58,27 @@ static void bad(import_ctx *c, size_t line, const char *fmt, ...)
 }
 
 /* A kind may also take a longer header (alt_header, one more column at the
- * end): persons.csv with a department column for department staff, while
- * files without one stay valid. */
+ * end; long_header, two more): persons.csv with a department column for
+ * department staff and a stand_in column (AB岗), while files without them
+ * stay valid. */
 static const struct {
     countyd_import_kind kind;
     const char *name;
     const char *header;
     size_t n_cols;
     const char *alt_header;
+    const char *long_header;
 } KINDS[] = {
-    {COUNTYD_IMPORT_ORGUNITS, "orgunits", "code,name,level,parent", 4, NULL},
-    {COUNTYD_IMPORT_CATEGORIES, "categories", "code,name", 2, NULL},
+    {COUNTYD_IMPORT_ORGUNITS, "orgunits", "code,name,level,parent", 4, NULL, NULL},
+    {COUNTYD_IMPORT_CATEGORIES, "categories", "code,name", 2, NULL, NULL},
     {COUNTYD_IMPORT_CATALOGUE, "catalogue",
-     "code,category,name,min_level,department,limit_days,urgent_limit_days,materials", 8, NULL},
+     "code,category,name,min_level,department,limit_days,urgent_limit_days,materials", 8, NULL, NULL},
     {COUNTYD_IMPORT_PERSONS, "persons", "id,name,role,org_unit,password", 5,
-     "id,name,role,org_unit,password,department"},
-    {COUNTYD_IMPORT_HOLIDAYS, "holidays", "date,kind,name", 3, NULL},
-    {COUNTYD_IMPORT_DEPARTMENTS, "departments", "code,name,active", 3, NULL},
+     "id,name,role,org_unit,password,department",
+     "id,name,role,org_unit,password,department,stand_in"},
+    {COUNTYD_IMPORT_HOLIDAYS, "holidays", "date,kind,name", 3, NULL, NULL},
+    {COUNTYD_IMPORT_DEPARTMENTS, "departments", "code,name,active", 3, NULL, NULL},
+    {COUNTYD_IMPORT_DUTY, "duty", "org_unit,date,person", 3, NULL, NULL},
 };
 #define N_KINDS (sizeof(KINDS) / sizeof(KINDS[0]))
 
@@ -511,6 +515,37 @@ static int check_persons(import_ctx *c, sj_error *err)
             if (!found)
                 bad(c, line, "单位 %s 不存在，请先导入 orgunits.csv (org unit not in the database)", f[3]);
         }
+        /* AB岗: a colleague of the same unit and role (and department),
+         * in this file or already stored; not oneself. */
+        const char *stand_in = c->csv->records[i].n > 6 ? f[6] : "";
+        if (stand_in[0]) {
+            bool fits = false, listed = false;
+            for (size_t k = 1; k < c->csv->n; k++) {
+                char **g = c->csv->records[k].fields;
+                if (c->csv->records[k].n < 7 || strcmp(g[0], stand_in) != 0)
+                    continue;
+                listed = true;
+                fits = strcmp(g[2], f[2]) == 0 && strcmp(g[3], f[3]) == 0 &&
+                       strcmp(g[5], dept) == 0;
+            }
+            if (!listed) {
+                char role_no[4];
+                snprintf(role_no, sizeof(role_no), "%d", (int)role);
+                const char *pk[] = {stand_in, f[3], role_no, dept};
+                PGresult *res;
+                int rc = countyd_db_query(c->db,
+                                          "SELECT 1 FROM person WHERE id = $1 AND org_unit = $2"
+                                          " AND role = $3::smallint AND department = $4",
+                                          4, pk, &res, err);
+                if (rc != 0)
+                    return rc;
+                fits = PQntuples(res) == 1;
+                PQclear(res);
+            }
+            if (!fits || strcmp(stand_in, f[0]) == 0)
+                bad(c, line, "B岗“%s”应为同一单位、同一角色的另一人员 (stand_in must be another "
+                    "person of the same unit and role)", stand_in);
+        }
         if (is_verifier(f[4])) {
             sj_password_verifier v;
             sj_error e;
@@ -566,6 +601,20 @@ static int write_persons(import_ctx *c, sj_error *err)
         const char *p[] = {f[0], f[1], role, f[3], verifier,
                            c->csv->records[i].n > 5 ? f[5] : ""};
         if ((rc = upsert(c, line, sql, 6, p, err)) != 0)
+            return rc;
+    }
+    /* AB岗, once every person of the file is in: only with the column, so
+     * that a file without it keeps the stand-ins set by person edit. */
+    for (size_t i = 1; i < c->csv->n; i++) {
+        if (c->csv->records[i].n <= 6)
+            break;
+        char **f = c->csv->records[i].fields;
+        const char *p[] = {f[0], f[6]};
+        int rc = upsert(c, c->csv->records[i].line,
+                        "UPDATE person SET stand_in = $2, updated_at = now() WHERE id = $1"
+                        " AND stand_in <> $2",
+                        2, p, err);
+        if (rc != 0)
             return rc;
     }
     return 0;
@@ -662,6 +711,103 @@ static int write_departments(import_ctx *c, sj_error *err)
     return 0;
 }
 
+/* --- the duty roster ------------------------------------------------------- */
+
+int countyd_import_duty_check(PGconn *db, const char *unit, const char *day, const char *person,
+                              char *why, size_t cap, sj_error *err)
+{
+    why[0] = '\0';
+    int32_t d;
+    sj_error e;
+    if (sj_clock_parse_date(day, &d, &e) != 0) {
+        snprintf(why, cap, "日期“%s”无效，应为 YYYY-MM-DD (bad date)", day);
+        return 0;
+    }
+    if (!sj_orgunit_valid(unit)) {
+        snprintf(why, cap, "单位“%s”不是12位区划代码 (org_unit is not a valid code)", unit);
+        return 0;
+    }
+    const char *p[] = {person, unit};
+    PGresult *res;
+    int rc = countyd_db_query(db, "SELECT active FROM person WHERE id = $1 AND org_unit = $2", 2, p,
+                              &res, err);
+    if (rc != 0)
+        return rc;
+    if (PQntuples(res) != 1)
+        snprintf(why, cap, "人员“%s”不是单位 %s 的人员 (the person is not of that unit)", person,
+                 unit);
+    else if (PQgetvalue(res, 0, 0)[0] != 't')
+        snprintf(why, cap, "人员“%s”已停用 (the person is deactivated)", person);
+    PQclear(res);
+    return 0;
+}
+
+/* org_unit,date,person: who is on duty at a unit on a day. */
+static int check_duty(import_ctx *c, sj_error *err)
+{
+    for (size_t i = 1; i < c->csv->n; i++) {
+        char **f = c->csv->records[i].fields;
+        size_t line = c->csv->records[i].line;
+        char why[512];
+        int rc = countyd_import_duty_check(c->db, f[0], f[1], f[2], why, sizeof(why), err);
+        if (rc != 0)
+            return rc;
+        if (why[0])
+            bad(c, line, "%s", why);
+        for (size_t k = 1; k < i; k++) {
+            char **g = c->csv->records[k].fields;
+            if (strcmp(g[0], f[0]) == 0 && strcmp(g[1], f[1]) == 0 && strcmp(g[2], f[2]) == 0)
+                bad(c, line, "本行与第 %zu 行重复 (the same as line %zu)",
+                    c->csv->records[k].line, c->csv->records[k].line);
+        }
+    }
+    return 0;
+}
+
+/* The file is the roster of the days it names: for each unit and day in
+ * it, those on duty are exactly the file's (others of that day leave). */
+static int write_duty(import_ctx *c, sj_error *err)
+{
+    for (size_t i = 1; i < c->csv->n; i++) {
+        char **f = c->csv->records[i].fields;
+        bool first = true;
+        for (size_t k = 1; k < i && first; k++)
+            first = !(strcmp(c->csv->records[k].fields[0], f[0]) == 0 &&
+                      strcmp(c->csv->records[k].fields[1], f[1]) == 0);
+        if (first) {
+            const char **names = calloc(c->csv->n, sizeof(*names));
+            if (!names)
+                return sj_error_set(err, SJ_ENOMEM, "out of memory");
+            size_t n = 0;
+            for (size_t k = i; k < c->csv->n; k++)
+                if (strcmp(c->csv->records[k].fields[0], f[0]) == 0 &&
+                    strcmp(c->csv->records[k].fields[1], f[1]) == 0)
+                    names[n++] = c->csv->records[k].fields[2];
+            char *list = NULL;
+            int rc = countyd_db_text_array(names, n, &list);
+            free(names);
+            if (rc != 0)
+                return sj_error_set(err, SJ_ENOMEM, "out of memory");
+            const char *p[] = {f[0], f[1], list};
+            rc = upsert(c, c->csv->records[i].line,
+                        "DELETE FROM duty_roster WHERE org_unit = $1 AND day = $2::date"
+                        " AND NOT person = ANY($3::text[])",
+                        3, p, err);
+            free(list);
+            if (rc != 0)
+                return rc;
+        }
+        const char *p[] = {f[0], f[1], f[2]};
+        int rc = upsert(c, c->csv->records[i].line,
+                        "INSERT INTO duty_roster (org_unit, day, person) VALUES ($1, $2::date, $3)"
+                        " ON CONFLICT DO NOTHING",
+                        3, p, err);
+        if (rc != 0)
+            return rc;
+    }
+    return 0;
+}
+
 /* --- driver ---------------------------------------------------------------- */
 
 static int check_shape(import_ctx *c, size_t k)
@@ -686,6 +832,8 @@ static int check_shape(import_ctx *c, size_t k)
     size_t n_cols = KINDS[k].n_cols;
     if (KINDS[k].alt_header && strcmp(header, KINDS[k].alt_header) == 0) {
         n_cols++;
+    } else if (KINDS[k].long_header && strcmp(header, KINDS[k].long_header) == 0) {
+        n_cols += 2;
     } else if (strcmp(header, KINDS[k].header) != 0) {
         bad(c, csv->records[0].line, "表头应为 %s (header must be exactly %s)", KINDS[k].header,
             KINDS[k].header);
@@ -726,16 +874,17 @@ int countyd_import_file(PGconn *db, countyd_import_kind kind, const char *path, 
         [COUNTYD_IMPORT_ORGUNITS] = check_orgunits, [COUNTYD_IMPORT_CATEGORIES] = check_categories,
         [COUNTYD_IMPORT_CATALOGUE] = check_catalogue, [COUNTYD_IMPORT_PERSONS] = check_persons,
         [COUNTYD_IMPORT_HOLIDAYS] = check_holidays,
-        [COUNTYD_IMPORT_DEPARTMENTS] = check_departments};
+        [COUNTYD_IMPORT_DEPARTMENTS] = check_departments, [COUNTYD_IMPORT_DUTY] = check_duty};
     static int (*const write[])(import_ctx *, sj_error *) = {
         [COUNTYD_IMPORT_ORGUNITS] = write_orgunits, [COUNTYD_IMPORT_CATEGORIES] = write_categories,
         [COUNTYD_IMPORT_CATALOGUE] = write_catalogue, [COUNTYD_IMPORT_PERSONS] = write_persons,
         [COUNTYD_IMPORT_HOLIDAYS] = write_holidays,
-        [COUNTYD_IMPORT_DEPARTMENTS] = write_departments};
+        [COUNTYD_IMPORT_DEPARTMENTS] = write_departments, [COUNTYD_IMPORT_DUTY] = write_duty};
     static const char *const refname[] = {
         [COUNTYD_IMPORT_ORGUNITS] = "org_tree", [COUNTYD_IMPORT_CATEGORIES] = "catalogue",
         [COUNTYD_IMPORT_CATALOGUE] = "catalogue", [COUNTYD_IMPORT_PERSONS] = "person",
-        [COUNTYD_IMPORT_HOLIDAYS] = NULL, [COUNTYD_IMPORT_DEPARTMENTS] = "org_tree"};
+        [COUNTYD_IMPORT_HOLIDAYS] = NULL, [COUNTYD_IMPORT_DEPARTMENTS] = "org_tree",
+        [COUNTYD_IMPORT_DUTY] = "duty"};
 
     if ((rc = countyd_db_exec(db, "BEGIN", 0, NULL, err)) != 0)
         goto out;

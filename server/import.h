@@ -52,11 +52,19 @@ typedef enum countyd_import_kind {
     COUNTYD_IMPORT_PERSONS,
     COUNTYD_IMPORT_HOLIDAYS,
     COUNTYD_IMPORT_DEPARTMENTS,
+    COUNTYD_IMPORT_DUTY,
 } countyd_import_kind;
 
-/* "orgunits", "categories", "catalogue", "persons", "holidays", "departments".  Returns 0
+/* "orgunits", "categories", "catalogue", "persons", "holidays", "departments", "duty".  Returns 0
  * or SJ_EINVAL. */
 int countyd_import_kind_parse(const char *name, countyd_import_kind *out);
+
+/* One duty roster row (值班表; duty.csv, `sanji-countyd duty add`): the unit
+ * exists, the day is a date (YYYY-MM-DD), the person is an active person
+ * of that unit.  *why gets the reason (Chinese, then English) when not.
+ * Returns 0 (see *why) or SJ_EDB. */
+int countyd_import_duty_check(PGconn *db, const char *unit, const char *day, const char *person,
+                              char *why, size_t cap, sj_error *err);
 const char *countyd_import_kind_name(countyd_import_kind kind);
 
 /* Imports one file.  *changed (may be NULL) receives the number of rows

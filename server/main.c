@@ -3,20 +3,22 @@
  *
  *   sanji-countyd [--config FILE] [--database CONNINFO] migrate
  *   sanji-countyd [--config FILE] [--database CONNINFO] import KIND FILE
- *       KIND: orgunits | categories | catalogue | persons | holidays | departments
+ *       KIND: orgunits | categories | catalogue | persons | holidays | departments | duty
  *       (holidays: the running server, or the next one to start, then
  *       recomputes every open case's due time, sweep.h countyd_sweep_calendar())
  *   sanji-countyd [--config FILE] [--database CONNINFO] demo-load DIR
  *   sanji-countyd [...] [--by NAME] person add ID --name N --role R --unit U
  *       [--department D] [--password-stdin]
  *   sanji-countyd [...] [--by NAME] person edit ID [--name N] [--role R]
- *       [--unit U] [--department D]
+ *       [--unit U] [--department D] [--stand-in PERSON]
  *   sanji-countyd [...] [--by NAME] person deactivate|activate ID
  *   sanji-countyd [...] [--by NAME] person reset-password ID [--password-stdin]
  *   sanji-countyd [...] person cases ID
  *   sanji-countyd [...] [--by NAME] item retire|restore CODE
  *   sanji-countyd [...] [--by NAME] department add|edit CODE --name NAME
  *   sanji-countyd [...] [--by NAME] department deactivate|activate CODE
+ *   sanji-countyd [...] [--by NAME] duty add|remove UNIT DATE PERSON
+ *   sanji-countyd [...] duty list [UNIT]
  *   sanji-countyd [...] audit [TARGET]
  *       (admin.h; a new or reset password is generated and printed once,
  *       or read from the first line of stdin with --password-stdin)
@@ -64,18 +66,20 @@ static void usage(FILE *out)
             "用法 (usage):\n"
             "  sanji-countyd [--config FILE] [--database CONNINFO] migrate\n"
             "  sanji-countyd [--config FILE] [--database CONNINFO] import "
-            "orgunits|categories|catalogue|persons|holidays|departments FILE\n"
+            "orgunits|categories|catalogue|persons|holidays|departments|duty FILE\n"
             "  sanji-countyd [--config FILE] [--database CONNINFO] demo-load DIR\n"
             "  sanji-countyd [...] [--by NAME] person add ID --name N --role R --unit U "
             "[--department D] [--password-stdin]\n"
             "  sanji-countyd [...] [--by NAME] person edit ID [--name N] [--role R] [--unit U] "
-            "[--department D]\n"
+            "[--department D] [--stand-in PERSON]\n"
             "  sanji-countyd [...] [--by NAME] person deactivate|activate ID\n"
             "  sanji-countyd [...] [--by NAME] person reset-password ID [--password-stdin]\n"
             "  sanji-countyd [...] person cases ID\n"
             "  sanji-countyd [...] [--by NAME] item retire|restore CODE\n"
             "  sanji-countyd [...] [--by NAME] department add|edit CODE --name NAME\n"
             "  sanji-countyd [...] [--by NAME] department deactivate|activate CODE\n"
+            "  sanji-countyd [...] [--by NAME] duty add|remove UNIT DATE PERSON\n"
+            "  sanji-countyd [...] duty list [UNIT]\n"
             "  sanji-countyd [...] audit [TARGET]\n"
             "  sanji-countyd --config FILE run\n"
             "  sanji-countyd --config FILE links\n"
@@ -121,7 +125,7 @@ static int connect_waiting(const char *conninfo, int64_t retry_max_ms, PGconn **
 /* The options of the administration commands (admin.h). */
 typedef struct admin_opts {
     const char *by;
-    countyd_admin_person person; /* --name --role --unit --department */
+    countyd_admin_person person; /* --name --role --unit --department --stand-in */
     bool password_stdin;
 } admin_opts;
 
@@ -160,6 +164,22 @@ static int admin_command(PGconn *db, const char *const *pos, int npos, const adm
     int rc;
     if (strcmp(cmd, "audit") == 0 && npos <= 2)
         return countyd_admin_audit_print(db, npos == 2 ? pos[1] : NULL, stdout, err) ? 1 : 0;
+    /* 值班表: duty list [UNIT], duty add|remove UNIT DATE PERSON. */
+    if (strcmp(cmd, "duty") == 0 && strcmp(verb, "list") == 0 && npos <= 3) {
+        size_t n;
+        if (countyd_admin_duty_print(db, target, stdout, &n, err) != 0)
+            return 1;
+        printf("%zu 条值班安排 (duty rows)\n", n);
+        return 0;
+    }
+    if (strcmp(cmd, "duty") == 0 && npos == 5 &&
+        (strcmp(verb, "add") == 0 || strcmp(verb, "remove") == 0)) {
+        if (countyd_admin_duty_set(db, o->by, pos[2], pos[3], pos[4], verb[0] == 'a', &changed,
+                                   err) != 0)
+            return 1;
+        say_changed(changed, pos[2]);
+        return 0;
+    }
     if (npos != 3)
         return 2;
     if (strcmp(cmd, "person") == 0) {
@@ -225,7 +245,7 @@ int main(int argc, char **argv)
     const char *config_path = NULL, *conninfo = NULL;
     /* Options may stand before or after the command ("--config F run" and
      * "run --config F" are the same), as operators type them both ways. */
-    const char *pos[4];
+    const char *pos[5];
     int npos = 0;
     admin_opts aopts = {0};
     sj_i18n_init(NULL);
@@ -250,6 +270,8 @@ int main(int argc, char **argv)
             aopts.person.unit = argv[++i];
         } else if (strcmp(argv[i], "--department") == 0 && i + 1 < argc) {
             aopts.person.department = argv[++i];
+        } else if (strcmp(argv[i], "--stand-in") == 0 && i + 1 < argc) {
+            aopts.person.stand_in = argv[++i];
         } else if (strcmp(argv[i], "--password-stdin") == 0) {
             aopts.password_stdin = true;
         } else if (strcmp(argv[i], "--print-config-doc") == 0) {
@@ -309,7 +331,8 @@ int main(int argc, char **argv)
             goto out_fail;
         status = 0;
     } else if (strcmp(cmd, "person") == 0 || strcmp(cmd, "item") == 0 ||
-               strcmp(cmd, "department") == 0 || strcmp(cmd, "audit") == 0) {
+               strcmp(cmd, "department") == 0 || strcmp(cmd, "audit") == 0 ||
+               strcmp(cmd, "duty") == 0) {
         if (countyd_db_connect(conninfo, &db, &err) != 0 || countyd_migrate_check(db, &err) != 0)
             goto out_fail;
         status = admin_command(db, pos, npos, &aopts, &err);

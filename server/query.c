@@ -219,6 +219,21 @@ static void list_where(sqlbuf *b, const countyd_asker *k, const Sanji__CaseListQ
         add(b, " AND c.holder_unit <> $%d::char(12)", k->unit);
     if (given(q->person))
         add(b, " AND c.first_receiver = $%d", q->person);
+    if (given(q->assignee))
+        add(b, " AND c.assignee = $%d", q->assignee);
+    /* 我的事项: assigned to the person, carried or first received by them,
+     * or assigned to someone they stand in for (AB岗). */
+    if (q->mine) {
+        if (given(q->for_person)) {
+            add(b, " AND (c.assignee = $%d", q->for_person);
+            add(b, " OR c.carrier = $%d", q->for_person);
+            add(b, " OR c.first_receiver = $%d", q->for_person);
+            add(b, " OR c.assignee IN (SELECT s.id FROM person s WHERE s.stand_in = $%d))",
+                q->for_person);
+        } else {
+            put(b, " AND false");
+        }
+    }
     if (given(q->number)) {
         if (number_end_reversed(q->number, t->number, sizeof(t->number)))
             add(b, " AND reverse(c.number) LIKE $%d", t->number);

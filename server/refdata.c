@@ -50,6 +50,8 @@ int countyd_refdata_versions(PGconn *db, countyd_ref_versions *out, sj_error *er
             out->org_tree = v;
         else if (strcmp(name, "person") == 0)
             out->person = v;
+        else if (strcmp(name, "duty") == 0)
+            out->duty = v;
     }
     PQclear(res);
     return 0;
@@ -192,8 +194,8 @@ int countyd_refdata_persons(PGconn *db, countyd_arena *a, const char *unit, uint
     const char *p[] = {prefix};
     PGresult *res;
     int rc = countyd_db_query(db,
-                              "SELECT id, name, role, org_unit, verifier, active, department"
-                              " FROM person"
+                              "SELECT id, name, role, org_unit, verifier, active, department,"
+                              " stand_in FROM person"
                               " WHERE $1 <> '' AND left(org_unit, length($1)) = $1 ORDER BY id",
                               1, p, &res, err);
     if (rc != 0)
@@ -214,7 +216,48 @@ int countyd_refdata_persons(PGconn *db, countyd_arena *a, const char *unit, uint
         x->verifier = countyd_arena_strdup(a, PQgetvalue(res, r, 4));
         x->active = PQgetvalue(res, r, 5)[0] == 't';
         x->department = countyd_arena_strdup(a, PQgetvalue(res, r, 6));
+        x->stand_in = countyd_arena_strdup(a, PQgetvalue(res, r, 7));
         s->persons[i] = x;
+    }
+    PQclear(res);
+    *out = s;
+    return 0;
+}
+
+int countyd_refdata_duty(PGconn *db, countyd_arena *a, const char *unit, uint64_t version,
+                         Sanji__DutySync **out, sj_error *err)
+{
+    *out = NULL;
+    char prefix[13];
+    countyd_scope_prefix(unit, prefix);
+    const char *p[] = {prefix};
+    PGresult *res;
+    /* From yesterday (China time) on, two months at most: what a station
+     * shows, in a message of bounded size. */
+    int rc = countyd_db_query(db,
+                              "SELECT d.org_unit, d.day::text, d.person, p.name FROM duty_roster d"
+                              " JOIN person p ON p.id = d.person"
+                              " WHERE $1 <> '' AND left(d.org_unit, length($1)) = $1"
+                              " AND d.day >= (now() AT TIME ZONE 'Asia/Shanghai')::date - 1"
+                              " AND d.day <= (now() AT TIME ZONE 'Asia/Shanghai')::date + 62"
+                              " ORDER BY d.day, d.org_unit, d.person",
+                              1, p, &res, err);
+    if (rc != 0)
+        return rc;
+    Sanji__DutySync *s = countyd_arena_alloc(a, sizeof(*s));
+    sanji__duty_sync__init(s);
+    s->version = version;
+    s->n_entries = (size_t)PQntuples(res);
+    s->entries = countyd_arena_alloc(a, (s->n_entries + 1) * sizeof(*s->entries));
+    for (size_t i = 0; i < s->n_entries; i++) {
+        int r = (int)i;
+        Sanji__DutyEntry *x = countyd_arena_alloc(a, sizeof(*x));
+        sanji__duty_entry__init(x);
+        x->org_unit = countyd_arena_strdup(a, PQgetvalue(res, r, 0));
+        x->day = countyd_arena_strdup(a, PQgetvalue(res, r, 1));
+        x->person = countyd_arena_strdup(a, PQgetvalue(res, r, 2));
+        x->person_name = countyd_arena_strdup(a, PQgetvalue(res, r, 3));
+        s->entries[i] = x;
     }
     PQclear(res);
     *out = s;

@@ -26,7 +26,7 @@
  * keeps serving the old rows.
  *
  * Entry points: countyd_refdata_versions(), countyd_refdata_catalogue(),
- * countyd_refdata_org_tree(), countyd_refdata_persons(),
+ * countyd_refdata_org_tree(), countyd_refdata_persons(), countyd_refdata_duty(),
  * countyd_scope_prefix(), countyd_refdata_cache_init(),
  * countyd_refdata_cache_free(), countyd_refdata_cache_refresh(),
  * countyd_refdata_cache_person(), countyd_refdata_cache_item(),
@@ -49,7 +49,7 @@
 #include "sanji.pb-c.h"
 
 typedef struct countyd_ref_versions {
-    uint64_t catalogue, org_tree, person;
+    uint64_t catalogue, org_tree, person, duty;
 } countyd_ref_versions;
 
 /* Writes the significant prefix of a valid unit code into out (13 bytes);
@@ -72,6 +72,11 @@ int countyd_refdata_org_tree(PGconn *db, countyd_arena *a, const char *unit, uin
 /* Persons of the scope of unit, with their verifiers. */
 int countyd_refdata_persons(PGconn *db, countyd_arena *a, const char *unit, uint64_t version,
                             Sanji__PersonSync **out, sj_error *err);
+
+/* The duty roster (值班表) of the scope of unit, from yesterday (China
+ * time) for two months, with the persons' names. */
+int countyd_refdata_duty(PGconn *db, countyd_arena *a, const char *unit, uint64_t version,
+                         Sanji__DutySync **out, sj_error *err);
 
 /* One person as the apply path needs it. */
 typedef struct countyd_ref_person {

@@ -498,6 +498,9 @@ void countyd_session_drain(countyd_session *s)
 
 typedef struct hello_data {
     uint64_t have_catalogue, have_org, have_person;
+    /* The Hello names no roster version: the first roster of a session is
+     * always sent (it is small), later ones when the version moves. */
+    uint64_t have_duty;
     countyd_feed_cursor *cursors; /* from the Hello */
     size_t n_cursors;
     /* Hello.live_only (a county desk, which searches by Query instead of
@@ -511,6 +514,7 @@ typedef struct hello_data {
     Sanji__CatalogueSync *catalogue;
     Sanji__OrgTreeSync *org;
     Sanji__PersonSync *persons;
+    Sanji__DutySync *duty;
     char **villages;
     size_t n_villages;
     char unit[SJ_UNIT_CODE_SIZE];
@@ -532,6 +536,9 @@ static int read_refs(countyd_job *j, PGconn *db, hello_data *h)
         return j->status;
     if (h->v.person != h->have_person &&
         (j->status = countyd_refdata_persons(db, a, h->unit, h->v.person, &h->persons, &j->err)) != 0)
+        return j->status;
+    if (h->v.duty != 0 && h->v.duty != h->have_duty &&
+        (j->status = countyd_refdata_duty(db, a, h->unit, h->v.duty, &h->duty, &j->err)) != 0)
         return j->status;
     return 0;
 }
@@ -555,6 +562,12 @@ static void send_refs(countyd_session *s, const hello_data *h)
         Sanji__Envelope e = SANJI__ENVELOPE__INIT;
         e.body_case = SANJI__ENVELOPE__BODY_PERSON_SYNC;
         e.person_sync = h->persons;
+        send_reliable(s, &e);
+    }
+    if (h->duty) {
+        Sanji__Envelope e = SANJI__ENVELOPE__INIT;
+        e.body_case = SANJI__ENVELOPE__BODY_DUTY_SYNC;
+        e.duty_sync = h->duty;
         send_reliable(s, &e);
     }
     s->ref_sent = h->v;
@@ -1025,6 +1038,7 @@ static void refs_check(countyd_session *s, int64_t now)
     h->have_catalogue = s->ref_sent.catalogue;
     h->have_org = s->ref_sent.org_tree;
     h->have_person = s->ref_sent.person;
+    h->have_duty = s->ref_sent.duty;
     snprintf(h->unit, sizeof(h->unit), "%s", s->asker.unit);
     countyd_job *j = countyd_job_new();
     j->run = refs_run;

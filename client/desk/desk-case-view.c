@@ -28,7 +28,9 @@ struct _DeskCaseView {
     GtkWidget *form, *form_title, *note_label, *note, *result_label, *result, *dept_label, *department;
     GtkWidget *mat_label, *materials, *sat_label, *satisfaction, *confirm, *message;
     GtkWidget *days_label, *days;  /* EXTEND_REQUEST: working days asked for */
+    GtkWidget *person_label, *person; /* ASSIGN, SET_CARRIER: a person of the station's list */
     GPtrArray *dept_codes;       /* the department list's codes, entry 0 "" (— choose —) */
+    GPtrArray *person_ids;       /* the person list's ids, entry 0 "" (— choose —) */
     sj_case_action pending;      /* the action whose inputs are shown */
     desk_draft *draft;
     bool restoring;
@@ -46,6 +48,7 @@ static void keep(DeskCaseView *v, const char *key, const char *value)
 }
 
 static const char *department_chosen(DeskCaseView *v);
+static const char *person_chosen(DeskCaseView *v);
 
 static void keep_all(DeskCaseView *v)
 {
@@ -62,6 +65,7 @@ static void keep_all(DeskCaseView *v)
     keep(v, "result", result);
     keep(v, "materials", mats);
     keep(v, "department", department_chosen(v));
+    keep(v, "person", person_chosen(v));
 }
 
 static void on_input_changed(gpointer obj, gpointer data)
@@ -117,6 +121,49 @@ static void department_list_fill(DeskCaseView *v)
     g_object_unref(names);
 }
 
+/* ---- the person list (指派, 全程代办员) --------------------------------------- */
+
+static const char *person_chosen(DeskCaseView *v)
+{
+    guint i = gtk_drop_down_get_selected(GTK_DROP_DOWN(v->person));
+    return v->person_ids && i < v->person_ids->len ? g_ptr_array_index(v->person_ids, i) : "";
+}
+
+static void person_choose(DeskCaseView *v, const char *id)
+{
+    guint pick = 0;
+    for (guint i = 1; id && *id && v->person_ids && i < v->person_ids->len; i++)
+        if (strcmp(g_ptr_array_index(v->person_ids, i), id) == 0)
+            pick = i;
+    gtk_drop_down_set_selected(GTK_DROP_DOWN(v->person), pick);
+}
+
+/* The persons who work at this station's unit (sc_persons(): active, of
+ * its role), "王五 (p-...)": a case held here is assigned to one of them,
+ * the village names its carrier among them; never an id typed by hand. */
+static void person_list_fill(DeskCaseView *v)
+{
+    GtkStringList *names = gtk_string_list_new(NULL);
+    if (v->person_ids)
+        g_ptr_array_unref(v->person_ids);
+    v->person_ids = g_ptr_array_new_with_free_func(g_free);
+    gtk_string_list_append(names, _("— choose —"));
+    g_ptr_array_add(v->person_ids, g_strdup(""));
+    sc_person_entry *p = NULL;
+    size_t n = 0;
+    sj_error err;
+    if (sc_persons(desk_window_client(v->win), &p, &n, &err) != 0)
+        n = 0;
+    for (size_t i = 0; i < n; i++) {
+        g_autofree char *label = g_strdup_printf("%s (%s)", desk_nz(p[i].name), desk_nz(p[i].id));
+        gtk_string_list_append(names, label);
+        g_ptr_array_add(v->person_ids, g_strdup(desk_nz(p[i].id)));
+    }
+    free(p);
+    gtk_drop_down_set_model(GTK_DROP_DOWN(v->person), G_LIST_MODEL(names));
+    g_object_unref(names);
+}
+
 /* ---- actions ------------------------------------------------------------ */
 
 static bool is_county_actor(DeskCaseView *v)
@@ -147,6 +194,12 @@ static void open_form(DeskCaseView *v, sj_case_action a, const Sanji__Case *cs)
     bool mats = f & SJ_CASE_FIELD_MATERIALS;
     bool sat = f & SJ_CASE_FIELD_SATISFACTION;
     bool days = f & SJ_CASE_FIELD_EXTEND_DAYS;
+    bool person = f & SJ_CASE_FIELD_PERSON;
+    gtk_widget_set_visible(v->person_label, person);
+    gtk_widget_set_visible(v->person, person);
+    gtk_label_set_text(GTK_LABEL(v->person_label), a == SJ_ACTION_SET_CARRIER
+                                                       ? _("The cadre who carries it throughout")
+                                                       : _("Assign to"));
     gtk_widget_set_visible(v->days_label, days);
     gtk_widget_set_visible(v->days, days);
     gtk_widget_set_visible(v->note_label, note);
@@ -216,6 +269,7 @@ static void on_action_clicked(GtkButton *b, gpointer data)
     desk_text_view_set(v->result, "");
     desk_text_view_set(v->materials, "");
     department_list_fill(v);
+    person_list_fill(v);
     gtk_drop_down_set_selected(GTK_DROP_DOWN(v->satisfaction), 0);
     gtk_spin_button_set_value(GTK_SPIN_BUTTON(v->days), 1);
     open_form(v, a, d.c);
@@ -268,6 +322,7 @@ static void on_confirm(GtkButton *b, gpointer data)
         .extend_days = (f & SJ_CASE_FIELD_EXTEND_DAYS)
                            ? (uint32_t)gtk_spin_button_get_value_as_int(GTK_SPIN_BUTTON(v->days))
                            : 0,
+        .person = f & SJ_CASE_FIELD_PERSON ? person_chosen(v) : NULL,
     };
     sj_error err;
     int rc = sc_act(desk_window_client(v->win), &req, NULL, &err);
@@ -316,6 +371,13 @@ static char *event_extra(const Sanji__CaseEvent *e)
         g_string_append_printf(s, "%s%s\n", _("Result: "), e->result);
     if (e->department && *e->department)
         g_string_append_printf(s, "%s%s\n", _("Department: "), e->department);
+    /* 指派, 接手, 全程代办员: the person named, by name. */
+    if (e->person && *e->person)
+        g_string_append_printf(s, "%s%s\n",
+                               e->action == SANJI__CASE_ACTION_TYPE__CASE_ACTION_SET_CARRIER
+                                   ? _("Carrier: ")
+                                   : _("Assigned to: "),
+                               *desk_nz(e->person_name) ? e->person_name : e->person);
     if (e->n_materials) {
         g_string_append(s, _("Materials missing: "));
         for (size_t i = 0; i < e->n_materials; i++)
@@ -375,6 +437,18 @@ static void show_detail(DeskCaseView *v, const sc_case_detail *d)
                                              due);
     unsigned b = desk_format_buckets(cs, "", sj_clock_real_ms());
     gtk_box_append(GTK_BOX(v->facts), desk_label_line(where, (b & DESK_BUCKET_OVERDUE) ? "overdue" : NULL));
+    /* Who works it here (指派) and who carries it throughout (全程代办员). */
+    {
+        const char *assignee = cs->assignee && *cs->assignee
+                                   ? (*desk_nz(cs->assignee_name) ? cs->assignee_name : cs->assignee)
+                                   : _("(not assigned)");
+        const char *carrier = *desk_nz(cs->carrier_name) ? cs->carrier_name : desk_nz(cs->carrier);
+        g_autofree char *t = g_strdup_printf("%s: %s · %s: %s", _("Assigned to"), assignee,
+                                             _("Carrier"), carrier);
+        GtkWidget *l = desk_label_line(t, NULL);
+        gtk_box_append(GTK_BOX(v->facts), l);
+        desk_window_register(v->win, "case.assignee", l);
+    }
     if (cs->department && *cs->department) {
         g_autofree char *t = g_strdup_printf("%s%s", _("Department: "), cs->department);
         gtk_box_append(GTK_BOX(v->facts), desk_label_line(t, NULL));
@@ -540,6 +614,8 @@ void desk_case_view_show(DeskCaseView *v, const uint8_t case_id[16])
                 desk_text_view_set(v->materials, desk_draft_get(v->draft, "materials"));
                 department_list_fill(v);
                 department_choose(v, desk_draft_get(v->draft, "department"));
+                person_list_fill(v);
+                person_choose(v, desk_draft_get(v->draft, "person"));
                 open_form(v, a, NULL);
                 v->restoring = false;
             }
@@ -553,6 +629,8 @@ static void desk_case_view_finalize(GObject *obj)
     desk_draft_free(v->draft);
     if (v->dept_codes)
         g_ptr_array_unref(v->dept_codes);
+    if (v->person_ids)
+        g_ptr_array_unref(v->person_ids);
     G_OBJECT_CLASS(desk_case_view_parent_class)->finalize(obj);
 }
 
@@ -618,6 +696,8 @@ DeskCaseView *desk_case_view_new(DeskWindow *w)
     v->satisfaction = gtk_drop_down_new_from_strings(sat_names);
     v->days_label = field_label(_("Working days of extension asked for (1 to 60)"));
     v->days = gtk_spin_button_new_with_range(1, SJ_CASE_EXTEND_MAX, 1);
+    v->person_label = field_label(_("Assign to"));
+    v->person = gtk_drop_down_new(NULL, NULL);
     v->note_label = field_label(_("Note or reason"));
     v->note = text_input();
     GtkWidget *fb = gtk_box_new(GTK_ORIENTATION_HORIZONTAL, 8);
@@ -627,7 +707,8 @@ DeskCaseView *desk_case_view_new(DeskWindow *w)
     gtk_box_append(GTK_BOX(fb), v->confirm);
     gtk_box_append(GTK_BOX(fb), cancel);
     v->message = desk_label_line("", "error-text");
-    GtkWidget *parts[] = {v->form_title, v->result_label, v->result, v->dept_label, v->department,
+    GtkWidget *parts[] = {v->form_title, v->person_label, v->person, v->result_label, v->result,
+                          v->dept_label, v->department,
                           v->mat_label, v->materials, v->sat_label, v->satisfaction, v->days_label,
                           v->days, v->note_label,
                           v->note, fb, v->message};
@@ -651,6 +732,7 @@ DeskCaseView *desk_case_view_new(DeskWindow *w)
         g_signal_connect(gtk_text_view_get_buffer(GTK_TEXT_VIEW(texts[i])), "changed",
                          G_CALLBACK(on_input_changed), v);
     g_signal_connect(v->department, "notify::selected", G_CALLBACK(on_choice_changed), v);
+    g_signal_connect(v->person, "notify::selected", G_CALLBACK(on_choice_changed), v);
 
     if (desk_window_store_path(w)) {
         g_autofree char *path = desk_draft_path(desk_window_store_path(w), "action");
@@ -667,6 +749,7 @@ DeskCaseView *desk_case_view_new(DeskWindow *w)
     desk_window_register(w, "case.materials", v->materials);
     desk_window_register(w, "case.satisfaction", v->satisfaction);
     desk_window_register(w, "case.days", v->days);
+    desk_window_register(w, "case.person", v->person);
     desk_window_register(w, "case.confirm", v->confirm);
     desk_window_register(w, "case.message", v->message);
     return v;

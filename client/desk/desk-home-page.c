@@ -6,8 +6,12 @@
  */
 #include "desk-home-page.h"
 
+#include <string.h>
+
+#include "clock.h"
 #include "desk-case-list.h"
 #include "desk-view-cards.h"
+#include "desk-widgets.h"
 #include "i18n.h"
 
 struct _DeskHomePage {
@@ -15,12 +19,31 @@ struct _DeskHomePage {
     DeskWindow *win;
     DeskViewCards *cards;
     DeskCaseList *list;
+    GtkWidget *duty; /* 今日值班: who is on duty at this station today */
 };
 
 G_DEFINE_TYPE(DeskHomePage, desk_home_page, GTK_TYPE_BOX)
 
+/* Today's duty (值班表) as the county last sent it. */
+static void duty_refresh(DeskHomePage *p)
+{
+    const Sanji__DutySync *d = sc_duty(desk_window_client(p->win));
+    char today[SJ_CLOCK_DATE_SIZE];
+    sj_clock_format_date(sj_clock_china_day(sj_clock_real_ms()), today);
+    GString *names = g_string_new(NULL);
+    for (size_t i = 0; d && i < d->n_entries; i++)
+        if (strcmp(desk_nz(d->entries[i]->day), today) == 0)
+            g_string_append_printf(names, "%s%s", names->len ? "、" : "",
+                                   desk_nz(d->entries[i]->person_name));
+    g_autofree char *t = g_strdup_printf("%s%s", _("On duty today: "),
+                                         names->len ? names->str : _("(no roster received)"));
+    gtk_label_set_text(GTK_LABEL(p->duty), t);
+    g_string_free(names, TRUE);
+}
+
 void desk_home_page_refresh(DeskHomePage *p)
 {
+    duty_refresh(p);
     desk_case_list_refresh(p->list);
     desk_view_cards_refresh(p->cards);
 }
@@ -32,6 +55,7 @@ void desk_home_page_show(DeskHomePage *p)
 
 void desk_home_page_reload_refdata(DeskHomePage *p)
 {
+    duty_refresh(p);
     desk_case_list_reload_refdata(p->list);
 }
 
@@ -69,6 +93,9 @@ DeskHomePage *desk_home_page_new(DeskWindow *w)
     gtk_box_append(GTK_BOX(top), title);
     gtk_box_append(GTK_BOX(top), reg);
     gtk_box_append(GTK_BOX(p), top);
+    p->duty = desk_label_line("", "dim-label");
+    gtk_box_append(GTK_BOX(p), p->duty);
+    desk_window_register(w, "home.duty", p->duty);
 
     p->list = desk_case_list_new(w, "home.list", "");
     gtk_widget_set_vexpand(GTK_WIDGET(p->list), true);
@@ -76,5 +103,6 @@ DeskHomePage *desk_home_page_new(DeskWindow *w)
     gtk_box_append(GTK_BOX(p), GTK_WIDGET(p->cards));
     gtk_box_append(GTK_BOX(p), GTK_WIDGET(p->list));
     desk_window_register(w, "home.register", reg);
+    duty_refresh(p);
     return p;
 }

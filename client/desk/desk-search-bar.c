@@ -19,11 +19,12 @@ struct _DeskSearchBar {
     GtkBox parent;
     DeskWindow *win;
     GtkWidget *key, *text, *more, *category, *item, *status, *level, *unit, *department, *person,
+        *assignee,
         *from, *to, *overdue, *supervised, *sort, *ascending, *message;
     /* Codes behind the pickers' rows (row 0 is "any": no code). */
     GPtrArray *category_codes, *item_codes, *unit_codes;
     /* What the last apply() pointed the query at. */
-    char *number, *name, *id, *phone, *department_text, *person_text;
+    char *number, *name, *id, *phone, *department_text, *person_text, *assignee_text;
     Sanji__CaseStatus status_value;
 };
 
@@ -92,6 +93,7 @@ void desk_search_bar_apply(DeskSearchBar *b, Sanji__CaseListQuery *q)
     g_clear_pointer(&b->phone, g_free);
     g_clear_pointer(&b->department_text, g_free);
     g_clear_pointer(&b->person_text, g_free);
+    g_clear_pointer(&b->assignee_text, g_free);
     char *text = stripped(b->text);
     desk_search_key key = (desk_search_key)gtk_drop_down_get_selected(GTK_DROP_DOWN(b->key));
     if (key == DESK_KEY_GUESS)
@@ -129,6 +131,10 @@ void desk_search_bar_apply(DeskSearchBar *b, Sanji__CaseListQuery *q)
     b->person_text = stripped(b->person);
     if (*b->person_text)
         q->person = b->person_text;
+    /* 指派: the person the case is assigned to (the county console's key). */
+    b->assignee_text = stripped(b->assignee);
+    if (*b->assignee_text)
+        q->assignee = b->assignee_text;
     bool bad = false;
     int64_t from = parse_day(entry_text(b->from), &bad);
     int64_t to = parse_day(entry_text(b->to), &bad);
@@ -177,7 +183,7 @@ static void on_category(GObject *o, GParamSpec *ps, gpointer data)
 static void on_clear(GtkButton *button, gpointer data)
 {
     DeskSearchBar *b = data;
-    GtkWidget *entries[] = {b->text, b->department, b->person, b->from, b->to};
+    GtkWidget *entries[] = {b->text, b->department, b->person, b->assignee, b->from, b->to};
     for (size_t i = 0; i < G_N_ELEMENTS(entries); i++)
         gtk_editable_set_text(GTK_EDITABLE(entries[i]), "");
     GtkWidget *drops[] = {b->key, b->category, b->item, b->status, b->level, b->unit, b->sort};
@@ -299,6 +305,7 @@ static void desk_search_bar_finalize(GObject *obj)
     g_free(b->phone);
     g_free(b->department_text);
     g_free(b->person_text);
+    g_free(b->assignee_text);
     G_OBJECT_CLASS(desk_search_bar_parent_class)->finalize(obj);
 }
 
@@ -373,6 +380,8 @@ DeskSearchBar *desk_search_bar_new(DeskWindow *w, const char *name)
     gtk_entry_set_placeholder_text(GTK_ENTRY(b->department), _("e.g. 县民政局"));
     b->person = gtk_entry_new();
     gtk_entry_set_placeholder_text(GTK_ENTRY(b->person), _("person id"));
+    b->assignee = gtk_entry_new();
+    gtk_entry_set_placeholder_text(GTK_ENTRY(b->assignee), _("person id"));
     b->from = gtk_entry_new();
     gtk_entry_set_placeholder_text(GTK_ENTRY(b->from), "2026-01-01");
     gtk_editable_set_width_chars(GTK_EDITABLE(b->from), 11);
@@ -381,7 +390,7 @@ DeskSearchBar *desk_search_bar_new(DeskWindow *w, const char *name)
     gtk_editable_set_width_chars(GTK_EDITABLE(b->to), 11);
     b->overdue = gtk_check_button_new_with_label(_("Overdue only"));
     b->supervised = gtk_check_button_new_with_label(_("Supervised only"));
-    GtkWidget *entries[] = {b->department, b->person, b->from, b->to};
+    GtkWidget *entries[] = {b->department, b->person, b->assignee, b->from, b->to};
     for (size_t i = 0; i < G_N_ELEMENTS(entries); i++)
         g_signal_connect(entries[i], "activate", G_CALLBACK(on_go), b);
     gtk_flow_box_append(GTK_FLOW_BOX(more), b->category);
@@ -391,6 +400,7 @@ DeskSearchBar *desk_search_bar_new(DeskWindow *w, const char *name)
     gtk_flow_box_append(GTK_FLOW_BOX(more), b->unit);
     gtk_flow_box_append(GTK_FLOW_BOX(more), labelled(_("Department"), b->department));
     gtk_flow_box_append(GTK_FLOW_BOX(more), labelled(_("First received by"), b->person));
+    gtk_flow_box_append(GTK_FLOW_BOX(more), labelled(_("Assigned to"), b->assignee));
     gtk_flow_box_append(GTK_FLOW_BOX(more), labelled(_("Registered from"), b->from));
     gtk_flow_box_append(GTK_FLOW_BOX(more), labelled(_("to"), b->to));
     gtk_flow_box_append(GTK_FLOW_BOX(more), b->overdue);
@@ -415,6 +425,7 @@ DeskSearchBar *desk_search_bar_new(DeskWindow *w, const char *name)
     reg(b, name, "unit", b->unit);
     reg(b, name, "department", b->department);
     reg(b, name, "person", b->person);
+    reg(b, name, "assignee", b->assignee);
     reg(b, name, "from", b->from);
     reg(b, name, "to", b->to);
     reg(b, name, "overdue", b->overdue);

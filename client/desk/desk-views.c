@@ -21,6 +21,16 @@ static Sanji__CaseStatus ACTIVE[] = {
     SANJI__CASE_STATUS__CASE_STATUS_UNSATISFIED,       SANJI__CASE_STATUS__CASE_STATUS_DISPATCHED,
     SANJI__CASE_STATUS__CASE_STATUS_DEPARTMENT_HANDLING, SANJI__CASE_STATUS__CASE_STATUS_REPORTED,
 };
+/* Not finished for good: active, or resolved/returned and waiting for the
+ * villager's feedback (我的事项 keeps them until they are closed). */
+static Sanji__CaseStatus NOT_TERMINAL[] = {
+    SANJI__CASE_STATUS__CASE_STATUS_REGISTERED,        SANJI__CASE_STATUS__CASE_STATUS_ESCALATED_TOWNSHIP,
+    SANJI__CASE_STATUS__CASE_STATUS_ACCEPTED_TOWNSHIP, SANJI__CASE_STATUS__CASE_STATUS_ESCALATED_COUNTY,
+    SANJI__CASE_STATUS__CASE_STATUS_ACCEPTED_COUNTY,   SANJI__CASE_STATUS__CASE_STATUS_WAITING_MATERIALS,
+    SANJI__CASE_STATUS__CASE_STATUS_UNSATISFIED,       SANJI__CASE_STATUS__CASE_STATUS_DISPATCHED,
+    SANJI__CASE_STATUS__CASE_STATUS_DEPARTMENT_HANDLING, SANJI__CASE_STATUS__CASE_STATUS_REPORTED,
+    SANJI__CASE_STATUS__CASE_STATUS_RESOLVED,          SANJI__CASE_STATUS__CASE_STATUS_RETURNED,
+};
 static Sanji__CaseStatus FEEDBACK[] = {SANJI__CASE_STATUS__CASE_STATUS_RESOLVED,
                                        SANJI__CASE_STATUS__CASE_STATUS_RETURNED};
 static Sanji__CaseStatus DONE[] = {SANJI__CASE_STATUS__CASE_STATUS_CLOSED,
@@ -72,6 +82,7 @@ static const desk_view VILLAGE[] = {
     {DESK_VIEW_DONE, "done", N_("Finished")},
     {DESK_VIEW_MINE, "mine", N_("Registered by me")},
     {DESK_VIEW_ALL, "all", N_("All cases")},
+    {DESK_VIEW_ASSIGNED, "assigned", N_("My cases (assigned, carried, standing in)")},
 };
 
 static const desk_view TOWNSHIP[] = {
@@ -80,6 +91,7 @@ static const desk_view TOWNSHIP[] = {
     {DESK_VIEW_OVERDUE, "overdue", N_("Overdue")},
     {DESK_VIEW_WEEK_OVERDUE, "week", N_("Due this week")},
     {DESK_VIEW_SUPERVISED, "supervised", N_("Supervised")},
+    {DESK_VIEW_ASSIGNED, "assigned", N_("My cases (assigned, carried, standing in)")},
     {DESK_VIEW_ALL, "all", N_("All cases")},
 };
 
@@ -91,6 +103,7 @@ static const desk_view COUNTY[] = {
     {DESK_VIEW_OVERDUE, "overdue", N_("Overdue")},
     {DESK_VIEW_WEEK_OVERDUE, "week", N_("Due this week")},
     {DESK_VIEW_SUPERVISED, "supervised", N_("Supervised")},
+    {DESK_VIEW_ASSIGNED, "assigned", N_("My cases (assigned, carried, standing in)")},
     {DESK_VIEW_ALL, "all", N_("All cases")},
 };
 
@@ -99,6 +112,7 @@ static const desk_view DEPARTMENT[] = {
     {DESK_VIEW_HELD, "held", N_("Being handled")},
     {DESK_VIEW_DUE_SOON, "due_soon", N_("Due soon")},
     {DESK_VIEW_OVERDUE, "overdue", N_("Overdue")},
+    {DESK_VIEW_ASSIGNED, "assigned", N_("My cases (assigned, carried, standing in)")},
     {DESK_VIEW_ALL, "all", N_("All cases")},
 };
 
@@ -162,6 +176,13 @@ void desk_view_query(desk_view_kind kind, const desk_view_ctx *ctx, Sanji__CaseL
         q->person = (char *)(ctx->person && *ctx->person ? ctx->person : "-");
         break;
     case DESK_VIEW_ALL: break;
+    case DESK_VIEW_ASSIGNED:
+        /* 我的事项, until finished for good; with nobody logged in,
+         * nobody's (the search matches nothing without a person). */
+        statuses(q, NOT_TERMINAL, N(NOT_TERMINAL));
+        q->mine = true;
+        q->for_person = (char *)(ctx->person ? ctx->person : "");
+        break;
     case DESK_VIEW_INCOMING:
         if (department)
             statuses(q, IN_DEPARTMENT, N(IN_DEPARTMENT));

@@ -200,7 +200,9 @@ void desk_window_handle_event(DeskWindow *w, const sc_event *ev)
     case SC_EV_REFDATA:
         if (w->reg && ev->kind && strcmp(ev->kind, "catalogue") == 0)
             desk_register_form_reload_catalogue(w->reg);
-        if (ev->kind && (strcmp(ev->kind, "catalogue") == 0 || strcmp(ev->kind, "org_tree") == 0)) {
+        /* The home shows today's duty (值班表) too. */
+        if (ev->kind && (strcmp(ev->kind, "catalogue") == 0 || strcmp(ev->kind, "org_tree") == 0 ||
+                         strcmp(ev->kind, "duty") == 0)) {
             if (w->home)
                 desk_home_page_reload_refdata(w->home);
             if (w->township)

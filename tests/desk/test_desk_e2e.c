@@ -905,7 +905,18 @@ static void test_township_accepts(void **state)
         "expect-text case.timeline 签收\n"
         "expect-text case.timeline 张官营镇\n"
         "%s"
+        /* 指派: to a person of the township, chosen from its list; then
+         * in 我的事项. */
+        "expect-text case.assignee 未指派\n"
+        "click case.action.assign\n"
+        "select-text case.person 王志强\n"
+        "click case.confirm\n"
+        "wait-text case.assignee 王志强 20\n"
+        "wait-text case.delivery 县里已记录 30\n"
+        "expect-text case.timeline 指派给：王志强\n"
         "page township\n"
+        "click township.view.assigned\n"
+        "wait-text township.list %s 10\n"
         "click township.view.held\n"
         "wait-text township.list %s 10\n"
         "page network\n"
@@ -914,7 +925,7 @@ static void test_township_accepts(void **state)
         "print network.message\n"
         "%s"
         "quit\n",
-        NET.number, s_tw, NET.number, s_case, NET.number, s_st);
+        NET.number, s_tw, NET.number, s_case, NET.number, NET.number, s_st);
     assert_int_equal(run_desk_net("desk-" T101, "township", script, 90), 0);
     char st[8];
     snprintf(st, sizeof st, "%d", SJ_STATUS_ACCEPTED_TOWNSHIP);
@@ -924,9 +935,12 @@ static void test_township_accepts(void **state)
                         "p-" T101 "-01");
     /* The refused return left no event: register, escalate, the
      * township's return and the second escalation (the station's test),
-     * accept. */
+     * accept, assign. */
     assert_string_equal(pq("SELECT count(*) FROM case_event e JOIN cases c USING (case_id) "
-                           "WHERE c.number = '%s'", NET.number), "5");
+                           "WHERE c.number = '%s'", NET.number), "6");
+    assert_string_equal(pq("SELECT assignee || ',' || assignee_name FROM cases WHERE number = '%s'",
+                           NET.number),
+                        "p-" T101 "-01,王志强");
 }
 
 /* 3. The county desk: the network (both relays online, the stations that

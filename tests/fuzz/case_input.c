@@ -24,6 +24,10 @@
  *      as its extension days
  *   22 notify: bits 0-2 the case's notify state (mod 5), bits 3-6 the
  *      action's notify attempt, bit 7 a retry a minute after the action
+ *   23 persons: 1 the action names a person (ASSIGN, SET_CARRIER): "p-new",
+ *      or the note's text with 64; 2 the case is assigned to "p-a"; 4 its
+ *      carrier is "p-new"; 8 the actor is the person "p-x", or with 32
+ *      "p-a" (the assignee); 16 the county says the assignee is inactive
  *
  * Entry points: fuzz_case_input_decode(), fuzz_case_input_free(),
  * fuzz_case_input_header().
@@ -192,6 +196,15 @@ int fuzz_case_input_decode(const uint8_t *data, size_t size, fuzz_case_input *in
     a->extend_days = (h[21] & 128) ? h[18] : 0;
     a->notify_attempt = (h[22] >> 3) & 15;
     a->notify_retry_at_ms = (h[22] & 128) ? a->at_ms + 60000 : 0;
+    /* Assignment (指派, 接手, 全程代办员). */
+    if (h[23] & 1)
+        a->person = (h[23] & 64) ? in->texts[0] : "p-new";
+    c->assignee = (h[23] & 2) ? "p-a" : NULL;
+    c->assignee_name = (h[23] & 2) ? in->texts[3] : NULL;
+    c->carrier = (h[23] & 4) ? "p-new" : NULL;
+    if (h[23] & 8)
+        snprintf(in->actor.person, sizeof in->actor.person, "%s", (h[23] & 32) ? "p-a" : "p-x");
+    a->assignee_inactive = h[23] & 16;
     return 0;
 nomem:
     fuzz_case_input_free(in);
@@ -224,4 +237,5 @@ void fuzz_case_input_header(const fuzz_case_seed *s, uint8_t h[FUZZ_CASE_HEADER]
     h[20] = s->n_cur_materials;
     h[21] = s->null_mask;
     h[22] = s->notify;
+    h[23] = s->persons;
 }

@@ -25,7 +25,7 @@
 
 #include "case.h"
 
-#define FUZZ_CASE_HEADER 23
+#define FUZZ_CASE_HEADER 24
 #define FUZZ_CASE_TEXTS 7 /* note, result, department, case dept/result/reason, raw unit */
 
 typedef struct fuzz_case_input {
@@ -71,6 +71,7 @@ typedef struct fuzz_case_seed {
     uint8_t n_act_materials, n_cur_materials;
     uint8_t null_mask;
     uint8_t notify; /* header byte 22 (case_input.c) */
+    uint8_t persons; /* header byte 23 (case_input.c) */
 } fuzz_case_seed;
 void fuzz_case_input_header(const fuzz_case_seed *s, uint8_t out[FUZZ_CASE_HEADER]);
 

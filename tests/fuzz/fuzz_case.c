@@ -15,11 +15,15 @@
  *     stale version (check 4 comes before checks 5-8);
  *   - an accepted action moves the case along the lifecycle of case.h
  *     (a table kept here, apart from case.c), raises the version by one
- *     (keeps it for URGE, SUPERVISE, OVERDUE, WARN), stamps the time, gives
+ *     (keeps it for URGE, SUPERVISE, OVERDUE, WARN, DUE_RECOMPUTE,
+ *     SET_CARRIER), stamps the time, gives
  *     one event from the current status to the next, and never comes from a
  *     terminal case or a stale version;
  *   - the next case's text is either the current case's, unchanged, or the
- *     action's, valid UTF-8 within its limits; the next case keeps the
+ *     action's, valid UTF-8 within its limits; the assignee is the one
+ *     named (ASSIGN), the taker (TAKE_OVER), the current one or none (the
+ *     case moved on), the carrier the current one or the one named
+ *     (SET_CARRIER), ids of the right form; the next case keeps the
  *     machine's invariants (sj_case_check() does not call it malformed);
  *   - REGISTER (sj_case_register()) makes a case only for a village cadre of
  *     that village: registered, version 1, held by the village, one event,
@@ -58,8 +62,8 @@ static void check_refusal(int rc, const sj_error *err)
 static bool version_exempt(sj_case_action a)
 {
     return a == SJ_ACTION_URGE || a == SJ_ACTION_SUPERVISE || a == SJ_ACTION_OVERDUE ||
-           a == SJ_ACTION_WARN || a == SJ_ACTION_DUE_RECOMPUTE || a == SJ_ACTION_NOTIFIED ||
-           a == SJ_ACTION_NOTIFY_FAILED;
+           a == SJ_ACTION_WARN || a == SJ_ACTION_DUE_RECOMPUTE || a == SJ_ACTION_SET_CARRIER ||
+           a == SJ_ACTION_NOTIFIED || a == SJ_ACTION_NOTIFY_FAILED;
 }
 
 /* The lifecycle of case.h, written out apart from case.c: may `action`
@@ -142,6 +146,10 @@ static bool lifecycle_allows(const sj_case *c, sj_case_action action, sj_case_st
         return (from == SJ_STATUS_RESOLVED || from == SJ_STATUS_RETURNED ||
                 from == SJ_STATUS_UNSATISFIED) &&
                to == SJ_STATUS_CLOSED;
+    case SJ_ACTION_ASSIGN:
+    case SJ_ACTION_TAKE_OVER:
+    case SJ_ACTION_SET_CARRIER:
+        return (f & (active | BIT(SJ_STATUS_RESOLVED) | BIT(SJ_STATUS_RETURNED))) && to == from;
     default:
         return false; /* REGISTER goes through sj_case_register() */
     }
@@ -157,7 +165,8 @@ static void check_text(const char *next, const char *cur, const char *act, size_
         abort();
 }
 
-static void check_outcome(const sj_case *c, const sj_action *a, const sj_case_outcome *o)
+static void check_outcome(const sj_case *c, const sj_action *a, const sj_actor *actor,
+                          const sj_case_outcome *o)
 {
     const sj_case *n = &o->next;
     if (sj_case_is_terminal(c->status) || !lifecycle_allows(c, a->type, n->status))
@@ -205,6 +214,26 @@ static void check_outcome(const sj_case *c, const sj_action *a, const sj_case_ou
                 !sj_text_valid(n->materials[i], SJ_CASE_NAME_MAX))
                 abort();
     } else if (n->n_materials != c->n_materials) {
+        abort();
+    }
+    /* The assignee: the current one, kept or (the case moved on) dropped;
+     * the person ASSIGN names; the one who takes it over.  The carrier: the
+     * current one, or the one SET_CARRIER names. */
+    if (a->type == SJ_ACTION_ASSIGN) {
+        if (n->assignee != a->person || !sj_person_id_valid(n->assignee) || n->assignee_name)
+            abort();
+    } else if (a->type == SJ_ACTION_TAKE_OVER) {
+        if (n->assignee != actor->person || !sj_person_id_valid(n->assignee) ||
+            (c->assignee && strcmp(c->assignee, actor->person) == 0))
+            abort();
+    } else if (!(n->assignee == c->assignee && n->assignee_name == c->assignee_name) &&
+               !(n->assignee == NULL && n->assignee_name == NULL)) {
+        abort();
+    }
+    if (a->type == SJ_ACTION_SET_CARRIER) {
+        if (n->carrier != a->person || !sj_person_id_valid(n->carrier))
+            abort();
+    } else if (n->carrier != c->carrier || n->carrier_name != c->carrier_name) {
         abort();
     }
     /* The invariants: the county may look at the next case without it being
@@ -313,7 +342,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     } else {
         if (rc_check != 0)
             abort();
-        check_outcome(c, a, &out);
+        check_outcome(c, a, actor, &out);
     }
     fuzz_case_input_free(&in);
     return 0;

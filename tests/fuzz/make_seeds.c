@@ -247,6 +247,14 @@ static void case_seeds(seeds *s)
                                 .notify = ac == SJ_ACTION_NOTIFY_FAILED ? (1 | 2 << 3 | 128)
                                           : ac == SJ_ACTION_NOTIFIED    ? (1 | 2 << 3)
                                                                         : 0,
+                                /* assigned, with a carrier, by the person
+                                 * "p-x"; ASSIGN and SET_CARRIER name
+                                 * "p-new" (the carrier: refused, already) */
+                                .persons = (uint8_t)(2 | 8 |
+                                                     (ac == SJ_ACTION_ASSIGN ||
+                                                              ac == SJ_ACTION_SET_CARRIER
+                                                          ? 1
+                                                          : 0)),
                             };
                             uint8_t h[FUZZ_CASE_HEADER];
                             fuzz_case_input_header(&cs, h);

@@ -11,6 +11,7 @@
  * The tests share one database loaded with the demo county and run in
  * order.
  */
+#include <fcntl.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -275,8 +276,8 @@ static void test_add_and_edit_person(void **state)
     free(out);
     expect_scalar("SELECT name FROM person WHERE id = 'p-new-01'", "李新民");
     expect_last_audit("张科长", "person edit", "p-new-01",
-                      "name=李新 role=village_cadre unit=" VA " department= active=yes",
-                      "name=李新民 role=village_cadre unit=" VA " department= active=yes");
+                      "name=李新 role=village_cadre unit=" VA " department= active=yes stand_in=",
+                      "name=李新民 role=village_cadre unit=" VA " department= active=yes stand_in=");
     /* Into department work: needs a known department. */
     RUN(1, NULL, "person edit p-new-01 --role department_staff --unit 410423000000");
     assert_non_null(strstr(out, "--department"));
@@ -321,6 +322,118 @@ static void test_person_cases(void **state)
     free(out);
     RUN(0, NULL, "person activate " PA);
     free(out);
+}
+
+/* AB岗: a stand-in of the same unit and role, audited like every edit,
+ * sent to the stations with the person list; moving unit drops it.  And
+ * persons.csv with a stand_in column sets it. */
+static void test_stand_in(void **state)
+{
+    (void)state;
+    char *out;
+    long v0 = version("person");
+    RUN(1, NULL, "person edit " PA " --stand-in " PA);
+    assert_non_null(strstr(out, "自己"));
+    free(out);
+    RUN(1, NULL, "person edit " PA " --stand-in p-410423000000-01"); /* a county operator */
+    assert_non_null(strstr(out, "同一单位"));
+    free(out);
+    RUN(1, NULL, "person edit " PA " --stand-in nobody");
+    free(out);
+    assert_int_equal(version("person"), v0);
+    RUN(0, NULL, "--by 张科长 person edit " PA " --stand-in " PB);
+    free(out);
+    expect_scalar("SELECT stand_in FROM person WHERE id = '" PA "'", PB);
+    expect_last_audit("张科长", "person edit", PA,
+                      "name=常刚 role=village_cadre unit=" VA " department= active=yes stand_in=",
+                      "name=常刚 role=village_cadre unit=" VA " department= active=yes stand_in=" PB);
+    assert_int_equal(version("person"), v0 + 1);
+    /* A deactivated colleague is no stand-in. */
+    RUN(0, NULL, "person deactivate " PB);
+    free(out);
+    RUN(1, NULL, "person edit " PA " --stand-in " PB);
+    free(out);
+    RUN(0, NULL, "person activate " PB);
+    free(out);
+    /* Cleared. */
+    RUN(0, NULL, "person edit " PA " --stand-in ''");
+    free(out);
+    expect_scalar("SELECT stand_in FROM person WHERE id = '" PA "'", "");
+    /* persons.csv with the column: set from the file; a stand-in of another
+     * unit is refused with the line, nothing written. */
+    char *verifier = scalar("SELECT verifier FROM person WHERE id = '" PA "'");
+    char file[2048], path[] = "/tmp/sj_admin_personsXXXXXX";
+    snprintf(file, sizeof(file),
+             "id,name,role,org_unit,password,department,stand_in\n"
+             "" PA ",常刚,village_cadre," VA ",%s,,p-410423000000-01\n", verifier);
+    int fd = mkstemp(path);
+    assert_true(fd >= 0);
+    assert_int_equal(write(fd, file, strlen(file)), (ssize_t)strlen(file));
+    close(fd);
+    RUN(1, NULL, "import persons %s", path);
+    assert_non_null(strstr(out, "B岗"));
+    free(out);
+    snprintf(file, sizeof(file),
+             "id,name,role,org_unit,password,department,stand_in\n"
+             "" PA ",常刚,village_cadre," VA ",%s,," PB "\n", verifier);
+    fd = open(path, O_WRONLY | O_TRUNC);
+    assert_true(fd >= 0);
+    assert_int_equal(write(fd, file, strlen(file)), (ssize_t)strlen(file));
+    close(fd);
+    RUN(0, NULL, "import persons %s", path);
+    free(out);
+    unlink(path);
+    free(verifier);
+    expect_scalar("SELECT stand_in FROM person WHERE id = '" PA "'", PB);
+    RUN(0, NULL, "person edit " PA " --stand-in ''");
+    free(out);
+}
+
+/* 值班表: duty add/remove/list, audited, the roster's version raised; a
+ * person of another unit refused; duty.csv replaces the days it names. */
+static void test_duty_roster(void **state)
+{
+    (void)state;
+    char *out;
+    long v0 = version("duty");
+    RUN(1, NULL, "duty add " VA " 2099-01-05 p-410423000000-01"); /* not of the village */
+    assert_non_null(strstr(out, "不是单位"));
+    free(out);
+    RUN(1, NULL, "duty add " VA " 2099-02-30 " PA);
+    assert_non_null(strstr(out, "日期"));
+    free(out);
+    assert_int_equal(version("duty"), v0);
+    RUN(0, NULL, "--by 张科长 duty add " VA " 2099-01-05 " PA);
+    free(out);
+    expect_last_audit("张科长", "duty add", VA " 2099-01-05", "", "person=" PA);
+    assert_int_equal(version("duty"), v0 + 1);
+    RUN(0, NULL, "duty add " VA " 2099-01-05 " PA); /* again: nothing changes */
+    assert_non_null(strstr(out, "无变化"));
+    free(out);
+    assert_int_equal(version("duty"), v0 + 1);
+    RUN(0, NULL, "duty list " VA);
+    assert_non_null(strstr(out, "2099-01-05\t" VA "\t"));
+    assert_non_null(strstr(out, PA "\t常刚"));
+    free(out);
+    /* The file is the roster of its days: PB replaces PA on the 5th. */
+    char path[] = "/tmp/sj_admin_dutyXXXXXX";
+    const char file[] = "org_unit,date,person\n" VA ",2099-01-05," PB "\n" VA ",2099-01-06," PA
+                        "\n" VA ",2099-01-06," PB "\n";
+    int fd = mkstemp(path);
+    assert_true(fd >= 0);
+    assert_int_equal(write(fd, file, strlen(file)), (ssize_t)strlen(file));
+    close(fd);
+    RUN(0, NULL, "import duty %s", path);
+    free(out);
+    unlink(path);
+    expect_scalar("SELECT string_agg(day || ' ' || person, ',' ORDER BY day, person)"
+                  " FROM duty_roster WHERE day >= '2099-01-01'",
+                  "2099-01-05 " PB ",2099-01-06 " PA ",2099-01-06 " PB);
+    assert_int_equal(version("duty"), v0 + 2);
+    RUN(0, NULL, "--by 张科长 duty remove " VA " 2099-01-06 " PA);
+    free(out);
+    expect_last_audit("张科长", "duty remove", VA " 2099-01-06", "person=" PA, "");
+    pgt_exec(db, "DELETE FROM duty_roster");
 }
 
 static void test_retire_and_restore_item(void **state)
@@ -401,6 +514,8 @@ int main(void)
         cmocka_unit_test(test_reset_password),
         cmocka_unit_test(test_add_and_edit_person),
         cmocka_unit_test(test_person_cases),
+        cmocka_unit_test(test_stand_in),
+        cmocka_unit_test(test_duty_roster),
         cmocka_unit_test(test_retire_and_restore_item),
         cmocka_unit_test(test_departments),
         cmocka_unit_test(test_audit_lists_changes),

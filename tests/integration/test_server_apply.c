@@ -26,6 +26,7 @@
 #include "personal.h"
 #include "apply_fixture.h"
 #include "pg_test.h"
+#include "query.h"
 
 #define VA AFT_VA
 #define VB AFT_VB
@@ -899,6 +900,168 @@ static void test_same_case_twice_runs_serially(void **state)
     expect_feed_gapless(f, VA, 2);
 }
 
+
+/* --- assignment (指派, 接手, 全程代办员) and AB岗 ---------------------------------- */
+
+/* An action naming a person (ASSIGN, SET_CARRIER), or none (TAKE_OVER). */
+static countyd_apply_result act_person(fx *f, const countyd_peer *peer, int n,
+                                       Sanji__CaseActionType type, uint64_t expected,
+                                       const char *actor, const char *person, const char *note)
+{
+    act x;
+    make_action(&x, n, type, expected, actor);
+    x.a.person = (char *)(person ? person : "");
+    x.a.note = (char *)(note ? note : "");
+    countyd_apply_msg m = aft_msg(f, peer, NULL, &x.a);
+    return aft_run1(f, &m);
+}
+
+/* The case numbers of a case list query, in order, one a line. */
+static char *list_numbers(fx *f, const countyd_asker *k, Sanji__CaseListQuery *cl)
+{
+    Sanji__Query q = SANJI__QUERY__INIT;
+    q.kind_case = SANJI__QUERY__KIND_CASE_LIST;
+    q.case_list = cl;
+    cl->ascending = true;
+    Sanji__QueryResult out = SANJI__QUERY_RESULT__INIT;
+    countyd_arena a;
+    countyd_arena_init(&a);
+    sj_error err;
+    if (countyd_query_answer(f->db, &a, k, NULL, &q, &out, &err) != 0 || out.code != 0)
+        fail_msg("case list: %s %s", err.message, out.reason ? out.reason : "");
+    char *text = calloc(1, 4096);
+    for (size_t i = 0; i < out.case_list->n_cases; i++) {
+        const Sanji__Case *c = out.case_list->cases[i];
+        snprintf(text + strlen(text), 4096 - strlen(text), "%s %s/%s %s/%s\n",
+                 c->number + strlen(c->number) - 1, c->assignee, c->assignee_name, c->carrier,
+                 c->carrier_name);
+    }
+    countyd_arena_free(&a);
+    return text;
+}
+
+static void expect_list(fx *f, const countyd_asker *k, Sanji__CaseListQuery *cl, const char *want)
+{
+    char *got = list_numbers(f, k, cl);
+    if (strcmp(got, want) != 0)
+        fail_msg("case list:\n%s\nwant:\n%s", got, want);
+    free(got);
+}
+
+/* A cadre deactivated mid-case: the case assigned to them shows up for
+ * reassignment, a colleague takes it over without a reason, the B岗 of an
+ * absent A岗 sees and works the A岗's case; the assignee is cleared when
+ * the case moves on, the carrier stays; the feed carries every step by
+ * name. */
+static void test_assignment_take_over_and_stand_in(void **state)
+{
+    fx *f = *state;
+    pgt_exec(f->db, "INSERT INTO person (id, name, role, org_unit, verifier) VALUES"
+                    " ('pa2', '甲干部二', 1, '" VA "', 'scrypt$x'),"
+                    " ('tx2', '镇员X二', 2, '" TX "', 'scrypt$x')");
+    pgt_exec(f->db, "UPDATE person SET stand_in = 'tx2' WHERE id = 'tx'");
+    pgt_exec(f->db, "UPDATE reference_version SET version = version + 1 WHERE name = 'person'");
+
+    /* 全程代办员 at registration: named, or the first receiver. */
+    sub x;
+    make_submit(f, &x, 1, VA, "pa", "C-1");
+    x.s.carrier = "pa2";
+    countyd_apply_msg m = aft_msg(f, &P_VA, &x.s, NULL);
+    expect_applied((countyd_apply_result[]){aft_run1(f, &m)}, 1);
+    expect_field(f, 1, "carrier_name", "甲干部二");
+    expect_applied((countyd_apply_result[]){register_case(f, &P_VA, 2, "pa", "T-1")}, 1);
+    expect_field(f, 2, "carrier", "pa");
+    make_submit(f, &x, 3, VA, "pa", "T-1");
+    x.s.carrier = "pb"; /* a cadre of another village */
+    m = aft_msg(f, &P_VA, &x.s, NULL);
+    expect_refused((countyd_apply_result[]){aft_run1(f, &m)}, SJ_EBAD_FIELD);
+
+    const Sanji__CaseActionType ASSIGN = SANJI__CASE_ACTION_TYPE__CASE_ACTION_ASSIGN,
+                                TAKE_OVER = SANJI__CASE_ACTION_TYPE__CASE_ACTION_TAKE_OVER,
+                                SET_CARRIER = SANJI__CASE_ACTION_TYPE__CASE_ACTION_SET_CARRIER,
+                                ESCALATE = SANJI__CASE_ACTION_TYPE__CASE_ACTION_ESCALATE,
+                                ACCEPT = SANJI__CASE_ACTION_TYPE__CASE_ACTION_ACCEPT;
+    /* 指派 at the village, then up to the township: cleared there. */
+    expect_refused((countyd_apply_result[]){act_person(f, &P_VA, 1, ASSIGN, 1, "pa", "tx", NULL)},
+                   SJ_EBAD_FIELD); /* not of the village */
+    expect_refused((countyd_apply_result[]){act_person(f, &P_VA, 1, ASSIGN, 1, "pa", "zz", NULL)},
+                   SJ_EUNKNOWN_PERSON);
+    expect_applied((countyd_apply_result[]){act_person(f, &P_VA, 1, ASSIGN, 1, "pa", "pa2",
+                                                       "请跟进")},
+                   2);
+    expect_field(f, 1, "assignee_name", "甲干部二");
+    step(f, &P_VA, 1, ESCALATE, 2, "pa2", "", 3);
+    expect_field(f, 1, "assignee", "");
+    expect_field(f, 1, "carrier", "pa2");
+    step(f, &P_TX, 1, ACCEPT, 3, "tx", "", 4);
+    expect_applied((countyd_apply_result[]){act_person(f, &P_TX, 1, ASSIGN, 4, "tx", "tx", NULL)},
+                   5);
+
+    /* 我的事项 and the search by assignee, at the county and the township. */
+    countyd_asker county = {.role = SJ_NODE_ROLE_COUNTY_DESK, .level = SJ_LEVEL_COUNTY, .unit = CO};
+    countyd_asker township = {.role = SJ_NODE_ROLE_TOWNSHIP_DESK, .level = SJ_LEVEL_TOWNSHIP,
+                              .unit = TX};
+    Sanji__CaseListQuery cl = SANJI__CASE_LIST_QUERY__INIT;
+    cl.assignee = "tx";
+    expect_list(f, &county, &cl, "1 tx/镇员X pa2/甲干部二\n");
+    Sanji__CaseListQuery mine = SANJI__CASE_LIST_QUERY__INIT;
+    mine.mine = true;
+    mine.for_person = "tx2"; /* B岗 of tx: sees tx's case */
+    expect_list(f, &township, &mine, "1 tx/镇员X pa2/甲干部二\n");
+    mine.for_person = "pa"; /* first receiver of both, carrier of 2 */
+    expect_list(f, &township, &mine, "1 tx/镇员X pa2/甲干部二\n2 / pa/甲干部\n");
+    mine.for_person = "";
+    expect_list(f, &township, &mine, "");
+
+    /* The A岗 is away: the B岗 acts on the case, and takes it over with a
+     * reason; without one, refused while the A岗 is active. */
+    expect_refused((countyd_apply_result[]){act_person(f, &P_TX, 1, TAKE_OVER, 5, "tx2", NULL,
+                                                       NULL)},
+                   SJ_EMISSING_FIELD);
+    /* Deactivated mid-case: the case shows up for reassignment. */
+    bool changed;
+    sj_error err;
+    if (countyd_admin_person_set_active(f->db, "测试", "tx", false, &changed, &err) != 0)
+        fail_msg("deactivate: %s", err.message);
+    char *buf = NULL;
+    size_t len = 0, n = 0;
+    FILE *out = open_memstream(&buf, &len);
+    assert_int_equal(countyd_admin_person_cases(f->db, "tx", out, &n, &err), 0);
+    fclose(out);
+    assert_int_equal(n, 1);
+    assert_non_null(strstr(buf, "410423-20260430-00001"));
+    assert_non_null(strstr(buf, "指派给本人"));
+    free(buf);
+    /* The deactivated person can no longer act. */
+    expect_refused((countyd_apply_result[]){act_person(f, &P_TX, 1, ASSIGN, 5, "tx", "tx2", NULL)},
+                   SJ_EUNKNOWN_PERSON);
+    /* Taken over without a reason: the assignee is gone. */
+    expect_applied((countyd_apply_result[]){act_person(f, &P_TX, 1, TAKE_OVER, 5, "tx2", NULL,
+                                                       NULL)},
+                   6);
+    expect_field(f, 1, "assignee", "tx2");
+    expect_field(f, 1, "assignee_name", "镇员X二");
+    /* Nobody assigns to the deactivated person. */
+    expect_refused((countyd_apply_result[]){act_person(f, &P_TX, 1, ASSIGN, 6, "tx2", "tx", NULL)},
+                   SJ_EUNKNOWN_PERSON);
+    cl.assignee = "tx2";
+    expect_list(f, &county, &cl, "1 tx2/镇员X二 pa2/甲干部二\n");
+
+    /* The village changes the carrier wherever the case is: no new version. */
+    expect_applied((countyd_apply_result[]){act_person(f, &P_VA, 1, SET_CARRIER, 0, "pa", "pa",
+                                                       NULL)},
+                   6);
+    expect_field(f, 1, "carrier_name", "甲干部");
+
+    /* Every step is in the history and the feed, with the persons named. */
+    char *names = pgt_scalar(f->db, "SELECT string_agg(action || ':' || person || ':' ||"
+                                    " person_name, ',' ORDER BY seq) FROM case_event"
+                                    " WHERE person <> ''");
+    assert_string_equal(names, "27:pa2:甲干部二,27:tx:镇员X,28:tx2:镇员X二,29:pa:甲干部");
+    free(names);
+    expect_feed_gapless(f, VA, 8);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -922,6 +1085,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_pipeline_redelivery_runs_serially, setup, teardown),
         cmocka_unit_test_setup_teardown(test_pipeline_existing_case_refused, setup, teardown),
         cmocka_unit_test_setup_teardown(test_same_case_twice_runs_serially, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_assignment_take_over_and_stand_in, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -31,6 +31,8 @@
 /* The department the department-held configurations are with, and another. */
 #define DEPT "mzj"
 #define OTHER_DEPT "rsj"
+/* The person the flagged configurations are assigned to (指派). */
+#define ASSIGNEE "p-a"
 
 static const char *unit_at(sj_level level)
 {
@@ -55,18 +57,24 @@ typedef struct actor_kind {
 } actor_kind;
 
 static const actor_kind actors[] = {
-    {"village cadre of the case's village", {SJ_ROLE_VILLAGE_CADRE, VILLAGE, ""}, true},
-    {"village cadre of a sibling village", {SJ_ROLE_VILLAGE_CADRE, SIBLING_VILLAGE, ""}, false},
-    {"village cadre of another township", {SJ_ROLE_VILLAGE_CADRE, OTHER_TOWNSHIP_VILLAGE, ""}, false},
-    {"township staff of the case's township", {SJ_ROLE_TOWNSHIP_STAFF, TOWNSHIP, ""}, true},
-    {"township staff of another township", {SJ_ROLE_TOWNSHIP_STAFF, OTHER_TOWNSHIP, ""}, false},
-    {"county operator of the case's county", {SJ_ROLE_COUNTY_OPERATOR, COUNTY, ""}, true},
-    {"county operator of another county", {SJ_ROLE_COUNTY_OPERATOR, OTHER_COUNTY, ""}, false},
-    {"system of the case's county", {SJ_ROLE_SYSTEM, COUNTY, ""}, true},
-    {"staff of the case's department", {SJ_ROLE_DEPARTMENT_STAFF, COUNTY, DEPT}, true},
-    {"staff of another department", {SJ_ROLE_DEPARTMENT_STAFF, COUNTY, OTHER_DEPT}, true},
-    {"staff of a department of another county", {SJ_ROLE_DEPARTMENT_STAFF, OTHER_COUNTY, DEPT},
+    {"village cadre of the case's village", {SJ_ROLE_VILLAGE_CADRE, VILLAGE, "", "p-v"}, true},
+    {"village cadre of a sibling village", {SJ_ROLE_VILLAGE_CADRE, SIBLING_VILLAGE, "", "p-sv"},
      false},
+    {"village cadre of another township",
+     {SJ_ROLE_VILLAGE_CADRE, OTHER_TOWNSHIP_VILLAGE, "", "p-ov"}, false},
+    {"township staff of the case's township", {SJ_ROLE_TOWNSHIP_STAFF, TOWNSHIP, "", "p-t"}, true},
+    {"township staff of another township", {SJ_ROLE_TOWNSHIP_STAFF, OTHER_TOWNSHIP, "", "p-ot"},
+     false},
+    {"county operator of the case's county", {SJ_ROLE_COUNTY_OPERATOR, COUNTY, "", "p-c"}, true},
+    {"county operator of another county", {SJ_ROLE_COUNTY_OPERATOR, OTHER_COUNTY, "", "p-oc"},
+     false},
+    {"system of the case's county", {SJ_ROLE_SYSTEM, COUNTY, "", ""}, true},
+    {"staff of the case's department", {SJ_ROLE_DEPARTMENT_STAFF, COUNTY, DEPT, "p-d"}, true},
+    {"staff of another department", {SJ_ROLE_DEPARTMENT_STAFF, COUNTY, OTHER_DEPT, "p-od"}, true},
+    {"staff of a department of another county",
+     {SJ_ROLE_DEPARTMENT_STAFF, OTHER_COUNTY, DEPT, "p-odc"}, false},
+    /* the person the flagged configurations are assigned to */
+    {"the case's assignee at the village", {SJ_ROLE_VILLAGE_CADRE, VILLAGE, "", ASSIGNEE}, true},
 };
 #define N_ACTORS (sizeof(actors) / sizeof(actors[0]))
 
@@ -227,6 +235,11 @@ static unsigned roles_of(sj_case_action a)
     case SJ_ACTION_EXTEND_APPROVE:
     case SJ_ACTION_EXTEND_REFUSE:
         return t | c;
+    case SJ_ACTION_ASSIGN:
+    case SJ_ACTION_TAKE_OVER:
+        return v | t | c | d;
+    case SJ_ACTION_SET_CARRIER:
+        return v;
     default:
         return 0;
     }
@@ -321,6 +334,10 @@ static sj_case make_case(const config *cf, sj_level item_level, bool flags)
     c.extension_days = flags ? 5 : 0; /* an extension request pending */
     c.notify = flags ? SJ_NOTIFY_PENDING : SJ_NOTIFY_SENT; /* a message to the villager waits */
     c.notify_attempts = flags ? 1 : 2;
+    c.assignee = flags ? ASSIGNEE : NULL; /* assigned (指派) */
+    c.assignee_name = flags ? "王五" : NULL;
+    c.carrier = "p-v";
+    c.carrier_name = "张三";
     return c;
 }
 
@@ -412,6 +429,13 @@ static size_t rows_for(sj_case_action a, sj_case_status s, row *out)
             s != SJ_STATUS_UNSATISFIED)
             out[n++] = (row){a, W_ABOVE_HOLDER_OR_C, s, TO_SAME, H_SAME};
     }
+    /* Assignment: wherever the case stands, until it is finished for good. */
+    if (is_active(s) || s == SJ_STATUS_RESOLVED || s == SJ_STATUS_RETURNED) {
+        if (a == SJ_ACTION_ASSIGN || a == SJ_ACTION_TAKE_OVER)
+            out[n++] = (row){a, W_HOLDER, s, TO_SAME, H_SAME};
+        if (a == SJ_ACTION_SET_CARRIER)
+            out[n++] = (row){a, W_VILLAGE, s, TO_SAME, H_SAME};
+    }
     return n;
 }
 
@@ -438,6 +462,10 @@ static expect oracle(const sj_case *c, sj_case_action a, const actor_kind *k,
     if ((a == SJ_ACTION_EXTEND_REQUEST && c->extension_days > 0) ||
         ((a == SJ_ACTION_EXTEND_APPROVE || a == SJ_ACTION_EXTEND_REFUSE) &&
          c->extension_days == 0))
+        return (expect){SJ_ENOT_ALLOWED, 0, 0};
+    /* Taking over: an assigned case, assigned to someone else. */
+    if (a == SJ_ACTION_TAKE_OVER &&
+        (!c->assignee || !ac->person[0] || strcmp(c->assignee, ac->person) == 0))
         return (expect){SJ_ENOT_ALLOWED, 0, 0};
     const row *hit = NULL;
     for (size_t i = 0; i < n && !hit; i++)
@@ -480,8 +508,8 @@ static expect oracle(const sj_case *c, sj_case_action a, const actor_kind *k,
 static bool exempt(sj_case_action a)
 {
     return a == SJ_ACTION_URGE || a == SJ_ACTION_SUPERVISE || a == SJ_ACTION_OVERDUE ||
-           a == SJ_ACTION_WARN || a == SJ_ACTION_DUE_RECOMPUTE || a == SJ_ACTION_NOTIFIED ||
-           a == SJ_ACTION_NOTIFY_FAILED;
+           a == SJ_ACTION_WARN || a == SJ_ACTION_DUE_RECOMPUTE || a == SJ_ACTION_SET_CARRIER ||
+           a == SJ_ACTION_NOTIFIED || a == SJ_ACTION_NOTIFY_FAILED;
 }
 
 /* A number between known actions that names none (kept for others). */
@@ -530,6 +558,8 @@ static sj_action full_action(sj_case_action a, const sj_case *c, sj_satisfaction
         act.satisfaction = satisfaction;
     if (a == SJ_ACTION_WARN)
         act.warn_percent = 50;
+    if (a == SJ_ACTION_ASSIGN || a == SJ_ACTION_SET_CARRIER)
+        act.person = "p-new";
     return act;
 }
 
@@ -696,6 +726,33 @@ static void test_exhaustive(void **state)
             assert_string_equal(out.next.result, act.result);
         if (a == SJ_ACTION_RETURN_REPORT)
             assert_null(out.next.result);
+        /* Who works it: named by ASSIGN, the taker by TAKE_OVER, cleared when
+         * the case goes to another unit or department; the carrier stays
+         * unless the village names another. */
+        bool dept_before = with_department(&c), dept_after = with_department(&out.next);
+        bool moved = out.next.holder_level != c.holder_level || dept_before != dept_after ||
+                     strcmp(out.next.department_code ? out.next.department_code : "",
+                            c.department_code ? c.department_code : "") != 0;
+        if (a == SJ_ACTION_ASSIGN) {
+            assert_string_equal(out.next.assignee, "p-new");
+            assert_null(out.next.assignee_name);
+        } else if (a == SJ_ACTION_TAKE_OVER) {
+            assert_string_equal(out.next.assignee, k->actor.person);
+            assert_null(out.next.assignee_name);
+        } else if (moved) {
+            assert_null(out.next.assignee);
+            assert_null(out.next.assignee_name);
+        } else {
+            assert_ptr_equal(out.next.assignee, c.assignee);
+            assert_ptr_equal(out.next.assignee_name, c.assignee_name);
+        }
+        if (a == SJ_ACTION_SET_CARRIER) {
+            assert_string_equal(out.next.carrier, "p-new");
+            assert_null(out.next.carrier_name);
+        } else {
+            assert_ptr_equal(out.next.carrier, c.carrier);
+            assert_ptr_equal(out.next.carrier_name, c.carrier_name);
+        }
     }
 
     /* The table was really exercised: every status, every action succeeded
@@ -744,15 +801,16 @@ static void test_allowed_actions_respects_max(void **state)
 {
     config cf = {SJ_STATUS_ACCEPTED_TOWNSHIP, SJ_LEVEL_TOWNSHIP, SJ_LEVEL_NONE, false};
     sj_case c = make_case(&cf, SJ_LEVEL_VILLAGE, false);
-    sj_actor t = {SJ_ROLE_TOWNSHIP_STAFF, TOWNSHIP, ""};
+    sj_actor t = {SJ_ROLE_TOWNSHIP_STAFF, TOWNSHIP, "", "p-t"};
     sj_case_action all[SJ_ACTION_COUNT], two[3] = {0, 0, SJ_ACTION_WARN};
     size_t n = sj_case_allowed_actions(&c, &t, all, SJ_ACTION_COUNT);
     /* escalate, return_down, request_materials, resolve, return_undoable,
-     * extend_request */
-    assert_int_equal(n, 6);
+     * extend_request, assign (not take_over: the case is assigned to nobody) */
+    assert_int_equal(n, 7);
     assert_int_equal(all[0], SJ_ACTION_ESCALATE);
     assert_int_equal(all[4], SJ_ACTION_RETURN_UNDOABLE);
     assert_int_equal(all[5], SJ_ACTION_EXTEND_REQUEST);
+    assert_int_equal(all[6], SJ_ACTION_ASSIGN);
     assert_int_equal(sj_case_allowed_actions(&c, &t, two, 2), 2);
     assert_int_equal(two[0], SJ_ACTION_ESCALATE);
     assert_int_equal(two[1], SJ_ACTION_RETURN_DOWN);
@@ -787,7 +845,7 @@ static void test_malformed_actor_table(void **state)
     config cf = {SJ_STATUS_REGISTERED, SJ_LEVEL_VILLAGE, SJ_LEVEL_NONE, false};
     sj_case c = make_case(&cf, SJ_LEVEL_VILLAGE, false);
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
-        sj_actor a = {bad[i].role, "", ""};
+        sj_actor a = {bad[i].role, "", "", ""};
         strcpy(a.unit, bad[i].unit);
         strcpy(a.department, bad[i].department);
         sj_action act = full_action(SJ_ACTION_ESCALATE, &c, SJ_SATISFACTION_NONE);
@@ -805,7 +863,7 @@ static void test_malformed_actor_table(void **state)
 static void test_inconsistent_case_table(void **state)
 {
     config cf = {SJ_STATUS_REGISTERED, SJ_LEVEL_VILLAGE, SJ_LEVEL_NONE, false};
-    sj_actor v = {SJ_ROLE_VILLAGE_CADRE, VILLAGE, ""};
+    sj_actor v = {SJ_ROLE_VILLAGE_CADRE, VILLAGE, "", "p-v"};
     for (int i = 0; i < 12; i++) {
         sj_case c = make_case(&cf, SJ_LEVEL_VILLAGE, false);
         switch (i) {
@@ -843,7 +901,7 @@ static void test_null_arguments(void **state)
 {
     config cf = {SJ_STATUS_REGISTERED, SJ_LEVEL_VILLAGE, SJ_LEVEL_NONE, false};
     sj_case c = make_case(&cf, SJ_LEVEL_VILLAGE, false);
-    sj_actor v = {SJ_ROLE_VILLAGE_CADRE, VILLAGE, ""};
+    sj_actor v = {SJ_ROLE_VILLAGE_CADRE, VILLAGE, "", "p-v"};
     sj_action act = full_action(SJ_ACTION_ESCALATE, &c, SJ_SATISFACTION_NONE);
     sj_case_outcome out;
     assert_int_equal(sj_case_apply(NULL, &act, &v, &out, NULL), SJ_EINVAL);
@@ -906,6 +964,9 @@ static void test_names_table(void **state)
     assert_string_equal(sj_case_action_name(SJ_ACTION_EXTEND_APPROVE), "extend_approve");
     assert_string_equal(sj_case_action_name(SJ_ACTION_EXTEND_REFUSE), "extend_refuse");
     assert_string_equal(sj_case_action_name(SJ_ACTION_DUE_RECOMPUTE), "due_recompute");
+    assert_string_equal(sj_case_action_name(SJ_ACTION_ASSIGN), "assign");
+    assert_string_equal(sj_case_action_name(SJ_ACTION_TAKE_OVER), "take_over");
+    assert_string_equal(sj_case_action_name(SJ_ACTION_SET_CARRIER), "set_carrier");
     assert_string_equal(sj_case_status_name(SJ_STATUS_DISPATCHED), "dispatched");
     assert_string_equal(sj_case_status_name(SJ_STATUS_DEPARTMENT_HANDLING),
                         "department_handling");

@@ -39,6 +39,7 @@ static int64_t clock_ms = 1700000000000;
 #define WARN SJ_CASE_FIELD_WARN_PERCENT
 #define DAYS SJ_CASE_FIELD_EXTEND_DAYS
 #define NTF SJ_CASE_FIELD_NOTIFY
+#define PERSON SJ_CASE_FIELD_PERSON
 
 static const struct {
     unsigned field;
@@ -53,6 +54,7 @@ static const struct {
     {WARN, "warn_percent", "a share of the time limit"},
     {DAYS, "extend_days", "a number of extension days"},
     {NTF, "notify_attempt", "a notification attempt"},
+    {PERSON, "person", "a person"},
 };
 #define N_FIELDS (sizeof(fields) / sizeof(fields[0]))
 
@@ -70,6 +72,7 @@ typedef enum where {
     DISPATCHED,          /* to D_MZJ */
     DEPARTMENT_HANDLING, /* taken by D_MZJ */
     REPORTED,            /* reported back by D_MZJ */
+    ASSIGNED,            /* at the township, assigned to T2 */
 } where;
 
 static const struct {
@@ -107,6 +110,9 @@ static const struct {
     {SJ_ACTION_RETURN_REPORT, REPORTED, &C, NOTE, NOTE, "(回单退回)"},
     {SJ_ACTION_NOTIFIED, RESOLVED, &S, NTF, NTF, "message sent to the villager"},
     {SJ_ACTION_NOTIFY_FAILED, RESOLVED, &S, NOTE | NTF, NTF, "failed message to the villager"},
+    {SJ_ACTION_ASSIGN, AT_TOWNSHIP, &T, NOTE | PERSON, PERSON, "(指派)"},
+    {SJ_ACTION_TAKE_OVER, ASSIGNED, &T, NOTE, NOTE, "(接手)"},
+    {SJ_ACTION_SET_CARRIER, AT_TOWNSHIP, &V, NOTE | PERSON, PERSON, "(全程代办员)"},
 };
 #define N_ACTIONS (sizeof(actions) / sizeof(actions[0]))
 
@@ -143,6 +149,8 @@ static sj_action with_fields(const sj_case *c, sj_case_action type, unsigned set
         a.extend_days = 3;
     if (set & NTF)
         a.notify_attempt = 1;
+    if (set & PERSON)
+        a.person = type == SJ_ACTION_SET_CARRIER ? V2.person : T2.person;
     a.calendar = cal;
     return a;
 }
@@ -188,6 +196,7 @@ static sj_case set_up(where w)
     case WAITING:
     case AT_COUNTY_ESCALATED:
     case EXTENSION_ASKED:
+    case ASSIGNED:
     case AT_COUNTY:
     case DISPATCHED:
     case DEPARTMENT_HANDLING:
@@ -198,7 +207,9 @@ static sj_case set_up(where w)
             must(&c, SJ_ACTION_EXTEND_REQUEST, NOTE | DAYS, &T);
         if (w == WAITING)
             must(&c, SJ_ACTION_REQUEST_MATERIALS, MATS, &T);
-        if (w == AT_TOWNSHIP || w == WAITING || w == EXTENSION_ASKED)
+        if (w == ASSIGNED)
+            must(&c, SJ_ACTION_ASSIGN, PERSON, &T);
+        if (w == AT_TOWNSHIP || w == WAITING || w == EXTENSION_ASKED || w == ASSIGNED)
             break;
         must(&c, SJ_ACTION_ESCALATE, 0, &T);
         if (w == AT_COUNTY_ESCALATED)
@@ -277,12 +288,12 @@ static void test_each_action_takes_only_its_fields(void **state)
         }
     }
     print_message("%zu refused, %zu accepted\n", refusals, accepted);
-    /* 27 actions x 8 fields, and 23 actions take a note, 3 a result, 1 a
+    /* 30 actions x 9 fields, and 26 actions take a note, 3 a result, 1 a
      * department (DISPATCH), 1 materials, 1 a satisfaction, 1 a share, 1 a
      * number of working days (EXTEND_REQUEST), 2 a notification attempt
-     * (NOTIFIED, NOTIFY_FAILED). */
+     * (NOTIFIED, NOTIFY_FAILED), 2 a person (ASSIGN, SET_CARRIER). */
     assert_int_equal(refusals + accepted, N_ACTIONS * N_FIELDS);
-    assert_int_equal(accepted, 23 + 3 + 1 + 1 + 1 + 1 + 1 + 2);
+    assert_int_equal(accepted, 26 + 3 + 1 + 1 + 1 + 1 + 1 + 2 + 2);
 }
 
 /* No acceptance takes a department, at the township or the county: the

@@ -153,8 +153,8 @@ static void test_register_initial_case(void **state)
 
 static void test_register_refusals_table(void **state)
 {
-    static const sj_actor other_village = {SJ_ROLE_VILLAGE_CADRE, "410423101202", ""};
-    static const sj_actor bad_actor = {SJ_ROLE_VILLAGE_CADRE, TOWNSHIP, ""};
+    static const sj_actor other_village = {SJ_ROLE_VILLAGE_CADRE, "410423101202", "", "p-x"};
+    static const sj_actor bad_actor = {SJ_ROLE_VILLAGE_CADRE, TOWNSHIP, "", "p-x"};
     static const struct {
         const char *village;
         sj_level item;
@@ -969,6 +969,154 @@ static void test_hostile_but_valid_text_is_plain_text(void **state)
     }
 }
 
+
+/* --- assignment (指派, 接手, 全程代办员) ------------------------------------------ */
+
+static void assign(sj_case *c, const sj_actor *who, const char *person)
+{
+    sj_action a = on(c, SJ_ACTION_ASSIGN);
+    a.person = person;
+    ok(c, &a, who);
+}
+
+/* Assigned at each level, cleared whenever the case moves on (the new holder
+ * assigns), while the carrier stays to the end. */
+static void test_path_assignment_follows_the_holder(void **state)
+{
+    sj_case c = registered(SJ_LEVEL_COUNTY);
+    sj_action carrier = on(&c, SJ_ACTION_SET_CARRIER);
+    carrier.person = V2.person;
+    carrier.expected_version = 0; /* a fact: no version check, no version change */
+    uint64_t v = c.version;
+    ok(&c, &carrier, &V);
+    assert_int_equal(c.version, v);
+    assert_string_equal(c.carrier, V2.person);
+    assert_null(c.carrier_name); /* the county's records give the name */
+
+    assign(&c, &V, V2.person);
+    assert_int_equal(c.version, v + 1);
+    assert_string_equal(c.assignee, V2.person);
+    escalate(&c, &V);
+    assert_null(c.assignee);
+    accept(&c, &T);
+    assign(&c, &T, T2.person);
+    assert_string_equal(c.assignee, T2.person);
+    sj_action again = on(&c, SJ_ACTION_ASSIGN);
+    again.person = T2.person;
+    refused(&c, &again, &T, SJ_EBAD_FIELD); /* already this person's */
+    assign(&c, &T2, T.person);              /* 改派: any colleague may reassign */
+    assert_string_equal(c.assignee, T.person);
+    sj_action mats = on(&c, SJ_ACTION_REQUEST_MATERIALS);
+    static const char *const list[] = {"户口簿"};
+    mats.materials = list;
+    mats.n_materials = 1;
+    ok(&c, &mats, &T);
+    assert_string_equal(c.assignee, T.person); /* still with the township */
+    sj_action sup = on(&c, SJ_ACTION_SUPPLEMENT);
+    ok(&c, &sup, &V);
+    escalate(&c, &T);
+    assert_null(c.assignee);
+    accept(&c, &C);
+    assign(&c, &C, C.person);
+    dispatch(&c, "mzj");
+    assert_null(c.assignee); /* the department assigns its own */
+    sj_action take = on(&c, SJ_ACTION_TAKE);
+    ok(&c, &take, &D_MZJ);
+    assign(&c, &D_MZJ, D_MZJ.person);
+    sj_action report = on(&c, SJ_ACTION_REPORT);
+    report.result = "已核实";
+    ok(&c, &report, &D_MZJ);
+    assert_null(c.assignee); /* back with the county operators */
+    resolve(&c, &C);
+    assert_null(c.assignee);
+    assert_string_equal(c.carrier, V2.person);
+    assign(&c, &V, V.person); /* the feedback is the village's work */
+    feedback(&c, SJ_SATISFACTION_SATISFIED);
+    assert_string_equal(c.carrier, V2.person);
+    /* Nothing is assigned on a closed case. */
+    sj_action late = on(&c, SJ_ACTION_ASSIGN);
+    late.person = V2.person;
+    refused(&c, &late, &V, SJ_ETERMINAL);
+}
+
+static void test_take_over(void **state)
+{
+    sj_case c = registered(SJ_LEVEL_TOWNSHIP);
+    escalate(&c, &V);
+    accept(&c, &T);
+    sj_action take = on(&c, SJ_ACTION_TAKE_OVER);
+    take.note = "王五休假";
+    refused(&c, &take, &T2, SJ_ENOT_ALLOWED); /* assigned to nobody */
+    assign(&c, &T, T.person);
+    take = on(&c, SJ_ACTION_TAKE_OVER);
+    take.note = "王五休假";
+    refused(&c, &take, &T, SJ_ENOT_ALLOWED); /* one's own */
+    refused(&c, &take, &V, SJ_EWRONG_LEVEL); /* not of the holding unit */
+    refused(&c, &take, &S, SJ_EWRONG_ROLE);
+    sj_actor nobody = T2;
+    nobody.person[0] = '\0';
+    refused(&c, &take, &nobody, SJ_ENOT_ALLOWED);
+    take.note = " \u3000";
+    refused(&c, &take, &T2, SJ_EMISSING_FIELD); /* the assignee is active: say why */
+    take.assignee_inactive = true; /* the county: the assignee was deactivated */
+    uint64_t v = c.version;
+    sj_case before = c;
+    ok(&before, &take, &T2);
+    assert_string_equal(before.assignee, T2.person);
+    take.assignee_inactive = false;
+    take.note = "王五休假，李四接手";
+    ok(&c, &take, &T2);
+    assert_string_equal(c.assignee, T2.person);
+    assert_null(c.assignee_name);
+    assert_int_equal(c.version, v + 1);
+    /* A person is not a field of TAKE_OVER: the taker is the actor. */
+    sj_action back = on(&c, SJ_ACTION_TAKE_OVER);
+    back.note = "回来了";
+    back.person = T.person;
+    refused(&c, &back, &T, SJ_EBAD_FIELD);
+}
+
+static void test_carrier_and_assign_refusals(void **state)
+{
+    sj_case c = registered(SJ_LEVEL_TOWNSHIP);
+    sj_action set = on(&c, SJ_ACTION_SET_CARRIER);
+    refused(&c, &set, &V, SJ_EMISSING_FIELD);
+    set.person = "p v";
+    refused(&c, &set, &V, SJ_EBAD_FIELD);
+    set.person = V2.person;
+    refused(&c, &set, &T, SJ_EWRONG_ROLE); /* the village names its cadre */
+    ok(&c, &set, &V);
+    set = on(&c, SJ_ACTION_SET_CARRIER);
+    set.person = V2.person;
+    refused(&c, &set, &V, SJ_EBAD_FIELD); /* already the carrier */
+    escalate(&c, &V);
+    set.person = V.person;
+    set.expected_version = 1; /* stale does not matter: a fact */
+    ok(&c, &set, &V);         /* wherever the case is */
+    assert_string_equal(c.carrier, V.person);
+
+    sj_action a = on(&c, SJ_ACTION_ASSIGN);
+    refused(&c, &a, &T, SJ_EMISSING_FIELD);
+    a.person = "p-王五";
+    refused(&c, &a, &T, SJ_EBAD_FIELD);
+    a.person = "p-01234567890123456789012345678901234567890123456789012345678901234";
+    refused(&c, &a, &T, SJ_EBAD_FIELD); /* 66 bytes */
+    a.person = T2.person;
+    refused(&c, &a, &V, SJ_EWRONG_LEVEL); /* the village no longer holds it */
+    a.expected_version = c.version - 1;
+    refused(&c, &a, &T, SJ_ESTALE_VERSION);
+    a.expected_version = c.version;
+    a.result = "x";
+    refused(&c, &a, &T, SJ_EBAD_FIELD);
+    a.result = NULL;
+    ok(&c, &a, &T);
+    assert_true(sj_person_id_valid("p-410423101201-01"));
+    assert_true(sj_person_id_valid("A.b_c-9"));
+    assert_false(sj_person_id_valid(""));
+    assert_false(sj_person_id_valid(NULL));
+    assert_false(sj_person_id_valid("p/1"));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1002,6 +1150,9 @@ int main(void)
         cmocka_unit_test(test_text_length_limits),
         cmocka_unit_test(test_utf8_table),
         cmocka_unit_test(test_hostile_but_valid_text_is_plain_text),
+        cmocka_unit_test(test_path_assignment_follows_the_holder),
+        cmocka_unit_test(test_take_over),
+        cmocka_unit_test(test_carrier_and_assign_refusals),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -153,7 +153,7 @@ static void test_bad_codes_are_refused_not_cut(void **state)
     sj_case c;
     sj_case_pb_to_case(&p, SJ_LEVEL_VILLAGE, &c);
     assert_string_equal(c.village, "");
-    const sj_actor v = {SJ_ROLE_VILLAGE_CADRE, VILLAGE, ""};
+    const sj_actor v = {SJ_ROLE_VILLAGE_CADRE, VILLAGE, "", "p-v"};
     assert_int_equal(sj_case_check(&c, SJ_ACTION_ESCALATE, &v, NULL), SJ_EINVAL);
     /* NULL codes (an empty message) are empty too. */
     sanji__case__init(&p);
@@ -211,7 +211,7 @@ static void test_judged_as_the_tiers_judge_it(void **state)
     a.department = "";
     sj_action act;
     sj_case_pb_action(&a, &act);
-    const sj_actor v = {SJ_ROLE_VILLAGE_CADRE, VILLAGE, ""};
+    const sj_actor v = {SJ_ROLE_VILLAGE_CADRE, VILLAGE, "", "p-v"};
     sj_case_outcome out;
     sj_error err;
     assert_int_equal(sj_case_apply(&c, &act, &v, &out, &err), 0);
