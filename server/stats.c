@@ -1,0 +1,289 @@
+/*
+ * stats.c - period statistics from PostgreSQL (see stats.h and
+ * docs/STATISTICS.md, which defines every figure computed here).
+ *
+ * One statement answers a question: the cases registered in the period
+ * and the scope (the registration-time index, or the village-and-time one
+ * for a township or a station), the few events the figures need (the
+ * partial index of migration 0010, read for those cases only), the
+ * working-day calendar as a running count over the days the cases span,
+ * and one aggregation with GROUPING SETS giving the rows and the total.
+ * Only this file's fixed texts are put into the statement; every value is
+ * a parameter.
+ *
+ * Entry points: countyd_stats_answer().
+ */
+#include "stats.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "case.h"
+#include "case_search.h"
+#include "clock.h"
+#include "db.h"
+#include "i18n.h"
+#include "orgunit.h"
+#include "stat_period.h"
+
+/* The group key and its label, per StatGroup.  k is the key column of the
+ * cases read; label_sql names it from the reference tables ("" where the
+ * label comes from label_of() below). */
+static const struct {
+    const char *key_sql;
+    const char *label_sql;
+} groups[] = {
+    [SANJI__STAT_GROUP__STAT_GROUP_NONE] = {"''::text", "''"},
+    [SANJI__STAT_GROUP__STAT_GROUP_TOWNSHIP] =
+        {"left(c.village, 9) || '000'",
+         "coalesce((SELECT o.name FROM org_unit o WHERE o.code = g.k), '')"},
+    [SANJI__STAT_GROUP__STAT_GROUP_VILLAGE] =
+        {"c.village::text", "coalesce((SELECT o.name FROM org_unit o WHERE o.code = g.k), '')"},
+    [SANJI__STAT_GROUP__STAT_GROUP_DEPARTMENT] =
+        {"c.department_code", "coalesce((SELECT d.name FROM department d WHERE d.code = g.k), '')"},
+    [SANJI__STAT_GROUP__STAT_GROUP_CATEGORY] =
+        {"coalesce((SELECT i.category FROM catalogue_item i WHERE i.code = c.item_code), '')",
+         "coalesce((SELECT n.name FROM catalogue_category n WHERE n.code = g.k), '')"},
+    [SANJI__STAT_GROUP__STAT_GROUP_ITEM] =
+        {"c.item_code", "coalesce((SELECT i.name FROM catalogue_item i WHERE i.code = g.k), '')"},
+    [SANJI__STAT_GROUP__STAT_GROUP_HANDLING] =
+        {"(CASE WHEN c.status IN (7, 8, 9, 10) THEN c.handling ELSE 0 END)::text", "''"},
+    [SANJI__STAT_GROUP__STAT_GROUP_LEVEL] =
+        {"(CASE WHEN c.status IN (7, 8, 9, 10) THEN c.resolved_level ELSE 0 END)::text", "''"},
+};
+
+/* The statement's parts around the key, the scope conditions and the
+ * label.  Statuses: 7 resolved, 8 returned, 9 unsatisfied (waiting for
+ * follow-up), 10 closed are finished; 11 withdrawn; the rest open.
+ * Events: 2 resolve at once, 8 resolve, 9 return undoable finish a case;
+ * 12 feedback; 23 extension asked, 24 approved.  A China day is
+ * (ms + 8 h) / 24 h since 1970-01-01, a Thursday: (day + 3) % 7 < 5 is
+ * Monday..Friday. */
+static const char SQL_HEAD[] = "WITH c AS MATERIALIZED (SELECT c.case_id, ";
+static const char SQL_CASES[] =
+    " AS k, c.status, c.handling, c.overdue, c.satisfaction, c.registered_at_ms, c.due_at_ms,"
+    " c.urge_count, c.supervised, c.return_count, c.department_refusals FROM cases c"
+    " WHERE c.registered_at_ms >= $1::bigint AND c.registered_at_ms < $2::bigint";
+static const char SQL_BODY[] =
+    "), e AS (SELECT e.case_id,"
+    "  max(e.at_ms) FILTER (WHERE e.action IN (2, 8, 9)) AS fin_ms,"
+    "  count(*) FILTER (WHERE e.repeat_materials_request) AS rep,"
+    "  count(*) FILTER (WHERE e.action = 23) AS ext_req,"
+    "  count(*) FILTER (WHERE e.action = 24) AS ext_ok,"
+    "  bool_or(e.action = 12 AND e.satisfaction = 3) AS unsat"
+    "  FROM c JOIN case_event e ON e.case_id = c.case_id"
+    "  WHERE (e.action IN (2, 8, 9, 23, 24) OR e.repeat_materials_request"
+    "   OR (e.action = 12 AND e.satisfaction = 3))"
+    "  GROUP BY e.case_id),"
+    " j AS (SELECT c.*, e.fin_ms, coalesce(e.rep, 0) AS rep, coalesce(e.ext_req, 0) AS ext_req,"
+    "  coalesce(e.ext_ok, 0) AS ext_ok, coalesce(e.unsat, false) AS unsat,"
+    "  c.status IN (7, 8, 9, 10) AS fin,"
+    "  ((c.registered_at_ms + 28800000) / 86400000)::int AS rd,"
+    "  ((e.fin_ms + 28800000) / 86400000)::int AS fd"
+    "  FROM c LEFT JOIN e ON e.case_id = c.case_id),"
+    " d AS (SELECT s.dn, sum(CASE WHEN h.kind = 'workday' THEN 1 WHEN h.kind = 'holiday' THEN 0"
+    "   WHEN (s.dn + 3) % 7 < 5 THEN 1 ELSE 0 END) OVER (ORDER BY s.dn) AS w"
+    "  FROM generate_series((SELECT min(rd) FROM j), (SELECT greatest(max(rd), max(fd)) FROM j))"
+    "   AS s(dn) LEFT JOIN holiday h ON h.day = date '1970-01-01' + s.dn),"
+    " x AS (SELECT j.*, CASE WHEN j.fin AND j.fin_ms IS NOT NULL THEN df.w - dr.w END AS wd"
+    "  FROM j LEFT JOIN d dr ON dr.dn = j.rd LEFT JOIN d df ON df.dn = j.fd),"
+    " g AS (SELECT grouping(k) AS gk, k, count(*) AS registered,"
+    "  count(*) FILTER (WHERE status = 11) AS withdrawn,"
+    "  count(*) FILTER (WHERE fin) AS finished,"
+    "  count(*) FILTER (WHERE fin AND handling <> 5) AS resolved,"
+    "  count(*) FILTER (WHERE fin AND handling = 5) AS returned,"
+    "  count(*) FILTER (WHERE status IN (1, 2, 3, 4, 5, 6, 12, 13, 14)) AS open,"
+    "  count(*) FILTER (WHERE fin AND fin_ms <= due_at_ms) AS on_time,"
+    "  coalesce(avg(wd), 0)::float8 AS avg_wd,"
+    "  coalesce(percentile_disc(0.9) WITHIN GROUP (ORDER BY wd), 0) AS p90_wd,"
+    "  count(*) FILTER (WHERE overdue AND status IN (1, 2, 3, 4, 5, 6, 12, 13, 14)) AS overdue_now,"
+    "  count(*) FILTER (WHERE fin AND satisfaction = 1) AS s1,"
+    "  count(*) FILTER (WHERE fin AND satisfaction = 2) AS s2,"
+    "  count(*) FILTER (WHERE fin AND satisfaction = 3) AS s3,"
+    "  count(*) FILTER (WHERE unsat) AS unsat_ever,"
+    "  count(*) FILTER (WHERE unsat AND status <> 9) AS unsat_followed,"
+    "  coalesce(sum(rep), 0) AS rep, coalesce(sum(return_count), 0) AS returns_down,"
+    "  coalesce(sum(department_refusals), 0) AS refusals,"
+    "  coalesce(sum(ext_req), 0) AS ext_req, coalesce(sum(ext_ok), 0) AS ext_ok,"
+    "  coalesce(sum(urge_count), 0) AS urges, count(*) FILTER (WHERE supervised) AS supervised"
+    "  FROM x GROUP BY GROUPING SETS ((k), ()))"
+    " SELECT g.gk, g.k, ";
+static const char SQL_TAIL[] =
+    ", registered, withdrawn, finished, resolved, returned, open, on_time, avg_wd, p90_wd,"
+    " overdue_now, s1, s2, s3, unsat_ever, unsat_followed, rep, returns_down, refusals,"
+    " ext_req, ext_ok, urges, supervised,"
+    " CASE WHEN registered > withdrawn THEN finished::float8 / (registered - withdrawn) ELSE 0 END,"
+    " CASE WHEN finished > 0 THEN on_time::float8 / finished ELSE 0 END,"
+    " CASE WHEN s1 + s2 + s3 > 0 THEN (s1 + s2)::float8 / (s1 + s2 + s3) ELSE 0 END"
+    " FROM g ORDER BY g.gk, g.k";
+
+/* Column numbers of the answer's counts, in PeriodStatRow order below. */
+enum { COL_GK, COL_KEY, COL_LABEL, COL_FIRST };
+
+/* The label of a handling or level group key (the county's language). */
+static const char *label_of(Sanji__StatGroup g, int key)
+{
+    if (g == SANJI__STAT_GROUP__STAT_GROUP_HANDLING) {
+        switch ((sj_handling)key) {
+        case SJ_HANDLING_AT_ONCE: return _("stats: at once (即办)");
+        case SJ_HANDLING_UNDERTAKEN: return _("stats: undertaken (承办)");
+        case SJ_HANDLING_ON_BEHALF: return _("stats: on behalf (代办)");
+        case SJ_HANDLING_SUPPLEMENTED: return _("stats: supplemented (补办)");
+        case SJ_HANDLING_RETURNED: return _("stats: returned (退办)");
+        default: return _("stats: not finished");
+        }
+    }
+    switch ((sj_level)key) {
+    case SJ_LEVEL_VILLAGE: return _("stats: village");
+    case SJ_LEVEL_TOWNSHIP: return _("stats: township");
+    case SJ_LEVEL_COUNTY: return _("stats: county");
+    default: return _("stats: not finished");
+    }
+}
+
+static uint32_t u32(const PGresult *res, int r, int c)
+{
+    unsigned long long v = strtoull(PQgetvalue(res, r, c), NULL, 10);
+    return v > UINT32_MAX ? UINT32_MAX : (uint32_t)v;
+}
+
+static Sanji__PeriodStatRow *row_of(countyd_arena *a, const PGresult *res, int r,
+                                    Sanji__StatGroup g)
+{
+    Sanji__PeriodStatRow *row = countyd_arena_alloc(a, sizeof(*row));
+    sanji__period_stat_row__init(row);
+    row->key = countyd_arena_strdup(a, PQgetvalue(res, r, COL_KEY));
+    const char *label = PQgetvalue(res, r, COL_LABEL);
+    bool total = atoi(PQgetvalue(res, r, COL_GK)) != 0;
+    if (total)
+        label = _("stats: total");
+    else if (g == SANJI__STAT_GROUP__STAT_GROUP_HANDLING || g == SANJI__STAT_GROUP__STAT_GROUP_LEVEL)
+        label = label_of(g, atoi(row->key));
+    else if (!*label && g == SANJI__STAT_GROUP__STAT_GROUP_DEPARTMENT)
+        label = _("stats: no department");
+    row->label = countyd_arena_strdup(a, label);
+    int c = COL_FIRST;
+    row->registered = u32(res, r, c++);
+    row->withdrawn = u32(res, r, c++);
+    row->finished = u32(res, r, c++);
+    row->resolved = u32(res, r, c++);
+    row->returned = u32(res, r, c++);
+    row->open = u32(res, r, c++);
+    row->on_time = u32(res, r, c++);
+    row->avg_working_days = strtod(PQgetvalue(res, r, c++), NULL);
+    row->p90_working_days = u32(res, r, c++);
+    row->overdue_now = u32(res, r, c++);
+    row->satisfied = u32(res, r, c++);
+    row->basically_satisfied = u32(res, r, c++);
+    row->unsatisfied = u32(res, r, c++);
+    row->unsatisfied_ever = u32(res, r, c++);
+    row->unsatisfied_followed_up = u32(res, r, c++);
+    row->repeat_material_requests = u32(res, r, c++);
+    row->returns_down = u32(res, r, c++);
+    row->department_refusals = u32(res, r, c++);
+    row->extension_requests = u32(res, r, c++);
+    row->extensions_approved = u32(res, r, c++);
+    row->urges = u32(res, r, c++);
+    row->supervised = u32(res, r, c++);
+    row->finish_rate = strtod(PQgetvalue(res, r, c++), NULL);
+    row->on_time_rate = strtod(PQgetvalue(res, r, c++), NULL);
+    row->satisfaction_rate = strtod(PQgetvalue(res, r, c++), NULL);
+    return row;
+}
+
+static int refuse(Sanji__QueryResult *out, int code, const char *reason)
+{
+    out->code = code;
+    out->reason = (char *)reason;
+    return 0;
+}
+
+int countyd_stats_answer(PGconn *db, countyd_arena *a, const countyd_asker *k,
+                         const Sanji__PeriodStatQuery *q, Sanji__QueryResult *out, sj_error *err)
+{
+    int64_t from = q->from_ms, to = q->to_ms;
+    sj_error perr;
+    if (sj_stat_period_range((sj_stat_period)q->period, q->at, &from, &to, &perr) != 0) {
+        out->code = SJ_EINVAL;
+        out->reason = countyd_arena_strdup(a, perr.message);
+        return 0;
+    }
+    if ((unsigned)q->group_by >= sizeof(groups) / sizeof(groups[0]) || !groups[q->group_by].key_sql)
+        return refuse(out, SJ_EINVAL,
+                      _("Unknown grouping; group by township, village, department, category, "
+                        "item, handling or level."));
+    /* The scope: the asker's unit, or the query's unit inside it. */
+    const char *unit = k->unit;
+    if (q->unit && *q->unit) {
+        if (!sj_orgunit_contains(k->unit, q->unit))
+            return refuse(out, SJ_ESCOPE,
+                          _("That unit is outside your scope; statistics cover your own units "
+                            "only."));
+        unit = q->unit;
+    }
+    char lo[13], hi[13];
+    if (!sj_case_search_scope(unit, lo, hi))
+        return refuse(out, SJ_ESCOPE,
+                      _("Statistics are kept for this county only; this desk is outside it."));
+    char from_s[24], to_s[24];
+    snprintf(from_s, sizeof from_s, "%" PRId64, from);
+    snprintf(to_s, sizeof to_s, "%" PRId64, to);
+    const char *p[5] = {from_s, to_s};
+    int n = 2;
+    char sql[8192];
+    /* A county-level scope is every case here (apply.c records only the
+     * county's own villages): no village condition, as for a search. */
+    bool villages = sj_orgunit_level(unit) != SJ_LEVEL_COUNTY;
+    bool department = k->role == SJ_NODE_ROLE_DEPARTMENT_DESK;
+    if (villages) {
+        p[n++] = lo;
+        p[n++] = hi;
+    }
+    if (department)
+        p[n++] = k->department;
+    char dep_cond[64];
+    snprintf(dep_cond, sizeof dep_cond, " AND c.department_code = $%d", n);
+    int len = snprintf(sql, sizeof sql, "%s%s%s%s%s%s%s%s", SQL_HEAD, groups[q->group_by].key_sql,
+                       SQL_CASES,
+                       villages ? " AND c.village BETWEEN $3::char(12) AND $4::char(12)" : "",
+                       department ? dep_cond : "", SQL_BODY, groups[q->group_by].label_sql,
+                       SQL_TAIL);
+    if (len < 0 || (size_t)len >= sizeof sql)
+        abort(); /* the fixed texts above fit: a broken build */
+    PGresult *res;
+    /* The JIT compiles a plan this size for longer than it runs. */
+    int rc = countyd_db_exec(db, "SET jit = off", 0, NULL, err);
+    if (rc == 0)
+        rc = countyd_db_query(db, sql, n, p, &res, err);
+    if (rc != 0)
+        return rc;
+    Sanji__PeriodStatistics *s = countyd_arena_alloc(a, sizeof(*s));
+    sanji__period_statistics__init(s);
+    s->from_ms = from;
+    s->to_ms = to;
+    s->group_by = q->group_by;
+    s->scope = countyd_arena_strdup(a, unit);
+    s->department = countyd_arena_strdup(a, department ? k->department : "");
+    s->computed_at_ms = sj_clock_real_ms();
+    int rows = PQntuples(res);
+    s->rows = countyd_arena_alloc(a, ((size_t)rows + 1) * sizeof(*s->rows));
+    for (int r = 0; r < rows; r++) {
+        Sanji__PeriodStatRow *row = row_of(a, res, r, q->group_by);
+        if (atoi(PQgetvalue(res, r, COL_GK)) != 0)
+            s->total = row;
+        else if (q->group_by != SANJI__STAT_GROUP__STAT_GROUP_NONE)
+            s->rows[s->n_rows++] = row;
+    }
+    PQclear(res);
+    if (!s->total) { /* GROUPING SETS always gives the total; kept safe anyway */
+        s->total = countyd_arena_alloc(a, sizeof(*s->total));
+        sanji__period_stat_row__init(s->total);
+        s->total->key = "";
+        s->total->label = countyd_arena_strdup(a, _("stats: total"));
+    }
+    out->result_case = SANJI__QUERY_RESULT__RESULT_PERIOD_STATISTICS;
+    out->period_statistics = s;
+    return 0;
+}
