@@ -127,11 +127,11 @@ static const char *label_of(Sanji__StatGroup g, int key)
 {
     if (g == SANJI__STAT_GROUP__STAT_GROUP_HANDLING) {
         switch ((sj_handling)key) {
-        case SJ_HANDLING_AT_ONCE: return _("stats: at once (即办)");
-        case SJ_HANDLING_UNDERTAKEN: return _("stats: undertaken (承办)");
-        case SJ_HANDLING_ON_BEHALF: return _("stats: on behalf (代办)");
-        case SJ_HANDLING_SUPPLEMENTED: return _("stats: supplemented (补办)");
-        case SJ_HANDLING_RETURNED: return _("stats: returned (退办)");
+        case SJ_HANDLING_AT_ONCE: return _("stats: handled at once");
+        case SJ_HANDLING_UNDERTAKEN: return _("stats: undertaken by the township");
+        case SJ_HANDLING_ON_BEHALF: return _("stats: on behalf, at the county");
+        case SJ_HANDLING_SUPPLEMENTED: return _("stats: after missing materials");
+        case SJ_HANDLING_RETURNED: return _("stats: returned as not doable");
         default: return _("stats: not finished");
         }
     }
