@@ -22,7 +22,8 @@
  *     the banner and a notification that opens the case when clicked, the
  *     station escalates again, and logging out withdraws the notification;
  *     the township desk accepts it from 待签收; the county desk shows the
- *     network and the statistics.  Each step is also checked in PostgreSQL.
+ *     network, the statistics and this month's period statistics by
+ *     township.  Each step is also checked in PostgreSQL.
  *
  * The verdict comes from the program's exit status and output, and from
  * the store or the county's database.  Set SANJI_DESK_SCREENSHOTS=DIR to
@@ -962,6 +963,14 @@ static void test_county_network_and_stats(void **state)
         "expect-text window 梁洼镇\n"
         "expect-text window 医疗保障\n"
         "print stats.summary\n"
+        /* The period statistics (docs/STATISTICS.md): this month, by
+         * township, as the county computes them. */
+        "click pstats.ask\n"
+        "wait-text pstats.message 统计期间 30\n"
+        "expect-text pstats.grid 张官营镇\n"
+        "expect-text pstats.grid 办结率\n"
+        "expect-text pstats.grid 合计\n"
+        "print pstats.message\n"
         "%s"
         "quit\n",
         NET.number[0] ? NET.number : "410423-", s_county, s_net, total, s_stats);
