@@ -136,8 +136,13 @@ static const Sanji__PeriodStatRow *nth(const Sanji__PeriodStatistics *s, size_t 
 void sc_stats_write_table(FILE *f, const Sanji__PeriodStatistics *s)
 {
     char cell[256], fit[512];
+    /* A column is as wide as its heading in the user's language, or its
+     * figures. */
+    size_t width[N_COLS];
     for (size_t c = 0; c < N_COLS; c++) {
-        sc_text_fit(sc_stats_heading(c), COLS[c].width, fit, sizeof fit);
+        size_t h = sc_text_width(sc_stats_heading(c));
+        width[c] = h > COLS[c].width ? h : COLS[c].width;
+        sc_text_fit(sc_stats_heading(c), width[c], fit, sizeof fit);
         fprintf(f, "%s  ", fit);
     }
     fputc('\n', f);
@@ -147,7 +152,7 @@ void sc_stats_write_table(FILE *f, const Sanji__PeriodStatistics *s)
             continue;
         for (size_t c = 0; c < N_COLS; c++) {
             sc_stats_cell(row, c, cell, sizeof cell);
-            sc_text_fit(cell, COLS[c].width, fit, sizeof fit);
+            sc_text_fit(cell, width[c], fit, sizeof fit);
             fprintf(f, "%s  ", fit);
         }
         fputc('\n', f);

@@ -12,7 +12,7 @@
  *     the county desk the county's, each equal to what the county's
  *     database holds for that scope; a station asking for its township is
  *     refused;
- *   the outputs: --json figures, CSV (byte-order mark, Chinese headings,
+ *   the outputs: --json figures, the table, CSV (byte-order mark, Chinese headings,
  *     a line per row and one for the total), and an .xlsx workbook written
  *     with -o (a zip whose parts are the three sheets).
  *
@@ -246,7 +246,7 @@ static void test_each_level_sees_its_scope(void **state)
     assert_non_null(strstr(out, "SCOPE"));
 }
 
-/* CSV and the workbook. */
+/* The table, CSV and the workbook. */
 static void test_csv_and_xlsx(void **state)
 {
     (void)state;
@@ -263,6 +263,15 @@ static void test_csv_and_xlsx(void **state)
     for (const char *p = out; (p = strstr(p, "\r\n")); p += 2)
         lines++;
     assert_true(lines >= 3);
+
+    /* The table: headings, a line per township, the total. */
+    rc = cli(CDESK, out, sizeof out, "stats --period year --by township --wait " CLI_WAIT);
+    if (rc != 0)
+        fail_msg("table: exit %d: %s", rc, out);
+    assert_non_null(strstr(out, "按乡镇"));
+    assert_non_null(strstr(out, "张官营镇"));
+    assert_non_null(strstr(out, "按时办结率"));
+    assert_non_null(strstr(out, "合计"));
 
     rc = cli(CDESK, out, sizeof out,
              "stats --period year --by township --format xlsx -o stats.xlsx --wait " CLI_WAIT);
