@@ -20,6 +20,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "apply.h" /* countyd_calendar_read() */
+#include "calendar.h"
 #include "case.h"
 #include "case_search.h"
 #include "clock.h"
@@ -28,87 +30,120 @@
 #include "orgunit.h"
 #include "stat_period.h"
 
-/* The group key and its label, per StatGroup.  k is the key column of the
- * cases read; label_sql names it from the reference tables ("" where the
- * label comes from label_of() below). */
+/* The group key and its label, per StatGroup.  key_sql is the key of a
+ * case (c, with the catalogue item i joined when join is set); label_sql
+ * names it from the reference tables ("''" where the label comes from
+ * label_of() below). */
 static const struct {
     const char *key_sql;
+    bool join_item;
     const char *label_sql;
 } groups[] = {
-    [SANJI__STAT_GROUP__STAT_GROUP_NONE] = {"''::text", "''"},
+    [SANJI__STAT_GROUP__STAT_GROUP_NONE] = {"''::text", false, "''"},
     [SANJI__STAT_GROUP__STAT_GROUP_TOWNSHIP] =
-        {"left(c.village, 9) || '000'",
+        {"left(c.village, 9) || '000'", false,
          "coalesce((SELECT o.name FROM org_unit o WHERE o.code = g.k), '')"},
     [SANJI__STAT_GROUP__STAT_GROUP_VILLAGE] =
-        {"c.village::text", "coalesce((SELECT o.name FROM org_unit o WHERE o.code = g.k), '')"},
+        {"c.village::text", false,
+         "coalesce((SELECT o.name FROM org_unit o WHERE o.code = g.k), '')"},
     [SANJI__STAT_GROUP__STAT_GROUP_DEPARTMENT] =
-        {"c.department_code", "coalesce((SELECT d.name FROM department d WHERE d.code = g.k), '')"},
+        {"c.department_code", false,
+         "coalesce((SELECT d.name FROM department d WHERE d.code = g.k), '')"},
     [SANJI__STAT_GROUP__STAT_GROUP_CATEGORY] =
-        {"coalesce((SELECT i.category FROM catalogue_item i WHERE i.code = c.item_code), '')",
+        {"coalesce(i.category, '')", true,
          "coalesce((SELECT n.name FROM catalogue_category n WHERE n.code = g.k), '')"},
     [SANJI__STAT_GROUP__STAT_GROUP_ITEM] =
-        {"c.item_code", "coalesce((SELECT i.name FROM catalogue_item i WHERE i.code = g.k), '')"},
+        {"c.item_code", false,
+         "coalesce((SELECT i.name FROM catalogue_item i WHERE i.code = g.k), '')"},
     [SANJI__STAT_GROUP__STAT_GROUP_HANDLING] =
-        {"(CASE WHEN c.status IN (7, 8, 9, 10) THEN c.handling ELSE 0 END)::text", "''"},
+        {"(CASE WHEN c.status IN (7, 8, 9, 10) THEN c.handling ELSE 0 END)::text", false, "''"},
     [SANJI__STAT_GROUP__STAT_GROUP_LEVEL] =
-        {"(CASE WHEN c.status IN (7, 8, 9, 10) THEN c.resolved_level ELSE 0 END)::text", "''"},
+        {"(CASE WHEN c.status IN (7, 8, 9, 10) THEN c.resolved_level ELSE 0 END)::text", false,
+         "''"},
 };
 
-/* The statement's parts around the key, the scope conditions and the
- * label.  Statuses: 7 resolved, 8 returned, 9 unsatisfied (waiting for
- * follow-up), 10 closed are finished; 11 withdrawn; the rest open.
- * Events: 2 resolve at once, 8 resolve, 9 return undoable finish a case;
- * 12 feedback; 23 extension asked, 24 approved.  A China day is
- * (ms + 8 h) / 24 h since 1970-01-01, a Thursday: (day + 3) % 7 < 5 is
- * Monday..Friday. */
-static const char SQL_HEAD[] = "WITH c AS MATERIALIZED (SELECT c.case_id, ";
+/* The statement, in parts around the key and its join, the scope
+ * conditions and the label.
+ *
+ * Statuses: 7 resolved, 8 returned, 9 unsatisfied (waiting for follow-up),
+ * 10 closed are finished; 11 withdrawn; the rest open.  Events: 2 resolve
+ * at once, 8 resolve, 9 return undoable finish a case; 12 feedback; 23
+ * extension asked, 24 approved; the condition on them is migration 0010's
+ * index predicate word for word, so that the index serves it, one short
+ * index-only read per case.
+ *
+ * Working days: $4 is the running count of working days over the days
+ * from $3 + 1 on, made from the county's calendar by working_days() below;
+ * a case's are w(finish day) - w(registration day), the working days in
+ * (registration day, finish day] as sj_calendar_working_days_between()
+ * counts them.  A China day is (ms + 8 h) / 24 h since 1970-01-01.
+ *
+ * g0 aggregates per key and working-day count, which hashes; g1 adds them
+ * up per key and for the total (GROUPING SETS on those few rows); g finds
+ * the 90th percentile by nearest rank from the running count of finished
+ * cases (cum * 10 >= total * 9, in integers). */
+static const char SQL_HEAD[] = "WITH x AS (SELECT ";
 static const char SQL_CASES[] =
-    " AS k, c.status, c.handling, c.overdue, c.satisfaction, c.registered_at_ms, c.due_at_ms,"
-    " c.urge_count, c.supervised, c.return_count, c.department_refusals FROM cases c"
-    " WHERE c.registered_at_ms >= $1::bigint AND c.registered_at_ms < $2::bigint";
-static const char SQL_BODY[] =
-    "), e AS (SELECT e.case_id,"
-    "  max(e.at_ms) FILTER (WHERE e.action IN (2, 8, 9)) AS fin_ms,"
-    "  count(*) FILTER (WHERE e.repeat_materials_request) AS rep,"
-    "  count(*) FILTER (WHERE e.action = 23) AS ext_req,"
-    "  count(*) FILTER (WHERE e.action = 24) AS ext_ok,"
-    "  bool_or(e.action = 12 AND e.satisfaction = 3) AS unsat"
-    "  FROM c JOIN case_event e ON e.case_id = c.case_id"
-    "  WHERE (e.action IN (2, 8, 9, 23, 24) OR e.repeat_materials_request"
-    "   OR (e.action = 12 AND e.satisfaction = 3))"
-    "  GROUP BY e.case_id),"
-    " j AS (SELECT c.*, e.fin_ms, coalesce(e.rep, 0) AS rep, coalesce(e.ext_req, 0) AS ext_req,"
-    "  coalesce(e.ext_ok, 0) AS ext_ok, coalesce(e.unsat, false) AS unsat,"
-    "  c.status IN (7, 8, 9, 10) AS fin,"
-    "  ((c.registered_at_ms + 28800000) / 86400000)::int AS rd,"
-    "  ((e.fin_ms + 28800000) / 86400000)::int AS fd"
-    "  FROM c LEFT JOIN e ON e.case_id = c.case_id),"
-    " d AS (SELECT s.dn, sum(CASE WHEN h.kind = 'workday' THEN 1 WHEN h.kind = 'holiday' THEN 0"
-    "   WHEN (s.dn + 3) % 7 < 5 THEN 1 ELSE 0 END) OVER (ORDER BY s.dn) AS w"
-    "  FROM generate_series((SELECT min(rd) FROM j), (SELECT greatest(max(rd), max(fd)) FROM j))"
-    "   AS s(dn) LEFT JOIN holiday h ON h.day = date '1970-01-01' + s.dn),"
-    " x AS (SELECT j.*, CASE WHEN j.fin AND j.fin_ms IS NOT NULL THEN df.w - dr.w END AS wd"
-    "  FROM j LEFT JOIN d dr ON dr.dn = j.rd LEFT JOIN d df ON df.dn = j.fd),"
-    " g AS (SELECT grouping(k) AS gk, k, count(*) AS registered,"
+    " AS k, c.status, c.handling, c.overdue, c.satisfaction, c.urge_count, c.supervised,"
+    "  c.return_count, c.department_refusals, c.status IN (7, 8, 9, 10) AS fin,"
+    "  c.status IN (7, 8, 9, 10) AND ev.fin_ms <= c.due_at_ms AS on_time,"
+    "  ev.rep, ev.ext_req, ev.ext_ok, coalesce(ev.unsat, false) AS unsat,"
+    "  CASE WHEN c.status IN (7, 8, 9, 10)"
+    "   THEN ($4::int[])[(ev.fin_ms + 28800000) / 86400000 - $3::int]"
+    "    - ($4::int[])[(c.registered_at_ms + 28800000) / 86400000 - $3::int] END AS wd"
+    "  FROM cases c";
+static const char SQL_JOIN_ITEM[] = " LEFT JOIN catalogue_item i ON i.code = c.item_code";
+static const char SQL_EVENTS[] =
+    "  LEFT JOIN LATERAL (SELECT max(e.at_ms) FILTER (WHERE e.action IN (2, 8, 9)) AS fin_ms,"
+    "   count(*) FILTER (WHERE e.repeat_materials_request) AS rep,"
+    "   count(*) FILTER (WHERE e.action = 23) AS ext_req,"
+    "   count(*) FILTER (WHERE e.action = 24) AS ext_ok,"
+    "   bool_or(e.action = 12 AND e.satisfaction = 3) AS unsat"
+    "   FROM case_event e WHERE e.case_id = c.case_id"
+    "   AND (e.action IN (2, 8, 9, 23, 24) OR e.repeat_materials_request"
+    "    OR (e.action = 12 AND e.satisfaction = 3))) ev ON true"
+    "  WHERE c.registered_at_ms >= $1::bigint AND c.registered_at_ms < $2::bigint";
+static const char SQL_GROUPS[] =
+    "),"
+    " g0 AS (SELECT k, wd, count(*) AS registered,"
     "  count(*) FILTER (WHERE status = 11) AS withdrawn,"
     "  count(*) FILTER (WHERE fin) AS finished,"
     "  count(*) FILTER (WHERE fin AND handling <> 5) AS resolved,"
     "  count(*) FILTER (WHERE fin AND handling = 5) AS returned,"
     "  count(*) FILTER (WHERE status IN (1, 2, 3, 4, 5, 6, 12, 13, 14)) AS open,"
-    "  count(*) FILTER (WHERE fin AND fin_ms <= due_at_ms) AS on_time,"
-    "  coalesce(avg(wd), 0)::float8 AS avg_wd,"
-    "  coalesce(percentile_disc(0.9) WITHIN GROUP (ORDER BY wd), 0) AS p90_wd,"
+    "  count(*) FILTER (WHERE on_time) AS on_time,"
+    "  count(wd) AS nwd,"
     "  count(*) FILTER (WHERE overdue AND status IN (1, 2, 3, 4, 5, 6, 12, 13, 14)) AS overdue_now,"
     "  count(*) FILTER (WHERE fin AND satisfaction = 1) AS s1,"
     "  count(*) FILTER (WHERE fin AND satisfaction = 2) AS s2,"
     "  count(*) FILTER (WHERE fin AND satisfaction = 3) AS s3,"
     "  count(*) FILTER (WHERE unsat) AS unsat_ever,"
     "  count(*) FILTER (WHERE unsat AND status <> 9) AS unsat_followed,"
-    "  coalesce(sum(rep), 0) AS rep, coalesce(sum(return_count), 0) AS returns_down,"
-    "  coalesce(sum(department_refusals), 0) AS refusals,"
-    "  coalesce(sum(ext_req), 0) AS ext_req, coalesce(sum(ext_ok), 0) AS ext_ok,"
-    "  coalesce(sum(urge_count), 0) AS urges, count(*) FILTER (WHERE supervised) AS supervised"
-    "  FROM x GROUP BY GROUPING SETS ((k), ()))"
+    "  sum(rep) AS rep, sum(return_count) AS returns_down, sum(department_refusals) AS refusals,"
+    "  sum(ext_req) AS ext_req, sum(ext_ok) AS ext_ok, sum(urge_count) AS urges,"
+    "  count(*) FILTER (WHERE supervised) AS supervised"
+    "  FROM x GROUP BY k, wd),"
+    " g1 AS (SELECT grouping(k) AS gk, k, wd, sum(registered) AS registered,"
+    "  sum(withdrawn) AS withdrawn, sum(finished) AS finished, sum(resolved) AS resolved,"
+    "  sum(returned) AS returned, sum(open) AS open, sum(on_time) AS on_time, sum(nwd) AS nwd,"
+    "  sum(overdue_now) AS overdue_now, sum(s1) AS s1, sum(s2) AS s2, sum(s3) AS s3,"
+    "  sum(unsat_ever) AS unsat_ever, sum(unsat_followed) AS unsat_followed, sum(rep) AS rep,"
+    "  sum(returns_down) AS returns_down, sum(refusals) AS refusals, sum(ext_req) AS ext_req,"
+    "  sum(ext_ok) AS ext_ok, sum(urges) AS urges, sum(supervised) AS supervised"
+    "  FROM g0 GROUP BY GROUPING SETS ((k, wd), (wd))),"
+    " c1 AS (SELECT g1.*, sum(nwd) OVER (PARTITION BY gk, k ORDER BY wd) AS cum,"
+    "  sum(nwd) OVER (PARTITION BY gk, k) AS nfin FROM g1),"
+    " g AS (SELECT gk, k, sum(registered) AS registered, sum(withdrawn) AS withdrawn,"
+    "  sum(finished) AS finished, sum(resolved) AS resolved, sum(returned) AS returned,"
+    "  sum(open) AS open, sum(on_time) AS on_time,"
+    "  coalesce(sum(wd * nwd)::float8 / nullif(sum(nwd), 0), 0) AS avg_wd,"
+    "  coalesce(min(wd) FILTER (WHERE nwd > 0 AND cum * 10 >= nfin * 9), 0) AS p90_wd,"
+    "  sum(overdue_now) AS overdue_now, sum(s1) AS s1, sum(s2) AS s2, sum(s3) AS s3,"
+    "  sum(unsat_ever) AS unsat_ever, sum(unsat_followed) AS unsat_followed,"
+    "  coalesce(sum(rep), 0) AS rep, coalesce(sum(returns_down), 0) AS returns_down,"
+    "  coalesce(sum(refusals), 0) AS refusals, coalesce(sum(ext_req), 0) AS ext_req,"
+    "  coalesce(sum(ext_ok), 0) AS ext_ok, coalesce(sum(urges), 0) AS urges,"
+    "  sum(supervised) AS supervised FROM c1 GROUP BY gk, k)"
     " SELECT g.gk, g.k, ";
 static const char SQL_TAIL[] =
     ", registered, withdrawn, finished, resolved, returned, open, on_time, avg_wd, p90_wd,"
@@ -193,6 +228,43 @@ static Sanji__PeriodStatRow *row_of(countyd_arena *a, const PGresult *res, int r
     return row;
 }
 
+/* Longest span of days a question may cover (about a hundred years). */
+#define STATS_MAX_DAYS 40000
+
+/* The running count of working days over the days base + 1 .. end_day on
+ * the county's calendar, as a PostgreSQL array literal ("{1,2,2,...}",
+ * element i counting the working days in (base, base + i]) in *out, which
+ * the caller frees.  The calendar's own rule (sj_calendar_is_working_day())
+ * decides each day, so the statistics count working days exactly as due
+ * times are counted.  Returns 0, SJ_ENOMEM or SJ_EDB*. */
+static int working_days(PGconn *db, int32_t base, int32_t end_day, char **out, sj_error *err)
+{
+    sj_calendar *cal;
+    int rc = countyd_calendar_read(db, &cal, err);
+    if (rc != 0)
+        return rc;
+    size_t n = end_day > base ? (size_t)(end_day - base) : 0;
+    size_t cap = n * 7 + 3; /* up to 6 digits and a comma each, braces */
+    char *s = malloc(cap);
+    if (!s) {
+        sj_calendar_free(cal);
+        return sj_error_set(err, SJ_ENOMEM, "out of memory");
+    }
+    size_t len = 0;
+    s[len++] = '{';
+    int w = 0;
+    for (size_t i = 1; i <= n; i++) {
+        if (sj_calendar_is_working_day(cal, base + (int32_t)i))
+            w++;
+        len += (size_t)snprintf(s + len, cap - len, "%s%d", i > 1 ? "," : "", w);
+    }
+    s[len++] = '}';
+    s[len] = '\0';
+    sj_calendar_free(cal);
+    *out = s;
+    return 0;
+}
+
 static int refuse(Sanji__QueryResult *out, int code, const char *reason)
 {
     out->code = code;
@@ -227,38 +299,66 @@ int countyd_stats_answer(PGconn *db, countyd_arena *a, const countyd_asker *k,
     if (!sj_case_search_scope(unit, lo, hi))
         return refuse(out, SJ_ESCOPE,
                       _("Statistics are kept for this county only; this desk is outside it."));
-    char from_s[24], to_s[24];
+    char from_s[24], to_s[24], base_s[16];
     snprintf(from_s, sizeof from_s, "%" PRId64, from);
     snprintf(to_s, sizeof to_s, "%" PRId64, to);
-    const char *p[5] = {from_s, to_s};
-    int n = 2;
-    char sql[8192];
+    /* The calendar's days: from the day before the period to the day after
+     * the later of its end and now (a finish is never later than now). */
+    int64_t last = to > sj_clock_real_ms() ? to : sj_clock_real_ms();
+    int32_t base = sj_clock_china_day(from) - 2, end_day = sj_clock_china_day(last) + 1;
+    if (end_day - base > STATS_MAX_DAYS)
+        return refuse(out, SJ_EINVAL,
+                      _("The period is too long; ask for at most a hundred years at a time."));
+    snprintf(base_s, sizeof base_s, "%" PRId32, base);
+    char *days = NULL;
+    int rc = working_days(db, base, end_day, &days, err);
+    if (rc != 0)
+        return rc;
+    const char *p[7] = {from_s, to_s, base_s, days};
+    int n = 4;
     /* A county-level scope is every case here (apply.c records only the
      * county's own villages): no village condition, as for a search. */
     bool villages = sj_orgunit_level(unit) != SJ_LEVEL_COUNTY;
     bool department = k->role == SJ_NODE_ROLE_DEPARTMENT_DESK;
+    char scope[160] = "";
     if (villages) {
         p[n++] = lo;
         p[n++] = hi;
+        snprintf(scope, sizeof scope, " AND c.village BETWEEN $%d::char(12) AND $%d::char(12)",
+                 n - 1, n);
     }
-    if (department)
+    if (department) {
         p[n++] = k->department;
-    char dep_cond[64];
-    snprintf(dep_cond, sizeof dep_cond, " AND c.department_code = $%d", n);
-    int len = snprintf(sql, sizeof sql, "%s%s%s%s%s%s%s%s", SQL_HEAD, groups[q->group_by].key_sql,
-                       SQL_CASES,
-                       villages ? " AND c.village BETWEEN $3::char(12) AND $4::char(12)" : "",
-                       department ? dep_cond : "", SQL_BODY, groups[q->group_by].label_sql,
-                       SQL_TAIL);
+        size_t used = strlen(scope);
+        snprintf(scope + used, sizeof scope - used, " AND c.department_code = $%d", n);
+    }
+    char sql[12288];
+    int len = snprintf(sql, sizeof sql, "%s%s%s%s%s%s%s%s%s", SQL_HEAD,
+                       groups[q->group_by].key_sql, SQL_CASES,
+                       groups[q->group_by].join_item ? SQL_JOIN_ITEM : "", SQL_EVENTS, scope,
+                       SQL_GROUPS, groups[q->group_by].label_sql, SQL_TAIL);
     if (len < 0 || (size_t)len >= sizeof sql)
         abort(); /* the fixed texts above fit: a broken build */
-    PGresult *res;
-    /* The JIT compiles a plan this size for longer than it runs. */
-    int rc = countyd_db_exec(db, "SET jit = off", 0, NULL, err);
+    /* One read-only transaction: its settings end with it.  The JIT
+     * compiles a plan this size for longer than it runs; the hashes of a
+     * year's cases want more than the default work_mem. */
+    PGresult *res = NULL;
+    rc = countyd_db_exec(db, "BEGIN READ ONLY", 0, NULL, err);
+    if (rc == 0)
+        rc = countyd_db_exec(db, "SET LOCAL jit = off", 0, NULL, err);
+    if (rc == 0)
+        rc = countyd_db_exec(db, "SET LOCAL work_mem = '64MB'", 0, NULL, err);
     if (rc == 0)
         rc = countyd_db_query(db, sql, n, p, &res, err);
-    if (rc != 0)
+    if (rc == 0)
+        rc = countyd_db_exec(db, "COMMIT", 0, NULL, err);
+    free(days);
+    if (rc != 0) {
+        PQclear(res);
+        sj_error ignored;
+        (void)countyd_db_exec(db, "ROLLBACK", 0, NULL, &ignored);
         return rc;
+    }
     Sanji__PeriodStatistics *s = countyd_arena_alloc(a, sizeof(*s));
     sanji__period_statistics__init(s);
     s->from_ms = from;
