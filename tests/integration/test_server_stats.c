@@ -668,6 +668,19 @@ static void test_refusals(void **state)
         assert_true(r.out.reason[0] != '\0');
         countyd_arena_free(&r.arena);
     }
+    /* A range of centuries is refused before anything is read. */
+    Sanji__PeriodStatQuery pq = SANJI__PERIOD_STAT_QUERY__INIT;
+    pq.period = SANJI__STAT_PERIOD__STAT_PERIOD_RANGE;
+    pq.from_ms = 0;
+    pq.to_ms = sj_clock_china_day_start_ms(sj_clock_days_from_civil(2300, 1, 1));
+    Sanji__Query q = SANJI__QUERY__INIT;
+    q.kind_case = SANJI__QUERY__KIND_PERIOD_STATISTICS;
+    q.period_statistics = &pq;
+    countyd_arena_init(&r.arena);
+    sj_error err;
+    assert_int_equal(countyd_query_answer(f->db, &r.arena, &COUNTY, NULL, &q, &r.out, &err), 0);
+    assert_int_equal(r.out.code, SJ_EINVAL);
+    countyd_arena_free(&r.arena);
     ask(f, &r, &COUNTY, SANJI__STAT_PERIOD__STAT_PERIOD_YEAR, "2026", (Sanji__StatGroup)99, NULL);
     assert_int_equal(r.out.code, SJ_EINVAL);
     countyd_arena_free(&r.arena);
