@@ -872,7 +872,8 @@ static void case_fetched(sc_client *c, int status, void *data)
 static void query_answered(sc_client *c, int status, const Sanji__QueryResult *res, void *data)
 {
     run *r = data;
-    if (status == 0 && res) {
+    /* A refusal's result is kept too: its reason says why (ask_peer()). */
+    if (res) {
         size_t n = sanji__query_result__get_packed_size(res);
         uint8_t *buf = malloc(n ? n : 1);
         if (buf) {
@@ -880,9 +881,9 @@ static void query_answered(sc_client *c, int status, const Sanji__QueryResult *r
             r->answer = sanji__query_result__unpack(NULL, n, buf);
             free(buf);
         }
-        if (r->answer == NULL)
-            status = SJ_ENOMEM;
     }
+    if (status == 0 && r->answer == NULL)
+        status = SJ_ENOMEM;
     case_fetched(c, status, r);
 }
 
@@ -902,9 +903,18 @@ static int ask_peer(run *r, const Sanji__Query *q, Sanji__QueryResult **out, sj_
         return sj_error_set(err, SJ_ECLOSED, "%s",
                             _("The question could not be asked (no link); try again when the "
                               "township or the county is reachable."));
-    if (r->fetch_status != 0)
-        return sj_error_set(err, r->fetch_status, _("The question was not answered (%s)."),
-                            sj_err_name(r->fetch_status));
+    if (r->fetch_status != 0) {
+        Sanji__QueryResult *refused = r->answer;
+        r->answer = NULL;
+        if (refused && refused->reason && *refused->reason)
+            sj_error_set(err, r->fetch_status, "%s", _(refused->reason));
+        else
+            sj_error_set(err, r->fetch_status, _("The question was not answered (%s)."),
+                         sj_err_name(r->fetch_status));
+        if (refused)
+            sanji__query_result__free_unpacked(refused, NULL);
+        return err->code;
+    }
     *out = r->answer;
     r->answer = NULL;
     if ((*out)->code != 0) {

@@ -14,7 +14,9 @@
  *     refused;
  *   the outputs: --json figures, the table, CSV (byte-order mark, Chinese headings,
  *     a line per row and one for the total), and an .xlsx workbook written
- *     with -o (a zip whose parts are the three sheets).
+ *     with -o (a zip whose parts are the three sheets);
+ *   the county stopped: the relay refuses at once (UPSTREAM_DOWN) instead
+ *     of answering from its cache; the county back: answered again.
  *
  * Entry point: main().
  */
@@ -296,11 +298,46 @@ static void test_csv_and_xlsx(void **state)
     assert_int_not_equal(rc, 0);
 }
 
+/* The county stopped: the relay refuses a station's question at once, as
+ * the county computes statistics (no figures from the relay's cache); once
+ * the county is back, the question is answered again. */
+static void test_county_down_then_back(void **state)
+{
+    (void)state;
+    static char out[OUT_MAX];
+    sj_error err;
+    assert_int_equal(sj_test_proc_stop(&W.t.county, 30000, &err), 0);
+    int rc = 0;
+    for (int64_t end = now_ms() + SJ_TEST_HANG_MS; now_ms() < end;) {
+        rc = cli(V201, out, sizeof out, "--json stats --period year --wait " CLI_WAIT);
+        if (rc != 0 && strstr(out, "UPSTREAM_DOWN"))
+            break;
+        sj_test_sleep_ms(100);
+    }
+    if (rc == 0 || !strstr(out, "UPSTREAM_DOWN"))
+        fail_msg("with the county stopped, stats at a station: exit %d: %s", rc, out);
+    if (!strstr(out, "统计由县里计算"))
+        fail_msg("the refusal does not say the county computes statistics: %s", out);
+
+    assert_int_equal(sj_test_proc_restart(&W.t.county, &err), 0);
+    assert_int_equal(sj_test_proc_wait_port(&W.t.county, W.t.county_port, SJ_TEST_HANG_MS, &err), 0);
+    for (int64_t end = now_ms() + SJ_TEST_HANG_MS; now_ms() < end;) {
+        rc = cli(V201, out, sizeof out, "--json stats --period year --wait " CLI_WAIT);
+        if (rc == 0)
+            break;
+        sj_test_sleep_ms(200);
+    }
+    if (rc != 0)
+        fail_msg("with the county back, stats at a station: exit %d: %s", rc, out);
+    assert_non_null(strstr(out, "\"scope\":\"410423101201\""));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_each_level_sees_its_scope),
         cmocka_unit_test(test_csv_and_xlsx),
+        cmocka_unit_test(test_county_down_then_back),
     };
     return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }
