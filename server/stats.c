@@ -3,13 +3,13 @@
  * docs/STATISTICS.md, which defines every figure computed here).
  *
  * One statement answers a question: the cases registered in the period
- * and the scope (the registration-time index, or the village-and-time one
- * for a township or a station), the few events the figures need (the
- * partial index of migration 0010, read for those cases only), the
- * working-day calendar as a running count over the days the cases span,
- * and one aggregation with GROUPING SETS giving the rows and the total.
- * Only this file's fixed texts are put into the statement; every value is
- * a parameter.
+ * and the scope from the covering index of migration 0010, each case's few
+ * events a figure needs by one index-only lookup in that migration's
+ * partial event index, its working days from a running count the county's
+ * calendar makes (working_days()), and an aggregation per key and
+ * working-day count that the rows and the total are added up from.  Only
+ * this file's fixed texts are put into the statement; every value is a
+ * parameter.
  *
  * Entry points: countyd_stats_answer().
  */
@@ -42,10 +42,10 @@ static const struct {
     [SANJI__STAT_GROUP__STAT_GROUP_NONE] = {"''::text", false, "''"},
     [SANJI__STAT_GROUP__STAT_GROUP_TOWNSHIP] =
         {"left(c.village, 9) || '000'", false,
-         "coalesce((SELECT o.name FROM org_unit o WHERE o.code = g.k), '')"},
+         "coalesce((SELECT o.name FROM org_unit o WHERE o.code = g.k::char(12)), '')"},
     [SANJI__STAT_GROUP__STAT_GROUP_VILLAGE] =
         {"c.village::text", false,
-         "coalesce((SELECT o.name FROM org_unit o WHERE o.code = g.k), '')"},
+         "coalesce((SELECT o.name FROM org_unit o WHERE o.code = g.k::char(12)), '')"},
     [SANJI__STAT_GROUP__STAT_GROUP_DEPARTMENT] =
         {"c.department_code", false,
          "coalesce((SELECT d.name FROM department d WHERE d.code = g.k), '')"},
