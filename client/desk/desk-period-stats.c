@@ -229,7 +229,14 @@ DeskPeriodStats *desk_period_stats_new(DeskWindow *w)
                             sc_stats_group_name(SANJI__STAT_GROUP__STAT_GROUP_LEVEL),
                             NULL};
     p->group = gtk_drop_down_new_from_strings(groups);
-    gtk_drop_down_set_selected(GTK_DROP_DOWN(p->group), SANJI__STAT_GROUP__STAT_GROUP_TOWNSHIP);
+    /* To start with, the grouping one level below the desk's own. */
+    Sanji__StatGroup first = SANJI__STAT_GROUP__STAT_GROUP_TOWNSHIP;
+    switch (sc_client_node(desk_window_client(w))->role) {
+    case SJ_NODE_ROLE_TOWNSHIP_DESK: first = SANJI__STAT_GROUP__STAT_GROUP_VILLAGE; break;
+    case SJ_NODE_ROLE_DEPARTMENT_DESK: first = SANJI__STAT_GROUP__STAT_GROUP_ITEM; break;
+    default: break;
+    }
+    gtk_drop_down_set_selected(GTK_DROP_DOWN(p->group), first);
     p->ask = gtk_button_new_with_label(_("Compute"));
     g_signal_connect(p->ask, "clicked", G_CALLBACK(on_ask), p);
     p->export_button = gtk_button_new_with_label(_("Export Excel…"));

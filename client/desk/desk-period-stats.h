@@ -1,10 +1,13 @@
 /*
- * desk-period-stats.h - the period statistics section of the statistics
- * page (docs/STATISTICS.md): a period (day, month, quarter, year and which
+ * desk-period-stats.h - period statistics (docs/STATISTICS.md), on the
+ * county desk's statistics page and as the statistics page of township
+ * and department desks: a period (day, month, quarter, year and which
  * one) and a grouping chosen by the user, asked of the county
  * (Query.period_statistics; a township desk's question goes through its
  * relay), the rows and the total in the columns the CLI uses
- * (client/stats_out.h), and export to an .xlsx workbook.
+ * (client/stats_out.h), and export to an .xlsx workbook.  It starts with
+ * the current month, grouped one level below the desk (a county desk by
+ * township, a township desk by village, a department desk by item).
  *
  * Ownership: the section keeps its own copy of the last answer; it is a
  * widget owned by its parent.

@@ -888,6 +888,13 @@ static void test_township_accepts(void **state)
         "wait-text window village:" V201 " 20\n"
         "expect-no-text window village:" V301 "\n"
         "print network.message\n"
+        /* Its own statistics, through the relay: its villages only. */
+        "page stats\n"
+        "click pstats.ask\n"
+        "wait-text pstats.message 统计期间 60\n"
+        "expect-text pstats.grid 张官营村\n"
+        "expect-no-text pstats.grid 梁洼村\n"
+        "print pstats.message\n"
         "%s"
         "quit\n",
         NET.number, s_tw, NET.number, s_case, NET.number, s_st);
