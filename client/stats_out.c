@@ -79,10 +79,13 @@ static const void *field(const Sanji__PeriodStatRow *row, size_t c)
 static double number(const Sanji__PeriodStatRow *row, size_t c)
 {
     switch (COLS[c].k) {
-    case K_COUNT: return *(const uint32_t *)field(row, c);
+    case K_COUNT:
+        return *(const uint32_t *)field(row, c);
     case K_RATE:
-    case K_DAYS: return *(const double *)field(row, c);
-    default: return 0;
+    case K_DAYS:
+        return *(const double *)field(row, c);
+    default:
+        return 0;
     }
 }
 
@@ -98,23 +101,37 @@ void sc_stats_cell(const Sanji__PeriodStatRow *row, size_t c, char *buf, size_t 
         snprintf(buf, cap, "%s", s ? s : "");
         break;
     }
-    case K_COUNT: snprintf(buf, cap, "%u", (unsigned)number(row, c)); break;
-    case K_RATE: snprintf(buf, cap, "%.1f%%", number(row, c) * 100.0); break;
-    case K_DAYS: snprintf(buf, cap, "%.1f", number(row, c)); break;
+    case K_COUNT:
+        snprintf(buf, cap, "%u", (unsigned)number(row, c));
+        break;
+    case K_RATE:
+        snprintf(buf, cap, "%.1f%%", number(row, c) * 100.0);
+        break;
+    case K_DAYS:
+        snprintf(buf, cap, "%.1f", number(row, c));
+        break;
     }
 }
 
 const char *sc_stats_group_name(Sanji__StatGroup g)
 {
     switch (g) {
-    case SANJI__STAT_GROUP__STAT_GROUP_TOWNSHIP: return _("stats: by township");
-    case SANJI__STAT_GROUP__STAT_GROUP_VILLAGE: return _("stats: by village");
-    case SANJI__STAT_GROUP__STAT_GROUP_DEPARTMENT: return _("stats: by department");
-    case SANJI__STAT_GROUP__STAT_GROUP_CATEGORY: return _("stats: by category");
-    case SANJI__STAT_GROUP__STAT_GROUP_ITEM: return _("stats: by item");
-    case SANJI__STAT_GROUP__STAT_GROUP_HANDLING: return _("stats: by handling");
-    case SANJI__STAT_GROUP__STAT_GROUP_LEVEL: return _("stats: by finishing level");
-    default: return _("stats: total only");
+    case SANJI__STAT_GROUP__STAT_GROUP_TOWNSHIP:
+        return _("stats: by township");
+    case SANJI__STAT_GROUP__STAT_GROUP_VILLAGE:
+        return _("stats: by village");
+    case SANJI__STAT_GROUP__STAT_GROUP_DEPARTMENT:
+        return _("stats: by department");
+    case SANJI__STAT_GROUP__STAT_GROUP_CATEGORY:
+        return _("stats: by category");
+    case SANJI__STAT_GROUP__STAT_GROUP_ITEM:
+        return _("stats: by item");
+    case SANJI__STAT_GROUP__STAT_GROUP_HANDLING:
+        return _("stats: by handling");
+    case SANJI__STAT_GROUP__STAT_GROUP_LEVEL:
+        return _("stats: by finishing level");
+    default:
+        return _("stats: total only");
     }
 }
 
@@ -214,9 +231,15 @@ static void xlsx_row(lxw_worksheet *ws, lxw_row_t r, const Sanji__PeriodStatRow 
             worksheet_write_string(ws, r, x, s ? s : "", bold);
             break;
         }
-        case K_COUNT: worksheet_write_number(ws, r, x, number(row, c), bold); break;
-        case K_RATE: worksheet_write_number(ws, r, x, number(row, c), pct); break;
-        case K_DAYS: worksheet_write_number(ws, r, x, number(row, c), days); break;
+        case K_COUNT:
+            worksheet_write_number(ws, r, x, number(row, c), bold);
+            break;
+        case K_RATE:
+            worksheet_write_number(ws, r, x, number(row, c), pct);
+            break;
+        case K_DAYS:
+            worksheet_write_number(ws, r, x, number(row, c), days);
+            break;
         }
     }
 }

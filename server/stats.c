@@ -162,19 +162,29 @@ static const char *label_of(Sanji__StatGroup g, int key)
 {
     if (g == SANJI__STAT_GROUP__STAT_GROUP_HANDLING) {
         switch ((sj_handling)key) {
-        case SJ_HANDLING_AT_ONCE: return _("stats: handled at once");
-        case SJ_HANDLING_UNDERTAKEN: return _("stats: undertaken by the township");
-        case SJ_HANDLING_ON_BEHALF: return _("stats: on behalf, at the county");
-        case SJ_HANDLING_SUPPLEMENTED: return _("stats: after missing materials");
-        case SJ_HANDLING_RETURNED: return _("stats: returned as not doable");
-        default: return _("stats: not finished");
+        case SJ_HANDLING_AT_ONCE:
+            return _("stats: handled at once");
+        case SJ_HANDLING_UNDERTAKEN:
+            return _("stats: undertaken by the township");
+        case SJ_HANDLING_ON_BEHALF:
+            return _("stats: on behalf, at the county");
+        case SJ_HANDLING_SUPPLEMENTED:
+            return _("stats: after missing materials");
+        case SJ_HANDLING_RETURNED:
+            return _("stats: returned as not doable");
+        default:
+            return _("stats: not finished");
         }
     }
     switch ((sj_level)key) {
-    case SJ_LEVEL_VILLAGE: return _("stats: village");
-    case SJ_LEVEL_TOWNSHIP: return _("stats: township");
-    case SJ_LEVEL_COUNTY: return _("stats: county");
-    default: return _("stats: not finished");
+    case SJ_LEVEL_VILLAGE:
+        return _("stats: village");
+    case SJ_LEVEL_TOWNSHIP:
+        return _("stats: township");
+    case SJ_LEVEL_COUNTY:
+        return _("stats: county");
+    default:
+        return _("stats: not finished");
     }
 }
 
@@ -194,7 +204,8 @@ static Sanji__PeriodStatRow *row_of(countyd_arena *a, const PGresult *res, int r
     bool total = atoi(PQgetvalue(res, r, COL_GK)) != 0;
     if (total)
         label = _("stats: total");
-    else if (g == SANJI__STAT_GROUP__STAT_GROUP_HANDLING || g == SANJI__STAT_GROUP__STAT_GROUP_LEVEL)
+    else if (g == SANJI__STAT_GROUP__STAT_GROUP_HANDLING ||
+             g == SANJI__STAT_GROUP__STAT_GROUP_LEVEL)
         label = label_of(g, atoi(row->key));
     else if (!*label && g == SANJI__STAT_GROUP__STAT_GROUP_DEPARTMENT)
         label = _("stats: no department");
@@ -333,10 +344,9 @@ int countyd_stats_answer(PGconn *db, countyd_arena *a, const countyd_asker *k,
         snprintf(scope + used, sizeof scope - used, " AND c.department_code = $%d", n);
     }
     char sql[12288];
-    int len = snprintf(sql, sizeof sql, "%s%s%s%s%s%s%s%s%s", SQL_HEAD,
-                       groups[q->group_by].key_sql, SQL_CASES,
-                       groups[q->group_by].join_item ? SQL_JOIN_ITEM : "", SQL_EVENTS, scope,
-                       SQL_GROUPS, groups[q->group_by].label_sql, SQL_TAIL);
+    int len = snprintf(sql, sizeof sql, "%s%s%s%s%s%s%s%s%s", SQL_HEAD, groups[q->group_by].key_sql,
+                       SQL_CASES, groups[q->group_by].join_item ? SQL_JOIN_ITEM : "", SQL_EVENTS,
+                       scope, SQL_GROUPS, groups[q->group_by].label_sql, SQL_TAIL);
     if (len < 0 || (size_t)len >= sizeof sql)
         abort(); /* the fixed texts above fit: a broken build */
     /* One read-only transaction: its settings end with it.  The JIT

@@ -32,10 +32,18 @@ static void current(sj_stat_period kind, char *out, size_t cap)
     int y, m, d;
     sj_clock_civil_from_days(sj_clock_china_day(sj_clock_real_ms()), &y, &m, &d);
     switch (kind) {
-    case SJ_STAT_PERIOD_DAY: snprintf(out, cap, "%04d-%02d-%02d", y, m, d); break;
-    case SJ_STAT_PERIOD_QUARTER: snprintf(out, cap, "%04d-Q%d", y, (m + 2) / 3); break;
-    case SJ_STAT_PERIOD_YEAR: snprintf(out, cap, "%04d", y); break;
-    default: snprintf(out, cap, "%04d-%02d", y, m); break;
+    case SJ_STAT_PERIOD_DAY:
+        snprintf(out, cap, "%04d-%02d-%02d", y, m, d);
+        break;
+    case SJ_STAT_PERIOD_QUARTER:
+        snprintf(out, cap, "%04d-Q%d", y, (m + 2) / 3);
+        break;
+    case SJ_STAT_PERIOD_YEAR:
+        snprintf(out, cap, "%04d", y);
+        break;
+    default:
+        snprintf(out, cap, "%04d-%02d", y, m);
+        break;
     }
 }
 
@@ -95,7 +103,8 @@ static void on_result(sc_client *c, int status, const Sanji__QueryResult *res, v
     DeskPeriodStats *p = data;
     p->asking = false;
     if (gtk_widget_get_root(GTK_WIDGET(p))) {
-        if (status == 0 && res && res->result_case == SANJI__QUERY_RESULT__RESULT_PERIOD_STATISTICS &&
+        if (status == 0 && res &&
+            res->result_case == SANJI__QUERY_RESULT__RESULT_PERIOD_STATISTICS &&
             res->period_statistics) {
             /* Own copy: the answer is borrowed for the callback only. */
             size_t len = sanji__period_statistics__get_packed_size(res->period_statistics);
@@ -110,8 +119,10 @@ static void on_result(sc_client *c, int status, const Sanji__QueryResult *res, v
                 show(p);
             }
         } else {
-            const char *why = res && res->reason && *res->reason ? res->reason : sj_err_text(status);
-            g_autofree char *m = g_strdup_printf(_("Statistics are not available now (%s). Press Refresh to ask again."), _(why));
+            const char *why =
+                res && res->reason && *res->reason ? res->reason : sj_err_text(status);
+            g_autofree char *m = g_strdup_printf(
+                _("Statistics are not available now (%s). Press Refresh to ask again."), _(why));
             gtk_label_set_text(GTK_LABEL(p->message), m);
         }
     }
@@ -141,7 +152,8 @@ static void on_ask(GtkButton *b, gpointer data)
     q.period_statistics = &pq;
     if (sc_query(desk_window_client(p->win), &q, on_result, g_object_ref(p), &err) != 0) {
         g_object_unref(p);
-        g_autofree char *m = g_strdup_printf(_("Statistics need the link to the county: %s"), err.message);
+        g_autofree char *m =
+            g_strdup_printf(_("Statistics need the link to the county: %s"), err.message);
         gtk_label_set_text(GTK_LABEL(p->message), m);
         return;
     }
@@ -152,7 +164,8 @@ static void on_ask(GtkButton *b, gpointer data)
 int desk_period_stats_export(DeskPeriodStats *p, const char *path, sj_error *err)
 {
     if (!p->stats)
-        return sj_error_set(err, SJ_ENOTFOUND, "%s", _("There are no statistics to export yet; press Refresh first."));
+        return sj_error_set(err, SJ_ENOTFOUND, "%s",
+                            _("There are no statistics to export yet; press Refresh first."));
     return sc_stats_write_xlsx(path, p->stats, err);
 }
 
@@ -177,9 +190,8 @@ static void on_export(GtkButton *b, gpointer data)
 {
     DeskPeriodStats *p = data;
     GtkWindow *parent = GTK_WINDOW(gtk_widget_get_root(GTK_WIDGET(p)));
-    GtkFileChooserNative *d = gtk_file_chooser_native_new(_("Export statistics"), parent,
-                                                          GTK_FILE_CHOOSER_ACTION_SAVE, _("Save"),
-                                                          _("Cancel"));
+    GtkFileChooserNative *d = gtk_file_chooser_native_new(
+        _("Export statistics"), parent, GTK_FILE_CHOOSER_ACTION_SAVE, _("Save"), _("Cancel"));
     gtk_file_chooser_set_current_name(GTK_FILE_CHOOSER(d), "sanji-statistics.xlsx");
     g_signal_connect(d, "response", G_CALLBACK(on_save_response), p);
     gtk_native_dialog_show(GTK_NATIVE_DIALOG(d));
@@ -232,9 +244,14 @@ DeskPeriodStats *desk_period_stats_new(DeskWindow *w)
     /* To start with, the grouping one level below the desk's own. */
     Sanji__StatGroup first = SANJI__STAT_GROUP__STAT_GROUP_TOWNSHIP;
     switch (sc_client_node(desk_window_client(w))->role) {
-    case SJ_NODE_ROLE_TOWNSHIP_DESK: first = SANJI__STAT_GROUP__STAT_GROUP_VILLAGE; break;
-    case SJ_NODE_ROLE_DEPARTMENT_DESK: first = SANJI__STAT_GROUP__STAT_GROUP_ITEM; break;
-    default: break;
+    case SJ_NODE_ROLE_TOWNSHIP_DESK:
+        first = SANJI__STAT_GROUP__STAT_GROUP_VILLAGE;
+        break;
+    case SJ_NODE_ROLE_DEPARTMENT_DESK:
+        first = SANJI__STAT_GROUP__STAT_GROUP_ITEM;
+        break;
+    default:
+        break;
     }
     gtk_drop_down_set_selected(GTK_DROP_DOWN(p->group), first);
     p->ask = gtk_button_new_with_label(_("Compute"));

@@ -56,15 +56,14 @@ int bench_stats_main(int argc, char **argv)
     }
     /* The newest full year, quarter and month of the data, and the
      * township and village with the most cases, from the data itself. */
-    PGresult *res = PQexec(db,
-                           "SELECT to_char(to_timestamp(max(registered_at_ms) / 1000.0)"
-                           " AT TIME ZONE 'Asia/Shanghai' - interval '1 year', 'YYYY'),"
-                           " (SELECT left(village, 9) || '000' FROM cases GROUP BY 1"
-                           "  ORDER BY count(*) DESC LIMIT 1),"
-                           " (SELECT village FROM cases GROUP BY 1 ORDER BY count(*) DESC LIMIT 1),"
-                           " min(registered_at_ms), max(registered_at_ms) + 1, count(*) FROM cases");
-    if (PQresultStatus(res) != PGRES_TUPLES_OK || PQntuples(res) != 1 ||
-        PQgetisnull(res, 0, 0)) {
+    PGresult *res =
+        PQexec(db, "SELECT to_char(to_timestamp(max(registered_at_ms) / 1000.0)"
+                   " AT TIME ZONE 'Asia/Shanghai' - interval '1 year', 'YYYY'),"
+                   " (SELECT left(village, 9) || '000' FROM cases GROUP BY 1"
+                   "  ORDER BY count(*) DESC LIMIT 1),"
+                   " (SELECT village FROM cases GROUP BY 1 ORDER BY count(*) DESC LIMIT 1),"
+                   " min(registered_at_ms), max(registered_at_ms) + 1, count(*) FROM cases");
+    if (PQresultStatus(res) != PGRES_TUPLES_OK || PQntuples(res) != 1 || PQgetisnull(res, 0, 0)) {
         fprintf(stderr, "sanji-bench: stats: no cases (%s)\n", PQerrorMessage(db));
         PQclear(res);
         PQfinish(db);

@@ -40,11 +40,11 @@
 #include "proc.h"
 #include "tiers.h"
 
-#define V201 "v201"   /* village:410423101201 */
-#define V202 "v202"   /* village:410423101202 */
-#define TDESK "tdesk" /* township-desk:410423101000 */
-#define CDESK "cdesk" /* county-desk:410423000000:ops1 */
-#define OUT_MAX 65536
+#define V201     "v201"  /* village:410423101201 */
+#define V202     "v202"  /* village:410423101202 */
+#define TDESK    "tdesk" /* township-desk:410423101000 */
+#define CDESK    "cdesk" /* county-desk:410423000000:ops1 */
+#define OUT_MAX  65536
 #define CLI_WAIT "120"
 
 static struct {
@@ -91,7 +91,8 @@ static long db_count(const char *where)
     snprintf(sql, sizeof sql,
              "SELECT count(*) FROM cases WHERE registered_at_ms >= extract(epoch FROM"
              " date_trunc('year', now() AT TIME ZONE 'Asia/Shanghai') AT TIME ZONE"
-             " 'Asia/Shanghai') * 1000 AND %s", where);
+             " 'Asia/Shanghai') * 1000 AND %s",
+             where);
     PGresult *r = PQexec(W.db, sql);
     if (PQresultStatus(r) != PGRES_TUPLES_OK)
         fail_msg("%s: %s", sql, PQerrorMessage(W.db));
@@ -161,8 +162,8 @@ static int group_setup(void **state)
     (void)state;
     if (sj_test_tiers_init(&W.t) != 0)
         return -1;
-    const char *args[] = {"issue", "--dir", W.t.certs.ca_dir, "--role", "village", "--unit",
-                          "410423101202", "--out", NULL, NULL};
+    const char *args[] = {"issue",  "--dir",        W.t.certs.ca_dir, "--role", "village",
+                          "--unit", "410423101202", "--out",          NULL,     NULL};
     char out[4096];
     snprintf(out, sizeof out, "%s/v202", W.t.certs.dir);
     args[8] = out;
@@ -211,8 +212,7 @@ static void test_each_level_sees_its_scope(void **state)
     };
     long registered[4];
     for (int i = 0; i < 4; i++) {
-        int rc = cli(askers[i].who, out, sizeof out,
-                     "--json stats --period year --wait " CLI_WAIT);
+        int rc = cli(askers[i].who, out, sizeof out, "--json stats --period year --wait " CLI_WAIT);
         if (rc != 0)
             fail_msg("stats at %s: exit %d: %s", askers[i].who, rc, out);
         char scope[64];
@@ -232,7 +232,8 @@ static void test_each_level_sees_its_scope(void **state)
     assert_true(registered[3] >= registered[2]);
 
     /* The township desk by village: rows of its own villages only. */
-    int rc = cli(TDESK, out, sizeof out, "--json stats --period year --by village --wait " CLI_WAIT);
+    int rc =
+        cli(TDESK, out, sizeof out, "--json stats --period year --by village --wait " CLI_WAIT);
     if (rc != 0)
         fail_msg("stats --by village at the township desk: exit %d: %s", rc, out);
     for (const char *p = strstr(out, "\"key\":\""); p; p = strstr(p + 1, "\"key\":\"")) {
@@ -253,7 +254,8 @@ static void test_csv_and_xlsx(void **state)
 {
     (void)state;
     static char out[OUT_MAX];
-    int rc = cli(TDESK, out, sizeof out, "stats --period year --by village --format csv --wait " CLI_WAIT);
+    int rc = cli(TDESK, out, sizeof out,
+                 "stats --period year --by village --format csv --wait " CLI_WAIT);
     if (rc != 0)
         fail_msg("csv: exit %d: %s", rc, out);
     assert_memory_equal(out, "\xEF\xBB\xBF", 3);
@@ -320,7 +322,8 @@ static void test_county_down_then_back(void **state)
         fail_msg("the refusal does not say the county computes statistics: %s", out);
 
     assert_int_equal(sj_test_proc_restart(&W.t.county, &err), 0);
-    assert_int_equal(sj_test_proc_wait_port(&W.t.county, W.t.county_port, SJ_TEST_HANG_MS, &err), 0);
+    assert_int_equal(sj_test_proc_wait_port(&W.t.county, W.t.county_port, SJ_TEST_HANG_MS, &err),
+                     0);
     for (int64_t end = now_ms() + SJ_TEST_HANG_MS; now_ms() < end;) {
         rc = cli(V201, out, sizeof out, "--json stats --period year --wait " CLI_WAIT);
         if (rc == 0)

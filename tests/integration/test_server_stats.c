@@ -45,7 +45,8 @@
 static const countyd_peer P_VA = {SANJI__NODE_ROLE__NODE_ROLE_VILLAGE, VA, "village:" VA};
 static const countyd_peer P_VB = {SANJI__NODE_ROLE__NODE_ROLE_VILLAGE, VB, "village:" VB};
 static const countyd_peer P_VC = {SANJI__NODE_ROLE__NODE_ROLE_VILLAGE, VC, "village:" VC};
-static const countyd_peer P_TX = {SANJI__NODE_ROLE__NODE_ROLE_TOWNSHIP_DESK, TX, "township-desk:" TX};
+static const countyd_peer P_TX = {SANJI__NODE_ROLE__NODE_ROLE_TOWNSHIP_DESK, TX,
+                                  "township-desk:" TX};
 static const countyd_peer P_CO = {SANJI__NODE_ROLE__NODE_ROLE_COUNTY_DESK, CO, "county-desk:" CO};
 static const countyd_peer P_MZJ = {SANJI__NODE_ROLE__NODE_ROLE_DEPARTMENT_DESK, CO,
                                    "department-desk:" CO ":mzj"};
@@ -129,9 +130,9 @@ static uint64_t version_of(fx *f, int n)
 /* The fields an action may carry, as the test gives them. */
 typedef struct extra {
     const char *note, *result, *department;
-    const char *mat;          /* one material: REQUEST_MATERIALS */
-    Sanji__Satisfaction sat;  /* FEEDBACK */
-    uint32_t days;            /* EXTEND_REQUEST */
+    const char *mat;         /* one material: REQUEST_MATERIALS */
+    Sanji__Satisfaction sat; /* FEEDBACK */
+    uint32_t days;           /* EXTEND_REQUEST */
 } extra;
 
 static void act(fx *f, const countyd_peer *peer, const char *person, int n,
@@ -161,10 +162,10 @@ static void act(fx *f, const countyd_peer *peer, const char *person, int n,
 }
 
 #define A(name) SANJI__CASE_ACTION_TYPE__CASE_ACTION_##name
-#define NOX ((extra){0})
-#define DONE ((extra){.result = "已办好"})
-#define WHY ((extra){.note = "说明"})
-#define SAT(s) ((extra){.sat = SANJI__SATISFACTION__SATISFACTION_##s})
+#define NOX     ((extra){0})
+#define DONE    ((extra){.result = "已办好"})
+#define WHY     ((extra){.note = "说明"})
+#define SAT(s)  ((extra){.sat = SANJI__SATISFACTION__SATISFACTION_##s})
 
 /* The histories; docs/STATISTICS.md defines what each counts. */
 static void build(fx *f)
@@ -211,7 +212,8 @@ static void build(fx *f)
     act(f, &P_MZJ, "dm", 4, A(REFUSE_DISPATCH), at(11, 6, 11), WHY);
     act(f, &P_CO, "co", 4, A(DISPATCH), at(11, 6, 12), ((extra){.department = "mzj"}));
     act(f, &P_MZJ, "dm", 4, A(TAKE), at(11, 9, 9), NOX);
-    act(f, &P_MZJ, "dm", 4, A(EXTEND_REQUEST), at(11, 9, 10), ((extra){.note = "需核查", .days = 5}));
+    act(f, &P_MZJ, "dm", 4, A(EXTEND_REQUEST), at(11, 9, 10),
+        ((extra){.note = "需核查", .days = 5}));
     act(f, &P_CO, "co", 4, A(EXTEND_APPROVE), at(11, 9, 11), WHY);
     act(f, &P_MZJ, "dm", 4, A(REPORT), at(11, 24, 10), DONE);
     act(f, &P_CO, "co", 4, A(RESOLVE), at(11, 25, 10), DONE);
@@ -269,16 +271,19 @@ static int setup(void **state)
                     " ('V-1', 'ZX', '咨询', 1, '县民政局', 1, 0),"
                     " ('T-1', 'MZ', '证明', 2, '县民政局', 5, 2),"
                     " ('C-1', 'MZ', '低保', 3, '县民政局', 20, 10)");
-    pgt_exec(f->db, "INSERT INTO person (id, name, role, org_unit, verifier) VALUES"
-                    " ('pa', '甲干部', 1, '" VA "', 'scrypt$x'), ('pb', '乙干部', 1, '" VB "', 'scrypt$x'),"
-                    " ('pc', '丙干部', 1, '" VC "', 'scrypt$x'),"
-                    " ('tx', '镇员X', 2, '" TX "', 'scrypt$x'), ('ty', '镇员Y', 2, '" TY "', 'scrypt$x'),"
-                    " ('co', '县员', 3, '" CO "', 'scrypt$x')");
+    pgt_exec(f->db,
+             "INSERT INTO person (id, name, role, org_unit, verifier) VALUES"
+             " ('pa', '甲干部', 1, '" VA "', 'scrypt$x'), ('pb', '乙干部', 1, '" VB
+             "', 'scrypt$x'),"
+             " ('pc', '丙干部', 1, '" VC "', 'scrypt$x'),"
+             " ('tx', '镇员X', 2, '" TX "', 'scrypt$x'), ('ty', '镇员Y', 2, '" TY "', 'scrypt$x'),"
+             " ('co', '县员', 3, '" CO "', 'scrypt$x')");
     pgt_exec(f->db, "INSERT INTO department (code, name, active) VALUES ('mzj', '县民政局', true)");
     pgt_exec(f->db, "INSERT INTO person (id, name, role, org_unit, verifier, department) VALUES"
                     " ('dm', '民政员', 4, '" CO "', 'scrypt$x', 'mzj')");
-    pgt_exec(f->db, "INSERT INTO holiday VALUES ('2026-01-01', 'holiday', '元旦'),"
-                    " ('2026-11-04', 'holiday', '测试假日'), ('2026-11-08', 'workday', '测试调休')");
+    pgt_exec(f->db,
+             "INSERT INTO holiday VALUES ('2026-01-01', 'holiday', '元旦'),"
+             " ('2026-11-04', 'holiday', '测试假日'), ('2026-11-08', 'workday', '测试调休')");
     sj_clock_set_fake_now_ms(at(10, 30, 9));
     if (countyd_apply_open(&f->ap, f->db, "410423", &err) != 0)
         fail_msg("apply_open: %s", err.message);
@@ -361,11 +366,11 @@ static double ratio(unsigned a, unsigned b)
 static void check_row(const Sanji__PeriodStatRow *g, const want *w)
 {
     assert_string_equal(g->key, w->key);
-#define EQ(field, value)                                                                        \
-    do {                                                                                       \
-        if (g->field != (value))                                                               \
-            fail_msg(#field " of \"%s\": got %u, want %u", w->key, (unsigned)g->field,           \
-                     (unsigned)(value));                                                       \
+#define EQ(field, value)                                                                           \
+    do {                                                                                           \
+        if (g->field != (value))                                                                   \
+            fail_msg(#field " of \"%s\": got %u, want %u", w->key, (unsigned)g->field,             \
+                     (unsigned)(value));                                                           \
     } while (0)
     EQ(registered, w->registered);
     EQ(withdrawn, w->withdrawn);
@@ -410,21 +415,61 @@ static void check_rows(const Sanji__PeriodStatistics *s, const want *w, size_t n
  *   3: 11-03 -> 11-11: 6        4: 11-04 -> 11-25: 16
  *   5: 11-05 -> 11-06: 1        6: 11-10 -> 11-10: 0
  * November, the whole county: */
-static const want NOVEMBER = {.key = "", .registered = 8, .withdrawn = 1, .finished = 6,
-                              .resolved = 5, .returned = 1, .open = 1, .on_time = 5,
-                              .avg_wd = 38.0 / 6, .p90_wd = 16, .overdue_now = 1, .s1 = 2,
-                              .s2 = 1, .s3 = 1, .unsat_ever = 2, .unsat_followed = 1, .rep = 1,
-                              .returns_down = 1, .refusals = 1, .ext_req = 1, .ext_ok = 1,
-                              .urges = 2, .supervised = 2};
+static const want NOVEMBER = {.key = "",
+                              .registered = 8,
+                              .withdrawn = 1,
+                              .finished = 6,
+                              .resolved = 5,
+                              .returned = 1,
+                              .open = 1,
+                              .on_time = 5,
+                              .avg_wd = 38.0 / 6,
+                              .p90_wd = 16,
+                              .overdue_now = 1,
+                              .s1 = 2,
+                              .s2 = 1,
+                              .s3 = 1,
+                              .unsat_ever = 2,
+                              .unsat_followed = 1,
+                              .rep = 1,
+                              .returns_down = 1,
+                              .refusals = 1,
+                              .ext_req = 1,
+                              .ext_ok = 1,
+                              .urges = 2,
+                              .supervised = 2};
 /* Township X: cases 1-5 and 8. */
-static const want NOV_TX = {.key = TX, .registered = 6, .withdrawn = 1, .finished = 5,
-                            .resolved = 4, .returned = 1, .on_time = 4, .avg_wd = 38.0 / 5,
-                            .p90_wd = 16, .s1 = 2, .s2 = 1, .unsat_ever = 1, .unsat_followed = 1,
-                            .rep = 1, .returns_down = 1, .refusals = 1, .ext_req = 1, .ext_ok = 1,
-                            .urges = 1, .supervised = 1};
+static const want NOV_TX = {.key = TX,
+                            .registered = 6,
+                            .withdrawn = 1,
+                            .finished = 5,
+                            .resolved = 4,
+                            .returned = 1,
+                            .on_time = 4,
+                            .avg_wd = 38.0 / 5,
+                            .p90_wd = 16,
+                            .s1 = 2,
+                            .s2 = 1,
+                            .unsat_ever = 1,
+                            .unsat_followed = 1,
+                            .rep = 1,
+                            .returns_down = 1,
+                            .refusals = 1,
+                            .ext_req = 1,
+                            .ext_ok = 1,
+                            .urges = 1,
+                            .supervised = 1};
 /* Township Y: cases 6 and 7 (6 is overdue too, but finished: not counted). */
-static const want NOV_TY = {.key = TY, .registered = 2, .finished = 1, .resolved = 1, .open = 1,
-                            .on_time = 1, .overdue_now = 1, .s3 = 1, .unsat_ever = 1, .urges = 1,
+static const want NOV_TY = {.key = TY,
+                            .registered = 2,
+                            .finished = 1,
+                            .resolved = 1,
+                            .open = 1,
+                            .on_time = 1,
+                            .overdue_now = 1,
+                            .s3 = 1,
+                            .unsat_ever = 1,
+                            .urges = 1,
                             .supervised = 1};
 
 static void test_county_november(void **state)
@@ -461,18 +506,59 @@ static void test_county_by_handling_level_department_category(void **state)
         SANJI__STAT_GROUP__STAT_GROUP_HANDLING, NULL);
     const Sanji__PeriodStatistics *s = ok(&r);
     want h[] = {
-        {.key = "0", .registered = 2, .withdrawn = 1, .open = 1, .overdue_now = 1, .urges = 1,
+        {.key = "0",
+         .registered = 2,
+         .withdrawn = 1,
+         .open = 1,
+         .overdue_now = 1,
+         .urges = 1,
          .supervised = 1},
-        {.key = "1", .registered = 2, .finished = 2, .resolved = 2, .on_time = 2, .s1 = 1,
-         .s3 = 1, .unsat_ever = 1},
-        {.key = "2", .registered = 1, .finished = 1, .resolved = 1, .avg_wd = 15, .p90_wd = 15,
-         .s2 = 1, .unsat_ever = 1, .unsat_followed = 1, .urges = 1, .supervised = 1},
-        {.key = "3", .registered = 1, .finished = 1, .resolved = 1, .on_time = 1, .avg_wd = 16,
-         .p90_wd = 16, .returns_down = 1, .refusals = 1, .ext_req = 1, .ext_ok = 1},
-        {.key = "4", .registered = 1, .finished = 1, .resolved = 1, .on_time = 1, .avg_wd = 6,
-         .p90_wd = 6, .rep = 1},
-        {.key = "5", .registered = 1, .finished = 1, .returned = 1, .on_time = 1, .avg_wd = 1,
-         .p90_wd = 1, .s1 = 1},
+        {.key = "1",
+         .registered = 2,
+         .finished = 2,
+         .resolved = 2,
+         .on_time = 2,
+         .s1 = 1,
+         .s3 = 1,
+         .unsat_ever = 1},
+        {.key = "2",
+         .registered = 1,
+         .finished = 1,
+         .resolved = 1,
+         .avg_wd = 15,
+         .p90_wd = 15,
+         .s2 = 1,
+         .unsat_ever = 1,
+         .unsat_followed = 1,
+         .urges = 1,
+         .supervised = 1},
+        {.key = "3",
+         .registered = 1,
+         .finished = 1,
+         .resolved = 1,
+         .on_time = 1,
+         .avg_wd = 16,
+         .p90_wd = 16,
+         .returns_down = 1,
+         .refusals = 1,
+         .ext_req = 1,
+         .ext_ok = 1},
+        {.key = "4",
+         .registered = 1,
+         .finished = 1,
+         .resolved = 1,
+         .on_time = 1,
+         .avg_wd = 6,
+         .p90_wd = 6,
+         .rep = 1},
+        {.key = "5",
+         .registered = 1,
+         .finished = 1,
+         .returned = 1,
+         .on_time = 1,
+         .avg_wd = 1,
+         .p90_wd = 1,
+         .s1 = 1},
     };
     check_rows(s, h, 6);
     assert_string_equal(s->rows[1]->label, _("stats: handled at once"));
@@ -485,10 +571,23 @@ static void test_county_by_handling_level_department_category(void **state)
         SANJI__STAT_GROUP__STAT_GROUP_LEVEL, NULL);
     s = ok(&r);
     want l[] = {
-        h[0], h[1],
-        {.key = "2", .registered = 3, .finished = 3, .resolved = 2, .returned = 1, .on_time = 2,
-         .avg_wd = 22.0 / 3, .p90_wd = 15, .s1 = 1, .s2 = 1, .unsat_ever = 1,
-         .unsat_followed = 1, .rep = 1, .urges = 1, .supervised = 1},
+        h[0],
+        h[1],
+        {.key = "2",
+         .registered = 3,
+         .finished = 3,
+         .resolved = 2,
+         .returned = 1,
+         .on_time = 2,
+         .avg_wd = 22.0 / 3,
+         .p90_wd = 15,
+         .s1 = 1,
+         .s2 = 1,
+         .unsat_ever = 1,
+         .unsat_followed = 1,
+         .rep = 1,
+         .urges = 1,
+         .supervised = 1},
         h[3],
     };
     l[2].key = "2";
@@ -501,9 +600,24 @@ static void test_county_by_handling_level_department_category(void **state)
         SANJI__STAT_GROUP__STAT_GROUP_DEPARTMENT, NULL);
     s = ok(&r);
     want d[] = {
-        {.key = "", .registered = 7, .withdrawn = 1, .finished = 5, .resolved = 4, .returned = 1,
-         .open = 1, .on_time = 4, .avg_wd = 22.0 / 5, .p90_wd = 15, .overdue_now = 1, .s1 = 2,
-         .s2 = 1, .s3 = 1, .unsat_ever = 2, .unsat_followed = 1, .rep = 1, .urges = 2,
+        {.key = "",
+         .registered = 7,
+         .withdrawn = 1,
+         .finished = 5,
+         .resolved = 4,
+         .returned = 1,
+         .open = 1,
+         .on_time = 4,
+         .avg_wd = 22.0 / 5,
+         .p90_wd = 15,
+         .overdue_now = 1,
+         .s1 = 2,
+         .s2 = 1,
+         .s3 = 1,
+         .unsat_ever = 2,
+         .unsat_followed = 1,
+         .rep = 1,
+         .urges = 2,
          .supervised = 2},
         h[3],
     };
@@ -517,12 +631,36 @@ static void test_county_by_handling_level_department_category(void **state)
         SANJI__STAT_GROUP__STAT_GROUP_CATEGORY, NULL);
     s = ok(&r);
     want c[] = {
-        {.key = "MZ", .registered = 5, .finished = 4, .resolved = 3, .returned = 1, .open = 1,
-         .on_time = 3, .avg_wd = 38.0 / 4, .p90_wd = 16, .overdue_now = 1, .s1 = 1, .s2 = 1,
-         .unsat_ever = 1, .unsat_followed = 1, .rep = 1, .returns_down = 1, .refusals = 1,
-         .ext_req = 1, .ext_ok = 1, .urges = 2, .supervised = 2},
-        {.key = "ZX", .registered = 3, .withdrawn = 1, .finished = 2, .resolved = 2, .on_time = 2,
-         .s1 = 1, .s3 = 1, .unsat_ever = 1},
+        {.key = "MZ",
+         .registered = 5,
+         .finished = 4,
+         .resolved = 3,
+         .returned = 1,
+         .open = 1,
+         .on_time = 3,
+         .avg_wd = 38.0 / 4,
+         .p90_wd = 16,
+         .overdue_now = 1,
+         .s1 = 1,
+         .s2 = 1,
+         .unsat_ever = 1,
+         .unsat_followed = 1,
+         .rep = 1,
+         .returns_down = 1,
+         .refusals = 1,
+         .ext_req = 1,
+         .ext_ok = 1,
+         .urges = 2,
+         .supervised = 2},
+        {.key = "ZX",
+         .registered = 3,
+         .withdrawn = 1,
+         .finished = 2,
+         .resolved = 2,
+         .on_time = 2,
+         .s1 = 1,
+         .s3 = 1,
+         .unsat_ever = 1},
     };
     check_rows(s, c, 2);
     assert_string_equal(s->rows[1]->label, "咨询服务");
@@ -536,9 +674,19 @@ static void test_other_periods(void **state)
     /* One day: cases 1 and 2. */
     ask(f, &r, &COUNTY, SANJI__STAT_PERIOD__STAT_PERIOD_DAY, "2026-11-02",
         SANJI__STAT_GROUP__STAT_GROUP_NONE, NULL);
-    want day = {.key = "", .registered = 2, .finished = 2, .resolved = 2, .on_time = 1,
-                .avg_wd = 7.5, .p90_wd = 15, .s1 = 1, .s2 = 1, .unsat_ever = 1,
-                .unsat_followed = 1, .urges = 1, .supervised = 1};
+    want day = {.key = "",
+                .registered = 2,
+                .finished = 2,
+                .resolved = 2,
+                .on_time = 1,
+                .avg_wd = 7.5,
+                .p90_wd = 15,
+                .s1 = 1,
+                .s2 = 1,
+                .unsat_ever = 1,
+                .unsat_followed = 1,
+                .urges = 1,
+                .supervised = 1};
     check_row(ok(&r)->total, &day);
     countyd_arena_free(&r.arena);
     /* October: case 9 alone, 即办 the same day. */
@@ -592,12 +740,34 @@ static void test_scope(void **state)
     const Sanji__PeriodStatistics *s = ok(&r);
     assert_string_equal(s->scope, TX);
     want v[] = {
-        {.key = VA, .registered = 4, .withdrawn = 1, .finished = 3, .resolved = 3, .on_time = 2,
-         .avg_wd = 21.0 / 3, .p90_wd = 15, .s1 = 1, .s2 = 1, .unsat_ever = 1,
-         .unsat_followed = 1, .rep = 1, .urges = 1, .supervised = 1},
-        {.key = VB, .registered = 2, .finished = 2, .resolved = 1, .returned = 1, .on_time = 2,
-         .avg_wd = 17.0 / 2, .p90_wd = 16, .s1 = 1, .returns_down = 1, .refusals = 1,
-         .ext_req = 1, .ext_ok = 1},
+        {.key = VA,
+         .registered = 4,
+         .withdrawn = 1,
+         .finished = 3,
+         .resolved = 3,
+         .on_time = 2,
+         .avg_wd = 21.0 / 3,
+         .p90_wd = 15,
+         .s1 = 1,
+         .s2 = 1,
+         .unsat_ever = 1,
+         .unsat_followed = 1,
+         .rep = 1,
+         .urges = 1,
+         .supervised = 1},
+        {.key = VB,
+         .registered = 2,
+         .finished = 2,
+         .resolved = 1,
+         .returned = 1,
+         .on_time = 2,
+         .avg_wd = 17.0 / 2,
+         .p90_wd = 16,
+         .s1 = 1,
+         .returns_down = 1,
+         .refusals = 1,
+         .ext_req = 1,
+         .ext_ok = 1},
     };
     check_rows(s, v, 2);
     want tx = NOV_TX;
@@ -639,8 +809,16 @@ static void test_scope(void **state)
         SANJI__STAT_GROUP__STAT_GROUP_NONE, NULL);
     s = ok(&r);
     assert_string_equal(s->department, "mzj");
-    want c4 = {.key = "", .registered = 1, .finished = 1, .resolved = 1, .on_time = 1,
-               .avg_wd = 16, .p90_wd = 16, .returns_down = 1, .refusals = 1, .ext_req = 1,
+    want c4 = {.key = "",
+               .registered = 1,
+               .finished = 1,
+               .resolved = 1,
+               .on_time = 1,
+               .avg_wd = 16,
+               .p90_wd = 16,
+               .returns_down = 1,
+               .refusals = 1,
+               .ext_req = 1,
                .ext_ok = 1};
     check_row(s->total, &c4);
     countyd_arena_free(&r.arena);
