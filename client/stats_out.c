@@ -10,6 +10,7 @@
 
 #include <inttypes.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <xlsxwriter.h>
 
@@ -244,8 +245,36 @@ static void xlsx_row(lxw_worksheet *ws, lxw_row_t r, const Sanji__PeriodStatRow 
     }
 }
 
+/* A sheet name Excel takes: at most 31 characters, none of [ ] : * ? / \
+ * (each becomes '-'), so that a heading in any language names its sheet. */
+static void sheet_name(const char *text, char *out, size_t cap)
+{
+    size_t n = 0, chars = 0;
+    for (const unsigned char *p = (const unsigned char *)text; *p && n + 5 < cap;) {
+        size_t len = *p < 0x80 ? 1 : *p >= 0xF0 ? 4 : *p >= 0xE0 ? 3 : 2;
+        if (chars == 31 || strnlen((const char *)p, len) < len)
+            break;
+        if (len == 1 && strchr("[]:*?/\\", *p))
+            out[n++] = '-';
+        else
+            for (size_t i = 0; i < len; i++)
+                out[n++] = (char)p[i];
+        p += len;
+        chars++;
+    }
+    out[n] = '\0';
+}
+
 int sc_stats_write_xlsx(const char *path, const Sanji__PeriodStatistics *s, sj_error *err)
 {
+    char name[3][128];
+    sheet_name(sc_stats_group_name(s->group_by), name[0], sizeof name[0]);
+    sheet_name(_("stats: total"), name[1], sizeof name[1]);
+    sheet_name(_("stats: about"), name[2], sizeof name[2]);
+    /* Two sheets cannot share a name (合计 is also the name of the total
+     * only grouping): the first gives way. */
+    if (strcmp(name[0], name[1]) == 0)
+        sheet_name(_("stats: rows"), name[0], sizeof name[0]);
     lxw_workbook *wb = workbook_new(path);
     if (!wb)
         return sj_error_set(err, SJ_EIO, _("The workbook %s could not be made."), path);
@@ -266,9 +295,12 @@ int sc_stats_write_xlsx(const char *path, const Sanji__PeriodStatistics *s, sj_e
     format_set_num_format(bold_days, "0.0");
 
     /* 1: the grouped rows and the total under them. */
-    lxw_worksheet *ws = workbook_add_worksheet(wb, sc_stats_group_name(s->group_by));
-    if (!ws)
-        ws = workbook_add_worksheet(wb, NULL);
+    lxw_worksheet *ws = workbook_add_worksheet(wb, name[0]);
+    if (!ws) {
+        workbook_close(wb);
+        unlink(path);
+        return sj_error_set(err, SJ_EIO, _("The workbook %s could not be made."), path);
+    }
     for (size_t c = 0; c < N_COLS; c++)
         worksheet_write_string(ws, 0, (lxw_col_t)c, sc_stats_heading(c), head);
     worksheet_set_column(ws, 0, 0, 18, NULL);
@@ -282,7 +314,7 @@ int sc_stats_write_xlsx(const char *path, const Sanji__PeriodStatistics *s, sj_e
         xlsx_row(ws, r, s->total, bold_pct, bold_days, bold);
 
     /* 2: the total, one figure a line. */
-    lxw_worksheet *tw = workbook_add_worksheet(wb, _("stats: total"));
+    lxw_worksheet *tw = workbook_add_worksheet(wb, name[1]);
     if (tw && s->total) {
         worksheet_set_column(tw, 0, 0, 24, NULL);
         worksheet_set_column(tw, 1, 1, 14, NULL);
@@ -295,7 +327,7 @@ int sc_stats_write_xlsx(const char *path, const Sanji__PeriodStatistics *s, sj_e
     }
 
     /* 3: what was asked. */
-    lxw_worksheet *aw = workbook_add_worksheet(wb, _("stats: about"));
+    lxw_worksheet *aw = workbook_add_worksheet(wb, name[2]);
     if (aw) {
         char period[64], at[40];
         sc_stats_period_text(s, period, sizeof period);

@@ -44,8 +44,9 @@ int sc_stats_write_csv(FILE *f, const Sanji__PeriodStatistics *s, sj_error *err)
 
 /* A workbook at path, one sheet per table: the grouped rows with the total
  * under them, the total alone (figure by figure), and what was asked
- * (period, scope, grouping, time of computing).  Returns 0 or SJ_EIO with
- * err saying why. */
+ * (period, scope, grouping, time of computing).  Sheets are named in the
+ * user's language, made fit for Excel (31 characters, none of []:*?/\).
+ * Returns 0 or SJ_EIO with err saying why. */
 int sc_stats_write_xlsx(const char *path, const Sanji__PeriodStatistics *s, sj_error *err);
 
 #endif

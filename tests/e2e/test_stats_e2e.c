@@ -295,6 +295,18 @@ static void test_csv_and_xlsx(void **state)
                            "xl/worksheets/sheet3.xml", "xl/workbook.xml"};
     for (size_t i = 0; i < 4; i++)
         assert_non_null(memmem(zip, n, parts[i], strlen(parts[i])));
+    /* The total alone: its sheet and the total's would share the name 合计. */
+    rc = cli(CDESK, out, sizeof out,
+             "stats --period year --format xlsx -o total.xlsx --wait " CLI_WAIT);
+    if (rc != 0)
+        fail_msg("xlsx of the total: exit %d: %s", rc, out);
+    snprintf(path, sizeof path, "%s/total.xlsx", W.t.certs.dir);
+    f = fopen(path, "rb");
+    assert_non_null(f);
+    n = fread(zip, 1, sizeof zip, f);
+    fclose(f);
+    for (size_t i = 0; i < 4; i++)
+        assert_non_null(memmem(zip, n, parts[i], strlen(parts[i])));
     /* An .xlsx without a file is refused before asking. */
     rc = cli(CDESK, out, sizeof out, "stats --period year --format xlsx");
     assert_int_not_equal(rc, 0);
