@@ -42,6 +42,8 @@
 #include "paper.h"
 #include "sanji_client.h"
 #include "setup.h"
+#include "stat_period.h"
+#include "stats_out.h"
 #include "text.h"
 #include "uuid.h"
 
@@ -64,6 +66,7 @@ typedef struct opts {
     bool help;
     const char *item, *name, *id, *phone, *text, *appointment, *result, *note, *department,
         *satisfaction, *password_file, *days, *output, *person, *carrier;
+    const char *period, *at, *from, *to, *by, *unit, *format; /* stats */
     bool urgent, no_notify, wait_applied, mine, overdue, waiting, offline, password_stdin;
     const char *dir;               /* setup */
     bool force, passphrase_stdin;  /* setup */
@@ -111,7 +114,14 @@ static const option_def OPTIONS[] = {
     {"dir", true, N_("folder for the station's files (default: where the client looks, docs/CLI.md)")},
     {"force", false, N_("replace a different setup already there")},
     {"passphrase-stdin", false, N_("read the slip's passphrase from standard input")},
-    {"output", true, N_("the PDF file to write (default: the case number and the paper's name, in this folder)")},
+    {"period", true, N_("day | month | quarter | year (with --at; default: the current one)")},
+    {"at", true, N_("which period: 2026-11-23, 2026-11, 2026-Q4 or 2026")},
+    {"from", true, N_("first day counted, e.g. 2026-11-01 (or an instant: 2026-11-01T08:00:00+08:00)")},
+    {"to", true, N_("last day counted, e.g. 2026-11-30 (an instant is not counted itself)")},
+    {"by", true, N_("township | village | department | category | item | handling | level")},
+    {"unit", true, N_("only this township or village of your scope")},
+    {"format", true, N_("table | csv | xlsx (default table; xlsx needs -o FILE)")},
+    {"output", true, N_("the file to write (also -o FILE): print, the PDF (default: the case number and the paper's name, in this folder); stats, instead of standard output")},
 };
 #define N_OPTIONS (sizeof(OPTIONS) / sizeof(OPTIONS[0]))
 
@@ -136,6 +146,7 @@ static int cmd_login(run *r, const command *cmd, sj_error *err);
 static int cmd_logout(run *r, const command *cmd, sj_error *err);
 static int cmd_whoami(run *r, const command *cmd, sj_error *err);
 static int cmd_network(run *r, const command *cmd, sj_error *err);
+static int cmd_stats(run *r, const command *cmd, sj_error *err);
 static int cmd_departments(run *r, const command *cmd, sj_error *err);
 static int cmd_queue(run *r, const command *cmd, sj_error *err);
 static int cmd_print(run *r, const command *cmd, sj_error *err);
@@ -236,6 +247,8 @@ static const command COMMANDS[] = {
     {"whoami", cmd_whoami, M_LOGIN, 0, "", "", "", 0, 0, N_("who is logged in at this station")},
     {"network", cmd_network, M_STATUS, 0, "wait", "", "", 0, 0,
      N_("every township and station of this desk's scope, with warnings (desks)")},
+    {"stats", cmd_stats, M_STATUS, 0, "period,at,from,to,by,unit,format,output,wait", "", "", 0, 0,
+     N_("statistics of a period within your scope (办结率、按时办结、满意度 …; docs/STATISTICS.md)")},
     /* No function: main() runs setup_station() before any configuration is read. */
     {"setup", NULL, M_STATUS, 0, "dir,force,passphrase-stdin", "", "BUNDLE", 1, 1,
      N_("set this station up from its enrolment bundle and slip (导入本站配置)")},
@@ -337,6 +350,12 @@ static int parse_cmd_opts(const command *cmd, int argc, char **argv, opts *o)
             o->json = true;
             continue;
         }
+        if (strcmp(a, "-o") == 0 && in_list(cmd->options, "output")) {
+            if (i + 1 >= argc)
+                return usage_error(cmd, _("option --%s needs a value."), "output");
+            o->output = argv[++i];
+            continue;
+        }
         if (strncmp(a, "--", 2) != 0 || a[2] == '\0') {
             if (o->n_args >= 4 || (int)o->n_args >= cmd->max_args)
                 return usage_error(cmd, _("unexpected argument \"%s\"."), a);
@@ -391,6 +410,13 @@ static int parse_cmd_opts(const command *cmd, int argc, char **argv, opts *o)
         STR("output", output);
         STR("person", person);
         STR("carrier", carrier);
+        STR("period", period);
+        STR("at", at);
+        STR("from", from);
+        STR("to", to);
+        STR("by", by);
+        STR("unit", unit);
+        STR("format", format);
         FLAG("urgent", urgent);
         FLAG("no-notify", no_notify);
         FLAG("wait-applied", wait_applied);
@@ -872,7 +898,8 @@ static void case_fetched(sc_client *c, int status, void *data)
 static void query_answered(sc_client *c, int status, const Sanji__QueryResult *res, void *data)
 {
     run *r = data;
-    if (status == 0 && res) {
+    /* A refusal's result is kept too: its reason says why (ask_peer()). */
+    if (res) {
         size_t n = sanji__query_result__get_packed_size(res);
         uint8_t *buf = malloc(n ? n : 1);
         if (buf) {
@@ -880,9 +907,9 @@ static void query_answered(sc_client *c, int status, const Sanji__QueryResult *r
             r->answer = sanji__query_result__unpack(NULL, n, buf);
             free(buf);
         }
-        if (r->answer == NULL)
-            status = SJ_ENOMEM;
     }
+    if (status == 0 && r->answer == NULL)
+        status = SJ_ENOMEM;
     case_fetched(c, status, r);
 }
 
@@ -902,9 +929,18 @@ static int ask_peer(run *r, const Sanji__Query *q, Sanji__QueryResult **out, sj_
         return sj_error_set(err, SJ_ECLOSED, "%s",
                             _("The question could not be asked (no link); try again when the "
                               "township or the county is reachable."));
-    if (r->fetch_status != 0)
-        return sj_error_set(err, r->fetch_status, _("The question was not answered (%s)."),
-                            sj_err_name(r->fetch_status));
+    if (r->fetch_status != 0) {
+        Sanji__QueryResult *refused = r->answer;
+        r->answer = NULL;
+        if (refused && refused->reason && *refused->reason)
+            sj_error_set(err, r->fetch_status, "%s", _(refused->reason));
+        else
+            sj_error_set(err, r->fetch_status, _("The question was not answered (%s)."),
+                         sj_err_name(r->fetch_status));
+        if (refused)
+            sanji__query_result__free_unpacked(refused, NULL);
+        return err->code;
+    }
     *out = r->answer;
     r->answer = NULL;
     if ((*out)->code != 0) {
@@ -2186,6 +2222,160 @@ static int cmd_network(run *r, const command *cmd, sj_error *err)
     free(w);
     sanji__query_result__free_unpacked(res, NULL);
     return EX_OK;
+}
+
+/* A --from/--to value: a date (the whole day; to_end: the day after it
+ * begins the end) or an instant. */
+static int stats_bound(const char *text, bool to_end, int64_t *ms, sj_error *err)
+{
+    int32_t day;
+    if (strlen(text) == 10 && sj_clock_parse_date(text, &day, NULL) == 0) {
+        *ms = sj_clock_china_day_start_ms(to_end ? day + 1 : day);
+        return 0;
+    }
+    return sj_clock_parse_iso(text, ms, err);
+}
+
+/* Fills q from the options: the period, the grouping and the unit. */
+static int stats_query(const opts *o, Sanji__PeriodStatQuery *q, char at[48], sj_error *err)
+{
+    static const char *const groups[] = {"none",     "township", "village",  "department",
+                                         "category", "item",     "handling", "level"};
+    q->group_by = SANJI__STAT_GROUP__STAT_GROUP_NONE;
+    if (o->by) {
+        size_t g = 0;
+        while (g < sizeof groups / sizeof groups[0] && strcmp(groups[g], o->by) != 0)
+            g++;
+        if (g == sizeof groups / sizeof groups[0])
+            return sj_error_set(err, SJ_EINVAL, _("--by takes township, village, department, "
+                                                  "category, item, handling or level, not \"%s\"."),
+                                o->by);
+        q->group_by = (Sanji__StatGroup)g;
+    }
+    q->unit = (char *)(o->unit ? o->unit : "");
+    if (o->from || o->to) {
+        if (!o->from || !o->to || o->period || o->at)
+            return sj_error_set(err, SJ_EINVAL, "%s",
+                                _("Give --from and --to together, or --period with --at."));
+        q->period = SANJI__STAT_PERIOD__STAT_PERIOD_RANGE;
+        int rc = stats_bound(o->from, false, &q->from_ms, err);
+        if (rc == 0)
+            rc = stats_bound(o->to, true, &q->to_ms, err);
+        return rc;
+    }
+    int kind = sj_stat_period_from_name(o->period ? o->period : "month");
+    if (kind <= SJ_STAT_PERIOD_RANGE)
+        return sj_error_set(err, SJ_EINVAL,
+                            _("--period takes day, month, quarter or year, not \"%s\"."),
+                            o->period);
+    q->period = (Sanji__StatPeriod)kind;
+    if (o->at) {
+        snprintf(at, 48, "%s", o->at);
+    } else { /* the current one, China time */
+        int y, m, d;
+        sj_clock_civil_from_days(sj_clock_china_day(sj_clock_real_ms()), &y, &m, &d);
+        switch (kind) {
+        case SJ_STAT_PERIOD_DAY: snprintf(at, 48, "%04d-%02d-%02d", y, m, d); break;
+        case SJ_STAT_PERIOD_MONTH: snprintf(at, 48, "%04d-%02d", y, m); break;
+        case SJ_STAT_PERIOD_QUARTER: snprintf(at, 48, "%04d-Q%d", y, (m + 2) / 3); break;
+        default: snprintf(at, 48, "%04d", y); break;
+        }
+    }
+    q->at = at;
+    /* Checked here too, so that a typing error is told before connecting. */
+    int64_t from = 0, to = 0;
+    return sj_stat_period_range((sj_stat_period)kind, at, &from, &to, err);
+}
+
+static void stats_json(const Sanji__PeriodStatistics *s)
+{
+    printf("{\"from_ms\":%" PRId64 ",\"to_ms\":%" PRId64, s->from_ms, s->to_ms);
+    json_field("scope", s->scope);
+    json_field("department", s->department);
+    printf(",\"rows\":[");
+    for (size_t i = 0; i <= s->n_rows; i++) {
+        const Sanji__PeriodStatRow *row = i < s->n_rows ? s->rows[i] : s->total;
+        if (i == s->n_rows)
+            printf("],\"total\":");
+        else if (i)
+            putchar(',');
+        if (!row) {
+            printf("null");
+            continue;
+        }
+        printf("{\"key\":");
+        json_str(stdout, row->key);
+        json_field("label", row->label);
+        printf(",\"registered\":%u,\"withdrawn\":%u,\"finished\":%u,\"resolved\":%u,"
+               "\"returned\":%u,\"open\":%u,\"finish_rate\":%.6f,\"on_time\":%u,"
+               "\"on_time_rate\":%.6f,\"avg_working_days\":%.6f,\"p90_working_days\":%u,"
+               "\"overdue_now\":%u,\"satisfied\":%u,\"basically_satisfied\":%u,"
+               "\"unsatisfied\":%u,\"satisfaction_rate\":%.6f,\"unsatisfied_ever\":%u,"
+               "\"unsatisfied_followed_up\":%u,\"repeat_material_requests\":%u,"
+               "\"returns_down\":%u,\"department_refusals\":%u,\"extension_requests\":%u,"
+               "\"extensions_approved\":%u,\"urges\":%u,\"supervised\":%u}",
+               row->registered, row->withdrawn, row->finished, row->resolved, row->returned,
+               row->open, row->finish_rate, row->on_time, row->on_time_rate,
+               row->avg_working_days, row->p90_working_days, row->overdue_now, row->satisfied,
+               row->basically_satisfied, row->unsatisfied, row->satisfaction_rate,
+               row->unsatisfied_ever, row->unsatisfied_followed_up,
+               row->repeat_material_requests, row->returns_down, row->department_refusals,
+               row->extension_requests, row->extensions_approved, row->urges, row->supervised);
+    }
+    printf("}\n");
+}
+
+static int cmd_stats(run *r, const command *cmd, sj_error *err)
+{
+    const opts *o = r->o;
+    const char *format = o->format ? o->format : "table";
+    bool xlsx = strcmp(format, "xlsx") == 0, csv = strcmp(format, "csv") == 0;
+    if (!xlsx && !csv && strcmp(format, "table") != 0)
+        return usage_error(cmd, _("--format takes table, csv or xlsx, not \"%s\"."), format);
+    if (xlsx && !o->output)
+        return usage_error(cmd, "%s", _("An .xlsx workbook goes to a file: add -o FILE."));
+    Sanji__PeriodStatQuery pq = SANJI__PERIOD_STAT_QUERY__INIT;
+    char at[48];
+    if (stats_query(o, &pq, at, err) != 0)
+        return usage_error(cmd, "%s", err->message);
+    Sanji__Query q = SANJI__QUERY__INIT;
+    q.kind_case = SANJI__QUERY__KIND_PERIOD_STATISTICS;
+    q.period_statistics = &pq;
+    Sanji__QueryResult *res;
+    if (ask_peer(r, &q, &res, err) != 0)
+        return fail(err, err->code == SJ_ECLOSED ? EX_PENDING : EX_INPUT);
+    const Sanji__PeriodStatistics *s = res->period_statistics;
+    int rc = EX_OK;
+    if (!s) {
+        sj_error_set(err, SJ_EFRAME_BAD_FIELD, "%s", _("The answer holds no statistics."));
+        rc = fail(err, EX_INPUT);
+    } else if (xlsx) {
+        if (sc_stats_write_xlsx(o->output, s, err) != 0)
+            rc = fail(err, EX_INPUT);
+    } else if (o->json) {
+        stats_json(s);
+    } else {
+        FILE *f = stdout;
+        if (o->output && !(f = fopen(o->output, "w"))) {
+            sj_error_set(err, SJ_EIO, _("Cannot write %s: %s"), o->output, strerror(errno));
+            rc = fail(err, EX_INPUT);
+        } else if (csv) {
+            if (sc_stats_write_csv(f, s, err) != 0)
+                rc = fail(err, EX_INPUT);
+        } else {
+            char period[64];
+            sc_stats_period_text(s, period, sizeof period);
+            fprintf(f, "%s %s · %s %s · %s\n\n", _("stats: period"), period, _("stats: scope"),
+                    s->scope, sc_stats_group_name(s->group_by));
+            sc_stats_write_table(f, s);
+        }
+        if (f && f != stdout && fclose(f) != 0 && rc == EX_OK) {
+            sj_error_set(err, SJ_EIO, _("Cannot write %s: %s"), o->output, strerror(errno));
+            rc = fail(err, EX_INPUT);
+        }
+    }
+    sanji__query_result__free_unpacked(res, NULL);
+    return rc;
 }
 
 int main(int argc, char **argv)

@@ -10,6 +10,8 @@ PACKAGES=(
   protobuf-c-compiler libprotobuf-c-dev
   libuv1-dev libssl-dev openssl libpq-dev libsqlite3-dev sqlite3
   libgtk-4-dev gettext
+  # the .xlsx statistics workbook of `sanji stats` and the desk (client/stats_out.c)
+  libxlsxwriter-dev
   # tests
   libcmocka-dev postgresql-15 postgresql-client-15 valgrind
   # desktop under test: X server, fonts with Chinese glyphs, locales

@@ -83,6 +83,17 @@ typedef struct feed_pos {
 /* A link's data is the relay_downstream (the listener's data) until a
  * session is made for it; both start with a magic number to tell them
  * apart in on_close. */
+/* A question only the county answers (period statistics), passed on to it
+ * and waiting for its QueryResult, matched by the question's message id. */
+typedef struct forwarded_query {
+    struct forwarded_query *next;
+    uint8_t id[SJ_ENVELOPE_ID_SIZE];
+    int64_t deadline_ms;
+} forwarded_query;
+
+/* How long a forwarded question waits for the county's answer. */
+#define FORWARD_TIMEOUT_MS (60 * 1000)
+
 typedef struct session {
     unsigned magic;
     struct session *next, *prev;
@@ -101,6 +112,8 @@ typedef struct session {
     out_frame *out_head, *out_tail;   /* ready to send, oldest first */
     pending_query *q_head, *q_tail;   /* queries not yet answered, oldest first */
     size_t n_queries;
+    forwarded_query *fwd;             /* questions passed on to the county, unanswered */
+    size_t n_fwd;
     inflight *inflight;               /* results queued or written, not yet marked */
     size_t n_inflight, cap_inflight;
     int64_t last_seen_ms;
@@ -875,9 +888,110 @@ static void handle_feed_request(session *s, const Sanji__FeedRequest *fr)
 }
 
 /* Queues the query as received; pump() answers it when the link has room. */
+/* Answers a question with a code and reason only. */
+static void answer_code(session *s, const ProtobufCBinaryData *id, int code, const char *reason)
+{
+    Sanji__QueryResult res = SANJI__QUERY_RESULT__INIT;
+    res.in_reply_to = *id;
+    res.code = code;
+    res.reason = (char *)reason;
+    Sanji__Envelope out = SANJI__ENVELOPE__INIT;
+    out.body_case = SANJI__ENVELOPE__BODY_QUERY_RESULT;
+    out.query_result = &res;
+    send_now(s, &out);
+}
+
+/* Period statistics are computed by the county alone (docs/STATISTICS.md
+ * "Who computes"): the question goes to it unchanged, and the county takes
+ * the asker from sender_node, so that a township desk sees its township
+ * and a station its village.  That is why sender_node must be this link's
+ * own peer. */
+static void forward_query(session *s, const Sanji__Envelope *env, const uint8_t *payload,
+                          size_t len)
+{
+    relay *r = s->d->r;
+    if (env->message_id.len != SJ_ENVELOPE_ID_SIZE)
+        return; /* sj_envelope_unpack() checked it; nothing to answer to */
+    if (env->sender_node == NULL || strcmp(env->sender_node, s->peer.node_id) != 0) {
+        answer_code(s, &env->message_id, SJ_EPROTOCOL,
+                    _("The question names another sender than the certificate of this link."));
+        return;
+    }
+    if (s->n_fwd >= QUERY_WAIT_MAX) {
+        answer_code(s, &env->message_id, SJ_EBUSY,
+                    _("Too many questions are waiting at the township relay; ask again once the "
+                      "earlier answers have come."));
+        return;
+    }
+    forwarded_query *f = calloc(1, sizeof *f);
+    sj_error err;
+    int rc = f ? 0 : SJ_ENOMEM;
+    if (rc == 0 && !r->upstream_online)
+        rc = SJ_EUPSTREAM_DOWN;
+    if (rc == 0)
+        rc = relay_upstream_forward(r->up, payload, len, &err);
+    if (rc != 0) {
+        free(f);
+        answer_code(s, &env->message_id, rc == SJ_EBACKPRESSURE ? SJ_EBUSY : SJ_EUPSTREAM_DOWN,
+                    _("Statistics are computed by the county; ask again when the township's link "
+                      "to the county is back."));
+        return;
+    }
+    memcpy(f->id, env->message_id.data, SJ_ENVELOPE_ID_SIZE);
+    f->deadline_ms = sj_clock_mono_ms() + FORWARD_TIMEOUT_MS;
+    f->next = s->fwd;
+    s->fwd = f;
+    s->n_fwd++;
+}
+
+/* Answers every forwarded question of s with code, or only those past
+ * their deadline (expired_only). */
+static void fail_forwarded(session *s, int code, const char *reason, bool expired_only)
+{
+    int64_t now = sj_clock_mono_ms();
+    for (forwarded_query **p = &s->fwd; *p;) {
+        forwarded_query *f = *p;
+        if (expired_only && f->deadline_ms > now) {
+            p = &f->next;
+            continue;
+        }
+        *p = f->next;
+        s->n_fwd--;
+        ProtobufCBinaryData id = {SJ_ENVELOPE_ID_SIZE, f->id};
+        answer_code(s, &id, code, reason);
+        free(f);
+    }
+}
+
+void relay_downstream_query_result(relay_downstream *d, Sanji__QueryResult *res)
+{
+    if (res->in_reply_to.len != SJ_ENVELOPE_ID_SIZE)
+        return;
+    for (session *s = d->sessions; s; s = s->next)
+        for (forwarded_query **p = &s->fwd; *p; p = &(*p)->next) {
+            if (memcmp((*p)->id, res->in_reply_to.data, SJ_ENVELOPE_ID_SIZE) != 0)
+                continue;
+            forwarded_query *f = *p;
+            *p = f->next;
+            s->n_fwd--;
+            free(f);
+            if (!s->closing) {
+                Sanji__Envelope out = SANJI__ENVELOPE__INIT;
+                out.body_case = SANJI__ENVELOPE__BODY_QUERY_RESULT;
+                out.query_result = res;
+                send_now(s, &out);
+            }
+            return;
+        }
+}
+
 static void handle_query(session *s, const Sanji__Envelope *env, const uint8_t *payload,
                          size_t len)
 {
+    if (env->query && env->query->kind_case == SANJI__QUERY__KIND_PERIOD_STATISTICS) {
+        forward_query(s, env, payload, len);
+        return;
+    }
     if (s->n_queries >= QUERY_WAIT_MAX) {
         Sanji__QueryResult res = SANJI__QUERY_RESULT__INIT;
         res.in_reply_to = env->message_id;
@@ -1067,6 +1181,11 @@ static void on_close(sj_conn *conn, int status, const sj_error *why)
     free_list(s->wait_head);
     free_list(s->out_head);
     free_queries(s->q_head);
+    while (s->fwd) {
+        forwarded_query *n = s->fwd->next;
+        free(s->fwd);
+        s->fwd = n;
+    }
     free(s->inflight);
     free(s->feeds);
     free(s);
@@ -1246,6 +1365,14 @@ void relay_downstream_upstream_changed(relay_downstream *d)
     for (session *s = d->sessions; s; s = s->next)
         if (s->hello_done && !s->closing)
             send_upstream_state(s);
+    /* Questions the county was asking will not be answered on a new link. */
+    if (!d->r->upstream_online)
+        for (session *s = d->sessions; s; s = s->next)
+            if (!s->closing)
+                fail_forwarded(s, SJ_EUPSTREAM_DOWN,
+                               _("Statistics are computed by the county; ask again when the "
+                                 "township's link to the county is back."),
+                               false);
 }
 
 void relay_downstream_tick(relay_downstream *d)
@@ -1259,6 +1386,9 @@ void relay_downstream_tick(relay_downstream *d)
         if (s->out_head == NULL) /* a link with frames waiting is not idle */
             send_upstream_state(s);
         put_station(s, true);
+        if (s->fwd)
+            fail_forwarded(s, SJ_ETIMEOUT,
+                           _("The county did not answer in time; ask again later."), true);
     }
 }
 

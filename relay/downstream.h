@@ -34,6 +34,7 @@
  * relay_downstream_listener(), relay_downstream_after_commit(), relay_downstream_commit_failed(),
  * relay_downstream_result_ready(), relay_downstream_feed_changed(),
  * relay_downstream_upstream_changed(), relay_downstream_tick(),
+ * relay_downstream_query_result(),
  * relay_downstream_close(), relay_downstream_free().
  */
 #ifndef RELAY_DOWNSTREAM_H
@@ -42,6 +43,7 @@
 #include "err.h"
 #include "listener.h"
 #include "relay.h"
+#include "sanji.pb-c.h"
 
 int relay_downstream_start(relay *r, relay_downstream **out, sj_error *err);
 
@@ -74,6 +76,11 @@ void relay_downstream_upstream_changed(relay_downstream *d);
 /* Periodic: heartbeats (with the county link's state) to every session,
  * stations' last-seen to the store. */
 void relay_downstream_tick(relay_downstream *d);
+
+/* The county answered a question a station or desk asked through this
+ * relay (period statistics, forwarded): hands it to the asker, if it is
+ * still linked; answers nobody else asked for are dropped. */
+void relay_downstream_query_result(relay_downstream *d, Sanji__QueryResult *res);
 
 void relay_downstream_close(relay_downstream *d, void (*done)(relay *r));
 void relay_downstream_free(relay_downstream *d);

@@ -292,8 +292,12 @@ static void on_message(sj_dialer *d, sj_conn *conn, const Sanji__Envelope *env,
         /* Revocation reaches the relay over this link (docs/PKI.md). */
         relay_crl_received(r, env->crl_update->crl.data, env->crl_update->crl.len);
         break;
-    case SANJI__ENVELOPE__BODY_HEARTBEAT:
     case SANJI__ENVELOPE__BODY_QUERY_RESULT:
+        /* An answer to a question forwarded for a station or desk. */
+        if (r->down)
+            relay_downstream_query_result(r->down, env->query_result);
+        break;
+    case SANJI__ENVELOPE__BODY_HEARTBEAT:
         break;
     default:
         SJ_LOG_WARN(MOD, "unexpected message from the county ignored");
@@ -418,6 +422,13 @@ void relay_upstream_tick(relay_upstream *u)
 sj_conn *relay_upstream_conn(const relay_upstream *u)
 {
     return u->conn;
+}
+
+int relay_upstream_forward(relay_upstream *u, const uint8_t *payload, size_t len, sj_error *err)
+{
+    if (u == NULL || u->conn == NULL || !u->welcomed)
+        return sj_error_set(err, SJ_EUPSTREAM_DOWN, "county link is down");
+    return sj_conn_send_payload(u->conn, payload, len, err);
 }
 
 void relay_upstream_stop(relay_upstream *u, void (*done)(relay *r))

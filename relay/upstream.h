@@ -17,7 +17,8 @@
  *
  * Entry points: relay_upstream_start(), relay_upstream_queued(),
  * relay_upstream_after_commit(),
- * relay_upstream_tick(), relay_upstream_conn(), relay_upstream_stop(),
+ * relay_upstream_tick(), relay_upstream_conn(), relay_upstream_forward(),
+ * relay_upstream_stop(),
  * relay_upstream_free().
  */
 #ifndef RELAY_UPSTREAM_H
@@ -41,6 +42,12 @@ void relay_upstream_tick(relay_upstream *u);
 /* The county link while it is up (NULL otherwise), for judging the
  * county's certificate again and for listings (relay.c). */
 sj_conn *relay_upstream_conn(const relay_upstream *u);
+
+/* Sends a station's or desk's question to the county unchanged (the
+ * county answers it for the sender_node it names).  Returns 0, or
+ * SJ_EUPSTREAM_DOWN when the county link is not up, or sj_conn_send_payload()'s
+ * codes (SJ_EBACKPRESSURE: blocked, nothing sent). */
+int relay_upstream_forward(relay_upstream *u, const uint8_t *payload, size_t len, sj_error *err);
 
 void relay_upstream_stop(relay_upstream *u, void (*done)(relay *r));
 void relay_upstream_free(relay_upstream *u);

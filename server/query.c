@@ -23,6 +23,7 @@
 #include "login_report.h"
 #include "orgunit.h"
 #include "refdata.h"
+#include "stats.h"
 #include "uuid.h"
 
 /* reason: the translated words (_()), in the county's language. */
@@ -772,6 +773,9 @@ int countyd_query_answer(PGconn *db, countyd_arena *a, const countyd_asker *k,
         break;
     case SANJI__QUERY__KIND_STATISTICS:
         rc = statistics(db, a, k, out, err);
+        break;
+    case SANJI__QUERY__KIND_PERIOD_STATISTICS:
+        rc = countyd_stats_answer(db, a, k, q->period_statistics, out, err);
         break;
     default:
         refuse(out, SJ_EUNSUPPORTED, _("This kind of question is not known here."));

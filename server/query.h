@@ -18,7 +18,7 @@
  * tree, each with the latest NodeStatus its relay reported, the working
  * days it has been silent and each station's wrong passwords of the last
  * 24 hours; see proto NetworkStatus), statistics (by township, by
- * category, and all).
+ * category, and all), period_statistics (stats.h, docs/STATISTICS.md).
  *
  * Ownership: the QueryResult's content comes from the caller's arena; out
  * is caller storage, initialised here.

@@ -8,6 +8,7 @@
 
 #include "clock.h"
 #include "desk-format.h"
+#include "desk-period-stats.h"
 #include "i18n.h"
 
 struct _DeskStatsPage {
@@ -269,7 +270,8 @@ DeskStatsPage *desk_stats_page_new(DeskWindow *w)
     gtk_drawing_area_set_draw_func(GTK_DRAWING_AREA(p->chart), draw_chart, p, NULL);
     p->by_township = table();
     p->by_category = table();
-    GtkWidget *parts[] = {top, p->message, p->summary, heading(_("Completion rate by township")),
+    GtkWidget *parts[] = {top, GTK_WIDGET(desk_period_stats_new(w)), p->message, p->summary,
+                          heading(_("Completion rate by township")),
                           p->chart, heading(_("By township")), p->by_township,
                           heading(_("By category")), p->by_category};
     for (size_t i = 0; i < G_N_ELEMENTS(parts); i++)

@@ -3,6 +3,8 @@
  * whole county, by township and by category, a bar chart of the completion
  * rate by township, and export of the numbers to a CSV file.  Asked from
  * the county (sc_query statistics) when the link comes up and on refresh.
+ * Above them, the period statistics with their period and grouping
+ * selector (desk-period-stats.h).
  *
  * Ownership: the page keeps its own copy of the last answer.
  *

@@ -16,6 +16,7 @@
 #include "desk-login-page.h"
 #include "desk-network-page.h"
 #include "desk-register-form.h"
+#include "desk-period-stats.h"
 #include "desk-stats-page.h"
 #include "desk-test.h"
 #include "i18n.h"
@@ -477,11 +478,15 @@ static void build_role_pages(DeskWindow *w)
         add_list_page(w, GTK_WIDGET(w->township), "township", _("Township desk"));
         w->network = desk_network_page_new(w);
         add_page(w, GTK_WIDGET(w->network), "network", _("Stations"));
+        /* The township's own statistics, computed by the county (the relay
+         * passes the question on; docs/STATISTICS.md). */
+        add_page(w, GTK_WIDGET(desk_period_stats_new(w)), "stats", _("Statistics"));
         break;
     case SJ_NODE_ROLE_DEPARTMENT_DESK:
         /* The department's queue; the county scopes it to its cases. */
         w->county = desk_level_page_new(w, DESK_LEVEL_DEPARTMENT);
         add_list_page(w, GTK_WIDGET(w->county), "department", _("Department desk"));
+        add_page(w, GTK_WIDGET(desk_period_stats_new(w)), "stats", _("Statistics"));
         break;
     default:
         w->county = desk_level_page_new(w, DESK_LEVEL_COUNTY);

@@ -21,7 +21,7 @@
  *
  * Entry points: bench_tls_main(), bench_e2e_main(), bench_pgbench_main(),
  * bench_relays_main(), bench_idle_main(), bench_gen_county_main(),
- * bench_search_main(); bench_net_*(), bench_load_*(),
+ * bench_search_main(), bench_stats_main(); bench_net_*(), bench_load_*(),
  * bench_hist_*(), bench_proc_*().
  */
 #ifndef SJ_BENCH_H
@@ -48,6 +48,7 @@ int bench_relays_main(int argc, char **argv);
 int bench_idle_main(int argc, char **argv);
 int bench_gen_county_main(int argc, char **argv);
 int bench_search_main(int argc, char **argv);
+int bench_stats_main(int argc, char **argv);
 
 /* ---- latency histogram ----------------------------------------------------- */
 

@@ -1,6 +1,6 @@
 /*
  * bench_main.c - `sanji-bench`: Sanji's benchmarks, one subcommand each
- * (tls, e2e, pgbench, relays, idle, gen-county, search; docs/PERFORMANCE.md says what each
+ * (tls, e2e, pgbench, relays, idle, gen-county, search, stats; docs/PERFORMANCE.md says what each
  * measures and how to run it).
  *
  * Entry point: main().
@@ -19,7 +19,8 @@ int main(int argc, char **argv)
     } cmds[] = {{"tls", bench_tls_main},       {"e2e", bench_e2e_main},
                 {"pgbench", bench_pgbench_main}, {"relays", bench_relays_main},
                 {"idle", bench_idle_main},       {"gen-county", bench_gen_county_main},
-                {"search", bench_search_main}};
+                {"search", bench_search_main},
+                {"stats", bench_stats_main}};
     sj_error err;
     if (sj_test_dirs_find(&err) != 0) {
         fprintf(stderr, "sanji-bench: %s\n", err.message);
@@ -28,7 +29,7 @@ int main(int argc, char **argv)
     for (size_t i = 0; argc >= 2 && i < sizeof(cmds) / sizeof(cmds[0]); i++)
         if (strcmp(argv[1], cmds[i].name) == 0)
             return cmds[i].run(argc, argv);
-    fprintf(stderr, "usage: sanji-bench tls|e2e|pgbench|relays|idle|gen-county|search [options]"
+    fprintf(stderr, "usage: sanji-bench tls|e2e|pgbench|relays|idle|gen-county|search|stats [options]"
                     " (docs/PERFORMANCE.md)\n");
     return 2;
 }

@@ -22,7 +22,8 @@
  *     the banner and a notification that opens the case when clicked, the
  *     station escalates again, and logging out withdraws the notification;
  *     the township desk accepts it from 待签收; the county desk shows the
- *     network and the statistics.  Each step is also checked in PostgreSQL.
+ *     network, the statistics and this month's period statistics by
+ *     township.  Each step is also checked in PostgreSQL.
  *
  * The verdict comes from the program's exit status and output, and from
  * the store or the county's database.  Set SANJI_DESK_SCREENSHOTS=DIR to
@@ -923,6 +924,13 @@ static void test_township_accepts(void **state)
         "wait-text window village:" V201 " 20\n"
         "expect-no-text window village:" V301 "\n"
         "print network.message\n"
+        /* Its own statistics, through the relay: its villages only. */
+        "page stats\n"
+        "click pstats.ask\n"
+        "wait-text pstats.message 统计期间 60\n"
+        "expect-text pstats.grid 张官营村\n"
+        "expect-no-text pstats.grid 梁洼村\n"
+        "print pstats.message\n"
         "%s"
         "quit\n",
         NET.number, s_tw, NET.number, s_case, NET.number, NET.number, s_st);
@@ -1001,6 +1009,14 @@ static void test_county_network_and_stats(void **state)
         "expect-text window 梁洼镇\n"
         "expect-text window 医疗保障\n"
         "print stats.summary\n"
+        /* The period statistics (docs/STATISTICS.md): this month, by
+         * township, as the county computes them. */
+        "click pstats.ask\n"
+        "wait-text pstats.message 统计期间 30\n"
+        "expect-text pstats.grid 张官营镇\n"
+        "expect-text pstats.grid 办结率\n"
+        "expect-text pstats.grid 合计\n"
+        "print pstats.message\n"
         "%s"
         "quit\n",
         NET.number[0] ? NET.number : "410423-", s_county, s_net, total, s_stats);

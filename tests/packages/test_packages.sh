@@ -224,6 +224,9 @@ for pkg in sanji-county sanji-relay; do
 done
 dpkg-deb -f "$(deb_of sanji-station)" Depends | grep -q 'libgtk-4-1' ||
   fail "sanji-station does not depend on libgtk-4-1 (dpkg-shlibdeps)"
+# `sanji stats --format xlsx` and the desk's Excel export (libxlsxwriter).
+dpkg-deb -f "$(deb_of sanji-station)" Depends | grep -q 'libxlsxwriter' ||
+  fail "sanji-station does not depend on libxlsxwriter (dpkg-shlibdeps)"
 [ "$(dpkg-deb --info "$(deb_of sanji-county)" conffiles)" = /etc/sanji/countyd.conf ] ||
   fail "sanji-county's conffiles is not /etc/sanji/countyd.conf"
 [ "$(dpkg-deb --info "$(deb_of sanji-relay)" conffiles)" = /etc/sanji/relayd.conf ] ||

@@ -1,0 +1,399 @@
+/*
+ * stats.c - period statistics from PostgreSQL (see stats.h and
+ * docs/STATISTICS.md, which defines every figure computed here).
+ *
+ * One statement answers a question: the cases registered in the period
+ * and the scope from the covering index of migration 0010, each case's few
+ * events a figure needs by one index-only lookup in that migration's
+ * partial event index, its working days from a running count the county's
+ * calendar makes (working_days()), and an aggregation per key and
+ * working-day count that the rows and the total are added up from.  Only
+ * this file's fixed texts are put into the statement; every value is a
+ * parameter.
+ *
+ * Entry points: countyd_stats_answer().
+ */
+#include "stats.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "apply.h" /* countyd_calendar_read() */
+#include "calendar.h"
+#include "case.h"
+#include "case_search.h"
+#include "clock.h"
+#include "db.h"
+#include "i18n.h"
+#include "orgunit.h"
+#include "stat_period.h"
+
+/* The group key and its label, per StatGroup.  key_sql is the key of a
+ * case (c, with the catalogue item i joined when join is set); label_sql
+ * names it from the reference tables ("''" where the label comes from
+ * label_of() below). */
+static const struct {
+    const char *key_sql;
+    bool join_item;
+    const char *label_sql;
+} groups[] = {
+    [SANJI__STAT_GROUP__STAT_GROUP_NONE] = {"''::text", false, "''"},
+    [SANJI__STAT_GROUP__STAT_GROUP_TOWNSHIP] =
+        {"left(c.village, 9) || '000'", false,
+         "coalesce((SELECT o.name FROM org_unit o WHERE o.code = g.k::char(12)), '')"},
+    [SANJI__STAT_GROUP__STAT_GROUP_VILLAGE] =
+        {"c.village::text", false,
+         "coalesce((SELECT o.name FROM org_unit o WHERE o.code = g.k::char(12)), '')"},
+    [SANJI__STAT_GROUP__STAT_GROUP_DEPARTMENT] =
+        {"c.department_code", false,
+         "coalesce((SELECT d.name FROM department d WHERE d.code = g.k), '')"},
+    [SANJI__STAT_GROUP__STAT_GROUP_CATEGORY] =
+        {"coalesce(i.category, '')", true,
+         "coalesce((SELECT n.name FROM catalogue_category n WHERE n.code = g.k), '')"},
+    [SANJI__STAT_GROUP__STAT_GROUP_ITEM] =
+        {"c.item_code", false,
+         "coalesce((SELECT i.name FROM catalogue_item i WHERE i.code = g.k), '')"},
+    [SANJI__STAT_GROUP__STAT_GROUP_HANDLING] =
+        {"(CASE WHEN c.status IN (7, 8, 9, 10) THEN c.handling ELSE 0 END)::text", false, "''"},
+    [SANJI__STAT_GROUP__STAT_GROUP_LEVEL] =
+        {"(CASE WHEN c.status IN (7, 8, 9, 10) THEN c.resolved_level ELSE 0 END)::text", false,
+         "''"},
+};
+
+/* The statement, in parts around the key and its join, the scope
+ * conditions and the label.
+ *
+ * Statuses: 7 resolved, 8 returned, 9 unsatisfied (waiting for follow-up),
+ * 10 closed are finished; 11 withdrawn; the rest open.  Events: 2 resolve
+ * at once, 8 resolve, 9 return undoable finish a case; 12 feedback; 23
+ * extension asked, 24 approved; the condition on them is migration 0010's
+ * index predicate word for word, so that the index serves it, one short
+ * index-only read per case.
+ *
+ * Working days: $4 is the running count of working days over the days
+ * from $3 + 1 on, made from the county's calendar by working_days() below;
+ * a case's are w(finish day) - w(registration day), the working days in
+ * (registration day, finish day] as sj_calendar_working_days_between()
+ * counts them.  A China day is (ms + 8 h) / 24 h since 1970-01-01.
+ *
+ * g0 aggregates per key and working-day count, which hashes; g1 adds them
+ * up per key and for the total (GROUPING SETS on those few rows); g finds
+ * the 90th percentile by nearest rank from the running count of finished
+ * cases (cum * 10 >= total * 9, in integers). */
+static const char SQL_HEAD[] = "WITH x AS (SELECT ";
+static const char SQL_CASES[] =
+    " AS k, c.status, c.handling, c.overdue, c.satisfaction, c.urge_count, c.supervised,"
+    "  c.return_count, c.department_refusals, c.status IN (7, 8, 9, 10) AS fin,"
+    "  c.status IN (7, 8, 9, 10) AND ev.fin_ms <= c.due_at_ms AS on_time,"
+    "  ev.rep, ev.ext_req, ev.ext_ok, coalesce(ev.unsat, false) AS unsat,"
+    "  CASE WHEN c.status IN (7, 8, 9, 10)"
+    "   THEN ($4::int[])[(ev.fin_ms + 28800000) / 86400000 - $3::int]"
+    "    - ($4::int[])[(c.registered_at_ms + 28800000) / 86400000 - $3::int] END AS wd"
+    "  FROM cases c";
+static const char SQL_JOIN_ITEM[] = " LEFT JOIN catalogue_item i ON i.code = c.item_code";
+static const char SQL_EVENTS[] =
+    "  LEFT JOIN LATERAL (SELECT max(e.at_ms) FILTER (WHERE e.action IN (2, 8, 9)) AS fin_ms,"
+    "   count(*) FILTER (WHERE e.repeat_materials_request) AS rep,"
+    "   count(*) FILTER (WHERE e.action = 23) AS ext_req,"
+    "   count(*) FILTER (WHERE e.action = 24) AS ext_ok,"
+    "   bool_or(e.action = 12 AND e.satisfaction = 3) AS unsat"
+    "   FROM case_event e WHERE e.case_id = c.case_id"
+    "   AND (e.action IN (2, 8, 9, 23, 24) OR e.repeat_materials_request"
+    "    OR (e.action = 12 AND e.satisfaction = 3))) ev ON true"
+    "  WHERE c.registered_at_ms >= $1::bigint AND c.registered_at_ms < $2::bigint";
+static const char SQL_GROUPS[] =
+    "),"
+    " g0 AS (SELECT k, wd, count(*) AS registered,"
+    "  count(*) FILTER (WHERE status = 11) AS withdrawn,"
+    "  count(*) FILTER (WHERE fin) AS finished,"
+    "  count(*) FILTER (WHERE fin AND handling <> 5) AS resolved,"
+    "  count(*) FILTER (WHERE fin AND handling = 5) AS returned,"
+    "  count(*) FILTER (WHERE status IN (1, 2, 3, 4, 5, 6, 12, 13, 14)) AS open,"
+    "  count(*) FILTER (WHERE on_time) AS on_time,"
+    "  count(wd) AS nwd,"
+    "  count(*) FILTER (WHERE overdue AND status IN (1, 2, 3, 4, 5, 6, 12, 13, 14)) AS overdue_now,"
+    "  count(*) FILTER (WHERE fin AND satisfaction = 1) AS s1,"
+    "  count(*) FILTER (WHERE fin AND satisfaction = 2) AS s2,"
+    "  count(*) FILTER (WHERE fin AND satisfaction = 3) AS s3,"
+    "  count(*) FILTER (WHERE unsat) AS unsat_ever,"
+    "  count(*) FILTER (WHERE unsat AND status <> 9) AS unsat_followed,"
+    "  sum(rep) AS rep, sum(return_count) AS returns_down, sum(department_refusals) AS refusals,"
+    "  sum(ext_req) AS ext_req, sum(ext_ok) AS ext_ok, sum(urge_count) AS urges,"
+    "  count(*) FILTER (WHERE supervised) AS supervised"
+    "  FROM x GROUP BY k, wd),"
+    " g1 AS (SELECT grouping(k) AS gk, k, wd, sum(registered) AS registered,"
+    "  sum(withdrawn) AS withdrawn, sum(finished) AS finished, sum(resolved) AS resolved,"
+    "  sum(returned) AS returned, sum(open) AS open, sum(on_time) AS on_time, sum(nwd) AS nwd,"
+    "  sum(overdue_now) AS overdue_now, sum(s1) AS s1, sum(s2) AS s2, sum(s3) AS s3,"
+    "  sum(unsat_ever) AS unsat_ever, sum(unsat_followed) AS unsat_followed, sum(rep) AS rep,"
+    "  sum(returns_down) AS returns_down, sum(refusals) AS refusals, sum(ext_req) AS ext_req,"
+    "  sum(ext_ok) AS ext_ok, sum(urges) AS urges, sum(supervised) AS supervised"
+    "  FROM g0 GROUP BY GROUPING SETS ((k, wd), (wd))),"
+    " c1 AS (SELECT g1.*, sum(nwd) OVER (PARTITION BY gk, k ORDER BY wd) AS cum,"
+    "  sum(nwd) OVER (PARTITION BY gk, k) AS nfin FROM g1),"
+    " g AS (SELECT gk, k, sum(registered) AS registered, sum(withdrawn) AS withdrawn,"
+    "  sum(finished) AS finished, sum(resolved) AS resolved, sum(returned) AS returned,"
+    "  sum(open) AS open, sum(on_time) AS on_time,"
+    "  coalesce(sum(wd * nwd)::float8 / nullif(sum(nwd), 0), 0) AS avg_wd,"
+    "  coalesce(min(wd) FILTER (WHERE nwd > 0 AND cum * 10 >= nfin * 9), 0) AS p90_wd,"
+    "  sum(overdue_now) AS overdue_now, sum(s1) AS s1, sum(s2) AS s2, sum(s3) AS s3,"
+    "  sum(unsat_ever) AS unsat_ever, sum(unsat_followed) AS unsat_followed,"
+    "  coalesce(sum(rep), 0) AS rep, coalesce(sum(returns_down), 0) AS returns_down,"
+    "  coalesce(sum(refusals), 0) AS refusals, coalesce(sum(ext_req), 0) AS ext_req,"
+    "  coalesce(sum(ext_ok), 0) AS ext_ok, coalesce(sum(urges), 0) AS urges,"
+    "  sum(supervised) AS supervised FROM c1 GROUP BY gk, k)"
+    " SELECT g.gk, g.k, ";
+static const char SQL_TAIL[] =
+    ", registered, withdrawn, finished, resolved, returned, open, on_time, avg_wd, p90_wd,"
+    " overdue_now, s1, s2, s3, unsat_ever, unsat_followed, rep, returns_down, refusals,"
+    " ext_req, ext_ok, urges, supervised,"
+    " CASE WHEN registered > withdrawn THEN finished::float8 / (registered - withdrawn) ELSE 0 END,"
+    " CASE WHEN finished > 0 THEN on_time::float8 / finished ELSE 0 END,"
+    " CASE WHEN s1 + s2 + s3 > 0 THEN (s1 + s2)::float8 / (s1 + s2 + s3) ELSE 0 END"
+    " FROM g ORDER BY g.gk, g.k";
+
+/* Column numbers of the answer's counts, in PeriodStatRow order below. */
+enum { COL_GK, COL_KEY, COL_LABEL, COL_FIRST };
+
+/* The label of a handling or level group key (the county's language). */
+static const char *label_of(Sanji__StatGroup g, int key)
+{
+    if (g == SANJI__STAT_GROUP__STAT_GROUP_HANDLING) {
+        switch ((sj_handling)key) {
+        case SJ_HANDLING_AT_ONCE:
+            return _("stats: handled at once");
+        case SJ_HANDLING_UNDERTAKEN:
+            return _("stats: undertaken by the township");
+        case SJ_HANDLING_ON_BEHALF:
+            return _("stats: on behalf, at the county");
+        case SJ_HANDLING_SUPPLEMENTED:
+            return _("stats: after missing materials");
+        case SJ_HANDLING_RETURNED:
+            return _("stats: returned as not doable");
+        default:
+            return _("stats: not finished");
+        }
+    }
+    switch ((sj_level)key) {
+    case SJ_LEVEL_VILLAGE:
+        return _("stats: village");
+    case SJ_LEVEL_TOWNSHIP:
+        return _("stats: township");
+    case SJ_LEVEL_COUNTY:
+        return _("stats: county");
+    default:
+        return _("stats: not finished");
+    }
+}
+
+static uint32_t u32(const PGresult *res, int r, int c)
+{
+    unsigned long long v = strtoull(PQgetvalue(res, r, c), NULL, 10);
+    return v > UINT32_MAX ? UINT32_MAX : (uint32_t)v;
+}
+
+static Sanji__PeriodStatRow *row_of(countyd_arena *a, const PGresult *res, int r,
+                                    Sanji__StatGroup g)
+{
+    Sanji__PeriodStatRow *row = countyd_arena_alloc(a, sizeof(*row));
+    sanji__period_stat_row__init(row);
+    row->key = countyd_arena_strdup(a, PQgetvalue(res, r, COL_KEY));
+    const char *label = PQgetvalue(res, r, COL_LABEL);
+    bool total = atoi(PQgetvalue(res, r, COL_GK)) != 0;
+    if (total)
+        label = _("stats: total");
+    else if (g == SANJI__STAT_GROUP__STAT_GROUP_HANDLING ||
+             g == SANJI__STAT_GROUP__STAT_GROUP_LEVEL)
+        label = label_of(g, atoi(row->key));
+    else if (!*label && g == SANJI__STAT_GROUP__STAT_GROUP_DEPARTMENT)
+        label = _("stats: no department");
+    row->label = countyd_arena_strdup(a, label);
+    int c = COL_FIRST;
+    row->registered = u32(res, r, c++);
+    row->withdrawn = u32(res, r, c++);
+    row->finished = u32(res, r, c++);
+    row->resolved = u32(res, r, c++);
+    row->returned = u32(res, r, c++);
+    row->open = u32(res, r, c++);
+    row->on_time = u32(res, r, c++);
+    row->avg_working_days = strtod(PQgetvalue(res, r, c++), NULL);
+    row->p90_working_days = u32(res, r, c++);
+    row->overdue_now = u32(res, r, c++);
+    row->satisfied = u32(res, r, c++);
+    row->basically_satisfied = u32(res, r, c++);
+    row->unsatisfied = u32(res, r, c++);
+    row->unsatisfied_ever = u32(res, r, c++);
+    row->unsatisfied_followed_up = u32(res, r, c++);
+    row->repeat_material_requests = u32(res, r, c++);
+    row->returns_down = u32(res, r, c++);
+    row->department_refusals = u32(res, r, c++);
+    row->extension_requests = u32(res, r, c++);
+    row->extensions_approved = u32(res, r, c++);
+    row->urges = u32(res, r, c++);
+    row->supervised = u32(res, r, c++);
+    row->finish_rate = strtod(PQgetvalue(res, r, c++), NULL);
+    row->on_time_rate = strtod(PQgetvalue(res, r, c++), NULL);
+    row->satisfaction_rate = strtod(PQgetvalue(res, r, c++), NULL);
+    return row;
+}
+
+/* Longest span of days a question may cover (about a hundred years). */
+#define STATS_MAX_DAYS 40000
+
+/* The running count of working days over the days base + 1 .. end_day on
+ * the county's calendar, as a PostgreSQL array literal ("{1,2,2,...}",
+ * element i counting the working days in (base, base + i]) in *out, which
+ * the caller frees.  The calendar's own rule (sj_calendar_is_working_day())
+ * decides each day, so the statistics count working days exactly as due
+ * times are counted.  Returns 0, SJ_ENOMEM or SJ_EDB*. */
+static int working_days(PGconn *db, int32_t base, int32_t end_day, char **out, sj_error *err)
+{
+    sj_calendar *cal;
+    int rc = countyd_calendar_read(db, &cal, err);
+    if (rc != 0)
+        return rc;
+    size_t n = end_day > base ? (size_t)(end_day - base) : 0;
+    size_t cap = n * 7 + 3; /* up to 6 digits and a comma each, braces */
+    char *s = malloc(cap);
+    if (!s) {
+        sj_calendar_free(cal);
+        return sj_error_set(err, SJ_ENOMEM, "out of memory");
+    }
+    size_t len = 0;
+    s[len++] = '{';
+    int w = 0;
+    for (size_t i = 1; i <= n; i++) {
+        if (sj_calendar_is_working_day(cal, base + (int32_t)i))
+            w++;
+        len += (size_t)snprintf(s + len, cap - len, "%s%d", i > 1 ? "," : "", w);
+    }
+    s[len++] = '}';
+    s[len] = '\0';
+    sj_calendar_free(cal);
+    *out = s;
+    return 0;
+}
+
+static int refuse(Sanji__QueryResult *out, int code, const char *reason)
+{
+    out->code = code;
+    out->reason = (char *)reason;
+    return 0;
+}
+
+int countyd_stats_answer(PGconn *db, countyd_arena *a, const countyd_asker *k,
+                         const Sanji__PeriodStatQuery *q, Sanji__QueryResult *out, sj_error *err)
+{
+    int64_t from = q->from_ms, to = q->to_ms;
+    sj_error perr;
+    if (sj_stat_period_range((sj_stat_period)q->period, q->at, &from, &to, &perr) != 0) {
+        out->code = SJ_EINVAL;
+        out->reason = countyd_arena_strdup(a, perr.message);
+        return 0;
+    }
+    if ((unsigned)q->group_by >= sizeof(groups) / sizeof(groups[0]) || !groups[q->group_by].key_sql)
+        return refuse(out, SJ_EINVAL,
+                      _("Unknown grouping; group by township, village, department, category, "
+                        "item, handling or level."));
+    /* The scope: the asker's unit, or the query's unit inside it. */
+    const char *unit = k->unit;
+    if (q->unit && *q->unit) {
+        if (!sj_orgunit_contains(k->unit, q->unit))
+            return refuse(out, SJ_ESCOPE,
+                          _("That unit is outside your scope; statistics cover your own units "
+                            "only."));
+        unit = q->unit;
+    }
+    char lo[13], hi[13];
+    if (!sj_case_search_scope(unit, lo, hi))
+        return refuse(out, SJ_ESCOPE,
+                      _("Statistics are kept for this county only; this desk is outside it."));
+    char from_s[24], to_s[24], base_s[16];
+    snprintf(from_s, sizeof from_s, "%" PRId64, from);
+    snprintf(to_s, sizeof to_s, "%" PRId64, to);
+    /* The calendar's days: from the day before the period to the day after
+     * the later of its end and now (a finish is never later than now). */
+    int64_t last = to > sj_clock_real_ms() ? to : sj_clock_real_ms();
+    int32_t base = sj_clock_china_day(from) - 2, end_day = sj_clock_china_day(last) + 1;
+    if (end_day - base > STATS_MAX_DAYS)
+        return refuse(out, SJ_EINVAL,
+                      _("The period is too long; ask for at most a hundred years at a time."));
+    snprintf(base_s, sizeof base_s, "%" PRId32, base);
+    char *days = NULL;
+    int rc = working_days(db, base, end_day, &days, err);
+    if (rc != 0)
+        return rc;
+    const char *p[7] = {from_s, to_s, base_s, days};
+    int n = 4;
+    /* A county-level scope is every case here (apply.c records only the
+     * county's own villages): no village condition, as for a search. */
+    bool villages = sj_orgunit_level(unit) != SJ_LEVEL_COUNTY;
+    bool department = k->role == SJ_NODE_ROLE_DEPARTMENT_DESK;
+    char scope[160] = "";
+    if (villages) {
+        p[n++] = lo;
+        p[n++] = hi;
+        snprintf(scope, sizeof scope, " AND c.village BETWEEN $%d::char(12) AND $%d::char(12)",
+                 n - 1, n);
+    }
+    if (department) {
+        p[n++] = k->department;
+        size_t used = strlen(scope);
+        snprintf(scope + used, sizeof scope - used, " AND c.department_code = $%d", n);
+    }
+    char sql[12288];
+    int len = snprintf(sql, sizeof sql, "%s%s%s%s%s%s%s%s%s", SQL_HEAD, groups[q->group_by].key_sql,
+                       SQL_CASES, groups[q->group_by].join_item ? SQL_JOIN_ITEM : "", SQL_EVENTS,
+                       scope, SQL_GROUPS, groups[q->group_by].label_sql, SQL_TAIL);
+    if (len < 0 || (size_t)len >= sizeof sql)
+        abort(); /* the fixed texts above fit: a broken build */
+    /* One read-only transaction: its settings end with it.  The JIT
+     * compiles a plan this size for longer than it runs; the hashes of a
+     * year's cases want more than the default work_mem. */
+    PGresult *res = NULL;
+    rc = countyd_db_exec(db, "BEGIN READ ONLY", 0, NULL, err);
+    if (rc == 0)
+        rc = countyd_db_exec(db, "SET LOCAL jit = off", 0, NULL, err);
+    if (rc == 0)
+        rc = countyd_db_exec(db, "SET LOCAL work_mem = '64MB'", 0, NULL, err);
+    if (rc == 0)
+        rc = countyd_db_query(db, sql, n, p, &res, err);
+    if (rc == 0)
+        rc = countyd_db_exec(db, "COMMIT", 0, NULL, err);
+    free(days);
+    if (rc != 0) {
+        PQclear(res);
+        sj_error ignored;
+        (void)countyd_db_exec(db, "ROLLBACK", 0, NULL, &ignored);
+        return rc;
+    }
+    Sanji__PeriodStatistics *s = countyd_arena_alloc(a, sizeof(*s));
+    sanji__period_statistics__init(s);
+    s->from_ms = from;
+    s->to_ms = to;
+    s->group_by = q->group_by;
+    s->scope = countyd_arena_strdup(a, unit);
+    s->department = countyd_arena_strdup(a, department ? k->department : "");
+    s->computed_at_ms = sj_clock_real_ms();
+    int rows = PQntuples(res);
+    s->rows = countyd_arena_alloc(a, ((size_t)rows + 1) * sizeof(*s->rows));
+    for (int r = 0; r < rows; r++) {
+        Sanji__PeriodStatRow *row = row_of(a, res, r, q->group_by);
+        if (atoi(PQgetvalue(res, r, COL_GK)) != 0)
+            s->total = row;
+        else if (q->group_by != SANJI__STAT_GROUP__STAT_GROUP_NONE)
+            s->rows[s->n_rows++] = row;
+    }
+    PQclear(res);
+    if (!s->total) { /* GROUPING SETS always gives the total; kept safe anyway */
+        s->total = countyd_arena_alloc(a, sizeof(*s->total));
+        sanji__period_stat_row__init(s->total);
+        s->total->key = "";
+        s->total->label = countyd_arena_strdup(a, _("stats: total"));
+    }
+    out->result_case = SANJI__QUERY_RESULT__RESULT_PERIOD_STATISTICS;
+    out->period_statistics = s;
+    return 0;
+}

@@ -1,0 +1,34 @@
+/*
+ * stats.h - period statistics (docs/STATISTICS.md): every figure of
+ * PeriodStatRow for the cases registered in a period, within the asker's
+ * scope, grouped one way, computed in one set-based SQL statement.
+ *
+ * Scope: a county desk (and the county itself) sees the county; a
+ * department desk the cases dispatched to its department; a township desk
+ * or relay its township's villages; a station its village.  The query's
+ * unit narrows that scope further and is refused (SJ_ESCOPE) outside it.
+ * Working days are counted on the county's holiday table as
+ * sj_calendar_working_days_between() counts them.
+ *
+ * Ownership: the answer's content comes from the caller's arena; out is
+ * the caller's QueryResult, filled with the result or a refusal.
+ *
+ * Entry points: countyd_stats_answer().
+ */
+#ifndef COUNTYD_STATS_H
+#define COUNTYD_STATS_H
+
+#include <libpq-fe.h>
+
+#include "arena.h"
+#include "err.h"
+#include "query.h"
+#include "sanji.pb-c.h"
+
+/* Fills out->period_statistics, or a refusal (code and Chinese reason) for
+ * a bad period, group or unit.  Returns 0 (answer or refusal in out), or
+ * SJ_EDB/SJ_EDB_CONN when the database failed. */
+int countyd_stats_answer(PGconn *db, countyd_arena *a, const countyd_asker *k,
+                         const Sanji__PeriodStatQuery *q, Sanji__QueryResult *out, sj_error *err);
+
+#endif

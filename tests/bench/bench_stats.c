@@ -1,0 +1,162 @@
+/*
+ * bench_stats.c - `sanji-bench stats`: the period statistics
+ * (server/stats.c, docs/STATISTICS.md) on a county database filled by
+ * `sanji-bench gen-county`, answered on one connection as the county's
+ * query worker answers a county desk, for several periods and groupings,
+ * and for a township desk and a station.  Prints each question's times
+ * (runs, in order) and their median; docs/PERFORMANCE.md "Period
+ * statistics" holds the figures.
+ *
+ * Entry point: bench_stats_main().
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "bench.h"
+#include "db.h"
+#include "err.h"
+#include "query.h"
+
+#define COUNTY_UNIT BENCH_COUNTY "000000"
+
+static double mono_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec * 1000.0 + (double)ts.tv_nsec / 1e6;
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return x < y ? -1 : x > y;
+}
+
+int bench_stats_main(int argc, char **argv)
+{
+    const char *conninfo = NULL;
+    int runs = 3;
+    for (int i = 2; i + 1 < argc; i += 2) {
+        if (strcmp(argv[i], "--conninfo") == 0)
+            conninfo = argv[i + 1];
+        else if (strcmp(argv[i], "--runs") == 0)
+            runs = atoi(argv[i + 1]);
+    }
+    if (!conninfo || runs < 1 || runs > 50) {
+        fprintf(stderr, "usage: sanji-bench stats --conninfo STR [--runs 3]\n");
+        return 2;
+    }
+    PGconn *db;
+    sj_error err;
+    if (countyd_db_connect(conninfo, &db, &err) != 0) {
+        fprintf(stderr, "sanji-bench: stats: %s\n", err.message);
+        return 1;
+    }
+    /* The newest full year, quarter and month of the data, and the
+     * township and village with the most cases, from the data itself. */
+    PGresult *res =
+        PQexec(db, "SELECT to_char(to_timestamp(max(registered_at_ms) / 1000.0)"
+                   " AT TIME ZONE 'Asia/Shanghai' - interval '1 year', 'YYYY'),"
+                   " (SELECT left(village, 9) || '000' FROM cases GROUP BY 1"
+                   "  ORDER BY count(*) DESC LIMIT 1),"
+                   " (SELECT village FROM cases GROUP BY 1 ORDER BY count(*) DESC LIMIT 1),"
+                   " min(registered_at_ms), max(registered_at_ms) + 1, count(*) FROM cases");
+    if (PQresultStatus(res) != PGRES_TUPLES_OK || PQntuples(res) != 1 || PQgetisnull(res, 0, 0)) {
+        fprintf(stderr, "sanji-bench: stats: no cases (%s)\n", PQerrorMessage(db));
+        PQclear(res);
+        PQfinish(db);
+        return 1;
+    }
+    char year[8], quarter[16], month[16], town[13], village[13];
+    snprintf(year, sizeof year, "%s", PQgetvalue(res, 0, 0));
+    snprintf(quarter, sizeof quarter, "%s-Q4", year);
+    snprintf(month, sizeof month, "%s-11", year);
+    snprintf(town, sizeof town, "%.12s", PQgetvalue(res, 0, 1));
+    snprintf(village, sizeof village, "%.12s", PQgetvalue(res, 0, 2));
+    int64_t from = strtoll(PQgetvalue(res, 0, 3), NULL, 10);
+    int64_t to = strtoll(PQgetvalue(res, 0, 4), NULL, 10);
+    printf("cases: %s; year %s, township %s, village %s\n", PQgetvalue(res, 0, 5), year, town,
+           village);
+    PQclear(res);
+
+    const countyd_asker county = {SJ_NODE_ROLE_COUNTY_DESK, SJ_LEVEL_COUNTY, COUNTY_UNIT, ""};
+    countyd_asker township = {SJ_NODE_ROLE_TOWNSHIP_DESK, SJ_LEVEL_TOWNSHIP, "", ""};
+    countyd_asker station = {SJ_NODE_ROLE_VILLAGE, SJ_LEVEL_VILLAGE, "", ""};
+    snprintf(township.unit, sizeof township.unit, "%s", town);
+    snprintf(station.unit, sizeof station.unit, "%s", village);
+    const struct {
+        const char *name;
+        const countyd_asker *k;
+        Sanji__StatPeriod period;
+        const char *at;
+        Sanji__StatGroup group;
+    } qs[] = {
+        {"county, a month, total", &county, SANJI__STAT_PERIOD__STAT_PERIOD_MONTH, month,
+         SANJI__STAT_GROUP__STAT_GROUP_NONE},
+        {"county, a month, by township", &county, SANJI__STAT_PERIOD__STAT_PERIOD_MONTH, month,
+         SANJI__STAT_GROUP__STAT_GROUP_TOWNSHIP},
+        {"county, a quarter, by category", &county, SANJI__STAT_PERIOD__STAT_PERIOD_QUARTER,
+         quarter, SANJI__STAT_GROUP__STAT_GROUP_CATEGORY},
+        {"county, a year, total", &county, SANJI__STAT_PERIOD__STAT_PERIOD_YEAR, year,
+         SANJI__STAT_GROUP__STAT_GROUP_NONE},
+        {"county, a year, by township", &county, SANJI__STAT_PERIOD__STAT_PERIOD_YEAR, year,
+         SANJI__STAT_GROUP__STAT_GROUP_TOWNSHIP},
+        {"county, a year, by village", &county, SANJI__STAT_PERIOD__STAT_PERIOD_YEAR, year,
+         SANJI__STAT_GROUP__STAT_GROUP_VILLAGE},
+        {"county, a year, by item", &county, SANJI__STAT_PERIOD__STAT_PERIOD_YEAR, year,
+         SANJI__STAT_GROUP__STAT_GROUP_ITEM},
+        {"county, a year, by handling", &county, SANJI__STAT_PERIOD__STAT_PERIOD_YEAR, year,
+         SANJI__STAT_GROUP__STAT_GROUP_HANDLING},
+        {"county, a year, by department", &county, SANJI__STAT_PERIOD__STAT_PERIOD_YEAR, year,
+         SANJI__STAT_GROUP__STAT_GROUP_DEPARTMENT},
+        {"county, all ten years, by township", &county, SANJI__STAT_PERIOD__STAT_PERIOD_RANGE, NULL,
+         SANJI__STAT_GROUP__STAT_GROUP_TOWNSHIP},
+        {"township desk, a year, by village", &township, SANJI__STAT_PERIOD__STAT_PERIOD_YEAR, year,
+         SANJI__STAT_GROUP__STAT_GROUP_VILLAGE},
+        {"station, a year, total", &station, SANJI__STAT_PERIOD__STAT_PERIOD_YEAR, year,
+         SANJI__STAT_GROUP__STAT_GROUP_NONE},
+    };
+    int rc = 0;
+    printf("| question | registered | runs, ms | median, ms |\n|---|---:|---|---:|\n");
+    for (size_t i = 0; i < sizeof qs / sizeof qs[0] && rc == 0; i++) {
+        double t[50];
+        uint32_t registered = 0;
+        char runs_text[256] = "";
+        for (int r = 0; r < runs && rc == 0; r++) {
+            Sanji__PeriodStatQuery pq = SANJI__PERIOD_STAT_QUERY__INIT;
+            pq.period = qs[i].period;
+            pq.at = (char *)(qs[i].at ? qs[i].at : "");
+            pq.from_ms = from;
+            pq.to_ms = to;
+            pq.group_by = qs[i].group;
+            Sanji__Query q = SANJI__QUERY__INIT;
+            q.kind_case = SANJI__QUERY__KIND_PERIOD_STATISTICS;
+            q.period_statistics = &pq;
+            Sanji__QueryResult out;
+            countyd_arena a;
+            countyd_arena_init(&a);
+            double t0 = mono_ms();
+            rc = countyd_query_answer(db, &a, qs[i].k, NULL, &q, &out, &err);
+            t[r] = mono_ms() - t0;
+            if (rc == 0 && out.code != 0) {
+                fprintf(stderr, "sanji-bench: stats: %s refused: %s\n", qs[i].name, out.reason);
+                rc = 1;
+            }
+            if (rc == 0)
+                registered = out.period_statistics->total->registered;
+            countyd_arena_free(&a);
+            size_t n = strlen(runs_text);
+            snprintf(runs_text + n, sizeof runs_text - n, "%s%.0f", r ? ", " : "", t[r]);
+        }
+        if (rc != 0)
+            break;
+        qsort(t, (size_t)runs, sizeof t[0], cmp_double);
+        printf("| %s | %u | %s | %.0f |\n", qs[i].name, registered, runs_text, t[runs / 2]);
+    }
+    if (rc != 0 && err.message[0])
+        fprintf(stderr, "sanji-bench: stats: %s\n", err.message);
+    PQfinish(db);
+    return rc == 0 ? 0 : 1;
+}

@@ -1,0 +1,358 @@
+/*
+ * test_stats_e2e.c - period statistics through the real tiers
+ * (docs/STATISTICS.md): sanji-countyd on a private PostgreSQL with the
+ * demo county, the sanji-relayd of 张官营镇 (410423101000) and the `sanji`
+ * CLI at two of its village stations, at its township desk (both through
+ * the relay, which forwards the question to the county) and at a county
+ * desk (direct).
+ *
+ * Behaviours:
+ *   each asker's figures cover its own scope and nothing else: a station
+ *     counts its village's cases only, the township desk its villages',
+ *     the county desk the county's, each equal to what the county's
+ *     database holds for that scope; a station asking for its township is
+ *     refused;
+ *   the outputs: --json figures, the table, CSV (byte-order mark, Chinese headings,
+ *     a line per row and one for the total), and an .xlsx workbook written
+ *     with -o (a zip whose parts are the three sheets);
+ *   the county stopped: the relay refuses at once (UPSTREAM_DOWN) instead
+ *     of answering from its cache; the county back: answered again.
+ *
+ * Entry point: main().
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+#include <libpq-fe.h>
+
+#include "files.h"
+#include "pg_test.h"
+#include "proc.h"
+#include "tiers.h"
+
+#define V201     "v201"  /* village:410423101201 */
+#define V202     "v202"  /* village:410423101202 */
+#define TDESK    "tdesk" /* township-desk:410423101000 */
+#define CDESK    "cdesk" /* county-desk:410423000000:ops1 */
+#define OUT_MAX  65536
+#define CLI_WAIT "120"
+
+static struct {
+    sj_test_tiers t;
+    PGconn *db;
+    char conninfo[1024];
+} W;
+
+static int cli(const char *station, char *out, size_t cap, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+static int cli(const char *station, char *out, size_t cap, const char *fmt, ...)
+{
+    char args[2048], cmd[12288];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(args, sizeof args, fmt, ap);
+    va_end(ap);
+    snprintf(cmd, sizeof cmd, "cd '%s' && exec '%s' --config %s.conf %s 2>&1", W.t.certs.dir,
+             W.t.cli, station, args);
+    FILE *f = popen(cmd, "r");
+    if (!f)
+        fail_msg("popen failed for %s", cmd);
+    size_t n = fread(out, 1, cap - 1, f);
+    out[n] = '\0';
+    int st = pclose(f);
+    return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+/* The number after the first "key": at or after from in a JSON text. */
+static long jnum(const char *json, const char *from_key, const char *key)
+{
+    const char *p = strstr(json, from_key);
+    char pat[64];
+    snprintf(pat, sizeof pat, "\"%s\":", key);
+    p = p ? strstr(p, pat) : NULL;
+    if (!p)
+        fail_msg("no %s after %s in: %s", key, from_key, json);
+    return strtol(p + strlen(pat), NULL, 10);
+}
+
+static long db_count(const char *where)
+{
+    char sql[512];
+    snprintf(sql, sizeof sql,
+             "SELECT count(*) FROM cases WHERE registered_at_ms >= extract(epoch FROM"
+             " date_trunc('year', now() AT TIME ZONE 'Asia/Shanghai') AT TIME ZONE"
+             " 'Asia/Shanghai') * 1000 AND %s",
+             where);
+    PGresult *r = PQexec(W.db, sql);
+    if (PQresultStatus(r) != PGRES_TUPLES_OK)
+        fail_msg("%s: %s", sql, PQerrorMessage(W.db));
+    long n = strtol(PQgetvalue(r, 0, 0), NULL, 10);
+    PQclear(r);
+    return n;
+}
+
+static int64_t now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static int station_conf(const char *name, const char *cert, int port, const char *peer)
+{
+    char f[64];
+    snprintf(f, sizeof f, "%s.conf", name);
+    return sj_test_write_file(W.t.certs.dir, f,
+                              "[node]\ncert = %s.crt\nkey = %s.key\nca = ca/ca.crt\n"
+                              "[server]\naddress = 127.0.0.1:%d\npeer = %s\n"
+                              "[store]\npath = %s.db\n",
+                              cert, cert, port, peer, name);
+}
+
+static int login(const char *station, const char *person)
+{
+    static char out[OUT_MAX];
+    int rc = 1;
+    int64_t end = now_ms() + SJ_TEST_HANG_MS;
+    while (rc != 0 && now_ms() < end) {
+        rc = cli(station, out, sizeof out, "--json login %s", person);
+        if (rc != 0) {
+            cli(station, out, sizeof out, "sync --wait 2");
+            sj_test_sleep_ms(100);
+        }
+    }
+    if (rc != 0)
+        fprintf(stderr, "login %s at %s failed: %s\n", person, station, out);
+    return rc;
+}
+
+static void reg(const char *station, bool resolve)
+{
+    static char out[OUT_MAX];
+    int rc = cli(station, out, sizeof out,
+                 "--json register --item MZ-001 --name 张三 --id 11010519491231002X "
+                 "--phone 13800138000 --text '咨询' --wait-applied --wait " CLI_WAIT);
+    if (rc != 0)
+        fail_msg("register at %s: exit %d: %s", station, rc, out);
+    if (!resolve)
+        return;
+    const char *p = strstr(out, "\"case\":\"");
+    if (!p)
+        fail_msg("no case id in %s", out);
+    char id[64];
+    snprintf(id, sizeof id, "%.36s", p + 8);
+    rc = cli(station, out, sizeof out,
+             "--json resolve-now %s --result 已答复 --wait-applied --wait " CLI_WAIT, id);
+    if (rc != 0)
+        fail_msg("resolve-now at %s: exit %d: %s", station, rc, out);
+}
+
+static int group_setup(void **state)
+{
+    (void)state;
+    if (sj_test_tiers_init(&W.t) != 0)
+        return -1;
+    const char *args[] = {"issue",  "--dir",        W.t.certs.ca_dir, "--role", "village",
+                          "--unit", "410423101202", "--out",          NULL,     NULL};
+    char out[4096];
+    snprintf(out, sizeof out, "%s/v202", W.t.certs.dir);
+    args[8] = out;
+    if (sj_test_certs_pki(&W.t.certs, args) != 0)
+        return -1;
+    chmod(W.t.certs.dir, 0755);
+    W.db = pgt_fresh_db("sanji_stats_e2e", W.conninfo, sizeof W.conninfo);
+    if (sj_test_tiers_configure(&W.t, W.conninfo, NULL, NULL) != 0 ||
+        station_conf(V201, "village", W.t.relay_port, "relay:410423101000") != 0 ||
+        station_conf(V202, "v202", W.t.relay_port, "relay:410423101000") != 0 ||
+        station_conf(TDESK, "township-desk", W.t.relay_port, "relay:410423101000") != 0 ||
+        station_conf(CDESK, "county-desk", W.t.county_port, "county:410423000000") != 0 ||
+        sj_test_tiers_start(&W.t) != 0)
+        return -1;
+    setenv("SANJI_PASSWORD", "sanji123", 1);
+    if (login(V201, "p-410423101201-01") != 0 || login(V202, "p-410423101202-01") != 0 ||
+        login(TDESK, "p-410423101000-01") != 0 || login(CDESK, "p-410423000000-01") != 0)
+        return -1;
+    return 0;
+}
+
+static int group_teardown(void **state)
+{
+    (void)state;
+    if (W.db)
+        PQfinish(W.db);
+    return sj_test_tiers_finish(&W.t, "SANJI_E2E_KEEP");
+}
+
+/* Each level's figures are its own scope's, as the county's database
+ * counts them. */
+static void test_each_level_sees_its_scope(void **state)
+{
+    (void)state;
+    reg(V201, true);
+    reg(V201, false);
+    reg(V202, true);
+    static char out[OUT_MAX];
+    const struct {
+        const char *who, *scope, *where;
+    } askers[] = {
+        {V201, "410423101201", "village = '410423101201'"},
+        {V202, "410423101202", "village = '410423101202'"},
+        {TDESK, "410423101000", "village BETWEEN '410423101000' AND '410423101999'"},
+        {CDESK, "410423000000", "true"},
+    };
+    long registered[4];
+    for (int i = 0; i < 4; i++) {
+        int rc = cli(askers[i].who, out, sizeof out, "--json stats --period year --wait " CLI_WAIT);
+        if (rc != 0)
+            fail_msg("stats at %s: exit %d: %s", askers[i].who, rc, out);
+        char scope[64];
+        snprintf(scope, sizeof scope, "\"scope\":\"%s\"", askers[i].scope);
+        if (!strstr(out, scope))
+            fail_msg("stats at %s: want %s in %s", askers[i].who, scope, out);
+        registered[i] = jnum(out, "\"total\":", "registered");
+        assert_int_equal(registered[i], db_count(askers[i].where));
+        char where[256];
+        snprintf(where, sizeof where, "%s AND status IN (7, 8, 9, 10)", askers[i].where);
+        assert_int_equal(jnum(out, "\"total\":", "finished"), db_count(where));
+    }
+    /* What this test made: village 201 two (one resolved), 202 one. */
+    assert_true(registered[0] >= 2);
+    assert_true(registered[1] >= 1);
+    assert_true(registered[2] >= registered[0] + registered[1]);
+    assert_true(registered[3] >= registered[2]);
+
+    /* The township desk by village: rows of its own villages only. */
+    int rc =
+        cli(TDESK, out, sizeof out, "--json stats --period year --by village --wait " CLI_WAIT);
+    if (rc != 0)
+        fail_msg("stats --by village at the township desk: exit %d: %s", rc, out);
+    for (const char *p = strstr(out, "\"key\":\""); p; p = strstr(p + 1, "\"key\":\"")) {
+        if (strncmp(p + 7, "\"", 1) == 0)
+            continue; /* the total's empty key */
+        if (strncmp(p + 7, "410423101", 9) != 0)
+            fail_msg("a row outside the township: %.40s", p);
+    }
+    /* A station may not look at its township. */
+    rc = cli(V201, out, sizeof out,
+             "--json stats --period year --unit 410423101000 --wait " CLI_WAIT);
+    assert_int_not_equal(rc, 0);
+    assert_non_null(strstr(out, "SCOPE"));
+}
+
+/* The table, CSV and the workbook. */
+static void test_csv_and_xlsx(void **state)
+{
+    (void)state;
+    static char out[OUT_MAX];
+    int rc = cli(TDESK, out, sizeof out,
+                 "stats --period year --by village --format csv --wait " CLI_WAIT);
+    if (rc != 0)
+        fail_msg("csv: exit %d: %s", rc, out);
+    assert_memory_equal(out, "\xEF\xBB\xBF", 3);
+    assert_non_null(strstr(out, "登记"));
+    assert_non_null(strstr(out, "办结率"));
+    assert_non_null(strstr(out, "合计"));
+    /* Heading, one line per village with cases, the total. */
+    int lines = 0;
+    for (const char *p = out; (p = strstr(p, "\r\n")); p += 2)
+        lines++;
+    assert_true(lines >= 3);
+
+    /* The table: headings, a line per township, the total. */
+    rc = cli(CDESK, out, sizeof out, "stats --period year --by township --wait " CLI_WAIT);
+    if (rc != 0)
+        fail_msg("table: exit %d: %s", rc, out);
+    assert_non_null(strstr(out, "按乡镇"));
+    assert_non_null(strstr(out, "张官营镇"));
+    assert_non_null(strstr(out, "按时办结率"));
+    assert_non_null(strstr(out, "合计"));
+
+    rc = cli(CDESK, out, sizeof out,
+             "stats --period year --by township --format xlsx -o stats.xlsx --wait " CLI_WAIT);
+    if (rc != 0)
+        fail_msg("xlsx: exit %d: %s", rc, out);
+    char path[4096];
+    snprintf(path, sizeof path, "%s/stats.xlsx", W.t.certs.dir);
+    FILE *f = fopen(path, "rb");
+    assert_non_null(f);
+    static char zip[1 << 20];
+    size_t n = fread(zip, 1, sizeof zip, f);
+    fclose(f);
+    assert_true(n > 4);
+    assert_memory_equal(zip, "PK\x03\x04", 4);
+    /* Part names are stored as they are in the zip's directory. */
+    const char *parts[] = {"xl/worksheets/sheet1.xml", "xl/worksheets/sheet2.xml",
+                           "xl/worksheets/sheet3.xml", "xl/workbook.xml"};
+    for (size_t i = 0; i < 4; i++)
+        assert_non_null(memmem(zip, n, parts[i], strlen(parts[i])));
+    /* The total alone: its sheet and the total's would share the name 合计. */
+    rc = cli(CDESK, out, sizeof out,
+             "stats --period year --format xlsx -o total.xlsx --wait " CLI_WAIT);
+    if (rc != 0)
+        fail_msg("xlsx of the total: exit %d: %s", rc, out);
+    snprintf(path, sizeof path, "%s/total.xlsx", W.t.certs.dir);
+    f = fopen(path, "rb");
+    assert_non_null(f);
+    n = fread(zip, 1, sizeof zip, f);
+    fclose(f);
+    for (size_t i = 0; i < 4; i++)
+        assert_non_null(memmem(zip, n, parts[i], strlen(parts[i])));
+    /* An .xlsx without a file is refused before asking. */
+    rc = cli(CDESK, out, sizeof out, "stats --period year --format xlsx");
+    assert_int_not_equal(rc, 0);
+}
+
+/* The county stopped: the relay refuses a station's question at once, as
+ * the county computes statistics (no figures from the relay's cache); once
+ * the county is back, the question is answered again. */
+static void test_county_down_then_back(void **state)
+{
+    (void)state;
+    static char out[OUT_MAX];
+    sj_error err;
+    assert_int_equal(sj_test_proc_stop(&W.t.county, 30000, &err), 0);
+    int rc = 0;
+    for (int64_t end = now_ms() + SJ_TEST_HANG_MS; now_ms() < end;) {
+        rc = cli(V201, out, sizeof out, "--json stats --period year --wait " CLI_WAIT);
+        if (rc != 0 && strstr(out, "UPSTREAM_DOWN"))
+            break;
+        sj_test_sleep_ms(100);
+    }
+    if (rc == 0 || !strstr(out, "UPSTREAM_DOWN"))
+        fail_msg("with the county stopped, stats at a station: exit %d: %s", rc, out);
+    if (!strstr(out, "统计由县里计算"))
+        fail_msg("the refusal does not say the county computes statistics: %s", out);
+
+    assert_int_equal(sj_test_proc_restart(&W.t.county, &err), 0);
+    assert_int_equal(sj_test_proc_wait_port(&W.t.county, W.t.county_port, SJ_TEST_HANG_MS, &err),
+                     0);
+    for (int64_t end = now_ms() + SJ_TEST_HANG_MS; now_ms() < end;) {
+        rc = cli(V201, out, sizeof out, "--json stats --period year --wait " CLI_WAIT);
+        if (rc == 0)
+            break;
+        sj_test_sleep_ms(200);
+    }
+    if (rc != 0)
+        fail_msg("with the county back, stats at a station: exit %d: %s", rc, out);
+    assert_non_null(strstr(out, "\"scope\":\"410423101201\""));
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_each_level_sees_its_scope),
+        cmocka_unit_test(test_csv_and_xlsx),
+        cmocka_unit_test(test_county_down_then_back),
+    };
+    return cmocka_run_group_tests(tests, group_setup, group_teardown);
+}
