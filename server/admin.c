@@ -104,6 +104,45 @@ static void person_describe(const char *name, int role, const char *unit, const 
              sj_role_name((sj_person_role)role), unit, dept, active ? "yes" : "no");
 }
 
+/* A row's active flag (a person, a catalogue item, a department): the row
+ * locked, changed only when it differs, the change audited as on_command /
+ * off_command with the reference sets refs sent again.  *changed says
+ * whether anything was written. */
+typedef struct active_flag {
+    const char *select_sql;   /* SELECT ... FOR UPDATE by $1 */
+    int column;               /* the active column in its result */
+    const char *what;         /* for "no such ..." */
+    const char *update_sql;   /* UPDATE ... SET active = $2 ... WHERE key = $1 */
+    const char *on_command, *off_command;
+    const char *const *refs;
+} active_flag;
+
+static int set_active(PGconn *db, const char *by, const char *key, bool active,
+                      const active_flag *f, bool *changed, sj_error *err)
+{
+    *changed = false;
+    PGresult *res;
+    int rc = begin_row(db, f->select_sql, key, f->what, &res, err);
+    if (rc != 0)
+        return rc;
+    bool was = PQgetvalue(res, 0, f->column)[0] == 't';
+    PQclear(res);
+    if (was == active) {
+        rollback(db);
+        return 0;
+    }
+    const char *pu[] = {key, active ? "t" : "f"};
+    if ((rc = countyd_db_exec(db, f->update_sql, 2, pu, err)) != 0 ||
+        (rc = finish(db, by, active ? f->on_command : f->off_command, key,
+                     was ? "active=yes" : "active=no", active ? "active=yes" : "active=no",
+                     f->refs, err)) != 0) {
+        rollback(db);
+        return rc;
+    }
+    *changed = true;
+    return 0;
+}
+
 /* The checks of import.c's persons.csv for one person; the unit and the
  * department must exist. */
 static int person_check(PGconn *db, const char *name, const char *role_name, const char *unit,
@@ -302,28 +341,10 @@ fail:
 int countyd_admin_person_set_active(PGconn *db, const char *by, const char *id, bool active,
                                     bool *changed, sj_error *err)
 {
-    *changed = false;
-    PGresult *res;
-    int rc = begin_row(db, PERSON_SELECT, id, "人员 (person)", &res, err);
-    if (rc != 0)
-        return rc;
-    bool was = PQgetvalue(res, 0, 4)[0] == 't';
-    PQclear(res);
-    if (was == active) {
-        rollback(db);
-        return 0;
-    }
-    const char *pu[] = {id, active ? "t" : "f"};
-    if ((rc = countyd_db_exec(db, "UPDATE person SET active = $2, updated_at = now()"
-                                  " WHERE id = $1", 2, pu, err)) != 0 ||
-        (rc = finish(db, by, active ? "person activate" : "person deactivate", id,
-                     was ? "active=yes" : "active=no", active ? "active=yes" : "active=no",
-                     REF_PERSON, err)) != 0) {
-        rollback(db);
-        return rc;
-    }
-    *changed = true;
-    return 0;
+    static const active_flag f = {PERSON_SELECT, 4, "人员 (person)",
+                                  "UPDATE person SET active = $2, updated_at = now() WHERE id = $1",
+                                  "person activate", "person deactivate", REF_PERSON};
+    return set_active(db, by, id, active, &f, changed, err);
 }
 
 int countyd_admin_person_reset_password(PGconn *db, const char *by, const char *id,
@@ -475,30 +496,12 @@ int countyd_admin_duty_print(PGconn *db, const char *unit, FILE *out, size_t *n,
 int countyd_admin_item_set_active(PGconn *db, const char *by, const char *code, bool active,
                                   bool *changed, sj_error *err)
 {
-    *changed = false;
-    PGresult *res;
-    int rc = begin_row(db, "SELECT active FROM catalogue_item WHERE code = $1 FOR UPDATE", code,
-                       "事项 (catalogue item)", &res, err);
-    if (rc != 0)
-        return rc;
-    bool was = PQgetvalue(res, 0, 0)[0] == 't';
-    PQclear(res);
-    if (was == active) {
-        rollback(db);
-        return 0;
-    }
     static const char *const refs[] = {"catalogue", NULL};
-    const char *pu[] = {code, active ? "t" : "f"};
-    if ((rc = countyd_db_exec(db, "UPDATE catalogue_item SET active = $2, updated_at = now()"
-                                  " WHERE code = $1", 2, pu, err)) != 0 ||
-        (rc = finish(db, by, active ? "item restore" : "item retire", code,
-                     was ? "active=yes" : "active=no", active ? "active=yes" : "active=no", refs,
-                     err)) != 0) {
-        rollback(db);
-        return rc;
-    }
-    *changed = true;
-    return 0;
+    static const active_flag f = {
+        "SELECT active FROM catalogue_item WHERE code = $1 FOR UPDATE", 0, "事项 (catalogue item)",
+        "UPDATE catalogue_item SET active = $2, updated_at = now() WHERE code = $1",
+        "item restore", "item retire", refs};
+    return set_active(db, by, code, active, &f, changed, err);
 }
 
 /* --- departments ------------------------------------------------------------------ */
@@ -599,29 +602,12 @@ int countyd_admin_department_edit(PGconn *db, const char *by, const char *code, 
 int countyd_admin_department_set_active(PGconn *db, const char *by, const char *code, bool active,
                                         bool *changed, sj_error *err)
 {
-    *changed = false;
-    PGresult *res;
-    int rc = begin_row(db, DEPARTMENT_SELECT, code, "部门 (department)", &res, err);
-    if (rc != 0)
-        return rc;
-    bool was = PQgetvalue(res, 0, 1)[0] == 't';
-    PQclear(res);
-    if (was == active) {
-        rollback(db);
-        return 0;
-    }
     static const char *const refs[] = {"org_tree", NULL};
-    const char *pu[] = {code, active ? "t" : "f"};
-    if ((rc = countyd_db_exec(db, "UPDATE department SET active = $2, updated_at = now()"
-                                  " WHERE code = $1", 2, pu, err)) != 0 ||
-        (rc = finish(db, by, active ? "department activate" : "department deactivate", code,
-                     was ? "active=yes" : "active=no", active ? "active=yes" : "active=no", refs,
-                     err)) != 0) {
-        rollback(db);
-        return rc;
-    }
-    *changed = true;
-    return 0;
+    static const active_flag f = {
+        DEPARTMENT_SELECT, 1, "部门 (department)",
+        "UPDATE department SET active = $2, updated_at = now() WHERE code = $1",
+        "department activate", "department deactivate", refs};
+    return set_active(db, by, code, active, &f, changed, err);
 }
 
 /* --- the audit --------------------------------------------------------------------- */
