@@ -945,6 +945,100 @@ static unsigned carried(const sj_action *a)
     return f;
 }
 
+/* The field each action requires, with what to tell the person who left
+ * it out (the special cases follow in missing_field()). */
+static const struct {
+    unsigned field;
+    const char *missing;
+} action_requires[SJ_ACTION_COUNT] = {
+    [SJ_ACTION_RESOLVE_AT_ONCE] = {SJ_CASE_FIELD_RESULT,
+        N_("a result is required: say what was done for the villager")},
+    [SJ_ACTION_RESOLVE] = {SJ_CASE_FIELD_RESULT,
+        N_("a result is required: say what was done for the villager")},
+    [SJ_ACTION_REPORT] = {SJ_CASE_FIELD_RESULT,
+        N_("a result is required: say what was done for the villager")},
+    [SJ_ACTION_DISPATCH] = {SJ_CASE_FIELD_DEPARTMENT,
+        N_("a department is required to dispatch a case (派单): choose one from the county's "
+           "list of departments")},
+    [SJ_ACTION_REFUSE_DISPATCH] = {SJ_CASE_FIELD_NOTE,
+        N_("a reason is required to refuse a case back to the county (退单): say why it is not "
+           "this department's matter and whose it is")},
+    [SJ_ACTION_RETURN_REPORT] = {SJ_CASE_FIELD_NOTE,
+        N_("a note is required to send a report back to the department: say what is missing "
+           "or wrong")},
+    [SJ_ACTION_RETURN_DOWN] = {SJ_CASE_FIELD_NOTE,
+        N_("a note is required to send a case back down: say why it was escalated wrongly and "
+           "where it belongs")},
+    [SJ_ACTION_RETURN_UNDOABLE] = {SJ_CASE_FIELD_NOTE,
+        N_("a reason is required to return a case as undoable (退办): say in writing why the "
+           "matter cannot be done")},
+    [SJ_ACTION_WITHDRAW] = {SJ_CASE_FIELD_NOTE,
+        N_("a note is required when the applicant withdraws: record why")},
+    [SJ_ACTION_REOPEN] = {SJ_CASE_FIELD_NOTE,
+        N_("a note is required to reopen a case: say what the follow-up found")},
+    [SJ_ACTION_CLOSE] = {SJ_CASE_FIELD_NOTE,
+        N_("a note is required to close without feedback: say why the villager's satisfaction "
+           "was not recorded")},
+    [SJ_ACTION_REQUEST_MATERIALS] = {SJ_CASE_FIELD_MATERIALS,
+        N_("the full list of missing materials is required (一次告知): list every item at once")},
+    [SJ_ACTION_FEEDBACK] = {SJ_CASE_FIELD_SATISFACTION,
+        N_("the villager's satisfaction is required: satisfied, basically satisfied or "
+           "unsatisfied")},
+    [SJ_ACTION_WARN] = {SJ_CASE_FIELD_WARN_PERCENT,
+        N_("a warning needs the share of the time limit used, 1 to 99 percent")},
+    [SJ_ACTION_EXTEND_REQUEST] = {SJ_CASE_FIELD_EXTEND_DAYS,
+        N_("an extension needs the number of working days asked for, 1 to 60")},
+    [SJ_ACTION_EXTEND_REFUSE] = {SJ_CASE_FIELD_NOTE,
+        N_("a note is required to refuse an extension: say why")},
+    [SJ_ACTION_ASSIGN] = {SJ_CASE_FIELD_PERSON,
+        N_("a person is required to assign a case (指派): choose one of the unit holding it")},
+    [SJ_ACTION_SET_CARRIER] = {SJ_CASE_FIELD_PERSON,
+        N_("a person is required to name the carrier (全程代办员): choose a cadre of the "
+           "village")},
+    [SJ_ACTION_TAKE_OVER] = {SJ_CASE_FIELD_NOTE,
+        N_("a reason is required to take over a colleague's case (接手): say why (away, on "
+           "leave ...)")},
+    [SJ_ACTION_NOTIFIED] = {SJ_CASE_FIELD_NOTIFY,
+        N_("the record of a message to the villager needs the attempt's number")},
+    [SJ_ACTION_NOTIFY_FAILED] = {SJ_CASE_FIELD_NOTIFY,
+        N_("the record of a message to the villager needs the attempt's number")},
+};
+
+/* Whether a required field was given: text that is not blank (white space
+ * is not a reason), a list or a value that is not empty. */
+static bool given(const sj_action *a, unsigned field)
+{
+    switch (field) {
+    case SJ_CASE_FIELD_NOTE: return !sj_utf8_blank(a->note);
+    case SJ_CASE_FIELD_RESULT: return !sj_utf8_blank(a->result);
+    case SJ_CASE_FIELD_DEPARTMENT: return !sj_utf8_blank(a->department);
+    case SJ_CASE_FIELD_PERSON: return !sj_utf8_blank(a->person);
+    case SJ_CASE_FIELD_NOTIFY: return a->notify_attempt != 0;
+    default: return carried(a) & field;
+    }
+}
+
+/* What the person must add for the action to be taken, or NULL. */
+static const char *missing_field(const sj_case *c, const sj_action *a)
+{
+    if (a->type <= SJ_ACTION_NONE || a->type >= SJ_ACTION_COUNT || !action_requires[a->type].field)
+        return NULL;
+    /* A deactivated assignee's case is taken over without a word why. */
+    if (a->type == SJ_ACTION_TAKE_OVER && a->assignee_inactive)
+        return NULL;
+    if (!given(a, action_requires[a->type].field)) {
+        if (a->type == SJ_ACTION_CLOSE && c->status == SJ_STATUS_UNSATISFIED)
+            return N_("a note is required to close after unsatisfied feedback: record the "
+                      "result of the follow-up");
+        return action_requires[a->type].missing;
+    }
+    /* An extension asked for needs its reason as well as its days. */
+    if (a->type == SJ_ACTION_EXTEND_REQUEST && sj_utf8_blank(a->note))
+        return N_("a reason is required to ask for an extension: say why the time limit cannot "
+                  "be kept");
+    return NULL;
+}
+
 /* A field that came with an action that does not take it: refused, naming
  * the field (what it is for) and the action (what it takes). */
 static int check_taken(const sj_action *a, sj_error *err)
@@ -1041,106 +1135,8 @@ static int check_fields(const sj_case *c, const sj_action *a, sj_error *err)
                       N_("the action has no time; set it from the clock of the device where it "
                          "was done"));
 
-    /* Required fields first: "missing" tells the person what to add. */
-    const char *missing = NULL;
-    switch (a->type) {
-    case SJ_ACTION_RESOLVE_AT_ONCE:
-    case SJ_ACTION_RESOLVE:
-    case SJ_ACTION_REPORT:
-        if (sj_utf8_blank(a->result))
-            missing = N_("a result is required: say what was done for the villager");
-        break;
-    case SJ_ACTION_DISPATCH:
-        if (sj_utf8_blank(a->department))
-            missing = N_("a department is required to dispatch a case (派单): choose one from "
-                         "the county's list of departments");
-        break;
-    case SJ_ACTION_REFUSE_DISPATCH:
-        if (sj_utf8_blank(a->note))
-            missing = N_("a reason is required to refuse a case back to the county (退单): say "
-                         "why it is not this department's matter and whose it is");
-        break;
-    case SJ_ACTION_RETURN_REPORT:
-        if (sj_utf8_blank(a->note))
-            missing = N_("a note is required to send a report back to the department: say what "
-                         "is missing or wrong");
-        break;
-    case SJ_ACTION_RETURN_DOWN:
-        if (sj_utf8_blank(a->note))
-            missing = N_("a note is required to send a case back down: say why it was escalated "
-                         "wrongly and where it belongs");
-        break;
-    case SJ_ACTION_RETURN_UNDOABLE:
-        if (sj_utf8_blank(a->note))
-            missing = N_("a reason is required to return a case as undoable (退办): say in "
-                         "writing why the matter cannot be done");
-        break;
-    case SJ_ACTION_WITHDRAW:
-        if (sj_utf8_blank(a->note))
-            missing = N_("a note is required when the applicant withdraws: record why");
-        break;
-    case SJ_ACTION_REOPEN:
-        if (sj_utf8_blank(a->note))
-            missing = N_("a note is required to reopen a case: say what the follow-up found");
-        break;
-    case SJ_ACTION_CLOSE:
-        if (sj_utf8_blank(a->note))
-            missing = c->status == SJ_STATUS_UNSATISFIED
-                          ? N_("a note is required to close after unsatisfied feedback: record "
-                               "the result of the follow-up")
-                          : N_("a note is required to close without feedback: say why the "
-                               "villager's satisfaction was not recorded");
-        break;
-    case SJ_ACTION_REQUEST_MATERIALS:
-        if (a->n_materials == 0)
-            missing = N_("the full list of missing materials is required (一次告知): list "
-                         "every item at once");
-        break;
-    case SJ_ACTION_FEEDBACK:
-        if (a->satisfaction == SJ_SATISFACTION_NONE)
-            missing = N_("the villager's satisfaction is required: satisfied, basically "
-                         "satisfied or unsatisfied");
-        break;
-    case SJ_ACTION_WARN:
-        if (a->warn_percent == 0)
-            missing = N_("a warning needs the share of the time limit used, 1 to 99 percent");
-        break;
-    case SJ_ACTION_EXTEND_REQUEST:
-        if (a->extend_days == 0)
-            missing = N_("an extension needs the number of working days asked for, 1 to 60");
-        else if (sj_utf8_blank(a->note))
-            missing = N_("a reason is required to ask for an extension: say why the time limit "
-                         "cannot be kept");
-        break;
-    case SJ_ACTION_EXTEND_REFUSE:
-        if (sj_utf8_blank(a->note))
-            missing = N_("a note is required to refuse an extension: say why");
-        break;
-    case SJ_ACTION_ASSIGN:
-        if (sj_utf8_blank(a->person))
-            missing = N_("a person is required to assign a case (指派): choose one of the unit "
-                         "holding it");
-        break;
-    case SJ_ACTION_SET_CARRIER:
-        if (sj_utf8_blank(a->person))
-            missing = N_("a person is required to name the carrier (全程代办员): choose a cadre "
-                         "of the village");
-        break;
-    case SJ_ACTION_TAKE_OVER:
-        /* An absent colleague's work is taken with a word why; a
-         * deactivated one's needs none. */
-        if (!a->assignee_inactive && sj_utf8_blank(a->note))
-            missing = N_("a reason is required to take over a colleague's case (接手): say why "
-                         "(away, on leave ...)");
-        break;
-    case SJ_ACTION_NOTIFIED:
-    case SJ_ACTION_NOTIFY_FAILED:
-        if (a->notify_attempt == 0)
-            missing = N_("the record of a message to the villager needs the attempt's number");
-        break;
-    default:
-        break;
-    }
+    /* Required fields first: the refusal tells the person what to add. */
+    const char *missing = missing_field(c, a);
     if (missing)
         return refuse(err, SJ_EMISSING_FIELD, missing);
     int rc = check_taken(a, err);
