@@ -965,6 +965,16 @@ static void test_county_network_and_stats(void **state)
     /* The CLI's four, and the station desk's own when its test got so far. */
     assert_string_equal(total, NET.number[0] ? "5" : "4");
     assert_string_equal(closed, "2");
+    /* The console's search by assignee: the township assigned the station's
+     * case to 王志强 (test 2); it alone is found. */
+    g_autofree char *by_assignee =
+        NET.number[0] ? g_strdup_printf("set county.list.search.assignee p-" T101 "-01\n"
+                                        "click county.list.search.go\n"
+                                        "wait-text county.list.title （1） 30\n"
+                                        "expect-text county.list %s\n"
+                                        "click county.list.search.clear\n",
+                                        NET.number)
+                      : g_strdup("");
     g_autofree char *script = g_strdup_printf(
         "wait-page login 30\n"
         "wait-text login.persons 邱志强 30\n"
@@ -981,6 +991,7 @@ static void test_county_network_and_stats(void **state)
         "wait-text county.count.review 0 30\n"
         "click county.view.all\n"
         "wait-text county.list %s 30\n"
+        "%s"
         "%s"
         "page network\n"
         /* A relay's status reaches the county with its heartbeats (every
@@ -1019,7 +1030,7 @@ static void test_county_network_and_stats(void **state)
         "print pstats.message\n"
         "%s"
         "quit\n",
-        NET.number[0] ? NET.number : "410423-", s_county, s_net, total, s_stats);
+        NET.number[0] ? NET.number : "410423-", s_county, by_assignee, s_net, total, s_stats);
     assert_int_equal(run_desk_net("desk-county", "county", script, 90), 0);
     /* Both relays online as the county sees them. */
     g_autofree char *out = desk_output("county");
