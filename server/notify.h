@@ -31,9 +31,9 @@
  * Ownership: countyd_notify_msg's strings are malloc'ed; free them with
  * countyd_notify_msg_free().  Rendered text is malloc'ed for the caller.
  *
- * Entry points: countyd_notify_render(), countyd_notify_check_template(),
- * countyd_notify_backoff_ms(), countyd_notify_recover(), countyd_notify_take(),
- * countyd_notify_record(), countyd_notify_msg_free().
+ * Entry points: countyd_notify_recover(), countyd_notify_take(),
+ * countyd_notify_record(), countyd_notify_msg_free(); the texts are
+ * notify_text.h's.
  */
 #ifndef COUNTYD_NOTIFY_H
 #define COUNTYD_NOTIFY_H
@@ -47,24 +47,8 @@
 #include "apply.h"
 #include "case.h"
 #include "err.h"
+#include "notify_text.h"
 #include "server_config.h"
-
-/* What a template may name. */
-typedef struct countyd_notify_fields {
-    const char *county, *item, *village, *materials, *number;
-} countyd_notify_fields;
-
-/* Renders tmpl into *out (malloc'ed).  Returns 0, SJ_ENOMEM, or
- * SJ_ECONFIG_BAD_VALUE for an unknown or unclosed placeholder. */
-int countyd_notify_render(const char *tmpl, const countyd_notify_fields *f, char **out,
-                          sj_error *err);
-
-/* Checks a template's placeholders (for the configuration). */
-int countyd_notify_check_template(const char *tmpl, sj_error *err);
-
-/* The wait before attempt `attempt` + 1 after `attempt` failed:
- * retry_base doubled per attempt, at most retry_cap. */
-int64_t countyd_notify_backoff_ms(const countyd_config *cfg, uint32_t attempt);
 
 /* One message being sent. */
 typedef struct countyd_notify_msg {

@@ -7,7 +7,7 @@
  */
 #include "server_config.h"
 
-#include "notify.h"
+#include "notify_text.h"
 
 #include <limits.h>
 #include <stdint.h>
