@@ -292,15 +292,6 @@ static void test_unwritable_path_refused(void **state)
     expect_in(err.message, "--output");
 }
 
-/* In the sanitizer build: whole stacks for leaks, so that tests/lsan.supp
- * can name cairo's own loss by the function it happens in
- * (cairo_surface_finish) rather than the whole library. */
-const char *__lsan_default_options(void);
-const char *__lsan_default_options(void)
-{
-    return "fast_unwind_on_malloc=0";
-}
-
 int main(void)
 {
     /* Chinese, whatever the machine's locale (i18n.h). */
