@@ -169,32 +169,15 @@ int desk_period_stats_export(DeskPeriodStats *p, const char *path, sj_error *err
     return sc_stats_write_xlsx(path, p->stats, err);
 }
 
-static void on_save_response(GtkNativeDialog *d, int response, gpointer data)
+static int write_export(gpointer data, const char *path, sj_error *err)
 {
-    DeskPeriodStats *p = data;
-    if (response == GTK_RESPONSE_ACCEPT) {
-        g_autoptr(GFile) f = gtk_file_chooser_get_file(GTK_FILE_CHOOSER(d));
-        g_autofree char *path = f ? g_file_get_path(f) : NULL;
-        sj_error err;
-        if (path && desk_period_stats_export(p, path, &err) != 0)
-            desk_window_show_error(p->win, NULL, &err);
-        else if (path) {
-            g_autofree char *t = g_strdup_printf(_("Saved to %s."), path);
-            desk_window_notify(p->win, t, false);
-        }
-    }
-    g_object_unref(d);
+    return desk_period_stats_export(data, path, err);
 }
 
 static void on_export(GtkButton *b, gpointer data)
 {
     DeskPeriodStats *p = data;
-    GtkWindow *parent = GTK_WINDOW(gtk_widget_get_root(GTK_WIDGET(p)));
-    GtkFileChooserNative *d = gtk_file_chooser_native_new(
-        _("Export statistics"), parent, GTK_FILE_CHOOSER_ACTION_SAVE, _("Save"), _("Cancel"));
-    gtk_file_chooser_set_current_name(GTK_FILE_CHOOSER(d), "sanji-statistics.xlsx");
-    g_signal_connect(d, "response", G_CALLBACK(on_save_response), p);
-    gtk_native_dialog_show(GTK_NATIVE_DIALOG(d));
+    desk_window_save_file(p->win, _("Export statistics"), "sanji-statistics.xlsx", write_export, p);
 }
 
 static void desk_period_stats_finalize(GObject *obj)

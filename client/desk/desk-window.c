@@ -122,6 +122,43 @@ void desk_window_notify_saved(DeskWindow *w)
                        stuck != NULL);
 }
 
+typedef struct save_job {
+    DeskWindow *win;
+    desk_window_write_fn write;
+    gpointer data;
+} save_job;
+
+static void on_save_response(GtkNativeDialog *d, int response, gpointer user)
+{
+    save_job *j = user;
+    if (response == GTK_RESPONSE_ACCEPT) {
+        g_autoptr(GFile) f = gtk_file_chooser_get_file(GTK_FILE_CHOOSER(d));
+        g_autofree char *path = f ? g_file_get_path(f) : NULL;
+        sj_error err;
+        if (path && j->write(j->data, path, &err) != 0) {
+            desk_window_show_error(j->win, NULL, &err);
+        } else if (path) {
+            g_autofree char *t = g_strdup_printf(_("Saved to %s."), path);
+            desk_window_notify(j->win, t, false);
+        }
+    }
+    g_free(j);
+    g_object_unref(d);
+}
+
+void desk_window_save_file(DeskWindow *w, const char *title, const char *suggested,
+                           desk_window_write_fn write, gpointer data)
+{
+    GtkFileChooserNative *d = gtk_file_chooser_native_new(title, GTK_WINDOW(w),
+                                                          GTK_FILE_CHOOSER_ACTION_SAVE, _("Save"),
+                                                          _("Cancel"));
+    gtk_file_chooser_set_current_name(GTK_FILE_CHOOSER(d), suggested);
+    save_job *j = g_new0(save_job, 1);
+    *j = (save_job){w, write, data};
+    g_signal_connect(d, "response", G_CALLBACK(on_save_response), j);
+    gtk_native_dialog_show(GTK_NATIVE_DIALOG(d));
+}
+
 void desk_window_show_error(DeskWindow *w, const char *what, const sj_error *err)
 {
     g_autofree char *t = what ? g_strdup_printf("%s：%s", what, err->message) : g_strdup(err->message);

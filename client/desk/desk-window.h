@@ -66,6 +66,13 @@ void desk_window_notify_saved(DeskWindow *w);
 /* err's message in the banner, as an error. */
 void desk_window_show_error(DeskWindow *w, const char *what, const sj_error *err);
 
+/* Writes a file the person names: a save dialog (title, the suggested
+ * file name), then write(data, path, err); an error is shown, a success
+ * said (已保存到 …).  data must outlive the dialog (a page of w). */
+typedef int (*desk_window_write_fn)(gpointer data, const char *path, sj_error *err);
+void desk_window_save_file(DeskWindow *w, const char *title, const char *suggested,
+                           desk_window_write_fn write, gpointer data);
+
 void desk_window_register(DeskWindow *w, const char *name, GtkWidget *widget);
 GtkWidget *desk_window_lookup(DeskWindow *w, const char *name);
 
