@@ -17,7 +17,8 @@
 #include "migrate.h"
 #include "pg_test.h"
 
-void aft_open(aft_county *f, const char *prefix, const char *holiday_values, int64_t now_ms)
+void aft_open(aft_county *f, const char *prefix, const char *holiday_values,
+              const char *extra_sql, int64_t now_ms)
 {
     static int n;
     memset(f, 0, sizeof(*f));
@@ -51,6 +52,8 @@ void aft_open(aft_county *f, const char *prefix, const char *holiday_values, int
         snprintf(sql, sizeof(sql), "INSERT INTO holiday VALUES %s", holiday_values);
         pgt_exec(f->db, sql);
     }
+    if (extra_sql)
+        pgt_exec(f->db, extra_sql);
     sj_clock_set_fake_now_ms(now_ms);
     if (countyd_apply_open(&f->ap, f->db, "410423", &err) != 0)
         fail_msg("apply_open: %s", err.message);

@@ -47,9 +47,11 @@ typedef struct aft_county {
 
 /* Makes database <prefix>_<pid>_<n>, migrates and fills it, inserts the
  * holidays given as SQL VALUES rows ("('2026-05-01', 'holiday', '劳动节')",
- * NULL: none), fakes the clock to now_ms and opens the apply path.  Fails
- * the test on any error. */
-void aft_open(aft_county *f, const char *prefix, const char *holiday_values, int64_t now_ms);
+ * NULL: none), runs the test's own extra_sql on the county (NULL: none;
+ * before the apply path reads the persons and items), fakes the clock to
+ * now_ms and opens the apply path.  Fails the test on any error. */
+void aft_open(aft_county *f, const char *prefix, const char *holiday_values,
+              const char *extra_sql, int64_t now_ms);
 
 /* Closes the apply path and the connection; the clock is real again. */
 void aft_close(aft_county *f);

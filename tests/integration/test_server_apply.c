@@ -58,7 +58,7 @@ static int setup(void **state)
     aft_open(f, "t_apply",
              "('2026-05-01', 'holiday', '劳动节'), ('2026-05-04', 'holiday', '劳动节'),"
              " ('2026-05-05', 'holiday', '劳动节'), ('2026-05-09', 'workday', '调休')",
-             now);
+             NULL, now);
     *state = f;
     return 0;
 }

@@ -66,7 +66,7 @@ static int setup(void **state)
     aft_open(f, "t_clock",
              "('2026-01-01', 'holiday', '元旦'), ('2026-01-02', 'holiday', '元旦'),"
              " ('2026-01-03', 'holiday', '元旦'), ('2026-01-04', 'workday', '元旦调休上班')",
-             at(2026, 3, 2));
+             NULL, at(2026, 3, 2));
     *state = f;
     return 0;
 }

@@ -31,16 +31,17 @@
 #include "i18n.h"
 #include "migrate.h"
 #include "personal.h"
+#include "apply_fixture.h"
 #include "pg_test.h"
 #include "query.h"
 #include "sweep.h"
 
-#define VA "410423101201"
-#define VB "410423101202"
-#define VC "410423102201"
-#define TX "410423101000"
-#define TY "410423102000"
-#define CO "410423000000"
+#define VA AFT_VA
+#define VB AFT_VB
+#define VC AFT_VC
+#define TX AFT_TX
+#define TY AFT_TY
+#define CO AFT_CO
 
 static const countyd_peer P_VA = {SANJI__NODE_ROLE__NODE_ROLE_VILLAGE, VA, "village:" VA};
 static const countyd_peer P_VB = {SANJI__NODE_ROLE__NODE_ROLE_VILLAGE, VB, "village:" VB};
@@ -51,13 +52,7 @@ static const countyd_peer P_CO = {SANJI__NODE_ROLE__NODE_ROLE_COUNTY_DESK, CO, "
 static const countyd_peer P_MZJ = {SANJI__NODE_ROLE__NODE_ROLE_DEPARTMENT_DESK, CO,
                                    "department-desk:" CO ":mzj"};
 
-typedef struct fx {
-    PGconn *db;
-    countyd_apply ap;
-    char conninfo[1024];
-    uint8_t next_mid;
-    char id_number[SJ_PERSONAL_ID_SIZE];
-} fx;
+typedef aft_county fx;
 
 /* hh:00 China time of a date in 2026. */
 static int64_t at(int m, int d, int hh)
@@ -66,26 +61,11 @@ static int64_t at(int m, int d, int hh)
            (int64_t)hh * 3600 * 1000;
 }
 
-static void case_id(uint8_t out[16], int n)
-{
-    memset(out, 0, 16);
-    out[0] = 0x01;
-    out[6] = 0x70;
-    out[15] = (uint8_t)n;
-}
-
 static void run1(fx *f, const countyd_peer *peer, const Sanji__CaseSubmit *s,
                  const Sanji__CaseAction *a)
 {
-    countyd_apply_msg m = {.peer = peer, .submit = s, .action = a};
-    m.message_id[0] = 0xAA;
-    m.message_id[6] = 0x70;
-    m.message_id[15] = ++f->next_mid;
-    countyd_apply_result r;
-    sj_error err;
-    sj_error_clear(&err);
-    if (countyd_apply_batch(&f->ap, &m, 1, &r, &err) != 0)
-        fail_msg("apply_batch: %s", err.message);
+    countyd_apply_msg m = aft_msg(f, peer, s, a);
+    countyd_apply_result r = aft_run1(f, &m);
     if (r.status != SANJI__ACK_STATUS__ACK_STATUS_APPLIED)
         fail_msg("expected APPLIED, got %s: %s", sj_err_name(r.code), r.reason);
 }
@@ -98,7 +78,7 @@ static void reg(fx *f, int n, const countyd_peer *peer, const char *person, cons
     Sanji__CaseSubmit s = SANJI__CASE_SUBMIT__INIT;
     Sanji__Applicant a = SANJI__APPLICANT__INIT;
     uint8_t id[16];
-    case_id(id, n);
+    aft_case_id(id, n);
     s.case_id.data = id;
     s.case_id.len = 16;
     s.village = (char *)peer->unit;
@@ -141,7 +121,7 @@ static void act(fx *f, const countyd_peer *peer, const char *person, int n,
     sj_clock_set_fake_now_ms(when);
     Sanji__CaseAction a = SANJI__CASE_ACTION__INIT;
     uint8_t id[16];
-    case_id(id, n);
+    aft_case_id(id, n);
     a.case_id.data = id;
     a.case_id.len = 16;
     a.action = type;
@@ -255,40 +235,16 @@ static void build(fx *f)
 static int setup(void **state)
 {
     fx *f = calloc(1, sizeof(*f));
-    char name[64];
-    snprintf(name, sizeof(name), "t_stats_%d", (int)getpid());
-    f->db = pgt_fresh_db(name, f->conninfo, sizeof(f->conninfo));
-    sj_error err;
-    if (countyd_migrate(f->db, NULL, NULL, &err) != 0)
-        fail_msg("migrate: %s", err.message);
-    pgt_exec(f->db, "INSERT INTO org_unit (code, name, level, parent) VALUES"
-                    " ('" CO "', '鲁山县', 3, NULL), ('" TX "', '张官营镇', 2, '" CO "'),"
-                    " ('" TY "', '下汤镇', 2, '" CO "'), ('" VA "', '甲村', 1, '" TX "'),"
-                    " ('" VB "', '乙村', 1, '" TX "'), ('" VC "', '丙村', 1, '" TY "')");
-    pgt_exec(f->db, "INSERT INTO catalogue_category VALUES ('MZ', '民政救助'), ('ZX', '咨询服务')");
-    pgt_exec(f->db, "INSERT INTO catalogue_item (code, category, name, min_level, department,"
-                    " limit_days, urgent_limit_days) VALUES"
-                    " ('V-1', 'ZX', '咨询', 1, '县民政局', 1, 0),"
-                    " ('T-1', 'MZ', '证明', 2, '县民政局', 5, 2),"
-                    " ('C-1', 'MZ', '低保', 3, '县民政局', 20, 10)");
-    pgt_exec(f->db,
-             "INSERT INTO person (id, name, role, org_unit, verifier) VALUES"
-             " ('pa', '甲干部', 1, '" VA "', 'scrypt$x'), ('pb', '乙干部', 1, '" VB
-             "', 'scrypt$x'),"
-             " ('pc', '丙干部', 1, '" VC "', 'scrypt$x'),"
-             " ('tx', '镇员X', 2, '" TX "', 'scrypt$x'), ('ty', '镇员Y', 2, '" TY "', 'scrypt$x'),"
-             " ('co', '县员', 3, '" CO "', 'scrypt$x')");
-    pgt_exec(f->db, "INSERT INTO department (code, name, active) VALUES ('mzj', '县民政局', true)");
-    pgt_exec(f->db, "INSERT INTO person (id, name, role, org_unit, verifier, department) VALUES"
-                    " ('dm', '民政员', 4, '" CO "', 'scrypt$x', 'mzj')");
-    pgt_exec(f->db,
-             "INSERT INTO holiday VALUES ('2026-01-01', 'holiday', '元旦'),"
-             " ('2026-11-04', 'holiday', '测试假日'), ('2026-11-08', 'workday', '测试调休')");
-    sj_clock_set_fake_now_ms(at(10, 30, 9));
-    if (countyd_apply_open(&f->ap, f->db, "410423", &err) != 0)
-        fail_msg("apply_open: %s", err.message);
-    snprintf(f->id_number, sizeof(f->id_number), "41042319900101123%c",
-             sj_personal_id_check_char("41042319900101123"));
+    /* The fixture's county, with a second category for V-1 and a cadre at
+     * village C; a holiday and a make-up working day in November. */
+    aft_open(f, "t_stats",
+             "('2026-01-01', 'holiday', '元旦'), ('2026-11-04', 'holiday', '测试假日'),"
+             " ('2026-11-08', 'workday', '测试调休')",
+             "INSERT INTO catalogue_category VALUES ('ZX', '咨询服务');"
+             " UPDATE catalogue_item SET category = 'ZX' WHERE code = 'V-1';"
+             " INSERT INTO person (id, name, role, org_unit, verifier) VALUES"
+             " ('pc', '丙干部', 1, '" VC "', 'scrypt$x')",
+             at(10, 30, 9));
     build(f);
     *state = f;
     return 0;
@@ -299,10 +255,8 @@ static int teardown(void **state)
     fx *f = *state;
     if (!f)
         return 0;
-    countyd_apply_close(&f->ap);
-    PQfinish(f->db);
+    aft_close(f);
     free(f);
-    sj_clock_set_fake_offset_ms(0);
     return 0;
 }
 
