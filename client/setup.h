@@ -9,8 +9,9 @@
  * refuses a key others may read), ca.crt and crl.pem, and then the
  * configuration itself (client.conf syntax, relative paths).  Files already
  * there with other contents are a different setup: refused unless force.
- * Each file is replaced atomically (temporary file, fsync, rename).  The
- * local store is never touched.
+ * Each file is replaced atomically (temporary file, fsync, rename): the
+ * file handling is common/enrol_install.h's, shared with the relay's
+ * setup.  The local store is never touched.
  *
  * Entry points: sc_setup_default_target(), sc_setup_import().
  */

@@ -69,8 +69,8 @@ static void usage(FILE *f)
           "  " PROG " crl    --dir D [--days 30]\n"
           "  " PROG " show   --cert FILE\n"
           "  " PROG " enrol  --dir D --orgunits CSV --address HOST:PORT[,HOST:PORT]\n"
-          "                  (--township CODE | --unit CODE [--role ROLE] [--name N])\n"
-          "                  [--days 825] --out DIR\n"
+          "                  (--township CODE | --unit CODE [--role ROLE] [--name N]\n"
+          "                   [--host H,H...]) [--days 825] --out DIR\n"
           "\n"
           "  ROLE: village | relay | township-desk | county-desk | department-desk | county\n"
           "        (department-desk: --unit is the county, --name the department's code)\n"
@@ -82,8 +82,9 @@ static void usage(FILE *f)
           "  show   prints a certificate's identity, serial and validity\n"
           "  enrol  writes one enrolment bundle (DIR/<unit>-<role>.sanji) and its passphrase\n"
           "         slip (.slip.txt) per node: every village of --township, or --unit;\n"
-          "         --address is its relay's (the county's for a county desk); stations\n"
-          "         import it with 'sanji setup' or sanji-desk\n",
+          "         --address is its relay's (the county's for a county desk or a relay);\n"
+          "         stations import it with 'sanji setup' or sanji-desk, a relay with\n"
+          "         'sanji-relayctl setup'; --host names a relay's addresses\n",
           f);
 }
 
@@ -1136,6 +1137,7 @@ typedef struct enrol_run {
     struct ca ca;
     char *ca_pem, *crl_pem;
     const char *address, *out;
+    const char *hosts; /* --host: DNS names and addresses of a relay's certificate */
     long long nb, na;
     int issued, failed;
 } enrol_run;
@@ -1157,6 +1159,7 @@ static bool write_slip(FILE *f, const sj_identity *id, const char *unit_name, co
                        const char *peer, const char *address, const char *pass, long long na)
 {
     char until[32] = "?";
+    bool relay = id->role == SJ_NODE_ROLE_RELAY;
     time_t t = (time_t)na;
     struct tm tm;
     if (gmtime_r(&t, &tm))
@@ -1172,12 +1175,14 @@ static bool write_slip(FILE *f, const sj_identity *id, const char *unit_name, co
                    "\n"
                    "口令 passphrase:      %s\n"
                    "\n"
-                   "导入 / import:  sanji setup %s\n"
-                   "                或在 sanji-desk 首次启动时选择“导入本站配置”\n"
+                   "导入 / import:  %s %s\n"
+                   "%s"
                    "口令只用于这一个文件；文件和本单请分开送达，导入后销毁本单。\n"
                    "(Deliver the file and this slip separately; destroy the slip after import.)\n",
                    id->unit, unit_name, id->node_id, file, peer, address, until, pass,
-                   file) > 0;
+                   relay ? "sanji-relayctl setup" : "sanji setup", file,
+                   relay ? "                (以 root 身份在乡镇中转服务器上运行 / as root on the relay)\n"
+                         : "                或在 sanji-desk 首次启动时选择“导入本站配置”\n") > 0;
 }
 
 /* Issues one node's certificate and writes its bundle and slip into
@@ -1208,7 +1213,8 @@ static int enrol_one(enrol_run *run, const sj_identity *id, const char *unit_nam
     int rc = -1;
     sj_error err;
     sj_error_clear(&err);
-    if (issue_node(&run->ca, id, NULL, run->nb, run->na, &x, &key, &bn) != 0)
+    if (issue_node(&run->ca, id, id->role == SJ_NODE_ROLE_RELAY ? run->hosts : NULL, run->nb,
+                   run->na, &x, &key, &bn) != 0)
         goto out;
     if ((cert_pem = pem_string(write_cert_fn, x)) == NULL ||
         (key_pem = pem_string(write_key_fn, key)) == NULL)
@@ -1284,7 +1290,7 @@ static int cmd_enrol(const struct opts *o)
     if ((o->township == NULL) == (o->unit == NULL))
         die_usage("enrol 需要 --township 或 --unit 之一 (give one: a township for all its "
                   "villages, or one unit)");
-    if (o->township && (o->role || o->name))
+    if (o->township && (o->role || o->name || o->hosts))
         die_usage("--township 只签发村站 (--township makes village bundles; use --unit with "
                   "--role for a desk)");
     check_address(o->address);
@@ -1293,7 +1299,7 @@ static int cmd_enrol(const struct opts *o)
         die_usage("enrol 只接受 --days (enrol takes --days for the validity)");
 
     sj_csv csv = {0};
-    enrol_run run = {.address = o->address, .out = o->out};
+    enrol_run run = {.address = o->address, .out = o->out, .hosts = o->hosts};
     time_t now = time(NULL);
     run.nb = (long long)now - 300;
     run.na = run.nb + days * 86400LL;
@@ -1320,11 +1326,15 @@ static int cmd_enrol(const struct opts *o)
     if (o->unit) {
         sj_node_role role = SJ_NODE_ROLE_VILLAGE;
         if (o->role && sj_node_role_parse(o->role, strlen(o->role), &role) != 0)
-            die_usage("--role \"%s\" 无效 (use village, township-desk or county-desk)", o->role);
+            die_usage("--role \"%s\" 无效 (use village, township-desk, county-desk or relay)",
+                      o->role);
         if (role != SJ_NODE_ROLE_VILLAGE && role != SJ_NODE_ROLE_TOWNSHIP_DESK &&
-            role != SJ_NODE_ROLE_COUNTY_DESK)
-            die_usage("enrol 只签发村站和办公桌 (enrol makes bundles for village, township-desk "
-                      "and county-desk; issue relays with '" PROG " issue')");
+            role != SJ_NODE_ROLE_COUNTY_DESK && role != SJ_NODE_ROLE_RELAY)
+            die_usage("enrol 只签发村站、办公桌和乡镇中转 (enrol makes bundles for village, "
+                      "township-desk, county-desk and relay; issue the county's own certificate "
+                      "with '" PROG " issue')");
+        if (o->hosts && role != SJ_NODE_ROLE_RELAY)
+            die_usage("--host 只用于 --role relay (a station or desk certificate names no host)");
         if (sj_identity_make(role, o->unit, o->name, &id, &err) != 0)
             die_usage("%s", err.message);
         if (!org_find(&csv, o->unit, &u)) {

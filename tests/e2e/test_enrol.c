@@ -85,11 +85,12 @@ static int sh(char *out, size_t cap, const char *fmt, ...)
     return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
 }
 
-/* The passphrase on a unit's slip ("" when there is none). */
-static void slip_passphrase(const char *unit, char *pass, size_t cap)
+/* The passphrase on the slip of bundle base (e.g. "410423101201-village";
+ * "" when there is none). */
+static void slip_passphrase_of(const char *base, char *pass, size_t cap)
 {
     char path[4400], line[512];
-    snprintf(path, sizeof path, "%s/%s-village.slip.txt", W.bundles, unit);
+    snprintf(path, sizeof path, "%s/%s.slip.txt", W.bundles, base);
     pass[0] = '\0';
     FILE *f = fopen(path, "r");
     if (!f)
@@ -99,6 +100,14 @@ static void slip_passphrase(const char *unit, char *pass, size_t cap)
             sscanf(line + strlen("口令 passphrase:"), "%127s", pass);
     fclose(f);
     (void)cap;
+}
+
+/* The passphrase on a village's slip. */
+static void slip_passphrase(const char *unit, char *pass, size_t cap)
+{
+    char base[64];
+    snprintf(base, sizeof base, "%s-village", unit);
+    slip_passphrase_of(base, pass, cap);
 }
 
 static bool exists(const char *path)
@@ -369,15 +378,8 @@ static void test_enrol_a_desk(void **state)
             W.t.certs.pki, W.t.certs.ca_dir, W.t.source, W.t.relay_port, W.bundles);
     if (rc != 1 || !strstr(out, "不会覆盖"))
         fail_msg("second enrol of the desk: exit %d: %s", rc, out);
-    char slip[4400], pass[128] = "";
-    snprintf(slip, sizeof slip, "%s/" TOWNSHIP "-township-desk.slip.txt", W.bundles);
-    FILE *f = fopen(slip, "r");
-    assert_non_null(f);
-    char line[512];
-    while (fgets(line, sizeof line, f))
-        if (strncmp(line, "口令 passphrase:", strlen("口令 passphrase:")) == 0)
-            sscanf(line + strlen("口令 passphrase:"), "%127s", pass);
-    fclose(f);
+    char pass[128];
+    slip_passphrase_of(TOWNSHIP "-township-desk", pass, sizeof pass);
     rc = sh(out, sizeof out,
             "echo %s | %s setup %s/" TOWNSHIP "-township-desk.sanji --dir desk && %s --config "
             "desk/client.conf status --offline && grep ^peer desk/client.conf",
@@ -387,6 +389,92 @@ static void test_enrol_a_desk(void **state)
         fail_msg("the desk's setup: exit %d: %s", rc, out);
 }
 
+/* A township relay's bundle: made with --unit, --role relay and --host,
+ * set up with `sanji-relayctl setup`, and the relay so set up then stands
+ * in for the one the network started with: a station's case goes through
+ * it to the county. */
+static void test_enrol_a_relay(void **state)
+{
+    (void)state;
+    static char out[OUT_MAX];
+    char relayctl[PATH_MAX + 32], pass[128], village_pass[128];
+    snprintf(relayctl, sizeof relayctl, "%s/relay/sanji-relayctl", W.t.build);
+    int rc = sh(out, sizeof out,
+                "%s enrol --dir %s --orgunits %s/deploy/demo/orgunits.csv --unit " TOWNSHIP
+                " --role relay --host 127.0.0.1 --address 127.0.0.1:%d --out %s",
+                W.t.certs.pki, W.t.certs.ca_dir, W.t.source, W.t.county_port, W.bundles);
+    if (rc != 0)
+        fail_msg("sanji-pki enrol --role relay: exit %d: %s", rc, out);
+    rc = sh(out, sizeof out, "cat %s/" TOWNSHIP "-relay.slip.txt", W.bundles);
+    if (rc != 0 || !strstr(out, "sanji-relayctl setup " TOWNSHIP "-relay.sanji") ||
+        !strstr(out, "county:410423000000"))
+        fail_msg("the relay's slip: exit %d: %s", rc, out);
+    /* A host is for a relay only. */
+    rc = sh(out, sizeof out,
+            "%s enrol --dir %s --orgunits %s/deploy/demo/orgunits.csv --unit " VILLAGE
+            " --host 127.0.0.1 --address 127.0.0.1:%d --out %s",
+            W.t.certs.pki, W.t.certs.ca_dir, W.t.source, W.t.relay_port, W.bundles);
+    if (rc != 2 || !strstr(out, "--host"))
+        fail_msg("enrol of a village with --host: exit %d: %s", rc, out);
+    slip_passphrase_of(TOWNSHIP "-relay", pass, sizeof pass);
+    slip_passphrase(VILLAGE, village_pass, sizeof village_pass);
+
+    /* A station's bundle is not a relay's; a bad --listen is refused:
+     * nothing written either time. */
+    rc = sh(out, sizeof out, "echo %s | %s setup %s/" VILLAGE "-village.sanji --dir relay2",
+            village_pass, relayctl, W.bundles);
+    if (rc != 1 || !strstr(out, "--role relay"))
+        fail_msg("relayctl setup of a village bundle: exit %d: %s", rc, out);
+    rc = sh(out, sizeof out,
+            "echo %s | %s setup %s/" TOWNSHIP "-relay.sanji --dir relay2 --listen nowhere", pass,
+            relayctl, W.bundles);
+    if (rc != 1 || !strstr(out, "--listen nowhere"))
+        fail_msg("relayctl setup --listen nowhere: exit %d: %s", rc, out);
+    char dir[4400];
+    snprintf(dir, sizeof dir, "%s/relay2", W.t.certs.dir);
+    assert_false(exists(dir));
+
+    rc = sh(out, sizeof out,
+            "echo %s | %s setup %s/" TOWNSHIP "-relay.sanji --dir relay2 --listen 127.0.0.1:%d",
+            pass, relayctl, W.bundles, W.t.relay_port);
+    if (rc != 0 || !strstr(out, "relay:" TOWNSHIP) || !strstr(out, "relayd.conf"))
+        fail_msg("relayctl setup: exit %d: %s", rc, out);
+    assert_int_equal(mode_of(dir, "relay.key"), 0600);
+    assert_int_equal(mode_of(dir, "relay.crt"), 0644);
+    assert_int_equal(mode_of(dir, "relayd.conf"), 0640);
+    rc = sh(out, sizeof out, "openssl x509 -in relay2/relay.crt -noout -ext subjectAltName");
+    if (rc != 0 || !strstr(out, "127.0.0.1") || !strstr(out, "sanji:relay:" TOWNSHIP))
+        fail_msg("the relay's certificate: exit %d: %s", rc, out);
+    rc = sh(out, sizeof out,
+            "echo %s | %s setup %s/" TOWNSHIP "-relay.sanji --dir relay2 --listen 127.0.0.1:%d",
+            pass, relayctl, W.bundles, W.t.relay_port);
+    if (rc != 0 || !strstr(out, "无需改动"))
+        fail_msg("relayctl setup again: exit %d: %s", rc, out);
+
+    /* The relay from the bundle in place of the network's own. */
+    assert_int_equal(sj_test_proc_stop(&W.t.relay, SJ_TEST_HANG_MS, NULL), 0);
+    char conf[4400];
+    snprintf(conf, sizeof conf, "%.4000s/relayd.conf", dir);
+    snprintf(W.t.relay_log, sizeof W.t.relay_log, "%.4000s/relayd.log", dir);
+    if (sj_test_tiers_start_daemon(&W.t.relay, "relay/sanji-relayd", conf, W.t.relay_log,
+                                   W.t.relay_port) != 0)
+        fail_msg("sanji-relayd from the bundle's configuration did not start; log %s",
+                 W.t.relay_log);
+    if (sj_test_tiers_write_station(&W.t, "zgy") != 0 ||
+        sj_test_tiers_station_login(&W.t, "zgy", "p-" VILLAGE "-01") != 0)
+        fail_msg("a station could not log in through the relay from the bundle");
+    sj_test_case_ref k;
+    rc = sj_test_tiers_register(&W.t, "zgy", "李四", "--wait-applied --wait " CLI_WAIT, &k);
+    if (rc != 0 || !k.number[0])
+        fail_msg("register through the relay from the bundle: exit %d", rc);
+    char sql[256];
+    snprintf(sql, sizeof sql, "SELECT count(*) FROM cases WHERE number = '%s'", k.number);
+    char *cnt = pgt_scalar(W.db, sql);
+    assert_non_null(cnt);
+    assert_string_equal(cnt, "1");
+    free(cnt);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -394,6 +482,7 @@ int main(void)
         cmocka_unit_test(test_bad_imports_are_refused),
         cmocka_unit_test(test_import_and_work),
         cmocka_unit_test(test_enrol_a_desk),
+        cmocka_unit_test(test_enrol_a_relay),
     };
     return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }
