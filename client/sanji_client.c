@@ -298,7 +298,9 @@ static void flush_outbox(sc_client *c)
         int rc = sj_conn_send_payload(c->conn, e[i].payload, e[i].payload_len, &err);
         if (rc == SJ_EBACKPRESSURE || rc == SJ_ECLOSED)
             break; /* on_drain or the next link resumes */
-        if (rc != 0) {
+        if (rc == SJ_EUNSUPPORTED) {
+            SJ_LOG_WARN(MOD, "outbox message waits for the relay's upgrade", "error", err.message);
+        } else if (rc != 0) {
             /* A payload that cannot be sent at all (over the frame limit):
              * it was checked when saved, so this is a damaged row.  Skip it
              * on this link and say so; it stays in the outbox. */
@@ -346,8 +348,8 @@ static void send_hello(sc_client *c)
         pfc[i] = &fc[i];
     }
     Sanji__Hello h = SANJI__HELLO__INIT;
-    h.min_version = 1;
-    h.max_version = 1;
+    h.min_version = SJ_PROTOCOL_LEVEL_MIN;
+    h.max_version = SJ_PROTOCOL_LEVEL;
     h.software = (char *)"sanji-client " SANJI_VERSION;
     h.cursors = pfc;
     h.n_cursors = n;
@@ -709,10 +711,13 @@ static void d_on_message(sj_dialer *d, sj_conn *conn, const Sanji__Envelope *env
     switch (env->body_case) {
     case SANJI__ENVELOPE__BODY_WELCOME: {
         const Sanji__Welcome *w = env->welcome;
-        if (c->welcomed || w->version != 1) {
+        if (c->welcomed || w->version < SJ_PROTOCOL_LEVEL_MIN || w->version > SJ_PROTOCOL_LEVEL) {
             sj_conn_close(conn, SJ_EPROTOCOL, "unexpected Welcome");
             return;
         }
+        /* An older relay or county: what it does not know stays in the
+         * outbox until it is upgraded (flush_outbox()). */
+        sj_conn_set_level(conn, w->version);
         c->welcomed = true;
         /* A county answers for itself; a relay says whether the county is
          * reachable behind it. */

@@ -42,6 +42,7 @@ struct sj_conn {
     sj_frame_decoder dec;
     sj_conn_options opt;
     int status;
+    uint32_t level; /* protocol level agreed with the peer (envelope.h) */
     uint8_t state;
     uint8_t handles_open;
     bool reading;
@@ -488,6 +489,7 @@ sj_conn *sj_conn_new(uv_loop_t *loop, sj_tls_ctx *ctx, const char *expected_peer
     c->self_node = self ? self->node_id : NULL;
     sj_frame_decoder_init(&c->dec, c->opt.max_frame);
     c->state = ST_NEW;
+    c->level = SJ_PROTOCOL_LEVEL_MIN; /* until Hello or Welcome says more */
     return c;
 }
 
@@ -542,10 +544,34 @@ static int can_send(const sj_conn *c, sj_error *err)
     return 0;
 }
 
+void sj_conn_set_level(sj_conn *c, uint32_t level)
+{
+    c->level = level;
+}
+
+uint32_t sj_conn_level(const sj_conn *c)
+{
+    return c->level;
+}
+
+/* SJ_EUNSUPPORTED when the peer's protocol level is below body's. */
+static int check_level(const sj_conn *c, Sanji__Envelope__BodyCase body, sj_error *err)
+{
+    uint32_t need = sj_envelope_body_level(body);
+    if (need <= c->level)
+        return 0;
+    return sj_error_set(err, SJ_EUNSUPPORTED,
+                        "the peer speaks protocol level %u and this message needs level %u; it "
+                        "is kept until the peer is upgraded",
+                        c->level, need);
+}
+
 int sj_conn_send(sj_conn *c, const Sanji__Envelope *env, uint8_t id_out[SJ_ENVELOPE_ID_SIZE],
                  sj_error *err)
 {
     int rc = can_send(c, err);
+    if (rc == 0)
+        rc = check_level(c, env->body_case, err);
     if (rc != 0)
         return rc;
     uint8_t stack[2048];
@@ -572,6 +598,18 @@ int sj_conn_send_payload(sj_conn *c, const uint8_t *payload, size_t len, sj_erro
     int rc = can_send(c, err);
     if (rc != 0)
         return rc;
+    if (c->level < SJ_PROTOCOL_LEVEL) {
+        /* An older peer: only now is it worth decoding what is sent.  A
+         * payload that does not decode is sent as before: the receiver
+         * judges it. */
+        Sanji__Envelope *e = sanji__envelope__unpack(NULL, len, payload);
+        if (e != NULL) {
+            rc = check_level(c, e->body_case, err);
+            sanji__envelope__free_unpacked(e, NULL);
+            if (rc != 0)
+                return rc;
+        }
+    }
     rc = sj_frame_check_len(len, c->opt.max_frame);
     if (rc != 0)
         return sj_error_set(err, rc, "payload of %zu bytes; link maximum is %u", len,

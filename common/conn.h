@@ -154,7 +154,16 @@ int sj_conn_send(sj_conn *conn, const Sanji__Envelope *env, uint8_t id_out[SJ_EN
 /* Queues an already serialised payload (e.g. as stored by a relay) as one
  * frame, without checking it.  Same returns as sj_conn_send(); a payload
  * over max_frame is refused with SJ_EFRAME_TOO_LARGE. */
+/* Both refuse, with SJ_EUNSUPPORTED and nothing queued, a message whose
+ * body is of a higher protocol level than the link's (envelope.h): the
+ * caller keeps it for a link that takes it.  The payload is decoded for
+ * that only on a link below this program's level, i.e. to an older peer. */
 int sj_conn_send_payload(sj_conn *conn, const uint8_t *payload, size_t len, sj_error *err);
+
+/* The protocol level agreed with the peer (sj_protocol_level_agree());
+ * SJ_PROTOCOL_LEVEL_MIN until it is set. */
+void sj_conn_set_level(sj_conn *conn, uint32_t level);
+uint32_t sj_conn_level(const sj_conn *conn);
 
 /* Closes the link: when established, sends Goodbye(status, reason) if
  * status != 0, then close_notify, lets queued data drain (at most

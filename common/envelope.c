@@ -264,3 +264,20 @@ void sj_envelope_free(Sanji__Envelope *env)
     ProtobufCAllocator alloc = {.alloc = budget_alloc, .free = budget_free, .allocator_data = NULL};
     sanji__envelope__free_unpacked(env, &alloc);
 }
+
+uint32_t sj_envelope_body_level(Sanji__Envelope__BodyCase body)
+{
+    /* Level 1 is the closed list of the first release's bodies; anything
+     * else is newer, so a body added later needs level 2 at least without
+     * anyone remembering to say so here. */
+    return body >= SANJI__ENVELOPE__BODY_HELLO && body <= SANJI__ENVELOPE__BODY_CRL_UPDATE
+               ? 1u
+               : SJ_PROTOCOL_LEVEL;
+}
+
+uint32_t sj_protocol_level_agree(uint32_t peer_max)
+{
+    if (peer_max < SJ_PROTOCOL_LEVEL_MIN)
+        return SJ_PROTOCOL_LEVEL_MIN;
+    return peer_max < SJ_PROTOCOL_LEVEL ? peer_max : SJ_PROTOCOL_LEVEL;
+}

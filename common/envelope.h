@@ -22,7 +22,8 @@
  *                          check this)
  *
  * Entry points: sj_envelope_pack(), sj_envelope_pack_into(),
- * sj_envelope_packed_size(), sj_envelope_unpack(), sj_envelope_free().
+ * sj_envelope_packed_size(), sj_envelope_unpack(), sj_envelope_free(),
+ * sj_envelope_body_level(), sj_protocol_level_agree().
  */
 #ifndef SJ_ENVELOPE_H
 #define SJ_ENVELOPE_H
@@ -35,8 +36,28 @@
 #include "sanji.pb-c.h"
 #include "utf8.h"
 
-/* The protocol version this code speaks. */
+/* The Envelope's wire format (Envelope.version): 1, unchanged since the
+ * first release, so that every release can read every other's frames. */
 #define SJ_ENVELOPE_VERSION 1u
+
+/* The protocol level (docs/PROTOCOL.md "Protocol levels"): which bodies a
+ * peer understands.  A link's two ends agree on the lower of their highest
+ * levels in Hello/Welcome (Hello.min_version/max_version,
+ * Welcome.version), and nothing of a higher level is sent on it: a body a
+ * peer does not know ends its link, so a county or relay newer than its
+ * peers must hold such messages back, not send them.
+ *   1  everything up to CrlUpdate (Envelope.body 10-25)
+ *   2  DutySync and every body added after it (26 and up) */
+#define SJ_PROTOCOL_LEVEL_MIN 1u
+#define SJ_PROTOCOL_LEVEL 2u
+
+/* The lowest protocol level whose peers understand an Envelope body. */
+uint32_t sj_envelope_body_level(Sanji__Envelope__BodyCase body);
+
+/* The level a link runs at, from the peer's Hello (acceptor) or Welcome
+ * (connector): the lower of the peer's highest and ours, and
+ * SJ_PROTOCOL_LEVEL_MIN for a peer that says nothing. */
+uint32_t sj_protocol_level_agree(uint32_t peer_max);
 
 /* Size of Envelope.message_id. */
 #define SJ_ENVELOPE_ID_SIZE 16

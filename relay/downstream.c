@@ -235,7 +235,10 @@ static bool flush_out(session *s)
         int rc = sj_conn_send_payload(s->conn, f->frame + 4, f->len - 4, &err);
         if (rc == SJ_EBACKPRESSURE)
             return false;
-        if (rc != 0 && rc != SJ_ECLOSED)
+        if (rc == SJ_EUNSUPPORTED)
+            SJ_LOG_INFO(MOD, "not sent to an older peer", "peer", s->peer.node_id, "why",
+                        err.message);
+        else if (rc != 0 && rc != SJ_ECLOSED)
             SJ_LOG_WARN(MOD, "message not sent", "peer", s->peer.node_id, "why", err.message);
         inflight *e = f->is_result ? inflight_find(s, f->result_id) : NULL;
         if (e != NULL && rc == 0) {
@@ -805,13 +808,15 @@ static void handle_hello(session *s, const Sanji__Envelope *env)
 {
     relay *r = s->d->r;
     const Sanji__Hello *h = env->hello;
-    if (h->min_version > SJ_ENVELOPE_VERSION || h->max_version < SJ_ENVELOPE_VERSION) {
+    if (h->min_version > SJ_PROTOCOL_LEVEL || h->max_version < SJ_PROTOCOL_LEVEL_MIN) {
         s->closing = true;
         sj_conn_close(s->conn, SJ_EFRAME_BAD_VERSION,
                       _("This program and the township relay speak no common protocol version; "
                         "install the version the county names."));
         return;
     }
+    /* An older station or desk gets nothing it does not know (envelope.h). */
+    sj_conn_set_level(s->conn, sj_protocol_level_agree(h->max_version));
     /* The feeds: those the peer names, then every other village in scope. */
     for (size_t i = 0; i < h->n_cursors; i++)
         if (h->cursors[i]->village)
@@ -837,7 +842,7 @@ static void handle_hello(session *s, const Sanji__Envelope *env)
     Sanji__FeedCursor *curs = calloc(s->n_feeds + 1, sizeof *curs);
     Sanji__FeedCursor **cp = calloc(s->n_feeds + 1, sizeof *cp);
     Sanji__Welcome w = SANJI__WELCOME__INIT;
-    w.version = SJ_ENVELOPE_VERSION;
+    w.version = sj_conn_level(s->conn);
     w.node = r->self.node_id;
     w.server_time_ms = sj_clock_real_ms();
     w.upstream_online = r->upstream_online;

@@ -89,8 +89,8 @@ static void send_hello(relay_upstream *u)
         l.ptrs[i] = &l.items[i];
     }
     Sanji__Hello h = SANJI__HELLO__INIT;
-    h.min_version = SJ_ENVELOPE_VERSION;
-    h.max_version = SJ_ENVELOPE_VERSION;
+    h.min_version = SJ_PROTOCOL_LEVEL_MIN;
+    h.max_version = SJ_PROTOCOL_LEVEL;
     h.software = (char *)"sanji-relayd " SANJI_VERSION;
     h.cursors = l.ptrs;
     h.n_cursors = l.ptrs ? l.n : 0;
@@ -132,6 +132,13 @@ static void pump(relay_upstream *u)
         free(it.payload);
         if (rc == SJ_EBACKPRESSURE)
             return; /* on_drain resumes */
+        if (rc == SJ_EUNSUPPORTED) {
+            /* The county is older than the station that sent it: the
+             * message stays queued for the next link, the rest goes on. */
+            SJ_LOG_WARN(MOD, "queued message waits for the county's upgrade", "why", err.message);
+            u->last_sent_seq = it.seq;
+            continue;
+        }
         if (rc != 0) {
             SJ_LOG_WARN(MOD, "queued message not forwarded", "why", err.message);
             return;
@@ -264,6 +271,8 @@ static void on_message(sj_dialer *d, sj_conn *conn, const Sanji__Envelope *env,
     r->upstream_last_contact_ms = sj_clock_real_ms();
     switch (env->body_case) {
     case SANJI__ENVELOPE__BODY_WELCOME:
+        /* An older county: what it does not know waits in the queue. */
+        sj_conn_set_level(u->conn, sj_protocol_level_agree(env->welcome->version));
         u->welcomed = true;
         u->want_pump = true;
         relay_upstream_state_changed(r, true);

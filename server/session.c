@@ -234,6 +234,13 @@ static void send_reliable(countyd_session *s, const Sanji__Envelope *env)
             s->last_send_ms = sj_clock_mono_ms();
             return;
         }
+        if (rc == SJ_EUNSUPPORTED) {
+            /* Reference data an older peer does not take (the duty
+             * roster): it does without, as it did before. */
+            SJ_LOG_INFO(MOD, "not sent to an older peer", "peer", s->peer.node_id, "why",
+                        err.message);
+            return;
+        }
         if (rc != SJ_EBACKPRESSURE) {
             SJ_LOG_WARN(MOD, "message not sent", "peer", s->peer.node_id, "code", sj_err_name(rc),
                         "why", err.message);
@@ -641,7 +648,7 @@ static void hello_done(countyd_job *j, countyd_daemon *d)
         fcp[i] = &fc[i];
     }
     Sanji__Welcome w = SANJI__WELCOME__INIT;
-    w.version = SJ_ENVELOPE_VERSION;
+    w.version = s->conn ? sj_conn_level(s->conn) : SJ_PROTOCOL_LEVEL_MIN;
     w.node = s->me;
     w.server_time_ms = sj_clock_real_ms();
     w.cursors = fcp;
@@ -670,12 +677,14 @@ static void on_hello(countyd_session *s, const Sanji__Hello *hello)
         return;
     }
     s->hello_seen = true;
-    if (hello->min_version > SJ_ENVELOPE_VERSION || hello->max_version < SJ_ENVELOPE_VERSION) {
+    if (hello->min_version > SJ_PROTOCOL_LEVEL || hello->max_version < SJ_PROTOCOL_LEVEL_MIN) {
         goodbye(s, SJ_EFRAME_BAD_VERSION,
                 N_("This program and the county speak no common protocol version; install the "
                    "version the county names."));
         return;
     }
+    /* An older peer gets nothing it does not know (envelope.h). */
+    sj_conn_set_level(s->conn, sj_protocol_level_agree(hello->max_version));
     hello_data *h = calloc(1, sizeof(*h));
     if (!h || !(h->cursors = calloc(hello->n_cursors + 1, sizeof(*h->cursors)))) {
         free(h);

@@ -8,7 +8,8 @@
 #
 #   ./tests/run.sh                          everything
 #   SANJI_TEST_LABEL=unit ./tests/run.sh    only one ctest label (unit,
-#                                           integration, e2e, chaos, fuzz, desk);
+#                                           integration, e2e, chaos, fuzz, desk,
+#                                           packages, upgrade);
 #                                           the clone check runs with the full
 #                                           suite only
 set -euo pipefail

@@ -286,11 +286,12 @@ static void peer_send(peer *p, const Sanji__Envelope *env, uint8_t id[16])
         fail_msg("send: %s: %s", sj_err_name(rc), err.message);
 }
 
-static void send_hello(peer *p, uint64_t cat, uint64_t org, uint64_t per)
+/* Hello from a peer speaking protocol levels 1..max_level. */
+static void send_hello_at(peer *p, uint32_t max_level, uint64_t cat, uint64_t org, uint64_t per)
 {
     Sanji__Hello h = SANJI__HELLO__INIT;
     h.min_version = 1;
-    h.max_version = 1;
+    h.max_version = max_level;
     h.software = "test";
     h.catalogue_version = cat;
     h.org_tree_version = org;
@@ -299,6 +300,12 @@ static void send_hello(peer *p, uint64_t cat, uint64_t org, uint64_t per)
     env.body_case = SANJI__ENVELOPE__BODY_HELLO;
     env.hello = &h;
     peer_send(p, &env, NULL);
+}
+
+/* Hello as the first release said it (level 1). */
+static void send_hello(peer *p, uint64_t cat, uint64_t org, uint64_t per)
+{
+    send_hello_at(p, 1, cat, org, per);
 }
 
 static const Sanji__Envelope *find_body(peer *p, Sanji__Envelope__BodyCase body, size_t from)
@@ -609,6 +616,58 @@ static void test_hello_and_sync(void **state)
     assert_null(find_body(&q, SANJI__ENVELOPE__BODY_CATALOGUE_SYNC, 0));
     assert_null(find_body(&q, SANJI__ENVELOPE__BODY_PERSON_SYNC, 0));
     peer_free(&q);
+}
+
+/* Protocol levels (docs/PROTOCOL.md): a peer of the first release (level 1)
+ * is welcomed at level 1 and never sent the duty roster, a body it does
+ * not know and would end its link over; a current peer is welcomed at the
+ * county's level and gets it.  A peer whose lowest level is above the
+ * county's is refused with a reason. */
+static void test_protocol_levels(void **state)
+{
+    exec_sql("INSERT INTO duty_roster (org_unit, day, person) VALUES"
+             " ('" VA "', (now() AT TIME ZONE 'Asia/Shanghai')::date, 'pa')");
+    exec_sql("UPDATE reference_version SET version = version + 1 WHERE name = 'duty'");
+
+    peer old;
+    peer_open(&old, "relay");
+    send_hello_at(&old, 1, 0, 0, 0);
+    assert_true(run_until(&old, has_caught_up, NULL, SJ_TEST_HANG_MS));
+    const Sanji__Envelope *w = find_body(&old, SANJI__ENVELOPE__BODY_WELCOME, 0);
+    assert_non_null(w);
+    assert_int_equal(w->welcome->version, 1);
+    assert_non_null(find_body(&old, SANJI__ENVELOPE__BODY_PERSON_SYNC, 0));
+    assert_null(find_body(&old, SANJI__ENVELOPE__BODY_DUTY_SYNC, 0));
+    assert_false(old.closed);
+    peer_free(&old);
+
+    peer now;
+    peer_open(&now, "relay");
+    send_hello_at(&now, SJ_PROTOCOL_LEVEL + 5, 0, 0, 0);
+    assert_true(run_until(&now, has_caught_up, NULL, SJ_TEST_HANG_MS));
+    w = find_body(&now, SANJI__ENVELOPE__BODY_WELCOME, 0);
+    assert_non_null(w);
+    assert_int_equal(w->welcome->version, SJ_PROTOCOL_LEVEL);
+    const Sanji__Envelope *d = find_body(&now, SANJI__ENVELOPE__BODY_DUTY_SYNC, 0);
+    assert_non_null(d);
+    assert_int_equal(d->duty_sync->n_entries, 1);
+    assert_string_equal(d->duty_sync->entries[0]->person, "pa");
+    peer_free(&now);
+
+    peer future;
+    peer_open(&future, "relay");
+    Sanji__Hello h = SANJI__HELLO__INIT;
+    h.min_version = SJ_PROTOCOL_LEVEL + 1;
+    h.max_version = SJ_PROTOCOL_LEVEL + 3;
+    Sanji__Envelope env = SANJI__ENVELOPE__INIT;
+    env.body_case = SANJI__ENVELOPE__BODY_HELLO;
+    env.hello = &h;
+    peer_send(&future, &env, NULL);
+    assert_true(run_until(&future, is_closed, NULL, SJ_TEST_HANG_MS));
+    assert_int_equal(future.close_status, SJ_EFRAME_BAD_VERSION);
+    assert_null(find_body(&future, SANJI__ENVELOPE__BODY_WELCOME, 0));
+    peer_free(&future);
+    exec_sql("DELETE FROM duty_roster");
 }
 
 static void test_first_message_must_be_hello(void **state)
@@ -1300,6 +1359,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_hello_and_sync),
+        cmocka_unit_test(test_protocol_levels),
         cmocka_unit_test(test_first_message_must_be_hello),
         cmocka_unit_test(test_silent_client_closed_at_handshake_timeout),
         cmocka_unit_test(test_lifecycle_through_both_links),

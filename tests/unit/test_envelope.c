@@ -381,6 +381,21 @@ static void test_utf8_table(void **state)
     }
 }
 
+/* The first release's bodies are level 1, everything after needs the
+ * current level; a link runs at the lower of the two ends' levels. */
+static void test_protocol_levels(void **state)
+{
+    (void)state;
+    for (int b = SANJI__ENVELOPE__BODY_HELLO; b <= SANJI__ENVELOPE__BODY_CRL_UPDATE; b++)
+        assert_int_equal(sj_envelope_body_level((Sanji__Envelope__BodyCase)b), 1);
+    assert_int_equal(sj_envelope_body_level(SANJI__ENVELOPE__BODY_DUTY_SYNC), SJ_PROTOCOL_LEVEL);
+    assert_true(SJ_PROTOCOL_LEVEL >= 2);
+    assert_int_equal(sj_protocol_level_agree(0), SJ_PROTOCOL_LEVEL_MIN);
+    assert_int_equal(sj_protocol_level_agree(1), 1);
+    assert_int_equal(sj_protocol_level_agree(SJ_PROTOCOL_LEVEL), SJ_PROTOCOL_LEVEL);
+    assert_int_equal(sj_protocol_level_agree(SJ_PROTOCOL_LEVEL + 7), SJ_PROTOCOL_LEVEL);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -394,6 +409,7 @@ int main(void)
         cmocka_unit_test(test_unpack_garbage),
         cmocka_unit_test(test_unpack_memory_budget),
         cmocka_unit_test(test_utf8_table),
+        cmocka_unit_test(test_protocol_levels),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
