@@ -106,20 +106,28 @@ static int by_code(const void *a, const void *b)
     return strcmp(((const sc_bulletin_village *)a)->code, ((const sc_bulletin_village *)b)->code);
 }
 
+void sc_bulletin_unit_name(sc_client *c, const char *code, char *buf, size_t cap)
+{
+    char county[SJ_ORGUNIT_CODE_SIZE] = "", township[SJ_ORGUNIT_CODE_SIZE] = "";
+    sj_level level = sj_orgunit_level(code);
+    if (sj_orgunit_at_level(code, SJ_LEVEL_COUNTY, county) != 0)
+        county[0] = '\0';
+    if (sj_orgunit_at_level(code, SJ_LEVEL_TOWNSHIP, township) != 0)
+        township[0] = '\0';
+    const char *cn = county[0] ? sc_unit_name(c, county) : NULL;
+    const char *tn = township[0] ? sc_unit_name(c, township) : NULL;
+    const char *vn = level == SJ_LEVEL_VILLAGE ? sc_unit_name(c, code) : NULL;
+    snprintf(buf, cap, "%s%s%s", nz(cn), nz(tn), nz(vn));
+    if (!buf[0])
+        snprintf(buf, cap, "%s", code);
+}
+
 void sc_bulletin_name_units(sc_bulletin *b, sc_client *c)
 {
     const Sanji__PeriodStatistics *s = sc_bulletin_stats(b, SC_BULLETIN_TOWNSHIP);
     const char *scope = s ? nz(s->scope) : "";
-    char county[SJ_ORGUNIT_CODE_SIZE] = "", township[SJ_ORGUNIT_CODE_SIZE] = "";
     sj_level level = sj_orgunit_level(scope);
-    (void)sj_orgunit_county_of(scope, county);
-    (void)sj_orgunit_township_of(scope, township);
-    const char *cn = county[0] ? sc_unit_name(c, county) : NULL;
-    const char *tn = township[0] && level <= SJ_LEVEL_TOWNSHIP ? sc_unit_name(c, township) : NULL;
-    const char *vn = level == SJ_LEVEL_VILLAGE ? sc_unit_name(c, scope) : NULL;
-    snprintf(b->scope_name, sizeof b->scope_name, "%s%s%s", nz(cn), nz(tn), nz(vn));
-    if (!b->scope_name[0])
-        snprintf(b->scope_name, sizeof b->scope_name, "%s", scope);
+    sc_bulletin_unit_name(c, scope, b->scope_name, sizeof b->scope_name);
     /* The scope's villages, named in the org tree. */
     const Sanji__OrgTreeSync *t = sc_org_tree(c);
     for (size_t i = 0; t && i < t->n_units; i++) {

@@ -17,7 +17,7 @@
  * sc_bulletin_free(); the names are copies.
  *
  * Entry points: sc_bulletin_init(), sc_bulletin_take(), sc_bulletin_stats(),
- * sc_bulletin_name_units(), sc_bulletin_ready(), sc_bulletin_grid(),
+ * sc_bulletin_name_units(), sc_bulletin_unit_name(), sc_bulletin_ready(), sc_bulletin_grid(),
  * sc_bulletin_satisfaction(), sc_bulletin_write_xlsx(),
  * sc_bulletin_write_pdf(), sc_bulletin_free().
  */
@@ -81,6 +81,10 @@ const Sanji__PeriodStatistics *sc_bulletin_stats(const sc_bulletin *b, size_t i)
  * answers: the scope is the one the county answered for). */
 struct sc_client;
 void sc_bulletin_name_units(sc_bulletin *b, struct sc_client *c);
+
+/* A unit's name with the units above it ("鲁山县张官营镇甲村"; the code
+ * itself when the org tree does not name it) into buf. */
+void sc_bulletin_unit_name(struct sc_client *c, const char *code, char *buf, size_t cap);
 
 /* The village grid: for each village of the scope (and each village with
  * cases the tree did not name), its name, 办结率 and whether it had cases

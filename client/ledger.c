@@ -10,10 +10,10 @@
 
 #include <xlsxwriter.h>
 
+#include "bulletin.h"
 #include "case.h"
 #include "clock.h"
 #include "i18n.h"
-#include "orgunit.h"
 #include "personal.h"
 #include "sanji_client.h"
 #include "stat_period.h"
@@ -101,17 +101,7 @@ int sc_ledger_make(sc_client *c, const char *month, sc_ledger *out, sj_error *er
     int y, m, d;
     sj_clock_civil_from_days(sj_clock_china_day(from), &y, &m, &d);
     snprintf(out->period_name, sizeof out->period_name, _("bulletin: month %d %d"), y, m);
-    const sj_identity *me = sc_client_node(c);
-    char county[SJ_ORGUNIT_CODE_SIZE] = "", township[SJ_ORGUNIT_CODE_SIZE] = "";
-    (void)sj_orgunit_county_of(me->unit, county);
-    (void)sj_orgunit_township_of(me->unit, township);
-    sj_level level = sj_orgunit_level(me->unit);
-    const char *cn = county[0] ? sc_unit_name(c, county) : NULL;
-    const char *tn = township[0] && level <= SJ_LEVEL_TOWNSHIP ? sc_unit_name(c, township) : NULL;
-    const char *vn = level == SJ_LEVEL_VILLAGE ? sc_unit_name(c, me->unit) : NULL;
-    snprintf(out->unit_name, sizeof out->unit_name, "%s%s%s", nz(cn), nz(tn), nz(vn));
-    if (!out->unit_name[0])
-        snprintf(out->unit_name, sizeof out->unit_name, "%s", me->unit);
+    sc_bulletin_unit_name(c, sc_client_node(c)->unit, out->unit_name, sizeof out->unit_name);
     out->made_at_ms = sj_clock_real_ms();
 
     sc_list_filter f = {0};
