@@ -382,7 +382,7 @@ static void test_bulletin_and_ledger(void **state)
     } askers[] = {
         {CDESK, "鲁山县", "410423"},
         {TDESK, "鲁山县张官营镇", "410423101"},
-        {V201, "鲁山县张官营镇", "410423101201"},
+        {V201, "鲁山县张官营镇张官营村", "410423101201"},
     };
     for (int i = 0; i < 3; i++) {
         /* The asker's own statistics of the month. */
