@@ -105,12 +105,12 @@ static void mix_charts(sc_doc *d, const sc_bulletin *b, double h)
     }
     double w = (d->width - 2 * d->margin - 20) / 2;
     sc_doc_need(d, h);
-    sc_chart_parts(d->cr, d->margin, d->y, w, h, _("chart: handling mix"), labels, values, n);
+    sc_chart_parts(d->cr, d->margin, d->y, w, h, _("chart: handling mix"), labels, values, n, NULL);
     const char *sl[4];
     double sv[4];
     sc_bulletin_satisfaction(b, sl, sv);
     sc_chart_parts(d->cr, d->margin + w + 20, d->y, w, h, _("chart: satisfaction split"), sl, sv,
-                   4);
+                   4, SC_CHART_SATISFACTION_COLOURS);
     d->y += h + 10;
 }
 
@@ -185,7 +185,7 @@ int sc_bulletin_write_pdf(const sc_bulletin *b, const char *path, sj_error *err)
     sc_bulletin_title(b, title, sizeof title);
     const Sanji__PeriodStatistics *main = sc_bulletin_stats(b, SC_BULLETIN_TOWNSHIP);
     sc_stats_period_text(main, period, sizeof period);
-    sj_clock_format_china(main->computed_at_ms, at, sizeof at);
+    sc_doc_time(main->computed_at_ms, at, sizeof at);
     snprintf(below, sizeof below, _("bulletin: period %s, computed %s"), period, at);
     sc_doc d;
     int rc = sc_doc_open_pdf(&d, path, SC_DOC_A4_WIDTH, SC_DOC_A4_HEIGHT, title, true, err);

@@ -174,8 +174,20 @@ void sc_chart_bars(cairo_t *cr, double x, double y, double w, double h, const ch
     cairo_restore(cr);
 }
 
+const double SC_CHART_SATISFACTION_COLOURS[4][3] = {
+    {0.22, 0.62, 0.32}, {0.60, 0.80, 0.45}, {0.80, 0.22, 0.22}, {0.70, 0.70, 0.70}};
+
+static void part_colour(cairo_t *cr, const double (*colours)[3], size_t i)
+{
+    if (colours)
+        cairo_set_source_rgb(cr, colours[i][0], colours[i][1], colours[i][2]);
+    else
+        colour(cr, i);
+}
+
 void sc_chart_parts(cairo_t *cr, double x, double y, double w, double h, const char *title,
-                    const char *const *labels, const double *values, size_t n)
+                    const char *const *labels, const double *values, size_t n,
+                    const double (*colours)[3])
 {
     (void)h;
     cairo_save(cr);
@@ -187,7 +199,7 @@ void sc_chart_parts(cairo_t *cr, double x, double y, double w, double h, const c
     if (sum > 0)
         for (size_t i = 0; i < n; i++) {
             double part = w * (values[i] > 0 ? values[i] : 0) / sum;
-            colour(cr, i);
+            part_colour(cr, colours, i);
             cairo_rectangle(cr, px, top, part, bar_h);
             cairo_fill(cr);
             px += part;
@@ -202,7 +214,7 @@ void sc_chart_parts(cairo_t *cr, double x, double y, double w, double h, const c
     for (size_t i = 0; i < n; i++) {
         double lx = x + col_w * (double)(i % 2);
         double yy = ly + 15 * (double)(i / 2);
-        colour(cr, i);
+        part_colour(cr, colours, i);
         cairo_rectangle(cr, lx, yy + 3, 9, 9);
         cairo_fill(cr);
         ink(cr);

@@ -36,9 +36,14 @@ void sc_chart_bars(cairo_t *cr, double x, double y, double w, double h, const ch
                    const char *const *labels, const double *values, size_t n, bool percent);
 
 /* The parts of a whole as one stacked bar, and a legend with each part's
- * count and share. */
+ * count and share; colours: one rgb per part, or NULL for the palette. */
 void sc_chart_parts(cairo_t *cr, double x, double y, double w, double h, const char *title,
-                    const char *const *labels, const double *values, size_t n);
+                    const char *const *labels, const double *values, size_t n,
+                    const double (*colours)[3]);
+
+/* The satisfaction split's colours: 满意 green, 基本满意 light green,
+ * 不满意 red, 未评价 grey (sc_bulletin_satisfaction()'s order). */
+extern const double SC_CHART_SATISFACTION_COLOURS[4][3];
 
 /* A grid of cells, one per village in the order given (by code, so that a
  * township's villages sit together), each with its name and rate, coloured

@@ -12,6 +12,7 @@
 #include <cairo-pdf.h>
 #include <pango/pangocairo.h>
 
+#include "clock.h"
 #include "i18n.h"
 
 #define FONT_FAMILY "Noto Sans CJK SC, Sans"
@@ -159,6 +160,18 @@ void sc_doc_heading(sc_doc *d, const char *text, double keep)
     d->y += 6;
 }
 
+/* A figure (a count, a rate, a date, a number): right-aligned in a table,
+ * so that the digits line up; words are left-aligned. */
+static bool figure_like(const char *s)
+{
+    if (!s || !(*s >= '0' && *s <= '9'))
+        return false;
+    for (; *s; s++)
+        if ((unsigned char)*s >= 0x80)
+            return false;
+    return true;
+}
+
 /* One row of cells at d->y; returns its height.  draw false: measure only. */
 static double table_row(sc_doc *d, const char *const *cells, const double *xs, const double *ws,
                         size_t n_cols, bool bold, bool shade, bool draw)
@@ -181,8 +194,11 @@ static double table_row(sc_doc *d, const char *const *cells, const double *xs, c
     }
     for (size_t c = 0; c < n_cols; c++) {
         double y = d->y + CELL_PAD;
+        sc_doc_align a = shade ? (c ? SC_DOC_CENTER : SC_DOC_LEFT)
+                         : c && figure_like(cells[c]) ? SC_DOC_RIGHT
+                                                      : SC_DOC_LEFT;
         sc_doc_text(d->cr, cells[c], xs[c] + CELL_PAD, &y, ws[c] - 2 * CELL_PAD, TABLE_SIZE, bold,
-                    c == 0 || shade ? (shade && c ? SC_DOC_CENTER : SC_DOC_LEFT) : SC_DOC_RIGHT);
+                    a);
     }
     cairo_set_line_width(d->cr, 0.4);
     cairo_set_source_rgb(d->cr, 0.6, 0.6, 0.6);
@@ -260,4 +276,16 @@ void sc_doc_abort(sc_doc *d)
     d->cr = NULL;
     d->surface = NULL;
     remove(d->tmp);
+}
+
+void sc_doc_time(int64_t ms, char *buf, size_t cap)
+{
+    char iso[64];
+    if (cap == 0)
+        return;
+    buf[0] = '\0';
+    if (sj_clock_format_china(ms, iso, sizeof iso) != 0 || strlen(iso) < 16)
+        return;
+    iso[10] = ' ';
+    snprintf(buf, cap, "%.16s", iso);
 }

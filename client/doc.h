@@ -10,13 +10,14 @@
  *
  * Entry points: sc_doc_text(), sc_doc_open_pdf(), sc_doc_need(),
  * sc_doc_new_page(), sc_doc_title(), sc_doc_heading(), sc_doc_table(),
- * sc_doc_close(), sc_doc_abort().
+ * sc_doc_close(), sc_doc_abort(), sc_doc_time().
  */
 #ifndef SC_DOC_H
 #define SC_DOC_H
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include <cairo.h>
 
@@ -76,6 +77,9 @@ void sc_doc_table(sc_doc *d, const char *const *heads, const double *widths, siz
 /* Ends the last page, finishes the file and renames it into place.
  * Returns 0 or SJ_EIO (nothing left at path.tmp). */
 int sc_doc_close(sc_doc *d, sj_error *err);
+
+/* A time as documents print it: "2026-12-01 09:30", China time. */
+void sc_doc_time(int64_t ms, char *buf, size_t cap);
 
 /* Gives up: the temporary file removed. */
 void sc_doc_abort(sc_doc *d);

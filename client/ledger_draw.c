@@ -16,7 +16,7 @@ int sc_ledger_write_pdf(const sc_ledger *l, const char *path, sj_error *err)
 {
     char title[512], below[256], at[40];
     sc_ledger_title(l, title, sizeof title);
-    sj_clock_format_china(l->made_at_ms, at, sizeof at);
+    sc_doc_time(l->made_at_ms, at, sizeof at);
     snprintf(below, sizeof below, _("ledger: %zu cases, made %s"), l->n, at);
     sc_doc d;
     /* Across (landscape): ten columns. */
@@ -29,7 +29,7 @@ int sc_ledger_write_pdf(const sc_ledger *l, const char *path, sj_error *err)
     sc_doc_title(&d, "", title, below);
     const char *heads[SC_LEDGER_COLS];
     sc_ledger_headings(heads);
-    static const double widths[SC_LEDGER_COLS] = {0.5, 2.2, 1.1, 0.8, 2.0, 0.7, 1.1, 2.6, 1.1, 0.8};
+    static const double widths[SC_LEDGER_COLS] = {0.5, 2.2, 1.1, 0.8, 2.6, 0.8, 1.0, 2.6, 1.1, 0.8};
     const char **cells = calloc(l->n ? l->n * SC_LEDGER_COLS : 1, sizeof *cells);
     char(*seq)[24] = calloc(l->n ? l->n : 1, sizeof *seq);
     if (!cells || !seq) {

@@ -281,7 +281,7 @@ static void test_bulletin_pdf(void **state)
     }
     const char *keep = getenv("SANJI_PAPER_KEEP");
     if (keep && *keep) {
-        snprintf(cmd, sizeof cmd, "pdftoppm -r 60 -png '%s' %s/bulletin", path, keep);
+        snprintf(cmd, sizeof cmd, "pdftoppm -r 60 -png -singlefile '%s' %s/bulletin", path, keep);
         free(output_of(cmd));
     }
     unlink(path);
@@ -339,8 +339,9 @@ static void ledger_of(sc_ledger *l, size_t n)
     snprintf(l->at, sizeof l->at, "2026-11");
     snprintf(l->period_name, sizeof l->period_name, "2026年11月");
     snprintf(l->unit_name, sizeof l->unit_name, "鲁山县张官营镇甲村");
-    l->rows = calloc(n, sizeof *l->rows);
+    l->rows = calloc(n ? n : 1, sizeof *l->rows);
     l->n = n;
+    l->made_at_ms = 1796054400000LL + 9 * 3600000LL; /* 2026-12-01 09:00 */
     for (size_t i = 0; i < n; i++) {
         sc_ledger_row *r = &l->rows[i];
         snprintf(r->number, sizeof r->number, "410423-20261105-%05zu", i + 1);
@@ -367,7 +368,7 @@ static void test_ledger_files(void **state)
         fail_msg("%s", err.message);
     const char *keep = getenv("SANJI_PAPER_KEEP");
     if (keep && *keep) {
-        snprintf(cmd, sizeof cmd, "pdftoppm -r 60 -png -singlefile '%s' %s/ledger && cp '%s' %s/", path, keep, path, keep);
+        snprintf(cmd, sizeof cmd, "pdftoppm -r 60 -png -singlefile '%s' %s/ledger", path, keep);
         free(output_of(cmd));
     }
     snprintf(cmd, sizeof cmd, "pdfinfo '%s'", path);
@@ -380,6 +381,7 @@ static void test_ledger_files(void **state)
     char *text = output_of(cmd);
     expect_in(text, "鲁山县张官营镇甲村2026年11月代办台账");
     expect_in(text, "共 60 件");
+    expect_in(text, "2026-12-01 09:00");
     expect_in(text, "410423-20261105-00001");
     expect_in(text, "410423-20261105-00060");
     expect_in(text, "王**");
