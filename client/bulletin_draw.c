@@ -141,11 +141,13 @@ static void village_grid(sc_doc *d, const sc_bulletin *b)
     if (names && rates && has) {
         size_t n = sc_bulletin_grid(b, names, rates, has, cap);
         double w = d->width - 2 * d->margin;
-        size_t cols = (size_t)(w / 62);
+        size_t cols = (size_t)(w / 56);
         size_t rows = (n + cols - 1) / cols;
-        double h = 20 + 34.0 * (double)(rows ? rows : 1);
-        if (h > d->height - 2 * d->margin - 20)
-            h = d->height - 2 * d->margin - 20;
+        /* Named cells of 30 points while a half page holds them, else a
+         * map of squares in a third of a page. */
+        double h = 40 + 30.0 * (double)(rows ? rows : 1);
+        if (h > (d->height - 2 * d->margin) / 2)
+            h = (d->height - 2 * d->margin) / 3;
         sc_doc_need(d, h);
         sc_chart_grid(d->cr, d->margin, d->y, w, h, _("chart: village grid"), names, rates, has,
                       n);

@@ -241,6 +241,32 @@ void sc_chart_rate_colour(double rate, double rgb[3])
         rgb[k] = a[k] + (b[k] - a[k]) * t;
 }
 
+/* The grid's key on one line: swatches of 0, 25, 50, 75 and 100 % and
+ * grey for 无件; returns the y below it. */
+static double grid_key(cairo_t *cr, double x, double y)
+{
+    static const double rates[] = {0, 0.25, 0.5, 0.75, 1};
+    double kx = x;
+    for (size_t i = 0; i <= 5; i++) {
+        double rgb[3] = {0.85, 0.85, 0.85};
+        char t[32];
+        if (i < 5) {
+            sc_chart_rate_colour(rates[i], rgb);
+            snprintf(t, sizeof t, "%.0f%%", rates[i] * 100);
+        } else {
+            snprintf(t, sizeof t, "%s", _("chart: none"));
+        }
+        cairo_set_source_rgb(cr, rgb[0], rgb[1], rgb[2]);
+        cairo_rectangle(cr, kx, y + 2, 10, 8);
+        cairo_fill(cr);
+        ink(cr);
+        double ty = y;
+        sc_doc_text(cr, t, kx + 13, &ty, 40, 7.5, false, SC_DOC_LEFT);
+        kx += 52;
+    }
+    return y + 14;
+}
+
 void sc_chart_grid(cairo_t *cr, double x, double y, double w, double h, const char *title,
                    const char *const *names, const double *rates, const bool *has, size_t n)
 {
@@ -251,26 +277,43 @@ void sc_chart_grid(cairo_t *cr, double x, double y, double w, double h, const ch
         cairo_restore(cr);
         return;
     }
-    /* As square as the space allows, cells at least 56 points wide. */
+    top = grid_key(cr, x, top) + 2;
     double avail = y + h - top;
-    size_t cols = (size_t)ceil(sqrt((double)n * w / (avail > 1 ? avail : 1)));
-    size_t max_cols = (size_t)(w / 56);
-    if (cols > max_cols)
-        cols = max_cols ? max_cols : 1;
+    if (avail < 4)
+        avail = 4;
+    /* Named cells (at least 56 x 24 points) while they fit; a county's
+     * hundreds of villages become a map of coloured squares instead. */
+    size_t cols = (size_t)(w / 56);
     if (cols == 0)
         cols = 1;
     size_t rows = (n + cols - 1) / cols;
+    bool named = avail / (double)rows >= 24;
+    if (named) {
+        size_t fit = (size_t)ceil(sqrt((double)n * w / avail));
+        if (fit < cols)
+            cols = fit ? fit : 1;
+    } else {
+        cols = (size_t)ceil(sqrt((double)n * w / avail));
+        if (cols == 0)
+            cols = 1;
+    }
+    rows = (n + cols - 1) / cols;
     double cw = w / (double)cols, ch = avail / (double)rows;
     if (ch > 40)
         ch = 40;
+    if (!named && ch > cw)
+        ch = cw;
     for (size_t i = 0; i < n; i++) {
         double cx = x + cw * (double)(i % cols), cy = top + ch * (double)(i / cols);
         double rgb[3] = {0.85, 0.85, 0.85};
         if (has[i])
             sc_chart_rate_colour(rates[i], rgb);
         cairo_set_source_rgb(cr, rgb[0], rgb[1], rgb[2]);
-        cairo_rectangle(cr, cx + 1, cy + 1, cw - 2, ch - 2);
+        double gap = named ? 1 : (cw > 6 ? 0.5 : 0);
+        cairo_rectangle(cr, cx + gap, cy + gap, cw - 2 * gap, ch - 2 * gap);
         cairo_fill(cr);
+        if (!named)
+            continue;
         ink(cr);
         char t[256];
         if (has[i])

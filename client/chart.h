@@ -46,9 +46,11 @@ void sc_chart_parts(cairo_t *cr, double x, double y, double w, double h, const c
 extern const double SC_CHART_SATISFACTION_COLOURS[4][3];
 
 /* A grid of cells, one per village in the order given (by code, so that a
- * township's villages sit together), each with its name and rate, coloured
- * by the rate from red (0) through amber to green (1); a village with
- * nothing to finish (has[i] false) grey. */
+ * township's villages sit together), coloured by the rate from red (0)
+ * through amber to green (1), a village with nothing to finish (has[i]
+ * false) grey, under a key of the colours.  Each cell names its village
+ * and rate while cells of 56 x 24 points fit; past that (a county's
+ * hundreds of villages) the grid is a map of coloured squares. */
 void sc_chart_grid(cairo_t *cr, double x, double y, double w, double h, const char *title,
                    const char *const *names, const double *rates, const bool *has, size_t n);
 
