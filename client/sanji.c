@@ -123,7 +123,7 @@ static const option_def OPTIONS[] = {
     {"to", true, N_("last day counted, e.g. 2026-11-30 (an instant is not counted itself)")},
     {"by", true, N_("township | village | department | category | item | handling | level")},
     {"unit", true, N_("only this township or village of your scope")},
-    {"format", true, N_("table | csv | xlsx (default table; xlsx needs -o FILE)")},
+    {"format", true, N_("stats: table | csv | xlsx (default table; xlsx needs -o FILE); bulletin, ledger: pdf | xlsx (default pdf)")},
     {"output", true, N_("the file to write (also -o FILE): print, the PDF (default: the case number and the paper's name, in this folder); stats, instead of standard output")},
     {"month", true, N_("which month: 2026-11 (bulletin, ledger; default: the current one)")},
     {"quarter", true, N_("which quarter: 2026Q4 or 2026-Q4 (bulletin)")},

@@ -471,6 +471,16 @@ static void test_bulletin_and_ledger(void **state)
     text = file_text(PDF_TEXT, "ledger202.pdf", NULL);
     assert_null(strstr(text, number));
     free(text);
+    /* Bad input is refused before asking: a month that does not exist, a
+     * format neither pdf nor xlsx, no file to write, a month with a quarter. */
+    const char *bad[] = {"bulletin --month 2026-13 -o x.pdf", "bulletin --format docx -o x.docx",
+                         "bulletin --month 2026-11", "bulletin --period quarter --month 2026-11 -o x.pdf",
+                         "ledger --format csv -o x.csv"};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        rc = cli(V201, out, sizeof out, "%s", bad[i]);
+        if (rc != 2)
+            fail_msg("%s: exit %d, want 2 (usage): %s", bad[i], rc, out);
+    }
     /* A county desk holds only the cases it opened: refused, with why. */
     rc = cli(CDESK, out, sizeof out, "ledger --month %s -o c.pdf --wait 20", at);
     assert_int_not_equal(rc, 0);
