@@ -1,8 +1,8 @@
 /*
  * bulletin_draw.c - the 通报 as a PDF (see bulletin.h): A4 pages with the
  * title and period, the summary in words and figures, the charts
- * (chart.c: the trend of twelve months, 办结率 by township, the handling
- * mix, the satisfaction split, the village grid) and the tables by
+ * (chart.c: the trend of twelve months, 办结率 by township and by
+ * department, the handling mix, the satisfaction split, the village grid) and the tables by
  * township, village, department, category and handling type, each page
  * numbered (doc.c).
  */
@@ -114,9 +114,10 @@ static void mix_charts(sc_doc *d, const sc_bulletin *b, double h)
     d->y += h + 10;
 }
 
-static void township_chart(sc_doc *d, const sc_bulletin *b)
+/* 办结率 of each row of s as bars (at most 40: a county's townships or
+ * departments). */
+static void rate_bars(sc_doc *d, const Sanji__PeriodStatistics *s, const char *title)
 {
-    const Sanji__PeriodStatistics *s = sc_bulletin_stats(b, SC_BULLETIN_TOWNSHIP);
     size_t n = s->n_rows < 40 ? s->n_rows : 40;
     const char *labels[40];
     double values[40];
@@ -126,8 +127,8 @@ static void township_chart(sc_doc *d, const sc_bulletin *b)
     }
     double h = 24 + 16.0 * (double)(n ? n : 1);
     sc_doc_need(d, h);
-    sc_chart_bars(d->cr, d->margin, d->y, d->width - 2 * d->margin, h,
-                  _("chart: finish rate by township"), labels, values, n, true);
+    sc_chart_bars(d->cr, d->margin, d->y, d->width - 2 * d->margin, h, title, labels, values, n,
+                  true);
     d->y += h + 8;
 }
 
@@ -202,14 +203,15 @@ int sc_bulletin_write_pdf(const sc_bulletin *b, const char *path, sj_error *err)
     mix_charts(&d, b, 110);
 
     sc_doc_heading(&d, _("bulletin: 2 townships"), 80);
-    township_chart(&d, b);
+    rate_bars(&d, main, _("chart: finish rate by township"));
     stats_table(&d, main);
 
     sc_doc_heading(&d, _("bulletin: 3 villages"), 120);
     village_grid(&d, b);
     stats_table(&d, sc_bulletin_stats(b, SC_BULLETIN_VILLAGE));
 
-    sc_doc_heading(&d, _("bulletin: 4 departments"), 60);
+    sc_doc_heading(&d, _("bulletin: 4 departments"), 80);
+    rate_bars(&d, sc_bulletin_stats(b, SC_BULLETIN_DEPARTMENT), _("chart: finish rate by department"));
     stats_table(&d, sc_bulletin_stats(b, SC_BULLETIN_DEPARTMENT));
     sc_doc_heading(&d, _("bulletin: 5 categories"), 60);
     stats_table(&d, sc_bulletin_stats(b, SC_BULLETIN_CATEGORY));

@@ -58,6 +58,8 @@ static void set_ready(DeskReport *p, bool ready)
     p->have = ready;
     gtk_widget_set_sensitive(p->pdf, ready);
     gtk_widget_set_sensitive(p->xlsx, ready);
+    /* No empty white area before the first bulletin. */
+    gtk_widget_set_visible(p->charts, ready);
     gtk_widget_queue_draw(p->charts);
 }
 
@@ -313,6 +315,7 @@ DeskReport *desk_report_new(DeskWindow *w)
     gtk_drawing_area_set_content_width(GTK_DRAWING_AREA(p->charts), 900);
     gtk_drawing_area_set_content_height(GTK_DRAWING_AREA(p->charts), 560);
     gtk_drawing_area_set_draw_func(GTK_DRAWING_AREA(p->charts), draw, p, NULL);
+    gtk_widget_set_visible(p->charts, false);
     GtkWidget *parts[] = {title, bar, p->message, p->charts};
     for (size_t i = 0; i < G_N_ELEMENTS(parts); i++)
         gtk_box_append(GTK_BOX(p), parts[i]);

@@ -253,7 +253,7 @@ static void test_bulletin_pdf(void **state)
     expect_in(text, "当前超期 3 件");
     const char *want[] = {"一、总体情况", "张官营镇", "辛集乡", "甲村", "丙村", "丁村", "民政局",
                           "户籍办理", "即办", "退办", "近12个月登记与办结", "各乡镇办结率",
-                          "办理方式构成", "满意度构成", "各村办结率", "2025-12", "未评价"};
+                          "办理方式构成", "满意度构成", "各村办结率", "各部门办结率", "2025-12", "未评价"};
     for (size_t i = 0; i < sizeof want / sizeof want[0]; i++)
         expect_in(text, want[i]);
     for (int pg = 1; pg <= pages; pg++)
