@@ -128,6 +128,17 @@ void sc_bulletin_name_units(sc_bulletin *b, sc_client *c)
     const char *scope = s ? nz(s->scope) : "";
     sj_level level = sj_orgunit_level(scope);
     sc_bulletin_unit_name(c, scope, b->scope_name, sizeof b->scope_name);
+    /* A department desk's 通报 is its department's: named after the county. */
+    const Sanji__OrgTreeSync *tree = sc_org_tree(c);
+    for (size_t i = 0; s && s->department && *s->department && tree && i < tree->n_departments;
+         i++) {
+        const Sanji__Department *dep = tree->departments[i];
+        if (dep->code && strcmp(dep->code, s->department) == 0 && dep->name) {
+            size_t used = strlen(b->scope_name);
+            snprintf(b->scope_name + used, sizeof b->scope_name - used, "%s", dep->name);
+            break;
+        }
+    }
     /* The scope's villages, named in the org tree. */
     const Sanji__OrgTreeSync *t = sc_org_tree(c);
     for (size_t i = 0; t && i < t->n_units; i++) {

@@ -2443,6 +2443,8 @@ static int cmd_bulletin(run *r, const command *cmd, sj_error *err)
     bool quarter = o->quarter || (o->period && strcmp(o->period, "quarter") == 0);
     if (quarter && o->month)
         return usage_error(cmd, "%s", _("--month goes with --period month; use --quarter for a quarter."));
+    if (o->quarter && o->period && strcmp(o->period, "month") == 0)
+        return usage_error(cmd, "%s", _("--quarter goes with --period quarter; use --month for a month."));
     char at[16];
     const char *which = o->quarter ? o->quarter : o->month ? o->month : o->at;
     if (which)

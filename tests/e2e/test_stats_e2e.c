@@ -475,6 +475,7 @@ static void test_bulletin_and_ledger(void **state)
      * format neither pdf nor xlsx, no file to write, a month with a quarter. */
     const char *bad[] = {"bulletin --month 2026-13 -o x.pdf", "bulletin --format docx -o x.docx",
                          "bulletin --month 2026-11", "bulletin --period quarter --month 2026-11 -o x.pdf",
+                         "bulletin --period month --quarter 2026Q4 -o x.pdf",
                          "ledger --format csv -o x.csv"};
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         rc = cli(V201, out, sizeof out, "%s", bad[i]);
