@@ -44,6 +44,8 @@
 #include "setup.h"
 #include "stat_period.h"
 #include "stats_out.h"
+#include "bulletin.h"
+#include "ledger.h"
 #include "text.h"
 #include "uuid.h"
 
@@ -67,6 +69,7 @@ typedef struct opts {
     const char *item, *name, *id, *phone, *text, *appointment, *result, *note, *department,
         *satisfaction, *password_file, *days, *output, *person, *carrier;
     const char *period, *at, *from, *to, *by, *unit, *format; /* stats */
+    const char *month, *quarter;                              /* bulletin, ledger */
     bool urgent, no_notify, wait_applied, mine, overdue, waiting, offline, password_stdin;
     const char *dir;               /* setup */
     bool force, passphrase_stdin;  /* setup */
@@ -120,8 +123,10 @@ static const option_def OPTIONS[] = {
     {"to", true, N_("last day counted, e.g. 2026-11-30 (an instant is not counted itself)")},
     {"by", true, N_("township | village | department | category | item | handling | level")},
     {"unit", true, N_("only this township or village of your scope")},
-    {"format", true, N_("table | csv | xlsx (default table; xlsx needs -o FILE)")},
+    {"format", true, N_("stats: table | csv | xlsx (default table; xlsx needs -o FILE); bulletin, ledger: pdf | xlsx (default pdf)")},
     {"output", true, N_("the file to write (also -o FILE): print, the PDF (default: the case number and the paper's name, in this folder); stats, instead of standard output")},
+    {"month", true, N_("which month: 2026-11 (bulletin, ledger; default: the current one)")},
+    {"quarter", true, N_("which quarter: 2026Q4 or 2026-Q4 (bulletin)")},
 };
 #define N_OPTIONS (sizeof(OPTIONS) / sizeof(OPTIONS[0]))
 
@@ -147,6 +152,8 @@ static int cmd_logout(run *r, const command *cmd, sj_error *err);
 static int cmd_whoami(run *r, const command *cmd, sj_error *err);
 static int cmd_network(run *r, const command *cmd, sj_error *err);
 static int cmd_stats(run *r, const command *cmd, sj_error *err);
+static int cmd_bulletin(run *r, const command *cmd, sj_error *err);
+static int cmd_ledger(run *r, const command *cmd, sj_error *err);
 static int cmd_departments(run *r, const command *cmd, sj_error *err);
 static int cmd_queue(run *r, const command *cmd, sj_error *err);
 static int cmd_print(run *r, const command *cmd, sj_error *err);
@@ -249,6 +256,10 @@ static const command COMMANDS[] = {
      N_("every township and station of this desk's scope, with warnings (desks)")},
     {"stats", cmd_stats, M_STATUS, 0, "period,at,from,to,by,unit,format,output,wait", "", "", 0, 0,
      N_("statistics of a period within your scope (办结率、按时办结、满意度 …; docs/STATISTICS.md)")},
+    {"bulletin", cmd_bulletin, M_STATUS, 0, "period,month,quarter,at,format,output,wait", "", "", 0, 0,
+     N_("the monthly or quarterly 通报 of your scope as a PDF or an .xlsx workbook (-o FILE)")},
+    {"ledger", cmd_ledger, M_SYNC, 0, "month,format,output,wait", "", "", 0, 0,
+     N_("this station's 台账 of a month: every request, its result and satisfaction (PDF or .xlsx, -o FILE)")},
     /* No function: main() runs setup_station() before any configuration is read. */
     {"setup", NULL, M_STATUS, 0, "dir,force,passphrase-stdin", "", "BUNDLE", 1, 1,
      N_("set this station up from its enrolment bundle and slip (导入本站配置)")},
@@ -417,6 +428,8 @@ static int parse_cmd_opts(const command *cmd, int argc, char **argv, opts *o)
         STR("by", by);
         STR("unit", unit);
         STR("format", format);
+        STR("month", month);
+        STR("quarter", quarter);
         FLAG("urgent", urgent);
         FLAG("no-notify", no_notify);
         FLAG("wait-applied", wait_applied);
@@ -922,6 +935,17 @@ static int ask_peer(run *r, const Sanji__Query *q, Sanji__QueryResult **out, sj_
     r->ask = q;
     r->fetching = true;
     r->fetch_status = SJ_ECLOSED;
+    /* A later question of the same run (the 通报 asks several): the link
+     * is up already, so no LINK_UP will come to send it. */
+    sc_status_info st;
+    if (r->started && sc_status(r->c, &st, NULL) == 0 && st.link_up) {
+        sj_error e;
+        if (sc_query(r->c, q, query_answered, r, &e) != 0) {
+            r->ask = NULL;
+            r->fetching = false;
+            return sj_error_set(err, e.code, "%s", e.message);
+        }
+    }
     double wait = wait_seconds(r->o, 10);
     run_link(r, wait >= 0 && wait < 10 ? 10 : wait);
     r->ask = NULL;
@@ -2375,6 +2399,126 @@ static int cmd_stats(run *r, const command *cmd, sj_error *err)
         }
     }
     sanji__query_result__free_unpacked(res, NULL);
+    return rc;
+}
+
+/* "pdf" or "xlsx" to a file: the 通报's and the 台账's outputs.  Returns
+ * 1 for xlsx, 0 for pdf, or -1 having told what is wrong. */
+static int paper_format(const command *cmd, const opts *o)
+{
+    const char *format = o->format ? o->format : "pdf";
+    if (strcmp(format, "pdf") != 0 && strcmp(format, "xlsx") != 0) {
+        usage_error(cmd, _("--format takes pdf or xlsx, not \"%s\"."), format);
+        return -1;
+    }
+    if (!o->output || !*o->output) {
+        usage_error(cmd, "%s", _("Say where to write it: add -o FILE."));
+        return -1;
+    }
+    return strcmp(format, "xlsx") == 0;
+}
+
+/* The current month ("2026-11") or quarter ("2026-Q4"), China time. */
+static void current_period(bool quarter, char at[16])
+{
+    int y, m, d;
+    sj_clock_civil_from_days(sj_clock_china_day(sj_clock_real_ms()), &y, &m, &d);
+    /* Years of four digits (the clock's range): the casts tell the compiler. */
+    if (quarter)
+        snprintf(at, 16, "%04u-Q%u", (unsigned)y % 10000u, (unsigned)(m + 2) / 3u % 10u);
+    else
+        snprintf(at, 16, "%04u-%02u", (unsigned)y % 10000u, (unsigned)m % 100u);
+}
+
+static int cmd_bulletin(run *r, const command *cmd, sj_error *err)
+{
+    const opts *o = r->o;
+    int xlsx = paper_format(cmd, o);
+    if (xlsx < 0)
+        return EX_USAGE;
+    if (o->period && strcmp(o->period, "month") != 0 && strcmp(o->period, "quarter") != 0)
+        return usage_error(cmd, _("--period takes month or quarter, not \"%s\"."), o->period);
+    if (o->month && o->quarter)
+        return usage_error(cmd, "%s", _("Give --month or --quarter, not both."));
+    bool quarter = o->quarter || (o->period && strcmp(o->period, "quarter") == 0);
+    if (quarter && o->month)
+        return usage_error(cmd, "%s", _("--month goes with --period month; use --quarter for a quarter."));
+    if (o->quarter && o->period && strcmp(o->period, "month") == 0)
+        return usage_error(cmd, "%s", _("--quarter goes with --period quarter; use --month for a month."));
+    char at[16];
+    const char *which = o->quarter ? o->quarter : o->month ? o->month : o->at;
+    if (which)
+        snprintf(at, sizeof at, "%s", which);
+    else
+        current_period(quarter, at);
+    sc_bulletin b;
+    if (sc_bulletin_init(&b, quarter, at, err) != 0)
+        return usage_error(cmd, "%s", err->message);
+    int rc = EX_OK;
+    for (size_t i = 0; i < SC_BULLETIN_QUERIES && rc == EX_OK; i++) {
+        Sanji__Query q = SANJI__QUERY__INIT;
+        q.kind_case = SANJI__QUERY__KIND_PERIOD_STATISTICS;
+        q.period_statistics = &b.q[i];
+        Sanji__QueryResult *res;
+        if (ask_peer(r, &q, &res, err) != 0)
+            rc = fail(err, err->code == SJ_ECLOSED ? EX_PENDING : EX_INPUT);
+        else if (sc_bulletin_take(&b, i, res, err) != 0)
+            rc = fail(err, EX_INPUT);
+    }
+    if (rc == EX_OK) {
+        sc_bulletin_name_units(&b, r->c);
+        if ((xlsx ? sc_bulletin_write_xlsx(&b, o->output, err)
+                  : sc_bulletin_write_pdf(&b, o->output, err)) != 0)
+            rc = fail(err, EX_INPUT);
+        else if (o->json)
+        {
+            printf("{\"file\":");
+            json_str(stdout, o->output);
+            json_field("scope", sc_bulletin_stats(&b, 0)->scope);
+            printf("}\n");
+        }
+        else
+            printf(_("Written: %s\n"), o->output);
+    }
+    sc_bulletin_free(&b);
+    return rc;
+}
+
+static int cmd_ledger(run *r, const command *cmd, sj_error *err)
+{
+    const opts *o = r->o;
+    int xlsx = paper_format(cmd, o);
+    if (xlsx < 0)
+        return EX_USAGE;
+    char at[16];
+    if (o->month)
+        snprintf(at, sizeof at, "%s", o->month);
+    else
+        current_period(false, at);
+    /* Brought up to date first when the township is reachable; offline, the
+     * ledger is what the station holds. */
+    double w = wait_seconds(o, 5);
+    if (w > 0)
+        run_link(r, w);
+    sc_ledger l;
+    int rc = sc_ledger_make(r->c, at, &l, err);
+    if (rc == SJ_EINVAL)
+        return usage_error(cmd, "%s", err->message);
+    if (rc != 0)
+        return fail(err, EX_SETUP);
+    rc = EX_OK;
+    if ((xlsx ? sc_ledger_write_xlsx(&l, o->output, err) : sc_ledger_write_pdf(&l, o->output, err)) !=
+        0)
+        rc = fail(err, EX_INPUT);
+    else if (o->json)
+    {
+        printf("{\"file\":");
+        json_str(stdout, o->output);
+        printf(",\"cases\":%zu}\n", l.n);
+    }
+    else
+        printf(_("Written: %s (%zu requests)\n"), o->output, l.n);
+    sc_ledger_free(&l);
     return rc;
 }
 

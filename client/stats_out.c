@@ -61,6 +61,7 @@ static const col COLS[] = {
 };
 #undef ROW
 #define N_COLS (sizeof(COLS) / sizeof(COLS[0]))
+_Static_assert(N_COLS == SC_STATS_COL_COUNT, "sc_stats_col names every column of COLS");
 
 size_t sc_stats_columns(void)
 {
@@ -247,7 +248,7 @@ static void xlsx_row(lxw_worksheet *ws, lxw_row_t r, const Sanji__PeriodStatRow 
 
 /* A sheet name Excel takes: at most 31 characters, none of [ ] : * ? / \
  * (each becomes '-'), so that a heading in any language names its sheet. */
-static void sheet_name(const char *text, char *out, size_t cap)
+void sc_stats_sheet_name(const char *text, char *out, size_t cap)
 {
     size_t n = 0, chars = 0;
     for (const unsigned char *p = (const unsigned char *)text; *p && n + 5 < cap;) {
@@ -265,69 +266,94 @@ static void sheet_name(const char *text, char *out, size_t cap)
     out[n] = '\0';
 }
 
-int sc_stats_write_xlsx(const char *path, const Sanji__PeriodStatistics *s, sj_error *err)
+void sc_stats_xlsx_formats_add(lxw_workbook *wb, sc_stats_xlsx_formats *f)
 {
-    char name[3][128];
-    sheet_name(sc_stats_group_name(s->group_by), name[0], sizeof name[0]);
-    sheet_name(_("stats: total"), name[1], sizeof name[1]);
-    sheet_name(_("stats: about"), name[2], sizeof name[2]);
-    /* Two sheets cannot share a name (合计 is also the name of the total
-     * only grouping): the first gives way. */
-    if (strcmp(name[0], name[1]) == 0)
-        sheet_name(_("stats: rows"), name[0], sizeof name[0]);
-    lxw_workbook *wb = workbook_new(path);
-    if (!wb)
-        return sj_error_set(err, SJ_EIO, _("The workbook %s could not be made."), path);
-    lxw_format *head = workbook_add_format(wb);
-    format_set_bold(head);
-    format_set_text_wrap(head);
-    lxw_format *pct = workbook_add_format(wb);
-    format_set_num_format(pct, "0.0%");
-    lxw_format *days = workbook_add_format(wb);
-    format_set_num_format(days, "0.0");
-    lxw_format *bold = workbook_add_format(wb);
-    format_set_bold(bold);
-    lxw_format *bold_pct = workbook_add_format(wb);
-    format_set_bold(bold_pct);
-    format_set_num_format(bold_pct, "0.0%");
-    lxw_format *bold_days = workbook_add_format(wb);
-    format_set_bold(bold_days);
-    format_set_num_format(bold_days, "0.0");
+    f->head = workbook_add_format(wb);
+    format_set_bold(f->head);
+    format_set_text_wrap(f->head);
+    f->pct = workbook_add_format(wb);
+    format_set_num_format(f->pct, "0.0%");
+    f->days = workbook_add_format(wb);
+    format_set_num_format(f->days, "0.0");
+    f->bold = workbook_add_format(wb);
+    format_set_bold(f->bold);
+    f->bold_pct = workbook_add_format(wb);
+    format_set_bold(f->bold_pct);
+    format_set_num_format(f->bold_pct, "0.0%");
+    f->bold_days = workbook_add_format(wb);
+    format_set_bold(f->bold_days);
+    format_set_num_format(f->bold_days, "0.0");
+}
 
-    /* 1: the grouped rows and the total under them. */
-    lxw_worksheet *ws = workbook_add_worksheet(wb, name[0]);
-    if (!ws) {
-        workbook_close(wb);
-        unlink(path);
-        return sj_error_set(err, SJ_EIO, _("The workbook %s could not be made."), path);
-    }
+lxw_worksheet *sc_stats_xlsx_rows(lxw_workbook *wb, const char *name,
+                                  const Sanji__PeriodStatistics *s, const sc_stats_xlsx_formats *f)
+{
+    char sheet[128];
+    sc_stats_sheet_name(name, sheet, sizeof sheet);
+    lxw_worksheet *ws = workbook_add_worksheet(wb, sheet);
+    if (!ws)
+        return NULL;
     for (size_t c = 0; c < N_COLS; c++)
-        worksheet_write_string(ws, 0, (lxw_col_t)c, sc_stats_heading(c), head);
+        worksheet_write_string(ws, 0, (lxw_col_t)c, sc_stats_heading(c), f->head);
     worksheet_set_column(ws, 0, 0, 18, NULL);
     worksheet_set_column(ws, 1, 1, 14, NULL);
     worksheet_set_column(ws, 2, (lxw_col_t)(N_COLS - 1), 10, NULL);
     worksheet_freeze_panes(ws, 1, 2);
     lxw_row_t r = 1;
     for (size_t i = 0; i < s->n_rows; i++)
-        xlsx_row(ws, r++, s->rows[i], pct, days, NULL);
+        xlsx_row(ws, r++, s->rows[i], f->pct, f->days, NULL);
     if (s->total)
-        xlsx_row(ws, r, s->total, bold_pct, bold_days, bold);
+        xlsx_row(ws, r, s->total, f->bold_pct, f->bold_days, f->bold);
+    return ws;
+}
 
-    /* 2: the total, one figure a line. */
-    lxw_worksheet *tw = workbook_add_worksheet(wb, name[1]);
-    if (tw && s->total) {
-        worksheet_set_column(tw, 0, 0, 24, NULL);
-        worksheet_set_column(tw, 1, 1, 14, NULL);
-        for (size_t c = 2; c < N_COLS; c++) {
-            lxw_row_t y = (lxw_row_t)(c - 2);
-            worksheet_write_string(tw, y, 0, sc_stats_heading(c), head);
-            lxw_format *fmt = COLS[c].k == K_RATE ? pct : COLS[c].k == K_DAYS ? days : NULL;
-            worksheet_write_number(tw, y, 1, number(s->total, c), fmt);
-        }
+lxw_worksheet *sc_stats_xlsx_total(lxw_workbook *wb, const char *name,
+                                   const Sanji__PeriodStatRow *total,
+                                   const sc_stats_xlsx_formats *f)
+{
+    char sheet[128];
+    sc_stats_sheet_name(name, sheet, sizeof sheet);
+    lxw_worksheet *tw = workbook_add_worksheet(wb, sheet);
+    if (!tw || !total)
+        return tw;
+    worksheet_set_column(tw, 0, 0, 24, NULL);
+    worksheet_set_column(tw, 1, 1, 14, NULL);
+    for (size_t c = 2; c < N_COLS; c++) {
+        lxw_row_t y = (lxw_row_t)(c - 2);
+        worksheet_write_string(tw, y, 0, sc_stats_heading(c), f->head);
+        lxw_format *fmt = COLS[c].k == K_RATE ? f->pct : COLS[c].k == K_DAYS ? f->days : NULL;
+        worksheet_write_number(tw, y, 1, number(total, c), fmt);
     }
+    return tw;
+}
+
+int sc_stats_write_xlsx(const char *path, const Sanji__PeriodStatistics *s, sj_error *err)
+{
+    const char *name[2] = {sc_stats_group_name(s->group_by), _("stats: total")};
+    /* Two sheets cannot share a name (合计 is also the name of the total
+     * only grouping): the first gives way. */
+    if (strcmp(name[0], name[1]) == 0)
+        name[0] = _("stats: rows");
+    lxw_workbook *wb = workbook_new(path);
+    if (!wb)
+        return sj_error_set(err, SJ_EIO, _("The workbook %s could not be made."), path);
+    sc_stats_xlsx_formats fm;
+    sc_stats_xlsx_formats_add(wb, &fm);
+    lxw_format *head = fm.head;
+
+    /* 1: the grouped rows and the total under them. */
+    if (!sc_stats_xlsx_rows(wb, name[0], s, &fm)) {
+        workbook_close(wb);
+        unlink(path);
+        return sj_error_set(err, SJ_EIO, _("The workbook %s could not be made."), path);
+    }
+    /* 2: the total, one figure a line. */
+    sc_stats_xlsx_total(wb, name[1], s->total, &fm);
 
     /* 3: what was asked. */
-    lxw_worksheet *aw = workbook_add_worksheet(wb, name[2]);
+    char about[128];
+    sc_stats_sheet_name(_("stats: about"), about, sizeof about);
+    lxw_worksheet *aw = workbook_add_worksheet(wb, about);
     if (aw) {
         char period[64], at[40];
         sc_stats_period_text(s, period, sizeof period);

@@ -11,6 +11,7 @@
 #include "i18n.h"
 #include "stat_period.h"
 #include "stats_out.h"
+#include "desk-report.h"
 
 struct _DeskPeriodStats {
     GtkBox parent;
@@ -257,7 +258,8 @@ DeskPeriodStats *desk_period_stats_new(DeskWindow *w)
     gtk_scrolled_window_set_policy(GTK_SCROLLED_WINDOW(scroll), GTK_POLICY_AUTOMATIC,
                                    GTK_POLICY_NEVER);
     gtk_scrolled_window_set_child(GTK_SCROLLED_WINDOW(scroll), p->grid);
-    GtkWidget *parts[] = {title, bar, p->message, scroll};
+    /* The 通报's charts and exports below the table. */
+    GtkWidget *parts[] = {title, bar, p->message, scroll, GTK_WIDGET(desk_report_new(w))};
     for (size_t i = 0; i < G_N_ELEMENTS(parts); i++)
         gtk_box_append(GTK_BOX(p), parts[i]);
     desk_window_register(w, "pstats.at", p->at);

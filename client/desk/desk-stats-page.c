@@ -6,6 +6,7 @@
  */
 #include "desk-stats-page.h"
 
+#include "chart.h"
 #include "clock.h"
 #include "desk-format.h"
 #include "desk-period-stats.h"
@@ -61,34 +62,24 @@ static void fill_table(GtkWidget *grid, const char *first, Sanji__StatRow **rows
     }
 }
 
-/* Completion rate by township as horizontal bars. */
+/* Completion rate by township as horizontal bars, drawn by the chart
+ * module of the 通报 (client/chart.h). */
 static void draw_chart(GtkDrawingArea *area, cairo_t *cr, int width, int height, gpointer data)
 {
     DeskStatsPage *p = data;
     if (!p->stats || p->stats->n_by_township == 0)
         return;
     size_t n = p->stats->n_by_township;
-    double row_h = (double)height / (double)n;
-    double label_w = 140, bar_max = width - label_w - 70;
-    PangoLayout *layout = gtk_widget_create_pango_layout(GTK_WIDGET(area), NULL);
+    const char **labels = g_new0(const char *, n);
+    double *rates = g_new0(double, n);
     for (size_t i = 0; i < n; i++) {
         const Sanji__StatRow *r = p->stats->by_township[i];
-        double rate = r->total ? (double)r->resolved / (double)r->total : 0;
-        double y = row_h * (double)i;
-        cairo_set_source_rgb(cr, 0.2, 0.2, 0.2);
-        pango_layout_set_text(layout, r->label && *r->label ? r->label : r->key, -1);
-        cairo_move_to(cr, 0, y + row_h * 0.2);
-        pango_cairo_show_layout(cr, layout);
-        cairo_set_source_rgb(cr, rate >= 0.98 ? 0.18 : 0.85, rate >= 0.98 ? 0.55 : 0.45, 0.2);
-        cairo_rectangle(cr, label_w, y + row_h * 0.15, bar_max * rate, row_h * 0.7);
-        cairo_fill(cr);
-        g_autofree char *pct = desk_format_percent(r->resolved, r->total);
-        cairo_set_source_rgb(cr, 0.2, 0.2, 0.2);
-        pango_layout_set_text(layout, pct, -1);
-        cairo_move_to(cr, label_w + bar_max * rate + 6, y + row_h * 0.2);
-        pango_cairo_show_layout(cr, layout);
+        labels[i] = r->label && *r->label ? r->label : r->key;
+        rates[i] = r->total ? (double)r->resolved / (double)r->total : 0;
     }
-    g_object_unref(layout);
+    sc_chart_bars(cr, 0, 0, width, height, NULL, labels, rates, n, true);
+    g_free(labels);
+    g_free(rates);
 }
 
 static void show(DeskStatsPage *p)
@@ -107,7 +98,7 @@ static void show(DeskStatsPage *p)
     }
     fill_table(p->by_township, _("Township"), s->by_township, s->n_by_township);
     fill_table(p->by_category, _("Category"), s->by_category, s->n_by_category);
-    gtk_widget_set_size_request(p->chart, -1, (int)(30 * s->n_by_township + 10));
+    gtk_widget_set_size_request(p->chart, -1, (int)(22 * s->n_by_township + 10));
     gtk_widget_queue_draw(p->chart);
     gtk_widget_set_sensitive(p->export_button, true);
 }

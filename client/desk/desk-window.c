@@ -17,6 +17,7 @@
 #include "desk-network-page.h"
 #include "desk-register-form.h"
 #include "desk-period-stats.h"
+#include "desk-report.h"
 #include "desk-stats-page.h"
 #include "desk-test.h"
 #include "i18n.h"
@@ -149,6 +150,20 @@ static void on_save_response(GtkNativeDialog *d, int response, gpointer user)
 void desk_window_save_file(DeskWindow *w, const char *title, const char *suggested,
                            desk_window_write_fn write, gpointer data)
 {
+    /* Under a test script with SANJI_DESK_PRINT_EXPORT (where a test's
+     * papers go), no dialog: the file goes there under its suggested name. */
+    const char *dir = desk_application_print_export_dir(w->app);
+    if (dir) {
+        g_autofree char *path = g_build_filename(dir, suggested, NULL);
+        sj_error err;
+        if (write(data, path, &err) != 0) {
+            desk_window_show_error(w, NULL, &err);
+        } else {
+            g_autofree char *t = g_strdup_printf(_("Saved to %s."), path);
+            desk_window_notify(w, t, false);
+        }
+        return;
+    }
     GtkFileChooserNative *d = gtk_file_chooser_native_new(title, GTK_WINDOW(w),
                                                           GTK_FILE_CHOOSER_ACTION_SAVE, _("Save"),
                                                           _("Cancel"));
@@ -509,6 +524,8 @@ static void build_role_pages(DeskWindow *w)
         add_list_page(w, GTK_WIDGET(w->home), "home", _("Home"));
         w->reg = desk_register_form_new(w);
         add_page(w, GTK_WIDGET(w->reg), "register", _("Register a request"));
+        /* The station's 通报 (its village, computed by the county) and 台账. */
+        add_page(w, GTK_WIDGET(desk_report_new(w)), "stats", _("Statistics"));
         break;
     case SJ_NODE_ROLE_TOWNSHIP_DESK:
         w->township = desk_level_page_new(w, DESK_LEVEL_TOWNSHIP);

@@ -68,7 +68,9 @@ void desk_window_show_error(DeskWindow *w, const char *what, const sj_error *err
 
 /* Writes a file the person names: a save dialog (title, the suggested
  * file name), then write(data, path, err); an error is shown, a success
- * said (已保存到 …).  data must outlive the dialog (a page of w). */
+ * said (已保存到 …).  data must outlive the dialog (a page of w).  Under
+ * a test script with SANJI_DESK_PRINT_EXPORT=DIR, written to DIR/suggested
+ * without a dialog (desk_application_print_export_dir()). */
 typedef int (*desk_window_write_fn)(gpointer data, const char *path, sj_error *err);
 void desk_window_save_file(DeskWindow *w, const char *title, const char *suggested,
                            desk_window_write_fn write, gpointer data);

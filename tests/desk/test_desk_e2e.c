@@ -22,7 +22,8 @@
  *     the banner and a notification that opens the case when clicked, the
  *     station escalates again, and logging out withdraws the notification;
  *     the township desk accepts it from 待签收; the county desk shows the
- *     network, the statistics and this month's period statistics by
+ *     network, the statistics, the 通报's charts (saved as PDF and .xlsx;
+ *     a station saves its 台账, names masked) and this month's period statistics by
  *     township.  Each step is also checked in PostgreSQL.
  *
  * The verdict comes from the program's exit status and output, and from
@@ -33,6 +34,8 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+
+#include <time.h>
 
 #include <cmocka.h>
 #include <glib.h>
@@ -635,6 +638,34 @@ static int desk_finish(sj_test_proc *p, const char *tag, int timeout_s)
     return st;
 }
 
+/* This month as the 通报 and the 台账 name their files ("2026-12"), China time. */
+static void report_month(char at[16])
+{
+    time_t t = time(NULL) + 8 * 3600;
+    struct tm tm;
+    gmtime_r(&t, &tm);
+    snprintf(at, 16, "%04d-%02d", (tm.tm_year + 1900) % 10000, (tm.tm_mon + 1) % 100);
+}
+
+/* pdftotext's text of a file, its spaces taken out (pdftotext spaces
+ * Chinese text as the layout falls). */
+static char *pdf_text(const char *path)
+{
+    g_autofree char *cmd = g_strdup_printf("pdftotext -enc UTF-8 '%s' -", path);
+    char *text = NULL;
+    g_autofree char *err = NULL;
+    int st = 0;
+    g_autoptr(GError) e = NULL;
+    if (!g_spawn_command_line_sync(cmd, &text, &err, &st, &e) || st != 0)
+        fail_msg("pdftotext %s: %s", path, e ? e->message : err);
+    char *o = text;
+    for (const char *q = text; *q; q++)
+        if (*q != ' ')
+            *o++ = *q;
+    *o = '\0';
+    return text;
+}
+
 static int run_desk_net(const char *node, const char *tag, const char *script, int timeout_s)
 {
     sj_test_proc p = {0};
@@ -692,6 +723,13 @@ static void test_station_case_reaches_county(void **state)
 {
     g_autofree char *s_login = desk_fixture_shot("login"), *s_home = desk_fixture_shot("home"), *s_reg = desk_fixture_shot("register");
     g_autofree char *s_down = desk_fixture_shot("county-down"), *s_returned = desk_fixture_shot("case-returned");
+    /* The charts alone, drawn by the chart module of the 通报's PDF. */
+    const char *shots = g_getenv("SANJI_DESK_SCREENSHOTS");
+    g_autofree char *s_report =
+        shots && *shots ? g_strdup_printf("screenshot report.charts '%s/station-charts.png'\n", shots)
+                        : g_strdup("");
+    char month[16];
+    report_month(month);
     g_autofree char *go = g_strdup_printf("%s/go-save", NET.net);
     g_autofree char *script = g_strdup_printf(
         "wait-page login 30\n"
@@ -774,12 +812,21 @@ static void test_station_case_reaches_county(void **state)
         "wait-text case.delivery 县里已记录 30\n"
         "page home\n"
         "wait-text home.count.1 1 10\n"
+        /* The month's 台账 from the station's own store, and its 通报's
+         * charts (computed by the county for this village). */
+        "page stats\n"
+        "click report.ledger\n"
+        "wait-file %s/papers/台账-%s.pdf 20\n"
+        "click report.ask\n"
+        "wait-text report.message 代办工作通报 60\n"
+        "print report.message\n"
+        "%s"
         /* Logging out leaves nothing of this cadre's on the desktop. */
         "click logout\n"
         "wait-page login 10\n"
         "expect-no-notification ''\n"
         "quit\n",
-        s_login, s_home, s_reg, s_down, go, NET.net, s_returned);
+        s_login, s_home, s_reg, s_down, go, NET.net, s_returned, NET.net, month, s_report);
     g_autofree char *papers = g_strdup_printf("%s/papers", NET.net);
     assert_int_equal(g_mkdir_with_parents(papers, 0700), 0);
     sj_test_proc p = {0};
@@ -867,6 +914,17 @@ static void test_station_case_reaches_county(void **state)
     assert_non_null(strstr(receipt, "0375-55" V201_LAST5));
     assert_null(strstr(receipt, "410423198001011238"));
     assert_null(strstr(receipt, "13812345678"));
+    /* The 台账: this month's requests of the station, the name masked. */
+    g_autofree char *ledger_path = g_strdup_printf("%s/papers/台账-%s.pdf", NET.net, month);
+    g_autofree char *ledger = pdf_text(ledger_path);
+    printf("--- ledger ---\n%s", ledger);
+    assert_non_null(strstr(ledger, "代办台账"));
+    assert_non_null(strstr(ledger, NET.number));
+    assert_non_null(strstr(ledger, "城乡低保申请"));
+    assert_non_null(strstr(ledger, "第1页"));
+    assert_null(strstr(ledger, APPLICANT));
+    assert_null(strstr(ledger, "410423198001011238"));
+    assert_null(strstr(ledger, "13812345678"));
 }
 
 /* 2. The township desk (a second sanji-desk, the township's config) sees
@@ -959,6 +1017,12 @@ static void test_county_network_and_stats(void **state)
 {
     g_autofree char *s_net = desk_fixture_shot("network"), *s_stats = desk_fixture_shot("stats"),
                     *s_county = desk_fixture_shot("county");
+    const char *shots = g_getenv("SANJI_DESK_SCREENSHOTS");
+    g_autofree char *s_report =
+        shots && *shots ? g_strdup_printf("screenshot report.charts '%s/county-charts.png'\n", shots)
+                        : g_strdup("");
+    char month[16];
+    report_month(month);
     char total[16], closed[16];
     snprintf(total, sizeof total, "%s", pq("SELECT count(*) FROM cases"));
     snprintf(closed, sizeof closed, "%s", pq("SELECT count(*) FROM cases WHERE status = %d", SJ_STATUS_CLOSED));
@@ -1029,12 +1093,34 @@ static void test_county_network_and_stats(void **state)
         "expect-text pstats.grid 合计\n"
         "print pstats.message\n"
         "%s"
+        /* The 通报 of this month: its charts, then the PDF and the workbook. */
+        "click report.ask\n"
+        "wait-text report.message 鲁山县 60\n"
+        "expect-text report.message 代办工作通报\n"
+        "print report.message\n"
+        "%s"
+        "click report.pdf\n"
+        "wait-file %s/papers/通报-%s.pdf 20\n"
+        "click report.xlsx\n"
+        "wait-file %s/papers/通报-%s.xlsx 20\n"
         "quit\n",
-        NET.number[0] ? NET.number : "410423-", s_county, by_assignee, s_net, total, s_stats);
+        NET.number[0] ? NET.number : "410423-", s_county, by_assignee, s_net, total, s_stats,
+        s_report, NET.net, month, NET.net, month);
+    g_autofree char *papers = g_strdup_printf("%s/papers", NET.net);
+    assert_int_equal(g_mkdir_with_parents(papers, 0700), 0);
     assert_int_equal(run_desk_net("desk-county", "county", script, 90), 0);
     /* Both relays online as the county sees them. */
     g_autofree char *out = desk_output("county");
     assert_non_null(strstr(out, "network.message: 共"));
+    /* The 通报 the desk saved: the county's, this month's, numbered pages. */
+    g_autofree char *bulletin_path = g_strdup_printf("%s/papers/通报-%s.pdf", NET.net, month);
+    g_autofree char *bulletin = pdf_text(bulletin_path);
+    assert_non_null(strstr(bulletin, "鲁山县"));
+    assert_non_null(strstr(bulletin, "代办工作通报"));
+    assert_non_null(strstr(bulletin, "本期共登记诉求"));
+    assert_non_null(strstr(bulletin, "第1页"));
+    g_autofree char *xlsx_path = g_strdup_printf("%s/papers/通报-%s.xlsx", NET.net, month);
+    assert_true(g_file_test(xlsx_path, G_FILE_TEST_EXISTS));
 }
 
 /* 4. 派单-接单: the township escalates the station's case to the county

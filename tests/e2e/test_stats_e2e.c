@@ -15,6 +15,14 @@
  *   the outputs: --json figures, the table, CSV (byte-order mark, Chinese headings,
  *     a line per row and one for the total), and an .xlsx workbook written
  *     with -o (a zip whose parts are the three sheets);
+ *   the 通报 (`sanji bulletin`, PDF and workbook) of this month at the
+ *     county desk, the township desk and a station: its title names the
+ *     asker's scope and the month, its summary's figures are the asker's
+ *     own statistics, its pages are numbered, and a township's or a
+ *     station's holds no village outside its scope;
+ *   the 台账 (`sanji ledger`) of a station: its own village's requests of
+ *     the month and no other village's, the names masked, no ID number or
+ *     phone; a county desk is refused;
  *   the county stopped: the relay refuses at once (UPSTREAM_DOWN) instead
  *     of answering from its cache; the county back: answered again.
  *
@@ -312,6 +320,174 @@ static void test_csv_and_xlsx(void **state)
     assert_int_not_equal(rc, 0);
 }
 
+/* The text of a command's output file (pdftotext for a PDF, unzip -p for
+ * a part of a workbook), malloc'd. */
+static char *file_text(const char *cmd_fmt, const char *file, const char *part)
+{
+    char cmd[8192];
+    snprintf(cmd, sizeof cmd, cmd_fmt, W.t.certs.dir, file, part ? part : "");
+    FILE *p = popen(cmd, "r");
+    if (!p)
+        fail_msg("popen failed for %s", cmd);
+    size_t cap = 1 << 20, n = 0, got;
+    char *buf = calloc(1, cap);
+    while (n + 1 < cap && (got = fread(buf + n, 1, cap - 1 - n, p)) > 0)
+        n += got;
+    if (pclose(p) != 0)
+        fail_msg("%s failed", cmd);
+    /* pdftotext spaces Chinese text as the layout falls: compare without. */
+    char *o = buf;
+    for (const char *q = buf; *q; q++)
+        if (*q != ' ')
+            *o++ = *q;
+    *o = '\0';
+    return buf;
+}
+#define PDF_TEXT "pdftotext -enc UTF-8 '%s/%s' -%s"
+#define XLSX_PART "unzip -p '%s/%s' %s"
+
+/* This month ("2026-12") and its name in the 通报 ("2026年12月"), China time. */
+static void this_month(char at[16], char name[32])
+{
+    time_t t = time(NULL) + 8 * 3600;
+    struct tm tm;
+    gmtime_r(&t, &tm);
+    snprintf(at, 16, "%04d-%02d", (tm.tm_year + 1900) % 10000, (tm.tm_mon + 1) % 100);
+    snprintf(name, 32, "%d年%d月", tm.tm_year + 1900, tm.tm_mon + 1);
+}
+
+/* Every "410423…" code in text lies under prefix, or is the township
+ * enclosing it (a station's row by township: its own township, counting
+ * its village only). */
+static void codes_under(const char *text, const char *prefix, const char *township,
+                        const char *what)
+{
+    for (const char *p = strstr(text, "410423"); p; p = strstr(p + 1, "410423")) {
+        /* Case numbers (410423-2026…) are not units. */
+        if (p[6] == '-' || (township && strncmp(p, township, 12) == 0))
+            continue;
+        if (strncmp(p, prefix, strlen(prefix)) != 0)
+            fail_msg("%s: %.12s lies outside %s", what, p, prefix);
+    }
+}
+
+/* The 通报 of this month at each level, and a station's 台账. */
+static void test_bulletin_and_ledger(void **state)
+{
+    (void)state;
+    static char out[OUT_MAX];
+    char at[16], month[32];
+    this_month(at, month);
+    reg(V201, true);
+    reg(V202, false);
+    const struct {
+        const char *who, *scope_name, *prefix, *township;
+    } askers[] = {
+        {CDESK, "鲁山县", "410423", NULL},
+        {TDESK, "鲁山县张官营镇", "410423101", NULL},
+        {V201, "鲁山县张官营镇张官营村", "410423101201", "410423101000"},
+    };
+    for (int i = 0; i < 3; i++) {
+        /* The asker's own statistics of the month. */
+        int rc = cli(askers[i].who, out, sizeof out,
+                     "--json stats --period month --at %s --wait " CLI_WAIT, at);
+        if (rc != 0)
+            fail_msg("stats at %s: exit %d: %s", askers[i].who, rc, out);
+        long registered = jnum(out, "\"total\":", "registered");
+        long finished = jnum(out, "\"total\":", "finished");
+        rc = cli(askers[i].who, out, sizeof out,
+                 "--json bulletin --month %s -o %s.pdf --wait " CLI_WAIT, at, askers[i].who);
+        if (rc != 0)
+            fail_msg("bulletin at %s: exit %d: %s", askers[i].who, rc, out);
+        char file[64], want[256];
+        snprintf(file, sizeof file, "%s.pdf", askers[i].who);
+        char *text = file_text(PDF_TEXT, file, NULL);
+        snprintf(want, sizeof want, "%s%s代办工作通报", askers[i].scope_name, month);
+        if (!strstr(text, want))
+            fail_msg("bulletin at %s: no title %s in:\n%.3000s", askers[i].who, want, text);
+        snprintf(want, sizeof want, "本期共登记诉求%ld件", registered);
+        if (!strstr(text, want))
+            fail_msg("bulletin at %s: no \"%s\" in:\n%.3000s", askers[i].who, want, text);
+        snprintf(want, sizeof want, "已办结%ld件", finished);
+        if (!strstr(text, want))
+            fail_msg("bulletin at %s: no \"%s\" in:\n%.3000s", askers[i].who, want, text);
+        assert_non_null(strstr(text, "第1页"));
+        assert_null(strstr(text, "11010519491231002X"));
+        assert_null(strstr(text, "13800138000"));
+        free(text);
+        /* The workbook: its sheets, and no unit outside the scope. */
+        rc = cli(askers[i].who, out, sizeof out,
+                 "bulletin --month %s --format xlsx -o %s.xlsx --wait " CLI_WAIT, at,
+                 askers[i].who);
+        if (rc != 0)
+            fail_msg("bulletin xlsx at %s: exit %d: %s", askers[i].who, rc, out);
+        snprintf(file, sizeof file, "%s.xlsx", askers[i].who);
+        char *wb = file_text(XLSX_PART, file, "xl/workbook.xml");
+        assert_non_null(strstr(wb, "概况"));
+        assert_non_null(strstr(wb, "按村"));
+        assert_non_null(strstr(wb, "月度趋势"));
+        free(wb);
+        char *strings = file_text(XLSX_PART, file, "xl/sharedStrings.xml");
+        codes_under(strings, askers[i].prefix, askers[i].township, askers[i].who);
+        free(strings);
+    }
+
+    /* The station's 台账: its own cases of the month, masked. */
+    int rc = cli(V201, out, sizeof out, "--json list");
+    if (rc != 0)
+        fail_msg("list at v201: exit %d: %s", rc, out);
+    const char *num = strstr(out, "\"number\":\"410423-");
+    if (!num)
+        fail_msg("no case number at v201: %s", out);
+    char number[64];
+    snprintf(number, sizeof number, "%.21s", num + 10);
+    rc = cli(V201, out, sizeof out, "--json stats --period month --at %s --wait " CLI_WAIT, at);
+    assert_int_equal(rc, 0);
+    long registered = jnum(out, "\"total\":", "registered");
+    rc = cli(V201, out, sizeof out, "--json ledger --month %s -o ledger.pdf --wait 20", at);
+    if (rc != 0)
+        fail_msg("ledger at v201: exit %d: %s", rc, out);
+    assert_int_equal(jnum(out, "{", "cases"), registered);
+    char *text = file_text(PDF_TEXT, "ledger.pdf", NULL);
+    char want[256];
+    snprintf(want, sizeof want, "%s代办台账", month);
+    if (!strstr(text, want) || !strstr(text, number) || !strstr(text, "张*") ||
+        !strstr(text, "第1页") || !strstr(text, "已答复"))
+        fail_msg("ledger at v201: want %s, %s, 张*, 已答复 and a page number in:\n%.3000s", want,
+                 number, text);
+    assert_null(strstr(text, "张三"));
+    assert_null(strstr(text, "11010519491231002X"));
+    assert_null(strstr(text, "13800138000"));
+    free(text);
+    rc = cli(V201, out, sizeof out, "ledger --month %s --format xlsx -o ledger.xlsx --wait 20", at);
+    assert_int_equal(rc, 0);
+    char *strings = file_text(XLSX_PART, "ledger.xlsx", "xl/sharedStrings.xml");
+    assert_non_null(strstr(strings, number));
+    assert_null(strstr(strings, "11010519491231002X"));
+    free(strings);
+    /* The other station's ledger does not hold this one's case. */
+    rc = cli(V202, out, sizeof out, "ledger --month %s -o ledger202.pdf --wait 20", at);
+    assert_int_equal(rc, 0);
+    text = file_text(PDF_TEXT, "ledger202.pdf", NULL);
+    assert_null(strstr(text, number));
+    free(text);
+    /* Bad input is refused before asking: a month that does not exist, a
+     * format neither pdf nor xlsx, no file to write, a month with a quarter. */
+    const char *bad[] = {"bulletin --month 2026-13 -o x.pdf", "bulletin --format docx -o x.docx",
+                         "bulletin --month 2026-11", "bulletin --period quarter --month 2026-11 -o x.pdf",
+                         "bulletin --period month --quarter 2026Q4 -o x.pdf",
+                         "ledger --format csv -o x.csv"};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        rc = cli(V201, out, sizeof out, "%s", bad[i]);
+        if (rc != 2)
+            fail_msg("%s: exit %d, want 2 (usage): %s", bad[i], rc, out);
+    }
+    /* A county desk holds only the cases it opened: refused, with why. */
+    rc = cli(CDESK, out, sizeof out, "ledger --month %s -o c.pdf --wait 20", at);
+    assert_int_not_equal(rc, 0);
+    assert_non_null(strstr(out, "台账"));
+}
+
 /* The county stopped: the relay refuses a station's question at once, as
  * the county computes statistics (no figures from the relay's cache); once
  * the county is back, the question is answered again. */
@@ -352,6 +528,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_each_level_sees_its_scope),
         cmocka_unit_test(test_csv_and_xlsx),
+        cmocka_unit_test(test_bulletin_and_ledger),
         cmocka_unit_test(test_county_down_then_back),
     };
     return cmocka_run_group_tests(tests, group_setup, group_teardown);
