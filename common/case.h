@@ -296,8 +296,12 @@ typedef enum sj_case_action {
     SJ_ACTION_SET_CARRIER = 29,     /* 全程代办员: the village names the cadre who carries it */
     SJ_ACTION_NOTIFIED = 30,        /* system: the villager's message was sent (已通知) */
     SJ_ACTION_NOTIFY_FAILED = 31,   /* system: a message attempt failed (通知失败) */
+    /* 32: kept for another action (unknown here). */
+    SJ_ACTION_RECTIFY = 33,         /* 整改完成: a 差评's rectification is done */
+    SJ_ACTION_CALLBACK = 34,        /* 回访: the village calls the villager back */
+    SJ_ACTION_RECTIFY_OVERDUE = 35, /* system: a rectification passed its limit (整改超期) */
 } sj_case_action;
-#define SJ_ACTION_COUNT 32
+#define SJ_ACTION_COUNT 36
 
 typedef enum sj_handling {
     SJ_HANDLING_NONE = 0,
@@ -327,12 +331,38 @@ typedef enum sj_notify_kind {
     SJ_NOTIFY_KIND_MATERIALS = 3,
 } sj_notify_kind;
 
+/* The villager's evaluation on the national 政务服务"好差评" five-level
+ * scale.  1-3 are the three levels Sanji always had and keep their numbers
+ * (a stored 1, 2 or 3 means what it always meant); 4 and 5 are the two
+ * added ends.  Screens list them in sj_satisfaction_scale[] order
+ * (非常满意 .. 非常不满意), never in number order. */
 typedef enum sj_satisfaction {
     SJ_SATISFACTION_NONE = 0,
-    SJ_SATISFACTION_SATISFIED = 1,
-    SJ_SATISFACTION_BASICALLY = 2,
-    SJ_SATISFACTION_UNSATISFIED = 3,
+    SJ_SATISFACTION_SATISFIED = 1,        /* 满意 */
+    SJ_SATISFACTION_BASICALLY = 2,        /* 基本满意 */
+    SJ_SATISFACTION_UNSATISFIED = 3,      /* 不满意 (差评) */
+    SJ_SATISFACTION_VERY_SATISFIED = 4,   /* 非常满意 */
+    SJ_SATISFACTION_VERY_UNSATISFIED = 5, /* 非常不满意 (差评) */
 } sj_satisfaction;
+#define SJ_SATISFACTION_LEVELS 5
+
+/* The five levels from best to worst, for forms and tables. */
+extern const sj_satisfaction sj_satisfaction_scale[SJ_SATISFACTION_LEVELS];
+
+/* The one good/bad classification of an evaluation (好评/差评): 不满意 and
+ * 非常不满意 are 差评 (they start a rectification and a 回访), the other
+ * three levels are 好评.  The statistics' SQL uses SJ_SATISFACTION_BAD_SQL,
+ * the same classification as a PostgreSQL expression on a satisfaction
+ * column; tests check that the two agree.  Anything that classifies an
+ * evaluation (the 满意率, the export, service ratings) uses these two. */
+bool sj_satisfaction_is_bad(sj_satisfaction s);
+bool sj_satisfaction_is_good(sj_satisfaction s);
+#define SJ_SATISFACTION_BAD_SQL(col) "(" col " IN (3, 5))"
+#define SJ_SATISFACTION_GOOD_SQL(col) "(" col " IN (1, 2, 4))"
+
+/* The working days a 差评's rectification may take by default (整改时限,
+ * the county's haocha.rectify_days). */
+#define SJ_RECTIFY_DAYS_DEFAULT 15
 
 /* Limits on text carried by actions (bytes of UTF-8). */
 #define SJ_CASE_TEXT_MAX 4000      /* note, result, request text */
@@ -420,6 +450,15 @@ typedef struct sj_case {
     const char *assignee_name;
     const char *carrier;
     const char *carrier_name;
+    /* 好差评 (docs/LIFECYCLE.md "Bad evaluations: rectify and call back"):
+     * a 差评 by FEEDBACK sets rectify_due_at_ms (on the county's calendar);
+     * RECTIFY, or the case finished again after REOPEN, sets rectified_at_ms
+     * and rectify_late; the sweep's RECTIFY_OVERDUE sets rectify_late early;
+     * CALLBACK sets called_back_at_ms and closes the case. */
+    int64_t rectify_due_at_ms;         /* 0: no due time (none, or not on the calendar) */
+    int64_t rectified_at_ms;           /* 0: not rectified */
+    int64_t called_back_at_ms;         /* 0: not called back */
+    bool rectify_late;                 /* rectified after, or still open past, the due time */
 } sj_case;
 
 /* One action as requested. */
@@ -447,6 +486,10 @@ typedef struct sj_action {
      * (clients, relays) leaves the due time as it is and refuses
      * DUE_RECOMPUTE. */
     const struct sj_calendar *calendar;
+    /* The county's 整改时限 in working days, not a field of the action: a
+     * 差评 by FEEDBACK gets rectify_due_at_ms = at_ms + rectify_days on the
+     * calendar (both needed; else no due time). */
+    uint32_t rectify_days;
 } sj_action;
 
 /* The fields of an sj_action other than its type, version and time, as
@@ -489,7 +532,21 @@ typedef struct sj_case_event {
     sj_notify_kind notify;
     uint32_t notify_attempt;
     int64_t notify_retry_at_ms;
+    /* 好差评: the rectification's due time a 差评 set (FEEDBACK) or passed
+     * (RECTIFY_OVERDUE); whether a rectification was late (RECTIFY, or the
+     * case finished again after REOPEN). */
+    int64_t rectify_due_at_ms;
+    bool rectify_late;
 } sj_case_event;
+
+/* True if a 差评 on the case waits for its rectification (整改): the case
+ * is UNSATISFIED and not rectified yet, or was reopened after the 差评 and
+ * is being handled again. */
+bool sj_case_rectify_open(const sj_case *c);
+
+/* True if the village owes the villager a 回访: the 差评 is rectified and
+ * the villager not called back yet. */
+bool sj_case_callback_due(const sj_case *c);
 
 typedef struct sj_case_outcome {
     sj_case next;
