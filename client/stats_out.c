@@ -15,6 +15,7 @@
 #include <xlsxwriter.h>
 
 #include "clock.h"
+#include "csv.h"
 #include "i18n.h"
 #include "text.h"
 
@@ -177,22 +178,6 @@ void sc_stats_write_table(FILE *f, const Sanji__PeriodStatistics *s)
     }
 }
 
-static void csv_field(FILE *f, const char *s)
-{
-    bool quote = strpbrk(s, ",\"\r\n") != NULL;
-    if (!quote) {
-        fputs(s, f);
-        return;
-    }
-    fputc('"', f);
-    for (const char *p = s; *p; p++) {
-        if (*p == '"')
-            fputc('"', f);
-        fputc(*p, f);
-    }
-    fputc('"', f);
-}
-
 int sc_stats_write_csv(FILE *f, const Sanji__PeriodStatistics *s, sj_error *err)
 {
     char cell[256];
@@ -200,7 +185,7 @@ int sc_stats_write_csv(FILE *f, const Sanji__PeriodStatistics *s, sj_error *err)
     for (size_t c = 0; c < N_COLS; c++) {
         if (c)
             fputc(',', f);
-        csv_field(f, sc_stats_heading(c));
+        sj_csv_write_field(f, sc_stats_heading(c));
     }
     fputs("\r\n", f);
     for (size_t i = 0; i <= s->n_rows; i++) {
@@ -211,7 +196,7 @@ int sc_stats_write_csv(FILE *f, const Sanji__PeriodStatistics *s, sj_error *err)
             if (c)
                 fputc(',', f);
             sc_stats_cell(row, c, cell, sizeof cell);
-            csv_field(f, cell);
+            sj_csv_write_field(f, cell);
         }
         fputs("\r\n", f);
     }

@@ -150,13 +150,15 @@ static void act(fx *f, const countyd_peer *peer, const char *person, int n,
 /* The histories; docs/STATISTICS.md defines what each counts. */
 static void build(fx *f)
 {
-    /* 1: 即办 at village A the day it came, satisfied (which closes it). */
+    /* 1: 即办 at village A the day it came, very satisfied (which closes it). */
     reg(f, 1, &P_VA, "pa", "V-1", at(11, 2, 10));
     act(f, &P_VA, "pa", 1, A(RESOLVE_AT_ONCE), at(11, 2, 11), DONE);
-    act(f, &P_VA, "pa", 1, A(FEEDBACK), at(11, 2, 12), SAT(SATISFIED));
+    act(f, &P_VA, "pa", 1, A(FEEDBACK), at(11, 2, 12), SAT(VERY_SATISFIED));
     /* 2: 承办 by township X, late (due 11-09), urged by the village and
-     * supervised by the county; unsatisfied, reopened, resolved again on
-     * 11-23, basically satisfied (which closes it). */
+     * supervised by the county; unsatisfied (差评, rectification due 5
+     * working days later, 11-27), reopened, resolved again on 11-23 (the
+     * rectification, on time), called back basically satisfied on 11-24
+     * (which closes it; the case keeps its 不满意). */
     reg(f, 2, &P_VA, "pa", "T-1", at(11, 2, 10));
     act(f, &P_VA, "pa", 2, A(ESCALATE), at(11, 2, 11), NOX);
     act(f, &P_TX, "tx", 2, A(ACCEPT), at(11, 3, 9), NOX);
@@ -166,7 +168,8 @@ static void build(fx *f)
     act(f, &P_VA, "pa", 2, A(FEEDBACK), at(11, 20, 15), SAT(UNSATISFIED));
     act(f, &P_TX, "tx", 2, A(REOPEN), at(11, 23, 9), WHY);
     act(f, &P_TX, "tx", 2, A(RESOLVE), at(11, 23, 16), DONE);
-    act(f, &P_VA, "pa", 2, A(FEEDBACK), at(11, 24, 9), SAT(BASICALLY_SATISFIED));
+    act(f, &P_VA, "pa", 2, A(CALLBACK), at(11, 24, 9),
+        ((extra){.note = "电话回访，已补发", .sat = SANJI__SATISFACTION__SATISFACTION_BASICALLY_SATISFIED}));
     /* 3: 补办 at township X: materials asked twice with different lists
      * (一次告知 broken once), resolved 11-11 within its limit (due 11-10
      * plus the two working days it waited). */
@@ -203,10 +206,11 @@ static void build(fx *f)
     act(f, &P_TX, "tx", 5, A(ACCEPT), at(11, 5, 12), NOX);
     act(f, &P_TX, "tx", 5, A(RETURN_UNDOABLE), at(11, 6, 10), WHY);
     act(f, &P_VB, "pb", 5, A(FEEDBACK), at(11, 6, 15), SAT(SATISFIED));
-    /* 6: 即办 at village C (township Y), unsatisfied, never followed up. */
+    /* 6: 即办 at village C (township Y), very unsatisfied (差评, due
+     * 11-17), never rectified: the sweep of 12-01 marks it overdue. */
     reg(f, 6, &P_VC, "pc", "V-1", at(11, 10, 10));
     act(f, &P_VC, "pc", 6, A(RESOLVE_AT_ONCE), at(11, 10, 11), DONE);
-    act(f, &P_VC, "pc", 6, A(FEEDBACK), at(11, 10, 12), SAT(UNSATISFIED));
+    act(f, &P_VC, "pc", 6, A(FEEDBACK), at(11, 10, 12), SAT(VERY_UNSATISFIED));
     /* 7: escalated to township Y and never accepted: urged, supervised,
      * overdue after its due time 11-17. */
     reg(f, 7, &P_VC, "pc", "T-1", at(11, 10, 10));
@@ -230,6 +234,15 @@ static void build(fx *f)
     if (countyd_sweep_run(&f->ap, warn, 1, 1000, &res, &n, &err) != 0)
         fail_msg("sweep: %s", err.message);
     free(res);
+    /* 11: December, 即办 at village A, unsatisfied on 12-01 (rectification
+     * due 12-08), rectified late on 12-10 by the village that resolved
+     * it, called back satisfied on 12-11. */
+    reg(f, 11, &P_VA, "pa", "V-1", at(12, 1, 13));
+    act(f, &P_VA, "pa", 11, A(RESOLVE_AT_ONCE), at(12, 1, 13), DONE);
+    act(f, &P_VA, "pa", 11, A(FEEDBACK), at(12, 1, 14), SAT(UNSATISFIED));
+    act(f, &P_VA, "pa", 11, A(RECTIFY), at(12, 10, 9), ((extra){.note = "已向村民说明并补正"}));
+    act(f, &P_VA, "pa", 11, A(CALLBACK), at(12, 11, 9),
+        ((extra){.note = "村民表示满意", .sat = SANJI__SATISFACTION__SATISFACTION_SATISFIED}));
 }
 
 static int setup(void **state)
@@ -245,6 +258,7 @@ static int setup(void **state)
              " INSERT INTO person (id, name, role, org_unit, verifier) VALUES"
              " ('pc', '丙干部', 1, '" VC "', 'scrypt$x')",
              at(10, 30, 9));
+    f->ap.rectify_days = 5; /* 整改时限 of this test: 5 working days */
     build(f);
     *state = f;
     return 0;
@@ -304,6 +318,9 @@ typedef struct want {
     double avg_wd;
     unsigned p90_wd, overdue_now, s1, s2, s3, unsat_ever, unsat_followed, rep, returns_down,
         refusals, ext_req, ext_ok, urges, supervised;
+    /* 好差评: 非常满意, 非常不满意, 差评 cases, rectified on time / late /
+     * open, called back. */
+    unsigned s4, s5, bad, ron, rlate, ropen, cb;
 } want;
 
 static void near(double got, double expected, const char *what, const char *key)
@@ -347,12 +364,21 @@ static void check_row(const Sanji__PeriodStatRow *g, const want *w)
     EQ(extensions_approved, w->ext_ok);
     EQ(urges, w->urges);
     EQ(supervised, w->supervised);
+    EQ(very_satisfied, w->s4);
+    EQ(very_unsatisfied, w->s5);
+    EQ(bad_evaluations, w->bad);
+    EQ(rectified_on_time, w->ron);
+    EQ(rectified_late, w->rlate);
+    EQ(rectify_open, w->ropen);
+    EQ(called_back, w->cb);
 #undef EQ
     near(g->avg_working_days, w->avg_wd, "avg_working_days", w->key);
     near(g->finish_rate, ratio(w->finished, w->registered - w->withdrawn), "finish_rate", w->key);
     near(g->on_time_rate, ratio(w->on_time, w->finished), "on_time_rate", w->key);
-    near(g->satisfaction_rate, ratio(w->s1 + w->s2, w->s1 + w->s2 + w->s3), "satisfaction_rate",
-         w->key);
+    near(g->satisfaction_rate,
+         ratio(w->s4 + w->s1 + w->s2, w->s4 + w->s1 + w->s2 + w->s3 + w->s5),
+         "satisfaction_rate", w->key);
+    near(g->callback_rate, ratio(w->cb, w->bad), "callback_rate", w->key);
 }
 
 static void check_rows(const Sanji__PeriodStatistics *s, const want *w, size_t n)
@@ -380,11 +406,16 @@ static const want NOVEMBER = {.key = "",
                               .avg_wd = 38.0 / 6,
                               .p90_wd = 16,
                               .overdue_now = 1,
-                              .s1 = 2,
-                              .s2 = 1,
+                              .s1 = 1,
                               .s3 = 1,
-                              .unsat_ever = 2,
+                              .s4 = 1,
+                              .s5 = 1,
+                              .unsat_ever = 1,
                               .unsat_followed = 1,
+                              .bad = 2,
+                              .ron = 1,
+                              .ropen = 1,
+                              .cb = 1,
                               .rep = 1,
                               .returns_down = 1,
                               .refusals = 1,
@@ -402,10 +433,14 @@ static const want NOV_TX = {.key = TX,
                             .on_time = 4,
                             .avg_wd = 38.0 / 5,
                             .p90_wd = 16,
-                            .s1 = 2,
-                            .s2 = 1,
+                            .s1 = 1,
+                            .s3 = 1,
+                            .s4 = 1,
                             .unsat_ever = 1,
                             .unsat_followed = 1,
+                            .bad = 1,
+                            .ron = 1,
+                            .cb = 1,
                             .rep = 1,
                             .returns_down = 1,
                             .refusals = 1,
@@ -421,8 +456,9 @@ static const want NOV_TY = {.key = TY,
                             .open = 1,
                             .on_time = 1,
                             .overdue_now = 1,
-                            .s3 = 1,
-                            .unsat_ever = 1,
+                            .s5 = 1,
+                            .bad = 1,
+                            .ropen = 1,
                             .urges = 1,
                             .supervised = 1};
 
@@ -472,18 +508,22 @@ static void test_county_by_handling_level_department_category(void **state)
          .finished = 2,
          .resolved = 2,
          .on_time = 2,
-         .s1 = 1,
-         .s3 = 1,
-         .unsat_ever = 1},
+         .s4 = 1,
+         .s5 = 1,
+         .bad = 1,
+         .ropen = 1},
         {.key = "2",
          .registered = 1,
          .finished = 1,
          .resolved = 1,
          .avg_wd = 15,
          .p90_wd = 15,
-         .s2 = 1,
+         .s3 = 1,
          .unsat_ever = 1,
          .unsat_followed = 1,
+         .bad = 1,
+         .ron = 1,
+         .cb = 1,
          .urges = 1,
          .supervised = 1},
         {.key = "3",
@@ -536,9 +576,12 @@ static void test_county_by_handling_level_department_category(void **state)
          .avg_wd = 22.0 / 3,
          .p90_wd = 15,
          .s1 = 1,
-         .s2 = 1,
+         .s3 = 1,
          .unsat_ever = 1,
          .unsat_followed = 1,
+         .bad = 1,
+         .ron = 1,
+         .cb = 1,
          .rep = 1,
          .urges = 1,
          .supervised = 1},
@@ -565,11 +608,16 @@ static void test_county_by_handling_level_department_category(void **state)
          .avg_wd = 22.0 / 5,
          .p90_wd = 15,
          .overdue_now = 1,
-         .s1 = 2,
-         .s2 = 1,
+         .s1 = 1,
          .s3 = 1,
-         .unsat_ever = 2,
+         .s4 = 1,
+         .s5 = 1,
+         .unsat_ever = 1,
          .unsat_followed = 1,
+         .bad = 2,
+         .ron = 1,
+         .ropen = 1,
+         .cb = 1,
          .rep = 1,
          .urges = 2,
          .supervised = 2},
@@ -596,9 +644,12 @@ static void test_county_by_handling_level_department_category(void **state)
          .p90_wd = 16,
          .overdue_now = 1,
          .s1 = 1,
-         .s2 = 1,
+         .s3 = 1,
          .unsat_ever = 1,
          .unsat_followed = 1,
+         .bad = 1,
+         .ron = 1,
+         .cb = 1,
          .rep = 1,
          .returns_down = 1,
          .refusals = 1,
@@ -612,9 +663,10 @@ static void test_county_by_handling_level_department_category(void **state)
          .finished = 2,
          .resolved = 2,
          .on_time = 2,
-         .s1 = 1,
-         .s3 = 1,
-         .unsat_ever = 1},
+         .s4 = 1,
+         .s5 = 1,
+         .bad = 1,
+         .ropen = 1},
     };
     check_rows(s, c, 2);
     assert_string_equal(s->rows[1]->label, "咨询服务");
@@ -635,10 +687,13 @@ static void test_other_periods(void **state)
                 .on_time = 1,
                 .avg_wd = 7.5,
                 .p90_wd = 15,
-                .s1 = 1,
-                .s2 = 1,
+                .s3 = 1,
+                .s4 = 1,
                 .unsat_ever = 1,
                 .unsat_followed = 1,
+                .bad = 1,
+                .ron = 1,
+                .cb = 1,
                 .urges = 1,
                 .supervised = 1};
     check_row(ok(&r)->total, &day);
@@ -649,14 +704,21 @@ static void test_other_periods(void **state)
     want oct = {.key = "", .registered = 1, .finished = 1, .resolved = 1, .on_time = 1};
     check_row(ok(&r)->total, &oct);
     countyd_arena_free(&r.arena);
-    /* The quarter and the year: all ten; case 10 is open, not overdue. */
+    /* The quarter and the year: all eleven; case 10 is open, not overdue;
+     * case 11 is a 差评 rectified late and called back. */
     want all = NOVEMBER;
-    all.registered += 2;
-    all.finished += 1;
-    all.resolved += 1;
-    all.on_time += 1;
+    all.registered += 3;
+    all.finished += 2;
+    all.resolved += 2;
+    all.on_time += 2;
     all.open += 1;
-    all.avg_wd = 38.0 / 7;
+    all.avg_wd = 38.0 / 8;
+    all.s3 += 1;
+    all.unsat_ever += 1;
+    all.unsat_followed += 1;
+    all.bad += 1;
+    all.rlate += 1;
+    all.cb += 1;
     const char *names[] = {"2026-Q4", "2026"};
     Sanji__StatPeriod kinds[] = {SANJI__STAT_PERIOD__STAT_PERIOD_QUARTER,
                                  SANJI__STAT_PERIOD__STAT_PERIOD_YEAR};
@@ -702,10 +764,13 @@ static void test_scope(void **state)
          .on_time = 2,
          .avg_wd = 21.0 / 3,
          .p90_wd = 15,
-         .s1 = 1,
-         .s2 = 1,
+         .s3 = 1,
+         .s4 = 1,
          .unsat_ever = 1,
          .unsat_followed = 1,
+         .bad = 1,
+         .ron = 1,
+         .cb = 1,
          .rep = 1,
          .urges = 1,
          .supervised = 1},
