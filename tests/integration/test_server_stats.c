@@ -27,7 +27,10 @@
 
 #include "apply.h"
 #include "clock.h"
+#include "case.h"
+#include "csv.h"
 #include "db.h"
+#include "haocha.h"
 #include "i18n.h"
 #include "migrate.h"
 #include "personal.h"
@@ -890,6 +893,188 @@ static void test_refusals(void **state)
     countyd_arena_free(&r.arena);
 }
 
+/* --- 好差评 ------------------------------------------------------------------------ */
+
+static char *case_sql(fx *f, const char *what, int n)
+{
+    char sql[256];
+    snprintf(sql, sizeof sql,
+             "SELECT %s FROM cases WHERE case_id = '01000000-0000-7000-0000-0000000000%02x'",
+             what, n);
+    char *v = pgt_scalar(f->db, sql);
+    if (!v)
+        fail_msg("case %d: no %s", n, what);
+    return v;
+}
+
+static void case_is(fx *f, int n, const char *what, const char *expected)
+{
+    char *v = case_sql(f, what, n);
+    if (strcmp(v, expected) != 0)
+        fail_msg("case %d: %s is %s, want %s", n, what, v, expected);
+    free(v);
+}
+
+static void case_ms(fx *f, int n, const char *what, int64_t expected)
+{
+    char buf[24];
+    snprintf(buf, sizeof buf, "%lld", (long long)expected);
+    case_is(f, n, what, buf);
+}
+
+/* The end of a China date: a rectification's due time (calendar.h: the
+ * end of the n-th working day after the evaluation's day). */
+static int64_t end_of(int m, int d)
+{
+    return at(m, d, 24) - 1;
+}
+
+/* The case columns the figures come from, and the one good/bad
+ * classification: the SQL text the statistics use says what the C
+ * function says, for every value. */
+static void test_haocha_records(void **state)
+{
+    fx *f = *state;
+    /* 2: 差评 on Friday 11-20, due at the end of the 5th working day after
+     * (11-27); rectified by resolving again 11-23, called back 11-24. */
+    case_is(f, 2, "satisfaction", "3");
+    case_ms(f, 2, "rectify_due_at_ms", end_of(11, 27));
+    case_ms(f, 2, "rectified_at_ms", at(11, 23, 16));
+    case_is(f, 2, "rectify_late", "f");
+    case_ms(f, 2, "called_back_at_ms", at(11, 24, 9));
+    case_is(f, 2, "status", "10");
+    /* 6: 差评 on Tuesday 11-10, due 11-17, never rectified: the sweep of
+     * 12-01 marked it overdue, once, by an event of the system. */
+    case_is(f, 6, "satisfaction", "5");
+    case_ms(f, 6, "rectify_due_at_ms", end_of(11, 17));
+    case_ms(f, 6, "rectified_at_ms", 0);
+    case_is(f, 6, "rectify_late", "t");
+    case_is(f, 6, "status", "9");
+    char *v = pgt_scalar(f->db, "SELECT count(*) || ' ' || min(rectify_due_at_ms) || ' '"
+                                " || bool_and(rectify_late) FROM case_event"
+                                " WHERE action = 35");
+    char marks[64];
+    snprintf(marks, sizeof marks, "1 %lld true", (long long)end_of(11, 17));
+    assert_string_equal(v, marks);
+    free(v);
+    /* 11: due 12-08, rectified 12-10: late. */
+    case_ms(f, 11, "rectify_due_at_ms", end_of(12, 8));
+    case_ms(f, 11, "rectified_at_ms", at(12, 10, 9));
+    case_is(f, 11, "rectify_late", "t");
+    /* The classification. */
+    v = pgt_scalar(f->db, "SELECT string_agg(s || ':' || " SJ_SATISFACTION_GOOD_SQL("s") " || "
+                          SJ_SATISFACTION_BAD_SQL("s") ", ' ' ORDER BY s)"
+                          " FROM generate_series(0, 5) AS s");
+    char c_says[128] = "";
+    for (int i = 0; i <= 5; i++) {
+        char one[16];
+        snprintf(one, sizeof one, "%s%d:%s%s", i ? " " : "", i,
+                 sj_satisfaction_is_good((sj_satisfaction)i) ? "true" : "false",
+                 sj_satisfaction_is_bad((sj_satisfaction)i) ? "true" : "false");
+        strcat(c_says, one);
+    }
+    assert_string_equal(v, c_says);
+    free(v);
+}
+
+/* The export of November's evaluations, read back with the CSV reader:
+ * the header, one row per FEEDBACK and CALLBACK in time order, and never
+ * the applicant's name, ID number or phone. */
+static void test_haocha_export(void **state)
+{
+    fx *f = *state;
+    int64_t from, to;
+    sj_error err;
+    assert_int_equal(countyd_haocha_days("2026-11-01", "2026-11-30", &from, &to, &err), 0);
+    assert_int_equal(from, at(11, 1, 0));
+    assert_int_equal(to, at(12, 1, 0));
+    assert_int_equal(countyd_haocha_days("2026-11-30", "2026-11-01", &from, &to, &err), SJ_EINVAL);
+    assert_int_equal(countyd_haocha_days("2026-11-31", "2026-12-01", &from, &to, &err), SJ_EINVAL);
+    assert_int_equal(countyd_haocha_days("2026-11-01", "2026-11-30", &from, &to, &err), 0);
+
+    char path[64];
+    snprintf(path, sizeof path, "haocha_%d.csv", (int)getpid());
+    size_t rows = 0;
+    if (countyd_haocha_export_file(f->db, from, to, path, &rows, &err) != 0)
+        fail_msg("export: %s", err.message);
+    assert_int_equal(rows, 5);
+
+    FILE *fp = fopen(path, "rb");
+    assert_non_null(fp);
+    char bytes[16384];
+    size_t len = fread(bytes, 1, sizeof bytes - 1, fp);
+    fclose(fp);
+    bytes[len] = '\0';
+    assert_null(strstr(bytes, "王大妈"));
+    assert_null(strstr(bytes, f->id_number));
+    assert_null(strstr(bytes, "13800138000"));
+
+    sj_csv csv = {0};
+    if (sj_csv_read(path, &csv, &err) != 0)
+        fail_msg("read back: %s", err.message);
+    remove(path);
+    assert_int_equal(csv.n, 6);
+    static const char *const header[] = {
+        "evaluation_id", "case_number", "item_code", "item_name", "service_unit_code",
+        "service_unit_name", "department_code", "department_name", "station_code",
+        "station_name", "evaluated_at", "channel", "satisfaction", "satisfaction_name",
+        "good_bad", "rectify_status", "rectify_due_at", "rectified_at", "called_back_at",
+        "callback_satisfaction", "callback_outcome"};
+    assert_int_equal(csv.records[0].n, 21);
+    for (size_t c = 0; c < 21; c++)
+        assert_string_equal(csv.records[0].fields[c], header[c]);
+    /* case, channel, time, level, name, good/bad, status, service unit,
+     * due, rectified, called back, callback level, outcome */
+    struct {
+        int n;
+        const char *channel;
+        int64_t at;
+        const char *sat, *name, *gb, *status, *unit;
+        int64_t due, done, called;
+        const char *cb_sat, *outcome;
+    } rows_want[] = {
+        {1, "station", at(11, 2, 12), "4", "非常满意", "好评", "", VA, 0, 0, 0, "", ""},
+        {5, "station", at(11, 6, 15), "1", "满意", "好评", "", TX, 0, 0, 0, "", ""},
+        {6, "station", at(11, 10, 12), "5", "非常不满意", "差评", "overdue", VC, end_of(11, 17), 0,
+         0, "", ""},
+        {2, "station", at(11, 20, 15), "3", "不满意", "差评", "on_time", TX, end_of(11, 27),
+         at(11, 23, 16), at(11, 24, 9), "2", "电话回访，已补发"},
+        {2, "callback", at(11, 24, 9), "2", "基本满意", "好评", "on_time", TX, end_of(11, 27),
+         at(11, 23, 16), at(11, 24, 9), "2", "电话回访，已补发"},
+    };
+    for (size_t i = 0; i < 5; i++) {
+        char **r = csv.records[i + 1].fields;
+        assert_int_equal(csv.records[i + 1].n, 21);
+        char *number = case_sql(f, "number", rows_want[i].n);
+        assert_string_equal(r[1], number);
+        assert_true(strncmp(r[0], number, strlen(number)) == 0 && r[0][strlen(number)] == '-');
+        free(number);
+        char t[48] = "";
+        print_message("row %zu: case %d %s\n", i + 1, rows_want[i].n, r[11]);
+        assert_string_equal(r[11], rows_want[i].channel);
+        sj_clock_format_china(rows_want[i].at, t, sizeof t);
+        assert_string_equal(r[10], t);
+        assert_string_equal(r[12], rows_want[i].sat);
+        assert_string_equal(r[13], rows_want[i].name);
+        assert_string_equal(r[14], rows_want[i].gb);
+        assert_string_equal(r[15], rows_want[i].status);
+        assert_string_equal(r[4], rows_want[i].unit);
+        const int64_t times[] = {rows_want[i].due, rows_want[i].done, rows_want[i].called};
+        for (int k = 0; k < 3; k++) {
+            t[0] = '\0';
+            if (times[k])
+                sj_clock_format_china(times[k], t, sizeof t);
+            assert_string_equal(r[16 + k], t);
+        }
+        assert_string_equal(r[19], rows_want[i].cb_sat);
+        assert_string_equal(r[20], rows_want[i].outcome);
+    }
+    /* Names from the records: the item, the service unit, the station. */
+    assert_string_equal(csv.records[3].fields[9], "丙村");
+    assert_string_equal(csv.records[4].fields[5], "张官营镇");
+    sj_csv_free(&csv);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -898,6 +1083,8 @@ int main(void)
         cmocka_unit_test(test_other_periods),
         cmocka_unit_test(test_scope),
         cmocka_unit_test(test_refusals),
+        cmocka_unit_test(test_haocha_records),
+        cmocka_unit_test(test_haocha_export),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
