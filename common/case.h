@@ -72,16 +72,26 @@
  *   WITHDRAW          V           any open                  WITHDRAWN, held by V; note
  *   URGE              any in      any active, actor's unit  urge_count + 1 (no version
  *                     scope       is not the holder         change, no version check)
- *   FEEDBACK          V           RESOLVED, RETURNED        CLOSED if (basically) satisfied;
- *                                                           UNSATISFIED, held by the resolver,
- *                                                           if not; satisfaction required
- *   REOPEN            resolver    UNSATISFIED               resolver's handling status, held
- *                     level, C                              by the resolver; note; result,
- *                                                           reason and satisfaction cleared
- *   CLOSE             resolver    UNSATISFIED               CLOSED; note (follow-up result)
- *                     level, C
- *                     V           RESOLVED, RETURNED        CLOSED without satisfaction;
- *                                                           note (why no feedback)
+ *   FEEDBACK          V           RESOLVED, RETURNED; no    CLOSED if good (好评: 非常满意,
+ *                                 call back due             满意, 基本满意); a 差评 (不满意,
+ *                                                           非常不满意): UNSATISFIED, held by
+ *                                                           the resolver, rectify_due_at_ms =
+ *                                                           at + rectify_days on the calendar;
+ *                                                           satisfaction (1..5) required
+ *   REOPEN            resolver    UNSATISFIED, not yet      resolver's handling status, held
+ *                     level, C    rectified                 by the resolver; note; result,
+ *                                                           reason and resolver cleared; the
+ *                                                           差评 stays: finishing the case
+ *                                                           again rectifies it
+ *   RECTIFY           resolver    UNSATISFIED, not yet      rectified_at_ms, rectify_late (at
+ *                     level, C    rectified                 past the due time); note (整改完成)
+ *   CALLBACK          V           UNSATISFIED, RESOLVED,    CLOSED; called_back_at_ms; the
+ *                                 RETURNED; rectified, not  villager's new satisfaction (on
+ *                                 called back               the event) and note (回访) required
+ *   RECTIFY_OVERDUE   S           rectification open, with  rectify_late (no version change)
+ *                                 a due time, not late
+ *   CLOSE             V           RESOLVED, RETURNED; no    CLOSED without satisfaction;
+ *                                 call back due             note (why no feedback)
  *   SUPERVISE         C           any active, not yet       supervised (no version change,
  *                                 supervised                no version check)
  *   OVERDUE           S           active, not waiting for   overdue (no version change)
@@ -169,8 +179,11 @@
  *     from its records: a code of the form sj_department_code_valid();
  *     the county refuses a code it does not know or that is inactive).
  *   - CLOSE keeps the holder.  REOPEN clears result, return_reason,
- *     satisfaction, handling and the resolver: they are set again by the
- *     next resolution.
+ *     handling and the resolver: they are set again by the next
+ *     resolution.  好差评: REOPEN keeps the 差评's satisfaction; RESOLVE,
+ *     RESOLVE_AT_ONCE or RETURN_UNDOABLE of a case whose rectification is
+ *     open (sj_case_rectify_open()) records the rectification like RECTIFY;
+ *     any other finish clears the satisfaction.
  *   - Two materials lists are the same if they hold the same names in any
  *     order.  A caller must fill `materials` with the last list whenever
  *     materials_rounds > 0, or every new request counts as a different list.
@@ -180,7 +193,7 @@
  *     fields (sj_case_action_fields()): a note with every person's action;
  *     a result with RESOLVE_AT_ONCE, RESOLVE and REPORT; a department code
  *     with DISPATCH; the materials list with
- *     REQUEST_MATERIALS; a satisfaction with FEEDBACK; warn_percent with
+ *     REQUEST_MATERIALS; a satisfaction with FEEDBACK and CALLBACK; warn_percent with
  *     WARN only (and WARN no note: OVERDUE and WARN are the sweep's marks).
  *     Any other field given (text not empty, a list not empty, a value not
  *     0) is SJ_EBAD_FIELD, naming the field and the action, so that what a
@@ -188,8 +201,9 @@
  *     Every text the action carries is checked: too long or not UTF-8 is
  *     SJ_EBAD_FIELD; so are an empty material name and a list longer than
  *     SJ_CASE_MATERIALS_MAX.  WARN: warn_percent 0 is missing; above 99, or
- *     not above warn_level, is SJ_EBAD_FIELD.  FEEDBACK: a satisfaction
- *     outside 1..3 is SJ_EBAD_FIELD.
+ *     not above warn_level, is SJ_EBAD_FIELD.  FEEDBACK, CALLBACK: a
+ *     satisfaction outside 1..5 is SJ_EBAD_FIELD; CALLBACK needs its note
+ *     too (SJ_EMISSING_FIELD).
  *   - Every action produces exactly one event today; SJ_CASE_EVENTS_MAX
  *     leaves room for compound actions.
  *
