@@ -732,6 +732,45 @@ static void test_path_bad_evaluation_rectified_and_called_back(void **state)
     sj_calendar_free(cal);
 }
 
+/* A 差评 reopened and handled again: the sweep may mark it overdue while
+ * it is handled, and resolving it then rectifies it late; returning it as
+ * undoable rectifies it too. */
+static void test_path_reopened_bad_evaluation_overdue(void **state)
+{
+    sj_case c = registered(SJ_LEVEL_TOWNSHIP);
+    escalate(&c, &V);
+    accept(&c, &T);
+    resolve(&c, &T);
+    feedback(&c, SJ_SATISFACTION_VERY_UNSATISFIED);
+    c.rectify_due_at_ms = clock_ms + 10; /* as the county's calendar would have set it */
+    sj_action a = on(&c, SJ_ACTION_REOPEN);
+    a.note = "重新核实";
+    ok(&c, &a, &C);
+    assert_int_equal(c.status, SJ_STATUS_ACCEPTED_TOWNSHIP);
+    assert_true(sj_case_rectify_open(&c));
+    clock_ms += 100;
+    a = on(&c, SJ_ACTION_RECTIFY_OVERDUE);
+    ok(&c, &a, &S);
+    assert_true(c.rectify_late);
+    a = on(&c, SJ_ACTION_RECTIFY);
+    a.note = "x";
+    refused(&c, &a, &T, SJ_ENOT_ALLOWED); /* RECTIFY is for UNSATISFIED; here resolving is */
+    a = on(&c, SJ_ACTION_RETURN_UNDOABLE);
+    a.note = "政策不允许";
+    ok(&c, &a, &T);
+    assert_int_equal(c.status, SJ_STATUS_RETURNED);
+    assert_int_equal(c.rectified_at_ms, clock_ms);
+    assert_true(c.rectify_late);
+    assert_true(last.events[0].rectify_late);
+    assert_int_equal(c.satisfaction, SJ_SATISFACTION_VERY_UNSATISFIED);
+    assert_true(sj_case_callback_due(&c));
+    a = on(&c, SJ_ACTION_CALLBACK);
+    a.satisfaction = SJ_SATISFACTION_BASICALLY;
+    a.note = "村民理解";
+    ok(&c, &a, &V);
+    assert_int_equal(c.status, SJ_STATUS_CLOSED);
+}
+
 /* The sweep marks an open rectification overdue once; rectified on time
  * is not late. */
 static void test_path_rectify_overdue_and_on_time(void **state)
@@ -1260,6 +1299,7 @@ int main(void)
         cmocka_unit_test(test_path_county_reopens_township_case),
         cmocka_unit_test(test_path_bad_evaluation_rectified_and_called_back),
         cmocka_unit_test(test_path_rectify_overdue_and_on_time),
+        cmocka_unit_test(test_path_reopened_bad_evaluation_overdue),
         cmocka_unit_test(test_path_closed_without_feedback),
         cmocka_unit_test(test_urge_counts_without_version_change),
         cmocka_unit_test(test_supervise_overdue_warn),
