@@ -1006,6 +1006,16 @@ static void test_names_round_trip(void **state)
         assert_int_equal(sj_level_from_name(sj_level_name((sj_level)l)), l);
     for (int h = 0; h <= SJ_HANDLING_RETURNED; h++)
         assert_int_equal(sj_handling_from_name(sj_handling_name((sj_handling)h)), h);
+    /* The national scale, best first: 4, 1, 2, 3, 5; 好评 the first three. */
+    static const sj_satisfaction order[] = {4, 1, 2, 3, 5};
+    for (int i = 0; i < SJ_SATISFACTION_LEVELS; i++) {
+        assert_int_equal(sj_satisfaction_scale[i], order[i]);
+        assert_int_equal(sj_satisfaction_is_good(order[i]), i < 3);
+        assert_int_equal(sj_satisfaction_is_bad(order[i]), i >= 3);
+    }
+    assert_false(sj_satisfaction_is_good(SJ_SATISFACTION_NONE));
+    assert_false(sj_satisfaction_is_bad(SJ_SATISFACTION_NONE));
+    assert_false(sj_satisfaction_is_bad((sj_satisfaction)6));
     for (int s = 0; s <= SJ_SATISFACTION_VERY_UNSATISFIED; s++)
         assert_int_equal(sj_satisfaction_from_name(sj_satisfaction_name((sj_satisfaction)s)), s);
     static const sj_person_role roles[] = {SJ_ROLE_NONE, SJ_ROLE_VILLAGE_CADRE,
