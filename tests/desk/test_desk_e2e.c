@@ -1124,7 +1124,8 @@ static void test_county_dispatches_department_takes(void **state)
 /* 好差评 at the station's desk: the feedback form offers the five levels
  * in the national scale's order; 非常不满意 on the case the CLI resolved
  * (李春生) makes it a 差评, which the county records with the
- * rectification's due time, and the case page shows 整改中 with it. */
+ * rectification's due time; the case page shows 整改中 with it, and the
+ * case stays in the village's 待回访 view. */
 static void test_station_bad_evaluation(void **state)
 {
     (void)state;
@@ -1150,6 +1151,10 @@ static void test_station_bad_evaluation(void **state)
         "wait-text case.delivery 县里已记录 40\n"
         "wait-text case.facts 整改中 30\n"
         "print case.facts\n"
+        /* It stays in 待回访 while it is rectified, for the call back. */
+        "page home\n"
+        "click home.view.feedback\n"
+        "wait-text home.list 李春生 30\n"
         "quit\n",
         number);
     assert_int_equal(run_desk_net("station-" V201, "station-haocha", script, 90), 0);
