@@ -102,7 +102,7 @@ static const option_def OPTIONS[] = {
     {"note", true, N_("reason or remark")},
     {"department", true, N_("a county department's code, from `sanji departments` (dispatch)")},
     {"material", true, N_("one missing material; repeat for each (all at once: one-time notice)")},
-    {"satisfaction", true, N_("satisfied | basically | unsatisfied (also 满意 / 基本满意 / 不满意)")},
+    {"satisfaction", true, N_("very_satisfied | satisfied | basically | unsatisfied | very_unsatisfied (also 非常满意 / 满意 / 基本满意 / 不满意 / 非常不满意)")},
     {"days", true, N_("working days of extension asked for, 1 to 60 (延期)")},
     {"person", true, N_("a person's id, from `sanji persons` (assign, set-carrier)")},
     {"carrier", true, N_("the cadre who carries the case throughout (全程代办员), from `sanji persons`; default: you")},
@@ -212,6 +212,11 @@ static const command COMMANDS[] = {
      N_("handle again after an unsatisfied follow-up (重办)")},
     {"close", cmd_action, M_ACTION, SJ_ACTION_CLOSE, "note," ACT_OPTS, "note", "CASE", 1, 1,
      N_("close after follow-up (归档)")},
+    {"rectify", cmd_action, M_ACTION, SJ_ACTION_RECTIFY, "note," ACT_OPTS, "note", "CASE", 1, 1,
+     N_("record a bad evaluation's rectification as done, saying what was done (整改完成)")},
+    {"callback", cmd_action, M_ACTION, SJ_ACTION_CALLBACK, "satisfaction,note," ACT_OPTS,
+     "satisfaction,note", "CASE", 1, 1,
+     N_("call the villager back after the rectification: the new evaluation and the outcome (回访)")},
     {"supervise", cmd_action, M_ACTION, SJ_ACTION_SUPERVISE, "note," ACT_OPTS, "", "CASE", 1, 1,
      N_("flag a case for supervision (督办, county)")},
     {"extend", cmd_action, M_ACTION, SJ_ACTION_EXTEND_REQUEST, "days,note," ACT_OPTS, "days,note",
@@ -511,17 +516,7 @@ static void json_str(FILE *f, const char *s)
 
 static void fmt_time(int64_t ms, char *out, size_t cap)
 {
-    if (ms <= 0) {
-        snprintf(out, cap, "-");
-        return;
-    }
-    char iso[SJ_CLOCK_ISO_SIZE];
-    if (sj_clock_format_china(ms, iso, sizeof(iso)) != 0) {
-        snprintf(out, cap, "?");
-        return;
-    }
-    /* "2026-11-23T20:00:00.123+08:00" -> "2026-11-23 20:00" */
-    snprintf(out, cap, "%.10s %.5s", iso, iso + 11);
+    sc_format_time(ms, out, cap);
 }
 
 /* A due time, marked provisional (暂定) when it lies in a year whose
@@ -1064,20 +1059,6 @@ static double wait_seconds(const opts *o, double fallback)
 
 /* ---- commands ---------------------------------------------------------- */
 
-static sj_satisfaction parse_satisfaction(const char *s)
-{
-    if (!s)
-        return SJ_SATISFACTION_NONE;
-    if (strcmp(s, "satisfied") == 0 || strcmp(s, "满意") == 0)
-        return SJ_SATISFACTION_SATISFIED;
-    if (strcmp(s, "basically") == 0 || strcmp(s, "basically_satisfied") == 0 ||
-        strcmp(s, "基本满意") == 0)
-        return SJ_SATISFACTION_BASICALLY;
-    if (strcmp(s, "unsatisfied") == 0 || strcmp(s, "不满意") == 0)
-        return SJ_SATISFACTION_UNSATISFIED;
-    return SJ_SATISFACTION_NONE;
-}
-
 static int report_action(run *r, const char *ref)
 {
     const opts *o = r->o;
@@ -1154,10 +1135,10 @@ static int cmd_action(run *r, const command *cmd, sj_error *err)
             return fail(err, rc);
         snprintf(ref, sizeof(ref), "%s", o->args[0]);
         sj_satisfaction sat = SJ_SATISFACTION_NONE;
-        if (cmd->action == SJ_ACTION_FEEDBACK) {
-            sat = parse_satisfaction(o->satisfaction);
+        if (cmd->action == SJ_ACTION_FEEDBACK || cmd->action == SJ_ACTION_CALLBACK) {
+            sat = sc_satisfaction_parse(o->satisfaction);
             if (sat == SJ_SATISFACTION_NONE) {
-                sj_error_set(err, SJ_EBAD_FIELD, _("Satisfaction must be satisfied, basically or unsatisfied (满意 / 基本满意 / 不满意), not \"%s\"."),
+                sj_error_set(err, SJ_EBAD_FIELD, _("Satisfaction must be very_satisfied, satisfied, basically, unsatisfied or very_unsatisfied (非常满意 / 满意 / 基本满意 / 不满意 / 非常不满意), not \"%s\"."),
                              o->satisfaction);
                 return fail(err, EX_INPUT);
             }
@@ -1261,6 +1242,10 @@ static void json_case(const Sanji__Case *c)
            c->notify_at_ms, c->notify_retry_at_ms);
     printf(",\"materials\":");
     json_strings(c->materials, c->n_materials);
+    printf(",\"rectify_due_at_ms\":%" PRId64 ",\"rectified_at_ms\":%" PRId64
+           ",\"called_back_at_ms\":%" PRId64 ",\"rectify_late\":%s",
+           c->rectify_due_at_ms, c->rectified_at_ms, c->called_back_at_ms,
+           c->rectify_late ? "true" : "false");
     printf(",\"satisfaction\":\"%s\"}", sj_satisfaction_name((sj_satisfaction)c->satisfaction));
 }
 
@@ -1476,6 +1461,13 @@ static int cmd_show(run *r, const command *cmd, sj_error *err)
         kv(_("Result"), c->result);
         kv(_("Return reason"), c->return_reason);
         kv(_("Satisfaction"), sc_satisfaction_label((sj_satisfaction)c->satisfaction));
+        char haocha[160];
+        if (*sc_rectify_label(c, haocha, sizeof(haocha)))
+            kv(_("Rectification"), haocha);
+        if (c->called_back_at_ms > 0) {
+            fmt_time(c->called_back_at_ms, t1, sizeof(t1));
+            kv(_("Called back"), t1);
+        }
         char notify[160];
         if (*sc_notify_label(c, notify, sizeof(notify))) {
             if (c->notify_at_ms > 0) {
@@ -2337,14 +2329,20 @@ static void stats_json(const Sanji__PeriodStatistics *s)
                "\"unsatisfied\":%u,\"satisfaction_rate\":%.6f,\"unsatisfied_ever\":%u,"
                "\"unsatisfied_followed_up\":%u,\"repeat_material_requests\":%u,"
                "\"returns_down\":%u,\"department_refusals\":%u,\"extension_requests\":%u,"
-               "\"extensions_approved\":%u,\"urges\":%u,\"supervised\":%u}",
+               "\"extensions_approved\":%u,\"urges\":%u,\"supervised\":%u,"
+               "\"very_satisfied\":%u,\"very_unsatisfied\":%u,\"bad_evaluations\":%u,"
+               "\"rectified_on_time\":%u,\"rectified_late\":%u,\"rectify_open\":%u,"
+               "\"called_back\":%u,\"callback_rate\":%.6f}",
                row->registered, row->withdrawn, row->finished, row->resolved, row->returned,
                row->open, row->finish_rate, row->on_time, row->on_time_rate,
                row->avg_working_days, row->p90_working_days, row->overdue_now, row->satisfied,
                row->basically_satisfied, row->unsatisfied, row->satisfaction_rate,
                row->unsatisfied_ever, row->unsatisfied_followed_up,
                row->repeat_material_requests, row->returns_down, row->department_refusals,
-               row->extension_requests, row->extensions_approved, row->urges, row->supervised);
+               row->extension_requests, row->extensions_approved, row->urges, row->supervised,
+               row->very_satisfied, row->very_unsatisfied, row->bad_evaluations,
+               row->rectified_on_time, row->rectified_late, row->rectify_open, row->called_back,
+               row->callback_rate);
     }
     printf("}\n");
 }

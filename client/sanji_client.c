@@ -1929,6 +1929,9 @@ const char *sc_action_label(sj_case_action a)
     case SJ_ACTION_ASSIGN: return _("case action: assign");
     case SJ_ACTION_TAKE_OVER: return _("case action: take over");
     case SJ_ACTION_SET_CARRIER: return _("case action: name the carrier");
+    case SJ_ACTION_RECTIFY: return _("case action: rectified");
+    case SJ_ACTION_CALLBACK: return _("case action: call back");
+    case SJ_ACTION_RECTIFY_OVERDUE: return _("case action: rectification overdue");
     default: return "?";
     }
 }
@@ -1968,8 +1971,70 @@ const char *sc_satisfaction_label(sj_satisfaction s)
     case SJ_SATISFACTION_SATISFIED: return _("satisfaction: satisfied");
     case SJ_SATISFACTION_BASICALLY: return _("satisfaction: basically satisfied");
     case SJ_SATISFACTION_UNSATISFIED: return _("satisfaction: unsatisfied");
+    case SJ_SATISFACTION_VERY_SATISFIED: return _("satisfaction: very satisfied");
+    case SJ_SATISFACTION_VERY_UNSATISFIED: return _("satisfaction: very unsatisfied");
     default: return "";
     }
+}
+
+void sc_format_time(int64_t ms, char *out, size_t cap)
+{
+    if (ms <= 0) {
+        snprintf(out, cap, "-");
+        return;
+    }
+    char iso[SJ_CLOCK_ISO_SIZE];
+    if (sj_clock_format_china(ms, iso, sizeof(iso)) != 0) {
+        snprintf(out, cap, "?");
+        return;
+    }
+    /* "2026-11-23T20:00:00.123+08:00" -> "2026-11-23 20:00" */
+    snprintf(out, cap, "%.10s %.5s", iso, iso + 11);
+}
+
+sj_satisfaction sc_satisfaction_parse(const char *s)
+{
+    static const struct {
+        const char *en, *en2, *zh;
+        sj_satisfaction v;
+    } names[] = {
+        {"very_satisfied", "very-satisfied", "非常满意", SJ_SATISFACTION_VERY_SATISFIED},
+        {"satisfied", "satisfied", "满意", SJ_SATISFACTION_SATISFIED},
+        {"basically", "basically_satisfied", "基本满意", SJ_SATISFACTION_BASICALLY},
+        {"unsatisfied", "unsatisfied", "不满意", SJ_SATISFACTION_UNSATISFIED},
+        {"very_unsatisfied", "very-unsatisfied", "非常不满意", SJ_SATISFACTION_VERY_UNSATISFIED},
+    };
+    if (!s)
+        return SJ_SATISFACTION_NONE;
+    for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+        if (strcmp(s, names[i].en) == 0 || strcmp(s, names[i].en2) == 0 ||
+            strcmp(s, names[i].zh) == 0)
+            return names[i].v;
+    return SJ_SATISFACTION_NONE;
+}
+
+const char *sc_rectify_label(const Sanji__Case *c, char *buf, size_t cap)
+{
+    buf[0] = '\0';
+    if (!c || cap == 0)
+        return buf;
+    char due[32], done[32];
+    sc_format_time(c->rectify_due_at_ms, due, sizeof(due));
+    sc_format_time(c->rectified_at_ms, done, sizeof(done));
+    if (c->rectified_at_ms > 0) {
+        snprintf(buf, cap, c->rectify_late ? _("rectified %s, late (due %s)")
+                                           : _("rectified %s (due %s)"),
+                 done, due);
+        if (c->called_back_at_ms == 0) {
+            size_t len = strlen(buf);
+            snprintf(buf + len, cap - len, " · %s", _("call back due (待回访)"));
+        }
+    } else if (c->rectify_due_at_ms > 0 || (sj_case_status)c->status == SJ_STATUS_UNSATISFIED) {
+        snprintf(buf, cap, c->rectify_late ? _("being rectified, overdue (due %s)")
+                                           : _("being rectified (due %s)"),
+                 due);
+    }
+    return buf;
 }
 
 const char *sc_handling_label(sj_handling h)

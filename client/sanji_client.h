@@ -388,6 +388,16 @@ const char *sc_out_state_label(sc_out_state s);
 const char *sc_status_label(sj_case_status s);
 const char *sc_action_label(sj_case_action a);
 const char *sc_satisfaction_label(sj_satisfaction s);
+/* The satisfaction named by s: the English names of sj_satisfaction_name()
+ * ("basically" for basically_satisfied, '-' for '_' too) or the national
+ * scale's Chinese ones (非常满意 .. 非常不满意); NONE for anything else. */
+sj_satisfaction sc_satisfaction_parse(const char *s);
+/* A time for people: "2026-11-23 20:00" China time; "-" for 0. */
+void sc_format_time(int64_t ms, char *out, size_t cap);
+/* A 差评's rectification in a line for the case's detail ("being rectified
+ * (due ...)", "rectified ..., late (due ...) · call back due"), or "" when
+ * the case has none; written into buf. */
+const char *sc_rectify_label(const Sanji__Case *c, char *buf, size_t cap);
 /* Whether the villager was told of the last result (已通知 / 通知失败 /
  * 不通知 ...) into buf; "" when there is nothing to tell. */
 const char *sc_notify_label(const Sanji__Case *c, char *buf, size_t cap);

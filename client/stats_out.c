@@ -15,6 +15,7 @@
 #include <xlsxwriter.h>
 
 #include "clock.h"
+#include "csv.h"
 #include "i18n.h"
 #include "text.h"
 
@@ -45,10 +46,19 @@ static const col COLS[] = {
     {N_("stats: average working days"), 6, K_DAYS, ROW(avg_working_days)},
     {N_("stats: p90 working days"), 6, K_COUNT, ROW(p90_working_days)},
     {N_("stats: overdue now"), 6, K_COUNT, ROW(overdue_now)},
+    /* The five levels in the national scale's order (非常满意 .. 非常不满意). */
+    {N_("stats: very satisfied"), 6, K_COUNT, ROW(very_satisfied)},
     {N_("stats: satisfied"), 6, K_COUNT, ROW(satisfied)},
     {N_("stats: basically satisfied"), 6, K_COUNT, ROW(basically_satisfied)},
     {N_("stats: unsatisfied"), 6, K_COUNT, ROW(unsatisfied)},
+    {N_("stats: very unsatisfied"), 6, K_COUNT, ROW(very_unsatisfied)},
     {N_("stats: satisfaction rate"), 7, K_RATE, ROW(satisfaction_rate)},
+    {N_("stats: bad evaluations"), 6, K_COUNT, ROW(bad_evaluations)},
+    {N_("stats: rectified on time"), 6, K_COUNT, ROW(rectified_on_time)},
+    {N_("stats: rectified late"), 6, K_COUNT, ROW(rectified_late)},
+    {N_("stats: rectification open"), 6, K_COUNT, ROW(rectify_open)},
+    {N_("stats: called back"), 6, K_COUNT, ROW(called_back)},
+    {N_("stats: callback rate"), 7, K_RATE, ROW(callback_rate)},
     {N_("stats: ever unsatisfied"), 6, K_COUNT, ROW(unsatisfied_ever)},
     {N_("stats: unsatisfied followed up"), 6, K_COUNT, ROW(unsatisfied_followed_up)},
     {N_("stats: repeated material requests"), 6, K_COUNT, ROW(repeat_material_requests)},
@@ -178,22 +188,6 @@ void sc_stats_write_table(FILE *f, const Sanji__PeriodStatistics *s)
     }
 }
 
-static void csv_field(FILE *f, const char *s)
-{
-    bool quote = strpbrk(s, ",\"\r\n") != NULL;
-    if (!quote) {
-        fputs(s, f);
-        return;
-    }
-    fputc('"', f);
-    for (const char *p = s; *p; p++) {
-        if (*p == '"')
-            fputc('"', f);
-        fputc(*p, f);
-    }
-    fputc('"', f);
-}
-
 int sc_stats_write_csv(FILE *f, const Sanji__PeriodStatistics *s, sj_error *err)
 {
     char cell[256];
@@ -201,7 +195,7 @@ int sc_stats_write_csv(FILE *f, const Sanji__PeriodStatistics *s, sj_error *err)
     for (size_t c = 0; c < N_COLS; c++) {
         if (c)
             fputc(',', f);
-        csv_field(f, sc_stats_heading(c));
+        sj_csv_write_field(f, sc_stats_heading(c));
     }
     fputs("\r\n", f);
     for (size_t i = 0; i <= s->n_rows; i++) {
@@ -212,7 +206,7 @@ int sc_stats_write_csv(FILE *f, const Sanji__PeriodStatistics *s, sj_error *err)
             if (c)
                 fputc(',', f);
             sc_stats_cell(row, c, cell, sizeof cell);
-            csv_field(f, cell);
+            sj_csv_write_field(f, cell);
         }
         fputs("\r\n", f);
     }

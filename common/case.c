@@ -47,6 +47,9 @@ static const char *const action_names[SJ_ACTION_COUNT] = {
     [SJ_ACTION_SET_CARRIER] = "set_carrier",
     [SJ_ACTION_NOTIFIED] = "notified",
     [SJ_ACTION_NOTIFY_FAILED] = "notify_failed",
+    [SJ_ACTION_RECTIFY] = "rectify",
+    [SJ_ACTION_CALLBACK] = "callback",
+    [SJ_ACTION_RECTIFY_OVERDUE] = "rectify_overdue",
 };
 
 static const char *const notify_state_names[] = {"none", "pending", "sent", "failed", "off"};
@@ -59,8 +62,25 @@ static const char *const handling_names[] = {
 };
 
 static const char *const satisfaction_names[] = {
-    "none", "satisfied", "basically_satisfied", "unsatisfied",
+    "none", "satisfied", "basically_satisfied", "unsatisfied", "very_satisfied",
+    "very_unsatisfied",
 };
+
+const sj_satisfaction sj_satisfaction_scale[SJ_SATISFACTION_LEVELS] = {
+    SJ_SATISFACTION_VERY_SATISFIED, SJ_SATISFACTION_SATISFIED, SJ_SATISFACTION_BASICALLY,
+    SJ_SATISFACTION_UNSATISFIED,    SJ_SATISFACTION_VERY_UNSATISFIED,
+};
+
+bool sj_satisfaction_is_bad(sj_satisfaction s)
+{
+    return s == SJ_SATISFACTION_UNSATISFIED || s == SJ_SATISFACTION_VERY_UNSATISFIED;
+}
+
+bool sj_satisfaction_is_good(sj_satisfaction s)
+{
+    return s == SJ_SATISFACTION_SATISFIED || s == SJ_SATISFACTION_BASICALLY ||
+           s == SJ_SATISFACTION_VERY_SATISFIED;
+}
 
 #define SJ__COUNT(a) (sizeof(a) / sizeof((a)[0]))
 
@@ -318,6 +338,21 @@ bool sj_person_id_valid(const char *id)
     return true;
 }
 
+bool sj_case_rectify_open(const sj_case *c)
+{
+    if (!c || c->rectified_at_ms > 0)
+        return false;
+    return c->status == SJ_STATUS_UNSATISFIED ||
+           (sj_satisfaction_is_bad(c->satisfaction) && status_in(c->status, SJ__OPEN));
+}
+
+bool sj_case_callback_due(const sj_case *c)
+{
+    return c && c->rectified_at_ms > 0 && c->called_back_at_ms == 0 &&
+           (c->status == SJ_STATUS_UNSATISFIED || c->status == SJ_STATUS_RESOLVED ||
+            c->status == SJ_STATUS_RETURNED);
+}
+
 bool sj_case_department_holds(const sj_case *c)
 {
     return c && (c->status == SJ_STATUS_DISPATCHED ||
@@ -504,13 +539,33 @@ static const rule rules[SJ_ACTION_COUNT] = {
     },
     [SJ_ACTION_CLOSE] = {
         SJ__V | SJ__T | SJ__C,
-        SJ__BIT(SJ_STATUS_RESOLVED) | SJ__BIT(SJ_STATUS_RETURNED) | SJ__BIT(SJ_STATUS_UNSATISFIED),
-        N_("the supervision sweep cannot close a case; the village, the resolving level or the "
+        SJ__BIT(SJ_STATUS_RESOLVED) | SJ__BIT(SJ_STATUS_RETURNED),
+        N_("the supervision sweep cannot close a case; the village does"),
+        N_("a case can be closed only after it is resolved or returned; after a bad evaluation "
+           "(差评) it is rectified and the villager called back (回访), which closes it"),
+        N_("a resolved or returned case is closed by its village"),
+    },
+    [SJ_ACTION_RECTIFY] = {
+        SJ__V | SJ__T | SJ__C, SJ__BIT(SJ_STATUS_UNSATISFIED),
+        N_("the supervision sweep cannot rectify a case; the level that resolved it or the "
            "county does"),
-        N_("a case can be closed only after it is resolved or returned, or after unsatisfied "
-           "feedback"),
-        N_("a resolved or returned case is closed by its village; after unsatisfied feedback, by "
-           "the level that resolved it or the county"),
+        N_("only a case with a bad evaluation (差评) waiting for rectification can be marked "
+           "rectified (整改完成)"),
+        N_("only the level that resolved the case, or the county, rectifies it"),
+    },
+    [SJ_ACTION_CALLBACK] = {
+        SJ__V, SJ__BIT(SJ_STATUS_UNSATISFIED) | SJ__BIT(SJ_STATUS_RESOLVED) |
+                   SJ__BIT(SJ_STATUS_RETURNED),
+        N_("only the village duty cadre calls the villager back (回访)"),
+        N_("the villager is called back (回访) only after a bad evaluation (差评) has been "
+           "rectified"),
+        NULL,
+    },
+    [SJ_ACTION_RECTIFY_OVERDUE] = {
+        SJ__S, SJ__BIT(SJ_STATUS_UNSATISFIED) | SJ__OPEN,
+        N_("only the county's supervision sweep marks a rectification overdue"),
+        N_("only a rectification still open and not yet marked can be marked overdue"),
+        NULL,
     },
     [SJ_ACTION_SUPERVISE] = {
         SJ__C, SJ__ACTIVE,
@@ -644,7 +699,8 @@ static bool version_exempt(sj_case_action action)
     return action == SJ_ACTION_URGE || action == SJ_ACTION_SUPERVISE ||
            action == SJ_ACTION_OVERDUE || action == SJ_ACTION_WARN ||
            action == SJ_ACTION_DUE_RECOMPUTE || action == SJ_ACTION_SET_CARRIER ||
-           action == SJ_ACTION_NOTIFIED || action == SJ_ACTION_NOTIFY_FAILED;
+           action == SJ_ACTION_NOTIFIED || action == SJ_ACTION_NOTIFY_FAILED ||
+           action == SJ_ACTION_RECTIFY_OVERDUE;
 }
 
 static int refuse(sj_error *err, int code, const char *message)
@@ -675,14 +731,13 @@ static bool level_ok(const sj_case *c, sj_case_action action, const sj_actor *ac
     case SJ_ACTION_URGE:
         return !holder;
     case SJ_ACTION_REOPEN:
+    case SJ_ACTION_RECTIFY:
         return resolver || county;
     case SJ_ACTION_EXTEND_APPROVE:
     case SJ_ACTION_EXTEND_REFUSE:
         /* The level above the holder decides; the county may always. */
         return level > c->holder_level || county;
     case SJ_ACTION_CLOSE:
-        if (c->status == SJ_STATUS_UNSATISFIED)
-            return resolver || county;
         return actor->role == SJ_ROLE_VILLAGE_CADRE;
     case SJ_ACTION_WITHDRAW:
     case SJ_ACTION_SET_CARRIER: /* its village, wherever the case is */
@@ -693,6 +748,8 @@ static bool level_ok(const sj_case *c, sj_case_action action, const sj_actor *ac
     case SJ_ACTION_NOTIFIED:
     case SJ_ACTION_NOTIFY_FAILED:
     case SJ_ACTION_REGISTER:
+    case SJ_ACTION_CALLBACK: /* its village, whoever resolved it */
+    case SJ_ACTION_RECTIFY_OVERDUE:
         return true;
     default:
         return holder;
@@ -755,6 +812,27 @@ static int check(const sj_case *c, sj_case_action action, const sj_actor *actor,
         c->extension_days == 0)
         return refuse(err, SJ_ENOT_ALLOWED,
                       N_("no extension is asked for on this case; there is nothing to decide"));
+    /* 好差评: a 差评 is rectified, then called back; nothing closes it
+     * before, and the villager is not asked twice. */
+    if ((action == SJ_ACTION_RECTIFY || action == SJ_ACTION_REOPEN ||
+         action == SJ_ACTION_RECTIFY_OVERDUE) &&
+        !sj_case_rectify_open(c))
+        return refuse(err, SJ_ENOT_ALLOWED,
+                      c->rectified_at_ms > 0
+                          ? N_("the rectification of this bad evaluation is already done; call "
+                               "the villager back (回访)")
+                          : r->not_allowed);
+    if (action == SJ_ACTION_RECTIFY_OVERDUE && (c->rectify_late || c->rectify_due_at_ms <= 0))
+        return refuse(err, SJ_ENOT_ALLOWED,
+                      N_("the rectification is already marked overdue, or has no due time"));
+    if (action == SJ_ACTION_CALLBACK && !sj_case_callback_due(c))
+        return refuse(err, SJ_ENOT_ALLOWED,
+                      N_("no call back (回访) is due: the villager is called back once a bad "
+                         "evaluation (差评) has been rectified, and only once"));
+    if ((action == SJ_ACTION_FEEDBACK || action == SJ_ACTION_CLOSE) && sj_case_callback_due(c))
+        return refuse(err, SJ_ENOT_ALLOWED,
+                      N_("the case was handled again after a bad evaluation (差评): call the "
+                         "villager back (回访) and record the new evaluation"));
     if (action == SJ_ACTION_TAKE_OVER && (!c->assignee || !c->assignee[0]))
         return refuse(err, SJ_ENOT_ALLOWED,
                       N_("the case is assigned to nobody, so there is nothing to take over; "
@@ -909,6 +987,14 @@ static const struct {
     [SJ_ACTION_NOTIFY_FAILED] = {SJ__NOTE | SJ_CASE_FIELD_NOTIFY,
         N_("(the chosen action is the record of a failed message to the villager: it takes "
            "the attempt, its retry time and a note, the error)")},
+    [SJ_ACTION_RECTIFY] = {SJ__NOTE,
+        N_("(the chosen action is rectified (整改完成): it takes a note only, what was done)")},
+    [SJ_ACTION_CALLBACK] = {SJ__NOTE | SJ_CASE_FIELD_SATISFACTION,
+        N_("(the chosen action is call back (回访): it takes the villager's new evaluation and "
+           "a note, the outcome)")},
+    [SJ_ACTION_RECTIFY_OVERDUE] = {0,
+        N_("(the chosen action is the overdue rectification mark (整改超期): it takes no "
+           "field)")},
 };
 
 unsigned sj_case_action_fields(sj_case_action action)
@@ -982,8 +1068,8 @@ static const struct {
     [SJ_ACTION_REQUEST_MATERIALS] = {SJ_CASE_FIELD_MATERIALS,
         N_("the full list of missing materials is required (一次告知): list every item at once")},
     [SJ_ACTION_FEEDBACK] = {SJ_CASE_FIELD_SATISFACTION,
-        N_("the villager's satisfaction is required: satisfied, basically satisfied or "
-           "unsatisfied")},
+        N_("the villager's satisfaction is required: very satisfied, satisfied, basically "
+           "satisfied, unsatisfied or very unsatisfied")},
     [SJ_ACTION_WARN] = {SJ_CASE_FIELD_WARN_PERCENT,
         N_("a warning needs the share of the time limit used, 1 to 99 percent")},
     [SJ_ACTION_EXTEND_REQUEST] = {SJ_CASE_FIELD_EXTEND_DAYS,
@@ -1002,6 +1088,12 @@ static const struct {
         N_("the record of a message to the villager needs the attempt's number")},
     [SJ_ACTION_NOTIFY_FAILED] = {SJ_CASE_FIELD_NOTIFY,
         N_("the record of a message to the villager needs the attempt's number")},
+    [SJ_ACTION_RECTIFY] = {SJ_CASE_FIELD_NOTE,
+        N_("a note is required to mark a rectification done (整改完成): say what was done "
+           "about the villager's complaint")},
+    [SJ_ACTION_CALLBACK] = {SJ_CASE_FIELD_SATISFACTION,
+        N_("the villager's new evaluation is required for a call back (回访): very satisfied, "
+           "satisfied, basically satisfied, unsatisfied or very unsatisfied")},
 };
 
 /* Whether a required field was given: text that is not blank (white space
@@ -1036,6 +1128,10 @@ static const char *missing_field(const sj_case *c, const sj_action *a)
     if (a->type == SJ_ACTION_EXTEND_REQUEST && sj_utf8_blank(a->note))
         return N_("a reason is required to ask for an extension: say why the time limit cannot "
                   "be kept");
+    /* A call back needs its outcome as well as the new evaluation. */
+    if (a->type == SJ_ACTION_CALLBACK && sj_utf8_blank(a->note))
+        return N_("a note is required for a call back (回访): record what the villager said "
+                  "about the rectification");
     return NULL;
 }
 
@@ -1055,7 +1151,8 @@ static int check_taken(const sj_action *a, sj_error *err)
         {SJ_CASE_FIELD_MATERIALS, N_("a materials list does not belong to this action; only "
                                      "requesting materials (一次告知) takes one")},
         {SJ_CASE_FIELD_SATISFACTION, N_("a satisfaction does not belong to this action; only "
-                                        "recording feedback (结果反馈) takes one")},
+                                        "recording feedback (结果反馈) or a call back (回访) "
+                                        "takes one")},
         {SJ_CASE_FIELD_WARN_PERCENT, N_("a share of the time limit does not belong to this "
                                         "action; only a time-limit warning (预警) takes one")},
         {SJ_CASE_FIELD_EXTEND_DAYS, N_("a number of extension days does not belong to this "
@@ -1189,12 +1286,11 @@ static int check_fields(const sj_case *c, const sj_action *a, sj_error *err)
     }
 
     /* Values. */
-    if (a->type == SJ_ACTION_FEEDBACK && a->satisfaction != SJ_SATISFACTION_SATISFIED &&
-        a->satisfaction != SJ_SATISFACTION_BASICALLY &&
-        a->satisfaction != SJ_SATISFACTION_UNSATISFIED)
+    if ((a->type == SJ_ACTION_FEEDBACK || a->type == SJ_ACTION_CALLBACK) &&
+        !sj_satisfaction_is_good(a->satisfaction) && !sj_satisfaction_is_bad(a->satisfaction))
         return refuse(err, SJ_EBAD_FIELD,
-                      N_("unknown satisfaction; choose satisfied, basically satisfied or "
-                         "unsatisfied"));
+                      N_("unknown satisfaction; choose very satisfied, satisfied, basically "
+                         "satisfied, unsatisfied or very unsatisfied"));
     if (a->type == SJ_ACTION_WARN) {
         if (a->warn_percent > 99)
             return refuse(err, SJ_EBAD_FIELD,
@@ -1250,17 +1346,33 @@ static sj_handling handling_of(const sj_case *c, bool returned, sj_level level)
     }
 }
 
-/* Records the actor as the one who resolved or returned the case. */
-static void finish(sj_case *c, const sj_actor *actor, bool returned)
+/* Marks the 差评 of `was` rectified at at_ms in n (late if past its due
+ * time), and says so on the event. */
+static void rectified(sj_case *n, const sj_case *was, int64_t at_ms, sj_case_event *ev)
+{
+    n->rectified_at_ms = at_ms;
+    n->rectify_late = was->rectify_late ||
+                      (was->rectify_due_at_ms > 0 && at_ms > was->rectify_due_at_ms);
+    ev->rectify_late = n->rectify_late;
+}
+
+/* Records the actor as the one who resolved or returned the case.  A case
+ * reopened after a 差评 keeps its evaluation: finishing it again is the
+ * rectification, and the village calls the villager back next. */
+static void finish(sj_case *n, const sj_case *was, const sj_action *a, const sj_actor *actor,
+                   bool returned, sj_case_event *ev)
 {
     sj_level level = sj_role_level(actor->role);
-    c->resolved_level = level;
-    set_unit(c->resolved_unit, actor->unit);
-    c->handling = handling_of(c, returned, level);
-    c->resume_status = SJ_STATUS_NONE;
-    c->paused_at_ms = 0;
-    c->satisfaction = SJ_SATISFACTION_NONE;
-    hold_at(c, SJ_LEVEL_VILLAGE);
+    n->resolved_level = level;
+    set_unit(n->resolved_unit, actor->unit);
+    n->handling = handling_of(n, returned, level);
+    n->resume_status = SJ_STATUS_NONE;
+    n->paused_at_ms = 0;
+    if (sj_case_rectify_open(was))
+        rectified(n, was, a->at_ms, ev);
+    else
+        n->satisfaction = SJ_SATISFACTION_NONE;
+    hold_at(n, SJ_LEVEL_VILLAGE);
 }
 
 static void transition(sj_case *n, const sj_case *c, const sj_action *a, const sj_actor *actor,
@@ -1272,7 +1384,7 @@ static void transition(sj_case *n, const sj_case *c, const sj_action *a, const s
         n->status = SJ_STATUS_RESOLVED;
         n->result = a->result;
         n->return_reason = NULL;
-        finish(n, actor, false);
+        finish(n, c, a, actor, false, ev);
         break;
     case SJ_ACTION_ESCALATE:
         if (c->status == SJ_STATUS_REGISTERED) {
@@ -1356,7 +1468,7 @@ static void transition(sj_case *n, const sj_case *c, const sj_action *a, const s
         n->status = SJ_STATUS_RETURNED;
         n->result = NULL;
         n->return_reason = a->note;
-        finish(n, actor, true);
+        finish(n, c, a, actor, true, ev);
         break;
     case SJ_ACTION_WITHDRAW:
         n->status = SJ_STATUS_WITHDRAWN;
@@ -1369,19 +1481,43 @@ static void transition(sj_case *n, const sj_case *c, const sj_action *a, const s
         break;
     case SJ_ACTION_FEEDBACK:
         n->satisfaction = a->satisfaction;
-        if (a->satisfaction == SJ_SATISFACTION_UNSATISFIED) {
+        if (sj_satisfaction_is_bad(a->satisfaction)) {
+            /* 差评: back to the resolver, who rectifies within the limit. */
             n->status = SJ_STATUS_UNSATISFIED;
             hold_at(n, c->resolved_level);
+            n->rectified_at_ms = 0;
+            n->called_back_at_ms = 0;
+            n->rectify_late = false;
+            n->rectify_due_at_ms = 0;
+            int64_t due;
+            if (a->calendar && a->rectify_days > 0 &&
+                sj_case_due(a->calendar, a->at_ms, a->rectify_days, &due, NULL) == 0)
+                n->rectify_due_at_ms = due;
+            ev->rectify_due_at_ms = n->rectify_due_at_ms;
         } else {
             n->status = SJ_STATUS_CLOSED;
         }
         break;
+    case SJ_ACTION_RECTIFY:
+        rectified(n, c, a->at_ms, ev);
+        break;
+    case SJ_ACTION_RECTIFY_OVERDUE:
+        n->rectify_late = true;
+        ev->rectify_due_at_ms = c->rectify_due_at_ms;
+        ev->rectify_late = true;
+        break;
+    case SJ_ACTION_CALLBACK:
+        /* The 差评 loop ends here: the new evaluation is the event's, the
+         * case keeps the evaluation that started the rectification. */
+        n->called_back_at_ms = a->at_ms;
+        n->status = SJ_STATUS_CLOSED;
+        break;
     case SJ_ACTION_REOPEN:
-        /* Back to the resolver, who handles it again from the start. */
+        /* Back to the resolver, who handles it again from the start; the
+         * 差评 stays on the case, and finishing it again rectifies it. */
         n->status = handling_status(c->resolved_level);
         n->result = NULL;
         n->return_reason = NULL;
-        n->satisfaction = SJ_SATISFACTION_NONE;
         n->handling = SJ_HANDLING_NONE;
         n->resolved_level = SJ_LEVEL_NONE;
         memset(n->resolved_unit, 0, sizeof(n->resolved_unit));

@@ -72,16 +72,26 @@
  *   WITHDRAW          V           any open                  WITHDRAWN, held by V; note
  *   URGE              any in      any active, actor's unit  urge_count + 1 (no version
  *                     scope       is not the holder         change, no version check)
- *   FEEDBACK          V           RESOLVED, RETURNED        CLOSED if (basically) satisfied;
- *                                                           UNSATISFIED, held by the resolver,
- *                                                           if not; satisfaction required
- *   REOPEN            resolver    UNSATISFIED               resolver's handling status, held
- *                     level, C                              by the resolver; note; result,
- *                                                           reason and satisfaction cleared
- *   CLOSE             resolver    UNSATISFIED               CLOSED; note (follow-up result)
- *                     level, C
- *                     V           RESOLVED, RETURNED        CLOSED without satisfaction;
- *                                                           note (why no feedback)
+ *   FEEDBACK          V           RESOLVED, RETURNED; no    CLOSED if good (好评: 非常满意,
+ *                                 call back due             满意, 基本满意); a 差评 (不满意,
+ *                                                           非常不满意): UNSATISFIED, held by
+ *                                                           the resolver, rectify_due_at_ms =
+ *                                                           at + rectify_days on the calendar;
+ *                                                           satisfaction (1..5) required
+ *   REOPEN            resolver    UNSATISFIED, not yet      resolver's handling status, held
+ *                     level, C    rectified                 by the resolver; note; result,
+ *                                                           reason and resolver cleared; the
+ *                                                           差评 stays: finishing the case
+ *                                                           again rectifies it
+ *   RECTIFY           resolver    UNSATISFIED, not yet      rectified_at_ms, rectify_late (at
+ *                     level, C    rectified                 past the due time); note (整改完成)
+ *   CALLBACK          V           UNSATISFIED, RESOLVED,    CLOSED; called_back_at_ms; the
+ *                                 RETURNED; rectified, not  villager's new satisfaction (on
+ *                                 called back               the event) and note (回访) required
+ *   RECTIFY_OVERDUE   S           rectification open, with  rectify_late (no version change)
+ *                                 a due time, not late
+ *   CLOSE             V           RESOLVED, RETURNED; no    CLOSED without satisfaction;
+ *                                 call back due             note (why no feedback)
  *   SUPERVISE         C           any active, not yet       supervised (no version change,
  *                                 supervised                no version check)
  *   OVERDUE           S           active, not waiting for   overdue (no version change)
@@ -169,8 +179,11 @@
  *     from its records: a code of the form sj_department_code_valid();
  *     the county refuses a code it does not know or that is inactive).
  *   - CLOSE keeps the holder.  REOPEN clears result, return_reason,
- *     satisfaction, handling and the resolver: they are set again by the
- *     next resolution.
+ *     handling and the resolver: they are set again by the next
+ *     resolution.  好差评: REOPEN keeps the 差评's satisfaction; RESOLVE,
+ *     RESOLVE_AT_ONCE or RETURN_UNDOABLE of a case whose rectification is
+ *     open (sj_case_rectify_open()) records the rectification like RECTIFY;
+ *     any other finish clears the satisfaction.
  *   - Two materials lists are the same if they hold the same names in any
  *     order.  A caller must fill `materials` with the last list whenever
  *     materials_rounds > 0, or every new request counts as a different list.
@@ -180,7 +193,7 @@
  *     fields (sj_case_action_fields()): a note with every person's action;
  *     a result with RESOLVE_AT_ONCE, RESOLVE and REPORT; a department code
  *     with DISPATCH; the materials list with
- *     REQUEST_MATERIALS; a satisfaction with FEEDBACK; warn_percent with
+ *     REQUEST_MATERIALS; a satisfaction with FEEDBACK and CALLBACK; warn_percent with
  *     WARN only (and WARN no note: OVERDUE and WARN are the sweep's marks).
  *     Any other field given (text not empty, a list not empty, a value not
  *     0) is SJ_EBAD_FIELD, naming the field and the action, so that what a
@@ -188,8 +201,9 @@
  *     Every text the action carries is checked: too long or not UTF-8 is
  *     SJ_EBAD_FIELD; so are an empty material name and a list longer than
  *     SJ_CASE_MATERIALS_MAX.  WARN: warn_percent 0 is missing; above 99, or
- *     not above warn_level, is SJ_EBAD_FIELD.  FEEDBACK: a satisfaction
- *     outside 1..3 is SJ_EBAD_FIELD.
+ *     not above warn_level, is SJ_EBAD_FIELD.  FEEDBACK, CALLBACK: a
+ *     satisfaction outside 1..5 is SJ_EBAD_FIELD; CALLBACK needs its note
+ *     too (SJ_EMISSING_FIELD).
  *   - Every action produces exactly one event today; SJ_CASE_EVENTS_MAX
  *     leaves room for compound actions.
  *
@@ -296,8 +310,12 @@ typedef enum sj_case_action {
     SJ_ACTION_SET_CARRIER = 29,     /* 全程代办员: the village names the cadre who carries it */
     SJ_ACTION_NOTIFIED = 30,        /* system: the villager's message was sent (已通知) */
     SJ_ACTION_NOTIFY_FAILED = 31,   /* system: a message attempt failed (通知失败) */
+    /* 32: kept for another action (unknown here). */
+    SJ_ACTION_RECTIFY = 33,         /* 整改完成: a 差评's rectification is done */
+    SJ_ACTION_CALLBACK = 34,        /* 回访: the village calls the villager back */
+    SJ_ACTION_RECTIFY_OVERDUE = 35, /* system: a rectification passed its limit (整改超期) */
 } sj_case_action;
-#define SJ_ACTION_COUNT 32
+#define SJ_ACTION_COUNT 36
 
 typedef enum sj_handling {
     SJ_HANDLING_NONE = 0,
@@ -327,12 +345,38 @@ typedef enum sj_notify_kind {
     SJ_NOTIFY_KIND_MATERIALS = 3,
 } sj_notify_kind;
 
+/* The villager's evaluation on the national 政务服务"好差评" five-level
+ * scale.  1-3 are the three levels Sanji always had and keep their numbers
+ * (a stored 1, 2 or 3 means what it always meant); 4 and 5 are the two
+ * added ends.  Screens list them in sj_satisfaction_scale[] order
+ * (非常满意 .. 非常不满意), never in number order. */
 typedef enum sj_satisfaction {
     SJ_SATISFACTION_NONE = 0,
-    SJ_SATISFACTION_SATISFIED = 1,
-    SJ_SATISFACTION_BASICALLY = 2,
-    SJ_SATISFACTION_UNSATISFIED = 3,
+    SJ_SATISFACTION_SATISFIED = 1,        /* 满意 */
+    SJ_SATISFACTION_BASICALLY = 2,        /* 基本满意 */
+    SJ_SATISFACTION_UNSATISFIED = 3,      /* 不满意 (差评) */
+    SJ_SATISFACTION_VERY_SATISFIED = 4,   /* 非常满意 */
+    SJ_SATISFACTION_VERY_UNSATISFIED = 5, /* 非常不满意 (差评) */
 } sj_satisfaction;
+#define SJ_SATISFACTION_LEVELS 5
+
+/* The five levels from best to worst, for forms and tables. */
+extern const sj_satisfaction sj_satisfaction_scale[SJ_SATISFACTION_LEVELS];
+
+/* The one good/bad classification of an evaluation (好评/差评): 不满意 and
+ * 非常不满意 are 差评 (they start a rectification and a 回访), the other
+ * three levels are 好评.  The statistics' SQL uses SJ_SATISFACTION_BAD_SQL,
+ * the same classification as a PostgreSQL expression on a satisfaction
+ * column; tests check that the two agree.  Anything that classifies an
+ * evaluation (the 满意率, the export, service ratings) uses these two. */
+bool sj_satisfaction_is_bad(sj_satisfaction s);
+bool sj_satisfaction_is_good(sj_satisfaction s);
+#define SJ_SATISFACTION_BAD_SQL(col) "(" col " IN (3, 5))"
+#define SJ_SATISFACTION_GOOD_SQL(col) "(" col " IN (1, 2, 4))"
+
+/* The working days a 差评's rectification may take by default (整改时限,
+ * the county's haocha.rectify_days). */
+#define SJ_RECTIFY_DAYS_DEFAULT 15
 
 /* Limits on text carried by actions (bytes of UTF-8). */
 #define SJ_CASE_TEXT_MAX 4000      /* note, result, request text */
@@ -420,6 +464,15 @@ typedef struct sj_case {
     const char *assignee_name;
     const char *carrier;
     const char *carrier_name;
+    /* 好差评 (docs/LIFECYCLE.md "Bad evaluations: rectify and call back"):
+     * a 差评 by FEEDBACK sets rectify_due_at_ms (on the county's calendar);
+     * RECTIFY, or the case finished again after REOPEN, sets rectified_at_ms
+     * and rectify_late; the sweep's RECTIFY_OVERDUE sets rectify_late early;
+     * CALLBACK sets called_back_at_ms and closes the case. */
+    int64_t rectify_due_at_ms;         /* 0: no due time (none, or not on the calendar) */
+    int64_t rectified_at_ms;           /* 0: not rectified */
+    int64_t called_back_at_ms;         /* 0: not called back */
+    bool rectify_late;                 /* rectified after, or still open past, the due time */
 } sj_case;
 
 /* One action as requested. */
@@ -447,6 +500,10 @@ typedef struct sj_action {
      * (clients, relays) leaves the due time as it is and refuses
      * DUE_RECOMPUTE. */
     const struct sj_calendar *calendar;
+    /* The county's 整改时限 in working days, not a field of the action: a
+     * 差评 by FEEDBACK gets rectify_due_at_ms = at_ms + rectify_days on the
+     * calendar (both needed; else no due time). */
+    uint32_t rectify_days;
 } sj_action;
 
 /* The fields of an sj_action other than its type, version and time, as
@@ -489,7 +546,21 @@ typedef struct sj_case_event {
     sj_notify_kind notify;
     uint32_t notify_attempt;
     int64_t notify_retry_at_ms;
+    /* 好差评: the rectification's due time a 差评 set (FEEDBACK) or passed
+     * (RECTIFY_OVERDUE); whether a rectification was late (RECTIFY, or the
+     * case finished again after REOPEN). */
+    int64_t rectify_due_at_ms;
+    bool rectify_late;
 } sj_case_event;
+
+/* True if a 差评 on the case waits for its rectification (整改): the case
+ * is UNSATISFIED and not rectified yet, or was reopened after the 差评 and
+ * is being handled again. */
+bool sj_case_rectify_open(const sj_case *c);
+
+/* True if the village owes the villager a 回访: the 差评 is rectified and
+ * the villager not called back yet. */
+bool sj_case_callback_due(const sj_case *c);
 
 typedef struct sj_case_outcome {
     sj_case next;

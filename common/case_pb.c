@@ -74,7 +74,10 @@ SJ__SAME(SJ_ACTION_TAKE_OVER, SANJI__CASE_ACTION_TYPE__CASE_ACTION_TAKE_OVER);
 SJ__SAME(SJ_ACTION_SET_CARRIER, SANJI__CASE_ACTION_TYPE__CASE_ACTION_SET_CARRIER);
 SJ__SAME(SJ_ACTION_NOTIFIED, SANJI__CASE_ACTION_TYPE__CASE_ACTION_NOTIFIED);
 SJ__SAME(SJ_ACTION_NOTIFY_FAILED, SANJI__CASE_ACTION_TYPE__CASE_ACTION_NOTIFY_FAILED);
-SJ__SAME(SJ_ACTION_COUNT, SANJI__CASE_ACTION_TYPE__CASE_ACTION_NOTIFY_FAILED + 1);
+SJ__SAME(SJ_ACTION_RECTIFY, SANJI__CASE_ACTION_TYPE__CASE_ACTION_RECTIFY);
+SJ__SAME(SJ_ACTION_CALLBACK, SANJI__CASE_ACTION_TYPE__CASE_ACTION_CALLBACK);
+SJ__SAME(SJ_ACTION_RECTIFY_OVERDUE, SANJI__CASE_ACTION_TYPE__CASE_ACTION_RECTIFY_OVERDUE);
+SJ__SAME(SJ_ACTION_COUNT, SANJI__CASE_ACTION_TYPE__CASE_ACTION_RECTIFY_OVERDUE + 1);
 
 SJ__SAME(SJ_NOTIFY_NONE, SANJI__NOTIFY_STATE__NOTIFY_STATE_UNSPECIFIED);
 SJ__SAME(SJ_NOTIFY_PENDING, SANJI__NOTIFY_STATE__NOTIFY_STATE_PENDING);
@@ -93,6 +96,8 @@ SJ__SAME(SJ_SATISFACTION_NONE, SANJI__SATISFACTION__SATISFACTION_UNSPECIFIED);
 SJ__SAME(SJ_SATISFACTION_SATISFIED, SANJI__SATISFACTION__SATISFACTION_SATISFIED);
 SJ__SAME(SJ_SATISFACTION_BASICALLY, SANJI__SATISFACTION__SATISFACTION_BASICALLY_SATISFIED);
 SJ__SAME(SJ_SATISFACTION_UNSATISFIED, SANJI__SATISFACTION__SATISFACTION_UNSATISFIED);
+SJ__SAME(SJ_SATISFACTION_VERY_SATISFIED, SANJI__SATISFACTION__SATISFACTION_VERY_SATISFIED);
+SJ__SAME(SJ_SATISFACTION_VERY_UNSATISFIED, SANJI__SATISFACTION__SATISFACTION_VERY_UNSATISFIED);
 
 /* --- conversions ------------------------------------------------------------ */
 
@@ -160,6 +165,10 @@ void sj_case_pb_to_case(const Sanji__Case *p, sj_level item_min_level, sj_case *
     o->assignee_name = p->assignee_name;
     o->carrier = p->carrier;
     o->carrier_name = p->carrier_name;
+    o->rectify_due_at_ms = p->rectify_due_at_ms;
+    o->rectified_at_ms = p->rectified_at_ms;
+    o->called_back_at_ms = p->called_back_at_ms;
+    o->rectify_late = p->rectify_late;
 }
 
 void sj_case_pb_from_case(const sj_case *c, Sanji__Case *t)
@@ -206,6 +215,10 @@ void sj_case_pb_from_case(const sj_case *c, Sanji__Case *t)
     t->assignee_name = (char *)nz(c->assignee_name);
     t->carrier = (char *)nz(c->carrier);
     t->carrier_name = (char *)nz(c->carrier_name);
+    t->rectify_due_at_ms = c->rectify_due_at_ms;
+    t->rectified_at_ms = c->rectified_at_ms;
+    t->called_back_at_ms = c->called_back_at_ms;
+    t->rectify_late = c->rectify_late;
 }
 
 void sj_case_pb_action(const Sanji__CaseAction *a, sj_action *o)

@@ -1,7 +1,7 @@
 /*
  * csv.c - RFC 4180 reader for the county's reference data (see csv.h).
  *
- * Entry points: sj_csv_read(), sj_csv_parse(), sj_csv_free().
+ * Entry points: sj_csv_read(), sj_csv_parse(), sj_csv_free(), sj_csv_write_field().
  */
 #include "csv.h"
 
@@ -251,4 +251,21 @@ out:
     free(text);
     fclose(f);
     return rc;
+}
+
+void sj_csv_write_field(FILE *f, const char *s)
+{
+    if (!s)
+        s = "";
+    if (!strpbrk(s, ",\"\r\n")) {
+        fputs(s, f);
+        return;
+    }
+    fputc('"', f);
+    for (const char *p = s; *p; p++) {
+        if (*p == '"')
+            fputc('"', f);
+        fputc(*p, f);
+    }
+    fputc('"', f);
 }

@@ -13,12 +13,13 @@
  * free it with sj_csv_free() (also after a failed read; a zeroed
  * sj_csv may be freed too).
  *
- * Entry points: sj_csv_read(), sj_csv_parse(), sj_csv_free().
+ * Entry points: sj_csv_read(), sj_csv_parse(), sj_csv_free(), sj_csv_write_field().
  */
 #ifndef SJ_CSV_H
 #define SJ_CSV_H
 
 #include <stddef.h>
+#include <stdio.h>
 
 #include "err.h"
 
@@ -40,6 +41,12 @@ typedef struct sj_csv {
  * err), SJ_ETOOBIG, SJ_ENOMEM, or SJ_EINVAL for a malformed file (err says
  * "FILE:LINE: ..."). */
 int sj_csv_read(const char *path, sj_csv *out, sj_error *err);
+
+/* Writes one field as RFC 4180 has it: quoted (quotes doubled) when it
+ * holds a comma, a quote or a line break, as is otherwise.  The writers of
+ * CSV (the statistics, the 好差评 export) share it, so that what they
+ * write this module reads back. */
+void sj_csv_write_field(FILE *f, const char *s);
 
 /* Parses text in memory; `name` stands for the file in messages. */
 int sj_csv_parse(const char *name, const char *text, size_t len, sj_csv *out,

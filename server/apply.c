@@ -186,6 +186,7 @@ int countyd_apply_open(countyd_apply *a, PGconn *db, const char *county, sj_erro
     a->db = db;
     memcpy(a->county, county, 7);
     countyd_refdata_cache_init(&a->refs);
+    a->rectify_days = SJ_RECTIFY_DAYS_DEFAULT;
     a->pipe = calloc(1, sizeof(*a->pipe));
     if (!a->pipe) {
         countyd_apply_close(a);
@@ -402,7 +403,8 @@ static int write_event(countyd_apply *a, const char *village, const event_row *e
                        countyd_apply_result *r, sj_error *err)
 {
     char seq[16], action[8], level[8], at[24], rec[24], from[8], to[8], sat[8], cd[16], due[24],
-        na[16], nrt[24], *mats = NULL;
+        na[16], nrt[24], rdue[24], *mats = NULL;
+    fmt_i64(rdue, sizeof(rdue), e->ev->rectify_due_at_ms);
     snprintf(na, sizeof(na), "%u", e->ev->notify_attempt);
     fmt_i64(nrt, sizeof(nrt), e->ev->notify_retry_at_ms);
     snprintf(seq, sizeof(seq), "%d", e->seq);
@@ -423,7 +425,7 @@ static int write_event(countyd_apply *a, const char *village, const event_row *e
                        b(e->ev->repeat_materials_request), village,
                        e->department_code ? e->department_code : "", cd, due,
                        b(e->ev->due_provisional), na, nrt, e->named ? e->named : "",
-                       e->named_name ? e->named_name : ""};
+                       e->named_name ? e->named_name : "", rdue, b(e->ev->rectify_late)};
     /* One statement for the event, the village's feed counter and the feed
      * row (one round trip instead of three).  The counter row stays locked
      * until COMMIT: no two transactions take the same number, and a
@@ -434,15 +436,16 @@ static int write_event(countyd_apply *a, const char *village, const event_row *e
                 " actor_node, actor_level, actor_unit, at_ms, recorded_at_ms, from_status,"
                 " to_status, note, result, materials, satisfaction, department, message_id,"
                 " repeat_materials_request, department_code, clock_days, due_at_ms,"
-                " due_provisional, notify_attempt, notify_retry_at_ms, person, person_name) VALUES"
+                " due_provisional, notify_attempt, notify_retry_at_ms, person, person_name,"
+                " rectify_due_at_ms, rectify_late) VALUES"
                 " ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18,"
-                " $19, $21, $22, $23, $24, $25, $26, $27, $28) RETURNING case_id, seq),"
+                " $19, $21, $22, $23, $24, $25, $26, $27, $28, $29, $30) RETURNING case_id, seq),"
                 " c AS (INSERT INTO feed_counter (village, last_seq) VALUES ($20::text, 1)"
                 " ON CONFLICT (village) DO UPDATE SET last_seq = feed_counter.last_seq + 1"
                 " RETURNING last_seq)"
                 " INSERT INTO feed (village, seq, case_id, event_seq)"
                 " SELECT $20::text, c.last_seq, e.case_id, e.seq FROM e, c RETURNING seq",
-         .n = 28, .params = p},
+         .n = 30, .params = p},
         {.sql = RECORD_SQL, .n = 8}};
     record_row row;
     bool with_record = last && a->cur && e->message_id;
@@ -864,7 +867,8 @@ static int apply_action(countyd_apply *a, const countyd_apply_msg *m, const char
     memcpy(r->case_id, act->case_id.data, 16);
     if (act->action == SANJI__CASE_ACTION_TYPE__CASE_ACTION_REGISTER ||
         act->action == SANJI__CASE_ACTION_TYPE__CASE_ACTION_OVERDUE ||
-        act->action == SANJI__CASE_ACTION_TYPE__CASE_ACTION_WARN || act->action <= 0 ||
+        act->action == SANJI__CASE_ACTION_TYPE__CASE_ACTION_WARN ||
+        act->action == SANJI__CASE_ACTION_TYPE__CASE_ACTION_RECTIFY_OVERDUE || act->action <= 0 ||
         act->action >= SJ_ACTION_COUNT)
         return refuse(r, SJ_EWRONG_ROLE, N_("This action cannot be sent from a computer."));
     if (act->n_materials > SJ_CASE_MATERIALS_MAX)
@@ -918,6 +922,7 @@ static int act_on_case(countyd_apply *a, const Sanji__CaseAction *act, const act
     action.at_ms = at;
     action.warn_percent = who->warn_percent;
     action.calendar = a->calendar; /* the county's clock moves (case.h "The clock") */
+    action.rectify_days = a->rectify_days; /* a 差评's 整改时限 */
     /* 接手: a deactivated assignee's case is taken without a reason. */
     if (action.type == SJ_ACTION_TAKE_OVER && cur.assignee && cur.assignee[0]) {
         const countyd_ref_person *was = countyd_refdata_cache_person(&a->refs, cur.assignee);
@@ -983,7 +988,10 @@ static int act_on_case(countyd_apply *a, const Sanji__CaseAction *act, const act
     }
     char st[8], rs[8], hl[8], ver[24], hd[8], wl[16], uc[16], mr[16], sat[8], rl[8], upd[24], cl[24],
         due[24], pa[24], pd[16], xd[16], xp[16], rcn[16], dr[16], ns[8], na[16], nat[24],
-        nrt[24];
+        nrt[24], rdue[24], rat[24], cbat[24];
+    fmt_i64(rdue, sizeof(rdue), c->rectify_due_at_ms);
+    fmt_i64(rat, sizeof(rat), c->rectified_at_ms);
+    fmt_i64(cbat, sizeof(cbat), c->called_back_at_ms);
     snprintf(ns, sizeof(ns), "%d", (int)c->notify);
     snprintf(na, sizeof(na), "%u", c->notify_attempts);
     fmt_i64(nat, sizeof(nat), c->notify_at_ms);
@@ -1015,7 +1023,7 @@ static int act_on_case(countyd_apply *a, const Sanji__CaseAction *act, const act
                        c->department_code ? c->department_code : "", dr, due,
                        b(c->due_provisional), pa, pd, xd, xp, rcn, ns, na, nat, nrt,
                        SJ__T(c->assignee), SJ__T(c->assignee_name), SJ__T(c->carrier),
-                       SJ__T(c->carrier_name)};
+                       SJ__T(c->carrier_name), rdue, rat, cbat, b(c->rectify_late)};
 #undef SJ__T
     static const char update_sql[] =
         "UPDATE cases SET status = $2, resume_status = $3, holder_level = $4, holder_unit = $5,"
@@ -1027,8 +1035,9 @@ static int act_on_case(countyd_apply *a, const Sanji__CaseAction *act, const act
         " due_provisional = $27, paused_at_ms = $28, paused_days = $29, extended_days = $30,"
         " extension_days = $31, return_count = $32, notify_state = $33, notify_attempts = $34,"
         " notify_at_ms = $35, notify_retry_at_ms = $36, assignee = $37, assignee_name = $38,"
-        " carrier = $39, carrier_name = $40 WHERE case_id = $1 RETURNING 1";
-    rc = run_write(a, update_sql, 40, p, SINK_ONE_ROW, r, err);
+        " carrier = $39, carrier_name = $40, rectify_due_at_ms = $41, rectified_at_ms = $42,"
+        " called_back_at_ms = $43, rectify_late = $44 WHERE case_id = $1 RETURNING 1";
+    rc = run_write(a, update_sql, 44, p, SINK_ONE_ROW, r, err);
     free(mats);
     if (rc != 0)
         goto out;

@@ -101,6 +101,9 @@ typedef struct countyd_apply {
     PGconn *db;
     char county[7];                /* only villages of this county are served */
     sj_calendar *calendar;
+    /* A 差评's 整改时限 in working days (haocha.rectify_days; set to
+     * SJ_RECTIFY_DAYS_DEFAULT by countyd_apply_open()). */
+    uint32_t rectify_days;
     /* Times before this are impossible (the county CA's notBefore,
      * server/ca_time.h); 0: no lower bound. */
     int64_t time_floor_ms;

@@ -148,6 +148,10 @@ Sanji__Case *countyd_caserow_case(countyd_arena *a, const PGresult *r, int row, 
     c->assignee_name = S(a, r, row, k + 51);
     c->carrier = S(a, r, row, k + 52);
     c->carrier_name = S(a, r, row, k + 53);
+    c->rectify_due_at_ms = I64(r, row, k + 54);
+    c->rectified_at_ms = I64(r, row, k + 55);
+    c->called_back_at_ms = I64(r, row, k + 56);
+    c->rectify_late = B(r, row, k + 57);
     return c;
 }
 
@@ -182,6 +186,8 @@ Sanji__CaseEvent *countyd_caserow_event(countyd_arena *a, const PGresult *r, int
     e->notify_retry_at_ms = I64(r, row, k + 24);
     e->person = S(a, r, row, k + 25);
     e->person_name = S(a, r, row, k + 26);
+    e->rectify_due_at_ms = I64(r, row, k + 27);
+    e->rectify_late = B(r, row, k + 28);
     return e;
 }
 

@@ -45,8 +45,9 @@
     " c.reached_county, c.department_code, c.department_refusals, c.limit_days,"                \
     " c.due_provisional, c.paused_at_ms, c.paused_days, c.extended_days, c.extension_days,"     \
     " c.return_count, c.notify_state, c.notify_attempts, c.notify_at_ms, c.notify_retry_at_ms,"  \
-    " c.assignee, c.assignee_name, c.carrier, c.carrier_name"
-#define COUNTYD_CASE_NCOLS 54
+    " c.assignee, c.assignee_name, c.carrier, c.carrier_name, c.rectify_due_at_ms,"            \
+    " c.rectified_at_ms, c.called_back_at_ms, c.rectify_late"
+#define COUNTYD_CASE_NCOLS 58
 
 #define COUNTYD_EVENT_COLUMNS                                                                     \
     "e.case_id::text, e.seq, e.action, e.actor_person, e.actor_name, e.actor_node,"              \
@@ -54,8 +55,8 @@
     " e.note, e.result, e.materials, e.satisfaction, e.department,"                              \
     " coalesce(e.message_id::text, ''), e.repeat_materials_request, e.department_code,"         \
     " e.clock_days, e.due_at_ms, e.due_provisional, e.notify_attempt, e.notify_retry_at_ms,"    \
-    " e.person, e.person_name"
-#define COUNTYD_EVENT_NCOLS 27
+    " e.person, e.person_name, e.rectify_due_at_ms, e.rectify_late"
+#define COUNTYD_EVENT_NCOLS 29
 
 /* Converts row `row` of res, columns col .. col + COUNTYD_CASE_NCOLS - 1. */
 Sanji__Case *countyd_caserow_case(countyd_arena *a, const PGresult *res, int row, int col);

@@ -20,6 +20,9 @@
  *   sanji-countyd [...] [--by NAME] duty add|remove UNIT DATE PERSON
  *   sanji-countyd [...] duty list [UNIT]
  *   sanji-countyd [...] audit [TARGET]
+ *   sanji-countyd [...] haocha-export --from DATE --to DATE --out FILE
+ *       (haocha.h: the evaluations of those China dates, both counted, as
+ *       the CSV the province's 好差评 platform takes; docs/STATISTICS.md)
  *       (admin.h; a new or reset password is generated and printed once,
  *       or read from the first line of stdin with --password-stdin)
  *   sanji-countyd --config FILE run
@@ -51,6 +54,7 @@
 #include "daemon.h"
 #include "db.h"
 #include "enrol.h"
+#include "haocha.h"
 #include "i18n.h"
 #include "import.h"
 #include "linkctl.h"
@@ -81,6 +85,7 @@ static void usage(FILE *out)
             "  sanji-countyd [...] [--by NAME] duty add|remove UNIT DATE PERSON\n"
             "  sanji-countyd [...] duty list [UNIT]\n"
             "  sanji-countyd [...] audit [TARGET]\n"
+            "  sanji-countyd [...] haocha-export --from YYYY-MM-DD --to YYYY-MM-DD --out FILE\n"
             "  sanji-countyd --config FILE run\n"
             "  sanji-countyd --config FILE links\n"
             "  sanji-countyd --print-config-doc\n");
@@ -248,6 +253,7 @@ int main(int argc, char **argv)
     const char *pos[5];
     int npos = 0;
     admin_opts aopts = {0};
+    const char *from_day = NULL, *to_day = NULL, *out_path = NULL; /* haocha-export */
     sj_i18n_init(NULL);
     for (int i = 1; i < argc; i++) {
         if (argv[i][0] != '-') {
@@ -272,6 +278,12 @@ int main(int argc, char **argv)
             aopts.person.department = argv[++i];
         } else if (strcmp(argv[i], "--stand-in") == 0 && i + 1 < argc) {
             aopts.person.stand_in = argv[++i];
+        } else if (strcmp(argv[i], "--from") == 0 && i + 1 < argc) {
+            from_day = argv[++i];
+        } else if (strcmp(argv[i], "--to") == 0 && i + 1 < argc) {
+            to_day = argv[++i];
+        } else if (strcmp(argv[i], "--out") == 0 && i + 1 < argc) {
+            out_path = argv[++i];
         } else if (strcmp(argv[i], "--password-stdin") == 0) {
             aopts.password_stdin = true;
         } else if (strcmp(argv[i], "--print-config-doc") == 0) {
@@ -340,6 +352,20 @@ int main(int argc, char **argv)
             usage(stderr);
         else if (status == 1)
             goto out_fail;
+    } else if (strcmp(cmd, "haocha-export") == 0 && npos == 1) {
+        if (!from_day || !to_day || !out_path) {
+            usage(stderr);
+            status = 2;
+            goto out;
+        }
+        int64_t from_ms, to_ms;
+        size_t rows;
+        if (countyd_haocha_days(from_day, to_day, &from_ms, &to_ms, &err) != 0 ||
+            countyd_db_connect(conninfo, &db, &err) != 0 || countyd_migrate_check(db, &err) != 0 ||
+            countyd_haocha_export_file(db, from_ms, to_ms, out_path, &rows, &err) != 0)
+            goto out_fail;
+        printf("%s: 已导出 %zu 条评价 (%zu evaluations exported)\n", out_path, rows, rows);
+        status = 0;
     } else if (strcmp(cmd, "links") == 0 && npos == 1) {
         if (!config_path) {
             usage(stderr);

@@ -62,6 +62,9 @@ static const sj_config_key KEYS[] = {
      "the network view warns of a station or relay not heard from for this many working days"},
     {"network.cert_warn_days", SJ_CONFIG_INT, "30", 1, 365,
      "the network view warns of a relay or station certificate expiring within this many days"},
+    {"haocha.rectify_days", SJ_CONFIG_INT, "15", 1, 60,
+     "working days a bad evaluation (差评: 不满意, 非常不满意) may take to be rectified (整改), "
+     "counted on the county's calendar from the evaluation; later it is flagged overdue"},
     {"notify.command", SJ_CONFIG_STRING, "", 0, 0,
      "command (run by /bin/sh -c) that sends one message to a villager: the text on standard "
      "input, the phone in SANJI_NOTIFY_PHONE; exit status 0 means sent; empty: messages wait "
@@ -187,6 +190,7 @@ int countyd_config_load(const char *path, countyd_config *out, sj_error *err)
     out->retry_max_ms = sj_config_get_duration_ms(c, "database.retry_max");
     out->offline_warn_days = (uint32_t)sj_config_get_int(c, "network.offline_warn_days");
     out->cert_warn_days = (uint32_t)sj_config_get_int(c, "network.cert_warn_days");
+    out->rectify_days = (uint32_t)sj_config_get_int(c, "haocha.rectify_days");
     out->notify_command = sj_config_get_string(c, "notify.command");
     out->notify_timeout_ms = sj_config_get_duration_ms(c, "notify.timeout");
     out->notify_interval_ms = sj_config_get_duration_ms(c, "notify.interval");

@@ -58,6 +58,7 @@ typedef struct countyd_config {
     int64_t retry_max_ms;       /* longest database retry backoff */
     uint32_t offline_warn_days; /* network view: silent this many working days */
     uint32_t cert_warn_days;    /* network view: certificate expiring within these days */
+    uint32_t rectify_days;      /* haocha.rectify_days: a 差评's 整改时限 in working days */
     /* Notifying the villager (notify.h). */
     const char *notify_command; /* "" : messages wait unsent */
     int64_t notify_timeout_ms, notify_interval_ms, notify_retry_base_ms, notify_retry_cap_ms;

@@ -65,6 +65,11 @@ static const struct {
 /* The statement, in parts around the key and its join, the scope
  * conditions and the label.
  *
+ * 好差评: the good/bad classification of a satisfaction is case.h's
+ * SJ_SATISFACTION_GOOD_SQL / SJ_SATISFACTION_BAD_SQL, the same as
+ * sj_satisfaction_is_good() / _is_bad(); migration 0014's index predicate
+ * spells the bad one out word for word.
+ *
  * Statuses: 7 resolved, 8 returned, 9 unsatisfied (waiting for follow-up),
  * 10 closed are finished; 11 withdrawn; the rest open.  Events: 2 resolve
  * at once, 8 resolve, 9 return undoable finish a case; 12 feedback; 23
@@ -86,6 +91,9 @@ static const char SQL_HEAD[] = "WITH x AS (SELECT ";
 static const char SQL_CASES[] =
     " AS k, c.status, c.handling, c.overdue, c.satisfaction, c.urge_count, c.supervised,"
     "  c.return_count, c.department_refusals, c.status IN (7, 8, 9, 10) AS fin,"
+    "  c.rectified_at_ms, c.called_back_at_ms, c.rectify_late, coalesce(ev.bad, false) AS bad,"
+    "  " SJ_SATISFACTION_GOOD_SQL("c.satisfaction") " AS good_v,"
+    "  " SJ_SATISFACTION_BAD_SQL("c.satisfaction") " AS bad_v,"
     "  c.status IN (7, 8, 9, 10) AND ev.fin_ms <= c.due_at_ms AS on_time,"
     "  ev.rep, ev.ext_req, ev.ext_ok, coalesce(ev.unsat, false) AS unsat,"
     "  CASE WHEN c.status IN (7, 8, 9, 10)"
@@ -98,10 +106,11 @@ static const char SQL_EVENTS[] =
     "   count(*) FILTER (WHERE e.repeat_materials_request) AS rep,"
     "   count(*) FILTER (WHERE e.action = 23) AS ext_req,"
     "   count(*) FILTER (WHERE e.action = 24) AS ext_ok,"
-    "   bool_or(e.action = 12 AND e.satisfaction = 3) AS unsat"
+    "   bool_or(e.action = 12 AND e.satisfaction = 3) AS unsat,"
+    "   bool_or(e.action = 12 AND " SJ_SATISFACTION_BAD_SQL("e.satisfaction") ") AS bad"
     "   FROM case_event e WHERE e.case_id = c.case_id"
     "   AND (e.action IN (2, 8, 9, 23, 24) OR e.repeat_materials_request"
-    "    OR (e.action = 12 AND e.satisfaction = 3))) ev ON true"
+    "    OR (e.action = 12 AND " SJ_SATISFACTION_BAD_SQL("e.satisfaction") "))) ev ON true"
     "  WHERE c.registered_at_ms >= $1::bigint AND c.registered_at_ms < $2::bigint";
 static const char SQL_GROUPS[] =
     "),"
@@ -119,6 +128,15 @@ static const char SQL_GROUPS[] =
     "  count(*) FILTER (WHERE fin AND satisfaction = 3) AS s3,"
     "  count(*) FILTER (WHERE unsat) AS unsat_ever,"
     "  count(*) FILTER (WHERE unsat AND status <> 9) AS unsat_followed,"
+    "  count(*) FILTER (WHERE fin AND satisfaction = 4) AS s4,"
+    "  count(*) FILTER (WHERE fin AND satisfaction = 5) AS s5,"
+    "  count(*) FILTER (WHERE fin AND good_v) AS good,"
+    "  count(*) FILTER (WHERE fin AND (good_v OR bad_v)) AS rated,"
+    "  count(*) FILTER (WHERE bad) AS bad,"
+    "  count(*) FILTER (WHERE bad AND rectified_at_ms > 0 AND NOT rectify_late) AS rect_on_time,"
+    "  count(*) FILTER (WHERE bad AND rectified_at_ms > 0 AND rectify_late) AS rect_late,"
+    "  count(*) FILTER (WHERE bad AND rectified_at_ms = 0 AND status NOT IN (10, 11)) AS rect_open,"
+    "  count(*) FILTER (WHERE bad AND called_back_at_ms > 0) AS called_back,"
     "  sum(rep) AS rep, sum(return_count) AS returns_down, sum(department_refusals) AS refusals,"
     "  sum(ext_req) AS ext_req, sum(ext_ok) AS ext_ok, sum(urge_count) AS urges,"
     "  count(*) FILTER (WHERE supervised) AS supervised"
@@ -129,7 +147,10 @@ static const char SQL_GROUPS[] =
     "  sum(overdue_now) AS overdue_now, sum(s1) AS s1, sum(s2) AS s2, sum(s3) AS s3,"
     "  sum(unsat_ever) AS unsat_ever, sum(unsat_followed) AS unsat_followed, sum(rep) AS rep,"
     "  sum(returns_down) AS returns_down, sum(refusals) AS refusals, sum(ext_req) AS ext_req,"
-    "  sum(ext_ok) AS ext_ok, sum(urges) AS urges, sum(supervised) AS supervised"
+    "  sum(ext_ok) AS ext_ok, sum(urges) AS urges, sum(supervised) AS supervised,"
+    "  sum(s4) AS s4, sum(s5) AS s5, sum(good) AS good, sum(rated) AS rated, sum(bad) AS bad,"
+    "  sum(rect_on_time) AS rect_on_time, sum(rect_late) AS rect_late,"
+    "  sum(rect_open) AS rect_open, sum(called_back) AS called_back"
     "  FROM g0 GROUP BY GROUPING SETS ((k, wd), (wd))),"
     " c1 AS (SELECT g1.*, sum(nwd) OVER (PARTITION BY gk, k ORDER BY wd) AS cum,"
     "  sum(nwd) OVER (PARTITION BY gk, k) AS nfin FROM g1),"
@@ -143,7 +164,11 @@ static const char SQL_GROUPS[] =
     "  coalesce(sum(rep), 0) AS rep, coalesce(sum(returns_down), 0) AS returns_down,"
     "  coalesce(sum(refusals), 0) AS refusals, coalesce(sum(ext_req), 0) AS ext_req,"
     "  coalesce(sum(ext_ok), 0) AS ext_ok, coalesce(sum(urges), 0) AS urges,"
-    "  sum(supervised) AS supervised FROM c1 GROUP BY gk, k)"
+    "  sum(supervised) AS supervised,"
+    "  sum(s4) AS s4, sum(s5) AS s5, sum(good) AS good, sum(rated) AS rated, sum(bad) AS bad,"
+    "  sum(rect_on_time) AS rect_on_time, sum(rect_late) AS rect_late,"
+    "  sum(rect_open) AS rect_open, sum(called_back) AS called_back"
+    "  FROM c1 GROUP BY gk, k)"
     " SELECT g.gk, g.k, ";
 static const char SQL_TAIL[] =
     ", registered, withdrawn, finished, resolved, returned, open, on_time, avg_wd, p90_wd,"
@@ -151,7 +176,9 @@ static const char SQL_TAIL[] =
     " ext_req, ext_ok, urges, supervised,"
     " CASE WHEN registered > withdrawn THEN finished::float8 / (registered - withdrawn) ELSE 0 END,"
     " CASE WHEN finished > 0 THEN on_time::float8 / finished ELSE 0 END,"
-    " CASE WHEN s1 + s2 + s3 > 0 THEN (s1 + s2)::float8 / (s1 + s2 + s3) ELSE 0 END"
+    " CASE WHEN rated > 0 THEN good::float8 / rated ELSE 0 END,"
+    " s4, s5, bad, rect_on_time, rect_late, rect_open, called_back,"
+    " CASE WHEN bad > 0 THEN called_back::float8 / bad ELSE 0 END"
     " FROM g ORDER BY g.gk, g.k";
 
 /* Column numbers of the answer's counts, in PeriodStatRow order below. */
@@ -236,6 +263,14 @@ static Sanji__PeriodStatRow *row_of(countyd_arena *a, const PGresult *res, int r
     row->finish_rate = strtod(PQgetvalue(res, r, c++), NULL);
     row->on_time_rate = strtod(PQgetvalue(res, r, c++), NULL);
     row->satisfaction_rate = strtod(PQgetvalue(res, r, c++), NULL);
+    row->very_satisfied = u32(res, r, c++);
+    row->very_unsatisfied = u32(res, r, c++);
+    row->bad_evaluations = u32(res, r, c++);
+    row->rectified_on_time = u32(res, r, c++);
+    row->rectified_late = u32(res, r, c++);
+    row->rectify_open = u32(res, r, c++);
+    row->called_back = u32(res, r, c++);
+    row->callback_rate = strtod(PQgetvalue(res, r, c++), NULL);
     return row;
 }
 

@@ -45,11 +45,27 @@ int countyd_sweep_run(countyd_apply *a, const uint32_t *warn, size_t n_warn, siz
         3, p, &res, err);
     if (rc != 0)
         return rc;
-    size_t rows = (size_t)PQntuples(res);
-    countyd_system_action *acts = calloc(rows + 1, sizeof(*acts));
-    countyd_apply_result *out = calloc(rows + 1, sizeof(*out));
+    /* 好差评: the rectifications of 差评 past their own due time, not yet
+     * marked (the machine says which are still open: UNSATISFIED, or
+     * reopened and handled again). */
+    PGresult *rres;
+    const char *rp[] = {now_s, lim};
+    rc = countyd_db_query(a->db,
+                          "SELECT case_id::text FROM cases"
+                          " WHERE rectified_at_ms = 0 AND rectify_due_at_ms > 0 AND NOT rectify_late"
+                          "  AND rectify_due_at_ms < $1::bigint AND status NOT IN (10, 11)"
+                          " ORDER BY rectify_due_at_ms LIMIT $2::bigint",
+                          2, rp, &rres, err);
+    if (rc != 0) {
+        PQclear(res);
+        return rc;
+    }
+    size_t rows = (size_t)PQntuples(res), rrows = (size_t)PQntuples(rres);
+    countyd_system_action *acts = calloc(rows + rrows + 1, sizeof(*acts));
+    countyd_apply_result *out = calloc(rows + rrows + 1, sizeof(*out));
     if (!acts || !out) {
         PQclear(res);
+        PQclear(rres);
         free(acts);
         free(out);
         return sj_error_set(err, SJ_ENOMEM, "out of memory in the sweep");
@@ -81,6 +97,10 @@ int countyd_sweep_run(countyd_apply *a, const uint32_t *warn, size_t n_warn, siz
         }
     }
     PQclear(res);
+    for (size_t i = 0; i < rrows; i++)
+        if (sj_uuid_parse(PQgetvalue(rres, (int)i, 0), acts[m].case_id, NULL) == 0)
+            acts[m++].type = SJ_ACTION_RECTIFY_OVERDUE;
+    PQclear(rres);
     if (m > 0 && (rc = countyd_apply_system(a, acts, m, out, err)) != 0) {
         free(acts);
         free(out);

@@ -41,7 +41,9 @@
 #include "err.h"
 
 /* Checks at most max_cases cases (the rest wait for the next sweep) against
- * the ascending percentages warn[0..n_warn).  Returns 0 with *results (one
+ * the ascending percentages warn[0..n_warn), and marks at most max_cases
+ * rectifications of 差评 past their due time overdue (RECTIFY_OVERDUE,
+ * once each: docs/LIFECYCLE.md "Bad evaluations: rectify and call back").  Returns 0 with *results (one
  * per changed or refused case, *n of them; NULL when none), or
  * SJ_EDB/SJ_EDB_CONN/SJ_ENOMEM with nothing applied. */
 int countyd_sweep_run(countyd_apply *a, const uint32_t *warn, size_t n_warn, size_t max_cases,

@@ -306,8 +306,7 @@ static void on_confirm(GtkButton *b, gpointer data)
         if (*lines[i])
             g_ptr_array_add(list, lines[i]);
     }
-    static const sj_satisfaction sats[] = {SJ_SATISFACTION_NONE, SJ_SATISFACTION_SATISFIED,
-                                           SJ_SATISFACTION_BASICALLY, SJ_SATISFACTION_UNSATISFIED};
+    /* 0 is "choose"; then the five levels in the national scale's order. */
     guint si = gtk_drop_down_get_selected(GTK_DROP_DOWN(v->satisfaction));
     sc_action_req req = {
         .case_id = v->case_id,
@@ -317,8 +316,10 @@ static void on_confirm(GtkButton *b, gpointer data)
         .department = f & SJ_CASE_FIELD_DEPARTMENT ? department_chosen(v) : NULL,
         .materials = (const char *const *)list->pdata,
         .n_materials = list->len,
-        .satisfaction = (f & SJ_CASE_FIELD_SATISFACTION) && si < G_N_ELEMENTS(sats) ? sats[si]
-                                                                                    : SJ_SATISFACTION_NONE,
+        .satisfaction = (f & SJ_CASE_FIELD_SATISFACTION) && si >= 1 &&
+                                si <= SJ_SATISFACTION_LEVELS
+                            ? sj_satisfaction_scale[si - 1]
+                            : SJ_SATISFACTION_NONE,
         .extend_days = (f & SJ_CASE_FIELD_EXTEND_DAYS)
                            ? (uint32_t)gtk_spin_button_get_value_as_int(GTK_SPIN_BUTTON(v->days))
                            : 0,
@@ -496,6 +497,19 @@ static void show_detail(DeskCaseView *v, const sc_case_detail *d)
                                              cs->extension_days);
         g_autofree char *t = g_strdup_printf("%s: %s", _("Extension asked"), n);
         gtk_box_append(GTK_BOX(v->facts), desk_label_line(t, "due-soon"));
+    }
+    /* 好差评: a 差评's rectification (整改) and its due time, and the call
+     * back (回访) it owes or had. */
+    char haocha[160];
+    if (*sc_rectify_label(cs, haocha, sizeof(haocha))) {
+        g_autofree char *t = g_strdup_printf("%s: %s", _("Rectification"), haocha);
+        gtk_box_append(GTK_BOX(v->facts),
+                       desk_label_line(t, cs->rectify_late ? "overdue" : "due-soon"));
+    }
+    if (cs->called_back_at_ms > 0) {
+        g_autofree char *when = desk_format_time(cs->called_back_at_ms);
+        g_autofree char *t = g_strdup_printf("%s: %s", _("Called back"), when);
+        gtk_box_append(GTK_BOX(v->facts), desk_label_line(t, NULL));
     }
     /* Whether the villager was told of the last result (已通知 / 通知失败 / 不通知). */
     char notify[160];
@@ -691,8 +705,11 @@ DeskCaseView *desk_case_view_new(DeskWindow *w)
     v->mat_label = field_label(_("Every missing material, one per line (tell everything at once)"));
     v->materials = text_input();
     v->sat_label = field_label(_("The villager's satisfaction"));
-    const char *sat_names[] = {_("— choose —"), _("Satisfied"), _("Basically satisfied"),
-                               _("Unsatisfied"), NULL};
+    /* The national 好差评 scale, best first (sj_satisfaction_scale). */
+    const char *sat_names[] = {_("— choose —"),       _("Very satisfied"), _("Satisfied"),
+                               _("Basically satisfied"), _("Unsatisfied"),   _("Very unsatisfied"),
+                               NULL};
+    _Static_assert(SJ_SATISFACTION_LEVELS == 5, "one name per level of the scale");
     v->satisfaction = gtk_drop_down_new_from_strings(sat_names);
     v->days_label = field_label(_("Working days of extension asked for (1 to 60)"));
     v->days = gtk_spin_button_new_with_range(1, SJ_CASE_EXTEND_MAX, 1);

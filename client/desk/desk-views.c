@@ -31,8 +31,11 @@ static Sanji__CaseStatus NOT_TERMINAL[] = {
     SANJI__CASE_STATUS__CASE_STATUS_DEPARTMENT_HANDLING, SANJI__CASE_STATUS__CASE_STATUS_REPORTED,
     SANJI__CASE_STATUS__CASE_STATUS_RESOLVED,          SANJI__CASE_STATUS__CASE_STATUS_RETURNED,
 };
+/* 待回访: results to ask the villager about, and 差评 being rectified or
+ * waiting for the village's call back (回访) wherever they are held. */
 static Sanji__CaseStatus FEEDBACK[] = {SANJI__CASE_STATUS__CASE_STATUS_RESOLVED,
-                                       SANJI__CASE_STATUS__CASE_STATUS_RETURNED};
+                                       SANJI__CASE_STATUS__CASE_STATUS_RETURNED,
+                                       SANJI__CASE_STATUS__CASE_STATUS_UNSATISFIED};
 static Sanji__CaseStatus DONE[] = {SANJI__CASE_STATUS__CASE_STATUS_CLOSED,
                                    SANJI__CASE_STATUS__CASE_STATUS_WITHDRAWN};
 static Sanji__CaseStatus FINISHED[] = {SANJI__CASE_STATUS__CASE_STATUS_RESOLVED,

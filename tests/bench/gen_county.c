@@ -473,15 +473,19 @@ static void make_case(gen *g, sj_workload *w, made *m)
         if (f < 8) {
             step(&l, &t, SJ_ACTION_CLOSE, &l.v, slow, 0);
         } else {
-            sj_satisfaction s = f < 85 ? SJ_SATISFACTION_SATISFIED
+            sj_satisfaction s = f < 30   ? SJ_SATISFACTION_VERY_SATISFIED
+                                : f < 85 ? SJ_SATISFACTION_SATISFIED
                                 : f < 97 ? SJ_SATISFACTION_BASICALLY
-                                         : SJ_SATISFACTION_UNSATISFIED;
+                                : f < 99 ? SJ_SATISFACTION_UNSATISFIED
+                                         : SJ_SATISFACTION_VERY_UNSATISFIED;
+            /* A 差评 is rectified by its resolver, then called back. */
             if (step(&l, &t, SJ_ACTION_FEEDBACK, &l.v, slow, s) &&
                 m->c.status == SJ_STATUS_UNSATISFIED) {
                 const sj_actor *res = m->c.resolved_level == SJ_LEVEL_COUNTY     ? &l.c
                                       : m->c.resolved_level == SJ_LEVEL_TOWNSHIP ? &l.t
                                                                                  : &l.c;
-                step(&l, &t, SJ_ACTION_CLOSE, res, true, 0);
+                if (step(&l, &t, SJ_ACTION_RECTIFY, res, true, 0))
+                    step(&l, &t, SJ_ACTION_CALLBACK, &l.v, slow, SJ_SATISFACTION_SATISFIED);
             }
         }
     }

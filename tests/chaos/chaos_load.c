@@ -484,12 +484,12 @@ static const int STATION_W[SJ_ACTION_COUNT] = {
     [SJ_ACTION_RESOLVE_AT_ONCE] = 30, [SJ_ACTION_ESCALATE] = 50, [SJ_ACTION_WITHDRAW] = 2,
     [SJ_ACTION_SUPPLEMENT] = 50,      [SJ_ACTION_FEEDBACK] = 50, [SJ_ACTION_CLOSE] = 2,
     [SJ_ACTION_URGE] = 2,             [SJ_ACTION_RETURN_UNDOABLE] = 2,
-    [SJ_ACTION_EXTEND_REQUEST] = 2,
+    [SJ_ACTION_EXTEND_REQUEST] = 2,   [SJ_ACTION_RECTIFY] = 20,  [SJ_ACTION_CALLBACK] = 50,
 };
 static const int DESK_W[SJ_ACTION_COUNT] = {
     [SJ_ACTION_ACCEPT] = 50,           [SJ_ACTION_RETURN_DOWN] = 4, [SJ_ACTION_RESOLVE] = 40,
     [SJ_ACTION_ESCALATE] = 30,         [SJ_ACTION_REQUEST_MATERIALS] = 8,
-    [SJ_ACTION_RETURN_UNDOABLE] = 3,   [SJ_ACTION_REOPEN] = 20,     [SJ_ACTION_CLOSE] = 20,
+    [SJ_ACTION_RETURN_UNDOABLE] = 3,   [SJ_ACTION_REOPEN] = 20,     [SJ_ACTION_RECTIFY] = 20,
     /* 派单: the network has no department desk, so a dispatched case waits
      * there (the county may still send it down or urge); rare, so that most
      * county cases are still resolved by the county itself. */
@@ -519,8 +519,11 @@ static void fill_action(chaos_load *l, sc_action_req *a, char *note, size_t cap)
         a->n_materials = 1 + (size_t)sj_workload_below(l->w, 4);
         break;
     case SJ_ACTION_FEEDBACK:
-        a->satisfaction = sj_workload_below(l->w, 10) == 0 ? SJ_SATISFACTION_UNSATISFIED
-                                                            : (sj_satisfaction)(1 + sj_workload_below(l->w, 2));
+    case SJ_ACTION_CALLBACK:
+        /* one in ten a 差评 (不满意 or 非常不满意), else one of the three good levels */
+        a->satisfaction = sj_workload_below(l->w, 10) == 0
+                              ? sj_satisfaction_scale[3 + sj_workload_below(l->w, 2)]
+                              : sj_satisfaction_scale[sj_workload_below(l->w, 3)];
         break;
     case SJ_ACTION_EXTEND_REQUEST:
         a->extend_days = 1 + (uint32_t)sj_workload_below(l->w, 10);

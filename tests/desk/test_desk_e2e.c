@@ -1207,6 +1207,48 @@ static void test_county_dispatches_department_takes(void **state)
                         "p-410423000000-mzj-01,department-desk:410423000000:mzj");
 }
 
+/* 好差评 at the station's desk: the feedback form offers the five levels
+ * in the national scale's order; 非常不满意 on the case the CLI resolved
+ * (李春生) makes it a 差评, which the county records with the
+ * rectification's due time; the case page shows 整改中 with it, and the
+ * case stays in the village's 待回访 view. */
+static void test_station_bad_evaluation(void **state)
+{
+    (void)state;
+    if (!NET.db)
+        skip();
+    g_autofree char *number = g_strdup(pq("SELECT number FROM cases WHERE applicant_name = '李春生'"));
+    g_autofree char *script = g_strdup_printf(
+        "wait-page login 30\n"
+        "wait-text login.persons 常刚 30\n"
+        "select-text login.persons 常刚\n"
+        "set login.password sanji123\n"
+        "click login.submit\n"
+        "wait-page home 30\n"
+        "click home.view.feedback\n"
+        "wait-text home.list 李春生 30\n"
+        "select-text home.list 李春生\n"
+        "wait-page case 10\n"
+        "expect-text case.title %s\n"
+        "click case.action.feedback\n"
+        "select-text case.satisfaction 非常不满意\n"
+        "set case.note 答复不清楚\n"
+        "click case.confirm\n"
+        "wait-text case.delivery 县里已记录 40\n"
+        "wait-text case.facts 整改中 30\n"
+        "print case.facts\n"
+        /* It stays in 待回访 while it is rectified, for the call back. */
+        "page home\n"
+        "click home.view.feedback\n"
+        "wait-text home.list 李春生 30\n"
+        "quit\n",
+        number);
+    assert_int_equal(run_desk_net("station-" V201, "station-haocha", script, 90), 0);
+    assert_string_equal(pq("SELECT status || ',' || satisfaction || ',' || (rectify_due_at_ms >"
+                           " updated_at_ms) FROM cases WHERE number = '%s'", number),
+                        "9,5,true");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1221,6 +1263,7 @@ int main(void)
         cmocka_unit_test(test_township_accepts),
         cmocka_unit_test(test_county_network_and_stats),
         cmocka_unit_test(test_county_dispatches_department_takes),
+        cmocka_unit_test(test_station_bad_evaluation),
     };
     failed += cmocka_run_group_tests_name("network", net_tests, net_setup, net_teardown);
     return failed;

@@ -397,7 +397,7 @@ static void test_station_desk(void **state)
     g_autofree char *all = count_text(pq("SELECT count(*) FROM cases WHERE %s", in_village));
     g_autofree char *done = g_strdup(pq("SELECT count(*) FROM cases WHERE %s AND status IN (10, 11)",
                                         in_village));
-    g_autofree char *feedback = g_strdup(pq("SELECT count(*) FROM cases WHERE %s AND status IN (7, 8)",
+    g_autofree char *feedback = g_strdup(pq("SELECT count(*) FROM cases WHERE %s AND status IN (7, 8, 9)",
                                             in_village));
     g_string_append_printf(s,
                            "wait-page login 60\n"

@@ -540,6 +540,66 @@ static void test_full_lifecycle(void **state)
     replicas_converged(id);
 }
 
+/* 好差评 through the CLI, the relay and the county: a 差评 (非常不满意 by its
+ * Chinese name) starts a rectification due on the county's calendar
+ * (haocha.rectify_days, 15 by default); closing and calling back before
+ * the rectification are refused at the station with the reason; 整改完成
+ * by the village that resolved it, then 回访 with the new evaluation
+ * closes it.  The case keeps the 差评; the call back's level is on its
+ * event. */
+static void test_haocha_through_the_cli(void **state)
+{
+    (void)state;
+    static char out[OUT_MAX];
+    char id[64], number[64];
+    reg(V201, "MZ-001", id, number);
+    act(V201, id, "resolve-now --result '已当场答复'");
+    act(V201, id, "feedback --satisfaction 非常不满意 --note '答复不清楚'");
+    assert_string_equal(pg_status(id), "9");
+    assert_string_equal(pq("SELECT satisfaction FROM cases WHERE case_id = '%s'", id), "5");
+    /* The due time: 15 working days after the evaluation, on the event too. */
+    assert_string_equal(pq("SELECT rectify_due_at_ms > at_ms + 15::bigint * 86400000 AND"
+                           " rectify_due_at_ms < at_ms + 30::bigint * 86400000"
+                           " FROM case_event WHERE case_id = '%s' AND action = 12", id),
+                        "t");
+    assert_string_equal(pq("SELECT c.rectify_due_at_ms = e.rectify_due_at_ms FROM cases c"
+                           " JOIN case_event e USING (case_id) WHERE c.case_id = '%s'"
+                           " AND e.action = 12", id),
+                        "t");
+    settle(V201);
+    int rc = cli(V201, out, sizeof out, "close --note '联系不上' %s", id);
+    if (rc == 0)
+        fail_msg("a 差评 case was closed: %s", out);
+    rc = cli(V201, out, sizeof out, "callback --satisfaction 满意 --note '已回访' %s", id);
+    if (rc == 0 || !strstr(out, "回访"))
+        fail_msg("a call back before the rectification: exit %d: %s", rc, out);
+    rc = cli(V201, out, sizeof out, "feedback --satisfaction 最满意 %s", id);
+    if (rc == 0 || !strstr(out, "非常满意"))
+        fail_msg("an unknown level: exit %d: %s", rc, out);
+    act(V201, id, "rectify --note '已重新解释政策并书面答复'");
+    assert_string_equal(pq("SELECT rectified_at_ms > 0 AND NOT rectify_late FROM cases"
+                           " WHERE case_id = '%s'", id),
+                        "t");
+    act(V201, id, "callback --satisfaction very_satisfied --note '电话回访，村民满意'");
+    assert_string_equal(pg_status(id), "10");
+    assert_string_equal(pg_actions(id), "1,2,12,33,34");
+    assert_string_equal(pq("SELECT satisfaction FROM cases WHERE case_id = '%s'", id), "5");
+    assert_string_equal(pq("SELECT satisfaction || ' ' || note FROM case_event"
+                           " WHERE case_id = '%s' AND action = 34", id),
+                        "4 电话回访，村民满意");
+    assert_string_equal(pq("SELECT called_back_at_ms = closed_at_ms FROM cases"
+                           " WHERE case_id = '%s'", id),
+                        "t");
+    feed_and_dedup_consistent(id);
+    same_at_station(V201, id);
+    assert_int_equal(cli(V201, out, sizeof out, "show %s", id), 0);
+    JEQ(out, "status", "closed");
+    JEQ(out, "satisfaction", "very_unsatisfied");
+    char v[32];
+    assert_string_equal(jget(out, "called_back_at_ms", v, sizeof v),
+                        pq("SELECT called_back_at_ms FROM cases WHERE case_id = '%s'", id));
+}
+
 /* 2. 即办 at the village: never leaves it. */
 static void test_resolve_now_at_village(void **state)
 {
@@ -1065,6 +1125,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_full_lifecycle),
         cmocka_unit_test(test_resolve_now_at_village),
+        cmocka_unit_test(test_haocha_through_the_cli),
         cmocka_unit_test(test_return_with_reason),
         cmocka_unit_test(test_materials_round),
         cmocka_unit_test(test_extension_through_the_cli),

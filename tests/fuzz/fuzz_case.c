@@ -63,7 +63,8 @@ static bool version_exempt(sj_case_action a)
 {
     return a == SJ_ACTION_URGE || a == SJ_ACTION_SUPERVISE || a == SJ_ACTION_OVERDUE ||
            a == SJ_ACTION_WARN || a == SJ_ACTION_DUE_RECOMPUTE || a == SJ_ACTION_SET_CARRIER ||
-           a == SJ_ACTION_NOTIFIED || a == SJ_ACTION_NOTIFY_FAILED;
+           a == SJ_ACTION_NOTIFIED || a == SJ_ACTION_NOTIFY_FAILED ||
+           a == SJ_ACTION_RECTIFY_OVERDUE;
 }
 
 /* The lifecycle of case.h, written out apart from case.c: may `action`
@@ -76,6 +77,16 @@ static bool lifecycle_allows(const sj_case *c, sj_case_action action, sj_case_st
                           BIT(SJ_STATUS_ESCALATED_COUNTY) | BIT(SJ_STATUS_WAITING_MATERIALS) |
                           BIT(SJ_STATUS_DISPATCHED) | BIT(SJ_STATUS_DEPARTMENT_HANDLING) |
                           BIT(SJ_STATUS_REPORTED);
+    /* 好差评: a 差评 waits for its rectification (UNSATISFIED, or reopened
+     * and handled again), then for its call back. */
+    const bool bad = c->satisfaction == SJ_SATISFACTION_UNSATISFIED ||
+                     c->satisfaction == SJ_SATISFACTION_VERY_UNSATISFIED;
+    const bool rectify_open = c->rectified_at_ms == 0 &&
+                              (c->status == SJ_STATUS_UNSATISFIED || (bad && (BIT(c->status) & open)));
+    const bool callback_due =
+        c->rectified_at_ms > 0 && c->called_back_at_ms == 0 &&
+        (c->status == SJ_STATUS_UNSATISFIED || c->status == SJ_STATUS_RESOLVED ||
+         c->status == SJ_STATUS_RETURNED);
     /* where a department works the case, and where the county reviews it */
     const unsigned department = BIT(SJ_STATUS_DEPARTMENT_HANDLING);
     const unsigned reported = BIT(SJ_STATUS_REPORTED);
@@ -133,19 +144,24 @@ static bool lifecycle_allows(const sj_case *c, sj_case_action action, sj_case_st
     case SJ_ACTION_EXTEND_APPROVE:
     case SJ_ACTION_EXTEND_REFUSE:
         return (f & open) && c->extension_days > 0 && to == from;
-    case SJ_ACTION_FEEDBACK:
-        return (from == SJ_STATUS_RESOLVED || from == SJ_STATUS_RETURNED) &&
+    case SJ_ACTION_FEEDBACK: /* not while a call back is due (好差评) */
+        return (from == SJ_STATUS_RESOLVED || from == SJ_STATUS_RETURNED) && !callback_due &&
                (to == SJ_STATUS_CLOSED || to == SJ_STATUS_UNSATISFIED);
     case SJ_ACTION_REOPEN: {
         sj_case_status back = c->resolved_level == SJ_LEVEL_VILLAGE    ? SJ_STATUS_REGISTERED
                               : c->resolved_level == SJ_LEVEL_TOWNSHIP ? SJ_STATUS_ACCEPTED_TOWNSHIP
                                                                        : SJ_STATUS_ACCEPTED_COUNTY;
-        return from == SJ_STATUS_UNSATISFIED && to == back;
+        return from == SJ_STATUS_UNSATISFIED && c->rectified_at_ms == 0 && to == back;
     }
-    case SJ_ACTION_CLOSE:
-        return (from == SJ_STATUS_RESOLVED || from == SJ_STATUS_RETURNED ||
-                from == SJ_STATUS_UNSATISFIED) &&
+    case SJ_ACTION_CLOSE: /* a 差评 is rectified and called back, not closed */
+        return (from == SJ_STATUS_RESOLVED || from == SJ_STATUS_RETURNED) && !callback_due &&
                to == SJ_STATUS_CLOSED;
+    case SJ_ACTION_RECTIFY:
+        return from == SJ_STATUS_UNSATISFIED && c->rectified_at_ms == 0 && to == from;
+    case SJ_ACTION_RECTIFY_OVERDUE:
+        return rectify_open && !c->rectify_late && c->rectify_due_at_ms > 0 && to == from;
+    case SJ_ACTION_CALLBACK:
+        return callback_due && to == SJ_STATUS_CLOSED;
     case SJ_ACTION_ASSIGN:
     case SJ_ACTION_TAKE_OVER:
     case SJ_ACTION_SET_CARRIER:

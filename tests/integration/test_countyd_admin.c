@@ -456,6 +456,38 @@ static void test_retire_and_restore_item(void **state)
     free(out);
 }
 
+/* sanji-countyd haocha-export: the evaluations of a span of dates as the
+ * documented CSV (docs/STATISTICS.md "好差评 export"); here a county with
+ * no evaluation in the span: the header alone.  A bad date is refused with
+ * the reason, a missing option is a usage error, and no file is left. */
+static void test_haocha_export_command(void **state)
+{
+    (void)state;
+    char *out;
+    char path[64];
+    snprintf(path, sizeof path, "/tmp/sj_haocha_%d.csv", (int)getpid());
+    RUN(0, NULL, "haocha-export --from 2026-11-01 --to 2026-11-30 --out %s", path);
+    assert_non_null(strstr(out, "已导出 0 条评价"));
+    free(out);
+    FILE *f = fopen(path, "rb");
+    assert_non_null(f);
+    char line[1024] = "";
+    assert_non_null(fgets(line, sizeof line, f));
+    fclose(f);
+    unlink(path);
+    assert_true(strncmp(line, "evaluation_id,case_number,item_code,", 36) == 0);
+    assert_non_null(strstr(line, ",callback_outcome\r\n"));
+    RUN(1, NULL, "haocha-export --from 2026-11-31 --to 2026-12-01 --out %s", path);
+    assert_non_null(strstr(out, "--from 不是日期"));
+    free(out);
+    RUN(2, NULL, "haocha-export --from 2026-11-01 --out %s", path);
+    free(out);
+    assert_int_equal(access(path, F_OK), -1);
+    char tmp[80];
+    snprintf(tmp, sizeof tmp, "%s.tmp", path);
+    assert_int_equal(access(tmp, F_OK), -1);
+}
+
 static void test_departments(void **state)
 {
     (void)state;
@@ -518,6 +550,7 @@ int main(void)
         cmocka_unit_test(test_duty_roster),
         cmocka_unit_test(test_retire_and_restore_item),
         cmocka_unit_test(test_departments),
+        cmocka_unit_test(test_haocha_export_command),
         cmocka_unit_test(test_audit_lists_changes),
     };
     return cmocka_run_group_tests(tests, group_setup, group_teardown);

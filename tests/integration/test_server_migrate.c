@@ -168,6 +168,38 @@ static void test_case_event_is_append_only(void **state)
     assert_int_equal(pgt_count(f->db, "case_event"), 2);
 }
 
+/* Migration 0014 (好差评): the rectification columns start empty for a case
+ * that was there before; satisfaction takes the five levels and nothing
+ * else; the events take the actions up to 35 (RECTIFY_OVERDUE). */
+static void test_haocha_columns(void **state)
+{
+    fx *f = *state;
+    migrate_ok(f->db);
+    seed_case(f->db);
+    char *v = pgt_scalar(f->db, "SELECT rectify_due_at_ms || ' ' || rectified_at_ms || ' ' ||"
+                                " called_back_at_ms || ' ' || rectify_late || ' ' || satisfaction"
+                                " FROM cases");
+    assert_string_equal(v, "0 0 0 false 0");
+    free(v);
+    pgt_exec(f->db, "UPDATE cases SET satisfaction = 5, rectify_due_at_ms = 1, rectify_late = true");
+    PGresult *r = PQexec(f->db, "UPDATE cases SET satisfaction = 6");
+    assert_int_equal(PQresultStatus(r), PGRES_FATAL_ERROR);
+    assert_string_equal(PQresultErrorField(r, PG_DIAG_SQLSTATE), "23514");
+    PQclear(r);
+    pgt_exec(f->db, "INSERT INTO case_event (case_id, seq, action, actor_level, actor_unit, at_ms,"
+                    " recorded_at_ms, from_status, to_status, rectify_due_at_ms, rectify_late)"
+                    " VALUES ('01890000-0000-7000-8000-000000000001', 2, 35, 3, '410423000000',"
+                    " 0, 0, 9, 9, 1, true)");
+    r = PQexec(f->db, "INSERT INTO case_event (case_id, seq, action, actor_level, actor_unit, at_ms,"
+                      " recorded_at_ms, from_status, to_status) VALUES"
+                      " ('01890000-0000-7000-8000-000000000001', 3, 36, 1, '410423101201', 0, 0,"
+                      " 1, 1)");
+    assert_int_equal(PQresultStatus(r), PGRES_FATAL_ERROR);
+    assert_string_equal(PQresultErrorField(r, PG_DIAG_SQLSTATE), "23514");
+    PQclear(r);
+    assert_int_equal(pgt_count(f->db, "case_event WHERE action = 35 AND rectify_late"), 1);
+}
+
 static void test_hostile_text_round_trips(void **state)
 {
     fx *f = *state;
@@ -237,6 +269,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_unmigrated_database_refused_by_check, setup, teardown),
         cmocka_unit_test_setup_teardown(test_newer_schema_refused, setup, teardown),
         cmocka_unit_test_setup_teardown(test_case_event_is_append_only, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_haocha_columns, setup, teardown),
         cmocka_unit_test_setup_teardown(test_hostile_text_round_trips, setup, teardown),
         cmocka_unit_test_setup_teardown(test_db_error_carries_sqlstate, setup, teardown),
         cmocka_unit_test(test_connect_failure_is_db_conn),

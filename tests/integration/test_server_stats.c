@@ -27,7 +27,10 @@
 
 #include "apply.h"
 #include "clock.h"
+#include "case.h"
+#include "csv.h"
 #include "db.h"
+#include "haocha.h"
 #include "i18n.h"
 #include "migrate.h"
 #include "personal.h"
@@ -150,13 +153,15 @@ static void act(fx *f, const countyd_peer *peer, const char *person, int n,
 /* The histories; docs/STATISTICS.md defines what each counts. */
 static void build(fx *f)
 {
-    /* 1: 即办 at village A the day it came, satisfied (which closes it). */
+    /* 1: 即办 at village A the day it came, very satisfied (which closes it). */
     reg(f, 1, &P_VA, "pa", "V-1", at(11, 2, 10));
     act(f, &P_VA, "pa", 1, A(RESOLVE_AT_ONCE), at(11, 2, 11), DONE);
-    act(f, &P_VA, "pa", 1, A(FEEDBACK), at(11, 2, 12), SAT(SATISFIED));
+    act(f, &P_VA, "pa", 1, A(FEEDBACK), at(11, 2, 12), SAT(VERY_SATISFIED));
     /* 2: 承办 by township X, late (due 11-09), urged by the village and
-     * supervised by the county; unsatisfied, reopened, resolved again on
-     * 11-23, basically satisfied (which closes it). */
+     * supervised by the county; unsatisfied (差评, rectification due 5
+     * working days later, 11-27), reopened, resolved again on 11-23 (the
+     * rectification, on time), called back basically satisfied on 11-24
+     * (which closes it; the case keeps its 不满意). */
     reg(f, 2, &P_VA, "pa", "T-1", at(11, 2, 10));
     act(f, &P_VA, "pa", 2, A(ESCALATE), at(11, 2, 11), NOX);
     act(f, &P_TX, "tx", 2, A(ACCEPT), at(11, 3, 9), NOX);
@@ -166,7 +171,8 @@ static void build(fx *f)
     act(f, &P_VA, "pa", 2, A(FEEDBACK), at(11, 20, 15), SAT(UNSATISFIED));
     act(f, &P_TX, "tx", 2, A(REOPEN), at(11, 23, 9), WHY);
     act(f, &P_TX, "tx", 2, A(RESOLVE), at(11, 23, 16), DONE);
-    act(f, &P_VA, "pa", 2, A(FEEDBACK), at(11, 24, 9), SAT(BASICALLY_SATISFIED));
+    act(f, &P_VA, "pa", 2, A(CALLBACK), at(11, 24, 9),
+        ((extra){.note = "电话回访，已补发", .sat = SANJI__SATISFACTION__SATISFACTION_BASICALLY_SATISFIED}));
     /* 3: 补办 at township X: materials asked twice with different lists
      * (一次告知 broken once), resolved 11-11 within its limit (due 11-10
      * plus the two working days it waited). */
@@ -203,10 +209,11 @@ static void build(fx *f)
     act(f, &P_TX, "tx", 5, A(ACCEPT), at(11, 5, 12), NOX);
     act(f, &P_TX, "tx", 5, A(RETURN_UNDOABLE), at(11, 6, 10), WHY);
     act(f, &P_VB, "pb", 5, A(FEEDBACK), at(11, 6, 15), SAT(SATISFIED));
-    /* 6: 即办 at village C (township Y), unsatisfied, never followed up. */
+    /* 6: 即办 at village C (township Y), very unsatisfied (差评, due
+     * 11-17), never rectified: the sweep of 12-01 marks it overdue. */
     reg(f, 6, &P_VC, "pc", "V-1", at(11, 10, 10));
     act(f, &P_VC, "pc", 6, A(RESOLVE_AT_ONCE), at(11, 10, 11), DONE);
-    act(f, &P_VC, "pc", 6, A(FEEDBACK), at(11, 10, 12), SAT(UNSATISFIED));
+    act(f, &P_VC, "pc", 6, A(FEEDBACK), at(11, 10, 12), SAT(VERY_UNSATISFIED));
     /* 7: escalated to township Y and never accepted: urged, supervised,
      * overdue after its due time 11-17. */
     reg(f, 7, &P_VC, "pc", "T-1", at(11, 10, 10));
@@ -230,6 +237,15 @@ static void build(fx *f)
     if (countyd_sweep_run(&f->ap, warn, 1, 1000, &res, &n, &err) != 0)
         fail_msg("sweep: %s", err.message);
     free(res);
+    /* 11: December, 即办 at village A, unsatisfied on 12-01 (rectification
+     * due 12-08), rectified late on 12-10 by the village that resolved
+     * it, called back satisfied on 12-11. */
+    reg(f, 11, &P_VA, "pa", "V-1", at(12, 1, 13));
+    act(f, &P_VA, "pa", 11, A(RESOLVE_AT_ONCE), at(12, 1, 13), DONE);
+    act(f, &P_VA, "pa", 11, A(FEEDBACK), at(12, 1, 14), SAT(UNSATISFIED));
+    act(f, &P_VA, "pa", 11, A(RECTIFY), at(12, 10, 9), ((extra){.note = "已向村民说明并补正"}));
+    act(f, &P_VA, "pa", 11, A(CALLBACK), at(12, 11, 9),
+        ((extra){.note = "村民表示满意", .sat = SANJI__SATISFACTION__SATISFACTION_SATISFIED}));
 }
 
 static int setup(void **state)
@@ -245,6 +261,7 @@ static int setup(void **state)
              " INSERT INTO person (id, name, role, org_unit, verifier) VALUES"
              " ('pc', '丙干部', 1, '" VC "', 'scrypt$x')",
              at(10, 30, 9));
+    f->ap.rectify_days = 5; /* 整改时限 of this test: 5 working days */
     build(f);
     *state = f;
     return 0;
@@ -304,6 +321,9 @@ typedef struct want {
     double avg_wd;
     unsigned p90_wd, overdue_now, s1, s2, s3, unsat_ever, unsat_followed, rep, returns_down,
         refusals, ext_req, ext_ok, urges, supervised;
+    /* 好差评: 非常满意, 非常不满意, 差评 cases, rectified on time / late /
+     * open, called back. */
+    unsigned s4, s5, bad, ron, rlate, ropen, cb;
 } want;
 
 static void near(double got, double expected, const char *what, const char *key)
@@ -347,12 +367,21 @@ static void check_row(const Sanji__PeriodStatRow *g, const want *w)
     EQ(extensions_approved, w->ext_ok);
     EQ(urges, w->urges);
     EQ(supervised, w->supervised);
+    EQ(very_satisfied, w->s4);
+    EQ(very_unsatisfied, w->s5);
+    EQ(bad_evaluations, w->bad);
+    EQ(rectified_on_time, w->ron);
+    EQ(rectified_late, w->rlate);
+    EQ(rectify_open, w->ropen);
+    EQ(called_back, w->cb);
 #undef EQ
     near(g->avg_working_days, w->avg_wd, "avg_working_days", w->key);
     near(g->finish_rate, ratio(w->finished, w->registered - w->withdrawn), "finish_rate", w->key);
     near(g->on_time_rate, ratio(w->on_time, w->finished), "on_time_rate", w->key);
-    near(g->satisfaction_rate, ratio(w->s1 + w->s2, w->s1 + w->s2 + w->s3), "satisfaction_rate",
-         w->key);
+    near(g->satisfaction_rate,
+         ratio(w->s4 + w->s1 + w->s2, w->s4 + w->s1 + w->s2 + w->s3 + w->s5),
+         "satisfaction_rate", w->key);
+    near(g->callback_rate, ratio(w->cb, w->bad), "callback_rate", w->key);
 }
 
 static void check_rows(const Sanji__PeriodStatistics *s, const want *w, size_t n)
@@ -380,11 +409,16 @@ static const want NOVEMBER = {.key = "",
                               .avg_wd = 38.0 / 6,
                               .p90_wd = 16,
                               .overdue_now = 1,
-                              .s1 = 2,
-                              .s2 = 1,
+                              .s1 = 1,
                               .s3 = 1,
-                              .unsat_ever = 2,
+                              .s4 = 1,
+                              .s5 = 1,
+                              .unsat_ever = 1,
                               .unsat_followed = 1,
+                              .bad = 2,
+                              .ron = 1,
+                              .ropen = 1,
+                              .cb = 1,
                               .rep = 1,
                               .returns_down = 1,
                               .refusals = 1,
@@ -402,10 +436,14 @@ static const want NOV_TX = {.key = TX,
                             .on_time = 4,
                             .avg_wd = 38.0 / 5,
                             .p90_wd = 16,
-                            .s1 = 2,
-                            .s2 = 1,
+                            .s1 = 1,
+                            .s3 = 1,
+                            .s4 = 1,
                             .unsat_ever = 1,
                             .unsat_followed = 1,
+                            .bad = 1,
+                            .ron = 1,
+                            .cb = 1,
                             .rep = 1,
                             .returns_down = 1,
                             .refusals = 1,
@@ -421,8 +459,9 @@ static const want NOV_TY = {.key = TY,
                             .open = 1,
                             .on_time = 1,
                             .overdue_now = 1,
-                            .s3 = 1,
-                            .unsat_ever = 1,
+                            .s5 = 1,
+                            .bad = 1,
+                            .ropen = 1,
                             .urges = 1,
                             .supervised = 1};
 
@@ -472,18 +511,22 @@ static void test_county_by_handling_level_department_category(void **state)
          .finished = 2,
          .resolved = 2,
          .on_time = 2,
-         .s1 = 1,
-         .s3 = 1,
-         .unsat_ever = 1},
+         .s4 = 1,
+         .s5 = 1,
+         .bad = 1,
+         .ropen = 1},
         {.key = "2",
          .registered = 1,
          .finished = 1,
          .resolved = 1,
          .avg_wd = 15,
          .p90_wd = 15,
-         .s2 = 1,
+         .s3 = 1,
          .unsat_ever = 1,
          .unsat_followed = 1,
+         .bad = 1,
+         .ron = 1,
+         .cb = 1,
          .urges = 1,
          .supervised = 1},
         {.key = "3",
@@ -536,9 +579,12 @@ static void test_county_by_handling_level_department_category(void **state)
          .avg_wd = 22.0 / 3,
          .p90_wd = 15,
          .s1 = 1,
-         .s2 = 1,
+         .s3 = 1,
          .unsat_ever = 1,
          .unsat_followed = 1,
+         .bad = 1,
+         .ron = 1,
+         .cb = 1,
          .rep = 1,
          .urges = 1,
          .supervised = 1},
@@ -565,11 +611,16 @@ static void test_county_by_handling_level_department_category(void **state)
          .avg_wd = 22.0 / 5,
          .p90_wd = 15,
          .overdue_now = 1,
-         .s1 = 2,
-         .s2 = 1,
+         .s1 = 1,
          .s3 = 1,
-         .unsat_ever = 2,
+         .s4 = 1,
+         .s5 = 1,
+         .unsat_ever = 1,
          .unsat_followed = 1,
+         .bad = 2,
+         .ron = 1,
+         .ropen = 1,
+         .cb = 1,
          .rep = 1,
          .urges = 2,
          .supervised = 2},
@@ -596,9 +647,12 @@ static void test_county_by_handling_level_department_category(void **state)
          .p90_wd = 16,
          .overdue_now = 1,
          .s1 = 1,
-         .s2 = 1,
+         .s3 = 1,
          .unsat_ever = 1,
          .unsat_followed = 1,
+         .bad = 1,
+         .ron = 1,
+         .cb = 1,
          .rep = 1,
          .returns_down = 1,
          .refusals = 1,
@@ -612,9 +666,10 @@ static void test_county_by_handling_level_department_category(void **state)
          .finished = 2,
          .resolved = 2,
          .on_time = 2,
-         .s1 = 1,
-         .s3 = 1,
-         .unsat_ever = 1},
+         .s4 = 1,
+         .s5 = 1,
+         .bad = 1,
+         .ropen = 1},
     };
     check_rows(s, c, 2);
     assert_string_equal(s->rows[1]->label, "咨询服务");
@@ -635,10 +690,13 @@ static void test_other_periods(void **state)
                 .on_time = 1,
                 .avg_wd = 7.5,
                 .p90_wd = 15,
-                .s1 = 1,
-                .s2 = 1,
+                .s3 = 1,
+                .s4 = 1,
                 .unsat_ever = 1,
                 .unsat_followed = 1,
+                .bad = 1,
+                .ron = 1,
+                .cb = 1,
                 .urges = 1,
                 .supervised = 1};
     check_row(ok(&r)->total, &day);
@@ -649,14 +707,21 @@ static void test_other_periods(void **state)
     want oct = {.key = "", .registered = 1, .finished = 1, .resolved = 1, .on_time = 1};
     check_row(ok(&r)->total, &oct);
     countyd_arena_free(&r.arena);
-    /* The quarter and the year: all ten; case 10 is open, not overdue. */
+    /* The quarter and the year: all eleven; case 10 is open, not overdue;
+     * case 11 is a 差评 rectified late and called back. */
     want all = NOVEMBER;
-    all.registered += 2;
-    all.finished += 1;
-    all.resolved += 1;
-    all.on_time += 1;
+    all.registered += 3;
+    all.finished += 2;
+    all.resolved += 2;
+    all.on_time += 2;
     all.open += 1;
-    all.avg_wd = 38.0 / 7;
+    all.avg_wd = 38.0 / 8;
+    all.s3 += 1;
+    all.unsat_ever += 1;
+    all.unsat_followed += 1;
+    all.bad += 1;
+    all.rlate += 1;
+    all.cb += 1;
     const char *names[] = {"2026-Q4", "2026"};
     Sanji__StatPeriod kinds[] = {SANJI__STAT_PERIOD__STAT_PERIOD_QUARTER,
                                  SANJI__STAT_PERIOD__STAT_PERIOD_YEAR};
@@ -702,10 +767,13 @@ static void test_scope(void **state)
          .on_time = 2,
          .avg_wd = 21.0 / 3,
          .p90_wd = 15,
-         .s1 = 1,
-         .s2 = 1,
+         .s3 = 1,
+         .s4 = 1,
          .unsat_ever = 1,
          .unsat_followed = 1,
+         .bad = 1,
+         .ron = 1,
+         .cb = 1,
          .rep = 1,
          .urges = 1,
          .supervised = 1},
@@ -825,6 +893,188 @@ static void test_refusals(void **state)
     countyd_arena_free(&r.arena);
 }
 
+/* --- 好差评 ------------------------------------------------------------------------ */
+
+static char *case_sql(fx *f, const char *what, int n)
+{
+    char sql[256];
+    snprintf(sql, sizeof sql,
+             "SELECT %s FROM cases WHERE case_id = '01000000-0000-7000-0000-0000000000%02x'",
+             what, n);
+    char *v = pgt_scalar(f->db, sql);
+    if (!v)
+        fail_msg("case %d: no %s", n, what);
+    return v;
+}
+
+static void case_is(fx *f, int n, const char *what, const char *expected)
+{
+    char *v = case_sql(f, what, n);
+    if (strcmp(v, expected) != 0)
+        fail_msg("case %d: %s is %s, want %s", n, what, v, expected);
+    free(v);
+}
+
+static void case_ms(fx *f, int n, const char *what, int64_t expected)
+{
+    char buf[24];
+    snprintf(buf, sizeof buf, "%lld", (long long)expected);
+    case_is(f, n, what, buf);
+}
+
+/* The end of a China date: a rectification's due time (calendar.h: the
+ * end of the n-th working day after the evaluation's day). */
+static int64_t end_of(int m, int d)
+{
+    return at(m, d, 24) - 1;
+}
+
+/* The case columns the figures come from, and the one good/bad
+ * classification: the SQL text the statistics use says what the C
+ * function says, for every value. */
+static void test_haocha_records(void **state)
+{
+    fx *f = *state;
+    /* 2: 差评 on Friday 11-20, due at the end of the 5th working day after
+     * (11-27); rectified by resolving again 11-23, called back 11-24. */
+    case_is(f, 2, "satisfaction", "3");
+    case_ms(f, 2, "rectify_due_at_ms", end_of(11, 27));
+    case_ms(f, 2, "rectified_at_ms", at(11, 23, 16));
+    case_is(f, 2, "rectify_late", "f");
+    case_ms(f, 2, "called_back_at_ms", at(11, 24, 9));
+    case_is(f, 2, "status", "10");
+    /* 6: 差评 on Tuesday 11-10, due 11-17, never rectified: the sweep of
+     * 12-01 marked it overdue, once, by an event of the system. */
+    case_is(f, 6, "satisfaction", "5");
+    case_ms(f, 6, "rectify_due_at_ms", end_of(11, 17));
+    case_ms(f, 6, "rectified_at_ms", 0);
+    case_is(f, 6, "rectify_late", "t");
+    case_is(f, 6, "status", "9");
+    char *v = pgt_scalar(f->db, "SELECT count(*) || ' ' || min(rectify_due_at_ms) || ' '"
+                                " || bool_and(rectify_late) FROM case_event"
+                                " WHERE action = 35");
+    char marks[64];
+    snprintf(marks, sizeof marks, "1 %lld true", (long long)end_of(11, 17));
+    assert_string_equal(v, marks);
+    free(v);
+    /* 11: due 12-08, rectified 12-10: late. */
+    case_ms(f, 11, "rectify_due_at_ms", end_of(12, 8));
+    case_ms(f, 11, "rectified_at_ms", at(12, 10, 9));
+    case_is(f, 11, "rectify_late", "t");
+    /* The classification. */
+    v = pgt_scalar(f->db, "SELECT string_agg(s || ':' || " SJ_SATISFACTION_GOOD_SQL("s") " || "
+                          SJ_SATISFACTION_BAD_SQL("s") ", ' ' ORDER BY s)"
+                          " FROM generate_series(0, 5) AS s");
+    char c_says[128] = "";
+    for (int i = 0; i <= 5; i++) {
+        char one[16];
+        snprintf(one, sizeof one, "%s%d:%s%s", i ? " " : "", i,
+                 sj_satisfaction_is_good((sj_satisfaction)i) ? "true" : "false",
+                 sj_satisfaction_is_bad((sj_satisfaction)i) ? "true" : "false");
+        strcat(c_says, one);
+    }
+    assert_string_equal(v, c_says);
+    free(v);
+}
+
+/* The export of November's evaluations, read back with the CSV reader:
+ * the header, one row per FEEDBACK and CALLBACK in time order, and never
+ * the applicant's name, ID number or phone. */
+static void test_haocha_export(void **state)
+{
+    fx *f = *state;
+    int64_t from, to;
+    sj_error err;
+    assert_int_equal(countyd_haocha_days("2026-11-01", "2026-11-30", &from, &to, &err), 0);
+    assert_int_equal(from, at(11, 1, 0));
+    assert_int_equal(to, at(12, 1, 0));
+    assert_int_equal(countyd_haocha_days("2026-11-30", "2026-11-01", &from, &to, &err), SJ_EINVAL);
+    assert_int_equal(countyd_haocha_days("2026-11-31", "2026-12-01", &from, &to, &err), SJ_EINVAL);
+    assert_int_equal(countyd_haocha_days("2026-11-01", "2026-11-30", &from, &to, &err), 0);
+
+    char path[64];
+    snprintf(path, sizeof path, "haocha_%d.csv", (int)getpid());
+    size_t rows = 0;
+    if (countyd_haocha_export_file(f->db, from, to, path, &rows, &err) != 0)
+        fail_msg("export: %s", err.message);
+    assert_int_equal(rows, 5);
+
+    FILE *fp = fopen(path, "rb");
+    assert_non_null(fp);
+    char bytes[16384];
+    size_t len = fread(bytes, 1, sizeof bytes - 1, fp);
+    fclose(fp);
+    bytes[len] = '\0';
+    assert_null(strstr(bytes, "王大妈"));
+    assert_null(strstr(bytes, f->id_number));
+    assert_null(strstr(bytes, "13800138000"));
+
+    sj_csv csv = {0};
+    if (sj_csv_read(path, &csv, &err) != 0)
+        fail_msg("read back: %s", err.message);
+    remove(path);
+    assert_int_equal(csv.n, 6);
+    static const char *const header[] = {
+        "evaluation_id", "case_number", "item_code", "item_name", "service_unit_code",
+        "service_unit_name", "department_code", "department_name", "station_code",
+        "station_name", "evaluated_at", "channel", "satisfaction", "satisfaction_name",
+        "good_bad", "rectify_status", "rectify_due_at", "rectified_at", "called_back_at",
+        "callback_satisfaction", "callback_outcome"};
+    assert_int_equal(csv.records[0].n, 21);
+    for (size_t c = 0; c < 21; c++)
+        assert_string_equal(csv.records[0].fields[c], header[c]);
+    /* case, channel, time, level, name, good/bad, status, service unit,
+     * due, rectified, called back, callback level, outcome */
+    struct {
+        int n;
+        const char *channel;
+        int64_t at;
+        const char *sat, *name, *gb, *status, *unit;
+        int64_t due, done, called;
+        const char *cb_sat, *outcome;
+    } rows_want[] = {
+        {1, "station", at(11, 2, 12), "4", "非常满意", "好评", "", VA, 0, 0, 0, "", ""},
+        {5, "station", at(11, 6, 15), "1", "满意", "好评", "", TX, 0, 0, 0, "", ""},
+        {6, "station", at(11, 10, 12), "5", "非常不满意", "差评", "overdue", VC, end_of(11, 17), 0,
+         0, "", ""},
+        {2, "station", at(11, 20, 15), "3", "不满意", "差评", "on_time", TX, end_of(11, 27),
+         at(11, 23, 16), at(11, 24, 9), "2", "电话回访，已补发"},
+        {2, "callback", at(11, 24, 9), "2", "基本满意", "好评", "on_time", TX, end_of(11, 27),
+         at(11, 23, 16), at(11, 24, 9), "2", "电话回访，已补发"},
+    };
+    for (size_t i = 0; i < 5; i++) {
+        char **r = csv.records[i + 1].fields;
+        assert_int_equal(csv.records[i + 1].n, 21);
+        char *number = case_sql(f, "number", rows_want[i].n);
+        assert_string_equal(r[1], number);
+        assert_true(strncmp(r[0], number, strlen(number)) == 0 && r[0][strlen(number)] == '-');
+        free(number);
+        char t[48] = "";
+        print_message("row %zu: case %d %s\n", i + 1, rows_want[i].n, r[11]);
+        assert_string_equal(r[11], rows_want[i].channel);
+        sj_clock_format_china(rows_want[i].at, t, sizeof t);
+        assert_string_equal(r[10], t);
+        assert_string_equal(r[12], rows_want[i].sat);
+        assert_string_equal(r[13], rows_want[i].name);
+        assert_string_equal(r[14], rows_want[i].gb);
+        assert_string_equal(r[15], rows_want[i].status);
+        assert_string_equal(r[4], rows_want[i].unit);
+        const int64_t times[] = {rows_want[i].due, rows_want[i].done, rows_want[i].called};
+        for (int k = 0; k < 3; k++) {
+            t[0] = '\0';
+            if (times[k])
+                sj_clock_format_china(times[k], t, sizeof t);
+            assert_string_equal(r[16 + k], t);
+        }
+        assert_string_equal(r[19], rows_want[i].cb_sat);
+        assert_string_equal(r[20], rows_want[i].outcome);
+    }
+    /* Names from the records: the item, the service unit, the station. */
+    assert_string_equal(csv.records[3].fields[9], "丙村");
+    assert_string_equal(csv.records[4].fields[5], "张官营镇");
+    sj_csv_free(&csv);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -833,6 +1083,8 @@ int main(void)
         cmocka_unit_test(test_other_periods),
         cmocka_unit_test(test_scope),
         cmocka_unit_test(test_refusals),
+        cmocka_unit_test(test_haocha_records),
+        cmocka_unit_test(test_haocha_export),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -149,7 +149,12 @@ static const row table[] = {
     {SJ_ACTION_FEEDBACK, W_VILLAGE, SJ_STATUS_RESOLVED, TO_FEEDBACK, H_RESOLVER},
     {SJ_ACTION_FEEDBACK, W_VILLAGE, SJ_STATUS_RETURNED, TO_FEEDBACK, H_RESOLVER},
     {SJ_ACTION_REOPEN, W_RESOLVER_OR_C, SJ_STATUS_UNSATISFIED, TO_RESOLVER_HANDLING, H_SAME},
-    {SJ_ACTION_CLOSE, W_RESOLVER_OR_C, SJ_STATUS_UNSATISFIED, SJ_STATUS_CLOSED, H_SAME},
+    /* 好差评: rectify (整改完成), then call back (回访), which closes */
+    {SJ_ACTION_RECTIFY, W_RESOLVER_OR_C, SJ_STATUS_UNSATISFIED, TO_SAME, H_SAME},
+    {SJ_ACTION_CALLBACK, W_VILLAGE, SJ_STATUS_UNSATISFIED, SJ_STATUS_CLOSED, H_SAME},
+    {SJ_ACTION_CALLBACK, W_VILLAGE, SJ_STATUS_RESOLVED, SJ_STATUS_CLOSED, H_SAME},
+    {SJ_ACTION_CALLBACK, W_VILLAGE, SJ_STATUS_RETURNED, SJ_STATUS_CLOSED, H_SAME},
+    {SJ_ACTION_RECTIFY_OVERDUE, W_SYSTEM, SJ_STATUS_UNSATISFIED, TO_SAME, H_SAME},
     {SJ_ACTION_CLOSE, W_VILLAGE, SJ_STATUS_RESOLVED, SJ_STATUS_CLOSED, H_SAME},
     {SJ_ACTION_CLOSE, W_VILLAGE, SJ_STATUS_RETURNED, SJ_STATUS_CLOSED, H_SAME},
     {SJ_ACTION_EXTEND_REQUEST, W_HOLDER, SJ_STATUS_REGISTERED, TO_SAME, H_SAME},
@@ -201,6 +206,7 @@ static unsigned roles_of(sj_case_action a)
     case SJ_ACTION_RESOLVE_AT_ONCE:
     case SJ_ACTION_WITHDRAW:
     case SJ_ACTION_FEEDBACK:
+    case SJ_ACTION_CALLBACK:
         return v;
     case SJ_ACTION_ESCALATE:
         return v | t;
@@ -215,6 +221,7 @@ static unsigned roles_of(sj_case_action a)
     case SJ_ACTION_URGE:
     case SJ_ACTION_REOPEN:
     case SJ_ACTION_CLOSE:
+    case SJ_ACTION_RECTIFY:
         return v | t | c;
     case SJ_ACTION_SUPERVISE:
     case SJ_ACTION_DISPATCH:
@@ -229,6 +236,7 @@ static unsigned roles_of(sj_case_action a)
     case SJ_ACTION_DUE_RECOMPUTE:
     case SJ_ACTION_NOTIFIED:
     case SJ_ACTION_NOTIFY_FAILED:
+    case SJ_ACTION_RECTIFY_OVERDUE:
         return s;
     case SJ_ACTION_EXTEND_REQUEST:
         return v | t | c | d;
@@ -338,6 +346,19 @@ static sj_case make_case(const config *cf, sj_level item_level, bool flags)
     c.assignee_name = flags ? "王五" : NULL;
     c.carrier = "p-v";
     c.carrier_name = "张三";
+    /* 好差评: with the flags, a 差评 (on the statuses that can carry one)
+     * already rectified, late, and waiting for the call back; without, one
+     * waiting for its rectification (UNSATISFIED) or none. */
+    c.rectify_due_at_ms = 1699900000000;
+    bool haocha = cf->status == SJ_STATUS_UNSATISFIED || cf->status == SJ_STATUS_RESOLVED ||
+                  cf->status == SJ_STATUS_RETURNED;
+    if (haocha && flags) {
+        c.satisfaction = SJ_SATISFACTION_VERY_UNSATISFIED;
+        c.rectified_at_ms = 1699950000000;
+        c.rectify_late = true;
+    } else if (cf->status == SJ_STATUS_UNSATISFIED) {
+        c.satisfaction = SJ_SATISFACTION_UNSATISFIED;
+    }
     return c;
 }
 
@@ -467,6 +488,20 @@ static expect oracle(const sj_case *c, sj_case_action a, const actor_kind *k,
     if (a == SJ_ACTION_TAKE_OVER &&
         (!c->assignee || !ac->person[0] || strcmp(c->assignee, ac->person) == 0))
         return (expect){SJ_ENOT_ALLOWED, 0, 0};
+    /* 好差评: rectify (or reopen) while the rectification is open and mark
+     * it overdue once; call back once rectified; no feedback nor closing
+     * while the call back is due. */
+    bool rectify_open = c->rectified_at_ms == 0 && c->status == SJ_STATUS_UNSATISFIED;
+    bool callback_due = c->rectified_at_ms > 0 && c->called_back_at_ms == 0;
+    if ((a == SJ_ACTION_RECTIFY || a == SJ_ACTION_REOPEN || a == SJ_ACTION_RECTIFY_OVERDUE) &&
+        !rectify_open)
+        return (expect){SJ_ENOT_ALLOWED, 0, 0};
+    if (a == SJ_ACTION_RECTIFY_OVERDUE && c->rectify_late)
+        return (expect){SJ_ENOT_ALLOWED, 0, 0};
+    if (a == SJ_ACTION_CALLBACK && !callback_due)
+        return (expect){SJ_ENOT_ALLOWED, 0, 0};
+    if ((a == SJ_ACTION_FEEDBACK || a == SJ_ACTION_CLOSE) && callback_due)
+        return (expect){SJ_ENOT_ALLOWED, 0, 0};
     const row *hit = NULL;
     for (size_t i = 0; i < n && !hit; i++)
         if (who_matches(rows[i].who, c, ac))
@@ -492,7 +527,8 @@ static expect oracle(const sj_case *c, sj_case_action a, const actor_kind *k,
                                                         : SJ_STATUS_ACCEPTED_COUNTY;
         break;
     case (int)TO_FEEDBACK:
-        if (satisfaction == SJ_SATISFACTION_UNSATISFIED) {
+        if (satisfaction == SJ_SATISFACTION_UNSATISFIED ||
+            satisfaction == SJ_SATISFACTION_VERY_UNSATISFIED) {
             e.to = SJ_STATUS_UNSATISFIED;
         } else {
             e.to = SJ_STATUS_CLOSED;
@@ -509,7 +545,8 @@ static bool exempt(sj_case_action a)
 {
     return a == SJ_ACTION_URGE || a == SJ_ACTION_SUPERVISE || a == SJ_ACTION_OVERDUE ||
            a == SJ_ACTION_WARN || a == SJ_ACTION_DUE_RECOMPUTE || a == SJ_ACTION_SET_CARRIER ||
-           a == SJ_ACTION_NOTIFIED || a == SJ_ACTION_NOTIFY_FAILED;
+           a == SJ_ACTION_NOTIFIED || a == SJ_ACTION_NOTIFY_FAILED ||
+           a == SJ_ACTION_RECTIFY_OVERDUE;
 }
 
 /* A number between known actions that names none (kept for others). */
@@ -536,7 +573,7 @@ static sj_action full_action(sj_case_action a, const sj_case *c, sj_satisfaction
     act.expected_version = c->version;
     act.at_ms = 1700000000000;
     bool system = a == SJ_ACTION_OVERDUE || a == SJ_ACTION_WARN || a == SJ_ACTION_DUE_RECOMPUTE ||
-                  a == SJ_ACTION_NOTIFIED;
+                  a == SJ_ACTION_NOTIFIED || a == SJ_ACTION_RECTIFY_OVERDUE;
     act.calendar = test_calendar;
     if (a == SJ_ACTION_NOTIFIED || a == SJ_ACTION_NOTIFY_FAILED)
         act.notify_attempt = 2;
@@ -554,7 +591,7 @@ static sj_action full_action(sj_case_action a, const sj_case *c, sj_satisfaction
         act.materials = new_materials;
         act.n_materials = 2;
     }
-    if (a == SJ_ACTION_FEEDBACK)
+    if (a == SJ_ACTION_FEEDBACK || a == SJ_ACTION_CALLBACK)
         act.satisfaction = satisfaction;
     if (a == SJ_ACTION_WARN)
         act.warn_percent = 50;
@@ -566,7 +603,9 @@ static sj_action full_action(sj_case_action a, const sj_case *c, sj_satisfaction
 static void test_exhaustive(void **state)
 {
     static const sj_level item_levels[] = {SJ_LEVEL_VILLAGE, SJ_LEVEL_TOWNSHIP, SJ_LEVEL_COUNTY};
-    static const sj_satisfaction sats[] = {SJ_SATISFACTION_SATISFIED, SJ_SATISFACTION_UNSATISFIED};
+    static const sj_satisfaction sats[] = {SJ_SATISFACTION_SATISFIED, SJ_SATISFACTION_UNSATISFIED,
+                                           SJ_SATISFACTION_VERY_SATISFIED,
+                                           SJ_SATISFACTION_VERY_UNSATISFIED};
     size_t combos = 0, successes = 0;
     size_t success_by_action[SJ_ACTION_COUNT] = {0};
     size_t refusal_by_code[128] = {0};
@@ -575,7 +614,7 @@ static void test_exhaustive(void **state)
     for (size_t ci = 0; ci < N_CONFIGS; ci++)
     for (size_t li = 0; li < 3; li++)
     for (int flags = 0; flags < 2; flags++)
-    for (size_t si = 0; si < 2; si++)
+    for (size_t si = 0; si < sizeof(sats) / sizeof(sats[0]); si++)
     for (size_t ki = 0; ki < N_ACTORS; ki++)
     for (int a = SJ_ACTION_REGISTER; a < SJ_ACTION_COUNT; a++) {
         if (reserved(a))
@@ -655,6 +694,30 @@ static void test_exhaustive(void **state)
         assert_int_equal(out.events[0].repeat_materials_request,
                          a == SJ_ACTION_REQUEST_MATERIALS);
         assert_int_equal(out.next.urge_count, c.urge_count + (a == SJ_ACTION_URGE));
+        /* 好差评: a 差评 starts a rectification (no due time without the
+         * county's limit), RECTIFY records it (late: past the due time),
+         * the sweep marks it late, CALLBACK records the call; the
+         * evaluation that started it stays, REOPEN included. */
+        bool bad = a == SJ_ACTION_FEEDBACK && (sats[si] == SJ_SATISFACTION_UNSATISFIED ||
+                                               sats[si] == SJ_SATISFACTION_VERY_UNSATISFIED);
+        assert_int_equal(out.next.rectify_due_at_ms, bad ? 0 : c.rectify_due_at_ms);
+        assert_int_equal(out.next.rectified_at_ms,
+                         a == SJ_ACTION_RECTIFY ? act.at_ms : bad ? 0 : c.rectified_at_ms);
+        assert_int_equal(out.next.rectify_late,
+                         a == SJ_ACTION_RECTIFY ? act.at_ms > c.rectify_due_at_ms
+                         : a == SJ_ACTION_RECTIFY_OVERDUE ? true
+                         : bad                            ? false
+                                                          : c.rectify_late);
+        assert_int_equal(out.next.called_back_at_ms,
+                         a == SJ_ACTION_CALLBACK ? act.at_ms : c.called_back_at_ms);
+        assert_int_equal(out.events[0].rectify_late, out.next.rectify_late &&
+                                                         (a == SJ_ACTION_RECTIFY ||
+                                                          a == SJ_ACTION_RECTIFY_OVERDUE));
+        if (a == SJ_ACTION_FEEDBACK || a == SJ_ACTION_CALLBACK)
+            assert_int_equal(out.next.satisfaction, a == SJ_ACTION_FEEDBACK ? sats[si]
+                                                                             : c.satisfaction);
+        else if (a == SJ_ACTION_REOPEN)
+            assert_int_equal(out.next.satisfaction, c.satisfaction);
         /* The clock never restarts: registration and limit stay. */
         assert_int_equal(out.next.registered_at_ms, c.registered_at_ms);
         assert_int_equal(out.next.limit_days, c.limit_days);
@@ -943,7 +1006,17 @@ static void test_names_round_trip(void **state)
         assert_int_equal(sj_level_from_name(sj_level_name((sj_level)l)), l);
     for (int h = 0; h <= SJ_HANDLING_RETURNED; h++)
         assert_int_equal(sj_handling_from_name(sj_handling_name((sj_handling)h)), h);
-    for (int s = 0; s <= SJ_SATISFACTION_UNSATISFIED; s++)
+    /* The national scale, best first: 4, 1, 2, 3, 5; 好评 the first three. */
+    static const sj_satisfaction order[] = {4, 1, 2, 3, 5};
+    for (int i = 0; i < SJ_SATISFACTION_LEVELS; i++) {
+        assert_int_equal(sj_satisfaction_scale[i], order[i]);
+        assert_int_equal(sj_satisfaction_is_good(order[i]), i < 3);
+        assert_int_equal(sj_satisfaction_is_bad(order[i]), i >= 3);
+    }
+    assert_false(sj_satisfaction_is_good(SJ_SATISFACTION_NONE));
+    assert_false(sj_satisfaction_is_bad(SJ_SATISFACTION_NONE));
+    assert_false(sj_satisfaction_is_bad((sj_satisfaction)6));
+    for (int s = 0; s <= SJ_SATISFACTION_VERY_UNSATISFIED; s++)
         assert_int_equal(sj_satisfaction_from_name(sj_satisfaction_name((sj_satisfaction)s)), s);
     static const sj_person_role roles[] = {SJ_ROLE_NONE, SJ_ROLE_VILLAGE_CADRE,
                                            SJ_ROLE_TOWNSHIP_STAFF, SJ_ROLE_COUNTY_OPERATOR,

@@ -73,6 +73,7 @@ typedef enum where {
     DEPARTMENT_HANDLING, /* taken by D_MZJ */
     REPORTED,            /* reported back by D_MZJ */
     ASSIGNED,            /* at the township, assigned to T2 */
+    RECTIFIED,           /* a 差评 rectified (整改完成), the call back due */
 } where;
 
 static const struct {
@@ -113,6 +114,9 @@ static const struct {
     {SJ_ACTION_ASSIGN, AT_TOWNSHIP, &T, NOTE | PERSON, PERSON, "(指派)"},
     {SJ_ACTION_TAKE_OVER, ASSIGNED, &T, NOTE, NOTE, "(接手)"},
     {SJ_ACTION_SET_CARRIER, AT_TOWNSHIP, &V, NOTE | PERSON, PERSON, "(全程代办员)"},
+    {SJ_ACTION_RECTIFY, UNSATISFIED, &V, NOTE, NOTE, "(整改完成)"},
+    {SJ_ACTION_CALLBACK, RECTIFIED, &V, NOTE | SAT, NOTE | SAT, "(回访)"},
+    {SJ_ACTION_RECTIFY_OVERDUE, UNSATISFIED, &S, 0, 0, "(整改超期)"},
 };
 #define N_ACTIONS (sizeof(actions) / sizeof(actions[0]))
 
@@ -185,12 +189,18 @@ static sj_case set_up(where w)
         break;
     case RESOLVED:
     case UNSATISFIED:
+    case RECTIFIED:
         must(&c, SJ_ACTION_RESOLVE_AT_ONCE, RESULT, &V);
-        if (w == UNSATISFIED) {
+        if (w != RESOLVED) {
+            /* a 差评 with its rectification due in 15 working days */
             sj_action a = with_fields(&c, SJ_ACTION_FEEDBACK, 0);
             a.satisfaction = SJ_SATISFACTION_UNSATISFIED;
+            a.rectify_days = SJ_RECTIFY_DAYS_DEFAULT;
             assert_int_equal(apply(&c, &a, &V, NULL), 0);
+            assert_true(c.rectify_due_at_ms > 0);
         }
+        if (w == RECTIFIED)
+            must(&c, SJ_ACTION_RECTIFY, NOTE, &V);
         break;
     case AT_TOWNSHIP:
     case WAITING:
@@ -288,12 +298,13 @@ static void test_each_action_takes_only_its_fields(void **state)
         }
     }
     print_message("%zu refused, %zu accepted\n", refusals, accepted);
-    /* 30 actions x 9 fields, and 26 actions take a note, 3 a result, 1 a
-     * department (DISPATCH), 1 materials, 1 a satisfaction, 1 a share, 1 a
+    /* 33 actions x 9 fields, and 28 actions take a note, 3 a result, 1 a
+     * department (DISPATCH), 1 materials, 2 a satisfaction (FEEDBACK,
+     * CALLBACK), 1 a share, 1 a
      * number of working days (EXTEND_REQUEST), 2 a notification attempt
      * (NOTIFIED, NOTIFY_FAILED), 2 a person (ASSIGN, SET_CARRIER). */
     assert_int_equal(refusals + accepted, N_ACTIONS * N_FIELDS);
-    assert_int_equal(accepted, 26 + 3 + 1 + 1 + 1 + 1 + 1 + 2 + 2);
+    assert_int_equal(accepted, 28 + 3 + 1 + 1 + 2 + 1 + 1 + 2 + 2);
 }
 
 /* No acceptance takes a department, at the township or the county: the

@@ -15,6 +15,7 @@
 
 #include <cmocka.h>
 
+#include "calendar.h"
 #include "case.h"
 #include "case_actors.h"
 
@@ -618,14 +619,32 @@ static void test_path_unsatisfied_reopen_resolve_satisfied(void **state)
     ok(&c, &a, &T);
     assert_int_equal(c.status, SJ_STATUS_ACCEPTED_TOWNSHIP);
     assert_null(c.result);
-    assert_int_equal(c.satisfaction, SJ_SATISFACTION_NONE);
+    /* The 差评 stays: handling it again is its rectification. */
+    assert_int_equal(c.satisfaction, SJ_SATISFACTION_UNSATISFIED);
+    assert_true(sj_case_rectify_open(&c));
     assert_int_equal(c.handling, SJ_HANDLING_NONE);
     assert_int_equal(c.resolved_level, SJ_LEVEL_NONE);
 
+    int64_t resolved_at = clock_ms + 1;
     resolve(&c, &T);
     assert_int_equal(c.handling, SJ_HANDLING_UNDERTAKEN);
-    feedback(&c, SJ_SATISFACTION_SATISFIED);
+    assert_int_equal(c.rectified_at_ms, resolved_at);
+    assert_false(sj_case_rectify_open(&c));
+    assert_true(sj_case_callback_due(&c));
+    /* Not a second feedback nor a close: the village calls back. */
+    a = on(&c, SJ_ACTION_FEEDBACK);
+    a.satisfaction = SJ_SATISFACTION_SATISFIED;
+    refused(&c, &a, &V, SJ_ENOT_ALLOWED);
+    a = on(&c, SJ_ACTION_CLOSE);
+    a.note = "已回访";
+    refused(&c, &a, &V, SJ_ENOT_ALLOWED);
+    a = on(&c, SJ_ACTION_CALLBACK);
+    a.satisfaction = SJ_SATISFACTION_SATISFIED;
+    a.note = "电话回访，补助已补发，村民满意";
+    ok(&c, &a, &V);
     assert_int_equal(c.status, SJ_STATUS_CLOSED);
+    assert_int_equal(c.called_back_at_ms, clock_ms);
+    assert_int_equal(c.satisfaction, SJ_SATISFACTION_UNSATISFIED); /* the 差评 is kept */
     assert_int_equal(c.version, 8);
 }
 
@@ -644,20 +663,159 @@ static void test_path_county_reopens_township_case(void **state)
     assert_string_equal(c.holder_unit, TOWNSHIP);
 }
 
-static void test_path_unsatisfied_closed_with_follow_up(void **state)
+/* 差评 -> 整改完成 -> 回访: the rectification has its own limit on the
+ * calendar, late if done after it; nothing closes the case but the call
+ * back. */
+static void test_path_bad_evaluation_rectified_and_called_back(void **state)
 {
     sj_case c = registered(SJ_LEVEL_TOWNSHIP);
     escalate(&c, &V);
     accept(&c, &T);
     resolve(&c, &T);
-    feedback(&c, SJ_SATISFACTION_UNSATISFIED);
-    sj_action a = on(&c, SJ_ACTION_CLOSE);
-    refused(&c, &a, &T, SJ_EMISSING_FIELD);
+    sj_calendar *cal = sj_calendar_new(); /* plain weeks */
+    assert_non_null(cal);
+    sj_action a = on(&c, SJ_ACTION_FEEDBACK);
+    a.satisfaction = SJ_SATISFACTION_VERY_UNSATISFIED;
+    a.rectify_days = 15;
+    a.calendar = cal;
+    ok(&c, &a, &V);
+    assert_int_equal(c.status, SJ_STATUS_UNSATISFIED);
+    assert_string_equal(c.holder_unit, TOWNSHIP);
+    int64_t due;
+    assert_int_equal(sj_case_due(a.calendar, a.at_ms, 15, &due, NULL), 0);
+    assert_int_equal(c.rectify_due_at_ms, due);
+    assert_true(due > a.at_ms + 15LL * 86400000); /* working days: weekends skipped */
+    /* Closing is refused (a 差评 is rectified and called back), so is a
+     * call back before the rectification. */
+    a = on(&c, SJ_ACTION_CLOSE);
     a.note = "已回访解释政策，村民表示理解";
-    ok(&c, &a, &T);
+    refused(&c, &a, &T, SJ_ENOT_ALLOWED);
+    a = on(&c, SJ_ACTION_CALLBACK);
+    a.satisfaction = SJ_SATISFACTION_SATISFIED;
+    a.note = "回访";
+    refused(&c, &a, &V, SJ_ENOT_ALLOWED);
+    /* Rectified by the township, with a note, late. */
+    a = on(&c, SJ_ACTION_RECTIFY);
+    refused(&c, &a, &T, SJ_EMISSING_FIELD);
+    refused(&c, &a, &V, SJ_EWRONG_LEVEL);
+    a.note = "已重新核算补助并补发";
+    a.at_ms = clock_ms = due + 1;
+    sj_case_outcome out;
+    assert_int_equal(sj_case_apply(&c, &a, &T, &out, NULL), 0);
+    assert_true(out.events[0].rectify_late);
+    c = out.next;
+    assert_int_equal(c.status, SJ_STATUS_UNSATISFIED);
+    assert_int_equal(c.rectified_at_ms, due + 1);
+    assert_true(c.rectify_late);
+    a = on(&c, SJ_ACTION_RECTIFY);
+    a.note = "再次整改";
+    refused(&c, &a, &T, SJ_ENOT_ALLOWED);
+    a = on(&c, SJ_ACTION_REOPEN);
+    a.note = "重办";
+    refused(&c, &a, &T, SJ_ENOT_ALLOWED);
+    /* The call back takes the new evaluation and the outcome. */
+    a = on(&c, SJ_ACTION_CALLBACK);
+    a.note = "村民表示满意";
+    refused(&c, &a, &V, SJ_EMISSING_FIELD);
+    a.satisfaction = (sj_satisfaction)6;
+    refused(&c, &a, &V, SJ_EBAD_FIELD);
+    a.satisfaction = SJ_SATISFACTION_VERY_SATISFIED;
+    a.note = NULL;
+    refused(&c, &a, &V, SJ_EMISSING_FIELD);
+    a.note = "村民表示满意";
+    refused(&c, &a, &T, SJ_EWRONG_ROLE);
+    ok(&c, &a, &V);
     assert_int_equal(c.status, SJ_STATUS_CLOSED);
-    assert_int_equal(c.satisfaction, SJ_SATISFACTION_UNSATISFIED);
+    assert_int_equal(c.called_back_at_ms, clock_ms);
+    assert_int_equal(c.satisfaction, SJ_SATISFACTION_VERY_UNSATISFIED);
     assert_int_equal(c.closed_at_ms, clock_ms);
+    sj_calendar_free(cal);
+}
+
+/* A 差评 reopened and handled again: the sweep may mark it overdue while
+ * it is handled, and resolving it then rectifies it late; returning it as
+ * undoable rectifies it too. */
+static void test_path_reopened_bad_evaluation_overdue(void **state)
+{
+    sj_case c = registered(SJ_LEVEL_TOWNSHIP);
+    escalate(&c, &V);
+    accept(&c, &T);
+    resolve(&c, &T);
+    feedback(&c, SJ_SATISFACTION_VERY_UNSATISFIED);
+    c.rectify_due_at_ms = clock_ms + 10; /* as the county's calendar would have set it */
+    sj_action a = on(&c, SJ_ACTION_REOPEN);
+    a.note = "重新核实";
+    ok(&c, &a, &C);
+    assert_int_equal(c.status, SJ_STATUS_ACCEPTED_TOWNSHIP);
+    assert_true(sj_case_rectify_open(&c));
+    clock_ms += 100;
+    a = on(&c, SJ_ACTION_RECTIFY_OVERDUE);
+    ok(&c, &a, &S);
+    assert_true(c.rectify_late);
+    a = on(&c, SJ_ACTION_RECTIFY);
+    a.note = "x";
+    refused(&c, &a, &T, SJ_ENOT_ALLOWED); /* RECTIFY is for UNSATISFIED; here resolving is */
+    a = on(&c, SJ_ACTION_RETURN_UNDOABLE);
+    a.note = "政策不允许";
+    ok(&c, &a, &T);
+    assert_int_equal(c.status, SJ_STATUS_RETURNED);
+    assert_int_equal(c.rectified_at_ms, clock_ms);
+    assert_true(c.rectify_late);
+    assert_true(last.events[0].rectify_late);
+    assert_int_equal(c.satisfaction, SJ_SATISFACTION_VERY_UNSATISFIED);
+    assert_true(sj_case_callback_due(&c));
+    a = on(&c, SJ_ACTION_CALLBACK);
+    a.satisfaction = SJ_SATISFACTION_BASICALLY;
+    a.note = "村民理解";
+    ok(&c, &a, &V);
+    assert_int_equal(c.status, SJ_STATUS_CLOSED);
+}
+
+/* The sweep marks an open rectification overdue once; rectified on time
+ * is not late. */
+static void test_path_rectify_overdue_and_on_time(void **state)
+{
+    sj_case c = registered(SJ_LEVEL_TOWNSHIP);
+    escalate(&c, &V);
+    accept(&c, &T);
+    resolve(&c, &T);
+    sj_action a = on(&c, SJ_ACTION_FEEDBACK);
+    a.satisfaction = SJ_SATISFACTION_UNSATISFIED;
+    ok(&c, &a, &V); /* no limit given: no due time */
+    assert_int_equal(c.rectify_due_at_ms, 0);
+    a = on(&c, SJ_ACTION_RECTIFY_OVERDUE);
+    refused(&c, &a, &S, SJ_ENOT_ALLOWED);
+    c.rectify_due_at_ms = clock_ms + 100;
+    a = on(&c, SJ_ACTION_RECTIFY_OVERDUE);
+    a.expected_version = 999; /* the sweep's mark: no version check, no version change */
+    uint64_t version = c.version;
+    refused(&c, &a, &T, SJ_EWRONG_ROLE);
+    sj_case_outcome out;
+    assert_int_equal(sj_case_apply(&c, &a, &S, &out, NULL), 0);
+    assert_int_equal(out.events[0].rectify_due_at_ms, c.rectify_due_at_ms);
+    c = out.next;
+    assert_true(c.rectify_late);
+    assert_int_equal(c.version, version);
+    refused(&c, &a, &S, SJ_ENOT_ALLOWED); /* once */
+    /* Another case: rectified before its due time is on time. */
+    sj_case d = registered(SJ_LEVEL_TOWNSHIP);
+    escalate(&d, &V);
+    accept(&d, &T);
+    resolve(&d, &T);
+    sj_calendar *cal = sj_calendar_new();
+    assert_non_null(cal);
+    a = on(&d, SJ_ACTION_FEEDBACK);
+    a.satisfaction = SJ_SATISFACTION_UNSATISFIED;
+    a.rectify_days = 15;
+    a.calendar = cal;
+    ok(&d, &a, &V);
+    sj_calendar_free(cal);
+    assert_true(d.rectify_due_at_ms > clock_ms);
+    a = on(&d, SJ_ACTION_RECTIFY);
+    a.note = "已整改";
+    ok(&d, &a, &C); /* the county may rectify too */
+    assert_false(d.rectify_late);
+    assert_true(sj_case_callback_due(&d));
 }
 
 static void test_path_closed_without_feedback(void **state)
@@ -809,7 +967,9 @@ static void test_feedback_unknown_satisfaction(void **state)
 {
     sj_case c = set_up(RESOLVED);
     sj_action a = on(&c, SJ_ACTION_FEEDBACK);
-    a.satisfaction = (sj_satisfaction)4;
+    a.satisfaction = (sj_satisfaction)6;
+    refused(&c, &a, &V, SJ_EBAD_FIELD);
+    a.satisfaction = (sj_satisfaction)-1;
     refused(&c, &a, &V, SJ_EBAD_FIELD);
 }
 
@@ -1137,7 +1297,9 @@ int main(void)
         cmocka_unit_test(test_path_withdraw),
         cmocka_unit_test(test_path_unsatisfied_reopen_resolve_satisfied),
         cmocka_unit_test(test_path_county_reopens_township_case),
-        cmocka_unit_test(test_path_unsatisfied_closed_with_follow_up),
+        cmocka_unit_test(test_path_bad_evaluation_rectified_and_called_back),
+        cmocka_unit_test(test_path_rectify_overdue_and_on_time),
+        cmocka_unit_test(test_path_reopened_bad_evaluation_overdue),
         cmocka_unit_test(test_path_closed_without_feedback),
         cmocka_unit_test(test_urge_counts_without_version_change),
         cmocka_unit_test(test_supervise_overdue_warn),
