@@ -199,23 +199,30 @@ size_t sc_bulletin_grid(const sc_bulletin *b, const char **names, double *rates,
     return n;
 }
 
-void sc_bulletin_satisfaction(const sc_bulletin *b, const char *labels[4], double counts[4])
+void sc_bulletin_satisfaction(const sc_bulletin *b, const char *labels[SC_BULLETIN_VERDICTS],
+                              double counts[SC_BULLETIN_VERDICTS])
 {
     const Sanji__PeriodStatistics *s = sc_bulletin_stats(b, SC_BULLETIN_TOWNSHIP);
     const Sanji__PeriodStatRow *t = s ? s->total : NULL;
-    labels[0] = sc_stats_heading(SC_STATS_COL_SATISFIED);
-    labels[1] = sc_stats_heading(SC_STATS_COL_BASICALLY);
-    labels[2] = sc_stats_heading(SC_STATS_COL_UNSATISFIED);
-    labels[3] = _("stats: no feedback");
+    labels[0] = sc_stats_heading(SC_STATS_COL_VERY_SATISFIED);
+    labels[1] = sc_stats_heading(SC_STATS_COL_SATISFIED);
+    labels[2] = sc_stats_heading(SC_STATS_COL_BASICALLY);
+    labels[3] = sc_stats_heading(SC_STATS_COL_UNSATISFIED);
+    labels[4] = sc_stats_heading(SC_STATS_COL_VERY_UNSATISFIED);
+    labels[5] = _("stats: no feedback");
     if (!t) {
-        counts[0] = counts[1] = counts[2] = counts[3] = 0;
+        for (int i = 0; i < SC_BULLETIN_VERDICTS; i++)
+            counts[i] = 0;
         return;
     }
-    counts[0] = t->satisfied;
-    counts[1] = t->basically_satisfied;
-    counts[2] = t->unsatisfied;
-    unsigned judged = t->satisfied + t->basically_satisfied + t->unsatisfied;
-    counts[3] = t->finished > judged ? t->finished - judged : 0;
+    counts[0] = t->very_satisfied;
+    counts[1] = t->satisfied;
+    counts[2] = t->basically_satisfied;
+    counts[3] = t->unsatisfied;
+    counts[4] = t->very_unsatisfied;
+    unsigned judged = t->very_satisfied + t->satisfied + t->basically_satisfied +
+                      t->unsatisfied + t->very_unsatisfied;
+    counts[5] = t->finished > judged ? t->finished - judged : 0;
 }
 
 void sc_bulletin_title(const sc_bulletin *b, char *buf, size_t cap)
@@ -247,16 +254,16 @@ int sc_bulletin_write_xlsx(const sc_bulletin *b, const char *path, sj_error *err
     sc_stats_sheet_name(_("bulletin: satisfaction"), name, sizeof name);
     lxw_worksheet *ws = workbook_add_worksheet(wb, name);
     if (ws) {
-        const char *labels[4];
-        double counts[4], sum = 0;
+        const char *labels[SC_BULLETIN_VERDICTS];
+        double counts[SC_BULLETIN_VERDICTS], sum = 0;
         sc_bulletin_satisfaction(b, labels, counts);
-        for (int i = 0; i < 4; i++)
+        for (int i = 0; i < SC_BULLETIN_VERDICTS; i++)
             sum += counts[i];
         worksheet_set_column(ws, 0, 2, 14, NULL);
         worksheet_write_string(ws, 0, 0, _("bulletin: verdict"), fm.head);
         worksheet_write_string(ws, 0, 1, _("bulletin: count"), fm.head);
         worksheet_write_string(ws, 0, 2, _("bulletin: share"), fm.head);
-        for (int i = 0; i < 4; i++) {
+        for (int i = 0; i < SC_BULLETIN_VERDICTS; i++) {
             worksheet_write_string(ws, (lxw_row_t)(i + 1), 0, labels[i], NULL);
             worksheet_write_number(ws, (lxw_row_t)(i + 1), 1, counts[i], NULL);
             worksheet_write_number(ws, (lxw_row_t)(i + 1), 2, sum > 0 ? counts[i] / sum : 0,

@@ -93,9 +93,12 @@ void sc_bulletin_unit_name(struct sc_client *c, const char *code, char *buf, siz
 size_t sc_bulletin_grid(const sc_bulletin *b, const char **names, double *rates, bool *has,
                         size_t cap);
 
-/* The satisfaction split of the period's total: 满意, 基本满意, 不满意,
- * 未评价 (finished without a verdict), with their labels. */
-void sc_bulletin_satisfaction(const sc_bulletin *b, const char *labels[4], double counts[4]);
+/* The satisfaction split of the period's total on the national 好差评
+ * scale: 非常满意, 满意, 基本满意, 不满意, 非常不满意, then 未评价 (finished
+ * cases without an evaluation), with their counts. */
+#define SC_BULLETIN_VERDICTS 6
+void sc_bulletin_satisfaction(const sc_bulletin *b, const char *labels[SC_BULLETIN_VERDICTS],
+                              double counts[SC_BULLETIN_VERDICTS]);
 
 /* The title ("鲁山县2026年11月代办工作通报") into buf. */
 void sc_bulletin_title(const sc_bulletin *b, char *buf, size_t cap);

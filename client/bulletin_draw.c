@@ -106,11 +106,11 @@ static void mix_charts(sc_doc *d, const sc_bulletin *b, double h)
     double w = (d->width - 2 * d->margin - 20) / 2;
     sc_doc_need(d, h);
     sc_chart_parts(d->cr, d->margin, d->y, w, h, _("chart: handling mix"), labels, values, n, NULL);
-    const char *sl[4];
-    double sv[4];
+    const char *sl[SC_BULLETIN_VERDICTS];
+    double sv[SC_BULLETIN_VERDICTS];
     sc_bulletin_satisfaction(b, sl, sv);
     sc_chart_parts(d->cr, d->margin + w + 20, d->y, w, h, _("chart: satisfaction split"), sl, sv,
-                   4, SC_CHART_SATISFACTION_COLOURS);
+                   SC_BULLETIN_VERDICTS, SC_CHART_SATISFACTION_COLOURS);
     d->y += h + 10;
 }
 
@@ -161,14 +161,14 @@ static void village_grid(sc_doc *d, const sc_bulletin *b)
 
 static void satisfaction_table(sc_doc *d, const sc_bulletin *b)
 {
-    const char *labels[4];
-    double counts[4], sum = 0;
+    const char *labels[SC_BULLETIN_VERDICTS];
+    double counts[SC_BULLETIN_VERDICTS], sum = 0;
     sc_bulletin_satisfaction(b, labels, counts);
-    for (int i = 0; i < 4; i++)
+    for (int i = 0; i < SC_BULLETIN_VERDICTS; i++)
         sum += counts[i];
-    char text[4][2][32];
-    const char *cells[4 * 3];
-    for (int i = 0; i < 4; i++) {
+    char text[SC_BULLETIN_VERDICTS][2][32];
+    const char *cells[SC_BULLETIN_VERDICTS * 3];
+    for (int i = 0; i < SC_BULLETIN_VERDICTS; i++) {
         snprintf(text[i][0], sizeof text[i][0], "%.0f", counts[i]);
         snprintf(text[i][1], sizeof text[i][1], "%.1f%%", sum > 0 ? 100.0 * counts[i] / sum : 0.0);
         cells[i * 3] = labels[i];
@@ -177,7 +177,7 @@ static void satisfaction_table(sc_doc *d, const sc_bulletin *b)
     }
     const char *heads[3] = {_("bulletin: verdict"), _("bulletin: count"), _("bulletin: share")};
     const double widths[3] = {2, 1, 1};
-    sc_doc_table(d, heads, widths, 3, cells, 4, 0);
+    sc_doc_table(d, heads, widths, 3, cells, SC_BULLETIN_VERDICTS, 0);
 }
 
 int sc_bulletin_write_pdf(const sc_bulletin *b, const char *path, sj_error *err)

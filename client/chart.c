@@ -174,8 +174,9 @@ void sc_chart_bars(cairo_t *cr, double x, double y, double w, double h, const ch
     cairo_restore(cr);
 }
 
-const double SC_CHART_SATISFACTION_COLOURS[4][3] = {
-    {0.22, 0.62, 0.32}, {0.60, 0.80, 0.45}, {0.80, 0.22, 0.22}, {0.70, 0.70, 0.70}};
+const double SC_CHART_SATISFACTION_COLOURS[6][3] = {
+    {0.13, 0.50, 0.24}, {0.22, 0.62, 0.32}, {0.60, 0.80, 0.45},
+    {0.85, 0.45, 0.25}, {0.75, 0.15, 0.15}, {0.70, 0.70, 0.70}};
 
 static void part_colour(cairo_t *cr, const double (*colours)[3], size_t i)
 {

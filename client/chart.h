@@ -41,9 +41,10 @@ void sc_chart_parts(cairo_t *cr, double x, double y, double w, double h, const c
                     const char *const *labels, const double *values, size_t n,
                     const double (*colours)[3]);
 
-/* The satisfaction split's colours: 满意 green, 基本满意 light green,
- * 不满意 red, 未评价 grey (sc_bulletin_satisfaction()'s order). */
-extern const double SC_CHART_SATISFACTION_COLOURS[4][3];
+/* The satisfaction split's colours on the 好差评 scale: 非常满意 dark
+ * green, 满意 green, 基本满意 light green, 不满意 orange, 非常不满意 red,
+ * 未评价 grey (sc_bulletin_satisfaction()'s order). */
+extern const double SC_CHART_SATISFACTION_COLOURS[6][3];
 
 /* A grid of cells, one per village in the order given (by code, so that a
  * township's villages sit together), coloured by the rate from red (0)

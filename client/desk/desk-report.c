@@ -166,11 +166,11 @@ static void draw(GtkDrawingArea *area, cairo_t *cr, int width, int height, gpoin
         hv[hn++] = hs->rows[i]->registered;
     }
     sc_chart_parts(cr, lw + gap, 0, rw, top_h / 2, _("chart: handling mix"), hl, hv, hn, NULL);
-    const char *sl[4];
-    double sv[4];
+    const char *sl[SC_BULLETIN_VERDICTS];
+    double sv[SC_BULLETIN_VERDICTS];
     sc_bulletin_satisfaction(b, sl, sv);
     sc_chart_parts(cr, lw + gap, top_h / 2 + 6, rw, top_h / 2, _("chart: satisfaction split"), sl,
-                   sv, 4, SC_CHART_SATISFACTION_COLOURS);
+                   sv, SC_BULLETIN_VERDICTS, SC_CHART_SATISFACTION_COLOURS);
     /* 办结率 by township and the village grid. */
     const Sanji__PeriodStatistics *ts = sc_bulletin_stats(b, SC_BULLETIN_TOWNSHIP);
     size_t tn = ts->n_rows < 40 ? ts->n_rows : 40;
