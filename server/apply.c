@@ -29,6 +29,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "apply_set.h"
 #include "arena.h"
 #include "case_pb.h"
 #include "caserow.h"
@@ -379,6 +380,25 @@ static const char RECORD_NEW_CASE_SQL[] =
     " case_version, sender_node) VALUES ($1, $2, $3, $4, $5,"
     " coalesce((SELECT number FROM cases WHERE case_id = $5), $6), $7, $8)";
 
+/* An event, the village's feed counter and the feed row in one statement
+ * (one round trip instead of three).  The counter row stays locked until
+ * COMMIT: no two transactions take the same number, and a rolled-back one
+ * leaves no gap.  The feed row's foreign key to the event is checked at the
+ * end of the statement, when the event is in. */
+static const char EVENT_SQL[] =
+    "WITH e AS (INSERT INTO case_event (case_id, seq, action, actor_person, actor_name,"
+    " actor_node, actor_level, actor_unit, at_ms, recorded_at_ms, from_status,"
+    " to_status, note, result, materials, satisfaction, department, message_id,"
+    " repeat_materials_request, department_code, clock_days, due_at_ms,"
+    " due_provisional, notify_attempt, notify_retry_at_ms, person, person_name) VALUES"
+    " ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18,"
+    " $19, $21, $22, $23, $24, $25, $26, $27, $28) RETURNING case_id, seq),"
+    " c AS (INSERT INTO feed_counter (village, last_seq) VALUES ($20::text, 1)"
+    " ON CONFLICT (village) DO UPDATE SET last_seq = feed_counter.last_seq + 1"
+    " RETURNING last_seq)"
+    " INSERT INTO feed (village, seq, case_id, event_seq)"
+    " SELECT $20::text, c.last_seq, e.case_id, e.seq FROM e, c RETURNING seq";
+
 /* Fills x for r (which must not move before x is used). */
 static void record_params(record_row *x, const char *message_id, const countyd_peer *peer,
                           const countyd_apply_result *r)
@@ -424,24 +444,8 @@ static int write_event(countyd_apply *a, const char *village, const event_row *e
                        e->department_code ? e->department_code : "", cd, due,
                        b(e->ev->due_provisional), na, nrt, e->named ? e->named : "",
                        e->named_name ? e->named_name : ""};
-    /* One statement for the event, the village's feed counter and the feed
-     * row (one round trip instead of three).  The counter row stays locked
-     * until COMMIT: no two transactions take the same number, and a
-     * rolled-back one leaves no gap.  The feed row's foreign key to the
-     * event is checked at the end of the statement, when the event is in. */
     countyd_db_stmt st[2] = {
-        {.sql = "WITH e AS (INSERT INTO case_event (case_id, seq, action, actor_person, actor_name,"
-                " actor_node, actor_level, actor_unit, at_ms, recorded_at_ms, from_status,"
-                " to_status, note, result, materials, satisfaction, department, message_id,"
-                " repeat_materials_request, department_code, clock_days, due_at_ms,"
-                " due_provisional, notify_attempt, notify_retry_at_ms, person, person_name) VALUES"
-                " ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18,"
-                " $19, $21, $22, $23, $24, $25, $26, $27, $28) RETURNING case_id, seq),"
-                " c AS (INSERT INTO feed_counter (village, last_seq) VALUES ($20::text, 1)"
-                " ON CONFLICT (village) DO UPDATE SET last_seq = feed_counter.last_seq + 1"
-                " RETURNING last_seq)"
-                " INSERT INTO feed (village, seq, case_id, event_seq)"
-                " SELECT $20::text, c.last_seq, e.case_id, e.seq FROM e, c RETURNING seq",
+        {.sql = EVENT_SQL,
          .n = 28, .params = p},
         {.sql = RECORD_SQL, .n = 8}};
     record_row row;
@@ -533,6 +537,10 @@ static int lookup_processed(countyd_apply *a, const char *message_id, countyd_ap
     return 0;
 }
 
+static const char NOTIFY_SQL[] =
+    "INSERT INTO notification (case_id, event_seq, kind, phone, next_attempt_at_ms)"
+    " SELECT case_id, $2, $3, applicant_phone, $4 FROM cases WHERE case_id = $1 RETURNING 1";
+
 /* Queues the message to the villager an event calls for (ev->notify; the
  * state machine leaves it NONE for a case the cadre marked "do not
  * notify").  Only the phone is copied; the text is rendered by the
@@ -548,11 +556,7 @@ static int queue_notification(countyd_apply *a, const char *cid, int seq, const 
     fmt_i64(when, sizeof(when), at);
     const char *p[] = {cid, sq, kind, when};
     r->notify_queued = true;
-    return run_write(a,
-                     "INSERT INTO notification (case_id, event_seq, kind, phone, next_attempt_at_ms)"
-                     " SELECT case_id, $2, $3, applicant_phone, $4 FROM cases WHERE case_id = $1"
-                     " RETURNING 1",
-                     4, p, SINK_ONE_ROW, r, err);
+    return run_write(a, NOTIFY_SQL, 4, p, SINK_ONE_ROW, r, err);
 }
 
 /* --- persons an action names ------------------------------------------------ */
@@ -882,6 +886,19 @@ static int apply_action(countyd_apply *a, const countyd_apply_msg *m, const char
 
 /* Loads the case FOR UPDATE, runs the state machine, writes the case, its
  * event and the feed row.  Shared by nodes' actions and the sweep. */
+/* A case's row after an action (every column an action may change). */
+static const char CASE_UPDATE_SQL[] =
+    "UPDATE cases SET status = $2, resume_status = $3, holder_level = $4, holder_unit = $5,"
+    " version = $6, handling = $7, overdue = $8, supervised = $9, escalated = $10,"
+    " reached_county = $11, warn_level = $12, urge_count = $13, materials_rounds = $14,"
+    " satisfaction = $15, resolved_level = $16, resolved_unit = $17, updated_at_ms = $18,"
+    " closed_at_ms = $19, department = $20, result = $21, return_reason = $22,"
+    " materials = $23, department_code = $24, department_refusals = $25, due_at_ms = $26,"
+    " due_provisional = $27, paused_at_ms = $28, paused_days = $29, extended_days = $30,"
+    " extension_days = $31, return_count = $32, notify_state = $33, notify_attempts = $34,"
+    " notify_at_ms = $35, notify_retry_at_ms = $36, assignee = $37, assignee_name = $38,"
+    " carrier = $39, carrier_name = $40 WHERE case_id = $1 RETURNING 1";
+
 static int act_on_case(countyd_apply *a, const Sanji__CaseAction *act, const actor_info *who,
                        const char *mid, countyd_apply_result *r, sj_error *err)
 {
@@ -1017,18 +1034,7 @@ static int act_on_case(countyd_apply *a, const Sanji__CaseAction *act, const act
                        SJ__T(c->assignee), SJ__T(c->assignee_name), SJ__T(c->carrier),
                        SJ__T(c->carrier_name)};
 #undef SJ__T
-    static const char update_sql[] =
-        "UPDATE cases SET status = $2, resume_status = $3, holder_level = $4, holder_unit = $5,"
-        " version = $6, handling = $7, overdue = $8, supervised = $9, escalated = $10,"
-        " reached_county = $11, warn_level = $12, urge_count = $13, materials_rounds = $14,"
-        " satisfaction = $15, resolved_level = $16, resolved_unit = $17, updated_at_ms = $18,"
-        " closed_at_ms = $19, department = $20, result = $21, return_reason = $22,"
-        " materials = $23, department_code = $24, department_refusals = $25, due_at_ms = $26,"
-        " due_provisional = $27, paused_at_ms = $28, paused_days = $29, extended_days = $30,"
-        " extension_days = $31, return_count = $32, notify_state = $33, notify_attempts = $34,"
-        " notify_at_ms = $35, notify_retry_at_ms = $36, assignee = $37, assignee_name = $38,"
-        " carrier = $39, carrier_name = $40 WHERE case_id = $1 RETURNING 1";
-    rc = run_write(a, update_sql, 40, p, SINK_ONE_ROW, r, err);
+    rc = run_write(a, CASE_UPDATE_SQL, 40, p, SINK_ONE_ROW, r, err);
     free(mats);
     if (rc != 0)
         goto out;
@@ -1061,6 +1067,78 @@ out:
     if (owned)
         PQclear(res);
     return rc;
+}
+
+/* --- the set-based writes --------------------------------------------------- */
+
+/* The set-based flush (apply_set.h): the deferred writes grouped by table
+ * (kind), in the order they were deferred, each group one statement, then
+ * the sinks filled from the rows returned in that order. */
+static int set_kind(const char *sql)
+{
+    if (sql == CASE_INSERT_SQL)
+        return COUNTYD_SET_CASE_INSERT;
+    if (sql == CASE_UPDATE_SQL)
+        return COUNTYD_SET_CASE_UPDATE;
+    if (sql == EVENT_SQL)
+        return COUNTYD_SET_EVENT;
+    if (sql == NOTIFY_SQL)
+        return COUNTYD_SET_NOTIFY;
+    if (sql == RECORD_STRICT_SQL || sql == RECORD_NEW_CASE_SQL)
+        return COUNTYD_SET_RECORD;
+    return -1;
+}
+
+static int set_flush(countyd_apply *a, sj_error *err)
+{
+    countyd_apply_pipe *pp = a->pipe;
+    const char *const **rows[COUNTYD_SET_KINDS] = {0};
+    deferred **of[COUNTYD_SET_KINDS] = {0};
+    countyd_set_rows sets[COUNTYD_SET_KINDS] = {{0}};
+    PGresult *res[COUNTYD_SET_KINDS] = {0};
+    int rc = 0;
+    for (int k = 0; k < COUNTYD_SET_KINDS; k++) {
+        rows[k] = countyd_arena_alloc(&pp->arena, (pp->n + 1) * sizeof(*rows[k]));
+        of[k] = countyd_arena_alloc(&pp->arena, (pp->n + 1) * sizeof(*of[k]));
+        if (!rows[k] || !of[k])
+            return sj_error_set(err, SJ_ENOMEM, "out of memory");
+    }
+    for (size_t i = 0; i < pp->n; i++) {
+        deferred *d = &pp->d[i];
+        int k = set_kind(d->sql);
+        if (k < 0)
+            return sj_error_set(err, SJ_EINTERNAL, "no set-based form of %.50s", d->sql);
+        const char *const *row = d->params;
+        if (k == COUNTYD_SET_RECORD) {
+            /* RECORD_NEW_CASE_SQL reads the new case's number: a ninth column says so. */
+            const char **r9 = countyd_arena_alloc(&pp->arena, 9 * sizeof(*r9));
+            if (!r9)
+                return sj_error_set(err, SJ_ENOMEM, "out of memory");
+            memcpy(r9, d->params, 8 * sizeof(*r9));
+            r9[8] = b(d->sql == RECORD_NEW_CASE_SQL);
+            row = r9;
+        }
+        rows[k][sets[k].n] = row;
+        of[k][sets[k].n++] = d;
+    }
+    for (int k = 0; k < COUNTYD_SET_KINDS; k++)
+        sets[k].rows = rows[k];
+    if ((rc = countyd_set_write(a->db, sets, res, err)) != 0)
+        return rc;
+    /* One row per input row, in order: (ord, value). */
+    for (int k = 0; k < COUNTYD_SET_KINDS; k++) {
+        for (size_t i = 0; res[k] && i < sets[k].n; i++) {
+            deferred *d = of[k][i];
+            if (d->sink == SINK_NUMBER)
+                snprintf(d->r->case_number, sizeof(d->r->case_number), "%s",
+                         PQgetvalue(res[k], (int)i, 1));
+            else if (d->sink == SINK_FEED_SEQ)
+                d->r->feed_seq = strtoull(PQgetvalue(res[k], (int)i, 1), NULL, 10);
+        }
+        PQclear(res[k]);
+    }
+    a->set_batches++;
+    return 0;
 }
 
 /* --- the batch -------------------------------------------------------------- */
@@ -1165,7 +1243,7 @@ again:
             goto fail;
     }
     a->cur = NULL;
-    if (a->pipelined && (rc = pipe_flush(a, err)) != 0)
+    if (a->pipelined && (rc = a->row_writes ? pipe_flush(a, err) : set_flush(a, err)) != 0)
         goto serial;
     if ((rc = countyd_db_exec(a->db, "COMMIT", 0, NULL, err)) != 0)
         goto fail;

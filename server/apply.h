@@ -108,11 +108,14 @@ typedef struct countyd_apply {
     /* Internal to apply.c: the mode of the batch being applied and what
      * the current message did (see apply_one()). */
     bool serial_only;              /* never pipelined (config apply.pipeline = false; tests) */
+    bool row_writes;               /* pipelined writes one statement per row, not per table
+                                    * (config apply.set_based = false; tests) */
     bool pipelined, safe, wrote, recorded, record_fresh;
     const countyd_apply_msg *cur;  /* the node's message being applied, or NULL */
     struct countyd_apply_pipe *pipe; /* the pipelined mode's deferred writes */
     unsigned serial_runs;          /* batches run again one message at a time: for tests */
     unsigned safe_runs;            /* batches that needed the safe mode: for tests */
+    unsigned set_batches;          /* batches written set-based (apply_set.h): for tests */
 } countyd_apply;
 
 /* Binds to db and county (6 digits) and loads the holiday table.  Returns

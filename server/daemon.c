@@ -202,6 +202,7 @@ static void work_cb(uv_work_t *w)
                 return;
             }
             k->apply.serial_only = !cfg->pipeline;
+            k->apply.row_writes = !cfg->set_based;
             k->apply.time_floor_ms = k->d->time_floor_ms;
             k->apply_open = true;
         }
