@@ -12,7 +12,9 @@
  * dedup check; the writes of a message are few statements (data-modifying
  * CTEs).  Three modes, each the fallback of the one before:
  *   pipelined  the batch's cases are read in one query and its writes are
- *              deferred (defer()) and sent in one pipeline (pipe_flush());
+ *              deferred (defer()) and sent in one pipeline: set-based, one
+ *              statement per table (set_flush(), apply_set.h; the default),
+ *              or one per row (pipe_flush(), apply.set_based = false);
  *              a round trip per batch, not per statement;
  *   serial     the statements of one message after another, the last of
  *              them in one pipeline with the processed-message row;
@@ -89,19 +91,148 @@ typedef struct deferred {
     countyd_apply_result *r;
 } deferred;
 
+/* The set-based mode applies several messages on one case in one batch:
+ * a case the batch wrote is kept here as the messages left it, and the
+ * next message on it is judged against that, as the serial mode judges it
+ * against the row the message before wrote. */
+typedef struct touched {
+    uint8_t id[16];
+    sj_case c;                          /* strings in the pipe's arena */
+    int last_seq;                       /* its last event */
+    char number[32];                    /* "" for a case registered in this batch */
+    const countyd_apply_result *submit; /* that registration's result (its number) */
+    long update;                        /* index in d of its deferred update, or -1 */
+} touched;
+
+/* A result whose case number is that of a case registered in the same
+ * batch, known once the case rows are written. */
+typedef struct number_from {
+    countyd_apply_result *r;
+    const countyd_apply_result *from;
+} number_from;
+
 typedef struct countyd_apply_pipe {
     countyd_arena arena;
     deferred *d;
     size_t n, cap;
     PGresult *cases; /* the batch's cases read FOR UPDATE (prefetch_cases()) */
+    touched *t;
+    size_t nt, tcap;
+    number_from *nf;
+    size_t nnf, nfcap;
 } countyd_apply_pipe;
 
 static void pipe_reset(countyd_apply_pipe *pp)
 {
     countyd_arena_free(&pp->arena);
     pp->n = 0;
+    pp->nt = 0;
+    pp->nnf = 0;
     PQclear(pp->cases);
     pp->cases = NULL;
+}
+
+/* Several messages on one case are applied set-based (touched above); the
+ * per-row pipeline keeps to batches on distinct cases. */
+static bool set_mode(const countyd_apply *a)
+{
+    return a->pipelined && !a->row_writes;
+}
+
+static touched *touched_find(countyd_apply_pipe *pp, const uint8_t id[16])
+{
+    for (size_t i = pp->nt; i-- > 0;)
+        if (memcmp(pp->t[i].id, id, 16) == 0)
+            return &pp->t[i];
+    return NULL;
+}
+
+static const char *arena_dup(countyd_arena *ar, const char *s)
+{
+    return s ? countyd_arena_strdup(ar, s) : NULL;
+}
+
+/* *dst = *src with its text copied into the pipe's arena (src's may live
+ * only as long as the message's own arena).  Returns 0 or SJ_ENOMEM. */
+static int case_keep(countyd_apply_pipe *pp, const sj_case *src, sj_case *dst)
+{
+    countyd_arena *ar = &pp->arena;
+    sj_case c = *src;
+    c.department = arena_dup(ar, src->department);
+    c.department_code = arena_dup(ar, src->department_code);
+    c.result = arena_dup(ar, src->result);
+    c.return_reason = arena_dup(ar, src->return_reason);
+    c.assignee = arena_dup(ar, src->assignee);
+    c.assignee_name = arena_dup(ar, src->assignee_name);
+    c.carrier = arena_dup(ar, src->carrier);
+    c.carrier_name = arena_dup(ar, src->carrier_name);
+    if (src->n_materials > 0) {
+        const char **m = countyd_arena_alloc(ar, src->n_materials * sizeof(*m));
+        if (!m)
+            return SJ_ENOMEM;
+        for (size_t i = 0; i < src->n_materials; i++)
+            m[i] = arena_dup(ar, src->materials[i]);
+        c.materials = m;
+    }
+    *dst = c;
+    return 0;
+}
+
+/* r (a message on a case registered earlier in this batch) gets the
+ * case's number once set_flush() knows it; its processed-message row reads
+ * it from the case row (RECORD_NEW_CASE_SQL). */
+static int number_later(countyd_apply *a, countyd_apply_result *r,
+                        const countyd_apply_result *from, sj_error *err)
+{
+    countyd_apply_pipe *pp = a->pipe;
+    if (pp->nnf == pp->nfcap) {
+        size_t cap = pp->nfcap ? 2 * pp->nfcap : 64;
+        number_from *more = realloc(pp->nf, cap * sizeof(*more));
+        if (!more)
+            return sj_error_set(err, SJ_ENOMEM, "out of memory");
+        pp->nf = more;
+        pp->nfcap = cap;
+    }
+    pp->nf[pp->nnf++] = (number_from){.r = r, .from = from};
+    a->number_later = true;
+    return 0;
+}
+
+/* Keeps what a message left of case id (set-based mode only): c after it,
+ * its last event, its number ("" when registered in this batch, with the
+ * registration's result), and, for an action, the index of its deferred
+ * update (else -1), which replaces the one an earlier message of the
+ * batch deferred: only the last state of a row is written. */
+static int touched_keep(countyd_apply *a, const uint8_t id[16], const sj_case *c, int last_seq,
+                        const char *number, const countyd_apply_result *submit, long update_at,
+                        sj_error *err)
+{
+    countyd_apply_pipe *pp = a->pipe;
+    touched *t = touched_find(pp, id);
+    if (!t) {
+        if (pp->nt == pp->tcap) {
+            size_t cap = pp->tcap ? 2 * pp->tcap : 64;
+            touched *more = realloc(pp->t, cap * sizeof(*more));
+            if (!more)
+                return sj_error_set(err, SJ_ENOMEM, "out of memory");
+            pp->t = more;
+            pp->tcap = cap;
+        }
+        t = &pp->t[pp->nt++];
+        memcpy(t->id, id, 16);
+        snprintf(t->number, sizeof(t->number), "%s", number);
+        t->submit = submit;
+        t->update = -1;
+    }
+    if (case_keep(pp, c, &t->c) != 0)
+        return sj_error_set(err, SJ_ENOMEM, "out of memory");
+    t->last_seq = last_seq;
+    if (update_at >= 0) {
+        if (t->update >= 0)
+            pp->d[t->update].sql = NULL; /* superseded: set_flush() skips it */
+        t->update = update_at;
+    }
+    return 0;
 }
 
 /* Keeps a copy of a statement and its parameters for pipe_flush(). */
@@ -245,6 +376,8 @@ void countyd_apply_close(countyd_apply *a)
     if (a->pipe) {
         pipe_reset(a->pipe);
         free(a->pipe->d);
+        free(a->pipe->t);
+        free(a->pipe->nf);
         free(a->pipe);
         a->pipe = NULL;
     }
@@ -458,7 +591,7 @@ static int write_event(countyd_apply *a, const char *village, const event_row *e
     if (a->pipelined) {
         int rc = defer(a, st[0].sql, st[0].n, st[0].params, SINK_FEED_SEQ, r, err);
         if (rc == 0 && with_record) {
-            rc = defer(a, a->cur->submit ? RECORD_NEW_CASE_SQL : RECORD_STRICT_SQL, 8, row.p,
+            rc = defer(a, a->cur->submit || a->number_later ? RECORD_NEW_CASE_SQL : RECORD_STRICT_SQL, 8, row.p,
                        SINK_NONE, NULL, err);
             a->recorded = a->record_fresh = true; /* else the pipeline fails */
         }
@@ -493,7 +626,8 @@ static int record_result(countyd_apply *a, const char *message_id, const countyd
     record_row x;
     record_params(&x, message_id, peer, r);
     if (a->pipelined) {
-        int rc = defer(a, RECORD_STRICT_SQL, 8, x.p, SINK_NONE, NULL, err);
+        int rc = defer(a, a->number_later ? RECORD_NEW_CASE_SQL : RECORD_STRICT_SQL, 8, x.p,
+                       SINK_NONE, NULL, err);
         return rc != 0 ? rc : 1; /* a recorded id fails the pipeline */
     }
     PGresult *res;
@@ -741,6 +875,14 @@ static int apply_submit(countyd_apply *a, const countyd_apply_msg *m, const char
         if ((rc = write_event(a, s->village, &e, i + 1 == out.n_events, r, err)) != 0)
             return rc;
     }
+    if (set_mode(a)) {
+        /* The row as inserted: the carrier is a column of the insert. */
+        sj_case kept = out.next;
+        kept.carrier = carrier;
+        kept.carrier_name = carrier_name;
+        if ((rc = touched_keep(a, r->case_id, &kept, (int)out.n_events, "", r, -1, err)) != 0)
+            return rc;
+    }
     r->status = SANJI__ACK_STATUS__ACK_STATUS_APPLIED;
     r->case_version = c->version;
     return 0;
@@ -798,6 +940,18 @@ static bool cases_distinct(const countyd_apply_msg *msgs, size_t n)
                 return false;
         }
     }
+    return true;
+}
+
+/* The set-based mode takes several messages on one case, but a message
+ * sent twice in one batch (a resend that caught up with the first) runs
+ * serially from the start, where the second finds the first's result. */
+static bool ids_distinct(const countyd_apply_msg *msgs, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        for (size_t k = 0; k < i; k++)
+            if (memcmp(msgs[i].message_id, msgs[k].message_id, 16) == 0)
+                return false;
     return true;
 }
 
@@ -907,23 +1061,38 @@ static int act_on_case(countyd_apply *a, const Sanji__CaseAction *act, const act
     char cid[SJ_UUID_TEXT_SIZE];
     sj_uuid_format(r->case_id, cid);
     PGresult *res = NULL;
-    bool owned;
-    int row;
-    if ((rc = load_case(a, cid, &res, &owned, &row, err)) != 0)
-        return rc;
-    if (row < 0) {
-        if (owned)
-            PQclear(res);
-        return refuse(r, SJ_EUNKNOWN_CASE, N_("The county has no such case."));
-    }
-    /* The row read as the feed shows it, and judged through the same
-     * conversion as the relays' and the clients' copies. */
+    bool owned = false;
+    int row = -1;
     countyd_arena arena;
     countyd_arena_init(&arena);
-    const Sanji__Case *row_case = countyd_caserow_case(&arena, res, row, 0);
     sj_case cur;
-    sj_case_pb_to_case(row_case, (sj_level)atoi(PQgetvalue(res, row, C_MIN_LEVEL)), &cur);
-    snprintf(r->case_number, sizeof(r->case_number), "%s", row_case->number);
+    int last_seq;
+    /* A case an earlier message of this batch wrote (set-based mode): as
+     * that message left it. */
+    const touched *t = set_mode(a) ? touched_find(a->pipe, r->case_id) : NULL;
+    if (t) {
+        cur = t->c;
+        last_seq = t->last_seq;
+        snprintf(r->case_number, sizeof(r->case_number), "%s", t->number);
+        if (!t->number[0]) {
+            if ((rc = number_later(a, r, t->submit, err)) != 0)
+                goto out;
+        }
+    } else {
+        if ((rc = load_case(a, cid, &res, &owned, &row, err)) != 0)
+            return rc;
+        if (row < 0) {
+            if (owned)
+                PQclear(res);
+            return refuse(r, SJ_EUNKNOWN_CASE, N_("The county has no such case."));
+        }
+        /* The row read as the feed shows it, and judged through the same
+         * conversion as the relays' and the clients' copies. */
+        const Sanji__Case *row_case = countyd_caserow_case(&arena, res, row, 0);
+        sj_case_pb_to_case(row_case, (sj_level)atoi(PQgetvalue(res, row, C_MIN_LEVEL)), &cur);
+        snprintf(r->case_number, sizeof(r->case_number), "%s", row_case->number);
+        last_seq = atoi(PQgetvalue(res, row, C_LAST_SEQ));
+    }
     int64_t now = sj_clock_real_ms();
     if ((rc = check_client_time(a, act->acted_at_ms, now, r)) != 0)
         goto out;
@@ -1034,11 +1203,12 @@ static int act_on_case(countyd_apply *a, const Sanji__CaseAction *act, const act
                        SJ__T(c->assignee), SJ__T(c->assignee_name), SJ__T(c->carrier),
                        SJ__T(c->carrier_name)};
 #undef SJ__T
+    long update_at = a->pipelined ? (long)a->pipe->n : -1;
     rc = run_write(a, CASE_UPDATE_SQL, 40, p, SINK_ONE_ROW, r, err);
     free(mats);
     if (rc != 0)
         goto out;
-    int next = atoi(PQgetvalue(res, row, C_LAST_SEQ)) + 1;
+    int next = last_seq + 1;
     r->status = SANJI__ACK_STATUS__ACK_STATUS_APPLIED; /* final before the last write_event() */
     r->case_version = c->version;
     for (size_t i = 0; i < out.n_events; i++) {
@@ -1059,6 +1229,10 @@ static int act_on_case(countyd_apply *a, const Sanji__CaseAction *act, const act
         if ((rc = write_event(a, cur.village, &e, i + 1 == out.n_events, r, err)) != 0)
             goto out;
     }
+    if (set_mode(a) &&
+        (rc = touched_keep(a, r->case_id, c, next + (int)out.n_events - 1, r->case_number,
+                           t ? t->submit : NULL, update_at, err)) != 0)
+        goto out;
     r->status = SANJI__ACK_STATUS__ACK_STATUS_APPLIED;
     r->case_version = c->version;
     rc = 0;
@@ -1105,6 +1279,8 @@ static int set_flush(countyd_apply *a, sj_error *err)
     }
     for (size_t i = 0; i < pp->n; i++) {
         deferred *d = &pp->d[i];
+        if (!d->sql)
+            continue; /* a case's update superseded by a later one (touched_keep()) */
         int k = set_kind(d->sql);
         if (k < 0)
             return sj_error_set(err, SJ_EINTERNAL, "no set-based form of %.50s", d->sql);
@@ -1137,6 +1313,10 @@ static int set_flush(countyd_apply *a, sj_error *err)
         }
         PQclear(res[k]);
     }
+    /* Messages on a case registered in this batch: its number now. */
+    for (size_t i = 0; i < pp->nnf; i++)
+        snprintf(pp->nf[i].r->case_number, sizeof(pp->nf[i].r->case_number), "%s",
+                 pp->nf[i].from->case_number);
     a->set_batches++;
     return 0;
 }
@@ -1156,7 +1336,7 @@ static int apply_one(countyd_apply *a, const countyd_apply_msg *m, countyd_apply
 {
     char mid[SJ_UUID_TEXT_SIZE];
     sj_uuid_format(m->message_id, mid);
-    a->wrote = a->recorded = false;
+    a->wrote = a->recorded = a->number_later = false;
     a->cur = m;
     int rc;
     if (a->safe && (rc = countyd_db_exec(a->db, "SAVEPOINT msg", 0, NULL, err)) != 0)
@@ -1214,7 +1394,7 @@ int countyd_apply_batch(countyd_apply *a, const countyd_apply_msg *msgs, size_t 
                         countyd_apply_result *results, sj_error *err)
 {
     a->safe = false;
-    a->pipelined = !a->serial_only && cases_distinct(msgs, n);
+    a->pipelined = !a->serial_only && (a->row_writes ? cases_distinct(msgs, n) : ids_distinct(msgs, n));
     int rc;
 again:
     pipe_reset(a->pipe);

@@ -47,6 +47,7 @@ static void usage(void)
             "       sanji-bench e2e [--stations 64] [--relays 1] [--window 1] [--secs 10]\n"
             "                       [--warm 2] [--fracs 0.5] [--pg-secs S] [--no-pgbench]\n"
             "                       [--county-conf 'key = value'...] [--pg-sql 'SQL']\n"
+            "                       [--no-notify]\n"
             "       sanji-bench pgbench [--clients 64] [--set-clients 16] [--secs 10]\n"
             "       sanji-bench relays [--stations 64] [--list 1,2,4,8,16,32] [--secs 10]\n"
             "       sanji-bench idle [--sessions 10000] [--relays 1] [--parallel 200]"
@@ -79,6 +80,10 @@ static int parse_opts(int argc, char **argv, opts *o)
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
         if (strcmp(a, "--no-pgbench") == 0) {
             o->no_pgbench = true;
+            continue;
+        }
+        if (strcmp(a, "--no-notify") == 0) {
+            bench_load_no_notify = true;
             continue;
         }
         if (!v) {
@@ -445,6 +450,8 @@ int bench_e2e_main(int argc, char **argv)
             printf("county config: %s", o.county_extra);
         if (o.pg_sql)
             printf("database changed first: %s\n", o.pg_sql);
+        if (bench_load_no_notify)
+            printf("submissions marked do-not-notify: no notification rows\n");
         printf("\n");
         bench_proc_reset_peak(net.county.pid);
         for (int t = 0; t < o.relays; t++)

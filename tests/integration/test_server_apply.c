@@ -878,9 +878,9 @@ static void test_pipeline_existing_case_refused(void **state)
 }
 
 /* Two messages on one case in one batch (an outbox flushed after a day
- * offline: the registration and the escalation) run serially from the
- * start, so the second sees the first: pipelined, the escalation would
- * find no case. */
+ * offline: the registration and the escalation): the escalation is judged
+ * against the case as the registration left it, in memory, and both are
+ * written set-based; the per-row pipeline runs such a batch serially. */
 static void test_same_case_twice_runs_serially(void **state)
 {
     fx *f = *state;
@@ -896,6 +896,8 @@ static void test_same_case_twice_runs_serially(void **state)
     expect_applied(&r[0], 1);
     expect_applied(&r[1], 2);
     assert_int_equal(f->ap.serial_runs, 0);
+    assert_int_equal(f->ap.set_batches, 1);
+    assert_string_equal(r[1].case_number, r[0].case_number);
     expect_field(f, 1, "version", "2");
     expect_feed_gapless(f, VA, 2);
 }
@@ -920,13 +922,14 @@ static void modes_batch(fx *f, const countyd_apply_msg *m, size_t n, countyd_app
  * stale, one names no case) with a submission; a redelivery of the first
  * batch's message with a new submission (the set-based write meets the
  * unique violation and the batch runs serially); one message twice in a
- * batch; two actions on one case in a batch; a new message with the id of
+ * batch; two actions on one case in a batch, and a registration with an
+ * action and a stale action on the new case; a new message with the id of
  * an existing case.  Returns the number of results. */
 static size_t modes_scenario(fx *f, countyd_apply_result out[MODES_RESULTS])
 {
     size_t at = 0;
-    sub s[12];
-    act a[6];
+    sub s[13];
+    act a[8];
     make_submit(f, &s[1], 1, VA, "pa", "T-1");
     make_submit(f, &s[2], 2, VB, "pb", "V-1");
     make_submit(f, &s[3], 3, VA, "pa", "V-1");
@@ -961,9 +964,13 @@ static size_t modes_scenario(fx *f, countyd_apply_result out[MODES_RESULTS])
     make_action(&a[4], 4, SANJI__CASE_ACTION_TYPE__CASE_ACTION_ESCALATE, 1, "pb");
     make_action(&a[5], 4, SANJI__CASE_ACTION_TYPE__CASE_ACTION_ACCEPT, 2, "tx");
     make_submit(f, &s[9], 9, VB, "pb", "V-1");
-    countyd_apply_msg b5[3] = {aft_msg(f, &P_VB, NULL, &a[4].a), aft_msg(f, &P_TX, NULL, &a[5].a),
-                               aft_msg(f, &P_VB, &s[9].s, NULL)};
-    modes_batch(f, b5, 3, out, &at);
+    make_submit(f, &s[12], 11, VA, "pa", "T-1");
+    make_action(&a[6], 11, SANJI__CASE_ACTION_TYPE__CASE_ACTION_ESCALATE, 1, "pa");
+    make_action(&a[7], 11, SANJI__CASE_ACTION_TYPE__CASE_ACTION_ESCALATE, 1, "pa"); /* stale */
+    countyd_apply_msg b5[6] = {aft_msg(f, &P_VB, NULL, &a[4].a), aft_msg(f, &P_TX, NULL, &a[5].a),
+                               aft_msg(f, &P_VB, &s[9].s, NULL),  aft_msg(f, &P_VA, &s[12].s, NULL),
+                               aft_msg(f, &P_VA, NULL, &a[6].a),  aft_msg(f, &P_VA, NULL, &a[7].a)};
+    modes_batch(f, b5, 6, out, &at);
 
     make_submit(f, &s[10], 2, VB, "pb", "T-1"); /* case 2 exists */
     make_submit(f, &s[11], 10, VA, "pa", "T-1");
@@ -1018,8 +1025,9 @@ static void test_set_based_equals_rows_and_serial(void **state)
     fx *f = *state;
     countyd_apply_result set[MODES_RESULTS], rows[MODES_RESULTS], serial[MODES_RESULTS];
     size_t n = modes_scenario(f, set);
-    /* b1, b2 set-based; b3 and b6 tried and ran serially; b4, b5 serial from the start. */
-    assert_int_equal(f->ap.set_batches, 2);
+    /* b1, b2, b5 set-based; b3 and b6 tried and ran serially; b4 (one
+     * message twice) serial from the start. */
+    assert_int_equal(f->ap.set_batches, 3);
     assert_int_equal(f->ap.serial_runs, 2);
     assert_int_equal(f->ap.safe_runs, 0);
     expect_applied(&set[0], 1);
@@ -1040,9 +1048,20 @@ static void test_set_based_equals_rows_and_serial(void **state)
     assert_true(set[13].redelivered);
     expect_applied(&set[14], 2);
     expect_applied(&set[15], 3);
-    expect_refused(&set[17], SJ_ECASE_EXISTS);
-    expect_applied(&set[18], 1);
-    expect_feed_gapless(f, VA, 7);
+    /* Two actions on case 4, then case 11 registered, escalated and a
+     * stale escalation refused, in one set-based batch. */
+    assert_int_equal(set[15].feed_seq, 5);
+    expect_applied(&set[17], 1);
+    assert_string_equal(set[17].case_number, "410423-20260430-00009");
+    expect_applied(&set[18], 2);
+    assert_string_equal(set[18].case_number, "410423-20260430-00009");
+    assert_int_equal(set[18].feed_seq, 8);
+    expect_refused(&set[19], SJ_ESTALE_VERSION);
+    assert_string_equal(set[19].case_number, "410423-20260430-00009");
+    assert_int_equal(set[19].case_version, 2);
+    expect_refused(&set[20], SJ_ECASE_EXISTS);
+    expect_applied(&set[21], 1);
+    expect_feed_gapless(f, VA, 9);
     expect_feed_gapless(f, VB, 6);
 
     void *other = NULL, *third = NULL;
