@@ -591,8 +591,10 @@ static int write_event(countyd_apply *a, const char *village, const event_row *e
     if (a->pipelined) {
         int rc = defer(a, st[0].sql, st[0].n, st[0].params, SINK_FEED_SEQ, r, err);
         if (rc == 0 && with_record) {
-            rc = defer(a, a->cur->submit || a->number_later ? RECORD_NEW_CASE_SQL : RECORD_STRICT_SQL, 8, row.p,
-                       SINK_NONE, NULL, err);
+            /* A new case's number is read from its row (not known yet). */
+            bool new_case = a->cur->submit || a->number_later;
+            rc = defer(a, new_case ? RECORD_NEW_CASE_SQL : RECORD_STRICT_SQL, 8, row.p, SINK_NONE,
+                       NULL, err);
             a->recorded = a->record_fresh = true; /* else the pipeline fails */
         }
         free(mats);
@@ -1038,8 +1040,6 @@ static int apply_action(countyd_apply *a, const countyd_apply_msg *m, const char
     return act_on_case(a, act, &who, mid, r, err);
 }
 
-/* Loads the case FOR UPDATE, runs the state machine, writes the case, its
- * event and the feed row.  Shared by nodes' actions and the sweep. */
 /* A case's row after an action (every column an action may change). */
 static const char CASE_UPDATE_SQL[] =
     "UPDATE cases SET status = $2, resume_status = $3, holder_level = $4, holder_unit = $5,"
@@ -1053,6 +1053,9 @@ static const char CASE_UPDATE_SQL[] =
     " notify_at_ms = $35, notify_retry_at_ms = $36, assignee = $37, assignee_name = $38,"
     " carrier = $39, carrier_name = $40 WHERE case_id = $1 RETURNING 1";
 
+/* Loads the case FOR UPDATE (or takes it as an earlier message of the
+ * batch left it), runs the state machine, writes the case, its event and
+ * the feed row.  Shared by nodes' actions and the sweep. */
 static int act_on_case(countyd_apply *a, const Sanji__CaseAction *act, const actor_info *who,
                        const char *mid, countyd_apply_result *r, sj_error *err)
 {
@@ -1394,7 +1397,8 @@ int countyd_apply_batch(countyd_apply *a, const countyd_apply_msg *msgs, size_t 
                         countyd_apply_result *results, sj_error *err)
 {
     a->safe = false;
-    a->pipelined = !a->serial_only && (a->row_writes ? cases_distinct(msgs, n) : ids_distinct(msgs, n));
+    a->pipelined = !a->serial_only &&
+                   (a->row_writes ? cases_distinct(msgs, n) : ids_distinct(msgs, n));
     int rc;
 again:
     pipe_reset(a->pipe);

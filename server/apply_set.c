@@ -138,8 +138,9 @@ int countyd_set_write(PGconn *db, const countyd_set_rows sets[COUNTYD_SET_KINDS]
     int rc = 0;
     const char **items = NULL;
     size_t cap = 0;
-    for (int k = 0; k < COUNTYD_SET_KINDS; k++) {
+    for (int k = 0; k < COUNTYD_SET_KINDS; k++)
         res[k] = NULL;
+    for (int k = 0; k < COUNTYD_SET_KINDS; k++) {
         const countyd_set_rows *s = &sets[k];
         if (s->n == 0)
             continue;
@@ -172,7 +173,8 @@ int countyd_set_write(PGconn *db, const countyd_set_rows sets[COUNTYD_SET_KINDS]
     for (size_t i = 0; i < m; i++) {
         int k = which[i];
         if (rc == 0 && kinds[k].row_per_row && (size_t)PQntuples(st[i].res) != sets[k].n)
-            rc = sj_error_set(err, SJ_EINTERNAL, "a set-based write returned %d rows for %zu (%.40s)",
+            rc = sj_error_set(err, SJ_EINTERNAL,
+                              "a set-based write returned %d rows for %zu (%.40s)",
                               PQntuples(st[i].res), sets[k].n, kinds[k].sql);
         res[k] = st[i].res;
     }
