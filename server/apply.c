@@ -12,7 +12,9 @@
  * dedup check; the writes of a message are few statements (data-modifying
  * CTEs).  Three modes, each the fallback of the one before:
  *   pipelined  the batch's cases are read in one query and its writes are
- *              deferred (defer()) and sent in one pipeline (pipe_flush());
+ *              deferred (defer()) and sent in one pipeline: set-based, one
+ *              statement per table (set_flush(), apply_set.h; the default),
+ *              or one per row (pipe_flush(), apply.set_based = false);
  *              a round trip per batch, not per statement;
  *   serial     the statements of one message after another, the last of
  *              them in one pipeline with the processed-message row;
@@ -29,6 +31,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "apply_set.h"
 #include "arena.h"
 #include "case_pb.h"
 #include "caserow.h"
@@ -88,19 +91,148 @@ typedef struct deferred {
     countyd_apply_result *r;
 } deferred;
 
+/* The set-based mode applies several messages on one case in one batch:
+ * a case the batch wrote is kept here as the messages left it, and the
+ * next message on it is judged against that, as the serial mode judges it
+ * against the row the message before wrote. */
+typedef struct touched {
+    uint8_t id[16];
+    sj_case c;                          /* strings in the pipe's arena */
+    int last_seq;                       /* its last event */
+    char number[32];                    /* "" for a case registered in this batch */
+    const countyd_apply_result *submit; /* that registration's result (its number) */
+    long update;                        /* index in d of its deferred update, or -1 */
+} touched;
+
+/* A result whose case number is that of a case registered in the same
+ * batch, known once the case rows are written. */
+typedef struct number_from {
+    countyd_apply_result *r;
+    const countyd_apply_result *from;
+} number_from;
+
 typedef struct countyd_apply_pipe {
     countyd_arena arena;
     deferred *d;
     size_t n, cap;
     PGresult *cases; /* the batch's cases read FOR UPDATE (prefetch_cases()) */
+    touched *t;
+    size_t nt, tcap;
+    number_from *nf;
+    size_t nnf, nfcap;
 } countyd_apply_pipe;
 
 static void pipe_reset(countyd_apply_pipe *pp)
 {
     countyd_arena_free(&pp->arena);
     pp->n = 0;
+    pp->nt = 0;
+    pp->nnf = 0;
     PQclear(pp->cases);
     pp->cases = NULL;
+}
+
+/* Several messages on one case are applied set-based (touched above); the
+ * per-row pipeline keeps to batches on distinct cases. */
+static bool set_mode(const countyd_apply *a)
+{
+    return a->pipelined && !a->row_writes;
+}
+
+static touched *touched_find(countyd_apply_pipe *pp, const uint8_t id[16])
+{
+    for (size_t i = pp->nt; i-- > 0;)
+        if (memcmp(pp->t[i].id, id, 16) == 0)
+            return &pp->t[i];
+    return NULL;
+}
+
+static const char *arena_dup(countyd_arena *ar, const char *s)
+{
+    return s ? countyd_arena_strdup(ar, s) : NULL;
+}
+
+/* *dst = *src with its text copied into the pipe's arena (src's may live
+ * only as long as the message's own arena).  Returns 0 or SJ_ENOMEM. */
+static int case_keep(countyd_apply_pipe *pp, const sj_case *src, sj_case *dst)
+{
+    countyd_arena *ar = &pp->arena;
+    sj_case c = *src;
+    c.department = arena_dup(ar, src->department);
+    c.department_code = arena_dup(ar, src->department_code);
+    c.result = arena_dup(ar, src->result);
+    c.return_reason = arena_dup(ar, src->return_reason);
+    c.assignee = arena_dup(ar, src->assignee);
+    c.assignee_name = arena_dup(ar, src->assignee_name);
+    c.carrier = arena_dup(ar, src->carrier);
+    c.carrier_name = arena_dup(ar, src->carrier_name);
+    if (src->n_materials > 0) {
+        const char **m = countyd_arena_alloc(ar, src->n_materials * sizeof(*m));
+        if (!m)
+            return SJ_ENOMEM;
+        for (size_t i = 0; i < src->n_materials; i++)
+            m[i] = arena_dup(ar, src->materials[i]);
+        c.materials = m;
+    }
+    *dst = c;
+    return 0;
+}
+
+/* r (a message on a case registered earlier in this batch) gets the
+ * case's number once set_flush() knows it; its processed-message row reads
+ * it from the case row (RECORD_NEW_CASE_SQL). */
+static int number_later(countyd_apply *a, countyd_apply_result *r,
+                        const countyd_apply_result *from, sj_error *err)
+{
+    countyd_apply_pipe *pp = a->pipe;
+    if (pp->nnf == pp->nfcap) {
+        size_t cap = pp->nfcap ? 2 * pp->nfcap : 64;
+        number_from *more = realloc(pp->nf, cap * sizeof(*more));
+        if (!more)
+            return sj_error_set(err, SJ_ENOMEM, "out of memory");
+        pp->nf = more;
+        pp->nfcap = cap;
+    }
+    pp->nf[pp->nnf++] = (number_from){.r = r, .from = from};
+    a->number_later = true;
+    return 0;
+}
+
+/* Keeps what a message left of case id (set-based mode only): c after it,
+ * its last event, its number ("" when registered in this batch, with the
+ * registration's result), and, for an action, the index of its deferred
+ * update (else -1), which replaces the one an earlier message of the
+ * batch deferred: only the last state of a row is written. */
+static int touched_keep(countyd_apply *a, const uint8_t id[16], const sj_case *c, int last_seq,
+                        const char *number, const countyd_apply_result *submit, long update_at,
+                        sj_error *err)
+{
+    countyd_apply_pipe *pp = a->pipe;
+    touched *t = touched_find(pp, id);
+    if (!t) {
+        if (pp->nt == pp->tcap) {
+            size_t cap = pp->tcap ? 2 * pp->tcap : 64;
+            touched *more = realloc(pp->t, cap * sizeof(*more));
+            if (!more)
+                return sj_error_set(err, SJ_ENOMEM, "out of memory");
+            pp->t = more;
+            pp->tcap = cap;
+        }
+        t = &pp->t[pp->nt++];
+        memcpy(t->id, id, 16);
+        snprintf(t->number, sizeof(t->number), "%s", number);
+        t->submit = submit;
+        t->update = -1;
+    }
+    if (case_keep(pp, c, &t->c) != 0)
+        return sj_error_set(err, SJ_ENOMEM, "out of memory");
+    t->last_seq = last_seq;
+    if (update_at >= 0) {
+        if (t->update >= 0)
+            pp->d[t->update].sql = NULL; /* superseded: set_flush() skips it */
+        t->update = update_at;
+    }
+    return 0;
 }
 
 /* Keeps a copy of a statement and its parameters for pipe_flush(). */
@@ -245,6 +377,8 @@ void countyd_apply_close(countyd_apply *a)
     if (a->pipe) {
         pipe_reset(a->pipe);
         free(a->pipe->d);
+        free(a->pipe->t);
+        free(a->pipe->nf);
         free(a->pipe);
         a->pipe = NULL;
     }
@@ -380,6 +514,26 @@ static const char RECORD_NEW_CASE_SQL[] =
     " case_version, sender_node) VALUES ($1, $2, $3, $4, $5,"
     " coalesce((SELECT number FROM cases WHERE case_id = $5), $6), $7, $8)";
 
+/* An event, the village's feed counter and the feed row in one statement
+ * (one round trip instead of three).  The counter row stays locked until
+ * COMMIT: no two transactions take the same number, and a rolled-back one
+ * leaves no gap.  The feed row's foreign key to the event is checked at the
+ * end of the statement, when the event is in. */
+static const char EVENT_SQL[] =
+    "WITH e AS (INSERT INTO case_event (case_id, seq, action, actor_person, actor_name,"
+    " actor_node, actor_level, actor_unit, at_ms, recorded_at_ms, from_status,"
+    " to_status, note, result, materials, satisfaction, department, message_id,"
+    " repeat_materials_request, department_code, clock_days, due_at_ms,"
+    " due_provisional, notify_attempt, notify_retry_at_ms, person, person_name,"
+    " rectify_due_at_ms, rectify_late) VALUES"
+    " ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18,"
+    " $19, $21, $22, $23, $24, $25, $26, $27, $28, $29, $30) RETURNING case_id, seq),"
+    " c AS (INSERT INTO feed_counter (village, last_seq) VALUES ($20::text, 1)"
+    " ON CONFLICT (village) DO UPDATE SET last_seq = feed_counter.last_seq + 1"
+    " RETURNING last_seq)"
+    " INSERT INTO feed (village, seq, case_id, event_seq)"
+    " SELECT $20::text, c.last_seq, e.case_id, e.seq FROM e, c RETURNING seq";
+
 /* Fills x for r (which must not move before x is used). */
 static void record_params(record_row *x, const char *message_id, const countyd_peer *peer,
                           const countyd_apply_result *r)
@@ -426,25 +580,8 @@ static int write_event(countyd_apply *a, const char *village, const event_row *e
                        e->department_code ? e->department_code : "", cd, due,
                        b(e->ev->due_provisional), na, nrt, e->named ? e->named : "",
                        e->named_name ? e->named_name : "", rdue, b(e->ev->rectify_late)};
-    /* One statement for the event, the village's feed counter and the feed
-     * row (one round trip instead of three).  The counter row stays locked
-     * until COMMIT: no two transactions take the same number, and a
-     * rolled-back one leaves no gap.  The feed row's foreign key to the
-     * event is checked at the end of the statement, when the event is in. */
     countyd_db_stmt st[2] = {
-        {.sql = "WITH e AS (INSERT INTO case_event (case_id, seq, action, actor_person, actor_name,"
-                " actor_node, actor_level, actor_unit, at_ms, recorded_at_ms, from_status,"
-                " to_status, note, result, materials, satisfaction, department, message_id,"
-                " repeat_materials_request, department_code, clock_days, due_at_ms,"
-                " due_provisional, notify_attempt, notify_retry_at_ms, person, person_name,"
-                " rectify_due_at_ms, rectify_late) VALUES"
-                " ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18,"
-                " $19, $21, $22, $23, $24, $25, $26, $27, $28, $29, $30) RETURNING case_id, seq),"
-                " c AS (INSERT INTO feed_counter (village, last_seq) VALUES ($20::text, 1)"
-                " ON CONFLICT (village) DO UPDATE SET last_seq = feed_counter.last_seq + 1"
-                " RETURNING last_seq)"
-                " INSERT INTO feed (village, seq, case_id, event_seq)"
-                " SELECT $20::text, c.last_seq, e.case_id, e.seq FROM e, c RETURNING seq",
+        {.sql = EVENT_SQL,
          .n = 30, .params = p},
         {.sql = RECORD_SQL, .n = 8}};
     record_row row;
@@ -457,8 +594,10 @@ static int write_event(countyd_apply *a, const char *village, const event_row *e
     if (a->pipelined) {
         int rc = defer(a, st[0].sql, st[0].n, st[0].params, SINK_FEED_SEQ, r, err);
         if (rc == 0 && with_record) {
-            rc = defer(a, a->cur->submit ? RECORD_NEW_CASE_SQL : RECORD_STRICT_SQL, 8, row.p,
-                       SINK_NONE, NULL, err);
+            /* A new case's number is read from its row (not known yet). */
+            bool new_case = a->cur->submit || a->number_later;
+            rc = defer(a, new_case ? RECORD_NEW_CASE_SQL : RECORD_STRICT_SQL, 8, row.p, SINK_NONE,
+                       NULL, err);
             a->recorded = a->record_fresh = true; /* else the pipeline fails */
         }
         free(mats);
@@ -492,7 +631,8 @@ static int record_result(countyd_apply *a, const char *message_id, const countyd
     record_row x;
     record_params(&x, message_id, peer, r);
     if (a->pipelined) {
-        int rc = defer(a, RECORD_STRICT_SQL, 8, x.p, SINK_NONE, NULL, err);
+        int rc = defer(a, a->number_later ? RECORD_NEW_CASE_SQL : RECORD_STRICT_SQL, 8, x.p,
+                       SINK_NONE, NULL, err);
         return rc != 0 ? rc : 1; /* a recorded id fails the pipeline */
     }
     PGresult *res;
@@ -536,6 +676,10 @@ static int lookup_processed(countyd_apply *a, const char *message_id, countyd_ap
     return 0;
 }
 
+static const char NOTIFY_SQL[] =
+    "INSERT INTO notification (case_id, event_seq, kind, phone, next_attempt_at_ms)"
+    " SELECT case_id, $2, $3, applicant_phone, $4 FROM cases WHERE case_id = $1 RETURNING 1";
+
 /* Queues the message to the villager an event calls for (ev->notify; the
  * state machine leaves it NONE for a case the cadre marked "do not
  * notify").  Only the phone is copied; the text is rendered by the
@@ -551,11 +695,7 @@ static int queue_notification(countyd_apply *a, const char *cid, int seq, const 
     fmt_i64(when, sizeof(when), at);
     const char *p[] = {cid, sq, kind, when};
     r->notify_queued = true;
-    return run_write(a,
-                     "INSERT INTO notification (case_id, event_seq, kind, phone, next_attempt_at_ms)"
-                     " SELECT case_id, $2, $3, applicant_phone, $4 FROM cases WHERE case_id = $1"
-                     " RETURNING 1",
-                     4, p, SINK_ONE_ROW, r, err);
+    return run_write(a, NOTIFY_SQL, 4, p, SINK_ONE_ROW, r, err);
 }
 
 /* --- persons an action names ------------------------------------------------ */
@@ -740,6 +880,14 @@ static int apply_submit(countyd_apply *a, const countyd_apply_msg *m, const char
         if ((rc = write_event(a, s->village, &e, i + 1 == out.n_events, r, err)) != 0)
             return rc;
     }
+    if (set_mode(a)) {
+        /* The row as inserted: the carrier is a column of the insert. */
+        sj_case kept = out.next;
+        kept.carrier = carrier;
+        kept.carrier_name = carrier_name;
+        if ((rc = touched_keep(a, r->case_id, &kept, (int)out.n_events, "", r, -1, err)) != 0)
+            return rc;
+    }
     r->status = SANJI__ACK_STATUS__ACK_STATUS_APPLIED;
     r->case_version = c->version;
     return 0;
@@ -797,6 +945,18 @@ static bool cases_distinct(const countyd_apply_msg *msgs, size_t n)
                 return false;
         }
     }
+    return true;
+}
+
+/* The set-based mode takes several messages on one case, but a message
+ * sent twice in one batch (a resend that caught up with the first) runs
+ * serially from the start, where the second finds the first's result. */
+static bool ids_distinct(const countyd_apply_msg *msgs, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        for (size_t k = 0; k < i; k++)
+            if (memcmp(msgs[i].message_id, msgs[k].message_id, 16) == 0)
+                return false;
     return true;
 }
 
@@ -884,8 +1044,23 @@ static int apply_action(countyd_apply *a, const countyd_apply_msg *m, const char
     return act_on_case(a, act, &who, mid, r, err);
 }
 
-/* Loads the case FOR UPDATE, runs the state machine, writes the case, its
- * event and the feed row.  Shared by nodes' actions and the sweep. */
+/* A case's row after an action (every column an action may change). */
+static const char CASE_UPDATE_SQL[] =
+    "UPDATE cases SET status = $2, resume_status = $3, holder_level = $4, holder_unit = $5,"
+    " version = $6, handling = $7, overdue = $8, supervised = $9, escalated = $10,"
+    " reached_county = $11, warn_level = $12, urge_count = $13, materials_rounds = $14,"
+    " satisfaction = $15, resolved_level = $16, resolved_unit = $17, updated_at_ms = $18,"
+    " closed_at_ms = $19, department = $20, result = $21, return_reason = $22,"
+    " materials = $23, department_code = $24, department_refusals = $25, due_at_ms = $26,"
+    " due_provisional = $27, paused_at_ms = $28, paused_days = $29, extended_days = $30,"
+    " extension_days = $31, return_count = $32, notify_state = $33, notify_attempts = $34,"
+    " notify_at_ms = $35, notify_retry_at_ms = $36, assignee = $37, assignee_name = $38,"
+    " carrier = $39, carrier_name = $40, rectify_due_at_ms = $41, rectified_at_ms = $42,"
+    " called_back_at_ms = $43, rectify_late = $44 WHERE case_id = $1 RETURNING 1";
+
+/* Loads the case FOR UPDATE (or takes it as an earlier message of the
+ * batch left it), runs the state machine, writes the case, its event and
+ * the feed row.  Shared by nodes' actions and the sweep. */
 static int act_on_case(countyd_apply *a, const Sanji__CaseAction *act, const actor_info *who,
                        const char *mid, countyd_apply_result *r, sj_error *err)
 {
@@ -894,23 +1069,38 @@ static int act_on_case(countyd_apply *a, const Sanji__CaseAction *act, const act
     char cid[SJ_UUID_TEXT_SIZE];
     sj_uuid_format(r->case_id, cid);
     PGresult *res = NULL;
-    bool owned;
-    int row;
-    if ((rc = load_case(a, cid, &res, &owned, &row, err)) != 0)
-        return rc;
-    if (row < 0) {
-        if (owned)
-            PQclear(res);
-        return refuse(r, SJ_EUNKNOWN_CASE, N_("The county has no such case."));
-    }
-    /* The row read as the feed shows it, and judged through the same
-     * conversion as the relays' and the clients' copies. */
+    bool owned = false;
+    int row = -1;
     countyd_arena arena;
     countyd_arena_init(&arena);
-    const Sanji__Case *row_case = countyd_caserow_case(&arena, res, row, 0);
     sj_case cur;
-    sj_case_pb_to_case(row_case, (sj_level)atoi(PQgetvalue(res, row, C_MIN_LEVEL)), &cur);
-    snprintf(r->case_number, sizeof(r->case_number), "%s", row_case->number);
+    int last_seq;
+    /* A case an earlier message of this batch wrote (set-based mode): as
+     * that message left it. */
+    const touched *t = set_mode(a) ? touched_find(a->pipe, r->case_id) : NULL;
+    if (t) {
+        cur = t->c;
+        last_seq = t->last_seq;
+        snprintf(r->case_number, sizeof(r->case_number), "%s", t->number);
+        if (!t->number[0]) {
+            if ((rc = number_later(a, r, t->submit, err)) != 0)
+                goto out;
+        }
+    } else {
+        if ((rc = load_case(a, cid, &res, &owned, &row, err)) != 0)
+            return rc;
+        if (row < 0) {
+            if (owned)
+                PQclear(res);
+            return refuse(r, SJ_EUNKNOWN_CASE, N_("The county has no such case."));
+        }
+        /* The row read as the feed shows it, and judged through the same
+         * conversion as the relays' and the clients' copies. */
+        const Sanji__Case *row_case = countyd_caserow_case(&arena, res, row, 0);
+        sj_case_pb_to_case(row_case, (sj_level)atoi(PQgetvalue(res, row, C_MIN_LEVEL)), &cur);
+        snprintf(r->case_number, sizeof(r->case_number), "%s", row_case->number);
+        last_seq = atoi(PQgetvalue(res, row, C_LAST_SEQ));
+    }
     int64_t now = sj_clock_real_ms();
     if ((rc = check_client_time(a, act->acted_at_ms, now, r)) != 0)
         goto out;
@@ -1025,23 +1215,12 @@ static int act_on_case(countyd_apply *a, const Sanji__CaseAction *act, const act
                        SJ__T(c->assignee), SJ__T(c->assignee_name), SJ__T(c->carrier),
                        SJ__T(c->carrier_name), rdue, rat, cbat, b(c->rectify_late)};
 #undef SJ__T
-    static const char update_sql[] =
-        "UPDATE cases SET status = $2, resume_status = $3, holder_level = $4, holder_unit = $5,"
-        " version = $6, handling = $7, overdue = $8, supervised = $9, escalated = $10,"
-        " reached_county = $11, warn_level = $12, urge_count = $13, materials_rounds = $14,"
-        " satisfaction = $15, resolved_level = $16, resolved_unit = $17, updated_at_ms = $18,"
-        " closed_at_ms = $19, department = $20, result = $21, return_reason = $22,"
-        " materials = $23, department_code = $24, department_refusals = $25, due_at_ms = $26,"
-        " due_provisional = $27, paused_at_ms = $28, paused_days = $29, extended_days = $30,"
-        " extension_days = $31, return_count = $32, notify_state = $33, notify_attempts = $34,"
-        " notify_at_ms = $35, notify_retry_at_ms = $36, assignee = $37, assignee_name = $38,"
-        " carrier = $39, carrier_name = $40, rectify_due_at_ms = $41, rectified_at_ms = $42,"
-        " called_back_at_ms = $43, rectify_late = $44 WHERE case_id = $1 RETURNING 1";
-    rc = run_write(a, update_sql, 44, p, SINK_ONE_ROW, r, err);
+    long update_at = a->pipelined ? (long)a->pipe->n : -1;
+    rc = run_write(a, CASE_UPDATE_SQL, 44, p, SINK_ONE_ROW, r, err);
     free(mats);
     if (rc != 0)
         goto out;
-    int next = atoi(PQgetvalue(res, row, C_LAST_SEQ)) + 1;
+    int next = last_seq + 1;
     r->status = SANJI__ACK_STATUS__ACK_STATUS_APPLIED; /* final before the last write_event() */
     r->case_version = c->version;
     for (size_t i = 0; i < out.n_events; i++) {
@@ -1062,6 +1241,10 @@ static int act_on_case(countyd_apply *a, const Sanji__CaseAction *act, const act
         if ((rc = write_event(a, cur.village, &e, i + 1 == out.n_events, r, err)) != 0)
             goto out;
     }
+    if (set_mode(a) &&
+        (rc = touched_keep(a, r->case_id, c, next + (int)out.n_events - 1, r->case_number,
+                           t ? t->submit : NULL, update_at, err)) != 0)
+        goto out;
     r->status = SANJI__ACK_STATUS__ACK_STATUS_APPLIED;
     r->case_version = c->version;
     rc = 0;
@@ -1070,6 +1253,84 @@ out:
     if (owned)
         PQclear(res);
     return rc;
+}
+
+/* --- the set-based writes --------------------------------------------------- */
+
+/* The set-based flush (apply_set.h): the deferred writes grouped by table
+ * (kind), in the order they were deferred, each group one statement, then
+ * the sinks filled from the rows returned in that order. */
+static int set_kind(const char *sql)
+{
+    if (sql == CASE_INSERT_SQL)
+        return COUNTYD_SET_CASE_INSERT;
+    if (sql == CASE_UPDATE_SQL)
+        return COUNTYD_SET_CASE_UPDATE;
+    if (sql == EVENT_SQL)
+        return COUNTYD_SET_EVENT;
+    if (sql == NOTIFY_SQL)
+        return COUNTYD_SET_NOTIFY;
+    if (sql == RECORD_STRICT_SQL || sql == RECORD_NEW_CASE_SQL)
+        return COUNTYD_SET_RECORD;
+    return -1;
+}
+
+static int set_flush(countyd_apply *a, sj_error *err)
+{
+    countyd_apply_pipe *pp = a->pipe;
+    const char *const **rows[COUNTYD_SET_KINDS] = {0};
+    deferred **of[COUNTYD_SET_KINDS] = {0};
+    countyd_set_rows sets[COUNTYD_SET_KINDS] = {{0}};
+    PGresult *res[COUNTYD_SET_KINDS] = {0};
+    int rc = 0;
+    for (int k = 0; k < COUNTYD_SET_KINDS; k++) {
+        rows[k] = countyd_arena_alloc(&pp->arena, (pp->n + 1) * sizeof(*rows[k]));
+        of[k] = countyd_arena_alloc(&pp->arena, (pp->n + 1) * sizeof(*of[k]));
+        if (!rows[k] || !of[k])
+            return sj_error_set(err, SJ_ENOMEM, "out of memory");
+    }
+    for (size_t i = 0; i < pp->n; i++) {
+        deferred *d = &pp->d[i];
+        if (!d->sql)
+            continue; /* a case's update superseded by a later one (touched_keep()) */
+        int k = set_kind(d->sql);
+        if (k < 0)
+            return sj_error_set(err, SJ_EINTERNAL, "no set-based form of %.50s", d->sql);
+        const char *const *row = d->params;
+        if (k == COUNTYD_SET_RECORD) {
+            /* RECORD_NEW_CASE_SQL reads the new case's number: a ninth column says so. */
+            const char **r9 = countyd_arena_alloc(&pp->arena, 9 * sizeof(*r9));
+            if (!r9)
+                return sj_error_set(err, SJ_ENOMEM, "out of memory");
+            memcpy(r9, d->params, 8 * sizeof(*r9));
+            r9[8] = b(d->sql == RECORD_NEW_CASE_SQL);
+            row = r9;
+        }
+        rows[k][sets[k].n] = row;
+        of[k][sets[k].n++] = d;
+    }
+    for (int k = 0; k < COUNTYD_SET_KINDS; k++)
+        sets[k].rows = rows[k];
+    if ((rc = countyd_set_write(a->db, sets, res, err)) != 0)
+        return rc;
+    /* One row per input row, in order: (ord, value). */
+    for (int k = 0; k < COUNTYD_SET_KINDS; k++) {
+        for (size_t i = 0; res[k] && i < sets[k].n; i++) {
+            deferred *d = of[k][i];
+            if (d->sink == SINK_NUMBER)
+                snprintf(d->r->case_number, sizeof(d->r->case_number), "%s",
+                         PQgetvalue(res[k], (int)i, 1));
+            else if (d->sink == SINK_FEED_SEQ)
+                d->r->feed_seq = strtoull(PQgetvalue(res[k], (int)i, 1), NULL, 10);
+        }
+        PQclear(res[k]);
+    }
+    /* Messages on a case registered in this batch: its number now. */
+    for (size_t i = 0; i < pp->nnf; i++)
+        snprintf(pp->nf[i].r->case_number, sizeof(pp->nf[i].r->case_number), "%s",
+                 pp->nf[i].from->case_number);
+    a->set_batches++;
+    return 0;
 }
 
 /* --- the batch -------------------------------------------------------------- */
@@ -1087,7 +1348,7 @@ static int apply_one(countyd_apply *a, const countyd_apply_msg *m, countyd_apply
 {
     char mid[SJ_UUID_TEXT_SIZE];
     sj_uuid_format(m->message_id, mid);
-    a->wrote = a->recorded = false;
+    a->wrote = a->recorded = a->number_later = false;
     a->cur = m;
     int rc;
     if (a->safe && (rc = countyd_db_exec(a->db, "SAVEPOINT msg", 0, NULL, err)) != 0)
@@ -1145,7 +1406,8 @@ int countyd_apply_batch(countyd_apply *a, const countyd_apply_msg *msgs, size_t 
                         countyd_apply_result *results, sj_error *err)
 {
     a->safe = false;
-    a->pipelined = !a->serial_only && cases_distinct(msgs, n);
+    a->pipelined = !a->serial_only &&
+                   (a->row_writes ? cases_distinct(msgs, n) : ids_distinct(msgs, n));
     int rc;
 again:
     pipe_reset(a->pipe);
@@ -1174,7 +1436,7 @@ again:
             goto fail;
     }
     a->cur = NULL;
-    if (a->pipelined && (rc = pipe_flush(a, err)) != 0)
+    if (a->pipelined && (rc = a->row_writes ? pipe_flush(a, err) : set_flush(a, err)) != 0)
         goto serial;
     if ((rc = countyd_db_exec(a->db, "COMMIT", 0, NULL, err)) != 0)
         goto fail;

@@ -26,11 +26,14 @@
  * (SQLSTATE class 22/23) refuse that message; any other database failure
  * rolls back the whole batch and is returned, so that the caller can retry
  * it later (nothing was applied).
- * Modes: a batch whose messages touch distinct cases first runs
- * pipelined: the cases its actions need are read FOR UPDATE in one query,
- * the state machine runs in memory, and every write of the batch goes to
- * PostgreSQL in one pipeline (a few round trips for the whole batch
- * instead of three per message).  There a redelivery or a case id that
+ * Modes: a batch without a message id twice first runs set-based: the
+ * cases its actions need are read FOR UPDATE in one query, the state
+ * machine decides every message in memory (several messages on one case
+ * are judged against the case as the one before left it), and the writes
+ * go to PostgreSQL as one statement per table (apply_set.h), all in one
+ * pipeline.  With row_writes (config apply.set_based = false) the writes
+ * are one statement per row in the pipeline, and only batches on distinct
+ * cases run so ("pipelined").  There a redelivery or a case id that
  * exists is a unique violation that aborts the batch, and any failure of
  * the pipeline runs the batch again one message at a time, which finds
  * out what happened exactly.  That serial run takes no savepoints.  If a
@@ -111,11 +114,15 @@ typedef struct countyd_apply {
     /* Internal to apply.c: the mode of the batch being applied and what
      * the current message did (see apply_one()). */
     bool serial_only;              /* never pipelined (config apply.pipeline = false; tests) */
+    bool row_writes;               /* pipelined writes one statement per row, not per table
+                                    * (config apply.set_based = false; tests) */
     bool pipelined, safe, wrote, recorded, record_fresh;
+    bool number_later;             /* the message's case was registered in this batch */
     const countyd_apply_msg *cur;  /* the node's message being applied, or NULL */
     struct countyd_apply_pipe *pipe; /* the pipelined mode's deferred writes */
     unsigned serial_runs;          /* batches run again one message at a time: for tests */
     unsigned safe_runs;            /* batches that needed the safe mode: for tests */
+    unsigned set_batches;          /* batches written set-based (apply_set.h): for tests */
 } countyd_apply;
 
 /* Binds to db and county (6 digits) and loads the holiday table.  Returns

@@ -203,6 +203,8 @@ static void work_cb(uv_work_t *w)
             }
             k->apply.serial_only = !cfg->pipeline;
             k->apply.rectify_days = cfg->rectify_days;
+
+            k->apply.row_writes = !cfg->set_based;
             k->apply.time_floor_ms = k->d->time_floor_ms;
             k->apply_open = true;
         }

@@ -17,7 +17,7 @@
  *
  * Entry points: countyd_db_connect(), countyd_db_exec(), countyd_db_query(),
  * countyd_db_pipeline(), countyd_db_fail(), countyd_db_sqlstate(),
- * countyd_db_text_array().
+ * countyd_db_text_array(), countyd_db_text_array_nulls().
  */
 #include "db.h"
 
@@ -325,11 +325,13 @@ int countyd_db_pipeline(PGconn *db, countyd_db_stmt *st, size_t n, sj_error *err
     return rc;
 }
 
-int countyd_db_text_array(const char *const *items, size_t n, char **out)
+/* The array literal of items; with nulls, a NULL item is the SQL NULL
+ * (unquoted), else the empty string. */
+static int text_array(const char *const *items, size_t n, bool nulls, char **out)
 {
     size_t cap = 3;
     for (size_t i = 0; i < n; i++)
-        cap += 2 * strlen(items[i] ? items[i] : "") + 3;
+        cap += 2 * strlen(items[i] ? items[i] : "") + 5;
     char *a = malloc(cap);
     if (!a)
         return SJ_ENOMEM;
@@ -338,6 +340,11 @@ int countyd_db_text_array(const char *const *items, size_t n, char **out)
     for (size_t i = 0; i < n; i++) {
         if (i)
             a[k++] = ',';
+        if (nulls && !items[i]) {
+            memcpy(a + k, "NULL", 4);
+            k += 4;
+            continue;
+        }
         a[k++] = '"';
         for (const char *p = items[i] ? items[i] : ""; *p; p++) {
             if (*p == '"' || *p == '\\')
@@ -350,4 +357,14 @@ int countyd_db_text_array(const char *const *items, size_t n, char **out)
     a[k] = '\0';
     *out = a;
     return 0;
+}
+
+int countyd_db_text_array(const char *const *items, size_t n, char **out)
+{
+    return text_array(items, n, false, out);
+}
+
+int countyd_db_text_array_nulls(const char *const *items, size_t n, char **out)
+{
+    return text_array(items, n, true, out);
 }

@@ -12,7 +12,7 @@
  *
  * Entry points: countyd_db_connect(), countyd_db_exec(), countyd_db_query(),
  * countyd_db_pipeline(), countyd_db_fail(), countyd_db_sqlstate(),
- * countyd_db_text_array().
+ * countyd_db_text_array(), countyd_db_text_array_nulls().
  */
 #ifndef COUNTYD_DB_H
 #define COUNTYD_DB_H
@@ -74,5 +74,9 @@ const char *countyd_db_sqlstate(const sj_error *err, char out[6]);
  * and escaped) into a malloc'ed string the caller frees, to be passed as a
  * text[] parameter.  Returns 0 or SJ_ENOMEM. */
 int countyd_db_text_array(const char *const *items, size_t n, char **out);
+
+/* The same, but a NULL item is the SQL NULL instead of "" (the columns
+ * of a set-based write, apply_set.h). */
+int countyd_db_text_array_nulls(const char *const *items, size_t n, char **out);
 
 #endif

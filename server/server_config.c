@@ -37,6 +37,8 @@ static const sj_config_key KEYS[] = {
      "how long the oldest waiting message may wait for others before its batch starts"},
     {"apply.pipeline", SJ_CONFIG_BOOL, "true", 0, 0,
      "send a batch's writes to PostgreSQL in one pipeline; false: one message after another"},
+    {"apply.set_based", SJ_CONFIG_BOOL, "true", 0, 0,
+     "pipelined batches write one statement per table (arrays); false: one statement per row"},
     {"sweep.interval", SJ_CONFIG_DURATION, "60s", 1000, 86400000,
      "how often overdue cases and time-limit warnings are checked"},
     {"sweep.warn_percents", SJ_CONFIG_STRING, "50,80", 0, 0,
@@ -174,6 +176,7 @@ int countyd_config_load(const char *path, countyd_config *out, sj_error *err)
     out->batch_size = (int)sj_config_get_int(c, "apply.batch_size");
     out->batch_wait_ms = sj_config_get_duration_ms(c, "apply.batch_wait");
     out->pipeline = sj_config_get_bool(c, "apply.pipeline");
+    out->set_based = sj_config_get_bool(c, "apply.set_based");
     out->sweep_interval_ms = sj_config_get_duration_ms(c, "sweep.interval");
     where_set(c, path, "sweep.warn_percents", where, sizeof(where));
     if ((rc = parse_percents(where, sj_config_get_string(c, "sweep.warn_percents"), out, err)) != 0)

@@ -5,7 +5,8 @@
  * Keys (docs/SERVER.md lists them with their defaults; `sanji-countyd
  * --print-config-doc` prints them as a commented example file):
  *   listen.address, tls.ca, tls.cert, tls.key, tls.crl, tls.crl_reload, database.conninfo,
- *   county.code, apply.batch_size, apply.batch_wait, apply.pipeline, sweep.interval,
+ *   county.code, apply.batch_size, apply.batch_wait, apply.pipeline, apply.set_based,
+ *   sweep.interval,
  *   sweep.warn_percents, limits.max_frame, log.level, log.file,
  *   apply.max_pending, feed.page_size, link.idle_timeout, link.handshake_timeout,
  *   link.heartbeat,
@@ -43,6 +44,7 @@ typedef struct countyd_config {
     int batch_size;             /* messages applied per commit, at most */
     int64_t batch_wait_ms;      /* how long a batch waits to fill */
     bool pipeline;              /* batches pipelined (apply.h); false: serial only */
+    bool set_based;             /* pipelined writes one statement per table (apply_set.h) */
     int64_t sweep_interval_ms;  /* overdue/warning sweep period */
     uint32_t warn_percents[COUNTYD_WARN_MAX]; /* ascending, 1..99 */
     size_t n_warn;

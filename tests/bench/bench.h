@@ -147,6 +147,10 @@ typedef struct bench_phase_result {
 
 /* Makes a load on loop for n stations; station i dials relay i % relays of
  * net and is village bench_village(i % relays, i / relays). */
+/* Submissions marked "do not notify" (不通知): their results queue no
+ * notification row (what the notification outbox costs). */
+extern bool bench_load_no_notify;
+
 int bench_load_new(uv_loop_t *loop, bench_net *net, int stations, uint64_t seed,
                    bench_load **out);
 /* Connects every station (at most `parallel` handshakes at once) and waits

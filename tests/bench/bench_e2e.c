@@ -37,6 +37,7 @@ typedef struct opts {
     int n_relay_list;
     bool no_pgbench;
     const char *county_extra;
+    const char *pg_sql; /* run on the bench database before the phases */
 } opts;
 
 static void usage(void)
@@ -45,7 +46,8 @@ static void usage(void)
             "usage: sanji-bench tls [--count N] [--handshakes N] [--pki PATH]\n"
             "       sanji-bench e2e [--stations 64] [--relays 1] [--window 1] [--secs 10]\n"
             "                       [--warm 2] [--fracs 0.5] [--pg-secs S] [--no-pgbench]\n"
-            "                       [--county-conf 'key = value'...]\n"
+            "                       [--county-conf 'key = value'...] [--pg-sql 'SQL']\n"
+            "                       [--no-notify]\n"
             "       sanji-bench pgbench [--clients 64] [--set-clients 16] [--secs 10]\n"
             "       sanji-bench relays [--stations 64] [--list 1,2,4,8,16,32] [--secs 10]\n"
             "       sanji-bench idle [--sessions 10000] [--relays 1] [--parallel 200]"
@@ -78,6 +80,10 @@ static int parse_opts(int argc, char **argv, opts *o)
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
         if (strcmp(a, "--no-pgbench") == 0) {
             o->no_pgbench = true;
+            continue;
+        }
+        if (strcmp(a, "--no-notify") == 0) {
+            bench_load_no_notify = true;
             continue;
         }
         if (!v) {
@@ -114,6 +120,9 @@ static int parse_opts(int argc, char **argv, opts *o)
             o->n_relay_list = parse_list_d(v, d, 8);
             for (int k = 0; k < o->n_relay_list; k++)
                 o->relay_list[k] = (int)d[k];
+        } else if (strcmp(a, "--pg-sql") == 0) {
+            /* e.g. "DROP INDEX cases_stats": what a schema part costs */
+            o->pg_sql = v;
         } else if (strcmp(a, "--county-conf") == 0) {
             /* "apply.batch_wait = 0ms": written under its section. */
             const char *dot = strchr(v, '.');
@@ -421,6 +430,10 @@ int bench_e2e_main(int argc, char **argv)
                          .villages = per_relay > o.clients ? per_relay : o.clients,
                          .county_extra = o.county_extra};
     int rc = bench_net_start(&net, &no);
+    if (rc == 0 && o.pg_sql && bench_net_sql(&net, o.pg_sql, NULL) != 0) {
+        fprintf(stderr, "sanji-bench: --pg-sql failed: %s\n", o.pg_sql);
+        rc = 1;
+    }
     uv_loop_t loop;
     uv_loop_init(&loop);
     bench_load *l = NULL;
@@ -435,6 +448,10 @@ int bench_e2e_main(int argc, char **argv)
                o.relays, o.stations, o.window, o.secs, o.warm);
         if (o.county_extra[0])
             printf("county config: %s", o.county_extra);
+        if (o.pg_sql)
+            printf("database changed first: %s\n", o.pg_sql);
+        if (bench_load_no_notify)
+            printf("submissions marked do-not-notify: no notification rows\n");
         printf("\n");
         bench_proc_reset_peak(net.county.pid);
         for (int t = 0; t < o.relays; t++)

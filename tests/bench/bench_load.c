@@ -98,6 +98,8 @@ static pend *add_pend(station *s)
 /* Sends one message of the phase's kind timed from t0.  Returns 0, 1 when
  * the station has nothing to send (no case left), SJ_EBACKPRESSURE, or
  * another send code. */
+bool bench_load_no_notify;
+
 static int send_one(station *s, uint64_t t0)
 {
     bench_load *l = s->l;
@@ -123,6 +125,7 @@ static int send_one(station *s, uint64_t t0)
         sub.request_text = text;
         sub.actor_person = s->person;
         sub.registered_at_ms = sj_clock_real_ms();
+        sub.no_notify = bench_load_no_notify;
         env.body_case = SANJI__ENVELOPE__BODY_CASE_SUBMIT;
         env.case_submit = &sub;
     } else {

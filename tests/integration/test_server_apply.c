@@ -878,9 +878,9 @@ static void test_pipeline_existing_case_refused(void **state)
 }
 
 /* Two messages on one case in one batch (an outbox flushed after a day
- * offline: the registration and the escalation) run serially from the
- * start, so the second sees the first: pipelined, the escalation would
- * find no case. */
+ * offline: the registration and the escalation): the escalation is judged
+ * against the case as the registration left it, in memory, and both are
+ * written set-based; the per-row pipeline runs such a batch serially. */
 static void test_same_case_twice_runs_serially(void **state)
 {
     fx *f = *state;
@@ -896,8 +896,195 @@ static void test_same_case_twice_runs_serially(void **state)
     expect_applied(&r[0], 1);
     expect_applied(&r[1], 2);
     assert_int_equal(f->ap.serial_runs, 0);
+    assert_int_equal(f->ap.set_batches, 1);
+    assert_string_equal(r[1].case_number, r[0].case_number);
     expect_field(f, 1, "version", "2");
     expect_feed_gapless(f, VA, 2);
+}
+
+/* --- the set-based writes compared with the other modes ---------------------- */
+
+enum { MODES_RESULTS = 24 };
+
+/* One batch of the mode comparison: applied, results appended at *at. */
+static void modes_batch(fx *f, const countyd_apply_msg *m, size_t n, countyd_apply_result *out,
+                        size_t *at)
+{
+    assert_true(*at + n <= MODES_RESULTS);
+    sj_error err;
+    if (countyd_apply_batch(&f->ap, m, n, out + *at, &err) != 0)
+        fail_msg("batch: %s", err.message);
+    *at += n;
+}
+
+/* The same batches for every mode: submissions in two villages and a
+ * refusal; actions on distinct cases (one queues a notification, one is
+ * stale, one names no case) with a submission; a redelivery of the first
+ * batch's message with a new submission (the set-based write meets the
+ * unique violation and the batch runs serially); one message twice in a
+ * batch; two actions on one case in a batch, and a registration with an
+ * action and a stale action on the new case; a new message with the id of
+ * an existing case.  Returns the number of results. */
+static size_t modes_scenario(fx *f, countyd_apply_result out[MODES_RESULTS])
+{
+    size_t at = 0;
+    sub s[13];
+    act a[8];
+    make_submit(f, &s[1], 1, VA, "pa", "T-1");
+    make_submit(f, &s[2], 2, VB, "pb", "V-1");
+    make_submit(f, &s[3], 3, VA, "pa", "V-1");
+    make_submit(f, &s[4], 4, VB, "pb", "T-1");
+    make_submit(f, &s[5], 5, VA, "pa", "NO-SUCH");
+    countyd_apply_msg b1[5] = {aft_msg(f, &P_VA, &s[1].s, NULL), aft_msg(f, &P_VB, &s[2].s, NULL),
+                               aft_msg(f, &P_VA, &s[3].s, NULL), aft_msg(f, &P_VB, &s[4].s, NULL),
+                               aft_msg(f, &P_VA, &s[5].s, NULL)};
+    modes_batch(f, b1, 5, out, &at);
+
+    make_action(&a[0], 1, SANJI__CASE_ACTION_TYPE__CASE_ACTION_ESCALATE, 1, "pa");
+    make_action(&a[1], 3, SANJI__CASE_ACTION_TYPE__CASE_ACTION_RESOLVE_AT_ONCE, 1, "pa");
+    a[1].a.result = "已答复";
+    make_action(&a[2], 2, SANJI__CASE_ACTION_TYPE__CASE_ACTION_RESOLVE_AT_ONCE, 7, "pb");
+    a[2].a.result = "已答复";
+    make_action(&a[3], 9, SANJI__CASE_ACTION_TYPE__CASE_ACTION_ESCALATE, 1, "pa");
+    make_submit(f, &s[6], 6, VA, "pa", "C-1");
+    countyd_apply_msg b2[5] = {aft_msg(f, &P_VA, NULL, &a[0].a), aft_msg(f, &P_VA, NULL, &a[1].a),
+                               aft_msg(f, &P_VB, NULL, &a[2].a), aft_msg(f, &P_VA, NULL, &a[3].a),
+                               aft_msg(f, &P_VA, &s[6].s, NULL)};
+    modes_batch(f, b2, 5, out, &at);
+
+    make_submit(f, &s[7], 7, VB, "pb", "T-1");
+    countyd_apply_msg b3[2] = {aft_msg(f, &P_VB, &s[7].s, NULL), b1[0]};
+    modes_batch(f, b3, 2, out, &at);
+
+    make_submit(f, &s[8], 8, VA, "pa", "V-1");
+    countyd_apply_msg b4[2] = {aft_msg(f, &P_VA, &s[8].s, NULL)};
+    b4[1] = b4[0];
+    modes_batch(f, b4, 2, out, &at);
+
+    make_action(&a[4], 4, SANJI__CASE_ACTION_TYPE__CASE_ACTION_ESCALATE, 1, "pb");
+    make_action(&a[5], 4, SANJI__CASE_ACTION_TYPE__CASE_ACTION_ACCEPT, 2, "tx");
+    make_submit(f, &s[9], 9, VB, "pb", "V-1");
+    make_submit(f, &s[12], 11, VA, "pa", "T-1");
+    make_action(&a[6], 11, SANJI__CASE_ACTION_TYPE__CASE_ACTION_ESCALATE, 1, "pa");
+    make_action(&a[7], 11, SANJI__CASE_ACTION_TYPE__CASE_ACTION_ESCALATE, 1, "pa"); /* stale */
+    countyd_apply_msg b5[6] = {aft_msg(f, &P_VB, NULL, &a[4].a), aft_msg(f, &P_TX, NULL, &a[5].a),
+                               aft_msg(f, &P_VB, &s[9].s, NULL),  aft_msg(f, &P_VA, &s[12].s, NULL),
+                               aft_msg(f, &P_VA, NULL, &a[6].a),  aft_msg(f, &P_VA, NULL, &a[7].a)};
+    modes_batch(f, b5, 6, out, &at);
+
+    make_submit(f, &s[10], 2, VB, "pb", "T-1"); /* case 2 exists */
+    make_submit(f, &s[11], 10, VA, "pa", "T-1");
+    countyd_apply_msg b6[2] = {aft_msg(f, &P_VB, &s[10].s, NULL),
+                               aft_msg(f, &P_VA, &s[11].s, NULL)};
+    modes_batch(f, b6, 2, out, &at);
+    return at;
+}
+
+/* The rows of dump_case_tables() and the notifications (ids aside: a
+ * rolled-back run takes sequence values; times aside, as there). */
+static char *dump_with_notifications(fx *f)
+{
+    char *rows = dump_case_tables(f);
+    char *notes = pgt_scalar(f->db, "SELECT string_agg(t, E'\\n' ORDER BY t) FROM ("
+                                    " SELECT 'o ' || (to_jsonb(x) - ARRAY['id', 'created_at',"
+                                    " 'next_attempt_at_ms'])::text t"
+                                    " FROM notification x) q");
+    assert_non_null(rows);
+    assert_non_null(notes);
+    size_t len = strlen(rows) + strlen(notes) + 2;
+    char *all = malloc(len);
+    snprintf(all, len, "%s\n%s", rows, notes);
+    free(rows);
+    free(notes);
+    return all;
+}
+
+static void expect_same_results(const countyd_apply_result *got, const countyd_apply_result *want,
+                                size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        assert_int_equal(got[i].status, want[i].status);
+        assert_int_equal(got[i].code, want[i].code);
+        assert_string_equal(got[i].reason, want[i].reason);
+        assert_memory_equal(got[i].case_id, want[i].case_id, 16);
+        assert_string_equal(got[i].case_number, want[i].case_number);
+        assert_int_equal(got[i].case_version, want[i].case_version);
+        assert_string_equal(got[i].village, want[i].village);
+        assert_int_equal(got[i].feed_seq, want[i].feed_seq);
+        assert_int_equal(got[i].redelivered, want[i].redelivered);
+        assert_int_equal(got[i].notify_queued, want[i].notify_queued);
+    }
+}
+
+/* The set-based writes (the default) leave row for row what the
+ * per-row pipeline and the serial mode leave, and the same Acks, for the
+ * same batches; the batches on distinct cases were written set-based,
+ * the others fell back as before. */
+static void test_set_based_equals_rows_and_serial(void **state)
+{
+    fx *f = *state;
+    countyd_apply_result set[MODES_RESULTS], rows[MODES_RESULTS], serial[MODES_RESULTS];
+    size_t n = modes_scenario(f, set);
+    /* b1, b2, b5 set-based; b3 and b6 tried and ran serially; b4 (one
+     * message twice) serial from the start. */
+    assert_int_equal(f->ap.set_batches, 3);
+    assert_int_equal(f->ap.serial_runs, 2);
+    assert_int_equal(f->ap.safe_runs, 0);
+    expect_applied(&set[0], 1);
+    assert_string_equal(set[0].case_number, "410423-20260430-00001");
+    assert_string_equal(set[3].case_number, "410423-20260430-00004");
+    expect_refused(&set[4], SJ_EUNKNOWN_ITEM);
+    assert_int_equal(set[3].feed_seq, 2); /* VB: its second event */
+    expect_applied(&set[5], 2);
+    expect_applied(&set[6], 2);
+    assert_true(set[6].notify_queued);
+    expect_refused(&set[7], SJ_ESTALE_VERSION);
+    expect_refused(&set[8], SJ_EUNKNOWN_CASE);
+    assert_string_equal(set[9].case_number, "410423-20260430-00005");
+    assert_int_equal(set[9].feed_seq, 5); /* VA: 1, 3, then 1 up, 3 resolved, 6 */
+    assert_string_equal(set[10].case_number, "410423-20260430-00006");
+    assert_true(set[11].redelivered);
+    assert_string_equal(set[11].case_number, "410423-20260430-00001");
+    assert_true(set[13].redelivered);
+    expect_applied(&set[14], 2);
+    expect_applied(&set[15], 3);
+    /* Two actions on case 4, then case 11 registered, escalated and a
+     * stale escalation refused, in one set-based batch. */
+    assert_int_equal(set[15].feed_seq, 5);
+    expect_applied(&set[17], 1);
+    assert_string_equal(set[17].case_number, "410423-20260430-00009");
+    expect_applied(&set[18], 2);
+    assert_string_equal(set[18].case_number, "410423-20260430-00009");
+    assert_int_equal(set[18].feed_seq, 8);
+    expect_refused(&set[19], SJ_ESTALE_VERSION);
+    assert_string_equal(set[19].case_number, "410423-20260430-00009");
+    assert_int_equal(set[19].case_version, 2);
+    expect_refused(&set[20], SJ_ECASE_EXISTS);
+    expect_applied(&set[21], 1);
+    expect_feed_gapless(f, VA, 9);
+    expect_feed_gapless(f, VB, 6);
+
+    void *other = NULL, *third = NULL;
+    assert_int_equal(setup(&other), 0);
+    assert_int_equal(setup(&third), 0);
+    fx *g = other, *h = third;
+    g->ap.row_writes = true;  /* pipelined, one statement per row */
+    h->ap.serial_only = true; /* one message after another */
+    assert_int_equal(modes_scenario(g, rows), n);
+    assert_int_equal(modes_scenario(h, serial), n);
+    assert_int_equal(g->ap.set_batches, 0);
+    assert_int_equal(h->ap.set_batches, 0);
+    char *got = dump_with_notifications(f), *want_rows = dump_with_notifications(g),
+         *want_serial = dump_with_notifications(h);
+    expect_same_lines(got, want_rows);
+    expect_same_lines(got, want_serial);
+    expect_same_results(set, rows, n);
+    expect_same_results(set, serial, n);
+    free(got);
+    free(want_rows);
+    free(want_serial);
+    teardown(&other);
+    teardown(&third);
 }
 
 
@@ -1086,6 +1273,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_pipeline_existing_case_refused, setup, teardown),
         cmocka_unit_test_setup_teardown(test_same_case_twice_runs_serially, setup, teardown),
         cmocka_unit_test_setup_teardown(test_assignment_take_over_and_stand_in, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_set_based_equals_rows_and_serial, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
