@@ -35,6 +35,7 @@
 #include "case.h"
 #include "err.h"
 #include "identity.h"
+#include "presence.h"
 #include "sanji.pb-c.h"
 
 typedef struct countyd_asker {
@@ -50,6 +51,7 @@ typedef struct countyd_asker {
 typedef struct countyd_query_opts {
     uint32_t offline_warn_days;
     uint32_t cert_warn_days;
+    const countyd_duty *duty; /* presence.*; NULL: the defaults */
 } countyd_query_opts;
 
 /* Fills out (code 0 and a result, or a refusal code and Chinese reason);

@@ -62,6 +62,15 @@ static const sj_config_key KEYS[] = {
      "the network view warns of a station or relay not heard from for this many working days"},
     {"network.cert_warn_days", SJ_CONFIG_INT, "30", 1, 365,
      "the network view warns of a relay or station certificate expiring within this many days"},
+    {"presence.duty_hours", SJ_CONFIG_STRING, COUNTYD_DUTY_HOURS_DEFAULT, 0, 0,
+     "the village stations' duty hours on working days of the county calendar (HH:MM-HH:MM, "
+     "China time): a station is counted online and staffed within these"},
+    {"presence.staffed_warn_percent", SJ_CONFIG_INT, "80", 1, 100,
+     "the network view flags a station staffed for less than this share of the last working "
+     "day's duty hours, in percent"},
+    {"presence.report_gap", SJ_CONFIG_DURATION, "2m", 1000, 3600000,
+     "a station's state in its relay's report counts for at most this long; a longer silence "
+     "counts as neither online nor staffed"},
     {"notify.command", SJ_CONFIG_STRING, "", 0, 0,
      "command (run by /bin/sh -c) that sends one message to a villager: the text on standard "
      "input, the phone in SANJI_NOTIFY_PHONE; exit status 0 means sent; empty: messages wait "
@@ -142,6 +151,7 @@ static int parse_percents(const char *path, const char *text, countyd_config *c,
 int countyd_config_load(const char *path, countyd_config *out, sj_error *err)
 {
     memset(out, 0, sizeof(*out));
+    countyd_presence_defaults(&out->duty);
     if (!path)
         return 0;
     int rc = sj_config_new(KEYS, sizeof(KEYS) / sizeof(KEYS[0]), &out->cfg, err);
@@ -187,6 +197,16 @@ int countyd_config_load(const char *path, countyd_config *out, sj_error *err)
     out->retry_max_ms = sj_config_get_duration_ms(c, "database.retry_max");
     out->offline_warn_days = (uint32_t)sj_config_get_int(c, "network.offline_warn_days");
     out->cert_warn_days = (uint32_t)sj_config_get_int(c, "network.cert_warn_days");
+    where_set(c, path, "presence.duty_hours", where, sizeof(where));
+    if ((rc = countyd_presence_parse_hours(sj_config_get_string(c, "presence.duty_hours"),
+                                           &out->duty, err)) != 0) {
+        char why[SJ_ERROR_MESSAGE_MAX];
+        snprintf(why, sizeof(why), "%s", err->message);
+        sj_error_set(err, rc, "%s: %s", where, why);
+        goto fail;
+    }
+    out->duty.warn_percent = (uint32_t)sj_config_get_int(c, "presence.staffed_warn_percent");
+    out->duty.report_gap_ms = sj_config_get_duration_ms(c, "presence.report_gap");
     out->notify_command = sj_config_get_string(c, "notify.command");
     out->notify_timeout_ms = sj_config_get_duration_ms(c, "notify.timeout");
     out->notify_interval_ms = sj_config_get_duration_ms(c, "notify.interval");
