@@ -2107,6 +2107,7 @@ static bool wants_json(int argc, char **argv)
 static const column NETWORK_COLUMNS[] = {
     {N_("Place"), 14}, {N_("Node"), 30}, {N_("Link"), 16}, {N_("Last seen"), 16},
     {N_("Queue"), 6},  {N_("Certificate until"), 10},
+    {N_("Staffed today (h)"), 10}, {N_("Last working day (h)"), 10},
 };
 #define N_NETWORK_COLUMNS (sizeof(NETWORK_COLUMNS) / sizeof(NETWORK_COLUMNS[0]))
 
@@ -2114,9 +2115,17 @@ static const column NETWORK_COLUMNS[] = {
  * station under it. */
 static void network_row(run *r, const char *unit, const char *node, bool never, bool online,
                         uint32_t days, int64_t seen_ms, uint32_t queue, int64_t cert_ms,
-                        bool indent)
+                        bool indent, const Sanji__StationStatus *st, uint32_t warn_percent)
 {
-    char link[64], seen[32], q[16], cert[32], place[96];
+    char link[64], seen[32], q[16], cert[32], place[96], today_h[32] = "-", last_h[40] = "-";
+    if (st) {
+        const Sanji__PresenceDay *today, *last;
+        sc_netview_presence(st, sj_clock_real_ms(), &today, &last);
+        sc_netview_staffed_text(today, today_h, sizeof today_h);
+        sc_netview_staffed_text(last, last_h, sizeof last_h);
+        if (sc_netview_understaffed(last, warn_percent))
+            strcat(last_h, " !"); /* the warning above says what it means */
+    }
     const char *name = sc_unit_name(r->c, unit);
     snprintf(place, sizeof(place), "%s%s", indent ? "  " : "", name ? name : unit);
     if (never)
@@ -2131,7 +2140,8 @@ static void network_row(run *r, const char *unit, const char *node, bool never, 
     snprintf(q, sizeof(q), never ? "-" : "%u", (unsigned)queue);
     fmt_time(cert_ms, cert, sizeof(cert));
     cert[10] = '\0';
-    const char *cells[N_NETWORK_COLUMNS] = {place, node && *node ? node : "-", link, seen, q, cert};
+    const char *cells[N_NETWORK_COLUMNS] = {place, node && *node ? node : "-", link, seen, q, cert,
+                                            today_h, last_h};
     print_cells(NETWORK_COLUMNS, N_NETWORK_COLUMNS, cells);
     fputc('\n', stdout);
 }
@@ -2161,7 +2171,8 @@ static int cmd_network(run *r, const command *cmd, sj_error *err)
         printf("{\"warnings\":[");
         for (size_t i = 0; i < nw; i++) {
             static const char *kinds[] = {"",       "cert_expired",  "never_connected",
-                                          "silent", "cert_expiring", "calendar_missing"};
+                                          "silent", "cert_expiring", "calendar_missing",
+                                          "unstaffed"};
             char text[512];
             sc_netview_warning_text(&w[i], sc_netview_unit_name, r->c, text, sizeof(text));
             printf("%s{\"kind\":\"%s\"", i ? "," : "", kinds[w[i].kind]);
@@ -2188,10 +2199,21 @@ static int cmd_network(run *r, const command *cmd, sj_error *err)
                 json_field("node", st->node);
                 printf(",\"never_connected\":%s,\"connected\":%s,\"offline_working_days\":%u,"
                        "\"last_seen_ms\":%" PRId64 ",\"outbox_depth\":%u,"
-                       "\"cert_not_after_ms\":%" PRId64 "}",
+                       "\"cert_not_after_ms\":%" PRId64 ",\"logged_in\":%u,"
+                       "\"last_login_ms\":%" PRId64 ",\"presence\":[",
                        st->never_connected ? "true" : "false", st->connected ? "true" : "false",
                        (unsigned)st->offline_working_days, st->last_seen_ms,
-                       (unsigned)st->outbox_depth, st->cert_not_after_ms);
+                       (unsigned)st->outbox_depth, st->cert_not_after_ms, (unsigned)st->logged_in,
+                       st->last_login_ms);
+                for (size_t k = 0; k < st->n_presence; k++) {
+                    const Sanji__PresenceDay *pd = st->presence[k];
+                    printf("%s{\"day\":", k ? "," : "");
+                    json_str(stdout, pd->day);
+                    printf(",\"duty_minutes\":%u,\"online_minutes\":%u,\"staffed_minutes\":%u}",
+                           (unsigned)pd->duty_minutes, (unsigned)pd->online_minutes,
+                           (unsigned)pd->staffed_minutes);
+                }
+                printf("]}");
             }
             printf("]}");
         }
@@ -2210,12 +2232,12 @@ static int cmd_network(run *r, const command *cmd, sj_error *err)
             network_row(r, n->org_unit, n->node, n->never_connected, n->upstream_online,
                         n->offline_working_days,
                         n->reported_at_ms ? n->reported_at_ms : n->upstream_last_contact_ms,
-                        n->queue_depth, n->cert_not_after_ms, false);
+                        n->queue_depth, n->cert_not_after_ms, false, NULL, 0);
             for (size_t j = 0; j < n->n_stations; j++) {
                 const Sanji__StationStatus *st = n->stations[j];
                 network_row(r, st->org_unit, st->node, st->never_connected, st->connected,
                             st->offline_working_days, st->last_seen_ms, st->outbox_depth,
-                            st->cert_not_after_ms, true);
+                            st->cert_not_after_ms, true, st, ns->staffed_warn_percent);
             }
         }
     }
