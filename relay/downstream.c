@@ -991,7 +991,9 @@ void relay_downstream_query_result(relay_downstream *d, Sanji__QueryResult *res)
 static void handle_query(session *s, const Sanji__Envelope *env, const uint8_t *payload,
                          size_t len)
 {
-    if (env->query && env->query->kind_case == SANJI__QUERY__KIND_PERIOD_STATISTICS) {
+    /* Statistics and station stars are the county's to compute. */
+    if (env->query && (env->query->kind_case == SANJI__QUERY__KIND_PERIOD_STATISTICS ||
+                       env->query->kind_case == SANJI__QUERY__KIND_STARS)) {
         forward_query(s, env, payload, len);
         return;
     }

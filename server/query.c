@@ -23,6 +23,7 @@
 #include "login_report.h"
 #include "orgunit.h"
 #include "refdata.h"
+#include "stars.h"
 #include "stats.h"
 #include "uuid.h"
 
@@ -754,7 +755,7 @@ int countyd_query_answer(PGconn *db, countyd_arena *a, const countyd_asker *k,
                          const countyd_query_opts *opts, const Sanji__Query *q,
                          Sanji__QueryResult *out, sj_error *err)
 {
-    static const countyd_query_opts defaults = {3, 30, NULL}; /* server_config.c's */
+    static const countyd_query_opts defaults = {3, 30, NULL, NULL}; /* server_config.c's */
     if (opts == NULL)
         opts = &defaults;
     sanji__query_result__init(out);
@@ -786,6 +787,9 @@ int countyd_query_answer(PGconn *db, countyd_arena *a, const countyd_asker *k,
         break;
     case SANJI__QUERY__KIND_PERIOD_STATISTICS:
         rc = countyd_stats_answer(db, a, k, q->period_statistics, out, err);
+        break;
+    case SANJI__QUERY__KIND_STARS:
+        rc = countyd_stars_answer(db, a, k, opts->stars, opts->duty, q->stars, out, err);
         break;
     default:
         refuse(out, SJ_EUNSUPPORTED, _("This kind of question is not known here."));

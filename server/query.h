@@ -38,6 +38,8 @@
 #include "presence.h"
 #include "sanji.pb-c.h"
 
+struct countyd_stars_config;
+
 typedef struct countyd_asker {
     sj_node_role role;
     sj_level level;
@@ -52,6 +54,7 @@ typedef struct countyd_query_opts {
     uint32_t offline_warn_days;
     uint32_t cert_warn_days;
     const countyd_duty *duty; /* presence.*; NULL: the defaults */
+    const struct countyd_stars_config *stars; /* stars.* (stars.h); NULL: the defaults */
 } countyd_query_opts;
 
 /* Fills out (code 0 and a result, or a refusal code and Chinese reason);

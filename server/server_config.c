@@ -68,6 +68,26 @@ static const sj_config_key KEYS[] = {
     {"presence.staffed_warn_percent", SJ_CONFIG_INT, "80", 1, 100,
      "the network view flags a station staffed for less than this share of the last working "
      "day's duty hours, in percent"},
+    {"stars.daiban_min", SJ_CONFIG_INT, "3", 0, 100000,
+     "代办星: cases a station finished as 代办 in a quarter, at least (a year: four times it)"},
+    {"stars.daiban_finish_percent", SJ_CONFIG_INT, "90", 0, 100,
+     "代办星: the station's 办结率 in the period, in percent, at least"},
+    {"stars.record_min", SJ_CONFIG_INT, "1", 0, 100000,
+     "记录星: cases registered at the station in the period (not withdrawn), at least"},
+    {"stars.record_missing_max", SJ_CONFIG_INT, "0", 0, 100000,
+     "记录星: cases open past their due time or finished without the villager's feedback, at "
+     "most"},
+    {"stars.duty_percent", SJ_CONFIG_INT, "80", 0, 100,
+     "值班星: share of the duty hours of the period's working days the station was staffed, in "
+     "percent, at least"},
+    {"stars.service_percent", SJ_CONFIG_INT, "90", 0, 100,
+     "服务星: the station's 满意率 in the period, in percent, at least"},
+    {"stars.service_min_verdicts", SJ_CONFIG_INT, "1", 0, 100000,
+     "服务星: the villagers' verdicts recorded in the period, at least"},
+    {"stars.on_time_percent", SJ_CONFIG_INT, "90", 0, 100,
+     "时效星: the station's 按时办结率 in the period, in percent, at least"},
+    {"stars.on_time_min_finished", SJ_CONFIG_INT, "1", 0, 100000,
+     "时效星: cases finished in the period, at least"},
     {"presence.report_gap", SJ_CONFIG_DURATION, "2m", 1000, 3600000,
      "a station's state in its relay's report counts for at most this long; a longer silence "
      "counts as neither online nor staffed"},
@@ -152,6 +172,7 @@ int countyd_config_load(const char *path, countyd_config *out, sj_error *err)
 {
     memset(out, 0, sizeof(*out));
     countyd_presence_defaults(&out->duty);
+    countyd_stars_defaults(&out->stars);
     if (!path)
         return 0;
     int rc = sj_config_new(KEYS, sizeof(KEYS) / sizeof(KEYS[0]), &out->cfg, err);
@@ -207,6 +228,17 @@ int countyd_config_load(const char *path, countyd_config *out, sj_error *err)
     }
     out->duty.warn_percent = (uint32_t)sj_config_get_int(c, "presence.staffed_warn_percent");
     out->duty.report_gap_ms = sj_config_get_duration_ms(c, "presence.report_gap");
+    out->stars = (countyd_stars_config){
+        .daiban_min = (uint32_t)sj_config_get_int(c, "stars.daiban_min"),
+        .daiban_finish_percent = (uint32_t)sj_config_get_int(c, "stars.daiban_finish_percent"),
+        .record_min = (uint32_t)sj_config_get_int(c, "stars.record_min"),
+        .record_missing_max = (uint32_t)sj_config_get_int(c, "stars.record_missing_max"),
+        .duty_percent = (uint32_t)sj_config_get_int(c, "stars.duty_percent"),
+        .service_percent = (uint32_t)sj_config_get_int(c, "stars.service_percent"),
+        .service_min_verdicts = (uint32_t)sj_config_get_int(c, "stars.service_min_verdicts"),
+        .on_time_percent = (uint32_t)sj_config_get_int(c, "stars.on_time_percent"),
+        .on_time_min_finished = (uint32_t)sj_config_get_int(c, "stars.on_time_min_finished"),
+    };
     out->notify_command = sj_config_get_string(c, "notify.command");
     out->notify_timeout_ms = sj_config_get_duration_ms(c, "notify.timeout");
     out->notify_interval_ms = sj_config_get_duration_ms(c, "notify.interval");

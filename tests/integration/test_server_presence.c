@@ -224,7 +224,7 @@ static void test_network_view(void **state)
     static const countyd_asker county = {SJ_NODE_ROLE_COUNTY_DESK, SJ_LEVEL_COUNTY, CO, ""};
     static const countyd_asker town_y = {SJ_NODE_ROLE_TOWNSHIP_DESK, SJ_LEVEL_TOWNSHIP, AFT_TY,
                                          ""};
-    countyd_query_opts o = {3, 30, &d};
+    countyd_query_opts o = {3, 30, &d, NULL};
     Sanji__Query q = SANJI__QUERY__INIT;
     q.kind_case = SANJI__QUERY__KIND_NETWORK_STATUS;
     q.network_status = true;
