@@ -118,11 +118,14 @@ static int presence_of(PGconn *db, const sj_calendar *cal, const countyd_duty *d
             break;
         if (strcmp(PQgetvalue(villages, v, 0), unit) != 0)
             continue; /* a village no longer in the org tree */
+        /* A day counts as the calendar says now (a holiday imported after
+         * the day's row was made rests). */
         int32_t day = (int32_t)strtol(PQgetvalue(res, r, 1), NULL, 10);
+        if (!sj_calendar_is_working_day(cal, day))
+            continue;
         sums[v].duty_s += strtoll(PQgetvalue(res, r, 2), NULL, 10) -
                           countyd_presence_duty_s(cal, duty, day);
-        if (sj_calendar_is_working_day(cal, day))
-            sums[v].staffed_s += strtoll(PQgetvalue(res, r, 3), NULL, 10);
+        sums[v].staffed_s += strtoll(PQgetvalue(res, r, 3), NULL, 10);
     }
     PQclear(res);
     return 0;
