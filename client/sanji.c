@@ -43,6 +43,7 @@
 #include "sanji_client.h"
 #include "setup.h"
 #include "stat_period.h"
+#include "stars_out.h"
 #include "stats_out.h"
 #include "text.h"
 #include "uuid.h"
@@ -67,6 +68,7 @@ typedef struct opts {
     const char *item, *name, *id, *phone, *text, *appointment, *result, *note, *department,
         *satisfaction, *password_file, *days, *output, *person, *carrier;
     const char *period, *at, *from, *to, *by, *unit, *format; /* stats */
+    const char *year, *quarter;                               /* stars */
     bool urgent, no_notify, wait_applied, mine, overdue, waiting, offline, password_stdin;
     const char *dir;               /* setup */
     bool force, passphrase_stdin;  /* setup */
@@ -121,6 +123,8 @@ static const option_def OPTIONS[] = {
     {"by", true, N_("township | village | department | category | item | handling | level")},
     {"unit", true, N_("only this township or village of your scope")},
     {"format", true, N_("table | csv | xlsx (default table; xlsx needs -o FILE)")},
+    {"year", true, N_("the year rated, e.g. 2026")},
+    {"quarter", true, N_("the quarter rated, 1 to 4 (default: the whole year)")},
     {"output", true, N_("the file to write (also -o FILE): print, the PDF (default: the case number and the paper's name, in this folder); stats, instead of standard output")},
 };
 #define N_OPTIONS (sizeof(OPTIONS) / sizeof(OPTIONS[0]))
@@ -147,6 +151,7 @@ static int cmd_logout(run *r, const command *cmd, sj_error *err);
 static int cmd_whoami(run *r, const command *cmd, sj_error *err);
 static int cmd_network(run *r, const command *cmd, sj_error *err);
 static int cmd_stats(run *r, const command *cmd, sj_error *err);
+static int cmd_stars(run *r, const command *cmd, sj_error *err);
 static int cmd_departments(run *r, const command *cmd, sj_error *err);
 static int cmd_queue(run *r, const command *cmd, sj_error *err);
 static int cmd_print(run *r, const command *cmd, sj_error *err);
@@ -249,6 +254,8 @@ static const command COMMANDS[] = {
      N_("every township and station of this desk's scope, with warnings (desks)")},
     {"stats", cmd_stats, M_STATUS, 0, "period,at,from,to,by,unit,format,output,wait", "", "", 0, 0,
      N_("statistics of a period within your scope (办结率、按时办结、满意度 …; docs/STATISTICS.md)")},
+    {"stars", cmd_stars, M_STATUS, 0, "year,quarter,unit,wait", "year", "", 0, 0,
+     N_("station stars of a year or quarter within your scope (代办星、记录星、值班星、服务星、时效星)")},
     /* No function: main() runs setup_station() before any configuration is read. */
     {"setup", NULL, M_STATUS, 0, "dir,force,passphrase-stdin", "", "BUNDLE", 1, 1,
      N_("set this station up from its enrolment bundle and slip (导入本站配置)")},
@@ -417,6 +424,8 @@ static int parse_cmd_opts(const command *cmd, int argc, char **argv, opts *o)
         STR("by", by);
         STR("unit", unit);
         STR("format", format);
+        STR("year", year);
+        STR("quarter", quarter);
         FLAG("urgent", urgent);
         FLAG("no-notify", no_notify);
         FLAG("wait-applied", wait_applied);
@@ -2398,6 +2407,69 @@ static int cmd_stats(run *r, const command *cmd, sj_error *err)
     }
     sanji__query_result__free_unpacked(res, NULL);
     return rc;
+}
+
+/* `sanji stars --year Y [--quarter Q] [--unit U]`: the county's star
+ * rating of the stations in this desk's or station's scope
+ * (docs/STATISTICS.md "Station stars"), as a table or --json. */
+static int cmd_stars(run *r, const command *cmd, sj_error *err)
+{
+    const opts *o = r->o;
+    char *end;
+    unsigned long year = strtoul(o->year, &end, 10), quarter = 0;
+    if (*end || year < 1970 || year > 9999)
+        return usage_error(cmd, _("--year takes a year such as 2026, not \"%s\"."), o->year);
+    if (o->quarter && ((quarter = strtoul(o->quarter, &end, 10)) < 1 || quarter > 4 || *end))
+        return usage_error(cmd, _("--quarter takes 1, 2, 3 or 4, not \"%s\"."), o->quarter);
+    Sanji__StarQuery sq = SANJI__STAR_QUERY__INIT;
+    sq.year = (uint32_t)year;
+    sq.quarter = (uint32_t)quarter;
+    sq.unit = (char *)(o->unit ? o->unit : "");
+    Sanji__Query q = SANJI__QUERY__INIT;
+    q.kind_case = SANJI__QUERY__KIND_STARS;
+    q.stars = &sq;
+    Sanji__QueryResult *res;
+    if (ask_peer(r, &q, &res, err) != 0)
+        return fail(err, err->code == SJ_ECLOSED ? EX_PENDING : EX_INPUT);
+    const Sanji__StarRating *sr = res->stars;
+    if (!sr) {
+        sj_error_set(err, SJ_EFRAME_BAD_FIELD, "%s", _("The answer holds no star rating."));
+        sanji__query_result__free_unpacked(res, NULL);
+        return fail(err, EX_INPUT);
+    }
+    if (o->json) {
+        printf("{\"year\":%u,\"quarter\":%u,\"from_ms\":%" PRId64 ",\"to_ms\":%" PRId64,
+               (unsigned)sr->year, (unsigned)sr->quarter, sr->from_ms, sr->to_ms);
+        json_field("scope", sr->scope);
+        printf(",\"stations\":[");
+        for (size_t i = 0; i < sr->n_stations; i++) {
+            const Sanji__StarStation *st = sr->stations[i];
+            printf("%s{\"unit\":", i ? "," : "");
+            json_str(stdout, st->unit);
+            json_field("label", st->label);
+            printf(",\"stars\":%u,\"daiban_star\":%s,\"record_star\":%s,\"duty_star\":%s,"
+                   "\"service_star\":%s,\"on_time_star\":%s,\"registered\":%u,\"finished\":%u,"
+                   "\"finish_rate\":%.6f,\"daiban_finished\":%u,\"missing_records\":%u,"
+                   "\"duty_minutes\":%u,\"staffed_minutes\":%u,\"verdicts\":%u,"
+                   "\"satisfaction_rate\":%.6f,\"on_time\":%u,\"on_time_rate\":%.6f}",
+                   (unsigned)st->stars, st->daiban_star ? "true" : "false",
+                   st->record_star ? "true" : "false", st->duty_star ? "true" : "false",
+                   st->service_star ? "true" : "false", st->on_time_star ? "true" : "false",
+                   (unsigned)st->registered, (unsigned)st->finished, st->finish_rate,
+                   (unsigned)st->daiban_finished, (unsigned)st->missing_records,
+                   (unsigned)st->duty_minutes, (unsigned)st->staffed_minutes,
+                   (unsigned)st->verdicts, st->satisfaction_rate, (unsigned)st->on_time,
+                   st->on_time_rate);
+        }
+        printf("]}\n");
+    } else {
+        char period[32];
+        sc_stars_period_text(sr, period, sizeof period);
+        printf("%s %s · %s %s\n\n", _("stats: period"), period, _("stats: scope"), sr->scope);
+        sc_stars_write_table(stdout, sr);
+    }
+    sanji__query_result__free_unpacked(res, NULL);
+    return EX_OK;
 }
 
 int main(int argc, char **argv)
