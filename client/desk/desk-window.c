@@ -17,6 +17,7 @@
 #include "desk-network-page.h"
 #include "desk-register-form.h"
 #include "desk-period-stats.h"
+#include "desk-stars-page.h"
 #include "desk-stats-page.h"
 #include "desk-test.h"
 #include "i18n.h"
@@ -509,6 +510,7 @@ static void build_role_pages(DeskWindow *w)
         add_list_page(w, GTK_WIDGET(w->home), "home", _("Home"));
         w->reg = desk_register_form_new(w);
         add_page(w, GTK_WIDGET(w->reg), "register", _("Register a request"));
+        add_page(w, GTK_WIDGET(desk_stars_page_new(w)), "stars", _("Stars"));
         break;
     case SJ_NODE_ROLE_TOWNSHIP_DESK:
         w->township = desk_level_page_new(w, DESK_LEVEL_TOWNSHIP);
@@ -518,6 +520,7 @@ static void build_role_pages(DeskWindow *w)
         /* The township's own statistics, computed by the county (the relay
          * passes the question on; docs/STATISTICS.md). */
         add_page(w, GTK_WIDGET(desk_period_stats_new(w)), "stats", _("Statistics"));
+        add_page(w, GTK_WIDGET(desk_stars_page_new(w)), "stars", _("Stars"));
         break;
     case SJ_NODE_ROLE_DEPARTMENT_DESK:
         /* The department's queue; the county scopes it to its cases. */
@@ -532,6 +535,7 @@ static void build_role_pages(DeskWindow *w)
         add_page(w, GTK_WIDGET(w->network), "network", _("Network"));
         w->stats = desk_stats_page_new(w);
         add_page(w, GTK_WIDGET(w->stats), "stats", _("Statistics"));
+        add_page(w, GTK_WIDGET(desk_stars_page_new(w)), "stars", _("Stars"));
         break;
     }
     w->case_view = desk_case_view_new(w);
