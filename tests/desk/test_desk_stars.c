@@ -11,11 +11,13 @@
  *     day, 0 on a day off); the 星级 page rates every station of the
  *     county (张官营村 and 梁洼村 of another township);
  *   township desk of 张官营镇 (王志强, through the relay): the 星级 page
- *     rates its own stations (张官营村) and none of 梁洼镇's (梁洼村).
+ *     rates its own stations (张官营村) and none of 梁洼镇's (梁洼村);
+ *   the station 张官营村's own desk (常刚): itself only, not its
+ *     neighbour 前营村.
  *
  * Figures are the county's (test_server_stars checks them by hand); what
  * is checked here is what each desk shows and that its scope holds.
- * Screenshots (network-staffed, stars-county, stars-township) go to
+ * Screenshots (network-staffed, stars-county, stars-township, stars-station) go to
  * SANJI_DESK_SCREENSHOTS when set.  Nothing waits a fixed time.
  *
  * Entry point: main().
@@ -42,6 +44,7 @@
 #define STATION "v201" /* village:410423101201 张官营村, through the relay */
 #define NODE "village:410423101201"
 #define PERSON "p-410423101201-01"
+#define PERSON_NAME "常刚" /* its name in deploy/demo */
 #define OUT_MAX 65536
 
 static pgt_tiers W;
@@ -146,6 +149,24 @@ static void test_desks_show_presence_and_stars(void **state)
                                             year, shot_ts);
     assert_int_equal(desk("township-desk", W.t.relay_port, "relay:410423101000", "township", town),
                      0);
+    /* The station itself: its own stars only, not its neighbour's. */
+    g_autofree char *shot_vs = desk_fixture_shot("stars-station");
+    g_autofree char *village = g_strdup_printf("wait-page login 30\n"
+                                               "wait-text login.persons %s 60\n"
+                                               "select-text login.persons %s\n"
+                                               "set login.password sanji123\n"
+                                               "click login.submit\n"
+                                               "wait-page home 30\n"
+                                               "page stars\n"
+                                               "set stars.year %d\n"
+                                               "click stars.ask\n"
+                                               "wait-text stars.grid 张官营村 60\n"
+                                               "expect-no-text stars.grid 前营村\n"
+                                               "%s"
+                                               "print stars.grid\n"
+                                               "quit\n",
+                                               PERSON_NAME, PERSON_NAME, year, shot_vs);
+    assert_int_equal(desk("village", W.t.relay_port, "relay:410423101000", "village", village), 0);
 }
 
 int main(void)
