@@ -871,6 +871,9 @@ static void run_link(run *r, double wait_s)
 {
     sj_error err;
     if (!r->started) {
+        /* A linked command works for the person `sanji login` remembered,
+         * so the station reports them logged in (its presence). */
+        sc_use_person(r->c, NULL);
         if (sc_client_start(r->c, &err) != 0) {
             if (!r->o->json)
                 fprintf(stderr, "%s%s\n", _("Cannot connect: "), err.message);

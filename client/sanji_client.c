@@ -843,10 +843,11 @@ static void send_status(sc_client *c)
     ns.oldest_queued_age_ms = oc.oldest_unfinished_ms ? sj_clock_real_ms() - oc.oldest_unfinished_ms : 0;
     ns.software = (char *)"sanji-client " SANJI_VERSION;
     ns.reported_at_ms = sj_clock_real_ms();
-    /* Presence (docs/RELAY.md): whether someone is logged in here, the
-     * desktop's or the CLI's login alike (both keep it in the store). */
-    char who[128], at[32];
-    ns.logged_in = sc_store_meta_get(c->st, "person", who, sizeof who, NULL) == 0 && who[0];
+    /* Presence (docs/SERVER.md "Station presence"): whether someone is
+     * logged in in this program now (the desktop's login; the CLI takes
+     * the login `sanji login` remembered, sc_use_person()). */
+    char at[32];
+    ns.logged_in = c->person_id[0] != '\0';
     if (sc_store_meta_get(c->st, LOGIN_AT_KEY, at, sizeof at, NULL) == 0)
         ns.last_login_ms = strtoll(at, NULL, 10);
     char report[SJ_LOGIN_REPORT_SIZE];
