@@ -480,6 +480,7 @@ static int parse_cmd_opts(const command *cmd, int argc, char **argv, opts *o)
         GIVEN("satisfaction", satisfaction);
         GIVEN("days", days);
         GIVEN("person", person);
+        GIVEN("year", year);
 #undef GIVEN
         if (!given)
             return usage_error(cmd, _("missing --%s (%s)."), OPTIONS[k].name, _(OPTIONS[k].help));

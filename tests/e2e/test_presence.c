@@ -7,7 +7,8 @@
  * and the county keeps the station's state (station_presence_state) and
  * its per-day record (station_presence, today's row made by the first
  * report of the day), which its network view carries (today's
- * PresenceDay, the logged-in count).
+ * PresenceDay, the logged-in count).  `sanji stars` at the station is
+ * answered by the county through the relay, for the station alone.
  *
  * The real tiers on loopback (tests/lib/tiers.h, heartbeats every 300 ms).
  * Which minutes count as staffed depends on the time of day the test runs
@@ -111,10 +112,34 @@ static void test_presence_reaches_the_county(void **state)
     countyd_arena_free(&a);
 }
 
+/* `sanji stars` at the station: asked through the relay, answered by the
+ * county for the station itself only. */
+static void test_station_asks_its_stars(void **state)
+{
+    (void)state;
+    static char out[OUT_MAX];
+    int y, m, d;
+    sj_clock_civil_from_days(sj_clock_china_day(sj_clock_real_ms()), &y, &m, &d);
+    char args[96];
+    snprintf(args, sizeof args, "--json stars --year %d --quarter %d --wait 20", y, (m + 2) / 3);
+    int rc = sj_test_tiers_cli(&W.t, STATION, "sanji123", out, sizeof out, args);
+    if (rc != 0)
+        fail_msg("sanji stars: exit %d: %s", rc, out);
+    if (!strstr(out, "\"unit\":\"410423101201\"") || !strstr(out, "\"duty_star\":"))
+        fail_msg("sanji stars does not rate the station: %s", out);
+    if (strstr(out, "410423101202"))
+        fail_msg("the station sees another village's stars: %s", out);
+    /* A year without a number is refused before anything is asked. */
+    rc = sj_test_tiers_cli(&W.t, STATION, "sanji123", out, sizeof out, "stars --year soon");
+    assert_int_not_equal(rc, 0);
+    assert_non_null(strstr(out, "--year"));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_presence_reaches_the_county),
+        cmocka_unit_test(test_station_asks_its_stars),
     };
     return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }
