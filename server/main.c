@@ -81,6 +81,7 @@ static void usage(FILE *out)
             "  sanji-countyd [...] [--by NAME] duty add|remove UNIT DATE PERSON\n"
             "  sanji-countyd [...] duty list [UNIT]\n"
             "  sanji-countyd [...] audit [TARGET]\n"
+            "  sanji-countyd [--config FILE] stars thresholds\n"
             "  sanji-countyd --config FILE run\n"
             "  sanji-countyd --config FILE links\n"
             "  sanji-countyd --print-config-doc\n");
@@ -340,6 +341,12 @@ int main(int argc, char **argv)
             usage(stderr);
         else if (status == 1)
             goto out_fail;
+    } else if (strcmp(cmd, "stars") == 0 && npos == 2 && strcmp(pos[1], "thresholds") == 0) {
+        /* The star thresholds are the stars.* keys (docs/STATISTICS.md
+         * "Station stars"): shown as this file sets them; changed there,
+         * in effect once the county server is restarted. */
+        countyd_stars_print_thresholds(stdout, &cfg.stars, &cfg.duty);
+        status = 0;
     } else if (strcmp(cmd, "links") == 0 && npos == 1) {
         if (!config_path) {
             usage(stderr);

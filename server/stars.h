@@ -20,12 +20,14 @@
  * Scope: a county desk sees the county's stations, a township desk (through
  * its relay) its township's, a station itself; a department desk none.
  *
- * Entry points: countyd_stars_defaults(), countyd_stars_answer().
+ * Entry points: countyd_stars_defaults(), countyd_stars_print_thresholds(),
+ * countyd_stars_answer().
  */
 #ifndef COUNTYD_STARS_H
 #define COUNTYD_STARS_H
 
 #include <libpq-fe.h>
+#include <stdio.h>
 
 #include "arena.h"
 #include "err.h"
@@ -44,6 +46,11 @@ typedef struct countyd_stars_config {
 
 /* The keys' defaults. */
 void countyd_stars_defaults(countyd_stars_config *c);
+
+/* Prints the thresholds and duty hours in effect, one `key = value` line
+ * each with the star it belongs to (`sanji-countyd stars thresholds`). */
+void countyd_stars_print_thresholds(FILE *out, const countyd_stars_config *c,
+                                    const countyd_duty *duty);
 
 /* Fills out->stars, or a refusal (code and Chinese reason) for a bad year,
  * quarter or unit.  cfg and duty NULL: the defaults.  Returns 0 (answer or

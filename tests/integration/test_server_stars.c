@@ -21,8 +21,9 @@
  *     staffed -> 0 stars.
  *   village C (丙村, township Y): case 8 (即办, 满意), for scope.
  *
- * Also: the county's thresholds moved (stars.*), and the scope of each
- * level (township, station, department desk, a unit outside it).
+ * Also: the county's thresholds moved (stars.*, from its configuration
+ * file too), and the scope of each level (township, station, department
+ * desk, a unit outside it).
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -30,6 +31,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
@@ -37,6 +39,7 @@
 #include "clock.h"
 #include "pg_test.h"
 #include "query.h"
+#include "server_config.h"
 #include "stars.h"
 #include "sweep.h"
 
@@ -369,6 +372,46 @@ static void test_scope(void **state)
     countyd_arena_free(&r.arena);
 }
 
+/* The county sets the thresholds in its configuration file: the keys
+ * reach the rating and `sanji-countyd stars thresholds` shows them. */
+static void test_thresholds_from_the_config_file(void **state)
+{
+    fx *f = *state;
+    char dir[] = "/tmp/sanji-stars-conf.XXXXXX";
+    assert_non_null(mkdtemp(dir));
+    char path[64];
+    snprintf(path, sizeof path, "%s/county.conf", dir);
+    FILE *c = fopen(path, "w");
+    assert_non_null(c);
+    fputs("[county]\ncode = 410423\n[stars]\ndaiban_min = 4\nduty_percent = 49\n"
+          "[presence]\nduty_hours = 09:00-17:00\n",
+          c);
+    fclose(c);
+    countyd_config cfg;
+    sj_error err;
+    int rc = countyd_config_load(path, &cfg, &err);
+    unlink(path);
+    rmdir(dir);
+    if (rc != 0)
+        fail_msg("config: %s", err.message);
+    assert_int_equal(cfg.stars.daiban_min, 4);
+    assert_int_equal(cfg.stars.duty_percent, 49);
+    assert_int_equal(cfg.stars.service_percent, 90); /* a default */
+    char *text = NULL;
+    size_t len = 0;
+    FILE *m = open_memstream(&text, &len);
+    countyd_stars_print_thresholds(m, &cfg.stars, &cfg.duty);
+    fclose(m);
+    assert_non_null(strstr(text, "stars.daiban_min               = 4"));
+    assert_non_null(strstr(text, "presence.duty_hours            = 09:00-17:00"));
+    free(text);
+    answer r;
+    ask(f, &r, &COUNTY, &cfg.stars, 2026, 4, NULL);
+    expect_stars(station(&r, VA), "01111", 4); /* 3 代办 < 4 */
+    countyd_arena_free(&r.arena);
+    countyd_config_free(&cfg);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -376,6 +419,7 @@ int main(void)
         cmocka_unit_test(test_year_by_hand),
         cmocka_unit_test(test_thresholds_moved),
         cmocka_unit_test(test_scope),
+        cmocka_unit_test(test_thresholds_from_the_config_file),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
