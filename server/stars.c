@@ -282,7 +282,9 @@ int countyd_stars_answer(PGconn *db, countyd_arena *a, const countyd_asker *k,
         st->on_time = r->on_time;
         st->on_time_rate = r->on_time_rate;
         /* The five rules of stars.h. */
-        st->daiban_star = st->daiban_finished >= daiban_min && daiban_min > 0 &&
+        /* Every star needs something to rate (one case, one verdict),
+         * whatever its minimum: a station with no work earns none. */
+        st->daiban_star = st->daiban_finished >= daiban_min && st->daiban_finished > 0 &&
                           rate_at_least(r->finish_rate, cfg->daiban_finish_percent);
         st->record_star = st->registered >= cfg->record_min && st->registered > 0 &&
                           st->missing_records <= cfg->record_missing_max;
