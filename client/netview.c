@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "clock.h"
 #include "i18n.h"
 #include "identity.h"
 #include "sanji_client.h"
@@ -30,8 +31,54 @@ static int push(list *l, sc_netview_kind kind, const char *node, const char *uni
         l->cap = cap;
     }
     l->v[l->n++] = (sc_netview_warning){
-        kind, node ? node : "", unit ? unit : "", is_relay, days, township, count};
+        kind, node ? node : "", unit ? unit : "", is_relay, days, township, count, NULL};
     return 0;
+}
+
+void sc_netview_presence(const Sanji__StationStatus *s, int64_t now_ms,
+                         const Sanji__PresenceDay **today, const Sanji__PresenceDay **last)
+{
+    char day[SJ_CLOCK_DATE_SIZE];
+    sj_clock_format_date(sj_clock_china_day(now_ms), day);
+    *today = *last = NULL;
+    for (size_t i = 0; i < s->n_presence; i++) {
+        const Sanji__PresenceDay *p = s->presence[i];
+        if (!p->day)
+            continue;
+        int c = strcmp(p->day, day);
+        if (c == 0)
+            *today = p;
+        else if (c < 0 && (*last == NULL || strcmp(p->day, (*last)->day) > 0))
+            *last = p;
+    }
+}
+
+/* Minutes as hours with one decimal, without a trailing ".0". */
+static void hours(uint32_t minutes, char *buf, size_t cap)
+{
+    unsigned tenths = (unsigned)((minutes * 10u + 30u) / 60u);
+    if (tenths % 10)
+        snprintf(buf, cap, "%u.%u", tenths / 10, tenths % 10);
+    else
+        snprintf(buf, cap, "%u", tenths / 10);
+}
+
+void sc_netview_staffed_text(const Sanji__PresenceDay *p, char *buf, size_t cap)
+{
+    if (p == NULL) {
+        snprintf(buf, cap, "-");
+        return;
+    }
+    char a[16], b[16];
+    hours(p->staffed_minutes, a, sizeof a);
+    hours(p->duty_minutes, b, sizeof b);
+    snprintf(buf, cap, "%s/%s", a, b);
+}
+
+int sc_netview_understaffed(const Sanji__PresenceDay *p, uint32_t warn_percent)
+{
+    return p && p->duty_minutes > 0 && warn_percent > 0 &&
+           (uint64_t)p->staffed_minutes * 100 < (uint64_t)p->duty_minutes * warn_percent;
 }
 
 /* A village station, as opposed to a township or county desk (a desk off
@@ -87,6 +134,17 @@ static int collect(const Sanji__NetworkStatus *ns, int64_t now, sc_netview_kind 
             else if ((rule == SC_NETVIEW_CERT_EXPIRED || rule == SC_NETVIEW_CERT_EXPIRING) &&
                      cert_rule(s->cert_not_after_ms, now, ns->cert_warn_days, &left) == (int)rule)
                 rc = push(l, rule, s->node, s->org_unit, 0, left, NULL, 0);
+            else if (rule == SC_NETVIEW_UNSTAFFED && !s->never_connected && is_station(s)) {
+                const Sanji__PresenceDay *today, *last;
+                sc_netview_presence(s, now, &today, &last);
+                if (sc_netview_understaffed(last, ns->staffed_warn_percent)) {
+                    rc = push(l, rule, s->node, s->org_unit, 0,
+                              (uint32_t)((uint64_t)last->staffed_minutes * 100 / last->duty_minutes),
+                              NULL, 0);
+                    if (rc == 0)
+                        l->v[l->n - 1].presence = last;
+                }
+            }
         }
         if (rc == 0 && never > 0)
             rc = push(l, rule, "", r->org_unit, 0, 0, r, never);
@@ -100,7 +158,8 @@ int sc_netview_warnings(const Sanji__NetworkStatus *ns, int64_t now_ms, sc_netvi
                         size_t *n, sj_error *err)
 {
     static const sc_netview_kind order[] = {SC_NETVIEW_CERT_EXPIRED, SC_NETVIEW_NEVER_CONNECTED,
-                                            SC_NETVIEW_SILENT, SC_NETVIEW_CERT_EXPIRING};
+                                            SC_NETVIEW_SILENT, SC_NETVIEW_UNSTAFFED,
+                                            SC_NETVIEW_CERT_EXPIRING};
     list l = {0};
     *out = NULL;
     *n = 0;
@@ -200,6 +259,17 @@ void sc_netview_warning_text(const sc_netview_warning *w, sc_netview_name_fn nam
                              "then."),
                  where, w->node, (unsigned)w->days);
         break;
+    case SC_NETVIEW_UNSTAFFED: {
+        char staffed[32];
+        sc_netview_staffed_text(w->presence, staffed, sizeof staffed);
+        /* Translators: %s a village, %s its last working day, %s hours
+         * staffed/duty hours ("6.5/9"). */
+        snprintf(buf, cap,
+                 _("%s: on %s the village station was staffed only %s hours of its duty hours; "
+                   "call the duty cadre."),
+                 where, w->presence && w->presence->day ? w->presence->day : "", staffed);
+        break;
+    }
     default: snprintf(buf, cap, "%s", where); break;
     }
 }

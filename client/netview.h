@@ -20,13 +20,17 @@
  *   3. a relay or a village station silent for at least the threshold in
  *      working days (desks are not stations: a desk switched off over a
  *      holiday is no fault);
- *   4. a certificate expiring within the threshold in days.
+ *   4. a village station staffed (linked, someone logged in) for less
+ *      than presence.staffed_warn_percent of the last working day's duty
+ *      hours, as the county counted it (docs/SERVER.md "Station presence");
+ *   5. a certificate expiring within the threshold in days.
  * Within a rule, the order of the answer (township by township).
  *
  * Pure functions; no I/O.  The warnings point into the NetworkStatus they
  * came from and live as long as it does.
  *
  * Entry points: sc_netview_warnings(), sc_netview_warning_text(),
+ * sc_netview_presence(), sc_netview_staffed_text(), sc_netview_understaffed(),
  * sc_netview_unit_name().
  */
 #ifndef SC_NETVIEW_H
@@ -44,6 +48,7 @@ typedef enum sc_netview_kind {
     SC_NETVIEW_NEVER_CONNECTED = 2,
     SC_NETVIEW_SILENT = 3,
     SC_NETVIEW_CERT_EXPIRING = 4,
+    SC_NETVIEW_UNSTAFFED = 6,        /* days: percent staffed */
 } sc_netview_kind;
 
 typedef struct sc_netview_warning {
@@ -57,6 +62,7 @@ typedef struct sc_netview_warning {
      * stations never connected (those with never_connected set) */
     const Sanji__NodeStatus *township;
     size_t count;
+    const Sanji__PresenceDay *presence; /* UNSTAFFED: the day */
 } sc_netview_warning;
 
 /* A place's name from its code (the org tree), or NULL when not known. */
@@ -73,6 +79,20 @@ int sc_netview_warnings(const Sanji__NetworkStatus *ns, int64_t now_ms, sc_netvi
  * Writes at most cap bytes into buf. */
 void sc_netview_warning_text(const sc_netview_warning *w, sc_netview_name_fn name_of, void *ctx,
                              char *buf, size_t cap);
+
+/* A station's presence records in the county's answer: *today the one of
+ * now_ms's China day, *last the last working day's before it (each NULL
+ * when the answer has none). */
+void sc_netview_presence(const Sanji__StationStatus *s, int64_t now_ms,
+                         const Sanji__PresenceDay **today, const Sanji__PresenceDay **last);
+
+/* "6.5/9" (hours staffed / duty hours, one decimal at most) or "-"
+ * without a record; the CLI's and the desktop's staffed columns. */
+void sc_netview_staffed_text(const Sanji__PresenceDay *p, char *buf, size_t cap);
+
+/* True when p is a working day staffed for less than warn_percent of its
+ * duty hours (rule 4). */
+int sc_netview_understaffed(const Sanji__PresenceDay *p, uint32_t warn_percent);
 
 /* A sc_netview_name_fn over a client's org tree (ctx: the sc_client). */
 const char *sc_netview_unit_name(void *client, const char *code);

@@ -43,6 +43,7 @@
 #include "sanji_client.h"
 #include "setup.h"
 #include "stat_period.h"
+#include "stars_out.h"
 #include "stats_out.h"
 #include "bulletin.h"
 #include "ledger.h"
@@ -69,7 +70,8 @@ typedef struct opts {
     const char *item, *name, *id, *phone, *text, *appointment, *result, *note, *department,
         *satisfaction, *password_file, *days, *output, *person, *carrier;
     const char *period, *at, *from, *to, *by, *unit, *format; /* stats */
-    const char *month, *quarter;                              /* bulletin, ledger */
+    const char *month, *quarter;                              /* bulletin, ledger, stars */
+    const char *year;                                         /* stars */
     bool urgent, no_notify, wait_applied, mine, overdue, waiting, offline, password_stdin;
     const char *dir;               /* setup */
     bool force, passphrase_stdin;  /* setup */
@@ -124,9 +126,10 @@ static const option_def OPTIONS[] = {
     {"by", true, N_("township | village | department | category | item | handling | level")},
     {"unit", true, N_("only this township or village of your scope")},
     {"format", true, N_("stats: table | csv | xlsx (default table; xlsx needs -o FILE); bulletin, ledger: pdf | xlsx (default pdf)")},
+    {"year", true, N_("the year rated, e.g. 2026")},
     {"output", true, N_("the file to write (also -o FILE): print, the PDF (default: the case number and the paper's name, in this folder); stats, instead of standard output")},
     {"month", true, N_("which month: 2026-11 (bulletin, ledger; default: the current one)")},
-    {"quarter", true, N_("which quarter: 2026Q4 or 2026-Q4 (bulletin)")},
+    {"quarter", true, N_("which quarter: 2026Q4 or 2026-Q4 (bulletin); stars: 1 to 4 of --year (default: the whole year)")},
 };
 #define N_OPTIONS (sizeof(OPTIONS) / sizeof(OPTIONS[0]))
 
@@ -154,6 +157,7 @@ static int cmd_network(run *r, const command *cmd, sj_error *err);
 static int cmd_stats(run *r, const command *cmd, sj_error *err);
 static int cmd_bulletin(run *r, const command *cmd, sj_error *err);
 static int cmd_ledger(run *r, const command *cmd, sj_error *err);
+static int cmd_stars(run *r, const command *cmd, sj_error *err);
 static int cmd_departments(run *r, const command *cmd, sj_error *err);
 static int cmd_queue(run *r, const command *cmd, sj_error *err);
 static int cmd_print(run *r, const command *cmd, sj_error *err);
@@ -265,6 +269,8 @@ static const command COMMANDS[] = {
      N_("the monthly or quarterly 通报 of your scope as a PDF or an .xlsx workbook (-o FILE)")},
     {"ledger", cmd_ledger, M_SYNC, 0, "month,format,output,wait", "", "", 0, 0,
      N_("this station's 台账 of a month: every request, its result and satisfaction (PDF or .xlsx, -o FILE)")},
+    {"stars", cmd_stars, M_STATUS, 0, "year,quarter,unit,wait", "year", "", 0, 0,
+     N_("station stars of a year or quarter within your scope (代办星、记录星、值班星、服务星、时效星)")},
     /* No function: main() runs setup_station() before any configuration is read. */
     {"setup", NULL, M_STATUS, 0, "dir,force,passphrase-stdin", "", "BUNDLE", 1, 1,
      N_("set this station up from its enrolment bundle and slip (导入本站配置)")},
@@ -434,6 +440,7 @@ static int parse_cmd_opts(const command *cmd, int argc, char **argv, opts *o)
         STR("unit", unit);
         STR("format", format);
         STR("month", month);
+        STR("year", year);
         STR("quarter", quarter);
         FLAG("urgent", urgent);
         FLAG("no-notify", no_notify);
@@ -489,6 +496,7 @@ static int parse_cmd_opts(const command *cmd, int argc, char **argv, opts *o)
         GIVEN("satisfaction", satisfaction);
         GIVEN("days", days);
         GIVEN("person", person);
+        GIVEN("year", year);
 #undef GIVEN
         if (!given)
             return usage_error(cmd, _("missing --%s (%s)."), OPTIONS[k].name, _(OPTIONS[k].help));
@@ -870,6 +878,9 @@ static void run_link(run *r, double wait_s)
 {
     sj_error err;
     if (!r->started) {
+        /* A linked command works for the person `sanji login` remembered,
+         * so the station reports them logged in (its presence). */
+        sc_use_person(r->c, NULL);
         if (sc_client_start(r->c, &err) != 0) {
             if (!r->o->json)
                 fprintf(stderr, "%s%s\n", _("Cannot connect: "), err.message);
@@ -2123,6 +2134,7 @@ static bool wants_json(int argc, char **argv)
 static const column NETWORK_COLUMNS[] = {
     {N_("Place"), 14}, {N_("Node"), 30}, {N_("Link"), 16}, {N_("Last seen"), 16},
     {N_("Queue"), 6},  {N_("Certificate until"), 10},
+    {N_("Staffed today (h)"), 10}, {N_("Last working day (h)"), 10},
 };
 #define N_NETWORK_COLUMNS (sizeof(NETWORK_COLUMNS) / sizeof(NETWORK_COLUMNS[0]))
 
@@ -2130,9 +2142,17 @@ static const column NETWORK_COLUMNS[] = {
  * station under it. */
 static void network_row(run *r, const char *unit, const char *node, bool never, bool online,
                         uint32_t days, int64_t seen_ms, uint32_t queue, int64_t cert_ms,
-                        bool indent)
+                        bool indent, const Sanji__StationStatus *st, uint32_t warn_percent)
 {
-    char link[64], seen[32], q[16], cert[32], place[96];
+    char link[64], seen[32], q[16], cert[32], place[96], today_h[32] = "-", last_h[40] = "-";
+    if (st) {
+        const Sanji__PresenceDay *today, *last;
+        sc_netview_presence(st, sj_clock_real_ms(), &today, &last);
+        sc_netview_staffed_text(today, today_h, sizeof today_h);
+        sc_netview_staffed_text(last, last_h, sizeof last_h);
+        if (sc_netview_understaffed(last, warn_percent))
+            strcat(last_h, " !"); /* the warning above says what it means */
+    }
     const char *name = sc_unit_name(r->c, unit);
     snprintf(place, sizeof(place), "%s%s", indent ? "  " : "", name ? name : unit);
     if (never)
@@ -2147,7 +2167,8 @@ static void network_row(run *r, const char *unit, const char *node, bool never, 
     snprintf(q, sizeof(q), never ? "-" : "%u", (unsigned)queue);
     fmt_time(cert_ms, cert, sizeof(cert));
     cert[10] = '\0';
-    const char *cells[N_NETWORK_COLUMNS] = {place, node && *node ? node : "-", link, seen, q, cert};
+    const char *cells[N_NETWORK_COLUMNS] = {place, node && *node ? node : "-", link, seen, q, cert,
+                                            today_h, last_h};
     print_cells(NETWORK_COLUMNS, N_NETWORK_COLUMNS, cells);
     fputc('\n', stdout);
 }
@@ -2177,7 +2198,8 @@ static int cmd_network(run *r, const command *cmd, sj_error *err)
         printf("{\"warnings\":[");
         for (size_t i = 0; i < nw; i++) {
             static const char *kinds[] = {"",       "cert_expired",  "never_connected",
-                                          "silent", "cert_expiring", "calendar_missing"};
+                                          "silent", "cert_expiring", "calendar_missing",
+                                          "unstaffed"};
             char text[512];
             sc_netview_warning_text(&w[i], sc_netview_unit_name, r->c, text, sizeof(text));
             printf("%s{\"kind\":\"%s\"", i ? "," : "", kinds[w[i].kind]);
@@ -2204,10 +2226,21 @@ static int cmd_network(run *r, const command *cmd, sj_error *err)
                 json_field("node", st->node);
                 printf(",\"never_connected\":%s,\"connected\":%s,\"offline_working_days\":%u,"
                        "\"last_seen_ms\":%" PRId64 ",\"outbox_depth\":%u,"
-                       "\"cert_not_after_ms\":%" PRId64 "}",
+                       "\"cert_not_after_ms\":%" PRId64 ",\"logged_in\":%u,"
+                       "\"last_login_ms\":%" PRId64 ",\"presence\":[",
                        st->never_connected ? "true" : "false", st->connected ? "true" : "false",
                        (unsigned)st->offline_working_days, st->last_seen_ms,
-                       (unsigned)st->outbox_depth, st->cert_not_after_ms);
+                       (unsigned)st->outbox_depth, st->cert_not_after_ms, (unsigned)st->logged_in,
+                       st->last_login_ms);
+                for (size_t k = 0; k < st->n_presence; k++) {
+                    const Sanji__PresenceDay *pd = st->presence[k];
+                    printf("%s{\"day\":", k ? "," : "");
+                    json_str(stdout, pd->day);
+                    printf(",\"duty_minutes\":%u,\"online_minutes\":%u,\"staffed_minutes\":%u}",
+                           (unsigned)pd->duty_minutes, (unsigned)pd->online_minutes,
+                           (unsigned)pd->staffed_minutes);
+                }
+                printf("]}");
             }
             printf("]}");
         }
@@ -2226,12 +2259,12 @@ static int cmd_network(run *r, const command *cmd, sj_error *err)
             network_row(r, n->org_unit, n->node, n->never_connected, n->upstream_online,
                         n->offline_working_days,
                         n->reported_at_ms ? n->reported_at_ms : n->upstream_last_contact_ms,
-                        n->queue_depth, n->cert_not_after_ms, false);
+                        n->queue_depth, n->cert_not_after_ms, false, NULL, 0);
             for (size_t j = 0; j < n->n_stations; j++) {
                 const Sanji__StationStatus *st = n->stations[j];
                 network_row(r, st->org_unit, st->node, st->never_connected, st->connected,
                             st->offline_working_days, st->last_seen_ms, st->outbox_depth,
-                            st->cert_not_after_ms, true);
+                            st->cert_not_after_ms, true, st, ns->staffed_warn_percent);
             }
         }
     }
@@ -2518,6 +2551,73 @@ static int cmd_ledger(run *r, const command *cmd, sj_error *err)
         printf(_("Written: %s (%zu requests)\n"), o->output, l.n);
     sc_ledger_free(&l);
     return rc;
+}
+
+/* `sanji stars --year Y [--quarter Q] [--unit U]`: the county's star
+ * rating of the stations in this desk's or station's scope
+ * (docs/STATISTICS.md "Station stars"), as a table or --json. */
+static int cmd_stars(run *r, const command *cmd, sj_error *err)
+{
+    const opts *o = r->o;
+    char *end;
+    unsigned long year = strtoul(o->year, &end, 10), quarter = 0;
+    if (*end || year < 1970 || year > 9999)
+        return usage_error(cmd, _("--year takes a year such as 2026, not \"%s\"."), o->year);
+    /* "4", or the bulletin's spelling "2026Q4" / "2026-Q4" of --year's quarter. */
+    const char *qs = o->quarter ? strpbrk(o->quarter, "Qq") : NULL;
+    qs = qs ? qs + 1 : o->quarter;
+    if (qs && ((quarter = strtoul(qs, &end, 10)) < 1 || quarter > 4 || *end ||
+               (qs != o->quarter && strtoul(o->quarter, NULL, 10) != year)))
+        return usage_error(cmd, _("--quarter takes 1, 2, 3 or 4, not \"%s\"."), o->quarter);
+    Sanji__StarQuery sq = SANJI__STAR_QUERY__INIT;
+    sq.year = (uint32_t)year;
+    sq.quarter = (uint32_t)quarter;
+    sq.unit = (char *)(o->unit ? o->unit : "");
+    Sanji__Query q = SANJI__QUERY__INIT;
+    q.kind_case = SANJI__QUERY__KIND_STARS;
+    q.stars = &sq;
+    Sanji__QueryResult *res;
+    if (ask_peer(r, &q, &res, err) != 0)
+        return fail(err, err->code == SJ_ECLOSED ? EX_PENDING : EX_INPUT);
+    const Sanji__StarRating *sr = res->stars;
+    if (!sr) {
+        sj_error_set(err, SJ_EFRAME_BAD_FIELD, "%s", _("The answer holds no star rating."));
+        sanji__query_result__free_unpacked(res, NULL);
+        return fail(err, EX_INPUT);
+    }
+    if (o->json) {
+        printf("{\"year\":%u,\"quarter\":%u,\"from_ms\":%" PRId64 ",\"to_ms\":%" PRId64,
+               (unsigned)sr->year, (unsigned)sr->quarter, sr->from_ms, sr->to_ms);
+        json_field("scope", sr->scope);
+        printf(",\"stations\":[");
+        for (size_t i = 0; i < sr->n_stations; i++) {
+            const Sanji__StarStation *st = sr->stations[i];
+            printf("%s{\"unit\":", i ? "," : "");
+            json_str(stdout, st->unit);
+            json_field("label", st->label);
+            printf(",\"stars\":%u,\"daiban_star\":%s,\"record_star\":%s,\"duty_star\":%s,"
+                   "\"service_star\":%s,\"on_time_star\":%s,\"registered\":%u,\"finished\":%u,"
+                   "\"finish_rate\":%.6f,\"daiban_finished\":%u,\"missing_records\":%u,"
+                   "\"duty_minutes\":%u,\"staffed_minutes\":%u,\"verdicts\":%u,"
+                   "\"satisfaction_rate\":%.6f,\"on_time\":%u,\"on_time_rate\":%.6f}",
+                   (unsigned)st->stars, st->daiban_star ? "true" : "false",
+                   st->record_star ? "true" : "false", st->duty_star ? "true" : "false",
+                   st->service_star ? "true" : "false", st->on_time_star ? "true" : "false",
+                   (unsigned)st->registered, (unsigned)st->finished, st->finish_rate,
+                   (unsigned)st->daiban_finished, (unsigned)st->missing_records,
+                   (unsigned)st->duty_minutes, (unsigned)st->staffed_minutes,
+                   (unsigned)st->verdicts, st->satisfaction_rate, (unsigned)st->on_time,
+                   st->on_time_rate);
+        }
+        printf("]}\n");
+    } else {
+        char period[32];
+        sc_stars_period_text(sr, period, sizeof period);
+        printf("%s %s · %s %s\n\n", _("stats: period"), period, _("stats: scope"), sr->scope);
+        sc_stars_write_table(stdout, sr);
+    }
+    sanji__query_result__free_unpacked(res, NULL);
+    return EX_OK;
 }
 
 int main(int argc, char **argv)

@@ -688,6 +688,8 @@ static void d_on_up(sj_dialer *d, sj_conn *conn, const sj_identity *peer)
  * the store: a `sanji login` that ends before any link reports them with
  * the next run that links. */
 #define LOGIN_REPORT_KEY "login_report"
+/* The time of the last login here (ms), reported upward for presence. */
+#define LOGIN_AT_KEY "login_at"
 
 static void login_report_read(sc_client *c, char text[SJ_LOGIN_REPORT_SIZE])
 {
@@ -846,6 +848,13 @@ static void send_status(sc_client *c)
     ns.oldest_queued_age_ms = oc.oldest_unfinished_ms ? sj_clock_real_ms() - oc.oldest_unfinished_ms : 0;
     ns.software = (char *)"sanji-client " SANJI_VERSION;
     ns.reported_at_ms = sj_clock_real_ms();
+    /* Presence (docs/SERVER.md "Station presence"): whether someone is
+     * logged in in this program now (the desktop's login; the CLI takes
+     * the login `sanji login` remembered, sc_use_person()). */
+    char at[32];
+    ns.logged_in = c->person_id[0] != '\0';
+    if (sc_store_meta_get(c->st, LOGIN_AT_KEY, at, sizeof at, NULL) == 0)
+        ns.last_login_ms = strtoll(at, NULL, 10);
     char report[SJ_LOGIN_REPORT_SIZE];
     login_report_read(c, report);
     Sanji__LoginFailures **lf = NULL;
@@ -1112,6 +1121,14 @@ static void login_done(uv_work_t *req, int status)
         rc = sc_store_meta_set(c->st, "person", w->person_id, &err);
         if (rc == 0)
             login_failures_set(c, w->fail_key, 0, 0);
+        if (rc == 0) {
+            char at[32];
+            snprintf(at, sizeof at, "%lld", (long long)sj_clock_real_ms());
+            if (sc_store_meta_set(c->st, LOGIN_AT_KEY, at, &err) != 0)
+                SJ_LOG_WARN("sanji", "login time not kept for the status", "why", err.message);
+            sj_error_clear(&err);
+            send_status(c); /* the county counts this station staffed from now */
+        }
     } else if (rc == SJ_EAUTH) {
         unsigned n = login_failures_get(c, w->fail_key, NULL) + 1;
         int64_t now = sj_clock_real_ms();
@@ -1237,7 +1254,10 @@ int sc_use_person(sc_client *c, sj_error *err)
 int sc_logout(sc_client *c, sj_error *err)
 {
     c->person_id[0] = '\0';
-    return sc_store_meta_set(c->st, "person", NULL, err);
+    int rc = sc_store_meta_set(c->st, "person", NULL, err);
+    if (rc == 0)
+        send_status(c); /* no longer staffed */
+    return rc;
 }
 
 static int actor_of(sc_client *c, sj_actor *a, const Sanji__Person **pp, sj_error *err)

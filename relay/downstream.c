@@ -118,6 +118,9 @@ typedef struct session {
     size_t n_inflight, cap_inflight;
     int64_t last_seen_ms;
     uint32_t outbox_depth;
+    bool presence_known;       /* logged_in/last_login_ms below are stored */
+    uint32_t logged_in;        /* presence as the station last reported it */
+    int64_t last_login_ms;
     int64_t cert_not_after_ms; /* the peer certificate's, read at Hello */
     uint64_t hb_seq;
 } session;
@@ -993,7 +996,9 @@ void relay_downstream_query_result(relay_downstream *d, Sanji__QueryResult *res)
 static void handle_query(session *s, const Sanji__Envelope *env, const uint8_t *payload,
                          size_t len)
 {
-    if (env->query && env->query->kind_case == SANJI__QUERY__KIND_PERIOD_STATISTICS) {
+    /* Statistics and station stars are the county's to compute. */
+    if (env->query && (env->query->kind_case == SANJI__QUERY__KIND_PERIOD_STATISTICS ||
+                       env->query->kind_case == SANJI__QUERY__KIND_STARS)) {
         forward_query(s, env, payload, len);
         return;
     }
@@ -1085,9 +1090,23 @@ static bool is_session(relay_downstream *d, void *data)
 static void on_station_status(session *s, const Sanji__NodeStatus *ns)
 {
     s->outbox_depth = ns->queue_depth;
+    sj_error err;
+    /* Presence goes to the store only when it changed (not every heartbeat). */
+    if (!s->presence_known || s->logged_in != ns->logged_in ||
+        s->last_login_ms != ns->last_login_ms) {
+        if (relay_status_note_presence(s->d->r->store, s->peer.node_id, ns->logged_in,
+                                       ns->last_login_ms, &err) != 0) {
+            SJ_LOG_WARN(MOD, "reported presence not kept", "peer", s->peer.node_id, "why",
+                        err.message);
+        } else {
+            s->presence_known = true;
+            s->logged_in = ns->logged_in;
+            s->last_login_ms = ns->last_login_ms;
+            relay_request_commit(s->d->r);
+        }
+    }
     if (ns->n_login_failures == 0)
         return;
-    sj_error err;
     if (relay_status_note_login_failures(s->d->r->store, s->peer.node_id, ns->login_failures,
                                          ns->n_login_failures, &err) != 0)
         SJ_LOG_WARN(MOD, "reported wrong passwords not kept", "peer", s->peer.node_id, "why",

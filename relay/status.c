@@ -4,7 +4,7 @@
  *
  * Entry points: relay_status_collect(), relay_status_release(),
  * relay_status_print(), relay_status_note_login_failures(),
- * relay_status_forwarded().
+ * relay_status_note_presence(), relay_status_forwarded().
  */
 #include "status.h"
 
@@ -19,6 +19,12 @@
 static void login_key(const char *station, char *key, size_t cap)
 {
     snprintf(key, cap, "login_report:%s", station);
+}
+
+/* The meta key of a station's presence: "<logged_in> <last_login_ms>". */
+static void presence_key(const char *station, char *key, size_t cap)
+{
+    snprintf(key, cap, "presence:%s", station);
 }
 
 static int64_t meta_int(relay_store *st, const char *key)
@@ -81,6 +87,14 @@ static int add_station(void *arg, const relay_station *station)
     s->outbox_depth = station->outbox_depth;
     s->cert_not_after_ms = station->cert_not_after_ms;
     char key[RELAY_NODE_MAX + 16], report[SJ_LOGIN_REPORT_SIZE];
+    presence_key(node, key, sizeof key);
+    unsigned logged_in = 0;
+    long long last_login = 0;
+    if (relay_store_meta_get(c->st, key, report, sizeof report) == 0 &&
+        sscanf(report, "%u %lld", &logged_in, &last_login) == 2) {
+        s->logged_in = logged_in;
+        s->last_login_ms = last_login;
+    }
     login_key(node, key, sizeof key);
     if (relay_store_meta_get(c->st, key, report, sizeof report) != 0)
         report[0] = '\0';
@@ -207,6 +221,8 @@ void relay_status_print(FILE *out, const Sanji__NodeStatus *ns, int64_t now_ms)
         fprintf(out, "  %-40s %-16s outbox=%u last_seen=", s->node,
                 s->connected ? "已连接 (connected)" : "未连接 (offline)", s->outbox_depth);
         print_time(out, s->last_seen_ms, now_ms);
+        if (s->logged_in)
+            fprintf(out, " 有人登录 (logged in)=%u", s->logged_in);
         if (s->failed_logins)
             fprintf(out, " 密码错误待上报 (wrong passwords not yet reported)=%u", s->failed_logins);
         fputc('\n', out);
@@ -228,6 +244,15 @@ int relay_status_note_login_failures(relay_store *st, const char *station,
         sj_login_report_add(report, lf[i]->person, lf[i]->count, lf[i]->in_a_row,
                             lf[i]->last_at_ms);
     return relay_store_meta_set(st, key, report, err);
+}
+
+int relay_status_note_presence(relay_store *st, const char *station, uint32_t logged_in,
+                               int64_t last_login_ms, sj_error *err)
+{
+    char key[RELAY_NODE_MAX + 16], value[48];
+    presence_key(station, key, sizeof key);
+    snprintf(value, sizeof value, "%u %lld", (unsigned)logged_in, (long long)last_login_ms);
+    return relay_store_meta_set(st, key, value, err);
 }
 
 int relay_status_forwarded(relay_store *st, const Sanji__NodeStatus *ns, sj_error *err)

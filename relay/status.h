@@ -20,7 +20,8 @@
  *
  * Entry points: relay_status_collect(), relay_status_add_unseen(),
  * relay_status_release(), relay_status_print(),
- * relay_status_note_login_failures(), relay_status_forwarded().
+ * relay_status_note_login_failures(), relay_status_note_presence(),
+ * relay_status_forwarded().
  */
 #ifndef RELAY_STATUS_H
 #define RELAY_STATUS_H
@@ -45,6 +46,12 @@ void relay_status_release(Sanji__NodeStatus *ns);
  * what waits for the county.  Returns 0 or SJ_EDB. */
 int relay_status_note_login_failures(relay_store *st, const char *station,
                                      Sanji__LoginFailures *const *lf, size_t n, sj_error *err);
+
+/* Keeps a station's presence as it reported it (NodeStatus.logged_in and
+ * last_login_ms), for the statuses the relay sends upward (StationStatus
+ * logged_in, last_login_ms).  Returns 0 or SJ_EDB. */
+int relay_status_note_presence(relay_store *st, const char *station, uint32_t logged_in,
+                               int64_t last_login_ms, sj_error *err);
 
 /* After ns (from relay_status_collect()) went to the county: drops the
  * wrong-password reports it carried.  Returns 0 or SJ_EDB. */

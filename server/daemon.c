@@ -37,6 +37,7 @@
 #include "metrics.h"
 #include "metrics_http.h"
 #include "orgunit.h"
+#include "presence.h"
 #include "query.h"
 #include "sdnotify.h"
 #include "session.h"
@@ -902,6 +903,8 @@ typedef struct status_data {
     char unit[SJ_UNIT_CODE_SIZE];
     uint8_t *packed;
     size_t len;
+    countyd_duty duty;  /* presence.* */
+    int64_t at_ms;      /* when the county got it */
 } status_data;
 
 static void status_run(countyd_job *j, PGconn *db, countyd_apply *apply)
@@ -915,6 +918,9 @@ static void status_run(countyd_job *j, PGconn *db, countyd_apply *apply)
     j->status = countyd_netstat_store(db, s->node, s->unit, st, &j->err);
     if (j->status == 0)
         j->status = countyd_login_failures_store(db, s->node, s->unit, st, &j->err);
+    if (j->status == 0)
+        j->status = countyd_presence_note(db, apply->calendar, &s->duty, s->unit, st, s->at_ms,
+                                          &j->err);
     sanji__node_status__free_unpacked(st, NULL);
 }
 
@@ -936,6 +942,8 @@ void countyd_daemon_store_status(countyd_daemon *d, const char *node, const char
         return;
     snprintf(s->node, sizeof(s->node), "%s", node);
     snprintf(s->unit, sizeof(s->unit), "%s", unit);
+    s->duty = d->cfg->duty;
+    s->at_ms = sj_clock_real_ms();
     s->len = sanji__node_status__get_packed_size(st);
     s->packed = malloc(s->len ? s->len : 1);
     if (!s->packed) {

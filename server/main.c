@@ -86,6 +86,7 @@ static void usage(FILE *out)
             "  sanji-countyd [...] duty list [UNIT]\n"
             "  sanji-countyd [...] audit [TARGET]\n"
             "  sanji-countyd [...] haocha-export --from YYYY-MM-DD --to YYYY-MM-DD --out FILE\n"
+            "  sanji-countyd [--config FILE] stars thresholds\n"
             "  sanji-countyd --config FILE run\n"
             "  sanji-countyd --config FILE links\n"
             "  sanji-countyd --print-config-doc\n");
@@ -365,6 +366,12 @@ int main(int argc, char **argv)
             countyd_haocha_export_file(db, from_ms, to_ms, out_path, &rows, &err) != 0)
             goto out_fail;
         printf("%s: 已导出 %zu 条评价 (%zu evaluations exported)\n", out_path, rows, rows);
+        status = 0;
+    } else if (strcmp(cmd, "stars") == 0 && npos == 2 && strcmp(pos[1], "thresholds") == 0) {
+        /* The star thresholds are the stars.* keys (docs/STATISTICS.md
+         * "Station stars"): shown as this file sets them; changed there,
+         * in effect once the county server is restarted. */
+        countyd_stars_print_thresholds(stdout, &cfg.stars, &cfg.duty);
         status = 0;
     } else if (strcmp(cmd, "links") == 0 && npos == 1) {
         if (!config_path) {

@@ -23,6 +23,7 @@
 #include "login_report.h"
 #include "orgunit.h"
 #include "refdata.h"
+#include "stars.h"
 #include "stats.h"
 #include "uuid.h"
 
@@ -578,8 +579,18 @@ static int network(PGconn *db, countyd_arena *a, const countyd_asker *k,
     for (size_t r = 0; r < n_relays; r++)
         if (!placed[r])
             ns->nodes[ns->n_nodes++] = relays[r];
+    /* Each station's presence today and on the last working day. */
+    countyd_duty dflt;
+    const countyd_duty *duty = o->duty;
+    if (!duty) {
+        countyd_presence_defaults(&dflt);
+        duty = &dflt;
+    }
+    rc = countyd_presence_fill(db, a, cal, duty, ns, now, err);
     sj_calendar_free(cal);
     PQclear(units);
+    if (rc != 0)
+        return rc;
     out->result_case = SANJI__QUERY_RESULT__RESULT_NETWORK;
     out->network = ns;
     return 0;
@@ -744,7 +755,7 @@ int countyd_query_answer(PGconn *db, countyd_arena *a, const countyd_asker *k,
                          const countyd_query_opts *opts, const Sanji__Query *q,
                          Sanji__QueryResult *out, sj_error *err)
 {
-    static const countyd_query_opts defaults = {3, 30}; /* server_config.c's */
+    static const countyd_query_opts defaults = {3, 30, NULL, NULL}; /* server_config.c's */
     if (opts == NULL)
         opts = &defaults;
     sanji__query_result__init(out);
@@ -776,6 +787,9 @@ int countyd_query_answer(PGconn *db, countyd_arena *a, const countyd_asker *k,
         break;
     case SANJI__QUERY__KIND_PERIOD_STATISTICS:
         rc = countyd_stats_answer(db, a, k, q->period_statistics, out, err);
+        break;
+    case SANJI__QUERY__KIND_STARS:
+        rc = countyd_stars_answer(db, a, k, opts->stars, opts->duty, q->stars, out, err);
         break;
     default:
         refuse(out, SJ_EUNSUPPORTED, _("This kind of question is not known here."));

@@ -35,7 +35,10 @@
 #include "case.h"
 #include "err.h"
 #include "identity.h"
+#include "presence.h"
 #include "sanji.pb-c.h"
+
+struct countyd_stars_config;
 
 typedef struct countyd_asker {
     sj_node_role role;
@@ -50,6 +53,8 @@ typedef struct countyd_asker {
 typedef struct countyd_query_opts {
     uint32_t offline_warn_days;
     uint32_t cert_warn_days;
+    const countyd_duty *duty; /* presence.*; NULL: the defaults */
+    const struct countyd_stars_config *stars; /* stars.* (stars.h); NULL: the defaults */
 } countyd_query_opts;
 
 /* Fills out (code 0 and a result, or a refusal code and Chinese reason);

@@ -67,6 +67,35 @@ static const sj_config_key KEYS[] = {
     {"haocha.rectify_days", SJ_CONFIG_INT, "15", 1, 60,
      "working days a bad evaluation (差评: 不满意, 非常不满意) may take to be rectified (整改), "
      "counted on the county's calendar from the evaluation; later it is flagged overdue"},
+    {"presence.duty_hours", SJ_CONFIG_STRING, COUNTYD_DUTY_HOURS_DEFAULT, 0, 0,
+     "the village stations' duty hours on working days of the county calendar (HH:MM-HH:MM, "
+     "China time): a station is counted online and staffed within these"},
+    {"presence.staffed_warn_percent", SJ_CONFIG_INT, "80", 1, 100,
+     "the network view flags a station staffed for less than this share of the last working "
+     "day's duty hours, in percent"},
+    {"stars.daiban_min", SJ_CONFIG_INT, "3", 0, 100000,
+     "代办星: cases a station finished as 代办 in a quarter, at least (a year: four times it)"},
+    {"stars.daiban_finish_percent", SJ_CONFIG_INT, "90", 0, 100,
+     "代办星: the station's 办结率 in the period, in percent, at least"},
+    {"stars.record_min", SJ_CONFIG_INT, "1", 0, 100000,
+     "记录星: cases registered at the station in the period (not withdrawn), at least"},
+    {"stars.record_missing_max", SJ_CONFIG_INT, "0", 0, 100000,
+     "记录星: cases open past their due time or finished without the villager's feedback, at "
+     "most"},
+    {"stars.duty_percent", SJ_CONFIG_INT, "80", 0, 100,
+     "值班星: share of the duty hours of the period's working days the station was staffed, in "
+     "percent, at least"},
+    {"stars.service_percent", SJ_CONFIG_INT, "90", 0, 100,
+     "服务星: the station's 满意率 in the period, in percent, at least"},
+    {"stars.service_min_verdicts", SJ_CONFIG_INT, "1", 0, 100000,
+     "服务星: the villagers' verdicts recorded in the period, at least"},
+    {"stars.on_time_percent", SJ_CONFIG_INT, "90", 0, 100,
+     "时效星: the station's 按时办结率 in the period, in percent, at least"},
+    {"stars.on_time_min_finished", SJ_CONFIG_INT, "1", 0, 100000,
+     "时效星: cases finished in the period, at least"},
+    {"presence.report_gap", SJ_CONFIG_DURATION, "2m", 1000, 3600000,
+     "a station's state in its relay's report counts for at most this long; a longer silence "
+     "counts as neither online nor staffed"},
     {"notify.command", SJ_CONFIG_STRING, "", 0, 0,
      "command (run by /bin/sh -c) that sends one message to a villager: the text on standard "
      "input, the phone in SANJI_NOTIFY_PHONE; exit status 0 means sent; empty: messages wait "
@@ -147,6 +176,8 @@ static int parse_percents(const char *path, const char *text, countyd_config *c,
 int countyd_config_load(const char *path, countyd_config *out, sj_error *err)
 {
     memset(out, 0, sizeof(*out));
+    countyd_presence_defaults(&out->duty);
+    countyd_stars_defaults(&out->stars);
     if (!path)
         return 0;
     int rc = sj_config_new(KEYS, sizeof(KEYS) / sizeof(KEYS[0]), &out->cfg, err);
@@ -194,6 +225,27 @@ int countyd_config_load(const char *path, countyd_config *out, sj_error *err)
     out->offline_warn_days = (uint32_t)sj_config_get_int(c, "network.offline_warn_days");
     out->cert_warn_days = (uint32_t)sj_config_get_int(c, "network.cert_warn_days");
     out->rectify_days = (uint32_t)sj_config_get_int(c, "haocha.rectify_days");
+    where_set(c, path, "presence.duty_hours", where, sizeof(where));
+    if ((rc = countyd_presence_parse_hours(sj_config_get_string(c, "presence.duty_hours"),
+                                           &out->duty, err)) != 0) {
+        char why[SJ_ERROR_MESSAGE_MAX];
+        snprintf(why, sizeof(why), "%s", err->message);
+        sj_error_set(err, rc, "%s: %s", where, why);
+        goto fail;
+    }
+    out->duty.warn_percent = (uint32_t)sj_config_get_int(c, "presence.staffed_warn_percent");
+    out->duty.report_gap_ms = sj_config_get_duration_ms(c, "presence.report_gap");
+    out->stars = (countyd_stars_config){
+        .daiban_min = (uint32_t)sj_config_get_int(c, "stars.daiban_min"),
+        .daiban_finish_percent = (uint32_t)sj_config_get_int(c, "stars.daiban_finish_percent"),
+        .record_min = (uint32_t)sj_config_get_int(c, "stars.record_min"),
+        .record_missing_max = (uint32_t)sj_config_get_int(c, "stars.record_missing_max"),
+        .duty_percent = (uint32_t)sj_config_get_int(c, "stars.duty_percent"),
+        .service_percent = (uint32_t)sj_config_get_int(c, "stars.service_percent"),
+        .service_min_verdicts = (uint32_t)sj_config_get_int(c, "stars.service_min_verdicts"),
+        .on_time_percent = (uint32_t)sj_config_get_int(c, "stars.on_time_percent"),
+        .on_time_min_finished = (uint32_t)sj_config_get_int(c, "stars.on_time_min_finished"),
+    };
     out->notify_command = sj_config_get_string(c, "notify.command");
     out->notify_timeout_ms = sj_config_get_duration_ms(c, "notify.timeout");
     out->notify_interval_ms = sj_config_get_duration_ms(c, "notify.interval");

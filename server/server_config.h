@@ -31,6 +31,8 @@
 #include "config.h"
 #include "err.h"
 #include "linkctl.h"
+#include "presence.h"
+#include "stars.h"
 
 #define COUNTYD_WARN_MAX 8
 
@@ -61,6 +63,8 @@ typedef struct countyd_config {
     uint32_t offline_warn_days; /* network view: silent this many working days */
     uint32_t cert_warn_days;    /* network view: certificate expiring within these days */
     uint32_t rectify_days;      /* haocha.rectify_days: a 差评's 整改时限 in working days */
+    countyd_duty duty;          /* presence.* (presence.h) */
+    countyd_stars_config stars; /* stars.* (stars.h) */
     /* Notifying the villager (notify.h). */
     const char *notify_command; /* "" : messages wait unsent */
     int64_t notify_timeout_ms, notify_interval_ms, notify_retry_base_ms, notify_retry_cap_ms;

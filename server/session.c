@@ -856,7 +856,8 @@ static void query_run(countyd_job *j, PGconn *db, countyd_apply *apply)
 {
     query_data *q = j->data;
     const countyd_config *cfg = j->session->cfg;
-    countyd_query_opts opts = {cfg->offline_warn_days, cfg->cert_warn_days};
+    countyd_query_opts opts = {cfg->offline_warn_days, cfg->cert_warn_days, &cfg->duty,
+                               &cfg->stars};
     j->status = countyd_query_answer(db, &j->arena, &q->asker, &opts, q->env->query, &q->result,
                                      &j->err);
 }

@@ -11,7 +11,8 @@
  * this file's fixed texts are put into the statement; every value is a
  * parameter.
  *
- * Entry points: countyd_stats_answer().
+ * Entry points: countyd_stats_answer(), countyd_stats_answer_group(),
+ * countyd_stats_verdicts().
  */
 #include "stats.h"
 
@@ -34,6 +35,9 @@
  * case (c, with the catalogue item i joined when join is set); label_sql
  * names it from the reference tables ("''" where the label comes from
  * label_of() below). */
+/* A case's handling once finished, 0 while it is not (the handling group;
+ * the star rating's 代办 count per village, stars.c). */
+#define FINISHED_HANDLING_SQL "(CASE WHEN c.status IN (7, 8, 9, 10) THEN c.handling ELSE 0 END)"
 static const struct {
     const char *key_sql;
     bool join_item;
@@ -55,11 +59,12 @@ static const struct {
     [SANJI__STAT_GROUP__STAT_GROUP_ITEM] =
         {"c.item_code", false,
          "coalesce((SELECT i.name FROM catalogue_item i WHERE i.code = g.k), '')"},
-    [SANJI__STAT_GROUP__STAT_GROUP_HANDLING] =
-        {"(CASE WHEN c.status IN (7, 8, 9, 10) THEN c.handling ELSE 0 END)::text", false, "''"},
+    [SANJI__STAT_GROUP__STAT_GROUP_HANDLING] = {FINISHED_HANDLING_SQL "::text", false, "''"},
     [SANJI__STAT_GROUP__STAT_GROUP_LEVEL] =
         {"(CASE WHEN c.status IN (7, 8, 9, 10) THEN c.resolved_level ELSE 0 END)::text", false,
          "''"},
+    [COUNTYD_STATS_GROUP_VILLAGE_HANDLING] =
+        {"c.village::text || ':' || " FINISHED_HANDLING_SQL, false, "''"},
 };
 
 /* The statement, in parts around the key and its join, the scope
@@ -318,8 +323,43 @@ static int refuse(Sanji__QueryResult *out, int code, const char *reason)
     return 0;
 }
 
+void countyd_stats_verdicts(const Sanji__PeriodStatRow *r, uint32_t *good, uint32_t *bad)
+{
+    /* The row's count of each level of the 好差评 scale, classified by the
+     * one rule of common/case.h. */
+    const struct {
+        sj_satisfaction level;
+        uint32_t count;
+    } levels[] = {
+        {SJ_SATISFACTION_VERY_SATISFIED, r->very_satisfied},
+        {SJ_SATISFACTION_SATISFIED, r->satisfied},
+        {SJ_SATISFACTION_BASICALLY, r->basically_satisfied},
+        {SJ_SATISFACTION_UNSATISFIED, r->unsatisfied},
+        {SJ_SATISFACTION_VERY_UNSATISFIED, r->very_unsatisfied},
+    };
+    *good = *bad = 0;
+    for (size_t i = 0; i < sizeof levels / sizeof levels[0]; i++) {
+        if (sj_satisfaction_is_good(levels[i].level))
+            *good += levels[i].count;
+        else if (sj_satisfaction_is_bad(levels[i].level))
+            *bad += levels[i].count;
+    }
+}
+
 int countyd_stats_answer(PGconn *db, countyd_arena *a, const countyd_asker *k,
                          const Sanji__PeriodStatQuery *q, Sanji__QueryResult *out, sj_error *err)
+{
+    /* The groups beyond the wire's are the county's own (stats.h). */
+    if (q->group_by > SANJI__STAT_GROUP__STAT_GROUP_LEVEL)
+        return refuse(out, SJ_EINVAL,
+                      _("Unknown grouping; group by township, village, department, category, "
+                        "item, handling or level."));
+    return countyd_stats_answer_group(db, a, k, q, (int)q->group_by, out, err);
+}
+
+int countyd_stats_answer_group(PGconn *db, countyd_arena *a, const countyd_asker *k,
+                               const Sanji__PeriodStatQuery *q, int group, Sanji__QueryResult *out,
+                               sj_error *err)
 {
     int64_t from = q->from_ms, to = q->to_ms;
     sj_error perr;
@@ -328,7 +368,7 @@ int countyd_stats_answer(PGconn *db, countyd_arena *a, const countyd_asker *k,
         out->reason = countyd_arena_strdup(a, perr.message);
         return 0;
     }
-    if ((unsigned)q->group_by >= sizeof(groups) / sizeof(groups[0]) || !groups[q->group_by].key_sql)
+    if ((unsigned)group >= sizeof(groups) / sizeof(groups[0]) || !groups[group].key_sql)
         return refuse(out, SJ_EINVAL,
                       _("Unknown grouping; group by township, village, department, category, "
                         "item, handling or level."));
@@ -379,9 +419,9 @@ int countyd_stats_answer(PGconn *db, countyd_arena *a, const countyd_asker *k,
         snprintf(scope + used, sizeof scope - used, " AND c.department_code = $%d", n);
     }
     char sql[12288];
-    int len = snprintf(sql, sizeof sql, "%s%s%s%s%s%s%s%s%s", SQL_HEAD, groups[q->group_by].key_sql,
-                       SQL_CASES, groups[q->group_by].join_item ? SQL_JOIN_ITEM : "", SQL_EVENTS,
-                       scope, SQL_GROUPS, groups[q->group_by].label_sql, SQL_TAIL);
+    int len = snprintf(sql, sizeof sql, "%s%s%s%s%s%s%s%s%s", SQL_HEAD, groups[group].key_sql,
+                       SQL_CASES, groups[group].join_item ? SQL_JOIN_ITEM : "", SQL_EVENTS,
+                       scope, SQL_GROUPS, groups[group].label_sql, SQL_TAIL);
     if (len < 0 || (size_t)len >= sizeof sql)
         abort(); /* the fixed texts above fit: a broken build */
     /* One read-only transaction: its settings end with it.  The JIT
@@ -408,17 +448,17 @@ int countyd_stats_answer(PGconn *db, countyd_arena *a, const countyd_asker *k,
     sanji__period_statistics__init(s);
     s->from_ms = from;
     s->to_ms = to;
-    s->group_by = q->group_by;
+    s->group_by = (Sanji__StatGroup)group;
     s->scope = countyd_arena_strdup(a, unit);
     s->department = countyd_arena_strdup(a, department ? k->department : "");
     s->computed_at_ms = sj_clock_real_ms();
     int rows = PQntuples(res);
     s->rows = countyd_arena_alloc(a, ((size_t)rows + 1) * sizeof(*s->rows));
     for (int r = 0; r < rows; r++) {
-        Sanji__PeriodStatRow *row = row_of(a, res, r, q->group_by);
+        Sanji__PeriodStatRow *row = row_of(a, res, r, (Sanji__StatGroup)group);
         if (atoi(PQgetvalue(res, r, COL_GK)) != 0)
             s->total = row;
-        else if (q->group_by != SANJI__STAT_GROUP__STAT_GROUP_NONE)
+        else if (group != SANJI__STAT_GROUP__STAT_GROUP_NONE)
             s->rows[s->n_rows++] = row;
     }
     PQclear(res);

@@ -49,7 +49,8 @@ static void put(DeskNetworkPage *p, int row, int col, const char *text, const ch
 static void header(DeskNetworkPage *p)
 {
     const char *h[] = {_("Node"), _("Link"), _("Last seen"), _("Queue"), _("Oldest waiting"),
-                       _("Certificate until"), _("Wrong passwords")};
+                       _("Certificate until"), _("Wrong passwords"), _("Staffed today (h)"),
+                       _("Last working day (h)")};
     for (int i = 0; i < (int)G_N_ELEMENTS(h); i++)
         put(p, 0, i, h[i], "table-head");
 }
@@ -187,6 +188,17 @@ static void show(DeskNetworkPage *p, const Sanji__NetworkStatus *ns)
             /* Translators: wrong passwords typed at a station, e.g. "3 次". */
             g_autofree char *f = g_strdup_printf(_("%u times"), s->failed_logins);
             put(p, row, 6, s->failed_logins ? f : "—", s->failed_logins ? "link-down" : NULL);
+            /* Presence (docs/SERVER.md "Station presence"): hours staffed
+             * of the duty hours, today and on the last working day, the
+             * latter flagged below the county's share. */
+            const Sanji__PresenceDay *today, *last;
+            sc_netview_presence(s, now, &today, &last);
+            char h[32];
+            sc_netview_staffed_text(today, h, sizeof h);
+            put(p, row, 7, h, NULL);
+            sc_netview_staffed_text(last, h, sizeof h);
+            put(p, row, 8, h,
+                sc_netview_understaffed(last, ns->staffed_warn_percent) ? "link-down" : NULL);
             row++;
         }
     }

@@ -18,6 +18,7 @@
 #include "desk-register-form.h"
 #include "desk-period-stats.h"
 #include "desk-report.h"
+#include "desk-stars-page.h"
 #include "desk-stats-page.h"
 #include "desk-test.h"
 #include "i18n.h"
@@ -526,6 +527,7 @@ static void build_role_pages(DeskWindow *w)
         add_page(w, GTK_WIDGET(w->reg), "register", _("Register a request"));
         /* The station's 通报 (its village, computed by the county) and 台账. */
         add_page(w, GTK_WIDGET(desk_report_new(w)), "stats", _("Statistics"));
+        add_page(w, GTK_WIDGET(desk_stars_page_new(w)), "stars", _("Stars"));
         break;
     case SJ_NODE_ROLE_TOWNSHIP_DESK:
         w->township = desk_level_page_new(w, DESK_LEVEL_TOWNSHIP);
@@ -535,6 +537,7 @@ static void build_role_pages(DeskWindow *w)
         /* The township's own statistics, computed by the county (the relay
          * passes the question on; docs/STATISTICS.md). */
         add_page(w, GTK_WIDGET(desk_period_stats_new(w)), "stats", _("Statistics"));
+        add_page(w, GTK_WIDGET(desk_stars_page_new(w)), "stars", _("Stars"));
         break;
     case SJ_NODE_ROLE_DEPARTMENT_DESK:
         /* The department's queue; the county scopes it to its cases. */
@@ -549,6 +552,7 @@ static void build_role_pages(DeskWindow *w)
         add_page(w, GTK_WIDGET(w->network), "network", _("Network"));
         w->stats = desk_stats_page_new(w);
         add_page(w, GTK_WIDGET(w->stats), "stats", _("Statistics"));
+        add_page(w, GTK_WIDGET(desk_stars_page_new(w)), "stars", _("Stars"));
         break;
     }
     w->case_view = desk_case_view_new(w);
