@@ -43,7 +43,8 @@
  *
  * Entry points: sc_client_new(), sc_client_start(), sc_client_stop(),
  * sc_client_free(), sc_client_node(), sc_login(), sc_use_person(),
- * sc_logout(), sc_person(), sc_persons(), sc_register(), sc_act(), sc_find_case(),
+ * sc_logout(), sc_person(), sc_persons(), sc_must_change_password(),
+ * sc_change_password(), sc_register(), sc_act(), sc_find_case(),
  * sc_get_case(), sc_case_detail_free(), sc_list_cases(), sc_case_list_free(),
  * sc_searches_at_peer(), sc_search_cases(), sc_case_page_free(), sc_keep_case(),
  * sc_fetch_case(), sc_allowed_actions(), sc_org_tree(), sc_duty(), sc_item_department(), sc_catalogue(),
@@ -178,6 +179,26 @@ typedef struct sc_person_entry {
  * sc_client_free().  No list received yet gives *n 0.  Returns 0 or
  * SJ_ENOMEM with err. */
 int sc_persons(const sc_client *c, sc_person_entry **out, size_t *n, sj_error *err);
+
+/* Passwords (docs/PROTOCOL.md "Password change") -------------------------- */
+
+/* True when person (an id) must choose a new password before doing
+ * anything else: the county set it (a new person, a reset) and no change
+ * of theirs is held here.  While so, sc_register() and sc_act() refuse
+ * with SJ_EMUST_CHANGE_PASSWORD. */
+bool sc_must_change_password(sc_client *c, const char *person);
+
+/* Changes the logged-in person's password (a deactivated person has none
+ * to change): new_password must pass sj_password_strength(); old_password
+ * is checked against the verifier held here and the new verifier is made,
+ * both on the thread pool; then a PasswordChange (the verifier, never the
+ * password) goes to the outbox like an action and the new verifier is used
+ * for logins here at once, offline too, until the county's person list
+ * carries it (or the county refuses the change).  cb gets 0 (SAVED was
+ * reported), SJ_EAUTH (the old password is wrong), or another code.
+ * Returns 0 when the work was started, or a code with err. */
+int sc_change_password(sc_client *c, const char *old_password, const char *new_password,
+                       sc_login_cb cb, void *data, sj_error *err);
 
 /* Actions ---------------------------------------------------------------- */
 

@@ -1081,6 +1081,7 @@ void countyd_session_message(countyd_session *s, const Sanji__Envelope *env,
         break;
     case SANJI__ENVELOPE__BODY_CASE_SUBMIT:
     case SANJI__ENVELOPE__BODY_CASE_ACTION:
+    case SANJI__ENVELOPE__BODY_PASSWORD_CHANGE:
         on_upward(s, env, payload, len);
         break;
     case SANJI__ENVELOPE__BODY_FEED_REQUEST:
