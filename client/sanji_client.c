@@ -97,6 +97,7 @@ static const char *nz(const char *s)
 }
 
 static void pending_settle(sc_client *c);
+static bool pending_verifier(sc_client *c, const char *person, char *buf, size_t cap);
 static void pending_drop_for(sc_client *c, const sc_outbox_entry *e);
 
 static sj_person_role role_for_node(sj_node_role r)
