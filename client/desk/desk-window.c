@@ -14,6 +14,7 @@
 #include "desk-link-bar.h"
 #include "desk-board.h"
 #include "desk-login-page.h"
+#include "desk-passwd.h"
 #include "desk-network-page.h"
 #include "desk-register-form.h"
 #include "desk-period-stats.h"
@@ -32,7 +33,7 @@ struct _DeskWindow {
     GtkWidget *banner, *banner_label;
     GtkWidget *outer;           /* "setup" | "login" | "main" */
     GtkWidget *pages;           /* the role's pages */
-    GtkWidget *person_label, *logout;
+    GtkWidget *person_label, *logout, *passwd;
     DeskLoginPage *login;
     DeskHomePage *home;
     DeskRegisterForm *reg;
@@ -306,6 +307,7 @@ void desk_window_logged_in(DeskWindow *w)
                                            node->name[0] ? node->name : unit_name ? unit_name : node->unit);
     gtk_label_set_text(GTK_LABEL(w->person_label), who);
     gtk_widget_set_visible(w->logout, true);
+    gtk_widget_set_visible(w->passwd, true);
     gtk_stack_set_visible_child_name(GTK_STACK(w->outer), "main");
     const char *first = w->home ? "home" : w->township ? "township" : "county";
     gtk_stack_set_visible_child_name(GTK_STACK(w->pages), first);
@@ -342,6 +344,7 @@ static void on_logout(GtkButton *b, gpointer data)
     gtk_revealer_set_reveal_child(GTK_REVEALER(w->banner), false);
     gtk_label_set_text(GTK_LABEL(w->person_label), "");
     gtk_widget_set_visible(w->logout, false);
+    gtk_widget_set_visible(w->passwd, false);
     desk_login_page_reset(w->login);
     gtk_stack_set_visible_child_name(GTK_STACK(w->outer), "login");
 }
@@ -581,6 +584,11 @@ DeskWindow *desk_window_new(DeskApplication *app)
     gtk_widget_set_visible(w->logout, false);
     g_signal_connect(w->logout, "clicked", G_CALLBACK(on_logout), w);
     gtk_header_bar_pack_end(GTK_HEADER_BAR(header), w->logout);
+    /* 修改密码: the logged-in person's own password (desk-passwd.h). */
+    w->passwd = gtk_button_new_with_label(_("Change password"));
+    gtk_widget_set_visible(w->passwd, false);
+    g_signal_connect_swapped(w->passwd, "clicked", G_CALLBACK(desk_passwd_window_open), w);
+    gtk_header_bar_pack_end(GTK_HEADER_BAR(header), w->passwd);
     gtk_header_bar_pack_end(GTK_HEADER_BAR(header), w->person_label);
     gtk_window_set_titlebar(GTK_WINDOW(w), header);
 
@@ -611,6 +619,7 @@ DeskWindow *desk_window_new(DeskApplication *app)
     desk_window_register(w, "banner", w->banner_label);
     desk_window_register(w, "person", w->person_label);
     desk_window_register(w, "logout", w->logout);
+    desk_window_register(w, "passwd.open", w->passwd);
 
     if (!w->client) {
         gtk_stack_add_named(GTK_STACK(w->outer), setup_page(w, desk_application_setup_error(app)),
