@@ -37,6 +37,7 @@ typedef struct pending_query {
     struct pending_query *next;
     uint8_t id[16];
     sc_query_cb cb;
+    sc_admin_cb admin_cb; /* an AdminRequest, answered by an Ack (sc_admin()) */
     void *data;
 } pending_query;
 
@@ -501,9 +502,28 @@ static void on_feed(sc_client *c, const Sanji__FeedUpdate *u)
     emit(c, &ev);
 }
 
+/* The county's answer to an administration request (sc_admin()): true
+ * when a was one. */
+static bool admin_answered(sc_client *c, const Sanji__Ack *a)
+{
+    for (pending_query **pp = &c->queries; *pp; pp = &(*pp)->next) {
+        pending_query *q = *pp;
+        if (q->admin_cb && memcmp(q->id, a->message_id.data, 16) == 0) {
+            *pp = q->next;
+            int code = a->status == SANJI__ACK_STATUS__ACK_STATUS_APPLIED ? 0
+                       : a->code                                        ? a->code
+                                                                        : SJ_EINTERNAL;
+            q->admin_cb(c, code, nz(a->reason), a->changed, q->data);
+            free(q);
+            return true;
+        }
+    }
+    return false;
+}
+
 static void on_ack(sc_client *c, const Sanji__Ack *a)
 {
-    if (a->message_id.len != 16)
+    if (a->message_id.len != 16 || admin_answered(c, a))
         return;
     sc_out_state state;
     switch (a->status) {
@@ -563,7 +583,7 @@ static void on_query_result(sc_client *c, const Sanji__QueryResult *r)
     pending_query **pp = &c->queries;
     while (*pp) {
         pending_query *q = *pp;
-        if (r->in_reply_to.len == 16 && memcmp(q->id, r->in_reply_to.data, 16) == 0) {
+        if (!q->admin_cb && r->in_reply_to.len == 16 && memcmp(q->id, r->in_reply_to.data, 16) == 0) {
             *pp = q->next;
             q->cb(c, r->code, r, q->data);
             free(q);
@@ -578,7 +598,10 @@ static void fail_queries(sc_client *c, int status)
     while (c->queries) {
         pending_query *q = c->queries;
         c->queries = q->next;
-        q->cb(c, status, NULL, q->data);
+        if (q->admin_cb)
+            q->admin_cb(c, status, NULL, false, q->data);
+        else
+            q->cb(c, status, NULL, q->data);
         free(q);
     }
 }
@@ -2072,6 +2095,46 @@ int sc_query(sc_client *c, const Sanji__Query *q, sc_query_cb cb, void *data, sj
         return rc;
     }
     pq->cb = cb;
+    pq->data = data;
+    pq->next = c->queries;
+    c->queries = pq;
+    return 0;
+}
+
+/* ---- administration (county desks) -------------------------------------- */
+
+const Sanji__PersonSync *sc_person_list(const sc_client *c)
+{
+    return c->persons;
+}
+
+int sc_admin(sc_client *c, Sanji__AdminRequest *req, sc_admin_cb cb, void *data, sj_error *err)
+{
+    const Sanji__Person *p = sc_person(c);
+    if (c->node.role != SJ_NODE_ROLE_COUNTY_DESK || !p)
+        return sj_error_set(err, SJ_ENOT_ADMIN, "%s",
+                            _("Only a county operator logged in at a county desk may administer "
+                              "persons, departments and items."));
+    if (!c->conn || !c->welcomed)
+        return sj_error_set(err, SJ_ECLOSED, "%s",
+                            _("Not connected to the county; administration needs the link."));
+    pending_query *pq = calloc(1, sizeof(*pq));
+    if (!pq)
+        return sj_error_set(err, SJ_ENOMEM, NULL);
+    req->actor_person = p->id;
+    Sanji__Envelope env = SANJI__ENVELOPE__INIT;
+    env.body_case = SANJI__ENVELOPE__BODY_ADMIN_REQUEST;
+    env.admin_request = req;
+    sj_uuid_v7(pq->id);
+    env.message_id.data = pq->id;
+    env.message_id.len = 16;
+    int rc = sj_conn_send(c->conn, &env, NULL, err);
+    req->actor_person = NULL;
+    if (rc != 0) {
+        free(pq);
+        return rc;
+    }
+    pq->admin_cb = cb;
     pq->data = data;
     pq->next = c->queries;
     c->queries = pq;

@@ -9,7 +9,10 @@
  *   - a redelivery gets the stored result and changes nothing again;
  *   - refused: from another station, for a deactivated person, with a
  *     malformed verifier, and a change made before a newer reset;
- *   - the add and reset with a verifier check it and set the flag.
+ *   - the add and reset with a verifier check it and set the flag;
+ *   - a county desk's AdminRequest (admin_req.h): refused for other nodes
+ *     and for persons who are not active county operators there; applied
+ *     through admin.h and audited with the operator and the desk.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -21,6 +24,7 @@
 #include <cmocka.h>
 
 #include "admin.h"
+#include "admin_req.h"
 #include "apply.h"
 #include "apply_fixture.h"
 #include "arena.h"
@@ -212,12 +216,90 @@ static void test_admin_with_verifier(void **state)
     assert_int_equal(pgt_count(f->db, "person WHERE id = 'pn2'"), 0);
 }
 
+static int ask(aft_county *f, const char *node_id, Sanji__AdminRequest *req, bool *changed)
+{
+    sj_identity node;
+    sj_error err;
+    if (sj_identity_parse_node_id(node_id, &node, &err) != 0)
+        fail_msg("%s", err.message);
+    int rc = countyd_admin_request(f->db, &node, req, changed, &err);
+    if (rc != 0)
+        assert_true(err.message[0] != '\0'); /* a reason for the desk */
+    return rc;
+}
+
+static void test_admin_request(void **state)
+{
+    aft_county *f = *state;
+    bool changed;
+    Sanji__AdminRequest req = SANJI__ADMIN_REQUEST__INIT;
+    req.op = SANJI__ADMIN_OP__ADMIN_OP_PERSON_DEACTIVATE;
+    req.target = "pa";
+    req.actor_person = "co";
+    /* Not a county desk, or not a county operator: refused, nothing changed. */
+    assert_int_equal(ask(f, "township-desk:" AFT_TX, &req, &changed), SJ_ENOT_ADMIN);
+    req.actor_person = "tx";
+    assert_int_equal(ask(f, "county-desk:" AFT_CO, &req, &changed), SJ_ENOT_ADMIN);
+    req.actor_person = "nobody";
+    assert_int_equal(ask(f, "county-desk:" AFT_CO, &req, &changed), SJ_ENOT_ADMIN);
+    expect(f, "SELECT active::text FROM person WHERE id = 'pa'", "true");
+
+    /* The county operator at the county desk. */
+    req.actor_person = "co";
+    assert_int_equal(ask(f, "county-desk:" AFT_CO, &req, &changed), 0);
+    assert_true(changed);
+    expect(f, "SELECT active::text FROM person WHERE id = 'pa'", "false");
+    expect(f, "SELECT operator || ' ' || node || ' ' || command || ' ' || new_value"
+              " FROM admin_audit WHERE target = 'pa' ORDER BY id DESC LIMIT 1",
+           "co county-desk:" AFT_CO " person deactivate active=no");
+    /* Again: nothing to change. */
+    assert_int_equal(ask(f, "county-desk:" AFT_CO, &req, &changed), 0);
+    assert_false(changed);
+    /* Not themselves. */
+    req.target = "co";
+    assert_int_equal(ask(f, "county-desk:" AFT_CO, &req, &changed), SJ_EINVAL);
+
+    /* A new person with the desk's verifier; the same checks as the CLI. */
+    char v[SJ_PASSWORD_VERIFIER_SIZE];
+    make("Desk-made-6x", v);
+    Sanji__AdminRequest add = SANJI__ADMIN_REQUEST__INIT;
+    add.op = SANJI__ADMIN_OP__ADMIN_OP_PERSON_ADD;
+    add.actor_person = "co";
+    add.target = "pq";
+    add.name = "新村干部";
+    add.role = "township_staff"; /* a village unit: refused */
+    add.unit = VA;
+    add.new_verifier = v;
+    assert_int_equal(ask(f, "county-desk:" AFT_CO, &add, &changed), SJ_EINVAL);
+    add.role = "village_cadre";
+    assert_int_equal(ask(f, "county-desk:" AFT_CO, &add, &changed), 0);
+    expect(f, "SELECT name || ' ' || must_change_password::text FROM person WHERE id = 'pq'",
+           "新村干部 true");
+
+    /* Departments and items. */
+    Sanji__AdminRequest d = SANJI__ADMIN_REQUEST__INIT;
+    d.op = SANJI__ADMIN_OP__ADMIN_OP_DEPARTMENT_ADD;
+    d.actor_person = "co";
+    d.target = "zjj";
+    d.name = "县住建局";
+    assert_int_equal(ask(f, "county-desk:" AFT_CO, &d, &changed), 0);
+    expect(f, "SELECT name || ' ' || active::text FROM department WHERE code = 'zjj'",
+           "县住建局 true");
+    d.op = SANJI__ADMIN_OP__ADMIN_OP_ITEM_RETIRE;
+    d.target = "V-1";
+    assert_int_equal(ask(f, "county-desk:" AFT_CO, &d, &changed), 0);
+    expect(f, "SELECT active::text FROM catalogue_item WHERE code = 'V-1'", "false");
+    d.op = (Sanji__AdminOp)99;
+    assert_int_equal(ask(f, "county-desk:" AFT_CO, &d, &changed), SJ_EINVAL);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_change_after_reset),
         cmocka_unit_test(test_refusals),
         cmocka_unit_test(test_admin_with_verifier),
+        cmocka_unit_test(test_admin_request),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
