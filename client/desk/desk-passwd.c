@@ -176,15 +176,26 @@ static void window_done(gpointer data)
     GtkWindow *win = data;
     DeskWindow *w = DESK_WINDOW(gtk_window_get_transient_for(win));
     desk_window_notify(w, _("Password changed; the new one counts at this station now."), false);
-    gtk_window_destroy(win);
+    gtk_widget_set_visible(GTK_WIDGET(win), false);
 }
 
+/* One window per main window, hidden when closed: its widgets stay
+ * registered for the test script (desk_window_register) as long as the
+ * main window lives. */
 void desk_passwd_window_open(DeskWindow *w)
 {
-    GtkWidget *win = gtk_window_new();
+    GtkWidget *win = g_object_get_data(G_OBJECT(w), "desk-passwd-window");
+    if (win) {
+        desk_passwd_form_reset(gtk_window_get_child(GTK_WINDOW(win)));
+        gtk_window_present(GTK_WINDOW(win));
+        return;
+    }
+    win = gtk_window_new();
     gtk_window_set_title(GTK_WINDOW(win), _("Change password"));
     gtk_window_set_transient_for(GTK_WINDOW(win), GTK_WINDOW(w));
     gtk_window_set_modal(GTK_WINDOW(win), true);
+    gtk_window_set_hide_on_close(GTK_WINDOW(win), true);
+    gtk_window_set_destroy_with_parent(GTK_WINDOW(win), true);
     gtk_window_set_default_size(GTK_WINDOW(win), 420, -1);
     GtkWidget *form = desk_passwd_form_new(w, "passwd", window_done, win);
     gtk_widget_set_margin_top(form, 18);
@@ -192,6 +203,7 @@ void desk_passwd_window_open(DeskWindow *w)
     gtk_widget_set_margin_start(form, 18);
     gtk_widget_set_margin_end(form, 18);
     gtk_window_set_child(GTK_WINDOW(win), form);
+    g_object_set_data(G_OBJECT(w), "desk-passwd-window", win);
     desk_window_register(w, "passwd.window", win);
     gtk_window_present(GTK_WINDOW(win));
 }

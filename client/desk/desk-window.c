@@ -15,6 +15,7 @@
 #include "desk-board.h"
 #include "desk-login-page.h"
 #include "desk-passwd.h"
+#include "desk-admin.h"
 #include "desk-network-page.h"
 #include "desk-register-form.h"
 #include "desk-period-stats.h"
@@ -42,6 +43,8 @@ struct _DeskWindow {
     DeskLevelPage *county;
     DeskNetworkPage *network;
     DeskStatsPage *stats;
+    /* county desk: 人员管理, 部门管理, 事项管理 (desk-admin.h) */
+    GtkWidget *admin_persons, *admin_departments, *admin_items;
     DeskBoard *board;           /* --board at a village station: the public board only */
     guint refresh_id;
     bool caught_up;
@@ -251,6 +254,12 @@ void desk_window_handle_event(DeskWindow *w, const sc_event *ev)
         }
         if (w->login && ev->kind && strcmp(ev->kind, "persons") == 0)
             desk_login_page_reload_persons(w->login);
+        if (w->admin_persons && ev->kind && strcmp(ev->kind, "persons") == 0)
+            desk_admin_page_reload(w->admin_persons);
+        if (w->admin_departments && ev->kind && strcmp(ev->kind, "org_tree") == 0)
+            desk_admin_page_reload(w->admin_departments);
+        if (w->admin_items && ev->kind && strcmp(ev->kind, "catalogue") == 0)
+            desk_admin_page_reload(w->admin_items);
         break;
     default:
         break;
@@ -535,6 +544,12 @@ static void build_role_pages(DeskWindow *w)
         add_page(w, GTK_WIDGET(w->network), "network", _("Network"));
         w->stats = desk_stats_page_new(w);
         add_page(w, GTK_WIDGET(w->stats), "stats", _("Statistics"));
+        w->admin_persons = desk_admin_persons_new(w);
+        add_page(w, w->admin_persons, "admin-persons", _("Persons"));
+        w->admin_departments = desk_admin_departments_new(w);
+        add_page(w, w->admin_departments, "admin-departments", _("Departments"));
+        w->admin_items = desk_admin_items_new(w);
+        add_page(w, w->admin_items, "admin-items", _("Catalogue items"));
         break;
     }
     w->case_view = desk_case_view_new(w);
