@@ -296,8 +296,10 @@ static admin_page *page_new(DeskWindow *w, admin_kind kind, const char *title, c
     gtk_box_append(GTK_BOX(p->box), i);
     p->list = gtk_list_box_new();
     gtk_list_box_set_selection_mode(GTK_LIST_BOX(p->list), GTK_SELECTION_SINGLE);
+    /* Activated only (a click, Enter): a list filled again when the
+     * county's new lists come must not overwrite what is being typed. */
+    gtk_list_box_set_activate_on_single_click(GTK_LIST_BOX(p->list), true);
     g_signal_connect(p->list, "row-activated", G_CALLBACK(on_row), p);
-    g_signal_connect(p->list, "row-selected", G_CALLBACK(on_row), p);
     GtkWidget *scroll = gtk_scrolled_window_new();
     gtk_scrolled_window_set_policy(GTK_SCROLLED_WINDOW(scroll), GTK_POLICY_NEVER,
                                    GTK_POLICY_AUTOMATIC);
