@@ -2209,6 +2209,9 @@ const char *sc_action_label(sj_case_action a)
     case SJ_ACTION_ASSIGN: return _("case action: assign");
     case SJ_ACTION_TAKE_OVER: return _("case action: take over");
     case SJ_ACTION_SET_CARRIER: return _("case action: name the carrier");
+    /* The only outbox row without an action: a person's own password
+     * change (sc_change_password()). */
+    case SJ_ACTION_NONE: return _("outbox: password change");
     default: return "?";
     }
 }
