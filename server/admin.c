@@ -670,14 +670,15 @@ int countyd_admin_audit_print(PGconn *db, const char *target, FILE *out, sj_erro
     PGresult *res;
     int rc = countyd_db_query(db, "SELECT to_char(at AT TIME ZONE 'Asia/Shanghai',"
                                   " 'YYYY-MM-DD HH24:MI:SS'), operator, command, target, old_value,"
-                                  " new_value FROM admin_audit WHERE $1 = '' OR target = $1"
+                                  " new_value, node FROM admin_audit WHERE $1 = '' OR target = $1"
                                   " ORDER BY id", 1, p, &res, err);
     if (rc != 0)
         return rc;
+    /* The node last: empty for the county machine's command line. */
     for (int r = 0; r < PQntuples(res); r++)
-        fprintf(out, "%s\t%s\t%s\t%s\t%s\t%s\n", PQgetvalue(res, r, 0), PQgetvalue(res, r, 1),
-                PQgetvalue(res, r, 2), PQgetvalue(res, r, 3), PQgetvalue(res, r, 4),
-                PQgetvalue(res, r, 5));
+        fprintf(out, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", PQgetvalue(res, r, 0),
+                PQgetvalue(res, r, 1), PQgetvalue(res, r, 2), PQgetvalue(res, r, 3),
+                PQgetvalue(res, r, 4), PQgetvalue(res, r, 5), PQgetvalue(res, r, 6));
     PQclear(res);
     return 0;
 }

@@ -26,8 +26,10 @@
  * connection, not inside a transaction.
  *
  * Entry points: countyd_admin_operator(), countyd_admin_person_add(),
- * countyd_admin_person_edit(), countyd_admin_person_set_active(),
- * countyd_admin_person_reset_password(), countyd_admin_person_cases(),
+ * countyd_admin_person_add_verifier(), countyd_admin_person_edit(),
+ * countyd_admin_person_set_active(), countyd_admin_person_reset_password(),
+ * countyd_admin_person_reset_verifier(), countyd_admin_audit_write(),
+ * countyd_admin_person_cases(),
  * countyd_admin_item_set_active(), countyd_admin_department_add(),
  * countyd_admin_department_edit(), countyd_admin_department_set_active(),
  * countyd_admin_audit_print().
