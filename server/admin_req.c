@@ -26,8 +26,10 @@ static int check_operator(PGconn *db, const sj_identity *node, const char *perso
     snprintf(role, sizeof role, "%d", (int)SJ_ROLE_COUNTY_OPERATOR);
     const char *p[] = {person, node->unit, role};
     PGresult *res;
-    int rc = countyd_db_query(db, "SELECT 1 FROM person WHERE id = $1 AND org_unit = $2"
-                                  " AND role = $3::smallint AND active", 3, p, &res, err);
+    int rc = countyd_db_query(db,
+                              "SELECT 1 FROM person WHERE id = $1 AND org_unit = $2"
+                              " AND role = $3::smallint AND active",
+                              3, p, &res, err);
     if (rc != 0)
         return rc;
     bool ok = PQntuples(res) == 1;
@@ -54,10 +56,14 @@ int countyd_admin_request(PGconn *db, const sj_identity *node, const Sanji__Admi
     const countyd_admin_by by = {req->actor_person, node->node_id};
     const char *target = nz(req->target);
     if (!*target)
-        return sj_error_set(err, SJ_EINVAL, "%s", _("Give the person id, department code or item "
-                                                    "code the request is about."));
-    countyd_admin_person p = {.name = nz(req->name), .role = nz(req->role), .unit = nz(req->unit),
-                              .department = nz(req->department), .stand_in = nz(req->stand_in)};
+        return sj_error_set(err, SJ_EINVAL, "%s",
+                            _("Give the person id, department code or item "
+                              "code the request is about."));
+    countyd_admin_person p = {.name = nz(req->name),
+                              .role = nz(req->role),
+                              .unit = nz(req->unit),
+                              .department = nz(req->department),
+                              .stand_in = nz(req->stand_in)};
     switch (req->op) {
     case SANJI__ADMIN_OP__ADMIN_OP_PERSON_ADD:
         rc = countyd_admin_person_add_verifier(db, &by, target, &p, nz(req->new_verifier), err);
@@ -69,10 +75,10 @@ int countyd_admin_request(PGconn *db, const sj_identity *node, const Sanji__Admi
     case SANJI__ADMIN_OP__ADMIN_OP_PERSON_ACTIVATE:
         if (strcmp(target, req->actor_person) == 0 &&
             req->op == SANJI__ADMIN_OP__ADMIN_OP_PERSON_DEACTIVATE)
-            return sj_error_set(err, SJ_EINVAL, "%s", _("An operator cannot deactivate themselves."));
-        return countyd_admin_person_set_active(db, &by, target,
-                                               req->op == SANJI__ADMIN_OP__ADMIN_OP_PERSON_ACTIVATE,
-                                               changed, err);
+            return sj_error_set(err, SJ_EINVAL, "%s",
+                                _("An operator cannot deactivate themselves."));
+        return countyd_admin_person_set_active(
+            db, &by, target, req->op == SANJI__ADMIN_OP__ADMIN_OP_PERSON_ACTIVATE, changed, err);
     case SANJI__ADMIN_OP__ADMIN_OP_PERSON_RESET_PASSWORD:
         rc = countyd_admin_person_reset_verifier(db, &by, target, nz(req->new_verifier), err);
         *changed = rc == 0;
@@ -86,14 +92,15 @@ int countyd_admin_request(PGconn *db, const sj_identity *node, const Sanji__Admi
     case SANJI__ADMIN_OP__ADMIN_OP_DEPARTMENT_DEACTIVATE:
     case SANJI__ADMIN_OP__ADMIN_OP_DEPARTMENT_ACTIVATE:
         return countyd_admin_department_set_active(
-            db, &by, target, req->op == SANJI__ADMIN_OP__ADMIN_OP_DEPARTMENT_ACTIVATE, changed, err);
+            db, &by, target, req->op == SANJI__ADMIN_OP__ADMIN_OP_DEPARTMENT_ACTIVATE, changed,
+            err);
     case SANJI__ADMIN_OP__ADMIN_OP_ITEM_RETIRE:
     case SANJI__ADMIN_OP__ADMIN_OP_ITEM_RESTORE:
-        return countyd_admin_item_set_active(db, &by, target,
-                                             req->op == SANJI__ADMIN_OP__ADMIN_OP_ITEM_RESTORE,
-                                             changed, err);
+        return countyd_admin_item_set_active(
+            db, &by, target, req->op == SANJI__ADMIN_OP__ADMIN_OP_ITEM_RESTORE, changed, err);
     default:
-        return sj_error_set(err, SJ_EINVAL, "%s", _("This administration request is not known to "
-                                                    "the county."));
+        return sj_error_set(err, SJ_EINVAL, "%s",
+                            _("This administration request is not known to "
+                              "the county."));
     }
 }

@@ -34,11 +34,16 @@ static const char *const ROLE_NAMES[] = {"village_cadre", "township_staff", "cou
 static const char *role_label(int role)
 {
     switch (role) {
-    case 1: return _("Village cadre");
-    case 2: return _("Township staff");
-    case 3: return _("County operator");
-    case 4: return _("Department staff");
-    default: return "?";
+    case 1:
+        return _("Village cadre");
+    case 2:
+        return _("Township staff");
+    case 3:
+        return _("County operator");
+    case 4:
+        return _("Department staff");
+    default:
+        return "?";
     }
 }
 
@@ -116,9 +121,9 @@ void desk_admin_page_reload(GtkWidget *page)
         const Sanji__CatalogueSync *cs = sc_catalogue(c);
         for (size_t i = 0; cs && i < cs->n_items; i++) {
             const Sanji__CatalogueItem *it = cs->items[i];
-            g_autofree char *t = g_strdup_printf("%s  %s · %s · %s", nz(it->code), nz(it->name),
-                                                 nz(it->department),
-                                                 it->active ? _("in use") : _("retired"));
+            g_autofree char *t =
+                g_strdup_printf("%s  %s · %s · %s", nz(it->code), nz(it->name), nz(it->department),
+                                it->active ? _("in use") : _("retired"));
             add_row(p, nz(it->code), t);
         }
     }
@@ -236,8 +241,9 @@ static void on_button(GtkButton *b, gpointer data)
     if (op == SANJI__ADMIN_OP__ADMIN_OP_DEPARTMENT_ADD ||
         op == SANJI__ADMIN_OP__ADMIN_OP_DEPARTMENT_EDIT)
         req.name = (char *)text_of(p->name);
-    send_request(p, &req, op == SANJI__ADMIN_OP__ADMIN_OP_PERSON_ADD ||
-                              op == SANJI__ADMIN_OP__ADMIN_OP_PERSON_RESET_PASSWORD);
+    send_request(p, &req,
+                 op == SANJI__ADMIN_OP__ADMIN_OP_PERSON_ADD ||
+                     op == SANJI__ADMIN_OP__ADMIN_OP_PERSON_RESET_PASSWORD);
 }
 
 static GtkWidget *field(GtkGrid *grid, int row, const char *label, const char *placeholder)
@@ -349,8 +355,7 @@ GtkWidget *desk_admin_persons_new(DeskWindow *w)
     gtk_grid_attach(grid, rl, 0, 2, 1, 1);
     gtk_grid_attach(grid, p->role, 1, 2, 1, 1);
     p->unit = field(grid, 3, _("Unit code"), "410423101201");
-    p->department = field(grid, 4, _("Department code"),
-                          _("department staff only, e.g. mzj"));
+    p->department = field(grid, 4, _("Department code"), _("department staff only, e.g. mzj"));
     p->stand_in = field(grid, 5, _("Stand-in (B岗)"), _("person id, or empty"));
     reg(p, "id", p->id);
     reg(p, "name", p->name);

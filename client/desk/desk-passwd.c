@@ -15,7 +15,7 @@
 typedef struct passwd_form {
     DeskWindow *win;
     GtkWidget *box, *current_label, *current, *fresh, *again, *submit, *message;
-    char *known;          /* the current password when given (login); NULL */
+    char *known; /* the current password when given (login); NULL */
     desk_passwd_done_fn done;
     gpointer data;
     bool busy;
@@ -130,7 +130,8 @@ GtkWidget *desk_passwd_form_new(DeskWindow *w, const char *prefix, desk_passwd_d
     f->current = labelled(b, _("Current password"), &f->current_label);
     f->fresh = labelled(b, _("New password"), NULL);
     f->again = labelled(b, _("New password again"), NULL);
-    GtkWidget *rules = gtk_label_new(_("At least 8 characters, with two of: letters, digits, other characters."));
+    GtkWidget *rules =
+        gtk_label_new(_("At least 8 characters, with two of: letters, digits, other characters."));
     gtk_label_set_wrap(GTK_LABEL(rules), true);
     gtk_label_set_xalign(GTK_LABEL(rules), 0);
     gtk_widget_add_css_class(rules, "dim-label");

@@ -42,15 +42,15 @@
 #include "proc.h"
 #include "tiers.h"
 
-#define OUT_MAX 65536
-#define STATION "v201"  /* village:410423101201 张官营村, through the relay */
-#define STATION2 "v201b" /* a second PC of the same village */
-#define PERSON "p-410423101201-01"
-#define ONE_TIME "Reset-Pass-1"
-#define NEW_PW "Neu-gewaehlt-7"
-#define NEWER_PW "Noch-neuer-8"
+#define OUT_MAX     65536
+#define STATION     "v201"  /* village:410423101201 张官营村, through the relay */
+#define STATION2    "v201b" /* a second PC of the same village */
+#define PERSON      "p-410423101201-01"
+#define ONE_TIME    "Reset-Pass-1"
+#define NEW_PW      "Neu-gewaehlt-7"
+#define NEWER_PW    "Noch-neuer-8"
 #define MUST_CHANGE "此密码由县里设置"
-#define WRONG "用户名或密码错误"
+#define WRONG       "用户名或密码错误"
 
 static pgt_tiers W;
 static char out[OUT_MAX];
@@ -74,8 +74,8 @@ static void write_input(const char *name, const char *text)
 static int countyd(const char *stdin_text, const char *args)
 {
     char cmd[3 * PATH_MAX];
-    snprintf(cmd, sizeof cmd, "printf '%s\\n' | '%s' --config '%s/county.conf' %s 2>&1",
-             stdin_text, W.t.countyd, W.t.certs.dir, args);
+    snprintf(cmd, sizeof cmd, "printf '%s\\n' | '%s' --config '%s/county.conf' %s 2>&1", stdin_text,
+             W.t.countyd, W.t.certs.dir, args);
     FILE *p = popen(cmd, "r");
     assert_non_null(p);
     size_t n = fread(out, 1, sizeof out - 1, p);
@@ -120,8 +120,9 @@ static void test_reset_demands_a_change(void **state)
     if (!strstr(out, MUST_CHANGE))
         fail_msg("login with the one-time password does not ask for a new one: %s", out);
     /* ... and nothing can be saved until it is changed. */
-    rc = cli_at(STATION, ONE_TIME, "register --item MZ-003 --name 钱七 --id 11010519491231002X"
-                                   " --phone 13800138000 --text 改密前 --wait 0");
+    rc = cli_at(STATION, ONE_TIME,
+                "register --item MZ-003 --name 钱七 --id 11010519491231002X"
+                " --phone 13800138000 --text 改密前 --wait 0");
     assert_int_not_equal(rc, 0);
     if (!strstr(out, "须先修改密码"))
         fail_msg("register before the change: %s", out);
@@ -157,12 +158,14 @@ static void test_change_offline(void **state)
     assert_int_not_equal(rc, 0);
     assert_non_null(strstr(out, WRONG));
     /* Work can be saved again. */
-    rc = cli_at(STATION, NEW_PW, "register --item MZ-003 --name 钱七 --id 11010519491231002X"
-                                 " --phone 13800138000 --text 改密后 --wait 0");
+    rc = cli_at(STATION, NEW_PW,
+                "register --item MZ-003 --name 钱七 --id 11010519491231002X"
+                " --phone 13800138000 --text 改密后 --wait 0");
     if (rc != 0)
         fail_msg("register after the change: exit %d: %s", rc, out);
     /* The county has not heard of it yet. */
-    char *v = pgt_scalar(W.db, "SELECT must_change_password::text FROM person WHERE id = '" PERSON "'");
+    char *v =
+        pgt_scalar(W.db, "SELECT must_change_password::text FROM person WHERE id = '" PERSON "'");
     assert_string_equal(v, "true");
     free(v);
 }
@@ -172,7 +175,8 @@ static bool county_has_change(void *arg)
 {
     (void)arg;
     (void)cli_at(STATION, NEW_PW, "sync --wait 5");
-    char *v = pgt_scalar(W.db, "SELECT must_change_password::text FROM person WHERE id = '" PERSON "'");
+    char *v =
+        pgt_scalar(W.db, "SELECT must_change_password::text FROM person WHERE id = '" PERSON "'");
     bool done = v && strcmp(v, "false") == 0;
     free(v);
     return done;
@@ -228,7 +232,8 @@ static void test_passwd(void **state)
     if (!sj_test_poll_until(second_station_logs_in, (void *)NEWER_PW, SJ_TEST_HANG_MS, 200))
         fail_msg("the new password does not work: %s", out);
     assert_int_equal(pgt_count(W.db, "admin_audit WHERE target = '" PERSON "'"
-                                     " AND command = 'person change-password'"), 2);
+                                     " AND command = 'person change-password'"),
+                     2);
 }
 
 int main(void)

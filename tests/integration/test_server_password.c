@@ -132,12 +132,14 @@ static void test_change_after_reset(void **state)
     assert_false(synced_must_change(f, "pa", synced, sizeof synced));
     assert_string_equal(synced, v);
     assert_int_equal(sj_password_verify("Neues-Pass-2", synced, &err), 0);
-    expect(f, "SELECT operator || ' ' || node || ' ' || command FROM admin_audit"
-              " WHERE target = 'pa' ORDER BY id DESC LIMIT 1",
+    expect(f,
+           "SELECT operator || ' ' || node || ' ' || command FROM admin_audit"
+           " WHERE target = 'pa' ORDER BY id DESC LIMIT 1",
            "pa village:" VA " person change-password");
     /* Neither the password nor the verifier is in the audit. */
     assert_int_equal(pgt_count(f->db, "admin_audit WHERE new_value LIKE '%scrypt%'"
-                                      " OR old_value LIKE '%scrypt%'"), 0);
+                                      " OR old_value LIKE '%scrypt%'"),
+                     0);
     char *after = pgt_scalar(f->db, "SELECT version FROM reference_version WHERE name = 'person'");
     assert_true(atoll(after) > atoll(before));
     free(before);
@@ -208,11 +210,14 @@ static void test_admin_with_verifier(void **state)
     char *stored = pgt_scalar(f->db, "SELECT verifier FROM person WHERE id = 'pn'");
     assert_string_equal(stored, v);
     free(stored);
-    expect(f, "SELECT operator || ' ' || node || ' ' || command FROM admin_audit"
-              " WHERE target = 'pn'", "co county-desk:" AFT_CO " person add");
-    assert_int_equal(countyd_admin_person_reset_verifier(f->db, &desk, "pn", "not-a-verifier", &err),
+    expect(f,
+           "SELECT operator || ' ' || node || ' ' || command FROM admin_audit"
+           " WHERE target = 'pn'",
+           "co county-desk:" AFT_CO " person add");
+    assert_int_equal(
+        countyd_admin_person_reset_verifier(f->db, &desk, "pn", "not-a-verifier", &err), SJ_EINVAL);
+    assert_int_equal(countyd_admin_person_add_verifier(f->db, &desk, "pn2", &p, "", &err),
                      SJ_EINVAL);
-    assert_int_equal(countyd_admin_person_add_verifier(f->db, &desk, "pn2", &p, "", &err), SJ_EINVAL);
     assert_int_equal(pgt_count(f->db, "person WHERE id = 'pn2'"), 0);
 }
 
@@ -249,8 +254,9 @@ static void test_admin_request(void **state)
     assert_int_equal(ask(f, "county-desk:" AFT_CO, &req, &changed), 0);
     assert_true(changed);
     expect(f, "SELECT active::text FROM person WHERE id = 'pa'", "false");
-    expect(f, "SELECT operator || ' ' || node || ' ' || command || ' ' || new_value"
-              " FROM admin_audit WHERE target = 'pa' ORDER BY id DESC LIMIT 1",
+    expect(f,
+           "SELECT operator || ' ' || node || ' ' || command || ' ' || new_value"
+           " FROM admin_audit WHERE target = 'pa' ORDER BY id DESC LIMIT 1",
            "co county-desk:" AFT_CO " person deactivate active=no");
     /* Again: nothing to change. */
     assert_int_equal(ask(f, "county-desk:" AFT_CO, &req, &changed), 0);
