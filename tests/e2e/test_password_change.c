@@ -203,6 +203,11 @@ static void test_change_reaches_the_county_and_other_stations(void **state)
     assert_non_null(v);
     assert_string_equal(v, PERSON " village:410423101201 person change-password");
     free(v);
+    /* The audit as the county's command line prints it, with the node. */
+    int arc = countyd("", "audit " PERSON);
+    if (arc != 0 || !strstr(out, "\tperson change-password\t" PERSON "\t\tpassword changed by the"
+                                 " person\tvillage:410423101201\n"))
+        fail_msg("audit: exit %d: %s", arc, out);
     /* The case saved offline after the change went too. */
     assert_int_equal(pgt_count(W.db, "cases WHERE request_text = '改密后'"), 1);
 
