@@ -282,6 +282,37 @@ static void test_admin_request(void **state)
     expect(f, "SELECT name || ' ' || must_change_password::text FROM person WHERE id = 'pq'",
            "新村干部 true");
 
+    /* Edited with every field as the desk shows them; reset with a verifier. */
+    Sanji__AdminRequest ed = SANJI__ADMIN_REQUEST__INIT;
+    ed.op = SANJI__ADMIN_OP__ADMIN_OP_PERSON_EDIT;
+    ed.actor_person = "co";
+    ed.target = "pq";
+    ed.name = "新村干部甲";
+    ed.role = "village_cadre";
+    ed.unit = VA;
+    ed.department = "";
+    ed.stand_in = "";
+    assert_int_equal(ask(f, "county-desk:" AFT_CO, &ed, &changed), 0);
+    assert_true(changed);
+    expect(f, "SELECT name FROM person WHERE id = 'pq'", "新村干部甲");
+    expect(f,
+           "SELECT operator || ' ' || command FROM admin_audit WHERE target = 'pq'"
+           " ORDER BY id DESC LIMIT 1",
+           "co person edit");
+    assert_int_equal(ask(f, "county-desk:" AFT_CO, &ed, &changed), 0);
+    assert_false(changed);
+    char v2[SJ_PASSWORD_VERIFIER_SIZE];
+    make("Desk-reset-7x", v2);
+    Sanji__AdminRequest rs = SANJI__ADMIN_REQUEST__INIT;
+    rs.op = SANJI__ADMIN_OP__ADMIN_OP_PERSON_RESET_PASSWORD;
+    rs.actor_person = "co";
+    rs.target = "pq";
+    rs.new_verifier = v2;
+    assert_int_equal(ask(f, "county-desk:" AFT_CO, &rs, &changed), 0);
+    char *stored = pgt_scalar(f->db, "SELECT verifier FROM person WHERE id = 'pq'");
+    assert_string_equal(stored, v2);
+    free(stored);
+
     /* Departments and items. */
     Sanji__AdminRequest d = SANJI__ADMIN_REQUEST__INIT;
     d.op = SANJI__ADMIN_OP__ADMIN_OP_DEPARTMENT_ADD;
@@ -295,6 +326,17 @@ static void test_admin_request(void **state)
     d.target = "V-1";
     assert_int_equal(ask(f, "county-desk:" AFT_CO, &d, &changed), 0);
     expect(f, "SELECT active::text FROM catalogue_item WHERE code = 'V-1'", "false");
+    d.op = SANJI__ADMIN_OP__ADMIN_OP_ITEM_RESTORE;
+    assert_int_equal(ask(f, "county-desk:" AFT_CO, &d, &changed), 0);
+    expect(f, "SELECT active::text FROM catalogue_item WHERE code = 'V-1'", "true");
+    d.op = SANJI__ADMIN_OP__ADMIN_OP_DEPARTMENT_DEACTIVATE;
+    d.target = "zjj";
+    assert_int_equal(ask(f, "county-desk:" AFT_CO, &d, &changed), 0);
+    expect(f, "SELECT active::text FROM department WHERE code = 'zjj'", "false");
+    d.op = SANJI__ADMIN_OP__ADMIN_OP_DEPARTMENT_EDIT;
+    d.name = "县住房和城乡建设局";
+    assert_int_equal(ask(f, "county-desk:" AFT_CO, &d, &changed), 0);
+    expect(f, "SELECT name FROM department WHERE code = 'zjj'", "县住房和城乡建设局");
     d.op = (Sanji__AdminOp)99;
     assert_int_equal(ask(f, "county-desk:" AFT_CO, &d, &changed), SJ_EINVAL);
 }
