@@ -17,6 +17,10 @@
  *      person and the station; a second station of the same village logs
  *      the person in with the new password and refuses the old ones.
  *   4. `sanji passwd` refuses a weak password and changes a good one.
+ *   5. A change made offline while the county resets the password again:
+ *      the county refuses the change (the newer reset wins), the station
+ *      drops it, and the county's new one-time password logs in there and
+ *      asks for a new one.
  *
  * Nothing waits a fixed time (SJ_TEST_HANG_MS only catches a hang).
  *
@@ -241,6 +245,62 @@ static void test_passwd(void **state)
                      2);
 }
 
+/* After a sync, does the station take pw for the person, with no change
+ * asked for (must: a change asked for)? */
+typedef struct login_want {
+    const char *pw;
+    bool must;
+} login_want;
+
+static bool station_login_is(void *arg)
+{
+    const login_want *w = arg;
+    (void)cli_at(STATION, w->pw, "sync --wait 5");
+    int rc = cli_at(STATION, w->pw, "login " PERSON " < /dev/null");
+    return w->must ? rc != 0 && strstr(out, MUST_CHANGE) != NULL
+                   : rc == 0 && !strstr(out, MUST_CHANGE);
+}
+
+static void test_newer_reset_wins(void **state)
+{
+    (void)state;
+    /* The first station learns the password changed at the second. */
+    login_want now = {NEWER_PW, false};
+    if (!sj_test_poll_until(station_login_is, &now, SJ_TEST_HANG_MS, 200))
+        fail_msg("the station does not take the password changed elsewhere: %s", out);
+    sj_error err;
+    assert_int_equal(sj_test_proc_stop(&W.t.relay, SJ_TEST_HANG_MS, &err), 0);
+    write_input("late.txt", "Offline-Late-9\nOffline-Late-9\n");
+    int rc = cli_at(STATION, NEWER_PW, "passwd --wait 0 < late.txt");
+    if (rc != 0)
+        fail_msg("passwd offline: exit %d: %s", rc, out);
+    rc =
+        countyd("Reset-Again-2", "--by 县管理员 person reset-password " PERSON " --password-stdin");
+    if (rc != 0)
+        fail_msg("reset-password: exit %d: %s", rc, out);
+    assert_int_equal(sj_test_proc_restart(&W.t.relay, &err), 0);
+    assert_int_equal(sj_test_proc_wait_port(&W.t.relay, W.t.relay_port, SJ_TEST_HANG_MS, &err), 0);
+    /* Refused at the county: the station drops its change and the county's
+     * one-time password logs in, asking for a new one. */
+    login_want reset = {"Reset-Again-2", true};
+    if (!sj_test_poll_until(station_login_is, &reset, SJ_TEST_HANG_MS, 200))
+        fail_msg("the county's newer reset does not count at the station: %s", out);
+    rc = cli_at(STATION, "Offline-Late-9", "login " PERSON " < /dev/null");
+    assert_int_not_equal(rc, 0);
+    assert_non_null(strstr(out, WRONG));
+    char *v =
+        pgt_scalar(W.db, "SELECT must_change_password::text FROM person WHERE id = '" PERSON "'");
+    assert_string_equal(v, "true");
+    free(v);
+    assert_int_equal(pgt_count(W.db, "admin_audit WHERE target = '" PERSON "'"
+                                     " AND command = 'person change-password'"),
+                     2);
+    /* The refusal is in the station's outbox, with the reason. */
+    rc = cli_at(STATION, "Reset-Again-2", "status");
+    if (!strstr(out, "县里又为此人员重设了密码"))
+        fail_msg("the refused change is not shown: %s", out);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -248,6 +308,7 @@ int main(void)
         cmocka_unit_test(test_change_offline),
         cmocka_unit_test(test_change_reaches_the_county_and_other_stations),
         cmocka_unit_test(test_passwd),
+        cmocka_unit_test(test_newer_reset_wins),
     };
     return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }
