@@ -1292,12 +1292,15 @@ static int actor_of(sc_client *c, sj_actor *a, const Sanji__Person **pp, sj_erro
 /* ---- passwords --------------------------------------------------------- */
 
 /* A person's own password change made here is kept in the store's meta
- * ("pwchange:<person>" = the new verifier) from the moment it is saved to
- * the outbox until the county's person list carries that verifier, or the
- * county refuses the change: until then it is the verifier logins check,
- * so the new password works at once, offline too, and a person list
- * synced before the county took the change does not bring the old one
- * back. */
+ * ("pwchange:<person>" = "<new verifier> <base>", base being the verifier
+ * of the person list it replaced) from the moment it is saved to the
+ * outbox: until then it is the verifier logins check, so the new password
+ * works at once, offline too, and a person list synced before the county
+ * took the change (still the base) does not bring the old one back.  It
+ * is dropped when a person list carries it, when the county refuses the
+ * change, or when a list carries another verifier than the base (set at
+ * the county since, or changed at another station) and no change of the
+ * person waits in the outbox any more. */
 #define PWCHANGE_KEY "pwchange:"
 
 static void pending_key(const char *person, char key[160])
@@ -1305,11 +1308,53 @@ static void pending_key(const char *person, char key[160])
     snprintf(key, 160, PWCHANGE_KEY "%.120s", person);
 }
 
+#define PWCHANGE_VALUE_SIZE (2 * SJ_PASSWORD_VERIFIER_SIZE + 2)
+
+/* The new verifier (into buf) and, when base is not NULL, the base. */
+static bool pending_get(sc_client *c, const char *person, char *buf, size_t cap, char *base,
+                        size_t base_cap)
+{
+    char key[160], v[PWCHANGE_VALUE_SIZE];
+    pending_key(person, key);
+    if (sc_store_meta_get(c->st, key, v, sizeof v, NULL) != 0 || !v[0])
+        return false;
+    char *sp = strchr(v, ' ');
+    if (sp)
+        *sp = '\0';
+    const char *b = sp ? sp + 1 : "";
+    /* Both are verifiers (shorter than SJ_PASSWORD_VERIFIER_SIZE). */
+    if (strlen(v) >= cap || (base && strlen(b) >= base_cap))
+        return false;
+    memcpy(buf, v, strlen(v) + 1);
+    if (base)
+        memcpy(base, b, strlen(b) + 1);
+    return true;
+}
+
 static bool pending_verifier(sc_client *c, const char *person, char *buf, size_t cap)
 {
-    char key[160];
-    pending_key(person, key);
-    return sc_store_meta_get(c->st, key, buf, cap, NULL) == 0 && buf[0];
+    return pending_get(c, person, buf, cap, NULL, 0);
+}
+
+/* Does a password change of person still wait in the outbox? */
+static bool pending_unsent(sc_client *c, const char *person)
+{
+    sc_outbox_entry *e = NULL;
+    size_t n = 0;
+    bool found = false;
+    if (sc_store_outbox_list(c->st, true, &e, &n, NULL) != 0)
+        return true; /* keep it: it is dropped at a later list */
+    for (size_t i = 0; i < n && !found; i++) {
+        if (e[i].action != SJ_ACTION_NONE || !e[i].payload)
+            continue;
+        Sanji__Envelope *env = sanji__envelope__unpack(NULL, e[i].payload_len, e[i].payload);
+        found = env && env->body_case == SANJI__ENVELOPE__BODY_PASSWORD_CHANGE &&
+                strcmp(nz(env->password_change->person), person) == 0;
+        if (env)
+            sanji__envelope__free_unpacked(env, NULL);
+    }
+    sc_store_outbox_free(e, n);
+    return found;
 }
 
 static void pending_drop(sc_client *c, const char *person)
@@ -1321,13 +1366,17 @@ static void pending_drop(sc_client *c, const char *person)
         SJ_LOG_WARN(MOD, "password change not cleared", "why", err.message);
 }
 
-/* After a new person list: changes it carries are no longer held apart. */
+/* After a new person list: changes it carries, or that a newer password
+ * overtook, are no longer held apart (above). */
 static void pending_settle(sc_client *c)
 {
-    char v[SJ_PASSWORD_VERIFIER_SIZE];
+    char v[SJ_PASSWORD_VERIFIER_SIZE], base[SJ_PASSWORD_VERIFIER_SIZE];
     for (size_t i = 0; c->persons && i < c->persons->n_persons; i++) {
         const Sanji__Person *p = c->persons->persons[i];
-        if (p->id && pending_verifier(c, p->id, v, sizeof v) && strcmp(v, nz(p->verifier)) == 0)
+        if (!p->id || !pending_get(c, p->id, v, sizeof v, base, sizeof base))
+            continue;
+        if (strcmp(v, nz(p->verifier)) == 0 ||
+            (strcmp(base, nz(p->verifier)) != 0 && !pending_unsent(c, p->id)))
             pending_drop(c, p->id);
     }
 }
@@ -1410,18 +1459,25 @@ static int passwd_save(sc_client *c, const char *person, const char *verifier, s
     size_t len = 0;
     if ((rc = pack_payload(c, &env, &payload, &len, err)) != 0)
         return rc;
-    char key[160];
+    char key[160], value[PWCHANGE_VALUE_SIZE], base[SJ_PASSWORD_VERIFIER_SIZE];
     pending_key(person, key);
+    /* The base stays the list's verifier through several changes here. */
+    const Sanji__Person *p = person_by_id(c, person);
+    char ignored[SJ_PASSWORD_VERIFIER_SIZE];
+    if (!pending_get(c, person, ignored, sizeof ignored, base, sizeof base))
+        snprintf(base, sizeof base, "%s", p ? nz(p->verifier) : "");
+    snprintf(value, sizeof value, "%s %s", verifier, base);
     if ((rc = sc_store_begin(c->st, err)) == 0) {
         rc = sc_store_outbox_add(c->st, msg_id, no_case, SJ_ACTION_NONE, payload, len, now, err);
         if (rc == 0)
-            rc = sc_store_meta_set(c->st, key, verifier, err);
+            rc = sc_store_meta_set(c->st, key, value, err);
         if (rc == 0)
             rc = sc_store_commit(c->st, err);
         if (rc != 0)
             sc_store_rollback(c->st);
     }
     free(payload);
+    explicit_bzero(value, sizeof value);
     if (rc != 0)
         return rc;
     sc_event ev = {.type = SC_EV_SAVED, .message_id = msg_id, .action = SJ_ACTION_NONE};
