@@ -152,6 +152,7 @@ static int cmd_status(run *r, const command *cmd, sj_error *err);
 static int cmd_watch(run *r, const command *cmd, sj_error *err);
 static int cmd_login(run *r, const command *cmd, sj_error *err);
 static int cmd_logout(run *r, const command *cmd, sj_error *err);
+static int cmd_passwd(run *r, const command *cmd, sj_error *err);
 static int cmd_whoami(run *r, const command *cmd, sj_error *err);
 static int cmd_network(run *r, const command *cmd, sj_error *err);
 static int cmd_stats(run *r, const command *cmd, sj_error *err);
@@ -260,6 +261,8 @@ static const command COMMANDS[] = {
     {"login", cmd_login, M_LOGIN, 0, "password-stdin,wait", "", "[PERSON]", 0, 1,
      N_("log a person in at this station (password checked offline too)")},
     {"logout", cmd_logout, M_LOGIN, 0, "", "", "", 0, 0, N_("log the person out")},
+    {"passwd", cmd_passwd, M_LOGIN, 0, "password-stdin,wait", "", "", 0, 0,
+     N_("change the logged-in person's password (offline too; sent with the next sync)")},
     {"whoami", cmd_whoami, M_LOGIN, 0, "", "", "", 0, 0, N_("who is logged in at this station")},
     {"network", cmd_network, M_STATUS, 0, "wait", "", "", 0, 0,
      N_("every township and station of this desk's scope, with warnings (desks)")},
@@ -656,6 +659,7 @@ struct run {
     const char *person;
     const char *password;
     bool login_started;
+    bool passwd_done;
     int login_status;
     sj_error login_err;
     /* status and sync: the link state when the run finished; stopping the
@@ -692,6 +696,8 @@ static void on_sigint(uv_signal_t *s, int sig)
     finish(s->data);
 }
 
+/* The password check (or a password change) is done: the command goes on
+ * (cmd_login(), cmd_passwd()); run_close() finishes the run. */
 static void login_done(sc_client *c, int status, const sj_error *err, void *data)
 {
     run *r = data;
@@ -699,7 +705,8 @@ static void login_done(sc_client *c, int status, const sj_error *err, void *data
     r->login_status = status;
     if (err)
         r->login_err = *err;
-    finish(r);
+    r->passwd_done = true;
+    uv_stop(&r->loop);
 }
 
 static void start_login(run *r)
@@ -2026,6 +2033,84 @@ static int cmd_whoami(run *r, const command *cmd, sj_error *err)
     return EX_OK;
 }
 
+/* The new password, twice: SANJI_NEW_PASSWORD (both), the next two lines
+ * of standard input (--password-stdin, or not a terminal), or prompts. */
+static int read_new_password(const opts *o, char *a, char *b, size_t cap, sj_error *err)
+{
+    const char *env = getenv("SANJI_NEW_PASSWORD");
+    if (!o->password_stdin && env && *env) {
+        snprintf(a, cap, "%s", env);
+        snprintf(b, cap, "%s", env);
+    } else if (o->password_stdin || !isatty(STDIN_FILENO)) {
+        if (!fgets(a, (int)cap, stdin) || !fgets(b, (int)cap, stdin))
+            return sj_error_set(err, SJ_EMISSING_FIELD, "%s",
+                                _("Give the new password twice (two more lines)."));
+        a[strcspn(a, "\r\n")] = '\0';
+        b[strcspn(b, "\r\n")] = '\0';
+    } else {
+        char *p = getpass(_("New password: "));
+        snprintf(a, cap, "%s", p ? p : "");
+        if (p)
+            explicit_bzero(p, strlen(p));
+        p = getpass(_("New password again: "));
+        snprintf(b, cap, "%s", p ? p : "");
+        if (p)
+            explicit_bzero(p, strlen(p));
+    }
+    if (strcmp(a, b) != 0)
+        return sj_error_set(err, SJ_EINVAL, "%s", _("The two new passwords differ."));
+    return 0;
+}
+
+/* Changes the logged-in person's password from old_pw (sc_change_password())
+ * and sends it if the link comes up within --wait (5 s); the new password
+ * counts here at once.  Returns the exit status. */
+static int change_password(run *r, const char *old_pw, sj_error *err)
+{
+    const opts *o = r->o;
+    char a[1024], b[1024];
+    int rc = read_new_password(o, a, b, sizeof a, err);
+    if (rc == 0) {
+        r->passwd_done = false;
+        rc = sc_change_password(r->c, old_pw, a, login_done, r, err);
+    }
+    explicit_bzero(a, sizeof a);
+    explicit_bzero(b, sizeof b);
+    if (rc != 0)
+        return fail(err, EX_INPUT);
+    while (!r->passwd_done)
+        uv_run(&r->loop, UV_RUN_DEFAULT);
+    if (r->login_status != 0)
+        return fail(&r->login_err, EX_INPUT);
+    if (!o->json)
+        printf("%s\n", _("Password changed; the new one counts at this station now."));
+    /* Sent like an action: with the outbox when the link comes up. */
+    r->mode = M_SYNC;
+    double wait = wait_seconds(o, 5);
+    sc_status_info st;
+    if (wait > 0)
+        run_link(r, wait);
+    if (!o->json && sc_status(r->c, &st, err) == 0 && st.outbox.saved > 0)
+        printf("%s\n", _("Not yet sent: it stays in the outbox and goes with the next run or `sanji sync`."));
+    return EX_OK;
+}
+
+static int cmd_passwd(run *r, const command *cmd, sj_error *err)
+{
+    (void)cmd;
+    const opts *o = r->o;
+    if (sc_use_person(r->c, err) != 0)
+        return fail(err, EX_INPUT);
+    char pw[1024];
+    if (read_password(o, pw, sizeof(pw)) != 0 || !*pw) {
+        sj_error_set(err, SJ_EMISSING_FIELD, "%s", _("No password given."));
+        return fail(err, EX_INPUT);
+    }
+    int code = change_password(r, pw, err);
+    explicit_bzero(pw, sizeof(pw));
+    return code;
+}
+
 static int cmd_login(run *r, const command *cmd, sj_error *err)
 {
     const opts *o = r->o;
@@ -2052,14 +2137,27 @@ static int cmd_login(run *r, const command *cmd, sj_error *err)
     } else {
         run_link(r, wait_seconds(o, 10));
     }
-    explicit_bzero(pw, sizeof(pw));
     r->password = NULL;
-    if (r->login_status != 0)
+    if (r->login_status != 0) {
+        explicit_bzero(pw, sizeof(pw));
         return fail(&r->login_err, r->login_status == SJ_EAUTH || r->login_status == SJ_EUNKNOWN_PERSON ||
                                            r->login_status == SJ_EMISSING_FIELD
                                        ? EX_INPUT
                                        : EX_SETUP);
+    }
     const Sanji__Person *p = sc_person(r->c);
+    /* A password the county set (a new person, a reset) is replaced before
+     * anything else; until then nothing can be saved (actor_of()). */
+    if (p && sc_must_change_password(r->c, p->id)) {
+        if (!o->json)
+            printf("%s\n", _("The county set this password: choose a new one now (at least 8 "
+                             "characters, two of letters, digits and other characters)."));
+        int code = change_password(r, pw, err);
+        explicit_bzero(pw, sizeof(pw));
+        if (code != EX_OK)
+            return code;
+    }
+    explicit_bzero(pw, sizeof(pw));
     if (o->json)
         json_person(NULL, p);
     else

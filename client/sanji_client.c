@@ -37,6 +37,7 @@ typedef struct pending_query {
     struct pending_query *next;
     uint8_t id[16];
     sc_query_cb cb;
+    sc_admin_cb admin_cb; /* an AdminRequest, answered by an Ack (sc_admin()) */
     void *data;
 } pending_query;
 
@@ -95,6 +96,10 @@ static const char *nz(const char *s)
 {
     return s ? s : "";
 }
+
+static void pending_settle(sc_client *c);
+static bool pending_verifier(sc_client *c, const char *person, char *buf, size_t cap);
+static void pending_drop_for(sc_client *c, const sc_outbox_entry *e);
 
 static sj_person_role role_for_node(sj_node_role r)
 {
@@ -409,6 +414,8 @@ static void on_ref(sc_client *c, const char *kind, uint64_t version, const Proto
         SJ_LOG_WARN(MOD, "reference data not stored", "kind", kind, "error", err.message);
     else
         load_ref(c, kind);
+    if (strcmp(kind, "persons") == 0)
+        pending_settle(c);
     free(buf);
     sc_event ev = {.type = SC_EV_REFDATA, .kind = kind};
     emit(c, &ev);
@@ -497,9 +504,28 @@ static void on_feed(sc_client *c, const Sanji__FeedUpdate *u)
     emit(c, &ev);
 }
 
+/* The county's answer to an administration request (sc_admin()): true
+ * when a was one. */
+static bool admin_answered(sc_client *c, const Sanji__Ack *a)
+{
+    for (pending_query **pp = &c->queries; *pp; pp = &(*pp)->next) {
+        pending_query *q = *pp;
+        if (q->admin_cb && memcmp(q->id, a->message_id.data, 16) == 0) {
+            *pp = q->next;
+            int code = a->status == SANJI__ACK_STATUS__ACK_STATUS_APPLIED ? 0
+                       : a->code                                        ? a->code
+                                                                        : SJ_EINTERNAL;
+            q->admin_cb(c, code, nz(a->reason), a->changed, q->data);
+            free(q);
+            return true;
+        }
+    }
+    return false;
+}
+
 static void on_ack(sc_client *c, const Sanji__Ack *a)
 {
-    if (a->message_id.len != 16)
+    if (a->message_id.len != 16 || admin_answered(c, a))
         return;
     sc_out_state state;
     switch (a->status) {
@@ -524,6 +550,8 @@ static void on_ack(sc_client *c, const Sanji__Ack *a)
         return;
     }
     if (changed) {
+        if (state == SC_OUT_REFUSED)
+            pending_drop_for(c, e);
         if (state == SC_OUT_REFUSED && a->current && a->current->case_id.len == 16 &&
             sj_orgunit_contains(c->node.unit, nz(a->current->village))) {
             if (sc_store_case_put(c->st, a->current, &err) == 0) {
@@ -557,7 +585,7 @@ static void on_query_result(sc_client *c, const Sanji__QueryResult *r)
     pending_query **pp = &c->queries;
     while (*pp) {
         pending_query *q = *pp;
-        if (r->in_reply_to.len == 16 && memcmp(q->id, r->in_reply_to.data, 16) == 0) {
+        if (!q->admin_cb && r->in_reply_to.len == 16 && memcmp(q->id, r->in_reply_to.data, 16) == 0) {
             *pp = q->next;
             q->cb(c, r->code, r, q->data);
             free(q);
@@ -572,7 +600,10 @@ static void fail_queries(sc_client *c, int status)
     while (c->queries) {
         pending_query *q = c->queries;
         c->queries = q->next;
-        q->cb(c, status, NULL, q->data);
+        if (q->admin_cb)
+            q->admin_cb(c, status, NULL, false, q->data);
+        else
+            q->cb(c, status, NULL, q->data);
         free(q);
     }
 }
@@ -1222,7 +1253,10 @@ int sc_login(sc_client *c, const char *person, const char *password, sc_login_cb
     if (found) {
         w->inactive = inactive;
         snprintf(w->person_id, sizeof(w->person_id), "%s", found->id);
-        snprintf(w->verifier, sizeof(w->verifier), "%s", nz(found->verifier));
+        /* A change made here that the county's list does not carry yet
+         * counts at once, offline too. */
+        if (!pending_verifier(c, found->id, w->verifier, sizeof(w->verifier)))
+            snprintf(w->verifier, sizeof(w->verifier), "%s", nz(found->verifier));
     } else {
         snprintf(w->verifier, sizeof(w->verifier),
                  "scrypt$16384$8$1$00000000000000000000000000000000$"
@@ -1266,6 +1300,10 @@ static int actor_of(sc_client *c, sj_actor *a, const Sanji__Person **pp, sj_erro
     if (!p)
         return sj_error_set(err, SJ_EUNKNOWN_PERSON, "%s",
                             _("Nobody is logged in at this station; log in first (sanji login)."));
+    if (sc_must_change_password(c, p->id))
+        return sj_error_set(err, SJ_EMUST_CHANGE_PASSWORD, "%s",
+                            _("The county set this person's password; choose a new one first "
+                              "(sanji passwd, or log in again)."));
     memset(a, 0, sizeof(*a));
     a->role = (sj_person_role)p->role;
     snprintf(a->unit, sizeof(a->unit), "%s", nz(p->org_unit));
@@ -1273,6 +1311,269 @@ static int actor_of(sc_client *c, sj_actor *a, const Sanji__Person **pp, sj_erro
     snprintf(a->person, sizeof(a->person), "%s", nz(p->id));
     if (pp)
         *pp = p;
+    return 0;
+}
+
+/* ---- passwords --------------------------------------------------------- */
+
+/* A person's own password change made here is kept in the store's meta
+ * ("pwchange:<person>" = "<new verifier> <base>", base being the verifier
+ * of the person list it replaced) from the moment it is saved to the
+ * outbox: until then it is the verifier logins check, so the new password
+ * works at once, offline too, and a person list synced before the county
+ * took the change (still the base) does not bring the old one back.  It
+ * is dropped when a person list carries it, when the county refuses the
+ * change, or when a list carries another verifier than the base (set at
+ * the county since, or changed at another station) and no change of the
+ * person waits in the outbox any more. */
+#define PWCHANGE_KEY "pwchange:"
+
+static void pending_key(const char *person, char key[160])
+{
+    snprintf(key, 160, PWCHANGE_KEY "%.120s", person);
+}
+
+#define PWCHANGE_VALUE_SIZE (2 * SJ_PASSWORD_VERIFIER_SIZE + 2)
+
+/* The new verifier (into buf) and, when base is not NULL, the base. */
+static bool pending_get(sc_client *c, const char *person, char *buf, size_t cap, char *base,
+                        size_t base_cap)
+{
+    char key[160], v[PWCHANGE_VALUE_SIZE];
+    pending_key(person, key);
+    if (sc_store_meta_get(c->st, key, v, sizeof v, NULL) != 0 || !v[0])
+        return false;
+    char *sp = strchr(v, ' ');
+    if (sp)
+        *sp = '\0';
+    const char *b = sp ? sp + 1 : "";
+    /* Both are verifiers (shorter than SJ_PASSWORD_VERIFIER_SIZE). */
+    if (strlen(v) >= cap || (base && strlen(b) >= base_cap))
+        return false;
+    memcpy(buf, v, strlen(v) + 1);
+    if (base)
+        memcpy(base, b, strlen(b) + 1);
+    return true;
+}
+
+static bool pending_verifier(sc_client *c, const char *person, char *buf, size_t cap)
+{
+    return pending_get(c, person, buf, cap, NULL, 0);
+}
+
+/* Does a password change of person still wait in the outbox? */
+static bool pending_unsent(sc_client *c, const char *person)
+{
+    sc_outbox_entry *e = NULL;
+    size_t n = 0;
+    bool found = false;
+    if (sc_store_outbox_list(c->st, true, &e, &n, NULL) != 0)
+        return true; /* keep it: it is dropped at a later list */
+    for (size_t i = 0; i < n && !found; i++) {
+        if (e[i].action != SJ_ACTION_NONE || !e[i].payload)
+            continue;
+        Sanji__Envelope *env = sanji__envelope__unpack(NULL, e[i].payload_len, e[i].payload);
+        found = env && env->body_case == SANJI__ENVELOPE__BODY_PASSWORD_CHANGE &&
+                strcmp(nz(env->password_change->person), person) == 0;
+        if (env)
+            sanji__envelope__free_unpacked(env, NULL);
+    }
+    sc_store_outbox_free(e, n);
+    return found;
+}
+
+static void pending_drop(sc_client *c, const char *person)
+{
+    char key[160];
+    sj_error err;
+    pending_key(person, key);
+    if (sc_store_meta_set(c->st, key, NULL, &err) != 0)
+        SJ_LOG_WARN(MOD, "password change not cleared", "why", err.message);
+}
+
+/* After a new person list: changes it carries, or that a newer password
+ * overtook, are no longer held apart (above). */
+static void pending_settle(sc_client *c)
+{
+    char v[SJ_PASSWORD_VERIFIER_SIZE], base[SJ_PASSWORD_VERIFIER_SIZE];
+    for (size_t i = 0; c->persons && i < c->persons->n_persons; i++) {
+        const Sanji__Person *p = c->persons->persons[i];
+        if (!p->id || !pending_get(c, p->id, v, sizeof v, base, sizeof base))
+            continue;
+        if (strcmp(v, nz(p->verifier)) == 0 ||
+            (strcmp(base, nz(p->verifier)) != 0 && !pending_unsent(c, p->id)))
+            pending_drop(c, p->id);
+    }
+}
+
+/* A refused outbox row: if it was a password change, the county's
+ * password counts again. */
+static void pending_drop_for(sc_client *c, const sc_outbox_entry *e)
+{
+    if (e->action != SJ_ACTION_NONE || !e->payload)
+        return;
+    Sanji__Envelope *env = sanji__envelope__unpack(NULL, e->payload_len, e->payload);
+    if (env && env->body_case == SANJI__ENVELOPE__BODY_PASSWORD_CHANGE &&
+        env->password_change->person)
+        pending_drop(c, env->password_change->person);
+    if (env)
+        sanji__envelope__free_unpacked(env, NULL);
+}
+
+bool sc_must_change_password(sc_client *c, const char *person)
+{
+    const Sanji__Person *p = person_by_id(c, person);
+    char v[SJ_PASSWORD_VERIFIER_SIZE];
+    return p && p->must_change_password && !pending_verifier(c, p->id, v, sizeof v);
+}
+
+typedef struct passwd_work {
+    uv_work_t req;
+    sc_client *c;
+    char person_id[128];
+    char old_verifier[SJ_PASSWORD_VERIFIER_SIZE];
+    char new_verifier[SJ_PASSWORD_VERIFIER_SIZE];
+    char *old_password, *new_password;
+    int status;
+    sj_error err;
+    sc_login_cb cb;
+    void *data;
+} passwd_work;
+
+static void passwd_run(uv_work_t *req)
+{
+    passwd_work *w = req->data;
+    w->status = sj_password_verify(w->old_password, w->old_verifier, &w->err);
+    if (w->status == 0)
+        w->status = sj_password_make(w->new_password, w->new_verifier, sizeof w->new_verifier,
+                                     &w->err);
+}
+
+static void secret_free(char *s)
+{
+    if (s) {
+        explicit_bzero(s, strlen(s));
+        free(s);
+    }
+}
+
+static int pack_payload(sc_client *c, Sanji__Envelope *env, uint8_t **payload, size_t *len,
+                        sj_error *err);
+
+/* The PasswordChange to the outbox and the new verifier held, in one
+ * transaction; then SAVED and a send. */
+static int passwd_save(sc_client *c, const char *person, const char *verifier, sj_error *err)
+{
+    int64_t now = sj_clock_real_ms();
+    int rc = sc_check_clock(c, now, err);
+    if (rc != 0)
+        return rc;
+    uint8_t msg_id[16];
+    static const uint8_t no_case[16];
+    sj_uuid_v7(msg_id);
+    Sanji__PasswordChange pc = SANJI__PASSWORD_CHANGE__INIT;
+    pc.person = (char *)person;
+    pc.new_verifier = (char *)verifier;
+    pc.changed_at_ms = now;
+    Sanji__Envelope env = SANJI__ENVELOPE__INIT;
+    env.message_id.data = msg_id;
+    env.message_id.len = 16;
+    env.body_case = SANJI__ENVELOPE__BODY_PASSWORD_CHANGE;
+    env.password_change = &pc;
+    uint8_t *payload = NULL;
+    size_t len = 0;
+    if ((rc = pack_payload(c, &env, &payload, &len, err)) != 0)
+        return rc;
+    char key[160], value[PWCHANGE_VALUE_SIZE], base[SJ_PASSWORD_VERIFIER_SIZE];
+    pending_key(person, key);
+    /* The base stays the list's verifier through several changes here. */
+    const Sanji__Person *p = person_by_id(c, person);
+    char ignored[SJ_PASSWORD_VERIFIER_SIZE];
+    if (!pending_get(c, person, ignored, sizeof ignored, base, sizeof base))
+        snprintf(base, sizeof base, "%s", p ? nz(p->verifier) : "");
+    snprintf(value, sizeof value, "%s %s", verifier, base);
+    if ((rc = sc_store_begin(c->st, err)) == 0) {
+        rc = sc_store_outbox_add(c->st, msg_id, no_case, SJ_ACTION_NONE, payload, len, now, err);
+        if (rc == 0)
+            rc = sc_store_meta_set(c->st, key, value, err);
+        if (rc == 0)
+            rc = sc_store_commit(c->st, err);
+        if (rc != 0)
+            sc_store_rollback(c->st);
+    }
+    free(payload);
+    explicit_bzero(value, sizeof value);
+    if (rc != 0)
+        return rc;
+    sc_event ev = {.type = SC_EV_SAVED, .message_id = msg_id, .action = SJ_ACTION_NONE};
+    emit(c, &ev);
+    flush_outbox(c);
+    return 0;
+}
+
+static void passwd_done(uv_work_t *req, int status)
+{
+    passwd_work *w = req->data;
+    sc_client *c = w->c;
+    c->busy--;
+    secret_free(w->old_password);
+    secret_free(w->new_password);
+    int rc = status == UV_ECANCELED ? SJ_ECANCELLED : w->status;
+    sj_error err = w->err;
+    if (rc == SJ_EAUTH)
+        sj_error_set(&err, SJ_EAUTH, "%s", _("The current password is wrong."));
+    else if (rc == 0)
+        rc = passwd_save(c, w->person_id, w->new_verifier, &err);
+    explicit_bzero(w->new_verifier, sizeof w->new_verifier);
+    if (w->cb)
+        w->cb(c, rc, &err, w->data);
+    free(w);
+    maybe_stopped(c);
+}
+
+int sc_change_password(sc_client *c, const char *old_password, const char *new_password,
+                       sc_login_cb cb, void *data, sj_error *err)
+{
+    const Sanji__Person *p = sc_person(c);
+    if (!p) {
+        const Sanji__Person *was = person_by_id(c, c->person_id);
+        if (was && !was->active)
+            return sj_error_set(err, SJ_EUNKNOWN_PERSON, "%s",
+                                _("This person has been deactivated by the county and can no longer log in; ask the county operator."));
+        return sj_error_set(err, SJ_EUNKNOWN_PERSON, "%s",
+                            _("Nobody is logged in at this station; log in first (sanji login)."));
+    }
+    if (!old_password || !*old_password || !new_password || !*new_password)
+        return sj_error_set(err, SJ_EMISSING_FIELD, "%s",
+                            _("Give the current password and the new one."));
+    int rc = sj_password_strength(new_password, err);
+    if (rc != 0)
+        return rc;
+    if (strcmp(old_password, new_password) == 0)
+        return sj_error_set(err, SJ_EINVAL, "%s",
+                            _("The new password must differ from the current one."));
+    passwd_work *w = calloc(1, sizeof(*w));
+    if (!w || !(w->old_password = strdup(old_password)) ||
+        !(w->new_password = strdup(new_password))) {
+        if (w)
+            secret_free(w->old_password);
+        free(w);
+        return sj_error_set(err, SJ_ENOMEM, NULL);
+    }
+    w->c = c;
+    w->cb = cb;
+    w->data = data;
+    w->req.data = w;
+    snprintf(w->person_id, sizeof w->person_id, "%s", p->id);
+    if (!pending_verifier(c, p->id, w->old_verifier, sizeof w->old_verifier))
+        snprintf(w->old_verifier, sizeof w->old_verifier, "%s", nz(p->verifier));
+    if ((rc = uv_queue_work(c->loop, &w->req, passwd_run, passwd_done)) != 0) {
+        secret_free(w->old_password);
+        secret_free(w->new_password);
+        free(w);
+        return sj_error_set(err, SJ_EINTERNAL, "uv_queue_work: %s", uv_strerror(rc));
+    }
+    c->busy++;
     return 0;
 }
 
@@ -1881,6 +2182,46 @@ int sc_query(sc_client *c, const Sanji__Query *q, sc_query_cb cb, void *data, sj
     return 0;
 }
 
+/* ---- administration (county desks) -------------------------------------- */
+
+const Sanji__PersonSync *sc_person_list(const sc_client *c)
+{
+    return c->persons;
+}
+
+int sc_admin(sc_client *c, Sanji__AdminRequest *req, sc_admin_cb cb, void *data, sj_error *err)
+{
+    const Sanji__Person *p = sc_person(c);
+    if (c->node.role != SJ_NODE_ROLE_COUNTY_DESK || !p)
+        return sj_error_set(err, SJ_ENOT_ADMIN, "%s",
+                            _("Only a county operator logged in at a county desk may administer "
+                              "persons, departments and items."));
+    if (!c->conn || !c->welcomed)
+        return sj_error_set(err, SJ_ECLOSED, "%s",
+                            _("Not connected to the county; administration needs the link."));
+    pending_query *pq = calloc(1, sizeof(*pq));
+    if (!pq)
+        return sj_error_set(err, SJ_ENOMEM, NULL);
+    req->actor_person = p->id;
+    Sanji__Envelope env = SANJI__ENVELOPE__INIT;
+    env.body_case = SANJI__ENVELOPE__BODY_ADMIN_REQUEST;
+    env.admin_request = req;
+    sj_uuid_v7(pq->id);
+    env.message_id.data = pq->id;
+    env.message_id.len = 16;
+    int rc = sj_conn_send(c->conn, &env, NULL, err);
+    req->actor_person = NULL;
+    if (rc != 0) {
+        free(pq);
+        return rc;
+    }
+    pq->admin_cb = cb;
+    pq->data = data;
+    pq->next = c->queries;
+    c->queries = pq;
+    return 0;
+}
+
 /* ---- labels ------------------------------------------------------------ */
 
 const char *sc_out_state_label(sc_out_state s)
@@ -1952,6 +2293,9 @@ const char *sc_action_label(sj_case_action a)
     case SJ_ACTION_RECTIFY: return _("case action: rectified");
     case SJ_ACTION_CALLBACK: return _("case action: call back");
     case SJ_ACTION_RECTIFY_OVERDUE: return _("case action: rectification overdue");
+    /* The only outbox row without an action: a person's own password
+     * change (sc_change_password()). */
+    case SJ_ACTION_NONE: return _("outbox: password change");
     default: return "?";
     }
 }

@@ -43,7 +43,8 @@
  *
  * Entry points: sc_client_new(), sc_client_start(), sc_client_stop(),
  * sc_client_free(), sc_client_node(), sc_login(), sc_use_person(),
- * sc_logout(), sc_person(), sc_persons(), sc_register(), sc_act(), sc_find_case(),
+ * sc_logout(), sc_person(), sc_persons(), sc_must_change_password(),
+ * sc_change_password(), sc_admin(), sc_person_list(), sc_register(), sc_act(), sc_find_case(),
  * sc_get_case(), sc_case_detail_free(), sc_list_cases(), sc_case_list_free(),
  * sc_searches_at_peer(), sc_search_cases(), sc_case_page_free(), sc_keep_case(),
  * sc_fetch_case(), sc_allowed_actions(), sc_org_tree(), sc_duty(), sc_item_department(), sc_catalogue(),
@@ -178,6 +179,47 @@ typedef struct sc_person_entry {
  * sc_client_free().  No list received yet gives *n 0.  Returns 0 or
  * SJ_ENOMEM with err. */
 int sc_persons(const sc_client *c, sc_person_entry **out, size_t *n, sj_error *err);
+
+/* Passwords (docs/PROTOCOL.md "Password change") -------------------------- */
+
+/* True when person (an id) must choose a new password before doing
+ * anything else: the county set it (a new person, a reset) and no change
+ * of theirs is held here.  While so, sc_register() and sc_act() refuse
+ * with SJ_EMUST_CHANGE_PASSWORD. */
+bool sc_must_change_password(sc_client *c, const char *person);
+
+/* Changes the logged-in person's password (a deactivated person has none
+ * to change): new_password must pass sj_password_strength(); old_password
+ * is checked against the verifier held here and the new verifier is made,
+ * both on the thread pool; then a PasswordChange (the verifier, never the
+ * password) goes to the outbox like an action and the new verifier is used
+ * for logins here at once, offline too, until the county's person list
+ * carries it (or the county refuses the change).  cb gets 0 (SAVED was
+ * reported), SJ_EAUTH (the old password is wrong), or another code.
+ * Returns 0 when the work was started, or a code with err. */
+int sc_change_password(sc_client *c, const char *old_password, const char *new_password,
+                       sc_login_cb cb, void *data, sj_error *err);
+
+/* Administration (county desks; docs/PROTOCOL.md "Administration") ------- */
+
+/* The county's answer to sc_admin(): 0 and whether anything changed, or
+ * the refusal's code (SJ_ENOT_ADMIN, SJ_EINVAL, SJ_ENOTFOUND, SJ_EEXISTS
+ * ...) and reason, or SJ_ECLOSED / SJ_ECANCELLED when the link went first
+ * (reason NULL then). */
+typedef void (*sc_admin_cb)(sc_client *c, int status, const char *reason, bool changed,
+                            void *data);
+
+/* Sends req to the county with the logged-in person as its actor (the
+ * caller fills op and the fields; actor_person is set here).  Only a county
+ * desk with a person logged in may (SJ_ENOT_ADMIN here otherwise) and only
+ * while connected (SJ_ECLOSED): nothing is kept in the outbox.  The new
+ * lists come back as reference data (REFDATA events). */
+int sc_admin(sc_client *c, Sanji__AdminRequest *req, sc_admin_cb cb, void *data, sj_error *err);
+
+/* The whole cached person list of this node's scope (a county desk: the
+ * county), inactive persons too; NULL before any.  Owned by the client,
+ * valid until the next REFDATA "persons" event. */
+const Sanji__PersonSync *sc_person_list(const sc_client *c);
 
 /* Actions ---------------------------------------------------------------- */
 

@@ -100,7 +100,10 @@
     X(BAD_PHONE, -94, "phone number is not valid")                                         \
     X(TERMINAL, -95, "case is finished; no further action")                                \
     X(AUTH, -96, "wrong name or password")                                                 \
-    X(BAD_TIME, -97, "the time is impossible; the sending computer's clock is wrong")
+    X(BAD_TIME, -97, "the time is impossible; the sending computer's clock is wrong")      \
+    /* persons and administration */                                                       \
+    X(MUST_CHANGE_PASSWORD, -105, "the person must change their password first")          \
+    X(NOT_ADMIN, -106, "only a county operator at a county desk may administer")
 
 typedef enum sj_err_code {
 #define SJ__ERR_ENUM(name, num, text) SJ_E##name = (num),

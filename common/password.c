@@ -5,6 +5,7 @@
  * Entry points: sj_password_make(), sj_password_verify(), sj_password_parse().
  */
 #include "password.h"
+#include "utf8.h"
 
 #include <errno.h>
 #include <inttypes.h>
@@ -223,5 +224,37 @@ int sj_password_verify(const char *password, const char *verifier, sj_error *err
     OPENSSL_cleanse(got, sizeof(got));
     if (!same)
         return sj_error_set(err, SJ_EAUTH, "用户名或密码不正确 (wrong name or password)");
+    return 0;
+}
+
+int sj_password_strength(const char *password, sj_error *err)
+{
+    size_t len;
+    int rc = check_password(password, &len, err);
+    if (rc != 0)
+        return rc;
+    if (!sj_utf8_valid(password, len))
+        return sj_error_set(err, SJ_EINVAL, "密码含有无效字符 (the password is not valid text)");
+    size_t chars = 0;
+    bool letter = false, digit = false, other = false, varied = false;
+    for (size_t i = 0; i < len; i++) {
+        unsigned char ch = (unsigned char)password[i];
+        if ((ch & 0xC0) != 0x80)
+            chars++; /* a character starts here */
+        if ((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z'))
+            letter = true;
+        else if (ch >= '0' && ch <= '9')
+            digit = true;
+        else if ((ch & 0xC0) != 0x80)
+            other = true;
+        if (ch != (unsigned char)password[0])
+            varied = true;
+    }
+    if (chars < SJ_PASSWORD_MIN_CHARS)
+        return sj_error_set(err, SJ_EINVAL, "密码至少要有 %d 个字符 (the password needs at least %d "
+                            "characters)", SJ_PASSWORD_MIN_CHARS, SJ_PASSWORD_MIN_CHARS);
+    if ((int)letter + (int)digit + (int)other < 2 || !varied)
+        return sj_error_set(err, SJ_EINVAL, "密码须包含字母、数字、其他字符中的至少两种 (the password "
+                            "needs at least two of: letters, digits, other characters)");
     return 0;
 }

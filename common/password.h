@@ -13,8 +13,11 @@
  * 16..64 bytes) so that a stored verifier cannot make a daemon spend
  * unbounded memory or time.
  *
+ * A password a person chooses themselves (a change at login, `sanji
+ * passwd`, the desk's 修改密码) must pass sj_password_strength() first.
+ *
  * Entry points: sj_password_make(), sj_password_verify(),
- * sj_password_parse().  Output goes to caller buffers; nothing is kept.
+ * sj_password_parse(), sj_password_strength().  Output goes to caller buffers; nothing is kept.
  * Thread-safe.
  */
 #ifndef SJ_PASSWORD_H
@@ -27,6 +30,7 @@
 
 #define SJ_PASSWORD_VERIFIER_SIZE 256 /* enough for any verifier, with NUL */
 #define SJ_PASSWORD_MAX_LEN 1024      /* longest password accepted, bytes */
+#define SJ_PASSWORD_MIN_CHARS 8       /* shortest password a person may choose, characters */
 
 typedef struct sj_password_verifier {
     uint64_t n;
@@ -50,5 +54,12 @@ int sj_password_verify(const char *password, const char *verifier, sj_error *err
 
 /* Splits a verifier into its parts.  Returns 0 or SJ_EINVAL with err. */
 int sj_password_parse(const char *verifier, sj_password_verifier *out, sj_error *err);
+
+/* The rules for a password a person chooses: valid UTF-8 of at most
+ * SJ_PASSWORD_MAX_LEN bytes, at least SJ_PASSWORD_MIN_CHARS characters, at
+ * least two kinds of letters, digits and other characters, and not one
+ * character repeated.  Returns 0 or SJ_EINVAL with err saying which rule
+ * failed (Chinese first). */
+int sj_password_strength(const char *password, sj_error *err);
 
 #endif

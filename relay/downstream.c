@@ -19,6 +19,7 @@
 #include "listener.h"
 #include "log.h"
 #include "orgunit.h"
+#include "password.h"
 #include "query.h"
 #include "refusal.h"
 #include "relay_metrics.h"
@@ -355,6 +356,41 @@ static bool certain_refusal(int code)
     }
 }
 
+/* A person's own password change (PasswordChange): a well-formed
+ * verifier for a person of this station's or desk's unit, as far as the
+ * relay's copy of the persons tells (the county decides, from its own). */
+static int check_password_change(session *s, const Sanji__PasswordChange *pc,
+                                 char village[RELAY_UNIT_SIZE], sj_error *err)
+{
+    sj_password_verifier v;
+    sj_error e;
+    if (!pc->person || !*pc->person)
+        return reason_set(err, SJ_EMISSING_FIELD, N_("Nobody is named as the person who did it; "
+                                                     "log in and save it again."), NULL);
+    if (!pc->new_verifier || sj_password_parse(pc->new_verifier, &v, &e) != 0)
+        return reason_set(err, SJ_EBAD_FIELD, N_("The new password's verifier is malformed."),
+                          NULL);
+    snprintf(village, RELAY_UNIT_SIZE, "%s", s->peer.unit);
+    uint64_t ver;
+    uint8_t *p = NULL;
+    size_t len = 0;
+    if (relay_store_ref_get(s->d->r->store, RELAY_REF_PERSONS, &ver, &p, &len, &e) != 0 || !p)
+        return 0; /* no list yet: the county checks */
+    Sanji__PersonSync *ps = sanji__person_sync__unpack(NULL, len, p);
+    free(p);
+    if (!ps)
+        return 0;
+    bool ours = false;
+    for (size_t i = 0; i < ps->n_persons && !ours; i++)
+        ours = ps->persons[i]->id && strcmp(ps->persons[i]->id, pc->person) == 0 &&
+               ps->persons[i]->org_unit && strcmp(ps->persons[i]->org_unit, s->peer.unit) == 0;
+    sanji__person_sync__free_unpacked(ps, NULL);
+    if (!ours)
+        return reason_set(err, SJ_ESCOPE, N_("This person does not belong to this station:"),
+                          pc->person);
+    return 0;
+}
+
 /* Checks an upward message; fills village.  Returns 0 or a refusal code
  * with err. */
 static int check_upward(session *s, const Sanji__Envelope *env, char village[RELAY_UNIT_SIZE],
@@ -362,6 +398,8 @@ static int check_upward(session *s, const Sanji__Envelope *env, char village[REL
 {
     relay *r = s->d->r;
     sj_actor actor = actor_of(s);
+    if (env->body_case == SANJI__ENVELOPE__BODY_PASSWORD_CHANGE)
+        return check_password_change(s, env->password_change, village, err);
     if (env->body_case == SANJI__ENVELOPE__BODY_CASE_SUBMIT) {
         const Sanji__CaseSubmit *cs = env->case_submit;
         *case_id = cs->case_id;
@@ -450,7 +488,8 @@ static void handle_upward(session *s, const Sanji__Envelope *env, const uint8_t 
     memcpy(it.message_id, env->message_id.data, 16);
     snprintf(it.origin_node, sizeof it.origin_node, "%s", s->peer.node_id);
     snprintf(it.village, sizeof it.village, "%s", village);
-    memcpy(it.case_id, case_id.data, 16);
+    if (case_id.len == 16) /* a password change names no case: zeros */
+        memcpy(it.case_id, case_id.data, 16);
     it.payload = (uint8_t *)payload;
     it.len = len;
     rc = relay_store_queue_add(r->store, &it, r->cfg->queue_quota, sj_clock_real_ms(), &err);
@@ -1133,6 +1172,7 @@ static void on_message(sj_conn *conn, const Sanji__Envelope *env, const uint8_t 
     switch (env->body_case) {
     case SANJI__ENVELOPE__BODY_CASE_SUBMIT:
     case SANJI__ENVELOPE__BODY_CASE_ACTION:
+    case SANJI__ENVELOPE__BODY_PASSWORD_CHANGE:
         handle_upward(s, env, payload, len);
         break;
     case SANJI__ENVELOPE__BODY_QUERY:

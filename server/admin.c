@@ -47,22 +47,31 @@ static void rollback(PGconn *db)
     (void)countyd_db_exec(db, "ROLLBACK", 0, NULL, &ignored);
 }
 
-/* Writes the audit row, raises each named reference version (NULL-ended)
- * and commits. */
-static int finish(PGconn *db, const char *by, const char *command, const char *target,
-                  const char *old_value, const char *new_value, const char *const *refs,
-                  sj_error *err)
+int countyd_admin_audit_write(PGconn *db, const countyd_admin_by *by, const char *command,
+                              const char *target, const char *old_value, const char *new_value,
+                              const char *const *refs, sj_error *err)
 {
     char op[COUNTYD_ADMIN_OPERATOR_SIZE];
-    countyd_admin_operator(by, op);
-    const char *p[] = {op, command, target, old_value, new_value};
+    countyd_admin_operator(by ? by->operator_name : NULL, op);
+    const char *p[] = {op, command, target, old_value, new_value,
+                       by && by->node ? by->node : ""};
     int rc = countyd_db_exec(db, "INSERT INTO admin_audit (operator, command, target, old_value,"
-                                 " new_value) VALUES ($1, $2, $3, $4, $5)", 5, p, err);
+                                 " new_value, node) VALUES ($1, $2, $3, $4, $5, $6)", 6, p, err);
     for (size_t i = 0; rc == 0 && refs[i]; i++) {
         const char *r[] = {refs[i]};
         rc = countyd_db_exec(db, "UPDATE reference_version SET version = version + 1"
                                  " WHERE name = $1", 1, r, err);
     }
+    return rc;
+}
+
+/* Writes the audit row, raises each named reference version (NULL-ended)
+ * and commits. */
+static int finish(PGconn *db, const countyd_admin_by *by, const char *command, const char *target,
+                  const char *old_value, const char *new_value, const char *const *refs,
+                  sj_error *err)
+{
+    int rc = countyd_admin_audit_write(db, by, command, target, old_value, new_value, refs, err);
     if (rc == 0)
         rc = countyd_db_exec(db, "COMMIT", 0, NULL, err);
     return rc;
@@ -117,7 +126,7 @@ typedef struct active_flag {
     const char *const *refs;
 } active_flag;
 
-static int set_active(PGconn *db, const char *by, const char *key, bool active,
+static int set_active(PGconn *db, const countyd_admin_by *by, const char *key, bool active,
                       const active_flag *f, bool *changed, sj_error *err)
 {
     *changed = false;
@@ -229,8 +238,38 @@ static int password_check(const char *password, sj_error *err)
 
 static const char *const REF_PERSON[] = {"person", NULL};
 
-int countyd_admin_person_add(PGconn *db, const char *by, const char *id,
+/* A verifier made here from password (checked first). */
+static int make_verifier(const char *password, char verifier[SJ_PASSWORD_VERIFIER_SIZE],
+                         sj_error *err)
+{
+    int rc = password_check(password, err);
+    if (rc == 0)
+        rc = sj_password_make(password, verifier, SJ_PASSWORD_VERIFIER_SIZE, err);
+    return rc;
+}
+
+static int verifier_check(const char *verifier, sj_error *err)
+{
+    sj_password_verifier v;
+    if (!verifier || sj_password_parse(verifier, &v, err) != 0)
+        return sj_error_set(err, SJ_EINVAL, "密码校验值无效 (the password verifier is malformed)");
+    return 0;
+}
+
+int countyd_admin_person_add(PGconn *db, const countyd_admin_by *by, const char *id,
                              const countyd_admin_person *p, const char *password, sj_error *err)
+{
+    char verifier[SJ_PASSWORD_VERIFIER_SIZE];
+    int rc = make_verifier(password, verifier, err);
+    if (rc == 0)
+        rc = countyd_admin_person_add_verifier(db, by, id, p, verifier, err);
+    explicit_bzero(verifier, sizeof(verifier));
+    return rc;
+}
+
+int countyd_admin_person_add_verifier(PGconn *db, const countyd_admin_by *by, const char *id,
+                                      const countyd_admin_person *p, const char *verifier,
+                                      sj_error *err)
 {
     if (!countyd_import_code_ok(id))
         return sj_error_set(err, SJ_EINVAL, "人员编号“%s”无效 (the id must be 1-32 letters, digits, "
@@ -239,12 +278,11 @@ int countyd_admin_person_add(PGconn *db, const char *by, const char *id,
     if (!p->name || !p->role || !p->unit)
         return sj_error_set(err, SJ_EINVAL, "新增人员须给出 --name、--role 和 --unit (give --name, "
                             "--role and --unit)");
-    int rc = password_check(password, err);
+    int rc = verifier_check(verifier, err);
     if (rc != 0)
         return rc;
-    char verifier[SJ_PASSWORD_VERIFIER_SIZE];
-    if ((rc = sj_password_make(password, verifier, sizeof(verifier), err)) != 0)
-        return rc;
+    char set_at[24];
+    snprintf(set_at, sizeof(set_at), "%lld", (long long)sj_clock_real_ms());
     if ((rc = countyd_db_exec(db, "BEGIN", 0, NULL, err)) != 0)
         return rc;
     sj_person_role role;
@@ -263,10 +301,11 @@ int countyd_admin_person_add(PGconn *db, const char *by, const char *id,
         goto fail;
     char rolebuf[4];
     snprintf(rolebuf, sizeof(rolebuf), "%d", (int)role);
-    const char *pi[] = {id, p->name, rolebuf, p->unit, verifier, dept};
+    const char *pi[] = {id, p->name, rolebuf, p->unit, verifier, dept, set_at};
     if ((rc = countyd_db_exec(db, "INSERT INTO person (id, name, role, org_unit, verifier, active,"
-                                  " department, must_change_password)"
-                                  " VALUES ($1, $2, $3, $4, $5, true, $6, true)", 6, pi, err)) != 0)
+                                  " department, must_change_password, password_set_at_ms)"
+                                  " VALUES ($1, $2, $3, $4, $5, true, $6, true, $7)", 7, pi,
+                              err)) != 0)
         goto fail;
     char now[VALUE_SIZE];
     person_describe(p->name, role, p->unit, dept, true, now);
@@ -278,7 +317,7 @@ fail:
     return rc;
 }
 
-int countyd_admin_person_edit(PGconn *db, const char *by, const char *id,
+int countyd_admin_person_edit(PGconn *db, const countyd_admin_by *by, const char *id,
                               const countyd_admin_person *p, bool *changed, sj_error *err)
 {
     *changed = false;
@@ -338,7 +377,7 @@ fail:
     return rc;
 }
 
-int countyd_admin_person_set_active(PGconn *db, const char *by, const char *id, bool active,
+int countyd_admin_person_set_active(PGconn *db, const countyd_admin_by *by, const char *id, bool active,
                                     bool *changed, sj_error *err)
 {
     static const active_flag f = {PERSON_SELECT, 4, "人员 (person)",
@@ -347,23 +386,36 @@ int countyd_admin_person_set_active(PGconn *db, const char *by, const char *id, 
     return set_active(db, by, id, active, &f, changed, err);
 }
 
-int countyd_admin_person_reset_password(PGconn *db, const char *by, const char *id,
+int countyd_admin_person_reset_password(PGconn *db, const countyd_admin_by *by, const char *id,
                                         const char *password, sj_error *err)
 {
-    int rc = password_check(password, err);
-    if (rc != 0)
-        return rc;
     char verifier[SJ_PASSWORD_VERIFIER_SIZE];
-    if ((rc = sj_password_make(password, verifier, sizeof(verifier), err)) != 0)
+    int rc = make_verifier(password, verifier, err);
+    if (rc == 0)
+        rc = countyd_admin_person_reset_verifier(db, by, id, verifier, err);
+    explicit_bzero(verifier, sizeof(verifier));
+    return rc;
+}
+
+int countyd_admin_person_reset_verifier(PGconn *db, const countyd_admin_by *by, const char *id,
+                                        const char *verifier, sj_error *err)
+{
+    int rc = verifier_check(verifier, err);
+    if (rc != 0)
         return rc;
     PGresult *res;
     if ((rc = begin_row(db, PERSON_SELECT, id, "人员 (person)", &res, err)) != 0)
         return rc;
     PQclear(res);
-    const char *pu[] = {id, verifier};
-    /* The audit says that the password was reset, never what to. */
+    char set_at[24];
+    snprintf(set_at, sizeof(set_at), "%lld", (long long)sj_clock_real_ms());
+    const char *pu[] = {id, verifier, set_at};
+    /* The audit says that the password was reset, never what to.  The
+     * time orders it against a change a station may still be sending
+     * (apply.c refuses a change made before it). */
     if ((rc = countyd_db_exec(db, "UPDATE person SET verifier = $2, must_change_password = true,"
-                                  " updated_at = now() WHERE id = $1", 2, pu, err)) != 0 ||
+                                  " password_set_at_ms = $3, updated_at = now() WHERE id = $1", 3,
+                              pu, err)) != 0 ||
         (rc = finish(db, by, "person reset-password", id, "",
                      "password reset; must change at next login", REF_PERSON, err)) != 0) {
         rollback(db);
@@ -419,7 +471,7 @@ int countyd_admin_person_cases(PGconn *db, const char *id, FILE *out, size_t *n,
 
 static const char *const REF_DUTY[] = {"duty", NULL};
 
-int countyd_admin_duty_set(PGconn *db, const char *by, const char *unit, const char *day,
+int countyd_admin_duty_set(PGconn *db, const countyd_admin_by *by, const char *unit, const char *day,
                            const char *person, bool on, bool *changed, sj_error *err)
 {
     *changed = false;
@@ -493,7 +545,7 @@ int countyd_admin_duty_print(PGconn *db, const char *unit, FILE *out, size_t *n,
 
 /* --- catalogue items -------------------------------------------------------------- */
 
-int countyd_admin_item_set_active(PGconn *db, const char *by, const char *code, bool active,
+int countyd_admin_item_set_active(PGconn *db, const countyd_admin_by *by, const char *code, bool active,
                                   bool *changed, sj_error *err)
 {
     static const char *const refs[] = {"catalogue", NULL};
@@ -525,7 +577,7 @@ static int department_name_free(PGconn *db, const char *name, sj_error *err)
     return rc;
 }
 
-int countyd_admin_department_add(PGconn *db, const char *by, const char *code, const char *name,
+int countyd_admin_department_add(PGconn *db, const countyd_admin_by *by, const char *code, const char *name,
                                  sj_error *err)
 {
     if (!sj_department_code_valid(code))
@@ -562,7 +614,7 @@ fail:
     return rc;
 }
 
-int countyd_admin_department_edit(PGconn *db, const char *by, const char *code, const char *name,
+int countyd_admin_department_edit(PGconn *db, const countyd_admin_by *by, const char *code, const char *name,
                                   bool *changed, sj_error *err)
 {
     *changed = false;
@@ -599,7 +651,7 @@ int countyd_admin_department_edit(PGconn *db, const char *by, const char *code, 
     return 0;
 }
 
-int countyd_admin_department_set_active(PGconn *db, const char *by, const char *code, bool active,
+int countyd_admin_department_set_active(PGconn *db, const countyd_admin_by *by, const char *code, bool active,
                                         bool *changed, sj_error *err)
 {
     static const char *const refs[] = {"org_tree", NULL};
@@ -618,14 +670,15 @@ int countyd_admin_audit_print(PGconn *db, const char *target, FILE *out, sj_erro
     PGresult *res;
     int rc = countyd_db_query(db, "SELECT to_char(at AT TIME ZONE 'Asia/Shanghai',"
                                   " 'YYYY-MM-DD HH24:MI:SS'), operator, command, target, old_value,"
-                                  " new_value FROM admin_audit WHERE $1 = '' OR target = $1"
+                                  " new_value, node FROM admin_audit WHERE $1 = '' OR target = $1"
                                   " ORDER BY id", 1, p, &res, err);
     if (rc != 0)
         return rc;
+    /* The node last: empty for the county machine's command line. */
     for (int r = 0; r < PQntuples(res); r++)
-        fprintf(out, "%s\t%s\t%s\t%s\t%s\t%s\n", PQgetvalue(res, r, 0), PQgetvalue(res, r, 1),
-                PQgetvalue(res, r, 2), PQgetvalue(res, r, 3), PQgetvalue(res, r, 4),
-                PQgetvalue(res, r, 5));
+        fprintf(out, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", PQgetvalue(res, r, 0),
+                PQgetvalue(res, r, 1), PQgetvalue(res, r, 2), PQgetvalue(res, r, 3),
+                PQgetvalue(res, r, 4), PQgetvalue(res, r, 5), PQgetvalue(res, r, 6));
     PQclear(res);
     return 0;
 }

@@ -16,15 +16,20 @@
  * (deactivating an inactive person) is reported as such (*changed false),
  * with no audit row and no new version.
  *
- * `by` is the operator's name for the audit (countyd_admin_operator()).
+ * `by` says who made the change for the audit: the operator (NULL or "":
+ * the Unix user, countyd_admin_operator()) and the node it came from
+ * (NULL or "": the county machine's command line; a county desk's node
+ * for an administration request, admin_req.h).
  * Errors: SJ_ENOTFOUND (no such person, item or department), SJ_EEXISTS
  * (add of an id, code or name in use), SJ_EINVAL (a bad value; err says
  * which and what to give), SJ_EDB/SJ_EDB_CONN.  The caller owns the
  * connection, not inside a transaction.
  *
  * Entry points: countyd_admin_operator(), countyd_admin_person_add(),
- * countyd_admin_person_edit(), countyd_admin_person_set_active(),
- * countyd_admin_person_reset_password(), countyd_admin_person_cases(),
+ * countyd_admin_person_add_verifier(), countyd_admin_person_edit(),
+ * countyd_admin_person_set_active(), countyd_admin_person_reset_password(),
+ * countyd_admin_person_reset_verifier(), countyd_admin_audit_write(),
+ * countyd_admin_person_cases(),
  * countyd_admin_item_set_active(), countyd_admin_department_add(),
  * countyd_admin_department_edit(), countyd_admin_department_set_active(),
  * countyd_admin_audit_print().
@@ -41,6 +46,13 @@
 #include "err.h"
 
 #define COUNTYD_ADMIN_OPERATOR_SIZE 128
+
+/* Who made a change, for the audit; a NULL pointer is the Unix user at the
+ * county machine. */
+typedef struct countyd_admin_by {
+    const char *operator_name; /* a person id or --by NAME; NULL or "": the Unix user */
+    const char *node;          /* "county-desk:410423000000"; NULL or "": the command line */
+} countyd_admin_by;
 
 /* The operator for the audit: by when given and non-empty, else the Unix
  * user running the command (else "uid N"). */
@@ -59,15 +71,29 @@ typedef struct countyd_admin_person {
 
 /* A new active person with this password (stored as a verifier); they must
  * change it at their first login (must_change_password). */
-int countyd_admin_person_add(PGconn *db, const char *by, const char *id,
+int countyd_admin_person_add(PGconn *db, const countyd_admin_by *by, const char *id,
                              const countyd_admin_person *p, const char *password, sj_error *err);
-int countyd_admin_person_edit(PGconn *db, const char *by, const char *id,
+int countyd_admin_person_edit(PGconn *db, const countyd_admin_by *by, const char *id,
                               const countyd_admin_person *p, bool *changed, sj_error *err);
-int countyd_admin_person_set_active(PGconn *db, const char *by, const char *id, bool active,
+int countyd_admin_person_set_active(PGconn *db, const countyd_admin_by *by, const char *id, bool active,
                                     bool *changed, sj_error *err);
 /* Replaces the verifier by one of password and sets must_change_password. */
-int countyd_admin_person_reset_password(PGconn *db, const char *by, const char *id,
+int countyd_admin_person_reset_password(PGconn *db, const countyd_admin_by *by, const char *id,
                                         const char *password, sj_error *err);
+/* The same two with a verifier made elsewhere (sj_password_make(): a
+ * county desk makes the one-time password and shows it there, so that
+ * only the verifier travels); the verifier must parse. */
+int countyd_admin_person_add_verifier(PGconn *db, const countyd_admin_by *by, const char *id,
+                                      const countyd_admin_person *p, const char *verifier,
+                                      sj_error *err);
+int countyd_admin_person_reset_verifier(PGconn *db, const countyd_admin_by *by, const char *id,
+                                        const char *verifier, sj_error *err);
+/* Writes the audit row of a change made inside the caller's transaction
+ * and raises each named reference version (refs NULL-ended); no COMMIT.
+ * The apply path's password change (apply.c) uses it. */
+int countyd_admin_audit_write(PGconn *db, const countyd_admin_by *by, const char *command,
+                              const char *target, const char *old_value, const char *new_value,
+                              const char *const *refs, sj_error *err);
 /* Writes the open cases the person leaves behind, one a line: those
  * assigned to them (指派), carried by them (全程代办员) or received first by
  * them (首问), and those their unit (for department staff: their
@@ -77,15 +103,15 @@ int countyd_admin_person_cases(PGconn *db, const char *id, FILE *out, size_t *n,
 
 /* Retire (active false) or restore a catalogue item: cases already
  * registered keep it; a registration with a retired item is refused. */
-int countyd_admin_item_set_active(PGconn *db, const char *by, const char *code, bool active,
+int countyd_admin_item_set_active(PGconn *db, const countyd_admin_by *by, const char *code, bool active,
                                   bool *changed, sj_error *err);
 
-int countyd_admin_department_add(PGconn *db, const char *by, const char *code, const char *name,
+int countyd_admin_department_add(PGconn *db, const countyd_admin_by *by, const char *code, const char *name,
                                  sj_error *err);
 /* Renames a department, and the catalogue items it owns with it. */
-int countyd_admin_department_edit(PGconn *db, const char *by, const char *code, const char *name,
+int countyd_admin_department_edit(PGconn *db, const countyd_admin_by *by, const char *code, const char *name,
                                   bool *changed, sj_error *err);
-int countyd_admin_department_set_active(PGconn *db, const char *by, const char *code, bool active,
+int countyd_admin_department_set_active(PGconn *db, const countyd_admin_by *by, const char *code, bool active,
                                         bool *changed, sj_error *err);
 
 /* The duty roster (值班表): on true puts person on duty at unit on day
@@ -93,7 +119,7 @@ int countyd_admin_department_set_active(PGconn *db, const char *by, const char *
  * Audited ("duty add" / "duty remove", target "UNIT DAY"); the stations
  * get the roster with the reference data.  *changed false when it was
  * already so. */
-int countyd_admin_duty_set(PGconn *db, const char *by, const char *unit, const char *day,
+int countyd_admin_duty_set(PGconn *db, const countyd_admin_by *by, const char *unit, const char *day,
                            const char *person, bool on, bool *changed, sj_error *err);
 /* Writes the roster from today on, of the units under unit (NULL or "":
  * all), one row a line: day, unit, unit name, person, name. */

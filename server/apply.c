@@ -32,6 +32,7 @@
 #include <strings.h>
 
 #include "apply_set.h"
+#include "admin.h"
 #include "arena.h"
 #include "case_pb.h"
 #include "caserow.h"
@@ -41,6 +42,7 @@
 #include "identity.h"
 #include "log.h"
 #include "orgunit.h"
+#include "password.h"
 #include "personal.h"
 #include "refusal.h"
 #include "uuid.h"
@@ -934,10 +936,13 @@ static const uint8_t *message_case(const countyd_apply_msg *m)
 
 /* The pipelined mode applies every message to the cases as they were
  * before the batch: two messages on one case need the serial run, where
- * the second sees what the first wrote. */
+ * the second sees what the first wrote.  A password change (rare) is
+ * applied by the serial run only. */
 static bool cases_distinct(const countyd_apply_msg *msgs, size_t n)
 {
     for (size_t i = 0; i < n; i++) {
+        if (msgs[i].password)
+            return false;
         const uint8_t *ci = message_case(&msgs[i]);
         for (size_t k = 0; ci && k < i; k++) {
             const uint8_t *ck = message_case(&msgs[k]);
@@ -1343,6 +1348,51 @@ static int set_flush(countyd_apply *a, sj_error *err)
  * mode returns NEED_SAFE and the batch runs again in the safe mode, where
  * every message has its savepoint as before; one bad message never
  * aborts the batch, it only costs the batch a second run. */
+/* A person's own password change (apply.h); runs in the serial modes
+ * only (cases_distinct()). */
+static int apply_password(countyd_apply *a, const countyd_apply_msg *m, countyd_apply_result *r,
+                          sj_error *err)
+{
+    const Sanji__PasswordChange *pc = m->password;
+    sj_actor actor;
+    char name[SJ_CASE_NAME_MAX + 1];
+    int rc = check_person(a, m->peer, pc->person, &actor, name, sizeof name, r);
+    if (rc != 0)
+        return rc;
+    sj_password_verifier v;
+    sj_error e;
+    if (!pc->new_verifier || sj_password_parse(pc->new_verifier, &v, &e) != 0)
+        return refuse(r, SJ_EBAD_FIELD, N_("The new password's verifier is malformed."));
+    if ((rc = check_client_time(a, pc->changed_at_ms, sj_clock_real_ms(), r)) != 0)
+        return rc;
+    char at[24];
+    fmt_i64(at, sizeof at, pc->changed_at_ms);
+    const char *p[] = {pc->person, pc->new_verifier, at};
+    PGresult *res;
+    /* Only over a password set before the change: a reset at the county
+     * after it wins, and the station is told to ask for the new one. */
+    if ((rc = countyd_db_query(a->db, "UPDATE person SET verifier = $2,"
+                                      " must_change_password = false, password_set_at_ms = $3,"
+                                      " updated_at = now()"
+                                      " WHERE id = $1 AND active AND password_set_at_ms <= $3"
+                                      " RETURNING 1", 3, p, &res, err)) != 0)
+        return rc;
+    bool done = PQntuples(res) == 1;
+    PQclear(res);
+    if (!done)
+        return refuse(r, SJ_ESTALE_VERSION,
+                      N_("The county set a new password for this person after this change was "
+                         "made; log in with the password the county gave."));
+    before_write(a);
+    static const char *const refs[] = {"person", NULL};
+    const countyd_admin_by by = {pc->person, m->peer->node};
+    if ((rc = countyd_admin_audit_write(a->db, &by, "person change-password", pc->person, "",
+                                        "password changed by the person", refs, err)) != 0)
+        return rc;
+    r->status = SANJI__ACK_STATUS__ACK_STATUS_APPLIED;
+    return 0;
+}
+
 static int apply_one(countyd_apply *a, const countyd_apply_msg *m, countyd_apply_result *r,
                      sj_error *err)
 {
@@ -1353,8 +1403,10 @@ static int apply_one(countyd_apply *a, const countyd_apply_msg *m, countyd_apply
     int rc;
     if (a->safe && (rc = countyd_db_exec(a->db, "SAVEPOINT msg", 0, NULL, err)) != 0)
         return rc;
-    if (!m->peer || (!m->submit == !m->action))
+    if (!m->peer || (!!m->submit + !!m->action + !!m->password) != 1)
         rc = refuse(r, SJ_EPROTOCOL, N_("The message carries neither a registration nor an action."));
+    else if (m->password)
+        rc = apply_password(a, m, r, err);
     else if (m->submit)
         rc = apply_submit(a, m, mid, r, err);
     else

@@ -1,6 +1,6 @@
 /*
- * apply.h - the county's apply path: upward CaseSubmit / CaseAction
- * messages applied to PostgreSQL with authority (docs/ARCHITECTURE.md, G2, G3, G5).
+ * apply.h - the county's apply path: upward CaseSubmit / CaseAction (and
+ * PasswordChange) messages applied to PostgreSQL with authority (docs/ARCHITECTURE.md, G2, G3, G5).
  *
  * countyd_apply_batch() applies many messages in ONE transaction: BEGIN;
  * the persons and catalogue items held in memory are checked against
@@ -77,12 +77,21 @@ typedef struct countyd_peer {
     const char *node;              /* "village:410423101201", for the history */
 } countyd_peer;
 
-/* One upward message: exactly one of submit and action is set. */
+/* One upward message: exactly one of submit, action and password is set.
+ * A password change (PasswordChange) is taken from a node where the
+ * person may log in (check_person(), as for a case action), for an active
+ * person, with a well-formed verifier and a time not before the password
+ * the county holds was set (else SJ_ESTALE_VERSION: a newer reset wins);
+ * it stores the verifier, clears must_change_password, writes an
+ * admin_audit row (operator the person, node the sender) and raises the
+ * person version, so the new verifier goes down in the PersonSync.
+ * A batch holding one runs serially. */
 typedef struct countyd_apply_msg {
     uint8_t message_id[16];
     const countyd_peer *peer;
     const Sanji__CaseSubmit *submit;
     const Sanji__CaseAction *action;
+    const Sanji__PasswordChange *password;
 } countyd_apply_msg;
 
 /* What the Ack says. */

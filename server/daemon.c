@@ -374,6 +374,8 @@ static void batch_run(countyd_job *j, PGconn *db, countyd_apply *apply)
         m->peer = &b->msgs[i]->peer;
         if (env->body_case == SANJI__ENVELOPE__BODY_CASE_SUBMIT)
             m->submit = env->case_submit;
+        else if (env->body_case == SANJI__ENVELOPE__BODY_PASSWORD_CHANGE)
+            m->password = env->password_change;
         else
             m->action = env->case_action;
         b->current[i] = NULL;

@@ -166,6 +166,7 @@ static int admin_command(PGconn *db, const char *const *pos, int npos, const adm
                          sj_error *err)
 {
     const char *cmd = pos[0], *verb = npos > 1 ? pos[1] : "", *target = npos > 2 ? pos[2] : "";
+    const countyd_admin_by by_cli = {o->by, NULL}, *by = &by_cli;
     bool changed = false;
     int rc;
     if (strcmp(cmd, "audit") == 0 && npos <= 2)
@@ -180,7 +181,7 @@ static int admin_command(PGconn *db, const char *const *pos, int npos, const adm
     }
     if (strcmp(cmd, "duty") == 0 && npos == 5 &&
         (strcmp(verb, "add") == 0 || strcmp(verb, "remove") == 0)) {
-        if (countyd_admin_duty_set(db, o->by, pos[2], pos[3], pos[4], verb[0] == 'a', &changed,
+        if (countyd_admin_duty_set(db, by, pos[2], pos[3], pos[4], verb[0] == 'a', &changed,
                                    err) != 0)
             return 1;
         say_changed(changed, pos[2]);
@@ -194,8 +195,8 @@ static int admin_command(PGconn *db, const char *const *pos, int npos, const adm
             bool generated;
             if ((rc = new_password(o, password, sizeof(password), &generated, err)) == 0)
                 rc = strcmp(verb, "add") == 0
-                         ? countyd_admin_person_add(db, o->by, target, &o->person, password, err)
-                         : countyd_admin_person_reset_password(db, o->by, target, password, err);
+                         ? countyd_admin_person_add(db, by, target, &o->person, password, err)
+                         : countyd_admin_person_reset_password(db, by, target, password, err);
             if (rc == 0 && generated)
                 printf("%s: 一次性密码 (one-time password): %s\n"
                        "首次登录时须改为新密码 (it must be changed at the next login)\n",
@@ -207,9 +208,9 @@ static int admin_command(PGconn *db, const char *const *pos, int npos, const adm
             return rc ? 1 : 0;
         }
         if (strcmp(verb, "edit") == 0)
-            rc = countyd_admin_person_edit(db, o->by, target, &o->person, &changed, err);
+            rc = countyd_admin_person_edit(db, by, target, &o->person, &changed, err);
         else if (strcmp(verb, "deactivate") == 0 || strcmp(verb, "activate") == 0)
-            rc = countyd_admin_person_set_active(db, o->by, target, verb[0] == 'a', &changed, err);
+            rc = countyd_admin_person_set_active(db, by, target, verb[0] == 'a', &changed, err);
         else if (strcmp(verb, "cases") == 0) {
             size_t n;
             if ((rc = countyd_admin_person_cases(db, target, stdout, &n, err)) == 0)
@@ -220,7 +221,7 @@ static int admin_command(PGconn *db, const char *const *pos, int npos, const adm
     } else if (strcmp(cmd, "item") == 0) {
         if (strcmp(verb, "retire") != 0 && strcmp(verb, "restore") != 0)
             return 2;
-        rc = countyd_admin_item_set_active(db, o->by, target, strcmp(verb, "restore") == 0,
+        rc = countyd_admin_item_set_active(db, by, target, strcmp(verb, "restore") == 0,
                                            &changed, err);
     } else if (strcmp(cmd, "department") == 0) {
         if ((strcmp(verb, "add") == 0 || strcmp(verb, "edit") == 0) && !o->person.name) {
@@ -228,12 +229,12 @@ static int admin_command(PGconn *db, const char *const *pos, int npos, const adm
             return 1;
         }
         if (strcmp(verb, "add") == 0) {
-            rc = countyd_admin_department_add(db, o->by, target, o->person.name, err);
+            rc = countyd_admin_department_add(db, by, target, o->person.name, err);
             changed = rc == 0;
         } else if (strcmp(verb, "edit") == 0)
-            rc = countyd_admin_department_edit(db, o->by, target, o->person.name, &changed, err);
+            rc = countyd_admin_department_edit(db, by, target, o->person.name, &changed, err);
         else if (strcmp(verb, "deactivate") == 0 || strcmp(verb, "activate") == 0)
-            rc = countyd_admin_department_set_active(db, o->by, target, verb[0] == 'a', &changed,
+            rc = countyd_admin_department_set_active(db, by, target, verb[0] == 'a', &changed,
                                                      err);
         else
             return 2;

@@ -195,7 +195,7 @@ int countyd_refdata_persons(PGconn *db, countyd_arena *a, const char *unit, uint
     PGresult *res;
     int rc = countyd_db_query(db,
                               "SELECT id, name, role, org_unit, verifier, active, department,"
-                              " stand_in FROM person"
+                              " stand_in, must_change_password FROM person"
                               " WHERE $1 <> '' AND left(org_unit, length($1)) = $1 ORDER BY id",
                               1, p, &res, err);
     if (rc != 0)
@@ -217,6 +217,7 @@ int countyd_refdata_persons(PGconn *db, countyd_arena *a, const char *unit, uint
         x->active = PQgetvalue(res, r, 5)[0] == 't';
         x->department = countyd_arena_strdup(a, PQgetvalue(res, r, 6));
         x->stand_in = countyd_arena_strdup(a, PQgetvalue(res, r, 7));
+        x->must_change_password = PQgetvalue(res, r, 8)[0] == 't';
         s->persons[i] = x;
     }
     PQclear(res);

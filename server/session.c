@@ -20,6 +20,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "admin_req.h"
 #include "caserow.h"
 #include "db.h"
 #include "clock.h"
@@ -937,6 +938,91 @@ static void on_query(countyd_session *s, const Sanji__Envelope *env, const uint8
     countyd_daemon_query_job(s->d, j);
 }
 
+/* ---- administration from a county desk (admin_req.h) ------------------------------- */
+
+typedef struct admin_data {
+    Sanji__Envelope *env; /* owned copy */
+    sj_identity node;
+    bool changed;
+} admin_data;
+
+static void admin_answer(countyd_session *s, const ProtobufCBinaryData *id, int code,
+                         const char *reason, bool changed)
+{
+    Sanji__Ack a = SANJI__ACK__INIT;
+    a.message_id = *id;
+    a.status = code == 0 ? SANJI__ACK_STATUS__ACK_STATUS_APPLIED
+                         : SANJI__ACK_STATUS__ACK_STATUS_REFUSED;
+    a.code = code;
+    a.reason = (char *)(reason ? reason : "");
+    a.changed = changed;
+    Sanji__Envelope out = SANJI__ENVELOPE__INIT;
+    out.body_case = SANJI__ENVELOPE__BODY_ACK;
+    out.ack = &a;
+    send_reliable(s, &out);
+}
+
+static void admin_run(countyd_job *j, PGconn *db, countyd_apply *apply)
+{
+    (void)apply;
+    admin_data *a = j->data;
+    j->status = countyd_admin_request(db, &a->node, a->env->admin_request, &a->changed, &j->err);
+}
+
+static void admin_done(countyd_job *j, countyd_daemon *d)
+{
+    (void)d;
+    countyd_session *s = j->session;
+    admin_data *a = j->data;
+    s->n_queries--;
+    if (s->conn) {
+        if (j->status != 0)
+            SJ_LOG_INFO(MOD, "administration request refused", "peer", s->peer.node_id, "code",
+                        sj_err_name(j->status));
+        admin_answer(s, &a->env->message_id, j->status, j->status ? j->err.message : "",
+                     a->changed);
+    }
+    sj_envelope_free(a->env);
+    free(a);
+    countyd_job_free(j);
+}
+
+/* Answered on the link with an Ack; not stored nor retried: the desk
+ * asks while it is connected and shows the answer. */
+static void on_admin(countyd_session *s, const Sanji__Envelope *env, const uint8_t *payload,
+                     size_t len)
+{
+    if (s->peer.role != SJ_NODE_ROLE_COUNTY_DESK) {
+        char reason[SJ_ERROR_MESSAGE_MAX];
+        snprintf(reason, sizeof reason, "%s",
+                 _("Only a county desk may administer persons, departments and items."));
+        admin_answer(s, &env->message_id, SJ_ENOT_ADMIN, reason, false);
+        return;
+    }
+    if (s->n_queries >= QUERY_JOBS_MAX) {
+        char reason[SJ_ERROR_MESSAGE_MAX];
+        snprintf(reason, sizeof reason, "%s",
+                 _("Too many questions are waiting at the county; ask again once the earlier "
+                   "answers have come."));
+        admin_answer(s, &env->message_id, SJ_EBUSY, reason, false);
+        return;
+    }
+    admin_data *a = calloc(1, sizeof(*a));
+    sj_error err;
+    if (!a || sj_envelope_unpack(payload, len, &a->env, &err) != 0) {
+        free(a);
+        return;
+    }
+    a->node = s->peer;
+    countyd_job *j = countyd_job_new();
+    j->run = admin_run;
+    j->done = admin_done;
+    j->session = countyd_session_ref(s);
+    j->data = a;
+    s->n_queries++;
+    countyd_daemon_query_job(s->d, j);
+}
+
 /* ---- liveness ------------------------------------------------------------------------ */
 
 static bool carries_login_failures(const Sanji__NodeStatus *st)
@@ -1091,6 +1177,7 @@ void countyd_session_message(countyd_session *s, const Sanji__Envelope *env,
         break;
     case SANJI__ENVELOPE__BODY_CASE_SUBMIT:
     case SANJI__ENVELOPE__BODY_CASE_ACTION:
+    case SANJI__ENVELOPE__BODY_PASSWORD_CHANGE:
         on_upward(s, env, payload, len);
         break;
     case SANJI__ENVELOPE__BODY_FEED_REQUEST:
@@ -1098,6 +1185,9 @@ void countyd_session_message(countyd_session *s, const Sanji__Envelope *env,
         break;
     case SANJI__ENVELOPE__BODY_QUERY:
         on_query(s, env, payload, len);
+        break;
+    case SANJI__ENVELOPE__BODY_ADMIN_REQUEST:
+        on_admin(s, env, payload, len);
         break;
     case SANJI__ENVELOPE__BODY_HEARTBEAT:
         on_status(s, env->heartbeat->status);

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "desk-draft.h"
+#include "desk-passwd.h"
 #include "i18n.h"
 
 #define RECENT_MAX 6
@@ -23,6 +24,10 @@ struct _DeskLoginPage {
     GtkWidget *names_hint; /* shown while this node has no person list */
     desk_draft *state;   /* "recent": names that logged in here, newest first, one per line */
     bool busy;
+    /* A password the county set is replaced before anything else: the
+     * login part is hidden and the change form shown (desk-passwd.h). */
+    GtkWidget *login_part, *change, *change_note;
+    char *typed;         /* the password typed, until the check is done */
 };
 
 G_DEFINE_TYPE(DeskLoginPage, desk_login_page, GTK_TYPE_BOX)
@@ -113,13 +118,46 @@ static void set_busy(DeskLoginPage *p, bool busy)
     gtk_spinner_set_spinning(GTK_SPINNER(p->spinner), busy);
 }
 
+static void typed_free(DeskLoginPage *p)
+{
+    if (p->typed) {
+        explicit_bzero(p->typed, strlen(p->typed));
+        g_free(p->typed);
+        p->typed = NULL;
+    }
+}
+
+/* The login part or the forced change of a password the county set. */
+static void show_change(DeskLoginPage *p, bool change)
+{
+    gtk_widget_set_visible(p->login_part, !change);
+    gtk_widget_set_visible(p->change, change);
+    gtk_widget_set_visible(p->change_note, change);
+    if (!change)
+        desk_passwd_form_set_current(p->change, NULL);
+}
+
+static void on_changed(gpointer data)
+{
+    DeskLoginPage *p = data;
+    show_change(p, false);
+    desk_passwd_form_reset(p->change);
+    desk_window_logged_in(p->win);
+}
+
 static void on_login_done(sc_client *c, int status, const sj_error *err, void *data)
 {
     DeskLoginPage *p = data;
     if (gtk_widget_get_root(GTK_WIDGET(p))) {
         set_busy(p, false);
         gtk_editable_set_text(GTK_EDITABLE(p->password), "");
-        if (status == 0) {
+        const Sanji__Person *who = status == 0 ? sc_person(c) : NULL;
+        if (status == 0 && who && sc_must_change_password(c, who->id)) {
+            set_message(p, "", false);
+            remember(p, gtk_editable_get_text(GTK_EDITABLE(p->person)));
+            desk_passwd_form_set_current(p->change, p->typed);
+            show_change(p, true);
+        } else if (status == 0) {
             set_message(p, "", false);
             remember(p, gtk_editable_get_text(GTK_EDITABLE(p->person)));
             desk_window_logged_in(p->win);
@@ -129,6 +167,7 @@ static void on_login_done(sc_client *c, int status, const sj_error *err, void *d
             set_message(p, err && err->message[0] ? err->message : sj_err_text(status), true);
         }
     }
+    typed_free(p);
     g_object_unref(p);
 }
 
@@ -160,6 +199,8 @@ static void on_submit(GtkWidget *widget, gpointer data)
             set_message(p, err.message, true);
         return;
     }
+    typed_free(p);
+    p->typed = g_strdup(pw);
     set_message(p, _("Checking…"), false);
     set_busy(p, true);
 }
@@ -175,6 +216,8 @@ void desk_login_page_update_link(DeskLoginPage *p)
 
 void desk_login_page_reset(DeskLoginPage *p)
 {
+    show_change(p, false);
+    desk_passwd_form_reset(p->change);
     gtk_editable_set_text(GTK_EDITABLE(p->password), "");
     set_message(p, "", false);
     fill_names(p);
@@ -191,6 +234,7 @@ void desk_login_page_reload_persons(DeskLoginPage *p)
 static void desk_login_page_finalize(GObject *obj)
 {
     DeskLoginPage *p = DESK_LOGIN_PAGE(obj);
+    typed_free(p);
     desk_draft_free(p->state);
     G_OBJECT_CLASS(desk_login_page_parent_class)->finalize(obj);
 }
@@ -281,13 +325,23 @@ DeskLoginPage *desk_login_page_new(DeskWindow *w)
     gtk_box_append(b, title);
     gtk_box_append(b, station);
     gtk_box_append(b, p->refusal);
-    gtk_box_append(b, l1);
-    gtk_box_append(b, p->names);
-    gtk_box_append(b, p->names_hint);
-    gtk_box_append(b, p->person);
-    gtk_box_append(b, l2);
-    gtk_box_append(b, p->password);
-    gtk_box_append(b, p->submit);
+    p->login_part = gtk_box_new(GTK_ORIENTATION_VERTICAL, 14);
+    GtkBox *lp = GTK_BOX(p->login_part);
+    gtk_box_append(lp, l1);
+    gtk_box_append(lp, p->names);
+    gtk_box_append(lp, p->names_hint);
+    gtk_box_append(lp, p->person);
+    gtk_box_append(lp, l2);
+    gtk_box_append(lp, p->password);
+    gtk_box_append(lp, p->submit);
+    gtk_box_append(b, p->login_part);
+    p->change_note = gtk_label_new(_("The county set this password: choose a new one now, before anything else."));
+    gtk_label_set_wrap(GTK_LABEL(p->change_note), true);
+    gtk_label_set_xalign(GTK_LABEL(p->change_note), 0);
+    p->change = desk_passwd_form_new(w, "login.change", on_changed, p);
+    gtk_box_append(b, p->change_note);
+    gtk_box_append(b, p->change);
+    show_change(p, false);
     gtk_box_append(b, p->spinner);
     gtk_box_append(b, p->message);
     gtk_box_append(b, hint);

@@ -14,6 +14,8 @@
 #include "desk-link-bar.h"
 #include "desk-board.h"
 #include "desk-login-page.h"
+#include "desk-passwd.h"
+#include "desk-admin.h"
 #include "desk-network-page.h"
 #include "desk-register-form.h"
 #include "desk-period-stats.h"
@@ -34,7 +36,7 @@ struct _DeskWindow {
     GtkWidget *banner, *banner_label;
     GtkWidget *outer;           /* "setup" | "login" | "main" */
     GtkWidget *pages;           /* the role's pages */
-    GtkWidget *person_label, *logout;
+    GtkWidget *person_label, *logout, *passwd;
     DeskLoginPage *login;
     DeskHomePage *home;
     DeskRegisterForm *reg;
@@ -43,6 +45,8 @@ struct _DeskWindow {
     DeskLevelPage *county;
     DeskNetworkPage *network;
     DeskStatsPage *stats;
+    /* county desk: 人员管理, 部门管理, 事项管理 (desk-admin.h) */
+    GtkWidget *admin_persons, *admin_departments, *admin_items;
     DeskBoard *board;           /* --board at a village station: the public board only */
     guint refresh_id;
     bool caught_up;
@@ -266,6 +270,12 @@ void desk_window_handle_event(DeskWindow *w, const sc_event *ev)
         }
         if (w->login && ev->kind && strcmp(ev->kind, "persons") == 0)
             desk_login_page_reload_persons(w->login);
+        if (w->admin_persons && ev->kind && strcmp(ev->kind, "persons") == 0)
+            desk_admin_page_reload(w->admin_persons);
+        if (w->admin_departments && ev->kind && strcmp(ev->kind, "org_tree") == 0)
+            desk_admin_page_reload(w->admin_departments);
+        if (w->admin_items && ev->kind && strcmp(ev->kind, "catalogue") == 0)
+            desk_admin_page_reload(w->admin_items);
         break;
     default:
         break;
@@ -322,6 +332,7 @@ void desk_window_logged_in(DeskWindow *w)
                                            node->name[0] ? node->name : unit_name ? unit_name : node->unit);
     gtk_label_set_text(GTK_LABEL(w->person_label), who);
     gtk_widget_set_visible(w->logout, true);
+    gtk_widget_set_visible(w->passwd, true);
     gtk_stack_set_visible_child_name(GTK_STACK(w->outer), "main");
     const char *first = w->home ? "home" : w->township ? "township" : "county";
     gtk_stack_set_visible_child_name(GTK_STACK(w->pages), first);
@@ -358,6 +369,7 @@ static void on_logout(GtkButton *b, gpointer data)
     gtk_revealer_set_reveal_child(GTK_REVEALER(w->banner), false);
     gtk_label_set_text(GTK_LABEL(w->person_label), "");
     gtk_widget_set_visible(w->logout, false);
+    gtk_widget_set_visible(w->passwd, false);
     desk_login_page_reset(w->login);
     gtk_stack_set_visible_child_name(GTK_STACK(w->outer), "login");
 }
@@ -553,6 +565,12 @@ static void build_role_pages(DeskWindow *w)
         w->stats = desk_stats_page_new(w);
         add_page(w, GTK_WIDGET(w->stats), "stats", _("Statistics"));
         add_page(w, GTK_WIDGET(desk_stars_page_new(w)), "stars", _("Stars"));
+        w->admin_persons = desk_admin_persons_new(w);
+        add_page(w, w->admin_persons, "admin-persons", _("Persons"));
+        w->admin_departments = desk_admin_departments_new(w);
+        add_page(w, w->admin_departments, "admin-departments", _("Departments"));
+        w->admin_items = desk_admin_items_new(w);
+        add_page(w, w->admin_items, "admin-items", _("Catalogue items"));
         break;
     }
     w->case_view = desk_case_view_new(w);
@@ -602,6 +620,11 @@ DeskWindow *desk_window_new(DeskApplication *app)
     gtk_widget_set_visible(w->logout, false);
     g_signal_connect(w->logout, "clicked", G_CALLBACK(on_logout), w);
     gtk_header_bar_pack_end(GTK_HEADER_BAR(header), w->logout);
+    /* 修改密码: the logged-in person's own password (desk-passwd.h). */
+    w->passwd = gtk_button_new_with_label(_("Change password"));
+    gtk_widget_set_visible(w->passwd, false);
+    g_signal_connect_swapped(w->passwd, "clicked", G_CALLBACK(desk_passwd_window_open), w);
+    gtk_header_bar_pack_end(GTK_HEADER_BAR(header), w->passwd);
     gtk_header_bar_pack_end(GTK_HEADER_BAR(header), w->person_label);
     gtk_window_set_titlebar(GTK_WINDOW(w), header);
 
@@ -632,6 +655,7 @@ DeskWindow *desk_window_new(DeskApplication *app)
     desk_window_register(w, "banner", w->banner_label);
     desk_window_register(w, "person", w->person_label);
     desk_window_register(w, "logout", w->logout);
+    desk_window_register(w, "passwd.open", w->passwd);
 
     if (!w->client) {
         gtk_stack_add_named(GTK_STACK(w->outer), setup_page(w, desk_application_setup_error(app)),

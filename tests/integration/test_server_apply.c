@@ -227,7 +227,7 @@ static void test_retired_item_refused_for_new_cases_only(void **state)
     expect_applied((countyd_apply_result[]){register_case(f, &P_VA, 1, "pa", "T-1")}, 1);
     bool changed;
     sj_error err;
-    if (countyd_admin_item_set_active(f->db, "测试", "T-1", false, &changed, &err) != 0)
+    if (countyd_admin_item_set_active(f->db, &(const countyd_admin_by){"测试", NULL}, "T-1", false, &changed, &err) != 0)
         fail_msg("retire: %s", err.message);
     assert_true(changed);
     countyd_apply_result r = register_case(f, &P_VA, 2, "pa", "T-1");
@@ -237,7 +237,7 @@ static void test_retired_item_refused_for_new_cases_only(void **state)
     assert_int_equal(pgt_count(f->db, "cases"), 1);
     step(f, &P_VA, 1, SANJI__CASE_ACTION_TYPE__CASE_ACTION_ESCALATE, 1, "pa", "", 2);
     /* Restored: registrations take it again. */
-    if (countyd_admin_item_set_active(f->db, "测试", "T-1", true, &changed, &err) != 0)
+    if (countyd_admin_item_set_active(f->db, &(const countyd_admin_by){"测试", NULL}, "T-1", true, &changed, &err) != 0)
         fail_msg("restore: %s", err.message);
     expect_applied((countyd_apply_result[]){register_case(f, &P_VA, 3, "pa", "T-1")}, 1);
 }
@@ -1208,7 +1208,7 @@ static void test_assignment_take_over_and_stand_in(void **state)
     /* Deactivated mid-case: the case shows up for reassignment. */
     bool changed;
     sj_error err;
-    if (countyd_admin_person_set_active(f->db, "测试", "tx", false, &changed, &err) != 0)
+    if (countyd_admin_person_set_active(f->db, &(const countyd_admin_by){"测试", NULL}, "tx", false, &changed, &err) != 0)
         fail_msg("deactivate: %s", err.message);
     char *buf = NULL;
     size_t len = 0, n = 0;

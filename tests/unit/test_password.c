@@ -148,6 +148,27 @@ static void test_malformed_verifiers(void **state)
     assert_int_equal(sj_password_parse(NULL, &(sj_password_verifier){0}, NULL), SJ_EINVAL);
 }
 
+/* The rules for a password a person chooses (sj_password_strength). */
+static void test_strength(void **state)
+{
+    (void)state;
+    sj_error err;
+    static const char *const good[] = {"Neu-gewaehlt-7", "abcdefg1", "12345678!", "密码是个好东西1",
+                                       "ab-cd-ef"};
+    for (size_t i = 0; i < sizeof good / sizeof *good; i++)
+        if (sj_password_strength(good[i], &err) != 0)
+            fail_msg("%s refused: %s", good[i], err.message);
+    static const char *const bad[] = {"", "short1", "abcdefgh", "12345678", "aaaaaaaa",
+                                      "密码是个好东西吗", "\377\3761234567"};
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+        assert_int_equal(sj_password_strength(bad[i], &err), SJ_EINVAL);
+        assert_true(err.message[0] != '\0');
+    }
+    assert_int_equal(sj_password_strength(NULL, &err), SJ_EINVAL);
+    assert_int_equal(sj_password_strength("abcdefg", &err), SJ_EINVAL);
+    assert_non_null(strstr(err.message, "8"));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -158,6 +179,7 @@ int main(void)
         cmocka_unit_test(test_small_buffer),
         cmocka_unit_test(test_known_answers),
         cmocka_unit_test(test_malformed_verifiers),
+        cmocka_unit_test(test_strength),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
