@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "attach.h"
 #include "case_pb.h"
 #include "clock.h"
 #include "conn.h"
@@ -65,7 +66,10 @@ struct sc_client {
     int lasting_refusal;      /* a refusal only a person can fix (sj_err_is_lasting), 0: none */
     int64_t network_time_ms;  /* the peer's clock at the last Welcome (kept in the store) */
     int64_t clock_offset_ms;  /* the peer's clock minus ours then; valid while welcomed */
-    int64_t sent_upto;        /* outbox seq sent on this link */
+    int64_t sent_upto;        /* outbox seq sent on this link (case messages) */
+    int64_t chunk_upto;       /* outbox seq sent on this link (attachment chunks) */
+    uint64_t attach_max_file, attach_max_case;
+    unsigned attach_in_flight;
 
     Sanji__CatalogueSync *catalogue;
     Sanji__OrgTreeSync *org_tree;
@@ -281,6 +285,23 @@ static int send_env(sc_client *c, Sanji__Envelope *env, uint8_t id_out[16], sj_e
     return sj_conn_send(c->conn, env, id_out, err);
 }
 
+/* True when some case message on case_id is still waiting (SAVED or
+ * STORED) among the n unfinished rows e. */
+static bool case_pending(const sc_outbox_entry *e, size_t n, const uint8_t case_id[16])
+{
+    for (size_t i = 0; i < n; i++)
+        if (e[i].action != SC_OUTBOX_CHUNK && memcmp(e[i].case_id, case_id, 16) == 0)
+            return true;
+    return false;
+}
+
+/* Sends what the outbox holds and this link has not sent yet.  Case
+ * messages go first, in outbox order.  Attachment chunks follow, in
+ * outbox order, each only once every case message on its case has been
+ * answered by the county (so the county knows the case and its scope when
+ * the chunk arrives), and at most attach_in_flight of them sent and not
+ * yet stored by the relay: a large upload never stands in front of a case
+ * action for more than that many chunks on a slow link. */
 static void flush_outbox(sc_client *c)
 {
     if (!c->conn || !c->welcomed || sj_conn_blocked(c->conn))
@@ -292,12 +313,21 @@ static void flush_outbox(sc_client *c)
         SJ_LOG_WARN(MOD, "outbox read failed", "error", err.message);
         return;
     }
-    for (size_t i = 0; i < n; i++) {
+    unsigned in_flight = 0;
+    bool stop = false;
+    for (size_t i = 0; i < n && !stop; i++) {
+        if (e[i].action == SC_OUTBOX_CHUNK) {
+            if (e[i].seq <= c->chunk_upto && e[i].state == SC_OUT_SAVED)
+                in_flight++;
+            continue;
+        }
         if (e[i].seq <= c->sent_upto)
             continue;
         int rc = sj_conn_send_payload(c->conn, e[i].payload, e[i].payload_len, &err);
-        if (rc == SJ_EBACKPRESSURE || rc == SJ_ECLOSED)
-            break; /* on_drain or the next link resumes */
+        if (rc == SJ_EBACKPRESSURE || rc == SJ_ECLOSED) {
+            stop = true; /* on_drain or the next link resumes */
+            break;
+        }
         if (rc != 0) {
             /* A payload that cannot be sent at all (over the frame limit):
              * it was checked when saved, so this is a damaged row.  Skip it
@@ -305,6 +335,19 @@ static void flush_outbox(sc_client *c)
             SJ_LOG_ERROR(MOD, "outbox message cannot be sent", "error", err.message);
         }
         c->sent_upto = e[i].seq;
+    }
+    for (size_t i = 0; i < n && !stop; i++) {
+        if (e[i].action != SC_OUTBOX_CHUNK || e[i].seq <= c->chunk_upto)
+            continue;
+        if (in_flight >= c->attach_in_flight || case_pending(e, n, e[i].case_id))
+            break; /* the next ack or answer resumes, in order */
+        int rc = sj_conn_send_payload(c->conn, e[i].payload, e[i].payload_len, &err);
+        if (rc == SJ_EBACKPRESSURE || rc == SJ_ECLOSED)
+            break;
+        if (rc != 0)
+            SJ_LOG_ERROR(MOD, "outbox message cannot be sent", "error", err.message);
+        c->chunk_upto = e[i].seq;
+        in_flight++;
     }
     sc_store_outbox_free(e, n);
 }
@@ -521,6 +564,31 @@ static void on_ack(sc_client *c, const Sanji__Ack *a)
         sc_store_outbox_free(e, 1);
         return;
     }
+    if (changed && e->action == SC_OUTBOX_CHUNK) {
+        /* An attachment's chunk: its attachment's progress; the next
+         * chunks may go now. */
+        Sanji__Envelope *env = NULL;
+        if (state != SC_OUT_STORED && sj_envelope_unpack(e->payload, e->payload_len, &env, &err) == 0 &&
+            env->body_case == SANJI__ENVELOPE__BODY_ATTACHMENT_CHUNK &&
+            env->attachment_chunk->attachment_id.len == 16 &&
+            sc_store_attach_progress(c->st, env->attachment_chunk->attachment_id.data,
+                                     state == SC_OUT_APPLIED, a->code, reason, &err) != 0)
+            SJ_LOG_WARN(MOD, "attachment progress not stored", "error", err.message);
+        sj_envelope_free(env);
+        if (state == SC_OUT_REFUSED) {
+            sc_event ev = {.type = SC_EV_REFUSED,
+                           .message_id = a->message_id.data,
+                           .case_id = e->case_id,
+                           .action = (sj_case_action)e->action,
+                           .case_number = nz(a->case_number),
+                           .code = a->code,
+                           .reason = reason};
+            emit(c, &ev);
+        }
+        sc_store_outbox_free(e, 1);
+        flush_outbox(c);
+        return;
+    }
     if (changed) {
         if (state == SC_OUT_REFUSED && a->current && a->current->case_id.len == 16 &&
             sj_orgunit_contains(c->node.unit, nz(a->current->village))) {
@@ -546,6 +614,8 @@ static void on_ack(sc_client *c, const Sanji__Ack *a)
                        .code = state == SC_OUT_REFUSED ? a->code : 0,
                        .reason = state == SC_OUT_REFUSED ? reason : ""};
         emit(c, &ev);
+        if (state >= SC_OUT_APPLIED)
+            flush_outbox(c); /* chunks waiting for this case may go */
     }
     sc_store_outbox_free(e, 1);
 }
@@ -678,6 +748,7 @@ static void d_on_up(sj_dialer *d, sj_conn *conn, const sj_identity *peer)
     c->caught_up = false;
     c->gap_requested = false;
     c->sent_upto = 0;
+    c->chunk_upto = 0;
     snprintf(c->peer_node, sizeof(c->peer_node), "%s", peer->node_id);
     send_hello(c);
 }
@@ -891,6 +962,9 @@ int sc_client_new(uv_loop_t *loop, const sc_config *cfg, sc_event_cb cb, void *d
     c->data = data;
     c->backoff_base_ms = cfg->backoff_base_ms;
     c->backoff_cap_ms = cfg->backoff_cap_ms;
+    c->attach_max_file = cfg->attach_max_file ? cfg->attach_max_file : SJ_ATTACH_MAX_FILE_BYTES;
+    c->attach_max_case = cfg->attach_max_case ? cfg->attach_max_case : SJ_ATTACH_MAX_CASE_BYTES;
+    c->attach_in_flight = cfg->attach_in_flight ? cfg->attach_in_flight : 2;
     static const sj_node_role peers[] = {SJ_NODE_ROLE_RELAY, SJ_NODE_ROLE_COUNTY};
     sj_tls_config tc = {
         .ca_file = cfg->ca_file,
@@ -1494,6 +1568,138 @@ int sc_act(sc_client *c, const sc_action_req *req, uint8_t message_id_out[16], s
     return rc;
 }
 
+/* ---- attachments ------------------------------------------------------- */
+
+int sc_attach(sc_client *c, const uint8_t case_id[16], const char *name, const uint8_t *data,
+              size_t len, const char *material, uint8_t attachment_id_out[16], sj_error *err)
+{
+    sj_actor actor;
+    const Sanji__Person *p = NULL;
+    int rc = actor_of(c, &actor, &p, err);
+    if (rc != 0)
+        return rc;
+    Sanji__Case *cur = NULL;
+    if (sc_store_case_get(c->st, case_id, &cur, NULL, err) != 0) {
+        if (err && err->code == SJ_ENOTFOUND)
+            return sj_error_set(err, SJ_EUNKNOWN_CASE, "%s", _("There is no such case at this station."));
+        return err ? err->code : SJ_EDB;
+    }
+    bool mine = sj_orgunit_contains(c->node.unit, nz(cur->village));
+    sanji__case__free_unpacked(cur, NULL);
+    if (!mine)
+        return sj_error_set(err, SJ_ESCOPE, "%s",
+                            _("The case belongs to a village outside this station's scope."));
+    name = sj_attach_base_name(nz(name));
+    if (!*name || strlen(name) > SJ_ATTACH_NAME_MAX || !sj_utf8_valid(name, strlen(name)))
+        return sj_error_set(err, SJ_EBAD_FIELD, "%s",
+                            _("The file name is empty, too long or not valid text; rename the file."));
+    material = nz(material);
+    if (strlen(material) > SJ_ATTACH_MATERIAL_MAX || !sj_utf8_valid(material, strlen(material)))
+        return sj_error_set(err, SJ_EBAD_FIELD, "%s",
+                            _("The material's name is too long or not valid text."));
+    const char *mime = NULL;
+    if ((rc = sj_attach_check_file(data, len, c->attach_max_file,
+                                   sc_store_attach_case_bytes(c->st, case_id), c->attach_max_case,
+                                   &mime, err)) != 0)
+        return rc;
+    sc_attach_row row;
+    memset(&row, 0, sizeof row);
+    sj_uuid_v7(row.attachment_id);
+    memcpy(row.case_id, case_id, 16);
+    snprintf(row.name, sizeof row.name, "%s", name);
+    snprintf(row.mime, sizeof row.mime, "%s", mime);
+    row.size = len;
+    sj_attach_sha256(data, len, row.sha256);
+    snprintf(row.material, sizeof row.material, "%s", material);
+    snprintf(row.actor_person, sizeof row.actor_person, "%s", nz(p->id));
+    row.attached_at_ms = sj_clock_real_ms();
+    row.chunk_count = sj_attach_chunk_count(len);
+    row.local = true;
+    Sanji__AttachmentChunk ch = SANJI__ATTACHMENT_CHUNK__INIT;
+    ch.attachment_id = (ProtobufCBinaryData){16, row.attachment_id};
+    ch.case_id = (ProtobufCBinaryData){16, (uint8_t *)case_id};
+    ch.chunk_count = row.chunk_count;
+    ch.size = len;
+    ch.sha256 = (ProtobufCBinaryData){SJ_ATTACH_SHA256_SIZE, row.sha256};
+    ch.name = row.name;
+    ch.mime = row.mime;
+    ch.material = row.material;
+    ch.actor_person = row.actor_person;
+    ch.attached_at_ms = row.attached_at_ms;
+    /* The file and every chunk in one transaction: the attachment is
+     * saved whole or not at all. */
+    if ((rc = sc_store_begin(c->st, err)) != 0)
+        return rc;
+    rc = sc_store_attach_add(c->st, &row, data, len, err);
+    for (uint32_t k = 0; rc == 0 && k < row.chunk_count; k++) {
+        uint8_t msg_id[16];
+        sj_uuid_v7(msg_id);
+        ch.chunk_no = k;
+        ch.data = (ProtobufCBinaryData){sj_attach_chunk_len(len, k),
+                                        (uint8_t *)data + (size_t)k * SJ_ATTACH_CHUNK_SIZE};
+        Sanji__Envelope env = SANJI__ENVELOPE__INIT;
+        env.message_id = (ProtobufCBinaryData){16, msg_id};
+        env.body_case = SANJI__ENVELOPE__BODY_ATTACHMENT_CHUNK;
+        env.attachment_chunk = &ch;
+        uint8_t *payload = NULL;
+        size_t plen = 0;
+        rc = pack_payload(c, &env, &payload, &plen, err);
+        if (rc == 0)
+            rc = sc_store_outbox_add(c->st, msg_id, case_id, SC_OUTBOX_CHUNK, payload, plen,
+                                     row.attached_at_ms, err);
+        free(payload);
+    }
+    if (rc == 0)
+        rc = sc_store_commit(c->st, err);
+    if (rc != 0) {
+        sc_store_rollback(c->st);
+        return rc;
+    }
+    if (attachment_id_out)
+        memcpy(attachment_id_out, row.attachment_id, 16);
+    flush_outbox(c);
+    return 0;
+}
+
+int sc_attachments(sc_client *c, const uint8_t case_id[16], sc_attach_row **out, size_t *n,
+                   sj_error *err)
+{
+    return sc_store_attach_list(c->st, case_id, out, n, err);
+}
+
+int sc_attachment_data(sc_client *c, const uint8_t attachment_id[16], uint8_t **data, size_t *len,
+                       sj_error *err)
+{
+    return sc_store_attach_data(c->st, attachment_id, data, len, err);
+}
+
+int sc_attachment_keep(sc_client *c, const Sanji__AttachmentInfo *in, const uint8_t *data,
+                       size_t len, sj_error *err)
+{
+    uint8_t sha[SJ_ATTACH_SHA256_SIZE];
+    if (in->attachment_id.len != 16 || in->case_id.len != 16 ||
+        in->sha256.len != SJ_ATTACH_SHA256_SIZE || len != in->size)
+        return sj_error_set(err, SJ_EBAD_FIELD, "%s", _("The attachment received is incomplete."));
+    sj_attach_sha256(data, len, sha);
+    if (memcmp(sha, in->sha256.data, sizeof sha) != 0)
+        return sj_error_set(err, SJ_EATTACH_HASH, "%s",
+                            _("The attachment received does not match its SHA-256; fetch it again."));
+    sc_attach_row row;
+    memset(&row, 0, sizeof row);
+    memcpy(row.attachment_id, in->attachment_id.data, 16);
+    memcpy(row.case_id, in->case_id.data, 16);
+    snprintf(row.name, sizeof row.name, "%s", nz(in->name));
+    snprintf(row.mime, sizeof row.mime, "%s", nz(in->mime));
+    row.size = in->size;
+    memcpy(row.sha256, sha, sizeof sha);
+    snprintf(row.material, sizeof row.material, "%s", nz(in->material));
+    snprintf(row.actor_person, sizeof row.actor_person, "%s", nz(in->actor_person));
+    row.attached_at_ms = in->attached_at_ms;
+    row.chunk_count = in->chunk_count;
+    row.chunks_applied = in->chunk_count;
+    return sc_store_attach_add(c->st, &row, data, len, err);
+}
+
 /* ---- reads ------------------------------------------------------------- */
 
 int sc_find_case(sc_client *c, const char *ref, uint8_t case_id[16], sj_error *err)
@@ -1892,6 +2098,8 @@ const char *sc_status_label(sj_case_status s)
 
 const char *sc_action_label(sj_case_action a)
 {
+    if ((int)a == SC_OUTBOX_CHUNK)
+        return _("attachment piece");
     switch (a) {
     case SJ_ACTION_REGISTER: return _("case action: register");
     case SJ_ACTION_RESOLVE_AT_ONCE: return _("case action: resolve at once");

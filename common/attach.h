@@ -32,6 +32,8 @@
 /* Defaults of attachment.max_file and attachment.max_case. */
 #define SJ_ATTACH_MAX_FILE_DEFAULT "10MiB"
 #define SJ_ATTACH_MAX_CASE_DEFAULT "50MiB"
+#define SJ_ATTACH_MAX_FILE_BYTES (UINT64_C(10) * 1024 * 1024)
+#define SJ_ATTACH_MAX_CASE_BYTES (UINT64_C(50) * 1024 * 1024)
 
 /* The MIME type of data by its first bytes: "image/jpeg", "image/png",
  * "application/pdf", or NULL for anything else. */
