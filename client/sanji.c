@@ -32,6 +32,7 @@
 
 #include <uv.h>
 
+#include "attach.h"
 #include "clock.h"
 #include "client_config.h"
 #include "config.h"
@@ -74,6 +75,8 @@ typedef struct opts {
     size_t n_materials;
     const char *statuses[MAX_REPEAT];
     size_t n_statuses;
+    const char *attach[MAX_REPEAT]; /* --attach FILE[:MATERIAL] */
+    size_t n_attach;
     double wait;
     bool wait_set;
     const char *args[4];
@@ -121,6 +124,7 @@ static const option_def OPTIONS[] = {
     {"by", true, N_("township | village | department | category | item | handling | level")},
     {"unit", true, N_("only this township or village of your scope")},
     {"format", true, N_("table | csv | xlsx (default table; xlsx needs -o FILE)")},
+    {"attach", true, N_("a photo or scan (JPEG, PNG, PDF) to attach, FILE or FILE:MATERIAL (the 一次告知 material it answers); repeatable")},
     {"output", true, N_("the file to write (also -o FILE): print, the PDF (default: the case number and the paper's name, in this folder); stats, instead of standard output")},
 };
 #define N_OPTIONS (sizeof(OPTIONS) / sizeof(OPTIONS[0]))
@@ -152,6 +156,7 @@ static int cmd_queue(run *r, const command *cmd, sj_error *err);
 static int cmd_print(run *r, const command *cmd, sj_error *err);
 static int cmd_persons(run *r, const command *cmd, sj_error *err);
 static int cmd_duty(run *r, const command *cmd, sj_error *err);
+static int cmd_attachment(run *r, const command *cmd, sj_error *err);
 
 struct command {
     const char *name;
@@ -168,7 +173,7 @@ struct command {
 #define ACT_OPTS "wait,wait-applied"
 static const command COMMANDS[] = {
     {"register", cmd_action, M_ACTION, SJ_ACTION_REGISTER,
-     "item,name,id,phone,text,urgent,no-notify,appointment,carrier," ACT_OPTS, "item,name,id,phone,text", "", 0, 0,
+     "item,name,id,phone,text,urgent,no-notify,appointment,carrier,attach," ACT_OPTS, "item,name,id,phone,text", "", 0, 0,
      N_("register a new request (诉求登记)")},
     {"resolve-now", cmd_action, M_ACTION, SJ_ACTION_RESOLVE_AT_ONCE, "result,note," ACT_OPTS, "result", "CASE",
      1, 1, N_("resolve at once at the village (即办)")},
@@ -190,7 +195,7 @@ static const command COMMANDS[] = {
      N_("send a wrongly escalated case back one level (退回下级)")},
     {"request-materials", cmd_action, M_ACTION, SJ_ACTION_REQUEST_MATERIALS, "material,note," ACT_OPTS,
      "material", "CASE", 1, 1, N_("list every missing material at once (一次告知)")},
-    {"supplement", cmd_action, M_ACTION, SJ_ACTION_SUPPLEMENT, "note," ACT_OPTS, "", "CASE", 1, 1,
+    {"supplement", cmd_action, M_ACTION, SJ_ACTION_SUPPLEMENT, "note,attach," ACT_OPTS, "", "CASE", 1, 1,
      N_("the missing materials were brought (补齐材料)")},
     {"resolve", cmd_action, M_ACTION, SJ_ACTION_RESOLVE, "result,note," ACT_OPTS, "result", "CASE", 1, 1,
      N_("resolve with a result (办结)")},
@@ -229,6 +234,9 @@ static const command COMMANDS[] = {
     {"list", cmd_list, M_STATUS, 0, "mine,overdue,waiting,status", "", "", 0, 0,
      N_("list cases (filters: --mine --overdue --waiting --status)")},
     {"show", cmd_show, M_STATUS, 0, "", "", "CASE", 1, 1, N_("show one case with its full history")},
+    {"attachment", cmd_attachment, M_STATUS, 0, "material,output,wait,offline", "",
+     "add|list|get CASE [FILE|ATTACHMENT_ID]", 2, 3,
+     N_("a case's photos and scans: add CASE FILE [--material M], list CASE, get CASE ID -o FILE")},
     {"print", cmd_print, M_STATUS, 0, "output", "", "receipt|notice CASE", 2, 2,
      N_("the villager's paper as a PDF to print: receipt (受理回执) or notice (一次性告知单)")},
     {"catalogue", cmd_catalogue, M_STATUS, 0, "", "", "[KEYWORD]", 0, 1,
@@ -432,6 +440,11 @@ static int parse_cmd_opts(const command *cmd, int argc, char **argv, opts *o)
             if (o->n_materials >= MAX_REPEAT)
                 return usage_error(cmd, _("too many --material options (at most %d)."), MAX_REPEAT);
             o->materials[o->n_materials++] = val;
+        }
+        else if (strcmp(name, "attach") == 0) {
+            if (o->n_attach >= MAX_REPEAT)
+                return usage_error(cmd, _("too many --attach options (at most %d)."), MAX_REPEAT);
+            o->attach[o->n_attach++] = val;
         }
         else if (strcmp(name, "status") == 0) {
             if (o->n_statuses >= MAX_REPEAT)
@@ -1093,6 +1106,90 @@ static int report_action(run *r, const char *ref)
     return code;
 }
 
+/* The whole of the file at path (*data malloc'd), at most max bytes (one
+ * more is read to tell a larger file). */
+static int read_whole(const char *path, size_t max, uint8_t **data, size_t *len, sj_error *err)
+{
+    *data = NULL;
+    *len = 0;
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return sj_error_set(err, SJ_EIO, _("Cannot read %s: %s"), path, strerror(errno));
+    size_t cap = 64 * 1024, n = 0;
+    uint8_t *buf = malloc(cap);
+    while (buf) {
+        if (n == cap) {
+            if (n > max)
+                break;
+            uint8_t *nb = realloc(buf, cap * 2);
+            if (!nb) {
+                free(buf);
+                buf = NULL;
+                break;
+            }
+            buf = nb;
+            cap *= 2;
+        }
+        size_t got = fread(buf + n, 1, cap - n, f);
+        n += got;
+        if (got == 0)
+            break;
+    }
+    bool bad = ferror(f);
+    fclose(f);
+    if (!buf)
+        return sj_error_set(err, SJ_ENOMEM, NULL);
+    if (bad) {
+        free(buf);
+        return sj_error_set(err, SJ_EIO, _("Cannot read %s: %s"), path, strerror(errno));
+    }
+    *data = buf;
+    *len = n;
+    return 0;
+}
+
+/* Attaches one file to a case: FILE, or FILE:MATERIAL when FILE alone is
+ * not a file.  Prints the attachment's id. */
+static int attach_one(run *r, const uint8_t cid[16], const char *spec, const char *material,
+                      sj_error *err)
+{
+    char path[1024];
+    snprintf(path, sizeof path, "%s", spec);
+    const char *colon = strrchr(spec, ':');
+    if (!material && colon && access(spec, R_OK) != 0) {
+        snprintf(path, sizeof path, "%.*s", (int)(colon - spec), spec);
+        material = colon + 1;
+    }
+    uint8_t *data = NULL;
+    size_t len = 0;
+    /* Read a little past the largest file the county takes, so the limit's
+     * message names the size. */
+    int rc = read_whole(path, (size_t)4 << 30, &data, &len, err);
+    uint8_t aid[16];
+    if (rc == 0)
+        rc = sc_attach(r->c, cid, path, data, len, material, aid, err);
+    free(data);
+    if (rc != 0)
+        return rc;
+    char t[SJ_UUID_TEXT_SIZE];
+    sj_uuid_format(aid, t);
+    if (r->o->json)
+        printf("{\"attachment_id\":\"%s\",\"bytes\":%zu}\n", t, len);
+    else
+        printf("%s  %s  %s\n", _("attachment: saved"), t, sj_attach_base_name(path));
+    return 0;
+}
+
+static int attach_files(run *r, const uint8_t cid[16], sj_error *err)
+{
+    for (size_t i = 0; i < r->o->n_attach; i++) {
+        int rc = attach_one(r, cid, r->o->attach[i], NULL, err);
+        if (rc != 0)
+            return rc;
+    }
+    return 0;
+}
+
 static int cmd_action(run *r, const command *cmd, sj_error *err)
 {
     const opts *o = r->o;
@@ -1170,6 +1267,11 @@ static int cmd_action(run *r, const command *cmd, sj_error *err)
     r->reached = SC_OUT_SAVED;
     if (!o->json)
         printf("%s  %s\n", _("outbox: saved"), ref);
+    if (o->n_attach) {
+        uint8_t cid[16];
+        if (sc_find_case(r->c, ref, cid, err) != 0 || attach_files(r, cid, err) != 0)
+            return fail(err, EX_INPUT);
+    }
     double wait = wait_seconds(o, 5);
     if (wait > 0)
         run_link(r, wait);
@@ -1971,6 +2073,275 @@ static void json_person(const char *node, const Sanji__Person *p)
     json_str(stdout, p ? p->id : "");
     json_field("name", p ? p->name : "");
     printf("}\n");
+}
+
+/* ---- attachments --------------------------------------------------------- */
+
+/* A further question on a link already up (ask_peer() asks the first one
+ * when the link comes up): asked at once, then the answer waited for. */
+static int ask_again(run *r, const Sanji__Query *q, Sanji__QueryResult **out, sj_error *err)
+{
+    *out = NULL;
+    r->fetching = true;
+    r->fetch_status = SJ_ECLOSED;
+    if (sc_query(r->c, q, query_answered, r, err) != 0) {
+        r->fetching = false;
+        return err->code;
+    }
+    double wait = wait_seconds(r->o, 30);
+    run_link(r, wait >= 0 && wait < 30 ? 30 : wait);
+    if (r->fetching || r->done)
+        return sj_error_set(err, SJ_ECLOSED, "%s",
+                            _("The question could not be asked (no link); try again when the "
+                              "township or the county is reachable."));
+    *out = r->answer;
+    r->answer = NULL;
+    if (r->fetch_status != 0 || !*out || (*out)->code != 0) {
+        int code = *out && (*out)->code ? (*out)->code : r->fetch_status;
+        sj_error_set(err, code ? code : SJ_EINTERNAL, "%s",
+                     *out && (*out)->reason && *(*out)->reason ? _((*out)->reason)
+                                                               : _(sj_err_text(code)));
+        if (*out)
+            sanji__query_result__free_unpacked(*out, NULL);
+        *out = NULL;
+        return err->code;
+    }
+    return 0;
+}
+
+static void print_attachment(const char *id, const char *name, const char *mime, uint64_t size,
+                             const char *material, const uint8_t *sha, const char *state)
+{
+    char hex[SJ_ATTACH_HEX_SIZE];
+    sj_attach_hex(sha, hex);
+    if (json_mode) {
+        printf("{\"attachment_id\":\"%s\"", id);
+        json_field("name", name);
+        json_field("mime", mime);
+        printf(",\"size\":%" PRIu64, size);
+        json_field("material", material);
+        json_field("sha256", hex);
+        json_field("state", state);
+        printf("}");
+        return;
+    }
+    printf("%s  %-24s %-16s %10" PRIu64 "  %s  %s\n    sha256 %s\n", id, name, mime, size,
+           material && *material ? material : "-", state, hex);
+}
+
+/* The attachments of a case: as the county has them when it can be asked
+ * (--offline: not asked), and as this station has them. */
+static int attachment_list(run *r, const uint8_t cid[16], sj_error *err)
+{
+    sc_attach_row *rows = NULL;
+    size_t n = 0;
+    if (sc_attachments(r->c, cid, &rows, &n, err) != 0)
+        return fail(err, EX_SETUP);
+    Sanji__QueryResult *res = NULL;
+    sj_error qerr;
+    sj_error_clear(&qerr);
+    if (!r->o->offline) {
+        Sanji__AttachmentQuery aq = SANJI__ATTACHMENT_QUERY__INIT;
+        aq.case_id = (ProtobufCBinaryData){16, (uint8_t *)cid};
+        Sanji__Query q = SANJI__QUERY__INIT;
+        q.kind_case = SANJI__QUERY__KIND_ATTACHMENT;
+        q.attachment = &aq;
+        if (ask_peer(r, &q, &res, &qerr) != 0)
+            res = NULL;
+    }
+    if (json_mode)
+        printf("{\"county\":[");
+    else if (res)
+        printf("%s\n", _("At the county:"));
+    size_t shown = 0;
+    if (res && res->result_case == SANJI__QUERY_RESULT__RESULT_ATTACHMENT) {
+        for (size_t i = 0; i < res->attachment->n_attachments; i++) {
+            const Sanji__AttachmentInfo *in = res->attachment->attachments[i];
+            char id[SJ_UUID_TEXT_SIZE], state[96];
+            sj_uuid_format(in->attachment_id.data, id);
+            if (in->complete)
+                snprintf(state, sizeof state, "%s", _("attachment: complete at the county"));
+            else
+                snprintf(state, sizeof state, _("attachment: %u of %u pieces at the county"),
+                         in->chunks_received, in->chunk_count);
+            if (json_mode && shown++)
+                printf(",");
+            print_attachment(id, in->name, in->mime, in->size, in->material, in->sha256.data, state);
+        }
+    } else if (!json_mode && !r->o->offline) {
+        printf("%s%s\n", _("The county could not be asked: "), qerr.message);
+    }
+    if (json_mode)
+        printf("],\"here\":[");
+    else if (n)
+        printf("%s\n", _("At this station:"));
+    for (size_t i = 0; i < n; i++) {
+        char id[SJ_UUID_TEXT_SIZE], state[SJ_ERROR_MESSAGE_MAX + 64];
+        sj_uuid_format(rows[i].attachment_id, id);
+        if (rows[i].code)
+            snprintf(state, sizeof state, "%s%s", _("Refused: "), rows[i].reason);
+        else if (!rows[i].local)
+            snprintf(state, sizeof state, "%s", _("attachment: fetched from the county"));
+        else if (rows[i].chunks_applied >= rows[i].chunk_count)
+            snprintf(state, sizeof state, "%s", _("attachment: recorded by the county"));
+        else
+            snprintf(state, sizeof state, _("attachment: uploading, %u of %u pieces recorded"),
+                     rows[i].chunks_applied, rows[i].chunk_count);
+        if (json_mode && i)
+            printf(",");
+        print_attachment(id, rows[i].name, rows[i].mime, rows[i].size, rows[i].material,
+                         rows[i].sha256, state);
+    }
+    if (json_mode)
+        printf("]}\n");
+    free(rows);
+    if (res)
+        sanji__query_result__free_unpacked(res, NULL);
+    return EX_OK;
+}
+
+static int write_whole(const char *path, const uint8_t *data, size_t len, sj_error *err)
+{
+    FILE *f = fopen(path, "wb");
+    if (!f || fwrite(data, 1, len, f) != len || fclose(f) != 0) {
+        int e = errno;
+        if (f)
+            fclose(f);
+        return sj_error_set(err, SJ_EIO, _("Cannot write %s: %s"), path, strerror(e));
+    }
+    return 0;
+}
+
+/* Fetches an attachment from the county piece by piece (PROTOCOL.md
+ * "Attachments"), checks its SHA-256, keeps a copy and returns the data. */
+static int attachment_fetch(run *r, const uint8_t cid[16], const uint8_t aid[16], uint8_t **data,
+                            size_t *len, sj_error *err)
+{
+    *data = NULL;
+    *len = 0;
+    Sanji__AttachmentQuery aq = SANJI__ATTACHMENT_QUERY__INIT;
+    aq.case_id = (ProtobufCBinaryData){16, (uint8_t *)cid};
+    aq.attachment_id = (ProtobufCBinaryData){16, (uint8_t *)aid};
+    Sanji__Query q = SANJI__QUERY__INIT;
+    q.kind_case = SANJI__QUERY__KIND_ATTACHMENT;
+    q.attachment = &aq;
+    Sanji__QueryResult *res = NULL;
+    int rc = ask_peer(r, &q, &res, err);
+    Sanji__AttachmentInfo *info = NULL; /* a copy of the first answer's description */
+    uint8_t *buf = NULL;
+    uint64_t size = 0, have = 0;
+    while (rc == 0) {
+        const Sanji__AttachmentResult *ar =
+            res->result_case == SANJI__QUERY_RESULT__RESULT_ATTACHMENT ? res->attachment : NULL;
+        if (!ar || ar->n_attachments != 1 || ar->offset != have || ar->data.len == 0 ||
+            (info && ar->attachments[0]->size != size)) {
+            rc = sj_error_set(err, SJ_EPROTOCOL, "%s", _("The county's answer does not fit the question."));
+            break;
+        }
+        if (!info) {
+            size_t n = sanji__attachment_info__get_packed_size(ar->attachments[0]);
+            uint8_t *pb = malloc(n ? n : 1);
+            if (pb) {
+                sanji__attachment_info__pack(ar->attachments[0], pb);
+                info = sanji__attachment_info__unpack(NULL, n, pb);
+                free(pb);
+            }
+            size = info ? info->size : 0;
+            buf = info ? malloc(size ? size : 1) : NULL;
+            if (!buf) {
+                rc = sj_error_set(err, SJ_ENOMEM, NULL);
+                break;
+            }
+        }
+        if (have + ar->data.len > size) {
+            rc = sj_error_set(err, SJ_EPROTOCOL, "%s", _("The county's answer does not fit the question."));
+            break;
+        }
+        memcpy(buf + have, ar->data.data, ar->data.len);
+        have += ar->data.len;
+        sanji__query_result__free_unpacked(res, NULL);
+        res = NULL;
+        if (have == size)
+            break;
+        aq.offset = have;
+        rc = ask_again(r, &q, &res, err);
+    }
+    if (res)
+        sanji__query_result__free_unpacked(res, NULL);
+    if (rc == 0)
+        rc = sc_attachment_keep(r->c, info, buf, (size_t)size, err);
+    if (info)
+        sanji__attachment_info__free_unpacked(info, NULL);
+    if (rc != 0) {
+        free(buf);
+        return rc;
+    }
+    *data = buf;
+    *len = (size_t)size;
+    return 0;
+}
+
+static int cmd_attachment(run *r, const command *cmd, sj_error *err)
+{
+    const opts *o = r->o;
+    const char *verb = o->args[0];
+    bool add = strcmp(verb, "add") == 0, list = strcmp(verb, "list") == 0,
+         get = strcmp(verb, "get") == 0;
+    if (!add && !list && !get)
+        return usage_error(cmd, _("what to do: add, list or get, not \"%s\"."), verb);
+    if ((add || get) && o->n_args != 3)
+        return usage_error(cmd, _("missing %s."), add ? "FILE" : "ATTACHMENT_ID");
+    if (get && !o->output)
+        return usage_error(cmd, _("option --%s needs a value."), "output");
+    sc_use_person(r->c, NULL);
+    uint8_t cid[16];
+    int rc = find_case(r, o->args[1], cid, err);
+    /* A case not held here, named by its id: the county judges whether
+     * its attachments may be opened here. */
+    if (rc != EX_OK && !add && sj_uuid_parse(o->args[1], cid, NULL) == 0)
+        rc = EX_OK;
+    if (rc != EX_OK)
+        return fail(err, rc);
+    if (list)
+        return attachment_list(r, cid, err);
+    if (add) {
+        if (sc_use_person(r->c, err) != 0)
+            return fail(err, EX_INPUT);
+        if (attach_one(r, cid, o->args[2], o->n_materials ? o->materials[0] : NULL, err) != 0)
+            return fail(err, err->code == SJ_EIO ? EX_SETUP : EX_INPUT);
+        /* Sent for --wait seconds; what is not sent goes with the next run. */
+        double wait = wait_seconds(o, 5);
+        r->mode = M_SYNC;
+        if (wait > 0)
+            run_link(r, wait);
+        return EX_OK;
+    }
+    uint8_t aid[16];
+    if (sj_uuid_parse(o->args[2], aid, err) != 0)
+        return fail(err, EX_INPUT);
+    uint8_t *data = NULL;
+    size_t len = 0;
+    if (sc_attachment_data(r->c, aid, &data, &len, err) != 0) {
+        if (err->code != SJ_ENOTFOUND)
+            return fail(err, EX_SETUP);
+        if (o->offline)
+            return fail(err, EX_PENDING);
+        rc = attachment_fetch(r, cid, aid, &data, &len, err);
+        if (rc != 0)
+            return fail(err, rc == SJ_ESCOPE || rc == SJ_EUNKNOWN_CASE || rc == SJ_ENOTFOUND ||
+                                     rc == SJ_EATTACH_INCOMPLETE
+                                 ? EX_REFUSED
+                                 : EX_PENDING);
+    }
+    rc = write_whole(o->output, data, len, err);
+    free(data);
+    if (rc != 0)
+        return fail(err, EX_SETUP);
+    if (json_mode)
+        printf("{\"file\":\"%s\",\"bytes\":%zu}\n", o->output, len);
+    else
+        printf(_("Written: %s (%zu bytes)\n"), o->output, len);
+    return EX_OK;
 }
 
 static int cmd_logout(run *r, const command *cmd, sj_error *err)

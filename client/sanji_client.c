@@ -337,7 +337,12 @@ static void flush_outbox(sc_client *c)
         c->sent_upto = e[i].seq;
     }
     for (size_t i = 0; i < n && !stop; i++) {
-        if (e[i].action != SC_OUTBOX_CHUNK || e[i].seq <= c->chunk_upto)
+        /* A chunk the relay has stored is not sent again after a
+         * reconnect: the relay keeps it durably and hands its result over
+         * after the next Hello, and a 3 MB scan sent twice would cost a
+         * village link minutes. */
+        if (e[i].action != SC_OUTBOX_CHUNK || e[i].seq <= c->chunk_upto ||
+            e[i].state != SC_OUT_SAVED)
             continue;
         if (in_flight >= c->attach_in_flight || case_pending(e, n, e[i].case_id))
             break; /* the next ack or answer resumes, in order */

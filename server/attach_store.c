@@ -352,9 +352,17 @@ int countyd_attach_query(PGconn *db, countyd_arena *a, const countyd_asker *k,
     }
     Sanji__Case *c;
     int rc = countyd_caserow_load(db, a, q->case_id.data, NULL, &c, err);
-    if (rc == SJ_EUNKNOWN_CASE || (rc == 0 && !countyd_query_sees_case(k, c))) {
+    if (rc == SJ_EUNKNOWN_CASE) {
         out->code = SJ_EUNKNOWN_CASE;
         out->reason = (char *)_("There is no such case within your scope.");
+        return 0;
+    }
+    if (rc == 0 && !countyd_query_sees_case(k, c)) {
+        /* The asker names the case by its id (not guessable), so the
+         * refusal may say what it is. */
+        out->code = SJ_ESCOPE;
+        out->reason = (char *)_("The case belongs to a village outside your scope; its "
+                                "attachments cannot be opened here.");
         return 0;
     }
     if (rc != 0)
