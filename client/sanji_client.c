@@ -337,12 +337,11 @@ static void flush_outbox(sc_client *c)
         c->sent_upto = e[i].seq;
     }
     for (size_t i = 0; i < n && !stop; i++) {
-        /* A chunk the relay has stored is not sent again after a
-         * reconnect: the relay keeps it durably and hands its result over
-         * after the next Hello, and a 3 MB scan sent twice would cost a
-         * village link minutes. */
-        if (e[i].action != SC_OUTBOX_CHUNK || e[i].seq <= c->chunk_upto ||
-            e[i].state != SC_OUT_SAVED)
+        /* A chunk the relay already stored goes again after a reconnect
+         * like every unanswered message: the relay answers it from its
+         * queue or its results (a result handed over just before a crash
+         * here would otherwise be lost). */
+        if (e[i].action != SC_OUTBOX_CHUNK || e[i].seq <= c->chunk_upto)
             continue;
         if (in_flight >= c->attach_in_flight || case_pending(e, n, e[i].case_id))
             break; /* the next ack or answer resumes, in order */
@@ -543,6 +542,50 @@ static void on_feed(sc_client *c, const Sanji__FeedUpdate *u)
     emit(c, &ev);
 }
 
+/* The answer to an attachment's chunk: the outbox row and the
+ * attachment's progress move together, in one transaction (a crash
+ * between them would leave the count of recorded chunks short forever);
+ * then the next chunks may go. */
+static void on_chunk_ack(sc_client *c, const Sanji__Ack *a, const sc_outbox_entry *e,
+                         sc_out_state state, const char *reason)
+{
+    sj_error err;
+    Sanji__Envelope *env = NULL;
+    const uint8_t *aid = NULL;
+    if (sj_envelope_unpack(e->payload, e->payload_len, &env, &err) == 0 &&
+        env->body_case == SANJI__ENVELOPE__BODY_ATTACHMENT_CHUNK &&
+        env->attachment_chunk->attachment_id.len == 16)
+        aid = env->attachment_chunk->attachment_id.data;
+    bool changed = false;
+    int rc = sc_store_begin(c->st, &err);
+    if (rc == 0)
+        rc = sc_store_outbox_mark(c->st, a->message_id.data, state,
+                                  state == SC_OUT_REFUSED ? a->code : 0,
+                                  state == SC_OUT_REFUSED ? reason : "", nz(a->case_number),
+                                  a->case_version, sj_clock_real_ms(), &changed, &err);
+    if (rc == 0 && changed && aid && state != SC_OUT_STORED)
+        rc = sc_store_attach_progress(c->st, aid, state == SC_OUT_APPLIED, a->code, reason, &err);
+    if (rc == 0)
+        rc = sc_store_commit(c->st, &err);
+    sj_envelope_free(env);
+    if (rc != 0) {
+        sc_store_rollback(c->st);
+        SJ_LOG_WARN(MOD, "outbox update failed", "error", err.message);
+        return;
+    }
+    if (changed && state == SC_OUT_REFUSED) {
+        sc_event ev = {.type = SC_EV_REFUSED,
+                       .message_id = a->message_id.data,
+                       .case_id = e->case_id,
+                       .action = (sj_case_action)e->action,
+                       .case_number = nz(a->case_number),
+                       .code = a->code,
+                       .reason = reason};
+        emit(c, &ev);
+    }
+    flush_outbox(c); /* also after a repeated answer: a resent chunk leaves room */
+}
+
 static void on_ack(sc_client *c, const Sanji__Ack *a)
 {
     if (a->message_id.len != 16)
@@ -562,36 +605,16 @@ static void on_ack(sc_client *c, const Sanji__Ack *a)
     const char *reason = nz(a->reason);
     if (state == SC_OUT_REFUSED && !*reason)
         reason = _(sj_err_text(a->code));
+    if (e->action == SC_OUTBOX_CHUNK) {
+        on_chunk_ack(c, a, e, state, reason);
+        sc_store_outbox_free(e, 1);
+        return;
+    }
     if (sc_store_outbox_mark(c->st, a->message_id.data, state, state == SC_OUT_REFUSED ? a->code : 0,
                              state == SC_OUT_REFUSED ? reason : "", nz(a->case_number),
                              a->case_version, sj_clock_real_ms(), &changed, &err) != 0) {
         SJ_LOG_WARN(MOD, "outbox update failed", "error", err.message);
         sc_store_outbox_free(e, 1);
-        return;
-    }
-    if (changed && e->action == SC_OUTBOX_CHUNK) {
-        /* An attachment's chunk: its attachment's progress; the next
-         * chunks may go now. */
-        Sanji__Envelope *env = NULL;
-        if (state != SC_OUT_STORED && sj_envelope_unpack(e->payload, e->payload_len, &env, &err) == 0 &&
-            env->body_case == SANJI__ENVELOPE__BODY_ATTACHMENT_CHUNK &&
-            env->attachment_chunk->attachment_id.len == 16 &&
-            sc_store_attach_progress(c->st, env->attachment_chunk->attachment_id.data,
-                                     state == SC_OUT_APPLIED, a->code, reason, &err) != 0)
-            SJ_LOG_WARN(MOD, "attachment progress not stored", "error", err.message);
-        sj_envelope_free(env);
-        if (state == SC_OUT_REFUSED) {
-            sc_event ev = {.type = SC_EV_REFUSED,
-                           .message_id = a->message_id.data,
-                           .case_id = e->case_id,
-                           .action = (sj_case_action)e->action,
-                           .case_number = nz(a->case_number),
-                           .code = a->code,
-                           .reason = reason};
-            emit(c, &ev);
-        }
-        sc_store_outbox_free(e, 1);
-        flush_outbox(c);
         return;
     }
     if (changed) {
