@@ -1419,6 +1419,40 @@ static void print_outbox_row(const sc_outbox_entry *e, bool with_case)
     printf("%s%s%s\n", sc_out_state_label(e->state), e->state == SC_OUT_REFUSED ? _(": ") : "", e->reason);
 }
 
+/* The attachments this station knows of a case and how far each is
+ * (`sanji attachment list` asks the county too). */
+static void show_attachments(run *r, const uint8_t case_id[16])
+{
+    sc_attach_row *rows = NULL;
+    size_t n = 0;
+    sj_error err;
+    if (sc_attachments(r->c, case_id, &rows, &n, &err) != 0 || n == 0) {
+        free(rows);
+        return;
+    }
+    printf("\n%s\n", _("Attachments:"));
+    for (size_t i = 0; i < n; i++) {
+        char id[SJ_UUID_TEXT_SIZE];
+        sj_uuid_format(rows[i].attachment_id, id);
+        printf("  %s  %s  %" PRIu64 " %s", id, rows[i].name, rows[i].size, _("bytes"));
+        if (rows[i].material[0])
+            printf("  [%s]", rows[i].material);
+        if (rows[i].code)
+            printf("  %s%s\n", _("Refused: "), rows[i].reason);
+        else if (!rows[i].local)
+            printf("  %s\n", _("attachment: fetched from the county"));
+        else if (rows[i].chunks_applied >= rows[i].chunk_count)
+            printf("  %s\n", _("attachment: recorded by the county"));
+        else {
+            printf("  ");
+            printf(_("attachment: uploading, %u of %u pieces recorded"), rows[i].chunks_applied,
+                   rows[i].chunk_count);
+            printf("\n");
+        }
+    }
+    free(rows);
+}
+
 static int cmd_show(run *r, const command *cmd, sj_error *err)
 {
     const opts *o = r->o;
@@ -1598,6 +1632,7 @@ static int cmd_show(run *r, const command *cmd, sj_error *err)
             for (size_t i = 0; i < d.n_pending; i++)
                 print_outbox_row(&d.pending[i], false);
         }
+        show_attachments(r, d.c->case_id.data);
         if (na) {
             printf("\n%s", _("You may now: "));
             for (size_t i = 0; i < na; i++)

@@ -1755,10 +1755,12 @@ int sc_get_case(sc_client *c, const uint8_t case_id[16], sc_case_detail *out, sj
     size_t n = 0;
     if ((rc = sc_store_outbox_list(c->st, false, &all, &n, err)) != 0)
         goto fail;
-    /* Keep this case's rows: move them to the front. */
+    /* Keep this case's rows: move them to the front.  Attachment chunks
+     * are left out: their attachment says how far its upload is
+     * (sc_attachments()). */
     size_t k = 0;
     for (size_t i = 0; i < n; i++) {
-        if (memcmp(all[i].case_id, case_id, 16) == 0) {
+        if (memcmp(all[i].case_id, case_id, 16) == 0 && all[i].action != SC_OUTBOX_CHUNK) {
             sc_outbox_entry t = all[k];
             all[k] = all[i];
             all[i] = t;

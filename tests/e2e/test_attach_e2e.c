@@ -364,6 +364,18 @@ static void test_scan_reaches_the_county_whole_through_kills_and_restarts(void *
         fail_msg("another township's station was not refused with SCOPE: exit %d: %s", rc, out);
     path_of("other.pdf", path, sizeof path);
     assert_int_equal(access(path, F_OK), -1);
+
+    /* Personal documents are in no log and not in the province's
+     * publication (docs/SCALING.md). */
+    const char *logs[] = {W.t.county_log, W.t.relay_log, W.relay2_log, W.sync_log};
+    for (size_t i = 0; i < sizeof logs / sizeof logs[0]; i++) {
+        assert_int_equal(sj_test_count_lines(logs[i], "户口簿"), 0);
+        assert_int_equal(sj_test_count_lines(logs[i], "scan.pdf"), 0);
+    }
+    assert_int_equal(count("pg_publication_tables WHERE pubname = 'sanji_report'"
+                           " AND tablename LIKE 'attachment%'"),
+                     0);
+    assert_true(count("pg_publication_tables WHERE pubname = 'sanji_report'") > 0);
 }
 
 int main(void)
