@@ -636,6 +636,11 @@ struct run {
     /* or a question for the peer, asked once the link is up (ask_peer()) */
     const Sanji__Query *ask;
     Sanji__QueryResult *answer;
+    /* or an attachment, fetched once the link is up (attachment_fetch()) */
+    const uint8_t *att_case, *att_id;
+    uint8_t *att_data;
+    size_t att_len;
+    char att_reason[SJ_ERROR_MESSAGE_MAX];
     sc_client *c;
     run_mode mode;
     const opts *o;
@@ -774,6 +779,8 @@ static void print_event_line(run *r, const sc_event *ev)
 
 static void case_fetched(sc_client *c, int status, void *data);
 static void query_answered(sc_client *c, int status, const Sanji__QueryResult *res, void *data);
+static void attachment_fetched(sc_client *c, int status, const char *reason, const uint8_t *file,
+                               size_t len, void *data);
 
 static void on_event(sc_client *c, const sc_event *ev, void *data)
 {
@@ -784,8 +791,10 @@ static void on_event(sc_client *c, const sc_event *ev, void *data)
     if (r->fetching) {
         if (ev->type == SC_EV_LINK_UP) {
             sj_error err;
-            int rc = r->ask ? sc_query(r->c, r->ask, query_answered, r, &err)
-                            : sc_fetch_case_ref(r->c, r->fetch_ref, case_fetched, r, &err);
+            int rc = r->att_id  ? sc_attachment_fetch(r->c, r->att_case, r->att_id,
+                                                      attachment_fetched, r, &err)
+                     : r->ask ? sc_query(r->c, r->ask, query_answered, r, &err)
+                              : sc_fetch_case_ref(r->c, r->fetch_ref, case_fetched, r, &err);
             if (rc != 0)
                 case_fetched(r->c, err.code, r);
         }
@@ -1012,6 +1021,8 @@ static int find_case(run *r, const char *ref, uint8_t cid[16], sj_error *err)
 
 static void run_close(run *r)
 {
+    free(r->att_data);
+    r->att_data = NULL;
     if (r->answer) {
         sanji__query_result__free_unpacked(r->answer, NULL);
         r->answer = NULL;
@@ -2112,38 +2123,6 @@ static void json_person(const char *node, const Sanji__Person *p)
 
 /* ---- attachments --------------------------------------------------------- */
 
-/* A further question on a link already up (ask_peer() asks the first one
- * when the link comes up): asked at once, then the answer waited for. */
-static int ask_again(run *r, const Sanji__Query *q, Sanji__QueryResult **out, sj_error *err)
-{
-    *out = NULL;
-    r->fetching = true;
-    r->fetch_status = SJ_ECLOSED;
-    if (sc_query(r->c, q, query_answered, r, err) != 0) {
-        r->fetching = false;
-        return err->code;
-    }
-    double wait = wait_seconds(r->o, 30);
-    run_link(r, wait >= 0 && wait < 30 ? 30 : wait);
-    if (r->fetching || r->done)
-        return sj_error_set(err, SJ_ECLOSED, "%s",
-                            _("The question could not be asked (no link); try again when the "
-                              "township or the county is reachable."));
-    *out = r->answer;
-    r->answer = NULL;
-    if (r->fetch_status != 0 || !*out || (*out)->code != 0) {
-        int code = *out && (*out)->code ? (*out)->code : r->fetch_status;
-        sj_error_set(err, code ? code : SJ_EINTERNAL, "%s",
-                     *out && (*out)->reason && *(*out)->reason ? _((*out)->reason)
-                                                               : _(sj_err_text(code)));
-        if (*out)
-            sanji__query_result__free_unpacked(*out, NULL);
-        *out = NULL;
-        return err->code;
-    }
-    return 0;
-}
-
 static void print_attachment(const char *id, const char *name, const char *mime, uint64_t size,
                              const char *material, const uint8_t *sha, const char *state)
 {
@@ -2247,72 +2226,45 @@ static int write_whole(const char *path, const uint8_t *data, size_t len, sj_err
     return 0;
 }
 
-/* Fetches an attachment from the county piece by piece (PROTOCOL.md
- * "Attachments"), checks its SHA-256, keeps a copy and returns the data. */
+static void attachment_fetched(sc_client *c, int status, const char *reason, const uint8_t *file,
+                               size_t len, void *data)
+{
+    run *r = data;
+    if (status == 0) {
+        r->att_data = malloc(len ? len : 1);
+        if (r->att_data) {
+            memcpy(r->att_data, file, len);
+            r->att_len = len;
+        } else {
+            status = SJ_ENOMEM;
+        }
+    }
+    snprintf(r->att_reason, sizeof r->att_reason, "%s", reason ? reason : "");
+    case_fetched(c, status, r);
+}
+
+/* Fetches an attachment from the county (sc_attachment_fetch(), once the
+ * link is up) and returns the file (*data malloc'd). */
 static int attachment_fetch(run *r, const uint8_t cid[16], const uint8_t aid[16], uint8_t **data,
                             size_t *len, sj_error *err)
 {
-    *data = NULL;
-    *len = 0;
-    Sanji__AttachmentQuery aq = SANJI__ATTACHMENT_QUERY__INIT;
-    aq.case_id = (ProtobufCBinaryData){16, (uint8_t *)cid};
-    aq.attachment_id = (ProtobufCBinaryData){16, (uint8_t *)aid};
-    Sanji__Query q = SANJI__QUERY__INIT;
-    q.kind_case = SANJI__QUERY__KIND_ATTACHMENT;
-    q.attachment = &aq;
-    Sanji__QueryResult *res = NULL;
-    int rc = ask_peer(r, &q, &res, err);
-    Sanji__AttachmentInfo *info = NULL; /* a copy of the first answer's description */
-    uint8_t *buf = NULL;
-    uint64_t size = 0, have = 0;
-    while (rc == 0) {
-        const Sanji__AttachmentResult *ar =
-            res->result_case == SANJI__QUERY_RESULT__RESULT_ATTACHMENT ? res->attachment : NULL;
-        if (!ar || ar->n_attachments != 1 || ar->offset != have || ar->data.len == 0 ||
-            (info && ar->attachments[0]->size != size)) {
-            rc = sj_error_set(err, SJ_EPROTOCOL, "%s", _("The county's answer does not fit the question."));
-            break;
-        }
-        if (!info) {
-            size_t n = sanji__attachment_info__get_packed_size(ar->attachments[0]);
-            uint8_t *pb = malloc(n ? n : 1);
-            if (pb) {
-                sanji__attachment_info__pack(ar->attachments[0], pb);
-                info = sanji__attachment_info__unpack(NULL, n, pb);
-                free(pb);
-            }
-            size = info ? info->size : 0;
-            buf = info ? malloc(size ? size : 1) : NULL;
-            if (!buf) {
-                rc = sj_error_set(err, SJ_ENOMEM, NULL);
-                break;
-            }
-        }
-        if (have + ar->data.len > size) {
-            rc = sj_error_set(err, SJ_EPROTOCOL, "%s", _("The county's answer does not fit the question."));
-            break;
-        }
-        memcpy(buf + have, ar->data.data, ar->data.len);
-        have += ar->data.len;
-        sanji__query_result__free_unpacked(res, NULL);
-        res = NULL;
-        if (have == size)
-            break;
-        aq.offset = have;
-        rc = ask_again(r, &q, &res, err);
-    }
-    if (res)
-        sanji__query_result__free_unpacked(res, NULL);
-    if (rc == 0)
-        rc = sc_attachment_keep(r->c, info, buf, (size_t)size, err);
-    if (info)
-        sanji__attachment_info__free_unpacked(info, NULL);
-    if (rc != 0) {
-        free(buf);
-        return rc;
-    }
-    *data = buf;
-    *len = (size_t)size;
+    r->att_case = cid;
+    r->att_id = aid;
+    r->fetching = true;
+    r->fetch_status = SJ_ECLOSED;
+    double wait = wait_seconds(r->o, 60);
+    run_link(r, wait >= 0 && wait < 60 ? 60 : wait);
+    r->att_id = NULL;
+    if (r->fetching || r->done)
+        return sj_error_set(err, SJ_ECLOSED, "%s",
+                            _("The question could not be asked (no link); try again when the "
+                              "township or the county is reachable."));
+    if (r->fetch_status != 0)
+        return sj_error_set(err, r->fetch_status, "%s",
+                            r->att_reason[0] ? r->att_reason : _(sj_err_text(r->fetch_status)));
+    *data = r->att_data;
+    *len = r->att_len;
+    r->att_data = NULL;
     return 0;
 }
 

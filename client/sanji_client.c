@@ -1728,6 +1728,106 @@ int sc_attachment_keep(sc_client *c, const Sanji__AttachmentInfo *in, const uint
     return sc_store_attach_add(c->st, &row, data, len, err);
 }
 
+/* One attachment being fetched from the county, piece after piece. */
+typedef struct attach_fetch {
+    sc_client *c;
+    uint8_t case_id[16], attachment_id[16];
+    Sanji__AttachmentInfo *info; /* a copy of the first answer's description */
+    uint8_t *buf;
+    uint64_t size, have;
+    sc_attach_fetch_cb cb;
+    void *data;
+} attach_fetch;
+
+static void fetch_answered(sc_client *c, int status, const Sanji__QueryResult *res, void *data);
+
+static int fetch_next(attach_fetch *f, sj_error *err)
+{
+    Sanji__AttachmentQuery aq = SANJI__ATTACHMENT_QUERY__INIT;
+    aq.case_id = (ProtobufCBinaryData){16, f->case_id};
+    aq.attachment_id = (ProtobufCBinaryData){16, f->attachment_id};
+    aq.offset = f->have;
+    Sanji__Query q = SANJI__QUERY__INIT;
+    q.kind_case = SANJI__QUERY__KIND_ATTACHMENT;
+    q.attachment = &aq;
+    return sc_query(f->c, &q, fetch_answered, f, err);
+}
+
+static void fetch_end(attach_fetch *f, int status, const char *reason)
+{
+    f->cb(f->c, status, reason, status == 0 ? f->buf : NULL, status == 0 ? (size_t)f->size : 0,
+          f->data);
+    if (f->info)
+        sanji__attachment_info__free_unpacked(f->info, NULL);
+    free(f->buf);
+    free(f);
+}
+
+static void fetch_answered(sc_client *c, int status, const Sanji__QueryResult *res, void *data)
+{
+    attach_fetch *f = data;
+    sj_error err;
+    if (status != 0 || !res || res->code != 0) {
+        int code = res && res->code ? res->code : status ? status : SJ_ECLOSED;
+        fetch_end(f, code, res && res->reason && *res->reason ? _(res->reason) : _(sj_err_text(code)));
+        return;
+    }
+    const Sanji__AttachmentResult *ar =
+        res->result_case == SANJI__QUERY_RESULT__RESULT_ATTACHMENT ? res->attachment : NULL;
+    if (!ar || ar->n_attachments != 1 || ar->offset != f->have || ar->data.len == 0 ||
+        (f->info && ar->attachments[0]->size != f->size) ||
+        (f->info && f->have + ar->data.len > f->size)) {
+        fetch_end(f, SJ_EPROTOCOL, _("The county's answer does not fit the question."));
+        return;
+    }
+    if (!f->info) {
+        size_t n = sanji__attachment_info__get_packed_size(ar->attachments[0]);
+        uint8_t *pb = malloc(n ? n : 1);
+        if (pb) {
+            sanji__attachment_info__pack(ar->attachments[0], pb);
+            f->info = sanji__attachment_info__unpack(NULL, n, pb);
+            free(pb);
+        }
+        f->size = f->info ? f->info->size : 0;
+        f->buf = f->info && f->size <= c->attach_max_file ? malloc(f->size ? f->size : 1) : NULL;
+        if (!f->buf || ar->data.len > f->size) {
+            fetch_end(f, f->buf ? SJ_EPROTOCOL : SJ_ENOMEM,
+                      f->buf ? _("The county's answer does not fit the question.")
+                             : _(sj_err_text(SJ_ENOMEM)));
+            return;
+        }
+    }
+    memcpy(f->buf + f->have, ar->data.data, ar->data.len);
+    f->have += ar->data.len;
+    if (f->have < f->size) {
+        if (fetch_next(f, &err) != 0)
+            fetch_end(f, err.code, err.message);
+        return;
+    }
+    if (sc_attachment_keep(c, f->info, f->buf, (size_t)f->size, &err) != 0) {
+        fetch_end(f, err.code, err.message);
+        return;
+    }
+    fetch_end(f, 0, "");
+}
+
+int sc_attachment_fetch(sc_client *c, const uint8_t case_id[16], const uint8_t attachment_id[16],
+                        sc_attach_fetch_cb cb, void *data, sj_error *err)
+{
+    attach_fetch *f = calloc(1, sizeof *f);
+    if (!f)
+        return sj_error_set(err, SJ_ENOMEM, NULL);
+    f->c = c;
+    memcpy(f->case_id, case_id, 16);
+    memcpy(f->attachment_id, attachment_id, 16);
+    f->cb = cb;
+    f->data = data;
+    int rc = fetch_next(f, err);
+    if (rc != 0)
+        free(f);
+    return rc;
+}
+
 /* ---- reads ------------------------------------------------------------- */
 
 int sc_find_case(sc_client *c, const char *ref, uint8_t case_id[16], sj_error *err)

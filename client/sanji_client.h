@@ -241,6 +241,16 @@ int sc_attachments(sc_client *c, const uint8_t case_id[16], sc_attach_row **out,
  * it must be fetched from the county (AttachmentQuery). */
 int sc_attachment_data(sc_client *c, const uint8_t attachment_id[16], uint8_t **data, size_t *len,
                        sj_error *err);
+/* Fetches an attachment from the county (through the relay) piece by
+ * piece (PROTOCOL.md "Attachments"), checks its SHA-256 and keeps the copy
+ * (sc_attachment_keep()); then cb gets status 0 and the file (data valid
+ * during the call only), or the refusal's code (SJ_ESCOPE, ...) and
+ * reason.  The link must be up (SJ_ECLOSED otherwise, and cb is not
+ * called). */
+typedef void (*sc_attach_fetch_cb)(sc_client *c, int status, const char *reason,
+                                   const uint8_t *file, size_t len, void *data);
+int sc_attachment_fetch(sc_client *c, const uint8_t case_id[16], const uint8_t attachment_id[16],
+                        sc_attach_fetch_cb cb, void *data, sj_error *err);
 /* Keeps a copy fetched from the county, after checking its size and
  * SHA-256 (SJ_EATTACH_HASH). */
 int sc_attachment_keep(sc_client *c, const Sanji__AttachmentInfo *in, const uint8_t *data,
