@@ -272,6 +272,14 @@ int countyd_attach_apply(PGconn *db, const uint8_t msg_id[16], const countyd_pee
         rc = countyd_db_exec(db, "SAVEPOINT chunk", 0, NULL, err);
     if (rc == 0) {
         rc = apply_chunk(db, peer, c, lim, r, err);
+        char state[6];
+        if (rc == SJ_EDB && (countyd_db_sqlstate(err, state)[0] == '2') &&
+            (state[1] == '2' || state[1] == '3')) {
+            /* A data error of this chunk (SQLSTATE class 22/23, e.g. a NUL
+             * in its name): refused, so that it never blocks the queue. */
+            refused(r, SJ_EBAD_FIELD, _("The attachment's name or material is missing or too long."));
+            rc = SJ_EBAD_FIELD;
+        }
         if (rc > 0 || (rc < 0 && rc != SJ_EDB && rc != SJ_EDB_CONN && rc != SJ_ENOMEM)) {
             /* A refusal: nothing of this chunk stays, the refusal is kept. */
             rc = countyd_db_exec(db, "ROLLBACK TO SAVEPOINT chunk", 0, NULL, err);
