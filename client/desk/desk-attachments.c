@@ -20,6 +20,7 @@ struct _DeskAttachments {
     bool have_case;
     uint8_t case_id[16];
     GtkWidget *add, *tiles, *empty;
+    unsigned n_tiles; /* tiles shown, named attachments.tile.N for the test hook */
 };
 
 G_DEFINE_TYPE(DeskAttachments, desk_attachments, GTK_TYPE_BOX)
@@ -229,6 +230,8 @@ static void add_tile(DeskAttachments *a, const sc_attach_row *r, const char *sta
     g_object_set_data_full(G_OBJECT(btn), "tile", t, g_free);
     g_signal_connect(btn, "clicked", G_CALLBACK(on_tile_open), a);
     gtk_flow_box_append(GTK_FLOW_BOX(a->tiles), btn);
+    g_autofree char *hook = g_strdup_printf("attachments.tile.%u", a->n_tiles++);
+    desk_window_register(a->win, hook, btn);
 }
 
 static void fill(DeskAttachments *a, bool may_attach)
@@ -237,6 +240,7 @@ static void fill(DeskAttachments *a, bool may_attach)
     GtkWidget *child;
     while ((child = gtk_widget_get_first_child(a->tiles)))
         gtk_flow_box_remove(GTK_FLOW_BOX(a->tiles), child);
+    a->n_tiles = 0;
     sc_attach_row *rows = NULL;
     size_t n = 0;
     sj_error err;
