@@ -1161,16 +1161,52 @@ static int read_whole(const char *path, size_t max, uint8_t **data, size_t *len,
 
 /* Attaches one file to a case: FILE, or FILE:MATERIAL when FILE alone is
  * not a file.  Prints the attachment's id. */
+/* FILE or FILE:MATERIAL: the path into path, the material (NULL: none). */
+static const char *attach_spec(const char *spec, char *path, size_t cap)
+{
+    snprintf(path, cap, "%s", spec);
+    const char *colon = strrchr(spec, ':');
+    if (colon && access(spec, R_OK) != 0) {
+        snprintf(path, cap, "%.*s", (int)(colon - spec), spec);
+        return colon + 1;
+    }
+    return NULL;
+}
+
+/* 补办: a file attached with the supplement answers a material of the
+ * case's 一次告知 list; any other name is refused before anything is
+ * saved. */
+static int check_supplement_materials(run *r, const uint8_t cid[16], sj_error *err)
+{
+    sc_case_detail d;
+    if (sc_get_case(r->c, cid, &d, err) != 0)
+        return err->code;
+    int rc = 0;
+    for (size_t i = 0; i < r->o->n_attach && rc == 0; i++) {
+        char path[1024];
+        const char *m = attach_spec(r->o->attach[i], path, sizeof path);
+        bool listed = !m;
+        for (size_t k = 0; m && k < d.c->n_materials && !listed; k++)
+            listed = strcmp(d.c->materials[k], m) == 0;
+        if (!listed)
+            rc = sj_error_set(err, SJ_EBAD_FIELD,
+                              _("\"%s\" is not a material the one-time notice asked for; name one "
+                                "of its list after the file (FILE:MATERIAL)."),
+                              m);
+    }
+    sc_case_detail_free(&d);
+    return rc;
+}
+
 static int attach_one(run *r, const uint8_t cid[16], const char *spec, const char *material,
                       sj_error *err)
 {
     char path[1024];
-    snprintf(path, sizeof path, "%s", spec);
-    const char *colon = strrchr(spec, ':');
-    if (!material && colon && access(spec, R_OK) != 0) {
-        snprintf(path, sizeof path, "%.*s", (int)(colon - spec), spec);
-        material = colon + 1;
-    }
+    const char *named = attach_spec(spec, path, sizeof path);
+    if (!material)
+        material = named;
+    else
+        snprintf(path, sizeof path, "%s", spec);
     uint8_t *data = NULL;
     size_t len = 0;
     /* Read a little past the largest file the county takes, so the limit's
@@ -1272,6 +1308,9 @@ static int cmd_action(run *r, const command *cmd, sj_error *err)
             .satisfaction = sat,
             .person = o->person,
         };
+        if (cmd->action == SJ_ACTION_SUPPLEMENT && o->n_attach &&
+            check_supplement_materials(r, cid, err) != 0)
+            return fail(err, EX_INPUT);
         if (sc_act(r->c, &req, r->msg_id, err) != 0)
             return fail(err, EX_INPUT);
     }

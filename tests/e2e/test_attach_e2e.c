@@ -365,6 +365,20 @@ static void test_scan_reaches_the_county_whole_through_kills_and_restarts(void *
     path_of("other.pdf", path, sizeof path);
     assert_int_equal(access(path, F_OK), -1);
 
+    /* 补办: a file with the supplement answers a material of the
+     * one-time notice; another name is refused before anything is saved. */
+    snprintf(args, sizeof args, "--json request-materials %s --material 户口簿 --wait-applied --wait 120",
+             case_id);
+    if (cli(STATION, args) != 0)
+        fail_msg("request-materials: %s", out);
+    snprintf(args, sizeof args, "--json supplement %s --attach scan.pdf:结婚证 --wait 0", case_id);
+    assert_int_equal(cli(STATION, args), 3);
+    assert_non_null(strstr(out, "BAD_FIELD"));
+    snprintf(args, sizeof args, "--json supplement %s --attach scan.pdf:户口簿 --wait 0", case_id);
+    rc = cli(STATION, args);
+    if ((rc != 0 && rc != 5) || !strstr(out, "attachment_id"))
+        fail_msg("supplement with the material asked for: exit %d: %s", rc, out);
+
     /* Personal documents are in no log and not in the province's
      * publication (docs/SCALING.md). */
     const char *logs[] = {W.t.county_log, W.t.relay_log, W.relay2_log, W.sync_log};
