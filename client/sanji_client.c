@@ -302,6 +302,23 @@ static bool case_pending(const sc_outbox_entry *e, size_t n, const uint8_t case_
  * the chunk arrives), and at most attach_in_flight of them sent and not
  * yet stored by the relay: a large upload never stands in front of a case
  * action for more than that many chunks on a slow link. */
+/* Sends one outbox row (listed without its payload): its payload is read
+ * now. */
+static int send_row(sc_client *c, const sc_outbox_entry *row, sj_error *err)
+{
+    sc_outbox_entry *full = NULL;
+    if (sc_store_outbox_get(c->st, row->message_id, &full, err) != 0) {
+        /* The store could not be read now: the row waits for the next
+         * send, as under backpressure, and is not skipped. */
+        SJ_LOG_WARN(MOD, "outbox read failed", "error", err->message);
+        return SJ_EBACKPRESSURE;
+    }
+    int rc;
+    rc = sj_conn_send_payload(c->conn, full->payload, full->payload_len, err);
+    sc_store_outbox_free(full, 1);
+    return rc;
+}
+
 static void flush_outbox(sc_client *c)
 {
     if (!c->conn || !c->welcomed || sj_conn_blocked(c->conn))
@@ -309,7 +326,7 @@ static void flush_outbox(sc_client *c)
     sc_outbox_entry *e = NULL;
     size_t n = 0;
     sj_error err;
-    if (sc_store_outbox_list(c->st, true, &e, &n, &err) != 0) {
+    if (sc_store_outbox_pending(c->st, &e, &n, &err) != 0) {
         SJ_LOG_WARN(MOD, "outbox read failed", "error", err.message);
         return;
     }
@@ -323,7 +340,7 @@ static void flush_outbox(sc_client *c)
         }
         if (e[i].seq <= c->sent_upto)
             continue;
-        int rc = sj_conn_send_payload(c->conn, e[i].payload, e[i].payload_len, &err);
+        int rc = send_row(c, &e[i], &err);
         if (rc == SJ_EBACKPRESSURE || rc == SJ_ECLOSED) {
             stop = true; /* on_drain or the next link resumes */
             break;
@@ -345,7 +362,7 @@ static void flush_outbox(sc_client *c)
             continue;
         if (in_flight >= c->attach_in_flight || case_pending(e, n, e[i].case_id))
             break; /* the next ack or answer resumes, in order */
-        int rc = sj_conn_send_payload(c->conn, e[i].payload, e[i].payload_len, &err);
+        int rc = send_row(c, &e[i], &err);
         if (rc == SJ_EBACKPRESSURE || rc == SJ_ECLOSED)
             break;
         if (rc != 0)

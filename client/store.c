@@ -309,17 +309,17 @@ static char *dup_col(sqlite3_stmt *s, int i)
     return strdup(t ? t : "");
 }
 
-static int outbox_query(sc_store *st, const char *where, const uint8_t *id, sc_outbox_entry **out,
-                        size_t *n, sj_error *err)
+static int outbox_query_cols(sc_store *st, const char *where, const uint8_t *id, bool payload,
+                             sc_outbox_entry **out, size_t *n, sj_error *err)
 {
     *out = NULL;
     *n = 0;
     char sql[512];
     snprintf(sql, sizeof(sql),
              "SELECT seq, message_id, case_id, action, state, code, reason, case_number, "
-             "case_version, saved_at_ms, stored_at_ms, final_at_ms, payload FROM outbox %s "
+             "case_version, saved_at_ms, stored_at_ms, final_at_ms, %s FROM outbox %s "
              "ORDER BY seq",
-             where);
+             payload ? "payload" : "x''", where);
     sqlite3_stmt *s = NULL;
     if (prep(st, sql, &s, err) != 0)
         return SJ_EDB;
@@ -371,6 +371,17 @@ nomem:
     sc_store_outbox_free(v, *n);
     *n = 0;
     return sj_error_set(err, SJ_ENOMEM, NULL);
+}
+
+static int outbox_query(sc_store *st, const char *where, const uint8_t *id, sc_outbox_entry **out,
+                        size_t *n, sj_error *err)
+{
+    return outbox_query_cols(st, where, id, true, out, n, err);
+}
+
+int sc_store_outbox_pending(sc_store *st, sc_outbox_entry **out, size_t *n, sj_error *err)
+{
+    return outbox_query_cols(st, "WHERE state <= 2", NULL, false, out, n, err);
 }
 
 int sc_store_outbox_list(sc_store *st, bool unfinished_only, sc_outbox_entry **out, size_t *n,

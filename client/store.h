@@ -129,6 +129,11 @@ int sc_store_outbox_mark(sc_store *st, const uint8_t message_id[16], sc_out_stat
  * sc_store_outbox_free(). */
 int sc_store_outbox_list(sc_store *st, bool unfinished_only, sc_outbox_entry **out, size_t *n,
                          sj_error *err);
+/* The SAVED/STORED rows in outbox order without their payloads (payload
+ * empty): what the sender looks at on every ack, without reading a large
+ * upload's chunks each time; it reads a row's payload when it sends it
+ * (sc_store_outbox_get()). */
+int sc_store_outbox_pending(sc_store *st, sc_outbox_entry **out, size_t *n, sj_error *err);
 /* One row by message id (an array of one entry).  SJ_ENOTFOUND if none. */
 int sc_store_outbox_get(sc_store *st, const uint8_t message_id[16], sc_outbox_entry **out,
                         sj_error *err);

@@ -2,7 +2,8 @@
  * test_client_store_attach.c - attachments in the client's store
  * (client/store.h, format 4): an attachment saved with its data, listed,
  * read back, its progress counted; the bytes of a case; a chunk row in the
- * outbox neither counts as an action on the case nor keeps a prediction;
+ * outbox neither counts as an action on the case nor keeps a prediction,
+ * and the sender's list leaves its payload out;
  * a store of format 3 gets the attachments table when it is opened, its
  * outbox untouched.
  */
@@ -124,6 +125,17 @@ static void test_saved_listed_read_and_counted(void **state)
                      0);
     assert_int_equal(sc_store_outbox_unfinished_for_case(st, cid), 0);
     assert_int_equal(sc_store_case_prediction_needed(st, cid), 0);
+    /* The sender's list has the row without its payload; the row by its
+     * id has it. */
+    sc_outbox_entry *e = NULL;
+    assert_int_equal(sc_store_outbox_pending(st, &e, &n, &err), 0);
+    assert_int_equal(n, 1);
+    assert_int_equal(e[0].action, SC_OUTBOX_CHUNK);
+    assert_int_equal(e[0].payload_len, 0);
+    sc_store_outbox_free(e, n);
+    assert_int_equal(sc_store_outbox_get(st, mid, &e, &err), 0);
+    assert_int_equal(e[0].payload_len, sizeof payload);
+    sc_store_outbox_free(e, 1);
     sc_store_close(st);
 }
 
