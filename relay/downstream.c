@@ -476,15 +476,24 @@ static void handle_upward(session *s, const Sanji__Envelope *env, const uint8_t 
     memcpy(it.case_id, case_id.data, 16);
     it.payload = (uint8_t *)payload;
     it.len = len;
-    rc = relay_store_queue_add(r->store, &it, r->cfg->queue_quota, sj_clock_real_ms(), &err);
+    /* Attachment chunks may fill only half of the quota: the other half
+     * stays for case messages, which an upload never holds up. */
+    bool chunk = env->body_case == SANJI__ENVELOPE__BODY_ATTACHMENT_CHUNK;
+    uint64_t quota = r->cfg->queue_quota;
+    if (chunk && quota > 1)
+        quota /= 2;
+    rc = relay_store_queue_add(r->store, &it, quota, sj_clock_real_ms(), &err);
     if (rc == SJ_EQUOTA) {
         /* The store's message (sizes, what to check) is for the operator's
          * log; the cadre is told what it means for the work. */
         SJ_LOG_WARN(MOD, "queue full; submission refused", "peer", s->peer.node_id, "why",
                     err.message);
         queue_refusal(s, env, SJ_EQUOTA,
-                      N_("The township relay's queue is full; nothing was stored. Save it again "
-                         "later, once the township's link to the county is back."),
+                      chunk ? N_("The township relay has no room for attachments now; attach the "
+                                 "file again later, once the township's link to the county is "
+                                 "back.")
+                            : N_("The township relay's queue is full; nothing was stored. Save it "
+                                 "again later, once the township's link to the county is back."),
                       &case_id);
         return;
     }

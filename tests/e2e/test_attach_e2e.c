@@ -14,7 +14,11 @@
  *     chunk left over; the station says the county recorded it;
  *   - the township desk opens it (`sanji attachment get`) byte for byte;
  *   - the station of the other township is refused (SCOPE) and writes
- *     nothing.
+ *     nothing;
+ *   - chunks fill only half of a relay's queue.quota: with the county
+ *     down, the other township's relay (48 KiB) refuses a chunk, whose
+ *     attachment fails at the station with the reason, and still stores a
+ *     registration.
  *
  * Nothing waits a fixed time (SJ_TEST_HANG_MS only catches a hang).
  *
@@ -188,7 +192,7 @@ static int group_setup(void **state)
                            "[county]\naddresses = 127.0.0.1:%d\nnode = county:410423000000\n"
                            "[tls]\nca = %s\ncert = %s\nkey = %s\n"
                            "[store]\npath = %s/relay2.db\n"
-                           "[upstream]\nbackoff_max = 300ms\n%s",
+                           "[upstream]\nbackoff_max = 300ms\n[queue]\nquota = 48KiB\n%s",
                            W.relay2_port, W.t.county_port, W.t.certs.ca_file,
                            sj_test_certs_path(&W.t.certs, "relay2", "crt", crt, sizeof crt),
                            sj_test_certs_path(&W.t.certs, "relay2", "key", key, sizeof key), dir,
@@ -386,6 +390,37 @@ static void test_scan_reaches_the_county_whole_through_kills_and_restarts(void *
         assert_int_equal(sj_test_count_lines(logs[i], "户口簿"), 0);
         assert_int_equal(sj_test_count_lines(logs[i], "scan.pdf"), 0);
     }
+}
+
+/* Chunks may fill only half of a relay's queue.quota: the relay of the
+ * other township has 48 KiB, so with its county link down a 32 KiB chunk
+ * is refused (its attachment fails at the station, with the reason) while
+ * a registration is still stored. */
+static void test_chunks_leave_room_for_cases(void **state)
+{
+    (void)state;
+    sj_error err;
+    int rc = cli(OTHER, "--json register --item MZ-001 --name 李四 --id 11010519491231002X "
+                        "--phone 13800138000 --text 申请办理 --wait-applied --wait 120");
+    if (rc != 0)
+        fail_msg("register at the other township: exit %d: %s", rc, out);
+    char case_id[64], args[512];
+    sj_test_cli_json_str(out, "case", case_id, sizeof case_id);
+    assert_int_equal(sj_test_proc_stop(&W.t.county, SJ_TEST_HANG_MS, &err), 0);
+    snprintf(args, sizeof args, "--json attachment add %s scan.pdf --wait 10", case_id);
+    rc = cli(OTHER, args);
+    assert_true(rc == 0 || rc == 5);
+    snprintf(args, sizeof args, "--json attachment list %s --offline", case_id);
+    assert_int_equal(cli(OTHER, args), 0);
+    if (!strstr(out, "乡镇中继暂时没有存放附件的空间"))
+        fail_msg("the chunk was not refused for room: %s", out);
+    rc = cli(OTHER, "--json register --item MZ-001 --name 王五 --id 11010519491231002X "
+                    "--phone 13800138000 --text 申请办理 --wait 10");
+    if (rc != 0 || !strstr(out, "\"state\":\"stored\"") )
+        fail_msg("a registration was not stored next to the refused chunk: exit %d: %s", rc, out);
+    assert_int_equal(sj_test_proc_restart(&W.t.county, &err), 0);
+    assert_int_equal(sj_test_proc_wait_port(&W.t.county, W.t.county_port, SJ_TEST_HANG_MS, &err),
+                     0);
     assert_int_equal(count("pg_publication_tables WHERE pubname = 'sanji_report'"
                            " AND tablename LIKE 'attachment%'"),
                      0);
@@ -396,6 +431,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_scan_reaches_the_county_whole_through_kills_and_restarts),
+        cmocka_unit_test(test_chunks_leave_room_for_cases),
     };
     return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }
