@@ -416,7 +416,7 @@ static void test_chunks_leave_room_for_cases(void **state)
         fail_msg("the chunk was not refused for room: %s", out);
     rc = cli(OTHER, "--json register --item MZ-001 --name 王五 --id 11010519491231002X "
                     "--phone 13800138000 --text 申请办理 --wait 10");
-    if (rc != 0 || !strstr(out, "\"state\":\"stored\"") )
+    if (rc != 0 || !strstr(out, "\"state\":\"stored\""))
         fail_msg("a registration was not stored next to the refused chunk: exit %d: %s", rc, out);
     assert_int_equal(sj_test_proc_restart(&W.t.county, &err), 0);
     assert_int_equal(sj_test_proc_wait_port(&W.t.county, W.t.county_port, SJ_TEST_HANG_MS, &err),
