@@ -1503,6 +1503,33 @@ static void show_attachments(run *r, const uint8_t case_id[16])
     free(rows);
 }
 
+/* The attachments this station knows of a case, as JSON objects
+ * (`sanji --json show`): id, name, MIME type, size, material, chunks
+ * recorded by the county of how many, and the refusal code if any. */
+static void json_attachments(run *r, const uint8_t case_id[16])
+{
+    sc_attach_row *rows = NULL;
+    size_t n = 0;
+    sj_error err;
+    if (sc_attachments(r->c, case_id, &rows, &n, &err) != 0)
+        return;
+    for (size_t i = 0; i < n; i++) {
+        char id[SJ_UUID_TEXT_SIZE];
+        sj_uuid_format(rows[i].attachment_id, id);
+        printf("%s{\"attachment_id\":\"%s\"", i ? "," : "", id);
+        json_field("name", rows[i].name);
+        json_field("mime", rows[i].mime);
+        json_field("material", rows[i].material);
+        printf(",\"size\":%" PRIu64 ",\"chunks_recorded\":%u,\"chunks\":%u,\"local\":%s",
+               rows[i].size, rows[i].chunks_applied, rows[i].chunk_count,
+               rows[i].local ? "true" : "false");
+        if (rows[i].code)
+            printf(",\"code\":\"%s\"", sj_err_name(rows[i].code));
+        printf("}");
+    }
+    free(rows);
+}
+
 static int cmd_show(run *r, const command *cmd, sj_error *err)
 {
     const opts *o = r->o;
@@ -1551,6 +1578,8 @@ static int cmd_show(run *r, const command *cmd, sj_error *err)
             json_field("reason", d.pending[i].reason);
             printf("}");
         }
+        printf("],\"attachments\":[");
+        json_attachments(r, d.c->case_id.data);
         printf("],\"allowed\":[");
         for (size_t i = 0; i < na; i++)
             printf("%s\"%s\"", i ? "," : "", sj_case_action_name(allowed[i]));

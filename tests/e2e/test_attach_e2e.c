@@ -349,6 +349,15 @@ static void test_scan_reaches_the_county_whole_through_kills_and_restarts(void *
     if (!sj_test_poll_until(station_says_recorded, args, SJ_TEST_HANG_MS, 200))
         fail_msg("the station does not say the county recorded it: %s", out);
 
+    snprintf(args, sizeof args, "--json show %s", case_id);
+    assert_int_equal(cli(STATION, args), 0);
+    char want[160];
+    snprintf(want, sizeof want, "\"attachment_id\":\"%s\"", aid);
+    assert_non_null(strstr(out, want));
+    snprintf(want, sizeof want, "\"chunks_recorded\":%u,\"chunks\":%u", (SCAN_SIZE + 32767) / 32768,
+             (SCAN_SIZE + 32767) / 32768);
+    assert_non_null(strstr(out, want));
+
     /* The township desk opens it. */
     snprintf(args, sizeof args, "attachment get %s %s -o desk.pdf", case_id, aid);
     if (!sj_test_poll_until(desk_opens, args, SJ_TEST_HANG_MS, 200))
