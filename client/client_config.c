@@ -11,6 +11,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "attach.h"
 #include "i18n.h"
 
 /* The descriptions are English: they document the file (docs/CLI.md and
@@ -34,6 +35,13 @@ static const sj_config_key CLIENT_KEYS[] = {
     {"station.phone", SJ_CONFIG_STRING, "", 0, 0,
      "the station's phone, printed on the villager's papers (受理回执, 一次性告知单); empty: "
      "not printed"},
+    {"attachment.max_file", SJ_CONFIG_SIZE, SJ_ATTACH_MAX_FILE_DEFAULT, 1024, INT64_C(1073741824),
+     "largest photo or scan a cadre may attach here (the county has its own limit too)"},
+    {"attachment.max_case", SJ_CONFIG_SIZE, SJ_ATTACH_MAX_CASE_DEFAULT, 1024, INT64_C(17179869184),
+     "most bytes of attachments one case may hold"},
+    {"attachment.in_flight", SJ_CONFIG_INT, "2", 1, 64,
+     "attachment chunks (32 KiB each) sent on the link and not yet stored by the relay: the share "
+     "of a slow village link an upload may take; case messages always go first"},
 };
 #define N_CLIENT_KEYS (sizeof(CLIENT_KEYS) / sizeof(CLIENT_KEYS[0]))
 
@@ -122,6 +130,9 @@ int sc_config_load(const char *path_or_NULL, sc_loaded_config *out, sj_error *er
     cc->store_path = sj_config_get_path(out->cfg, "store.path");
     out->person_default = sj_config_get_string(out->cfg, "person.default");
     out->station_phone = sj_config_get_string(out->cfg, "station.phone");
+    cc->attach_max_file = sj_config_get_size(out->cfg, "attachment.max_file");
+    cc->attach_max_case = sj_config_get_size(out->cfg, "attachment.max_case");
+    cc->attach_in_flight = (unsigned)sj_config_get_int(out->cfg, "attachment.in_flight");
     return 0;
 }
 

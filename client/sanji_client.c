@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "attach.h"
 #include "case_pb.h"
 #include "clock.h"
 #include "conn.h"
@@ -66,7 +67,10 @@ struct sc_client {
     int lasting_refusal;      /* a refusal only a person can fix (sj_err_is_lasting), 0: none */
     int64_t network_time_ms;  /* the peer's clock at the last Welcome (kept in the store) */
     int64_t clock_offset_ms;  /* the peer's clock minus ours then; valid while welcomed */
-    int64_t sent_upto;        /* outbox seq sent on this link */
+    int64_t sent_upto;        /* outbox seq sent on this link (case messages) */
+    int64_t chunk_upto;       /* outbox seq sent on this link (attachment chunks) */
+    uint64_t attach_max_file, attach_max_case;
+    unsigned attach_in_flight;
 
     Sanji__CatalogueSync *catalogue;
     Sanji__OrgTreeSync *org_tree;
@@ -286,6 +290,40 @@ static int send_env(sc_client *c, Sanji__Envelope *env, uint8_t id_out[16], sj_e
     return sj_conn_send(c->conn, env, id_out, err);
 }
 
+/* True when some case message on case_id is still waiting (SAVED or
+ * STORED) among the n unfinished rows e. */
+static bool case_pending(const sc_outbox_entry *e, size_t n, const uint8_t case_id[16])
+{
+    for (size_t i = 0; i < n; i++)
+        if (e[i].action != SC_OUTBOX_CHUNK && memcmp(e[i].case_id, case_id, 16) == 0)
+            return true;
+    return false;
+}
+
+/* Sends what the outbox holds and this link has not sent yet.  Case
+ * messages go first, in outbox order.  Attachment chunks follow, in
+ * outbox order, each only once every case message on its case has been
+ * answered by the county (so the county knows the case and its scope when
+ * the chunk arrives), and at most attach_in_flight of them sent and not
+ * yet stored by the relay: a large upload never stands in front of a case
+ * action for more than that many chunks on a slow link. */
+/* Sends one outbox row (listed without its payload): its payload is read
+ * now. */
+static int send_row(sc_client *c, const sc_outbox_entry *row, sj_error *err)
+{
+    sc_outbox_entry *full = NULL;
+    if (sc_store_outbox_get(c->st, row->message_id, &full, err) != 0) {
+        /* The store could not be read now: the row waits for the next
+         * send, as under backpressure, and is not skipped. */
+        SJ_LOG_WARN(MOD, "outbox read failed", "error", err->message);
+        return SJ_EBACKPRESSURE;
+    }
+    int rc;
+    rc = sj_conn_send_payload(c->conn, full->payload, full->payload_len, err);
+    sc_store_outbox_free(full, 1);
+    return rc;
+}
+
 static void flush_outbox(sc_client *c)
 {
     if (!c->conn || !c->welcomed || sj_conn_blocked(c->conn))
@@ -293,16 +331,25 @@ static void flush_outbox(sc_client *c)
     sc_outbox_entry *e = NULL;
     size_t n = 0;
     sj_error err;
-    if (sc_store_outbox_list(c->st, true, &e, &n, &err) != 0) {
+    if (sc_store_outbox_pending(c->st, &e, &n, &err) != 0) {
         SJ_LOG_WARN(MOD, "outbox read failed", "error", err.message);
         return;
     }
-    for (size_t i = 0; i < n; i++) {
+    unsigned in_flight = 0;
+    bool stop = false;
+    for (size_t i = 0; i < n && !stop; i++) {
+        if (e[i].action == SC_OUTBOX_CHUNK) {
+            if (e[i].seq <= c->chunk_upto && e[i].state == SC_OUT_SAVED)
+                in_flight++;
+            continue;
+        }
         if (e[i].seq <= c->sent_upto)
             continue;
-        int rc = sj_conn_send_payload(c->conn, e[i].payload, e[i].payload_len, &err);
-        if (rc == SJ_EBACKPRESSURE || rc == SJ_ECLOSED)
-            break; /* on_drain or the next link resumes */
+        int rc = send_row(c, &e[i], &err);
+        if (rc == SJ_EBACKPRESSURE || rc == SJ_ECLOSED) {
+            stop = true; /* on_drain or the next link resumes */
+            break;
+        }
         if (rc == SJ_EUNSUPPORTED) {
             SJ_LOG_WARN(MOD, "outbox message waits for the relay's upgrade", "error", err.message);
         } else if (rc != 0) {
@@ -312,6 +359,23 @@ static void flush_outbox(sc_client *c)
             SJ_LOG_ERROR(MOD, "outbox message cannot be sent", "error", err.message);
         }
         c->sent_upto = e[i].seq;
+    }
+    for (size_t i = 0; i < n && !stop; i++) {
+        /* A chunk the relay already stored goes again after a reconnect
+         * like every unanswered message: the relay answers it from its
+         * queue or its results (a result handed over just before a crash
+         * here would otherwise be lost). */
+        if (e[i].action != SC_OUTBOX_CHUNK || e[i].seq <= c->chunk_upto)
+            continue;
+        if (in_flight >= c->attach_in_flight || case_pending(e, n, e[i].case_id))
+            break; /* the next ack or answer resumes, in order */
+        int rc = send_row(c, &e[i], &err);
+        if (rc == SJ_EBACKPRESSURE || rc == SJ_ECLOSED)
+            break;
+        if (rc != 0)
+            SJ_LOG_ERROR(MOD, "outbox message cannot be sent", "error", err.message);
+        c->chunk_upto = e[i].seq;
+        in_flight++;
     }
     sc_store_outbox_free(e, n);
 }
@@ -523,6 +587,50 @@ static bool admin_answered(sc_client *c, const Sanji__Ack *a)
     return false;
 }
 
+/* The answer to an attachment's chunk: the outbox row and the
+ * attachment's progress move together, in one transaction (a crash
+ * between them would leave the count of recorded chunks short forever);
+ * then the next chunks may go. */
+static void on_chunk_ack(sc_client *c, const Sanji__Ack *a, const sc_outbox_entry *e,
+                         sc_out_state state, const char *reason)
+{
+    sj_error err;
+    Sanji__Envelope *env = NULL;
+    const uint8_t *aid = NULL;
+    if (sj_envelope_unpack(e->payload, e->payload_len, &env, &err) == 0 &&
+        env->body_case == SANJI__ENVELOPE__BODY_ATTACHMENT_CHUNK &&
+        env->attachment_chunk->attachment_id.len == 16)
+        aid = env->attachment_chunk->attachment_id.data;
+    bool changed = false;
+    int rc = sc_store_begin(c->st, &err);
+    if (rc == 0)
+        rc = sc_store_outbox_mark(c->st, a->message_id.data, state,
+                                  state == SC_OUT_REFUSED ? a->code : 0,
+                                  state == SC_OUT_REFUSED ? reason : "", nz(a->case_number),
+                                  a->case_version, sj_clock_real_ms(), &changed, &err);
+    if (rc == 0 && changed && aid && state != SC_OUT_STORED)
+        rc = sc_store_attach_progress(c->st, aid, state == SC_OUT_APPLIED, a->code, reason, &err);
+    if (rc == 0)
+        rc = sc_store_commit(c->st, &err);
+    sj_envelope_free(env);
+    if (rc != 0) {
+        sc_store_rollback(c->st);
+        SJ_LOG_WARN(MOD, "outbox update failed", "error", err.message);
+        return;
+    }
+    if (changed && state == SC_OUT_REFUSED) {
+        sc_event ev = {.type = SC_EV_REFUSED,
+                       .message_id = a->message_id.data,
+                       .case_id = e->case_id,
+                       .action = (sj_case_action)e->action,
+                       .case_number = nz(a->case_number),
+                       .code = a->code,
+                       .reason = reason};
+        emit(c, &ev);
+    }
+    flush_outbox(c); /* also after a repeated answer: a resent chunk leaves room */
+}
+
 static void on_ack(sc_client *c, const Sanji__Ack *a)
 {
     if (a->message_id.len != 16 || admin_answered(c, a))
@@ -542,6 +650,11 @@ static void on_ack(sc_client *c, const Sanji__Ack *a)
     const char *reason = nz(a->reason);
     if (state == SC_OUT_REFUSED && !*reason)
         reason = _(sj_err_text(a->code));
+    if (e->action == SC_OUTBOX_CHUNK) {
+        on_chunk_ack(c, a, e, state, reason);
+        sc_store_outbox_free(e, 1);
+        return;
+    }
     if (sc_store_outbox_mark(c->st, a->message_id.data, state, state == SC_OUT_REFUSED ? a->code : 0,
                              state == SC_OUT_REFUSED ? reason : "", nz(a->case_number),
                              a->case_version, sj_clock_real_ms(), &changed, &err) != 0) {
@@ -576,6 +689,8 @@ static void on_ack(sc_client *c, const Sanji__Ack *a)
                        .code = state == SC_OUT_REFUSED ? a->code : 0,
                        .reason = state == SC_OUT_REFUSED ? reason : ""};
         emit(c, &ev);
+        if (state >= SC_OUT_APPLIED)
+            flush_outbox(c); /* chunks waiting for this case may go */
     }
     sc_store_outbox_free(e, 1);
 }
@@ -711,6 +826,7 @@ static void d_on_up(sj_dialer *d, sj_conn *conn, const sj_identity *peer)
     c->caught_up = false;
     c->gap_requested = false;
     c->sent_upto = 0;
+    c->chunk_upto = 0;
     snprintf(c->peer_node, sizeof(c->peer_node), "%s", peer->node_id);
     send_hello(c);
 }
@@ -936,6 +1052,9 @@ int sc_client_new(uv_loop_t *loop, const sc_config *cfg, sc_event_cb cb, void *d
     c->data = data;
     c->backoff_base_ms = cfg->backoff_base_ms;
     c->backoff_cap_ms = cfg->backoff_cap_ms;
+    c->attach_max_file = cfg->attach_max_file ? cfg->attach_max_file : SJ_ATTACH_MAX_FILE_BYTES;
+    c->attach_max_case = cfg->attach_max_case ? cfg->attach_max_case : SJ_ATTACH_MAX_CASE_BYTES;
+    c->attach_in_flight = cfg->attach_in_flight ? cfg->attach_in_flight : 2;
     static const sj_node_role peers[] = {SJ_NODE_ROLE_RELAY, SJ_NODE_ROLE_COUNTY};
     sj_tls_config tc = {
         .ca_file = cfg->ca_file,
@@ -1820,6 +1939,238 @@ int sc_act(sc_client *c, const sc_action_req *req, uint8_t message_id_out[16], s
     return rc;
 }
 
+/* ---- attachments ------------------------------------------------------- */
+
+int sc_attach(sc_client *c, const uint8_t case_id[16], const char *name, const uint8_t *data,
+              size_t len, const char *material, uint8_t attachment_id_out[16], sj_error *err)
+{
+    sj_actor actor;
+    const Sanji__Person *p = NULL;
+    int rc = actor_of(c, &actor, &p, err);
+    if (rc != 0)
+        return rc;
+    Sanji__Case *cur = NULL;
+    if (sc_store_case_get(c->st, case_id, &cur, NULL, err) != 0) {
+        if (err && err->code == SJ_ENOTFOUND)
+            return sj_error_set(err, SJ_EUNKNOWN_CASE, "%s", _("There is no such case at this station."));
+        return err ? err->code : SJ_EDB;
+    }
+    bool mine = sj_orgunit_contains(c->node.unit, nz(cur->village));
+    sanji__case__free_unpacked(cur, NULL);
+    if (!mine)
+        return sj_error_set(err, SJ_ESCOPE, "%s",
+                            _("The case belongs to a village outside this station's scope."));
+    name = sj_attach_base_name(nz(name));
+    if (!*name || strlen(name) > SJ_ATTACH_NAME_MAX || !sj_utf8_valid(name, strlen(name)))
+        return sj_error_set(err, SJ_EBAD_FIELD, "%s",
+                            _("The file name is empty, too long or not valid text; rename the file."));
+    material = nz(material);
+    if (strlen(material) > SJ_ATTACH_MATERIAL_MAX || !sj_utf8_valid(material, strlen(material)))
+        return sj_error_set(err, SJ_EBAD_FIELD, "%s",
+                            _("The material's name is too long or not valid text."));
+    const char *mime = NULL;
+    if ((rc = sj_attach_check_file(data, len, c->attach_max_file,
+                                   sc_store_attach_case_bytes(c->st, case_id), c->attach_max_case,
+                                   &mime, err)) != 0)
+        return rc;
+    sc_attach_row row;
+    memset(&row, 0, sizeof row);
+    sj_uuid_v7(row.attachment_id);
+    memcpy(row.case_id, case_id, 16);
+    snprintf(row.name, sizeof row.name, "%s", name);
+    snprintf(row.mime, sizeof row.mime, "%s", mime);
+    row.size = len;
+    sj_attach_sha256(data, len, row.sha256);
+    snprintf(row.material, sizeof row.material, "%s", material);
+    snprintf(row.actor_person, sizeof row.actor_person, "%s", nz(p->id));
+    row.attached_at_ms = sj_clock_real_ms();
+    row.chunk_count = sj_attach_chunk_count(len);
+    row.local = true;
+    Sanji__AttachmentChunk ch = SANJI__ATTACHMENT_CHUNK__INIT;
+    ch.attachment_id = (ProtobufCBinaryData){16, row.attachment_id};
+    ch.case_id = (ProtobufCBinaryData){16, (uint8_t *)case_id};
+    ch.chunk_count = row.chunk_count;
+    ch.size = len;
+    ch.sha256 = (ProtobufCBinaryData){SJ_ATTACH_SHA256_SIZE, row.sha256};
+    ch.name = row.name;
+    ch.mime = row.mime;
+    ch.material = row.material;
+    ch.actor_person = row.actor_person;
+    ch.attached_at_ms = row.attached_at_ms;
+    /* The file and every chunk in one transaction: the attachment is
+     * saved whole or not at all. */
+    if ((rc = sc_store_begin(c->st, err)) != 0)
+        return rc;
+    rc = sc_store_attach_add(c->st, &row, data, len, err);
+    for (uint32_t k = 0; rc == 0 && k < row.chunk_count; k++) {
+        uint8_t msg_id[16];
+        sj_uuid_v7(msg_id);
+        ch.chunk_no = k;
+        ch.data = (ProtobufCBinaryData){sj_attach_chunk_len(len, k),
+                                        (uint8_t *)data + (size_t)k * SJ_ATTACH_CHUNK_SIZE};
+        Sanji__Envelope env = SANJI__ENVELOPE__INIT;
+        env.message_id = (ProtobufCBinaryData){16, msg_id};
+        env.body_case = SANJI__ENVELOPE__BODY_ATTACHMENT_CHUNK;
+        env.attachment_chunk = &ch;
+        uint8_t *payload = NULL;
+        size_t plen = 0;
+        rc = pack_payload(c, &env, &payload, &plen, err);
+        if (rc == 0)
+            rc = sc_store_outbox_add(c->st, msg_id, case_id, SC_OUTBOX_CHUNK, payload, plen,
+                                     row.attached_at_ms, err);
+        free(payload);
+    }
+    if (rc == 0)
+        rc = sc_store_commit(c->st, err);
+    if (rc != 0) {
+        sc_store_rollback(c->st);
+        return rc;
+    }
+    if (attachment_id_out)
+        memcpy(attachment_id_out, row.attachment_id, 16);
+    flush_outbox(c);
+    return 0;
+}
+
+int sc_attachments(sc_client *c, const uint8_t case_id[16], sc_attach_row **out, size_t *n,
+                   sj_error *err)
+{
+    return sc_store_attach_list(c->st, case_id, out, n, err);
+}
+
+int sc_attachment_data(sc_client *c, const uint8_t attachment_id[16], uint8_t **data, size_t *len,
+                       sj_error *err)
+{
+    return sc_store_attach_data(c->st, attachment_id, data, len, err);
+}
+
+int sc_attachment_keep(sc_client *c, const Sanji__AttachmentInfo *in, const uint8_t *data,
+                       size_t len, sj_error *err)
+{
+    uint8_t sha[SJ_ATTACH_SHA256_SIZE];
+    if (in->attachment_id.len != 16 || in->case_id.len != 16 ||
+        in->sha256.len != SJ_ATTACH_SHA256_SIZE || len != in->size)
+        return sj_error_set(err, SJ_EBAD_FIELD, "%s", _("The attachment received is incomplete."));
+    sj_attach_sha256(data, len, sha);
+    if (memcmp(sha, in->sha256.data, sizeof sha) != 0)
+        return sj_error_set(err, SJ_EATTACH_HASH, "%s",
+                            _("The attachment received does not match its SHA-256; fetch it again."));
+    sc_attach_row row;
+    memset(&row, 0, sizeof row);
+    memcpy(row.attachment_id, in->attachment_id.data, 16);
+    memcpy(row.case_id, in->case_id.data, 16);
+    snprintf(row.name, sizeof row.name, "%s", nz(in->name));
+    snprintf(row.mime, sizeof row.mime, "%s", nz(in->mime));
+    row.size = in->size;
+    memcpy(row.sha256, sha, sizeof sha);
+    snprintf(row.material, sizeof row.material, "%s", nz(in->material));
+    snprintf(row.actor_person, sizeof row.actor_person, "%s", nz(in->actor_person));
+    row.attached_at_ms = in->attached_at_ms;
+    row.chunk_count = in->chunk_count;
+    row.chunks_applied = in->chunk_count;
+    return sc_store_attach_add(c->st, &row, data, len, err);
+}
+
+/* One attachment being fetched from the county, piece after piece. */
+typedef struct attach_fetch {
+    sc_client *c;
+    uint8_t case_id[16], attachment_id[16];
+    Sanji__AttachmentInfo *info; /* a copy of the first answer's description */
+    uint8_t *buf;
+    uint64_t size, have;
+    sc_attach_fetch_cb cb;
+    void *data;
+} attach_fetch;
+
+static void fetch_answered(sc_client *c, int status, const Sanji__QueryResult *res, void *data);
+
+static int fetch_next(attach_fetch *f, sj_error *err)
+{
+    Sanji__AttachmentQuery aq = SANJI__ATTACHMENT_QUERY__INIT;
+    aq.case_id = (ProtobufCBinaryData){16, f->case_id};
+    aq.attachment_id = (ProtobufCBinaryData){16, f->attachment_id};
+    aq.offset = f->have;
+    Sanji__Query q = SANJI__QUERY__INIT;
+    q.kind_case = SANJI__QUERY__KIND_ATTACHMENT;
+    q.attachment = &aq;
+    return sc_query(f->c, &q, fetch_answered, f, err);
+}
+
+static void fetch_end(attach_fetch *f, int status, const char *reason)
+{
+    f->cb(f->c, status, reason, status == 0 ? f->buf : NULL, status == 0 ? (size_t)f->size : 0,
+          f->data);
+    if (f->info)
+        sanji__attachment_info__free_unpacked(f->info, NULL);
+    free(f->buf);
+    free(f);
+}
+
+static void fetch_answered(sc_client *c, int status, const Sanji__QueryResult *res, void *data)
+{
+    attach_fetch *f = data;
+    sj_error err;
+    if (status != 0 || !res || res->code != 0) {
+        int code = res && res->code ? res->code : status ? status : SJ_ECLOSED;
+        fetch_end(f, code, res && res->reason && *res->reason ? _(res->reason) : _(sj_err_text(code)));
+        return;
+    }
+    const Sanji__AttachmentResult *ar =
+        res->result_case == SANJI__QUERY_RESULT__RESULT_ATTACHMENT ? res->attachment : NULL;
+    if (!ar || ar->n_attachments != 1 || ar->offset != f->have || ar->data.len == 0 ||
+        (f->info && ar->attachments[0]->size != f->size) ||
+        (f->info && f->have + ar->data.len > f->size)) {
+        fetch_end(f, SJ_EPROTOCOL, _("The county's answer does not fit the question."));
+        return;
+    }
+    if (!f->info) {
+        size_t n = sanji__attachment_info__get_packed_size(ar->attachments[0]);
+        uint8_t *pb = malloc(n ? n : 1);
+        if (pb) {
+            sanji__attachment_info__pack(ar->attachments[0], pb);
+            f->info = sanji__attachment_info__unpack(NULL, n, pb);
+            free(pb);
+        }
+        f->size = f->info ? f->info->size : 0;
+        f->buf = f->info && f->size <= c->attach_max_file ? malloc(f->size ? f->size : 1) : NULL;
+        if (!f->buf || ar->data.len > f->size) {
+            fetch_end(f, f->buf ? SJ_EPROTOCOL : SJ_ENOMEM,
+                      f->buf ? _("The county's answer does not fit the question.")
+                             : _(sj_err_text(SJ_ENOMEM)));
+            return;
+        }
+    }
+    memcpy(f->buf + f->have, ar->data.data, ar->data.len);
+    f->have += ar->data.len;
+    if (f->have < f->size) {
+        if (fetch_next(f, &err) != 0)
+            fetch_end(f, err.code, err.message);
+        return;
+    }
+    if (sc_attachment_keep(c, f->info, f->buf, (size_t)f->size, &err) != 0) {
+        fetch_end(f, err.code, err.message);
+        return;
+    }
+    fetch_end(f, 0, "");
+}
+
+int sc_attachment_fetch(sc_client *c, const uint8_t case_id[16], const uint8_t attachment_id[16],
+                        sc_attach_fetch_cb cb, void *data, sj_error *err)
+{
+    attach_fetch *f = calloc(1, sizeof *f);
+    if (!f)
+        return sj_error_set(err, SJ_ENOMEM, NULL);
+    f->c = c;
+    memcpy(f->case_id, case_id, 16);
+    memcpy(f->attachment_id, attachment_id, 16);
+    f->cb = cb;
+    f->data = data;
+    int rc = fetch_next(f, err);
+    if (rc != 0)
+        free(f);
+    return rc;
+}
+
 /* ---- reads ------------------------------------------------------------- */
 
 int sc_find_case(sc_client *c, const char *ref, uint8_t case_id[16], sj_error *err)
@@ -1847,10 +2198,12 @@ int sc_get_case(sc_client *c, const uint8_t case_id[16], sc_case_detail *out, sj
     size_t n = 0;
     if ((rc = sc_store_outbox_list(c->st, false, &all, &n, err)) != 0)
         goto fail;
-    /* Keep this case's rows: move them to the front. */
+    /* Keep this case's rows: move them to the front.  Attachment chunks
+     * are left out: their attachment says how far its upload is
+     * (sc_attachments()). */
     size_t k = 0;
     for (size_t i = 0; i < n; i++) {
-        if (memcmp(all[i].case_id, case_id, 16) == 0) {
+        if (memcmp(all[i].case_id, case_id, 16) == 0 && all[i].action != SC_OUTBOX_CHUNK) {
             sc_outbox_entry t = all[k];
             all[k] = all[i];
             all[i] = t;
@@ -2258,6 +2611,8 @@ const char *sc_status_label(sj_case_status s)
 
 const char *sc_action_label(sj_case_action a)
 {
+    if ((int)a == SC_OUTBOX_CHUNK)
+        return _("attachment piece");
     switch (a) {
     case SJ_ACTION_REGISTER: return _("case action: register");
     case SJ_ACTION_RESOLVE_AT_ONCE: return _("case action: resolve at once");

@@ -82,6 +82,9 @@ typedef struct sc_config {
     const char *store_path;         /* the local SQLite store */
     uint64_t backoff_base_ms;       /* 0: the dialer default */
     uint64_t backoff_cap_ms;        /* 0: the dialer default */
+    uint64_t attach_max_file;       /* attachment.max_file (0: the default) */
+    uint64_t attach_max_case;       /* attachment.max_case (0: the default) */
+    unsigned attach_in_flight;      /* attachment.in_flight (0: the default, 2) */
 } sc_config;
 
 typedef enum sc_event_type {
@@ -262,6 +265,38 @@ typedef struct sc_action_req {
  * in the outbox: actions chained while offline carry the version their
  * predecessor will produce). */
 int sc_act(sc_client *c, const sc_action_req *req, uint8_t message_id[16], sj_error *err);
+
+/* Attaches a photo or scan (data, len bytes, named name; material: the
+ * 一次告知 material it answers, or NULL) to a cached case of this node's
+ * scope (docs/PROTOCOL.md "Attachments").  The kind is taken from the
+ * content (JPEG, PNG, PDF: SJ_EATTACH_TYPE otherwise) and the limits of
+ * the configuration apply (SJ_EATTACH_TOO_BIG, SJ_EATTACH_CASE_FULL).
+ * The file and its chunks are saved in one transaction (works offline);
+ * the chunks go up once the case's own messages have been answered by the
+ * county.  The attachment's id is written out (may be NULL). */
+int sc_attach(sc_client *c, const uint8_t case_id[16], const char *name, const uint8_t *data,
+              size_t len, const char *material, uint8_t attachment_id[16], sj_error *err);
+/* The attachments of a case known here (attached here, or fetched); free(). */
+int sc_attachments(sc_client *c, const uint8_t case_id[16], sc_attach_row **out, size_t *n,
+                   sj_error *err);
+/* The file of an attachment held here (*data malloc'd); SJ_ENOTFOUND when
+ * it must be fetched from the county (AttachmentQuery). */
+int sc_attachment_data(sc_client *c, const uint8_t attachment_id[16], uint8_t **data, size_t *len,
+                       sj_error *err);
+/* Fetches an attachment from the county (through the relay) piece by
+ * piece (PROTOCOL.md "Attachments"), checks its SHA-256 and keeps the copy
+ * (sc_attachment_keep()); then cb gets status 0 and the file (data valid
+ * during the call only), or the refusal's code (SJ_ESCOPE, ...) and
+ * reason.  The link must be up (SJ_ECLOSED otherwise, and cb is not
+ * called). */
+typedef void (*sc_attach_fetch_cb)(sc_client *c, int status, const char *reason,
+                                   const uint8_t *file, size_t len, void *data);
+int sc_attachment_fetch(sc_client *c, const uint8_t case_id[16], const uint8_t attachment_id[16],
+                        sc_attach_fetch_cb cb, void *data, sj_error *err);
+/* Keeps a copy fetched from the county, after checking its size and
+ * SHA-256 (SJ_EATTACH_HASH). */
+int sc_attachment_keep(sc_client *c, const Sanji__AttachmentInfo *in, const uint8_t *data,
+                       size_t len, sj_error *err);
 
 /* Reads ------------------------------------------------------------------ */
 

@@ -72,6 +72,21 @@ static void copy_blob16(sqlite3_stmt *s, int i, uint8_t out[16])
     "CREATE INDEX cases_number ON cases(number);"                                                 \
     "CREATE INDEX cases_village ON cases(village, registered_at_ms);" SJ_CASE_SEARCH_INDEXES_SQL
 
+/* Attachments (schema 4): those attached here, with their data and how
+ * many of their chunks the county has recorded, and those fetched from the
+ * county (data only once fetched).  The chunks themselves wait in the
+ * outbox like every upward message (action SC_OUTBOX_CHUNK). */
+#define ATTACH_SQL                                                                                \
+    "CREATE TABLE attachments ("                                                                  \
+    " attachment_id BLOB PRIMARY KEY,"                                                            \
+    " case_id BLOB NOT NULL,"                                                                     \
+    " name TEXT NOT NULL, mime TEXT NOT NULL, size INTEGER NOT NULL, sha256 BLOB NOT NULL,"       \
+    " material TEXT NOT NULL DEFAULT '', actor_person TEXT NOT NULL DEFAULT '',"                  \
+    " attached_at_ms INTEGER NOT NULL DEFAULT 0, chunk_count INTEGER NOT NULL,"                   \
+    " chunks_applied INTEGER NOT NULL DEFAULT 0, code INTEGER NOT NULL DEFAULT 0,"                \
+    " reason TEXT NOT NULL DEFAULT '', local INTEGER NOT NULL DEFAULT 0, data BLOB);"             \
+    "CREATE INDEX attachments_case ON attachments(case_id);"
+
 static const char SCHEMA[] =
     "CREATE TABLE outbox ("
     " seq INTEGER PRIMARY KEY AUTOINCREMENT,"
@@ -93,7 +108,8 @@ static const char SCHEMA[] =
     " case_id BLOB NOT NULL, seq INTEGER NOT NULL, event BLOB NOT NULL,"
     " PRIMARY KEY (case_id, seq));"
     "CREATE TABLE cursors (village TEXT PRIMARY KEY, after_seq INTEGER NOT NULL);"
-    "CREATE TABLE refdata (kind TEXT PRIMARY KEY, version INTEGER NOT NULL, data BLOB NOT NULL);";
+    "CREATE TABLE refdata (kind TEXT PRIMARY KEY, version INTEGER NOT NULL, data BLOB NOT NULL);"
+    ATTACH_SQL;
 
 /* The meta table ("app", "schema", "node"), the start-up checks and the
  * creation are common/sqlstore's; this is what makes it a client store.
@@ -120,15 +136,18 @@ static int reindex(sc_store *st, const uint8_t case_id[16], sj_error *err);
  * (common/case_search.h), filled from every cached case, in one
  * transaction: a crash leaves the store at schema 1, upgraded again on the
  * next start.  2 -> 3: the same rebuild adds the assignment columns
- * (assignee, carrier: 我的事项). */
-static int upgrade(sc_store *st, sj_error *err)
+ * (assignee, carrier: 我的事项).  3 -> 4: the attachments table. */
+static int upgrade(sc_store *st, int from, sj_error *err)
 {
     int rc = sc_store_begin(st, err);
     if (rc != 0)
         return rc;
-    rc = sj_case_search_rebuild(st->db, CASES_SQL,
-                                "case_id, number, version, registered_at_ms, snapshot, predicted",
-                                "coalesce(predicted, snapshot)", err);
+    if (from < 3)
+        rc = sj_case_search_rebuild(st->db, CASES_SQL,
+                                    "case_id, number, version, registered_at_ms, snapshot, predicted",
+                                    "coalesce(predicted, snapshot)", err);
+    if (rc == 0 && from < 4)
+        rc = exec(st, ATTACH_SQL, err);
     if (rc == 0) {
         char v[16];
         snprintf(v, sizeof(v), "%d", SC_STORE_SCHEMA);
@@ -154,7 +173,7 @@ int sc_store_open(const char *path, const char *node_id, sc_store **out, sj_erro
     int rc = sj_sqlstore_open(path, &STORE_SPEC, node_id, false, &st->db, &info, err);
     if (rc != 0 || (rc = exec(st, "PRAGMA foreign_keys=ON", err)) != 0)
         goto fail;
-    if (info.format_version < SC_STORE_SCHEMA && (rc = upgrade(st, err)) != 0)
+    if (info.format_version < SC_STORE_SCHEMA && (rc = upgrade(st, (int)info.format_version, err)) != 0)
         goto fail;
     /* Final rows are history only; prune the old ones. */
     {
@@ -290,17 +309,17 @@ static char *dup_col(sqlite3_stmt *s, int i)
     return strdup(t ? t : "");
 }
 
-static int outbox_query(sc_store *st, const char *where, const uint8_t *id, sc_outbox_entry **out,
-                        size_t *n, sj_error *err)
+static int outbox_query_cols(sc_store *st, const char *where, const uint8_t *id, bool payload,
+                             sc_outbox_entry **out, size_t *n, sj_error *err)
 {
     *out = NULL;
     *n = 0;
     char sql[512];
     snprintf(sql, sizeof(sql),
              "SELECT seq, message_id, case_id, action, state, code, reason, case_number, "
-             "case_version, saved_at_ms, stored_at_ms, final_at_ms, payload FROM outbox %s "
+             "case_version, saved_at_ms, stored_at_ms, final_at_ms, %s FROM outbox %s "
              "ORDER BY seq",
-             where);
+             payload ? "payload" : "x''", where);
     sqlite3_stmt *s = NULL;
     if (prep(st, sql, &s, err) != 0)
         return SJ_EDB;
@@ -352,6 +371,17 @@ nomem:
     sc_store_outbox_free(v, *n);
     *n = 0;
     return sj_error_set(err, SJ_ENOMEM, NULL);
+}
+
+static int outbox_query(sc_store *st, const char *where, const uint8_t *id, sc_outbox_entry **out,
+                        size_t *n, sj_error *err)
+{
+    return outbox_query_cols(st, where, id, true, out, n, err);
+}
+
+int sc_store_outbox_pending(sc_store *st, sc_outbox_entry **out, size_t *n, sj_error *err)
+{
+    return outbox_query_cols(st, "WHERE state <= 2", NULL, false, out, n, err);
 }
 
 int sc_store_outbox_list(sc_store *st, bool unfinished_only, sc_outbox_entry **out, size_t *n,
@@ -410,7 +440,8 @@ int sc_store_outbox_counts(sc_store *st, sc_outbox_counts *out, sj_error *err)
 unsigned sc_store_outbox_unfinished_for_case(sc_store *st, const uint8_t case_id[16])
 {
     sqlite3_stmt *s = NULL;
-    if (sqlite3_prepare_v2(st->db, "SELECT count(*) FROM outbox WHERE case_id = ? AND state <= 2",
+    if (sqlite3_prepare_v2(st->db, "SELECT count(*) FROM outbox WHERE case_id = ? AND state <= 2"
+                           " AND action <> " SC_OUTBOX_CHUNK_TEXT,
                            -1, &s, NULL) != SQLITE_OK)
         return 0;
     sqlite3_bind_blob(s, 1, case_id, 16, SQLITE_STATIC);
@@ -428,7 +459,7 @@ unsigned sc_store_case_prediction_needed(sc_store *st, const uint8_t case_id[16]
      * applied action. */
     sqlite3_stmt *s = NULL;
     if (sqlite3_prepare_v2(st->db,
-                           "SELECT count(*) FROM outbox o WHERE o.case_id = ?1 AND (o.state <= 2 OR "
+                           "SELECT count(*) FROM outbox o WHERE o.case_id = ?1 AND o.action <> " SC_OUTBOX_CHUNK_TEXT " AND (o.state <= 2 OR "
                            "(o.state = 3 AND o.case_version > coalesce((SELECT c.version FROM cases c "
                            "WHERE c.case_id = ?1 AND c.snapshot IS NOT NULL), 0)))",
                            -1, &s, NULL) != SQLITE_OK)
@@ -923,4 +954,154 @@ int sc_store_meta_get(sc_store *st, const char *key, char *buf, size_t cap, sj_e
     if (rc == SJ_ENOTFOUND)
         return sj_error_set(err, SJ_ENOTFOUND, "%s not set", key);
     return rc == 0 ? 0 : db_fail(st, err, "meta get");
+}
+
+/* ---- attachments --------------------------------------------------------- */
+
+int sc_store_attach_add(sc_store *st, const sc_attach_row *a, const uint8_t *data, size_t len,
+                        sj_error *err)
+{
+    sqlite3_stmt *s = NULL;
+    if (prep(st,
+             "INSERT INTO attachments (attachment_id, case_id, name, mime, size, sha256, material,"
+             " actor_person, attached_at_ms, chunk_count, chunks_applied, local, data)"
+             " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+             " ON CONFLICT (attachment_id) DO UPDATE SET data = coalesce(attachments.data, excluded.data)",
+             &s, err) != 0)
+        return SJ_EDB;
+    sqlite3_bind_blob(s, 1, a->attachment_id, 16, SQLITE_STATIC);
+    sqlite3_bind_blob(s, 2, a->case_id, 16, SQLITE_STATIC);
+    sqlite3_bind_text(s, 3, a->name, -1, SQLITE_STATIC);
+    sqlite3_bind_text(s, 4, a->mime, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(s, 5, (sqlite3_int64)a->size);
+    sqlite3_bind_blob(s, 6, a->sha256, SJ_ATTACH_SHA256_SIZE, SQLITE_STATIC);
+    sqlite3_bind_text(s, 7, a->material, -1, SQLITE_STATIC);
+    sqlite3_bind_text(s, 8, a->actor_person, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(s, 9, a->attached_at_ms);
+    sqlite3_bind_int(s, 10, (int)a->chunk_count);
+    sqlite3_bind_int(s, 11, (int)a->chunks_applied);
+    sqlite3_bind_int(s, 12, a->local ? 1 : 0);
+    if (data)
+        sqlite3_bind_blob(s, 13, data, (int)len, SQLITE_STATIC);
+    else
+        sqlite3_bind_null(s, 13);
+    int rc = sqlite3_step(s) == SQLITE_DONE ? 0 : db_fail(st, err, "attachment insert");
+    sqlite3_finalize(s);
+    return rc;
+}
+
+int sc_store_attach_list(sc_store *st, const uint8_t case_id[16], sc_attach_row **out, size_t *n,
+                         sj_error *err)
+{
+    *out = NULL;
+    *n = 0;
+    sqlite3_stmt *s = NULL;
+    if (prep(st,
+             "SELECT attachment_id, case_id, name, mime, size, sha256, material, actor_person,"
+             " attached_at_ms, chunk_count, chunks_applied, code, reason, local,"
+             " data IS NOT NULL FROM attachments WHERE case_id = ? ORDER BY attached_at_ms, rowid",
+             &s, err) != 0)
+        return SJ_EDB;
+    sqlite3_bind_blob(s, 1, case_id, 16, SQLITE_STATIC);
+    int rc;
+    size_t cap = 0;
+    while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+        if (*n == cap) {
+            cap = cap ? cap * 2 : 4;
+            sc_attach_row *nv = realloc(*out, cap * sizeof **out);
+            if (!nv) {
+                sqlite3_finalize(s);
+                free(*out);
+                *out = NULL;
+                *n = 0;
+                return sj_error_set(err, SJ_ENOMEM, NULL);
+            }
+            *out = nv;
+        }
+        sc_attach_row *a = &(*out)[(*n)++];
+        memset(a, 0, sizeof *a);
+        copy_blob16(s, 0, a->attachment_id);
+        copy_blob16(s, 1, a->case_id);
+        snprintf(a->name, sizeof a->name, "%s", (const char *)sqlite3_column_text(s, 2));
+        snprintf(a->mime, sizeof a->mime, "%s", (const char *)sqlite3_column_text(s, 3));
+        a->size = (uint64_t)sqlite3_column_int64(s, 4);
+        if (sqlite3_column_bytes(s, 5) == SJ_ATTACH_SHA256_SIZE)
+            memcpy(a->sha256, sqlite3_column_blob(s, 5), SJ_ATTACH_SHA256_SIZE);
+        snprintf(a->material, sizeof a->material, "%s", (const char *)sqlite3_column_text(s, 6));
+        snprintf(a->actor_person, sizeof a->actor_person, "%s",
+                 (const char *)sqlite3_column_text(s, 7));
+        a->attached_at_ms = sqlite3_column_int64(s, 8);
+        a->chunk_count = (uint32_t)sqlite3_column_int(s, 9);
+        a->chunks_applied = (uint32_t)sqlite3_column_int(s, 10);
+        a->code = sqlite3_column_int(s, 11);
+        snprintf(a->reason, sizeof a->reason, "%s", (const char *)sqlite3_column_text(s, 12));
+        a->local = sqlite3_column_int(s, 13) != 0;
+        a->have_data = sqlite3_column_int(s, 14) != 0;
+    }
+    sqlite3_finalize(s);
+    if (rc != SQLITE_DONE) {
+        free(*out);
+        *out = NULL;
+        *n = 0;
+        return db_fail(st, err, "attachment list");
+    }
+    return 0;
+}
+
+int sc_store_attach_data(sc_store *st, const uint8_t attachment_id[16], uint8_t **data, size_t *len,
+                         sj_error *err)
+{
+    *data = NULL;
+    *len = 0;
+    sqlite3_stmt *s = NULL;
+    if (prep(st, "SELECT data FROM attachments WHERE attachment_id = ? AND data IS NOT NULL", &s,
+             err) != 0)
+        return SJ_EDB;
+    sqlite3_bind_blob(s, 1, attachment_id, 16, SQLITE_STATIC);
+    int rc = sqlite3_step(s);
+    if (rc == SQLITE_ROW) {
+        *len = (size_t)sqlite3_column_bytes(s, 0);
+        *data = malloc(*len ? *len : 1);
+        if (*data)
+            memcpy(*data, sqlite3_column_blob(s, 0), *len);
+        rc = *data ? 0 : sj_error_set(err, SJ_ENOMEM, NULL);
+    } else if (rc == SQLITE_DONE) {
+        rc = sj_error_set(err, SJ_ENOTFOUND, "attachment not held here");
+    } else {
+        rc = db_fail(st, err, "attachment read");
+    }
+    sqlite3_finalize(s);
+    return rc;
+}
+
+uint64_t sc_store_attach_case_bytes(sc_store *st, const uint8_t case_id[16])
+{
+    sqlite3_stmt *s = NULL;
+    if (sqlite3_prepare_v2(st->db, "SELECT coalesce(sum(size), 0) FROM attachments WHERE case_id = ?",
+                           -1, &s, NULL) != SQLITE_OK)
+        return 0;
+    sqlite3_bind_blob(s, 1, case_id, 16, SQLITE_STATIC);
+    uint64_t n = sqlite3_step(s) == SQLITE_ROW ? (uint64_t)sqlite3_column_int64(s, 0) : 0;
+    sqlite3_finalize(s);
+    return n;
+}
+
+int sc_store_attach_progress(sc_store *st, const uint8_t attachment_id[16], bool applied, int code,
+                             const char *reason, sj_error *err)
+{
+    sqlite3_stmt *s = NULL;
+    if (prep(st,
+             applied ? "UPDATE attachments SET chunks_applied = min(chunks_applied + 1, chunk_count)"
+                       " WHERE attachment_id = ?"
+                     : "UPDATE attachments SET code = ?2, reason = ?3 WHERE attachment_id = ?1",
+             &s, err) != 0)
+        return SJ_EDB;
+    sqlite3_bind_blob(s, 1, attachment_id, 16, SQLITE_STATIC);
+    if (!applied) {
+        sqlite3_bind_int(s, 2, code);
+        sqlite3_bind_text(s, 3, reason ? reason : "", -1, SQLITE_STATIC);
+    }
+    int rc = sqlite3_step(s) == SQLITE_DONE ? 0 : db_fail(st, err, "attachment progress");
+    sqlite3_finalize(s);
+    return rc;
 }

@@ -44,11 +44,17 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "attach.h"
 #include "case_search.h"
 #include "err.h"
 #include "sanji.pb-c.h"
 
-#define SC_STORE_SCHEMA 3
+#define SC_STORE_SCHEMA 4
+
+/* The outbox action of a row that carries an AttachmentChunk (not a case
+ * action: it never changes the predicted case). */
+#define SC_OUTBOX_CHUNK 32
+#define SC_OUTBOX_CHUNK_TEXT "32"
 #define SC_STORE_FINAL_KEEP_DAYS 30
 
 typedef struct sc_store sc_store;
@@ -123,6 +129,11 @@ int sc_store_outbox_mark(sc_store *st, const uint8_t message_id[16], sc_out_stat
  * sc_store_outbox_free(). */
 int sc_store_outbox_list(sc_store *st, bool unfinished_only, sc_outbox_entry **out, size_t *n,
                          sj_error *err);
+/* The SAVED/STORED rows in outbox order without their payloads (payload
+ * empty): what the sender looks at on every ack, without reading a large
+ * upload's chunks each time; it reads a row's payload when it sends it
+ * (sc_store_outbox_get()). */
+int sc_store_outbox_pending(sc_store *st, sc_outbox_entry **out, size_t *n, sj_error *err);
 /* One row by message id (an array of one entry).  SJ_ENOTFOUND if none. */
 int sc_store_outbox_get(sc_store *st, const uint8_t message_id[16], sc_outbox_entry **out,
                         sj_error *err);
@@ -191,5 +202,41 @@ int sc_store_ref_get(sc_store *st, const char *kind, uint64_t *version, uint8_t 
  * into buf (cap bytes); SJ_ENOTFOUND when unset. */
 int sc_store_meta_set(sc_store *st, const char *key, const char *value, sj_error *err);
 int sc_store_meta_get(sc_store *st, const char *key, char *buf, size_t cap, sj_error *err);
+
+/* One attachment of a case as this store knows it (attachments table). */
+typedef struct sc_attach_row {
+    uint8_t attachment_id[16];
+    uint8_t case_id[16];
+    char name[SJ_ATTACH_NAME_MAX + 1];
+    char mime[32];
+    uint64_t size;
+    uint8_t sha256[SJ_ATTACH_SHA256_SIZE];
+    char material[SJ_ATTACH_MATERIAL_MAX + 1];
+    char actor_person[64];
+    int64_t attached_at_ms;
+    uint32_t chunk_count;
+    uint32_t chunks_applied;  /* attached here: chunks the county has recorded */
+    int code;                 /* a chunk was refused: its code (0: none) */
+    char reason[SJ_ERROR_MESSAGE_MAX];
+    bool local;               /* attached at this node */
+    bool have_data;           /* the file is held here */
+} sc_attach_row;
+
+/* Records an attachment (data may be NULL); an id already there only gets
+ * its data when it had none (a fetched copy). */
+int sc_store_attach_add(sc_store *st, const sc_attach_row *a, const uint8_t *data, size_t len,
+                        sj_error *err);
+/* The attachments of a case, oldest first (*out malloc'd; free()). */
+int sc_store_attach_list(sc_store *st, const uint8_t case_id[16], sc_attach_row **out, size_t *n,
+                         sj_error *err);
+/* The file of an attachment held here (*data malloc'd); SJ_ENOTFOUND. */
+int sc_store_attach_data(sc_store *st, const uint8_t attachment_id[16], uint8_t **data, size_t *len,
+                         sj_error *err);
+/* Bytes of the attachments of a case known here (0 on error). */
+uint64_t sc_store_attach_case_bytes(sc_store *st, const uint8_t case_id[16]);
+/* One more chunk recorded by the county (applied), or a chunk refused
+ * with code and reason. */
+int sc_store_attach_progress(sc_store *st, const uint8_t attachment_id[16], bool applied, int code,
+                             const char *reason, sj_error *err);
 
 #endif

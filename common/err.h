@@ -101,6 +101,11 @@
     X(TERMINAL, -95, "case is finished; no further action")                                \
     X(AUTH, -96, "wrong name or password")                                                 \
     X(BAD_TIME, -97, "the time is impossible; the sending computer's clock is wrong")      \
+    X(ATTACH_TYPE, -100, "the attachment is not a JPEG, PNG or PDF file")                  \
+    X(ATTACH_TOO_BIG, -101, "the attachment is larger than the configured limit")          \
+    X(ATTACH_CASE_FULL, -102, "the case's attachments would exceed the configured limit")  \
+    X(ATTACH_HASH, -103, "the attachment's content does not match its SHA-256")            \
+    X(ATTACH_INCOMPLETE, -104, "the attachment has not fully reached the county yet")      \
     /* persons and administration */                                                       \
     X(MUST_CHANGE_PASSWORD, -105, "the person must change their password first")          \
     X(NOT_ADMIN, -106, "only a county operator at a county desk may administer")

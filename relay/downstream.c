@@ -7,10 +7,12 @@
  */
 #include "downstream.h"
 
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "attach.h"
 #include "case.h"
 #include "case_pb.h"
 #include "clock.h"
@@ -391,6 +393,36 @@ static int check_password_change(session *s, const Sanji__PasswordChange *pc,
     return 0;
 }
 
+/* The village of an existing case (from the cached copy, the queue or a
+ * kept result) into village, and the cached copy (*cached, the caller
+ * frees it; NULL when none); refuses a case unknown here or outside the
+ * peer's scope. */
+static int known_case_village(session *s, const ProtobufCBinaryData *case_id,
+                              char village[RELAY_UNIT_SIZE], Sanji__Case **cached, sj_error *err)
+{
+    relay *r = s->d->r;
+    *cached = NULL;
+    if (case_id->len != 16)
+        return reason_set(err, SJ_EBAD_FIELD, N_("The case id is not 16 bytes long."), NULL);
+    sj_error e2;
+    (void)relay_store_case_get(r->store, case_id->data, cached, &e2);
+    bool queued = relay_store_queue_has_case(r->store, case_id->data, *cached ? NULL : village);
+    if (*cached) {
+        snprintf(village, RELAY_UNIT_SIZE, "%s", (*cached)->village ? (*cached)->village : "");
+    } else if (!queued &&
+               relay_store_result_case_village(r->store, case_id->data, village) != 0) {
+        return reason_set(err, SJ_EUNKNOWN_CASE,
+                          N_("The township relay has no record of this case; bring the station up "
+                             "to date (sanji sync) and try again."),
+                          NULL);
+    }
+    if (!village_in_scope(s, village))
+        return reason_set(err, SJ_ESCOPE,
+                          N_("The case belongs to a village outside this station's scope:"),
+                          village);
+    return 0;
+}
+
 /* Checks an upward message; fills village.  Returns 0 or a refusal code
  * with err. */
 static int check_upward(session *s, const Sanji__Envelope *env, char village[RELAY_UNIT_SIZE],
@@ -414,34 +446,31 @@ static int check_upward(session *s, const Sanji__Envelope *env, char village[REL
                                   &out, err);
         return rc;
     }
+    if (env->body_case == SANJI__ENVELOPE__BODY_ATTACHMENT_CHUNK) {
+        /* An attachment's chunk: its fields, and the case in scope.  The
+         * limits are the county's to apply. */
+        const Sanji__AttachmentChunk *ch = env->attachment_chunk;
+        *case_id = ch->case_id;
+        int rc = sj_attach_check_chunk(ch, UINT64_MAX, err);
+        if (rc != 0)
+            return rc;
+        Sanji__Case *cached = NULL;
+        rc = known_case_village(s, &ch->case_id, village, &cached, err);
+        sanji__case__free_unpacked(cached, NULL);
+        return rc;
+    }
     const Sanji__CaseAction *ca = env->case_action;
     *case_id = ca->case_id;
     /* The person named (TAKE_OVER makes them the assignee); the county
      * checks who they are. */
     snprintf(actor.person, sizeof actor.person, "%s", ca->actor_person ? ca->actor_person : "");
-    if (ca->case_id.len != 16)
-        return reason_set(err, SJ_EBAD_FIELD, N_("The case id is not 16 bytes long."), NULL);
     Sanji__Case *cached = NULL;
-    sj_error e2;
-    int rc = relay_store_case_get(r->store, ca->case_id.data, &cached, &e2);
-    bool queued = relay_store_queue_has_case(r->store, ca->case_id.data, cached ? NULL : village);
-    if (cached) {
-        snprintf(village, RELAY_UNIT_SIZE, "%s", cached->village ? cached->village : "");
-    } else if (!queued &&
-               relay_store_result_case_village(r->store, ca->case_id.data, village) != 0) {
-        (void)rc;
-        return reason_set(err, SJ_EUNKNOWN_CASE,
-                          N_("The township relay has no record of this case; bring the station up "
-                             "to date (sanji sync) and try again."),
-                          NULL);
-    }
-    if (!village_in_scope(s, village)) {
+    int rc = known_case_village(s, &ca->case_id, village, &cached, err);
+    if (rc != 0) {
         sanji__case__free_unpacked(cached, NULL);
-        return reason_set(err, SJ_ESCOPE,
-                          N_("The case belongs to a village outside this station's scope:"),
-                          village);
+        return rc;
     }
-    rc = 0;
+    bool queued = relay_store_queue_has_case(r->store, ca->case_id.data, NULL);
     if (cached && !queued && ca->expected_version == cached->version) {
         /* The catalogue level is the county's to judge; VILLAGE never refuses. */
         sj_case cur;
@@ -492,15 +521,24 @@ static void handle_upward(session *s, const Sanji__Envelope *env, const uint8_t 
         memcpy(it.case_id, case_id.data, 16);
     it.payload = (uint8_t *)payload;
     it.len = len;
-    rc = relay_store_queue_add(r->store, &it, r->cfg->queue_quota, sj_clock_real_ms(), &err);
+    /* Attachment chunks may fill only half of the quota: the other half
+     * stays for case messages, which an upload never holds up. */
+    bool chunk = env->body_case == SANJI__ENVELOPE__BODY_ATTACHMENT_CHUNK;
+    uint64_t quota = r->cfg->queue_quota;
+    if (chunk && quota > 1)
+        quota /= 2;
+    rc = relay_store_queue_add(r->store, &it, quota, sj_clock_real_ms(), &err);
     if (rc == SJ_EQUOTA) {
         /* The store's message (sizes, what to check) is for the operator's
          * log; the cadre is told what it means for the work. */
         SJ_LOG_WARN(MOD, "queue full; submission refused", "peer", s->peer.node_id, "why",
                     err.message);
         queue_refusal(s, env, SJ_EQUOTA,
-                      N_("The township relay's queue is full; nothing was stored. Save it again "
-                         "later, once the township's link to the county is back."),
+                      chunk ? N_("The township relay has no room for attachments now; attach the "
+                                 "file again later, once the township's link to the county is "
+                                 "back.")
+                            : N_("The township relay's queue is full; nothing was stored. Save it "
+                                 "again later, once the township's link to the county is back."),
                       &case_id);
         return;
     }
@@ -954,7 +992,7 @@ static void answer_code(session *s, const ProtobufCBinaryData *id, int code, con
  * and a station its village.  That is why sender_node must be this link's
  * own peer. */
 static void forward_query(session *s, const Sanji__Envelope *env, const uint8_t *payload,
-                          size_t len)
+                          size_t len, const char *down_reason)
 {
     relay *r = s->d->r;
     if (env->message_id.len != SJ_ENVELOPE_ID_SIZE)
@@ -980,8 +1018,7 @@ static void forward_query(session *s, const Sanji__Envelope *env, const uint8_t 
     if (rc != 0) {
         free(f);
         answer_code(s, &env->message_id, rc == SJ_EBACKPRESSURE ? SJ_EBUSY : SJ_EUPSTREAM_DOWN,
-                    _("Statistics are computed by the county; ask again when the township's link "
-                      "to the county is back."));
+                    down_reason);
         return;
     }
     memcpy(f->id, env->message_id.data, SJ_ENVELOPE_ID_SIZE);
@@ -1038,7 +1075,16 @@ static void handle_query(session *s, const Sanji__Envelope *env, const uint8_t *
     /* Statistics and station stars are the county's to compute. */
     if (env->query && (env->query->kind_case == SANJI__QUERY__KIND_PERIOD_STATISTICS ||
                        env->query->kind_case == SANJI__QUERY__KIND_STARS)) {
-        forward_query(s, env, payload, len);
+        forward_query(s, env, payload, len,
+                      _("Statistics are computed by the county; ask again when the township's "
+                        "link to the county is back."));
+        return;
+    }
+    if (env->query && env->query->kind_case == SANJI__QUERY__KIND_ATTACHMENT) {
+        /* Attachments are kept at the county only (PROTOCOL.md "Attachments"). */
+        forward_query(s, env, payload, len,
+                      _("Attachments are kept at the county; open it again when the township's "
+                        "link to the county is back."));
         return;
     }
     if (s->n_queries >= QUERY_WAIT_MAX) {
@@ -1173,6 +1219,7 @@ static void on_message(sj_conn *conn, const Sanji__Envelope *env, const uint8_t 
     case SANJI__ENVELOPE__BODY_CASE_SUBMIT:
     case SANJI__ENVELOPE__BODY_CASE_ACTION:
     case SANJI__ENVELOPE__BODY_PASSWORD_CHANGE:
+    case SANJI__ENVELOPE__BODY_ATTACHMENT_CHUNK:
         handle_upward(s, env, payload, len);
         break;
     case SANJI__ENVELOPE__BODY_QUERY:

@@ -24,6 +24,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "attach_store.h"
 #include "ca_time.h"
 #include "caserow.h"
 #include "clock.h"
@@ -355,6 +356,7 @@ static int load_written(PGconn *db, countyd_arena *a, const countyd_apply_result
 typedef struct batch {
     upmsg **msgs;
     size_t n;
+    countyd_attach_limits attach; /* a batch of one AttachmentChunk: the limits */
     countyd_apply_msg *am;
     countyd_apply_result *res;
     Sanji__Case **current;
@@ -363,9 +365,24 @@ typedef struct batch {
     bool feed_lost;
 } batch;
 
+static bool is_chunk(const upmsg *m)
+{
+    return m->env->body_case == SANJI__ENVELOPE__BODY_ATTACHMENT_CHUNK;
+}
+
 static void batch_run(countyd_job *j, PGconn *db, countyd_apply *apply)
 {
     batch *b = j->data;
+    if (b->n == 1 && is_chunk(b->msgs[0])) {
+        /* An attachment's chunk is applied alone, in its own transaction
+         * (server/attach.h); it writes no feed row. */
+        memcpy(b->am[0].message_id, b->msgs[0]->env->message_id.data, 16);
+        b->current[0] = NULL;
+        j->status = countyd_attach_apply(db, b->am[0].message_id, &b->msgs[0]->peer,
+                                         b->msgs[0]->env->attachment_chunk, &b->attach,
+                                         &b->res[0], &j->err);
+        return;
+    }
     for (size_t i = 0; i < b->n; i++) {
         const Sanji__Envelope *env = b->msgs[i]->env;
         countyd_apply_msg *m = &b->am[i];
@@ -460,6 +477,14 @@ static void launch_batch(countyd_daemon *d)
     size_t n = d->n_pending < (size_t)d->cfg->batch_size ? d->n_pending : (size_t)d->cfg->batch_size;
     if (n == 0)
         return;
+    /* Messages are applied in the order they came: a batch ends before an
+     * attachment's chunk, which goes as a batch of its own. */
+    size_t k = 0;
+    for (const upmsg *m = d->pend_head; m && k < n; m = m->next, k++)
+        if (is_chunk(m)) {
+            n = k ? k : 1;
+            break;
+        }
     batch *b = calloc(1, sizeof(*b));
     countyd_job *j = countyd_job_new();
     if (b) {
@@ -483,6 +508,8 @@ static void launch_batch(countyd_daemon *d)
     d->n_pending -= n;
     d->n_inflight += n;
     b->n = n;
+    b->attach.max_file = (uint64_t)d->cfg->attach_max_file;
+    b->attach.max_case = (uint64_t)d->cfg->attach_max_case;
     j->run = batch_run;
     j->done = batch_done;
     j->retryable = true;

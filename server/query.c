@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "apply.h" /* countyd_calendar_read() */
+#include "attach_store.h"
 #include "calendar.h"
 #include "case_search.h"
 #include "caserow.h"
@@ -365,6 +366,12 @@ static int case_list(PGconn *db, countyd_arena *a, const countyd_asker *k,
 
 /* --- one case ---------------------------------------------------------------- */
 
+bool countyd_query_sees_case(const countyd_asker *k, const Sanji__Case *c)
+{
+    return sj_orgunit_contains(k->unit, c->village) &&
+           (k->role != SJ_NODE_ROLE_DEPARTMENT_DESK || strcmp(c->department_code, k->department) == 0);
+}
+
 static int case_get(PGconn *db, countyd_arena *a, const countyd_asker *k,
                     const Sanji__CaseGetQuery *q, Sanji__QueryResult *out, sj_error *err)
 {
@@ -378,9 +385,7 @@ static int case_get(PGconn *db, countyd_arena *a, const countyd_asker *k,
         refuse(out, SJ_EMISSING_FIELD, _("Give the case number or the case id."));
         return 0;
     }
-    if (rc == SJ_EUNKNOWN_CASE || (rc == 0 && !sj_orgunit_contains(k->unit, c->village)) ||
-        (rc == 0 && k->role == SJ_NODE_ROLE_DEPARTMENT_DESK &&
-         strcmp(c->department_code, k->department) != 0)) {
+    if (rc == SJ_EUNKNOWN_CASE || (rc == 0 && !countyd_query_sees_case(k, c))) {
         refuse(out, SJ_EUNKNOWN_CASE, _("There is no such case within your scope."));
         return 0;
     }
@@ -767,6 +772,9 @@ int countyd_query_answer(PGconn *db, countyd_arena *a, const countyd_asker *k,
         break;
     case SANJI__QUERY__KIND_CASE_GET:
         rc = case_get(db, a, k, q->case_get, out, err);
+        break;
+    case SANJI__QUERY__KIND_ATTACHMENT:
+        rc = countyd_attach_query(db, a, k, q->attachment, out, err);
         break;
     case SANJI__QUERY__KIND_CATALOGUE:
         if ((rc = countyd_refdata_versions(db, &v, err)) == 0 &&

@@ -61,6 +61,10 @@ typedef struct countyd_query_opts {
  * opts NULL means the defaults.  Returns 0 when out holds the answer
  * (refusals included), or SJ_EDB/SJ_EDB_CONN when the database failed (out
  * then says so too). */
+/* May k open case c (CaseGetQuery, AttachmentQuery): its village lies in
+ * k's unit, and for a department desk it is dispatched to k's department. */
+bool countyd_query_sees_case(const countyd_asker *k, const Sanji__Case *c);
+
 int countyd_query_answer(PGconn *db, countyd_arena *a, const countyd_asker *asker,
                          const countyd_query_opts *opts, const Sanji__Query *q,
                          Sanji__QueryResult *out, sj_error *err);

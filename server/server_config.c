@@ -7,6 +7,7 @@
  */
 #include "server_config.h"
 
+#include "attach.h"
 #include "notify_text.h"
 
 #include <limits.h>
@@ -121,6 +122,11 @@ static const sj_config_key KEYS[] = {
     {"notify.template_materials", SJ_CONFIG_STRING,
      "【{county}代办】您申请的{item}需补充材料：{materials}。请备齐后到{village}便民服务站提交。",
      0, 0, "message when materials are requested (一次告知); same placeholders"},
+    {"attachment.max_file", SJ_CONFIG_SIZE, SJ_ATTACH_MAX_FILE_DEFAULT, 1024,
+     INT64_C(1073741824),
+     "largest attachment (photo or scan) accepted for a case; larger ones are refused"},
+    {"attachment.max_case", SJ_CONFIG_SIZE, SJ_ATTACH_MAX_CASE_DEFAULT, 1024,
+     INT64_C(17179869184), "most bytes of attachments one case may hold"},
     {"metrics.listen", SJ_CONFIG_STRING, "", 0, 0,
      "address:port of this machine to serve Prometheus metrics on (GET /metrics), e.g. "
      "127.0.0.1:9464; empty: no metrics endpoint"},
@@ -246,6 +252,8 @@ int countyd_config_load(const char *path, countyd_config *out, sj_error *err)
         .on_time_percent = (uint32_t)sj_config_get_int(c, "stars.on_time_percent"),
         .on_time_min_finished = (uint32_t)sj_config_get_int(c, "stars.on_time_min_finished"),
     };
+    out->attach_max_file = sj_config_get_size(c, "attachment.max_file");
+    out->attach_max_case = sj_config_get_size(c, "attachment.max_case");
     out->notify_command = sj_config_get_string(c, "notify.command");
     out->notify_timeout_ms = sj_config_get_duration_ms(c, "notify.timeout");
     out->notify_interval_ms = sj_config_get_duration_ms(c, "notify.interval");

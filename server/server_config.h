@@ -67,6 +67,7 @@ typedef struct countyd_config {
     countyd_stars_config stars; /* stars.* (stars.h) */
     /* Notifying the villager (notify.h). */
     const char *notify_command; /* "" : messages wait unsent */
+    int64_t attach_max_file, attach_max_case; /* attachment.max_file, .max_case (bytes) */
     int64_t notify_timeout_ms, notify_interval_ms, notify_retry_base_ms, notify_retry_cap_ms;
     int notify_retry_max;       /* attempts per message in all */
     const char *notify_templates[4]; /* by sj_notify_kind (1..3) */

@@ -747,6 +747,9 @@ static void ack_refuse(countyd_session *s, const Sanji__Envelope *env, int code,
         a.case_id = env->case_submit->case_id;
     if (env->body_case == SANJI__ENVELOPE__BODY_CASE_ACTION && env->case_action->case_id.len == 16)
         a.case_id = env->case_action->case_id;
+    if (env->body_case == SANJI__ENVELOPE__BODY_ATTACHMENT_CHUNK &&
+        env->attachment_chunk->case_id.len == 16)
+        a.case_id = env->attachment_chunk->case_id;
     Sanji__Envelope out = SANJI__ENVELOPE__INIT;
     out.body_case = SANJI__ENVELOPE__BODY_ACK;
     out.ack = &a;
@@ -1178,6 +1181,7 @@ void countyd_session_message(countyd_session *s, const Sanji__Envelope *env,
     case SANJI__ENVELOPE__BODY_CASE_SUBMIT:
     case SANJI__ENVELOPE__BODY_CASE_ACTION:
     case SANJI__ENVELOPE__BODY_PASSWORD_CHANGE:
+    case SANJI__ENVELOPE__BODY_ATTACHMENT_CHUNK:
         on_upward(s, env, payload, len);
         break;
     case SANJI__ENVELOPE__BODY_FEED_REQUEST:

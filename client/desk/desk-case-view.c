@@ -10,11 +10,13 @@
 
 #include "clock.h"
 #include "desk-application.h"
+#include "desk-attachments.h"
 #include "desk-draft.h"
 #include "desk-format.h"
 #include "desk-print.h"
 #include "desk-widgets.h"
 #include "i18n.h"
+#include "orgunit.h"
 #include "personal.h"
 #include "text.h"
 #include "uuid.h"
@@ -25,6 +27,7 @@ struct _DeskCaseView {
     bool have_case;
     uint8_t case_id[16];
     GtkWidget *title, *status, *delivery, *facts, *actions, *timeline, *empty;
+    DeskAttachments *attachments; /* the case's photos and scans */
     GtkWidget *form, *form_title, *note_label, *note, *result_label, *result, *dept_label, *department;
     GtkWidget *mat_label, *materials, *sat_label, *satisfaction, *confirm, *message;
     GtkWidget *days_label, *days;  /* EXTEND_REQUEST: working days asked for */
@@ -567,6 +570,9 @@ static void show_detail(DeskCaseView *v, const sc_case_detail *d)
         }
     }
 
+    desk_attachments_show(v->attachments, cs->case_id.data,
+                          sj_orgunit_contains(sc_client_node(c)->unit, desk_nz(cs->village)));
+
     desk_list_box_clear(v->timeline);
     for (size_t i = 0; i < d->n_events; i++) {
         const Sanji__CaseEvent *e = d->events[i];
@@ -738,7 +744,9 @@ DeskCaseView *desk_case_view_new(DeskWindow *w)
     gtk_widget_add_css_class(v->timeline, "boxed-list");
     gtk_list_box_set_selection_mode(GTK_LIST_BOX(v->timeline), GTK_SELECTION_NONE);
 
-    GtkWidget *parts2[] = {v->empty, v->title, state, v->facts, v->actions, v->form, tl, v->timeline};
+    v->attachments = desk_attachments_new(w);
+    GtkWidget *parts2[] = {v->empty, v->title, state, v->facts, v->actions, v->form,
+                           GTK_WIDGET(v->attachments), tl, v->timeline};
     for (size_t i = 0; i < G_N_ELEMENTS(parts2); i++)
         gtk_box_append(GTK_BOX(v), parts2[i]);
 
