@@ -556,6 +556,61 @@ int countyd_admin_item_set_active(PGconn *db, const countyd_admin_by *by, const 
     return set_active(db, by, code, active, &f, changed, err);
 }
 
+/* Moves a catalogue item to another department (which one owns it: its
+ * catalogue_item.department, the name the catalogue and the org tree's
+ * Department.item_codes carry).  Cases already dispatched keep theirs. */
+int countyd_admin_item_set_department(PGconn *db, const countyd_admin_by *by, const char *code,
+                                      const char *department_code, bool *changed, sj_error *err)
+{
+    *changed = false;
+    PGresult *res;
+    int rc = begin_row(db, "SELECT department FROM catalogue_item WHERE code = $1 FOR UPDATE",
+                       code, "事项 (catalogue item)", &res, err);
+    if (rc != 0)
+        return rc;
+    char old_name[VALUE_SIZE];
+    snprintf(old_name, sizeof(old_name), "%s", PQgetvalue(res, 0, 0));
+    PQclear(res);
+    const char *pd[] = {department_code ? department_code : ""};
+    if ((rc = countyd_db_query(db, "SELECT name, active FROM department WHERE code = $1", 1, pd,
+                               &res, err)) != 0) {
+        rollback(db);
+        return rc;
+    }
+    if (PQntuples(res) == 0 || strcmp(PQgetvalue(res, 0, 1), "t") != 0) {
+        rc = sj_error_set(err, PQntuples(res) == 0 ? SJ_ENOTFOUND : SJ_EINVAL,
+                          PQntuples(res) == 0
+                              ? "没有部门 %s (no department with this code; `sanji-countyd "
+                                "department add` makes one)"
+                              : "部门 %s 已停用，不能再接收事项 (the department is deactivated; "
+                                "activate it first)",
+                          pd[0]);
+        PQclear(res);
+        rollback(db);
+        return rc;
+    }
+    char name[VALUE_SIZE];
+    snprintf(name, sizeof(name), "%s", PQgetvalue(res, 0, 0));
+    PQclear(res);
+    if (strcmp(old_name, name) == 0) {
+        rollback(db);
+        return 0;
+    }
+    char old[VALUE_SIZE + 16], now[VALUE_SIZE + 16];
+    snprintf(old, sizeof(old), "department=%s", old_name);
+    snprintf(now, sizeof(now), "department=%s", name);
+    static const char *const refs[] = {"catalogue", "org_tree", NULL};
+    const char *pu[] = {code, name};
+    if ((rc = countyd_db_exec(db, "UPDATE catalogue_item SET department = $2, updated_at = now()"
+                                  " WHERE code = $1", 2, pu, err)) != 0 ||
+        (rc = finish(db, by, "item department", code, old, now, refs, err)) != 0) {
+        rollback(db);
+        return rc;
+    }
+    *changed = true;
+    return 0;
+}
+
 /* --- departments ------------------------------------------------------------------ */
 
 #define DEPARTMENT_SELECT "SELECT name, active FROM department WHERE code = $1 FOR UPDATE"

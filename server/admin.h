@@ -30,7 +30,8 @@
  * countyd_admin_person_set_active(), countyd_admin_person_reset_password(),
  * countyd_admin_person_reset_verifier(), countyd_admin_audit_write(),
  * countyd_admin_person_cases(),
- * countyd_admin_item_set_active(), countyd_admin_department_add(),
+ * countyd_admin_item_set_active(), countyd_admin_item_set_department(),
+ * countyd_admin_department_add(),
  * countyd_admin_department_edit(), countyd_admin_department_set_active(),
  * countyd_admin_audit_print().
  */
@@ -106,6 +107,11 @@ int countyd_admin_person_cases(PGconn *db, const char *id, FILE *out, size_t *n,
 int countyd_admin_item_set_active(PGconn *db, const countyd_admin_by *by, const char *code, bool active,
                                   bool *changed, sj_error *err);
 
+/* Gives a catalogue item to another (active) department, by code.
+ * SJ_ENOTFOUND for an unknown item or department, SJ_EINVAL for a
+ * deactivated one; *changed is false when it already belongs there. */
+int countyd_admin_item_set_department(PGconn *db, const countyd_admin_by *by, const char *code,
+                                      const char *department_code, bool *changed, sj_error *err);
 int countyd_admin_department_add(PGconn *db, const countyd_admin_by *by, const char *code, const char *name,
                                  sj_error *err);
 /* Renames a department, and the catalogue items it owns with it. */

@@ -98,6 +98,9 @@ int countyd_admin_request(PGconn *db, const sj_identity *node, const Sanji__Admi
     case SANJI__ADMIN_OP__ADMIN_OP_ITEM_RESTORE:
         return countyd_admin_item_set_active(
             db, &by, target, req->op == SANJI__ADMIN_OP__ADMIN_OP_ITEM_RESTORE, changed, err);
+    case SANJI__ADMIN_OP__ADMIN_OP_ITEM_DEPARTMENT:
+        return countyd_admin_item_set_department(db, &by, target, nz(req->department), changed,
+                                                 err);
     default:
         return sj_error_set(err, SJ_EINVAL, "%s",
                             _("This administration request is not known to "

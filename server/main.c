@@ -15,6 +15,7 @@
  *   sanji-countyd [...] [--by NAME] person reset-password ID [--password-stdin]
  *   sanji-countyd [...] person cases ID
  *   sanji-countyd [...] [--by NAME] item retire|restore CODE
+ *   sanji-countyd [...] [--by NAME] item edit CODE --department DEPT
  *   sanji-countyd [...] [--by NAME] department add|edit CODE --name NAME
  *   sanji-countyd [...] [--by NAME] department deactivate|activate CODE
  *   sanji-countyd [...] [--by NAME] duty add|remove UNIT DATE PERSON
@@ -80,6 +81,7 @@ static void usage(FILE *out)
             "  sanji-countyd [...] [--by NAME] person reset-password ID [--password-stdin]\n"
             "  sanji-countyd [...] person cases ID\n"
             "  sanji-countyd [...] [--by NAME] item retire|restore CODE\n"
+            "  sanji-countyd [...] [--by NAME] item edit CODE --department DEPT\n"
             "  sanji-countyd [...] [--by NAME] department add|edit CODE --name NAME\n"
             "  sanji-countyd [...] [--by NAME] department deactivate|activate CODE\n"
             "  sanji-countyd [...] [--by NAME] duty add|remove UNIT DATE PERSON\n"
@@ -219,10 +221,20 @@ static int admin_command(PGconn *db, const char *const *pos, int npos, const adm
         } else
             return 2;
     } else if (strcmp(cmd, "item") == 0) {
-        if (strcmp(verb, "retire") != 0 && strcmp(verb, "restore") != 0)
+        if (strcmp(verb, "edit") == 0) {
+            if (!o->person.department) {
+                sj_error_set(err, SJ_EINVAL, "请用 --department 给出部门代码 (give the department's "
+                                             "code with --department)");
+                return 1;
+            }
+            rc = countyd_admin_item_set_department(db, by, target, o->person.department, &changed,
+                                                   err);
+        } else if (strcmp(verb, "retire") == 0 || strcmp(verb, "restore") == 0) {
+            rc = countyd_admin_item_set_active(db, by, target, strcmp(verb, "restore") == 0,
+                                               &changed, err);
+        } else {
             return 2;
-        rc = countyd_admin_item_set_active(db, by, target, strcmp(verb, "restore") == 0,
-                                           &changed, err);
+        }
     } else if (strcmp(cmd, "department") == 0) {
         if ((strcmp(verb, "add") == 0 || strcmp(verb, "edit") == 0) && !o->person.name) {
             sj_error_set(err, SJ_EINVAL, "请用 --name 给出部门名称 (give the name with --name)");

@@ -157,6 +157,14 @@ static void on_row(GtkListBox *box, GtkListBoxRow *row, gpointer data)
         for (size_t i = 0; ot && i < ot->n_departments; i++)
             if (strcmp(nz(ot->departments[i]->code), key) == 0)
                 gtk_editable_set_text(GTK_EDITABLE(p->name), nz(ot->departments[i]->name));
+    } else {
+        /* The department that owns the item now, by code. */
+        const Sanji__OrgTreeSync *ot = sc_org_tree(c);
+        for (size_t i = 0; ot && i < ot->n_departments; i++)
+            for (size_t k = 0; k < ot->departments[i]->n_item_codes; k++)
+                if (strcmp(nz(ot->departments[i]->item_codes[k]), key) == 0)
+                    gtk_editable_set_text(GTK_EDITABLE(p->department),
+                                          nz(ot->departments[i]->code));
     }
     set_message(p, "", false);
 }
@@ -241,6 +249,8 @@ static void on_button(GtkButton *b, gpointer data)
     if (op == SANJI__ADMIN_OP__ADMIN_OP_DEPARTMENT_ADD ||
         op == SANJI__ADMIN_OP__ADMIN_OP_DEPARTMENT_EDIT)
         req.name = (char *)text_of(p->name);
+    if (op == SANJI__ADMIN_OP__ADMIN_OP_ITEM_DEPARTMENT)
+        req.department = (char *)text_of(p->department);
     send_request(p, &req,
                  op == SANJI__ADMIN_OP__ADMIN_OP_PERSON_ADD ||
                      op == SANJI__ADMIN_OP__ADMIN_OP_PERSON_RESET_PASSWORD);
@@ -403,10 +413,14 @@ GtkWidget *desk_admin_items_new(DeskWindow *w)
                                "registered before keep it."));
     GtkWidget *g = new_grid();
     p->id = field(GTK_GRID(g), 0, _("Item code"), "MZ-001");
+    p->department = field(GTK_GRID(g), 1, _("Department code"), _("the department to own it, e.g. mzj"));
     reg(p, "id", p->id);
+    reg(p, "department", p->department);
     GtkWidget *row = gtk_box_new(GTK_ORIENTATION_HORIZONTAL, 8);
     button(p, GTK_BOX(row), _("Retire item"), SANJI__ADMIN_OP__ADMIN_OP_ITEM_RETIRE, "retire");
     button(p, GTK_BOX(row), _("Restore item"), SANJI__ADMIN_OP__ADMIN_OP_ITEM_RESTORE, "restore");
+    button(p, GTK_BOX(row), _("Move to department"), SANJI__ADMIN_OP__ADMIN_OP_ITEM_DEPARTMENT,
+           "move");
     finish_page(p, g, row);
     return p->box;
 }

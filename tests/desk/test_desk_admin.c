@@ -8,7 +8,7 @@
  * once), the cadre 姚铁柱 deactivated, a deactivation of an unknown person
  * refused with the county's reason; the list shows the new person once the
  * county's person list came back.  部门管理: a department added.  事项管理:
- * an item retired.  Each change is checked in PostgreSQL, with its audit
+ * an item retired and another given to that department.  Each change is checked in PostgreSQL, with its audit
  * (operator the desk's person, node the desk).
  *
  * The password: the county resets the operator's password
@@ -128,6 +128,12 @@ static void test_county_desk_administers(void **state)
         "click admin.item.retire\n"
         "wait-text admin.item.message 已完成 30\n"
         "wait-text admin.item.list 已停用 60\n"
+        /* Another item given to the department just added. */
+        "set admin.item.id MZ-002\n"
+        "set admin.item.department rfb\n"
+        "click admin.item.move\n"
+        "wait-text admin.item.message 已完成 30\n"
+        "wait-text admin.item.list 县人防办 60\n"
         "%s"
         "quit\n",
         s1, s2, s3);
@@ -148,6 +154,10 @@ static void test_county_desk_administers(void **state)
     expect("SELECT active::text FROM catalogue_item WHERE code = 'MZ-001'", "false");
     expect("SELECT operator || ' ' || command FROM admin_audit WHERE target = 'MZ-001'",
            OPERATOR " item retire");
+    expect("SELECT department FROM catalogue_item WHERE code = 'MZ-002'", "县人防办");
+    expect("SELECT operator || ' ' || command || ' ' || new_value FROM admin_audit"
+           " WHERE target = 'MZ-002'",
+           OPERATOR " item department department=县人防办");
 }
 
 /* "screenshot WIDGET '<dir>/<name>.png'" when SANJI_DESK_SCREENSHOTS is set. */

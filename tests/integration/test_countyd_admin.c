@@ -514,11 +514,35 @@ static void test_departments(void **state)
     assert_int_equal(version("org_tree"), org + 2);
     assert_int_equal(version("catalogue"), cat + 1);
     expect_last_audit("张科长", "department edit", "mzj", "name=县民政局", "name=县民政事务局");
+    /* An item given to another department: the catalogue and the org tree
+     * (Department.item_codes) follow; the same again changes nothing; an
+     * unknown department and a missing one are refused. */
+    RUN(0, NULL, "--by 张科长 item edit MZ-002 --department csj");
+    free(out);
+    expect_scalar("SELECT department FROM catalogue_item WHERE code = 'MZ-002'", "县测试局");
+    assert_int_equal(version("catalogue"), cat + 2);
+    assert_int_equal(version("org_tree"), org + 3);
+    expect_last_audit("张科长", "item department", "MZ-002", "department=县民政事务局",
+                      "department=县测试局");
+    RUN(0, NULL, "item edit MZ-002 --department csj");
+    free(out);
+    assert_int_equal(version("catalogue"), cat + 2);
+    RUN(1, NULL, "item edit MZ-002 --department nosuch");
+    assert_non_null(strstr(out, "没有部门 nosuch"));
+    free(out);
+    RUN(1, NULL, "item edit MZ-002");
+    assert_non_null(strstr(out, "--department"));
+    free(out);
     RUN(0, NULL, "--by 张科长 department deactivate csj");
     free(out);
     expect_scalar("SELECT active::text FROM department WHERE code = 'csj'", "false");
-    assert_int_equal(version("org_tree"), org + 3);
+    assert_int_equal(version("org_tree"), org + 4);
     expect_last_audit("张科长", "department deactivate", "csj", "active=yes", "active=no");
+    /* A deactivated department takes no item. */
+    RUN(1, NULL, "item edit MZ-001 --department csj");
+    assert_non_null(strstr(out, "已停用"));
+    free(out);
+    expect_scalar("SELECT department FROM catalogue_item WHERE code = 'MZ-001'", "县民政事务局");
 }
 
 static void test_audit_lists_changes(void **state)

@@ -329,6 +329,15 @@ static void test_admin_request(void **state)
     d.op = SANJI__ADMIN_OP__ADMIN_OP_ITEM_RESTORE;
     assert_int_equal(ask(f, "county-desk:" AFT_CO, &d, &changed), 0);
     expect(f, "SELECT active::text FROM catalogue_item WHERE code = 'V-1'", "true");
+    /* The item given to the department just added. */
+    d.op = SANJI__ADMIN_OP__ADMIN_OP_ITEM_DEPARTMENT;
+    d.department = "zjj";
+    assert_int_equal(ask(f, "county-desk:" AFT_CO, &d, &changed), 0);
+    assert_true(changed);
+    expect(f, "SELECT department FROM catalogue_item WHERE code = 'V-1'", "县住建局");
+    d.department = "nosuch";
+    assert_int_equal(ask(f, "county-desk:" AFT_CO, &d, &changed), SJ_ENOTFOUND);
+    d.department = NULL;
     d.op = SANJI__ADMIN_OP__ADMIN_OP_DEPARTMENT_DEACTIVATE;
     d.target = "zjj";
     assert_int_equal(ask(f, "county-desk:" AFT_CO, &d, &changed), 0);
