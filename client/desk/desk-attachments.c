@@ -321,7 +321,8 @@ static void ask_county(DeskAttachments *a)
 void desk_attachments_show(DeskAttachments *a, const uint8_t case_id[16], bool may_attach)
 {
     bool same = a->have_case && memcmp(a->case_id, case_id, 16) == 0;
-    memcpy(a->case_id, case_id, 16);
+    /* case_id may be a->case_id itself (a refresh of the case shown). */
+    memmove(a->case_id, case_id, 16);
     a->have_case = true;
     gtk_widget_set_visible(GTK_WIDGET(a), true);
     fill(a, may_attach);

@@ -579,7 +579,7 @@ static int reply_error(char *reply, size_t cap, const char *fmt, const char *arg
 {
     char why[SJ_FAULTPROXY_REPLY_MAX];
     snprintf(why, sizeof why, fmt, arg);
-    snprintf(reply, cap, "error %s", why);
+    snprintf(reply, cap, "error %.500s", why);
     return SJ_EINVAL;
 }
 

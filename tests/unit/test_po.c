@@ -407,7 +407,7 @@ static void run_xgettext(const char *dir, const char *list_path, const char *con
         snprintf(kw[i], sizeof(kw[i]), "--keyword=%s", keywords[i]);
         argv[n++] = kw[i];
     }
-    char d[4200], l[4200], o[4200];
+    char d[4400], l[4400], o[4400];
     snprintf(d, sizeof(d), "--directory=%s", dir);
     snprintf(l, sizeof(l), "--files-from=%s", list_path);
     snprintf(o, sizeof(o), "--output=%s", out_path);
