@@ -296,7 +296,12 @@ stop_all() {
     name=$(basename "$pidf" .pid)
     for i in $(seq 1 600); do
       [ -f "$net/$name.status" ] && break
-      kill -0 "$(cat "$pidf")" 2>/dev/null || { sleep 0.1; [ -f "$net/$name.status" ] && break; }
+      if ! kill -0 "$(cat "$pidf")" 2>/dev/null; then
+        # Ended: its status follows at once (or never, for a daemon an
+        # older localnet.sh started, which writes none).
+        sleep 0.2
+        break
+      fi
       sleep 0.1
     done
     if [ ! -f "$net/$name.status" ]; then
