@@ -524,6 +524,8 @@ static void handle_upward(session *s, const Sanji__Envelope *env, const uint8_t 
     /* Attachment chunks may fill only half of the quota: the other half
      * stays for case messages, which an upload never holds up. */
     bool chunk = env->body_case == SANJI__ENVELOPE__BODY_ATTACHMENT_CHUNK;
+    /* and travel in their own lane, behind case messages (upstream.c). */
+    it.lane = chunk ? RELAY_LANE_CHUNK : RELAY_LANE_MESSAGE;
     uint64_t quota = r->cfg->queue_quota;
     if (chunk && quota > 1)
         quota /= 2;

@@ -37,6 +37,9 @@ static const sj_config_key KEYS[] = {
      "disk quota of the upward queue; when full, new submissions are refused"},
     {"upstream.window", SJ_CONFIG_INT, "256", 1, 65536,
      "upward messages in flight to the county before waiting for acks"},
+    {"upstream.chunk_window", SJ_CONFIG_INT, "8", 1, 65536,
+     "attachment chunks (32 KiB each) among them at most; case messages go first, so an upload "
+     "never holds up a case action (more than upstream.window counts as upstream.window)"},
     {"upstream.backoff_max", SJ_CONFIG_DURATION, "60s", 100, INT64_C(3600000),
      "longest wait between attempts to reach the county"},
     {"results.keep", SJ_CONFIG_DURATION, "30d", 60000, INT64_C(3650) * 86400000,
@@ -144,6 +147,7 @@ int relay_config_load(const char *path, relay_config *cfg, sj_error *err)
     cfg->store_path = strdup(sj_config_get_path(c, "store.path"));
     cfg->queue_quota = sj_config_get_size(c, "queue.quota");
     cfg->window = (uint32_t)sj_config_get_int(c, "upstream.window");
+    cfg->chunk_window = (uint32_t)sj_config_get_int(c, "upstream.chunk_window");
     cfg->backoff_max_ms = (uint64_t)sj_config_get_duration_ms(c, "upstream.backoff_max");
     cfg->result_keep_ms = sj_config_get_duration_ms(c, "results.keep");
     cfg->max_frame = (uint32_t)sj_config_get_size(c, "link.max_frame");

@@ -37,6 +37,7 @@ typedef struct relay_config {
     char *store_path;           /* store.path */
     uint64_t queue_quota;       /* queue.quota, bytes */
     uint32_t window;            /* upstream.window */
+    uint32_t chunk_window;      /* upstream.chunk_window: attachment chunks of the window */
     uint64_t backoff_max_ms;    /* upstream.backoff_max */
     int64_t result_keep_ms;     /* results.keep */
     uint32_t max_frame;         /* link.max_frame */

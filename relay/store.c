@@ -47,11 +47,17 @@ struct relay_store {
 #define STATIONS_V3_COLUMN "cert_not_after_ms INTEGER NOT NULL DEFAULT 0"
 #define STATIONS_V3 ", " STATIONS_V3_COLUMN
 
+/* Format 5's lane of the queue (relay_queue_lane) and its index (added by
+ * upgrade() to older stores). */
+#define QUEUE_V5_COLUMN "lane INTEGER NOT NULL DEFAULT 0"
+#define QUEUE_V5_INDEX "CREATE INDEX queue_lane ON queue(lane, seq)"
+
 static const char SCHEMA[] =
     "CREATE TABLE queue (seq INTEGER PRIMARY KEY AUTOINCREMENT,"
     " message_id BLOB NOT NULL UNIQUE, origin_node TEXT NOT NULL, village TEXT NOT NULL,"
-    " case_id BLOB NOT NULL, stored_at_ms INTEGER NOT NULL, payload BLOB NOT NULL);\n"
-    "CREATE INDEX queue_case ON queue(case_id);\n"
+    " case_id BLOB NOT NULL, stored_at_ms INTEGER NOT NULL, payload BLOB NOT NULL, "
+    QUEUE_V5_COLUMN ");\n"
+    "CREATE INDEX queue_case ON queue(case_id);\n" QUEUE_V5_INDEX ";\n"
     "CREATE TABLE results (message_id BLOB PRIMARY KEY, origin_node TEXT NOT NULL,"
     " village TEXT NOT NULL, case_id BLOB NOT NULL, ack BLOB NOT NULL,"
     " stored_at_ms INTEGER NOT NULL, delivered INTEGER NOT NULL DEFAULT 0);\n"
@@ -188,7 +194,51 @@ static int load_queue_bytes(relay_store *st, sj_error *err)
  *           relay's per-unit case list scans every cached case" no more.
  *   2 -> 3: each station's certificate expiry, for the network view.
  *   3 -> 4: the search columns of assignment (assignee, carrier: 我的事项
- *           and the search by assignee), filled from every snapshot. */
+ *           and the search by assignee), filled from every snapshot.
+ *   4 -> 5: the queue's lane (relay_queue_lane), set from every queued
+ *           envelope (classify_queue()), so that chunks queued by an
+ *           older relay do not hold up case messages either. */
+/* Sets the lane of every queued attachment chunk (format 4 -> 5).  A
+ * payload that does not decode stays in the message lane: the county
+ * judges it as before. */
+static int classify_queue(relay_store *st, sj_error *err)
+{
+    sqlite3_stmt *q = NULL, *u = NULL;
+    if (sqlite3_prepare_v2(st->db, "SELECT seq, payload FROM queue ORDER BY seq", -1, &q,
+                           NULL) != SQLITE_OK ||
+        sqlite3_prepare_v2(st->db, "UPDATE queue SET lane = ? WHERE seq = ?", -1, &u, NULL) !=
+            SQLITE_OK) {
+        sqlite3_finalize(q);
+        return db_fail(st, err, "upgrade queue");
+    }
+    int rc = 0, step = SQLITE_DONE;
+    while (rc == 0 && (step = sqlite3_step(q)) == SQLITE_ROW) {
+        Sanji__Envelope *env = sanji__envelope__unpack(NULL, (size_t)sqlite3_column_bytes(q, 1),
+                                                       sqlite3_column_blob(q, 1));
+        bool chunk = env && env->body_case == SANJI__ENVELOPE__BODY_ATTACHMENT_CHUNK;
+        sanji__envelope__free_unpacked(env, NULL);
+        if (!chunk)
+            continue;
+        sqlite3_bind_int(u, 1, RELAY_LANE_CHUNK);
+        sqlite3_bind_int64(u, 2, sqlite3_column_int64(q, 0));
+        rc = step_done(st, u, err, "upgrade queue lane");
+    }
+    if (rc == 0 && step != SQLITE_DONE)
+        rc = db_fail(st, err, "upgrade queue");
+    sqlite3_finalize(q);
+    sqlite3_finalize(u);
+    return rc;
+}
+
+static bool queue_has_lane(relay_store *st)
+{
+    sqlite3_stmt *q = NULL;
+    bool has = sqlite3_prepare_v2(st->db, "SELECT lane FROM queue LIMIT 0", -1, &q, NULL) ==
+               SQLITE_OK;
+    sqlite3_finalize(q);
+    return has;
+}
+
 static int upgrade(relay_store *st, int from, sj_error *err)
 {
     if (sqlite3_exec(st->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK)
@@ -204,6 +254,15 @@ static int upgrade(relay_store *st, int from, sj_error *err)
     if (rc == 0 && from < 3 &&
         sqlite3_exec(st->db, "ALTER TABLE stations ADD COLUMN " STATIONS_V3_COLUMN, NULL, NULL, NULL) != SQLITE_OK)
         rc = db_fail(st, err, "upgrade stations");
+    /* (A store made at format 4 by a newer build, then marked older, may
+     * have the column already: only what is missing is added.) */
+    if (rc == 0 && from < 5 && !queue_has_lane(st) &&
+        (sqlite3_exec(st->db, "ALTER TABLE queue ADD COLUMN " QUEUE_V5_COLUMN, NULL, NULL,
+                      NULL) != SQLITE_OK ||
+         sqlite3_exec(st->db, QUEUE_V5_INDEX, NULL, NULL, NULL) != SQLITE_OK))
+        rc = db_fail(st, err, "upgrade queue");
+    if (rc == 0 && from < 5)
+        rc = classify_queue(st, err);
     char sql[128];
     snprintf(sql, sizeof sql, "UPDATE meta SET value = '%d' WHERE key = 'format_version'",
              RELAY_STORE_FORMAT_VERSION);
@@ -313,8 +372,8 @@ bool relay_store_in_tx(const relay_store *st)
 
 static const char SQL_Q_EXISTS[] = "SELECT 1 FROM queue WHERE message_id = ?";
 static const char SQL_Q_INSERT[] =
-    "INSERT INTO queue (message_id, origin_node, village, case_id, stored_at_ms, payload)"
-    " VALUES (?, ?, ?, ?, ?, ?)";
+    "INSERT INTO queue (message_id, origin_node, village, case_id, stored_at_ms, payload, lane)"
+    " VALUES (?, ?, ?, ?, ?, ?, ?)";
 
 int relay_store_queue_add(relay_store *st, relay_queue_item *item, uint64_t quota_bytes,
                           int64_t now_ms, sj_error *err)
@@ -346,6 +405,7 @@ int relay_store_queue_add(relay_store *st, relay_queue_item *item, uint64_t quot
     sqlite3_bind_blob(s, 4, item->case_id, 16, SQLITE_STATIC);
     sqlite3_bind_int64(s, 5, now_ms);
     sqlite3_bind_blob(s, 6, item->payload, (int)item->len, SQLITE_STATIC);
+    sqlite3_bind_int(s, 7, item->lane == RELAY_LANE_CHUNK ? RELAY_LANE_CHUNK : RELAY_LANE_MESSAGE);
     if ((rc = step_done(st, s, err, "queue insert")) != 0)
         return rc;
     item->seq = sqlite3_last_insert_rowid(st->db);
@@ -366,20 +426,23 @@ static void read_item(sqlite3_stmt *s, relay_queue_item *item)
     if (cid && sqlite3_column_bytes(s, 4) == 16)
         memcpy(item->case_id, cid, 16);
     item->stored_at_ms = sqlite3_column_int64(s, 5);
+    item->lane = sqlite3_column_int(s, 6) == RELAY_LANE_CHUNK ? RELAY_LANE_CHUNK
+                                                             : RELAY_LANE_MESSAGE;
 }
 
 static const char SQL_Q_NEXT[] =
-    "SELECT seq, message_id, origin_node, village, case_id, stored_at_ms, payload FROM queue"
-    " WHERE seq > ? ORDER BY seq LIMIT 1";
+    "SELECT seq, message_id, origin_node, village, case_id, stored_at_ms, lane, payload"
+    " FROM queue WHERE lane = ? AND seq > ? ORDER BY seq LIMIT 1";
 
-int relay_store_queue_next(relay_store *st, int64_t after_seq, relay_queue_item *item,
-                           sj_error *err)
+int relay_store_queue_next(relay_store *st, relay_queue_lane lane, int64_t after_seq,
+                           relay_queue_item *item, sj_error *err)
 {
     memset(item, 0, sizeof *item);
     sqlite3_stmt *s = prep(st, SQL_Q_NEXT, err);
     if (s == NULL)
         return SJ_EDB;
-    sqlite3_bind_int64(s, 1, after_seq);
+    sqlite3_bind_int(s, 1, (int)lane);
+    sqlite3_bind_int64(s, 2, after_seq);
     int rc = sqlite3_step(s);
     if (rc == SQLITE_DONE) {
         sqlite3_reset(s);
@@ -390,8 +453,8 @@ int relay_store_queue_next(relay_store *st, int64_t after_seq, relay_queue_item 
         return db_fail(st, err, "queue read");
     }
     read_item(s, item);
-    item->len = (size_t)sqlite3_column_bytes(s, 6);
-    item->payload = dup_blob(sqlite3_column_blob(s, 6), item->len);
+    item->len = (size_t)sqlite3_column_bytes(s, 7);
+    item->payload = dup_blob(sqlite3_column_blob(s, 7), item->len);
     sqlite3_reset(s);
     if (item->payload == NULL)
         return sj_error_set(err, SJ_ENOMEM, NULL);
@@ -399,7 +462,7 @@ int relay_store_queue_next(relay_store *st, int64_t after_seq, relay_queue_item 
 }
 
 static const char SQL_Q_FIND[] =
-    "SELECT seq, message_id, origin_node, village, case_id, stored_at_ms FROM queue"
+    "SELECT seq, message_id, origin_node, village, case_id, stored_at_ms, lane FROM queue"
     " WHERE message_id = ?";
 
 int relay_store_queue_find(relay_store *st, const uint8_t id[16], relay_queue_item *item,

@@ -44,7 +44,7 @@
 #include "sanji.pb-c.h"
 
 #define RELAY_STORE_FORMAT "sanji-relay-store"
-#define RELAY_STORE_FORMAT_VERSION 4
+#define RELAY_STORE_FORMAT_VERSION 5
 #define RELAY_NODE_MAX 64
 #define RELAY_UNIT_SIZE 13
 
@@ -74,6 +74,15 @@ bool relay_store_in_tx(const relay_store *st);
 
 /* ---- the upward queue ---------------------------------------------------- */
 
+/* The two lanes of the queue, forwarded to the county side by side
+ * (upstream.c): case messages first, attachment chunks within
+ * `upstream.chunk_window`, so that an upload never holds up a case action.
+ * Each lane keeps its own order. */
+typedef enum relay_queue_lane {
+    RELAY_LANE_MESSAGE = 0, /* everything but attachment chunks */
+    RELAY_LANE_CHUNK = 1,   /* AttachmentChunk */
+} relay_queue_lane;
+
 /* One queued upward message.  payload is the Envelope exactly as received. */
 typedef struct relay_queue_item {
     int64_t seq;                        /* queue order, from 1 */
@@ -82,6 +91,7 @@ typedef struct relay_queue_item {
     char village[RELAY_UNIT_SIZE];      /* the case's village */
     uint8_t case_id[16];
     int64_t stored_at_ms;
+    relay_queue_lane lane;              /* set by the caller of relay_store_queue_add() */
     uint8_t *payload;                   /* relay_store_queue_next(): malloc'd, caller frees */
     size_t len;
 } relay_queue_item;
@@ -92,12 +102,13 @@ typedef struct relay_queue_item {
 int relay_store_queue_add(relay_store *st, relay_queue_item *item, uint64_t quota_bytes,
                           int64_t now_ms, sj_error *err);
 
-/* The first item with seq > after_seq, payload included (caller frees
- * item->payload).  0 or SJ_ENOTFOUND. */
-int relay_store_queue_next(relay_store *st, int64_t after_seq, relay_queue_item *item,
-                           sj_error *err);
+/* The first item of lane with seq > after_seq, payload included (caller
+ * frees item->payload).  0 or SJ_ENOTFOUND. */
+int relay_store_queue_next(relay_store *st, relay_queue_lane lane, int64_t after_seq,
+                           relay_queue_item *item, sj_error *err);
 
-/* The queued item with this id, without payload.  0 or SJ_ENOTFOUND. */
+/* The queued item with this id (its lane too), without payload.  0 or
+ * SJ_ENOTFOUND. */
 int relay_store_queue_find(relay_store *st, const uint8_t id[16], relay_queue_item *item,
                            sj_error *err);
 

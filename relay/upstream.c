@@ -3,6 +3,11 @@
  * of the queue, acks, feed and reference data in, heartbeats with status.
  * See upstream.h.
  *
+ * Forwarding has two lanes (relay_queue_lane): case messages first, in
+ * queue order, and attachment chunks, in queue order too, with at most
+ * `upstream.chunk_window` of them in flight, so that a station's upload
+ * never holds up another station's case action on the county link.
+ *
  * Entry points: the relay_upstream_* functions of upstream.h.
  */
 #include "upstream.h"
@@ -28,8 +33,9 @@ struct relay_upstream {
     sj_conn *conn;          /* while up */
     bool welcomed;          /* Welcome received on this link */
     bool want_pump;
-    int64_t last_sent_seq;  /* queue seq of the last message sent on this link */
-    uint32_t in_flight;
+    int64_t last_sent_seq[2]; /* per lane: queue seq of the last one sent on this link */
+    uint32_t in_flight;       /* both lanes */
+    uint32_t chunks_in_flight;
     bool gap_requested;     /* a FeedRequest is outstanding */
     uint64_t hb_seq;
     void (*done)(relay *r);
@@ -115,13 +121,29 @@ static void send_hello(relay_upstream *u)
 
 /* ---- forwarding ---------------------------------------------------------- */
 
+/* The next queued message to send: the message lane's next while there is
+ * one, else the chunk lane's next while chunks have room in the window.
+ * Both lanes keep their own order; a chunk never has to precede a case
+ * message (the station sends a case's chunks only once the county answered
+ * every message of the case: PROTOCOL.md "Attachments"). */
+static int next_to_send(relay_upstream *u, relay_queue_item *it, sj_error *err)
+{
+    relay *r = u->r;
+    int rc = relay_store_queue_next(r->store, RELAY_LANE_MESSAGE,
+                                    u->last_sent_seq[RELAY_LANE_MESSAGE], it, err);
+    if (rc != SJ_ENOTFOUND || u->chunks_in_flight >= r->cfg->chunk_window)
+        return rc;
+    return relay_store_queue_next(r->store, RELAY_LANE_CHUNK, u->last_sent_seq[RELAY_LANE_CHUNK],
+                                  it, err);
+}
+
 static void pump(relay_upstream *u)
 {
     relay *r = u->r;
     while (u->conn && u->welcomed && u->in_flight < r->cfg->window && !sj_conn_blocked(u->conn)) {
         relay_queue_item it;
         sj_error err;
-        int rc = relay_store_queue_next(r->store, u->last_sent_seq, &it, &err);
+        int rc = next_to_send(u, &it, &err);
         if (rc == SJ_ENOTFOUND)
             return;
         if (rc != 0) {
@@ -136,15 +158,17 @@ static void pump(relay_upstream *u)
             /* The county is older than the station that sent it: the
              * message stays queued for the next link, the rest goes on. */
             SJ_LOG_WARN(MOD, "queued message waits for the county's upgrade", "why", err.message);
-            u->last_sent_seq = it.seq;
+            u->last_sent_seq[it.lane] = it.seq;
             continue;
         }
         if (rc != 0) {
             SJ_LOG_WARN(MOD, "queued message not forwarded", "why", err.message);
             return;
         }
-        u->last_sent_seq = it.seq;
+        u->last_sent_seq[it.lane] = it.seq;
         u->in_flight++;
+        if (it.lane == RELAY_LANE_CHUNK)
+            u->chunks_in_flight++;
         sj_metric_add(&relay_m_forwarded, NULL, 1);
     }
 }
@@ -180,6 +204,8 @@ static void handle_ack(relay_upstream *u, const Sanji__Ack *ack)
                   ack->status == SANJI__ACK_STATUS__ACK_STATUS_APPLIED ? "applied" : "refused", 1);
     if (u->in_flight > 0)
         u->in_flight--;
+    if (it.lane == RELAY_LANE_CHUNK && u->chunks_in_flight > 0)
+        u->chunks_in_flight--;
     u->want_pump = true;
     relay_downstream_result_ready(r->down, it.origin_node);
 }
@@ -250,7 +276,9 @@ static void on_up(sj_dialer *d, sj_conn *conn, const sj_identity *peer)
     u->conn = conn;
     u->welcomed = false;
     u->in_flight = 0;
-    u->last_sent_seq = 0; /* resend everything still queued, in order */
+    u->chunks_in_flight = 0;
+    /* resend everything still queued, each lane in order */
+    u->last_sent_seq[RELAY_LANE_MESSAGE] = u->last_sent_seq[RELAY_LANE_CHUNK] = 0;
     u->gap_requested = false;
     sj_metrics_link(peer->node_id, true, sj_clock_real_ms());
     sj_tls_cert_info ci;
@@ -331,6 +359,7 @@ static void on_down(sj_dialer *d, int status, const sj_error *why, uint64_t retr
     u->conn = NULL;
     u->welcomed = false;
     u->in_flight = 0;
+    u->chunks_in_flight = 0;
     if (was_up || sj_dialer_attempts(d) <= 1)
         SJ_LOG_WARN(MOD, "county link down", "code", sj_err_name(status), "why",
                     why ? why->message : "");

@@ -2,7 +2,9 @@
  * upstream.h - the relay's one persistent link to the county: dialled with
  * sj_dialer (several addresses, backoff with jitter), Hello with the
  * relay's feed cursors and reference-data versions, forwarding of the
- * queue in order with up to `upstream.window` messages in flight, the
+ * queue with up to `upstream.window` messages in flight (case messages
+ * first in queue order, attachment chunks in queue order within
+ * `upstream.chunk_window`), the
  * county's acks (result stored, message deleted, result handed to the
  * sender's session), the downward feed and reference data into the store,
  * and heartbeats carrying the relay's NodeStatus.

@@ -26,7 +26,10 @@
  *   the feed to a township desk masks the applicant's ID number of a case
  *     the township does not hold; the village's own feed never does;
  *   SIGHUP reloads the CRL: the relay keeps running and refuses a station
- *     revoked after its start.
+ *     revoked after its start;
+ *   a desk's case action overtakes a station's queued attachment chunks on
+ *     the county link (upstream.chunk_window), across a kill -9 too, and
+ *     every chunk is applied once.
  *
  * Every wait is for a state (of a station, the county peer, the relay's
  * store or log) and fails only at SJ_TEST_HANG_MS (proc.h), never because
@@ -49,6 +52,7 @@
 #include <cmocka.h>
 #include <uv.h>
 
+#include "attach.h"
 #include "certs.h"
 #include "clock.h"
 #include "files.h"
@@ -77,6 +81,7 @@ typedef struct applied {
     char village[13];
     uint64_t version;
     int deliveries; /* how often the id arrived (applied only the first time) */
+    bool chunk;     /* an AttachmentChunk */
 } applied;
 
 typedef struct feed_entry {
@@ -173,7 +178,7 @@ static void county_message(sj_conn *c, const Sanji__Envelope *env, const uint8_t
     if (env->body_case == SANJI__ENVELOPE__BODY_HELLO) {
         C.hellos++;
         Sanji__Welcome w = SANJI__WELCOME__INIT;
-        w.version = 1;
+        w.version = sj_protocol_level_agree(env->hello->max_version);
         w.node = (char *)COUNTY_NODE;
         Sanji__Envelope out = SANJI__ENVELOPE__INIT;
         out.body_case = SANJI__ENVELOPE__BODY_WELCOME;
@@ -197,7 +202,8 @@ static void county_message(sj_conn *c, const Sanji__Envelope *env, const uint8_t
         return;
     }
     if (env->body_case != SANJI__ENVELOPE__BODY_CASE_SUBMIT &&
-        env->body_case != SANJI__ENVELOPE__BODY_CASE_ACTION)
+        env->body_case != SANJI__ENVELOPE__BODY_CASE_ACTION &&
+        env->body_case != SANJI__ENVELOPE__BODY_ATTACHMENT_CHUNK)
         return;
     for (int i = 0; i < C.n_apps; i++) {
         if (memcmp(C.apps[i].id, env->message_id.data, 16) == 0) {
@@ -212,6 +218,14 @@ static void county_message(sj_conn *c, const Sanji__Envelope *env, const uint8_t
     memcpy(a->id, env->message_id.data, 16);
     a->deliveries = 1;
     a->version = 1;
+    if (env->body_case == SANJI__ENVELOPE__BODY_ATTACHMENT_CHUNK) {
+        /* Attachments are not in the feed. */
+        a->chunk = true;
+        memcpy(a->case_id, env->attachment_chunk->case_id.data, 16);
+        snprintf(a->village, sizeof a->village, "%s", V201);
+        county_ack(c, a);
+        return;
+    }
     if (env->body_case == SANJI__ENVELOPE__BODY_CASE_SUBMIT) {
         memcpy(a->case_id, env->case_submit->case_id.data, 16);
         snprintf(a->village, sizeof a->village, "%s", env->case_submit->village);
@@ -277,6 +291,10 @@ typedef struct station {
     uint8_t case_ids[MAXMSG][16];
     char village[MAXMSG][13];
     bool is_action[MAXMSG];
+    int chunk_no[MAXMSG];    /* an attachment chunk: its number + 1; 0 for a case message */
+    int chunk_count[MAXMSG];
+    int apps_at_stored[MAXMSG]; /* C.n_apps when its STORED arrived */
+    bool sent[MAXMSG];       /* written to the current link */
     mstate state[MAXMSG];
     int refusal_code[MAXMSG];
     uint64_t feed_seq; /* cursor of its own village */
@@ -309,7 +327,29 @@ static void station_send(station *s, int i)
     Sanji__CaseSubmit cs = SANJI__CASE_SUBMIT__INIT;
     Sanji__CaseAction ca = SANJI__CASE_ACTION__INIT;
     Sanji__Applicant ap = SANJI__APPLICANT__INIT;
-    if (s->is_action[i]) {
+    Sanji__AttachmentChunk ch = SANJI__ATTACHMENT_CHUNK__INIT;
+    static uint8_t data[SJ_ATTACH_CHUNK_SIZE], sha[SJ_ATTACH_SHA256_SIZE];
+    uint8_t att_id[16];
+    if (s->chunk_no[i] > 0) {
+        /* One attachment per chunk count (the relay checks the fields, not
+         * the data). */
+        memset(att_id, s->chunk_count[i], sizeof att_id);
+        ch.attachment_id.data = att_id;
+        ch.attachment_id.len = 16;
+        ch.case_id.data = s->case_ids[i];
+        ch.case_id.len = 16;
+        ch.size = (uint64_t)s->chunk_count[i] * SJ_ATTACH_CHUNK_SIZE;
+        ch.chunk_count = (uint32_t)s->chunk_count[i];
+        ch.chunk_no = (uint32_t)s->chunk_no[i] - 1;
+        ch.sha256.data = sha;
+        ch.sha256.len = sizeof sha;
+        ch.mime = (char *)"image/jpeg";
+        ch.name = (char *)"申请材料.jpg";
+        ch.data.data = data;
+        ch.data.len = sizeof data;
+        env.body_case = SANJI__ENVELOPE__BODY_ATTACHMENT_CHUNK;
+        env.attachment_chunk = &ch;
+    } else if (s->is_action[i]) {
         ca.case_id.data = s->case_ids[i];
         ca.case_id.len = 16;
         ca.action = SANJI__CASE_ACTION_TYPE__CASE_ACTION_URGE;
@@ -335,8 +375,29 @@ static void station_send(station *s, int i)
     }
     sj_error err;
     int rc = sj_conn_send(s->conn, &env, NULL, &err);
-    if (rc != 0 && rc != SJ_ECLOSED && rc != SJ_EBACKPRESSURE)
+    /* (SJ_EUNSUPPORTED: an attachment chunk before Welcome agreed the
+     * level; sent after it.) */
+    if (rc != 0 && rc != SJ_ECLOSED && rc != SJ_EBACKPRESSURE && rc != SJ_EUNSUPPORTED)
         fail_msg("station send: %s", err.message);
+    s->sent[i] = rc == 0;
+}
+
+/* Sends the outbox not yet written to this link (everything without a
+ * final ack), in order, until the link pushes back (on_drain goes on). */
+static void station_flush(station *s)
+{
+    for (int i = 0; s->ready && i < s->n; i++) {
+        if (s->sent[i] || (s->state[i] != M_NEW && s->state[i] != M_STORED))
+            continue;
+        station_send(s, i);
+        if (!s->sent[i])
+            return;
+    }
+}
+
+static void station_drain(sj_conn *c)
+{
+    station_flush(sj_conn_data(c));
 }
 
 static int station_add(station *s, const char *village, bool action, const uint8_t *case_id)
@@ -350,9 +411,28 @@ static int station_add(station *s, const char *village, bool action, const uint8
         sj_uuid_v7(s->case_ids[i]);
     snprintf(s->village[i], sizeof s->village[i], "%s", village);
     s->is_action[i] = action;
+    s->chunk_no[i] = 0;
     s->state[i] = M_NEW;
-    if (s->ready)
-        station_send(s, i);
+    s->sent[i] = false;
+    station_flush(s);
+    return i;
+}
+
+/* Queues chunk k of an attachment of count chunks (32 KiB each) on the case
+ * of message sub. */
+static int station_add_chunk(station *s, int sub, int k, int count)
+{
+    int i = s->n++;
+    assert_true(i < MAXMSG);
+    sj_uuid_v7(s->ids[i]);
+    memcpy(s->case_ids[i], s->case_ids[sub], 16);
+    memcpy(s->village[i], s->village[sub], sizeof s->village[i]);
+    s->is_action[i] = false;
+    s->chunk_no[i] = k + 1;
+    s->chunk_count[i] = count;
+    s->state[i] = M_NEW;
+    s->sent[i] = false;
+    station_flush(s);
     return i;
 }
 
@@ -366,7 +446,8 @@ static void station_ready(sj_conn *c, const sj_identity *peer)
     cur.after_seq = s->feed_seq;
     Sanji__FeedCursor *cp = &cur;
     Sanji__Hello h = SANJI__HELLO__INIT;
-    h.min_version = h.max_version = 1;
+    h.min_version = SJ_PROTOCOL_LEVEL_MIN;
+    h.max_version = SJ_PROTOCOL_LEVEL;
     h.software = (char *)"test-station";
     h.cursors = &cp;
     h.n_cursors = 1;
@@ -376,23 +457,27 @@ static void station_ready(sj_conn *c, const sj_identity *peer)
     sj_error err;
     assert_int_equal(sj_conn_send(c, &env, NULL, &err), 0);
     /* The outbox: everything without a final ack, in order. */
-    for (int i = 0; i < s->n; i++)
-        if (s->state[i] == M_NEW || s->state[i] == M_STORED)
-            station_send(s, i);
+    memset(s->sent, 0, sizeof s->sent);
+    station_flush(s);
 }
 
 static void station_message(sj_conn *c, const Sanji__Envelope *env, const uint8_t *p, size_t len)
 {
     station *s = sj_conn_data(c);
-    if (env->body_case == SANJI__ENVELOPE__BODY_WELCOME)
+    if (env->body_case == SANJI__ENVELOPE__BODY_WELCOME) {
         s->welcomed = true;
+        sj_conn_set_level(c, sj_protocol_level_agree(env->welcome->version));
+        station_flush(s);
+    }
     if (env->body_case == SANJI__ENVELOPE__BODY_ACK) {
         int i = find_msg(s, env->ack->message_id.data);
         assert_true(i >= 0);
         switch (env->ack->status) {
         case SANJI__ACK_STATUS__ACK_STATUS_STORED:
-            if (s->state[i] == M_NEW)
+            if (s->state[i] == M_NEW) {
                 s->state[i] = M_STORED;
+                s->apps_at_stored[i] = C.n_apps;
+            }
             break;
         case SANJI__ACK_STATUS__ACK_STATUS_APPLIED:
             assert_int_not_equal(s->state[i], M_REFUSED);
@@ -433,7 +518,10 @@ static void station_close(sj_conn *c, int status, const sj_error *why)
 }
 
 static const sj_conn_callbacks STATION_CBS = {
-    .on_ready = station_ready, .on_message = station_message, .on_close = station_close};
+    .on_ready = station_ready,
+    .on_message = station_message,
+    .on_drain = station_drain,
+    .on_close = station_close};
 
 static void station_connect(station *s, sj_test_certs *certs, const char *cert, int port)
 {
@@ -473,6 +561,9 @@ typedef struct world {
 #define HANDSHAKE_DEFAULT "10s"
 #define HANDSHAKE_SHORT "1s"
 #define HANDSHAKE_SHORT_MS 1000
+/* upstream.chunk_window of the relay */
+#define CHUNK_WINDOW "2"
+#define CHUNK_WINDOW_N 2
 
 static void write_config_handshake(world *w, const char *quota, const char *handshake)
 {
@@ -483,7 +574,8 @@ static void write_config_handshake(world *w, const char *quota, const char *hand
                                 "[tls]\nca = %s\ncert = %s\nkey = %s\ncrl = \"%s\"\n"
                                 "[store]\npath = %s\n"
                                 "[queue]\nquota = %s\n"
-                                "[upstream]\nwindow = 16\nbackoff_max = 300ms\n"
+                                "[upstream]\nwindow = 16\nchunk_window = " CHUNK_WINDOW
+                                "\nbackoff_max = 300ms\n"
                                 "[link]\nheartbeat = 500ms\nhandshake_timeout = %s\n"
                                 "[log]\nlevel = info\n",
                                 w->relay_port, C.port, COUNTY_NODE, w->certs.ca_file,
@@ -1027,6 +1119,117 @@ static void test_sighup_reloads_crl_and_keeps_running(void **state)
     assert_true(sj_test_proc_alive(&w->relay));
 }
 
+/* Where message id arrived at the county (-1: never), and how many chunks
+ * arrived before position end. */
+static int county_pos(const uint8_t id[16])
+{
+    for (int k = 0; k < C.n_apps; k++)
+        if (memcmp(C.apps[k].id, id, 16) == 0)
+            return k;
+    return -1;
+}
+
+static int county_chunks_before(int end)
+{
+    int n = 0;
+    for (int k = 0; k < end && k < C.n_apps; k++)
+        n += C.apps[k].chunk;
+    return n;
+}
+
+/* A station's upload must not hold up case actions on the county link:
+ * the relay sends case messages first and attachment chunks only within
+ * upstream.chunk_window.  Orders of arrival are asserted, never times. */
+static void test_case_action_overtakes_attachment_chunks(void **state)
+{
+    world *w = *state;
+    write_config(w, "64MiB");
+    relay_spawn(w); /* the county is down */
+    static station v, d;
+    memset(&v, 0, sizeof v);
+    memset(&d, 0, sizeof d);
+    station_connect(&v, &w->certs, "village", w->relay_port);
+    station_connect(&d, &w->certs, "township-desk", w->relay_port);
+    assert_true(run_until(w, is_ready, &v, SJ_TEST_HANG_MS));
+    assert_true(run_until(w, is_ready, &d, SJ_TEST_HANG_MS));
+
+    /* The station registers a case and uploads a scan of 40 chunks; then
+     * the desk acts on the case: all of it stored at the relay. */
+    const int N1 = 40, N2 = 160;
+    int sub = station_add(&v, V201, false, NULL);
+    for (int k = 0; k < N1; k++)
+        station_add_chunk(&v, sub, k, N1);
+    want vs = {&v, 1 + N1, M_STORED};
+    assert_true(run_until(w, at_least, &vs, SJ_TEST_HANG_MS));
+    int act1 = station_add(&d, V201, true, v.case_ids[sub]);
+    want ds = {&d, 1, M_STORED};
+    assert_true(run_until(w, at_least, &ds, SJ_TEST_HANG_MS));
+
+    /* A kill -9 with all of it queued: the queue and its lanes survive. */
+    assert_int_equal(sj_test_proc_kill9(&w->relay), 0);
+    assert_true(run_until(w, is_closed, &v, SJ_TEST_HANG_MS));
+    assert_true(run_until(w, is_closed, &d, SJ_TEST_HANG_MS));
+    relay_spawn(w);
+    station_connect(&v, &w->certs, "village", w->relay_port);
+    station_connect(&d, &w->certs, "township-desk", w->relay_port);
+    assert_true(run_until(w, is_ready, &v, SJ_TEST_HANG_MS));
+    assert_true(run_until(w, is_ready, &d, SJ_TEST_HANG_MS));
+
+    /* The county comes back: the action, queued after every chunk, reaches
+     * it before any of them (and after its case's submission). */
+    county_listen(&w->certs);
+    want da = {&d, 1, M_APPLIED};
+    if (!run_until(w, at_least, &da, SJ_TEST_HANG_MS))
+        fail_msg("the desk's action not applied (county has %d)", C.n_apps);
+    int pos = county_pos(d.ids[act1]);
+    assert_true(pos >= 0);
+    assert_true(county_pos(v.ids[sub]) < pos);
+    assert_int_equal(county_chunks_before(pos), 0);
+    want va = {&v, 1 + N1, M_APPLIED};
+    if (!run_until(w, at_least, &va, SJ_TEST_HANG_MS))
+        fail_msg("applied %d of %d chunks", count_state(&v, M_APPLIED), 1 + N1);
+
+    /* A second upload, with the county up: an action stored while it flows
+     * overtakes the chunks still queued.  Of the chunks before it at the
+     * county, at most CHUNK_WINDOW were not yet there when the relay said
+     * STORED for it (causality, not timing: the relay sends it in the
+     * same turn as it commits it, ahead of every chunk not yet sent). */
+    int base = C.n_apps;
+    for (int k = 0; k < N2; k++)
+        station_add_chunk(&v, sub, k, N2);
+    static int first;
+    first = base + 1;
+    assert_true(run_until(w, county_has, &first, SJ_TEST_HANG_MS));
+    int act2 = station_add(&d, V201, true, v.case_ids[sub]);
+    want da2 = {&d, 2, M_APPLIED};
+    if (!run_until(w, at_least, &da2, SJ_TEST_HANG_MS))
+        fail_msg("the desk's second action not applied (county has %d)", C.n_apps);
+    pos = county_pos(d.ids[act2]);
+    int before = county_chunks_before(pos) - N1;
+    int at_stored = county_chunks_before(d.apps_at_stored[act2]) - N1;
+    print_message("second action: %d of %d chunks before it at the county, %d there when it "
+                  "was stored\n", before, N2, at_stored);
+    assert_true(before <= at_stored + CHUNK_WINDOW_N);
+
+    /* A kill -9 in the middle of the upload (if any is left): nothing lost,
+     * nothing applied twice. */
+    assert_int_equal(sj_test_proc_kill9(&w->relay), 0);
+    assert_true(run_until(w, is_closed, &v, SJ_TEST_HANG_MS));
+    relay_spawn(w);
+    station_connect(&v, &w->certs, "village", w->relay_port);
+    want all = {&v, 1 + N1 + N2, M_APPLIED};
+    if (!run_until(w, at_least, &all, SJ_TEST_HANG_MS))
+        fail_msg("applied %d of %d after restart (county has %d)", count_state(&v, M_APPLIED),
+                 1 + N1 + N2, C.n_apps);
+    assert_int_equal(C.n_apps, 1 + N1 + N2 + 2); /* none lost, none applied twice */
+    assert_int_equal(county_chunks_before(C.n_apps), N1 + N2);
+    check_each_applied_once(&v);
+    check_each_applied_once(&d);
+    assert_true(county_applied_once_all());
+    station_free(w, &v);
+    station_free(w, &d);
+}
+
 int main(void)
 {
     signal(SIGPIPE, SIG_IGN);
@@ -1041,6 +1244,7 @@ int main(void)
         T(test_other_villages_case_refused_before_storing),
         T(test_township_desk_feed_masked_unless_township_holds),
         T(test_sighup_reloads_crl_and_keeps_running),
+        T(test_case_action_overtakes_attachment_chunks),
 #undef T
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

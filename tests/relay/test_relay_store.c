@@ -3,8 +3,10 @@
  * in a temporary directory: creation and the start-up checks (a damaged
  * file, a foreign file, a store of another relay), the queue (order, dedup,
  * quota, durability only after commit), results, the feed with its cursor
- * rules, the case cache, reference data, read-only opening, and the
- * stations with their certificate expiry across the format 2 -> 3 upgrade.
+ * rules, the case cache, reference data, read-only opening, the
+ * stations with their certificate expiry across the format 2 -> 3 upgrade,
+ * and the queue's two lanes (case messages, attachment chunks) across the
+ * format 4 -> 5 upgrade.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -178,7 +180,7 @@ static void test_queue_order_and_remove(void **state)
     relay_queue_item it;
     int64_t after = 0;
     for (int i = 1; i <= 5; i++) {
-        assert_int_equal(relay_store_queue_next(st, after, &it, &err), 0);
+        assert_int_equal(relay_store_queue_next(st, RELAY_LANE_MESSAGE, after, &it, &err), 0);
         uint8_t want[16];
         fill_id(want, i);
         assert_memory_equal(it.message_id, want, 16);
@@ -187,7 +189,7 @@ static void test_queue_order_and_remove(void **state)
         after = it.seq;
         free(it.payload);
     }
-    assert_int_equal(relay_store_queue_next(st, after, &it, &err), SJ_ENOTFOUND);
+    assert_int_equal(relay_store_queue_next(st, RELAY_LANE_MESSAGE, after, &it, &err), SJ_ENOTFOUND);
     uint8_t id3[16];
     fill_id(id3, 3);
     assert_int_equal(relay_store_queue_remove(st, id3, &err), 0);
@@ -503,9 +505,132 @@ static void test_stations_keep_their_certificate_expiry(void **state)
                                         -1, &q, NULL),
                      SQLITE_OK);
     assert_int_equal(sqlite3_step(q), SQLITE_ROW);
-    assert_string_equal((const char *)sqlite3_column_text(q, 0), "4"); /* the current format */
+    char current[16];
+    snprintf(current, sizeof current, "%d", RELAY_STORE_FORMAT_VERSION);
+    assert_string_equal((const char *)sqlite3_column_text(q, 0), current);
     sqlite3_finalize(q);
     sqlite3_close(db);
+}
+
+/* ---- the queue's lanes --------------------------------------------------- */
+
+/* Queues message n as the station sends it: a packed Envelope, a case
+ * action or (chunk) an attachment chunk, in the lane the relay gives it. */
+static void add_envelope(relay_store *st, int n, bool chunk)
+{
+    Sanji__Envelope env = SANJI__ENVELOPE__INIT;
+    uint8_t id[16], case_id[16];
+    fill_id(id, n);
+    fill_id(case_id, 1000);
+    env.message_id.data = id;
+    env.message_id.len = 16;
+    Sanji__AttachmentChunk ch = SANJI__ATTACHMENT_CHUNK__INIT;
+    Sanji__CaseAction ca = SANJI__CASE_ACTION__INIT;
+    uint8_t data[64];
+    memset(data, n, sizeof data);
+    if (chunk) {
+        ch.case_id.data = case_id;
+        ch.case_id.len = 16;
+        ch.data.data = data;
+        ch.data.len = sizeof data;
+        env.body_case = SANJI__ENVELOPE__BODY_ATTACHMENT_CHUNK;
+        env.attachment_chunk = &ch;
+    } else {
+        ca.case_id.data = case_id;
+        ca.case_id.len = 16;
+        env.body_case = SANJI__ENVELOPE__BODY_CASE_ACTION;
+        env.case_action = &ca;
+    }
+    uint8_t buf[512];
+    assert_true(sanji__envelope__get_packed_size(&env) <= sizeof buf);
+    relay_queue_item it;
+    memset(&it, 0, sizeof it);
+    memcpy(it.message_id, id, 16);
+    memcpy(it.case_id, case_id, 16);
+    snprintf(it.origin_node, sizeof it.origin_node, "village:410423101201");
+    snprintf(it.village, sizeof it.village, "410423101201");
+    it.payload = buf;
+    it.len = sanji__envelope__pack(&env, buf);
+    it.lane = chunk ? RELAY_LANE_CHUNK : RELAY_LANE_MESSAGE;
+    sj_error err;
+    assert_int_equal(relay_store_queue_add(st, &it, 0, 1000 + n, &err), 0);
+}
+
+/* The message numbers of a lane, in the order relay_store_queue_next()
+ * gives them: "1 3 " */
+static void lane_ids(relay_store *st, relay_queue_lane lane, char *out, size_t cap)
+{
+    out[0] = '\0';
+    relay_queue_item it;
+    sj_error err;
+    int64_t after = 0;
+    int rc;
+    while ((rc = relay_store_queue_next(st, lane, after, &it, &err)) == 0) {
+        assert_int_equal(it.lane, lane);
+        size_t n = strlen(out);
+        snprintf(out + n, cap - n, "%d ", it.message_id[15]);
+        after = it.seq;
+        free(it.payload);
+    }
+    assert_int_equal(rc, SJ_ENOTFOUND);
+}
+
+static void test_queue_lanes_kept_across_upgrade(void **state)
+{
+    fixture *f = *state;
+    relay_store *st = open_ok(f);
+    sj_error err;
+    /* An upload of four chunks with two case actions queued amid it. */
+    static const bool chunk[] = {false, true, true, false, true, true};
+    for (int i = 1; i <= 5; i++)
+        add_envelope(st, i, chunk[i]);
+    assert_int_equal(relay_store_commit(st, &err), 0);
+    char out[64];
+    lane_ids(st, RELAY_LANE_MESSAGE, out, sizeof out);
+    assert_string_equal(out, "3 ");
+    lane_ids(st, RELAY_LANE_CHUNK, out, sizeof out);
+    assert_string_equal(out, "1 2 4 5 ");
+    /* queue_find names the lane, which the county's ack is counted in. */
+    uint8_t id[16];
+    relay_queue_item it;
+    fill_id(id, 4);
+    assert_int_equal(relay_store_queue_find(st, id, &it, &err), 0);
+    assert_int_equal(it.lane, RELAY_LANE_CHUNK);
+    fill_id(id, 3);
+    assert_int_equal(relay_store_queue_find(st, id, &it, &err), 0);
+    assert_int_equal(it.lane, RELAY_LANE_MESSAGE);
+    /* Settled messages leave their lane; the rest keep their order. */
+    fill_id(id, 2);
+    assert_int_equal(relay_store_queue_remove(st, id, &err), 0);
+    add_envelope(st, 6, false);
+    assert_int_equal(relay_store_commit(st, &err), 0);
+    relay_store_close(st);
+
+    /* A store of format 4 (one lane): the relay upgrades it and sorts what
+     * is queued by its envelope, in the same order. */
+    sqlite3 *db;
+    assert_int_equal(sqlite3_open(f->path, &db), SQLITE_OK);
+    assert_int_equal(sqlite3_exec(db,
+                                  "DROP INDEX queue_lane;"
+                                  "ALTER TABLE queue DROP COLUMN lane;"
+                                  "UPDATE meta SET value = '4' WHERE key = 'format_version'",
+                                  NULL, NULL, NULL),
+                     SQLITE_OK);
+    sqlite3_close(db);
+    relay_queue_stats qs;
+    relay_store *ro = NULL;
+    assert_int_equal(relay_store_open_readonly(f->path, &ro, &err), 0);
+    assert_int_equal(relay_store_queue_stats(ro, &qs, &err), 0);
+    assert_int_equal(qs.depth, 5); /* relayctl reads an old store as it is */
+    relay_store_close(ro);
+    st = open_ok(f);
+    lane_ids(st, RELAY_LANE_MESSAGE, out, sizeof out);
+    assert_string_equal(out, "3 6 ");
+    lane_ids(st, RELAY_LANE_CHUNK, out, sizeof out);
+    assert_string_equal(out, "1 4 5 ");
+    assert_int_equal(relay_store_queue_stats(st, &qs, &err), 0);
+    assert_int_equal(qs.depth, 5);
+    relay_store_close(st);
 }
 
 int main(void)
@@ -526,6 +651,7 @@ int main(void)
         T(test_case_list_by_unit),
         T(test_readonly_sees_committed_and_refuses_writes),
         T(test_stations_keep_their_certificate_expiry),
+        T(test_queue_lanes_kept_across_upgrade),
 #undef T
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
