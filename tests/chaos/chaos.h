@@ -212,6 +212,10 @@ void chaos_load_attachments(const chaos_load *l, chaos_attach_fn fn, void *data)
  * station can attach now. */
 int chaos_load_attach_big(chaos_load *l, sj_error *err);
 
+/* True when the station of the last large attachment still has work in its
+ * outbox that the county has not answered (its upload is in flight). */
+bool chaos_load_uploading(chaos_load *l);
+
 /* Stops every client; runs the loop until they are freed. */
 void chaos_load_free(chaos_load *l);
 

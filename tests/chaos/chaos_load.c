@@ -740,6 +740,16 @@ int chaos_load_attach_big(chaos_load *l, sj_error *err)
     return 0;
 }
 
+bool chaos_load_uploading(chaos_load *l)
+{
+    if (l->big_station < 0)
+        return false;
+    lclient *lc = &l->clients[l->big_station];
+    sc_status_info st;
+    return lc->c && !lc->restarting && sc_status(lc->c, &st, NULL) == 0 &&
+           st.outbox.saved + st.outbox.stored > 0;
+}
+
 void chaos_load_attachments(const chaos_load *l, chaos_attach_fn fn, void *data)
 {
     for (size_t i = 0; i < l->n_atts; i++) {
@@ -775,7 +785,7 @@ static bool try_register(chaos_load *l)
     todo_add(lc, cid);
     /* Materials scanned at registration: always with the station's first
      * case (so that every run has attachments), then one case in ten. */
-    if (lc->registered++ == 0 || sj_workload_below(l->w, 10) == 0)
+    if (lc->registered++ == 0 || sj_workload_below(l->w, 20) == 0)
         (void)attach_file(l, lc, cid, ATTACH_SMALL_MIN, ATTACH_SMALL_MAX);
     return true;
 }
@@ -783,7 +793,7 @@ static bool try_register(chaos_load *l)
 static void one_action(chaos_load *l)
 {
     /* Now and then a scan brought later for a case already open. */
-    if (sj_workload_below(l->w, 100) < 2) {
+    if (sj_workload_below(l->w, 100) == 0) {
         uint8_t cid[16];
         lclient *lc = attach_station(l, cid);
         if (lc)

@@ -78,6 +78,7 @@ typedef struct run {
     phase phase;
     uint64_t phase_start, next_fault, fault_every, heal_at, converged_ms, last_check;
     unsigned faults_done;
+    unsigned faults_mid_upload; /* faults injected while a large upload was in flight */
     bool converged, login_failed, crash_planted, pre_attached;
 } run;
 
@@ -268,6 +269,8 @@ static void on_tick(uv_timer_t *t)
                 fprintf(stderr, "chaos: no large attachment before the fault: %s\n", err.message);
         }
         if (r->faults_done < r->o.faults && now >= r->next_fault) {
+            if (chaos_load_uploading(r->load))
+                r->faults_mid_upload++;
             inject(r, now);
             r->pre_attached = false;
             r->faults_done++;
@@ -357,6 +360,9 @@ static int print_figures(const run *r, const chaos_report *rep, const chaos_figu
     for (int k = 0; k < CHAOS_F_COUNT; k++)
         printf(" %s %u%s", chaos_fault_names[k], r->net.faults[k],
                k + 1 < CHAOS_F_COUNT ? "," : "\n");
+    if (!r->o.check_dir)
+        printf("faults mid-upload    %u (a large attachment still in its station's outbox)\n",
+               r->faults_mid_upload);
     if (r->o.check_dir)
         printf("time to converge     not measured (check only)\n");
     else if (r->converged)
