@@ -23,7 +23,8 @@
  * Entry points: chaos_net_setup(), chaos_net_open(), chaos_net_stop(),
  * chaos_net_free(), chaos_net_fault(), chaos_net_heal(), chaos_load_new(),
  * chaos_load_read(), chaos_load_free(), chaos_load_tick(),
- * chaos_load_restart_client(), chaos_load_quiet(), chaos_check_run().
+ * chaos_load_restart_client(), chaos_load_quiet(), chaos_load_attachments(),
+ * chaos_load_attach_big(), chaos_load_uploading(), chaos_check_run().
  */
 #ifndef SJ_CHAOS_H
 #define SJ_CHAOS_H

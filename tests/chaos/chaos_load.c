@@ -23,8 +23,8 @@
  * Entry points: chaos_load_new(), chaos_load_ready(), chaos_load_tick(),
  * chaos_load_done(), chaos_load_restart_client(), chaos_load_quiet(),
  * chaos_load_figures(), chaos_load_journal(), chaos_load_stores(),
- * chaos_load_attachments(), chaos_load_attach_big(), chaos_load_read(),
- * chaos_load_free().
+ * chaos_load_attachments(), chaos_load_attach_big(), chaos_load_uploading(),
+ * chaos_load_read(), chaos_load_free().
  */
 #include "chaos.h"
 
@@ -407,6 +407,15 @@ static int action_of(const char *name)
     return -1;
 }
 
+/* The index of the client of unit (n_clients: none). */
+static size_t client_of_unit(const chaos_load *l, const char *unit)
+{
+    size_t who = 0;
+    while (who < l->n_clients && strcmp(l->clients[who].unit, unit) != 0)
+        who++;
+    return who;
+}
+
 int chaos_load_read(chaos_net *n, chaos_load **out, sj_error *err)
 {
     chaos_load *l = calloc(1, sizeof *l);
@@ -440,9 +449,7 @@ int chaos_load_read(chaos_net *n, chaos_load **out, sj_error *err)
         lineno++;
         if (sscanf(line, "S %39s %39s %39s %llu %15s", m, c, name, &v, unit) == 5) {
             int a = action_of(name);
-            size_t who = 0;
-            while (who < l->n_clients && strcmp(l->clients[who].unit, unit) != 0)
-                who++;
+            size_t who = client_of_unit(l, unit);
             if (a < 0 || who == l->n_clients || !sj_test_hex16_parse(m, mid) ||
                 !sj_test_hex16_parse(c, cid) || rec_find(l, mid)) {
                 rc = sj_error_set(err, SJ_EINVAL, "%s:%u: bad or repeated S line", path, lineno);
@@ -452,11 +459,9 @@ int chaos_load_read(chaos_net *n, chaos_load **out, sj_error *err)
         } else if (line[0] == 'T') {
             char sha[80], h[33];
             attrec a = {0};
-            size_t who = 0;
             bool ok = sscanf(line, "T %39s %39s %llu %79s %15s", m, c, &v, sha, unit) == 5 &&
                       strlen(sha) == 2 * SJ_ATTACH_SHA256_SIZE && v > 0;
-            while (ok && who < l->n_clients && strcmp(l->clients[who].unit, unit) != 0)
-                who++;
+            size_t who = ok ? client_of_unit(l, unit) : l->n_clients;
             ok = ok && who < l->n_clients && sj_test_hex16_parse(m, a.attachment_id) &&
                  sj_test_hex16_parse(c, a.case_id);
             if (ok) {
