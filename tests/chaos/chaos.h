@@ -23,7 +23,8 @@
  * Entry points: chaos_net_setup(), chaos_net_open(), chaos_net_stop(),
  * chaos_net_free(), chaos_net_fault(), chaos_net_heal(), chaos_load_new(),
  * chaos_load_read(), chaos_load_free(), chaos_load_tick(),
- * chaos_load_restart_client(), chaos_load_quiet(), chaos_check_run().
+ * chaos_load_restart_client(), chaos_load_quiet(), chaos_load_attachments(),
+ * chaos_load_attach_big(), chaos_load_uploading(), chaos_check_run().
  */
 #ifndef SJ_CHAOS_H
 #define SJ_CHAOS_H
@@ -153,6 +154,9 @@ typedef struct chaos_figures {
     uint64_t registers;      /* of saved: new cases */
     uint64_t local_refusals; /* refused by the client's own checks (never saved) */
     uint64_t client_restarts;
+    uint64_t attachments;    /* attachments the stations saved (sc_attach) */
+    uint64_t attach_bytes;   /* their bytes */
+    uint64_t attach_local_refusals; /* refused by the station's own checks */
 } chaos_figures;
 
 /* Makes one client per station, per township desk and the county desk, on
@@ -196,6 +200,23 @@ void chaos_load_journal(const chaos_load *l, chaos_journal_fn fn, void *data);
 typedef void (*chaos_store_fn)(const char *store_path, const char *unit, void *data);
 void chaos_load_stores(const chaos_load *l, chaos_store_fn fn, void *data);
 
+/* Attachments the stations saved (the journal's T lines): calls fn for
+ * each with its id, case, size, SHA-256 and the station's unit. */
+typedef void (*chaos_attach_fn)(const uint8_t attachment_id[16], const uint8_t case_id[16],
+                                uint64_t size, const uint8_t sha256[32], const char *unit,
+                                void *data);
+void chaos_load_attachments(const chaos_load *l, chaos_attach_fn fn, void *data);
+
+/* A station with an open case attaches a large file (400-600 KB, 13-19
+ * chunks) now: called right before a fault so that it hits an upload in
+ * flight; a client restart then prefers that station.  SJ_EBUSY when no
+ * station can attach now. */
+int chaos_load_attach_big(chaos_load *l, sj_error *err);
+
+/* True when the station of the last large attachment still has work in its
+ * outbox that the county has not answered (its upload is in flight). */
+bool chaos_load_uploading(chaos_load *l);
+
 /* Stops every client; runs the loop until they are freed. */
 void chaos_load_free(chaos_load *l);
 
@@ -213,6 +234,14 @@ typedef struct chaos_report {
     uint64_t diverged;       /* replica rows unlike the county's (status, version, holder) */
     uint64_t missing;        /* county cases absent from a replica that should hold them */
     uint64_t cursor_behind;  /* feed cursors not at the county's last seq */
+    /* Attachments (the stations' own, from the journal and their stores). */
+    uint64_t attach_saved;      /* attachments the stations saved */
+    uint64_t attach_once;       /* complete at the county exactly once, right size and hash */
+    uint64_t attach_refused;    /* a chunk refused: the station shows it failed */
+    uint64_t attach_lost;       /* saved, not refused, and not complete at the county */
+    uint64_t attach_duplicated; /* a chunk counted twice, or the file again under another id */
+    uint64_t attach_wrong;      /* size, hash, case, chunks or stored bytes unlike the station's */
+    uint64_t attach_phantom;    /* county attachments that no station saved */
     uint64_t cases, events;
 } chaos_report;
 

@@ -14,6 +14,14 @@
  *   G4  every relay store and every client store holds each case of its
  *       scope as the county has it (status, version, holder), with no local
  *       prediction left, and its feed cursors at the county's last seq.
+ *   G1/G2 for attachments: every attachment a station saved (the journal's
+ *       T lines and the station store's own rows) reaches the county
+ *       exactly once: one attachment row with its id, complete, no part
+ *       left, every chunk counted once, the same case, size, chunk count
+ *       and SHA-256, and stored bytes of that size whose SHA-256 PostgreSQL
+ *       computes equal to the station's; unless the station shows one of its
+ *       chunks refused.  No county attachment that no station saved (one
+ *       with a saved file's case and hash under another id is a duplicate).
  *
  * Stores are opened read-only while their owners still run (WAL readers).
  *
@@ -67,7 +75,7 @@ typedef struct checker {
     size_t ncs;
     vseq *vs;
     size_t nvs;
-    unsigned shown[8];
+    unsigned shown[12];
 } checker;
 
 static int cmp16(const void *a, const void *b)
@@ -530,6 +538,251 @@ static void check_store(checker *k, const char *path, const char *unit, bool rel
     sqlite3_close(db);
 }
 
+/* ---- G1/G2 for attachments ------------------------------------------------------------- */
+
+/* One attachment a station saved: from the journal, its store, or both. */
+typedef struct satt {
+    uint8_t aid[16], cid[16];
+    uint64_t size;
+    uint8_t sha[32];
+    char unit[13];
+    int chunk_count, chunks_applied, code;
+    bool journal, store;
+    bool noted;        /* already reported lost (not in its station's store) */
+    int county;        /* county rows seen with this id */
+} satt;
+
+typedef struct attset {
+    satt *a;
+    size_t n, cap;
+} attset;
+
+static satt *att_push(attset *s)
+{
+    if (s->n == s->cap) {
+        s->cap = s->cap ? s->cap * 2 : 64;
+        s->a = realloc(s->a, s->cap * sizeof *s->a);
+        if (!s->a)
+            abort();
+    }
+    memset(&s->a[s->n], 0, sizeof *s->a);
+    return &s->a[s->n++];
+}
+
+static void on_journal_attachment(const uint8_t aid[16], const uint8_t cid[16], uint64_t size,
+                                  const uint8_t sha[32], const char *unit, void *data)
+{
+    satt *a = att_push(data);
+    memcpy(a->aid, aid, 16);
+    memcpy(a->cid, cid, 16);
+    memcpy(a->sha, sha, 32);
+    a->size = size;
+    snprintf(a->unit, sizeof a->unit, "%s", unit);
+    a->journal = true;
+}
+
+/* The attachments the store at path attached itself (local = 1). */
+static void on_attach_store(const char *path, const char *unit, void *data)
+{
+    attset *s = data;
+    sqlite3 *db = NULL;
+    char uri[PATH_MAX + 32];
+    snprintf(uri, sizeof uri, "file:%s?mode=ro", path);
+    sqlite3_stmt *st = NULL;
+    if (sqlite3_open_v2(uri, &db, SQLITE_OPEN_READONLY | SQLITE_OPEN_URI, NULL) == SQLITE_OK) {
+        sqlite3_busy_timeout(db, SJ_TEST_HANG_MS);
+        if (sqlite3_prepare_v2(db,
+                               "SELECT attachment_id, case_id, size, sha256, chunk_count,"
+                               " chunks_applied, code FROM attachments WHERE local = 1",
+                               -1, &st, NULL) != SQLITE_OK)
+            st = NULL;
+    }
+    while (st && sqlite3_step(st) == SQLITE_ROW) {
+        if (sqlite3_column_bytes(st, 0) != 16 || sqlite3_column_bytes(st, 1) != 16 ||
+            sqlite3_column_bytes(st, 3) != 32)
+            continue;
+        satt *a = att_push(s);
+        memcpy(a->aid, sqlite3_column_blob(st, 0), 16);
+        memcpy(a->cid, sqlite3_column_blob(st, 1), 16);
+        a->size = (uint64_t)sqlite3_column_int64(st, 2);
+        memcpy(a->sha, sqlite3_column_blob(st, 3), 32);
+        a->chunk_count = sqlite3_column_int(st, 4);
+        a->chunks_applied = sqlite3_column_int(st, 5);
+        a->code = sqlite3_column_int(st, 6);
+        snprintf(a->unit, sizeof a->unit, "%s", unit);
+        a->store = true;
+    }
+    sqlite3_finalize(st);
+    sqlite3_close(db);
+}
+
+static void hex32(const uint8_t sha[32], char out[65])
+{
+    sj_test_hex16_format(sha, out);
+    sj_test_hex16_format(sha + 16, out + 32);
+}
+
+/* Merges the journal's and the stores' rows of one attachment id into
+ * the first of each run (sorted by id); reports what the journal saved
+ * but the station's store lacks or holds otherwise. */
+static void att_merge(checker *k, attset *s)
+{
+    qsort(s->a, s->n, sizeof *s->a, cmp16);
+    size_t out = 0;
+    for (size_t i = 0; i < s->n;) {
+        size_t j = i + 1;
+        satt m = s->a[i];
+        for (; j < s->n && memcmp(s->a[j].aid, m.aid, 16) == 0; j++) {
+            const satt *o = &s->a[j];
+            const satt *js = o->journal ? o : &m, *ss = o->store ? o : &m;
+            if ((o->journal && m.journal) || (o->store && m.store) || js->size != ss->size ||
+                memcmp(js->sha, ss->sha, 32) != 0 || memcmp(js->cid, ss->cid, 16) != 0 ||
+                strcmp(js->unit, ss->unit) != 0) {
+                char id[33];
+                sj_test_hex16_format(m.aid, id);
+                k->r->attach_wrong++;
+                finding(k, 10, "attachment %s: the journal and the store of %s disagree (size, "
+                        "SHA-256, case or station), or it is saved twice",
+                        id, o->unit);
+            }
+            if (o->store) {
+                m.store = true;
+                m.chunk_count = o->chunk_count;
+                m.chunks_applied = o->chunks_applied;
+                m.code = o->code;
+            }
+            m.journal = m.journal || o->journal;
+        }
+        if (m.journal && !m.store) {
+            char id[33];
+            sj_test_hex16_format(m.aid, id);
+            k->r->attach_lost++;
+            finding(k, 8, "attachment %s saved at %s is not in the station's store", id, m.unit);
+            m.noted = true; /* not counted again below */
+        }
+        s->a[out++] = m;
+        i = j;
+    }
+    s->n = out;
+}
+
+static int check_attachments(checker *k, chaos_load *l, sj_error *err)
+{
+    attset s = {0};
+    chaos_load_attachments(l, on_journal_attachment, &s);
+    chaos_load_stores(l, on_attach_store, &s);
+    att_merge(k, &s);
+    k->r->attach_saved = s.n;
+    PGresult *res = q(k,
+                      "SELECT replace(a.attachment_id::text, '-', ''), replace(a.case_id::text, '-', ''),"
+                      " a.size, encode(a.sha256, 'hex'), a.chunk_count, a.chunks_received, a.complete,"
+                      " (SELECT count(*) FROM attachment_part p WHERE p.attachment_id = a.attachment_id),"
+                      " length(b.data), encode(sha256(b.data), 'hex')"
+                      " FROM attachment a LEFT JOIN attachment_blob b ON b.sha256 = a.sha256",
+                      err);
+    if (!res) {
+        free(s.a);
+        return SJ_EDB;
+    }
+    int nt = PQntuples(res);
+    for (int i = 0; i < nt; i++) {
+        const char *idhex = PQgetvalue(res, i, 0);
+        uint8_t aid[16], cid[16];
+        if (!sj_test_hex16_parse(idhex, aid) || !sj_test_hex16_parse(PQgetvalue(res, i, 1), cid))
+            continue;
+        uint64_t size = strtoull(PQgetvalue(res, i, 2), NULL, 10);
+        const char *sha = PQgetvalue(res, i, 3);
+        int count = atoi(PQgetvalue(res, i, 4)), received = atoi(PQgetvalue(res, i, 5));
+        bool complete = strcmp(PQgetvalue(res, i, 6), "t") == 0;
+        long parts = atol(PQgetvalue(res, i, 7));
+        bool blob = !PQgetisnull(res, i, 8);
+        uint64_t blob_len = blob ? strtoull(PQgetvalue(res, i, 8), NULL, 10) : 0;
+        const char *blob_sha = blob ? PQgetvalue(res, i, 9) : "";
+        satt *a = bsearch(aid, s.a, s.n, sizeof *s.a, cmp16);
+        if (!a) {
+            /* Not saved under this id: the same file of the same case saved
+             * under another id arrived twice; anything else is a phantom. */
+            bool twin = false;
+            for (size_t x = 0; x < s.n && !twin; x++) {
+                char h[65];
+                hex32(s.a[x].sha, h);
+                twin = memcmp(s.a[x].cid, cid, 16) == 0 && strcmp(h, sha) == 0;
+            }
+            if (twin) {
+                k->r->attach_duplicated++;
+                finding(k, 9, "attachment %s at the county repeats a saved file of the same case"
+                        " (SHA-256 %.16s...) under an id no station saved", idhex, sha);
+            } else {
+                k->r->attach_phantom++;
+                finding(k, 11, "attachment %s at the county was saved by no station", idhex);
+            }
+            continue;
+        }
+        a->county++;
+        char want[65];
+        hex32(a->sha, want);
+        if (a->noted)
+            continue;
+        if (a->code != 0) {
+            if (complete) {
+                k->r->attach_wrong++;
+                finding(k, 10, "attachment %s of %s: the station shows a chunk refused (code %d)"
+                        " but the county has it complete", idhex, a->unit, a->code);
+            }
+            continue;
+        }
+        if (received > count) {
+            k->r->attach_duplicated++;
+            finding(k, 9, "attachment %s of %s: %d chunks counted at the county, it has %d",
+                    idhex, a->unit, received, count);
+        } else if (!complete || received != count || parts != 0) {
+            k->r->attach_lost++;
+            finding(k, 8, "attachment %s saved at %s is not complete at the county (%d of %d"
+                    " chunks, %ld parts left)", idhex, a->unit, received, count, parts);
+        }
+        if (memcmp(a->cid, cid, 16) != 0 || a->size != size || strcmp(want, sha) != 0 ||
+            (a->chunk_count && a->chunk_count != count)) {
+            k->r->attach_wrong++;
+            finding(k, 10, "attachment %s of %s: the county has size %llu, SHA-256 %.16s..., %d"
+                    " chunks, the station %llu, %.16s..., %d chunks, or another case",
+                    idhex, a->unit, (unsigned long long)size, sha, count,
+                    (unsigned long long)a->size, want, a->chunk_count);
+        } else if (complete && (!blob || blob_len != a->size || strcmp(blob_sha, want) != 0)) {
+            k->r->attach_wrong++;
+            finding(k, 10, "attachment %s of %s: the county's stored bytes are %s (%llu bytes,"
+                    " SHA-256 %.16s...), the station's %llu bytes, %.16s...", idhex, a->unit,
+                    blob ? "unlike the file" : "missing", (unsigned long long)blob_len, blob_sha,
+                    (unsigned long long)a->size, want);
+        } else if (complete && received == count && parts == 0) {
+            if (a->store && a->chunks_applied != a->chunk_count) {
+                k->r->attach_wrong++;
+                finding(k, 10, "attachment %s: %s counts %d of its %d chunks applied, the county"
+                        " has it complete", idhex, a->unit, a->chunks_applied, a->chunk_count);
+            } else {
+                k->r->attach_once++;
+            }
+        }
+    }
+    PQclear(res);
+    for (size_t x = 0; x < s.n; x++) {
+        satt *a = &s.a[x];
+        if (a->noted)
+            continue;
+        if (a->code != 0) {
+            k->r->attach_refused++;
+        } else if (a->county == 0) {
+            char id[33], h[65];
+            sj_test_hex16_format(a->aid, id);
+            hex32(a->sha, h);
+            k->r->attach_lost++;
+            finding(k, 8, "attachment %s saved at %s (%llu bytes, SHA-256 %.16s...) never"
+                    " reached the county", id, a->unit, (unsigned long long)a->size, h);
+        }
+    }
+    free(s.a);
+    return 0;
+}
+
 static void on_store(const char *path, const char *unit, void *data)
 {
     check_store(data, path, unit, false);
@@ -561,6 +814,8 @@ int chaos_check_run(chaos_net *n, chaos_load *l, chaos_report *r, FILE *out, sj_
         }
         chaos_load_stores(l, on_store, &k);
     }
+    if (rc == 0)
+        rc = check_attachments(&k, l, err);
     PQfinish(k.db);
     free(k.j);
     free(k.cs);
@@ -571,5 +826,7 @@ int chaos_check_run(chaos_net *n, chaos_load *l, chaos_report *r, FILE *out, sj_
 bool chaos_check_clean(const chaos_report *r)
 {
     return r->lost == 0 && r->duplicated == 0 && r->phantom == 0 && r->wrong_result == 0 &&
-           r->bad_history == 0 && r->diverged == 0 && r->missing == 0 && r->cursor_behind == 0;
+           r->bad_history == 0 && r->diverged == 0 && r->missing == 0 && r->cursor_behind == 0 &&
+           r->attach_lost == 0 && r->attach_duplicated == 0 && r->attach_wrong == 0 &&
+           r->attach_phantom == 0;
 }

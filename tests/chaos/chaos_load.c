@@ -13,9 +13,17 @@
  * come from stations withdrawing or urging cases that a desk is handling
  * at the same moment.
  *
+ * Attachments: stations attach generated JPEG, PNG and PDF files through
+ * sc_attach() — the first registration of each station always, later ones
+ * and cases already open now and then, and a large file right before each
+ * fault (chaos_load_attach_big()) so that kills and link cuts hit uploads
+ * in flight.  Each saved attachment is a journal line
+ * (T attachment case size sha256 unit).
+ *
  * Entry points: chaos_load_new(), chaos_load_ready(), chaos_load_tick(),
  * chaos_load_done(), chaos_load_restart_client(), chaos_load_quiet(),
  * chaos_load_figures(), chaos_load_journal(), chaos_load_stores(),
+ * chaos_load_attachments(), chaos_load_attach_big(), chaos_load_uploading(),
  * chaos_load_read(), chaos_load_free().
  */
 #include "chaos.h"
@@ -23,6 +31,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "attach.h"
 #include "hex.h"
 #include "sanji_client.h"
 
@@ -97,6 +106,14 @@ typedef struct record {
     int client;
 } record;
 
+/* An attachment a station saved (sc_attach returned its id). */
+typedef struct attrec {
+    uint8_t attachment_id[16], case_id[16];
+    uint64_t size;
+    uint8_t sha256[SJ_ATTACH_SHA256_SIZE];
+    int client;
+} attrec;
+
 typedef enum kind { K_STATION, K_TOWNSHIP, K_COUNTY } kind;
 
 typedef struct lclient {
@@ -111,6 +128,7 @@ typedef struct lclient {
     const char *addrs[1];
     sc_client *c;
     bool logged_in, login_started, restarting, stopped;
+    unsigned registered; /* registrations saved here in this run */
     /* Cases to work on: ids, and a map id -> 1 while listed. */
     uint8_t (*todo)[16];
     size_t n_todo, cap_todo;
@@ -133,6 +151,9 @@ struct chaos_load {
     chaos_figures fig;
     uv_timer_t restart_timer;
     bool timer_init;
+    attrec *atts;
+    size_t n_atts, cap_atts;
+    int big_station; /* the station of the last large attachment (-1: none) */
 };
 
 static void todo_add(lclient *lc, const uint8_t id[16])
@@ -201,6 +222,28 @@ static void journal_saved(chaos_load *l, const uint8_t mid[16], const uint8_t ci
     sj_test_hex16_format(cid, c);
     fprintf(l->journal, "S %s %s %s %llu %s\n", m, c, sj_case_action_name(action),
             (unsigned long long)expected, l->clients[client].unit);
+    fflush(l->journal);
+}
+
+static void journal_attachment(chaos_load *l, const attrec *a)
+{
+    if (l->n_atts == l->cap_atts) {
+        l->cap_atts = l->cap_atts ? l->cap_atts * 2 : 64;
+        l->atts = realloc(l->atts, l->cap_atts * sizeof *l->atts);
+        if (!l->atts)
+            abort();
+    }
+    l->atts[l->n_atts++] = *a;
+    l->fig.attachments++;
+    l->fig.attach_bytes += a->size;
+    if (!l->journal)
+        return; /* read back from the journal (chaos_load_read) */
+    char m[33], c[33], sha[SJ_ATTACH_HEX_SIZE];
+    sj_test_hex16_format(a->attachment_id, m);
+    sj_test_hex16_format(a->case_id, c);
+    sj_attach_hex(a->sha256, sha);
+    fprintf(l->journal, "T %s %s %llu %s %s\n", m, c, (unsigned long long)a->size, sha,
+            l->clients[a->client].unit);
     fflush(l->journal);
 }
 
@@ -364,6 +407,15 @@ static int action_of(const char *name)
     return -1;
 }
 
+/* The index of the client of unit (n_clients: none). */
+static size_t client_of_unit(const chaos_load *l, const char *unit)
+{
+    size_t who = 0;
+    while (who < l->n_clients && strcmp(l->clients[who].unit, unit) != 0)
+        who++;
+    return who;
+}
+
 int chaos_load_read(chaos_net *n, chaos_load **out, sj_error *err)
 {
     chaos_load *l = calloc(1, sizeof *l);
@@ -378,6 +430,7 @@ int chaos_load_read(chaos_net *n, chaos_load **out, sj_error *err)
         return sj_error_set(err, SJ_ENOMEM, NULL);
     }
     setup_all(l, n);
+    l->big_station = -1;
     char path[PATH_MAX + 16], line[512];
     snprintf(path, sizeof path, "%s/journal.txt", n->dir);
     FILE *f = fopen(path, "r");
@@ -396,15 +449,34 @@ int chaos_load_read(chaos_net *n, chaos_load **out, sj_error *err)
         lineno++;
         if (sscanf(line, "S %39s %39s %39s %llu %15s", m, c, name, &v, unit) == 5) {
             int a = action_of(name);
-            size_t who = 0;
-            while (who < l->n_clients && strcmp(l->clients[who].unit, unit) != 0)
-                who++;
+            size_t who = client_of_unit(l, unit);
             if (a < 0 || who == l->n_clients || !sj_test_hex16_parse(m, mid) ||
                 !sj_test_hex16_parse(c, cid) || rec_find(l, mid)) {
                 rc = sj_error_set(err, SJ_EINVAL, "%s:%u: bad or repeated S line", path, lineno);
                 break;
             }
             journal_saved(l, mid, cid, a, v, (int)who);
+        } else if (line[0] == 'T') {
+            char sha[80], h[33];
+            attrec a = {0};
+            bool ok = sscanf(line, "T %39s %39s %llu %79s %15s", m, c, &v, sha, unit) == 5 &&
+                      strlen(sha) == 2 * SJ_ATTACH_SHA256_SIZE && v > 0;
+            size_t who = ok ? client_of_unit(l, unit) : l->n_clients;
+            ok = ok && who < l->n_clients && sj_test_hex16_parse(m, a.attachment_id) &&
+                 sj_test_hex16_parse(c, a.case_id);
+            if (ok) {
+                memcpy(h, sha, 32);
+                h[32] = '\0';
+                ok = sj_test_hex16_parse(h, a.sha256) &&
+                     sj_test_hex16_parse(sha + 32, a.sha256 + 16);
+            }
+            if (!ok) {
+                rc = sj_error_set(err, SJ_EINVAL, "%s:%u: bad T line", path, lineno);
+                break;
+            }
+            a.size = v;
+            a.client = (int)who;
+            journal_attachment(l, &a);
         } else if (sscanf(line, "F %39s %c %llu %d", m, &fin, &v, &code) == 4) {
             record *r = sj_test_hex16_parse(m, mid) ? rec_find(l, mid) : NULL;
             if (!r || (fin != 'A' && fin != 'R')) {
@@ -444,6 +516,7 @@ int chaos_load_new(uv_loop_t *loop, chaos_net *n, sj_workload *w, const chaos_lo
     l->net = n;
     l->w = w;
     l->o = *o;
+    l->big_station = -1;
     l->n_stations = (size_t)(n->n_townships * n->villages_per_township);
     l->n_clients = l->n_stations + (size_t)n->n_townships + 1;
     l->clients = calloc(l->n_clients, sizeof *l->clients);
@@ -588,6 +661,108 @@ static bool try_act(chaos_load *l, lclient *lc)
     return true;
 }
 
+/* ---- attachments ---------------------------------------------------------------------- */
+
+#define ATTACH_SMALL_MIN (50 * 1024)
+#define ATTACH_SMALL_MAX (300 * 1024)
+#define ATTACH_BIG_MIN (400 * 1024)
+#define ATTACH_BIG_MAX (600 * 1024)
+
+/* Attaches a generated file of min..max bytes to case cid at station lc: a
+ * JPEG, PNG or PDF by its first bytes (what sj_attach_sniff() looks at),
+ * then seeded noise, so that every file differs and spans several
+ * chunks.  True when saved (and journaled). */
+static bool attach_file(chaos_load *l, lclient *lc, const uint8_t cid[16], size_t min, size_t max)
+{
+    static const char *const MATERIALS[] = {"", "户口簿", "居民身份证复印件", "收入证明"};
+    size_t size = min + (size_t)sj_workload_below(l->w, max - min + 1);
+    uint8_t *data = malloc(size);
+    if (!data)
+        abort();
+    uint64_t x = sj_workload_rand(l->w) | 1;
+    for (size_t i = 0; i < size; i++) {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        data[i] = (uint8_t)(x >> 24);
+    }
+    const char *ext;
+    switch (sj_workload_below(l->w, 3)) {
+    case 0:
+        memcpy(data, "\xff\xd8\xff\xe0", 4);
+        ext = "jpg";
+        break;
+    case 1:
+        memcpy(data, "\x89PNG\r\n\x1a\n", 8);
+        ext = "png";
+        break;
+    default:
+        memcpy(data, "%PDF-1.4\n", 9);
+        ext = "pdf";
+        break;
+    }
+    char name[64];
+    snprintf(name, sizeof name, "scan-%zu.%s", l->n_atts + 1, ext);
+    attrec a = {.size = size, .client = lc->idx};
+    memcpy(a.case_id, cid, 16);
+    sj_attach_sha256(data, size, a.sha256);
+    sj_error err;
+    int rc = sc_attach(lc->c, cid, name, data, size, MATERIALS[sj_workload_below(l->w, 4)],
+                       a.attachment_id, &err);
+    free(data);
+    if (rc != 0) {
+        l->fig.attach_local_refusals++;
+        if (l->o.verbose)
+            fprintf(stderr, "chaos: %s attachment refused locally: %s\n", lc->unit, err.message);
+        return false;
+    }
+    journal_attachment(l, &a);
+    return true;
+}
+
+/* A station that can attach now, with a case to attach to (NULL: none found). */
+static lclient *attach_station(chaos_load *l, uint8_t cid[16])
+{
+    for (int tries = 0; tries < 20; tries++) {
+        lclient *lc = &l->clients[sj_workload_below(l->w, l->n_stations)];
+        if (!lc->logged_in || lc->restarting || !lc->c || lc->n_todo == 0)
+            continue;
+        memcpy(cid, lc->todo[sj_workload_below(l->w, lc->n_todo)], 16);
+        return lc;
+    }
+    return NULL;
+}
+
+int chaos_load_attach_big(chaos_load *l, sj_error *err)
+{
+    uint8_t cid[16];
+    lclient *lc = attach_station(l, cid);
+    if (!lc)
+        return sj_error_set(err, SJ_EBUSY, "no station with a case to attach to now");
+    if (!attach_file(l, lc, cid, ATTACH_BIG_MIN, ATTACH_BIG_MAX))
+        return sj_error_set(err, SJ_EBUSY, "the station refused the attachment");
+    l->big_station = lc->idx;
+    return 0;
+}
+
+bool chaos_load_uploading(chaos_load *l)
+{
+    if (l->big_station < 0)
+        return false;
+    lclient *lc = &l->clients[l->big_station];
+    sc_status_info st;
+    return lc->c && !lc->restarting && sc_status(lc->c, &st, NULL) == 0 &&
+           st.outbox.saved + st.outbox.stored > 0;
+}
+
+void chaos_load_attachments(const chaos_load *l, chaos_attach_fn fn, void *data)
+{
+    for (size_t i = 0; i < l->n_atts; i++) {
+        const attrec *a = &l->atts[i];
+        fn(a->attachment_id, a->case_id, a->size, a->sha256, l->clients[a->client].unit, data);
+    }
+}
+
 static bool try_register(chaos_load *l)
 {
     lclient *lc = &l->clients[sj_workload_below(l->w, l->n_stations)];
@@ -613,11 +788,22 @@ static bool try_register(chaos_load *l)
     }
     journal_saved(l, mid, cid, SJ_ACTION_REGISTER, 0, lc->idx);
     todo_add(lc, cid);
+    /* Materials scanned at registration: always with the station's first
+     * case (so that every run has attachments), then one case in ten. */
+    if (lc->registered++ == 0 || sj_workload_below(l->w, 20) == 0)
+        (void)attach_file(l, lc, cid, ATTACH_SMALL_MIN, ATTACH_SMALL_MAX);
     return true;
 }
 
 static void one_action(chaos_load *l)
 {
+    /* Now and then a scan brought later for a case already open. */
+    if (sj_workload_below(l->w, 100) == 0) {
+        uint8_t cid[16];
+        lclient *lc = attach_station(l, cid);
+        if (lc)
+            (void)attach_file(l, lc, cid, ATTACH_SMALL_MIN, ATTACH_SMALL_MAX);
+    }
     if (sj_workload_below(l->w, 100) < 30 && try_register(l))
         return;
     for (int tries = 0; tries < 12; tries++) {
@@ -681,8 +867,16 @@ static void on_stopped(sc_client *c, void *data)
 
 int chaos_load_restart_client(chaos_load *l, sj_error *err)
 {
-    /* Prefer a station with unfinished work: that is the case that matters. */
+    /* Prefer a station with unfinished work: that is the case that matters;
+     * first the one that just began a large upload. */
     lclient *pick = NULL;
+    if (l->big_station >= 0) {
+        lclient *lc = &l->clients[l->big_station];
+        sc_status_info st;
+        if (lc->c && !lc->restarting && sc_status(lc->c, &st, NULL) == 0 &&
+            st.outbox.saved + st.outbox.stored > 0)
+            pick = lc;
+    }
     for (int tries = 0; tries < 20 && !pick; tries++) {
         lclient *lc = &l->clients[sj_workload_below(l->w, l->n_stations)];
         if (!lc->c || lc->restarting)
@@ -781,6 +975,7 @@ void chaos_load_free(chaos_load *l)
     }
     free(l->clients);
     free(l->recs);
+    free(l->atts);
     idmap_free(&l->by_msg);
     if (l->journal)
         fclose(l->journal);

@@ -26,6 +26,10 @@
  * the first relay gets a SIGSEGV that is no fault of the schedule; the run
  * must then report it (crashed 1, with its log and backtrace) and fail.
  *
+ * Attachments ride along: stations attach files during the load
+ * (chaos_load.c), and PRE_ATTACH_MS before each fault a station begins a
+ * large upload, so that every kind of fault also hits chunks in flight.
+ *
  * SANJI_CHAOS_SCALE (a factor, e.g. 0.5, set by the sanitizer build's
  * ctest registration) scales --actions and --rate down for slow builds.
  *
@@ -74,8 +78,14 @@ typedef struct run {
     phase phase;
     uint64_t phase_start, next_fault, fault_every, heal_at, converged_ms, last_check;
     unsigned faults_done;
-    bool converged, login_failed, crash_planted;
+    unsigned faults_mid_upload; /* faults injected while a large upload was in flight */
+    bool converged, login_failed, crash_planted, pre_attached;
 } run;
+
+/* How long before a fault a large attachment is begun: long enough for its
+ * first chunks to be on the links and in the relay's queue, short enough
+ * that most of its 13-19 chunks are still to go when the fault hits. */
+#define PRE_ATTACH_MS 60
 
 static const char *const MIX_NAMES[CHAOS_F_COUNT] = {
     "relay", "county", "pg", "delay", "blackhole", "reset", "refuse", "client",
@@ -251,8 +261,18 @@ static void on_tick(uv_timer_t *t)
                         r->net.township[0]);
             }
         }
+        if (r->faults_done < r->o.faults && !r->pre_attached &&
+            now + PRE_ATTACH_MS >= r->next_fault) {
+            sj_error err;
+            r->pre_attached = true;
+            if (chaos_load_attach_big(r->load, &err) != 0 && r->o.verbose)
+                fprintf(stderr, "chaos: no large attachment before the fault: %s\n", err.message);
+        }
         if (r->faults_done < r->o.faults && now >= r->next_fault) {
+            if (chaos_load_uploading(r->load))
+                r->faults_mid_upload++;
             inject(r, now);
+            r->pre_attached = false;
             r->faults_done++;
             r->next_fault = now + r->fault_every / 2 + sj_workload_below(r->w_fault, r->fault_every + 1);
         }
@@ -323,6 +343,15 @@ static int print_figures(const run *r, const chaos_report *rep, const chaos_figu
     printf("replicas checked     %llu: diverged %llu, missing %llu, cursors behind %llu\n",
            (unsigned long long)rep->replicas_checked, (unsigned long long)rep->diverged,
            (unsigned long long)rep->missing, (unsigned long long)rep->cursor_behind);
+    printf("attachments          %llu saved (%llu bytes): complete at the county exactly once %llu,"
+           " refused %llu\n",
+           (unsigned long long)rep->attach_saved, (unsigned long long)fig->attach_bytes,
+           (unsigned long long)rep->attach_once, (unsigned long long)rep->attach_refused);
+    printf("attachments lost     %llu\n", (unsigned long long)rep->attach_lost);
+    printf("attachments duplicated %llu\n", (unsigned long long)rep->attach_duplicated);
+    printf("attachments wrong    %llu (size, SHA-256, case, chunks or stored bytes)\n",
+           (unsigned long long)rep->attach_wrong);
+    printf("attachments phantom  %llu\n", (unsigned long long)rep->attach_phantom);
     printf("crashed              %u\n", r->net.crashes);
     unsigned total = 0;
     for (int k = 0; k < CHAOS_F_COUNT; k++)
@@ -331,6 +360,9 @@ static int print_figures(const run *r, const chaos_report *rep, const chaos_figu
     for (int k = 0; k < CHAOS_F_COUNT; k++)
         printf(" %s %u%s", chaos_fault_names[k], r->net.faults[k],
                k + 1 < CHAOS_F_COUNT ? "," : "\n");
+    if (!r->o.check_dir)
+        printf("faults mid-upload    %u (a large attachment still in its station's outbox)\n",
+               r->faults_mid_upload);
     if (r->o.check_dir)
         printf("time to converge     not measured (check only)\n");
     else if (r->converged)
@@ -338,8 +370,8 @@ static int print_figures(const run *r, const chaos_report *rep, const chaos_figu
                (double)r->converged_ms / 1000.0, r->o.bound_s);
     else
         printf("time to converge     NOT CONVERGED\n");
-    printf("local refusals       %llu (the client's own checks; never saved)\n",
-           (unsigned long long)fig->local_refusals);
+    printf("local refusals       %llu (the client's own checks; never saved), attachments %llu\n",
+           (unsigned long long)fig->local_refusals, (unsigned long long)fig->attach_local_refusals);
     if (clean && fast) {
         printf("RESULT: PASS\n");
         return 0;

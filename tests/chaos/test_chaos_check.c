@@ -19,6 +19,12 @@
  *   county's
  *   a village cache row unlike    -> diverged 1
  *   the county's
+ *   a station's attachment row    -> attachments lost 1
+ *   deleted at the county
+ *   its stored bytes changed      -> attachments wrong 1 (SHA-256)
+ *   its row copied under a new id -> attachments duplicated 1
+ *   a county attachment of a file -> attachments phantom 1
+ *   no station saved
  *
  * And the run catches a crash: a run with --plant-crash (a SIGSEGV to a
  * relay that no fault of the schedule sent) must fail with crashed 1, the
@@ -57,6 +63,9 @@
 
 #define PGBIN "/usr/lib/postgresql/15/bin"
 #define PHANTOM_CASE "00000000-0000-4000-8000-00000000beef"
+#define PLANTED_ATTACHMENT "00000000-0000-4000-8000-0000000a77ac"
+/* The station's attachment every attachment plant works on: the first by id. */
+#define FIRST_ATTACHMENT "(SELECT attachment_id FROM attachment ORDER BY attachment_id LIMIT 1)"
 
 /* The finished run every test plants into. */
 static struct {
@@ -149,6 +158,7 @@ static long figure(const char *out, const char *key)
 
 typedef struct expect {
     long lost, duplicated, phantom, wrong, bad_history, diverged, missing, behind;
+    long att_lost, att_duplicated, att_wrong, att_phantom;
 } expect;
 
 /* Runs sanji-chaos --check on the kept run; returns its output (free it)
@@ -187,6 +197,10 @@ static void check_expect(const expect *want, int want_status)
     assert_int_equal(figure(out, ": diverged "), want->diverged);
     assert_int_equal(figure(out, ", missing "), want->missing);
     assert_int_equal(figure(out, ", cursors behind "), want->behind);
+    assert_int_equal(figure(out, "\nattachments lost "), want->att_lost);
+    assert_int_equal(figure(out, "\nattachments duplicated "), want->att_duplicated);
+    assert_int_equal(figure(out, "\nattachments wrong "), want->att_wrong);
+    assert_int_equal(figure(out, "\nattachments phantom "), want->att_phantom);
     assert_int_equal(figure(out, "\ncrashed "), 0);
     assert_non_null(strstr(out, want_status == 0 ? "RESULT: PASS" : "RESULT: FAIL (checks)"));
     if (want_status != 0)
@@ -395,6 +409,15 @@ static void test_untouched_run_passes(void **state)
     (void)state;
     expect none = {0};
     check_expect(&none, 0);
+    /* The run attached files (every station's first case has one), and
+     * each reached the county exactly once. */
+    int status;
+    char *out = run_check(&status);
+    long saved = figure(out, "\nattachments ");
+    assert_true(saved >= 2);
+    assert_int_equal(figure(out, "at the county exactly once "), saved);
+    assert_int_equal(figure(out, ", refused "), 0);
+    free(out);
 }
 
 static void test_deleted_event_is_lost(void **state)
@@ -472,6 +495,53 @@ static void test_village_row_diverged(void **state)
     char store[PATH_MAX + 64];
     snprintf(store, sizeof store, "%s/stores/station-%s.db", g.dir, g.village);
     test_store_row_unlike_county_diverges(store);
+}
+
+static void test_attachment_deleted_is_lost(void **state)
+{
+    (void)state;
+    sql("CREATE TABLE planted_att AS SELECT * FROM attachment WHERE attachment_id = " FIRST_ATTACHMENT ";"
+        "DELETE FROM attachment WHERE attachment_id IN (SELECT attachment_id FROM planted_att)");
+    expect want = {.att_lost = 1};
+    check_expect(&want, 1);
+    sql("INSERT INTO attachment SELECT * FROM planted_att; DROP TABLE planted_att");
+}
+
+static void test_attachment_bytes_changed_is_wrong(void **state)
+{
+    (void)state;
+    /* One byte of the stored file, past its magic: size and the row's
+     * SHA-256 still agree with the station, the bytes' hash does not. */
+    sql("UPDATE attachment_blob SET data = set_byte(data, 100, (get_byte(data, 100) + 1) %% 256)"
+        " WHERE sha256 = (SELECT sha256 FROM attachment WHERE attachment_id = " FIRST_ATTACHMENT ")");
+    expect want = {.att_wrong = 1};
+    check_expect(&want, 1);
+    sql("UPDATE attachment_blob SET data = set_byte(data, 100, (get_byte(data, 100) + 255) %% 256)"
+        " WHERE sha256 = (SELECT sha256 FROM attachment WHERE attachment_id = " FIRST_ATTACHMENT ")");
+}
+
+static void test_attachment_twice_is_duplicated(void **state)
+{
+    (void)state;
+    /* The same file of the same case under a second id: it arrived twice. */
+    sql("CREATE TEMP TABLE twin AS SELECT * FROM attachment WHERE attachment_id = " FIRST_ATTACHMENT ";"
+        "UPDATE twin SET attachment_id = '" PLANTED_ATTACHMENT "';"
+        "INSERT INTO attachment SELECT * FROM twin; DROP TABLE twin");
+    expect want = {.att_duplicated = 1};
+    check_expect(&want, 1);
+    sql("DELETE FROM attachment WHERE attachment_id = '" PLANTED_ATTACHMENT "'");
+}
+
+static void test_attachment_no_station_saved_is_phantom(void **state)
+{
+    (void)state;
+    sql("CREATE TEMP TABLE other AS SELECT * FROM attachment WHERE attachment_id = " FIRST_ATTACHMENT ";"
+        "UPDATE other SET attachment_id = '" PLANTED_ATTACHMENT "',"
+        " sha256 = decode(repeat('ab', 32), 'hex');"
+        "INSERT INTO attachment SELECT * FROM other; DROP TABLE other");
+    expect want = {.att_phantom = 1};
+    check_expect(&want, 1);
+    sql("DELETE FROM attachment WHERE attachment_id = '" PLANTED_ATTACHMENT "'");
 }
 
 static void test_put_back_run_passes_again(void **state)
@@ -553,6 +623,10 @@ int main(void)
         cmocka_unit_test(test_case_no_client_saved_is_phantom),
         cmocka_unit_test(test_relay_row_diverged),
         cmocka_unit_test(test_village_row_diverged),
+        cmocka_unit_test(test_attachment_deleted_is_lost),
+        cmocka_unit_test(test_attachment_bytes_changed_is_wrong),
+        cmocka_unit_test(test_attachment_twice_is_duplicated),
+        cmocka_unit_test(test_attachment_no_station_saved_is_phantom),
         cmocka_unit_test(test_put_back_run_passes_again),
         cmocka_unit_test(test_planted_crash_is_reported),
     };
