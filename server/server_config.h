@@ -31,8 +31,8 @@
 #include "config.h"
 #include "err.h"
 #include "linkctl.h"
-#include "presence.h"
-#include "stars.h"
+#include "presence_hours.h"
+#include "stars_config.h"
 
 #define COUNTYD_WARN_MAX 8
 

@@ -20,8 +20,8 @@
  * Scope: a county desk sees the county's stations, a township desk (through
  * its relay) its township's, a station itself; a department desk none.
  *
- * Entry points: countyd_stars_defaults(), countyd_stars_print_thresholds(),
- * countyd_stars_answer().
+ * Entry points: countyd_stars_answer(); the thresholds are
+ * stars_config.h's.
  */
 #ifndef COUNTYD_STARS_H
 #define COUNTYD_STARS_H
@@ -32,25 +32,9 @@
 #include "arena.h"
 #include "err.h"
 #include "presence.h"
+#include "stars_config.h"
 #include "query.h"
 #include "sanji.pb-c.h"
-
-/* The county's thresholds (its stars.* keys). */
-typedef struct countyd_stars_config {
-    uint32_t daiban_min, daiban_finish_percent;
-    uint32_t record_min, record_missing_max;
-    uint32_t duty_percent;
-    uint32_t service_percent, service_min_verdicts;
-    uint32_t on_time_percent, on_time_min_finished;
-} countyd_stars_config;
-
-/* The keys' defaults. */
-void countyd_stars_defaults(countyd_stars_config *c);
-
-/* Prints the thresholds and duty hours in effect, one `key = value` line
- * each with the star it belongs to (`sanji-countyd stars thresholds`). */
-void countyd_stars_print_thresholds(FILE *out, const countyd_stars_config *c,
-                                    const countyd_duty *duty);
 
 /* Fills out->stars, or a refusal (code and Chinese reason) for a bad year,
  * quarter or unit.  cfg and duty NULL: the defaults.  Returns 0 (answer or
