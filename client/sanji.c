@@ -51,20 +51,13 @@
 #include "text.h"
 #include "uuid.h"
 
-enum {
-    EX_OK = 0,
-    EX_SETUP = 1,
-    EX_USAGE = 2,
-    EX_INPUT = 3,
-    EX_REFUSED = 4,
-    EX_PENDING = 5,
-};
+#include "cli_out.h"
 
 /* ---- options ----------------------------------------------------------- */
 
-#define MAX_REPEAT 50
+#define CLI_MAX_REPEAT 50
 
-typedef struct opts {
+typedef struct cli_opts {
     const char *config;
     bool json;
     bool help;
@@ -76,25 +69,25 @@ typedef struct opts {
     bool urgent, no_notify, wait_applied, mine, overdue, waiting, offline, password_stdin;
     const char *dir;               /* setup */
     bool force, passphrase_stdin;  /* setup */
-    const char *materials[MAX_REPEAT];
+    const char *materials[CLI_MAX_REPEAT];
     size_t n_materials;
-    const char *statuses[MAX_REPEAT];
+    const char *statuses[CLI_MAX_REPEAT];
     size_t n_statuses;
-    const char *attach[MAX_REPEAT]; /* --attach FILE[:MATERIAL] */
+    const char *attach[CLI_MAX_REPEAT]; /* --attach FILE[:MATERIAL] */
     size_t n_attach;
     double wait;
     bool wait_set;
     const char *args[4];
     size_t n_args;
-} opts;
+} cli_opts;
 
-typedef struct option_def {
+typedef struct cli_option_def {
     const char *name;
     bool has_arg;
     const char *help; /* msgid */
-} option_def;
+} cli_option_def;
 
-static const option_def OPTIONS[] = {
+static const cli_option_def CLI_OPTIONS[] = {
     {"item", true, N_("catalogue item code, e.g. MZ-003 (find it with: sanji catalogue KEYWORD)")},
     {"name", true, N_("applicant's name")},
     {"id", true, N_("applicant's 18-character resident ID number")},
@@ -135,45 +128,45 @@ static const option_def OPTIONS[] = {
     {"month", true, N_("which month: 2026-11 (bulletin, ledger; default: the current one)")},
     {"quarter", true, N_("which quarter: 2026Q4 or 2026-Q4 (bulletin); stars: 1 to 4 of --year (default: the whole year)")},
 };
-#define N_OPTIONS (sizeof(OPTIONS) / sizeof(OPTIONS[0]))
+#define CLI_N_OPTIONS (sizeof(CLI_OPTIONS) / sizeof(CLI_OPTIONS[0]))
 
 /* How a command uses its run: the events it waits for (on_event). */
-typedef enum run_mode { M_ACTION, M_SYNC, M_LOGIN, M_WATCH, M_STATUS } run_mode;
+typedef enum cli_run_mode { CLI_M_ACTION, CLI_M_SYNC, CLI_M_LOGIN, CLI_M_WATCH, CLI_M_STATUS } cli_run_mode;
 
-typedef struct run run;
-typedef struct command command;
+typedef struct cli_run cli_run;
+typedef struct cli_command cli_command;
 
-/* A command's own part: run_command() has set up r (a client on its own
+/* A command's own part: cli_run_command() has set up r (a client on its own
  * loop) before and closes it after; returns the exit code, having reported
  * any failure (err is scratch space for that). */
-typedef int (*command_fn)(run *r, const command *cmd, sj_error *err);
+typedef int (*cli_command_fn)(cli_run *r, const cli_command *cmd, sj_error *err);
 
-static int cmd_action(run *r, const command *cmd, sj_error *err);
-static int cmd_list(run *r, const command *cmd, sj_error *err);
-static int cmd_show(run *r, const command *cmd, sj_error *err);
-static int cmd_catalogue(run *r, const command *cmd, sj_error *err);
-static int cmd_status(run *r, const command *cmd, sj_error *err);
-static int cmd_watch(run *r, const command *cmd, sj_error *err);
-static int cmd_login(run *r, const command *cmd, sj_error *err);
-static int cmd_logout(run *r, const command *cmd, sj_error *err);
-static int cmd_passwd(run *r, const command *cmd, sj_error *err);
-static int cmd_whoami(run *r, const command *cmd, sj_error *err);
-static int cmd_network(run *r, const command *cmd, sj_error *err);
-static int cmd_stats(run *r, const command *cmd, sj_error *err);
-static int cmd_bulletin(run *r, const command *cmd, sj_error *err);
-static int cmd_ledger(run *r, const command *cmd, sj_error *err);
-static int cmd_stars(run *r, const command *cmd, sj_error *err);
-static int cmd_departments(run *r, const command *cmd, sj_error *err);
-static int cmd_queue(run *r, const command *cmd, sj_error *err);
-static int cmd_print(run *r, const command *cmd, sj_error *err);
-static int cmd_persons(run *r, const command *cmd, sj_error *err);
-static int cmd_duty(run *r, const command *cmd, sj_error *err);
-static int cmd_attachment(run *r, const command *cmd, sj_error *err);
+static int cli_cmd_action(cli_run *r, const cli_command *cmd, sj_error *err);
+static int cli_cmd_list(cli_run *r, const cli_command *cmd, sj_error *err);
+static int cli_cmd_show(cli_run *r, const cli_command *cmd, sj_error *err);
+static int cli_cmd_catalogue(cli_run *r, const cli_command *cmd, sj_error *err);
+static int cli_cmd_status(cli_run *r, const cli_command *cmd, sj_error *err);
+static int cli_cmd_watch(cli_run *r, const cli_command *cmd, sj_error *err);
+static int cli_cmd_login(cli_run *r, const cli_command *cmd, sj_error *err);
+static int cli_cmd_logout(cli_run *r, const cli_command *cmd, sj_error *err);
+static int cli_cmd_passwd(cli_run *r, const cli_command *cmd, sj_error *err);
+static int cli_cmd_whoami(cli_run *r, const cli_command *cmd, sj_error *err);
+static int cli_cmd_network(cli_run *r, const cli_command *cmd, sj_error *err);
+static int cli_cmd_stats(cli_run *r, const cli_command *cmd, sj_error *err);
+static int cli_cmd_bulletin(cli_run *r, const cli_command *cmd, sj_error *err);
+static int cli_cmd_ledger(cli_run *r, const cli_command *cmd, sj_error *err);
+static int cli_cmd_stars(cli_run *r, const cli_command *cmd, sj_error *err);
+static int cli_cmd_departments(cli_run *r, const cli_command *cmd, sj_error *err);
+static int cli_cmd_queue(cli_run *r, const cli_command *cmd, sj_error *err);
+static int cli_cmd_print(cli_run *r, const cli_command *cmd, sj_error *err);
+static int cli_cmd_persons(cli_run *r, const cli_command *cmd, sj_error *err);
+static int cli_cmd_duty(cli_run *r, const cli_command *cmd, sj_error *err);
+static int cli_cmd_attachment(cli_run *r, const cli_command *cmd, sj_error *err);
 
-struct command {
+struct cli_command {
     const char *name;
-    command_fn fn;
-    run_mode mode;
+    cli_command_fn fn;
+    cli_run_mode mode;
     sj_case_action action; /* cmd_action: what it does */
     const char *options;  /* comma-separated option names it accepts */
     const char *required; /* options that must be given */
@@ -183,112 +176,112 @@ struct command {
 };
 
 #define ACT_OPTS "wait,wait-applied"
-static const command COMMANDS[] = {
-    {"register", cmd_action, M_ACTION, SJ_ACTION_REGISTER,
+static const cli_command COMMANDS[] = {
+    {"register", cli_cmd_action, CLI_M_ACTION, SJ_ACTION_REGISTER,
      "item,name,id,phone,text,urgent,no-notify,appointment,carrier,attach," ACT_OPTS, "item,name,id,phone,text", "", 0, 0,
      N_("register a new request (诉求登记)")},
-    {"resolve-now", cmd_action, M_ACTION, SJ_ACTION_RESOLVE_AT_ONCE, "result,note," ACT_OPTS, "result", "CASE",
+    {"resolve-now", cli_cmd_action, CLI_M_ACTION, SJ_ACTION_RESOLVE_AT_ONCE, "result,note," ACT_OPTS, "result", "CASE",
      1, 1, N_("resolve at once at the village (即办)")},
-    {"escalate", cmd_action, M_ACTION, SJ_ACTION_ESCALATE, "note," ACT_OPTS, "", "CASE", 1, 1,
+    {"escalate", cli_cmd_action, CLI_M_ACTION, SJ_ACTION_ESCALATE, "note," ACT_OPTS, "", "CASE", 1, 1,
      N_("escalate one level up (上报)")},
-    {"accept", cmd_action, M_ACTION, SJ_ACTION_ACCEPT, "note," ACT_OPTS, "", "CASE", 1, 1,
+    {"accept", cli_cmd_action, CLI_M_ACTION, SJ_ACTION_ACCEPT, "note," ACT_OPTS, "", "CASE", 1, 1,
      N_("accept an escalated case (签收)")},
-    {"dispatch", cmd_action, M_ACTION, SJ_ACTION_DISPATCH, "department,note," ACT_OPTS, "department",
+    {"dispatch", cli_cmd_action, CLI_M_ACTION, SJ_ACTION_DISPATCH, "department,note," ACT_OPTS, "department",
      "CASE", 1, 1, N_("dispatch to a county department (派单, county); codes: sanji departments")},
-    {"take", cmd_action, M_ACTION, SJ_ACTION_TAKE, "note," ACT_OPTS, "", "CASE", 1, 1,
+    {"take", cli_cmd_action, CLI_M_ACTION, SJ_ACTION_TAKE, "note," ACT_OPTS, "", "CASE", 1, 1,
      N_("take a case dispatched to your department (接单)")},
-    {"refuse", cmd_action, M_ACTION, SJ_ACTION_REFUSE_DISPATCH, "note," ACT_OPTS, "note", "CASE", 1,
+    {"refuse", cli_cmd_action, CLI_M_ACTION, SJ_ACTION_REFUSE_DISPATCH, "note," ACT_OPTS, "note", "CASE", 1,
      1, N_("refuse a dispatched case back to the county, with the reason (退单)")},
-    {"report", cmd_action, M_ACTION, SJ_ACTION_REPORT, "result,note," ACT_OPTS, "result", "CASE", 1,
+    {"report", cli_cmd_action, CLI_M_ACTION, SJ_ACTION_REPORT, "result,note," ACT_OPTS, "result", "CASE", 1,
      1, N_("report the result back to the county (回单)")},
-    {"return-report", cmd_action, M_ACTION, SJ_ACTION_RETURN_REPORT, "note," ACT_OPTS, "note",
+    {"return-report", cli_cmd_action, CLI_M_ACTION, SJ_ACTION_RETURN_REPORT, "note," ACT_OPTS, "note",
      "CASE", 1, 1, N_("send a department's report back to it, with the reason (回单退回, county)")},
-    {"return-down", cmd_action, M_ACTION, SJ_ACTION_RETURN_DOWN, "note," ACT_OPTS, "note", "CASE", 1, 1,
+    {"return-down", cli_cmd_action, CLI_M_ACTION, SJ_ACTION_RETURN_DOWN, "note," ACT_OPTS, "note", "CASE", 1, 1,
      N_("send a wrongly escalated case back one level (退回下级)")},
-    {"request-materials", cmd_action, M_ACTION, SJ_ACTION_REQUEST_MATERIALS, "material,note," ACT_OPTS,
+    {"request-materials", cli_cmd_action, CLI_M_ACTION, SJ_ACTION_REQUEST_MATERIALS, "material,note," ACT_OPTS,
      "material", "CASE", 1, 1, N_("list every missing material at once (一次告知)")},
-    {"supplement", cmd_action, M_ACTION, SJ_ACTION_SUPPLEMENT, "note,attach," ACT_OPTS, "", "CASE", 1, 1,
+    {"supplement", cli_cmd_action, CLI_M_ACTION, SJ_ACTION_SUPPLEMENT, "note,attach," ACT_OPTS, "", "CASE", 1, 1,
      N_("the missing materials were brought (补齐材料)")},
-    {"resolve", cmd_action, M_ACTION, SJ_ACTION_RESOLVE, "result,note," ACT_OPTS, "result", "CASE", 1, 1,
+    {"resolve", cli_cmd_action, CLI_M_ACTION, SJ_ACTION_RESOLVE, "result,note," ACT_OPTS, "result", "CASE", 1, 1,
      N_("resolve with a result (办结)")},
-    {"return", cmd_action, M_ACTION, SJ_ACTION_RETURN_UNDOABLE, "note," ACT_OPTS, "note", "CASE", 1, 1,
+    {"return", cli_cmd_action, CLI_M_ACTION, SJ_ACTION_RETURN_UNDOABLE, "note," ACT_OPTS, "note", "CASE", 1, 1,
      N_("return as not doable, with the reason (退办)")},
-    {"withdraw", cmd_action, M_ACTION, SJ_ACTION_WITHDRAW, "note," ACT_OPTS, "note", "CASE", 1, 1,
+    {"withdraw", cli_cmd_action, CLI_M_ACTION, SJ_ACTION_WITHDRAW, "note," ACT_OPTS, "note", "CASE", 1, 1,
      N_("the applicant withdraws (撤回)")},
-    {"urge", cmd_action, M_ACTION, SJ_ACTION_URGE, "note," ACT_OPTS, "", "CASE", 1, 1, N_("urge the holder (催办)")},
-    {"feedback", cmd_action, M_ACTION, SJ_ACTION_FEEDBACK, "satisfaction,note," ACT_OPTS, "satisfaction",
+    {"urge", cli_cmd_action, CLI_M_ACTION, SJ_ACTION_URGE, "note," ACT_OPTS, "", "CASE", 1, 1, N_("urge the holder (催办)")},
+    {"feedback", cli_cmd_action, CLI_M_ACTION, SJ_ACTION_FEEDBACK, "satisfaction,note," ACT_OPTS, "satisfaction",
      "CASE", 1, 1, N_("record the villager's satisfaction (结果反馈)")},
-    {"reopen", cmd_action, M_ACTION, SJ_ACTION_REOPEN, "note," ACT_OPTS, "note", "CASE", 1, 1,
+    {"reopen", cli_cmd_action, CLI_M_ACTION, SJ_ACTION_REOPEN, "note," ACT_OPTS, "note", "CASE", 1, 1,
      N_("handle again after an unsatisfied follow-up (重办)")},
-    {"close", cmd_action, M_ACTION, SJ_ACTION_CLOSE, "note," ACT_OPTS, "note", "CASE", 1, 1,
+    {"close", cli_cmd_action, CLI_M_ACTION, SJ_ACTION_CLOSE, "note," ACT_OPTS, "note", "CASE", 1, 1,
      N_("close after follow-up (归档)")},
-    {"rectify", cmd_action, M_ACTION, SJ_ACTION_RECTIFY, "note," ACT_OPTS, "note", "CASE", 1, 1,
+    {"rectify", cli_cmd_action, CLI_M_ACTION, SJ_ACTION_RECTIFY, "note," ACT_OPTS, "note", "CASE", 1, 1,
      N_("record a bad evaluation's rectification as done, saying what was done (整改完成)")},
-    {"callback", cmd_action, M_ACTION, SJ_ACTION_CALLBACK, "satisfaction,note," ACT_OPTS,
+    {"callback", cli_cmd_action, CLI_M_ACTION, SJ_ACTION_CALLBACK, "satisfaction,note," ACT_OPTS,
      "satisfaction,note", "CASE", 1, 1,
      N_("call the villager back after the rectification: the new evaluation and the outcome (回访)")},
-    {"supervise", cmd_action, M_ACTION, SJ_ACTION_SUPERVISE, "note," ACT_OPTS, "", "CASE", 1, 1,
+    {"supervise", cli_cmd_action, CLI_M_ACTION, SJ_ACTION_SUPERVISE, "note," ACT_OPTS, "", "CASE", 1, 1,
      N_("flag a case for supervision (督办, county)")},
-    {"extend", cmd_action, M_ACTION, SJ_ACTION_EXTEND_REQUEST, "days,note," ACT_OPTS, "days,note",
+    {"extend", cli_cmd_action, CLI_M_ACTION, SJ_ACTION_EXTEND_REQUEST, "days,note," ACT_OPTS, "days,note",
      "CASE", 1, 1, N_("ask the level above for more working days, with the reason (申请延期)")},
-    {"extend-approve", cmd_action, M_ACTION, SJ_ACTION_EXTEND_APPROVE, "note," ACT_OPTS, "", "CASE",
+    {"extend-approve", cli_cmd_action, CLI_M_ACTION, SJ_ACTION_EXTEND_APPROVE, "note," ACT_OPTS, "", "CASE",
      1, 1, N_("approve the extension asked for (批准延期; the level above or the county)")},
-    {"extend-refuse", cmd_action, M_ACTION, SJ_ACTION_EXTEND_REFUSE, "note," ACT_OPTS, "note", "CASE",
+    {"extend-refuse", cli_cmd_action, CLI_M_ACTION, SJ_ACTION_EXTEND_REFUSE, "note," ACT_OPTS, "note", "CASE",
      1, 1, N_("refuse the extension asked for, with the reason (不予延期)")},
-    {"assign", cmd_action, M_ACTION, SJ_ACTION_ASSIGN, "person,note," ACT_OPTS, "person", "CASE", 1,
+    {"assign", cli_cmd_action, CLI_M_ACTION, SJ_ACTION_ASSIGN, "person,note," ACT_OPTS, "person", "CASE", 1,
      1, N_("assign the case to a person of the unit holding it (指派/改派)")},
-    {"take-over", cmd_action, M_ACTION, SJ_ACTION_TAKE_OVER, "note," ACT_OPTS, "", "CASE", 1, 1,
+    {"take-over", cli_cmd_action, CLI_M_ACTION, SJ_ACTION_TAKE_OVER, "note," ACT_OPTS, "", "CASE", 1, 1,
      N_("take over a colleague's case, with the reason (接手)")},
-    {"set-carrier", cmd_action, M_ACTION, SJ_ACTION_SET_CARRIER, "person,note," ACT_OPTS, "person",
+    {"set-carrier", cli_cmd_action, CLI_M_ACTION, SJ_ACTION_SET_CARRIER, "person,note," ACT_OPTS, "person",
      "CASE", 1, 1, N_("name the village cadre who carries the case throughout (全程代办员)")},
-    {"mine", cmd_list, M_STATUS, 0, "overdue,status", "", "", 0, 0,
+    {"mine", cli_cmd_list, CLI_M_STATUS, 0, "overdue,status", "", "", 0, 0,
      N_("my cases (我的事项): assigned to me, carried or first received by me, and those of whom "
         "I stand in for (B岗)")},
-    {"persons", cmd_persons, M_STATUS, 0, "", "", "", 0, 0,
+    {"persons", cli_cmd_persons, CLI_M_STATUS, 0, "", "", "", 0, 0,
      N_("the persons of this station's unit and their stand-ins (for assign)")},
-    {"duty", cmd_duty, M_STATUS, 0, "", "", "", 0, 0,
+    {"duty", cli_cmd_duty, CLI_M_STATUS, 0, "", "", "", 0, 0,
      N_("the duty roster of this station's unit (值班表): who is on duty today and next")},
-    {"list", cmd_list, M_STATUS, 0, "mine,overdue,waiting,status", "", "", 0, 0,
+    {"list", cli_cmd_list, CLI_M_STATUS, 0, "mine,overdue,waiting,status", "", "", 0, 0,
      N_("list cases (filters: --mine --overdue --waiting --status)")},
-    {"show", cmd_show, M_STATUS, 0, "", "", "CASE", 1, 1, N_("show one case with its full history")},
-    {"attachment", cmd_attachment, M_STATUS, 0, "material,output,wait,offline", "",
+    {"show", cli_cmd_show, CLI_M_STATUS, 0, "", "", "CASE", 1, 1, N_("show one case with its full history")},
+    {"attachment", cli_cmd_attachment, CLI_M_STATUS, 0, "material,output,wait,offline", "",
      "add|list|get CASE [FILE|ATTACHMENT_ID]", 2, 3,
      N_("a case's photos and scans: add CASE FILE [--material M], list CASE, get CASE ID -o FILE")},
-    {"print", cmd_print, M_STATUS, 0, "output", "", "receipt|notice CASE", 2, 2,
+    {"print", cli_cmd_print, CLI_M_STATUS, 0, "output", "", "receipt|notice CASE", 2, 2,
      N_("the villager's paper as a PDF to print: receipt (受理回执) or notice (一次性告知单)")},
-    {"catalogue", cmd_catalogue, M_STATUS, 0, "", "", "[KEYWORD]", 0, 1,
+    {"catalogue", cli_cmd_catalogue, CLI_M_STATUS, 0, "", "", "[KEYWORD]", 0, 1,
      N_("search the service catalogue by Chinese keyword")},
-    {"departments", cmd_departments, M_STATUS, 0, "", "", "", 0, 0,
+    {"departments", cli_cmd_departments, CLI_M_STATUS, 0, "", "", "", 0, 0,
      N_("list the county's departments and their codes (for dispatch)")},
-    {"queue", cmd_queue, M_STATUS, 0, "overdue,wait", "", "", 0, 0,
+    {"queue", cli_cmd_queue, CLI_M_STATUS, 0, "overdue,wait", "", "", 0, 0,
      N_("a department's cases at the county: 待接单, 办理中, 即将超期/已超期")},
-    {"status", cmd_status, M_STATUS, 0, "wait,offline", "", "", 0, 0, N_("link and outbox status")},
-    {"sync", cmd_status, M_SYNC, 0, "wait", "", "", 0, 0,
+    {"status", cli_cmd_status, CLI_M_STATUS, 0, "wait,offline", "", "", 0, 0, N_("link and outbox status")},
+    {"sync", cli_cmd_status, CLI_M_SYNC, 0, "wait", "", "", 0, 0,
      N_("connect, send the outbox and bring the local copy up to date")},
-    {"watch", cmd_watch, M_WATCH, 0, "", "", "", 0, 0, N_("stay connected and print live updates")},
-    {"login", cmd_login, M_LOGIN, 0, "password-stdin,wait", "", "[PERSON]", 0, 1,
+    {"watch", cli_cmd_watch, CLI_M_WATCH, 0, "", "", "", 0, 0, N_("stay connected and print live updates")},
+    {"login", cli_cmd_login, CLI_M_LOGIN, 0, "password-stdin,wait", "", "[PERSON]", 0, 1,
      N_("log a person in at this station (password checked offline too)")},
-    {"logout", cmd_logout, M_LOGIN, 0, "", "", "", 0, 0, N_("log the person out")},
-    {"passwd", cmd_passwd, M_LOGIN, 0, "password-stdin,wait", "", "", 0, 0,
+    {"logout", cli_cmd_logout, CLI_M_LOGIN, 0, "", "", "", 0, 0, N_("log the person out")},
+    {"passwd", cli_cmd_passwd, CLI_M_LOGIN, 0, "password-stdin,wait", "", "", 0, 0,
      N_("change the logged-in person's password (offline too; sent with the next sync)")},
-    {"whoami", cmd_whoami, M_LOGIN, 0, "", "", "", 0, 0, N_("who is logged in at this station")},
-    {"network", cmd_network, M_STATUS, 0, "wait", "", "", 0, 0,
+    {"whoami", cli_cmd_whoami, CLI_M_LOGIN, 0, "", "", "", 0, 0, N_("who is logged in at this station")},
+    {"network", cli_cmd_network, CLI_M_STATUS, 0, "wait", "", "", 0, 0,
      N_("every township and station of this desk's scope, with warnings (desks)")},
-    {"stats", cmd_stats, M_STATUS, 0, "period,at,from,to,by,unit,format,output,wait", "", "", 0, 0,
+    {"stats", cli_cmd_stats, CLI_M_STATUS, 0, "period,at,from,to,by,unit,format,output,wait", "", "", 0, 0,
      N_("statistics of a period within your scope (办结率、按时办结、满意度 …; docs/STATISTICS.md)")},
-    {"bulletin", cmd_bulletin, M_STATUS, 0, "period,month,quarter,at,format,output,wait", "", "", 0, 0,
+    {"bulletin", cli_cmd_bulletin, CLI_M_STATUS, 0, "period,month,quarter,at,format,output,wait", "", "", 0, 0,
      N_("the monthly or quarterly 通报 of your scope as a PDF or an .xlsx workbook (-o FILE)")},
-    {"ledger", cmd_ledger, M_SYNC, 0, "month,format,output,wait", "", "", 0, 0,
+    {"ledger", cli_cmd_ledger, CLI_M_SYNC, 0, "month,format,output,wait", "", "", 0, 0,
      N_("this station's 台账 of a month: every request, its result and satisfaction (PDF or .xlsx, -o FILE)")},
-    {"stars", cmd_stars, M_STATUS, 0, "year,quarter,unit,wait", "year", "", 0, 0,
+    {"stars", cli_cmd_stars, CLI_M_STATUS, 0, "year,quarter,unit,wait", "year", "", 0, 0,
      N_("station stars of a year or quarter within your scope (代办星、记录星、值班星、服务星、时效星)")},
-    /* No function: main() runs setup_station() before any configuration is read. */
-    {"setup", NULL, M_STATUS, 0, "dir,force,passphrase-stdin", "", "BUNDLE", 1, 1,
+    /* No function: main() runs cli_setup_station() before any configuration is read. */
+    {"setup", NULL, CLI_M_STATUS, 0, "dir,force,passphrase-stdin", "", "BUNDLE", 1, 1,
      N_("set this station up from its enrolment bundle and slip (导入本站配置)")},
 };
 #define N_COMMANDS (sizeof(COMMANDS) / sizeof(COMMANDS[0]))
 
-static bool in_list(const char *list, const char *name)
+static bool cli_in_list(const char *list, const char *name)
 {
     size_t n = strlen(name);
     for (const char *p = list; *p;) {
@@ -303,7 +296,7 @@ static bool in_list(const char *list, const char *name)
     return false;
 }
 
-static void usage_main(FILE *f)
+static void cli_usage_main(FILE *f)
 {
     fprintf(f, "%s\n  sanji [--config FILE] [--json] COMMAND [options]\n  sanji --print-config-doc\n\n%s\n",
             _("Usage:"), _("Commands:"));
@@ -315,18 +308,18 @@ static void usage_main(FILE *f)
     fprintf(f, "\n%s\n", _("Every command has --help. Exit codes: 0 done, 1 setup problem, 2 wrong usage, 3 input refused here, 4 refused by the township or county, 5 saved, not yet sent."));
 }
 
-static void usage_cmd(const command *cmd, FILE *f)
+static void cli_usage_cmd(const cli_command *cmd, FILE *f)
 {
     fprintf(f, "%s\n  sanji %s %s%s[options]\n  %s\n\n%s\n", _("Usage:"), cmd->name, cmd->args,
             *cmd->args ? " " : "", _(cmd->summary), _("Options:"));
-    for (size_t i = 0; i < N_OPTIONS; i++) {
-        if (!in_list(cmd->options, OPTIONS[i].name))
+    for (size_t i = 0; i < CLI_N_OPTIONS; i++) {
+        if (!cli_in_list(cmd->options, CLI_OPTIONS[i].name))
             continue;
         char col[64], name[48];
-        snprintf(name, sizeof(name), "--%s%s", OPTIONS[i].name, OPTIONS[i].has_arg ? " X" : "");
+        snprintf(name, sizeof(name), "--%s%s", CLI_OPTIONS[i].name, CLI_OPTIONS[i].has_arg ? " X" : "");
         sc_text_fit(name, 22, col, sizeof(col));
-        fprintf(f, "  %s%s%s\n", col, _(OPTIONS[i].help),
-                in_list(cmd->required, OPTIONS[i].name) ? _(" (required)") : "");
+        fprintf(f, "  %s%s%s\n", col, _(CLI_OPTIONS[i].help),
+                cli_in_list(cmd->required, CLI_OPTIONS[i].name) ? _(" (required)") : "");
     }
     fprintf(f, "  %-22s%s\n  %-22s%s\n  %-22s%s\n", "--json", _("machine-readable output"),
             "--config FILE", _("configuration file"), "--help", _("this help"));
@@ -334,44 +327,28 @@ static void usage_cmd(const command *cmd, FILE *f)
         fprintf(f, "\n%s\n", _("CASE is the case number (e.g. 410423-20261123-00001) or the case id."));
 }
 
-/* With --json every error, usage errors included, is one JSON object on
- * stdout ({"error":NAME,"message":...,"exit":N}), like the other output, so
- * that a script reads one format whatever happened.  Set in main() from the
- * whole command line before anything can fail. */
-static bool json_mode;
-
-static void json_field(const char *key, const char *value);
-
-static void json_error(int code, const char *message, int exit_code)
-{
-    printf("{\"error\":\"%s\"", sj_err_name(code));
-    json_field("message", message);
-    printf(",\"exit\":%d}\n", exit_code);
-    fflush(stdout);
-}
-
-static int usage_error(const command *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static int usage_error(const command *cmd, const char *fmt, ...)
+static int cli_usage_error(const cli_command *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static int cli_usage_error(const cli_command *cmd, const char *fmt, ...)
 {
     char msg[SJ_ERROR_MESSAGE_MAX];
     va_list ap;
     va_start(ap, fmt);
     vsnprintf(msg, sizeof(msg), fmt, ap);
     va_end(ap);
-    if (json_mode) {
-        json_error(SJ_EINVAL, msg, EX_USAGE);
-        return EX_USAGE;
+    if (cli_json_mode) {
+        cli_json_error(SJ_EINVAL, msg, CLI_EX_USAGE);
+        return CLI_EX_USAGE;
     }
     fprintf(stderr, "sanji: %s", msg);
     if (cmd)
         fprintf(stderr, _("\nSee: sanji %s --help\n"), cmd->name);
     else
         fprintf(stderr, "\n%s\n", _("See: sanji --help"));
-    return EX_USAGE;
+    return CLI_EX_USAGE;
 }
 
 /* Parses "--opt value", "--opt=value" and flags after the command. */
-static int parse_cmd_opts(const command *cmd, int argc, char **argv, opts *o)
+static int cli_parse_opts(const cli_command *cmd, int argc, char **argv, cli_opts *o)
 {
     for (int i = 0; i < argc; i++) {
         const char *a = argv[i];
@@ -383,15 +360,15 @@ static int parse_cmd_opts(const command *cmd, int argc, char **argv, opts *o)
             o->json = true;
             continue;
         }
-        if (strcmp(a, "-o") == 0 && in_list(cmd->options, "output")) {
+        if (strcmp(a, "-o") == 0 && cli_in_list(cmd->options, "output")) {
             if (i + 1 >= argc)
-                return usage_error(cmd, _("option --%s needs a value."), "output");
+                return cli_usage_error(cmd, _("option --%s needs a value."), "output");
             o->output = argv[++i];
             continue;
         }
         if (strncmp(a, "--", 2) != 0 || a[2] == '\0') {
             if (o->n_args >= 4 || (int)o->n_args >= cmd->max_args)
-                return usage_error(cmd, _("unexpected argument \"%s\"."), a);
+                return cli_usage_error(cmd, _("unexpected argument \"%s\"."), a);
             o->args[o->n_args++] = a;
             continue;
         }
@@ -402,18 +379,18 @@ static int parse_cmd_opts(const command *cmd, int argc, char **argv, opts *o)
             nl = sizeof(name) - 1;
         memcpy(name, a + 2, nl);
         name[nl] = '\0';
-        const option_def *d = NULL;
-        for (size_t k = 0; k < N_OPTIONS; k++)
-            if (strcmp(OPTIONS[k].name, name) == 0)
-                d = &OPTIONS[k];
+        const cli_option_def *d = NULL;
+        for (size_t k = 0; k < CLI_N_OPTIONS; k++)
+            if (strcmp(CLI_OPTIONS[k].name, name) == 0)
+                d = &CLI_OPTIONS[k];
         if (strcmp(name, "config") == 0) {
             if (!eq && i + 1 >= argc)
-                return usage_error(cmd, _("option --%s needs a value."), name);
+                return cli_usage_error(cmd, _("option --%s needs a value."), name);
             o->config = eq ? eq + 1 : argv[++i];
             continue;
         }
-        if (!d || !in_list(cmd->options, name))
-            return usage_error(cmd, _("unknown option --%s for \"sanji %s\"."), name, cmd->name);
+        if (!d || !cli_in_list(cmd->options, name))
+            return cli_usage_error(cmd, _("unknown option --%s for \"sanji %s\"."), name, cmd->name);
         const char *val = NULL;
         if (d->has_arg) {
             if (eq)
@@ -421,9 +398,9 @@ static int parse_cmd_opts(const command *cmd, int argc, char **argv, opts *o)
             else if (i + 1 < argc)
                 val = argv[++i];
             else
-                return usage_error(cmd, _("option --%s needs a value."), name);
+                return cli_usage_error(cmd, _("option --%s needs a value."), name);
         } else if (eq) {
-            return usage_error(cmd, _("option --%s takes no value."), name);
+            return cli_usage_error(cmd, _("option --%s takes no value."), name);
         }
 #define STR(opt, field) else if (strcmp(name, opt) == 0) o->field = val
 #define FLAG(opt, field) else if (strcmp(name, opt) == 0) o->field = true
@@ -465,18 +442,18 @@ static int parse_cmd_opts(const command *cmd, int argc, char **argv, opts *o)
         FLAG("force", force);
         FLAG("passphrase-stdin", passphrase_stdin);
         else if (strcmp(name, "material") == 0) {
-            if (o->n_materials >= MAX_REPEAT)
-                return usage_error(cmd, _("too many --material options (at most %d)."), MAX_REPEAT);
+            if (o->n_materials >= CLI_MAX_REPEAT)
+                return cli_usage_error(cmd, _("too many --material options (at most %d)."), CLI_MAX_REPEAT);
             o->materials[o->n_materials++] = val;
         }
         else if (strcmp(name, "attach") == 0) {
-            if (o->n_attach >= MAX_REPEAT)
-                return usage_error(cmd, _("too many --attach options (at most %d)."), MAX_REPEAT);
+            if (o->n_attach >= CLI_MAX_REPEAT)
+                return cli_usage_error(cmd, _("too many --attach options (at most %d)."), CLI_MAX_REPEAT);
             o->attach[o->n_attach++] = val;
         }
         else if (strcmp(name, "status") == 0) {
-            if (o->n_statuses >= MAX_REPEAT)
-                return usage_error(cmd, _("too many --status options."));
+            if (o->n_statuses >= CLI_MAX_REPEAT)
+                return cli_usage_error(cmd, _("too many --status options."));
             o->statuses[o->n_statuses++] = val;
         }
         else if (strcmp(name, "wait") == 0) {
@@ -484,7 +461,7 @@ static int parse_cmd_opts(const command *cmd, int argc, char **argv, opts *o)
             errno = 0;
             double w = strtod(val, &end);
             if (errno || !end || *end || w < 0 || w > 3600)
-                return usage_error(cmd, _("--wait needs a number of seconds from 0 to 3600, not \"%s\"."), val);
+                return cli_usage_error(cmd, _("--wait needs a number of seconds from 0 to 3600, not \"%s\"."), val);
             o->wait = w;
             o->wait_set = true;
         }
@@ -494,13 +471,13 @@ static int parse_cmd_opts(const command *cmd, int argc, char **argv, opts *o)
     if (o->help)
         return 0;
     if ((int)o->n_args < cmd->min_args)
-        return usage_error(cmd, _("missing %s."), cmd->args);
+        return cli_usage_error(cmd, _("missing %s."), cmd->args);
     /* Required options. */
-    for (size_t k = 0; k < N_OPTIONS; k++) {
-        if (!in_list(cmd->required, OPTIONS[k].name))
+    for (size_t k = 0; k < CLI_N_OPTIONS; k++) {
+        if (!cli_in_list(cmd->required, CLI_OPTIONS[k].name))
             continue;
-        bool given = (strcmp(OPTIONS[k].name, "material") == 0) ? o->n_materials > 0 : false;
-#define GIVEN(opt, field) if (strcmp(OPTIONS[k].name, opt) == 0) given = o->field && *o->field
+        bool given = (strcmp(CLI_OPTIONS[k].name, "material") == 0) ? o->n_materials > 0 : false;
+#define GIVEN(opt, field) if (strcmp(CLI_OPTIONS[k].name, opt) == 0) given = o->field && *o->field
         GIVEN("item", item);
         GIVEN("name", name);
         GIVEN("id", id);
@@ -515,121 +492,18 @@ static int parse_cmd_opts(const command *cmd, int argc, char **argv, opts *o)
         GIVEN("year", year);
 #undef GIVEN
         if (!given)
-            return usage_error(cmd, _("missing --%s (%s)."), OPTIONS[k].name, _(OPTIONS[k].help));
+            return cli_usage_error(cmd, _("missing --%s (%s)."), CLI_OPTIONS[k].name, _(CLI_OPTIONS[k].help));
     }
     return 0;
-}
-
-/* ---- output helpers ---------------------------------------------------- */
-
-static void json_str(FILE *f, const char *s)
-{
-    fputc('"', f);
-    for (const unsigned char *p = (const unsigned char *)(s ? s : ""); *p; p++) {
-        if (*p == '"' || *p == '\\')
-            fprintf(f, "\\%c", *p);
-        else if (*p == '\n')
-            fputs("\\n", f);
-        else if (*p < 0x20)
-            fprintf(f, "\\u%04x", *p);
-        else
-            fputc(*p, f);
-    }
-    fputc('"', f);
-}
-
-static void fmt_time(int64_t ms, char *out, size_t cap)
-{
-    sc_format_time(ms, out, cap);
-}
-
-/* A due time, marked provisional (暂定) when it lies in a year whose
- * holidays the county has not loaded (docs/LIFECYCLE.md "The clock"). */
-static void fmt_due(int64_t ms, bool provisional, char *out, size_t cap)
-{
-    char t[32];
-    fmt_time(ms, t, sizeof(t));
-    snprintf(out, cap, "%s%s", t, provisional && ms > 0 ? _(" (provisional)") : "");
-}
-
-static void print_cell(const char *s, size_t width)
-{
-    char buf[512];
-    sc_text_fit(s, width, buf, sizeof(buf));
-    fputs(buf, stdout);
-    fputs("  ", stdout);
-}
-
-/* ,"key":"value" on stdout (the value escaped; NULL prints as ""). */
-static void json_field(const char *key, const char *value)
-{
-    printf(",\"%s\":", key);
-    json_str(stdout, value);
-}
-
-/* ["a","b",...] on stdout. */
-static void json_strings(char *const *v, size_t n)
-{
-    putchar('[');
-    for (size_t i = 0; i < n; i++) {
-        if (i)
-            putchar(',');
-        json_str(stdout, v[i]);
-    }
-    putchar(']');
-}
-
-/* A column of a table printed for people: its heading (msgid) and width in
- * terminal cells. */
-typedef struct column {
-    const char *label;
-    size_t width;
-} column;
-
-static void print_header(const column *cols, size_t n)
-{
-    for (size_t i = 0; i < n; i++)
-        print_cell(_(cols[i].label), cols[i].width);
-    fputc('\n', stdout);
-}
-
-/* One row's cells, each fitted to its column; the caller ends the line. */
-static void print_cells(const column *cols, size_t n, const char *const *cells)
-{
-    for (size_t i = 0; i < n; i++)
-        print_cell(cells[i], cols[i].width);
-}
-
-static const char *case_ref(const Sanji__Case *c, char buf[SJ_UUID_TEXT_SIZE])
-{
-    if (c->number && *c->number)
-        return c->number;
-    if (c->case_id.len == 16)
-        sj_uuid_format(c->case_id.data, buf);
-    else
-        snprintf(buf, SJ_UUID_TEXT_SIZE, "?");
-    return buf;
-}
-
-/* Reports err (as JSON on stdout with --json, else on stderr) and returns
- * exit_code. */
-static int fail(const sj_error *err, int exit_code)
-{
-    const char *msg = err->message[0] ? err->message : _(sj_err_text(err->code));
-    if (json_mode)
-        json_error(err->code, msg, exit_code);
-    else
-        fprintf(stderr, "%s%s\n", _("Error: "), msg);
-    return exit_code;
 }
 
 /* ---- configuration ----------------------------------------------------- */
 
 /* The file's keys and their loading are the library's (client_config.h),
  * shared with the desktop program. */
-typedef sc_loaded_config setup;
+typedef sc_loaded_config cli_setup;
 
-static int load_setup(const char *path, setup *s, sj_error *err)
+static int load_setup(const char *path, cli_setup *s, sj_error *err)
 {
     int rc = sc_config_load(path, s, err);
     if (rc != 0)
@@ -642,7 +516,7 @@ static int load_setup(const char *path, setup *s, sj_error *err)
 
 /* ---- the run loop ------------------------------------------------------ */
 
-struct run {
+struct cli_run {
     uv_loop_t loop;
     uv_timer_t timer;
     uv_signal_t sigint;
@@ -652,18 +526,18 @@ struct run {
     const char *fetch_ref;
     bool fetching;
     int fetch_status;
-    /* or a question for the peer, asked once the link is up (ask_peer()) */
+    /* or a question for the peer, asked once the link is up (cli_ask_peer()) */
     const Sanji__Query *ask;
     Sanji__QueryResult *answer;
-    /* or an attachment, fetched once the link is up (attachment_fetch()) */
+    /* or an attachment, fetched once the link is up (cli_attachment_fetch()) */
     const uint8_t *att_case, *att_id;
     uint8_t *att_data;
     size_t att_len;
     char att_reason[SJ_ERROR_MESSAGE_MAX];
     sc_client *c;
-    run_mode mode;
-    const opts *o;
-    setup *s;
+    cli_run_mode mode;
+    const cli_opts *o;
+    cli_setup *s;
     bool done;
     /* action */
     uint8_t msg_id[16];
@@ -687,12 +561,12 @@ struct run {
     sc_status_info final;
 };
 
-static void finish(run *r)
+static void finish(cli_run *r)
 {
     if (r->done)
         return;
     r->done = true;
-    if ((r->mode == M_SYNC || r->mode == M_STATUS) && sc_status(r->c, &r->final, NULL) == 0)
+    if ((r->mode == CLI_M_SYNC || r->mode == CLI_M_STATUS) && sc_status(r->c, &r->final, NULL) == 0)
         r->have_final = true;
     if (r->timer_on) {
         uv_timer_stop(&r->timer);
@@ -715,10 +589,10 @@ static void on_sigint(uv_signal_t *s, int sig)
 }
 
 /* The password check (or a password change) is done: the command goes on
- * (cmd_login(), cmd_passwd()); run_close() finishes the run. */
-static void login_done(sc_client *c, int status, const sj_error *err, void *data)
+ * (cli_cmd_login(), cli_cmd_passwd()); run_close() finishes the run. */
+static void cli_login_done(sc_client *c, int status, const sj_error *err, void *data)
 {
-    run *r = data;
+    cli_run *r = data;
     (void)c;
     r->login_status = status;
     if (err)
@@ -727,32 +601,32 @@ static void login_done(sc_client *c, int status, const sj_error *err, void *data
     uv_stop(&r->loop);
 }
 
-static void start_login(run *r)
+static void cli_start_login(cli_run *r)
 {
     if (r->login_started)
         return;
     r->login_started = true;
-    if (sc_login(r->c, r->person, r->password, login_done, r, &r->login_err) != 0) {
+    if (sc_login(r->c, r->person, r->password, cli_login_done, r, &r->login_err) != 0) {
         r->login_status = r->login_err.code;
         finish(r);
     }
 }
 
-static void print_event_line(run *r, const sc_event *ev)
+static void print_event_line(cli_run *r, const sc_event *ev)
 {
     char ref[SJ_UUID_TEXT_SIZE] = "";
     if (ev->case_id)
         sj_uuid_format(ev->case_id, ref);
     const char *num = ev->case_number && *ev->case_number ? ev->case_number : ref;
     char when[32];
-    fmt_time(sj_clock_real_ms(), when, sizeof(when));
+    cli_fmt_time(sj_clock_real_ms(), when, sizeof(when));
     if (r->o->json) {
         static const char *names[] = {"", "link_up", "link_down", "caught_up", "saved", "stored",
                                       "applied", "refused", "case_changed", "refdata", "upstream"};
         printf("{\"event\":\"%s\"", names[ev->type]);
         if (ev->case_id) {
             printf(",\"case_id\":\"%s\"", ref);
-            json_field("case_number", ev->case_number);
+            cli_json_field("case_number", ev->case_number);
         }
         if (ev->snapshot)
             printf(",\"status\":\"%s\",\"version\":%" PRIu64,
@@ -761,7 +635,7 @@ static void print_event_line(run *r, const sc_event *ev)
             printf(",\"action\":\"%s\"", sj_case_action_name((sj_case_action)ev->event->action));
         if (ev->type == SC_EV_REFUSED || ev->type == SC_EV_LINK_DOWN) {
             printf(",\"code\":\"%s\"", sj_err_name(ev->code));
-            json_field("reason", ev->reason);
+            cli_json_field("reason", ev->reason);
         }
         if (ev->type == SC_EV_LINK_UP || ev->type == SC_EV_UPSTREAM)
             printf(",\"peer\":\"%s\",\"county_online\":%s", ev->peer_node,
@@ -807,7 +681,7 @@ static void attachment_fetched(sc_client *c, int status, const char *reason, con
 
 static void on_event(sc_client *c, const sc_event *ev, void *data)
 {
-    run *r = data;
+    cli_run *r = data;
     (void)c;
     if (r->done)
         return;
@@ -824,8 +698,8 @@ static void on_event(sc_client *c, const sc_event *ev, void *data)
         return;
     }
     switch (r->mode) {
-    case M_WATCH: print_event_line(r, ev); return;
-    case M_ACTION:
+    case CLI_M_WATCH: print_event_line(r, ev); return;
+    case CLI_M_ACTION:
         if (ev->type == SC_EV_LINK_DOWN && !r->link_down_told && !r->o->json) {
             r->link_down_told = true;
             fprintf(stderr, "%s%s\n", _("Cannot reach the township now: "), ev->reason);
@@ -853,7 +727,7 @@ static void on_event(sc_client *c, const sc_event *ev, void *data)
             }
         }
         return;
-    case M_SYNC: {
+    case CLI_M_SYNC: {
         if (ev->type == SC_EV_CAUGHT_UP || ev->type == SC_EV_STORED || ev->type == SC_EV_APPLIED ||
             ev->type == SC_EV_REFUSED || ev->type == SC_EV_UPSTREAM) {
             sc_status_info st;
@@ -870,20 +744,20 @@ static void on_event(sc_client *c, const sc_event *ev, void *data)
         }
         return;
     }
-    case M_LOGIN:
+    case CLI_M_LOGIN:
         if (ev->type == SC_EV_REFDATA && strcmp(ev->kind, "persons") == 0)
-            start_login(r);
+            cli_start_login(r);
         else if (ev->type == SC_EV_CAUGHT_UP)
-            start_login(r);
+            cli_start_login(r);
         return;
-    case M_STATUS:
+    case CLI_M_STATUS:
         if (ev->type == SC_EV_CAUGHT_UP || ev->type == SC_EV_LINK_DOWN)
             finish(r);
         return;
     }
 }
 
-static int run_init(run *r, const opts *o, run_mode mode, setup *s, sj_error *err)
+static int run_init(cli_run *r, const cli_opts *o, cli_run_mode mode, cli_setup *s, sj_error *err)
 {
     memset(r, 0, sizeof(*r));
     r->o = o;
@@ -898,12 +772,12 @@ static int run_init(run *r, const opts *o, run_mode mode, setup *s, sj_error *er
     return 0;
 }
 
-static double wait_seconds(const opts *o, double fallback);
+static double cli_wait_seconds(const cli_opts *o, double fallback);
 
 /* Connects (the first time) and runs the loop for at most wait_s seconds
  * (forever when < 0), or until a step stops the loop to go on (uv_stop: a
  * county desk fetching a case before it acts on it). */
-static void run_link(run *r, double wait_s)
+static void cli_run_link(cli_run *r, double wait_s)
 {
     sj_error err;
     if (!r->started) {
@@ -935,7 +809,7 @@ static void run_link(run *r, double wait_s)
 
 static void case_fetched(sc_client *c, int status, void *data)
 {
-    run *r = data;
+    cli_run *r = data;
     (void)c;
     r->fetching = false;
     r->fetch_status = status;
@@ -945,8 +819,8 @@ static void case_fetched(sc_client *c, int status, void *data)
 /* The answer outlives the callback: a copy (packed and unpacked). */
 static void query_answered(sc_client *c, int status, const Sanji__QueryResult *res, void *data)
 {
-    run *r = data;
-    /* A refusal's result is kept too: its reason says why (ask_peer()). */
+    cli_run *r = data;
+    /* A refusal's result is kept too: its reason says why (cli_ask_peer()). */
     if (res) {
         size_t n = sanji__query_result__get_packed_size(res);
         uint8_t *buf = malloc(n ? n : 1);
@@ -964,7 +838,7 @@ static void query_answered(sc_client *c, int status, const Sanji__QueryResult *r
 /* Asks the peer q once the link is up and waits for the answer (--wait,
  * at least 10 s).  Returns 0 with *out (free with
  * sanji__query_result__free_unpacked()), or fails with why. */
-static int ask_peer(run *r, const Sanji__Query *q, Sanji__QueryResult **out, sj_error *err)
+static int cli_ask_peer(cli_run *r, const Sanji__Query *q, Sanji__QueryResult **out, sj_error *err)
 {
     *out = NULL;
     r->ask = q;
@@ -981,8 +855,8 @@ static int ask_peer(run *r, const Sanji__Query *q, Sanji__QueryResult **out, sj_
             return sj_error_set(err, e.code, "%s", e.message);
         }
     }
-    double wait = wait_seconds(r->o, 10);
-    run_link(r, wait >= 0 && wait < 10 ? 10 : wait);
+    double wait = cli_wait_seconds(r->o, 10);
+    cli_run_link(r, wait >= 0 && wait < 10 ? 10 : wait);
     r->ask = NULL;
     if (r->fetching || r->done)
         return sj_error_set(err, SJ_ECLOSED, "%s",
@@ -1014,13 +888,13 @@ static int ask_peer(run *r, const Sanji__Query *q, Sanji__QueryResult **out, sj_
 /* A county desk holds only the cases it opened (sc_searches_at_peer()): a
  * command naming another one asks the county for it once the link is up,
  * then goes on with the case in the store.  Returns 0, or fails with why. */
-static int fetch_at_peer(run *r, const char *ref, sj_error *err)
+static int fetch_at_peer(cli_run *r, const char *ref, sj_error *err)
 {
     r->fetch_ref = ref;
     r->fetching = true;
     r->fetch_status = SJ_ECLOSED;
-    double wait = wait_seconds(r->o, 10);
-    run_link(r, wait >= 0 && wait < 10 ? 10 : wait);
+    double wait = cli_wait_seconds(r->o, 10);
+    cli_run_link(r, wait >= 0 && wait < 10 ? 10 : wait);
     if (r->fetching || r->done)
         return sj_error_set(err, SJ_ECLOSED,
                             _("Case %s is not held here and the county could not be asked for it "
@@ -1039,24 +913,24 @@ static int fetch_at_peer(run *r, const char *ref, sj_error *err)
  * may be old, and a pre-check against it would refuse what the county
  * allows.  Offline, a copy held is used (the county judges the action when
  * it arrives).  Returns EX_OK, or the exit code with err set. */
-static int find_case(run *r, const char *ref, uint8_t cid[16], sj_error *err)
+static int cli_find_case(cli_run *r, const char *ref, uint8_t cid[16], sj_error *err)
 {
     bool here = sc_find_case(r->c, ref, cid, err) == 0;
     if (!sc_searches_at_peer(r->c))
-        return here ? EX_OK : EX_INPUT;
+        return here ? CLI_EX_OK : CLI_EX_INPUT;
     if (!here && err->code != SJ_EUNKNOWN_CASE)
-        return EX_INPUT;
+        return CLI_EX_INPUT;
     sj_error fetch_err;
     if (fetch_at_peer(r, ref, &fetch_err) != 0) {
         if (here && fetch_err.code == SJ_ECLOSED)
-            return EX_OK;
+            return CLI_EX_OK;
         *err = fetch_err;
-        return fetch_err.code == SJ_ECLOSED ? EX_PENDING : EX_INPUT;
+        return fetch_err.code == SJ_ECLOSED ? CLI_EX_PENDING : CLI_EX_INPUT;
     }
-    return sc_find_case(r->c, ref, cid, err) == 0 ? EX_OK : EX_INPUT;
+    return sc_find_case(r->c, ref, cid, err) == 0 ? CLI_EX_OK : CLI_EX_INPUT;
 }
 
-static void run_close(run *r)
+static void run_close(cli_run *r)
 {
     free(r->att_data);
     r->att_data = NULL;
@@ -1066,7 +940,7 @@ static void run_close(run *r)
     }
     if (!r->c)
         return;
-    /* finish() also closes the timer and the signal handle that run_link()
+    /* finish() also closes the timer and the signal handle that cli_run_link()
      * opened: a command that fails after it asked the county something
      * (a county desk's pre-check refusing the action) must not leave them
      * keeping the loop alive. */
@@ -1082,59 +956,59 @@ static void run_close(run *r)
 
 /* Runs cmd: its client is set up here, the command does its own part, and
  * the client is closed whatever happened. */
-static int run_command(const command *cmd, const opts *o, setup *s)
+static int cli_run_command(const cli_command *cmd, const cli_opts *o, cli_setup *s)
 {
-    run r;
+    cli_run r;
     sj_error err;
     if (run_init(&r, o, cmd->mode, s, &err) != 0)
-        return fail(&err, EX_SETUP);
+        return cli_fail(&err, CLI_EX_SETUP);
     int code = cmd->fn(&r, cmd, &err);
     run_close(&r);
     return code;
 }
 
 /* --wait when given, else the command's default. */
-static double wait_seconds(const opts *o, double fallback)
+static double cli_wait_seconds(const cli_opts *o, double fallback)
 {
     return o->wait_set ? o->wait : fallback;
 }
 
 /* ---- commands ---------------------------------------------------------- */
 
-static int report_action(run *r, const char *ref)
+static int report_action(cli_run *r, const char *ref)
 {
-    const opts *o = r->o;
+    const cli_opts *o = r->o;
     int code;
     const char *state;
     if (r->reached == SC_OUT_REFUSED) {
-        code = EX_REFUSED;
+        code = CLI_EX_REFUSED;
         state = "refused";
     } else if (r->reached == SC_OUT_APPLIED || (r->reached == SC_OUT_STORED && !o->wait_applied)) {
-        code = EX_OK;
+        code = CLI_EX_OK;
         state = r->reached == SC_OUT_APPLIED ? "applied" : "stored";
     } else {
-        code = (o->wait_set && o->wait == 0) ? EX_OK : EX_PENDING;
+        code = (o->wait_set && o->wait == 0) ? CLI_EX_OK : CLI_EX_PENDING;
         state = r->reached == SC_OUT_STORED ? "stored" : "saved";
     }
     if (o->json) {
         char mid[SJ_UUID_TEXT_SIZE];
         sj_uuid_format(r->msg_id, mid);
         printf("{\"case\":");
-        json_str(stdout, ref);
+        cli_json_str(stdout, ref);
         printf(",\"message_id\":\"%s\",\"state\":\"%s\"", mid, state);
         if (*r->number)
             printf(",\"case_number\":\"%s\",\"case_version\":%" PRIu64, r->number, r->version);
         if (r->reached == SC_OUT_REFUSED) {
             printf(",\"code\":\"%s\"", sj_err_name(r->refused_code));
-            json_field("reason", r->reason);
+            cli_json_field("reason", r->reason);
         }
         printf(",\"exit\":%d}\n", code);
     } else if (r->reached == SC_OUT_REFUSED) {
         fprintf(stderr, "%s%s\n", _("Refused: "), r->reason);
-    } else if (code == EX_PENDING && sc_lasting_refusal(r->c)) {
+    } else if (code == CLI_EX_PENDING && sc_lasting_refusal(r->c)) {
         /* Retrying cannot send it: say why and what to do instead. */
         printf("%s\n", sc_lasting_advice(sc_lasting_refusal(r->c)));
-    } else if (code == EX_PENDING) {
+    } else if (code == CLI_EX_PENDING) {
         printf("%s\n", _("Not yet sent: it stays in the outbox and goes with the next run or `sanji sync`."));
     }
     return code;
@@ -1199,7 +1073,7 @@ static const char *attach_spec(const char *spec, char *path, size_t cap)
 /* 补办: a file attached with the supplement answers a material of the
  * case's 一次告知 list; any other name is refused before anything is
  * saved. */
-static int check_supplement_materials(run *r, const uint8_t cid[16], sj_error *err)
+static int cli_check_supplement_materials(cli_run *r, const uint8_t cid[16], sj_error *err)
 {
     sc_case_detail d;
     if (sc_get_case(r->c, cid, &d, err) != 0)
@@ -1221,7 +1095,7 @@ static int check_supplement_materials(run *r, const uint8_t cid[16], sj_error *e
     return rc;
 }
 
-static int attach_one(run *r, const uint8_t cid[16], const char *spec, const char *material,
+static int attach_one(cli_run *r, const uint8_t cid[16], const char *spec, const char *material,
                       sj_error *err)
 {
     char path[1024];
@@ -1250,7 +1124,7 @@ static int attach_one(run *r, const uint8_t cid[16], const char *spec, const cha
     return 0;
 }
 
-static int attach_files(run *r, const uint8_t cid[16], sj_error *err)
+static int cli_attach_files(cli_run *r, const uint8_t cid[16], sj_error *err)
 {
     for (size_t i = 0; i < r->o->n_attach; i++) {
         int rc = attach_one(r, cid, r->o->attach[i], NULL, err);
@@ -1260,18 +1134,18 @@ static int attach_files(run *r, const uint8_t cid[16], sj_error *err)
     return 0;
 }
 
-static int cmd_action(run *r, const command *cmd, sj_error *err)
+static int cli_cmd_action(cli_run *r, const cli_command *cmd, sj_error *err)
 {
-    const opts *o = r->o;
+    const cli_opts *o = r->o;
     char ref[128] = "";
     if (sc_use_person(r->c, err) != 0)
-        return fail(err, EX_INPUT);
+        return cli_fail(err, CLI_EX_INPUT);
     if (cmd->action == SJ_ACTION_REGISTER) {
         int64_t appt = 0;
         if (o->appointment && sj_clock_parse_iso(o->appointment, &appt, err) != 0) {
             sj_error_set(err, SJ_EBAD_FIELD, _("The appointment time \"%s\" is not a time like 2026-11-25T09:00:00+08:00."),
                          o->appointment);
-            return fail(err, EX_INPUT);
+            return cli_fail(err, CLI_EX_INPUT);
         }
         sc_register_req req = {
             .item_code = o->item,
@@ -1286,15 +1160,15 @@ static int cmd_action(run *r, const command *cmd, sj_error *err)
         };
         uint8_t cid[16];
         if (sc_register(r->c, &req, cid, r->msg_id, err) != 0)
-            return fail(err, EX_INPUT);
+            return cli_fail(err, CLI_EX_INPUT);
         char t[SJ_UUID_TEXT_SIZE];
         sj_uuid_format(cid, t);
         snprintf(ref, sizeof(ref), "%s", t);
     } else {
         uint8_t cid[16];
-        int rc = find_case(r, o->args[0], cid, err);
-        if (rc != EX_OK)
-            return fail(err, rc);
+        int rc = cli_find_case(r, o->args[0], cid, err);
+        if (rc != CLI_EX_OK)
+            return cli_fail(err, rc);
         snprintf(ref, sizeof(ref), "%s", o->args[0]);
         sj_satisfaction sat = SJ_SATISFACTION_NONE;
         if (cmd->action == SJ_ACTION_FEEDBACK || cmd->action == SJ_ACTION_CALLBACK) {
@@ -1302,7 +1176,7 @@ static int cmd_action(run *r, const command *cmd, sj_error *err)
             if (sat == SJ_SATISFACTION_NONE) {
                 sj_error_set(err, SJ_EBAD_FIELD, _("Satisfaction must be very_satisfied, satisfied, basically, unsatisfied or very_unsatisfied (非常满意 / 满意 / 基本满意 / 不满意 / 非常不满意), not \"%s\"."),
                              o->satisfaction);
-                return fail(err, EX_INPUT);
+                return cli_fail(err, CLI_EX_INPUT);
             }
         }
         uint32_t days = 0;
@@ -1315,7 +1189,7 @@ static int cmd_action(run *r, const command *cmd, sj_error *err)
                 sj_error_set(err, SJ_EBAD_FIELD,
                              _("--days needs a number of working days from 1 to 60, not \"%s\"."),
                              o->days);
-                return fail(err, EX_INPUT);
+                return cli_fail(err, CLI_EX_INPUT);
             }
             days = (uint32_t)v;
         }
@@ -1332,27 +1206,27 @@ static int cmd_action(run *r, const command *cmd, sj_error *err)
             .person = o->person,
         };
         if (cmd->action == SJ_ACTION_SUPPLEMENT && o->n_attach &&
-            check_supplement_materials(r, cid, err) != 0)
-            return fail(err, EX_INPUT);
+            cli_check_supplement_materials(r, cid, err) != 0)
+            return cli_fail(err, CLI_EX_INPUT);
         if (sc_act(r->c, &req, r->msg_id, err) != 0)
-            return fail(err, EX_INPUT);
+            return cli_fail(err, CLI_EX_INPUT);
     }
     r->reached = SC_OUT_SAVED;
     if (!o->json)
         printf("%s  %s\n", _("outbox: saved"), ref);
     if (o->n_attach) {
         uint8_t cid[16];
-        if (sc_find_case(r->c, ref, cid, err) != 0 || attach_files(r, cid, err) != 0)
-            return fail(err, EX_INPUT);
+        if (sc_find_case(r->c, ref, cid, err) != 0 || cli_attach_files(r, cid, err) != 0)
+            return cli_fail(err, CLI_EX_INPUT);
     }
-    double wait = wait_seconds(o, 5);
+    double wait = cli_wait_seconds(o, 5);
     if (wait > 0)
-        run_link(r, wait);
+        cli_run_link(r, wait);
     return report_action(r, ref);
 }
 
 /* The columns of `sanji list`, for its head and its rows. */
-static const column LIST_COLUMNS[] = {
+static const cli_column LIST_COLUMNS[] = {
     {N_("Case number"), 22}, {N_("Status"), 14},     {N_("Item"), 20},
     {N_("Applicant"), 8},    {N_("Registered"), 16}, {N_("Due"), 16},
 };
@@ -1361,13 +1235,13 @@ static const column LIST_COLUMNS[] = {
 static void print_case_row(const Sanji__Case *c)
 {
     char ref[SJ_UUID_TEXT_SIZE], reg[32], due[64];
-    fmt_time(c->registered_at_ms, reg, sizeof(reg));
-    fmt_due(c->due_at_ms, c->due_provisional, due, sizeof(due));
+    cli_fmt_time(c->registered_at_ms, reg, sizeof(reg));
+    cli_fmt_due(c->due_at_ms, c->due_provisional, due, sizeof(due));
     const char *cells[N_LIST_COLUMNS] = {
-        case_ref(c, ref), sc_status_label((sj_case_status)c->status), c->item_name,
+        cli_case_ref(c, ref), sc_status_label((sj_case_status)c->status), c->item_name,
         c->applicant ? c->applicant->name : "", reg, due,
     };
-    print_cells(LIST_COLUMNS, N_LIST_COLUMNS, cells);
+    cli_print_cells(LIST_COLUMNS, N_LIST_COLUMNS, cells);
     char marks[192];
     fputs(sc_case_marks(c, marks, sizeof(marks)), stdout);
     fputc('\n', stdout);
@@ -1379,14 +1253,14 @@ static void json_case(const Sanji__Case *c)
     if (c->case_id.len == 16)
         sj_uuid_format(c->case_id.data, id);
     printf("{\"case_id\":\"%s\"", id);
-    json_field("number", c->number);
-    json_field("village", c->village);
-    json_field("item_code", c->item_code);
-    json_field("item_name", c->item_name);
+    cli_json_field("number", c->number);
+    cli_json_field("village", c->village);
+    cli_json_field("item_code", c->item_code);
+    cli_json_field("item_name", c->item_name);
     printf(",\"status\":\"%s\",\"version\":%" PRIu64 ",\"holder_level\":\"%s\"",
            sj_case_status_name((sj_case_status)c->status), c->version,
            sj_level_name((sj_level)c->holder_level));
-    json_field("holder_unit", c->holder_unit);
+    cli_json_field("holder_unit", c->holder_unit);
     printf(",\"registered_at_ms\":%" PRId64 ",\"due_at_ms\":%" PRId64 ",\"overdue\":%s,"
            "\"urge_count\":%u,\"handling\":\"%s\"",
            c->registered_at_ms, c->due_at_ms, c->overdue ? "true" : "false", c->urge_count,
@@ -1395,23 +1269,23 @@ static void json_case(const Sanji__Case *c)
            ",\"paused_days\":%u,\"extended_days\":%u,\"extension_days\":%u,\"return_count\":%u",
            c->due_provisional ? "true" : "false", c->limit_days, c->paused_at_ms, c->paused_days,
            c->extended_days, c->extension_days, c->return_count);
-    json_field("first_receiver", c->first_receiver);
-    json_field("assignee", c->assignee);
-    json_field("assignee_name", c->assignee_name);
-    json_field("carrier", c->carrier);
-    json_field("carrier_name", c->carrier_name);
-    json_field("applicant", c->applicant ? c->applicant->name : "");
-    json_field("result", c->result);
-    json_field("return_reason", c->return_reason);
-    json_field("department", c->department);
-    json_field("department_code", c->department_code);
+    cli_json_field("first_receiver", c->first_receiver);
+    cli_json_field("assignee", c->assignee);
+    cli_json_field("assignee_name", c->assignee_name);
+    cli_json_field("carrier", c->carrier);
+    cli_json_field("carrier_name", c->carrier_name);
+    cli_json_field("applicant", c->applicant ? c->applicant->name : "");
+    cli_json_field("result", c->result);
+    cli_json_field("return_reason", c->return_reason);
+    cli_json_field("department", c->department);
+    cli_json_field("department_code", c->department_code);
     printf(",\"department_refusals\":%u", c->department_refusals);
     printf(",\"notify_state\":\"%s\",\"notify_attempts\":%u,\"notify_at_ms\":%" PRId64
            ",\"notify_retry_at_ms\":%" PRId64,
            sj_notify_state_name((sj_notify_state)c->notify_state), c->notify_attempts,
            c->notify_at_ms, c->notify_retry_at_ms);
     printf(",\"materials\":");
-    json_strings(c->materials, c->n_materials);
+    cli_json_strings(c->materials, c->n_materials);
     printf(",\"rectify_due_at_ms\":%" PRId64 ",\"rectified_at_ms\":%" PRId64
            ",\"called_back_at_ms\":%" PRId64 ",\"rectify_late\":%s",
            c->rectify_due_at_ms, c->rectified_at_ms, c->called_back_at_ms,
@@ -1419,16 +1293,11 @@ static void json_case(const Sanji__Case *c)
     printf(",\"satisfaction\":\"%s\"}", sj_satisfaction_name((sj_satisfaction)c->satisfaction));
 }
 
-static int nobody_logged_in(sj_error *err)
+static int cli_cmd_list(cli_run *r, const cli_command *cmd, sj_error *err)
 {
-    return sj_error_set(err, SJ_EUNKNOWN_PERSON, "%s", _("Nobody is logged in at this station; log in first (sanji login)."));
-}
-
-static int cmd_list(run *r, const command *cmd, sj_error *err)
-{
-    const opts *o = r->o;
+    const cli_opts *o = r->o;
     sc_use_person(r->c, NULL);
-    sj_case_status st[MAX_REPEAT];
+    sj_case_status st[CLI_MAX_REPEAT];
     for (size_t i = 0; i < o->n_statuses; i++) {
         st[i] = sj_case_status_from_name(o->statuses[i]);
         if (st[i] == SJ_STATUS_NONE) {
@@ -1437,20 +1306,20 @@ static int cmd_list(run *r, const command *cmd, sj_error *err)
             for (int k = 1; k < SJ_STATUS_COUNT && used < sizeof(names); k++)
                 used += (size_t)snprintf(names + used, sizeof(names) - used, "%s%s", k > 1 ? ", " : "",
                                          sj_case_status_name((sj_case_status)k));
-            return usage_error(NULL, _("unknown status \"%s\"; use one of: %s."), o->statuses[i], names);
+            return cli_usage_error(NULL, _("unknown status \"%s\"; use one of: %s."), o->statuses[i], names);
         }
     }
     /* `sanji mine`: 我的事项. */
     bool assigned = strcmp(cmd->name, "mine") == 0;
     if ((o->mine || assigned) && !sc_person(r->c)) {
-        nobody_logged_in(err);
-        return fail(err, EX_INPUT);
+        cli_nobody_logged_in(err);
+        return cli_fail(err, CLI_EX_INPUT);
     }
     sc_list_filter f = {.mine = o->mine, .overdue = o->overdue, .waiting_for_me = o->waiting,
                         .statuses = st, .n_statuses = o->n_statuses, .assigned = assigned};
     sc_case_list l;
     if (sc_list_cases(r->c, &f, &l, err) != 0)
-        return fail(err, EX_SETUP);
+        return cli_fail(err, CLI_EX_SETUP);
     if (o->json) {
         printf("[");
         for (size_t i = 0; i < l.n; i++) {
@@ -1462,43 +1331,18 @@ static int cmd_list(run *r, const command *cmd, sj_error *err)
     } else if (l.n == 0) {
         printf("%s\n", _("No cases."));
     } else {
-        print_header(LIST_COLUMNS, N_LIST_COLUMNS);
+        cli_print_header(LIST_COLUMNS, N_LIST_COLUMNS);
         for (size_t i = 0; i < l.n; i++)
             print_case_row(l.cases[i]);
         printf(_("%zu cases.\n"), l.n);
     }
     sc_case_list_free(&l);
-    return EX_OK;
-}
-
-static void kv(const char *k, const char *v)
-{
-    if (!v || !*v)
-        return;
-    print_cell(k, 14);
-    printf("%s\n", v);
-}
-
-/* One outbox row: when it was saved, the case (with_case), the action, and
- * how far it got (with the reason of a refusal). */
-static void print_outbox_row(const sc_outbox_entry *e, bool with_case)
-{
-    char t[32];
-    fmt_time(e->saved_at_ms, t, sizeof(t));
-    printf("  ");
-    print_cell(t, 16);
-    if (with_case) {
-        char ref[SJ_UUID_TEXT_SIZE];
-        sj_uuid_format(e->case_id, ref);
-        print_cell(*e->case_number ? e->case_number : ref, 22);
-    }
-    print_cell(sc_action_label((sj_case_action)e->action), 12);
-    printf("%s%s%s\n", sc_out_state_label(e->state), e->state == SC_OUT_REFUSED ? _(": ") : "", e->reason);
+    return CLI_EX_OK;
 }
 
 /* The attachments this station knows of a case and how far each is
  * (`sanji attachment list` asks the county too). */
-static void show_attachments(run *r, const uint8_t case_id[16])
+static void cli_show_attachments(cli_run *r, const uint8_t case_id[16])
 {
     sc_attach_row *rows = NULL;
     size_t n = 0;
@@ -1533,7 +1377,7 @@ static void show_attachments(run *r, const uint8_t case_id[16])
 /* The attachments this station knows of a case, as JSON objects
  * (`sanji --json show`): id, name, MIME type, size, material, chunks
  * recorded by the county of how many, and the refusal code if any. */
-static void json_attachments(run *r, const uint8_t case_id[16])
+static void cli_json_attachments(cli_run *r, const uint8_t case_id[16])
 {
     sc_attach_row *rows = NULL;
     size_t n = 0;
@@ -1544,9 +1388,9 @@ static void json_attachments(run *r, const uint8_t case_id[16])
         char id[SJ_UUID_TEXT_SIZE];
         sj_uuid_format(rows[i].attachment_id, id);
         printf("%s{\"attachment_id\":\"%s\"", i ? "," : "", id);
-        json_field("name", rows[i].name);
-        json_field("mime", rows[i].mime);
-        json_field("material", rows[i].material);
+        cli_json_field("name", rows[i].name);
+        cli_json_field("mime", rows[i].mime);
+        cli_json_field("material", rows[i].material);
         printf(",\"size\":%" PRIu64 ",\"chunks_recorded\":%u,\"chunks\":%u,\"local\":%s",
                rows[i].size, rows[i].chunks_applied, rows[i].chunk_count,
                rows[i].local ? "true" : "false");
@@ -1557,18 +1401,18 @@ static void json_attachments(run *r, const uint8_t case_id[16])
     free(rows);
 }
 
-static int cmd_show(run *r, const command *cmd, sj_error *err)
+static int cli_cmd_show(cli_run *r, const cli_command *cmd, sj_error *err)
 {
-    const opts *o = r->o;
+    const cli_opts *o = r->o;
     (void)cmd;
     sc_use_person(r->c, NULL);
     uint8_t id[16];
     sc_case_detail d;
-    int rc = find_case(r, o->args[0], id, err);
-    if (rc != EX_OK)
-        return fail(err, rc);
+    int rc = cli_find_case(r, o->args[0], id, err);
+    if (rc != CLI_EX_OK)
+        return cli_fail(err, rc);
     if (sc_get_case(r->c, id, &d, err) != 0)
-        return fail(err, EX_INPUT);
+        return cli_fail(err, CLI_EX_INPUT);
     const Sanji__Case *c = d.c;
     sj_case_action allowed[SJ_ACTION_COUNT];
     size_t na = sc_allowed_actions(r->c, c, allowed, SJ_ACTION_COUNT);
@@ -1582,15 +1426,15 @@ static int cmd_show(run *r, const command *cmd, sj_error *err)
                    i ? "," : "", e->seq, sj_case_action_name((sj_case_action)e->action),
                    sj_case_status_name((sj_case_status)e->from_status),
                    sj_case_status_name((sj_case_status)e->to_status), e->at_ms);
-            json_field("actor", e->actor_person);
-            json_field("actor_name", e->actor_name);
-            json_field("actor_node", e->actor_node);
-            json_field("person", e->person);
-            json_field("person_name", e->person_name);
-            json_field("note", e->note);
-            json_field("result", e->result);
+            cli_json_field("actor", e->actor_person);
+            cli_json_field("actor_name", e->actor_name);
+            cli_json_field("actor_node", e->actor_node);
+            cli_json_field("person", e->person);
+            cli_json_field("person_name", e->person_name);
+            cli_json_field("note", e->note);
+            cli_json_field("result", e->result);
             printf(",\"materials\":");
-            json_strings(e->materials, e->n_materials);
+            cli_json_strings(e->materials, e->n_materials);
             printf(",\"repeat_materials_request\":%s,\"clock_days\":%u,\"due_at_ms\":%" PRId64
                    ",\"due_provisional\":%s,\"notify_attempt\":%u}",
                    e->repeat_materials_request ? "true" : "false", e->clock_days, e->due_at_ms,
@@ -1602,11 +1446,11 @@ static int cmd_show(run *r, const command *cmd, sj_error *err)
             printf("%s{\"action\":\"%s\",\"state\":\"%s\"", i ? "," : "",
                    sj_case_action_name((sj_case_action)d.pending[i].action),
                    sn[d.pending[i].state]);
-            json_field("reason", d.pending[i].reason);
+            cli_json_field("reason", d.pending[i].reason);
             printf("}");
         }
         printf("],\"attachments\":[");
-        json_attachments(r, d.c->case_id.data);
+        cli_json_attachments(r, d.c->case_id.data);
         printf("],\"allowed\":[");
         for (size_t i = 0; i < na; i++)
             printf("%s\"%s\"", i ? "," : "", sj_case_action_name(allowed[i]));
@@ -1615,111 +1459,111 @@ static int cmd_show(run *r, const command *cmd, sj_error *err)
         char id_text[SJ_UUID_TEXT_SIZE], t1[32], t2[64];
         char mask_id[SJ_PERSONAL_MASK_SIZE], mask_phone[SJ_PERSONAL_MASK_SIZE];
         sj_uuid_format(id, id_text);
-        fmt_time(c->registered_at_ms, t1, sizeof(t1));
-        fmt_due(c->due_at_ms, c->due_provisional, t2, sizeof(t2));
+        cli_fmt_time(c->registered_at_ms, t1, sizeof(t1));
+        cli_fmt_due(c->due_at_ms, c->due_provisional, t2, sizeof(t2));
         /* Unmasked only where common/personal.h lets this node see them: the
          * case's own village station, or a desk whose level holds the case. */
         const sj_identity *me = sc_client_node(r->c);
         sc_text_applicant(c, me->role, me->unit, mask_id, mask_phone);
-        kv(_("Case number"), *c->number ? c->number : _("(not yet recorded by the county)"));
-        kv(_("Case id"), id_text);
-        kv(_("Status"), sc_status_label((sj_case_status)c->status));
-        kv(_("Handling"), sc_handling_label((sj_handling)c->handling));
+        cli_kv(_("Case number"), *c->number ? c->number : _("(not yet recorded by the county)"));
+        cli_kv(_("Case id"), id_text);
+        cli_kv(_("Status"), sc_status_label((sj_case_status)c->status));
+        cli_kv(_("Handling"), sc_handling_label((sj_handling)c->handling));
         if (d.predicted)
-            kv("", _("(includes actions not yet recorded by the county)"));
+            cli_kv("", _("(includes actions not yet recorded by the county)"));
         char item[512];
         snprintf(item, sizeof(item), "%s %s", c->item_code, c->item_name);
-        kv(_("Item"), item);
-        kv(_("Applicant"), c->applicant ? c->applicant->name : "");
-        kv(_("ID number"), mask_id);
-        kv(_("Phone"), mask_phone);
-        kv(_("Request"), c->request_text);
-        kv(_("First receiver"), *c->first_receiver_name ? c->first_receiver_name : c->first_receiver);
-        kv(_("Assigned to"), c->assignee && *c->assignee
+        cli_kv(_("Item"), item);
+        cli_kv(_("Applicant"), c->applicant ? c->applicant->name : "");
+        cli_kv(_("ID number"), mask_id);
+        cli_kv(_("Phone"), mask_phone);
+        cli_kv(_("Request"), c->request_text);
+        cli_kv(_("First receiver"), *c->first_receiver_name ? c->first_receiver_name : c->first_receiver);
+        cli_kv(_("Assigned to"), c->assignee && *c->assignee
                                  ? (*c->assignee_name ? c->assignee_name : c->assignee)
                                  : _("(not assigned)"));
-        kv(_("Carrier"), c->carrier && *c->carrier_name ? c->carrier_name : c->carrier);
+        cli_kv(_("Carrier"), c->carrier && *c->carrier_name ? c->carrier_name : c->carrier);
         char holder[128];
         snprintf(holder, sizeof(holder), "%s %s", sc_level_label((sj_level)c->holder_level), c->holder_unit);
-        kv(_("Held by"), holder);
-        kv(_("Registered"), t1);
-        kv(_("Due"), t2);
+        cli_kv(_("Held by"), holder);
+        cli_kv(_("Registered"), t1);
+        cli_kv(_("Due"), t2);
         if (c->overdue)
-            kv(_("Overdue"), _("yes"));
+            cli_kv(_("Overdue"), _("yes"));
         /* The clock: what moved the due time, and what waits. */
         char clock[128];
         if ((sj_case_status)c->status == SJ_STATUS_WAITING_MATERIALS && c->paused_at_ms > 0) {
-            fmt_time(c->paused_at_ms, t1, sizeof(t1));
+            cli_fmt_time(c->paused_at_ms, t1, sizeof(t1));
             /* Translators: the time limit stands while the villager gathers materials. */
             snprintf(clock, sizeof(clock), _("paused since %s, waiting for the materials"), t1);
-            kv(_("Time limit"), clock);
+            cli_kv(_("Time limit"), clock);
         }
         if (c->paused_days > 0) {
             snprintf(clock, sizeof(clock), _("%u working days"), c->paused_days);
-            kv(_("Paused for materials"), clock);
+            cli_kv(_("Paused for materials"), clock);
         }
         if (c->extended_days > 0) {
             snprintf(clock, sizeof(clock), _("%u working days"), c->extended_days);
-            kv(_("Extended (approved)"), clock);
+            cli_kv(_("Extended (approved)"), clock);
         }
         if (c->extension_days > 0) {
             snprintf(clock, sizeof(clock), _("%u working days, waiting for the level above"),
                      c->extension_days);
-            kv(_("Extension asked"), clock);
+            cli_kv(_("Extension asked"), clock);
         }
         if (c->return_count > 0) {
             snprintf(clock, sizeof(clock), _("%u times"), c->return_count);
-            kv(_("Returned down"), clock);
+            cli_kv(_("Returned down"), clock);
         }
-        fmt_time(c->registered_at_ms, t1, sizeof(t1)); /* t1 is the history's from here */
-        kv(_("Department"), c->department);
+        cli_fmt_time(c->registered_at_ms, t1, sizeof(t1)); /* t1 is the history's from here */
+        cli_kv(_("Department"), c->department);
         if (c->department_refusals > 0) {
             char n[16];
             snprintf(n, sizeof(n), "%u", c->department_refusals);
-            kv(_("Refused by departments"), n);
+            cli_kv(_("Refused by departments"), n);
         }
         /* The list is what is missing now: a case that moved on (supplied,
          * resolved, closed) keeps the field, but nothing is missing. */
         if ((sj_case_status)c->status == SJ_STATUS_WAITING_MATERIALS)
             for (size_t i = 0; i < c->n_materials; i++)
-                kv(i == 0 ? _("Missing materials") : " ", c->materials[i]);
+                cli_kv(i == 0 ? _("Missing materials") : " ", c->materials[i]);
         if (c->materials_rounds > 1) {
             char rounds[128];
             /* Translators: how many times missing materials were asked for;
              * more than once breaks the one-time notice (一次告知). */
             snprintf(rounds, sizeof(rounds), _("%u times: the list was not given all at once"),
                      c->materials_rounds);
-            kv(_("Material requests"), rounds);
+            cli_kv(_("Material requests"), rounds);
         }
-        kv(_("Result"), c->result);
-        kv(_("Return reason"), c->return_reason);
-        kv(_("Satisfaction"), sc_satisfaction_label((sj_satisfaction)c->satisfaction));
+        cli_kv(_("Result"), c->result);
+        cli_kv(_("Return reason"), c->return_reason);
+        cli_kv(_("Satisfaction"), sc_satisfaction_label((sj_satisfaction)c->satisfaction));
         char haocha[160];
         if (*sc_rectify_label(c, haocha, sizeof(haocha)))
-            kv(_("Rectification"), haocha);
+            cli_kv(_("Rectification"), haocha);
         if (c->called_back_at_ms > 0) {
-            fmt_time(c->called_back_at_ms, t1, sizeof(t1));
-            kv(_("Called back"), t1);
+            cli_fmt_time(c->called_back_at_ms, t1, sizeof(t1));
+            cli_kv(_("Called back"), t1);
         }
         char notify[160];
         if (*sc_notify_label(c, notify, sizeof(notify))) {
             if (c->notify_at_ms > 0) {
                 char at[32];
-                fmt_time(c->notify_at_ms, at, sizeof(at));
+                cli_fmt_time(c->notify_at_ms, at, sizeof(at));
                 size_t len = strlen(notify);
                 snprintf(notify + len, sizeof(notify) - len, " · %s", at);
             }
-            kv(_("Villager notified"), notify);
+            cli_kv(_("Villager notified"), notify);
         }
         printf("\n%s\n", _("History:"));
         for (size_t i = 0; i < d.n_events; i++) {
             const Sanji__CaseEvent *e = d.events[i];
-            fmt_time(e->at_ms, t1, sizeof(t1));
+            cli_fmt_time(e->at_ms, t1, sizeof(t1));
             printf("  %3u  ", e->seq);
-            print_cell(t1, 16);
-            print_cell(sc_action_label((sj_case_action)e->action), 12);
-            print_cell(sc_status_label((sj_case_status)e->to_status), 14);
-            print_cell(*e->actor_name ? e->actor_name : e->actor_person, 8);
+            cli_print_cell(t1, 16);
+            cli_print_cell(sc_action_label((sj_case_action)e->action), 12);
+            cli_print_cell(sc_status_label((sj_case_status)e->to_status), 14);
+            cli_print_cell(*e->actor_name ? e->actor_name : e->actor_person, 8);
             if (e->person && *e->person)
                 printf("→ %s  ", *e->person_name ? e->person_name : e->person);
             printf("%s%s%s", e->note, *e->note && *e->result ? " / " : "", e->result);
@@ -1733,7 +1577,7 @@ static int cmd_show(run *r, const command *cmd, sj_error *err)
                 printf(_(" (attempt %u)"), e->notify_attempt);
             if (e->due_at_ms > 0) {
                 char due[64];
-                fmt_due(e->due_at_ms, e->due_provisional, due, sizeof(due));
+                cli_fmt_due(e->due_at_ms, e->due_provisional, due, sizeof(due));
                 printf(_(" (due %s)"), due);
             }
             printf("\n");
@@ -1743,9 +1587,9 @@ static int cmd_show(run *r, const command *cmd, sj_error *err)
         if (d.n_pending) {
             printf("\n%s\n", _("This station's actions on the case:"));
             for (size_t i = 0; i < d.n_pending; i++)
-                print_outbox_row(&d.pending[i], false);
+                cli_print_outbox_row(&d.pending[i], false);
         }
-        show_attachments(r, d.c->case_id.data);
+        cli_show_attachments(r, d.c->case_id.data);
         if (na) {
             printf("\n%s", _("You may now: "));
             for (size_t i = 0; i < na; i++)
@@ -1754,17 +1598,17 @@ static int cmd_show(run *r, const command *cmd, sj_error *err)
         }
     }
     sc_case_detail_free(&d);
-    return EX_OK;
+    return CLI_EX_OK;
 }
 
 /* The columns of `sanji catalogue`, for its head and its rows. */
-static const column CATALOGUE_COLUMNS[] = {
+static const cli_column CATALOGUE_COLUMNS[] = {
     {N_("Code"), 8},  {N_("Item"), 28}, {N_("Finished at"), 10}, {N_("Limit (working days)"), 12},
     {N_("Department"), 16},
 };
 #define N_CATALOGUE_COLUMNS (sizeof(CATALOGUE_COLUMNS) / sizeof(CATALOGUE_COLUMNS[0]))
 
-static const column DEPARTMENT_COLUMNS[] = {
+static const cli_column DEPARTMENT_COLUMNS[] = {
     {N_("Code"), 10}, {N_("Department"), 24}, {N_("Items"), 6}, {N_("Active"), 6},
 };
 #define N_DEPARTMENT_COLUMNS (sizeof(DEPARTMENT_COLUMNS) / sizeof(DEPARTMENT_COLUMNS[0]))
@@ -1773,32 +1617,32 @@ static const column DEPARTMENT_COLUMNS[] = {
  * the county operator dispatches to. */
 /* `sanji print receipt|notice CASE`: the villager's paper (client/paper.h)
  * as a one-page PDF, from the station's own copy of the case. */
-static int cmd_print(run *r, const command *cmd, sj_error *err)
+static int cli_cmd_print(cli_run *r, const cli_command *cmd, sj_error *err)
 {
-    const opts *o = r->o;
+    const cli_opts *o = r->o;
     sc_paper_kind kind;
     if (strcmp(o->args[0], "receipt") == 0 || strcmp(o->args[0], "回执") == 0)
         kind = SC_PAPER_RECEIPT;
     else if (strcmp(o->args[0], "notice") == 0 || strcmp(o->args[0], "告知单") == 0)
         kind = SC_PAPER_NOTICE;
     else
-        return usage_error(cmd, _("which paper: receipt (受理回执) or notice (一次性告知单), not \"%s\"."),
+        return cli_usage_error(cmd, _("which paper: receipt (受理回执) or notice (一次性告知单), not \"%s\"."),
                            o->args[0]);
     sc_use_person(r->c, NULL);
     uint8_t id[16];
-    int rc = find_case(r, o->args[1], id, err);
-    if (rc != EX_OK)
-        return fail(err, rc);
+    int rc = cli_find_case(r, o->args[1], id, err);
+    if (rc != CLI_EX_OK)
+        return cli_fail(err, rc);
     sc_case_detail d;
     if (sc_get_case(r->c, id, &d, err) != 0)
-        return fail(err, EX_INPUT);
+        return cli_fail(err, CLI_EX_INPUT);
     sc_paper_input in;
     sc_paper_input_fill(r->c, &d, r->s->station_phone, &in);
     sc_paper *paper = malloc(sizeof *paper);
     if (!paper) {
         sc_case_detail_free(&d);
         sj_error_set(err, SJ_ENOMEM, NULL);
-        return fail(err, EX_SETUP);
+        return cli_fail(err, CLI_EX_SETUP);
     }
     rc = sc_paper_make(&in, kind, paper, err);
     char path[1024];
@@ -1815,12 +1659,12 @@ static int cmd_print(run *r, const command *cmd, sj_error *err)
     }
     if (rc == 0)
         rc = sc_paper_write_pdf(paper, path, err);
-    int exit_code = EX_OK;
+    int exit_code = CLI_EX_OK;
     if (rc != 0) {
-        exit_code = fail(err, rc == SJ_EIO ? EX_SETUP : EX_INPUT);
+        exit_code = cli_fail(err, rc == SJ_EIO ? CLI_EX_SETUP : CLI_EX_INPUT);
     } else if (o->json) {
         printf("{\"paper\":\"%s\"", kind == SC_PAPER_RECEIPT ? "receipt" : "notice");
-        json_field("file", path);
+        cli_json_field("file", path);
         printf("}\n");
     } else {
         printf(_("Written: %s (print it with your PDF viewer, or: lp %s)\n"), path, path);
@@ -1830,49 +1674,49 @@ static int cmd_print(run *r, const command *cmd, sj_error *err)
     return exit_code;
 }
 
-static int cmd_departments(run *r, const command *cmd, sj_error *err)
+static int cli_cmd_departments(cli_run *r, const cli_command *cmd, sj_error *err)
 {
-    const opts *o = r->o;
+    const cli_opts *o = r->o;
     (void)cmd;
     const Sanji__OrgTreeSync *t = sc_org_tree(r->c);
     if (!t) {
         sj_error_set(err, SJ_EUNKNOWN_ITEM, "%s",
                      _("No org tree has been received yet; connect once (sanji sync) and try "
                        "again."));
-        return fail(err, EX_INPUT);
+        return cli_fail(err, CLI_EX_INPUT);
     }
     if (o->json) {
         printf("[");
         for (size_t i = 0; i < t->n_departments; i++) {
             const Sanji__Department *d = t->departments[i];
             printf("%s{\"code\":", i ? ",\n" : "");
-            json_str(stdout, d->code);
-            json_field("name", d->name);
+            cli_json_str(stdout, d->code);
+            cli_json_field("name", d->name);
             printf(",\"active\":%s,\"items\":", d->active ? "true" : "false");
-            json_strings(d->item_codes, d->n_item_codes);
+            cli_json_strings(d->item_codes, d->n_item_codes);
             printf("}");
         }
         printf("]\n");
-        return EX_OK;
+        return CLI_EX_OK;
     }
     if (t->n_departments == 0) {
         printf("%s\n", _("The county has no departments on record."));
-        return EX_OK;
+        return CLI_EX_OK;
     }
-    print_header(DEPARTMENT_COLUMNS, N_DEPARTMENT_COLUMNS);
+    cli_print_header(DEPARTMENT_COLUMNS, N_DEPARTMENT_COLUMNS);
     for (size_t i = 0; i < t->n_departments; i++) {
         const Sanji__Department *d = t->departments[i];
         char items[16];
         snprintf(items, sizeof(items), "%zu", d->n_item_codes);
         const char *cells[N_DEPARTMENT_COLUMNS] = {d->code, d->name, items,
                                                    d->active ? _("yes") : _("no")};
-        print_cells(DEPARTMENT_COLUMNS, N_DEPARTMENT_COLUMNS, cells);
+        cli_print_cells(DEPARTMENT_COLUMNS, N_DEPARTMENT_COLUMNS, cells);
         fputc('\n', stdout);
     }
-    return EX_OK;
+    return CLI_EX_OK;
 }
 
-static const column PERSON_COLUMNS[] = {
+static const cli_column PERSON_COLUMNS[] = {
     {N_("Person id"), 20}, {N_("Name"), 12}, {N_("Stand-in (B岗)"), 20},
 };
 #define N_PERSON_COLUMNS (sizeof(PERSON_COLUMNS) / sizeof(PERSON_COLUMNS[0]))
@@ -1880,48 +1724,48 @@ static const column PERSON_COLUMNS[] = {
 /* The persons who work here (active, of this station's unit and role):
  * those a case held here is assigned to (sanji assign --person), with
  * their stand-ins. */
-static int cmd_persons(run *r, const command *cmd, sj_error *err)
+static int cli_cmd_persons(cli_run *r, const cli_command *cmd, sj_error *err)
 {
-    const opts *o = r->o;
+    const cli_opts *o = r->o;
     (void)cmd;
     sc_person_entry *v = NULL;
     size_t n = 0;
     if (sc_persons(r->c, &v, &n, err) != 0)
-        return fail(err, EX_SETUP);
+        return cli_fail(err, CLI_EX_SETUP);
     if (o->json) {
         printf("[");
         for (size_t i = 0; i < n; i++) {
             printf("%s{\"id\":", i ? ",\n" : "");
-            json_str(stdout, v[i].id);
-            json_field("name", v[i].name);
-            json_field("stand_in", v[i].stand_in);
+            cli_json_str(stdout, v[i].id);
+            cli_json_field("name", v[i].name);
+            cli_json_field("stand_in", v[i].stand_in);
             printf("}");
         }
         printf("]\n");
     } else if (n == 0) {
         printf("%s\n", _("No person list has been received yet; connect once (sanji sync)."));
     } else {
-        print_header(PERSON_COLUMNS, N_PERSON_COLUMNS);
+        cli_print_header(PERSON_COLUMNS, N_PERSON_COLUMNS);
         for (size_t i = 0; i < n; i++) {
             const char *cells[N_PERSON_COLUMNS] = {v[i].id, v[i].name, v[i].stand_in};
-            print_cells(PERSON_COLUMNS, N_PERSON_COLUMNS, cells);
+            cli_print_cells(PERSON_COLUMNS, N_PERSON_COLUMNS, cells);
             fputc('\n', stdout);
         }
     }
     free(v);
-    return EX_OK;
+    return CLI_EX_OK;
 }
 
-static const column DUTY_COLUMNS[] = {
+static const cli_column DUTY_COLUMNS[] = {
     {N_("Day"), 12}, {N_("Unit"), 14}, {N_("On duty"), 12}, {N_("Person id"), 20},
 };
 #define N_DUTY_COLUMNS (sizeof(DUTY_COLUMNS) / sizeof(DUTY_COLUMNS[0]))
 
 /* The duty roster (值班表) as the county last sent it: today on, today's
  * rows marked. */
-static int cmd_duty(run *r, const command *cmd, sj_error *err)
+static int cli_cmd_duty(cli_run *r, const cli_command *cmd, sj_error *err)
 {
-    const opts *o = r->o;
+    const cli_opts *o = r->o;
     (void)cmd;
     (void)err;
     const Sanji__DutySync *d = sc_duty(r->c);
@@ -1931,17 +1775,17 @@ static int cmd_duty(run *r, const command *cmd, sj_error *err)
     if (o->json)
         printf("[");
     else if (d && d->n_entries)
-        print_header(DUTY_COLUMNS, N_DUTY_COLUMNS);
+        cli_print_header(DUTY_COLUMNS, N_DUTY_COLUMNS);
     for (size_t i = 0; d && i < d->n_entries; i++) {
         const Sanji__DutyEntry *e = d->entries[i];
         if (strcmp(e->day, today) < 0)
             continue; /* yesterday's, kept for the day's turn */
         if (o->json) {
             printf("%s{\"day\":", shown ? ",\n" : "");
-            json_str(stdout, e->day);
-            json_field("org_unit", e->org_unit);
-            json_field("person", e->person);
-            json_field("person_name", e->person_name);
+            cli_json_str(stdout, e->day);
+            cli_json_field("org_unit", e->org_unit);
+            cli_json_field("person", e->person);
+            cli_json_field("person_name", e->person_name);
             printf(",\"today\":%s}", strcmp(e->day, today) == 0 ? "true" : "false");
         } else {
             const char *unit = sc_unit_name(r->c, e->org_unit);
@@ -1949,7 +1793,7 @@ static int cmd_duty(run *r, const command *cmd, sj_error *err)
             snprintf(day, sizeof(day), "%s%s", e->day, strcmp(e->day, today) == 0 ? "*" : "");
             const char *cells[N_DUTY_COLUMNS] = {day, unit ? unit : e->org_unit, e->person_name,
                                                  e->person};
-            print_cells(DUTY_COLUMNS, N_DUTY_COLUMNS, cells);
+            cli_print_cells(DUTY_COLUMNS, N_DUTY_COLUMNS, cells);
             fputc('\n', stdout);
         }
         shown++;
@@ -1961,7 +1805,7 @@ static int cmd_duty(run *r, const command *cmd, sj_error *err)
                           "(sanji-countyd duty), connect once (sanji sync)."));
     else
         printf("%s\n", _("* today"));
-    return EX_OK;
+    return CLI_EX_OK;
 }
 
 /* A department's queue, asked of the county (a department desk holds no
@@ -1969,9 +1813,9 @@ static int cmd_duty(run *r, const command *cmd, sj_error *err)
  * a county desk with every department's): 待接单, 办理中 (materials
  * requested included), 待审核回单, earliest due first; overdue and nearly
  * overdue (a time-limit warning issued) ones are marked. */
-static int cmd_queue(run *r, const command *cmd, sj_error *err)
+static int cli_cmd_queue(cli_run *r, const cli_command *cmd, sj_error *err)
 {
-    const opts *o = r->o;
+    const cli_opts *o = r->o;
     (void)cmd;
     sc_use_person(r->c, NULL);
     Sanji__CaseStatus st[] = {SANJI__CASE_STATUS__CASE_STATUS_DISPATCHED,
@@ -1989,12 +1833,12 @@ static int cmd_queue(run *r, const command *cmd, sj_error *err)
     q.kind_case = SANJI__QUERY__KIND_CASE_LIST;
     q.case_list = &cl;
     Sanji__QueryResult *res;
-    if (ask_peer(r, &q, &res, err) != 0)
-        return fail(err, err->code == SJ_ECLOSED ? EX_PENDING : EX_INPUT);
+    if (cli_ask_peer(r, &q, &res, err) != 0)
+        return cli_fail(err, err->code == SJ_ECLOSED ? CLI_EX_PENDING : CLI_EX_INPUT);
     if (res->result_case != SANJI__QUERY_RESULT__RESULT_CASE_LIST) {
         sanji__query_result__free_unpacked(res, NULL);
         sj_error_set(err, SJ_EPROTOCOL, "%s", _("The county's answer holds no case list."));
-        return fail(err, EX_INPUT);
+        return cli_fail(err, CLI_EX_INPUT);
     }
     const Sanji__CaseList *l = res->case_list;
     /* Materials asked by the county itself are not a department's. */
@@ -2010,7 +1854,7 @@ static int cmd_queue(run *r, const command *cmd, sj_error *err)
             json_case(c);
         } else {
             if (shown == 0)
-                print_header(LIST_COLUMNS, N_LIST_COLUMNS);
+                cli_print_header(LIST_COLUMNS, N_LIST_COLUMNS);
             print_case_row(c);
             if (!c->overdue && c->warn_level > 0)
                 printf("  %s\n", _("due soon"));
@@ -2024,16 +1868,16 @@ static int cmd_queue(run *r, const command *cmd, sj_error *err)
     else
         printf(_("%zu cases.\n"), shown);
     sanji__query_result__free_unpacked(res, NULL);
-    return EX_OK;
+    return CLI_EX_OK;
 }
 
-static int cmd_catalogue(run *r, const command *cmd, sj_error *err)
+static int cli_cmd_catalogue(cli_run *r, const cli_command *cmd, sj_error *err)
 {
-    const opts *o = r->o;
+    const cli_opts *o = r->o;
     (void)cmd;
     if (!sc_catalogue(r->c)) {
         sj_error_set(err, SJ_EUNKNOWN_ITEM, "%s", _("No service catalogue has been received yet; connect to the relay once (sanji sync) and try again."));
-        return fail(err, EX_INPUT);
+        return cli_fail(err, CLI_EX_INPUT);
     }
     const Sanji__CatalogueItem **items = NULL;
     size_t n = sc_catalogue_search(r->c, o->n_args ? o->args[0] : NULL, &items);
@@ -2041,21 +1885,21 @@ static int cmd_catalogue(run *r, const command *cmd, sj_error *err)
         printf("[");
         for (size_t i = 0; i < n; i++) {
             printf("%s{\"code\":", i ? ",\n" : "");
-            json_str(stdout, items[i]->code);
-            json_field("name", items[i]->name);
-            json_field("category", items[i]->category);
+            cli_json_str(stdout, items[i]->code);
+            cli_json_field("name", items[i]->name);
+            cli_json_field("category", items[i]->category);
             printf(",\"min_level\":\"%s\",\"limit_days\":%u",
                    sj_level_name((sj_level)items[i]->min_level), items[i]->limit_days);
-            json_field("department", items[i]->department);
+            cli_json_field("department", items[i]->department);
             printf(",\"materials\":");
-            json_strings(items[i]->materials, items[i]->n_materials);
+            cli_json_strings(items[i]->materials, items[i]->n_materials);
             printf("}");
         }
         printf("]\n");
     } else if (n == 0) {
         printf(_("No catalogue item matches \"%s\".\n"), o->n_args ? o->args[0] : "");
     } else {
-        print_header(CATALOGUE_COLUMNS, N_CATALOGUE_COLUMNS);
+        cli_print_header(CATALOGUE_COLUMNS, N_CATALOGUE_COLUMNS);
         for (size_t i = 0; i < n; i++) {
             char days[16];
             snprintf(days, sizeof(days), "%u", items[i]->limit_days);
@@ -2063,12 +1907,12 @@ static int cmd_catalogue(run *r, const command *cmd, sj_error *err)
                 items[i]->code, items[i]->name, sc_level_label((sj_level)items[i]->min_level), days,
                 items[i]->department,
             };
-            print_cells(CATALOGUE_COLUMNS, N_CATALOGUE_COLUMNS, cells);
+            cli_print_cells(CATALOGUE_COLUMNS, N_CATALOGUE_COLUMNS, cells);
             fputc('\n', stdout);
         }
     }
     free(items);
-    return EX_OK;
+    return CLI_EX_OK;
 }
 
 /* Each hop of the way to the county on a line of its own: this node's link
@@ -2087,34 +1931,34 @@ static void print_hops(sj_node_role role, const sc_status_info *st)
         snprintf(msg, sizeof(msg), "%s%s", _("not connected: "),
                  *st->last_error_text ? st->last_error_text : _("no answer yet"));
     }
-    kv(first, msg);
+    cli_kv(first, msg);
     if (!via_relay)
         return;
     if (!st->link_up) {
-        kv(_("County link"), _("unknown while the township is not reachable"));
+        cli_kv(_("County link"), _("unknown while the township is not reachable"));
     } else if (st->upstream_online) {
-        kv(_("County link"), _("up"));
+        cli_kv(_("County link"), _("up"));
     } else {
-        fmt_time(st->upstream_last_contact_ms, t, sizeof(t));
+        cli_fmt_time(st->upstream_last_contact_ms, t, sizeof(t));
         /* Translators: the relay's link to the county is down; %s is the
          * time of its last contact with the county. */
         snprintf(msg, sizeof(msg), _("down (last contact %s); the township keeps the work"), t);
-        kv(_("County link"), msg);
+        cli_kv(_("County link"), msg);
     }
 }
 
 /* `sanji status`, and `sanji sync` (mode M_SYNC): the same report, sync
  * connects even with --offline and exits 5 while anything is unsent. */
-static int cmd_status(run *r, const command *cmd, sj_error *err)
+static int cli_cmd_status(cli_run *r, const cli_command *cmd, sj_error *err)
 {
-    const opts *o = r->o;
-    bool sync = r->mode == M_SYNC;
+    const cli_opts *o = r->o;
+    bool sync = r->mode == CLI_M_SYNC;
     (void)cmd;
     if (sync || !o->offline)
-        run_link(r, wait_seconds(o, sync ? 10 : 3));
+        cli_run_link(r, cli_wait_seconds(o, sync ? 10 : 3));
     sc_status_info st;
     if (sc_status(r->c, &st, err) != 0)
-        return fail(err, EX_SETUP);
+        return cli_fail(err, CLI_EX_SETUP);
     if (r->have_final) {
         /* The link as it was when the run ended; the outbox counts are now's. */
         sc_outbox_counts now = st.outbox;
@@ -2127,12 +1971,12 @@ static int cmd_status(run *r, const command *cmd, sj_error *err)
     const Sanji__Person *p = (sc_use_person(r->c, NULL) == 0) ? sc_person(r->c) : NULL;
     if (o->json) {
         printf("{\"node\":\"%s\"", sc_client_node(r->c)->node_id);
-        json_field("person", p ? p->id : "");
+        cli_json_field("person", p ? p->id : "");
         printf(",\"link_up\":%s,\"caught_up\":%s,\"county_online\":%s,\"peer\":\"%s\"",
                st.link_up ? "true" : "false", st.caught_up ? "true" : "false",
                st.upstream_online ? "true" : "false", st.peer_node);
         printf(",\"county_last_contact_ms\":%" PRId64, st.upstream_last_contact_ms);
-        json_field("last_error", st.last_error_text);
+        cli_json_field("last_error", st.last_error_text);
         printf(",\"lasting_refusal\":\"%s\"",
                st.lasting_refusal ? sj_err_name(st.lasting_refusal) : "");
         printf(",\"outbox\":{\"saved\":%u,\"stored\":%u,\"applied\":%u,\"refused\":%u},"
@@ -2144,53 +1988,53 @@ static int cmd_status(run *r, const command *cmd, sj_error *err)
         printf("}}\n");
     } else {
         char t[32];
-        kv(_("This node"), sc_client_node(r->c)->node_id);
-        kv(_("Logged in"), p ? p->name : _("(nobody)"));
+        cli_kv(_("This node"), sc_client_node(r->c)->node_id);
+        cli_kv(_("Logged in"), p ? p->name : _("(nobody)"));
         if (o->offline && !sync)
-            kv(_("Link"), _("not checked (--offline)"));
+            cli_kv(_("Link"), _("not checked (--offline)"));
         else
             print_hops(sc_client_node(r->c)->role, &st);
         /* Known from the store, so offline too: retrying will not help. */
         if (st.lasting_refusal)
-            kv(_("Refused for good"), sc_lasting_advice(st.lasting_refusal));
+            cli_kv(_("Refused for good"), sc_lasting_advice(st.lasting_refusal));
         char cnt[128];
         snprintf(cnt, sizeof(cnt), _("%u saved, %u reached the township, not yet recorded"),
                  st.outbox.saved, st.outbox.stored);
-        kv(_("Outbox"), cnt);
+        cli_kv(_("Outbox"), cnt);
         if (st.outbox.oldest_unfinished_ms) {
-            fmt_time(st.outbox.oldest_unfinished_ms, t, sizeof(t));
-            kv(_("Oldest unsent"), t);
+            cli_fmt_time(st.outbox.oldest_unfinished_ms, t, sizeof(t));
+            cli_kv(_("Oldest unsent"), t);
         }
         for (size_t i = 0; i < st.n_cursors && i < 16; i++) {
             char cur[64];
             snprintf(cur, sizeof(cur), "%s #%" PRIu64, st.cursors[i].village, st.cursors[i].after_seq);
-            kv(i == 0 ? _("Feed position") : " ", cur);
+            cli_kv(i == 0 ? _("Feed position") : " ", cur);
         }
         size_t shown = 0;
         for (size_t i = n; i-- > 0 && shown < 20;) {
             if (shown++ == 0)
                 printf("\n%s\n", _("Recent actions of this station:"));
-            print_outbox_row(&e[i], true);
+            cli_print_outbox_row(&e[i], true);
         }
     }
     sc_store_outbox_free(e, n);
     if (sync && (!st.caught_up || st.outbox.saved > 0))
-        return EX_PENDING;
-    return EX_OK;
+        return CLI_EX_PENDING;
+    return CLI_EX_OK;
 }
 
-static int cmd_watch(run *r, const command *cmd, sj_error *err)
+static int cli_cmd_watch(cli_run *r, const cli_command *cmd, sj_error *err)
 {
     (void)cmd;
     (void)err;
     if (!r->o->json)
         printf("%s\n", _("Watching for updates; press Ctrl-C to stop."));
     fflush(stdout);
-    run_link(r, -1);
-    return EX_OK;
+    cli_run_link(r, -1);
+    return CLI_EX_OK;
 }
 
-static int read_password(const opts *o, char *buf, size_t cap)
+static int read_password(const cli_opts *o, char *buf, size_t cap)
 {
     const char *env = getenv("SANJI_PASSWORD");
     if (!o->password_stdin && env && *env) {
@@ -2218,8 +2062,8 @@ static void json_person(const char *node, const Sanji__Person *p)
     if (node)
         printf("\"node\":\"%s\",", node);
     printf("\"person\":");
-    json_str(stdout, p ? p->id : "");
-    json_field("name", p ? p->name : "");
+    cli_json_str(stdout, p ? p->id : "");
+    cli_json_field("name", p ? p->name : "");
     printf("}\n");
 }
 
@@ -2230,14 +2074,14 @@ static void print_attachment(const char *id, const char *name, const char *mime,
 {
     char hex[SJ_ATTACH_HEX_SIZE];
     sj_attach_hex(sha, hex);
-    if (json_mode) {
+    if (cli_json_mode) {
         printf("{\"attachment_id\":\"%s\"", id);
-        json_field("name", name);
-        json_field("mime", mime);
+        cli_json_field("name", name);
+        cli_json_field("mime", mime);
         printf(",\"size\":%" PRIu64, size);
-        json_field("material", material);
-        json_field("sha256", hex);
-        json_field("state", state);
+        cli_json_field("material", material);
+        cli_json_field("sha256", hex);
+        cli_json_field("state", state);
         printf("}");
         return;
     }
@@ -2247,12 +2091,12 @@ static void print_attachment(const char *id, const char *name, const char *mime,
 
 /* The attachments of a case: as the county has them when it can be asked
  * (--offline: not asked), and as this station has them. */
-static int attachment_list(run *r, const uint8_t cid[16], sj_error *err)
+static int attachment_list(cli_run *r, const uint8_t cid[16], sj_error *err)
 {
     sc_attach_row *rows = NULL;
     size_t n = 0;
     if (sc_attachments(r->c, cid, &rows, &n, err) != 0)
-        return fail(err, EX_SETUP);
+        return cli_fail(err, CLI_EX_SETUP);
     Sanji__QueryResult *res = NULL;
     sj_error qerr;
     sj_error_clear(&qerr);
@@ -2262,10 +2106,10 @@ static int attachment_list(run *r, const uint8_t cid[16], sj_error *err)
         Sanji__Query q = SANJI__QUERY__INIT;
         q.kind_case = SANJI__QUERY__KIND_ATTACHMENT;
         q.attachment = &aq;
-        if (ask_peer(r, &q, &res, &qerr) != 0)
+        if (cli_ask_peer(r, &q, &res, &qerr) != 0)
             res = NULL;
     }
-    if (json_mode)
+    if (cli_json_mode)
         printf("{\"county\":[");
     else if (res)
         printf("%s\n", _("At the county:"));
@@ -2280,14 +2124,14 @@ static int attachment_list(run *r, const uint8_t cid[16], sj_error *err)
             else
                 snprintf(state, sizeof state, _("attachment: %u of %u pieces at the county"),
                          in->chunks_received, in->chunk_count);
-            if (json_mode && shown++)
+            if (cli_json_mode && shown++)
                 printf(",");
             print_attachment(id, in->name, in->mime, in->size, in->material, in->sha256.data, state);
         }
-    } else if (!json_mode && !r->o->offline) {
+    } else if (!cli_json_mode && !r->o->offline) {
         printf("%s%s\n", _("The county could not be asked: "), qerr.message);
     }
-    if (json_mode)
+    if (cli_json_mode)
         printf("],\"here\":[");
     else if (n)
         printf("%s\n", _("At this station:"));
@@ -2303,17 +2147,17 @@ static int attachment_list(run *r, const uint8_t cid[16], sj_error *err)
         else
             snprintf(state, sizeof state, _("attachment: uploading, %u of %u pieces recorded"),
                      rows[i].chunks_applied, rows[i].chunk_count);
-        if (json_mode && i)
+        if (cli_json_mode && i)
             printf(",");
         print_attachment(id, rows[i].name, rows[i].mime, rows[i].size, rows[i].material,
                          rows[i].sha256, state);
     }
-    if (json_mode)
+    if (cli_json_mode)
         printf("]}\n");
     free(rows);
     if (res)
         sanji__query_result__free_unpacked(res, NULL);
-    return EX_OK;
+    return CLI_EX_OK;
 }
 
 static int write_whole(const char *path, const uint8_t *data, size_t len, sj_error *err)
@@ -2331,7 +2175,7 @@ static int write_whole(const char *path, const uint8_t *data, size_t len, sj_err
 static void attachment_fetched(sc_client *c, int status, const char *reason, const uint8_t *file,
                                size_t len, void *data)
 {
-    run *r = data;
+    cli_run *r = data;
     if (status == 0) {
         r->att_data = malloc(len ? len : 1);
         if (r->att_data) {
@@ -2347,15 +2191,15 @@ static void attachment_fetched(sc_client *c, int status, const char *reason, con
 
 /* Fetches an attachment from the county (sc_attachment_fetch(), once the
  * link is up) and returns the file (*data malloc'd). */
-static int attachment_fetch(run *r, const uint8_t cid[16], const uint8_t aid[16], uint8_t **data,
+static int cli_attachment_fetch(cli_run *r, const uint8_t cid[16], const uint8_t aid[16], uint8_t **data,
                             size_t *len, sj_error *err)
 {
     r->att_case = cid;
     r->att_id = aid;
     r->fetching = true;
     r->fetch_status = SJ_ECLOSED;
-    double wait = wait_seconds(r->o, 60);
-    run_link(r, wait >= 0 && wait < 60 ? 60 : wait);
+    double wait = cli_wait_seconds(r->o, 60);
+    cli_run_link(r, wait >= 0 && wait < 60 ? 60 : wait);
     r->att_id = NULL;
     if (r->fetching || r->done)
         return sj_error_set(err, SJ_ECLOSED, "%s",
@@ -2370,98 +2214,98 @@ static int attachment_fetch(run *r, const uint8_t cid[16], const uint8_t aid[16]
     return 0;
 }
 
-static int cmd_attachment(run *r, const command *cmd, sj_error *err)
+static int cli_cmd_attachment(cli_run *r, const cli_command *cmd, sj_error *err)
 {
-    const opts *o = r->o;
+    const cli_opts *o = r->o;
     const char *verb = o->args[0];
     bool add = strcmp(verb, "add") == 0, list = strcmp(verb, "list") == 0,
          get = strcmp(verb, "get") == 0;
     if (!add && !list && !get)
-        return usage_error(cmd, _("what to do: add, list or get, not \"%s\"."), verb);
+        return cli_usage_error(cmd, _("what to do: add, list or get, not \"%s\"."), verb);
     if ((add || get) && o->n_args != 3)
-        return usage_error(cmd, _("missing %s."), add ? "FILE" : "ATTACHMENT_ID");
+        return cli_usage_error(cmd, _("missing %s."), add ? "FILE" : "ATTACHMENT_ID");
     if (get && !o->output)
-        return usage_error(cmd, _("option --%s needs a value."), "output");
+        return cli_usage_error(cmd, _("option --%s needs a value."), "output");
     sc_use_person(r->c, NULL);
     uint8_t cid[16];
-    int rc = find_case(r, o->args[1], cid, err);
+    int rc = cli_find_case(r, o->args[1], cid, err);
     /* A case not held here, named by its id: the county judges whether
      * its attachments may be opened here. */
-    if (rc != EX_OK && !add && sj_uuid_parse(o->args[1], cid, NULL) == 0)
-        rc = EX_OK;
-    if (rc != EX_OK)
-        return fail(err, rc);
+    if (rc != CLI_EX_OK && !add && sj_uuid_parse(o->args[1], cid, NULL) == 0)
+        rc = CLI_EX_OK;
+    if (rc != CLI_EX_OK)
+        return cli_fail(err, rc);
     if (list)
         return attachment_list(r, cid, err);
     if (add) {
         if (sc_use_person(r->c, err) != 0)
-            return fail(err, EX_INPUT);
+            return cli_fail(err, CLI_EX_INPUT);
         if (attach_one(r, cid, o->args[2], o->n_materials ? o->materials[0] : NULL, err) != 0)
-            return fail(err, err->code == SJ_EIO ? EX_SETUP : EX_INPUT);
+            return cli_fail(err, err->code == SJ_EIO ? CLI_EX_SETUP : CLI_EX_INPUT);
         /* Sent for --wait seconds; what is not sent goes with the next run. */
-        double wait = wait_seconds(o, 5);
-        r->mode = M_SYNC;
+        double wait = cli_wait_seconds(o, 5);
+        r->mode = CLI_M_SYNC;
         if (wait > 0)
-            run_link(r, wait);
-        return EX_OK;
+            cli_run_link(r, wait);
+        return CLI_EX_OK;
     }
     uint8_t aid[16];
     if (sj_uuid_parse(o->args[2], aid, err) != 0)
-        return fail(err, EX_INPUT);
+        return cli_fail(err, CLI_EX_INPUT);
     uint8_t *data = NULL;
     size_t len = 0;
     if (sc_attachment_data(r->c, aid, &data, &len, err) != 0) {
         if (err->code != SJ_ENOTFOUND)
-            return fail(err, EX_SETUP);
+            return cli_fail(err, CLI_EX_SETUP);
         if (o->offline)
-            return fail(err, EX_PENDING);
-        rc = attachment_fetch(r, cid, aid, &data, &len, err);
+            return cli_fail(err, CLI_EX_PENDING);
+        rc = cli_attachment_fetch(r, cid, aid, &data, &len, err);
         if (rc != 0)
-            return fail(err, rc == SJ_ESCOPE || rc == SJ_EUNKNOWN_CASE || rc == SJ_ENOTFOUND ||
+            return cli_fail(err, rc == SJ_ESCOPE || rc == SJ_EUNKNOWN_CASE || rc == SJ_ENOTFOUND ||
                                      rc == SJ_EATTACH_INCOMPLETE
-                                 ? EX_REFUSED
-                                 : EX_PENDING);
+                                 ? CLI_EX_REFUSED
+                                 : CLI_EX_PENDING);
     }
     rc = write_whole(o->output, data, len, err);
     free(data);
     if (rc != 0)
-        return fail(err, EX_SETUP);
-    if (json_mode)
+        return cli_fail(err, CLI_EX_SETUP);
+    if (cli_json_mode)
         printf("{\"file\":\"%s\",\"bytes\":%zu}\n", o->output, len);
     else
         printf(_("Written: %s (%zu bytes)\n"), o->output, len);
-    return EX_OK;
+    return CLI_EX_OK;
 }
 
-static int cmd_logout(run *r, const command *cmd, sj_error *err)
+static int cli_cmd_logout(cli_run *r, const cli_command *cmd, sj_error *err)
 {
     (void)cmd;
     if (sc_logout(r->c, err) != 0)
-        return fail(err, EX_SETUP);
+        return cli_fail(err, CLI_EX_SETUP);
     if (!r->o->json)
         printf("%s\n", _("Logged out."));
-    return EX_OK;
+    return CLI_EX_OK;
 }
 
-static int cmd_whoami(run *r, const command *cmd, sj_error *err)
+static int cli_cmd_whoami(cli_run *r, const cli_command *cmd, sj_error *err)
 {
     (void)cmd;
     sj_error_clear(err);
     const Sanji__Person *p = sc_use_person(r->c, err) == 0 ? sc_person(r->c) : NULL;
     if (!p && err->code == 0)
-        nobody_logged_in(err);
+        cli_nobody_logged_in(err);
     if (!p)
-        return fail(err, EX_INPUT);
+        return cli_fail(err, CLI_EX_INPUT);
     if (r->o->json)
         json_person(sc_client_node(r->c)->node_id, p);
     else
         printf("%s %s (%s)\n", _("Logged in:"), p->name, p->id);
-    return EX_OK;
+    return CLI_EX_OK;
 }
 
 /* The new password, twice: SANJI_NEW_PASSWORD (both), the next two lines
  * of standard input (--password-stdin, or not a terminal), or prompts. */
-static int read_new_password(const opts *o, char *a, char *b, size_t cap, sj_error *err)
+static int read_new_password(const cli_opts *o, char *a, char *b, size_t cap, sj_error *err)
 {
     const char *env = getenv("SANJI_NEW_PASSWORD");
     if (!o->password_stdin && env && *env) {
@@ -2491,62 +2335,62 @@ static int read_new_password(const opts *o, char *a, char *b, size_t cap, sj_err
 /* Changes the logged-in person's password from old_pw (sc_change_password())
  * and sends it if the link comes up within --wait (5 s); the new password
  * counts here at once.  Returns the exit status. */
-static int change_password(run *r, const char *old_pw, sj_error *err)
+static int change_password(cli_run *r, const char *old_pw, sj_error *err)
 {
-    const opts *o = r->o;
+    const cli_opts *o = r->o;
     char a[1024], b[1024];
     int rc = read_new_password(o, a, b, sizeof a, err);
     if (rc == 0) {
         r->passwd_done = false;
-        rc = sc_change_password(r->c, old_pw, a, login_done, r, err);
+        rc = sc_change_password(r->c, old_pw, a, cli_login_done, r, err);
     }
     explicit_bzero(a, sizeof a);
     explicit_bzero(b, sizeof b);
     if (rc != 0)
-        return fail(err, EX_INPUT);
+        return cli_fail(err, CLI_EX_INPUT);
     while (!r->passwd_done)
         uv_run(&r->loop, UV_RUN_DEFAULT);
     if (r->login_status != 0)
-        return fail(&r->login_err, EX_INPUT);
+        return cli_fail(&r->login_err, CLI_EX_INPUT);
     if (!o->json)
         printf("%s\n", _("Password changed; the new one counts at this station now."));
     /* Sent like an action: with the outbox when the link comes up. */
-    r->mode = M_SYNC;
-    double wait = wait_seconds(o, 5);
+    r->mode = CLI_M_SYNC;
+    double wait = cli_wait_seconds(o, 5);
     sc_status_info st;
     if (wait > 0)
-        run_link(r, wait);
+        cli_run_link(r, wait);
     if (!o->json && sc_status(r->c, &st, err) == 0 && st.outbox.saved > 0)
         printf("%s\n", _("Not yet sent: it stays in the outbox and goes with the next run or `sanji sync`."));
-    return EX_OK;
+    return CLI_EX_OK;
 }
 
-static int cmd_passwd(run *r, const command *cmd, sj_error *err)
+static int cli_cmd_passwd(cli_run *r, const cli_command *cmd, sj_error *err)
 {
     (void)cmd;
-    const opts *o = r->o;
+    const cli_opts *o = r->o;
     if (sc_use_person(r->c, err) != 0)
-        return fail(err, EX_INPUT);
+        return cli_fail(err, CLI_EX_INPUT);
     char pw[1024];
     if (read_password(o, pw, sizeof(pw)) != 0 || !*pw) {
         sj_error_set(err, SJ_EMISSING_FIELD, "%s", _("No password given."));
-        return fail(err, EX_INPUT);
+        return cli_fail(err, CLI_EX_INPUT);
     }
     int code = change_password(r, pw, err);
     explicit_bzero(pw, sizeof(pw));
     return code;
 }
 
-static int cmd_login(run *r, const command *cmd, sj_error *err)
+static int cli_cmd_login(cli_run *r, const cli_command *cmd, sj_error *err)
 {
-    const opts *o = r->o;
+    const cli_opts *o = r->o;
     const char *person = o->n_args ? o->args[0] : r->s->person_default;
     if (!person || !*person)
-        return usage_error(cmd, "%s", _("give the person id or name."));
+        return cli_usage_error(cmd, "%s", _("give the person id or name."));
     char pw[1024];
     if (read_password(o, pw, sizeof(pw)) != 0 || !*pw) {
         sj_error_set(err, SJ_EMISSING_FIELD, "%s", _("No password given."));
-        return fail(err, EX_INPUT);
+        return cli_fail(err, CLI_EX_INPUT);
     }
     r->person = person;
     r->password = pw;
@@ -2557,19 +2401,19 @@ static int cmd_login(run *r, const command *cmd, sj_error *err)
      * fetch it first. */
     sc_status_info st;
     if (sc_status(r->c, &st, err) == 0 && st.person_version > 0) {
-        start_login(r);
+        cli_start_login(r);
         if (!r->done)
             uv_run(&r->loop, UV_RUN_DEFAULT);
     } else {
-        run_link(r, wait_seconds(o, 10));
+        cli_run_link(r, cli_wait_seconds(o, 10));
     }
     r->password = NULL;
     if (r->login_status != 0) {
         explicit_bzero(pw, sizeof(pw));
-        return fail(&r->login_err, r->login_status == SJ_EAUTH || r->login_status == SJ_EUNKNOWN_PERSON ||
+        return cli_fail(&r->login_err, r->login_status == SJ_EAUTH || r->login_status == SJ_EUNKNOWN_PERSON ||
                                            r->login_status == SJ_EMISSING_FIELD
-                                       ? EX_INPUT
-                                       : EX_SETUP);
+                                       ? CLI_EX_INPUT
+                                       : CLI_EX_SETUP);
     }
     const Sanji__Person *p = sc_person(r->c);
     /* A password the county set (a new person, a reset) is replaced before
@@ -2580,7 +2424,7 @@ static int cmd_login(run *r, const command *cmd, sj_error *err)
                              "characters, two of letters, digits and other characters)."));
         int code = change_password(r, pw, err);
         explicit_bzero(pw, sizeof(pw));
-        if (code != EX_OK)
+        if (code != CLI_EX_OK)
             return code;
     }
     explicit_bzero(pw, sizeof(pw));
@@ -2592,12 +2436,12 @@ static int cmd_login(run *r, const command *cmd, sj_error *err)
      * that nothing saved here can go out. */
     if (!o->json && sc_lasting_refusal(r->c))
         printf("%s\n", sc_lasting_advice(sc_lasting_refusal(r->c)));
-    return EX_OK;
+    return CLI_EX_OK;
 }
 
 /* `sanji setup BUNDLE`: opens the bundle with the slip's passphrase and
  * writes the station's files (client/setup.h); needs no configuration. */
-static int setup_station(const opts *o)
+static int cli_setup_station(const cli_opts *o)
 {
     char pass[256];
     sj_error err;
@@ -2618,12 +2462,12 @@ static int setup_station(const opts *o)
         rc = sc_setup_import(o->args[0], pass, &t, o->force, &res, &err);
     explicit_bzero(pass, sizeof(pass));
     if (rc != 0)
-        return fail(&err, rc == SJ_EAUTH || rc == SJ_EINVAL ? EX_INPUT : EX_SETUP);
+        return cli_fail(&err, rc == SJ_EAUTH || rc == SJ_EINVAL ? CLI_EX_INPUT : CLI_EX_SETUP);
     if (o->json) {
         printf("{\"node\":");
-        json_str(stdout, res.id.node_id);
-        json_field("unit_name", res.unit_name);
-        json_field("config", t.config);
+        cli_json_str(stdout, res.id.node_id);
+        cli_json_field("unit_name", res.unit_name);
+        cli_json_field("config", t.config);
         printf(",\"unchanged\":%s}\n", res.unchanged ? "true" : "false");
     } else {
         printf(res.unchanged ? _("This station was already set up as %s %s; nothing changed.\n")
@@ -2631,12 +2475,12 @@ static int setup_station(const opts *o)
                res.id.node_id, res.unit_name);
         printf(_("Configuration: %s\n"), t.config);
     }
-    return EX_OK;
+    return CLI_EX_OK;
 }
 
 /* Whether --json is on the command line, read as the parsers below read it:
  * the value of an option that takes one (--note --json) is not the flag. */
-static bool wants_json(int argc, char **argv)
+static bool cli_wants_json(int argc, char **argv)
 {
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
@@ -2645,8 +2489,8 @@ static bool wants_json(int argc, char **argv)
         if (strncmp(a, "--", 2) != 0 || strchr(a, '=') != NULL)
             continue;
         bool takes_value = strcmp(a + 2, "config") == 0;
-        for (size_t k = 0; k < N_OPTIONS && !takes_value; k++)
-            takes_value = OPTIONS[k].has_arg && strcmp(OPTIONS[k].name, a + 2) == 0;
+        for (size_t k = 0; k < CLI_N_OPTIONS && !takes_value; k++)
+            takes_value = CLI_OPTIONS[k].has_arg && strcmp(CLI_OPTIONS[k].name, a + 2) == 0;
         if (takes_value)
             i++;
     }
@@ -2655,7 +2499,7 @@ static bool wants_json(int argc, char **argv)
 
 /* ---- network ----------------------------------------------------------- */
 
-static const column NETWORK_COLUMNS[] = {
+static const cli_column NETWORK_COLUMNS[] = {
     {N_("Place"), 14}, {N_("Node"), 30}, {N_("Link"), 16}, {N_("Last seen"), 16},
     {N_("Queue"), 6},  {N_("Certificate until"), 10},
     {N_("Staffed today (h)"), 10}, {N_("Last working day (h)"), 10},
@@ -2664,7 +2508,7 @@ static const column NETWORK_COLUMNS[] = {
 
 /* One row of `sanji network`: a township's relay (or its stand-in) or a
  * station under it. */
-static void network_row(run *r, const char *unit, const char *node, bool never, bool online,
+static void network_row(cli_run *r, const char *unit, const char *node, bool never, bool online,
                         uint32_t days, int64_t seen_ms, uint32_t queue, int64_t cert_ms,
                         bool indent, const Sanji__StationStatus *st, uint32_t warn_percent)
 {
@@ -2687,28 +2531,28 @@ static void network_row(run *r, const char *unit, const char *node, bool never, 
         snprintf(link, sizeof(link), _("offline %u working days"), (unsigned)days);
     else
         snprintf(link, sizeof(link), "%s", _("offline"));
-    fmt_time(never ? 0 : seen_ms, seen, sizeof(seen));
+    cli_fmt_time(never ? 0 : seen_ms, seen, sizeof(seen));
     snprintf(q, sizeof(q), never ? "-" : "%u", (unsigned)queue);
-    fmt_time(cert_ms, cert, sizeof(cert));
+    cli_fmt_time(cert_ms, cert, sizeof(cert));
     cert[10] = '\0';
     const char *cells[N_NETWORK_COLUMNS] = {place, node && *node ? node : "-", link, seen, q, cert,
                                             today_h, last_h};
-    print_cells(NETWORK_COLUMNS, N_NETWORK_COLUMNS, cells);
+    cli_print_cells(NETWORK_COLUMNS, N_NETWORK_COLUMNS, cells);
     fputc('\n', stdout);
 }
 
 /* `sanji network`: the desk's scope as the county (or, for a township
  * desk, its relay) sees it, the warnings of client/netview.h first (with
  * --json, as "warnings" with their kind, for a script's alarm). */
-static int cmd_network(run *r, const command *cmd, sj_error *err)
+static int cli_cmd_network(cli_run *r, const cli_command *cmd, sj_error *err)
 {
     (void)cmd;
     Sanji__Query q = SANJI__QUERY__INIT;
     q.kind_case = SANJI__QUERY__KIND_NETWORK_STATUS;
     q.network_status = true;
     Sanji__QueryResult *res;
-    if (ask_peer(r, &q, &res, err) != 0)
-        return fail(err, err->code == SJ_ECLOSED ? EX_PENDING : EX_INPUT);
+    if (cli_ask_peer(r, &q, &res, err) != 0)
+        return cli_fail(err, err->code == SJ_ECLOSED ? CLI_EX_PENDING : CLI_EX_INPUT);
     const Sanji__NetworkStatus *ns = res->network;
     sc_netview_warning *w = NULL;
     size_t nw = 0;
@@ -2716,7 +2560,7 @@ static int cmd_network(run *r, const command *cmd, sj_error *err)
         if (ns == NULL)
             sj_error_set(err, SJ_EFRAME_BAD_FIELD, "%s", _("The answer holds no network view."));
         sanji__query_result__free_unpacked(res, NULL);
-        return fail(err, EX_INPUT);
+        return cli_fail(err, CLI_EX_INPUT);
     }
     if (r->o->json) {
         printf("{\"warnings\":[");
@@ -2727,17 +2571,17 @@ static int cmd_network(run *r, const command *cmd, sj_error *err)
             char text[512];
             sc_netview_warning_text(&w[i], sc_netview_unit_name, r->c, text, sizeof(text));
             printf("%s{\"kind\":\"%s\"", i ? "," : "", kinds[w[i].kind]);
-            json_field("unit", w[i].unit);
-            json_field("node", w[i].node);
-            json_field("text", text);
+            cli_json_field("unit", w[i].unit);
+            cli_json_field("node", w[i].node);
+            cli_json_field("text", text);
             printf(",\"days\":%u,\"count\":%zu}", (unsigned)w[i].days, w[i].count);
         }
         printf("],\"nodes\":[");
         for (size_t i = 0; i < ns->n_nodes; i++) {
             const Sanji__NodeStatus *n = ns->nodes[i];
             printf("%s{\"unit\":", i ? "," : "");
-            json_str(stdout, n->org_unit);
-            json_field("node", n->node);
+            cli_json_str(stdout, n->org_unit);
+            cli_json_field("node", n->node);
             printf(",\"never_connected\":%s,\"online\":%s,\"offline_working_days\":%u,"
                    "\"queue_depth\":%u,\"cert_not_after_ms\":%" PRId64 ",\"stations\":[",
                    n->never_connected ? "true" : "false", n->upstream_online ? "true" : "false",
@@ -2746,8 +2590,8 @@ static int cmd_network(run *r, const command *cmd, sj_error *err)
             for (size_t j = 0; j < n->n_stations; j++) {
                 const Sanji__StationStatus *st = n->stations[j];
                 printf("%s{\"unit\":", j ? "," : "");
-                json_str(stdout, st->org_unit);
-                json_field("node", st->node);
+                cli_json_str(stdout, st->org_unit);
+                cli_json_field("node", st->node);
                 printf(",\"never_connected\":%s,\"connected\":%s,\"offline_working_days\":%u,"
                        "\"last_seen_ms\":%" PRId64 ",\"outbox_depth\":%u,"
                        "\"cert_not_after_ms\":%" PRId64 ",\"logged_in\":%u,"
@@ -2759,7 +2603,7 @@ static int cmd_network(run *r, const command *cmd, sj_error *err)
                 for (size_t k = 0; k < st->n_presence; k++) {
                     const Sanji__PresenceDay *pd = st->presence[k];
                     printf("%s{\"day\":", k ? "," : "");
-                    json_str(stdout, pd->day);
+                    cli_json_str(stdout, pd->day);
                     printf(",\"duty_minutes\":%u,\"online_minutes\":%u,\"staffed_minutes\":%u}",
                            (unsigned)pd->duty_minutes, (unsigned)pd->online_minutes,
                            (unsigned)pd->staffed_minutes);
@@ -2777,7 +2621,7 @@ static int cmd_network(run *r, const command *cmd, sj_error *err)
         }
         if (nw)
             fputc('\n', stdout);
-        print_header(NETWORK_COLUMNS, N_NETWORK_COLUMNS);
+        cli_print_header(NETWORK_COLUMNS, N_NETWORK_COLUMNS);
         for (size_t i = 0; i < ns->n_nodes; i++) {
             const Sanji__NodeStatus *n = ns->nodes[i];
             network_row(r, n->org_unit, n->node, n->never_connected, n->upstream_online,
@@ -2794,7 +2638,7 @@ static int cmd_network(run *r, const command *cmd, sj_error *err)
     }
     free(w);
     sanji__query_result__free_unpacked(res, NULL);
-    return EX_OK;
+    return CLI_EX_OK;
 }
 
 /* A --from/--to value: a date (the whole day; to_end: the day after it
@@ -2810,7 +2654,7 @@ static int stats_bound(const char *text, bool to_end, int64_t *ms, sj_error *err
 }
 
 /* Fills q from the options: the period, the grouping and the unit. */
-static int stats_query(const opts *o, Sanji__PeriodStatQuery *q, char at[48], sj_error *err)
+static int stats_query(const cli_opts *o, Sanji__PeriodStatQuery *q, char at[48], sj_error *err)
 {
     static const char *const groups[] = {"none",     "township", "village",  "department",
                                          "category", "item",     "handling", "level"};
@@ -2863,8 +2707,8 @@ static int stats_query(const opts *o, Sanji__PeriodStatQuery *q, char at[48], sj
 static void stats_json(const Sanji__PeriodStatistics *s)
 {
     printf("{\"from_ms\":%" PRId64 ",\"to_ms\":%" PRId64, s->from_ms, s->to_ms);
-    json_field("scope", s->scope);
-    json_field("department", s->department);
+    cli_json_field("scope", s->scope);
+    cli_json_field("department", s->department);
     printf(",\"rows\":[");
     for (size_t i = 0; i <= s->n_rows; i++) {
         const Sanji__PeriodStatRow *row = i < s->n_rows ? s->rows[i] : s->total;
@@ -2877,8 +2721,8 @@ static void stats_json(const Sanji__PeriodStatistics *s)
             continue;
         }
         printf("{\"key\":");
-        json_str(stdout, row->key);
-        json_field("label", row->label);
+        cli_json_str(stdout, row->key);
+        cli_json_field("label", row->label);
         printf(",\"registered\":%u,\"withdrawn\":%u,\"finished\":%u,\"resolved\":%u,"
                "\"returned\":%u,\"open\":%u,\"finish_rate\":%.6f,\"on_time\":%u,"
                "\"on_time_rate\":%.6f,\"avg_working_days\":%.6f,\"p90_working_days\":%u,"
@@ -2904,43 +2748,43 @@ static void stats_json(const Sanji__PeriodStatistics *s)
     printf("}\n");
 }
 
-static int cmd_stats(run *r, const command *cmd, sj_error *err)
+static int cli_cmd_stats(cli_run *r, const cli_command *cmd, sj_error *err)
 {
-    const opts *o = r->o;
+    const cli_opts *o = r->o;
     const char *format = o->format ? o->format : "table";
     bool xlsx = strcmp(format, "xlsx") == 0, csv = strcmp(format, "csv") == 0;
     if (!xlsx && !csv && strcmp(format, "table") != 0)
-        return usage_error(cmd, _("--format takes table, csv or xlsx, not \"%s\"."), format);
+        return cli_usage_error(cmd, _("--format takes table, csv or xlsx, not \"%s\"."), format);
     if (xlsx && !o->output)
-        return usage_error(cmd, "%s", _("An .xlsx workbook goes to a file: add -o FILE."));
+        return cli_usage_error(cmd, "%s", _("An .xlsx workbook goes to a file: add -o FILE."));
     Sanji__PeriodStatQuery pq = SANJI__PERIOD_STAT_QUERY__INIT;
     char at[48];
     if (stats_query(o, &pq, at, err) != 0)
-        return usage_error(cmd, "%s", err->message);
+        return cli_usage_error(cmd, "%s", err->message);
     Sanji__Query q = SANJI__QUERY__INIT;
     q.kind_case = SANJI__QUERY__KIND_PERIOD_STATISTICS;
     q.period_statistics = &pq;
     Sanji__QueryResult *res;
-    if (ask_peer(r, &q, &res, err) != 0)
-        return fail(err, err->code == SJ_ECLOSED ? EX_PENDING : EX_INPUT);
+    if (cli_ask_peer(r, &q, &res, err) != 0)
+        return cli_fail(err, err->code == SJ_ECLOSED ? CLI_EX_PENDING : CLI_EX_INPUT);
     const Sanji__PeriodStatistics *s = res->period_statistics;
-    int rc = EX_OK;
+    int rc = CLI_EX_OK;
     if (!s) {
         sj_error_set(err, SJ_EFRAME_BAD_FIELD, "%s", _("The answer holds no statistics."));
-        rc = fail(err, EX_INPUT);
+        rc = cli_fail(err, CLI_EX_INPUT);
     } else if (xlsx) {
         if (sc_stats_write_xlsx(o->output, s, err) != 0)
-            rc = fail(err, EX_INPUT);
+            rc = cli_fail(err, CLI_EX_INPUT);
     } else if (o->json) {
         stats_json(s);
     } else {
         FILE *f = stdout;
         if (o->output && !(f = fopen(o->output, "w"))) {
             sj_error_set(err, SJ_EIO, _("Cannot write %s: %s"), o->output, strerror(errno));
-            rc = fail(err, EX_INPUT);
+            rc = cli_fail(err, CLI_EX_INPUT);
         } else if (csv) {
             if (sc_stats_write_csv(f, s, err) != 0)
-                rc = fail(err, EX_INPUT);
+                rc = cli_fail(err, CLI_EX_INPUT);
         } else {
             char period[64];
             sc_stats_period_text(s, period, sizeof period);
@@ -2948,9 +2792,9 @@ static int cmd_stats(run *r, const command *cmd, sj_error *err)
                     s->scope, sc_stats_group_name(s->group_by));
             sc_stats_write_table(f, s);
         }
-        if (f && f != stdout && fclose(f) != 0 && rc == EX_OK) {
+        if (f && f != stdout && fclose(f) != 0 && rc == CLI_EX_OK) {
             sj_error_set(err, SJ_EIO, _("Cannot write %s: %s"), o->output, strerror(errno));
-            rc = fail(err, EX_INPUT);
+            rc = cli_fail(err, CLI_EX_INPUT);
         }
     }
     sanji__query_result__free_unpacked(res, NULL);
@@ -2959,15 +2803,15 @@ static int cmd_stats(run *r, const command *cmd, sj_error *err)
 
 /* "pdf" or "xlsx" to a file: the 通报's and the 台账's outputs.  Returns
  * 1 for xlsx, 0 for pdf, or -1 having told what is wrong. */
-static int paper_format(const command *cmd, const opts *o)
+static int paper_format(const cli_command *cmd, const cli_opts *o)
 {
     const char *format = o->format ? o->format : "pdf";
     if (strcmp(format, "pdf") != 0 && strcmp(format, "xlsx") != 0) {
-        usage_error(cmd, _("--format takes pdf or xlsx, not \"%s\"."), format);
+        cli_usage_error(cmd, _("--format takes pdf or xlsx, not \"%s\"."), format);
         return -1;
     }
     if (!o->output || !*o->output) {
-        usage_error(cmd, "%s", _("Say where to write it: add -o FILE."));
+        cli_usage_error(cmd, "%s", _("Say where to write it: add -o FILE."));
         return -1;
     }
     return strcmp(format, "xlsx") == 0;
@@ -2985,21 +2829,21 @@ static void current_period(bool quarter, char at[16])
         snprintf(at, 16, "%04u-%02u", (unsigned)y % 10000u, (unsigned)m % 100u);
 }
 
-static int cmd_bulletin(run *r, const command *cmd, sj_error *err)
+static int cli_cmd_bulletin(cli_run *r, const cli_command *cmd, sj_error *err)
 {
-    const opts *o = r->o;
+    const cli_opts *o = r->o;
     int xlsx = paper_format(cmd, o);
     if (xlsx < 0)
-        return EX_USAGE;
+        return CLI_EX_USAGE;
     if (o->period && strcmp(o->period, "month") != 0 && strcmp(o->period, "quarter") != 0)
-        return usage_error(cmd, _("--period takes month or quarter, not \"%s\"."), o->period);
+        return cli_usage_error(cmd, _("--period takes month or quarter, not \"%s\"."), o->period);
     if (o->month && o->quarter)
-        return usage_error(cmd, "%s", _("Give --month or --quarter, not both."));
+        return cli_usage_error(cmd, "%s", _("Give --month or --quarter, not both."));
     bool quarter = o->quarter || (o->period && strcmp(o->period, "quarter") == 0);
     if (quarter && o->month)
-        return usage_error(cmd, "%s", _("--month goes with --period month; use --quarter for a quarter."));
+        return cli_usage_error(cmd, "%s", _("--month goes with --period month; use --quarter for a quarter."));
     if (o->quarter && o->period && strcmp(o->period, "month") == 0)
-        return usage_error(cmd, "%s", _("--quarter goes with --period quarter; use --month for a month."));
+        return cli_usage_error(cmd, "%s", _("--quarter goes with --period quarter; use --month for a month."));
     char at[16];
     const char *which = o->quarter ? o->quarter : o->month ? o->month : o->at;
     if (which)
@@ -3008,28 +2852,28 @@ static int cmd_bulletin(run *r, const command *cmd, sj_error *err)
         current_period(quarter, at);
     sc_bulletin b;
     if (sc_bulletin_init(&b, quarter, at, err) != 0)
-        return usage_error(cmd, "%s", err->message);
-    int rc = EX_OK;
-    for (size_t i = 0; i < SC_BULLETIN_QUERIES && rc == EX_OK; i++) {
+        return cli_usage_error(cmd, "%s", err->message);
+    int rc = CLI_EX_OK;
+    for (size_t i = 0; i < SC_BULLETIN_QUERIES && rc == CLI_EX_OK; i++) {
         Sanji__Query q = SANJI__QUERY__INIT;
         q.kind_case = SANJI__QUERY__KIND_PERIOD_STATISTICS;
         q.period_statistics = &b.q[i];
         Sanji__QueryResult *res;
-        if (ask_peer(r, &q, &res, err) != 0)
-            rc = fail(err, err->code == SJ_ECLOSED ? EX_PENDING : EX_INPUT);
+        if (cli_ask_peer(r, &q, &res, err) != 0)
+            rc = cli_fail(err, err->code == SJ_ECLOSED ? CLI_EX_PENDING : CLI_EX_INPUT);
         else if (sc_bulletin_take(&b, i, res, err) != 0)
-            rc = fail(err, EX_INPUT);
+            rc = cli_fail(err, CLI_EX_INPUT);
     }
-    if (rc == EX_OK) {
+    if (rc == CLI_EX_OK) {
         sc_bulletin_name_units(&b, r->c);
         if ((xlsx ? sc_bulletin_write_xlsx(&b, o->output, err)
                   : sc_bulletin_write_pdf(&b, o->output, err)) != 0)
-            rc = fail(err, EX_INPUT);
+            rc = cli_fail(err, CLI_EX_INPUT);
         else if (o->json)
         {
             printf("{\"file\":");
-            json_str(stdout, o->output);
-            json_field("scope", sc_bulletin_stats(&b, 0)->scope);
+            cli_json_str(stdout, o->output);
+            cli_json_field("scope", sc_bulletin_stats(&b, 0)->scope);
             printf("}\n");
         }
         else
@@ -3039,12 +2883,12 @@ static int cmd_bulletin(run *r, const command *cmd, sj_error *err)
     return rc;
 }
 
-static int cmd_ledger(run *r, const command *cmd, sj_error *err)
+static int cli_cmd_ledger(cli_run *r, const cli_command *cmd, sj_error *err)
 {
-    const opts *o = r->o;
+    const cli_opts *o = r->o;
     int xlsx = paper_format(cmd, o);
     if (xlsx < 0)
-        return EX_USAGE;
+        return CLI_EX_USAGE;
     char at[16];
     if (o->month)
         snprintf(at, sizeof at, "%s", o->month);
@@ -3052,23 +2896,23 @@ static int cmd_ledger(run *r, const command *cmd, sj_error *err)
         current_period(false, at);
     /* Brought up to date first when the township is reachable; offline, the
      * ledger is what the station holds. */
-    double w = wait_seconds(o, 5);
+    double w = cli_wait_seconds(o, 5);
     if (w > 0)
-        run_link(r, w);
+        cli_run_link(r, w);
     sc_ledger l;
     int rc = sc_ledger_make(r->c, at, &l, err);
     if (rc == SJ_EINVAL)
-        return usage_error(cmd, "%s", err->message);
+        return cli_usage_error(cmd, "%s", err->message);
     if (rc != 0)
-        return fail(err, EX_SETUP);
-    rc = EX_OK;
+        return cli_fail(err, CLI_EX_SETUP);
+    rc = CLI_EX_OK;
     if ((xlsx ? sc_ledger_write_xlsx(&l, o->output, err) : sc_ledger_write_pdf(&l, o->output, err)) !=
         0)
-        rc = fail(err, EX_INPUT);
+        rc = cli_fail(err, CLI_EX_INPUT);
     else if (o->json)
     {
         printf("{\"file\":");
-        json_str(stdout, o->output);
+        cli_json_str(stdout, o->output);
         printf(",\"cases\":%zu}\n", l.n);
     }
     else
@@ -3080,19 +2924,19 @@ static int cmd_ledger(run *r, const command *cmd, sj_error *err)
 /* `sanji stars --year Y [--quarter Q] [--unit U]`: the county's star
  * rating of the stations in this desk's or station's scope
  * (docs/STATISTICS.md "Station stars"), as a table or --json. */
-static int cmd_stars(run *r, const command *cmd, sj_error *err)
+static int cli_cmd_stars(cli_run *r, const cli_command *cmd, sj_error *err)
 {
-    const opts *o = r->o;
+    const cli_opts *o = r->o;
     char *end;
     unsigned long year = strtoul(o->year, &end, 10), quarter = 0;
     if (*end || year < 1970 || year > 9999)
-        return usage_error(cmd, _("--year takes a year such as 2026, not \"%s\"."), o->year);
+        return cli_usage_error(cmd, _("--year takes a year such as 2026, not \"%s\"."), o->year);
     /* "4", or the bulletin's spelling "2026Q4" / "2026-Q4" of --year's quarter. */
     const char *qs = o->quarter ? strpbrk(o->quarter, "Qq") : NULL;
     qs = qs ? qs + 1 : o->quarter;
     if (qs && ((quarter = strtoul(qs, &end, 10)) < 1 || quarter > 4 || *end ||
                (qs != o->quarter && strtoul(o->quarter, NULL, 10) != year)))
-        return usage_error(cmd, _("--quarter takes 1, 2, 3 or 4, not \"%s\"."), o->quarter);
+        return cli_usage_error(cmd, _("--quarter takes 1, 2, 3 or 4, not \"%s\"."), o->quarter);
     Sanji__StarQuery sq = SANJI__STAR_QUERY__INIT;
     sq.year = (uint32_t)year;
     sq.quarter = (uint32_t)quarter;
@@ -3101,24 +2945,24 @@ static int cmd_stars(run *r, const command *cmd, sj_error *err)
     q.kind_case = SANJI__QUERY__KIND_STARS;
     q.stars = &sq;
     Sanji__QueryResult *res;
-    if (ask_peer(r, &q, &res, err) != 0)
-        return fail(err, err->code == SJ_ECLOSED ? EX_PENDING : EX_INPUT);
+    if (cli_ask_peer(r, &q, &res, err) != 0)
+        return cli_fail(err, err->code == SJ_ECLOSED ? CLI_EX_PENDING : CLI_EX_INPUT);
     const Sanji__StarRating *sr = res->stars;
     if (!sr) {
         sj_error_set(err, SJ_EFRAME_BAD_FIELD, "%s", _("The answer holds no star rating."));
         sanji__query_result__free_unpacked(res, NULL);
-        return fail(err, EX_INPUT);
+        return cli_fail(err, CLI_EX_INPUT);
     }
     if (o->json) {
         printf("{\"year\":%u,\"quarter\":%u,\"from_ms\":%" PRId64 ",\"to_ms\":%" PRId64,
                (unsigned)sr->year, (unsigned)sr->quarter, sr->from_ms, sr->to_ms);
-        json_field("scope", sr->scope);
+        cli_json_field("scope", sr->scope);
         printf(",\"stations\":[");
         for (size_t i = 0; i < sr->n_stations; i++) {
             const Sanji__StarStation *st = sr->stations[i];
             printf("%s{\"unit\":", i ? "," : "");
-            json_str(stdout, st->unit);
-            json_field("label", st->label);
+            cli_json_str(stdout, st->unit);
+            cli_json_field("label", st->label);
             printf(",\"stars\":%u,\"daiban_star\":%s,\"record_star\":%s,\"duty_star\":%s,"
                    "\"service_star\":%s,\"on_time_star\":%s,\"registered\":%u,\"finished\":%u,"
                    "\"finish_rate\":%.6f,\"daiban_finished\":%u,\"missing_records\":%u,"
@@ -3141,7 +2985,7 @@ static int cmd_stars(run *r, const command *cmd, sj_error *err)
         sc_stars_write_table(stdout, sr);
     }
     sanji__query_result__free_unpacked(res, NULL);
-    return EX_OK;
+    return CLI_EX_OK;
 }
 
 int main(int argc, char **argv)
@@ -3152,9 +2996,9 @@ int main(int argc, char **argv)
     sj_log_level lvl;
     if (lv && sj_log_level_parse(lv, &lvl) == 0)
         sj_log_set_level(lvl);
-    opts o;
+    cli_opts o;
     memset(&o, 0, sizeof(o));
-    json_mode = wants_json(argc, argv);
+    cli_json_mode = cli_wants_json(argc, argv);
     int i = 1;
     for (; i < argc; i++) {
         if (strcmp(argv[i], "--json") == 0)
@@ -3164,46 +3008,46 @@ int main(int argc, char **argv)
         else if (strncmp(argv[i], "--config=", 9) == 0)
             o.config = argv[i] + 9;
         else if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
-            usage_main(stdout);
-            return EX_OK;
+            cli_usage_main(stdout);
+            return CLI_EX_OK;
         } else if (strcmp(argv[i], "--print-config-doc") == 0) {
-            return sc_config_print_doc(stdout) == 0 ? EX_OK : EX_SETUP;
+            return sc_config_print_doc(stdout) == 0 ? CLI_EX_OK : CLI_EX_SETUP;
         } else if (strcmp(argv[i], "--version") == 0) {
             printf("sanji %s\n", SANJI_VERSION);
-            return EX_OK;
+            return CLI_EX_OK;
         } else if (argv[i][0] == '-')
-            return usage_error(NULL, _("unknown option %s."), argv[i]);
+            return cli_usage_error(NULL, _("unknown option %s."), argv[i]);
         else
             break;
     }
     if (i >= argc) {
-        if (json_mode)
-            return usage_error(NULL, "%s", _("no command given."));
-        usage_main(stderr);
-        return EX_USAGE;
+        if (cli_json_mode)
+            return cli_usage_error(NULL, "%s", _("no command given."));
+        cli_usage_main(stderr);
+        return CLI_EX_USAGE;
     }
-    const command *cmd = NULL;
+    const cli_command *cmd = NULL;
     for (size_t k = 0; k < N_COMMANDS; k++)
         if (strcmp(COMMANDS[k].name, argv[i]) == 0)
             cmd = &COMMANDS[k];
     if (!cmd)
-        return usage_error(NULL, _("unknown command \"%s\"."), argv[i]);
-    int rc = parse_cmd_opts(cmd, argc - i - 1, argv + i + 1, &o);
+        return cli_usage_error(NULL, _("unknown command \"%s\"."), argv[i]);
+    int rc = cli_parse_opts(cmd, argc - i - 1, argv + i + 1, &o);
     if (rc != 0)
         return rc;
     if (o.help) {
-        usage_cmd(cmd, stdout);
-        return EX_OK;
+        cli_usage_cmd(cmd, stdout);
+        return CLI_EX_OK;
     }
     if (strcmp(cmd->name, "setup") == 0)
-        return setup_station(&o);
-    setup s;
+        return cli_setup_station(&o);
+    cli_setup s;
     sj_error err;
     if (load_setup(o.config, &s, &err) != 0) {
         sc_config_release(&s);
-        return fail(&err, EX_SETUP);
+        return cli_fail(&err, CLI_EX_SETUP);
     }
-    rc = run_command(cmd, &o, &s);
+    rc = cli_run_command(cmd, &o, &s);
     sc_config_release(&s);
     sj_log_close();
     return rc;
