@@ -6,13 +6,15 @@
 
 #include "cli_run.h"
 
-/* `sanji action` (its line in sanji.c's command table). */
+/* Every lifecycle action (register, resolve-now, escalate ...; cmd->action):
+ * checked here, saved to the outbox, then sent for --wait seconds. */
 int cli_cmd_action(cli_run *r, const cli_command *cmd, sj_error *err);
 
-/* `sanji list` (its line in sanji.c's command table). */
+/* `sanji list` and `sanji mine` (我的事项): cases of the local copy, filtered. */
 int cli_cmd_list(cli_run *r, const cli_command *cmd, sj_error *err);
 
-/* `sanji show` (its line in sanji.c's command table). */
+/* `sanji show CASE`: one case with its full history, this station's actions
+ * on it, its attachments, and what may be done now. */
 int cli_cmd_show(cli_run *r, const cli_command *cmd, sj_error *err);
 
 /* The departments of the org tree (docs/DATA.md "Departments"): the codes
@@ -26,7 +28,7 @@ int cli_cmd_departments(cli_run *r, const cli_command *cmd, sj_error *err);
  * overdue (a time-limit warning issued) ones are marked. */
 int cli_cmd_queue(cli_run *r, const cli_command *cmd, sj_error *err);
 
-/* `sanji catalogue` (its line in sanji.c's command table). */
+/* `sanji catalogue [KEYWORD]`: the service catalogue, searched by keyword. */
 int cli_cmd_catalogue(cli_run *r, const cli_command *cmd, sj_error *err);
 
 #endif
