@@ -1,6 +1,6 @@
 /*
  * cli_cases.c - the commands about cases: every lifecycle action (register,
- * resolve, escalate ... through cmd_action), list and mine, show, a
+ * resolve, escalate ... through cli_cmd_action()), list and mine, show, a
  * department's queue, and the reference data they name (the catalogue,
  * the departments).
  */
@@ -349,8 +349,8 @@ int cli_cmd_show(cli_run *r, const cli_command *cmd, sj_error *err)
         cli_kv(_("Request"), c->request_text);
         cli_kv(_("First receiver"), *c->first_receiver_name ? c->first_receiver_name : c->first_receiver);
         cli_kv(_("Assigned to"), c->assignee && *c->assignee
-                                 ? (*c->assignee_name ? c->assignee_name : c->assignee)
-                                 : _("(not assigned)"));
+                                     ? (*c->assignee_name ? c->assignee_name : c->assignee)
+                                     : _("(not assigned)"));
         cli_kv(_("Carrier"), c->carrier && *c->carrier_name ? c->carrier_name : c->carrier);
         char holder[128];
         snprintf(holder, sizeof(holder), "%s %s", sc_level_label((sj_level)c->holder_level), c->holder_unit);

@@ -38,7 +38,7 @@ typedef struct cli_opts {
     size_t n_args;
 } cli_opts;
 
-/* How a command uses its run: the events it waits for (on_event). */
+/* How a command uses its run: the events it waits for (cli_run.c, on_event()). */
 typedef enum cli_run_mode { CLI_M_ACTION, CLI_M_SYNC, CLI_M_LOGIN, CLI_M_WATCH, CLI_M_STATUS } cli_run_mode;
 
 typedef struct cli_run cli_run;
@@ -55,7 +55,7 @@ struct cli_command {
     const char *name;
     cli_command_fn fn;
     cli_run_mode mode;
-    sj_case_action action; /* cmd_action: what it does */
+    sj_case_action action; /* cli_cmd_action(): what it does */
     const char *options;  /* comma-separated option names it accepts */
     const char *required; /* options that must be given */
     const char *args;     /* positional argument names, e.g. "CASE" */

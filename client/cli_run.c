@@ -432,7 +432,7 @@ static void attachment_fetched(sc_client *c, int status, const char *reason, con
 }
 
 int cli_attachment_fetch(cli_run *r, const uint8_t cid[16], const uint8_t aid[16], uint8_t **data,
-                            size_t *len, sj_error *err)
+                         size_t *len, sj_error *err)
 {
     r->att_case = cid;
     r->att_id = aid;

@@ -23,7 +23,7 @@ struct cli_run {
     uv_timer_t timer;
     uv_signal_t sigint;
     bool timer_on, sig_on;
-    bool started;           /* the client was started (run_link may run again) */
+    bool started;           /* the client was started (cli_run_link() may run again) */
     /* a case a county desk does not hold, asked of the county first */
     const char *fetch_ref;
     bool fetching;
@@ -84,7 +84,7 @@ int cli_ask_peer(cli_run *r, const Sanji__Query *q, Sanji__QueryResult **out, sj
  * first (fetch_at_peer()): such a desk follows no feed, so a copy it holds
  * may be old, and a pre-check against it would refuse what the county
  * allows.  Offline, a copy held is used (the county judges the action when
- * it arrives).  Returns EX_OK, or the exit code with err set. */
+ * it arrives).  Returns CLI_EX_OK, or the exit code with err set. */
 int cli_find_case(cli_run *r, const char *ref, uint8_t cid[16], sj_error *err);
 
 /* Runs cmd: its client is set up here, the command does its own part, and
@@ -97,6 +97,6 @@ double cli_wait_seconds(const cli_opts *o, double fallback);
 /* Fetches an attachment from the county (sc_attachment_fetch(), once the
  * link is up) and returns the file (*data malloc'd). */
 int cli_attachment_fetch(cli_run *r, const uint8_t cid[16], const uint8_t aid[16], uint8_t **data,
-                            size_t *len, sj_error *err);
+                         size_t *len, sj_error *err);
 
 #endif

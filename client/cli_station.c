@@ -32,7 +32,7 @@ int cli_cmd_print(cli_run *r, const cli_command *cmd, sj_error *err)
         kind = SC_PAPER_NOTICE;
     else
         return cli_usage_error(cmd, _("which paper: receipt (受理回执) or notice (一次性告知单), not \"%s\"."),
-                           o->args[0]);
+                               o->args[0]);
     sc_use_person(r->c, NULL);
     uint8_t id[16];
     int rc = cli_find_case(r, o->args[1], id, err);

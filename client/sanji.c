@@ -19,37 +19,26 @@
  *   4  refused by the township relay or the county (reason printed)
  *   5  saved but not yet confirmed; it stays in the outbox and is sent later
  *
+ * This file holds main() and the command table that ties the modules
+ * together; each module does one job:
+ *   cli_opts.c     the options, their parsing, the usage texts and errors
+ *   cli_out.c      exit codes and failures, JSON, tables
+ *   cli_run.c      a command's run: its client, loop, link, questions to the peer
+ *   cli_cases.c    the commands about cases (actions, list, show, queue ...)
+ *   cli_attach.c   attachments (--attach, sanji attachment)
+ *   cli_station.c  the station and its people (status, login, duty, print, setup ...)
+ *   cli_reports.c  reports on a scope (network, stats, bulletin, ledger, stars)
+ *
  * Entry point: main().
  */
-#include <ctype.h>
-#include <errno.h>
-#include <inttypes.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
-#include <uv.h>
-
-#include "attach.h"
-#include "clock.h"
 #include "client_config.h"
-#include "config.h"
 #include "i18n.h"
 #include "log.h"
-#include "personal.h"
-#include "netview.h"
-#include "paper.h"
 #include "sanji_client.h"
-#include "setup.h"
-#include "stat_period.h"
-#include "stars_out.h"
-#include "stats_out.h"
-#include "bulletin.h"
-#include "ledger.h"
-#include "text.h"
-#include "uuid.h"
 
 #include "cli_out.h"
 #include "cli_opts.h"
@@ -59,6 +48,8 @@
 #include "cli_station.h"
 #include "cli_reports.h"
 
+/* The commands: each one's function, how it runs, the options and arguments
+ * it takes, and its summary (cli_command, cli_opts.h). */
 #define ACT_OPTS "wait,wait-applied"
 static const cli_command COMMANDS[] = {
     {"register", cli_cmd_action, CLI_M_ACTION, SJ_ACTION_REGISTER,
