@@ -63,83 +63,101 @@ static int report_action(cli_run *r, const char *ref)
     return code;
 }
 
+/* register: the new case saved to the outbox; its id into ref (cap bytes).
+ * Returns CLI_EX_OK, or the exit code having reported why not. */
+static int save_register(cli_run *r, char *ref, size_t cap, sj_error *err)
+{
+    const cli_opts *o = r->o;
+    int64_t appt = 0;
+    if (o->appointment && sj_clock_parse_iso(o->appointment, &appt, err) != 0) {
+        sj_error_set(err, SJ_EBAD_FIELD, _("The appointment time \"%s\" is not a time like 2026-11-25T09:00:00+08:00."),
+                     o->appointment);
+        return cli_fail(err, CLI_EX_INPUT);
+    }
+    sc_register_req req = {
+        .item_code = o->item,
+        .applicant_name = o->name,
+        .id_number = o->id,
+        .phone = o->phone,
+        .request_text = o->text,
+        .urgent = o->urgent,
+        .appointment_at_ms = appt,
+        .no_notify = o->no_notify,
+        .carrier = o->carrier,
+    };
+    uint8_t cid[16];
+    if (sc_register(r->c, &req, cid, r->msg_id, err) != 0)
+        return cli_fail(err, CLI_EX_INPUT);
+    char t[SJ_UUID_TEXT_SIZE];
+    sj_uuid_format(cid, t);
+    snprintf(ref, cap, "%s", t);
+    return CLI_EX_OK;
+}
+
+/* Any other action: checked against the case named (ref, cap bytes: the name
+ * given) and saved to the outbox.  Returns CLI_EX_OK, or the exit code
+ * having reported why not. */
+static int save_action(cli_run *r, const cli_command *cmd, char *ref, size_t cap, sj_error *err)
+{
+    const cli_opts *o = r->o;
+    uint8_t cid[16];
+    int rc = cli_find_case(r, o->args[0], cid, err);
+    if (rc != CLI_EX_OK)
+        return cli_fail(err, rc);
+    snprintf(ref, cap, "%s", o->args[0]);
+    sj_satisfaction sat = SJ_SATISFACTION_NONE;
+    if (cmd->action == SJ_ACTION_FEEDBACK || cmd->action == SJ_ACTION_CALLBACK) {
+        sat = sc_satisfaction_parse(o->satisfaction);
+        if (sat == SJ_SATISFACTION_NONE) {
+            sj_error_set(err, SJ_EBAD_FIELD, _("Satisfaction must be very_satisfied, satisfied, basically, unsatisfied or very_unsatisfied (非常满意 / 满意 / 基本满意 / 不满意 / 非常不满意), not \"%s\"."),
+                         o->satisfaction);
+            return cli_fail(err, CLI_EX_INPUT);
+        }
+    }
+    uint32_t days = 0;
+    if (o->days) {
+        char *end = NULL;
+        errno = 0;
+        unsigned long v = strtoul(o->days, &end, 10);
+        if (errno || !end || *end || !isdigit((unsigned char)o->days[0]) || v < 1 ||
+            v > SJ_CASE_EXTEND_MAX) {
+            sj_error_set(err, SJ_EBAD_FIELD,
+                         _("--days needs a number of working days from 1 to 60, not \"%s\"."),
+                         o->days);
+            return cli_fail(err, CLI_EX_INPUT);
+        }
+        days = (uint32_t)v;
+    }
+    sc_action_req req = {
+        .case_id = cid,
+        .type = cmd->action,
+        .extend_days = days,
+        .note = o->note,
+        .result = o->result,
+        .department = o->department,
+        .materials = o->materials,
+        .n_materials = o->n_materials,
+        .satisfaction = sat,
+        .person = o->person,
+    };
+    if (cmd->action == SJ_ACTION_SUPPLEMENT && o->n_attach &&
+        cli_check_supplement_materials(r, cid, err) != 0)
+        return cli_fail(err, CLI_EX_INPUT);
+    if (sc_act(r->c, &req, r->msg_id, err) != 0)
+        return cli_fail(err, CLI_EX_INPUT);
+    return CLI_EX_OK;
+}
+
 int cli_cmd_action(cli_run *r, const cli_command *cmd, sj_error *err)
 {
     const cli_opts *o = r->o;
     char ref[128] = "";
     if (sc_use_person(r->c, err) != 0)
         return cli_fail(err, CLI_EX_INPUT);
-    if (cmd->action == SJ_ACTION_REGISTER) {
-        int64_t appt = 0;
-        if (o->appointment && sj_clock_parse_iso(o->appointment, &appt, err) != 0) {
-            sj_error_set(err, SJ_EBAD_FIELD, _("The appointment time \"%s\" is not a time like 2026-11-25T09:00:00+08:00."),
-                         o->appointment);
-            return cli_fail(err, CLI_EX_INPUT);
-        }
-        sc_register_req req = {
-            .item_code = o->item,
-            .applicant_name = o->name,
-            .id_number = o->id,
-            .phone = o->phone,
-            .request_text = o->text,
-            .urgent = o->urgent,
-            .appointment_at_ms = appt,
-            .no_notify = o->no_notify,
-            .carrier = o->carrier,
-        };
-        uint8_t cid[16];
-        if (sc_register(r->c, &req, cid, r->msg_id, err) != 0)
-            return cli_fail(err, CLI_EX_INPUT);
-        char t[SJ_UUID_TEXT_SIZE];
-        sj_uuid_format(cid, t);
-        snprintf(ref, sizeof(ref), "%s", t);
-    } else {
-        uint8_t cid[16];
-        int rc = cli_find_case(r, o->args[0], cid, err);
-        if (rc != CLI_EX_OK)
-            return cli_fail(err, rc);
-        snprintf(ref, sizeof(ref), "%s", o->args[0]);
-        sj_satisfaction sat = SJ_SATISFACTION_NONE;
-        if (cmd->action == SJ_ACTION_FEEDBACK || cmd->action == SJ_ACTION_CALLBACK) {
-            sat = sc_satisfaction_parse(o->satisfaction);
-            if (sat == SJ_SATISFACTION_NONE) {
-                sj_error_set(err, SJ_EBAD_FIELD, _("Satisfaction must be very_satisfied, satisfied, basically, unsatisfied or very_unsatisfied (非常满意 / 满意 / 基本满意 / 不满意 / 非常不满意), not \"%s\"."),
-                             o->satisfaction);
-                return cli_fail(err, CLI_EX_INPUT);
-            }
-        }
-        uint32_t days = 0;
-        if (o->days) {
-            char *end = NULL;
-            errno = 0;
-            unsigned long v = strtoul(o->days, &end, 10);
-            if (errno || !end || *end || !isdigit((unsigned char)o->days[0]) || v < 1 ||
-                v > SJ_CASE_EXTEND_MAX) {
-                sj_error_set(err, SJ_EBAD_FIELD,
-                             _("--days needs a number of working days from 1 to 60, not \"%s\"."),
-                             o->days);
-                return cli_fail(err, CLI_EX_INPUT);
-            }
-            days = (uint32_t)v;
-        }
-        sc_action_req req = {
-            .case_id = cid,
-            .type = cmd->action,
-            .extend_days = days,
-            .note = o->note,
-            .result = o->result,
-            .department = o->department,
-            .materials = o->materials,
-            .n_materials = o->n_materials,
-            .satisfaction = sat,
-            .person = o->person,
-        };
-        if (cmd->action == SJ_ACTION_SUPPLEMENT && o->n_attach &&
-            cli_check_supplement_materials(r, cid, err) != 0)
-            return cli_fail(err, CLI_EX_INPUT);
-        if (sc_act(r->c, &req, r->msg_id, err) != 0)
-            return cli_fail(err, CLI_EX_INPUT);
-    }
+    int rc = cmd->action == SJ_ACTION_REGISTER ? save_register(r, ref, sizeof(ref), err)
+                                               : save_action(r, cmd, ref, sizeof(ref), err);
+    if (rc != CLI_EX_OK)
+        return rc;
     r->reached = SC_OUT_SAVED;
     if (!o->json)
         printf("%s  %s\n", _("outbox: saved"), ref);
@@ -270,6 +288,208 @@ int cli_cmd_list(cli_run *r, const cli_command *cmd, sj_error *err)
     return CLI_EX_OK;
 }
 
+/* `sanji --json show`: the case, its history, this station's actions on it,
+ * its attachments and the actions allowed now (allowed, na of them). */
+static void show_json(cli_run *r, const sc_case_detail *d, const sj_case_action *allowed,
+                      size_t na)
+{
+    printf("{\"case\":");
+    json_case(d->c);
+    printf(",\"predicted\":%s,\"history\":[", d->predicted ? "true" : "false");
+    for (size_t i = 0; i < d->n_events; i++) {
+        const Sanji__CaseEvent *e = d->events[i];
+        printf("%s{\"seq\":%u,\"action\":\"%s\",\"from\":\"%s\",\"to\":\"%s\",\"at_ms\":%" PRId64,
+               i ? "," : "", e->seq, sj_case_action_name((sj_case_action)e->action),
+               sj_case_status_name((sj_case_status)e->from_status),
+               sj_case_status_name((sj_case_status)e->to_status), e->at_ms);
+        cli_json_field("actor", e->actor_person);
+        cli_json_field("actor_name", e->actor_name);
+        cli_json_field("actor_node", e->actor_node);
+        cli_json_field("person", e->person);
+        cli_json_field("person_name", e->person_name);
+        cli_json_field("note", e->note);
+        cli_json_field("result", e->result);
+        printf(",\"materials\":");
+        cli_json_strings(e->materials, e->n_materials);
+        printf(",\"repeat_materials_request\":%s,\"clock_days\":%u,\"due_at_ms\":%" PRId64
+               ",\"due_provisional\":%s,\"notify_attempt\":%u}",
+               e->repeat_materials_request ? "true" : "false", e->clock_days, e->due_at_ms,
+               e->due_provisional ? "true" : "false", e->notify_attempt);
+    }
+    printf("],\"outbox\":[");
+    for (size_t i = 0; i < d->n_pending; i++) {
+        static const char *sn[] = {"", "saved", "stored", "applied", "refused"};
+        printf("%s{\"action\":\"%s\",\"state\":\"%s\"", i ? "," : "",
+               sj_case_action_name((sj_case_action)d->pending[i].action),
+               sn[d->pending[i].state]);
+        cli_json_field("reason", d->pending[i].reason);
+        printf("}");
+    }
+    printf("],\"attachments\":[");
+    cli_json_attachments(r, d->c->case_id.data);
+    printf("],\"allowed\":[");
+    for (size_t i = 0; i < na; i++)
+        printf("%s\"%s\"", i ? "," : "", sj_case_action_name(allowed[i]));
+    printf("]}\n");
+}
+
+/* The case's fields, as far as this node may see them (id: the case id). */
+static void show_fields(cli_run *r, const uint8_t id[16], const sc_case_detail *d)
+{
+    const Sanji__Case *c = d->c;
+    char id_text[SJ_UUID_TEXT_SIZE], t1[32], t2[64];
+    char mask_id[SJ_PERSONAL_MASK_SIZE], mask_phone[SJ_PERSONAL_MASK_SIZE];
+    sj_uuid_format(id, id_text);
+    cli_fmt_time(c->registered_at_ms, t1, sizeof(t1));
+    cli_fmt_due(c->due_at_ms, c->due_provisional, t2, sizeof(t2));
+    /* Unmasked only where common/personal.h lets this node see them: the
+     * case's own village station, or a desk whose level holds the case. */
+    const sj_identity *me = sc_client_node(r->c);
+    sc_text_applicant(c, me->role, me->unit, mask_id, mask_phone);
+    cli_kv(_("Case number"), *c->number ? c->number : _("(not yet recorded by the county)"));
+    cli_kv(_("Case id"), id_text);
+    cli_kv(_("Status"), sc_status_label((sj_case_status)c->status));
+    cli_kv(_("Handling"), sc_handling_label((sj_handling)c->handling));
+    if (d->predicted)
+        cli_kv("", _("(includes actions not yet recorded by the county)"));
+    char item[512];
+    snprintf(item, sizeof(item), "%s %s", c->item_code, c->item_name);
+    cli_kv(_("Item"), item);
+    cli_kv(_("Applicant"), c->applicant ? c->applicant->name : "");
+    cli_kv(_("ID number"), mask_id);
+    cli_kv(_("Phone"), mask_phone);
+    cli_kv(_("Request"), c->request_text);
+    cli_kv(_("First receiver"), *c->first_receiver_name ? c->first_receiver_name : c->first_receiver);
+    cli_kv(_("Assigned to"), c->assignee && *c->assignee
+                                 ? (*c->assignee_name ? c->assignee_name : c->assignee)
+                                 : _("(not assigned)"));
+    cli_kv(_("Carrier"), c->carrier && *c->carrier_name ? c->carrier_name : c->carrier);
+    char holder[128];
+    snprintf(holder, sizeof(holder), "%s %s", sc_level_label((sj_level)c->holder_level), c->holder_unit);
+    cli_kv(_("Held by"), holder);
+    cli_kv(_("Registered"), t1);
+    cli_kv(_("Due"), t2);
+    if (c->overdue)
+        cli_kv(_("Overdue"), _("yes"));
+}
+
+/* The clock: what moved the due time, and what waits. */
+static void show_clock(const Sanji__Case *c)
+{
+    char t1[32];
+    char clock[128];
+    if ((sj_case_status)c->status == SJ_STATUS_WAITING_MATERIALS && c->paused_at_ms > 0) {
+        cli_fmt_time(c->paused_at_ms, t1, sizeof(t1));
+        /* Translators: the time limit stands while the villager gathers materials. */
+        snprintf(clock, sizeof(clock), _("paused since %s, waiting for the materials"), t1);
+        cli_kv(_("Time limit"), clock);
+    }
+    if (c->paused_days > 0) {
+        snprintf(clock, sizeof(clock), _("%u working days"), c->paused_days);
+        cli_kv(_("Paused for materials"), clock);
+    }
+    if (c->extended_days > 0) {
+        snprintf(clock, sizeof(clock), _("%u working days"), c->extended_days);
+        cli_kv(_("Extended (approved)"), clock);
+    }
+    if (c->extension_days > 0) {
+        snprintf(clock, sizeof(clock), _("%u working days, waiting for the level above"),
+                 c->extension_days);
+        cli_kv(_("Extension asked"), clock);
+    }
+    if (c->return_count > 0) {
+        snprintf(clock, sizeof(clock), _("%u times"), c->return_count);
+        cli_kv(_("Returned down"), clock);
+    }
+}
+
+/* Where the case went and how it ended: department, materials, result,
+ * satisfaction and what followed it, the villager's messages. */
+static void show_outcome(const Sanji__Case *c)
+{
+    char t1[32];
+    cli_kv(_("Department"), c->department);
+    if (c->department_refusals > 0) {
+        char n[16];
+        snprintf(n, sizeof(n), "%u", c->department_refusals);
+        cli_kv(_("Refused by departments"), n);
+    }
+    /* The list is what is missing now: a case that moved on (supplied,
+     * resolved, closed) keeps the field, but nothing is missing. */
+    if ((sj_case_status)c->status == SJ_STATUS_WAITING_MATERIALS)
+        for (size_t i = 0; i < c->n_materials; i++)
+            cli_kv(i == 0 ? _("Missing materials") : " ", c->materials[i]);
+    if (c->materials_rounds > 1) {
+        char rounds[128];
+        /* Translators: how many times missing materials were asked for;
+         * more than once breaks the one-time notice (一次告知). */
+        snprintf(rounds, sizeof(rounds), _("%u times: the list was not given all at once"),
+                 c->materials_rounds);
+        cli_kv(_("Material requests"), rounds);
+    }
+    cli_kv(_("Result"), c->result);
+    cli_kv(_("Return reason"), c->return_reason);
+    cli_kv(_("Satisfaction"), sc_satisfaction_label((sj_satisfaction)c->satisfaction));
+    char haocha[160];
+    if (*sc_rectify_label(c, haocha, sizeof(haocha)))
+        cli_kv(_("Rectification"), haocha);
+    if (c->called_back_at_ms > 0) {
+        cli_fmt_time(c->called_back_at_ms, t1, sizeof(t1));
+        cli_kv(_("Called back"), t1);
+    }
+    char notify[160];
+    if (*sc_notify_label(c, notify, sizeof(notify))) {
+        if (c->notify_at_ms > 0) {
+            char at[32];
+            cli_fmt_time(c->notify_at_ms, at, sizeof(at));
+            size_t len = strlen(notify);
+            snprintf(notify + len, sizeof(notify) - len, " · %s", at);
+        }
+        cli_kv(_("Villager notified"), notify);
+    }
+}
+
+/* The history as the county recorded it, then this station's actions on
+ * the case. */
+static void show_history(const sc_case_detail *d)
+{
+    char t1[32];
+    printf("\n%s\n", _("History:"));
+    for (size_t i = 0; i < d->n_events; i++) {
+        const Sanji__CaseEvent *e = d->events[i];
+        cli_fmt_time(e->at_ms, t1, sizeof(t1));
+        printf("  %3u  ", e->seq);
+        cli_print_cell(t1, 16);
+        cli_print_cell(sc_action_label((sj_case_action)e->action), 12);
+        cli_print_cell(sc_status_label((sj_case_status)e->to_status), 14);
+        cli_print_cell(*e->actor_name ? e->actor_name : e->actor_person, 8);
+        if (e->person && *e->person)
+            printf("→ %s  ", *e->person_name ? e->person_name : e->person);
+        printf("%s%s%s", e->note, *e->note && *e->result ? " / " : "", e->result);
+        for (size_t m = 0; m < e->n_materials; m++)
+            printf("%s%s", m == 0 ? (*e->note || *e->result ? " / " : "") : _(", "), e->materials[m]);
+        if (e->repeat_materials_request)
+            printf("%s", _(" (asked again: the first list was not complete)"));
+        if (e->clock_days > 0)
+            printf(_(" (%u working days)"), e->clock_days);
+        if (e->notify_attempt > 0)
+            printf(_(" (attempt %u)"), e->notify_attempt);
+        if (e->due_at_ms > 0) {
+            char due[64];
+            cli_fmt_due(e->due_at_ms, e->due_provisional, due, sizeof(due));
+            printf(_(" (due %s)"), due);
+        }
+        printf("\n");
+    }
+    if (d->n_events == 0)
+        printf("  %s\n", _("(no history received from the county yet)"));
+    if (d->n_pending) {
+        printf("\n%s\n", _("This station's actions on the case:"));
+        for (size_t i = 0; i < d->n_pending; i++)
+            cli_print_outbox_row(&d->pending[i], false);
+    }
+}
+
 int cli_cmd_show(cli_run *r, const cli_command *cmd, sj_error *err)
 {
     const cli_opts *o = r->o;
@@ -286,178 +506,12 @@ int cli_cmd_show(cli_run *r, const cli_command *cmd, sj_error *err)
     sj_case_action allowed[SJ_ACTION_COUNT];
     size_t na = sc_allowed_actions(r->c, c, allowed, SJ_ACTION_COUNT);
     if (o->json) {
-        printf("{\"case\":");
-        json_case(c);
-        printf(",\"predicted\":%s,\"history\":[", d.predicted ? "true" : "false");
-        for (size_t i = 0; i < d.n_events; i++) {
-            const Sanji__CaseEvent *e = d.events[i];
-            printf("%s{\"seq\":%u,\"action\":\"%s\",\"from\":\"%s\",\"to\":\"%s\",\"at_ms\":%" PRId64,
-                   i ? "," : "", e->seq, sj_case_action_name((sj_case_action)e->action),
-                   sj_case_status_name((sj_case_status)e->from_status),
-                   sj_case_status_name((sj_case_status)e->to_status), e->at_ms);
-            cli_json_field("actor", e->actor_person);
-            cli_json_field("actor_name", e->actor_name);
-            cli_json_field("actor_node", e->actor_node);
-            cli_json_field("person", e->person);
-            cli_json_field("person_name", e->person_name);
-            cli_json_field("note", e->note);
-            cli_json_field("result", e->result);
-            printf(",\"materials\":");
-            cli_json_strings(e->materials, e->n_materials);
-            printf(",\"repeat_materials_request\":%s,\"clock_days\":%u,\"due_at_ms\":%" PRId64
-                   ",\"due_provisional\":%s,\"notify_attempt\":%u}",
-                   e->repeat_materials_request ? "true" : "false", e->clock_days, e->due_at_ms,
-                   e->due_provisional ? "true" : "false", e->notify_attempt);
-        }
-        printf("],\"outbox\":[");
-        for (size_t i = 0; i < d.n_pending; i++) {
-            static const char *sn[] = {"", "saved", "stored", "applied", "refused"};
-            printf("%s{\"action\":\"%s\",\"state\":\"%s\"", i ? "," : "",
-                   sj_case_action_name((sj_case_action)d.pending[i].action),
-                   sn[d.pending[i].state]);
-            cli_json_field("reason", d.pending[i].reason);
-            printf("}");
-        }
-        printf("],\"attachments\":[");
-        cli_json_attachments(r, d.c->case_id.data);
-        printf("],\"allowed\":[");
-        for (size_t i = 0; i < na; i++)
-            printf("%s\"%s\"", i ? "," : "", sj_case_action_name(allowed[i]));
-        printf("]}\n");
+        show_json(r, &d, allowed, na);
     } else {
-        char id_text[SJ_UUID_TEXT_SIZE], t1[32], t2[64];
-        char mask_id[SJ_PERSONAL_MASK_SIZE], mask_phone[SJ_PERSONAL_MASK_SIZE];
-        sj_uuid_format(id, id_text);
-        cli_fmt_time(c->registered_at_ms, t1, sizeof(t1));
-        cli_fmt_due(c->due_at_ms, c->due_provisional, t2, sizeof(t2));
-        /* Unmasked only where common/personal.h lets this node see them: the
-         * case's own village station, or a desk whose level holds the case. */
-        const sj_identity *me = sc_client_node(r->c);
-        sc_text_applicant(c, me->role, me->unit, mask_id, mask_phone);
-        cli_kv(_("Case number"), *c->number ? c->number : _("(not yet recorded by the county)"));
-        cli_kv(_("Case id"), id_text);
-        cli_kv(_("Status"), sc_status_label((sj_case_status)c->status));
-        cli_kv(_("Handling"), sc_handling_label((sj_handling)c->handling));
-        if (d.predicted)
-            cli_kv("", _("(includes actions not yet recorded by the county)"));
-        char item[512];
-        snprintf(item, sizeof(item), "%s %s", c->item_code, c->item_name);
-        cli_kv(_("Item"), item);
-        cli_kv(_("Applicant"), c->applicant ? c->applicant->name : "");
-        cli_kv(_("ID number"), mask_id);
-        cli_kv(_("Phone"), mask_phone);
-        cli_kv(_("Request"), c->request_text);
-        cli_kv(_("First receiver"), *c->first_receiver_name ? c->first_receiver_name : c->first_receiver);
-        cli_kv(_("Assigned to"), c->assignee && *c->assignee
-                                     ? (*c->assignee_name ? c->assignee_name : c->assignee)
-                                     : _("(not assigned)"));
-        cli_kv(_("Carrier"), c->carrier && *c->carrier_name ? c->carrier_name : c->carrier);
-        char holder[128];
-        snprintf(holder, sizeof(holder), "%s %s", sc_level_label((sj_level)c->holder_level), c->holder_unit);
-        cli_kv(_("Held by"), holder);
-        cli_kv(_("Registered"), t1);
-        cli_kv(_("Due"), t2);
-        if (c->overdue)
-            cli_kv(_("Overdue"), _("yes"));
-        /* The clock: what moved the due time, and what waits. */
-        char clock[128];
-        if ((sj_case_status)c->status == SJ_STATUS_WAITING_MATERIALS && c->paused_at_ms > 0) {
-            cli_fmt_time(c->paused_at_ms, t1, sizeof(t1));
-            /* Translators: the time limit stands while the villager gathers materials. */
-            snprintf(clock, sizeof(clock), _("paused since %s, waiting for the materials"), t1);
-            cli_kv(_("Time limit"), clock);
-        }
-        if (c->paused_days > 0) {
-            snprintf(clock, sizeof(clock), _("%u working days"), c->paused_days);
-            cli_kv(_("Paused for materials"), clock);
-        }
-        if (c->extended_days > 0) {
-            snprintf(clock, sizeof(clock), _("%u working days"), c->extended_days);
-            cli_kv(_("Extended (approved)"), clock);
-        }
-        if (c->extension_days > 0) {
-            snprintf(clock, sizeof(clock), _("%u working days, waiting for the level above"),
-                     c->extension_days);
-            cli_kv(_("Extension asked"), clock);
-        }
-        if (c->return_count > 0) {
-            snprintf(clock, sizeof(clock), _("%u times"), c->return_count);
-            cli_kv(_("Returned down"), clock);
-        }
-        cli_fmt_time(c->registered_at_ms, t1, sizeof(t1)); /* t1 is the history's from here */
-        cli_kv(_("Department"), c->department);
-        if (c->department_refusals > 0) {
-            char n[16];
-            snprintf(n, sizeof(n), "%u", c->department_refusals);
-            cli_kv(_("Refused by departments"), n);
-        }
-        /* The list is what is missing now: a case that moved on (supplied,
-         * resolved, closed) keeps the field, but nothing is missing. */
-        if ((sj_case_status)c->status == SJ_STATUS_WAITING_MATERIALS)
-            for (size_t i = 0; i < c->n_materials; i++)
-                cli_kv(i == 0 ? _("Missing materials") : " ", c->materials[i]);
-        if (c->materials_rounds > 1) {
-            char rounds[128];
-            /* Translators: how many times missing materials were asked for;
-             * more than once breaks the one-time notice (一次告知). */
-            snprintf(rounds, sizeof(rounds), _("%u times: the list was not given all at once"),
-                     c->materials_rounds);
-            cli_kv(_("Material requests"), rounds);
-        }
-        cli_kv(_("Result"), c->result);
-        cli_kv(_("Return reason"), c->return_reason);
-        cli_kv(_("Satisfaction"), sc_satisfaction_label((sj_satisfaction)c->satisfaction));
-        char haocha[160];
-        if (*sc_rectify_label(c, haocha, sizeof(haocha)))
-            cli_kv(_("Rectification"), haocha);
-        if (c->called_back_at_ms > 0) {
-            cli_fmt_time(c->called_back_at_ms, t1, sizeof(t1));
-            cli_kv(_("Called back"), t1);
-        }
-        char notify[160];
-        if (*sc_notify_label(c, notify, sizeof(notify))) {
-            if (c->notify_at_ms > 0) {
-                char at[32];
-                cli_fmt_time(c->notify_at_ms, at, sizeof(at));
-                size_t len = strlen(notify);
-                snprintf(notify + len, sizeof(notify) - len, " · %s", at);
-            }
-            cli_kv(_("Villager notified"), notify);
-        }
-        printf("\n%s\n", _("History:"));
-        for (size_t i = 0; i < d.n_events; i++) {
-            const Sanji__CaseEvent *e = d.events[i];
-            cli_fmt_time(e->at_ms, t1, sizeof(t1));
-            printf("  %3u  ", e->seq);
-            cli_print_cell(t1, 16);
-            cli_print_cell(sc_action_label((sj_case_action)e->action), 12);
-            cli_print_cell(sc_status_label((sj_case_status)e->to_status), 14);
-            cli_print_cell(*e->actor_name ? e->actor_name : e->actor_person, 8);
-            if (e->person && *e->person)
-                printf("→ %s  ", *e->person_name ? e->person_name : e->person);
-            printf("%s%s%s", e->note, *e->note && *e->result ? " / " : "", e->result);
-            for (size_t m = 0; m < e->n_materials; m++)
-                printf("%s%s", m == 0 ? (*e->note || *e->result ? " / " : "") : _(", "), e->materials[m]);
-            if (e->repeat_materials_request)
-                printf("%s", _(" (asked again: the first list was not complete)"));
-            if (e->clock_days > 0)
-                printf(_(" (%u working days)"), e->clock_days);
-            if (e->notify_attempt > 0)
-                printf(_(" (attempt %u)"), e->notify_attempt);
-            if (e->due_at_ms > 0) {
-                char due[64];
-                cli_fmt_due(e->due_at_ms, e->due_provisional, due, sizeof(due));
-                printf(_(" (due %s)"), due);
-            }
-            printf("\n");
-        }
-        if (d.n_events == 0)
-            printf("  %s\n", _("(no history received from the county yet)"));
-        if (d.n_pending) {
-            printf("\n%s\n", _("This station's actions on the case:"));
-            for (size_t i = 0; i < d.n_pending; i++)
-                cli_print_outbox_row(&d.pending[i], false);
-        }
+        show_fields(r, id, &d);
+        show_clock(c);
+        show_outcome(c);
+        show_history(&d);
         cli_show_attachments(r, d.c->case_id.data);
         if (na) {
             printf("\n%s", _("You may now: "));
