@@ -66,6 +66,91 @@ static void network_row(cli_run *r, const char *unit, const char *node, bool nev
     fputc('\n', stdout);
 }
 
+/* `sanji --json network`: the warnings w (nw of them) with their kind, then
+ * every node of ns with its stations and their presence. */
+static void network_json(cli_run *r, const Sanji__NetworkStatus *ns,
+                         const sc_netview_warning *w, size_t nw)
+{
+    printf("{\"warnings\":[");
+    for (size_t i = 0; i < nw; i++) {
+        static const char *kinds[] = {"",       "cert_expired",  "never_connected",
+                                      "silent", "cert_expiring", "calendar_missing",
+                                      "unstaffed"};
+        char text[512];
+        sc_netview_warning_text(&w[i], sc_netview_unit_name, r->c, text, sizeof(text));
+        printf("%s{\"kind\":\"%s\"", i ? "," : "", kinds[w[i].kind]);
+        cli_json_field("unit", w[i].unit);
+        cli_json_field("node", w[i].node);
+        cli_json_field("text", text);
+        printf(",\"days\":%u,\"count\":%zu}", (unsigned)w[i].days, w[i].count);
+    }
+    printf("],\"nodes\":[");
+    for (size_t i = 0; i < ns->n_nodes; i++) {
+        const Sanji__NodeStatus *n = ns->nodes[i];
+        printf("%s{\"unit\":", i ? "," : "");
+        cli_json_str(stdout, n->org_unit);
+        cli_json_field("node", n->node);
+        printf(",\"never_connected\":%s,\"online\":%s,\"offline_working_days\":%u,"
+               "\"queue_depth\":%u,\"cert_not_after_ms\":%" PRId64 ",\"stations\":[",
+               n->never_connected ? "true" : "false", n->upstream_online ? "true" : "false",
+               (unsigned)n->offline_working_days, (unsigned)n->queue_depth,
+               n->cert_not_after_ms);
+        for (size_t j = 0; j < n->n_stations; j++) {
+            const Sanji__StationStatus *st = n->stations[j];
+            printf("%s{\"unit\":", j ? "," : "");
+            cli_json_str(stdout, st->org_unit);
+            cli_json_field("node", st->node);
+            printf(",\"never_connected\":%s,\"connected\":%s,\"offline_working_days\":%u,"
+                   "\"last_seen_ms\":%" PRId64 ",\"outbox_depth\":%u,"
+                   "\"cert_not_after_ms\":%" PRId64 ",\"logged_in\":%u,"
+                   "\"last_login_ms\":%" PRId64 ",\"presence\":[",
+                   st->never_connected ? "true" : "false", st->connected ? "true" : "false",
+                   (unsigned)st->offline_working_days, st->last_seen_ms,
+                   (unsigned)st->outbox_depth, st->cert_not_after_ms, (unsigned)st->logged_in,
+                   st->last_login_ms);
+            for (size_t k = 0; k < st->n_presence; k++) {
+                const Sanji__PresenceDay *pd = st->presence[k];
+                printf("%s{\"day\":", k ? "," : "");
+                cli_json_str(stdout, pd->day);
+                printf(",\"duty_minutes\":%u,\"online_minutes\":%u,\"staffed_minutes\":%u}",
+                       (unsigned)pd->duty_minutes, (unsigned)pd->online_minutes,
+                       (unsigned)pd->staffed_minutes);
+            }
+            printf("]}");
+        }
+        printf("]}");
+    }
+    printf("]}\n");
+}
+
+/* `sanji network` for people: the warnings w (nw of them), then one row per
+ * township and per station under it. */
+static void network_text(cli_run *r, const Sanji__NetworkStatus *ns,
+                         const sc_netview_warning *w, size_t nw)
+{
+    for (size_t i = 0; i < nw; i++) {
+        char text[512];
+        sc_netview_warning_text(&w[i], sc_netview_unit_name, r->c, text, sizeof(text));
+        printf("%s%s\n", _("Warning: "), text);
+    }
+    if (nw)
+        fputc('\n', stdout);
+    cli_print_header(NETWORK_COLUMNS, N_NETWORK_COLUMNS);
+    for (size_t i = 0; i < ns->n_nodes; i++) {
+        const Sanji__NodeStatus *n = ns->nodes[i];
+        network_row(r, n->org_unit, n->node, n->never_connected, n->upstream_online,
+                    n->offline_working_days,
+                    n->reported_at_ms ? n->reported_at_ms : n->upstream_last_contact_ms,
+                    n->queue_depth, n->cert_not_after_ms, false, NULL, 0);
+        for (size_t j = 0; j < n->n_stations; j++) {
+            const Sanji__StationStatus *st = n->stations[j];
+            network_row(r, st->org_unit, st->node, st->never_connected, st->connected,
+                        st->offline_working_days, st->last_seen_ms, st->outbox_depth,
+                        st->cert_not_after_ms, true, st, ns->staffed_warn_percent);
+        }
+    }
+}
+
 int cli_cmd_network(cli_run *r, const cli_command *cmd, sj_error *err)
 {
     (void)cmd;
@@ -84,80 +169,10 @@ int cli_cmd_network(cli_run *r, const cli_command *cmd, sj_error *err)
         sanji__query_result__free_unpacked(res, NULL);
         return cli_fail(err, CLI_EX_INPUT);
     }
-    if (r->o->json) {
-        printf("{\"warnings\":[");
-        for (size_t i = 0; i < nw; i++) {
-            static const char *kinds[] = {"",       "cert_expired",  "never_connected",
-                                          "silent", "cert_expiring", "calendar_missing",
-                                          "unstaffed"};
-            char text[512];
-            sc_netview_warning_text(&w[i], sc_netview_unit_name, r->c, text, sizeof(text));
-            printf("%s{\"kind\":\"%s\"", i ? "," : "", kinds[w[i].kind]);
-            cli_json_field("unit", w[i].unit);
-            cli_json_field("node", w[i].node);
-            cli_json_field("text", text);
-            printf(",\"days\":%u,\"count\":%zu}", (unsigned)w[i].days, w[i].count);
-        }
-        printf("],\"nodes\":[");
-        for (size_t i = 0; i < ns->n_nodes; i++) {
-            const Sanji__NodeStatus *n = ns->nodes[i];
-            printf("%s{\"unit\":", i ? "," : "");
-            cli_json_str(stdout, n->org_unit);
-            cli_json_field("node", n->node);
-            printf(",\"never_connected\":%s,\"online\":%s,\"offline_working_days\":%u,"
-                   "\"queue_depth\":%u,\"cert_not_after_ms\":%" PRId64 ",\"stations\":[",
-                   n->never_connected ? "true" : "false", n->upstream_online ? "true" : "false",
-                   (unsigned)n->offline_working_days, (unsigned)n->queue_depth,
-                   n->cert_not_after_ms);
-            for (size_t j = 0; j < n->n_stations; j++) {
-                const Sanji__StationStatus *st = n->stations[j];
-                printf("%s{\"unit\":", j ? "," : "");
-                cli_json_str(stdout, st->org_unit);
-                cli_json_field("node", st->node);
-                printf(",\"never_connected\":%s,\"connected\":%s,\"offline_working_days\":%u,"
-                       "\"last_seen_ms\":%" PRId64 ",\"outbox_depth\":%u,"
-                       "\"cert_not_after_ms\":%" PRId64 ",\"logged_in\":%u,"
-                       "\"last_login_ms\":%" PRId64 ",\"presence\":[",
-                       st->never_connected ? "true" : "false", st->connected ? "true" : "false",
-                       (unsigned)st->offline_working_days, st->last_seen_ms,
-                       (unsigned)st->outbox_depth, st->cert_not_after_ms, (unsigned)st->logged_in,
-                       st->last_login_ms);
-                for (size_t k = 0; k < st->n_presence; k++) {
-                    const Sanji__PresenceDay *pd = st->presence[k];
-                    printf("%s{\"day\":", k ? "," : "");
-                    cli_json_str(stdout, pd->day);
-                    printf(",\"duty_minutes\":%u,\"online_minutes\":%u,\"staffed_minutes\":%u}",
-                           (unsigned)pd->duty_minutes, (unsigned)pd->online_minutes,
-                           (unsigned)pd->staffed_minutes);
-                }
-                printf("]}");
-            }
-            printf("]}");
-        }
-        printf("]}\n");
-    } else {
-        for (size_t i = 0; i < nw; i++) {
-            char text[512];
-            sc_netview_warning_text(&w[i], sc_netview_unit_name, r->c, text, sizeof(text));
-            printf("%s%s\n", _("Warning: "), text);
-        }
-        if (nw)
-            fputc('\n', stdout);
-        cli_print_header(NETWORK_COLUMNS, N_NETWORK_COLUMNS);
-        for (size_t i = 0; i < ns->n_nodes; i++) {
-            const Sanji__NodeStatus *n = ns->nodes[i];
-            network_row(r, n->org_unit, n->node, n->never_connected, n->upstream_online,
-                        n->offline_working_days,
-                        n->reported_at_ms ? n->reported_at_ms : n->upstream_last_contact_ms,
-                        n->queue_depth, n->cert_not_after_ms, false, NULL, 0);
-            for (size_t j = 0; j < n->n_stations; j++) {
-                const Sanji__StationStatus *st = n->stations[j];
-                network_row(r, st->org_unit, st->node, st->never_connected, st->connected,
-                            st->offline_working_days, st->last_seen_ms, st->outbox_depth,
-                            st->cert_not_after_ms, true, st, ns->staffed_warn_percent);
-            }
-        }
-    }
+    if (r->o->json)
+        network_json(r, ns, w, nw);
+    else
+        network_text(r, ns, w, nw);
     free(w);
     sanji__query_result__free_unpacked(res, NULL);
     return CLI_EX_OK;
