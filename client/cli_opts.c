@@ -131,6 +131,105 @@ int cli_usage_error(const cli_command *cmd, const char *fmt, ...)
     return CLI_EX_USAGE;
 }
 
+/* Sets the option name of o to val (NULL for a flag), having checked what
+ * cli_parse_opts() cannot (how often an option repeats, --wait's number). */
+static int set_option(const cli_command *cmd, const char *name, const char *val, cli_opts *o)
+{
+#define STR(opt, field) else if (strcmp(name, opt) == 0) o->field = val
+#define FLAG(opt, field) else if (strcmp(name, opt) == 0) o->field = true
+    if (0) {
+    }
+    STR("item", item);
+    STR("name", name);
+    STR("id", id);
+    STR("phone", phone);
+    STR("text", text);
+    STR("appointment", appointment);
+    STR("result", result);
+    STR("note", note);
+    STR("department", department);
+    STR("satisfaction", satisfaction);
+    STR("days", days);
+    STR("output", output);
+    STR("person", person);
+    STR("carrier", carrier);
+    STR("period", period);
+    STR("at", at);
+    STR("from", from);
+    STR("to", to);
+    STR("by", by);
+    STR("unit", unit);
+    STR("format", format);
+    STR("month", month);
+    STR("year", year);
+    STR("quarter", quarter);
+    FLAG("urgent", urgent);
+    FLAG("no-notify", no_notify);
+    FLAG("wait-applied", wait_applied);
+    FLAG("mine", mine);
+    FLAG("overdue", overdue);
+    FLAG("waiting", waiting);
+    FLAG("offline", offline);
+    FLAG("password-stdin", password_stdin);
+    STR("dir", dir);
+    FLAG("force", force);
+    FLAG("passphrase-stdin", passphrase_stdin);
+    else if (strcmp(name, "material") == 0) {
+        if (o->n_materials >= CLI_MAX_REPEAT)
+            return cli_usage_error(cmd, _("too many --material options (at most %d)."), CLI_MAX_REPEAT);
+        o->materials[o->n_materials++] = val;
+    }
+    else if (strcmp(name, "attach") == 0) {
+        if (o->n_attach >= CLI_MAX_REPEAT)
+            return cli_usage_error(cmd, _("too many --attach options (at most %d)."), CLI_MAX_REPEAT);
+        o->attach[o->n_attach++] = val;
+    }
+    else if (strcmp(name, "status") == 0) {
+        if (o->n_statuses >= CLI_MAX_REPEAT)
+            return cli_usage_error(cmd, _("too many --status options."));
+        o->statuses[o->n_statuses++] = val;
+    }
+    else if (strcmp(name, "wait") == 0) {
+        char *end = NULL;
+        errno = 0;
+        double w = strtod(val, &end);
+        if (errno || !end || *end || w < 0 || w > 3600)
+            return cli_usage_error(cmd, _("--wait needs a number of seconds from 0 to 3600, not \"%s\"."), val);
+        o->wait = w;
+        o->wait_set = true;
+    }
+#undef STR
+#undef FLAG
+    return 0;
+}
+
+/* Whether every option cmd requires is given. */
+static int check_required(const cli_command *cmd, const cli_opts *o)
+{
+    for (size_t k = 0; k < CLI_N_OPTIONS; k++) {
+        if (!cli_in_list(cmd->required, CLI_OPTIONS[k].name))
+            continue;
+        bool given = (strcmp(CLI_OPTIONS[k].name, "material") == 0) ? o->n_materials > 0 : false;
+#define GIVEN(opt, field) if (strcmp(CLI_OPTIONS[k].name, opt) == 0) given = o->field && *o->field
+        GIVEN("item", item);
+        GIVEN("name", name);
+        GIVEN("id", id);
+        GIVEN("phone", phone);
+        GIVEN("text", text);
+        GIVEN("result", result);
+        GIVEN("note", note);
+        GIVEN("department", department);
+        GIVEN("satisfaction", satisfaction);
+        GIVEN("days", days);
+        GIVEN("person", person);
+        GIVEN("year", year);
+#undef GIVEN
+        if (!given)
+            return cli_usage_error(cmd, _("missing --%s (%s)."), CLI_OPTIONS[k].name, _(CLI_OPTIONS[k].help));
+    }
+    return 0;
+}
+
 int cli_parse_opts(const cli_command *cmd, int argc, char **argv, cli_opts *o)
 {
     for (int i = 0; i < argc; i++) {
@@ -185,99 +284,15 @@ int cli_parse_opts(const cli_command *cmd, int argc, char **argv, cli_opts *o)
         } else if (eq) {
             return cli_usage_error(cmd, _("option --%s takes no value."), name);
         }
-#define STR(opt, field) else if (strcmp(name, opt) == 0) o->field = val
-#define FLAG(opt, field) else if (strcmp(name, opt) == 0) o->field = true
-        if (0) {
-        }
-        STR("item", item);
-        STR("name", name);
-        STR("id", id);
-        STR("phone", phone);
-        STR("text", text);
-        STR("appointment", appointment);
-        STR("result", result);
-        STR("note", note);
-        STR("department", department);
-        STR("satisfaction", satisfaction);
-        STR("days", days);
-        STR("output", output);
-        STR("person", person);
-        STR("carrier", carrier);
-        STR("period", period);
-        STR("at", at);
-        STR("from", from);
-        STR("to", to);
-        STR("by", by);
-        STR("unit", unit);
-        STR("format", format);
-        STR("month", month);
-        STR("year", year);
-        STR("quarter", quarter);
-        FLAG("urgent", urgent);
-        FLAG("no-notify", no_notify);
-        FLAG("wait-applied", wait_applied);
-        FLAG("mine", mine);
-        FLAG("overdue", overdue);
-        FLAG("waiting", waiting);
-        FLAG("offline", offline);
-        FLAG("password-stdin", password_stdin);
-        STR("dir", dir);
-        FLAG("force", force);
-        FLAG("passphrase-stdin", passphrase_stdin);
-        else if (strcmp(name, "material") == 0) {
-            if (o->n_materials >= CLI_MAX_REPEAT)
-                return cli_usage_error(cmd, _("too many --material options (at most %d)."), CLI_MAX_REPEAT);
-            o->materials[o->n_materials++] = val;
-        }
-        else if (strcmp(name, "attach") == 0) {
-            if (o->n_attach >= CLI_MAX_REPEAT)
-                return cli_usage_error(cmd, _("too many --attach options (at most %d)."), CLI_MAX_REPEAT);
-            o->attach[o->n_attach++] = val;
-        }
-        else if (strcmp(name, "status") == 0) {
-            if (o->n_statuses >= CLI_MAX_REPEAT)
-                return cli_usage_error(cmd, _("too many --status options."));
-            o->statuses[o->n_statuses++] = val;
-        }
-        else if (strcmp(name, "wait") == 0) {
-            char *end = NULL;
-            errno = 0;
-            double w = strtod(val, &end);
-            if (errno || !end || *end || w < 0 || w > 3600)
-                return cli_usage_error(cmd, _("--wait needs a number of seconds from 0 to 3600, not \"%s\"."), val);
-            o->wait = w;
-            o->wait_set = true;
-        }
-#undef STR
-#undef FLAG
+        int rc = set_option(cmd, name, val, o);
+        if (rc != 0)
+            return rc;
     }
     if (o->help)
         return 0;
     if ((int)o->n_args < cmd->min_args)
         return cli_usage_error(cmd, _("missing %s."), cmd->args);
-    /* Required options. */
-    for (size_t k = 0; k < CLI_N_OPTIONS; k++) {
-        if (!cli_in_list(cmd->required, CLI_OPTIONS[k].name))
-            continue;
-        bool given = (strcmp(CLI_OPTIONS[k].name, "material") == 0) ? o->n_materials > 0 : false;
-#define GIVEN(opt, field) if (strcmp(CLI_OPTIONS[k].name, opt) == 0) given = o->field && *o->field
-        GIVEN("item", item);
-        GIVEN("name", name);
-        GIVEN("id", id);
-        GIVEN("phone", phone);
-        GIVEN("text", text);
-        GIVEN("result", result);
-        GIVEN("note", note);
-        GIVEN("department", department);
-        GIVEN("satisfaction", satisfaction);
-        GIVEN("days", days);
-        GIVEN("person", person);
-        GIVEN("year", year);
-#undef GIVEN
-        if (!given)
-            return cli_usage_error(cmd, _("missing --%s (%s)."), CLI_OPTIONS[k].name, _(CLI_OPTIONS[k].help));
-    }
-    return 0;
+    return check_required(cmd, o);
 }
 
 bool cli_wants_json(int argc, char **argv)
