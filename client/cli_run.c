@@ -287,6 +287,24 @@ static void query_answered(sc_client *c, int status, const Sanji__QueryResult *r
     case_fetched(c, status, r);
 }
 
+/* Runs the link for --wait seconds, and at least at_least, until the
+ * question asked (r->fetching) is answered.  Returns whether it was: not
+ * when the link did not come up in time. */
+static bool await_answer(cli_run *r, double at_least)
+{
+    double wait = cli_wait_seconds(r->o, at_least);
+    cli_run_link(r, wait >= 0 && wait < at_least ? at_least : wait);
+    return !r->fetching && !r->done;
+}
+
+/* The question could not be asked: the error saying so. */
+static int not_asked(sj_error *err)
+{
+    return sj_error_set(err, SJ_ECLOSED, "%s",
+                        _("The question could not be asked (no link); try again when the "
+                          "township or the county is reachable."));
+}
+
 int cli_ask_peer(cli_run *r, const Sanji__Query *q, Sanji__QueryResult **out, sj_error *err)
 {
     *out = NULL;
@@ -304,13 +322,10 @@ int cli_ask_peer(cli_run *r, const Sanji__Query *q, Sanji__QueryResult **out, sj
             return sj_error_set(err, e.code, "%s", e.message);
         }
     }
-    double wait = cli_wait_seconds(r->o, 10);
-    cli_run_link(r, wait >= 0 && wait < 10 ? 10 : wait);
+    bool answered = await_answer(r, 10);
     r->ask = NULL;
-    if (r->fetching || r->done)
-        return sj_error_set(err, SJ_ECLOSED, "%s",
-                            _("The question could not be asked (no link); try again when the "
-                              "township or the county is reachable."));
+    if (!answered)
+        return not_asked(err);
     if (r->fetch_status != 0) {
         Sanji__QueryResult *refused = r->answer;
         r->answer = NULL;
@@ -342,9 +357,7 @@ static int fetch_at_peer(cli_run *r, const char *ref, sj_error *err)
     r->fetch_ref = ref;
     r->fetching = true;
     r->fetch_status = SJ_ECLOSED;
-    double wait = cli_wait_seconds(r->o, 10);
-    cli_run_link(r, wait >= 0 && wait < 10 ? 10 : wait);
-    if (r->fetching || r->done)
+    if (!await_answer(r, 10))
         return sj_error_set(err, SJ_ECLOSED,
                             _("Case %s is not held here and the county could not be asked for it "
                               "(no link); try again when the county is reachable."),
@@ -438,13 +451,10 @@ int cli_attachment_fetch(cli_run *r, const uint8_t cid[16], const uint8_t aid[16
     r->att_id = aid;
     r->fetching = true;
     r->fetch_status = SJ_ECLOSED;
-    double wait = cli_wait_seconds(r->o, 60);
-    cli_run_link(r, wait >= 0 && wait < 60 ? 60 : wait);
+    bool answered = await_answer(r, 60);
     r->att_id = NULL;
-    if (r->fetching || r->done)
-        return sj_error_set(err, SJ_ECLOSED, "%s",
-                            _("The question could not be asked (no link); try again when the "
-                              "township or the county is reachable."));
+    if (!answered)
+        return not_asked(err);
     if (r->fetch_status != 0)
         return sj_error_set(err, r->fetch_status, "%s",
                             r->att_reason[0] ? r->att_reason : _(sj_err_text(r->fetch_status)));
