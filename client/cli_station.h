@@ -20,7 +20,7 @@ int cli_cmd_persons(cli_run *r, const cli_command *cmd, sj_error *err);
  * rows marked. */
 int cli_cmd_duty(cli_run *r, const cli_command *cmd, sj_error *err);
 
-/* `sanji status`, and `sanji sync` (mode M_SYNC): the same report, sync
+/* `sanji status`, and `sanji sync` (mode CLI_M_SYNC): the same report, sync
  * connects even with --offline and exits 5 while anything is unsent. */
 int cli_cmd_status(cli_run *r, const cli_command *cmd, sj_error *err);
 
