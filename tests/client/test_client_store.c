@@ -18,40 +18,13 @@
 #include <cmocka.h>
 
 #include "store.h"
+#include "store_fixture.h"
 
-#define NODE "village:410423101201"
+#define NODE STORE_FX_NODE
 #define VILLAGE "410423101201"
 
-static char dir[256];
-static char path[512];
-
-static int setup(void **state)
-{
-    (void)state;
-    snprintf(dir, sizeof(dir), "/tmp/sanji-test-store-XXXXXX");
-    assert_non_null(mkdtemp(dir));
-    snprintf(path, sizeof(path), "%s/client.db", dir);
-    return 0;
-}
-
-static int teardown(void **state)
-{
-    (void)state;
-    char cmd[600];
-    snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
-    assert_int_equal(system(cmd), 0);
-    return 0;
-}
-
-static sc_store *open_ok(void)
-{
-    sc_store *st = NULL;
-    sj_error err;
-    int rc = sc_store_open(path, NODE, &st, &err);
-    if (rc != 0)
-        fail_msg("open: %s", err.message);
-    return st;
-}
+/* The store's file (store_fixture.h). */
+static const char *const path = store_fx_path;
 
 static void id_of(uint8_t id[16], int n)
 {
@@ -63,11 +36,11 @@ static void id_of(uint8_t id[16], int n)
 static void test_open_creates_and_reopens(void **state)
 {
     (void)state;
-    sc_store *st = open_ok();
+    sc_store *st = store_fx_open();
     sj_error err;
     assert_int_equal(sc_store_meta_set(st, "person", "p-1", &err), 0);
     sc_store_close(st);
-    st = open_ok();
+    st = store_fx_open();
     char buf[64];
     assert_int_equal(sc_store_meta_get(st, "person", buf, sizeof(buf), &err), 0);
     assert_string_equal(buf, "p-1");
@@ -77,7 +50,7 @@ static void test_open_creates_and_reopens(void **state)
 static void test_open_refuses_other_node(void **state)
 {
     (void)state;
-    sc_store_close(open_ok());
+    sc_store_close(store_fx_open());
     sc_store *st = NULL;
     sj_error err;
     assert_int_equal(sc_store_open(path, "village:410423101202", &st, &err), SJ_ESTORE_FOREIGN);
@@ -120,7 +93,7 @@ static void test_open_refuses_foreign_sqlite(void **state)
 static void test_outbox_order_and_states(void **state)
 {
     (void)state;
-    sc_store *st = open_ok();
+    sc_store *st = store_fx_open();
     sj_error err;
     uint8_t m[3][16], cid[16];
     id_of(cid, 99);
@@ -180,14 +153,14 @@ static void test_outbox_order_and_states(void **state)
 static void test_outbox_survives_reopen(void **state)
 {
     (void)state;
-    sc_store *st = open_ok();
+    sc_store *st = store_fx_open();
     sj_error err;
     uint8_t m[16], cid[16];
     id_of(m, 1);
     id_of(cid, 2);
     assert_int_equal(sc_store_outbox_add(st, m, cid, 1, (const uint8_t *)"abc", 3, 10, &err), 0);
     sc_store_close(st);
-    st = open_ok();
+    st = store_fx_open();
     sc_outbox_entry *e = NULL;
     size_t n = 0;
     assert_int_equal(sc_store_outbox_list(st, true, &e, &n, &err), 0);
@@ -214,7 +187,7 @@ static Sanji__Case *mk_case(Sanji__Case *c, uint8_t id[16], const char *number, 
 static void test_feed_cursor_rule(void **state)
 {
     (void)state;
-    sc_store *st = open_ok();
+    sc_store *st = store_fx_open();
     sj_error err;
     uint8_t id[16];
     id_of(id, 5);
@@ -264,7 +237,7 @@ static void test_feed_cursor_rule(void **state)
 static void test_predicted_then_county_snapshot(void **state)
 {
     (void)state;
-    sc_store *st = open_ok();
+    sc_store *st = store_fx_open();
     sj_error err;
     uint8_t id[16], m[16];
     id_of(id, 6);
@@ -312,7 +285,7 @@ static void test_predicted_then_county_snapshot(void **state)
 static void test_refused_registration_leaves_no_case(void **state)
 {
     (void)state;
-    sc_store *st = open_ok();
+    sc_store *st = store_fx_open();
     sj_error err;
     uint8_t id[16];
     id_of(id, 7);
@@ -328,7 +301,7 @@ static void test_refused_registration_leaves_no_case(void **state)
 static void test_refdata_roundtrip(void **state)
 {
     (void)state;
-    sc_store *st = open_ok();
+    sc_store *st = store_fx_open();
     sj_error err;
     uint64_t v;
     uint8_t *data;
@@ -347,16 +320,16 @@ static void test_refdata_roundtrip(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown(test_open_creates_and_reopens, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_open_refuses_other_node, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_open_refuses_garbage_file, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_open_refuses_foreign_sqlite, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_outbox_order_and_states, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_outbox_survives_reopen, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_feed_cursor_rule, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_predicted_then_county_snapshot, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_refused_registration_leaves_no_case, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_refdata_roundtrip, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_open_creates_and_reopens, store_fx_setup, store_fx_teardown),
+        cmocka_unit_test_setup_teardown(test_open_refuses_other_node, store_fx_setup, store_fx_teardown),
+        cmocka_unit_test_setup_teardown(test_open_refuses_garbage_file, store_fx_setup, store_fx_teardown),
+        cmocka_unit_test_setup_teardown(test_open_refuses_foreign_sqlite, store_fx_setup, store_fx_teardown),
+        cmocka_unit_test_setup_teardown(test_outbox_order_and_states, store_fx_setup, store_fx_teardown),
+        cmocka_unit_test_setup_teardown(test_outbox_survives_reopen, store_fx_setup, store_fx_teardown),
+        cmocka_unit_test_setup_teardown(test_feed_cursor_rule, store_fx_setup, store_fx_teardown),
+        cmocka_unit_test_setup_teardown(test_predicted_then_county_snapshot, store_fx_setup, store_fx_teardown),
+        cmocka_unit_test_setup_teardown(test_refused_registration_leaves_no_case, store_fx_setup, store_fx_teardown),
+        cmocka_unit_test_setup_teardown(test_refdata_roundtrip, store_fx_setup, store_fx_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -19,38 +19,12 @@
 #include <sqlite3.h>
 
 #include "store.h"
+#include "store_fixture.h"
 
-#define NODE "village:410423101201"
+#define NODE STORE_FX_NODE
 
-static char dir[256];
-static char path[512];
-
-static int setup(void **state)
-{
-    (void)state;
-    snprintf(dir, sizeof(dir), "/tmp/sanji-test-attach-XXXXXX");
-    assert_non_null(mkdtemp(dir));
-    snprintf(path, sizeof(path), "%s/client.db", dir);
-    return 0;
-}
-
-static int teardown(void **state)
-{
-    (void)state;
-    char cmd[600];
-    snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
-    assert_int_equal(system(cmd), 0);
-    return 0;
-}
-
-static sc_store *open_ok(void)
-{
-    sc_store *st = NULL;
-    sj_error err;
-    if (sc_store_open(path, NODE, &st, &err) != 0)
-        fail_msg("open: %s", err.message);
-    return st;
-}
+/* The store's file (store_fixture.h). */
+static const char *const path = store_fx_path;
 
 static sc_attach_row row(int n, const uint8_t case_id[16], uint64_t size)
 {
@@ -72,7 +46,7 @@ static sc_attach_row row(int n, const uint8_t case_id[16], uint64_t size)
 static void test_saved_listed_read_and_counted(void **state)
 {
     (void)state;
-    sc_store *st = open_ok();
+    sc_store *st = store_fx_open();
     uint8_t cid[16] = {0x01, [15] = 7};
     static const uint8_t data[] = "%PDF-1.4 scan";
     sc_attach_row a = row(1, cid, sizeof data);
@@ -142,7 +116,7 @@ static void test_saved_listed_read_and_counted(void **state)
 static void test_format_3_store_gets_the_table(void **state)
 {
     (void)state;
-    sc_store *st = open_ok();
+    sc_store *st = store_fx_open();
     uint8_t cid[16] = {0x01, [15] = 8}, mid[16] = {0x03, [15] = 2};
     sj_error err;
     static const uint8_t payload[] = "register";
@@ -158,7 +132,7 @@ static void test_format_3_store_gets_the_table(void **state)
                      SQLITE_OK);
     sqlite3_close(db);
 
-    st = open_ok();
+    st = store_fx_open();
     char v[16];
     assert_int_equal(sc_store_meta_get(st, "schema", v, sizeof v, &err), 0);
     assert_string_equal(v, "4");
@@ -177,8 +151,8 @@ static void test_format_3_store_gets_the_table(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown(test_saved_listed_read_and_counted, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_format_3_store_gets_the_table, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_saved_listed_read_and_counted, store_fx_setup, store_fx_teardown),
+        cmocka_unit_test_setup_teardown(test_format_3_store_gets_the_table, store_fx_setup, store_fx_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
