@@ -18,7 +18,7 @@
  * Ownership: aft_open() fills caller storage that aft_close() releases.
  *
  * Entry points: aft_open(), aft_close(), aft_case_id(), aft_msg(),
- * aft_run1().
+ * aft_run1(), aft_applied(), aft_register().
  */
 #ifndef AFT_APPLY_FIXTURE_H
 #define AFT_APPLY_FIXTURE_H
@@ -66,5 +66,15 @@ countyd_apply_msg aft_msg(aft_county *f, const countyd_peer *peer, const Sanji__
 
 /* Applies one message alone; fails the test when the batch fails. */
 countyd_apply_result aft_run1(aft_county *f, const countyd_apply_msg *m);
+
+/* Applies s or a from peer alone; fails the test unless it was APPLIED. */
+void aft_applied(aft_county *f, const countyd_peer *peer, const Sanji__CaseSubmit *s,
+                 const Sanji__CaseAction *a);
+
+/* Registers case n (aft_case_id()) of item at peer's village station by
+ * person, for applicant, at the business time when (the clock is faked to
+ * it); fails the test unless it was APPLIED. */
+void aft_register(aft_county *f, int n, const countyd_peer *peer, const char *person,
+                  const char *item, const char *applicant, int64_t when);
 
 #endif

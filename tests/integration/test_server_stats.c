@@ -64,36 +64,18 @@ static int64_t at(int m, int d, int hh)
            (int64_t)hh * 3600 * 1000;
 }
 
+/* One message applied (apply_fixture.h). */
 static void run1(fx *f, const countyd_peer *peer, const Sanji__CaseSubmit *s,
                  const Sanji__CaseAction *a)
 {
-    countyd_apply_msg m = aft_msg(f, peer, s, a);
-    countyd_apply_result r = aft_run1(f, &m);
-    if (r.status != SANJI__ACK_STATUS__ACK_STATUS_APPLIED)
-        fail_msg("expected APPLIED, got %s: %s", sj_err_name(r.code), r.reason);
+    aft_applied(f, peer, s, a);
 }
 
 /* Registers case n of item at the station of peer, at the given time. */
 static void reg(fx *f, int n, const countyd_peer *peer, const char *person, const char *item,
                 int64_t when)
 {
-    sj_clock_set_fake_now_ms(when);
-    Sanji__CaseSubmit s = SANJI__CASE_SUBMIT__INIT;
-    Sanji__Applicant a = SANJI__APPLICANT__INIT;
-    uint8_t id[16];
-    aft_case_id(id, n);
-    s.case_id.data = id;
-    s.case_id.len = 16;
-    s.village = (char *)peer->unit;
-    s.item_code = (char *)item;
-    a.name = "王大妈";
-    a.id_number = f->id_number;
-    a.phone = "13800138000";
-    s.applicant = &a;
-    s.request_text = "申请办理";
-    s.actor_person = (char *)person;
-    s.registered_at_ms = when;
-    run1(f, peer, &s, NULL);
+    aft_register(f, n, peer, person, item, "王大妈", when);
 }
 
 static uint64_t version_of(fx *f, int n)
