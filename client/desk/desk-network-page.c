@@ -218,7 +218,7 @@ static void on_result(sc_client *c, int status, const Sanji__QueryResult *res, v
         if (status == 0 && res && res->result_case == SANJI__QUERY_RESULT__RESULT_NETWORK) {
             show(p, res->network);
         } else {
-            const char *why = res && res->reason && *res->reason ? res->reason : sj_err_text(status);
+            const char *why = desk_query_reason(res, status);
             /* Translators: the network view could not be read; %s is why. */
             g_autofree char *m = g_strdup_printf(_("The network view is not available now (%s). It is asked again every 30 seconds."), _(why));
             gtk_label_set_text(GTK_LABEL(p->message), m);

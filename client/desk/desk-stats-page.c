@@ -126,7 +126,7 @@ static void on_result(sc_client *c, int status, const Sanji__QueryResult *res, v
                 show(p);
             }
         } else {
-            const char *why = res && res->reason && *res->reason ? res->reason : sj_err_text(status);
+            const char *why = desk_query_reason(res, status);
             g_autofree char *m = g_strdup_printf(_("Statistics are not available now (%s). Press Refresh to ask again."), _(why));
             gtk_label_set_text(GTK_LABEL(p->message), m);
         }

@@ -179,6 +179,11 @@ void desk_window_save_file(DeskWindow *w, const char *title, const char *suggest
     gtk_native_dialog_show(GTK_NATIVE_DIALOG(d));
 }
 
+const char *desk_query_reason(const Sanji__QueryResult *res, int status)
+{
+    return res && res->reason && *res->reason ? res->reason : sj_err_text(status);
+}
+
 void desk_window_show_error(DeskWindow *w, const char *what, const sj_error *err)
 {
     g_autofree char *t = what ? g_strdup_printf("%s：%s", what, err->message) : g_strdup(err->message);

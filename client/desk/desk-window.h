@@ -18,7 +18,7 @@
  * desk_window_store_path(), desk_window_handle_event(),
  * desk_window_logged_in(), desk_window_open_case(), desk_window_open_case_row(),
  * desk_window_show_page(),
- * desk_window_page(), desk_window_notify(), desk_window_show_error(),
+ * desk_window_page(), desk_window_notify(), desk_window_show_error(), desk_query_reason(),
  * desk_window_register(), desk_window_lookup(), desk_window_refresh_soon().
  */
 #ifndef DESK_WINDOW_H
@@ -65,6 +65,10 @@ char *desk_window_undeliverable_text(DeskWindow *w);
 void desk_window_notify_saved(DeskWindow *w);
 /* err's message in the banner, as an error. */
 void desk_window_show_error(DeskWindow *w, const char *what, const sj_error *err);
+
+/* Why a query was not answered: the county's or relay's reason, else the
+ * text of status (untranslated, as the msgid). */
+const char *desk_query_reason(const Sanji__QueryResult *res, int status);
 
 /* Writes a file the person names: a save dialog (title, the suggested
  * file name), then write(data, path, err); an error is shown, a success
