@@ -881,7 +881,8 @@ bool sj_text_valid(const char *s, size_t max)
 {
     if (!s)
         return true;
-    size_t len = strnlen(s, max + 1);
+    /* max + 1 would wrap to 0 for SIZE_MAX and check nothing. */
+    size_t len = max == SIZE_MAX ? strlen(s) : strnlen(s, max + 1);
     return len <= max && sj_utf8_valid(s, len);
 }
 

@@ -10,7 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "case.h"
+#include "utf8.h"
 
 /* A growable byte buffer for the field being read. */
 typedef struct buf {
@@ -161,7 +161,7 @@ int sj_csv_parse(const char *name, const char *text, size_t len, sj_csv *out,
                 i++;
             }
         }
-        if (!sj_text_valid(b.p ? b.p : "", (size_t)-1)) {
+        if (!sj_utf8_valid(b.p ? b.p : "", b.n)) {
             rc = sj_error_set(err, SJ_EINVAL, "%s:%zu: 不是有效的 UTF-8 文本 (not valid UTF-8; "
                               "save the file as UTF-8)", name, rec.line);
             goto done;
