@@ -239,15 +239,7 @@
 #include <stdint.h>
 
 #include "err.h"
-
-/* The numbering mirrors proto/sanji.proto; case_pb.c checks it at compile
- * time. */
-typedef enum sj_level {
-    SJ_LEVEL_NONE = 0,
-    SJ_LEVEL_VILLAGE = 1,
-    SJ_LEVEL_TOWNSHIP = 2,
-    SJ_LEVEL_COUNTY = 3,
-} sj_level;
+#include "orgunit.h" /* sj_level */
 
 typedef enum sj_person_role {
     SJ_ROLE_NONE = 0,

@@ -26,7 +26,17 @@
 
 #include <stdbool.h>
 
-#include "case.h"
+#include "err.h"
+
+/* The level of an org unit, and so of a node, a person or a case holder.
+ * The numbering mirrors proto/sanji.proto; case_pb.c checks it at compile
+ * time. */
+typedef enum sj_level {
+    SJ_LEVEL_NONE = 0,
+    SJ_LEVEL_VILLAGE = 1,
+    SJ_LEVEL_TOWNSHIP = 2,
+    SJ_LEVEL_COUNTY = 3,
+} sj_level;
 
 #define SJ_ORGUNIT_CODE_LEN 12
 #define SJ_ORGUNIT_CODE_SIZE 13 /* with the terminating NUL */

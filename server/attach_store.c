@@ -365,7 +365,7 @@ int countyd_attach_query(PGconn *db, countyd_arena *a, const countyd_asker *k,
         out->reason = (char *)_("There is no such case within your scope.");
         return 0;
     }
-    if (rc == 0 && !countyd_query_sees_case(k, c)) {
+    if (rc == 0 && !countyd_asker_sees_case(k, c)) {
         /* The asker names the case by its id (not guessable), so the
          * refusal may say what it is. */
         out->code = SJ_ESCOPE;

@@ -19,7 +19,7 @@
 #include "apply.h"
 #include "arena.h"
 #include "err.h"
-#include "query.h"
+#include "asker.h"
 #include "sanji.pb-c.h"
 
 /* server_config.h attachment.max_file and attachment.max_case. */
@@ -41,7 +41,7 @@ int countyd_attach_apply(PGconn *db, const uint8_t msg_id[16], const countyd_pee
                          countyd_apply_result *res, sj_error *err);
 
 /* Answers an AttachmentQuery for asker k into out (refusals in out->code):
- * the case must be one k may open (countyd_query_sees_case()); without an
+ * the case must be one k may open (countyd_asker_sees_case(), asker.h); without an
  * attachment id the list of the case's attachments, with one its
  * description and up to max_bytes of its data from offset (complete
  * attachments only: SJ_EATTACH_INCOMPLETE otherwise).  Returns 0, or

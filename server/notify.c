@@ -166,7 +166,8 @@ int countyd_notify_record(countyd_apply *a, const countyd_config *cfg, const cou
                           sj_error *err)
 {
     bool retry = !sent && m->attempt < (uint32_t)cfg->notify_retry_max;
-    int64_t next = retry ? now + countyd_notify_backoff_ms(cfg, m->attempt) : 0;
+    int64_t next = retry ? now + countyd_notify_backoff_ms(cfg->notify_retry_base_ms,
+                                                           cfg->notify_retry_cap_ms, m->attempt) : 0;
     char id[24], attempt[16], next_s[24], now_s[24];
     snprintf(id, sizeof(id), "%" PRId64, m->id);
     snprintf(attempt, sizeof(attempt), "%u", m->attempt);

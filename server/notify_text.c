@@ -82,11 +82,11 @@ int countyd_notify_check_template(const char *tmpl, sj_error *err)
     return countyd_notify_render(tmpl, NULL, NULL, err);
 }
 
-int64_t countyd_notify_backoff_ms(const countyd_config *cfg, uint32_t attempt)
+int64_t countyd_notify_backoff_ms(int64_t base_ms, int64_t cap_ms, uint32_t attempt)
 {
-    int64_t wait = cfg->notify_retry_base_ms;
-    for (uint32_t i = 1; i < attempt && wait < cfg->notify_retry_cap_ms; i++)
+    int64_t wait = base_ms;
+    for (uint32_t i = 1; i < attempt && wait < cap_ms; i++)
         wait *= 2;
-    return wait < cfg->notify_retry_cap_ms ? wait : cfg->notify_retry_cap_ms;
+    return wait < cap_ms ? wait : cap_ms;
 }
 

@@ -16,7 +16,6 @@
 #include <stdint.h>
 
 #include "err.h"
-#include "server_config.h"
 
 /* What a template may name. */
 typedef struct countyd_notify_fields {
@@ -31,8 +30,10 @@ int countyd_notify_render(const char *tmpl, const countyd_notify_fields *f, char
 /* Checks a template's placeholders (for the configuration). */
 int countyd_notify_check_template(const char *tmpl, sj_error *err);
 
-/* The wait before attempt `attempt` + 1 after `attempt` failed:
- * retry_base doubled per attempt, at most retry_cap. */
-int64_t countyd_notify_backoff_ms(const countyd_config *cfg, uint32_t attempt);
+/* The wait before attempt `attempt` + 1 after `attempt` failed: base_ms
+ * (notify.retry_base) doubled per attempt, at most cap_ms (notify.retry_cap).
+ * The settings come as values so that the configuration, which checks the
+ * templates with this module, is not also a dependency of it. */
+int64_t countyd_notify_backoff_ms(int64_t base_ms, int64_t cap_ms, uint32_t attempt);
 
 #endif

@@ -366,12 +366,6 @@ static int case_list(PGconn *db, countyd_arena *a, const countyd_asker *k,
 
 /* --- one case ---------------------------------------------------------------- */
 
-bool countyd_query_sees_case(const countyd_asker *k, const Sanji__Case *c)
-{
-    return sj_orgunit_contains(k->unit, c->village) &&
-           (k->role != SJ_NODE_ROLE_DEPARTMENT_DESK || strcmp(c->department_code, k->department) == 0);
-}
-
 static int case_get(PGconn *db, countyd_arena *a, const countyd_asker *k,
                     const Sanji__CaseGetQuery *q, Sanji__QueryResult *out, sj_error *err)
 {
@@ -385,7 +379,7 @@ static int case_get(PGconn *db, countyd_arena *a, const countyd_asker *k,
         refuse(out, SJ_EMISSING_FIELD, _("Give the case number or the case id."));
         return 0;
     }
-    if (rc == SJ_EUNKNOWN_CASE || (rc == 0 && !countyd_query_sees_case(k, c))) {
+    if (rc == SJ_EUNKNOWN_CASE || (rc == 0 && !countyd_asker_sees_case(k, c))) {
         refuse(out, SJ_EUNKNOWN_CASE, _("There is no such case within your scope."));
         return 0;
     }

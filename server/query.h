@@ -32,6 +32,7 @@
 #include <libpq-fe.h>
 
 #include "arena.h"
+#include "asker.h"
 #include "case.h"
 #include "err.h"
 #include "identity.h"
@@ -39,15 +40,6 @@
 #include "sanji.pb-c.h"
 
 struct countyd_stars_config;
-
-typedef struct countyd_asker {
-    sj_node_role role;
-    sj_level level;
-    char unit[SJ_UNIT_CODE_SIZE];
-    /* A department desk's department code (its identity's name): it sees
-     * only the cases dispatched to it. */
-    char department[SJ_DEPARTMENT_CODE_SIZE];
-} countyd_asker;
 
 /* The county's settings an answer uses (server_config.h network.*). */
 typedef struct countyd_query_opts {
@@ -61,10 +53,6 @@ typedef struct countyd_query_opts {
  * opts NULL means the defaults.  Returns 0 when out holds the answer
  * (refusals included), or SJ_EDB/SJ_EDB_CONN when the database failed (out
  * then says so too). */
-/* May k open case c (CaseGetQuery, AttachmentQuery): its village lies in
- * k's unit, and for a department desk it is dispatched to k's department. */
-bool countyd_query_sees_case(const countyd_asker *k, const Sanji__Case *c);
-
 int countyd_query_answer(PGconn *db, countyd_arena *a, const countyd_asker *asker,
                          const countyd_query_opts *opts, const Sanji__Query *q,
                          Sanji__QueryResult *out, sj_error *err);

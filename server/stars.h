@@ -33,7 +33,7 @@
 #include "err.h"
 #include "presence.h"
 #include "stars_config.h"
-#include "query.h"
+#include "asker.h"
 #include "sanji.pb-c.h"
 
 /* Fills out->stars, or a refusal (code and Chinese reason) for a bad year,

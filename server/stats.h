@@ -23,7 +23,7 @@
 
 #include "arena.h"
 #include "err.h"
-#include "query.h"
+#include "asker.h"
 #include "sanji.pb-c.h"
 
 /* Fills out->period_statistics, or a refusal (code and Chinese reason) for

@@ -94,14 +94,14 @@ static void test_backoff_doubles_up_to_the_cap(void **state)
     memset(&cfg, 0, sizeof cfg);
     cfg.notify_retry_base_ms = 60000;
     cfg.notify_retry_cap_ms = 3600000;
-    assert_int_equal(countyd_notify_backoff_ms(&cfg, 1), 60000);
-    assert_int_equal(countyd_notify_backoff_ms(&cfg, 2), 120000);
-    assert_int_equal(countyd_notify_backoff_ms(&cfg, 3), 240000);
-    assert_int_equal(countyd_notify_backoff_ms(&cfg, 6), 1920000);
-    assert_int_equal(countyd_notify_backoff_ms(&cfg, 7), 3600000);
-    assert_int_equal(countyd_notify_backoff_ms(&cfg, 100), 3600000);
+    assert_int_equal(countyd_notify_backoff_ms(cfg.notify_retry_base_ms, cfg.notify_retry_cap_ms, 1), 60000);
+    assert_int_equal(countyd_notify_backoff_ms(cfg.notify_retry_base_ms, cfg.notify_retry_cap_ms, 2), 120000);
+    assert_int_equal(countyd_notify_backoff_ms(cfg.notify_retry_base_ms, cfg.notify_retry_cap_ms, 3), 240000);
+    assert_int_equal(countyd_notify_backoff_ms(cfg.notify_retry_base_ms, cfg.notify_retry_cap_ms, 6), 1920000);
+    assert_int_equal(countyd_notify_backoff_ms(cfg.notify_retry_base_ms, cfg.notify_retry_cap_ms, 7), 3600000);
+    assert_int_equal(countyd_notify_backoff_ms(cfg.notify_retry_base_ms, cfg.notify_retry_cap_ms, 100), 3600000);
     cfg.notify_retry_cap_ms = 30000; /* a cap below the base wins */
-    assert_int_equal(countyd_notify_backoff_ms(&cfg, 1), 30000);
+    assert_int_equal(countyd_notify_backoff_ms(cfg.notify_retry_base_ms, cfg.notify_retry_cap_ms, 1), 30000);
 }
 
 int main(void)
