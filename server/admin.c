@@ -19,7 +19,7 @@
 #include "case.h"
 #include "clock.h"
 #include "db.h"
-#include "import.h"
+#include "refcheck.h"
 #include "orgunit.h"
 #include "password.h"
 #include "refdata.h"
@@ -157,9 +157,9 @@ static int set_active(PGconn *db, const countyd_admin_by *by, const char *key, b
 static int person_check(PGconn *db, const char *name, const char *role_name, const char *unit,
                         const char *dept, sj_person_role *role, sj_error *err)
 {
-    if (!countyd_import_text_ok(name, SJ_CASE_NAME_MAX))
+    if (!countyd_refcheck_text(name, SJ_CASE_NAME_MAX))
         return sj_error_set(err, SJ_EINVAL, "姓名为空或无效 (name empty, too long or not plain text)");
-    *role = countyd_import_role(role_name);
+    *role = countyd_refcheck_role(role_name);
     if (*role == SJ_ROLE_NONE)
         return sj_error_set(err, SJ_EINVAL, "角色“%s”无效，应为 village_cadre|township_staff|"
                             "county_operator|department_staff (bad role)", role_name);
@@ -271,7 +271,7 @@ int countyd_admin_person_add_verifier(PGconn *db, const countyd_admin_by *by, co
                                       const countyd_admin_person *p, const char *verifier,
                                       sj_error *err)
 {
-    if (!countyd_import_code_ok(id))
+    if (!countyd_refcheck_code(id))
         return sj_error_set(err, SJ_EINVAL, "人员编号“%s”无效 (the id must be 1-32 letters, digits, "
                             "'-', '_' or '.')", id);
     const char *dept = p->department ? p->department : "";
@@ -343,7 +343,7 @@ int countyd_admin_person_edit(PGconn *db, const countyd_admin_by *by, const char
     const char *new_unit = p->unit ? p->unit : unit;
     /* A person who leaves department work leaves their department too. */
     const char *new_dept = p->department ? p->department
-                           : countyd_import_role(new_role) == SJ_ROLE_DEPARTMENT_STAFF ? dept
+                           : countyd_refcheck_role(new_role) == SJ_ROLE_DEPARTMENT_STAFF ? dept
                                                                                       : "";
     sj_person_role role;
     if ((rc = person_check(db, new_name, new_role, new_unit, new_dept, &role, err)) != 0)
@@ -477,7 +477,7 @@ int countyd_admin_duty_set(PGconn *db, const countyd_admin_by *by, const char *u
     *changed = false;
     char why[512];
     int rc;
-    if (on && (rc = countyd_import_duty_check(db, unit, day, person, why, sizeof(why), err)) != 0)
+    if (on && (rc = countyd_refcheck_duty(db, unit, day, person, why, sizeof(why), err)) != 0)
         return rc;
     if (on && why[0])
         return sj_error_set(err, SJ_EINVAL, "%s", why);
@@ -617,7 +617,7 @@ int countyd_admin_item_set_department(PGconn *db, const countyd_admin_by *by, co
 
 static int department_name_free(PGconn *db, const char *name, sj_error *err)
 {
-    if (!countyd_import_text_ok(name, SJ_CASE_NAME_MAX))
+    if (!countyd_refcheck_text(name, SJ_CASE_NAME_MAX))
         return sj_error_set(err, SJ_EINVAL, "部门名称为空或无效 (the name is empty, too long or not "
                             "plain text)");
     const char *p[] = {name};

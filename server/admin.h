@@ -60,7 +60,7 @@ typedef struct countyd_admin_by {
 void countyd_admin_operator(const char *by, char out[COUNTYD_ADMIN_OPERATOR_SIZE]);
 
 /* A person's fields; for an edit NULL keeps the stored value. role is a
- * name of the files (import.h: village_cadre ... department_staff);
+ * name of the files (refcheck.h: village_cadre ... department_staff);
  * department is a department_staff's department code, "" for others. */
 typedef struct countyd_admin_person {
     const char *name, *role, *unit, *department;

@@ -21,16 +21,16 @@
 #include <sys/stat.h>
 
 #include "admin.h"
-#include "apply.h"
+#include "apply.h" /* countyd_calendar_read() */
 #include "case.h"
 #include "clock.h"
 #include "csv.h"
 #include "db.h"
 #include "orgunit.h"
 #include "password.h"
+#include "refcheck.h"
 
 #define NAME_MAX_BYTES SJ_CASE_NAME_MAX
-#define CODE_MAX_BYTES 32
 
 typedef struct import_ctx {
     PGconn *db;
@@ -102,31 +102,6 @@ const char *countyd_import_kind_name(countyd_import_kind kind)
 
 /* --- field checks ---------------------------------------------------------- */
 
-/* Non-empty valid UTF-8 text without control characters, at most max bytes
- * (also the check of names given to `sanji-countyd person|department`). */
-bool countyd_import_text_ok(const char *s, size_t max)
-{
-    if (!s[0] || !sj_text_valid(s, max))
-        return false;
-    for (const unsigned char *p = (const unsigned char *)s; *p; p++)
-        if (*p < 0x20 || *p == 0x7f)
-            return false;
-    return true;
-}
-
-/* Codes of categories, items and persons: ASCII letters, digits, '-', '_', '.'. */
-bool countyd_import_code_ok(const char *s)
-{
-    size_t n = strlen(s);
-    if (n == 0 || n > CODE_MAX_BYTES)
-        return false;
-    for (const char *p = s; *p; p++)
-        if (!((*p >= 'A' && *p <= 'Z') || (*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') ||
-              *p == '-' || *p == '_' || *p == '.'))
-            return false;
-    return true;
-}
-
 /* Level names as written in the files. */
 static sj_level level_from_name(const char *s)
 {
@@ -137,20 +112,6 @@ static sj_level level_from_name(const char *s)
     if (strcmp(s, "county") == 0)
         return SJ_LEVEL_COUNTY;
     return SJ_LEVEL_NONE;
-}
-
-/* The roles a person of the files may have (not "system"). */
-sj_person_role countyd_import_role(const char *s)
-{
-    if (strcmp(s, "village_cadre") == 0)
-        return SJ_ROLE_VILLAGE_CADRE;
-    if (strcmp(s, "township_staff") == 0)
-        return SJ_ROLE_TOWNSHIP_STAFF;
-    if (strcmp(s, "county_operator") == 0)
-        return SJ_ROLE_COUNTY_OPERATOR;
-    if (strcmp(s, "department_staff") == 0)
-        return SJ_ROLE_DEPARTMENT_STAFF;
-    return SJ_ROLE_NONE;
 }
 
 static sj_level role_level(sj_person_role r)
@@ -223,7 +184,7 @@ static int check_orgunits(import_ctx *c, sj_error *err)
         }
         if (in_file(c, 0, code, i))
             bad(c, line, "编码 %s 重复 (code appears twice in the file)", code);
-        if (!countyd_import_text_ok(name, NAME_MAX_BYTES))
+        if (!countyd_refcheck_text(name, NAME_MAX_BYTES))
             bad(c, line, "名称为空或无效 (name empty, too long or not plain text)");
         sj_level lv = level_from_name(level);
         if (lv == SJ_LEVEL_NONE) {
@@ -289,11 +250,11 @@ static int check_categories(import_ctx *c, sj_error *err)
     for (size_t i = 1; i < c->csv->n; i++) {
         char **f = c->csv->records[i].fields;
         size_t line = c->csv->records[i].line;
-        if (!countyd_import_code_ok(f[0]))
+        if (!countyd_refcheck_code(f[0]))
             bad(c, line, "类别编码“%s”无效 (code must be 1-32 letters, digits, '-', '_' or '.')", f[0]);
         else if (in_file(c, 0, f[0], i))
             bad(c, line, "类别编码 %s 重复 (code appears twice in the file)", f[0]);
-        if (!countyd_import_text_ok(f[1], NAME_MAX_BYTES))
+        if (!countyd_refcheck_text(f[1], NAME_MAX_BYTES))
             bad(c, line, "名称为空或无效 (name empty, too long or not plain text)");
     }
     return 0;
@@ -343,7 +304,7 @@ static int materials_array(import_ctx *c, size_t line, const char *list, char **
         }
         memcpy(item, p, len);
         item[len] = '\0';
-        if (!countyd_import_text_ok(item, NAME_MAX_BYTES)) {
+        if (!countyd_refcheck_text(item, NAME_MAX_BYTES)) {
             bad(c, line, "材料清单第 %d 项无效 (materials item %d is not plain text)", items + 1,
                 items + 1);
             free(a);
@@ -380,11 +341,11 @@ static int check_catalogue(import_ctx *c, sj_error *err)
         char **f = c->csv->records[i].fields;
         size_t line = c->csv->records[i].line;
         long limit = 0, urgent = 0;
-        if (!countyd_import_code_ok(f[0]))
+        if (!countyd_refcheck_code(f[0]))
             bad(c, line, "事项编码“%s”无效 (code must be 1-32 letters, digits, '-', '_' or '.')", f[0]);
         else if (in_file(c, 0, f[0], i))
             bad(c, line, "事项编码 %s 重复 (code appears twice in the file)", f[0]);
-        if (!countyd_import_code_ok(f[1])) {
+        if (!countyd_refcheck_code(f[1])) {
             bad(c, line, "类别编码“%s”无效 (bad category code)", f[1]);
         } else {
             bool found;
@@ -396,11 +357,11 @@ static int check_catalogue(import_ctx *c, sj_error *err)
                 bad(c, line, "类别 %s 不存在，请先导入 catalogue_categories.csv (category not "
                     "in the database; import the categories first)", f[1]);
         }
-        if (!countyd_import_text_ok(f[2], NAME_MAX_BYTES))
+        if (!countyd_refcheck_text(f[2], NAME_MAX_BYTES))
             bad(c, line, "名称为空或无效 (name empty, too long or not plain text)");
         if (level_from_name(f[3]) == SJ_LEVEL_NONE)
             bad(c, line, "最低办理级别“%s”无效，应为 village|township|county (bad min_level)", f[3]);
-        if (!countyd_import_text_ok(f[4], NAME_MAX_BYTES)) {
+        if (!countyd_refcheck_text(f[4], NAME_MAX_BYTES)) {
             bad(c, line, "责任部门为空或无效 (department empty, too long or not plain text)");
         } else if (c->have_departments) {
             /* Once departments are records, an item names one of them: a
@@ -476,13 +437,13 @@ static int check_persons(import_ctx *c, sj_error *err)
     for (size_t i = 1; i < c->csv->n; i++) {
         char **f = c->csv->records[i].fields;
         size_t line = c->csv->records[i].line;
-        if (!countyd_import_code_ok(f[0]))
+        if (!countyd_refcheck_code(f[0]))
             bad(c, line, "人员编号“%s”无效 (id must be 1-32 letters, digits, '-', '_' or '.')", f[0]);
         else if (in_file(c, 0, f[0], i))
             bad(c, line, "人员编号 %s 重复 (id appears twice in the file)", f[0]);
-        if (!countyd_import_text_ok(f[1], NAME_MAX_BYTES))
+        if (!countyd_refcheck_text(f[1], NAME_MAX_BYTES))
             bad(c, line, "姓名为空或无效 (name empty, too long or not plain text)");
-        sj_person_role role = countyd_import_role(f[2]);
+        sj_person_role role = countyd_refcheck_role(f[2]);
         if (role == SJ_ROLE_NONE)
             bad(c, line, "角色“%s”无效，应为 village_cadre|township_staff|county_operator|"
                 "department_staff (bad role)", f[2]);
@@ -597,7 +558,7 @@ static int write_persons(import_ctx *c, sj_error *err)
             return rc;
         }
         char role[4];
-        snprintf(role, sizeof(role), "%d", (int)countyd_import_role(f[2]));
+        snprintf(role, sizeof(role), "%d", (int)countyd_refcheck_role(f[2]));
         const char *p[] = {f[0], f[1], role, f[3], verifier,
                            c->csv->records[i].n > 5 ? f[5] : ""};
         if ((rc = upsert(c, line, sql, 6, p, err)) != 0)
@@ -646,7 +607,7 @@ static int check_holidays(import_ctx *c, sj_error *err)
         } else {
             bad(c, line, "类型“%s”无效，应为 holiday|workday (bad kind)", f[1]);
         }
-        if (f[2][0] && !countyd_import_text_ok(f[2], NAME_MAX_BYTES))
+        if (f[2][0] && !countyd_refcheck_text(f[2], NAME_MAX_BYTES))
             bad(c, line, "名称无效 (name too long or not plain text)");
     }
     return 0;
@@ -683,7 +644,7 @@ static int check_departments(import_ctx *c, sj_error *err)
                 f[0]);
         else if (in_file(c, 0, f[0], i))
             bad(c, line, "部门代码 %s 重复 (code appears twice in the file)", f[0]);
-        if (!countyd_import_text_ok(f[1], NAME_MAX_BYTES))
+        if (!countyd_refcheck_text(f[1], NAME_MAX_BYTES))
             bad(c, line, "部门名称为空或无效 (name empty, too long or not plain text)");
         else if (in_file(c, 1, f[1], i))
             bad(c, line, "部门名称 %s 重复 (name appears twice in the file)", f[1]);
@@ -713,35 +674,6 @@ static int write_departments(import_ctx *c, sj_error *err)
 
 /* --- the duty roster ------------------------------------------------------- */
 
-int countyd_import_duty_check(PGconn *db, const char *unit, const char *day, const char *person,
-                              char *why, size_t cap, sj_error *err)
-{
-    why[0] = '\0';
-    int32_t d;
-    sj_error e;
-    if (sj_clock_parse_date(day, &d, &e) != 0) {
-        snprintf(why, cap, "日期“%s”无效，应为 YYYY-MM-DD (bad date)", day);
-        return 0;
-    }
-    if (!sj_orgunit_valid(unit)) {
-        snprintf(why, cap, "单位“%s”不是12位区划代码 (org_unit is not a valid code)", unit);
-        return 0;
-    }
-    const char *p[] = {person, unit};
-    PGresult *res;
-    int rc = countyd_db_query(db, "SELECT active FROM person WHERE id = $1 AND org_unit = $2", 2, p,
-                              &res, err);
-    if (rc != 0)
-        return rc;
-    if (PQntuples(res) != 1)
-        snprintf(why, cap, "人员“%s”不是单位 %s 的人员 (the person is not of that unit)", person,
-                 unit);
-    else if (PQgetvalue(res, 0, 0)[0] != 't')
-        snprintf(why, cap, "人员“%s”已停用 (the person is deactivated)", person);
-    PQclear(res);
-    return 0;
-}
-
 /* org_unit,date,person: who is on duty at a unit on a day. */
 static int check_duty(import_ctx *c, sj_error *err)
 {
@@ -749,7 +681,7 @@ static int check_duty(import_ctx *c, sj_error *err)
         char **f = c->csv->records[i].fields;
         size_t line = c->csv->records[i].line;
         char why[512];
-        int rc = countyd_import_duty_check(c->db, f[0], f[1], f[2], why, sizeof(why), err);
+        int rc = countyd_refcheck_duty(c->db, f[0], f[1], f[2], why, sizeof(why), err);
         if (rc != 0)
             return rc;
         if (why[0])

@@ -30,8 +30,8 @@
  * Nothing is allocated for the caller.
  *
  * Entry points: countyd_import_kind_parse(), countyd_import_kind_name(),
- * countyd_import_file(), countyd_import_demo(), countyd_import_calendar_report(),
- * countyd_import_text_ok(), countyd_import_code_ok(), countyd_import_role().
+ * countyd_import_file(), countyd_import_demo(), countyd_import_calendar_report().
+ * The field checks it shares with the administration are in refcheck.h.
  */
 #ifndef COUNTYD_IMPORT_H
 #define COUNTYD_IMPORT_H
@@ -59,12 +59,6 @@ typedef enum countyd_import_kind {
  * or SJ_EINVAL. */
 int countyd_import_kind_parse(const char *name, countyd_import_kind *out);
 
-/* One duty roster row (值班表; duty.csv, `sanji-countyd duty add`): the unit
- * exists, the day is a date (YYYY-MM-DD), the person is an active person
- * of that unit.  *why gets the reason (Chinese, then English) when not.
- * Returns 0 (see *why) or SJ_EDB. */
-int countyd_import_duty_check(PGconn *db, const char *unit, const char *day, const char *person,
-                              char *why, size_t cap, sj_error *err);
 const char *countyd_import_kind_name(countyd_import_kind kind);
 
 /* Imports one file.  *changed (may be NULL) receives the number of rows
@@ -88,13 +82,5 @@ int countyd_import_demo(PGconn *db, const char *dir, FILE *report, sj_error *err
  * SJ_EDB/SJ_EDB_CONN. */
 int countyd_import_calendar_report(PGconn *db, FILE *report, sj_error *err);
 
-/* The field checks the files and `sanji-countyd person|department` share:
- * non-empty plain UTF-8 text of at most max bytes; a role name of the
- * files (village_cadre ... department_staff; SJ_ROLE_NONE otherwise). */
-bool countyd_import_text_ok(const char *s, size_t max);
-/* A code of a category, item or person: 1-32 ASCII letters, digits, '-',
- * '_' or '.'. */
-bool countyd_import_code_ok(const char *s);
-sj_person_role countyd_import_role(const char *s);
 
 #endif
