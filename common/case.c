@@ -756,6 +756,55 @@ static bool level_ok(const sj_case *c, sj_case_action action, const sj_actor *ac
     }
 }
 
+/* Check 6's conditions beyond the status: what the case's own state says
+ * against this action now (already supervised, no message pending, an
+ * extension waiting, the 好差评 steps, assignment).  The reason to refuse
+ * (SJ_ENOT_ALLOWED), or NULL. */
+static const char *state_refusal(const sj_case *c, sj_case_action action, const sj_actor *actor,
+                                 const rule *r)
+{
+    if (action == SJ_ACTION_SUPERVISE && c->supervised)
+        return N_("the case is already under supervision; urge it instead");
+    if (action == SJ_ACTION_OVERDUE && c->overdue)
+        return N_("the case is already marked overdue");
+    if ((action == SJ_ACTION_NOTIFIED || action == SJ_ACTION_NOTIFY_FAILED) &&
+        c->notify != SJ_NOTIFY_PENDING)
+        return N_("no message to the villager waits to be sent for this case");
+    if (action == SJ_ACTION_EXTEND_REQUEST && c->extension_days > 0)
+        return N_("an extension is already asked for and waits for the level above; wait "
+                  "for its decision");
+    if ((action == SJ_ACTION_EXTEND_APPROVE || action == SJ_ACTION_EXTEND_REFUSE) &&
+        c->extension_days == 0)
+        return N_("no extension is asked for on this case; there is nothing to decide");
+    /* 好差评: a 差评 is rectified, then called back; nothing closes it
+     * before, and the villager is not asked twice. */
+    if ((action == SJ_ACTION_RECTIFY || action == SJ_ACTION_REOPEN ||
+         action == SJ_ACTION_RECTIFY_OVERDUE) &&
+        !sj_case_rectify_open(c))
+        return c->rectified_at_ms > 0
+                   ? N_("the rectification of this bad evaluation is already done; call "
+                        "the villager back (回访)")
+                   : r->not_allowed;
+    if (action == SJ_ACTION_RECTIFY_OVERDUE && (c->rectify_late || c->rectify_due_at_ms <= 0))
+        return N_("the rectification is already marked overdue, or has no due time");
+    if (action == SJ_ACTION_CALLBACK && !sj_case_callback_due(c))
+        return N_("no call back (回访) is due: the villager is called back once a bad "
+                  "evaluation (差评) has been rectified, and only once");
+    if ((action == SJ_ACTION_FEEDBACK || action == SJ_ACTION_CLOSE) && sj_case_callback_due(c))
+        return N_("the case was handled again after a bad evaluation (差评): call the "
+                  "villager back (回访) and record the new evaluation");
+    if (action == SJ_ACTION_TAKE_OVER && (!c->assignee || !c->assignee[0]))
+        return N_("the case is assigned to nobody, so there is nothing to take over; "
+                  "assign it (指派) instead");
+    /* The taker becomes the assignee: a person must be named. */
+    if (action == SJ_ACTION_TAKE_OVER && !sj_person_id_valid(actor->person))
+        return N_("taking a case over needs the person who takes it; log in as that "
+                  "person");
+    if (action == SJ_ACTION_TAKE_OVER && strcmp(c->assignee, actor->person) == 0)
+        return N_("the case is already assigned to you");
+    return NULL;
+}
+
 /* Checks 1-8 (4 only when check_version). */
 static int check(const sj_case *c, sj_case_action action, const sj_actor *actor,
                  bool check_version, uint64_t expected_version, sj_error *err)
@@ -795,55 +844,9 @@ static int check(const sj_case *c, sj_case_action action, const sj_actor *actor,
     /* 6 */
     if (!status_in(c->status, r->statuses))
         return refuse(err, SJ_ENOT_ALLOWED, r->not_allowed);
-    if (action == SJ_ACTION_SUPERVISE && c->supervised)
-        return refuse(err, SJ_ENOT_ALLOWED,
-                      N_("the case is already under supervision; urge it instead"));
-    if (action == SJ_ACTION_OVERDUE && c->overdue)
-        return refuse(err, SJ_ENOT_ALLOWED, N_("the case is already marked overdue"));
-    if ((action == SJ_ACTION_NOTIFIED || action == SJ_ACTION_NOTIFY_FAILED) &&
-        c->notify != SJ_NOTIFY_PENDING)
-        return refuse(err, SJ_ENOT_ALLOWED,
-                      N_("no message to the villager waits to be sent for this case"));
-    if (action == SJ_ACTION_EXTEND_REQUEST && c->extension_days > 0)
-        return refuse(err, SJ_ENOT_ALLOWED,
-                      N_("an extension is already asked for and waits for the level above; wait "
-                         "for its decision"));
-    if ((action == SJ_ACTION_EXTEND_APPROVE || action == SJ_ACTION_EXTEND_REFUSE) &&
-        c->extension_days == 0)
-        return refuse(err, SJ_ENOT_ALLOWED,
-                      N_("no extension is asked for on this case; there is nothing to decide"));
-    /* 好差评: a 差评 is rectified, then called back; nothing closes it
-     * before, and the villager is not asked twice. */
-    if ((action == SJ_ACTION_RECTIFY || action == SJ_ACTION_REOPEN ||
-         action == SJ_ACTION_RECTIFY_OVERDUE) &&
-        !sj_case_rectify_open(c))
-        return refuse(err, SJ_ENOT_ALLOWED,
-                      c->rectified_at_ms > 0
-                          ? N_("the rectification of this bad evaluation is already done; call "
-                               "the villager back (回访)")
-                          : r->not_allowed);
-    if (action == SJ_ACTION_RECTIFY_OVERDUE && (c->rectify_late || c->rectify_due_at_ms <= 0))
-        return refuse(err, SJ_ENOT_ALLOWED,
-                      N_("the rectification is already marked overdue, or has no due time"));
-    if (action == SJ_ACTION_CALLBACK && !sj_case_callback_due(c))
-        return refuse(err, SJ_ENOT_ALLOWED,
-                      N_("no call back (回访) is due: the villager is called back once a bad "
-                         "evaluation (差评) has been rectified, and only once"));
-    if ((action == SJ_ACTION_FEEDBACK || action == SJ_ACTION_CLOSE) && sj_case_callback_due(c))
-        return refuse(err, SJ_ENOT_ALLOWED,
-                      N_("the case was handled again after a bad evaluation (差评): call the "
-                         "villager back (回访) and record the new evaluation"));
-    if (action == SJ_ACTION_TAKE_OVER && (!c->assignee || !c->assignee[0]))
-        return refuse(err, SJ_ENOT_ALLOWED,
-                      N_("the case is assigned to nobody, so there is nothing to take over; "
-                         "assign it (指派) instead"));
-    /* The taker becomes the assignee: a person must be named. */
-    if (action == SJ_ACTION_TAKE_OVER && !sj_person_id_valid(actor->person))
-        return refuse(err, SJ_ENOT_ALLOWED,
-                      N_("taking a case over needs the person who takes it; log in as that "
-                         "person"));
-    if (action == SJ_ACTION_TAKE_OVER && strcmp(c->assignee, actor->person) == 0)
-        return refuse(err, SJ_ENOT_ALLOWED, N_("the case is already assigned to you"));
+    const char *state = state_refusal(c, action, actor, r);
+    if (state)
+        return refuse(err, SJ_ENOT_ALLOWED, state);
     /* 7 */
     if (!level_ok(c, action, actor))
         return refuse(err, SJ_EWRONG_LEVEL, r->wrong_level);
@@ -1376,6 +1379,10 @@ static void finish(sj_case *n, const sj_case *was, const sj_action *a, const sj_
     hold_at(n, SJ_LEVEL_VILLAGE);
 }
 
+/* What each action does to the case: one case label per action, each a
+ * few lines.  Long on purpose: it is the effect half of the rule table
+ * (rules[] is the permission half), and a reviewer compares actions side by
+ * side here; cut into functions the table would be scattered. */
 static void transition(sj_case *n, const sj_case *c, const sj_action *a, const sj_actor *actor,
                        sj_case_event *ev)
 {
