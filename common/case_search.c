@@ -257,6 +257,60 @@ static bool like_suffix(const char *text, char *out, size_t cap)
 #define OVERDUE_SQL                                                                               \
     "(overdue <> 0 OR (due_at_ms > 0 AND due_at_ms < ? AND status IN " RUNNING_SQL "))"
 
+/* status IN (...): at most 16 statuses, each a small number. */
+static void where_statuses(builder *b, const Sanji__CaseListQuery *q)
+{
+    char list[160];
+    size_t k = 0;
+    for (size_t i = 0; i < q->n_statuses && i < 16; i++)
+        k += (size_t)snprintf(list + k, sizeof(list) - k, "%s%d", i ? "," : "",
+                              (int)q->statuses[i] & 0xff);
+    sql_add(b, " AND status IN (");
+    sql_add(b, list);
+    sql_add(b, ")");
+}
+
+/* 我的事项 (PROTOCOL.md): the person's own, and those assigned to the
+ * persons they stand in for. */
+static void where_mine(builder *b, const Sanji__CaseListQuery *q, const sj_case_search_viewer *v)
+{
+    if (!set(q->for_person)) {
+        sql_add(b, " AND 0");
+    } else if (b->n + 3 + v->n_stand_for > MAX_BINDS) {
+        b->overflow = true;
+    } else {
+        cond_text(b, "(assignee = ? OR carrier = ?", q->for_person, q->for_person);
+        b->b[b->n++] = (bindv){.is_text = true, .text = q->for_person};
+        sql_add(b, " OR first_receiver = ?");
+        if (v->n_stand_for > 0) {
+            sql_add(b, " OR assignee IN (");
+            for (size_t i = 0; i < v->n_stand_for; i++) {
+                sql_add(b, i ? ", ?" : "?");
+                b->b[b->n++] = (bindv){.is_text = true, .text = v->stand_for[i]};
+            }
+            sql_add(b, ")");
+        }
+        sql_add(b, ")");
+    }
+}
+
+/* A category: the items the viewer's catalogue puts in it. */
+static void where_category(builder *b, const sj_case_search_viewer *v)
+{
+    if (v->n_category_items == 0) {
+        sql_add(b, " AND 0");
+    } else {
+        sql_add(b, " AND item_code IN (");
+        for (size_t i = 0; i < v->n_category_items && b->n < MAX_BINDS; i++) {
+            sql_add(b, i ? ", ?" : "?");
+            b->b[b->n++] = (bindv){.is_text = true, .text = v->category_items[i]};
+        }
+        if (b->n >= MAX_BINDS)
+            b->overflow = true;
+        sql_add(b, ")");
+    }
+}
+
 static void build_where(builder *b, const Sanji__CaseListQuery *q, const sj_case_search_viewer *v)
 {
     sql_add(b, " WHERE 1");
@@ -274,16 +328,8 @@ static void build_where(builder *b, const Sanji__CaseListQuery *q, const sj_case
         else
             sql_add(b, " AND 0");
     }
-    if (q->n_statuses > 0) {
-        char list[160];
-        size_t k = 0;
-        for (size_t i = 0; i < q->n_statuses && i < 16; i++)
-            k += (size_t)snprintf(list + k, sizeof(list) - k, "%s%d", i ? "," : "",
-                                  (int)q->statuses[i] & 0xff);
-        sql_add(b, " AND status IN (");
-        sql_add(b, list);
-        sql_add(b, ")");
-    }
+    if (q->n_statuses > 0)
+        where_statuses(b, q);
     if (q->holder_level)
         cond_int(b, "holder_level = ?", (int64_t)q->holder_level);
     if (q->overdue_only)
@@ -298,28 +344,8 @@ static void build_where(builder *b, const Sanji__CaseListQuery *q, const sj_case
         cond_text(b, "first_receiver = ?", q->person, NULL);
     if (set(q->assignee))
         cond_text(b, "assignee = ?", q->assignee, NULL);
-    if (q->mine) {
-        /* 我的事项 (PROTOCOL.md): the person's own, and those assigned to
-         * the persons they stand in for. */
-        if (!set(q->for_person)) {
-            sql_add(b, " AND 0");
-        } else if (b->n + 3 + v->n_stand_for > MAX_BINDS) {
-            b->overflow = true;
-        } else {
-            cond_text(b, "(assignee = ? OR carrier = ?", q->for_person, q->for_person);
-            b->b[b->n++] = (bindv){.is_text = true, .text = q->for_person};
-            sql_add(b, " OR first_receiver = ?");
-            if (v->n_stand_for > 0) {
-                sql_add(b, " OR assignee IN (");
-                for (size_t i = 0; i < v->n_stand_for; i++) {
-                    sql_add(b, i ? ", ?" : "?");
-                    b->b[b->n++] = (bindv){.is_text = true, .text = v->stand_for[i]};
-                }
-                sql_add(b, ")");
-            }
-            sql_add(b, ")");
-        }
-    }
+    if (q->mine)
+        where_mine(b, q, v);
     if (set(q->number)) {
         if (like_suffix(q->number, b->number_like, sizeof(b->number_like)))
             cond_text(b, "number LIKE ? ESCAPE '\\'", b->number_like, NULL);
@@ -340,20 +366,8 @@ static void build_where(builder *b, const Sanji__CaseListQuery *q, const sj_case
                   NULL);
     if (set(q->item_code))
         cond_text(b, "item_code = ?", q->item_code, NULL);
-    if (set(q->category)) {
-        if (v->n_category_items == 0) {
-            sql_add(b, " AND 0");
-        } else {
-            sql_add(b, " AND item_code IN (");
-            for (size_t i = 0; i < v->n_category_items && b->n < MAX_BINDS; i++) {
-                sql_add(b, i ? ", ?" : "?");
-                b->b[b->n++] = (bindv){.is_text = true, .text = v->category_items[i]};
-            }
-            if (b->n >= MAX_BINDS)
-                b->overflow = true;
-            sql_add(b, ")");
-        }
-    }
+    if (set(q->category))
+        where_category(b, v);
     if (set(q->holder_unit))
         cond_text(b, "holder_unit = ?", q->holder_unit, NULL);
     if (set(q->department))
