@@ -30,13 +30,6 @@ static bool case_pending(const sc_outbox_entry *e, size_t n, const uint8_t case_
     return false;
 }
 
-/* Sends what the outbox holds and this link has not sent yet.  Case
- * messages go first, in outbox order.  Attachment chunks follow, in
- * outbox order, each only once every case message on its case has been
- * answered by the county (so the county knows the case and its scope when
- * the chunk arrives), and at most attach_in_flight of them sent and not
- * yet stored by the relay: a large upload never stands in front of a case
- * action for more than that many chunks on a slow link. */
 /* Sends one outbox row (listed without its payload): its payload is read
  * now. */
 static int send_row(sc_client *c, const sc_outbox_entry *row, sj_error *err)
@@ -56,6 +49,13 @@ static int send_row(sc_client *c, const sc_outbox_entry *row, sj_error *err)
     return rc;
 }
 
+/* Sends what the outbox holds and this link has not sent yet.  Case
+ * messages go first, in outbox order.  Attachment chunks follow, in
+ * outbox order, each only once every case message on its case has been
+ * answered by the county (so the county knows the case and its scope when
+ * the chunk arrives), and at most attach_in_flight of them sent and not
+ * yet stored by the relay: a large upload never stands in front of a case
+ * action for more than that many chunks on a slow link. */
 void sc_send_flush(sc_client *c)
 {
     if (!c->conn || !c->welcomed || sj_conn_blocked(c->conn))
