@@ -13,52 +13,25 @@
 #include <unistd.h>
 
 #include "attach.h"
+#include "fileio.h"
 #include "i18n.h"
 #include "uuid.h"
 
 #include "cli_out.h"
 #include "cli_run.h"
 
-/* The whole of the file at path (*data malloc'd), at most max bytes (one
- * more is read to tell a larger file). */
+/* The whole of the file at path (*data malloc'd), at most max bytes
+ * (common/fileio.h).  A missing file is an I/O error to the CLI, as any
+ * other file it cannot read. */
 static int read_whole(const char *path, size_t max, uint8_t **data, size_t *len, sj_error *err)
 {
-    *data = NULL;
-    *len = 0;
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return sj_error_set(err, SJ_EIO, _("Cannot read %s: %s"), path, strerror(errno));
-    size_t cap = 64 * 1024, n = 0;
-    uint8_t *buf = malloc(cap);
-    while (buf) {
-        if (n == cap) {
-            if (n > max)
-                break;
-            uint8_t *nb = realloc(buf, cap * 2);
-            if (!nb) {
-                free(buf);
-                buf = NULL;
-                break;
-            }
-            buf = nb;
-            cap *= 2;
-        }
-        size_t got = fread(buf + n, 1, cap - n, f);
-        n += got;
-        if (got == 0)
-            break;
+    int rc = sj_file_read_all(path, max, data, len, err);
+    if (rc == SJ_ENOTFOUND) {
+        rc = SJ_EIO;
+        if (err)
+            err->code = SJ_EIO;
     }
-    bool bad = ferror(f);
-    fclose(f);
-    if (!buf)
-        return sj_error_set(err, SJ_ENOMEM, NULL);
-    if (bad) {
-        free(buf);
-        return sj_error_set(err, SJ_EIO, _("Cannot read %s: %s"), path, strerror(errno));
-    }
-    *data = buf;
-    *len = n;
-    return 0;
+    return rc;
 }
 
 /* FILE or FILE:MATERIAL: the path into path, the material (NULL: none). */
@@ -108,8 +81,8 @@ static int attach_one(cli_run *r, const uint8_t cid[16], const char *spec, const
         snprintf(path, sizeof path, "%s", spec);
     uint8_t *data = NULL;
     size_t len = 0;
-    /* Read a little past the largest file the county takes, so the limit's
-     * message names the size. */
+    /* Read far past the largest file the county takes, so that the
+     * limit's message (sc_attach()) names the size. */
     int rc = read_whole(path, (size_t)4 << 30, &data, &len, err);
     uint8_t aid[16];
     if (rc == 0)

@@ -16,6 +16,7 @@
 
 #include "case_search.h"
 #include "feed_cursor.h"
+#include "frame.h"
 #include "sqlstore.h"
 #include "uuid.h"
 
@@ -1048,30 +1049,41 @@ int sc_store_attach_list(sc_store *st, const uint8_t case_id[16], sc_attach_row 
     return 0;
 }
 
-int sc_store_attach_data(sc_store *st, const uint8_t attachment_id[16], uint8_t **data, size_t *len,
-                         sj_error *err)
+/* The one blob column the statement sql selects for id, into a malloc'd
+ * buffer of headroom spare bytes then the blob (*len: the blob's length);
+ * SJ_ENOTFOUND (missing) when no row answers. */
+static int blob_get(sc_store *st, const char *sql, const uint8_t id[16], size_t headroom,
+                    uint8_t **buf, size_t *len, const char *missing, const char *what,
+                    sj_error *err)
 {
-    *data = NULL;
+    *buf = NULL;
     *len = 0;
     sqlite3_stmt *s = NULL;
-    if (prep(st, "SELECT data FROM attachments WHERE attachment_id = ? AND data IS NOT NULL", &s,
-             err) != 0)
+    if (prep(st, sql, &s, err) != 0)
         return SJ_EDB;
-    sqlite3_bind_blob(s, 1, attachment_id, 16, SQLITE_STATIC);
+    sqlite3_bind_blob(s, 1, id, 16, SQLITE_STATIC);
     int rc = sqlite3_step(s);
     if (rc == SQLITE_ROW) {
         *len = (size_t)sqlite3_column_bytes(s, 0);
-        *data = malloc(*len ? *len : 1);
-        if (*data)
-            memcpy(*data, sqlite3_column_blob(s, 0), *len);
-        rc = *data ? 0 : sj_error_set(err, SJ_ENOMEM, NULL);
+        *buf = malloc(headroom + *len ? headroom + *len : 1);
+        if (*buf && *len)
+            memcpy(*buf + headroom, sqlite3_column_blob(s, 0), *len);
+        rc = *buf ? 0 : sj_error_set(err, SJ_ENOMEM, NULL);
     } else if (rc == SQLITE_DONE) {
-        rc = sj_error_set(err, SJ_ENOTFOUND, "attachment not held here");
+        rc = sj_error_set(err, SJ_ENOTFOUND, "%s", missing);
     } else {
-        rc = db_fail(st, err, "attachment read");
+        rc = db_fail(st, err, what);
     }
     sqlite3_finalize(s);
     return rc;
+}
+
+int sc_store_attach_data(sc_store *st, const uint8_t attachment_id[16], uint8_t **data, size_t *len,
+                         sj_error *err)
+{
+    return blob_get(st, "SELECT data FROM attachments WHERE attachment_id = ? AND data IS NOT NULL",
+                    attachment_id, 0, data, len, "attachment not held here", "attachment read",
+                    err);
 }
 
 uint64_t sc_store_attach_case_bytes(sc_store *st, const uint8_t case_id[16])
@@ -1104,4 +1116,14 @@ int sc_store_attach_progress(sc_store *st, const uint8_t attachment_id[16], bool
     int rc = sqlite3_step(s) == SQLITE_DONE ? 0 : db_fail(st, err, "attachment progress");
     sqlite3_finalize(s);
     return rc;
+}
+
+/* ---- an outbox row's payload, ready to be framed ------------------------- */
+
+int sc_store_outbox_frame(sc_store *st, const uint8_t message_id[16], uint8_t **frame,
+                          size_t *len, sj_error *err)
+{
+    return blob_get(st, "SELECT payload FROM outbox WHERE message_id = ?", message_id,
+                    SJ_FRAME_HEADER_SIZE, frame, len, "no such message in the outbox",
+                    "outbox read", err);
 }

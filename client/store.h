@@ -29,6 +29,7 @@
  * Entry points: sc_store_open(), sc_store_close(), sc_store_begin(),
  * sc_store_commit(), sc_store_rollback(), sc_store_outbox_add(),
  * sc_store_outbox_mark(), sc_store_outbox_list(), sc_store_outbox_get(),
+ * sc_store_outbox_frame(),
  * sc_store_outbox_free(), sc_store_outbox_counts(),
  * sc_store_outbox_unfinished_for_case(), sc_store_case_put(),
  * sc_store_case_put_predicted(), sc_store_case_get(), sc_store_case_find(),
@@ -238,5 +239,12 @@ uint64_t sc_store_attach_case_bytes(sc_store *st, const uint8_t case_id[16]);
  * with code and reason. */
 int sc_store_attach_progress(sc_store *st, const uint8_t attachment_id[16], bool applied, int code,
                              const char *reason, sj_error *err);
+
+/* The payload of an outbox row behind SJ_FRAME_HEADER_SIZE spare bytes
+ * (*frame malloc'd; *len: the payload's length), for sj_conn_send_frame():
+ * the row goes on the link without another buffer or copy.  SJ_ENOTFOUND
+ * when there is no such row. */
+int sc_store_outbox_frame(sc_store *st, const uint8_t message_id[16], uint8_t **frame,
+                          size_t *len, sj_error *err);
 
 #endif

@@ -593,7 +593,9 @@ int sj_conn_send(sj_conn *c, const Sanji__Envelope *env, uint8_t id_out[SJ_ENVEL
     return rc;
 }
 
-int sj_conn_send_payload(sj_conn *c, const uint8_t *payload, size_t len, sj_error *err)
+/* Whether payload may be sent now: the link is up and not blocked, an
+ * older peer knows its message, it fits the link's frame limit. */
+static int payload_check(sj_conn *c, const uint8_t *payload, size_t len, sj_error *err)
 {
     int rc = can_send(c, err);
     if (rc != 0)
@@ -614,6 +616,14 @@ int sj_conn_send_payload(sj_conn *c, const uint8_t *payload, size_t len, sj_erro
     if (rc != 0)
         return sj_error_set(err, rc, "payload of %zu bytes; link maximum is %u", len,
                             c->opt.max_frame);
+    return 0;
+}
+
+int sj_conn_send_payload(sj_conn *c, const uint8_t *payload, size_t len, sj_error *err)
+{
+    int rc = payload_check(c, payload, len, err);
+    if (rc != 0)
+        return rc;
     uint8_t *frame = malloc(SJ_FRAME_HEADER_SIZE + len);
     if (frame == NULL)
         return sj_error_set(err, SJ_ENOMEM, "no memory for a %zu-byte frame", len);
@@ -751,4 +761,15 @@ size_t sj_conn_queued_bytes(const sj_conn *c)
 const sj_conn_options *sj_conn_options_of(const sj_conn *c)
 {
     return &c->opt;
+}
+
+/* ---- a frame the caller built (no copy) ---------------------------------- */
+
+int sj_conn_send_frame(sj_conn *c, uint8_t *frame, size_t len, sj_error *err)
+{
+    int rc = payload_check(c, frame + SJ_FRAME_HEADER_SIZE, len, err);
+    if (rc != 0)
+        return rc;
+    sj_frame_header_put(frame, (uint32_t)len);
+    return write_plain(c, frame, SJ_FRAME_HEADER_SIZE + len, err);
 }

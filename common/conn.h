@@ -226,4 +226,12 @@ size_t sj_conn_queued_bytes(const sj_conn *conn);
 /* The options in force (for owners that print them). */
 const sj_conn_options *sj_conn_options_of(const sj_conn *conn);
 
+/* Like sj_conn_send_payload(), for a payload the caller already holds
+ * behind SJ_FRAME_HEADER_SIZE spare bytes: frame is SJ_FRAME_HEADER_SIZE +
+ * len bytes, the payload at frame + SJ_FRAME_HEADER_SIZE.  The header is
+ * written into the spare bytes and the frame queued as it is, with no
+ * second buffer and no copy (the client's outbox rows, read from its store
+ * that way).  The caller keeps frame. */
+int sj_conn_send_frame(sj_conn *conn, uint8_t *frame, size_t len, sj_error *err);
+
 #endif

@@ -14,6 +14,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "fileio.h"
 #include "i18n.h"
 
 void sj_enrol_dir_of(const char *path, char *out, size_t cap)
@@ -45,36 +46,6 @@ static int make_dirs(const char *dir, sj_error *err)
             *p = '/';
         }
     }
-    return 0;
-}
-
-static int read_all(const char *path, size_t max, char **out, size_t *len, sj_error *err)
-{
-    *out = NULL;
-    *len = 0;
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return sj_error_set(err, errno == ENOENT ? SJ_ENOTFOUND : SJ_EIO,
-                            _("Cannot read %s: %s."), path, strerror(errno));
-    char *buf = malloc(max + 1);
-    if (!buf) {
-        fclose(f);
-        return sj_error_set(err, SJ_ENOMEM, "out of memory");
-    }
-    size_t n = fread(buf, 1, max + 1, f);
-    bool bad = ferror(f);
-    fclose(f);
-    if (bad) {
-        free(buf);
-        return sj_error_set(err, SJ_EIO, _("Cannot read %s: %s."), path, strerror(EIO));
-    }
-    if (n > max) {
-        free(buf);
-        return sj_error_set(err, SJ_ETOOBIG, _("%s is too large for this."), path);
-    }
-    buf[n] = '\0';
-    *out = buf;
-    *len = n;
     return 0;
 }
 
@@ -114,9 +85,9 @@ int sj_enrol_read_bundle(const char *path, const char *passphrase, sj_enrol_bund
                          sj_error *err)
 {
     memset(out, 0, sizeof *out);
-    char *data = NULL;
+    uint8_t *data = NULL;
     size_t len = 0;
-    int rc = read_all(path, SJ_ENROL_MAX_BYTES, &data, &len, err);
+    int rc = sj_file_read_all(path, SJ_ENROL_MAX_BYTES, &data, &len, err);
     if (rc == SJ_ETOOBIG)
         rc = sj_error_set(err, SJ_EINVAL, _("%s is not an enrolment bundle: it is far too large."),
                           path);
@@ -138,10 +109,10 @@ int sj_enrol_install(const sj_enrol_file *files, size_t n, bool force, const cha
     /* A different setup already there: refuse before writing anything. */
     size_t same = 0;
     for (size_t i = 0; i < n; i++) {
-        char *old = NULL;
+        uint8_t *old = NULL;
         size_t olen = 0;
         sj_error rerr;
-        int r = read_all(files[i].path, SJ_ENROL_MAX_BYTES, &old, &olen, &rerr);
+        int r = sj_file_read_all(files[i].path, SJ_ENROL_MAX_BYTES, &old, &olen, &rerr);
         if (r == SJ_ENOTFOUND)
             continue;
         bool equal =

@@ -37,6 +37,7 @@
 #include "dialer.h"
 #include "envelope.h"
 #include "err.h"
+#include "frame.h"
 #include "listener.h"
 #include "tls.h"
 
@@ -253,14 +254,61 @@ static const sj_conn_callbacks mark_server_cbs = {.on_ready = srv_ready,
                                                   .on_written = mark_written,
                                                   .on_close = srv_close};
 
+/* Client sends as the station's outbox makes them (sj_conn_send_frame()):
+ * set by test_frames_sent_in_place. */
+static bool framed_sends;
+
+/* A heartbeat packed once, then queued from behind its header room (odd
+ * seq) or copied by sj_conn_send_payload() (even seq).  The header room
+ * holds junk first: only a header written in place lets the frame arrive. */
+static void send_heartbeat_framed(sj_conn *c, uint64_t seq)
+{
+    Sanji__Heartbeat hb = SANJI__HEARTBEAT__INIT;
+    Sanji__Envelope env = SANJI__ENVELOPE__INIT;
+    hb.seq = seq;
+    env.body_case = SANJI__ENVELOPE__BODY_HEARTBEAT;
+    env.heartbeat = &hb;
+    uint8_t *frame = NULL;
+    size_t len = 0;
+    sj_error err;
+    if (sj_envelope_pack(&env, "village:410423101201", SJ_FRAME_DEFAULT_MAX, &frame, &len, NULL,
+                         &err) != 0)
+        fail_msg("pack %llu: %s", (unsigned long long)seq, err.message);
+    size_t plen = len - SJ_FRAME_HEADER_SIZE;
+    memset(frame, 0xff, SJ_FRAME_HEADER_SIZE);
+    int rc = seq % 2 ? sj_conn_send_frame(c, frame, plen, &err)
+                     : sj_conn_send_payload(c, frame + SJ_FRAME_HEADER_SIZE, plen, &err);
+    free(frame);
+    if (rc != 0)
+        fail_msg("send %llu: %s: %s", (unsigned long long)seq, sj_err_name(rc), err.message);
+}
+
+/* A frame over the link's maximum is refused before anything is queued,
+ * and the link goes on. */
+static void refuse_oversized_frame(sj_conn *c)
+{
+    size_t plen = (size_t)SJ_FRAME_DEFAULT_MAX + 1;
+    uint8_t *frame = calloc(1, SJ_FRAME_HEADER_SIZE + plen);
+    assert_non_null(frame);
+    sj_error err;
+    assert_int_equal(sj_conn_send_frame(c, frame, plen, &err), SJ_EFRAME_TOO_LARGE);
+    free(frame);
+}
+
 /* Client: a plain sj_conn connected by hand. */
 static void cli_ready(sj_conn *c, const sj_identity *peer)
 {
     W->client.ready++;
     snprintf(W->client.peer, sizeof(W->client.peer), "%s", peer->node_id);
+    if (framed_sends)
+        refuse_oversized_frame(c);
     /* Send in bursts so that many frames share TLS records and reads. */
-    for (uint64_t i = 0; i < W->want; i++)
-        send_heartbeat(c, W->client_sent++);
+    for (uint64_t i = 0; i < W->want; i++) {
+        if (framed_sends)
+            send_heartbeat_framed(c, W->client_sent++);
+        else
+            send_heartbeat(c, W->client_sent++);
+    }
 }
 
 static void cli_message(sj_conn *c, const Sanji__Envelope *env, const uint8_t *p, size_t len)
@@ -305,13 +353,14 @@ static sj_conn *connect_client(world *w, int port, const sj_conn_options *opts)
 
 /* ---- tests --------------------------------------------------------------- */
 
-static void test_many_frames_both_ways(void **state)
+/* want heartbeats each way, then checks that all arrived in order. */
+static void exchange(uint64_t want)
 {
     world w;
     world_init(&w);
     w.sctx = server_ctx();
     w.cctx = client_ctx("village");
-    w.want = 5000;
+    w.want = want;
     int port = start_listener(&w, NULL, 0);
     assert_true(port > 0);
     connect_client(&w, port, NULL);
@@ -330,6 +379,20 @@ static void test_many_frames_both_ways(void **state)
     assert_int_equal(w.server.closed, 1);
     assert_int_equal(w.server.status, SJ_ECLOSED); /* the client closed cleanly */
     assert_int_equal(w.listener_closed, 1);
+}
+
+static void test_many_frames_both_ways(void **state)
+{
+    exchange(5000);
+}
+
+/* The client's outbox frames (sj_conn_send_frame()) arrive like any other,
+ * in order among sj_conn_send_payload()'s. */
+static void test_frames_sent_in_place(void **state)
+{
+    framed_sends = true;
+    exchange(1000);
+    framed_sends = false;
 }
 
 /* Write completion: a send is never counted written when it is queued;
@@ -1034,6 +1097,7 @@ int main(void)
         cmocka_unit_test(test_backoff_bounds),
         cmocka_unit_test(test_dialer_refuses_bad_address),
         cmocka_unit_test(test_many_frames_both_ways),
+        cmocka_unit_test(test_frames_sent_in_place),
         cmocka_unit_test(test_write_completion_reaches_send_mark),
         cmocka_unit_test(test_refusals),
         cmocka_unit_test(test_oversized_frame_closes_link),
