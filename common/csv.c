@@ -85,6 +85,64 @@ void sj_csv_free(sj_csv *csv)
     csv->n = 0;
 }
 
+/* A quoted field from text[*i] (the opening quote): "" is a quote, line
+ * breaks are part of the field (*line counts them).  Returns 0 with *i after
+ * the closing quote, SJ_EINVAL (err says where) or SJ_ENOMEM (err not set). */
+static int read_quoted(const char *name, const char *text, size_t len, size_t *i, size_t *line,
+                       buf *b, sj_error *err)
+{
+    size_t start_line = *line;
+    size_t k = *i + 1;
+    for (;;) {
+        if (k >= len)
+            return sj_error_set(err, SJ_EINVAL,
+                                "%s:%zu: 引号未闭合 (quoted field not closed before end of file)",
+                                name, start_line);
+        if (text[k] == '"') {
+            if (k + 1 < len && text[k + 1] == '"') {
+                if (buf_put(b, '"') != 0)
+                    return SJ_ENOMEM;
+                k += 2;
+                continue;
+            }
+            k++;
+            break;
+        }
+        if (text[k] == '\n')
+            (*line)++;
+        if (buf_put(b, text[k]) != 0)
+            return SJ_ENOMEM;
+        k++;
+    }
+    *i = k;
+    if (k < len && text[k] != ',' && text[k] != '\n' && text[k] != '\r')
+        return sj_error_set(err, SJ_EINVAL,
+                            "%s:%zu: 引号后有多余字符 (text after the closing quote; "
+                            "double a quote inside a quoted field as \"\")",
+                            name, *line);
+    return 0;
+}
+
+/* An unquoted field from text[*i] up to a comma or a line end; a quote in
+ * it is refused.  Returns as read_quoted(). */
+static int read_bare(const char *name, const char *text, size_t len, size_t *i, size_t line,
+                     buf *b, sj_error *err)
+{
+    size_t k = *i;
+    while (k < len && text[k] != ',' && text[k] != '\n' && text[k] != '\r') {
+        if (text[k] == '"')
+            return sj_error_set(err, SJ_EINVAL,
+                                "%s:%zu: 未加引号的字段中有引号 (quote inside an unquoted "
+                                "field; quote the whole field)",
+                                name, line);
+        if (buf_put(b, text[k]) != 0)
+            return SJ_ENOMEM;
+        k++;
+    }
+    *i = k;
+    return 0;
+}
+
 int sj_csv_parse(const char *name, const char *text, size_t len, sj_csv *out,
                       sj_error *err)
 {
@@ -114,53 +172,12 @@ int sj_csv_parse(const char *name, const char *text, size_t len, sj_csv *out,
             continue;
         }
         /* At the start of a field. */
-        if (text[i] == '"') {
-            size_t start_line = line;
-            i++;
-            for (;;) {
-                if (i >= len) {
-                    rc = sj_error_set(err, SJ_EINVAL,
-                                      "%s:%zu: 引号未闭合 (quoted field not closed before end of file)",
-                                      name, start_line);
-                    goto done;
-                }
-                if (text[i] == '"') {
-                    if (i + 1 < len && text[i + 1] == '"') {
-                        if ((rc = buf_put(&b, '"')) != 0)
-                            goto nomem;
-                        i += 2;
-                        continue;
-                    }
-                    i++;
-                    break;
-                }
-                if (text[i] == '\n')
-                    line++;
-                if ((rc = buf_put(&b, text[i])) != 0)
-                    goto nomem;
-                i++;
-            }
-            if (i < len && text[i] != ',' && text[i] != '\n' && text[i] != '\r') {
-                rc = sj_error_set(err, SJ_EINVAL,
-                                  "%s:%zu: 引号后有多余字符 (text after the closing quote; "
-                                  "double a quote inside a quoted field as \"\")",
-                                  name, line);
-                goto done;
-            }
-        } else {
-            while (i < len && text[i] != ',' && text[i] != '\n' && text[i] != '\r') {
-                if (text[i] == '"') {
-                    rc = sj_error_set(err, SJ_EINVAL,
-                                      "%s:%zu: 未加引号的字段中有引号 (quote inside an unquoted "
-                                      "field; quote the whole field)",
-                                      name, line);
-                    goto done;
-                }
-                if ((rc = buf_put(&b, text[i])) != 0)
-                    goto nomem;
-                i++;
-            }
-        }
+        rc = text[i] == '"' ? read_quoted(name, text, len, &i, &line, &b, err)
+                            : read_bare(name, text, len, &i, line, &b, err);
+        if (rc == SJ_ENOMEM)
+            goto nomem;
+        if (rc != 0)
+            goto done;
         if (!sj_utf8_valid(b.p ? b.p : "", b.n)) {
             rc = sj_error_set(err, SJ_EINVAL, "%s:%zu: 不是有效的 UTF-8 文本 (not valid UTF-8; "
                               "save the file as UTF-8)", name, rec.line);

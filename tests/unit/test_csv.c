@@ -66,12 +66,36 @@ static void test_nul_byte_is_refused(void **state)
     sj_csv_free(&csv);
 }
 
+static void test_malformed_fields_are_refused_with_their_line(void **state)
+{
+    (void)state;
+    struct {
+        const char *text, *where, *what;
+    } cases[] = {
+        {"a,b\n1,\"open\n", "t.csv:2", "not closed"},
+        {"a,b\n1,\"x\"y\n", "t.csv:2", "after the closing quote"},
+        {"a,b\n1,x\"y\n", "t.csv:2", "quote inside an unquoted field"},
+        {"a,b\n\n1,x\ry\n", "t.csv:3", "carriage return"},
+        {"a,b\n1,\"two\nlines\"z\n", "t.csv:3", "after the closing quote"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        sj_csv csv;
+        sj_error err;
+        assert_int_equal(parse(cases[i].text, strlen(cases[i].text), &csv, &err), SJ_EINVAL);
+        if (!strstr(err.message, cases[i].where) || !strstr(err.message, cases[i].what))
+            fail_msg("case %zu: %s", i, err.message);
+        assert_int_equal(csv.n, 0);
+        sj_csv_free(&csv);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_fields_quotes_and_comments),
         cmocka_unit_test(test_invalid_utf8_is_refused_with_its_line),
         cmocka_unit_test(test_nul_byte_is_refused),
+        cmocka_unit_test(test_malformed_fields_are_refused_with_their_line),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
