@@ -503,26 +503,74 @@ static bool rest_is_empty(const char *s)
     return *s == '\0' || *s == '#';
 }
 
+/* A [section] header: its name must be a-z, 0-9 and _ alone on the line. */
+static int load_section(cfg_load *L, char *s)
+{
+    char *close = strchr(s, ']');
+    if (close == NULL || !rest_is_empty(close + 1))
+        return load_fail(L, SJ_ECONFIG_SYNTAX,
+                         "节名格式不正确 (a section header must be [name] alone on its line)",
+                         NULL, NULL);
+    *close = '\0';
+    char *name = skip_ws(s + 1);
+    rtrim(name);
+    if (!name_part_ok(name, strlen(name)) || strlen(name) >= sizeof(L->section))
+        return load_fail(L, SJ_ECONFIG_SYNTAX,
+                         "节名 [%s] 不正确 (section names use a-z, 0-9 and _)", name, NULL);
+    snprintf(L->section, sizeof(L->section), "%s", name);
+    return 0;
+}
+
+/* A quoted value from s (at its opening quote) into value: \", \\, \n and
+ * \t are the escapes; only a comment may follow the closing quote. */
+static int load_quoted(cfg_load *L, char *s, const char *key, char value[CFG_LINE_MAX])
+{
+    size_t o = 0;
+    s++;
+    for (;;) {
+        char c = *s++;
+        if (c == '\0' || c == '\r')
+            return load_fail(L, SJ_ECONFIG_SYNTAX,
+                             "引号没有闭合 (quoted value of %s has no closing \")", key, NULL);
+        if (c == '"')
+            break;
+        if (c == '\\') {
+            char e = *s++;
+            switch (e) {
+            case '"':
+            case '\\':
+                c = e;
+                break;
+            case 'n':
+                c = '\n';
+                break;
+            case 't':
+                c = '\t';
+                break;
+            default:
+                return load_fail(L, SJ_ECONFIG_SYNTAX,
+                                 "不支持的转义 (in a quoted value of %s only \\\", \\\\, \\n and "
+                                 "\\t are escapes)",
+                                 key, NULL);
+            }
+        }
+        value[o++] = c;
+    }
+    value[o] = '\0';
+    if (!rest_is_empty(s))
+        return load_fail(L, SJ_ECONFIG_SYNTAX,
+                         "引号后有多余内容 (only a # comment may follow the quoted value of %s)",
+                         key, NULL);
+    return 0;
+}
+
 static int load_line(cfg_load *L, char *line)
 {
     char *s = skip_ws(line);
     if (*s == '\0' || *s == '#' || *s == '\r')
         return 0;
-    if (*s == '[') {
-        char *close = strchr(s, ']');
-        if (close == NULL || !rest_is_empty(close + 1))
-            return load_fail(L, SJ_ECONFIG_SYNTAX,
-                             "节名格式不正确 (a section header must be [name] alone on its line)",
-                             NULL, NULL);
-        *close = '\0';
-        char *name = skip_ws(s + 1);
-        rtrim(name);
-        if (!name_part_ok(name, strlen(name)) || strlen(name) >= sizeof(L->section))
-            return load_fail(L, SJ_ECONFIG_SYNTAX,
-                             "节名 [%s] 不正确 (section names use a-z, 0-9 and _)", name, NULL);
-        snprintf(L->section, sizeof(L->section), "%s", name);
-        return 0;
-    }
+    if (*s == '[')
+        return load_section(L, s);
     char *key = s;
     while ((*s >= 'a' && *s <= 'z') || (*s >= '0' && *s <= '9') || *s == '_')
         s++;
@@ -537,42 +585,9 @@ static int load_line(cfg_load *L, char *line)
     s = skip_ws(s + 1);
     char value[CFG_LINE_MAX];
     if (*s == '"') {
-        size_t o = 0;
-        s++;
-        for (;;) {
-            char c = *s++;
-            if (c == '\0' || c == '\r')
-                return load_fail(L, SJ_ECONFIG_SYNTAX,
-                                 "引号没有闭合 (quoted value of %s has no closing \")", key, NULL);
-            if (c == '"')
-                break;
-            if (c == '\\') {
-                char e = *s++;
-                switch (e) {
-                case '"':
-                case '\\':
-                    c = e;
-                    break;
-                case 'n':
-                    c = '\n';
-                    break;
-                case 't':
-                    c = '\t';
-                    break;
-                default:
-                    return load_fail(L, SJ_ECONFIG_SYNTAX,
-                                     "不支持的转义 (in a quoted value of %s only \\\", \\\\, \\n and "
-                                     "\\t are escapes)",
-                                     key, NULL);
-                }
-            }
-            value[o++] = c;
-        }
-        value[o] = '\0';
-        if (!rest_is_empty(s))
-            return load_fail(L, SJ_ECONFIG_SYNTAX,
-                             "引号后有多余内容 (only a # comment may follow the quoted value of %s)",
-                             key, NULL);
+        int rc = load_quoted(L, s, key, value);
+        if (rc != 0)
+            return rc;
     } else {
         char *hash = strchr(s, '#');
         if (hash != NULL)
