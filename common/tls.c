@@ -323,66 +323,63 @@ static int refuse_cert(X509_STORE_CTX *sctx, sj_tls *t, int code, int x509_err, 
     return 0;
 }
 
-static int verify_cb(int ok, X509_STORE_CTX *sctx)
+/* OpenSSL found the chain at fault: the refusal a node's operator can act
+ * on (expired, revoked, another CA, our own CRL unusable), else OpenSSL's
+ * own words. */
+static int refuse_chain(X509_STORE_CTX *sctx, sj_tls *t, X509 *cert, const char *subj)
 {
-    sj_tls *t = tls_of_store_ctx(sctx);
-    if (t == NULL)
-        return ok; /* not one of ours; cannot happen */
-    X509 *cert = X509_STORE_CTX_get_current_cert(sctx);
-    char subj[256];
-    cert_subject(cert, subj, sizeof subj);
-
-    if (!ok) {
-        int e = X509_STORE_CTX_get_error(sctx);
-        const char *why = X509_verify_cert_error_string(e);
-        char times[96];
-        switch (e) {
-        case X509_V_ERR_CERT_HAS_EXPIRED:
-        case X509_V_ERR_CERT_NOT_YET_VALID:
-            cert_times(cert, times, sizeof times);
-            return refuse_cert(sctx, t, SJ_ETLS_EXPIRED, X509_V_ERR_CERT_HAS_EXPIRED,
-                               "对端证书已过期或尚未生效 (peer certificate %s: %s; valid %s); "
-                               "issue a new one with 'sanji-pki issue', or check the clocks",
-                               subj, why, times);
-        case X509_V_ERR_CERT_REVOKED:
-            return refuse_cert(sctx, t, SJ_ETLS_REVOKED, X509_V_ERR_CERT_REVOKED,
-                               "对端证书已被吊销 (peer certificate %s is revoked by the county "
-                               "CRL); the node needs a new certificate from the county",
-                               subj);
-        case X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT:
-        case X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT_LOCALLY:
-        case X509_V_ERR_UNABLE_TO_VERIFY_LEAF_SIGNATURE:
-        case X509_V_ERR_DEPTH_ZERO_SELF_SIGNED_CERT:
-        case X509_V_ERR_SELF_SIGNED_CERT_IN_CHAIN:
-        case X509_V_ERR_CERT_SIGNATURE_FAILURE:
-        case X509_V_ERR_CERT_UNTRUSTED:
-        case X509_V_ERR_INVALID_CA:
-            return refuse_cert(sctx, t, SJ_ETLS_UNTRUSTED,
-                               X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT_LOCALLY,
-                               "对端证书不是本县 CA 签发的 (peer certificate %s: %s); it belongs "
-                               "to another CA — give the node a certificate from this county's "
-                               "CA, or check ca_file",
-                               subj, why);
-        case X509_V_ERR_UNABLE_TO_GET_CRL:
-        case X509_V_ERR_CRL_HAS_EXPIRED:
-        case X509_V_ERR_CRL_NOT_YET_VALID:
-        case X509_V_ERR_CRL_SIGNATURE_FAILURE:
-        case X509_V_ERR_UNABLE_TO_DECRYPT_CRL_SIGNATURE:
-            /* Our own CRL is at fault, not the peer: say so, and send a
-             * neutral alert rather than one that blames the peer. */
-            return refuse_cert(sctx, t, SJ_ETLS_HANDSHAKE, X509_V_ERR_UNSPECIFIED,
-                               "本机的吊销列表不可用 (our CRL cannot be used: %s); publish a "
-                               "fresh one with 'sanji-pki crl', copy it here and reload",
-                               why);
-        default:
-            return refuse_cert(sctx, t, SJ_ETLS_HANDSHAKE, e,
-                               "对端证书验证失败 (peer certificate %s: %s)", subj, why);
-        }
+    int e = X509_STORE_CTX_get_error(sctx);
+    const char *why = X509_verify_cert_error_string(e);
+    char times[96];
+    switch (e) {
+    case X509_V_ERR_CERT_HAS_EXPIRED:
+    case X509_V_ERR_CERT_NOT_YET_VALID:
+        cert_times(cert, times, sizeof times);
+        return refuse_cert(sctx, t, SJ_ETLS_EXPIRED, X509_V_ERR_CERT_HAS_EXPIRED,
+                           "对端证书已过期或尚未生效 (peer certificate %s: %s; valid %s); "
+                           "issue a new one with 'sanji-pki issue', or check the clocks",
+                           subj, why, times);
+    case X509_V_ERR_CERT_REVOKED:
+        return refuse_cert(sctx, t, SJ_ETLS_REVOKED, X509_V_ERR_CERT_REVOKED,
+                           "对端证书已被吊销 (peer certificate %s is revoked by the county "
+                           "CRL); the node needs a new certificate from the county",
+                           subj);
+    case X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT:
+    case X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT_LOCALLY:
+    case X509_V_ERR_UNABLE_TO_VERIFY_LEAF_SIGNATURE:
+    case X509_V_ERR_DEPTH_ZERO_SELF_SIGNED_CERT:
+    case X509_V_ERR_SELF_SIGNED_CERT_IN_CHAIN:
+    case X509_V_ERR_CERT_SIGNATURE_FAILURE:
+    case X509_V_ERR_CERT_UNTRUSTED:
+    case X509_V_ERR_INVALID_CA:
+        return refuse_cert(sctx, t, SJ_ETLS_UNTRUSTED,
+                           X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT_LOCALLY,
+                           "对端证书不是本县 CA 签发的 (peer certificate %s: %s); it belongs "
+                           "to another CA — give the node a certificate from this county's "
+                           "CA, or check ca_file",
+                           subj, why);
+    case X509_V_ERR_UNABLE_TO_GET_CRL:
+    case X509_V_ERR_CRL_HAS_EXPIRED:
+    case X509_V_ERR_CRL_NOT_YET_VALID:
+    case X509_V_ERR_CRL_SIGNATURE_FAILURE:
+    case X509_V_ERR_UNABLE_TO_DECRYPT_CRL_SIGNATURE:
+        /* Our own CRL is at fault, not the peer: say so, and send a
+         * neutral alert rather than one that blames the peer. */
+        return refuse_cert(sctx, t, SJ_ETLS_HANDSHAKE, X509_V_ERR_UNSPECIFIED,
+                           "本机的吊销列表不可用 (our CRL cannot be used: %s); publish a "
+                           "fresh one with 'sanji-pki crl', copy it here and reload",
+                           why);
+    default:
+        return refuse_cert(sctx, t, SJ_ETLS_HANDSHAKE, e,
+                           "对端证书验证失败 (peer certificate %s: %s)", subj, why);
     }
+}
 
-    if (X509_STORE_CTX_get_error_depth(sctx) != 0)
-        return 1;
-
+/* The chain is sound: the peer's own certificate must carry a Sanji
+ * identity of a role this link accepts, and be the node expected if one
+ * is.  Records the peer for the rest of the link. */
+static int judge_leaf(X509_STORE_CTX *sctx, sj_tls *t, X509 *cert, const char *subj)
+{
     sj_identity id;
     sj_error ierr;
     if (cert_identity(cert, &id, &ierr) != 0)
@@ -410,6 +407,21 @@ static int verify_cb(int ok, X509_STORE_CTX *sctx)
     t->peer_not_after = unix_time(X509_get0_notAfter(cert));
     t->crl_gen = t->ctx->crl_gen;
     return 1;
+}
+
+static int verify_cb(int ok, X509_STORE_CTX *sctx)
+{
+    sj_tls *t = tls_of_store_ctx(sctx);
+    if (t == NULL)
+        return ok; /* not one of ours; cannot happen */
+    X509 *cert = X509_STORE_CTX_get_current_cert(sctx);
+    char subj[256];
+    cert_subject(cert, subj, sizeof subj);
+    if (!ok)
+        return refuse_chain(sctx, t, cert, subj);
+    if (X509_STORE_CTX_get_error_depth(sctx) != 0)
+        return 1;
+    return judge_leaf(sctx, t, cert, subj);
 }
 
 static void info_cb(const SSL *ssl, int where, int ret)
