@@ -165,6 +165,11 @@ int chaos_net_station_big(chaos_net *n, sj_workload *w, sj_error *err);
  * whose chunks the county has not all recorded (its store says so). */
 bool chaos_net_station_uploading(const chaos_net *n);
 
+/* Polls chaos_net_station_uploading() every 2 ms for up to max_ms,
+ * blocking: an upload on loopback may be over within one tick of the
+ * run's loop.  True as soon as it is under way. */
+bool chaos_net_station_wait_upload(const chaos_net *n, int max_ms);
+
 /* Ends the load of every station process (they save nothing new). */
 void chaos_net_stations_done(chaos_net *n);
 

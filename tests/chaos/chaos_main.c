@@ -82,17 +82,20 @@ typedef struct run {
     unsigned faults_mid_upload; /* faults injected while a large upload was in flight */
     unsigned station_kills_mid_upload; /* of those, kill -9 of a station process */
     chaos_fault_kind next_kind; /* the next fault, drawn when its upload is begun */
-    bool converged, login_failed, crash_planted, pre_attached;
+    bool converged, login_failed, crash_planted, pre_attached, station_asked;
 } run;
 
 /* How long before a fault a large attachment is begun: long enough for its
  * first chunks to be on the links and in the relay's queue, short enough
  * that most of its 13-19 chunks are still to go when the fault hits. */
 #define PRE_ATTACH_MS 60
-/* A station process's kill -9 waits for its large upload to be under way
- * (its store shows chunks the county has not recorded), at most this long
- * past the fault's time. */
-#define STATION_WAIT_MS 1500
+/* A station process is asked for its large upload at the fault's time, and
+ * its kill -9 waits until the upload is under way (its store shows chunks
+ * the county has not recorded), at most this long (a restart takes up to
+ * 3 s). */
+#define STATION_WAIT_MS 3500
+/* How long one tick blocks to catch the station's upload under way. */
+#define STATION_POLL_MS 150
 /* Every STATION_EVERY-th fault, from the third, is a station process's
  * kill -9, so that every schedule (fixed or random seed) has some. */
 #define STATION_EVERY 6
@@ -289,24 +292,33 @@ static void on_tick(uv_timer_t *t)
             sj_error err;
             r->pre_attached = true;
             r->next_kind = schedule_kind(r, r->faults_done);
-            int rc = r->next_kind == CHAOS_F_STATION_KILL
-                         ? chaos_net_station_big(&r->net, r->w_fault, &err)
-                         : chaos_load_attach_big(r->load, &err);
-            if (rc != 0 && r->o.verbose)
+            /* (A station process is asked at the fault's time, below.) */
+            if (r->next_kind != CHAOS_F_STATION_KILL && chaos_load_attach_big(r->load, &err) != 0 &&
+                r->o.verbose)
                 fprintf(stderr, "chaos: no large attachment before the fault: %s\n", err.message);
         }
         if (r->faults_done < r->o.faults && now >= r->next_fault) {
             bool station = r->next_kind == CHAOS_F_STATION_KILL;
-            bool uploading = station ? chaos_net_station_uploading(&r->net)
+            if (station && !r->station_asked) {
+                /* Its upload goes fast on loopback: ask now, kill as soon
+                 * as its store shows it under way. */
+                sj_error err;
+                /* None runs (all restarting): ask again next tick. */
+                r->station_asked = chaos_net_station_big(&r->net, r->w_fault, &err) == 0;
+            }
+            bool uploading = station ? r->station_asked &&
+                                           chaos_net_station_wait_upload(&r->net, STATION_POLL_MS)
                                      : chaos_load_uploading(r->load);
             if (station && !uploading && now < r->next_fault + STATION_WAIT_MS)
                 return; /* its upload is not under way yet: look again next tick */
+            if (station && !uploading && r->o.verbose)
+                fprintf(stderr, "chaos: station kill -9 without an upload in flight\n");
             if (uploading) {
                 r->faults_mid_upload++;
                 r->station_kills_mid_upload += station;
             }
             inject(r, r->next_kind, now);
-            r->pre_attached = false;
+            r->pre_attached = r->station_asked = false;
             r->faults_done++;
             r->next_fault = now + r->fault_every / 2 + sj_workload_below(r->w_fault, r->fault_every + 1);
         }

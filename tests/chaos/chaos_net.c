@@ -916,16 +916,26 @@ bool chaos_net_station_uploading(const chaos_net *n)
     sqlite3_stmt *st = NULL;
     bool up = false;
     if (sqlite3_open_v2(uri, &db, SQLITE_OPEN_READONLY | SQLITE_OPEN_URI, NULL) == SQLITE_OK &&
+        sqlite3_busy_timeout(db, 1000) == SQLITE_OK &&
         sqlite3_prepare_v2(db,
                            "SELECT count(*) FROM attachments WHERE local = 1 AND code = 0"
                            " AND chunks_applied < chunk_count",
-                           -1, &st, NULL) == SQLITE_OK) {
-        sqlite3_busy_timeout(db, 1000);
+                           -1, &st, NULL) == SQLITE_OK)
         up = sqlite3_step(st) == SQLITE_ROW && sqlite3_column_int(st, 0) > 0;
-    }
     sqlite3_finalize(st);
     sqlite3_close(db);
     return up;
+}
+
+bool chaos_net_station_wait_upload(const chaos_net *n, int max_ms)
+{
+    for (int waited = 0;; waited += 2) {
+        if (chaos_net_station_uploading(n))
+            return true;
+        if (waited >= max_ms)
+            return false;
+        uv_sleep(2);
+    }
 }
 
 void chaos_net_stations_done(chaos_net *n)
