@@ -24,7 +24,16 @@
  * chaos_net_free(), chaos_net_fault(), chaos_net_heal(), chaos_load_new(),
  * chaos_load_read(), chaos_load_free(), chaos_load_tick(),
  * chaos_load_restart_client(), chaos_load_quiet(), chaos_load_attachments(),
- * chaos_load_attach_big(), chaos_load_uploading(), chaos_check_run().
+ * chaos_load_attach_big(), chaos_load_uploading(), chaos_check_run(),
+ * chaos_net_stations_start(), chaos_net_station_file(),
+ * chaos_net_station_store(), chaos_net_station_big(),
+ * chaos_net_station_uploading(), chaos_net_station_wait_upload(),
+ * chaos_net_stations_done().
+ *
+ * Station processes: the last station of each township may run as
+ * sanji-chaos-station (station_main.c), a process of its own that the run
+ * kills with -9 mid-upload; chaos_net starts, kills and restarts it,
+ * chaos_load reads what it saved from its journal and its store.
  */
 #ifndef SJ_CHAOS_H
 #define SJ_CHAOS_H

@@ -30,6 +30,10 @@
  * (chaos_load.c), and PRE_ATTACH_MS before each fault a station begins a
  * large upload, so that every kind of fault also hits chunks in flight.
  *
+ * Station processes (sanji-chaos-station, --station-procs N) do their own
+ * share of the station work; every STATION_EVERY-th fault kills one with -9
+ * once its large upload is under way.
+ *
  * SANJI_CHAOS_SCALE (a factor, e.g. 0.5, set by the sanitizer build's
  * ctest registration) scales --actions and --rate down for slow builds.
  *
