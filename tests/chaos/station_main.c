@@ -78,8 +78,10 @@ static void todo_add(station *s, const uint8_t id[16])
     for (size_t i = 0; i < s->n_todo; i++)
         if (memcmp(s->todo[i], id, 16) == 0)
             return;
-    if (s->n_todo == TODO_MAX) /* the oldest goes: it has had its turns */
-        memmove(s->todo[0], s->todo[1], 16 * (TODO_MAX - 1)), s->n_todo--;
+    if (s->n_todo == TODO_MAX) { /* the oldest goes: it has had its turns */
+        memmove(s->todo[0], s->todo[1], 16 * (TODO_MAX - 1));
+        s->n_todo--;
+    }
     memcpy(s->todo[s->n_todo++], id, 16);
 }
 
