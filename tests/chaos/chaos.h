@@ -24,7 +24,16 @@
  * chaos_net_free(), chaos_net_fault(), chaos_net_heal(), chaos_load_new(),
  * chaos_load_read(), chaos_load_free(), chaos_load_tick(),
  * chaos_load_restart_client(), chaos_load_quiet(), chaos_load_attachments(),
- * chaos_load_attach_big(), chaos_load_uploading(), chaos_check_run().
+ * chaos_load_attach_big(), chaos_load_uploading(), chaos_check_run(),
+ * chaos_net_stations_start(), chaos_net_station_file(),
+ * chaos_net_station_store(), chaos_net_station_big(),
+ * chaos_net_station_uploading(), chaos_net_station_wait_upload(),
+ * chaos_net_stations_done().
+ *
+ * Station processes: the last station of each township may run as
+ * sanji-chaos-station (station_main.c), a process of its own that the run
+ * kills with -9 mid-upload; chaos_net starts, kills and restarts it,
+ * chaos_load reads what it saved from its journal and its store.
  */
 #ifndef SJ_CHAOS_H
 #define SJ_CHAOS_H
@@ -56,6 +65,7 @@ typedef enum chaos_fault_kind {
     CHAOS_F_LINK_RESET,      /* a proxy resets every connection (RST) */
     CHAOS_F_LINK_REFUSE,     /* a proxy resets, then refuses new connections a while */
     CHAOS_F_CLIENT_RESTART,  /* a station is stopped, freed and made again mid-outbox */
+    CHAOS_F_STATION_KILL,    /* kill -9 of a station process mid-upload, restart from its store */
     CHAOS_F_COUNT
 } chaos_fault_kind;
 
@@ -89,6 +99,12 @@ typedef struct chaos_net {
     chaos_proxy county_desk;                /* county desk -> county */
     /* Processes down and when to restart them (0: running). */
     uint64_t county_restart_at, pg_restart_at, relay_restart_at[CHAOS_TOWNSHIPS_MAX];
+    /* Station processes (sanji-chaos-station): village proc_v[t] of
+     * township t runs as one (-1: none), and when to restart it. */
+    int proc_v[CHAOS_TOWNSHIPS_MAX];
+    sj_test_proc station[CHAOS_TOWNSHIPS_MAX];
+    uint64_t station_restart_at[CHAOS_TOWNSHIPS_MAX];
+    int big_t;              /* the station process asked for a large upload (-1: none) */
     unsigned faults[CHAOS_F_COUNT];
     unsigned crashes;       /* processes that ended in a way the run did not cause */
     bool verbose;
@@ -136,6 +152,36 @@ bool chaos_net_healthy(const chaos_net *n);
 /* Files of the run: certificate prefix of a node ("<dir>/pki/<name>"). */
 void chaos_net_cert(const chaos_net *n, const char *name, char *out, size_t cap);
 
+/* ---- station processes ------------------------------------------------------- */
+
+/* Starts the last station of each of the first count townships (count
+ * clamped to the townships; none when a township has a single station) as
+ * a sanji-chaos-station process saving about rate actions per second.
+ * Returns 0 or a code with err. */
+int chaos_net_stations_start(chaos_net *n, int count, double rate, uint64_t seed, sj_error *err);
+
+/* A station process's files: its journal plus suffix ("", ".big", ".done",
+ * ".idle", ".ready": station_main.c), and its store. */
+void chaos_net_station_file(const chaos_net *n, int t, const char *suffix, char *out, size_t cap);
+void chaos_net_station_store(const chaos_net *n, int t, char *out, size_t cap);
+
+/* Asks a running station process, drawn with w, for a large upload now
+ * (n->big_t); the next CHAOS_F_STATION_KILL kills that one.  SJ_EBUSY when
+ * none runs. */
+int chaos_net_station_big(chaos_net *n, sj_workload *w, sj_error *err);
+
+/* True when the station process n->big_t has an attachment of its own
+ * whose chunks the county has not all recorded (its store says so). */
+bool chaos_net_station_uploading(const chaos_net *n);
+
+/* Polls chaos_net_station_uploading() every 2 ms for up to max_ms,
+ * blocking: an upload on loopback may be over within one tick of the
+ * run's loop.  True as soon as it is under way. */
+bool chaos_net_station_wait_upload(const chaos_net *n, int max_ms);
+
+/* Ends the load of every station process (they save nothing new). */
+void chaos_net_stations_done(chaos_net *n);
+
 /* ---- the load --------------------------------------------------------------- */
 
 typedef struct chaos_load chaos_load;
@@ -157,6 +203,9 @@ typedef struct chaos_figures {
     uint64_t attachments;    /* attachments the stations saved (sc_attach) */
     uint64_t attach_bytes;   /* their bytes */
     uint64_t attach_local_refusals; /* refused by the station's own checks */
+    /* Of the above, the station processes' (sanji-chaos-station): how many
+     * ran, the actions and attachments their journals and stores show. */
+    uint64_t proc_stations, proc_saved, proc_attachments;
 } chaos_figures;
 
 /* Makes one client per station, per township desk and the county desk, on

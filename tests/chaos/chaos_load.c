@@ -27,6 +27,7 @@
  * chaos_load_read(), chaos_load_free().
  */
 #include "chaos.h"
+#include "chaos_gen.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -34,6 +35,10 @@
 #include "attach.h"
 #include "hex.h"
 #include "sanji_client.h"
+#include "store.h"
+
+#include <sqlite3.h>
+#include <unistd.h>
 
 #define PASSWORD "sanji123"
 
@@ -127,6 +132,7 @@ typedef struct lclient {
     char addr[32], peer[40];
     const char *addrs[1];
     sc_client *c;
+    int proc_t;          /* a station process of township proc_t (chaos_net), -1: in-process */
     bool logged_in, login_started, restarting, stopped;
     unsigned registered; /* registrations saved here in this run */
     /* Cases to work on: ids, and a map id -> 1 while listed. */
@@ -155,6 +161,8 @@ struct chaos_load {
     size_t n_atts, cap_atts;
     int big_station; /* the station of the last large attachment (-1: none) */
 };
+
+static bool proc_flag(const chaos_load *l, const lclient *lc, const char *suffix);
 
 static void todo_add(lclient *lc, const uint8_t id[16])
 {
@@ -217,12 +225,7 @@ static void journal_saved(chaos_load *l, const uint8_t mid[16], const uint8_t ci
         l->fig.registers++;
     if (!l->journal)
         return; /* read back from the journal (chaos_load_read) */
-    char m[33], c[33];
-    sj_test_hex16_format(mid, m);
-    sj_test_hex16_format(cid, c);
-    fprintf(l->journal, "S %s %s %s %llu %s\n", m, c, sj_case_action_name(action),
-            (unsigned long long)expected, l->clients[client].unit);
-    fflush(l->journal);
+    chaos_gen_line_saved(l->journal, mid, cid, action, expected, l->clients[client].unit);
 }
 
 static void journal_attachment(chaos_load *l, const attrec *a)
@@ -238,13 +241,8 @@ static void journal_attachment(chaos_load *l, const attrec *a)
     l->fig.attach_bytes += a->size;
     if (!l->journal)
         return; /* read back from the journal (chaos_load_read) */
-    char m[33], c[33], sha[SJ_ATTACH_HEX_SIZE];
-    sj_test_hex16_format(a->attachment_id, m);
-    sj_test_hex16_format(a->case_id, c);
-    sj_attach_hex(a->sha256, sha);
-    fprintf(l->journal, "T %s %s %llu %s %s\n", m, c, (unsigned long long)a->size, sha,
-            l->clients[a->client].unit);
-    fflush(l->journal);
+    chaos_gen_line_attachment(l->journal, a->attachment_id, a->case_id, a->size, a->sha256,
+                              l->clients[a->client].unit);
 }
 
 /* ---- events ------------------------------------------------------------------------ */
@@ -384,6 +382,7 @@ static void setup_all(chaos_load *l, chaos_net *n)
             snprintf(cert, sizeof cert, "station-%s", n->village[t][v]);
             client_setup(l, &l->clients[i], K_STATION, n->village[t][v], cert,
                          n->down[t].listen_port, peer);
+            l->clients[i].proc_t = n->proc_v[t] == v ? t : -1;
         }
     }
     for (int t = 0; t < n->n_townships; t++, i++) {
@@ -395,6 +394,8 @@ static void setup_all(chaos_load *l, chaos_net *n)
     }
     client_setup(l, &l->clients[i], K_COUNTY, CHAOS_COUNTY, "county-desk",
                  n->county_desk.listen_port, "county:" CHAOS_COUNTY);
+    for (size_t k = l->n_stations; k < l->n_clients; k++)
+        l->clients[k].proc_t = -1;
     for (i = 0; i < l->n_clients; i++)
         l->clients[i].idx = (int)i;
 }
@@ -414,6 +415,179 @@ static size_t client_of_unit(const chaos_load *l, const char *unit)
     while (who < l->n_clients && strcmp(l->clients[who].unit, unit) != 0)
         who++;
     return who;
+}
+
+/* One journal line, parsed (chaos_gen.h has the S and T lines). */
+typedef struct jline {
+    record r; /* S: ids, action, expected version, client; F: message id, final, version, code */
+    attrec a; /* T */
+} jline;
+
+/* Parses line into j: returns 'S', 'T' or 'F', or 0 for a bad line. */
+static int parse_line(const chaos_load *l, const char *line, jline *j)
+{
+    char m[40], c[40], name[40], unit[16], fin;
+    unsigned long long v;
+    int code;
+    memset(j, 0, sizeof *j);
+    if (sscanf(line, "S %39s %39s %39s %llu %15s", m, c, name, &v, unit) == 5) {
+        int a = action_of(name);
+        size_t who = client_of_unit(l, unit);
+        if (a < 0 || who == l->n_clients || !sj_test_hex16_parse(m, j->r.message_id) ||
+            !sj_test_hex16_parse(c, j->r.case_id))
+            return 0;
+        j->r.action = a;
+        j->r.expected_version = v;
+        j->r.client = (int)who;
+        return 'S';
+    }
+    if (line[0] == 'T') {
+        char sha[80], h[33];
+        bool ok = sscanf(line, "T %39s %39s %llu %79s %15s", m, c, &v, sha, unit) == 5 &&
+                  strlen(sha) == 2 * SJ_ATTACH_SHA256_SIZE && v > 0;
+        size_t who = ok ? client_of_unit(l, unit) : l->n_clients;
+        ok = ok && who < l->n_clients && sj_test_hex16_parse(m, j->a.attachment_id) &&
+             sj_test_hex16_parse(c, j->a.case_id);
+        if (ok) {
+            memcpy(h, sha, 32);
+            h[32] = '\0';
+            ok = sj_test_hex16_parse(h, j->a.sha256) &&
+                 sj_test_hex16_parse(sha + 32, j->a.sha256 + 16);
+        }
+        if (!ok)
+            return 0;
+        j->a.size = v;
+        j->a.client = (int)who;
+        return 'T';
+    }
+    if (sscanf(line, "F %39s %c %llu %d", m, &fin, &v, &code) == 4 &&
+        sj_test_hex16_parse(m, j->r.message_id) && (fin == 'A' || fin == 'R')) {
+        j->r.final = fin;
+        j->r.version = v;
+        j->r.code = code;
+        return 'F';
+    }
+    return 0;
+}
+
+/* ---- station processes ------------------------------------------------------------ */
+
+/* What a station process (sanji-chaos-station) saved: the S and T lines of
+ * its journal, and its store's outbox rows of case actions, which also
+ * give their final results.  A row the journal lacks was saved right
+ * before a kill -9 cut its line: it counts as saved.  A journal line the
+ * store lacks keeps no final result: the checker calls it lost. */
+typedef struct procrecs {
+    record *recs;
+    size_t n_recs;
+    attrec *atts;
+    size_t n_atts;
+    uint64_t unfinished; /* outbox rows (actions and chunks) without a final result */
+} procrecs;
+
+static void procrecs_free(procrecs *p)
+{
+    free(p->recs);
+    free(p->atts);
+    memset(p, 0, sizeof *p);
+}
+
+static record *proc_push(procrecs *p, size_t *cap)
+{
+    if (p->n_recs == *cap) {
+        *cap = *cap ? *cap * 2 : 256;
+        p->recs = realloc(p->recs, *cap * sizeof *p->recs);
+        if (!p->recs)
+            abort();
+    }
+    record *r = &p->recs[p->n_recs++];
+    memset(r, 0, sizeof *r);
+    return r;
+}
+
+static void proc_read(const chaos_load *l, const lclient *lc, procrecs *p)
+{
+    memset(p, 0, sizeof *p);
+    size_t cap = 0, cap_atts = 0;
+    idmap by = {0};
+    char path[PATH_MAX], line[512];
+    chaos_net_station_file(l->net, lc->proc_t, "", path, sizeof path);
+    FILE *f = fopen(path, "r");
+    while (f && fgets(line, sizeof line, f)) {
+        jline j;
+        switch (parse_line(l, line, &j)) {
+        case 'S':
+            if (!idmap_slot(&by, j.r.message_id, false)) {
+                *idmap_slot(&by, j.r.message_id, true) = (int64_t)p->n_recs;
+                *proc_push(p, &cap) = j.r;
+            }
+            break;
+        case 'T':
+            if (p->n_atts == cap_atts) {
+                cap_atts = cap_atts ? cap_atts * 2 : 64;
+                p->atts = realloc(p->atts, cap_atts * sizeof *p->atts);
+                if (!p->atts)
+                    abort();
+            }
+            p->atts[p->n_atts++] = j.a;
+            break;
+        default:
+            break; /* a line cut by the kill -9 */
+        }
+    }
+    if (f)
+        fclose(f);
+    char uri[PATH_MAX + 32];
+    snprintf(uri, sizeof uri, "file:%s?mode=ro", lc->store);
+    sqlite3 *db = NULL;
+    sqlite3_stmt *st = NULL;
+    if (sqlite3_open_v2(uri, &db, SQLITE_OPEN_READONLY | SQLITE_OPEN_URI, NULL) == SQLITE_OK) {
+        sqlite3_busy_timeout(db, SJ_TEST_HANG_MS);
+        if (sqlite3_prepare_v2(db,
+                               "SELECT message_id, case_id, action, state, code, case_version"
+                               " FROM outbox",
+                               -1, &st, NULL) != SQLITE_OK)
+            st = NULL;
+    }
+    while (st && sqlite3_step(st) == SQLITE_ROW) {
+        int state = sqlite3_column_int(st, 3);
+        if (state <= SC_OUT_STORED)
+            p->unfinished++;
+        if (sqlite3_column_int(st, 2) == SC_OUTBOX_CHUNK || sqlite3_column_bytes(st, 0) != 16 ||
+            sqlite3_column_bytes(st, 1) != 16)
+            continue;
+        const uint8_t *mid = sqlite3_column_blob(st, 0);
+        int64_t *at = idmap_slot(&by, mid, false);
+        record *r;
+        if (at) {
+            r = &p->recs[*at];
+        } else {
+            *idmap_slot(&by, mid, true) = (int64_t)p->n_recs;
+            r = proc_push(p, &cap);
+            memcpy(r->message_id, mid, 16);
+            memcpy(r->case_id, sqlite3_column_blob(st, 1), 16);
+            r->action = sqlite3_column_int(st, 2);
+            r->client = lc->idx;
+        }
+        if (state == SC_OUT_APPLIED) {
+            r->final = 'A';
+            r->version = (uint64_t)sqlite3_column_int64(st, 5);
+        } else if (state == SC_OUT_REFUSED) {
+            r->final = 'R';
+            r->code = sqlite3_column_int(st, 4);
+        }
+    }
+    sqlite3_finalize(st);
+    sqlite3_close(db);
+    idmap_free(&by);
+}
+
+/* True when the file of station process lc with suffix exists. */
+static bool proc_flag(const chaos_load *l, const lclient *lc, const char *suffix)
+{
+    char path[PATH_MAX];
+    chaos_net_station_file(l->net, lc->proc_t, suffix, path, sizeof path);
+    return access(path, F_OK) == 0;
 }
 
 int chaos_load_read(chaos_net *n, chaos_load **out, sj_error *err)
@@ -441,59 +615,39 @@ int chaos_load_read(chaos_net *n, chaos_load **out, sj_error *err)
     int rc = 0;
     unsigned lineno = 0;
     while (rc == 0 && fgets(line, sizeof line, f)) {
-        char m[40], c[40], name[40], unit[16];
-        char fin;
-        unsigned long long v;
-        int code;
-        uint8_t mid[16], cid[16];
+        jline j;
         lineno++;
-        if (sscanf(line, "S %39s %39s %39s %llu %15s", m, c, name, &v, unit) == 5) {
-            int a = action_of(name);
-            size_t who = client_of_unit(l, unit);
-            if (a < 0 || who == l->n_clients || !sj_test_hex16_parse(m, mid) ||
-                !sj_test_hex16_parse(c, cid) || rec_find(l, mid)) {
-                rc = sj_error_set(err, SJ_EINVAL, "%s:%u: bad or repeated S line", path, lineno);
+        switch (parse_line(l, line, &j)) {
+        case 'S':
+            if (rec_find(l, j.r.message_id)) {
+                rc = sj_error_set(err, SJ_EINVAL, "%s:%u: repeated S line", path, lineno);
                 break;
             }
-            journal_saved(l, mid, cid, a, v, (int)who);
-        } else if (line[0] == 'T') {
-            char sha[80], h[33];
-            attrec a = {0};
-            bool ok = sscanf(line, "T %39s %39s %llu %79s %15s", m, c, &v, sha, unit) == 5 &&
-                      strlen(sha) == 2 * SJ_ATTACH_SHA256_SIZE && v > 0;
-            size_t who = ok ? client_of_unit(l, unit) : l->n_clients;
-            ok = ok && who < l->n_clients && sj_test_hex16_parse(m, a.attachment_id) &&
-                 sj_test_hex16_parse(c, a.case_id);
-            if (ok) {
-                memcpy(h, sha, 32);
-                h[32] = '\0';
-                ok = sj_test_hex16_parse(h, a.sha256) &&
-                     sj_test_hex16_parse(sha + 32, a.sha256 + 16);
-            }
-            if (!ok) {
-                rc = sj_error_set(err, SJ_EINVAL, "%s:%u: bad T line", path, lineno);
-                break;
-            }
-            a.size = v;
-            a.client = (int)who;
-            journal_attachment(l, &a);
-        } else if (sscanf(line, "F %39s %c %llu %d", m, &fin, &v, &code) == 4) {
-            record *r = sj_test_hex16_parse(m, mid) ? rec_find(l, mid) : NULL;
-            if (!r || (fin != 'A' && fin != 'R')) {
+            journal_saved(l, j.r.message_id, j.r.case_id, j.r.action, j.r.expected_version,
+                          j.r.client);
+            break;
+        case 'T':
+            journal_attachment(l, &j.a);
+            break;
+        case 'F': {
+            record *r = rec_find(l, j.r.message_id);
+            if (!r) {
                 rc = sj_error_set(err, SJ_EINVAL, "%s:%u: F line of no saved message", path,
                                   lineno);
                 break;
             }
             if (!r->final) {
-                r->final = fin;
-                r->version = v;
-                r->code = code;
-                if (fin == 'A')
+                r->final = j.r.final;
+                r->version = j.r.version;
+                r->code = j.r.code;
+                if (r->final == 'A')
                     l->fig.applied++;
                 else
                     l->fig.refused++;
             }
-        } else {
+            break;
+        }
+        default:
             rc = sj_error_set(err, SJ_EINVAL, "%s:%u: not a journal line", path, lineno);
         }
     }
@@ -529,6 +683,8 @@ int chaos_load_new(uv_loop_t *loop, chaos_net *n, sj_workload *w, const chaos_lo
     }
     setup_all(l, n);
     for (size_t i = 0; i < l->n_clients; i++) {
+        if (l->clients[i].proc_t >= 0)
+            continue; /* its own process (chaos_net_stations_start) */
         int rc = client_open(l, &l->clients[i], err);
         if (rc < 0) {
             chaos_load_free(l);
@@ -544,67 +700,15 @@ int chaos_load_new(uv_loop_t *loop, chaos_net *n, sj_workload *w, const chaos_lo
 
 bool chaos_load_ready(const chaos_load *l)
 {
-    for (size_t i = 0; i < l->n_clients; i++)
-        if (!l->clients[i].logged_in)
+    for (size_t i = 0; i < l->n_clients; i++) {
+        const lclient *lc = &l->clients[i];
+        if (lc->proc_t >= 0 ? !proc_flag(l, lc, ".ready") : !lc->logged_in)
             return false;
+    }
     return true;
 }
 
 /* ---- the generator ------------------------------------------------------------------- */
-
-/* Weights of each action for stations and for desks; 0: never chosen. */
-static const int STATION_W[SJ_ACTION_COUNT] = {
-    [SJ_ACTION_RESOLVE_AT_ONCE] = 30, [SJ_ACTION_ESCALATE] = 50, [SJ_ACTION_WITHDRAW] = 2,
-    [SJ_ACTION_SUPPLEMENT] = 50,      [SJ_ACTION_FEEDBACK] = 50, [SJ_ACTION_CLOSE] = 2,
-    [SJ_ACTION_URGE] = 2,             [SJ_ACTION_RETURN_UNDOABLE] = 2,
-    [SJ_ACTION_EXTEND_REQUEST] = 2,   [SJ_ACTION_RECTIFY] = 20,  [SJ_ACTION_CALLBACK] = 50,
-};
-static const int DESK_W[SJ_ACTION_COUNT] = {
-    [SJ_ACTION_ACCEPT] = 50,           [SJ_ACTION_RETURN_DOWN] = 4, [SJ_ACTION_RESOLVE] = 40,
-    [SJ_ACTION_ESCALATE] = 30,         [SJ_ACTION_REQUEST_MATERIALS] = 8,
-    [SJ_ACTION_RETURN_UNDOABLE] = 3,   [SJ_ACTION_REOPEN] = 20,     [SJ_ACTION_RECTIFY] = 20,
-    /* 派单: the network has no department desk, so a dispatched case waits
-     * there (the county may still send it down or urge); rare, so that most
-     * county cases are still resolved by the county itself. */
-    [SJ_ACTION_DISPATCH] = 3,
-    [SJ_ACTION_EXTEND_REQUEST] = 3,    [SJ_ACTION_EXTEND_APPROVE] = 10,
-    [SJ_ACTION_EXTEND_REFUSE] = 4,
-};
-#define SKIP_WEIGHT 30 /* stations: leave a case alone this often when little is possible */
-
-static void fill_action(chaos_load *l, sc_action_req *a, char *note, size_t cap)
-{
-    static const char *const MATERIALS[] = {"户口簿", "居民身份证复印件", "收入证明", "近期免冠照片"};
-    /* Department codes of deploy/demo/departments.csv. */
-    static const char *const DEPTS[] = {"mzj", "rsj", "ybj", "nyncj"};
-    sj_workload_text(l->w, note, cap);
-    a->note = note;
-    switch (a->type) {
-    case SJ_ACTION_RESOLVE:
-    case SJ_ACTION_RESOLVE_AT_ONCE:
-        a->result = "已办结，结果已告知申请人。";
-        break;
-    case SJ_ACTION_DISPATCH:
-        a->department = DEPTS[sj_workload_below(l->w, 4)];
-        break;
-    case SJ_ACTION_REQUEST_MATERIALS:
-        a->materials = MATERIALS;
-        a->n_materials = 1 + (size_t)sj_workload_below(l->w, 4);
-        break;
-    case SJ_ACTION_FEEDBACK:
-    case SJ_ACTION_CALLBACK:
-        /* one in ten a 差评 (不满意 or 非常不满意), else one of the three good levels */
-        a->satisfaction = sj_workload_below(l->w, 10) == 0
-                              ? sj_satisfaction_scale[3 + sj_workload_below(l->w, 2)]
-                              : sj_satisfaction_scale[sj_workload_below(l->w, 3)];
-        break;
-    case SJ_ACTION_EXTEND_REQUEST:
-        a->extend_days = 1 + (uint32_t)sj_workload_below(l->w, 10);
-        break;
-    default:
-        break;
-    }
-}
 
 /* Tries one action of lc on one of its cases.  True if one was saved. */
 static bool try_act(chaos_load *l, lclient *lc)
@@ -622,33 +726,18 @@ static bool try_act(chaos_load *l, lclient *lc)
     }
     sj_case_action allowed[SJ_ACTION_COUNT];
     size_t na = sc_allowed_actions(lc->c, d.c, allowed, SJ_ACTION_COUNT);
-    const int *wt = lc->kind == K_STATION ? STATION_W : DESK_W;
-    int total = 0;
-    for (size_t k = 0; k < na; k++)
-        total += wt[allowed[k]];
     bool keep = !sj_case_is_terminal((sj_case_status)d.c->status) && wants(lc, d.c);
     uint64_t version = d.c->version;
     sc_case_detail_free(&d);
-    if (total == 0) {
-        if (!keep)
-            todo_drop(lc, i);
+    bool possible = false;
+    sj_case_action act = chaos_gen_pick(l->w, lc->kind == K_STATION, allowed, na, &possible);
+    if (!possible && !keep)
+        todo_drop(lc, i);
+    if (act == SJ_ACTION_NONE)
         return false;
-    }
-    int skip = lc->kind == K_STATION && total < 10 ? SKIP_WEIGHT : 0;
-    int pick = (int)sj_workload_below(l->w, (uint64_t)(total + skip));
-    if (pick >= total)
-        return false;
-    sj_case_action act = SJ_ACTION_NONE;
-    for (size_t k = 0; k < na; k++) {
-        pick -= wt[allowed[k]];
-        if (pick < 0) {
-            act = allowed[k];
-            break;
-        }
-    }
     char note[256];
     sc_action_req a = {.case_id = id, .type = act};
-    fill_action(l, &a, note, sizeof note);
+    chaos_gen_fill(l->w, &a, note, sizeof note);
     uint8_t mid[16];
     if (sc_act(lc->c, &a, mid, &err) != 0) {
         l->fig.local_refusals++;
@@ -663,52 +752,20 @@ static bool try_act(chaos_load *l, lclient *lc)
 
 /* ---- attachments ---------------------------------------------------------------------- */
 
-#define ATTACH_SMALL_MIN (50 * 1024)
-#define ATTACH_SMALL_MAX (300 * 1024)
-#define ATTACH_BIG_MIN (400 * 1024)
-#define ATTACH_BIG_MAX (600 * 1024)
-
-/* Attaches a generated file of min..max bytes to case cid at station lc: a
- * JPEG, PNG or PDF by its first bytes (what sj_attach_sniff() looks at),
- * then seeded noise, so that every file differs and spans several
- * chunks.  True when saved (and journaled). */
+/* Attaches a generated scan of min..max bytes (chaos_gen_file()) to case
+ * cid at station lc.  True when saved (and journaled). */
 static bool attach_file(chaos_load *l, lclient *lc, const uint8_t cid[16], size_t min, size_t max)
 {
-    static const char *const MATERIALS[] = {"", "户口簿", "居民身份证复印件", "收入证明"};
-    size_t size = min + (size_t)sj_workload_below(l->w, max - min + 1);
-    uint8_t *data = malloc(size);
-    if (!data)
-        abort();
-    uint64_t x = sj_workload_rand(l->w) | 1;
-    for (size_t i = 0; i < size; i++) {
-        x ^= x << 13;
-        x ^= x >> 7;
-        x ^= x << 17;
-        data[i] = (uint8_t)(x >> 24);
-    }
-    const char *ext;
-    switch (sj_workload_below(l->w, 3)) {
-    case 0:
-        memcpy(data, "\xff\xd8\xff\xe0", 4);
-        ext = "jpg";
-        break;
-    case 1:
-        memcpy(data, "\x89PNG\r\n\x1a\n", 8);
-        ext = "png";
-        break;
-    default:
-        memcpy(data, "%PDF-1.4\n", 9);
-        ext = "pdf";
-        break;
-    }
+    uint8_t *data;
+    size_t size;
     char name[64];
-    snprintf(name, sizeof name, "scan-%zu.%s", l->n_atts + 1, ext);
+    const char *material;
+    chaos_gen_file(l->w, min, max, (unsigned)l->n_atts + 1, &data, &size, name, &material);
     attrec a = {.size = size, .client = lc->idx};
     memcpy(a.case_id, cid, 16);
     sj_attach_sha256(data, size, a.sha256);
     sj_error err;
-    int rc = sc_attach(lc->c, cid, name, data, size, MATERIALS[sj_workload_below(l->w, 4)],
-                       a.attachment_id, &err);
+    int rc = sc_attach(lc->c, cid, name, data, size, material, a.attachment_id, &err);
     free(data);
     if (rc != 0) {
         l->fig.attach_local_refusals++;
@@ -739,7 +796,7 @@ int chaos_load_attach_big(chaos_load *l, sj_error *err)
     lclient *lc = attach_station(l, cid);
     if (!lc)
         return sj_error_set(err, SJ_EBUSY, "no station with a case to attach to now");
-    if (!attach_file(l, lc, cid, ATTACH_BIG_MIN, ATTACH_BIG_MAX))
+    if (!attach_file(l, lc, cid, CHAOS_ATTACH_BIG_MIN, CHAOS_ATTACH_BIG_MAX))
         return sj_error_set(err, SJ_EBUSY, "the station refused the attachment");
     l->big_station = lc->idx;
     return 0;
@@ -761,6 +818,17 @@ void chaos_load_attachments(const chaos_load *l, chaos_attach_fn fn, void *data)
         const attrec *a = &l->atts[i];
         fn(a->attachment_id, a->case_id, a->size, a->sha256, l->clients[a->client].unit, data);
     }
+    for (size_t i = 0; i < l->n_stations; i++) {
+        if (l->clients[i].proc_t < 0)
+            continue;
+        procrecs p;
+        proc_read(l, &l->clients[i], &p);
+        for (size_t k = 0; k < p.n_atts; k++) {
+            const attrec *a = &p.atts[k];
+            fn(a->attachment_id, a->case_id, a->size, a->sha256, l->clients[i].unit, data);
+        }
+        procrecs_free(&p);
+    }
 }
 
 static bool try_register(chaos_load *l)
@@ -768,19 +836,11 @@ static bool try_register(chaos_load *l)
     lclient *lc = &l->clients[sj_workload_below(l->w, l->n_stations)];
     if (!lc->logged_in || lc->restarting || !lc->c)
         return false;
-    char name[SJ_WORKLOAD_NAME_SIZE], idn[SJ_WORKLOAD_ID_SIZE], phone[SJ_WORKLOAD_PHONE_SIZE];
-    char text[256];
-    sj_workload_applicant(l->w, name, idn, phone);
-    sj_workload_text(l->w, text, sizeof text);
-    sc_register_req req = {.item_code = sj_workload_item(l->w, SJ_LEVEL_NONE),
-                           .applicant_name = name,
-                           .id_number = idn,
-                           .phone = phone,
-                           .request_text = text,
-                           .urgent = sj_workload_below(l->w, 20) == 0};
+    chaos_gen_reg g;
+    chaos_gen_register(l->w, &g);
     uint8_t cid[16], mid[16];
     sj_error err;
-    if (sc_register(lc->c, &req, cid, mid, &err) != 0) {
+    if (sc_register(lc->c, &g.req, cid, mid, &err) != 0) {
         l->fig.local_refusals++;
         if (l->o.verbose)
             fprintf(stderr, "chaos: %s register refused locally: %s\n", lc->unit, err.message);
@@ -791,7 +851,7 @@ static bool try_register(chaos_load *l)
     /* Materials scanned at registration: always with the station's first
      * case (so that every run has attachments), then one case in ten. */
     if (lc->registered++ == 0 || sj_workload_below(l->w, 20) == 0)
-        (void)attach_file(l, lc, cid, ATTACH_SMALL_MIN, ATTACH_SMALL_MAX);
+        (void)attach_file(l, lc, cid, CHAOS_ATTACH_SMALL_MIN, CHAOS_ATTACH_SMALL_MAX);
     return true;
 }
 
@@ -802,7 +862,7 @@ static void one_action(chaos_load *l)
         uint8_t cid[16];
         lclient *lc = attach_station(l, cid);
         if (lc)
-            (void)attach_file(l, lc, cid, ATTACH_SMALL_MIN, ATTACH_SMALL_MAX);
+            (void)attach_file(l, lc, cid, CHAOS_ATTACH_SMALL_MIN, CHAOS_ATTACH_SMALL_MAX);
     }
     if (sj_workload_below(l->w, 100) < 30 && try_register(l))
         return;
@@ -908,6 +968,20 @@ bool chaos_load_quiet(chaos_load *l)
             return false;
     for (size_t i = 0; i < l->n_clients; i++) {
         lclient *lc = &l->clients[i];
+        if (lc->proc_t >= 0) {
+            /* Running, its load ended, and every action and chunk final. */
+            if (l->net->station_restart_at[lc->proc_t] || !proc_flag(l, lc, ".idle"))
+                return false;
+            procrecs p;
+            proc_read(l, lc, &p);
+            bool done = p.unfinished == 0;
+            for (size_t k = 0; done && k < p.n_recs; k++)
+                done = p.recs[k].final != 0;
+            procrecs_free(&p);
+            if (!done)
+                return false;
+            continue;
+        }
         if (!lc->c)
             return false;
         sc_status_info st;
@@ -924,6 +998,27 @@ void chaos_load_figures(const chaos_load *l, chaos_figures *out)
     for (size_t i = 0; i < l->n_recs; i++)
         if (!l->recs[i].final)
             out->pending++;
+    for (size_t i = 0; i < l->n_stations; i++) {
+        if (l->clients[i].proc_t < 0)
+            continue;
+        procrecs p;
+        proc_read(l, &l->clients[i], &p);
+        out->proc_stations++;
+        out->proc_saved += p.n_recs;
+        out->proc_attachments += p.n_atts;
+        out->saved += p.n_recs;
+        for (size_t k = 0; k < p.n_recs; k++) {
+            const record *r = &p.recs[k];
+            out->registers += r->action == SJ_ACTION_REGISTER;
+            out->applied += r->final == 'A';
+            out->refused += r->final == 'R';
+            out->pending += r->final == 0;
+        }
+        out->attachments += p.n_atts;
+        for (size_t k = 0; k < p.n_atts; k++)
+            out->attach_bytes += p.atts[k].size;
+        procrecs_free(&p);
+    }
 }
 
 void chaos_load_journal(const chaos_load *l, chaos_journal_fn fn, void *data)
@@ -931,6 +1026,17 @@ void chaos_load_journal(const chaos_load *l, chaos_journal_fn fn, void *data)
     for (size_t i = 0; i < l->n_recs; i++) {
         const record *r = &l->recs[i];
         fn(r->message_id, r->case_id, r->action, r->final, r->version, r->code, data);
+    }
+    for (size_t i = 0; i < l->n_stations; i++) {
+        if (l->clients[i].proc_t < 0)
+            continue;
+        procrecs p;
+        proc_read(l, &l->clients[i], &p);
+        for (size_t k = 0; k < p.n_recs; k++) {
+            const record *r = &p.recs[k];
+            fn(r->message_id, r->case_id, r->action, r->final, r->version, r->code, data);
+        }
+        procrecs_free(&p);
     }
 }
 

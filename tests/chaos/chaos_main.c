@@ -4,9 +4,9 @@
  * print the figures (tests/chaos/README.md, docs/RELIABILITY.md).
  *
  *   sanji-chaos [--seed N|random] [--actions N] [--rate PER_S] [--faults N]
- *               [--mix relay,county,pg,delay,blackhole,reset,refuse,client]
- *               [--townships N] [--villages N] [--bound S] [--keep] [--verbose]
- *               [--plant-crash]
+ *               [--mix relay,county,pg,delay,blackhole,reset,refuse,client,station]
+ *               [--townships N] [--villages N] [--station-procs N] [--bound S]
+ *               [--keep] [--verbose] [--plant-crash]
  *   sanji-chaos --check DIR
  *
  * Exit status: 0 when every check passed, no process crashed and the
@@ -29,6 +29,10 @@
  * Attachments ride along: stations attach files during the load
  * (chaos_load.c), and PRE_ATTACH_MS before each fault a station begins a
  * large upload, so that every kind of fault also hits chunks in flight.
+ *
+ * Station processes (sanji-chaos-station, --station-procs N) do their own
+ * share of the station work; every STATION_EVERY-th fault kills one with -9
+ * once its large upload is under way.
  *
  * SANJI_CHAOS_SCALE (a factor, e.g. 0.5, set by the sanitizer build's
  * ctest registration) scales --actions and --rate down for slow builds.
@@ -60,6 +64,7 @@ typedef struct opts {
     unsigned faults;
     bool mix[CHAOS_F_COUNT];
     int townships, villages;
+    int station_procs;      /* stations run as processes (one per township at most) */
     double bound_s;
     bool keep, verbose, plant_crash;
     char mix_text[200];
@@ -79,16 +84,28 @@ typedef struct run {
     uint64_t phase_start, next_fault, fault_every, heal_at, converged_ms, last_check;
     unsigned faults_done;
     unsigned faults_mid_upload; /* faults injected while a large upload was in flight */
-    bool converged, login_failed, crash_planted, pre_attached;
+    unsigned station_kills_mid_upload; /* of those, kill -9 of a station process */
+    chaos_fault_kind next_kind; /* the next fault, drawn when its upload is begun */
+    bool converged, login_failed, crash_planted, pre_attached, station_asked;
 } run;
 
 /* How long before a fault a large attachment is begun: long enough for its
  * first chunks to be on the links and in the relay's queue, short enough
  * that most of its 13-19 chunks are still to go when the fault hits. */
 #define PRE_ATTACH_MS 60
+/* A station process is asked for its large upload at the fault's time, and
+ * its kill -9 waits until the upload is under way (its store shows chunks
+ * the county has not recorded), at most this long (a restart takes up to
+ * 3 s). */
+#define STATION_WAIT_MS 3500
+/* How long one tick blocks to catch the station's upload under way. */
+#define STATION_POLL_MS 150
+/* Every STATION_EVERY-th fault, from the third, is a station process's
+ * kill -9, so that every schedule (fixed or random seed) has some. */
+#define STATION_EVERY 6
 
 static const char *const MIX_NAMES[CHAOS_F_COUNT] = {
-    "relay", "county", "pg", "delay", "blackhole", "reset", "refuse", "client",
+    "relay", "county", "pg", "delay", "blackhole", "reset", "refuse", "client", "station",
 };
 
 static int parse_mix(opts *o, const char *s)
@@ -127,18 +144,18 @@ static void usage(void)
 {
     fprintf(stderr,
             "usage: sanji-chaos [--seed N|random] [--actions N] [--rate PER_S] [--faults N]\n"
-            "                   [--mix relay,county,pg,delay,blackhole,reset,refuse,client]\n"
-            "                   [--townships N] [--villages N] [--bound S] [--keep] [--verbose]\n"
-            "                   [--plant-crash]\n"
+            "                   [--mix relay,county,pg,delay,blackhole,reset,refuse,client,station]\n"
+            "                   [--townships N] [--villages N] [--station-procs N] [--bound S]\n"
+            "                   [--keep] [--verbose] [--plant-crash]\n"
             "       sanji-chaos --check DIR\n");
 }
 
 static int parse(opts *o, int argc, char **argv)
 {
     *o = (opts){.actions = 1500, .rate = 40, .faults = 12, .townships = 3, .villages = 6,
-                .bound_s = 10};
+                .station_procs = CHAOS_TOWNSHIPS_MAX, .bound_s = 10};
     o->seed = random_seed();
-    parse_mix(o, "relay,county,pg,delay,blackhole,reset,refuse,client");
+    parse_mix(o, "relay,county,pg,delay,blackhole,reset,refuse,client,station");
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         const char *v = i + 1 < argc ? argv[i + 1] : NULL;
@@ -172,6 +189,8 @@ static int parse(opts *o, int argc, char **argv)
             o->townships = atoi(v);
         else if (strcmp(a, "--villages") == 0)
             o->villages = atoi(v);
+        else if (strcmp(a, "--station-procs") == 0)
+            o->station_procs = atoi(v);
         else if (strcmp(a, "--bound") == 0)
             o->bound_s = atof(v);
         else if (strcmp(a, "--check") == 0)
@@ -200,12 +219,23 @@ static chaos_fault_kind pick_fault(run *r)
     return n ? ks[sj_workload_below(r->w_fault, n)] : CHAOS_F_LINK_RESET;
 }
 
-static void inject(run *r, uint64_t now)
+/* The kind of fault number i of the schedule. */
+static chaos_fault_kind schedule_kind(run *r, unsigned i)
+{
+    bool procs = false;
+    for (int t = 0; t < r->net.n_townships; t++)
+        procs = procs || r->net.proc_v[t] >= 0;
+    if (procs && r->o.mix[CHAOS_F_STATION_KILL] && i % STATION_EVERY == 2)
+        return CHAOS_F_STATION_KILL;
+    return pick_fault(r);
+}
+
+/* Injects a fault of kind k; a kind whose target is already down (or
+ * that cannot be done now) is replaced by a drawn one, up to three tries. */
+static void inject(run *r, chaos_fault_kind k, uint64_t now)
 {
     sj_error err;
-    /* Up to three tries: a kind whose target is already down is skipped. */
-    for (int tries = 0; tries < 3; tries++) {
-        chaos_fault_kind k = pick_fault(r);
+    for (int tries = 0; tries < 3; tries++, k = pick_fault(r)) {
         int rc;
         if (k == CHAOS_F_CLIENT_RESTART) {
             rc = chaos_load_restart_client(r->load, &err);
@@ -265,14 +295,34 @@ static void on_tick(uv_timer_t *t)
             now + PRE_ATTACH_MS >= r->next_fault) {
             sj_error err;
             r->pre_attached = true;
-            if (chaos_load_attach_big(r->load, &err) != 0 && r->o.verbose)
+            r->next_kind = schedule_kind(r, r->faults_done);
+            /* (A station process is asked at the fault's time, below.) */
+            if (r->next_kind != CHAOS_F_STATION_KILL && chaos_load_attach_big(r->load, &err) != 0 &&
+                r->o.verbose)
                 fprintf(stderr, "chaos: no large attachment before the fault: %s\n", err.message);
         }
         if (r->faults_done < r->o.faults && now >= r->next_fault) {
-            if (chaos_load_uploading(r->load))
+            bool station = r->next_kind == CHAOS_F_STATION_KILL;
+            if (station && !r->station_asked) {
+                /* Its upload goes fast on loopback: ask now, kill as soon
+                 * as its store shows it under way. */
+                sj_error err;
+                /* None runs (all restarting): ask again next tick. */
+                r->station_asked = chaos_net_station_big(&r->net, r->w_fault, &err) == 0;
+            }
+            bool uploading = station ? r->station_asked &&
+                                           chaos_net_station_wait_upload(&r->net, STATION_POLL_MS)
+                                     : chaos_load_uploading(r->load);
+            if (station && !uploading && now < r->next_fault + STATION_WAIT_MS)
+                return; /* its upload is not under way yet: look again next tick */
+            if (station && !uploading && r->o.verbose)
+                fprintf(stderr, "chaos: station kill -9 without an upload in flight\n");
+            if (uploading) {
                 r->faults_mid_upload++;
-            inject(r, now);
-            r->pre_attached = false;
+                r->station_kills_mid_upload += station;
+            }
+            inject(r, r->next_kind, now);
+            r->pre_attached = r->station_asked = false;
             r->faults_done++;
             r->next_fault = now + r->fault_every / 2 + sj_workload_below(r->w_fault, r->fault_every + 1);
         }
@@ -280,6 +330,7 @@ static void on_tick(uv_timer_t *t)
             sj_error err;
             if (chaos_net_heal(&r->net, &err) != 0)
                 fprintf(stderr, "sanji-chaos: heal: %s\n", err.message);
+            chaos_net_stations_done(&r->net);
             r->heal_at = uv_now(&r->loop);
             r->phase = P_HEAL;
             fprintf(stderr, "sanji-chaos: load done, %u faults injected, every link healed; "
@@ -352,6 +403,10 @@ static int print_figures(const run *r, const chaos_report *rep, const chaos_figu
     printf("attachments wrong    %llu (size, SHA-256, case, chunks or stored bytes)\n",
            (unsigned long long)rep->attach_wrong);
     printf("attachments phantom  %llu\n", (unsigned long long)rep->attach_phantom);
+    printf("station processes    %llu: actions saved %llu, attachments %llu (their journals"
+           " and stores)\n",
+           (unsigned long long)fig->proc_stations, (unsigned long long)fig->proc_saved,
+           (unsigned long long)fig->proc_attachments);
     printf("crashed              %u\n", r->net.crashes);
     unsigned total = 0;
     for (int k = 0; k < CHAOS_F_COUNT; k++)
@@ -361,8 +416,9 @@ static int print_figures(const run *r, const chaos_report *rep, const chaos_figu
         printf(" %s %u%s", chaos_fault_names[k], r->net.faults[k],
                k + 1 < CHAOS_F_COUNT ? "," : "\n");
     if (!r->o.check_dir)
-        printf("faults mid-upload    %u (a large attachment still in its station's outbox)\n",
-               r->faults_mid_upload);
+        printf("faults mid-upload    %u (a large attachment still in its station's outbox),"
+               " of them station kill -9 %u\n",
+               r->faults_mid_upload, r->station_kills_mid_upload);
     if (r->o.check_dir)
         printf("time to converge     not measured (check only)\n");
     else if (r->converged)
@@ -449,6 +505,13 @@ int main(int argc, char **argv)
     uint64_t t0 = uv_now(&r.loop);
     if (chaos_net_setup(&r.net, r.w_load, r.o.townships, r.o.villages, &err) != 0) {
         fprintf(stderr, "sanji-chaos: set-up: %s\n", err.message);
+        goto out_net;
+    }
+    /* A station process's share of the load: a station's share of the rate. */
+    if (chaos_net_stations_start(&r.net, r.o.station_procs,
+                                 r.o.rate / (double)(r.o.townships * r.o.villages), r.o.seed,
+                                 &err) != 0) {
+        fprintf(stderr, "sanji-chaos: station processes: %s\n", err.message);
         goto out_net;
     }
     chaos_load_opts lo = {.actions = r.o.actions, .rate = r.o.rate, .verbose = r.o.verbose};

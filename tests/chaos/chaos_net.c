@@ -3,7 +3,8 @@
  * (chaos.h has the contract): certificates from sanji-pki, a private
  * PostgreSQL whose postmaster runs under tests/lib/proc (so that it can be
  * shut down immediately with SIGQUIT and restarted), sanji-countyd, one
- * sanji-relayd per township, and a sanji-faultproxy on every link.
+ * sanji-relayd per township, a sanji-faultproxy on every link, and the
+ * station processes (sanji-chaos-station, one village per township).
  *
  * Crashes: every process runs in a folder of its own under <dir>/cores with
  * core dumps allowed.  Any end the run did not cause — an exit by itself,
@@ -32,11 +33,13 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <sqlite3.h>
+
 #define PGBIN "/usr/lib/postgresql/15/bin"
 
 const char *const chaos_fault_names[CHAOS_F_COUNT] = {
     "relay kill -9", "county kill -9", "PostgreSQL immediate shutdown", "link delay",
-    "link blackhole", "link reset", "link refuse", "client restart",
+    "link blackhole", "link reset", "link refuse", "client restart", "station kill -9",
 };
 
 static int sh(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
@@ -449,6 +452,9 @@ int chaos_net_setup(chaos_net *n, sj_workload *w, int n_townships, int villages_
         return sj_error_set(err, SJ_EINVAL, "townships 1..%d, villages 1..%d",
                             CHAOS_TOWNSHIPS_MAX, CHAOS_VILLAGES_MAX);
     n->n_townships = n_townships;
+    n->big_t = -1;
+    for (int t = 0; t < CHAOS_TOWNSHIPS_MAX; t++)
+        n->proc_v[t] = -1;
     /* The townships with the most villages first, so that every one has
      * enough; the demo county has about 20 per township. */
     size_t nt = sj_workload_township_count(w);
@@ -473,7 +479,8 @@ int chaos_net_setup(chaos_net *n, sj_workload *w, int n_townships, int villages_
     if (!mkdtemp(n->dir))
         return sj_error_set(err, SJ_EIO, "mkdtemp: %s", strerror(errno));
     chmod(n->dir, 0755);
-    if (sh("mkdir -p %s/logs %s/stores %s/pki %s/cores", n->dir, n->dir, n->dir, n->dir) != 0)
+    if (sh("mkdir -p %s/logs %s/stores %s/pki %s/cores %s/stations", n->dir, n->dir, n->dir, n->dir,
+           n->dir) != 0)
         return sj_error_set(err, SJ_EIO, "mkdir in %s failed", n->dir);
     int rc;
     if ((rc = make_pki(n, err)) < 0 || (rc = pg_start(n, err)) < 0 ||
@@ -530,6 +537,17 @@ int chaos_net_open(chaos_net *n, const char *dir, sj_error *err)
                                 stores, n->township[t], per[t], n->township[0], per[0]);
     }
     n->villages_per_township = per[0];
+    /* A station that ran as a process left its journal in <dir>/stations. */
+    n->big_t = -1;
+    for (int t = 0; t < CHAOS_TOWNSHIPS_MAX; t++) {
+        n->proc_v[t] = -1;
+        for (int v = 0; t < n->n_townships && v < per[t]; v++) {
+            char j[PATH_MAX];
+            snprintf(j, sizeof j, "%s/stations/%s.journal", n->dir, n->village[t][v]);
+            if (access(j, F_OK) == 0)
+                n->proc_v[t] = v;
+        }
+    }
     int rc = pg_read_conninfo(n, err);
     if (rc < 0)
         return rc;
@@ -543,7 +561,12 @@ int chaos_net_open(chaos_net *n, const char *dir, sj_error *err)
 void chaos_net_stop(chaos_net *n)
 {
     /* A process that has not ended on SIGTERM by the hang deadline is
-     * stuck, not slow: that is a crash. */
+     * stuck, not slow: that is a crash.  Clients first. */
+    for (int t = 0; t < n->n_townships; t++) {
+        char what[48];
+        snprintf(what, sizeof what, "sanji-chaos-station %s", n->proc_v[t] >= 0 ? n->village[t][n->proc_v[t]] : "");
+        stop_checked(n, &n->station[t], SJ_TEST_HANG_MS, what);
+    }
     for (int t = 0; t < n->n_townships; t++) {
         stop_checked(n, &n->up[t].proc, SJ_TEST_HANG_MS, n->up[t].name);
         stop_checked(n, &n->down[t].proc, SJ_TEST_HANG_MS, n->down[t].name);
@@ -568,6 +591,7 @@ void chaos_net_free(chaos_net *n, bool keep)
         sj_test_proc_free(&n->up[t].proc);
         sj_test_proc_free(&n->down[t].proc);
         sj_test_proc_free(&n->relay[t]);
+        sj_test_proc_free(&n->station[t]);
     }
     sj_test_proc_free(&n->county_desk.proc);
     sj_test_proc_free(&n->county);
@@ -670,6 +694,28 @@ int chaos_net_fault(chaos_net *n, sj_workload *w, chaos_fault_kind kind, uint64_
         p->faulty = true;
         p->heal_at_ms = now_ms + between(w, 1000, 5000);
         break;
+    case CHAOS_F_STATION_KILL: {
+        /* The one asked for a large upload, else any that runs. */
+        int t = n->big_t;
+        if (t < 0 || n->proc_v[t] < 0 || n->station_restart_at[t])
+            for (int k = 0, start = (int)sj_workload_below(w, (uint64_t)n->n_townships);
+                 k < n->n_townships; k++) {
+                t = (start + k) % n->n_townships;
+                if (n->proc_v[t] >= 0 && !n->station_restart_at[t])
+                    break;
+                t = -1;
+            }
+        if (t < 0)
+            return SJ_EBUSY; /* none runs now */
+        char what[48];
+        snprintf(what, sizeof what, "sanji-chaos-station %s", n->village[t][n->proc_v[t]]);
+        kill9_checked(n, &n->station[t], what);
+        n->station_restart_at[t] = now_ms + between(w, 200, 3000);
+        n->big_t = -1;
+        if (n->verbose)
+            fprintf(stderr, "chaos: kill -9 %s\n", what);
+        break;
+    }
     default:
         return sj_error_set(err, SJ_EINVAL, "fault %d is not the network's", kind);
     }
@@ -724,9 +770,17 @@ void chaos_net_poll(chaos_net *n, uint64_t now_ms)
             restart(&n->relay[t], "sanji-relayd");
             n->relay_restart_at[t] = 0;
         }
-        char what[40];
+        char what[48];
         snprintf(what, sizeof what, "sanji-relayd %s", n->township[t]);
         check_alive(n, &n->relay[t], n->relay_restart_at[t], what);
+        if (n->proc_v[t] >= 0) {
+            snprintf(what, sizeof what, "sanji-chaos-station %s", n->village[t][n->proc_v[t]]);
+            if (n->station_restart_at[t] && now_ms >= n->station_restart_at[t]) {
+                restart(&n->station[t], what);
+                n->station_restart_at[t] = 0;
+            }
+            check_alive(n, &n->station[t], n->station_restart_at[t], what);
+        }
         check_proxy(n, &n->up[t]);
         check_proxy(n, &n->down[t]);
         for (int k = 0; k < 2; k++) {
@@ -774,7 +828,125 @@ bool chaos_net_healthy(const chaos_net *n)
     if (n->pg_restart_at || n->county_restart_at || n->county_desk.faulty)
         return false;
     for (int t = 0; t < n->n_townships; t++)
-        if (n->relay_restart_at[t] || n->up[t].faulty || n->down[t].faulty)
+        if (n->relay_restart_at[t] || n->station_restart_at[t] || n->up[t].faulty || n->down[t].faulty)
             return false;
     return true;
+}
+
+/* ---- station processes ------------------------------------------------------------ */
+
+void chaos_net_station_file(const chaos_net *n, int t, const char *suffix, char *out, size_t cap)
+{
+    snprintf(out, cap, "%s/stations/%s.journal%s", n->dir,
+             n->proc_v[t] >= 0 ? n->village[t][n->proc_v[t]] : "none", suffix);
+}
+
+void chaos_net_station_store(const chaos_net *n, int t, char *out, size_t cap)
+{
+    snprintf(out, cap, "%s/stores/station-%s.db", n->dir,
+             n->proc_v[t] >= 0 ? n->village[t][n->proc_v[t]] : "none");
+}
+
+int chaos_net_stations_start(chaos_net *n, int count, double rate, uint64_t seed, sj_error *err)
+{
+    for (int t = 0; t < n->n_townships && t < count; t++) {
+        if (n->villages_per_township < 2)
+            break; /* the in-process load needs a station of its own */
+        n->proc_v[t] = n->villages_per_township - 1;
+        const char *village = n->village[t][n->proc_v[t]];
+        char bin[PATH_MAX], store[PATH_MAX], cert[PATH_MAX], ca[PATH_MAX + 16],
+            crl[PATH_MAX + 16], addr[32], peer[40], unit[13], journal[PATH_MAX], seed_s[24],
+            rate_s[32], log[PATH_MAX + 48], name[40];
+        snprintf(bin, sizeof bin, "%s/tests/chaos/sanji-chaos-station", build_dir());
+        chaos_net_station_store(n, t, store, sizeof store);
+        snprintf(name, sizeof name, "station-%s", village);
+        chaos_net_cert(n, name, cert, sizeof cert);
+        snprintf(ca, sizeof ca, "%s/pki/ca/ca.crt", n->dir);
+        snprintf(crl, sizeof crl, "%s/pki/ca/crl.pem", n->dir);
+        snprintf(addr, sizeof addr, "127.0.0.1:%d", n->down[t].listen_port);
+        snprintf(peer, sizeof peer, "relay:%s", n->township[t]);
+        snprintf(unit, sizeof unit, "%s", village);
+        chaos_net_station_file(n, t, "", journal, sizeof journal);
+        snprintf(seed_s, sizeof seed_s, "%llu", (unsigned long long)(seed + (uint64_t)t));
+        snprintf(rate_s, sizeof rate_s, "%g", rate);
+        snprintf(log, sizeof log, "%s/logs/station-%s.log", n->dir, village);
+        /* The journal exists from the start: it marks the station as a
+         * process for a later --check. */
+        FILE *f = fopen(journal, "a");
+        if (!f)
+            return sj_error_set(err, SJ_EIO, "cannot make %s", journal);
+        fclose(f);
+        const char *argv[] = {bin, "--store", store, "--cert", cert, "--ca", ca, "--crl", crl,
+                              "--address", addr, "--peer", peer, "--unit", unit,
+                              "--journal", journal, "--seed", seed_s, "--rate", rate_s, NULL};
+        give_core_dir(n, &n->station[t], name);
+        int rc = sj_test_proc_start(&n->station[t], argv, NULL, log, err);
+        if (rc < 0)
+            return rc;
+    }
+    return 0;
+}
+
+int chaos_net_station_big(chaos_net *n, sj_workload *w, sj_error *err)
+{
+    int start = (int)sj_workload_below(w, (uint64_t)n->n_townships);
+    for (int k = 0; k < n->n_townships; k++) {
+        int t = (start + k) % n->n_townships;
+        if (n->proc_v[t] < 0 || n->station_restart_at[t])
+            continue;
+        char path[PATH_MAX];
+        chaos_net_station_file(n, t, ".big", path, sizeof path);
+        int rc = write_file(path, "", err);
+        if (rc < 0)
+            return rc;
+        n->big_t = t;
+        return 0;
+    }
+    return sj_error_set(err, SJ_EBUSY, "no station process runs now");
+}
+
+bool chaos_net_station_uploading(const chaos_net *n)
+{
+    if (n->big_t < 0 || n->proc_v[n->big_t] < 0)
+        return false;
+    char store[PATH_MAX], uri[PATH_MAX + 32];
+    chaos_net_station_store(n, n->big_t, store, sizeof store);
+    snprintf(uri, sizeof uri, "file:%s?mode=ro", store);
+    sqlite3 *db = NULL;
+    sqlite3_stmt *st = NULL;
+    bool up = false;
+    if (sqlite3_open_v2(uri, &db, SQLITE_OPEN_READONLY | SQLITE_OPEN_URI, NULL) == SQLITE_OK &&
+        sqlite3_busy_timeout(db, 1000) == SQLITE_OK &&
+        sqlite3_prepare_v2(db,
+                           "SELECT count(*) FROM attachments WHERE local = 1 AND code = 0"
+                           " AND chunks_applied < chunk_count",
+                           -1, &st, NULL) == SQLITE_OK)
+        up = sqlite3_step(st) == SQLITE_ROW && sqlite3_column_int(st, 0) > 0;
+    sqlite3_finalize(st);
+    sqlite3_close(db);
+    return up;
+}
+
+bool chaos_net_station_wait_upload(const chaos_net *n, int max_ms)
+{
+    for (int waited = 0;; waited += 2) {
+        if (chaos_net_station_uploading(n))
+            return true;
+        if (waited >= max_ms)
+            return false;
+        uv_sleep(2);
+    }
+}
+
+void chaos_net_stations_done(chaos_net *n)
+{
+    for (int t = 0; t < n->n_townships; t++) {
+        if (n->proc_v[t] < 0)
+            continue;
+        char path[PATH_MAX];
+        sj_error err;
+        chaos_net_station_file(n, t, ".done", path, sizeof path);
+        if (write_file(path, "", &err) != 0)
+            fprintf(stderr, "sanji-chaos: %s\n", err.message);
+    }
 }

@@ -25,6 +25,12 @@
  *   its row copied under a new id -> attachments duplicated 1
  *   a county attachment of a file -> attachments phantom 1
  *   no station saved
+ *   a REGISTER the station process -> lost 1 (its journal has it, its
+ *   journaled, gone from its store    store, the record of what it saved,
+ *                                    does not)
+ *   an attachment the station      -> attachments lost 1
+ *   process journaled, gone from
+ *   its store
  *
  * And the run catches a crash: a run with --plant-crash (a SIGSEGV to a
  * relay that no fault of the schedule sent) must fail with crashed 1, the
@@ -53,6 +59,8 @@
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
+
+#include <dirent.h>
 
 #include <cmocka.h>
 #include <libpq-fe.h>
@@ -417,6 +425,10 @@ static void test_untouched_run_passes(void **state)
     assert_true(saved >= 2);
     assert_int_equal(figure(out, "at the county exactly once "), saved);
     assert_int_equal(figure(out, ", refused "), 0);
+    /* One station ran as a process, saved actions and attached files. */
+    assert_int_equal(figure(out, "\nstation processes "), 1);
+    assert_true(figure(out, ": actions saved ") > 0);
+    assert_true(figure(out, ", attachments ") > 0);
     free(out);
 }
 
@@ -544,6 +556,63 @@ static void test_attachment_no_station_saved_is_phantom(void **state)
     sql("DELETE FROM attachment WHERE attachment_id = '" PLANTED_ATTACHMENT "'");
 }
 
+/* The store of the run's station process (sanji-chaos-station), named by
+ * its journal <dir>/stations/<village>.journal. */
+static void proc_store(char *out, size_t cap)
+{
+    char dir[PATH_MAX + 16], village[13] = "";
+    snprintf(dir, sizeof dir, "%s/stations", g.dir);
+    DIR *d = opendir(dir);
+    assert_non_null(d);
+    struct dirent *e;
+    while ((e = readdir(d)) != NULL)
+        if (strlen(e->d_name) == 12 + 8 && strcmp(e->d_name + 12, ".journal") == 0)
+            snprintf(village, sizeof village, "%.12s", e->d_name);
+    closedir(d);
+    assert_int_equal(strlen(village), 12);
+    snprintf(out, cap, "%s/stores/station-%s.db", g.dir, village);
+}
+
+/* Runs statements on a store (no foreign keys: the copies are put back). */
+static void store_exec(const char *store, const char *text)
+{
+    sqlite3 *db = NULL;
+    char *msg = NULL;
+    assert_int_equal(sqlite3_open_v2(store, &db, SQLITE_OPEN_READWRITE, NULL), SQLITE_OK);
+    if (sqlite3_exec(db, text, NULL, NULL, &msg) != SQLITE_OK)
+        fail_msg("%s: %s", text, msg ? msg : "?");
+    sqlite3_close(db);
+}
+
+static void test_proc_station_action_gone_from_store_is_lost(void **state)
+{
+    (void)state;
+    char store[PATH_MAX + 64];
+    proc_store(store, sizeof store);
+    /* Its first registration: journaled after the library saved it, so
+     * the store must still hold it. */
+    store_exec(store, "CREATE TABLE planted_out AS SELECT * FROM outbox WHERE action = 1"
+                      " ORDER BY seq LIMIT 1;"
+                      "DELETE FROM outbox WHERE seq IN (SELECT seq FROM planted_out)");
+    expect want = {.lost = 1};
+    check_expect(&want, 1);
+    store_exec(store, "INSERT INTO outbox SELECT * FROM planted_out; DROP TABLE planted_out");
+}
+
+static void test_proc_station_attachment_gone_from_store_is_lost(void **state)
+{
+    (void)state;
+    char store[PATH_MAX + 64];
+    proc_store(store, sizeof store);
+    store_exec(store, "CREATE TABLE planted_att AS SELECT * FROM attachments WHERE local = 1"
+                      " ORDER BY attachment_id LIMIT 1;"
+                      "DELETE FROM attachments WHERE attachment_id IN"
+                      " (SELECT attachment_id FROM planted_att)");
+    expect want = {.att_lost = 1};
+    check_expect(&want, 1);
+    store_exec(store, "INSERT INTO attachments SELECT * FROM planted_att; DROP TABLE planted_att");
+}
+
 static void test_put_back_run_passes_again(void **state)
 {
     /* Every plant was undone: the checker is clean again, so each finding
@@ -627,6 +696,8 @@ int main(void)
         cmocka_unit_test(test_attachment_bytes_changed_is_wrong),
         cmocka_unit_test(test_attachment_twice_is_duplicated),
         cmocka_unit_test(test_attachment_no_station_saved_is_phantom),
+        cmocka_unit_test(test_proc_station_action_gone_from_store_is_lost),
+        cmocka_unit_test(test_proc_station_attachment_gone_from_store_is_lost),
         cmocka_unit_test(test_put_back_run_passes_again),
         cmocka_unit_test(test_planted_crash_is_reported),
     };
