@@ -4,13 +4,13 @@
  * sc_link.c (the link), sc_send.c (outbox upward), sc_feed.c (feed
  * downward), sc_queries.c (questions to the county), sc_refdata.c
  * (reference data), sc_login.c, sc_password.c, sc_actions.c,
- * sc_attach.c, sc_reads.c and sc_labels.c; sc_private.h is what they share.
+ * sc_attach.c, sc_reads.c and sc_labels.c; sanji_client_private.h is what they share.
  *
  * Entry points: sc_client_new(), sc_client_start(), sc_client_stop(),
  * sc_client_free(); inside the library sc_client_emit() and
  * sc_client_maybe_stopped().
  */
-#include "sc_private.h"
+#include "sanji_client_private.h"
 
 #include <stdio.h>
 #include <stdlib.h>

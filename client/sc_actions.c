@@ -5,7 +5,7 @@
  *
  * Entry points: sc_register(), sc_act(), sc_allowed_actions().
  */
-#include "sc_private.h"
+#include "sanji_client_private.h"
 
 #include <stdio.h>
 #include <stdlib.h>

@@ -6,7 +6,7 @@
  * Entry points: sc_attach(), sc_attachments(), sc_attachment_data(),
  * sc_attachment_keep(), sc_attachment_fetch().
  */
-#include "sc_private.h"
+#include "sanji_client_private.h"
 
 #include <stdio.h>
 #include <stdlib.h>

@@ -3,10 +3,10 @@
  * scope kept in the store (or, on a desk that searches at the county,
  * only the cases it holds), gaps asked for again.
  *
- * Entry points (inside the library, sc_private.h): sc_feed_on_update(),
+ * Entry points (inside the library, sanji_client_private.h): sc_feed_on_update(),
  * sc_feed_keep_if_held().
  */
-#include "sc_private.h"
+#include "sanji_client_private.h"
 
 #include <stdio.h>
 #include <stdlib.h>

@@ -6,7 +6,7 @@
  * Entry points: the sc_*_label() functions, sc_case_marks(),
  * sc_format_time(), sc_satisfaction_parse().
  */
-#include "sc_private.h"
+#include "sanji_client_private.h"
 
 #include <stdio.h>
 #include <stdlib.h>

@@ -5,9 +5,9 @@
  * what the link teaches (lasting refusals, the network's time).
  *
  * Entry points: sc_lasting_refusal(), sc_lasting_advice(), sc_check_clock();
- * inside the library the sc_link_* functions of sc_private.h.
+ * inside the library the sc_link_* functions of sanji_client_private.h.
  */
-#include "sc_private.h"
+#include "sanji_client_private.h"
 
 #include <stdio.h>
 #include <stdlib.h>

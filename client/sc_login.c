@@ -4,9 +4,9 @@
  * the remembered log-in, log-out, and the actor the case rules judge.
  *
  * Entry points: sc_login(), sc_use_person(), sc_logout(); inside the
- * library the sc_login_* functions of sc_private.h.
+ * library the sc_login_* functions of sanji_client_private.h.
  */
-#include "sc_private.h"
+#include "sanji_client_private.h"
 
 #include <stdio.h>
 #include <stdlib.h>

@@ -4,9 +4,9 @@
  * until the county's person list carries it (or the county refuses it).
  *
  * Entry points: sc_change_password(), sc_must_change_password(); inside
- * the library the sc_password_* functions of sc_private.h.
+ * the library the sc_password_* functions of sanji_client_private.h.
  */
-#include "sc_private.h"
+#include "sanji_client_private.h"
 
 #include <stdio.h>
 #include <stdlib.h>

@@ -5,9 +5,9 @@
  * link goes down or the client stops.
  *
  * Entry points: sc_query(), sc_admin(); inside the library the
- * sc_queries_* functions of sc_private.h.
+ * sc_queries_* functions of sanji_client_private.h.
  */
-#include "sc_private.h"
+#include "sanji_client_private.h"
 
 #include <stdio.h>
 #include <stdlib.h>

@@ -7,7 +7,7 @@
  * sc_search_cases(), sc_keep_case(), sc_fetch_case(), sc_fetch_case_ref(),
  * sc_searches_at_peer(), sc_status(), sc_outbox() and their *_free().
  */
-#include "sc_private.h"
+#include "sanji_client_private.h"
 
 #include <stdio.h>
 #include <stdlib.h>

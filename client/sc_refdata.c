@@ -6,9 +6,9 @@
  *
  * Entry points: sc_catalogue*(), sc_person*(), sc_unit_name(),
  * sc_item_department(), sc_org_tree(), sc_duty(); inside the library the
- * sc_ref_* functions of sc_private.h.
+ * sc_ref_* functions of sanji_client_private.h.
  */
-#include "sc_private.h"
+#include "sanji_client_private.h"
 
 #include <stdio.h>
 #include <stdlib.h>

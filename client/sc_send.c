@@ -4,10 +4,10 @@
  * attachment chunks under their flow limit), and the acks that move the
  * outbox rows on.
  *
- * Entry points (inside the library, sc_private.h): sc_send_pack(),
+ * Entry points (inside the library, sanji_client_private.h): sc_send_pack(),
  * sc_send_flush(), sc_send_on_ack().
  */
-#include "sc_private.h"
+#include "sanji_client_private.h"
 
 #include <stdio.h>
 #include <stdlib.h>

@@ -23,7 +23,7 @@
 
 #include <gtk/gtk.h>
 
-#include "desk-window.h"
+#include "desk-window-api.h"
 
 GtkWidget *desk_admin_persons_new(DeskWindow *w);
 GtkWidget *desk_admin_departments_new(DeskWindow *w);

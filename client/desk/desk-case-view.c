@@ -9,7 +9,7 @@
 #include <string.h>
 
 #include "clock.h"
-#include "desk-application.h"
+#include "desk-application-api.h"
 #include "desk-attachments.h"
 #include "desk-draft.h"
 #include "desk-format.h"

@@ -18,7 +18,7 @@
 
 #include <gtk/gtk.h>
 
-#include "desk-window.h"
+#include "desk-window-api.h"
 
 G_BEGIN_DECLS
 

@@ -11,7 +11,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "desk-window.h"
+#include "desk-application-api.h"
+#include "desk-window-api.h"
 
 typedef struct {
     DeskWindow *win;     /* weak */

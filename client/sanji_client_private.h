@@ -1,7 +1,8 @@
 /*
- * sc_private.h - what the files of the client library share and nothing
- * outside it sees: the client's state (struct sc_client) and the functions
- * one job's file offers the others.  Callers use sanji_client.h only.
+ * sanji_client_private.h - what the files of the client library share and
+ * nothing outside it sees: the client's state (struct sc_client) and the
+ * functions one job's file offers the others.  Callers use sanji_client.h
+ * only.
  *
  * The jobs, one a file, each with its own prefix:
  *   sanji_client.c  sc_client_   life cycle, events to the caller
@@ -14,8 +15,8 @@
  *   sc_password.c   sc_password_ a person's own password change
  *   sc_actions.c, sc_attach.c, sc_reads.c, sc_labels.c: public sc_* only
  */
-#ifndef SANJI_SC_PRIVATE_H
-#define SANJI_SC_PRIVATE_H
+#ifndef SANJI_CLIENT_PRIVATE_H
+#define SANJI_CLIENT_PRIVATE_H
 
 #include "sanji_client.h"
 
