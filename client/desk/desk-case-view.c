@@ -407,16 +407,9 @@ static char *event_extra(const Sanji__CaseEvent *e)
     return g_string_free(s, FALSE);
 }
 
-static void show_detail(DeskCaseView *v, const sc_case_detail *d)
+/* Who asked, for what, where the case is and when it is due. */
+static void show_identity(DeskCaseView *v, sc_client *c, const Sanji__Case *cs)
 {
-    sc_client *c = desk_window_client(v->win);
-    const Sanji__Case *cs = d->c;
-    g_autofree char *title = desk_format_case_title(cs);
-    gtk_label_set_text(GTK_LABEL(v->title), title);
-    gtk_label_set_text(GTK_LABEL(v->status), desk_format_label(sc_status_label((sj_case_status)cs->status)));
-    desk_delivery dl = desk_format_delivery(cs, d->pending, d->n_pending);
-    gtk_label_set_text(GTK_LABEL(v->delivery), desk_format_delivery_label(dl));
-
     desk_box_clear(v->facts);
     /* Unmasked only where the rule of common/personal.h lets this desk see
      * them (its own village's case, or a case its level holds); the CLI's
@@ -441,6 +434,12 @@ static void show_detail(DeskCaseView *v, const sc_case_detail *d)
                                              due);
     unsigned b = desk_format_buckets(cs, "", sj_clock_real_ms());
     gtk_box_append(GTK_BOX(v->facts), desk_label_line(where, (b & DESK_BUCKET_OVERDUE) ? "overdue" : NULL));
+}
+
+/* Who works it, the department, what is missing, the result or why it
+ * came back. */
+static void show_people(DeskCaseView *v, sc_client *c, const Sanji__Case *cs)
+{
     /* Who works it here (指派) and who carries it throughout (全程代办员). */
     {
         const char *assignee = cs->assignee && *cs->assignee
@@ -472,7 +471,11 @@ static void show_detail(DeskCaseView *v, const sc_case_detail *d)
         g_autofree char *t = g_strdup_printf("%s%s", _("Reason for returning: "), cs->return_reason);
         gtk_box_append(GTK_BOX(v->facts), desk_label_line(t, "result"));
     }
-    /* The clock (docs/LIFECYCLE.md): paused, extended, an extension asked. */
+}
+
+/* The clock (docs/LIFECYCLE.md): paused, extended, an extension asked. */
+static void show_clock(DeskCaseView *v, const Sanji__Case *cs)
+{
     if ((sj_case_status)cs->status == SJ_STATUS_WAITING_MATERIALS && cs->paused_at_ms > 0) {
         g_autofree char *since = desk_format_time(cs->paused_at_ms);
         g_autofree char *t = g_strdup_printf(_("paused since %s, waiting for the materials"), since);
@@ -501,6 +504,12 @@ static void show_detail(DeskCaseView *v, const sc_case_detail *d)
         g_autofree char *t = g_strdup_printf("%s: %s", _("Extension asked"), n);
         gtk_box_append(GTK_BOX(v->facts), desk_label_line(t, "due-soon"));
     }
+}
+
+/* After the result: the 好差评 rectification and call back, whether the
+ * villager was told, urges and supervision. */
+static void show_follow_up(DeskCaseView *v, const Sanji__Case *cs)
+{
     /* 好差评: a 差评's rectification (整改) and its due time, and the call
      * back (回访) it owes or had. */
     char haocha[160];
@@ -530,7 +539,12 @@ static void show_detail(DeskCaseView *v, const sc_case_detail *d)
                                              cs->supervised ? _(", under supervision") : "");
         gtk_box_append(GTK_BOX(v->facts), desk_label_line(t, "overdue"));
     }
+}
 
+/* The buttons: the actions allowed now, and at a station the papers to
+ * print. */
+static void show_actions(DeskCaseView *v, sc_client *c, const Sanji__Case *cs)
+{
     /* The actions allowed now; the system's own (OVERDUE, WARN, DUE_RECOMPUTE) are not
      * buttons. */
     desk_box_clear(v->actions);
@@ -569,10 +583,11 @@ static void show_detail(DeskCaseView *v, const sc_case_detail *d)
             desk_window_register(v->win, papers[i].name, btn);
         }
     }
+}
 
-    desk_attachments_show(v->attachments, cs->case_id.data,
-                          sj_orgunit_contains(sc_client_node(c)->unit, desk_nz(cs->village)));
-
+/* The history as the county recorded it, then what waits here. */
+static void show_timeline(DeskCaseView *v, sc_client *c, const sc_case_detail *d)
+{
     desk_list_box_clear(v->timeline);
     for (size_t i = 0; i < d->n_events; i++) {
         const Sanji__CaseEvent *e = d->events[i];
@@ -596,6 +611,26 @@ static void show_detail(DeskCaseView *v, const sc_case_detail *d)
         add_timeline_row(v, when, state, desk_format_label(sc_action_label((sj_case_action)r->action)),
                          extra, r->state == SC_OUT_REFUSED ? "refused" : "pending");
     }
+}
+
+static void show_detail(DeskCaseView *v, const sc_case_detail *d)
+{
+    sc_client *c = desk_window_client(v->win);
+    const Sanji__Case *cs = d->c;
+    g_autofree char *title = desk_format_case_title(cs);
+    gtk_label_set_text(GTK_LABEL(v->title), title);
+    gtk_label_set_text(GTK_LABEL(v->status), desk_format_label(sc_status_label((sj_case_status)cs->status)));
+    desk_delivery dl = desk_format_delivery(cs, d->pending, d->n_pending);
+    gtk_label_set_text(GTK_LABEL(v->delivery), desk_format_delivery_label(dl));
+
+    show_identity(v, c, cs);
+    show_people(v, c, cs);
+    show_clock(v, cs);
+    show_follow_up(v, cs);
+    show_actions(v, c, cs);
+    desk_attachments_show(v->attachments, cs->case_id.data,
+                          sj_orgunit_contains(sc_client_node(c)->unit, desk_nz(cs->village)));
+    show_timeline(v, c, d);
 }
 
 void desk_case_view_refresh(DeskCaseView *v)
