@@ -715,27 +715,10 @@ static GtkWidget *field_label(const char *t)
     return l;
 }
 
-DeskCaseView *desk_case_view_new(DeskWindow *w)
+/* The form of one step (hidden until an action button opens it): every
+ * field an action may take; open_form() shows the ones it does. */
+static void build_action_form(DeskCaseView *v)
 {
-    DeskCaseView *v = g_object_new(DESK_TYPE_CASE_VIEW, "orientation", GTK_ORIENTATION_VERTICAL,
-                                   "spacing", 10, NULL);
-    v->win = w;
-    gtk_widget_add_css_class(GTK_WIDGET(v), "page");
-    v->empty = desk_label_line(_("Open a case from a list to see it here."), "dim-label");
-    v->title = desk_label_line("", "title-2");
-    /* Still selectable with the mouse (the number is copied into other
-     * systems), but not the first focus of the page: a caret blinking in
-     * the title reads as an input box. */
-    gtk_widget_set_focusable(v->title, false);
-    GtkWidget *state = gtk_box_new(GTK_ORIENTATION_HORIZONTAL, 16);
-    v->status = desk_label_line("", "case-status-big");
-    v->delivery = desk_label_line("", "delivery-big");
-    gtk_box_append(GTK_BOX(state), v->status);
-    gtk_box_append(GTK_BOX(state), v->delivery);
-    v->facts = gtk_box_new(GTK_ORIENTATION_VERTICAL, 4);
-    v->actions = gtk_box_new(GTK_ORIENTATION_HORIZONTAL, 8);
-    gtk_widget_add_css_class(v->actions, "case-actions");
-
     v->form = gtk_box_new(GTK_ORIENTATION_VERTICAL, 6);
     gtk_widget_add_css_class(v->form, "action-form");
     v->form_title = desk_label_line("", "title-3");
@@ -773,6 +756,32 @@ DeskCaseView *desk_case_view_new(DeskWindow *w)
     for (size_t i = 0; i < G_N_ELEMENTS(parts); i++)
         gtk_box_append(GTK_BOX(v->form), parts[i]);
     gtk_widget_set_visible(v->form, false);
+    g_signal_connect(v->confirm, "clicked", G_CALLBACK(on_confirm), v);
+    g_signal_connect(cancel, "clicked", G_CALLBACK(on_cancel), v);
+}
+
+DeskCaseView *desk_case_view_new(DeskWindow *w)
+{
+    DeskCaseView *v = g_object_new(DESK_TYPE_CASE_VIEW, "orientation", GTK_ORIENTATION_VERTICAL,
+                                   "spacing", 10, NULL);
+    v->win = w;
+    gtk_widget_add_css_class(GTK_WIDGET(v), "page");
+    v->empty = desk_label_line(_("Open a case from a list to see it here."), "dim-label");
+    v->title = desk_label_line("", "title-2");
+    /* Still selectable with the mouse (the number is copied into other
+     * systems), but not the first focus of the page: a caret blinking in
+     * the title reads as an input box. */
+    gtk_widget_set_focusable(v->title, false);
+    GtkWidget *state = gtk_box_new(GTK_ORIENTATION_HORIZONTAL, 16);
+    v->status = desk_label_line("", "case-status-big");
+    v->delivery = desk_label_line("", "delivery-big");
+    gtk_box_append(GTK_BOX(state), v->status);
+    gtk_box_append(GTK_BOX(state), v->delivery);
+    v->facts = gtk_box_new(GTK_ORIENTATION_VERTICAL, 4);
+    v->actions = gtk_box_new(GTK_ORIENTATION_HORIZONTAL, 8);
+    gtk_widget_add_css_class(v->actions, "case-actions");
+
+    build_action_form(v);
 
     GtkWidget *tl = desk_label_line(_("History"), "title-3");
     v->timeline = gtk_list_box_new();
@@ -785,8 +794,6 @@ DeskCaseView *desk_case_view_new(DeskWindow *w)
     for (size_t i = 0; i < G_N_ELEMENTS(parts2); i++)
         gtk_box_append(GTK_BOX(v), parts2[i]);
 
-    g_signal_connect(v->confirm, "clicked", G_CALLBACK(on_confirm), v);
-    g_signal_connect(cancel, "clicked", G_CALLBACK(on_cancel), v);
     GtkWidget *texts[] = {v->note, v->result, v->materials};
     for (size_t i = 0; i < G_N_ELEMENTS(texts); i++)
         g_signal_connect(gtk_text_view_get_buffer(GTK_TEXT_VIEW(texts[i])), "changed",
