@@ -323,13 +323,9 @@ static void desk_search_bar_init(DeskSearchBar *b)
     b->unit_codes = g_ptr_array_new_with_free_func(g_free);
 }
 
-DeskSearchBar *desk_search_bar_new(DeskWindow *w, const char *name)
+/* The first row: the key and its text, 搜索, 清除, the order. */
+static GtkWidget *main_row(DeskSearchBar *b, const char *name)
 {
-    DeskSearchBar *b = g_object_new(DESK_TYPE_SEARCH_BAR, "orientation", GTK_ORIENTATION_VERTICAL,
-                                    "spacing", 6, NULL);
-    b->win = w;
-    gtk_widget_add_css_class(GTK_WIDGET(b), "search-bar");
-
     GtkWidget *row = gtk_box_new(GTK_ORIENTATION_HORIZONTAL, 8);
     const char *keys[] = {_("Number, name, ID or phone"), _("Case number"), _("Applicant name"),
                           _("ID number"), _("Phone"), NULL};
@@ -356,9 +352,15 @@ DeskSearchBar *desk_search_bar_new(DeskWindow *w, const char *name)
     gtk_box_append(GTK_BOX(row), clear);
     gtk_box_append(GTK_BOX(row), b->sort);
     gtk_box_append(GTK_BOX(row), b->ascending);
-    gtk_box_append(GTK_BOX(b), row);
+    reg(b, name, "go", go);
+    reg(b, name, "clear", clear);
+    return row;
+}
 
-    /* More conditions, folded away until wanted. */
+/* The further conditions: category, item, status, level, unit,
+ * department, people, the registration period, overdue, supervised. */
+static GtkWidget *more_conditions(DeskSearchBar *b)
+{
     GtkWidget *more = gtk_flow_box_new();
     gtk_flow_box_set_selection_mode(GTK_FLOW_BOX(more), GTK_SELECTION_NONE);
     gtk_flow_box_set_max_children_per_line(GTK_FLOW_BOX(more), 6);
@@ -405,6 +407,21 @@ DeskSearchBar *desk_search_bar_new(DeskWindow *w, const char *name)
     gtk_flow_box_append(GTK_FLOW_BOX(more), labelled(_("to"), b->to));
     gtk_flow_box_append(GTK_FLOW_BOX(more), b->overdue);
     gtk_flow_box_append(GTK_FLOW_BOX(more), b->supervised);
+    return more;
+}
+
+DeskSearchBar *desk_search_bar_new(DeskWindow *w, const char *name)
+{
+    DeskSearchBar *b = g_object_new(DESK_TYPE_SEARCH_BAR, "orientation", GTK_ORIENTATION_VERTICAL,
+                                    "spacing", 6, NULL);
+    b->win = w;
+    gtk_widget_add_css_class(GTK_WIDGET(b), "search-bar");
+
+    GtkWidget *row = main_row(b, name);
+    gtk_box_append(GTK_BOX(b), row);
+
+    /* More conditions, folded away until wanted. */
+    GtkWidget *more = more_conditions(b);
     b->more = gtk_expander_new(_("More conditions"));
     gtk_expander_set_child(GTK_EXPANDER(b->more), more);
     gtk_box_append(GTK_BOX(b), b->more);
@@ -415,8 +432,6 @@ DeskSearchBar *desk_search_bar_new(DeskWindow *w, const char *name)
 
     reg(b, name, "key", b->key);
     reg(b, name, "text", b->text);
-    reg(b, name, "go", go);
-    reg(b, name, "clear", clear);
     reg(b, name, "more", b->more);
     reg(b, name, "category", b->category);
     reg(b, name, "item", b->item);
