@@ -259,24 +259,13 @@ static const char *role_text(sj_node_role r)
     }
 }
 
-DeskLoginPage *desk_login_page_new(DeskWindow *w)
+/* The name (picked from the station's persons or typed), the password and
+ * 登录, in p->login_part.  The names to pick come before the name box, so
+ * that Tab goes from the name straight to the password (the focus follows
+ * this order): a password typed after Tab must not land on a name button
+ * and be lost. */
+static void build_login_part(DeskLoginPage *p)
 {
-    DeskLoginPage *p = g_object_new(DESK_TYPE_LOGIN_PAGE, "orientation", GTK_ORIENTATION_VERTICAL,
-                                    "spacing", 14, NULL);
-    p->win = w;
-    gtk_widget_add_css_class(GTK_WIDGET(p), "login");
-    gtk_widget_set_halign(GTK_WIDGET(p), GTK_ALIGN_CENTER);
-    gtk_widget_set_valign(GTK_WIDGET(p), GTK_ALIGN_CENTER);
-    gtk_widget_set_size_request(GTK_WIDGET(p), 420, -1);
-
-    const sj_identity *node = sc_client_node(desk_window_client(w));
-    GtkWidget *title = gtk_label_new(_("Sanji proxy service"));
-    gtk_widget_add_css_class(title, "title-1");
-    g_autofree char *where = g_strdup_printf("%s  %s%s%s", role_text(node->role), node->unit,
-                                             node->name[0] ? " · " : "", node->name);
-    GtkWidget *station = gtk_label_new(where);
-    gtk_widget_add_css_class(station, "dim-label");
-
     GtkWidget *l1 = gtk_label_new(_("Name"));
     gtk_label_set_xalign(GTK_LABEL(l1), 0);
     p->person = gtk_entry_new();
@@ -302,6 +291,39 @@ DeskLoginPage *desk_login_page_new(DeskWindow *w)
     p->submit = gtk_button_new_with_label(_("Log in"));
     gtk_widget_add_css_class(p->submit, "suggested-action");
     gtk_widget_add_css_class(p->submit, "big-button");
+    g_signal_connect(p->submit, "clicked", G_CALLBACK(on_submit), p);
+    g_signal_connect(p->password, "activate", G_CALLBACK(on_submit), p);
+    g_signal_connect_swapped(p->person, "activate", G_CALLBACK(gtk_widget_grab_focus), p->password);
+
+    p->login_part = gtk_box_new(GTK_ORIENTATION_VERTICAL, 14);
+    GtkBox *lp = GTK_BOX(p->login_part);
+    gtk_box_append(lp, l1);
+    gtk_box_append(lp, p->names);
+    gtk_box_append(lp, p->names_hint);
+    gtk_box_append(lp, p->person);
+    gtk_box_append(lp, l2);
+    gtk_box_append(lp, p->password);
+    gtk_box_append(lp, p->submit);
+}
+
+DeskLoginPage *desk_login_page_new(DeskWindow *w)
+{
+    DeskLoginPage *p = g_object_new(DESK_TYPE_LOGIN_PAGE, "orientation", GTK_ORIENTATION_VERTICAL,
+                                    "spacing", 14, NULL);
+    p->win = w;
+    gtk_widget_add_css_class(GTK_WIDGET(p), "login");
+    gtk_widget_set_halign(GTK_WIDGET(p), GTK_ALIGN_CENTER);
+    gtk_widget_set_valign(GTK_WIDGET(p), GTK_ALIGN_CENTER);
+    gtk_widget_set_size_request(GTK_WIDGET(p), 420, -1);
+
+    const sj_identity *node = sc_client_node(desk_window_client(w));
+    GtkWidget *title = gtk_label_new(_("Sanji proxy service"));
+    gtk_widget_add_css_class(title, "title-1");
+    g_autofree char *where = g_strdup_printf("%s  %s%s%s", role_text(node->role), node->unit,
+                                             node->name[0] ? " · " : "", node->name);
+    GtkWidget *station = gtk_label_new(where);
+    gtk_widget_add_css_class(station, "dim-label");
+
     p->spinner = gtk_spinner_new();
     p->message = gtk_label_new("");
     gtk_label_set_wrap(GTK_LABEL(p->message), true);
@@ -314,26 +336,11 @@ DeskLoginPage *desk_login_page_new(DeskWindow *w)
     GtkWidget *hint = gtk_label_new(_("Logging in works without a network connection too."));
     gtk_widget_add_css_class(hint, "dim-label");
 
-    g_signal_connect(p->submit, "clicked", G_CALLBACK(on_submit), p);
-    g_signal_connect(p->password, "activate", G_CALLBACK(on_submit), p);
-    g_signal_connect_swapped(p->person, "activate", G_CALLBACK(gtk_widget_grab_focus), p->password);
-
-    /* The names to pick come before the name box, so that Tab goes from the
-     * name straight to the password (the focus follows this order): a
-     * password typed after Tab must not land on a name button and be lost. */
     GtkBox *b = GTK_BOX(p);
     gtk_box_append(b, title);
     gtk_box_append(b, station);
     gtk_box_append(b, p->refusal);
-    p->login_part = gtk_box_new(GTK_ORIENTATION_VERTICAL, 14);
-    GtkBox *lp = GTK_BOX(p->login_part);
-    gtk_box_append(lp, l1);
-    gtk_box_append(lp, p->names);
-    gtk_box_append(lp, p->names_hint);
-    gtk_box_append(lp, p->person);
-    gtk_box_append(lp, l2);
-    gtk_box_append(lp, p->password);
-    gtk_box_append(lp, p->submit);
+    build_login_part(p);
     gtk_box_append(b, p->login_part);
     p->change_note = gtk_label_new(_("The county set this password: choose a new one now, before anything else."));
     gtk_label_set_wrap(GTK_LABEL(p->change_note), true);
