@@ -610,15 +610,9 @@ static void desk_window_init(DeskWindow *w)
     w->named = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
 }
 
-DeskWindow *desk_window_new(DeskApplication *app)
+/* The title bar: who is logged in, 修改密码 (desk-passwd.h), 退出登录. */
+static void build_header(DeskWindow *w)
 {
-    DeskWindow *w = g_object_new(DESK_TYPE_WINDOW, "application", app, NULL);
-    w->app = app;
-    w->client = desk_application_client(app);
-    gtk_window_set_title(GTK_WINDOW(w), _("Sanji proxy service"));
-    /* Room for a case list's columns on a common 1366 x 768 screen. */
-    gtk_window_set_default_size(GTK_WINDOW(w), 1260, 760);
-
     GtkWidget *header = gtk_header_bar_new();
     w->person_label = gtk_label_new("");
     w->logout = gtk_button_new_with_label(_("Log out"));
@@ -632,12 +626,11 @@ DeskWindow *desk_window_new(DeskApplication *app)
     gtk_header_bar_pack_end(GTK_HEADER_BAR(header), w->passwd);
     gtk_header_bar_pack_end(GTK_HEADER_BAR(header), w->person_label);
     gtk_window_set_titlebar(GTK_WINDOW(w), header);
+}
 
-    GtkWidget *vbox = gtk_box_new(GTK_ORIENTATION_VERTICAL, 0);
-    w->link_bar = desk_link_bar_new(w->client);
-    gtk_widget_set_visible(GTK_WIDGET(w->link_bar), w->client != NULL);
-    gtk_box_append(GTK_BOX(vbox), GTK_WIDGET(w->link_bar));
-
+/* The banner under the link bar: a message and 关闭. */
+static void build_banner(DeskWindow *w)
+{
     w->banner = gtk_revealer_new();
     GtkWidget *bbox = gtk_box_new(GTK_ORIENTATION_HORIZONTAL, 12);
     gtk_widget_add_css_class(bbox, "banner");
@@ -650,6 +643,25 @@ DeskWindow *desk_window_new(DeskApplication *app)
     gtk_box_append(GTK_BOX(bbox), w->banner_label);
     gtk_box_append(GTK_BOX(bbox), close);
     gtk_revealer_set_child(GTK_REVEALER(w->banner), bbox);
+}
+
+DeskWindow *desk_window_new(DeskApplication *app)
+{
+    DeskWindow *w = g_object_new(DESK_TYPE_WINDOW, "application", app, NULL);
+    w->app = app;
+    w->client = desk_application_client(app);
+    gtk_window_set_title(GTK_WINDOW(w), _("Sanji proxy service"));
+    /* Room for a case list's columns on a common 1366 x 768 screen. */
+    gtk_window_set_default_size(GTK_WINDOW(w), 1260, 760);
+
+    build_header(w);
+
+    GtkWidget *vbox = gtk_box_new(GTK_ORIENTATION_VERTICAL, 0);
+    w->link_bar = desk_link_bar_new(w->client);
+    gtk_widget_set_visible(GTK_WIDGET(w->link_bar), w->client != NULL);
+    gtk_box_append(GTK_BOX(vbox), GTK_WIDGET(w->link_bar));
+
+    build_banner(w);
     gtk_box_append(GTK_BOX(vbox), w->banner);
 
     w->outer = gtk_stack_new();
