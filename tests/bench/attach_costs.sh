@@ -75,7 +75,7 @@ export SANJI_NET_DIR=$net SANJI_BUILD_DIR=$build SANJI_PASSWORD=sanji123
 export SANJI_PORT_BASE=$((23000 + RANDOM % 2000 * 4))
 relay_port=$((SANJI_PORT_BASE + 1))
 proxy_port=$((SANJI_PORT_BASE + 10)) control_port=$((SANJI_PORT_BASE + 11))
-proxy_pid=
+proxy_pid= bench_pid=
 # The namespace and the veth pair (names of at most 15 characters), on a
 # /30 of 10.77/16 of their own.
 ns=sanji-loss-$$ va=sjl$$a vb=sjl$$b
@@ -84,6 +84,7 @@ host_ip=$sub3.$((sub4 + 1)) ns_ip=$sub3.$((sub4 + 2))
 in_ns() { ip netns exec "$ns" "$@"; }
 
 cleanup() {
+  [ -z "$bench_pid" ] || kill "$bench_pid" 2>/dev/null || true
   [ -z "$proxy_pid" ] || kill "$proxy_pid" 2>/dev/null || true
   if [ -e "/run/netns/$ns" ]; then
     in_ns "$root/deploy/localnet.sh" clean >/dev/null 2>&1 || true
@@ -167,17 +168,24 @@ echo "sanji attachments on a village line: station $V through sanji-faultproxy (
 echo "  then a veth into the network's namespace that drops a share of the TCP segments each way"
 echo "machine: $(nproc) CPUs, $(sed -n 's/^model name\s*: //p' /proc/cpuinfo | head -1); kernel $(uname -r)"
 echo "build: $build; runs per scenario: $runs"
+# One scenario: its label, then the bench's arguments.  The bench runs in
+# the background so that a signal reaches the trap at once; a bench that
+# fails ends the run.
+run_bench() {
+  local label=$1 out
+  shift
+  "$bench" "$@" >"$net/bench.out" &
+  bench_pid=$!
+  wait "$bench_pid" || { echo "attach_costs: sanji-attach-bench failed ($label)" >&2; exit 1; }
+  bench_pid=
+  out=$(cat "$net/bench.out")
+  printf '  %-30s %s\n' "$label:" "$out"
+}
 for pct in ${losses//,/ }; do
   set_loss "$pct"
   echo "loss $pct %:"
-  for r in $(seq "$runs"); do
-    echo "  1. registrations alone:        $("$bench" "$slow" "$C" - 10 3000)"
-  done
-  for r in $(seq "$runs"); do
-    echo "  2. 2 MB scan, in_flight = 2:   $("$bench" "$slow" "$C" "$net/scan.pdf" 10 3000)"
-  done
-  for r in $(seq "$runs"); do
-    echo "  3. 2 MB scan, in_flight = 64:  $("$bench" "$slow64" "$C" "$net/scan.pdf" 10 3000)"
-  done
+  for _ in $(seq "$runs"); do run_bench "1. registrations alone" "$slow" "$C" - 10 3000; done
+  for _ in $(seq "$runs"); do run_bench "2. 2 MB scan, in_flight = 2" "$slow" "$C" "$net/scan.pdf" 10 3000; done
+  for _ in $(seq "$runs"); do run_bench "3. 2 MB scan, in_flight = 64" "$slow64" "$C" "$net/scan.pdf" 10 3000; done
   echo "  link: $(loss_counts)"
 done
