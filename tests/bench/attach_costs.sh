@@ -7,15 +7,21 @@
 # in a network namespace of its own; the station client of 张官营村 runs
 # outside it and reaches its relay through a village line:
 #
-#   station --loopback--> sanji-faultproxy --veth--> relay (in the namespace)
-#                         256 kbit/s each way,     real TCP; PCT % of the
-#                         300 ms round trip        segments dropped each way
-#                         (`rate 256`, `delay 150`) (nftables, numgen random)
+#   station --loopback--> sanji-faultproxy --TCP over a point-to-point link--> relay
+#                         256 kbit/s each way   150 ms each way (300 ms RTT),  (in the
+#                         (`rate 256`)          PCT % of the packets dropped   namespace)
+#                                               each way
 #
-# The veth carries one TCP segment per packet (gso_max_segs 1 on both ends),
-# so the drop rule loses segments, not 64 KB offload bursts, and the kernel
-# retransmits each one for real.  The relay listens on the namespace's
-# loopback as localnet.sh configures it; a DNAT rule brings the veth to it.
+# The link is a pair of TUN devices, one in each namespace, joined by a
+# small program (below) that holds every packet 150 ms before passing it
+# on (the kernel here has no netem); nftables in the namespace drops PCT %
+# of the packets each way (numgen random).  So the TCP connection from the
+# proxy to the relay has a real 300 ms round trip and really loses
+# segments (a TUN device does no segmentation offload: one segment per
+# packet), and the kernel's loss recovery (fast retransmit, timeouts, tail
+# loss probes) runs at that round trip, as on a village line.  The relay
+# listens on the namespace's loopback as localnet.sh configures it; a DNAT
+# rule brings the link to it.
 #
 # For each loss figure (--loss, default "0,2": 0 % then 2 %), one station
 # client on one link (sanji-attach-bench, as a desk holds its link)
@@ -28,16 +34,17 @@
 #   3. the same with attachment.in_flight = 64 (no share to speak of), to
 #      show what the share buys.
 #
-# Each scenario runs RUNS times (--runs, default 3); then the veth's
-# counters: the segments that crossed it and those dropped.
+# Each scenario runs RUNS times (--runs, default 3); then the link's
+# counters: the packets that crossed it and those dropped.
 #
 #   tests/bench/attach_costs.sh [--loss PCT[,PCT...]] [--runs N] [BUILD_DIR]
 #                                           (BUILD_DIR default build/release)
 #
-# Runs as root (ip netns, veth, nftables; installs the nftables package when
-# `nft` is missing).  Needs what localnet.sh needs.  Leaves nothing behind:
-# the namespace, the veth pair, the nftables tables (in the namespace) and
-# the network's folder go on exit, whether the run ends well or not.
+# Runs as root (ip netns, TUN devices, nftables; installs the nftables
+# package when `nft` is missing); needs python3 (the link) and what
+# localnet.sh needs.  Leaves nothing behind: the link, the namespace, the
+# TUN devices, the nftables tables (in the namespace) and the network's
+# folder go on exit, whether the run ends well or not.
 set -euo pipefail
 
 root=$(cd "$(dirname "$0")/../.." && pwd)
@@ -65,7 +72,8 @@ bench=$build/tests/bench/sanji-attach-bench
 for b in "$cli" "$proxy_bin" "$bench"; do
   [ -x "$b" ] || { echo "attach_costs: $b is missing: build first (cmake --build $build)" >&2; exit 1; }
 done
-[ "$(id -u)" = 0 ] || { echo "attach_costs: run as root (network namespace, veth, nftables)" >&2; exit 1; }
+[ "$(id -u)" = 0 ] || { echo "attach_costs: run as root (network namespace, TUN, nftables)" >&2; exit 1; }
+command -v python3 >/dev/null || { echo "attach_costs: python3 is missing (it runs the link)" >&2; exit 1; }
 if ! command -v nft >/dev/null; then
   apt-get install -y nftables >/dev/null || { echo "attach_costs: cannot install nftables" >&2; exit 1; }
 fi
@@ -75,9 +83,9 @@ export SANJI_NET_DIR=$net SANJI_BUILD_DIR=$build SANJI_PASSWORD=sanji123
 export SANJI_PORT_BASE=$((23000 + RANDOM % 2000 * 4))
 relay_port=$((SANJI_PORT_BASE + 1))
 proxy_port=$((SANJI_PORT_BASE + 10)) control_port=$((SANJI_PORT_BASE + 11))
-proxy_pid= bench_pid=
-# The namespace and the veth pair (names of at most 15 characters), on a
-# /30 of 10.77/16 of their own.
+proxy_pid= bench_pid= link_pid=
+# The namespace and the link's two ends (names of at most 15 characters),
+# with addresses of 10.77/16 of their own.
 ns=sanji-loss-$$ va=sjl$$a vb=sjl$$b
 sub3=10.77.$((RANDOM % 250)) sub4=$((RANDOM % 63 * 4))
 host_ip=$sub3.$((sub4 + 1)) ns_ip=$sub3.$((sub4 + 2))
@@ -88,22 +96,58 @@ cleanup() {
   [ -z "$proxy_pid" ] || kill "$proxy_pid" 2>/dev/null || true
   if [ -e "/run/netns/$ns" ]; then
     in_ns "$root/deploy/localnet.sh" clean >/dev/null 2>&1 || true
-    ip netns del "$ns" 2>/dev/null || true # takes vb and its nftables tables with it
+    ip netns del "$ns" 2>/dev/null || true # takes its nftables tables with it
   fi
-  ip link del "$va" 2>/dev/null || true
+  [ -z "$link_pid" ] || kill "$link_pid" 2>/dev/null || true # its TUN devices go with it
   rm -rf "$net"
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
+# The link: two TUN devices (va here, vb for the namespace); every packet
+# read from one is written to the other 150 ms later, in order.
+cat >"$net/link.py" <<'EOF'
+import fcntl, heapq, os, select, struct, sys, time
+
+TUNSETIFF, IFF_TUN, IFF_NO_PI = 0x400454CA, 0x0001, 0x1000
+
+
+def tun(name):
+    fd = os.open("/dev/net/tun", os.O_RDWR)
+    fcntl.ioctl(fd, TUNSETIFF, struct.pack("16sH", name.encode(), IFF_TUN | IFF_NO_PI))
+    return fd
+
+
+a, b = tun(sys.argv[1]), tun(sys.argv[2])
+delay = int(sys.argv[3]) / 1000.0
+other = {a: b, b: a}
+due, seq = [], 0
+print("ready", flush=True)
+while True:
+    now = time.monotonic()
+    while due and due[0][0] <= now:
+        _, _, fd, pkt = heapq.heappop(due)
+        try:
+            os.write(fd, pkt)
+        except OSError:
+            pass  # the far end is down: the packet is lost, as on a wire
+    r, _, _ = select.select([a, b], [], [], max(0.0, due[0][0] - now) if due else None)
+    now = time.monotonic()
+    for fd in r:
+        seq += 1
+        heapq.heappush(due, (now + delay, seq, other[fd], os.read(fd, 65536)))
+EOF
+python3 "$net/link.py" "$va" "$vb" 150 >"$net/link.log" 2>&1 &
+link_pid=$!
+for _ in $(seq 50); do grep -q ready "$net/link.log" && break; sleep 0.1; done
+grep -q ready "$net/link.log" || { cat "$net/link.log" >&2; echo "attach_costs: the link did not start" >&2; exit 1; }
 ip netns add "$ns"
-ip link add "$va" type veth peer name "$vb"
 ip link set "$vb" netns "$ns"
-ip addr add "$host_ip/30" dev "$va"
-ip link set "$va" gso_max_segs 1 up
+ip addr add "$host_ip" peer "$ns_ip" dev "$va"
+ip link set "$va" up
 in_ns ip link set lo up
-in_ns ip addr add "$ns_ip/30" dev "$vb"
-in_ns ip link set "$vb" gso_max_segs 1 up
+in_ns ip addr add "$ns_ip" peer "$host_ip" dev "$vb"
+in_ns ip link set "$vb" up
 in_ns sysctl -qw "net.ipv4.conf.$vb.route_localnet=1"
 in_ns nft -f - <<EOF
 table ip sanji_nat {
@@ -114,7 +158,7 @@ table inet sanji_loss {
   chain out { type filter hook output priority 0; }
 }
 EOF
-# Drops $1 percent of the segments each way, counters from zero.
+# Drops $1 percent of the packets each way, counters from zero.
 set_loss() {
   local c
   for c in "in iifname" "out oifname"; do
@@ -129,7 +173,7 @@ loss_counts() {
   in_ns nft list table inet sanji_loss | awk '
     /counter packets/ { for (i = 1; i <= NF; i++) if ($i == "packets") n = $(i + 1)
                         if (/drop/) d += n; else t += n }
-    END { printf "%d segments on the veth, %d dropped (%.2f %%)\n", t, d, t ? 100 * d / t : 0 }'
+    END { printf "%d packets on the link, %d dropped (%.2f %%)\n", t, d, t ? 100 * d / t : 0 }'
 }
 
 V=410423101201
@@ -162,10 +206,9 @@ C=$(sed -n 's/.*"case":"\([^"]*\)".*/\1/p' "$net/reg.out")
 { printf '%%PDF-1.4\n'; head -c $((2 * 1024 * 1024 - 9)) /dev/urandom; } >"$net/scan.pdf"
 "$cli" --config "$slow" sync --wait 30 >/dev/null || true
 ctl "rate 256" >/dev/null
-ctl "delay 150" >/dev/null
 
-echo "sanji attachments on a village line: station $V through sanji-faultproxy (256 kbit/s, 300 ms RTT)"
-echo "  then a veth into the network's namespace that drops a share of the TCP segments each way"
+echo "sanji attachments on a village line: station $V through sanji-faultproxy (256 kbit/s each way),"
+echo "  then a link into the network's namespace: 150 ms each way (300 ms RTT), a share of the packets dropped"
 echo "machine: $(nproc) CPUs, $(sed -n 's/^model name\s*: //p' /proc/cpuinfo | head -1); kernel $(uname -r)"
 echo "build: $build; runs per scenario: $runs"
 # One scenario: its label, then the bench's arguments.  The bench runs in
