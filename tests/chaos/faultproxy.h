@@ -4,8 +4,9 @@
  *
  * The proxy listens on 127.0.0.1:listen_port and forwards every accepted
  * connection to target_host:target_port (127.0.0.1 unless told otherwise:
- * tests/bench/attach_costs.sh points it at a relay across a lossy veth).  It relays bytes only and knows
- * nothing of TLS, so the mutual TLS between the tiers stays end to end.
+ * tests/bench/attach_costs.sh points it at a relay across a lossy link
+ * into a network namespace).  It relays bytes only and knows nothing of
+ * TLS, so the mutual TLS between the tiers stays end to end.
  * A fault "mode" applies to every connection at once and can be changed at
  * any time:
  *
