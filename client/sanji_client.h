@@ -276,6 +276,14 @@ int sc_act(sc_client *c, const sc_action_req *req, uint8_t message_id[16], sj_er
  * county.  The attachment's id is written out (may be NULL). */
 int sc_attach(sc_client *c, const uint8_t case_id[16], const char *name, const uint8_t *data,
               size_t len, const char *material, uint8_t attachment_id[16], sj_error *err);
+/* The checks of sc_attach() that need no case, for a file chosen before
+ * its case is saved (the desk's registration form): the name, the
+ * material, the kind and the configured limits, with case_used bytes
+ * already attached to (or chosen for) the same case.  *mime (may be NULL)
+ * says which kind.  Returns 0 or the code sc_attach() would return, with
+ * the cadre's message in err. */
+int sc_attach_check(sc_client *c, const char *name, const uint8_t *data, size_t len,
+                    const char *material, uint64_t case_used, const char **mime, sj_error *err);
 /* The attachments of a case known here (attached here, or fetched); free(). */
 int sc_attachments(sc_client *c, const uint8_t case_id[16], sc_attach_row **out, size_t *n,
                    sj_error *err);

@@ -3,7 +3,7 @@
  * its chunks queued in the outbox; attachments read from the store; one
  * fetched from the county piece after piece and kept.
  *
- * Entry points: sc_attach(), sc_attachments(), sc_attachment_data(),
+ * Entry points: sc_attach_check(), sc_attach(), sc_attachments(), sc_attachment_data(),
  * sc_attachment_keep(), sc_attachment_fetch().
  */
 #include "sanji_client_private.h"
@@ -60,6 +60,25 @@ static int queue_chunks(sc_client *c, sc_attach_row *row, const uint8_t *data, s
     return rc;
 }
 
+int sc_attach_check(sc_client *c, const char *name, const uint8_t *data, size_t len,
+                    const char *material, uint64_t case_used, const char **mime, sj_error *err)
+{
+    name = sj_attach_base_name(nz(name));
+    if (!*name || strlen(name) > SJ_ATTACH_NAME_MAX || !sj_utf8_valid(name, strlen(name)))
+        return sj_error_set(err, SJ_EBAD_FIELD, "%s",
+                            _("The file name is empty, too long or not valid text; rename the file."));
+    material = nz(material);
+    if (strlen(material) > SJ_ATTACH_MATERIAL_MAX || !sj_utf8_valid(material, strlen(material)))
+        return sj_error_set(err, SJ_EBAD_FIELD, "%s",
+                            _("The material's name is too long or not valid text."));
+    const char *kind = NULL;
+    int rc = sj_attach_check_file(data, len, c->attach_max_file, case_used, c->attach_max_case,
+                                  &kind, err);
+    if (rc == 0 && mime)
+        *mime = kind;
+    return rc;
+}
+
 int sc_attach(sc_client *c, const uint8_t case_id[16], const char *name, const uint8_t *data,
               size_t len, const char *material, uint8_t attachment_id_out[16], sj_error *err)
 {
@@ -80,17 +99,10 @@ int sc_attach(sc_client *c, const uint8_t case_id[16], const char *name, const u
         return sj_error_set(err, SJ_ESCOPE, "%s",
                             _("The case belongs to a village outside this station's scope."));
     name = sj_attach_base_name(nz(name));
-    if (!*name || strlen(name) > SJ_ATTACH_NAME_MAX || !sj_utf8_valid(name, strlen(name)))
-        return sj_error_set(err, SJ_EBAD_FIELD, "%s",
-                            _("The file name is empty, too long or not valid text; rename the file."));
     material = nz(material);
-    if (strlen(material) > SJ_ATTACH_MATERIAL_MAX || !sj_utf8_valid(material, strlen(material)))
-        return sj_error_set(err, SJ_EBAD_FIELD, "%s",
-                            _("The material's name is too long or not valid text."));
     const char *mime = NULL;
-    if ((rc = sj_attach_check_file(data, len, c->attach_max_file,
-                                   sc_store_attach_case_bytes(c->st, case_id), c->attach_max_case,
-                                   &mime, err)) != 0)
+    if ((rc = sc_attach_check(c, name, data, len, material,
+                              sc_store_attach_case_bytes(c->st, case_id), &mime, err)) != 0)
         return rc;
     sc_attach_row row;
     memset(&row, 0, sizeof row);

@@ -2,12 +2,14 @@
  * desk-attachments.c - a case's photos and scans in the case view (see
  * desk-attachments.h).
  *
- * Entry points: desk_attachments_new(), desk_attachments_show().
+ * Entry points: desk_attachments_new(), desk_attachments_show(),
+ * desk_attachments_choose().
  */
 #include "desk-attachments.h"
 
 #include <string.h>
 
+#include "desk-test.h"
 #include "desk-widgets.h"
 #include "i18n.h"
 #include "uuid.h"
@@ -334,43 +336,64 @@ void desk_attachments_show(DeskAttachments *a, const uint8_t case_id[16], bool m
 
 /* ---- attaching ------------------------------------------------------------- */
 
+typedef struct choose_job {
+    desk_attachments_chosen_fn chosen;
+    gpointer data;
+} choose_job;
+
+/* Reads one chosen file whole and hands it on. */
+static void read_chosen(const choose_job *j, GFile *f)
+{
+    g_autofree char *path = g_file_get_path(f);
+    g_autofree char *shown = path ? NULL : g_file_get_uri(f);
+    char *contents = NULL;
+    gsize len = 0;
+    GError *e = NULL;
+    if (g_file_load_contents(f, NULL, &contents, &len, NULL, &e)) {
+        GBytes *b = g_bytes_new_take(contents, len);
+        j->chosen(j->data, path ? path : shown, b, NULL);
+        g_bytes_unref(b);
+        return;
+    }
+    sj_error err;
+    sj_error_set(&err, SJ_EIO, _("Cannot read %s: %s"), path ? path : shown, e->message);
+    g_error_free(e);
+    j->chosen(j->data, path ? path : shown, NULL, &err);
+}
+
 static void on_chosen(GtkNativeDialog *d, int response, gpointer data)
 {
-    DeskAttachments *a = data;
+    choose_job *j = data;
     if (response == GTK_RESPONSE_ACCEPT) {
-        GFile *f = gtk_file_chooser_get_file(GTK_FILE_CHOOSER(d));
-        char *contents = NULL;
-        gsize len = 0;
-        GError *e = NULL;
-        g_autofree char *path = f ? g_file_get_path(f) : NULL;
-        sj_error err;
-        if (f && g_file_load_contents(f, NULL, &contents, &len, NULL, &e)) {
-            if (sc_attach(desk_window_client(a->win), a->case_id, path ? path : "",
-                          (const uint8_t *)contents, len, NULL, NULL, &err) == 0) {
-                desk_window_notify_saved(a->win);
-                fill(a, true);
-            } else {
-                desk_window_show_error(a->win, _("The file was not attached"), &err);
-            }
-            g_free(contents);
-        } else if (e) {
-            sj_error_set(&err, SJ_EIO, _("Cannot read %s: %s"), path ? path : "?", e->message);
-            desk_window_show_error(a->win, _("The file was not attached"), &err);
-            g_error_free(e);
-        }
-        if (f)
+        GListModel *files = gtk_file_chooser_get_files(GTK_FILE_CHOOSER(d));
+        for (guint i = 0; files && i < g_list_model_get_n_items(files); i++) {
+            GFile *f = g_list_model_get_item(files, i);
+            read_chosen(j, f);
             g_object_unref(f);
+        }
+        if (files)
+            g_object_unref(files);
     }
+    g_free(j);
     g_object_unref(d);
 }
 
-static void on_add(GtkButton *b, gpointer data)
+void desk_attachments_choose(DeskWindow *w, desk_attachments_chosen_fn chosen, gpointer data)
 {
-    DeskAttachments *a = data;
-    (void)b;
+    choose_job *j = g_new0(choose_job, 1);
+    *j = (choose_job){chosen, data};
+    g_autofree char *test_path = desk_test_take_chosen_file();
+    if (test_path) {
+        GFile *f = g_file_new_for_path(test_path);
+        read_chosen(j, f);
+        g_object_unref(f);
+        g_free(j);
+        return;
+    }
     GtkFileChooserNative *d = gtk_file_chooser_native_new(
-        _("Attach a photo or scan"), GTK_WINDOW(a->win), GTK_FILE_CHOOSER_ACTION_OPEN,
-        _("Attach"), _("Cancel"));
+        _("Attach a photo or scan"), GTK_WINDOW(w), GTK_FILE_CHOOSER_ACTION_OPEN, _("Attach"),
+        _("Cancel"));
+    gtk_file_chooser_set_select_multiple(GTK_FILE_CHOOSER(d), true);
     GtkFileFilter *filter = gtk_file_filter_new();
     gtk_file_filter_set_name(filter, _("Photos and scans (JPEG, PNG, PDF)"));
     gtk_file_filter_add_mime_type(filter, "image/jpeg");
@@ -378,8 +401,34 @@ static void on_add(GtkButton *b, gpointer data)
     gtk_file_filter_add_mime_type(filter, "application/pdf");
     gtk_file_chooser_add_filter(GTK_FILE_CHOOSER(d), filter);
     g_object_unref(filter);
-    g_signal_connect(d, "response", G_CALLBACK(on_chosen), a);
+    g_signal_connect(d, "response", G_CALLBACK(on_chosen), j);
     gtk_native_dialog_show(GTK_NATIVE_DIALOG(d));
+}
+
+/* The case page's button: each chosen file attached to the case shown. */
+static void attach_chosen(gpointer data, const char *path, GBytes *contents, const sj_error *read_err)
+{
+    DeskAttachments *a = data;
+    if (!contents) {
+        desk_window_show_error(a->win, _("The file was not attached"), read_err);
+        return;
+    }
+    gsize len = 0;
+    const uint8_t *bytes = g_bytes_get_data(contents, &len);
+    sj_error err;
+    if (sc_attach(desk_window_client(a->win), a->case_id, path, bytes, len, NULL, NULL, &err) == 0) {
+        desk_window_notify_saved(a->win);
+        fill(a, true);
+    } else {
+        desk_window_show_error(a->win, _("The file was not attached"), &err);
+    }
+}
+
+static void on_add(GtkButton *b, gpointer data)
+{
+    DeskAttachments *a = data;
+    (void)b;
+    desk_attachments_choose(a->win, attach_chosen, a);
 }
 
 /* ---- the widget -------------------------------------------------------------- */

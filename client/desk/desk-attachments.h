@@ -8,8 +8,12 @@
  * GTK 4.8 has no GtkFileDialog); a click on a tile opens the viewer,
  * fetching the file from the county first when it is not held here.
  *
- * Entry points: desk_attachments_new(), desk_attachments_show().  The
- * widget is owned by its parent.
+ * desk_attachments_choose() is that button's file chooser, shared with the
+ * registration form (desk-register-form.h), which attaches files to the
+ * case it saves.
+ *
+ * Entry points: desk_attachments_new(), desk_attachments_show(),
+ * desk_attachments_choose().  The widget is owned by its parent.
  */
 #ifndef DESK_ATTACHMENTS_H
 #define DESK_ATTACHMENTS_H
@@ -27,6 +31,15 @@ DeskAttachments *desk_attachments_new(DeskWindow *w);
 /* Shows the attachments of case_id this desk knows; may_attach shows the
  * button that attaches a file (a case of this node's scope). */
 void desk_attachments_show(DeskAttachments *a, const uint8_t case_id[16], bool may_attach);
+
+/* One file chosen: its path and contents, or NULL contents and err when it
+ * could not be read (err's message is the cadre's). */
+typedef void (*desk_attachments_chosen_fn)(gpointer data, const char *path, GBytes *contents,
+                                           const sj_error *err);
+/* Lets the cadre choose photos and scans (JPEG, PNG, PDF; several at once)
+ * and calls chosen for each, read whole.  Under a test script, a path
+ * named by its choose-file step is taken instead of showing the dialog. */
+void desk_attachments_choose(DeskWindow *w, desk_attachments_chosen_fn chosen, gpointer data);
 
 G_END_DECLS
 

@@ -7,7 +7,9 @@
 
 #include <string.h>
 
+#include "attach.h"
 #include "case.h"
+#include "desk-attachments.h"
 #include "desk-draft.h"
 #include "desk-format.h"
 #include "desk-widgets.h"
@@ -26,6 +28,9 @@ struct _DeskRegisterForm {
     GtkWidget *category, *search, *items, *detail, *item_error;
     GtkWidget *name, *name_error, *id, *id_error, *phone, *phone_error;
     GtkWidget *text, *text_error, *urgent, *no_notify, *save, *message;
+    GtkWidget *attach, *attach_list, *attach_error;
+    GPtrArray *files;            /* chosen_file: attached to the case when it is saved */
+    guint rows_named;            /* rows named register.attachment.*.N for the test hook */
     GPtrArray *category_codes;   /* index in the drop-down -> code ("" for all) */
     char *item_code;             /* chosen item, NULL when none */
     desk_draft *draft;
@@ -33,6 +38,27 @@ struct _DeskRegisterForm {
 };
 
 G_DEFINE_TYPE(DeskRegisterForm, desk_register_form, GTK_TYPE_BOX)
+
+/* A photo or scan chosen on the form, checked (sc_attach_check()) and
+ * held in memory until the case is saved: what was checked is what is
+ * attached.  Not in the draft: the cadre chooses the files again after a
+ * crash. */
+typedef struct chosen_file {
+    char *path;
+    GBytes *data;
+    char *material; /* the item's material it answers; NULL: none named */
+} chosen_file;
+
+static void chosen_file_free(gpointer p)
+{
+    chosen_file *cf = p;
+    g_free(cf->path);
+    g_bytes_unref(cf->data);
+    g_free(cf->material);
+    g_free(cf);
+}
+
+static void fill_files(DeskRegisterForm *f);
 
 static void keep(DeskRegisterForm *f, const char *key, const char *value)
 {
@@ -156,6 +182,7 @@ static void on_item_selected(GtkListBox *box, GtkListBoxRow *row, gpointer data)
     field_error(f->item_error, f->items, NULL);
     keep(f, "item", code);
     show_item(f);
+    fill_files(f); /* the materials offered are the item's */
 }
 
 static void on_filter_changed(GObject *o, GParamSpec *ps, gpointer data)
@@ -286,7 +313,161 @@ static void clear_form(DeskRegisterForm *f)
     field_error(f->phone_error, f->phone, NULL);
     field_error(f->text_error, f->text, NULL);
     field_error(f->item_error, f->items, NULL);
+    g_ptr_array_set_size(f->files, 0);
+    fill_files(f);
+    field_error(f->attach_error, f->attach_list, NULL);
     f->restoring = false;
+}
+
+/* ---- attachments ------------------------------------------------------- */
+
+static void on_material_selected(GObject *o, GParamSpec *ps, gpointer data)
+{
+    chosen_file *cf = data;
+    (void)ps;
+    guint i = gtk_drop_down_get_selected(GTK_DROP_DOWN(o));
+    g_clear_pointer(&cf->material, g_free);
+    if (i > 0 && i != GTK_INVALID_LIST_POSITION) {
+        g_autoptr(GObject) item = g_list_model_get_item(gtk_drop_down_get_model(GTK_DROP_DOWN(o)), i);
+        if (GTK_IS_STRING_OBJECT(item))
+            cf->material = g_strdup(gtk_string_object_get_string(GTK_STRING_OBJECT(item)));
+    }
+}
+
+static void on_remove_file(GtkButton *b, gpointer data)
+{
+    DeskRegisterForm *f = data;
+    chosen_file *cf = g_object_get_data(G_OBJECT(b), "chosen-file");
+    g_ptr_array_remove(f->files, cf);
+    field_error(f->attach_error, f->attach_list, NULL);
+    fill_files(f);
+}
+
+static void name_row_widget(DeskRegisterForm *f, const char *what, guint i, GtkWidget *w)
+{
+    g_autofree char *name = g_strdup_printf("register.attachment.%s.%u", what, i);
+    desk_window_register(f->win, name, w);
+}
+
+/* One row per chosen file: its name and size, the material it answers
+ * (the chosen item's list, or none), and a button that takes it off. */
+static void fill_files(DeskRegisterForm *f)
+{
+    desk_list_box_clear(f->attach_list);
+    sc_client *c = desk_window_client(f->win);
+    const Sanji__CatalogueItem *it = f->item_code ? sc_catalogue_item(c, f->item_code) : NULL;
+    for (guint i = 0; i < f->files->len; i++) {
+        chosen_file *cf = g_ptr_array_index(f->files, i);
+        g_autofree char *size = g_format_size(g_bytes_get_size(cf->data));
+        g_autofree char *text = g_strdup_printf("%s  (%s)", sj_attach_base_name(cf->path), size);
+        GtkWidget *name = gtk_label_new(text);
+        gtk_label_set_xalign(GTK_LABEL(name), 0);
+        gtk_label_set_ellipsize(GTK_LABEL(name), PANGO_ELLIPSIZE_MIDDLE);
+        gtk_widget_set_hexpand(name, true);
+        gtk_widget_set_tooltip_text(name, cf->path);
+        GtkStringList *names = gtk_string_list_new(NULL);
+        gtk_string_list_append(names, _("No particular material"));
+        guint selected = 0;
+        for (size_t k = 0; it && k < it->n_materials; k++) {
+            gtk_string_list_append(names, desk_nz(it->materials[k]));
+            if (cf->material && strcmp(cf->material, desk_nz(it->materials[k])) == 0)
+                selected = (guint)k + 1;
+        }
+        if (selected == 0)
+            g_clear_pointer(&cf->material, g_free); /* not a material of this item */
+        GtkWidget *material = gtk_drop_down_new(G_LIST_MODEL(names), NULL);
+        gtk_drop_down_set_selected(GTK_DROP_DOWN(material), selected);
+        gtk_widget_set_tooltip_text(material, _("The material this file shows (optional)"));
+        g_signal_connect(material, "notify::selected", G_CALLBACK(on_material_selected), cf);
+        GtkWidget *remove = gtk_button_new_with_label(_("Remove"));
+        g_object_set_data(G_OBJECT(remove), "chosen-file", cf);
+        g_signal_connect(remove, "clicked", G_CALLBACK(on_remove_file), f);
+        GtkWidget *line = gtk_box_new(GTK_ORIENTATION_HORIZONTAL, 8);
+        gtk_box_append(GTK_BOX(line), name);
+        gtk_box_append(GTK_BOX(line), material);
+        gtk_box_append(GTK_BOX(line), remove);
+        gtk_list_box_append(GTK_LIST_BOX(f->attach_list), line);
+        name_row_widget(f, "material", i, material);
+        name_row_widget(f, "remove", i, remove);
+    }
+    /* Rows gone: their names must not lead the test hook to freed widgets. */
+    for (guint i = f->files->len; i < f->rows_named; i++) {
+        name_row_widget(f, "material", i, NULL);
+        name_row_widget(f, "remove", i, NULL);
+    }
+    f->rows_named = f->files->len;
+    gtk_widget_set_visible(f->attach_list, f->files->len > 0);
+}
+
+/* A chosen file: checked now, as sc_attach() will check it when the case
+ * is saved (kind, size, the case's total with the files already listed),
+ * so that a refusal comes while the villager is still there. */
+static void on_file_chosen(gpointer data, const char *path, GBytes *contents, const sj_error *read_err)
+{
+    DeskRegisterForm *f = data;
+    if (!contents) {
+        field_error(f->attach_error, f->attach_list, read_err->message);
+        return;
+    }
+    uint64_t used = 0;
+    for (guint i = 0; i < f->files->len; i++) {
+        chosen_file *cf = g_ptr_array_index(f->files, i);
+        if (strcmp(cf->path, path) == 0) {
+            /* Translators: %s is a file name. */
+            g_autofree char *t = g_strdup_printf(_("%s is already in the list."), sj_attach_base_name(path));
+            field_error(f->attach_error, f->attach_list, t);
+            return;
+        }
+        used += g_bytes_get_size(cf->data);
+    }
+    gsize len = 0;
+    const uint8_t *bytes = g_bytes_get_data(contents, &len);
+    sj_error err;
+    if (sc_attach_check(desk_window_client(f->win), path, bytes, len, NULL, used, NULL, &err) != 0) {
+        /* Translators: %s is a file name, then why it is refused and what to do. */
+        g_autofree char *t = g_strdup_printf(_("%s was not added: %s"), sj_attach_base_name(path), err.message);
+        field_error(f->attach_error, f->attach_list, t);
+        return;
+    }
+    chosen_file *cf = g_new0(chosen_file, 1);
+    cf->path = g_strdup(path);
+    cf->data = g_bytes_ref(contents);
+    g_ptr_array_add(f->files, cf);
+    field_error(f->attach_error, f->attach_list, NULL);
+    fill_files(f);
+}
+
+static void on_attach(GtkButton *b, gpointer data)
+{
+    DeskRegisterForm *f = data;
+    (void)b;
+    desk_attachments_choose(f->win, on_file_chosen, f);
+}
+
+/* After the case is saved: each chosen file attached to it by sc_attach(),
+ * as the case page and `sanji register --attach` do.  The case stays saved
+ * whatever happens here; a file refused is named with the reason, to be
+ * attached again on the case page (the banner says so).  Returns the
+ * files not attached. */
+static guint attach_files(DeskRegisterForm *f, const uint8_t case_id[16])
+{
+    guint failed = 0;
+    for (guint i = 0; i < f->files->len; i++) {
+        chosen_file *cf = g_ptr_array_index(f->files, i);
+        gsize len = 0;
+        const uint8_t *bytes = g_bytes_get_data(cf->data, &len);
+        sj_error err;
+        if (sc_attach(desk_window_client(f->win), case_id, cf->path, bytes, len, cf->material, NULL,
+                      &err) == 0)
+            continue;
+        failed++;
+        /* Translators: %s is a file name. */
+        g_autofree char *what = g_strdup_printf(
+            _("The case is saved, but %s was not attached; attach it again on the case page"),
+            sj_attach_base_name(cf->path));
+        desk_window_show_error(f->win, what, &err);
+    }
+    return failed;
 }
 
 /* Brings the summary at the top of the form into view (the cadre may have
@@ -395,13 +576,15 @@ static void on_save(GtkButton *button, gpointer data)
         g_idle_add_full(G_PRIORITY_LOW, show_message, g_object_ref(f), NULL);
         return;
     }
+    guint not_attached = attach_files(f, case_id);
     if (f->draft && desk_draft_clear(f->draft, &err) != 0)
         g_warning("%s", err.message);
     clear_form(f);
     g_autofree char *stuck = desk_window_undeliverable_text(f->win);
     set_message(f, stuck ? stuck : _("Saved on this computer. It is sent by itself; the case page shows when it reaches the township and the county."),
                 stuck != NULL);
-    desk_window_notify_saved(f->win);
+    if (not_attached == 0) /* else the banner keeps which file was not attached */
+        desk_window_notify_saved(f->win);
     desk_window_refresh_soon(f->win);
     desk_window_open_case(f->win, case_id);
 }
@@ -440,6 +623,7 @@ static void desk_register_form_finalize(GObject *obj)
 {
     DeskRegisterForm *f = DESK_REGISTER_FORM(obj);
     g_ptr_array_unref(f->category_codes);
+    g_ptr_array_unref(f->files);
     g_free(f->item_code);
     desk_draft_free(f->draft);
     G_OBJECT_CLASS(desk_register_form_parent_class)->finalize(obj);
@@ -453,6 +637,7 @@ static void desk_register_form_class_init(DeskRegisterFormClass *klass)
 static void desk_register_form_init(DeskRegisterForm *f)
 {
     f->category_codes = g_ptr_array_new_with_free_func(g_free);
+    f->files = g_ptr_array_new_with_free_func(chosen_file_free);
 }
 
 /* Measured once the label is in the window, with the fonts and the style
@@ -591,6 +776,21 @@ DeskRegisterForm *desk_register_form_new(DeskWindow *w)
     f->urgent = gtk_check_button_new_with_label(_("Urgent (green channel, shorter time limit)"));
     f->no_notify =
         gtk_check_button_new_with_label(_("Do not notify: send the villager no messages (不通知)"));
+    /* 添加附件: photos and scans saved with the case (optional). */
+    GtkWidget *attach_row = gtk_box_new(GTK_ORIENTATION_HORIZONTAL, 12);
+    f->attach = gtk_button_new_with_label(_("Add attachments…"));
+    GtkWidget *attach_hint = gtk_label_new(_("Photos or scans of the materials (JPEG, PNG, PDF), saved with the case; optional."));
+    gtk_label_set_wrap(GTK_LABEL(attach_hint), true);
+    gtk_label_set_xalign(GTK_LABEL(attach_hint), 0);
+    gtk_widget_set_hexpand(attach_hint, true);
+    gtk_widget_add_css_class(attach_hint, "dim-label");
+    gtk_box_append(GTK_BOX(attach_row), f->attach);
+    gtk_box_append(GTK_BOX(attach_row), attach_hint);
+    f->attach_list = gtk_list_box_new();
+    gtk_list_box_set_selection_mode(GTK_LIST_BOX(f->attach_list), GTK_SELECTION_NONE);
+    gtk_widget_add_css_class(f->attach_list, "boxed-list");
+    gtk_widget_set_visible(f->attach_list, false);
+    f->attach_error = error_label(2);
     GtkWidget *buttons = gtk_box_new(GTK_ORIENTATION_HORIZONTAL, 12);
     f->save = gtk_button_new_with_label(_("Save"));
     gtk_widget_add_css_class(f->save, "suggested-action");
@@ -603,6 +803,9 @@ DeskRegisterForm *desk_register_form_new(DeskWindow *w)
     gtk_box_append(GTK_BOX(right), f->text_error);
     gtk_box_append(GTK_BOX(right), f->urgent);
     gtk_box_append(GTK_BOX(right), f->no_notify);
+    gtk_box_append(GTK_BOX(right), attach_row);
+    gtk_box_append(GTK_BOX(right), f->attach_list);
+    gtk_box_append(GTK_BOX(right), f->attach_error);
     gtk_box_append(GTK_BOX(right), buttons);
 
     gtk_box_append(GTK_BOX(columns), left);
@@ -627,6 +830,7 @@ DeskRegisterForm *desk_register_form_new(DeskWindow *w)
                      G_CALLBACK(on_text_changed), f);
     g_signal_connect(f->urgent, "toggled", G_CALLBACK(on_urgent_toggled), f);
     g_signal_connect(f->no_notify, "toggled", G_CALLBACK(on_no_notify_toggled), f);
+    g_signal_connect(f->attach, "clicked", G_CALLBACK(on_attach), f);
     g_signal_connect(f->save, "clicked", G_CALLBACK(on_save), f);
     g_signal_connect(clear, "clicked", G_CALLBACK(on_clear), f);
 
@@ -645,6 +849,9 @@ DeskRegisterForm *desk_register_form_new(DeskWindow *w)
     desk_window_register(w, "register.text.error", f->text_error);
     desk_window_register(w, "register.urgent", f->urgent);
     desk_window_register(w, "register.no_notify", f->no_notify);
+    desk_window_register(w, "register.attach", f->attach);
+    desk_window_register(w, "register.attachments", f->attach_list);
+    desk_window_register(w, "register.attach.error", f->attach_error);
     desk_window_register(w, "register.save", f->save);
     desk_window_register(w, "register.message", f->message);
     return f;

@@ -5,6 +5,10 @@
  * name, ID number (18 characters, check digit verified as typed) and phone
  * are checked field by field with the reason shown next to the field; saving
  * writes the case to the outbox at once (sc_register), online or not.
+ * 添加附件 lets the cadre choose photos and scans of the materials, each
+ * checked when chosen (kind, size) and with the item's material it
+ * answers; they are attached to the case right after it is saved, by the
+ * same sc_attach() as the case page and `sanji register --attach`.
  *
  * Every change is written to a draft file next to the store and read back
  * when the program starts, so a crash or power cut loses nothing typed.

@@ -2,7 +2,7 @@
  * desk-test.c - the test hook (see desk-test.h).
  *
  * Entry points: desk_test_start(), desk_test_widget_text(),
- * desk_test_screenshot().
+ * desk_test_screenshot(), desk_test_take_chosen_file().
  */
 #include "desk-test.h"
 
@@ -21,6 +21,16 @@ typedef struct {
     gint64 deadline;     /* monotonic µs for the current wait; 0: not started */
     gint64 sleep_until;
 } DeskTest;
+
+/* The path of the last choose-file step, until a file chooser takes it. */
+static char *chosen_file;
+
+char *desk_test_take_chosen_file(void)
+{
+    char *p = chosen_file;
+    chosen_file = NULL;
+    return p;
+}
 
 static void collect(GtkWidget *w, GString *s)
 {
@@ -393,7 +403,7 @@ static int step(DeskTest *t, char **argv, int argc, char **why)
     bool need_widget = argc > 1 && strcmp(cmd, "wait-page") != 0 && strcmp(cmd, "page") != 0 &&
                        strcmp(cmd, "resize-window") != 0 &&
                        strcmp(cmd, "sleep") != 0 && strcmp(cmd, "wait-file") != 0 &&
-                       strcmp(cmd, "mark") != 0;
+                       strcmp(cmd, "mark") != 0 && strcmp(cmd, "choose-file") != 0;
     if (need_widget) {
         w = desk_window_lookup(t->win, argv[1]);
         if (!w) {
@@ -455,6 +465,11 @@ static int step(DeskTest *t, char **argv, int argc, char **why)
             return 0;
         *why = g_strdup_printf("after %d s: no file %s", secs, argv[1]);
         return -1;
+    }
+    if (strcmp(cmd, "choose-file") == 0 && argc == 2) {
+        g_free(chosen_file);
+        chosen_file = g_strdup(argv[1]);
+        return 1;
     }
     if (strcmp(cmd, "page") == 0 && argc == 2) {
         desk_window_show_page(t->win, argv[1]);

@@ -28,6 +28,8 @@
  *   memory                          prints "memory: rss_kib=N hwm_kib=M" of this process
  *   screenshot NAME FILE            renders the widget ("window" for all) to a PNG
  *   wait-file PATH [SECONDS]        PATH exists (a test process says "go on")
+ *   choose-file PATH                the next file chooser that opens answers PATH at
+ *                                   once instead of showing (desk_test_take_chosen_file())
  *   sleep MILLISECONDS
  *   quit
  * Focus and layout, as a key or the pointer meets them (the checks of
@@ -54,7 +56,7 @@
  * activates the row as a click does.
  *
  * Entry points: desk_test_start(), desk_test_widget_text(),
- * desk_test_screenshot().
+ * desk_test_screenshot(), desk_test_take_chosen_file().
  */
 #ifndef DESK_TEST_H
 #define DESK_TEST_H
@@ -80,5 +82,10 @@ char *desk_test_widget_text(GtkWidget *widget);
 
 /* Renders widget into a PNG file.  0 or SJ_EIO / SJ_EINVAL with err. */
 int desk_test_screenshot(GtkWidget *widget, const char *path, sj_error *err);
+
+/* The file a script's choose-file step named, once (g_free), or NULL: a
+ * file chooser asks this first and, given a path, shows no dialog (a
+ * test under Xvfb has no one to pick the file). */
+char *desk_test_take_chosen_file(void);
 
 #endif

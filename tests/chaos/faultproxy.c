@@ -105,6 +105,7 @@ struct sj_faultproxy {
     fp_pair *pairs;           /* pairs not closing */
     fp_ctl *ctls;
     int target_port;
+    struct sockaddr_in target; /* target_host:target_port */
     size_t max_buffer;
     fp_mode mode;
     uint64_t delay_ms;
@@ -448,10 +449,9 @@ static void pair_connect(fp_pair *p)
     p->target_init = true;
     p->handles++;
     p->target.data = p;
-    struct sockaddr_in sa;
-    uv_ip4_addr("127.0.0.1", fp->target_port, &sa);
     p->connect_req.data = p;
-    rc = uv_tcp_connect(&p->connect_req, &p->target, (const struct sockaddr *)&sa, on_connect);
+    rc = uv_tcp_connect(&p->connect_req, &p->target, (const struct sockaddr *)&fp->target,
+                        on_connect);
     if (rc < 0)
         pair_close(p, true, uv_err_name(rc));
 }
@@ -815,11 +815,17 @@ int sj_faultproxy_start(uv_loop_t *loop, const sj_faultproxy_config *cfg, sj_fau
         return sj_error_set(err, SJ_EINVAL,
                             "端口无效: listen=%d target=%d control=%d; ports are 1..65535",
                             cfg->listen_port, cfg->target_port, cfg->control_port);
+    const char *host = cfg->target_host ? cfg->target_host : "127.0.0.1";
+    struct sockaddr_in target;
+    if (uv_ip4_addr(host, cfg->target_port, &target) != 0)
+        return sj_error_set(err, SJ_EINVAL, "目标地址无效 '%s': the target host is an IPv4 address",
+                            host);
     sj_faultproxy *fp = calloc(1, sizeof *fp);
     if (fp == NULL)
         return sj_error_set(err, SJ_ENOMEM, NULL);
     fp->loop = loop;
     fp->target_port = cfg->target_port;
+    fp->target = target;
     fp->max_buffer = cfg->max_buffer ? cfg->max_buffer : SJ_FAULTPROXY_MAX_BUFFER_DEFAULT;
     const char *mode = cfg->mode ? cfg->mode : "pass";
     char first[16] = "";
@@ -851,8 +857,8 @@ int sj_faultproxy_start(uv_loop_t *loop, const sj_faultproxy_config *cfg, sj_fau
     snprintf(lp, sizeof lp, "%d", cfg->listen_port);
     snprintf(tp, sizeof tp, "%d", cfg->target_port);
     snprintf(cp, sizeof cp, "%d", cfg->control_port);
-    SJ_LOG_INFO(MOD, "listening", "listen", lp, "target", tp, "control", cp, "mode",
-                mode_names[fp->mode]);
+    SJ_LOG_INFO(MOD, "listening", "listen", lp, "target_host", host, "target", tp, "control", cp,
+                "mode", mode_names[fp->mode]);
     *out = fp;
     return 0;
 }

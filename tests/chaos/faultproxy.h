@@ -3,8 +3,10 @@
  * Sanji tiers, for the chaos tests (the program is sanji-faultproxy).
  *
  * The proxy listens on 127.0.0.1:listen_port and forwards every accepted
- * connection to 127.0.0.1:target_port.  It relays bytes only and knows
- * nothing of TLS, so the mutual TLS between the tiers stays end to end.
+ * connection to target_host:target_port (127.0.0.1 unless told otherwise:
+ * tests/bench/attach_costs.sh points it at a relay across a lossy link
+ * into a network namespace).  It relays bytes only and knows nothing of
+ * TLS, so the mutual TLS between the tiers stays end to end.
  * A fault "mode" applies to every connection at once and can be changed at
  * any time:
  *
@@ -87,7 +89,8 @@
 
 typedef struct sj_faultproxy_config {
     int listen_port;       /* 127.0.0.1 port clients connect to (1..65535) */
-    int target_port;       /* 127.0.0.1 port every connection is forwarded to */
+    int target_port;       /* port every connection is forwarded to */
+    const char *target_host; /* IPv4 address of the target; NULL: 127.0.0.1 */
     int control_port;      /* 127.0.0.1 port of the control line protocol; 0: none */
     size_t max_buffer;     /* per-direction cap in bytes; 0: the default */
     const char *mode;      /* first command, e.g. "pass", "delay 200"; NULL: "pass" */

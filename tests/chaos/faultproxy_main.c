@@ -2,7 +2,8 @@
  * faultproxy_main.c - sanji-faultproxy, the link-fault proxy of the chaos
  * tests as a program (faultproxy.h has the modes and the control protocol).
  *
- *   sanji-faultproxy --listen PORT --target PORT [--control PORT]
+ *   sanji-faultproxy --listen PORT --target PORT [--target-host ADDR]
+ *                    [--control PORT]
  *                    [--mode pass|blackhole|refuse|"delay MS"] [--delay MS]
  *                    [--max-buffer BYTES] [--log-level LEVEL]
  *
@@ -28,10 +29,10 @@ static uv_signal_t sig_term, sig_int;
 
 static void usage(FILE *to)
 {
-    fputs("用法 / usage: sanji-faultproxy --listen PORT --target PORT [--control PORT]\n"
-          "       [--mode pass|blackhole|refuse|\"delay MS\"] [--delay MS]\n"
+    fputs("用法 / usage: sanji-faultproxy --listen PORT --target PORT [--target-host ADDR]\n"
+          "       [--control PORT] [--mode pass|blackhole|refuse|\"delay MS\"] [--delay MS]\n"
           "       [--max-buffer BYTES] [--log-level debug|info|warn|error]\n"
-          "Relays 127.0.0.1:LISTEN to 127.0.0.1:TARGET; the control port takes one\n"
+          "Relays 127.0.0.1:LISTEN to ADDR:TARGET (ADDR 127.0.0.1 unless given); the control port takes one\n"
           "command per line: pass, delay MS, blackhole, refuse, rate KBIT, reset, status.\n",
           to);
 }
@@ -62,6 +63,7 @@ int main(int argc, char **argv)
         {"control", required_argument, NULL, 'c'}, {"mode", required_argument, NULL, 'm'},
         {"delay", required_argument, NULL, 'd'},   {"max-buffer", required_argument, NULL, 'b'},
         {"log-level", required_argument, NULL, 'v'}, {"help", no_argument, NULL, 'h'},
+        {"target-host", required_argument, NULL, 'H'},
         {NULL, 0, NULL, 0},
     };
     sj_faultproxy_config cfg = {0};
@@ -79,6 +81,9 @@ int main(int argc, char **argv)
             }
             *(o == 'l' ? &cfg.listen_port : o == 't' ? &cfg.target_port : &cfg.control_port) =
                 (int)v;
+            break;
+        case 'H':
+            cfg.target_host = optarg;
             break;
         case 'm':
             cfg.mode = optarg;

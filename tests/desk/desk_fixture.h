@@ -7,10 +7,16 @@
  * desk_fixture_shot() is the script line that keeps a screenshot when
  * SANJI_DESK_SCREENSHOTS names a folder (docs/screenshots is made so).
  *
- * Entry points: desk_fixture_store(), desk_fixture_run(), desk_fixture_shot().
+ * desk_fixture_png() is a photo to attach (a 1x1 PNG).
+ *
+ * Entry points: desk_fixture_store(), desk_fixture_run(), desk_fixture_shot(),
+ * desk_fixture_png().
  */
 #ifndef DESK_FIXTURE_H
 #define DESK_FIXTURE_H
+
+#include <stddef.h>
+#include <stdint.h>
 
 #include "err.h"
 
@@ -33,5 +39,8 @@ int desk_fixture_run(const char *xvfb_run, const char *desk_bin, const char *dir
 /* "screenshot window '<dir>/<name>.png'\n" when SANJI_DESK_SCREENSHOTS is
  * set, else "" (g_free() either). */
 char *desk_fixture_shot(const char *name);
+
+/* A 1x1 PNG (a red pixel), *len bytes: what a test attaches. */
+const uint8_t *desk_fixture_png(size_t *len);
 
 #endif

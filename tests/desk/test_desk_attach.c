@@ -30,14 +30,6 @@
 #define PERSON "王秀英"
 #define PASSWORD "zhiban-2026"
 
-/* A 1x1 PNG (a red pixel). */
-static const uint8_t PNG[] = {
-    0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0x00, 0x00, 0x00, 0x0d, 0x49, 0x48, 0x44,
-    0x52, 0x00, 0x00, 0x00, 0x01, 0x00, 0x00, 0x00, 0x01, 0x08, 0x02, 0x00, 0x00, 0x00, 0x90,
-    0x77, 0x53, 0xde, 0x00, 0x00, 0x00, 0x0c, 0x49, 0x44, 0x41, 0x54, 0x08, 0xd7, 0x63, 0xf8,
-    0xcf, 0xc0, 0x00, 0x00, 0x03, 0x01, 0x01, 0x00, 0x18, 0xdd, 0x8d, 0xb0, 0x00, 0x00, 0x00,
-    0x00, 0x49, 0x45, 0x4e, 0x44, 0xae, 0x42, 0x60, 0x82};
-
 static sj_test_certs g_certs;
 static char g_dir[512], g_store[600];
 
@@ -117,14 +109,16 @@ static void test_attachments_on_the_case_page(void **state)
     memcpy(r.case_id, rows[0].case_id, 16);
     sc_store_outbox_free(rows, n);
     snprintf(r.name, sizeof r.name, "户口簿照片.png");
-    snprintf(r.mime, sizeof r.mime, "%s", sj_attach_sniff(PNG, sizeof PNG));
-    r.size = sizeof PNG;
-    sj_attach_sha256(PNG, sizeof PNG, r.sha256);
+    size_t png_len = 0;
+    const uint8_t *png = desk_fixture_png(&png_len);
+    snprintf(r.mime, sizeof r.mime, "%s", sj_attach_sniff(png, png_len));
+    r.size = png_len;
+    sj_attach_sha256(png, png_len, r.sha256);
     snprintf(r.material, sizeof r.material, "户口簿");
     snprintf(r.actor_person, sizeof r.actor_person, "p-" UNIT "-01");
     r.chunk_count = 1;
     r.local = true;
-    assert_int_equal(sc_store_attach_add(st, &r, PNG, sizeof PNG, &err), 0);
+    assert_int_equal(sc_store_attach_add(st, &r, png, png_len, &err), 0);
     sc_store_close(st);
 
     assert_int_equal(run("open",

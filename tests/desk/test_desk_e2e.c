@@ -5,15 +5,17 @@
  * Two groups:
  *   offline: a real local store and real certificates, the station's relay
  *     address refusing connections (what a village sees on a bad day):
- *     logging in, registering, refusing bad input and keeping drafts must
- *     all work; the form does not move under the pointer when its error
+ *     logging in, registering (with 添加附件: a file of the wrong kind and
+ *     one past the size limit refused when chosen, a photo attached with
+ *     the case), refusing bad input and keeping drafts must all work; the form does not move under the pointer when its error
  *     lines fill, its summary is in view, item codes show whole, the ID
  *     example is valid, Tab goes from the name to the password.  Each
  *     test: a fresh store and script.
  *   network: the real local network of deploy/localnet.sh (private
  *     PostgreSQL, sanji-countyd, two sanji-relayd) in a temporary
  *     SANJI_NET_DIR on a free SANJI_PORT_BASE, and three desks in turn: the
- *     station registers a case and sees it saved, at the township (the
+ *     station registers a case with a photo of the 户口簿 attached on the
+ *     form (it reaches the county whole) and sees it saved, at the township (the
  *     county is stopped meanwhile) and recorded with its number, then opens
  *     一次告知 (which fills in the item's materials) and escalates instead,
  *     and the escalation carries no materials; the link bar shows the
@@ -180,9 +182,67 @@ static void outbox_rows(ctx *c, size_t *n, int *action, sc_out_state *state)
 
 /* Offline log-in from cached verifiers, register, and the case shows as
  * saved here; the outbox holds exactly that row. */
+/* The files the offline registration chooses: a photo and a PDF to
+ * attach, a text file (not a kind Sanji takes) and a "photo" one byte past
+ * the 10 MiB limit (attachment.max_file's default); their paths in dir. */
+static void attachment_files(const char *dir)
+{
+    size_t png_len = 0;
+    const uint8_t *png = desk_fixture_png(&png_len);
+    g_autofree char *photo = g_strdup_printf("%s/户口簿.png", dir);
+    assert_true(g_file_set_contents(photo, (const char *)png, (gssize)png_len, NULL));
+    g_autofree char *pdf = g_strdup_printf("%s/收入证明.pdf", dir);
+    assert_true(g_file_set_contents(pdf, "%PDF-1.4\n%%EOF\n", -1, NULL));
+    g_autofree char *txt = g_strdup_printf("%s/说明.txt", dir);
+    assert_true(g_file_set_contents(txt, "不是照片\n", -1, NULL));
+    gsize big_len = 10 * 1024 * 1024 + 1;
+    g_autofree char *big = g_malloc0(big_len);
+    memcpy(big, png, png_len);
+    g_autofree char *big_path = g_strdup_printf("%s/大照片.png", dir);
+    assert_true(g_file_set_contents(big_path, big, (gssize)big_len, NULL));
+}
+
 static void test_register_offline_is_saved(void **state)
 {
     ctx *c = *state;
+    g_autofree char *dir = g_path_get_dirname(c->store);
+    attachment_files(dir);
+    g_autofree char *shot = desk_fixture_shot("register-attachments");
+    /* 添加附件: a text file and a file past the limit are refused when
+     * chosen, with the reason; a photo and a PDF are listed, the photo
+     * named as the 户口簿 of the item's materials, the PDF removed again. */
+    g_autofree char *attach = g_strdup_printf(
+        "choose-file '%s/说明.txt'\n"
+        "click register.attach\n"
+        "expect-text register.attach.error '说明.txt 未添加'\n"
+        "expect-text register.attach.error 'JPEG、PNG 或 PDF'\n"
+        "choose-file '%s/大照片.png'\n"
+        "click register.attach\n"
+        "expect-text register.attach.error 每个文件最多\n"
+        "choose-file '%s/户口簿.png'\n"
+        "click register.attach\n"
+        "expect-text register.attachments 户口簿.png\n"
+        "expect-no-text register.attach.error 未添加\n"
+        "select-text register.attachment.material.0 户口簿\n"
+        "choose-file '%s/收入证明.pdf'\n"
+        "click register.attach\n"
+        "expect-rows register.attachments 2\n"
+        "select-text register.attachment.material.1 家庭收入证明\n"
+        "choose-file '%s/户口簿.png'\n"
+        "click register.attach\n"
+        "expect-text register.attach.error 已在列表中\n"
+        "click register.attachment.remove.1\n"
+        "expect-rows register.attachments 1\n"
+        "expect-no-text register.attachments 收入证明.pdf\n"
+        "print register.attachments\n"
+        /* The screenshot: one photo listed, a refusal under the list. */
+        "choose-file '%s/说明.txt'\n"
+        "click register.attach\n"
+        "scroll-page register.save 1\n"
+        "expect-in-view register.attach.error\n"
+        "%s"
+        "scroll-page register.save 0\n",
+        dir, dir, dir, dir, dir, dir, shot);
     g_autofree char *s1 = desk_fixture_shot("login"), *s2 = desk_fixture_shot("home"), *s3 = desk_fixture_shot("register"),
                     *s4 = desk_fixture_shot("case");
     g_autofree char *script = g_strdup_printf(
@@ -205,9 +265,11 @@ static void test_register_offline_is_saved(void **state)
         "set register.phone 13812345678\n"
         "set register.text '家中两位老人无固定收入，申请城乡低保。'\n"
         "%s"
+        "%s"
         "click register.save\n"
         "wait-page case 10\n"
         "wait-text case.delivery 已保存 10\n"
+        "wait-text attachments.tiles 户口簿.png 10\n"
         "expect-text case.status 已登记\n"
         "expect-text case.facts 410423198001011238\n"
         "expect-text case.facts 13812345678\n"
@@ -222,7 +284,7 @@ static void test_register_offline_is_saved(void **state)
         "expect-text home.list 张建国\n"
         "%s"
         "quit\n",
-        LOGIN, s1, "", s3, s4, s2);
+        LOGIN, s1, "", attach, s3, s4, s2);
     g_autofree char *out = NULL;
     assert_int_equal(run_desk(c, script, &out), 0);
     assert_non_null(strstr(out, "desk-test: ok"));
@@ -230,9 +292,37 @@ static void test_register_offline_is_saved(void **state)
     int action = 0;
     sc_out_state st = 0;
     outbox_rows(c, &n, &action, &st);
-    assert_int_equal(n, 1);
+    /* The registration, then the photo's one chunk (below). */
+    assert_int_equal(n, 2);
     assert_int_equal(action, 1 /* REGISTER */);
     assert_int_equal(st, SC_OUT_SAVED);
+    /* The photo was attached to the case saved, with its material, as
+     * sc_attach() saves a file: whole, its chunk waiting in the outbox
+     * behind the registration. */
+    sc_store *sto = NULL;
+    sj_error err;
+    if (sc_store_open(c->store, NODE, &sto, &err) != 0)
+        fail_msg("store: %s", err.message);
+    sc_outbox_entry *rows = NULL;
+    assert_int_equal(sc_store_outbox_list(sto, false, &rows, &n, &err), 0);
+    assert_int_equal(n, 2);
+    assert_int_equal(rows[1].action, SC_OUTBOX_CHUNK);
+    assert_memory_equal(rows[1].case_id, rows[0].case_id, 16);
+    assert_int_equal(rows[1].state, SC_OUT_SAVED);
+    sc_attach_row *att = NULL;
+    size_t n_att = 0;
+    assert_int_equal(sc_store_attach_list(sto, rows[0].case_id, &att, &n_att, &err), 0);
+    sc_store_outbox_free(rows, n);
+    assert_int_equal(n_att, 1);
+    assert_string_equal(att[0].name, "户口簿.png");
+    assert_string_equal(att[0].mime, "image/png");
+    assert_string_equal(att[0].material, "户口簿");
+    size_t png_len = 0;
+    desk_fixture_png(&png_len);
+    assert_int_equal(att[0].size, png_len);
+    assert_true(att[0].local);
+    free(att);
+    sc_store_close(sto);
 }
 
 /* A wrong password keeps the cadre on the log-in page with a plain reason. */
@@ -731,6 +821,11 @@ static void test_station_case_reaches_county(void **state)
     char month[16];
     report_month(month);
     g_autofree char *go = g_strdup_printf("%s/go-save", NET.net);
+    /* A photo of the 户口簿 goes with the registration (添加附件). */
+    size_t png_len = 0;
+    const uint8_t *png = desk_fixture_png(&png_len);
+    g_autofree char *photo = g_strdup_printf("%s/户口簿.png", NET.net);
+    assert_true(g_file_set_contents(photo, (const char *)png, (gssize)png_len, NULL));
     g_autofree char *script = g_strdup_printf(
         "wait-page login 30\n"
         "wait-text login.persons 常刚 30\n"
@@ -758,6 +853,10 @@ static void test_station_case_reaches_county(void **state)
         "set register.id 410423198001011238\n"
         "set register.phone 13812345678\n"
         "set register.text '家中两位老人无固定收入，申请城乡低保。'\n"
+        "choose-file '%s'\n"
+        "click register.attach\n"
+        "expect-text register.attachments 户口簿.png\n"
+        "select-text register.attachment.material.0 户口簿\n"
         "%s"
         "print register.text\n"
         /* The county is stopped now: the relay says so at once. */
@@ -768,6 +867,7 @@ static void test_station_case_reaches_county(void **state)
         "click register.save\n"
         "wait-page case 10\n"
         "wait-text case.delivery 已保存在本机 5\n"
+        "wait-text attachments.tiles 户口簿.png 5\n"
         "print case.delivery\n"
         "wait-text case.delivery 已送达乡镇 30\n"
         "expect-text link.outbox 已到乡镇\n"
@@ -826,7 +926,7 @@ static void test_station_case_reaches_county(void **state)
         "wait-page login 10\n"
         "expect-no-notification ''\n"
         "quit\n",
-        s_login, s_home, s_reg, s_down, go, NET.net, s_returned, NET.net, month, s_report);
+        s_login, s_home, photo, s_reg, s_down, go, NET.net, s_returned, NET.net, month, s_report);
     g_autofree char *papers = g_strdup_printf("%s/papers", NET.net);
     assert_int_equal(g_mkdir_with_parents(papers, 0700), 0);
     sj_test_proc p = {0};
@@ -925,6 +1025,18 @@ static void test_station_case_reaches_county(void **state)
     assert_null(strstr(ledger, APPLICANT));
     assert_null(strstr(ledger, "410423198001011238"));
     assert_null(strstr(ledger, "13812345678"));
+    /* The photo attached on the registration form reached the county whole,
+     * with its material (it goes up once the case is recorded). */
+    const char *done = "0";
+    for (int i = 0; i < 60 && strcmp(done, "1") != 0; i++) {
+        if (i > 0)
+            g_usleep(G_USEC_PER_SEC);
+        done = pq("SELECT count(*) FROM attachment a JOIN cases c USING (case_id)"
+                  " WHERE c.number = '%s' AND a.complete AND a.name = '户口簿.png'"
+                  " AND a.material = '户口簿' AND a.mime = 'image/png' AND a.size = %zu",
+                  NET.number, png_len);
+    }
+    assert_string_equal(done, "1");
 }
 
 /* 2. The township desk (a second sanji-desk, the township's config) sees
