@@ -226,4 +226,14 @@ size_t sj_conn_queued_bytes(const sj_conn *conn);
 /* The options in force (for owners that print them). */
 const sj_conn_options *sj_conn_options_of(const sj_conn *conn);
 
+/* ---- taking a delivered envelope ------------------------------------------ */
+
+/* Takes over env, the envelope on_message is being called with on this
+ * link, without decoding its frame again: the returned envelope holds its
+ * fields (freed with sj_envelope_free()) and env is left an empty Envelope
+ * (no body) for the rest of the call.  Only during on_message, only for
+ * that call's env.  Returns NULL when memory is short or the link is not
+ * ready (env unchanged). */
+Sanji__Envelope *sj_conn_take_envelope(sj_conn *conn, const Sanji__Envelope *env);
+
 #endif
