@@ -10,18 +10,27 @@
  * Cost per message (docs/PERFORMANCE.md, tuning items 4-9): persons and
  * items come from memory (refdata.h); the processed-message insert is the
  * dedup check; the writes of a message are few statements (data-modifying
- * CTEs).  Three modes, each the fallback of the one before:
+ * CTEs).  Three modes, each the fallback of the one before (their writes:
+ * apply_exec.c):
  *   pipelined  the batch's cases are read in one query and its writes are
- *              deferred (countyd_apply_defer()) and sent in one pipeline: set-based, one
- *              statement per table (countyd_apply_set_flush(), apply_set.h; the default),
- *              or one per row (countyd_apply_pipe_flush(), apply.set_based = false);
- *              a round trip per batch, not per statement;
+ *              deferred (countyd_apply_defer()) and sent in one pipeline:
+ *              set-based, one statement per table
+ *              (countyd_apply_set_flush(), apply_set.h; the default), or
+ *              one per row (countyd_apply_pipe_flush(),
+ *              apply.set_based = false); a round trip per batch, not per
+ *              statement;
  *   serial     the statements of one message after another, the last of
  *              them in one pipeline with the processed-message row;
  *   safe       serial with a savepoint per message (NEED_SAFE).
  *
+ * This file is the rules side: each message decoded into what to do (the
+ * acting person, its own fields, the state machine of common/case.c, the
+ * county's records) and the statements that record it; how they reach
+ * PostgreSQL in each mode is apply_exec.c's (apply_int.h).
+ *
  * Entry points: countyd_apply_open(), countyd_apply_close(),
- * countyd_apply_batch(), countyd_apply_system().
+ * countyd_apply_batch(), countyd_apply_system(); countyd_apply_set_kind()
+ * for apply_exec.c.
  */
 #include "apply_int.h"
 
@@ -1087,8 +1096,9 @@ static int act_on_case(countyd_apply *a, const Sanji__CaseAction *act, const act
             goto out;
     }
     if (countyd_apply_set_mode(a) &&
-        (rc = countyd_apply_touched_keep(a, r->case_id, c, next + (int)out.n_events - 1, r->case_number,
-                           t ? t->submit : NULL, update_at, err)) != 0)
+        (rc = countyd_apply_touched_keep(a, r->case_id, c, next + (int)out.n_events - 1,
+                                         r->case_number, t ? t->submit : NULL, update_at,
+                                         err)) != 0)
         goto out;
     r->status = SANJI__ACK_STATUS__ACK_STATUS_APPLIED;
     r->case_version = c->version;
@@ -1268,7 +1278,8 @@ again:
             goto fail;
     }
     a->cur = NULL;
-    if (a->pipelined && (rc = a->row_writes ? countyd_apply_pipe_flush(a, err) : countyd_apply_set_flush(a, err)) != 0)
+    if (a->pipelined && (rc = a->row_writes ? countyd_apply_pipe_flush(a, err)
+                                            : countyd_apply_set_flush(a, err)) != 0)
         goto serial;
     if ((rc = countyd_db_exec(a->db, "COMMIT", 0, NULL, err)) != 0)
         goto fail;

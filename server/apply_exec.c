@@ -88,10 +88,10 @@ static int case_keep(countyd_apply_pipe *pp, const sj_case *src, sj_case *dst)
 }
 
 /* r (a message on a case registered earlier in this batch) gets the
- * case's number once countyd_apply_set_flush() knows it; its processed-message row reads
- * it from the case row (RECORD_NEW_CASE_SQL). */
+ * case's number once countyd_apply_set_flush() knows it; its
+ * processed-message row reads it from the case row (RECORD_NEW_CASE_SQL). */
 int countyd_apply_number_later(countyd_apply *a, countyd_apply_result *r,
-                        const countyd_apply_result *from, sj_error *err)
+                               const countyd_apply_result *from, sj_error *err)
 {
     countyd_apply_pipe *pp = a->pipe;
     if (pp->nnf == pp->nfcap) {
@@ -112,9 +112,9 @@ int countyd_apply_number_later(countyd_apply *a, countyd_apply_result *r,
  * registration's result), and, for an action, the index of its deferred
  * update (else -1), which replaces the one an earlier message of the
  * batch deferred: only the last state of a row is written. */
-int countyd_apply_touched_keep(countyd_apply *a, const uint8_t id[16], const sj_case *c, int last_seq,
-                        const char *number, const countyd_apply_result *submit, long update_at,
-                        sj_error *err)
+int countyd_apply_touched_keep(countyd_apply *a, const uint8_t id[16], const sj_case *c,
+                               int last_seq, const char *number,
+                               const countyd_apply_result *submit, long update_at, sj_error *err)
 {
     countyd_apply_pipe *pp = a->pipe;
     touched *t = countyd_apply_touched_find(pp, id);
@@ -138,7 +138,7 @@ int countyd_apply_touched_keep(countyd_apply *a, const uint8_t id[16], const sj_
     t->last_seq = last_seq;
     if (update_at >= 0) {
         if (t->update >= 0)
-            pp->d[t->update].sql = NULL; /* superseded: countyd_apply_set_flush() skips it */
+            pp->d[t->update].sql = NULL; /* superseded: the set-based flush skips it */
         t->update = update_at;
     }
     return 0;
@@ -146,7 +146,7 @@ int countyd_apply_touched_keep(countyd_apply *a, const uint8_t id[16], const sj_
 
 /* Keeps a copy of a statement and its parameters for countyd_apply_pipe_flush(). */
 int countyd_apply_defer(countyd_apply *a, const char *sql, int n, const char *const *params,
-                 sink_kind sink, countyd_apply_result *r, sj_error *err)
+                        sink_kind sink, countyd_apply_result *r, sj_error *err)
 {
     countyd_apply_pipe *pp = a->pipe;
     if (pp->n == pp->cap) {
@@ -205,7 +205,7 @@ int countyd_apply_pipe_flush(countyd_apply *a, sj_error *err)
 /* A write whose result fills a sink: deferred in the pipelined mode, run
  * now (and its sink filled) otherwise. */
 int countyd_apply_run_write(countyd_apply *a, const char *sql, int n, const char *const *params,
-                     sink_kind sink, countyd_apply_result *r, sj_error *err)
+                            sink_kind sink, countyd_apply_result *r, sj_error *err)
 {
     if (a->pipelined)
         return countyd_apply_defer(a, sql, n, params, sink, r, err);
@@ -243,7 +243,7 @@ int countyd_apply_set_flush(countyd_apply *a, sj_error *err)
     for (size_t i = 0; i < pp->n; i++) {
         deferred *d = &pp->d[i];
         if (!d->sql)
-            continue; /* a case's update superseded by a later one (countyd_apply_touched_keep()) */
+            continue; /* a case's update superseded by a later one (touched_keep) */
         bool new_case = false;
         int k = countyd_apply_set_kind(d->sql, &new_case);
         if (k < 0)

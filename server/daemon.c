@@ -434,16 +434,15 @@ static void on_message(sj_conn *conn, const Sanji__Envelope *env, const uint8_t 
                        size_t len)
 {
     countyd_session *s = session_of(conn);
-    (void)payload;
-    (void)len;
-    bool hello = env->body_case == SANJI__ENVELOPE__BODY_HELLO && env->hello->crl_updates;
+    /* Read before the session may take the envelope over (session.h). */
+    bool crl_updates = env->body_case == SANJI__ENVELOPE__BODY_HELLO && env->hello->crl_updates;
     if (s)
         countyd_session_message(s, env);
     /* A relay that takes CRL updates gets the CRL in force now and after
      * every change (the session itself knows nothing of the PKI). */
     const sj_identity *peer = sj_conn_peer(conn);
-    if (s && hello && peer &&
-        peer->role == SJ_NODE_ROLE_RELAY && sj_conn_established(conn))
+    if (s && crl_updates && peer && peer->role == SJ_NODE_ROLE_RELAY &&
+        sj_conn_established(conn))
         crl_subscribe(sj_listener_data(sj_listener_of(conn)), conn);
 }
 

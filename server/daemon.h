@@ -35,8 +35,8 @@
  * (each link's conversation, which knows only the workers and the batcher);
  * this module makes them and wires them together.
  *
- * Exhaustion: memory short at start-up ends the start with an error (the
- * program exits 70); mid-run it never exits: a batch that cannot be made
+ * Exhaustion: memory short at start-up ends the start with SJ_ENOMEM (the
+ * program reports it and exits 1); mid-run it never exits: a batch that cannot be made
  * waits and is tried again, a session's job that cannot be made closes
  * that link (its peer reconnects and sends again), periodic work (sweep,
  * notifier, status) waits for its next turn.
