@@ -773,3 +773,24 @@ int sj_conn_send_frame(sj_conn *c, uint8_t *frame, size_t len, sj_error *err)
     sj_frame_header_put(frame, (uint32_t)len);
     return write_plain(c, frame, SJ_FRAME_HEADER_SIZE + len, err);
 }
+
+/* ---- taking a delivered envelope (conn.h) ---------------------------------- */
+
+Sanji__Envelope *sj_conn_take_envelope(sj_conn *c, const Sanji__Envelope *env)
+{
+    if (c == NULL || env == NULL || c->state != ST_READY)
+        return NULL; /* on_message is delivered only on a ready link */
+    /* The envelope on_frame() delivers was unpacked on the heap by
+     * sj_envelope_unpack() (envelope.c's allocator is malloc/free), and
+     * on_frame() frees it with sj_envelope_free() after on_message.  Its
+     * fields move to a new shell from the same allocator; the delivered
+     * one is re-initialised to an empty Envelope, whose free then releases
+     * only the shell (protobuf-c frees no field that holds its default). */
+    Sanji__Envelope *own = malloc(sizeof(*own));
+    if (own == NULL)
+        return NULL;
+    Sanji__Envelope *src = (Sanji__Envelope *)(uintptr_t)env;
+    *own = *src;
+    sanji__envelope__init(src);
+    return own;
+}

@@ -73,7 +73,8 @@
  * sj_conn_peer(), sj_conn_peer_cert(), sj_conn_recheck_peer(), sj_conn_log_cut(),
  * sj_conn_established(), sj_conn_set_data(), sj_conn_data(),
  * sj_conn_owner(), sj_conn_blocked(), sj_conn_queued_bytes(),
- * sj_conn_send_mark(), sj_conn_written(), sj_conn_options_default().
+ * sj_conn_send_mark(), sj_conn_written(), sj_conn_options_default(),
+ * sj_conn_send_frame(), sj_conn_take_envelope().
  */
 #ifndef SJ_CONN_H
 #define SJ_CONN_H
@@ -233,5 +234,15 @@ const sj_conn_options *sj_conn_options_of(const sj_conn *conn);
  * second buffer and no copy (the client's outbox rows, read from its store
  * that way).  The caller keeps frame. */
 int sj_conn_send_frame(sj_conn *conn, uint8_t *frame, size_t len, sj_error *err);
+
+/* ---- taking a delivered envelope ------------------------------------------ */
+
+/* Takes over env, the envelope on_message is being called with on this
+ * link, without decoding its frame again: the returned envelope holds its
+ * fields (freed with sj_envelope_free()) and env is left an empty Envelope
+ * (no body) for the rest of the call.  Only during on_message, only for
+ * that call's env.  Returns NULL when memory is short or the link is not
+ * ready (env unchanged). */
+Sanji__Envelope *sj_conn_take_envelope(sj_conn *conn, const Sanji__Envelope *env);
 
 #endif

@@ -10,20 +10,29 @@
  * Cost per message (docs/PERFORMANCE.md, tuning items 4-9): persons and
  * items come from memory (refdata.h); the processed-message insert is the
  * dedup check; the writes of a message are few statements (data-modifying
- * CTEs).  Three modes, each the fallback of the one before:
+ * CTEs).  Three modes, each the fallback of the one before (their writes:
+ * apply_exec.c):
  *   pipelined  the batch's cases are read in one query and its writes are
- *              deferred (defer()) and sent in one pipeline: set-based, one
- *              statement per table (set_flush(), apply_set.h; the default),
- *              or one per row (pipe_flush(), apply.set_based = false);
- *              a round trip per batch, not per statement;
+ *              deferred (countyd_apply_defer()) and sent in one pipeline:
+ *              set-based, one statement per table
+ *              (countyd_apply_set_flush(), apply_set.h; the default), or
+ *              one per row (countyd_apply_pipe_flush(),
+ *              apply.set_based = false); a round trip per batch, not per
+ *              statement;
  *   serial     the statements of one message after another, the last of
  *              them in one pipeline with the processed-message row;
  *   safe       serial with a savepoint per message (NEED_SAFE).
  *
+ * This file is the rules side: each message decoded into what to do (the
+ * acting person, its own fields, the state machine of common/case.c, the
+ * county's records) and the statements that record it; how they reach
+ * PostgreSQL in each mode is apply_exec.c's (apply_int.h).
+ *
  * Entry points: countyd_apply_open(), countyd_apply_close(),
- * countyd_apply_batch(), countyd_apply_system().
+ * countyd_apply_batch(), countyd_apply_system(); countyd_apply_set_kind()
+ * for apply_exec.c.
  */
-#include "apply.h"
+#include "apply_int.h"
 
 #include <inttypes.h>
 #include <stdio.h>
@@ -73,243 +82,6 @@ static int check_client_time(const countyd_apply *a, int64_t t, int64_t now,
         return refuse(r, SJ_EBAD_TIME, N_("The time given is before this county's network "
                                           "existed; correct this computer's date and time."));
     return 0;
-}
-
-/* --- the pipelined mode's deferred writes ------------------------------------- */
-
-/* What a deferred statement's result fills in once the pipeline has run. */
-typedef enum sink_kind {
-    SINK_NONE,     /* nothing: a failure is an error of the pipeline */
-    SINK_ONE_ROW,  /* must return one row (the update of a locked case) */
-    SINK_NUMBER,   /* the new case's number -> r->case_number */
-    SINK_FEED_SEQ, /* the feed row's seq -> r->feed_seq */
-} sink_kind;
-
-typedef struct deferred {
-    const char *sql;     /* static text */
-    int n;
-    const char **params; /* copies in the pipe's arena */
-    sink_kind sink;
-    countyd_apply_result *r;
-} deferred;
-
-/* The set-based mode applies several messages on one case in one batch:
- * a case the batch wrote is kept here as the messages left it, and the
- * next message on it is judged against that, as the serial mode judges it
- * against the row the message before wrote. */
-typedef struct touched {
-    uint8_t id[16];
-    sj_case c;                          /* strings in the pipe's arena */
-    int last_seq;                       /* its last event */
-    char number[32];                    /* "" for a case registered in this batch */
-    const countyd_apply_result *submit; /* that registration's result (its number) */
-    long update;                        /* index in d of its deferred update, or -1 */
-} touched;
-
-/* A result whose case number is that of a case registered in the same
- * batch, known once the case rows are written. */
-typedef struct number_from {
-    countyd_apply_result *r;
-    const countyd_apply_result *from;
-} number_from;
-
-typedef struct countyd_apply_pipe {
-    countyd_arena arena;
-    deferred *d;
-    size_t n, cap;
-    PGresult *cases; /* the batch's cases read FOR UPDATE (prefetch_cases()) */
-    touched *t;
-    size_t nt, tcap;
-    number_from *nf;
-    size_t nnf, nfcap;
-} countyd_apply_pipe;
-
-static void pipe_reset(countyd_apply_pipe *pp)
-{
-    countyd_arena_free(&pp->arena);
-    pp->n = 0;
-    pp->nt = 0;
-    pp->nnf = 0;
-    PQclear(pp->cases);
-    pp->cases = NULL;
-}
-
-/* Several messages on one case are applied set-based (touched above); the
- * per-row pipeline keeps to batches on distinct cases. */
-static bool set_mode(const countyd_apply *a)
-{
-    return a->pipelined && !a->row_writes;
-}
-
-static touched *touched_find(countyd_apply_pipe *pp, const uint8_t id[16])
-{
-    for (size_t i = pp->nt; i-- > 0;)
-        if (memcmp(pp->t[i].id, id, 16) == 0)
-            return &pp->t[i];
-    return NULL;
-}
-
-static const char *arena_dup(countyd_arena *ar, const char *s)
-{
-    return s ? countyd_arena_strdup(ar, s) : NULL;
-}
-
-/* *dst = *src with its text copied into the pipe's arena (src's may live
- * only as long as the message's own arena).  Returns 0 or SJ_ENOMEM. */
-static int case_keep(countyd_apply_pipe *pp, const sj_case *src, sj_case *dst)
-{
-    countyd_arena *ar = &pp->arena;
-    sj_case c = *src;
-    c.department = arena_dup(ar, src->department);
-    c.department_code = arena_dup(ar, src->department_code);
-    c.result = arena_dup(ar, src->result);
-    c.return_reason = arena_dup(ar, src->return_reason);
-    c.assignee = arena_dup(ar, src->assignee);
-    c.assignee_name = arena_dup(ar, src->assignee_name);
-    c.carrier = arena_dup(ar, src->carrier);
-    c.carrier_name = arena_dup(ar, src->carrier_name);
-    if (src->n_materials > 0) {
-        const char **m = countyd_arena_alloc(ar, src->n_materials * sizeof(*m));
-        if (!m)
-            return SJ_ENOMEM;
-        for (size_t i = 0; i < src->n_materials; i++)
-            m[i] = arena_dup(ar, src->materials[i]);
-        c.materials = m;
-    }
-    *dst = c;
-    return 0;
-}
-
-/* r (a message on a case registered earlier in this batch) gets the
- * case's number once set_flush() knows it; its processed-message row reads
- * it from the case row (RECORD_NEW_CASE_SQL). */
-static int number_later(countyd_apply *a, countyd_apply_result *r,
-                        const countyd_apply_result *from, sj_error *err)
-{
-    countyd_apply_pipe *pp = a->pipe;
-    if (pp->nnf == pp->nfcap) {
-        size_t cap = pp->nfcap ? 2 * pp->nfcap : 64;
-        number_from *more = realloc(pp->nf, cap * sizeof(*more));
-        if (!more)
-            return sj_error_set(err, SJ_ENOMEM, "out of memory");
-        pp->nf = more;
-        pp->nfcap = cap;
-    }
-    pp->nf[pp->nnf++] = (number_from){.r = r, .from = from};
-    a->number_later = true;
-    return 0;
-}
-
-/* Keeps what a message left of case id (set-based mode only): c after it,
- * its last event, its number ("" when registered in this batch, with the
- * registration's result), and, for an action, the index of its deferred
- * update (else -1), which replaces the one an earlier message of the
- * batch deferred: only the last state of a row is written. */
-static int touched_keep(countyd_apply *a, const uint8_t id[16], const sj_case *c, int last_seq,
-                        const char *number, const countyd_apply_result *submit, long update_at,
-                        sj_error *err)
-{
-    countyd_apply_pipe *pp = a->pipe;
-    touched *t = touched_find(pp, id);
-    if (!t) {
-        if (pp->nt == pp->tcap) {
-            size_t cap = pp->tcap ? 2 * pp->tcap : 64;
-            touched *more = realloc(pp->t, cap * sizeof(*more));
-            if (!more)
-                return sj_error_set(err, SJ_ENOMEM, "out of memory");
-            pp->t = more;
-            pp->tcap = cap;
-        }
-        t = &pp->t[pp->nt++];
-        memcpy(t->id, id, 16);
-        snprintf(t->number, sizeof(t->number), "%s", number);
-        t->submit = submit;
-        t->update = -1;
-    }
-    if (case_keep(pp, c, &t->c) != 0)
-        return sj_error_set(err, SJ_ENOMEM, "out of memory");
-    t->last_seq = last_seq;
-    if (update_at >= 0) {
-        if (t->update >= 0)
-            pp->d[t->update].sql = NULL; /* superseded: set_flush() skips it */
-        t->update = update_at;
-    }
-    return 0;
-}
-
-/* Keeps a copy of a statement and its parameters for pipe_flush(). */
-static int defer(countyd_apply *a, const char *sql, int n, const char *const *params,
-                 sink_kind sink, countyd_apply_result *r, sj_error *err)
-{
-    countyd_apply_pipe *pp = a->pipe;
-    if (pp->n == pp->cap) {
-        size_t cap = pp->cap ? 2 * pp->cap : 64;
-        deferred *d = realloc(pp->d, cap * sizeof(*d));
-        if (!d)
-            return sj_error_set(err, SJ_ENOMEM, "out of memory");
-        pp->d = d;
-        pp->cap = cap;
-    }
-    const char **copy = countyd_arena_alloc(&pp->arena, (size_t)n * sizeof(*copy));
-    for (int i = 0; i < n; i++)
-        copy[i] = params[i] ? countyd_arena_strdup(&pp->arena, params[i]) : NULL;
-    pp->d[pp->n++] = (deferred){.sql = sql, .n = n, .params = copy, .sink = sink, .r = r};
-    return 0;
-}
-
-static int take_result(const deferred *d, const PGresult *res, sj_error *err)
-{
-    if (d->sink == SINK_NONE)
-        return 0;
-    if (PQntuples(res) != 1)
-        return sj_error_set(err, SJ_EINTERNAL, "a pipelined write returned %d rows, not one (%.50s)",
-                            PQntuples(res), d->sql);
-    if (d->sink == SINK_NUMBER)
-        snprintf(d->r->case_number, sizeof(d->r->case_number), "%s", PQgetvalue(res, 0, 0));
-    else if (d->sink == SINK_FEED_SEQ)
-        d->r->feed_seq = strtoull(PQgetvalue(res, 0, 0), NULL, 10);
-    return 0;
-}
-
-/* Sends every deferred write in order, COUNTYD_DB_PIPELINE_MAX statements
- * per round trip, and fills the results' sinks.  Any failure aborts the
- * transaction; the caller runs the batch again serially. */
-static int pipe_flush(countyd_apply *a, sj_error *err)
-{
-    countyd_apply_pipe *pp = a->pipe;
-    for (size_t at = 0; at < pp->n; at += COUNTYD_DB_PIPELINE_MAX) {
-        size_t k = pp->n - at < COUNTYD_DB_PIPELINE_MAX ? pp->n - at : COUNTYD_DB_PIPELINE_MAX;
-        countyd_db_stmt st[COUNTYD_DB_PIPELINE_MAX];
-        for (size_t i = 0; i < k; i++)
-            st[i] = (countyd_db_stmt){.sql = pp->d[at + i].sql, .n = pp->d[at + i].n,
-                                      .params = pp->d[at + i].params};
-        int rc = countyd_db_pipeline(a->db, st, k, err);
-        for (size_t i = 0; i < k; i++) {
-            if (rc == 0)
-                rc = take_result(&pp->d[at + i], st[i].res, err);
-            PQclear(st[i].res);
-        }
-        if (rc != 0)
-            return rc;
-    }
-    return 0;
-}
-
-/* A write whose result fills a sink: deferred in the pipelined mode, run
- * now (and its sink filled) otherwise. */
-static int run_write(countyd_apply *a, const char *sql, int n, const char *const *params,
-                     sink_kind sink, countyd_apply_result *r, sj_error *err)
-{
-    if (a->pipelined)
-        return defer(a, sql, n, params, sink, r, err);
-    PGresult *res;
-    int rc = countyd_db_query(a->db, sql, n, params, &res, err);
-    if (rc != 0)
-        return rc;
-    deferred d = {.sql = sql, .sink = sink, .r = r};
-    rc = take_result(&d, res, err);
-    PQclear(res);
-    return rc;
 }
 
 int countyd_apply_open(countyd_apply *a, PGconn *db, const char *county, sj_error *err)
@@ -377,7 +149,7 @@ void countyd_apply_close(countyd_apply *a)
     a->calendar = NULL;
     countyd_refdata_cache_free(&a->refs);
     if (a->pipe) {
-        pipe_reset(a->pipe);
+        countyd_apply_pipe_reset(a->pipe);
         free(a->pipe->d);
         free(a->pipe->t);
         free(a->pipe->nf);
@@ -594,11 +366,11 @@ static int write_event(countyd_apply *a, const char *village, const event_row *e
     }
     snprintf(r->village, sizeof(r->village), "%s", village);
     if (a->pipelined) {
-        int rc = defer(a, st[0].sql, st[0].n, st[0].params, SINK_FEED_SEQ, r, err);
+        int rc = countyd_apply_defer(a, st[0].sql, st[0].n, st[0].params, SINK_FEED_SEQ, r, err);
         if (rc == 0 && with_record) {
             /* A new case's number is read from its row (not known yet). */
             bool new_case = a->cur->submit || a->number_later;
-            rc = defer(a, new_case ? RECORD_NEW_CASE_SQL : RECORD_STRICT_SQL, 8, row.p, SINK_NONE,
+            rc = countyd_apply_defer(a, new_case ? RECORD_NEW_CASE_SQL : RECORD_STRICT_SQL, 8, row.p, SINK_NONE,
                        NULL, err);
             a->recorded = a->record_fresh = true; /* else the pipeline fails */
         }
@@ -633,7 +405,7 @@ static int record_result(countyd_apply *a, const char *message_id, const countyd
     record_row x;
     record_params(&x, message_id, peer, r);
     if (a->pipelined) {
-        int rc = defer(a, a->number_later ? RECORD_NEW_CASE_SQL : RECORD_STRICT_SQL, 8, x.p,
+        int rc = countyd_apply_defer(a, a->number_later ? RECORD_NEW_CASE_SQL : RECORD_STRICT_SQL, 8, x.p,
                        SINK_NONE, NULL, err);
         return rc != 0 ? rc : 1; /* a recorded id fails the pipeline */
     }
@@ -697,7 +469,7 @@ static int queue_notification(countyd_apply *a, const char *cid, int seq, const 
     fmt_i64(when, sizeof(when), at);
     const char *p[] = {cid, sq, kind, when};
     r->notify_queued = true;
-    return run_write(a, NOTIFY_SQL, 4, p, SINK_ONE_ROW, r, err);
+    return countyd_apply_run_write(a, NOTIFY_SQL, 4, p, SINK_ONE_ROW, r, err);
 }
 
 /* --- persons an action names ------------------------------------------------ */
@@ -755,18 +527,25 @@ static const char CASE_INSERT_SQL[] =
     " greatest(5, length(last_seq::text)), '0') FROM n), $3, $4, $5, $6, $7, $8, $9, $10, $11,"
     " $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $24, $25, $26, $27, $28) RETURNING number";
 
-static int apply_submit(countyd_apply *a, const countyd_apply_msg *m, const char *mid,
-                        countyd_apply_result *r, sj_error *err)
-{
-    const Sanji__CaseSubmit *s = m->submit;
-    if (s->case_id.len != 16)
-        return refuse(r, SJ_EBAD_FIELD, N_("The case id is not 16 bytes long."));
-    memcpy(r->case_id, s->case_id.data, 16);
+/* What a CaseSubmit decides, for the writes. */
+typedef struct submit_plan {
     sj_actor actor;
     char person_name[256];
-    int rc = check_person(a, m->peer, s->actor_person, &actor, person_name, sizeof(person_name), r);
-    if (rc != 0)
-        return rc;
+    char id_number[SJ_PERSONAL_ID_SIZE];
+    char cid[SJ_UUID_TEXT_SIZE];
+    const char *carrier, *carrier_name; /* 全程代办员 */
+    const countyd_ref_item *item;
+    int64_t now, start;                 /* the county's clock; the limit's start */
+    sj_case_outcome out;                /* sj_case_register()'s, with the due time */
+} submit_plan;
+
+/* A CaseSubmit's own fields: a village of this county, the registration's
+ * fields (sj_case_check_submit()), the ID number (normalised into pl) and
+ * phone, and a case id not yet used.  Returns 0, REFUSED or an error. */
+static int judge_fields(countyd_apply *a, const Sanji__CaseSubmit *s, submit_plan *pl,
+                        countyd_apply_result *r, sj_error *err)
+{
+    int rc;
     if (!s->village || !sj_orgunit_valid(s->village) ||
         sj_orgunit_level(s->village) != SJ_LEVEL_VILLAGE || strncmp(s->village, a->county, 6) != 0)
         return refuse(r, SJ_ESCOPE, N_("The village is not a village of this county."));
@@ -778,16 +557,14 @@ static int apply_submit(countyd_apply *a, const countyd_apply_msg *m, const char
     sj_error why;
     if ((rc = sj_case_check_submit(&sub, &why)) != 0)
         return refuse(r, rc, why.message);
-    char id_number[SJ_PERSONAL_ID_SIZE];
-    if (sj_personal_check_id(ap->id_number, id_number, &why) != 0)
+    if (sj_personal_check_id(ap->id_number, pl->id_number, &why) != 0)
         return refuse(r, SJ_EBAD_ID_NUMBER, why.message);
     if (sj_personal_check_phone(ap->phone, &why) != 0)
         return refuse(r, SJ_EBAD_PHONE, why.message);
 
-    char cid[SJ_UUID_TEXT_SIZE];
-    sj_uuid_format(r->case_id, cid);
+    sj_uuid_format(r->case_id, pl->cid);
     PGresult *res;
-    const char *pc[] = {cid};
+    const char *pc[] = {pl->cid};
     /* Pipelined, an existing id makes the case insert fail (primary key)
      * and the serial run refuses it here. */
     if (!a->pipelined) {
@@ -799,15 +576,36 @@ static int apply_submit(countyd_apply *a, const countyd_apply_msg *m, const char
         if (exists)
             return refuse(r, SJ_ECASE_EXISTS, N_("A case with this id exists already."));
     }
+    return 0;
+}
+
+/* The rules of a CaseSubmit: the acting person, the village, the
+ * registration's own fields (sj_case_check_submit()), a new case id, the
+ * carrier, the item, the time, then sj_case_register() and the due time.
+ * Returns 0 with pl filled, REFUSED, or an error. */
+static int judge_submit(countyd_apply *a, const countyd_apply_msg *m, submit_plan *pl,
+                        countyd_apply_result *r, sj_error *err)
+{
+    const Sanji__CaseSubmit *s = m->submit;
+    if (s->case_id.len != 16)
+        return refuse(r, SJ_EBAD_FIELD, N_("The case id is not 16 bytes long."));
+    memcpy(r->case_id, s->case_id.data, 16);
+    int rc = check_person(a, m->peer, s->actor_person, &pl->actor, pl->person_name,
+                          sizeof(pl->person_name), r);
+    if (rc != 0)
+        return rc;
+    if ((rc = judge_fields(a, s, pl, r, err)) != 0)
+        return rc;
     /* 全程代办员: the first receiver unless the village names another of
      * its active cadres. */
-    const char *carrier = s->actor_person, *carrier_name = person_name;
+    pl->carrier = s->actor_person;
+    pl->carrier_name = pl->person_name;
     if (s->carrier && s->carrier[0]) {
         const countyd_ref_person *cp = countyd_refdata_cache_person(&a->refs, s->carrier);
         if ((rc = check_named(cp, SJ_LEVEL_VILLAGE, s->village, NULL, r)) != 0)
             return rc;
-        carrier = cp->id;
-        carrier_name = cp->name;
+        pl->carrier = cp->id;
+        pl->carrier_name = cp->name;
     }
     const countyd_ref_item *item = countyd_refdata_cache_item(&a->refs, s->item_code);
     if (!item)
@@ -817,82 +615,105 @@ static int apply_submit(countyd_apply *a, const countyd_apply_msg *m, const char
         return refuse(r, SJ_EUNKNOWN_ITEM,
                       N_("This catalogue item has been retired by the county; new cases cannot be "
                          "registered for it. Choose another item."));
-    const char *item_name = item->name;
-    sj_level min_level = (sj_level)item->min_level;
+    pl->item = item;
     int limit = item->limit_days, urgent_limit = item->urgent_limit_days;
 
-    int64_t now = sj_clock_real_ms();
+    int64_t now = pl->now = sj_clock_real_ms();
     /* The time limit runs from registration as the cadre saved it (the
      * station may have been offline); a time the station cannot have saved
      * it at is refused, not moved, so that no false date is recorded. */
     if ((rc = check_client_time(a, s->registered_at_ms, now, r)) != 0)
         return rc;
-    int64_t start =
+    int64_t start = pl->start =
         s->registered_at_ms > 0 && s->registered_at_ms <= now ? s->registered_at_ms : now;
-    sj_case_outcome out;
-    if ((rc = sj_case_register(s->village, min_level, start, &actor, &out, &why)) != 0)
+    sj_case_outcome *out = &pl->out;
+    sj_error why;
+    if ((rc = sj_case_register(s->village, (sj_level)item->min_level, start, &pl->actor, out,
+                               &why)) != 0)
         return refuse(r, rc, why.message);
     int days = s->urgent && urgent_limit > 0 ? urgent_limit : limit;
     /* The clock starts: due `days` working days after registration,
      * provisional if that falls in a year the calendar does not cover. */
-    out.next.limit_days = (uint32_t)days;
-    if (sj_case_due(a->calendar, start, out.next.limit_days, &out.next.due_at_ms,
-                    &out.next.due_provisional) != 0)
+    out->next.limit_days = (uint32_t)days;
+    if (sj_case_due(a->calendar, start, out->next.limit_days, &out->next.due_at_ms,
+                    &out->next.due_provisional) != 0)
         return refuse(r, SJ_EBAD_FIELD, N_("The registration time is out of range."));
     /* The cadre's "do not notify" (不通知) holds for the case's life. */
-    out.next.notify = s->no_notify ? SJ_NOTIFY_OFF : SJ_NOTIFY_NONE;
-    int64_t due = out.next.due_at_ms;
-    out.events[0].due_at_ms = due;
-    out.events[0].due_provisional = out.next.due_provisional;
+    out->next.notify = s->no_notify ? SJ_NOTIFY_OFF : SJ_NOTIFY_NONE;
+    out->events[0].due_at_ms = out->next.due_at_ms;
+    out->events[0].due_provisional = out->next.due_provisional;
+    return 0;
+}
 
+/* The writes of an accepted CaseSubmit: the case row with its number,
+ * its events and feed rows, and in the set-based mode the case as this
+ * batch left it. */
+static int write_submit(countyd_apply *a, const countyd_apply_msg *m, const char *mid,
+                        const submit_plan *pl, countyd_apply_result *r, sj_error *err)
+{
+    const Sanji__CaseSubmit *s = m->submit;
+    const Sanji__Applicant *ap = s->applicant;
+    int rc;
     /* Case number: per county per China day of the county's clock,
      * <county>-<yyyymmdd>-<seq, 5 digits or more>, taken from the locked
      * per-day counter in the same statement as the case row. */
     before_write(a);
     char day[SJ_CLOCK_DATE_SIZE], prefix[32];
-    sj_clock_format_date(sj_clock_china_day(now), day);
+    sj_clock_format_date(sj_clock_china_day(pl->now), day);
     snprintf(prefix, sizeof(prefix), "%s-%.4s%.2s%.2s", a->county, day, day + 5, day + 8);
 
-    const sj_case *c = &out.next;
+    const sj_case *c = &pl->out.next;
     char minl[8], hl[8], st[8], ver[24], reg[24], due_s[24], upd[24], appt[24], lim[16], ns[8];
     snprintf(ns, sizeof(ns), "%d", (int)c->notify);
     snprintf(lim, sizeof(lim), "%u", c->limit_days);
-    snprintf(minl, sizeof(minl), "%d", (int)min_level);
+    snprintf(minl, sizeof(minl), "%d", (int)pl->item->min_level);
     snprintf(hl, sizeof(hl), "%d", (int)c->holder_level);
     snprintf(st, sizeof(st), "%d", (int)c->status);
     snprintf(ver, sizeof(ver), "%" PRIu64, c->version);
-    fmt_i64(reg, sizeof(reg), start);
-    fmt_i64(due_s, sizeof(due_s), due);
+    fmt_i64(reg, sizeof(reg), pl->start);
+    fmt_i64(due_s, sizeof(due_s), c->due_at_ms);
     fmt_i64(upd, sizeof(upd), c->updated_at_ms);
     fmt_i64(appt, sizeof(appt), s->appointment_at_ms > 0 ? s->appointment_at_ms : 0);
-    const char *p[] = {cid, prefix, s->village, item->code, item_name, minl, ap->name, id_number,
-                       ap->phone, s->request_text, s->actor_person, person_name, hl,
+    const char *p[] = {pl->cid, prefix, s->village, pl->item->code, pl->item->name, minl, ap->name,
+                       pl->id_number, ap->phone, s->request_text, s->actor_person,
+                       pl->person_name, hl,
                        c->holder_unit, st, ver, reg, due_s, upd, b(s->urgent), appt, a->county,
-                       day, lim, b(c->due_provisional), ns, carrier, carrier_name};
-    if ((rc = run_write(a, CASE_INSERT_SQL, 28, p, SINK_NUMBER, r, err)) != 0)
+                       day, lim, b(c->due_provisional), ns, pl->carrier, pl->carrier_name};
+    if ((rc = countyd_apply_run_write(a, CASE_INSERT_SQL, 28, p, SINK_NUMBER, r, err)) != 0)
         return rc;
     r->status = SANJI__ACK_STATUS__ACK_STATUS_APPLIED; /* final before the last write_event() */
     r->case_version = c->version;
-    for (size_t i = 0; i < out.n_events; i++) {
-        event_row e = {.case_id = cid, .seq = (int)i + 1, .ev = &out.events[i],
-                       .person = s->actor_person, .person_name = person_name,
+    const sj_case_outcome *out = &pl->out;
+    for (size_t i = 0; i < out->n_events; i++) {
+        event_row e = {.case_id = pl->cid, .seq = (int)i + 1, .ev = &out->events[i],
+                       .person = s->actor_person, .person_name = pl->person_name,
                        .node = m->peer->node ? m->peer->node : "", .level = SJ_LEVEL_VILLAGE,
-                       .unit = actor.unit, .at_ms = start, .recorded_ms = now,
+                       .unit = pl->actor.unit, .at_ms = pl->start, .recorded_ms = pl->now,
                        .note = s->request_text, .message_id = mid};
-        if ((rc = write_event(a, s->village, &e, i + 1 == out.n_events, r, err)) != 0)
+        if ((rc = write_event(a, s->village, &e, i + 1 == out->n_events, r, err)) != 0)
             return rc;
     }
-    if (set_mode(a)) {
+    if (countyd_apply_set_mode(a)) {
         /* The row as inserted: the carrier is a column of the insert. */
-        sj_case kept = out.next;
-        kept.carrier = carrier;
-        kept.carrier_name = carrier_name;
-        if ((rc = touched_keep(a, r->case_id, &kept, (int)out.n_events, "", r, -1, err)) != 0)
+        sj_case kept = out->next;
+        kept.carrier = pl->carrier;
+        kept.carrier_name = pl->carrier_name;
+        if ((rc = countyd_apply_touched_keep(a, r->case_id, &kept, (int)out->n_events, "", r, -1,
+                                             err)) != 0)
             return rc;
     }
     r->status = SANJI__ACK_STATUS__ACK_STATUS_APPLIED;
     r->case_version = c->version;
     return 0;
+}
+
+static int apply_submit(countyd_apply *a, const countyd_apply_msg *m, const char *mid,
+                        countyd_apply_result *r, sj_error *err)
+{
+    submit_plan pl;
+    memset(&pl, 0, sizeof(pl));
+    int rc = judge_submit(a, m, &pl, r, err);
+    return rc != 0 ? rc : write_submit(a, m, mid, &pl, r, err);
 }
 
 /* --- CaseAction ------------------------------------------------------------- */
@@ -1063,124 +884,87 @@ static const char CASE_UPDATE_SQL[] =
     " carrier = $39, carrier_name = $40, rectify_due_at_ms = $41, rectified_at_ms = $42,"
     " called_back_at_ms = $43, rectify_late = $44 WHERE case_id = $1 RETURNING 1";
 
-/* Loads the case FOR UPDATE (or takes it as an earlier message of the
- * batch left it), runs the state machine, writes the case, its event and
- * the feed row.  Shared by nodes' actions and the sweep. */
-static int act_on_case(countyd_apply *a, const Sanji__CaseAction *act, const actor_info *who,
-                       const char *mid, countyd_apply_result *r, sj_error *err)
+/* The case an action is judged against: as an earlier message of this
+ * batch left it (set-based mode, *t set), else its row loaded FOR UPDATE
+ * (*res, to be cleared by the caller when *owned) and converted as the
+ * feed shows it, through the same conversion as the relays' and the
+ * clients' copies.  Fills r's case number.  Returns 0, REFUSED (no such
+ * case) or an error. */
+static int case_now(countyd_apply *a, const char *cid, countyd_arena *arena, PGresult **res,
+                    bool *owned, sj_case *cur, int *last_seq, const touched **t,
+                    countyd_apply_result *r, sj_error *err)
 {
-    int rc;
-    const sj_actor actor = who->actor;
-    char cid[SJ_UUID_TEXT_SIZE];
-    sj_uuid_format(r->case_id, cid);
-    PGresult *res = NULL;
-    bool owned = false;
-    int row = -1;
-    countyd_arena arena;
-    countyd_arena_init(&arena);
-    sj_case cur;
-    int last_seq;
-    /* A case an earlier message of this batch wrote (set-based mode): as
-     * that message left it. */
-    const touched *t = set_mode(a) ? touched_find(a->pipe, r->case_id) : NULL;
-    if (t) {
-        cur = t->c;
-        last_seq = t->last_seq;
-        snprintf(r->case_number, sizeof(r->case_number), "%s", t->number);
-        if (!t->number[0]) {
-            if ((rc = number_later(a, r, t->submit, err)) != 0)
-                goto out;
-        }
-    } else {
-        if ((rc = load_case(a, cid, &res, &owned, &row, err)) != 0)
-            return rc;
-        if (row < 0) {
-            if (owned)
-                PQclear(res);
-            return refuse(r, SJ_EUNKNOWN_CASE, N_("The county has no such case."));
-        }
-        /* The row read as the feed shows it, and judged through the same
-         * conversion as the relays' and the clients' copies. */
-        const Sanji__Case *row_case = countyd_caserow_case(&arena, res, row, 0);
-        sj_case_pb_to_case(row_case, (sj_level)atoi(PQgetvalue(res, row, C_MIN_LEVEL)), &cur);
-        snprintf(r->case_number, sizeof(r->case_number), "%s", row_case->number);
-        last_seq = atoi(PQgetvalue(res, row, C_LAST_SEQ));
+    int rc, row = -1;
+    *t = countyd_apply_set_mode(a) ? countyd_apply_touched_find(a->pipe, r->case_id) : NULL;
+    if (*t) {
+        *cur = (*t)->c;
+        *last_seq = (*t)->last_seq;
+        snprintf(r->case_number, sizeof(r->case_number), "%s", (*t)->number);
+        return (*t)->number[0] ? 0 : countyd_apply_number_later(a, r, (*t)->submit, err);
     }
-    int64_t now = sj_clock_real_ms();
-    if ((rc = check_client_time(a, act->acted_at_ms, now, r)) != 0)
-        goto out;
-    /* The client's time is kept in the history, but never later than the
-     * county's clock: "updated" must not lie in the future. */
-    int64_t at = act->acted_at_ms > 0 && act->acted_at_ms <= now ? act->acted_at_ms : now;
-    sj_action action;
-    sj_case_pb_action(act, &action);
-    action.at_ms = at;
-    action.warn_percent = who->warn_percent;
-    action.calendar = a->calendar; /* the county's clock moves (case.h "The clock") */
-    action.rectify_days = a->rectify_days; /* a 差评's 整改时限 */
-    /* 接手: a deactivated assignee's case is taken without a reason. */
-    if (action.type == SJ_ACTION_TAKE_OVER && cur.assignee && cur.assignee[0]) {
-        const countyd_ref_person *was = countyd_refdata_cache_person(&a->refs, cur.assignee);
-        action.assignee_inactive = !was || !was->active;
-    }
-    sj_case_outcome out;
-    sj_error why;
-    sj_error_clear(&why);
-    if ((rc = sj_case_apply(&cur, &action, &actor, &out, &why)) != 0) {
-        r->case_version = cur.version;
-        rc = refuse(r, rc, why.message);
-        goto out;
-    }
-    /* 派单: the machine checked the code's form; the county's records say
-     * whether there is such a department to send the case to, and its name. */
-    const char *department_name = NULL;
-    if (action.type == SJ_ACTION_DISPATCH) {
+    if ((rc = load_case(a, cid, res, owned, &row, err)) != 0)
+        return rc;
+    if (row < 0)
+        return refuse(r, SJ_EUNKNOWN_CASE, N_("The county has no such case."));
+    const Sanji__Case *row_case = countyd_caserow_case(arena, *res, row, 0);
+    sj_case_pb_to_case(row_case, (sj_level)atoi(PQgetvalue(*res, row, C_MIN_LEVEL)), cur);
+    snprintf(r->case_number, sizeof(r->case_number), "%s", row_case->number);
+    *last_seq = atoi(PQgetvalue(*res, row, C_LAST_SEQ));
+    return 0;
+}
+
+/* What the machine cannot know and the county's records say, after
+ * sj_case_apply() accepted the action: 派单 names a department that takes
+ * cases (its name into out); 指派 and 全程代办员 name a person who works
+ * where the case is held (the village, for the carrier); 接手 makes the
+ * actor the assignee.  Returns 0 or REFUSED. */
+static int judge_records(countyd_apply *a, const sj_action *action, const sj_case *cur,
+                         const actor_info *who, sj_case_outcome *out, const char **department_name,
+                         const char **named, const char **named_name, countyd_apply_result *r)
+{
+    if (action->type == SJ_ACTION_DISPATCH) {
         const countyd_ref_department *d =
-            countyd_refdata_cache_department(&a->refs, action.department);
-        if (!d || !d->active) {
-            r->case_version = cur.version;
-            rc = refuse(r, SJ_EBAD_FIELD,
-                        d ? N_("That department no longer takes cases (it is inactive); dispatch "
-                               "the case to another department from the list.")
-                          : N_("The county has no department with that code; choose the "
-                               "department from the county's list (sanji departments)."));
-            goto out;
-        }
-        department_name = d->name;
-        out.next.department = department_name;
+            countyd_refdata_cache_department(&a->refs, action->department);
+        if (!d || !d->active)
+            return refuse(r, SJ_EBAD_FIELD,
+                          d ? N_("That department no longer takes cases (it is inactive); "
+                                 "dispatch the case to another department from the list.")
+                            : N_("The county has no department with that code; choose the "
+                                 "department from the county's list (sanji departments)."));
+        *department_name = d->name;
+        out->next.department = d->name;
     }
-    /* 指派 and 全程代办员: the person named must work where the case is
-     * held (the village, for the carrier); the names are the records'. */
-    const char *named = NULL, *named_name = NULL;
-    if (action.type == SJ_ACTION_ASSIGN || action.type == SJ_ACTION_SET_CARRIER) {
-        const countyd_ref_person *np = countyd_refdata_cache_person(&a->refs, action.person);
-        bool carrier = action.type == SJ_ACTION_SET_CARRIER;
-        rc = carrier ? check_named(np, SJ_LEVEL_VILLAGE, cur.village, NULL, r)
-                     : check_named(np, cur.holder_level, cur.holder_unit,
-                                   sj_case_department_holds(&cur) ? cur.department_code : NULL,
-                                   r);
-        if (rc != 0) {
-            r->case_version = cur.version;
-            goto out;
-        }
-        named = np->id;
-        named_name = np->name;
+    if (action->type == SJ_ACTION_ASSIGN || action->type == SJ_ACTION_SET_CARRIER) {
+        const countyd_ref_person *np = countyd_refdata_cache_person(&a->refs, action->person);
+        bool carrier = action->type == SJ_ACTION_SET_CARRIER;
+        int rc = carrier ? check_named(np, SJ_LEVEL_VILLAGE, cur->village, NULL, r)
+                         : check_named(np, cur->holder_level, cur->holder_unit,
+                                       sj_case_department_holds(cur) ? cur->department_code : NULL,
+                                       r);
+        if (rc != 0)
+            return rc;
+        *named = np->id;
+        *named_name = np->name;
         if (carrier)
-            out.next.carrier_name = named_name;
+            out->next.carrier_name = np->name;
         else
-            out.next.assignee_name = named_name;
-    } else if (action.type == SJ_ACTION_TAKE_OVER) {
-        named = who->person;
-        named_name = who->person_name;
-        out.next.assignee_name = named_name;
+            out->next.assignee_name = np->name;
+    } else if (action->type == SJ_ACTION_TAKE_OVER) {
+        *named = who->person;
+        *named_name = who->person_name;
+        out->next.assignee_name = who->person_name;
     }
-    const sj_case *c = &out.next;
-    before_write(a);
+    return 0;
+}
+
+/* The case row as the action left it: every column an action may change
+ * (CASE_UPDATE_SQL), run now or deferred (apply_exec.c). */
+static int write_case_row(countyd_apply *a, const char *cid, const sj_case *c,
+                          countyd_apply_result *r, sj_error *err)
+{
     char *mats = NULL;
-    if (countyd_db_text_array(c->materials, c->n_materials, &mats) != 0) {
-        rc = sj_error_set(err, SJ_ENOMEM, "out of memory");
-        goto out;
-    }
+    if (countyd_db_text_array(c->materials, c->n_materials, &mats) != 0)
+        return sj_error_set(err, SJ_ENOMEM, "out of memory");
     char st[8], rs[8], hl[8], ver[24], hd[8], wl[16], uc[16], mr[16], sat[8], rl[8], upd[24], cl[24],
         due[24], pa[24], pd[16], xd[16], xp[16], rcn[16], dr[16], ns[8], na[16], nat[24],
         nrt[24], rdue[24], rat[24], cbat[24];
@@ -1220,10 +1004,75 @@ static int act_on_case(countyd_apply *a, const Sanji__CaseAction *act, const act
                        SJ__T(c->assignee), SJ__T(c->assignee_name), SJ__T(c->carrier),
                        SJ__T(c->carrier_name), rdue, rat, cbat, b(c->rectify_late)};
 #undef SJ__T
-    long update_at = a->pipelined ? (long)a->pipe->n : -1;
-    rc = run_write(a, CASE_UPDATE_SQL, 44, p, SINK_ONE_ROW, r, err);
+    int rc = countyd_apply_run_write(a, CASE_UPDATE_SQL, 44, p, SINK_ONE_ROW, r, err);
     free(mats);
-    if (rc != 0)
+    return rc;
+}
+
+/* The wire's action as the state machine takes it, with what the county
+ * adds: the time, the county's calendar and 整改时限, and for 接手 whether
+ * the case's assignee is still active. */
+static void machine_action(const countyd_apply *a, const Sanji__CaseAction *act,
+                           const actor_info *who, const sj_case *cur, int64_t at,
+                           sj_action *action)
+{
+    sj_case_pb_action(act, action);
+    action->at_ms = at;
+    action->warn_percent = who->warn_percent;
+    action->calendar = a->calendar; /* the county's clock moves (case.h "The clock") */
+    action->rectify_days = a->rectify_days; /* a 差评's 整改时限 */
+    /* 接手: a deactivated assignee's case is taken without a reason. */
+    if (action->type == SJ_ACTION_TAKE_OVER && cur->assignee && cur->assignee[0]) {
+        const countyd_ref_person *was = countyd_refdata_cache_person(&a->refs, cur->assignee);
+        action->assignee_inactive = !was || !was->active;
+    }
+}
+
+/* Loads the case FOR UPDATE (or takes it as an earlier message of the
+ * batch left it), runs the state machine, writes the case, its event and
+ * the feed row.  Shared by nodes' actions and the sweep. */
+static int act_on_case(countyd_apply *a, const Sanji__CaseAction *act, const actor_info *who,
+                       const char *mid, countyd_apply_result *r, sj_error *err)
+{
+    int rc;
+    const sj_actor actor = who->actor;
+    char cid[SJ_UUID_TEXT_SIZE];
+    sj_uuid_format(r->case_id, cid);
+    PGresult *res = NULL;
+    bool owned = false;
+    countyd_arena arena;
+    countyd_arena_init(&arena);
+    sj_case cur;
+    int last_seq;
+    const touched *t = NULL;
+    if ((rc = case_now(a, cid, &arena, &res, &owned, &cur, &last_seq, &t, r, err)) != 0)
+        goto out;
+    int64_t now = sj_clock_real_ms();
+    if ((rc = check_client_time(a, act->acted_at_ms, now, r)) != 0)
+        goto out;
+    /* The client's time is kept in the history, but never later than the
+     * county's clock: "updated" must not lie in the future. */
+    int64_t at = act->acted_at_ms > 0 && act->acted_at_ms <= now ? act->acted_at_ms : now;
+    sj_action action;
+    machine_action(a, act, who, &cur, at, &action);
+    sj_case_outcome out;
+    sj_error why;
+    sj_error_clear(&why);
+    if ((rc = sj_case_apply(&cur, &action, &actor, &out, &why)) != 0) {
+        r->case_version = cur.version;
+        rc = refuse(r, rc, why.message);
+        goto out;
+    }
+    const char *department_name = NULL, *named = NULL, *named_name = NULL;
+    if ((rc = judge_records(a, &action, &cur, who, &out, &department_name, &named, &named_name,
+                            r)) != 0) {
+        r->case_version = cur.version;
+        goto out;
+    }
+    const sj_case *c = &out.next;
+    before_write(a);
+    long update_at = a->pipelined ? (long)a->pipe->n : -1;
+    if ((rc = write_case_row(a, cid, c, r, err)) != 0)
         goto out;
     int next = last_seq + 1;
     r->status = SANJI__ACK_STATUS__ACK_STATUS_APPLIED; /* final before the last write_event() */
@@ -1246,9 +1095,10 @@ static int act_on_case(countyd_apply *a, const Sanji__CaseAction *act, const act
         if ((rc = write_event(a, cur.village, &e, i + 1 == out.n_events, r, err)) != 0)
             goto out;
     }
-    if (set_mode(a) &&
-        (rc = touched_keep(a, r->case_id, c, next + (int)out.n_events - 1, r->case_number,
-                           t ? t->submit : NULL, update_at, err)) != 0)
+    if (countyd_apply_set_mode(a) &&
+        (rc = countyd_apply_touched_keep(a, r->case_id, c, next + (int)out.n_events - 1,
+                                         r->case_number, t ? t->submit : NULL, update_at,
+                                         err)) != 0)
         goto out;
     r->status = SANJI__ACK_STATUS__ACK_STATUS_APPLIED;
     r->case_version = c->version;
@@ -1260,13 +1110,11 @@ out:
     return rc;
 }
 
-/* --- the set-based writes --------------------------------------------------- */
+/* --- the set-based writes' tables ------------------------------------------- */
 
-/* The set-based flush (apply_set.h): the deferred writes grouped by table
- * (kind), in the order they were deferred, each group one statement, then
- * the sinks filled from the rows returned in that order. */
-static int set_kind(const char *sql)
+int countyd_apply_set_kind(const char *sql, bool *new_case)
 {
+    *new_case = sql == RECORD_NEW_CASE_SQL;
     if (sql == CASE_INSERT_SQL)
         return COUNTYD_SET_CASE_INSERT;
     if (sql == CASE_UPDATE_SQL)
@@ -1278,64 +1126,6 @@ static int set_kind(const char *sql)
     if (sql == RECORD_STRICT_SQL || sql == RECORD_NEW_CASE_SQL)
         return COUNTYD_SET_RECORD;
     return -1;
-}
-
-static int set_flush(countyd_apply *a, sj_error *err)
-{
-    countyd_apply_pipe *pp = a->pipe;
-    const char *const **rows[COUNTYD_SET_KINDS] = {0};
-    deferred **of[COUNTYD_SET_KINDS] = {0};
-    countyd_set_rows sets[COUNTYD_SET_KINDS] = {{0}};
-    PGresult *res[COUNTYD_SET_KINDS] = {0};
-    int rc = 0;
-    for (int k = 0; k < COUNTYD_SET_KINDS; k++) {
-        rows[k] = countyd_arena_alloc(&pp->arena, (pp->n + 1) * sizeof(*rows[k]));
-        of[k] = countyd_arena_alloc(&pp->arena, (pp->n + 1) * sizeof(*of[k]));
-        if (!rows[k] || !of[k])
-            return sj_error_set(err, SJ_ENOMEM, "out of memory");
-    }
-    for (size_t i = 0; i < pp->n; i++) {
-        deferred *d = &pp->d[i];
-        if (!d->sql)
-            continue; /* a case's update superseded by a later one (touched_keep()) */
-        int k = set_kind(d->sql);
-        if (k < 0)
-            return sj_error_set(err, SJ_EINTERNAL, "no set-based form of %.50s", d->sql);
-        const char *const *row = d->params;
-        if (k == COUNTYD_SET_RECORD) {
-            /* RECORD_NEW_CASE_SQL reads the new case's number: a ninth column says so. */
-            const char **r9 = countyd_arena_alloc(&pp->arena, 9 * sizeof(*r9));
-            if (!r9)
-                return sj_error_set(err, SJ_ENOMEM, "out of memory");
-            memcpy(r9, d->params, 8 * sizeof(*r9));
-            r9[8] = b(d->sql == RECORD_NEW_CASE_SQL);
-            row = r9;
-        }
-        rows[k][sets[k].n] = row;
-        of[k][sets[k].n++] = d;
-    }
-    for (int k = 0; k < COUNTYD_SET_KINDS; k++)
-        sets[k].rows = rows[k];
-    if ((rc = countyd_set_write(a->db, sets, res, err)) != 0)
-        return rc;
-    /* One row per input row, in order: (ord, value). */
-    for (int k = 0; k < COUNTYD_SET_KINDS; k++) {
-        for (size_t i = 0; res[k] && i < sets[k].n; i++) {
-            deferred *d = of[k][i];
-            if (d->sink == SINK_NUMBER)
-                snprintf(d->r->case_number, sizeof(d->r->case_number), "%s",
-                         PQgetvalue(res[k], (int)i, 1));
-            else if (d->sink == SINK_FEED_SEQ)
-                d->r->feed_seq = strtoull(PQgetvalue(res[k], (int)i, 1), NULL, 10);
-        }
-        PQclear(res[k]);
-    }
-    /* Messages on a case registered in this batch: its number now. */
-    for (size_t i = 0; i < pp->nnf; i++)
-        snprintf(pp->nf[i].r->case_number, sizeof(pp->nf[i].r->case_number), "%s",
-                 pp->nf[i].from->case_number);
-    a->set_batches++;
-    return 0;
 }
 
 /* --- the batch -------------------------------------------------------------- */
@@ -1462,7 +1252,7 @@ int countyd_apply_batch(countyd_apply *a, const countyd_apply_msg *msgs, size_t 
                    (a->row_writes ? cases_distinct(msgs, n) : ids_distinct(msgs, n));
     int rc;
 again:
-    pipe_reset(a->pipe);
+    countyd_apply_pipe_reset(a->pipe);
     if ((rc = countyd_db_exec(a->db, "BEGIN", 0, NULL, err)) != 0)
         goto fail;
     /* Once per batch: a batch that starts after an import committed sees it. */
@@ -1488,11 +1278,12 @@ again:
             goto fail;
     }
     a->cur = NULL;
-    if (a->pipelined && (rc = a->row_writes ? pipe_flush(a, err) : set_flush(a, err)) != 0)
+    if (a->pipelined && (rc = a->row_writes ? countyd_apply_pipe_flush(a, err)
+                                            : countyd_apply_set_flush(a, err)) != 0)
         goto serial;
     if ((rc = countyd_db_exec(a->db, "COMMIT", 0, NULL, err)) != 0)
         goto fail;
-    pipe_reset(a->pipe);
+    countyd_apply_pipe_reset(a->pipe);
     return 0;
 serial:
     /* The pipeline met something only the serial run can sort out (a
@@ -1505,7 +1296,7 @@ serial:
         goto again;
     }
 fail:
-    pipe_reset(a->pipe);
+    countyd_apply_pipe_reset(a->pipe);
     a->cur = NULL;
     {
         sj_error ignored;
@@ -1570,3 +1361,4 @@ fail:
         memset(&results[i], 0, sizeof(results[i]));
     return rc;
 }
+

@@ -120,8 +120,8 @@ typedef struct countyd_apply {
      * server/ca_time.h); 0: no lower bound. */
     int64_t time_floor_ms;
     countyd_refdata_cache refs;    /* persons and items, checked once per batch */
-    /* Internal to apply.c: the mode of the batch being applied and what
-     * the current message did (see apply_one()). */
+    /* Internal to apply.c and apply_exec.c: the mode of the batch being
+     * applied and what the current message did (see apply_one()). */
     bool serial_only;              /* never pipelined (config apply.pipeline = false; tests) */
     bool row_writes;               /* pipelined writes one statement per row, not per table
                                     * (config apply.set_based = false; tests) */

@@ -25,10 +25,21 @@
  * reference counted: a session lives until its link closed and no job or
  * queued message refers to it.
  *
+ * Dependencies: a session gives its database work to the workers
+ * (worker.h) and its upward messages to the batcher (batch.h) named in its
+ * countyd_session_ctx; it knows nothing of the daemon, which makes the
+ * context and wires the batcher's Acks back to countyd_session_ack().
+ * The code is split by job (session_int.h): this file and session.c hold
+ * the link, sending and the feed; session_start.c the Hello and the
+ * reference data; session_upward.c the upward messages and their Acks;
+ * session_query.c queries and administration; session_status.c relays'
+ * statuses.
+ *
  * Entry points: countyd_session_new(), countyd_session_message(),
  * countyd_session_drain(), countyd_session_closed(), countyd_session_ref(),
  * countyd_session_unref(), countyd_session_feed(), countyd_session_ack(),
- * countyd_session_tick(), countyd_session_feed_lost(), countyd_session_node().
+ * countyd_session_tick(), countyd_session_feed_lost(), countyd_session_node(),
+ * countyd_sessions_have_node().
  */
 #ifndef COUNTYD_SESSION_H
 #define COUNTYD_SESSION_H
@@ -37,15 +48,31 @@
 #include <stdint.h>
 
 #include "apply.h"
+#include "batch.h"
 #include "conn.h"
-#include "daemon.h"
+#include "server_config.h"
+#include "worker.h"
+
+typedef struct countyd_session countyd_session;
+
+/* What the sessions work with, made and owned by the daemon; borrowed by
+ * every session for its whole life. */
+typedef struct countyd_session_ctx {
+    const countyd_config *cfg;
+    countyd_worker *query;          /* session start, feed pages, queries, administration */
+    countyd_worker *apply;          /* relays' statuses */
+    countyd_batcher *upward;        /* CaseSubmit, CaseAction, PasswordChange, AttachmentChunk */
+    countyd_session *const *all;    /* the list of sessions (countyd_session_link()) */
+} countyd_session_ctx;
 
 /* A new session for a verified link (NULL if out of memory). */
-countyd_session *countyd_session_new(countyd_daemon *d, sj_conn *conn, const sj_identity *peer,
-                                     const countyd_config *cfg);
+countyd_session *countyd_session_new(const countyd_session_ctx *ctx, sj_conn *conn,
+                                     const sj_identity *peer);
 
-void countyd_session_message(countyd_session *s, const Sanji__Envelope *env,
-                             const uint8_t *payload, size_t len);
+/* One message of the link (conn.h's on_message).  An upward message, a
+ * query or an administration request is taken over from the link
+ * (sj_conn_take_envelope()): env is then empty when this returns. */
+void countyd_session_message(countyd_session *s, const Sanji__Envelope *env);
 void countyd_session_drain(countyd_session *s);
 /* The link is gone: the session drops it and its own reference. */
 void countyd_session_closed(countyd_session *s);
@@ -76,6 +103,8 @@ void countyd_session_tick(countyd_session *s, int64_t now_mono_ms);
 
 /* Doubly linked list of the daemon's sessions. */
 countyd_session *countyd_session_next(const countyd_session *s);
+/* True when a live session of node is in the list from head. */
+bool countyd_sessions_have_node(const countyd_session *head, const char *node);
 void countyd_session_link(countyd_session **head, countyd_session *s);
 void countyd_session_unlink(countyd_session **head, countyd_session *s);
 

@@ -3,8 +3,9 @@
  * certificates made by the sanji-pki binary: many frames both ways, every
  * refusal over the socket with its specific close status on both ends, an
  * oversized frame, the idle timeout, backpressure, a peer that floods the
- * link with KeyUpdate requests and never reads, and the dialer
- * reconnecting with backoff after the listener restarts.  Both ends run in
+ * link with KeyUpdate requests and never reads, the dialer
+ * reconnecting with backoff after the listener restarts, and envelopes
+ * taken over from on_message (sj_conn_take_envelope()).  Both ends run in
  * one libuv loop, except the flooding peer (plain OpenSSL in a thread).
  *
  * Timing: a test waits for the event it checks; the only deadline (the
@@ -1088,6 +1089,59 @@ static void test_dialer_refuses_bad_address(void **state)
     uv_loop_close(&loop);
 }
 
+/* ---- taking a delivered envelope (sj_conn_take_envelope) ------------------ */
+
+#define TAKE_COUNT 200
+static Sanji__Envelope *taken[TAKE_COUNT];
+static size_t n_taken;
+
+/* Server: takes every heartbeat over and echoes it from what it took. */
+static void take_message(sj_conn *c, const Sanji__Envelope *env, const uint8_t *p, size_t len)
+{
+    assert_true(n_taken < TAKE_COUNT);
+    Sanji__Envelope *own = sj_conn_take_envelope(c, env);
+    assert_non_null(own);
+    /* What the link still holds for the rest of the call is empty. */
+    assert_int_equal(env->body_case, SANJI__ENVELOPE__BODY__NOT_SET);
+    assert_null(env->heartbeat);
+    assert_int_equal(env->message_id.len, 0);
+    assert_int_equal(own->body_case, SANJI__ENVELOPE__BODY_HEARTBEAT);
+    assert_string_equal(own->sender_node, "village:410423101201");
+    assert_int_equal(own->message_id.len, SJ_ENVELOPE_ID_SIZE);
+    taken[n_taken++] = own;
+    W->server.received++;
+    send_heartbeat(c, own->heartbeat->seq);
+}
+
+static const sj_conn_callbacks take_server_cbs = {
+    .on_ready = srv_ready, .on_message = take_message, .on_close = srv_close};
+
+/* The envelopes taken over outlive the calls that delivered them (the
+ * link freed only the emptied shells), hold what was sent, in order, and
+ * are freed by their new owner; outside on_message nothing is taken. */
+static void test_take_envelope(void **state)
+{
+    world w;
+    world_init(&w);
+    w.sctx = server_ctx();
+    w.cctx = client_ctx("village");
+    w.want = TAKE_COUNT;
+    n_taken = 0;
+    int port = start_listener_with(&w, NULL, 0, &take_server_cbs);
+    connect_client(&w, port, NULL);
+    world_run_and_free(&w);
+    assert_int_equal(w.client.received, w.want);
+    assert_int_equal(n_taken, TAKE_COUNT);
+    for (size_t i = 0; i < n_taken; i++) {
+        assert_int_equal(taken[i]->body_case, SANJI__ENVELOPE__BODY_HEARTBEAT);
+        assert_int_equal(taken[i]->heartbeat->seq, i);
+        assert_string_equal(taken[i]->sender_node, "village:410423101201");
+        sj_envelope_free(taken[i]);
+    }
+    Sanji__Envelope none = SANJI__ENVELOPE__INIT;
+    assert_null(sj_conn_take_envelope(NULL, &none));
+}
+
 int main(void)
 {
     /* As the daemons do: a write to a link the other side closed is an
@@ -1106,6 +1160,7 @@ int main(void)
         cmocka_unit_test(test_backpressure_blocks_and_drains),
         cmocka_unit_test(test_key_update_flood_is_bounded),
         cmocka_unit_test(test_dialer_reconnects_after_restart),
+        cmocka_unit_test(test_take_envelope),
     };
     return cmocka_run_group_tests(tests, make_certs, remove_certs);
 }

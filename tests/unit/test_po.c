@@ -376,8 +376,9 @@ static const char *const REASON_SINKS[] = {
     "sj_refusal_set:3",
     "sj_reason_format:1",
     "refuse:3",            /* server/apply.c (Ack), server/query.c (QueryResult) */
-    "ack_refuse:4",        /* server/session.c */
-    "goodbye:3",           /* server/session.c */
+    "ack_refuse:4",        /* server/session_upward.c */
+    "goodbye:3",           /* the scans' own trial below */
+    "countyd_session_goodbye:3", /* server/session*.c */
     "queue_refusal:4",     /* relay/downstream.c */
     "queue_ack:5",
     "reason_set:3",
