@@ -46,6 +46,7 @@
  * Entry point: main().
  */
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -259,47 +260,63 @@ static int admin_command(PGconn *db, const char *const *pos, int npos, const adm
     return 0;
 }
 
-int main(int argc, char **argv)
-{
-    const char *config_path = NULL, *conninfo = NULL;
+/* The command line once read: the words in order, and every option. */
+typedef struct countyd_args {
+    const char *config_path, *conninfo;
     /* Options may stand before or after the command ("--config F run" and
      * "run --config F" are the same), as operators type them both ways. */
     const char *pos[5];
-    int npos = 0;
-    admin_opts aopts = {0};
-    const char *from_day = NULL, *to_day = NULL, *out_path = NULL; /* haocha-export */
-    sj_i18n_init(NULL);
+    int npos;
+    admin_opts aopts;
+    const char *from_day, *to_day, *out_path; /* haocha-export */
+} countyd_args;
+
+/* The value of option argv[*i] when it is one of those that take one. */
+static bool option_value(countyd_args *a, int argc, char **argv, int *i)
+{
+    static const struct {
+        const char *name;
+        size_t offset;
+    } takes[] = {
+        {"--config", offsetof(countyd_args, config_path)},
+        {"--database", offsetof(countyd_args, conninfo)},
+        {"--by", offsetof(countyd_args, aopts.by)},
+        {"--name", offsetof(countyd_args, aopts.person.name)},
+        {"--role", offsetof(countyd_args, aopts.person.role)},
+        {"--unit", offsetof(countyd_args, aopts.person.unit)},
+        {"--department", offsetof(countyd_args, aopts.person.department)},
+        {"--stand-in", offsetof(countyd_args, aopts.person.stand_in)},
+        {"--from", offsetof(countyd_args, from_day)},
+        {"--to", offsetof(countyd_args, to_day)},
+        {"--out", offsetof(countyd_args, out_path)},
+    };
+    if (*i + 1 >= argc)
+        return false;
+    for (size_t k = 0; k < sizeof(takes) / sizeof(takes[0]); k++) {
+        if (strcmp(argv[*i], takes[k].name) == 0) {
+            *(const char **)((char *)a + takes[k].offset) = argv[++*i];
+            return true;
+        }
+    }
+    return false;
+}
+
+/* Reads argv into a.  Returns -1 to go on, else the exit status (the
+ * options that answer at once, and usage errors). */
+static int parse_args(countyd_args *a, int argc, char **argv)
+{
+    memset(a, 0, sizeof(*a));
     for (int i = 1; i < argc; i++) {
         if (argv[i][0] != '-') {
-            if (npos == (int)(sizeof(pos) / sizeof(pos[0]))) {
+            if (a->npos == (int)(sizeof(a->pos) / sizeof(a->pos[0]))) {
                 usage(stderr);
                 return 2;
             }
-            pos[npos++] = argv[i];
-        } else if (strcmp(argv[i], "--config") == 0 && i + 1 < argc) {
-            config_path = argv[++i];
-        } else if (strcmp(argv[i], "--database") == 0 && i + 1 < argc) {
-            conninfo = argv[++i];
-        } else if (strcmp(argv[i], "--by") == 0 && i + 1 < argc) {
-            aopts.by = argv[++i];
-        } else if (strcmp(argv[i], "--name") == 0 && i + 1 < argc) {
-            aopts.person.name = argv[++i];
-        } else if (strcmp(argv[i], "--role") == 0 && i + 1 < argc) {
-            aopts.person.role = argv[++i];
-        } else if (strcmp(argv[i], "--unit") == 0 && i + 1 < argc) {
-            aopts.person.unit = argv[++i];
-        } else if (strcmp(argv[i], "--department") == 0 && i + 1 < argc) {
-            aopts.person.department = argv[++i];
-        } else if (strcmp(argv[i], "--stand-in") == 0 && i + 1 < argc) {
-            aopts.person.stand_in = argv[++i];
-        } else if (strcmp(argv[i], "--from") == 0 && i + 1 < argc) {
-            from_day = argv[++i];
-        } else if (strcmp(argv[i], "--to") == 0 && i + 1 < argc) {
-            to_day = argv[++i];
-        } else if (strcmp(argv[i], "--out") == 0 && i + 1 < argc) {
-            out_path = argv[++i];
+            a->pos[a->npos++] = argv[i];
+        } else if (option_value(a, argc, argv, &i)) {
+            continue;
         } else if (strcmp(argv[i], "--password-stdin") == 0) {
-            aopts.password_stdin = true;
+            a->aopts.password_stdin = true;
         } else if (strcmp(argv[i], "--print-config-doc") == 0) {
             return countyd_config_print_doc(stdout) == 0 ? 0 : 1;
         } else if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
@@ -310,129 +327,188 @@ int main(int argc, char **argv)
             return 2;
         }
     }
-    if (npos == 0) {
+    if (a->npos == 0) {
         usage(stderr);
         return 2;
     }
-    const char *cmd = pos[0];
+    return -1;
+}
+
+/* Each command: 0 done, 1 failed (err says why), 2 usage.  *db is the
+ * connection the command opened, closed by main(). */
+typedef int (*countyd_command_fn)(const countyd_args *a, countyd_config *cfg, PGconn **db,
+                                  sj_error *err);
+
+/* The database at the current schema, for the commands that use it. */
+static int open_db(const countyd_args *a, PGconn **db, sj_error *err)
+{
+    if (countyd_db_connect(a->conninfo, db, err) != 0 || countyd_migrate_check(*db, err) != 0)
+        return 1;
+    return 0;
+}
+
+static int cmd_migrate(const countyd_args *a, countyd_config *cfg, PGconn **db, sj_error *err)
+{
+    (void)cfg;
+    int from, to;
+    if (countyd_db_connect(a->conninfo, db, err) != 0 || countyd_migrate(*db, &from, &to, err) != 0)
+        return 1;
+    printf("数据库结构版本 %d -> %d (schema version %d -> %d)\n", from, to, from, to);
+    return 0;
+}
+
+static int cmd_import(const countyd_args *a, countyd_config *cfg, PGconn **db, sj_error *err)
+{
+    (void)cfg;
+    countyd_import_kind kind;
+    if (countyd_import_kind_parse(a->pos[1], &kind) != 0)
+        return 2;
+    size_t changed;
+    if (open_db(a, db, err) != 0 ||
+        countyd_import_file(*db, kind, a->pos[2], stderr, &changed, err) != 0)
+        return 1;
+    printf("%s: 导入完成，%zu 行有变化 (imported; %zu rows changed)\n", a->pos[2], changed, changed);
+    /* A year's holiday arrangement: say what the calendar now covers; the
+     * county server recomputes the open cases' due times on it. */
+    if (kind == COUNTYD_IMPORT_HOLIDAYS && countyd_import_calendar_report(*db, stdout, err) != 0)
+        return 1;
+    return 0;
+}
+
+static int cmd_demo_load(const countyd_args *a, countyd_config *cfg, PGconn **db, sj_error *err)
+{
+    (void)cfg;
+    if (open_db(a, db, err) != 0 || countyd_import_demo(*db, a->pos[1], stdout, err) != 0)
+        return 1;
+    return 0;
+}
+
+static int cmd_admin(const countyd_args *a, countyd_config *cfg, PGconn **db, sj_error *err)
+{
+    (void)cfg;
+    if (open_db(a, db, err) != 0)
+        return 1;
+    return admin_command(*db, a->pos, a->npos, &a->aopts, err);
+}
+
+static int cmd_haocha_export(const countyd_args *a, countyd_config *cfg, PGconn **db,
+                             sj_error *err)
+{
+    (void)cfg;
+    if (!a->from_day || !a->to_day || !a->out_path)
+        return 2;
+    int64_t from_ms, to_ms;
+    size_t rows;
+    if (countyd_haocha_days(a->from_day, a->to_day, &from_ms, &to_ms, err) != 0 ||
+        open_db(a, db, err) != 0 ||
+        countyd_haocha_export_file(*db, from_ms, to_ms, a->out_path, &rows, err) != 0)
+        return 1;
+    printf("%s: 已导出 %zu 条评价 (%zu evaluations exported)\n", a->out_path, rows, rows);
+    return 0;
+}
+
+static int cmd_stars(const countyd_args *a, countyd_config *cfg, PGconn **db, sj_error *err)
+{
+    (void)db;
+    (void)err;
+    if (strcmp(a->pos[1], "thresholds") != 0)
+        return 2;
+    /* The star thresholds are the stars.* keys (docs/STATISTICS.md
+     * "Station stars"): shown as this file sets them; changed there, in
+     * effect once the county server is restarted. */
+    countyd_stars_print_thresholds(stdout, &cfg->stars, &cfg->duty);
+    return 0;
+}
+
+static int cmd_links(const countyd_args *a, countyd_config *cfg, PGconn **db, sj_error *err)
+{
+    (void)db;
+    if (!a->config_path)
+        return 2;
+    char name[SJ_LINKCTL_NAME_MAX];
+    countyd_config_links_socket(cfg, name);
+    /* A daemon that does not answer in this time is stuck, not slow. */
+    return sj_linkctl_print(stdout, name, 30000, err) != 0 ? 1 : 0;
+}
+
+static int cmd_run(const countyd_args *a, countyd_config *cfg, PGconn **db, sj_error *err)
+{
+    if (!a->config_path)
+        return 2;
+    if (connect_waiting(a->conninfo, cfg->retry_max_ms, db, err) != 0 ||
+        countyd_migrate_check(*db, err) != 0)
+        return 1;
+    /* The workers open their own connections; this one only checked the
+     * schema before anything is served. */
+    PQfinish(*db);
+    *db = NULL;
+    cfg->database = a->conninfo;
+    sj_log_level level;
+    if (sj_log_level_parse(cfg->log_level, &level) != 0) {
+        sj_error_set(err, SJ_ECONFIG_BAD_VALUE, "log.level “%s” 无效 (debug, info, warn or error)",
+                     cfg->log_level);
+        return 1;
+    }
+    sj_log_set_level(level);
+    if (*cfg->log_file && sj_log_set_file(cfg->log_file, err) != 0)
+        return 1;
+    if (countyd_daemon_run(cfg, err) != 0)
+        return 1;
+    sj_log_close();
+    return 0;
+}
+
+/* The commands: name, how many words (0: any), function. */
+static const struct {
+    const char *name;
+    int npos;
+    countyd_command_fn fn;
+} COMMANDS[] = {
+    {"migrate", 1, cmd_migrate},
+    {"import", 3, cmd_import},
+    {"demo-load", 2, cmd_demo_load},
+    {"person", 0, cmd_admin},
+    {"item", 0, cmd_admin},
+    {"department", 0, cmd_admin},
+    {"audit", 0, cmd_admin},
+    {"duty", 0, cmd_admin},
+    {"haocha-export", 1, cmd_haocha_export},
+    {"stars", 2, cmd_stars},
+    {"links", 1, cmd_links},
+    {"run", 1, cmd_run},
+};
+
+int main(int argc, char **argv)
+{
+    sj_i18n_init(NULL);
+    countyd_args a;
+    int status = parse_args(&a, argc, argv);
+    if (status >= 0)
+        return status;
+    countyd_command_fn fn = NULL;
+    for (size_t k = 0; k < sizeof(COMMANDS) / sizeof(COMMANDS[0]); k++)
+        if (strcmp(a.pos[0], COMMANDS[k].name) == 0 &&
+            (COMMANDS[k].npos == 0 || COMMANDS[k].npos == a.npos))
+            fn = COMMANDS[k].fn;
+    if (!fn) {
+        usage(stderr);
+        return 2;
+    }
+
     sj_error err;
     sj_error_clear(&err);
-
     countyd_config cfg;
-    if (countyd_config_load(config_path, &cfg, &err) != 0)
+    if (countyd_config_load(a.config_path, &cfg, &err) != 0)
         return fail(&err);
-    if (!conninfo)
-        conninfo = cfg.database;
+    if (!a.conninfo)
+        a.conninfo = cfg.database;
 
-    int status = 1;
     PGconn *db = NULL;
-    if (strcmp(cmd, "migrate") == 0 && npos == 1) {
-        int from, to;
-        if (countyd_db_connect(conninfo, &db, &err) != 0 || countyd_migrate(db, &from, &to, &err) != 0)
-            goto out_fail;
-        printf("数据库结构版本 %d -> %d (schema version %d -> %d)\n", from, to, from, to);
-        status = 0;
-    } else if (strcmp(cmd, "import") == 0 && npos == 3) {
-        countyd_import_kind kind;
-        if (countyd_import_kind_parse(pos[1], &kind) != 0) {
-            usage(stderr);
-            status = 2;
-            goto out;
-        }
-        size_t changed;
-        if (countyd_db_connect(conninfo, &db, &err) != 0 || countyd_migrate_check(db, &err) != 0 ||
-            countyd_import_file(db, kind, pos[2], stderr, &changed, &err) != 0)
-            goto out_fail;
-        printf("%s: 导入完成，%zu 行有变化 (imported; %zu rows changed)\n", pos[2], changed,
-               changed);
-        /* A year's holiday arrangement: say what the calendar now covers;
-         * the county server recomputes the open cases' due times on it. */
-        if (kind == COUNTYD_IMPORT_HOLIDAYS &&
-            countyd_import_calendar_report(db, stdout, &err) != 0)
-            goto out_fail;
-        status = 0;
-    } else if (strcmp(cmd, "demo-load") == 0 && npos == 2) {
-        if (countyd_db_connect(conninfo, &db, &err) != 0 || countyd_migrate_check(db, &err) != 0 ||
-            countyd_import_demo(db, pos[1], stdout, &err) != 0)
-            goto out_fail;
-        status = 0;
-    } else if (strcmp(cmd, "person") == 0 || strcmp(cmd, "item") == 0 ||
-               strcmp(cmd, "department") == 0 || strcmp(cmd, "audit") == 0 ||
-               strcmp(cmd, "duty") == 0) {
-        if (countyd_db_connect(conninfo, &db, &err) != 0 || countyd_migrate_check(db, &err) != 0)
-            goto out_fail;
-        status = admin_command(db, pos, npos, &aopts, &err);
-        if (status == 2)
-            usage(stderr);
-        else if (status == 1)
-            goto out_fail;
-    } else if (strcmp(cmd, "haocha-export") == 0 && npos == 1) {
-        if (!from_day || !to_day || !out_path) {
-            usage(stderr);
-            status = 2;
-            goto out;
-        }
-        int64_t from_ms, to_ms;
-        size_t rows;
-        if (countyd_haocha_days(from_day, to_day, &from_ms, &to_ms, &err) != 0 ||
-            countyd_db_connect(conninfo, &db, &err) != 0 || countyd_migrate_check(db, &err) != 0 ||
-            countyd_haocha_export_file(db, from_ms, to_ms, out_path, &rows, &err) != 0)
-            goto out_fail;
-        printf("%s: 已导出 %zu 条评价 (%zu evaluations exported)\n", out_path, rows, rows);
-        status = 0;
-    } else if (strcmp(cmd, "stars") == 0 && npos == 2 && strcmp(pos[1], "thresholds") == 0) {
-        /* The star thresholds are the stars.* keys (docs/STATISTICS.md
-         * "Station stars"): shown as this file sets them; changed there,
-         * in effect once the county server is restarted. */
-        countyd_stars_print_thresholds(stdout, &cfg.stars, &cfg.duty);
-        status = 0;
-    } else if (strcmp(cmd, "links") == 0 && npos == 1) {
-        if (!config_path) {
-            usage(stderr);
-            status = 2;
-            goto out;
-        }
-        char name[SJ_LINKCTL_NAME_MAX];
-        countyd_config_links_socket(&cfg, name);
-        /* A daemon that does not answer in this time is stuck, not slow. */
-        if (sj_linkctl_print(stdout, name, 30000, &err) != 0)
-            goto out_fail;
-        status = 0;
-    } else if (strcmp(cmd, "run") == 0 && npos == 1) {
-        if (!config_path) {
-            usage(stderr);
-            status = 2;
-            goto out;
-        }
-        if (connect_waiting(conninfo, cfg.retry_max_ms, &db, &err) != 0 ||
-            countyd_migrate_check(db, &err) != 0)
-            goto out_fail;
-        /* The workers open their own connections; this one only checked
-         * the schema before anything is served. */
-        PQfinish(db);
-        db = NULL;
-        cfg.database = conninfo;
-        sj_log_level level;
-        if (sj_log_level_parse(cfg.log_level, &level) != 0) {
-            sj_error_set(&err, SJ_ECONFIG_BAD_VALUE, "log.level “%s” 无效 (debug, info, warn or error)",
-                         cfg.log_level);
-            goto out_fail;
-        }
-        sj_log_set_level(level);
-        if (*cfg.log_file && sj_log_set_file(cfg.log_file, &err) != 0)
-            goto out_fail;
-        if (countyd_daemon_run(&cfg, &err) != 0)
-            goto out_fail;
-        sj_log_close();
-        status = 0;
-    } else {
+    status = fn(&a, &cfg, &db, &err);
+    if (status == 2)
         usage(stderr);
-        status = 2;
-    }
-    goto out;
-out_fail:
-    status = fail(&err);
-out:
+    else if (status == 1)
+        status = fail(&err);
     if (db)
         PQfinish(db);
     countyd_config_free(&cfg);
