@@ -116,6 +116,104 @@ static int presence_of(PGconn *db, const sj_calendar *cal, const countyd_duty *d
     return 0;
 }
 
+/* The thresholds in force, sent with the rating so that a desk can say
+ * what each star asks. */
+static Sanji__StarThresholds *thresholds_of(countyd_arena *a, const countyd_stars_config *cfg)
+{
+    Sanji__StarThresholds *t = countyd_arena_alloc(a, sizeof(*t));
+    sanji__star_thresholds__init(t);
+    t->daiban_min = cfg->daiban_min;
+    t->daiban_finish_percent = cfg->daiban_finish_percent;
+    t->record_min = cfg->record_min;
+    t->record_missing_max = cfg->record_missing_max;
+    t->duty_percent = cfg->duty_percent;
+    t->service_percent = cfg->service_percent;
+    t->service_min_verdicts = cfg->service_min_verdicts;
+    t->on_time_percent = cfg->on_time_percent;
+    t->on_time_min_finished = cfg->on_time_min_finished;
+    return t;
+}
+
+/* One station's figures and its five stars (the rules of stars.h): r its
+ * case figures, h those of its 代办 (NULL: none), sum its presence.  Every
+ * star needs something to rate (one case, one verdict), whatever its
+ * minimum: a station with no work earns none. */
+static Sanji__StarStation *rate_station(countyd_arena *a, const char *code, const char *label,
+                                        const Sanji__PeriodStatRow *r,
+                                        const Sanji__PeriodStatRow *h, const presence_sum *sum,
+                                        const countyd_stars_config *cfg, uint32_t daiban_min)
+{
+    Sanji__StarStation *st = countyd_arena_alloc(a, sizeof(*st));
+    sanji__star_station__init(st);
+    st->unit = countyd_arena_strdup(a, code);
+    st->label = countyd_arena_strdup(a, label);
+    uint32_t good, bad;
+    countyd_stats_verdicts(r, &good, &bad);
+    st->registered = r->registered - r->withdrawn;
+    st->finished = r->finished;
+    st->finish_rate = r->finish_rate;
+    st->daiban_finished = h ? h->finished : 0;
+    st->verdicts = good + bad;
+    st->missing_records = r->overdue_now + (r->finished - st->verdicts);
+    st->duty_minutes = (uint32_t)(sum->duty_s / 60);
+    st->staffed_minutes = (uint32_t)(sum->staffed_s / 60);
+    st->satisfaction_rate = r->satisfaction_rate;
+    st->on_time = r->on_time;
+    st->on_time_rate = r->on_time_rate;
+    st->daiban_star = st->daiban_finished >= daiban_min && st->daiban_finished > 0 &&
+                      rate_at_least(r->finish_rate, cfg->daiban_finish_percent);
+    st->record_star = st->registered >= cfg->record_min && st->registered > 0 &&
+                      st->missing_records <= cfg->record_missing_max;
+    st->duty_star = sum->duty_s > 0 &&
+                    sum->staffed_s * 100 >= sum->duty_s * (int64_t)cfg->duty_percent;
+    st->service_star = st->verdicts >= cfg->service_min_verdicts && st->verdicts > 0 &&
+                       rate_at_least(r->satisfaction_rate, cfg->service_percent);
+    st->on_time_star = r->finished >= cfg->on_time_min_finished && r->finished > 0 &&
+                       rate_at_least(r->on_time_rate, cfg->on_time_percent);
+    st->stars = (uint32_t)st->daiban_star + st->record_star + st->duty_star +
+                st->service_star + st->on_time_star;
+    return st;
+}
+
+/* The stations: every village of the scope in the org tree (*villages:
+ * code, name; PQclear()), and each one's presence over the period's
+ * working days before today (*sums, one per village, in the arena). */
+static int stations_of(PGconn *db, countyd_arena *a, const countyd_duty *duty, const char *unit,
+                       const Sanji__PeriodStatistics *sv, PGresult **villages_out,
+                       presence_sum **sums_out, sj_error *err)
+{
+    char prefix[13];
+    countyd_scope_prefix(unit, prefix);
+    const char *p[] = {prefix};
+    PGresult *villages;
+    int rc;
+    if ((rc = countyd_db_query(db,
+                               "SELECT code, name FROM org_unit WHERE $1 <> ''"
+                               " AND left(code, length($1)) = $1 AND level = 1 ORDER BY code",
+                               1, p, &villages, err)) != 0)
+        return rc;
+    sj_calendar *cal;
+    if ((rc = countyd_calendar_read(db, &cal, err)) != 0) {
+        PQclear(villages);
+        return rc;
+    }
+    int nv = PQntuples(villages);
+    presence_sum *sums = countyd_arena_alloc(a, ((size_t)nv + 1) * sizeof(*sums));
+    int32_t from_day = sj_clock_china_day(sv->from_ms), end_day = sj_clock_china_day(sv->to_ms);
+    int32_t today = sj_clock_china_day(sj_clock_real_ms());
+    if (end_day > today)
+        end_day = today;
+    rc = presence_of(db, cal, duty, prefix, from_day, end_day, villages, sums, err);
+    sj_calendar_free(cal);
+    if (rc != 0) {
+        PQclear(villages);
+        return rc;
+    }
+    *villages_out = villages;
+    *sums_out = sums;
+    return 0;
+}
+
 int countyd_stars_answer(PGconn *db, countyd_arena *a, const countyd_asker *k,
                          const countyd_stars_config *cfg, const countyd_duty *duty,
                          const Sanji__StarQuery *q, Sanji__QueryResult *out, sj_error *err)
@@ -167,34 +265,11 @@ int countyd_stars_answer(PGconn *db, countyd_arena *a, const countyd_asker *k,
     }
     const Sanji__PeriodStatistics *sv = by_village.period_statistics;
     const Sanji__PeriodStatistics *sh = by_handling.period_statistics;
-    /* The stations: every village of the scope in the org tree. */
-    char prefix[13];
-    countyd_scope_prefix(unit, prefix);
-    const char *p[] = {prefix};
     PGresult *villages;
-    if ((rc = countyd_db_query(db,
-                               "SELECT code, name FROM org_unit WHERE $1 <> ''"
-                               " AND left(code, length($1)) = $1 AND level = 1 ORDER BY code",
-                               1, p, &villages, err)) != 0)
+    presence_sum *sums;
+    if ((rc = stations_of(db, a, duty, unit, sv, &villages, &sums, err)) != 0)
         return rc;
-    sj_calendar *cal;
-    if ((rc = countyd_calendar_read(db, &cal, err)) != 0) {
-        PQclear(villages);
-        return rc;
-    }
     int nv = PQntuples(villages);
-    presence_sum *sums = countyd_arena_alloc(a, ((size_t)nv + 1) * sizeof(*sums));
-    /* Presence counts the period's working days before today. */
-    int32_t from_day = sj_clock_china_day(sv->from_ms), end_day = sj_clock_china_day(sv->to_ms);
-    int32_t today = sj_clock_china_day(sj_clock_real_ms());
-    if (end_day > today)
-        end_day = today;
-    rc = presence_of(db, cal, duty, prefix, from_day, end_day, villages, sums, err);
-    sj_calendar_free(cal);
-    if (rc != 0) {
-        PQclear(villages);
-        return rc;
-    }
     Sanji__StarRating *sr = countyd_arena_alloc(a, sizeof(*sr));
     sanji__star_rating__init(sr);
     sr->year = q->year;
@@ -203,18 +278,7 @@ int countyd_stars_answer(PGconn *db, countyd_arena *a, const countyd_asker *k,
     sr->to_ms = sv->to_ms;
     sr->scope = countyd_arena_strdup(a, unit);
     sr->computed_at_ms = sj_clock_real_ms();
-    Sanji__StarThresholds *t = countyd_arena_alloc(a, sizeof(*t));
-    sanji__star_thresholds__init(t);
-    t->daiban_min = cfg->daiban_min;
-    t->daiban_finish_percent = cfg->daiban_finish_percent;
-    t->record_min = cfg->record_min;
-    t->record_missing_max = cfg->record_missing_max;
-    t->duty_percent = cfg->duty_percent;
-    t->service_percent = cfg->service_percent;
-    t->service_min_verdicts = cfg->service_min_verdicts;
-    t->on_time_percent = cfg->on_time_percent;
-    t->on_time_min_finished = cfg->on_time_min_finished;
-    sr->thresholds = t;
+    sr->thresholds = thresholds_of(a, cfg);
     /* A quarter's count threshold; a year has four quarters. */
     uint32_t daiban_min = q->quarter ? cfg->daiban_min : cfg->daiban_min * 4;
     sr->stations = countyd_arena_alloc(a, ((size_t)nv + 1) * sizeof(*sr->stations));
@@ -222,43 +286,10 @@ int countyd_stars_answer(PGconn *db, countyd_arena *a, const countyd_asker *k,
     for (int v = 0; v < nv; v++) {
         const char *code = PQgetvalue(villages, v, 0);
         const Sanji__PeriodStatRow *r = row_of(sv, code);
-        if (!r)
-            r = &none;
         char key[32];
         snprintf(key, sizeof key, "%s:%d", code, (int)SJ_HANDLING_ON_BEHALF);
-        const Sanji__PeriodStatRow *h = row_of(sh, key);
-        Sanji__StarStation *st = countyd_arena_alloc(a, sizeof(*st));
-        sanji__star_station__init(st);
-        st->unit = countyd_arena_strdup(a, code);
-        st->label = countyd_arena_strdup(a, PQgetvalue(villages, v, 1));
-        uint32_t good, bad;
-        countyd_stats_verdicts(r, &good, &bad);
-        st->registered = r->registered - r->withdrawn;
-        st->finished = r->finished;
-        st->finish_rate = r->finish_rate;
-        st->daiban_finished = h ? h->finished : 0;
-        st->verdicts = good + bad;
-        st->missing_records = r->overdue_now + (r->finished - st->verdicts);
-        st->duty_minutes = (uint32_t)(sums[v].duty_s / 60);
-        st->staffed_minutes = (uint32_t)(sums[v].staffed_s / 60);
-        st->satisfaction_rate = r->satisfaction_rate;
-        st->on_time = r->on_time;
-        st->on_time_rate = r->on_time_rate;
-        /* The five rules of stars.h. */
-        /* Every star needs something to rate (one case, one verdict),
-         * whatever its minimum: a station with no work earns none. */
-        st->daiban_star = st->daiban_finished >= daiban_min && st->daiban_finished > 0 &&
-                          rate_at_least(r->finish_rate, cfg->daiban_finish_percent);
-        st->record_star = st->registered >= cfg->record_min && st->registered > 0 &&
-                          st->missing_records <= cfg->record_missing_max;
-        st->duty_star = sums[v].duty_s > 0 &&
-                        sums[v].staffed_s * 100 >= sums[v].duty_s * (int64_t)cfg->duty_percent;
-        st->service_star = st->verdicts >= cfg->service_min_verdicts && st->verdicts > 0 &&
-                           rate_at_least(r->satisfaction_rate, cfg->service_percent);
-        st->on_time_star = r->finished >= cfg->on_time_min_finished && r->finished > 0 &&
-                           rate_at_least(r->on_time_rate, cfg->on_time_percent);
-        st->stars = (uint32_t)st->daiban_star + st->record_star + st->duty_star +
-                    st->service_star + st->on_time_star;
+        Sanji__StarStation *st = rate_station(a, code, PQgetvalue(villages, v, 1), r ? r : &none,
+                                              row_of(sh, key), &sums[v], cfg, daiban_min);
         sr->stations[sr->n_stations++] = st;
     }
     PQclear(villages);
