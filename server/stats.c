@@ -433,7 +433,11 @@ int countyd_stats_answer_group(PGconn *db, countyd_arena *a, const countyd_asker
      * by its key instead of hashing, twice as slow for a year
      * (docs/PERFORMANCE.md).  hash_mem_multiplier lets it hash; the
      * memory actually used is that of the few groups, and a hash that
-     * outgrew it would spill to disk, not fail. */
+     * outgrew it would spill to disk, not fail.  The statement is
+     * prepared once per connection (db.c): after five runs PostgreSQL may
+     * keep a generic plan, made without the period's bounds, which reckons
+     * a year as a few thousand cases and plans it accordingly; each
+     * question is planned for its own period instead (a few milliseconds). */
     PGresult *res = NULL;
     rc = countyd_db_exec(db, "BEGIN READ ONLY", 0, NULL, err);
     if (rc == 0)
@@ -442,6 +446,8 @@ int countyd_stats_answer_group(PGconn *db, countyd_arena *a, const countyd_asker
         rc = countyd_db_exec(db, "SET LOCAL work_mem = '64MB'", 0, NULL, err);
     if (rc == 0)
         rc = countyd_db_exec(db, "SET LOCAL hash_mem_multiplier = 16", 0, NULL, err);
+    if (rc == 0)
+        rc = countyd_db_exec(db, "SET LOCAL plan_cache_mode = force_custom_plan", 0, NULL, err);
     if (rc == 0)
         rc = countyd_db_query(db, sql, n, p, &res, err);
     if (rc == 0)
