@@ -71,9 +71,9 @@ static void white_page(sc_doc *d)
 }
 
 /* A numbered document's next page: a recording surface of the page's size,
- * kept in d->pages (an allocation failure is remembered and reported by
- * sc_doc_close(); meanwhile the drawing goes to a surface in error, which
- * draws nothing). */
+ * kept in d->pages.  When d->pages cannot grow, the page is drawn on a
+ * surface that is not kept, and sc_doc_close() reports the failure (a
+ * document with a page missing is never renamed into place). */
 static void start_recorded_page(sc_doc *d)
 {
     cairo_rectangle_t extents = {0, 0, d->width, d->height};
