@@ -7,6 +7,7 @@
 
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <cairo-pdf.h>
@@ -69,6 +70,32 @@ static void white_page(sc_doc *d)
     d->y = d->margin;
 }
 
+/* A numbered document's next page: a recording surface of the page's size,
+ * kept in d->pages.  When d->pages cannot grow, the page is drawn on a
+ * surface that is not kept, and sc_doc_close() reports the failure (a
+ * document with a page missing is never renamed into place). */
+static void start_recorded_page(sc_doc *d)
+{
+    cairo_rectangle_t extents = {0, 0, d->width, d->height};
+    cairo_surface_t *rec = cairo_recording_surface_create(CAIRO_CONTENT_COLOR_ALPHA, &extents);
+    if (d->n_pages == d->cap_pages) {
+        size_t cap = d->cap_pages ? 2 * d->cap_pages : 8;
+        cairo_surface_t **grown = realloc(d->pages, cap * sizeof *grown);
+        if (!grown) {
+            d->out_of_memory = true;
+            d->cr = cairo_create(rec);
+            cairo_surface_destroy(rec); /* the context keeps it while it draws */
+            white_page(d);
+            return;
+        }
+        d->pages = grown;
+        d->cap_pages = cap;
+    }
+    d->pages[d->n_pages++] = rec;
+    d->cr = cairo_create(rec);
+    white_page(d);
+}
+
 int sc_doc_open_pdf(sc_doc *d, const char *path, double width, double height, const char *title,
                     bool numbered, sj_error *err)
 {
@@ -86,13 +113,17 @@ int sc_doc_open_pdf(sc_doc *d, const char *path, double width, double height, co
     }
     cairo_pdf_surface_set_metadata(d->surface, CAIRO_PDF_METADATA_TITLE, title);
     cairo_pdf_surface_set_metadata(d->surface, CAIRO_PDF_METADATA_CREATOR, "Sanji");
-    d->cr = cairo_create(d->surface);
     d->width = width;
     d->height = height;
     d->margin = SC_DOC_MARGIN;
     d->page = 1;
     d->numbered = numbered;
-    white_page(d);
+    if (numbered) {
+        start_recorded_page(d);
+    } else {
+        d->cr = cairo_create(d->surface);
+        white_page(d);
+    }
     return 0;
 }
 
@@ -101,28 +132,31 @@ static double bottom(const sc_doc *d)
     return d->height - d->margin - (d->numbered ? 10 : 0);
 }
 
-static void foot(sc_doc *d)
+/* The foot of page n of m, drawn on cr. */
+static void foot(const sc_doc *d, cairo_t *cr, int n, int m)
 {
-    if (!d->numbered)
-        return;
     char text[512];
     char num[64];
-    snprintf(num, sizeof num, _("page %d"), d->page);
+    snprintf(num, sizeof num, _("Page %d of %d"), n, m);
     if (d->footer[0])
         snprintf(text, sizeof text, "%s    %s", d->footer, num);
     else
         snprintf(text, sizeof text, "%s", num);
     double y = d->height - d->margin + 8;
-    cairo_set_source_rgb(d->cr, 0.3, 0.3, 0.3);
-    sc_doc_text(d->cr, text, d->margin, &y, d->width - 2 * d->margin, 8.5, false, SC_DOC_CENTER);
-    cairo_set_source_rgb(d->cr, 0, 0, 0);
+    cairo_set_source_rgb(cr, 0.3, 0.3, 0.3);
+    sc_doc_text(cr, text, d->margin, &y, d->width - 2 * d->margin, 8.5, false, SC_DOC_CENTER);
+    cairo_set_source_rgb(cr, 0, 0, 0);
 }
 
 void sc_doc_new_page(sc_doc *d)
 {
-    foot(d);
-    cairo_show_page(d->cr);
     d->page++;
+    if (d->numbered) {
+        cairo_destroy(d->cr); /* the page stays in d->pages */
+        start_recorded_page(d);
+        return;
+    }
+    cairo_show_page(d->cr);
     white_page(d);
 }
 
@@ -240,13 +274,45 @@ void sc_doc_table(sc_doc *d, const char *const *heads, const double *widths, siz
     d->y += 8;
 }
 
+/* Puts a numbered document's recorded pages into the file, each with its
+ * foot, and frees them.  Returns the first error of any page. */
+static cairo_status_t put_pages(sc_doc *d)
+{
+    cairo_status_t st = d->out_of_memory ? CAIRO_STATUS_NO_MEMORY : CAIRO_STATUS_SUCCESS;
+    cairo_t *out = cairo_create(d->surface);
+    int m = (int)d->n_pages;
+    for (size_t i = 0; i < d->n_pages; i++) {
+        if (st == CAIRO_STATUS_SUCCESS)
+            st = cairo_surface_status(d->pages[i]);
+        if (st == CAIRO_STATUS_SUCCESS) {
+            cairo_set_source_surface(out, d->pages[i], 0, 0);
+            cairo_paint(out);
+            foot(d, out, (int)i + 1, m);
+            cairo_show_page(out);
+        }
+        cairo_surface_destroy(d->pages[i]);
+    }
+    if (st == CAIRO_STATUS_SUCCESS)
+        st = cairo_status(out);
+    cairo_destroy(out);
+    free(d->pages);
+    d->pages = NULL;
+    d->n_pages = d->cap_pages = 0;
+    return st;
+}
+
 int sc_doc_close(sc_doc *d, sj_error *err)
 {
-    foot(d);
-    cairo_show_page(d->cr);
+    if (!d->numbered)
+        cairo_show_page(d->cr);
     cairo_status_t st = cairo_status(d->cr);
     cairo_destroy(d->cr);
     d->cr = NULL;
+    if (d->numbered) {
+        cairo_status_t put = put_pages(d);
+        if (st == CAIRO_STATUS_SUCCESS)
+            st = put;
+    }
     cairo_surface_finish(d->surface);
     if (st == CAIRO_STATUS_SUCCESS)
         st = cairo_surface_status(d->surface);
@@ -269,6 +335,11 @@ void sc_doc_abort(sc_doc *d)
 {
     if (d->cr)
         cairo_destroy(d->cr);
+    for (size_t i = 0; i < d->n_pages; i++)
+        cairo_surface_destroy(d->pages[i]);
+    free(d->pages);
+    d->pages = NULL;
+    d->n_pages = d->cap_pages = 0;
     if (d->surface) {
         cairo_surface_finish(d->surface);
         cairo_surface_destroy(d->surface);

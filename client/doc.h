@@ -39,12 +39,17 @@ double sc_doc_text_height(cairo_t *cr, const char *text, double width, double si
 
 /* A PDF being written: pages of width x height points, y the next line. */
 typedef struct sc_doc {
-    cairo_surface_t *surface;
-    cairo_t *cr;
+    cairo_surface_t *surface; /* the PDF file */
+    cairo_t *cr;              /* draws the page being drawn */
     double width, height, margin, y;
     int page;              /* the page being drawn, from 1 */
-    bool numbered;         /* "第 n 页" at the foot of every page */
+    bool numbered;         /* "第 n 页 共 m 页" at the foot of every page */
     char footer[256];      /* beside the page number ("" : none) */
+    /* A numbered document's pages, each drawn on a recording surface and
+     * put into the file by sc_doc_close(), when the count is known. */
+    cairo_surface_t **pages;
+    size_t n_pages, cap_pages;
+    bool out_of_memory;
     char path[4096], tmp[4104];
 } sc_doc;
 
@@ -57,7 +62,8 @@ int sc_doc_open_pdf(sc_doc *d, const char *path, double width, double height, co
 /* Starts a new page when less than h points are left on this one. */
 void sc_doc_need(sc_doc *d, double h);
 
-/* Ends the page (its number drawn) and starts the next. */
+/* Ends the page and starts the next (a numbered document's page numbers
+ * are drawn by sc_doc_close(), which knows how many pages there are). */
 void sc_doc_new_page(sc_doc *d);
 
 /* The title block: a line above (issuer, "" for none), the title, a line
@@ -74,7 +80,8 @@ void sc_doc_heading(sc_doc *d, const char *text, double keep);
 void sc_doc_table(sc_doc *d, const char *const *heads, const double *widths, size_t n_cols,
                   const char *const *cells, size_t n_rows, size_t bold_rows);
 
-/* Ends the last page, finishes the file and renames it into place.
+/* Ends the last page, puts a numbered document's pages into the file with
+ * "page n of m" at their feet, finishes the file and renames it into place.
  * Returns 0 or SJ_EIO (nothing left at path.tmp). */
 int sc_doc_close(sc_doc *d, sj_error *err);
 

@@ -119,50 +119,50 @@ static const char SQL_EVENTS[] =
     "  WHERE c.registered_at_ms >= $1::bigint AND c.registered_at_ms < $2::bigint";
 static const char SQL_GROUPS[] =
     "),"
-    " g0 AS (SELECT k, wd, count(*) AS registered,"
-    "  count(*) FILTER (WHERE status = 11) AS withdrawn,"
-    "  count(*) FILTER (WHERE fin) AS finished,"
-    "  count(*) FILTER (WHERE fin AND handling <> 5) AS resolved,"
-    "  count(*) FILTER (WHERE fin AND handling = 5) AS returned,"
-    "  count(*) FILTER (WHERE status IN (1, 2, 3, 4, 5, 6, 12, 13, 14)) AS open,"
-    "  count(*) FILTER (WHERE on_time) AS on_time,"
-    "  count(wd) AS nwd,"
-    "  count(*) FILTER (WHERE overdue AND status IN (1, 2, 3, 4, 5, 6, 12, 13, 14)) AS overdue_now,"
-    "  count(*) FILTER (WHERE fin AND satisfaction = 1) AS s1,"
-    "  count(*) FILTER (WHERE fin AND satisfaction = 2) AS s2,"
-    "  count(*) FILTER (WHERE fin AND satisfaction = 3) AS s3,"
-    "  count(*) FILTER (WHERE unsat) AS unsat_ever,"
-    "  count(*) FILTER (WHERE unsat AND status <> 9) AS unsat_followed,"
-    "  count(*) FILTER (WHERE fin AND satisfaction = 4) AS s4,"
-    "  count(*) FILTER (WHERE fin AND satisfaction = 5) AS s5,"
-    "  count(*) FILTER (WHERE fin AND good_v) AS good,"
-    "  count(*) FILTER (WHERE fin AND (good_v OR bad_v)) AS rated,"
-    "  count(*) FILTER (WHERE bad) AS bad,"
-    "  count(*) FILTER (WHERE bad AND rectified_at_ms > 0 AND NOT rectify_late) AS rect_on_time,"
-    "  count(*) FILTER (WHERE bad AND rectified_at_ms > 0 AND rectify_late) AS rect_late,"
-    "  count(*) FILTER (WHERE bad AND rectified_at_ms = 0 AND status NOT IN (10, 11)) AS rect_open,"
-    "  count(*) FILTER (WHERE bad AND called_back_at_ms > 0) AS called_back,"
-    "  sum(rep) AS rep, sum(return_count) AS returns_down, sum(department_refusals) AS refusals,"
-    "  sum(ext_req) AS ext_req, sum(ext_ok) AS ext_ok, sum(urge_count) AS urges,"
-    "  count(*) FILTER (WHERE supervised) AS supervised"
+    " g0 AS (SELECT k, wd, (count(*))::int AS registered,"
+    "  (count(*) FILTER (WHERE status = 11))::int AS withdrawn,"
+    "  (count(*) FILTER (WHERE fin))::int AS finished,"
+    "  (count(*) FILTER (WHERE fin AND handling <> 5))::int AS resolved,"
+    "  (count(*) FILTER (WHERE fin AND handling = 5))::int AS returned,"
+    "  (count(*) FILTER (WHERE status IN (1, 2, 3, 4, 5, 6, 12, 13, 14)))::int AS open,"
+    "  (count(*) FILTER (WHERE on_time))::int AS on_time,"
+    "  count(wd)::int AS nwd,"
+    "  (count(*) FILTER (WHERE overdue AND status IN (1, 2, 3, 4, 5, 6, 12, 13, 14)))::int AS overdue_now,"
+    "  (count(*) FILTER (WHERE fin AND satisfaction = 1))::int AS s1,"
+    "  (count(*) FILTER (WHERE fin AND satisfaction = 2))::int AS s2,"
+    "  (count(*) FILTER (WHERE fin AND satisfaction = 3))::int AS s3,"
+    "  (count(*) FILTER (WHERE unsat))::int AS unsat_ever,"
+    "  (count(*) FILTER (WHERE unsat AND status <> 9))::int AS unsat_followed,"
+    "  (count(*) FILTER (WHERE fin AND satisfaction = 4))::int AS s4,"
+    "  (count(*) FILTER (WHERE fin AND satisfaction = 5))::int AS s5,"
+    "  (count(*) FILTER (WHERE fin AND good_v))::int AS good,"
+    "  (count(*) FILTER (WHERE fin AND (good_v OR bad_v)))::int AS rated,"
+    "  (count(*) FILTER (WHERE bad))::int AS bad,"
+    "  (count(*) FILTER (WHERE bad AND rectified_at_ms > 0 AND NOT rectify_late))::int AS rect_on_time,"
+    "  (count(*) FILTER (WHERE bad AND rectified_at_ms > 0 AND rectify_late))::int AS rect_late,"
+    "  (count(*) FILTER (WHERE bad AND rectified_at_ms = 0 AND status NOT IN (10, 11)))::int AS rect_open,"
+    "  (count(*) FILTER (WHERE bad AND called_back_at_ms > 0))::int AS called_back,"
+    "  sum(rep)::int AS rep, sum(return_count)::int AS returns_down, sum(department_refusals)::int AS refusals,"
+    "  sum(ext_req)::int AS ext_req, sum(ext_ok)::int AS ext_ok, sum(urge_count)::int AS urges,"
+    "  (count(*) FILTER (WHERE supervised))::int AS supervised"
     "  FROM x GROUP BY k, wd),"
-    " g1 AS (SELECT grouping(k) AS gk, k, wd, sum(registered) AS registered,"
-    "  sum(withdrawn) AS withdrawn, sum(finished) AS finished, sum(resolved) AS resolved,"
-    "  sum(returned) AS returned, sum(open) AS open, sum(on_time) AS on_time, sum(nwd) AS nwd,"
-    "  sum(overdue_now) AS overdue_now, sum(s1) AS s1, sum(s2) AS s2, sum(s3) AS s3,"
-    "  sum(unsat_ever) AS unsat_ever, sum(unsat_followed) AS unsat_followed, sum(rep) AS rep,"
-    "  sum(returns_down) AS returns_down, sum(refusals) AS refusals, sum(ext_req) AS ext_req,"
-    "  sum(ext_ok) AS ext_ok, sum(urges) AS urges, sum(supervised) AS supervised,"
-    "  sum(s4) AS s4, sum(s5) AS s5, sum(good) AS good, sum(rated) AS rated, sum(bad) AS bad,"
-    "  sum(rect_on_time) AS rect_on_time, sum(rect_late) AS rect_late,"
-    "  sum(rect_open) AS rect_open, sum(called_back) AS called_back"
+    " g1 AS (SELECT grouping(k) AS gk, k, wd, sum(registered)::int AS registered,"
+    "  sum(withdrawn)::int AS withdrawn, sum(finished)::int AS finished, sum(resolved)::int AS resolved,"
+    "  sum(returned)::int AS returned, sum(open)::int AS open, sum(on_time)::int AS on_time, sum(nwd)::int AS nwd,"
+    "  sum(overdue_now)::int AS overdue_now, sum(s1)::int AS s1, sum(s2)::int AS s2, sum(s3)::int AS s3,"
+    "  sum(unsat_ever)::int AS unsat_ever, sum(unsat_followed)::int AS unsat_followed, sum(rep)::int AS rep,"
+    "  sum(returns_down)::int AS returns_down, sum(refusals)::int AS refusals, sum(ext_req)::int AS ext_req,"
+    "  sum(ext_ok)::int AS ext_ok, sum(urges)::int AS urges, sum(supervised)::int AS supervised,"
+    "  sum(s4)::int AS s4, sum(s5)::int AS s5, sum(good)::int AS good, sum(rated)::int AS rated, sum(bad)::int AS bad,"
+    "  sum(rect_on_time)::int AS rect_on_time, sum(rect_late)::int AS rect_late,"
+    "  sum(rect_open)::int AS rect_open, sum(called_back)::int AS called_back"
     "  FROM g0 GROUP BY GROUPING SETS ((k, wd), (wd))),"
     " c1 AS (SELECT g1.*, sum(nwd) OVER (PARTITION BY gk, k ORDER BY wd) AS cum,"
     "  sum(nwd) OVER (PARTITION BY gk, k) AS nfin FROM g1),"
     " g AS (SELECT gk, k, sum(registered) AS registered, sum(withdrawn) AS withdrawn,"
     "  sum(finished) AS finished, sum(resolved) AS resolved, sum(returned) AS returned,"
     "  sum(open) AS open, sum(on_time) AS on_time,"
-    "  coalesce(sum(wd * nwd)::float8 / nullif(sum(nwd), 0), 0) AS avg_wd,"
+    "  coalesce(sum(wd::int8 * nwd)::float8 / nullif(sum(nwd), 0), 0) AS avg_wd,"
     "  coalesce(min(wd) FILTER (WHERE nwd > 0 AND cum * 10 >= nfin * 9), 0) AS p90_wd,"
     "  sum(overdue_now) AS overdue_now, sum(s1) AS s1, sum(s2) AS s2, sum(s3) AS s3,"
     "  sum(unsat_ever) AS unsat_ever, sum(unsat_followed) AS unsat_followed,"
@@ -426,13 +426,28 @@ int countyd_stats_answer_group(PGconn *db, countyd_arena *a, const countyd_asker
         abort(); /* the fixed texts above fit: a broken build */
     /* One read-only transaction: its settings end with it.  The JIT
      * compiles a plan this size for longer than it runs; the hashes of a
-     * year's cases want more than the default work_mem. */
+     * year's cases want more than the default work_mem.  The planner
+     * cannot tell that g0 has few groups (a key and a working-day count:
+     * a few tens of thousands at most) and reckons one per case; with
+     * hash memory of only work_mem it then sorts every case of the period
+     * by its key instead of hashing, twice as slow for a year
+     * (docs/PERFORMANCE.md).  hash_mem_multiplier lets it hash; the
+     * memory actually used is that of the few groups, and a hash that
+     * outgrew it would spill to disk, not fail.  The statement is
+     * prepared once per connection (db.c): after five runs PostgreSQL may
+     * keep a generic plan, made without the period's bounds, which reckons
+     * a year as a few thousand cases and plans it accordingly; each
+     * question is planned for its own period instead (a few milliseconds). */
     PGresult *res = NULL;
     rc = countyd_db_exec(db, "BEGIN READ ONLY", 0, NULL, err);
     if (rc == 0)
         rc = countyd_db_exec(db, "SET LOCAL jit = off", 0, NULL, err);
     if (rc == 0)
         rc = countyd_db_exec(db, "SET LOCAL work_mem = '64MB'", 0, NULL, err);
+    if (rc == 0)
+        rc = countyd_db_exec(db, "SET LOCAL hash_mem_multiplier = 16", 0, NULL, err);
+    if (rc == 0)
+        rc = countyd_db_exec(db, "SET LOCAL plan_cache_mode = force_custom_plan", 0, NULL, err);
     if (rc == 0)
         rc = countyd_db_query(db, sql, n, p, &res, err);
     if (rc == 0)

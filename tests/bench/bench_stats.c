@@ -18,6 +18,7 @@
 #include "db.h"
 #include "err.h"
 #include "query.h"
+#include "stat_period.h"
 
 #define COUNTY_UNIT BENCH_COUNTY "000000"
 
@@ -69,14 +70,26 @@ int bench_stats_main(int argc, char **argv)
         PQfinish(db);
         return 1;
     }
-    char year[8], quarter[16], month[16], town[13], village[13];
+    char year[8], quarter[16], month[16], day[16], town[13], village[13];
     snprintf(year, sizeof year, "%s", PQgetvalue(res, 0, 0));
     snprintf(quarter, sizeof quarter, "%s-Q4", year);
     snprintf(month, sizeof month, "%s-11", year);
+    snprintf(day, sizeof day, "%s-11-13", year);
     snprintf(town, sizeof town, "%.12s", PQgetvalue(res, 0, 1));
     snprintf(village, sizeof village, "%.12s", PQgetvalue(res, 0, 2));
     int64_t from = strtoll(PQgetvalue(res, 0, 3), NULL, 10);
     int64_t to = strtoll(PQgetvalue(res, 0, 4), NULL, 10);
+    /* A range of its own: the year's second half, from its middle
+     * millisecond on (a range need not start at midnight). */
+    int64_t y0 = 0, y1 = 0, half_from, half_to;
+    if (sj_stat_period_range(SJ_STAT_PERIOD_YEAR, year, &y0, &y1, &err) != 0) {
+        fprintf(stderr, "sanji-bench: stats: %s\n", err.message);
+        PQclear(res);
+        PQfinish(db);
+        return 1;
+    }
+    half_from = y0 + (y1 - y0) / 2;
+    half_to = y1;
     printf("cases: %s; year %s, township %s, village %s\n", PQgetvalue(res, 0, 5), year, town,
            village);
     PQclear(res);
@@ -92,31 +105,40 @@ int bench_stats_main(int argc, char **argv)
         Sanji__StatPeriod period;
         const char *at;
         Sanji__StatGroup group;
+        bool half; /* a range: the year's second half, not all the data */
     } qs[] = {
+        {"county, a day, by village", &county, SANJI__STAT_PERIOD__STAT_PERIOD_DAY, day,
+         SANJI__STAT_GROUP__STAT_GROUP_VILLAGE, false},
         {"county, a month, total", &county, SANJI__STAT_PERIOD__STAT_PERIOD_MONTH, month,
-         SANJI__STAT_GROUP__STAT_GROUP_NONE},
+         SANJI__STAT_GROUP__STAT_GROUP_NONE, false},
         {"county, a month, by township", &county, SANJI__STAT_PERIOD__STAT_PERIOD_MONTH, month,
-         SANJI__STAT_GROUP__STAT_GROUP_TOWNSHIP},
+         SANJI__STAT_GROUP__STAT_GROUP_TOWNSHIP, false},
         {"county, a quarter, by category", &county, SANJI__STAT_PERIOD__STAT_PERIOD_QUARTER,
-         quarter, SANJI__STAT_GROUP__STAT_GROUP_CATEGORY},
+         quarter, SANJI__STAT_GROUP__STAT_GROUP_CATEGORY, false},
         {"county, a year, total", &county, SANJI__STAT_PERIOD__STAT_PERIOD_YEAR, year,
-         SANJI__STAT_GROUP__STAT_GROUP_NONE},
+         SANJI__STAT_GROUP__STAT_GROUP_NONE, false},
         {"county, a year, by township", &county, SANJI__STAT_PERIOD__STAT_PERIOD_YEAR, year,
-         SANJI__STAT_GROUP__STAT_GROUP_TOWNSHIP},
+         SANJI__STAT_GROUP__STAT_GROUP_TOWNSHIP, false},
         {"county, a year, by village", &county, SANJI__STAT_PERIOD__STAT_PERIOD_YEAR, year,
-         SANJI__STAT_GROUP__STAT_GROUP_VILLAGE},
+         SANJI__STAT_GROUP__STAT_GROUP_VILLAGE, false},
         {"county, a year, by item", &county, SANJI__STAT_PERIOD__STAT_PERIOD_YEAR, year,
-         SANJI__STAT_GROUP__STAT_GROUP_ITEM},
+         SANJI__STAT_GROUP__STAT_GROUP_ITEM, false},
         {"county, a year, by handling", &county, SANJI__STAT_PERIOD__STAT_PERIOD_YEAR, year,
-         SANJI__STAT_GROUP__STAT_GROUP_HANDLING},
+         SANJI__STAT_GROUP__STAT_GROUP_HANDLING, false},
         {"county, a year, by department", &county, SANJI__STAT_PERIOD__STAT_PERIOD_YEAR, year,
-         SANJI__STAT_GROUP__STAT_GROUP_DEPARTMENT},
+         SANJI__STAT_GROUP__STAT_GROUP_DEPARTMENT, false},
+        {"county, a year, by category", &county, SANJI__STAT_PERIOD__STAT_PERIOD_YEAR, year,
+         SANJI__STAT_GROUP__STAT_GROUP_CATEGORY, false},
+        {"county, a year, by level", &county, SANJI__STAT_PERIOD__STAT_PERIOD_YEAR, year,
+         SANJI__STAT_GROUP__STAT_GROUP_LEVEL, false},
+        {"county, a range (half a year), by item", &county, SANJI__STAT_PERIOD__STAT_PERIOD_RANGE,
+         NULL, SANJI__STAT_GROUP__STAT_GROUP_ITEM, true},
         {"county, all ten years, by township", &county, SANJI__STAT_PERIOD__STAT_PERIOD_RANGE, NULL,
-         SANJI__STAT_GROUP__STAT_GROUP_TOWNSHIP},
+         SANJI__STAT_GROUP__STAT_GROUP_TOWNSHIP, false},
         {"township desk, a year, by village", &township, SANJI__STAT_PERIOD__STAT_PERIOD_YEAR, year,
-         SANJI__STAT_GROUP__STAT_GROUP_VILLAGE},
+         SANJI__STAT_GROUP__STAT_GROUP_VILLAGE, false},
         {"station, a year, total", &station, SANJI__STAT_PERIOD__STAT_PERIOD_YEAR, year,
-         SANJI__STAT_GROUP__STAT_GROUP_NONE},
+         SANJI__STAT_GROUP__STAT_GROUP_NONE, false},
     };
     int rc = 0;
     printf("| question | registered | runs, ms | median, ms |\n|---|---:|---|---:|\n");
@@ -128,8 +150,8 @@ int bench_stats_main(int argc, char **argv)
             Sanji__PeriodStatQuery pq = SANJI__PERIOD_STAT_QUERY__INIT;
             pq.period = qs[i].period;
             pq.at = (char *)(qs[i].at ? qs[i].at : "");
-            pq.from_ms = from;
-            pq.to_ms = to;
+            pq.from_ms = qs[i].half ? half_from : from;
+            pq.to_ms = qs[i].half ? half_to : to;
             pq.group_by = qs[i].group;
             Sanji__Query q = SANJI__QUERY__INIT;
             q.kind_case = SANJI__QUERY__KIND_PERIOD_STATISTICS;

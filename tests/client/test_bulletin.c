@@ -52,15 +52,16 @@ static void expect_in(const char *text, const char *want)
         fail_msg("\"%s\" not found in:\n%.2000s", want, text);
 }
 
-/* Whether page pg's number is in text, however pdftotext spaced it. */
-static bool has_page_number(const char *text, int pg)
+/* Whether page pg's number and the count of pages ("第pg页 共pages页") are
+ * in text, however pdftotext spaced them. */
+static bool has_page_number(const char *text, int pg, int pages)
 {
     char *flat = calloc(1, strlen(text) + 1), *o = flat;
     for (const char *p = text; *p; p++)
         if (*p != ' ')
             *o++ = *p;
     char num[32];
-    snprintf(num, sizeof num, "第%d页", pg);
+    snprintf(num, sizeof num, "第%d页共%d页", pg, pages);
     bool found = strstr(flat, num) != NULL;
     free(flat);
     return found;
@@ -70,6 +71,18 @@ static void expect_not_in(const char *text, const char *unwanted)
 {
     if (strstr(text, unwanted))
         fail_msg("\"%s\" should not be in:\n%s", unwanted, text);
+}
+
+/* The last page of the PDF at path, on its own, says "第M页 共M页" with M
+ * its count of pages from pdfinfo. */
+static void expect_last_page_count(const char *path, int pages)
+{
+    char cmd[1200];
+    snprintf(cmd, sizeof cmd, "pdftotext -enc UTF-8 -f %d -l %d '%s' -", pages, pages, path);
+    char *text = output_of(cmd);
+    if (!has_page_number(text, pages, pages))
+        fail_msg("the last page does not say page %d of %d:\n%.2000s", pages, pages, text);
+    free(text);
 }
 
 /* A heap copy of a result holding s, as the link delivers answers. */
@@ -257,9 +270,10 @@ static void test_bulletin_pdf(void **state)
     for (size_t i = 0; i < sizeof want / sizeof want[0]; i++)
         expect_in(text, want[i]);
     for (int pg = 1; pg <= pages; pg++)
-        if (!has_page_number(text, pg))
+        if (!has_page_number(text, pg, pages))
             fail_msg("no number on page %d of %d", pg, pages);
     free(text);
+    expect_last_page_count(path, pages);
     /* Every page rendered, with ink. */
     snprintf(cmd, sizeof cmd, "pdftoppm -r 30 -gray '%s' %s/b", path, dir);
     free(output_of(cmd));
@@ -388,9 +402,10 @@ static void test_ledger_files(void **state)
     expect_in(text, "结果第60号");
     expect_in(text, "受理编号");
     for (int pg = 1; pg <= pages; pg++)
-        if (!has_page_number(text, pg))
+        if (!has_page_number(text, pg, pages))
             fail_msg("no number on page %d of %d", pg, pages);
     free(text);
+    expect_last_page_count(path, pages);
     snprintf(cmd, sizeof cmd, "pdftoppm -r 30 -gray -f 1 -l 1 '%s' %s/l", path, dir);
     free(output_of(cmd));
     snprintf(cmd, sizeof cmd, "%s/l-1.pgm", dir);
