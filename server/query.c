@@ -166,10 +166,9 @@ static void visible(sqlbuf *b, const countyd_asker *k, list_texts *t)
 }
 
 /* The WHERE conditions of q (PROTOCOL.md "Case search"). */
-static void list_where(sqlbuf *b, const countyd_asker *k, const Sanji__CaseListQuery *q,
-                       list_texts *t)
+/* The asker's scope; false when it is no unit (nothing to see). */
+static bool list_where_scope(sqlbuf *b, const countyd_asker *k, list_texts *t)
 {
-    put(b, " FROM cases c WHERE true");
     /* The scope as a range of village codes, which the indexes on village
      * serve (a prefix test on left() would not).  A county-level asker's
      * scope is every case here: the county records only its own villages'
@@ -178,7 +177,7 @@ static void list_where(sqlbuf *b, const countyd_asker *k, const Sanji__CaseListQ
      * would cost a read of that row where an index alone could answer. */
     if (!sj_case_search_scope(k->unit, t->lo, t->hi)) {
         put(b, " AND false");
-        return;
+        return false;
     }
     if (sj_orgunit_level(k->unit) != SJ_LEVEL_COUNTY) {
         add(b, " AND c.village BETWEEN $%d::char(12)", t->lo);
@@ -187,6 +186,68 @@ static void list_where(sqlbuf *b, const countyd_asker *k, const Sanji__CaseListQ
     /* A department desk's scope is the cases dispatched to it. */
     if (k->role == SJ_NODE_ROLE_DEPARTMENT_DESK)
         add(b, " AND c.department_code = $%d", k->department);
+    return true;
+}
+
+/* The search box: a number's end, a name's beginning, an ID number or a
+ * phone (the last two only where the asker may see them). */
+static void list_where_search(sqlbuf *b, const countyd_asker *k, const Sanji__CaseListQuery *q,
+                              list_texts *t)
+{
+    if (given(q->number)) {
+        if (number_end_reversed(q->number, t->number, sizeof(t->number)))
+            add(b, " AND reverse(c.number) LIKE $%d", t->number);
+        else
+            put(b, " AND false");
+    }
+    if (given(q->applicant_name)) {
+        if (like_prefix(q->applicant_name, t->name, sizeof(t->name)))
+            add(b, " AND c.applicant_name LIKE $%d", t->name);
+        else
+            put(b, " AND false");
+    }
+    if (given(q->id_number)) {
+        /* Stored with an upper-case X (sj_personal_check_id()). */
+        snprintf(t->id, sizeof(t->id), "%s", q->id_number);
+        for (char *p = t->id; *p; p++)
+            if (*p == 'x')
+                *p = 'X';
+        add(b, " AND c.applicant_id_number = $%d", t->id);
+        visible(b, k, t);
+    }
+    if (given(q->phone)) {
+        add(b, " AND c.applicant_phone = $%d", q->phone);
+        visible(b, k, t);
+    }
+}
+
+/* Registered and due between. */
+static void list_where_period(sqlbuf *b, const Sanji__CaseListQuery *q, list_texts *t)
+{
+    if (q->registered_from_ms) {
+        snprintf(t->from, sizeof(t->from), "%" PRId64, q->registered_from_ms);
+        add(b, " AND c.registered_at_ms >= $%d::bigint", t->from);
+    }
+    if (q->registered_to_ms) {
+        snprintf(t->to, sizeof(t->to), "%" PRId64, q->registered_to_ms);
+        add(b, " AND c.registered_at_ms < $%d::bigint", t->to);
+    }
+    if (q->due_from_ms) {
+        snprintf(t->due_from, sizeof(t->due_from), "%" PRId64, q->due_from_ms);
+        add(b, " AND c.due_at_ms > 0 AND c.due_at_ms >= $%d::bigint", t->due_from);
+    }
+    if (q->due_to_ms) {
+        snprintf(t->due_to, sizeof(t->due_to), "%" PRId64, q->due_to_ms);
+        add(b, " AND c.due_at_ms > 0 AND c.due_at_ms < $%d::bigint", t->due_to);
+    }
+}
+
+static void list_where(sqlbuf *b, const countyd_asker *k, const Sanji__CaseListQuery *q,
+                       list_texts *t)
+{
+    put(b, " FROM cases c WHERE true");
+    if (!list_where_scope(b, k, t))
+        return;
     if (given(q->unit)) {
         if (sj_case_search_scope(q->unit, t->unit_lo, t->unit_hi)) {
             add(b, " AND c.village BETWEEN $%d::char(12)", t->unit_lo);
@@ -237,31 +298,7 @@ static void list_where(sqlbuf *b, const countyd_asker *k, const Sanji__CaseListQ
             put(b, " AND false");
         }
     }
-    if (given(q->number)) {
-        if (number_end_reversed(q->number, t->number, sizeof(t->number)))
-            add(b, " AND reverse(c.number) LIKE $%d", t->number);
-        else
-            put(b, " AND false");
-    }
-    if (given(q->applicant_name)) {
-        if (like_prefix(q->applicant_name, t->name, sizeof(t->name)))
-            add(b, " AND c.applicant_name LIKE $%d", t->name);
-        else
-            put(b, " AND false");
-    }
-    if (given(q->id_number)) {
-        /* Stored with an upper-case X (sj_personal_check_id()). */
-        snprintf(t->id, sizeof(t->id), "%s", q->id_number);
-        for (char *p = t->id; *p; p++)
-            if (*p == 'x')
-                *p = 'X';
-        add(b, " AND c.applicant_id_number = $%d", t->id);
-        visible(b, k, t);
-    }
-    if (given(q->phone)) {
-        add(b, " AND c.applicant_phone = $%d", q->phone);
-        visible(b, k, t);
-    }
+    list_where_search(b, k, q, t);
     if (given(q->item_code))
         add(b, " AND c.item_code = $%d", q->item_code);
     if (given(q->category))
@@ -271,22 +308,7 @@ static void list_where(sqlbuf *b, const countyd_asker *k, const Sanji__CaseListQ
         add(b, " AND c.holder_unit = $%d::char(12)", q->holder_unit);
     if (given(q->department))
         add(b, " AND c.department = $%d", q->department);
-    if (q->registered_from_ms) {
-        snprintf(t->from, sizeof(t->from), "%" PRId64, q->registered_from_ms);
-        add(b, " AND c.registered_at_ms >= $%d::bigint", t->from);
-    }
-    if (q->registered_to_ms) {
-        snprintf(t->to, sizeof(t->to), "%" PRId64, q->registered_to_ms);
-        add(b, " AND c.registered_at_ms < $%d::bigint", t->to);
-    }
-    if (q->due_from_ms) {
-        snprintf(t->due_from, sizeof(t->due_from), "%" PRId64, q->due_from_ms);
-        add(b, " AND c.due_at_ms > 0 AND c.due_at_ms >= $%d::bigint", t->due_from);
-    }
-    if (q->due_to_ms) {
-        snprintf(t->due_to, sizeof(t->due_to), "%" PRId64, q->due_to_ms);
-        add(b, " AND c.due_at_ms > 0 AND c.due_at_ms < $%d::bigint", t->due_to);
-    }
+    list_where_period(b, q, t);
     if (q->supervised_only)
         put(b, " AND c.supervised");
 }
