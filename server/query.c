@@ -512,6 +512,50 @@ static int read_node_status(PGconn *db, countyd_arena *a, const char *prefix,
  * working days it has been silent on the county's calendar.  Warnings are
  * the desk's to draw from these figures and the two thresholds sent along
  * (client/netview.h), so the CLI and the desktop say the same. */
+/* How long each relay and each of its stations has been silent, in
+ * working days; each station's unit from its node id. */
+static void mark_silence(countyd_arena *a, const sj_calendar *cal, Sanji__NodeStatus **relays,
+                         size_t n_relays, int64_t now)
+{
+    for (size_t r = 0; r < n_relays; r++) {
+        Sanji__NodeStatus *n = relays[r];
+        n->offline_working_days = silent_days(cal, n->reported_at_ms, now);
+        for (size_t j = 0; j < n->n_stations; j++) {
+            Sanji__StationStatus *st = n->stations[j];
+            char unit[13];
+            node_unit(st->node, unit);
+            st->org_unit = countyd_arena_strdup(a, unit);
+            st->offline_working_days = st->connected ? 0 : silent_days(cal, st->last_seen_ms, now);
+        }
+    }
+}
+
+/* Every village of township town (units: code, level, parent) that no relay
+ * of it, ns->nodes[first..], reported: shown as never connected under the
+ * township's first node. */
+static void add_unreported_villages(countyd_arena *a, const PGresult *units, const char *town,
+                                    Sanji__NetworkStatus *ns, size_t first)
+{
+    for (int v = 0; v < PQntuples(units); v++) {
+        if (atoi(PQgetvalue(units, v, 1)) != SJ_LEVEL_VILLAGE ||
+            strcmp(PQgetvalue(units, v, 2), town) != 0)
+            continue;
+        const char *village = PQgetvalue(units, v, 0);
+        bool seen = false;
+        for (size_t r = first; r < ns->n_nodes && !seen; r++)
+            for (size_t j = 0; j < ns->nodes[r]->n_stations && !seen; j++)
+                seen = strcmp(ns->nodes[r]->stations[j]->org_unit, village) == 0;
+        if (seen)
+            continue;
+        Sanji__StationStatus *st = countyd_arena_alloc(a, sizeof(*st));
+        sanji__station_status__init(st);
+        st->node = countyd_arena_strdup(a, "");
+        st->org_unit = countyd_arena_strdup(a, village);
+        st->never_connected = true;
+        add_station_status(a, ns->nodes[first], st);
+    }
+}
+
 static int network(PGconn *db, countyd_arena *a, const countyd_asker *k,
                    const countyd_query_opts *o, Sanji__QueryResult *out, sj_error *err)
 {
@@ -548,17 +592,7 @@ static int network(PGconn *db, countyd_arena *a, const countyd_asker *k,
     ns->nodes = countyd_arena_alloc(a, (n_relays + (size_t)nu + 1) * sizeof(*ns->nodes));
     bool *placed = countyd_arena_alloc(a, (n_relays + 1) * sizeof(bool));
     memset(placed, 0, (n_relays + 1) * sizeof(bool));
-    for (size_t r = 0; r < n_relays; r++) {
-        Sanji__NodeStatus *n = relays[r];
-        n->offline_working_days = silent_days(cal, n->reported_at_ms, now);
-        for (size_t j = 0; j < n->n_stations; j++) {
-            Sanji__StationStatus *st = n->stations[j];
-            char unit[13];
-            node_unit(st->node, unit);
-            st->org_unit = countyd_arena_strdup(a, unit);
-            st->offline_working_days = st->connected ? 0 : silent_days(cal, st->last_seen_ms, now);
-        }
-    }
+    mark_silence(a, cal, relays, n_relays, now);
     /* Townships first (ORDER BY level DESC), each followed by its relays. */
     for (int i = 0; i < nu && atoi(PQgetvalue(units, i, 1)) == SJ_LEVEL_TOWNSHIP; i++) {
         const char *town = PQgetvalue(units, i, 0);
@@ -576,25 +610,7 @@ static int network(PGconn *db, countyd_arena *a, const countyd_asker *k,
             stand_in->never_connected = true;
             ns->nodes[ns->n_nodes++] = stand_in;
         }
-        /* Every village of the township that no relay of it reported. */
-        for (int v = 0; v < nu; v++) {
-            if (atoi(PQgetvalue(units, v, 1)) != SJ_LEVEL_VILLAGE ||
-                strcmp(PQgetvalue(units, v, 2), town) != 0)
-                continue;
-            const char *village = PQgetvalue(units, v, 0);
-            bool seen = false;
-            for (size_t r = first; r < ns->n_nodes && !seen; r++)
-                for (size_t j = 0; j < ns->nodes[r]->n_stations && !seen; j++)
-                    seen = strcmp(ns->nodes[r]->stations[j]->org_unit, village) == 0;
-            if (seen)
-                continue;
-            Sanji__StationStatus *st = countyd_arena_alloc(a, sizeof(*st));
-            sanji__station_status__init(st);
-            st->node = countyd_arena_strdup(a, "");
-            st->org_unit = countyd_arena_strdup(a, village);
-            st->never_connected = true;
-            add_station_status(a, ns->nodes[first], st);
-        }
+        add_unreported_villages(a, units, town, ns, first);
     }
     /* A relay of a township the org tree does not have (yet) still shows. */
     for (size_t r = 0; r < n_relays; r++)
