@@ -136,26 +136,20 @@ static int assemble(PGconn *db, const char *aid, const Sanji__AttachmentChunk *c
 
 /* The work of one fresh chunk, after the savepoint: 0 (applied), a refusal
  * code (r filled) or a database error (negative SJ_EDB*). */
-static int apply_chunk(PGconn *db, const countyd_peer *peer, const Sanji__AttachmentChunk *c,
-                       const countyd_attach_limits *lim, countyd_apply_result *r, sj_error *err)
+/* May this sender attach to the chunk's case: a station or a desk, the
+ * case known here and in the sender's scope.  Fills r's case fields. */
+static int chunk_case(PGconn *db, const countyd_peer *peer, const Sanji__AttachmentChunk *c,
+                      const char *cid, countyd_apply_result *r, sj_error *err)
 {
-    sj_error e;
-    int rc = sj_attach_check_chunk(c, lim->max_file, &e);
-    if (rc != 0) {
-        refused(r, rc, e.message);
-        return rc;
-    }
     if (peer->role != SANJI__NODE_ROLE__NODE_ROLE_VILLAGE &&
         peer->role != SANJI__NODE_ROLE__NODE_ROLE_TOWNSHIP_DESK &&
         peer->role != SANJI__NODE_ROLE__NODE_ROLE_COUNTY_DESK) {
         refused(r, SJ_EWRONG_ROLE, _("Only a station or a township or county desk may attach files."));
         return SJ_EWRONG_ROLE;
     }
-    char cid[SJ_UUID_TEXT_SIZE], aid[SJ_UUID_TEXT_SIZE];
-    sj_uuid_format(c->case_id.data, cid);
-    sj_uuid_format(c->attachment_id.data, aid);
     memcpy(r->case_id, c->case_id.data, 16);
     PGresult *res = NULL;
+    int rc;
     const char *pc[] = {cid};
     if ((rc = countyd_db_query(db, "SELECT village, coalesce(number, ''), version FROM cases"
                                    " WHERE case_id = $1 FOR SHARE",
@@ -174,7 +168,20 @@ static int apply_chunk(PGconn *db, const countyd_peer *peer, const Sanji__Attach
         refused(r, SJ_ESCOPE, _("The case belongs to a village outside the sender's scope."));
         return SJ_ESCOPE;
     }
+    return 0;
+}
+
+/* The attachment the chunk belongs to: known, then the chunk must agree
+ * with it (*complete_out when the file is already whole); new, then it is
+ * recorded if the case's limit allows. */
+static int chunk_attachment(PGconn *db, const countyd_peer *peer, const Sanji__AttachmentChunk *c,
+                            const countyd_attach_limits *lim, const char *aid, const char *cid,
+                            countyd_apply_result *r, bool *complete_out, sj_error *err)
+{
     const char *pa[] = {aid};
+    const char *pc[] = {cid};
+    PGresult *res = NULL;
+    int rc;
     if ((rc = exec_bin(db,
                        "SELECT case_id::text, sha256, size, mime, chunk_count, complete"
                        " FROM attachment WHERE attachment_id = $1 FOR UPDATE",
@@ -197,8 +204,7 @@ static int apply_chunk(PGconn *db, const countyd_peer *peer, const Sanji__Attach
                     _("This piece does not belong to the attachment with its id."));
             return SJ_EBAD_FIELD;
         }
-        if (complete)
-            return 0; /* a piece resent after the file was put together */
+        *complete_out = complete;
     } else {
         PQclear(res);
         if ((rc = countyd_db_query(db, "SELECT coalesce(sum(size), 0) FROM attachment WHERE case_id = $1",
@@ -231,6 +237,16 @@ static int apply_chunk(PGconn *db, const countyd_peer *peer, const Sanji__Attach
                            11, ip, il, iff, 0, NULL, "attachment insert", err)) != 0)
             return rc;
     }
+    return 0;
+}
+
+/* The chunk's bytes, stored once; the file put together after its last. */
+static int chunk_store(PGconn *db, const Sanji__AttachmentChunk *c, const char *aid,
+                       countyd_apply_result *r, sj_error *err)
+{
+    const char *pa[] = {aid};
+    PGresult *res = NULL;
+    int rc;
     char no[16];
     snprintf(no, sizeof no, "%u", (unsigned)c->chunk_no);
     const char *pp[] = {aid, no, (const char *)c->data.data};
@@ -253,6 +269,28 @@ static int apply_chunk(PGconn *db, const countyd_peer *peer, const Sanji__Attach
     bool last = PQntuples(res) == 1 && strcmp(PQgetvalue(res, 0, 0), PQgetvalue(res, 0, 1)) == 0;
     PQclear(res);
     return last ? assemble(db, aid, c, r, err) : 0;
+}
+
+static int apply_chunk(PGconn *db, const countyd_peer *peer, const Sanji__AttachmentChunk *c,
+                       const countyd_attach_limits *lim, countyd_apply_result *r, sj_error *err)
+{
+    sj_error e;
+    int rc = sj_attach_check_chunk(c, lim->max_file, &e);
+    if (rc != 0) {
+        refused(r, rc, e.message);
+        return rc;
+    }
+    char cid[SJ_UUID_TEXT_SIZE], aid[SJ_UUID_TEXT_SIZE];
+    sj_uuid_format(c->case_id.data, cid);
+    sj_uuid_format(c->attachment_id.data, aid);
+    if ((rc = chunk_case(db, peer, c, cid, r, err)) != 0)
+        return rc;
+    bool complete = false;
+    if ((rc = chunk_attachment(db, peer, c, lim, aid, cid, r, &complete, err)) != 0)
+        return rc;
+    if (complete)
+        return 0; /* a piece resent after the file was put together */
+    return chunk_store(db, c, aid, r, err);
 }
 
 int countyd_attach_apply(PGconn *db, const uint8_t msg_id[16], const countyd_peer *peer,
