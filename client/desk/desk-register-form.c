@@ -695,26 +695,10 @@ static GtkWidget *entry_field(DeskRegisterForm *f, GtkWidget *box, const char *l
     return e;
 }
 
-DeskRegisterForm *desk_register_form_new(DeskWindow *w)
+/* The left column: the catalogue (category, search, items, the chosen
+ * item's details). */
+static GtkWidget *catalogue_column(DeskRegisterForm *f)
 {
-    DeskRegisterForm *f = g_object_new(DESK_TYPE_REGISTER_FORM, "orientation",
-                                       GTK_ORIENTATION_VERTICAL, "spacing", 8, NULL);
-    f->win = w;
-    gtk_widget_add_css_class(GTK_WIDGET(f), "page");
-    /* The summary first, where it is seen (and scrolled to) after 保存. */
-    f->message = gtk_label_new("");
-    gtk_label_set_wrap(GTK_LABEL(f->message), true);
-    gtk_label_set_xalign(GTK_LABEL(f->message), 0);
-    keep_lines(f->message, MESSAGE_LINES);
-    set_message(f, "", false);
-    gtk_box_append(GTK_BOX(f), f->message);
-    /* Two equal columns: the list's long names must not take the width
-     * from the applicant's fields. */
-    GtkWidget *columns = gtk_box_new(GTK_ORIENTATION_HORIZONTAL, 24);
-    gtk_box_set_homogeneous(GTK_BOX(columns), true);
-    gtk_box_append(GTK_BOX(f), columns);
-
-    /* Left: the catalogue. */
     GtkWidget *left = gtk_box_new(GTK_ORIENTATION_VERTICAL, 8);
     gtk_widget_set_hexpand(left, true);
     GtkWidget *t1 = gtk_label_new(_("1. Which matter?"));
@@ -742,8 +726,13 @@ DeskRegisterForm *desk_register_form_new(DeskWindow *w)
     gtk_box_append(GTK_BOX(left), scroll);
     gtk_box_append(GTK_BOX(left), f->item_error);
     gtk_box_append(GTK_BOX(left), f->detail);
+    return left;
+}
 
-    /* Right: the applicant and the request. */
+/* The right column: the applicant, the request, urgent, 不通知, the
+ * attachments, 保存 and 清空. */
+static GtkWidget *request_column(DeskRegisterForm *f)
+{
     GtkWidget *right = gtk_box_new(GTK_ORIENTATION_VERTICAL, 6);
     gtk_widget_set_hexpand(right, true);
     GtkWidget *t2 = gtk_label_new(_("2. Who asks, and what for?"));
@@ -807,7 +796,31 @@ DeskRegisterForm *desk_register_form_new(DeskWindow *w)
     gtk_box_append(GTK_BOX(right), f->attach_list);
     gtk_box_append(GTK_BOX(right), f->attach_error);
     gtk_box_append(GTK_BOX(right), buttons);
+    g_signal_connect(clear, "clicked", G_CALLBACK(on_clear), f);
+    return right;
+}
 
+DeskRegisterForm *desk_register_form_new(DeskWindow *w)
+{
+    DeskRegisterForm *f = g_object_new(DESK_TYPE_REGISTER_FORM, "orientation",
+                                       GTK_ORIENTATION_VERTICAL, "spacing", 8, NULL);
+    f->win = w;
+    gtk_widget_add_css_class(GTK_WIDGET(f), "page");
+    /* The summary first, where it is seen (and scrolled to) after 保存. */
+    f->message = gtk_label_new("");
+    gtk_label_set_wrap(GTK_LABEL(f->message), true);
+    gtk_label_set_xalign(GTK_LABEL(f->message), 0);
+    keep_lines(f->message, MESSAGE_LINES);
+    set_message(f, "", false);
+    gtk_box_append(GTK_BOX(f), f->message);
+    /* Two equal columns: the list's long names must not take the width
+     * from the applicant's fields. */
+    GtkWidget *columns = gtk_box_new(GTK_ORIENTATION_HORIZONTAL, 24);
+    gtk_box_set_homogeneous(GTK_BOX(columns), true);
+    gtk_box_append(GTK_BOX(f), columns);
+
+    GtkWidget *left = catalogue_column(f);
+    GtkWidget *right = request_column(f);
     gtk_box_append(GTK_BOX(columns), left);
     gtk_box_append(GTK_BOX(columns), right);
 
@@ -832,7 +845,6 @@ DeskRegisterForm *desk_register_form_new(DeskWindow *w)
     g_signal_connect(f->no_notify, "toggled", G_CALLBACK(on_no_notify_toggled), f);
     g_signal_connect(f->attach, "clicked", G_CALLBACK(on_attach), f);
     g_signal_connect(f->save, "clicked", G_CALLBACK(on_save), f);
-    g_signal_connect(clear, "clicked", G_CALLBACK(on_clear), f);
 
     desk_window_register(w, "register.category", f->category);
     desk_window_register(w, "register.search", f->search);
