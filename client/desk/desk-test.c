@@ -286,9 +286,10 @@ static GtkWidget *label_with(GtkWidget *w, const char *text)
 
 /* The steps on focus and layout (a pointer or a key must meet what the
  * cadre sees).  Returns like step(), or 2 when cmd is not one of them. */
-static int layout_step(DeskTest *t, GtkWidget *w, char **argv, int argc, gint64 now, char **why)
+/* tab-from A B: the Tab key from A lands on B (or inside it).  2 when cmd
+ * is something else. */
+static int tab_step(DeskTest *t, GtkWidget *w, char **argv, int argc, char **why)
 {
-    static GHashTable *places; /* name -> graphene_point_t*, for the whole run */
     const char *cmd = argv[0];
     if (strcmp(cmd, "tab-from") == 0 && argc == 3) {
         GtkWidget *next = desk_window_lookup(t->win, argv[2]);
@@ -306,6 +307,16 @@ static int layout_step(DeskTest *t, GtkWidget *w, char **argv, int argc, gint64 
                                focus ? G_OBJECT_TYPE_NAME(focus) : "nothing", argv[2]);
         return -1;
     }
+    return 2;
+}
+
+static int layout_step(DeskTest *t, GtkWidget *w, char **argv, int argc, gint64 now, char **why)
+{
+    static GHashTable *places; /* name -> graphene_point_t*, for the whole run */
+    const char *cmd = argv[0];
+    int rc = tab_step(t, w, argv, argc, why);
+    if (rc != 2)
+        return rc;
     if ((strcmp(cmd, "keep-place") == 0 || strcmp(cmd, "expect-same-place") == 0) && argc == 2) {
         if (!settled(t, now))
             return 0;
@@ -393,43 +404,10 @@ static int layout_step(DeskTest *t, GtkWidget *w, char **argv, int argc, gint64 
     return 2;
 }
 
-static int step(DeskTest *t, char **argv, int argc, char **why)
+/* The steps that wait: sleep, wait-page, wait-text, wait-file.  2 when cmd is not one of them. */
+static int wait_step(DeskTest *t, GtkWidget *w, char **argv, int argc, gint64 now, char **why)
 {
     const char *cmd = argv[0];
-    GtkWidget *w = NULL;
-    int nrc = notification_step(t, argv, argc, g_get_monotonic_time(), why);
-    if (nrc != 2)
-        return nrc;
-    bool need_widget = argc > 1 && strcmp(cmd, "wait-page") != 0 && strcmp(cmd, "page") != 0 &&
-                       strcmp(cmd, "resize-window") != 0 &&
-                       strcmp(cmd, "sleep") != 0 && strcmp(cmd, "wait-file") != 0 &&
-                       strcmp(cmd, "mark") != 0 && strcmp(cmd, "choose-file") != 0;
-    if (need_widget) {
-        w = desk_window_lookup(t->win, argv[1]);
-        if (!w) {
-            *why = g_strdup_printf("no widget named %s", argv[1]);
-            return -1;
-        }
-    }
-    gint64 now = g_get_monotonic_time();
-    if (strcmp(cmd, "quit") == 0)
-        return 1;
-    int prc = paged_step(t, w, argv, argc, now, why);
-    if (prc != 2)
-        return prc;
-    int lrc = layout_step(t, w, argv, argc, now, why);
-    if (lrc != 2)
-        return lrc;
-    if (strcmp(cmd, "scroll") == 0 && argc == 3) {
-        GtkAdjustment *adj = GTK_IS_SCROLLABLE(w) ? gtk_scrollable_get_vadjustment(GTK_SCROLLABLE(w)) : NULL;
-        if (!adj) {
-            *why = g_strdup_printf("%s does not scroll", argv[1]);
-            return -1;
-        }
-        double range = gtk_adjustment_get_upper(adj) - gtk_adjustment_get_page_size(adj);
-        gtk_adjustment_set_value(adj, gtk_adjustment_get_lower(adj) + range * g_ascii_strtod(argv[2], NULL));
-        return 1;
-    }
     if (strcmp(cmd, "sleep") == 0 && argc == 2) {
         if (!t->sleep_until)
             t->sleep_until = now + g_ascii_strtoll(argv[1], NULL, 10) * 1000;
@@ -466,37 +444,16 @@ static int step(DeskTest *t, char **argv, int argc, char **why)
         *why = g_strdup_printf("after %d s: no file %s", secs, argv[1]);
         return -1;
     }
-    if (strcmp(cmd, "choose-file") == 0 && argc == 2) {
-        g_free(chosen_file);
-        chosen_file = g_strdup(argv[1]);
-        return 1;
-    }
-    if (strcmp(cmd, "page") == 0 && argc == 2) {
-        desk_window_show_page(t->win, argv[1]);
-        return 1;
-    }
-    if (strcmp(cmd, "set") == 0 && argc == 3) {
-        if (GTK_IS_TEXT_VIEW(w))
-            gtk_text_buffer_set_text(gtk_text_view_get_buffer(GTK_TEXT_VIEW(w)), argv[2], -1);
-        else if (GTK_IS_EDITABLE(w))
-            gtk_editable_set_text(GTK_EDITABLE(w), argv[2]);
-        else {
-            *why = g_strdup_printf("%s is not an entry", argv[1]);
-            return -1;
-        }
-        return 1;
-    }
-    if (strcmp(cmd, "click") == 0 && argc == 2) {
-        if (!gtk_widget_is_visible(w) || !gtk_widget_is_sensitive(w)) {
-            *why = g_strdup_printf("%s is hidden or insensitive", argv[1]);
-            return -1;
-        }
-        if (GTK_IS_CHECK_BUTTON(w))
-            gtk_check_button_set_active(GTK_CHECK_BUTTON(w), !gtk_check_button_get_active(GTK_CHECK_BUTTON(w)));
-        else
-            g_signal_emit_by_name(w, "clicked");
-        return 1;
-    }
+    return 2;
+}
+
+/* The steps that do what a person does: choose-file, page, set, click,
+ * select, select-text, scroll.  2 when cmd is not one of them. */
+/* select N and select-text TEXT on a drop-down, list or flow box: what a
+ * person picks.  2 when cmd is not one of them. */
+static int select_step(GtkWidget *w, char **argv, int argc, char **why)
+{
+    const char *cmd = argv[0];
     if (strcmp(cmd, "select") == 0 && argc == 3) {
         int i = atoi(argv[2]);
         if (GTK_IS_DROP_DOWN(w)) {
@@ -560,6 +517,65 @@ static int step(DeskTest *t, char **argv, int argc, char **why)
         *why = g_strdup_printf("%s has no shown row with \"%s\"", argv[1], argv[2]);
         return -1;
     }
+    return 2;
+}
+
+static int input_step(DeskTest *t, GtkWidget *w, char **argv, int argc, gint64 now, char **why)
+{
+    const char *cmd = argv[0];
+    (void)now;
+    if (strcmp(cmd, "choose-file") == 0 && argc == 2) {
+        g_free(chosen_file);
+        chosen_file = g_strdup(argv[1]);
+        return 1;
+    }
+    if (strcmp(cmd, "page") == 0 && argc == 2) {
+        desk_window_show_page(t->win, argv[1]);
+        return 1;
+    }
+    if (strcmp(cmd, "set") == 0 && argc == 3) {
+        if (GTK_IS_TEXT_VIEW(w))
+            gtk_text_buffer_set_text(gtk_text_view_get_buffer(GTK_TEXT_VIEW(w)), argv[2], -1);
+        else if (GTK_IS_EDITABLE(w))
+            gtk_editable_set_text(GTK_EDITABLE(w), argv[2]);
+        else {
+            *why = g_strdup_printf("%s is not an entry", argv[1]);
+            return -1;
+        }
+        return 1;
+    }
+    if (strcmp(cmd, "click") == 0 && argc == 2) {
+        if (!gtk_widget_is_visible(w) || !gtk_widget_is_sensitive(w)) {
+            *why = g_strdup_printf("%s is hidden or insensitive", argv[1]);
+            return -1;
+        }
+        if (GTK_IS_CHECK_BUTTON(w))
+            gtk_check_button_set_active(GTK_CHECK_BUTTON(w), !gtk_check_button_get_active(GTK_CHECK_BUTTON(w)));
+        else
+            g_signal_emit_by_name(w, "clicked");
+        return 1;
+    }
+    int rc = select_step(w, argv, argc, why);
+    if (rc != 2)
+        return rc;
+    if (strcmp(cmd, "scroll") == 0 && argc == 3) {
+        GtkAdjustment *adj = GTK_IS_SCROLLABLE(w) ? gtk_scrollable_get_vadjustment(GTK_SCROLLABLE(w)) : NULL;
+        if (!adj) {
+            *why = g_strdup_printf("%s does not scroll", argv[1]);
+            return -1;
+        }
+        double range = gtk_adjustment_get_upper(adj) - gtk_adjustment_get_page_size(adj);
+        gtk_adjustment_set_value(adj, gtk_adjustment_get_lower(adj) + range * g_ascii_strtod(argv[2], NULL));
+        return 1;
+    }
+    return 2;
+}
+
+/* The steps that check or report: expect-text, expect-no-text,
+ * expect-rows, mark, memory, print, screenshot.  2 when cmd is not one of them. */
+static int report_step(DeskTest *t, GtkWidget *w, char **argv, int argc, gint64 now, char **why)
+{
+    const char *cmd = argv[0];
     if ((strcmp(cmd, "expect-text") == 0 || strcmp(cmd, "expect-no-text") == 0) && argc == 3) {
         bool want = cmd[7] == 't';
         if (text_has(w, argv[2]) == want)
@@ -619,6 +635,43 @@ static int step(DeskTest *t, char **argv, int argc, char **why)
         printf("screenshot %s -> %s\n", argv[1], argv[2]);
         return 1;
     }
+    return 2;
+}
+
+static int step(DeskTest *t, char **argv, int argc, char **why)
+{
+    const char *cmd = argv[0];
+    GtkWidget *w = NULL;
+    int nrc = notification_step(t, argv, argc, g_get_monotonic_time(), why);
+    if (nrc != 2)
+        return nrc;
+    bool need_widget = argc > 1 && strcmp(cmd, "wait-page") != 0 && strcmp(cmd, "page") != 0 &&
+                       strcmp(cmd, "resize-window") != 0 &&
+                       strcmp(cmd, "sleep") != 0 && strcmp(cmd, "wait-file") != 0 &&
+                       strcmp(cmd, "mark") != 0 && strcmp(cmd, "choose-file") != 0;
+    if (need_widget) {
+        w = desk_window_lookup(t->win, argv[1]);
+        if (!w) {
+            *why = g_strdup_printf("no widget named %s", argv[1]);
+            return -1;
+        }
+    }
+    gint64 now = g_get_monotonic_time();
+    if (strcmp(cmd, "quit") == 0)
+        return 1;
+    int prc = paged_step(t, w, argv, argc, now, why);
+    if (prc != 2)
+        return prc;
+    int lrc = layout_step(t, w, argv, argc, now, why);
+    if (lrc != 2)
+        return lrc;
+    int rc = wait_step(t, w, argv, argc, now, why);
+    if (rc == 2)
+        rc = input_step(t, w, argv, argc, now, why);
+    if (rc == 2)
+        rc = report_step(t, w, argv, argc, now, why);
+    if (rc != 2)
+        return rc;
     *why = g_strdup("unknown command or wrong number of words");
     return -1;
 }
