@@ -179,6 +179,62 @@ static int parse_percents(const char *path, const char *text, countyd_config *c,
     return 0;
 }
 
+/* presence.* (the duty hours, checked) and stars.*. */
+static int load_duty_and_stars(const sj_config *c, const char *path, countyd_config *out,
+                               sj_error *err)
+{
+    char where[PATH_MAX + 32];
+    int rc;
+    where_set(c, path, "presence.duty_hours", where, sizeof(where));
+    if ((rc = countyd_presence_parse_hours(sj_config_get_string(c, "presence.duty_hours"),
+                                           &out->duty, err)) != 0) {
+        char why[SJ_ERROR_MESSAGE_MAX];
+        snprintf(why, sizeof(why), "%s", err->message);
+        sj_error_set(err, rc, "%s: %s", where, why);
+        return rc;
+    }
+    out->duty.warn_percent = (uint32_t)sj_config_get_int(c, "presence.staffed_warn_percent");
+    out->duty.report_gap_ms = sj_config_get_duration_ms(c, "presence.report_gap");
+    out->stars = (countyd_stars_config){
+        .daiban_min = (uint32_t)sj_config_get_int(c, "stars.daiban_min"),
+        .daiban_finish_percent = (uint32_t)sj_config_get_int(c, "stars.daiban_finish_percent"),
+        .record_min = (uint32_t)sj_config_get_int(c, "stars.record_min"),
+        .record_missing_max = (uint32_t)sj_config_get_int(c, "stars.record_missing_max"),
+        .duty_percent = (uint32_t)sj_config_get_int(c, "stars.duty_percent"),
+        .service_percent = (uint32_t)sj_config_get_int(c, "stars.service_percent"),
+        .service_min_verdicts = (uint32_t)sj_config_get_int(c, "stars.service_min_verdicts"),
+        .on_time_percent = (uint32_t)sj_config_get_int(c, "stars.on_time_percent"),
+        .on_time_min_finished = (uint32_t)sj_config_get_int(c, "stars.on_time_min_finished"),
+    };
+    return 0;
+}
+
+/* notify.*: the hook, its timing, and the three templates (checked). */
+static int load_notify(const sj_config *c, const char *path, countyd_config *out, sj_error *err)
+{
+    char where[PATH_MAX + 32];
+    int rc;
+    out->notify_command = sj_config_get_string(c, "notify.command");
+    out->notify_timeout_ms = sj_config_get_duration_ms(c, "notify.timeout");
+    out->notify_interval_ms = sj_config_get_duration_ms(c, "notify.interval");
+    out->notify_retry_max = (int)sj_config_get_int(c, "notify.retry_max");
+    out->notify_retry_base_ms = sj_config_get_duration_ms(c, "notify.retry_base");
+    out->notify_retry_cap_ms = sj_config_get_duration_ms(c, "notify.retry_cap");
+    static const char *const tkeys[] = {NULL, "notify.template_resolved",
+                                        "notify.template_returned", "notify.template_materials"};
+    for (int k = 1; k < 4; k++) {
+        out->notify_templates[k] = sj_config_get_string(c, tkeys[k]);
+        if ((rc = countyd_notify_check_template(out->notify_templates[k], err)) != 0) {
+            char why[SJ_ERROR_MESSAGE_MAX];
+            snprintf(why, sizeof(why), "%s", err->message);
+            where_set(c, path, tkeys[k], where, sizeof(where));
+            sj_error_set(err, rc, "%s: %s", where, why);
+            return rc;
+        }
+    }
+    return 0;
+}
+
 int countyd_config_load(const char *path, countyd_config *out, sj_error *err)
 {
     memset(out, 0, sizeof(*out));
@@ -231,47 +287,12 @@ int countyd_config_load(const char *path, countyd_config *out, sj_error *err)
     out->offline_warn_days = (uint32_t)sj_config_get_int(c, "network.offline_warn_days");
     out->cert_warn_days = (uint32_t)sj_config_get_int(c, "network.cert_warn_days");
     out->rectify_days = (uint32_t)sj_config_get_int(c, "haocha.rectify_days");
-    where_set(c, path, "presence.duty_hours", where, sizeof(where));
-    if ((rc = countyd_presence_parse_hours(sj_config_get_string(c, "presence.duty_hours"),
-                                           &out->duty, err)) != 0) {
-        char why[SJ_ERROR_MESSAGE_MAX];
-        snprintf(why, sizeof(why), "%s", err->message);
-        sj_error_set(err, rc, "%s: %s", where, why);
+    if ((rc = load_duty_and_stars(c, path, out, err)) != 0)
         goto fail;
-    }
-    out->duty.warn_percent = (uint32_t)sj_config_get_int(c, "presence.staffed_warn_percent");
-    out->duty.report_gap_ms = sj_config_get_duration_ms(c, "presence.report_gap");
-    out->stars = (countyd_stars_config){
-        .daiban_min = (uint32_t)sj_config_get_int(c, "stars.daiban_min"),
-        .daiban_finish_percent = (uint32_t)sj_config_get_int(c, "stars.daiban_finish_percent"),
-        .record_min = (uint32_t)sj_config_get_int(c, "stars.record_min"),
-        .record_missing_max = (uint32_t)sj_config_get_int(c, "stars.record_missing_max"),
-        .duty_percent = (uint32_t)sj_config_get_int(c, "stars.duty_percent"),
-        .service_percent = (uint32_t)sj_config_get_int(c, "stars.service_percent"),
-        .service_min_verdicts = (uint32_t)sj_config_get_int(c, "stars.service_min_verdicts"),
-        .on_time_percent = (uint32_t)sj_config_get_int(c, "stars.on_time_percent"),
-        .on_time_min_finished = (uint32_t)sj_config_get_int(c, "stars.on_time_min_finished"),
-    };
     out->attach_max_file = sj_config_get_size(c, "attachment.max_file");
     out->attach_max_case = sj_config_get_size(c, "attachment.max_case");
-    out->notify_command = sj_config_get_string(c, "notify.command");
-    out->notify_timeout_ms = sj_config_get_duration_ms(c, "notify.timeout");
-    out->notify_interval_ms = sj_config_get_duration_ms(c, "notify.interval");
-    out->notify_retry_max = (int)sj_config_get_int(c, "notify.retry_max");
-    out->notify_retry_base_ms = sj_config_get_duration_ms(c, "notify.retry_base");
-    out->notify_retry_cap_ms = sj_config_get_duration_ms(c, "notify.retry_cap");
-    static const char *const tkeys[] = {NULL, "notify.template_resolved",
-                                        "notify.template_returned", "notify.template_materials"};
-    for (int k = 1; k < 4; k++) {
-        out->notify_templates[k] = sj_config_get_string(c, tkeys[k]);
-        if ((rc = countyd_notify_check_template(out->notify_templates[k], err)) != 0) {
-            char why[SJ_ERROR_MESSAGE_MAX];
-            snprintf(why, sizeof(why), "%s", err->message);
-            where_set(c, path, tkeys[k], where, sizeof(where));
-            sj_error_set(err, rc, "%s: %s", where, why);
-            goto fail;
-        }
-    }
+    if ((rc = load_notify(c, path, out, err)) != 0)
+        goto fail;
     return 0;
 fail:
     countyd_config_free(out);
