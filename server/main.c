@@ -165,99 +165,142 @@ static void say_changed(bool changed, const char *target)
 }
 
 /* person|item|department|audit.  Returns the exit status; 2 for usage. */
-static int admin_command(PGconn *db, const char *const *pos, int npos, const admin_opts *o,
-                         sj_error *err)
+/* An admin call's outcome as an exit status: 1 when it failed, else 0
+ * with what changed said. */
+static int admin_done(int rc, bool changed, const char *target)
 {
-    const char *cmd = pos[0], *verb = npos > 1 ? pos[1] : "", *target = npos > 2 ? pos[2] : "";
-    const countyd_admin_by by_cli = {o->by, NULL}, *by = &by_cli;
+    if (rc != 0)
+        return 1;
+    say_changed(changed, target);
+    return 0;
+}
+
+/* person add|reset-password: a password given on stdin or generated, shown
+ * once; the person must change it at the next login. */
+static int admin_person_password(PGconn *db, const countyd_admin_by *by, const char *verb,
+                                 const char *target, const admin_opts *o, sj_error *err)
+{
+    char password[SJ_PASSWORD_MAX_LEN + 2];
+    bool generated;
+    int rc = new_password(o, password, sizeof(password), &generated, err);
+    if (rc == 0)
+        rc = strcmp(verb, "add") == 0
+                 ? countyd_admin_person_add(db, by, target, &o->person, password, err)
+                 : countyd_admin_person_reset_password(db, by, target, password, err);
+    if (rc == 0 && generated)
+        printf("%s: 一次性密码 (one-time password): %s\n"
+               "首次登录时须改为新密码 (it must be changed at the next login)\n",
+               target, password);
+    else if (rc == 0)
+        printf("%s: 密码已设置，首次登录时须修改 (password set; it must be changed at the "
+               "next login)\n", target);
+    explicit_bzero(password, sizeof(password));
+    return rc ? 1 : 0;
+}
+
+static int admin_person(PGconn *db, const countyd_admin_by *by, const char *verb,
+                        const char *target, const admin_opts *o, sj_error *err)
+{
     bool changed = false;
     int rc;
-    if (strcmp(cmd, "audit") == 0 && npos <= 2)
-        return countyd_admin_audit_print(db, npos == 2 ? pos[1] : NULL, stdout, err) ? 1 : 0;
-    /* 值班表: duty list [UNIT], duty add|remove UNIT DATE PERSON. */
-    if (strcmp(cmd, "duty") == 0 && strcmp(verb, "list") == 0 && npos <= 3) {
+    if (strcmp(verb, "add") == 0 || strcmp(verb, "reset-password") == 0)
+        return admin_person_password(db, by, verb, target, o, err);
+    if (strcmp(verb, "edit") == 0)
+        rc = countyd_admin_person_edit(db, by, target, &o->person, &changed, err);
+    else if (strcmp(verb, "deactivate") == 0 || strcmp(verb, "activate") == 0)
+        rc = countyd_admin_person_set_active(db, by, target, verb[0] == 'a', &changed, err);
+    else if (strcmp(verb, "cases") == 0) {
+        size_t n;
+        if ((rc = countyd_admin_person_cases(db, target, stdout, &n, err)) == 0)
+            printf("%s: %zu 件在办事项待改派 (open cases to reassign)\n", target, n);
+        return rc ? 1 : 0;
+    } else
+        return 2;
+    return admin_done(rc, changed, target);
+}
+
+static int admin_item(PGconn *db, const countyd_admin_by *by, const char *verb,
+                      const char *target, const admin_opts *o, sj_error *err)
+{
+    bool changed = false;
+    int rc;
+    if (strcmp(verb, "edit") == 0) {
+        if (!o->person.department) {
+            sj_error_set(err, SJ_EINVAL, "请用 --department 给出部门代码 (give the department's "
+                                         "code with --department)");
+            return 1;
+        }
+        rc = countyd_admin_item_set_department(db, by, target, o->person.department, &changed,
+                                               err);
+    } else if (strcmp(verb, "retire") == 0 || strcmp(verb, "restore") == 0) {
+        rc = countyd_admin_item_set_active(db, by, target, strcmp(verb, "restore") == 0, &changed,
+                                           err);
+    } else {
+        return 2;
+    }
+    return admin_done(rc, changed, target);
+}
+
+static int admin_department(PGconn *db, const countyd_admin_by *by, const char *verb,
+                            const char *target, const admin_opts *o, sj_error *err)
+{
+    bool changed = false;
+    int rc;
+    if ((strcmp(verb, "add") == 0 || strcmp(verb, "edit") == 0) && !o->person.name) {
+        sj_error_set(err, SJ_EINVAL, "请用 --name 给出部门名称 (give the name with --name)");
+        return 1;
+    }
+    if (strcmp(verb, "add") == 0) {
+        rc = countyd_admin_department_add(db, by, target, o->person.name, err);
+        changed = rc == 0;
+    } else if (strcmp(verb, "edit") == 0)
+        rc = countyd_admin_department_edit(db, by, target, o->person.name, &changed, err);
+    else if (strcmp(verb, "deactivate") == 0 || strcmp(verb, "activate") == 0)
+        rc = countyd_admin_department_set_active(db, by, target, verb[0] == 'a', &changed, err);
+    else
+        return 2;
+    return admin_done(rc, changed, target);
+}
+
+/* 值班表: duty list [UNIT], duty add|remove UNIT DATE PERSON. */
+static int admin_duty(PGconn *db, const countyd_admin_by *by, const char *const *pos, int npos,
+                      sj_error *err)
+{
+    const char *verb = npos > 1 ? pos[1] : "", *target = npos > 2 ? pos[2] : "";
+    if (strcmp(verb, "list") == 0 && npos <= 3) {
         size_t n;
         if (countyd_admin_duty_print(db, target, stdout, &n, err) != 0)
             return 1;
         printf("%zu 条值班安排 (duty rows)\n", n);
         return 0;
     }
-    if (strcmp(cmd, "duty") == 0 && npos == 5 &&
-        (strcmp(verb, "add") == 0 || strcmp(verb, "remove") == 0)) {
-        if (countyd_admin_duty_set(db, by, pos[2], pos[3], pos[4], verb[0] == 'a', &changed,
-                                   err) != 0)
-            return 1;
-        say_changed(changed, pos[2]);
-        return 0;
+    if (npos == 5 && (strcmp(verb, "add") == 0 || strcmp(verb, "remove") == 0)) {
+        bool changed = false;
+        int rc = countyd_admin_duty_set(db, by, pos[2], pos[3], pos[4], verb[0] == 'a', &changed,
+                                        err);
+        return admin_done(rc, changed, pos[2]);
     }
+    return 2;
+}
+
+static int admin_command(PGconn *db, const char *const *pos, int npos, const admin_opts *o,
+                         sj_error *err)
+{
+    const char *cmd = pos[0], *verb = npos > 1 ? pos[1] : "", *target = npos > 2 ? pos[2] : "";
+    const countyd_admin_by by_cli = {o->by, NULL}, *by = &by_cli;
+    if (strcmp(cmd, "audit") == 0 && npos <= 2)
+        return countyd_admin_audit_print(db, npos == 2 ? pos[1] : NULL, stdout, err) ? 1 : 0;
+    if (strcmp(cmd, "duty") == 0)
+        return admin_duty(db, by, pos, npos, err);
     if (npos != 3)
         return 2;
-    if (strcmp(cmd, "person") == 0) {
-        if (strcmp(verb, "add") == 0 || strcmp(verb, "reset-password") == 0) {
-            char password[SJ_PASSWORD_MAX_LEN + 2];
-            bool generated;
-            if ((rc = new_password(o, password, sizeof(password), &generated, err)) == 0)
-                rc = strcmp(verb, "add") == 0
-                         ? countyd_admin_person_add(db, by, target, &o->person, password, err)
-                         : countyd_admin_person_reset_password(db, by, target, password, err);
-            if (rc == 0 && generated)
-                printf("%s: 一次性密码 (one-time password): %s\n"
-                       "首次登录时须改为新密码 (it must be changed at the next login)\n",
-                       target, password);
-            else if (rc == 0)
-                printf("%s: 密码已设置，首次登录时须修改 (password set; it must be changed at the "
-                       "next login)\n", target);
-            explicit_bzero(password, sizeof(password));
-            return rc ? 1 : 0;
-        }
-        if (strcmp(verb, "edit") == 0)
-            rc = countyd_admin_person_edit(db, by, target, &o->person, &changed, err);
-        else if (strcmp(verb, "deactivate") == 0 || strcmp(verb, "activate") == 0)
-            rc = countyd_admin_person_set_active(db, by, target, verb[0] == 'a', &changed, err);
-        else if (strcmp(verb, "cases") == 0) {
-            size_t n;
-            if ((rc = countyd_admin_person_cases(db, target, stdout, &n, err)) == 0)
-                printf("%s: %zu 件在办事项待改派 (open cases to reassign)\n", target, n);
-            return rc ? 1 : 0;
-        } else
-            return 2;
-    } else if (strcmp(cmd, "item") == 0) {
-        if (strcmp(verb, "edit") == 0) {
-            if (!o->person.department) {
-                sj_error_set(err, SJ_EINVAL, "请用 --department 给出部门代码 (give the department's "
-                                             "code with --department)");
-                return 1;
-            }
-            rc = countyd_admin_item_set_department(db, by, target, o->person.department, &changed,
-                                                   err);
-        } else if (strcmp(verb, "retire") == 0 || strcmp(verb, "restore") == 0) {
-            rc = countyd_admin_item_set_active(db, by, target, strcmp(verb, "restore") == 0,
-                                               &changed, err);
-        } else {
-            return 2;
-        }
-    } else if (strcmp(cmd, "department") == 0) {
-        if ((strcmp(verb, "add") == 0 || strcmp(verb, "edit") == 0) && !o->person.name) {
-            sj_error_set(err, SJ_EINVAL, "请用 --name 给出部门名称 (give the name with --name)");
-            return 1;
-        }
-        if (strcmp(verb, "add") == 0) {
-            rc = countyd_admin_department_add(db, by, target, o->person.name, err);
-            changed = rc == 0;
-        } else if (strcmp(verb, "edit") == 0)
-            rc = countyd_admin_department_edit(db, by, target, o->person.name, &changed, err);
-        else if (strcmp(verb, "deactivate") == 0 || strcmp(verb, "activate") == 0)
-            rc = countyd_admin_department_set_active(db, by, target, verb[0] == 'a', &changed,
-                                                     err);
-        else
-            return 2;
-    } else {
-        return 2;
-    }
-    if (rc != 0)
-        return 1;
-    say_changed(changed, target);
-    return 0;
+    if (strcmp(cmd, "person") == 0)
+        return admin_person(db, by, verb, target, o, err);
+    if (strcmp(cmd, "item") == 0)
+        return admin_item(db, by, verb, target, o, err);
+    if (strcmp(cmd, "department") == 0)
+        return admin_department(db, by, verb, target, o, err);
+    return 2;
 }
 
 /* The command line once read: the words in order, and every option. */
