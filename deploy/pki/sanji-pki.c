@@ -1281,6 +1281,62 @@ static void check_address(const char *address)
                   address, err.message);
 }
 
+/* enrol --unit: one bundle for the unit, of the role asked (a village by
+ * default).  Returns 0, or 1 when the unit is not in the org tree. */
+static int enrol_unit(const struct opts *o, const sj_csv *csv, enrol_run *run)
+{
+    org_unit u;
+    sj_identity id;
+    sj_error err;
+    sj_error_clear(&err);
+    sj_node_role role = SJ_NODE_ROLE_VILLAGE;
+    if (o->role && sj_node_role_parse(o->role, strlen(o->role), &role) != 0)
+        die_usage("--role \"%s\" 无效 (use village, township-desk, county-desk or relay)",
+                  o->role);
+    if (role != SJ_NODE_ROLE_VILLAGE && role != SJ_NODE_ROLE_TOWNSHIP_DESK &&
+        role != SJ_NODE_ROLE_COUNTY_DESK && role != SJ_NODE_ROLE_RELAY)
+        die_usage("enrol 只签发村站、办公桌和乡镇中转 (enrol makes bundles for village, "
+                  "township-desk, county-desk and relay; issue the county's own certificate "
+                  "with '" PROG " issue')");
+    if (o->hosts && role != SJ_NODE_ROLE_RELAY)
+        die_usage("--host 只用于 --role relay (a station or desk certificate names no host)");
+    if (sj_identity_make(role, o->unit, o->name, &id, &err) != 0)
+        die_usage("%s", err.message);
+    if (!org_find(csv, o->unit, &u)) {
+        fail("机构表 %s 中没有单位 %s (unit not in the org tree; check the code)", o->orgunits,
+             o->unit);
+        return 1;
+    }
+    enrol_one(run, &id, u.name);
+    return 0;
+}
+
+/* enrol --township: a bundle for every village of the township. */
+static int enrol_township(const struct opts *o, const sj_csv *csv, enrol_run *run)
+{
+    org_unit u;
+    sj_identity id;
+    sj_error err;
+    sj_error_clear(&err);
+    if (!org_find(csv, o->township, &u) || strcmp(u.level, "township") != 0) {
+        fail("机构表 %s 中没有乡镇 %s (no township with this code in the org tree)",
+             o->orgunits, o->township);
+        return 1;
+    }
+    for (size_t i = 1; i < csv->n; i++) {
+        if (!org_row(csv, i, &u) || strcmp(u.level, "village") != 0 ||
+            strcmp(u.parent, o->township) != 0)
+            continue;
+        if (sj_identity_make(SJ_NODE_ROLE_VILLAGE, u.code, NULL, &id, &err) != 0) {
+            fail("%s:%zu: %s", o->orgunits, csv->records[i].line, err.message);
+            run->failed++;
+            continue;
+        }
+        enrol_one(run, &id, u.name);
+    }
+    return 0;
+}
+
 static int cmd_enrol(const struct opts *o)
 {
     need(o->dir, "--dir", "enrol");
@@ -1319,48 +1375,8 @@ static int cmd_enrol(const struct opts *o)
         fail("无法创建目录 %s: %s", o->out, strerror(errno));
         goto out;
     }
-    org_unit u;
-    sj_identity id;
-    sj_error err;
-    sj_error_clear(&err);
-    if (o->unit) {
-        sj_node_role role = SJ_NODE_ROLE_VILLAGE;
-        if (o->role && sj_node_role_parse(o->role, strlen(o->role), &role) != 0)
-            die_usage("--role \"%s\" 无效 (use village, township-desk, county-desk or relay)",
-                      o->role);
-        if (role != SJ_NODE_ROLE_VILLAGE && role != SJ_NODE_ROLE_TOWNSHIP_DESK &&
-            role != SJ_NODE_ROLE_COUNTY_DESK && role != SJ_NODE_ROLE_RELAY)
-            die_usage("enrol 只签发村站、办公桌和乡镇中转 (enrol makes bundles for village, "
-                      "township-desk, county-desk and relay; issue the county's own certificate "
-                      "with '" PROG " issue')");
-        if (o->hosts && role != SJ_NODE_ROLE_RELAY)
-            die_usage("--host 只用于 --role relay (a station or desk certificate names no host)");
-        if (sj_identity_make(role, o->unit, o->name, &id, &err) != 0)
-            die_usage("%s", err.message);
-        if (!org_find(&csv, o->unit, &u)) {
-            fail("机构表 %s 中没有单位 %s (unit not in the org tree; check the code)", o->orgunits,
-                 o->unit);
-            goto out;
-        }
-        enrol_one(&run, &id, u.name);
-    } else {
-        if (!org_find(&csv, o->township, &u) || strcmp(u.level, "township") != 0) {
-            fail("机构表 %s 中没有乡镇 %s (no township with this code in the org tree)",
-                 o->orgunits, o->township);
-            goto out;
-        }
-        for (size_t i = 1; i < csv.n; i++) {
-            if (!org_row(&csv, i, &u) || strcmp(u.level, "village") != 0 ||
-                strcmp(u.parent, o->township) != 0)
-                continue;
-            if (sj_identity_make(SJ_NODE_ROLE_VILLAGE, u.code, NULL, &id, &err) != 0) {
-                fail("%s:%zu: %s", o->orgunits, csv.records[i].line, err.message);
-                run.failed++;
-                continue;
-            }
-            enrol_one(&run, &id, u.name);
-        }
-    }
+    if ((o->unit ? enrol_unit(o, &csv, &run) : enrol_township(o, &csv, &run)) != 0)
+        goto out;
     if (run.issued + run.failed == 0)
         fail("乡镇 %s 下没有村 (no village under this township in %s)", o->township, o->orgunits);
     else
