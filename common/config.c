@@ -180,6 +180,56 @@ static bool host_char(char c)
 }
 
 /* Fills v->hp/hosts from "h:p, h:p".  why gets the offending item. */
+/* One "host:port" or "[v6addr]:port" item of ilen bytes: the host as
+ * [*hs, *he), the port 1..65535.  False when it is not one. */
+static bool split_hostport(const char *item, size_t ilen, const char **hs_out,
+                           const char **he_out, uint16_t *port_out)
+{
+    const char *hs, *he, *colon;
+    if (item[0] == '[') {
+        he = memchr(item, ']', ilen);
+        hs = item + 1;
+        colon = he ? he + 1 : NULL;
+        bool ok = he != NULL && he > hs;
+        for (const char *c = hs; ok && c < he; c++)
+            ok = (*c >= '0' && *c <= '9') || (*c >= 'a' && *c <= 'f') ||
+                 (*c >= 'A' && *c <= 'F') || *c == ':' || *c == '.';
+        if (!ok || colon >= item + ilen || *colon != ':')
+            return false;
+    } else {
+        colon = NULL;
+        for (const char *c = item; c < item + ilen; c++)
+            if (*c == ':')
+                colon = c;
+        hs = item;
+        he = colon;
+        if (colon == NULL || he == hs)
+            return false;
+        /* A DNS name has at most 253 characters; a longer "host" is a
+         * mistake, and the daemons' fixed buffers would cut it. */
+        if (he - hs > 253)
+            return false;
+        for (const char *c = hs; c < he; c++)
+            if (!host_char(*c))
+                return false;
+    }
+    const char *ps = colon + 1, *pe = item + ilen;
+    long port = 0;
+    if (ps == pe || pe - ps > 5)
+        return false;
+    for (const char *c = ps; c < pe; c++) {
+        if (*c < '0' || *c > '9')
+            return false;
+        port = port * 10 + (*c - '0');
+    }
+    if (port < 1 || port > 65535)
+        return false;
+    *port_out = (uint16_t)port;
+    *hs_out = hs;
+    *he_out = he;
+    return true;
+}
+
 static int parse_hostports(const char *s, cfg_value *v, char *why, size_t whycap)
 {
     size_t len = strlen(s);
@@ -201,48 +251,11 @@ static int parse_hostports(const char *s, cfg_value *v, char *why, size_t whycap
         while (*p && *p != ' ' && *p != '\t' && *p != ',')
             p++;
         size_t ilen = (size_t)(p - item);
-        const char *hs, *he, *colon;
-        if (item[0] == '[') {
-            he = memchr(item, ']', ilen);
-            hs = item + 1;
-            colon = he ? he + 1 : NULL;
-            bool ok = he != NULL && he > hs;
-            for (const char *c = hs; ok && c < he; c++)
-                ok = (*c >= '0' && *c <= '9') || (*c >= 'a' && *c <= 'f') ||
-                     (*c >= 'A' && *c <= 'F') || *c == ':' || *c == '.';
-            if (!ok || colon >= item + ilen || *colon != ':')
-                goto bad;
-        } else {
-            colon = NULL;
-            for (const char *c = item; c < item + ilen; c++)
-                if (*c == ':')
-                    colon = c;
-            hs = item;
-            he = colon;
-            if (colon == NULL || he == hs)
-                goto bad;
-            /* A DNS name has at most 253 characters; a longer "host" is a
-             * mistake, and the daemons' fixed buffers would cut it. */
-            if (he - hs > 253)
-                goto bad;
-            for (const char *c = hs; c < he; c++)
-                if (!host_char(*c))
-                    goto bad;
-        }
-        {
-            const char *ps = colon + 1, *pe = item + ilen;
-            long port = 0;
-            if (ps == pe || pe - ps > 5)
-                goto bad;
-            for (const char *c = ps; c < pe; c++) {
-                if (*c < '0' || *c > '9')
-                    goto bad;
-                port = port * 10 + (*c - '0');
-            }
-            if (port < 1 || port > 65535)
-                goto bad;
-            hp[nhp].port = (uint16_t)port;
-        }
+        const char *hs, *he;
+        uint16_t port;
+        if (!split_hostport(item, ilen, &hs, &he, &port))
+            goto bad;
+        hp[nhp].port = port;
         memcpy(hosts + o, hs, (size_t)(he - hs));
         hosts[o + (size_t)(he - hs)] = '\0';
         /* Offsets for now; turned into pointers once hosts is final. */
