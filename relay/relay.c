@@ -1,10 +1,12 @@
 /*
  * relay.c - the relay daemon's core: start-up, the per-turn commit, the
- * periodic tick, and an orderly stop.  See relay.h.
+ * periodic tick, an orderly stop, and the only go-between of the county
+ * link (upstream.h) and the station and desk side (downstream.h): each
+ * gets the other's part through the events struct given at its start.
+ * See relay.h.
  *
  * Entry points: relay_start(), relay_stop(), relay_free(),
- * relay_request_commit(), relay_upstream_state_changed(),
- * relay_reload_crl(), relay_crl_received().
+ * relay_request_commit(), relay_reload_crl(), relay_crl_received().
  */
 #include "relay.h"
 
@@ -93,8 +95,14 @@ void relay_request_commit(relay *r)
     }
 }
 
-void relay_upstream_state_changed(relay *r, bool online)
+/* ---- the go-between of the county link and the station side ------------- */
+
+/* The county link went up (the county's Welcome came) or down: recorded
+ * for status and Welcome, and told to the open station and desk links of
+ * a change. */
+static void up_state_changed(void *arg, bool online)
 {
+    relay *r = arg;
     bool changed = r->upstream_online != online;
     r->upstream_online = online;
     r->upstream_last_contact_ms = sj_clock_real_ms();
@@ -104,6 +112,42 @@ void relay_upstream_state_changed(relay *r, bool online)
      * change now, not at their next connect. */
     if (changed && r->down && !r->stopping)
         relay_downstream_upstream_changed(r->down);
+}
+
+static void up_result_ready(void *arg, const char *origin_node)
+{
+    relay *r = arg;
+    if (r->down)
+        relay_downstream_result_ready(r->down, origin_node);
+}
+
+static void up_feed_changed(void *arg, const char *village)
+{
+    relay *r = arg;
+    if (r->down)
+        relay_downstream_feed_changed(r->down, village);
+}
+
+static void up_query_result(void *arg, Sanji__QueryResult *res)
+{
+    relay *r = arg;
+    if (r->down)
+        relay_downstream_query_result(r->down, res);
+}
+
+static void down_queued(void *arg)
+{
+    relay *r = arg;
+    if (r->up)
+        relay_upstream_queued(r->up);
+}
+
+static int down_forward(void *arg, const uint8_t *payload, size_t len, sj_error *err)
+{
+    relay *r = arg;
+    if (r->up == NULL)
+        return sj_error_set(err, SJ_EUPSTREAM_DOWN, "county link is down");
+    return relay_upstream_forward(r->up, payload, len, err);
 }
 
 /* ---- the PKI on live links ------------------------------------------------- */
@@ -462,11 +506,18 @@ int relay_start(relay *r, uv_loop_t *loop, const relay_config *cfg, sj_error *er
     if (cfg->crl_file != NULL && *cfg->crl_file)
         uv_timer_start(&r->crl_timer, on_crl_timer, cfg->crl_reload_ms, cfg->crl_reload_ms);
     r->open_parts = 3;
-    if ((rc = relay_downstream_start(r, &r->down, err)) != 0) {
+    const relay_downstream_events dev = {.arg = r, .queued = down_queued,
+                                         .forward = down_forward};
+    if ((rc = relay_downstream_start(r, &dev, &r->down, err)) != 0) {
         relay_stop(r, NULL);
         return rc;
     }
-    if ((rc = relay_upstream_start(r, &r->up, err)) != 0) {
+    const relay_upstream_events uev = {.arg = r,
+                                       .state_changed = up_state_changed,
+                                       .result_ready = up_result_ready,
+                                       .feed_changed = up_feed_changed,
+                                       .query_result = up_query_result};
+    if ((rc = relay_upstream_start(r, &uev, &r->up, err)) != 0) {
         relay_stop(r, NULL);
         return rc;
     }

@@ -1,8 +1,9 @@
 /*
  * relay.h - the township relay daemon's core: one object that owns the
  * store, the TLS contexts, the county link (upstream.h) and the station and
- * desk links (downstream.h), and that groups the store's commits per loop
- * turn.
+ * desk links (downstream.h), that groups the store's commits per loop
+ * turn, and that alone links the two sides (neither includes the other's
+ * header: relay.c hands each an events struct at its start).
  *
  * Commit rule (PROTOCOL.md "Relay" 2): every store write of one loop turn
  * joins one SQLite transaction; a uv_check handle commits it after the
@@ -25,8 +26,7 @@
  * on a local socket for `sanji-relayctl links` (linkctl.h).
  *
  * Entry points: relay_start(), relay_stop(), relay_free(),
- * relay_request_commit(), relay_upstream_state_changed(),
- * relay_reload_crl(), relay_crl_received().
+ * relay_request_commit(), relay_reload_crl(), relay_crl_received().
  */
 #ifndef RELAY_RELAY_H
 #define RELAY_RELAY_H
@@ -86,11 +86,6 @@ void relay_free(relay *r);
  * the loop would otherwise block (a write was made outside an I/O
  * callback). */
 void relay_request_commit(relay *r);
-
-/* The county link went up (the county's Welcome came) or down: records it
- * for status and Welcome, and tells the open station and desk links of a
- * change. */
-void relay_upstream_state_changed(relay *r, bool online);
 
 /* Re-reads tls.crl (trigger says why, for the log: "SIGHUP", ...), puts it
  * in force if it is newer than the CRL in force, and cuts the links it

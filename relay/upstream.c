@@ -18,7 +18,6 @@
 
 #include "clock.h"
 #include "dialer.h"
-#include "downstream.h"
 #include "envelope.h"
 #include "log.h"
 #include "orgunit.h"
@@ -29,6 +28,7 @@
 
 struct relay_upstream {
     relay *r;
+    relay_upstream_events ev; /* the station and desk side, through relay.c */
     sj_dialer *dialer;
     sj_conn *conn;          /* while up */
     bool welcomed;          /* Welcome received on this link */
@@ -207,7 +207,7 @@ static void handle_ack(relay_upstream *u, const Sanji__Ack *ack)
     if (it.lane == RELAY_LANE_CHUNK && u->chunks_in_flight > 0)
         u->chunks_in_flight--;
     u->want_pump = true;
-    relay_downstream_result_ready(r->down, it.origin_node);
+    u->ev.result_ready(u->ev.arg, it.origin_node);
 }
 
 static void request_feed(relay_upstream *u, const char *village, uint64_t after)
@@ -245,7 +245,7 @@ static void handle_feed(relay_upstream *u, const Sanji__FeedUpdate *fu)
             int64_t lag = sj_clock_real_ms() - fu->event->recorded_at_ms;
             sj_metric_set(&relay_m_feed_lag, fu->village, lag > 0 ? (double)lag / 1000.0 : 0);
         }
-        relay_downstream_feed_changed(r->down, fu->village);
+        u->ev.feed_changed(u->ev.arg, fu->village);
     } else if (rc == SJ_EAGAIN) {
         if (!u->gap_requested)
             request_feed(u, fu->village, relay_store_cursor_get(r->store, fu->village));
@@ -303,7 +303,7 @@ static void on_message(sj_dialer *d, sj_conn *conn, const Sanji__Envelope *env,
         sj_conn_set_level(u->conn, sj_protocol_level_agree(env->welcome->version));
         u->welcomed = true;
         u->want_pump = true;
-        relay_upstream_state_changed(r, true);
+        u->ev.state_changed(u->ev.arg, true);
         relay_request_commit(r);
         break;
     case SANJI__ENVELOPE__BODY_ACK:
@@ -331,8 +331,7 @@ static void on_message(sj_dialer *d, sj_conn *conn, const Sanji__Envelope *env,
         break;
     case SANJI__ENVELOPE__BODY_QUERY_RESULT:
         /* An answer to a question forwarded for a station or desk. */
-        if (r->down)
-            relay_downstream_query_result(r->down, env->query_result);
+        u->ev.query_result(u->ev.arg, env->query_result);
         break;
     case SANJI__ENVELOPE__BODY_HEARTBEAT:
         break;
@@ -364,7 +363,7 @@ static void on_down(sj_dialer *d, int status, const sj_error *why, uint64_t retr
         SJ_LOG_WARN(MOD, "county link down", "code", sj_err_name(status), "why",
                     why ? why->message : "");
     if (was_up && u->r->upstream_online)
-        relay_upstream_state_changed(u->r, false);
+        u->ev.state_changed(u->ev.arg, false);
 }
 
 static void on_stopped(sj_dialer *d)
@@ -382,13 +381,15 @@ static const sj_dialer_callbacks CBS = {.on_up = on_up,
 
 /* ---- entry points -------------------------------------------------------- */
 
-int relay_upstream_start(relay *r, relay_upstream **out, sj_error *err)
+int relay_upstream_start(relay *r, const relay_upstream_events *ev, relay_upstream **out,
+                         sj_error *err)
 {
     *out = NULL;
     relay_upstream *u = calloc(1, sizeof *u);
     if (u == NULL)
         return sj_error_set(err, SJ_ENOMEM, NULL);
     u->r = r;
+    u->ev = *ev;
     sj_dialer_options o = sj_dialer_options_default();
     o.addresses = (const char *const *)r->cfg->county_addresses;
     o.n_addresses = r->cfg->n_county_addresses;
