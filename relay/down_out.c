@@ -8,7 +8,9 @@
 #include <string.h>
 
 #include "down_session.h"
+#include "frame.h"
 #include "log.h"
+#include "wire.h"
 
 #define MOD DOWN_MOD
 
@@ -26,16 +28,25 @@ out_frame *down_out_copy(const uint8_t *frame, size_t len)
 
 out_frame *down_out_pack(relay *r, const Sanji__Envelope *env)
 {
-    uint8_t *frame = NULL;
-    size_t len = 0;
-    sj_error err;
-    int rc = sj_envelope_pack(env, r->self.node_id, r->cfg->max_frame, &frame, &len, NULL, &err);
-    if (rc != 0) {
-        SJ_LOG_WARN(MOD, "cannot pack a message", "code", sj_err_name(rc), "why", err.message);
+    /* Packed straight into the frame that is queued: one allocation. */
+    size_t cap = sj_envelope_packed_size(env, r->self.node_id);
+    out_frame *f = malloc(sizeof *f + cap);
+    if (f == NULL) {
+        SJ_LOG_WARN(MOD, "cannot pack a message", "code", sj_err_name(SJ_ENOMEM));
         return NULL;
     }
-    out_frame *f = down_out_copy(frame, len);
-    free(frame);
+    sj_error err;
+    long n = sj_envelope_pack_into(env, r->self.node_id, r->cfg->max_frame, f->frame, cap, NULL,
+                                   &err);
+    if (n < 0) {
+        SJ_LOG_WARN(MOD, "cannot pack a message", "code", sj_err_name((int)n), "why",
+                    err.message);
+        free(f);
+        return NULL;
+    }
+    f->next = NULL;
+    f->is_result = false;
+    f->len = (size_t)n;
     return f;
 }
 
@@ -127,13 +138,46 @@ void down_out_queue_ack(session *s, const ProtobufCBinaryData *message_id,
 
 out_frame *down_out_result_frame(relay *r, const uint8_t *ack_pb, size_t len)
 {
-    Sanji__Ack *ack = sanji__ack__unpack(NULL, len, ack_pb);
-    if (ack == NULL)
+    /* The county's Ack as it sent it (wire.h): not decoded, not re-encoded. */
+    size_t cap = relay_wire_ack_frame_size(r->self.node_id, len);
+    if (cap - SJ_FRAME_HEADER_SIZE > r->cfg->max_frame) {
+        SJ_LOG_WARN(MOD, "cannot pack a message", "code", sj_err_name(SJ_EFRAME_TOO_LARGE));
         return NULL;
-    Sanji__Envelope env = SANJI__ENVELOPE__INIT;
-    env.body_case = SANJI__ENVELOPE__BODY_ACK;
-    env.ack = ack;
-    out_frame *f = down_out_pack(r, &env);
-    sanji__ack__free_unpacked(ack, NULL);
+    }
+    out_frame *f = malloc(sizeof *f + cap);
+    if (f == NULL)
+        return NULL;
+    f->next = NULL;
+    f->is_result = false;
+    f->len = relay_wire_ack_frame(f->frame, r->self.node_id, ack_pb, len);
     return f;
+}
+
+int down_out_result(session *s, const uint8_t id[16], const uint8_t *ack_pb, size_t len,
+                    bool after_commit)
+{
+    if (down_out_inflight_find(s, id) != NULL)
+        return 0; /* already on its way on this link */
+    if (s->n_inflight == s->cap_inflight) {
+        size_t cap = s->cap_inflight ? 2 * s->cap_inflight : 16;
+        inflight *n = realloc(s->inflight, cap * sizeof *n);
+        if (n == NULL)
+            return SJ_ENOMEM;
+        s->inflight = n;
+        s->cap_inflight = cap;
+    }
+    out_frame *f = down_out_result_frame(s->d->r, ack_pb, len);
+    if (f == NULL)
+        return SJ_ENOMEM;
+    f->is_result = true;
+    memcpy(f->result_id, id, 16);
+    inflight *e = &s->inflight[s->n_inflight++];
+    memcpy(e->id, id, 16);
+    e->sent = false;
+    e->mark = 0;
+    if (after_commit)
+        down_out_push(&s->wait_head, &s->wait_tail, f);
+    else
+        down_out_push(&s->out_head, &s->out_tail, f);
+    return 0;
 }

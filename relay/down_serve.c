@@ -189,27 +189,8 @@ static void send_ref(session *s, relay_ref_kind kind, uint64_t peer_version)
 static int result_cb(void *arg, const uint8_t id[16], const uint8_t *ack, size_t len)
 {
     session *s = arg;
-    relay *r = s->d->r;
-    if (down_out_inflight_find(s, id) != NULL)
-        return 0; /* already on its way on this link */
-    if (s->n_inflight == s->cap_inflight) {
-        size_t cap = s->cap_inflight ? 2 * s->cap_inflight : 16;
-        inflight *n = realloc(s->inflight, cap * sizeof *n);
-        if (n == NULL)
-            return 0; /* sent on a later pump */
-        s->inflight = n;
-        s->cap_inflight = cap;
-    }
-    out_frame *f = down_out_result_frame(r, ack, len);
-    if (f == NULL)
-        return 0;
-    f->is_result = true;
-    memcpy(f->result_id, id, 16);
-    inflight *e = &s->inflight[s->n_inflight++];
-    memcpy(e->id, id, 16);
-    e->sent = false;
-    e->mark = 0;
-    down_out_push(&s->out_head, &s->out_tail, f);
+    if (down_out_result(s, id, ack, len, false) != 0)
+        return 0; /* sent on a later pump */
     if (!down_out_flush(s)) {
         s->results_dirty = true; /* the rest when the link drains */
         return 1;
@@ -250,7 +231,9 @@ static bool pump_feed(session *s)
     int budget = FEED_BUDGET;
     for (size_t i = 0; i < s->n_feeds; i++) {
         feed_pos *f = &s->feeds[i];
-        while (budget > 0) {
+        /* The store's cursor is the last update it holds (kept in memory):
+         * a session that has it is not asked about. */
+        while (budget > 0 && f->sent < relay_store_cursor_get(r->store, f->village)) {
             Sanji__FeedUpdate *u = NULL;
             sj_error err;
             int rc = relay_store_feed_next(r->store, f->village, f->sent, &u, &err);

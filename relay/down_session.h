@@ -88,6 +88,7 @@ typedef struct feed_pos {
 } feed_pos;
 
 #define SESSION_MAGIC 0x5e55u
+#define DOWN_NODE_BUCKETS 256
 #define DOWN_MAGIC 0xd0a1u
 
 /* A link's data is the relay_downstream (the listener's data) until a
@@ -96,6 +97,7 @@ typedef struct feed_pos {
 typedef struct session {
     unsigned magic;
     struct session *next, *prev;
+    struct session *node_next; /* the next session in its by_node bucket */
     relay_downstream *d;
     sj_conn *conn;
     sj_identity peer;
@@ -130,6 +132,9 @@ struct relay_downstream {
     relay_downstream_events ev; /* the county link, through relay.c */
     sj_listener *listener;
     session *sessions;
+    /* Sessions by node id, so that a county result finds its station's
+     * session without comparing every session's node id. */
+    session *by_node[DOWN_NODE_BUCKETS];
     void (*done)(relay *r);
 };
 
@@ -166,6 +171,12 @@ void down_out_queue_ack(session *s, const ProtobufCBinaryData *message_id,
                         const ProtobufCBinaryData *case_id);
 /* A stored final result (packed Ack) as an Envelope frame. */
 out_frame *down_out_result_frame(relay *r, const uint8_t *ack_pb, size_t len);
+/* Queues the stored result id (packed Ack) for the session, tracked until
+ * the link has written it: after the turn's commit (after_commit: the
+ * result was stored in this turn) or now.  0 (also when it is already on
+ * its way), or SJ_ENOMEM (it stays undelivered in the store). */
+int down_out_result(session *s, const uint8_t id[16], const uint8_t *ack_pb, size_t len,
+                    bool after_commit);
 inflight *down_out_inflight_find(session *s, const uint8_t id[16]);
 void down_out_inflight_drop(session *s, inflight *e);
 

@@ -33,6 +33,31 @@ bool down_session_in_scope(const session *s, const char *village)
     return sj_orgunit_contains(s->scope, village);
 }
 
+/* FNV-1a of a node id, for relay_downstream.by_node. */
+static size_t node_bucket(const char *node)
+{
+    uint32_t h = 2166136261u;
+    for (const unsigned char *p = (const unsigned char *)node; *p; p++)
+        h = (h ^ *p) * 16777619u;
+    return h % DOWN_NODE_BUCKETS;
+}
+
+static void by_node_add(relay_downstream *d, session *s)
+{
+    session **b = &d->by_node[node_bucket(s->peer.node_id)];
+    s->node_next = *b;
+    *b = s;
+}
+
+static void by_node_remove(relay_downstream *d, session *s)
+{
+    for (session **p = &d->by_node[node_bucket(s->peer.node_id)]; *p; p = &(*p)->node_next)
+        if (*p == s) {
+            *p = s->node_next;
+            return;
+        }
+}
+
 void down_session_close(session *s, int code, const char *reason)
 {
     s->closing = true;
@@ -111,6 +136,7 @@ static void on_ready(sj_conn *conn, const sj_identity *peer)
     if (d->sessions)
         d->sessions->prev = s;
     d->sessions = s;
+    by_node_add(d, s);
     sj_conn_set_data(conn, s);
 }
 
@@ -241,6 +267,7 @@ static void on_close(sj_conn *conn, int status, const sj_error *why)
         d->sessions = s->next;
     if (s->next)
         s->next->prev = s->prev;
+    by_node_remove(d, s);
     down_out_free_list(s->wait_head);
     down_out_free_list(s->out_head);
     down_query_free(s);
@@ -338,11 +365,19 @@ void relay_downstream_commit_failed(relay_downstream *d, const sj_error *why)
     (void)why;
 }
 
-void relay_downstream_result_ready(relay_downstream *d, const char *origin_node)
+void relay_downstream_result_ready(relay_downstream *d, const char *origin_node,
+                                   const uint8_t id[16], const uint8_t *ack, size_t len)
 {
-    for (session *s = d->sessions; s; s = s->next)
-        if (strcmp(s->peer.node_id, origin_node) == 0)
+    for (session *s = d->by_node[node_bucket(origin_node)]; s; s = s->node_next) {
+        if (strcmp(s->peer.node_id, origin_node) != 0 || s->closing)
+            continue;
+        /* Handed over as it is, after the commit that stores it, unless
+         * the session is to read its results from the store anyway
+         * (results_dirty) or has output waiting: then the store's turn. */
+        if (!s->hello_done || s->results_dirty || s->out_head || sj_conn_blocked(s->conn) ||
+            down_out_result(s, id, ack, len, true) != 0)
             s->results_dirty = true;
+    }
 }
 
 void relay_downstream_feed_changed(relay_downstream *d, const char *village)

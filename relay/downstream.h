@@ -83,9 +83,11 @@ void relay_downstream_after_commit(relay_downstream *d);
  * the sessions that wait are closed (their stations resend). */
 void relay_downstream_commit_failed(relay_downstream *d, const sj_error *why);
 
-/* A result for a message from origin_node was stored (delivered after the
- * commit if that node is connected). */
-void relay_downstream_result_ready(relay_downstream *d, const char *origin_node);
+/* The county's result for message id from origin_node was stored in this
+ * turn (ack: the packed Ack, len bytes, as the county sent it): delivered
+ * after the commit if that node is connected, else after its next Hello. */
+void relay_downstream_result_ready(relay_downstream *d, const char *origin_node,
+                                   const uint8_t id[16], const uint8_t *ack, size_t len);
 
 /* New feed updates of village were stored. */
 void relay_downstream_feed_changed(relay_downstream *d, const char *village);

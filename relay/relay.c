@@ -114,11 +114,12 @@ static void up_state_changed(void *arg, bool online)
         relay_downstream_upstream_changed(r->down);
 }
 
-static void up_result_ready(void *arg, const char *origin_node)
+static void up_result_ready(void *arg, const char *origin_node, const uint8_t id[16],
+                            const uint8_t *ack, size_t len)
 {
     relay *r = arg;
     if (r->down)
-        relay_downstream_result_ready(r->down, origin_node);
+        relay_downstream_result_ready(r->down, origin_node, id, ack, len);
 }
 
 static void up_feed_changed(void *arg, const char *village)

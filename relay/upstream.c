@@ -23,6 +23,7 @@
 #include "orgunit.h"
 #include "relay_metrics.h"
 #include "status.h"
+#include "wire.h"
 
 #define MOD "relay.up"
 
@@ -173,7 +174,26 @@ static void pump(relay_upstream *u)
     }
 }
 
-static void handle_ack(relay_upstream *u, const Sanji__Ack *ack)
+/* The county's Ack as it sent it: the Ack field of the Envelope payload,
+ * not re-encoded (wire.h); *buf is set when it had to be packed again
+ * (the caller frees it). */
+static int ack_bytes(const Sanji__Ack *ack, const uint8_t *payload, size_t len,
+                     const uint8_t **out, size_t *out_len, uint8_t **buf)
+{
+    *buf = NULL;
+    if (relay_wire_field(payload, len, SANJI__ENVELOPE__BODY_ACK, out, out_len) == 0)
+        return 0;
+    size_t n = sanji__ack__get_packed_size(ack);
+    if ((*buf = malloc(n ? n : 1)) == NULL)
+        return SJ_ENOMEM;
+    sanji__ack__pack(ack, *buf);
+    *out = *buf;
+    *out_len = n;
+    return 0;
+}
+
+static void handle_ack(relay_upstream *u, const Sanji__Ack *ack, const uint8_t *payload,
+                       size_t len)
 {
     relay *r = u->r;
     if (ack->message_id.len != 16 || (ack->status != SANJI__ACK_STATUS__ACK_STATUS_APPLIED &&
@@ -183,21 +203,21 @@ static void handle_ack(relay_upstream *u, const Sanji__Ack *ack)
     sj_error err;
     if (relay_store_queue_find(r->store, ack->message_id.data, &it, &err) != 0)
         return; /* a repeated ack of something already settled */
-    size_t n = sanji__ack__get_packed_size(ack);
-    uint8_t *buf = malloc(n ? n : 1);
-    if (buf == NULL)
+    const uint8_t *ab;
+    size_t an;
+    uint8_t *buf;
+    if (ack_bytes(ack, payload, len, &ab, &an, &buf) != 0)
         return;
-    sanji__ack__pack(ack, buf);
     /* Result and deletion in one transaction: after a crash either the
      * message is still queued (and resent; the county answers from its dedup
      * table) or its result is kept. */
     int rc = relay_store_result_put(r->store, it.message_id, it.origin_node, it.village,
-                                    it.case_id, buf, n, sj_clock_real_ms(), &err);
-    free(buf);
+                                    it.case_id, ab, an, sj_clock_real_ms(), &err);
     if (rc == 0)
-        rc = relay_store_queue_remove(r->store, it.message_id, &err);
+        rc = relay_store_queue_remove_found(r->store, &it, &err);
     if (rc != 0) {
         SJ_LOG_ERROR(MOD, "cannot store a county result", "why", err.message);
+        free(buf);
         return;
     }
     sj_metric_add(&relay_m_settled,
@@ -207,7 +227,8 @@ static void handle_ack(relay_upstream *u, const Sanji__Ack *ack)
     if (it.lane == RELAY_LANE_CHUNK && u->chunks_in_flight > 0)
         u->chunks_in_flight--;
     u->want_pump = true;
-    u->ev.result_ready(u->ev.arg, it.origin_node);
+    u->ev.result_ready(u->ev.arg, it.origin_node, it.message_id, ab, an);
+    free(buf);
 }
 
 static void request_feed(relay_upstream *u, const char *village, uint64_t after)
@@ -307,7 +328,7 @@ static void on_message(sj_dialer *d, sj_conn *conn, const Sanji__Envelope *env,
         relay_request_commit(r);
         break;
     case SANJI__ENVELOPE__BODY_ACK:
-        handle_ack(u, env->ack);
+        handle_ack(u, env->ack, payload, len);
         break;
     case SANJI__ENVELOPE__BODY_FEED_UPDATE:
         handle_feed(u, env->feed_update);

@@ -41,8 +41,10 @@ typedef struct relay_upstream_events {
     void *arg;
     /* The link went up (the county's Welcome came) or down. */
     void (*state_changed)(void *arg, bool online);
-    /* The county's result for a message from origin_node was stored. */
-    void (*result_ready)(void *arg, const char *origin_node);
+    /* The county's result for message id from origin_node was stored in
+     * this turn; ack (len bytes) is the packed Ack as the county sent it. */
+    void (*result_ready)(void *arg, const char *origin_node, const uint8_t id[16],
+                         const uint8_t *ack, size_t len);
     /* New feed updates of village were stored. */
     void (*feed_changed)(void *arg, const char *village);
     /* The county answered a question forwarded for a station or desk. */
