@@ -35,6 +35,14 @@ struct relay_upstream {
     bool welcomed;          /* Welcome received on this link */
     bool want_pump;
     int64_t last_sent_seq[2]; /* per lane: queue seq of the last one sent on this link */
+    /* Per lane: the queue had nothing after last_sent_seq when last read,
+     * and nothing was queued since: the store is not asked again. */
+    bool drained[2];
+    /* What was forwarded on this link and not yet answered (no payload),
+     * so that the county's ack needs no look-up in the store; an ack of a
+     * message sent on an earlier link is looked up there. */
+    relay_queue_item *sent;
+    size_t n_sent, cap_sent;
     uint32_t in_flight;       /* both lanes */
     uint32_t chunks_in_flight;
     bool gap_requested;     /* a FeedRequest is outstanding */
@@ -127,15 +135,64 @@ static void send_hello(relay_upstream *u)
  * Both lanes keep their own order; a chunk never has to precede a case
  * message (the station sends a case's chunks only once the county answered
  * every message of the case: PROTOCOL.md "Attachments"). */
+static int next_in_lane(relay_upstream *u, relay_queue_lane lane, relay_queue_item *it,
+                        sj_error *err)
+{
+    if (u->drained[lane])
+        return SJ_ENOTFOUND;
+    int rc = relay_store_queue_next(u->r->store, lane, u->last_sent_seq[lane], it, err);
+    u->drained[lane] = rc == SJ_ENOTFOUND;
+    return rc;
+}
+
 static int next_to_send(relay_upstream *u, relay_queue_item *it, sj_error *err)
 {
     relay *r = u->r;
-    int rc = relay_store_queue_next(r->store, RELAY_LANE_MESSAGE,
-                                    u->last_sent_seq[RELAY_LANE_MESSAGE], it, err);
+    int rc = next_in_lane(u, RELAY_LANE_MESSAGE, it, err);
     if (rc != SJ_ENOTFOUND || u->chunks_in_flight >= r->cfg->chunk_window)
         return rc;
-    return relay_store_queue_next(r->store, RELAY_LANE_CHUNK, u->last_sent_seq[RELAY_LANE_CHUNK],
-                                  it, err);
+    return next_in_lane(u, RELAY_LANE_CHUNK, it, err);
+}
+
+/* Remembers a forwarded item (without its payload) until the county's
+ * ack; memory that runs out only means a look-up in the store then. */
+static void sent_add(relay_upstream *u, const relay_queue_item *it)
+{
+    if (u->n_sent == u->cap_sent) {
+        size_t cap = u->cap_sent ? 2 * u->cap_sent : 64;
+        relay_queue_item *n = realloc(u->sent, cap * sizeof *n);
+        if (n == NULL)
+            return;
+        u->sent = n;
+        u->cap_sent = cap;
+    }
+    u->sent[u->n_sent] = *it;
+    u->sent[u->n_sent].payload = NULL;
+    u->n_sent++;
+}
+
+/* The forwarded item with this message id, taken off the list: 0, or
+ * SJ_ENOTFOUND (sent on an earlier link, or already answered). */
+static int sent_take(relay_upstream *u, const uint8_t id[16], relay_queue_item *it)
+{
+    for (size_t i = 0; i < u->n_sent; i++)
+        if (memcmp(u->sent[i].message_id, id, 16) == 0) {
+            *it = u->sent[i];
+            u->sent[i] = u->sent[--u->n_sent];
+            return 0;
+        }
+    return SJ_ENOTFOUND;
+}
+
+/* A new link, or none: everything still queued goes again from the start. */
+static void link_reset(relay_upstream *u)
+{
+    u->welcomed = false;
+    u->in_flight = 0;
+    u->chunks_in_flight = 0;
+    u->last_sent_seq[RELAY_LANE_MESSAGE] = u->last_sent_seq[RELAY_LANE_CHUNK] = 0;
+    u->drained[RELAY_LANE_MESSAGE] = u->drained[RELAY_LANE_CHUNK] = false;
+    u->n_sent = 0;
 }
 
 static void pump(relay_upstream *u)
@@ -167,6 +224,7 @@ static void pump(relay_upstream *u)
             return;
         }
         u->last_sent_seq[it.lane] = it.seq;
+        sent_add(u, &it);
         u->in_flight++;
         if (it.lane == RELAY_LANE_CHUNK)
             u->chunks_in_flight++;
@@ -201,7 +259,8 @@ static void handle_ack(relay_upstream *u, const Sanji__Ack *ack, const uint8_t *
         return;
     relay_queue_item it;
     sj_error err;
-    if (relay_store_queue_find(r->store, ack->message_id.data, &it, &err) != 0)
+    if (sent_take(u, ack->message_id.data, &it) != 0 &&
+        relay_store_queue_find(r->store, ack->message_id.data, &it, &err) != 0)
         return; /* a repeated ack of something already settled */
     const uint8_t *ab;
     size_t an;
@@ -295,11 +354,7 @@ static void on_up(sj_dialer *d, sj_conn *conn, const sj_identity *peer)
 {
     relay_upstream *u = sj_dialer_data(d);
     u->conn = conn;
-    u->welcomed = false;
-    u->in_flight = 0;
-    u->chunks_in_flight = 0;
-    /* resend everything still queued, each lane in order */
-    u->last_sent_seq[RELAY_LANE_MESSAGE] = u->last_sent_seq[RELAY_LANE_CHUNK] = 0;
+    link_reset(u); /* resend everything still queued, each lane in order */
     u->gap_requested = false;
     sj_metrics_link(peer->node_id, true, sj_clock_real_ms());
     sj_tls_cert_info ci;
@@ -377,9 +432,7 @@ static void on_down(sj_dialer *d, int status, const sj_error *why, uint64_t retr
                         u->r->upstream_last_contact_ms ? u->r->upstream_last_contact_ms
                                                        : sj_clock_real_ms());
     u->conn = NULL;
-    u->welcomed = false;
-    u->in_flight = 0;
-    u->chunks_in_flight = 0;
+    link_reset(u);
     if (was_up || sj_dialer_attempts(d) <= 1)
         SJ_LOG_WARN(MOD, "county link down", "code", sj_err_name(status), "why",
                     why ? why->message : "");
@@ -439,6 +492,7 @@ int relay_upstream_start(relay *r, const relay_upstream_events *ev, relay_upstre
 void relay_upstream_queued(relay_upstream *u)
 {
     u->want_pump = true;
+    u->drained[RELAY_LANE_MESSAGE] = u->drained[RELAY_LANE_CHUNK] = false;
 }
 
 void relay_upstream_after_commit(relay_upstream *u)
@@ -502,5 +556,6 @@ void relay_upstream_free(relay_upstream *u)
     if (u == NULL)
         return;
     sj_dialer_free(u->dialer);
+    free(u->sent);
     free(u);
 }
