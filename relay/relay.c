@@ -31,6 +31,8 @@
 #define MOD "relay"
 /* Expire old results every this many ticks. */
 #define EXPIRE_EVERY 240
+/* The shortest time between two commits (commit_put_off()). */
+#define COMMIT_GAP_MS 3
 
 static void meta_int(relay *r, const char *key, int64_t v)
 {
@@ -48,11 +50,41 @@ static void write_status(relay *r)
     meta_int(r, "status_at_ms", sj_clock_real_ms());
 }
 
+static void on_commit_timer(uv_timer_t *t)
+{
+    (void)t; /* only ends the poll; on_commit_check commits after it */
+}
+
+/* Group commit sized by load: a commit at most every COMMIT_GAP_MS.  Under
+ * light load the gap has passed and the turn commits at once; under load
+ * the writes of the turns within the gap share one commit (one WAL write
+ * and fsync), and their acks wait for it as they always wait for the
+ * commit that covers them.  True when this turn's commit is put off (a
+ * timer ends the wait). */
+static bool commit_put_off(relay *r)
+{
+    if (r->stopping || !relay_store_in_tx(r->store))
+        return false;
+    uint64_t now = uv_now(r->loop);
+    if (now >= r->last_commit_ms + COMMIT_GAP_MS)
+        return false;
+    if (!uv_is_active((uv_handle_t *)&r->commit_timer))
+        uv_timer_start(&r->commit_timer, on_commit_timer, r->last_commit_ms + COMMIT_GAP_MS - now,
+                       0);
+    return true;
+}
+
 static void on_commit_check(uv_check_t *h)
 {
     relay *r = h->data;
     /* What is asked for from here on is for the next turn. */
     r->wake_requested = false;
+    if (commit_put_off(r)) {
+        uv_idle_stop(&r->wake);
+        return;
+    }
+    uv_update_time(r->loop);
+    r->last_commit_ms = uv_now(r->loop);
     sj_error err;
     int rc = relay_store_commit(r->store, &err);
     if (rc != 0) {
@@ -499,6 +531,8 @@ int relay_start(relay *r, uv_loop_t *loop, const relay_config *cfg, sj_error *er
     uv_check_start(&r->commit_check, on_commit_check);
     uv_idle_init(loop, &r->wake);
     r->wake.data = r;
+    uv_timer_init(loop, &r->commit_timer);
+    r->commit_timer.data = r;
     uv_timer_init(loop, &r->tick);
     r->tick.data = r;
     uv_timer_start(&r->tick, on_tick, cfg->heartbeat_ms, cfg->heartbeat_ms);
@@ -575,6 +609,7 @@ void relay_stop(relay *r, void (*on_stopped)(relay *r))
     r->upstream_online = false;
     uv_close((uv_handle_t *)&r->commit_check, NULL);
     uv_close((uv_handle_t *)&r->wake, NULL);
+    uv_close((uv_handle_t *)&r->commit_timer, NULL);
     uv_close((uv_handle_t *)&r->crl_timer, NULL);
     sj_linkctl_close(r->linkctl);
     r->linkctl = NULL;

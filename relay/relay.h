@@ -7,7 +7,8 @@
  *
  * Commit rule (PROTOCOL.md "Relay" 2): every store write of one loop turn
  * joins one SQLite transaction; a uv_check handle commits it after the
- * turn's I/O callbacks, and only then are the acks and results that depend
+ * turn's I/O callbacks (under load at most one commit a millisecond: the
+ * turns within it share the commit), and only then are the acks and results that depend
  * on it sent (relay_downstream_after_commit()) and newly queued messages
  * forwarded (relay_upstream_after_commit()).  When the commit fails nothing that
  * depended on it is acknowledged: the affected links are closed, and their
@@ -59,6 +60,8 @@ typedef struct relay {
     uv_check_t commit_check;
     uv_idle_t wake;              /* keeps the loop from blocking before a commit */
     bool wake_requested;         /* a turn was asked for since the last commit check */
+    uv_timer_t commit_timer;     /* ends a commit put off under load (relay.c) */
+    uint64_t last_commit_ms;     /* uv_now() of the last commit */
     uv_timer_t tick;             /* heartbeats, status, result expiry */
     uint64_t ticks;
     bool upstream_online;
