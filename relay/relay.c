@@ -32,7 +32,7 @@
 /* Expire old results every this many ticks. */
 #define EXPIRE_EVERY 240
 /* The shortest time between two commits (commit_put_off()). */
-#define COMMIT_GAP_MS 3
+#define COMMIT_GAP_MS 1
 
 static void meta_int(relay *r, const char *key, int64_t v)
 {
@@ -123,7 +123,10 @@ void relay_request_commit(relay *r)
      * the next one when asked from the check itself. */
     if (!r->stopping) {
         r->wake_requested = true;
-        uv_idle_start(&r->wake, on_wake);
+        /* A commit put off under load (commit_put_off()) has its timer to
+         * end the poll: spinning until then would only burn the gap. */
+        if (!uv_is_active((uv_handle_t *)&r->commit_timer))
+            uv_idle_start(&r->wake, on_wake);
     }
 }
 

@@ -300,15 +300,13 @@ static int open_common(const char *path, const char *node_id, bool read_only, re
         goto fail;
     snprintf(st->node_id, sizeof st->node_id, "%.*s", (int)sizeof st->node_id - 1, info.node_id);
     sqlite3_extended_result_codes(st->db, 1);
-    /* Pages read through a mapping rather than a read() copy each, and a
-     * checkpoint every 4000 WAL pages (16 MiB) rather than 1000: the pages
-     * every commit rewrites (the queue's and the results' last leaves,
-     * the cursors) are copied into the database once per checkpoint, so
-     * fewer checkpoints copy fewer of them.  CPU only: the durability
-     * rules (WAL, synchronous=FULL) are unchanged.  A pragma that does not
-     * take only costs speed. */
+    /* Pages read through a mapping rather than a read() copy each: CPU
+     * only, the durability rules (WAL, synchronous=FULL) are unchanged.
+     * (A checkpoint every 4000 WAL pages instead of 1000 was tried and
+     * dropped: runs with it showed messages recorded seconds late, not
+     * explained; docs/PERFORMANCE.md.)  A pragma that does not take only
+     * costs speed. */
     sqlite3_exec(st->db, "PRAGMA mmap_size=268435456", NULL, NULL, NULL);
-    sqlite3_exec(st->db, "PRAGMA wal_autocheckpoint=4000", NULL, NULL, NULL);
     /* A read-only reader (sanji-relayctl) does not upgrade; it reads what
      * the format it finds has (station_each). */
     st->format_version = info.format_version;
