@@ -26,6 +26,10 @@
  * it resumes from its cursor when it reconnects.  relay_downstream_tick()
  * writes the links' buffered bytes to the store for sanji-relayctl.
  *
+ * The side is split by job (down_session.h lists the files).  It knows
+ * nothing of the county link (upstream.h): what it needs of it comes
+ * through relay_downstream_events, given by relay.c.
+ *
  * Ownership: relay_downstream_start() allocates; relay_downstream_close()
  * closes the listener and every session, calling done once all are gone;
  * relay_downstream_free() frees after that.
@@ -40,12 +44,29 @@
 #ifndef RELAY_DOWNSTREAM_H
 #define RELAY_DOWNSTREAM_H
 
+#include <stddef.h>
+#include <stdint.h>
+
 #include "err.h"
 #include "listener.h"
 #include "relay.h"
 #include "sanji.pb-c.h"
 
-int relay_downstream_start(relay *r, relay_downstream **out, sj_error *err);
+/* What the side needs of the county link, given by relay.c (the only
+ * go-between of the two sides); arg is passed back to each. */
+typedef struct relay_downstream_events {
+    void *arg;
+    /* A message was queued: forwarded after the turn's commit. */
+    void (*queued)(void *arg);
+    /* A station's or desk's question for the county, sent unchanged.
+     * Returns 0, SJ_EUPSTREAM_DOWN when the county link is not up, or
+     * SJ_EBACKPRESSURE (blocked, nothing sent) and other send codes. */
+    int (*forward)(void *arg, const uint8_t *payload, size_t len, sj_error *err);
+} relay_downstream_events;
+
+/* Listens for stations and desks; ev (copied) reaches the county link. */
+int relay_downstream_start(relay *r, const relay_downstream_events *ev, relay_downstream **out,
+                           sj_error *err);
 
 /* The bound listening port. */
 int relay_downstream_port(const relay_downstream *d);
@@ -62,9 +83,11 @@ void relay_downstream_after_commit(relay_downstream *d);
  * the sessions that wait are closed (their stations resend). */
 void relay_downstream_commit_failed(relay_downstream *d, const sj_error *why);
 
-/* A result for a message from origin_node was stored (delivered after the
- * commit if that node is connected). */
-void relay_downstream_result_ready(relay_downstream *d, const char *origin_node);
+/* The county's result for message id from origin_node was stored in this
+ * turn (ack: the packed Ack, len bytes, as the county sent it): delivered
+ * after the commit if that node is connected, else after its next Hello. */
+void relay_downstream_result_ready(relay_downstream *d, const char *origin_node,
+                                   const uint8_t id[16], const uint8_t *ack, size_t len);
 
 /* New feed updates of village were stored. */
 void relay_downstream_feed_changed(relay_downstream *d, const char *village);

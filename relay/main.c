@@ -87,14 +87,13 @@ static void on_signal(uv_signal_t *h, int signum)
     relay_stop(&R, on_stopped);
 }
 
-int main(int argc, char **argv)
+/* The command line: -1 to go on with *config_path and *cmd, else the exit
+ * status (the doc printed, help, or a usage error). */
+static int parse_args(int argc, char **argv, const char **config_path, const char **cmd)
 {
-    const char *config_path = NULL;
-    const char *cmd = "run";
-    sj_i18n_init(NULL);
     for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "--config") == 0 && i + 1 < argc) {
-            config_path = argv[++i];
+            *config_path = argv[++i];
         } else if (strcmp(argv[i], "--print-config-doc") == 0) {
             return relay_config_print_doc(stdout) == 0 ? 0 : 1;
         } else if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
@@ -102,16 +101,49 @@ int main(int argc, char **argv)
             return 0;
         } else if (argv[i][0] != '-' && (strcmp(argv[i], "run") == 0 ||
                                          strcmp(argv[i], "status") == 0)) {
-            cmd = argv[i];
+            *cmd = argv[i];
         } else {
             usage(stderr);
             return 2;
         }
     }
-    if (config_path == NULL) {
+    if (*config_path == NULL) {
         usage(stderr);
         return 2;
     }
+    return -1;
+}
+
+/* The started relay's loop: signals, readiness and watchdog for systemd,
+ * until the relay has stopped. */
+static void serve(uv_loop_t *loop, relay_config *cfg)
+{
+    sj_error err;
+    uv_signal_init(loop, &sig_term);
+    uv_signal_init(loop, &sig_int);
+    uv_signal_init(loop, &sig_hup);
+    sig_hup.data = cfg;
+    uv_signal_start(&sig_term, on_signal, SIGTERM);
+    uv_signal_start(&sig_int, on_signal, SIGINT);
+    uv_signal_start(&sig_hup, on_signal, SIGHUP);
+    /* Ready for systemd (Type=notify): relay_start() has opened and
+     * checked the store and the stations' listener accepts.  A watchdog
+     * that cannot run is only logged: systemd then restarts the relay,
+     * as it would for a stuck loop. */
+    if (sj_sdnotify_watchdog_start(&watchdog, loop, &err) != 0)
+        SJ_LOG_ERROR("relay", "no watchdog pings", "why", err.message);
+    sj_sdnotify_ready("serving stations; see sanji-relayctl for the county link");
+    uv_run(loop, UV_RUN_DEFAULT);
+}
+
+int main(int argc, char **argv)
+{
+    const char *config_path = NULL;
+    const char *cmd = "run";
+    sj_i18n_init(NULL);
+    int exit_now = parse_args(argc, argv, &config_path, &cmd);
+    if (exit_now >= 0)
+        return exit_now;
     relay_config cfg;
     sj_error err;
     sj_error_clear(&err);
@@ -162,21 +194,7 @@ int main(int argc, char **argv)
             relay_free(&R);
         }
     } else {
-        uv_signal_init(&loop, &sig_term);
-        uv_signal_init(&loop, &sig_int);
-        uv_signal_init(&loop, &sig_hup);
-        sig_hup.data = &cfg;
-        uv_signal_start(&sig_term, on_signal, SIGTERM);
-        uv_signal_start(&sig_int, on_signal, SIGINT);
-        uv_signal_start(&sig_hup, on_signal, SIGHUP);
-        /* Ready for systemd (Type=notify): relay_start() has opened and
-         * checked the store and the stations' listener accepts.  A watchdog
-         * that cannot run is only logged: systemd then restarts the relay,
-         * as it would for a stuck loop. */
-        if (sj_sdnotify_watchdog_start(&watchdog, &loop, &err) != 0)
-            SJ_LOG_ERROR("relay", "no watchdog pings", "why", err.message);
-        sj_sdnotify_ready("serving stations; see sanji-relayctl for the county link");
-        uv_run(&loop, UV_RUN_DEFAULT);
+        serve(&loop, &cfg);
         relay_free(&R);
         SJ_LOG_INFO("relay", "stopped");
     }

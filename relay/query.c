@@ -172,239 +172,286 @@ static bool keyword_in(const char *kw, const Sanji__CatalogueItem *it)
     return false;
 }
 
+/* One answer in the making: the QueryResult and everything allocated for
+ * it, released together by answer_release(). */
+typedef struct answer {
+    relay *r;
+    const sj_identity *peer;
+    const char *scope;
+    Sanji__QueryResult res;
+    list_ctx l;
+    event_ctx ev;
+    Sanji__Case *one;
+    Sanji__CaseList clist;
+    Sanji__CaseDetail detail;
+    Sanji__CatalogueSync *cat;
+    Sanji__PersonSync *persons;
+    const char *stand_ids[64];
+    size_t n_stand;
+    Sanji__CatalogueSync catf;
+    Sanji__CatalogueItem **items;
+    const char **cat_items;
+    size_t n_cat_items;
+    Sanji__OrgTreeSync *tree;
+    Sanji__OrgTreeSync treef;
+    Sanji__OrgUnit **units;
+    Sanji__NodeStatus ns;
+    bool have_ns;
+    Sanji__NodeStatus *nsp;
+    Sanji__NetworkStatus net;
+    uint8_t *blob;
+} answer;
+
+static void answer_release(answer *a)
+{
+    for (size_t i = 0; i < a->l.n; i++)
+        sanji__case__free_unpacked(a->l.cases[i], NULL);
+    free(a->l.cases);
+    for (size_t i = 0; i < a->ev.n; i++)
+        sanji__case_event__free_unpacked(a->ev.events[i], NULL);
+    free(a->ev.events);
+    if (a->one)
+        sanji__case__free_unpacked(a->one, NULL);
+    free(a->items);
+    free(a->cat_items);
+    if (a->cat)
+        sanji__catalogue_sync__free_unpacked(a->cat, NULL);
+    if (a->persons)
+        sanji__person_sync__free_unpacked(a->persons, NULL);
+    free(a->units);
+    if (a->tree)
+        sanji__org_tree_sync__free_unpacked(a->tree, NULL);
+    if (a->have_ns)
+        relay_status_release(&a->ns);
+    free(a->blob);
+}
+
+static int answer_case_list(answer *a, const Sanji__CaseListQuery *lq, sj_error *err)
+{
+    relay *r = a->r;
+    a->l.peer = a->peer;
+    a->l.limit = sj_case_search_limit(lq);
+    a->l.cases = calloc(a->l.limit, sizeof *a->l.cases);
+    if (a->l.cases == NULL)
+        return sj_error_set(err, SJ_ENOMEM, NULL);
+    if (lq->village && lq->village[0] && !sj_orgunit_contains(a->scope, lq->village)) {
+        a->res.code = SJ_ESCOPE;
+        a->res.reason = (char *)_("That village is outside your scope.");
+        return 0;
+    }
+    int rc;
+    if (lq->category && lq->category[0] &&
+        (rc = category_items(r, lq->category, &a->cat, &a->cat_items, &a->n_cat_items, err)) != 0)
+        return rc;
+    if (lq->mine && (rc = stand_for(r, lq->for_person, &a->persons, a->stand_ids, 64,
+                                    &a->n_stand, err)) != 0)
+        return rc;
+    sj_case_search_viewer v = {.role = a->peer->role,
+                               .unit = a->peer->unit,
+                               .scope = a->scope,
+                               .category_items = a->cat_items,
+                               .n_category_items = a->n_cat_items,
+                               .now_ms = sj_clock_real_ms(),
+                               .stand_for = a->stand_ids,
+                               .n_stand_for = a->n_stand};
+    bool capped = false;
+    rc = relay_store_case_search(r->store, lq, &v, list_cb, &a->l, &a->clist.total, &capped, err);
+    if (rc == 0 && a->l.rc != 0)
+        rc = sj_error_set(err, a->l.rc, NULL);
+    a->clist.total_capped = capped;
+    a->clist.cases = a->l.cases;
+    a->clist.n_cases = a->l.n;
+    a->res.result_case = SANJI__QUERY_RESULT__RESULT_CASE_LIST;
+    a->res.case_list = &a->clist;
+    return rc;
+}
+
+static int answer_case_get(answer *a, const Sanji__CaseGetQuery *g, sj_error *err)
+{
+    relay *r = a->r;
+    Sanji__Case *c = NULL;
+    int grc, rc = 0;
+    if (g->case_id.len == 16)
+        grc = relay_store_case_get(r->store, g->case_id.data, &c, err);
+    else if (g->number && g->number[0])
+        grc = relay_store_case_get_by_number(r->store, g->number, &c, err);
+    else
+        grc = SJ_EINVAL;
+    if (grc == 0 && (c->village == NULL || !sj_orgunit_contains(a->scope, c->village)))
+        grc = SJ_ENOTFOUND; /* outside the scope looks like absent */
+    if (grc == SJ_ENOTFOUND || grc == SJ_EINVAL) {
+        a->res.code = grc == SJ_EINVAL ? SJ_EMISSING_FIELD : SJ_EUNKNOWN_CASE;
+        a->res.reason = (char *)(grc == SJ_EINVAL ? _("Give the case number or the case id.")
+                                                  : _("The township relay has no such case."));
+    } else if (grc != 0) {
+        rc = grc;
+    } else {
+        a->one = copy_case(c, a->peer);
+        rc = a->one ? relay_store_case_events(r->store, c->case_id.data, event_cb, &a->ev, err)
+                    : sj_error_set(err, SJ_ENOMEM, NULL);
+        a->detail.case_ = a->one;
+        a->detail.events = a->ev.events;
+        a->detail.n_events = a->ev.n;
+        a->res.result_case = SANJI__QUERY_RESULT__RESULT_CASE_DETAIL;
+        a->res.case_detail = &a->detail;
+    }
+    sanji__case__free_unpacked(c, NULL);
+    return rc;
+}
+
+static int answer_catalogue(answer *a, const char *kw, sj_error *err)
+{
+    uint64_t ver;
+    size_t blen;
+    int rc = relay_store_ref_get(a->r->store, RELAY_REF_CATALOGUE, &ver, &a->blob, &blen, err);
+    if (rc != 0)
+        return rc;
+    if (a->blob == NULL) {
+        a->res.code = SJ_ENOTFOUND;
+        a->res.reason = (char *)_("The township relay has not received the service catalogue yet.");
+        return 0;
+    }
+    a->cat = sanji__catalogue_sync__unpack(NULL, blen, a->blob);
+    if (a->cat == NULL)
+        return sj_error_set(err, SJ_ESTORE_CORRUPT, "stored catalogue does not decode");
+    a->items = calloc(a->cat->n_items + 1, sizeof *a->items);
+    if (a->items == NULL)
+        return sj_error_set(err, SJ_ENOMEM, NULL);
+    sanji__catalogue_sync__init(&a->catf);
+    a->catf.version = a->cat->version;
+    a->catf.categories = a->cat->categories;
+    a->catf.n_categories = a->cat->n_categories;
+    a->catf.items = a->items;
+    for (size_t i = 0; i < a->cat->n_items; i++)
+        if (kw == NULL || kw[0] == '\0' || keyword_in(kw, a->cat->items[i]))
+            a->items[a->catf.n_items++] = a->cat->items[i];
+    a->res.result_case = SANJI__QUERY_RESULT__RESULT_CATALOGUE;
+    a->res.catalogue = &a->catf;
+    return 0;
+}
+
+static int answer_org_tree(answer *a, sj_error *err)
+{
+    uint64_t ver;
+    size_t blen;
+    int rc = relay_store_ref_get(a->r->store, RELAY_REF_ORG_TREE, &ver, &a->blob, &blen, err);
+    if (rc != 0)
+        return rc;
+    if (a->blob == NULL) {
+        a->res.code = SJ_ENOTFOUND;
+        a->res.reason = (char *)_("The township relay has not received the list of units yet.");
+        return 0;
+    }
+    a->tree = sanji__org_tree_sync__unpack(NULL, blen, a->blob);
+    if (a->tree == NULL)
+        return sj_error_set(err, SJ_ESTORE_CORRUPT, "stored org tree does not decode");
+    a->units = calloc(a->tree->n_units + 1, sizeof *a->units);
+    if (a->units == NULL)
+        return sj_error_set(err, SJ_ENOMEM, NULL);
+    sanji__org_tree_sync__init(&a->treef);
+    a->treef.version = a->tree->version;
+    a->treef.units = a->units;
+    for (size_t i = 0; i < a->tree->n_units; i++) {
+        const char *code = a->tree->units[i]->code;
+        if (code && (sj_orgunit_contains(a->scope, code) || sj_orgunit_contains(code, a->scope)))
+            a->units[a->treef.n_units++] = a->tree->units[i];
+    }
+    a->res.result_case = SANJI__QUERY_RESULT__RESULT_ORG_TREE;
+    a->res.org_tree = &a->treef;
+    return 0;
+}
+
+static int answer_network(answer *a, sj_error *err)
+{
+    relay *r = a->r;
+    int rc = relay_status_collect(r->store, a->scope, &a->ns, err);
+    if (rc != 0)
+        return rc;
+    a->have_ns = true;
+    if ((rc = relay_status_add_unseen(r->store, a->scope, &a->ns, err)) != 0)
+        return rc;
+    a->ns.upstream_online = r->upstream_online;
+    a->ns.upstream_last_contact_ms = r->upstream_last_contact_ms;
+    a->ns.reported_at_ms = sj_clock_real_ms();
+    a->nsp = &a->ns;
+    sanji__network_status__init(&a->net);
+    a->net.nodes = &a->nsp;
+    a->net.n_nodes = 1;
+    a->res.result_case = SANJI__QUERY_RESULT__RESULT_NETWORK;
+    a->res.network = &a->net;
+    return 0;
+}
+
+/* The answer as a frame; one too large for a frame becomes SJ_ETOOBIG. */
+static int answer_pack(answer *a, const Sanji__Envelope *q, uint8_t **frame, size_t *len,
+                       sj_error *err)
+{
+    relay *r = a->r;
+    Sanji__Envelope env = SANJI__ENVELOPE__INIT;
+    env.body_case = SANJI__ENVELOPE__BODY_QUERY_RESULT;
+    env.query_result = &a->res;
+    int rc = sj_envelope_pack(&env, r->self.node_id, r->cfg->max_frame, frame, len, NULL, err);
+    if (rc == SJ_EFRAME_TOO_LARGE) {
+        /* Too much for one frame: answer with the code instead. */
+        Sanji__QueryResult small = SANJI__QUERY_RESULT__INIT;
+        small.in_reply_to = q->message_id;
+        small.code = SJ_ETOOBIG;
+        small.reason = (char *)_("Too many results for one answer; narrow the search or ask "
+                                 "page by page.");
+        env.query_result = &small;
+        rc = sj_envelope_pack(&env, r->self.node_id, r->cfg->max_frame, frame, len, NULL, err);
+    }
+    return rc;
+}
+
 int relay_query_answer(relay *r, const sj_identity *peer, const char *scope,
                        const Sanji__Envelope *q, uint8_t **frame, size_t *len, sj_error *err)
 {
     *frame = NULL;
     *len = 0;
-    Sanji__QueryResult res = SANJI__QUERY_RESULT__INIT;
-    res.in_reply_to = q->message_id;
+    answer a;
+    memset(&a, 0, sizeof a);
+    a.r = r;
+    a.peer = peer;
+    a.scope = scope;
+    sanji__query_result__init(&a.res);
+    sanji__case_list__init(&a.clist);
+    sanji__case_detail__init(&a.detail);
+    a.res.in_reply_to = q->message_id;
     if (!r->upstream_online) {
-        res.from_cache = true;
-        res.data_as_of_ms = r->upstream_last_contact_ms;
+        a.res.from_cache = true;
+        a.res.data_as_of_ms = r->upstream_last_contact_ms;
     }
     const Sanji__Query *query = q->query;
-    /* Everything allocated for the answer, released at the end. */
-    list_ctx l = {0};
-    event_ctx ev = {0};
-    Sanji__Case *one = NULL;
-    Sanji__CaseList clist = SANJI__CASE_LIST__INIT;
-    Sanji__CaseDetail detail = SANJI__CASE_DETAIL__INIT;
-    Sanji__CatalogueSync *cat = NULL;
-    Sanji__PersonSync *persons = NULL;
-    const char *stand_ids[64];
-    size_t n_stand = 0;
-    Sanji__CatalogueSync catf = SANJI__CATALOGUE_SYNC__INIT;
-    Sanji__CatalogueItem **items = NULL;
-    const char **cat_items = NULL;
-    size_t n_cat_items = 0;
-    Sanji__OrgTreeSync *tree = NULL;
-    Sanji__OrgTreeSync treef = SANJI__ORG_TREE_SYNC__INIT;
-    Sanji__OrgUnit **units = NULL;
-    Sanji__NodeStatus ns;
-    bool have_ns = false;
-    Sanji__NodeStatus *nsp = NULL;
-    Sanji__NetworkStatus net = SANJI__NETWORK_STATUS__INIT;
-    uint8_t *blob = NULL;
     int rc = 0;
-
     switch (query->kind_case) {
-    case SANJI__QUERY__KIND_CASE_LIST: {
-        const Sanji__CaseListQuery *lq = query->case_list;
-        l.peer = peer;
-        l.limit = sj_case_search_limit(lq);
-        l.cases = calloc(l.limit, sizeof *l.cases);
-        if (l.cases == NULL) {
-            rc = sj_error_set(err, SJ_ENOMEM, NULL);
-            break;
-        }
-        if (lq->village && lq->village[0] && !sj_orgunit_contains(scope, lq->village)) {
-            res.code = SJ_ESCOPE;
-            res.reason = (char *)_("That village is outside your scope.");
-            break;
-        }
-        if (lq->category && lq->category[0] &&
-            (rc = category_items(r, lq->category, &cat, &cat_items, &n_cat_items, err)) != 0)
-            break;
-        if (lq->mine && (rc = stand_for(r, lq->for_person, &persons, stand_ids, 64, &n_stand,
-                                        err)) != 0)
-            break;
-        sj_case_search_viewer v = {.role = peer->role,
-                                   .unit = peer->unit,
-                                   .scope = scope,
-                                   .category_items = cat_items,
-                                   .n_category_items = n_cat_items,
-                                   .now_ms = sj_clock_real_ms(),
-                                   .stand_for = stand_ids,
-                                   .n_stand_for = n_stand};
-        bool capped = false;
-        rc = relay_store_case_search(r->store, lq, &v, list_cb, &l, &clist.total, &capped, err);
-        if (rc == 0 && l.rc != 0)
-            rc = sj_error_set(err, l.rc, NULL);
-        clist.total_capped = capped;
-        clist.cases = l.cases;
-        clist.n_cases = l.n;
-        res.result_case = SANJI__QUERY_RESULT__RESULT_CASE_LIST;
-        res.case_list = &clist;
+    case SANJI__QUERY__KIND_CASE_LIST:
+        rc = answer_case_list(&a, query->case_list, err);
         break;
-    }
-    case SANJI__QUERY__KIND_CASE_GET: {
-        const Sanji__CaseGetQuery *g = query->case_get;
-        Sanji__Case *c = NULL;
-        int grc;
-        if (g->case_id.len == 16)
-            grc = relay_store_case_get(r->store, g->case_id.data, &c, err);
-        else if (g->number && g->number[0])
-            grc = relay_store_case_get_by_number(r->store, g->number, &c, err);
-        else
-            grc = SJ_EINVAL;
-        if (grc == 0 && (c->village == NULL || !sj_orgunit_contains(scope, c->village)))
-            grc = SJ_ENOTFOUND; /* outside the scope looks like absent */
-        if (grc == SJ_ENOTFOUND || grc == SJ_EINVAL) {
-            res.code = grc == SJ_EINVAL ? SJ_EMISSING_FIELD : SJ_EUNKNOWN_CASE;
-            res.reason = (char *)(grc == SJ_EINVAL ? _("Give the case number or the case id.")
-                                                   : _("The township relay has no such case."));
-        } else if (grc != 0) {
-            rc = grc;
-        } else {
-            one = copy_case(c, peer);
-            rc = one ? relay_store_case_events(r->store, c->case_id.data, event_cb, &ev, err)
-                     : sj_error_set(err, SJ_ENOMEM, NULL);
-            detail.case_ = one;
-            detail.events = ev.events;
-            detail.n_events = ev.n;
-            res.result_case = SANJI__QUERY_RESULT__RESULT_CASE_DETAIL;
-            res.case_detail = &detail;
-        }
-        sanji__case__free_unpacked(c, NULL);
+    case SANJI__QUERY__KIND_CASE_GET:
+        rc = answer_case_get(&a, query->case_get, err);
         break;
-    }
-    case SANJI__QUERY__KIND_CATALOGUE: {
-        uint64_t ver;
-        size_t blen;
-        rc = relay_store_ref_get(r->store, RELAY_REF_CATALOGUE, &ver, &blob, &blen, err);
-        if (rc != 0)
-            break;
-        if (blob == NULL) {
-            res.code = SJ_ENOTFOUND;
-            res.reason = (char *)_("The township relay has not received the service catalogue yet.");
-            break;
-        }
-        cat = sanji__catalogue_sync__unpack(NULL, blen, blob);
-        if (cat == NULL) {
-            rc = sj_error_set(err, SJ_ESTORE_CORRUPT, "stored catalogue does not decode");
-            break;
-        }
-        const char *kw = query->catalogue->keyword;
-        items = calloc(cat->n_items + 1, sizeof *items);
-        if (items == NULL) {
-            rc = sj_error_set(err, SJ_ENOMEM, NULL);
-            break;
-        }
-        catf.version = cat->version;
-        catf.categories = cat->categories;
-        catf.n_categories = cat->n_categories;
-        catf.items = items;
-        for (size_t i = 0; i < cat->n_items; i++)
-            if (kw == NULL || kw[0] == '\0' || keyword_in(kw, cat->items[i]))
-                items[catf.n_items++] = cat->items[i];
-        res.result_case = SANJI__QUERY_RESULT__RESULT_CATALOGUE;
-        res.catalogue = &catf;
+    case SANJI__QUERY__KIND_CATALOGUE:
+        rc = answer_catalogue(&a, query->catalogue->keyword, err);
         break;
-    }
-    case SANJI__QUERY__KIND_ORG_TREE: {
-        uint64_t ver;
-        size_t blen;
-        rc = relay_store_ref_get(r->store, RELAY_REF_ORG_TREE, &ver, &blob, &blen, err);
-        if (rc != 0)
-            break;
-        if (blob == NULL) {
-            res.code = SJ_ENOTFOUND;
-            res.reason = (char *)_("The township relay has not received the list of units yet.");
-            break;
-        }
-        tree = sanji__org_tree_sync__unpack(NULL, blen, blob);
-        if (tree == NULL) {
-            rc = sj_error_set(err, SJ_ESTORE_CORRUPT, "stored org tree does not decode");
-            break;
-        }
-        units = calloc(tree->n_units + 1, sizeof *units);
-        if (units == NULL) {
-            rc = sj_error_set(err, SJ_ENOMEM, NULL);
-            break;
-        }
-        treef.version = tree->version;
-        treef.units = units;
-        for (size_t i = 0; i < tree->n_units; i++) {
-            const char *code = tree->units[i]->code;
-            if (code && (sj_orgunit_contains(scope, code) || sj_orgunit_contains(code, scope)))
-                units[treef.n_units++] = tree->units[i];
-        }
-        res.result_case = SANJI__QUERY_RESULT__RESULT_ORG_TREE;
-        res.org_tree = &treef;
+    case SANJI__QUERY__KIND_ORG_TREE:
+        rc = answer_org_tree(&a, err);
         break;
-    }
     case SANJI__QUERY__KIND_NETWORK_STATUS:
-        rc = relay_status_collect(r->store, scope, &ns, err);
-        if (rc != 0)
-            break;
-        have_ns = true;
-        if ((rc = relay_status_add_unseen(r->store, scope, &ns, err)) != 0)
-            break;
-        ns.upstream_online = r->upstream_online;
-        ns.upstream_last_contact_ms = r->upstream_last_contact_ms;
-        ns.reported_at_ms = sj_clock_real_ms();
-        nsp = &ns;
-        net.nodes = &nsp;
-        net.n_nodes = 1;
-        res.result_case = SANJI__QUERY_RESULT__RESULT_NETWORK;
-        res.network = &net;
+        rc = answer_network(&a, err);
         break;
     case SANJI__QUERY__KIND_STATISTICS:
-        res.code = SJ_EUNSUPPORTED;
-        res.reason = (char *)_("Statistics are computed by the county; ask again when the "
-                               "township's link to the county is back.");
+        a.res.code = SJ_EUNSUPPORTED;
+        a.res.reason = (char *)_("Statistics are computed by the county; ask again when the "
+                                 "township's link to the county is back.");
         break;
     default:
-        res.code = SJ_EFRAME_BAD_FIELD;
-        res.reason = (char *)_("This kind of question is not known here.");
+        a.res.code = SJ_EFRAME_BAD_FIELD;
+        a.res.reason = (char *)_("This kind of question is not known here.");
         break;
     }
-    if (rc == 0) {
-        Sanji__Envelope env = SANJI__ENVELOPE__INIT;
-        env.body_case = SANJI__ENVELOPE__BODY_QUERY_RESULT;
-        env.query_result = &res;
-        rc = sj_envelope_pack(&env, r->self.node_id, r->cfg->max_frame, frame, len, NULL, err);
-        if (rc == SJ_EFRAME_TOO_LARGE) {
-            /* Too much for one frame: answer with the code instead. */
-            Sanji__QueryResult small = SANJI__QUERY_RESULT__INIT;
-            small.in_reply_to = q->message_id;
-            small.code = SJ_ETOOBIG;
-            small.reason = (char *)_("Too many results for one answer; narrow the search or ask "
-                                     "page by page.");
-            env.query_result = &small;
-            rc = sj_envelope_pack(&env, r->self.node_id, r->cfg->max_frame, frame, len, NULL, err);
-        }
-    }
-    for (size_t i = 0; i < l.n; i++)
-        sanji__case__free_unpacked(l.cases[i], NULL);
-    free(l.cases);
-    for (size_t i = 0; i < ev.n; i++)
-        sanji__case_event__free_unpacked(ev.events[i], NULL);
-    free(ev.events);
-    if (one)
-        sanji__case__free_unpacked(one, NULL);
-    free(items);
-    free(cat_items);
-    if (cat)
-        sanji__catalogue_sync__free_unpacked(cat, NULL);
-    if (persons)
-        sanji__person_sync__free_unpacked(persons, NULL);
-    free(units);
-    if (tree)
-        sanji__org_tree_sync__free_unpacked(tree, NULL);
-    if (have_ns)
-        relay_status_release(&ns);
-    free(blob);
+    if (rc == 0)
+        rc = answer_pack(&a, q, frame, len, err);
+    answer_release(&a);
     return rc;
 }

@@ -1,10 +1,12 @@
 /*
  * relay.c - the relay daemon's core: start-up, the per-turn commit, the
- * periodic tick, and an orderly stop.  See relay.h.
+ * periodic tick, an orderly stop, and the only go-between of the county
+ * link (upstream.h) and the station and desk side (downstream.h): each
+ * gets the other's part through the events struct given at its start.
+ * See relay.h.
  *
  * Entry points: relay_start(), relay_stop(), relay_free(),
- * relay_request_commit(), relay_upstream_state_changed(),
- * relay_reload_crl(), relay_crl_received().
+ * relay_request_commit(), relay_reload_crl(), relay_crl_received().
  */
 #include "relay.h"
 
@@ -29,6 +31,8 @@
 #define MOD "relay"
 /* Expire old results every this many ticks. */
 #define EXPIRE_EVERY 240
+/* The shortest time between two commits (commit_put_off()). */
+#define COMMIT_GAP_MS 1
 
 static void meta_int(relay *r, const char *key, int64_t v)
 {
@@ -46,11 +50,41 @@ static void write_status(relay *r)
     meta_int(r, "status_at_ms", sj_clock_real_ms());
 }
 
+static void on_commit_timer(uv_timer_t *t)
+{
+    (void)t; /* only ends the poll; on_commit_check commits after it */
+}
+
+/* Group commit sized by load: a commit at most every COMMIT_GAP_MS.  Under
+ * light load the gap has passed and the turn commits at once; under load
+ * the writes of the turns within the gap share one commit (one WAL write
+ * and fsync), and their acks wait for it as they always wait for the
+ * commit that covers them.  True when this turn's commit is put off (a
+ * timer ends the wait). */
+static bool commit_put_off(relay *r)
+{
+    if (r->stopping || !relay_store_in_tx(r->store))
+        return false;
+    uint64_t now = uv_now(r->loop);
+    if (now >= r->last_commit_ms + COMMIT_GAP_MS)
+        return false;
+    if (!uv_is_active((uv_handle_t *)&r->commit_timer))
+        uv_timer_start(&r->commit_timer, on_commit_timer, r->last_commit_ms + COMMIT_GAP_MS - now,
+                       0);
+    return true;
+}
+
 static void on_commit_check(uv_check_t *h)
 {
     relay *r = h->data;
     /* What is asked for from here on is for the next turn. */
     r->wake_requested = false;
+    if (commit_put_off(r)) {
+        uv_idle_stop(&r->wake);
+        return;
+    }
+    uv_update_time(r->loop);
+    r->last_commit_ms = uv_now(r->loop);
     sj_error err;
     int rc = relay_store_commit(r->store, &err);
     if (rc != 0) {
@@ -89,12 +123,21 @@ void relay_request_commit(relay *r)
      * the next one when asked from the check itself. */
     if (!r->stopping) {
         r->wake_requested = true;
-        uv_idle_start(&r->wake, on_wake);
+        /* A commit put off under load (commit_put_off()) has its timer to
+         * end the poll: spinning until then would only burn the gap. */
+        if (!uv_is_active((uv_handle_t *)&r->commit_timer))
+            uv_idle_start(&r->wake, on_wake);
     }
 }
 
-void relay_upstream_state_changed(relay *r, bool online)
+/* ---- the go-between of the county link and the station side ------------- */
+
+/* The county link went up (the county's Welcome came) or down: recorded
+ * for status and Welcome, and told to the open station and desk links of
+ * a change. */
+static void up_state_changed(void *arg, bool online)
 {
+    relay *r = arg;
     bool changed = r->upstream_online != online;
     r->upstream_online = online;
     r->upstream_last_contact_ms = sj_clock_real_ms();
@@ -104,6 +147,43 @@ void relay_upstream_state_changed(relay *r, bool online)
      * change now, not at their next connect. */
     if (changed && r->down && !r->stopping)
         relay_downstream_upstream_changed(r->down);
+}
+
+static void up_result_ready(void *arg, const char *origin_node, const uint8_t id[16],
+                            const uint8_t *ack, size_t len)
+{
+    relay *r = arg;
+    if (r->down)
+        relay_downstream_result_ready(r->down, origin_node, id, ack, len);
+}
+
+static void up_feed_changed(void *arg, const char *village)
+{
+    relay *r = arg;
+    if (r->down)
+        relay_downstream_feed_changed(r->down, village);
+}
+
+static void up_query_result(void *arg, Sanji__QueryResult *res)
+{
+    relay *r = arg;
+    if (r->down)
+        relay_downstream_query_result(r->down, res);
+}
+
+static void down_queued(void *arg)
+{
+    relay *r = arg;
+    if (r->up)
+        relay_upstream_queued(r->up);
+}
+
+static int down_forward(void *arg, const uint8_t *payload, size_t len, sj_error *err)
+{
+    relay *r = arg;
+    if (r->up == NULL)
+        return sj_error_set(err, SJ_EUPSTREAM_DOWN, "county link is down");
+    return relay_upstream_forward(r->up, payload, len, err);
 }
 
 /* ---- the PKI on live links ------------------------------------------------- */
@@ -454,6 +534,8 @@ int relay_start(relay *r, uv_loop_t *loop, const relay_config *cfg, sj_error *er
     uv_check_start(&r->commit_check, on_commit_check);
     uv_idle_init(loop, &r->wake);
     r->wake.data = r;
+    uv_timer_init(loop, &r->commit_timer);
+    r->commit_timer.data = r;
     uv_timer_init(loop, &r->tick);
     r->tick.data = r;
     uv_timer_start(&r->tick, on_tick, cfg->heartbeat_ms, cfg->heartbeat_ms);
@@ -462,11 +544,18 @@ int relay_start(relay *r, uv_loop_t *loop, const relay_config *cfg, sj_error *er
     if (cfg->crl_file != NULL && *cfg->crl_file)
         uv_timer_start(&r->crl_timer, on_crl_timer, cfg->crl_reload_ms, cfg->crl_reload_ms);
     r->open_parts = 3;
-    if ((rc = relay_downstream_start(r, &r->down, err)) != 0) {
+    const relay_downstream_events dev = {.arg = r, .queued = down_queued,
+                                         .forward = down_forward};
+    if ((rc = relay_downstream_start(r, &dev, &r->down, err)) != 0) {
         relay_stop(r, NULL);
         return rc;
     }
-    if ((rc = relay_upstream_start(r, &r->up, err)) != 0) {
+    const relay_upstream_events uev = {.arg = r,
+                                       .state_changed = up_state_changed,
+                                       .result_ready = up_result_ready,
+                                       .feed_changed = up_feed_changed,
+                                       .query_result = up_query_result};
+    if ((rc = relay_upstream_start(r, &uev, &r->up, err)) != 0) {
         relay_stop(r, NULL);
         return rc;
     }
@@ -523,6 +612,7 @@ void relay_stop(relay *r, void (*on_stopped)(relay *r))
     r->upstream_online = false;
     uv_close((uv_handle_t *)&r->commit_check, NULL);
     uv_close((uv_handle_t *)&r->wake, NULL);
+    uv_close((uv_handle_t *)&r->commit_timer, NULL);
     uv_close((uv_handle_t *)&r->crl_timer, NULL);
     sj_linkctl_close(r->linkctl);
     r->linkctl = NULL;

@@ -1,12 +1,14 @@
 /*
  * relay.h - the township relay daemon's core: one object that owns the
  * store, the TLS contexts, the county link (upstream.h) and the station and
- * desk links (downstream.h), and that groups the store's commits per loop
- * turn.
+ * desk links (downstream.h), that groups the store's commits per loop
+ * turn, and that alone links the two sides (neither includes the other's
+ * header: relay.c hands each an events struct at its start).
  *
  * Commit rule (PROTOCOL.md "Relay" 2): every store write of one loop turn
  * joins one SQLite transaction; a uv_check handle commits it after the
- * turn's I/O callbacks, and only then are the acks and results that depend
+ * turn's I/O callbacks (under load at most one commit a millisecond: the
+ * turns within it share the commit), and only then are the acks and results that depend
  * on it sent (relay_downstream_after_commit()) and newly queued messages
  * forwarded (relay_upstream_after_commit()).  When the commit fails nothing that
  * depended on it is acknowledged: the affected links are closed, and their
@@ -25,8 +27,7 @@
  * on a local socket for `sanji-relayctl links` (linkctl.h).
  *
  * Entry points: relay_start(), relay_stop(), relay_free(),
- * relay_request_commit(), relay_upstream_state_changed(),
- * relay_reload_crl(), relay_crl_received().
+ * relay_request_commit(), relay_reload_crl(), relay_crl_received().
  */
 #ifndef RELAY_RELAY_H
 #define RELAY_RELAY_H
@@ -59,6 +60,8 @@ typedef struct relay {
     uv_check_t commit_check;
     uv_idle_t wake;              /* keeps the loop from blocking before a commit */
     bool wake_requested;         /* a turn was asked for since the last commit check */
+    uv_timer_t commit_timer;     /* ends a commit put off under load (relay.c) */
+    uint64_t last_commit_ms;     /* uv_now() of the last commit */
     uv_timer_t tick;             /* heartbeats, status, result expiry */
     uint64_t ticks;
     bool upstream_online;
@@ -86,11 +89,6 @@ void relay_free(relay *r);
  * the loop would otherwise block (a write was made outside an I/O
  * callback). */
 void relay_request_commit(relay *r);
-
-/* The county link went up (the county's Welcome came) or down: records it
- * for status and Welcome, and tells the open station and desk links of a
- * change. */
-void relay_upstream_state_changed(relay *r, bool online);
 
 /* Re-reads tls.crl (trigger says why, for the log: "SIGHUP", ...), puts it
  * in force if it is newer than the CRL in force, and cuts the links it

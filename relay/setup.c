@@ -66,6 +66,49 @@ static int give_to_daemon(char paths[N_FILES][SJ_ENROL_PATH_MAX], sj_error *err)
     return 0;
 }
 
+/* --listen, checked before anything is written, as the relay will read
+ * it. */
+static int check_listen(const char *listen, sj_error *err)
+{
+    size_t nkeys;
+    const sj_config_key *keys = relay_config_keys(&nkeys);
+    sj_config *check = NULL;
+    sj_error cerr;
+    sj_error_clear(&cerr);
+    int rc = sj_config_new(keys, nkeys, &check, &cerr);
+    if (rc == 0)
+        rc = sj_config_set(check, "listen.address", listen, &cerr);
+    sj_config_free(check);
+    if (rc != 0 || strpbrk(listen, "\"\\#\n") != NULL)
+        return sj_error_set(err, SJ_EINVAL,
+                            _("--listen %s is not an address to listen on: give host:port, "
+                              "e.g. 0.0.0.0:7444. Nothing was changed."),
+                            listen);
+    return 0;
+}
+
+/* The folder of the files and the store's path, absolute: tls.crl is read
+ * from where the daemon runs. */
+static int setup_paths(const char *dir, char folder[SJ_ENROL_PATH_MAX],
+                       char store[SJ_ENROL_PATH_MAX], sj_error *err)
+{
+    if (!dir || !*dir) {
+        snprintf(folder, SJ_ENROL_PATH_MAX, "/etc/sanji");
+        snprintf(store, SJ_ENROL_PATH_MAX, "/var/lib/sanji/relay.db");
+        return 0;
+    }
+    char cwd[SJ_ENROL_PATH_MAX];
+    if (dir[0] != '/' && !getcwd(cwd, sizeof cwd))
+        return sj_error_set(err, SJ_EIO, _("Cannot read the current folder: %s."),
+                            strerror(errno));
+    int n = dir[0] == '/' ? snprintf(folder, SJ_ENROL_PATH_MAX, "%s", dir)
+                          : snprintf(folder, SJ_ENROL_PATH_MAX, "%s/%s", cwd, dir);
+    if (n < 0 || (size_t)n >= SJ_ENROL_PATH_MAX - 32)
+        return sj_error_set(err, SJ_EINVAL, _("The folder name %s is too long."), dir);
+    snprintf(store, SJ_ENROL_PATH_MAX, "%.4000s/relay.db", folder);
+    return 0;
+}
+
 int relay_setup_import(const char *bundle_path, const char *passphrase, const char *dir,
                        const char *listen, bool force, relay_setup_result *res, sj_error *err)
 {
@@ -83,45 +126,11 @@ int relay_setup_import(const char *bundle_path, const char *passphrase, const ch
                           bundle_path, b.id.node_id);
         goto out;
     }
-    if (listen && *listen) {
-        /* Checked before anything is written, as the relay will read it. */
-        size_t nkeys;
-        const sj_config_key *keys = relay_config_keys(&nkeys);
-        sj_config *check = NULL;
-        sj_error cerr;
-        sj_error_clear(&cerr);
-        rc = sj_config_new(keys, nkeys, &check, &cerr);
-        if (rc == 0)
-            rc = sj_config_set(check, "listen.address", listen, &cerr);
-        sj_config_free(check);
-        if (rc != 0 || strpbrk(listen, "\"\\#\n") != NULL) {
-            rc = sj_error_set(err, SJ_EINVAL,
-                              _("--listen %s is not an address to listen on: give host:port, "
-                                "e.g. 0.0.0.0:7444. Nothing was changed."),
-                              listen);
-            goto out;
-        }
-    }
-    /* Absolute paths: tls.crl is read from where the daemon runs. */
+    if (listen && *listen && (rc = check_listen(listen, err)) != 0)
+        goto out;
     char folder[SJ_ENROL_PATH_MAX], store[SJ_ENROL_PATH_MAX];
-    if (!dir || !*dir) {
-        snprintf(folder, sizeof folder, "/etc/sanji");
-        snprintf(store, sizeof store, "/var/lib/sanji/relay.db");
-    } else {
-        char cwd[SJ_ENROL_PATH_MAX];
-        if (dir[0] != '/' && !getcwd(cwd, sizeof cwd)) {
-            rc = sj_error_set(err, SJ_EIO, _("Cannot read the current folder: %s."),
-                              strerror(errno));
-            goto out;
-        }
-        int n = dir[0] == '/' ? snprintf(folder, sizeof folder, "%s", dir)
-                              : snprintf(folder, sizeof folder, "%s/%s", cwd, dir);
-        if (n < 0 || (size_t)n >= sizeof folder - 32) {
-            rc = sj_error_set(err, SJ_EINVAL, _("The folder name %s is too long."), dir);
-            goto out;
-        }
-        snprintf(store, sizeof store, "%.4000s/relay.db", folder);
-    }
+    if ((rc = setup_paths(dir, folder, store, err)) != 0)
+        goto out;
     char paths[N_FILES][SJ_ENROL_PATH_MAX];
     for (int i = 0; i < N_FILES; i++)
         snprintf(paths[i], sizeof paths[i], "%.4000s/%s", folder, FILE_NAMES[i]);

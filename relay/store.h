@@ -107,13 +107,18 @@ int relay_store_queue_add(relay_store *st, relay_queue_item *item, uint64_t quot
 int relay_store_queue_next(relay_store *st, relay_queue_lane lane, int64_t after_seq,
                            relay_queue_item *item, sj_error *err);
 
-/* The queued item with this id (its lane too), without payload.  0 or
- * SJ_ENOTFOUND. */
+/* The queued item with this id (its lane too), without payload (len is
+ * the payload's length).  0 or SJ_ENOTFOUND. */
 int relay_store_queue_find(relay_store *st, const uint8_t id[16], relay_queue_item *item,
                            sj_error *err);
 
 /* Removes an item; 0 or SJ_ENOTFOUND. */
 int relay_store_queue_remove(relay_store *st, const uint8_t id[16], sj_error *err);
+
+/* Removes the item relay_store_queue_find() found (by its seq, with its
+ * len), in the turn's transaction: one statement.  0 or SJ_ENOTFOUND. */
+int relay_store_queue_remove_found(relay_store *st, const relay_queue_item *found,
+                                   sj_error *err);
 
 /* True if a message on case_id is queued; *village (may be NULL) gets its
  * village. */

@@ -18,22 +18,31 @@
 
 #include "clock.h"
 #include "dialer.h"
-#include "downstream.h"
 #include "envelope.h"
 #include "log.h"
 #include "orgunit.h"
 #include "relay_metrics.h"
 #include "status.h"
+#include "wire.h"
 
 #define MOD "relay.up"
 
 struct relay_upstream {
     relay *r;
+    relay_upstream_events ev; /* the station and desk side, through relay.c */
     sj_dialer *dialer;
     sj_conn *conn;          /* while up */
     bool welcomed;          /* Welcome received on this link */
     bool want_pump;
     int64_t last_sent_seq[2]; /* per lane: queue seq of the last one sent on this link */
+    /* Per lane: the queue had nothing after last_sent_seq when last read,
+     * and nothing was queued since: the store is not asked again. */
+    bool drained[2];
+    /* What was forwarded on this link and not yet answered (no payload),
+     * so that the county's ack needs no look-up in the store; an ack of a
+     * message sent on an earlier link is looked up there. */
+    relay_queue_item *sent;
+    size_t n_sent, cap_sent;
     uint32_t in_flight;       /* both lanes */
     uint32_t chunks_in_flight;
     bool gap_requested;     /* a FeedRequest is outstanding */
@@ -126,15 +135,64 @@ static void send_hello(relay_upstream *u)
  * Both lanes keep their own order; a chunk never has to precede a case
  * message (the station sends a case's chunks only once the county answered
  * every message of the case: PROTOCOL.md "Attachments"). */
+static int next_in_lane(relay_upstream *u, relay_queue_lane lane, relay_queue_item *it,
+                        sj_error *err)
+{
+    if (u->drained[lane])
+        return SJ_ENOTFOUND;
+    int rc = relay_store_queue_next(u->r->store, lane, u->last_sent_seq[lane], it, err);
+    u->drained[lane] = rc == SJ_ENOTFOUND;
+    return rc;
+}
+
 static int next_to_send(relay_upstream *u, relay_queue_item *it, sj_error *err)
 {
     relay *r = u->r;
-    int rc = relay_store_queue_next(r->store, RELAY_LANE_MESSAGE,
-                                    u->last_sent_seq[RELAY_LANE_MESSAGE], it, err);
+    int rc = next_in_lane(u, RELAY_LANE_MESSAGE, it, err);
     if (rc != SJ_ENOTFOUND || u->chunks_in_flight >= r->cfg->chunk_window)
         return rc;
-    return relay_store_queue_next(r->store, RELAY_LANE_CHUNK, u->last_sent_seq[RELAY_LANE_CHUNK],
-                                  it, err);
+    return next_in_lane(u, RELAY_LANE_CHUNK, it, err);
+}
+
+/* Remembers a forwarded item (without its payload) until the county's
+ * ack; memory that runs out only means a look-up in the store then. */
+static void sent_add(relay_upstream *u, const relay_queue_item *it)
+{
+    if (u->n_sent == u->cap_sent) {
+        size_t cap = u->cap_sent ? 2 * u->cap_sent : 64;
+        relay_queue_item *n = realloc(u->sent, cap * sizeof *n);
+        if (n == NULL)
+            return;
+        u->sent = n;
+        u->cap_sent = cap;
+    }
+    u->sent[u->n_sent] = *it;
+    u->sent[u->n_sent].payload = NULL;
+    u->n_sent++;
+}
+
+/* The forwarded item with this message id, taken off the list: 0, or
+ * SJ_ENOTFOUND (sent on an earlier link, or already answered). */
+static int sent_take(relay_upstream *u, const uint8_t id[16], relay_queue_item *it)
+{
+    for (size_t i = 0; i < u->n_sent; i++)
+        if (memcmp(u->sent[i].message_id, id, 16) == 0) {
+            *it = u->sent[i];
+            u->sent[i] = u->sent[--u->n_sent];
+            return 0;
+        }
+    return SJ_ENOTFOUND;
+}
+
+/* A new link, or none: everything still queued goes again from the start. */
+static void link_reset(relay_upstream *u)
+{
+    u->welcomed = false;
+    u->in_flight = 0;
+    u->chunks_in_flight = 0;
+    u->last_sent_seq[RELAY_LANE_MESSAGE] = u->last_sent_seq[RELAY_LANE_CHUNK] = 0;
+    u->drained[RELAY_LANE_MESSAGE] = u->drained[RELAY_LANE_CHUNK] = false;
+    u->n_sent = 0;
 }
 
 static void pump(relay_upstream *u)
@@ -166,6 +224,7 @@ static void pump(relay_upstream *u)
             return;
         }
         u->last_sent_seq[it.lane] = it.seq;
+        sent_add(u, &it);
         u->in_flight++;
         if (it.lane == RELAY_LANE_CHUNK)
             u->chunks_in_flight++;
@@ -173,7 +232,26 @@ static void pump(relay_upstream *u)
     }
 }
 
-static void handle_ack(relay_upstream *u, const Sanji__Ack *ack)
+/* The county's Ack as it sent it: the Ack field of the Envelope payload,
+ * not re-encoded (wire.h); *buf is set when it had to be packed again
+ * (the caller frees it). */
+static int ack_bytes(const Sanji__Ack *ack, const uint8_t *payload, size_t len,
+                     const uint8_t **out, size_t *out_len, uint8_t **buf)
+{
+    *buf = NULL;
+    if (relay_wire_field(payload, len, SANJI__ENVELOPE__BODY_ACK, out, out_len) == 0)
+        return 0;
+    size_t n = sanji__ack__get_packed_size(ack);
+    if ((*buf = malloc(n ? n : 1)) == NULL)
+        return SJ_ENOMEM;
+    sanji__ack__pack(ack, *buf);
+    *out = *buf;
+    *out_len = n;
+    return 0;
+}
+
+static void handle_ack(relay_upstream *u, const Sanji__Ack *ack, const uint8_t *payload,
+                       size_t len)
 {
     relay *r = u->r;
     if (ack->message_id.len != 16 || (ack->status != SANJI__ACK_STATUS__ACK_STATUS_APPLIED &&
@@ -181,23 +259,24 @@ static void handle_ack(relay_upstream *u, const Sanji__Ack *ack)
         return;
     relay_queue_item it;
     sj_error err;
-    if (relay_store_queue_find(r->store, ack->message_id.data, &it, &err) != 0)
+    if (sent_take(u, ack->message_id.data, &it) != 0 &&
+        relay_store_queue_find(r->store, ack->message_id.data, &it, &err) != 0)
         return; /* a repeated ack of something already settled */
-    size_t n = sanji__ack__get_packed_size(ack);
-    uint8_t *buf = malloc(n ? n : 1);
-    if (buf == NULL)
+    const uint8_t *ab;
+    size_t an;
+    uint8_t *buf;
+    if (ack_bytes(ack, payload, len, &ab, &an, &buf) != 0)
         return;
-    sanji__ack__pack(ack, buf);
     /* Result and deletion in one transaction: after a crash either the
      * message is still queued (and resent; the county answers from its dedup
      * table) or its result is kept. */
     int rc = relay_store_result_put(r->store, it.message_id, it.origin_node, it.village,
-                                    it.case_id, buf, n, sj_clock_real_ms(), &err);
-    free(buf);
+                                    it.case_id, ab, an, sj_clock_real_ms(), &err);
     if (rc == 0)
-        rc = relay_store_queue_remove(r->store, it.message_id, &err);
+        rc = relay_store_queue_remove_found(r->store, &it, &err);
     if (rc != 0) {
         SJ_LOG_ERROR(MOD, "cannot store a county result", "why", err.message);
+        free(buf);
         return;
     }
     sj_metric_add(&relay_m_settled,
@@ -207,7 +286,8 @@ static void handle_ack(relay_upstream *u, const Sanji__Ack *ack)
     if (it.lane == RELAY_LANE_CHUNK && u->chunks_in_flight > 0)
         u->chunks_in_flight--;
     u->want_pump = true;
-    relay_downstream_result_ready(r->down, it.origin_node);
+    u->ev.result_ready(u->ev.arg, it.origin_node, it.message_id, ab, an);
+    free(buf);
 }
 
 static void request_feed(relay_upstream *u, const char *village, uint64_t after)
@@ -245,7 +325,7 @@ static void handle_feed(relay_upstream *u, const Sanji__FeedUpdate *fu)
             int64_t lag = sj_clock_real_ms() - fu->event->recorded_at_ms;
             sj_metric_set(&relay_m_feed_lag, fu->village, lag > 0 ? (double)lag / 1000.0 : 0);
         }
-        relay_downstream_feed_changed(r->down, fu->village);
+        u->ev.feed_changed(u->ev.arg, fu->village);
     } else if (rc == SJ_EAGAIN) {
         if (!u->gap_requested)
             request_feed(u, fu->village, relay_store_cursor_get(r->store, fu->village));
@@ -274,11 +354,7 @@ static void on_up(sj_dialer *d, sj_conn *conn, const sj_identity *peer)
 {
     relay_upstream *u = sj_dialer_data(d);
     u->conn = conn;
-    u->welcomed = false;
-    u->in_flight = 0;
-    u->chunks_in_flight = 0;
-    /* resend everything still queued, each lane in order */
-    u->last_sent_seq[RELAY_LANE_MESSAGE] = u->last_sent_seq[RELAY_LANE_CHUNK] = 0;
+    link_reset(u); /* resend everything still queued, each lane in order */
     u->gap_requested = false;
     sj_metrics_link(peer->node_id, true, sj_clock_real_ms());
     sj_tls_cert_info ci;
@@ -303,11 +379,11 @@ static void on_message(sj_dialer *d, sj_conn *conn, const Sanji__Envelope *env,
         sj_conn_set_level(u->conn, sj_protocol_level_agree(env->welcome->version));
         u->welcomed = true;
         u->want_pump = true;
-        relay_upstream_state_changed(r, true);
+        u->ev.state_changed(u->ev.arg, true);
         relay_request_commit(r);
         break;
     case SANJI__ENVELOPE__BODY_ACK:
-        handle_ack(u, env->ack);
+        handle_ack(u, env->ack, payload, len);
         break;
     case SANJI__ENVELOPE__BODY_FEED_UPDATE:
         handle_feed(u, env->feed_update);
@@ -331,8 +407,7 @@ static void on_message(sj_dialer *d, sj_conn *conn, const Sanji__Envelope *env,
         break;
     case SANJI__ENVELOPE__BODY_QUERY_RESULT:
         /* An answer to a question forwarded for a station or desk. */
-        if (r->down)
-            relay_downstream_query_result(r->down, env->query_result);
+        u->ev.query_result(u->ev.arg, env->query_result);
         break;
     case SANJI__ENVELOPE__BODY_HEARTBEAT:
         break;
@@ -357,14 +432,12 @@ static void on_down(sj_dialer *d, int status, const sj_error *why, uint64_t retr
                         u->r->upstream_last_contact_ms ? u->r->upstream_last_contact_ms
                                                        : sj_clock_real_ms());
     u->conn = NULL;
-    u->welcomed = false;
-    u->in_flight = 0;
-    u->chunks_in_flight = 0;
+    link_reset(u);
     if (was_up || sj_dialer_attempts(d) <= 1)
         SJ_LOG_WARN(MOD, "county link down", "code", sj_err_name(status), "why",
                     why ? why->message : "");
     if (was_up && u->r->upstream_online)
-        relay_upstream_state_changed(u->r, false);
+        u->ev.state_changed(u->ev.arg, false);
 }
 
 static void on_stopped(sj_dialer *d)
@@ -382,13 +455,15 @@ static const sj_dialer_callbacks CBS = {.on_up = on_up,
 
 /* ---- entry points -------------------------------------------------------- */
 
-int relay_upstream_start(relay *r, relay_upstream **out, sj_error *err)
+int relay_upstream_start(relay *r, const relay_upstream_events *ev, relay_upstream **out,
+                         sj_error *err)
 {
     *out = NULL;
     relay_upstream *u = calloc(1, sizeof *u);
     if (u == NULL)
         return sj_error_set(err, SJ_ENOMEM, NULL);
     u->r = r;
+    u->ev = *ev;
     sj_dialer_options o = sj_dialer_options_default();
     o.addresses = (const char *const *)r->cfg->county_addresses;
     o.n_addresses = r->cfg->n_county_addresses;
@@ -417,6 +492,7 @@ int relay_upstream_start(relay *r, relay_upstream **out, sj_error *err)
 void relay_upstream_queued(relay_upstream *u)
 {
     u->want_pump = true;
+    u->drained[RELAY_LANE_MESSAGE] = u->drained[RELAY_LANE_CHUNK] = false;
 }
 
 void relay_upstream_after_commit(relay_upstream *u)
@@ -480,5 +556,6 @@ void relay_upstream_free(relay_upstream *u)
     if (u == NULL)
         return;
     sj_dialer_free(u->dialer);
+    free(u->sent);
     free(u);
 }

@@ -13,6 +13,9 @@
  * what the county applied before the link broke is answered from its dedup
  * table (G2), so nothing is lost and nothing is applied twice.
  *
+ * The link knows nothing of the station and desk side (downstream.h):
+ * what it has for it goes through relay_upstream_events, given by relay.c.
+ *
  * Ownership: relay_upstream_start() allocates and starts dialling;
  * relay_upstream_stop() closes the link and calls done once the dialer has
  * stopped; relay_upstream_free() frees after that.
@@ -26,10 +29,32 @@
 #ifndef RELAY_UPSTREAM_H
 #define RELAY_UPSTREAM_H
 
+#include <stdbool.h>
+
 #include "err.h"
 #include "relay.h"
+#include "sanji.pb-c.h"
 
-int relay_upstream_start(relay *r, relay_upstream **out, sj_error *err);
+/* What the county link tells the station and desk side, through relay.c
+ * (the only go-between of the two sides); arg is passed back to each. */
+typedef struct relay_upstream_events {
+    void *arg;
+    /* The link went up (the county's Welcome came) or down. */
+    void (*state_changed)(void *arg, bool online);
+    /* The county's result for message id from origin_node was stored in
+     * this turn; ack (len bytes) is the packed Ack as the county sent it. */
+    void (*result_ready)(void *arg, const char *origin_node, const uint8_t id[16],
+                         const uint8_t *ack, size_t len);
+    /* New feed updates of village were stored. */
+    void (*feed_changed)(void *arg, const char *village);
+    /* The county answered a question forwarded for a station or desk. */
+    void (*query_result)(void *arg, Sanji__QueryResult *res);
+} relay_upstream_events;
+
+/* Starts dialling the county; ev (copied) reaches the station and desk
+ * side. */
+int relay_upstream_start(relay *r, const relay_upstream_events *ev, relay_upstream **out,
+                         sj_error *err);
 
 /* A new message was queued (forwarded after the turn's commit). */
 void relay_upstream_queued(relay_upstream *u);

@@ -2,9 +2,9 @@
  * test_relay_store.c - unit tests of relay/store.c against real SQLite files
  * in a temporary directory: creation and the start-up checks (a damaged
  * file, a foreign file, a store of another relay), the queue (order, dedup,
- * quota, durability only after commit), results, the feed with its cursor
- * rules, the case cache, reference data, read-only opening, the
- * stations with their certificate expiry across the format 2 -> 3 upgrade,
+ * quota, durability only after commit, removal of a found item), results,
+ * the feed with its cursor rules (kept in memory, undone by a rollback),
+ * the case cache, reference data, read-only opening, the stations with their certificate expiry across the format 2 -> 3 upgrade,
  * and the queue's two lanes (case messages, attachment chunks) across the
  * format 4 -> 5 upgrade.
  */
@@ -209,9 +209,16 @@ static void test_queue_duplicate_not_stored_twice(void **state)
     sj_error err;
     assert_int_equal(add_msg(st, 7, 100, 0, &err), 0);
     assert_int_equal(add_msg(st, 7, 100, 0, &err), SJ_EEXISTS);
+    /* The refused insert leaves the turn's transaction going: what it
+     * holds is committed. */
+    assert_int_equal(add_msg(st, 8, 50, 0, &err), 0);
+    assert_int_equal(relay_store_commit(st, &err), 0);
     relay_queue_stats qs;
     assert_int_equal(relay_store_queue_stats(st, &qs, &err), 0);
-    assert_int_equal(qs.depth, 1);
+    assert_int_equal(qs.depth, 2);
+    assert_int_equal(qs.bytes, 150);
+    /* The quota's bookkeeping did not count the duplicate. */
+    assert_int_equal(add_msg(st, 9, 50, 200, &err), 0);
     relay_store_close(st);
 }
 
@@ -224,6 +231,8 @@ static void test_queue_quota_refuses_new_keeps_old(void **state)
     assert_int_equal(add_msg(st, 2, 400, 1000, &err), 0);
     assert_int_equal(add_msg(st, 3, 400, 1000, &err), SJ_EQUOTA);
     assert_non_null(strstr(err.message, "队列已满"));
+    /* A message already queued is STORED again even with the queue full. */
+    assert_int_equal(add_msg(st, 2, 400, 1000, &err), SJ_EEXISTS);
     assert_int_equal(relay_store_commit(st, &err), 0);
     relay_store_close(st);
     /* Reopened, the quota is computed from what is stored. */
@@ -236,6 +245,33 @@ static void test_queue_quota_refuses_new_keeps_old(void **state)
     relay_queue_stats qs;
     assert_int_equal(relay_store_queue_stats(st, &qs, &err), 0);
     assert_int_equal(qs.depth, 2);
+    relay_store_close(st);
+}
+
+/* The county's ack path: the item found (with its payload's length) is
+ * removed by one statement, and the quota gets its bytes back. */
+static void test_queue_remove_found(void **state)
+{
+    fixture *f = *state;
+    relay_store *st = open_ok(f);
+    sj_error err;
+    assert_int_equal(add_msg(st, 1, 300, 0, &err), 0);
+    assert_int_equal(add_msg(st, 2, 200, 0, &err), 0);
+    uint8_t id1[16];
+    fill_id(id1, 1);
+    relay_queue_item it;
+    assert_int_equal(relay_store_queue_find(st, id1, &it, &err), 0);
+    assert_int_equal(it.len, 300);
+    assert_int_equal(relay_store_queue_remove_found(st, &it, &err), 0);
+    assert_int_equal(relay_store_queue_remove_found(st, &it, &err), SJ_ENOTFOUND);
+    assert_int_equal(relay_store_queue_find(st, id1, &it, &err), SJ_ENOTFOUND);
+    assert_int_equal(relay_store_commit(st, &err), 0);
+    relay_queue_stats qs;
+    assert_int_equal(relay_store_queue_stats(st, &qs, &err), 0);
+    assert_int_equal(qs.depth, 1);
+    assert_int_equal(qs.bytes, 200);
+    /* 200 queued: 300 more fit a quota of 500 only if the 300 came back. */
+    assert_int_equal(add_msg(st, 3, 300, 500, &err), 0);
     relay_store_close(st);
 }
 
@@ -364,6 +400,13 @@ static void test_feed_cursor_rules(void **state)
     assert_int_equal(put_update(st, v, 2, 1, 2, &err), 0);
     assert_int_equal(relay_store_cursor_get(st, v), 2);
     assert_int_equal(relay_store_commit(st, &err), 0);
+    /* A cursor moved in a transaction that is rolled back is back too (the
+     * store keeps cursors in memory). */
+    assert_int_equal(put_update(st, v, 3, 1, 3, &err), 0);
+    assert_int_equal(relay_store_cursor_get(st, v), 3);
+    relay_store_rollback(st);
+    assert_int_equal(relay_store_cursor_get(st, v), 2);
+    assert_int_equal(put_update(st, v, 4, 1, 4, &err), SJ_EAGAIN);
 
     Sanji__FeedUpdate *u = NULL;
     assert_int_equal(relay_store_feed_next(st, v, 1, &u, &err), 0);
@@ -645,6 +688,7 @@ int main(void)
         T(test_queue_order_and_remove),
         T(test_queue_duplicate_not_stored_twice),
         T(test_queue_quota_refuses_new_keeps_old),
+        T(test_queue_remove_found),
         T(test_queue_durable_only_after_commit),
         T(test_results_delivery_and_expiry),
         T(test_feed_cursor_rules),
