@@ -142,8 +142,11 @@ static void on_event(sc_client *c, const sc_event *ev, void *data)
     (void)c;
     if (r->done)
         return;
-    if (r->fetching) {
-        if (ev->type == SC_EV_LINK_UP) {
+    /* While a question runs the link, the mode's own ends (caught up, say)
+     * do not apply: an answer and the feed's catching up can arrive in one
+     * loop turn, and finishing then would lose the answer. */
+    if (r->fetching || r->awaiting) {
+        if (r->fetching && ev->type == SC_EV_LINK_UP) {
             sj_error err;
             int rc = r->att_id  ? sc_attachment_fetch(r->c, r->att_case, r->att_id,
                                                       attachment_fetched, r, &err)
@@ -293,7 +296,9 @@ static void query_answered(sc_client *c, int status, const Sanji__QueryResult *r
 static bool await_answer(cli_run *r, double at_least)
 {
     double wait = cli_wait_seconds(r->o, at_least);
+    r->awaiting = true;
     cli_run_link(r, wait >= 0 && wait < at_least ? at_least : wait);
+    r->awaiting = false;
     return !r->fetching && !r->done;
 }
 

@@ -27,6 +27,9 @@ struct cli_run {
     /* a case a county desk does not hold, asked of the county first */
     const char *fetch_ref;
     bool fetching;
+    /* The link runs for a question (await_answer()): events are not the
+     * command's to act on, also after the answer came in the same turn. */
+    bool awaiting;
     int fetch_status;
     /* or a question for the peer, asked once the link is up (cli_ask_peer()) */
     const Sanji__Query *ask;
