@@ -14,7 +14,7 @@
 #include "case.h"
 #include "case_pb.h"
 #include "clock.h"
-#include "down_session.h"
+#include "downstream_private.h"
 #include "i18n.h"
 #include "log.h"
 #include "orgunit.h"

@@ -2,12 +2,12 @@
  * down_out.c - a station's or desk's output at the relay: frames that wait
  * for the turn's commit (acks), frames ready to send, and the stored
  * results among them, tracked until the link has written them
- * (down_session.h).  Nothing here reads the store.
+ * (downstream_private.h).  Nothing here reads the store.
  */
 #include <stdlib.h>
 #include <string.h>
 
-#include "down_session.h"
+#include "downstream_private.h"
 #include "frame.h"
 #include "log.h"
 #include "wire.h"

@@ -10,7 +10,7 @@
 #include <string.h>
 
 #include "clock.h"
-#include "down_session.h"
+#include "downstream_private.h"
 #include "i18n.h"
 #include "log.h"
 #include "query.h"
@@ -23,7 +23,7 @@
 /* How long a forwarded question waits for the county's answer. */
 #define FORWARD_TIMEOUT_MS (60 * 1000)
 
-/* See down_session.h; QUERY_BUDGET answers per call. */
+/* See downstream_private.h; QUERY_BUDGET answers per call. */
 bool down_query_answer_waiting(session *s, bool *more)
 {
     relay *r = s->d->r;

@@ -12,7 +12,7 @@
 #include <string.h>
 
 #include "clock.h"
-#include "down_session.h"
+#include "downstream_private.h"
 #include "i18n.h"
 #include "log.h"
 #include "orgunit.h"

@@ -3,7 +3,7 @@
  * session per verified peer (who may connect, the dispatch of what it
  * sends, its end), heartbeats and the links' status, and the side's entry
  * points (downstream.h).  Admission, serving, output and queries are the
- * other down_*.c files (down_session.h).
+ * other down_*.c files (downstream_private.h).
  */
 #include "downstream.h"
 
@@ -13,7 +13,7 @@
 #include <string.h>
 
 #include "clock.h"
-#include "down_session.h"
+#include "downstream_private.h"
 #include "i18n.h"
 #include "listener.h"
 #include "log.h"

@@ -26,7 +26,7 @@
  * it resumes from its cursor when it reconnects.  relay_downstream_tick()
  * writes the links' buffered bytes to the store for sanji-relayctl.
  *
- * The side is split by job (down_session.h lists the files).  It knows
+ * The side is split by job (downstream_private.h lists the files).  It knows
  * nothing of the county link (upstream.h): what it needs of it comes
  * through relay_downstream_events, given by relay.c.
  *
@@ -49,7 +49,7 @@
 
 #include "err.h"
 #include "listener.h"
-#include "relay.h"
+#include "relay_core.h"
 #include "sanji.pb-c.h"
 
 /* What the side needs of the county link, given by relay.c (the only

@@ -24,7 +24,7 @@
 
 #include "err.h"
 #include "identity.h"
-#include "relay.h"
+#include "relay_core.h"
 #include "sanji.pb-c.h"
 
 /* Answers query envelope q from peer (scope: its village, or the township).

@@ -26,8 +26,8 @@
  * links whose peer is no longer valid are cut.  The live links are listed
  * on a local socket for `sanji-relayctl links` (linkctl.h).
  *
- * Entry points: relay_start(), relay_stop(), relay_free(),
- * relay_request_commit(), relay_reload_crl(), relay_crl_received().
+ * Entry points: relay_start(), relay_stop(), relay_free(), relay_reload_crl(),
+ * and those of relay_core.h (the state and services the two sides share).
  */
 #ifndef RELAY_RELAY_H
 #define RELAY_RELAY_H
@@ -38,41 +38,7 @@
 #include <uv.h>
 
 #include "err.h"
-#include "identity.h"
-#include "linkctl.h"
-#include "relay_config.h"
-#include "store.h"
-#include "tls.h"
-
-typedef struct relay_upstream relay_upstream;
-typedef struct relay_downstream relay_downstream;
-
-typedef struct relay {
-    uv_loop_t *loop;
-    const relay_config *cfg;
-    relay_store *store;
-    sj_tls_ctx *server_tls;      /* stations and desks */
-    sj_tls_ctx *client_tls;      /* the county link */
-    sj_identity self;            /* from our certificate: relay:<township> */
-    char township[13];
-    relay_upstream *up;
-    relay_downstream *down;
-    uv_check_t commit_check;
-    uv_idle_t wake;              /* keeps the loop from blocking before a commit */
-    bool wake_requested;         /* a turn was asked for since the last commit check */
-    uv_timer_t commit_timer;     /* ends a commit put off under load (relay.c) */
-    uint64_t last_commit_ms;     /* uv_now() of the last commit */
-    uv_timer_t tick;             /* heartbeats, status, result expiry */
-    uint64_t ticks;
-    bool upstream_online;
-    int64_t upstream_last_contact_ms;
-    int64_t started_at_ms;
-    uv_timer_t crl_timer;        /* tls.crl_reload */
-    sj_linkctl *linkctl;         /* `sanji-relayctl links`; NULL if it could not start */
-    bool stopping;
-    int open_parts;              /* handles and links still closing */
-    void (*on_stopped)(struct relay *r);
-} relay;
+#include "relay_core.h"
 
 /* Opens the store, the TLS contexts, starts listening and dialling.
  * Returns 0, or a code with err saying what to fix (nothing is left open). */
@@ -85,20 +51,9 @@ void relay_stop(relay *r, void (*on_stopped)(relay *r));
 /* Frees what relay_start() opened, after on_stopped. */
 void relay_free(relay *r);
 
-/* Makes sure the commit handle runs at the end of this loop turn even if
- * the loop would otherwise block (a write was made outside an I/O
- * callback). */
-void relay_request_commit(relay *r);
-
 /* Re-reads tls.crl (trigger says why, for the log: "SIGHUP", ...), puts it
  * in force if it is newer than the CRL in force, and cuts the links it
  * revokes.  Problems are logged; the CRL in force stays. */
 void relay_reload_crl(relay *r, const char *trigger);
-
-/* A CRL came from the county (CrlUpdate, len bytes of DER): if the county
- * CA signed it and it is newer than the CRL in force, it is kept next to
- * the store (written atomically) and put in force, and the links it
- * revokes are cut.  Anything else is logged and ignored. */
-void relay_crl_received(relay *r, const uint8_t *crl, size_t len);
 
 #endif

@@ -32,7 +32,7 @@
 #include <stdbool.h>
 
 #include "err.h"
-#include "relay.h"
+#include "relay_core.h"
 #include "sanji.pb-c.h"
 
 /* What the county link tells the station and desk side, through relay.c
