@@ -17,7 +17,7 @@
 --
 -- On a county that already holds many cases the backfill rewrites every
 -- case row that has such events and the covering index is built again
--- while the tables are held (about a minute per million cases); run it in
+-- while the tables are held (about six minutes per million cases); run it in
 -- a quiet hour (docs/OPERATIONS.md, upgrades).
 
 ALTER TABLE cases
