@@ -292,7 +292,12 @@ static const char RECORD_NEW_CASE_SQL[] =
  * (one round trip instead of three).  The counter row stays locked until
  * COMMIT: no two transactions take the same number, and a rolled-back one
  * leaves no gap.  The feed row's foreign key to the event is checked at the
- * end of the statement, when the event is in. */
+ * end of the statement, when the event is in.
+ *
+ * The same statement adds the event to the case's history figures that the
+ * period statistics count (migration 0018; $31 - $36 from
+ * event_figures()); an event that counts for none of them (most) leaves
+ * the case row alone. */
 static const char EVENT_SQL[] =
     "WITH e AS (INSERT INTO case_event (case_id, seq, action, actor_person, actor_name,"
     " actor_node, actor_level, actor_unit, at_ms, recorded_at_ms, from_status,"
@@ -302,6 +307,14 @@ static const char EVENT_SQL[] =
     " rectify_due_at_ms, rectify_late) VALUES"
     " ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18,"
     " $19, $21, $22, $23, $24, $25, $26, $27, $28, $29, $30) RETURNING case_id, seq),"
+    " s AS (UPDATE cases SET finished_event_at_ms = greatest(finished_event_at_ms, $31::bigint),"
+    " repeat_requests = repeat_requests + $32::integer,"
+    " extensions_asked = extensions_asked + $33::integer,"
+    " extensions_approved = extensions_approved + $34::integer,"
+    " feedback_unsatisfied = feedback_unsatisfied OR $35::boolean,"
+    " feedback_bad = feedback_bad OR $36::boolean"
+    " WHERE case_id = $1::uuid AND ($31::bigint > 0 OR $32::integer > 0 OR $33::integer > 0"
+    " OR $34::integer > 0 OR $35::boolean OR $36::boolean) RETURNING 1),"
     " c AS (INSERT INTO feed_counter (village, last_seq) VALUES ($20::text, 1)"
     " ON CONFLICT (village) DO UPDATE SET last_seq = feed_counter.last_seq + 1"
     " RETURNING last_seq)"
@@ -321,6 +334,30 @@ static void record_params(record_row *x, const char *message_id, const countyd_p
                         memcmp(r->case_id, zero, 16) ? x->cid : NULL, r->case_number, x->version,
                         peer && peer->node ? peer->node : ""};
     memcpy(x->p, p, sizeof(p));
+}
+
+/* The event's share of its case's history figures (migration 0018): the
+ * time of a finishing event (即办, 办结, 退办), one repeated request for
+ * materials, one extension asked or approved, a 不满意 or 差评 feedback;
+ * the same conditions as the migration's backfill.  Fills the parameters
+ * $31 - $36 of EVENT_SQL. */
+typedef struct event_figures {
+    char fin[24], rep[4], ext_req[4], ext_ok[4];
+    const char *unsat, *bad;
+} event_figures;
+
+static void event_figures_of(const event_row *e, event_figures *f)
+{
+    sj_case_action act = e->ev->action;
+    bool finishing = act == SJ_ACTION_RESOLVE_AT_ONCE || act == SJ_ACTION_RESOLVE ||
+                     act == SJ_ACTION_RETURN_UNDOABLE;
+    bool feedback = act == SJ_ACTION_FEEDBACK;
+    fmt_i64(f->fin, sizeof(f->fin), finishing ? e->at_ms : 0);
+    snprintf(f->rep, sizeof(f->rep), "%d", e->ev->repeat_materials_request ? 1 : 0);
+    snprintf(f->ext_req, sizeof(f->ext_req), "%d", act == SJ_ACTION_EXTEND_REQUEST ? 1 : 0);
+    snprintf(f->ext_ok, sizeof(f->ext_ok), "%d", act == SJ_ACTION_EXTEND_APPROVE ? 1 : 0);
+    f->unsat = b(feedback && e->satisfaction == SJ_SATISFACTION_UNSATISFIED);
+    f->bad = b(feedback && sj_satisfaction_is_bad(e->satisfaction));
 }
 
 /* Writes one event and its feed row; r->village/feed_seq are updated.
@@ -345,6 +382,8 @@ static int write_event(countyd_apply *a, const char *village, const event_row *e
     snprintf(sat, sizeof(sat), "%d", (int)e->satisfaction);
     snprintf(cd, sizeof(cd), "%u", e->ev->clock_days);
     fmt_i64(due, sizeof(due), e->ev->due_at_ms);
+    event_figures fig;
+    event_figures_of(e, &fig);
     if (countyd_db_text_array(e->materials, e->n_materials, &mats) != 0)
         return sj_error_set(err, SJ_ENOMEM, "out of memory");
     const char *p[] = {e->case_id, seq, action, e->person, e->person_name, e->node, level, e->unit,
@@ -353,10 +392,11 @@ static int write_event(countyd_apply *a, const char *village, const event_row *e
                        b(e->ev->repeat_materials_request), village,
                        e->department_code ? e->department_code : "", cd, due,
                        b(e->ev->due_provisional), na, nrt, e->named ? e->named : "",
-                       e->named_name ? e->named_name : "", rdue, b(e->ev->rectify_late)};
+                       e->named_name ? e->named_name : "", rdue, b(e->ev->rectify_late),
+                       fig.fin, fig.rep, fig.ext_req, fig.ext_ok, fig.unsat, fig.bad};
     countyd_db_stmt st[2] = {
         {.sql = EVENT_SQL,
-         .n = 30, .params = p},
+         .n = 36, .params = p},
         {.sql = RECORD_SQL, .n = 8}};
     record_row row;
     bool with_record = last && a->cur && e->message_id;

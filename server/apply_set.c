@@ -70,15 +70,29 @@ static const char SET_CASE_UPDATE_SQL[] =
     " c43::bigint, rectify_late = c44::boolean"
     " FROM i WHERE cases.case_id = i.c1::uuid RETURNING i.ord";
 
+/* The events, and (s) each case's share of them in its history figures
+ * (migration 0018, apply.c EVENT_SQL), added up per case: one update of a
+ * case however many of its events the batch holds. */
 static const char SET_EVENT_SQL[] =
     "WITH i AS (SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[],"
     " $5::text[], $6::text[], $7::text[], $8::text[], $9::text[], $10::text[], $11::text[],"
     " $12::text[], $13::text[], $14::text[], $15::text[], $16::text[], $17::text[],"
     " $18::text[], $19::text[], $20::text[], $21::text[], $22::text[], $23::text[],"
     " $24::text[], $25::text[], $26::text[], $27::text[], $28::text[], $29::text[],"
-    " $30::text[]) WITH ORDINALITY AS"
+    " $30::text[], $31::text[], $32::text[], $33::text[], $34::text[], $35::text[],"
+    " $36::text[]) WITH ORDINALITY AS"
     " i(c1, c2, c3, c4, c5, c6, c7, c8, c9, c10, c11, c12, c13, c14, c15, c16, c17, c18, c19,"
-    " c20, c21, c22, c23, c24, c25, c26, c27, c28, c29, c30, ord)), e AS (INSERT INTO case_event"
+    " c20, c21, c22, c23, c24, c25, c26, c27, c28, c29, c30, c31, c32, c33, c34, c35, c36,"
+    " ord)), s AS (UPDATE cases SET finished_event_at_ms = greatest(cases.finished_event_at_ms,"
+    " d.fin), repeat_requests = cases.repeat_requests + d.rep, extensions_asked ="
+    " cases.extensions_asked + d.ext_req, extensions_approved = cases.extensions_approved +"
+    " d.ext_ok, feedback_unsatisfied = cases.feedback_unsatisfied OR d.unsat, feedback_bad ="
+    " cases.feedback_bad OR d.bad FROM (SELECT c1::uuid AS case_id, max(c31::bigint) AS fin,"
+    " sum(c32::integer)::integer AS rep, sum(c33::integer)::integer AS ext_req,"
+    " sum(c34::integer)::integer AS ext_ok, bool_or(c35::boolean) AS unsat,"
+    " bool_or(c36::boolean) AS bad FROM i WHERE c31::bigint > 0 OR c32::integer > 0 OR"
+    " c33::integer > 0 OR c34::integer > 0 OR c35::boolean OR c36::boolean GROUP BY 1) d"
+    " WHERE cases.case_id = d.case_id RETURNING 1), e AS (INSERT INTO case_event"
     " (case_id, seq, action, actor_person, actor_name, actor_node, actor_level, actor_unit,"
     " at_ms, recorded_at_ms, from_status, to_status, note, result, materials, satisfaction,"
     " department, message_id, repeat_materials_request, department_code, clock_days,"
@@ -121,7 +135,7 @@ static const struct {
 } kinds[COUNTYD_SET_KINDS] = {
     [COUNTYD_SET_CASE_INSERT] = {SET_CASE_INSERT_SQL, 28, true},
     [COUNTYD_SET_CASE_UPDATE] = {SET_CASE_UPDATE_SQL, 44, true},
-    [COUNTYD_SET_EVENT] = {SET_EVENT_SQL, 30, true},
+    [COUNTYD_SET_EVENT] = {SET_EVENT_SQL, 36, true},
     [COUNTYD_SET_NOTIFY] = {SET_NOTIFY_SQL, 4, true},
     [COUNTYD_SET_RECORD] = {SET_RECORD_SQL, 9, false},
 };

@@ -22,6 +22,7 @@
 #include "calendar.h"
 #include "case.h"
 #include "clock.h"
+#include "migrate.h"
 #include "uuid.h"
 #include "workload.h"
 
@@ -765,6 +766,31 @@ static const char FINISH_SQL[] =
     " ON CONFLICT (county, day) DO UPDATE SET last_seq ="
     "  greatest(case_number_seq.last_seq, excluded.last_seq);";
 
+/* The case rows' history figures (migration 0018) from the history just
+ * written: the migration's own backfill statement, the text between its
+ * "-- figures: begin" and "-- figures: end" lines, so that the generated
+ * county holds what the apply path would have kept. */
+static int fill_figures(gen *g, sj_error *err)
+{
+    static const char begin[] = "-- figures: begin\n", end[] = "-- figures: end";
+    for (size_t i = 0; i < countyd__n_migrations; i++) {
+        if (countyd__migrations[i].version != 18)
+            continue;
+        const char *s = strstr(countyd__migrations[i].sql, begin);
+        const char *e = s ? strstr(s, end) : NULL;
+        if (!e)
+            break;
+        s += sizeof(begin) - 1;
+        char *sql = strndup(s, (size_t)(e - s));
+        if (!sql)
+            return sj_error_set(err, SJ_ENOMEM, NULL);
+        int rc = exec_ok(g, sql, err);
+        free(sql);
+        return rc;
+    }
+    return sj_error_set(err, SJ_EINTERNAL, "migration 0018 has no figures statement");
+}
+
 static double now_s(void)
 {
     struct timespec ts;
@@ -800,7 +826,8 @@ int gen_county_fill(const char *conninfo, const gen_county_opts *o, gen_county_r
         goto done;
     if (!o->quiet)
         fprintf(stderr, "gen-county: feed, counters and indexes\n");
-    if ((rc = exec_ok(&g, FINISH_SQL, err)) != 0 || (rc = make_indexes(&g, defs, err)) != 0 ||
+    if ((rc = exec_ok(&g, FINISH_SQL, err)) != 0 || (rc = fill_figures(&g, err)) != 0 ||
+        (rc = make_indexes(&g, defs, err)) != 0 ||
         (rc = exec_ok(&g, "COMMIT", err)) != 0)
         goto done;
     /* As autovacuum leaves a table at rest: statistics, and the visibility

@@ -714,14 +714,24 @@ static void test_redelivered_urge_undone(void **state)
 /* --- the pipelined mode ----------------------------------------------------- */
 
 /* Every row Sanji wrote, as text, to compare two databases; times left
- * out (the fake clock runs on from its fixed start). */
+ * out (the fake clock runs on from its fixed start).  A case's history
+ * figures (migration 0018) are also compared with what its events say
+ * (its time of finishing only so: the times differ between runs). */
 static char *dump_case_tables(fx *f)
 {
     return pgt_scalar(
         f->db,
         "SELECT string_agg(t, E'\\n' ORDER BY t) FROM ("
         " SELECT 'c ' || (to_jsonb(x) - ARRAY['recorded_at', 'registered_at_ms', 'updated_at_ms',"
-        " 'closed_at_ms'])::text t FROM cases x UNION ALL"
+        " 'closed_at_ms', 'finished_event_at_ms'] || jsonb_build_object('figures_of_events',"
+        " (SELECT (x.finished_event_at_ms, x.repeat_requests, x.extensions_asked,"
+        " x.extensions_approved, x.feedback_unsatisfied, x.feedback_bad) ="
+        " (coalesce(max(e.at_ms) FILTER (WHERE e.action IN (2, 8, 9)), 0),"
+        " (count(*) FILTER (WHERE e.repeat_materials_request))::int,"
+        " (count(*) FILTER (WHERE e.action = 23))::int, (count(*) FILTER (WHERE e.action = 24))::int,"
+        " coalesce(bool_or(e.action = 12 AND e.satisfaction = 3), false),"
+        " coalesce(bool_or(e.action = 12 AND e.satisfaction IN (3, 5)), false))"
+        " FROM case_event e WHERE e.case_id = x.case_id)))::text t FROM cases x UNION ALL"
         " SELECT 'e ' || (to_jsonb(x) - ARRAY['at_ms', 'recorded_at_ms'])::text FROM case_event x"
         " UNION ALL"
         " SELECT 'f ' || to_jsonb(x)::text FROM feed x UNION ALL"
@@ -924,7 +934,8 @@ static void modes_batch(fx *f, const countyd_apply_msg *m, size_t n, countyd_app
  * unique violation and the batch runs serially); one message twice in a
  * batch; two actions on one case in a batch, and a registration with an
  * action and a stale action on the new case; a new message with the id of
- * an existing case.  Returns the number of results. */
+ * an existing case; a 差评 feedback on a resolved case.  Returns the
+ * number of results. */
 static size_t modes_scenario(fx *f, countyd_apply_result out[MODES_RESULTS])
 {
     size_t at = 0;
@@ -977,6 +988,12 @@ static size_t modes_scenario(fx *f, countyd_apply_result out[MODES_RESULTS])
     countyd_apply_msg b6[2] = {aft_msg(f, &P_VB, &s[10].s, NULL),
                                aft_msg(f, &P_VA, &s[11].s, NULL)};
     modes_batch(f, b6, 2, out, &at);
+
+    act fb;
+    make_action(&fb, 3, SANJI__CASE_ACTION_TYPE__CASE_ACTION_FEEDBACK, 2, "pa");
+    fb.a.satisfaction = 5; /* 非常不满意: a 差评 in the case's history figures */
+    countyd_apply_msg b7[1] = {aft_msg(f, &P_VA, NULL, &fb.a)};
+    modes_batch(f, b7, 1, out, &at);
     return at;
 }
 
@@ -1025,9 +1042,9 @@ static void test_set_based_equals_rows_and_serial(void **state)
     fx *f = *state;
     countyd_apply_result set[MODES_RESULTS], rows[MODES_RESULTS], serial[MODES_RESULTS];
     size_t n = modes_scenario(f, set);
-    /* b1, b2, b5 set-based; b3 and b6 tried and ran serially; b4 (one
+    /* b1, b2, b5, b7 set-based; b3 and b6 tried and ran serially; b4 (one
      * message twice) serial from the start. */
-    assert_int_equal(f->ap.set_batches, 3);
+    assert_int_equal(f->ap.set_batches, 4);
     assert_int_equal(f->ap.serial_runs, 2);
     assert_int_equal(f->ap.safe_runs, 0);
     expect_applied(&set[0], 1);
@@ -1061,7 +1078,8 @@ static void test_set_based_equals_rows_and_serial(void **state)
     assert_int_equal(set[19].case_version, 2);
     expect_refused(&set[20], SJ_ECASE_EXISTS);
     expect_applied(&set[21], 1);
-    expect_feed_gapless(f, VA, 9);
+    expect_applied(&set[22], 3); /* the 差评 */
+    expect_feed_gapless(f, VA, 10);
     expect_feed_gapless(f, VB, 6);
 
     void *other = NULL, *third = NULL;
@@ -1078,6 +1096,10 @@ static void test_set_based_equals_rows_and_serial(void **state)
          *want_serial = dump_with_notifications(h);
     expect_same_lines(got, want_rows);
     expect_same_lines(got, want_serial);
+    /* Each case's history figures are its events' (migration 0018). */
+    assert_non_null(strstr(got, "\"figures_of_events\": true"));
+    assert_non_null(strstr(got, "\"feedback_bad\": true"));
+    assert_null(strstr(got, "\"figures_of_events\": false"));
     expect_same_results(set, rows, n);
     expect_same_results(set, serial, n);
     free(got);

@@ -261,6 +261,55 @@ static void test_connect_failure_is_db_conn(void **state)
     assert_non_null(strstr(err.message, "database"));
 }
 
+/* Migration 0018: the history figures of the cases already there are
+ * filled from their events.  The schema is brought to the version before
+ * 0018 by the embedded migrations themselves, a history written, then
+ * migrated. */
+static void test_case_figures_backfilled(void **state)
+{
+    fx *f = *state;
+    pgt_exec(f->db, "CREATE TABLE schema_version (version integer PRIMARY KEY,"
+                    " name text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())");
+    for (size_t i = 0; i < countyd__n_migrations && countyd__migrations[i].version < 18; i++) {
+        pgt_exec(f->db, countyd__migrations[i].sql);
+        char q[128];
+        snprintf(q, sizeof(q), "INSERT INTO schema_version (version, name) VALUES (%d, 'x')",
+                 countyd__migrations[i].version);
+        pgt_exec(f->db, q);
+    }
+    seed_case(f->db);
+    /* Asked twice for an extension, approved once, a repeated request for
+     * materials, resolved at 5000, returned by a 非常不满意 feedback,
+     * resolved again at 9000 (at 7000 by the client's clock), a second
+     * case with only a 不满意 feedback. */
+    pgt_exec(f->db, "INSERT INTO cases (case_id, village, item_code, item_name, item_min_level,"
+                    " applicant_name, applicant_id_number, applicant_phone, request_text,"
+                    " first_receiver, first_receiver_name, holder_level, holder_unit, status,"
+                    " version, registered_at_ms, due_at_ms, updated_at_ms) VALUES"
+                    " ('01890000-0000-7000-8000-000000000002', '410423101201', 'MZ-001', '咨询', 1,"
+                    " '李四', '410423199001011234', '13800000000', 'x', 'p1', '张三', 1,"
+                    " '410423101201', 1, 1, 0, 0, 0)");
+    pgt_exec(f->db,
+             "INSERT INTO case_event (case_id, seq, action, actor_level, actor_unit, at_ms,"
+             " recorded_at_ms, from_status, to_status, satisfaction, repeat_materials_request)"
+             " SELECT '01890000-0000-7000-8000-000000000001', s, a, 1, '410423101201', t, t, 1,"
+             " 1, sat, rep FROM (VALUES (2, 23, 1000, 0, false), (3, 23, 1100, 0, false),"
+             " (4, 24, 1200, 0, false), (5, 5, 1300, 0, true), (6, 8, 5000, 0, false),"
+             " (7, 12, 6000, 5, false), (8, 8, 9000, 0, false), (9, 8, 7000, 0, false))"
+             " v(s, a, t, sat, rep)");
+    pgt_exec(f->db, "INSERT INTO case_event (case_id, seq, action, actor_level, actor_unit, at_ms,"
+                    " recorded_at_ms, from_status, to_status, satisfaction) VALUES"
+                    " ('01890000-0000-7000-8000-000000000002', 1, 12, 1, '410423101201', 1, 1,"
+                    " 7, 9, 3)");
+    migrate_ok(f->db);
+    char *v = pgt_scalar(f->db, "SELECT string_agg(concat_ws(' ', finished_event_at_ms,"
+                                " repeat_requests, extensions_asked, extensions_approved,"
+                                " feedback_unsatisfied, feedback_bad), ', ' ORDER BY case_id)"
+                                " FROM cases");
+    assert_string_equal(v, "9000 1 2 1 f t, 0 0 0 0 t t");
+    free(v);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -270,6 +319,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_newer_schema_refused, setup, teardown),
         cmocka_unit_test_setup_teardown(test_case_event_is_append_only, setup, teardown),
         cmocka_unit_test_setup_teardown(test_haocha_columns, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_case_figures_backfilled, setup, teardown),
         cmocka_unit_test_setup_teardown(test_hostile_text_round_trips, setup, teardown),
         cmocka_unit_test_setup_teardown(test_db_error_carries_sqlstate, setup, teardown),
         cmocka_unit_test(test_connect_failure_is_db_conn),
