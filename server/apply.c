@@ -295,7 +295,7 @@ static const char RECORD_NEW_CASE_SQL[] =
  * end of the statement, when the event is in.
  *
  * The same statement adds the event to the case's history figures that the
- * period statistics count (migration 0018; $31 - $36 from
+ * period statistics count (migration 0017; $31 - $36 from
  * event_figures()); an event that counts for none of them (most) leaves
  * the case row alone. */
 static const char EVENT_SQL[] =
@@ -336,7 +336,7 @@ static void record_params(record_row *x, const char *message_id, const countyd_p
     memcpy(x->p, p, sizeof(p));
 }
 
-/* The event's share of its case's history figures (migration 0018): the
+/* The event's share of its case's history figures (migration 0017): the
  * time of a finishing event (即办, 办结, 退办), one repeated request for
  * materials, one extension asked or approved, a 不满意 or 差评 feedback;
  * the same conditions as the migration's backfill.  Fills the parameters

@@ -71,7 +71,7 @@ static const char SET_CASE_UPDATE_SQL[] =
     " FROM i WHERE cases.case_id = i.c1::uuid RETURNING i.ord";
 
 /* The events, and (s) each case's share of them in its history figures
- * (migration 0018, apply.c EVENT_SQL), added up per case: one update of a
+ * (migration 0017, apply.c EVENT_SQL), added up per case: one update of a
  * case however many of its events the batch holds. */
 static const char SET_EVENT_SQL[] =
     "WITH i AS (SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[],"

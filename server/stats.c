@@ -81,7 +81,7 @@ static const struct {
  * last finished it, its repeated material requests, its extensions asked
  * (23) and approved (24), whether a feedback (12) was 不满意 or a 差评) are
  * columns of the case, kept by the apply path with each event (migration
- * 0018): a case is one entry of cases_stats, with no read of its events.
+ * 0017): a case is one entry of cases_stats, with no read of its events.
  * finished_event_at_ms is 0 when no finishing event was recorded: such a
  * case is neither on time nor counted in the working days.
  *

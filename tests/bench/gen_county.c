@@ -766,7 +766,7 @@ static const char FINISH_SQL[] =
     " ON CONFLICT (county, day) DO UPDATE SET last_seq ="
     "  greatest(case_number_seq.last_seq, excluded.last_seq);";
 
-/* The case rows' history figures (migration 0018) from the history just
+/* The case rows' history figures (migration 0017) from the history just
  * written: the migration's own backfill statement, the text between its
  * "-- figures: begin" and "-- figures: end" lines, so that the generated
  * county holds what the apply path would have kept. */
@@ -774,7 +774,7 @@ static int fill_figures(gen *g, sj_error *err)
 {
     static const char begin[] = "-- figures: begin\n", end[] = "-- figures: end";
     for (size_t i = 0; i < countyd__n_migrations; i++) {
-        if (countyd__migrations[i].version != 18)
+        if (countyd__migrations[i].version != 17)
             continue;
         const char *s = strstr(countyd__migrations[i].sql, begin);
         const char *e = s ? strstr(s, end) : NULL;
@@ -788,7 +788,7 @@ static int fill_figures(gen *g, sj_error *err)
         free(sql);
         return rc;
     }
-    return sj_error_set(err, SJ_EINTERNAL, "migration 0018 has no figures statement");
+    return sj_error_set(err, SJ_EINTERNAL, "migration 0017 has no figures statement");
 }
 
 static double now_s(void)

@@ -715,7 +715,7 @@ static void test_redelivered_urge_undone(void **state)
 
 /* Every row Sanji wrote, as text, to compare two databases; times left
  * out (the fake clock runs on from its fixed start).  A case's history
- * figures (migration 0018) are also compared with what its events say
+ * figures (migration 0017) are also compared with what its events say
  * (its time of finishing only so: the times differ between runs). */
 static char *dump_case_tables(fx *f)
 {
@@ -1096,7 +1096,7 @@ static void test_set_based_equals_rows_and_serial(void **state)
          *want_serial = dump_with_notifications(h);
     expect_same_lines(got, want_rows);
     expect_same_lines(got, want_serial);
-    /* Each case's history figures are its events' (migration 0018). */
+    /* Each case's history figures are its events' (migration 0017). */
     assert_non_null(strstr(got, "\"figures_of_events\": true"));
     assert_non_null(strstr(got, "\"feedback_bad\": true"));
     assert_null(strstr(got, "\"figures_of_events\": false"));

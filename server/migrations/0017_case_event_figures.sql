@@ -1,4 +1,4 @@
--- 0018_case_event_figures.sql - the figures of a case's history that the
+-- 0017_case_event_figures.sql - the figures of a case's history that the
 -- period statistics count, kept on the case row (docs/STATISTICS.md,
 -- docs/DATA.md "cases").
 --
