@@ -21,7 +21,7 @@
 #include "cli_run.h"
 
 /* The whole of the file at path (*data malloc'd), at most max bytes
- * (common/fileio.h).  A missing file is an I/O error to the CLI, as any
+ * (common/base/fileio.h).  A missing file is an I/O error to the CLI, as any
  * other file it cannot read. */
 static int read_whole(const char *path, size_t max, uint8_t **data, size_t *len, sj_error *err)
 {

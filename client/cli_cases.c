@@ -342,7 +342,7 @@ static void show_fields(cli_run *r, const uint8_t id[16], const sc_case_detail *
     sj_uuid_format(id, id_text);
     cli_fmt_time(c->registered_at_ms, t1, sizeof(t1));
     cli_fmt_due(c->due_at_ms, c->due_provisional, t2, sizeof(t2));
-    /* Unmasked only where common/personal.h lets this node see them: the
+    /* Unmasked only where common/domain/personal.h lets this node see them: the
      * case's own village station, or a desk whose level holds the case. */
     const sj_identity *me = sc_client_node(r->c);
     sc_text_applicant(c, me->role, me->unit, mask_id, mask_phone);

@@ -1,6 +1,6 @@
 /*
  * sc_actions.c - case actions taken at this station: registering a case
- * and acting on one, pre-checked with the case rules (common/case.c) and
+ * and acting on one, pre-checked with the case rules (common/domain/case.c) and
  * saved to the outbox with the predicted case in one transaction.
  *
  * Entry points: sc_register(), sc_act(), sc_allowed_actions().

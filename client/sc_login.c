@@ -19,7 +19,7 @@
 #include "password.h"
 #include "utf8.h"
 
-/* Wrong passwords not yet reported upward (common/login_report.h), kept in
+/* Wrong passwords not yet reported upward (common/domain/login_report.h), kept in
  * the store: a `sanji login` that ends before any link reports them with
  * the next run that links. */
 #define LOGIN_REPORT_KEY "login_report"

@@ -3,14 +3,14 @@
  * copy of the logic behind `sanji setup BUNDLE` and the desktop's
  * "导入本站配置" (docs/PKI.md, docs/CLI.md).
  *
- * The bundle (common/enrol.h) is opened with the passphrase from its slip;
+ * The bundle (common/net/enrol.h) is opened with the passphrase from its slip;
  * only when it opens and holds together is anything written.  Next to the
  * configuration file go station.crt, station.key (mode 0600: the client
  * refuses a key others may read), ca.crt and crl.pem, and then the
  * configuration itself (client.conf syntax, relative paths).  Files already
  * there with other contents are a different setup: refused unless force.
  * Each file is replaced atomically (temporary file, fsync, rename): the
- * file handling is common/enrol_install.h's, shared with the relay's
+ * file handling is common/net/enrol_install.h's, shared with the relay's
  * setup.  The local store is never touched.
  *
  * Entry points: sc_setup_default_target(), sc_setup_import().

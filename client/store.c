@@ -59,7 +59,7 @@ static void copy_blob16(sqlite3_stmt *s, int i, uint8_t out[16])
         memcpy(out, sqlite3_column_blob(s, i), 16);
 }
 
-/* The case cache: the search columns (common/case_search.h) before the
+/* The case cache: the search columns (common/domain/case_search.h) before the
  * snapshots, which are read only for the rows a page shows. */
 #define CASES_SQL                                                                                 \
     "CREATE TABLE cases ("                                                                        \
@@ -134,7 +134,7 @@ static const sj_sqlstore_spec STORE_SPEC = {
 static int reindex(sc_store *st, const uint8_t case_id[16], sj_error *err);
 
 /* Schema 1 -> 2: the search columns and indexes of the case cache
- * (common/case_search.h), filled from every cached case, in one
+ * (common/domain/case_search.h), filled from every cached case, in one
  * transaction: a crash leaves the store at schema 1, upgraded again on the
  * next start.  2 -> 3: the same rebuild adds the assignment columns
  * (assignee, carrier: 我的事项).  3 -> 4: the attachments table. */

@@ -168,7 +168,7 @@ int sc_store_case_find(sc_store *st, const char *ref, uint8_t case_id[16], sj_er
 int sc_store_case_list(sc_store *st, Sanji__Case ***out, size_t *n, sj_error *err);
 /* One page of the cached cases matching q (PROTOCOL.md "Case search"), as
  * readers should see them, in q's order, through the search columns and
- * their indexes (common/case_search.h); *total counts the matches (up to
+ * their indexes (common/domain/case_search.h); *total counts the matches (up to
  * q->count_limit when set, *capped then true).  Free with
  * sc_store_cases_free(). */
 int sc_store_case_search(sc_store *st, const Sanji__CaseListQuery *q,

@@ -14,7 +14,7 @@
  *
  * Metrics (relay_metrics.h): with metrics.listen set, GET /metrics is
  * served on that address from libmicrohttpd's own thread
- * (common/metrics_http.h says why), started before the relay so that an
+ * (common/base/metrics_http.h says why), started before the relay so that an
  * address that cannot be served stops the start with nothing open.
  *
  * systemd (sdnotify.h): READY=1 once the store is open and checked and the

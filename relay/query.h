@@ -8,7 +8,7 @@
  * the county's to compute: SJ_EUNSUPPORTED.
  *
  * Applicant ID numbers and phones are masked by sj_personal_visible()'s
- * rule (common/personal.h) for the asker; the feed the relay serves is
+ * rule (common/domain/personal.h) for the asker; the feed the relay serves is
  * masked the same way (relay_query_mask_case()).
  *
  * Ownership: *frame is a malloc'd complete frame (header + Envelope) that

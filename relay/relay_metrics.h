@@ -1,5 +1,5 @@
 /*
- * relay_metrics.h - sanji-relayd's figures for monitoring (common/metrics.h),
+ * relay_metrics.h - sanji-relayd's figures for monitoring (common/base/metrics.h),
  * updated where the events happen (downstream.c, upstream.c, relay.c) and
  * served by main.c on metrics.listen.  docs/OPERATIONS.md lists them.
  *

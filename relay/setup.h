@@ -9,7 +9,7 @@
  * last, relayd.conf (0640) naming them by absolute path, with the county's
  * address and node and the store path; every other key keeps its default.
  * The file handling (refusing a different setup unless force, atomic
- * replacement) is common/enrol_install.h's.  Run as root with a `sanji`
+ * replacement) is common/net/enrol_install.h's.  Run as root with a `sanji`
  * user present (the packages make it), the key goes to sanji:sanji and the
  * configuration to root:sanji, which is what the daemon's unit needs.  The
  * store is never touched.

@@ -9,7 +9,7 @@
  * (initialised by it) with arrays and strings it allocates;
  * relay_status_release() frees them and leaves ns reusable.
  *
- * Wrong passwords stations report (common/login_report.h) wait in the
+ * Wrong passwords stations report (common/domain/login_report.h) wait in the
  * store's meta table, one report per station, until a status to the county
  * has carried them (StationStatus.login_failures and failed_logins).
  *

@@ -42,7 +42,7 @@ struct relay_store {
     } cache[STMT_CACHE];
 };
 
-/* The case cache: the search columns (common/case_search.h) before the
+/* The case cache: the search columns (common/domain/case_search.h) before the
  * snapshot, which is read only for the rows a page shows. */
 #define CASES_SQL                                                                                 \
     "CREATE TABLE cases (case_id BLOB PRIMARY KEY, village TEXT NOT NULL, number TEXT,"          \
@@ -198,7 +198,7 @@ static int load_queue_bytes(relay_store *st, sj_error *err)
 /* Upgrades an older format in one transaction; a crash leaves the old
  * format, upgraded again on the next start.
  *   1 -> 2: the case cache's search columns and indexes
- *           (common/case_search.h), filled from every cached snapshot: "the
+ *           (common/domain/case_search.h), filled from every cached snapshot: "the
  *           relay's per-unit case list scans every cached case" no more.
  *   2 -> 3: each station's certificate expiry, for the network view.
  *   3 -> 4: the search columns of assignment (assignee, carrier: 我的事项

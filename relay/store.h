@@ -204,7 +204,7 @@ int relay_store_case_each(relay_store *st, const char *unit, relay_store_case_cb
 
 /* Calls cb for each case of one page of the cached cases matching q
  * (PROTOCOL.md "Case search"), in q's order, through the cache's search
- * columns and indexes (common/case_search.h); *total counts the matches
+ * columns and indexes (common/domain/case_search.h); *total counts the matches
  * (up to q->count_limit when set, *capped then true).  cb borrows c. */
 int relay_store_case_search(relay_store *st, const Sanji__CaseListQuery *q,
                             const sj_case_search_viewer *viewer, relay_store_case_cb cb, void *arg,

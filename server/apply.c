@@ -24,7 +24,7 @@
  *   safe       serial with a savepoint per message (NEED_SAFE).
  *
  * This file is the rules side: each message decoded into what to do (the
- * acting person, its own fields, the state machine of common/case.c, the
+ * acting person, its own fields, the state machine of common/domain/case.c, the
  * county's records) and the statements that record it; how they reach
  * PostgreSQL in each mode is apply_exec.c's (apply_int.h).
  *

@@ -1,7 +1,7 @@
 /*
  * apply_exec.c - how the apply path's writes reach PostgreSQL (apply.h,
  * "Modes"): the execution side of apply.c, which decides each message
- * (the rules: the acting person, the state machine of common/case.c, what
+ * (the rules: the acting person, the state machine of common/domain/case.c, what
  * is written) and hands the statements here.
  *
  *   run_write      a statement whose result fills a sink (a case number, a

@@ -5,7 +5,7 @@
  * array and spread out again with unnest in PostgreSQL.
  *
  * Only the writes are set-based: every message was checked and decided in
- * C by the state machine before (common/case.c), exactly as in the other
+ * C by the state machine before (common/domain/case.c), exactly as in the other
  * modes.  The counters are advanced once per batch: the case-number counter
  * by the batch's count per county and day, each village's feed counter by
  * the batch's count of that village's events; the numbers are handed out

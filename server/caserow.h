@@ -8,7 +8,7 @@
  * countyd_caserow_event() convert, starting at a given column, so that the
  * feed, the Ack of a stale action and the queries share one conversion.
  *
- * Masking (docs/PROTOCOL.md "Queries", common/personal.h): the applicant's ID number and
+ * Masking (docs/PROTOCOL.md "Queries", common/domain/personal.h): the applicant's ID number and
  * phone are shown only to a viewer of the case's own village, or of the
  * level that holds the case now (and whose unit contains the holder).
  *
@@ -74,7 +74,7 @@ int countyd_caserow_events(PGconn *db, countyd_arena *a, const uint8_t id[16],
                            Sanji__CaseEvent ***out, size_t *n, sj_error *err);
 
 /* May a viewer of this role and unit see the applicant unmasked?  The rule
- * is sj_personal_visible()'s (common/personal.h), applied to the case. */
+ * is sj_personal_visible()'s (common/domain/personal.h), applied to the case. */
 bool countyd_caserow_visible(const Sanji__Case *c, sj_node_role viewer_role,
                              const char *viewer_unit);
 

@@ -16,7 +16,7 @@
  *   query worker  a second connection, one job at a time: queries, session
  *                 start (reference data, villages in scope) and feed pages.
  *   metrics       with metrics.listen set, libmicrohttpd's own thread
- *                 answers GET /metrics from the registry (common/metrics.h);
+ *                 answers GET /metrics from the registry (common/base/metrics.h);
  *                 the loop and the workers only update figures.
  * A job that finds the database unreachable is kept and retried with
  * backoff (database.retry_max) on a fresh connection; nothing is lost and,

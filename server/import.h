@@ -20,7 +20,7 @@
  * one transaction, so importing the same file again changes nothing.  The
  * reference version (CatalogueSync/OrgTreeSync/PersonSync.version) is raised
  * only when a row really changed.  Persons' passwords are stored as scrypt
- * verifiers (common/password.h); a verifier that already matches the
+ * verifiers (common/domain/password.h); a verifier that already matches the
  * password is kept.  A stored person keeps their `active` flag (new ones
  * are active): only `sanji-countyd person activate` reactivates (admin.h).
  * An import that changes rows writes one admin_audit row (the Unix user,

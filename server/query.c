@@ -136,7 +136,7 @@ static bool number_end_reversed(const char *text, char *out, size_t cap)
 }
 
 /* May the asker match this case's ID number or phone?  The SQL form of
- * sj_personal_visible() (common/personal.h), which decides the same for a
+ * sj_personal_visible() (common/domain/personal.h), which decides the same for a
  * case in hand: what a viewer may not see, it may not find either, so a
  * search cannot tell whether a masked applicant has a given number. */
 static void visible(sqlbuf *b, const countyd_asker *k, list_texts *t)
@@ -272,7 +272,7 @@ static void list_where(sqlbuf *b, const countyd_asker *k, const Sanji__CaseListQ
         add(b, " AND c.holder_level = $%d::smallint", t->level);
     }
     /* At the county the sweep's flag is the truth (a copy elsewhere also
-     * counts a passed due time; see common/case_search.h). */
+     * counts a passed due time; see common/domain/case_search.h). */
     if (q->overdue_only)
         put(b, " AND c.overdue");
     if (q->not_overdue)

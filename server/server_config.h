@@ -1,6 +1,6 @@
 /*
  * server_config.h - the configuration of sanji-countyd: its documented key
- * table (common/config.h) and the values read from it.
+ * table (common/base/config.h) and the values read from it.
  *
  * Keys (docs/SERVER.md lists them with their defaults; `sanji-countyd
  * --print-config-doc` prints them as a commented example file):

@@ -322,7 +322,7 @@ static int refuse(Sanji__QueryResult *out, int code, const char *reason)
 void countyd_stats_verdicts(const Sanji__PeriodStatRow *r, uint32_t *good, uint32_t *bad)
 {
     /* The row's count of each level of the 好差评 scale, classified by the
-     * one rule of common/case.h. */
+     * one rule of common/domain/case.h. */
     const struct {
         sj_satisfaction level;
         uint32_t count;

@@ -175,7 +175,7 @@ static bool is_county_actor(DeskCaseView *v)
 }
 
 /* The inputs of action a's form: the fields the action takes
- * (common/case.h), but a department only for the county, the one level
+ * (common/domain/case.h), but a department only for the county, the one level
  * that dispatches (派单).  The form shows these and sends these only, so
  * nothing typed for another action goes with this one. */
 static unsigned form_fields(DeskCaseView *v, sj_case_action a)
@@ -411,7 +411,7 @@ static char *event_extra(const Sanji__CaseEvent *e)
 static void show_identity(DeskCaseView *v, sc_client *c, const Sanji__Case *cs)
 {
     desk_box_clear(v->facts);
-    /* Unmasked only where the rule of common/personal.h lets this desk see
+    /* Unmasked only where the rule of common/domain/personal.h lets this desk see
      * them (its own village's case, or a case its level holds); the CLI's
      * rule (client/text.h). */
     char mid[SJ_PERSONAL_MASK_SIZE], mph[SJ_PERSONAL_MASK_SIZE];

@@ -3,7 +3,7 @@
  * desk's latest action on it is saved here, has reached the township, or is
  * recorded by the county; its timeline (who, where, when, what), and the
  * actions the logged-in person may take now (sc_allowed_actions, i.e. the
- * state machine of common/case.h) with the inputs each one needs (result,
+ * state machine of common/domain/case.h) with the inputs each one needs (result,
  * department, materials list, satisfaction, note).
  *
  * The action inputs are kept in a draft file like the register form, so a

@@ -1,7 +1,7 @@
 /*
  * desk-passwd.h - the password change form (修改密码): the current
  * password, the new one twice, and a button; it calls sc_change_password()
- * (the strength rules of common/password.h, the old password checked
+ * (the strength rules of common/domain/password.h, the old password checked
  * against the verifier held here, the new verifier to the outbox) and,
  * once saved, done(data).
  *

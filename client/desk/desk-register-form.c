@@ -741,7 +741,7 @@ static GtkWidget *request_column(DeskRegisterForm *f)
     gtk_box_append(GTK_BOX(right), t2);
     f->name = entry_field(f, right, _("Applicant's name"), _("e.g. 张建国"), "name", 1, &f->name_error);
     /* The example must pass the check it illustrates: its check character
-     * is computed by the rule of common/personal.h. */
+     * is computed by the rule of common/domain/personal.h. */
     char example[SJ_PERSONAL_ID_SIZE] = "41042319800101123";
     example[17] = sj_personal_id_check_char(example);
     example[18] = '\0';

@@ -1,7 +1,7 @@
 # sanji-pot.cmake - writes the gettext template (sanji.pot) of every string
 # a person may read: the _() and N_() strings of common/, server/, relay/ and
 # client/ (client/desk/ included), and the English texts of the error table
-# in common/err.h, which are translated where no more precise message is at
+# in common/base/err.h, which are translated where no more precise message is at
 # hand (_(sj_err_text(code))).
 #
 # Run in script mode; the target `sanji_pot` (common/CMakeLists.txt) and the
@@ -56,7 +56,7 @@ endif()
 execute_process(
   COMMAND ${XGETTEXT} --from-code=UTF-8 --language=C --join-existing
           --keyword= --keyword=X:3 --sort-by-file
-          --directory=${SOURCE_DIR} --output=${OUTPUT} common/err.h
+          --directory=${SOURCE_DIR} --output=${OUTPUT} common/base/err.h
   RESULT_VARIABLE rc ERROR_VARIABLE err_text)
 if(NOT rc EQUAL 0)
   message(FATAL_ERROR "sanji-pot.cmake: xgettext (error table) failed (${rc}): ${err_text}")

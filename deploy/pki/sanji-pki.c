@@ -11,10 +11,10 @@
  *
  * Commands: init, issue, revoke, crl, show, enrol (see usage() or
  * docs/PKI.md).  enrol seals a node's certificate, key, CA, CRL and server
- * address into one bundle under a one-time passphrase (common/enrol.h) and
+ * address into one bundle under a one-time passphrase (common/net/enrol.h) and
  * writes the passphrase on a slip for the township office.
  * Every node certificate carries exactly one identity URI in its
- * subjectAltName, "sanji:<role>:<unit>[:<name>]" (common/identity.h), plus
+ * subjectAltName, "sanji:<role>:<unit>[:<name>]" (common/domain/identity.h), plus
  * DNS names and IP addresses for the hosts a server or relay listens on.
  *
  * Private keys are created with O_CREAT|O_EXCL and mode 0600 and are never

@@ -9,7 +9,7 @@
 -- milliseconds since the epoch, exactly as on the wire; times the county
 -- makes itself are timestamptz.
 
--- Org units: county -> township -> village, 12-digit codes (common/orgunit.h).
+-- Org units: county -> township -> village, 12-digit codes (common/domain/orgunit.h).
 CREATE TABLE org_unit (
     code        char(12) PRIMARY KEY CHECK (code ~ '^[0-9]{12}$'),
     name        text NOT NULL CHECK (name <> ''),
@@ -32,7 +32,7 @@ CREATE TABLE node (
     created_at       timestamptz NOT NULL DEFAULT now()
 );
 
--- Persons who log in.  verifier is scrypt (common/password.h), never the
+-- Persons who log in.  verifier is scrypt (common/domain/password.h), never the
 -- password itself.
 CREATE TABLE person (
     id          text PRIMARY KEY CHECK (id <> ''),

@@ -27,7 +27,7 @@ ALTER TABLE case_event DROP CONSTRAINT case_event_action_check,
 
 -- The statistics' indexes of 0010, with what the 好差评 figures read: the
 -- case's rectification columns, and every 差评 feedback (3 or 5, the
--- classification of common/case.h SJ_SATISFACTION_BAD_SQL) instead of 3.
+-- classification of common/domain/case.h SJ_SATISFACTION_BAD_SQL) instead of 3.
 DROP INDEX cases_stats;
 CREATE INDEX cases_stats ON cases (registered_at_ms)
     INCLUDE (case_id, village, item_code, department_code, status, handling, resolved_level,

@@ -6,7 +6,7 @@
 -- when it was last finished (即办, 办结, 退办: actions 2, 8, 9), how many
 -- events asked for the same materials again, how many extensions were asked
 -- for (23) and approved (24), whether a feedback (12) said 不满意 (3) and
--- whether one was a 差评 (3 or 5, common/case.h SJ_SATISFACTION_BAD_SQL).
+-- whether one was a 差评 (3 or 5, common/domain/case.h SJ_SATISFACTION_BAD_SQL).
 -- Reading them from case_event cost one index lookup per case (a year of a
 -- million-case county: 0.5 - 0.8 s); the county's apply path now keeps them
 -- on the case in the statement that appends the event (server/apply.c

@@ -3,7 +3,7 @@
  * for the search benchmark (`sanji-bench gen-county`, `sanji-bench search`)
  * and the desk's county-scale test (tests/desk/test_desk_search.c).
  *
- * Every case lives its life through the real state machine (common/case.h)
+ * Every case lives its life through the real state machine (common/domain/case.h)
  * from its registration time: most are finished at once at the village,
  * others are carried to the township or the county, some wait for missing
  * materials, a few are returned or withdrawn, and the villager's feedback

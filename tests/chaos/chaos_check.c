@@ -237,7 +237,7 @@ static int check_events(checker *k, sj_error *err)
 /* ---- G3: every history replays to the stored case ---------------------------------------- */
 
 /* The actor of an event: a department's staff act from its desk, whose
- * node id names the department (common/identity.h). */
+ * node id names the department (common/domain/identity.h). */
 static sj_actor actor_of(int level, const char *person, const char *unit, const char *node)
 {
     sj_actor a;

@@ -58,7 +58,7 @@
  * blackhole mode it reads nothing at all.
  *
  * Log: one line per event (listen, connect, refused, close with reason and
- * byte counts, mode change) through the Sanji log (common/log.h), module
+ * byte counts, mode change) through the Sanji log (common/base/log.h), module
  * "faultproxy".
  *
  * Ownership: sj_faultproxy_start() allocates the proxy on the caller's

@@ -793,7 +793,7 @@ static void test_village_offline_then_relay_back(void **state)
  * same moment and either may win; otherwise the township's reaches the
  * county first.  Exactly one is applied; the other is refused with its
  * reason: SJ_ESTALE_VERSION when the case is still open, SJ_ETERMINAL when
- * the withdrawal won (common/case.h checks "terminal" before "version"). */
+ * the withdrawal won (common/domain/case.h checks "terminal" before "version"). */
 static void two_levels_same_version(bool concurrent)
 {
     static char out[OUT_MAX], out2[OUT_MAX];

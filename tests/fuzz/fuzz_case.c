@@ -1,5 +1,5 @@
 /*
- * fuzz_case.c - libFuzzer target for the case state machine (common/case.h)
+ * fuzz_case.c - libFuzzer target for the case state machine (common/domain/case.h)
  * as a decoder of requests: the input picks a case record (status, holder,
  * resolver, version, flags, stored text), an action with its fields (text of
  * any bytes and length) and an actor (role and unit); case_input.c has the

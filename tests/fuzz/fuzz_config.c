@@ -1,6 +1,6 @@
 /*
  * fuzz_config.c - libFuzzer target for the configuration parser
- * (common/config.h) over arbitrary file contents.
+ * (common/base/config.h) over arbitrary file contents.
  *
  * Input layout: the first byte picks the key table (0: sanji-relayd's,
  * 1: sanji-countyd's, 2: a table with one key of every value type, BOOL
@@ -137,7 +137,7 @@ static bool put_quoted(text *t, const char *s)
     return true;
 }
 
-/* The parser's limit on one line (common/config.c), newline excluded. */
+/* The parser's limit on one line (common/base/config.c), newline excluded. */
 #define LINE_LIMIT 4095
 
 /* Writes every value as a configuration file (and, with marks, whether each

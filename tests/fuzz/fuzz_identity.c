@@ -1,8 +1,8 @@
 /*
  * fuzz_identity.c - libFuzzer target for text a peer or a form hands in
- * about who someone is: the certificate identity parser (common/identity.h:
+ * about who someone is: the certificate identity parser (common/domain/identity.h:
  * the SAN URI "sanji:village:410423101201[:name]", node ids, role names)
- * and the personal-data checks and masks (common/personal.h).
+ * and the personal-data checks and masks (common/domain/personal.h).
  *
  * Input layout: the first byte sets the output capacity used for the masks
  * and the formatted URI (mod 72, so that both too small and large enough

@@ -1,6 +1,6 @@
 /*
  * fuzz_tls_link.c - libFuzzer target for what a peer's bytes reach once a
- * link's handshake is over: an established engine of common/tls.h, i.e.
+ * link's handshake is over: an established engine of common/net/tls.h, i.e.
  * OpenSSL's record layer behind Sanji's link BIO, fed as conn.c feeds it.
  *
  * Each input runs one link: one of our engines (the victim) and a plain

@@ -460,7 +460,7 @@ static void action(peer *p, const char *sender, int c, Sanji__CaseActionType typ
     a.expected_version = expected;
     a.actor_person = (char *)person;
     a.acted_at_ms = sj_clock_real_ms();
-    /* The text goes into the fields this action takes (common/case.h). */
+    /* The text goes into the fields this action takes (common/domain/case.h). */
     unsigned takes = sj_case_action_fields((sj_case_action)type);
     a.note = takes & SJ_CASE_FIELD_NOTE ? (char *)text : "";
     a.result = takes & SJ_CASE_FIELD_RESULT ? (char *)text : "";

@@ -25,7 +25,7 @@
  * real `sanji` program logs in at the station and registers a case.
  *
  * The attacker is a blocking socket driving the project's sans-I/O TLS
- * engine (common/tls.h) so that it can send any bytes at all.
+ * engine (common/net/tls.h) so that it can send any bytes at all.
  *
  * Nothing is timed from above: the attacker waits for the daemon's answer
  * or close, failing only at SJ_TEST_HANG_MS (proc.h).  The one time figure

@@ -266,7 +266,7 @@ static void act(int n, Sanji__CaseActionType type, uint64_t expected, Sanji__Sat
     a.expected_version = expected;
     a.actor_person = CADRE;
     a.acted_at_ms = sj_clock_real_ms();
-    /* Each action with its own fields (common/case.h). */
+    /* Each action with its own fields (common/domain/case.h). */
     unsigned takes = sj_case_action_fields((sj_case_action)type);
     a.result = takes & SJ_CASE_FIELD_RESULT ? "已当场答复政策" : "";
     a.satisfaction = takes & SJ_CASE_FIELD_SATISFACTION ? sat : 0;

@@ -149,7 +149,7 @@ static void step(fx *f, const countyd_peer *peer, int n, Sanji__CaseActionType t
     act x;
     make_action(&x, n, type, expected, person);
     char *mats[] = {"户口簿", "收入证明"};
-    /* The text goes into the fields this action takes (common/case.h). */
+    /* The text goes into the fields this action takes (common/domain/case.h). */
     unsigned takes = sj_case_action_fields((sj_case_action)type);
     x.a.note = takes & SJ_CASE_FIELD_NOTE ? (char *)field : "";
     x.a.result = takes & SJ_CASE_FIELD_RESULT ? (char *)field : "";

@@ -62,7 +62,7 @@ const char *sj_test_certs_path(const sj_test_certs *c, const char *name, const c
  * when it could not be run. */
 int sj_test_certs_pki(const sj_test_certs *c, const char *const args[]);
 
-/* A TLS context (common/tls.h) holding the set's certificate `name` (NULL
+/* A TLS context (common/net/tls.h) holding the set's certificate `name` (NULL
  * or "": none, as a client without a certificate), trusting ca_file (NULL:
  * the set's county CA), checking the set's CRL when with_crl, and allowing
  * peers of the n_roles roles.  Returns the context (the caller frees it

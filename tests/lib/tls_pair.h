@@ -1,5 +1,5 @@
 /*
- * tls_pair.h - test helper: two TLS engines (common/tls.h) of this process
+ * tls_pair.h - test helper: two TLS engines (common/net/tls.h) of this process
  * talking through memory, bytes moved between sj_tls_take() and
  * sj_tls_feed() as a TCP connection would carry them.  Shared by the TLS
  * tests (test_tls, test_tls_mem, test_tls_interop).

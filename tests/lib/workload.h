@@ -9,7 +9,7 @@
  * same seed gives the same stream of applicants, items and texts on every
  * machine.  Applicants get Chinese names, 18-character resident ID numbers
  * of county 410423 with a plausible birth date and a valid check character
- * (GB 11643-1999, common/personal.h), and valid mainland mobile numbers.
+ * (GB 11643-1999, common/domain/personal.h), and valid mainland mobile numbers.
  * Nothing here touches the network.
  *
  * Ownership: sj_workload_new() allocates the workload; sj_workload_free()

@@ -1,5 +1,5 @@
 /*
- * test_sdnotify.c - the daemons talk to systemd (common/sdnotify.h): the
+ * test_sdnotify.c - the daemons talk to systemd (common/base/sdnotify.h): the
  * real sanji-countyd (on a private PostgreSQL) and sanji-relayd are started
  * with NOTIFY_SOCKET naming a Unix datagram socket this test owns, as
  * systemd starts a Type=notify unit, and the test reads what they send:

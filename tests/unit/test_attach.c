@@ -1,6 +1,6 @@
 /*
  * test_attach.c - what every tier shares about attachments
- * (common/attach.h): the kind from the content and not the name, the
+ * (common/domain/attach.h): the kind from the content and not the name, the
  * limits per file and per case, the chunking (every byte in exactly one
  * chunk, the last one short), the checks of a chunk as received, and
  * SHA-256 against a known vector.  The upload through the tiers is

@@ -1,6 +1,6 @@
 /*
  * test_case_fields.c - each action takes only its own fields, and a
- * registration's own fields (common/case.h, docs/LIFECYCLE.md check 9):
+ * registration's own fields (common/domain/case.h, docs/LIFECYCLE.md check 9):
  *   - every action with exactly its required fields is applied; with each
  *     field it takes added, still applied; with each field it does not take
  *     added, refused SJ_EBAD_FIELD naming the field and the action, the

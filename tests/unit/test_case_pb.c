@@ -1,6 +1,6 @@
 /*
  * test_case_pb.c - the wire's Case and CaseAction and the state machine's
- * view of them (common/case_pb.h), the one conversion the county, the
+ * view of them (common/domain/case_pb.h), the one conversion the county, the
  * relays and the clients use: every lifecycle field each way, text
  * borrowed, empty text as "" on the wire, the other fields of a Case left
  * alone, a unit code too long for its field refused rather than cut, and a

@@ -1,6 +1,6 @@
 /*
  * test_case_search.c - 我的事项 and the search by assignee in an SQLite
- * copy of cases (common/case_search.c), as a relay's cache and a station's
+ * copy of cases (common/domain/case_search.c), as a relay's cache and a station's
  * store run them: a real in-memory SQLite table with the search columns,
  * cases indexed from their protobuf, and the rule's C form
  * (sj_case_search_is_mine(), a station's list) agreeing with its SQL form

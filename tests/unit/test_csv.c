@@ -1,5 +1,5 @@
 /*
- * test_csv.c - the reference-data CSV reader (common/csv.h): fields,
+ * test_csv.c - the reference-data CSV reader (common/base/csv.h): fields,
  * quoting, comments and the refusals a county operator reads when a file
  * is not what the import expects.
  */

@@ -1,5 +1,5 @@
 /*
- * test_enrol_bundle.c - enrolment bundles (common/enrol.h): passphrases, sealing
+ * test_enrol_bundle.c - enrolment bundles (common/net/enrol.h): passphrases, sealing
  * and opening with real certificates from sanji-pki (certs.h), and every
  * way a bundle can be wrong: wrong passphrase, cut short at any length, a
  * byte changed anywhere, a key of another certificate, a certificate of

@@ -1,5 +1,5 @@
 /*
- * test_feed_cursor.c - the gapless feed rule (common/feed_cursor.h) that
+ * test_feed_cursor.c - the gapless feed rule (common/domain/feed_cursor.h) that
  * the relay's store and the clients' store both follow: the next row is
  * applied, a row at or below the cursor is a duplicate, a row further ahead
  * is a gap; at the edges of the sequence numbers too.

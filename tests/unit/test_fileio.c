@@ -1,5 +1,5 @@
 /*
- * test_fileio.c - the one whole-file reader (common/fileio.h): files at,
+ * test_fileio.c - the one whole-file reader (common/base/fileio.h): files at,
  * under and over the limit, across the first buffer's size, empty, and
  * missing; what is read ends in a '\0' that the length does not count.
  */

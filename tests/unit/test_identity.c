@@ -1,6 +1,6 @@
 /*
  * test_identity.c - node identity URIs: parsing, validation, formatting
- * (common/identity.c).  Table-driven: every row is one URI and what must
+ * (common/domain/identity.c).  Table-driven: every row is one URI and what must
  * come of it.
  */
 #include <setjmp.h>

@@ -1,6 +1,6 @@
 /*
  * test_login_report.c - the wrong-password report a station and a relay
- * keep until it has gone upward (common/login_report.h): counts add up,
+ * keep until it has gone upward (common/domain/login_report.h): counts add up,
  * the later failure gives in_a_row, person ids are cleaned, and no peer
  * can make a report outgrow its bound.
  *

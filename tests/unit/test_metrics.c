@@ -1,5 +1,5 @@
 /*
- * test_metrics.c - the registry of common/metrics.h and its Prometheus
+ * test_metrics.c - the registry of common/base/metrics.h and its Prometheus
  * text: families in registration order, series sorted by label value,
  * label values escaped, histograms cumulative with +Inf, _sum and _count,
  * removal of series, and updates from several threads at once.

@@ -12,7 +12,7 @@
  * The PO reader is tested on its own with a table of small catalogues, so
  * the check is known to catch an empty, a fuzzy and a missing entry.
  *
- * Reasons sent to peers (common/refusal.h, "the one rule for text sent to
+ * Reasons sent to peers (common/domain/refusal.h, "the one rule for text sent to
  * a peer"): in server/ and relay/, a string literal given as the reason of
  * a Goodbye, an Ack or a QueryResult must be a msgid inside _() or N_().
  * Two scans find the call sites:
@@ -371,8 +371,8 @@ static size_t catalogue_gaps(const po_file *pot, const char *po_path)
 /* The functions of server/ and relay/ that send a reason to a peer, or make
  * one for it, as xgettext keywords: name:position of the reason. */
 static const char *const REASON_SINKS[] = {
-    "sj_conn_close:3",     /* Goodbye.reason (common/conn.h) */
-    "sj_refusal_format:2", /* common/refusal.h */
+    "sj_conn_close:3",     /* Goodbye.reason (common/net/conn.h) */
+    "sj_refusal_format:2", /* common/domain/refusal.h */
     "sj_refusal_set:3",
     "sj_reason_format:1",
     "refuse:3",            /* server/apply.c (Ack), server/query.c (QueryResult) */

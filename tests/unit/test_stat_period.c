@@ -1,5 +1,5 @@
 /*
- * test_stat_period.c - common/stat_period.c: a statistics period as the
+ * test_stat_period.c - common/domain/stat_period.c: a statistics period as the
  * instants it covers, in China time (UTC+8): days, months (December into
  * the next year, February of a leap year), quarters in their spellings,
  * years, ranges as given, and every malformed text refused with a reason.

@@ -1,5 +1,5 @@
 /*
- * test_tls.c - the TLS engine (common/tls.c) with real OpenSSL and real
+ * test_tls.c - the TLS engine (common/net/tls.c) with real OpenSSL and real
  * certificates from sanji-pki (tests/lib/certs.c): a client engine and a
  * server engine talk to each other in memory, bytes pumped between
  * sj_tls_take() and sj_tls_feed().

@@ -1,5 +1,5 @@
 /*
- * test_tls_interop.c - the tls engine (common/tls.h) against a plain
+ * test_tls_interop.c - the tls engine (common/net/tls.h) against a plain
  * OpenSSL peer: OpenSSL carries every record on both ends, and these are
  * the things a link meets after its handshake.
  *

@@ -1,6 +1,6 @@
 /*
  * test_utf8.c - the one strict UTF-8 check and the one blank rule
- * (common/utf8.h), which the envelope decoder, the case rules and the
+ * (common/base/utf8.h), which the envelope decoder, the case rules and the
  * clients all use: tables of valid and invalid sequences at every boundary
  * of RFC 3629, lengths that cut a sequence, and every kind of white space.
  */

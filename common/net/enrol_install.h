@@ -4,7 +4,7 @@
  * `sanji-relayctl setup` (relay/setup.h); each decides only which files
  * and which configuration text it writes.
  *
- * The bundle (common/enrol.h) is read and opened with the passphrase from
+ * The bundle (common/net/enrol.h) is read and opened with the passphrase from
  * its slip; only when it opens and holds together is anything written.
  * Files already there with other contents are a different setup: refused,
  * before anything is written, unless force.  Each file is replaced

@@ -5,7 +5,7 @@
  *
  * `sanji-pki enrol` seals bundles; `sanji setup` and `sanji-desk` open them
  * (client/setup.h), `sanji-relayctl setup` a relay's (relay/setup.h), both
- * through common/enrol_install.h.  The file is a PEM "CMS" block: CMS
+ * through common/net/enrol_install.h.  The file is a PEM "CMS" block: CMS
  * AuthEnvelopedData (AES-256-GCM, so that any change to the file is detected) whose content
  * key is wrapped for a password recipient (RFC 3211 PWRI, PBKDF2 with
  * HMAC-SHA256).  All of it is OpenSSL's; nothing here is cryptography of
