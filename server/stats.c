@@ -353,6 +353,80 @@ int countyd_stats_answer(PGconn *db, countyd_arena *a, const countyd_asker *k,
     return countyd_stats_answer_group(db, a, k, q, (int)q->group_by, out, err);
 }
 
+/* One read-only transaction: its settings end with it.  The JIT
+ * compiles a plan this size for longer than it runs; the hashes of a
+ * year's cases want more than the default work_mem.  The planner
+ * cannot tell that g0 has few groups (a key and a working-day count:
+ * a few tens of thousands at most) and reckons one per case; with
+ * hash memory of only work_mem it then sorts every case of the period
+ * by its key instead of hashing, twice as slow for a year
+ * (docs/PERFORMANCE.md).  hash_mem_multiplier lets it hash; the
+ * memory actually used is that of the few groups, and a hash that
+ * outgrew it would spill to disk, not fail.  The statement is
+ * prepared once per connection (db.c): after five runs PostgreSQL may
+ * keep a generic plan, made without the period's bounds, which reckons
+ * a year as a few thousand cases and plans it accordingly; each
+ * question is planned for its own period instead (a few milliseconds). */
+static int run_statistics(PGconn *db, const char *sql, int n, const char *const *p,
+                          PGresult **res_out, sj_error *err)
+{
+    PGresult *res = NULL;
+    int rc;
+    rc = countyd_db_exec(db, "BEGIN READ ONLY", 0, NULL, err);
+    if (rc == 0)
+        rc = countyd_db_exec(db, "SET LOCAL jit = off", 0, NULL, err);
+    if (rc == 0)
+        rc = countyd_db_exec(db, "SET LOCAL work_mem = '64MB'", 0, NULL, err);
+    if (rc == 0)
+        rc = countyd_db_exec(db, "SET LOCAL hash_mem_multiplier = 16", 0, NULL, err);
+    if (rc == 0)
+        rc = countyd_db_exec(db, "SET LOCAL plan_cache_mode = force_custom_plan", 0, NULL, err);
+    if (rc == 0)
+        rc = countyd_db_query(db, sql, n, p, &res, err);
+    if (rc == 0)
+        rc = countyd_db_exec(db, "COMMIT", 0, NULL, err);
+    if (rc != 0) {
+        PQclear(res);
+        sj_error ignored;
+        (void)countyd_db_exec(db, "ROLLBACK", 0, NULL, &ignored);
+        return rc;
+    }
+    *res_out = res;
+    return 0;
+}
+
+/* The answer from the statement's rows: one per key, and the total (the
+ * GROUPING SETS row whose gk is set). */
+static Sanji__PeriodStatistics *statistics_of(countyd_arena *a, const PGresult *res, int group,
+                                              int64_t from, int64_t to, const char *unit,
+                                              const char *department)
+{
+    Sanji__PeriodStatistics *s = countyd_arena_alloc(a, sizeof(*s));
+    sanji__period_statistics__init(s);
+    s->from_ms = from;
+    s->to_ms = to;
+    s->group_by = (Sanji__StatGroup)group;
+    s->scope = countyd_arena_strdup(a, unit);
+    s->department = countyd_arena_strdup(a, department);
+    s->computed_at_ms = sj_clock_real_ms();
+    int rows = PQntuples(res);
+    s->rows = countyd_arena_alloc(a, ((size_t)rows + 1) * sizeof(*s->rows));
+    for (int r = 0; r < rows; r++) {
+        Sanji__PeriodStatRow *row = row_of(a, res, r, (Sanji__StatGroup)group);
+        if (atoi(PQgetvalue(res, r, COL_GK)) != 0)
+            s->total = row;
+        else if (group != SANJI__STAT_GROUP__STAT_GROUP_NONE)
+            s->rows[s->n_rows++] = row;
+    }
+    if (!s->total) { /* GROUPING SETS always gives the total; kept safe anyway */
+        s->total = countyd_arena_alloc(a, sizeof(*s->total));
+        sanji__period_stat_row__init(s->total);
+        s->total->key = "";
+        s->total->label = countyd_arena_strdup(a, _("stats: total"));
+    }
+    return s;
+}
+
 int countyd_stats_answer_group(PGconn *db, countyd_arena *a, const countyd_asker *k,
                                const Sanji__PeriodStatQuery *q, int group, Sanji__QueryResult *out,
                                sj_error *err)
@@ -420,65 +494,14 @@ int countyd_stats_answer_group(PGconn *db, countyd_arena *a, const countyd_asker
                        scope, SQL_GROUPS, groups[group].label_sql, SQL_TAIL);
     if (len < 0 || (size_t)len >= sizeof sql)
         abort(); /* the fixed texts above fit: a broken build */
-    /* One read-only transaction: its settings end with it.  The JIT
-     * compiles a plan this size for longer than it runs; the hashes of a
-     * year's cases want more than the default work_mem.  The planner
-     * cannot tell that g0 has few groups (a key and a working-day count:
-     * a few tens of thousands at most) and reckons one per case; with
-     * hash memory of only work_mem it then sorts every case of the period
-     * by its key instead of hashing, twice as slow for a year
-     * (docs/PERFORMANCE.md).  hash_mem_multiplier lets it hash; the
-     * memory actually used is that of the few groups, and a hash that
-     * outgrew it would spill to disk, not fail.  The statement is
-     * prepared once per connection (db.c): after five runs PostgreSQL may
-     * keep a generic plan, made without the period's bounds, which reckons
-     * a year as a few thousand cases and plans it accordingly; each
-     * question is planned for its own period instead (a few milliseconds). */
     PGresult *res = NULL;
-    rc = countyd_db_exec(db, "BEGIN READ ONLY", 0, NULL, err);
-    if (rc == 0)
-        rc = countyd_db_exec(db, "SET LOCAL jit = off", 0, NULL, err);
-    if (rc == 0)
-        rc = countyd_db_exec(db, "SET LOCAL work_mem = '64MB'", 0, NULL, err);
-    if (rc == 0)
-        rc = countyd_db_exec(db, "SET LOCAL hash_mem_multiplier = 16", 0, NULL, err);
-    if (rc == 0)
-        rc = countyd_db_exec(db, "SET LOCAL plan_cache_mode = force_custom_plan", 0, NULL, err);
-    if (rc == 0)
-        rc = countyd_db_query(db, sql, n, p, &res, err);
-    if (rc == 0)
-        rc = countyd_db_exec(db, "COMMIT", 0, NULL, err);
+    rc = run_statistics(db, sql, n, p, &res, err);
     free(days);
-    if (rc != 0) {
-        PQclear(res);
-        sj_error ignored;
-        (void)countyd_db_exec(db, "ROLLBACK", 0, NULL, &ignored);
+    if (rc != 0)
         return rc;
-    }
-    Sanji__PeriodStatistics *s = countyd_arena_alloc(a, sizeof(*s));
-    sanji__period_statistics__init(s);
-    s->from_ms = from;
-    s->to_ms = to;
-    s->group_by = (Sanji__StatGroup)group;
-    s->scope = countyd_arena_strdup(a, unit);
-    s->department = countyd_arena_strdup(a, department ? k->department : "");
-    s->computed_at_ms = sj_clock_real_ms();
-    int rows = PQntuples(res);
-    s->rows = countyd_arena_alloc(a, ((size_t)rows + 1) * sizeof(*s->rows));
-    for (int r = 0; r < rows; r++) {
-        Sanji__PeriodStatRow *row = row_of(a, res, r, (Sanji__StatGroup)group);
-        if (atoi(PQgetvalue(res, r, COL_GK)) != 0)
-            s->total = row;
-        else if (group != SANJI__STAT_GROUP__STAT_GROUP_NONE)
-            s->rows[s->n_rows++] = row;
-    }
+    Sanji__PeriodStatistics *s =
+        statistics_of(a, res, group, from, to, unit, department ? k->department : "");
     PQclear(res);
-    if (!s->total) { /* GROUPING SETS always gives the total; kept safe anyway */
-        s->total = countyd_arena_alloc(a, sizeof(*s->total));
-        sanji__period_stat_row__init(s->total);
-        s->total->key = "";
-        s->total->label = countyd_arena_strdup(a, _("stats: total"));
-    }
     out->result_case = SANJI__QUERY_RESULT__RESULT_PERIOD_STATISTICS;
     out->period_statistics = s;
     return 0;
