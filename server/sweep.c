@@ -15,6 +15,35 @@
 #include "db.h"
 #include "uuid.h"
 
+/* What the clock says of candidate row i (case_id, registered_at_ms,
+ * due_at_ms, warn_level): overdue, or the highest warning now due that it
+ * has not had.  False when neither (or the id does not parse). */
+static bool clock_action(const PGresult *res, int i, int64_t now, const uint32_t *warn,
+                         size_t n_warn, countyd_system_action *s)
+{
+    int64_t reg = strtoll(PQgetvalue(res, i, 1), NULL, 10);
+    int64_t due = strtoll(PQgetvalue(res, i, 2), NULL, 10);
+    uint32_t level = (uint32_t)strtoul(PQgetvalue(res, i, 3), NULL, 10);
+    if (sj_uuid_parse(PQgetvalue(res, i, 0), s->case_id, NULL) != 0)
+        return false;
+    if (now >= due) {
+        s->type = SJ_ACTION_OVERDUE;
+        return true;
+    }
+    if (due <= reg)
+        return false;
+    uint32_t used = (uint32_t)((now - reg) * 100 / (due - reg));
+    uint32_t best = 0;
+    for (size_t w = 0; w < n_warn; w++)
+        if (warn[w] <= used && warn[w] > level)
+            best = warn[w];
+    if (!best)
+        return false;
+    s->type = SJ_ACTION_WARN;
+    s->warn_percent = best;
+    return true;
+}
+
 int countyd_sweep_run(countyd_apply *a, const uint32_t *warn, size_t n_warn, size_t max_cases,
                       countyd_apply_result **results, size_t *n, sj_error *err)
 {
@@ -71,31 +100,9 @@ int countyd_sweep_run(countyd_apply *a, const uint32_t *warn, size_t n_warn, siz
         return sj_error_set(err, SJ_ENOMEM, "out of memory in the sweep");
     }
     size_t m = 0;
-    for (size_t i = 0; i < rows; i++) {
-        int64_t reg = strtoll(PQgetvalue(res, (int)i, 1), NULL, 10);
-        int64_t due = strtoll(PQgetvalue(res, (int)i, 2), NULL, 10);
-        uint32_t level = (uint32_t)strtoul(PQgetvalue(res, (int)i, 3), NULL, 10);
-        countyd_system_action *s = &acts[m];
-        if (sj_uuid_parse(PQgetvalue(res, (int)i, 0), s->case_id, NULL) != 0)
-            continue;
-        if (now >= due) {
-            s->type = SJ_ACTION_OVERDUE;
+    for (size_t i = 0; i < rows; i++)
+        if (clock_action(res, (int)i, now, warn, n_warn, &acts[m]))
             m++;
-            continue;
-        }
-        if (due <= reg)
-            continue;
-        uint32_t used = (uint32_t)((now - reg) * 100 / (due - reg));
-        uint32_t best = 0;
-        for (size_t w = 0; w < n_warn; w++)
-            if (warn[w] <= used && warn[w] > level)
-                best = warn[w];
-        if (best) {
-            s->type = SJ_ACTION_WARN;
-            s->warn_percent = best;
-            m++;
-        }
-    }
     PQclear(res);
     for (size_t i = 0; i < rrows; i++)
         if (sj_uuid_parse(PQgetvalue(rres, (int)i, 0), acts[m].case_id, NULL) == 0)
