@@ -65,6 +65,37 @@ static char *join_materials(const char *array_text)
     return out;
 }
 
+/* The message of the notification row res (the columns countyd_notify_take()
+ * reads) into m: the text kept from an earlier attempt, else the template
+ * of its kind filled in (never the applicant's name or ID number). */
+static int message_of(const countyd_config *cfg, const PGresult *res, const char *id,
+                      countyd_notify_msg *m, sj_error *err)
+{
+    int rc = 0;
+    m->id = strtoll(id, NULL, 10);
+    (void)sj_uuid_parse(PQgetvalue(res, 0, 1), m->case_id, NULL);
+    m->kind = (sj_notify_kind)atoi(PQgetvalue(res, 0, 2));
+    m->attempt = (uint32_t)strtoul(PQgetvalue(res, 0, 4), NULL, 10) + 1;
+    m->phone = dup_or_null(PQgetvalue(res, 0, 3));
+    m->number = dup_or_null(PQgetvalue(res, 0, 6));
+    if (PQgetvalue(res, 0, 5)[0]) {
+        m->text = dup_or_null(PQgetvalue(res, 0, 5));
+    } else {
+        char *materials = join_materials(PQgetvalue(res, 0, 8));
+        countyd_notify_fields f = {.county = PQgetvalue(res, 0, 11),
+                                   .item = PQgetvalue(res, 0, 7),
+                                   .village = PQgetvalue(res, 0, 10),
+                                   .materials = materials ? materials : "",
+                                   .number = m->number};
+        int k = m->kind >= SJ_NOTIFY_KIND_RESOLVED && m->kind <= SJ_NOTIFY_KIND_MATERIALS
+                    ? (int)m->kind
+                    : (int)SJ_NOTIFY_KIND_RESOLVED;
+        rc = countyd_notify_render(cfg->notify_templates[k], &f, &m->text, err);
+        free(materials);
+    }
+    return rc;
+}
+
 int countyd_notify_take(PGconn *db, const countyd_config *cfg, int64_t now, countyd_notify_msg *m,
                         bool *found, sj_error *err)
 {
@@ -115,27 +146,7 @@ int countyd_notify_take(PGconn *db, const countyd_config *cfg, int64_t now, coun
                 break;
             continue;
         }
-        m->id = strtoll(id, NULL, 10);
-        (void)sj_uuid_parse(PQgetvalue(res, 0, 1), m->case_id, NULL);
-        m->kind = (sj_notify_kind)atoi(PQgetvalue(res, 0, 2));
-        m->attempt = (uint32_t)strtoul(PQgetvalue(res, 0, 4), NULL, 10) + 1;
-        m->phone = dup_or_null(PQgetvalue(res, 0, 3));
-        m->number = dup_or_null(PQgetvalue(res, 0, 6));
-        if (PQgetvalue(res, 0, 5)[0]) {
-            m->text = dup_or_null(PQgetvalue(res, 0, 5));
-        } else {
-            char *materials = join_materials(PQgetvalue(res, 0, 8));
-            countyd_notify_fields f = {.county = PQgetvalue(res, 0, 11),
-                                       .item = PQgetvalue(res, 0, 7),
-                                       .village = PQgetvalue(res, 0, 10),
-                                       .materials = materials ? materials : "",
-                                       .number = m->number};
-            int k = m->kind >= SJ_NOTIFY_KIND_RESOLVED && m->kind <= SJ_NOTIFY_KIND_MATERIALS
-                        ? (int)m->kind
-                        : (int)SJ_NOTIFY_KIND_RESOLVED;
-            rc = countyd_notify_render(cfg->notify_templates[k], &f, &m->text, err);
-            free(materials);
-        }
+        rc = message_of(cfg, res, id, m, err);
         PQclear(res);
         if (rc == 0 && (!m->phone || !m->number || !m->text))
             rc = sj_error_set(err, SJ_ENOMEM, "out of memory");
