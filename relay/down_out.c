@@ -88,7 +88,8 @@ bool down_out_flush(session *s)
     while (s->out_head && !s->closing) {
         out_frame *f = s->out_head;
         sj_error err;
-        int rc = sj_conn_send_payload(s->conn, f->frame + 4, f->len - 4, &err);
+        /* The frame already has its header: sent as it is, no second buffer. */
+        int rc = sj_conn_send_frame(s->conn, f->frame, f->len - 4, &err);
         if (rc == SJ_EBACKPRESSURE)
             return false;
         if (rc == SJ_EUNSUPPORTED)

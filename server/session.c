@@ -180,7 +180,8 @@ static void flush_outq(countyd_session *s)
     while (s->conn && s->out_head && !sj_conn_blocked(s->conn)) {
         outframe *f = s->out_head;
         sj_error err;
-        int rc = sj_conn_send_payload(s->conn, f->frame + 4, f->len - 4, &err);
+        /* The frame already has its header: sent as it is, no second buffer. */
+        int rc = sj_conn_send_frame(s->conn, f->frame, f->len - 4, &err);
         if (rc == SJ_EBACKPRESSURE)
             return;
         if (rc != 0)
