@@ -260,6 +260,7 @@ typedef struct event_row {
     sj_satisfaction satisfaction;
     const char *message_id; /* text uuid */
     const char *named, *named_name; /* ASSIGN, TAKE_OVER, SET_CARRIER: the person named */
+    bool figures_on_case; /* its share of the history figures goes with the case's update */
 } event_row;
 
 /* The processed-message row of a result: the parameters of RECORD_SQL. */
@@ -296,8 +297,10 @@ static const char RECORD_NEW_CASE_SQL[] =
  *
  * The same statement adds the event to the case's history figures that the
  * period statistics count (migration 0017; $31 - $36 from
- * event_figures()); an event that counts for none of them (most) leaves
- * the case row alone. */
+ * event_figures_of()) when no update of the case row carries them: only a
+ * new case's events (an action's go with CASE_UPDATE_SQL, so that the row
+ * is written once); an event that counts for none of them (most, and
+ * every action's) leaves the case row alone. */
 static const char EVENT_SQL[] =
     "WITH e AS (INSERT INTO case_event (case_id, seq, action, actor_person, actor_name,"
     " actor_node, actor_level, actor_unit, at_ms, recorded_at_ms, from_status,"
@@ -339,25 +342,39 @@ static void record_params(record_row *x, const char *message_id, const countyd_p
 /* The event's share of its case's history figures (migration 0017): the
  * time of a finishing event (即办, 办结, 退办), one repeated request for
  * materials, one extension asked or approved, a 不满意 or 差评 feedback;
- * the same conditions as the migration's backfill.  Fills the parameters
- * $31 - $36 of EVENT_SQL. */
-typedef struct event_figures {
-    char fin[24], rep[4], ext_req[4], ext_ok[4];
-    const char *unsat, *bad;
-} event_figures;
-
-static void event_figures_of(const event_row *e, event_figures *f)
+ * the same conditions as the migration's backfill.  Added to sum (the
+ * shares of several events: the latest time, the counts added up). */
+static void event_figures_of(const sj_case_event *ev, int64_t at_ms, sj_satisfaction satisfaction,
+                             case_figures *sum)
 {
-    sj_case_action act = e->ev->action;
+    sj_case_action act = ev->action;
     bool finishing = act == SJ_ACTION_RESOLVE_AT_ONCE || act == SJ_ACTION_RESOLVE ||
                      act == SJ_ACTION_RETURN_UNDOABLE;
     bool feedback = act == SJ_ACTION_FEEDBACK;
-    fmt_i64(f->fin, sizeof(f->fin), finishing ? e->at_ms : 0);
-    snprintf(f->rep, sizeof(f->rep), "%d", e->ev->repeat_materials_request ? 1 : 0);
-    snprintf(f->ext_req, sizeof(f->ext_req), "%d", act == SJ_ACTION_EXTEND_REQUEST ? 1 : 0);
-    snprintf(f->ext_ok, sizeof(f->ext_ok), "%d", act == SJ_ACTION_EXTEND_APPROVE ? 1 : 0);
-    f->unsat = b(feedback && e->satisfaction == SJ_SATISFACTION_UNSATISFIED);
-    f->bad = b(feedback && sj_satisfaction_is_bad(e->satisfaction));
+    if (finishing && at_ms > sum->fin)
+        sum->fin = at_ms;
+    sum->rep += ev->repeat_materials_request ? 1 : 0;
+    sum->ext_req += act == SJ_ACTION_EXTEND_REQUEST ? 1 : 0;
+    sum->ext_ok += act == SJ_ACTION_EXTEND_APPROVE ? 1 : 0;
+    sum->unsat = sum->unsat || (feedback && satisfaction == SJ_SATISFACTION_UNSATISFIED);
+    sum->bad = sum->bad || (feedback && sj_satisfaction_is_bad(satisfaction));
+}
+
+/* Figures as statement parameters: $31 - $36 of EVENT_SQL, $45 - $50 of
+ * CASE_UPDATE_SQL. */
+typedef struct figures_text {
+    char fin[24], rep[16], ext_req[16], ext_ok[16];
+    const char *unsat, *bad;
+} figures_text;
+
+static void figures_format(const case_figures *f, figures_text *t)
+{
+    fmt_i64(t->fin, sizeof(t->fin), f->fin);
+    snprintf(t->rep, sizeof(t->rep), "%d", f->rep);
+    snprintf(t->ext_req, sizeof(t->ext_req), "%d", f->ext_req);
+    snprintf(t->ext_ok, sizeof(t->ext_ok), "%d", f->ext_ok);
+    t->unsat = b(f->unsat);
+    t->bad = b(f->bad);
 }
 
 /* Writes one event and its feed row; r->village/feed_seq are updated.
@@ -382,8 +399,11 @@ static int write_event(countyd_apply *a, const char *village, const event_row *e
     snprintf(sat, sizeof(sat), "%d", (int)e->satisfaction);
     snprintf(cd, sizeof(cd), "%u", e->ev->clock_days);
     fmt_i64(due, sizeof(due), e->ev->due_at_ms);
-    event_figures fig;
-    event_figures_of(e, &fig);
+    case_figures share = {0};
+    if (!e->figures_on_case)
+        event_figures_of(e->ev, e->at_ms, e->satisfaction, &share);
+    figures_text fig;
+    figures_format(&share, &fig);
     if (countyd_db_text_array(e->materials, e->n_materials, &mats) != 0)
         return sj_error_set(err, SJ_ENOMEM, "out of memory");
     const char *p[] = {e->case_id, seq, action, e->person, e->person_name, e->node, level, e->unit,
@@ -739,7 +759,7 @@ static int write_submit(countyd_apply *a, const countyd_apply_msg *m, const char
         kept.carrier = pl->carrier;
         kept.carrier_name = pl->carrier_name;
         if ((rc = countyd_apply_touched_keep(a, r->case_id, &kept, (int)out->n_events, "", r, -1,
-                                             err)) != 0)
+                                             NULL, err)) != 0)
             return rc;
     }
     r->status = SANJI__ACK_STATUS__ACK_STATUS_APPLIED;
@@ -910,7 +930,9 @@ static int apply_action(countyd_apply *a, const countyd_apply_msg *m, const char
     return act_on_case(a, act, &who, mid, r, err);
 }
 
-/* A case's row after an action (every column an action may change). */
+/* A case's row after an action (every column an action may change), and
+ * ($45 - $50) what the action's events add to its history figures
+ * (migration 0017): the row is written once per action. */
 static const char CASE_UPDATE_SQL[] =
     "UPDATE cases SET status = $2, resume_status = $3, holder_level = $4, holder_unit = $5,"
     " version = $6, handling = $7, overdue = $8, supervised = $9, escalated = $10,"
@@ -922,7 +944,13 @@ static const char CASE_UPDATE_SQL[] =
     " extension_days = $31, return_count = $32, notify_state = $33, notify_attempts = $34,"
     " notify_at_ms = $35, notify_retry_at_ms = $36, assignee = $37, assignee_name = $38,"
     " carrier = $39, carrier_name = $40, rectify_due_at_ms = $41, rectified_at_ms = $42,"
-    " called_back_at_ms = $43, rectify_late = $44 WHERE case_id = $1 RETURNING 1";
+    " called_back_at_ms = $43, rectify_late = $44,"
+    " finished_event_at_ms = greatest(finished_event_at_ms, $45::bigint),"
+    " repeat_requests = repeat_requests + $46::integer,"
+    " extensions_asked = extensions_asked + $47::integer,"
+    " extensions_approved = extensions_approved + $48::integer,"
+    " feedback_unsatisfied = feedback_unsatisfied OR $49::boolean,"
+    " feedback_bad = feedback_bad OR $50::boolean WHERE case_id = $1 RETURNING 1";
 
 /* The case an action is judged against: as an earlier message of this
  * batch left it (set-based mode, *t set), else its row loaded FOR UPDATE
@@ -998,9 +1026,10 @@ static int judge_records(countyd_apply *a, const sj_action *action, const sj_cas
 }
 
 /* The case row as the action left it: every column an action may change
- * (CASE_UPDATE_SQL), run now or deferred (apply_exec.c). */
+ * and what fig adds to its history figures (CASE_UPDATE_SQL), run now or
+ * deferred (apply_exec.c). */
 static int write_case_row(countyd_apply *a, const char *cid, const sj_case *c,
-                          countyd_apply_result *r, sj_error *err)
+                          const case_figures *fig, countyd_apply_result *r, sj_error *err)
 {
     char *mats = NULL;
     if (countyd_db_text_array(c->materials, c->n_materials, &mats) != 0)
@@ -1011,6 +1040,8 @@ static int write_case_row(countyd_apply *a, const char *cid, const sj_case *c,
     fmt_i64(rdue, sizeof(rdue), c->rectify_due_at_ms);
     fmt_i64(rat, sizeof(rat), c->rectified_at_ms);
     fmt_i64(cbat, sizeof(cbat), c->called_back_at_ms);
+    figures_text ft;
+    figures_format(fig, &ft);
     snprintf(ns, sizeof(ns), "%d", (int)c->notify);
     snprintf(na, sizeof(na), "%u", c->notify_attempts);
     fmt_i64(nat, sizeof(nat), c->notify_at_ms);
@@ -1042,9 +1073,10 @@ static int write_case_row(countyd_apply *a, const char *cid, const sj_case *c,
                        c->department_code ? c->department_code : "", dr, due,
                        b(c->due_provisional), pa, pd, xd, xp, rcn, ns, na, nat, nrt,
                        SJ__T(c->assignee), SJ__T(c->assignee_name), SJ__T(c->carrier),
-                       SJ__T(c->carrier_name), rdue, rat, cbat, b(c->rectify_late)};
+                       SJ__T(c->carrier_name), rdue, rat, cbat, b(c->rectify_late), ft.fin,
+                       ft.rep, ft.ext_req, ft.ext_ok, ft.unsat, ft.bad};
 #undef SJ__T
-    int rc = countyd_apply_run_write(a, CASE_UPDATE_SQL, 44, p, SINK_ONE_ROW, r, err);
+    int rc = countyd_apply_run_write(a, CASE_UPDATE_SQL, 50, p, SINK_ONE_ROW, r, err);
     free(mats);
     return rc;
 }
@@ -1110,9 +1142,15 @@ static int act_on_case(countyd_apply *a, const Sanji__CaseAction *act, const act
         goto out;
     }
     const sj_case *c = &out.next;
+    /* The events' shares of the history figures go with the case's update;
+     * in the set-based mode that update replaces the one an earlier message
+     * of the batch made of the case, so it carries that one's too. */
+    case_figures fig = t && t->update >= 0 ? t->fig : (case_figures){0};
+    for (size_t i = 0; i < out.n_events; i++)
+        event_figures_of(&out.events[i], at, (sj_satisfaction)act->satisfaction, &fig);
     before_write(a);
     long update_at = a->pipelined ? (long)a->pipe->n : -1;
-    if ((rc = write_case_row(a, cid, c, r, err)) != 0)
+    if ((rc = write_case_row(a, cid, c, &fig, r, err)) != 0)
         goto out;
     int next = last_seq + 1;
     r->status = SANJI__ACK_STATUS__ACK_STATUS_APPLIED; /* final before the last write_event() */
@@ -1127,7 +1165,7 @@ static int act_on_case(countyd_apply *a, const Sanji__CaseAction *act, const act
                        .materials = (const char *const *)act->materials,
                        .n_materials = act->n_materials,
                        .satisfaction = (sj_satisfaction)act->satisfaction, .message_id = mid,
-                       .named = named, .named_name = named_name};
+                       .named = named, .named_name = named_name, .figures_on_case = true};
         /* The villager's message is queued with the event that calls for
          * it, in this transaction: exactly once per event. */
         if ((rc = queue_notification(a, cid, e.seq, &out.events[i], at, r, err)) != 0)
@@ -1138,7 +1176,7 @@ static int act_on_case(countyd_apply *a, const Sanji__CaseAction *act, const act
     if (countyd_apply_set_mode(a) &&
         (rc = countyd_apply_touched_keep(a, r->case_id, c, next + (int)out.n_events - 1,
                                          r->case_number, t ? t->submit : NULL, update_at,
-                                         err)) != 0)
+                                         &fig, err)) != 0)
         goto out;
     r->status = SANJI__ACK_STATUS__ACK_STATUS_APPLIED;
     r->case_version = c->version;

@@ -111,10 +111,13 @@ int countyd_apply_number_later(countyd_apply *a, countyd_apply_result *r,
  * its last event, its number ("" when registered in this batch, with the
  * registration's result), and, for an action, the index of its deferred
  * update (else -1), which replaces the one an earlier message of the
- * batch deferred: only the last state of a row is written. */
+ * batch deferred: only the last state of a row is written.  fig is what
+ * that update adds to the case's history figures: its caller has summed
+ * in the superseded update's (t->fig), so no event's share is lost. */
 int countyd_apply_touched_keep(countyd_apply *a, const uint8_t id[16], const sj_case *c,
                                int last_seq, const char *number,
-                               const countyd_apply_result *submit, long update_at, sj_error *err)
+                               const countyd_apply_result *submit, long update_at,
+                               const case_figures *fig, sj_error *err)
 {
     countyd_apply_pipe *pp = a->pipe;
     touched *t = countyd_apply_touched_find(pp, id);
@@ -132,6 +135,7 @@ int countyd_apply_touched_keep(countyd_apply *a, const uint8_t id[16], const sj_
         snprintf(t->number, sizeof(t->number), "%s", number);
         t->submit = submit;
         t->update = -1;
+        t->fig = (case_figures){0};
     }
     if (case_keep(pp, c, &t->c) != 0)
         return sj_error_set(err, SJ_ENOMEM, "out of memory");
@@ -140,6 +144,7 @@ int countyd_apply_touched_keep(countyd_apply *a, const uint8_t id[16], const sj_
         if (t->update >= 0)
             pp->d[t->update].sql = NULL; /* superseded: the set-based flush skips it */
         t->update = update_at;
+        t->fig = fig ? *fig : (case_figures){0};
     }
     return 0;
 }

@@ -31,6 +31,17 @@ typedef struct deferred {
     countyd_apply_result *r;
 } deferred;
 
+/* A case's history figures that the period statistics count (migration
+ * 0017), as the share of one event or the sum of several: the time of the
+ * last finishing event, repeated requests for materials, extensions asked
+ * and approved, a 不满意 or 差评 feedback.  apply.c's event_figures_of()
+ * is the one rule for an event's share. */
+typedef struct case_figures {
+    int64_t fin;
+    int rep, ext_req, ext_ok;
+    bool unsat, bad;
+} case_figures;
+
 /* The set-based mode applies several messages on one case in one batch:
  * a case the batch wrote is kept here as the messages left it, and the
  * next message on it is judged against that, as the serial mode judges it
@@ -42,6 +53,8 @@ typedef struct touched {
     char number[32];                    /* "" for a case registered in this batch */
     const countyd_apply_result *submit; /* that registration's result (its number) */
     long update;                        /* index in d of its deferred update, or -1 */
+    case_figures fig;                   /* the figures that update adds (all the batch's
+                                           actions on the case) */
 } touched;
 
 /* A result whose case number is that of a case registered in the same
@@ -82,7 +95,7 @@ int countyd_apply_number_later(countyd_apply *a, countyd_apply_result *r,
 int countyd_apply_touched_keep(countyd_apply *a, const uint8_t id[16], const sj_case *c,
                                int last_seq, const char *number,
                                const countyd_apply_result *submit, long update_at,
-                               sj_error *err);
+                               const case_figures *fig, sj_error *err);
 
 /* Keeps a copy of a statement and its parameters for the flush. */
 int countyd_apply_defer(countyd_apply *a, const char *sql, int n, const char *const *params,

@@ -42,6 +42,9 @@ static const char SET_CASE_INSERT_SQL[] =
     " c24::integer, c25::boolean, c26::smallint, c27, c28 FROM y ORDER BY ord RETURNING 1)"
     " SELECT ord, number FROM y ORDER BY ord";
 
+/* A case's last state in the batch, with ($45 - $50) what all the
+ * batch's actions on it add to its history figures (apply.c
+ * CASE_UPDATE_SQL): one write of the row per batch. */
 static const char SET_CASE_UPDATE_SQL[] =
     "WITH i AS (SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[],"
     " $5::text[], $6::text[], $7::text[], $8::text[], $9::text[], $10::text[], $11::text[],"
@@ -50,10 +53,11 @@ static const char SET_CASE_UPDATE_SQL[] =
     " $24::text[], $25::text[], $26::text[], $27::text[], $28::text[], $29::text[],"
     " $30::text[], $31::text[], $32::text[], $33::text[], $34::text[], $35::text[],"
     " $36::text[], $37::text[], $38::text[], $39::text[], $40::text[], $41::text[],"
-    " $42::text[], $43::text[], $44::text[]) WITH ORDINALITY AS"
+    " $42::text[], $43::text[], $44::text[], $45::text[], $46::text[], $47::text[],"
+    " $48::text[], $49::text[], $50::text[]) WITH ORDINALITY AS"
     " i(c1, c2, c3, c4, c5, c6, c7, c8, c9, c10, c11, c12, c13, c14, c15, c16, c17, c18, c19,"
     " c20, c21, c22, c23, c24, c25, c26, c27, c28, c29, c30, c31, c32, c33, c34, c35, c36,"
-    " c37, c38, c39, c40, c41, c42, c43, c44, ord)) UPDATE cases SET status = c2::smallint, resume_status ="
+    " c37, c38, c39, c40, c41, c42, c43, c44, c45, c46, c47, c48, c49, c50, ord)) UPDATE cases SET status = c2::smallint, resume_status ="
     " c3::smallint, holder_level = c4::smallint, holder_unit = c5, version = c6::bigint,"
     " handling = c7::smallint, overdue = c8::boolean, supervised = c9::boolean, escalated ="
     " c10::boolean, reached_county = c11::boolean, warn_level = c12::integer, urge_count ="
@@ -67,12 +71,19 @@ static const char SET_CASE_UPDATE_SQL[] =
     " notify_attempts = c34::integer, notify_at_ms = c35::bigint, notify_retry_at_ms ="
     " c36::bigint, assignee = c37, assignee_name = c38, carrier = c39, carrier_name = c40,"
     " rectify_due_at_ms = c41::bigint, rectified_at_ms = c42::bigint, called_back_at_ms ="
-    " c43::bigint, rectify_late = c44::boolean"
+    " c43::bigint, rectify_late = c44::boolean, finished_event_at_ms ="
+    " greatest(cases.finished_event_at_ms, c45::bigint), repeat_requests ="
+    " cases.repeat_requests + c46::integer, extensions_asked = cases.extensions_asked +"
+    " c47::integer, extensions_approved = cases.extensions_approved + c48::integer,"
+    " feedback_unsatisfied = cases.feedback_unsatisfied OR c49::boolean, feedback_bad ="
+    " cases.feedback_bad OR c50::boolean"
     " FROM i WHERE cases.case_id = i.c1::uuid RETURNING i.ord";
 
 /* The events, and (s) each case's share of them in its history figures
  * (migration 0017, apply.c EVENT_SQL), added up per case: one update of a
- * case however many of its events the batch holds. */
+ * case however many of its events the batch holds.  Only a new case's
+ * events carry a share here; an action's go with its case's update
+ * (SET_CASE_UPDATE_SQL). */
 static const char SET_EVENT_SQL[] =
     "WITH i AS (SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[],"
     " $5::text[], $6::text[], $7::text[], $8::text[], $9::text[], $10::text[], $11::text[],"
@@ -134,7 +145,7 @@ static const struct {
     bool row_per_row; /* returns a row for each row given */
 } kinds[COUNTYD_SET_KINDS] = {
     [COUNTYD_SET_CASE_INSERT] = {SET_CASE_INSERT_SQL, 28, true},
-    [COUNTYD_SET_CASE_UPDATE] = {SET_CASE_UPDATE_SQL, 44, true},
+    [COUNTYD_SET_CASE_UPDATE] = {SET_CASE_UPDATE_SQL, 50, true},
     [COUNTYD_SET_EVENT] = {SET_EVENT_SQL, 36, true},
     [COUNTYD_SET_NOTIFY] = {SET_NOTIFY_SQL, 4, true},
     [COUNTYD_SET_RECORD] = {SET_RECORD_SQL, 9, false},
@@ -145,7 +156,7 @@ int countyd_set_columns(countyd_set_kind kind)
     return kinds[kind].columns;
 }
 
-#define SET_COLUMNS_MAX 44
+#define SET_COLUMNS_MAX 50
 
 int countyd_set_write(PGconn *db, const countyd_set_rows sets[COUNTYD_SET_KINDS],
                       PGresult *res[COUNTYD_SET_KINDS], sj_error *err)

@@ -914,7 +914,7 @@ static void test_same_case_twice_runs_serially(void **state)
 
 /* --- the set-based writes compared with the other modes ---------------------- */
 
-enum { MODES_RESULTS = 24 };
+enum { MODES_RESULTS = 26 };
 
 /* One batch of the mode comparison: applied, results appended at *at. */
 static void modes_batch(fx *f, const countyd_apply_msg *m, size_t n, countyd_apply_result *out,
@@ -992,8 +992,13 @@ static size_t modes_scenario(fx *f, countyd_apply_result out[MODES_RESULTS])
     act fb;
     make_action(&fb, 3, SANJI__CASE_ACTION_TYPE__CASE_ACTION_FEEDBACK, 2, "pa");
     fb.a.satisfaction = 5; /* 非常不满意: a 差评 in the case's history figures */
-    countyd_apply_msg b7[1] = {aft_msg(f, &P_VA, NULL, &fb.a)};
-    modes_batch(f, b7, 1, out, &at);
+    act x1, x2;
+    make_action(&x1, 9, SANJI__CASE_ACTION_TYPE__CASE_ACTION_RESOLVE_AT_ONCE, 1, "pb");
+    x1.a.result = "已答复";
+    make_action(&x2, 9, SANJI__CASE_ACTION_TYPE__CASE_ACTION_FEEDBACK, 2, "pb");
+    x2.a.satisfaction = 5;
+    countyd_apply_msg b7[3] = {aft_msg(f, &P_VA, NULL, &fb.a), aft_msg(f, &P_VB, NULL, &x1.a), aft_msg(f, &P_VB, NULL, &x2.a)};
+    modes_batch(f, b7, 3, out, &at);
     return at;
 }
 
@@ -1079,8 +1084,10 @@ static void test_set_based_equals_rows_and_serial(void **state)
     expect_refused(&set[20], SJ_ECASE_EXISTS);
     expect_applied(&set[21], 1);
     expect_applied(&set[22], 3); /* the 差评 */
+    expect_applied(&set[23], 2);
+    expect_applied(&set[24], 3);
     expect_feed_gapless(f, VA, 10);
-    expect_feed_gapless(f, VB, 6);
+    expect_feed_gapless(f, VB, 8);
 
     void *other = NULL, *third = NULL;
     assert_int_equal(setup(&other), 0);
