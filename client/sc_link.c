@@ -197,9 +197,12 @@ static void on_welcome(sc_client *c, sj_conn *conn, const Sanji__Welcome *w)
                    .upstream_online = c->upstream_online};
     sc_client_emit(c, &ev);
     sc_send_flush(c);
+    /* Presence at once when someone is logged in here: a CLI command may
+     * end before its first heartbeat, and the county would never learn the
+     * station was staffed. */
     char report[SJ_LOGIN_REPORT_SIZE];
     sc_login_report_read(c, report);
-    if (report[0])
+    if (report[0] || c->person_id[0])
         sc_link_send_status(c);
 }
 
@@ -301,9 +304,10 @@ static const sj_dialer_callbacks DIALER_CBS = {
     .on_stopped = d_on_stopped,
 };
 
-/* Our status upward: with the heartbeat, and at once after a Welcome or a
- * wrong password while wrong passwords wait to be reported.  They are
- * dropped from the store once handed to the link. */
+/* Our status upward: with the heartbeat, at once after a wrong password,
+ * and at once after a Welcome when someone is logged in or wrong passwords
+ * wait to be reported.  Wrong passwords are dropped from the store once
+ * handed to the link. */
 void sc_link_send_status(sc_client *c)
 {
     if (!c->conn || !c->welcomed)

@@ -518,6 +518,82 @@ static bool recently_given(int port)
     return false;
 }
 
+/* Ports handed out are also reserved across the test programs that run
+ * side by side: a daemon restarted by one test (kill -9, then start on the
+ * same port) leaves its port unbound for a while, and another test's pick
+ * must not land on it meanwhile.  A reservation is a file named after the
+ * port in PORT_DIR holding the reserving program's pid; the program removes
+ * its own at exit, and one whose program is gone is taken over. */
+#define PORT_DIR "/tmp/sanji-test-ports"
+static int reserved_ports[RECENT_PORTS];
+static unsigned reserved_next;
+static pid_t reserved_by;
+
+static void release_ports(void)
+{
+    if (getpid() != reserved_by)
+        return; /* a forked child that did not exec */
+    char path[64];
+    for (int i = 0; i < RECENT_PORTS; i++)
+        if (reserved_ports[i] > 0) {
+            snprintf(path, sizeof path, PORT_DIR "/%d", reserved_ports[i]);
+            (void)unlink(path);
+        }
+}
+
+static bool reservation_stale(const char *path)
+{
+    char buf[32] = {0};
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return errno == ENOENT;
+    ssize_t n = read(fd, buf, sizeof buf - 1);
+    close(fd);
+    long pid = n > 0 ? strtol(buf, NULL, 10) : 0;
+    /* An empty file is one being written: not stale. */
+    return n > 0 && pid > 0 && kill((pid_t)pid, 0) < 0 && errno == ESRCH;
+}
+
+/* Reserves PORT for this program; false when another live program has. */
+static bool reserve_port(int port)
+{
+    if (reserved_by == 0) {
+        (void)mkdir(PORT_DIR, 01777);
+        (void)chmod(PORT_DIR, 01777);
+        reserved_by = getpid();
+        atexit(release_ports);
+    }
+    char path[64];
+    snprintf(path, sizeof path, PORT_DIR "/%d", port);
+    for (int attempt = 0; attempt < 2; attempt++) {
+        int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
+        if (fd >= 0) {
+            char pid[32];
+            int len = snprintf(pid, sizeof pid, "%d\n", (int)getpid());
+            bool ok = write(fd, pid, (size_t)len) == len;
+            close(fd);
+            if (!ok) {
+                (void)unlink(path);
+                return false;
+            }
+            int slot = (int)(reserved_next++ % RECENT_PORTS);
+            if (reserved_ports[slot] > 0) { /* the oldest goes */
+                char old[64];
+                snprintf(old, sizeof old, PORT_DIR "/%d", reserved_ports[slot]);
+                (void)unlink(old);
+            }
+            reserved_ports[slot] = port;
+            return true;
+        }
+        if (errno != EEXIST) /* no folder to share: the bind test alone */
+            return true;
+        if (!reservation_stale(path))
+            return false;
+        (void)unlink(path);
+    }
+    return false;
+}
+
 /* Below the ephemeral range, from PICK_LO up: no outgoing connection takes
  * those, and tests running beside each other pick at random among
  * thousands. */
@@ -541,7 +617,7 @@ int sj_test_proc_free_port(void)
         state ^= state >> 7;
         state ^= state << 17;
         int port = PICK_LO + (int)(state % (uint64_t)(top - PICK_LO));
-        if (!recently_given(port) && port_bindable(port)) {
+        if (!recently_given(port) && port_bindable(port) && reserve_port(port)) {
             recent_ports[recent_next++ % RECENT_PORTS] = port;
             return port;
         }
