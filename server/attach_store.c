@@ -388,6 +388,37 @@ static Sanji__AttachmentInfo *info_row(countyd_arena *a, const PGresult *res, in
     return in;
 }
 
+/* The piece of a complete attachment (text id aid, size bytes) the query
+ * asks for, at most PIECE_MAX bytes, into ar->data and ar->offset. */
+static int read_piece(PGconn *db, countyd_arena *a, const Sanji__AttachmentQuery *q,
+                      const char *aid, uint64_t size, Sanji__AttachmentResult *ar, sj_error *err)
+{
+    int rc;
+    PGresult *res = NULL;
+    uint32_t want = q->max_bytes ? q->max_bytes : PIECE_DEFAULT;
+    if (want > PIECE_MAX)
+        want = PIECE_MAX;
+    uint64_t off = q->offset < size ? q->offset : size;
+    char from[24], len[16];
+    snprintf(from, sizeof from, "%" PRIu64, off + 1);
+    snprintf(len, sizeof len, "%u", (unsigned)want);
+    const char *p[] = {aid, from, len};
+    if ((rc = exec_bin(db,
+                       "SELECT substring(b.data FROM $2::int FOR $3::int) FROM attachment_blob b"
+                       " JOIN attachment t ON t.sha256 = b.sha256 WHERE t.attachment_id = $1",
+                       3, p, NULL, NULL, 1, &res, "attachment data", err)) != 0)
+        return rc;
+    if (PQntuples(res) == 1) {
+        size_t dl = (size_t)PQgetlength(res, 0, 0);
+        uint8_t *d = countyd_arena_alloc(a, dl ? dl : 1);
+        memcpy(d, PQgetvalue(res, 0, 0), dl);
+        ar->data = (ProtobufCBinaryData){dl, d};
+        ar->offset = off;
+    }
+    PQclear(res);
+    return 0;
+}
+
 int countyd_attach_query(PGconn *db, countyd_arena *a, const countyd_asker *k,
                          const Sanji__AttachmentQuery *q, Sanji__QueryResult *out, sj_error *err)
 {
@@ -453,26 +484,5 @@ int countyd_attach_query(PGconn *db, countyd_arena *a, const countyd_asker *k,
                                 "once the station's upload is done.");
         return 0;
     }
-    uint32_t want = q->max_bytes ? q->max_bytes : PIECE_DEFAULT;
-    if (want > PIECE_MAX)
-        want = PIECE_MAX;
-    uint64_t off = q->offset < in->size ? q->offset : in->size;
-    char from[24], len[16];
-    snprintf(from, sizeof from, "%" PRIu64, off + 1);
-    snprintf(len, sizeof len, "%u", (unsigned)want);
-    const char *p[] = {aid, from, len};
-    if ((rc = exec_bin(db,
-                       "SELECT substring(b.data FROM $2::int FOR $3::int) FROM attachment_blob b"
-                       " JOIN attachment t ON t.sha256 = b.sha256 WHERE t.attachment_id = $1",
-                       3, p, NULL, NULL, 1, &res, "attachment data", err)) != 0)
-        return rc;
-    if (PQntuples(res) == 1) {
-        size_t dl = (size_t)PQgetlength(res, 0, 0);
-        uint8_t *d = countyd_arena_alloc(a, dl ? dl : 1);
-        memcpy(d, PQgetvalue(res, 0, 0), dl);
-        ar->data = (ProtobufCBinaryData){dl, d};
-        ar->offset = off;
-    }
-    PQclear(res);
-    return 0;
+    return read_piece(db, a, q, aid, in->size, ar, err);
 }
