@@ -56,8 +56,8 @@ typedef struct deferred {
 /* A case's history figures that the period statistics count (migration
  * 0017), as the share of one event or the sum of several: the time of the
  * last finishing event, repeated requests for materials, extensions asked
- * and approved, a 不满意 or 差评 feedback.  apply.c's event_figures_of()
- * is the one rule for an event's share. */
+ * and approved, a 不满意 or 差评 feedback.  countyd_apply_event_figures()
+ * (apply_row.c) is the one rule for an event's share. */
 typedef struct case_figures {
     int64_t fin;
     int rep, ext_req, ext_ok;

@@ -11,7 +11,8 @@
  *
  * Entry points (apply_int.h): countyd_apply_write_event(),
  * countyd_apply_record_result(), countyd_apply_lookup_processed(),
- * countyd_apply_queue_notification(); countyd_apply_set_kind().
+ * countyd_apply_queue_notification(); countyd_apply_set_kind();
+ * countyd_apply_stored_result() (apply.h).
  */
 #include "apply_int.h"
 
@@ -229,36 +230,45 @@ int countyd_apply_record_result(countyd_apply *a, const char *message_id, const 
     return fresh;
 }
 
-/* The stored result of a message id recorded earlier (a redelivery),
- * into r. */
-int countyd_apply_lookup_processed(countyd_apply *a, const char *message_id,
-                                   countyd_apply_result *r, sj_error *err)
+int countyd_apply_stored_result(PGconn *db, const char *message_id, countyd_apply_result *r,
+                                sj_error *err)
 {
     PGresult *res;
     const char *p[] = {message_id};
-    int rc = countyd_db_query(a->db,
+    int rc = countyd_db_query(db,
                               "SELECT status, code, reason, coalesce(case_id::text, ''),"
                               " case_number, case_version FROM processed_message"
                               " WHERE message_id = $1",
                               1, p, &res, err);
     if (rc != 0)
         return rc;
-    if (PQntuples(res) != 1) {
-        PQclear(res);
-        /* countyd_apply_record_result() just found the row in this transaction. */
-        return sj_error_set(err, SJ_EINTERNAL, "processed message %s vanished", message_id);
+    int found = PQntuples(res) == 1;
+    if (found) {
+        memset(r, 0, sizeof(*r));
+        r->status = (Sanji__AckStatus)atoi(PQgetvalue(res, 0, 0));
+        r->code = atoi(PQgetvalue(res, 0, 1));
+        snprintf(r->reason, sizeof(r->reason), "%s", PQgetvalue(res, 0, 2));
+        if (PQgetvalue(res, 0, 3)[0])
+            (void)sj_uuid_parse(PQgetvalue(res, 0, 3), r->case_id, NULL);
+        snprintf(r->case_number, sizeof(r->case_number), "%s", PQgetvalue(res, 0, 4));
+        r->case_version = strtoull(PQgetvalue(res, 0, 5), NULL, 10);
+        r->redelivered = true;
     }
-    memset(r, 0, sizeof(*r));
-    r->status = (Sanji__AckStatus)atoi(PQgetvalue(res, 0, 0));
-    r->code = atoi(PQgetvalue(res, 0, 1));
-    snprintf(r->reason, sizeof(r->reason), "%s", PQgetvalue(res, 0, 2));
-    if (PQgetvalue(res, 0, 3)[0])
-        (void)sj_uuid_parse(PQgetvalue(res, 0, 3), r->case_id, NULL);
-    snprintf(r->case_number, sizeof(r->case_number), "%s", PQgetvalue(res, 0, 4));
-    r->case_version = strtoull(PQgetvalue(res, 0, 5), NULL, 10);
-    r->redelivered = true;
     PQclear(res);
-    return 0;
+    return found;
+}
+
+/* The stored result of a message id recorded earlier (a redelivery),
+ * into r. */
+int countyd_apply_lookup_processed(countyd_apply *a, const char *message_id,
+                                   countyd_apply_result *r, sj_error *err)
+{
+    int rc = countyd_apply_stored_result(a->db, message_id, r, err);
+    if (rc < 0)
+        return rc;
+    /* countyd_apply_record_result() just found the row in this transaction. */
+    return rc == 1 ? 0
+                   : sj_error_set(err, SJ_EINTERNAL, "processed message %s vanished", message_id);
 }
 
 static const char NOTIFY_SQL[] =

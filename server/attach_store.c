@@ -47,33 +47,6 @@ static void refused(countyd_apply_result *r, int code, const char *why)
     snprintf(r->reason, sizeof r->reason, "%s", why);
 }
 
-/* The stored result of msg (text uuid) into r: 1 when found, 0 if not. */
-static int stored_result(PGconn *db, const char *msg, countyd_apply_result *r, sj_error *err)
-{
-    PGresult *res = NULL;
-    const char *p[] = {msg};
-    int rc = countyd_db_query(db,
-                              "SELECT status, code, reason, coalesce(case_id::text, ''),"
-                              " case_number, case_version FROM processed_message"
-                              " WHERE message_id = $1",
-                              1, p, &res, err);
-    if (rc != 0)
-        return rc;
-    int found = PQntuples(res) == 1;
-    if (found) {
-        r->status = (Sanji__AckStatus)atoi(PQgetvalue(res, 0, 0));
-        r->code = atoi(PQgetvalue(res, 0, 1));
-        snprintf(r->reason, sizeof r->reason, "%s", PQgetvalue(res, 0, 2));
-        if (PQgetvalue(res, 0, 3)[0])
-            (void)sj_uuid_parse(PQgetvalue(res, 0, 3), r->case_id, NULL);
-        snprintf(r->case_number, sizeof r->case_number, "%s", PQgetvalue(res, 0, 4));
-        r->case_version = strtoull(PQgetvalue(res, 0, 5), NULL, 10);
-        r->redelivered = true;
-    }
-    PQclear(res);
-    return found;
-}
-
 /* Every chunk is there: the file is put together and its hash checked.
  * Returns 0 (stored, complete), SJ_EATTACH_HASH (r refused) or a database
  * error. */
@@ -303,7 +276,7 @@ int countyd_attach_apply(PGconn *db, const uint8_t msg_id[16], const countyd_pee
     int rc = countyd_db_exec(db, "BEGIN", 0, NULL, err);
     if (rc != 0)
         return rc;
-    rc = stored_result(db, mid, r, err);
+    rc = countyd_apply_stored_result(db, mid, r, err);
     if (rc == 1)
         return countyd_db_exec(db, "COMMIT", 0, NULL, err);
     if (rc == 0)
