@@ -239,8 +239,8 @@ static int apply_one(countyd_apply *a, const countyd_apply_msg *m, countyd_apply
     }
     if (rc < 0)
         return rc;
-    bool recorded =
-        rc == 0 && a->recorded; /* with the last event, by countyd_apply_write_event() */
+    /* Recorded with the last event, by countyd_apply_write_event(). */
+    bool recorded = rc == 0 && a->recorded;
     if (rc == REFUSED && a->safe) {
         if ((rc = countyd_db_exec(a->db, "ROLLBACK TO SAVEPOINT msg", 0, NULL, err)) != 0)
             return rc;

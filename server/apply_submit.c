@@ -187,39 +187,15 @@ static int write_submit(countyd_apply *a, const countyd_apply_msg *m, const char
     countyd_apply_i64(due_s, sizeof(due_s), c->due_at_ms);
     countyd_apply_i64(upd, sizeof(upd), c->updated_at_ms);
     countyd_apply_i64(appt, sizeof(appt), s->appointment_at_ms > 0 ? s->appointment_at_ms : 0);
-    const char *p[] = {pl->cid,
-                       prefix,
-                       s->village,
-                       pl->item->code,
-                       pl->item->name,
-                       minl,
-                       ap->name,
-                       pl->id_number,
-                       ap->phone,
-                       s->request_text,
-                       s->actor_person,
-                       pl->person_name,
-                       hl,
-                       c->holder_unit,
-                       st,
-                       ver,
-                       reg,
-                       due_s,
-                       upd,
-                       countyd_apply_tf(s->urgent),
-                       appt,
-                       a->county,
-                       day,
-                       lim,
-                       countyd_apply_tf(c->due_provisional),
-                       ns,
-                       pl->carrier,
-                       pl->carrier_name};
+    const char *p[] = {pl->cid, prefix, s->village, pl->item->code, pl->item->name, minl, ap->name,
+                       pl->id_number, ap->phone, s->request_text, s->actor_person,
+                       pl->person_name, hl, c->holder_unit, st, ver, reg, due_s, upd,
+                       countyd_apply_tf(s->urgent), appt, a->county, day, lim,
+                       countyd_apply_tf(c->due_provisional), ns, pl->carrier, pl->carrier_name};
     if ((rc = countyd_apply_run_write(a, countyd_apply_case_insert_sql, 28, p, SINK_NUMBER, r,
                                       err)) != 0)
         return rc;
-    r->status = SANJI__ACK_STATUS__ACK_STATUS_APPLIED; /* final before the last
-                                                          countyd_apply_write_event() */
+    r->status = SANJI__ACK_STATUS__ACK_STATUS_APPLIED; /* final before the last event's write */
     r->case_version = c->version;
     const sj_case_outcome *out = &pl->out;
     for (size_t i = 0; i < out->n_events; i++) {
@@ -228,8 +204,8 @@ static int write_submit(countyd_apply *a, const countyd_apply_msg *m, const char
                        .node = m->peer->node ? m->peer->node : "", .level = SJ_LEVEL_VILLAGE,
                        .unit = pl->actor.unit, .at_ms = pl->start, .recorded_ms = pl->now,
                        .note = s->request_text, .message_id = mid};
-        if ((rc = countyd_apply_write_event(a, s->village, &e, i + 1 == out->n_events, r, err)) !=
-            0)
+        if ((rc = countyd_apply_write_event(a, s->village, &e, i + 1 == out->n_events, r,
+                                            err)) != 0)
             return rc;
     }
     if (countyd_apply_set_mode(a)) {
