@@ -91,7 +91,7 @@ int countyd_admin_person_reset_verifier(PGconn *db, const countyd_admin_by *by, 
                                         const char *verifier, sj_error *err);
 /* Writes the audit row of a change made inside the caller's transaction
  * and raises each named reference version (refs NULL-ended); no COMMIT.
- * The apply path's password change (apply.c) uses it. */
+ * The apply path's password change (apply_person.c) uses it. */
 int countyd_admin_audit_write(PGconn *db, const countyd_admin_by *by, const char *command,
                               const char *target, const char *old_value, const char *new_value,
                               const char *const *refs, sj_error *err);

@@ -52,7 +52,7 @@
  *
  * Entry points: countyd_apply_open(), countyd_apply_close(),
  * countyd_apply_reload_calendar(), countyd_calendar_read(),
- * countyd_apply_batch(), countyd_apply_system().
+ * countyd_apply_batch(), countyd_apply_system(), countyd_apply_stored_result().
  */
 #ifndef COUNTYD_APPLY_H
 #define COUNTYD_APPLY_H
@@ -146,6 +146,15 @@ int countyd_apply_reload_calendar(countyd_apply *a, sj_error *err);
 /* The holiday table as a calendar (*out, freed with sj_calendar_free()).
  * Returns 0, SJ_ENOMEM or SJ_EDB/SJ_EDB_CONN. */
 int countyd_calendar_read(PGconn *db, sj_calendar **out, sj_error *err);
+
+/* The stored result of message id message_id (text uuid) as it was
+ * recorded when the message was applied or refused, into r (marked
+ * redelivered; r is left alone when the id is not recorded).  Returns 1
+ * when found, 0 when not, or SJ_EDB/SJ_EDB_CONN.  The one reading of the
+ * processed-message row: a redelivered case message, a redelivered
+ * attachment chunk (attach_store.c). */
+int countyd_apply_stored_result(PGconn *db, const char *message_id, countyd_apply_result *r,
+                                sj_error *err);
 
 /* Applies n messages in one transaction (see above) and fills results[i]
  * for msgs[i].  Returns 0 after COMMIT, or SJ_EDB/SJ_EDB_CONN/SJ_ENOMEM

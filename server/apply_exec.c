@@ -1,8 +1,9 @@
 /*
  * apply_exec.c - how the apply path's writes reach PostgreSQL (apply.h,
- * "Modes"): the execution side of apply.c, which decides each message
- * (the rules: the acting person, the state machine of common/domain/case.c, what
- * is written) and hands the statements here.
+ * "Modes"): the execution side of the apply module, whose other files
+ * decide each message (the rules: the acting person, the state machine of
+ * common/domain/case.c, what is written; apply_int.h lists them) and hand
+ * the statements here.
  *
  *   run_write      a statement whose result fills a sink (a case number, a
  *                  feed seq, one updated row): run now in the serial

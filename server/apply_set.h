@@ -30,10 +30,10 @@
 #include "err.h"
 
 typedef enum countyd_set_kind {
-    COUNTYD_SET_CASE_INSERT, /* the parameters of the new case row (apply.c CASE_INSERT_SQL) */
-    COUNTYD_SET_CASE_UPDATE, /* the parameters of a case's update (apply.c CASE_UPDATE_SQL) */
-    COUNTYD_SET_EVENT,       /* the parameters of an event and its feed row (apply.c EVENT_SQL) */
-    COUNTYD_SET_NOTIFY,      /* the parameters of a queued notification (apply.c NOTIFY_SQL) */
+    COUNTYD_SET_CASE_INSERT, /* the parameters of the new case row (countyd_apply_case_insert_sql) */
+    COUNTYD_SET_CASE_UPDATE, /* the parameters of a case's update (countyd_apply_case_update_sql) */
+    COUNTYD_SET_EVENT,       /* the parameters of an event and its feed row (apply_record.c EVENT_SQL) */
+    COUNTYD_SET_NOTIFY,      /* the parameters of a queued notification (apply_record.c NOTIFY_SQL) */
     COUNTYD_SET_RECORD,      /* RECORD_SQL's 8 parameters, then "t" for a new case's message */
     COUNTYD_SET_KINDS
 } countyd_set_kind;

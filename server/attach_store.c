@@ -47,33 +47,6 @@ static void refused(countyd_apply_result *r, int code, const char *why)
     snprintf(r->reason, sizeof r->reason, "%s", why);
 }
 
-/* The stored result of msg (text uuid) into r: 1 when found, 0 if not. */
-static int stored_result(PGconn *db, const char *msg, countyd_apply_result *r, sj_error *err)
-{
-    PGresult *res = NULL;
-    const char *p[] = {msg};
-    int rc = countyd_db_query(db,
-                              "SELECT status, code, reason, coalesce(case_id::text, ''),"
-                              " case_number, case_version FROM processed_message"
-                              " WHERE message_id = $1",
-                              1, p, &res, err);
-    if (rc != 0)
-        return rc;
-    int found = PQntuples(res) == 1;
-    if (found) {
-        r->status = (Sanji__AckStatus)atoi(PQgetvalue(res, 0, 0));
-        r->code = atoi(PQgetvalue(res, 0, 1));
-        snprintf(r->reason, sizeof r->reason, "%s", PQgetvalue(res, 0, 2));
-        if (PQgetvalue(res, 0, 3)[0])
-            (void)sj_uuid_parse(PQgetvalue(res, 0, 3), r->case_id, NULL);
-        snprintf(r->case_number, sizeof r->case_number, "%s", PQgetvalue(res, 0, 4));
-        r->case_version = strtoull(PQgetvalue(res, 0, 5), NULL, 10);
-        r->redelivered = true;
-    }
-    PQclear(res);
-    return found;
-}
-
 /* Every chunk is there: the file is put together and its hash checked.
  * Returns 0 (stored, complete), SJ_EATTACH_HASH (r refused) or a database
  * error. */
@@ -303,7 +276,7 @@ int countyd_attach_apply(PGconn *db, const uint8_t msg_id[16], const countyd_pee
     int rc = countyd_db_exec(db, "BEGIN", 0, NULL, err);
     if (rc != 0)
         return rc;
-    rc = stored_result(db, mid, r, err);
+    rc = countyd_apply_stored_result(db, mid, r, err);
     if (rc == 1)
         return countyd_db_exec(db, "COMMIT", 0, NULL, err);
     if (rc == 0)
@@ -388,6 +361,37 @@ static Sanji__AttachmentInfo *info_row(countyd_arena *a, const PGresult *res, in
     return in;
 }
 
+/* The piece of a complete attachment (text id aid, size bytes) the query
+ * asks for, at most PIECE_MAX bytes, into ar->data and ar->offset. */
+static int read_piece(PGconn *db, countyd_arena *a, const Sanji__AttachmentQuery *q,
+                      const char *aid, uint64_t size, Sanji__AttachmentResult *ar, sj_error *err)
+{
+    int rc;
+    PGresult *res = NULL;
+    uint32_t want = q->max_bytes ? q->max_bytes : PIECE_DEFAULT;
+    if (want > PIECE_MAX)
+        want = PIECE_MAX;
+    uint64_t off = q->offset < size ? q->offset : size;
+    char from[24], len[16];
+    snprintf(from, sizeof from, "%" PRIu64, off + 1);
+    snprintf(len, sizeof len, "%u", (unsigned)want);
+    const char *p[] = {aid, from, len};
+    if ((rc = exec_bin(db,
+                       "SELECT substring(b.data FROM $2::int FOR $3::int) FROM attachment_blob b"
+                       " JOIN attachment t ON t.sha256 = b.sha256 WHERE t.attachment_id = $1",
+                       3, p, NULL, NULL, 1, &res, "attachment data", err)) != 0)
+        return rc;
+    if (PQntuples(res) == 1) {
+        size_t dl = (size_t)PQgetlength(res, 0, 0);
+        uint8_t *d = countyd_arena_alloc(a, dl ? dl : 1);
+        memcpy(d, PQgetvalue(res, 0, 0), dl);
+        ar->data = (ProtobufCBinaryData){dl, d};
+        ar->offset = off;
+    }
+    PQclear(res);
+    return 0;
+}
+
 int countyd_attach_query(PGconn *db, countyd_arena *a, const countyd_asker *k,
                          const Sanji__AttachmentQuery *q, Sanji__QueryResult *out, sj_error *err)
 {
@@ -453,26 +457,5 @@ int countyd_attach_query(PGconn *db, countyd_arena *a, const countyd_asker *k,
                                 "once the station's upload is done.");
         return 0;
     }
-    uint32_t want = q->max_bytes ? q->max_bytes : PIECE_DEFAULT;
-    if (want > PIECE_MAX)
-        want = PIECE_MAX;
-    uint64_t off = q->offset < in->size ? q->offset : in->size;
-    char from[24], len[16];
-    snprintf(from, sizeof from, "%" PRIu64, off + 1);
-    snprintf(len, sizeof len, "%u", (unsigned)want);
-    const char *p[] = {aid, from, len};
-    if ((rc = exec_bin(db,
-                       "SELECT substring(b.data FROM $2::int FOR $3::int) FROM attachment_blob b"
-                       " JOIN attachment t ON t.sha256 = b.sha256 WHERE t.attachment_id = $1",
-                       3, p, NULL, NULL, 1, &res, "attachment data", err)) != 0)
-        return rc;
-    if (PQntuples(res) == 1) {
-        size_t dl = (size_t)PQgetlength(res, 0, 0);
-        uint8_t *d = countyd_arena_alloc(a, dl ? dl : 1);
-        memcpy(d, PQgetvalue(res, 0, 0), dl);
-        ar->data = (ProtobufCBinaryData){dl, d};
-        ar->offset = off;
-    }
-    PQclear(res);
-    return 0;
+    return read_piece(db, a, q, aid, in->size, ar, err);
 }

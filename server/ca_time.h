@@ -4,7 +4,7 @@
  *
  * No case can have been registered or acted on before the county's CA
  * existed, since no station could have had a certificate.  The county uses
- * this as the earliest time a message may carry (server/apply.c): a
+ * this as the earliest time a message may carry (server/apply_person.c): a
  * station whose clock fell back to 2020 after a dead CMOS battery is told
  * so instead of writing false dates into the record.
  *

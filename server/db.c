@@ -240,17 +240,12 @@ static void pipeline_finish(PGconn *db, bool synced)
     }
 }
 
-int countyd_db_pipeline(PGconn *db, countyd_db_stmt *st, size_t n, sj_error *err)
+/* Sends the n statements of a pipeline and its sync point, each prepared
+ * once per connection (ids[i] its prepared name's number; fresh[i] when
+ * this pipeline prepares it).  On failure the pipeline mode is left. */
+static int pipeline_send(PGconn *db, int backend, const countyd_db_stmt *st, size_t n,
+                         unsigned *ids, bool *fresh, uint64_t *hashes, sj_error *err)
 {
-    for (size_t i = 0; i < n; i++)
-        st[i].res = NULL;
-    if (n == 0 || n > COUNTYD_DB_PIPELINE_MAX)
-        return sj_error_set(err, SJ_EINVAL, "a pipeline holds 1 to %d statements, not %zu",
-                            COUNTYD_DB_PIPELINE_MAX, n);
-    int backend = PQbackendPID(db);
-    unsigned ids[COUNTYD_DB_PIPELINE_MAX];
-    bool fresh[COUNTYD_DB_PIPELINE_MAX];
-    uint64_t hashes[COUNTYD_DB_PIPELINE_MAX];
     if (PQenterPipelineMode(db) != 1)
         return countyd_db_fail(db, NULL, "entering pipeline mode", err);
     char name[24];
@@ -283,6 +278,23 @@ int countyd_db_pipeline(PGconn *db, countyd_db_stmt *st, size_t n, sj_error *err
         pipeline_finish(db, false);
         return rc;
     }
+    return 0;
+}
+
+int countyd_db_pipeline(PGconn *db, countyd_db_stmt *st, size_t n, sj_error *err)
+{
+    for (size_t i = 0; i < n; i++)
+        st[i].res = NULL;
+    if (n == 0 || n > COUNTYD_DB_PIPELINE_MAX)
+        return sj_error_set(err, SJ_EINVAL, "a pipeline holds 1 to %d statements, not %zu",
+                            COUNTYD_DB_PIPELINE_MAX, n);
+    int backend = PQbackendPID(db);
+    unsigned ids[COUNTYD_DB_PIPELINE_MAX];
+    bool fresh[COUNTYD_DB_PIPELINE_MAX];
+    uint64_t hashes[COUNTYD_DB_PIPELINE_MAX];
+    int rc = pipeline_send(db, backend, st, n, ids, fresh, hashes, err);
+    if (rc != 0)
+        return rc;
     PGresult *failed = NULL;
     const char *failed_sql = NULL;
     bool lost = false;
@@ -316,7 +328,7 @@ int countyd_db_pipeline(PGconn *db, countyd_db_stmt *st, size_t n, sj_error *err
         return 0;
     char what[128];
     describe(failed_sql ? failed_sql : "a pipeline", what, sizeof(what));
-    int rc = countyd_db_fail(db, failed, what, err);
+    rc = countyd_db_fail(db, failed, what, err);
     PQclear(failed);
     for (size_t i = 0; i < n; i++) {
         PQclear(st[i].res);

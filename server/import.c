@@ -432,6 +432,41 @@ static bool is_verifier(const char *field)
     return strncmp(field, "scrypt$", 7) == 0;
 }
 
+/* AB岗: a person's stand-in (f: the person's fields) is a colleague of the
+ * same unit and role (and department), in this file or already stored;
+ * not oneself. */
+static int check_stand_in(import_ctx *c, char **f, const char *stand_in, sj_person_role role,
+                          const char *dept, size_t line, sj_error *err)
+{
+    bool fits = false, listed = false;
+    for (size_t k = 1; k < c->csv->n; k++) {
+        char **g = c->csv->records[k].fields;
+        if (c->csv->records[k].n < 7 || strcmp(g[0], stand_in) != 0)
+            continue;
+        listed = true;
+        fits = strcmp(g[2], f[2]) == 0 && strcmp(g[3], f[3]) == 0 &&
+               strcmp(g[5], dept) == 0;
+    }
+    if (!listed) {
+        char role_no[4];
+        snprintf(role_no, sizeof(role_no), "%d", (int)role);
+        const char *pk[] = {stand_in, f[3], role_no, dept};
+        PGresult *res;
+        int rc = countyd_db_query(c->db,
+                                  "SELECT 1 FROM person WHERE id = $1 AND org_unit = $2"
+                                  " AND role = $3::smallint AND department = $4",
+                                  4, pk, &res, err);
+        if (rc != 0)
+            return rc;
+        fits = PQntuples(res) == 1;
+        PQclear(res);
+    }
+    if (!fits || strcmp(stand_in, f[0]) == 0)
+        bad(c, line, "B岗“%s”应为同一单位、同一角色的另一人员 (stand_in must be another "
+            "person of the same unit and role)", stand_in);
+    return 0;
+}
+
 static int check_persons(import_ctx *c, sj_error *err)
 {
     for (size_t i = 1; i < c->csv->n; i++) {
@@ -476,37 +511,10 @@ static int check_persons(import_ctx *c, sj_error *err)
             if (!found)
                 bad(c, line, "单位 %s 不存在，请先导入 orgunits.csv (org unit not in the database)", f[3]);
         }
-        /* AB岗: a colleague of the same unit and role (and department),
-         * in this file or already stored; not oneself. */
         const char *stand_in = c->csv->records[i].n > 6 ? f[6] : "";
-        if (stand_in[0]) {
-            bool fits = false, listed = false;
-            for (size_t k = 1; k < c->csv->n; k++) {
-                char **g = c->csv->records[k].fields;
-                if (c->csv->records[k].n < 7 || strcmp(g[0], stand_in) != 0)
-                    continue;
-                listed = true;
-                fits = strcmp(g[2], f[2]) == 0 && strcmp(g[3], f[3]) == 0 &&
-                       strcmp(g[5], dept) == 0;
-            }
-            if (!listed) {
-                char role_no[4];
-                snprintf(role_no, sizeof(role_no), "%d", (int)role);
-                const char *pk[] = {stand_in, f[3], role_no, dept};
-                PGresult *res;
-                int rc = countyd_db_query(c->db,
-                                          "SELECT 1 FROM person WHERE id = $1 AND org_unit = $2"
-                                          " AND role = $3::smallint AND department = $4",
-                                          4, pk, &res, err);
-                if (rc != 0)
-                    return rc;
-                fits = PQntuples(res) == 1;
-                PQclear(res);
-            }
-            if (!fits || strcmp(stand_in, f[0]) == 0)
-                bad(c, line, "B岗“%s”应为同一单位、同一角色的另一人员 (stand_in must be another "
-                    "person of the same unit and role)", stand_in);
-        }
+        int rc = stand_in[0] ? check_stand_in(c, f, stand_in, role, dept, line, err) : 0;
+        if (rc != 0)
+            return rc;
         if (is_verifier(f[4])) {
             sj_password_verifier v;
             sj_error e;

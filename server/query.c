@@ -24,6 +24,7 @@
 #include "login_report.h"
 #include "orgunit.h"
 #include "refdata.h"
+#include "sqltext.h"
 #include "stars.h"
 #include "stats.h"
 #include "uuid.h"
@@ -53,38 +54,32 @@ static void mask(countyd_arena *a, const countyd_asker *k, Sanji__Case *c)
 
 /* --- case list -------------------------------------------------------------- */
 
-/* A statement made of this file's fixed texts; every value a query carries
- * is a parameter ($n). */
+/* A statement made of this file's fixed texts (sqltext.h); every value a
+ * query carries is a parameter ($n). */
 typedef struct sqlbuf {
-    char sql[6144];
-    size_t len;
+    char buf[6144];
+    sj_sqltext t; /* over buf */
     const char *p[48];
     int n;
-    bool overflow;
 } sqlbuf;
 
-static void put(sqlbuf *b, const char *text)
+static void sqlbuf_init(sqlbuf *b)
 {
-    size_t n = strlen(text);
-    if (b->len + n + 1 > sizeof(b->sql)) {
-        b->overflow = true;
-        return;
-    }
-    memcpy(b->sql + b->len, text, n + 1);
-    b->len += n;
+    sj_sqltext_init(&b->t, b->buf, sizeof(b->buf));
+    b->n = 0;
 }
 
 /* Appends fmt, whose one %d is the next parameter's number, with value. */
 static void add(sqlbuf *b, const char *fmt_with_param, const char *value)
 {
     if (b->n >= (int)(sizeof(b->p) / sizeof(b->p[0]))) {
-        b->overflow = true;
+        b->t.overflow = true;
         return;
     }
     b->p[b->n++] = value;
     char part[512];
     snprintf(part, sizeof(part), fmt_with_param, b->n);
-    put(b, part);
+    sj_sqltext_add(&b->t, part);
 }
 
 /* Texts a query's values are turned into, kept until the statement ran. */
@@ -162,7 +157,7 @@ static void visible(sqlbuf *b, const countyd_asker *k, list_texts *t)
     default:
         break;
     }
-    put(b, " AND false");
+    sj_sqltext_add(&b->t, " AND false");
 }
 
 /* The WHERE conditions of q (PROTOCOL.md "Case search"). */
@@ -176,7 +171,7 @@ static bool list_where_scope(sqlbuf *b, const countyd_asker *k, list_texts *t)
      * The range is left out then, since testing it on every row counted
      * would cost a read of that row where an index alone could answer. */
     if (!sj_case_search_scope(k->unit, t->lo, t->hi)) {
-        put(b, " AND false");
+        sj_sqltext_add(&b->t, " AND false");
         return false;
     }
     if (sj_orgunit_level(k->unit) != SJ_LEVEL_COUNTY) {
@@ -198,13 +193,13 @@ static void list_where_search(sqlbuf *b, const countyd_asker *k, const Sanji__Ca
         if (number_end_reversed(q->number, t->number, sizeof(t->number)))
             add(b, " AND reverse(c.number) LIKE $%d", t->number);
         else
-            put(b, " AND false");
+            sj_sqltext_add(&b->t, " AND false");
     }
     if (given(q->applicant_name)) {
         if (like_prefix(q->applicant_name, t->name, sizeof(t->name)))
             add(b, " AND c.applicant_name LIKE $%d", t->name);
         else
-            put(b, " AND false");
+            sj_sqltext_add(&b->t, " AND false");
     }
     if (given(q->id_number)) {
         /* Stored with an upper-case X (sj_personal_check_id()). */
@@ -245,7 +240,7 @@ static void list_where_period(sqlbuf *b, const Sanji__CaseListQuery *q, list_tex
 static void list_where(sqlbuf *b, const countyd_asker *k, const Sanji__CaseListQuery *q,
                        list_texts *t)
 {
-    put(b, " FROM cases c WHERE true");
+    sj_sqltext_add(&b->t, " FROM cases c WHERE true");
     if (!list_where_scope(b, k, t))
         return;
     if (given(q->unit)) {
@@ -253,7 +248,7 @@ static void list_where(sqlbuf *b, const countyd_asker *k, const Sanji__CaseListQ
             add(b, " AND c.village BETWEEN $%d::char(12)", t->unit_lo);
             add(b, " AND $%d::char(12)", t->unit_hi);
         } else {
-            put(b, " AND false");
+            sj_sqltext_add(&b->t, " AND false");
         }
     }
     if (q->n_statuses > 0) {
@@ -274,9 +269,9 @@ static void list_where(sqlbuf *b, const countyd_asker *k, const Sanji__CaseListQ
     /* At the county the sweep's flag is the truth (a copy elsewhere also
      * counts a passed due time; see common/domain/case_search.h). */
     if (q->overdue_only)
-        put(b, " AND c.overdue");
+        sj_sqltext_add(&b->t, " AND c.overdue");
     if (q->not_overdue)
-        put(b, " AND NOT c.overdue");
+        sj_sqltext_add(&b->t, " AND NOT c.overdue");
     if (q->waiting_for_me)
         add(b, " AND c.holder_unit = $%d::char(12)", k->unit);
     if (q->held_elsewhere)
@@ -295,7 +290,7 @@ static void list_where(sqlbuf *b, const countyd_asker *k, const Sanji__CaseListQ
             add(b, " OR c.assignee IN (SELECT s.id FROM person s WHERE s.stand_in = $%d))",
                 q->for_person);
         } else {
-            put(b, " AND false");
+            sj_sqltext_add(&b->t, " AND false");
         }
     }
     list_where_search(b, k, q, t);
@@ -310,26 +305,26 @@ static void list_where(sqlbuf *b, const countyd_asker *k, const Sanji__CaseListQ
         add(b, " AND c.department = $%d", q->department);
     list_where_period(b, q, t);
     if (q->supervised_only)
-        put(b, " AND c.supervised");
+        sj_sqltext_add(&b->t, " AND c.supervised");
 }
 
 static void list_order(sqlbuf *b, const Sanji__CaseListQuery *q)
 {
     const char *dir = q->ascending ? " ASC" : " DESC";
-    put(b, " ORDER BY ");
+    sj_sqltext_add(&b->t, " ORDER BY ");
     switch (q->sort) {
-    case SANJI__CASE_SORT__CASE_SORT_DUE: put(b, "c.due_at_ms"); break;
-    case SANJI__CASE_SORT__CASE_SORT_NUMBER: put(b, "c.number"); break;
+    case SANJI__CASE_SORT__CASE_SORT_DUE: sj_sqltext_add(&b->t, "c.due_at_ms"); break;
+    case SANJI__CASE_SORT__CASE_SORT_NUMBER: sj_sqltext_add(&b->t, "c.number"); break;
     case SANJI__CASE_SORT__CASE_SORT_STATUS:
-        put(b, "c.status");
-        put(b, dir);
-        put(b, ", c.registered_at_ms");
+        sj_sqltext_add(&b->t, "c.status");
+        sj_sqltext_add(&b->t, dir);
+        sj_sqltext_add(&b->t, ", c.registered_at_ms");
         break;
-    default: put(b, "c.registered_at_ms"); break;
+    default: sj_sqltext_add(&b->t, "c.registered_at_ms"); break;
     }
-    put(b, dir);
-    put(b, ", c.case_id");
-    put(b, dir);
+    sj_sqltext_add(&b->t, dir);
+    sj_sqltext_add(&b->t, ", c.case_id");
+    sj_sqltext_add(&b->t, dir);
 }
 
 static int case_list(PGconn *db, countyd_arena *a, const countyd_asker *k,
@@ -337,16 +332,17 @@ static int case_list(PGconn *db, countyd_arena *a, const countyd_asker *k,
 {
     list_texts t;
     memset(&t, 0, sizeof(t));
-    sqlbuf rows = {.len = 0};
-    put(&rows, "SELECT " COUNTYD_CASE_COLUMNS);
+    sqlbuf rows, count;
+    sqlbuf_init(&rows);
+    sqlbuf_init(&count);
+    sj_sqltext_add(&rows.t, "SELECT " COUNTYD_CASE_COLUMNS);
     list_where(&rows, k, q, &t);
     /* The count reads the same conditions, once the rows' text is done. */
-    sqlbuf count = {.len = 0};
     if (q->count_limit)
-        put(&count, "SELECT count(*) FROM (SELECT 1");
+        sj_sqltext_add(&count.t, "SELECT count(*) FROM (SELECT 1");
     else
-        put(&count, "SELECT count(*)");
-    put(&count, strstr(rows.sql, " FROM cases c"));
+        sj_sqltext_add(&count.t, "SELECT count(*)");
+    sj_sqltext_add(&count.t, strstr(rows.t.sql, " FROM cases c"));
     memcpy(count.p, rows.p, sizeof(rows.p));
     count.n = rows.n;
     char lim[16], off[16], cap[16];
@@ -359,12 +355,12 @@ static int case_list(PGconn *db, countyd_arena *a, const countyd_asker *k,
     snprintf(off, sizeof(off), "%u", q->offset);
     add(&rows, " LIMIT $%d::bigint", lim);
     add(&rows, " OFFSET $%d::bigint", off);
-    if (rows.overflow || count.overflow) {
+    if (rows.t.overflow || count.t.overflow) {
         refuse(out, SJ_EINVAL, _("Too many search conditions; leave some out."));
         return 0;
     }
     PGresult *res;
-    int rc = countyd_db_query(db, rows.sql, rows.n, rows.p, &res, err);
+    int rc = countyd_db_query(db, rows.t.sql, rows.n, rows.p, &res, err);
     if (rc != 0)
         return rc;
     Sanji__CaseList *l = countyd_arena_alloc(a, sizeof(*l));
@@ -376,7 +372,7 @@ static int case_list(PGconn *db, countyd_arena *a, const countyd_asker *k,
         mask(a, k, l->cases[i]);
     }
     PQclear(res);
-    if ((rc = countyd_db_query(db, count.sql, count.n, count.p, &res, err)) != 0)
+    if ((rc = countyd_db_query(db, count.t.sql, count.n, count.p, &res, err)) != 0)
         return rc;
     l->total = PQntuples(res) ? (uint32_t)strtoul(PQgetvalue(res, 0, 0), NULL, 10) : 0;
     l->total_capped = q->count_limit && l->total >= q->count_limit;

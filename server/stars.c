@@ -214,6 +214,41 @@ static int stations_of(PGconn *db, countyd_arena *a, const countyd_duty *duty, c
     return 0;
 }
 
+/* The rating of every station of the scope (villages: code, name; sums:
+ * each one's presence) from the period's figures by village (sv) and by
+ * village and handling (sh). */
+static Sanji__StarRating *rating_of(countyd_arena *a, const Sanji__StarQuery *q,
+                                    const countyd_stars_config *cfg, const char *unit,
+                                    const Sanji__PeriodStatistics *sv,
+                                    const Sanji__PeriodStatistics *sh, const PGresult *villages,
+                                    const presence_sum *sums)
+{
+    int nv = PQntuples(villages);
+    Sanji__StarRating *sr = countyd_arena_alloc(a, sizeof(*sr));
+    sanji__star_rating__init(sr);
+    sr->year = q->year;
+    sr->quarter = q->quarter;
+    sr->from_ms = sv->from_ms;
+    sr->to_ms = sv->to_ms;
+    sr->scope = countyd_arena_strdup(a, unit);
+    sr->computed_at_ms = sj_clock_real_ms();
+    sr->thresholds = thresholds_of(a, cfg);
+    /* A quarter's count threshold; a year has four quarters. */
+    uint32_t daiban_min = q->quarter ? cfg->daiban_min : cfg->daiban_min * 4;
+    sr->stations = countyd_arena_alloc(a, ((size_t)nv + 1) * sizeof(*sr->stations));
+    static const Sanji__PeriodStatRow none = SANJI__PERIOD_STAT_ROW__INIT;
+    for (int v = 0; v < nv; v++) {
+        const char *code = PQgetvalue(villages, v, 0);
+        const Sanji__PeriodStatRow *r = row_of(sv, code);
+        char key[32];
+        snprintf(key, sizeof key, "%s:%d", code, (int)SJ_HANDLING_ON_BEHALF);
+        Sanji__StarStation *st = rate_station(a, code, PQgetvalue(villages, v, 1), r ? r : &none,
+                                              row_of(sh, key), &sums[v], cfg, daiban_min);
+        sr->stations[sr->n_stations++] = st;
+    }
+    return sr;
+}
+
 int countyd_stars_answer(PGconn *db, countyd_arena *a, const countyd_asker *k,
                          const countyd_stars_config *cfg, const countyd_duty *duty,
                          const Sanji__StarQuery *q, Sanji__QueryResult *out, sj_error *err)
@@ -269,31 +304,8 @@ int countyd_stars_answer(PGconn *db, countyd_arena *a, const countyd_asker *k,
     presence_sum *sums;
     if ((rc = stations_of(db, a, duty, unit, sv, &villages, &sums, err)) != 0)
         return rc;
-    int nv = PQntuples(villages);
-    Sanji__StarRating *sr = countyd_arena_alloc(a, sizeof(*sr));
-    sanji__star_rating__init(sr);
-    sr->year = q->year;
-    sr->quarter = q->quarter;
-    sr->from_ms = sv->from_ms;
-    sr->to_ms = sv->to_ms;
-    sr->scope = countyd_arena_strdup(a, unit);
-    sr->computed_at_ms = sj_clock_real_ms();
-    sr->thresholds = thresholds_of(a, cfg);
-    /* A quarter's count threshold; a year has four quarters. */
-    uint32_t daiban_min = q->quarter ? cfg->daiban_min : cfg->daiban_min * 4;
-    sr->stations = countyd_arena_alloc(a, ((size_t)nv + 1) * sizeof(*sr->stations));
-    static const Sanji__PeriodStatRow none = SANJI__PERIOD_STAT_ROW__INIT;
-    for (int v = 0; v < nv; v++) {
-        const char *code = PQgetvalue(villages, v, 0);
-        const Sanji__PeriodStatRow *r = row_of(sv, code);
-        char key[32];
-        snprintf(key, sizeof key, "%s:%d", code, (int)SJ_HANDLING_ON_BEHALF);
-        Sanji__StarStation *st = rate_station(a, code, PQgetvalue(villages, v, 1), r ? r : &none,
-                                              row_of(sh, key), &sums[v], cfg, daiban_min);
-        sr->stations[sr->n_stations++] = st;
-    }
-    PQclear(villages);
     out->result_case = SANJI__QUERY_RESULT__RESULT_STARS;
-    out->stars = sr;
+    out->stars = rating_of(a, q, cfg, unit, sv, sh, villages, sums);
+    PQclear(villages);
     return 0;
 }

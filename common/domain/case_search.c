@@ -19,6 +19,7 @@
 #include "case.h"
 #include "orgunit.h"
 #include "personal.h"
+#include "sqltext.h"
 
 /* Statuses a case is still worked on in (sj_case_is_active()) with its
  * clock running (not WAITING_MATERIALS, 6), as SQL. */
@@ -183,37 +184,25 @@ typedef struct bindv {
 #define MAX_BINDS 64
 
 typedef struct builder {
-    char sql[4096];
-    size_t len;
+    char buf[4096];
+    sj_sqltext t; /* over buf (sqltext.h) */
     bindv b[MAX_BINDS];
     int n;
-    bool overflow;
     /* Owned texts made here (escaped patterns, bounds). */
     char number_like[160];
     char name_hi[160];
     char scope_lo[13], scope_hi[13], unit_lo[13], unit_hi[13];
 } builder;
 
-static void sql_add(builder *b, const char *text)
-{
-    size_t n = strlen(text);
-    if (b->len + n + 1 > sizeof(b->sql)) {
-        b->overflow = true;
-        return;
-    }
-    memcpy(b->sql + b->len, text, n + 1);
-    b->len += n;
-}
-
 /* Appends cond (one '?' per value) with the values. */
 static void cond_text(builder *b, const char *cond, const char *v1, const char *v2)
 {
     if (b->n + 2 > MAX_BINDS) {
-        b->overflow = true;
+        b->t.overflow = true;
         return;
     }
-    sql_add(b, " AND ");
-    sql_add(b, cond);
+    sj_sqltext_add(&b->t, " AND ");
+    sj_sqltext_add(&b->t, cond);
     b->b[b->n++] = (bindv){.is_text = true, .text = v1};
     if (v2)
         b->b[b->n++] = (bindv){.is_text = true, .text = v2};
@@ -222,11 +211,11 @@ static void cond_text(builder *b, const char *cond, const char *v1, const char *
 static void cond_int(builder *b, const char *cond, int64_t v)
 {
     if (b->n + 1 > MAX_BINDS) {
-        b->overflow = true;
+        b->t.overflow = true;
         return;
     }
-    sql_add(b, " AND ");
-    sql_add(b, cond);
+    sj_sqltext_add(&b->t, " AND ");
+    sj_sqltext_add(&b->t, cond);
     b->b[b->n++] = (bindv){.is_text = false, .i64 = v};
 }
 
@@ -265,9 +254,9 @@ static void where_statuses(builder *b, const Sanji__CaseListQuery *q)
     for (size_t i = 0; i < q->n_statuses && i < 16; i++)
         k += (size_t)snprintf(list + k, sizeof(list) - k, "%s%d", i ? "," : "",
                               (int)q->statuses[i] & 0xff);
-    sql_add(b, " AND status IN (");
-    sql_add(b, list);
-    sql_add(b, ")");
+    sj_sqltext_add(&b->t, " AND status IN (");
+    sj_sqltext_add(&b->t, list);
+    sj_sqltext_add(&b->t, ")");
 }
 
 /* 我的事项 (PROTOCOL.md): the person's own, and those assigned to the
@@ -275,22 +264,22 @@ static void where_statuses(builder *b, const Sanji__CaseListQuery *q)
 static void where_mine(builder *b, const Sanji__CaseListQuery *q, const sj_case_search_viewer *v)
 {
     if (!set(q->for_person)) {
-        sql_add(b, " AND 0");
+        sj_sqltext_add(&b->t, " AND 0");
     } else if (b->n + 3 + v->n_stand_for > MAX_BINDS) {
-        b->overflow = true;
+        b->t.overflow = true;
     } else {
         cond_text(b, "(assignee = ? OR carrier = ?", q->for_person, q->for_person);
         b->b[b->n++] = (bindv){.is_text = true, .text = q->for_person};
-        sql_add(b, " OR first_receiver = ?");
+        sj_sqltext_add(&b->t, " OR first_receiver = ?");
         if (v->n_stand_for > 0) {
-            sql_add(b, " OR assignee IN (");
+            sj_sqltext_add(&b->t, " OR assignee IN (");
             for (size_t i = 0; i < v->n_stand_for; i++) {
-                sql_add(b, i ? ", ?" : "?");
+                sj_sqltext_add(&b->t, i ? ", ?" : "?");
                 b->b[b->n++] = (bindv){.is_text = true, .text = v->stand_for[i]};
             }
-            sql_add(b, ")");
+            sj_sqltext_add(&b->t, ")");
         }
-        sql_add(b, ")");
+        sj_sqltext_add(&b->t, ")");
     }
 }
 
@@ -298,35 +287,35 @@ static void where_mine(builder *b, const Sanji__CaseListQuery *q, const sj_case_
 static void where_category(builder *b, const sj_case_search_viewer *v)
 {
     if (v->n_category_items == 0) {
-        sql_add(b, " AND 0");
+        sj_sqltext_add(&b->t, " AND 0");
     } else {
-        sql_add(b, " AND item_code IN (");
+        sj_sqltext_add(&b->t, " AND item_code IN (");
         for (size_t i = 0; i < v->n_category_items && b->n < MAX_BINDS; i++) {
-            sql_add(b, i ? ", ?" : "?");
+            sj_sqltext_add(&b->t, i ? ", ?" : "?");
             b->b[b->n++] = (bindv){.is_text = true, .text = v->category_items[i]};
         }
         if (b->n >= MAX_BINDS)
-            b->overflow = true;
-        sql_add(b, ")");
+            b->t.overflow = true;
+        sj_sqltext_add(&b->t, ")");
     }
 }
 
 static void build_where(builder *b, const Sanji__CaseListQuery *q, const sj_case_search_viewer *v)
 {
-    sql_add(b, " WHERE 1");
+    sj_sqltext_add(&b->t, " WHERE 1");
     if (!v->scope)
         ; /* the whole store */
     else if (sj_case_search_scope(v->scope, b->scope_lo, b->scope_hi))
         cond_text(b, "village BETWEEN ? AND ?", b->scope_lo, b->scope_hi);
     else
-        sql_add(b, " AND 0"); /* a scope that is no unit: nothing to see */
+        sj_sqltext_add(&b->t, " AND 0"); /* a scope that is no unit: nothing to see */
     if (set(q->village))
         cond_text(b, "village = ?", q->village, NULL);
     if (set(q->unit)) {
         if (sj_case_search_scope(q->unit, b->unit_lo, b->unit_hi))
             cond_text(b, "village BETWEEN ? AND ?", b->unit_lo, b->unit_hi);
         else
-            sql_add(b, " AND 0");
+            sj_sqltext_add(&b->t, " AND 0");
     }
     if (q->n_statuses > 0)
         where_statuses(b, q);
@@ -350,7 +339,7 @@ static void build_where(builder *b, const Sanji__CaseListQuery *q, const sj_case
         if (like_suffix(q->number, b->number_like, sizeof(b->number_like)))
             cond_text(b, "number LIKE ? ESCAPE '\\'", b->number_like, NULL);
         else
-            sql_add(b, " AND 0");
+            sj_sqltext_add(&b->t, " AND 0");
     }
     if (set(q->applicant_name)) {
         /* Every name beginning so: [prefix, prefix + U+10FFFF) in byte
@@ -381,7 +370,7 @@ static void build_where(builder *b, const Sanji__CaseListQuery *q, const sj_case
     if (q->due_to_ms)
         cond_int(b, "due_at_ms > 0 AND due_at_ms < ?", q->due_to_ms);
     if (q->supervised_only)
-        sql_add(b, " AND supervised <> 0");
+        sj_sqltext_add(&b->t, " AND supervised <> 0");
 }
 
 static void build_order(builder *b, const Sanji__CaseListQuery *q)
@@ -394,15 +383,15 @@ static void build_order(builder *b, const Sanji__CaseListQuery *q)
     case SANJI__CASE_SORT__CASE_SORT_STATUS: key = "status"; break;
     default: key = "registered_at_ms"; break;
     }
-    sql_add(b, " ORDER BY ");
-    sql_add(b, key);
-    sql_add(b, dir);
+    sj_sqltext_add(&b->t, " ORDER BY ");
+    sj_sqltext_add(&b->t, key);
+    sj_sqltext_add(&b->t, dir);
     if (q->sort == SANJI__CASE_SORT__CASE_SORT_STATUS) {
-        sql_add(b, ", registered_at_ms");
-        sql_add(b, dir);
+        sj_sqltext_add(&b->t, ", registered_at_ms");
+        sj_sqltext_add(&b->t, dir);
     }
-    sql_add(b, ", case_id");
-    sql_add(b, dir);
+    sj_sqltext_add(&b->t, ", case_id");
+    sj_sqltext_add(&b->t, dir);
 }
 
 static void bind_all(sqlite3_stmt *s, const builder *b)
@@ -435,25 +424,26 @@ static int run(sqlite3 *db, const char *blob_column, const Sanji__CaseListQuery 
      * only those rows are read with their snapshots. */
     builder b;
     memset(&b, 0, sizeof(b));
-    sql_add(&b, "SELECT ");
-    sql_add(&b, blob_column);
-    sql_add(&b, " FROM cases WHERE rowid IN (SELECT rowid");
-    size_t from = b.len;
-    sql_add(&b, " FROM cases");
+    sj_sqltext_init(&b.t, b.buf, sizeof(b.buf));
+    sj_sqltext_add(&b.t, "SELECT ");
+    sj_sqltext_add(&b.t, blob_column);
+    sj_sqltext_add(&b.t, " FROM cases WHERE rowid IN (SELECT rowid");
+    size_t from = b.t.len;
+    sj_sqltext_add(&b.t, " FROM cases");
     build_where(&b, q, v);
-    size_t where_end = b.len;
+    size_t where_end = b.t.len;
     int where_binds = b.n;
-    size_t order = b.len;
+    size_t order = b.t.len;
     build_order(&b, q);
-    size_t order_end = b.len;
-    sql_add(&b, " LIMIT ? OFFSET ?)");
+    size_t order_end = b.t.len;
+    sj_sqltext_add(&b.t, " LIMIT ? OFFSET ?)");
     char order_by[256];
-    snprintf(order_by, sizeof(order_by), "%.*s", (int)(order_end - order), b.sql + order);
-    sql_add(&b, order_by);
-    if (b.overflow)
+    snprintf(order_by, sizeof(order_by), "%.*s", (int)(order_end - order), b.t.sql + order);
+    sj_sqltext_add(&b.t, order_by);
+    if (b.t.overflow)
         return sj_error_set(err, SJ_EINVAL, "search too long / 检索条件过多");
     sqlite3_stmt *s = NULL;
-    if (sqlite3_prepare_v2(db, b.sql, -1, &s, NULL) != SQLITE_OK)
+    if (sqlite3_prepare_v2(db, b.t.sql, -1, &s, NULL) != SQLITE_OK)
         return fail(db, err, "prepare");
     bind_all(s, &b);
     sqlite3_bind_int64(s, b.n + 1, sj_case_search_limit(q));
@@ -475,9 +465,9 @@ static int run(sqlite3 *db, const char *blob_column, const Sanji__CaseListQuery 
     /* The count: the same conditions, up to count_limit when one is set
      * (a broad search then stops counting early instead of reading every
      * case). */
-    char where[sizeof(b.sql)];
-    snprintf(where, sizeof(where), "%.*s", (int)(where_end - from), b.sql + from);
-    char count_sql[sizeof(b.sql) + 64];
+    char where[sizeof(b.buf)];
+    snprintf(where, sizeof(where), "%.*s", (int)(where_end - from), b.t.sql + from);
+    char count_sql[sizeof(b.buf) + 64];
     if (q->count_limit)
         snprintf(count_sql, sizeof(count_sql), "SELECT count(*) FROM (SELECT 1%s LIMIT ?)", where);
     else

@@ -252,7 +252,7 @@ static int phase(bench_load *l, const bench_net *n, const char *name, bench_kind
  *               what PostgreSQL can write for the same rows on this
  *               machine, the limit a set-based apply could reach.
  *
- * The rows are exactly what server/apply.c writes for a CaseSubmit: the
+ * The rows are exactly what server/apply_submit.c writes for a CaseSubmit: the
  * case-number counter (upsert RETURNING), the case row, its event, the
  * per-village feed counter (upsert RETURNING), the feed row, the processed
  * message id with its result.  Client c uses bench village c, as station c

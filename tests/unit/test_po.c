@@ -375,7 +375,8 @@ static const char *const REASON_SINKS[] = {
     "sj_refusal_format:2", /* common/domain/refusal.h */
     "sj_refusal_set:3",
     "sj_reason_format:1",
-    "refuse:3",            /* server/apply.c (Ack), server/query.c (QueryResult) */
+    "refuse:3",            /* server/query.c, stars.c, stats.c (QueryResult) */
+    "countyd_apply_refuse:3", /* server/apply*.c (Ack) */
     "ack_refuse:4",        /* server/session_upward.c */
     "goodbye:3",           /* the scans' own trial below */
     "countyd_session_goodbye:3", /* server/session*.c */
