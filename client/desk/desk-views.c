@@ -144,11 +144,33 @@ static void statuses(Sanji__CaseListQuery *q, Sanji__CaseStatus *v, size_t n)
     q->n_statuses = n;
 }
 
+/* The incoming and held views: which statuses they hold depends on the
+ * desk's level (a department's, the county's, a township's). */
+static void level_view(desk_view_kind kind, sj_node_role role, Sanji__CaseListQuery *q)
+{
+    bool county = role == SJ_NODE_ROLE_COUNTY_DESK;
+    bool department = role == SJ_NODE_ROLE_DEPARTMENT_DESK;
+    if (kind == DESK_VIEW_INCOMING) {
+        if (department)
+            statuses(q, IN_DEPARTMENT, N(IN_DEPARTMENT));
+        else if (county)
+            statuses(q, IN_COUNTY, N(IN_COUNTY));
+        else
+            statuses(q, IN_TOWNSHIP, N(IN_TOWNSHIP));
+    } else {
+        if (department)
+            statuses(q, HELD_DEPARTMENT, N(HELD_DEPARTMENT));
+        else if (county)
+            statuses(q, WITH_DEPARTMENTS, N(WITH_DEPARTMENTS));
+        else
+            statuses(q, HELD_TOWNSHIP, N(HELD_TOWNSHIP));
+    }
+    q->waiting_for_me = true;
+}
+
 void desk_view_query(desk_view_kind kind, const desk_view_ctx *ctx, Sanji__CaseListQuery *q)
 {
     sanji__case_list_query__init(q);
-    bool county = ctx->role == SJ_NODE_ROLE_COUNTY_DESK;
-    bool department = ctx->role == SJ_NODE_ROLE_DEPARTMENT_DESK;
     switch (kind) {
     case DESK_VIEW_TODO:
         statuses(q, ACTIVE, N(ACTIVE));
@@ -187,23 +209,7 @@ void desk_view_query(desk_view_kind kind, const desk_view_ctx *ctx, Sanji__CaseL
         q->for_person = (char *)(ctx->person ? ctx->person : "");
         break;
     case DESK_VIEW_INCOMING:
-        if (department)
-            statuses(q, IN_DEPARTMENT, N(IN_DEPARTMENT));
-        else if (county)
-            statuses(q, IN_COUNTY, N(IN_COUNTY));
-        else
-            statuses(q, IN_TOWNSHIP, N(IN_TOWNSHIP));
-        q->waiting_for_me = true;
-        break;
-    case DESK_VIEW_HELD:
-        if (department)
-            statuses(q, HELD_DEPARTMENT, N(HELD_DEPARTMENT));
-        else if (county)
-            statuses(q, WITH_DEPARTMENTS, N(WITH_DEPARTMENTS));
-        else
-            statuses(q, HELD_TOWNSHIP, N(HELD_TOWNSHIP));
-        q->waiting_for_me = true;
-        break;
+    case DESK_VIEW_HELD: level_view(kind, ctx->role, q); break;
     case DESK_VIEW_WEEK_OVERDUE:
         statuses(q, ACTIVE, N(ACTIVE));
         q->due_from_ms = desk_view_week_start(ctx->now_ms);
