@@ -144,27 +144,26 @@ static void statuses(Sanji__CaseListQuery *q, Sanji__CaseStatus *v, size_t n)
     q->n_statuses = n;
 }
 
+/* The statuses of one view at one level. */
+typedef struct status_set {
+    Sanji__CaseStatus *v;
+    size_t n;
+} status_set;
+
 /* The incoming and held views: which statuses they hold depends on the
- * desk's level (a department's, the county's, a township's). */
+ * desk's level, [0] a department's, [1] the county's, [2] a township's. */
 static void level_view(desk_view_kind kind, sj_node_role role, Sanji__CaseListQuery *q)
 {
-    bool county = role == SJ_NODE_ROLE_COUNTY_DESK;
-    bool department = role == SJ_NODE_ROLE_DEPARTMENT_DESK;
-    if (kind == DESK_VIEW_INCOMING) {
-        if (department)
-            statuses(q, IN_DEPARTMENT, N(IN_DEPARTMENT));
-        else if (county)
-            statuses(q, IN_COUNTY, N(IN_COUNTY));
-        else
-            statuses(q, IN_TOWNSHIP, N(IN_TOWNSHIP));
-    } else {
-        if (department)
-            statuses(q, HELD_DEPARTMENT, N(HELD_DEPARTMENT));
-        else if (county)
-            statuses(q, WITH_DEPARTMENTS, N(WITH_DEPARTMENTS));
-        else
-            statuses(q, HELD_TOWNSHIP, N(HELD_TOWNSHIP));
-    }
+    static const status_set incoming[] = {
+        {IN_DEPARTMENT, N(IN_DEPARTMENT)}, {IN_COUNTY, N(IN_COUNTY)}, {IN_TOWNSHIP, N(IN_TOWNSHIP)}};
+    static const status_set held[] = {{HELD_DEPARTMENT, N(HELD_DEPARTMENT)},
+                                      {WITH_DEPARTMENTS, N(WITH_DEPARTMENTS)},
+                                      {HELD_TOWNSHIP, N(HELD_TOWNSHIP)}};
+    size_t level = role == SJ_NODE_ROLE_DEPARTMENT_DESK ? 0
+                   : role == SJ_NODE_ROLE_COUNTY_DESK   ? 1
+                                                        : 2;
+    const status_set *s = kind == DESK_VIEW_INCOMING ? &incoming[level] : &held[level];
+    statuses(q, s->v, s->n);
     q->waiting_for_me = true;
 }
 

@@ -100,33 +100,43 @@ int pki_replace_file(const char *path, mode_t mode, pki_writer_fn fn, void *arg)
     return 0;
 }
 
-X509 *pki_read_cert(const char *path)
+/* One PEM object read from path with rd, or NULL after saying why: the
+ * file cannot be read (what, then hint: what to do), or it holds no PEM
+ * object of the kind (what, in English en). */
+static void *read_pem(const char *path, void *(*rd)(FILE *f), const char *what, const char *en,
+                      const char *hint)
 {
     FILE *f = fopen(path, "r");
     if (f == NULL) {
-        pki_fail("无法读取证书 %s: %s (check the path)", path, strerror(errno));
+        pki_fail("无法读取%s %s: %s %s", what, path, strerror(errno), hint);
         return NULL;
     }
-    X509 *x = PEM_read_X509(f, NULL, NULL, NULL);
+    void *x = rd(f);
     fclose(f);
     if (x == NULL)
-        pki_fail("%s 不是 PEM 证书 (not a PEM certificate)", path);
+        pki_fail("%s 不是 PEM %s (not a PEM %s)", path, what, en);
     return x;
+}
+
+static void *rd_cert(FILE *f)
+{
+    return PEM_read_X509(f, NULL, NULL, NULL);
+}
+
+static void *rd_key(FILE *f)
+{
+    return PEM_read_PrivateKey(f, NULL, NULL, NULL);
+}
+
+X509 *pki_read_cert(const char *path)
+{
+    return read_pem(path, rd_cert, "证书", "certificate", "(check the path)");
 }
 
 EVP_PKEY *pki_read_key(const char *path)
 {
-    FILE *f = fopen(path, "r");
-    if (f == NULL) {
-        pki_fail("无法读取私钥 %s: %s (is this the CA directory? run '" PROG " init' to make one)",
-                 path, strerror(errno));
-        return NULL;
-    }
-    EVP_PKEY *k = PEM_read_PrivateKey(f, NULL, NULL, NULL);
-    fclose(f);
-    if (k == NULL)
-        pki_fail("%s 不是 PEM 私钥 (not a PEM private key)", path);
-    return k;
+    return read_pem(path, rd_key, "私钥", "private key",
+                    "(is this the CA directory? run '" PROG " init' to make one)");
 }
 
 bool pki_write_key(FILE *f, void *arg)
