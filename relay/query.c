@@ -384,7 +384,9 @@ static int answer_network(answer *a, sj_error *err)
 
 /* env packed into a buffer from buf of the size it asks for.  Returns the
  * frame's length, or a negative code (SJ_EFRAME_TOO_LARGE: more than one
- * frame holds). */
+ * frame holds).  The size is an upper bound, so the exact check against
+ * link.max_frame is the packing's own; an answer refused as too large has
+ * had its buffer for that moment, no larger than the answer it packs. */
 static long pack_into_buf(relay *r, const Sanji__Envelope *env, relay_query_buf_fn buf,
                           void *buf_arg, sj_error *err)
 {
