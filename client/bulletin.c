@@ -230,6 +230,84 @@ void sc_bulletin_title(const sc_bulletin *b, char *buf, size_t cap)
     snprintf(buf, cap, _("bulletin: title %s%s"), b->scope_name, b->period_name);
 }
 
+/* The bulletin's satisfaction split: each verdict, its count and share. */
+static void sheet_satisfaction(lxw_workbook *wb, const sc_bulletin *b,
+                               const sc_stats_xlsx_formats *fm)
+{
+    char name[128];
+    sc_stats_sheet_name(_("bulletin: satisfaction"), name, sizeof name);
+    lxw_worksheet *ws = workbook_add_worksheet(wb, name);
+    if (!ws)
+        return;
+    const char *labels[SC_BULLETIN_VERDICTS];
+    double counts[SC_BULLETIN_VERDICTS], sum = 0;
+    sc_bulletin_satisfaction(b, labels, counts);
+    for (int i = 0; i < SC_BULLETIN_VERDICTS; i++)
+        sum += counts[i];
+    worksheet_set_column(ws, 0, 2, 14, NULL);
+    worksheet_write_string(ws, 0, 0, _("bulletin: verdict"), fm->head);
+    worksheet_write_string(ws, 0, 1, _("bulletin: count"), fm->head);
+    worksheet_write_string(ws, 0, 2, _("bulletin: share"), fm->head);
+    for (int i = 0; i < SC_BULLETIN_VERDICTS; i++) {
+        worksheet_write_string(ws, (lxw_row_t)(i + 1), 0, labels[i], NULL);
+        worksheet_write_number(ws, (lxw_row_t)(i + 1), 1, counts[i], NULL);
+        worksheet_write_number(ws, (lxw_row_t)(i + 1), 2, sum > 0 ? counts[i] / sum : 0,
+                               fm->pct);
+    }
+}
+
+/* The bulletin's trend: registered, finished and finish rate month by month. */
+static void sheet_trend(lxw_workbook *wb, const sc_bulletin *b, const sc_stats_xlsx_formats *fm)
+{
+    char name[128];
+    sc_stats_sheet_name(_("bulletin: trend"), name, sizeof name);
+    lxw_worksheet *ws = workbook_add_worksheet(wb, name);
+    if (!ws)
+        return;
+    worksheet_set_column(ws, 0, 3, 12, NULL);
+    worksheet_write_string(ws, 0, 0, _("bulletin: month"), fm->head);
+    worksheet_write_string(ws, 0, 1, sc_stats_heading(SC_STATS_COL_REGISTERED), fm->head);
+    worksheet_write_string(ws, 0, 2, sc_stats_heading(SC_STATS_COL_FINISHED), fm->head);
+    worksheet_write_string(ws, 0, 3, sc_stats_heading(SC_STATS_COL_FINISH_RATE), fm->head);
+    for (size_t k = 0; k < SC_BULLETIN_MONTHS; k++) {
+        const Sanji__PeriodStatRow *t = sc_bulletin_stats(b, SC_BULLETIN_PARTS + k)->total;
+        lxw_row_t r = (lxw_row_t)(k + 1);
+        worksheet_write_string(ws, r, 0, b->month_at[k], NULL);
+        worksheet_write_number(ws, r, 1, t->registered, NULL);
+        worksheet_write_number(ws, r, 2, t->finished, NULL);
+        worksheet_write_number(ws, r, 3, t->finish_rate, fm->pct);
+    }
+}
+
+/* What the workbook is: title, period, scope, when computed, where the
+ * definitions are. */
+static void sheet_about(lxw_workbook *wb, const sc_bulletin *b,
+                        const Sanji__PeriodStatistics *main, const sc_stats_xlsx_formats *fm)
+{
+    char name[128];
+    sc_stats_sheet_name(_("stats: about"), name, sizeof name);
+    lxw_worksheet *ws = workbook_add_worksheet(wb, name);
+    if (!ws)
+        return;
+    char title[512], period[64], at[40];
+    sc_bulletin_title(b, title, sizeof title);
+    sc_stats_period_text(main, period, sizeof period);
+    sj_clock_format_china(main->computed_at_ms, at, sizeof at);
+    const char *lines[][2] = {
+        {_("bulletin: title"), title},
+        {_("stats: period"), period},
+        {_("stats: scope"), b->scope_name},
+        {_("stats: computed at"), at},
+        {_("stats: definitions"), _("stats: see docs/STATISTICS.md")},
+    };
+    worksheet_set_column(ws, 0, 0, 16, NULL);
+    worksheet_set_column(ws, 1, 1, 48, NULL);
+    for (size_t i = 0; i < sizeof lines / sizeof lines[0]; i++) {
+        worksheet_write_string(ws, (lxw_row_t)i, 0, lines[i][0], fm->head);
+        worksheet_write_string(ws, (lxw_row_t)i, 1, lines[i][1], NULL);
+    }
+}
+
 int sc_bulletin_write_xlsx(const sc_bulletin *b, const char *path, sj_error *err)
 {
     if (!sc_bulletin_ready(b))
@@ -249,67 +327,9 @@ int sc_bulletin_write_xlsx(const sc_bulletin *b, const char *path, sj_error *err
         const Sanji__PeriodStatistics *s = sc_bulletin_stats(b, i);
         sc_stats_xlsx_rows(wb, sc_stats_group_name(s->group_by), s, &fm);
     }
-    char name[128];
-    /* The satisfaction split. */
-    sc_stats_sheet_name(_("bulletin: satisfaction"), name, sizeof name);
-    lxw_worksheet *ws = workbook_add_worksheet(wb, name);
-    if (ws) {
-        const char *labels[SC_BULLETIN_VERDICTS];
-        double counts[SC_BULLETIN_VERDICTS], sum = 0;
-        sc_bulletin_satisfaction(b, labels, counts);
-        for (int i = 0; i < SC_BULLETIN_VERDICTS; i++)
-            sum += counts[i];
-        worksheet_set_column(ws, 0, 2, 14, NULL);
-        worksheet_write_string(ws, 0, 0, _("bulletin: verdict"), fm.head);
-        worksheet_write_string(ws, 0, 1, _("bulletin: count"), fm.head);
-        worksheet_write_string(ws, 0, 2, _("bulletin: share"), fm.head);
-        for (int i = 0; i < SC_BULLETIN_VERDICTS; i++) {
-            worksheet_write_string(ws, (lxw_row_t)(i + 1), 0, labels[i], NULL);
-            worksheet_write_number(ws, (lxw_row_t)(i + 1), 1, counts[i], NULL);
-            worksheet_write_number(ws, (lxw_row_t)(i + 1), 2, sum > 0 ? counts[i] / sum : 0,
-                                   fm.pct);
-        }
-    }
-    /* The trend. */
-    sc_stats_sheet_name(_("bulletin: trend"), name, sizeof name);
-    ws = workbook_add_worksheet(wb, name);
-    if (ws) {
-        worksheet_set_column(ws, 0, 3, 12, NULL);
-        worksheet_write_string(ws, 0, 0, _("bulletin: month"), fm.head);
-        worksheet_write_string(ws, 0, 1, sc_stats_heading(SC_STATS_COL_REGISTERED), fm.head);
-        worksheet_write_string(ws, 0, 2, sc_stats_heading(SC_STATS_COL_FINISHED), fm.head);
-        worksheet_write_string(ws, 0, 3, sc_stats_heading(SC_STATS_COL_FINISH_RATE), fm.head);
-        for (size_t k = 0; k < SC_BULLETIN_MONTHS; k++) {
-            const Sanji__PeriodStatRow *t = sc_bulletin_stats(b, SC_BULLETIN_PARTS + k)->total;
-            lxw_row_t r = (lxw_row_t)(k + 1);
-            worksheet_write_string(ws, r, 0, b->month_at[k], NULL);
-            worksheet_write_number(ws, r, 1, t->registered, NULL);
-            worksheet_write_number(ws, r, 2, t->finished, NULL);
-            worksheet_write_number(ws, r, 3, t->finish_rate, fm.pct);
-        }
-    }
-    /* What it is. */
-    sc_stats_sheet_name(_("stats: about"), name, sizeof name);
-    ws = workbook_add_worksheet(wb, name);
-    if (ws) {
-        char title[512], period[64], at[40];
-        sc_bulletin_title(b, title, sizeof title);
-        sc_stats_period_text(main, period, sizeof period);
-        sj_clock_format_china(main->computed_at_ms, at, sizeof at);
-        const char *lines[][2] = {
-            {_("bulletin: title"), title},
-            {_("stats: period"), period},
-            {_("stats: scope"), b->scope_name},
-            {_("stats: computed at"), at},
-            {_("stats: definitions"), _("stats: see docs/STATISTICS.md")},
-        };
-        worksheet_set_column(ws, 0, 0, 16, NULL);
-        worksheet_set_column(ws, 1, 1, 48, NULL);
-        for (size_t i = 0; i < sizeof lines / sizeof lines[0]; i++) {
-            worksheet_write_string(ws, (lxw_row_t)i, 0, lines[i][0], fm.head);
-            worksheet_write_string(ws, (lxw_row_t)i, 1, lines[i][1], NULL);
-        }
-    }
+    sheet_satisfaction(wb, b, &fm);
+    sheet_trend(wb, b, &fm);
+    sheet_about(wb, b, main, &fm);
     lxw_error e = workbook_close(wb);
     if (e != LXW_NO_ERROR)
         return sj_error_set(err, SJ_EIO, _("The workbook %s could not be written (%s)."), path,

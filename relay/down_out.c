@@ -14,14 +14,13 @@
 
 #define MOD DOWN_MOD
 
-out_frame *down_out_copy(const uint8_t *frame, size_t len)
+out_frame *down_out_alloc(size_t cap)
 {
-    out_frame *f = malloc(sizeof *f + len);
+    out_frame *f = malloc(sizeof *f + cap);
     if (f) {
         f->next = NULL;
         f->is_result = false;
-        f->len = len;
-        memcpy(f->frame, frame, len);
+        f->len = 0;
     }
     return f;
 }
@@ -30,7 +29,7 @@ out_frame *down_out_pack(relay *r, const Sanji__Envelope *env)
 {
     /* Packed straight into the frame that is queued: one allocation. */
     size_t cap = sj_envelope_packed_size(env, r->self.node_id);
-    out_frame *f = malloc(sizeof *f + cap);
+    out_frame *f = down_out_alloc(cap);
     if (f == NULL) {
         SJ_LOG_WARN(MOD, "cannot pack a message", "code", sj_err_name(SJ_ENOMEM));
         return NULL;
@@ -44,8 +43,6 @@ out_frame *down_out_pack(relay *r, const Sanji__Envelope *env)
         free(f);
         return NULL;
     }
-    f->next = NULL;
-    f->is_result = false;
     f->len = (size_t)n;
     return f;
 }
@@ -145,11 +142,9 @@ out_frame *down_out_result_frame(relay *r, const uint8_t *ack_pb, size_t len)
         SJ_LOG_WARN(MOD, "cannot pack a message", "code", sj_err_name(SJ_EFRAME_TOO_LARGE));
         return NULL;
     }
-    out_frame *f = malloc(sizeof *f + cap);
+    out_frame *f = down_out_alloc(cap);
     if (f == NULL)
         return NULL;
-    f->next = NULL;
-    f->is_result = false;
     f->len = relay_wire_ack_frame(f->frame, r->self.node_id, ack_pb, len);
     return f;
 }

@@ -23,6 +23,16 @@
 /* How long a forwarded question waits for the county's answer. */
 #define FORWARD_TIMEOUT_MS (60 * 1000)
 
+/* relay_query_buf_fn: the answer is packed straight into the out_frame
+ * that is queued (*arg); a second call replaces the first frame. */
+static uint8_t *answer_frame(void *arg, size_t cap)
+{
+    out_frame **f = arg;
+    free(*f);
+    *f = down_out_alloc(cap);
+    return *f ? (*f)->frame : NULL;
+}
+
 /* See downstream_private.h; QUERY_BUDGET answers per call. */
 bool down_query_answer_waiting(session *s, bool *more)
 {
@@ -42,27 +52,23 @@ bool down_query_answer_waiting(session *s, bool *more)
             s->q_tail = NULL;
         s->n_queries--;
         Sanji__Envelope *env = NULL;
-        uint8_t *frame = NULL;
+        out_frame *f = NULL;
         size_t len = 0;
         sj_error err;
         /* It was checked when it arrived; unpacking again cannot fail but
          * for memory. */
         int rc = sj_envelope_unpack(q->payload, q->len, &env, &err);
         if (rc == 0)
-            rc = relay_query_answer(r, &s->peer, s->scope, env, &frame, &len, &err);
+            rc = relay_query_answer(r, &s->peer, s->scope, env, answer_frame, &f, &len, &err);
         sj_envelope_free(env);
         free(q);
         if (rc != 0) {
+            free(f);
             SJ_LOG_WARN(MOD, "query not answered", "peer", s->peer.node_id, "why", err.message);
             continue;
         }
-        out_frame *f = down_out_copy(frame, len);
-        if (f) {
-            down_out_push(&s->out_head, &s->out_tail, f);
-        } else {
-            SJ_LOG_WARN(MOD, "query not answered: out of memory", "peer", s->peer.node_id);
-        }
-        free(frame);
+        f->len = len;
+        down_out_push(&s->out_head, &s->out_tail, f);
     }
     return down_out_flush(s);
 }

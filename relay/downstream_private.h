@@ -155,8 +155,9 @@ void down_session_close(session *s, int code, const char *reason);
 
 /* env packed as a frame, or NULL (logged) when it cannot be. */
 out_frame *down_out_pack(relay *r, const Sanji__Envelope *env);
-/* A copy of a packed frame, or NULL when memory is out. */
-out_frame *down_out_copy(const uint8_t *frame, size_t len);
+/* An empty out_frame with room for a frame of cap bytes (len 0, to be
+ * packed into), or NULL when memory is out. */
+out_frame *down_out_alloc(size_t cap);
 /* Appends f (NULL: nothing) to a list. */
 void down_out_push(out_frame **head, out_frame **tail, out_frame *f);
 void down_out_free_list(out_frame *f);

@@ -382,16 +382,31 @@ static int answer_network(answer *a, sj_error *err)
     return 0;
 }
 
+/* env packed into a buffer from buf of the size it asks for.  Returns the
+ * frame's length, or a negative code (SJ_EFRAME_TOO_LARGE: more than one
+ * frame holds).  The size is an upper bound, so the exact check against
+ * link.max_frame is the packing's own; an answer refused as too large has
+ * had its buffer for that moment, no larger than the answer it packs. */
+static long pack_into_buf(relay *r, const Sanji__Envelope *env, relay_query_buf_fn buf,
+                          void *buf_arg, sj_error *err)
+{
+    size_t cap = sj_envelope_packed_size(env, r->self.node_id);
+    uint8_t *frame = buf(buf_arg, cap);
+    if (frame == NULL)
+        return sj_error_set(err, SJ_ENOMEM, "no memory for a %zu-byte frame", cap);
+    return sj_envelope_pack_into(env, r->self.node_id, r->cfg->max_frame, frame, cap, NULL, err);
+}
+
 /* The answer as a frame; one too large for a frame becomes SJ_ETOOBIG. */
-static int answer_pack(answer *a, const Sanji__Envelope *q, uint8_t **frame, size_t *len,
-                       sj_error *err)
+static int answer_pack(answer *a, const Sanji__Envelope *q, relay_query_buf_fn buf,
+                       void *buf_arg, size_t *len, sj_error *err)
 {
     relay *r = a->r;
     Sanji__Envelope env = SANJI__ENVELOPE__INIT;
     env.body_case = SANJI__ENVELOPE__BODY_QUERY_RESULT;
     env.query_result = &a->res;
-    int rc = sj_envelope_pack(&env, r->self.node_id, r->cfg->max_frame, frame, len, NULL, err);
-    if (rc == SJ_EFRAME_TOO_LARGE) {
+    long n = pack_into_buf(r, &env, buf, buf_arg, err);
+    if (n == SJ_EFRAME_TOO_LARGE) {
         /* Too much for one frame: answer with the code instead. */
         Sanji__QueryResult small = SANJI__QUERY_RESULT__INIT;
         small.in_reply_to = q->message_id;
@@ -399,15 +414,18 @@ static int answer_pack(answer *a, const Sanji__Envelope *q, uint8_t **frame, siz
         small.reason = (char *)_("Too many results for one answer; narrow the search or ask "
                                  "page by page.");
         env.query_result = &small;
-        rc = sj_envelope_pack(&env, r->self.node_id, r->cfg->max_frame, frame, len, NULL, err);
+        n = pack_into_buf(r, &env, buf, buf_arg, err);
     }
-    return rc;
+    if (n < 0)
+        return (int)n;
+    *len = (size_t)n;
+    return 0;
 }
 
 int relay_query_answer(relay *r, const sj_identity *peer, const char *scope,
-                       const Sanji__Envelope *q, uint8_t **frame, size_t *len, sj_error *err)
+                       const Sanji__Envelope *q, relay_query_buf_fn buf, void *buf_arg,
+                       size_t *len, sj_error *err)
 {
-    *frame = NULL;
     *len = 0;
     answer a;
     memset(&a, 0, sizeof a);
@@ -451,7 +469,7 @@ int relay_query_answer(relay *r, const sj_identity *peer, const char *scope,
         break;
     }
     if (rc == 0)
-        rc = answer_pack(&a, q, frame, len, err);
+        rc = answer_pack(&a, q, buf, buf_arg, len, err);
     answer_release(&a);
     return rc;
 }

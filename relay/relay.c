@@ -24,6 +24,7 @@
 
 #include "clock.h"
 #include "downstream.h"
+#include "fileio.h"
 #include "log.h"
 #include "relay_metrics.h"
 #include "upstream.h"
@@ -248,42 +249,10 @@ static int offer_crl(relay *r, const void *data, size_t len, const char *msg, co
     return rc;
 }
 
-static int read_file(const char *path, uint8_t **out, size_t *len, sj_error *err)
-{
-    *out = NULL;
-    *len = 0;
-    FILE *f = fopen(path, "rb");
-    if (f == NULL)
-        return sj_error_set(err, errno == ENOENT ? SJ_ENOTFOUND : SJ_EIO, "%s: %s", path,
-                            strerror(errno));
-    size_t cap = 0, n = 0;
-    uint8_t *buf = NULL;
-    for (;;) {
-        if (n == cap) {
-            cap = cap ? cap * 2 : 65536;
-            uint8_t *b = cap <= (64u << 20) ? realloc(buf, cap) : NULL;
-            if (b == NULL) {
-                free(buf);
-                fclose(f);
-                return sj_error_set(err, SJ_ETOOBIG, "%s is too large for a CRL", path);
-            }
-            buf = b;
-        }
-        size_t got = fread(buf + n, 1, cap - n, f);
-        n += got;
-        if (got == 0)
-            break;
-    }
-    int bad = ferror(f);
-    fclose(f);
-    if (bad) {
-        free(buf);
-        return sj_error_set(err, SJ_EIO, "%s: read error", path);
-    }
-    *out = buf;
-    *len = n;
-    return 0;
-}
+/* A CRL file read whole (common/base/fileio.c) up to this size: the
+ * county's CRL for a few thousand stations is far smaller; a larger file is
+ * not a CRL of this PKI. */
+#define CRL_FILE_MAX (64u << 20)
 
 /* Replaces path with data so that a crash leaves the old file or the new
  * one, never a part: a temporary file beside it, synced, renamed over it,
@@ -337,7 +306,7 @@ static void adopt_kept_crl(relay *r)
     uint8_t *data;
     size_t len;
     sj_error err;
-    int rc = read_file(path, &data, &len, &err);
+    int rc = sj_file_read_all(path, CRL_FILE_MAX, &data, &len, &err);
     if (rc == SJ_ENOTFOUND)
         return;
     if (rc == 0)
@@ -356,7 +325,7 @@ void relay_reload_crl(relay *r, const char *trigger)
         uint8_t *data;
         size_t len;
         sj_error err;
-        int rc = read_file(r->cfg->crl_file, &data, &len, &err);
+        int rc = sj_file_read_all(r->cfg->crl_file, CRL_FILE_MAX, &data, &len, &err);
         if (rc == 0)
             rc = offer_crl(r, data, len, "吊销列表已重新加载 (CRL reloaded)", r->cfg->crl_file,
                            &err);
@@ -495,6 +464,28 @@ static int open_tls(relay *r, sj_error *err)
     return 0;
 }
 
+/* The relay's own handles on the loop: the per-turn commit check, the
+ * wake-up idle, the commit timer, the tick and the tls.crl reload timer
+ * (relay_stop() closes each). */
+static void start_handles(relay *r, uv_loop_t *loop)
+{
+    const relay_config *cfg = r->cfg;
+    uv_check_init(loop, &r->commit_check);
+    r->commit_check.data = r;
+    uv_check_start(&r->commit_check, on_commit_check);
+    uv_idle_init(loop, &r->wake);
+    r->wake.data = r;
+    uv_timer_init(loop, &r->commit_timer);
+    r->commit_timer.data = r;
+    uv_timer_init(loop, &r->tick);
+    r->tick.data = r;
+    uv_timer_start(&r->tick, on_tick, cfg->heartbeat_ms, cfg->heartbeat_ms);
+    uv_timer_init(loop, &r->crl_timer);
+    r->crl_timer.data = r;
+    if (cfg->crl_file != NULL && *cfg->crl_file)
+        uv_timer_start(&r->crl_timer, on_crl_timer, cfg->crl_reload_ms, cfg->crl_reload_ms);
+}
+
 int relay_start(relay *r, uv_loop_t *loop, const relay_config *cfg, sj_error *err)
 {
     memset(r, 0, sizeof *r);
@@ -529,20 +520,7 @@ int relay_start(relay *r, uv_loop_t *loop, const relay_config *cfg, sj_error *er
         snprintf(n, sizeof n, "%u", qs.depth);
         SJ_LOG_INFO(MOD, "queued messages will be resent to the county", "count", n);
     }
-    uv_check_init(loop, &r->commit_check);
-    r->commit_check.data = r;
-    uv_check_start(&r->commit_check, on_commit_check);
-    uv_idle_init(loop, &r->wake);
-    r->wake.data = r;
-    uv_timer_init(loop, &r->commit_timer);
-    r->commit_timer.data = r;
-    uv_timer_init(loop, &r->tick);
-    r->tick.data = r;
-    uv_timer_start(&r->tick, on_tick, cfg->heartbeat_ms, cfg->heartbeat_ms);
-    uv_timer_init(loop, &r->crl_timer);
-    r->crl_timer.data = r;
-    if (cfg->crl_file != NULL && *cfg->crl_file)
-        uv_timer_start(&r->crl_timer, on_crl_timer, cfg->crl_reload_ms, cfg->crl_reload_ms);
+    start_handles(r, loop);
     r->open_parts = 3;
     const relay_downstream_events dev = {.arg = r, .queued = down_queued,
                                          .forward = down_forward};

@@ -505,13 +505,12 @@ static int submit_rule(const sj_submit *s, bool name, char *why, size_t cap)
     return rc;
 }
 
-static void on_save(GtkButton *button, gpointer data)
+/* The form's fields checked as 保存 would send them, each bad one marked
+ * in red with what to do; id_norm gets the ID number as stored.  Returns
+ * the first bad field (where the focus goes), or NULL when all are good. */
+static GtkWidget *check_form(DeskRegisterForm *f, const char *name, const char *text,
+                             char id_norm[SJ_PERSONAL_ID_SIZE])
 {
-    DeskRegisterForm *f = data;
-    /* Spaces typed around the name are not part of it; whether anything is
-     * left is the one blank rule (NBSP and U+3000 are blank too). */
-    g_autofree char *name = g_strstrip(g_strdup(gtk_editable_get_text(GTK_EDITABLE(f->name))));
-    g_autofree char *text = desk_text_view_get(f->text);
     GtkWidget *first_bad = NULL;
     if (!f->item_code) {
         field_error(f->item_error, f->items, _("Pick the matter from the catalogue."));
@@ -529,7 +528,6 @@ static void on_save(GtkButton *button, gpointer data)
         field_error(f->text_error, f->text, _("Write down what the villager asks for."));
         first_bad = first_bad ? first_bad : f->text;
     }
-    char id_norm[SJ_PERSONAL_ID_SIZE] = "";
     sj_error err;
     sj_personal_check_id(gtk_editable_get_text(GTK_EDITABLE(f->id)), id_norm, &err);
     sj_submit sub = {.applicant_name = name,
@@ -545,6 +543,18 @@ static void on_save(GtkButton *button, gpointer data)
         field_error(f->text_error, f->text, why);
         first_bad = first_bad ? first_bad : f->text;
     }
+    return first_bad;
+}
+
+static void on_save(GtkButton *button, gpointer data)
+{
+    DeskRegisterForm *f = data;
+    /* Spaces typed around the name are not part of it; whether anything is
+     * left is the one blank rule (NBSP and U+3000 are blank too). */
+    g_autofree char *name = g_strstrip(g_strdup(gtk_editable_get_text(GTK_EDITABLE(f->name))));
+    g_autofree char *text = desk_text_view_get(f->text);
+    char id_norm[SJ_PERSONAL_ID_SIZE] = "";
+    GtkWidget *first_bad = check_form(f, name, text, id_norm);
     if (first_bad) {
         set_message(f, _("Not saved yet: correct the fields marked in red."), true);
         gtk_widget_grab_focus(first_bad);
@@ -561,6 +571,7 @@ static void on_save(GtkButton *button, gpointer data)
         .no_notify = gtk_check_button_get_active(GTK_CHECK_BUTTON(f->no_notify)),
     };
     uint8_t case_id[16];
+    sj_error err;
     int rc = sc_register(desk_window_client(f->win), &req, case_id, NULL, &err);
     if (rc != 0) {
         /* The library checks again (and more); put its answer where it belongs. */

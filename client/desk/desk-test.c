@@ -284,8 +284,6 @@ static GtkWidget *label_with(GtkWidget *w, const char *text)
     return NULL;
 }
 
-/* The steps on focus and layout (a pointer or a key must meet what the
- * cadre sees).  Returns like step(), or 2 when cmd is not one of them. */
 /* tab-from A B: the Tab key from A lands on B (or inside it).  2 when cmd
  * is something else. */
 static int tab_step(DeskTest *t, GtkWidget *w, char **argv, int argc, char **why)
@@ -310,13 +308,12 @@ static int tab_step(DeskTest *t, GtkWidget *w, char **argv, int argc, char **why
     return 2;
 }
 
-static int layout_step(DeskTest *t, GtkWidget *w, char **argv, int argc, gint64 now, char **why)
+/* keep-place A / expect-same-place A: where A is shown, remembered, and
+ * later found unmoved.  2 when cmd is something else. */
+static int place_step(DeskTest *t, GtkWidget *w, char **argv, int argc, gint64 now, char **why)
 {
     static GHashTable *places; /* name -> graphene_point_t*, for the whole run */
     const char *cmd = argv[0];
-    int rc = tab_step(t, w, argv, argc, why);
-    if (rc != 2)
-        return rc;
     if ((strcmp(cmd, "keep-place") == 0 || strcmp(cmd, "expect-same-place") == 0) && argc == 2) {
         if (!settled(t, now))
             return 0;
@@ -342,6 +339,19 @@ static int layout_step(DeskTest *t, GtkWidget *w, char **argv, int argc, gint64 
                                p.y);
         return -1;
     }
+    return 2;
+}
+
+/* The steps on focus and layout (a pointer or a key must meet what the
+ * cadre sees).  Returns like step(), or 2 when cmd is not one of them. */
+static int layout_step(DeskTest *t, GtkWidget *w, char **argv, int argc, gint64 now, char **why)
+{
+    const char *cmd = argv[0];
+    int rc = tab_step(t, w, argv, argc, why);
+    if (rc == 2)
+        rc = place_step(t, w, argv, argc, now, why);
+    if (rc != 2)
+        return rc;
     if (strcmp(cmd, "expect-in-view") == 0 && argc == 2) {
         if (!settled(t, now))
             return 0;

@@ -144,11 +144,32 @@ static void statuses(Sanji__CaseListQuery *q, Sanji__CaseStatus *v, size_t n)
     q->n_statuses = n;
 }
 
+/* The statuses of one view at one level. */
+typedef struct status_set {
+    Sanji__CaseStatus *v;
+    size_t n;
+} status_set;
+
+/* The incoming and held views: which statuses they hold depends on the
+ * desk's level, [0] a department's, [1] the county's, [2] a township's. */
+static void level_view(desk_view_kind kind, sj_node_role role, Sanji__CaseListQuery *q)
+{
+    static const status_set incoming[] = {
+        {IN_DEPARTMENT, N(IN_DEPARTMENT)}, {IN_COUNTY, N(IN_COUNTY)}, {IN_TOWNSHIP, N(IN_TOWNSHIP)}};
+    static const status_set held[] = {{HELD_DEPARTMENT, N(HELD_DEPARTMENT)},
+                                      {WITH_DEPARTMENTS, N(WITH_DEPARTMENTS)},
+                                      {HELD_TOWNSHIP, N(HELD_TOWNSHIP)}};
+    size_t level = role == SJ_NODE_ROLE_DEPARTMENT_DESK ? 0
+                   : role == SJ_NODE_ROLE_COUNTY_DESK   ? 1
+                                                        : 2;
+    const status_set *s = kind == DESK_VIEW_INCOMING ? &incoming[level] : &held[level];
+    statuses(q, s->v, s->n);
+    q->waiting_for_me = true;
+}
+
 void desk_view_query(desk_view_kind kind, const desk_view_ctx *ctx, Sanji__CaseListQuery *q)
 {
     sanji__case_list_query__init(q);
-    bool county = ctx->role == SJ_NODE_ROLE_COUNTY_DESK;
-    bool department = ctx->role == SJ_NODE_ROLE_DEPARTMENT_DESK;
     switch (kind) {
     case DESK_VIEW_TODO:
         statuses(q, ACTIVE, N(ACTIVE));
@@ -187,23 +208,7 @@ void desk_view_query(desk_view_kind kind, const desk_view_ctx *ctx, Sanji__CaseL
         q->for_person = (char *)(ctx->person ? ctx->person : "");
         break;
     case DESK_VIEW_INCOMING:
-        if (department)
-            statuses(q, IN_DEPARTMENT, N(IN_DEPARTMENT));
-        else if (county)
-            statuses(q, IN_COUNTY, N(IN_COUNTY));
-        else
-            statuses(q, IN_TOWNSHIP, N(IN_TOWNSHIP));
-        q->waiting_for_me = true;
-        break;
-    case DESK_VIEW_HELD:
-        if (department)
-            statuses(q, HELD_DEPARTMENT, N(HELD_DEPARTMENT));
-        else if (county)
-            statuses(q, WITH_DEPARTMENTS, N(WITH_DEPARTMENTS));
-        else
-            statuses(q, HELD_TOWNSHIP, N(HELD_TOWNSHIP));
-        q->waiting_for_me = true;
-        break;
+    case DESK_VIEW_HELD: level_view(kind, ctx->role, q); break;
     case DESK_VIEW_WEEK_OVERDUE:
         statuses(q, ACTIVE, N(ACTIVE));
         q->due_from_ms = desk_view_week_start(ctx->now_ms);

@@ -143,6 +143,28 @@ static int read_bare(const char *name, const char *text, size_t len, size_t *i, 
     return 0;
 }
 
+/* The end of a record at text[*i]: CRLF, LF or the end of the text.
+ * Returns 0 with *i after it, or SJ_EINVAL (err says where) for a CR
+ * alone. */
+static int read_line_end(const char *name, const char *text, size_t len, size_t *i, size_t line,
+                         sj_error *err)
+{
+    if (*i < len && text[*i] == '\r') {
+        /* A CR alone would end the record where an editor shows none,
+         * and every message after it would name the wrong line. */
+        if (*i + 1 < len && text[*i + 1] != '\n')
+            return sj_error_set(err, SJ_EINVAL,
+                                "%s:%zu: 行中有单独的回车符 (a carriage return without a line "
+                                "feed; save the file with LF or CRLF line ends, or quote the "
+                                "field)",
+                                name, line);
+        (*i)++;
+    }
+    if (*i < len && text[*i] == '\n')
+        (*i)++;
+    return 0;
+}
+
 int sj_csv_parse(const char *name, const char *text, size_t len, sj_csv *out,
                       sj_error *err)
 {
@@ -192,21 +214,8 @@ int sj_csv_parse(const char *name, const char *text, size_t len, sj_csv *out,
                 goto nomem;
             continue;
         }
-        if (i < len && text[i] == '\r') {
-            /* A CR alone would end the record where an editor shows none,
-             * and every message after it would name the wrong line. */
-            if (i + 1 < len && text[i + 1] != '\n') {
-                rc = sj_error_set(err, SJ_EINVAL,
-                                  "%s:%zu: 行中有单独的回车符 (a carriage return without a line "
-                                  "feed; save the file with LF or CRLF line ends, or quote the "
-                                  "field)",
-                                  name, line);
-                goto done;
-            }
-            i++;
-        }
-        if (i < len && text[i] == '\n')
-            i++;
+        if ((rc = read_line_end(name, text, len, &i, line, err)) != 0)
+            goto done;
         line++;
         if ((rc = csv_add_record(out, &rec)) != 0)
             goto nomem;

@@ -1227,6 +1227,30 @@ static bool same_materials(const char *const *a, size_t na, const char *const *b
     return true;
 }
 
+/* The action's materials list (part of check 9): at most
+ * SJ_CASE_MATERIALS_MAX names, each one given and valid text. */
+static int check_materials(const sj_action *a, sj_error *err)
+{
+    if (a->n_materials > SJ_CASE_MATERIALS_MAX)
+        return refuse(err, SJ_EBAD_FIELD,
+                      N_("the materials list is longer than 50 items; merge related items"));
+    if (a->n_materials > 0 && !a->materials)
+        return refuse(err, SJ_EBAD_FIELD, N_("the materials list is missing its items"));
+    for (size_t i = 0; i < a->n_materials; i++) {
+        const text_field f = {a->materials[i], SJ_CASE_NAME_MAX,
+                              N_("a material name is too long; shorten it to 200 bytes"),
+                              N_("a material name is not valid UTF-8 text; type it again")};
+        if (sj_utf8_blank(a->materials[i]))
+            return refuse(err, SJ_EBAD_FIELD,
+                          N_("a material in the list has no name; remove the empty line or "
+                             "name the material"));
+        int rc = check_text(&f, err);
+        if (rc != 0)
+            return rc;
+    }
+    return 0;
+}
+
 /* Check 9: required fields present, no field the action does not take, all
  * text valid and within limits. */
 static int check_fields(const sj_case *c, const sj_action *a, sj_error *err)
@@ -1272,22 +1296,8 @@ static int check_fields(const sj_case *c, const sj_action *a, sj_error *err)
         return refuse(err, SJ_EBAD_FIELD,
                       N_("the department is not a department code (lower-case letters, digits "
                          "and '-', at most 31); choose the department from the county's list"));
-    if (a->n_materials > SJ_CASE_MATERIALS_MAX)
-        return refuse(err, SJ_EBAD_FIELD,
-                      N_("the materials list is longer than 50 items; merge related items"));
-    if (a->n_materials > 0 && !a->materials)
-        return refuse(err, SJ_EBAD_FIELD, N_("the materials list is missing its items"));
-    for (size_t i = 0; i < a->n_materials; i++) {
-        const text_field f = {a->materials[i], SJ_CASE_NAME_MAX,
-                              N_("a material name is too long; shorten it to 200 bytes"),
-                              N_("a material name is not valid UTF-8 text; type it again")};
-        if (sj_utf8_blank(a->materials[i]))
-            return refuse(err, SJ_EBAD_FIELD,
-                          N_("a material in the list has no name; remove the empty line or "
-                             "name the material"));
-        if ((rc = check_text(&f, err)) != 0)
-            return rc;
-    }
+    if ((rc = check_materials(a, err)) != 0)
+        return rc;
 
     /* Values. */
     if ((a->type == SJ_ACTION_FEEDBACK || a->type == SJ_ACTION_CALLBACK) &&

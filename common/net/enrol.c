@@ -239,6 +239,27 @@ static int no_password(char *buf, int size, int rwflag, void *u)
     return -1;
 }
 
+/* The bundle's server.address as one text, "host:port, [v6]:port", or
+ * NULL when memory is out. */
+static char *address_text(const sj_config *cfg)
+{
+    size_t n = 0;
+    const sj_config_hostport *hp = sj_config_get_hostports(cfg, "server.address", &n);
+    char *addr = NULL;
+    size_t alen = 0;
+    FILE *f = open_memstream(&addr, &alen);
+    if (!f)
+        return NULL;
+    for (size_t i = 0; i < n; i++)
+        fprintf(f, strchr(hp[i].host, ':') ? "%s[%s]:%u" : "%s%s:%u", i ? ", " : "", hp[i].host,
+                hp[i].port);
+    if (fclose(f) != 0) {
+        free(addr);
+        return NULL;
+    }
+    return addr;
+}
+
 /* Reads the plaintext into b. */
 static int parse_plain(const char *text, size_t len, sj_enrol_bundle *b, sj_error *err)
 {
@@ -289,24 +310,10 @@ static int parse_plain(const char *text, size_t len, sj_enrol_bundle *b, sj_erro
     }
     snprintf(b->unit_name, sizeof b->unit_name, "%s",
              sj_config_get_string(cfg, "bundle.unit_name"));
-    size_t n = 0;
-    const sj_config_hostport *hp = sj_config_get_hostports(cfg, "server.address", &n);
-    char *addr = NULL;
-    size_t alen = 0;
-    FILE *f = open_memstream(&addr, &alen);
-    if (!f) {
+    if ((b->address = address_text(cfg)) == NULL) {
         rc = sj_error_set(err, SJ_ENOMEM, "out of memory");
         goto out;
     }
-    for (size_t i = 0; i < n; i++)
-        fprintf(f, strchr(hp[i].host, ':') ? "%s[%s]:%u" : "%s%s:%u", i ? ", " : "", hp[i].host,
-                hp[i].port);
-    if (fclose(f) != 0) {
-        free(addr);
-        rc = sj_error_set(err, SJ_ENOMEM, "out of memory");
-        goto out;
-    }
-    b->address = addr;
     b->peer = strdup(peer);
     b->cert_pem = pem_text(w_x509, cert, false);
     b->key_pem = pem_text(w_key, key, true);
