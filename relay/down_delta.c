@@ -34,7 +34,7 @@
 /* Cases whose last snapshot one feed of one session keeps (a few hundred
  * bytes each), and feed rows read backwards at most, per session. */
 #define BASES_MAX 512
-#define SCAN_MAX 8192
+#define SCAN_MAX 4096
 
 typedef struct delta_base {
     uint8_t id[16];
