@@ -222,6 +222,7 @@ void sc_feed_on_update(sc_client *c, const Sanji__FeedUpdate *u)
                     "why", err.message);
         snprintf(c->refetch_village, sizeof c->refetch_village, "%s", u->village);
         c->refetch_seq = u->seq;
+        c->caught_up = false;
         send_feed_request(c);
         return;
     }
