@@ -227,6 +227,7 @@ int cli_cmd_status(cli_run *r, const cli_command *cmd, sj_error *err)
                st.link_up ? "true" : "false", st.caught_up ? "true" : "false",
                st.upstream_online ? "true" : "false", st.peer_node);
         printf(",\"county_last_contact_ms\":%" PRId64, st.upstream_last_contact_ms);
+        printf(",\"feed_deltas\":%" PRIu64, st.feed_deltas);
         cli_json_field("last_error", st.last_error_text);
         printf(",\"lasting_refusal\":\"%s\"",
                st.lasting_refusal ? sj_err_name(st.lasting_refusal) : "");

@@ -42,6 +42,9 @@ static const sj_config_key CLIENT_KEYS[] = {
     {"attachment.in_flight", SJ_CONFIG_INT, "2", 1, 64,
      "attachment chunks (32 KiB each) sent on the link and not yet stored by the relay: the share "
      "of a slow village link an upload may take; case messages always go first"},
+    {"link.feed_deltas", SJ_CONFIG_BOOL, "true", 0, 0,
+     "take feed updates from the relay as what changed in the case, not the whole case: about "
+     "half the bytes down a village line; false: every update whole"},
 };
 #define N_CLIENT_KEYS (sizeof(CLIENT_KEYS) / sizeof(CLIENT_KEYS[0]))
 
@@ -133,6 +136,7 @@ int sc_config_load(const char *path_or_NULL, sc_loaded_config *out, sj_error *er
     cc->attach_max_file = sj_config_get_size(out->cfg, "attachment.max_file");
     cc->attach_max_case = sj_config_get_size(out->cfg, "attachment.max_case");
     cc->attach_in_flight = (unsigned)sj_config_get_int(out->cfg, "attachment.in_flight");
+    cc->no_feed_deltas = !sj_config_get_bool(out->cfg, "link.feed_deltas");
     return 0;
 }
 

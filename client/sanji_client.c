@@ -68,6 +68,7 @@ int sc_client_new(uv_loop_t *loop, const sc_config *cfg, sc_event_cb cb, void *d
     c->attach_max_file = cfg->attach_max_file ? cfg->attach_max_file : SJ_ATTACH_MAX_FILE_BYTES;
     c->attach_max_case = cfg->attach_max_case ? cfg->attach_max_case : SJ_ATTACH_MAX_CASE_BYTES;
     c->attach_in_flight = cfg->attach_in_flight ? cfg->attach_in_flight : 2;
+    c->feed_deltas = !cfg->no_feed_deltas;
     static const sj_node_role peers[] = {SJ_NODE_ROLE_RELAY, SJ_NODE_ROLE_COUNTY};
     sj_tls_config tc = {
         .ca_file = cfg->ca_file,

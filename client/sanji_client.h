@@ -85,6 +85,7 @@ typedef struct sc_config {
     uint64_t attach_max_file;       /* attachment.max_file (0: the default) */
     uint64_t attach_max_case;       /* attachment.max_case (0: the default) */
     unsigned attach_in_flight;      /* attachment.in_flight (0: the default, 2) */
+    bool no_feed_deltas;            /* link.feed_deltas = false: every feed update whole */
 } sc_config;
 
 typedef enum sc_event_type {
@@ -431,6 +432,7 @@ typedef struct sc_status_info {
     uint64_t catalogue_version, org_tree_version, person_version;
     size_t n_cursors;
     sc_cursor cursors[16];        /* the first 16 feed cursors */
+    uint64_t feed_deltas;         /* feed updates taken as deltas since this client started */
 } sc_status_info;
 
 int sc_status(sc_client *c, sc_status_info *out, sj_error *err);

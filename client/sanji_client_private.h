@@ -56,6 +56,12 @@ struct sc_client {
     bool welcomed;
     bool caught_up;
     bool gap_requested;
+    bool feed_deltas;         /* the Hello asks for FeedUpdate.delta (link.feed_deltas) */
+    uint64_t deltas_applied;  /* feed updates taken as deltas */
+    /* A delta this store could not take: the feed is asked for again, and
+     * caught_up counts only once the cursor is past it (sc_feed.c). */
+    char refetch_village[16];
+    uint64_t refetch_seq;
     bool upstream_online;
     int64_t upstream_last_ms;
     char peer_node[SJ_IDENTITY_NODE_ID_MAX];

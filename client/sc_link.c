@@ -66,6 +66,7 @@ static void send_hello(sc_client *c)
     h.org_tree_version = c->org_tree_version;
     h.person_version = c->person_version;
     h.live_only = sc_link_live_only(c);
+    h.feed_deltas = c->feed_deltas && !h.live_only;
     Sanji__Envelope env = SANJI__ENVELOPE__INIT;
     env.body_case = SANJI__ENVELOPE__BODY_HELLO;
     env.hello = &h;

@@ -273,6 +273,7 @@ int sc_status(sc_client *c, sc_status_info *out, sj_error *err)
     out->catalogue_version = c->catalogue_version;
     out->org_tree_version = c->org_tree_version;
     out->person_version = c->person_version;
+    out->feed_deltas = c->deltas_applied;
     int rc = sc_store_outbox_counts(c->st, &out->outbox, err);
     if (rc != 0)
         return rc;

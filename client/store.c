@@ -614,6 +614,28 @@ int sc_store_case_get(sc_store *st, const uint8_t case_id[16], Sanji__Case **out
     return 0;
 }
 
+int sc_store_case_snapshot(sc_store *st, const uint8_t case_id[16], Sanji__Case **out,
+                           sj_error *err)
+{
+    *out = NULL;
+    sqlite3_stmt *s = NULL;
+    if (prep(st, "SELECT snapshot FROM cases WHERE case_id = ? AND snapshot IS NOT NULL", &s,
+             err) != 0)
+        return SJ_EDB;
+    sqlite3_bind_blob(s, 1, case_id, 16, SQLITE_STATIC);
+    int rc = sqlite3_step(s);
+    if (rc == SQLITE_ROW)
+        *out = unpack_case_col(s, 0);
+    sqlite3_finalize(s);
+    if (rc == SQLITE_DONE)
+        return sj_error_set(err, SJ_ENOTFOUND, "no county snapshot of the case in the local cache");
+    if (rc != SQLITE_ROW)
+        return db_fail(st, err, "case snapshot");
+    if (!*out)
+        return sj_error_set(err, SJ_ESTORE_CORRUPT, "本地缓存中的事项记录已损坏 / cached case is damaged");
+    return 0;
+}
+
 int sc_store_case_find(sc_store *st, const char *ref, uint8_t case_id[16], sj_error *err)
 {
     if (!ref || !*ref)
@@ -806,6 +828,11 @@ static uint64_t cursor_of(sc_store *st, const char *village)
     uint64_t v = sqlite3_step(s) == SQLITE_ROW ? (uint64_t)sqlite3_column_int64(s, 0) : 0;
     sqlite3_finalize(s);
     return v;
+}
+
+uint64_t sc_store_cursor(sc_store *st, const char *village)
+{
+    return cursor_of(st, village);
 }
 
 int sc_store_feed_apply(sc_store *st, const Sanji__FeedUpdate *u, sc_feed_result *result,

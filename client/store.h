@@ -32,9 +32,10 @@
  * sc_store_outbox_frame(),
  * sc_store_outbox_free(), sc_store_outbox_counts(),
  * sc_store_outbox_unfinished_for_case(), sc_store_case_put(),
- * sc_store_case_put_predicted(), sc_store_case_get(), sc_store_case_find(),
+ * sc_store_case_put_predicted(), sc_store_case_get(), sc_store_case_snapshot(),
+ * sc_store_case_find(),
  * sc_store_case_list(), sc_store_case_search(), sc_store_cases_free(), sc_store_event_put(),
- * sc_store_events_get(), sc_store_events_free(), sc_store_feed_apply(),
+ * sc_store_events_get(), sc_store_events_free(), sc_store_cursor(), sc_store_feed_apply(),
  * sc_store_cursors(), sc_store_ref_put(), sc_store_ref_get(),
  * sc_store_meta_set(), sc_store_meta_get().
  */
@@ -161,6 +162,10 @@ int sc_store_case_put_predicted(sc_store *st, const uint8_t case_id[16], const S
  * *predicted (may be NULL) says which.  SJ_ENOTFOUND if not cached. */
 int sc_store_case_get(sc_store *st, const uint8_t case_id[16], Sanji__Case **out,
                       bool *predicted, sj_error *err);
+/* The county's snapshot of case_id as stored (never the prediction): the
+ * base of a feed delta.  SJ_ENOTFOUND when there is none. */
+int sc_store_case_snapshot(sc_store *st, const uint8_t case_id[16], Sanji__Case **out,
+                           sj_error *err);
 /* Finds a case by its number ("410423-20261123-0001") or its id text.
  * SJ_ENOTFOUND if neither matches a cached case. */
 int sc_store_case_find(sc_store *st, const char *ref, uint8_t case_id[16], sj_error *err);
@@ -182,6 +187,8 @@ int sc_store_events_get(sc_store *st, const uint8_t case_id[16], Sanji__CaseEven
                         size_t *n, sj_error *err);
 void sc_store_events_free(Sanji__CaseEvent **events, size_t n);
 
+/* The village's feed cursor: the last row applied (0: none). */
+uint64_t sc_store_cursor(sc_store *st, const char *village);
 /* Applies one FeedUpdate (not caught_up) in one transaction: stores its
  * snapshot and event and advances the village's cursor, if and only if seq
  * is cursor + 1.  *result says what happened.  SJ_EFRAME_BAD_FIELD for an

@@ -46,6 +46,7 @@ feed_pos *down_serve_add_feed(session *s, const char *village, uint64_t after)
         s->cap_feeds = cap;
     }
     f = &s->feeds[s->n_feeds++];
+    memset(f, 0, sizeof *f);
     snprintf(f->village, sizeof f->village, "%s", village);
     f->sent = after;
     return f;
@@ -249,6 +250,7 @@ static bool pump_feed(session *s)
                 sanji__feed_update__free_unpacked(u, NULL);
                 return true; /* retried on a later turn */
             }
+            down_delta_apply(s, f, u);
             Sanji__Envelope env = SANJI__ENVELOPE__INIT;
             env.body_case = SANJI__ENVELOPE__BODY_FEED_UPDATE;
             env.feed_update = u;
@@ -376,6 +378,9 @@ void down_serve_hello(session *s, const Sanji__Envelope *env)
     }
     /* An older station or desk gets nothing it does not know (envelope.h). */
     sj_conn_set_level(s->conn, sj_protocol_level_agree(h->max_version));
+    /* Deltas on the station's hop only: a desk's copy of a case may be
+     * masked differently from one row to the next. */
+    s->feed_deltas = h->feed_deltas && s->peer.role == SJ_NODE_ROLE_VILLAGE;
     follow_feeds(s, h);
     send_welcome(s);
     s->hello_done = true;
@@ -399,8 +404,15 @@ void down_serve_feed_request(session *s, const Sanji__FeedRequest *fr)
     for (size_t i = 0; i < fr->n_cursors; i++) {
         const Sanji__FeedCursor *c = fr->cursors[i];
         feed_pos *f = c->village ? down_serve_add_feed(s, c->village, c->after_seq) : NULL;
-        if (f)
-            f->sent = c->after_seq;
+        if (f == NULL)
+            continue;
+        /* Asked again for rows already sent: the peer did not take them
+         * (a gap, or a delta whose base it does not hold); they go whole. */
+        if (c->after_seq < f->sent && f->sent > f->full_until)
+            f->full_until = f->sent;
+        if (c->after_seq != f->sent)
+            down_delta_reset(f);
+        f->sent = c->after_seq;
     }
     s->feed_dirty = true;
     s->need_caught_up = true;

@@ -272,6 +272,8 @@ static void on_close(sj_conn *conn, int status, const sj_error *why)
     down_out_free_list(s->out_head);
     down_query_free(s);
     free(s->inflight);
+    for (size_t i = 0; i < s->n_feeds; i++)
+        down_delta_reset(&s->feeds[i]);
     free(s->feeds);
     free(s);
 }

@@ -14,6 +14,7 @@
  *                  as the link drains
  *   down_query.c   queries: answered from the cache one at a time, or
  *                  forwarded to the county and matched with its answer
+ *   down_delta.c   feed updates as what changed, for stations that ask
  *
  * Only these files include it; relay.c speaks to the side through
  * downstream.h, and the side speaks to the county link only through the
@@ -85,6 +86,8 @@ typedef struct forwarded_query {
 typedef struct feed_pos {
     char village[RELAY_UNIT_SIZE];
     uint64_t sent; /* last seq sent to this peer */
+    uint64_t full_until;        /* rows up to this one go whole (down_delta.c) */
+    struct delta_bases *bases;  /* the cases' last snapshots, for deltas */
 } feed_pos;
 
 #define SESSION_MAGIC 0x5e55u
@@ -107,6 +110,7 @@ typedef struct session {
     bool feed_dirty;
     bool results_dirty;
     bool need_caught_up;
+    bool feed_deltas; /* a station that takes FeedUpdate.delta */
     feed_pos *feeds;
     size_t n_feeds, cap_feeds;
     out_frame *wait_head, *wait_tail; /* waiting for the turn's commit */
@@ -202,6 +206,15 @@ bool down_serve_unit_in_org_tree(relay *r, const char *unit, bool *have_tree);
 bool down_serve_pump(session *s);
 /* The link wrote bytes: marks delivered the results it has written. */
 void down_serve_on_written(sj_conn *conn);
+
+/* ---- down_delta.c: feed updates as what changed ------------------------- */
+
+/* Turns u (the next row of f, masked for the peer) into a delta when s
+ * takes them and the case's previous row is known, and keeps its snapshot
+ * as the base of the next one. */
+void down_delta_apply(session *s, feed_pos *f, Sanji__FeedUpdate *u);
+/* Forgets f's kept snapshots (the session ends, or f moved). */
+void down_delta_reset(feed_pos *f);
 
 /* ---- down_query.c: queries ---------------------------------------------- */
 

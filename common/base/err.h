@@ -108,7 +108,10 @@
     X(ATTACH_INCOMPLETE, -104, "the attachment has not fully reached the county yet")      \
     /* persons and administration */                                                       \
     X(MUST_CHANGE_PASSWORD, -105, "the person must change their password first")          \
-    X(NOT_ADMIN, -106, "only a county operator at a county desk may administer")
+    X(NOT_ADMIN, -106, "only a county operator at a county desk may administer")          \
+    /* the downward feed */                                                                \
+    X(DELTA_BAD, -116, "a feed delta is malformed")                                        \
+    X(DELTA_BASE, -117, "the stored case is not the base of the feed delta")
 
 typedef enum sj_err_code {
 #define SJ__ERR_ENUM(name, num, text) SJ_E##name = (num),

@@ -9,7 +9,9 @@
  * current case, and an action saved while the relay is down being resent
  * with the same message id once it is back; a relay that refuses the
  * station for good (out of its township) makes it wait minutes and the
- * refusal is remembered across restarts; a clock fallen back years is
+ * refusal is remembered across restarts; feed deltas taken, and one
+ * against a version the station does not hold asked for again whole; a
+ * clock fallen back years is
  * refused before saving; wrong passwords are slowed, across restarts.
  *
  * Every wait is for an event or a state of the client and fails only at
@@ -26,6 +28,7 @@
 #include <cmocka.h>
 #include <uv.h>
 
+#include "case_delta.h"
 #include "certs.h"
 #include "clock.h"
 #include "listener.h"
@@ -52,6 +55,12 @@ typedef struct peer {
     unsigned submits;
     uint8_t last_id[16];
     uint64_t feed_seq;
+    sj_conn *conn;             /* the station's link, once it said Hello */
+    bool hello_deltas;         /* its Hello asked for feed deltas */
+    unsigned feed_requests;    /* FeedRequests received, and the last one's cursor */
+    uint64_t request_after;
+    uint8_t *last_case;        /* the last case recorded, packed */
+    size_t last_case_len;
 } peer;
 
 static void send_env(sj_conn *conn, Sanji__Envelope *env)
@@ -159,7 +168,15 @@ static void peer_on_message(sj_conn *conn, const Sanji__Envelope *env, const uin
     peer *p = sj_conn_data(conn);
     (void)payload;
     (void)len;
+    if (env->body_case == SANJI__ENVELOPE__BODY_FEED_REQUEST) {
+        p->feed_requests++;
+        for (size_t i = 0; i < env->feed_request->n_cursors; i++)
+            p->request_after = env->feed_request->cursors[i]->after_seq;
+        return;
+    }
     if (env->body_case == SANJI__ENVELOPE__BODY_HELLO) {
+        p->conn = conn;
+        p->hello_deltas = env->hello->feed_deltas;
         if (p->refuse_scope)
             sj_conn_close(conn, SJ_ESCOPE, "not of this township");
         else
@@ -191,6 +208,11 @@ static void peer_on_message(sj_conn *conn, const Sanji__Envelope *env, const uin
         peer_ack(conn, env->message_id.data, SANJI__ACK_STATUS__ACK_STATUS_REFUSED, &c);
         return;
     }
+    free(p->last_case);
+    p->last_case_len = sanji__case__get_packed_size(&c);
+    p->last_case = malloc(p->last_case_len);
+    assert_non_null(p->last_case);
+    sanji__case__pack(&c, p->last_case);
     peer_ack(conn, env->message_id.data, SANJI__ACK_STATUS__ACK_STATUS_STORED, NULL);
     peer_ack(conn, env->message_id.data, SANJI__ACK_STATUS__ACK_STATUS_APPLIED, NULL);
     Sanji__CaseEvent ev = SANJI__CASE_EVENT__INIT;
@@ -398,6 +420,7 @@ static int teardown(void **state)
     if (w->p.l)
         peer_close(&w->p);
     sj_tls_ctx_free(w->p.ctx);
+    free(w->p.last_case);
     uv_run(&w->loop, UV_RUN_NOWAIT);
     assert_int_equal(uv_loop_close(&w->loop), 0);
     char cmd[300];
@@ -475,6 +498,124 @@ static void test_register_saved_stored_applied(void **state)
     assert_int_equal(st.outbox.saved + st.outbox.stored, 0);
     assert_int_equal(st.n_cursors, 1);
     assert_int_equal(st.cursors[0].after_seq, 1);
+}
+
+/* One feed row from the peer: the case whole, or as a delta against base. */
+static void peer_feed(peer *p, const Sanji__Case *next, const Sanji__Case *base,
+                      uint64_t base_version)
+{
+    Sanji__CaseEvent ev = SANJI__CASE_EVENT__INIT;
+    ev.case_id = next->case_id;
+    ev.seq = (uint32_t)next->version;
+    ev.action = SANJI__CASE_ACTION_TYPE__CASE_ACTION_ACCEPT;
+    Sanji__FeedUpdate u = SANJI__FEED_UPDATE__INIT;
+    u.village = (char *)VILLAGE;
+    u.seq = ++p->feed_seq;
+    u.event = &ev;
+    Sanji__CaseDelta *d = NULL;
+    sj_error err;
+    if (base) {
+        assert_int_equal(sj_case_delta_make(base, next, &d, &err), 0);
+        u.base_version = base_version;
+        u.delta = d;
+    } else {
+        u.snapshot = (Sanji__Case *)next;
+    }
+    Sanji__Envelope out = SANJI__ENVELOPE__INIT;
+    out.body_case = SANJI__ENVELOPE__BODY_FEED_UPDATE;
+    out.feed_update = &u;
+    send_env(p->conn, &out);
+    if (d)
+        sanji__case_delta__free_unpacked(d, NULL);
+}
+
+static void peer_caught_up(peer *p)
+{
+    Sanji__FeedUpdate cu = SANJI__FEED_UPDATE__INIT;
+    cu.caught_up = true;
+    Sanji__Envelope env = SANJI__ENVELOPE__INIT;
+    env.body_case = SANJI__ENVELOPE__BODY_FEED_UPDATE;
+    env.feed_update = &cu;
+    send_env(p->conn, &env);
+}
+
+static bool feed_requested(void *arg)
+{
+    return ((world *)arg)->p.feed_requests > 0;
+}
+
+/* The client's stored case (the county's copy) packs to exactly want. */
+static void assert_stored_case(world *w, const Sanji__Case *want)
+{
+    sc_case_detail d;
+    sj_error err;
+    assert_int_equal(sc_get_case(w->c, want->case_id.data, &d, &err), 0);
+    assert_false(d.predicted);
+    size_t a = sanji__case__get_packed_size(d.c), b = sanji__case__get_packed_size(want);
+    uint8_t *pa = malloc(a), *pb = malloc(b);
+    sanji__case__pack(d.c, pa);
+    sanji__case__pack(want, pb);
+    assert_int_equal(a, b);
+    assert_memory_equal(pa, pb, a);
+    free(pa);
+    free(pb);
+    sc_case_detail_free(&d);
+}
+
+/* Feed deltas (PROTOCOL.md "The downward feed"): the station asks for them
+ * in its Hello, rebuilds a delta on the case it holds, and one made against
+ * a version it does not hold is not stored: it asks for the feed again from
+ * its cursor, and counts no caught_up until that row came whole. */
+static void test_feed_delta_taken_or_asked_again(void **state)
+{
+    world *w = *state;
+    sj_error err;
+    uint8_t cid[16], mid[16];
+    assert_true(w->p.hello_deltas);
+    assert_int_equal(sc_register(w->c, &REQ, cid, mid, &err), 0);
+    run_until_cond(&w->loop, feed_applied, w, "the registration's feed update");
+    Sanji__Case *v1 = sanji__case__unpack(NULL, w->p.last_case_len, w->p.last_case);
+    assert_non_null(v1);
+
+    /* 签收 at the township: a delta against version 1, which it holds. */
+    Sanji__Case v2 = *v1;
+    v2.version = 2;
+    v2.status = SANJI__CASE_STATUS__CASE_STATUS_ACCEPTED_TOWNSHIP;
+    v2.holder_level = SANJI__LEVEL__LEVEL_TOWNSHIP;
+    v2.holder_unit = (char *)"410423101000";
+    v2.first_receiver = (char *)""; /* a field cleared */
+    peer_feed(&w->p, &v2, v1, 1);
+    run_until_cond(&w->loop, feed_applied, w, "the delta");
+    assert_stored_case(w, &v2);
+    sc_status_info st;
+    assert_int_equal(sc_status(w->c, &st, &err), 0);
+    assert_int_equal(st.feed_deltas, 1);
+
+    /* A delta against version 1 again: the store holds 2.  Nothing stored,
+     * the feed asked for again from the cursor. */
+    uint64_t cursor = w->p.feed_seq;
+    Sanji__Case v3 = v2;
+    v3.version = 3;
+    v3.status = SANJI__CASE_STATUS__CASE_STATUS_RESOLVED;
+    v3.result = (char *)"已办结";
+    w->p.feed_requests = 0;
+    w->caught_up = false;
+    peer_feed(&w->p, &v3, v1, 1);
+    peer_caught_up(&w->p); /* said before the relay read the request */
+    run_until_cond(&w->loop, feed_requested, w, "the FeedRequest after a delta not taken");
+    assert_int_equal(w->p.request_after, cursor);
+    assert_stored_case(w, &v2);
+    assert_int_equal(sc_status(w->c, &st, &err), 0);
+    assert_int_equal(st.cursors[0].after_seq, cursor);
+    assert_int_equal(st.feed_deltas, 1);
+    assert_false(st.caught_up);
+    /* The relay sends the row whole: stored, then caught_up counts. */
+    w->p.feed_seq = cursor;
+    peer_feed(&w->p, &v3, NULL, 0);
+    peer_caught_up(&w->p);
+    run_until(&w->loop, &w->caught_up);
+    assert_stored_case(w, &v3);
+    sanji__case__free_unpacked(v1, NULL);
 }
 
 static void test_refusal_reason_and_current_case(void **state)
@@ -690,6 +831,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_register_saved_stored_applied, setup, teardown),
         cmocka_unit_test_setup_teardown(test_refusal_reason_and_current_case, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_feed_delta_taken_or_asked_again, setup, teardown),
         cmocka_unit_test_setup_teardown(test_persons_lists_who_may_log_in_here, setup, teardown),
         cmocka_unit_test_setup_teardown(test_local_validation_refuses_before_saving, setup, teardown),
         cmocka_unit_test_setup_teardown(test_offline_save_then_resend_same_id, setup, teardown),

@@ -27,6 +27,8 @@
  *   kill -9 of the county with messages in flight: all applied exactly once;
  *   kill -9 of the relay with its queue in flight: all applied exactly once;
  *   one `sanji sync` waits for the county's answers while it is reachable;
+ *   feed deltas: the station that took its feed as deltas holds the same
+ *     cases, to the byte, as a store of it that took every update whole;
  *   the network view (`sanji network`) at the county desk lists every
  *     township and village of the demo county, those never connected with
  *     warnings, and at the township desk the relay's own villages.
@@ -1120,6 +1122,78 @@ static void test_network_view(void **state)
     free(out);
 }
 
+/* Every case a station's store holds from the county, one line each: id,
+ * version and the snapshot as stored (hex), in id order. */
+static char *store_cases(const char *db)
+{
+    char cmd[1024];
+    snprintf(cmd, sizeof cmd,
+             "cd '%s' && sqlite3 -readonly %s \"SELECT hex(case_id) || ' ' || version || ' ' || "
+             "hex(snapshot) FROM cases WHERE snapshot IS NOT NULL ORDER BY case_id\"",
+             W.t.certs.dir, db);
+    FILE *f = popen(cmd, "r");
+    if (!f)
+        fail_msg("cannot run %s", cmd);
+    size_t cap = 8u << 20, n = 0, k;
+    char *buf = malloc(cap);
+    assert_non_null(buf);
+    while (n + 1 < cap && (k = fread(buf + n, 1, cap - 1 - n, f)) > 0)
+        n += k;
+    buf[n] = '\0';
+    if (pclose(f) != 0)
+        fail_msg("sqlite3 failed: %s", cmd);
+    return buf;
+}
+
+/* Feed deltas (PROTOCOL.md "The downward feed"): 张官营村's station has
+ * taken its feed as deltas since the start (link.feed_deltas is true by
+ * default) through every test above; a second store of the same station,
+ * with link.feed_deltas = false, takes the whole feed as snapshots.  The
+ * county's changes come down as deltas, and both stores end with the same
+ * cases to the byte. */
+static void test_feed_deltas_same_cases(void **state)
+{
+    (void)state;
+    static char out[OUT_MAX];
+    char id[64], number[64], b[32];
+    reg(V201, "MZ-003", id, number);
+    act(V201, number, "escalate");
+    settle(V201);
+    /* The township's 签收 comes down to a station that holds the case. */
+    act(TDESK, number, "accept");
+    long deltas = 0;
+    for (int64_t end = now_ms() + SJ_TEST_HANG_MS; deltas == 0 && now_ms() < end;) {
+        assert_int_equal(cli(V201, out, sizeof out, "sync --wait 5"), 0);
+        deltas = atol(jget(out, "feed_deltas", b, sizeof b));
+    }
+    if (deltas == 0)
+        fail_msg("the 签收 did not come down as a delta: %s", out);
+
+    assert_int_equal(sj_test_write_file(W.t.certs.dir, "v201whole.conf",
+                                        "[node]\ncert = village.crt\nkey = village.key\n"
+                                        "ca = ca/ca.crt\n[server]\naddress = 127.0.0.1:%d\n"
+                                        "peer = relay:410423101000\n[store]\npath = v201whole.db\n"
+                                        "[link]\nfeed_deltas = false\n",
+                                        W.t.relay_port),
+                     0);
+    settle("v201whole");
+    assert_int_equal(cli("v201whole", out, sizeof out, "sync --wait 5"), 0);
+    JEQ(out, "feed_deltas", "0");
+    settle(V201);
+    char *with = store_cases("v201.db"), *whole = store_cases("v201whole.db");
+    size_t lines = 0;
+    for (const char *p = whole; (p = strchr(p, '\n')) != NULL; p++)
+        lines++;
+    print_message("%zu cases compared\n", lines);
+    assert_true(lines >= 10);
+    assert_non_null(strstr(whole, pq("SELECT upper(replace(case_id::text, '-', '')) FROM cases "
+                                     "WHERE case_id = '%s'", id)));
+    if (strcmp(with, whole) != 0)
+        fail_msg("the station with deltas holds other cases than the one without");
+    free(with);
+    free(whole);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1138,6 +1212,7 @@ int main(void)
         cmocka_unit_test(test_network_view),
         cmocka_unit_test(test_county_killed_in_flight),
         cmocka_unit_test(test_relay_killed_in_flight),
+        cmocka_unit_test(test_feed_deltas_same_cases),
     };
     return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }

@@ -27,6 +27,8 @@
  *     the township does not hold; the village's own feed never does;
  *   SIGHUP reloads the CRL: the relay keeps running and refuses a station
  *     revoked after its start;
+ *   feed deltas to a station that asks, read back across sessions, whole
+ *     again when it asks for rows again; none to others;
  *   a desk's case action overtakes a station's queued attachment chunks on
  *     the county link (upstream.chunk_window), across a kill -9 too, and
  *     every chunk is applied once.
@@ -57,6 +59,7 @@
 #include "clock.h"
 #include "files.h"
 #include "conn.h"
+#include "case_delta.h"
 #include "listener.h"
 #include "loop.h"
 #include "proc.h"
@@ -301,6 +304,12 @@ typedef struct station {
     bool welcomed;     /* the relay answered its Hello */
     bool caught_up;
     char id_seen[8][32]; /* the applicant's ID number in feed update seq 1..7 */
+    bool deltas;         /* its Hello asks for feed deltas */
+    char kind[16];       /* feed update seq 1..15 taken: 'W' whole, 'D' a delta */
+    uint64_t base_of[16];
+    Sanji__Case *held[4]; /* the last case of each id the feed brought, deltas rebuilt */
+    int n_held;
+    bool rebuilt_wrong;  /* a delta did not rebuild on the case held */
 } station;
 
 static int count_state(const station *s, mstate m)
@@ -451,6 +460,7 @@ static void station_ready(sj_conn *c, const sj_identity *peer)
     h.software = (char *)"test-station";
     h.cursors = &cp;
     h.n_cursors = 1;
+    h.feed_deltas = s->deltas;
     Sanji__Envelope env = SANJI__ENVELOPE__INIT;
     env.body_case = SANJI__ENVELOPE__BODY_HELLO;
     env.hello = &h;
@@ -459,6 +469,50 @@ static void station_ready(sj_conn *c, const sj_identity *peer)
     /* The outbox: everything without a final ack, in order. */
     memset(s->sent, 0, sizeof s->sent);
     station_flush(s);
+}
+
+/* Notes how a feed update came and, at a station that asks for deltas,
+ * keeps the case it brings: a delta rebuilt on the case held
+ * (common/domain/case_delta.h), as a station does. */
+static void station_take(station *s, const Sanji__FeedUpdate *u)
+{
+    if (u->seq < 16) {
+        s->kind[u->seq] = u->delta ? 'D' : 'W';
+        s->base_of[u->seq] = u->base_version;
+    }
+    const Sanji__Case *c = u->delta ? u->delta->set : u->snapshot;
+    if (!s->deltas || c == NULL || c->case_id.len != 16)
+        return;
+    int i = 0;
+    while (i < s->n_held && memcmp(s->held[i]->case_id.data, c->case_id.data, 16) != 0)
+        i++;
+    Sanji__Case *now = NULL;
+    sj_error err;
+    if (u->delta) {
+        if (i == s->n_held ||
+            sj_case_delta_apply(s->held[i], u->base_version, u->delta, &now, &err) != 0) {
+            s->rebuilt_wrong = true;
+            return;
+        }
+    } else {
+        uint8_t buf[4096];
+        size_t n = sanji__case__pack(c, buf);
+        now = sanji__case__unpack(NULL, n, buf);
+    }
+    if (i == s->n_held) {
+        assert_true(s->n_held < 4);
+        s->n_held++;
+    } else {
+        sanji__case__free_unpacked(s->held[i], NULL);
+    }
+    s->held[i] = now;
+}
+
+static void station_held_free(station *s)
+{
+    for (int i = 0; i < s->n_held; i++)
+        sanji__case__free_unpacked(s->held[i], NULL);
+    s->n_held = 0;
 }
 
 static void station_message(sj_conn *c, const Sanji__Envelope *env, const uint8_t *p, size_t len)
@@ -502,8 +556,10 @@ static void station_message(sj_conn *c, const Sanji__Envelope *env, const uint8_
         if (u->seq < 8 && u->snapshot && u->snapshot->applicant)
             snprintf(s->id_seen[u->seq], sizeof s->id_seen[u->seq], "%s",
                      u->snapshot->applicant->id_number ? u->snapshot->applicant->id_number : "");
-        if (u->seq == s->feed_seq + 1)
+        if (u->seq == s->feed_seq + 1) {
             s->feed_seq = u->seq;
+            station_take(s, u);
+        }
     }
 }
 
@@ -1056,6 +1112,109 @@ static void test_township_desk_feed_masked_unless_township_holds(void **state)
     station_free(w, &d);
 }
 
+/* The relay's county link is up and said Hello. */
+static bool is_county_linked(void *arg)
+{
+    (void)arg;
+    return C.link != NULL && C.hellos > 0;
+}
+
+/* The version of the case held for id. */
+static uint64_t held_version(const station *s, const uint8_t id[16])
+{
+    for (int i = 0; i < s->n_held; i++)
+        if (memcmp(s->held[i]->case_id.data, id, 16) == 0)
+            return s->held[i]->version;
+    return 0;
+}
+
+static void station_feed_request(station *s, uint64_t after)
+{
+    Sanji__FeedCursor cur = SANJI__FEED_CURSOR__INIT;
+    cur.village = (char *)V201;
+    cur.after_seq = after;
+    Sanji__FeedCursor *cp = &cur;
+    Sanji__FeedRequest fr = SANJI__FEED_REQUEST__INIT;
+    fr.cursors = &cp;
+    fr.n_cursors = 1;
+    Sanji__Envelope env = SANJI__ENVELOPE__INIT;
+    env.body_case = SANJI__ENVELOPE__BODY_FEED_REQUEST;
+    env.feed_request = &fr;
+    sj_error err;
+    assert_int_equal(sj_conn_send(s->conn, &env, NULL, &err), 0);
+}
+
+/* Feed deltas (PROTOCOL.md "The downward feed"): a station that asks gets
+ * each update of a case it holds as what changed since the previous one
+ * (found among the rows sent, or read back from the store in a new
+ * session), which rebuilds exactly; asked for rows again, the relay sends
+ * them whole; a station that does not ask, and a township desk, get every
+ * update whole. */
+static void test_feed_deltas_to_stations_that_ask(void **state)
+{
+    world *w = *state;
+    write_config(w, "64MiB");
+    uint8_t a[16], b[16];
+    sj_uuid_v7(a);
+    sj_uuid_v7(b);
+    county_add_feed(V201, a, 1);
+    county_listen(&w->certs);
+    relay_spawn(w);
+
+    /* The station takes row 1 and goes away. */
+    static station v, old, d;
+    memset(&v, 0, sizeof v);
+    memset(&old, 0, sizeof old);
+    memset(&d, 0, sizeof d);
+    v.deltas = true;
+    station_connect(&v, &w->certs, "village", w->relay_port);
+    want v1 = {&v, 1, M_NEW}, vf = {&v, 4, M_NEW};
+    assert_true(run_until(w, feed_at, &v1, SJ_TEST_HANG_MS));
+    station_free(w, &v);
+    assert_int_equal(v.kind[1], 'W');
+
+    /* Three more rows; back from cursor 1: row 2's base (row 1) is read
+     * back from the store, row 4's is row 2, sent in this session; case b
+     * has no earlier row and comes whole. */
+    county_add_feed(V201, a, 2);
+    county_add_feed(V201, b, 1);
+    county_add_feed(V201, a, 3);
+    assert_true(run_until(w, is_county_linked, NULL, SJ_TEST_HANG_MS));
+    for (int i = C.n_feed - 3; i < C.n_feed; i++)
+        county_send_update(C.link, &C.feed[i]);
+    station_connect(&v, &w->certs, "village", w->relay_port);
+    assert_true(run_until(w, feed_at, &vf, SJ_TEST_HANG_MS));
+    assert_memory_equal(v.kind + 2, "DWD", 3);
+    assert_int_equal(v.base_of[2], 1);
+    assert_int_equal(v.base_of[4], 2);
+    assert_false(v.rebuilt_wrong);
+    assert_int_equal(held_version(&v, a), 3);
+    assert_int_equal(held_version(&v, b), 1);
+
+    /* Asked again from 1 on the same link: rows 2..4 come whole. */
+    v.feed_seq = 1;
+    memset(v.kind, 0, sizeof v.kind);
+    station_feed_request(&v, 1);
+    assert_true(run_until(w, feed_at, &vf, SJ_TEST_HANG_MS));
+    assert_memory_equal(v.kind + 2, "WWW", 3);
+    assert_false(v.rebuilt_wrong);
+    assert_int_equal(held_version(&v, a), 3);
+
+    /* No flag: whole; a township desk is never sent deltas. */
+    d.deltas = true;
+    station_connect(&old, &w->certs, "village", w->relay_port);
+    station_connect(&d, &w->certs, "township-desk", w->relay_port);
+    want of = {&old, 4, M_NEW}, df = {&d, 4, M_NEW};
+    assert_true(run_until(w, feed_at, &of, SJ_TEST_HANG_MS));
+    assert_true(run_until(w, feed_at, &df, SJ_TEST_HANG_MS));
+    assert_memory_equal(old.kind + 1, "WWWW", 4);
+    assert_memory_equal(d.kind + 1, "WWWW", 4);
+    station_free(w, &v);
+    station_free(w, &old);
+    station_free(w, &d);
+    station_held_free(&v);
+}
+
 static void copy_file(const char *from, const char *to)
 {
     char cmd[PATH_MAX * 2 + 16];
@@ -1245,6 +1404,7 @@ int main(void)
         T(test_township_desk_feed_masked_unless_township_holds),
         T(test_sighup_reloads_crl_and_keeps_running),
         T(test_case_action_overtakes_attachment_chunks),
+        T(test_feed_deltas_to_stations_that_ask),
 #undef T
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
