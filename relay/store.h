@@ -44,7 +44,7 @@
 #include "sanji.pb-c.h"
 
 #define RELAY_STORE_FORMAT "sanji-relay-store"
-#define RELAY_STORE_FORMAT_VERSION 5
+#define RELAY_STORE_FORMAT_VERSION 6
 #define RELAY_NODE_MAX 64
 #define RELAY_UNIT_SIZE 13
 
@@ -103,22 +103,35 @@ int relay_store_queue_add(relay_store *st, relay_queue_item *item, uint64_t quot
                           int64_t now_ms, sj_error *err);
 
 /* The first item of lane with seq > after_seq, payload included (caller
- * frees item->payload).  0 or SJ_ENOTFOUND. */
+ * frees item->payload).  0 or SJ_ENOTFOUND.  (A writer's store only:
+ * the queue's order is kept in memory.) */
 int relay_store_queue_next(relay_store *st, relay_queue_lane lane, int64_t after_seq,
                            relay_queue_item *item, sj_error *err);
 
 /* The queued item with this id (its lane too), without payload (len is
- * the payload's length).  0 or SJ_ENOTFOUND. */
+ * the payload's length), from memory.  0 or SJ_ENOTFOUND.  (A writer's
+ * store only.) */
 int relay_store_queue_find(relay_store *st, const uint8_t id[16], relay_queue_item *item,
                            sj_error *err);
 
-/* Removes an item; 0 or SJ_ENOTFOUND. */
+/* Removes an item without a result (its row deleted now); 0 or
+ * SJ_ENOTFOUND. */
 int relay_store_queue_remove(relay_store *st, const uint8_t id[16], sj_error *err);
 
-/* Removes the item relay_store_queue_find() found (by its seq, with its
- * len), in the turn's transaction: one statement.  0 or SJ_ENOTFOUND. */
+/* The same for the item relay_store_queue_find() found.  0 or
+ * SJ_ENOTFOUND. */
 int relay_store_queue_remove_found(relay_store *st, const relay_queue_item *found,
                                    sj_error *err);
+
+/* Settles the queued message found (relay_store_queue_find(), or what the
+ * forwarding side remembered of it) with the county's final Ack, packed
+ * (ack_len bytes): stores the result as relay_store_result_put() does and
+ * takes the message off the queue, in the open transaction.  The result
+ * row is what makes the settling durable: the message's queue row is not
+ * rewritten but deleted later with others (store format 6, docs/RELAY.md
+ * "The store").  0, SJ_ENOTFOUND (not queued; nothing written) or SJ_EDB. */
+int relay_store_queue_settle(relay_store *st, const relay_queue_item *found, const uint8_t *ack,
+                             size_t ack_len, int64_t now_ms, sj_error *err);
 
 /* True if a message on case_id is queued; *village (may be NULL) gets its
  * village. */
