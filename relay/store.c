@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <sqlite3.h>
 
@@ -38,6 +39,21 @@ struct relay_store {
      * when the rows with the highest were deleted (the forwarding side
      * resumes after the last seq it sent). */
     int64_t next_seq;
+    /* Format 6: feed updates stored but not yet written into the case
+     * cache (cases, events), oldest first, each the update as packed for
+     * the feed row; written CACHE_BATCH at a time or CACHE_WAIT_MS after
+     * the oldest, and before any read of the cache (cache_catch_up()).
+     * need_replay: a rollback lost the list; the cache is caught up from
+     * the feed table instead. */
+    struct cache_pending {
+        uint8_t case_id[16];
+        bool has_case;
+        uint8_t *pb;
+        size_t len;
+    } *pend;
+    size_t n_pend, cap_pend;
+    int64_t pend_first_ms;
+    bool need_replay;
     /* The feed cursors read or written so far (a writer's only: nobody
      * else writes its store), so that a feed update and each session's
      * feed read do not ask SQLite for them; emptied on rollback. */
@@ -89,6 +105,10 @@ struct relay_store {
     "CREATE INDEX results_case ON results(case_id);\n"                                          \
     "CREATE TABLE pending (message_id BLOB PRIMARY KEY, origin_node TEXT NOT NULL)"             \
     " WITHOUT ROWID;\n"
+/* Format 6: how far each village's feed is written into the case cache
+ * (cases, events); behind `cursors` by the updates not yet written
+ * (cache_catch_up()). */
+#define CACHED_SQL "CREATE TABLE cached (village TEXT PRIMARY KEY, seq INTEGER NOT NULL);\n"
 #define QUEUE_VIEW_SQL                                                                          \
     "CREATE VIEW queue AS SELECT * FROM upward u"                                               \
     " WHERE NOT EXISTS (SELECT 1 FROM results r WHERE r.message_id = u.message_id);\n"
@@ -98,6 +118,7 @@ static const char SCHEMA[] =
     "CREATE TABLE feed (village TEXT NOT NULL, seq INTEGER NOT NULL, update_pb BLOB NOT NULL,"
     " PRIMARY KEY (village, seq)) WITHOUT ROWID;\n"
     "CREATE TABLE cursors (village TEXT PRIMARY KEY, seq INTEGER NOT NULL);\n"
+    CACHED_SQL
     CASES_SQL
     "CREATE TABLE events (case_id BLOB NOT NULL, seq INTEGER NOT NULL, event_pb BLOB NOT NULL,"
     " PRIMARY KEY (case_id, seq)) WITHOUT ROWID;\n"
@@ -124,10 +145,26 @@ static const char UPGRADE_V6[] =
     "INSERT INTO pending (message_id, origin_node)"
     " SELECT message_id, origin_node FROM results_v5 WHERE delivered = 0;\n"
     "DROP TABLE results_v5;\n"
-    QUEUE_VIEW_SQL;
+    QUEUE_VIEW_SQL
+    CACHED_SQL
+    "INSERT INTO cached (village, seq) SELECT village, seq FROM cursors;\n";
 
 /* Settled messages whose `upward` rows are deleted together. */
 #define TRIM_BATCH 256
+
+/* Feed updates written into the case cache together: at most this many,
+ * and at the first commit this long after the oldest of them.  The
+ * cache's dozen indexes then take one page write per page changed in the
+ * batch instead of one per update (docs/PERFORMANCE.md). */
+#define CACHE_BATCH 1024
+#define CACHE_WAIT_MS 1000
+
+static int64_t mono_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
 
 /* ---- helpers ------------------------------------------------------------- */
 
@@ -234,6 +271,9 @@ static const sj_sqlstore_spec STORE_SPEC = {
 };
 
 static void read_item(sqlite3_stmt *s, relay_queue_item *item);
+static int cache_catch_up(relay_store *st, sj_error *err);
+static bool cache_due(const relay_store *st);
+static void pend_clear(relay_store *st);
 
 /* Remembers the seq of a settled message whose `upward` row is to be
  * deleted (trim()). */
@@ -443,6 +483,10 @@ static int open_common(const char *path, const char *node_id, bool read_only, re
     }
     if ((rc = load_queue(st, err)) != 0)
         goto fail;
+    /* Feed updates a stop or a crash left out of the case cache. */
+    st->need_replay = !read_only;
+    if ((rc = cache_catch_up(st, err)) != 0 || (rc = relay_store_commit(st, err)) != 0)
+        goto fail;
     *out = st;
     return 0;
 fail:
@@ -472,6 +516,8 @@ void relay_store_close(relay_store *st)
     if (st->db)
         sqlite3_close(st->db);
     free(st->memo);
+    pend_clear(st);
+    free(st->pend);
     relay_qindex_free(st->qi);
     free(st->settled);
     free(st);
@@ -486,9 +532,12 @@ int relay_store_commit(relay_store *st, sj_error *err)
 {
     if (!st->in_tx)
         return 0;
+    int crc = cache_due(st) ? cache_catch_up(st, err) : 0;
     st->in_tx = false;
-    if (sqlite3_exec(st->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK) {
-        int rc = db_fail(st, err, "COMMIT");
+    if (crc != 0 || sqlite3_exec(st->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK) {
+        int rc = crc != 0 ? crc : db_fail(st, err, "COMMIT");
+        pend_clear(st);
+        st->need_replay = true;
         sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
         st->n_memo = 0;
         sj_error scratch;
@@ -505,6 +554,8 @@ void relay_store_rollback(relay_store *st)
     st->in_tx = false;
     sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
     st->n_memo = 0;
+    pend_clear(st);
+    st->need_replay = true;
     sj_error scratch;
     load_queue(st, &scratch);
 }
@@ -961,35 +1012,12 @@ static int put_blob_msg(relay_store *st, sqlite3_stmt *s, int col, const Protobu
     return 0;
 }
 
-int relay_store_feed_put(relay_store *st, const Sanji__FeedUpdate *u, sj_error *err)
+/* Writes the case snapshot and the event of u into the case cache. */
+static int cache_put(relay_store *st, const Sanji__FeedUpdate *u, sj_error *err)
 {
-    if (u->village == NULL || !sj_orgunit_valid(u->village) || u->seq == 0)
-        return sj_error_set(err, SJ_EINVAL, "feed update without a village or sequence");
-    uint64_t cur = relay_store_cursor_get(st, u->village);
-    switch (sj_feed_cursor_step(cur, u->seq)) {
-    case SJ_FEED_DUPLICATE:
-        return SJ_EEXISTS;
-    case SJ_FEED_GAP:
-        return sj_error_set(err, SJ_EAGAIN, "feed gap for %s: have %llu, got %llu", u->village,
-                            (unsigned long long)cur, (unsigned long long)u->seq);
-    case SJ_FEED_APPLY:
-        break;
-    }
-    int rc = begin(st, err);
-    if (rc != 0)
-        return rc;
+    int rc;
     uint8_t *buf = NULL;
-    sqlite3_stmt *s = prep(st, SQL_FEED_PUT, err);
-    if (s == NULL)
-        return SJ_EDB;
-    sqlite3_bind_text(s, 1, u->village, -1, SQLITE_STATIC);
-    sqlite3_bind_int64(s, 2, (int64_t)u->seq);
-    if ((rc = put_blob_msg(st, s, 3, &u->base, &buf, err)) != 0)
-        return rc;
-    rc = step_done(st, s, err, "feed insert");
-    free(buf);
-    if (rc != 0)
-        return rc;
+    sqlite3_stmt *s;
     const Sanji__Case *c = u->snapshot;
     if (c && c->case_id.len == 16) {
         if ((s = prep(st, SQL_CASE_PUT, err)) == NULL)
@@ -1020,12 +1048,170 @@ int relay_store_feed_put(relay_store *st, const Sanji__FeedUpdate *u, sj_error *
         if (rc != 0)
             return rc;
     }
-    if ((s = prep(st, SQL_CUR_SET, err)) == NULL)
+    return 0;
+}
+
+/* One packed FeedUpdate into the case cache, and the village's mark. */
+static const char SQL_CACHED_SET[] = "INSERT OR REPLACE INTO cached (village, seq) VALUES (?, ?)";
+
+static int cache_put_packed(relay_store *st, const uint8_t *pb, size_t len, sj_error *err)
+{
+    /* The feed row was packed by this store; one that does not decode
+     * (damaged since) cannot be cached, and feed_next() reports it. */
+    Sanji__FeedUpdate *u = sanji__feed_update__unpack(NULL, len, pb);
+    if (u == NULL)
+        return 0;
+    int rc = cache_put(st, u, err);
+    sqlite3_stmt *s;
+    if (rc == 0 && (s = prep(st, SQL_CACHED_SET, err)) == NULL)
+        rc = SJ_EDB;
+    if (rc == 0) {
+        sqlite3_bind_text(s, 1, u->village, -1, SQLITE_TRANSIENT);
+        sqlite3_bind_int64(s, 2, (int64_t)u->seq);
+        rc = step_done(st, s, err, "cache mark");
+    }
+    sanji__feed_update__free_unpacked(u, NULL);
+    return rc;
+}
+
+static void pend_clear(relay_store *st)
+{
+    for (size_t i = 0; i < st->n_pend; i++)
+        free(st->pend[i].pb);
+    st->n_pend = 0;
+}
+
+/* Feed rows not in the case cache, village by village in feed order: the
+ * updates after each village's `cached` mark. */
+static const char SQL_CACHE_REPLAY[] =
+    "SELECT f.update_pb FROM cursors k LEFT JOIN cached c ON c.village = k.village"
+    " JOIN feed f ON f.village = k.village AND f.seq > coalesce(c.seq, 0)"
+    " WHERE k.seq > coalesce(c.seq, 0) ORDER BY f.village, f.seq";
+
+/* Writes every feed update stored and not yet in the case cache into it,
+ * in the open transaction (begun if none is): the pending list, or after a
+ * rollback or at start the feed table's rows after the `cached` marks. */
+static int cache_catch_up(relay_store *st, sj_error *err)
+{
+    if (st->read_only || (st->n_pend == 0 && !st->need_replay))
+        return 0;
+    int rc = begin(st, err);
+    if (rc != 0)
+        return rc;
+    if (st->need_replay) {
+        sqlite3_stmt *q = NULL;
+        if (sqlite3_prepare_v2(st->db, SQL_CACHE_REPLAY, -1, &q, NULL) != SQLITE_OK)
+            return db_fail(st, err, "cache replay");
+        int step = SQLITE_DONE;
+        while (rc == 0 && (step = sqlite3_step(q)) == SQLITE_ROW)
+            rc = cache_put_packed(st, sqlite3_column_blob(q, 0),
+                                  (size_t)sqlite3_column_bytes(q, 0), err);
+        if (rc == 0 && step != SQLITE_DONE)
+            rc = db_fail(st, err, "cache replay");
+        sqlite3_finalize(q);
+    } else {
+        for (size_t i = 0; rc == 0 && i < st->n_pend; i++)
+            rc = cache_put_packed(st, st->pend[i].pb, st->pend[i].len, err);
+    }
+    if (rc != 0)
+        return rc;
+    pend_clear(st);
+    st->need_replay = false;
+    return 0;
+}
+
+/* Whether the pending list is due to be written (at a commit). */
+static bool cache_due(const relay_store *st)
+{
+    return st->need_replay || st->n_pend >= CACHE_BATCH ||
+           (st->n_pend > 0 && mono_ms() - st->pend_first_ms >= CACHE_WAIT_MS);
+}
+
+/* Keeps pb (the packed update, now the list's) for the case cache; 0 or
+ * SJ_ENOMEM (pb freed, nothing kept). */
+static int pend_add(relay_store *st, const Sanji__FeedUpdate *u, uint8_t *pb, size_t len,
+                    sj_error *err)
+{
+    if (st->n_pend == st->cap_pend) {
+        size_t cap = st->cap_pend ? 2 * st->cap_pend : 64;
+        struct cache_pending *n = realloc(st->pend, cap * sizeof *n);
+        if (n == NULL) {
+            free(pb);
+            return sj_error_set(err, SJ_ENOMEM, NULL);
+        }
+        st->pend = n;
+        st->cap_pend = cap;
+    }
+    struct cache_pending *p = &st->pend[st->n_pend++];
+    memset(p, 0, sizeof *p);
+    if (u->snapshot && u->snapshot->case_id.len == 16) {
+        memcpy(p->case_id, u->snapshot->case_id.data, 16);
+        p->has_case = true;
+    }
+    p->pb = pb;
+    p->len = len;
+    if (st->n_pend == 1)
+        st->pend_first_ms = mono_ms();
+    return 0;
+}
+
+/* Whether case_id has an update waiting for the case cache. */
+static bool pend_has_case(const relay_store *st, const uint8_t case_id[16])
+{
+    for (size_t i = st->n_pend; i-- > 0;)
+        if (st->pend[i].has_case && memcmp(st->pend[i].case_id, case_id, 16) == 0)
+            return true;
+    return false;
+}
+
+int relay_store_feed_put(relay_store *st, const Sanji__FeedUpdate *u, sj_error *err)
+{
+    if (u->village == NULL || !sj_orgunit_valid(u->village) || u->seq == 0)
+        return sj_error_set(err, SJ_EINVAL, "feed update without a village or sequence");
+    uint64_t cur = relay_store_cursor_get(st, u->village);
+    switch (sj_feed_cursor_step(cur, u->seq)) {
+    case SJ_FEED_DUPLICATE:
+        return SJ_EEXISTS;
+    case SJ_FEED_GAP:
+        return sj_error_set(err, SJ_EAGAIN, "feed gap for %s: have %llu, got %llu", u->village,
+                            (unsigned long long)cur, (unsigned long long)u->seq);
+    case SJ_FEED_APPLY:
+        break;
+    }
+    int rc = begin(st, err);
+    if (rc != 0)
+        return rc;
+    uint8_t *buf = NULL;
+    sqlite3_stmt *s = prep(st, SQL_FEED_PUT, err);
+    if (s == NULL)
         return SJ_EDB;
     sqlite3_bind_text(s, 1, u->village, -1, SQLITE_STATIC);
     sqlite3_bind_int64(s, 2, (int64_t)u->seq);
-    if ((rc = step_done(st, s, err, "cursor update")) != 0)
+    size_t len = protobuf_c_message_get_packed_size(&u->base);
+    if ((buf = malloc(len ? len : 1)) == NULL)
+        return sj_error_set(err, SJ_ENOMEM, NULL);
+    protobuf_c_message_pack(&u->base, buf);
+    sqlite3_bind_blob(s, 3, buf, (int)len, SQLITE_STATIC);
+    rc = step_done(st, s, err, "feed insert");
+    if (rc != 0) {
+        free(buf);
         return rc;
+    }
+    if ((s = prep(st, SQL_CUR_SET, err)) == NULL) {
+        free(buf);
+        return SJ_EDB;
+    }
+    sqlite3_bind_text(s, 1, u->village, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(s, 2, (int64_t)u->seq);
+    if ((rc = step_done(st, s, err, "cursor update")) != 0) {
+        free(buf);
+        return rc;
+    }
+    /* The case cache gets it later, with others (cache_catch_up()); the
+     * feed row is what counts.  Without memory to keep it, the cache is
+     * caught up from the feed table. */
+    if (pend_add(st, u, buf, len, err) != 0)
+        st->need_replay = true;
     memo_put(st, u->village, u->seq);
     return 0;
 }
@@ -1091,6 +1277,9 @@ int relay_store_case_get(relay_store *st, const uint8_t case_id[16], Sanji__Case
                          sj_error *err)
 {
     *out = NULL;
+    int rc = st->need_replay || pend_has_case(st, case_id) ? cache_catch_up(st, err) : 0;
+    if (rc != 0)
+        return rc;
     sqlite3_stmt *s = prep(st, SQL_CASE_GET, err);
     if (s == NULL)
         return SJ_EDB;
@@ -1102,6 +1291,9 @@ int relay_store_case_get_by_number(relay_store *st, const char *number, Sanji__C
                                    sj_error *err)
 {
     *out = NULL;
+    int rc = cache_catch_up(st, err);
+    if (rc != 0)
+        return rc;
     sqlite3_stmt *s = prep(st, SQL_CASE_NUM, err);
     if (s == NULL)
         return SJ_EDB;
@@ -1112,13 +1304,15 @@ int relay_store_case_get_by_number(relay_store *st, const char *number, Sanji__C
 int relay_store_case_each(relay_store *st, const char *unit, relay_store_case_cb cb, void *arg,
                           sj_error *err)
 {
+    int rc = cache_catch_up(st, err);
+    if (rc != 0)
+        return rc;
     sqlite3_stmt *s = NULL;
     if (sqlite3_prepare_v2(st->db,
                            "SELECT snapshot, village FROM cases"
                            " ORDER BY registered_at_ms DESC, case_id DESC",
                            -1, &s, NULL) != SQLITE_OK)
         return db_fail(st, err, "case list");
-    int rc = 0;
     while (rc == 0 && sqlite3_step(s) == SQLITE_ROW) {
         const char *village = (const char *)sqlite3_column_text(s, 1);
         if (unit && !sj_orgunit_contains(unit, village))
@@ -1159,18 +1353,23 @@ int relay_store_case_search(relay_store *st, const Sanji__CaseListQuery *q,
                             uint32_t *total, bool *capped, sj_error *err)
 {
     search_ctx x = {st, cb, arg, err};
+    int rc = cache_catch_up(st, err);
+    if (rc != 0)
+        return rc;
     return sj_case_search_run(st->db, "snapshot", q, viewer, search_row, &x, total, capped, err);
 }
 
 int relay_store_case_events(relay_store *st, const uint8_t case_id[16], relay_store_event_cb cb,
                             void *arg, sj_error *err)
 {
+    int rc = cache_catch_up(st, err);
+    if (rc != 0)
+        return rc;
     sqlite3_stmt *s = NULL;
     if (sqlite3_prepare_v2(st->db, "SELECT event_pb FROM events WHERE case_id = ? ORDER BY seq",
                            -1, &s, NULL) != SQLITE_OK)
         return db_fail(st, err, "event list");
     sqlite3_bind_blob(s, 1, case_id, 16, SQLITE_STATIC);
-    int rc = 0;
     while (rc == 0 && sqlite3_step(s) == SQLITE_ROW) {
         Sanji__CaseEvent *e = sanji__case_event__unpack(NULL, (size_t)sqlite3_column_bytes(s, 0),
                                                         sqlite3_column_blob(s, 0));

@@ -624,7 +624,8 @@ static void lane_ids(relay_store *st, relay_queue_lane lane, char *out, size_t c
 
 /* Turns the closed format-6 store at f into the same store at format 5, as
  * a relay of format 5 made it: the queue a table (AUTOINCREMENT, with its
- * indexes), results with their `delivered` column. */
+ * indexes), results with their `delivered` column, no `cached` marks (the
+ * case cache was written with each feed update). */
 static void to_format5(const fixture *f)
 {
     static const char SQL[] =
@@ -650,6 +651,7 @@ static void to_format5(const fixture *f)
         "ALTER TABLE results5 RENAME TO results;"
         "CREATE INDEX results_undelivered ON results(origin_node, delivered, stored_at_ms);"
         "CREATE INDEX results_case ON results(case_id);"
+        "DROP TABLE cached;"
         "UPDATE meta SET value = '5' WHERE key = 'format_version';";
     sqlite3 *db;
     assert_int_equal(sqlite3_open(f->path, &db), SQLITE_OK);
@@ -879,6 +881,12 @@ static void test_format5_upgraded_with_queue_intact(void **state)
     uint8_t id[16];
     fill_id(id, 5);
     assert_int_equal(relay_store_result_mark_delivered(st, id, &err), 0);
+    /* Two cached cases (format 5 wrote them with their feed updates). */
+    assert_int_equal(put_update(st, "410423101201", 1, 1, 1, &err), 0);
+    assert_int_equal(put_update(st, "410423101201", 2, 2, 1, &err), 0);
+    int n = 0;
+    assert_int_equal(relay_store_case_each(st, NULL, count_cases, &n, &err), 0);
+    assert_int_equal(n, 2);
     assert_int_equal(relay_store_commit(st, &err), 0);
     relay_store_close(st);
     to_format5(f);
@@ -921,6 +929,10 @@ static void test_format5_upgraded_with_queue_intact(void **state)
     st = open_ok(f);
     sql_value(f, "SELECT value FROM meta WHERE key = 'format_version'", v, sizeof v);
     assert_string_equal(v, "6");
+    sql_value(f, "SELECT seq FROM cached WHERE village = '410423101201'", v, sizeof v);
+    assert_string_equal(v, "2");
+    sql_value(f, "SELECT count(*) FROM cases", v, sizeof v);
+    assert_string_equal(v, "2");
     char out[64];
     lane_ids(st, RELAY_LANE_MESSAGE, out, sizeof out);
     assert_string_equal(out, "1 3 6 ");
@@ -954,6 +966,68 @@ static void test_format5_upgraded_with_queue_intact(void **state)
     relay_store_close(st);
 }
 
+/* ---- format 6: the case cache written in batches ------------------------- */
+
+/* Feed updates reach the case cache in batches, but every read of the
+ * cache sees them at once, and a stop, a crash or a rollback leaves none
+ * of the stored ones out of it. */
+static void test_case_cache_follows_the_feed(void **state)
+{
+    fixture *f = *state;
+    relay_store *st = open_ok(f);
+    sj_error err;
+    const char *v = "410423101201";
+    for (int i = 1; i <= 5; i++)
+        assert_int_equal(put_update(st, v, (uint64_t)i, i, 1, &err), 0);
+    assert_int_equal(relay_store_commit(st, &err), 0);
+    char val[32];
+    sql_value(f, "SELECT count(*) FROM feed", val, sizeof val);
+    assert_string_equal(val, "5");
+    sql_value(f, "SELECT count(*) FROM cases", val, sizeof val);
+    assert_string_equal(val, "0"); /* not yet: within CACHE_WAIT_MS */
+    /* A read sees them (and writes them, in the next commit). */
+    uint8_t cid[16];
+    fill_id(cid, 3);
+    Sanji__Case *c = NULL;
+    assert_int_equal(relay_store_case_get(st, cid, &c, &err), 0);
+    sanji__case__free_unpacked(c, NULL);
+    assert_int_equal(relay_store_commit(st, &err), 0);
+    sql_value(f, "SELECT count(*) FROM cases", val, sizeof val);
+    assert_string_equal(val, "5");
+    sql_value(f, "SELECT seq FROM cached WHERE village = '410423101201'", val, sizeof val);
+    assert_string_equal(val, "5");
+    /* Stored and committed, then the relay stops (or is killed) before
+     * they reach the cache: the next start writes them. */
+    for (int i = 6; i <= 8; i++)
+        assert_int_equal(put_update(st, v, (uint64_t)i, i, 1, &err), 0);
+    assert_int_equal(relay_store_commit(st, &err), 0);
+    relay_store_close(st);
+    sql_value(f, "SELECT count(*) FROM cases", val, sizeof val);
+    assert_string_equal(val, "5");
+    st = open_ok(f);
+    sql_value(f, "SELECT count(*) FROM cases", val, sizeof val);
+    assert_string_equal(val, "8");
+    /* Committed updates waiting for the cache survive a later rollback;
+     * the rolled back one does not reach the cache. */
+    assert_int_equal(put_update(st, v, 9, 9, 1, &err), 0);
+    assert_int_equal(relay_store_commit(st, &err), 0);
+    assert_int_equal(put_update(st, v, 10, 10, 1, &err), 0);
+    relay_store_rollback(st);
+    int n = 0;
+    assert_int_equal(relay_store_case_each(st, v, count_cases, &n, &err), 0);
+    assert_int_equal(n, 9);
+    fill_id(cid, 10);
+    assert_int_equal(relay_store_case_get(st, cid, &c, &err), SJ_ENOTFOUND);
+    n = 0;
+    fill_id(cid, 9);
+    assert_int_equal(relay_store_case_events(st, cid, count_events, &n, &err), 0);
+    assert_int_equal(n, 1);
+    assert_int_equal(relay_store_commit(st, &err), 0);
+    relay_store_close(st);
+    sql_value(f, "SELECT seq FROM cached WHERE village = '410423101201'", val, sizeof val);
+    assert_string_equal(val, "9");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -977,6 +1051,7 @@ int main(void)
         T(test_settle_is_the_result),
         T(test_settled_rows_trimmed),
         T(test_format5_upgraded_with_queue_intact),
+        T(test_case_cache_follows_the_feed),
 #undef T
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
