@@ -510,6 +510,12 @@ void relay_store_close(relay_store *st)
         return;
     if (st->in_tx)
         relay_store_rollback(st);
+    /* A stop in order leaves the case cache complete (after a crash, the
+     * next start catches it up). */
+    sj_error scratch;
+    if (!st->read_only && (st->n_pend > 0 || st->need_replay) && st->db &&
+        cache_catch_up(st, &scratch) == 0)
+        relay_store_commit(st, &scratch);
     for (int i = 0; i < STMT_CACHE; i++)
         if (st->cache[i].stmt)
             sqlite3_finalize(st->cache[i].stmt);
