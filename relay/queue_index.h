@@ -20,7 +20,10 @@
 #ifndef RELAY_QUEUE_INDEX_H
 #define RELAY_QUEUE_INDEX_H
 
-#include "store.h"
+#include <stdbool.h>
+
+#include "err.h"
+#include "queue_item.h"
 
 typedef struct relay_qindex relay_qindex;
 

@@ -41,12 +41,11 @@
 
 #include "case_search.h"
 #include "err.h"
+#include "queue_item.h"
 #include "sanji.pb-c.h"
 
 #define RELAY_STORE_FORMAT "sanji-relay-store"
 #define RELAY_STORE_FORMAT_VERSION 6
-#define RELAY_NODE_MAX 64
-#define RELAY_UNIT_SIZE 13
 
 typedef struct relay_store relay_store;
 
@@ -73,28 +72,6 @@ void relay_store_rollback(relay_store *st);
 bool relay_store_in_tx(const relay_store *st);
 
 /* ---- the upward queue ---------------------------------------------------- */
-
-/* The two lanes of the queue, forwarded to the county side by side
- * (upstream.c): case messages first, attachment chunks within
- * `upstream.chunk_window`, so that an upload never holds up a case action.
- * Each lane keeps its own order. */
-typedef enum relay_queue_lane {
-    RELAY_LANE_MESSAGE = 0, /* everything but attachment chunks */
-    RELAY_LANE_CHUNK = 1,   /* AttachmentChunk */
-} relay_queue_lane;
-
-/* One queued upward message.  payload is the Envelope exactly as received. */
-typedef struct relay_queue_item {
-    int64_t seq;                        /* queue order, from 1 */
-    uint8_t message_id[16];
-    char origin_node[RELAY_NODE_MAX];   /* node of the link that sent it (its certificate) */
-    char village[RELAY_UNIT_SIZE];      /* the case's village */
-    uint8_t case_id[16];
-    int64_t stored_at_ms;
-    relay_queue_lane lane;              /* set by the caller of relay_store_queue_add() */
-    uint8_t *payload;                   /* relay_store_queue_next(): malloc'd, caller frees */
-    size_t len;
-} relay_queue_item;
 
 /* Stores item (payload borrowed; seq and stored_at_ms filled in).  Refuses
  * with SJ_EEXISTS when the message id is already queued (nothing written),
@@ -137,12 +114,6 @@ int relay_store_queue_settle(relay_store *st, const relay_queue_item *found, con
  * village. */
 bool relay_store_queue_has_case(relay_store *st, const uint8_t case_id[16],
                                 char village[RELAY_UNIT_SIZE]);
-
-typedef struct relay_queue_stats {
-    uint32_t depth;
-    uint64_t bytes;
-    int64_t oldest_stored_at_ms; /* 0 when empty */
-} relay_queue_stats;
 
 int relay_store_queue_stats(relay_store *st, relay_queue_stats *out, sj_error *err);
 
