@@ -3,6 +3,11 @@
  * (integrity and ownership), and the queue, results, feed, cursors, case
  * cache, reference data, stations and status tables.  See store.h.
  *
+ * Format 6 (docs/RELAY.md "Format 6"): an upward message is written once;
+ * the writer keeps the queue in memory (queue_index.h) and a message is
+ * settled by its result row; the case cache is written from the stored
+ * feed in batches (cache_catch_up()).
+ *
  * Entry points: the relay_store_* functions of store.h.
  */
 #include "store.h"

@@ -12,7 +12,8 @@
  * table; a damaged file is refused with SJ_ESTORE_CORRUPT, a store of
  * another relay or program (or of a newer format) with SJ_ESTORE_FOREIGN.
  * Nothing is ever reset silently: only a file that holds no table at all
- * (new, or empty) is initialised.
+ * (new, or empty) is initialised.  An older format is upgraded at open in
+ * one transaction (format 6: docs/RELAY.md "Format 6").
  *
  * Transactions: every write joins the one open transaction, begun lazily by
  * the first write; relay_store_commit() makes all of them durable at once.
