@@ -274,6 +274,11 @@ bool relay_qindex_case(const relay_qindex *q, const uint8_t case_id[16],
     return true;
 }
 
+uint64_t relay_qindex_bytes(const relay_qindex *q)
+{
+    return q->bytes;
+}
+
 void relay_qindex_stats(const relay_qindex *q, relay_queue_stats *out)
 {
     memset(out, 0, sizeof *out);

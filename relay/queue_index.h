@@ -52,7 +52,11 @@ const relay_queue_item *relay_qindex_next(const relay_qindex *q, relay_queue_lan
 bool relay_qindex_case(const relay_qindex *q, const uint8_t case_id[16],
                        char village[RELAY_UNIT_SIZE]);
 
-/* Depth, payload bytes and the oldest stored_at_ms (0 when empty). */
+/* The payload bytes of the items (the quota's count). */
+uint64_t relay_qindex_bytes(const relay_qindex *q);
+
+/* Depth, payload bytes and the oldest stored_at_ms (0 when empty; a scan
+ * of the items). */
 void relay_qindex_stats(const relay_qindex *q, relay_queue_stats *out);
 
 #endif

@@ -585,13 +585,12 @@ static const char SQL_Q_DELETE_SEQ[] = "DELETE FROM upward WHERE seq = ?";
 
 static int queue_full(relay_store *st, uint64_t quota_bytes, sj_error *err)
 {
-    relay_queue_stats qs;
-    relay_qindex_stats(st->qi, &qs);
     return sj_error_set(err, SJ_EQUOTA,
                         "乡镇中继队列已满（%llu / %llu 字节），新提交被拒绝，已存的消息不会丢失；"
                         "请检查县里链路 (the township relay queue is full; new submissions "
                         "are refused and nothing stored is dropped; check the county link)",
-                        (unsigned long long)qs.bytes, (unsigned long long)quota_bytes);
+                        (unsigned long long)relay_qindex_bytes(st->qi),
+                        (unsigned long long)quota_bytes);
 }
 
 int relay_store_queue_add(relay_store *st, relay_queue_item *item, uint64_t quota_bytes,
@@ -603,9 +602,7 @@ int relay_store_queue_add(relay_store *st, relay_queue_item *item, uint64_t quot
      * station gets STORED again). */
     if (relay_qindex_find(st->qi, item->message_id))
         return sj_error_set(err, SJ_EEXISTS, "message already queued");
-    relay_queue_stats qs;
-    relay_qindex_stats(st->qi, &qs);
-    if (quota_bytes > 0 && qs.bytes + item->len > quota_bytes)
+    if (quota_bytes > 0 && relay_qindex_bytes(st->qi) + item->len > quota_bytes)
         return queue_full(st, quota_bytes, err);
     int rc = begin(st, err);
     if (rc != 0)
