@@ -15,7 +15,7 @@
  * Entry points: relay_qindex_new(), relay_qindex_free(),
  * relay_qindex_clear(), relay_qindex_add(), relay_qindex_remove(),
  * relay_qindex_find(), relay_qindex_next(), relay_qindex_case(),
- * relay_qindex_stats().
+ * relay_qindex_bytes(), relay_qindex_stats().
  */
 #ifndef RELAY_QUEUE_INDEX_H
 #define RELAY_QUEUE_INDEX_H
