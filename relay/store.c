@@ -3,6 +3,11 @@
  * (integrity and ownership), and the queue, results, feed, cursors, case
  * cache, reference data, stations and status tables.  See store.h.
  *
+ * Format 6 (docs/RELAY.md "Format 6"): an upward message is written once;
+ * the writer keeps the queue in memory (queue_index.h) and a message is
+ * settled by its result row; the case cache is written from the stored
+ * feed in batches (cache_catch_up()).
+ *
  * Entry points: the relay_store_* functions of store.h.
  */
 #include "store.h"
@@ -10,12 +15,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <sqlite3.h>
 
 #include "case_search.h"
 #include "feed_cursor.h"
 #include "orgunit.h"
+#include "queue_index.h"
 #include "sqlstore.h"
 
 #define STMT_CACHE 48
@@ -27,7 +34,31 @@ struct relay_store {
     bool in_tx;
     bool read_only;
     int format_version;   /* as opened (a read-only reader does not upgrade) */
-    uint64_t queue_bytes; /* kept in memory: SUM(length(payload)) of the queue */
+    /* Format 6: the queue as the writer keeps it in memory (every message
+     * queued and not settled), and the rows of settled messages not yet
+     * deleted from `upward` (deleted TRIM_BATCH at a time, trim()). */
+    relay_qindex *qi;
+    int64_t *settled;
+    size_t n_settled, cap_settled;
+    /* The next message's seq: above every seq this process gave, even
+     * when the rows with the highest were deleted (the forwarding side
+     * resumes after the last seq it sent). */
+    int64_t next_seq;
+    /* Format 6: feed updates stored but not yet written into the case
+     * cache (cases, events), oldest first, each the update as packed for
+     * the feed row; written CACHE_BATCH at a time or CACHE_WAIT_MS after
+     * the oldest, and before any read of the cache (cache_catch_up()).
+     * need_replay: a rollback lost the list; the cache is caught up from
+     * the feed table instead. */
+    struct cache_pending {
+        uint8_t case_id[16];
+        bool has_case;
+        uint8_t *pb;
+        size_t len;
+    } *pend;
+    size_t n_pend, cap_pend;
+    int64_t pend_first_ms;
+    bool need_replay;
     /* The feed cursors read or written so far (a writer's only: nobody
      * else writes its store), so that a feed update and each session's
      * feed read do not ask SQLite for them; emptied on rollback. */
@@ -56,24 +87,43 @@ struct relay_store {
 #define STATIONS_V3 ", " STATIONS_V3_COLUMN
 
 /* Format 5's lane of the queue (relay_queue_lane) and its index (added by
- * upgrade() to older stores). */
+ * upgrade() to older stores, before the queue becomes format 6's). */
 #define QUEUE_V5_COLUMN "lane INTEGER NOT NULL DEFAULT 0"
 #define QUEUE_V5_INDEX "CREATE INDEX queue_lane ON queue(lane, seq)"
 
+/* Format 6: every upward message is one row of `upward`, written once when
+ * it is queued (no AUTOINCREMENT, no secondary index: the writer finds
+ * queued messages in memory, queue_index.h).  A message is settled when
+ * its result is in `results`; its `upward` row is deleted later, in
+ * batches (trim()).  The view `queue` is what is still queued: what
+ * sanji-relayctl, the start-up load and operators read.  `pending` holds
+ * the results not yet delivered to their station or desk (a small table:
+ * delivering deletes a row instead of rewriting the result). */
+#define UPWARD_SQL                                                                              \
+    "CREATE TABLE upward (seq INTEGER PRIMARY KEY, message_id BLOB NOT NULL,"                   \
+    " origin_node TEXT NOT NULL, village TEXT NOT NULL, case_id BLOB NOT NULL,"                 \
+    " stored_at_ms INTEGER NOT NULL, lane INTEGER NOT NULL DEFAULT 0, payload BLOB NOT NULL);\n"
+#define RESULTS_SQL                                                                             \
+    "CREATE TABLE results (message_id BLOB PRIMARY KEY, origin_node TEXT NOT NULL,"             \
+    " village TEXT NOT NULL, case_id BLOB NOT NULL, stored_at_ms INTEGER NOT NULL,"             \
+    " ack BLOB NOT NULL) WITHOUT ROWID;\n"                                                      \
+    "CREATE INDEX results_case ON results(case_id);\n"                                          \
+    "CREATE TABLE pending (message_id BLOB PRIMARY KEY, origin_node TEXT NOT NULL)"             \
+    " WITHOUT ROWID;\n"
+/* Format 6: how far each village's feed is written into the case cache
+ * (cases, events); behind `cursors` by the updates not yet written
+ * (cache_catch_up()). */
+#define CACHED_SQL "CREATE TABLE cached (village TEXT PRIMARY KEY, seq INTEGER NOT NULL);\n"
+#define QUEUE_VIEW_SQL                                                                          \
+    "CREATE VIEW queue AS SELECT * FROM upward u"                                               \
+    " WHERE NOT EXISTS (SELECT 1 FROM results r WHERE r.message_id = u.message_id);\n"
+
 static const char SCHEMA[] =
-    "CREATE TABLE queue (seq INTEGER PRIMARY KEY AUTOINCREMENT,"
-    " message_id BLOB NOT NULL UNIQUE, origin_node TEXT NOT NULL, village TEXT NOT NULL,"
-    " case_id BLOB NOT NULL, stored_at_ms INTEGER NOT NULL, payload BLOB NOT NULL, "
-    QUEUE_V5_COLUMN ");\n"
-    "CREATE INDEX queue_case ON queue(case_id);\n" QUEUE_V5_INDEX ";\n"
-    "CREATE TABLE results (message_id BLOB PRIMARY KEY, origin_node TEXT NOT NULL,"
-    " village TEXT NOT NULL, case_id BLOB NOT NULL, ack BLOB NOT NULL,"
-    " stored_at_ms INTEGER NOT NULL, delivered INTEGER NOT NULL DEFAULT 0);\n"
-    "CREATE INDEX results_undelivered ON results(origin_node, delivered, stored_at_ms);\n"
-    "CREATE INDEX results_case ON results(case_id);\n"
+    UPWARD_SQL RESULTS_SQL QUEUE_VIEW_SQL
     "CREATE TABLE feed (village TEXT NOT NULL, seq INTEGER NOT NULL, update_pb BLOB NOT NULL,"
     " PRIMARY KEY (village, seq)) WITHOUT ROWID;\n"
     "CREATE TABLE cursors (village TEXT PRIMARY KEY, seq INTEGER NOT NULL);\n"
+    CACHED_SQL
     CASES_SQL
     "CREATE TABLE events (case_id BLOB NOT NULL, seq INTEGER NOT NULL, event_pb BLOB NOT NULL,"
     " PRIMARY KEY (case_id, seq)) WITHOUT ROWID;\n"
@@ -81,6 +131,45 @@ static const char SCHEMA[] =
     " payload BLOB NOT NULL);\n"
     "CREATE TABLE stations (node TEXT PRIMARY KEY, connected INTEGER NOT NULL,"
     " last_seen_ms INTEGER NOT NULL, outbox_depth INTEGER NOT NULL" STATIONS_V3 ");\n";
+
+/* Format 5 -> 6 (upgrade()): the queue's rows move to `upward` in their
+ * order and seq, the results lose their `delivered` column (those not
+ * delivered are listed in `pending`), and `queue` becomes the view. */
+static const char UPGRADE_V6[] =
+    UPWARD_SQL
+    "INSERT INTO upward (seq, message_id, origin_node, village, case_id, stored_at_ms, lane,"
+    " payload) SELECT seq, message_id, origin_node, village, case_id, stored_at_ms, lane, payload"
+    " FROM queue ORDER BY seq;\n"
+    "DROP TABLE queue;\n"
+    "DROP INDEX results_undelivered;\n"
+    "DROP INDEX results_case;\n"
+    "ALTER TABLE results RENAME TO results_v5;\n"
+    RESULTS_SQL
+    "INSERT INTO results (message_id, origin_node, village, case_id, stored_at_ms, ack)"
+    " SELECT message_id, origin_node, village, case_id, stored_at_ms, ack FROM results_v5;\n"
+    "INSERT INTO pending (message_id, origin_node)"
+    " SELECT message_id, origin_node FROM results_v5 WHERE delivered = 0;\n"
+    "DROP TABLE results_v5;\n"
+    QUEUE_VIEW_SQL
+    CACHED_SQL
+    "INSERT INTO cached (village, seq) SELECT village, seq FROM cursors;\n";
+
+/* Settled messages whose `upward` rows are deleted together. */
+#define TRIM_BATCH 256
+
+/* Feed updates written into the case cache together: at most this many,
+ * and at the first commit this long after the oldest of them.  The
+ * cache's dozen indexes then take one page write per page changed in the
+ * batch instead of one per update (docs/PERFORMANCE.md). */
+#define CACHE_BATCH 1024
+#define CACHE_WAIT_MS 1000
+
+static int64_t mono_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
 
 /* ---- helpers ------------------------------------------------------------- */
 
@@ -186,13 +275,82 @@ static const sj_sqlstore_spec STORE_SPEC = {
                   "move it away and start again; stations resend what was not yet recorded",
 };
 
-static int load_queue_bytes(relay_store *st, sj_error *err)
+static void read_item(sqlite3_stmt *s, relay_queue_item *item);
+static int cache_catch_up(relay_store *st, sj_error *err);
+static bool cache_due(const relay_store *st);
+static void pend_clear(relay_store *st);
+
+/* Remembers the seq of a settled message whose `upward` row is to be
+ * deleted (trim()). */
+static int settled_push(relay_store *st, int64_t seq, sj_error *err)
 {
-    relay_queue_stats qs;
-    int rc = relay_store_queue_stats(st, &qs, err);
-    if (rc == 0)
-        st->queue_bytes = qs.bytes;
-    return rc;
+    if (st->n_settled == st->cap_settled) {
+        size_t cap = st->cap_settled ? 2 * st->cap_settled : TRIM_BATCH;
+        int64_t *n = realloc(st->settled, cap * sizeof *n);
+        if (n == NULL)
+            return sj_error_set(err, SJ_ENOMEM, NULL);
+        st->settled = n;
+        st->cap_settled = cap;
+    }
+    st->settled[st->n_settled++] = seq;
+    return 0;
+}
+
+/* Rebuilds the writer's memory of the queue from the tables: what the
+ * view `queue` holds, and the settled rows still in `upward`.  Run at open
+ * and after a rollback (which may have undone queued or settled
+ * messages). */
+static int load_queue(relay_store *st, sj_error *err)
+{
+    if (st->read_only)
+        return 0;
+    relay_qindex_clear(st->qi);
+    st->n_settled = 0;
+    sqlite3_stmt *q = NULL;
+    if (sqlite3_prepare_v2(st->db,
+                           "SELECT seq, message_id, origin_node, village, case_id, stored_at_ms,"
+                           " lane, length(payload) FROM queue ORDER BY seq",
+                           -1, &q, NULL) != SQLITE_OK)
+        return db_fail(st, err, "queue load");
+    int rc = 0, step;
+    while (rc == 0 && (step = sqlite3_step(q)) == SQLITE_ROW) {
+        relay_queue_item it;
+        memset(&it, 0, sizeof it);
+        read_item(q, &it);
+        it.len = (size_t)sqlite3_column_int64(q, 7);
+        rc = relay_qindex_add(st->qi, &it);
+        if (rc == SJ_EEXISTS) /* queued twice by a relay before format 6: sent once */
+            rc = 0;
+        if (rc != 0)
+            rc = sj_error_set(err, rc, "queue load: out of memory");
+    }
+    if (rc == 0 && step != SQLITE_DONE)
+        rc = db_fail(st, err, "queue load");
+    sqlite3_finalize(q);
+    if (rc != 0)
+        return rc;
+    if (sqlite3_prepare_v2(st->db,
+                           "SELECT seq FROM upward u WHERE EXISTS"
+                           " (SELECT 1 FROM results r WHERE r.message_id = u.message_id)",
+                           -1, &q, NULL) != SQLITE_OK)
+        return db_fail(st, err, "queue load");
+    while (rc == 0 && (step = sqlite3_step(q)) == SQLITE_ROW)
+        rc = settled_push(st, sqlite3_column_int64(q, 0), err);
+    if (rc == 0 && step != SQLITE_DONE)
+        rc = db_fail(st, err, "queue load");
+    sqlite3_finalize(q);
+    if (rc != 0)
+        return rc;
+    if (sqlite3_prepare_v2(st->db, "SELECT coalesce(max(seq), 0) FROM upward", -1, &q, NULL) !=
+            SQLITE_OK ||
+        sqlite3_step(q) != SQLITE_ROW) {
+        sqlite3_finalize(q);
+        return db_fail(st, err, "queue load");
+    }
+    if (sqlite3_column_int64(q, 0) >= st->next_seq)
+        st->next_seq = sqlite3_column_int64(q, 0) + 1;
+    sqlite3_finalize(q);
+    return 0;
 }
 
 /* Upgrades an older format in one transaction; a crash leaves the old
@@ -205,7 +363,11 @@ static int load_queue_bytes(relay_store *st, sj_error *err)
  *           and the search by assignee), filled from every snapshot.
  *   4 -> 5: the queue's lane (relay_queue_lane), set from every queued
  *           envelope (classify_queue()), so that chunks queued by an
- *           older relay do not hold up case messages either. */
+ *           older relay do not hold up case messages either.
+ *   5 -> 6: the queue written once per message (UPGRADE_V6): rows move to
+ *           `upward` with their seq and lane, `queue` becomes a view of
+ *           the messages not settled, results lose `delivered` for the
+ *           small `pending` table. */
 /* Sets the lane of every queued attachment chunk (format 4 -> 5).  A
  * payload that does not decode stays in the message lane: the county
  * judges it as before. */
@@ -238,11 +400,11 @@ static int classify_queue(relay_store *st, sj_error *err)
     return rc;
 }
 
-static bool queue_has_lane(relay_store *st)
+/* Whether sql (a query reading a column) prepares: the column is there. */
+static bool has_column(relay_store *st, const char *sql)
 {
     sqlite3_stmt *q = NULL;
-    bool has = sqlite3_prepare_v2(st->db, "SELECT lane FROM queue LIMIT 0", -1, &q, NULL) ==
-               SQLITE_OK;
+    bool has = sqlite3_prepare_v2(st->db, sql, -1, &q, NULL) == SQLITE_OK;
     sqlite3_finalize(q);
     return has;
 }
@@ -262,15 +424,20 @@ static int upgrade(relay_store *st, int from, sj_error *err)
     if (rc == 0 && from < 3 &&
         sqlite3_exec(st->db, "ALTER TABLE stations ADD COLUMN " STATIONS_V3_COLUMN, NULL, NULL, NULL) != SQLITE_OK)
         rc = db_fail(st, err, "upgrade stations");
-    /* (A store made at format 4 by a newer build, then marked older, may
-     * have the column already: only what is missing is added.) */
-    if (rc == 0 && from < 5 && !queue_has_lane(st) &&
+    /* (A store made by a newer build, then marked older, may have the
+     * newer tables already: only what is missing is added.  Format 5's
+     * results have `delivered`; format 6's do not.) */
+    bool v5_shape = has_column(st, "SELECT delivered FROM results LIMIT 0");
+    if (rc == 0 && from < 5 && v5_shape && !has_column(st, "SELECT lane FROM queue LIMIT 0") &&
         (sqlite3_exec(st->db, "ALTER TABLE queue ADD COLUMN " QUEUE_V5_COLUMN, NULL, NULL,
                       NULL) != SQLITE_OK ||
          sqlite3_exec(st->db, QUEUE_V5_INDEX, NULL, NULL, NULL) != SQLITE_OK))
         rc = db_fail(st, err, "upgrade queue");
-    if (rc == 0 && from < 5)
+    if (rc == 0 && from < 5 && v5_shape)
         rc = classify_queue(st, err);
+    if (rc == 0 && from < 6 && v5_shape &&
+        sqlite3_exec(st->db, UPGRADE_V6, NULL, NULL, NULL) != SQLITE_OK)
+        rc = db_fail(st, err, "upgrade queue to format 6");
     char sql[128];
     snprintf(sql, sizeof sql, "UPDATE meta SET value = '%d' WHERE key = 'format_version'",
              RELAY_STORE_FORMAT_VERSION);
@@ -315,7 +482,15 @@ static int open_common(const char *path, const char *node_id, bool read_only, re
             goto fail;
         st->format_version = RELAY_STORE_FORMAT_VERSION;
     }
-    if ((rc = load_queue_bytes(st, err)) != 0)
+    if (!read_only && (st->qi = relay_qindex_new()) == NULL) {
+        rc = sj_error_set(err, SJ_ENOMEM, NULL);
+        goto fail;
+    }
+    if ((rc = load_queue(st, err)) != 0)
+        goto fail;
+    /* Feed updates a stop or a crash left out of the case cache. */
+    st->need_replay = !read_only;
+    if ((rc = cache_catch_up(st, err)) != 0 || (rc = relay_store_commit(st, err)) != 0)
         goto fail;
     *out = st;
     return 0;
@@ -340,12 +515,22 @@ void relay_store_close(relay_store *st)
         return;
     if (st->in_tx)
         relay_store_rollback(st);
+    /* A stop in order leaves the case cache complete (after a crash, the
+     * next start catches it up). */
+    sj_error scratch;
+    if (!st->read_only && (st->n_pend > 0 || st->need_replay) && st->db &&
+        cache_catch_up(st, &scratch) == 0)
+        relay_store_commit(st, &scratch);
     for (int i = 0; i < STMT_CACHE; i++)
         if (st->cache[i].stmt)
             sqlite3_finalize(st->cache[i].stmt);
     if (st->db)
         sqlite3_close(st->db);
     free(st->memo);
+    pend_clear(st);
+    free(st->pend);
+    relay_qindex_free(st->qi);
+    free(st->settled);
     free(st);
 }
 
@@ -358,13 +543,16 @@ int relay_store_commit(relay_store *st, sj_error *err)
 {
     if (!st->in_tx)
         return 0;
+    int crc = cache_due(st) ? cache_catch_up(st, err) : 0;
     st->in_tx = false;
-    if (sqlite3_exec(st->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK) {
-        int rc = db_fail(st, err, "COMMIT");
+    if (crc != 0 || sqlite3_exec(st->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK) {
+        int rc = crc != 0 ? crc : db_fail(st, err, "COMMIT");
+        pend_clear(st);
+        st->need_replay = true;
         sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
         st->n_memo = 0;
         sj_error scratch;
-        load_queue_bytes(st, &scratch);
+        load_queue(st, &scratch);
         return rc;
     }
     return 0;
@@ -377,8 +565,10 @@ void relay_store_rollback(relay_store *st)
     st->in_tx = false;
     sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
     st->n_memo = 0;
+    pend_clear(st);
+    st->need_replay = true;
     sj_error scratch;
-    load_queue_bytes(st, &scratch);
+    load_queue(st, &scratch);
 }
 
 bool relay_store_in_tx(const relay_store *st)
@@ -388,43 +578,34 @@ bool relay_store_in_tx(const relay_store *st)
 
 /* ---- queue --------------------------------------------------------------- */
 
-static const char SQL_Q_EXISTS[] = "SELECT 1 FROM queue WHERE message_id = ?";
 static const char SQL_Q_INSERT[] =
-    "INSERT INTO queue (message_id, origin_node, village, case_id, stored_at_ms, payload, lane)"
-    " VALUES (?, ?, ?, ?, ?, ?, ?)";
+    "INSERT INTO upward (message_id, origin_node, village, case_id, stored_at_ms, lane, payload,"
+    " seq) VALUES (?, ?, ?, ?, ?, ?, ?, ?)";
+static const char SQL_Q_DELETE_SEQ[] = "DELETE FROM upward WHERE seq = ?";
 
-/* Whether message id is queued. */
-static int queue_exists(relay_store *st, const uint8_t id[16], sj_error *err)
+static int queue_full(relay_store *st, uint64_t quota_bytes, sj_error *err)
 {
-    sqlite3_stmt *s = prep(st, SQL_Q_EXISTS, err);
-    if (s == NULL)
-        return SJ_EDB;
-    sqlite3_bind_blob(s, 1, id, 16, SQLITE_STATIC);
-    int rc = sqlite3_step(s);
-    sqlite3_reset(s);
-    if (rc == SQLITE_ROW)
-        return sj_error_set(err, SJ_EEXISTS, "message already queued");
-    return rc == SQLITE_DONE ? 0 : db_fail(st, err, "queue lookup");
+    return sj_error_set(err, SJ_EQUOTA,
+                        "乡镇中继队列已满（%llu / %llu 字节），新提交被拒绝，已存的消息不会丢失；"
+                        "请检查县里链路 (the township relay queue is full; new submissions "
+                        "are refused and nothing stored is dropped; check the county link)",
+                        (unsigned long long)relay_qindex_bytes(st->qi),
+                        (unsigned long long)quota_bytes);
 }
 
 int relay_store_queue_add(relay_store *st, relay_queue_item *item, uint64_t quota_bytes,
                           int64_t now_ms, sj_error *err)
 {
-    int rc;
-    /* Over the quota a message already queued is still SJ_EEXISTS (its
-     * station gets STORED again), so only then is it looked up first;
-     * otherwise the UNIQUE message_id tells, in the one insert. */
-    if (quota_bytes > 0 && st->queue_bytes + item->len > quota_bytes) {
-        if ((rc = queue_exists(st, item->message_id, err)) != 0)
-            return rc;
-        return sj_error_set(err, SJ_EQUOTA,
-                            "乡镇中继队列已满（%llu / %llu 字节），新提交被拒绝，已存的消息不会丢失；"
-                            "请检查县里链路 (the township relay queue is full; new submissions "
-                            "are refused and nothing stored is dropped; check the county link)",
-                            (unsigned long long)st->queue_bytes,
-                            (unsigned long long)quota_bytes);
-    }
-    if ((rc = begin(st, err)) != 0)
+    if (st->read_only)
+        return sj_error_set(err, SJ_EINVAL, "store opened read-only");
+    /* A message already queued is SJ_EEXISTS even over the quota (its
+     * station gets STORED again). */
+    if (relay_qindex_find(st->qi, item->message_id))
+        return sj_error_set(err, SJ_EEXISTS, "message already queued");
+    if (quota_bytes > 0 && relay_qindex_bytes(st->qi) + item->len > quota_bytes)
+        return queue_full(st, quota_bytes, err);
+    int rc = begin(st, err);
+    if (rc != 0)
         return rc;
     sqlite3_stmt *s = prep(st, SQL_Q_INSERT, err);
     if (s == NULL)
@@ -434,18 +615,23 @@ int relay_store_queue_add(relay_store *st, relay_queue_item *item, uint64_t quot
     sqlite3_bind_text(s, 3, item->village, -1, SQLITE_STATIC);
     sqlite3_bind_blob(s, 4, item->case_id, 16, SQLITE_STATIC);
     sqlite3_bind_int64(s, 5, now_ms);
-    sqlite3_bind_blob(s, 6, item->payload, (int)item->len, SQLITE_STATIC);
-    sqlite3_bind_int(s, 7, item->lane == RELAY_LANE_CHUNK ? RELAY_LANE_CHUNK : RELAY_LANE_MESSAGE);
-    int src = sqlite3_step(s);
-    sqlite3_reset(s);
-    /* Only the statement is undone; the turn's transaction goes on. */
-    if (src == SQLITE_CONSTRAINT_UNIQUE)
-        return sj_error_set(err, SJ_EEXISTS, "message already queued");
-    if (src != SQLITE_DONE)
-        return db_fail(st, err, "queue insert");
-    item->seq = sqlite3_last_insert_rowid(st->db);
+    item->lane = item->lane == RELAY_LANE_CHUNK ? RELAY_LANE_CHUNK : RELAY_LANE_MESSAGE;
+    sqlite3_bind_int(s, 6, (int)item->lane);
+    sqlite3_bind_blob(s, 7, item->payload, (int)item->len, SQLITE_STATIC);
+    sqlite3_bind_int64(s, 8, st->next_seq);
+    /* Only the statement is undone on failure; the turn's transaction goes on. */
+    if ((rc = step_done(st, s, err, "queue insert")) != 0)
+        return rc;
+    item->seq = st->next_seq++;
     item->stored_at_ms = now_ms;
-    st->queue_bytes += item->len;
+    if ((rc = relay_qindex_add(st->qi, item)) != 0) {
+        /* Out of memory: the row goes too, and the station resends. */
+        if ((s = prep(st, SQL_Q_DELETE_SEQ, err)) != NULL) {
+            sqlite3_bind_int64(s, 1, item->seq);
+            step_done(st, s, err, "queue delete");
+        }
+        return sj_error_set(err, SJ_ENOMEM, "queue: out of memory");
+    }
     return 0;
 }
 
@@ -465,126 +651,124 @@ static void read_item(sqlite3_stmt *s, relay_queue_item *item)
                                                              : RELAY_LANE_MESSAGE;
 }
 
-static const char SQL_Q_NEXT[] =
-    "SELECT seq, message_id, origin_node, village, case_id, stored_at_ms, lane, payload"
-    " FROM queue WHERE lane = ? AND seq > ? ORDER BY seq LIMIT 1";
+static const char SQL_Q_PAYLOAD[] = "SELECT payload FROM upward WHERE seq = ?";
 
 int relay_store_queue_next(relay_store *st, relay_queue_lane lane, int64_t after_seq,
                            relay_queue_item *item, sj_error *err)
 {
     memset(item, 0, sizeof *item);
-    sqlite3_stmt *s = prep(st, SQL_Q_NEXT, err);
+    const relay_queue_item *found = st->qi ? relay_qindex_next(st->qi, lane, after_seq) : NULL;
+    if (found == NULL)
+        return SJ_ENOTFOUND;
+    *item = *found;
+    sqlite3_stmt *s = prep(st, SQL_Q_PAYLOAD, err);
     if (s == NULL)
         return SJ_EDB;
-    sqlite3_bind_int(s, 1, (int)lane);
-    sqlite3_bind_int64(s, 2, after_seq);
+    sqlite3_bind_int64(s, 1, item->seq);
     int rc = sqlite3_step(s);
-    if (rc == SQLITE_DONE) {
-        sqlite3_reset(s);
-        return SJ_ENOTFOUND;
+    if (rc == SQLITE_ROW) {
+        item->len = (size_t)sqlite3_column_bytes(s, 0);
+        item->payload = dup_blob(sqlite3_column_blob(s, 0), item->len);
     }
-    if (rc != SQLITE_ROW) {
-        sqlite3_reset(s);
-        return db_fail(st, err, "queue read");
-    }
-    read_item(s, item);
-    item->len = (size_t)sqlite3_column_bytes(s, 7);
-    item->payload = dup_blob(sqlite3_column_blob(s, 7), item->len);
     sqlite3_reset(s);
+    if (rc == SQLITE_DONE)
+        return corrupt(st, err, "a queued message has no row");
+    if (rc != SQLITE_ROW)
+        return db_fail(st, err, "queue read");
     if (item->payload == NULL)
         return sj_error_set(err, SJ_ENOMEM, NULL);
     return 0;
 }
 
-static const char SQL_Q_FIND[] =
-    "SELECT seq, message_id, origin_node, village, case_id, stored_at_ms, lane, length(payload)"
-    " FROM queue WHERE message_id = ?";
-
 int relay_store_queue_find(relay_store *st, const uint8_t id[16], relay_queue_item *item,
                            sj_error *err)
 {
+    (void)err;
     memset(item, 0, sizeof *item);
-    sqlite3_stmt *s = prep(st, SQL_Q_FIND, err);
-    if (s == NULL)
-        return SJ_EDB;
-    sqlite3_bind_blob(s, 1, id, 16, SQLITE_STATIC);
-    int rc = sqlite3_step(s);
-    if (rc == SQLITE_ROW) {
-        read_item(s, item);
-        item->len = (size_t)sqlite3_column_int64(s, 7);
-    }
-    sqlite3_reset(s);
-    if (rc == SQLITE_ROW)
-        return 0;
-    if (rc == SQLITE_DONE)
+    const relay_queue_item *found = st->qi ? relay_qindex_find(st->qi, id) : NULL;
+    if (found == NULL)
         return SJ_ENOTFOUND;
-    return db_fail(st, err, "queue find");
-}
-
-static const char SQL_Q_LEN[] = "SELECT length(payload) FROM queue WHERE message_id = ?";
-static const char SQL_Q_DELETE[] = "DELETE FROM queue WHERE message_id = ?";
-
-int relay_store_queue_remove(relay_store *st, const uint8_t id[16], sj_error *err)
-{
-    sqlite3_stmt *s = prep(st, SQL_Q_LEN, err);
-    if (s == NULL)
-        return SJ_EDB;
-    sqlite3_bind_blob(s, 1, id, 16, SQLITE_STATIC);
-    int rc = sqlite3_step(s);
-    int64_t len = rc == SQLITE_ROW ? sqlite3_column_int64(s, 0) : 0;
-    sqlite3_reset(s);
-    if (rc == SQLITE_DONE)
-        return SJ_ENOTFOUND;
-    if (rc != SQLITE_ROW)
-        return db_fail(st, err, "queue length");
-    if ((rc = begin(st, err)) != 0)
-        return rc;
-    if ((s = prep(st, SQL_Q_DELETE, err)) == NULL)
-        return SJ_EDB;
-    sqlite3_bind_blob(s, 1, id, 16, SQLITE_STATIC);
-    if ((rc = step_done(st, s, err, "queue delete")) != 0)
-        return rc;
-    st->queue_bytes -= (uint64_t)len <= st->queue_bytes ? (uint64_t)len : st->queue_bytes;
+    *item = *found;
     return 0;
 }
 
-static const char SQL_Q_DELETE_SEQ[] = "DELETE FROM queue WHERE seq = ?";
-
-int relay_store_queue_remove_found(relay_store *st, const relay_queue_item *found,
-                                   sj_error *err)
+/* Deletes the `upward` rows of settled messages, in the open transaction. */
+static int trim(relay_store *st, sj_error *err)
 {
+    if (st->n_settled == 0)
+        return 0;
     int rc = begin(st, err);
     if (rc != 0)
         return rc;
     sqlite3_stmt *s = prep(st, SQL_Q_DELETE_SEQ, err);
     if (s == NULL)
         return SJ_EDB;
-    sqlite3_bind_int64(s, 1, found->seq);
-    if ((rc = step_done(st, s, err, "queue delete")) != 0)
-        return rc;
-    if (sqlite3_changes(st->db) == 0)
-        return SJ_ENOTFOUND;
-    st->queue_bytes -= found->len <= st->queue_bytes ? found->len : st->queue_bytes;
+    for (size_t i = 0; i < st->n_settled; i++) {
+        sqlite3_bind_int64(s, 1, st->settled[i]);
+        if ((rc = step_done(st, s, err, "queue trim")) != 0)
+            return rc;
+    }
+    st->n_settled = 0;
     return 0;
 }
 
-static const char SQL_Q_HAS_CASE[] = "SELECT village FROM queue WHERE case_id = ? LIMIT 1";
+int relay_store_queue_remove_found(relay_store *st, const relay_queue_item *found,
+                                   sj_error *err)
+{
+    const relay_queue_item *q = st->qi ? relay_qindex_find(st->qi, found->message_id) : NULL;
+    if (q == NULL)
+        return SJ_ENOTFOUND;
+    int64_t seq = q->seq;
+    int rc = begin(st, err);
+    if (rc != 0)
+        return rc;
+    sqlite3_stmt *s = prep(st, SQL_Q_DELETE_SEQ, err);
+    if (s == NULL)
+        return SJ_EDB;
+    sqlite3_bind_int64(s, 1, seq);
+    if ((rc = step_done(st, s, err, "queue delete")) != 0)
+        return rc;
+    relay_qindex_remove(st->qi, found->message_id);
+    return 0;
+}
+
+int relay_store_queue_remove(relay_store *st, const uint8_t id[16], sj_error *err)
+{
+    relay_queue_item it;
+    int rc = relay_store_queue_find(st, id, &it, err);
+    return rc != 0 ? rc : relay_store_queue_remove_found(st, &it, err);
+}
+
+int relay_store_queue_settle(relay_store *st, const relay_queue_item *found, const uint8_t *ack,
+                             size_t ack_len, int64_t now_ms, sj_error *err)
+{
+    const relay_queue_item *q = st->qi ? relay_qindex_find(st->qi, found->message_id) : NULL;
+    if (q == NULL)
+        return SJ_ENOTFOUND;
+    int64_t seq = q->seq;
+    int rc = relay_store_result_put(st, found->message_id, found->origin_node, found->village,
+                                    found->case_id, ack, ack_len, now_ms, err);
+    if (rc != 0)
+        return rc;
+    relay_qindex_remove(st->qi, found->message_id);
+    if (settled_push(st, seq, err) != 0) {
+        /* No memory to remember the row: it goes now. */
+        sqlite3_stmt *s = prep(st, SQL_Q_DELETE_SEQ, err);
+        if (s == NULL)
+            return SJ_EDB;
+        sqlite3_bind_int64(s, 1, seq);
+        return step_done(st, s, err, "queue delete");
+    }
+    return st->n_settled >= TRIM_BATCH ? trim(st, err) : 0;
+}
 
 bool relay_store_queue_has_case(relay_store *st, const uint8_t case_id[16],
                                 char village[RELAY_UNIT_SIZE])
 {
-    sj_error e;
-    sqlite3_stmt *s = prep(st, SQL_Q_HAS_CASE, &e);
-    if (s == NULL)
-        return false;
-    sqlite3_bind_blob(s, 1, case_id, 16, SQLITE_STATIC);
-    bool found = sqlite3_step(s) == SQLITE_ROW;
-    if (found && village)
-        copy_text(village, RELAY_UNIT_SIZE, sqlite3_column_text(s, 0));
-    sqlite3_reset(s);
-    return found;
+    return st->qi && relay_qindex_case(st->qi, case_id, village);
 }
 
+/* The view `queue` (format 6) or the table (older, read-only). */
 static const char SQL_Q_STATS[] =
     "SELECT count(*), coalesce(sum(length(payload)), 0), coalesce(min(stored_at_ms), 0)"
     " FROM queue";
@@ -592,6 +776,10 @@ static const char SQL_Q_STATS[] =
 int relay_store_queue_stats(relay_store *st, relay_queue_stats *out, sj_error *err)
 {
     memset(out, 0, sizeof *out);
+    if (st->qi) {
+        relay_qindex_stats(st->qi, out);
+        return 0;
+    }
     sqlite3_stmt *s = prep(st, SQL_Q_STATS, err);
     if (s == NULL)
         return SJ_EDB;
@@ -609,7 +797,9 @@ int relay_store_queue_stats(relay_store *st, relay_queue_stats *out, sj_error *e
 
 static const char SQL_R_PUT[] =
     "INSERT OR REPLACE INTO results (message_id, origin_node, village, case_id, ack,"
-    " stored_at_ms, delivered) VALUES (?, ?, ?, ?, ?, ?, 0)";
+    " stored_at_ms) VALUES (?, ?, ?, ?, ?, ?)";
+static const char SQL_R_PENDING[] =
+    "INSERT OR REPLACE INTO pending (message_id, origin_node) VALUES (?, ?)";
 
 int relay_store_result_put(relay_store *st, const uint8_t id[16], const char *origin_node,
                            const char *village, const uint8_t case_id[16],
@@ -627,7 +817,13 @@ int relay_store_result_put(relay_store *st, const uint8_t id[16], const char *or
     sqlite3_bind_blob(s, 4, case_id, 16, SQLITE_STATIC);
     sqlite3_bind_blob(s, 5, ack_len ? (const void *)ack : "", (int)ack_len, SQLITE_STATIC);
     sqlite3_bind_int64(s, 6, now_ms);
-    return step_done(st, s, err, "result insert");
+    if ((rc = step_done(st, s, err, "result insert")) != 0)
+        return rc;
+    if ((s = prep(st, SQL_R_PENDING, err)) == NULL)
+        return SJ_EDB;
+    sqlite3_bind_blob(s, 1, id, 16, SQLITE_STATIC);
+    sqlite3_bind_text(s, 2, origin_node, -1, SQLITE_STATIC);
+    return step_done(st, s, err, "result pending");
 }
 
 static const char SQL_R_GET[] = "SELECT ack, village FROM results WHERE message_id = ?";
@@ -673,7 +869,13 @@ int relay_store_result_case_village(relay_store *st, const uint8_t case_id[16],
     return rc;
 }
 
+/* Format 6 (the ORDER BY sorts the rows before the first is returned, so
+ * cb may delete from `pending` meanwhile), and older stores read by
+ * sanji-relayctl. */
 static const char SQL_R_UNDELIVERED[] =
+    "SELECT p.message_id, r.ack FROM pending p JOIN results r ON r.message_id = p.message_id"
+    " WHERE p.origin_node = ? ORDER BY r.stored_at_ms, r.message_id";
+static const char SQL_R_UNDELIVERED_V5[] =
     "SELECT message_id, ack FROM results WHERE origin_node = ? AND delivered = 0"
     " ORDER BY stored_at_ms, rowid";
 
@@ -682,7 +884,9 @@ int relay_store_result_each_undelivered(relay_store *st, const char *origin_node
 {
     /* Not a cached statement: cb may write to the store (mark delivered). */
     sqlite3_stmt *s = NULL;
-    if (sqlite3_prepare_v2(st->db, SQL_R_UNDELIVERED, -1, &s, NULL) != SQLITE_OK)
+    if (sqlite3_prepare_v2(st->db,
+                           st->format_version >= 6 ? SQL_R_UNDELIVERED : SQL_R_UNDELIVERED_V5, -1,
+                           &s, NULL) != SQLITE_OK)
         return db_fail(st, err, "results read");
     sqlite3_bind_text(s, 1, origin_node, -1, SQLITE_STATIC);
     int rc = 0, src;
@@ -701,7 +905,7 @@ int relay_store_result_each_undelivered(relay_store *st, const char *origin_node
     return rc;
 }
 
-static const char SQL_R_DELIVERED[] = "UPDATE results SET delivered = 1 WHERE message_id = ?";
+static const char SQL_R_DELIVERED[] = "DELETE FROM pending WHERE message_id = ?";
 
 int relay_store_result_mark_delivered(relay_store *st, const uint8_t id[16], sj_error *err)
 {
@@ -712,15 +916,22 @@ int relay_store_result_mark_delivered(relay_store *st, const uint8_t id[16], sj_
     if (s == NULL)
         return SJ_EDB;
     sqlite3_bind_blob(s, 1, id, 16, SQLITE_STATIC);
-    return step_done(st, s, err, "result update");
+    return step_done(st, s, err, "result delivered");
 }
 
 static const char SQL_R_EXPIRE[] = "DELETE FROM results WHERE stored_at_ms < ?";
+static const char SQL_R_EXPIRE_PENDING[] =
+    "DELETE FROM pending WHERE NOT EXISTS"
+    " (SELECT 1 FROM results r WHERE r.message_id = pending.message_id)";
 
 int relay_store_result_expire(relay_store *st, int64_t before_ms, size_t *removed,
                               sj_error *err)
 {
-    int rc = begin(st, err);
+    /* The rows of settled messages go first: a settled message whose
+     * result expired would look queued again. */
+    int rc = trim(st, err);
+    if (rc == 0)
+        rc = begin(st, err);
     if (rc != 0)
         return rc;
     sqlite3_stmt *s = prep(st, SQL_R_EXPIRE, err);
@@ -731,7 +942,9 @@ int relay_store_result_expire(relay_store *st, int64_t before_ms, size_t *remove
         return rc;
     if (removed)
         *removed = (size_t)sqlite3_changes(st->db);
-    return 0;
+    if ((s = prep(st, SQL_R_EXPIRE_PENDING, err)) == NULL)
+        return SJ_EDB;
+    return step_done(st, s, err, "result expiry");
 }
 
 /* ---- feed, cursors, cases ------------------------------------------------ */
@@ -807,35 +1020,12 @@ static int put_blob_msg(relay_store *st, sqlite3_stmt *s, int col, const Protobu
     return 0;
 }
 
-int relay_store_feed_put(relay_store *st, const Sanji__FeedUpdate *u, sj_error *err)
+/* Writes the case snapshot and the event of u into the case cache. */
+static int cache_put(relay_store *st, const Sanji__FeedUpdate *u, sj_error *err)
 {
-    if (u->village == NULL || !sj_orgunit_valid(u->village) || u->seq == 0)
-        return sj_error_set(err, SJ_EINVAL, "feed update without a village or sequence");
-    uint64_t cur = relay_store_cursor_get(st, u->village);
-    switch (sj_feed_cursor_step(cur, u->seq)) {
-    case SJ_FEED_DUPLICATE:
-        return SJ_EEXISTS;
-    case SJ_FEED_GAP:
-        return sj_error_set(err, SJ_EAGAIN, "feed gap for %s: have %llu, got %llu", u->village,
-                            (unsigned long long)cur, (unsigned long long)u->seq);
-    case SJ_FEED_APPLY:
-        break;
-    }
-    int rc = begin(st, err);
-    if (rc != 0)
-        return rc;
+    int rc;
     uint8_t *buf = NULL;
-    sqlite3_stmt *s = prep(st, SQL_FEED_PUT, err);
-    if (s == NULL)
-        return SJ_EDB;
-    sqlite3_bind_text(s, 1, u->village, -1, SQLITE_STATIC);
-    sqlite3_bind_int64(s, 2, (int64_t)u->seq);
-    if ((rc = put_blob_msg(st, s, 3, &u->base, &buf, err)) != 0)
-        return rc;
-    rc = step_done(st, s, err, "feed insert");
-    free(buf);
-    if (rc != 0)
-        return rc;
+    sqlite3_stmt *s;
     const Sanji__Case *c = u->snapshot;
     if (c && c->case_id.len == 16) {
         if ((s = prep(st, SQL_CASE_PUT, err)) == NULL)
@@ -866,12 +1056,170 @@ int relay_store_feed_put(relay_store *st, const Sanji__FeedUpdate *u, sj_error *
         if (rc != 0)
             return rc;
     }
-    if ((s = prep(st, SQL_CUR_SET, err)) == NULL)
+    return 0;
+}
+
+/* One packed FeedUpdate into the case cache, and the village's mark. */
+static const char SQL_CACHED_SET[] = "INSERT OR REPLACE INTO cached (village, seq) VALUES (?, ?)";
+
+static int cache_put_packed(relay_store *st, const uint8_t *pb, size_t len, sj_error *err)
+{
+    /* The feed row was packed by this store; one that does not decode
+     * (damaged since) cannot be cached, and feed_next() reports it. */
+    Sanji__FeedUpdate *u = sanji__feed_update__unpack(NULL, len, pb);
+    if (u == NULL)
+        return 0;
+    int rc = cache_put(st, u, err);
+    sqlite3_stmt *s;
+    if (rc == 0 && (s = prep(st, SQL_CACHED_SET, err)) == NULL)
+        rc = SJ_EDB;
+    if (rc == 0) {
+        sqlite3_bind_text(s, 1, u->village, -1, SQLITE_TRANSIENT);
+        sqlite3_bind_int64(s, 2, (int64_t)u->seq);
+        rc = step_done(st, s, err, "cache mark");
+    }
+    sanji__feed_update__free_unpacked(u, NULL);
+    return rc;
+}
+
+static void pend_clear(relay_store *st)
+{
+    for (size_t i = 0; i < st->n_pend; i++)
+        free(st->pend[i].pb);
+    st->n_pend = 0;
+}
+
+/* Feed rows not in the case cache, village by village in feed order: the
+ * updates after each village's `cached` mark. */
+static const char SQL_CACHE_REPLAY[] =
+    "SELECT f.update_pb FROM cursors k LEFT JOIN cached c ON c.village = k.village"
+    " JOIN feed f ON f.village = k.village AND f.seq > coalesce(c.seq, 0)"
+    " WHERE k.seq > coalesce(c.seq, 0) ORDER BY f.village, f.seq";
+
+/* Writes every feed update stored and not yet in the case cache into it,
+ * in the open transaction (begun if none is): the pending list, or after a
+ * rollback or at start the feed table's rows after the `cached` marks. */
+static int cache_catch_up(relay_store *st, sj_error *err)
+{
+    if (st->read_only || (st->n_pend == 0 && !st->need_replay))
+        return 0;
+    int rc = begin(st, err);
+    if (rc != 0)
+        return rc;
+    if (st->need_replay) {
+        sqlite3_stmt *q = NULL;
+        if (sqlite3_prepare_v2(st->db, SQL_CACHE_REPLAY, -1, &q, NULL) != SQLITE_OK)
+            return db_fail(st, err, "cache replay");
+        int step = SQLITE_DONE;
+        while (rc == 0 && (step = sqlite3_step(q)) == SQLITE_ROW)
+            rc = cache_put_packed(st, sqlite3_column_blob(q, 0),
+                                  (size_t)sqlite3_column_bytes(q, 0), err);
+        if (rc == 0 && step != SQLITE_DONE)
+            rc = db_fail(st, err, "cache replay");
+        sqlite3_finalize(q);
+    } else {
+        for (size_t i = 0; rc == 0 && i < st->n_pend; i++)
+            rc = cache_put_packed(st, st->pend[i].pb, st->pend[i].len, err);
+    }
+    if (rc != 0)
+        return rc;
+    pend_clear(st);
+    st->need_replay = false;
+    return 0;
+}
+
+/* Whether the pending list is due to be written (at a commit). */
+static bool cache_due(const relay_store *st)
+{
+    return st->need_replay || st->n_pend >= CACHE_BATCH ||
+           (st->n_pend > 0 && mono_ms() - st->pend_first_ms >= CACHE_WAIT_MS);
+}
+
+/* Keeps pb (the packed update, now the list's) for the case cache; 0 or
+ * SJ_ENOMEM (pb freed, nothing kept). */
+static int pend_add(relay_store *st, const Sanji__FeedUpdate *u, uint8_t *pb, size_t len,
+                    sj_error *err)
+{
+    if (st->n_pend == st->cap_pend) {
+        size_t cap = st->cap_pend ? 2 * st->cap_pend : 64;
+        struct cache_pending *n = realloc(st->pend, cap * sizeof *n);
+        if (n == NULL) {
+            free(pb);
+            return sj_error_set(err, SJ_ENOMEM, NULL);
+        }
+        st->pend = n;
+        st->cap_pend = cap;
+    }
+    struct cache_pending *p = &st->pend[st->n_pend++];
+    memset(p, 0, sizeof *p);
+    if (u->snapshot && u->snapshot->case_id.len == 16) {
+        memcpy(p->case_id, u->snapshot->case_id.data, 16);
+        p->has_case = true;
+    }
+    p->pb = pb;
+    p->len = len;
+    if (st->n_pend == 1)
+        st->pend_first_ms = mono_ms();
+    return 0;
+}
+
+/* Whether case_id has an update waiting for the case cache. */
+static bool pend_has_case(const relay_store *st, const uint8_t case_id[16])
+{
+    for (size_t i = st->n_pend; i-- > 0;)
+        if (st->pend[i].has_case && memcmp(st->pend[i].case_id, case_id, 16) == 0)
+            return true;
+    return false;
+}
+
+int relay_store_feed_put(relay_store *st, const Sanji__FeedUpdate *u, sj_error *err)
+{
+    if (u->village == NULL || !sj_orgunit_valid(u->village) || u->seq == 0)
+        return sj_error_set(err, SJ_EINVAL, "feed update without a village or sequence");
+    uint64_t cur = relay_store_cursor_get(st, u->village);
+    switch (sj_feed_cursor_step(cur, u->seq)) {
+    case SJ_FEED_DUPLICATE:
+        return SJ_EEXISTS;
+    case SJ_FEED_GAP:
+        return sj_error_set(err, SJ_EAGAIN, "feed gap for %s: have %llu, got %llu", u->village,
+                            (unsigned long long)cur, (unsigned long long)u->seq);
+    case SJ_FEED_APPLY:
+        break;
+    }
+    int rc = begin(st, err);
+    if (rc != 0)
+        return rc;
+    uint8_t *buf = NULL;
+    sqlite3_stmt *s = prep(st, SQL_FEED_PUT, err);
+    if (s == NULL)
         return SJ_EDB;
     sqlite3_bind_text(s, 1, u->village, -1, SQLITE_STATIC);
     sqlite3_bind_int64(s, 2, (int64_t)u->seq);
-    if ((rc = step_done(st, s, err, "cursor update")) != 0)
+    size_t len = protobuf_c_message_get_packed_size(&u->base);
+    if ((buf = malloc(len ? len : 1)) == NULL)
+        return sj_error_set(err, SJ_ENOMEM, NULL);
+    protobuf_c_message_pack(&u->base, buf);
+    sqlite3_bind_blob(s, 3, buf, (int)len, SQLITE_STATIC);
+    rc = step_done(st, s, err, "feed insert");
+    if (rc != 0) {
+        free(buf);
         return rc;
+    }
+    if ((s = prep(st, SQL_CUR_SET, err)) == NULL) {
+        free(buf);
+        return SJ_EDB;
+    }
+    sqlite3_bind_text(s, 1, u->village, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(s, 2, (int64_t)u->seq);
+    if ((rc = step_done(st, s, err, "cursor update")) != 0) {
+        free(buf);
+        return rc;
+    }
+    /* The case cache gets it later, with others (cache_catch_up()); the
+     * feed row is what counts.  Without memory to keep it, the cache is
+     * caught up from the feed table. */
+    if (pend_add(st, u, buf, len, err) != 0)
+        st->need_replay = true;
     memo_put(st, u->village, u->seq);
     return 0;
 }
@@ -937,6 +1285,9 @@ int relay_store_case_get(relay_store *st, const uint8_t case_id[16], Sanji__Case
                          sj_error *err)
 {
     *out = NULL;
+    int rc = st->need_replay || pend_has_case(st, case_id) ? cache_catch_up(st, err) : 0;
+    if (rc != 0)
+        return rc;
     sqlite3_stmt *s = prep(st, SQL_CASE_GET, err);
     if (s == NULL)
         return SJ_EDB;
@@ -948,6 +1299,9 @@ int relay_store_case_get_by_number(relay_store *st, const char *number, Sanji__C
                                    sj_error *err)
 {
     *out = NULL;
+    int rc = cache_catch_up(st, err);
+    if (rc != 0)
+        return rc;
     sqlite3_stmt *s = prep(st, SQL_CASE_NUM, err);
     if (s == NULL)
         return SJ_EDB;
@@ -958,13 +1312,15 @@ int relay_store_case_get_by_number(relay_store *st, const char *number, Sanji__C
 int relay_store_case_each(relay_store *st, const char *unit, relay_store_case_cb cb, void *arg,
                           sj_error *err)
 {
+    int rc = cache_catch_up(st, err);
+    if (rc != 0)
+        return rc;
     sqlite3_stmt *s = NULL;
     if (sqlite3_prepare_v2(st->db,
                            "SELECT snapshot, village FROM cases"
                            " ORDER BY registered_at_ms DESC, case_id DESC",
                            -1, &s, NULL) != SQLITE_OK)
         return db_fail(st, err, "case list");
-    int rc = 0;
     while (rc == 0 && sqlite3_step(s) == SQLITE_ROW) {
         const char *village = (const char *)sqlite3_column_text(s, 1);
         if (unit && !sj_orgunit_contains(unit, village))
@@ -1005,18 +1361,23 @@ int relay_store_case_search(relay_store *st, const Sanji__CaseListQuery *q,
                             uint32_t *total, bool *capped, sj_error *err)
 {
     search_ctx x = {st, cb, arg, err};
+    int rc = cache_catch_up(st, err);
+    if (rc != 0)
+        return rc;
     return sj_case_search_run(st->db, "snapshot", q, viewer, search_row, &x, total, capped, err);
 }
 
 int relay_store_case_events(relay_store *st, const uint8_t case_id[16], relay_store_event_cb cb,
                             void *arg, sj_error *err)
 {
+    int rc = cache_catch_up(st, err);
+    if (rc != 0)
+        return rc;
     sqlite3_stmt *s = NULL;
     if (sqlite3_prepare_v2(st->db, "SELECT event_pb FROM events WHERE case_id = ? ORDER BY seq",
                            -1, &s, NULL) != SQLITE_OK)
         return db_fail(st, err, "event list");
     sqlite3_bind_blob(s, 1, case_id, 16, SQLITE_STATIC);
-    int rc = 0;
     while (rc == 0 && sqlite3_step(s) == SQLITE_ROW) {
         Sanji__CaseEvent *e = sanji__case_event__unpack(NULL, (size_t)sqlite3_column_bytes(s, 0),
                                                         sqlite3_column_blob(s, 0));

@@ -12,7 +12,8 @@
  * table; a damaged file is refused with SJ_ESTORE_CORRUPT, a store of
  * another relay or program (or of a newer format) with SJ_ESTORE_FOREIGN.
  * Nothing is ever reset silently: only a file that holds no table at all
- * (new, or empty) is initialised.
+ * (new, or empty) is initialised.  An older format is upgraded at open in
+ * one transaction (format 6: docs/RELAY.md "Format 6").
  *
  * Transactions: every write joins the one open transaction, begun lazily by
  * the first write; relay_store_commit() makes all of them durable at once.
@@ -41,12 +42,11 @@
 
 #include "case_search.h"
 #include "err.h"
+#include "queue_item.h"
 #include "sanji.pb-c.h"
 
 #define RELAY_STORE_FORMAT "sanji-relay-store"
-#define RELAY_STORE_FORMAT_VERSION 5
-#define RELAY_NODE_MAX 64
-#define RELAY_UNIT_SIZE 13
+#define RELAY_STORE_FORMAT_VERSION 6
 
 typedef struct relay_store relay_store;
 
@@ -74,28 +74,6 @@ bool relay_store_in_tx(const relay_store *st);
 
 /* ---- the upward queue ---------------------------------------------------- */
 
-/* The two lanes of the queue, forwarded to the county side by side
- * (upstream.c): case messages first, attachment chunks within
- * `upstream.chunk_window`, so that an upload never holds up a case action.
- * Each lane keeps its own order. */
-typedef enum relay_queue_lane {
-    RELAY_LANE_MESSAGE = 0, /* everything but attachment chunks */
-    RELAY_LANE_CHUNK = 1,   /* AttachmentChunk */
-} relay_queue_lane;
-
-/* One queued upward message.  payload is the Envelope exactly as received. */
-typedef struct relay_queue_item {
-    int64_t seq;                        /* queue order, from 1 */
-    uint8_t message_id[16];
-    char origin_node[RELAY_NODE_MAX];   /* node of the link that sent it (its certificate) */
-    char village[RELAY_UNIT_SIZE];      /* the case's village */
-    uint8_t case_id[16];
-    int64_t stored_at_ms;
-    relay_queue_lane lane;              /* set by the caller of relay_store_queue_add() */
-    uint8_t *payload;                   /* relay_store_queue_next(): malloc'd, caller frees */
-    size_t len;
-} relay_queue_item;
-
 /* Stores item (payload borrowed; seq and stored_at_ms filled in).  Refuses
  * with SJ_EEXISTS when the message id is already queued (nothing written),
  * SJ_EQUOTA when the queue would grow past quota_bytes (0: no limit). */
@@ -103,33 +81,40 @@ int relay_store_queue_add(relay_store *st, relay_queue_item *item, uint64_t quot
                           int64_t now_ms, sj_error *err);
 
 /* The first item of lane with seq > after_seq, payload included (caller
- * frees item->payload).  0 or SJ_ENOTFOUND. */
+ * frees item->payload).  0 or SJ_ENOTFOUND.  (A writer's store only:
+ * the queue's order is kept in memory.) */
 int relay_store_queue_next(relay_store *st, relay_queue_lane lane, int64_t after_seq,
                            relay_queue_item *item, sj_error *err);
 
 /* The queued item with this id (its lane too), without payload (len is
- * the payload's length).  0 or SJ_ENOTFOUND. */
+ * the payload's length), from memory.  0 or SJ_ENOTFOUND.  (A writer's
+ * store only.) */
 int relay_store_queue_find(relay_store *st, const uint8_t id[16], relay_queue_item *item,
                            sj_error *err);
 
-/* Removes an item; 0 or SJ_ENOTFOUND. */
+/* Removes an item without a result (its row deleted now); 0 or
+ * SJ_ENOTFOUND. */
 int relay_store_queue_remove(relay_store *st, const uint8_t id[16], sj_error *err);
 
-/* Removes the item relay_store_queue_find() found (by its seq, with its
- * len), in the turn's transaction: one statement.  0 or SJ_ENOTFOUND. */
+/* The same for the item relay_store_queue_find() found.  0 or
+ * SJ_ENOTFOUND. */
 int relay_store_queue_remove_found(relay_store *st, const relay_queue_item *found,
                                    sj_error *err);
+
+/* Settles the queued message found (relay_store_queue_find(), or what the
+ * forwarding side remembered of it) with the county's final Ack, packed
+ * (ack_len bytes): stores the result as relay_store_result_put() does and
+ * takes the message off the queue, in the open transaction.  The result
+ * row is what makes the settling durable: the message's queue row is not
+ * rewritten but deleted later with others (store format 6, docs/RELAY.md
+ * "The store").  0, SJ_ENOTFOUND (not queued; nothing written) or SJ_EDB. */
+int relay_store_queue_settle(relay_store *st, const relay_queue_item *found, const uint8_t *ack,
+                             size_t ack_len, int64_t now_ms, sj_error *err);
 
 /* True if a message on case_id is queued; *village (may be NULL) gets its
  * village. */
 bool relay_store_queue_has_case(relay_store *st, const uint8_t case_id[16],
                                 char village[RELAY_UNIT_SIZE]);
-
-typedef struct relay_queue_stats {
-    uint32_t depth;
-    uint64_t bytes;
-    int64_t oldest_stored_at_ms; /* 0 when empty */
-} relay_queue_stats;
 
 int relay_store_queue_stats(relay_store *st, relay_queue_stats *out, sj_error *err);
 

@@ -267,13 +267,14 @@ static void handle_ack(relay_upstream *u, const Sanji__Ack *ack, const uint8_t *
     uint8_t *buf;
     if (ack_bytes(ack, payload, len, &ab, &an, &buf) != 0)
         return;
-    /* Result and deletion in one transaction: after a crash either the
-     * message is still queued (and resent; the county answers from its dedup
-     * table) or its result is kept. */
-    int rc = relay_store_result_put(r->store, it.message_id, it.origin_node, it.village,
-                                    it.case_id, ab, an, sj_clock_real_ms(), &err);
-    if (rc == 0)
-        rc = relay_store_queue_remove_found(r->store, &it, &err);
+    /* The result settles the message, in the turn's transaction: after a
+     * crash either the message is still queued (and resent; the county
+     * answers from its dedup table) or its result is kept. */
+    int rc = relay_store_queue_settle(r->store, &it, ab, an, sj_clock_real_ms(), &err);
+    if (rc == SJ_ENOTFOUND) {
+        free(buf);
+        return; /* settled already */
+    }
     if (rc != 0) {
         SJ_LOG_ERROR(MOD, "cannot store a county result", "why", err.message);
         free(buf);

@@ -5,8 +5,12 @@
  * quota, durability only after commit, removal of a found item), results,
  * the feed with its cursor rules (kept in memory, undone by a rollback),
  * the case cache, reference data, read-only opening, the stations with their certificate expiry across the format 2 -> 3 upgrade,
- * and the queue's two lanes (case messages, attachment chunks) across the
- * format 4 -> 5 upgrade.
+ * the queue's two lanes (case messages, attachment chunks) across the
+ * format 4 -> 5 upgrade, the settling of queued messages by the county's
+ * result (format 6: the result row settles, the queue row is deleted
+ * later, a rollback undoes both), and the format 5 -> 6 upgrade (queue,
+ * lanes, results and their delivery intact; a failed upgrade leaves
+ * format 5).
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -618,6 +622,60 @@ static void lane_ids(relay_store *st, relay_queue_lane lane, char *out, size_t c
     assert_int_equal(rc, SJ_ENOTFOUND);
 }
 
+/* Turns the closed format-6 store at f into the same store at format 5, as
+ * a relay of format 5 made it: the queue a table (AUTOINCREMENT, with its
+ * indexes), results with their `delivered` column, no `cached` marks (the
+ * case cache was written with each feed update). */
+static void to_format5(const fixture *f)
+{
+    static const char SQL[] =
+        "CREATE TABLE queue5 (seq INTEGER PRIMARY KEY AUTOINCREMENT,"
+        " message_id BLOB NOT NULL UNIQUE, origin_node TEXT NOT NULL, village TEXT NOT NULL,"
+        " case_id BLOB NOT NULL, stored_at_ms INTEGER NOT NULL, payload BLOB NOT NULL,"
+        " lane INTEGER NOT NULL DEFAULT 0);"
+        "INSERT INTO queue5 SELECT seq, message_id, origin_node, village, case_id, stored_at_ms,"
+        " payload, lane FROM queue;"
+        "DROP VIEW queue;"
+        "DROP TABLE upward;"
+        "ALTER TABLE queue5 RENAME TO queue;"
+        "CREATE INDEX queue_case ON queue(case_id);"
+        "CREATE INDEX queue_lane ON queue(lane, seq);"
+        "CREATE TABLE results5 (message_id BLOB PRIMARY KEY, origin_node TEXT NOT NULL,"
+        " village TEXT NOT NULL, case_id BLOB NOT NULL, ack BLOB NOT NULL,"
+        " stored_at_ms INTEGER NOT NULL, delivered INTEGER NOT NULL DEFAULT 0);"
+        "INSERT INTO results5 SELECT r.message_id, r.origin_node, r.village, r.case_id, r.ack,"
+        " r.stored_at_ms, NOT EXISTS (SELECT 1 FROM pending p WHERE p.message_id = r.message_id)"
+        " FROM results r;"
+        "DROP TABLE pending;"
+        "DROP TABLE results;"
+        "ALTER TABLE results5 RENAME TO results;"
+        "CREATE INDEX results_undelivered ON results(origin_node, delivered, stored_at_ms);"
+        "CREATE INDEX results_case ON results(case_id);"
+        "DROP TABLE cached;"
+        "UPDATE meta SET value = '5' WHERE key = 'format_version';";
+    sqlite3 *db;
+    assert_int_equal(sqlite3_open(f->path, &db), SQLITE_OK);
+    char *msg = NULL;
+    if (sqlite3_exec(db, SQL, NULL, NULL, &msg) != SQLITE_OK)
+        fail_msg("to format 5: %s", msg);
+    sqlite3_close(db);
+}
+
+/* One value of the store file read directly ("" when no row). */
+static void sql_value(const fixture *f, const char *sql, char *out, size_t cap)
+{
+    sqlite3 *db;
+    sqlite3_stmt *q;
+    assert_int_equal(sqlite3_open(f->path, &db), SQLITE_OK);
+    if (sqlite3_prepare_v2(db, sql, -1, &q, NULL) != SQLITE_OK)
+        fail_msg("%s: %s", sql, sqlite3_errmsg(db));
+    out[0] = '\0';
+    if (sqlite3_step(q) == SQLITE_ROW)
+        snprintf(out, cap, "%s", (const char *)sqlite3_column_text(q, 0));
+    sqlite3_finalize(q);
+    sqlite3_close(db);
+}
+
 static void test_queue_lanes_kept_across_upgrade(void **state)
 {
     fixture *f = *state;
@@ -651,6 +709,7 @@ static void test_queue_lanes_kept_across_upgrade(void **state)
 
     /* A store of format 4 (one lane): the relay upgrades it and sorts what
      * is queued by its envelope, in the same order. */
+    to_format5(f);
     sqlite3 *db;
     assert_int_equal(sqlite3_open(f->path, &db), SQLITE_OK);
     assert_int_equal(sqlite3_exec(db,
@@ -676,6 +735,328 @@ static void test_queue_lanes_kept_across_upgrade(void **state)
     relay_store_close(st);
 }
 
+/* ---- format 6: settling ------------------------------------------------- */
+
+static int settle(relay_store *st, int n, sj_error *err)
+{
+    uint8_t id[16];
+    fill_id(id, n);
+    relay_queue_item it;
+    int rc = relay_store_queue_find(st, id, &it, err);
+    if (rc != 0)
+        return rc;
+    const uint8_t ack[] = {0x08, 0x02, 0x10, (uint8_t)n};
+    return relay_store_queue_settle(st, &it, ack, sizeof ack, 5000 + n, err);
+}
+
+/* The county's result settles a queued message in the turn's transaction:
+ * durable with the commit, undone (message queued again, no result) by a
+ * rollback or a crash before it. */
+static void test_settle_is_the_result(void **state)
+{
+    fixture *f = *state;
+    relay_store *st = open_ok(f);
+    sj_error err;
+    for (int i = 1; i <= 4; i++)
+        assert_int_equal(add_msg(st, i, 100, 0, &err), 0);
+    assert_int_equal(relay_store_commit(st, &err), 0);
+    assert_int_equal(settle(st, 2, &err), 0);
+    assert_int_equal(settle(st, 2, &err), SJ_ENOTFOUND); /* a repeated ack */
+    char out[64];
+    lane_ids(st, RELAY_LANE_MESSAGE, out, sizeof out);
+    assert_string_equal(out, "1 3 4 ");
+    relay_store_rollback(st); /* the commit failed, say */
+    lane_ids(st, RELAY_LANE_MESSAGE, out, sizeof out);
+    assert_string_equal(out, "1 2 3 4 ");
+    uint8_t id[16], *ack = NULL;
+    size_t len;
+    fill_id(id, 2);
+    assert_int_equal(relay_store_result_get(st, id, &ack, &len, NULL, &err), SJ_ENOTFOUND);
+    /* Settled and not committed: a crash (close without commit) too. */
+    assert_int_equal(settle(st, 2, &err), 0);
+    relay_store_close(st);
+    st = open_ok(f);
+    lane_ids(st, RELAY_LANE_MESSAGE, out, sizeof out);
+    assert_string_equal(out, "1 2 3 4 ");
+    /* Committed: the message is gone from the queue for good, its result
+     * kept, undelivered, with the quota's bytes back. */
+    assert_int_equal(settle(st, 2, &err), 0);
+    assert_int_equal(settle(st, 4, &err), 0);
+    assert_int_equal(relay_store_commit(st, &err), 0);
+    relay_store_close(st);
+    st = open_ok(f);
+    lane_ids(st, RELAY_LANE_MESSAGE, out, sizeof out);
+    assert_string_equal(out, "1 3 ");
+    relay_queue_stats qs;
+    assert_int_equal(relay_store_queue_stats(st, &qs, &err), 0);
+    assert_int_equal(qs.depth, 2);
+    assert_int_equal(qs.bytes, 200);
+    assert_int_equal(relay_store_result_get(st, id, &ack, &len, NULL, &err), 0);
+    assert_int_equal(len, 4);
+    assert_int_equal(ack[3], 2);
+    free(ack);
+    seen s = {0};
+    assert_int_equal(
+        relay_store_result_each_undelivered(st, "village:410423101201", collect, &s, &err), 0);
+    assert_int_equal(s.n, 2);
+    assert_memory_equal(s.ids[0], id, 16);
+    assert_int_equal(relay_store_result_mark_delivered(st, id, &err), 0);
+    assert_int_equal(relay_store_commit(st, &err), 0);
+    /* relayctl's view of the file agrees. */
+    relay_store *ro = NULL;
+    assert_int_equal(relay_store_open_readonly(f->path, &ro, &err), 0);
+    assert_int_equal(relay_store_queue_stats(ro, &qs, &err), 0);
+    assert_int_equal(qs.depth, 2);
+    assert_int_equal(qs.bytes, 200);
+    memset(&s, 0, sizeof s);
+    assert_int_equal(
+        relay_store_result_each_undelivered(ro, "village:410423101201", collect, &s, &err), 0);
+    assert_int_equal(s.n, 1);
+    fill_id(id, 4);
+    assert_memory_equal(s.ids[0], id, 16);
+    relay_store_close(ro);
+    /* A message id whose message was settled may be queued again (a
+     * station that never got its STORED resends it after the result
+     * expired): the county answers it from its dedup table. */
+    fill_id(id, 2);
+    size_t removed = 0;
+    assert_int_equal(relay_store_result_expire(st, 6000, &removed, &err), 0);
+    assert_int_equal(removed, 2);
+    assert_int_equal(add_msg(st, 2, 100, 0, &err), 0);
+    assert_int_equal(relay_store_commit(st, &err), 0);
+    lane_ids(st, RELAY_LANE_MESSAGE, out, sizeof out);
+    assert_string_equal(out, "1 3 2 ");
+    relay_store_close(st);
+}
+
+/* The rows of settled messages are deleted in batches, and at start-up
+ * those a crash left are recognised by their results. */
+static void test_settled_rows_trimmed(void **state)
+{
+    fixture *f = *state;
+    relay_store *st = open_ok(f);
+    sj_error err;
+    enum { N = 600 };
+    for (int i = 1; i <= N; i++)
+        assert_int_equal(add_msg(st, i, 10, 0, &err), 0);
+    assert_int_equal(relay_store_commit(st, &err), 0);
+    for (int i = 1; i <= N - 1; i++)
+        assert_int_equal(settle(st, i, &err), 0);
+    assert_int_equal(relay_store_commit(st, &err), 0);
+    relay_store_close(st);
+    char v[32];
+    sql_value(f, "SELECT count(*) FROM upward", v, sizeof v);
+    int rows = atoi(v);
+    assert_true(rows < N - 256); /* at least two batches went */
+    assert_true(rows > 1);       /* the last settled ones are still there */
+    sql_value(f, "SELECT count(*) FROM queue", v, sizeof v);
+    assert_string_equal(v, "1");
+    st = open_ok(f);
+    relay_queue_stats qs;
+    assert_int_equal(relay_store_queue_stats(st, &qs, &err), 0);
+    assert_int_equal(qs.depth, 1);
+    /* The result expiry deletes the rest first (a settled message must not
+     * look queued once its result is gone). */
+    assert_int_equal(relay_store_result_expire(st, 0, NULL, &err), 0);
+    assert_int_equal(relay_store_commit(st, &err), 0);
+    relay_store_close(st);
+    sql_value(f, "SELECT count(*) FROM upward", v, sizeof v);
+    assert_string_equal(v, "1");
+}
+
+/* A store of format 5 is upgraded in one transaction with its queue (order,
+ * seq, lanes), its results and their delivery intact; an upgrade that
+ * fails half way leaves format 5 as it was. */
+static void test_format5_upgraded_with_queue_intact(void **state)
+{
+    fixture *f = *state;
+    relay_store *st = open_ok(f);
+    sj_error err;
+    static const bool chunk[] = {false, false, true, false, true, false, false};
+    for (int i = 1; i <= 6; i++)
+        add_envelope(st, i, chunk[i]);
+    assert_int_equal(relay_store_commit(st, &err), 0);
+    assert_int_equal(settle(st, 2, &err), 0);
+    assert_int_equal(settle(st, 5, &err), 0);
+    uint8_t id[16];
+    fill_id(id, 5);
+    assert_int_equal(relay_store_result_mark_delivered(st, id, &err), 0);
+    /* Two cached cases (format 5 wrote them with their feed updates). */
+    assert_int_equal(put_update(st, "410423101201", 1, 1, 1, &err), 0);
+    assert_int_equal(put_update(st, "410423101201", 2, 2, 1, &err), 0);
+    int n = 0;
+    assert_int_equal(relay_store_case_each(st, NULL, count_cases, &n, &err), 0);
+    assert_int_equal(n, 2);
+    assert_int_equal(relay_store_commit(st, &err), 0);
+    relay_store_close(st);
+    to_format5(f);
+    char v[64];
+    sql_value(f, "SELECT group_concat(seq, ',') FROM (SELECT seq FROM queue ORDER BY seq)", v,
+              sizeof v);
+    assert_string_equal(v, "1,3,4,6");
+    sql_value(f, "SELECT group_concat(delivered, ',') FROM results", v, sizeof v);
+
+    /* Half way: a table in the way of format 6 makes the upgrade fail. */
+    sqlite3 *db;
+    assert_int_equal(sqlite3_open(f->path, &db), SQLITE_OK);
+    assert_int_equal(sqlite3_exec(db, "CREATE TABLE pending (x)", NULL, NULL, NULL), SQLITE_OK);
+    sqlite3_close(db);
+    relay_store *bad = NULL;
+    assert_int_not_equal(relay_store_open(f->path, NODE, &bad, &err), 0);
+    assert_null(bad);
+    sql_value(f, "SELECT value FROM meta WHERE key = 'format_version'", v, sizeof v);
+    assert_string_equal(v, "5");
+    sql_value(f, "SELECT group_concat(seq, ',') FROM (SELECT seq FROM queue ORDER BY seq)", v,
+              sizeof v);
+    assert_string_equal(v, "1,3,4,6");
+    sql_value(f, "SELECT type FROM sqlite_master WHERE name = 'upward'", v, sizeof v);
+    assert_string_equal(v, "");
+    /* relayctl reads format 5 as it is. */
+    relay_store *ro = NULL;
+    relay_queue_stats qs;
+    assert_int_equal(relay_store_open_readonly(f->path, &ro, &err), 0);
+    assert_int_equal(relay_store_queue_stats(ro, &qs, &err), 0);
+    assert_int_equal(qs.depth, 4);
+    seen s = {0};
+    assert_int_equal(
+        relay_store_result_each_undelivered(ro, "village:410423101201", collect, &s, &err), 0);
+    assert_int_equal(s.n, 1);
+    relay_store_close(ro);
+    assert_int_equal(sqlite3_open(f->path, &db), SQLITE_OK);
+    assert_int_equal(sqlite3_exec(db, "DROP TABLE pending", NULL, NULL, NULL), SQLITE_OK);
+    sqlite3_close(db);
+
+    st = open_ok(f);
+    sql_value(f, "SELECT value FROM meta WHERE key = 'format_version'", v, sizeof v);
+    assert_string_equal(v, "6");
+    sql_value(f, "SELECT seq FROM cached WHERE village = '410423101201'", v, sizeof v);
+    assert_string_equal(v, "2");
+    sql_value(f, "SELECT count(*) FROM cases", v, sizeof v);
+    assert_string_equal(v, "2");
+    char out[64];
+    lane_ids(st, RELAY_LANE_MESSAGE, out, sizeof out);
+    assert_string_equal(out, "1 3 6 ");
+    lane_ids(st, RELAY_LANE_CHUNK, out, sizeof out);
+    assert_string_equal(out, "4 ");
+    relay_queue_item it;
+    fill_id(id, 6);
+    assert_int_equal(relay_store_queue_find(st, id, &it, &err), 0);
+    assert_int_equal(it.seq, 6);
+    assert_int_equal(it.stored_at_ms, 1006);
+    memset(&s, 0, sizeof s);
+    assert_int_equal(
+        relay_store_result_each_undelivered(st, "village:410423101201", collect, &s, &err), 0);
+    assert_int_equal(s.n, 1);
+    fill_id(id, 2);
+    assert_memory_equal(s.ids[0], id, 16);
+    uint8_t *ack = NULL;
+    size_t len;
+    fill_id(id, 5);
+    assert_int_equal(relay_store_result_get(st, id, &ack, &len, NULL, &err), 0);
+    free(ack);
+    /* New messages follow the old ones, and the queue settles as before. */
+    add_envelope(st, 7, false);
+    assert_int_equal(settle(st, 3, &err), 0);
+    assert_int_equal(relay_store_commit(st, &err), 0);
+    lane_ids(st, RELAY_LANE_MESSAGE, out, sizeof out);
+    assert_string_equal(out, "1 6 7 ");
+    fill_id(id, 7);
+    assert_int_equal(relay_store_queue_find(st, id, &it, &err), 0);
+    assert_true(it.seq > 6);
+    relay_store_close(st);
+}
+
+/* ---- format 6: the case cache written in batches ------------------------- */
+
+/* Feed updates reach the case cache in batches, but every read of the
+ * cache sees them at once, and a stop, a crash or a rollback leaves none
+ * of the stored ones out of it. */
+static void test_case_cache_follows_the_feed(void **state)
+{
+    fixture *f = *state;
+    relay_store *st = open_ok(f);
+    sj_error err;
+    const char *v = "410423101201";
+    for (int i = 1; i <= 5; i++)
+        assert_int_equal(put_update(st, v, (uint64_t)i, i, 1, &err), 0);
+    assert_int_equal(relay_store_commit(st, &err), 0);
+    char val[32];
+    sql_value(f, "SELECT count(*) FROM feed", val, sizeof val);
+    assert_string_equal(val, "5");
+    /* A read sees them (and writes them, in the next commit, if they were
+     * still waiting). */
+    uint8_t cid[16];
+    fill_id(cid, 3);
+    Sanji__Case *c = NULL;
+    assert_int_equal(relay_store_case_get(st, cid, &c, &err), 0);
+    sanji__case__free_unpacked(c, NULL);
+    assert_int_equal(relay_store_commit(st, &err), 0);
+    sql_value(f, "SELECT count(*) FROM cases", val, sizeof val);
+    assert_string_equal(val, "5");
+    sql_value(f, "SELECT seq FROM cached WHERE village = '410423101201'", val, sizeof val);
+    assert_string_equal(val, "5");
+    /* Stored and committed, then the relay is killed before they reach
+     * the cache (the files copied as they are now, the cache set back to
+     * before them in case the commit wrote them already): the next start
+     * writes them.  A stop in order writes them too. */
+    for (int i = 6; i <= 8; i++)
+        assert_int_equal(put_update(st, v, (uint64_t)i, i, 1, &err), 0);
+    assert_int_equal(relay_store_commit(st, &err), 0);
+    fixture crash;
+    memcpy(&crash, f, sizeof crash);
+    snprintf(crash.path, sizeof crash.path, "%s/crash.db", f->dir);
+    char cmd[1024];
+    snprintf(cmd, sizeof cmd, "cp '%s' '%s' && cp '%s-wal' '%s-wal'", f->path, crash.path,
+             f->path, crash.path);
+    assert_int_equal(system(cmd), 0);
+    sqlite3 *db;
+    assert_int_equal(sqlite3_open(crash.path, &db), SQLITE_OK);
+    assert_int_equal(sqlite3_exec(db,
+                                  "DELETE FROM cases WHERE hex(case_id) IN"
+                                  " ('01000000000000000000000000000006',"
+                                  " '01000000000000000000000000000007',"
+                                  " '01000000000000000000000000000008');"
+                                  "DELETE FROM events WHERE hex(case_id) IN"
+                                  " ('01000000000000000000000000000006',"
+                                  " '01000000000000000000000000000007',"
+                                  " '01000000000000000000000000000008');"
+                                  "UPDATE cached SET seq = 5",
+                                  NULL, NULL, NULL),
+                     SQLITE_OK);
+    sqlite3_close(db);
+    sql_value(&crash, "SELECT count(*) FROM cases", val, sizeof val);
+    assert_string_equal(val, "5");
+    relay_store *st2 = open_ok(&crash);
+    relay_store_close(st2);
+    sql_value(&crash, "SELECT count(*) FROM cases", val, sizeof val);
+    assert_string_equal(val, "8");
+    sql_value(&crash, "SELECT count(*) FROM events", val, sizeof val);
+    assert_string_equal(val, "8");
+    relay_store_close(st);
+    sql_value(f, "SELECT count(*) FROM cases", val, sizeof val);
+    assert_string_equal(val, "8");
+    st = open_ok(f);
+    /* Committed updates waiting for the cache survive a later rollback;
+     * the rolled back one does not reach the cache. */
+    assert_int_equal(put_update(st, v, 9, 9, 1, &err), 0);
+    assert_int_equal(relay_store_commit(st, &err), 0);
+    assert_int_equal(put_update(st, v, 10, 10, 1, &err), 0);
+    relay_store_rollback(st);
+    int n = 0;
+    assert_int_equal(relay_store_case_each(st, v, count_cases, &n, &err), 0);
+    assert_int_equal(n, 9);
+    fill_id(cid, 10);
+    assert_int_equal(relay_store_case_get(st, cid, &c, &err), SJ_ENOTFOUND);
+    n = 0;
+    fill_id(cid, 9);
+    assert_int_equal(relay_store_case_events(st, cid, count_events, &n, &err), 0);
+    assert_int_equal(n, 1);
+    assert_int_equal(relay_store_commit(st, &err), 0);
+    relay_store_close(st);
+    sql_value(f, "SELECT seq FROM cached WHERE village = '410423101201'", val, sizeof val);
+    assert_string_equal(val, "9");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -696,6 +1077,10 @@ int main(void)
         T(test_readonly_sees_committed_and_refuses_writes),
         T(test_stations_keep_their_certificate_expiry),
         T(test_queue_lanes_kept_across_upgrade),
+        T(test_settle_is_the_result),
+        T(test_settled_rows_trimmed),
+        T(test_format5_upgraded_with_queue_intact),
+        T(test_case_cache_follows_the_feed),
 #undef T
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
