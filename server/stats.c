@@ -565,7 +565,7 @@ int countyd_stats_answer_group(PGconn *db, countyd_arena *a, const countyd_asker
      * current; the rest of the period is counted from the cases. */
     int stored = countyd_stats_stored_group(group);
     int32_t m_lo = 0, m_hi = 0;
-    bool monthly = stored >= 0 && !villages && !department &&
+    bool monthly = stored >= 0 && !villages && !department && countyd_stats_month_used() &&
                    countyd_stats_full_months(from, to, sj_clock_real_ms(), &m_lo, &m_hi);
     char m_lo_s[16], m_hi_s[16], fp_s[24], grp_s[8];
     if (monthly) {

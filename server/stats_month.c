@@ -12,7 +12,8 @@
  * while holding it, so it cannot take part in a deadlock.
  *
  * Entry points: countyd_stats_month_of(), countyd_stats_month_start_ms(),
- * countyd_stats_full_months(), countyd_stats_month_refresh().
+ * countyd_stats_full_months(), countyd_stats_month_refresh(),
+ * countyd_stats_month_use().
  */
 #include "stats_month.h"
 
@@ -26,6 +27,18 @@
 
 /* The advisory lock of a month: ("STat", month), as migration 0018. */
 #define MONTH_LOCK_KEY "1398043745"
+
+static bool month_use = true;
+
+void countyd_stats_month_use(bool on)
+{
+    month_use = on;
+}
+
+bool countyd_stats_month_used(void)
+{
+    return month_use;
+}
 
 int32_t countyd_stats_month_of(int64_t ms)
 {

@@ -9,7 +9,8 @@
  * same numbers as migration 0018's sanji_stats_month().
  *
  * Entry points: countyd_stats_month_of(), countyd_stats_month_start_ms(),
- * countyd_stats_full_months(), countyd_stats_month_refresh(); stats.c's
+ * countyd_stats_full_months(), countyd_stats_month_refresh(),
+ * countyd_stats_month_use(); stats.c's
  * countyd_stats_stored_group(), countyd_stats_month_sql(),
  * countyd_stats_working_days() for this module.
  */
@@ -41,6 +42,11 @@ bool countyd_stats_full_months(int64_t from, int64_t to, int64_t now, int32_t *m
  * Must be called outside a transaction.  Returns 0, SJ_EDB or SJ_EDB_CONN, or SJ_ENOMEM. */
 int countyd_stats_month_refresh(PGconn *db, const sj_calendar *cal, int32_t m_lo, int32_t m_hi,
                                 int *counted, sj_error *err);
+
+/* Whether the questions use the roll-up (the default) or count every case
+ * (to compare the two: the tests, sanji-bench).  Set before any question. */
+void countyd_stats_month_use(bool on);
+bool countyd_stats_month_used(void);
 
 /* stats.c: the grouping whose stats_month rows answer group (the item's
  * for the category), or -1 when it is always counted from the cases. */
