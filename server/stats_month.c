@@ -55,8 +55,7 @@ int64_t countyd_stats_month_start_ms(int32_t month)
     return sj_clock_china_day_start_ms(sj_clock_days_from_civil(1970 + y, m + 1, 1));
 }
 
-bool countyd_stats_full_months(int64_t from, int64_t to, int64_t now, int32_t *m_lo,
-                               int32_t *m_hi)
+bool countyd_stats_full_months(int64_t from, int64_t to, int64_t now, int32_t *m_lo, int32_t *m_hi)
 {
     int32_t lo = countyd_stats_month_of(from);
     if (countyd_stats_month_start_ms(lo) < from)
@@ -72,9 +71,9 @@ bool countyd_stats_full_months(int64_t from, int64_t to, int64_t now, int32_t *m
 
 /* The groupings kept in stats_month (stats.c countyd_stats_stored_group()). */
 static const int stored[] = {
-    SANJI__STAT_GROUP__STAT_GROUP_NONE,       SANJI__STAT_GROUP__STAT_GROUP_TOWNSHIP,
-    SANJI__STAT_GROUP__STAT_GROUP_VILLAGE,    SANJI__STAT_GROUP__STAT_GROUP_DEPARTMENT,
-    SANJI__STAT_GROUP__STAT_GROUP_ITEM,       SANJI__STAT_GROUP__STAT_GROUP_HANDLING,
+    SANJI__STAT_GROUP__STAT_GROUP_NONE,    SANJI__STAT_GROUP__STAT_GROUP_TOWNSHIP,
+    SANJI__STAT_GROUP__STAT_GROUP_VILLAGE, SANJI__STAT_GROUP__STAT_GROUP_DEPARTMENT,
+    SANJI__STAT_GROUP__STAT_GROUP_ITEM,    SANJI__STAT_GROUP__STAT_GROUP_HANDLING,
     SANJI__STAT_GROUP__STAT_GROUP_LEVEL,
 };
 
@@ -82,8 +81,7 @@ static const int stored[] = {
  * rows of every stored grouping written, its state set to this calendar.
  * The working days as a question for that month alone counts them: from
  * the day before the month to the day after now. */
-static int count_month(PGconn *db, const sj_calendar *cal, const char *fp, int32_t m,
-                       sj_error *err)
+static int count_month(PGconn *db, const sj_calendar *cal, const char *fp, int32_t m, sj_error *err)
 {
     int32_t base = sj_clock_china_day(countyd_stats_month_start_ms(m)) - 2;
     int32_t end_day = sj_clock_china_day(sj_clock_real_ms()) + 1;
@@ -105,8 +103,7 @@ static int count_month(PGconn *db, const sj_calendar *cal, const char *fp, int32
     if (rc == 0)
         rc = countyd_db_exec(db, "SET LOCAL work_mem = '64MB'", 0, NULL, err);
     if (rc == 0)
-        rc = countyd_db_exec(db, "DELETE FROM stats_month_dirty WHERE month = $1::int", 1, p1,
-                             err);
+        rc = countyd_db_exec(db, "DELETE FROM stats_month_dirty WHERE month = $1::int", 1, p1, err);
     if (rc == 0)
         rc = countyd_db_exec(db, "DELETE FROM stats_month WHERE month = $1::int", 1, p1, err);
     char sql[8192];
@@ -164,8 +161,8 @@ int countyd_stats_month_refresh(PGconn *db, const sj_calendar *cal, int32_t m_lo
             break;
         rc = count_month(db, cal, fp, m, err);
         sj_error uerr;
-        int urc = countyd_db_exec(db, "SELECT pg_advisory_unlock(" MONTH_LOCK_KEY ", $1::int)",
-                                  1, lock, &uerr);
+        int urc = countyd_db_exec(db, "SELECT pg_advisory_unlock(" MONTH_LOCK_KEY ", $1::int)", 1,
+                                  lock, &uerr);
         if (rc == 0 && urc != 0) {
             rc = urc;
             *err = uerr;

@@ -32,8 +32,7 @@ int64_t countyd_stats_month_start_ms(int32_t month);
 
 /* The full months of [from, to) that ended before now's month began:
  * [*m_lo, *m_hi).  False when there is none. */
-bool countyd_stats_full_months(int64_t from, int64_t to, int64_t now, int32_t *m_lo,
-                               int32_t *m_hi);
+bool countyd_stats_full_months(int64_t from, int64_t to, int64_t now, int32_t *m_lo, int32_t *m_hi);
 
 /* Counts the months of [m_lo, m_hi) that are not kept for the calendar cal
  * (never counted, counted on another calendar, or marked changed) into

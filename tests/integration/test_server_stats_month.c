@@ -106,7 +106,7 @@ static void act(fx *f, const countyd_peer *peer, const char *person, int n,
     aft_applied(f, peer, NULL, &a);
 }
 
-#define NOSAT SANJI__SATISFACTION__SATISFACTION_UNSPECIFIED
+#define NOSAT  SANJI__SATISFACTION__SATISFACTION_UNSPECIFIED
 #define SAT(s) SANJI__SATISFACTION__SATISFACTION_##s
 
 /* Township X accepts an escalated case n and resolves it at done. */
@@ -235,7 +235,8 @@ static size_t answer_packed(fx *f, const question *q, int group, int64_t now, ui
 }
 
 /* Every question by every grouping: the answer on NOW (from the roll-up
- * where months are full) equals the answer counted from the cases.  Returns the year's total by nothing. */
+ * where months are full) equals the answer counted from the cases.  Returns the year's total by
+ * nothing. */
 static Sanji__PeriodStatRow all_the_same(fx *f)
 {
     Sanji__PeriodStatRow year = SANJI__PERIOD_STAT_ROW__INIT;
@@ -308,9 +309,10 @@ static void test_rollup_equals_cases(void **state)
     /* Altered behind the county's back, October's rows are what the year
      * adds up: so they are read, not the cases. */
     char sql[256];
-    snprintf(sql, sizeof sql, "UPDATE stats_month SET registered = registered + 100"
-                              " WHERE ctid = (SELECT ctid FROM stats_month WHERE month = %d"
-                              " AND grp = 0 LIMIT 1)",
+    snprintf(sql, sizeof sql,
+             "UPDATE stats_month SET registered = registered + 100"
+             " WHERE ctid = (SELECT ctid FROM stats_month WHERE month = %d"
+             " AND grp = 0 LIMIT 1)",
              countyd_stats_month_of(at(10, 1, 0)));
     pgt_exec(f->db, sql);
     uint8_t *p;
