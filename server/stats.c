@@ -125,7 +125,6 @@ static const char SQL_PERIOD[] =
     X("count(*) FILTER (WHERE fin AND handling = 5)", returned)                        \
     X("count(*) FILTER (WHERE status IN (1, 2, 3, 4, 5, 6, 12, 13, 14))", open)         \
     X("count(*) FILTER (WHERE on_time)", on_time)                                      \
-    X("count(wd)", nwd)                                                                \
     X("count(*) FILTER (WHERE overdue AND status IN (1, 2, 3, 4, 5, 6, 12, 13, 14))",   \
       overdue_now)                                                                     \
     X("count(*) FILTER (WHERE fin AND satisfaction = 1)", s1)                          \
@@ -153,18 +152,24 @@ static const char SQL_PERIOD[] =
     X("count(*) FILTER (WHERE supervised)", supervised)
 #define G0_EXPR(e, n) ", (" e ")::int AS " #n
 #define G0_NAME(e, n) ", " #n
-#define G0_EXPR_ONLY(e, n) ", (" e ")::int"
-static const char SQL_G0[] = "), g0 AS (SELECT k, wd" G0_FIGURES(G0_EXPR) "  FROM x GROUP BY k, wd";
-static const char SQL_G0_NAMES[] = G0_FIGURES(G0_NAME);
+#define G0_KEPT(e, n) ", s." #n
+#define G0_ZERO(e, n) ", 0"
+/* g0: per key and working days, the cases' count of them (nwd) and the
+ * figures. */
+static const char SQL_G0[] =
+    "), g0 AS (SELECT k, wd, (count(wd))::int AS nwd" G0_FIGURES(G0_EXPR) "  FROM x GROUP BY k, wd";
 
 /* The county's question over full past months (docs/STATISTICS.md
- * "Answering"): mm lists the full months $5 .. $6 - 1 and whether each is
- * kept in stats_month (counted on this calendar, $7, and unchanged since);
- * r the ranges counted from the cases: the period's partial months at
- * its edges and the months not kept.  g0 is then their count per key and
- * working days followed by the kept months' rows of grouping $8, which g1
- * adds up with them.  Every statement reads one snapshot, so a month whose
- * cases changed since it was counted is marked in it and counted live. */
+ * "The monthly roll-up"): mm lists the full months $5 .. $6 - 1 and
+ * whether each is kept (counted on this calendar, $7, and unchanged
+ * since); r the ranges counted from the cases: the period's partial
+ * months at its edges and the months not kept, each read by its own range
+ * scan (the OFFSET keeps the planner from joining the cases to the ranges
+ * any other way).  g0 is then their count per key and working days, the
+ * kept months' figures of grouping $8 per key (no working days: nwd 0)
+ * and their working days added up per key and count (figures 0), which
+ * g1 adds up together.  The statement reads one snapshot, so a month
+ * marked after it was counted is counted from the cases. */
 static const char SQL_MONTHLY_HEAD[] =
     "WITH mm AS (SELECT m, EXISTS (SELECT 1 FROM stats_month_state s WHERE s.month = m"
     "   AND s.calendar = $7::bigint)"
@@ -176,18 +181,32 @@ static const char SQL_MONTHLY_HEAD[] =
     "   FROM mm WHERE NOT kept),"
     " x AS (SELECT ";
 static const char SQL_FROM_RANGES[] =
-    "  FROM r JOIN cases c ON c.registered_at_ms >= r.lo AND c.registered_at_ms < r.hi";
-static const char SQL_FROM_MONTHS[] =
-    "  FROM mm JOIN stats_month s ON s.month = mm.m AND s.grp = $8::smallint";
+    "  FROM r CROSS JOIN LATERAL (SELECT c.village, c.item_code, c.department_code, c.status,"
+    "   c.handling, c.resolved_level, c.overdue, c.satisfaction, c.urge_count, c.supervised,"
+    "   c.return_count, c.department_refusals, c.rectified_at_ms, c.called_back_at_ms,"
+    "   c.rectify_late, c.feedback_bad, c.due_at_ms, c.finished_event_at_ms,"
+    "   c.repeat_requests, c.extensions_asked, c.extensions_approved, c.feedback_unsatisfied,"
+    "   c.registered_at_ms FROM cases c"
+    "   WHERE c.registered_at_ms >= r.lo AND c.registered_at_ms < r.hi OFFSET 0) c";
+static const char SQL_KEPT_FIGURES[] = " UNION ALL SELECT %s, NULL::int, 0" G0_FIGURES(G0_KEPT)
+    "  FROM mm JOIN stats_month s ON s.month = mm.m AND s.grp = $8::smallint%s WHERE mm.kept"
+    " UNION ALL SELECT hk, hwd, hn" G0_FIGURES(G0_ZERO)
+    "  FROM (SELECT %s AS hk, s.wd AS hwd, (sum(s.n))::int AS hn"
+    "   FROM mm JOIN stats_month_wd s ON s.month = mm.m AND s.grp = $8::smallint%s"
+    "   WHERE mm.kept GROUP BY 1, 2) h";
 static const char SQL_JOIN_MONTH_ITEM[] = " LEFT JOIN catalogue_item i ON i.code = s.k";
-static const char SQL_MONTHS_KEPT[] = " WHERE mm.kept";
 
-/* One month's rows of a grouping in stats_month: the cases registered in
- * month $1 counted as g0 counts them, with grouping number $2. */
+/* One month's rows of a grouping in stats_month and stats_month_wd: the
+ * cases registered in month $1 counted as g0 counts them, with grouping
+ * number $2, per key (figures) and per key and working days (their
+ * count). */
 static const char SQL_COUNT_MONTH[] =
     "  WHERE c.registered_at_ms >= sanji_stats_month_start($1::int)"
-    "   AND c.registered_at_ms < sanji_stats_month_start($1::int + 1))"
-    " INSERT INTO stats_month (month, grp, k, wd";
+    "   AND c.registered_at_ms < sanji_stats_month_start($1::int + 1)),"
+    " f AS (INSERT INTO stats_month (month, grp, k" G0_FIGURES(G0_NAME) ")"
+    "  SELECT $1::int, $2::smallint, k" G0_FIGURES(G0_EXPR) " FROM x GROUP BY k)"
+    " INSERT INTO stats_month_wd (month, grp, k, wd, n)"
+    "  SELECT $1::int, $2::smallint, k, wd, count(*) FROM x WHERE wd IS NOT NULL GROUP BY k, wd";
 
 static const char SQL_GROUPS[] =
     "),"
@@ -349,11 +368,8 @@ bool countyd_stats_month_sql(int group, char *sql, size_t cap)
      * ($1 month, $2 grouping, $3 and $4 the working days). */
     if (countyd_stats_stored_group(group) != group)
         return false;
-    int len = snprintf(sql, cap,
-                       "%s%s%s%s%s%s) SELECT $1::int, $2::smallint, k, wd%s FROM x"
-                       " GROUP BY k, wd",
-                       SQL_HEAD, groups[group].key_sql, SQL_CASES, SQL_FROM_CASES,
-                       SQL_COUNT_MONTH, SQL_G0_NAMES, G0_FIGURES(G0_EXPR_ONLY));
+    int len = snprintf(sql, cap, "%s%s%s%s%s", SQL_HEAD, groups[group].key_sql, SQL_CASES,
+                       SQL_FROM_CASES, SQL_COUNT_MONTH);
     if (len < 0 || (size_t)len >= cap)
         abort(); /* the fixed texts above fit: a broken build */
     return true;
@@ -599,13 +615,21 @@ int countyd_stats_answer_group(PGconn *db, countyd_arena *a, const countyd_asker
     }
     char sql[16384];
     int len;
-    if (monthly)
-        len = snprintf(sql, sizeof sql, "%s%s%s%s%s%s UNION ALL SELECT %s, s.wd%s%s%s%s%s%s%s",
-                       SQL_MONTHLY_HEAD, groups[group].key_sql, SQL_CASES, SQL_FROM_RANGES,
-                       groups[group].join_item ? SQL_JOIN_ITEM : "", SQL_G0,
-                       group == stored ? "s.k" : groups[group].key_sql, SQL_G0_NAMES,
-                       SQL_FROM_MONTHS, group == stored ? "" : SQL_JOIN_MONTH_ITEM,
-                       SQL_MONTHS_KEPT, SQL_GROUPS, groups[group].label_sql, SQL_TAIL);
+    if (monthly) {
+        /* the kept months' rows, their key as the grouping's (the item's
+         * category from the catalogue as it is now) */
+        bool item = group != stored;
+        const char *k_kept = item ? groups[group].key_sql : "s.k";
+        char kept[4096];
+        len = snprintf(kept, sizeof kept, SQL_KEPT_FIGURES, k_kept,
+                       item ? SQL_JOIN_MONTH_ITEM : "", k_kept, item ? SQL_JOIN_MONTH_ITEM : "");
+        if (len < 0 || (size_t)len >= sizeof kept)
+            abort(); /* the fixed texts above fit: a broken build */
+        len = snprintf(sql, sizeof sql, "%s%s%s%s%s%s%s%s%s%s", SQL_MONTHLY_HEAD,
+                       groups[group].key_sql, SQL_CASES, SQL_FROM_RANGES,
+                       groups[group].join_item ? SQL_JOIN_ITEM : "", SQL_G0, kept, SQL_GROUPS,
+                       groups[group].label_sql, SQL_TAIL);
+    }
     else
         len = snprintf(sql, sizeof sql, "%s%s%s%s%s%s%s%s%s%s%s", SQL_HEAD,
                        groups[group].key_sql, SQL_CASES, SQL_FROM_CASES,

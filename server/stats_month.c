@@ -103,9 +103,13 @@ static int count_month(PGconn *db, const sj_calendar *cal, const char *fp, int32
     if (rc == 0)
         rc = countyd_db_exec(db, "SET LOCAL work_mem = '64MB'", 0, NULL, err);
     if (rc == 0)
+        rc = countyd_db_exec(db, "SET LOCAL plan_cache_mode = force_custom_plan", 0, NULL, err);
+    if (rc == 0)
         rc = countyd_db_exec(db, "DELETE FROM stats_month_dirty WHERE month = $1::int", 1, p1, err);
     if (rc == 0)
         rc = countyd_db_exec(db, "DELETE FROM stats_month WHERE month = $1::int", 1, p1, err);
+    if (rc == 0)
+        rc = countyd_db_exec(db, "DELETE FROM stats_month_wd WHERE month = $1::int", 1, p1, err);
     char sql[8192];
     for (size_t i = 0; rc == 0 && i < sizeof stored / sizeof stored[0]; i++) {
         if (!countyd_stats_month_sql(stored[i], sql, sizeof sql))

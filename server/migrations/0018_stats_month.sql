@@ -30,14 +30,13 @@ $$;
 -- The counted figures: one row per month, grouping (grp, the StatGroup
 -- number: 0 none, 1 township, 2 village, 3 department, 5 item, 6 handling,
 -- 7 level; the category is added up from the items with the catalogue as
--- it is when asked), key and working days (wd, NULL for the cases not
--- counted in them); the columns are g0's, summable.  A month's rows are
--- replaced together.  The sums are NULL where g0's are (no value to add).
+-- it is when asked) and key, with the summable figures of the statement's
+-- first aggregation (g0, server/stats.c G0_FIGURES); the sums are NULL
+-- where g0's are (no value to add).  A month's rows are replaced together.
 CREATE TABLE stats_month (
     month          integer  NOT NULL,
     grp            smallint NOT NULL,
     k              text     NOT NULL,
-    wd             integer,
     registered     integer  NOT NULL,
     withdrawn      integer  NOT NULL,
     finished       integer  NOT NULL,
@@ -45,7 +44,6 @@ CREATE TABLE stats_month (
     returned       integer  NOT NULL,
     open           integer  NOT NULL,
     on_time        integer  NOT NULL,
-    nwd            integer  NOT NULL,
     overdue_now    integer  NOT NULL,
     s1             integer  NOT NULL,
     s2             integer  NOT NULL,
@@ -70,6 +68,18 @@ CREATE TABLE stats_month (
     supervised     integer  NOT NULL
 );
 CREATE INDEX stats_month_grp ON stats_month (grp, month);
+
+-- The working days of the month's finished cases per grouping and key:
+-- how many took wd working days (an exact histogram, so that the average
+-- and the 90th percentile of several months added up are exact).
+CREATE TABLE stats_month_wd (
+    month integer  NOT NULL,
+    grp   smallint NOT NULL,
+    k     text     NOT NULL,
+    wd    integer  NOT NULL,
+    n     integer  NOT NULL
+);
+CREATE INDEX stats_month_wd_grp ON stats_month_wd (grp, month);
 
 -- The months counted, with the fingerprint of the calendar their working
 -- days were counted on (sj_calendar_fingerprint()): a month counted on
