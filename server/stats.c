@@ -167,14 +167,21 @@ static const char SQL_G0[] =
  * scan (the OFFSET keeps the planner from joining the cases to the ranges
  * any other way).  g0 is then their count per key and working days, the
  * kept months' figures of grouping $8 per key (no working days: nwd 0)
- * and their working days added up per key and count (figures 0), which
- * g1 adds up together.  The statement reads one snapshot, so a month
+ * and their working days added up per key and count (figures 0; yy: the
+ * full years $9 .. $10 - 1 whose added-up histograms are those of their
+ * twelve kept months, read instead of them), which g1 adds up together.  The statement reads one snapshot, so a month
  * marked after it was counted is counted from the cases. */
 static const char SQL_MONTHLY_HEAD[] =
     "WITH mm AS (SELECT m, EXISTS (SELECT 1 FROM stats_month_state s WHERE s.month = m"
     "   AND s.calendar = $7::bigint)"
     "  AND NOT EXISTS (SELECT 1 FROM stats_month_dirty d WHERE d.month = m) AS kept"
     "  FROM generate_series($5::int, $6::int - 1) m),"
+    " yy AS (SELECT y FROM generate_series($9::int, $10::int - 1) y WHERE EXISTS (SELECT 1"
+    "  FROM stats_year_state t WHERE t.year = y AND t.calendar = $7::bigint"
+    "  AND t.gens = (SELECT array_agg(s.gen ORDER BY s.month) FROM stats_month_state s"
+    "   WHERE s.month >= y * 12 AND s.month < y * 12 + 12 AND s.calendar = $7::bigint))"
+    "  AND NOT EXISTS (SELECT 1 FROM stats_month_dirty d"
+    "   WHERE d.month >= y * 12 AND d.month < y * 12 + 12)),"
     " r AS (SELECT $1::bigint AS lo, sanji_stats_month_start($5::int) AS hi"
     "  UNION ALL SELECT sanji_stats_month_start($6::int), $2::bigint"
     "  UNION ALL SELECT sanji_stats_month_start(m), sanji_stats_month_start(m + 1)"
@@ -192,8 +199,12 @@ static const char SQL_KEPT_FIGURES[] = " UNION ALL SELECT %s, NULL::int, 0" G0_F
     "  FROM mm JOIN stats_month s ON s.month = mm.m AND s.grp = $8::smallint%s WHERE mm.kept"
     " UNION ALL SELECT hk, hwd, hn" G0_FIGURES(G0_ZERO)
     "  FROM (SELECT %s AS hk, s.wd AS hwd, (sum(s.n))::int AS hn"
-    "   FROM mm JOIN stats_month_wd s ON s.month = mm.m AND s.grp = $8::smallint%s"
-    "   WHERE mm.kept GROUP BY 1, 2) h";
+    "   FROM (SELECT w.k, w.wd, w.n FROM mm JOIN stats_month_wd w"
+    "     ON w.month = mm.m AND w.grp = $8::smallint"
+    "    WHERE mm.kept AND NOT EXISTS (SELECT 1 FROM yy WHERE yy.y = mm.m / 12)"
+    "    UNION ALL SELECT w.k, w.wd, w.n FROM yy JOIN stats_year_wd w"
+    "     ON w.year = yy.y AND w.grp = $8::smallint) s%s"
+    "   GROUP BY 1, 2) h";
 static const char SQL_JOIN_MONTH_ITEM[] = " LEFT JOIN catalogue_item i ON i.code = s.k";
 
 /* One month's rows of a grouping in stats_month and stats_month_wd: the
@@ -570,7 +581,7 @@ int countyd_stats_answer_group(PGconn *db, countyd_arena *a, const countyd_asker
         sj_calendar_free(cal);
         return rc;
     }
-    const char *p[10] = {from_s, to_s, base_s, days};
+    const char *p[12] = {from_s, to_s, base_s, days};
     int n = 4;
     /* A county-level scope is every case here (apply.c records only the
      * county's own villages): no village condition, as for a search. */
@@ -583,7 +594,7 @@ int countyd_stats_answer_group(PGconn *db, countyd_arena *a, const countyd_asker
     int32_t m_lo = 0, m_hi = 0;
     bool monthly = stored >= 0 && !villages && !department && countyd_stats_month_used() &&
                    countyd_stats_full_months(from, to, sj_clock_real_ms(), &m_lo, &m_hi);
-    char m_lo_s[16], m_hi_s[16], fp_s[24], grp_s[8];
+    char m_lo_s[16], m_hi_s[16], fp_s[24], grp_s[8], y_lo_s[16], y_hi_s[16];
     if (monthly) {
         rc = countyd_stats_month_refresh(db, cal, m_lo, m_hi, NULL, err);
         if (rc != 0) {
@@ -595,10 +606,16 @@ int countyd_stats_answer_group(PGconn *db, countyd_arena *a, const countyd_asker
         snprintf(m_hi_s, sizeof m_hi_s, "%" PRId32, m_hi);
         snprintf(fp_s, sizeof fp_s, "%" PRId64, (int64_t)sj_calendar_fingerprint(cal));
         snprintf(grp_s, sizeof grp_s, "%d", stored);
+        int32_t y_lo, y_hi;
+        countyd_stats_full_years(m_lo, m_hi, &y_lo, &y_hi);
+        snprintf(y_lo_s, sizeof y_lo_s, "%" PRId32, y_lo);
+        snprintf(y_hi_s, sizeof y_hi_s, "%" PRId32, y_hi);
         p[n++] = m_lo_s; /* $5 */
         p[n++] = m_hi_s; /* $6 */
         p[n++] = fp_s;   /* $7 */
         p[n++] = grp_s;  /* $8 */
+        p[n++] = y_lo_s; /* $9 */
+        p[n++] = y_hi_s; /* $10 */
     }
     sj_calendar_free(cal);
     char scope[160] = "";

@@ -25,8 +25,10 @@
 #include "db.h"
 #include "sanji.pb-c.h"
 
-/* The advisory lock of a month: ("STat", month), as migration 0018. */
+/* The advisory lock of a month: ("STat", month), as migration 0018; of a
+ * year's histograms: ("STyr", year), taken by their builders only. */
 #define MONTH_LOCK_KEY "1398043745"
+#define YEAR_LOCK_KEY  "1398044018"
 
 static bool month_use = true;
 
@@ -53,6 +55,17 @@ int64_t countyd_stats_month_start_ms(int32_t month)
     int32_t y = month >= 0 ? month / 12 : -((-month + 11) / 12);
     int32_t m = month - y * 12;
     return sj_clock_china_day_start_ms(sj_clock_days_from_civil(1970 + y, m + 1, 1));
+}
+
+void countyd_stats_full_years(int32_t m_lo, int32_t m_hi, int32_t *y_lo, int32_t *y_hi)
+{
+    *y_lo = *y_hi = 0;
+    if (m_lo < 0 || m_lo >= m_hi)
+        return; /* no case was registered before 1970 */
+    *y_lo = (m_lo + 11) / 12;
+    *y_hi = m_hi / 12;
+    if (*y_hi < *y_lo)
+        *y_hi = *y_lo;
 }
 
 bool countyd_stats_full_months(int64_t from, int64_t to, int64_t now, int32_t *m_lo, int32_t *m_hi)
@@ -122,7 +135,8 @@ static int count_month(PGconn *db, const sj_calendar *cal, const char *fp, int32
         rc = countyd_db_exec(db,
                              "INSERT INTO stats_month_state (month, calendar)"
                              " VALUES ($1::int, $2::bigint) ON CONFLICT (month) DO UPDATE"
-                             " SET calendar = excluded.calendar, counted_at = now()",
+                             " SET calendar = excluded.calendar, counted_at = now(),"
+                             " gen = nextval('stats_month_gen')",
                              2, pstate, err);
     if (rc == 0)
         rc = countyd_db_exec(db, "COMMIT", 0, NULL, err);
@@ -134,6 +148,11 @@ static int count_month(PGconn *db, const sj_calendar *cal, const char *fp, int32
     return rc;
 }
 
+static int count_months(PGconn *db, const sj_calendar *cal, int32_t m_lo, int32_t m_hi,
+                        int *counted, sj_error *err);
+static int add_up_years(PGconn *db, const sj_calendar *cal, int32_t m_lo, int32_t m_hi,
+                        sj_error *err);
+
 int countyd_stats_month_refresh(PGconn *db, const sj_calendar *cal, int32_t m_lo, int32_t m_hi,
                                 int *counted, sj_error *err)
 {
@@ -141,6 +160,77 @@ int countyd_stats_month_refresh(PGconn *db, const sj_calendar *cal, int32_t m_lo
         *counted = 0;
     if (m_lo >= m_hi)
         return 0;
+    int rc = count_months(db, cal, m_lo, m_hi, counted, err);
+    if (rc == 0)
+        rc = add_up_years(db, cal, m_lo, m_hi, err);
+    return rc;
+}
+
+/* A year's histograms from its twelve months, in one statement (one
+ * snapshot: the months' rows and their counts' numbers agree), when all
+ * twelve are kept; the year's state gets those numbers. */
+static const char YEAR_SQL[] =
+    "WITH g AS (SELECT array_agg(s.gen ORDER BY s.month) AS gens FROM stats_month_state s"
+    "  WHERE s.month >= $1::int * 12 AND s.month < $1::int * 12 + 12 AND s.calendar = $2::bigint"
+    "  HAVING count(*) = 12 AND NOT EXISTS (SELECT 1 FROM stats_month_dirty d"
+    "   WHERE d.month >= $1::int * 12 AND d.month < $1::int * 12 + 12)),"
+    " del AS (DELETE FROM stats_year_wd WHERE year = $1::int AND EXISTS (SELECT 1 FROM g)),"
+    " ins AS (INSERT INTO stats_year_wd (year, grp, k, wd, n)"
+    "  SELECT $1::int, w.grp, w.k, w.wd, sum(w.n) FROM stats_month_wd w"
+    "  WHERE w.month >= $1::int * 12 AND w.month < $1::int * 12 + 12 AND EXISTS (SELECT 1 FROM g)"
+    "  GROUP BY w.grp, w.k, w.wd)"
+    " INSERT INTO stats_year_state (year, calendar, gens) SELECT $1::int, $2::bigint, g.gens FROM g"
+    " ON CONFLICT (year) DO UPDATE SET calendar = excluded.calendar, gens = excluded.gens";
+
+/* The full years of [m_lo, m_hi) whose histograms are not those of their
+ * months as kept now: added up again, each in its own transaction under
+ * the year's lock (two builders never write one year's rows at once). */
+static int add_up_years(PGconn *db, const sj_calendar *cal, int32_t m_lo, int32_t m_hi,
+                        sj_error *err)
+{
+    int32_t y_lo, y_hi;
+    countyd_stats_full_years(m_lo, m_hi, &y_lo, &y_hi);
+    if (y_lo >= y_hi)
+        return 0;
+    char lo_s[16], hi_s[16], fp[24];
+    snprintf(lo_s, sizeof lo_s, "%" PRId32, y_lo);
+    snprintf(hi_s, sizeof hi_s, "%" PRId32, y_hi);
+    snprintf(fp, sizeof fp, "%" PRId64, (int64_t)sj_calendar_fingerprint(cal));
+    const char *p[] = {lo_s, hi_s, fp};
+    PGresult *res = NULL;
+    int rc = countyd_db_query(
+        db,
+        "SELECT y FROM generate_series($1::int, $2::int - 1) y WHERE NOT EXISTS (SELECT 1"
+        "  FROM stats_year_state t WHERE t.year = y AND t.calendar = $3::bigint"
+        "  AND t.gens = (SELECT array_agg(s.gen ORDER BY s.month) FROM stats_month_state s"
+        "   WHERE s.month >= y * 12 AND s.month < y * 12 + 12 AND s.calendar = $3::bigint))"
+        " ORDER BY y",
+        3, p, &res, err);
+    if (rc != 0)
+        return rc;
+    for (int r = 0; rc == 0 && r < PQntuples(res); r++) {
+        const char *py[] = {PQgetvalue(res, r, 0), fp};
+        rc = countyd_db_exec(db, "BEGIN", 0, NULL, err);
+        if (rc == 0)
+            rc = countyd_db_exec(db, "SELECT pg_advisory_xact_lock(" YEAR_LOCK_KEY ", $1::int)", 1,
+                                 py, err);
+        if (rc == 0)
+            rc = countyd_db_exec(db, YEAR_SQL, 2, py, err);
+        if (rc == 0)
+            rc = countyd_db_exec(db, "COMMIT", 0, NULL, err);
+        if (rc != 0) {
+            sj_error ignored;
+            (void)countyd_db_exec(db, "ROLLBACK", 0, NULL, &ignored);
+        }
+    }
+    PQclear(res);
+    return rc;
+}
+
+/* The months of [m_lo, m_hi) not kept, counted (countyd_stats_month_refresh()). */
+static int count_months(PGconn *db, const sj_calendar *cal, int32_t m_lo, int32_t m_hi,
+                        int *counted, sj_error *err)
+{
     char lo_s[16], hi_s[16], fp[24];
     snprintf(lo_s, sizeof lo_s, "%" PRId32, m_lo);
     snprintf(hi_s, sizeof hi_s, "%" PRId32, m_hi);

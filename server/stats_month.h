@@ -34,10 +34,16 @@ int64_t countyd_stats_month_start_ms(int32_t month);
  * [*m_lo, *m_hi).  False when there is none. */
 bool countyd_stats_full_months(int64_t from, int64_t to, int64_t now, int32_t *m_lo, int32_t *m_hi);
 
+/* The full years (numbered as months / 12) of the months [m_lo, m_hi):
+ * [*y_lo, *y_hi), empty when none. */
+void countyd_stats_full_years(int32_t m_lo, int32_t m_hi, int32_t *y_lo, int32_t *y_hi);
+
 /* Counts the months of [m_lo, m_hi) that are not kept for the calendar cal
  * (never counted, counted on another calendar, or marked changed) into
  * stats_month, each in its own transaction while holding the month's
  * lock exclusively.  *counted (if not NULL) gets how many were counted.
+ * Then adds up the working-day histograms of each full year of them
+ * whose twelve months are kept (stats_year_wd), where not done since.
  * Must be called outside a transaction.  Returns 0, SJ_EDB or SJ_EDB_CONN, or SJ_ENOMEM. */
 int countyd_stats_month_refresh(PGconn *db, const sj_calendar *cal, int32_t m_lo, int32_t m_hi,
                                 int *counted, sj_error *err);

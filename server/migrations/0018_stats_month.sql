@@ -84,10 +84,30 @@ CREATE INDEX stats_month_wd_grp ON stats_month_wd (grp, month);
 -- The months counted, with the fingerprint of the calendar their working
 -- days were counted on (sj_calendar_fingerprint()): a month counted on
 -- another calendar is not used, and is counted again.
+CREATE SEQUENCE stats_month_gen;
 CREATE TABLE stats_month_state (
     month       integer PRIMARY KEY,
     calendar    bigint  NOT NULL,
+    gen         bigint  NOT NULL DEFAULT nextval('stats_month_gen'),  -- this count of it
     counted_at  timestamptz NOT NULL DEFAULT now()
+);
+
+-- A year's working-day histograms added up from its twelve months (a
+-- question over years reads a twelfth of the rows), with the counts
+-- (gen) of the months they were added up from: a year is used only while
+-- its twelve months are kept and are still those counts.
+CREATE TABLE stats_year_wd (
+    year  integer  NOT NULL,  -- months year * 12 .. year * 12 + 11
+    grp   smallint NOT NULL,
+    k     text     NOT NULL,
+    wd    integer  NOT NULL,
+    n     integer  NOT NULL
+);
+CREATE INDEX stats_year_wd_grp ON stats_year_wd (grp, year);
+CREATE TABLE stats_year_state (
+    year     integer  PRIMARY KEY,
+    calendar bigint   NOT NULL,
+    gens     bigint[] NOT NULL
 );
 
 -- The months one of whose cases changed since they were counted.  Any

@@ -18,7 +18,10 @@
  *     by the writes themselves, counted again, and the answers equal the
  *     cases' again and differ from before;
  *   - the calendar changes (a holiday in October): the months are counted
- *     on the new calendar.
+ *     on the new calendar;
+ *   - asked in January 2027, the year 2026 is full: its working days come
+ *     from the year's added-up histograms, until one of its months
+ *     changes, and are added up again after.
  * The test calendar holds made-up holidays: test data, not an official
  * arrangement.
  */
@@ -237,7 +240,7 @@ static size_t answer_packed(fx *f, const question *q, int group, int64_t now, ui
 /* Every question by every grouping: the answer on NOW (from the roll-up
  * where months are full) equals the answer counted from the cases.  Returns the year's total by
  * nothing. */
-static Sanji__PeriodStatRow all_the_same(fx *f)
+static Sanji__PeriodStatRow all_the_same_at(fx *f, int64_t now)
 {
     Sanji__PeriodStatRow year = SANJI__PERIOD_STAT_ROW__INIT;
     for (size_t i = 0; i < sizeof questions / sizeof questions[0]; i++)
@@ -245,9 +248,9 @@ static Sanji__PeriodStatRow all_the_same(fx *f)
              g++) {
             uint8_t *kept, *live;
             Sanji__PeriodStatRow t;
-            size_t nk = answer_packed(f, &questions[i], g, NOW, &kept, &t);
+            size_t nk = answer_packed(f, &questions[i], g, now, &kept, &t);
             countyd_stats_month_use(false);
-            size_t nl = answer_packed(f, &questions[i], g, NOW, &live, NULL);
+            size_t nl = answer_packed(f, &questions[i], g, now, &live, NULL);
             countyd_stats_month_use(true);
             if (nk != nl || memcmp(kept, live, nk) != 0)
                 fail_msg("question %zu by grouping %d: the roll-up's answer differs from the"
@@ -259,6 +262,11 @@ static Sanji__PeriodStatRow all_the_same(fx *f)
                 year = t;
         }
     return year;
+}
+
+static Sanji__PeriodStatRow all_the_same(fx *f)
+{
+    return all_the_same_at(f, NOW);
 }
 
 static long count_of(fx *f, const char *sql)
@@ -369,6 +377,42 @@ static void test_calendar_changes(void **state)
     assert_true(after.avg_working_days < before.avg_working_days);
 }
 
+/* A full past year: its working days are read from the year's added-up
+ * histograms while its twelve months are the ones they were added up
+ * from, and from the months once one of them changed. */
+static void test_full_year(void **state)
+{
+    fx *f = *state;
+    set_questions();
+    const int64_t later = at(12, 31, 12) + 15 * 86400000LL; /* 2027-01-15 */
+    Sanji__PeriodStatRow before = all_the_same_at(f, later);
+    assert_int_equal(before.registered, 12);
+    assert_int_equal(count_of(f, "SELECT count(*) FROM stats_year_state WHERE year = 56"), 1);
+    assert_true(count_of(f, "SELECT count(*) FROM stats_year_wd WHERE year = 56") > 0);
+    /* Altered behind the county's back, the year's histogram is what the
+     * year's working days are made of. */
+    pgt_exec(f->db, "UPDATE stats_year_wd SET wd = wd + 100 WHERE year = 56 AND grp = 0");
+    uint8_t *p;
+    Sanji__PeriodStatRow t;
+    sj_clock_set_fake_now_ms(later);
+    answer_packed(f, &questions[0], 0, later, &p, &t);
+    free(p);
+    assert_true(t.avg_working_days > before.avg_working_days + 99);
+    /* A case of September changes: the year is no longer its months'. */
+    act(f, &P_VA, "pa", 2, A(FEEDBACK), later, SAT(UNSATISFIED));
+    Sanji__PeriodStatRow after = all_the_same_at(f, later);
+    assert_int_equal(after.unsatisfied, before.unsatisfied + 1);
+    assert_true(after.avg_working_days < before.avg_working_days + 1);
+    /* and the year is added up again from its months as counted now */
+    char *v = pgt_scalar(f->db, "SELECT t.gens = (SELECT array_agg(s.gen ORDER BY s.month)"
+                                " FROM stats_month_state s WHERE s.month / 12 = 56)"
+                                " FROM stats_year_state t WHERE t.year = 56");
+    assert_string_equal(v, "t");
+    free(v);
+    assert_int_equal(count_of(f, "SELECT count(*) FROM stats_year_wd WHERE year = 56 AND wd > 99"),
+                     0);
+}
+
 /* The months of migration 0018's SQL functions are stats_month.c's. */
 static void test_month_numbers(void **state)
 {
@@ -412,6 +456,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_rollup_equals_cases, setup, teardown),
         cmocka_unit_test_setup_teardown(test_old_months_change, setup, teardown),
         cmocka_unit_test_setup_teardown(test_calendar_changes, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_full_year, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
