@@ -152,7 +152,7 @@ static const char SQL_PERIOD[] =
     X("count(*) FILTER (WHERE supervised)", supervised)
 #define G0_EXPR(e, n) ", (" e ")::int AS " #n
 #define G0_NAME(e, n) ", " #n
-#define G0_KEPT(e, n) ", s." #n
+#define G0_KEPT_SUM(e, n) ", (sum(s." #n "))::int AS " #n
 #define G0_ZERO(e, n) ", 0"
 /* g0: per key and working days, the cases' count of them (nwd) and the
  * figures. */
@@ -166,7 +166,8 @@ static const char SQL_G0[] =
  * months at its edges and the months not kept, each read by its own range
  * scan (the OFFSET keeps the planner from joining the cases to the ranges
  * any other way).  g0 is then their count per key and working days, the
- * kept months' figures of grouping $8 per key (no working days: nwd 0)
+ * kept months' figures of grouping $8 added up per key (no working
+ * days: nwd 0)
  * and their working days added up per key and count (figures 0; yy: the
  * full years $9 .. $10 - 1 whose added-up histograms are those of their
  * twelve kept months, read instead of them), which g1 adds up together.  The statement reads one snapshot, so a month
@@ -195,12 +196,15 @@ static const char SQL_FROM_RANGES[] =
     "   c.repeat_requests, c.extensions_asked, c.extensions_approved, c.feedback_unsatisfied,"
     "   c.registered_at_ms FROM cases c"
     "   WHERE c.registered_at_ms >= r.lo AND c.registered_at_ms < r.hi OFFSET 0) c";
-static const char SQL_KEPT_FIGURES[] = " UNION ALL SELECT %s, NULL::int, 0" G0_FIGURES(G0_KEPT)
-    "  FROM mm JOIN stats_month s ON s.month = mm.m AND s.grp = $8::smallint%s WHERE mm.kept"
+static const char SQL_KEPT_FIGURES[] =
+    " UNION ALL SELECT fk, NULL::int, 0" G0_FIGURES(G0_NAME)
+    "  FROM (SELECT %s AS fk" G0_FIGURES(G0_KEPT_SUM)
+    "   FROM mm JOIN stats_month s ON s.month = mm.m AND s.grp = $8::smallint%s"
+    "   WHERE mm.kept GROUP BY 1) f"
     " UNION ALL SELECT hk, hwd, hn" G0_FIGURES(G0_ZERO)
     "  FROM (SELECT %s AS hk, s.wd AS hwd, (sum(s.n))::int AS hn"
-    "   FROM (SELECT w.k, w.wd, w.n FROM mm JOIN stats_month_wd w"
-    "     ON w.month = mm.m AND w.grp = $8::smallint"
+    "   FROM (SELECT w.k, w.wd, w.n FROM mm CROSS JOIN LATERAL (SELECT w.k, w.wd, w.n"
+    "     FROM stats_month_wd w WHERE w.grp = $8::smallint AND w.month = mm.m OFFSET 0) w"
     "    WHERE mm.kept AND NOT EXISTS (SELECT 1 FROM yy WHERE yy.y = mm.m / 12)"
     "    UNION ALL SELECT w.k, w.wd, w.n FROM yy JOIN stats_year_wd w"
     "     ON w.year = yy.y AND w.grp = $8::smallint) s%s"
