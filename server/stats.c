@@ -6,13 +6,17 @@
  * and the scope from the covering index of migration 0010, each case's few
  * events a figure needs by one index-only lookup in that migration's
  * partial event index, its working days from a running count the county's
- * calendar makes (working_days()), and an aggregation per key and
- * working-day count that the rows and the total are added up from.  Only
- * this file's fixed texts are put into the statement; every value is a
+ * calendar makes (countyd_stats_working_days()), and an aggregation per
+ * key and working-day count that the rows and the total are added up
+ * from.  The county's questions over full past months take those months'
+ * aggregation from the monthly roll-up instead (migration 0018,
+ * stats_month.c counts them with countyd_stats_month_sql()).  Only this
+ * file's fixed texts are put into the statement; every value is a
  * parameter.
  *
  * Entry points: countyd_stats_answer(), countyd_stats_answer_group(),
- * countyd_stats_verdicts().
+ * countyd_stats_verdicts(); for stats_month.c countyd_stats_stored_group(),
+ * countyd_stats_month_sql(), countyd_stats_working_days().
  */
 #include "stats.h"
 
