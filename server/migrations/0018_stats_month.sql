@@ -4,8 +4,9 @@
 -- A question at the county over many months (all ten years of a county:
 -- a million cases) read every case of the period from cases_stats and
 -- counted them per key: 2.2 s.  The figures of a month's cases are now
--- kept counted per grouping key and working-day count, as the statement's
--- first aggregation (g0) makes them; a question adds up the full months
+-- kept counted per grouping key, and their working days per key and
+-- count, as the statement's first aggregation (g0) makes them; a
+-- question adds up the full months
 -- of its period from here and counts its partial months at the edges, the
 -- current month and any month not current here from the cases, in the
 -- same statement.
@@ -13,7 +14,7 @@
 -- A month here is a China calendar month (UTC+8), numbered from January
 -- 1970 (0): sanji_stats_month() of a registration time, and
 -- sanji_stats_month_start() its first millisecond; server/stats_month.c
--- computes the same numbers in C (test_server_migrate compares them).
+-- computes the same numbers in C (test_server_stats_month compares them).
 
 CREATE FUNCTION sanji_stats_month(ms bigint) RETURNS integer
     LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE AS $$
