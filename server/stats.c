@@ -6,13 +6,17 @@
  * and the scope from the covering index of migration 0010, each case's few
  * events a figure needs by one index-only lookup in that migration's
  * partial event index, its working days from a running count the county's
- * calendar makes (working_days()), and an aggregation per key and
- * working-day count that the rows and the total are added up from.  Only
- * this file's fixed texts are put into the statement; every value is a
+ * calendar makes (countyd_stats_working_days()), and an aggregation per
+ * key and working-day count that the rows and the total are added up
+ * from.  The county's questions over full past months take those months'
+ * aggregation from the monthly roll-up instead (migration 0018,
+ * stats_month.c counts them with countyd_stats_month_sql()).  Only this
+ * file's fixed texts are put into the statement; every value is a
  * parameter.
  *
  * Entry points: countyd_stats_answer(), countyd_stats_answer_group(),
- * countyd_stats_verdicts().
+ * countyd_stats_verdicts(); for stats_month.c countyd_stats_stored_group(),
+ * countyd_stats_month_sql(), countyd_stats_working_days().
  */
 #include "stats.h"
 
@@ -30,6 +34,7 @@
 #include "i18n.h"
 #include "orgunit.h"
 #include "stat_period.h"
+#include "stats_month.h"
 
 /* The group key and its label, per StatGroup.  key_sql is the key of a
  * case (c, with the catalogue item i joined when join is set); label_sql
@@ -108,40 +113,122 @@ static const char SQL_CASES[] =
     "  c.extensions_approved AS ext_ok, c.feedback_unsatisfied AS unsat,"
     "  CASE WHEN c.status IN (7, 8, 9, 10) AND c.finished_event_at_ms > 0"
     "   THEN ($4::int[])[(c.finished_event_at_ms + 28800000) / 86400000 - $3::int]"
-    "    - ($4::int[])[(c.registered_at_ms + 28800000) / 86400000 - $3::int] END AS wd"
-    "  FROM cases c";
+    "    - ($4::int[])[(c.registered_at_ms + 28800000) / 86400000 - $3::int] END AS wd";
+static const char SQL_FROM_CASES[] = "  FROM cases c";
 static const char SQL_JOIN_ITEM[] = " LEFT JOIN catalogue_item i ON i.code = c.item_code";
 static const char SQL_PERIOD[] =
     "  WHERE c.registered_at_ms >= $1::bigint AND c.registered_at_ms < $2::bigint";
+
+/* g0's figures, per key and working-day count: the expression and its
+ * name (a column of stats_month, migration 0018, too). */
+#define G0_FIGURES(X)                                                                   \
+    X("count(*)", registered)                                                          \
+    X("count(*) FILTER (WHERE status = 11)", withdrawn)                                \
+    X("count(*) FILTER (WHERE fin)", finished)                                         \
+    X("count(*) FILTER (WHERE fin AND handling <> 5)", resolved)                       \
+    X("count(*) FILTER (WHERE fin AND handling = 5)", returned)                        \
+    X("count(*) FILTER (WHERE status IN (1, 2, 3, 4, 5, 6, 12, 13, 14))", open)         \
+    X("count(*) FILTER (WHERE on_time)", on_time)                                      \
+    X("count(*) FILTER (WHERE overdue AND status IN (1, 2, 3, 4, 5, 6, 12, 13, 14))",   \
+      overdue_now)                                                                     \
+    X("count(*) FILTER (WHERE fin AND satisfaction = 1)", s1)                          \
+    X("count(*) FILTER (WHERE fin AND satisfaction = 2)", s2)                          \
+    X("count(*) FILTER (WHERE fin AND satisfaction = 3)", s3)                          \
+    X("count(*) FILTER (WHERE unsat)", unsat_ever)                                     \
+    X("count(*) FILTER (WHERE unsat AND status <> 9)", unsat_followed)                 \
+    X("count(*) FILTER (WHERE fin AND satisfaction = 4)", s4)                          \
+    X("count(*) FILTER (WHERE fin AND satisfaction = 5)", s5)                          \
+    X("count(*) FILTER (WHERE fin AND good_v)", good)                                  \
+    X("count(*) FILTER (WHERE fin AND (good_v OR bad_v))", rated)                      \
+    X("count(*) FILTER (WHERE bad)", bad)                                              \
+    X("count(*) FILTER (WHERE bad AND rectified_at_ms > 0 AND NOT rectify_late)",      \
+      rect_on_time)                                                                    \
+    X("count(*) FILTER (WHERE bad AND rectified_at_ms > 0 AND rectify_late)", rect_late) \
+    X("count(*) FILTER (WHERE bad AND rectified_at_ms = 0 AND status NOT IN (10, 11))", \
+      rect_open)                                                                       \
+    X("count(*) FILTER (WHERE bad AND called_back_at_ms > 0)", called_back)            \
+    X("sum(rep)", rep)                                                                 \
+    X("sum(return_count)", returns_down)                                               \
+    X("sum(department_refusals)", refusals)                                            \
+    X("sum(ext_req)", ext_req)                                                         \
+    X("sum(ext_ok)", ext_ok)                                                           \
+    X("sum(urge_count)", urges)                                                        \
+    X("count(*) FILTER (WHERE supervised)", supervised)
+#define G0_EXPR(e, n) ", (" e ")::int AS " #n
+#define G0_NAME(e, n) ", " #n
+#define G0_KEPT_SUM(e, n) ", (sum(s." #n "))::int AS " #n
+#define G0_ZERO(e, n) ", 0"
+/* g0: per key and working days, the cases' count of them (nwd) and the
+ * figures. */
+static const char SQL_G0[] =
+    "), g0 AS (SELECT k, wd, (count(wd))::int AS nwd" G0_FIGURES(G0_EXPR) "  FROM x GROUP BY k, wd";
+
+/* The county's question over full past months (docs/STATISTICS.md
+ * "The monthly roll-up"): mm lists the full months $5 .. $6 - 1 and
+ * whether each is kept (counted on this calendar, $7, and unchanged
+ * since); r the ranges counted from the cases: the period's partial
+ * months at its edges and the months not kept, each read by its own range
+ * scan (the OFFSET keeps the planner from joining the cases to the ranges
+ * any other way).  g0 is then their count per key and working days, the
+ * kept months' figures of grouping $8 added up per key (no working
+ * days: nwd 0)
+ * and their working days added up per key and count (figures 0; yy: the
+ * full years $9 .. $10 - 1 whose added-up histograms are those of their
+ * twelve kept months, read instead of them), which g1 adds up together.  The statement reads one snapshot, so a month
+ * marked after it was counted is counted from the cases. */
+static const char SQL_MONTHLY_HEAD[] =
+    "WITH mm AS (SELECT m, EXISTS (SELECT 1 FROM stats_month_state s WHERE s.month = m"
+    "   AND s.calendar = $7::bigint)"
+    "  AND NOT EXISTS (SELECT 1 FROM stats_month_dirty d WHERE d.month = m) AS kept"
+    "  FROM generate_series($5::int, $6::int - 1) m),"
+    " yy AS (SELECT y FROM generate_series($9::int, $10::int - 1) y WHERE EXISTS (SELECT 1"
+    "  FROM stats_year_state t WHERE t.year = y AND t.calendar = $7::bigint"
+    "  AND t.gens = (SELECT array_agg(s.gen ORDER BY s.month) FROM stats_month_state s"
+    "   WHERE s.month >= y * 12 AND s.month < y * 12 + 12 AND s.calendar = $7::bigint))"
+    "  AND NOT EXISTS (SELECT 1 FROM stats_month_dirty d"
+    "   WHERE d.month >= y * 12 AND d.month < y * 12 + 12)),"
+    " r AS (SELECT $1::bigint AS lo, sanji_stats_month_start($5::int) AS hi"
+    "  UNION ALL SELECT sanji_stats_month_start($6::int), $2::bigint"
+    "  UNION ALL SELECT sanji_stats_month_start(m), sanji_stats_month_start(m + 1)"
+    "   FROM mm WHERE NOT kept),"
+    " x AS (SELECT ";
+static const char SQL_FROM_RANGES[] =
+    "  FROM r CROSS JOIN LATERAL (SELECT c.village, c.item_code, c.department_code, c.status,"
+    "   c.handling, c.resolved_level, c.overdue, c.satisfaction, c.urge_count, c.supervised,"
+    "   c.return_count, c.department_refusals, c.rectified_at_ms, c.called_back_at_ms,"
+    "   c.rectify_late, c.feedback_bad, c.due_at_ms, c.finished_event_at_ms,"
+    "   c.repeat_requests, c.extensions_asked, c.extensions_approved, c.feedback_unsatisfied,"
+    "   c.registered_at_ms FROM cases c"
+    "   WHERE c.registered_at_ms >= r.lo AND c.registered_at_ms < r.hi OFFSET 0) c";
+static const char SQL_KEPT_FIGURES[] =
+    " UNION ALL SELECT fk, NULL::int, 0" G0_FIGURES(G0_NAME)
+    "  FROM (SELECT %s AS fk" G0_FIGURES(G0_KEPT_SUM)
+    "   FROM mm JOIN stats_month s ON s.month = mm.m AND s.grp = $8::smallint%s"
+    "   WHERE mm.kept GROUP BY 1) f"
+    " UNION ALL SELECT hk, hwd, hn" G0_FIGURES(G0_ZERO)
+    "  FROM (SELECT %s AS hk, s.wd AS hwd, (sum(s.n))::int AS hn"
+    "   FROM (SELECT w.k, w.wd, w.n FROM mm CROSS JOIN LATERAL (SELECT w.k, w.wd, w.n"
+    "     FROM stats_month_wd w WHERE w.grp = $8::smallint AND w.month = mm.m OFFSET 0) w"
+    "    WHERE mm.kept AND NOT EXISTS (SELECT 1 FROM yy WHERE yy.y = mm.m / 12)"
+    "    UNION ALL SELECT w.k, w.wd, w.n FROM yy JOIN stats_year_wd w"
+    "     ON w.year = yy.y AND w.grp = $8::smallint) s%s"
+    "   GROUP BY 1, 2) h";
+static const char SQL_JOIN_MONTH_ITEM[] = " LEFT JOIN catalogue_item i ON i.code = s.k";
+
+/* One month's rows of a grouping in stats_month and stats_month_wd: the
+ * cases registered in month $1 counted as g0 counts them, with grouping
+ * number $2, per key (figures) and per key and working days (their
+ * count). */
+static const char SQL_COUNT_MONTH[] =
+    "  WHERE c.registered_at_ms >= sanji_stats_month_start($1::int)"
+    "   AND c.registered_at_ms < sanji_stats_month_start($1::int + 1)),"
+    " f AS (INSERT INTO stats_month (month, grp, k" G0_FIGURES(G0_NAME) ")"
+    "  SELECT $1::int, $2::smallint, k" G0_FIGURES(G0_EXPR) " FROM x GROUP BY k)"
+    " INSERT INTO stats_month_wd (month, grp, k, wd, n)"
+    "  SELECT $1::int, $2::smallint, k, wd, count(*) FROM x WHERE wd IS NOT NULL GROUP BY k, wd";
+
 static const char SQL_GROUPS[] =
     "),"
-    " g0 AS (SELECT k, wd, (count(*))::int AS registered,"
-    "  (count(*) FILTER (WHERE status = 11))::int AS withdrawn,"
-    "  (count(*) FILTER (WHERE fin))::int AS finished,"
-    "  (count(*) FILTER (WHERE fin AND handling <> 5))::int AS resolved,"
-    "  (count(*) FILTER (WHERE fin AND handling = 5))::int AS returned,"
-    "  (count(*) FILTER (WHERE status IN (1, 2, 3, 4, 5, 6, 12, 13, 14)))::int AS open,"
-    "  (count(*) FILTER (WHERE on_time))::int AS on_time,"
-    "  count(wd)::int AS nwd,"
-    "  (count(*) FILTER (WHERE overdue AND status IN (1, 2, 3, 4, 5, 6, 12, 13, 14)))::int AS overdue_now,"
-    "  (count(*) FILTER (WHERE fin AND satisfaction = 1))::int AS s1,"
-    "  (count(*) FILTER (WHERE fin AND satisfaction = 2))::int AS s2,"
-    "  (count(*) FILTER (WHERE fin AND satisfaction = 3))::int AS s3,"
-    "  (count(*) FILTER (WHERE unsat))::int AS unsat_ever,"
-    "  (count(*) FILTER (WHERE unsat AND status <> 9))::int AS unsat_followed,"
-    "  (count(*) FILTER (WHERE fin AND satisfaction = 4))::int AS s4,"
-    "  (count(*) FILTER (WHERE fin AND satisfaction = 5))::int AS s5,"
-    "  (count(*) FILTER (WHERE fin AND good_v))::int AS good,"
-    "  (count(*) FILTER (WHERE fin AND (good_v OR bad_v)))::int AS rated,"
-    "  (count(*) FILTER (WHERE bad))::int AS bad,"
-    "  (count(*) FILTER (WHERE bad AND rectified_at_ms > 0 AND NOT rectify_late))::int AS rect_on_time,"
-    "  (count(*) FILTER (WHERE bad AND rectified_at_ms > 0 AND rectify_late))::int AS rect_late,"
-    "  (count(*) FILTER (WHERE bad AND rectified_at_ms = 0 AND status NOT IN (10, 11)))::int AS rect_open,"
-    "  (count(*) FILTER (WHERE bad AND called_back_at_ms > 0))::int AS called_back,"
-    "  sum(rep)::int AS rep, sum(return_count)::int AS returns_down, sum(department_refusals)::int AS refusals,"
-    "  sum(ext_req)::int AS ext_req, sum(ext_ok)::int AS ext_ok, sum(urge_count)::int AS urges,"
-    "  (count(*) FILTER (WHERE supervised))::int AS supervised"
-    "  FROM x GROUP BY k, wd),"
     " g1 AS (SELECT grouping(k) AS gk, k, wd, sum(registered)::int AS registered,"
     "  sum(withdrawn)::int AS withdrawn, sum(finished)::int AS finished, sum(resolved)::int AS resolved,"
     "  sum(returned)::int AS returned, sum(open)::int AS open, sum(on_time)::int AS on_time, sum(nwd)::int AS nwd,"
@@ -275,6 +362,38 @@ static Sanji__PeriodStatRow *row_of(countyd_arena *a, const PGresult *res, int r
     return row;
 }
 
+int countyd_stats_stored_group(int group)
+{
+    switch (group) {
+    case SANJI__STAT_GROUP__STAT_GROUP_NONE:
+    case SANJI__STAT_GROUP__STAT_GROUP_TOWNSHIP:
+    case SANJI__STAT_GROUP__STAT_GROUP_VILLAGE:
+    case SANJI__STAT_GROUP__STAT_GROUP_DEPARTMENT:
+    case SANJI__STAT_GROUP__STAT_GROUP_ITEM:
+    case SANJI__STAT_GROUP__STAT_GROUP_HANDLING:
+    case SANJI__STAT_GROUP__STAT_GROUP_LEVEL:
+        return group;
+    case SANJI__STAT_GROUP__STAT_GROUP_CATEGORY:
+        /* an item's category is the catalogue's when asked */
+        return SANJI__STAT_GROUP__STAT_GROUP_ITEM;
+    default:
+        return -1;
+    }
+}
+
+bool countyd_stats_month_sql(int group, char *sql, size_t cap)
+{
+    /* The statement text is fixed per grouping, its values parameters
+     * ($1 month, $2 grouping, $3 and $4 the working days). */
+    if (countyd_stats_stored_group(group) != group)
+        return false;
+    int len = snprintf(sql, cap, "%s%s%s%s%s", SQL_HEAD, groups[group].key_sql, SQL_CASES,
+                       SQL_FROM_CASES, SQL_COUNT_MONTH);
+    if (len < 0 || (size_t)len >= cap)
+        abort(); /* the fixed texts above fit: a broken build */
+    return true;
+}
+
 /* Longest span of days a question may cover (about a hundred years). */
 #define STATS_MAX_DAYS 40000
 
@@ -283,20 +402,15 @@ static Sanji__PeriodStatRow *row_of(countyd_arena *a, const PGresult *res, int r
  * element i counting the working days in (base, base + i]) in *out, which
  * the caller frees.  The calendar's own rule (sj_calendar_is_working_day())
  * decides each day, so the statistics count working days exactly as due
- * times are counted.  Returns 0, SJ_ENOMEM or SJ_EDB*. */
-static int working_days(PGconn *db, int32_t base, int32_t end_day, char **out, sj_error *err)
+ * times are counted.  Returns 0 or SJ_ENOMEM. */
+int countyd_stats_working_days(const sj_calendar *cal, int32_t base, int32_t end_day, char **out,
+                               sj_error *err)
 {
-    sj_calendar *cal;
-    int rc = countyd_calendar_read(db, &cal, err);
-    if (rc != 0)
-        return rc;
     size_t n = end_day > base ? (size_t)(end_day - base) : 0;
     size_t cap = n * 7 + 3; /* up to 6 digits and a comma each, braces */
     char *s = malloc(cap);
-    if (!s) {
-        sj_calendar_free(cal);
+    if (!s)
         return sj_error_set(err, SJ_ENOMEM, "out of memory");
-    }
     size_t len = 0;
     s[len++] = '{';
     int w = 0;
@@ -307,7 +421,6 @@ static int working_days(PGconn *db, int32_t base, int32_t end_day, char **out, s
     }
     s[len++] = '}';
     s[len] = '\0';
-    sj_calendar_free(cal);
     *out = s;
     return 0;
 }
@@ -466,16 +579,53 @@ int countyd_stats_answer_group(PGconn *db, countyd_arena *a, const countyd_asker
         return refuse(out, SJ_EINVAL,
                       _("The period is too long; ask for at most a hundred years at a time."));
     snprintf(base_s, sizeof base_s, "%" PRId32, base);
-    char *days = NULL;
-    int rc = working_days(db, base, end_day, &days, err);
+    sj_calendar *cal;
+    int rc = countyd_calendar_read(db, &cal, err);
     if (rc != 0)
         return rc;
-    const char *p[7] = {from_s, to_s, base_s, days};
+    char *days = NULL;
+    rc = countyd_stats_working_days(cal, base, end_day, &days, err);
+    if (rc != 0) {
+        sj_calendar_free(cal);
+        return rc;
+    }
+    const char *p[12] = {from_s, to_s, base_s, days};
     int n = 4;
     /* A county-level scope is every case here (apply.c records only the
      * county's own villages): no village condition, as for a search. */
     bool villages = sj_orgunit_level(unit) != SJ_LEVEL_COUNTY;
     bool department = k->role == SJ_NODE_ROLE_DEPARTMENT_DESK;
+    /* The county's questions over full past months add those up from the
+     * monthly roll-up (stats_month.c), counted first where they are not
+     * current; the rest of the period is counted from the cases. */
+    int stored = countyd_stats_stored_group(group);
+    int32_t m_lo = 0, m_hi = 0;
+    bool monthly = stored >= 0 && !villages && !department && countyd_stats_month_used() &&
+                   countyd_stats_full_months(from, to, sj_clock_real_ms(), &m_lo, &m_hi);
+    char m_lo_s[16], m_hi_s[16], fp_s[24], grp_s[8], y_lo_s[16], y_hi_s[16];
+    if (monthly) {
+        rc = countyd_stats_month_refresh(db, cal, m_lo, m_hi, NULL, err);
+        if (rc != 0) {
+            sj_calendar_free(cal);
+            free(days);
+            return rc;
+        }
+        snprintf(m_lo_s, sizeof m_lo_s, "%" PRId32, m_lo);
+        snprintf(m_hi_s, sizeof m_hi_s, "%" PRId32, m_hi);
+        snprintf(fp_s, sizeof fp_s, "%" PRId64, (int64_t)sj_calendar_fingerprint(cal));
+        snprintf(grp_s, sizeof grp_s, "%d", stored);
+        int32_t y_lo, y_hi;
+        countyd_stats_full_years(m_lo, m_hi, &y_lo, &y_hi);
+        snprintf(y_lo_s, sizeof y_lo_s, "%" PRId32, y_lo);
+        snprintf(y_hi_s, sizeof y_hi_s, "%" PRId32, y_hi);
+        p[n++] = m_lo_s; /* $5 */
+        p[n++] = m_hi_s; /* $6 */
+        p[n++] = fp_s;   /* $7 */
+        p[n++] = grp_s;  /* $8 */
+        p[n++] = y_lo_s; /* $9 */
+        p[n++] = y_hi_s; /* $10 */
+    }
+    sj_calendar_free(cal);
     char scope[160] = "";
     if (villages) {
         p[n++] = lo;
@@ -488,10 +638,28 @@ int countyd_stats_answer_group(PGconn *db, countyd_arena *a, const countyd_asker
         size_t used = strlen(scope);
         snprintf(scope + used, sizeof scope - used, " AND c.department_code = $%d", n);
     }
-    char sql[12288];
-    int len = snprintf(sql, sizeof sql, "%s%s%s%s%s%s%s%s%s", SQL_HEAD, groups[group].key_sql,
-                       SQL_CASES, groups[group].join_item ? SQL_JOIN_ITEM : "", SQL_PERIOD,
-                       scope, SQL_GROUPS, groups[group].label_sql, SQL_TAIL);
+    char sql[16384];
+    int len;
+    if (monthly) {
+        /* the kept months' rows, their key as the grouping's (the item's
+         * category from the catalogue as it is now) */
+        bool item = group != stored;
+        const char *k_kept = item ? groups[group].key_sql : "s.k";
+        char kept[4096];
+        len = snprintf(kept, sizeof kept, SQL_KEPT_FIGURES, k_kept,
+                       item ? SQL_JOIN_MONTH_ITEM : "", k_kept, item ? SQL_JOIN_MONTH_ITEM : "");
+        if (len < 0 || (size_t)len >= sizeof kept)
+            abort(); /* the fixed texts above fit: a broken build */
+        len = snprintf(sql, sizeof sql, "%s%s%s%s%s%s%s%s%s%s", SQL_MONTHLY_HEAD,
+                       groups[group].key_sql, SQL_CASES, SQL_FROM_RANGES,
+                       groups[group].join_item ? SQL_JOIN_ITEM : "", SQL_G0, kept, SQL_GROUPS,
+                       groups[group].label_sql, SQL_TAIL);
+    }
+    else
+        len = snprintf(sql, sizeof sql, "%s%s%s%s%s%s%s%s%s%s%s", SQL_HEAD,
+                       groups[group].key_sql, SQL_CASES, SQL_FROM_CASES,
+                       groups[group].join_item ? SQL_JOIN_ITEM : "", SQL_PERIOD, scope, SQL_G0,
+                       SQL_GROUPS, groups[group].label_sql, SQL_TAIL);
     if (len < 0 || (size_t)len >= sizeof sql)
         abort(); /* the fixed texts above fit: a broken build */
     PGresult *res = NULL;

@@ -5,7 +5,10 @@
  * query worker answers a county desk, for several periods and groupings,
  * and for a township desk and a station.  Prints each question's times
  * (runs, in order) and their median; docs/PERFORMANCE.md "Period
- * statistics" holds the figures.
+ * statistics" holds the figures.  --live counts every question from the
+ * cases (no monthly roll-up, server/stats_month.c); --compare asks each
+ * question once more counted from the cases and fails unless the two
+ * answers are the same in every figure.
  *
  * Entry point: bench_stats_main().
  */
@@ -19,6 +22,7 @@
 #include "err.h"
 #include "query.h"
 #include "stat_period.h"
+#include "stats_month.h"
 
 #define COUNTY_UNIT BENCH_COUNTY "000000"
 
@@ -27,6 +31,30 @@ static double mono_ms(void)
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (double)ts.tv_sec * 1000.0 + (double)ts.tv_nsec / 1e6;
+}
+
+/* The answer to q packed, its computing time cleared, in *out (freed by
+ * the caller); 0 or the query's failure. */
+static int packed_answer(PGconn *db, const countyd_asker *k, const Sanji__Query *q, uint8_t **out,
+                         size_t *n, sj_error *err)
+{
+    countyd_arena a;
+    countyd_arena_init(&a);
+    Sanji__QueryResult res;
+    int rc = countyd_query_answer(db, &a, k, NULL, q, &res, err);
+    if (rc == 0 && res.code != 0)
+        rc = sj_error_set(err, res.code, "refused: %s", res.reason);
+    if (rc == 0) {
+        res.period_statistics->computed_at_ms = 0;
+        *n = sanji__period_statistics__get_packed_size(res.period_statistics);
+        *out = malloc(*n ? *n : 1);
+        if (!*out)
+            rc = sj_error_set(err, SJ_ENOMEM, "out of memory");
+        else
+            sanji__period_statistics__pack(res.period_statistics, *out);
+    }
+    countyd_arena_free(&a);
+    return rc;
 }
 
 static int cmp_double(const void *a, const void *b)
@@ -39,14 +67,22 @@ int bench_stats_main(int argc, char **argv)
 {
     const char *conninfo = NULL;
     int runs = 3;
-    for (int i = 2; i + 1 < argc; i += 2) {
-        if (strcmp(argv[i], "--conninfo") == 0)
-            conninfo = argv[i + 1];
-        else if (strcmp(argv[i], "--runs") == 0)
-            runs = atoi(argv[i + 1]);
+    bool compare = false;
+    for (int i = 2; i < argc; i++) {
+        if (strcmp(argv[i], "--conninfo") == 0 && i + 1 < argc)
+            conninfo = argv[++i];
+        else if (strcmp(argv[i], "--runs") == 0 && i + 1 < argc)
+            runs = atoi(argv[++i]);
+        else if (strcmp(argv[i], "--live") == 0)
+            countyd_stats_month_use(false);
+        else if (strcmp(argv[i], "--compare") == 0)
+            compare = true;
+        else
+            runs = 0; /* unknown: usage */
     }
     if (!conninfo || runs < 1 || runs > 50) {
-        fprintf(stderr, "usage: sanji-bench stats --conninfo STR [--runs 3]\n");
+        fprintf(stderr,
+                "usage: sanji-bench stats --conninfo STR [--runs 3] [--live] [--compare]\n");
         return 2;
     }
     PGconn *db;
@@ -135,6 +171,20 @@ int bench_stats_main(int argc, char **argv)
          NULL, SANJI__STAT_GROUP__STAT_GROUP_ITEM, true},
         {"county, all ten years, by township", &county, SANJI__STAT_PERIOD__STAT_PERIOD_RANGE, NULL,
          SANJI__STAT_GROUP__STAT_GROUP_TOWNSHIP, false},
+        {"county, all ten years, total", &county, SANJI__STAT_PERIOD__STAT_PERIOD_RANGE, NULL,
+         SANJI__STAT_GROUP__STAT_GROUP_NONE, false},
+        {"county, all ten years, by village", &county, SANJI__STAT_PERIOD__STAT_PERIOD_RANGE, NULL,
+         SANJI__STAT_GROUP__STAT_GROUP_VILLAGE, false},
+        {"county, all ten years, by department", &county, SANJI__STAT_PERIOD__STAT_PERIOD_RANGE,
+         NULL, SANJI__STAT_GROUP__STAT_GROUP_DEPARTMENT, false},
+        {"county, all ten years, by category", &county, SANJI__STAT_PERIOD__STAT_PERIOD_RANGE, NULL,
+         SANJI__STAT_GROUP__STAT_GROUP_CATEGORY, false},
+        {"county, all ten years, by item", &county, SANJI__STAT_PERIOD__STAT_PERIOD_RANGE, NULL,
+         SANJI__STAT_GROUP__STAT_GROUP_ITEM, false},
+        {"county, all ten years, by handling", &county, SANJI__STAT_PERIOD__STAT_PERIOD_RANGE, NULL,
+         SANJI__STAT_GROUP__STAT_GROUP_HANDLING, false},
+        {"county, all ten years, by level", &county, SANJI__STAT_PERIOD__STAT_PERIOD_RANGE, NULL,
+         SANJI__STAT_GROUP__STAT_GROUP_LEVEL, false},
         {"township desk, a year, by village", &township, SANJI__STAT_PERIOD__STAT_PERIOD_YEAR, year,
          SANJI__STAT_GROUP__STAT_GROUP_VILLAGE, false},
         {"station, a year, total", &station, SANJI__STAT_PERIOD__STAT_PERIOD_YEAR, year,
@@ -174,8 +224,39 @@ int bench_stats_main(int argc, char **argv)
         }
         if (rc != 0)
             break;
+        const char *same = "";
+        if (compare) {
+            Sanji__PeriodStatQuery pq = SANJI__PERIOD_STAT_QUERY__INIT;
+            pq.period = qs[i].period;
+            pq.at = (char *)(qs[i].at ? qs[i].at : "");
+            pq.from_ms = qs[i].half ? half_from : from;
+            pq.to_ms = qs[i].half ? half_to : to;
+            pq.group_by = qs[i].group;
+            Sanji__Query q = SANJI__QUERY__INIT;
+            q.kind_case = SANJI__QUERY__KIND_PERIOD_STATISTICS;
+            q.period_statistics = &pq;
+            uint8_t *x = NULL, *y = NULL;
+            size_t nx = 0, ny = 0;
+            bool used = countyd_stats_month_used();
+            rc = packed_answer(db, qs[i].k, &q, &x, &nx, &err);
+            countyd_stats_month_use(false);
+            if (rc == 0)
+                rc = packed_answer(db, qs[i].k, &q, &y, &ny, &err);
+            countyd_stats_month_use(used);
+            if (rc == 0 && (nx != ny || memcmp(x, y, nx) != 0)) {
+                fprintf(stderr, "sanji-bench: stats: %s: the roll-up's answer differs from the"
+                                " cases'\n", qs[i].name);
+                rc = 1;
+                err.message[0] = '\0';
+            }
+            free(x);
+            free(y);
+            same = " | same as counted from the cases";
+            if (rc != 0)
+                break;
+        }
         qsort(t, (size_t)runs, sizeof t[0], cmp_double);
-        printf("| %s | %u | %s | %.0f |\n", qs[i].name, registered, runs_text, t[runs / 2]);
+        printf("| %s | %u | %s | %.0f%s |\n", qs[i].name, registered, runs_text, t[runs / 2], same);
     }
     if (rc != 0 && err.message[0])
         fprintf(stderr, "sanji-bench: stats: %s\n", err.message);

@@ -716,7 +716,9 @@ static void test_redelivered_urge_undone(void **state)
 /* Every row Sanji wrote, as text, to compare two databases; times left
  * out (the fake clock runs on from its fixed start).  A case's history
  * figures (migration 0017) are also compared with what its events say
- * (its time of finishing only so: the times differ between runs). */
+ * (its time of finishing only so: the times differ between runs).  The
+ * months marked for the statistics' roll-up (migration 0018) are listed,
+ * and every month of a case must be one. */
 static char *dump_case_tables(fx *f)
 {
     return pgt_scalar(
@@ -737,7 +739,12 @@ static char *dump_case_tables(fx *f)
         " SELECT 'f ' || to_jsonb(x)::text FROM feed x UNION ALL"
         " SELECT 'k ' || to_jsonb(x)::text FROM feed_counter x UNION ALL"
         " SELECT 'n ' || to_jsonb(x)::text FROM case_number_seq x UNION ALL"
-        " SELECT 'p ' || (to_jsonb(x) - 'processed_at')::text FROM processed_message x) q");
+        " SELECT 'p ' || (to_jsonb(x) - 'processed_at')::text FROM processed_message x UNION ALL"
+        " SELECT 'd ' || x.month || CASE WHEN EXISTS (SELECT 1 FROM cases c"
+        "  WHERE sanji_stats_month(c.registered_at_ms) = x.month) THEN ' has cases' ELSE '' END"
+        " FROM stats_month_dirty x UNION ALL"
+        " SELECT 'd unmarked ' || m FROM (SELECT DISTINCT sanji_stats_month(registered_at_ms) m"
+        "  FROM cases) c WHERE NOT EXISTS (SELECT 1 FROM stats_month_dirty d WHERE d.month = c.m)) q");
 }
 
 /* Fails with the first line where got and want differ. */
@@ -1107,6 +1114,9 @@ static void test_set_based_equals_rows_and_serial(void **state)
     assert_non_null(strstr(got, "\"figures_of_events\": true"));
     assert_non_null(strstr(got, "\"feedback_bad\": true"));
     assert_null(strstr(got, "\"figures_of_events\": false"));
+    /* The statistics' months of the cases written are marked (0018). */
+    assert_non_null(strstr(got, " has cases"));
+    assert_null(strstr(got, "d unmarked"));
     expect_same_results(set, rows, n);
     expect_same_results(set, serial, n);
     free(got);

@@ -310,6 +310,38 @@ static void test_case_figures_backfilled(void **state)
     free(v);
 }
 
+/* Migration 0018: every statement that writes cases marks the China
+ * months of the rows it wrote for the statistics' roll-up, once. */
+static void test_stats_months_marked(void **state)
+{
+    fx *f = *state;
+    migrate_ok(f->db);
+    seed_case(f->db); /* registered at 0: January 1970, month 0 */
+    char *v = pgt_scalar(f->db, "SELECT string_agg(month::text, ',' ORDER BY month)"
+                                " FROM stats_month_dirty");
+    assert_string_equal(v, "0");
+    free(v);
+    pgt_exec(f->db, "DELETE FROM stats_month_dirty");
+    /* 2026-11-30 23:30 and 2026-12-01 00:30 China time: November (682)
+     * and December (683) of 2026, though the same UTC day. */
+    pgt_exec(f->db, "UPDATE cases SET urge_count = urge_count + 1");
+    pgt_exec(f->db, "INSERT INTO cases (case_id, village, item_code, item_name, item_min_level,"
+                    " applicant_name, applicant_id_number, applicant_phone, request_text,"
+                    " first_receiver, first_receiver_name, holder_level, holder_unit, status,"
+                    " version, registered_at_ms, due_at_ms, updated_at_ms) SELECT"
+                    " ('01890000-0000-7000-8000-00000000000' || n)::uuid, '410423101201', 'MZ-001',"
+                    " '咨询', 1, '李四', '410423199001011234', '13800000000', 'x', 'p1', '张三', 1,"
+                    " '410423101201', 1, 1, t, 0, 0 FROM (VALUES (2, 1796052600000),"
+                    " (3, 1796056200000), (4, 1796056200001)) v(n, t)");
+    v = pgt_scalar(f->db, "SELECT string_agg(month::text, ',' ORDER BY month)"
+                          " FROM stats_month_dirty");
+    assert_string_equal(v, "0,682,683");
+    free(v);
+    /* Nothing is counted until asked. */
+    assert_int_equal(pgt_count(f->db, "stats_month"), 0);
+    assert_int_equal(pgt_count(f->db, "stats_month_state"), 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -320,6 +352,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_case_event_is_append_only, setup, teardown),
         cmocka_unit_test_setup_teardown(test_haocha_columns, setup, teardown),
         cmocka_unit_test_setup_teardown(test_case_figures_backfilled, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_stats_months_marked, setup, teardown),
         cmocka_unit_test_setup_teardown(test_hostile_text_round_trips, setup, teardown),
         cmocka_unit_test_setup_teardown(test_db_error_carries_sqlstate, setup, teardown),
         cmocka_unit_test(test_connect_failure_is_db_conn),
