@@ -74,9 +74,14 @@ bool countyd_stats_full_months(int64_t from, int64_t to, int64_t now, int32_t *m
     if (countyd_stats_month_start_ms(lo) < from)
         lo++;
     int32_t hi = countyd_stats_month_of(to); /* its start is <= to */
-    int32_t current = countyd_stats_month_of(now);
+    /* This month's cases change all day: counted live, and so is the month
+     * before on the first day of this one.  A write marks its month only
+     * once that month has ended (migration 0018's trigger), so a month is
+     * kept only when every transaction that wrote it unmarked, while it
+     * was going on, has long committed. */
+    int32_t current = countyd_stats_month_of(now - COUNTYD_STATS_MONTH_SETTLE_MS);
     if (hi > current)
-        hi = current; /* this month's cases change all day: counted live */
+        hi = current;
     *m_lo = lo;
     *m_hi = hi;
     return lo < hi;

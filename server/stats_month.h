@@ -30,8 +30,13 @@
 int32_t countyd_stats_month_of(int64_t ms);
 int64_t countyd_stats_month_start_ms(int32_t month);
 
-/* The full months of [from, to) that ended before now's month began:
- * [*m_lo, *m_hi).  False when there is none. */
+/* How long a month must have been over before it is kept counted: the
+ * writes made while it was going on did not mark it (migration 0018). */
+#define COUNTYD_STATS_MONTH_SETTLE_MS (INT64_C(24) * 3600 * 1000)
+
+/* The full months of [from, to) that ended before the month of now less
+ * COUNTYD_STATS_MONTH_SETTLE_MS began: [*m_lo, *m_hi).  False when there
+ * is none. */
 bool countyd_stats_full_months(int64_t from, int64_t to, int64_t now, int32_t *m_lo, int32_t *m_hi);
 
 /* The full years (numbered as months / 12) of the months [m_lo, m_hi):

@@ -111,35 +111,53 @@ CREATE TABLE stats_year_state (
     gens     bigint[] NOT NULL
 );
 
--- The months one of whose cases changed since they were counted.  Any
--- statement that inserts or updates cases marks the months of the rows it
--- wrote, once per statement (the set-based apply writes a batch's case
--- updates in one statement): a lock shared with the other writers of that
--- month, held to the end of the transaction, and an insert that does
--- nothing when the month is marked already.  A month is counted while
--- holding that lock exclusively (server/stats_month.c), so that no
--- transaction changing its cases is in flight while it is counted, and a
--- change committed after it sets the mark again.
+-- The months one of whose cases changed since they were counted.  A row
+-- of cases inserted or updated marks its month when that month has ended
+-- (by the database's clock when the statement began): a lock shared with
+-- the other writers of that month, held to the end of the transaction,
+-- and an insert that does nothing when the month is marked already.  A
+-- month is counted while holding that lock exclusively
+-- (server/stats_month.c), so that no transaction changing its cases is in
+-- flight while it is counted, and a change committed after it sets the
+-- mark again.
+--
+-- Most writes are of the current month's cases, and the current month is
+-- never counted: a month is counted only once it has been over for a day
+-- (countyd_stats_full_months()), so a write made while its month was
+-- still going on has committed long before (unless a transaction stays
+-- open for a day, or the county's and the database's clocks are a day
+-- apart).  Those rows take no trigger call at all: the WHEN condition
+-- passes them by, and what the statistics cost each action is that
+-- comparison.
 CREATE TABLE stats_month_dirty (
     month integer PRIMARY KEY
 );
 
 CREATE FUNCTION stats_month_mark() RETURNS trigger LANGUAGE plpgsql AS $$
 DECLARE
-    m integer;
+    m integer := sanji_stats_month(NEW.registered_at_ms);
 BEGIN
     -- The key's first half is "STat" (0x53547461), the second the month.
-    FOR m IN SELECT DISTINCT sanji_stats_month(registered_at_ms) FROM changed ORDER BY 1 LOOP
-        PERFORM pg_advisory_xact_lock_shared(1398043745, m);
-        INSERT INTO stats_month_dirty (month) VALUES (m) ON CONFLICT DO NOTHING;
-    END LOOP;
+    -- Writers only ever share it, so the order they take months in does
+    -- not matter; the counting holds one month's at a time.
+    PERFORM pg_advisory_xact_lock_shared(1398043745, m);
+    INSERT INTO stats_month_dirty (month) VALUES (m) ON CONFLICT DO NOTHING;
     RETURN NULL;
 END
 $$;
 
+-- The first millisecond of the month the current statement began in.
+CREATE FUNCTION sanji_stats_month_now_start() RETURNS bigint
+    LANGUAGE sql STABLE PARALLEL SAFE AS $$
+    SELECT sanji_stats_month_start(sanji_stats_month(
+        (extract(epoch FROM statement_timestamp()) * 1000)::bigint))
+$$;
+
 -- A case's registration time is never changed once written, so the rows
 -- as written name every month concerned.
-CREATE TRIGGER cases_stats_month_insert AFTER INSERT ON cases
-    REFERENCING NEW TABLE AS changed FOR EACH STATEMENT EXECUTE FUNCTION stats_month_mark();
-CREATE TRIGGER cases_stats_month_update AFTER UPDATE ON cases
-    REFERENCING NEW TABLE AS changed FOR EACH STATEMENT EXECUTE FUNCTION stats_month_mark();
+CREATE TRIGGER cases_stats_month_insert AFTER INSERT ON cases FOR EACH ROW
+    WHEN (NEW.registered_at_ms < sanji_stats_month_now_start())
+    EXECUTE FUNCTION stats_month_mark();
+CREATE TRIGGER cases_stats_month_update AFTER UPDATE ON cases FOR EACH ROW
+    WHEN (NEW.registered_at_ms < sanji_stats_month_now_start())
+    EXECUTE FUNCTION stats_month_mark();

@@ -310,8 +310,9 @@ static void test_case_figures_backfilled(void **state)
     free(v);
 }
 
-/* Migration 0018: every statement that writes cases marks the China
- * months of the rows it wrote for the statistics' roll-up, once. */
+/* Migration 0018: a write of a case of a month that has ended marks that
+ * China month for the statistics' roll-up; one of this month's does not
+ * (this month is never kept counted). */
 static void test_stats_months_marked(void **state)
 {
     fx *f = *state;
@@ -322,8 +323,9 @@ static void test_stats_months_marked(void **state)
     assert_string_equal(v, "0");
     free(v);
     pgt_exec(f->db, "DELETE FROM stats_month_dirty");
-    /* 2026-11-30 23:30 and 2026-12-01 00:30 China time: November (682)
-     * and December (683) of 2026, though the same UTC day. */
+    /* 2025-11-30 23:30 and 2025-12-01 00:30 China time: November (670)
+     * and December (671) of 2025, though the same UTC day; and one of now,
+     * this month, not marked. */
     pgt_exec(f->db, "UPDATE cases SET urge_count = urge_count + 1");
     pgt_exec(f->db, "INSERT INTO cases (case_id, village, item_code, item_name, item_min_level,"
                     " applicant_name, applicant_id_number, applicant_phone, request_text,"
@@ -331,11 +333,15 @@ static void test_stats_months_marked(void **state)
                     " version, registered_at_ms, due_at_ms, updated_at_ms) SELECT"
                     " ('01890000-0000-7000-8000-00000000000' || n)::uuid, '410423101201', 'MZ-001',"
                     " '咨询', 1, '李四', '410423199001011234', '13800000000', 'x', 'p1', '张三', 1,"
-                    " '410423101201', 1, 1, t, 0, 0 FROM (VALUES (2, 1796052600000),"
-                    " (3, 1796056200000), (4, 1796056200001)) v(n, t)");
+                    " '410423101201', 1, 1, t, 0, 0 FROM (VALUES (2, 1764516600000),"
+                    " (3, 1764520200000), (4, 1764520200001),"
+                    " (5, (extract(epoch FROM now()) * 1000)::bigint)) v(n, t)");
     v = pgt_scalar(f->db, "SELECT string_agg(month::text, ',' ORDER BY month)"
                           " FROM stats_month_dirty");
-    assert_string_equal(v, "0,682,683");
+    assert_string_equal(v, "0,670,671");
+    pgt_exec(f->db, "UPDATE cases SET urge_count = urge_count + 1 WHERE registered_at_ms > 1764520200001");
+    v = pgt_scalar(f->db, "SELECT count(*) FROM stats_month_dirty");
+    assert_string_equal(v, "3");
     free(v);
     /* Nothing is counted until asked. */
     assert_int_equal(pgt_count(f->db, "stats_month"), 0);

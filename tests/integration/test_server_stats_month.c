@@ -447,6 +447,12 @@ static void test_month_numbers(void **state)
     assert_int_equal(hi, countyd_stats_month_of(at(12, 1, 0)));
     assert_true(countyd_stats_full_months(at(10, 1, 0), at(12, 31, 0) + 86400000, NOW, &lo, &hi));
     assert_int_equal(hi, countyd_stats_month_of(NOW));
+    /* On a month's first day the month before is not kept yet: writes made
+     * while it went on did not mark it. */
+    assert_true(countyd_stats_full_months(at(10, 1, 0), at(12, 31, 0), at(12, 1, 23), &lo, &hi));
+    assert_int_equal(hi, countyd_stats_month_of(at(11, 1, 0)));
+    assert_true(countyd_stats_full_months(at(10, 1, 0), at(12, 31, 0), at(12, 2, 1), &lo, &hi));
+    assert_int_equal(hi, countyd_stats_month_of(at(12, 1, 0)));
 }
 
 int main(void)
