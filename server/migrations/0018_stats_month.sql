@@ -146,11 +146,14 @@ BEGIN
 END
 $$;
 
--- The first millisecond of the month the current statement began in.
+-- The first millisecond of the China month the current statement began
+-- in: sanji_stats_month_start(sanji_stats_month(now)), written with
+-- built-in functions only, as the triggers' WHEN evaluates it for every
+-- row written (test_server_stats_month compares the two).
 CREATE FUNCTION sanji_stats_month_now_start() RETURNS bigint
     LANGUAGE sql STABLE PARALLEL SAFE AS $$
-    SELECT sanji_stats_month_start(sanji_stats_month(
-        (extract(epoch FROM statement_timestamp()) * 1000)::bigint))
+    SELECT (extract(epoch FROM date_trunc('month', statement_timestamp() AT TIME ZONE
+        INTERVAL '+08:00') AT TIME ZONE INTERVAL '+08:00') * 1000)::bigint
 $$;
 
 -- A case's registration time is never changed once written, so the rows

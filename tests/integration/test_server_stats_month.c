@@ -439,6 +439,11 @@ static void test_month_numbers(void **state)
         assert_true(countyd_stats_month_start_ms(m) <= times[i]);
         assert_true(countyd_stats_month_start_ms(m + 1) > times[i]);
     }
+    /* The triggers' month of now is the month of now. */
+    assert_int_equal(count_of(f, "SELECT (sanji_stats_month_now_start() = sanji_stats_month_start("
+                                 "sanji_stats_month((extract(epoch FROM statement_timestamp())"
+                                 " * 1000)::bigint)))::int"),
+                     1);
     /* Full months: none in a month's part; this month is never one. */
     int32_t lo, hi;
     assert_false(countyd_stats_full_months(at(10, 1, 1), at(11, 30, 0), NOW, &lo, &hi));
