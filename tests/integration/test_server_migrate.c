@@ -339,7 +339,9 @@ static void test_stats_months_marked(void **state)
     v = pgt_scalar(f->db, "SELECT string_agg(month::text, ',' ORDER BY month)"
                           " FROM stats_month_dirty");
     assert_string_equal(v, "0,670,671");
-    pgt_exec(f->db, "UPDATE cases SET urge_count = urge_count + 1 WHERE registered_at_ms > 1764520200001");
+    free(v);
+    pgt_exec(f->db, "UPDATE cases SET urge_count = urge_count + 1"
+                    " WHERE registered_at_ms > 1764520200001");
     v = pgt_scalar(f->db, "SELECT count(*) FROM stats_month_dirty");
     assert_string_equal(v, "3");
     free(v);
