@@ -5,11 +5,11 @@
  */
 #include "csv.h"
 
-#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "fileio.h"
 #include "utf8.h"
 
 /* A growable byte buffer for the field being read. */
@@ -237,45 +237,19 @@ done:
 int sj_csv_read(const char *path, sj_csv *out, sj_error *err)
 {
     memset(out, 0, sizeof(*out));
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return sj_error_set(err, SJ_EIO, "%s: 无法打开文件 (cannot open): %s", path, strerror(errno));
-    char *text = NULL;
-    size_t n = 0, cap = 0;
-    int rc = 0;
-    for (;;) {
-        if (n + 65536 > cap) {
-            cap = cap ? cap * 2 : 65536;
-            if (cap > SJ_CSV_MAX_BYTES + 65536) {
-                rc = sj_error_set(err, SJ_ETOOBIG, "%s: 文件过大 (larger than %u bytes)", path,
-                                  SJ_CSV_MAX_BYTES);
-                goto out;
-            }
-            char *p = realloc(text, cap);
-            if (!p) {
-                rc = sj_error_set(err, SJ_ENOMEM, "%s: out of memory", path);
-                goto out;
-            }
-            text = p;
-        }
-        size_t got = fread(text + n, 1, cap - n, f);
-        n += got;
-        if (got == 0)
-            break;
-    }
-    if (ferror(f)) {
-        rc = sj_error_set(err, SJ_EIO, "%s: 读取失败 (read error): %s", path, strerror(errno));
-        goto out;
-    }
-    if (n > SJ_CSV_MAX_BYTES) {
-        rc = sj_error_set(err, SJ_ETOOBIG, "%s: 文件过大 (larger than %u bytes)", path,
-                          SJ_CSV_MAX_BYTES);
-        goto out;
-    }
-    rc = sj_csv_parse(path, text ? text : "", n, out, err);
-out:
+    uint8_t *text = NULL;
+    size_t n = 0;
+    sj_error why;
+    int rc = sj_file_read_all(path, SJ_CSV_MAX_BYTES, &text, &n, &why);
+    if (rc == SJ_ETOOBIG)
+        return sj_error_set(err, SJ_ETOOBIG, "%s: 文件过大 (larger than %u bytes)", path,
+                            SJ_CSV_MAX_BYTES);
+    if (rc == SJ_ENOMEM)
+        return sj_error_set(err, SJ_ENOMEM, "%s: out of memory", path);
+    if (rc != 0) /* no such file, or not readable: the reason as fileio gives it */
+        return sj_error_set(err, SJ_EIO, "无法打开文件 (cannot open): %s", why.message);
+    rc = sj_csv_parse(path, (const char *)text, n, out, err);
     free(text);
-    fclose(f);
     return rc;
 }
 

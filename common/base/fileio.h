@@ -1,7 +1,7 @@
 /*
  * fileio.h - a whole file read into memory, with a size limit: the one
  * reader behind the CLI's attachments, the enrolment bundle and the files
- * it replaces, and the relay's CRL.
+ * it replaces, the relay's CRL and the CSV files (csv.c sj_csv_read()).
  *
  * Entry points: sj_file_read_all().
  */
