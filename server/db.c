@@ -15,7 +15,7 @@
  * mode (libpq 14 and later) through the same cache: a statement not yet
  * prepared on the connection is prepared in the same pipeline.
  *
- * Entry points: countyd_db_connect(), countyd_db_exec(), countyd_db_query(),
+ * Entry points: countyd_db_connect(), countyd_db_exec(), countyd_db_end(), countyd_db_query(),
  * countyd_db_pipeline(), countyd_db_fail(), countyd_db_sqlstate(),
  * countyd_db_text_array(), countyd_db_text_array_nulls().
  */
@@ -209,6 +209,17 @@ int countyd_db_exec(PGconn *db, const char *sql, int n, const char *const *param
     PGresult *res;
     int rc = countyd_db_query(db, sql, n, params, &res, err);
     PQclear(res);
+    return rc;
+}
+
+int countyd_db_end(PGconn *db, int rc, sj_error *err)
+{
+    if (rc == 0)
+        rc = countyd_db_exec(db, "COMMIT", 0, NULL, err);
+    if (rc != 0) {
+        sj_error ignored;
+        (void)countyd_db_exec(db, "ROLLBACK", 0, NULL, &ignored);
+    }
     return rc;
 }
 

@@ -34,6 +34,11 @@ int countyd_db_connect(const char *conninfo, PGconn **out, sj_error *err);
  * SJ_EDB_CONN (the connection is gone). */
 int countyd_db_exec(PGconn *db, const char *sql, int n, const char *const *params, sj_error *err);
 
+/* Ends the transaction a BEGIN opened: COMMIT when rc is 0, and ROLLBACK
+ * when rc is not or the COMMIT failed (the rollback's own failure is
+ * ignored: err keeps the first error).  Returns rc, or the COMMIT's. */
+int countyd_db_end(PGconn *db, int rc, sj_error *err);
+
 /* Same, keeping the result (command or rows) in *out for the caller. */
 int countyd_db_query(PGconn *db, const char *sql, int n, const char *const *params,
                      PGresult **out, sj_error *err);

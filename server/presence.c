@@ -107,12 +107,7 @@ int countyd_presence_note(PGconn *db, const sj_calendar *cal, const countyd_duty
     int rc = countyd_db_exec(db, "BEGIN", 0, NULL, err);
     for (size_t i = 0; rc == 0 && i < st->n_stations; i++)
         rc = note_station(db, cal, d, relay_unit, st->stations[i], now_ms, err);
-    if (rc == 0)
-        return countyd_db_exec(db, "COMMIT", 0, NULL, err);
-    sj_error keep = *err;
-    (void)countyd_db_exec(db, "ROLLBACK", 0, NULL, NULL);
-    *err = keep;
-    return rc;
+    return countyd_db_end(db, rc, err);
 }
 
 /* The last working day before day (at most a month back; -1 if none). */

@@ -496,12 +496,8 @@ static int run_statistics(PGconn *db, const char *sql, int n, const char *const 
         rc = countyd_db_exec(db, "SET LOCAL plan_cache_mode = force_custom_plan", 0, NULL, err);
     if (rc == 0)
         rc = countyd_db_query(db, sql, n, p, &res, err);
-    if (rc == 0)
-        rc = countyd_db_exec(db, "COMMIT", 0, NULL, err);
-    if (rc != 0) {
+    if ((rc = countyd_db_end(db, rc, err)) != 0) {
         PQclear(res);
-        sj_error ignored;
-        (void)countyd_db_exec(db, "ROLLBACK", 0, NULL, &ignored);
         return rc;
     }
     *res_out = res;

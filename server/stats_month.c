@@ -143,12 +143,7 @@ static int count_month(PGconn *db, const sj_calendar *cal, const char *fp, int32
                              " SET calendar = excluded.calendar, counted_at = now(),"
                              " gen = nextval('stats_month_gen')",
                              2, pstate, err);
-    if (rc == 0)
-        rc = countyd_db_exec(db, "COMMIT", 0, NULL, err);
-    if (rc != 0) {
-        sj_error ignored;
-        (void)countyd_db_exec(db, "ROLLBACK", 0, NULL, &ignored);
-    }
+    rc = countyd_db_end(db, rc, err);
     free(days);
     return rc;
 }
@@ -221,12 +216,7 @@ static int add_up_years(PGconn *db, const sj_calendar *cal, int32_t m_lo, int32_
                                  py, err);
         if (rc == 0)
             rc = countyd_db_exec(db, YEAR_SQL, 2, py, err);
-        if (rc == 0)
-            rc = countyd_db_exec(db, "COMMIT", 0, NULL, err);
-        if (rc != 0) {
-            sj_error ignored;
-            (void)countyd_db_exec(db, "ROLLBACK", 0, NULL, &ignored);
-        }
+        rc = countyd_db_end(db, rc, err);
     }
     PQclear(res);
     return rc;
