@@ -57,6 +57,13 @@ int countyd_feed_load(PGconn *db, countyd_arena *a, const countyd_feed_cursor *c
     snprintf(lim, sizeof(lim), "%zu", limit);
     const char *p[] = {vs, afters, uptos, limit ? lim : NULL};
     PGresult *res;
+    /* Each feed row's event and case are looked up by primary key in a
+     * LATERAL ... LIMIT 1, which the planner cannot turn into a join: the
+     * statement is prepared once and its generic plan kept, and a plain
+     * join planned while case_event was small (a new county, before
+     * autovacuum's first ANALYZE) became a hash join over a sequential
+     * scan of every event, paid again at every commit (docs/PERFORMANCE.md
+     * "The feed read back after a commit"). */
     rc = countyd_db_query(
         db,
         "SELECT f.village, f.seq, " COUNTYD_CASE_COLUMNS ", " COUNTYD_EVENT_COLUMNS
@@ -65,8 +72,9 @@ int countyd_feed_load(PGconn *db, countyd_arena *a, const countyd_feed_cursor *c
         "  AND f.seq > q.after"
         "  AND f.seq <= CASE WHEN q.upto = 0 THEN 9223372036854775807 ELSE q.upto END"
         "  ORDER BY f.seq LIMIT $4::bigint) f"
-        " JOIN case_event e ON e.case_id = f.case_id AND e.seq = f.event_seq"
-        " JOIN cases c ON c.case_id = f.case_id"
+        " CROSS JOIN LATERAL (SELECT * FROM case_event e WHERE e.case_id = f.case_id"
+        "  AND e.seq = f.event_seq LIMIT 1) e"
+        " CROSS JOIN LATERAL (SELECT * FROM cases c WHERE c.case_id = f.case_id LIMIT 1) c"
         " ORDER BY f.village, f.seq LIMIT $4::bigint",
         4, p, &res, err);
     if (rc != 0)
