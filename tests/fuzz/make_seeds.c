@@ -1,6 +1,7 @@
 /*
  * make_seeds.c - writes the seed corpora of fuzz_config, fuzz_csv,
- * fuzz_case and fuzz_identity, so that the fuzzers start from real inputs:
+ * fuzz_case, fuzz_identity and fuzz_case_delta, so that the fuzzers start
+ * from real inputs:
  *
  *   OUT/config/   deploy/examples/ configurations and filled-in configurations, for
  *                 each key table (first byte 0 relay, 1 county, 2 all types)
@@ -9,6 +10,10 @@
  *                 from a consistent case, and a few refusals, encoded as
  *                 case_input.h reads them
  *   OUT/identity/ node URIs, node ids, ID numbers, phones
+ *   OUT/delta/    feed deltas sj_case_delta_make() makes between real steps
+ *                 of a case (resolved, materials requested, urged, escalated,
+ *                 withdrawn, reopened ...), encoded as delta_input.h reads
+ *                 them: on a fixed base and with the base in the input
  *
  * and OUT/NAME.list, the comma-separated file list for libFuzzer's
  * -seed_inputs=@OUT/NAME.list.
@@ -22,7 +27,9 @@
 #include <sys/stat.h>
 
 #include "case.h"
+#include "case_delta.h"
 #include "case_input.h"
+#include "delta_input.h"
 
 typedef struct seeds {
     const char *out;
@@ -321,6 +328,124 @@ static void identity_seeds(seeds *s)
     }
 }
 
+/* One step of a case, as the relay sends it: the delta from base to next,
+ * on the fixed base (mode base << 2) and with the base in the input. */
+static void delta_seed(seeds *s, const char *name, unsigned base_no, const Sanji__Case *base,
+                       const Sanji__Case *next)
+{
+    Sanji__CaseDelta *d = NULL;
+    sj_error err;
+    if (sj_case_delta_make(base, next, &d, &err) != 0) {
+        fprintf(stderr, "delta %s: %s\n", name, err.message);
+        s->bad = 1;
+        return;
+    }
+    static const uint8_t modes[] = {0, FUZZ_DELTA_SPLIT};
+    for (size_t m = 0; m < sizeof modes; m++) {
+        uint8_t mode = (uint8_t)(modes[m] | base_no << 2);
+        size_t len;
+        uint8_t *in = fuzz_delta_encode(mode, base, d, &len);
+        if (in == NULL) {
+            s->bad = 1;
+            break;
+        }
+        char file[64];
+        snprintf(file, sizeof(file), "%s-%s", name, m ? "split" : "fixed");
+        seed(s, file, in, 1, in + 1, len - 1);
+        free(in);
+    }
+    sanji__case_delta__free_unpacked(d, NULL);
+}
+
+static void delta_seeds(seeds *s)
+{
+    static char *more[] = {"户口簿", "收入证明", "残疾证", "村委会证明"};
+    Sanji__Case base, next;
+    Sanji__Applicant ba, na, masked;
+
+    /* Accepted by the township (base 0). */
+    fuzz_delta_base(0, &base, &ba);
+    fuzz_delta_base(0, &next, &na);
+    delta_seed(s, "unchanged", 0, &base, &next);
+    next.urge_count = 2; /* 催办: the version stays */
+    next.updated_at_ms += 3600000;
+    delta_seed(s, "urged", 0, &base, &next);
+    fuzz_delta_base(0, &next, &na);
+    next.status = SANJI__CASE_STATUS__CASE_STATUS_WAITING_MATERIALS;
+    next.resume_status = SANJI__CASE_STATUS__CASE_STATUS_ACCEPTED_TOWNSHIP;
+    next.version = 5;
+    next.materials = more;
+    next.n_materials = 4;
+    next.materials_rounds = 2;
+    next.paused_at_ms = 1700100000000;
+    next.updated_at_ms = 1700100000000;
+    next.notify_state = SANJI__NOTIFY_STATE__NOTIFY_STATE_PENDING;
+    delta_seed(s, "materials", 0, &base, &next);
+    fuzz_delta_base(0, &next, &na);
+    next.status = SANJI__CASE_STATUS__CASE_STATUS_RESOLVED;
+    next.version = 5;
+    next.result = "已纳入低保，按月发放";
+    next.resolved_level = SANJI__LEVEL__LEVEL_TOWNSHIP;
+    next.resolved_unit = "410423101000";
+    next.handling = SANJI__HANDLING_TYPE__HANDLING_UNDERTAKEN;
+    next.materials = NULL;
+    next.n_materials = 0;
+    next.assignee = "";
+    next.assignee_name = "";
+    next.notify_state = SANJI__NOTIFY_STATE__NOTIFY_STATE_PENDING;
+    next.updated_at_ms = 1700200000000;
+    delta_seed(s, "resolved", 0, &base, &next);
+    fuzz_delta_base(0, &next, &na);
+    sanji__applicant__init(&masked); /* the county sees the applicant masked */
+    masked.name = "张*";
+    masked.id_number = "4104**********1234";
+    masked.phone = "138****0000";
+    next.applicant = &masked;
+    next.status = SANJI__CASE_STATUS__CASE_STATUS_ESCALATED_COUNTY;
+    next.holder_level = SANJI__LEVEL__LEVEL_COUNTY;
+    next.holder_unit = "410423000000";
+    next.version = 5;
+    next.reached_county = 1;
+    next.assignee = "";
+    next.assignee_name = "";
+    delta_seed(s, "escalated", 0, &base, &next);
+
+    /* Just registered at the village (base 1). */
+    fuzz_delta_base(1, &base, &ba);
+    fuzz_delta_base(1, &next, &na);
+    next.number = "410423-20261124-00017";
+    next.status = SANJI__CASE_STATUS__CASE_STATUS_ESCALATED_TOWNSHIP;
+    next.holder_level = SANJI__LEVEL__LEVEL_TOWNSHIP;
+    next.holder_unit = "410423101000";
+    next.version = 2;
+    next.escalated = 1;
+    next.due_at_ms = 1764259200000;
+    next.updated_at_ms = 1764000600000;
+    delta_seed(s, "to-township", 1, &base, &next);
+    fuzz_delta_base(1, &next, &na);
+    next.status = SANJI__CASE_STATUS__CASE_STATUS_WITHDRAWN;
+    next.version = 2;
+    next.return_reason = "申请人撤回";
+    next.closed_at_ms = 1764003600000;
+    next.applicant = NULL;
+    next.urgent = 0;
+    delta_seed(s, "withdrawn", 1, &base, &next);
+
+    /* Closed after a 差评 (base 2). */
+    fuzz_delta_base(2, &base, &ba);
+    fuzz_delta_base(2, &next, &na);
+    next.status = SANJI__CASE_STATUS__CASE_STATUS_UNSATISFIED;
+    next.version = 10;
+    next.closed_at_ms = 0;
+    next.satisfaction = SANJI__SATISFACTION__SATISFACTION_UNSPECIFIED;
+    next.rectified_at_ms = 0;
+    next.called_back_at_ms = 0;
+    next.rectify_late = 1;
+    next.notify_state = SANJI__NOTIFY_STATE__NOTIFY_STATE_FAILED;
+    next.notify_attempts = 3;
+    delta_seed(s, "reopened", 2, &base, &next);
+}
+
 int main(int argc, char **argv)
 {
     if (argc != 3) {
@@ -340,6 +465,9 @@ int main(int argc, char **argv)
     bad |= seeds_end(&s);
     seeds_begin(&s, argv[1], "identity");
     identity_seeds(&s);
+    bad |= seeds_end(&s);
+    seeds_begin(&s, argv[1], "delta");
+    delta_seeds(&s);
     bad |= seeds_end(&s);
     return bad;
 }
