@@ -79,6 +79,31 @@ static size_t count_of(const void *msg, const ProtobufCFieldDescriptor *f)
     return *(const size_t *)((const char *)msg + f->quantifier_offset);
 }
 
+/* m, or a message inside it (the Applicant), holds fields this program does
+ * not know.  A delta never carries them: a case holding one is sent whole.
+ * Not only because such a field cannot be named in `cleared`: protobuf-c
+ * reads some it cannot read back once packed (a tag 0 spelled in two
+ * bytes), so a case rebuilt with one may not even unpack. */
+static bool holds_unknown(const ProtobufCMessage *m)
+{
+    if (m->n_unknown_fields > 0)
+        return true;
+    const ProtobufCMessageDescriptor *d = m->descriptor;
+    for (unsigned i = 0; i < d->n_fields; i++) {
+        const ProtobufCFieldDescriptor *f = &d->fields[i];
+        if (f->type != PROTOBUF_C_TYPE_MESSAGE)
+            continue;
+        size_t n = f->label == PROTOBUF_C_LABEL_REPEATED ? count_of(m, f) : 1;
+        ProtobufCMessage *const *v = f->label == PROTOBUF_C_LABEL_REPEATED
+                                         ? *(ProtobufCMessage *const *const *)member(m, f)
+                                         : (ProtobufCMessage *const *)member(m, f);
+        for (size_t k = 0; k < n; k++)
+            if (v[k] != NULL && holds_unknown(v[k]))
+                return true;
+    }
+    return false;
+}
+
 /* Packs m into a fresh buffer; NULL when out of memory. */
 static uint8_t *pack_message(const ProtobufCMessage *m, size_t *len)
 {
@@ -206,7 +231,7 @@ int sj_case_delta_make(const Sanji__Case *base, const Sanji__Case *next, Sanji__
     if (base == NULL || next == NULL || base->case_id.len != 16 || next->case_id.len != 16 ||
         memcmp(base->case_id.data, next->case_id.data, 16) != 0)
         return sj_error_set(err, SJ_EINVAL, "a delta joins two versions of one case");
-    if (base->base.n_unknown_fields > 0 || next->base.n_unknown_fields > 0)
+    if (holds_unknown(&base->base) || holds_unknown(&next->base))
         return sj_error_set(err, SJ_EINVAL,
                             "the case has fields this program does not know: send it whole");
     const ProtobufCMessageDescriptor *d = case_desc();
@@ -254,7 +279,7 @@ static int delta_valid(const Sanji__CaseDelta *dl, bool *clear, sj_error *err)
     const ProtobufCMessageDescriptor *d = case_desc();
     if (dl == NULL || dl->set == NULL)
         return sj_error_set(err, SJ_EDELTA_BAD, "a feed delta without its case");
-    if (dl->set->base.n_unknown_fields > 0 || dl->base.n_unknown_fields > 0)
+    if (dl->base.n_unknown_fields > 0 || holds_unknown(&dl->set->base))
         return sj_error_set(err, SJ_EDELTA_BAD,
                             "a feed delta with fields this program does not know");
     if (dl->set->case_id.len != 16)
@@ -295,14 +320,15 @@ int sj_case_delta_apply(const Sanji__Case *base, uint64_t base_version, const Sa
                           "the stored case is at version %llu, the feed delta needs %llu",
                           base ? (unsigned long long)base->version : 0ull,
                           (unsigned long long)base_version);
+    if (rc == 0 && holds_unknown(&base->base))
+        rc = sj_error_set(err, SJ_EDELTA_BASE, "the stored case has fields this program does not "
+                          "know, so no feed delta is made from it");
     if (rc != 0) {
         free(clear);
         return rc;
     }
     /* A shallow copy of the base with the delta's fields in place. */
     Sanji__Case r = *base;
-    r.base.n_unknown_fields = 0;
-    r.base.unknown_fields = NULL;
     for (unsigned i = 0; i < d->n_fields; i++) {
         const ProtobufCFieldDescriptor *f = &d->fields[i];
         if (clear[i])

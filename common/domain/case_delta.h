@@ -35,7 +35,8 @@
 /* The delta that turns base into next, owned by the caller (free with
  * sanji__case_delta__free_unpacked(*out, NULL)).  SJ_EINVAL when the two are
  * not the same case or either holds fields this program does not know (the
- * sender then sends the whole snapshot); SJ_ENOMEM. */
+ * sender then sends the whole snapshot), in the case or in its Applicant;
+ * SJ_ENOMEM. */
 int sj_case_delta_make(const Sanji__Case *base, const Sanji__Case *next, Sanji__CaseDelta **out,
                        sj_error *err);
 
@@ -43,11 +44,13 @@ int sj_case_delta_make(const Sanji__Case *base, const Sanji__Case *next, Sanji__
  * caller (free with sanji__case__free_unpacked(*out, NULL)).  Nothing is
  * made unless it is exactly the sender's case:
  *   SJ_EDELTA_BAD   d names a field Case does not have, clears the case id,
- *                   both sets and clears a field, carries unknown fields,
- *                   or sets a case id other than base's (or none);
- *   SJ_EDELTA_BASE  base is NULL, not at base_version, or the rebuilt case
- *                   fails the check (base is not the sender's base): the
- *                   receiver must get the whole snapshot;
+ *                   both sets and clears a field, carries unknown fields
+ *                   (in the case or in its Applicant), or sets a case id
+ *                   other than base's (or none);
+ *   SJ_EDELTA_BASE  base is NULL, not at base_version, holds unknown
+ *                   fields (no delta is made from such a case), or the
+ *                   rebuilt case fails the check (base is not the sender's
+ *                   base): the receiver must get the whole snapshot;
  *   SJ_ENOMEM. */
 int sj_case_delta_apply(const Sanji__Case *base, uint64_t base_version, const Sanji__CaseDelta *d,
                         Sanji__Case **out, sj_error *err);

@@ -10,7 +10,8 @@
  *
  * Asserts, whatever the bytes:
  *   - a refusal is SJ_EDELTA_BAD or SJ_EDELTA_BASE with a message, and no
- *     case; a delta at a version other than the base's is never taken;
+ *     case; a delta at a version other than the base's, a delta or a base
+ *     holding unknown fields (in the case or its Applicant) is never taken;
  *   - an accepted delta gives a case that packs to bytes whose FNV-1a 64
  *     (computed here) is the delta's check, that unpack and pack again to
  *     the same bytes, with the base's case id, every field the delta clears
@@ -177,6 +178,26 @@ static bool field_same(const ProtobufCFieldDescriptor *f, const void *a, const v
     return true;
 }
 
+/* m or a message inside it holds fields this program does not know. */
+static bool holds_unknown(const ProtobufCMessage *m)
+{
+    if (m->n_unknown_fields > 0)
+        return true;
+    for (unsigned i = 0; i < m->descriptor->n_fields; i++) {
+        const ProtobufCFieldDescriptor *f = &m->descriptor->fields[i];
+        if (f->type != PROTOBUF_C_TYPE_MESSAGE)
+            continue;
+        bool rep = f->label == PROTOBUF_C_LABEL_REPEATED;
+        size_t n = rep ? count_of(m, f) : 1;
+        ProtobufCMessage *const *v = rep ? *(ProtobufCMessage *const *const *)at(m, f)
+                                         : (ProtobufCMessage *const *)at(m, f);
+        for (size_t k = 0; k < n; k++)
+            if (v[k] != NULL && holds_unknown(v[k]))
+                return true;
+    }
+    return false;
+}
+
 static bool clears(const Sanji__CaseDelta *d, uint32_t id)
 {
     for (size_t i = 0; i < d->n_cleared; i++)
@@ -225,7 +246,8 @@ static void apply_wire(const Sanji__Case *base, const Sanji__CaseDelta *d, const
     sanji__case_delta__free_unpacked(w, NULL);
 }
 
-/* make(base, next): refused only for two different cases or unknown fields;
+/* make(base, next): refused only for two different cases or unknown fields
+ * (in the case or its Applicant);
  * otherwise its delta names only what changed (within `allowed` when given)
  * and rebuilds next to the byte. */
 static void make_round_trip(const Sanji__Case *base, const Sanji__Case *next,
@@ -237,7 +259,7 @@ static void make_round_trip(const Sanji__Case *base, const Sanji__Case *next,
     if (rc != 0) {
         bool other = base->case_id.len != 16 || next->case_id.len != 16 ||
                      memcmp(base->case_id.data, next->case_id.data, 16) != 0;
-        bool unknown = base->base.n_unknown_fields > 0 || next->base.n_unknown_fields > 0;
+        bool unknown = holds_unknown(&base->base) || holds_unknown(&next->base);
         if (rc != SJ_EINVAL || err.code != rc || err.message[0] == '\0' || d != NULL ||
             !(other || unknown))
             abort();
@@ -357,7 +379,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         if (rc != 0) {
             check_refusal(rc, &err, out);
         } else {
-            if (version != base->version)
+            if (version != base->version || holds_unknown(&base->base) ||
+                holds_unknown(&dl->set->base) || dl->base.n_unknown_fields > 0)
                 abort();
             check_accepted(base, dl, out);
             sanji__case__free_unpacked(out, NULL);

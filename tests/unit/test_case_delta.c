@@ -5,10 +5,14 @@
  * the nested Applicant changed, added and removed; a base at another version
  * or with other content is refused, never rebuilt wrongly; hostile deltas
  * (unknown field numbers, the case id cleared, a field both set and cleared,
- * unknown fields, mangled bytes) give a clear error and no case.
+ * unknown fields, mangled bytes) give a clear error and no case; unknown
+ * fields inside the Applicant are refused like those of the case itself,
+ * even ones protobuf-c reads but cannot read back once packed (a tag 0
+ * spelled in two bytes), never reported as out of memory.
  */
 #include <setjmp.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -472,6 +476,78 @@ static void test_unknown_fields_not_made(void **state)
     free(q);
 }
 
+/* An Applicant read from the wire with a field this program does not know:
+ * field 4 (varint 7), or field 0 spelled in two bytes (0x80 0x00, varint
+ * 0x27), which protobuf-c reads but packs as 0x00, which it then refuses. */
+static Sanji__Applicant *applicant_with_unknown(bool tag_zero)
+{
+    uint8_t b[] = {0x0a, 0x06, 0xe5, 0xbc, 0xa0, 0xe4, 0xb8, 0x89, /* name 张三 */
+                   0x80, 0x00, 0x27};
+    size_t n = sizeof b;
+    if (!tag_zero) {
+        b[8] = 0x20; /* field 4, varint */
+        b[9] = 0x07;
+        n = sizeof b - 1;
+    }
+    Sanji__Applicant *a = sanji__applicant__unpack(NULL, n, b);
+    assert_non_null(a);
+    assert_int_equal(a->base.n_unknown_fields, 1);
+    return a;
+}
+
+static void test_unknown_applicant_fields(void **state)
+{
+    (void)state;
+    for (int tag_zero = 1; tag_zero >= 0; tag_zero--) {
+        print_message("applicant with %s\n", tag_zero ? "field 0" : "field 4");
+        Sanji__Applicant *odd = applicant_with_unknown(tag_zero);
+        Sanji__Case base, next, odd_base;
+        Sanji__Applicant a1, a2, a3;
+        rich_case(&base, &a1);
+        rich_case(&next, &a2);
+        next.version = 5;
+        next.status = SANJI__CASE_STATUS__CASE_STATUS_RESOLVED;
+        Sanji__CaseDelta *d = NULL;
+        sj_error err;
+
+        /* make: the new applicant, or the old, holds a field this program
+         * does not know: the sender sends the case whole. */
+        next.applicant = odd;
+        assert_int_equal(sj_case_delta_make(&base, &next, &d, &err), SJ_EINVAL);
+        assert_null(d);
+        assert_non_null(strstr(err.message, "does not know"));
+        rich_case(&odd_base, &a3);
+        odd_base.applicant = odd;
+        next.applicant = &a2;
+        assert_int_equal(sj_case_delta_make(&odd_base, &next, &d, &err), SJ_EINVAL);
+        assert_null(d);
+
+        /* apply: a delta whose applicant carries such a field, with the
+         * check of exactly the case it would make, is refused as bad. */
+        Sanji__CaseDelta *good = make_delta(&base, &next);
+        Sanji__Case set = *good->set;
+        set.applicant = odd;
+        next.applicant = odd;
+        Sanji__CaseDelta h = *good;
+        h.set = &set;
+        h.check = sj_case_delta_check(&next);
+        Sanji__Case *got = NULL;
+        assert_int_equal(sj_case_delta_apply(&base, 4, &h, &got, &err), SJ_EDELTA_BAD);
+        assert_null(got);
+        assert_non_null(strstr(err.message, "does not know"));
+
+        /* apply on a stored case whose applicant holds such a field: no
+         * honest delta is made from it (make refuses it above), so the
+         * receiver needs the whole case, whatever the check says. */
+        h = *good;
+        h.check = sj_case_delta_check(&next); /* next carries odd too */
+        assert_int_equal(sj_case_delta_apply(&odd_base, 4, &h, &got, &err), SJ_EDELTA_BASE);
+        assert_null(got);
+        sanji__case_delta__free_unpacked(good, NULL);
+        sanji__applicant__free_unpacked(odd, NULL);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -481,6 +557,7 @@ int main(void)
         cmocka_unit_test(test_hostile),
         cmocka_unit_test(test_mangled),
         cmocka_unit_test(test_unknown_fields_not_made),
+        cmocka_unit_test(test_unknown_applicant_fields),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
