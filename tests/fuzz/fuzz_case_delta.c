@@ -374,8 +374,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (dl != NULL) {
         Sanji__Case *out = (Sanji__Case *)&out; /* must come back NULL on a refusal */
         sj_error err;
-        int rc;
-        rc = sj_case_delta_apply(base, version, dl, &out, &err);
+        int rc = sj_case_delta_apply(base, version, dl, &out, &err);
         if (rc != 0) {
             check_refusal(rc, &err, out);
         } else {

@@ -445,6 +445,37 @@ static void delta_seeds(seeds *s)
     next.notify_attempts = 3;
     delta_seed(s, "reopened", 2, &base, &next);
 
+    /* A station's stored case from a newer county (field 900, varint 7,
+     * which this program does not know) and the delta made from the same
+     * case without it: refused, the station needs the case whole. */
+    fuzz_delta_base(0, &base, &ba);
+    fuzz_delta_base(0, &next, &na);
+    next.urge_count = 2;
+    Sanji__CaseDelta *d = NULL;
+    sj_error err;
+    size_t blen = sanji__case__get_packed_size(&base);
+    uint8_t *bytes = malloc(blen + 3);
+    Sanji__Case *newer = NULL;
+    if (bytes != NULL) {
+        sanji__case__pack(&base, bytes);
+        memcpy(bytes + blen, "\xa0\x38\x07", 3);
+        newer = sanji__case__unpack(NULL, blen + 3, bytes);
+    }
+    uint8_t *in = NULL;
+    size_t len = 0;
+    if (newer != NULL && sj_case_delta_make(&base, &next, &d, &err) == 0)
+        in = fuzz_delta_encode(FUZZ_DELTA_SPLIT, newer, d, &len);
+    if (in != NULL)
+        seed(s, "newer-base-split", in, 1, in + 1, len - 1);
+    else
+        s->bad = 1;
+    free(in);
+    free(bytes);
+    if (d != NULL)
+        sanji__case_delta__free_unpacked(d, NULL);
+    if (newer != NULL)
+        sanji__case__free_unpacked(newer, NULL);
+
     /* Regression: a delta on base 0 whose set's Applicant holds an unknown
      * field 0 spelled in two bytes (0x80 0x00), which protobuf-c reads but
      * cannot read back once packed: sj_case_delta_make() from the base to
