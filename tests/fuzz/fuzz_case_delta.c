@@ -178,7 +178,8 @@ static bool field_same(const ProtobufCFieldDescriptor *f, const void *a, const v
     return true;
 }
 
-/* m or a message inside it holds fields this program does not know. */
+/* m or a message inside it holds fields this program does not know (the
+ * target's own model, apart from case_delta.c's, as the check is). */
 static bool holds_unknown(const ProtobufCMessage *m)
 {
     if (m->n_unknown_fields > 0)
