@@ -178,7 +178,10 @@ static int drop_stale(relay_cache *c, sj_error *err)
 static int write_some(relay_cache *c, bool check, size_t *n, sj_error *err)
 {
     *n = 0;
-    if (sqlite3_exec(c->w, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK)
+    /* Deferred: BEGIN IMMEDIATE would take the write lock of the attached
+     * store as well, and hold the relay's own writes up; the cache file
+     * has no other writer. */
+    if (sqlite3_exec(c->w, "BEGIN", NULL, NULL, NULL) != SQLITE_OK)
         return db_fail(c, c->w, err, "BEGIN");
     int rc = check ? drop_stale(c, err) : 0;
     char village[32] = "";
@@ -241,16 +244,32 @@ static void wait_until(relay_cache *c, int64_t at_mono_ms)
     pthread_cond_timedwait(&c->work, &c->mu, &ts);
 }
 
+/* Copies the store's WAL into the store file, without holding up its
+ * writer (PASSIVE); the relay's own connection does not checkpoint
+ * (relay_cache_open()), so that the copy and its fsync of the store file
+ * stay off the relay's loop. */
+static void checkpoint_store(relay_cache *c)
+{
+    sqlite3_exec(c->w, "PRAGMA s.wal_checkpoint(PASSIVE)", NULL, NULL, NULL);
+}
+
 static void *writer_main(void *arg)
 {
     relay_cache *c = arg;
     pthread_mutex_lock(&c->mu);
+    int64_t checkpoint_at = mono_ms() + RELAY_CACHE_WAIT_MS;
     for (;;) {
+        if (mono_ms() >= checkpoint_at) {
+            pthread_mutex_unlock(&c->mu);
+            checkpoint_store(c);
+            pthread_mutex_lock(&c->mu);
+            checkpoint_at = mono_ms() + RELAY_CACHE_WAIT_MS;
+        }
         if (!batch_due(c)) {
-            if (c->committed > c->written)
-                wait_until(c, c->first_ms + RELAY_CACHE_WAIT_MS);
-            else
-                pthread_cond_wait(&c->work, &c->mu);
+            int64_t until = checkpoint_at;
+            if (c->committed > c->written && c->first_ms + RELAY_CACHE_WAIT_MS < until)
+                until = c->first_ms + RELAY_CACHE_WAIT_MS;
+            wait_until(c, until);
             continue;
         }
         if (c->stop && !c->first && c->committed == c->written)

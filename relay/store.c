@@ -469,6 +469,10 @@ static int open_common(const char *path, const char *node_id, bool read_only, re
     /* Its writer first writes what a stop or a crash left out. */
     if ((rc = relay_cache_open(path, read_only, &st->cc, err)) != 0)
         goto fail;
+    /* The cache's thread checkpoints the WAL (case_cache.h): the copy and
+     * its fsync of this file stay off the loop. */
+    if (!read_only)
+        sqlite3_exec(st->db, "PRAGMA wal_autocheckpoint=0", NULL, NULL, NULL);
     *out = st;
     return 0;
 fail:
