@@ -5,8 +5,10 @@
  *
  * Format 6 (docs/RELAY.md "Format 6"): an upward message is written once;
  * the writer keeps the queue in memory (queue_index.h) and a message is
- * settled by its result row; the case cache is written from the stored
- * feed in batches (cache_catch_up()).
+ * settled by its result row.  Format 7: the case cache is a file of its
+ * own, written from the stored feed by a thread of its own
+ * (case_cache.h); this store keeps the feed updates the cache has not
+ * written yet in memory, so that a case read sees them at once.
  *
  * Entry points: the relay_store_* functions of store.h.
  */
@@ -19,6 +21,7 @@
 
 #include <sqlite3.h>
 
+#include "case_cache.h"
 #include "case_search.h"
 #include "feed_cursor.h"
 #include "orgunit.h"
@@ -44,21 +47,24 @@ struct relay_store {
      * when the rows with the highest were deleted (the forwarding side
      * resumes after the last seq it sent). */
     int64_t next_seq;
-    /* Format 6: feed updates stored but not yet written into the case
-     * cache (cases, events), oldest first, each the update as packed for
-     * the feed row; written CACHE_BATCH at a time or CACHE_WAIT_MS after
-     * the oldest, and before any read of the cache (cache_catch_up()).
-     * need_replay: a rollback lost the list; the cache is caught up from
-     * the feed table instead. */
+    /* Format 7: the case cache (case_cache.h), and the feed updates stored
+     * and not yet written into it, oldest first, each as packed for its
+     * feed row: gen is the cache's number of the commit that held it
+     * (relay_cache_committed()), 0 while uncommitted.  Dropped once the
+     * cache has written their commit.  sync_gen: a commit whose updates
+     * could not all be kept here (no memory); case reads wait for the
+     * cache until it has written that commit. */
+    relay_cache *cc;
     struct cache_pending {
         uint8_t case_id[16];
         bool has_case;
+        uint64_t gen;
         uint8_t *pb;
         size_t len;
     } *pend;
     size_t n_pend, cap_pend;
-    int64_t pend_first_ms;
-    bool need_replay;
+    bool pend_lost;
+    uint64_t sync_gen;
     /* The feed cursors read or written so far (a writer's only: nobody
      * else writes its store), so that a feed update and each session's
      * feed read do not ask SQLite for them; emptied on rollback. */
@@ -72,14 +78,6 @@ struct relay_store {
         sqlite3_stmt *stmt;
     } cache[STMT_CACHE];
 };
-
-/* The case cache: the search columns (common/domain/case_search.h) before the
- * snapshot, which is read only for the rows a page shows. */
-#define CASES_SQL                                                                                 \
-    "CREATE TABLE cases (case_id BLOB PRIMARY KEY, village TEXT NOT NULL, number TEXT,"          \
-    " registered_at_ms INTEGER NOT NULL" SJ_CASE_SEARCH_COLUMNS_SQL "snapshot BLOB NOT NULL);\n" \
-    "CREATE INDEX cases_village ON cases(village, registered_at_ms);\n"                          \
-    "CREATE INDEX cases_number ON cases(number);\n" SJ_CASE_SEARCH_INDEXES_SQL
 
 /* Format 3's column of the stations table (added by upgrade() to older
  * stores). */
@@ -110,10 +108,6 @@ struct relay_store {
     "CREATE INDEX results_case ON results(case_id);\n"                                          \
     "CREATE TABLE pending (message_id BLOB PRIMARY KEY, origin_node TEXT NOT NULL)"             \
     " WITHOUT ROWID;\n"
-/* Format 6: how far each village's feed is written into the case cache
- * (cases, events); behind `cursors` by the updates not yet written
- * (cache_catch_up()). */
-#define CACHED_SQL "CREATE TABLE cached (village TEXT PRIMARY KEY, seq INTEGER NOT NULL);\n"
 #define QUEUE_VIEW_SQL                                                                          \
     "CREATE VIEW queue AS SELECT * FROM upward u"                                               \
     " WHERE NOT EXISTS (SELECT 1 FROM results r WHERE r.message_id = u.message_id);\n"
@@ -123,10 +117,6 @@ static const char SCHEMA[] =
     "CREATE TABLE feed (village TEXT NOT NULL, seq INTEGER NOT NULL, update_pb BLOB NOT NULL,"
     " PRIMARY KEY (village, seq)) WITHOUT ROWID;\n"
     "CREATE TABLE cursors (village TEXT PRIMARY KEY, seq INTEGER NOT NULL);\n"
-    CACHED_SQL
-    CASES_SQL
-    "CREATE TABLE events (case_id BLOB NOT NULL, seq INTEGER NOT NULL, event_pb BLOB NOT NULL,"
-    " PRIMARY KEY (case_id, seq)) WITHOUT ROWID;\n"
     "CREATE TABLE refdata (kind INTEGER PRIMARY KEY, version INTEGER NOT NULL,"
     " payload BLOB NOT NULL);\n"
     "CREATE TABLE stations (node TEXT PRIMARY KEY, connected INTEGER NOT NULL,"
@@ -150,26 +140,17 @@ static const char UPGRADE_V6[] =
     "INSERT INTO pending (message_id, origin_node)"
     " SELECT message_id, origin_node FROM results_v5 WHERE delivered = 0;\n"
     "DROP TABLE results_v5;\n"
-    QUEUE_VIEW_SQL
-    CACHED_SQL
-    "INSERT INTO cached (village, seq) SELECT village, seq FROM cursors;\n";
+    QUEUE_VIEW_SQL;
+
+/* Format 6 -> 7 (upgrade()): the case cache leaves the store for its own
+ * file (case_cache.h), written again there from the feed. */
+static const char UPGRADE_V7[] =
+    "DROP TABLE IF EXISTS cases;\n"
+    "DROP TABLE IF EXISTS events;\n"
+    "DROP TABLE IF EXISTS cached;\n";
 
 /* Settled messages whose `upward` rows are deleted together. */
 #define TRIM_BATCH 256
-
-/* Feed updates written into the case cache together: at most this many,
- * and at the first commit this long after the oldest of them.  The
- * cache's dozen indexes then take one page write per page changed in the
- * batch instead of one per update (docs/PERFORMANCE.md). */
-#define CACHE_BATCH 1024
-#define CACHE_WAIT_MS 1000
-
-static int64_t mono_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 /* ---- helpers ------------------------------------------------------------- */
 
@@ -276,9 +257,8 @@ static const sj_sqlstore_spec STORE_SPEC = {
 };
 
 static void read_item(sqlite3_stmt *s, relay_queue_item *item);
-static int cache_catch_up(relay_store *st, sj_error *err);
-static bool cache_due(const relay_store *st);
-static void pend_clear(relay_store *st);
+static void pend_drop(relay_store *st, bool committed_too);
+static void pend_committed(relay_store *st);
 
 /* Remembers the seq of a settled message whose `upward` row is to be
  * deleted (trim()). */
@@ -367,7 +347,10 @@ static int load_queue(relay_store *st, sj_error *err)
  *   5 -> 6: the queue written once per message (UPGRADE_V6): rows move to
  *           `upward` with their seq and lane, `queue` becomes a view of
  *           the messages not settled, results lose `delivered` for the
- *           small `pending` table. */
+ *           small `pending` table.
+ *   6 -> 7: the case cache (cases, events, cached) dropped: it lives in
+ *           its own file now and is written there from the feed
+ *           (case_cache.h). */
 /* Sets the lane of every queued attachment chunk (format 4 -> 5).  A
  * payload that does not decode stays in the message lane: the county
  * judges it as before. */
@@ -414,14 +397,7 @@ static int upgrade(relay_store *st, int from, sj_error *err)
     if (sqlite3_exec(st->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK)
         return db_fail(st, err, "BEGIN");
     int rc = 0;
-    if (from < 4) {
-        rc = sj_case_search_rebuild(st->db, CASES_SQL,
-                                    "case_id, village, number, registered_at_ms, snapshot",
-                                    "snapshot", err);
-        if (rc == SJ_ESTORE_CORRUPT)
-            rc = corrupt(st, err, "a cached case does not decode");
-    }
-    if (rc == 0 && from < 3 &&
+    if (from < 3 &&
         sqlite3_exec(st->db, "ALTER TABLE stations ADD COLUMN " STATIONS_V3_COLUMN, NULL, NULL, NULL) != SQLITE_OK)
         rc = db_fail(st, err, "upgrade stations");
     /* (A store made by a newer build, then marked older, may have the
@@ -438,6 +414,8 @@ static int upgrade(relay_store *st, int from, sj_error *err)
     if (rc == 0 && from < 6 && v5_shape &&
         sqlite3_exec(st->db, UPGRADE_V6, NULL, NULL, NULL) != SQLITE_OK)
         rc = db_fail(st, err, "upgrade queue to format 6");
+    if (rc == 0 && from < 7 && sqlite3_exec(st->db, UPGRADE_V7, NULL, NULL, NULL) != SQLITE_OK)
+        rc = db_fail(st, err, "upgrade to format 7");
     char sql[128];
     snprintf(sql, sizeof sql, "UPDATE meta SET value = '%d' WHERE key = 'format_version'",
              RELAY_STORE_FORMAT_VERSION);
@@ -488,10 +466,13 @@ static int open_common(const char *path, const char *node_id, bool read_only, re
     }
     if ((rc = load_queue(st, err)) != 0)
         goto fail;
-    /* Feed updates a stop or a crash left out of the case cache. */
-    st->need_replay = !read_only;
-    if ((rc = cache_catch_up(st, err)) != 0 || (rc = relay_store_commit(st, err)) != 0)
+    /* Its writer first writes what a stop or a crash left out. */
+    if ((rc = relay_cache_open(path, read_only, &st->cc, err)) != 0)
         goto fail;
+    /* The cache's thread checkpoints the WAL (case_cache.h): the copy and
+     * its fsync of this file stay off the loop. */
+    if (!read_only)
+        sqlite3_exec(st->db, "PRAGMA wal_autocheckpoint=0", NULL, NULL, NULL);
     *out = st;
     return 0;
 fail:
@@ -517,17 +498,14 @@ void relay_store_close(relay_store *st)
         relay_store_rollback(st);
     /* A stop in order leaves the case cache complete (after a crash, the
      * next start catches it up). */
-    sj_error scratch;
-    if (!st->read_only && (st->n_pend > 0 || st->need_replay) && st->db &&
-        cache_catch_up(st, &scratch) == 0)
-        relay_store_commit(st, &scratch);
+    relay_cache_close(st->cc);
     for (int i = 0; i < STMT_CACHE; i++)
         if (st->cache[i].stmt)
             sqlite3_finalize(st->cache[i].stmt);
     if (st->db)
         sqlite3_close(st->db);
     free(st->memo);
-    pend_clear(st);
+    pend_drop(st, true);
     free(st->pend);
     relay_qindex_free(st->qi);
     free(st->settled);
@@ -543,18 +521,18 @@ int relay_store_commit(relay_store *st, sj_error *err)
 {
     if (!st->in_tx)
         return 0;
-    int crc = cache_due(st) ? cache_catch_up(st, err) : 0;
     st->in_tx = false;
-    if (crc != 0 || sqlite3_exec(st->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK) {
-        int rc = crc != 0 ? crc : db_fail(st, err, "COMMIT");
-        pend_clear(st);
-        st->need_replay = true;
+    if (sqlite3_exec(st->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK) {
+        int rc = db_fail(st, err, "COMMIT");
+        pend_drop(st, false);
+        st->pend_lost = false;
         sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
         st->n_memo = 0;
         sj_error scratch;
         load_queue(st, &scratch);
         return rc;
     }
+    pend_committed(st);
     return 0;
 }
 
@@ -565,8 +543,8 @@ void relay_store_rollback(relay_store *st)
     st->in_tx = false;
     sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
     st->n_memo = 0;
-    pend_clear(st);
-    st->need_replay = true;
+    pend_drop(st, false);
+    st->pend_lost = false;
     sj_error scratch;
     load_queue(st, &scratch);
 }
@@ -952,11 +930,6 @@ int relay_store_result_expire(relay_store *st, int64_t before_ms, size_t *remove
 static const char SQL_CUR_GET[] = "SELECT seq FROM cursors WHERE village = ?";
 static const char SQL_CUR_SET[] = "INSERT OR REPLACE INTO cursors (village, seq) VALUES (?, ?)";
 static const char SQL_FEED_PUT[] = "INSERT INTO feed (village, seq, update_pb) VALUES (?, ?, ?)";
-static const char SQL_CASE_PUT[] =
-    "INSERT OR REPLACE INTO cases (case_id, village, number, registered_at_ms, snapshot, "
-    SJ_CASE_SEARCH_COLUMN_NAMES ") VALUES (?, ?, ?, ?, ?, " SJ_CASE_SEARCH_COLUMN_PARAMS ")";
-static const char SQL_EVENT_PUT[] =
-    "INSERT OR REPLACE INTO events (case_id, seq, event_pb) VALUES (?, ?, ?)";
 
 static struct cursor_memo *memo_find(relay_store *st, const char *village)
 {
@@ -1008,135 +981,50 @@ uint64_t relay_store_cursor_get(relay_store *st, const char *village)
     return seq;
 }
 
-static int put_blob_msg(relay_store *st, sqlite3_stmt *s, int col, const ProtobufCMessage *m,
-                        uint8_t **buf, sj_error *err)
-{
-    size_t n = protobuf_c_message_get_packed_size(m);
-    *buf = malloc(n ? n : 1);
-    if (*buf == NULL)
-        return sj_error_set(err, SJ_ENOMEM, NULL);
-    protobuf_c_message_pack(m, *buf);
-    sqlite3_bind_blob(s, col, *buf, (int)n, SQLITE_STATIC);
-    return 0;
-}
+/* ---- feed updates not yet in the case cache ------------------------------ */
 
-/* Writes the case snapshot and the event of u into the case cache. */
-static int cache_put(relay_store *st, const Sanji__FeedUpdate *u, sj_error *err)
+/* Drops the pending updates of uncommitted writes (a rollback), or all of
+ * them (committed_too: at close). */
+static void pend_drop(relay_store *st, bool committed_too)
 {
-    int rc;
-    uint8_t *buf = NULL;
-    sqlite3_stmt *s;
-    const Sanji__Case *c = u->snapshot;
-    if (c && c->case_id.len == 16) {
-        if ((s = prep(st, SQL_CASE_PUT, err)) == NULL)
-            return SJ_EDB;
-        sqlite3_bind_blob(s, 1, c->case_id.data, 16, SQLITE_STATIC);
-        sqlite3_bind_text(s, 2, c->village && c->village[0] ? c->village : u->village, -1,
-                          SQLITE_STATIC);
-        sqlite3_bind_text(s, 3, c->number ? c->number : "", -1, SQLITE_STATIC);
-        sqlite3_bind_int64(s, 4, c->registered_at_ms);
-        sj_case_search_bind(s, 6, c);
-        if ((rc = put_blob_msg(st, s, 5, &c->base, &buf, err)) != 0)
-            return rc;
-        rc = step_done(st, s, err, "case upsert");
-        free(buf);
-        if (rc != 0)
-            return rc;
+    size_t keep = 0;
+    for (size_t i = 0; i < st->n_pend; i++) {
+        if (committed_too || st->pend[i].gen == 0)
+            free(st->pend[i].pb);
+        else
+            st->pend[keep++] = st->pend[i];
     }
-    const Sanji__CaseEvent *e = u->event;
-    if (e && e->case_id.len == 16 && e->seq > 0) {
-        if ((s = prep(st, SQL_EVENT_PUT, err)) == NULL)
-            return SJ_EDB;
-        sqlite3_bind_blob(s, 1, e->case_id.data, 16, SQLITE_STATIC);
-        sqlite3_bind_int64(s, 2, e->seq);
-        if ((rc = put_blob_msg(st, s, 3, &e->base, &buf, err)) != 0)
-            return rc;
-        rc = step_done(st, s, err, "event insert");
-        free(buf);
-        if (rc != 0)
-            return rc;
+    st->n_pend = keep;
+}
+
+/* After a commit: its updates get the cache's number of the commit, and
+ * those the cache has written are dropped (oldest first: the cache writes
+ * commits in order). */
+static void pend_committed(relay_store *st)
+{
+    size_t n = 0;
+    for (size_t i = st->n_pend; i-- > 0 && st->pend[i].gen == 0;)
+        n++;
+    if (n > 0 || st->pend_lost) {
+        uint64_t gen = relay_cache_committed(st->cc, n ? n : 1);
+        for (size_t i = st->n_pend - n; i < st->n_pend; i++)
+            st->pend[i].gen = gen;
+        if (st->pend_lost)
+            st->sync_gen = gen;
+        st->pend_lost = false;
     }
-    return 0;
-}
-
-/* One packed FeedUpdate into the case cache, and the village's mark. */
-static const char SQL_CACHED_SET[] = "INSERT OR REPLACE INTO cached (village, seq) VALUES (?, ?)";
-
-static int cache_put_packed(relay_store *st, const uint8_t *pb, size_t len, sj_error *err)
-{
-    /* The feed row was packed by this store; one that does not decode
-     * (damaged since) cannot be cached, and feed_next() reports it. */
-    Sanji__FeedUpdate *u = sanji__feed_update__unpack(NULL, len, pb);
-    if (u == NULL)
-        return 0;
-    int rc = cache_put(st, u, err);
-    sqlite3_stmt *s;
-    if (rc == 0 && (s = prep(st, SQL_CACHED_SET, err)) == NULL)
-        rc = SJ_EDB;
-    if (rc == 0) {
-        sqlite3_bind_text(s, 1, u->village, -1, SQLITE_TRANSIENT);
-        sqlite3_bind_int64(s, 2, (int64_t)u->seq);
-        rc = step_done(st, s, err, "cache mark");
+    uint64_t written = relay_cache_written(st->cc);
+    size_t done = 0;
+    while (done < st->n_pend && st->pend[done].gen != 0 && st->pend[done].gen <= written)
+        free(st->pend[done++].pb);
+    if (done > 0) {
+        memmove(st->pend, st->pend + done, (st->n_pend - done) * sizeof *st->pend);
+        st->n_pend -= done;
     }
-    sanji__feed_update__free_unpacked(u, NULL);
-    return rc;
 }
 
-static void pend_clear(relay_store *st)
-{
-    for (size_t i = 0; i < st->n_pend; i++)
-        free(st->pend[i].pb);
-    st->n_pend = 0;
-}
-
-/* Feed rows not in the case cache, village by village in feed order: the
- * updates after each village's `cached` mark. */
-static const char SQL_CACHE_REPLAY[] =
-    "SELECT f.update_pb FROM cursors k LEFT JOIN cached c ON c.village = k.village"
-    " JOIN feed f ON f.village = k.village AND f.seq > coalesce(c.seq, 0)"
-    " WHERE k.seq > coalesce(c.seq, 0) ORDER BY f.village, f.seq";
-
-/* Writes every feed update stored and not yet in the case cache into it,
- * in the open transaction (begun if none is): the pending list, or after a
- * rollback or at start the feed table's rows after the `cached` marks. */
-static int cache_catch_up(relay_store *st, sj_error *err)
-{
-    if (st->read_only || (st->n_pend == 0 && !st->need_replay))
-        return 0;
-    int rc = begin(st, err);
-    if (rc != 0)
-        return rc;
-    if (st->need_replay) {
-        sqlite3_stmt *q = NULL;
-        if (sqlite3_prepare_v2(st->db, SQL_CACHE_REPLAY, -1, &q, NULL) != SQLITE_OK)
-            return db_fail(st, err, "cache replay");
-        int step = SQLITE_DONE;
-        while (rc == 0 && (step = sqlite3_step(q)) == SQLITE_ROW)
-            rc = cache_put_packed(st, sqlite3_column_blob(q, 0),
-                                  (size_t)sqlite3_column_bytes(q, 0), err);
-        if (rc == 0 && step != SQLITE_DONE)
-            rc = db_fail(st, err, "cache replay");
-        sqlite3_finalize(q);
-    } else {
-        for (size_t i = 0; rc == 0 && i < st->n_pend; i++)
-            rc = cache_put_packed(st, st->pend[i].pb, st->pend[i].len, err);
-    }
-    if (rc != 0)
-        return rc;
-    pend_clear(st);
-    st->need_replay = false;
-    return 0;
-}
-
-/* Whether the pending list is due to be written (at a commit). */
-static bool cache_due(const relay_store *st)
-{
-    return st->need_replay || st->n_pend >= CACHE_BATCH ||
-           (st->n_pend > 0 && mono_ms() - st->pend_first_ms >= CACHE_WAIT_MS);
-}
-
-/* Keeps pb (the packed update, now the list's) for the case cache; 0 or
- * SJ_ENOMEM (pb freed, nothing kept). */
+/* Keeps pb (the packed update, now the list's) until the case cache has
+ * it; 0 or SJ_ENOMEM (pb freed, nothing kept). */
 static int pend_add(relay_store *st, const Sanji__FeedUpdate *u, uint8_t *pb, size_t len,
                     sj_error *err)
 {
@@ -1158,18 +1046,42 @@ static int pend_add(relay_store *st, const Sanji__FeedUpdate *u, uint8_t *pb, si
     }
     p->pb = pb;
     p->len = len;
-    if (st->n_pend == 1)
-        st->pend_first_ms = mono_ms();
     return 0;
 }
 
-/* Whether case_id has an update waiting for the case cache. */
-static bool pend_has_case(const relay_store *st, const uint8_t case_id[16])
+/* The newest pending snapshot of case_id into *out (the caller frees it):
+ * 0, SJ_ENOTFOUND (none pending) or SJ_ENOMEM. */
+static int pend_case(const relay_store *st, const uint8_t case_id[16], Sanji__Case **out,
+                     sj_error *err)
 {
-    for (size_t i = st->n_pend; i-- > 0;)
-        if (st->pend[i].has_case && memcmp(st->pend[i].case_id, case_id, 16) == 0)
-            return true;
-    return false;
+    for (size_t i = st->n_pend; i-- > 0;) {
+        const struct cache_pending *p = &st->pend[i];
+        if (!p->has_case || memcmp(p->case_id, case_id, 16) != 0)
+            continue;
+        Sanji__FeedUpdate *u = sanji__feed_update__unpack(NULL, p->len, p->pb);
+        size_t n = u ? protobuf_c_message_get_packed_size(&u->snapshot->base) : 0;
+        uint8_t *buf = u ? malloc(n ? n : 1) : NULL;
+        if (buf) {
+            protobuf_c_message_pack(&u->snapshot->base, buf);
+            *out = sanji__case__unpack(NULL, n, buf);
+        }
+        free(buf);
+        sanji__feed_update__free_unpacked(u, NULL);
+        return *out ? 0 : sj_error_set(err, SJ_ENOMEM, NULL);
+    }
+    return SJ_ENOTFOUND;
+}
+
+/* Before a read of the case cache that must see every stored update:
+ * uncommitted ones are committed (the cache reads only what is), then the
+ * cache is waited for. */
+static int cache_sync(relay_store *st, sj_error *err)
+{
+    if (st->read_only)
+        return 0;
+    bool uncommitted = st->pend_lost || (st->n_pend > 0 && st->pend[st->n_pend - 1].gen == 0);
+    int rc = uncommitted ? relay_store_commit(st, err) : 0;
+    return rc != 0 ? rc : relay_cache_sync(st->cc, err);
 }
 
 int relay_store_feed_put(relay_store *st, const Sanji__FeedUpdate *u, sj_error *err)
@@ -1215,11 +1127,11 @@ int relay_store_feed_put(relay_store *st, const Sanji__FeedUpdate *u, sj_error *
         free(buf);
         return rc;
     }
-    /* The case cache gets it later, with others (cache_catch_up()); the
-     * feed row is what counts.  Without memory to keep it, the cache is
-     * caught up from the feed table. */
+    /* The case cache writes it later, from the feed row (case_cache.h);
+     * until then case reads find it here.  Without memory to keep it,
+     * case reads wait for the cache instead. */
     if (pend_add(st, u, buf, len, err) != 0)
-        st->need_replay = true;
+        st->pend_lost = true;
     memo_put(st, u->village, u->seq);
     return 0;
 }
@@ -1264,132 +1176,48 @@ int relay_store_cursor_each(relay_store *st, relay_store_cursor_cb cb, void *arg
     return rc;
 }
 
-static int case_from_stmt(relay_store *st, sqlite3_stmt *s, Sanji__Case **out, sj_error *err)
-{
-    int rc = sqlite3_step(s);
-    if (rc == SQLITE_ROW)
-        *out = sanji__case__unpack(NULL, (size_t)sqlite3_column_bytes(s, 0),
-                                   sqlite3_column_blob(s, 0));
-    sqlite3_reset(s);
-    if (rc == SQLITE_DONE)
-        return SJ_ENOTFOUND;
-    if (rc != SQLITE_ROW)
-        return db_fail(st, err, "case read");
-    return *out ? 0 : corrupt(st, err, "a cached case does not decode");
-}
-
-static const char SQL_CASE_GET[] = "SELECT snapshot FROM cases WHERE case_id = ?";
-static const char SQL_CASE_NUM[] = "SELECT snapshot FROM cases WHERE number = ? AND number <> ''";
-
 int relay_store_case_get(relay_store *st, const uint8_t case_id[16], Sanji__Case **out,
                          sj_error *err)
 {
     *out = NULL;
-    int rc = st->need_replay || pend_has_case(st, case_id) ? cache_catch_up(st, err) : 0;
-    if (rc != 0)
+    int rc = pend_case(st, case_id, out, err);
+    if (rc != SJ_ENOTFOUND)
         return rc;
-    sqlite3_stmt *s = prep(st, SQL_CASE_GET, err);
-    if (s == NULL)
-        return SJ_EDB;
-    sqlite3_bind_blob(s, 1, case_id, 16, SQLITE_STATIC);
-    return case_from_stmt(st, s, out, err);
+    if (st->pend_lost || (st->sync_gen && relay_cache_written(st->cc) < st->sync_gen))
+        if ((rc = cache_sync(st, err)) != 0)
+            return rc;
+    return relay_cache_case_get(st->cc, case_id, out, err);
 }
 
 int relay_store_case_get_by_number(relay_store *st, const char *number, Sanji__Case **out,
                                    sj_error *err)
 {
     *out = NULL;
-    int rc = cache_catch_up(st, err);
-    if (rc != 0)
-        return rc;
-    sqlite3_stmt *s = prep(st, SQL_CASE_NUM, err);
-    if (s == NULL)
-        return SJ_EDB;
-    sqlite3_bind_text(s, 1, number, -1, SQLITE_STATIC);
-    return case_from_stmt(st, s, out, err);
+    int rc = cache_sync(st, err);
+    return rc != 0 ? rc : relay_cache_case_get_by_number(st->cc, number, out, err);
 }
 
 int relay_store_case_each(relay_store *st, const char *unit, relay_store_case_cb cb, void *arg,
                           sj_error *err)
 {
-    int rc = cache_catch_up(st, err);
-    if (rc != 0)
-        return rc;
-    sqlite3_stmt *s = NULL;
-    if (sqlite3_prepare_v2(st->db,
-                           "SELECT snapshot, village FROM cases"
-                           " ORDER BY registered_at_ms DESC, case_id DESC",
-                           -1, &s, NULL) != SQLITE_OK)
-        return db_fail(st, err, "case list");
-    while (rc == 0 && sqlite3_step(s) == SQLITE_ROW) {
-        const char *village = (const char *)sqlite3_column_text(s, 1);
-        if (unit && !sj_orgunit_contains(unit, village))
-            continue;
-        Sanji__Case *c = sanji__case__unpack(NULL, (size_t)sqlite3_column_bytes(s, 0),
-                                             sqlite3_column_blob(s, 0));
-        if (c == NULL) {
-            rc = corrupt(st, err, "a cached case does not decode");
-            break;
-        }
-        rc = cb(arg, c);
-        sanji__case__free_unpacked(c, NULL);
-    }
-    sqlite3_finalize(s);
-    return rc;
-}
-
-typedef struct search_ctx {
-    relay_store *st;
-    relay_store_case_cb cb;
-    void *arg;
-    sj_error *err;
-} search_ctx;
-
-static int search_row(void *arg, const void *blob, size_t len)
-{
-    search_ctx *x = arg;
-    Sanji__Case *c = sanji__case__unpack(NULL, len, blob);
-    if (c == NULL)
-        return corrupt(x->st, x->err, "a cached case does not decode");
-    int rc = x->cb(x->arg, c);
-    sanji__case__free_unpacked(c, NULL);
-    return rc;
+    int rc = cache_sync(st, err);
+    return rc != 0 ? rc : relay_cache_case_each(st->cc, unit, cb, arg, err);
 }
 
 int relay_store_case_search(relay_store *st, const Sanji__CaseListQuery *q,
                             const sj_case_search_viewer *viewer, relay_store_case_cb cb, void *arg,
                             uint32_t *total, bool *capped, sj_error *err)
 {
-    search_ctx x = {st, cb, arg, err};
-    int rc = cache_catch_up(st, err);
-    if (rc != 0)
-        return rc;
-    return sj_case_search_run(st->db, "snapshot", q, viewer, search_row, &x, total, capped, err);
+    int rc = cache_sync(st, err);
+    return rc != 0 ? rc
+                   : relay_cache_case_search(st->cc, q, viewer, cb, arg, total, capped, err);
 }
 
 int relay_store_case_events(relay_store *st, const uint8_t case_id[16], relay_store_event_cb cb,
                             void *arg, sj_error *err)
 {
-    int rc = cache_catch_up(st, err);
-    if (rc != 0)
-        return rc;
-    sqlite3_stmt *s = NULL;
-    if (sqlite3_prepare_v2(st->db, "SELECT event_pb FROM events WHERE case_id = ? ORDER BY seq",
-                           -1, &s, NULL) != SQLITE_OK)
-        return db_fail(st, err, "event list");
-    sqlite3_bind_blob(s, 1, case_id, 16, SQLITE_STATIC);
-    while (rc == 0 && sqlite3_step(s) == SQLITE_ROW) {
-        Sanji__CaseEvent *e = sanji__case_event__unpack(NULL, (size_t)sqlite3_column_bytes(s, 0),
-                                                        sqlite3_column_blob(s, 0));
-        if (e == NULL) {
-            rc = corrupt(st, err, "a cached event does not decode");
-            break;
-        }
-        rc = cb(arg, e);
-        sanji__case_event__free_unpacked(e, NULL);
-    }
-    sqlite3_finalize(s);
-    return rc;
+    int rc = cache_sync(st, err);
+    return rc != 0 ? rc : relay_cache_case_events(st->cc, case_id, cb, arg, err);
 }
 
 /* ---- reference data ------------------------------------------------------ */

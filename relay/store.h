@@ -1,10 +1,10 @@
 /*
  * store.h - the township relay's durable store: one SQLite file (WAL,
  * synchronous=FULL) holding the upward queue, the results of applied
- * messages, the downward feed with one cursor per village, a cache of every
- * case of the township's villages with their history, the reference data
+ * messages, the downward feed with one cursor per village, the reference data
  * (catalogue, org tree, persons), the stations' last-seen table and a few
- * status values for sanji-relayctl.
+ * status values for sanji-relayctl.  The case cache is a file of its own
+ * beside it, written from the feed (case_cache.h; format 7).
  *
  * Identity and integrity: a store names the relay it belongs to in its
  * `meta` table (format "sanji-relay-store", format version, node id).
@@ -46,7 +46,7 @@
 #include "sanji.pb-c.h"
 
 #define RELAY_STORE_FORMAT "sanji-relay-store"
-#define RELAY_STORE_FORMAT_VERSION 6
+#define RELAY_STORE_FORMAT_VERSION 7
 
 typedef struct relay_store relay_store;
 

@@ -454,7 +454,18 @@ static void check_store(checker *k, const char *path, const char *unit, bool rel
     for (size_t i = 0; i < k->ncs; i++)
         k->cs[i].present = 0;
     sqlite3_stmt *s = NULL;
-    const char *sql = relay ? "SELECT case_id, snapshot, NULL FROM cases"
+    /* A relay's case cache is the file beside its store (docs/RELAY.md
+     * "Format 7"); its cursors are in the store. */
+    if (relay) {
+        snprintf(uri, sizeof uri, "file:%s.cache?mode=ro", path);
+        if (sqlite3_prepare_v2(db, "ATTACH DATABASE ? AS cc", -1, &s, NULL) == SQLITE_OK) {
+            sqlite3_bind_text(s, 1, uri, -1, SQLITE_STATIC);
+            sqlite3_step(s);
+        }
+        sqlite3_finalize(s);
+        s = NULL;
+    }
+    const char *sql = relay ? "SELECT case_id, snapshot, NULL FROM cc.cases"
                             : "SELECT case_id, snapshot, predicted FROM cases";
     if (sqlite3_prepare_v2(db, sql, -1, &s, NULL) != SQLITE_OK) {
         k->r->diverged++;

@@ -497,7 +497,7 @@ static void test_relay_row_diverged(void **state)
 {
     (void)state;
     char store[PATH_MAX + 64];
-    snprintf(store, sizeof store, "%s/stores/relay-%s.db", g.dir, g.township);
+    snprintf(store, sizeof store, "%s/stores/relay-%s.db.cache", g.dir, g.township);
     test_store_row_unlike_county_diverges(store);
 }
 

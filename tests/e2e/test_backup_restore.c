@@ -183,12 +183,13 @@ static long relay_cases(const kase *k)
     hex[n] = '\0';
     snprintf(sql, sizeof sql, "SELECT count(*) FROM cases WHERE case_id = x'%s'", hex);
     relay_db(p);
+    strncat(p, ".cache", PATH_MAX - strlen(p) - 1); /* docs/RELAY.md "Format 7" */
     return sqlite_count(p, sql);
 }
 
-/* The relay's cache holds the case: it writes its feed into its cache a
- * second after the feed at most (docs/RELAY.md "Format 6"), so a reader of
- * the file waits for that. */
+/* The relay's cache holds the case: its thread writes the feed into the
+ * cache file a second after the feed at most (docs/RELAY.md "Format 7"),
+ * so a reader of the file waits for that. */
 static bool relay_has_case(void *arg)
 {
     return relay_cases(arg) == 1;

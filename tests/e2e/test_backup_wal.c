@@ -105,10 +105,12 @@ static int reg(const char *applicant, const char *wait, kase *k)
     return rc;
 }
 
-static long sqlite_count(const char *sql)
+/* One count from the relay's store, or (cache) from its case cache, the
+ * file beside it (docs/RELAY.md "Format 7"). */
+static long sqlite_count_in(bool cache, const char *sql)
 {
     char path[PATH_MAX];
-    snprintf(path, sizeof path, "%s/relay.db", W.t.certs.dir);
+    snprintf(path, sizeof path, "%s/relay.db%s", W.t.certs.dir, cache ? ".cache" : "");
     sqlite3 *db = NULL;
     long n = -1;
     if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL) == SQLITE_OK) {
@@ -120,6 +122,11 @@ static long sqlite_count(const char *sql)
     }
     sqlite3_close(db);
     return n;
+}
+
+static long sqlite_count(const char *sql)
+{
+    return sqlite_count_in(false, sql);
 }
 
 static bool queue_is(void *arg)
@@ -137,7 +144,7 @@ static bool relay_has(void *arg)
             hex[n++] = *c;
     hex[n] = '\0';
     snprintf(sql, sizeof sql, "SELECT count(*) FROM cases WHERE case_id = x'%s'", hex);
-    return sqlite_count(sql) == 1;
+    return sqlite_count_in(true, sql) == 1;
 }
 
 /* A scalar of the county's database, as text ("" for none). */

@@ -307,7 +307,7 @@ static bool relay_events_are(void *arg)
 {
     const relay_events_want *w = arg;
     char b[64];
-    return strcmp(sq("relay.db", w->sql, b, sizeof b), w->events) == 0;
+    return strcmp(sq("relay.db.cache", w->sql, b, sizeof b), w->events) == 0;
 }
 
 /* The relay's copy and 张官营村's station have the whole feed of the
@@ -330,11 +330,11 @@ static void replicas_converged(const char *case_id)
     const char *events = pq("SELECT count(*) FROM case_event WHERE case_id = '%s'", case_id);
     snprintf(sql, sizeof sql, "SELECT count(*) FROM events WHERE hex(case_id) = '%s'", hex);
     /* The relay writes its feed into its case cache in batches, at a
-     * commit a second after the oldest (docs/RELAY.md "Format 6"); what it
+     * commit a second after the oldest (docs/RELAY.md "Format 7"); what it
      * serves always has them.  Read from the file: wait for that commit. */
     relay_events_want want = {sql, events};
     if (!sj_test_poll_until(relay_events_are, &want, SJ_TEST_HANG_MS, 50))
-        assert_string_equal(sq("relay.db", sql, b, sizeof b), events);
+        assert_string_equal(sq("relay.db.cache", sql, b, sizeof b), events);
     assert_string_equal(sq("v201.db", sql, b, sizeof b), events);
 }
 

@@ -30,7 +30,7 @@
 
 typedef struct fixture {
     char dir[64];
-    char path[128];
+    char path[160];
 } fixture;
 
 static int setup(void **state)
@@ -622,10 +622,11 @@ static void lane_ids(relay_store *st, relay_queue_lane lane, char *out, size_t c
     assert_int_equal(rc, SJ_ENOTFOUND);
 }
 
-/* Turns the closed format-6 store at f into the same store at format 5, as
+/* Turns the closed format-7 store at f into the same store at format 5, as
  * a relay of format 5 made it: the queue a table (AUTOINCREMENT, with its
- * indexes), results with their `delivered` column, no `cached` marks (the
- * case cache was written with each feed update). */
+ * indexes), results with their `delivered` column, the case cache in the
+ * store (cases, events; no `cached` marks: it was written with each feed
+ * update), and no cache file. */
 static void to_format5(const fixture *f)
 {
     static const char SQL[] =
@@ -651,7 +652,12 @@ static void to_format5(const fixture *f)
         "ALTER TABLE results5 RENAME TO results;"
         "CREATE INDEX results_undelivered ON results(origin_node, delivered, stored_at_ms);"
         "CREATE INDEX results_case ON results(case_id);"
-        "DROP TABLE cached;"
+        "CREATE TABLE cases (case_id BLOB PRIMARY KEY, village TEXT NOT NULL, number TEXT,"
+        " registered_at_ms INTEGER NOT NULL, snapshot BLOB NOT NULL);"
+        "CREATE INDEX cases_number ON cases(number);"
+        "CREATE TABLE events (case_id BLOB NOT NULL, seq INTEGER NOT NULL,"
+        " event_pb BLOB NOT NULL, PRIMARY KEY (case_id, seq)) WITHOUT ROWID;"
+        "INSERT INTO cases VALUES (x'00', '410423101201', '', 0, x'');"
         "UPDATE meta SET value = '5' WHERE key = 'format_version';";
     sqlite3 *db;
     assert_int_equal(sqlite3_open(f->path, &db), SQLITE_OK);
@@ -659,6 +665,18 @@ static void to_format5(const fixture *f)
     if (sqlite3_exec(db, SQL, NULL, NULL, &msg) != SQLITE_OK)
         fail_msg("to format 5: %s", msg);
     sqlite3_close(db);
+    char cmd[1024];
+    snprintf(cmd, sizeof cmd, "rm -f '%s.cache' '%s.cache-wal' '%s.cache-shm'", f->path, f->path,
+             f->path);
+    assert_int_equal(system(cmd), 0);
+}
+
+/* The fixture of the store's case cache file (case_cache.h). */
+static fixture cache_file(const fixture *f)
+{
+    fixture c = *f;
+    snprintf(c.path, sizeof c.path, "%.140s.cache", f->path);
+    return c;
 }
 
 /* One value of the store file read directly ("" when no row). */
@@ -928,10 +946,17 @@ static void test_format5_upgraded_with_queue_intact(void **state)
 
     st = open_ok(f);
     sql_value(f, "SELECT value FROM meta WHERE key = 'format_version'", v, sizeof v);
-    assert_string_equal(v, "6");
-    sql_value(f, "SELECT seq FROM cached WHERE village = '410423101201'", v, sizeof v);
-    assert_string_equal(v, "2");
-    sql_value(f, "SELECT count(*) FROM cases", v, sizeof v);
+    assert_string_equal(v, "7");
+    /* The case cache left the store for its own file, written from the
+     * feed. */
+    sql_value(f, "SELECT count(*) FROM sqlite_master WHERE name IN ('cases', 'events', 'cached')",
+              v, sizeof v);
+    assert_string_equal(v, "0");
+    n = 0;
+    assert_int_equal(relay_store_case_each(st, NULL, count_cases, &n, &err), 0);
+    assert_int_equal(n, 2);
+    fixture cf = cache_file(f);
+    sql_value(&cf, "SELECT seq FROM cached WHERE village = '410423101201'", v, sizeof v);
     assert_string_equal(v, "2");
     char out[64];
     lane_ids(st, RELAY_LANE_MESSAGE, out, sizeof out);
@@ -966,95 +991,118 @@ static void test_format5_upgraded_with_queue_intact(void **state)
     relay_store_close(st);
 }
 
-/* ---- format 6: the case cache written in batches ------------------------- */
+/* ---- format 7: the case cache in its own file ----------------------------- */
 
-/* Feed updates reach the case cache in batches, but every read of the
- * cache sees them at once, and a stop, a crash or a rollback leaves none
- * of the stored ones out of it. */
+/* Runs sql on the file of fixture f. */
+static void sql_exec(const fixture *f, const char *sql)
+{
+    sqlite3 *db;
+    assert_int_equal(sqlite3_open(f->path, &db), SQLITE_OK);
+    char *msg = NULL;
+    if (sqlite3_exec(db, sql, NULL, NULL, &msg) != SQLITE_OK)
+        fail_msg("%s: %s", sql, msg);
+    sqlite3_close(db);
+}
+
+/* The case cache (its own file, written by its own thread from the feed):
+ * every read that must see the stored updates sees them at once (a case
+ * read before the cache has them, a list after waiting for it); a stop, a
+ * crash, a rollback, a cache ahead of the feed or a file that is not a
+ * cache leave none of the stored updates out and none of the others in. */
 static void test_case_cache_follows_the_feed(void **state)
 {
     fixture *f = *state;
+    fixture cf = cache_file(f);
     relay_store *st = open_ok(f);
     sj_error err;
     const char *v = "410423101201";
     for (int i = 1; i <= 5; i++)
         assert_int_equal(put_update(st, v, (uint64_t)i, i, 1, &err), 0);
-    assert_int_equal(relay_store_commit(st, &err), 0);
-    char val[32];
-    sql_value(f, "SELECT count(*) FROM feed", val, sizeof val);
-    assert_string_equal(val, "5");
-    /* A read sees them (and writes them, in the next commit, if they were
-     * still waiting). */
+    /* Uncommitted, and surely not in the cache yet: a case read sees it. */
     uint8_t cid[16];
     fill_id(cid, 3);
     Sanji__Case *c = NULL;
     assert_int_equal(relay_store_case_get(st, cid, &c, &err), 0);
+    assert_memory_equal(c->case_id.data, cid, 16);
     sanji__case__free_unpacked(c, NULL);
-    assert_int_equal(relay_store_commit(st, &err), 0);
-    sql_value(f, "SELECT count(*) FROM cases", val, sizeof val);
+    /* A list commits what waits and waits for the cache. */
+    int n = 0;
+    assert_int_equal(relay_store_case_each(st, v, count_cases, &n, &err), 0);
+    assert_int_equal(n, 5);
+    char val[32];
+    sql_value(f, "SELECT count(*) FROM feed", val, sizeof val);
     assert_string_equal(val, "5");
-    sql_value(f, "SELECT seq FROM cached WHERE village = '410423101201'", val, sizeof val);
+    sql_value(&cf, "SELECT count(*) FROM cases", val, sizeof val);
     assert_string_equal(val, "5");
-    /* Stored and committed, then the relay is killed before they reach
-     * the cache (the files copied as they are now, the cache set back to
-     * before them in case the commit wrote them already): the next start
-     * writes them.  A stop in order writes them too. */
+    sql_value(&cf, "SELECT seq FROM cached WHERE village = '410423101201'", val, sizeof val);
+    assert_string_equal(val, "5");
+    /* Committed, then a stop in order: the cache has them. */
     for (int i = 6; i <= 8; i++)
         assert_int_equal(put_update(st, v, (uint64_t)i, i, 1, &err), 0);
     assert_int_equal(relay_store_commit(st, &err), 0);
-    fixture crash;
-    memcpy(&crash, f, sizeof crash);
-    snprintf(crash.path, sizeof crash.path, "%s/crash.db", f->dir);
-    char cmd[1024];
-    snprintf(cmd, sizeof cmd, "cp '%s' '%s' && cp '%s-wal' '%s-wal'", f->path, crash.path,
-             f->path, crash.path);
-    assert_int_equal(system(cmd), 0);
-    sqlite3 *db;
-    assert_int_equal(sqlite3_open(crash.path, &db), SQLITE_OK);
-    assert_int_equal(sqlite3_exec(db,
-                                  "DELETE FROM cases WHERE hex(case_id) IN"
-                                  " ('01000000000000000000000000000006',"
-                                  " '01000000000000000000000000000007',"
-                                  " '01000000000000000000000000000008');"
-                                  "DELETE FROM events WHERE hex(case_id) IN"
-                                  " ('01000000000000000000000000000006',"
-                                  " '01000000000000000000000000000007',"
-                                  " '01000000000000000000000000000008');"
-                                  "UPDATE cached SET seq = 5",
-                                  NULL, NULL, NULL),
-                     SQLITE_OK);
-    sqlite3_close(db);
-    sql_value(&crash, "SELECT count(*) FROM cases", val, sizeof val);
-    assert_string_equal(val, "5");
-    relay_store *st2 = open_ok(&crash);
-    relay_store_close(st2);
-    sql_value(&crash, "SELECT count(*) FROM cases", val, sizeof val);
-    assert_string_equal(val, "8");
-    sql_value(&crash, "SELECT count(*) FROM events", val, sizeof val);
-    assert_string_equal(val, "8");
     relay_store_close(st);
-    sql_value(f, "SELECT count(*) FROM cases", val, sizeof val);
+    sql_value(&cf, "SELECT count(*) FROM cases", val, sizeof val);
     assert_string_equal(val, "8");
+    /* A crash before they reached the cache (the cache set back to before
+     * them): the next start writes them. */
+    sql_exec(&cf, "DELETE FROM cases WHERE hex(case_id) IN ('01000000000000000000000000000006',"
+                  " '01000000000000000000000000000007', '01000000000000000000000000000008');"
+                  "DELETE FROM events WHERE hex(case_id) IN ('01000000000000000000000000000006',"
+                  " '01000000000000000000000000000007', '01000000000000000000000000000008');"
+                  "UPDATE cached SET seq = 5");
+    sql_value(&cf, "SELECT count(*) FROM cases", val, sizeof val);
+    assert_string_equal(val, "5");
     st = open_ok(f);
+    relay_store_close(st);
+    sql_value(&cf, "SELECT count(*) FROM cases", val, sizeof val);
+    assert_string_equal(val, "8");
+    sql_value(&cf, "SELECT count(*) FROM events", val, sizeof val);
+    assert_string_equal(val, "8");
+    /* A cache ahead of the store's feed (the store restored from an older
+     * copy) is emptied and written again: its case 99 goes. */
+    sql_exec(&cf, "UPDATE cached SET seq = 100;"
+                  "INSERT INTO cases (case_id, village, registered_at_ms, snapshot)"
+                  " VALUES (x'01000000000000000000000000000099', '410423101201', 0, x'')");
+    st = open_ok(f);
+    relay_store_close(st);
+    sql_value(&cf, "SELECT count(*) FROM cases", val, sizeof val);
+    assert_string_equal(val, "8");
+    sql_value(&cf, "SELECT seq FROM cached WHERE village = '410423101201'", val, sizeof val);
+    assert_string_equal(val, "8");
+    /* A file that is not a cache is replaced by one. */
+    char cmd[1024];
+    snprintf(cmd, sizeof cmd, "rm -f '%s-wal' '%s-shm' && echo 'not a database' > '%s'", cf.path,
+             cf.path, cf.path);
+    assert_int_equal(system(cmd), 0);
+    st = open_ok(f);
+    n = 0;
+    assert_int_equal(relay_store_case_each(st, v, count_cases, &n, &err), 0);
+    assert_int_equal(n, 8);
     /* Committed updates waiting for the cache survive a later rollback;
-     * the rolled back one does not reach the cache. */
+     * the rolled back one reaches neither a read nor the cache. */
     assert_int_equal(put_update(st, v, 9, 9, 1, &err), 0);
     assert_int_equal(relay_store_commit(st, &err), 0);
     assert_int_equal(put_update(st, v, 10, 10, 1, &err), 0);
     relay_store_rollback(st);
-    int n = 0;
-    assert_int_equal(relay_store_case_each(st, v, count_cases, &n, &err), 0);
-    assert_int_equal(n, 9);
     fill_id(cid, 10);
     assert_int_equal(relay_store_case_get(st, cid, &c, &err), SJ_ENOTFOUND);
+    n = 0;
+    assert_int_equal(relay_store_case_each(st, v, count_cases, &n, &err), 0);
+    assert_int_equal(n, 9);
     n = 0;
     fill_id(cid, 9);
     assert_int_equal(relay_store_case_events(st, cid, count_events, &n, &err), 0);
     assert_int_equal(n, 1);
-    assert_int_equal(relay_store_commit(st, &err), 0);
     relay_store_close(st);
-    sql_value(f, "SELECT seq FROM cached WHERE village = '410423101201'", val, sizeof val);
+    sql_value(&cf, "SELECT seq FROM cached WHERE village = '410423101201'", val, sizeof val);
     assert_string_equal(val, "9");
+    /* A read-only reader reads the cache as it is, and writes nothing. */
+    relay_store *ro = NULL;
+    assert_int_equal(relay_store_open_readonly(f->path, &ro, &err), 0);
+    n = 0;
+    assert_int_equal(relay_store_case_each(ro, v, count_cases, &n, &err), 0);
+    assert_int_equal(n, 9);
+    relay_store_close(ro);
 }
 
 int main(void)
