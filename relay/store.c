@@ -447,10 +447,8 @@ static int open_common(const char *path, const char *node_id, bool read_only, re
     sqlite3_extended_result_codes(st->db, 1);
     /* Pages read through a mapping rather than a read() copy each: CPU
      * only, the durability rules (WAL, synchronous=FULL) are unchanged.
-     * (A checkpoint every 4000 WAL pages instead of 1000 was tried and
-     * dropped: runs with it showed messages recorded seconds late, not
-     * explained; docs/PERFORMANCE.md.)  A pragma that does not take only
-     * costs speed. */
+     * A pragma that does not take only costs speed.  (Checkpoints: the
+     * case cache's thread makes them, below.) */
     sqlite3_exec(st->db, "PRAGMA mmap_size=268435456", NULL, NULL, NULL);
     /* A read-only reader (sanji-relayctl) does not upgrade; it reads what
      * the format it finds has (station_each). */
