@@ -536,135 +536,178 @@ static Sanji__PeriodStatistics *statistics_of(countyd_arena *a, const PGresult *
     return s;
 }
 
-int countyd_stats_answer_group(PGconn *db, countyd_arena *a, const countyd_asker *k,
-                               const Sanji__PeriodStatQuery *q, int group, Sanji__QueryResult *out,
-                               sj_error *err)
+/* One question's statement parameters ($1 ...), kept while it runs. */
+typedef struct stats_call {
+    int64_t from, to;
+    const char *unit;
+    char lo[13], hi[13];
+    bool villages, department, monthly;
+    int stored;
+    char *days;
+    char from_s[24], to_s[24], base_s[16];
+    char m_lo_s[16], m_hi_s[16], fp_s[24], grp_s[8], y_lo_s[16], y_hi_s[16];
+    const char *p[12];
+    int n;
+    char scope[160];
+} stats_call;
+
+/* The period, the grouping and the scope of q for asker k into c; false
+ * when the question is refused (out says why). */
+static bool question_valid(countyd_arena *a, const countyd_asker *k,
+                           const Sanji__PeriodStatQuery *q, int group, stats_call *c,
+                           Sanji__QueryResult *out)
 {
-    int64_t from = q->from_ms, to = q->to_ms;
+    c->from = q->from_ms;
+    c->to = q->to_ms;
     sj_error perr;
-    if (sj_stat_period_range((sj_stat_period)q->period, q->at, &from, &to, &perr) != 0) {
+    if (sj_stat_period_range((sj_stat_period)q->period, q->at, &c->from, &c->to, &perr) != 0) {
         out->code = SJ_EINVAL;
         out->reason = countyd_arena_strdup(a, perr.message);
-        return 0;
+        return false;
     }
-    if ((unsigned)group >= sizeof(groups) / sizeof(groups[0]) || !groups[group].key_sql)
-        return refuse(out, SJ_EINVAL,
-                      _("Unknown grouping; group by township, village, department, category, "
-                        "item, handling or level."));
+    const char *why = NULL;
+    int code = SJ_ESCOPE;
     /* The scope: the asker's unit, or the query's unit inside it. */
-    const char *unit = k->unit;
-    if (q->unit && *q->unit) {
-        if (!sj_orgunit_contains(k->unit, q->unit))
-            return refuse(out, SJ_ESCOPE,
-                          _("That unit is outside your scope; statistics cover your own units "
-                            "only."));
-        unit = q->unit;
+    c->unit = q->unit && *q->unit ? q->unit : k->unit;
+    if ((unsigned)group >= sizeof(groups) / sizeof(groups[0]) || !groups[group].key_sql) {
+        code = SJ_EINVAL;
+        why = _("Unknown grouping; group by township, village, department, category, "
+                "item, handling or level.");
+    } else if (c->unit != k->unit && !sj_orgunit_contains(k->unit, c->unit)) {
+        why = _("That unit is outside your scope; statistics cover your own units only.");
+    } else if (!sj_case_search_scope(c->unit, c->lo, c->hi)) {
+        why = _("Statistics are kept for this county only; this desk is outside it.");
     }
-    char lo[13], hi[13];
-    if (!sj_case_search_scope(unit, lo, hi))
-        return refuse(out, SJ_ESCOPE,
-                      _("Statistics are kept for this county only; this desk is outside it."));
-    char from_s[24], to_s[24], base_s[16];
-    snprintf(from_s, sizeof from_s, "%" PRId64, from);
-    snprintf(to_s, sizeof to_s, "%" PRId64, to);
-    /* The calendar's days: from the day before the period to the day after
-     * the later of its end and now (a finish is never later than now). */
-    int64_t last = to > sj_clock_real_ms() ? to : sj_clock_real_ms();
-    int32_t base = sj_clock_china_day(from) - 2, end_day = sj_clock_china_day(last) + 1;
-    if (end_day - base > STATS_MAX_DAYS)
-        return refuse(out, SJ_EINVAL,
-                      _("The period is too long; ask for at most a hundred years at a time."));
-    snprintf(base_s, sizeof base_s, "%" PRId32, base);
-    sj_calendar *cal;
-    int rc = countyd_calendar_read(db, &cal, err);
+    if (why)
+        refuse(out, code, why);
+    return why == NULL;
+}
+
+/* The parameters of the kept months ($5 - $10), after the roll-up has
+ * counted what it did not hold yet (stats_month.c). */
+static int monthly_params(PGconn *db, const sj_calendar *cal, int32_t m_lo, int32_t m_hi,
+                          stats_call *c, sj_error *err)
+{
+    int rc = countyd_stats_month_refresh(db, cal, m_lo, m_hi, NULL, err);
     if (rc != 0)
         return rc;
-    char *days = NULL;
-    rc = countyd_stats_working_days(cal, base, end_day, &days, err);
-    if (rc != 0) {
-        sj_calendar_free(cal);
-        return rc;
-    }
-    const char *p[12] = {from_s, to_s, base_s, days};
-    int n = 4;
-    /* A county-level scope is every case here (apply.c records only the
-     * county's own villages): no village condition, as for a search. */
-    bool villages = sj_orgunit_level(unit) != SJ_LEVEL_COUNTY;
-    bool department = k->role == SJ_NODE_ROLE_DEPARTMENT_DESK;
+    snprintf(c->m_lo_s, sizeof c->m_lo_s, "%" PRId32, m_lo);
+    snprintf(c->m_hi_s, sizeof c->m_hi_s, "%" PRId32, m_hi);
+    snprintf(c->fp_s, sizeof c->fp_s, "%" PRId64, (int64_t)sj_calendar_fingerprint(cal));
+    snprintf(c->grp_s, sizeof c->grp_s, "%d", c->stored);
+    int32_t y_lo, y_hi;
+    countyd_stats_full_years(m_lo, m_hi, &y_lo, &y_hi);
+    snprintf(c->y_lo_s, sizeof c->y_lo_s, "%" PRId32, y_lo);
+    snprintf(c->y_hi_s, sizeof c->y_hi_s, "%" PRId32, y_hi);
+    c->p[c->n++] = c->m_lo_s; /* $5 */
+    c->p[c->n++] = c->m_hi_s; /* $6 */
+    c->p[c->n++] = c->fp_s;   /* $7 */
+    c->p[c->n++] = c->grp_s;  /* $8 */
+    c->p[c->n++] = c->y_lo_s; /* $9 */
+    c->p[c->n++] = c->y_hi_s; /* $10 */
+    return 0;
+}
+
+/* The parameters $1 - $4 (period, calendar days) and, for a county's
+ * question over full past months, those of the roll-up. */
+static int period_params(PGconn *db, int group, stats_call *c, sj_error *err)
+{
+    snprintf(c->from_s, sizeof c->from_s, "%" PRId64, c->from);
+    snprintf(c->to_s, sizeof c->to_s, "%" PRId64, c->to);
+    /* The calendar's days: from the day before the period to the day after
+     * the later of its end and now (a finish is never later than now). */
+    int64_t now = sj_clock_real_ms(), last = c->to > now ? c->to : now;
+    int32_t base = sj_clock_china_day(c->from) - 2, end_day = sj_clock_china_day(last) + 1;
+    snprintf(c->base_s, sizeof c->base_s, "%" PRId32, base);
+    sj_calendar *cal;
+    int rc = countyd_calendar_read(db, &cal, err);
+    if (rc == 0)
+        rc = countyd_stats_working_days(cal, base, end_day, &c->days, err);
+    c->p[0] = c->from_s;
+    c->p[1] = c->to_s;
+    c->p[2] = c->base_s;
+    c->p[3] = c->days;
+    c->n = 4;
     /* The county's questions over full past months add those up from the
      * monthly roll-up (stats_month.c), counted first where they are not
      * current; the rest of the period is counted from the cases. */
-    int stored = countyd_stats_stored_group(group);
+    c->stored = countyd_stats_stored_group(group);
     int32_t m_lo = 0, m_hi = 0;
-    bool monthly = stored >= 0 && !villages && !department && countyd_stats_month_used() &&
-                   countyd_stats_full_months(from, to, sj_clock_real_ms(), &m_lo, &m_hi);
-    char m_lo_s[16], m_hi_s[16], fp_s[24], grp_s[8], y_lo_s[16], y_hi_s[16];
-    if (monthly) {
-        rc = countyd_stats_month_refresh(db, cal, m_lo, m_hi, NULL, err);
-        if (rc != 0) {
-            sj_calendar_free(cal);
-            free(days);
-            return rc;
-        }
-        snprintf(m_lo_s, sizeof m_lo_s, "%" PRId32, m_lo);
-        snprintf(m_hi_s, sizeof m_hi_s, "%" PRId32, m_hi);
-        snprintf(fp_s, sizeof fp_s, "%" PRId64, (int64_t)sj_calendar_fingerprint(cal));
-        snprintf(grp_s, sizeof grp_s, "%d", stored);
-        int32_t y_lo, y_hi;
-        countyd_stats_full_years(m_lo, m_hi, &y_lo, &y_hi);
-        snprintf(y_lo_s, sizeof y_lo_s, "%" PRId32, y_lo);
-        snprintf(y_hi_s, sizeof y_hi_s, "%" PRId32, y_hi);
-        p[n++] = m_lo_s; /* $5 */
-        p[n++] = m_hi_s; /* $6 */
-        p[n++] = fp_s;   /* $7 */
-        p[n++] = grp_s;  /* $8 */
-        p[n++] = y_lo_s; /* $9 */
-        p[n++] = y_hi_s; /* $10 */
+    c->monthly = rc == 0 && c->stored >= 0 && !c->villages && !c->department &&
+                 countyd_stats_month_used() &&
+                 countyd_stats_full_months(c->from, c->to, now, &m_lo, &m_hi);
+    if (c->monthly)
+        rc = monthly_params(db, cal, m_lo, m_hi, c, err);
+    if (rc == 0 && c->villages) {
+        c->p[c->n++] = c->lo;
+        c->p[c->n++] = c->hi;
+        snprintf(c->scope, sizeof c->scope,
+                 " AND c.village BETWEEN $%d::char(12) AND $%d::char(12)", c->n - 1, c->n);
     }
     sj_calendar_free(cal);
-    char scope[160] = "";
-    if (villages) {
-        p[n++] = lo;
-        p[n++] = hi;
-        snprintf(scope, sizeof scope, " AND c.village BETWEEN $%d::char(12) AND $%d::char(12)",
-                 n - 1, n);
-    }
-    if (department) {
-        p[n++] = k->department;
-        size_t used = strlen(scope);
-        snprintf(scope + used, sizeof scope - used, " AND c.department_code = $%d", n);
-    }
-    char sql[16384];
+    return rc;
+}
+
+/* The statement of the question (sql: 16 KiB). */
+static void statement_text(const stats_call *c, int group, char *sql, size_t cap)
+{
     int len;
-    if (monthly) {
+    if (c->monthly) {
         /* the kept months' rows, their key as the grouping's (the item's
          * category from the catalogue as it is now) */
-        bool item = group != stored;
+        bool item = group != c->stored;
         const char *k_kept = item ? groups[group].key_sql : "s.k";
         char kept[4096];
         len = snprintf(kept, sizeof kept, SQL_KEPT_FIGURES, k_kept,
                        item ? SQL_JOIN_MONTH_ITEM : "", k_kept, item ? SQL_JOIN_MONTH_ITEM : "");
         if (len < 0 || (size_t)len >= sizeof kept)
             abort(); /* the fixed texts above fit: a broken build */
-        len = snprintf(sql, sizeof sql, "%s%s%s%s%s%s%s%s%s%s", SQL_MONTHLY_HEAD,
-                       groups[group].key_sql, SQL_CASES, SQL_FROM_RANGES,
-                       groups[group].join_item ? SQL_JOIN_ITEM : "", SQL_G0, kept, SQL_GROUPS,
-                       groups[group].label_sql, SQL_TAIL);
+        len = snprintf(sql, cap, "%s%s%s%s%s%s%s%s%s%s", SQL_MONTHLY_HEAD, groups[group].key_sql,
+                       SQL_CASES, SQL_FROM_RANGES, groups[group].join_item ? SQL_JOIN_ITEM : "",
+                       SQL_G0, kept, SQL_GROUPS, groups[group].label_sql, SQL_TAIL);
+    } else {
+        len = snprintf(sql, cap, "%s%s%s%s%s%s%s%s%s%s%s", SQL_HEAD, groups[group].key_sql,
+                       SQL_CASES, SQL_FROM_CASES, groups[group].join_item ? SQL_JOIN_ITEM : "",
+                       SQL_PERIOD, c->scope, SQL_G0, SQL_GROUPS, groups[group].label_sql,
+                       SQL_TAIL);
     }
-    else
-        len = snprintf(sql, sizeof sql, "%s%s%s%s%s%s%s%s%s%s%s", SQL_HEAD,
-                       groups[group].key_sql, SQL_CASES, SQL_FROM_CASES,
-                       groups[group].join_item ? SQL_JOIN_ITEM : "", SQL_PERIOD, scope, SQL_G0,
-                       SQL_GROUPS, groups[group].label_sql, SQL_TAIL);
-    if (len < 0 || (size_t)len >= sizeof sql)
+    if (len < 0 || (size_t)len >= cap)
         abort(); /* the fixed texts above fit: a broken build */
+}
+
+int countyd_stats_answer_group(PGconn *db, countyd_arena *a, const countyd_asker *k,
+                               const Sanji__PeriodStatQuery *q, int group, Sanji__QueryResult *out,
+                               sj_error *err)
+{
+    stats_call c;
+    memset(&c, 0, sizeof c);
+    if (!question_valid(a, k, q, group, &c, out))
+        return 0;
+    int64_t now = sj_clock_real_ms(), last = c.to > now ? c.to : now;
+    if (sj_clock_china_day(last) + 1 - (sj_clock_china_day(c.from) - 2) > STATS_MAX_DAYS)
+        return refuse(out, SJ_EINVAL,
+                      _("The period is too long; ask for at most a hundred years at a time."));
+    /* A county-level scope is every case here (apply.c records only the
+     * county's own villages): no village condition, as for a search. */
+    c.villages = sj_orgunit_level(c.unit) != SJ_LEVEL_COUNTY;
+    c.department = k->role == SJ_NODE_ROLE_DEPARTMENT_DESK;
+    int rc = period_params(db, group, &c, err);
+    if (rc == 0 && c.department) {
+        c.p[c.n++] = k->department;
+        size_t used = strlen(c.scope);
+        snprintf(c.scope + used, sizeof c.scope - used, " AND c.department_code = $%d", c.n);
+    }
+    char sql[16384];
     PGresult *res = NULL;
-    rc = run_statistics(db, sql, n, p, &res, err);
-    free(days);
+    if (rc == 0) {
+        statement_text(&c, group, sql, sizeof sql);
+        rc = run_statistics(db, sql, c.n, c.p, &res, err);
+    }
+    free(c.days);
     if (rc != 0)
         return rc;
     Sanji__PeriodStatistics *s =
-        statistics_of(a, res, group, from, to, unit, department ? k->department : "");
+        statistics_of(a, res, group, c.from, c.to, c.unit, c.department ? k->department : "");
     PQclear(res);
     out->result_case = SANJI__QUERY_RESULT__RESULT_PERIOD_STATISTICS;
     out->period_statistics = s;
