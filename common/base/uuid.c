@@ -8,10 +8,12 @@
 #include "uuid.h"
 
 #include <pthread.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
+#include <unistd.h>
 
 #include <openssl/rand.h>
 
@@ -21,9 +23,38 @@ static pthread_mutex_t uuid_lock = PTHREAD_MUTEX_INITIALIZER;
 static int64_t uuid_last_ms = -1;
 static uint32_t uuid_counter; /* 12 bits used */
 
+/* Random bytes are drawn from OpenSSL's generator a few kilobytes at a
+ * time and handed out from a buffer of the calling thread: one
+ * RAND_bytes() per id (its locks and per-call set-up) was a few percent
+ * of a relay's CPU, which stamps a new id on every frame it sends.  The
+ * buffer remembers the process it was filled in, so that a child of
+ * fork() never hands out its parent's bytes again. */
+#define UUID_POOL 4096
+static __thread struct {
+    uint8_t bytes[UUID_POOL];
+    size_t used;
+    pid_t pid;
+} uuid_pool = {.used = UUID_POOL};
+
+static bool pool_take(uint8_t *buf, size_t n)
+{
+    pid_t pid = getpid();
+    if (uuid_pool.used + n > UUID_POOL || uuid_pool.pid != pid) {
+        if (RAND_bytes(uuid_pool.bytes, UUID_POOL) != 1)
+            return false;
+        uuid_pool.used = 0;
+        uuid_pool.pid = pid;
+    }
+    memcpy(buf, uuid_pool.bytes + uuid_pool.used, n);
+    /* What was handed out is not kept. */
+    memset(uuid_pool.bytes + uuid_pool.used, 0, n);
+    uuid_pool.used += n;
+    return true;
+}
+
 static void uuid_random(uint8_t *buf, size_t n)
 {
-    if (RAND_bytes(buf, (int)n) == 1)
+    if (pool_take(buf, n))
         return;
     size_t got = 0;
     while (got < n) {

@@ -1,5 +1,6 @@
 /*
- * test_uuid.c - UUIDv7: bit layout, ordering over many ids, text form and
+ * test_uuid.c - UUIDv7: bit layout, ordering over many ids, random parts
+ * that differ (also between a parent and its forked child), text form and
  * its parse errors.
  */
 #include <setjmp.h>
@@ -8,6 +9,8 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
@@ -58,6 +61,36 @@ static void test_random_part_differs(void **state)
     sj_uuid_v7(b);
     /* 62 random bits in rand_b: equal ones mean the random source is broken. */
     assert_memory_not_equal(a + 9, b + 9, 7);
+}
+
+/* The random bytes come from a buffer filled a few kilobytes at a time: a
+ * child of fork() must not hand out what its parent's buffer still holds. */
+static void test_fork_does_not_repeat_random_part(void **state)
+{
+    (void)state;
+    uint8_t first[16];
+    sj_uuid_v7(first); /* the parent's buffer is filled */
+    int fd[2];
+    assert_int_equal(pipe(fd), 0);
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        uint8_t id[16];
+        sj_uuid_v7(id);
+        ssize_t w = write(fd[1], id, sizeof id);
+        _exit(w == (ssize_t)sizeof id ? 0 : 1);
+    }
+    uint8_t mine[16], child[16];
+    sj_uuid_v7(mine);
+    assert_int_equal(read(fd[0], child, sizeof child), (ssize_t)sizeof child);
+    int status = 0;
+    assert_int_equal(waitpid(pid, &status, 0), pid);
+    assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+    close(fd[0]);
+    close(fd[1]);
+    /* bytes 9..15 are random only */
+    assert_memory_not_equal(mine + 9, child + 9, 7);
+    assert_memory_not_equal(first + 9, child + 9, 7);
 }
 
 static void test_format_parse_roundtrip(void **state)
@@ -123,6 +156,7 @@ int main(void)
         cmocka_unit_test(test_layout),
         cmocka_unit_test(test_ordered_over_many),
         cmocka_unit_test(test_random_part_differs),
+        cmocka_unit_test(test_fork_does_not_repeat_random_part),
         cmocka_unit_test(test_format_parse_roundtrip),
         cmocka_unit_test(test_parse_errors),
         cmocka_unit_test(test_is_v7_rejects_other_versions),
