@@ -54,8 +54,8 @@ typedef struct relay_cache relay_cache;
  * ".cache", created if missing; one that does not open as a cache is
  * replaced).  A writer starts its thread, which first writes what the feed
  * holds past the marks.  A read-only cache (sanji-relayctl) never writes
- * and reads nothing when the file is missing.  Returns 0, SJ_ENOMEM, SJ_EIO
- * or SJ_EDB with err. */
+ * and reads nothing when the file is missing or does not open.  Returns 0,
+ * SJ_ENOMEM, SJ_EIO or SJ_EDB with err. */
 int relay_cache_open(const char *store_path, bool read_only, relay_cache **out, sj_error *err);
 
 /* Writes what is left (a stop in order leaves the cache complete), stops
