@@ -51,9 +51,16 @@ static void write_status(relay *r)
     meta_int(r, "status_at_ms", sj_clock_real_ms());
 }
 
+/* A put-off commit is due.  The timer runs at the start of a loop turn,
+ * before that turn's poll: had it only ended a poll, a timer that came due
+ * while the turn began would leave the poll that follows free to block
+ * until the next I/O or heartbeat, with the writes uncommitted and their
+ * acks unsent meanwhile (stalls of seconds under a closed-loop load: every
+ * station waiting for its ack).  So it asks for a turn that does not block,
+ * whose check handle then commits. */
 static void on_commit_timer(uv_timer_t *t)
 {
-    (void)t; /* only ends the poll; on_commit_check commits after it */
+    relay_request_commit(t->data);
 }
 
 /* Group commit sized by load: a commit at most every COMMIT_GAP_MS.  Under
