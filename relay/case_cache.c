@@ -289,8 +289,7 @@ static void *writer_main(void *arg)
             break;
         uint64_t gen = c->committed;
         bool check = c->first;
-        c->rows = 0;
-        c->first_ms = mono_ms();
+        c->rows = 0; /* the next commit's updates set first_ms again */
         pthread_mutex_unlock(&c->mu);
         sj_error err;
         sj_error_clear(&err);

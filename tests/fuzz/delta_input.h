@@ -2,7 +2,8 @@
  * delta_input.h - the input layout of fuzz_case_delta: bytes -> (base case,
  * base version, CaseDelta), shared by the target and the seed maker so that
  * seeds written by one are read the same way by the other, and the fixed
- * base cases of both are the same cases.
+ * base cases of both are the same cases (tests/unit/test_case_delta.c uses
+ * the first as its case in the middle of its life).
  *
  * Layout: one mode byte, then
  *   mode bit 0 clear: the packed CaseDelta, applied to fixed base case

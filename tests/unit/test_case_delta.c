@@ -21,49 +21,16 @@
 #include <cmocka.h>
 
 #include "case_delta.h"
+#include "delta_input.h"
 
-static uint8_t ID[16] = {0x01, 0x8c, 0x3f, 0x20, 0x11, 0x22, 0x73, 0x44,
-                         0x95, 0x66, 0x77, 0x88, 0x99, 0xaa, 0xbb, 0xcc};
 static uint8_t OTHER_ID[16] = {0x02};
-static char *materials[] = {"户口簿", "收入证明"};
 static char *materials2[] = {"户口簿", "残疾证", "照片"};
 
-/* A case in the middle of its life: most fields other than their zero. */
+/* A case in the middle of its life: most fields other than their zero (the
+ * fuzz target's first fixed base case, tests/fuzz/delta_input.h). */
 static void rich_case(Sanji__Case *c, Sanji__Applicant *a)
 {
-    sanji__case__init(c);
-    sanji__applicant__init(a);
-    a->name = "张三";
-    a->id_number = "410423199001011234";
-    a->phone = "13800000000";
-    c->case_id.data = ID;
-    c->case_id.len = 16;
-    c->number = "410423-20261123-00001";
-    c->village = "410423101201";
-    c->item_code = "MZ-003";
-    c->item_name = "低保申请";
-    c->applicant = a;
-    c->request_text = "家中困难，申请低保";
-    c->first_receiver = "p1";
-    c->first_receiver_name = "李四";
-    c->holder_level = SANJI__LEVEL__LEVEL_TOWNSHIP;
-    c->holder_unit = "410423101000";
-    c->status = SANJI__CASE_STATUS__CASE_STATUS_ACCEPTED_TOWNSHIP;
-    c->version = 4;
-    c->registered_at_ms = 1700000000000;
-    c->due_at_ms = 1700900000000;
-    c->materials_rounds = 1;
-    c->materials = materials;
-    c->n_materials = 2;
-    c->urge_count = 1;
-    c->supervised = true;
-    c->updated_at_ms = 1700000500000;
-    c->escalated = true;
-    c->limit_days = 10;
-    c->assignee = "p7";
-    c->assignee_name = "王五";
-    c->carrier = "p1";
-    c->carrier_name = "李四";
+    fuzz_delta_base(0, c, a);
 }
 
 static uint8_t *pack_case(const Sanji__Case *c, size_t *len)
