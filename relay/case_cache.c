@@ -33,22 +33,30 @@ static const char SCHEMA[] =
     " PRIMARY KEY (case_id, seq)) WITHOUT ROWID;\n"
     "CREATE TABLE cached (village TEXT PRIMARY KEY, seq INTEGER NOT NULL);\n";
 
-/* An update in place (not INSERT OR REPLACE, which deletes the row and
- * every index entry and inserts them again): the primary key's index and
- * the table's row stay where they are; relay CPU per action 306 -> 286 us
- * in three alternating pairs (docs/PERFORMANCE.md). */
+/* A case row is written in two statements with the same parameters.  The
+ * first inserts a new case, or updates in place (not INSERT OR REPLACE,
+ * which deletes the row and every index entry and inserts them again) the
+ * columns an action changes: SQLite rewrites the entries of only those
+ * indexes whose columns the SET names, so the eight indexes on what is
+ * fixed at registration (village, number, time, item, applicant, first
+ * receiver) are left alone.  The second writes the whole row only when one
+ * of those fixed columns did change after all (a correction at the
+ * county); otherwise it is one primary-key lookup.  Relay CPU per action:
+ * docs/PERFORMANCE.md "The case cache's indexes". */
+#define CASE_PARAMS_SQL "?1, ?2, ?3, ?4, ?5, " SJ_CASE_SEARCH_COLUMN_PARAMS
 static const char SQL_CASE_PUT[] =
     "INSERT INTO cases (case_id, village, number, registered_at_ms, snapshot, "
-    SJ_CASE_SEARCH_COLUMN_NAMES ") VALUES (?, ?, ?, ?, ?, " SJ_CASE_SEARCH_COLUMN_PARAMS ")"
-    " ON CONFLICT (case_id) DO UPDATE SET village = excluded.village, number = excluded.number,"
-    " registered_at_ms = excluded.registered_at_ms, snapshot = excluded.snapshot,"
+    SJ_CASE_SEARCH_COLUMN_NAMES ") VALUES (" CASE_PARAMS_SQL ")"
+    " ON CONFLICT (case_id) DO UPDATE SET snapshot = excluded.snapshot,"
     " status = excluded.status, holder_level = excluded.holder_level,"
-    " holder_unit = excluded.holder_unit, item_code = excluded.item_code,"
-    " applicant_name = excluded.applicant_name, id_number = excluded.id_number,"
-    " phone = excluded.phone, first_receiver = excluded.first_receiver,"
-    " department = excluded.department, overdue = excluded.overdue,"
-    " supervised = excluded.supervised, due_at_ms = excluded.due_at_ms,"
-    " assignee = excluded.assignee, carrier = excluded.carrier";
+    " holder_unit = excluded.holder_unit, department = excluded.department,"
+    " overdue = excluded.overdue, supervised = excluded.supervised,"
+    " due_at_ms = excluded.due_at_ms, assignee = excluded.assignee, carrier = excluded.carrier";
+static const char SQL_CASE_FIXED[] =
+    "UPDATE cases SET (village, number, registered_at_ms, snapshot, " SJ_CASE_SEARCH_COLUMN_NAMES
+    ") = (?2, ?3, ?4, ?5, " SJ_CASE_SEARCH_COLUMN_PARAMS ") WHERE case_id = ?1 AND (village IS NOT ?2 OR number IS NOT ?3"
+    " OR registered_at_ms IS NOT ?4 OR item_code IS NOT ?9 OR applicant_name IS NOT ?10"
+    " OR id_number IS NOT ?11 OR phone IS NOT ?12 OR first_receiver IS NOT ?13)";
 static const char SQL_EVENT_PUT[] =
     "INSERT OR REPLACE INTO events (case_id, seq, event_pb) VALUES (?, ?, ?)";
 static const char SQL_MARK_PUT[] = "INSERT OR REPLACE INTO cached (village, seq) VALUES (?, ?)";
@@ -75,7 +83,7 @@ struct relay_cache {
     sqlite3 *rd; /* the loop thread's */
     sqlite3_stmt *rd_get, *rd_number;
     sqlite3 *w; /* the writer thread's */
-    sqlite3_stmt *w_case, *w_event, *w_mark, *w_replay;
+    sqlite3_stmt *w_case, *w_fixed, *w_event, *w_mark, *w_replay;
     pthread_t thread;
     bool started;
     pthread_mutex_t mu;
@@ -137,17 +145,24 @@ static int put_update(relay_cache *c, const Sanji__FeedUpdate *u, sj_error *err)
     int rc = 0;
     const Sanji__Case *k = u->snapshot;
     if (k && k->case_id.len == 16) {
-        sqlite3_stmt *s = c->w_case;
-        sqlite3_bind_blob(s, 1, k->case_id.data, 16, SQLITE_STATIC);
-        sqlite3_bind_text(s, 2, k->village && k->village[0] ? k->village : u->village, -1,
-                          SQLITE_STATIC);
-        sqlite3_bind_text(s, 3, k->number ? k->number : "", -1, SQLITE_STATIC);
-        sqlite3_bind_int64(s, 4, k->registered_at_ms);
-        sj_case_search_bind(s, 6, k);
-        if (bind_packed(s, 5, &k->base, &buf) != 0)
+        size_t n = protobuf_c_message_get_packed_size(&k->base);
+        if ((buf = malloc(n ? n : 1)) == NULL)
             return sj_error_set(err, SJ_ENOMEM, NULL);
-        rc = step_done(c, s, err, "case upsert");
+        protobuf_c_message_pack(&k->base, buf);
+        sqlite3_stmt *const both[] = {c->w_case, c->w_fixed};
+        for (size_t i = 0; rc == 0 && i < 2; i++) {
+            sqlite3_stmt *s = both[i];
+            sqlite3_bind_blob(s, 1, k->case_id.data, 16, SQLITE_STATIC);
+            sqlite3_bind_text(s, 2, k->village && k->village[0] ? k->village : u->village, -1,
+                              SQLITE_STATIC);
+            sqlite3_bind_text(s, 3, k->number ? k->number : "", -1, SQLITE_STATIC);
+            sqlite3_bind_int64(s, 4, k->registered_at_ms);
+            sqlite3_bind_blob(s, 5, buf, (int)n, SQLITE_STATIC);
+            sj_case_search_bind(s, 6, k);
+            rc = step_done(c, s, err, i == 0 ? "case upsert" : "case correction");
+        }
         free(buf);
+        buf = NULL;
     }
     const Sanji__CaseEvent *e = u->event;
     if (rc == 0 && e && e->case_id.len == 16 && e->seq > 0) {
@@ -321,6 +336,7 @@ static void *writer_main(void *arg)
 static int prepare_all(relay_cache *c, sj_error *err)
 {
     if (sqlite3_prepare_v2(c->w, SQL_CASE_PUT, -1, &c->w_case, NULL) != SQLITE_OK ||
+        sqlite3_prepare_v2(c->w, SQL_CASE_FIXED, -1, &c->w_fixed, NULL) != SQLITE_OK ||
         sqlite3_prepare_v2(c->w, SQL_EVENT_PUT, -1, &c->w_event, NULL) != SQLITE_OK ||
         sqlite3_prepare_v2(c->w, SQL_MARK_PUT, -1, &c->w_mark, NULL) != SQLITE_OK ||
         sqlite3_prepare_v2(c->w, SQL_REPLAY, -1, &c->w_replay, NULL) != SQLITE_OK)
@@ -459,6 +475,7 @@ void relay_cache_close(relay_cache *c)
         pthread_join(c->thread, NULL);
     }
     sqlite3_finalize(c->w_case);
+    sqlite3_finalize(c->w_fixed);
     sqlite3_finalize(c->w_event);
     sqlite3_finalize(c->w_mark);
     sqlite3_finalize(c->w_replay);

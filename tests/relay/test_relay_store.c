@@ -1105,6 +1105,68 @@ static void test_case_cache_follows_the_feed(void **state)
     relay_store_close(ro);
 }
 
+/* One case as the feed carries it after each of three updates: the row in
+ * the cache is the latest, the columns an action changes and those fixed
+ * at registration (here corrected at the county) alike, and each index
+ * finds it by its new value only. */
+static void put_version(relay_store *st, uint64_t seq, uint64_t version, Sanji__CaseStatus status,
+                        const char *holder, const char *name)
+{
+    uint8_t cid[16];
+    fill_id(cid, 1);
+    Sanji__Applicant a = SANJI__APPLICANT__INIT;
+    a.name = (char *)name;
+    Sanji__Case c = SANJI__CASE__INIT;
+    c.case_id.data = cid;
+    c.case_id.len = 16;
+    c.village = (char *)"410423101201";
+    c.version = version;
+    c.number = (char *)"410423-20260213-0001";
+    c.registered_at_ms = 1000;
+    c.status = status;
+    c.holder_unit = (char *)holder;
+    c.applicant = &a;
+    Sanji__FeedUpdate u = SANJI__FEED_UPDATE__INIT;
+    u.village = c.village;
+    u.seq = seq;
+    u.snapshot = &c;
+    sj_error err;
+    assert_int_equal(relay_store_feed_put(st, &u, &err), 0);
+    assert_int_equal(relay_store_commit(st, &err), 0);
+}
+
+static void test_case_cache_row_follows_each_update(void **state)
+{
+    fixture *f = *state;
+    fixture cf = cache_file(f);
+    relay_store *st = open_ok(f);
+    put_version(st, 1, 1, SANJI__CASE_STATUS__CASE_STATUS_REGISTERED, "410423101201", "张三");
+    put_version(st, 2, 2, SANJI__CASE_STATUS__CASE_STATUS_ESCALATED_TOWNSHIP, "410423101000", "张三");
+    relay_store_close(st);
+    char val[128];
+    sql_value(&cf, "SELECT status || ' ' || holder_unit || ' ' || applicant_name FROM cases", val,
+              sizeof val);
+    assert_string_equal(val, "2 410423101000 张三");
+    /* The applicant's name corrected, with the next action. */
+    st = open_ok(f);
+    put_version(st, 3, 3, SANJI__CASE_STATUS__CASE_STATUS_ESCALATED_COUNTY, "410423000000", "张叁");
+    relay_store_close(st);
+    sql_value(&cf, "SELECT status || ' ' || holder_unit || ' ' || applicant_name FROM cases", val,
+              sizeof val);
+    assert_string_equal(val, "4 410423000000 张叁");
+    sql_value(&cf, "SELECT count(*) FROM cases INDEXED BY cases_s_name WHERE applicant_name = '张三'",
+              val, sizeof val);
+    assert_string_equal(val, "0");
+    sql_value(&cf, "SELECT count(*) FROM cases INDEXED BY cases_s_name WHERE applicant_name = '张叁'",
+              val, sizeof val);
+    assert_string_equal(val, "1");
+    sql_value(&cf, "SELECT count(*) FROM cases INDEXED BY cases_s_holder"
+                   " WHERE holder_unit = '410423000000' AND status = 4", val, sizeof val);
+    assert_string_equal(val, "1");
+    sql_value(&cf, "PRAGMA integrity_check", val, sizeof val);
+    assert_string_equal(val, "ok");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1129,6 +1191,7 @@ int main(void)
         T(test_settled_rows_trimmed),
         T(test_format5_upgraded_with_queue_intact),
         T(test_case_cache_follows_the_feed),
+        T(test_case_cache_row_follows_each_update),
 #undef T
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
