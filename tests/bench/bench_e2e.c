@@ -38,6 +38,8 @@ typedef struct opts {
     bool no_pgbench;
     const char *county_extra;
     const char *pg_sql; /* run on the bench database before the phases */
+    const char *timeline; /* every message's latency to this file */
+    FILE *timeline_file;
 } opts;
 
 static void usage(void)
@@ -47,7 +49,7 @@ static void usage(void)
             "       sanji-bench e2e [--stations 64] [--relays 1] [--window 1] [--secs 10]\n"
             "                       [--warm 2] [--fracs 0.5] [--pg-secs S] [--no-pgbench]\n"
             "                       [--county-conf 'key = value'...] [--pg-sql 'SQL']\n"
-            "                       [--no-notify]\n"
+            "                       [--no-notify] [--timeline FILE]\n"
             "       sanji-bench pgbench [--clients 64] [--set-clients 16] [--secs 10]\n"
             "       sanji-bench relays [--stations 64] [--list 1,2,4,8,16,32] [--secs 10]\n"
             "       sanji-bench idle [--sessions 10000] [--relays 1] [--parallel 200]"
@@ -123,6 +125,8 @@ static int parse_opts(int argc, char **argv, opts *o)
         } else if (strcmp(a, "--pg-sql") == 0) {
             /* e.g. "DROP INDEX cases_stats": what a schema part costs */
             o->pg_sql = v;
+        } else if (strcmp(a, "--timeline") == 0) {
+            o->timeline = v;
         } else if (strcmp(a, "--county-conf") == 0) {
             /* "apply.batch_wait = 0ms": written under its section. */
             const char *dot = strchr(v, '.');
@@ -209,6 +213,7 @@ static void print_header(void)
 static int phase(bench_load *l, const bench_net *n, const char *name, bench_kind kind,
                  int window, double rate, const opts *o, bench_phase_result *r)
 {
+    bench_load_timeline(l, o->timeline_file, name);
     cpu_snap a = cpu_now(n);
     int rc = rate > 0 ? bench_load_open(l, kind, rate, o->warm, o->secs, r)
                       : bench_load_closed(l, kind, window, o->warm, o->secs, r);
@@ -424,6 +429,10 @@ int bench_e2e_main(int argc, char **argv)
     opts o;
     if (parse_opts(argc, argv, &o) != 0)
         return 2;
+    if (o.timeline && (o.timeline_file = fopen(o.timeline, "w")) == NULL) {
+        fprintf(stderr, "sanji-bench: cannot write %s: %s\n", o.timeline, strerror(errno));
+        return 2;
+    }
     int per_relay = (o.stations + o.relays - 1) / o.relays;
     bench_net net = {0};
     bench_net_opts no = {.relays = o.relays,
@@ -483,6 +492,10 @@ int bench_e2e_main(int argc, char **argv)
     uv_run(&loop, UV_RUN_DEFAULT);
     uv_loop_close(&loop);
     bench_net_stop(&net);
+    if (o.timeline_file && fclose(o.timeline_file) != 0) {
+        fprintf(stderr, "sanji-bench: cannot write %s: %s\n", o.timeline, strerror(errno));
+        rc = 1;
+    }
     return rc == 0 ? 0 : 1;
 }
 

@@ -69,6 +69,8 @@ struct bench_load {
     int rr;                          /* open loop: next station */
     uint64_t in_flight;
     bench_phase_result *r;
+    FILE *timeline;          /* bench_load_timeline(), or NULL */
+    const char *phase_name;
 };
 
 static uint64_t now_ns(void)
@@ -211,6 +213,10 @@ static void on_ack(station *s, const Sanji__Ack *a)
         p->stored = true;
         return;
     }
+    if (p->measured && l->r && l->timeline)
+        fprintf(l->timeline, "%s\t%.3f\t%.3f\t%d\t%s\n", l->phase_name,
+                (double)(p->t0 - l->t_meas) / 1e6, (double)us / 1e3, s->idx,
+                a->status == SANJI__ACK_STATUS__ACK_STATUS_APPLIED ? "applied" : "refused");
     if (p->measured && l->r) {
         if (a->status == SANJI__ACK_STATUS__ACK_STATUS_APPLIED) {
             l->r->applied++;
@@ -557,6 +563,12 @@ static int run_phase(bench_load *l, bench_kind kind, bool open_loop, int window,
     r->per_s = (double)r->applied / secs;
     l->r = NULL;
     return 0;
+}
+
+void bench_load_timeline(bench_load *l, FILE *f, const char *phase)
+{
+    l->timeline = f;
+    l->phase_name = phase;
 }
 
 int bench_load_closed(bench_load *l, bench_kind kind, int window, double warm_s, double secs,
