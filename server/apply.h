@@ -103,9 +103,10 @@ typedef struct countyd_apply_result {
     char case_number[32];          /* "" until a number is assigned */
     uint64_t case_version;
     bool redelivered;              /* answered from the stored result */
-    /* Downward feed rows written (0 if none): the village and its last seq. */
+    /* Downward feed rows written (0 if none): the village, the seq of the
+     * first and of the last (countyd_apply_feed_row()). */
     char village[SJ_UNIT_CODE_SIZE];
-    uint64_t feed_seq;
+    uint64_t feed_first, feed_seq;
     bool notify_queued;            /* a message to the villager was queued (notify.h) */
 } countyd_apply_result;
 

@@ -180,7 +180,7 @@ static int take_result(const deferred *d, const PGresult *res, sj_error *err)
     if (d->sink == SINK_NUMBER)
         snprintf(d->r->case_number, sizeof(d->r->case_number), "%s", PQgetvalue(res, 0, 0));
     else if (d->sink == SINK_FEED_SEQ)
-        d->r->feed_seq = strtoull(PQgetvalue(res, 0, 0), NULL, 10);
+        countyd_apply_feed_row(d->r, strtoull(PQgetvalue(res, 0, 0), NULL, 10));
     return 0;
 }
 
@@ -279,7 +279,7 @@ int countyd_apply_set_flush(countyd_apply *a, sj_error *err)
                 snprintf(d->r->case_number, sizeof(d->r->case_number), "%s",
                          PQgetvalue(res[k], (int)i, 1));
             else if (d->sink == SINK_FEED_SEQ)
-                d->r->feed_seq = strtoull(PQgetvalue(res[k], (int)i, 1), NULL, 10);
+                countyd_apply_feed_row(d->r, strtoull(PQgetvalue(res[k], (int)i, 1), NULL, 10));
         }
         PQclear(res[k]);
     }

@@ -45,6 +45,16 @@ typedef enum sink_kind {
     SINK_FEED_SEQ, /* the feed row's seq -> r->feed_seq */
 } sink_kind;
 
+/* A feed row of the message's village written with seq: the result's
+ * range of rows is what countyd_feed_written_load() reads back, and only
+ * that (rows before it were pushed with the message that wrote them). */
+static inline void countyd_apply_feed_row(countyd_apply_result *r, uint64_t seq)
+{
+    if (r->feed_first == 0 || seq < r->feed_first)
+        r->feed_first = seq;
+    r->feed_seq = seq;
+}
+
 typedef struct deferred {
     const char *sql;     /* static text */
     int n;

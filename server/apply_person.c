@@ -55,7 +55,7 @@ int countyd_apply_refuse(countyd_apply_result *r, int code, const char *why)
     /* The cadre's words for the refusal, in the county's language (gettext),
      * the same text the clients' own pre-check shows. */
     sj_refusal_format(code, why, r->reason, sizeof r->reason);
-    r->feed_seq = 0;
+    r->feed_first = r->feed_seq = 0;
     r->village[0] = '\0';
     r->notify_queued = false;
     return REFUSED;

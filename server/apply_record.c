@@ -101,7 +101,8 @@ static void record_params(record_row *x, const char *message_id, const countyd_p
     memcpy(x->p, p, sizeof(p));
 }
 
-/* Writes one event and its feed row; r->village/feed_seq are updated.
+/* Writes one event and its feed row; r->village and its feed rows' range
+ * (countyd_apply_feed_row()) are updated.
  * With last set for a node's message (a->cur), r is final and the message's
  * processed row is inserted in the same round trip (pipeline); apply_one()
  * then finds the outcome in a->recorded / a->record_fresh. */
@@ -177,7 +178,7 @@ int countyd_apply_write_event(countyd_apply *a, const char *village, const event
         return sj_error_set(err, SJ_EINTERNAL, "feed row of case %s event %s not written",
                             e->case_id, seq);
     }
-    r->feed_seq = strtoull(PQgetvalue(res, 0, 0), NULL, 10);
+    countyd_apply_feed_row(r, strtoull(PQgetvalue(res, 0, 0), NULL, 10));
     PQclear(res);
     return 0;
 }

@@ -22,6 +22,7 @@
 #include "apply.h"
 #include "clock.h"
 #include "db.h"
+#include "feed_written.h"
 #include "migrate.h"
 #include "personal.h"
 #include "apply_fixture.h"
@@ -837,12 +838,41 @@ static void test_pipelined_batch_equals_serial(void **state)
         assert_string_equal(piped[i].case_number, serial[i].case_number);
         assert_int_equal(piped[i].case_version, serial[i].case_version);
         assert_string_equal(piped[i].village, serial[i].village);
+        assert_int_equal(piped[i].feed_first, serial[i].feed_first);
         assert_int_equal(piped[i].feed_seq, serial[i].feed_seq);
         assert_int_equal(piped[i].redelivered, serial[i].redelivered);
     }
     free(want);
     free(got);
     teardown(&other);
+}
+
+/* What the county pushes after a batch's commit is the rows the batch
+ * wrote, each once: not the village's rows before them, which went out
+ * with the batches that wrote them (and the relay would receive again and
+ * throw away). */
+static void test_feed_read_back_is_the_batch_rows(void **state)
+{
+    fx *f = *state;
+    countyd_apply_result r[SCENARIO_BATCH];
+    pipeline_scenario(f, r);
+    for (int i = 0; i < 4; i++)
+        assert_int_equal(r[i].feed_first, r[i].feed_seq); /* one event each */
+    countyd_arena a;
+    countyd_arena_init(&a);
+    Sanji__FeedUpdate **u = NULL;
+    size_t n = 0;
+    sj_error err;
+    if (countyd_feed_written_load(f->db, &a, r, SCENARIO_BATCH, &u, &n, &err) != 0)
+        fail_msg("feed read back: %s", err.message);
+    char got[256] = "";
+    for (size_t i = 0; i < n; i++)
+        snprintf(got + strlen(got), sizeof got - strlen(got), "%s/%llu ", u[i]->village,
+                 (unsigned long long)u[i]->seq);
+    char want[256];
+    snprintf(want, sizeof want, "%s/3 %s/4 %s/5 %s/6 ", VA, VA, VB, VB);
+    assert_string_equal(got, want);
+    countyd_arena_free(&a);
 }
 
 /* A redelivery in a pipelined batch aborts the pipeline; the batch runs
@@ -1039,6 +1069,7 @@ static void expect_same_results(const countyd_apply_result *got, const countyd_a
         assert_string_equal(got[i].case_number, want[i].case_number);
         assert_int_equal(got[i].case_version, want[i].case_version);
         assert_string_equal(got[i].village, want[i].village);
+        assert_int_equal(got[i].feed_first, want[i].feed_first);
         assert_int_equal(got[i].feed_seq, want[i].feed_seq);
         assert_int_equal(got[i].redelivered, want[i].redelivered);
         assert_int_equal(got[i].notify_queued, want[i].notify_queued);
@@ -1308,6 +1339,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_usual_batch_needs_no_savepoint, setup, teardown),
         cmocka_unit_test_setup_teardown(test_redelivered_urge_undone, setup, teardown),
         cmocka_unit_test_setup_teardown(test_pipelined_batch_equals_serial, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_feed_read_back_is_the_batch_rows, setup, teardown),
         cmocka_unit_test_setup_teardown(test_pipeline_redelivery_runs_serially, setup, teardown),
         cmocka_unit_test_setup_teardown(test_pipeline_existing_case_refused, setup, teardown),
         cmocka_unit_test_setup_teardown(test_same_case_twice_runs_serially, setup, teardown),
