@@ -52,9 +52,13 @@ static const char SQL_CASE_PUT[] =
     " holder_unit = excluded.holder_unit, department = excluded.department,"
     " overdue = excluded.overdue, supervised = excluded.supervised,"
     " due_at_ms = excluded.due_at_ms, assignee = excluded.assignee, carrier = excluded.carrier";
+/* ?9 - ?13 are the item code, applicant name, ID number, phone and first
+ * receiver as sj_case_search_bind() binds them from ?6 (its column order,
+ * SJ_CASE_SEARCH_COLUMN_NAMES). */
 static const char SQL_CASE_FIXED[] =
     "UPDATE cases SET (village, number, registered_at_ms, snapshot, " SJ_CASE_SEARCH_COLUMN_NAMES
-    ") = (?2, ?3, ?4, ?5, " SJ_CASE_SEARCH_COLUMN_PARAMS ") WHERE case_id = ?1 AND (village IS NOT ?2 OR number IS NOT ?3"
+    ") = (?2, ?3, ?4, ?5, " SJ_CASE_SEARCH_COLUMN_PARAMS ")"
+    " WHERE case_id = ?1 AND (village IS NOT ?2 OR number IS NOT ?3"
     " OR registered_at_ms IS NOT ?4 OR item_code IS NOT ?9 OR applicant_name IS NOT ?10"
     " OR id_number IS NOT ?11 OR phone IS NOT ?12 OR first_receiver IS NOT ?13)";
 static const char SQL_EVENT_PUT[] =
