@@ -8,7 +8,8 @@
  * settled by its result row.  Format 7: the case cache is a file of its
  * own, written from the stored feed by a thread of its own
  * (case_cache.h); this store keeps the feed updates the cache has not
- * written yet in memory, so that a case read sees them at once.
+ * written yet in memory, so that a case read sees them at once.  Format
+ * 8: the feed is a rowid table (FEED_SQL says why).
  *
  * Entry points: the relay_store_* functions of store.h.
  */
@@ -112,10 +113,19 @@ struct relay_store {
     "CREATE VIEW queue AS SELECT * FROM upward u"                                               \
     " WHERE NOT EXISTS (SELECT 1 FROM results r WHERE r.message_id = u.message_id);\n"
 
+/* The feed (format 8): a rowid table, so that each update (about 1.5 KB)
+ * is appended inline at the table's end and a commit's updates share
+ * pages; keyed by (village, seq) in an index.  Format 7's feed was
+ * WITHOUT ROWID on (village, seq): a row past about 1 000 bytes spilled
+ * into an overflow page of its own, so each update wrote its village's
+ * leaf page and a page for itself (docs/RELAY.md "Format 8"). */
+#define FEED_SQL                                                                                \
+    "CREATE TABLE feed (village TEXT NOT NULL, seq INTEGER NOT NULL, update_pb BLOB NOT NULL);\n" \
+    "CREATE UNIQUE INDEX feed_key ON feed(village, seq);\n"
+
 static const char SCHEMA[] =
     UPWARD_SQL RESULTS_SQL QUEUE_VIEW_SQL
-    "CREATE TABLE feed (village TEXT NOT NULL, seq INTEGER NOT NULL, update_pb BLOB NOT NULL,"
-    " PRIMARY KEY (village, seq)) WITHOUT ROWID;\n"
+    FEED_SQL
     "CREATE TABLE cursors (village TEXT PRIMARY KEY, seq INTEGER NOT NULL);\n"
     "CREATE TABLE refdata (kind INTEGER PRIMARY KEY, version INTEGER NOT NULL,"
     " payload BLOB NOT NULL);\n"
@@ -148,6 +158,14 @@ static const char UPGRADE_V7[] =
     "DROP TABLE IF EXISTS cases;\n"
     "DROP TABLE IF EXISTS events;\n"
     "DROP TABLE IF EXISTS cached;\n";
+
+/* Format 7 -> 8 (upgrade()): the feed's rows move to the rowid table, in
+ * feed order. */
+static const char UPGRADE_V8[] =
+    "ALTER TABLE feed RENAME TO feed_v7;\n" FEED_SQL
+    "INSERT INTO feed (village, seq, update_pb)"
+    " SELECT village, seq, update_pb FROM feed_v7 ORDER BY village, seq;\n"
+    "DROP TABLE feed_v7;\n";
 
 /* Settled messages whose `upward` rows are deleted together. */
 #define TRIM_BATCH 256
@@ -392,6 +410,16 @@ static bool has_column(relay_store *st, const char *sql)
     return has;
 }
 
+/* Whether sql returns a row. */
+static bool has_row(relay_store *st, const char *sql)
+{
+    sqlite3_stmt *q = NULL;
+    bool has = sqlite3_prepare_v2(st->db, sql, -1, &q, NULL) == SQLITE_OK &&
+               sqlite3_step(q) == SQLITE_ROW;
+    sqlite3_finalize(q);
+    return has;
+}
+
 static int upgrade(relay_store *st, int from, sj_error *err)
 {
     if (sqlite3_exec(st->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK)
@@ -416,6 +444,11 @@ static int upgrade(relay_store *st, int from, sj_error *err)
         rc = db_fail(st, err, "upgrade queue to format 6");
     if (rc == 0 && from < 7 && sqlite3_exec(st->db, UPGRADE_V7, NULL, NULL, NULL) != SQLITE_OK)
         rc = db_fail(st, err, "upgrade to format 7");
+    /* (A feed with the index already is format 8's, marked older.) */
+    if (rc == 0 && from < 8 &&
+        !has_row(st, "SELECT 1 FROM sqlite_master WHERE name = 'feed_key'") &&
+        sqlite3_exec(st->db, UPGRADE_V8, NULL, NULL, NULL) != SQLITE_OK)
+        rc = db_fail(st, err, "upgrade to format 8");
     char sql[128];
     snprintf(sql, sizeof sql, "UPDATE meta SET value = '%d' WHERE key = 'format_version'",
              RELAY_STORE_FORMAT_VERSION);

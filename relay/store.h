@@ -46,7 +46,7 @@
 #include "sanji.pb-c.h"
 
 #define RELAY_STORE_FORMAT "sanji-relay-store"
-#define RELAY_STORE_FORMAT_VERSION 7
+#define RELAY_STORE_FORMAT_VERSION 8
 
 typedef struct relay_store relay_store;
 

@@ -658,6 +658,11 @@ static void to_format5(const fixture *f)
         "CREATE TABLE events (case_id BLOB NOT NULL, seq INTEGER NOT NULL,"
         " event_pb BLOB NOT NULL, PRIMARY KEY (case_id, seq)) WITHOUT ROWID;"
         "INSERT INTO cases VALUES (x'00', '410423101201', '', 0, x'');"
+        "CREATE TABLE feed7 (village TEXT NOT NULL, seq INTEGER NOT NULL,"
+        " update_pb BLOB NOT NULL, PRIMARY KEY (village, seq)) WITHOUT ROWID;"
+        "INSERT INTO feed7 SELECT village, seq, update_pb FROM feed;"
+        "DROP TABLE feed;"
+        "ALTER TABLE feed7 RENAME TO feed;"
         "UPDATE meta SET value = '5' WHERE key = 'format_version';";
     sqlite3 *db;
     assert_int_equal(sqlite3_open(f->path, &db), SQLITE_OK);
@@ -946,7 +951,13 @@ static void test_format5_upgraded_with_queue_intact(void **state)
 
     st = open_ok(f);
     sql_value(f, "SELECT value FROM meta WHERE key = 'format_version'", v, sizeof v);
-    assert_string_equal(v, "7");
+    assert_string_equal(v, "8");
+    /* Format 8: the feed's rows in the rowid table, keyed by its index. */
+    sql_value(f, "SELECT count(*) || ' ' || max(seq) FROM feed INDEXED BY feed_key"
+                 " WHERE village = '410423101201'", v, sizeof v);
+    assert_string_equal(v, "2 2");
+    sql_value(f, "SELECT count(*) FROM sqlite_master WHERE name = 'feed_v7'", v, sizeof v);
+    assert_string_equal(v, "0");
     /* The case cache left the store for its own file, written from the
      * feed. */
     sql_value(f, "SELECT count(*) FROM sqlite_master WHERE name IN ('cases', 'events', 'cached')",
