@@ -120,7 +120,8 @@ struct relay_store {
  * into an overflow page of its own, so each update wrote its village's
  * leaf page and a page for itself (docs/RELAY.md "Format 8"). */
 #define FEED_SQL                                                                                \
-    "CREATE TABLE feed (village TEXT NOT NULL, seq INTEGER NOT NULL, update_pb BLOB NOT NULL);\n" \
+    "CREATE TABLE feed (village TEXT NOT NULL, seq INTEGER NOT NULL,"                           \
+    " update_pb BLOB NOT NULL);\n"                                                              \
     "CREATE UNIQUE INDEX feed_key ON feed(village, seq);\n"
 
 static const char SCHEMA[] =
