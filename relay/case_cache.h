@@ -44,11 +44,11 @@
 
 /* Feed updates written together (at most), and how long the first of them
  * waits at most: the indexes then take one page write per page changed in
- * the batch instead of one per update.  4 096 rather than 1 024: the
- * thread's CPU per update 15-25 % less (docs/PERFORMANCE.md "The case
- * cache's indexes"), for at most a few MiB more feed updates held in
- * memory until written. */
-#define RELAY_CACHE_BATCH 4096
+ * the batch instead of one per update.  The relay holds the updates not
+ * yet written in memory (store.c), so this also bounds that memory: 4 096
+ * made the thread's CPU per update 15-25 % less but let a large feed sit
+ * in memory (docs/PERFORMANCE.md "The case cache's indexes"). */
+#define RELAY_CACHE_BATCH 1024
 #define RELAY_CACHE_WAIT_MS 1000
 
 typedef struct relay_cache relay_cache;
