@@ -132,27 +132,26 @@ static int step_done(relay_cache *c, sqlite3_stmt *s, sj_error *err, const char 
     return rc == SQLITE_DONE ? 0 : db_fail(c, c->w, err, what);
 }
 
-static int bind_packed(sqlite3_stmt *s, int col, const ProtobufCMessage *m, uint8_t **buf)
+/* m packed into *buf (the caller frees it), its length in *n. */
+static int pack(const ProtobufCMessage *m, uint8_t **buf, size_t *n)
 {
-    size_t n = protobuf_c_message_get_packed_size(m);
-    if ((*buf = malloc(n ? n : 1)) == NULL)
+    *n = protobuf_c_message_get_packed_size(m);
+    if ((*buf = malloc(*n ? *n : 1)) == NULL)
         return SJ_ENOMEM;
     protobuf_c_message_pack(m, *buf);
-    sqlite3_bind_blob(s, col, *buf, (int)n, SQLITE_STATIC);
     return 0;
 }
 
 /* Writes the case snapshot and the event of one feed update. */
 static int put_update(relay_cache *c, const Sanji__FeedUpdate *u, sj_error *err)
 {
-    uint8_t *buf = NULL;
+    uint8_t *buf;
+    size_t n;
     int rc = 0;
     const Sanji__Case *k = u->snapshot;
     if (k && k->case_id.len == 16) {
-        size_t n = protobuf_c_message_get_packed_size(&k->base);
-        if ((buf = malloc(n ? n : 1)) == NULL)
+        if (pack(&k->base, &buf, &n) != 0)
             return sj_error_set(err, SJ_ENOMEM, NULL);
-        protobuf_c_message_pack(&k->base, buf);
         sqlite3_stmt *const both[] = {c->w_case, c->w_fixed};
         for (size_t i = 0; rc == 0 && i < 2; i++) {
             sqlite3_stmt *s = both[i];
@@ -166,15 +165,15 @@ static int put_update(relay_cache *c, const Sanji__FeedUpdate *u, sj_error *err)
             rc = step_done(c, s, err, i == 0 ? "case upsert" : "case correction");
         }
         free(buf);
-        buf = NULL;
     }
     const Sanji__CaseEvent *e = u->event;
     if (rc == 0 && e && e->case_id.len == 16 && e->seq > 0) {
+        if (pack(&e->base, &buf, &n) != 0)
+            return sj_error_set(err, SJ_ENOMEM, NULL);
         sqlite3_stmt *s = c->w_event;
         sqlite3_bind_blob(s, 1, e->case_id.data, 16, SQLITE_STATIC);
         sqlite3_bind_int64(s, 2, e->seq);
-        if (bind_packed(s, 3, &e->base, &buf) != 0)
-            return sj_error_set(err, SJ_ENOMEM, NULL);
+        sqlite3_bind_blob(s, 3, buf, (int)n, SQLITE_STATIC);
         rc = step_done(c, s, err, "event insert");
         free(buf);
     }

@@ -27,15 +27,11 @@ int countyd_feed_written_load(PGconn *db, countyd_arena *a, const countyd_apply_
         size_t k = 0;
         while (k < m && strcmp(cur[k].village, r[i].village) != 0)
             k++;
-        /* The rows from feed_first to feed_seq (an action writes at most
-         * SJ_CASE_EVENTS_MAX); a window reaching further back pushed each
-         * batch's rows again with the next batch of the village (twice the
-         * rows read, sent and thrown away by the relay as known). */
-        uint64_t first;
-        if (r[i].feed_first > 0 && r[i].feed_first <= r[i].feed_seq)
-            first = r[i].feed_first - 1;
-        else
-            first = r[i].feed_seq > SJ_CASE_EVENTS_MAX ? r[i].feed_seq - SJ_CASE_EVENTS_MAX : 0;
+        /* The rows from feed_first to feed_seq, set together with it
+         * (countyd_apply_feed_row()); a window reaching further back pushed
+         * each batch's rows again with the village's next batch (read, sent
+         * and thrown away by the relay as known). */
+        uint64_t first = r[i].feed_first - 1;
         if (k == m) {
             snprintf(cur[m].village, sizeof(cur[m].village), "%s", r[i].village);
             cur[m].after = first;

@@ -28,10 +28,10 @@
 #define SJ_BENCH_H
 
 #include <limits.h>
-#include <stdio.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <sys/types.h>
 
 #include <uv.h>
@@ -169,13 +169,13 @@ int bench_load_open(bench_load *l, bench_kind kind, double rate, double warm_s, 
                     bench_phase_result *r);
 /* Stations connected now. */
 int bench_load_connected(const bench_load *l);
-/* Closes every link and runs the loop until they are gone. */
 /* Every message of the following phases' windows, as it is answered, to f
  * (tab-separated: phase, ms from the window's start to its send or, open
  * loop, its scheduled time; ms until "recorded by the county"; station;
  * applied or refused): where a p99 comes from (stalls every station
  * shares, or a steady spread).  f NULL stops. */
 void bench_load_timeline(bench_load *l, FILE *f, const char *phase);
+/* Closes every link and runs the loop until they are gone. */
 void bench_load_close_all(bench_load *l);
 void bench_load_free(bench_load *l);
 

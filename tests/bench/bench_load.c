@@ -213,11 +213,11 @@ static void on_ack(station *s, const Sanji__Ack *a)
         p->stored = true;
         return;
     }
-    if (p->measured && l->r && l->timeline)
-        fprintf(l->timeline, "%s\t%.3f\t%.3f\t%d\t%s\n", l->phase_name,
-                (double)(p->t0 - l->t_meas) / 1e6, (double)us / 1e3, s->idx,
-                a->status == SANJI__ACK_STATUS__ACK_STATUS_APPLIED ? "applied" : "refused");
     if (p->measured && l->r) {
+        if (l->timeline)
+            fprintf(l->timeline, "%s\t%.3f\t%.3f\t%d\t%s\n", l->phase_name,
+                    (double)(p->t0 - l->t_meas) / 1e6, (double)us / 1e3, s->idx,
+                    a->status == SANJI__ACK_STATUS__ACK_STATUS_APPLIED ? "applied" : "refused");
         if (a->status == SANJI__ACK_STATUS__ACK_STATUS_APPLIED) {
             l->r->applied++;
             bench_hist_add(&l->r->recorded, us);
